@@ -1,0 +1,51 @@
+# One command per chore; CI runs `make lint test` through .ci/run.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export OPENCAT_DATA_DIR ?= var
+
+.PHONY: install dev serve test test-sqlite lint fmt bench clean
+
+$(BIN)/opencat: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[postgres]'
+	touch $@
+
+$(VENV)/.dev: $(BIN)/opencat
+	$(BIN)/pip install --quiet -e '.[postgres,dev]'
+	touch $@
+
+install: $(BIN)/opencat
+
+dev: $(VENV)/.dev
+
+serve: install
+	$(BIN)/opencat db upgrade
+	$(BIN)/opencat load-demo --if-empty
+	$(BIN)/opencat serve --host 127.0.0.1 --port 8000
+
+test: dev
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest --db=all
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report --skip-covered | tail -n 3
+
+test-sqlite: dev
+	$(BIN)/pytest --db=sqlite -q
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

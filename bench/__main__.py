@@ -1,0 +1,5 @@
+"""Run every benchmark of the project."""
+
+from bench import reads
+
+reads.main()

@@ -1,0 +1,1 @@
+"""HTTP and udata compatibility: the only package that speaks Starlette and pydantic."""

@@ -1,0 +1,90 @@
+"""Request bodies: JSON decoding and pydantic errors turned into udata's error shapes."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from opencat.domain.errors import BadRequest, Invalid
+
+_MESSAGES = {
+    "missing": "This field is required.",
+    "string_type": "Not a valid string value.",
+    "int_type": "Not a valid integer value.",
+    "int_parsing": "Not a valid integer value.",
+    "int_from_float": "Not a valid integer value.",
+    "bool_type": "Not a valid boolean value.",
+    "bool_parsing": "Not a valid boolean value.",
+    "dict_type": "Not a valid object.",
+    "model_type": "Not a valid object.",
+    "model_attributes_type": "Not a valid object.",
+    "list_type": "Not a valid list.",
+    "literal_error": "Not a valid choice.",
+    "enum": "Not a valid choice.",
+}
+
+
+def require_json(content_type: str | None) -> None:
+    if "application/json" not in (content_type or ""):
+        raise Invalid({"Content-Type": "expecting application/json"})
+
+
+def decode_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"Failed to decode JSON object: {error}") from None
+
+
+def json_object(raw: bytes, content_type: str | None) -> dict[str, Any]:
+    """A JSON object body, refused as udata refuses it otherwise (udata-behaviour §1.2)."""
+    require_json(content_type)
+    body = decode_json(raw)
+    if not isinstance(body, dict):
+        raise Invalid({"request": "expecting a JSON object"})
+    return body
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "string_too_long":
+        return f"Field cannot be longer than {error['ctx']['max_length']} characters."
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return _MESSAGES.get(kind, str(error["msg"]))
+
+
+def _insert(tree: dict[str, Any], location: tuple[Any, ...], message: str) -> None:
+    """Nest ``message`` at ``location``; list indexes become lists padded with ``{}``."""
+    node: Any = tree
+    for position, part in enumerate(location):
+        last = position == len(location) - 1
+        following = None if last else location[position + 1]
+        if isinstance(node, list):
+            assert isinstance(part, int)
+            while len(node) <= part:
+                node.append({})
+            if last:
+                node[part] = [message]
+                return
+            node = node[part]
+            continue
+        if last:
+            node.setdefault(str(part), [])
+            if isinstance(node[str(part)], list):
+                node[str(part)].append(message)
+            return
+        default: Any = [] if isinstance(following, int) else {}
+        child = node.setdefault(str(part), default)
+        if isinstance(child, list) and not isinstance(following, int):
+            return  # a message is already recorded for this field
+        node = child
+
+
+def to_invalid(error: ValidationError) -> Invalid:
+    errors: dict[str, Any] = {}
+    for item in error.errors():
+        location = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
+        _insert(errors, location or ("request",), _message(item))
+    return Invalid(errors)

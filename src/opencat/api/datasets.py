@@ -1,0 +1,135 @@
+"""Handlers of ``/api/1/datasets/``: parse, call one use case, return data."""
+
+from starlette.responses import Response
+
+from opencat.api import serializers
+from opencat.api.endpoint import Call, Reply
+from opencat.api.inputs import DatasetBody, dataset_changes
+from opencat.api.masks import Mask
+from opencat.api.openapi import describe
+from opencat.api.pagination import envelope, page_arguments
+from opencat.api.params import boolean, invalid_argument
+from opencat.catalog import datasets as catalog
+from opencat.catalog.views import DatasetView
+from opencat.domain import ids
+from opencat.domain.dates import utc_now
+from opencat.domain.errors import BadRequest, PreconditionFailed
+from opencat.domain.queries import SORT_KEYS, DatasetQuery
+
+DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
+PAGE_MASK = Mask({"data": DATASET_MASK}, star=True)
+SORT_CHOICES = tuple(key for name in SORT_KEYS for key in (name, f"-{name}"))
+_VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
+
+
+def etag(view: DatasetView) -> str:
+    return f'"{view.dataset.id}-{view.dataset.revision}"'
+
+
+def _expected_revision(call: Call, ident: str) -> int | None:
+    """The revision an ``If-Match`` header names; any other ETag can never match."""
+    header = call.header("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    for candidate in header.split(","):
+        value = candidate.strip().removeprefix("W/").strip('"')
+        dataset_id, _, revision = value.rpartition("-")
+        if revision.isdigit() and dataset_id:
+            return int(revision)
+    raise PreconditionFailed(f"If-Match does not name a version of {ident}")
+
+
+def _render(call: Call, view: DatasetView) -> dict[str, object]:
+    return serializers.dataset(view, call.actor, call.urls, utc_now())
+
+
+def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
+    return Reply(_render(call, view), status, DATASET_MASK, {"ETag": etag(view), "Vary": _VARY})
+
+
+def _identifier(call: Call, name: str, label: str) -> str | None:
+    value = call.params.get(name)
+    if value is None:
+        return None
+    if not ids.is_object_id(value):
+        raise BadRequest(f"{label} arg must be an identifier")
+    return value.lower()
+
+
+def _query(call: Call) -> DatasetQuery:
+    page, page_size = page_arguments(call.params)
+    sort = call.params.get("sort") or "-created"
+    if sort not in SORT_CHOICES:
+        raise invalid_argument("sort", f"The value '{sort}' is not a valid choice for 'sort'.")
+    return DatasetQuery(
+        page=page,
+        page_size=page_size,
+        sort=sort,
+        organization=_identifier(call, "organization", "Organization"),
+        owner=_identifier(call, "owner", "Owner"),
+        tags=tuple(call.params.getlist("tag")),
+        license=call.params.get("license") or None,
+        private=boolean(call.params, "private"),
+        archived=boolean(call.params, "archived"),
+        deleted=boolean(call.params, "deleted"),
+    )
+
+
+@describe("List or filter datasets")
+def list_datasets(call: Call) -> Reply:
+    page = catalog.list_datasets(call.catalog, call.actor, _query(call))
+    body = envelope(
+        page,
+        lambda view: _render(call, view),
+        call.urls.base,
+        call.request.url.path,
+        call.params,
+    )
+    return Reply(body, mask=PAGE_MASK, headers={"Vary": _VARY})
+
+
+@describe("Create a dataset", body=DatasetBody, status=201)
+def create_dataset(call: Call) -> Reply:
+    changes = dataset_changes(call.json_object(), creating=True)
+    view = catalog.create_dataset(call.catalog, call.actor, changes)
+    return _dataset_reply(call, view, 201)
+
+
+@describe("Get a dataset by id or slug")
+def get_dataset(call: Call) -> Reply | Response:
+    view = catalog.get_dataset(call.catalog, call.actor, call.path("ident"))
+    tag = etag(view)
+    match = call.header("if-none-match")
+    if match is not None and tag in [part.strip() for part in match.split(",")]:
+        return Response(status_code=304, headers={"ETag": tag, "Vary": _VARY})
+    return _dataset_reply(call, view)
+
+
+def _restoring(call: Call) -> bool:
+    """Whether the body asks to undelete (``"deleted": null``), read before any validation."""
+    try:
+        body = call.json_object()
+    except Exception:
+        return False
+    return "deleted" in body and body["deleted"] is None
+
+
+@describe("Update the sent fields of a dataset (PUT and PATCH alike)", body=DatasetBody)
+def update_dataset(call: Call) -> Reply:
+    ident = call.path("ident")
+    view = catalog.update_dataset(
+        call.catalog,
+        call.actor,
+        ident,
+        lambda: dataset_changes(call.json_object(), creating=False),
+        restoring=_restoring(call),
+        expected_revision=_expected_revision(call, ident),
+    )
+    return _dataset_reply(call, view)
+
+
+@describe("Soft-delete a dataset", status=204)
+def delete_dataset(call: Call) -> Reply:
+    ident = call.path("ident")
+    catalog.delete_dataset(call.catalog, call.actor, ident, expected_revision=_expected_revision(call, ident))
+    return Reply(status=204)

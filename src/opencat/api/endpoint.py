@@ -1,0 +1,149 @@
+"""The adapter between Starlette and the synchronous handlers: body, caller, mask, JSON."""
+
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+
+from opencat.api.bodies import json_object
+from opencat.api.masks import Mask, apply_mask, parse_mask
+from opencat.catalog.accounts import authenticate
+from opencat.catalog.context import Catalog
+from opencat.config import Settings
+from opencat.domain.accounts import Actor
+from opencat.domain.errors import Moved
+from opencat.domain.urls import Urls
+
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Services:
+    """What handlers reach through every request: built once by ``create_app``."""
+
+    catalog: Catalog
+    settings: Settings
+    urls: Urls
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it: already authenticated, body already read."""
+
+    request: Request
+    services: Services
+    actor: Actor
+    body: bytes = b""
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.services.catalog
+
+    @property
+    def urls(self) -> Urls:
+        return self.services.urls
+
+    @property
+    def params(self) -> QueryParams:
+        return self.request.query_params
+
+    def path(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+    def json_object(self) -> dict[str, Any]:
+        return json_object(self.body, self.header("content-type"))
+
+    @property
+    def language(self) -> str:
+        wanted = self.params.get("lang")
+        return wanted if wanted in ("en", "fr") else self.services.settings.default_language
+
+
+@dataclass
+class Reply:
+    data: Any = None
+    status: int = 200
+    mask: Mask | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call], Reply | Response]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def redirect(location: str) -> Response:
+    """A 308 like werkzeug's: method and body are kept by the client."""
+    target = html.escape(location)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+        f'<p>You should be redirected automatically to the target URL: <a href="{target}">'
+        f"{target}</a>. If not, click the link.\n"
+    )
+    return Response(body, 308, headers={"Location": location}, media_type="text/html")
+
+
+def _moved(request: Request, moved: Moved) -> Response:
+    # The redirect path keeps the route but drops the query string (udata-behaviour §3.1).
+    old = quote(str(request.path_params.get("ident", "")), safe="")
+    path = request.url.path
+    prefix, _, rest = path.partition(f"/{old}")
+    return redirect(f"{prefix}/{quote(moved.location_ident, safe='')}{rest}")
+
+
+def render(call: Call, reply: Reply) -> Response:
+    if reply.status == 204 or reply.data is None:
+        return Response(b"", reply.status, headers=reply.headers, media_type="application/json")
+    requested = call.header("x-fields")
+    mask = parse_mask(requested) if requested else reply.mask
+    data = reply.data if mask is None else apply_mask(reply.data, mask)
+    return Response(orjson.dumps(data), reply.status, headers=reply.headers, media_type="application/json")
+
+
+def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def run(request: Request) -> Response:
+        services: Services = request.app.state.services
+        body = b""
+        if request.method in _BODY_METHODS:
+            body = await _read_body(request, services.settings.max_json_bytes)
+        actor = await run_in_threadpool(authenticate, services.catalog, request.headers.get("x-api-key"))
+        call = Call(request, services, actor, body)
+        try:
+            result = await run_in_threadpool(handler, call)
+        except Moved as moved:
+            return _moved(request, moved)
+        if isinstance(result, Response):
+            return result
+        return await run_in_threadpool(render, call, result)
+
+    run.__name__ = getattr(handler, "__name__", "endpoint")
+    run.__doc__ = handler.__doc__
+    if hasattr(handler, "openapi"):
+        run.openapi = handler.openapi  # type: ignore[attr-defined]
+    return run

@@ -1,0 +1,311 @@
+"""Request bodies of the dataset endpoints: pydantic models and their domain changes."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from opencat.api.bodies import to_invalid
+from opencat.api.urlcheck import check_url
+from opencat.domain import ids
+from opencat.domain.datasets import Checksum, Spatial, TemporalCoverage
+from opencat.domain.dates import parse_date, parse_datetime
+from opencat.domain.errors import BadRequest, Invalid
+from opencat.domain.frequencies import normalize_frequency
+from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
+from opencat.domain.spatial import GRANULARITIES, normalize_zone
+
+REQUIRED = "This field is required."
+ResourceType = Literal["main", "documentation", "update", "api", "code", "other"]
+AccessType = Literal["open", "open_with_account", "restricted"]
+ReasonCategory = Literal[
+    "confidentiality_of_proceedings_of_public_authorities",
+    "international_relations_public_security_or_national_defence",
+    "course_of_justice_or_fair_trial",
+    "confidentiality_of_commercial_or_industrial_information",
+    "intellectual_property_rights",
+    "confidentiality_of_personal_data",
+    "protection_of_voluntary_information_suppliers",
+    "protection_of_environment",
+]
+
+
+def _datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            raise ValueError("Not a valid datetime value.") from None
+    return value
+
+
+def _identifier(value: Any) -> Any:
+    """Organizations and owners are sent as an id or as ``{"id": …}``."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is not None and not (isinstance(value, str) and ids.is_object_id(value)):
+        raise ValueError("Not a valid identifier.")
+    return value.lower() if isinstance(value, str) else value
+
+
+def _identifiers(value: Any) -> Any:
+    if isinstance(value, list):
+        return [item.get("id") if isinstance(item, dict) else item for item in value]
+    return value
+
+
+def _tags(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return value
+    tags: set[str] = set()
+    for raw in value:
+        if not isinstance(raw, str):
+            raise ValueError("Not a valid string value.")
+        tag = normalize_tag(raw)
+        if not TAG_MIN_LENGTH <= len(tag) <= TAG_MAX_LENGTH:
+            raise ValueError(
+                f'Tag "{tag}" must be between {TAG_MIN_LENGTH} and {TAG_MAX_LENGTH} characters long.'
+            )
+        tags.add(tag)
+    return sorted(tags)
+
+
+def _url(value: Any) -> Any:
+    return check_url(value) if isinstance(value, str) else value
+
+
+def _format(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _coverage(value: Any) -> Any:
+    """``{"start", "end"}`` or ``"START - END"`` (udata-behaviour §2.11)."""
+    if isinstance(value, str):
+        start, _, end = value.partition(" - ")
+        value = {"start": start, "end": end or None}
+    if isinstance(value, dict):
+        for key in ("start", "end"):
+            if value.get(key) is not None and not isinstance(value[key], str):
+                raise ValueError("Date must be a string")
+    return value
+
+
+Url = Annotated[str, BeforeValidator(_url)]
+When = Annotated[datetime | None, BeforeValidator(_datetime)]
+
+
+class ChecksumBody(BaseModel):
+    type: Literal["sha1", "sha2", "sha256", "md5", "crc"] = "sha1"
+    value: str | None = None
+
+
+class SchemaBody(BaseModel):
+    name: str | None = None
+    url: str | None = None
+    version: str | None = None
+
+
+class ResourceBody(BaseModel):
+    """A resource as clients send it; ``id`` only matters inside a dataset's resource list."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    title: Annotated[str | None, Field(max_length=350)] = None
+    description: Annotated[str | None, Field(max_length=100_000)] = None
+    filetype: Literal["file", "remote"] | None = None
+    type: ResourceType | None = None
+    url: Url | None = None
+    format: Annotated[str | None, BeforeValidator(_format)] = None
+    checksum: ChecksumBody | None = None
+    mime: str | None = None
+    filesize: int | None = None
+    extras: dict[str, Any] | None = None
+    schema_: Annotated[SchemaBody | None, Field(alias="schema")] = None
+
+
+class CoverageBody(BaseModel):
+    start: str
+    end: str | None = None
+
+
+class SpatialBody(BaseModel):
+    zones: list[str] | None = None
+    granularity: str | None = None
+    geom: dict[str, Any] | None = None
+
+
+class AudienceBody(BaseModel):
+    role: Literal["local_authority_and_administration", "company_and_association", "private"]
+    condition: Literal["yes", "no", "under_condition"]
+
+
+class DatasetBody(BaseModel):
+    """The writable fields of a dataset (udata-behaviour §1.2); unknown keys are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: Annotated[str | None, Field(max_length=350)] = None
+    description: Annotated[str | None, Field(max_length=100_000)] = None
+    acronym: Annotated[str | None, Field(max_length=128)] = None
+    description_short: Annotated[str | None, Field(max_length=200)] = None
+    license: str | None = None
+    frequency: str | None = None
+    frequency_date: When = None
+    temporal_coverage: Annotated[CoverageBody | None, BeforeValidator(_coverage)] = None
+    spatial: SpatialBody | None = None
+    tags: Annotated[list[str] | None, BeforeValidator(_tags)] = None
+    private: bool | None = None
+    extras: dict[str, Any] | None = None
+    resources: list[ResourceBody] | None = None
+    contact_points: Annotated[list[str] | None, BeforeValidator(_identifiers)] = None
+    owner: Annotated[str | None, BeforeValidator(_identifier)] = None
+    organization: Annotated[str | None, BeforeValidator(_identifier)] = None
+    access_type: AccessType | None = None
+    access_audiences: list[AudienceBody] | None = None
+    authorization_request_url: Url | None = None
+    access_type_reason_category: ReasonCategory | None = None
+    access_type_reason: str | None = None
+    deleted: When = None
+    archived: When = None
+
+
+def _check_frequency(body: dict[str, Any]) -> None:
+    # udata coerces the frequency before validating the form, so its ValueError wins
+    # over every other error (udata-responses call 16).
+    value = body.get("frequency")
+    if isinstance(value, str) and value:
+        try:
+            normalize_frequency(value)
+        except ValueError as error:
+            raise BadRequest(str(error)) from None
+
+
+def _temporal_coverage(body: CoverageBody | None) -> TemporalCoverage | None:
+    if body is None:
+        return None
+    try:
+        start = parse_date(body.start)
+        end = parse_date(body.end) if body.end else None
+    except ValueError:
+        raise Invalid({"temporal_coverage": ["Not a valid date value."]}) from None
+    if end is not None and start > end:
+        start, end = end, start
+    return TemporalCoverage(start, end)
+
+
+def _spatial(body: SpatialBody) -> Spatial:
+    zones = tuple(normalize_zone(zone) for zone in body.zones or ())
+    if zones and body.geom is not None:
+        raise Invalid({"spatial": ["Spatial zones and geometry are mutually exclusive"]})
+    if body.granularity is not None and body.granularity not in GRANULARITIES:
+        raise Invalid({"spatial": {"granularity": ["Not a valid choice."]}})
+    if body.geom is not None and body.geom.get("type") != "MultiPolygon":
+        raise Invalid({"spatial": {"geom": ["Not a valid GeoJSON MultiPolygon."]}})
+    return Spatial(zones, body.granularity, body.geom)
+
+
+def _checksum(body: ChecksumBody | None) -> Checksum | None:
+    if body is None or not body.value:
+        return None  # a checksum without a value is dropped (udata-behaviour §2.9)
+    return Checksum(body.type, body.value)
+
+
+def _schema(body: SchemaBody | None, index: int) -> dict[str, Any] | None:
+    if body is None or (body.name is None and body.url is None and body.version is None):
+        return None
+    if body.version is not None and body.name is None and body.url is None:
+        raise Invalid(
+            {
+                "resources": [{}] * index
+                + [{"schema": {"version": ["A schema version needs a schema name or url."]}}]
+            }
+        )
+    return {"name": body.name, "url": body.url, "version": body.version}
+
+
+def resource_fields(body: ResourceBody, index: int = 0, *, keep_id: bool = True) -> dict[str, Any]:
+    """The sent fields of a resource, as domain values; ``keep_id`` honours a sent resource id."""
+    sent = body.model_fields_set
+    fields: dict[str, Any] = {}
+    for name in ("title", "description", "filetype", "type", "url", "format", "mime", "filesize"):
+        if name in sent:
+            fields[name] = getattr(body, name)
+    if keep_id and "id" in sent and body.id is not None:
+        canonical = ids.parse_uuid(body.id)
+        if canonical is None:
+            raise Invalid({"resources": [{}] * index + [{"id": ["Not a valid resource id."]}]})
+        fields["id"] = canonical
+    if "checksum" in sent:
+        fields["checksum"] = _checksum(body.checksum)
+    if "extras" in sent:
+        fields["extras"] = body.extras or {}
+    if "schema_" in sent:
+        fields["schema"] = _schema(body.schema_, index)
+    return fields
+
+
+def _validate(body: dict[str, Any]) -> DatasetBody:
+    try:
+        return DatasetBody.model_validate(body)
+    except ValidationError as error:
+        raise to_invalid(error) from None
+
+
+def _require(parsed: DatasetBody, creating: bool) -> None:
+    errors: dict[str, list[str]] = {}
+    for name in ("title", "description"):
+        value = getattr(parsed, name)
+        sent = name in parsed.model_fields_set
+        if (creating or sent) and (value is None or not value.strip()):
+            errors[name] = [REQUIRED]
+    if errors:
+        raise Invalid(errors)
+
+
+_PLAIN = (
+    "title", "description", "acronym", "description_short", "license", "frequency_date",
+    "owner", "organization", "access_type", "authorization_request_url",
+    "access_type_reason_category", "access_type_reason", "deleted", "archived",
+)  # fmt: skip
+
+
+def dataset_changes(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Domain changes for the fields present in ``body`` (udata-behaviour §3.8)."""
+    _check_frequency(body)
+    parsed = _validate(body)
+    _require(parsed, creating)
+    sent = parsed.model_fields_set
+    changes: dict[str, Any] = {name: getattr(parsed, name) for name in _PLAIN if name in sent}
+    if "frequency" in sent:
+        changes["frequency"] = normalize_frequency(parsed.frequency) if parsed.frequency else None
+    if "private" in sent:
+        changes["private"] = bool(parsed.private)
+    if "tags" in sent:
+        changes["tags"] = tuple(parsed.tags or ())
+    if "temporal_coverage" in sent:
+        changes["temporal_coverage"] = _temporal_coverage(parsed.temporal_coverage)
+    if "spatial" in sent and parsed.spatial is not None and parsed.spatial.model_fields_set:
+        changes["spatial"] = _spatial(parsed.spatial)
+    if "extras" in sent and parsed.extras is not None:
+        changes["extras"] = parsed.extras
+    if "contact_points" in sent and parsed.contact_points != []:
+        changes["contact_point_ids"] = tuple(parsed.contact_points or ())
+    if "access_audiences" in sent and parsed.access_audiences:
+        changes["access_audiences"] = _audiences(parsed.access_audiences)
+    if "resources" in sent:
+        if parsed.resources is None:
+            raise Invalid({"resources": ["Not a valid list."]})
+        changes["resources"] = [
+            resource_fields(item, i, keep_id=not creating) for i, item in enumerate(parsed.resources)
+        ]
+    return changes
+
+
+def _audiences(items: list[AudienceBody]) -> tuple[dict[str, str], ...]:
+    roles = [item.role for item in items]
+    if len(set(roles)) != len(roles):
+        raise Invalid({"access_audiences": ["Only one condition per role is allowed."]})
+    return tuple({"role": item.role, "condition": item.condition} for item in items)

@@ -1,0 +1,46 @@
+"""udata's pagination envelope, with absolute next/previous URLs (udata-behaviour §3.5)."""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from starlette.datastructures import QueryParams
+
+from opencat.api.params import positive_int
+from opencat.domain.queries import Page
+
+T = TypeVar("T")
+
+
+def page_arguments(params: QueryParams, default_size: int = 20) -> tuple[int, int]:
+    page = positive_int(params, "page", 1, "The page to fetch")
+    page_size = positive_int(params, "page_size", default_size, "The page size to fetch")
+    return page, page_size
+
+
+def _page_url(base: str, path: str, params: QueryParams, page: int) -> str:
+    """The same URL with ``page`` replaced where it stood, or appended last."""
+    items = list(params.multi_items())
+    if any(key == "page" for key, _ in items):
+        items = [(key, str(page) if key == "page" else value) for key, value in items]
+    else:
+        items.append(("page", str(page)))
+    return f"{base}{path}?{urlencode(items)}"
+
+
+def envelope(
+    page: Page[T],
+    render: Callable[[T], dict[str, Any]],
+    base: str,
+    path: str,
+    params: QueryParams,
+) -> dict[str, Any]:
+    has_next = page.page < page.pages
+    return {
+        "data": [render(item) for item in page.items],
+        "page": page.page,
+        "page_size": page.page_size,
+        "total": page.total,
+        "next_page": _page_url(base, path, params, page.page + 1) if has_next else None,
+        "previous_page": _page_url(base, path, params, page.page - 1) if page.page > 1 else None,
+    }

@@ -1,0 +1,266 @@
+"""Domain objects to udata's v1 JSON shapes (udata-behaviour §2)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from opencat.catalog.views import DatasetView
+from opencat.domain import permissions
+from opencat.domain.accounts import Actor, ContactPoint, Member, Organization, User
+from opencat.domain.datasets import Dataset, Resource
+from opencat.domain.dates import iso, iso_date
+from opencat.domain.frequencies import UNKNOWN
+from opencat.domain.quality import quality
+from opencat.domain.references import Frequency, License
+from opencat.domain.urls import Urls
+
+NOT_SPECIFIED = "notspecified"
+
+# Every field of a Dataset; the default mask drops ``community_resources`` (udata's DEFAULT_MASK).
+DATASET_FIELDS = (
+    "access_audiences", "access_type", "access_type_reason", "access_type_reason_category",
+    "acronym", "archived", "authorization_request_url", "badges", "community_resources",
+    "contact_points", "created_at", "deleted", "description", "description_short", "doi",
+    "extras", "featured", "frequency", "frequency_date", "geopf", "harvest", "id", "internal",
+    "last_modified", "last_update", "license", "metrics", "organization", "owner", "page",
+    "permissions", "private", "quality", "resources", "schema", "slug", "spatial", "tags",
+    "temporal_coverage", "title", "uri",
+)  # fmt: skip
+DATASET_DEFAULT_FIELDS = tuple(name for name in DATASET_FIELDS if name != "community_resources")
+METRIC_KEYS = (
+    "discussions", "discussions_open", "reuses", "reuses_by_months", "dataservices",
+    "followers", "followers_by_months", "views", "resources_downloads",
+)  # fmt: skip
+
+
+def _non_null(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """udata emits only the non-null keys of harvest metadata (udata-behaviour §2.12)."""
+    if not values:
+        return None
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def resource(item: Resource, urls: Urls, now: datetime) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "description": item.description,
+        "filetype": item.filetype,
+        "type": item.type,
+        "format": item.format,
+        "url": item.url,
+        "latest": urls.resource_latest(item.id),
+        "checksum": None
+        if item.checksum is None
+        else {"type": item.checksum.type, "value": item.checksum.value},
+        "filesize": item.filesize,
+        "mime": item.mime,
+        "created_at": iso(item.created_at),
+        "last_modified": iso(item.last_modified(now)),
+        "metrics": item.metrics,
+        "harvest": _non_null(item.harvest),
+        "extras": item.extras,
+        "preview_url": None,
+        "schema": item.schema,
+        "internal": {
+            "created_at_internal": iso(item.created_at_internal),
+            "last_modified_internal": iso(item.last_modified_internal),
+        },
+        "geopf": None,
+    }
+
+
+def organization_reference(org: Organization, actor: Actor, urls: Urls) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "class": "Organization",
+        "name": org.name,
+        "acronym": org.acronym,
+        "slug": org.slug,
+        "logo": org.logo,
+        "logo_thumbnail": org.logo_thumbnail,
+        "badges": [{"kind": kind} for kind in org.badges],
+        "permissions": permissions.organization_permissions(actor, org.id),
+        "uri": urls.organization_uri(org.slug),
+        "page": urls.organization_page(org.slug),
+    }
+
+
+def user_reference(user: User, urls: Urls) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "class": "User",
+        "slug": user.slug,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "avatar": user.avatar,
+        "avatar_thumbnail": user.avatar_thumbnail,
+        "deleted": iso(user.deleted),
+        "uri": urls.user_uri(user.slug),
+        "page": urls.user_page(user.slug),
+    }
+
+
+def contact_point(
+    item: ContactPoint, organization: Organization | None, owner: User | None, actor: Actor, urls: Urls
+) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "name": item.name,
+        "email": item.email,
+        "contact_form": item.contact_form,
+        "role": item.role,
+        "organization": organization_reference(organization, actor, urls)
+        if organization is not None and item.organization_id == organization.id
+        else None,
+        "owner": user_reference(owner, urls) if owner is not None and item.owner_id == owner.id else None,
+    }
+
+
+def metrics(values: dict[str, Any]) -> dict[str, Any]:
+    """Always udata's nine keys, 0 when unknown (udata-behaviour §2.14); extra keys kept."""
+    return {**dict.fromkeys(METRIC_KEYS, 0), **values}
+
+
+def _spatial(dataset: Dataset) -> dict[str, Any] | None:
+    spatial = dataset.spatial
+    if spatial is None:
+        return None
+    return {
+        "geom": spatial.geom,
+        "zones": list(spatial.zones),
+        "granularity": spatial.granularity or "other",
+    }
+
+
+def _coverage(dataset: Dataset) -> dict[str, Any] | None:
+    coverage = dataset.temporal_coverage
+    if coverage is None:
+        return None
+    return {"start": iso_date(coverage.start), "end": iso_date(coverage.end)}
+
+
+def _ownership(view: DatasetView, actor: Actor, urls: Urls) -> dict[str, Any]:
+    return {
+        "organization": None
+        if view.organization is None
+        else organization_reference(view.organization, actor, urls),
+        "owner": None if view.owner is None else user_reference(view.owner, urls),
+        "contact_points": [
+            contact_point(item, view.organization, view.owner, actor, urls) for item in view.contact_points
+        ],
+    }
+
+
+def dataset(view: DatasetView, actor: Actor, urls: Urls, now: datetime) -> dict[str, Any]:
+    d = view.dataset
+    last_update = view.last_update(now)
+    editable = permissions.can_edit(actor, d)
+    return {
+        "id": d.id,
+        "title": d.title,
+        "acronym": d.acronym,
+        "slug": d.slug,
+        "description": d.description,
+        "description_short": d.description_short,
+        "created_at": iso(d.created_at),
+        "last_modified": iso(d.last_modified),
+        "last_update": iso(last_update),
+        "deleted": iso(d.deleted),
+        "archived": iso(d.archived),
+        "featured": d.featured,
+        "private": d.private,
+        "tags": list(d.tags),
+        "badges": [{"kind": badge.kind} for badge in d.badges],
+        "resources": [resource(item, urls, now) for item in view.resources],
+        "community_resources": [],
+        "frequency": d.frequency or UNKNOWN,
+        "frequency_date": iso(d.frequency_date),
+        "extras": d.extras,
+        "harvest": _non_null(d.harvest),
+        "metrics": metrics(d.metrics),
+        **_ownership(view, actor, urls),
+        "temporal_coverage": _coverage(d),
+        "spatial": _spatial(d),
+        "license": d.license or NOT_SPECIFIED,
+        "access_type": d.access_type,
+        "access_audiences": list(d.access_audiences),
+        "authorization_request_url": d.authorization_request_url,
+        "access_type_reason_category": d.access_type_reason_category,
+        "access_type_reason": d.access_type_reason,
+        "uri": urls.dataset_uri(d.slug),
+        "page": urls.dataset_page(d.slug),
+        "quality": quality(d, view.resources, last_update, now),
+        "schema": d.schema,
+        "internal": {
+            "created_at_internal": iso(d.created_at_internal),
+            "last_modified_internal": iso(d.last_modified_internal),
+        },
+        "permissions": {"delete": editable, "edit": editable, "edit_resources": editable},
+        "doi": d.doi,
+        "geopf": None,
+    }
+
+
+def license_item(item: License) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "maintainer": item.maintainer,
+        "url": item.url,
+        "flags": list(item.flags),
+        "alternate_urls": list(item.alternate_urls),
+        "alternate_titles": list(item.alternate_titles),
+    }
+
+
+def frequency_item(item: Frequency, language: str) -> dict[str, Any]:
+    return {"id": item.id, "label": item.label(language)}
+
+
+def user(
+    item: User, urls: Urls, organizations: Sequence[Organization], actor: Actor, *, with_email: bool
+) -> dict[str, Any]:
+    return {
+        **user_reference(item, urls),
+        "about": item.about,
+        "website": item.website,
+        "email": item.email if with_email else None,
+        "active": item.active,
+        "since": iso(item.created_at),
+        "last_login_at": iso(item.last_login_at),
+        "roles": ["admin"] if item.sysadmin else [],
+        "metrics": item.metrics,
+        "organizations": [organization_reference(org, actor, urls) for org in organizations],
+    }
+
+
+def member(item: Member, urls: Urls) -> dict[str, Any]:
+    return {
+        "role": item.role,
+        "since": iso(item.since),
+        "user": {**user_reference(item.user, urls), "email": None},
+    }
+
+
+def organization(item: Organization, members: Sequence[Member], actor: Actor, urls: Urls) -> dict[str, Any]:
+    return {
+        **organization_reference(item, actor, urls),
+        "description": item.description,
+        "url": item.url,
+        "business_number_id": item.business_number_id,
+        "created_at": iso(item.created_at),
+        "last_modified": iso(item.last_modified),
+        "deleted": iso(item.deleted),
+        "extras": item.extras,
+        "metrics": {
+            "datasets": 0,
+            "members": len(members),
+            "followers": 0,
+            "reuses": 0,
+            "views": 0,
+            "dataservices": 0,
+            **item.metrics,
+        },
+        "members": [member(m, urls) for m in members],
+    }

@@ -1,0 +1,65 @@
+"""The composition root: ``create_app(settings)`` wires storage, use cases and routes."""
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from opencat.api import errors
+from opencat.api.endpoint import BodyTooLarge, Services, redirect
+from opencat.api.routes import routes
+from opencat.catalog.context import Catalog
+from opencat.config import Settings
+from opencat.db.engine import Database
+from opencat.domain.errors import CatalogError
+from opencat.domain.urls import Urls
+
+
+def _too_large(_request: Request, _exc: Exception) -> Response:
+    return errors.json_response({"message": errors.TOO_LARGE}, 413)
+
+
+def create_app(settings: Settings, database: Database | None = None) -> Starlette:
+    database = database or Database(settings.database_url)
+    services = Services(
+        catalog=Catalog(db=database),
+        settings=settings,
+        urls=Urls(settings.base_url, settings.front_url),
+    )
+    app = Starlette(
+        routes=routes(),
+        exception_handlers={
+            CatalogError: errors.catalog_error,
+            HTTPException: errors.http_error,
+            BodyTooLarge: _too_large,
+            Exception: errors.server_error,
+        },
+        middleware=[
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
+        ],
+    )
+    app.state.services = services
+    app.router.redirect_slashes = False
+    app.router.default = _slash_or_not_found(app)
+    return app
+
+
+def _slash_or_not_found(app: Starlette) -> ASGIApp:
+    """werkzeug's strict slashes: a known route asked without its slash answers 308."""
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if not path.endswith("/"):
+            slashed = {**scope, "path": path + "/"}
+            if any(route.matches(slashed)[0] != Match.NONE for route in app.router.routes):
+                query = scope.get("query_string", b"").decode("latin-1")
+                location = path + "/" + (f"?{query}" if query else "")
+                await redirect(location)(scope, receive, send)
+                return
+        await errors.json_response({"message": errors.NOT_FOUND}, 404)(scope, receive, send)
+
+    return default

@@ -1,0 +1,181 @@
+"""Account use cases: users, API keys, organizations, memberships, and who is calling."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from opencat.catalog.context import Catalog
+from opencat.db import accounts as db_accounts
+from opencat.db.engine import Connection
+from opencat.domain import ids
+from opencat.domain.accounts import ANONYMOUS, ROLES, Actor, Member, Organization, User
+from opencat.domain.errors import Gone, Invalid, InvalidCredentials, NotFound, Unauthenticated
+from opencat.domain.slugs import slugify, unique_slug
+
+API_KEY_PREFIX = "opencat_"
+# Recording each use costs a write; once an hour per key is plenty to see which keys live.
+_TOUCH_INTERVAL = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationView:
+    organization: Organization
+    members: list[Member]
+
+
+def hash_api_key(key: str) -> str:
+    """Keys are 256 random bits, so a plain SHA-256 is a safe one-way index."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _issue_key(catalog: Catalog, conn: Connection, user_id: str) -> str:
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    db_accounts.insert_api_key(conn, catalog.new_object_id(), user_id, hash_api_key(key), catalog.clock())
+    return key
+
+
+def create_user(
+    catalog: Catalog, *, email: str, first_name: str, last_name: str, sysadmin: bool = False
+) -> tuple[User, str]:
+    """Create a user and their first API key (the key is only ever shown here)."""
+    if "@" not in email:
+        raise Invalid({"email": ["Invalid email address."]})
+    with catalog.db.write() as conn:
+        if db_accounts.find_user_by_email(conn, email) is not None:
+            raise Invalid({"email": ["This email is already registered."]})
+        base = slugify(f"{first_name} {last_name}") or "user"
+        user = User(
+            id=catalog.new_object_id(),
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            slug=unique_slug(base, db_accounts.user_slugs_like(conn, base)),
+            created_at=catalog.clock(),
+            sysadmin=sysadmin,
+        )
+        db_accounts.insert_user(conn, user)
+        return user, _issue_key(catalog, conn, user.id)
+
+
+def _find_user(conn: Connection, ident: str) -> User | None:
+    if "@" in ident:
+        return db_accounts.find_user_by_email(conn, ident)
+    if ids.is_object_id(ident):
+        found = db_accounts.find_user(conn, ident.lower())
+        if found is not None:
+            return found
+    return db_accounts.find_user_by_slug(conn, ident)
+
+
+def create_api_key(catalog: Catalog, user_ident: str) -> tuple[User, str]:
+    with catalog.db.write() as conn:
+        user = _find_user(conn, user_ident)
+        if user is None:
+            raise NotFound(f"Unknown user {user_ident}")
+        return user, _issue_key(catalog, conn, user.id)
+
+
+def revoke_api_keys(catalog: Catalog, user_ident: str) -> int:
+    with catalog.db.write() as conn:
+        user = _find_user(conn, user_ident)
+        if user is None:
+            raise NotFound(f"Unknown user {user_ident}")
+        return db_accounts.revoke_api_keys(conn, user.id, catalog.clock())
+
+
+def authenticate(catalog: Catalog, api_key: str | None) -> Actor:
+    """The caller behind an ``X-API-KEY`` header (udata-behaviour §3.2)."""
+    if api_key is None:
+        return ANONYMOUS
+    now = catalog.clock()
+    with catalog.db.read() as conn:
+        key = db_accounts.find_api_key(conn, hash_api_key(api_key.strip()))
+        if key is None:
+            raise InvalidCredentials("Invalid API token")
+        if key.revoked_at is not None:
+            raise InvalidCredentials("Revoked API token")
+        user = db_accounts.find_user(conn, key.user_id)
+        if user is None or not user.active or user.deleted is not None:
+            raise InvalidCredentials("Inactive user")
+        roles = db_accounts.roles_of(conn, user.id)
+    if key.last_used_at is None or now - key.last_used_at > _TOUCH_INTERVAL:
+        with catalog.db.write() as conn:
+            db_accounts.touch_api_key(conn, key.id, now)
+    return Actor(user=user, roles=roles)
+
+
+def get_user(catalog: Catalog, ident: str) -> User:
+    with catalog.db.read() as conn:
+        user = _find_user(conn, ident)
+    if user is None:
+        raise NotFound()
+    if user.deleted is not None or not user.active:
+        raise Gone("User is not active or has been deleted")
+    return user
+
+
+def get_me(actor: Actor) -> User:
+    if actor.user is None:
+        raise Unauthenticated()
+    return actor.user
+
+
+def memberships(catalog: Catalog, actor: Actor) -> list[Organization]:
+    """The organizations the caller belongs to, for ``/me/``."""
+    with catalog.db.read() as conn:
+        return list(db_accounts.fetch_organizations(conn, actor.roles).values())
+
+
+def create_organization(
+    catalog: Catalog, *, name: str, acronym: str | None = None, description: str = ""
+) -> Organization:
+    if not name.strip():
+        raise Invalid({"name": ["This field is required."]})
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        base = slugify(name) or "organization"
+        organization = Organization(
+            id=catalog.new_object_id(),
+            name=name,
+            slug=unique_slug(base, db_accounts.organization_slugs_like(conn, base)),
+            created_at=now,
+            last_modified=now,
+            acronym=acronym,
+            description=description,
+        )
+        db_accounts.insert_organization(conn, organization)
+        return organization
+
+
+def _find_organization(conn: Connection, ident: str) -> Organization | None:
+    if ids.is_object_id(ident):
+        found = db_accounts.find_organization(conn, ident.lower())
+        if found is not None:
+            return found
+    return db_accounts.find_organization_by_slug(conn, ident)
+
+
+def add_member(catalog: Catalog, org_ident: str, user_ident: str, role: str) -> Member:
+    if role not in ROLES:
+        raise Invalid({"role": [f"Unknown role {role}; expected one of {', '.join(ROLES)}"]})
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        organization = _find_organization(conn, org_ident)
+        if organization is None:
+            raise NotFound(f"Unknown organization {org_ident}")
+        user = _find_user(conn, user_ident)
+        if user is None:
+            raise NotFound(f"Unknown user {user_ident}")
+        db_accounts.set_member(conn, organization.id, user.id, role, now)
+        return Member(organization.id, user, role, now)
+
+
+def get_organization(catalog: Catalog, ident: str) -> OrganizationView:
+    with catalog.db.read() as conn:
+        organization = _find_organization(conn, ident)
+        if organization is None:
+            raise NotFound()
+        if organization.deleted is not None:
+            raise Gone("Organization has been deleted")
+        return OrganizationView(organization, db_accounts.fetch_members(conn, organization.id))

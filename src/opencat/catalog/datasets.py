@@ -1,0 +1,175 @@
+"""Dataset use cases: create, read, list, update, delete."""
+
+from collections.abc import Callable
+from typing import Any
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.ownership import check_contact_points, check_custom_extras, resolve_ownership
+from opencat.catalog.views import DatasetView, assemble
+from opencat.db import datasets as db_datasets
+from opencat.db import resources as db_resources
+from opencat.db.engine import Connection
+from opencat.db.references import fetch_licenses
+from opencat.domain import ids, permissions
+from opencat.domain.accounts import Actor
+from opencat.domain.datasets import (
+    Dataset,
+    apply_changes,
+    enforce_invariants,
+    merge_resource_list,
+)
+from opencat.domain.errors import Gone, Moved, NotFound, PermissionDenied, PreconditionFailed, Unauthenticated
+from opencat.domain.queries import DatasetQuery, Page
+from opencat.domain.slugs import slugify, unique_slug
+
+DatasetChanges = dict[str, Any]
+GONE_MESSAGE = "Dataset has been deleted"
+
+
+def find_dataset(conn: Connection, ident: str) -> Dataset:
+    """Resolve an id or a slug (udata-behaviour §3.1); Moved when only a redirect can answer."""
+    if ids.is_object_id(ident):
+        found = db_datasets.find_by_id(conn, ident.lower())
+        if found is not None:
+            return found
+    found = db_datasets.find_by_slug(conn, ident)
+    if found is not None:
+        return found
+    canonical = slugify(ident)
+    if canonical and canonical != ident and db_datasets.find_by_slug(conn, canonical) is not None:
+        raise Moved(canonical)
+    current = db_datasets.find_slug_by_old_slug(conn, ident)
+    if current is not None:
+        raise Moved(current)
+    raise NotFound()
+
+
+def check_readable(actor: Actor, dataset: Dataset) -> None:
+    if not permissions.can_read(actor, dataset):
+        if dataset.deleted is not None and not dataset.private:
+            raise Gone(GONE_MESSAGE)
+        raise NotFound()
+
+
+def get_dataset(catalog: Catalog, actor: Actor, ident: str) -> DatasetView:
+    with catalog.db.read() as conn:
+        dataset = find_dataset(conn, ident)
+        check_readable(actor, dataset)
+        return assemble(conn, [dataset])[0]
+
+
+def list_datasets(catalog: Catalog, actor: Actor, query: DatasetQuery) -> Page[DatasetView]:
+    if not actor.is_authenticated and (
+        query.private is not None or query.archived is not None or query.deleted is not None
+    ):
+        # udata-behaviour §1.1: these filters need an identified caller, even with =false.
+        raise Unauthenticated()
+    with catalog.db.read() as conn:
+        found, total = db_datasets.fetch_page(conn, query, actor)
+        if not found and query.page > 1:
+            raise NotFound()
+        return Page(assemble(conn, found), total, query.page, query.page_size)
+
+
+def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
+    """An unknown license id is stored as null, as udata silently does (udata-behaviour §1.2)."""
+    license_id = changes.get("license")
+    if license_id is None:
+        return changes
+    if license_id not in {lic.id for lic in fetch_licenses(conn)}:
+        return {**changes, "license": None}
+    return changes
+
+
+def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
+    base = slugify(title) or "dataset"
+    taken = db_datasets.slugs_like(conn, base) - ({current} if current else set())
+    return unique_slug(base, taken)
+
+
+def create_dataset(catalog: Catalog, actor: Actor, changes: DatasetChanges) -> DatasetView:
+    if actor.user is None:
+        raise Unauthenticated()
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        fields = _known_license(conn, dict(changes))
+        incoming = fields.pop("resources", None) or []
+        owner_id, organization_id = resolve_ownership(conn, actor, fields, current=None)
+        draft = Dataset(
+            id=catalog.new_object_id(),
+            slug=_new_slug(conn, fields["title"]),
+            created_at_internal=now,
+            last_modified_internal=now,
+            owner_id=owner_id,
+            organization_id=organization_id,
+            **fields,
+        )
+        dataset = enforce_invariants(draft)
+        check_contact_points(conn, dataset)
+        check_custom_extras(conn, dataset, saved=False)
+        resources = merge_resource_list([], incoming, now, catalog.new_resource_id)
+        db_datasets.insert(conn, dataset, dataset.last_update(resources, now))
+        db_resources.replace_all(conn, dataset.id, [], resources)
+        return assemble(conn, [dataset])[0]
+
+
+def _check_revision(dataset: Dataset, expected_revision: int | None) -> None:
+    if expected_revision is not None and expected_revision != dataset.revision:
+        raise PreconditionFailed("The dataset changed since you read it")
+
+
+def update_dataset(
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    read_changes: Callable[[], DatasetChanges],
+    *,
+    restoring: bool = False,
+    expected_revision: int | None = None,
+) -> DatasetView:
+    """Apply the sent fields. ``read_changes`` parses the body only once access is granted,
+    so that 410 and 403 come before any validation error (udata-behaviour §1.4)."""
+    if actor.user is None:
+        raise Unauthenticated()
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        current = find_dataset(conn, ident)
+        if current.deleted is not None and not restoring:
+            raise Gone(GONE_MESSAGE)
+        if not permissions.can_edit(actor, current):
+            raise PermissionDenied()
+        fields = _known_license(conn, read_changes())
+        _check_revision(current, expected_revision)
+        incoming = fields.pop("resources", None)
+        owner_id, organization_id = resolve_ownership(conn, actor, fields, current=current)
+        if "title" in fields and fields["title"] != current.title:
+            fields["slug"] = _new_slug(conn, fields["title"], current=current.slug)
+        dataset = apply_changes(
+            current, {**fields, "owner_id": owner_id, "organization_id": organization_id}, now
+        )
+        check_contact_points(conn, dataset)
+        check_custom_extras(conn, dataset)
+        before = db_resources.fetch_for_dataset(conn, dataset.id)
+        after = merge_resource_list(before, incoming or [], now, catalog.new_resource_id)
+        db_datasets.update(conn, dataset, dataset.last_update(after, now), old_slug=current.slug)
+        db_resources.replace_all(conn, dataset.id, before, after)
+        return assemble(conn, [dataset])[0]
+
+
+def delete_dataset(
+    catalog: Catalog, actor: Actor, ident: str, *, expected_revision: int | None = None
+) -> None:
+    """Soft delete: the dataset answers 410 to the public and stays readable by its editors."""
+    if actor.user is None:
+        raise Unauthenticated()
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        current = find_dataset(conn, ident)
+        if current.deleted is not None:
+            raise Gone(GONE_MESSAGE)
+        if not permissions.can_edit(actor, current):
+            raise PermissionDenied()
+        _check_revision(current, expected_revision)
+        dataset = apply_changes(current, {"deleted": now}, now)
+        resources = db_resources.fetch_for_dataset(conn, dataset.id)
+        db_datasets.update(conn, dataset, dataset.last_update(resources, now), old_slug=current.slug)

@@ -1,0 +1,110 @@
+"""Who owns a dataset, and the checks that depend on its owner (contact points, custom extras)."""
+
+from typing import Any
+
+from opencat.db import accounts as db_accounts
+from opencat.db.engine import Connection
+from opencat.domain import permissions
+from opencat.domain.accounts import Actor
+from opencat.domain.datasets import Dataset
+from opencat.domain.errors import Invalid
+
+_UNKNOWN_ORG = "Organization does not exists"
+_ORG_DENIED = "Permission denied for this organization"
+_NO_TRANSFER = "Cannot change owner after creation. Please use transfer feature."
+_CONTACT_MISMATCH = "Wrong contact point id or contact point ownership mismatch"
+_CUSTOM_UNDEFINED = "Dataset's organization did not define the requested custom metadata."
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "dict": (dict,),
+    "list": (list,),
+}
+
+
+def _organization_target(conn: Connection, actor: Actor, organization_id: str) -> str:
+    if db_accounts.find_organization(conn, organization_id) is None:
+        raise Invalid({"organization": [_UNKNOWN_ORG]})
+    if not permissions.can_publish_in(actor, organization_id):
+        raise Invalid({"organization": [_ORG_DENIED]})
+    return organization_id
+
+
+def _owner_target(conn: Connection, actor: Actor, owner_id: str | None) -> str:
+    caller = actor.user_id or ""
+    if owner_id is None or owner_id == caller:
+        return caller
+    if not actor.is_sysadmin:
+        raise Invalid({"owner": ["You can only set yourself as owner"]})
+    if db_accounts.find_user(conn, owner_id) is None:
+        raise Invalid({"owner": ["Unknown user"]})
+    return owner_id
+
+
+def resolve_ownership(
+    conn: Connection, actor: Actor, fields: dict[str, Any], current: Dataset | None
+) -> tuple[str | None, str | None]:
+    """Pop ``owner`` and ``organization`` from ``fields``; return the new (owner, organization).
+
+    udata-behaviour §1.2 and §1.4: an organization replaces the owner; only a sysadmin may
+    move an organization's dataset elsewhere; a personal dataset may join the caller's org.
+    """
+    organization_id = fields.pop("organization", None)
+    owner_id = fields.pop("owner", None)
+    if current is None:
+        if organization_id is not None:
+            return None, _organization_target(conn, actor, organization_id)
+        return _owner_target(conn, actor, owner_id), None
+    if organization_id is not None and organization_id != current.organization_id:
+        if current.organization_id is not None and not actor.is_sysadmin:
+            raise Invalid({"organization": [_NO_TRANSFER]})
+        return None, _organization_target(conn, actor, organization_id)
+    if current.organization_id is None and owner_id is not None:
+        return _owner_target(conn, actor, owner_id), None
+    return current.owner_id, current.organization_id
+
+
+def check_contact_points(conn: Connection, dataset: Dataset) -> None:
+    if not dataset.contact_point_ids:
+        return
+    found = db_accounts.fetch_contact_points(conn, dataset.contact_point_ids)
+    for contact_id in dataset.contact_point_ids:
+        contact = found.get(contact_id)
+        owned = contact is not None and (
+            (dataset.organization_id is not None and contact.organization_id == dataset.organization_id)
+            or (dataset.owner_id is not None and contact.owner_id == dataset.owner_id)
+        )
+        if not owned:
+            raise Invalid({"contact_points": [_CONTACT_MISMATCH]})
+
+
+def _custom_error(dataset_id: str | None, message: str) -> Invalid:
+    # udata reports these from MongoEngine's model validation (udata-behaviour §2.1).
+    return Invalid({"__all__": message}, f"ValidationError (Dataset:{dataset_id}) ({message}: ['__all__'])")
+
+
+def check_custom_extras(conn: Connection, dataset: Dataset, saved: bool = True) -> None:
+    """``custom:*`` extras must be declared by the organization, with the declared type."""
+    custom = {k[len("custom:") :]: v for k, v in dataset.extras.items() if k.startswith("custom:")}
+    if not custom:
+        return
+    dataset_id = dataset.id if saved else None
+    organization = (
+        db_accounts.find_organization(conn, dataset.organization_id) if dataset.organization_id else None
+    )
+    declared = {
+        str(spec.get("title")): spec
+        for spec in (organization.extras.get("custom") if organization else None) or []
+        if isinstance(spec, dict)
+    }
+    for title, value in custom.items():
+        spec = declared.get(title)
+        if spec is None:
+            raise _custom_error(dataset_id, _CUSTOM_UNDEFINED)
+        if spec.get("type") == "choice":
+            if value not in (spec.get("choices") or []):
+                raise _custom_error(dataset_id, f'Custom metadata "{title}" value is not a valid choice.')
+        elif not isinstance(value, _PYTHON_TYPES.get(str(spec.get("type")), (object,))):
+            raise _custom_error(dataset_id, f'Custom metadata "{title}" is not of type {spec.get("type")}.')

@@ -1,0 +1,160 @@
+"""The ``opencat`` command: database, server, accounts and imports."""
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from opencat.catalog import accounts
+from opencat.catalog.context import Catalog
+from opencat.catalog.imports import catalog_is_empty, load_fixtures
+from opencat.config import Settings
+from opencat.db.engine import Database
+from opencat.db.migrate import upgrade
+from opencat.domain.errors import CatalogError
+
+
+def _print(value: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(value))  # noqa: T201 - the command's output
+    else:
+        for key, item in value.items():
+            print(f"{key}: {item}")  # noqa: T201 - the command's output
+
+
+def _catalog(settings: Settings) -> Catalog:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.database_url)
+    upgrade(database)
+    return Catalog(db=database)
+
+
+def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> None:
+    _catalog(settings)
+    print("Database is up to date")  # noqa: T201 - the command's output
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    _catalog(settings).db.dispose()
+    Granian(
+        "opencat.asgi:build",
+        address=args.host,
+        port=args.port,
+        workers=args.workers,
+        interface=Interfaces.ASGI,
+        factory=True,
+    ).serve()
+
+
+def _user_create(settings: Settings, args: argparse.Namespace) -> None:
+    user, key = accounts.create_user(
+        _catalog(settings),
+        email=args.email,
+        first_name=args.first_name,
+        last_name=args.last_name,
+        sysadmin=args.sysadmin,
+    )
+    _print({"id": user.id, "email": user.email, "slug": user.slug, "api_key": key}, args.json)
+
+
+def _org_create(settings: Settings, args: argparse.Namespace) -> None:
+    org = accounts.create_organization(_catalog(settings), name=args.name, acronym=args.acronym)
+    _print({"id": org.id, "slug": org.slug, "name": org.name}, args.json)
+
+
+def _org_add_member(settings: Settings, args: argparse.Namespace) -> None:
+    member = accounts.add_member(_catalog(settings), args.org, args.user, args.role)
+    _print({"organization": member.organization_id, "user": member.user.id, "role": member.role}, False)
+
+
+def _token_create(settings: Settings, args: argparse.Namespace) -> None:
+    user, key = accounts.create_api_key(_catalog(settings), args.user)
+    _print({"user": user.id, "api_key": key}, args.json)
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rimported {done}/{total} datasets", end="" if done < total else "\n", file=sys.stderr)  # noqa: T201
+
+
+def _load_fixtures(settings: Settings, args: argparse.Namespace) -> None:
+    count = load_fixtures(_catalog(settings), Path(args.path), _progress)
+    print(f"Loaded {count} datasets")  # noqa: T201 - the command's output
+
+
+def _load_demo(settings: Settings, args: argparse.Namespace) -> None:
+    catalog = _catalog(settings)
+    if args.if_empty and not catalog_is_empty(catalog):
+        print("The catalog already has datasets: demo not loaded")  # noqa: T201 - the command's output
+        return
+    demo = files("opencat") / "demo" / "datasets.json"
+    count = load_fixtures(catalog, Path(str(demo)), _progress)
+    print(f"Loaded {count} demo datasets")  # noqa: T201 - the command's output
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opencat", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="migrate to the latest schema").set_defaults(run=_db_upgrade)
+
+    serve = commands.add_parser("serve", help="migrate, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+
+    user = commands.add_parser("user").add_subparsers(dest="action", required=True)
+    create_user = user.add_parser("create", help="create a user and print their first API key")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--first-name", required=True)
+    create_user.add_argument("--last-name", required=True)
+    create_user.add_argument("--sysadmin", action="store_true")
+    create_user.add_argument("--json", action="store_true")
+    create_user.set_defaults(run=_user_create)
+
+    org = commands.add_parser("org").add_subparsers(dest="action", required=True)
+    create_org = org.add_parser("create", help="create an organization")
+    create_org.add_argument("--name", required=True)
+    create_org.add_argument("--acronym")
+    create_org.add_argument("--json", action="store_true")
+    create_org.set_defaults(run=_org_create)
+    add_member = org.add_parser("add-member", help="give a user a role in an organization")
+    add_member.add_argument("org", help="organization id or slug")
+    add_member.add_argument("user", help="user id or email")
+    add_member.add_argument("--role", required=True, choices=["admin", "editor"])
+    add_member.set_defaults(run=_org_add_member)
+
+    token = commands.add_parser("token").add_subparsers(dest="action", required=True)
+    create_token = token.add_parser("create", help="issue a new API key for a user")
+    create_token.add_argument("user", help="user id or email")
+    create_token.add_argument("--json", action="store_true")
+    create_token.set_defaults(run=_token_create)
+
+    fixtures = commands.add_parser("load-fixtures", help="import udata fixtures or dataset documents")
+    fixtures.add_argument("path")
+    fixtures.set_defaults(run=_load_fixtures)
+
+    demo = commands.add_parser("load-demo", help="import the bundled demo catalog")
+    demo.add_argument("--if-empty", action="store_true", help="only when the catalog has no dataset")
+    demo.set_defaults(run=_load_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env(os.environ)
+    try:
+        args.run(settings, args)
+    except CatalogError as error:
+        detail = getattr(error, "errors", None) or error.message or type(error).__name__
+        print(f"error: {detail}", file=sys.stderr)  # noqa: T201 - the command's output
+        return 1
+    return 0

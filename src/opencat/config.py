@@ -1,0 +1,55 @@
+"""Settings: declared once, read once from the environment, passed as an argument."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREFIX = "OPENCAT_"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every field is documented in docs/configuration.md (a test checks it)."""
+
+    data_dir: Path = field(default_factory=lambda: Path("var"))
+    database_url: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    front_url: str | None = None
+    max_json_bytes: int = 10 * 1024 * 1024
+    default_language: str = "en"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{(self.data_dir / 'opencat.db').resolve()}")
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if self.front_url is not None:
+            object.__setattr__(self, "front_url", self.front_url.rstrip("/") or None)
+        if self.default_language not in ("en", "fr"):
+            raise SettingsError(f"{PREFIX}DEFAULT_LANGUAGE must be 'en' or 'fr'")
+        if self.max_json_bytes <= 0:
+            raise SettingsError(f"{PREFIX}MAX_JSON_BYTES must be a positive integer")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "Settings":
+        values: dict[str, object] = {}
+        if f"{PREFIX}DATA_DIR" in environ:
+            values["data_dir"] = Path(environ[f"{PREFIX}DATA_DIR"])
+        for name in ("database_url", "base_url", "default_language"):
+            if f"{PREFIX}{name.upper()}" in environ:
+                values[name] = environ[f"{PREFIX}{name.upper()}"]
+        if environ.get(f"{PREFIX}FRONT_URL"):
+            values["front_url"] = environ[f"{PREFIX}FRONT_URL"]
+        if f"{PREFIX}MAX_JSON_BYTES" in environ:
+            values["max_json_bytes"] = _integer("MAX_JSON_BYTES", environ[f"{PREFIX}MAX_JSON_BYTES"])
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _integer(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None

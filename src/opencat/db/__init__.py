@@ -1,0 +1,1 @@
+"""Storage on SQLite or PostgreSQL through SQLAlchemy Core: the only package that speaks SQL."""

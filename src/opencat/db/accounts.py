@@ -1,0 +1,260 @@
+"""Users, API keys, organizations, memberships and contact points."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opencat.db.tables import api_keys, contact_points, organization_members, organizations, users
+from opencat.domain.accounts import ContactPoint, Member, Organization, User
+from opencat.domain.errors import Conflict
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        slug=row.slug,
+        created_at=row.created_at,
+        sysadmin=row.sysadmin,
+        active=row.active,
+        deleted=row.deleted,
+        about=row.about,
+        website=row.website,
+        avatar=row.avatar,
+        avatar_thumbnail=row.avatar_thumbnail,
+        last_login_at=row.last_login_at,
+        metrics=row.metrics,
+    )
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "slug": user.slug,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "sysadmin": user.sysadmin,
+        "active": user.active,
+        "deleted": user.deleted,
+        "created_at": user.created_at,
+        "last_login_at": user.last_login_at,
+        "about": user.about,
+        "website": user.website,
+        "avatar": user.avatar,
+        "avatar_thumbnail": user.avatar_thumbnail,
+        "metrics": user.metrics,
+    }
+
+
+def insert_user(conn: Connection, user: User) -> None:
+    try:
+        with conn.begin_nested():
+            conn.execute(users.insert().values(id=user.id, **_user_values(user)))
+    except sa.exc.IntegrityError as error:
+        raise Conflict("A user with this email, slug or id already exists") from error
+
+
+def find_user(conn: Connection, user_id: str) -> User | None:
+    row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+    return None if row is None else _user(row)
+
+
+def find_user_by_email(conn: Connection, email: str) -> User | None:
+    row = conn.execute(sa.select(users).where(sa.func.lower(users.c.email) == email.lower())).first()
+    return None if row is None else _user(row)
+
+
+def find_user_by_slug(conn: Connection, slug: str) -> User | None:
+    row = conn.execute(sa.select(users).where(users.c.slug == slug)).first()
+    return None if row is None else _user(row)
+
+
+def fetch_users(conn: Connection, user_ids: Iterable[str]) -> dict[str, User]:
+    wanted = list(set(user_ids))
+    if not wanted:
+        return {}
+    return {row.id: _user(row) for row in conn.execute(sa.select(users).where(users.c.id.in_(wanted)))}
+
+
+def user_slugs_like(conn: Connection, base: str) -> set[str]:
+    return set(
+        conn.execute(sa.select(users.c.slug).where(users.c.slug.startswith(base, autoescape=True))).scalars()
+    )
+
+
+def insert_api_key(conn: Connection, key_id: str, user_id: str, key_hash: str, now: datetime) -> None:
+    conn.execute(api_keys.insert().values(id=key_id, user_id=user_id, key_hash=key_hash, created_at=now))
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    id: str
+    user_id: str
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def find_api_key(conn: Connection, key_hash: str) -> ApiKeyRecord | None:
+    row = conn.execute(
+        sa.select(api_keys.c.id, api_keys.c.user_id, api_keys.c.revoked_at, api_keys.c.last_used_at).where(
+            api_keys.c.key_hash == key_hash
+        )
+    ).first()
+    return None if row is None else ApiKeyRecord(row.id, row.user_id, row.revoked_at, row.last_used_at)
+
+
+def touch_api_key(conn: Connection, key_id: str, now: datetime) -> None:
+    conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=now))
+
+
+def revoke_api_keys(conn: Connection, user_id: str, now: datetime) -> int:
+    result = conn.execute(
+        api_keys.update()
+        .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount)
+
+
+def _organization(row: Any) -> Organization:
+    return Organization(
+        id=row.id,
+        name=row.name,
+        slug=row.slug,
+        created_at=row.created_at,
+        last_modified=row.last_modified,
+        acronym=row.acronym,
+        description=row.description,
+        url=row.url,
+        logo=row.logo,
+        logo_thumbnail=row.logo_thumbnail,
+        business_number_id=row.business_number_id,
+        badges=tuple(row.badges),
+        extras=row.extras,
+        metrics=row.metrics,
+        deleted=row.deleted,
+    )
+
+
+def insert_organization(conn: Connection, org: Organization) -> None:
+    values = {
+        "id": org.id,
+        "slug": org.slug,
+        "name": org.name,
+        "acronym": org.acronym,
+        "description": org.description,
+        "url": org.url,
+        "logo": org.logo,
+        "logo_thumbnail": org.logo_thumbnail,
+        "business_number_id": org.business_number_id,
+        "badges": list(org.badges),
+        "extras": org.extras,
+        "metrics": org.metrics,
+        "created_at": org.created_at,
+        "last_modified": org.last_modified,
+        "deleted": org.deleted,
+    }
+    try:
+        with conn.begin_nested():
+            conn.execute(organizations.insert().values(**values))
+    except sa.exc.IntegrityError as error:
+        raise Conflict("An organization with this slug or id already exists") from error
+
+
+def find_organization(conn: Connection, org_id: str) -> Organization | None:
+    row = conn.execute(sa.select(organizations).where(organizations.c.id == org_id)).first()
+    return None if row is None else _organization(row)
+
+
+def find_organization_by_slug(conn: Connection, slug: str) -> Organization | None:
+    row = conn.execute(sa.select(organizations).where(organizations.c.slug == slug)).first()
+    return None if row is None else _organization(row)
+
+
+def fetch_organizations(conn: Connection, org_ids: Iterable[str]) -> dict[str, Organization]:
+    wanted = list(set(org_ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(sa.select(organizations).where(organizations.c.id.in_(wanted)))
+    return {row.id: _organization(row) for row in rows}
+
+
+def organization_slugs_like(conn: Connection, base: str) -> set[str]:
+    return set(
+        conn.execute(
+            sa.select(organizations.c.slug).where(organizations.c.slug.startswith(base, autoescape=True))
+        ).scalars()
+    )
+
+
+def set_member(conn: Connection, org_id: str, user_id: str, role: str, since: datetime) -> None:
+    conn.execute(
+        organization_members.delete().where(
+            organization_members.c.organization_id == org_id,
+            organization_members.c.user_id == user_id,
+        )
+    )
+    conn.execute(
+        organization_members.insert().values(organization_id=org_id, user_id=user_id, role=role, since=since)
+    )
+
+
+def roles_of(conn: Connection, user_id: str) -> dict[str, str]:
+    rows = conn.execute(
+        sa.select(organization_members.c.organization_id, organization_members.c.role).where(
+            organization_members.c.user_id == user_id
+        )
+    )
+    return {row.organization_id: row.role for row in rows}
+
+
+def fetch_members(conn: Connection, org_id: str) -> list[Member]:
+    rows = conn.execute(
+        sa.select(users, organization_members.c.role, organization_members.c.since)
+        .join(organization_members, organization_members.c.user_id == users.c.id)
+        .where(organization_members.c.organization_id == org_id)
+        .order_by(organization_members.c.since, users.c.id)
+    )
+    return [Member(org_id, _user(row), row.role, row.since) for row in rows]
+
+
+def count_members(conn: Connection, org_id: str) -> int:
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(organization_members)
+            .where(organization_members.c.organization_id == org_id)
+        ).scalar_one()
+    )
+
+
+def insert_contact_point(conn: Connection, contact: ContactPoint) -> None:
+    conn.execute(
+        contact_points.insert().values(
+            id=contact.id,
+            name=contact.name,
+            email=contact.email,
+            contact_form=contact.contact_form,
+            role=contact.role,
+            owner_id=contact.owner_id,
+            organization_id=contact.organization_id,
+        )
+    )
+
+
+def fetch_contact_points(conn: Connection, ids: Sequence[str]) -> dict[str, ContactPoint]:
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(contact_points).where(contact_points.c.id.in_(list(set(ids)))))
+    return {
+        row.id: ContactPoint(
+            row.id, row.name, row.email, row.contact_form, row.role, row.owner_id, row.organization_id
+        )
+        for row in rows
+    }

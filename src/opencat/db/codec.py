@@ -1,0 +1,93 @@
+"""Domain objects to and from the JSON documents stored in the ``doc`` columns."""
+
+from datetime import date, datetime
+from typing import Any
+
+from opencat.domain.datasets import (
+    Badge,
+    Checksum,
+    Dataset,
+    Resource,
+    Spatial,
+    TemporalCoverage,
+)
+from opencat.domain.dates import iso, parse_date, parse_datetime
+
+_DATASET_DATES = ("created_at_internal", "last_modified_internal", "frequency_date", "deleted", "archived")
+_RESOURCE_DATES = ("created_at_internal", "last_modified_internal")
+
+
+def _date_or_none(value: str | None) -> datetime | None:
+    return None if value is None else parse_datetime(value)
+
+
+def _day_or_none(value: str | None) -> date | None:
+    return None if value is None else parse_date(value)
+
+
+def dataset_to_doc(dataset: Dataset) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        name: getattr(dataset, name) for name in Dataset.__dataclass_fields__ if name != "revision"
+    }
+    for name in _DATASET_DATES:
+        doc[name] = iso(doc[name])
+    coverage = dataset.temporal_coverage
+    doc["temporal_coverage"] = (
+        None
+        if coverage is None
+        else {"start": coverage.start.isoformat(), "end": coverage.end and coverage.end.isoformat()}
+    )
+    spatial = dataset.spatial
+    doc["spatial"] = (
+        None
+        if spatial is None
+        else {"zones": list(spatial.zones), "granularity": spatial.granularity, "geom": spatial.geom}
+    )
+    doc["badges"] = [
+        {"kind": badge.kind, "created": iso(badge.created), "created_by": badge.created_by}
+        for badge in dataset.badges
+    ]
+    return doc
+
+
+def dataset_from_doc(doc: dict[str, Any], revision: int) -> Dataset:
+    values = dict(doc)
+    for name in _DATASET_DATES:
+        values[name] = _date_or_none(values.get(name))
+    coverage = values.get("temporal_coverage")
+    values["temporal_coverage"] = (
+        None
+        if coverage is None
+        else TemporalCoverage(parse_date(coverage["start"]), _day_or_none(coverage.get("end")))
+    )
+    spatial = values.get("spatial")
+    values["spatial"] = (
+        None
+        if spatial is None
+        else Spatial(tuple(spatial.get("zones") or ()), spatial.get("granularity"), spatial.get("geom"))
+    )
+    values["badges"] = tuple(
+        Badge(badge["kind"], _date_or_none(badge.get("created")), badge.get("created_by"))
+        for badge in values.get("badges") or ()
+    )
+    for name in ("tags", "contact_point_ids", "access_audiences"):
+        values[name] = tuple(values.get(name) or ())
+    return Dataset(**values, revision=revision)
+
+
+def resource_to_doc(resource: Resource) -> dict[str, Any]:
+    doc: dict[str, Any] = {name: getattr(resource, name) for name in Resource.__dataclass_fields__}
+    for name in _RESOURCE_DATES:
+        doc[name] = iso(doc[name])
+    checksum = resource.checksum
+    doc["checksum"] = None if checksum is None else {"type": checksum.type, "value": checksum.value}
+    return doc
+
+
+def resource_from_doc(doc: dict[str, Any]) -> Resource:
+    values = dict(doc)
+    for name in _RESOURCE_DATES:
+        values[name] = parse_datetime(values[name])
+    checksum = values.get("checksum")
+    values["checksum"] = None if checksum is None else Checksum(checksum["type"], checksum["value"])
+    return Resource(**values)

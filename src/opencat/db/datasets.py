@@ -1,0 +1,168 @@
+"""Dataset rows: lookups, writes, tags, old slugs and filtered pages."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opencat.db.codec import dataset_from_doc, dataset_to_doc
+from opencat.db.tables import dataset_slugs, dataset_tags, datasets
+from opencat.domain.accounts import Actor
+from opencat.domain.datasets import Dataset
+from opencat.domain.errors import Conflict
+from opencat.domain.queries import DatasetQuery
+
+_SORT_COLUMNS = {
+    "title": datasets.c.title,
+    "created": datasets.c.created_at,
+    "last_update": datasets.c.last_update,
+    "reuses": datasets.c.reuses,
+    "followers": datasets.c.followers,
+    "views": datasets.c.views,
+}
+
+
+def _from_row(row: Any) -> Dataset:
+    return dataset_from_doc(row.doc, row.revision)
+
+
+def find_by_id(conn: Connection, dataset_id: str) -> Dataset | None:
+    row = conn.execute(
+        sa.select(datasets.c.doc, datasets.c.revision).where(datasets.c.id == dataset_id)
+    ).first()
+    return None if row is None else _from_row(row)
+
+
+def find_by_slug(conn: Connection, slug: str) -> Dataset | None:
+    row = conn.execute(sa.select(datasets.c.doc, datasets.c.revision).where(datasets.c.slug == slug)).first()
+    return None if row is None else _from_row(row)
+
+
+def any_exists(conn: Connection) -> bool:
+    return conn.execute(sa.select(datasets.c.id).limit(1)).first() is not None
+
+
+def find_slug_by_old_slug(conn: Connection, old_slug: str) -> str | None:
+    """The current slug of the dataset that used to answer to ``old_slug``."""
+    return conn.execute(
+        sa.select(datasets.c.slug)
+        .join(dataset_slugs, dataset_slugs.c.dataset_id == datasets.c.id)
+        .where(dataset_slugs.c.slug == old_slug)
+    ).scalar()
+
+
+def slugs_like(conn: Connection, base: str) -> set[str]:
+    """Slugs in use that start with ``base`` (current ones; old slugs may be taken over)."""
+    pattern = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return set(
+        conn.execute(sa.select(datasets.c.slug).where(datasets.c.slug.like(pattern, escape="\\"))).scalars()
+    )
+
+
+def _columns(dataset: Dataset, last_update: datetime) -> dict[str, Any]:
+    metrics = dataset.metrics
+    return {
+        "slug": dataset.slug,
+        "title": dataset.title,
+        "owner_id": dataset.owner_id,
+        "organization_id": dataset.organization_id,
+        "private": dataset.private,
+        "featured": dataset.featured,
+        "deleted": dataset.deleted,
+        "archived": dataset.archived,
+        "license": dataset.license,
+        "created_at": dataset.created_at_internal,
+        "last_modified": dataset.last_modified,
+        "last_update": last_update,
+        "views": int(metrics.get("views") or 0),
+        "followers": int(metrics.get("followers") or 0),
+        "reuses": int(metrics.get("reuses") or 0),
+        "revision": dataset.revision,
+        "doc": dataset_to_doc(dataset),
+    }
+
+
+def insert(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
+    try:
+        with conn.begin_nested():
+            conn.execute(datasets.insert().values(id=dataset.id, **_columns(dataset, last_update)))
+    except sa.exc.IntegrityError as error:
+        raise Conflict("A dataset with this identifier or slug already exists") from error
+    _write_tags(conn, dataset.id, dataset.tags)
+
+
+def update(conn: Connection, dataset: Dataset, last_update: datetime, old_slug: str) -> None:
+    """Store ``dataset``; when its slug changed, ``old_slug`` keeps answering with a redirect."""
+    if old_slug != dataset.slug:
+        conn.execute(dataset_slugs.delete().where(dataset_slugs.c.slug.in_([old_slug, dataset.slug])))
+        conn.execute(dataset_slugs.insert().values(slug=old_slug, dataset_id=dataset.id))
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                datasets.update().where(datasets.c.id == dataset.id).values(**_columns(dataset, last_update))
+            )
+    except sa.exc.IntegrityError as error:
+        raise Conflict("Another dataset took this slug; retry") from error
+    conn.execute(dataset_tags.delete().where(dataset_tags.c.dataset_id == dataset.id))
+    _write_tags(conn, dataset.id, dataset.tags)
+
+
+def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
+    if tags:
+        conn.execute(dataset_tags.insert(), [{"dataset_id": dataset_id, "tag": tag} for tag in tags])
+
+
+def _visible_to(actor: Actor) -> sa.ColumnElement[bool] | None:
+    """udata's ``visible_by_user``: public datasets, plus the caller's own and their orgs'."""
+    if actor.is_sysadmin:
+        return None
+    public = sa.and_(
+        datasets.c.private.is_(False), datasets.c.deleted.is_(None), datasets.c.archived.is_(None)
+    )
+    if actor.user is None:
+        return public
+    mine: list[sa.ColumnElement[bool]] = [public, datasets.c.owner_id == actor.user.id]
+    if actor.roles:
+        mine.append(datasets.c.organization_id.in_(list(actor.roles)))
+    return sa.or_(*mine)
+
+
+def _state_filter(column: sa.ColumnElement[Any], wanted: bool | None) -> sa.ColumnElement[bool] | None:
+    if wanted is None:
+        return None
+    return column.is_not(None) if wanted else column.is_(None)
+
+
+def _conditions(query: DatasetQuery, actor: Actor) -> list[sa.ColumnElement[bool]]:
+    candidates: list[sa.ColumnElement[bool] | None] = [
+        _visible_to(actor),
+        _state_filter(datasets.c.archived, query.archived),
+        _state_filter(datasets.c.deleted, query.deleted),
+        None if query.private is None else datasets.c.private.is_(query.private),
+        None if query.organization is None else datasets.c.organization_id == query.organization,
+        None if query.owner is None else datasets.c.owner_id == query.owner,
+        None if query.license is None else datasets.c.license == query.license,
+    ]
+    for tag in query.tags:
+        candidates.append(
+            sa.exists().where(dataset_tags.c.dataset_id == datasets.c.id, dataset_tags.c.tag == tag)
+        )
+    return [condition for condition in candidates if condition is not None]
+
+
+def fetch_page(conn: Connection, query: DatasetQuery, actor: Actor) -> tuple[list[Dataset], int]:
+    conditions = _conditions(query, actor)
+    total = conn.execute(sa.select(sa.func.count()).select_from(datasets).where(*conditions)).scalar_one()
+    descending = query.sort.startswith("-")
+    column = _SORT_COLUMNS[query.sort.lstrip("-")]
+    order = [column.desc(), datasets.c.id.desc()] if descending else [column.asc(), datasets.c.id]
+    rows = conn.execute(
+        sa.select(datasets.c.doc, datasets.c.revision)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(query.page_size)
+        .offset((query.page - 1) * query.page_size)
+    )
+    return [_from_row(row) for row in rows], total

@@ -1,0 +1,1 @@
+"""Alembic migrations of the opencat schema."""

@@ -1,0 +1,187 @@
+"""Every table, in one MetaData; migrations mirror this file."""
+
+import sqlalchemy as sa
+
+from opencat.db.types import JSONText, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+OBJECT_ID = sa.String(24)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", OBJECT_ID, primary_key=True),
+    sa.Column("email", sa.String(255), nullable=False, unique=True),
+    sa.Column("slug", sa.String(255), nullable=False, unique=True),
+    sa.Column("first_name", sa.String(255), nullable=False),
+    sa.Column("last_name", sa.String(255), nullable=False),
+    sa.Column("sysadmin", sa.Boolean, nullable=False, default=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("deleted", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_login_at", UTCDateTime),
+    sa.Column("about", sa.Text),
+    sa.Column("website", sa.Text),
+    sa.Column("avatar", sa.Text),
+    sa.Column("avatar_thumbnail", sa.Text),
+    sa.Column("metrics", JSONText, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", OBJECT_ID, primary_key=True),
+    sa.Column(
+        "user_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+)
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", OBJECT_ID, primary_key=True),
+    sa.Column("slug", sa.String(255), nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("acronym", sa.String(128)),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("logo", sa.Text),
+    sa.Column("logo_thumbnail", sa.Text),
+    sa.Column("business_number_id", sa.String(64)),
+    sa.Column("badges", JSONText, nullable=False),
+    sa.Column("extras", JSONText, nullable=False),
+    sa.Column("metrics", JSONText, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_modified", UTCDateTime, nullable=False),
+    sa.Column("deleted", UTCDateTime),
+)
+
+organization_members = sa.Table(
+    "organization_members",
+    metadata,
+    sa.Column(
+        "organization_id",
+        OBJECT_ID,
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "user_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("since", UTCDateTime, nullable=False),
+)
+
+contact_points = sa.Table(
+    "contact_points",
+    metadata,
+    sa.Column("id", OBJECT_ID, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("contact_form", sa.Text),
+    sa.Column("role", sa.String(64), nullable=False),
+    sa.Column("owner_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    sa.Column(
+        "organization_id",
+        OBJECT_ID,
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+        index=True,
+    ),
+)
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("id", OBJECT_ID, primary_key=True),
+    sa.Column("slug", sa.String(255), nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("owner_id", OBJECT_ID, sa.ForeignKey("users.id"), index=True),
+    sa.Column("organization_id", OBJECT_ID, sa.ForeignKey("organizations.id"), index=True),
+    sa.Column("private", sa.Boolean, nullable=False),
+    sa.Column("featured", sa.Boolean, nullable=False),
+    sa.Column("deleted", UTCDateTime),
+    sa.Column("archived", UTCDateTime),
+    sa.Column("license", sa.String(64), index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("last_modified", UTCDateTime, nullable=False),
+    sa.Column("last_update", UTCDateTime, nullable=False, index=True),
+    sa.Column("views", sa.Integer, nullable=False),
+    sa.Column("followers", sa.Integer, nullable=False),
+    sa.Column("reuses", sa.Integer, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    # The dataset's own fields, as a JSON document (resources live in their own table).
+    sa.Column("doc", JSONText, nullable=False),
+)
+
+dataset_tags = sa.Table(
+    "dataset_tags",
+    metadata,
+    sa.Column("tag", sa.String(255), primary_key=True),
+    sa.Column(
+        "dataset_id",
+        OBJECT_ID,
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+# Former slugs of renamed datasets, answered with a 308 to the current one.
+dataset_slugs = sa.Table(
+    "dataset_slugs",
+    metadata,
+    sa.Column("slug", sa.String(255), primary_key=True),
+    sa.Column(
+        "dataset_id",
+        OBJECT_ID,
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+)
+
+resources = sa.Table(
+    "resources",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("dataset_id", OBJECT_ID, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("format", sa.String(255)),
+    sa.Column("doc", JSONText, nullable=False),
+    sa.Index("ix_resources_dataset_id_position", "dataset_id", "position"),
+)
+
+licenses = sa.Table(
+    "licenses",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("maintainer", sa.Text),
+    sa.Column("flags", JSONText, nullable=False),
+    sa.Column("alternate_urls", JSONText, nullable=False),
+    sa.Column("alternate_titles", JSONText, nullable=False),
+)
+
+frequencies = sa.Table(
+    "frequencies",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("label_en", sa.Text, nullable=False),
+    sa.Column("label_fr", sa.Text, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Pure domain: catalog objects, their rules and errors. Standard library only."""

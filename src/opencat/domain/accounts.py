@@ -1,0 +1,92 @@
+"""Users, organizations and their members, contact points, and the caller of a request."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ROLES = ("admin", "editor", "partial_editor")
+ORGANIZATION_BADGE_KINDS = ("public-service", "certified", "association", "company", "local-authority")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    slug: str
+    created_at: datetime
+    sysadmin: bool = False
+    active: bool = True
+    deleted: datetime | None = None
+    about: str | None = None
+    website: str | None = None
+    avatar: str | None = None
+    avatar_thumbnail: str | None = None
+    last_login_at: datetime | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: str
+    name: str
+    slug: str
+    created_at: datetime
+    last_modified: datetime
+    acronym: str | None = None
+    description: str = ""
+    url: str | None = None
+    logo: str | None = None
+    logo_thumbnail: str | None = None
+    business_number_id: str | None = None
+    badges: tuple[str, ...] = ()
+    extras: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    deleted: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    organization_id: str
+    user: User
+    role: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPoint:
+    id: str
+    name: str | None
+    email: str | None
+    contact_form: str | None
+    role: str
+    owner_id: str | None
+    organization_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling: nobody (anonymous) or a user with their organization roles."""
+
+    user: User | None = None
+    roles: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
+    @property
+    def is_sysadmin(self) -> bool:
+        return self.user is not None and self.user.sysadmin
+
+    @property
+    def user_id(self) -> str | None:
+        return None if self.user is None else self.user.id
+
+    def role_in(self, organization_id: str | None) -> str | None:
+        return None if organization_id is None else self.roles.get(organization_id)
+
+
+ANONYMOUS = Actor()

@@ -1,0 +1,225 @@
+"""Datasets and their resources: the catalog's core objects and the rules that change them."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from opencat.domain.dates import as_utc, parse_datetime
+from opencat.domain.errors import Invalid
+
+JSONObject = dict[str, Any]
+
+RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
+FILETYPES = ("file", "remote")
+CHECKSUM_TYPES = ("sha1", "sha2", "sha256", "md5", "crc")
+ACCESS_TYPES = ("open", "open_with_account", "restricted")
+BADGE_KINDS = ("pivotal-data", "spd", "inspire", "hvd", "sl", "sr")
+# Fields of a hosted file that only an upload may change (udata-behaviour §1.4, §1.10).
+HOSTED_FILE_FIELDS = ("filetype", "url", "checksum", "filesize", "mime", "format")
+REQUIRED = "This field is required."
+
+
+@dataclass(frozen=True, slots=True)
+class Checksum:
+    type: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class TemporalCoverage:
+    start: date
+    end: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Spatial:
+    zones: tuple[str, ...] = ()
+    granularity: str | None = None
+    geom: JSONObject | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    kind: str
+    created: datetime | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    id: str
+    title: str
+    url: str
+    created_at_internal: datetime
+    last_modified_internal: datetime
+    filetype: str = "file"
+    type: str = "other"
+    description: str | None = None
+    format: str | None = None
+    checksum: Checksum | None = None
+    filesize: int | None = None
+    mime: str | None = None
+    extras: JSONObject = field(default_factory=dict)
+    harvest: JSONObject | None = None
+    schema: JSONObject | None = None
+    metrics: JSONObject = field(default_factory=dict)
+
+    @property
+    def is_hosted(self) -> bool:
+        """An uploaded file whose stored fields belong to the server, not the client."""
+        return self.filetype == "file" and bool(self.url)
+
+    @property
+    def created_at(self) -> datetime:
+        return _harvest_date(self.harvest, "issued_at") or self.created_at_internal
+
+    def last_modified(self, now: datetime) -> datetime:
+        """udata: harvested modification date if not in the future, then the analysed one, then ours."""
+        harvested = _harvest_date(self.harvest, "modified_at")
+        if harvested is not None and harvested <= now:
+            return harvested
+        analysed = self.extras.get("analysis:last-modified-at")
+        if self.filetype == "remote" and isinstance(analysed, str):
+            parsed = _parse_or_none(analysed)
+            if parsed is not None:
+                return parsed
+        return self.last_modified_internal
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    id: str
+    slug: str
+    title: str
+    description: str
+    created_at_internal: datetime
+    last_modified_internal: datetime
+    acronym: str | None = None
+    description_short: str | None = None
+    license: str | None = None
+    frequency: str | None = None
+    frequency_date: datetime | None = None
+    temporal_coverage: TemporalCoverage | None = None
+    spatial: Spatial | None = None
+    tags: tuple[str, ...] = ()
+    private: bool = False
+    featured: bool = False
+    deleted: datetime | None = None
+    archived: datetime | None = None
+    extras: JSONObject = field(default_factory=dict)
+    harvest: JSONObject | None = None
+    metrics: JSONObject = field(default_factory=dict)
+    badges: tuple[Badge, ...] = ()
+    owner_id: str | None = None
+    organization_id: str | None = None
+    contact_point_ids: tuple[str, ...] = ()
+    access_type: str = "open"
+    access_audiences: tuple[JSONObject, ...] = ()
+    authorization_request_url: str | None = None
+    access_type_reason_category: str | None = None
+    access_type_reason: str | None = None
+    schema: JSONObject | None = None
+    doi: str | None = None
+    revision: int = 1
+
+    @property
+    def created_at(self) -> datetime:
+        return (
+            _harvest_date(self.harvest, "issued_at")
+            or _harvest_date(self.harvest, "created_at")
+            or self.created_at_internal
+        )
+
+    @property
+    def last_modified(self) -> datetime:
+        return _harvest_date(self.harvest, "modified_at") or self.last_modified_internal
+
+    def last_update(self, resources: Sequence[Resource], now: datetime) -> datetime:
+        """Harvested modification date, else the newest resource change, else ``last_modified``."""
+        harvested = _harvest_date(self.harvest, "modified_at")
+        if harvested is not None:
+            return harvested
+        if resources:
+            return max(resource.last_modified(now) for resource in resources)
+        return self.last_modified
+
+    @property
+    def is_hidden(self) -> bool:
+        """Hidden datasets stay out of public lists (udata-behaviour §3.4)."""
+        return self.private or self.deleted is not None or self.archived is not None
+
+
+def apply_changes(dataset: Dataset, changes: Mapping[str, Any], now: datetime) -> Dataset:
+    """Return ``dataset`` with the sent fields replaced; absent fields keep their value."""
+    updated = replace(dataset, **changes, last_modified_internal=now, revision=dataset.revision + 1)
+    return enforce_invariants(updated)
+
+
+def enforce_invariants(dataset: Dataset) -> Dataset:
+    """Rules udata applies on every save: a dataset that is not open carries no license."""
+    if dataset.access_type != "open" and dataset.license is not None:
+        return replace(dataset, license=None)
+    return dataset
+
+
+def apply_resource_changes(resource: Resource, changes: Mapping[str, Any], now: datetime) -> Resource:
+    """Update a resource in place, keeping the server's fields of a hosted file."""
+    allowed = {
+        key: value
+        for key, value in changes.items()
+        if key != "id" and not (resource.is_hosted and key in HOSTED_FILE_FIELDS)
+    }
+    return replace(resource, **allowed, last_modified_internal=now)
+
+
+def merge_resource_list(
+    current: Sequence[Resource],
+    incoming: Sequence[Mapping[str, Any]],
+    now: datetime,
+    new_id: Any,
+) -> list[Resource]:
+    """The resources after a dataset write that sent a ``resources`` list (udata-behaviour §1.4).
+
+    An empty list changes nothing. Otherwise the list becomes the new list, in its order:
+    an entry whose ``id`` matches a resource updates it, any other entry is a new resource.
+    """
+    if not incoming:
+        return list(current)
+    by_id = {resource.id: resource for resource in current}
+    merged: list[Resource] = []
+    errors: list[dict[str, list[str]]] = []
+    for entry in incoming:
+        existing = by_id.get(str(entry.get("id") or ""))
+        missing = {name: [REQUIRED] for name in ("title", "url") if existing is None and not entry.get(name)}
+        errors.append(missing)
+        if missing:
+            continue
+        if existing is not None:
+            merged.append(apply_resource_changes(existing, entry, now))
+        else:
+            fields = {key: value for key, value in entry.items() if key != "id"}
+            merged.append(
+                Resource(id=new_id(), created_at_internal=now, last_modified_internal=now, **fields)
+            )
+    if any(errors):
+        raise Invalid({"resources": errors})
+    return merged
+
+
+def _parse_or_none(value: str) -> datetime | None:
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _harvest_date(harvest: Mapping[str, Any] | None, key: str) -> datetime | None:
+    if not harvest:
+        return None
+    value = harvest.get(key)
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, str):
+        return _parse_or_none(value)
+    return None

@@ -1,0 +1,73 @@
+"""The catalog's exception tree, mapped to HTTP in exactly one place (``api/errors.py``).
+
+CatalogError
+├── NotFound            the object does not exist (or the caller may not know it does)
+│   └── Gone            it existed and was soft-deleted
+├── Unauthenticated     the action needs an identified caller
+├── InvalidCredentials  an API key was sent but is unknown, revoked or its user inactive
+├── PermissionDenied    the caller is known but may not do this
+├── Invalid             field-level validation errors ``{field: [messages]}``
+├── BadRequest          a single-message refusal (udata's ``abort(400, message)``)
+├── PreconditionFailed  ``If-Match`` names a stale version
+├── Conflict            a concurrent write took the same unique value
+└── Moved               the object answers to another identifier (a redirect)
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class CatalogError(Exception):
+    """Base of every error the catalog raises on purpose."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(CatalogError):
+    pass
+
+
+class Gone(NotFound):
+    pass
+
+
+class Unauthenticated(CatalogError):
+    pass
+
+
+class InvalidCredentials(CatalogError):
+    pass
+
+
+class PermissionDenied(CatalogError):
+    pass
+
+
+class Invalid(CatalogError):
+    """Validation failed; ``errors`` maps a field (or ``__all__``) to its messages."""
+
+    def __init__(self, errors: Mapping[str, Any], message: str = "") -> None:
+        super().__init__(message)
+        self.errors = dict(errors)
+
+
+class BadRequest(CatalogError):
+    pass
+
+
+class PreconditionFailed(CatalogError):
+    pass
+
+
+class Conflict(CatalogError):
+    pass
+
+
+class Moved(CatalogError):
+    """The object answers to another identifier now (a renamed slug): redirect there."""
+
+    def __init__(self, location_ident: str) -> None:
+        super().__init__(location_ident)
+        self.location_ident = location_ident

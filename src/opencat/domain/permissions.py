@@ -1,0 +1,49 @@
+"""Who may read and change what (udata-behaviour §3.3, §3.4)."""
+
+from opencat.domain.accounts import Actor
+from opencat.domain.datasets import Dataset
+
+_EDITING_ROLES = ("admin", "editor")
+
+
+def is_member_or_owner(actor: Actor, dataset: Dataset) -> bool:
+    """Owners and members of the owning organization (any role) see the dataset's hidden states."""
+    if actor.user is None:
+        return False
+    if dataset.owner_id is not None and dataset.owner_id == actor.user.id:
+        return True
+    return actor.role_in(dataset.organization_id) is not None
+
+
+def can_read(actor: Actor, dataset: Dataset) -> bool:
+    if not dataset.private and dataset.deleted is None:
+        return True
+    return actor.is_sysadmin or is_member_or_owner(actor, dataset)
+
+
+def can_edit(actor: Actor, dataset: Dataset) -> bool:
+    """Sysadmins, the owner, and admins or editors of the organization.
+
+    A partial editor may only edit the datasets assigned to them; assignments are not
+    modelled yet, so a partial editor edits nothing.
+    """
+    if actor.user is None:
+        return False
+    if actor.is_sysadmin:
+        return True
+    if dataset.owner_id is not None and dataset.owner_id == actor.user.id:
+        return True
+    return actor.role_in(dataset.organization_id) in _EDITING_ROLES
+
+
+def can_publish_in(actor: Actor, organization_id: str) -> bool:
+    """Creating a dataset in an organization needs any membership there (or sysadmin)."""
+    return actor.is_sysadmin or actor.role_in(organization_id) is not None
+
+
+def organization_permissions(actor: Actor, organization_id: str) -> dict[str, bool]:
+    """The ``permissions`` object of an organization reference, for this caller."""
+    role = actor.role_in(organization_id)
+    admin = actor.is_sysadmin or role == "admin"
+    editor = admin or role == "editor"
+    return {"delete": admin, "edit": admin, "harvest": editor, "members": admin, "private": editor}

@@ -1,0 +1,35 @@
+"""What a client asks of a dataset listing, and what comes back."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+SORT_KEYS = ("title", "created", "last_update", "reuses", "followers", "views")
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetQuery:
+    page: int = 1
+    page_size: int = 20
+    sort: str = "-created"
+    organization: str | None = None
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    license: str | None = None
+    private: bool | None = None
+    archived: bool | None = None
+    deleted: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.page_size) if self.page_size else 0

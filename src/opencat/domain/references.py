@@ -1,0 +1,24 @@
+"""Reference lists served as they are stored: licenses and frequency labels."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class License:
+    id: str
+    title: str
+    url: str | None
+    maintainer: str | None
+    flags: tuple[str, ...]
+    alternate_urls: tuple[str, ...]
+    alternate_titles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    id: str
+    label_en: str
+    label_fr: str
+
+    def label(self, language: str) -> str:
+        return self.label_fr if language == "fr" else self.label_en

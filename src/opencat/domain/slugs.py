@@ -1,0 +1,53 @@
+"""Slugs and tags, normalized as udata does (awesome-slugify over unidecode, udata-behaviour §3.9)."""
+
+import re
+import uuid
+
+from unidecode import unidecode
+
+MAX_SLUG_LENGTH = 255
+TAG_MIN_LENGTH = 3
+TAG_MAX_LENGTH = 96
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, max_length: int = MAX_SLUG_LENGTH) -> str:
+    """ASCII, lower case, words joined by ``-``; apostrophes vanish without a separator."""
+    ascii_text = unidecode(text).lower().replace("'", "")
+    words = [word for word in _NON_ALNUM.split(ascii_text) if word]
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) <= max_length:
+            slug = candidate
+    if not slug and words:
+        slug = words[0][:max_length]
+    return slug
+
+
+def _looks_like_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def unique_slug(base: str, taken: set[str]) -> str:
+    """The first of ``base``, ``base-1``, ``base-2``… not in ``taken`` (udata's dedup rule)."""
+    if _looks_like_uuid(base):
+        base = f"{base}-uuid"
+    if base not in taken:
+        return base
+    index = 1
+    while True:
+        suffix = f"-{index}"
+        candidate = base[: MAX_SLUG_LENGTH - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        index += 1
+
+
+def normalize_tag(tag: str) -> str:
+    return slugify(tag.lower(), max_length=10_000)

@@ -1,0 +1,38 @@
+"""Canonical URLs of catalog objects, built from the configured base URLs."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Urls:
+    """``base`` is this API's public root; ``front`` the optional web front-end's root."""
+
+    base: str
+    front: str | None = None
+
+    def api(self, path: str) -> str:
+        return f"{self.base}/api/1/{path}"
+
+    def _page(self, path: str) -> str | None:
+        return None if self.front is None else f"{self.front}/{path}"
+
+    def dataset_uri(self, slug: str) -> str:
+        return self.api(f"datasets/{slug}/")
+
+    def dataset_page(self, slug: str) -> str | None:
+        return self._page(f"datasets/{slug}")
+
+    def resource_latest(self, resource_id: str) -> str:
+        return self.api(f"datasets/r/{resource_id}")
+
+    def organization_uri(self, slug: str) -> str:
+        return self.api(f"organizations/{slug}/")
+
+    def organization_page(self, slug: str) -> str | None:
+        return self._page(f"organizations/{slug}")
+
+    def user_uri(self, slug: str) -> str:
+        return self.api(f"users/{slug}/")
+
+    def user_page(self, slug: str) -> str | None:
+        return self._page(f"users/{slug}")

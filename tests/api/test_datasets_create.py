@@ -1,0 +1,228 @@
+"""POST /api/1/datasets/ (udata-behaviour §1.2)."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import make_org, make_user
+
+URL = "/api/1/datasets/"
+
+
+def test_create_without_key_is_401_with_bearer_challenge(client: TestClient) -> None:
+    response = client.post(URL, json={"title": "x", "description": "y"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="uData"'
+    assert response.json()["message"].startswith("The server could not verify")
+
+
+def test_unknown_api_key_is_401_even_on_public_get(client: TestClient) -> None:
+    response = client.get(URL, headers={"X-API-KEY": "udata_nope"})
+    assert response.status_code == 401
+    assert response.json() == {"message": "Invalid API token"}
+
+
+def test_missing_title_and_description_lists_both(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    response = client.post(URL, json={}, headers=alice.headers)
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": {"description": ["This field is required."], "title": ["This field is required."]}
+    }
+
+
+def test_personal_dataset_is_owned_by_caller(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    body = {"title": "Qualité de l'air", "description": "Mesures", "license": "cc-by", "tags": ["air"]}
+    response = client.post(URL, json=body, headers=alice.headers)
+    assert response.status_code == 201
+    data = response.json()
+    assert data["slug"] == "qualite-de-lair"
+    assert data["owner"]["id"] == alice.user.id
+    assert data["owner"]["class"] == "User"
+    assert data["organization"] is None
+    assert data["license"] == "cc-by"
+    assert data["frequency"] == "unknown"
+    assert data["permissions"] == {"delete": True, "edit": True, "edit_resources": True}
+    assert data["quality"] == {
+        "dataset_description_quality": False,
+        "license": True,
+        "score": 1 / 9,
+        "spatial": False,
+        "temporal_coverage": False,
+        "update_frequency": False,
+    }
+    assert data["uri"] == "http://testserver/api/1/datasets/qualite-de-lair/"
+    assert "community_resources" not in data
+    assert response.headers["ETag"]
+
+
+def test_org_dataset_normalizes_tags_and_coverage(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, "Oracle Org", **{alice.user.id: "admin"})
+    body = {
+        "title": "Horaires des bus",
+        "description": "Horaires théoriques du réseau de bus.",
+        "organization": org.id,
+        "license": "lov2",
+        "frequency": "monthly",
+        "tags": ["transport", "Bus", "bus"],
+        "temporal_coverage": {"start": "2024-12-31", "end": "2024-01-01"},
+        "extras": {"source": "gtfs"},
+    }
+    data = client.post(URL, json=body, headers=alice.headers).json()
+    assert data["organization"]["slug"] == "oracle-org"
+    assert data["organization"]["permissions"] == {
+        "delete": True,
+        "edit": True,
+        "harvest": True,
+        "members": True,
+        "private": True,
+    }
+    assert data["owner"] is None
+    assert data["tags"] == ["bus", "transport"]
+    assert data["temporal_coverage"] == {"start": "2024-01-01", "end": "2024-12-31"}
+    assert data["quality"]["update_fulfilled_in_time"] is True
+    assert data["quality"]["score"] == 4 / 9
+
+
+def test_same_title_gets_numbered_slug(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    body = {"title": "Horaires des bus", "description": "d"}
+    first = client.post(URL, json=body, headers=alice.headers).json()
+    second = client.post(URL, json=body, headers=alice.headers).json()
+    assert (first["slug"], second["slug"]) == ("horaires-des-bus", "horaires-des-bus-1")
+
+
+def test_unknown_license_is_stored_as_notspecified_and_bad_frequency_wins(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    bad = client.post(
+        URL,
+        json={"title": "Bad", "description": "Bad", "license": "nope", "frequency": "sometimes"},
+        headers=alice.headers,
+    )
+    assert bad.status_code == 400
+    assert bad.json() == {"message": "'sometimes' is not a valid UpdateFrequency"}
+    good = client.post(
+        URL,
+        json={"title": "Ok", "description": "Ok", "license": "nope", "frequency": "fortnighly"},
+        headers=alice.headers,
+    )
+    assert good.json()["license"] == "notspecified"
+    assert good.json()["frequency"] == "biweekly"
+
+
+def test_org_dataset_needs_membership(client: TestClient, catalog: Catalog) -> None:
+    bob = make_user(catalog)
+    org = make_org(catalog)
+    response = client.post(
+        URL, json={"title": "t", "description": "d", "organization": org.id}, headers=bob.headers
+    )
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"organization": ["Permission denied for this organization"]}}
+    unknown = client.post(
+        URL, json={"title": "t", "description": "d", "organization": "0" * 24}, headers=bob.headers
+    )
+    assert unknown.json() == {"errors": {"organization": ["Organization does not exists"]}}
+
+
+def test_owner_must_be_caller_unless_sysadmin(client: TestClient, catalog: Catalog) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    admin = make_user(catalog, sysadmin=True)
+    body = {"title": "t", "description": "d", "owner": bob.user.id}
+    assert client.post(URL, json=body, headers=alice.headers).json() == {
+        "errors": {"owner": ["You can only set yourself as owner"]}
+    }
+    made = client.post(URL, json=body, headers=admin.headers).json()
+    assert made["owner"]["id"] == bob.user.id
+
+
+def test_undeclared_custom_extra_is_refused(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    body = {"title": "x", "description": "y", "organization": org.id, "extras": {"custom:key": "v"}}
+    response = client.post(URL, json=body, headers=alice.headers)
+    assert response.status_code == 400
+    message = "Dataset's organization did not define the requested custom metadata."
+    assert response.json() == {
+        "errors": {"__all__": message},
+        "message": f"ValidationError (Dataset:None) ({message}: ['__all__'])",
+    }
+
+
+def test_nested_resources_get_server_ids_and_defaults(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    body = {
+        "title": "With resources",
+        "description": "d",
+        "resources": [
+            {"id": "not-kept", "title": "A", "url": "https://example.org/a.csv", "format": " CSV "},
+            {"title": "B", "url": "https://example.org/b.pdf", "filetype": "remote", "type": "documentation"},
+        ],
+    }
+    data = client.post(URL, json=body, headers=alice.headers).json()
+    first, second = data["resources"]
+    assert first["id"] != "not-kept"
+    assert (first["title"], first["format"], first["type"], first["filetype"]) == (
+        "A",
+        "csv",
+        "other",
+        "file",
+    )
+    assert first["latest"] == f"http://testserver/api/1/datasets/r/{first['id']}"
+    assert second["type"] == "documentation"
+    assert data["quality"]["has_resources"] is True
+    assert data["quality"]["resources_documentation"] is True
+
+
+def test_resource_errors_are_nested_per_entry(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    body = {
+        "title": "t",
+        "description": "d",
+        "resources": [{"title": "ok", "url": "https://example.org/x"}, {"title": "no url"}],
+    }
+    response = client.post(URL, json=body, headers=alice.headers)
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"resources": [{}, {"url": ["This field is required."]}]}}
+
+
+def test_bad_inputs_are_clear_400s(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    headers = alice.headers
+    not_json = client.post(URL, content=b"title=x", headers={**headers, "Content-Type": "text/plain"})
+    assert not_json.json() == {"errors": {"Content-Type": "expecting application/json"}}
+    broken = client.post(URL, content=b"{", headers={**headers, "Content-Type": "application/json"})
+    assert broken.status_code == 400
+    assert broken.json()["message"].startswith("Failed to decode JSON object")
+    listed = client.post(URL, json=["x"], headers=headers)
+    assert listed.json() == {"errors": {"request": "expecting a JSON object"}}
+    wrong = client.post(
+        URL,
+        json={"title": 3, "description": "d", "private": "maybe", "tags": ["a"], "access_type": "nope"},
+        headers=headers,
+    )
+    assert wrong.status_code == 400
+    errors = wrong.json()["errors"]
+    assert set(errors) == {"title", "private", "tags", "access_type"}
+    assert errors["tags"] == ['Tag "a" must be between 3 and 96 characters long.']
+    long_title = client.post(URL, json={"title": "x" * 351, "description": "d"}, headers=headers)
+    assert long_title.json() == {"errors": {"title": ["Field cannot be longer than 350 characters."]}}
+    bad_url = client.post(
+        URL,
+        json={"title": "t", "description": "d", "resources": [{"title": "r", "url": "http://127.0.0.1/x"}]},
+        headers=headers,
+    )
+    assert bad_url.status_code == 400
+    assert "Invalid URL" in bad_url.json()["errors"]["resources"][0]["url"][0]
+
+
+def test_oversized_body_is_413_and_nothing_is_written(
+    client: TestClient, catalog: Catalog, settings: object
+) -> None:
+    alice = make_user(catalog)
+    huge = {"title": "t", "description": "d" * (11 * 1024 * 1024)}
+    response = client.post(URL, json=huge, headers=alice.headers)
+    assert response.status_code == 413
+    assert client.get(URL).json()["total"] == 0

@@ -1,0 +1,150 @@
+"""GET /api/1/datasets/: visibility, filters, sorts, pagination (udata-behaviour §1.1, §3.5)."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import make_dataset, make_org, make_user
+
+URL = "/api/1/datasets/"
+
+
+def _ids(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return [item["id"] for item in response.json()["data"]]
+
+
+def test_anonymous_sees_only_public_datasets_newest_first(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    public = [make_dataset(catalog, alice) for _ in range(3)]
+    make_dataset(catalog, alice, private=True)
+    make_dataset(catalog, alice, archived=catalog.clock())
+    response = client.get(URL)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 3
+    assert body["page"] == 1
+    assert body["page_size"] == 20
+    assert body["next_page"] is None
+    assert body["previous_page"] is None
+    created = [item["created_at"] for item in body["data"]]
+    assert created == sorted(created, reverse=True)
+    assert set(_ids(response)) == {view.dataset.id for view in public}
+    assert "community_resources" not in body["data"][0]
+
+
+def test_members_see_their_hidden_datasets_and_sysadmins_everything(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice, bob, carol = make_user(catalog), make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{carol.user.id: "editor"})
+    mine = make_dataset(catalog, alice, private=True)
+    theirs = make_dataset(catalog, bob, private=True)
+    org_private = make_dataset(catalog, make_user(catalog, sysadmin=True), organization=org.id, private=True)
+    assert set(_ids(client.get(URL, headers=alice.headers))) == {mine.dataset.id}
+    assert set(_ids(client.get(URL, headers=carol.headers))) == {org_private.dataset.id}
+    admin = make_user(catalog, sysadmin=True)
+    assert set(_ids(client.get(URL, headers=admin.headers))) >= {mine.dataset.id, theirs.dataset.id}
+
+
+def test_hidden_state_filters_need_authentication(client: TestClient, catalog: Catalog) -> None:
+    for query in ("private=true", "archived=false", "deleted=true"):
+        response = client.get(f"{URL}?{query}")
+        assert response.status_code == 401
+    bob = make_user(catalog)
+    draft = make_dataset(catalog, bob, private=True)
+    make_dataset(catalog, bob)
+    assert _ids(client.get(f"{URL}?private=true", headers=bob.headers)) == [draft.dataset.id]
+    assert len(_ids(client.get(f"{URL}?private=false", headers=bob.headers))) == 1
+
+
+def test_filters_combine_with_and(client: TestClient, catalog: Catalog) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    both = make_dataset(catalog, alice, organization=org.id, tags=("bus", "transport"), license="cc-by")
+    make_dataset(catalog, alice, organization=org.id, tags=("bus",), license="lov2")
+    owned = make_dataset(catalog, bob, tags=("transport",))
+    assert _ids(client.get(f"{URL}?tag=bus&tag=transport")) == [both.dataset.id]
+    assert len(_ids(client.get(f"{URL}?tag=bus"))) == 2
+    assert _ids(client.get(f"{URL}?organization={org.id}&license=cc-by")) == [both.dataset.id]
+    assert _ids(client.get(f"{URL}?owner={bob.user.id}")) == [owned.dataset.id]
+    assert _ids(client.get(f"{URL}?tag=Bus")) == []
+
+
+def test_filter_and_page_errors_use_reqparse_shape(client: TestClient) -> None:
+    assert client.get(f"{URL}?organization=not-an-id").json() == {
+        "message": "Organization arg must be an identifier"
+    }
+    assert client.get(f"{URL}?owner=x").json() == {"message": "Owner arg must be an identifier"}
+    zero = client.get(f"{URL}?page_size=0")
+    assert zero.status_code == 400
+    assert zero.json() == {
+        "errors": {
+            "page_size": "The page size to fetch Invalid page_size: 0. page_size must be a positive integer"
+        },
+        "message": "Input payload validation failed",
+    }
+    assert client.get(f"{URL}?page=-1").status_code == 400
+    assert client.get(f"{URL}?page=abc").status_code == 400
+    sort = client.get(f"{URL}?sort=nope")
+    assert sort.json()["errors"] == {"sort": "The value 'nope' is not a valid choice for 'sort'."}
+
+
+def test_pagination_links_are_absolute_and_keep_arguments(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    for _ in range(3):
+        make_dataset(catalog, alice, tags=("bus",))
+    body = client.get(f"{URL}?page=2&page_size=1&tag=bus").json()
+    assert body["next_page"] == "http://testserver/api/1/datasets/?page=3&page_size=1&tag=bus"
+    assert body["previous_page"] == "http://testserver/api/1/datasets/?page=1&page_size=1&tag=bus"
+    first = client.get(f"{URL}?page_size=2").json()
+    assert first["next_page"] == "http://testserver/api/1/datasets/?page_size=2&page=2"
+    assert client.get(f"{URL}?page=9").status_code == 404
+
+
+def test_sorts(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    for title in ("Bravo", "alpha", "Charlie"):
+        make_dataset(catalog, alice, title=title)
+    titles = [item["title"] for item in client.get(f"{URL}?sort=title").json()["data"]]
+    assert titles == sorted(titles)
+    reverse = [item["title"] for item in client.get(f"{URL}?sort=-title").json()["data"]]
+    assert reverse == titles[::-1]
+    for key in ("created", "last_update", "reuses", "followers", "views"):
+        assert client.get(f"{URL}?sort=-{key}").status_code == 200
+
+
+def test_list_mask_replaces_default(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    only = client.get(URL, headers={"X-Fields": "data{id,title}"}).json()
+    assert only == {"data": [{"id": view.dataset.id, "title": view.dataset.title}]}
+    with_page = client.get(URL, headers={"X-Fields": "data{id},*"}).json()
+    assert with_page["total"] == 1
+    assert with_page["data"] == [{"id": view.dataset.id}]
+
+
+def test_list_costs_a_bounded_number_of_queries(client: TestClient, catalog: Catalog) -> None:
+    import sqlalchemy as sa
+
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    for number in range(12):
+        make_dataset(
+            catalog,
+            alice,
+            organization=org.id if number % 2 else None,
+            resources=[{"title": "r", "url": f"https://example.org/{number}"}],
+        )
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(catalog.db.engine, "before_cursor_execute", record)
+    try:
+        client.get(URL)
+        small = len(statements)
+        statements.clear()
+        client.get(f"{URL}?page_size=3")
+    finally:
+        sa.event.remove(catalog.db.engine, "before_cursor_execute", record)
+    assert small == len(statements) <= 8

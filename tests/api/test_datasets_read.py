@@ -1,0 +1,114 @@
+"""GET /api/1/datasets/{ident}/: visibility, redirects, masks, ETags (udata-behaviour §1.3, §3.1)."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import delete_dataset
+from tests.factories import make_dataset, make_org, make_user
+
+
+def test_read_by_id_and_by_slug(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, title="Horaires des bus")
+    by_id = client.get(f"/api/1/datasets/{view.dataset.id}/")
+    by_slug = client.get("/api/1/datasets/horaires-des-bus/")
+    assert by_id.status_code == by_slug.status_code == 200
+    assert by_id.json()["id"] == by_slug.json()["id"] == view.dataset.id
+    assert by_id.json()["permissions"] == {"delete": False, "edit": False, "edit_resources": False}
+
+
+def test_unknown_dataset_is_404(client: TestClient) -> None:
+    for ident in ("000000000000000000000000", "no-such-dataset"):
+        response = client.get(f"/api/1/datasets/{ident}/")
+        assert response.status_code == 404
+        assert response.json()["message"].startswith("The requested URL was not found")
+
+
+def test_slashless_path_redirects_with_308_keeping_query(client: TestClient) -> None:
+    response = client.get("/api/1/datasets?page_size=2")
+    assert response.status_code == 308
+    assert response.headers["location"] == "/api/1/datasets/?page_size=2"
+
+
+def test_slug_matching_after_slugification_redirects(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Horaires des bus")
+    response = client.get("/api/1/datasets/Horaires-des-BUS/?x=1")
+    assert response.status_code == 308
+    assert response.headers["location"] == "/api/1/datasets/horaires-des-bus/"
+
+
+def test_private_dataset_is_404_to_strangers_and_readable_by_members(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    editor = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin", editor.user.id: "partial_editor"})
+    view = make_dataset(catalog, alice, organization=org.id, private=True)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    assert client.get(url).status_code == 404
+    assert client.get(url, headers=bob.headers).status_code == 404
+    assert client.get(url, headers=alice.headers).status_code == 200
+    as_partial = client.get(url, headers=editor.headers).json()
+    assert as_partial["permissions"]["edit"] is False
+    admin = make_user(catalog, sysadmin=True)
+    assert client.get(url, headers=admin.headers).status_code == 200
+
+
+def test_deleted_dataset_is_410_to_public_and_200_to_owner(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    delete_dataset(catalog, alice.actor(catalog), view.dataset.id)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    gone = client.get(url)
+    assert gone.status_code == 410
+    assert gone.json() == {"message": "Dataset has been deleted"}
+    mine = client.get(url, headers=alice.headers)
+    assert mine.status_code == 200
+    assert mine.json()["deleted"] is not None
+
+
+def test_archived_dataset_is_readable(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, archived=catalog.clock())
+    assert client.get(f"/api/1/datasets/{view.dataset.id}/").status_code == 200
+
+
+def test_x_fields_mask_selects_nested_fields(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, title="Qualité de l'air")
+    response = client.get(
+        f"/api/1/datasets/{view.dataset.id}/", headers={"X-Fields": "id,title,owner{slug},resources{id}"}
+    )
+    assert response.json() == {
+        "id": view.dataset.id,
+        "owner": {"slug": alice.user.slug},
+        "resources": [],
+        "title": "Qualité de l'air",
+    }
+    everything = client.get(f"/api/1/datasets/{view.dataset.id}/", headers={"X-Fields": "*"}).json()
+    assert everything["community_resources"] == []
+    broken = client.get(f"/api/1/datasets/{view.dataset.id}/", headers={"X-Fields": "id,{"})
+    assert broken.status_code == 400
+    assert broken.json()["message"].startswith("Mask parse error")
+    scalar = client.get(f"/api/1/datasets/{view.dataset.id}/", headers={"X-Fields": "title{x}"})
+    assert scalar.status_code == 400
+    assert scalar.json()["message"].startswith("Mask error")
+
+
+def test_etag_and_if_none_match(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    etag = client.get(url).headers["ETag"]
+    cached = client.get(url, headers={"If-None-Match": etag})
+    assert cached.status_code == 304
+    client.put(url, json={"acronym": "X"}, headers=alice.headers)
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_keys_are_sorted_like_flask(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    data = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
+    assert list(data) == sorted(data)

@@ -1,0 +1,206 @@
+"""PUT, PATCH and DELETE on /api/1/datasets/{ident}/ (udata-behaviour §1.4, §1.5, §3.8)."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import make_dataset, make_org, make_user
+
+
+def _full(catalog: Catalog, owner):  # type: ignore[no-untyped-def]
+    return make_dataset(
+        catalog,
+        owner,
+        title="Horaires des bus",
+        acronym="HB",
+        license="lov2",
+        frequency="monthly",
+        tags=("bus", "transport"),
+        extras={"source": "gtfs"},
+    )
+
+
+def test_put_title_renames_slug_and_keeps_every_other_field(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = _full(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    before = client.get(url).json()
+    response = client.put(url, json={"title": "Horaires des bus 2024"}, headers=alice.headers)
+    assert response.status_code == 200
+    data = response.json()
+    assert data["slug"] == "horaires-des-bus-2024"
+    for kept in ("acronym", "license", "frequency", "tags", "extras", "description"):
+        assert data[kept] == before[kept], kept
+    assert data["internal"]["last_modified_internal"] >= before["internal"]["last_modified_internal"]
+    old = client.get("/api/1/datasets/horaires-des-bus/?q=1")
+    assert old.status_code == 308
+    assert old.headers["location"] == "/api/1/datasets/horaires-des-bus-2024/"
+
+
+def test_old_slug_redirect_keeps_method_for_writes(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = _full(catalog, alice)
+    client.put(f"/api/1/datasets/{view.dataset.id}/", json={"title": "Renamed"}, headers=alice.headers)
+    response = client.put("/api/1/datasets/horaires-des-bus/", json={"acronym": "Z"}, headers=alice.headers)
+    assert response.status_code == 308
+    assert response.headers["location"] == "/api/1/datasets/renamed/"
+
+
+def test_null_and_empty_values_follow_udata(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = _full(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    data = client.put(
+        url,
+        json={
+            "acronym": None,
+            "license": None,
+            "frequency": None,
+            "private": None,
+            "extras": {},
+            "resources": [],
+        },
+        headers=alice.headers,
+    ).json()
+    assert data["acronym"] is None
+    assert data["license"] == "notspecified"
+    assert data["frequency"] == "unknown"
+    assert data["private"] is False
+    assert data["extras"] == {}
+    cleared = client.put(url, json={"tags": None}, headers=alice.headers).json()
+    assert cleared["tags"] == []
+
+
+def test_patch_means_the_same_and_omitted_tags_are_kept(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, tags=("bus",), temporal_coverage=None, frequency="daily")
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    client.put(
+        url, json={"temporal_coverage": {"start": "2024-01-01", "end": "2024-12-31"}}, headers=alice.headers
+    )
+    data = client.patch(url, json={"description": "new"}, headers=alice.headers).json()
+    assert data["tags"] == ["bus"]
+    assert data["temporal_coverage"] == {"start": "2024-01-01", "end": "2024-12-31"}
+    assert data["description"] == "new"
+
+
+def test_non_member_gets_403_and_anonymous_401(client: TestClient, catalog: Catalog) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    assert client.put(url, json={"title": "hijack"}).status_code == 401
+    forbidden = client.put(url, json={"title": "hijack"}, headers=bob.headers)
+    assert forbidden.status_code == 403
+    assert forbidden.json() == {"message": "You do not have the permission to modify that object."}
+    assert client.delete(url, headers=bob.headers).status_code == 403
+
+
+def test_permission_is_checked_before_validation(client: TestClient, catalog: Catalog) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    view = make_dataset(catalog, alice)
+    response = client.put(
+        f"/api/1/datasets/{view.dataset.id}/",
+        content=b"not json",
+        headers={**bob.headers, "Content-Type": "text/plain"},
+    )
+    assert response.status_code == 403
+
+
+def test_invalid_frequency_on_update(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    response = client.put(
+        f"/api/1/datasets/{view.dataset.id}/", json={"frequency": "sometimes"}, headers=alice.headers
+    )
+    assert response.status_code == 400
+    assert response.json() == {"message": "'sometimes' is not a valid UpdateFrequency"}
+
+
+def test_delete_then_410_then_restore(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    deleted = client.delete(url, headers=alice.headers)
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert deleted.headers["content-type"] == "application/json"
+    assert client.delete(url, headers=alice.headers).json() == {"message": "Dataset has been deleted"}
+    assert client.put(url, json={"title": "again"}, headers=alice.headers).status_code == 410
+    listed = client.get("/api/1/datasets/?deleted=true", headers=alice.headers).json()
+    assert [item["id"] for item in listed["data"]] == [view.dataset.id]
+    restored = client.put(url, json={"deleted": None}, headers=alice.headers)
+    assert restored.status_code == 200
+    assert restored.json()["deleted"] is None
+    assert client.get(url).status_code == 200
+
+
+def test_if_match_refuses_stale_writes(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    etag = client.get(url).headers["ETag"]
+    first = client.put(url, json={"acronym": "A"}, headers={**alice.headers, "If-Match": etag})
+    assert first.status_code == 200
+    stale = client.put(url, json={"acronym": "B"}, headers={**alice.headers, "If-Match": etag})
+    assert stale.status_code == 412
+    assert client.get(url).json()["acronym"] == "A"
+    fresh = client.delete(url, headers={**alice.headers, "If-Match": first.headers["ETag"]})
+    assert fresh.status_code == 204
+
+
+def test_resources_list_in_put_replaces_updates_and_protects_hosted_files(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        alice,
+        resources=[
+            {"title": "hosted", "url": "https://example.org/h.csv", "filetype": "file", "format": "csv"},
+            {"title": "remote", "url": "https://example.org/r.csv", "filetype": "remote"},
+        ],
+    )
+    hosted, remote = view.resources
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    body = {
+        "resources": [
+            {"id": remote.id, "title": "remote renamed"},
+            {
+                "id": hosted.id,
+                "title": "hosted renamed",
+                "url": "https://evil.example.org/x",
+                "format": "exe",
+            },
+            {"title": "new one", "url": "https://example.org/n.json", "filetype": "remote"},
+        ]
+    }
+    data = client.put(url, json=body, headers=alice.headers).json()
+    titles = [item["title"] for item in data["resources"]]
+    assert titles == ["remote renamed", "hosted renamed", "new one"]
+    assert data["resources"][1]["url"] == "https://example.org/h.csv"
+    assert data["resources"][1]["format"] == "csv"
+    shrunk = client.put(url, json={"resources": [{"id": hosted.id}]}, headers=alice.headers).json()
+    assert [item["id"] for item in shrunk["resources"]] == [hosted.id]
+    bad = client.put(url, json={"resources": [{"id": "not-a-uuid"}]}, headers=alice.headers)
+    assert bad.status_code == 400
+
+
+def test_org_change_needs_transfer_unless_sysadmin(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    first = make_org(catalog, **{alice.user.id: "admin"})
+    second = make_org(catalog, **{alice.user.id: "admin"})
+    view = make_dataset(catalog, alice, organization=first.id)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    refused = client.put(url, json={"organization": second.id}, headers=alice.headers)
+    assert refused.json() == {
+        "errors": {"organization": ["Cannot change owner after creation. Please use transfer feature."]}
+    }
+    admin = make_user(catalog, sysadmin=True)
+    moved = client.put(url, json={"organization": second.id}, headers=admin.headers)
+    assert moved.json()["organization"]["id"] == second.id
+    personal = make_dataset(catalog, alice)
+    joined = client.put(
+        f"/api/1/datasets/{personal.dataset.id}/",
+        json={"organization": {"id": first.id}},
+        headers=alice.headers,
+    ).json()
+    assert (joined["organization"]["id"], joined["owner"]) == (first.id, None)

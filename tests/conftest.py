@@ -1,0 +1,128 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL in one session."""
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from opencat.app import create_app
+from opencat.catalog.context import Catalog
+from opencat.config import Settings
+from opencat.db.engine import Database, normalize_url
+from opencat.db.migrate import upgrade
+from opencat.db.tables import metadata
+from tests.postgres import server_url
+
+BASE_URL = "http://testserver"
+REFERENCE_TABLES = {"licenses", "frequencies"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default="all",
+        choices=["sqlite", "postgresql", "all"],
+        help="database(s) the database tests run on",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "dialect" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--db")
+        dialects = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
+        metafunc.parametrize("dialect", dialects, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("postgresql_only") and "[sqlite]" in item.nodeid:
+            item.add_marker(pytest.mark.skip(reason="behaviour specific to PostgreSQL"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    with server_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def dialect(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    dialect: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    if dialect == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    server = request.getfixturevalue("postgres_server")
+    name = f"opencat_test_{_worker()}"
+    admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(migrated: Database) -> Iterator[Database]:
+    """The migrated database, emptied after each test (reference lists are kept)."""
+    yield migrated
+    with migrated.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                conn.execute(table.delete())
+
+
+class FixedClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def catalog(db: Database) -> Catalog:
+    return Catalog(db=db)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url, base_url=BASE_URL)
+
+
+@pytest.fixture
+def client(db: Database, settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings, database=db)
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as test_client:
+        yield test_client
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
+def auth(key: str) -> dict[str, Any]:
+    return {"X-API-KEY": key}

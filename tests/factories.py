@@ -1,0 +1,57 @@
+"""Test data made through the use cases, so it always satisfies the domain rules."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from opencat.catalog import accounts
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import create_dataset
+from opencat.catalog.views import DatasetView
+from opencat.domain.accounts import Actor, Organization, User
+
+_counter = 0
+
+
+def _next() -> int:
+    global _counter
+    _counter += 1
+    return _counter
+
+
+@dataclass
+class Account:
+    user: User
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-KEY": self.key}
+
+    def actor(self, catalog: Catalog) -> Actor:
+        return accounts.authenticate(catalog, self.key)
+
+
+def make_user(catalog: Catalog, *, sysadmin: bool = False, first_name: str = "Alice") -> Account:
+    number = _next()
+    user, key = accounts.create_user(
+        catalog,
+        email=f"user{number}@example.org",
+        first_name=first_name,
+        last_name=f"Tester{number}",
+        sysadmin=sysadmin,
+    )
+    return Account(user, key)
+
+
+def make_org(catalog: Catalog, name: str | None = None, **members: str) -> Organization:
+    """``members`` maps a user id to a role."""
+    org = accounts.create_organization(catalog, name=name or f"Organization {_next()}")
+    for user_id, role in members.items():
+        accounts.add_member(catalog, org.id, user_id, role)
+    return org
+
+
+def make_dataset(catalog: Catalog, account: Account, **fields: Any) -> DatasetView:
+    values: dict[str, Any] = {"title": f"Dataset {_next()}", "description": "Some description"}
+    values.update(fields)
+    return create_dataset(catalog, account.actor(catalog), values)
