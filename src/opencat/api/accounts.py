@@ -9,7 +9,9 @@ from opencat.catalog import accounts as catalog
 @describe("Get an organization by id or slug")
 def get_organization(call: Call) -> Reply:
     view = catalog.get_organization(call.catalog, call.path("ident"))
-    return Reply(serializers.organization(view.organization, view.members, call.actor, call.urls))
+    return Reply(
+        serializers.organization(view.organization, view.members, view.public_datasets, call.actor, call.urls)
+    )
 
 
 @describe("Get a user by id or slug")

@@ -123,7 +123,9 @@ def render(call: Call, reply: Reply) -> Response:
     requested = call.header("x-fields")
     mask = parse_mask(requested) if requested else reply.mask
     data = reply.data if mask is None else apply_mask(reply.data, mask)
-    return Response(orjson.dumps(data), reply.status, headers=reply.headers, media_type="application/json")
+    # Flask sorts keys; some clients diff responses textually.
+    content = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    return Response(content, reply.status, headers=reply.headers, media_type="application/json")
 
 
 def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:

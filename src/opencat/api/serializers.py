@@ -243,7 +243,10 @@ def member(item: Member, urls: Urls) -> dict[str, Any]:
     }
 
 
-def organization(item: Organization, members: Sequence[Member], actor: Actor, urls: Urls) -> dict[str, Any]:
+def organization(
+    item: Organization, members: Sequence[Member], datasets: int, actor: Actor, urls: Urls
+) -> dict[str, Any]:
+    counts = {"followers": 0, "reuses": 0, "views": 0, "dataservices": 0, **item.metrics}
     return {
         **organization_reference(item, actor, urls),
         "description": item.description,
@@ -253,14 +256,6 @@ def organization(item: Organization, members: Sequence[Member], actor: Actor, ur
         "last_modified": iso(item.last_modified),
         "deleted": iso(item.deleted),
         "extras": item.extras,
-        "metrics": {
-            "datasets": 0,
-            "members": len(members),
-            "followers": 0,
-            "reuses": 0,
-            "views": 0,
-            "dataservices": 0,
-            **item.metrics,
-        },
+        "metrics": {**counts, "datasets": datasets, "members": len(members)},
         "members": [member(m, urls) for m in members],
     }

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
+from opencat.db import datasets as db_datasets
 from opencat.db.engine import Connection
 from opencat.domain import ids
 from opencat.domain.accounts import ANONYMOUS, ROLES, Actor, Member, Organization, User
@@ -22,6 +23,7 @@ _TOUCH_INTERVAL = timedelta(hours=1)
 class OrganizationView:
     organization: Organization
     members: list[Member]
+    public_datasets: int
 
 
 def hash_api_key(key: str) -> str:
@@ -178,4 +180,8 @@ def get_organization(catalog: Catalog, ident: str) -> OrganizationView:
             raise NotFound()
         if organization.deleted is not None:
             raise Gone("Organization has been deleted")
-        return OrganizationView(organization, db_accounts.fetch_members(conn, organization.id))
+        return OrganizationView(
+            organization,
+            db_accounts.fetch_members(conn, organization.id),
+            db_datasets.count_public_of_organization(conn, organization.id),
+        )

@@ -44,6 +44,13 @@ def any_exists(conn: Connection) -> bool:
     return conn.execute(sa.select(datasets.c.id).limit(1)).first() is not None
 
 
+def count_public_of_organization(conn: Connection, organization_id: str) -> int:
+    query = sa.select(sa.func.count()).where(
+        datasets.c.organization_id == organization_id, *_public_conditions()
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def find_slug_by_old_slug(conn: Connection, old_slug: str) -> str | None:
     """The current slug of the dataset that used to answer to ``old_slug``."""
     return conn.execute(
@@ -114,13 +121,15 @@ def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
         conn.execute(dataset_tags.insert(), [{"dataset_id": dataset_id, "tag": tag} for tag in tags])
 
 
+def _public_conditions() -> list[sa.ColumnElement[bool]]:
+    return [datasets.c.private.is_(False), datasets.c.deleted.is_(None), datasets.c.archived.is_(None)]
+
+
 def _visible_to(actor: Actor) -> sa.ColumnElement[bool] | None:
     """udata's ``visible_by_user``: public datasets, plus the caller's own and their orgs'."""
     if actor.is_sysadmin:
         return None
-    public = sa.and_(
-        datasets.c.private.is_(False), datasets.c.deleted.is_(None), datasets.c.archived.is_(None)
-    )
+    public = sa.and_(*_public_conditions())
     if actor.user is None:
         return public
     mine: list[sa.ColumnElement[bool]] = [public, datasets.c.owner_id == actor.user.id]

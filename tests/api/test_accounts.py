@@ -1,0 +1,74 @@
+"""Organizations, users and /me/ (the reads that dataset responses link to)."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import make_dataset, make_org, make_user
+
+
+def test_organization_by_id_and_slug_with_members(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, "Oracle Org", **{alice.user.id: "admin"})
+    make_dataset(catalog, alice, organization=org.id)
+    by_slug = client.get("/api/1/organizations/oracle-org/")
+    assert by_slug.status_code == 200
+    data = by_slug.json()
+    assert data["id"] == org.id
+    assert data["class"] == "Organization"
+    assert data["uri"] == "http://testserver/api/1/organizations/oracle-org/"
+    assert data["members"][0]["role"] == "admin"
+    assert data["members"][0]["user"]["id"] == alice.user.id
+    assert data["members"][0]["user"]["email"] is None
+    assert data["metrics"]["datasets"] == 1
+    assert data["permissions"]["edit"] is False
+    mine = client.get(f"/api/1/organizations/{org.id}/", headers=alice.headers).json()
+    assert mine["permissions"] == {
+        "delete": True,
+        "edit": True,
+        "harvest": True,
+        "members": True,
+        "private": True,
+    }
+    assert client.get("/api/1/organizations/nope/").status_code == 404
+
+
+def test_dataset_links_resolve(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "editor"})
+    personal = client.get(f"/api/1/datasets/{make_dataset(catalog, alice).dataset.id}/").json()
+    owned = client.get(
+        f"/api/1/datasets/{make_dataset(catalog, alice, organization=org.id).dataset.id}/"
+    ).json()
+    user = client.get(personal["owner"]["uri"].removeprefix("http://testserver"))
+    assert user.status_code == 200
+    assert user.json()["id"] == alice.user.id
+    assert user.json()["email"] is None
+    organization = client.get(owned["organization"]["uri"].removeprefix("http://testserver"))
+    assert organization.json()["id"] == org.id
+
+
+def test_me_needs_a_key_and_shows_email_and_organizations(client: TestClient, catalog: Catalog) -> None:
+    assert client.get("/api/1/me/").status_code == 401
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    me = client.get("/api/1/me/", headers=alice.headers).json()
+    assert me["id"] == alice.user.id
+    assert me["email"] == alice.user.email
+    assert [item["id"] for item in me["organizations"]] == [org.id]
+    assert me["roles"] == []
+
+
+def test_revoked_and_inactive_keys_are_401(client: TestClient, catalog: Catalog) -> None:
+    from opencat.catalog.accounts import create_api_key, revoke_api_keys
+
+    alice = make_user(catalog)
+    _, second = create_api_key(catalog, alice.user.email)
+    assert client.get("/api/1/me/", headers={"X-API-KEY": second}).status_code == 200
+    revoke_api_keys(catalog, alice.user.id)
+    revoked = client.get("/api/1/datasets/", headers={"X-API-KEY": second})
+    assert revoked.status_code == 401
+    assert revoked.json() == {"message": "Revoked API token"}
+
+
+def test_unknown_user_is_404(client: TestClient) -> None:
+    assert client.get("/api/1/users/000000000000000000000000/").status_code == 404
