@@ -30,11 +30,25 @@ def require_json(content_type: str | None) -> None:
         raise Invalid({"Content-Type": "expecting application/json"})
 
 
+def _has_nul(value: Any) -> bool:
+    """PostgreSQL text cannot hold NUL characters; refuse them up front on both databases."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def decode_json(raw: bytes) -> Any:
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"Failed to decode JSON object: {error}") from None
+    if _has_nul(body):
+        raise BadRequest("Failed to decode JSON object: NUL characters are not allowed in strings")
+    return body
 
 
 def json_object(raw: bytes, content_type: str | None) -> dict[str, Any]:

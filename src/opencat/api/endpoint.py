@@ -18,7 +18,7 @@ from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.domain.accounts import Actor
-from opencat.domain.errors import Moved
+from opencat.domain.errors import BadRequest, Moved, NotFound
 from opencat.domain.urls import Urls
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -128,9 +128,18 @@ def render(call: Call, reply: Reply) -> Response:
     return Response(content, reply.status, headers=reply.headers, media_type="application/json")
 
 
+def _refuse_nul(request: Request) -> None:
+    """No identifier or argument can contain NUL; PostgreSQL would refuse it mid-query."""
+    if "\x00" in request.url.path:
+        raise NotFound()
+    if any("\x00" in key or "\x00" in value for key, value in request.query_params.multi_items()):
+        raise BadRequest("Query arguments may not contain NUL characters")
+
+
 def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         services: Services = request.app.state.services
+        _refuse_nul(request)
         body = b""
         if request.method in _BODY_METHODS:
             body = await _read_body(request, services.settings.max_json_bytes)

@@ -12,9 +12,15 @@ from opencat.domain.queries import Page
 T = TypeVar("T")
 
 
+# udata v1 has no page size limit; one request asking for a million datasets would hold a
+# worker for minutes, so we cap it (a documented deviation) and the offset with it.
+MAX_PAGE_SIZE = 1000
+MAX_PAGE = 10_000_000
+
+
 def page_arguments(params: QueryParams, default_size: int = 20) -> tuple[int, int]:
-    page = positive_int(params, "page", 1, "The page to fetch")
-    page_size = positive_int(params, "page_size", default_size, "The page size to fetch")
+    page = positive_int(params, "page", 1, "The page to fetch", MAX_PAGE)
+    page_size = positive_int(params, "page_size", default_size, "The page size to fetch", MAX_PAGE_SIZE)
     return page, page_size
 
 

@@ -15,7 +15,9 @@ def invalid_argument(name: str, message: str) -> Invalid:
     return Invalid({name: message}, PAYLOAD_INVALID)
 
 
-def positive_int(params: QueryParams, name: str, default: int, help_text: str) -> int:
+def positive_int(
+    params: QueryParams, name: str, default: int, help_text: str, maximum: int | None = None
+) -> int:
     raw = params.get(name)
     if raw is None:
         return default
@@ -27,6 +29,8 @@ def positive_int(params: QueryParams, name: str, default: int, help_text: str) -
         raise invalid_argument(
             name, f"{help_text} Invalid {name}: {value}. {name} must be a positive integer"
         )
+    if maximum is not None and value > maximum:
+        raise invalid_argument(name, f"{help_text} Invalid {name}: {value}. {name} must be at most {maximum}")
     return value
 
 

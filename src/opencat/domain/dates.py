@@ -33,6 +33,14 @@ _DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 def parse_datetime(text: str) -> datetime:
     """Parse the common date and datetime spellings; raise ValueError otherwise."""
+    try:
+        return _parse_datetime(text)
+    except OverflowError:
+        # e.g. 9999-12-31T23:00-05:00 is past year 9999 once in UTC
+        raise ValueError(f"Date out of range {text!r}") from None
+
+
+def _parse_datetime(text: str) -> datetime:
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"

@@ -1,0 +1,106 @@
+"""Hostile input never yields a 500 nor leaves anything half-written."""
+
+import pytest
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import make_dataset, make_user
+
+URL = "/api/1/datasets/"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/1/datasets/a%00b/",
+        "/api/1/datasets/" + "x" * 5000 + "/",
+        "/api/1/datasets/%E2%80%AE%F0%9F%98%80/",
+        "/api/1/datasets/..%2F..%2Fetc%2Fpasswd/",
+        "/api/1/organizations/%00/",
+        "/api/1/users/%00/",
+    ],
+)
+def test_odd_identifiers_are_404(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["tag=%00", "license=a%00", "page=99999999999999999999", "page_size=100000", "sort=%00", "q=%00"],
+)
+def test_odd_arguments_are_400(client: TestClient, query: str) -> None:
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "a\u0000b", "description": "d"},
+        {"title": "t", "description": "d", "extras": {"k\u0000": 1}},
+        {"title": "t", "description": "d", "frequency_date": "9999-12-31T23:00:00-05:00"},
+        {"title": "t", "description": "d", "deleted": "not a date"},
+        {"title": "t", "description": "d", "temporal_coverage": {"start": 2020}},
+        {"title": "t", "description": "d", "temporal_coverage": {"start": "2020-13-45"}},
+        {"title": "t", "description": "d", "temporal_coverage": "garbage"},
+        {"title": "t", "description": "d", "spatial": {"granularity": "nowhere"}},
+        {"title": "t", "description": "d", "spatial": {"geom": {"type": "Point"}}},
+        {
+            "title": "t",
+            "description": "d",
+            "spatial": {"zones": ["fr:departement:13"], "geom": {"type": "MultiPolygon"}},
+        },
+        {"title": "t", "description": "d", "resources": {"title": "not a list"}},
+        {"title": "t", "description": "d", "resources": None},
+        {"title": "t", "description": "d", "resources": [{"title": "r", "url": "javascript:alert(1)"}]},
+        {
+            "title": "t",
+            "description": "d",
+            "resources": [{"title": "r", "url": "https://x.org", "filesize": "big"}],
+        },
+        {
+            "title": "t",
+            "description": "d",
+            "resources": [
+                {"title": "r", "url": "https://x.org", "checksum": {"type": "rot13", "value": "x"}}
+            ],
+        },
+        {"title": "t", "description": "d", "contact_points": ["000000000000000000000000"]},
+        {"title": "t", "description": "d", "access_audiences": [{"role": "private", "condition": "yes"}] * 2},
+        {"title": "t", "description": "d", "organization": "not-an-id"},
+        {"title": "t", "description": "d", "tags": [1, 2]},
+        {"title": ["t"], "description": {"d": 1}},
+    ],
+)
+def test_bad_bodies_are_400_and_write_nothing(
+    client: TestClient, catalog: Catalog, body: dict[str, object]
+) -> None:
+    alice = make_user(catalog)
+    response = client.post(URL, json=body, headers=alice.headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert client.get(URL, headers=alice.headers).json()["total"] == 0
+
+
+def test_failed_update_leaves_dataset_untouched(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, title="Stable", tags=("keep",))
+    url = f"{URL}{view.dataset.id}/"
+    before = client.get(url).json()
+    bad = client.put(
+        url,
+        json={
+            "title": "Changed",
+            "resources": [{"title": "ok", "url": "https://x.org"}, {"title": "no url"}],
+        },
+        headers=alice.headers,
+    )
+    assert bad.status_code == 400
+    assert client.get(url).json() == before
+
+
+def test_deeply_nested_json_is_400(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    body = b'{"title": "t", "description": "d", "extras": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = client.post(URL, content=body, headers={**alice.headers, "Content-Type": "application/json"})
+    assert response.status_code == 400
