@@ -35,7 +35,7 @@ METRIC_KEYS = (
 
 def _non_null(values: dict[str, Any] | None) -> dict[str, Any] | None:
     """udata emits only the non-null keys of harvest metadata (udata-behaviour §2.12)."""
-    if not values:
+    if values is None:
         return None
     return {key: value for key, value in values.items() if value is not None}
 
@@ -60,7 +60,7 @@ def resource(item: Resource, urls: Urls, now: datetime) -> dict[str, Any]:
         "metrics": item.metrics,
         "harvest": _non_null(item.harvest),
         "extras": item.extras,
-        "preview_url": None,
+        "preview_url": item.preview_url,
         "schema": item.schema,
         "internal": {
             "created_at_internal": iso(item.created_at_internal),

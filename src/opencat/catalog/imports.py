@@ -135,6 +135,7 @@ def _resource(doc: dict[str, Any]) -> Resource:
         harvest=doc.get("harvest"),
         schema=doc.get("schema"),
         metrics=doc.get("metrics") or {},
+        preview_url=doc.get("preview_url"),
     )
 
 

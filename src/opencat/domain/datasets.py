@@ -64,6 +64,8 @@ class Resource:
     harvest: JSONObject | None = None
     schema: JSONObject | None = None
     metrics: JSONObject = field(default_factory=dict)
+    # Set by the tabular explorer of the source catalog; kept as imported.
+    preview_url: str | None = None
 
     @property
     def is_hosted(self) -> bool:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 03:02:49.274977
+Create Date: 2026-11-27 03:11:45.247605
 """
 
 import json
@@ -150,11 +150,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_datasets_slug")),
     )
     with op.batch_alter_table("datasets", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_datasets_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_datasets_last_update"), ["last_update"], unique=False)
+        batch_op.create_index("ix_datasets_created_at_id", ["created_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_datasets_license"), ["license"], unique=False)
         batch_op.create_index(batch_op.f("ix_datasets_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_datasets_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(
+            "ix_datasets_public_created", ["private", "deleted", "archived", "created_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_datasets_public_last_update",
+            ["private", "deleted", "archived", "last_update", "id"],
+            unique=False,
+        )
 
     op.create_table(
         "organization_members",
@@ -297,11 +304,12 @@ def downgrade() -> None:
 
     op.drop_table("organization_members")
     with op.batch_alter_table("datasets", schema=None) as batch_op:
+        batch_op.drop_index("ix_datasets_public_last_update")
+        batch_op.drop_index("ix_datasets_public_created")
         batch_op.drop_index(batch_op.f("ix_datasets_owner_id"))
         batch_op.drop_index(batch_op.f("ix_datasets_organization_id"))
         batch_op.drop_index(batch_op.f("ix_datasets_license"))
-        batch_op.drop_index(batch_op.f("ix_datasets_last_update"))
-        batch_op.drop_index(batch_op.f("ix_datasets_created_at"))
+        batch_op.drop_index("ix_datasets_created_at_id")
 
     op.drop_table("datasets")
     with op.batch_alter_table("contact_points", schema=None) as batch_op:
