@@ -12,10 +12,10 @@ from typing import Any
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
-from opencat.config import Settings
+from opencat.config import Settings, SettingsError
 from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
-from opencat.domain.errors import CatalogError
+from opencat.domain.errors import CatalogError, Invalid
 
 
 def _print(value: dict[str, Any], as_json: bool) -> None:
@@ -26,9 +26,13 @@ def _print(value: dict[str, Any], as_json: bool) -> None:
             print(f"{key}: {item}")  # noqa: T201 - the command's output
 
 
+_open: list[Database] = []
+
+
 def _catalog(settings: Settings) -> Catalog:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.database_url)
+    _open.append(database)
     upgrade(database)
     return Catalog(db=database)
 
@@ -148,13 +152,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _describe(error: Exception) -> str:
+    if isinstance(error, Invalid):
+        return "; ".join(f"{field}: {messages}" for field, messages in error.errors.items())
+    if isinstance(error, CatalogError):
+        return error.message or type(error).__name__
+    return str(error)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings.from_env(os.environ)
     try:
-        args.run(settings, args)
-    except CatalogError as error:
-        detail = getattr(error, "errors", None) or error.message or type(error).__name__
-        print(f"error: {detail}", file=sys.stderr)  # noqa: T201 - the command's output
+        args.run(Settings.from_env(os.environ), args)
+    except (CatalogError, SettingsError, OSError, ValueError) as error:
+        print(f"error: {_describe(error)}", file=sys.stderr)  # noqa: T201 - the command's output
         return 1
+    finally:
+        while _open:
+            _open.pop().dispose()
     return 0

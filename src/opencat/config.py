@@ -25,6 +25,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{(self.data_dir / 'opencat.db').resolve()}")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{PREFIX}BASE_URL must be an http:// or https:// URL, got {self.base_url!r}")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if self.front_url is not None:
             object.__setattr__(self, "front_url", self.front_url.rstrip("/") or None)

@@ -7,7 +7,8 @@ from typing import Any
 
 from opencat.domain.errors import BadRequest
 
-_TOKEN = re.compile(r"\s*([{},*]|[\w:\-]+)")
+# flask-restx ignores any character that is not a brace, a comma or a name.
+_TOKEN = re.compile(r"\{|\}|,|[\w:\-*]+")
 
 
 @dataclass(frozen=True)
@@ -24,54 +25,47 @@ class Mask:
         return cls(selected)
 
 
-def _tokens(text: str) -> list[str]:
-    tokens: list[str] = []
-    position = 0
-    text = text.strip()
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:
-            raise BadRequest(f"Mask parse error: Unexpected character {text[position]!r}")
-        tokens.append(match.group(1))
-        position = match.end()
-    return tokens
+def _clean(text: str) -> str:
+    text = text.replace("\n", "").strip()
+    if text.startswith("{"):
+        if not text.endswith("}"):
+            raise BadRequest("Mask parse error: Missing closing bracket")
+        text = text[1:-1]
+    return text
 
 
 def parse_mask(text: str) -> Mask:
-    tokens = _tokens(text)
-    if tokens and tokens[0] == "{" and tokens[-1] == "}":
-        tokens = tokens[1:-1]
-    stack: list[tuple[dict[str, Mask | None], list[bool]]] = [({}, [False])]
+    """Parse a mask exactly as flask-restx's ``Mask.parse`` does, errors included."""
+    fields: dict[str, Mask | None] = {}
+    stack: list[tuple[dict[str, Mask | None], str]] = []
     previous: str | None = None
-    last_name: list[str | None] = [None]
-    for token in tokens:
-        current, star = stack[-1]
+    for token in _TOKEN.findall(_clean(text)):
         if token == "{":
-            name = last_name[-1]
-            if name is None or previous in (",", "{", None):
+            if previous is None or previous not in fields:
                 raise BadRequest("Mask parse error: Unexpected opening bracket")
-            stack.append(({}, [False]))
-            last_name.append(None)
+            stack.append((fields, previous))
+            fields = {}
         elif token == "}":
-            if len(stack) == 1 or previous == ",":
+            if not stack:
                 raise BadRequest("Mask parse error: Unexpected closing bracket")
-            nested, nested_star = stack.pop()
-            last_name.pop()
-            parent, _ = stack[-1]
-            parent[last_name[-1] or ""] = Mask(nested, nested_star[0])
+            parent, name = stack.pop()
+            parent[name] = _freeze(fields)
+            fields = parent
         elif token == ",":
             if previous in (",", "{", None):
                 raise BadRequest("Mask parse error: Unexpected comma")
-        elif token == "*":
-            star[0] = True
-            last_name[-1] = None
         else:
-            current[token] = None
-            last_name[-1] = token
+            fields[token] = None
         previous = token
-    if len(stack) != 1:
+    if stack:
         raise BadRequest("Mask parse error: Missing closing bracket")
-    return Mask(stack[0][0], stack[0][1][0])
+    return _freeze(fields)
+
+
+def _freeze(fields: dict[str, Mask | None]) -> Mask:
+    star = "*" in fields
+    fields.pop("*", None)
+    return Mask(fields, star)
 
 
 def apply_mask(data: Any, mask: Mask) -> Any:

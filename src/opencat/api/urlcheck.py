@@ -5,20 +5,35 @@ import re
 from urllib.parse import urlsplit
 
 SCHEMES = ("http", "https", "ftp", "ftps")
-_TLD = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_TLD = re.compile(r"^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+_LOCAL_NAMES = ("localhost", "localhost.localdomain")
+
+
+def _domain_problem(host: str) -> str | None:
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return "has an invalid domain"
+    labels = ascii_host.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        return "has an invalid domain"
+    # udata checks against a list of known TLDs; we check their shape only (compatibility.md).
+    if not _TLD.match(labels[-1]):
+        return "has an invalid TLD"
+    return None
 
 
 def _host_problem(host: str) -> str | None:
-    if host == "localhost" or host.endswith(".localhost"):
+    if host in _LOCAL_NAMES or host.endswith(".localhost"):
         return "is a local URL"
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        labels = host.split(".")
-        if len(labels) < 2 or not _TLD.match(labels[-1]) or not all(labels):
-            return "has an invalid domain"
-        return None
-    if address.is_private or address.is_loopback or address.is_multicast or address.is_link_local:
+        return _domain_problem(host)
+    if address.is_loopback:
+        return "is a local URL"
+    if address.is_private or address.is_multicast or address.is_link_local:
         return "is a private URL"
     if address.is_reserved or address.is_unspecified:
         return "is a private URL"
@@ -28,6 +43,8 @@ def _host_problem(host: str) -> str | None:
 def check_url(value: str) -> str:
     """The trimmed URL; ValueError with udata's wording when it is not acceptable."""
     url = value.strip()
+    if any(character.isspace() for character in url):
+        raise ValueError(f'Invalid URL "{url}"')
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()

@@ -28,7 +28,7 @@ def iso_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_SLASHED = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
 def parse_datetime(text: str) -> datetime:
@@ -48,16 +48,25 @@ def _parse_datetime(text: str) -> datetime:
         return as_utc(datetime.fromisoformat(cleaned))
     except ValueError:
         pass
-    match = _DAY_FIRST.match(cleaned)
+    match = _SLASHED.match(cleaned)
     if match:
-        day, month, year = (int(part) for part in match.groups())
-        return datetime(year, month, day, tzinfo=UTC)
+        return _slashed(*(int(part) for part in match.groups()))
     if re.fullmatch(r"\d{4}", cleaned):
         return datetime(int(cleaned), 1, 1, tzinfo=UTC)
     if re.fullmatch(r"\d{4}-\d{1,2}", cleaned):
         year, month = (int(part) for part in cleaned.split("-"))
         return datetime(year, month, 1, tzinfo=UTC)
     raise ValueError(f"Unable to parse date {text!r}")
+
+
+def _slashed(first: int, second: int, year: int) -> datetime:
+    """Month first, as dateutil reads it, unless only day first makes a date (31/12/2024)."""
+    for month, day in ((first, second), (second, first)):
+        try:
+            return datetime(year, month, day, tzinfo=UTC)
+        except ValueError:
+            continue
+    raise ValueError(f"Unable to parse date {first}/{second}/{year}")
 
 
 def parse_date(text: str) -> date:

@@ -1,0 +1,139 @@
+"""Alembic migrations on a fresh database of each dialect: up, down, up again, and no drift from tables.py."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from opencat.db.engine import Database, normalize_url
+from opencat.db.migrate import downgrade, upgrade
+from opencat.db.tables import metadata
+
+APPLICATION_TABLES = {table.name for table in metadata.sorted_tables}
+
+
+@contextmanager
+def _empty_database(
+    dialect: str, request: pytest.FixtureRequest, folder: Path, name: str
+) -> Iterator[Database]:
+    """An empty database of its own, apart from the session's shared one."""
+    if dialect == "sqlite":
+        database = Database(f"sqlite:///{folder / f'{name}.db'}")
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    name = f"opencat_{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    database = Database(server.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def fresh(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    with _empty_database(dialect, request, tmp_path, "migrations_fresh") as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
+def upgraded(
+    dialect: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A fresh database brought to the latest revision once, for the checks that only read it."""
+    with _empty_database(
+        dialect, request, tmp_path_factory.mktemp("migrations"), "migrations_upgraded"
+    ) as database:
+        upgrade(database)
+        yield database
+
+
+def _tables(database: Database) -> set[str]:
+    with database.engine.connect() as conn:
+        return set(sa.inspect(conn).get_table_names())
+
+
+def _count(database: Database, table: str) -> int:
+    with database.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(metadata.tables[table])).scalar_one())
+
+
+def _differences(database: Database) -> list[Any]:
+    with database.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return list(compare_metadata(context, metadata))
+
+
+def _revision(database: Database) -> str | None:
+    with database.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def test_upgrade_downgrade_upgrade(fresh: Database) -> None:
+    assert _tables(fresh) == set()
+    upgrade(fresh)
+    assert _tables(fresh) == APPLICATION_TABLES | {"alembic_version"}
+    assert _revision(fresh) == "0001"
+
+    downgrade(fresh)
+    assert _tables(fresh) - {"alembic_version"} == set()
+    assert _revision(fresh) is None
+
+    upgrade(fresh)
+    assert _tables(fresh) == APPLICATION_TABLES | {"alembic_version"}
+    assert _count(fresh, "licenses") == 12
+    assert _count(fresh, "frequencies") == 40
+
+    upgrade(fresh)  # already at head: nothing runs again
+    assert _count(fresh, "licenses") == 12
+    assert _count(fresh, "frequencies") == 40
+
+
+def test_migrations_match_the_table_definitions(upgraded: Database) -> None:
+    assert _differences(upgraded) == []
+
+
+def test_drift_would_be_detected(fresh: Database) -> None:
+    upgrade(fresh)
+    with fresh.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE stray (id INTEGER PRIMARY KEY)"))
+    removed = [
+        diff[1].name for diff in _differences(fresh) if isinstance(diff, tuple) and diff[0] == "remove_table"
+    ]
+    assert removed == ["stray"]
+
+
+def test_reference_lists_are_seeded_in_order(upgraded: Database) -> None:
+    frequencies = metadata.tables["frequencies"]
+    licenses = metadata.tables["licenses"]
+    with upgraded.engine.connect() as conn:
+        rows = conn.execute(sa.select(frequencies).order_by(frequencies.c.position)).mappings().all()
+        license_ids = set(conn.execute(sa.select(licenses.c.id)).scalars())
+    assert len(rows) == 40
+    assert [row["position"] for row in rows] == list(range(40))
+    assert (rows[0]["id"], rows[0]["label_en"], rows[0]["label_fr"]) == (
+        "continuous",
+        "Real time",
+        "Temps réel",
+    )
+    assert rows[-1]["id"] == "unknown"
+    assert {"notspecified", "lov2", "cc-by"} <= license_ids
+    assert len(license_ids) == 12

@@ -1,0 +1,240 @@
+"""The ``opencat`` command, driven in-process on a SQLite database in a temporary data directory."""
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from opencat.catalog import accounts
+from opencat.catalog.context import Catalog
+from opencat.cli import main
+from opencat.config import Settings
+from opencat.db.engine import Database
+from opencat.db.tables import metadata
+from opencat.domain.ids import is_object_id
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "udata-fixtures" / "results.json"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+Cli = Callable[..., Run]
+
+
+@pytest.fixture(autouse=True)
+def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in list(os.environ):
+        if name.startswith("OPENCAT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENCAT_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    def run(*args: str) -> Run:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def written(data_dir: Path) -> Iterator[Catalog]:
+    """The catalog the commands write to, opened beside them to check their effects."""
+    database = Database(Settings.from_env(os.environ).database_url)
+    yield Catalog(db=database)
+    database.dispose()
+
+
+def count_datasets(catalog: Catalog) -> int:
+    with catalog.db.read() as conn:
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(metadata.tables["datasets"])).scalar_one()
+        )
+
+
+def create_user(cli: Cli, email: str = "alice@example.org") -> dict[str, Any]:
+    run = cli("user", "create", "--email", email, "--first-name", "Alice", "--last-name", "Martin", "--json")
+    assert run.code == 0, run.err
+    created: dict[str, Any] = run.json()
+    return created
+
+
+def test_db_upgrade_creates_the_database_in_the_data_dir(cli: Cli, data_dir: Path) -> None:
+    run = cli("db", "upgrade")
+    assert (run.code, run.out, run.err) == (0, "Database is up to date\n", "")
+    assert (data_dir / "opencat.db").is_file()
+    assert cli("db", "upgrade").code == 0
+
+
+def test_user_create_prints_id_and_a_working_api_key(cli: Cli, written: Catalog) -> None:
+    created = create_user(cli)
+    assert set(created) == {"id", "email", "slug", "api_key"}
+    assert is_object_id(created["id"])
+    assert created["email"] == "alice@example.org"
+    assert created["slug"] == "alice-martin"
+    actor = accounts.authenticate(written, created["api_key"])
+    assert actor.user is not None
+    assert actor.user.id == created["id"]
+    assert actor.user.sysadmin is False
+
+
+def test_user_create_sysadmin_without_json_prints_key_value_lines(cli: Cli, written: Catalog) -> None:
+    run = cli(
+        "user",
+        "create",
+        "--email",
+        "root@example.org",
+        "--first-name",
+        "R",
+        "--last-name",
+        "Oot",
+        "--sysadmin",
+    )
+    assert run.code == 0
+    lines = dict(line.split(": ", 1) for line in run.out.splitlines())
+    assert set(lines) == {"id", "email", "slug", "api_key"}
+    actor = accounts.authenticate(written, lines["api_key"])
+    assert actor.user is not None
+    assert actor.user.sysadmin is True
+
+
+def test_same_name_users_get_distinct_slugs(cli: Cli) -> None:
+    first = create_user(cli, "alice@example.org")
+    second = create_user(cli, "alice.martin@example.org")
+    assert (first["slug"], second["slug"]) == ("alice-martin", "alice-martin-1")
+
+
+def test_org_create_prints_id_and_slug(cli: Cli) -> None:
+    run = cli("org", "create", "--name", "Ville de Lyon", "--acronym", "VDL", "--json")
+    assert run.code == 0
+    created = run.json()
+    assert is_object_id(created["id"])
+    assert created["slug"] == "ville-de-lyon"
+    assert created["name"] == "Ville de Lyon"
+    assert cli("org", "create", "--name", "Ville de Lyon", "--json").json()["slug"] == "ville-de-lyon-1"
+
+
+def test_org_add_member_by_slug_and_email(cli: Cli, written: Catalog) -> None:
+    user = create_user(cli)
+    org = cli("org", "create", "--name", "Ville de Lyon", "--json").json()
+    run = cli("org", "add-member", "ville-de-lyon", "alice@example.org", "--role", "editor")
+    assert run.code == 0, run.err
+    assert run.out.splitlines() == [f"organization: {org['id']}", f"user: {user['id']}", "role: editor"]
+    members = accounts.get_organization(written, "ville-de-lyon").members
+    assert [(member.user.id, member.role) for member in members] == [(user["id"], "editor")]
+
+
+def test_org_add_member_by_ids_changes_the_role(cli: Cli, written: Catalog) -> None:
+    user = create_user(cli)
+    org = cli("org", "create", "--name", "Ville de Lyon", "--json").json()
+    assert cli("org", "add-member", org["id"], user["id"], "--role", "editor").code == 0
+    assert cli("org", "add-member", org["id"], user["slug"], "--role", "admin").code == 0
+    members = accounts.get_organization(written, org["id"]).members
+    assert [(member.user.id, member.role) for member in members] == [(user["id"], "admin")]
+
+
+def test_token_create_issues_another_working_key(cli: Cli, written: Catalog) -> None:
+    user = create_user(cli)
+    for ident in ("alice@example.org", user["id"], user["slug"]):
+        run = cli("token", "create", ident, "--json")
+        assert run.code == 0, run.err
+        token = run.json()
+        assert token["user"] == user["id"]
+        assert token["api_key"] != user["api_key"]
+        actor = accounts.authenticate(written, token["api_key"])
+        assert actor.user is not None
+        assert actor.user.id == user["id"]
+    assert accounts.authenticate(written, user["api_key"]).user is not None
+
+
+def test_token_for_an_unknown_user_fails_with_a_message(cli: Cli) -> None:
+    cli("db", "upgrade")
+    run = cli("token", "create", "nobody@example.org", "--json")
+    assert run.code == 1
+    assert run.out == ""
+    assert run.err == "error: Unknown user nobody@example.org\n"
+
+
+def test_add_member_to_an_unknown_organization_fails(cli: Cli) -> None:
+    create_user(cli)
+    run = cli("org", "add-member", "no-such-org", "alice@example.org", "--role", "admin")
+    assert run.code == 1
+    assert run.err == "error: Unknown organization no-such-org\n"
+
+
+def test_duplicate_email_fails_with_a_message(cli: Cli) -> None:
+    create_user(cli)
+    run = cli("user", "create", "--email", "alice@example.org", "--first-name", "A", "--last-name", "B")
+    assert run.code == 1
+    assert run.out == ""
+    assert run.err.startswith("error: ")
+    assert "This email is already registered." in run.err
+
+
+def test_unknown_role_is_a_usage_error(cli: Cli) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli("org", "add-member", "org", "alice@example.org", "--role", "owner")
+    assert exited.value.code == 2
+
+
+def test_load_fixtures_prints_progress_and_loads_15_datasets(cli: Cli, written: Catalog) -> None:
+    run = cli("load-fixtures", str(FIXTURES))
+    assert run.code == 0
+    assert run.out == "Loaded 15 datasets\n"
+    assert "imported 15/15 datasets\n" in run.err
+    assert count_datasets(written) == 15
+
+
+def test_load_fixtures_twice_replaces_the_datasets(cli: Cli, written: Catalog) -> None:
+    assert cli("load-fixtures", str(FIXTURES)).code == 0
+    assert cli("load-fixtures", str(FIXTURES)).code == 0
+    assert count_datasets(written) == 15
+
+
+def test_load_demo_if_empty_loads_then_skips(cli: Cli, written: Catalog) -> None:
+    demo = json.loads((files("opencat") / "demo" / "datasets.json").read_text("utf-8"))
+    expected = len(demo["datasets"] if isinstance(demo, dict) else demo)
+    first = cli("load-demo", "--if-empty")
+    assert first.code == 0
+    assert first.out == f"Loaded {expected} demo datasets\n"
+    assert f"imported {expected}/{expected} datasets" in first.err
+    assert count_datasets(written) == expected
+
+    second = cli("load-demo", "--if-empty")
+    assert second.code == 0
+    assert second.out == "The catalog already has datasets: demo not loaded\n"
+    assert count_datasets(written) == expected
+
+
+def test_load_demo_if_empty_skips_a_catalog_with_fixtures(cli: Cli, written: Catalog) -> None:
+    cli("load-fixtures", str(FIXTURES))
+    run = cli("load-demo", "--if-empty")
+    assert run.out == "The catalog already has datasets: demo not loaded\n"
+    assert count_datasets(written) == 15
+
+
+def test_database_url_variable_wins_over_the_data_dir(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.db"
+    monkeypatch.setenv("OPENCAT_DATABASE_URL", f"sqlite:///{elsewhere}")
+    assert cli("db", "upgrade").code == 0
+    assert elsewhere.is_file()
+    assert not (tmp_path / "opencat.db").exists()

@@ -1,0 +1,119 @@
+"""Settings read from OPENCAT_* variables, and their documentation (docs/configuration.md)."""
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from opencat.config import PREFIX, Settings, SettingsError
+
+CONFIGURATION_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+
+# One raw value per setting, and what it becomes; a new setting must be added here.
+EVERY_VARIABLE = {
+    "data_dir": ("/srv/opencat", Path("/srv/opencat")),
+    "database_url": ("postgresql://opencat@db:5432/opencat", "postgresql://opencat@db:5432/opencat"),
+    "base_url": ("https://data.example.org/", "https://data.example.org"),
+    "front_url": ("https://www.example.org/", "https://www.example.org"),
+    "max_json_bytes": ("2048", 2048),
+    "default_language": ("fr", "fr"),
+}
+
+
+def variable(name: str) -> str:
+    return f"{PREFIX}{name.upper()}"
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.data_dir == Path("var")
+    assert settings.database_url == f"sqlite:///{(Path('var') / 'opencat.db').resolve()}"
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.front_url is None
+    assert settings.max_json_bytes == 10 * 1024 * 1024
+    assert settings.default_language == "en"
+
+
+def test_from_env_reads_every_variable() -> None:
+    assert set(EVERY_VARIABLE) == {item.name for item in dataclasses.fields(Settings)}
+    environ = {variable(name): raw for name, (raw, _) in EVERY_VARIABLE.items()}
+    settings = Settings.from_env(environ)
+    for name, (_, expected) in EVERY_VARIABLE.items():
+        assert getattr(settings, name) == expected, name
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_VARIABLE))
+def test_each_variable_is_read_on_its_own(name: str) -> None:
+    raw, expected = EVERY_VARIABLE[name]
+    assert getattr(Settings.from_env({variable(name): raw}), name) == expected
+    assert getattr(Settings.from_env({}), name) != expected
+
+
+def test_variables_without_the_prefix_are_ignored() -> None:
+    assert Settings.from_env(
+        {"DATA_DIR": "/elsewhere", "opencat_base_url": "http://x.org"}
+    ) == Settings.from_env({})
+
+
+def test_default_database_lives_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings.from_env({variable("data_dir"): str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{(tmp_path / 'opencat.db').resolve()}"
+
+
+def test_default_database_url_is_absolute_for_a_relative_data_dir() -> None:
+    settings = Settings.from_env({variable("data_dir"): "relative/dir"})
+    assert settings.database_url == f"sqlite:///{Path('relative/dir/opencat.db').resolve()}"
+    assert Path(settings.database_url.removeprefix("sqlite:///")).is_absolute()
+
+
+def test_explicit_database_url_wins_over_the_data_dir() -> None:
+    settings = Settings.from_env(
+        {variable("data_dir"): "/srv/opencat", variable("database_url"): "sqlite:////tmp/other.db"}
+    )
+    assert settings.database_url == "sqlite:////tmp/other.db"
+
+
+def test_empty_front_url_means_no_front() -> None:
+    assert Settings.from_env({variable("front_url"): ""}).front_url is None
+
+
+@pytest.mark.parametrize("raw", ["abc", "1.5", "", "10MB"])
+def test_max_json_bytes_must_be_an_integer(raw: str) -> None:
+    with pytest.raises(SettingsError, match="OPENCAT_MAX_JSON_BYTES must be an integer"):
+        Settings.from_env({variable("max_json_bytes"): raw})
+
+
+@pytest.mark.parametrize("raw", ["0", "-1"])
+def test_max_json_bytes_must_be_positive(raw: str) -> None:
+    with pytest.raises(SettingsError, match="OPENCAT_MAX_JSON_BYTES"):
+        Settings.from_env({variable("max_json_bytes"): raw})
+
+
+@pytest.mark.parametrize("raw", ["de", "FR", "", "en-US"])
+def test_default_language_must_be_en_or_fr(raw: str) -> None:
+    with pytest.raises(SettingsError, match="OPENCAT_DEFAULT_LANGUAGE"):
+        Settings.from_env({variable("default_language"): raw})
+
+
+def test_settings_error_is_a_value_error() -> None:
+    assert issubclass(SettingsError, ValueError)
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.base_url = "http://other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", [item.name for item in dataclasses.fields(Settings)])
+def test_settings_are_documented(name: str) -> None:
+    documentation = CONFIGURATION_DOC.read_text("utf-8")
+    assert f"`{name}`" in documentation
+    assert f"`{variable(name)}`" in documentation
+
+
+def test_documented_variables_exist() -> None:
+    documented = set(re.findall(r"`(OPENCAT_[A-Z_]+)`", CONFIGURATION_DOC.read_text("utf-8")))
+    known = {variable(item.name) for item in dataclasses.fields(Settings)}
+    assert documented - {"OPENCAT_TEST_POSTGRES_URL"} == known

@@ -1,0 +1,158 @@
+"""Validation of user-supplied URLs (udata-behaviour §3.13, udata's ``uris.validate``)."""
+
+import re
+
+import pytest
+
+from opencat.api.urlcheck import check_url
+
+
+def invalid(url: str) -> str:
+    """The start of udata's message for a refused URL."""
+    return f'Invalid URL "{url}"'
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.org",
+        "https://www.example.com/foo/?bar=baz&inga=42&quux",
+        "http://foo.com/blah_(wikipedia)_blah#cite-1",
+        "http://foo.bar/?q=Test%20URL-encoded%20stuff",
+        "http://example.org/unicode_(✪)_in_path/䨹",
+        "http://j.mp",
+        "http://1337.net",
+        "http://a.b-c.de",
+        "https://foo_bar.example.com/",
+        "http://例子.测试.com",
+        "http://xn--e1afmkfd.xn--p1ai/",
+        "ftp://foo.bar/baz",
+        "ftps://foo.bar/",
+        "HTTPS://EXAMPLE.ORG/Path",
+        "http://example.org:8080/index.html",
+        "http://142.42.1.1:8080/",
+        "http://223.255.255.254",
+        "http://[2a00:1450:4007:80e::2004]:8080/",
+        "http://userid:password@example.com:8080/",
+        "http://userid@example.com",
+    ],
+)
+def test_public_urls_are_accepted_unchanged(url: str) -> None:
+    assert check_url(url) == url
+
+
+def test_surrounding_spaces_are_trimmed() -> None:
+    assert check_url("  http://somewhere.com  ") == "http://somewhere.com"
+    assert check_url("\thttps://example.org/a\n") == "https://example.org/a"
+
+
+@pytest.mark.parametrize("scheme", ["irc", "unknown", "file", "javascript", "gopher"])
+def test_other_schemes_are_refused(scheme: str) -> None:
+    url = f"{scheme}://somewhere.com"
+    with pytest.raises(ValueError, match=f"^{re.escape(invalid(url))}.*{scheme}"):
+        check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost",
+        "http://localhost:8080/index.html",
+        "http://api.localhost/",
+        "HTTP://LOCALHOST/",
+    ],
+)
+def test_local_hosts_are_refused(url: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(invalid(url))}: is a local URL$"):
+        check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1",
+        "http://127.0.1.1:8080/index.html",
+        "http://[::1]:8080",
+        "http://10.1.1.1",
+        "http://10.1.1.254:8080/index.html",
+        "http://172.16.0.1/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fc00::1]:8080",
+        "http://[fe80::1]/",
+        "http://224.1.1.1",
+        "http://[ff00::1]:8080/index.html",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0",
+        "http://[::]",
+    ],
+)
+def test_private_loopback_and_multicast_addresses_are_refused(url: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(invalid(url))}: is a (private|local) URL$"):
+        check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "foo.com",
+        "http://",
+        "http://..",
+        "http://../",
+        "http://?",
+        "http://#",
+        "//",
+        "///a",
+        "http:///a",
+        "rdar://1234",
+        "http://foo",
+        "http://example.c",
+        "http://example.123",
+        "http://.www.foo.bar/",
+        "http://www.foo.bar./",
+        "http://example..org/",
+        "http://1.1.1.1.1",
+        "http://123.123.123",
+        "http://3628126748",
+        "http://[fffff:1450:4007:80e::2004]",
+        "http://example.org:99999/",
+        "http://example.org:port/",
+    ],
+)
+def test_malformed_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(invalid(url))}"):
+        check_url(url)
+
+
+def test_whitespace_inside_a_url_is_refused() -> None:
+    for url in (
+        "http:// shouldfail.com",
+        "http://exa mple.org/",
+        "http://foo.bar?q=Spaces should be encoded",
+    ):
+        with pytest.raises(ValueError, match=r'^Invalid URL "'):
+            check_url(url)
+
+
+def test_top_level_domains_are_checked_by_shape_not_by_list() -> None:
+    # udata keeps a list of known TLDs; we only refuse what cannot be one (compatibility.md).
+    with pytest.raises(ValueError, match="invalid TLD"):
+        check_url("http://somewhere.i2")
+    assert check_url("http://data.intranet/") == "http://data.intranet/"
+
+
+def test_internationalized_top_level_domains_are_accepted() -> None:
+    for url in ("http://例子.中国", "http://somewhere.укр"):
+        assert check_url(url) == url
+
+
+def test_localhost_localdomain_is_refused() -> None:
+    with pytest.raises(ValueError, match="is a local URL"):
+        check_url("http://localhost.localdomain:8080/")
+
+
+def test_host_labels_cannot_start_or_end_with_a_dash() -> None:
+    for url in ("http://-a.b.co", "http://a.b-.co", "http://-error-.example.org/"):
+        with pytest.raises(ValueError, match=r'^Invalid URL "'):
+            check_url(url)
