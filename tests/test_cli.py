@@ -17,9 +17,11 @@ from opencat.cli import main
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.db.tables import metadata
+from opencat.domain.errors import InvalidCredentials
 from opencat.domain.ids import is_object_id
+from tests import paths
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "udata-fixtures" / "results.json"
+FIXTURES = paths.UDATA_FIXTURES
 
 
 @dataclass
@@ -238,3 +240,13 @@ def test_database_url_variable_wins_over_the_data_dir(
     assert cli("db", "upgrade").code == 0
     assert elsewhere.is_file()
     assert not (tmp_path / "opencat.db").exists()
+
+
+def test_token_revoke_stops_every_key_of_the_user(cli: Cli, written: Catalog) -> None:
+    user = create_user(cli)
+    second = cli("token", "create", user["id"], "--json").json()["api_key"]
+    run = cli("token", "revoke", "alice@example.org")
+    assert (run.code, run.out) == (0, "Revoked 2 API key(s)\n")
+    for key in (user["api_key"], second):
+        with pytest.raises(InvalidCredentials, match="Revoked API token"):
+            accounts.authenticate(written, key)

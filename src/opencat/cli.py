@@ -83,6 +83,11 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> None:
     _print({"user": user.id, "api_key": key}, args.json)
 
 
+def _token_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    count = accounts.revoke_api_keys(_catalog(settings), args.user)
+    print(f"Revoked {count} API key(s)")  # noqa: T201 - the command's output
+
+
 def _progress(done: int, total: int) -> None:
     print(f"\rimported {done}/{total} datasets", end="" if done < total else "\n", file=sys.stderr)  # noqa: T201
 
@@ -141,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     create_token.add_argument("user", help="user id or email")
     create_token.add_argument("--json", action="store_true")
     create_token.set_defaults(run=_token_create)
+    revoke_token = token.add_parser("revoke", help="revoke every API key of a user")
+    revoke_token.add_argument("user", help="user id or email")
+    revoke_token.set_defaults(run=_token_revoke)
 
     fixtures = commands.add_parser("load-fixtures", help="import udata fixtures or dataset documents")
     fixtures.add_argument("path")

@@ -23,13 +23,13 @@ from opencat.config import Settings
 from opencat.db import tables
 from opencat.db.engine import Database
 from opencat.db.tables import metadata
+from tests import paths
 from tests.compat.jsonshape import Problem, json_kind, shape_problems, summary
 from tests.conftest import BASE_URL, REFERENCE_TABLES
 from tests.factories import Account, make_org, make_user
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
-INDICATOR = REALDATA / "search-indicator" / "www.data.gouv.fr-2022-12-02" / "datasets"
-UDATA_FIXTURES = REALDATA / "udata-fixtures" / "results.json"
+INDICATOR = paths.INDICATOR / "datasets"
+UDATA_FIXTURES = paths.UDATA_FIXTURES
 INDICATOR_COUNT = 366
 # udata builds `page` from its front-end URL; opencat answers null without one (udata-behaviour
 # §2.1), so the 2022 documents are read with a front end configured.
