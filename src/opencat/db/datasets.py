@@ -122,7 +122,8 @@ def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
 
 
 def _public_conditions() -> list[sa.ColumnElement[bool]]:
-    return [datasets.c.private.is_(False), datasets.c.deleted.is_(None), datasets.c.archived.is_(None)]
+    # "= false", not "IS false": only the former can use an index on PostgreSQL.
+    return [datasets.c.private == sa.false(), datasets.c.deleted.is_(None), datasets.c.archived.is_(None)]
 
 
 def _visible_to(actor: Actor) -> sa.ColumnElement[bool] | None:
@@ -149,7 +150,7 @@ def _conditions(query: DatasetQuery, actor: Actor) -> list[sa.ColumnElement[bool
         _visible_to(actor),
         _state_filter(datasets.c.archived, query.archived),
         _state_filter(datasets.c.deleted, query.deleted),
-        None if query.private is None else datasets.c.private.is_(query.private),
+        None if query.private is None else datasets.c.private == query.private,
         None if query.organization is None else datasets.c.organization_id == query.organization,
         None if query.owner is None else datasets.c.owner_id == query.owner,
         None if query.license is None else datasets.c.license == query.license,
