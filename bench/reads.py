@@ -76,7 +76,7 @@ def _load(database: Database, count: int) -> None:
         for number in range(count):
             dataset, resources = _dataset(number, now)
             db_datasets.insert(conn, dataset, now)
-            db_resources.replace_all(conn, dataset.id, [], resources)
+            db_resources.replace_all(conn, dataset.id, [], resources, now)
 
 
 def _time(client: TestClient, url: str, rounds: int = 200) -> tuple[float, float]:

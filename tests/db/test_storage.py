@@ -85,7 +85,7 @@ def test_replacing_resources_only_writes_the_rows_that_changed(db: Database) -> 
     before = [_resource(number) for number in range(50)]
     with db.write() as conn:
         db_datasets.insert(conn, dataset, NOW)
-        db_resources.replace_all(conn, dataset.id, [], before)
+        db_resources.replace_all(conn, dataset.id, [], before, NOW)
     changed = list(before)
     changed[10] = replace(before[10], title="renamed")
     after = [*changed[:20], _resource(99), *changed[21:]]  # one removed, one added, one edited
@@ -97,7 +97,7 @@ def test_replacing_resources_only_writes_the_rows_that_changed(db: Database) -> 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
         with db.write() as conn:
-            db_resources.replace_all(conn, dataset.id, before, after)
+            db_resources.replace_all(conn, dataset.id, before, after, NOW)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
     writes = [kind for kind in statements if kind in ("INSERT", "UPDATE", "DELETE")]
@@ -112,7 +112,7 @@ def test_deleting_a_dataset_row_cascades_to_its_rows(db: Database) -> None:
     dataset = _dataset(tags=("a-tag",))
     with db.write() as conn:
         db_datasets.insert(conn, dataset, NOW)
-        db_resources.replace_all(conn, dataset.id, [], [_resource(1)])
+        db_resources.replace_all(conn, dataset.id, [], [_resource(1)], NOW)
         conn.execute(metadata.tables["datasets"].delete())
     with db.read() as conn:
         for name in ("resources", "dataset_tags"):

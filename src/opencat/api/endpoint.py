@@ -79,6 +79,7 @@ class Reply:
     status: int = 200
     mask: Mask | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    sort_keys: bool = True
 
 
 Handler = Callable[[Call], Reply | Response]
@@ -98,15 +99,19 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def redirect(location: str) -> Response:
-    """A 308 like werkzeug's: method and body are kept by the client."""
+def redirect(location: str, status: int = 308) -> Response:
+    """A redirect like werkzeug's; 308 keeps the method and body."""
     target = html.escape(location)
     body = (
         "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
         f'<p>You should be redirected automatically to the target URL: <a href="{target}">'
         f"{target}</a>. If not, click the link.\n"
     )
-    return Response(body, 308, headers={"Location": location}, media_type="text/html")
+    return Response(body, status, headers={"Location": location}, media_type="text/html")
+
+
+def redirect_found(location: str) -> Response:
+    return redirect(location, 302)
 
 
 def _moved(request: Request, moved: Moved) -> Response:
@@ -123,8 +128,8 @@ def render(call: Call, reply: Reply) -> Response:
     requested = call.header("x-fields")
     mask = parse_mask(requested) if requested else reply.mask
     data = reply.data if mask is None else apply_mask(reply.data, mask)
-    # Flask sorts keys; some clients diff responses textually.
-    content = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    # Flask sorts keys in API v1; some clients diff responses textually.
+    content = orjson.dumps(data, option=orjson.OPT_SORT_KEYS if reply.sort_keys else None)
     return Response(content, reply.status, headers=reply.headers, media_type="application/json")
 
 

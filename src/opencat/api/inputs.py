@@ -213,20 +213,24 @@ def _checksum(body: ChecksumBody | None) -> Checksum | None:
     return Checksum(body.type, body.value)
 
 
-def _schema(body: SchemaBody | None, index: int) -> dict[str, Any] | None:
+def _resource_error(index: int | None, errors: dict[str, Any]) -> Invalid:
+    """Errors of a resource, nested at its place when it came in a dataset's list."""
+    if index is None:
+        return Invalid(errors)
+    return Invalid({"resources": [{}] * index + [errors]})
+
+
+def _schema(body: SchemaBody | None, index: int | None) -> dict[str, Any] | None:
     if body is None or (body.name is None and body.url is None and body.version is None):
         return None
     if body.version is not None and body.name is None and body.url is None:
-        raise Invalid(
-            {
-                "resources": [{}] * index
-                + [{"schema": {"version": ["A schema version needs a schema name or url."]}}]
-            }
+        raise _resource_error(
+            index, {"schema": {"version": ["A schema version needs a schema name or url."]}}
         )
     return {"name": body.name, "url": body.url, "version": body.version}
 
 
-def resource_fields(body: ResourceBody, index: int = 0, *, keep_id: bool = True) -> dict[str, Any]:
+def resource_fields(body: ResourceBody, index: int | None = None, *, keep_id: bool = True) -> dict[str, Any]:
     """The sent fields of a resource, as domain values; ``keep_id`` honours a sent resource id."""
     sent = body.model_fields_set
     fields: dict[str, Any] = {}
@@ -236,7 +240,7 @@ def resource_fields(body: ResourceBody, index: int = 0, *, keep_id: bool = True)
     if keep_id and "id" in sent and body.id is not None:
         canonical = ids.parse_uuid(body.id)
         if canonical is None:
-            raise Invalid({"resources": [{}] * index + [{"id": ["Not a valid resource id."]}]})
+            raise _resource_error(index, {"id": ["Not a valid resource id."]})
         fields["id"] = canonical
     if "checksum" in sent:
         fields["checksum"] = _checksum(body.checksum)
@@ -309,3 +313,27 @@ def _audiences(items: list[AudienceBody]) -> tuple[dict[str, str], ...]:
     if len(set(roles)) != len(roles):
         raise Invalid({"access_audiences": ["Only one condition per role is allowed."]})
     return tuple({"role": item.role, "condition": item.condition} for item in items)
+
+
+def parse_resource(body: dict[str, Any]) -> dict[str, Any]:
+    """The sent fields of one resource (resource endpoints); a sent ``id`` is ignored."""
+    try:
+        parsed = ResourceBody.model_validate(body)
+    except ValidationError as error:
+        raise to_invalid(error) from None
+    return resource_fields(parsed, keep_id=False)
+
+
+def parse_reorder(entries: list[Any]) -> dict[str, dict[str, Any]]:
+    """Field updates carried by the objects of a reorder list, by resource id."""
+    changes: dict[str, dict[str, Any]] = {}
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        try:
+            parsed = ResourceBody.model_validate(entry)
+        except ValidationError as error:
+            raise Invalid({"resources": [{}] * index + [to_invalid(error).errors]}) from None
+        fields = resource_fields(parsed, index)
+        changes[str(fields.pop("id", entry.get("id")))] = fields
+    return changes

@@ -40,6 +40,13 @@ def _non_null(values: dict[str, Any] | None) -> dict[str, Any] | None:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _with_downloads(values: dict[str, Any], key: str, downloads: int) -> dict[str, Any]:
+    """Permalink hits add to the imported count (udata's metrics jobs count downloads there)."""
+    if not downloads:
+        return values
+    return {**values, key: int(values.get(key) or 0) + downloads}
+
+
 def resource(item: Resource, urls: Urls, now: datetime) -> dict[str, Any]:
     return {
         "id": item.id,
@@ -57,7 +64,7 @@ def resource(item: Resource, urls: Urls, now: datetime) -> dict[str, Any]:
         "mime": item.mime,
         "created_at": iso(item.created_at),
         "last_modified": iso(item.last_modified(now)),
-        "metrics": item.metrics,
+        "metrics": _with_downloads(item.metrics, "views", item.downloads),
         "harvest": _non_null(item.harvest),
         "extras": item.extras,
         "preview_url": item.preview_url,
@@ -178,7 +185,7 @@ def dataset(view: DatasetView, actor: Actor, urls: Urls, now: datetime) -> dict[
         "frequency_date": iso(d.frequency_date),
         "extras": d.extras,
         "harvest": _non_null(d.harvest),
-        "metrics": metrics(d.metrics),
+        "metrics": metrics(_with_downloads(d.metrics, "resources_downloads", d.resources_downloads)),
         **_ownership(view, actor, urls),
         "temporal_coverage": _coverage(d),
         "spatial": _spatial(d),

@@ -109,7 +109,7 @@ def create_dataset(catalog: Catalog, actor: Actor, changes: DatasetChanges) -> D
         check_custom_extras(conn, dataset, saved=False)
         resources = merge_resource_list([], incoming, now, catalog.new_resource_id)
         db_datasets.insert(conn, dataset, dataset.last_update(resources, now))
-        db_resources.replace_all(conn, dataset.id, [], resources)
+        db_resources.replace_all(conn, dataset.id, [], resources, now)
         return assemble(conn, [dataset])[0]
 
 
@@ -152,7 +152,7 @@ def update_dataset(
         before = db_resources.fetch_for_dataset(conn, dataset.id)
         after = merge_resource_list(before, incoming or [], now, catalog.new_resource_id)
         db_datasets.update(conn, dataset, dataset.last_update(after, now), old_slug=current.slug)
-        db_resources.replace_all(conn, dataset.id, before, after)
+        db_resources.replace_all(conn, dataset.id, before, after, now)
         return assemble(conn, [dataset])[0]
 
 

@@ -297,7 +297,7 @@ class _Importer:
             db_datasets.insert(self.conn, dataset, dataset.last_update(resources, now))
         else:
             db_datasets.update(self.conn, dataset, dataset.last_update(resources, now), existing.slug)
-        db_resources.replace_all(self.conn, dataset.id, before, resources)
+        db_resources.replace_all(self.conn, dataset.id, before, resources, now)
 
 
 def _with_slug(dataset: Dataset, slug: str) -> Dataset:

@@ -13,6 +13,9 @@ from opencat.domain.datasets import (
 )
 from opencat.domain.dates import iso, parse_date, parse_datetime
 
+# Kept in columns of their own, never in the documents.
+_DATASET_COUNTERS = ("revision", "resources_downloads")
+_RESOURCE_COUNTERS = ("downloads",)
 _DATASET_DATES = ("created_at_internal", "last_modified_internal", "frequency_date", "deleted", "archived")
 _RESOURCE_DATES = ("created_at_internal", "last_modified_internal")
 
@@ -27,7 +30,7 @@ def _day_or_none(value: str | None) -> date | None:
 
 def dataset_to_doc(dataset: Dataset) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        name: getattr(dataset, name) for name in Dataset.__dataclass_fields__ if name != "revision"
+        name: getattr(dataset, name) for name in Dataset.__dataclass_fields__ if name not in _DATASET_COUNTERS
     }
     for name in _DATASET_DATES:
         doc[name] = iso(doc[name])
@@ -50,7 +53,7 @@ def dataset_to_doc(dataset: Dataset) -> dict[str, Any]:
     return doc
 
 
-def dataset_from_doc(doc: dict[str, Any], revision: int) -> Dataset:
+def dataset_from_doc(doc: dict[str, Any], revision: int, resources_downloads: int = 0) -> Dataset:
     values = dict(doc)
     for name in _DATASET_DATES:
         values[name] = _date_or_none(values.get(name))
@@ -72,11 +75,15 @@ def dataset_from_doc(doc: dict[str, Any], revision: int) -> Dataset:
     )
     for name in ("tags", "contact_point_ids", "access_audiences"):
         values[name] = tuple(values.get(name) or ())
-    return Dataset(**values, revision=revision)
+    return Dataset(**values, revision=revision, resources_downloads=resources_downloads)
 
 
 def resource_to_doc(resource: Resource) -> dict[str, Any]:
-    doc: dict[str, Any] = {name: getattr(resource, name) for name in Resource.__dataclass_fields__}
+    doc: dict[str, Any] = {
+        name: getattr(resource, name)
+        for name in Resource.__dataclass_fields__
+        if name not in _RESOURCE_COUNTERS
+    }
     for name in _RESOURCE_DATES:
         doc[name] = iso(doc[name])
     checksum = resource.checksum
@@ -84,10 +91,10 @@ def resource_to_doc(resource: Resource) -> dict[str, Any]:
     return doc
 
 
-def resource_from_doc(doc: dict[str, Any]) -> Resource:
+def resource_from_doc(doc: dict[str, Any], downloads: int = 0) -> Resource:
     values = dict(doc)
     for name in _RESOURCE_DATES:
         values[name] = parse_datetime(values[name])
     checksum = values.get("checksum")
     values["checksum"] = None if checksum is None else Checksum(checksum["type"], checksum["value"])
-    return Resource(**values)
+    return Resource(**values, downloads=downloads)

@@ -24,19 +24,20 @@ _SORT_COLUMNS = {
 }
 
 
+_COLUMNS = (datasets.c.doc, datasets.c.revision, datasets.c.resources_downloads)
+
+
 def _from_row(row: Any) -> Dataset:
-    return dataset_from_doc(row.doc, row.revision)
+    return dataset_from_doc(row.doc, row.revision, row.resources_downloads)
 
 
 def find_by_id(conn: Connection, dataset_id: str) -> Dataset | None:
-    row = conn.execute(
-        sa.select(datasets.c.doc, datasets.c.revision).where(datasets.c.id == dataset_id)
-    ).first()
+    row = conn.execute(sa.select(*_COLUMNS).where(datasets.c.id == dataset_id)).first()
     return None if row is None else _from_row(row)
 
 
 def find_by_slug(conn: Connection, slug: str) -> Dataset | None:
-    row = conn.execute(sa.select(datasets.c.doc, datasets.c.revision).where(datasets.c.slug == slug)).first()
+    row = conn.execute(sa.select(*_COLUMNS).where(datasets.c.slug == slug)).first()
     return None if row is None else _from_row(row)
 
 
@@ -107,13 +108,18 @@ def update(conn: Connection, dataset: Dataset, last_update: datetime, old_slug: 
         conn.execute(dataset_slugs.insert().values(slug=old_slug, dataset_id=dataset.id))
     try:
         with conn.begin_nested():
-            conn.execute(
-                datasets.update().where(datasets.c.id == dataset.id).values(**_columns(dataset, last_update))
-            )
+            update_row(conn, dataset, last_update)
     except sa.exc.IntegrityError as error:
         raise Conflict("Another dataset took this slug; retry") from error
     conn.execute(dataset_tags.delete().where(dataset_tags.c.dataset_id == dataset.id))
     _write_tags(conn, dataset.id, dataset.tags)
+
+
+def update_row(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
+    """Store the dataset's row only: for changes that keep its slug and tags."""
+    conn.execute(
+        datasets.update().where(datasets.c.id == dataset.id).values(**_columns(dataset, last_update))
+    )
 
 
 def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
@@ -169,7 +175,7 @@ def fetch_page(conn: Connection, query: DatasetQuery, actor: Actor) -> tuple[lis
     column = _SORT_COLUMNS[query.sort.lstrip("-")]
     order = [column.desc(), datasets.c.id.desc()] if descending else [column.asc(), datasets.c.id]
     rows = conn.execute(
-        sa.select(datasets.c.doc, datasets.c.revision)
+        sa.select(*_COLUMNS)
         .where(*conditions)
         .order_by(*order)
         .limit(query.page_size)

@@ -8,7 +8,7 @@ from alembic.config import Config
 from opencat.db.engine import Database
 
 
-def _config() -> Config:
+def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(files("opencat.db") / "migrations"))
     return config
@@ -16,13 +16,13 @@ def _config() -> Config:
 
 def upgrade(database: Database, revision: str = "head") -> None:
     with database.engine.begin() as connection:
-        config = _config()
+        config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 def downgrade(database: Database, revision: str = "base") -> None:
     with database.engine.begin() as connection:
-        config = _config()
+        config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, revision)

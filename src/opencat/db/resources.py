@@ -1,13 +1,33 @@
-"""Resource rows: one row per resource, ordered by ``position`` within its dataset."""
+"""Resource rows: one row per resource, ordered by ``position`` within its dataset.
+
+Every operation on one resource touches one row (and index lookups), whatever the number of
+its siblings: adding to a dataset of 10,000 resources costs what adding to an empty one does.
+"""
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opencat.db.codec import resource_from_doc, resource_to_doc
-from opencat.db.tables import resources
+from opencat.db.tables import datasets, resources
 from opencat.domain.datasets import Resource
+
+_COLUMNS = (resources.c.dataset_id, resources.c.doc, resources.c.downloads)
+
+
+def _from_row(row: Any) -> Resource:
+    return resource_from_doc(row.doc, row.downloads)
+
+
+def _values(resource: Resource, now: datetime) -> dict[str, Any]:
+    return {
+        "format": resource.format,
+        "last_modified": resource.last_modified(now),
+        "doc": resource_to_doc(resource),
+    }
 
 
 def fetch_for_datasets(conn: Connection, dataset_ids: Sequence[str]) -> dict[str, list[Resource]]:
@@ -16,12 +36,12 @@ def fetch_for_datasets(conn: Connection, dataset_ids: Sequence[str]) -> dict[str
     if not dataset_ids:
         return found
     rows = conn.execute(
-        sa.select(resources.c.dataset_id, resources.c.doc)
+        sa.select(*_COLUMNS)
         .where(resources.c.dataset_id.in_(list(dataset_ids)))
         .order_by(resources.c.dataset_id, resources.c.position)
     )
     for row in rows:
-        found[row.dataset_id].append(resource_from_doc(row.doc))
+        found[row.dataset_id].append(_from_row(row))
     return found
 
 
@@ -29,8 +49,87 @@ def fetch_for_dataset(conn: Connection, dataset_id: str) -> list[Resource]:
     return fetch_for_datasets(conn, [dataset_id])[dataset_id]
 
 
+def find(conn: Connection, dataset_id: str, resource_id: str) -> Resource | None:
+    row = conn.execute(
+        sa.select(*_COLUMNS).where(resources.c.id == resource_id, resources.c.dataset_id == dataset_id)
+    ).first()
+    return None if row is None else _from_row(row)
+
+
+def find_anywhere(conn: Connection, resource_id: str) -> tuple[str, Resource] | None:
+    """The resource with this id in any dataset, with its dataset's id."""
+    row = conn.execute(sa.select(*_COLUMNS).where(resources.c.id == resource_id)).first()
+    return None if row is None else (row.dataset_id, _from_row(row))
+
+
+def count(conn: Connection, dataset_id: str) -> int:
+    query = sa.select(sa.func.count()).where(resources.c.dataset_id == dataset_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def ids_of(conn: Connection, dataset_id: str) -> list[str]:
+    query = sa.select(resources.c.id).where(resources.c.dataset_id == dataset_id)
+    return list(conn.execute(query.order_by(resources.c.position)).scalars())
+
+
+def newest_modification(conn: Connection, dataset_id: str) -> datetime | None:
+    query = sa.select(sa.func.max(resources.c.last_modified)).where(resources.c.dataset_id == dataset_id)
+    value: datetime | None = conn.execute(query).scalar()
+    return value
+
+
+def insert_first(conn: Connection, dataset_id: str, resource: Resource, now: datetime) -> None:
+    """Add ``resource`` before every other one (udata prepends new resources)."""
+    first = conn.execute(
+        sa.select(sa.func.min(resources.c.position)).where(resources.c.dataset_id == dataset_id)
+    ).scalar()
+    position = 0 if first is None else int(first) - 1
+    conn.execute(
+        resources.insert().values(
+            id=resource.id, dataset_id=dataset_id, position=position, **_values(resource, now)
+        )
+    )
+
+
+def update_one(conn: Connection, resource: Resource, now: datetime) -> None:
+    conn.execute(resources.update().where(resources.c.id == resource.id).values(**_values(resource, now)))
+
+
+def delete_one(conn: Connection, resource_id: str) -> None:
+    conn.execute(resources.delete().where(resources.c.id == resource_id))
+
+
+def set_positions(conn: Connection, ordered_ids: Sequence[str]) -> None:
+    """Store a new order in one batched statement."""
+    if ordered_ids:
+        statement = (
+            resources.update()
+            .where(resources.c.id == sa.bindparam("resource_id"))
+            .values(position=sa.bindparam("new_position"))
+        )
+        conn.execute(
+            statement,
+            [{"resource_id": rid, "new_position": index} for index, rid in enumerate(ordered_ids)],
+        )
+
+
+def count_download(conn: Connection, dataset_id: str, resource_id: str) -> None:
+    conn.execute(
+        resources.update().where(resources.c.id == resource_id).values(downloads=resources.c.downloads + 1)
+    )
+    conn.execute(
+        datasets.update()
+        .where(datasets.c.id == dataset_id)
+        .values(resources_downloads=datasets.c.resources_downloads + 1)
+    )
+
+
 def replace_all(
-    conn: Connection, dataset_id: str, before: Sequence[Resource], after: Sequence[Resource]
+    conn: Connection,
+    dataset_id: str,
+    before: Sequence[Resource],
+    after: Sequence[Resource],
+    now: datetime,
 ) -> None:
     """Make the stored list equal ``after``, touching only the rows that changed."""
     kept = {resource.id for resource in after}
@@ -41,10 +140,15 @@ def replace_all(
     inserts = []
     for position, resource in enumerate(after):
         old = previous.get(resource.id)
-        values = {"position": position, "format": resource.format, "doc": resource_to_doc(resource)}
         if old is None:
-            inserts.append({"id": resource.id, "dataset_id": dataset_id, **values})
+            inserts.append(
+                {"id": resource.id, "dataset_id": dataset_id, "position": position, **_values(resource, now)}
+            )
         elif old != (position, resource):
-            conn.execute(resources.update().where(resources.c.id == resource.id).values(**values))
+            conn.execute(
+                resources.update()
+                .where(resources.c.id == resource.id)
+                .values(position=position, **_values(resource, now))
+            )
     if inserts:
         conn.execute(resources.insert(), inserts)

@@ -122,6 +122,8 @@ datasets = sa.Table(
     sa.Column("followers", sa.Integer, nullable=False),
     sa.Column("reuses", sa.Integer, nullable=False),
     sa.Column("revision", sa.Integer, nullable=False),
+    # Permalink hits of its resources, counted apart so that no write of the document races them.
+    sa.Column("resources_downloads", sa.Integer, nullable=False, server_default="0"),
     # The dataset's own fields, as a JSON document (resources live in their own table).
     sa.Column("doc", JSONText, nullable=False),
     # Public listings (and their counts) read these narrow indexes in order, not the wide
@@ -165,8 +167,12 @@ resources = sa.Table(
     sa.Column("dataset_id", OBJECT_ID, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("format", sa.String(255)),
+    # The effective last modification, so the dataset's newest change is an index lookup.
+    sa.Column("last_modified", UTCDateTime, nullable=False),
+    sa.Column("downloads", sa.Integer, nullable=False, server_default="0"),
     sa.Column("doc", JSONText, nullable=False),
     sa.Index("ix_resources_dataset_id_position", "dataset_id", "position"),
+    sa.Index("ix_resources_dataset_id_last_modified", "dataset_id", "last_modified"),
 )
 
 licenses = sa.Table(

@@ -66,6 +66,8 @@ class Resource:
     metrics: JSONObject = field(default_factory=dict)
     # Set by the tabular explorer of the source catalog; kept as imported.
     preview_url: str | None = None
+    # Hits on its permalink (``/datasets/r/{id}``), counted by the server.
+    downloads: int = 0
 
     @property
     def is_hosted(self) -> bool:
@@ -124,6 +126,8 @@ class Dataset:
     schema: JSONObject | None = None
     doi: str | None = None
     revision: int = 1
+    # Permalink hits of its resources, counted by the server.
+    resources_downloads: int = 0
 
     @property
     def created_at(self) -> datetime:
@@ -139,12 +143,15 @@ class Dataset:
 
     def last_update(self, resources: Sequence[Resource], now: datetime) -> datetime:
         """Harvested modification date, else the newest resource change, else ``last_modified``."""
+        newest = max((resource.last_modified(now) for resource in resources), default=None)
+        return self.last_update_given(newest)
+
+    def last_update_given(self, newest_resource_change: datetime | None) -> datetime:
+        """``last_update`` when the newest resource change is already known (or there is none)."""
         harvested = _harvest_date(self.harvest, "modified_at")
         if harvested is not None:
             return harvested
-        if resources:
-            return max(resource.last_modified(now) for resource in resources)
-        return self.last_modified
+        return newest_resource_change or self.last_modified
 
     @property
     def is_hidden(self) -> bool:
@@ -173,6 +180,20 @@ def apply_resource_changes(resource: Resource, changes: Mapping[str, Any], now: 
         if key != "id" and not (resource.is_hosted and key in HOSTED_FILE_FIELDS)
     }
     return replace(resource, **allowed, last_modified_internal=now)
+
+
+def new_resource(fields: Mapping[str, Any], resource_id: str, now: datetime) -> Resource:
+    """A resource from client fields; ``title`` and ``url`` are required (udata-behaviour §1.10)."""
+    missing = {name: [REQUIRED] for name in ("title", "url") if not fields.get(name)}
+    if missing:
+        raise Invalid(missing)
+    values = {key: value for key, value in fields.items() if key != "id"}
+    return Resource(id=resource_id, created_at_internal=now, last_modified_internal=now, **values)
+
+
+def touch(dataset: Dataset, now: datetime) -> Dataset:
+    """A change to one of its resources modifies the dataset (udata-behaviour §1.10)."""
+    return replace(dataset, last_modified_internal=now, revision=dataset.revision + 1)
 
 
 def merge_resource_list(

@@ -1,0 +1,79 @@
+"""Handlers of a dataset's resources, the permalink, and API v2's resource read."""
+
+from typing import Any
+
+from starlette.responses import Response
+
+from opencat.api import serializers
+from opencat.api.bodies import decode_json, require_json
+from opencat.api.endpoint import Call, Reply, redirect_found
+from opencat.api.inputs import ResourceBody, parse_reorder, parse_resource
+from opencat.api.openapi import describe
+from opencat.catalog import resources as catalog
+from opencat.domain.dates import utc_now
+from opencat.domain.errors import Invalid
+
+
+def _render(call: Call, resource: Any) -> dict[str, Any]:
+    return serializers.resource(resource, call.urls, utc_now())
+
+
+@describe("Create a remote resource, placed first", body=ResourceBody, status=201)
+def add_resource(call: Call) -> Reply:
+    resource = catalog.add_resource(
+        call.catalog, call.actor, call.path("ident"), lambda: parse_resource(call.json_object())
+    )
+    return Reply(_render(call, resource), 201)
+
+
+def _entries(call: Call) -> list[Any]:
+    require_json(call.header("content-type"))
+    body = decode_json(call.body)
+    if not isinstance(body, list):
+        raise Invalid({"request": "expecting a JSON list"})
+    return body
+
+
+@describe("Reorder a dataset's resources (ids or objects carrying field updates)")
+def reorder_resources(call: Call) -> Reply:
+    resources = catalog.reorder_resources(
+        call.catalog, call.actor, call.path("ident"), lambda: _entries(call), parse_reorder
+    )
+    now = utc_now()
+    return Reply([serializers.resource(item, call.urls, now) for item in resources])
+
+
+@describe("Get a resource of a dataset")
+def get_resource(call: Call) -> Reply:
+    resource = catalog.get_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"))
+    return Reply(_render(call, resource))
+
+
+@describe("Update the sent fields of a resource (PUT and PATCH alike)", body=ResourceBody)
+def update_resource(call: Call) -> Reply:
+    resource = catalog.update_resource(
+        call.catalog,
+        call.actor,
+        call.path("ident"),
+        call.path("rid"),
+        lambda: parse_resource(call.json_object()),
+    )
+    return Reply(_render(call, resource))
+
+
+@describe("Delete a resource", status=204)
+def delete_resource(call: Call) -> Reply:
+    catalog.delete_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"))
+    return Reply(status=204)
+
+
+@describe("Redirect to a resource's current URL, counting the download", status=302)
+def follow_permalink(call: Call) -> Response:
+    return redirect_found(catalog.follow_permalink(call.catalog, call.path("rid")))
+
+
+@describe("A resource by id alone, with its dataset's id (API v2)")
+def get_resource_v2(call: Call) -> Reply:
+    found = catalog.locate_resource(call.catalog, call.actor, call.path("rid"))
+    # API v2 keeps the model's key order rather than sorting keys (udata-responses call 103).
+    return Reply({"resource": _render(call, found.resource), "dataset_id": found.dataset_id}, sort_keys=False)

@@ -1,0 +1,167 @@
+"""Resource use cases: add, read, edit, remove and reorder the resources of a dataset."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import check_readable, find_dataset
+from opencat.db import datasets as db_datasets
+from opencat.db import resources as db_resources
+from opencat.db.engine import Connection
+from opencat.domain import ids, permissions
+from opencat.domain.accounts import Actor
+from opencat.domain.datasets import Dataset, Resource, apply_resource_changes, new_resource, touch
+from opencat.domain.errors import BadRequest, NotFound, PermissionDenied, Unauthenticated
+
+ResourceFields = dict[str, Any]
+RESOURCE_MISSING = "Resource does not exist"
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedResource:
+    dataset_id: str
+    resource: Resource
+
+
+def _editable(conn: Connection, actor: Actor, ident: str) -> Dataset:
+    if actor.user is None:
+        raise Unauthenticated()
+    dataset = find_dataset(conn, ident)
+    if not permissions.can_edit(actor, dataset):
+        raise PermissionDenied()
+    return dataset
+
+
+def _resource(conn: Connection, dataset: Dataset, resource_id: str) -> Resource:
+    canonical = ids.parse_uuid(resource_id)
+    found = None if canonical is None else db_resources.find(conn, dataset.id, canonical)
+    if found is None:
+        raise NotFound(RESOURCE_MISSING)
+    return found
+
+
+def _store_dataset(conn: Connection, dataset: Dataset) -> None:
+    newest = db_resources.newest_modification(conn, dataset.id)
+    db_datasets.update_row(conn, dataset, dataset.last_update_given(newest))
+
+
+def add_resource(
+    catalog: Catalog, actor: Actor, ident: str, read_fields: Callable[[], ResourceFields]
+) -> Resource:
+    """A new remote resource, placed first (udata-behaviour §1.10)."""
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        dataset = _editable(conn, actor, ident)
+        resource = new_resource(read_fields(), catalog.new_resource_id(), now)
+        if resource.filetype != "remote":
+            raise BadRequest("This endpoint only supports remote resources")
+        db_resources.insert_first(conn, dataset.id, resource, now)
+        _store_dataset(conn, touch(dataset, now))
+        return resource
+
+
+def get_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str) -> Resource:
+    with catalog.db.read() as conn:
+        dataset = find_dataset(conn, ident)
+        check_readable(actor, dataset)
+        return _resource(conn, dataset, resource_id)
+
+
+def update_resource(
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    resource_id: str,
+    read_fields: Callable[[], ResourceFields],
+) -> Resource:
+    """Change the sent fields; a hosted file's own fields stay the server's."""
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        dataset = _editable(conn, actor, ident)
+        current = _resource(conn, dataset, resource_id)
+        fields = read_fields()
+        if "filetype" in fields and fields["filetype"] != current.filetype:
+            raise BadRequest("Cannot modify filetype after creation")
+        updated = apply_resource_changes(current, fields, now)
+        db_resources.update_one(conn, updated, now)
+        _store_dataset(conn, touch(dataset, now))
+        return updated
+
+
+def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str) -> Resource:
+    """Remove the resource and return it (its stored file is the caller's to delete)."""
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        dataset = _editable(conn, actor, ident)
+        current = _resource(conn, dataset, resource_id)
+        db_resources.delete_one(conn, current.id)
+        _store_dataset(conn, touch(dataset, now))
+        return current
+
+
+def _reorder_ids(entries: Sequence[Any], existing: list[str]) -> list[str]:
+    """udata's checks, in udata's order (udata-behaviour §1.10)."""
+    if len(entries) != len(existing):
+        raise BadRequest(
+            f"All resources must be reordered, you provided {len(entries)} out of {len(existing)}"
+        )
+    wanted: list[str] = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            if "id" not in entry:
+                raise BadRequest("Each resource must have an 'id' field")
+            entry = entry["id"]
+        wanted.append(ids.parse_uuid(str(entry)) or str(entry))
+    if len(set(wanted)) != len(wanted) or set(wanted) != set(existing):
+        raise BadRequest(f"Resource ids must match existing ones in dataset, ie: {set(existing)}")
+    return wanted
+
+
+def reorder_resources(
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    read_entries: Callable[[], list[Any]],
+    read_changes: Callable[[list[Any]], dict[str, ResourceFields]],
+) -> list[Resource]:
+    """Store a new order, with optional field updates; the dataset's dates do not move."""
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        dataset = _editable(conn, actor, ident)
+        entries = read_entries()
+        order = _reorder_ids(entries, db_resources.ids_of(conn, dataset.id))
+        changes = read_changes(entries)
+        db_resources.set_positions(conn, order)
+        for resource_id, fields in changes.items():
+            current = db_resources.find(conn, dataset.id, resource_id)
+            if current is not None and fields:
+                db_resources.update_one(conn, apply_resource_changes(current, fields, now), now)
+        # A new order is a new representation (ETag) but not a modification (udata-behaviour §1.10).
+        _store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
+        return db_resources.fetch_for_dataset(conn, dataset.id)
+
+
+def follow_permalink(catalog: Catalog, resource_id: str) -> str:
+    """The current URL of a resource, counting the download (udata-behaviour §1.12)."""
+    canonical = ids.parse_uuid(resource_id)
+    with catalog.db.write() as conn:
+        found = None if canonical is None else db_resources.find_anywhere(conn, canonical)
+        if found is None:
+            raise NotFound("Resource not found")
+        dataset_id, resource = found
+        db_resources.count_download(conn, dataset_id, resource.id)
+        return resource.url.strip()
+
+
+def locate_resource(catalog: Catalog, actor: Actor, resource_id: str) -> LocatedResource:
+    """A resource by id alone, in a dataset the caller may read (API v2)."""
+    canonical = ids.parse_uuid(resource_id)
+    with catalog.db.read() as conn:
+        found = None if canonical is None else db_resources.find_anywhere(conn, canonical)
+        if found is None:
+            raise NotFound(RESOURCE_MISSING)
+        dataset = db_datasets.find_by_id(conn, found[0])
+        if dataset is None or not permissions.can_read(actor, dataset):
+            raise NotFound(RESOURCE_MISSING)
+        return LocatedResource(dataset.id, found[1])

@@ -1,0 +1,215 @@
+"""A dataset's resources: create, read, edit, delete, reorder, permalink, API v2 (udata-behaviour §1.10, §1.12)."""
+
+import uuid
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import delete_dataset
+from tests.factories import make_dataset, make_user
+
+REMOTE = {
+    "title": "Horaires CSV",
+    "url": "https://example.org/horaires.csv",
+    "filetype": "remote",
+    "format": "csv",
+    "type": "main",
+    "description": "Export CSV",
+}
+
+
+def _resources_url(dataset_id: str) -> str:
+    return f"/api/1/datasets/{dataset_id}/resources/"
+
+
+def test_create_remote_resource_is_prepended_and_touches_the_dataset(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[{"title": "old", "url": "https://example.org/old"}])
+    before = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
+    response = client.post(_resources_url(view.dataset.id), json=REMOTE, headers=alice.headers)
+    assert response.status_code == 201
+    created = response.json()
+    assert set(created) == {
+        "checksum", "created_at", "description", "extras", "filesize", "filetype", "format", "geopf",
+        "harvest", "id", "internal", "last_modified", "latest", "metrics", "mime", "preview_url",
+        "schema", "title", "type", "url",
+    }  # fmt: skip
+    assert uuid.UUID(created["id"]).version == 4
+    after = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
+    assert [item["title"] for item in after["resources"]] == ["Horaires CSV", "old"]
+    assert after["last_modified"] > before["last_modified"]
+    assert after["last_update"] == created["last_modified"]
+
+
+def test_create_resource_errors_follow_udata(client: TestClient, catalog: Catalog) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = _resources_url(view.dataset.id)
+    assert client.post(url, json=REMOTE).status_code == 401
+    assert client.post(url, json=REMOTE, headers=bob.headers).status_code == 403
+    hosted = client.post(
+        url,
+        json={"title": "f", "url": "https://example.org/f.csv", "filetype": "file"},
+        headers=alice.headers,
+    )
+    assert hosted.json() == {"message": "This endpoint only supports remote resources"}
+    default_filetype = client.post(
+        url, json={"title": "f", "url": "https://example.org/f.csv"}, headers=alice.headers
+    )
+    assert default_filetype.status_code == 400
+    no_url = client.post(url, json={"title": "no url", "filetype": "remote"}, headers=alice.headers)
+    assert no_url.json() == {"errors": {"url": ["This field is required."]}}
+    listed = client.post(url, json=[REMOTE], headers=alice.headers)
+    assert listed.json() == {"errors": {"request": "expecting a JSON object"}}
+    assert client.post(_resources_url("0" * 24), json=REMOTE, headers=alice.headers).status_code == 404
+
+
+def test_get_update_delete_one_resource(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    rid = client.post(_resources_url(view.dataset.id), json=REMOTE, headers=alice.headers).json()["id"]
+    url = f"{_resources_url(view.dataset.id)}{rid}/"
+    assert client.get(url).json()["title"] == "Horaires CSV"
+    update = {
+        "title": "Horaires CSV (v2)",
+        "url": "https://example.org/horaires-v2.csv",
+        "type": "documentation",
+    }
+    updated = client.put(url, json=update, headers=alice.headers)
+    assert updated.status_code == 200
+    data = updated.json()
+    assert (data["title"], data["type"], data["url"], data["description"]) == (
+        "Horaires CSV (v2)", "documentation", "https://example.org/horaires-v2.csv", "Export CSV",
+    )  # fmt: skip
+    refused = client.put(url, json={"filetype": "file"}, headers=alice.headers)
+    assert refused.json() == {"message": "Cannot modify filetype after creation"}
+    assert client.patch(url, json={"description": None}, headers=alice.headers).json()["description"] is None
+    assert client.delete(url, headers=alice.headers).status_code == 204
+    missing = client.get(url)
+    assert missing.status_code == 404
+    assert missing.json() == {"message": "Resource does not exist"}
+    assert client.get(f"{_resources_url(view.dataset.id)}not-a-uuid/").status_code == 404
+
+
+def test_hosted_file_fields_cannot_be_overwritten(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        alice,
+        resources=[
+            {
+                "title": "f",
+                "url": "https://example.org/f.csv",
+                "filetype": "file",
+                "format": "csv",
+                "mime": "text/csv",
+            }
+        ],
+    )
+    rid = view.resources[0].id
+    url = f"{_resources_url(view.dataset.id)}{rid}/"
+    body = {
+        "title": "renamed",
+        "url": "https://evil.example.org/x",
+        "format": "exe",
+        "mime": "x/y",
+        "filesize": 9,
+    }
+    data = client.put(url, json=body, headers=alice.headers).json()
+    assert (data["title"], data["url"], data["format"], data["mime"], data["filesize"]) == (
+        "renamed", "https://example.org/f.csv", "csv", "text/csv", None,
+    )  # fmt: skip
+
+
+def test_resources_of_private_and_deleted_datasets(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    private = make_dataset(catalog, alice, private=True, resources=[REMOTE])
+    gone = make_dataset(catalog, alice, resources=[REMOTE])
+    delete_dataset(catalog, alice.actor(catalog), gone.dataset.id)
+    assert client.get(f"{_resources_url(private.dataset.id)}{private.resources[0].id}/").status_code == 404
+    deleted = client.get(f"{_resources_url(gone.dataset.id)}{gone.resources[0].id}/")
+    assert deleted.status_code == 410
+    assert deleted.json() == {"message": "Dataset has been deleted"}
+    # udata has no deleted check on resource writes, and permalinks ignore visibility (§1.10, §1.12).
+    assert client.get(f"/api/1/datasets/r/{gone.resources[0].id}").status_code == 302
+
+
+def test_reorder_with_ids_and_objects(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog, alice, resources=[{"title": t, "url": f"https://example.org/{t}"} for t in "abc"]
+    )
+    a, b, c = (item.id for item in view.resources)
+    url = _resources_url(view.dataset.id)
+    before = client.get(f"/api/1/datasets/{view.dataset.id}/")
+    reordered = client.put(url, json=[c, a, b], headers=alice.headers)
+    assert reordered.status_code == 200
+    assert [item["id"] for item in reordered.json()] == [c, a, b]
+    after = client.get(f"/api/1/datasets/{view.dataset.id}/")
+    assert [item["id"] for item in after.json()["resources"]] == [c, a, b]
+    assert after.json()["last_modified"] == before.json()["last_modified"]
+    assert after.headers["ETag"] != before.headers["ETag"]
+    objects = client.put(
+        url, json=[{"id": b, "title": "B!"}, {"id": c}, {"id": a}], headers=alice.headers
+    ).json()
+    assert [(item["id"], item["title"]) for item in objects] == [(b, "B!"), (c, "c"), (a, "a")]
+
+
+def test_reorder_errors_follow_udata(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog, alice, resources=[{"title": t, "url": f"https://example.org/{t}"} for t in "abc"]
+    )
+    a, b, c = (item.id for item in view.resources)
+    url = _resources_url(view.dataset.id)
+    short = client.put(url, json=[a], headers=alice.headers)
+    assert short.json() == {"message": "All resources must be reordered, you provided 1 out of 3"}
+    no_id = client.put(url, json=[a, b, {"title": "x"}], headers=alice.headers)
+    assert no_id.json() == {"message": "Each resource must have an 'id' field"}
+    for wrong in ([a, a, b], [a, b, str(uuid.uuid4())], [a, b, "not-a-uuid"]):
+        response = client.put(url, json=wrong, headers=alice.headers)
+        assert response.status_code == 400
+        assert response.json()["message"].startswith("Resource ids must match existing ones in dataset, ie: ")
+    invalid = client.put(url, json=[{"id": a, "url": "javascript:x"}, b, c], headers=alice.headers)
+    assert invalid.status_code == 400
+    assert "url" in invalid.json()["errors"]["resources"][0]
+    not_list = client.put(url, json={"id": a}, headers=alice.headers)
+    assert not_list.status_code == 400
+    untouched = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
+    assert [item["id"] for item in untouched["resources"]] == [a, b, c]
+
+
+def test_permalink_redirects_and_counts_downloads(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[{**REMOTE, "url": " https://example.org/x.csv "}])
+    rid = view.resources[0].id
+    response = client.get(f"/api/1/datasets/r/{rid}")
+    assert response.status_code == 302
+    assert response.headers["location"] == "https://example.org/x.csv"
+    client.get(f"/api/1/datasets/r/{rid}")
+    data = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
+    assert data["resources"][0]["metrics"]["views"] == 2
+    assert data["metrics"]["resources_downloads"] == 2
+    unknown = client.get(f"/api/1/datasets/r/{uuid.uuid4()}")
+    assert unknown.status_code == 404
+    assert unknown.json() == {"message": "Resource not found"}
+    assert client.get("/api/1/datasets/r/not-a-uuid").status_code == 404
+
+
+def test_api_v2_resource_by_id(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[REMOTE])
+    rid = view.resources[0].id
+    response = client.get(f"/api/2/datasets/resources/{rid}/")
+    assert response.status_code == 200
+    assert list(response.json()) == ["resource", "dataset_id"]
+    assert response.json()["dataset_id"] == view.dataset.id
+    assert response.json()["resource"]["id"] == rid
+    hidden = make_dataset(catalog, alice, private=True, resources=[REMOTE])
+    assert client.get(f"/api/2/datasets/resources/{hidden.resources[0].id}/").status_code == 404
+    assert (
+        client.get(f"/api/2/datasets/resources/{hidden.resources[0].id}/", headers=alice.headers).status_code
+        == 200
+    )
