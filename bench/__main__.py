@@ -1,5 +1,6 @@
 """Run every benchmark of the project."""
 
-from bench import reads
+from bench import reads, resources
 
 reads.main()
+resources.main()
