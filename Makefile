@@ -9,11 +9,11 @@ export OPENCAT_DATA_DIR ?= var
 $(BIN)/opencat: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[postgres]'
+	$(BIN)/pip install --quiet -e '.[postgres,s3]'
 	touch $@
 
 $(VENV)/.dev: $(BIN)/opencat
-	$(BIN)/pip install --quiet -e '.[postgres,dev]'
+	$(BIN)/pip install --quiet -e '.[postgres,s3,dev]'
 	touch $@
 
 install: $(BIN)/opencat

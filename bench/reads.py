@@ -17,7 +17,6 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from opencat.app import create_app
-from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
@@ -107,7 +106,7 @@ def run(label: str, url: str, count: int, data_dir: Path) -> None:
         ]:
             p50, p95 = _time(client, path)
             print(f"[{label}] {name:<24} p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
-    Catalog(db=database).db.dispose()
+    database.dispose()
 
 
 def main() -> None:

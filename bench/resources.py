@@ -10,13 +10,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
+from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog import resources as catalog_resources
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import create_dataset
+from opencat.config import Settings
 from opencat.db import resources as db_resources
-from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Resource
@@ -65,10 +67,10 @@ def _measure(label: str, catalog: Catalog, actor: Actor, size: int) -> None:
     print(f"[{label}] reorder of {len(order)} resources: {(time.perf_counter() - start) * 1000:.0f} ms")
 
 
-def run(label: str, url: str) -> None:
-    database = Database(url)
+def run(label: str, url: str, data_dir: Path) -> None:
+    catalog = build_catalog(Settings(data_dir=data_dir, database_url=url))
+    database = catalog.db
     upgrade(database)
-    catalog = Catalog(db=database)
     _, key = accounts.create_user(catalog, email=f"{time.time()}@b.org", first_name="B", last_name="B")
     actor = accounts.authenticate(catalog, key)
     for size in (1, 10_000):
@@ -78,7 +80,7 @@ def run(label: str, url: str) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        run("sqlite", f"sqlite:///{tmp}/bench.db")
-    postgres = os.environ.get("OPENCAT_BENCH_POSTGRES_URL")
-    if postgres:
-        run("postgresql", postgres)
+        run("sqlite", f"sqlite:///{tmp}/bench.db", Path(tmp))
+        postgres = os.environ.get("OPENCAT_BENCH_POSTGRES_URL")
+        if postgres:
+            run("postgresql", postgres, Path(tmp))

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from opencat.app import create_app
+from opencat.app import build_catalog, create_app
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database, normalize_url
@@ -104,13 +104,14 @@ class FixedClock:
 
 
 @pytest.fixture
-def catalog(db: Database) -> Catalog:
-    return Catalog(db=db)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url, base_url=BASE_URL)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=database_url, base_url=BASE_URL)
+def catalog(db: Database, settings: Settings) -> Catalog:
+    """The use cases on the test database, with local files under the test's directory."""
+    return build_catalog(settings, database=db)
 
 
 @pytest.fixture

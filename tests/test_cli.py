@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.cli import main
 from opencat.config import Settings
-from opencat.db.engine import Database
 from opencat.db.tables import metadata
 from opencat.domain.errors import InvalidCredentials
 from opencat.domain.ids import is_object_id
@@ -59,9 +59,9 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
 @pytest.fixture
 def written(data_dir: Path) -> Iterator[Catalog]:
     """The catalog the commands write to, opened beside them to check their effects."""
-    database = Database(Settings.from_env(os.environ).database_url)
-    yield Catalog(db=database)
-    database.dispose()
+    catalog = build_catalog(Settings.from_env(os.environ))
+    yield catalog
+    catalog.db.dispose()
 
 
 def count_datasets(catalog: Catalog) -> int:

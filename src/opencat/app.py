@@ -1,5 +1,7 @@
 """The composition root: ``create_app(settings)`` wires storage, use cases and routes."""
 
+from datetime import timedelta
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -13,20 +15,47 @@ from opencat.api import errors
 from opencat.api.endpoint import BodyTooLarge, Services, redirect
 from opencat.api.routes import routes
 from opencat.catalog.context import Catalog
+from opencat.catalog.references import default_extensions
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.domain.errors import CatalogError
+from opencat.domain.uploads import UploadPolicy
 from opencat.domain.urls import Urls
+from opencat.files.base import FileStore
+from opencat.files.local import LocalFileStore
+from opencat.files.s3 import S3FileStore
 
 
 def _too_large(_request: Request, _exc: Exception) -> Response:
     return errors.json_response({"message": errors.TOO_LARGE}, 413)
 
 
+def make_file_store(settings: Settings) -> FileStore:
+    if settings.storage_url is None:
+        return LocalFileStore(settings.data_dir / "files", f"{settings.base_url}/resources")
+    return S3FileStore(
+        settings.storage_url,
+        spool_dir=settings.data_dir / "spool",
+        endpoint_url=settings.s3_endpoint_url,
+        public_url=settings.s3_public_url,
+        region=settings.s3_region,
+    )
+
+
+def build_catalog(settings: Settings, database: Database | None = None) -> Catalog:
+    """Everything the use cases need, from the settings (the CLI and the app share it)."""
+    extensions = settings.allowed_extensions or default_extensions()
+    return Catalog(
+        db=database or Database(settings.database_url),
+        files=make_file_store(settings),
+        uploads=UploadPolicy(settings.max_upload_bytes, frozenset(extensions)),
+        upload_retention=timedelta(hours=settings.upload_retention_hours),
+    )
+
+
 def create_app(settings: Settings, database: Database | None = None) -> Starlette:
-    database = database or Database(settings.database_url)
     services = Services(
-        catalog=Catalog(db=database),
+        catalog=build_catalog(settings, database),
         settings=settings,
         urls=Urls(settings.base_url, settings.front_url),
     )

@@ -9,6 +9,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
@@ -31,10 +32,10 @@ _open: list[Database] = []
 
 def _catalog(settings: Settings) -> Catalog:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.database_url)
-    _open.append(database)
-    upgrade(database)
-    return Catalog(db=database)
+    catalog = build_catalog(settings)
+    _open.append(catalog.db)
+    upgrade(catalog.db)
+    return catalog
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> None:

@@ -21,6 +21,13 @@ class Settings:
     front_url: str | None = None
     max_json_bytes: int = 10 * 1024 * 1024
     default_language: str = "en"
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_public_url: str | None = None
+    s3_region: str | None = None
+    max_upload_bytes: int = 10 * 1024**3
+    upload_retention_hours: int = 24
+    allowed_extensions: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -32,8 +39,13 @@ class Settings:
             object.__setattr__(self, "front_url", self.front_url.rstrip("/") or None)
         if self.default_language not in ("en", "fr"):
             raise SettingsError(f"{PREFIX}DEFAULT_LANGUAGE must be 'en' or 'fr'")
-        if self.max_json_bytes <= 0:
-            raise SettingsError(f"{PREFIX}MAX_JSON_BYTES must be a positive integer")
+        for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be a positive integer")
+        if self.storage_url is not None and not self.storage_url.startswith("s3://"):
+            raise SettingsError(
+                f"{PREFIX}STORAGE_URL must be an s3://bucket/prefix URL (or unset for local files)"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -43,10 +55,17 @@ class Settings:
         for name in ("database_url", "base_url", "default_language"):
             if f"{PREFIX}{name.upper()}" in environ:
                 values[name] = environ[f"{PREFIX}{name.upper()}"]
-        if environ.get(f"{PREFIX}FRONT_URL"):
-            values["front_url"] = environ[f"{PREFIX}FRONT_URL"]
-        if f"{PREFIX}MAX_JSON_BYTES" in environ:
-            values["max_json_bytes"] = _integer("MAX_JSON_BYTES", environ[f"{PREFIX}MAX_JSON_BYTES"])
+        for name in ("front_url", "storage_url", "s3_endpoint_url", "s3_public_url", "s3_region"):
+            if environ.get(f"{PREFIX}{name.upper()}"):
+                values[name] = environ[f"{PREFIX}{name.upper()}"]
+        for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours"):
+            if f"{PREFIX}{name.upper()}" in environ:
+                values[name] = _integer(name.upper(), environ[f"{PREFIX}{name.upper()}"])
+        if environ.get(f"{PREFIX}ALLOWED_EXTENSIONS"):
+            raw = environ[f"{PREFIX}ALLOWED_EXTENSIONS"]
+            values["allowed_extensions"] = tuple(
+                item.strip().lower().lstrip(".") for item in raw.split(",") if item.strip()
+            )
         return cls(**values)  # type: ignore[arg-type]
 
 

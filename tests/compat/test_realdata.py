@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from opencat.app import create_app
+from opencat.app import build_catalog, create_app
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
 from opencat.config import Settings
@@ -89,16 +89,16 @@ def indicator(migrated: Database, database_url: str, tmp_path_factory: pytest.Te
     Module-scoped so that the load is paid once: it empties the database itself before the
     tests run, since the per-test ``db`` fixture cannot clean up after a module fixture.
     """
-    catalog = Catalog(db=migrated)
-    assert catalog_is_empty(catalog), "a previous test left datasets behind"
-    documents = _documents(INDICATOR)
-    assert len(documents) == INDICATOR_COUNT, f"expected {INDICATOR_COUNT} documents in {INDICATOR}"
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("realdata"),
         database_url=database_url,
         base_url=BASE_URL,
         front_url=FRONT_URL,
     )
+    catalog = build_catalog(settings, database=migrated)
+    assert catalog_is_empty(catalog), "a previous test left datasets behind"
+    documents = _documents(INDICATOR)
+    assert len(documents) == INDICATOR_COUNT, f"expected {INDICATOR_COUNT} documents in {INDICATOR}"
     try:
         loaded = load_fixtures(catalog, INDICATOR)
         admin = make_user(catalog, sysadmin=True)

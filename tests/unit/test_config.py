@@ -18,6 +18,13 @@ EVERY_VARIABLE = {
     "front_url": ("https://www.example.org/", "https://www.example.org"),
     "max_json_bytes": ("2048", 2048),
     "default_language": ("fr", "fr"),
+    "storage_url": ("s3://bucket/prefix", "s3://bucket/prefix"),
+    "s3_endpoint_url": ("http://minio:9000", "http://minio:9000"),
+    "s3_public_url": ("https://files.example.org", "https://files.example.org"),
+    "s3_region": ("eu-west-3", "eu-west-3"),
+    "max_upload_bytes": ("1048576", 1048576),
+    "upload_retention_hours": ("2", 2),
+    "allowed_extensions": (" CSV, .json ,zip ", ("csv", "json", "zip")),
 }
 
 
@@ -114,6 +121,6 @@ def test_settings_are_documented(name: str) -> None:
 
 
 def test_documented_variables_exist() -> None:
-    documented = set(re.findall(r"`(OPENCAT_[A-Z_]+)`", CONFIGURATION_DOC.read_text("utf-8")))
+    documented = set(re.findall(r"`(OPENCAT_[A-Z0-9_]+)`", CONFIGURATION_DOC.read_text("utf-8")))
     known = {variable(item.name) for item in dataclasses.fields(Settings)}
     assert documented - {"OPENCAT_TEST_POSTGRES_URL"} == known

@@ -1,17 +1,22 @@
-"""What every use case needs: the database and the sources of time and identity."""
+"""What every use case needs: the database, the file store, and the sources of time and identity."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from opencat.db.engine import Database
 from opencat.domain import ids
 from opencat.domain.dates import utc_now
+from opencat.domain.uploads import UploadPolicy
+from opencat.files.base import FileStore
 
 
 @dataclass(frozen=True)
 class Catalog:
     db: Database
+    files: FileStore
+    uploads: UploadPolicy
+    upload_retention: timedelta = timedelta(hours=24)
     clock: Callable[[], datetime] = field(default=utc_now)
     new_object_id: Callable[[], str] = field(default=ids.new_object_id)
     new_resource_id: Callable[[], str] = field(default=ids.new_resource_id)

@@ -1,4 +1,8 @@
-"""Reference lists: licenses and frequencies."""
+"""Reference lists: licenses, frequencies, file extensions."""
+
+import json
+from functools import cache
+from importlib.resources import files
 
 from opencat.catalog.context import Catalog
 from opencat.db import references as db_references
@@ -13,3 +17,24 @@ def list_licenses(catalog: Catalog) -> list[License]:
 def list_frequencies(catalog: Catalog) -> list[Frequency]:
     with catalog.db.read() as conn:
         return db_references.fetch_frequencies(conn)
+
+
+@cache
+def _resource_defaults() -> dict[str, list[str]]:
+    text = (files("opencat") / "refdata" / "resources-defaults.json").read_text("utf-8")
+    data: dict[str, list[str]] = json.loads(text)
+    return data
+
+
+def default_extensions() -> tuple[str, ...]:
+    """udata's ``ALLOWED_RESOURCES_EXTENSIONS``, in its order."""
+    return tuple(_resource_defaults()["ALLOWED_RESOURCES_EXTENSIONS"])
+
+
+def default_mimes() -> tuple[str, ...]:
+    return tuple(_resource_defaults()["ALLOWED_RESOURCES_MIMES"])
+
+
+def list_extensions(catalog: Catalog) -> list[str]:
+    """What ``GET /datasets/extensions/`` serves: the configured allow-list, sorted."""
+    return sorted(catalog.uploads.extensions)

@@ -1,0 +1,89 @@
+"""Rules for uploaded files: names, extensions, formats, MIME types (udata-behaviour §1.11)."""
+
+import mimetypes
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from unidecode import unidecode
+
+ARCHIVE_EXTENSIONS = frozenset({"tar", "gz", "tgz", "rar", "zip", "7z", "xz", "bz2"})
+# flask-storage's own allow-list, which udata accepts on top of its setting (udata-behaviour §1.11).
+STORAGE_DEFAULT_EXTENSIONS = frozenset(
+    [
+        "txt",
+        "rtf",
+        "odf",
+        "ods",
+        "gnumeric",
+        "abw",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "jpg",
+        "jpe",
+        "jpeg",
+        "png",
+        "gif",
+        "svg",
+        "bmp",
+        "csv",
+        "ini",
+        "json",
+        "plist",
+        "xml",
+        "yaml",
+        "yml",
+    ]
+)
+_NON_FILENAME = re.compile(r"[^a-z0-9.]+")
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPolicy:
+    max_bytes: int
+    extensions: frozenset[str]
+
+    def allows(self, name: str) -> bool:
+        extension = last_extension(name)
+        return extension is not None and (
+            extension in self.extensions or extension in STORAGE_DEFAULT_EXTENSIONS
+        )
+
+
+def normalize_filename(name: str) -> str:
+    """ASCII, lower case, runs outside ``[a-z0-9.]`` become ``-``; never a path."""
+    ascii_name = unidecode(name.replace("\\", "/").rsplit("/", 1)[-1]).lower()
+    cleaned = _NON_FILENAME.sub("-", ascii_name).strip("-.")
+    return cleaned or "file"
+
+
+def last_extension(name: str) -> str | None:
+    stem, dot, extension = name.rpartition(".")
+    return extension.lower() if dot and stem and extension else None
+
+
+def file_format(name: str, known: frozenset[str]) -> str | None:
+    """The extension, keeping compound archive ones: ``x.csv.tar.gz`` → ``csv.tar.gz``."""
+    parts = name.lower().split(".")[1:]
+    if not parts:
+        return None
+    if parts[-1] not in ARCHIVE_EXTENSIONS:
+        return parts[-1]
+    kept: list[str] = []
+    for part in reversed(parts):
+        if part not in known and part not in ARCHIVE_EXTENSIONS:
+            break
+        kept.insert(0, part)
+    return ".".join(kept)
+
+
+def guess_mime(name: str) -> str:
+    return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+
+
+def storage_key(dataset_slug: str, name: str, now: datetime, attempt: int = 0) -> str:
+    """``{slug}/{YYYYmmdd-HHMMSS}/{name}``; a later attempt in the same second gets a suffix."""
+    stamp = now.strftime("%Y%m%d-%H%M%S") + (f"-{attempt}" if attempt else "")
+    return f"{dataset_slug}/{stamp}/{name}"

@@ -1,0 +1,42 @@
+"""The FileStore seam every storage backend implements, and the key rules they share."""
+
+import re
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+
+
+class FileStore(Protocol):
+    """Stores finished files under keys like ``{dataset slug}/{timestamp}/{file name}``.
+
+    Files are written locally first (in ``spool_dir``, hashed on the way), then handed over
+    whole with ``put``: a reader never sees a partial object under its final key.
+    """
+
+    spool_dir: Path
+
+    def put(self, key: str, source: Path, content_type: str) -> None:
+        """Move the finished file ``source`` under ``key`` (``source`` is consumed)."""
+        ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; a missing key is not an error."""
+        ...
+
+    def url(self, key: str) -> str: ...
+
+    def local_path(self, key: str) -> Path | None:
+        """The file on this machine's disk, when the store has one (to serve it directly)."""
+        ...
+
+
+def check_key(key: str) -> str:
+    """Keys are relative, slash-separated, without empty, dot or dot-dot segments."""
+    if not _SAFE_KEY.match(key) or any(part in (".", "..") for part in key.split("/")):
+        raise ValueError(f"unsafe storage key {key!r}")
+    return key

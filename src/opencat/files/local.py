@@ -1,0 +1,50 @@
+"""Files on the local disk, under the data directory, served by opencat itself."""
+
+import os
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import quote
+
+from opencat.files.base import check_key
+
+
+class LocalFileStore:
+    def __init__(self, root: Path, public_url: str) -> None:
+        self.root = root.resolve()
+        self.public_url = public_url.rstrip("/")
+        # Same filesystem as the files: finishing an upload is a rename, not a copy.
+        self.spool_dir = self.root / ".spool"
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put(self, key: str, source: Path, content_type: str) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+
+    def open(self, key: str) -> BinaryIO:
+        return self._path(key).open("rb")
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        # Drop the emptied timestamp and dataset folders, never the root.
+        for parent in path.parents:
+            if parent == self.root or not parent.is_relative_to(self.root):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+    def url(self, key: str) -> str:
+        return f"{self.public_url}/{quote(check_key(key))}"
+
+    def local_path(self, key: str) -> Path | None:
+        path = self._path(key)
+        return path if path.is_file() else None

@@ -1,0 +1,65 @@
+"""Files in an S3-compatible bucket (AWS S3, MinIO, Garage, Ceph…), through boto3."""
+
+import os
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+from urllib.parse import quote, urlsplit
+
+from opencat.files.base import check_key
+
+
+class S3FileStore:
+    """``storage_url`` is ``s3://bucket/prefix``; credentials come from boto3's usual sources."""
+
+    def __init__(
+        self,
+        storage_url: str,
+        spool_dir: Path,
+        endpoint_url: str | None = None,
+        public_url: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        import boto3  # optional dependency: only S3 deployments need it
+
+        parts = urlsplit(storage_url)
+        self.bucket = parts.netloc
+        self.prefix = parts.path.strip("/")
+        self.client: Any = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        base = public_url or f"{(endpoint_url or 'https://s3.amazonaws.com').rstrip('/')}/{self.bucket}"
+        self.public_url = base.rstrip("/")
+        self.spool_dir = spool_dir
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+
+    def _object(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, source: Path, content_type: str) -> None:
+        try:
+            self.client.upload_file(
+                str(source), self.bucket, self._object(key), ExtraArgs={"ContentType": content_type}
+            )
+        finally:
+            os.unlink(source)
+
+    def open(self, key: str) -> BinaryIO:
+        response = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
+        return cast(BinaryIO, response["Body"])
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._object(key))
+        except ClientError:
+            return False
+        return True
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+
+    def url(self, key: str) -> str:
+        return f"{self.public_url}/{quote(self._object(key))}"
+
+    def local_path(self, key: str) -> Path | None:
+        return None

@@ -1,0 +1,1 @@
+"""Outside-system adapter that checks whether remote links answer, guarded against SSRF."""
