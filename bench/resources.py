@@ -49,7 +49,9 @@ def _fill(catalog: Catalog, dataset_id: str, count: int) -> None:
 
 def _measure(label: str, catalog: Catalog, actor: Actor, size: int) -> None:
     remote = {"title": "new", "url": "https://example.org/new", "filetype": "remote"}
-    dataset_id = create_dataset(catalog, actor, {"title": f"bench {size}", "description": "d"}).dataset.id
+    dataset_id = create_dataset(
+        catalog, actor, lambda: {"title": f"bench {size}", "description": "d"}
+    ).dataset.id
     _fill(catalog, dataset_id, size)
     add = _median_ms(lambda: catalog_resources.add_resource(catalog, actor, dataset_id, lambda: dict(remote)))
     with catalog.db.read() as conn:

@@ -54,4 +54,4 @@ def make_org(catalog: Catalog, name: str | None = None, **members: str) -> Organ
 def make_dataset(catalog: Catalog, account: Account, **fields: Any) -> DatasetView:
     values: dict[str, Any] = {"title": f"Dataset {_next()}", "description": "Some description"}
     values.update(fields)
-    return create_dataset(catalog, account.actor(catalog), values)
+    return create_dataset(catalog, account.actor(catalog), lambda: values)

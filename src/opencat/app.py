@@ -1,6 +1,7 @@
 """The composition root: ``create_app(settings)`` wires storage, use cases and routes."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -85,8 +86,10 @@ def _slash_or_not_found(app: Starlette) -> ASGIApp:
         if not path.endswith("/"):
             slashed = {**scope, "path": path + "/"}
             if any(route.matches(slashed)[0] != Match.NONE for route in app.router.routes):
+                # The path as the client encoded it: Location must stay ASCII.
+                raw = scope.get("raw_path") or quote(path).encode()
                 query = scope.get("query_string", b"").decode("latin-1")
-                location = path + "/" + (f"?{query}" if query else "")
+                location = raw.decode("latin-1") + "/" + (f"?{query}" if query else "")
                 await redirect(location)(scope, receive, send)
                 return
         await errors.json_response({"message": errors.NOT_FOUND}, 404)(scope, receive, send)

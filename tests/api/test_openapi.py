@@ -7,10 +7,11 @@ from starlette.testclient import TestClient
 def test_every_route_is_documented(client: TestClient) -> None:
     document = client.get("/api/1/swagger.json").json()
     assert document["openapi"] == "3.1.0"
-    for route in client.app.routes:  # type: ignore[attr-defined]
-        if isinstance(route, Route):
-            for method in route.methods - {"HEAD"}:
-                assert method.lower() in document["paths"][route.path], (method, route.path)
+    routes = [route for route in client.app.routes if isinstance(route, Route)]  # type: ignore[attr-defined]
+    assert len(routes) >= 12
+    for route in routes:
+        for method in route.handlers:  # type: ignore[attr-defined]
+            assert method.lower() in document["paths"][route.path], (method, route.path)
 
 
 def test_dataset_body_schema_is_published(client: TestClient) -> None:
@@ -29,3 +30,12 @@ def test_unknown_route_and_method_are_json(client: TestClient) -> None:
     wrong = client.post("/api/1/datasets/licenses/")
     assert wrong.status_code == 405
     assert wrong.json() == {"message": "The method is not allowed for the requested URL."}
+
+
+def test_405_and_options_list_every_method_of_a_path(client: TestClient) -> None:
+    wrong = client.delete("/api/1/datasets/")
+    assert wrong.status_code == 405
+    assert set(wrong.headers["allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
+    options = client.options("/api/1/datasets/000000000000000000000000/")
+    assert options.status_code == 200
+    assert set(options.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}

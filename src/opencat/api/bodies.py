@@ -22,7 +22,14 @@ _MESSAGES = {
     "list_type": "Not a valid list.",
     "literal_error": "Not a valid choice.",
     "enum": "Not a valid choice.",
+    "datetime_type": "Not a valid datetime value.",
+    "datetime_parsing": "Not a valid datetime value.",
+    "datetime_from_date_parsing": "Not a valid datetime value.",
+    "float_type": "Not a valid float value.",
+    "float_parsing": "Not a valid float value.",
+    "json_invalid": "Not a valid JSON value.",
 }
+_FALLBACK = "Not a valid value."
 
 
 def require_json(content_type: str | None) -> None:
@@ -66,7 +73,8 @@ def _message(error: Mapping[str, Any]) -> str:
         return f"Field cannot be longer than {error['ctx']['max_length']} characters."
     if kind == "value_error":
         return str(error["ctx"]["error"])
-    return _MESSAGES.get(kind, str(error["msg"]))
+    # Never leak pydantic's own wording: clients parse udata's.
+    return _MESSAGES.get(kind, _FALLBACK)
 
 
 def _insert(tree: dict[str, Any], location: tuple[Any, ...], message: str) -> None:

@@ -8,7 +8,7 @@ from opencat.api.inputs import DatasetBody, dataset_changes
 from opencat.api.masks import Mask
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments
-from opencat.api.params import boolean, invalid_argument
+from opencat.api.params import boolean, first, invalid_argument
 from opencat.catalog import datasets as catalog
 from opencat.catalog.views import DatasetView
 from opencat.domain import ids
@@ -48,8 +48,8 @@ def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
 
 
 def _identifier(call: Call, name: str, label: str) -> str | None:
-    value = call.params.get(name)
-    if value is None:
+    value = first(call.params, name)
+    if not value:  # udata ignores an empty filter
         return None
     if not ids.is_object_id(value):
         raise BadRequest(f"{label} arg must be an identifier")
@@ -58,7 +58,7 @@ def _identifier(call: Call, name: str, label: str) -> str | None:
 
 def _query(call: Call) -> DatasetQuery:
     page, page_size = page_arguments(call.params)
-    sort = call.params.get("sort") or "-created"
+    sort = first(call.params, "sort") or "-created"
     if sort not in SORT_CHOICES:
         raise invalid_argument("sort", f"The value '{sort}' is not a valid choice for 'sort'.")
     return DatasetQuery(
@@ -68,7 +68,8 @@ def _query(call: Call) -> DatasetQuery:
         organization=_identifier(call, "organization", "Organization"),
         owner=_identifier(call, "owner", "Owner"),
         tags=tuple(call.params.getlist("tag")),
-        license=call.params.get("license") or None,
+        license=first(call.params, "license") or None,
+        formats=tuple(call.params.getlist("format")),
         private=boolean(call.params, "private"),
         archived=boolean(call.params, "archived"),
         deleted=boolean(call.params, "deleted"),
@@ -90,8 +91,9 @@ def list_datasets(call: Call) -> Reply:
 
 @describe("Create a dataset", body=DatasetBody, status=201)
 def create_dataset(call: Call) -> Reply:
-    changes = dataset_changes(call.json_object(), creating=True)
-    view = catalog.create_dataset(call.catalog, call.actor, changes)
+    view = catalog.create_dataset(
+        call.catalog, call.actor, lambda: dataset_changes(call.json_object(), creating=True)
+    )
     return _dataset_reply(call, view, 201)
 
 

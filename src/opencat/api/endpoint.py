@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from opencat.api.bodies import json_object
 from opencat.api.masks import Mask, apply_mask, parse_mask
@@ -115,11 +116,12 @@ def redirect_found(location: str) -> Response:
 
 
 def _moved(request: Request, moved: Moved) -> Response:
-    # The redirect path keeps the route but drops the query string (udata-behaviour §3.1).
-    old = quote(str(request.path_params.get("ident", "")), safe="")
-    path = request.url.path
-    prefix, _, rest = path.partition(f"/{old}")
-    return redirect(f"{prefix}/{quote(moved.location_ident, safe='')}{rest}")
+    """The same route with the new identifier; the query string is dropped (udata-behaviour §3.1)."""
+    old = str(request.path_params.get("ident", ""))
+    segments = request.url.path.split("/")
+    position = segments.index(old) if old in segments else len(segments) - 2
+    segments[position] = moved.location_ident
+    return redirect("/".join(quote(segment, safe="") for segment in segments))
 
 
 def render(call: Call, reply: Reply) -> Response:
@@ -159,7 +161,21 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         return await run_in_threadpool(render, call, result)
 
     run.__name__ = getattr(handler, "__name__", "endpoint")
-    run.__doc__ = handler.__doc__
-    if hasattr(handler, "openapi"):
-        run.openapi = handler.openapi  # type: ignore[attr-defined]
     return run
+
+
+def path(template: str, **handlers: Handler) -> Route:
+    """One route per URL, dispatching on the method, so that 405 and OPTIONS list every method."""
+    endpoints = {method: endpoint(handler) for method, handler in handlers.items()}
+    if "GET" in endpoints:
+        endpoints["HEAD"] = endpoints["GET"]
+    allow = ", ".join(sorted({*endpoints, "OPTIONS"}))
+
+    async def dispatch(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=200, headers={"Allow": allow})
+        return await endpoints[request.method](request)
+
+    route = Route(template, dispatch, methods=[*endpoints, "OPTIONS"], name=template)
+    route.handlers = handlers  # type: ignore[attr-defined]
+    return route

@@ -75,4 +75,4 @@ def http_error(_request: Request, exc: Exception) -> Response:
 
 def server_error(request: Request, exc: Exception) -> Response:
     logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return json_response({"message": "Internal server error"}, 500)
+    return json_response({"message": "Internal Server Error"}, 500)

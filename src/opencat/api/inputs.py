@@ -3,17 +3,18 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from dateutil import parser as dateutil_parser
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from opencat.api.bodies import to_invalid
 from opencat.api.urlcheck import check_url
 from opencat.domain import ids
 from opencat.domain.datasets import Checksum, Spatial, TemporalCoverage
-from opencat.domain.dates import parse_date, parse_datetime
+from opencat.domain.dates import as_utc, parse_date, parse_datetime, truncate_ms
 from opencat.domain.errors import BadRequest, Invalid
 from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
-from opencat.domain.spatial import GRANULARITIES, normalize_zone
+from opencat.domain.spatial import GRANULARITIES, is_multipolygon, normalize_zone
 
 REQUIRED = "This field is required."
 ResourceType = Literal["main", "documentation", "update", "api", "code", "other"]
@@ -31,12 +32,19 @@ ReasonCategory = Literal[
 
 
 def _datetime(value: Any) -> Any:
-    if isinstance(value, str):
+    """Lenient like udata's dateutil parsing; stored, like MongoDB, to the millisecond."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("Not a valid datetime value.")
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
         try:
-            return parse_datetime(value)
-        except ValueError:
+            parsed = as_utc(dateutil_parser.parse(value, yearfirst=True))
+        except (ValueError, OverflowError):
             raise ValueError("Not a valid datetime value.") from None
-    return value
+    return truncate_ms(parsed)
 
 
 def _identifier(value: Any) -> Any:
@@ -202,7 +210,7 @@ def _spatial(body: SpatialBody) -> Spatial:
         raise Invalid({"spatial": ["Spatial zones and geometry are mutually exclusive"]})
     if body.granularity is not None and body.granularity not in GRANULARITIES:
         raise Invalid({"spatial": {"granularity": ["Not a valid choice."]}})
-    if body.geom is not None and body.geom.get("type") != "MultiPolygon":
+    if body.geom is not None and not is_multipolygon(body.geom):
         raise Invalid({"spatial": {"geom": ["Not a valid GeoJSON MultiPolygon."]}})
     return Spatial(zones, body.granularity, body.geom)
 
@@ -283,6 +291,8 @@ def dataset_changes(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     _require(parsed, creating)
     sent = parsed.model_fields_set
     changes: dict[str, Any] = {name: getattr(parsed, name) for name in _PLAIN if name in sent}
+    if changes.get("access_type", "open") is None:
+        changes["access_type"] = "open"  # the field always has a value, default open (§2.15)
     if "frequency" in sent:
         changes["frequency"] = normalize_frequency(parsed.frequency) if parsed.frequency else None
     if "private" in sent:

@@ -23,10 +23,11 @@ def describe(summary: str, body: type[BaseModel] | None = None, status: int = 20
 
 
 def _operation(route: Route, method: str, schemas: dict[str, Any]) -> dict[str, Any]:
-    info = getattr(route.endpoint, "openapi", {"summary": route.name, "body": None, "status": 200})
+    handler = route.handlers[method]  # type: ignore[attr-defined]
+    info = getattr(handler, "openapi", {"summary": handler.__name__, "body": None, "status": 200})
     operation: dict[str, Any] = {
         "summary": info["summary"],
-        "operationId": f"{method.lower()}_{route.name}",
+        "operationId": f"{method.lower()}_{handler.__name__}",
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in route.param_convertors
@@ -50,9 +51,9 @@ def document(routes: list[Any], base_url: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
     for route in routes:
-        if not isinstance(route, Route):
+        if not isinstance(route, Route) or not hasattr(route, "handlers"):
             continue
-        for method in sorted((route.methods or set()) - {"HEAD"}):
+        for method in sorted(route.handlers):
             paths.setdefault(route.path, {})[method.lower()] = _operation(route, method, schemas)
     return {
         "openapi": "3.1.0",

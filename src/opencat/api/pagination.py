@@ -26,10 +26,15 @@ def page_arguments(params: QueryParams, default_size: int = 20) -> tuple[int, in
 
 def _page_url(base: str, path: str, params: QueryParams, page: int) -> str:
     """The same URL with ``page`` replaced where it stood, or appended last."""
-    items = list(params.multi_items())
-    if any(key == "page" for key, _ in items):
-        items = [(key, str(page) if key == "page" else value) for key, value in items]
-    else:
+    items: list[tuple[str, str]] = []
+    placed = False
+    for key, value in params.multi_items():
+        if key != "page":
+            items.append((key, value))
+        elif not placed:  # werkzeug's args["page"] = n keeps one value, where the first stood
+            items.append((key, str(page)))
+            placed = True
+    if not placed:
         items.append(("page", str(page)))
     return f"{base}{path}?{urlencode(items)}"
 

@@ -15,10 +15,16 @@ def invalid_argument(name: str, message: str) -> Invalid:
     return Invalid({name: message}, PAYLOAD_INVALID)
 
 
+def first(params: QueryParams, name: str) -> str | None:
+    """reqparse reads the first of repeated arguments (Starlette's ``get`` gives the last)."""
+    values = params.getlist(name)
+    return values[0] if values else None
+
+
 def positive_int(
     params: QueryParams, name: str, default: int, help_text: str, maximum: int | None = None
 ) -> int:
-    raw = params.get(name)
+    raw = first(params, name)
     if raw is None:
         return default
     try:
@@ -35,7 +41,7 @@ def positive_int(
 
 
 def boolean(params: QueryParams, name: str) -> bool | None:
-    raw = params.get(name)
+    raw = first(params, name)
     if raw is None:
         return None
     lowered = raw.strip().lower()
@@ -47,7 +53,7 @@ def boolean(params: QueryParams, name: str) -> bool | None:
 
 
 def choice(params: QueryParams, name: str, choices: Sequence[str]) -> str | None:
-    raw = params.get(name)
+    raw = first(params, name)
     if raw is None:
         return None
     if raw not in choices:

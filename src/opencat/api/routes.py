@@ -1,37 +1,41 @@
 """The whole URL map of the API, on one screen."""
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from opencat.api import accounts, datasets, openapi, references, resources
-from opencat.api.endpoint import endpoint
+from opencat.api.endpoint import path
 
 API = "/api/1"
 API2 = "/api/2"
-RESOURCE = f"{API}/datasets/{{ident}}/resources/{{rid}}/"
+DATASET = f"{API}/datasets/{{ident}}/"
+RESOURCES = f"{API}/datasets/{{ident}}/resources/"
+RESOURCE = f"{RESOURCES}{{rid}}/"
 
 
 def routes() -> list[BaseRoute]:
     return [
-        Route(f"{API}/datasets/", endpoint(datasets.list_datasets), methods=["GET"]),
-        Route(f"{API}/datasets/", endpoint(datasets.create_dataset), methods=["POST"]),
-        Route(f"{API}/datasets/licenses/", endpoint(references.list_licenses), methods=["GET"]),
-        Route(f"{API}/datasets/frequencies/", endpoint(references.list_frequencies), methods=["GET"]),
-        Route(f"{API}/datasets/r/{{rid}}", endpoint(resources.follow_permalink), methods=["GET"]),
-        Route(f"{API}/datasets/{{ident}}/", endpoint(datasets.get_dataset), methods=["GET"]),
-        Route(
-            f"{API}/datasets/{{ident}}/",
-            endpoint(datasets.update_dataset),
-            methods=["PUT", "PATCH"],
+        path(f"{API}/datasets/", GET=datasets.list_datasets, POST=datasets.create_dataset),
+        path(f"{API}/datasets/licenses/", GET=references.list_licenses),
+        path(f"{API}/datasets/frequencies/", GET=references.list_frequencies),
+        path(f"{API}/datasets/r/{{rid}}", GET=resources.follow_permalink),
+        path(
+            DATASET,
+            GET=datasets.get_dataset,
+            PUT=datasets.update_dataset,
+            PATCH=datasets.update_dataset,
+            DELETE=datasets.delete_dataset,
         ),
-        Route(f"{API}/datasets/{{ident}}/", endpoint(datasets.delete_dataset), methods=["DELETE"]),
-        Route(f"{API}/datasets/{{ident}}/resources/", endpoint(resources.add_resource), methods=["POST"]),
-        Route(f"{API}/datasets/{{ident}}/resources/", endpoint(resources.reorder_resources), methods=["PUT"]),
-        Route(RESOURCE, endpoint(resources.get_resource), methods=["GET"]),
-        Route(RESOURCE, endpoint(resources.update_resource), methods=["PUT", "PATCH"]),
-        Route(RESOURCE, endpoint(resources.delete_resource), methods=["DELETE"]),
-        Route(f"{API2}/datasets/resources/{{rid}}/", endpoint(resources.get_resource_v2), methods=["GET"]),
-        Route(f"{API}/organizations/{{ident}}/", endpoint(accounts.get_organization), methods=["GET"]),
-        Route(f"{API}/users/{{ident}}/", endpoint(accounts.get_user), methods=["GET"]),
-        Route(f"{API}/me/", endpoint(accounts.get_me), methods=["GET"]),
-        Route(f"{API}/swagger.json", endpoint(openapi.swagger), methods=["GET"]),
+        path(RESOURCES, POST=resources.add_resource, PUT=resources.reorder_resources),
+        path(
+            RESOURCE,
+            GET=resources.get_resource,
+            PUT=resources.update_resource,
+            PATCH=resources.update_resource,
+            DELETE=resources.delete_resource,
+        ),
+        path(f"{API2}/datasets/resources/{{rid}}/", GET=resources.get_resource_v2),
+        path(f"{API}/organizations/{{ident}}/", GET=accounts.get_organization),
+        path(f"{API}/users/{{ident}}/", GET=accounts.get_user),
+        path(f"{API}/me/", GET=accounts.get_me),
+        path(f"{API}/swagger.json", GET=openapi.swagger),
     ]

@@ -87,9 +87,11 @@ def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
     return unique_slug(base, taken)
 
 
-def create_dataset(catalog: Catalog, actor: Actor, changes: DatasetChanges) -> DatasetView:
+def create_dataset(catalog: Catalog, actor: Actor, read_changes: Callable[[], DatasetChanges]) -> DatasetView:
+    """A new dataset; the body is parsed only once the caller is known (udata-behaviour §1.0)."""
     if actor.user is None:
         raise Unauthenticated()
+    changes = read_changes()
     now = catalog.clock()
     with catalog.db.write() as conn:
         fields = _known_license(conn, dict(changes))

@@ -14,6 +14,9 @@ _ORG_DENIED = "Permission denied for this organization"
 _NO_TRANSFER = "Cannot change owner after creation. Please use transfer feature."
 _CONTACT_MISMATCH = "Wrong contact point id or contact point ownership mismatch"
 _CUSTOM_UNDEFINED = "Dataset's organization did not define the requested custom metadata."
+_CUSTOM_NO_ORG = "Custom metadatas are only accessible to dataset owned by on organization."
+_CUSTOM_CHOICE = "Custom metadata choice is not defined by organization."
+_CUSTOM_TYPE = "Custom metadata is not of the right type."
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
@@ -91,9 +94,9 @@ def check_custom_extras(conn: Connection, dataset: Dataset, saved: bool = True) 
     if not custom:
         return
     dataset_id = dataset.id if saved else None
-    organization = (
-        db_accounts.find_organization(conn, dataset.organization_id) if dataset.organization_id else None
-    )
+    if dataset.organization_id is None:
+        raise _custom_error(dataset_id, _CUSTOM_NO_ORG)
+    organization = db_accounts.find_organization(conn, dataset.organization_id)
     declared = {
         str(spec.get("title")): spec
         for spec in (organization.extras.get("custom") if organization else None) or []
@@ -105,6 +108,6 @@ def check_custom_extras(conn: Connection, dataset: Dataset, saved: bool = True) 
             raise _custom_error(dataset_id, _CUSTOM_UNDEFINED)
         if spec.get("type") == "choice":
             if value not in (spec.get("choices") or []):
-                raise _custom_error(dataset_id, f'Custom metadata "{title}" value is not a valid choice.')
+                raise _custom_error(dataset_id, _CUSTOM_CHOICE)
         elif not isinstance(value, _PYTHON_TYPES.get(str(spec.get("type")), (object,))):
-            raise _custom_error(dataset_id, f'Custom metadata "{title}" is not of type {spec.get("type")}.')
+            raise _custom_error(dataset_id, _CUSTOM_TYPE)

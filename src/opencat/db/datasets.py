@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opencat.db.codec import dataset_from_doc, dataset_to_doc
-from opencat.db.tables import dataset_slugs, dataset_tags, datasets
+from opencat.db.tables import dataset_slugs, dataset_tags, datasets, resources
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Conflict
@@ -161,6 +161,10 @@ def _conditions(query: DatasetQuery, actor: Actor) -> list[sa.ColumnElement[bool
         None if query.owner is None else datasets.c.owner_id == query.owner,
         None if query.license is None else datasets.c.license == query.license,
     ]
+    for wanted_format in query.formats:
+        # Some resource has exactly this format (udata-behaviour §3.11).
+        formatted = sa.select(resources.c.dataset_id).where(resources.c.format == wanted_format)
+        candidates.append(datasets.c.id.in_(formatted))
     for tag in query.tags:
         # IN over the (tag, dataset_id) primary key beats a correlated EXISTS per row.
         tagged = sa.select(dataset_tags.c.dataset_id).where(dataset_tags.c.tag == tag)

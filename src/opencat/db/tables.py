@@ -173,6 +173,7 @@ resources = sa.Table(
     sa.Column("doc", JSONText, nullable=False),
     sa.Index("ix_resources_dataset_id_position", "dataset_id", "position"),
     sa.Index("ix_resources_dataset_id_last_modified", "dataset_id", "last_modified"),
+    sa.Index("ix_resources_format_dataset_id", "format", "dataset_id"),
 )
 
 licenses = sa.Table(

@@ -18,6 +18,7 @@ class DatasetQuery:
     owner: str | None = None
     tags: tuple[str, ...] = ()
     license: str | None = None
+    formats: tuple[str, ...] = ()
     private: bool | None = None
     archived: bool | None = None
     deleted: bool | None = None

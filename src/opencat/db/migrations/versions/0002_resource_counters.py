@@ -1,4 +1,4 @@
-"""Resource rows carry their effective last modification and their permalink hits.
+"""Resource rows carry their effective last modification and their permalink hits; format index.
 
 Revision ID: 0002
 Revises: 0001
@@ -29,6 +29,7 @@ def upgrade() -> None:
     with op.batch_alter_table("resources") as batch_op:
         batch_op.alter_column("last_modified", existing_type=sa.DateTime(timezone=True), nullable=False)
         batch_op.create_index("ix_resources_dataset_id_last_modified", ["dataset_id", "last_modified"])
+        batch_op.create_index("ix_resources_format_dataset_id", ["format", "dataset_id"])
 
 
 def _backfill_last_modified() -> None:
@@ -51,6 +52,7 @@ def _backfill_last_modified() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("resources") as batch_op:
+        batch_op.drop_index("ix_resources_format_dataset_id")
         batch_op.drop_index("ix_resources_dataset_id_last_modified")
         batch_op.drop_column("downloads")
         batch_op.drop_column("last_modified")
