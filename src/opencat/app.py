@@ -13,7 +13,8 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opencat.api import errors
-from opencat.api.endpoint import BodyTooLarge, Services, redirect
+from opencat.api.endpoint import BodyTooLarge, Services
+from opencat.api.errors import redirect
 from opencat.api.routes import routes
 from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_extensions

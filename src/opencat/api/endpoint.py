@@ -1,10 +1,9 @@
 """The adapter between Starlette and the synchronous handlers: body, caller, mask, JSON."""
 
-import html
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote
+from typing import Any, cast
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -14,12 +13,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from opencat.api.bodies import json_object
+from opencat.api.errors import redirect
 from opencat.api.masks import Mask, apply_mask, parse_mask
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.domain.accounts import Actor
-from opencat.domain.errors import BadRequest, Moved, NotFound
+from opencat.domain.errors import BadRequest, NotFound
 from opencat.domain.urls import Urls
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -84,6 +84,7 @@ class Reply:
 
 
 Handler = Callable[[Call], Reply | Response]
+RequestHandler = Callable[[Request], Awaitable[Response]]
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -100,28 +101,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def redirect(location: str, status: int = 308) -> Response:
-    """A redirect like werkzeug's; 308 keeps the method and body."""
-    target = html.escape(location)
-    body = (
-        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
-        f'<p>You should be redirected automatically to the target URL: <a href="{target}">'
-        f"{target}</a>. If not, click the link.\n"
-    )
-    return Response(body, status, headers={"Location": location}, media_type="text/html")
-
-
 def redirect_found(location: str) -> Response:
     return redirect(location, 302)
-
-
-def _moved(request: Request, moved: Moved) -> Response:
-    """The same route with the new identifier; the query string is dropped (udata-behaviour §3.1)."""
-    old = str(request.path_params.get("ident", ""))
-    segments = request.url.path.split("/")
-    position = segments.index(old) if old in segments else len(segments) - 2
-    segments[position] = moved.location_ident
-    return redirect("/".join(quote(segment, safe="") for segment in segments))
 
 
 def render(call: Call, reply: Reply) -> Response:
@@ -152,10 +133,7 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             body = await _read_body(request, services.settings.max_json_bytes)
         actor = await run_in_threadpool(authenticate, services.catalog, request.headers.get("x-api-key"))
         call = Call(request, services, actor, body)
-        try:
-            result = await run_in_threadpool(handler, call)
-        except Moved as moved:
-            return _moved(request, moved)
+        result = await run_in_threadpool(handler, call)
         if isinstance(result, Response):
             return result
         return await run_in_threadpool(render, call, result)
@@ -164,9 +142,14 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return run
 
 
-def path(template: str, **handlers: Handler) -> Route:
+def path(template: str, **handlers: Handler | RequestHandler) -> Route:
     """One route per URL, dispatching on the method, so that 405 and OPTIONS list every method."""
-    endpoints = {method: endpoint(handler) for method, handler in handlers.items()}
+    endpoints: dict[str, RequestHandler] = {
+        method: cast(RequestHandler, handler)
+        if inspect.iscoroutinefunction(handler)
+        else endpoint(cast(Handler, handler))
+        for method, handler in handlers.items()
+    }
     if "GET" in endpoints:
         endpoints["HEAD"] = endpoints["GET"]
     allow = ", ".join(sorted({*endpoints, "OPTIONS"}))

@@ -1,7 +1,10 @@
 """Domain errors to udata's statuses and bodies, in one table (udata-behaviour §3.7)."""
 
+import html
 import logging
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -36,35 +39,77 @@ def json_response(body: Any, status: int, headers: dict[str, str] | None = None)
     return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
 
 
-def _body(error: errors.CatalogError) -> tuple[int, dict[str, Any], dict[str, str]]:
-    match error:
-        case errors.Gone():
-            return 410, {"message": error.message or GONE}, {}
-        case errors.NotFound():
-            return 404, {"message": error.message or NOT_FOUND}, {}
-        case errors.Unauthenticated():
-            return 401, {"message": UNAUTHORIZED}, AUTHENTICATE
-        case errors.InvalidCredentials():
-            return 401, {"message": error.message}, AUTHENTICATE
-        case errors.PermissionDenied():
-            return 403, {"message": error.message or FORBIDDEN}, {}
-        case errors.Invalid():
-            body: dict[str, Any] = {"errors": error.errors}
-            if error.message:
-                body["message"] = error.message
-            return 400, body, {}
-        case errors.PreconditionFailed():
-            return 412, {"message": error.message}, {}
-        case errors.Conflict():
-            return 409, {"message": error.message}, {}
-        case _:
-            return 400, {"message": error.message}, {}
+Shape = Callable[[errors.CatalogError, str], dict[str, Any]]
 
 
-def catalog_error(_request: Request, exc: Exception) -> Response:
+def _message(default: str = "") -> Shape:
+    return lambda error, _base: {"message": error.message or default}
+
+
+def _invalid(error: errors.CatalogError, _base: str) -> dict[str, Any]:
+    assert isinstance(error, errors.Invalid)
+    body: dict[str, Any] = {"errors": error.errors}
+    if error.message:
+        body["message"] = error.message
+    return body
+
+
+def _not_allowed(error: errors.CatalogError, base_url: str) -> dict[str, Any]:
+    # udata's wording, missing space included (udata-behaviour §1.11)
+    listing = f"{base_url}/api/1/datasets/extensions/"
+    return {"message": f"{error.message}The allowed file type list is available at {listing}"}
+
+
+# The one table from domain errors to HTTP; the first matching class wins (subclasses first).
+_TABLE: list[tuple[type[errors.CatalogError], int, Shape, dict[str, str]]] = [
+    (errors.UploadRefused, 400, lambda error, _base: {"success": False, "error": error.message}, {}),
+    (errors.FileTypeNotAllowed, 400, _not_allowed, {}),
+    (errors.Gone, 410, _message(GONE), {}),
+    (errors.NotFound, 404, _message(NOT_FOUND), {}),
+    (errors.Unauthenticated, 401, lambda _error, _base: {"message": UNAUTHORIZED}, AUTHENTICATE),
+    (errors.InvalidCredentials, 401, _message(), AUTHENTICATE),
+    (errors.PermissionDenied, 403, _message(FORBIDDEN), {}),
+    (errors.Invalid, 400, _invalid, {}),
+    (errors.PreconditionFailed, 412, _message(), {}),
+    (errors.Conflict, 409, _message(), {}),
+    (errors.UnsupportedMediaType, 415, _message(), {}),
+    (errors.PayloadTooLarge, 413, _message(TOO_LARGE), {}),
+]
+
+
+def _body(error: errors.CatalogError, base_url: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    for kind, status, shape, headers in _TABLE:
+        if isinstance(error, kind):
+            return status, shape(error, base_url), headers
+    return 400, {"message": error.message}, {}
+
+
+def catalog_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.CatalogError)
-    status, body, headers = _body(exc)
+    if isinstance(exc, errors.Moved):
+        return moved(request, exc)
+    status, body, headers = _body(exc, request.app.state.services.urls.base)
     return json_response(body, status, headers)
+
+
+def redirect(location: str, status: int = 308) -> Response:
+    """A redirect like werkzeug's; 308 keeps the method and body."""
+    target = html.escape(location)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+        f'<p>You should be redirected automatically to the target URL: <a href="{target}">'
+        f"{target}</a>. If not, click the link.\n"
+    )
+    return Response(body, status, headers={"Location": location}, media_type="text/html")
+
+
+def moved(request: Request, exc: errors.Moved) -> Response:
+    """The same route with the new identifier; the query string is dropped (udata-behaviour §3.1)."""
+    old = str(request.path_params.get("ident", ""))
+    segments = request.url.path.split("/")
+    position = segments.index(old) if old in segments else len(segments) - 2
+    segments[position] = exc.location_ident
+    return redirect("/".join(quote(segment, safe="") for segment in segments))
 
 
 def http_error(_request: Request, exc: Exception) -> Response:

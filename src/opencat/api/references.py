@@ -16,3 +16,8 @@ def list_frequencies(call: Call) -> Reply:
     return Reply(
         [serializers.frequency_item(item, call.language) for item in catalog.list_frequencies(call.catalog)]
     )
+
+
+@describe("The file extensions an upload may have, sorted")
+def list_extensions(call: Call) -> Reply:
+    return Reply(catalog.list_extensions(call.catalog))

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from opencat.api import accounts, datasets, openapi, references, resources
+from opencat.api import accounts, datasets, openapi, references, resources, uploads
 from opencat.api.endpoint import path
 
 API = "/api/1"
@@ -17,6 +17,7 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/datasets/", GET=datasets.list_datasets, POST=datasets.create_dataset),
         path(f"{API}/datasets/licenses/", GET=references.list_licenses),
         path(f"{API}/datasets/frequencies/", GET=references.list_frequencies),
+        path(f"{API}/datasets/extensions/", GET=references.list_extensions),
         path(f"{API}/datasets/r/{{rid}}", GET=resources.follow_permalink),
         path(
             DATASET,
@@ -33,6 +34,10 @@ def routes() -> list[BaseRoute]:
             PATCH=resources.update_resource,
             DELETE=resources.delete_resource,
         ),
+        path(f"{API}/datasets/{{ident}}/upload/", POST=uploads.upload_new_resource),
+        path(f"{RESOURCE}upload/", POST=uploads.upload_resource_file),
+        path(f"{API}/uploads/{{uuid}}/", GET=uploads.upload_status),
+        path("/resources/{key:path}", GET=uploads.serve_file),
         path(f"{API2}/datasets/resources/{{rid}}/", GET=resources.get_resource_v2),
         path(f"{API}/organizations/{{ident}}/", GET=accounts.get_organization),
         path(f"{API}/users/{{ident}}/", GET=accounts.get_user),

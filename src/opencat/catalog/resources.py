@@ -90,14 +90,16 @@ def update_resource(
 
 
 def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str) -> Resource:
-    """Remove the resource and return it (its stored file is the caller's to delete)."""
+    """Remove the resource, then its stored file once the removal is committed."""
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = _editable(conn, actor, ident)
         current = _resource(conn, dataset, resource_id)
         db_resources.delete_one(conn, current.id)
         _store_dataset(conn, touch(dataset, now))
-        return current
+    if current.fs_filename:
+        catalog.files.delete(current.fs_filename)
+    return current
 
 
 def _reorder_ids(entries: Sequence[Any], existing: list[str]) -> list[str]:

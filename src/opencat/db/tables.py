@@ -197,3 +197,31 @@ frequencies = sa.Table(
     sa.Column("label_en", sa.Text, nullable=False),
     sa.Column("label_fr", sa.Text, nullable=False),
 )
+
+# Chunked uploads in progress (udata's protocol): shared by every worker through the database,
+# while the parts themselves live in the file store.
+upload_sessions = sa.Table(
+    "upload_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("target", sa.String(128), nullable=False),
+    sa.Column("user_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("total_parts", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False, index=True),
+)
+
+upload_parts = sa.Table(
+    "upload_parts",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("upload_sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("part_index", sa.Integer, primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+)

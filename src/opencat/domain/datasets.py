@@ -66,6 +66,8 @@ class Resource:
     metrics: JSONObject = field(default_factory=dict)
     # Set by the tabular explorer of the source catalog; kept as imported.
     preview_url: str | None = None
+    # Where an uploaded file is kept in the file store (never shown to clients).
+    fs_filename: str | None = None
     # Hits on its permalink (``/datasets/r/{id}``), counted by the server.
     downloads: int = 0
 

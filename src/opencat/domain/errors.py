@@ -71,3 +71,19 @@ class Moved(CatalogError):
     def __init__(self, location_ident: str) -> None:
         super().__init__(location_ident)
         self.location_ident = location_ident
+
+
+class UploadRefused(BadRequest):
+    """An upload-protocol error, answered in udata's upload shape ``{"success": false, "error"}``."""
+
+
+class FileTypeNotAllowed(BadRequest):
+    """The file's extension is not in the allow-list (the API adds where to find the list)."""
+
+
+class UnsupportedMediaType(CatalogError):
+    pass
+
+
+class PayloadTooLarge(CatalogError):
+    pass

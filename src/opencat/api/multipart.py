@@ -1,0 +1,162 @@
+"""A streaming ``multipart/form-data`` reader: the file part goes straight to a spool on disk.
+
+Starlette's ``request.form()`` first copies a file to a temporary file elsewhere; for multi-GB
+uploads that is a second full write. Here the single file part is written (and hashed) once,
+next to its final place, while the small text fields are kept in memory with a size cap.
+"""
+
+import codecs
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+from opencat.domain.errors import PayloadTooLarge, UploadRefused
+from opencat.files.spool import Spool, SpooledFile, TooLarge
+
+if TYPE_CHECKING:  # the callbacks' TypedDict only exists for type checkers
+    from python_multipart.multipart import MultipartCallbacks
+
+MAX_FIELD_BYTES = 64 * 1024
+MAX_FIELDS = 64
+FILE_FIELD = "file"
+
+
+@dataclass
+class _Part:
+    name: str = ""
+    filename: str | None = None
+    data: bytearray = field(default_factory=bytearray)
+    spool: Spool | None = None
+
+
+class _Reader:
+    def __init__(self, open_spool: Callable[[], Spool], charset: str) -> None:
+        self.open_spool = open_spool
+        self.charset = charset
+        self.fields: dict[str, str] = {}
+        self.file: SpooledFile | None = None
+        self.filename: str | None = None
+        self.spool: Spool | None = None
+        self.part = _Part()
+        self.header_name = b""
+        self.header_value = b""
+        self.disposition = b""
+
+    def on_part_begin(self) -> None:
+        self.part = _Part()
+        self.disposition = b""
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if self.header_name.lower() == b"content-disposition":
+            self.disposition = self.header_value
+        self.header_name = self.header_value = b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self.disposition)
+        if b"name" not in options:
+            raise UploadRefused('Each part needs a Content-Disposition "name"')
+        self.part.name = options[b"name"].decode(self.charset, "replace")
+        if b"filename" in options and self.part.name == FILE_FIELD:
+            if self.spool is not None:
+                raise UploadRefused("Only one file may be sent")
+            self.part.filename = options[b"filename"].decode(self.charset, "replace")
+            self.spool = self.part.spool = self.open_spool()
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.part.spool is not None:
+            self.part.spool.write(data[start:end])
+            return
+        self.part.data += data[start:end]
+        if len(self.part.data) > MAX_FIELD_BYTES:
+            raise UploadRefused(f"Field {self.part.name} is larger than {MAX_FIELD_BYTES} bytes")
+
+    def on_part_end(self) -> None:
+        if self.part.spool is not None:
+            self.file = self.part.spool.finish()
+            self.filename = self.part.filename
+        elif self.part.filename is None:
+            if len(self.fields) >= MAX_FIELDS:
+                raise UploadRefused("Too many fields")
+            self.fields[self.part.name] = self.part.data.decode(self.charset, "replace")
+
+    def discard(self) -> None:
+        if self.spool is not None:
+            self.spool.discard()
+
+
+@dataclass
+class Received:
+    fields: dict[str, str]
+    file: SpooledFile | None
+    filename: str | None
+
+    def discard(self) -> None:
+        """Remove the spooled file unless it was already handed over to the store."""
+        if self.file is not None:
+            self.file.path.unlink(missing_ok=True)
+
+
+async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: int) -> Received:
+    """Read the whole multipart body; refuse anything else with udata's upload error shape."""
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if content_type == b"application/x-www-form-urlencoded":
+        return await _urlencoded(request)  # the final call of a chunked upload may carry no file
+    if content_type != b"multipart/form-data" or b"boundary" not in params:
+        raise UploadRefused("Expected a multipart/form-data body")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes + MAX_FIELDS * MAX_FIELD_BYTES:
+        raise PayloadTooLarge("The file is larger than the configured maximum")
+    charset = params.get(b"charset", b"utf-8").decode("latin-1")
+    try:
+        charset = codecs.lookup(charset).name
+    except LookupError:
+        charset = "utf-8"
+    reader = _Reader(open_spool, charset)
+    parser = MultipartParser(params[b"boundary"], _callbacks(reader))
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except TooLarge:
+        reader.discard()
+        raise PayloadTooLarge("The file is larger than the configured maximum") from None
+    except FormParserError:
+        reader.discard()
+        raise UploadRefused("Invalid multipart data") from None
+    except BaseException:
+        reader.discard()
+        raise
+    return Received(reader.fields, reader.file, reader.filename)
+
+
+async def _urlencoded(request: Request) -> Received:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FIELD_BYTES:
+            raise UploadRefused(f"Form larger than {MAX_FIELD_BYTES} bytes")
+    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return Received(dict(pairs[:MAX_FIELDS]), None, None)
+
+
+def _callbacks(reader: _Reader) -> "MultipartCallbacks":
+    return {
+        "on_part_begin": reader.on_part_begin,
+        "on_part_data": reader.on_part_data,
+        "on_part_end": reader.on_part_end,
+        "on_header_field": reader.on_header_field,
+        "on_header_value": reader.on_header_value,
+        "on_header_end": reader.on_header_end,
+        "on_headers_finished": reader.on_headers_finished,
+    }

@@ -1,0 +1,96 @@
+"""Upload handlers: authorize first, stream the body to disk, then let the use case publish it."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from opencat.api import serializers
+from opencat.api.endpoint import Call, Reply, Services, render
+from opencat.api.multipart import receive
+from opencat.api.openapi import describe
+from opencat.catalog import uploads as catalog
+from opencat.catalog.accounts import authenticate
+from opencat.domain.dates import iso, utc_now
+from opencat.domain.errors import NotFound
+
+Target = Callable[[Request], catalog.UploadTarget]
+
+
+def _new_resource(request: Request) -> catalog.UploadTarget:
+    return catalog.UploadTarget(str(request.path_params["ident"]))
+
+
+def _replace_file(request: Request) -> catalog.UploadTarget:
+    return catalog.UploadTarget(str(request.path_params["ident"]), str(request.path_params["rid"]))
+
+
+def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitable[Response]]:
+    """Uploads bypass the JSON adapter: the body is streamed, never held in memory."""
+
+    async def run(request: Request) -> Response:
+        services: Services = request.app.state.services
+        cat = services.catalog
+        actor = await run_in_threadpool(authenticate, cat, request.headers.get("x-api-key"))
+        target = target_of(request)
+        await run_in_threadpool(catalog.authorize, cat, actor, target)
+        received = await receive(request, lambda: catalog.open_spool(cat), cat.uploads.max_bytes)
+        form = catalog.UploadForm(received.fields, received.file, received.filename)
+        try:
+            outcome = await run_in_threadpool(catalog.process, cat, actor, target, form)
+        finally:
+            received.discard()
+        call = Call(request, services, actor)
+        if outcome.resource is None:
+            return render(call, Reply({"success": True, "error": None}))
+        body = {**serializers.resource(outcome.resource, services.urls, utc_now()), "success": True}
+        return await run_in_threadpool(render, call, Reply(body, 201 if outcome.created else 200))
+
+    run.__name__ = name
+    return run
+
+
+upload_new_resource = describe("Upload a file as a new resource (simple or chunked)", status=201)(
+    upload_endpoint("upload_new_resource", _new_resource)
+)
+upload_resource_file = describe("Upload a new file for a resource (simple or chunked)")(
+    upload_endpoint("upload_resource_file", _replace_file)
+)
+
+
+@describe("Which parts of an unfinished chunked upload have arrived (to resume it)")
+def upload_status(call: Call) -> Reply:
+    status = catalog.upload_status(call.catalog, call.actor, call.path("uuid"))
+    body: dict[str, Any] = {
+        "uuid": status.id,
+        "filename": status.filename,
+        "totalparts": status.total_parts,
+        "received": sorted(status.received),
+        "bytes_received": sum(status.received.values()),
+        "expires_at": iso(status.expires_at),
+    }
+    return Reply(body)
+
+
+async def serve_file(request: Request) -> Response:
+    """Files of the local store, with Range, ETag and If-None-Match, as a static server would."""
+    services: Services = request.app.state.services
+    key = str(request.path_params["key"])
+    if any(part.startswith(".") for part in key.split("/")):
+        raise NotFound()
+    try:
+        path = services.catalog.files.local_path(key)
+    except ValueError:
+        raise NotFound() from None
+    if path is None:
+        raise NotFound()
+    response = FileResponse(path, filename=path.name, content_disposition_type="attachment")
+    stat = path.stat()
+    response.set_stat_headers(stat)
+    etag = response.headers["etag"]
+    wanted = request.headers.get("if-none-match")
+    if wanted is not None and etag in [tag.strip() for tag in wanted.split(",")]:
+        return Response(status_code=304, headers={"ETag": etag})
+    return response

@@ -1,0 +1,347 @@
+"""Uploads: simple and chunked, served files, limits and hostile input (udata-behaviour §1.11)."""
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from opencat.app import create_app
+from opencat.catalog.context import Catalog
+from opencat.config import Settings
+from opencat.db.engine import Database
+from tests.conftest import BASE_URL
+from tests.factories import Account, make_dataset, make_user
+
+CSV = b"stop_id,stop_name\n1,Gare\n2,Mairie\n"
+
+
+def _upload(
+    client: TestClient,
+    url: str,
+    account: Account,
+    name: str = "Arrêts bus.csv",
+    content: bytes = CSV,
+    **fields: Any,
+) -> Any:
+    return client.post(
+        url,
+        files={"file": (name, content)},
+        data={k: str(v) for k, v in fields.items()},
+        headers=account.headers,
+    )
+
+
+@pytest.fixture
+def owner(catalog: Catalog) -> Account:
+    return make_user(catalog)
+
+
+@pytest.fixture
+def dataset_id(catalog: Catalog, owner: Account) -> str:
+    return make_dataset(catalog, owner, title="Horaires des bus").dataset.id
+
+
+def _files(settings: Settings) -> list[Path]:
+    root = settings.data_dir / "files"
+    return sorted(p for p in root.rglob("*") if p.is_file() and ".spool" not in p.parts)
+
+
+def test_simple_upload_creates_a_hosted_main_resource(
+    client: TestClient, owner: Account, dataset_id: str
+) -> None:
+    response = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner)
+    assert response.status_code == 201, response.text
+    data = response.json()
+    assert data["success"] is True
+    assert (data["title"], data["filetype"], data["type"], data["format"], data["mime"]) == (
+        "arrets-bus.csv", "file", "main", "csv", "text/csv",
+    )  # fmt: skip
+    assert data["filesize"] == len(CSV)
+    assert data["checksum"] == {"type": "sha1", "value": hashlib.sha1(CSV).hexdigest()}
+    assert data["url"].startswith(f"{BASE_URL}/resources/horaires-des-bus/")
+    assert data["url"].endswith("/arrets-bus.csv")
+    listed = client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"]
+    assert [item["id"] for item in listed] == [data["id"]]
+
+
+def test_uploaded_file_is_served_with_range_etag_and_disposition(
+    client: TestClient, owner: Account, dataset_id: str
+) -> None:
+    url = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner).json()["url"]
+    path = url.removeprefix(BASE_URL)
+    whole = client.get(path)
+    assert whole.status_code == 200
+    assert whole.content == CSV
+    assert whole.headers["content-type"].startswith("text/csv")
+    assert whole.headers["content-length"] == str(len(CSV))
+    assert whole.headers["content-disposition"].startswith("attachment;")
+    partial = client.get(path, headers={"Range": "bytes=0-6"})
+    assert partial.status_code == 206
+    assert partial.content == CSV[:7]
+    assert client.get(path, headers={"If-None-Match": whole.headers["etag"]}).status_code == 304
+    permalink = client.get(
+        f"/api/1/datasets/r/{client.get(f'/api/1/datasets/{dataset_id}/').json()['resources'][0]['id']}"
+    )
+    assert permalink.headers["location"] == url
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("data.csv.tar.gz", "csv.tar.gz"),
+        ("x.2022.csv.tar.gz", "csv.tar.gz"),
+        ("x.geojson.csv", "csv"),
+        ("Test.TXT", "txt"),
+    ],
+)
+def test_formats_keep_compound_archive_extensions(
+    client: TestClient, owner: Account, dataset_id: str, name: str, expected: str
+) -> None:
+    assert _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner, name).json()["format"] == expected
+
+
+def test_refusals_follow_udata(
+    client: TestClient, catalog: Catalog, owner: Account, dataset_id: str, settings: Settings
+) -> None:
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    forbidden = _upload(client, url, owner, "tool.exe")
+    assert forbidden.status_code == 400
+    assert forbidden.json() == {
+        "message": f"This file type is not allowed.The allowed file type list is available at {BASE_URL}/api/1/datasets/extensions/"
+    }
+    assert _upload(client, url, owner, "page.html", b"<html></html>").status_code == 400
+    missing = client.post(url, data={"filename": "x.csv"}, headers=owner.headers)
+    assert missing.json() == {"success": False, "error": "Missing file parameter"}
+    not_multipart = client.post(url, json={"file": "x"}, headers=owner.headers)
+    assert not_multipart.status_code == 400
+    assert not_multipart.json()["success"] is False
+    assert _upload(client, url, make_user(catalog)).status_code == 403
+    assert client.post(url, files={"file": ("a.csv", CSV)}).status_code == 401
+    assert _upload(client, "/api/1/datasets/000000000000000000000000/upload/", owner).status_code == 404
+    assert _files(settings) == []
+    assert list((settings.data_dir / "files" / ".spool").iterdir()) == []
+
+
+def test_html_content_type_is_415_when_html_extensions_are_allowed(
+    db: Database, settings: Settings, catalog: Catalog
+) -> None:
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    relaxed = Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        base_url=BASE_URL,
+        allowed_extensions=("csv", "html"),
+    )
+    with TestClient(create_app(relaxed, database=db), base_url=BASE_URL) as client:
+        response = _upload(
+            client, f"/api/1/datasets/{dataset.id}/upload/", owner, "page.html", b"<html></html>"
+        )
+    assert response.status_code == 415
+    assert response.json() == {"message": "Incorrect file content type: HTML"}
+    assert _files(settings) == []
+
+
+def test_file_names_cannot_escape(
+    client: TestClient, owner: Account, dataset_id: str, settings: Settings
+) -> None:
+    data = _upload(
+        client, f"/api/1/datasets/{dataset_id}/upload/", owner, "../../../etc/évil name.csv"
+    ).json()
+    assert data["title"] == "evil-name.csv"
+    (stored,) = _files(settings)
+    assert stored.is_relative_to(settings.data_dir / "files" / "horaires-des-bus")
+    for path in (
+        "/resources/../opencat.db",
+        "/resources/.spool/x",
+        "/resources/.uploads/x/0",
+        "/resources/nothing.csv",
+    ):
+        assert client.get(path).status_code == 404
+
+
+def test_reupload_replaces_the_file_and_deletes_the_old_one(
+    client: TestClient, owner: Account, dataset_id: str, settings: Settings
+) -> None:
+    first = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner).json()
+    client.put(
+        f"/api/1/datasets/{dataset_id}/resources/{first['id']}/",
+        json={"type": "documentation"},
+        headers=owner.headers,
+    )
+    response = _upload(
+        client, f"/api/1/datasets/{dataset_id}/resources/{first['id']}/upload/", owner, "v2.json", b'{"a": 1}'
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["id"], data["title"], data["format"], data["type"], data["filesize"]) == (
+        first["id"],
+        "v2.json",
+        "json",
+        "documentation",
+        8,
+    )
+    assert data["url"] != first["url"]
+    assert [path.name for path in _files(settings)] == ["v2.json"]
+    assert client.get(first["url"].removeprefix(BASE_URL)).status_code == 404
+    missing = _upload(
+        client, f"/api/1/datasets/{dataset_id}/resources/00000000-0000-4000-8000-000000000000/upload/", owner
+    )
+    assert missing.status_code == 404
+
+
+def test_same_name_twice_in_one_second_keeps_both(
+    client: TestClient, owner: Account, dataset_id: str, settings: Settings
+) -> None:
+    urls = {_upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner).json()["url"] for _ in range(2)}
+    assert len(urls) == 2
+    assert len(_files(settings)) == 2
+
+
+def test_deleting_a_resource_deletes_its_file(
+    client: TestClient, owner: Account, dataset_id: str, settings: Settings
+) -> None:
+    data = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner).json()
+    assert (
+        client.delete(
+            f"/api/1/datasets/{dataset_id}/resources/{data['id']}/", headers=owner.headers
+        ).status_code
+        == 204
+    )
+    assert _files(settings) == []
+
+
+def test_extensions_endpoint_serves_the_sorted_allow_list(client: TestClient) -> None:
+    extensions = client.get("/api/1/datasets/extensions/").json()
+    assert extensions == sorted(extensions)
+    assert {"csv", "zip", "geojson", "other"} <= set(extensions)
+    assert len(extensions) == 64
+
+
+def _part(client: TestClient, url: str, owner: Account, index: int, content: bytes, **extra: Any) -> Any:
+    fields = {
+        "uuid": "0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11",
+        "filename": "big file.csv",
+        "partindex": index,
+        "totalparts": 3,
+        "chunksize": len(content),
+    }
+    fields.update(extra)
+    return _upload(client, url, owner, "blob", content, **fields)
+
+
+def _final(client: TestClient, url: str, owner: Account, **extra: Any) -> Any:
+    fields = {
+        "uuid": "0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11",
+        "filename": "big file.csv",
+        "totalparts": 3,
+        **extra,
+    }
+    return client.post(url, data={k: str(v) for k, v in fields.items()}, headers=owner.headers)
+
+
+@pytest.fixture
+def parts() -> list[bytes]:
+    return [b"a" * 1000, b"b" * 1000, b"c" * 10]
+
+
+def test_chunked_upload_out_of_order_with_retries_and_resume(
+    client: TestClient, owner: Account, dataset_id: str, settings: Settings, parts: list[bytes]
+) -> None:
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    assert _part(client, url, owner, 2, parts[2]).json() == {"success": True, "error": None}
+    assert _part(client, url, owner, 0, parts[0]).status_code == 200
+    assert _part(client, url, owner, 0, parts[0]).status_code == 200  # udata answers 500 here
+    status = client.get("/api/1/uploads/0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11/", headers=owner.headers).json()
+    assert (status["received"], status["totalparts"], status["bytes_received"]) == ([0, 2], 3, 1010)
+    incomplete = _final(client, url, owner)
+    assert incomplete.json() == {"success": False, "error": "Missing parts: [1]"}
+    assert _part(client, url, owner, 1, parts[1]).status_code == 200
+    whole = b"".join(parts)
+    wrong = _final(client, url, owner, checksum="0" * 40)
+    assert wrong.status_code == 400
+    assert wrong.json()["error"].startswith("Checksum mismatch")
+    assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
+    done = _final(client, url, owner, checksum=hashlib.sha1(whole).hexdigest())
+    assert done.status_code == 201, done.text
+    data = done.json()
+    assert (data["title"], data["filesize"]) == ("big-file.csv", len(whole))
+    assert client.get(data["url"].removeprefix(BASE_URL)).content == whole
+    assert [p.name for p in _files(settings)] == ["big-file.csv"]
+    assert (
+        client.get("/api/1/uploads/0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11/", headers=owner.headers).status_code
+        == 404
+    )
+
+
+def test_chunk_errors_are_clear_400s(
+    client: TestClient, owner: Account, dataset_id: str, parts: list[bytes]
+) -> None:
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    assert _part(client, url, owner, 0, parts[0], chunksize=999).json() == {
+        "success": False,
+        "error": "Chunk size mismatch",
+    }
+    assert _part(client, url, owner, 3, parts[0]).status_code == 400
+    assert _part(client, url, owner, -1, parts[0]).status_code == 400
+    assert _part(client, url, owner, 0, parts[0], uuid="../../etc").status_code == 400
+    assert _part(client, url, owner, 0, parts[0], partindex="x").status_code == 400
+    assert _final(client, url, owner, uuid="ffffffff-ffff-4fff-bfff-ffffffffffff").json() == {
+        "success": False,
+        "error": "Unknown upload uuid",
+    }
+
+
+def test_unfinished_uploads_expire(
+    client: TestClient,
+    catalog: Catalog,
+    owner: Account,
+    dataset_id: str,
+    parts: list[bytes],
+    settings: Settings,
+) -> None:
+    from dataclasses import replace
+
+    from opencat.catalog.uploads import purge_expired_uploads
+
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    _part(client, url, owner, 0, parts[0])
+    assert purge_expired_uploads(catalog) == 0
+    later = replace(
+        catalog, clock=lambda: catalog.clock() + catalog.upload_retention + catalog.upload_retention
+    )
+    assert purge_expired_uploads(later) == 1
+    assert not (
+        settings.data_dir / "files" / ".uploads" / "0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11"
+    ).exists() or not any(
+        (settings.data_dir / "files" / ".uploads" / "0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11").iterdir()
+    )
+    assert _final(client, url, owner).status_code == 400
+
+
+@pytest.fixture
+def small_client(db: Database, settings: Settings) -> Iterator[TestClient]:
+    limited = Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        base_url=BASE_URL,
+        max_upload_bytes=1500,
+    )
+    with TestClient(create_app(limited, database=db), base_url=BASE_URL) as client:
+        yield client
+
+
+def test_size_limit_is_413_and_leaves_nothing(
+    small_client: TestClient, owner: Account, dataset_id: str, settings: Settings, parts: list[bytes]
+) -> None:
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    too_big = _upload(small_client, url, owner, "big.csv", b"x" * 5000)
+    assert too_big.status_code == 413
+    assert _part(small_client, url, owner, 0, parts[0]).status_code == 200
+    assert _part(small_client, url, owner, 1, parts[1]).status_code == 413
+    assert small_client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
+    assert _files(settings) == [] or all(".uploads" in p.parts for p in _files(settings))
+    assert list((settings.data_dir / "files" / ".spool").iterdir()) == []
