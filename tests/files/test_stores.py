@@ -1,0 +1,82 @@
+"""One contract, every FileStore: local disk and an S3-compatible bucket."""
+
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from opencat.files.base import FileStore, check_key
+from opencat.files.local import LocalFileStore
+from opencat.files.s3 import S3FileStore
+from tests.files.conftest import BUCKET
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FileStore]:
+    if request.param == "local":
+        yield LocalFileStore(tmp_path / "files", "http://testserver/resources")
+        return
+    endpoint = request.getfixturevalue("s3_endpoint")
+    prefix = request.getfixturevalue("s3_prefix")
+    yield S3FileStore(f"s3://{BUCKET}/{prefix}", tmp_path / "spool", endpoint_url=endpoint)
+
+
+def _spooled(store: FileStore, content: bytes) -> Path:
+    path = store.spool_dir / "incoming"
+    path.write_bytes(content)
+    return path
+
+
+def test_put_then_open_exists_and_delete(store: FileStore) -> None:
+    key = "a-dataset/20240101-000000/data.csv"
+    assert not store.exists(key)
+    source = _spooled(store, b"a,b\n1,2\n")
+    store.put(key, source, "text/csv")
+    assert not source.exists(), "put consumes the spooled file"
+    assert store.exists(key)
+    with store.open(key) as stored:
+        assert stored.read() == b"a,b\n1,2\n"
+    store.delete(key)
+    assert not store.exists(key)
+    store.delete(key)  # deleting twice is fine
+
+
+def test_put_replaces_an_existing_key(store: FileStore) -> None:
+    key = ".uploads/session/0"
+    store.put(key, _spooled(store, b"first"), "application/octet-stream")
+    store.put(key, _spooled(store, b"second"), "application/octet-stream")
+    with store.open(key) as stored:
+        assert stored.read() == b"second"
+
+
+def test_url_serves_the_object(store: FileStore) -> None:
+    key = "d/20240101-000000/file.json"
+    store.put(key, _spooled(store, b'{"a": 1}'), "application/json")
+    url = store.url(key)
+    assert url.endswith("/d/20240101-000000/file.json")
+    if isinstance(store, S3FileStore):
+        with urllib.request.urlopen(url) as response:
+            assert response.read() == b'{"a": 1}'
+            assert response.headers["Content-Type"] == "application/json"
+        assert store.local_path(key) is None
+    else:
+        local = store.local_path(key)
+        assert local is not None
+        assert local.read_bytes() == b'{"a": 1}'
+
+
+@pytest.mark.parametrize("key", ["../x", "a/../b", "/abs", "a//b", "a/./b", "", "a b", "a\\b", "é"])
+def test_unsafe_keys_are_refused(store: FileStore, key: str) -> None:
+    with pytest.raises(ValueError, match="unsafe storage key"):
+        check_key(key)
+    with pytest.raises(ValueError, match="unsafe storage key"):
+        store.exists(key)
+
+
+def test_local_delete_prunes_empty_folders_but_never_the_root(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path / "files", "http://x/resources")
+    store.put("d/t/f.csv", _spooled(store, b"x"), "text/csv")
+    store.delete("d/t/f.csv")
+    assert not (tmp_path / "files" / "d").exists()
+    assert (tmp_path / "files").is_dir()
