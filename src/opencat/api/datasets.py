@@ -39,6 +39,12 @@ def _expected_revision(call: Call, ident: str) -> int | None:
     raise PreconditionFailed(f"If-Match does not name a version of {ident}")
 
 
+def _with_community(call: Call) -> bool:
+    """Community resources are out of the default mask: load them only when a mask asks."""
+    mask = call.header("x-fields") or ""
+    return "community_resources" in mask or "*" in mask
+
+
 def _render(call: Call, view: DatasetView) -> dict[str, object]:
     return serializers.dataset(view, call.actor, call.urls, utc_now())
 
@@ -78,7 +84,7 @@ def _query(call: Call) -> DatasetQuery:
 
 @describe("List or filter datasets")
 def list_datasets(call: Call) -> Reply:
-    page = catalog.list_datasets(call.catalog, call.actor, _query(call))
+    page = catalog.list_datasets(call.catalog, call.actor, _query(call), _with_community(call))
     body = envelope(
         page,
         lambda view: _render(call, view),
@@ -99,7 +105,7 @@ def create_dataset(call: Call) -> Reply:
 
 @describe("Get a dataset by id or slug")
 def get_dataset(call: Call) -> Reply | Response:
-    view = catalog.get_dataset(call.catalog, call.actor, call.path("ident"))
+    view = catalog.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
     tag = etag(view)
     match = call.header("if-none-match")
     if match is not None and tag in [part.strip() for part in match.split(",")]:

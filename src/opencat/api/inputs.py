@@ -347,3 +347,22 @@ def parse_reorder(entries: list[Any]) -> dict[str, dict[str, Any]]:
         fields = resource_fields(parsed, index)
         changes[str(fields.pop("id", entry.get("id")))] = fields
     return changes
+
+
+class CommunityBody(ResourceBody):
+    """A community resource: resource fields plus the dataset it is proposed on."""
+
+    dataset: Annotated[str | None, BeforeValidator(_identifier)] = None
+    organization: Annotated[str | None, BeforeValidator(_identifier)] = None
+
+
+def parse_community(body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        parsed = CommunityBody.model_validate(body)
+    except ValidationError as error:
+        raise to_invalid(error) from None
+    fields = resource_fields(parsed, keep_id=False)
+    for name in ("dataset", "organization"):
+        if name in parsed.model_fields_set:
+            fields[name] = getattr(parsed, name)
+    return fields

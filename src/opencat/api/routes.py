@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from opencat.api import accounts, datasets, openapi, references, resources, uploads
+from opencat.api import accounts, community, datasets, openapi, references, resources, uploads
 from opencat.api.endpoint import path
 
 API = "/api/1"
@@ -10,6 +10,7 @@ API2 = "/api/2"
 DATASET = f"{API}/datasets/{{ident}}/"
 RESOURCES = f"{API}/datasets/{{ident}}/resources/"
 RESOURCE = f"{RESOURCES}{{rid}}/"
+COMMUNITY = f"{API}/datasets/community_resources/"
 
 
 def routes() -> list[BaseRoute]:
@@ -19,6 +20,15 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/datasets/frequencies/", GET=references.list_frequencies),
         path(f"{API}/datasets/extensions/", GET=references.list_extensions),
         path(f"{API}/datasets/r/{{rid}}", GET=resources.follow_permalink),
+        path(COMMUNITY, GET=community.list_community_resources, POST=community.create_community_resource),
+        path(
+            f"{COMMUNITY}{{community}}/",
+            GET=community.get_community_resource,
+            PUT=community.update_community_resource,
+            PATCH=community.update_community_resource,
+            DELETE=community.delete_community_resource,
+        ),
+        path(f"{COMMUNITY}{{community}}/upload/", POST=uploads.upload_community_file),
         path(
             DATASET,
             GET=datasets.get_dataset,
@@ -36,6 +46,7 @@ def routes() -> list[BaseRoute]:
         ),
         path(f"{API}/datasets/{{ident}}/upload/", POST=uploads.upload_new_resource),
         path(f"{RESOURCE}upload/", POST=uploads.upload_resource_file),
+        path(f"{API}/datasets/{{ident}}/upload/community/", POST=uploads.upload_new_community_resource),
         path(f"{API}/uploads/{{uuid}}/", GET=uploads.upload_status),
         path("/resources/{key:path}", GET=uploads.serve_file),
         path(f"{API2}/datasets/resources/{{rid}}/", GET=resources.get_resource_v2),

@@ -4,9 +4,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from opencat.catalog.community import CommunityView
 from opencat.catalog.views import DatasetView
 from opencat.domain import permissions
 from opencat.domain.accounts import Actor, ContactPoint, Member, Organization, User
+from opencat.domain.community import can_edit_community
 from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.dates import iso, iso_date
 from opencat.domain.frequencies import UNKNOWN
@@ -159,6 +161,30 @@ def _ownership(view: DatasetView, actor: Actor, urls: Urls) -> dict[str, Any]:
     }
 
 
+def dataset_reference(item: Dataset, urls: Urls) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "class": "Dataset",
+        "title": item.title,
+        "acronym": item.acronym,
+        "uri": urls.dataset_uri(item.slug),
+        "page": urls.dataset_page(item.slug),
+    }
+
+
+def community_resource(view: CommunityView, actor: Actor, urls: Urls, now: datetime) -> dict[str, Any]:
+    editable = can_edit_community(actor, view.item)
+    return {
+        **resource(view.item.resource, urls, now),
+        "dataset": None if view.dataset is None else dataset_reference(view.dataset, urls),
+        "organization": None
+        if view.organization is None
+        else organization_reference(view.organization, actor, urls),
+        "owner": None if view.owner is None else user_reference(view.owner, urls),
+        "permissions": {"delete": editable, "edit": editable},
+    }
+
+
 def dataset(view: DatasetView, actor: Actor, urls: Urls, now: datetime) -> dict[str, Any]:
     d = view.dataset
     last_update = view.last_update(now)
@@ -180,7 +206,9 @@ def dataset(view: DatasetView, actor: Actor, urls: Urls, now: datetime) -> dict[
         "tags": list(d.tags),
         "badges": [{"kind": badge.kind} for badge in d.badges],
         "resources": [resource(item, urls, now) for item in view.resources],
-        "community_resources": [],
+        "community_resources": [
+            community_resource(item, actor, urls, now) for item in view.community_resources
+        ],
         "frequency": d.frequency or UNKNOWN,
         "frequency_date": iso(d.frequency_date),
         "extras": d.extras,

@@ -11,8 +11,11 @@ from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply, Services, render
 from opencat.api.multipart import receive
 from opencat.api.openapi import describe
+from opencat.catalog import community as community_catalog
 from opencat.catalog import uploads as catalog
 from opencat.catalog.accounts import authenticate
+from opencat.catalog.context import Catalog
+from opencat.domain.accounts import Actor
 from opencat.domain.dates import iso, utc_now
 from opencat.domain.errors import NotFound
 
@@ -25,6 +28,14 @@ def _new_resource(request: Request) -> catalog.UploadTarget:
 
 def _replace_file(request: Request) -> catalog.UploadTarget:
     return catalog.UploadTarget(str(request.path_params["ident"]), str(request.path_params["rid"]))
+
+
+def _new_community(request: Request) -> catalog.UploadTarget:
+    return catalog.UploadTarget(str(request.path_params["ident"]), community=True)
+
+
+def _community_file(request: Request) -> catalog.UploadTarget:
+    return catalog.UploadTarget(None, str(request.path_params["community"]), community=True)
 
 
 def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitable[Response]]:
@@ -45,11 +56,21 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
         call = Call(request, services, actor)
         if outcome.resource is None:
             return render(call, Reply({"success": True, "error": None}))
-        body = {**serializers.resource(outcome.resource, services.urls, utc_now()), "success": True}
+        body = {**_rendered(cat, actor, services, outcome), "success": True}
         return await run_in_threadpool(render, call, Reply(body, 201 if outcome.created else 200))
 
     run.__name__ = name
     return run
+
+
+def _rendered(
+    cat: Catalog, actor: Actor, services: Services, outcome: catalog.UploadOutcome
+) -> dict[str, Any]:
+    assert outcome.resource is not None
+    if outcome.community is None:
+        return serializers.resource(outcome.resource, services.urls, utc_now())
+    view = community_catalog.get_community_resource(cat, outcome.community.id)
+    return serializers.community_resource(view, actor, services.urls, utc_now())
 
 
 upload_new_resource = describe("Upload a file as a new resource (simple or chunked)", status=201)(
@@ -94,3 +115,11 @@ async def serve_file(request: Request) -> Response:
     if wanted is not None and etag in [tag.strip() for tag in wanted.split(",")]:
         return Response(status_code=304, headers={"ETag": etag})
     return response
+
+
+upload_new_community_resource = describe("Upload a file as a new community resource", status=201)(
+    upload_endpoint("upload_new_community_resource", _new_community)
+)
+upload_community_file = describe("Upload a new file for a community resource")(
+    upload_endpoint("upload_community_file", _community_file)
+)

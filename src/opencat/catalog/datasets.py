@@ -51,14 +51,16 @@ def check_readable(actor: Actor, dataset: Dataset) -> None:
         raise NotFound()
 
 
-def get_dataset(catalog: Catalog, actor: Actor, ident: str) -> DatasetView:
+def get_dataset(catalog: Catalog, actor: Actor, ident: str, with_community: bool = False) -> DatasetView:
     with catalog.db.read() as conn:
         dataset = find_dataset(conn, ident)
         check_readable(actor, dataset)
-        return assemble(conn, [dataset])[0]
+        return assemble(conn, [dataset], with_community)[0]
 
 
-def list_datasets(catalog: Catalog, actor: Actor, query: DatasetQuery) -> Page[DatasetView]:
+def list_datasets(
+    catalog: Catalog, actor: Actor, query: DatasetQuery, with_community: bool = False
+) -> Page[DatasetView]:
     if not actor.is_authenticated and (
         query.private is not None or query.archived is not None or query.deleted is not None
     ):
@@ -68,7 +70,7 @@ def list_datasets(catalog: Catalog, actor: Actor, query: DatasetQuery) -> Page[D
         found, total = db_datasets.fetch_page(conn, query, actor)
         if not found and query.page > 1:
             raise NotFound()
-        return Page(assemble(conn, found), total, query.page, query.page_size)
+        return Page(assemble(conn, found, with_community), total, query.page, query.page_size)
 
 
 def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:

@@ -6,6 +6,7 @@ from typing import Any
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import check_readable, find_dataset
+from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
@@ -147,13 +148,19 @@ def reorder_resources(
 def follow_permalink(catalog: Catalog, resource_id: str) -> str:
     """The current URL of a resource, counting the download (udata-behaviour §1.12)."""
     canonical = ids.parse_uuid(resource_id)
+    if canonical is None:
+        raise NotFound("Resource not found")
     with catalog.db.write() as conn:
-        found = None if canonical is None else db_resources.find_anywhere(conn, canonical)
-        if found is None:
+        found = db_resources.find_anywhere(conn, canonical)
+        if found is not None:
+            dataset_id, resource = found
+            db_resources.count_download(conn, dataset_id, resource.id)
+            return resource.url.strip()
+        proposed = db_community.find(conn, canonical)
+        if proposed is None:
             raise NotFound("Resource not found")
-        dataset_id, resource = found
-        db_resources.count_download(conn, dataset_id, resource.id)
-        return resource.url.strip()
+        db_community.count_download(conn, proposed.id)
+        return proposed.resource.url.strip()
 
 
 def locate_resource(catalog: Catalog, actor: Actor, resource_id: str) -> LocatedResource:

@@ -12,14 +12,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from opencat.catalog import community
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import find_dataset
+from opencat.catalog.datasets import check_readable, find_dataset
+from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db import uploads as db_uploads
 from opencat.db.engine import Connection
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
+from opencat.domain.community import CommunityResource
 from opencat.domain.datasets import Checksum, Dataset, Resource, touch
 from opencat.domain.errors import (
     FileTypeNotAllowed,
@@ -40,10 +43,12 @@ _COPY_CHUNK = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class UploadTarget:
-    """Where an upload goes: a new resource of a dataset, or a new file for one of its resources."""
+    """Where an upload goes: a new resource of a dataset or a new file for one of its resources;
+    with ``community``, a new community resource of the dataset or a new file for one."""
 
-    dataset: str
+    dataset: str | None
     resource_id: str | None = None
+    community: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class UploadForm:
 class UploadOutcome:
     resource: Resource | None  # None for an accepted chunk
     created: bool = False
+    community: CommunityResource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +79,30 @@ def open_spool(catalog: Catalog) -> Spool:
 
 
 def _dataset_for(conn: Connection, actor: Actor, target: UploadTarget) -> Dataset:
+    """The dataset the file belongs to, once the caller may upload there (401, 403, 404)."""
     if actor.user is None:
         raise Unauthenticated()
-    dataset = find_dataset(conn, target.dataset)
+    if target.community:
+        return _community_dataset(conn, actor, target)
+    dataset = find_dataset(conn, target.dataset or "")
     if not permissions.can_edit(actor, dataset):
         raise PermissionDenied()
     if target.resource_id is not None and _resource(conn, dataset, target.resource_id) is None:
         raise NotFound("Resource does not exist")
     return dataset
+
+
+def _community_dataset(conn: Connection, actor: Actor, target: UploadTarget) -> Dataset:
+    if target.resource_id is None:
+        # Any authenticated user may propose a file on a dataset they can see (§1.11).
+        dataset = find_dataset(conn, target.dataset or "")
+        check_readable(actor, dataset)
+        return dataset
+    item = community.authorize_community_upload(conn, actor, target.resource_id)
+    found = db_datasets.find_by_id(conn, item.dataset_id or "")
+    if found is None:
+        raise NotFound("Dataset not found")
+    return found
 
 
 def _resource(conn: Connection, dataset: Dataset, resource_id: str) -> Resource | None:
@@ -135,7 +157,8 @@ def _part_key(session_id: str, index: int) -> str:
 
 
 def _target_key(dataset: Dataset, target: UploadTarget) -> str:
-    return f"{dataset.id}:{target.resource_id or ''}"
+    kind = "community" if target.community else "resource"
+    return f"{kind}:{dataset.id}:{target.resource_id or ''}"
 
 
 def _receive_part(
@@ -275,7 +298,7 @@ def _publish(
         key = _free_key(catalog, dataset.slug, name, now)
         catalog.files.put(key, spooled.path, mime)
         try:
-            outcome, replaced = _store(catalog, conn, dataset, target, spooled, name, mime, key, now)
+            outcome, replaced = _store(catalog, conn, actor, dataset, target, spooled, (name, mime, key), now)
         except BaseException:
             catalog.files.delete(key)
             raise
@@ -294,14 +317,15 @@ def _free_key(catalog: Catalog, slug: str, name: str, now: datetime) -> str:
 def _store(
     catalog: Catalog,
     conn: Connection,
+    actor: Actor,
     dataset: Dataset,
     target: UploadTarget,
     spooled: SpooledFile,
-    name: str,
-    mime: str,
-    key: str,
+    stored_as: tuple[str, str, str],
     now: datetime,
 ) -> tuple[UploadOutcome, str | None]:
+    """Point a resource at the stored file; return it and the file key it no longer uses."""
+    name, mime, key = stored_as
     file_fields: dict[str, Any] = {
         "title": name,
         "url": catalog.files.url(key),
@@ -312,6 +336,8 @@ def _store(
         "filesize": spooled.size,
         "last_modified_internal": now,
     }
+    if target.community:
+        return _store_community(conn, actor, dataset, target, file_fields, catalog.new_resource_id(), now)
     current = None if target.resource_id is None else _resource(conn, dataset, target.resource_id)
     if current is None:
         resource = Resource(
@@ -326,3 +352,23 @@ def _store(
         conn, touched, touched.last_update_given(db_resources.newest_modification(conn, dataset.id))
     )
     return UploadOutcome(resource, created=current is None), None if current is None else current.fs_filename
+
+
+def _store_community(
+    conn: Connection,
+    actor: Actor,
+    dataset: Dataset,
+    target: UploadTarget,
+    file_fields: dict[str, Any],
+    new_id: str,
+    now: datetime,
+) -> tuple[UploadOutcome, str | None]:
+    if target.resource_id is None:
+        resource = Resource(id=new_id, created_at_internal=now, filetype="file", type="main", **file_fields)
+        item = CommunityResource(resource, dataset.id, actor.user_id, None)
+        db_community.insert(conn, item)
+        return UploadOutcome(resource, created=True, community=item), None
+    current = community.authorize_community_upload(conn, actor, target.resource_id)
+    updated = replace(current, resource=replace(current.resource, **file_fields))
+    db_community.update(conn, updated)
+    return UploadOutcome(updated.resource, community=updated), current.resource.fs_filename

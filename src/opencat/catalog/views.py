@@ -4,7 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from opencat.catalog.community import CommunityView
+from opencat.catalog.community import assemble as assemble_community
 from opencat.db import accounts as db_accounts
+from opencat.db import community as db_community
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain.accounts import ContactPoint, Organization, User
@@ -18,13 +21,18 @@ class DatasetView:
     organization: Organization | None
     owner: User | None
     contact_points: Sequence[ContactPoint]
+    # Loaded only when a client asks for them (they are out of udata's default mask).
+    community_resources: Sequence[CommunityView] = ()
 
     def last_update(self, now: datetime) -> datetime:
         return self.dataset.last_update(self.resources, now)
 
 
-def assemble(conn: Connection, datasets: Sequence[Dataset]) -> list[DatasetView]:
-    """Four queries whatever the number of datasets: resources, organizations, users, contacts."""
+def assemble(
+    conn: Connection, datasets: Sequence[Dataset], with_community: bool = False
+) -> list[DatasetView]:
+    """Four queries whatever the number of datasets: resources, organizations, users, contacts
+    (a fifth for community resources when asked)."""
     ids = [dataset.id for dataset in datasets]
     resources = db_resources.fetch_for_datasets(conn, ids)
     organizations = db_accounts.fetch_organizations(
@@ -32,6 +40,7 @@ def assemble(conn: Connection, datasets: Sequence[Dataset]) -> list[DatasetView]
     )
     owners = db_accounts.fetch_users(conn, (d.owner_id for d in datasets if d.owner_id))
     contacts = db_accounts.fetch_contact_points(conn, [cid for d in datasets for cid in d.contact_point_ids])
+    community = _community(conn, ids) if with_community else {}
     return [
         DatasetView(
             dataset=dataset,
@@ -39,6 +48,16 @@ def assemble(conn: Connection, datasets: Sequence[Dataset]) -> list[DatasetView]
             organization=organizations.get(dataset.organization_id or ""),
             owner=owners.get(dataset.owner_id or ""),
             contact_points=[contacts[cid] for cid in dataset.contact_point_ids if cid in contacts],
+            community_resources=community.get(dataset.id, ()),
         )
         for dataset in datasets
     ]
+
+
+def _community(conn: Connection, dataset_ids: list[str]) -> dict[str, list[CommunityView]]:
+    grouped = db_community.fetch_for_datasets(conn, dataset_ids)
+    views = assemble_community(conn, [item for items in grouped.values() for item in items])
+    found: dict[str, list[CommunityView]] = {}
+    for view in views:
+        found.setdefault(view.item.dataset_id or "", []).append(view)
+    return found

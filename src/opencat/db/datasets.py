@@ -1,6 +1,6 @@
 """Dataset rows: lookups, writes, tags, old slugs and filtered pages."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,14 @@ def _from_row(row: Any) -> Dataset:
 def find_by_id(conn: Connection, dataset_id: str) -> Dataset | None:
     row = conn.execute(sa.select(*_COLUMNS).where(datasets.c.id == dataset_id)).first()
     return None if row is None else _from_row(row)
+
+
+def fetch_by_ids(conn: Connection, dataset_ids: Iterable[str]) -> dict[str, Dataset]:
+    wanted = list(set(dataset_ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(sa.select(datasets.c.id, *_COLUMNS).where(datasets.c.id.in_(wanted)))
+    return {row.id: _from_row(row) for row in rows}
 
 
 def find_by_slug(conn: Connection, slug: str) -> Dataset | None:

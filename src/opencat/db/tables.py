@@ -225,3 +225,17 @@ upload_parts = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
 )
+
+community_resources = sa.Table(
+    "community_resources",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("dataset_id", OBJECT_ID, sa.ForeignKey("datasets.id", ondelete="CASCADE"), index=True),
+    sa.Column("owner_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    sa.Column(
+        "organization_id", OBJECT_ID, sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("downloads", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("doc", JSONText, nullable=False),
+)

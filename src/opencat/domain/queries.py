@@ -25,6 +25,16 @@ class DatasetQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class CommunityQuery:
+    page: int = 1
+    page_size: int = 20
+    sort: str = "-created_at_internal"
+    dataset: str | None = None
+    owner: str | None = None
+    organization: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: Sequence[T]
     total: int

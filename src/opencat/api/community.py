@@ -1,0 +1,67 @@
+"""Handlers of community resources (udata-behaviour §1.13)."""
+
+from opencat.api import serializers
+from opencat.api.endpoint import Call, Reply
+from opencat.api.inputs import CommunityBody, parse_community
+from opencat.api.openapi import describe
+from opencat.api.pagination import envelope, page_arguments
+from opencat.api.params import first
+from opencat.catalog import community as catalog
+from opencat.catalog.community import CommunityView
+from opencat.domain import ids
+from opencat.domain.dates import utc_now
+from opencat.domain.queries import CommunityQuery
+
+
+def _render(call: Call, view: CommunityView) -> dict[str, object]:
+    return serializers.community_resource(view, call.actor, call.urls, utc_now())
+
+
+def _identifier(call: Call, name: str) -> str | None:
+    value = first(call.params, name)
+    return value.lower() if value and ids.is_object_id(value) else (value or None)
+
+
+@describe("List community resources")
+def list_community_resources(call: Call) -> Reply:
+    page, page_size = page_arguments(call.params)
+    query = CommunityQuery(
+        page=page,
+        page_size=page_size,
+        sort=first(call.params, "sort") or "-created_at_internal",
+        dataset=_identifier(call, "dataset"),
+        owner=_identifier(call, "owner"),
+        organization=_identifier(call, "organization"),
+    )
+    result = catalog.list_community_resources(call.catalog, query)
+    body = envelope(
+        result, lambda view: _render(call, view), call.urls.base, call.request.url.path, call.params
+    )
+    return Reply(body)
+
+
+@describe("Propose a remote community resource on a dataset", body=CommunityBody, status=201)
+def create_community_resource(call: Call) -> Reply:
+    view = catalog.create_community_resource(
+        call.catalog, call.actor, lambda: parse_community(call.json_object())
+    )
+    return Reply(_render(call, view), 201)
+
+
+@describe("Get a community resource")
+def get_community_resource(call: Call) -> Reply:
+    return Reply(_render(call, catalog.get_community_resource(call.catalog, call.path("community"))))
+
+
+@describe("Update the sent fields of a community resource", body=CommunityBody)
+def update_community_resource(call: Call) -> Reply:
+    view = catalog.update_community_resource(
+        call.catalog, call.actor, call.path("community"), lambda: parse_community(call.json_object())
+    )
+    return Reply(_render(call, view))
+
+
+@describe("Delete a community resource and its file", status=204)
+def delete_community_resource(call: Call) -> Reply:
+    catalog.delete_community_resource(call.catalog, call.actor, call.path("community"))
+    return Reply(status=204)

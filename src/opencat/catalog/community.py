@@ -1,0 +1,151 @@
+"""Community resource use cases (udata-behaviour §1.13)."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from opencat.catalog.context import Catalog
+from opencat.db import accounts as db_accounts
+from opencat.db import community as db_community
+from opencat.db import datasets as db_datasets
+from opencat.db.engine import Connection
+from opencat.domain import ids, permissions
+from opencat.domain.accounts import Actor, Organization, User
+from opencat.domain.community import CommunityResource, can_edit_community
+from opencat.domain.datasets import Dataset, apply_resource_changes, new_resource
+from opencat.domain.errors import BadRequest, Invalid, NotFound, PermissionDenied, Unauthenticated
+from opencat.domain.queries import CommunityQuery, Page
+
+CommunityFields = dict[str, Any]
+MISSING = "Community resource not found"
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityView:
+    item: CommunityResource
+    dataset: Dataset | None
+    organization: Organization | None
+    owner: User | None
+
+
+def assemble(conn: Connection, items: Sequence[CommunityResource]) -> list[CommunityView]:
+    """Three queries whatever the number of items: datasets, organizations, owners."""
+    datasets = {
+        d.id: d
+        for d in (db_datasets.find_by_id(conn, i) for i in {x.dataset_id for x in items if x.dataset_id})
+        if d
+    }
+    organizations = db_accounts.fetch_organizations(
+        conn, (x.organization_id for x in items if x.organization_id)
+    )
+    owners = db_accounts.fetch_users(conn, (x.owner_id for x in items if x.owner_id))
+    return [
+        CommunityView(
+            item,
+            datasets.get(item.dataset_id or ""),
+            organizations.get(item.organization_id or ""),
+            owners.get(item.owner_id or ""),
+        )
+        for item in items
+    ]
+
+
+def list_community_resources(catalog: Catalog, query: CommunityQuery) -> Page[CommunityView]:
+    """No visibility filter, as in udata."""
+    with catalog.db.read() as conn:
+        items, total = db_community.fetch_page(conn, query)
+        if not items and query.page > 1:
+            raise NotFound()
+        return Page(assemble(conn, items), total, query.page, query.page_size)
+
+
+def _find(conn: Connection, ident: str) -> CommunityResource:
+    canonical = ids.parse_uuid(ident)
+    found = None if canonical is None else db_community.find(conn, canonical)
+    if found is None:
+        raise NotFound(MISSING)
+    return found
+
+
+def get_community_resource(catalog: Catalog, ident: str) -> CommunityView:
+    with catalog.db.read() as conn:
+        return assemble(conn, [_find(conn, ident)])[0]
+
+
+def _organization_for(conn: Connection, actor: Actor, organization_id: str | None) -> str | None:
+    if organization_id is None:
+        return None
+    if db_accounts.find_organization(conn, organization_id) is None:
+        raise Invalid({"organization": ["Organization does not exists"]})
+    if not permissions.can_publish_in(actor, organization_id):
+        raise Invalid({"organization": ["Permission denied for this organization"]})
+    return organization_id
+
+
+def create_community_resource(
+    catalog: Catalog, actor: Actor, read_fields: Callable[[], CommunityFields]
+) -> CommunityView:
+    """A remote community resource on a dataset, owned by the caller or by their organization."""
+    if actor.user is None:
+        raise Unauthenticated()
+    fields = read_fields()
+    dataset_id = fields.pop("dataset", None)
+    organization_id = fields.pop("organization", None)
+    now = catalog.clock()
+    resource = new_resource({"type": "other", **fields}, catalog.new_resource_id(), now)
+    if resource.filetype != "remote":
+        raise BadRequest("This endpoint only supports remote community resources")
+    if dataset_id is None:
+        raise Invalid({"dataset": "A dataset identifier is required"})
+    with catalog.db.write() as conn:
+        if db_datasets.find_by_id(conn, dataset_id) is None:
+            raise Invalid({"dataset": "Unknown dataset"})
+        organization_id = _organization_for(conn, actor, organization_id)
+        owner_id = None if organization_id else actor.user.id
+        item = CommunityResource(resource, dataset_id, owner_id, organization_id)
+        db_community.insert(conn, item)
+        return assemble(conn, [item])[0]
+
+
+def _editable(conn: Connection, actor: Actor, ident: str) -> CommunityResource:
+    if actor.user is None:
+        raise Unauthenticated()
+    item = _find(conn, ident)
+    if not can_edit_community(actor, item):
+        raise PermissionDenied()
+    return item
+
+
+def update_community_resource(
+    catalog: Catalog, actor: Actor, ident: str, read_fields: Callable[[], CommunityFields]
+) -> CommunityView:
+    """Partial update; a filetype change is silently ignored here (unlike dataset resources)."""
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        item = _editable(conn, actor, ident)
+        fields = read_fields()
+        fields.pop("filetype", None)
+        fields.pop("dataset", None)
+        organization_id = _organization_for(conn, actor, fields.pop("organization", None))
+        resource = apply_resource_changes(item.resource, fields, now)
+        owner_id, org_id = item.owner_id, item.organization_id
+        if organization_id is not None:
+            owner_id, org_id = None, organization_id
+        elif owner_id is None and org_id is None:
+            owner_id = actor.user_id
+        updated = replace(item, resource=resource, owner_id=owner_id, organization_id=org_id)
+        db_community.update(conn, updated)
+        return assemble(conn, [updated])[0]
+
+
+def delete_community_resource(catalog: Catalog, actor: Actor, ident: str) -> None:
+    """A hard delete, then the stored file once the delete is committed."""
+    with catalog.db.write() as conn:
+        item = _editable(conn, actor, ident)
+        db_community.delete(conn, item.id)
+    if item.resource.fs_filename:
+        catalog.files.delete(item.resource.fs_filename)
+
+
+def authorize_community_upload(conn: Connection, actor: Actor, ident: str) -> CommunityResource:
+    return _editable(conn, actor, ident)

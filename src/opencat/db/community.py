@@ -1,0 +1,90 @@
+"""Community resource rows."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opencat.db.codec import resource_from_doc, resource_to_doc
+from opencat.db.tables import community_resources as table
+from opencat.domain.community import CommunityResource
+from opencat.domain.queries import CommunityQuery
+
+_SORTS = {
+    "created_at_internal": table.c.created_at,
+    "created_at": table.c.created_at,
+}
+
+
+def _from_row(row: Any) -> CommunityResource:
+    return CommunityResource(
+        resource_from_doc(row.doc, row.downloads), row.dataset_id, row.owner_id, row.organization_id
+    )
+
+
+def _values(item: CommunityResource) -> dict[str, Any]:
+    return {
+        "dataset_id": item.dataset_id,
+        "owner_id": item.owner_id,
+        "organization_id": item.organization_id,
+        "created_at": item.resource.created_at_internal,
+        "doc": resource_to_doc(item.resource),
+    }
+
+
+def insert(conn: Connection, item: CommunityResource) -> None:
+    conn.execute(table.insert().values(id=item.id, **_values(item)))
+
+
+def update(conn: Connection, item: CommunityResource) -> None:
+    conn.execute(table.update().where(table.c.id == item.id).values(**_values(item)))
+
+
+def delete(conn: Connection, item_id: str) -> None:
+    conn.execute(table.delete().where(table.c.id == item_id))
+
+
+def find(conn: Connection, item_id: str) -> CommunityResource | None:
+    row = conn.execute(sa.select(table).where(table.c.id == item_id)).first()
+    return None if row is None else _from_row(row)
+
+
+def count_download(conn: Connection, item_id: str) -> None:
+    conn.execute(table.update().where(table.c.id == item_id).values(downloads=table.c.downloads + 1))
+
+
+def fetch_page(conn: Connection, query: CommunityQuery) -> tuple[list[CommunityResource], int]:
+    conditions = [
+        condition
+        for condition in (
+            None if query.dataset is None else table.c.dataset_id == query.dataset,
+            None if query.owner is None else table.c.owner_id == query.owner,
+            None if query.organization is None else table.c.organization_id == query.organization,
+        )
+        if condition is not None
+    ]
+    total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*conditions)).scalar_one()
+    column = _SORTS.get(query.sort.lstrip("-"), table.c.created_at)
+    order = [column.desc(), table.c.id.desc()] if query.sort.startswith("-") else [column.asc(), table.c.id]
+    rows = conn.execute(
+        sa.select(table)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(query.page_size)
+        .offset((query.page - 1) * query.page_size)
+    )
+    return [_from_row(row) for row in rows], int(total)
+
+
+def fetch_for_datasets(conn: Connection, dataset_ids: Sequence[str]) -> dict[str, list[CommunityResource]]:
+    found: dict[str, list[CommunityResource]] = {dataset_id: [] for dataset_id in dataset_ids}
+    if dataset_ids:
+        rows = conn.execute(
+            sa.select(table)
+            .where(table.c.dataset_id.in_(list(dataset_ids)))
+            .order_by(table.c.created_at.desc(), table.c.id.desc())
+        )
+        for row in rows:
+            found[row.dataset_id].append(_from_row(row))
+    return found

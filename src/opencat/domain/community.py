@@ -1,0 +1,29 @@
+"""Community resources: files or links that any user proposes on someone else's dataset."""
+
+from dataclasses import dataclass
+
+from opencat.domain.accounts import Actor
+from opencat.domain.datasets import Resource
+
+_EDITING_ROLES = ("admin", "editor")
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityResource:
+    resource: Resource
+    dataset_id: str | None
+    owner_id: str | None
+    organization_id: str | None
+
+    @property
+    def id(self) -> str:
+        return self.resource.id
+
+
+def can_edit_community(actor: Actor, item: CommunityResource) -> bool:
+    """Its owner, admins and editors of its organization, sysadmins; not the dataset's owner (§1.13)."""
+    if actor.user is None:
+        return False
+    if actor.is_sysadmin or (item.owner_id is not None and item.owner_id == actor.user.id):
+        return True
+    return actor.role_in(item.organization_id) in _EDITING_ROLES

@@ -1,0 +1,158 @@
+"""Community resources: CRUD, permissions, uploads, permalinks (udata-behaviour §1.13)."""
+
+import uuid
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.conftest import BASE_URL
+from tests.factories import make_dataset, make_org, make_user
+
+URL = "/api/1/datasets/community_resources/"
+BODY = {
+    "title": "Version nettoyée",
+    "url": "https://example.org/clean.csv",
+    "filetype": "remote",
+    "format": "csv",
+}
+KEYS = {
+    "checksum", "created_at", "dataset", "description", "extras", "filesize", "filetype", "format", "geopf",
+    "harvest", "id", "internal", "last_modified", "latest", "metrics", "mime", "organization", "owner",
+    "permissions", "preview_url", "schema", "title", "type", "url",
+}  # fmt: skip
+
+
+def test_create_get_list_update_delete(client: TestClient, catalog: Catalog) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    dataset = make_dataset(catalog, alice, title="Horaires des bus", acronym="HB").dataset
+    created = client.post(URL, json={**BODY, "dataset": {"id": dataset.id}}, headers=bob.headers)
+    assert created.status_code == 201, created.text
+    data = created.json()
+    assert set(data) == KEYS
+    assert data["type"] == "other"
+    assert data["dataset"] == {
+        "acronym": "HB", "class": "Dataset", "id": dataset.id, "page": None, "title": "Horaires des bus",
+        "uri": f"{BASE_URL}/api/1/datasets/horaires-des-bus/",
+    }  # fmt: skip
+    assert data["owner"]["id"] == bob.user.id
+    assert data["permissions"] == {"delete": True, "edit": True}
+    item = f"{URL}{data['id']}/"
+    assert client.get(item).json()["permissions"] == {"delete": False, "edit": False}
+    listed = client.get(f"{URL}?dataset={dataset.id}").json()
+    assert [entry["id"] for entry in listed["data"]] == [data["id"]]
+    assert client.get(f"{URL}?owner={alice.user.id}").json()["total"] == 0
+    updated = client.put(item, json={"title": "v2", "filetype": "file"}, headers=bob.headers)
+    assert updated.status_code == 200
+    assert (updated.json()["title"], updated.json()["filetype"]) == ("v2", "remote")
+    assert client.put(item, json={"title": "nope"}, headers=alice.headers).status_code == 403
+    assert client.delete(item, headers=alice.headers).status_code == 403
+    assert client.delete(item, headers=bob.headers).status_code == 204
+    assert client.get(item).status_code == 404
+
+
+def test_creation_errors_follow_udata(client: TestClient, catalog: Catalog) -> None:
+    bob = make_user(catalog)
+    dataset = make_dataset(catalog, make_user(catalog)).dataset
+    assert client.post(URL, json=BODY).status_code == 401
+    no_dataset = client.post(URL, json=BODY, headers=bob.headers)
+    assert no_dataset.json() == {"errors": {"dataset": "A dataset identifier is required"}}
+    hosted = client.post(URL, json={**BODY, "filetype": "file", "dataset": dataset.id}, headers=bob.headers)
+    assert hosted.json() == {"message": "This endpoint only supports remote community resources"}
+    malformed = client.post(URL, json={**BODY, "dataset": "nope"}, headers=bob.headers)
+    assert malformed.status_code == 400
+    assert "dataset" in malformed.json()["errors"]
+    unknown = client.post(URL, json={**BODY, "dataset": "0" * 24}, headers=bob.headers)
+    assert unknown.status_code == 400
+    no_url = client.post(
+        URL, json={"title": "x", "filetype": "remote", "dataset": dataset.id}, headers=bob.headers
+    )
+    assert no_url.json() == {"errors": {"url": ["This field is required."]}}
+
+
+def test_organization_members_edit_their_organizations_community_resources(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice, editor, dataset_owner = make_user(catalog), make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin", editor.user.id: "editor"})
+    dataset = make_dataset(catalog, dataset_owner).dataset
+    data = client.post(
+        URL, json={**BODY, "dataset": dataset.id, "organization": org.id}, headers=alice.headers
+    ).json()
+    assert (data["owner"], data["organization"]["id"]) == (None, org.id)
+    item = f"{URL}{data['id']}/"
+    assert client.put(item, json={"description": "by editor"}, headers=editor.headers).status_code == 200
+    # the dataset's owner has no right on proposals made on their dataset
+    assert client.put(item, json={"description": "x"}, headers=dataset_owner.headers).status_code == 403
+    stranger_org = make_org(catalog)
+    refused = client.post(
+        URL, json={**BODY, "dataset": dataset.id, "organization": stranger_org.id}, headers=editor.headers
+    )
+    assert refused.json() == {"errors": {"organization": ["Permission denied for this organization"]}}
+
+
+def test_dataset_shows_community_resources_only_when_asked(client: TestClient, catalog: Catalog) -> None:
+    bob = make_user(catalog)
+    dataset = make_dataset(catalog, make_user(catalog)).dataset
+    data = client.post(URL, json={**BODY, "dataset": dataset.id}, headers=bob.headers).json()
+    default = client.get(f"/api/1/datasets/{dataset.id}/").json()
+    assert "community_resources" not in default
+    asked = client.get(
+        f"/api/1/datasets/{dataset.id}/", headers={"X-Fields": "id,community_resources{id,title,type}"}
+    )
+    assert asked.json() == {
+        "community_resources": [{"id": data["id"], "title": "Version nettoyée", "type": "other"}],
+        "id": dataset.id,
+    }
+
+
+def test_permalink_follows_community_resources(client: TestClient, catalog: Catalog) -> None:
+    bob = make_user(catalog)
+    dataset = make_dataset(catalog, make_user(catalog)).dataset
+    data = client.post(URL, json={**BODY, "dataset": dataset.id}, headers=bob.headers).json()
+    response = client.get(f"/api/1/datasets/r/{data['id']}")
+    assert response.status_code == 302
+    assert response.headers["location"] == BODY["url"]
+    assert client.get(f"{URL}{data['id']}/").json()["metrics"]["views"] == 1
+
+
+def test_community_uploads(client: TestClient, catalog: Catalog) -> None:
+    bob, alice = make_user(catalog), make_user(catalog)
+    dataset = make_dataset(catalog, alice, title="Horaires").dataset
+    created = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/community/",
+        files={"file": ("extra.json", b'{"a": 1}')},
+        headers=bob.headers,
+    )
+    assert created.status_code == 201, created.text
+    data = created.json()
+    assert (data["success"], data["type"], data["filetype"], data["format"], data["filesize"]) == (
+        True,
+        "main",
+        "file",
+        "json",
+        8,
+    )
+    assert data["owner"]["id"] == bob.user.id
+    assert client.get(data["url"].removeprefix(BASE_URL)).content == b'{"a": 1}'
+    replace = client.post(
+        f"{URL}{data['id']}/upload/", files={"file": ("v2.csv", b"a\n")}, headers=bob.headers
+    )
+    assert replace.status_code == 200
+    assert replace.json()["title"] == "v2.csv"
+    assert client.get(data["url"].removeprefix(BASE_URL)).status_code == 404
+    forbidden = client.post(
+        f"{URL}{data['id']}/upload/", files={"file": ("v3.csv", b"a\n")}, headers=alice.headers
+    )
+    assert forbidden.status_code == 403
+    assert (
+        client.post(
+            f"{URL}{uuid.uuid4()}/upload/", files={"file": ("v3.csv", b"a\n")}, headers=bob.headers
+        ).status_code
+        == 404
+    )
+    anonymous = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/community/", files={"file": ("x.csv", b"a")}
+    )
+    assert anonymous.status_code == 401
+    assert client.delete(f"{URL}{data['id']}/", headers=bob.headers).status_code == 204
+    assert client.get(replace.json()["url"].removeprefix(BASE_URL)).status_code == 404
