@@ -26,6 +26,7 @@ from opencat.domain.urls import Urls
 from opencat.files.base import FileStore
 from opencat.files.local import LocalFileStore
 from opencat.files.s3 import S3FileStore
+from opencat.links.checker import LinkPolicy
 
 
 def _too_large(_request: Request, _exc: Exception) -> Response:
@@ -52,6 +53,9 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
         files=make_file_store(settings),
         uploads=UploadPolicy(settings.max_upload_bytes, frozenset(extensions)),
         upload_retention=timedelta(hours=settings.upload_retention_hours),
+        link_policy=LinkPolicy(
+            timeout=settings.linkcheck_timeout, allow_private=settings.linkcheck_allow_private
+        ),
     )
 
 

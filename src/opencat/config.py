@@ -28,6 +28,8 @@ class Settings:
     max_upload_bytes: int = 10 * 1024**3
     upload_retention_hours: int = 24
     allowed_extensions: tuple[str, ...] | None = None
+    linkcheck_timeout: float = 5.0
+    linkcheck_allow_private: bool = False
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -42,6 +44,8 @@ class Settings:
         for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a positive integer")
+        if not self.linkcheck_timeout > 0:
+            raise SettingsError(f"{PREFIX}LINKCHECK_TIMEOUT must be a positive number of seconds")
         if self.storage_url is not None and not self.storage_url.startswith("s3://"):
             raise SettingsError(
                 f"{PREFIX}STORAGE_URL must be an s3://bucket/prefix URL (or unset for local files)"
@@ -61,6 +65,12 @@ class Settings:
         for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours"):
             if f"{PREFIX}{name.upper()}" in environ:
                 values[name] = _integer(name.upper(), environ[f"{PREFIX}{name.upper()}"])
+        if f"{PREFIX}LINKCHECK_TIMEOUT" in environ:
+            values["linkcheck_timeout"] = _number("LINKCHECK_TIMEOUT", environ[f"{PREFIX}LINKCHECK_TIMEOUT"])
+        if f"{PREFIX}LINKCHECK_ALLOW_PRIVATE" in environ:
+            values["linkcheck_allow_private"] = _flag(
+                "LINKCHECK_ALLOW_PRIVATE", environ[f"{PREFIX}LINKCHECK_ALLOW_PRIVATE"]
+            )
         if environ.get(f"{PREFIX}ALLOWED_EXTENSIONS"):
             raw = environ[f"{PREFIX}ALLOWED_EXTENSIONS"]
             values["allowed_extensions"] = tuple(
@@ -74,3 +84,19 @@ def _integer(name: str, raw: str) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+
+
+def _number(name: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a number, got {raw!r}") from None
+
+
+def _flag(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")

@@ -25,6 +25,8 @@ EVERY_VARIABLE = {
     "max_upload_bytes": ("1048576", 1048576),
     "upload_retention_hours": ("2", 2),
     "allowed_extensions": (" CSV, .json ,zip ", ("csv", "json", "zip")),
+    "linkcheck_timeout": ("2.5", 2.5),
+    "linkcheck_allow_private": ("true", True),
 }
 
 

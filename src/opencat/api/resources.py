@@ -9,6 +9,7 @@ from opencat.api.bodies import decode_json, require_json
 from opencat.api.endpoint import Call, Reply, redirect_found
 from opencat.api.inputs import ResourceBody, parse_reorder, parse_resource
 from opencat.api.openapi import describe
+from opencat.catalog import linkcheck
 from opencat.catalog import resources as catalog
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Invalid
@@ -77,3 +78,8 @@ def get_resource_v2(call: Call) -> Reply:
     found = catalog.locate_resource(call.catalog, call.actor, call.path("rid"))
     # API v2 keeps the model's key order rather than sorting keys (udata-responses call 103).
     return Reply({"resource": _render(call, found.resource), "dataset_id": found.dataset_id}, sort_keys=False)
+
+
+@describe("Check that a resource's URL answers; the result is kept in its extras")
+def check_resource(call: Call) -> Reply:
+    return Reply(linkcheck.check_resource(call.catalog, call.actor, call.path("ident"), call.path("rid")))

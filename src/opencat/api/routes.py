@@ -46,6 +46,7 @@ def routes() -> list[BaseRoute]:
         ),
         path(f"{API}/datasets/{{ident}}/upload/", POST=uploads.upload_new_resource),
         path(f"{RESOURCE}upload/", POST=uploads.upload_resource_file),
+        path(f"{RESOURCE}check/", GET=resources.check_resource),
         path(f"{API}/datasets/{{ident}}/upload/community/", POST=uploads.upload_new_community_resource),
         path(f"{API}/uploads/{{uuid}}/", GET=uploads.upload_status),
         path("/resources/{key:path}", GET=uploads.serve_file),

@@ -9,6 +9,7 @@ from opencat.domain import ids
 from opencat.domain.dates import utc_now
 from opencat.domain.uploads import UploadPolicy
 from opencat.files.base import FileStore
+from opencat.links.checker import LinkPolicy
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Catalog:
     files: FileStore
     uploads: UploadPolicy
     upload_retention: timedelta = timedelta(hours=24)
+    link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     clock: Callable[[], datetime] = field(default=utc_now)
     new_object_id: Callable[[], str] = field(default=ids.new_object_id)
     new_resource_id: Callable[[], str] = field(default=ids.new_resource_id)

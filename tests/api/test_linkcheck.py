@@ -1,0 +1,114 @@
+"""GET …/resources/{rid}/check/: the link check, kept in the resource's extras."""
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from starlette.testclient import TestClient
+
+from opencat.app import create_app
+from opencat.catalog.context import Catalog
+from opencat.config import Settings
+from opencat.db import resources as db_resources
+from opencat.db.engine import Database
+from tests.conftest import BASE_URL
+from tests.factories import make_dataset, make_user
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_HEAD(self) -> None:
+        status = 404 if self.path == "/missing" else 200
+        self.send_response(status)
+        self.send_header("Content-Type", "text/csv; charset=utf-8")
+        self.send_header("Content-Length", "42")
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def intranet_client(db: Database, settings: Settings) -> Iterator[TestClient]:
+    relaxed = Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        base_url=BASE_URL,
+        linkcheck_allow_private=True,
+    )
+    with TestClient(create_app(relaxed, database=db), base_url=BASE_URL) as client:
+        yield client
+
+
+def _resource(catalog: Catalog, url: str) -> tuple[str, str]:
+    """A remote resource pointing at ``url``, stored directly: URL validation refuses loopback."""
+    owner = make_user(catalog)
+    view = make_dataset(
+        catalog, owner, resources=[{"title": "r", "url": "https://example.org/x", "filetype": "remote"}]
+    )
+    with catalog.db.write() as conn:
+        db_resources.update_one(conn, replace(view.resources[0], url=url), catalog.clock())
+    return view.dataset.id, view.resources[0].id
+
+
+def test_check_reports_and_stores_the_answer(
+    intranet_client: TestClient, catalog: Catalog, site: str
+) -> None:
+    dataset_id, rid = _resource(catalog, f"{site}/data.csv")
+    response = intranet_client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/check/")
+    assert response.status_code == 200
+    result = response.json()
+    assert (result["check:available"], result["check:status"], result["check:headers:content-type"], result["check:headers:content-length"]) == (
+        True, 200, "text/csv", 42,
+    )  # fmt: skip
+    assert result["check:date"].endswith("+00:00")
+    extras = intranet_client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/").json()["extras"]
+    assert extras["check:status"] == 200
+    assert extras["check:count-availability"] == 1
+
+
+def test_a_missing_target_is_unavailable(intranet_client: TestClient, catalog: Catalog, site: str) -> None:
+    dataset_id, rid = _resource(catalog, f"{site}/missing")
+    result = intranet_client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/check/").json()
+    assert (result["check:available"], result["check:status"]) == (False, 404)
+    quality = intranet_client.get(f"/api/1/datasets/{dataset_id}/").json()["quality"]
+    assert quality["all_resources_available"] is False
+
+
+def test_private_addresses_are_refused_by_default(client: TestClient, catalog: Catalog, site: str) -> None:
+    dataset_id, rid = _resource(catalog, f"{site}/data.csv")
+    result = client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/check/").json()
+    assert result["check:available"] is False
+    assert result["check:status"] is None
+    assert "refused" in result["check:error"]
+
+
+def test_hosted_files_are_checked_in_the_store(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    uploaded = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/", files={"file": ("a.csv", b"a\n")}, headers=owner.headers
+    ).json()
+    result = client.get(f"/api/1/datasets/{dataset.id}/resources/{uploaded['id']}/check/").json()
+    assert (result["check:available"], result["check:status"]) == (True, 200)
+
+
+def test_unknown_resource_is_404(client: TestClient, catalog: Catalog) -> None:
+    dataset = make_dataset(catalog, make_user(catalog)).dataset
+    assert (
+        client.get(
+            f"/api/1/datasets/{dataset.id}/resources/00000000-0000-4000-8000-000000000000/check/"
+        ).status_code
+        == 404
+    )
