@@ -213,3 +213,23 @@ def test_api_v2_resource_by_id(client: TestClient, catalog: Catalog) -> None:
         client.get(f"/api/2/datasets/resources/{hidden.resources[0].id}/", headers=alice.headers).status_code
         == 200
     )
+
+
+def test_typed_check_extras_are_validated(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = _resources_url(view.dataset.id)
+    good = {
+        **REMOTE,
+        "extras": {
+            "check:available": False,
+            "check:status": 404,
+            "check:date": "2024-01-01T00:00:00Z",
+            "free": [1],
+        },
+    }
+    assert client.post(url, json=good, headers=alice.headers).status_code == 201
+    for extras in ({"check:available": "yes"}, {"check:status": "404"}, {"check:date": "yesterday"}):
+        response = client.post(url, json={**REMOTE, "extras": extras}, headers=alice.headers)
+        assert response.status_code == 400, extras
+        assert list(response.json()["errors"]["extras"]) == list(extras)

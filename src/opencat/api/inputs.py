@@ -1,5 +1,6 @@
 """Request bodies of the dataset endpoints: pydantic models and their domain changes."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -221,6 +222,27 @@ def _checksum(body: ChecksumBody | None) -> Checksum | None:
     return Checksum(body.type, body.value)
 
 
+def _resource_extras(extras: dict[str, Any], index: int | None) -> dict[str, Any]:
+    """udata types three ``check:*`` extras (udata-behaviour §1.10); a date is kept as ISO text."""
+    checks: dict[str, Callable[[Any], bool]] = {
+        "check:available": lambda v: isinstance(v, bool),
+        "check:status": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "check:date": lambda v: isinstance(v, str) and _is_datetime(v),
+    }
+    for key, valid in checks.items():
+        if key in extras and extras[key] is not None and not valid(extras[key]):
+            raise _resource_error(index, {"extras": {key: ["Not a valid value."]}})
+    return extras
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        _datetime(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _resource_error(index: int | None, errors: dict[str, Any]) -> Invalid:
     """Errors of a resource, nested at its place when it came in a dataset's list."""
     if index is None:
@@ -253,7 +275,7 @@ def resource_fields(body: ResourceBody, index: int | None = None, *, keep_id: bo
     if "checksum" in sent:
         fields["checksum"] = _checksum(body.checksum)
     if "extras" in sent:
-        fields["extras"] = body.extras or {}
+        fields["extras"] = _resource_extras(body.extras or {}, index)
     if "schema_" in sent:
         fields["schema"] = _schema(body.schema_, index)
     return fields
