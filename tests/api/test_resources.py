@@ -233,3 +233,34 @@ def test_typed_check_extras_are_validated(client: TestClient, catalog: Catalog) 
         response = client.post(url, json={**REMOTE, "extras": extras}, headers=alice.headers)
         assert response.status_code == 400, extras
         assert list(response.json()["errors"]["extras"]) == list(extras)
+
+
+def test_schemas_are_checked_against_the_catalog(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = _resources_url(view.dataset.id)
+
+    def post(schema: object) -> object:
+        return client.post(url, json={**REMOTE, "schema": schema}, headers=alice.headers)
+
+    by_url = post({"url": "https://schema.data.gouv.fr/schemas/etalab/schema-bal/1.4.0/schema.yml"}).json()
+    assert by_url["schema"] == {"name": "etalab/schema-bal", "url": None, "version": "1.4.0"}
+    assert post({"name": "etalab/schema-bal", "version": "latest"}).json()["schema"]["version"] == "latest"
+    outside = post({"url": "https://example.org/my-schema.json", "name": "mine"}).json()["schema"]
+    assert outside == {"name": "mine", "url": "https://example.org/my-schema.json", "version": None}
+    unknown = post({"name": "nope/nope"})
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"]["schema"]["name"][0].startswith(
+        'Schema name "nope/nope" is not an allowed value.'
+    )
+    bad_version = post({"name": "etalab/schema-bal", "version": "9.9"})
+    assert bad_version.json()["errors"]["schema"]["version"][0].startswith(
+        'Version "9.9" is not an allowed value.'
+    )
+    assert "version" in post({"version": "1.0"}).json()["errors"]["schema"]
+    nested = client.put(
+        f"/api/1/datasets/{view.dataset.id}/",
+        json={"resources": [{"title": "x", "url": "https://example.org/x", "schema": {"name": "nope"}}]},
+        headers=alice.headers,
+    )
+    assert nested.json()["errors"]["resources"][0]["schema"]["name"]

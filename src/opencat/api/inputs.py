@@ -250,13 +250,10 @@ def _resource_error(index: int | None, errors: dict[str, Any]) -> Invalid:
     return Invalid({"resources": [{}] * index + [errors]})
 
 
-def _schema(body: SchemaBody | None, index: int | None) -> dict[str, Any] | None:
-    if body is None or (body.name is None and body.url is None and body.version is None):
+def _schema(body: SchemaBody | None) -> dict[str, Any] | None:
+    """The sent schema as is; the catalog checks it against the schema catalog (§2.17)."""
+    if body is None:
         return None
-    if body.version is not None and body.name is None and body.url is None:
-        raise _resource_error(
-            index, {"schema": {"version": ["A schema version needs a schema name or url."]}}
-        )
     return {"name": body.name, "url": body.url, "version": body.version}
 
 
@@ -277,7 +274,7 @@ def resource_fields(body: ResourceBody, index: int | None = None, *, keep_id: bo
     if "extras" in sent:
         fields["extras"] = _resource_extras(body.extras or {}, index)
     if "schema_" in sent:
-        fields["schema"] = _schema(body.schema_, index)
+        fields["schema"] = _schema(body.schema_)
     return fields
 
 

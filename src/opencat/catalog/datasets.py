@@ -5,6 +5,7 @@ from typing import Any
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import check_contact_points, check_custom_extras, resolve_ownership
+from opencat.catalog.schemas import check_resource_schema
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
@@ -83,6 +84,10 @@ def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
     return changes
 
 
+def _checked_schemas(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [check_resource_schema(entry, index) for index, entry in enumerate(entries)]
+
+
 def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
     base = slugify(title) or "dataset"
     taken = db_datasets.slugs_like(conn, base) - ({current} if current else set())
@@ -97,7 +102,7 @@ def create_dataset(catalog: Catalog, actor: Actor, read_changes: Callable[[], Da
     now = catalog.clock()
     with catalog.db.write() as conn:
         fields = _known_license(conn, dict(changes))
-        incoming = fields.pop("resources", None) or []
+        incoming = _checked_schemas(fields.pop("resources", None) or [])
         owner_id, organization_id = resolve_ownership(conn, actor, fields, current=None)
         draft = Dataset(
             id=catalog.new_object_id(),
@@ -144,7 +149,7 @@ def update_dataset(
             raise PermissionDenied()
         fields = _known_license(conn, read_changes())
         _check_revision(current, expected_revision)
-        incoming = fields.pop("resources", None)
+        incoming = _checked_schemas(fields.pop("resources", None) or [])
         owner_id, organization_id = resolve_ownership(conn, actor, fields, current=current)
         if "title" in fields and fields["title"] != current.title:
             fields["slug"] = _new_slug(conn, fields["title"], current=current.slug)

@@ -6,6 +6,7 @@ from typing import Any
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import check_readable, find_dataset
+from opencat.catalog.schemas import check_resource_schema
 from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
@@ -54,7 +55,7 @@ def add_resource(
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = _editable(conn, actor, ident)
-        resource = new_resource(read_fields(), catalog.new_resource_id(), now)
+        resource = new_resource(check_resource_schema(read_fields()), catalog.new_resource_id(), now)
         if resource.filetype != "remote":
             raise BadRequest("This endpoint only supports remote resources")
         db_resources.insert_first(conn, dataset.id, resource, now)
@@ -81,7 +82,7 @@ def update_resource(
     with catalog.db.write() as conn:
         dataset = _editable(conn, actor, ident)
         current = _resource(conn, dataset, resource_id)
-        fields = read_fields()
+        fields = check_resource_schema(read_fields())
         if "filetype" in fields and fields["filetype"] != current.filetype:
             raise BadRequest("Cannot modify filetype after creation")
         updated = apply_resource_changes(current, fields, now)
@@ -134,7 +135,10 @@ def reorder_resources(
         dataset = _editable(conn, actor, ident)
         entries = read_entries()
         order = _reorder_ids(entries, db_resources.ids_of(conn, dataset.id))
-        changes = read_changes(entries)
+        changes = {
+            resource_id: check_resource_schema(fields, order.index(resource_id))
+            for resource_id, fields in read_changes(entries).items()
+        }
         db_resources.set_positions(conn, order)
         for resource_id, fields in changes.items():
             current = db_resources.find(conn, dataset.id, resource_id)
