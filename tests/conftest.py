@@ -115,8 +115,8 @@ def catalog(db: Database, settings: Settings) -> Catalog:
 
 
 @pytest.fixture
-def client(db: Database, settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings, database=db)
+def client(db: Database, settings: Settings, catalog: Catalog) -> Iterator[TestClient]:
+    app = create_app(settings, catalog=catalog)
     with TestClient(app, base_url=BASE_URL, follow_redirects=False) as test_client:
         yield test_client
 

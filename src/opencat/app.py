@@ -27,6 +27,7 @@ from opencat.files.base import FileStore
 from opencat.files.local import LocalFileStore
 from opencat.files.s3 import S3FileStore
 from opencat.links.checker import LinkPolicy
+from opencat.search.index import SearchIndex
 
 
 def _too_large(_request: Request, _exc: Exception) -> Response:
@@ -52,6 +53,7 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
         db=database or Database(settings.database_url),
         files=make_file_store(settings),
         uploads=UploadPolicy(settings.max_upload_bytes, frozenset(extensions)),
+        search=SearchIndex(settings.data_dir / "search"),
         upload_retention=timedelta(hours=settings.upload_retention_hours),
         link_policy=LinkPolicy(
             timeout=settings.linkcheck_timeout, allow_private=settings.linkcheck_allow_private
@@ -59,9 +61,11 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
     )
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Starlette:
+def create_app(
+    settings: Settings, database: Database | None = None, catalog: Catalog | None = None
+) -> Starlette:
     services = Services(
-        catalog=build_catalog(settings, database),
+        catalog=catalog or build_catalog(settings, database),
         settings=settings,
         urls=Urls(settings.base_url, settings.front_url),
     )

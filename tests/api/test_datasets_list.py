@@ -105,7 +105,7 @@ def test_sorts(client: TestClient, catalog: Catalog) -> None:
     for title in ("Bravo", "alpha", "Charlie"):
         make_dataset(catalog, alice, title=title)
     titles = [item["title"] for item in client.get(f"{URL}?sort=title").json()["data"]]
-    assert titles == sorted(titles)
+    assert titles == ["alpha", "Bravo", "Charlie"]  # case-insensitive, unlike MongoDB's binary order
     reverse = [item["title"] for item in client.get(f"{URL}?sort=-title").json()["data"]]
     assert reverse == titles[::-1]
     for key in ("created", "last_update", "reuses", "followers", "views"):
@@ -134,6 +134,7 @@ def test_list_costs_a_bounded_number_of_queries(client: TestClient, catalog: Cat
             organization=org.id if number % 2 else None,
             resources=[{"title": "r", "url": f"https://example.org/{number}"}],
         )
+    client.get(URL)  # the first listing brings the search index up to date
     statements: list[str] = []
 
     def record(*args: object) -> None:

@@ -4,21 +4,18 @@ from starlette.responses import Response
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
+from opencat.api.filters import dataset_query
 from opencat.api.inputs import DatasetBody, dataset_changes
 from opencat.api.masks import Mask
 from opencat.api.openapi import describe
-from opencat.api.pagination import envelope, page_arguments
-from opencat.api.params import boolean, first, invalid_argument
+from opencat.api.pagination import envelope
 from opencat.catalog import datasets as catalog
 from opencat.catalog.views import DatasetView
-from opencat.domain import ids
 from opencat.domain.dates import utc_now
-from opencat.domain.errors import BadRequest, PreconditionFailed
-from opencat.domain.queries import SORT_KEYS, DatasetQuery
+from opencat.domain.errors import PreconditionFailed
 
 DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
 PAGE_MASK = Mask({"data": DATASET_MASK}, star=True)
-SORT_CHOICES = tuple(key for name in SORT_KEYS for key in (name, f"-{name}"))
 _VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
 
 
@@ -53,38 +50,9 @@ def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
     return Reply(_render(call, view), status, DATASET_MASK, {"ETag": etag(view), "Vary": _VARY})
 
 
-def _identifier(call: Call, name: str, label: str) -> str | None:
-    value = first(call.params, name)
-    if not value:  # udata ignores an empty filter
-        return None
-    if not ids.is_object_id(value):
-        raise BadRequest(f"{label} arg must be an identifier")
-    return value.lower()
-
-
-def _query(call: Call) -> DatasetQuery:
-    page, page_size = page_arguments(call.params)
-    sort = first(call.params, "sort") or "-created"
-    if sort not in SORT_CHOICES:
-        raise invalid_argument("sort", f"The value '{sort}' is not a valid choice for 'sort'.")
-    return DatasetQuery(
-        page=page,
-        page_size=page_size,
-        sort=sort,
-        organization=_identifier(call, "organization", "Organization"),
-        owner=_identifier(call, "owner", "Owner"),
-        tags=tuple(call.params.getlist("tag")),
-        license=first(call.params, "license") or None,
-        formats=tuple(call.params.getlist("format")),
-        private=boolean(call.params, "private"),
-        archived=boolean(call.params, "archived"),
-        deleted=boolean(call.params, "deleted"),
-    )
-
-
 @describe("List or filter datasets")
 def list_datasets(call: Call) -> Reply:
-    page = catalog.list_datasets(call.catalog, call.actor, _query(call), _with_community(call))
+    page = catalog.list_datasets(call.catalog, call.actor, dataset_query(call.params), _with_community(call))
     body = envelope(
         page,
         lambda view: _render(call, view),

@@ -213,7 +213,12 @@ def dataset(view: DatasetView, actor: Actor, urls: Urls, now: datetime) -> dict[
         "frequency_date": iso(d.frequency_date),
         "extras": d.extras,
         "harvest": _non_null(d.harvest),
-        "metrics": metrics(_with_downloads(d.metrics, "resources_downloads", d.resources_downloads)),
+        "metrics": metrics(
+            {
+                **_with_downloads(d.metrics, "resources_downloads", d.resources_downloads),
+                "followers": d.followers,
+            }
+        ),
         **_ownership(view, actor, urls),
         "temporal_coverage": _coverage(d),
         "spatial": _spatial(d),

@@ -10,6 +10,7 @@ from opencat.domain.dates import utc_now
 from opencat.domain.uploads import UploadPolicy
 from opencat.files.base import FileStore
 from opencat.links.checker import LinkPolicy
+from opencat.search.index import SearchIndex
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Catalog:
     db: Database
     files: FileStore
     uploads: UploadPolicy
+    search: SearchIndex
     upload_retention: timedelta = timedelta(hours=24)
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     clock: Callable[[], datetime] = field(default=utc_now)

@@ -1,13 +1,16 @@
 """Dataset use cases: create, read, list, update, delete."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from opencat.catalog import search as catalog_search
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import check_contact_points, check_custom_extras, resolve_ownership
 from opencat.catalog.schemas import check_resource_schema
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
+from opencat.db import followers as db_followers
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.db.references import fetch_licenses
@@ -21,6 +24,7 @@ from opencat.domain.datasets import (
 )
 from opencat.domain.errors import Gone, Moved, NotFound, PermissionDenied, PreconditionFailed, Unauthenticated
 from opencat.domain.queries import DatasetQuery, Page
+from opencat.domain.search import SearchRequest, Visibility, words_of
 from opencat.domain.slugs import slugify, unique_slug
 
 DatasetChanges = dict[str, Any]
@@ -59,19 +63,37 @@ def get_dataset(catalog: Catalog, actor: Actor, ident: str, with_community: bool
         return assemble(conn, [dataset], with_community)[0]
 
 
+def visibility_of(actor: Actor) -> Visibility:
+    return Visibility(everything=actor.is_sysadmin, owner=actor.user_id, organizations=tuple(actor.roles))
+
+
 def list_datasets(
     catalog: Catalog, actor: Actor, query: DatasetQuery, with_community: bool = False
 ) -> Page[DatasetView]:
-    if not actor.is_authenticated and (
-        query.private is not None or query.archived is not None or query.deleted is not None
-    ):
+    """Filter and search through the index; the database returns the documents, in the index's order."""
+    hidden = (query.filters.private, query.filters.archived, query.filters.deleted)
+    if not actor.is_authenticated and any(flag is not None for flag in hidden):
         # udata-behaviour §1.1: these filters need an identified caller, even with =false.
         raise Unauthenticated()
+    filters = query.filters
+    if query.followed_by is not None:
+        with catalog.db.read() as conn:
+            filters = replace(filters, ids=tuple(db_followers.followed_datasets(conn, query.followed_by)))
+    request = SearchRequest(
+        words=words_of(query.q),
+        filters=filters,
+        visibility=visibility_of(actor),
+        sort=query.sort,
+        offset=(query.page - 1) * query.page_size,
+        limit=query.page_size,
+    )
+    hits = catalog_search.search(catalog, request)
     with catalog.db.read() as conn:
-        found, total = db_datasets.fetch_page(conn, query, actor)
-        if not found and query.page > 1:
+        found = db_datasets.fetch_by_ids(conn, hits.ids)
+        ordered = [found[dataset_id] for dataset_id in hits.ids if dataset_id in found]
+        if not ordered and query.page > 1:
             raise NotFound()
-        return Page(assemble(conn, found, with_community), total, query.page, query.page_size)
+        return Page(assemble(conn, ordered, with_community), hits.total, query.page, query.page_size)
 
 
 def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:

@@ -14,7 +14,7 @@ from opencat.domain.datasets import (
 from opencat.domain.dates import iso, parse_date, parse_datetime
 
 # Kept in columns of their own, never in the documents.
-_DATASET_COUNTERS = ("revision", "resources_downloads")
+_DATASET_COUNTERS = ("revision", "resources_downloads", "followers")
 _RESOURCE_COUNTERS = ("downloads",)
 _DATASET_DATES = ("created_at_internal", "last_modified_internal", "frequency_date", "deleted", "archived")
 _RESOURCE_DATES = ("created_at_internal", "last_modified_internal")
@@ -53,7 +53,9 @@ def dataset_to_doc(dataset: Dataset) -> dict[str, Any]:
     return doc
 
 
-def dataset_from_doc(doc: dict[str, Any], revision: int, resources_downloads: int = 0) -> Dataset:
+def dataset_from_doc(
+    doc: dict[str, Any], revision: int, resources_downloads: int = 0, followers: int = 0
+) -> Dataset:
     values = dict(doc)
     for name in _DATASET_DATES:
         values[name] = _date_or_none(values.get(name))
@@ -75,7 +77,7 @@ def dataset_from_doc(doc: dict[str, Any], revision: int, resources_downloads: in
     )
     for name in ("tags", "contact_point_ids", "access_audiences"):
         values[name] = tuple(values.get(name) or ())
-    return Dataset(**values, revision=revision, resources_downloads=resources_downloads)
+    return Dataset(**values, revision=revision, resources_downloads=resources_downloads, followers=followers)
 
 
 def resource_to_doc(resource: Resource) -> dict[str, Any]:

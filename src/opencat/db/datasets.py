@@ -8,27 +8,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opencat.db.codec import dataset_from_doc, dataset_to_doc
-from opencat.db.tables import dataset_slugs, dataset_tags, datasets, resources
-from opencat.domain.accounts import Actor
+from opencat.db.search import mark_changed
+from opencat.db.tables import dataset_slugs, dataset_tags, datasets
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Conflict
-from opencat.domain.queries import DatasetQuery
 
-_SORT_COLUMNS = {
-    "title": datasets.c.title,
-    "created": datasets.c.created_at,
-    "last_update": datasets.c.last_update,
-    "reuses": datasets.c.reuses,
-    "followers": datasets.c.followers,
-    "views": datasets.c.views,
-}
-
-
-_COLUMNS = (datasets.c.doc, datasets.c.revision, datasets.c.resources_downloads)
+_COLUMNS = (datasets.c.doc, datasets.c.revision, datasets.c.resources_downloads, datasets.c.followers)
 
 
 def _from_row(row: Any) -> Dataset:
-    return dataset_from_doc(row.doc, row.revision, row.resources_downloads)
+    return dataset_from_doc(row.doc, row.revision, row.resources_downloads, row.followers)
 
 
 def find_by_id(conn: Connection, dataset_id: str) -> Dataset | None:
@@ -93,7 +82,6 @@ def _columns(dataset: Dataset, last_update: datetime) -> dict[str, Any]:
         "last_modified": dataset.last_modified,
         "last_update": last_update,
         "views": int(metrics.get("views") or 0),
-        "followers": int(metrics.get("followers") or 0),
         "reuses": int(metrics.get("reuses") or 0),
         "revision": dataset.revision,
         "doc": dataset_to_doc(dataset),
@@ -103,10 +91,17 @@ def _columns(dataset: Dataset, last_update: datetime) -> dict[str, Any]:
 def insert(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
     try:
         with conn.begin_nested():
-            conn.execute(datasets.insert().values(id=dataset.id, **_columns(dataset, last_update)))
+            conn.execute(
+                datasets.insert().values(
+                    id=dataset.id,
+                    followers=int(dataset.metrics.get("followers") or 0),
+                    **_columns(dataset, last_update),
+                )
+            )
     except sa.exc.IntegrityError as error:
         raise Conflict("A dataset with this identifier or slug already exists") from error
     _write_tags(conn, dataset.id, dataset.tags)
+    mark_changed(conn, [dataset.id])
 
 
 def update(conn: Connection, dataset: Dataset, last_update: datetime, old_slug: str) -> None:
@@ -128,6 +123,7 @@ def update_row(conn: Connection, dataset: Dataset, last_update: datetime) -> Non
     conn.execute(
         datasets.update().where(datasets.c.id == dataset.id).values(**_columns(dataset, last_update))
     )
+    mark_changed(conn, [dataset.id])
 
 
 def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
@@ -138,59 +134,3 @@ def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
 def _public_conditions() -> list[sa.ColumnElement[bool]]:
     # "= false", not "IS false": only the former can use an index on PostgreSQL.
     return [datasets.c.private == sa.false(), datasets.c.deleted.is_(None), datasets.c.archived.is_(None)]
-
-
-def _visible_to(actor: Actor) -> sa.ColumnElement[bool] | None:
-    """udata's ``visible_by_user``: public datasets, plus the caller's own and their orgs'."""
-    if actor.is_sysadmin:
-        return None
-    public = sa.and_(*_public_conditions())
-    if actor.user is None:
-        return public
-    mine: list[sa.ColumnElement[bool]] = [public, datasets.c.owner_id == actor.user.id]
-    if actor.roles:
-        mine.append(datasets.c.organization_id.in_(list(actor.roles)))
-    return sa.or_(*mine)
-
-
-def _state_filter(column: sa.ColumnElement[Any], wanted: bool | None) -> sa.ColumnElement[bool] | None:
-    if wanted is None:
-        return None
-    return column.is_not(None) if wanted else column.is_(None)
-
-
-def _conditions(query: DatasetQuery, actor: Actor) -> list[sa.ColumnElement[bool]]:
-    candidates: list[sa.ColumnElement[bool] | None] = [
-        _visible_to(actor),
-        _state_filter(datasets.c.archived, query.archived),
-        _state_filter(datasets.c.deleted, query.deleted),
-        None if query.private is None else datasets.c.private == query.private,
-        None if query.organization is None else datasets.c.organization_id == query.organization,
-        None if query.owner is None else datasets.c.owner_id == query.owner,
-        None if query.license is None else datasets.c.license == query.license,
-    ]
-    for wanted_format in query.formats:
-        # Some resource has exactly this format (udata-behaviour §3.11).
-        formatted = sa.select(resources.c.dataset_id).where(resources.c.format == wanted_format)
-        candidates.append(datasets.c.id.in_(formatted))
-    for tag in query.tags:
-        # IN over the (tag, dataset_id) primary key beats a correlated EXISTS per row.
-        tagged = sa.select(dataset_tags.c.dataset_id).where(dataset_tags.c.tag == tag)
-        candidates.append(datasets.c.id.in_(tagged))
-    return [condition for condition in candidates if condition is not None]
-
-
-def fetch_page(conn: Connection, query: DatasetQuery, actor: Actor) -> tuple[list[Dataset], int]:
-    conditions = _conditions(query, actor)
-    total = conn.execute(sa.select(sa.func.count()).select_from(datasets).where(*conditions)).scalar_one()
-    descending = query.sort.startswith("-")
-    column = _SORT_COLUMNS[query.sort.lstrip("-")]
-    order = [column.desc(), datasets.c.id.desc()] if descending else [column.asc(), datasets.c.id]
-    rows = conn.execute(
-        sa.select(*_COLUMNS)
-        .where(*conditions)
-        .order_by(*order)
-        .limit(query.page_size)
-        .offset((query.page - 1) * query.page_size)
-    )
-    return [_from_row(row) for row in rows], total

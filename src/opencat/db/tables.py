@@ -239,3 +239,34 @@ community_resources = sa.Table(
     sa.Column("downloads", sa.Integer, nullable=False, server_default="0"),
     sa.Column("doc", JSONText, nullable=False),
 )
+
+# The outbox of dataset changes that search indexes replay, in commit order (see db/search.py).
+search_changes = sa.Table(
+    "search_changes",
+    metadata,
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("dataset_id", OBJECT_ID, nullable=False),
+)
+
+# Users following datasets; one active follow per user and dataset (``until`` null).
+follows = sa.Table(
+    "follows",
+    metadata,
+    sa.Column("id", OBJECT_ID, primary_key=True),
+    sa.Column("dataset_id", OBJECT_ID, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "user_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("since", UTCDateTime, nullable=False),
+    sa.Column("until", UTCDateTime),
+    sa.Index(
+        "uq_follows_active",
+        "dataset_id",
+        "user_id",
+        unique=True,
+        sqlite_where=sa.text("until IS NULL"),
+        postgresql_where=sa.text("until IS NULL"),
+    ),
+)

@@ -130,6 +130,8 @@ class Dataset:
     revision: int = 1
     # Permalink hits of its resources, counted by the server.
     resources_downloads: int = 0
+    # Active followers, counted by the server (imported counts are the starting point).
+    followers: int = 0
 
     @property
     def created_at(self) -> datetime:

@@ -1,8 +1,10 @@
 """What a client asks of a dataset listing, and what comes back."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+from opencat.domain.search import SearchFilters
 
 T = TypeVar("T")
 
@@ -11,17 +13,14 @@ SORT_KEYS = ("title", "created", "last_update", "reuses", "followers", "views")
 
 @dataclass(frozen=True, slots=True)
 class DatasetQuery:
+    """A listing: words to match (``q``), exact filters, an order (None: relevance or newest)."""
+
     page: int = 1
     page_size: int = 20
-    sort: str = "-created"
-    organization: str | None = None
-    owner: str | None = None
-    tags: tuple[str, ...] = ()
-    license: str | None = None
-    formats: tuple[str, ...] = ()
-    private: bool | None = None
-    archived: bool | None = None
-    deleted: bool | None = None
+    sort: str | None = None
+    q: str = ""
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    followed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

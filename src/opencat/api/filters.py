@@ -1,0 +1,85 @@
+"""The query arguments of ``GET /datasets/`` (udata-behaviour §3.11), parsed with udata's errors."""
+
+import re
+from datetime import date
+
+from starlette.datastructures import QueryParams
+
+from opencat.api.pagination import page_arguments
+from opencat.api.params import boolean, choice, first, invalid_argument
+from opencat.domain import ids
+from opencat.domain.accounts import ORGANIZATION_BADGE_KINDS
+from opencat.domain.datasets import ACCESS_TYPES, BADGE_KINDS
+from opencat.domain.errors import BadRequest
+from opencat.domain.queries import SORT_KEYS, DatasetQuery
+from opencat.domain.search import SearchFilters
+
+SORT_CHOICES = tuple(key for name in SORT_KEYS for key in (name, f"-{name}"))
+_COVERAGE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(\d{4}-\d{2}-\d{2})$")
+# Ids of objects opencat does not hold yet: malformed is a 400, a valid one is ignored (udata).
+IGNORED_IDS = {"topic": "Topic", "dataservice": "Dataservice", "reuse": "Reuse"}
+
+
+def identifier(params: QueryParams, name: str, label: str) -> str | None:
+    value = first(params, name)
+    if not value:  # udata ignores an empty filter
+        return None
+    if not ids.is_object_id(value):
+        raise BadRequest(f"{label} arg must be an identifier")
+    return value.lower()
+
+
+def coverage(params: QueryParams) -> tuple[date, date] | None:
+    """``YYYY-MM-DD-YYYY-MM-DD``, both bounds whole (udata cut the first one short)."""
+    raw = first(params, "temporal_coverage")
+    if not raw:
+        return None
+    match = _COVERAGE.match(raw)
+    try:
+        if match is None:
+            raise ValueError(raw)
+        start, end = (date.fromisoformat(part) for part in match.groups())
+    except ValueError:
+        raise invalid_argument(
+            "temporal_coverage", f"Invalid temporal coverage {raw!r}: expected YYYY-MM-DD-YYYY-MM-DD"
+        ) from None
+    return (start, end) if start <= end else (end, start)
+
+
+def _filters(params: QueryParams) -> SearchFilters:
+    return SearchFilters(
+        tags=tuple(params.getlist("tag")),
+        license=first(params, "license") or None,
+        featured=boolean(params, "featured"),
+        zone=first(params, "geozone") or None,
+        granularity=first(params, "granularity") or None,
+        coverage=coverage(params),
+        access_type=choice(params, "access_type", ACCESS_TYPES),
+        organization=identifier(params, "organization", "Organization"),
+        badge=choice(params, "badge", BADGE_KINDS),
+        organization_badge=choice(params, "organization_badge", ORGANIZATION_BADGE_KINDS),
+        owner=identifier(params, "owner", "Owner"),
+        formats=tuple(value for value in params.getlist("format") if value),
+        schema=first(params, "schema") or None,
+        schema_version=first(params, "schema_version") or None,
+        private=boolean(params, "private"),
+        archived=boolean(params, "archived"),
+        deleted=boolean(params, "deleted"),
+    )
+
+
+def dataset_query(params: QueryParams) -> DatasetQuery:
+    page, page_size = page_arguments(params)
+    sort = first(params, "sort") or None
+    if sort is not None and sort not in SORT_CHOICES:
+        raise invalid_argument("sort", f"The value '{sort}' is not a valid choice for 'sort'.")
+    for name, label in IGNORED_IDS.items():
+        identifier(params, name, label)
+    return DatasetQuery(
+        page=page,
+        page_size=page_size,
+        sort=sort,
+        q=(first(params, "q") or "").strip(),
+        filters=_filters(params),
+        followed_by=identifier(params, "followed_by", "Followed_by"),
+    )

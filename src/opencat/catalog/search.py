@@ -1,0 +1,100 @@
+"""Keeping this machine's search index in step with the database, and asking it questions."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from opencat.catalog.context import Catalog
+from opencat.db import accounts as db_accounts
+from opencat.db import datasets as db_datasets
+from opencat.db import resources as db_resources
+from opencat.db import search as db_search
+from opencat.db.engine import Connection
+from opencat.domain.accounts import Organization
+from opencat.domain.datasets import Dataset, Resource
+from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
+
+BATCH = 2000
+
+
+def sync(catalog: Catalog) -> None:
+    """Replay the outbox past what the index has applied (a no-op in the common case)."""
+    index = catalog.search
+    with catalog.db.read() as conn:
+        head = db_search.head(conn)
+    if head <= index.applied_seq or head <= index.current_seq():
+        return  # up to date, maybe thanks to another process of this machine
+    with index.writing() as batch:
+        if batch.reached < 0:
+            batch.clear()  # a new or reset index: replay the whole log
+            batch.reach(0)
+        while True:
+            with catalog.db.read() as conn:
+                changes = db_search.changes_since(conn, batch.reached, BATCH)
+                if not changes:
+                    break
+                ids = sorted({dataset_id for _, dataset_id in changes})
+                found = {doc.id: doc for doc in documents(conn, ids, catalog)}
+            for dataset_id in ids:
+                if dataset_id in found:
+                    batch.put(found[dataset_id])
+                else:
+                    batch.remove(dataset_id)
+            batch.reach(changes[-1][0])
+
+
+def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) -> list[SearchDocument]:
+    """Search documents for these datasets, in a bounded number of queries."""
+    datasets = db_datasets.fetch_by_ids(conn, dataset_ids)
+    resources = db_resources.fetch_for_datasets(conn, list(datasets))
+    organizations = db_accounts.fetch_organizations(
+        conn, (d.organization_id for d in datasets.values() if d.organization_id)
+    )
+    now = catalog.clock()
+    return [
+        _document(dataset, resources[dataset.id], organizations.get(dataset.organization_id or ""), now)
+        for dataset in datasets.values()
+    ]
+
+
+def _document(
+    dataset: Dataset, resources: Sequence[Resource], org: Organization | None, now: datetime
+) -> SearchDocument:
+    schemas = [r.schema for r in resources if isinstance(r.schema, dict) and r.schema.get("name")]
+    coverage = dataset.temporal_coverage
+    spatial = dataset.spatial
+    metrics = dataset.metrics
+    return SearchDocument(
+        id=dataset.id,
+        title=dataset.title,
+        acronym=dataset.acronym or "",
+        description=dataset.description,
+        tags=dataset.tags,
+        organization_name=" ".join(filter(None, [org.name, org.acronym])) if org else "",
+        owner=dataset.owner_id,
+        organization=dataset.organization_id,
+        private=dataset.private,
+        deleted=dataset.deleted is not None,
+        archived=dataset.archived is not None,
+        featured=dataset.featured,
+        license=dataset.license,
+        badges=tuple(badge.kind for badge in dataset.badges),
+        organization_badges=org.badges if org else (),
+        formats=tuple(sorted({r.format for r in resources if r.format})),
+        schemas=tuple(sorted({str(s["name"]) for s in schemas})),
+        schema_versions=tuple(sorted({str(s["version"]) for s in schemas if s.get("version")})),
+        zones=tuple(spatial.zones) if spatial else (),
+        granularity=spatial.granularity if spatial else None,
+        access_type=dataset.access_type,
+        temporal_start=coverage.start if coverage else None,
+        temporal_end=coverage.end if coverage else None,
+        created=dataset.created_at_internal,
+        last_update=dataset.last_update(resources, now),
+        reuses=int(metrics.get("reuses") or 0),
+        followers=dataset.followers,
+        views=int(metrics.get("views") or 0),
+    )
+
+
+def search(catalog: Catalog, request: SearchRequest) -> SearchHits:
+    sync(catalog)
+    return catalog.search.search(request)

@@ -1,0 +1,79 @@
+"""Follows, and the dataset follower counts they keep exact."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opencat.db.search import mark_changed
+from opencat.db.tables import datasets, follows
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    id: str
+    user_id: str
+    since: datetime
+
+
+def _active(dataset_id: str, user_id: str) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        follows.c.dataset_id == dataset_id, follows.c.user_id == user_id, follows.c.until.is_(None)
+    )
+
+
+def follow(conn: Connection, follow_id: str, dataset_id: str, user_id: str, now: datetime) -> bool:
+    """Start following; False when the user already follows (the unique index decides races)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                follows.insert().values(id=follow_id, dataset_id=dataset_id, user_id=user_id, since=now)
+            )
+    except sa.exc.IntegrityError:
+        return False
+    _shift(conn, dataset_id, +1)
+    return True
+
+
+def unfollow(conn: Connection, dataset_id: str, user_id: str, now: datetime) -> bool:
+    ended = conn.execute(follows.update().where(_active(dataset_id, user_id)).values(until=now))
+    if ended.rowcount == 0:
+        return False
+    _shift(conn, dataset_id, -1)
+    return True
+
+
+def _shift(conn: Connection, dataset_id: str, step: int) -> None:
+    # An atomic increment: concurrent follows never lose a count (no read-modify-write).
+    conn.execute(
+        datasets.update().where(datasets.c.id == dataset_id).values(followers=datasets.c.followers + step)
+    )
+    mark_changed(conn, [dataset_id])
+
+
+def count(conn: Connection, dataset_id: str) -> int:
+    query = sa.select(datasets.c.followers).where(datasets.c.id == dataset_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def page(
+    conn: Connection, dataset_id: str, user_id: str | None, offset: int, limit: int
+) -> tuple[list[Follow], int]:
+    conditions = [follows.c.dataset_id == dataset_id, follows.c.until.is_(None)]
+    if user_id is not None:
+        conditions.append(follows.c.user_id == user_id)
+    total = conn.execute(sa.select(sa.func.count()).select_from(follows).where(*conditions)).scalar_one()
+    rows = conn.execute(
+        sa.select(follows.c.id, follows.c.user_id, follows.c.since)
+        .where(*conditions)
+        .order_by(follows.c.since.desc(), follows.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [Follow(row.id, row.user_id, row.since) for row in rows], int(total)
+
+
+def followed_datasets(conn: Connection, user_id: str) -> list[str]:
+    query = sa.select(follows.c.dataset_id).where(follows.c.user_id == user_id, follows.c.until.is_(None))
+    return list(conn.execute(query).scalars())

@@ -1,0 +1,38 @@
+"""The search outbox: every dataset write appends its id; indexes replay the log in order.
+
+This module holds the codebase's one dialect switch for search: on PostgreSQL, appends are
+serialized by a transaction-level advisory lock so that sequence order is commit order (otherwise a
+replica could read seq 11 committed while seq 10 is still in flight, and skip 10 forever).
+"""
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opencat.db.tables import search_changes
+
+_OUTBOX_LOCK = 0x0C47  # an arbitrary, fixed advisory lock key
+
+
+def mark_changed(conn: Connection, dataset_ids: Iterable[str]) -> None:
+    rows = [{"dataset_id": dataset_id} for dataset_id in dataset_ids]
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
+    conn.execute(search_changes.insert(), rows)
+
+
+def head(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(search_changes.c.seq), 0))).scalar_one())
+
+
+def changes_since(conn: Connection, seq: int, limit: int) -> list[tuple[int, str]]:
+    rows = conn.execute(
+        sa.select(search_changes.c.seq, search_changes.c.dataset_id)
+        .where(search_changes.c.seq > seq)
+        .order_by(search_changes.c.seq)
+        .limit(limit)
+    )
+    return [(int(row.seq), str(row.dataset_id)) for row in rows]

@@ -1,0 +1,1 @@
+"""Full-text search and filtered listings on an embedded Tantivy index (a replica of the database)."""

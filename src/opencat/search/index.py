@@ -1,0 +1,190 @@
+"""The Tantivy index: one writer at a time across processes, readers refreshed after each commit.
+
+The database stays the source of truth. Every dataset write appends to an outbox table; each
+machine's index remembers the last outbox sequence it applied (``applied_seq``) and catches up
+before answering. Rebuilding from nothing is always possible.
+"""
+
+import fcntl
+import json
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
+from opencat.search import schema
+from opencat.search.queries import build_query, sort_of
+
+_META = "opencat-index.json"
+_LOCK = "opencat-index.lock"
+WRITER_HEAP = 64 * 1024 * 1024
+
+
+def _day(value: date | None) -> datetime | None:
+    return None if value is None else datetime.combine(value, time(), tzinfo=UTC)
+
+
+def _milliseconds(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def _document(doc: SearchDocument) -> tantivy.Document:
+    values: dict[str, Any] = {
+        "id": doc.id,
+        "title": doc.title,
+        "title_plain": doc.title,
+        "title_sort": doc.title.casefold()[:200],
+        "acronym": doc.acronym,
+        "tags_text": " ".join(tag.replace("-", " ") for tag in doc.tags),
+        "organization_name": doc.organization_name,
+        "description": doc.description,
+        "private": doc.private,
+        "deleted": doc.deleted,
+        "archived": doc.archived,
+        "featured": doc.featured,
+        "access_type": doc.access_type,
+        "created": _milliseconds(doc.created),
+        "last_update": _milliseconds(doc.last_update),
+        "reuses": doc.reuses,
+        "followers": doc.followers,
+        "views": doc.views,
+    }
+    for name in ("tags", "badges", "organization_badges", "formats", "schemas", "schema_versions", "zones"):
+        if getattr(doc, name):
+            values[name] = list(getattr(doc, name))
+    for name in ("owner", "organization", "license", "granularity"):
+        if getattr(doc, name):
+            values[name] = getattr(doc, name)
+    for name in ("temporal_start", "temporal_end"):
+        if getattr(doc, name) is not None:
+            values[name] = _day(getattr(doc, name))
+    return tantivy.Document(**values)
+
+
+class Batch:
+    """Changes gathered under the writer lock, committed together with the sequence they reach."""
+
+    def __init__(self, writer: tantivy.IndexWriter, applied_seq: int) -> None:
+        self.writer = writer
+        self.applied_seq = applied_seq
+        self.reached = applied_seq
+        self.changed = False
+
+    def put(self, doc: SearchDocument) -> None:
+        self.writer.delete_documents_by_term("id", doc.id)
+        self.writer.add_document(_document(doc))
+        self.changed = True
+
+    def remove(self, dataset_id: str) -> None:
+        self.writer.delete_documents_by_term("id", dataset_id)
+        self.changed = True
+
+    def clear(self) -> None:
+        self.writer.delete_all_documents()
+        self.changed = True
+
+    def reach(self, seq: int) -> None:
+        self.reached = max(self.reached, seq)
+
+
+class SearchIndex:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.schema = schema.build()
+        with self._locked():
+            if self._read_meta().get("version") != schema.VERSION:
+                self._reset()
+            self.index = tantivy.Index(self.schema, path=str(directory))
+        for name, analyzer in schema.analyzers().items():
+            self.index.register_tokenizer(name, analyzer)
+        self.applied_seq = self._read_meta().get("applied_seq", -1)
+
+    def _read_meta(self) -> dict[str, int]:
+        try:
+            meta: dict[str, int] = json.loads((self.directory / _META).read_text())
+        except (OSError, ValueError):
+            return {}
+        return meta
+
+    def _write_meta(self, applied_seq: int) -> None:
+        temporary = self.directory / f"{_META}.tmp"
+        temporary.write_text(json.dumps({"version": schema.VERSION, "applied_seq": applied_seq}))
+        temporary.replace(self.directory / _META)
+
+    def _reset(self) -> None:
+        """An index of another shape (or none): start empty, to be rebuilt from the database."""
+        for entry in self.directory.iterdir():
+            if entry.name != _LOCK:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        self._write_meta(-1)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with (self.directory / _LOCK).open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def writing(self) -> Iterator[Batch]:
+        """The only writer, across every process of this machine, for the time of the block."""
+        with self._locked():
+            applied = self._read_meta().get("applied_seq", -1)
+            writer = self.index.writer(WRITER_HEAP, 1)
+            batch = Batch(writer, applied)
+            try:
+                yield batch
+            except BaseException:
+                writer.rollback()
+                raise
+            if batch.changed or batch.reached != applied:
+                writer.commit()
+                self._write_meta(batch.reached)
+            writer.wait_merging_threads()
+            self.applied_seq = batch.reached
+        self.index.reload()
+
+    def current_seq(self) -> int:
+        """The sequence this machine's index reached, whichever process advanced it."""
+        self.applied_seq = self._read_meta().get("applied_seq", -1)
+        return self.applied_seq
+
+    def search(self, request: SearchRequest) -> SearchHits:
+        searcher = self.index.searcher()
+        query = build_query(self.index, self.schema, request)
+        field, order = sort_of(request)
+        if field is None:
+            result = searcher.search(query, request.limit, count=True, offset=request.offset)
+        else:
+            result = searcher.search(
+                query, request.limit, count=True, order_by_field=field, offset=request.offset, order=order
+            )
+        ids = tuple(str(searcher.doc(address)["id"][0]) for _, address in result.hits)
+        return SearchHits(ids, int(result.count or 0))  # type: ignore[attr-defined]
+
+    def facets(
+        self, request: SearchRequest, names: Sequence[str], size: int = 20
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Term counts of ``names`` over the documents the request matches (all of them)."""
+        searcher = self.index.searcher()
+        query = build_query(self.index, self.schema, request)
+        aggregation = {name: {"terms": {"field": name, "size": size}} for name in names}
+        found = searcher.aggregate(query, aggregation)
+        return {
+            name: [
+                (str(bucket["key"]), int(bucket["doc_count"]))
+                for bucket in found.get(name, {}).get("buckets", [])
+            ]
+            for name in names
+        }
+
+    def count(self) -> int:
+        return int(self.index.searcher().num_docs)

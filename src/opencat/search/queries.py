@@ -1,0 +1,109 @@
+"""Listing requests to Tantivy queries: every word must match, filters are exact, relevance is weighted."""
+
+from datetime import UTC, datetime, time
+
+import tantivy
+from unidecode import unidecode
+
+from opencat.domain.search import SearchFilters, SearchRequest, Visibility
+from opencat.search.schema import TEXT_FIELDS
+
+FUZZY_MIN_LENGTH = 5
+
+_SORTS = {
+    "title": "title_sort",
+    "created": "created",
+    "last_update": "last_update",
+    "reuses": "reuses",
+    "followers": "followers",
+    "views": "views",
+}
+
+Clause = tuple[tantivy.Occur, tantivy.Query]
+
+
+def _word_query(index: tantivy.Index, schema: tantivy.Schema, word: str) -> tantivy.Query:
+    """One word, in any text field (weighted), or a one-letter typo of it in the title."""
+    options: list[Clause] = [
+        (tantivy.Occur.Should, tantivy.Query.boost_query(index.parse_query(word, [field]), boost))
+        for field, boost in TEXT_FIELDS.items()
+    ]
+    folded = unidecode(word)
+    if len(folded) >= FUZZY_MIN_LENGTH and folded.isalnum():
+        fuzzy = tantivy.Query.fuzzy_term_query(schema, "title_plain", folded, distance=1)
+        options.append((tantivy.Occur.Should, tantivy.Query.boost_query(fuzzy, 2.0)))
+    return tantivy.Query.boolean_query(options)
+
+
+def _term(schema: tantivy.Schema, field: str, value: object) -> tantivy.Query:
+    return tantivy.Query.term_query(schema, field, value)
+
+
+def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Query]:
+    found: list[tantivy.Query] = [_term(schema, "tags", tag) for tag in filters.tags]
+    found += [_term(schema, "formats", value) for value in filters.formats]
+    exact = {
+        "license": filters.license,
+        "zones": filters.zone,
+        "granularity": filters.granularity,
+        "access_type": filters.access_type,
+        "organization": filters.organization,
+        "owner": filters.owner,
+        "badges": filters.badge,
+        "organization_badges": filters.organization_badge,
+        "schemas": filters.schema,
+        "schema_versions": filters.schema_version,
+        "featured": filters.featured,
+        "private": filters.private,
+        "archived": filters.archived,
+        "deleted": filters.deleted,
+    }
+    found += [_term(schema, field, value) for field, value in exact.items() if value is not None]
+    if filters.ids is not None:
+        found.append(tantivy.Query.term_set_query(schema, "id", list(filters.ids)))
+    if filters.coverage is not None:
+        first, last = (datetime.combine(day, time(), tzinfo=UTC) for day in filters.coverage)
+        found.append(tantivy.Query.range_query(schema, "temporal_start", tantivy.FieldType.Date, first, last))
+    return found
+
+
+def _visibility(schema: tantivy.Schema, visibility: Visibility) -> tantivy.Query | None:
+    """Public datasets, plus the caller's own and their organizations' (udata's visible_by_user)."""
+    if visibility.everything:
+        return None
+    public = tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, _term(schema, flag, False)) for flag in ("private", "deleted", "archived")]
+    )
+    options: list[Clause] = [(tantivy.Occur.Should, public)]
+    if visibility.owner is not None:
+        options.append((tantivy.Occur.Should, _term(schema, "owner", visibility.owner)))
+    if visibility.organizations:
+        options.append(
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.term_set_query(schema, "organization", list(visibility.organizations)),
+            )
+        )
+    return tantivy.Query.boolean_query(options) if len(options) > 1 else public
+
+
+def build_query(index: tantivy.Index, schema: tantivy.Schema, request: SearchRequest) -> tantivy.Query:
+    clauses: list[Clause] = [(tantivy.Occur.Must, _word_query(index, schema, word)) for word in request.words]
+    # Filters narrow without scoring, so that relevance only comes from the words.
+    filters = _filters(schema, request.filters)
+    visible = _visibility(schema, request.visibility)
+    if visible is not None:
+        filters.append(visible)
+    clauses += [(tantivy.Occur.Must, tantivy.Query.const_score_query(query, 0.0)) for query in filters]
+    if not clauses:
+        return tantivy.Query.all_query()
+    return tantivy.Query.boolean_query(clauses)
+
+
+def sort_of(request: SearchRequest) -> tuple[str | None, tantivy.Order]:
+    """The fast field to order by (None: by relevance) and the direction."""
+    sort = request.sort
+    if sort is None:
+        return (None, tantivy.Order.Desc) if request.words else ("created", tantivy.Order.Desc)
+    descending = sort.startswith("-")
+    return _SORTS[sort.lstrip("-")], tantivy.Order.Desc if descending else tantivy.Order.Asc

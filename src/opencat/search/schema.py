@@ -1,0 +1,56 @@
+"""The index's fields and text analyzers; bump VERSION whenever they change (a rebuild follows)."""
+
+import tantivy
+
+VERSION = 2
+
+# Text fields and their weight in relevance (title first, description last).
+TEXT_FIELDS = {"title": 10.0, "acronym": 8.0, "tags_text": 5.0, "organization_name": 2.0, "description": 1.0}
+KEYWORDS = (
+    "owner", "organization", "license", "badges", "organization_badges", "formats", "schemas",
+    "schema_versions", "zones", "granularity", "access_type", "tags",
+)  # fmt: skip
+FLAGS = ("private", "deleted", "archived", "featured")
+# Sort keys are integers: Tantivy's date fast fields only keep whole seconds. Creation and update
+# times are milliseconds since the epoch.
+NUMBERS = ("reuses", "followers", "views", "created", "last_update")
+DATES = ("temporal_start", "temporal_end")
+
+
+def analyzers() -> dict[str, tantivy.TextAnalyzer]:
+    """French stemming after lower-casing, accents folded last; a plain twin for typo matching."""
+    simple = tantivy.Tokenizer.simple
+    stemmed = (
+        tantivy.TextAnalyzerBuilder(simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.remove_long(60))
+        .filter(tantivy.Filter.stemmer("french"))
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+    plain = (
+        tantivy.TextAnalyzerBuilder(simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.remove_long(60))
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+    return {"fr_stem": stemmed, "fr_plain": plain}
+
+
+def build() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name="fr_stem", index_option="freq")
+    builder.add_text_field("title_plain", tokenizer_name="fr_plain", index_option="freq")
+    builder.add_text_field("title_sort", tokenizer_name="raw", fast=True)
+    for name in KEYWORDS:
+        builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    for name in FLAGS:
+        builder.add_boolean_field(name, indexed=True, fast=True)
+    for name in NUMBERS:
+        builder.add_integer_field(name, indexed=True, fast=True)
+    for name in DATES:
+        builder.add_date_field(name, indexed=True, fast=True)
+    return builder.build()
