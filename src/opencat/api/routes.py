@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from opencat.api import accounts, community, datasets, openapi, references, resources, uploads
+from opencat.api import accounts, community, curation, datasets, openapi, references, resources, uploads
 from opencat.api.endpoint import path
 
 API = "/api/1"
@@ -19,6 +19,7 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/datasets/licenses/", GET=references.list_licenses),
         path(f"{API}/datasets/frequencies/", GET=references.list_frequencies),
         path(f"{API}/datasets/extensions/", GET=references.list_extensions),
+        path(f"{API}/datasets/badges/", GET=curation.list_badges),
         path(f"{API}/datasets/r/{{rid}}", GET=resources.follow_permalink),
         path(COMMUNITY, GET=community.list_community_resources, POST=community.create_community_resource),
         path(
@@ -37,6 +38,15 @@ def routes() -> list[BaseRoute]:
             DELETE=datasets.delete_dataset,
         ),
         path(RESOURCES, POST=resources.add_resource, PUT=resources.reorder_resources),
+        path(f"{DATASET}badges/", POST=curation.add_badge),
+        path(f"{DATASET}badges/{{badge_kind}}/", DELETE=curation.remove_badge),
+        path(f"{DATASET}featured/", POST=curation.feature, DELETE=curation.unfeature),
+        path(
+            f"{DATASET}followers/",
+            GET=curation.list_followers,
+            POST=curation.follow,
+            DELETE=curation.unfollow,
+        ),
         path(
             RESOURCE,
             GET=resources.get_resource,

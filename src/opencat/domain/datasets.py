@@ -15,6 +15,14 @@ FILETYPES = ("file", "remote")
 CHECKSUM_TYPES = ("sha1", "sha2", "sha256", "md5", "crc")
 ACCESS_TYPES = ("open", "open_with_account", "restricted")
 BADGE_KINDS = ("pivotal-data", "spd", "inspire", "hvd", "sl", "sr")
+BADGE_LABELS = {
+    "pivotal-data": "Pivotal data",
+    "spd": "Reference data public service",
+    "inspire": "Inspire",
+    "hvd": "High value datasets",
+    "sl": "Certified statistic series",
+    "sr": "Statistical series of general interest",
+}
 # Fields of a hosted file that only an upload may change (udata-behaviour §1.4, §1.10).
 HOSTED_FILE_FIELDS = ("filetype", "url", "checksum", "filesize", "mime", "format")
 REQUIRED = "This field is required."

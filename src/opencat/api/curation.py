@@ -1,0 +1,78 @@
+"""Handlers of badges, featured and followers (udata-behaviour §1.6, §1.9, §1.14)."""
+
+from typing import Any
+
+from opencat.api import serializers
+from opencat.api.datasets import DATASET_MASK
+from opencat.api.endpoint import Call, Reply
+from opencat.api.openapi import describe
+from opencat.api.pagination import envelope, page_arguments
+from opencat.api.params import first
+from opencat.catalog import curation as catalog
+from opencat.catalog.curation import FollowView
+from opencat.domain.datasets import BADGE_LABELS
+from opencat.domain.dates import iso, utc_now
+
+
+@describe("The badges a dataset may carry, with their labels")
+def list_badges(call: Call) -> Reply:
+    return Reply(dict(BADGE_LABELS))
+
+
+@describe("Add a badge to a dataset (sysadmins)", status=201)
+def add_badge(call: Call) -> Reply:
+    body = call.json_object()
+    badge, created = catalog.add_badge(call.catalog, call.actor, call.path("ident"), body.get("kind"))
+    return Reply({"kind": badge.kind}, 201 if created else 200)
+
+
+@describe("Remove a badge from a dataset (sysadmins)", status=204)
+def remove_badge(call: Call) -> Reply:
+    catalog.remove_badge(call.catalog, call.actor, call.path("ident"), call.path("badge_kind"))
+    return Reply(status=204)
+
+
+def _featured(call: Call, featured: bool) -> Reply:
+    view = catalog.set_featured(call.catalog, call.actor, call.path("ident"), featured)
+    return Reply(serializers.dataset(view, call.actor, call.urls, utc_now()), mask=DATASET_MASK)
+
+
+@describe("Feature a dataset (sysadmins)")
+def feature(call: Call) -> Reply:
+    return _featured(call, True)
+
+
+@describe("Stop featuring a dataset (sysadmins)")
+def unfeature(call: Call) -> Reply:
+    return _featured(call, False)
+
+
+def _follow(call: Call, item: FollowView) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "follower": serializers.user_reference(item.follower, call.urls),
+        "since": iso(item.since),
+    }
+
+
+@describe("The active followers of a dataset")
+def list_followers(call: Call) -> Reply:
+    page, page_size = page_arguments(call.params)
+    result = catalog.list_followers(
+        call.catalog, call.path("ident"), first(call.params, "user"), page, page_size
+    )
+    body = envelope(
+        result, lambda item: _follow(call, item), call.urls.base, call.request.url.path, call.params
+    )
+    return Reply(body)
+
+
+@describe("Follow a dataset", status=201)
+def follow(call: Call) -> Reply:
+    count, created = catalog.follow(call.catalog, call.actor, call.path("ident"))
+    return Reply({"followers": count}, 201 if created else 200)
+
+
+@describe("Stop following a dataset")
+def unfollow(call: Call) -> Reply:
+    return Reply({"followers": catalog.unfollow(call.catalog, call.actor, call.path("ident"))})

@@ -1,0 +1,125 @@
+"""Curation by sysadmins (badges, featured) and follows by users (udata-behaviour §1.6, §1.9, §1.14)."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import find_dataset
+from opencat.catalog.views import DatasetView, assemble
+from opencat.db import accounts as db_accounts
+from opencat.db import datasets as db_datasets
+from opencat.db import followers as db_followers
+from opencat.db import resources as db_resources
+from opencat.db.engine import Connection
+from opencat.domain import ids
+from opencat.domain.accounts import Actor, User
+from opencat.domain.datasets import BADGE_KINDS, Badge, Dataset
+from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Unauthenticated
+from opencat.domain.queries import Page
+
+
+@dataclass(frozen=True, slots=True)
+class FollowView:
+    id: str
+    follower: User
+    since: datetime
+
+
+def _sysadmin(actor: Actor) -> None:
+    if actor.user is None:
+        raise Unauthenticated()
+    if not actor.is_sysadmin:
+        raise PermissionDenied()
+
+
+def _store(conn: Connection, dataset: Dataset) -> None:
+    bumped = replace(dataset, revision=dataset.revision + 1)
+    db_datasets.update_row(
+        conn, bumped, bumped.last_update_given(db_resources.newest_modification(conn, dataset.id))
+    )
+
+
+def add_badge(catalog: Catalog, actor: Actor, ident: str, kind: object) -> tuple[Badge, bool]:
+    """The badge and whether it is new (201) or was already there (200)."""
+    _sysadmin(actor)
+    if kind not in BADGE_KINDS:
+        raise Invalid({}, f"Unknown badge type for Dataset: {kind}")
+    with catalog.db.write() as conn:
+        dataset = find_dataset(conn, ident)
+        existing = next((badge for badge in dataset.badges if badge.kind == kind), None)
+        if existing is not None:
+            return existing, False
+        badge = Badge(str(kind), catalog.clock(), actor.user_id)
+        _store(conn, replace(dataset, badges=(badge, *dataset.badges)))
+        return badge, True
+
+
+def remove_badge(catalog: Catalog, actor: Actor, ident: str, kind: str) -> None:
+    _sysadmin(actor)
+    with catalog.db.write() as conn:
+        dataset = find_dataset(conn, ident)
+        kept = tuple(badge for badge in dataset.badges if badge.kind != kind)
+        if len(kept) == len(dataset.badges):
+            raise NotFound("Badge does not exists")
+        _store(conn, replace(dataset, badges=kept))
+
+
+def set_featured(catalog: Catalog, actor: Actor, ident: str, featured: bool) -> DatasetView:
+    """Idempotent; no deleted check, as in udata."""
+    _sysadmin(actor)
+    with catalog.db.write() as conn:
+        dataset = replace(find_dataset(conn, ident), featured=featured)
+        _store(conn, dataset)
+        return assemble(conn, [replace(dataset, revision=dataset.revision + 1)])[0]
+
+
+def _follow_target(conn: Connection, ident: str, by_slug: bool) -> Dataset:
+    """``{id}`` is a raw string here: GET tries the slug first, POST and DELETE want an id."""
+    found = db_datasets.find_by_slug(conn, ident) if by_slug else None
+    if found is None and ids.is_object_id(ident):
+        found = db_datasets.find_by_id(conn, ident.lower())
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def follow(catalog: Catalog, actor: Actor, ident: str) -> tuple[int, bool]:
+    """The follower count and whether the follow is new."""
+    if actor.user is None:
+        raise Unauthenticated()
+    with catalog.db.write() as conn:
+        dataset = _follow_target(conn, ident, by_slug=False)
+        created = db_followers.follow(
+            conn, catalog.new_object_id(), dataset.id, actor.user.id, catalog.clock()
+        )
+        return db_followers.count(conn, dataset.id), created
+
+
+def unfollow(catalog: Catalog, actor: Actor, ident: str) -> int:
+    if actor.user is None:
+        raise Unauthenticated()
+    with catalog.db.write() as conn:
+        dataset = _follow_target(conn, ident, by_slug=False)
+        if not db_followers.unfollow(conn, dataset.id, actor.user.id, catalog.clock()):
+            raise NotFound("You are not following this dataset")
+        return db_followers.count(conn, dataset.id)
+
+
+def list_followers(
+    catalog: Catalog, ident: str, user: str | None, page: int, page_size: int
+) -> Page[FollowView]:
+    """Active follows, newest first; no visibility check, as in udata."""
+    if user is not None and not ids.is_object_id(user):
+        raise NotFound()
+    with catalog.db.read() as conn:
+        dataset = _follow_target(conn, ident, by_slug=True)
+        follows, total = db_followers.page(
+            conn, dataset.id, user.lower() if user else None, (page - 1) * page_size, page_size
+        )
+        users = db_accounts.fetch_users(conn, (item.user_id for item in follows))
+    views = [
+        FollowView(item.id, users[item.user_id], item.since) for item in follows if item.user_id in users
+    ]
+    if not views and page > 1:
+        raise NotFound()
+    return Page(views, total, page, page_size)

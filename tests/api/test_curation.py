@@ -1,0 +1,119 @@
+"""Badges, featured and followers (udata-behaviour §1.6, §1.9, §1.14)."""
+
+import threading
+
+from starlette.testclient import TestClient
+
+from opencat.catalog import curation
+from opencat.catalog.context import Catalog
+from tests.factories import make_dataset, make_org, make_user
+
+
+def test_badges_are_sysadmin_only_and_filterable(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    dataset = make_dataset(catalog, alice, organization=org.id).dataset
+    admin = make_user(catalog, sysadmin=True)
+    url = f"/api/1/datasets/{dataset.id}/badges/"
+    assert client.get("/api/1/datasets/badges/").json()["spd"] == "Reference data public service"
+    assert client.post(url, json={"kind": "spd"}, headers=alice.headers).status_code == 403
+    assert client.post(url, json={"kind": "spd"}).status_code == 401
+    created = client.post(url, json={"kind": "spd"}, headers=admin.headers)
+    assert (created.status_code, created.json()) == (201, {"kind": "spd"})
+    again = client.post(url, json={"kind": "spd"}, headers=admin.headers)
+    assert (again.status_code, again.json()) == (200, {"kind": "spd"})
+    unknown = client.post(url, json={"kind": "nope"}, headers=admin.headers)
+    assert (unknown.status_code, unknown.json()) == (
+        400,
+        {"errors": {}, "message": "Unknown badge type for Dataset: nope"},
+    )
+    assert client.get(f"/api/1/datasets/{dataset.id}/").json()["badges"] == [{"kind": "spd"}]
+    assert [item["id"] for item in client.get("/api/1/datasets/?badge=spd").json()["data"]] == [dataset.id]
+    assert client.get("/api/1/datasets/?badge=nope").json() == {
+        "errors": {"badge": "The value 'nope' is not a valid choice for 'badge'."},
+        "message": "Input payload validation failed",
+    }
+    assert client.delete(f"{url}spd/", headers=admin.headers).status_code == 204
+    missing = client.delete(f"{url}spd/", headers=admin.headers)
+    assert (missing.status_code, missing.json()) == (404, {"message": "Badge does not exists"})
+    assert client.get("/api/1/datasets/?badge=spd").json()["total"] == 0
+
+
+def test_featured_is_sysadmin_only_and_filterable(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    dataset = make_dataset(catalog, alice).dataset
+    make_dataset(catalog, alice)
+    admin = make_user(catalog, sysadmin=True)
+    url = f"/api/1/datasets/{dataset.id}/featured/"
+    assert client.post(url, headers=alice.headers).json() == {
+        "message": "You do not have the permission to modify that object."
+    }
+    featured = client.post(url, headers=admin.headers)
+    assert (featured.status_code, featured.json()["featured"]) == (200, True)
+    assert client.post(url, headers=admin.headers).json()["featured"] is True
+    assert [item["id"] for item in client.get("/api/1/datasets/?featured=true").json()["data"]] == [
+        dataset.id
+    ]
+    assert client.get("/api/1/datasets/?featured=false").json()["total"] == 1
+    assert client.get("/api/1/datasets/?featured=maybe").status_code == 400
+    assert client.delete(url, headers=admin.headers).json()["featured"] is False
+
+
+def test_follow_unfollow_and_list(client: TestClient, catalog: Catalog) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    dataset = make_dataset(catalog, alice, title="Suivi").dataset
+    url = f"/api/1/datasets/{dataset.id}/followers/"
+    assert client.post(url).status_code == 401
+    first = client.post(url, headers=bob.headers)
+    assert (first.status_code, first.json()) == (201, {"followers": 1})
+    again = client.post(url, headers=bob.headers)
+    assert (again.status_code, again.json()) == (200, {"followers": 1})
+    assert client.post("/api/1/datasets/suivi/followers/", headers=bob.headers).status_code == 404  # ids only
+    listed = client.get("/api/1/datasets/suivi/followers/").json()
+    assert listed["total"] == 1
+    assert listed["data"][0]["follower"]["id"] == bob.user.id
+    assert set(listed["data"][0]) == {"id", "follower", "since"}
+    assert client.get(f"{url}?user={alice.user.id}").json()["total"] == 0
+    assert client.get(f"{url}?user=nope").status_code == 404
+    assert client.get(f"/api/1/datasets/{dataset.id}/").json()["metrics"]["followers"] == 1
+    assert [
+        item["id"] for item in client.get(f"/api/1/datasets/?followed_by={bob.user.id}").json()["data"]
+    ] == [dataset.id]
+    assert client.get("/api/1/datasets/?followed_by=nope").status_code == 400
+    assert client.delete(url, headers=bob.headers).json() == {"followers": 0}
+    assert client.delete(url, headers=bob.headers).status_code == 404
+    assert client.get(f"/api/1/datasets/?followed_by={bob.user.id}").json()["total"] == 0
+
+
+def test_follower_count_is_exact_under_concurrent_follows(catalog: Catalog) -> None:
+    dataset = make_dataset(catalog, make_user(catalog)).dataset
+    users = [make_user(catalog) for _ in range(12)]
+    actors = [user.actor(catalog) for user in users]
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            curation.follow(catalog, actors[index], dataset.id)
+            curation.follow(catalog, actors[index], dataset.id)  # a double click
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(users))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    count, _ = curation.follow(catalog, actors[0], dataset.id)
+    assert count == len(users)
+
+
+def test_sort_by_followers(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    quiet = make_dataset(catalog, alice).dataset
+    popular = make_dataset(catalog, alice).dataset
+    for _ in range(2):
+        follower = make_user(catalog)
+        client.post(f"/api/1/datasets/{popular.id}/followers/", headers=follower.headers)
+    ids = [item["id"] for item in client.get("/api/1/datasets/?sort=-followers").json()["data"]]
+    assert ids == [popular.id, quiet.id]
