@@ -52,7 +52,7 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
     return Catalog(
         db=database or Database(settings.database_url),
         files=make_file_store(settings),
-        uploads=UploadPolicy(settings.max_upload_bytes, frozenset(extensions)),
+        uploads=UploadPolicy(settings.max_upload_bytes, tuple(extensions)),
         search=SearchIndex(settings.data_dir / "search"),
         upload_retention=timedelta(hours=settings.upload_retention_hours),
         link_policy=LinkPolicy(

@@ -2,7 +2,17 @@
 
 from starlette.routing import BaseRoute
 
-from opencat.api import accounts, community, curation, datasets, openapi, references, resources, uploads
+from opencat.api import (
+    accounts,
+    community,
+    curation,
+    datasets,
+    openapi,
+    references,
+    resources,
+    suggest,
+    uploads,
+)
 from opencat.api.endpoint import path
 
 API = "/api/1"
@@ -20,6 +30,9 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/datasets/frequencies/", GET=references.list_frequencies),
         path(f"{API}/datasets/extensions/", GET=references.list_extensions),
         path(f"{API}/datasets/badges/", GET=curation.list_badges),
+        path(f"{API}/datasets/suggest/", GET=suggest.suggest_datasets),
+        path(f"{API}/datasets/suggest/formats/", GET=suggest.suggest_formats),
+        path(f"{API}/datasets/suggest/mime/", GET=suggest.suggest_mimes),
         path(f"{API}/datasets/r/{{rid}}", GET=resources.follow_permalink),
         path(COMMUNITY, GET=community.list_community_resources, POST=community.create_community_resource),
         path(

@@ -2,6 +2,7 @@
 
 import mimetypes
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,7 +44,7 @@ _NON_FILENAME = re.compile(r"[^a-z0-9.]+")
 @dataclass(frozen=True, slots=True)
 class UploadPolicy:
     max_bytes: int
-    extensions: frozenset[str]
+    extensions: tuple[str, ...]  # in configuration order (suggestions keep it)
 
     def allows(self, name: str) -> bool:
         extension = last_extension(name)
@@ -64,7 +65,7 @@ def last_extension(name: str) -> str | None:
     return extension.lower() if dot and stem and extension else None
 
 
-def file_format(name: str, known: frozenset[str]) -> str | None:
+def file_format(name: str, known: Collection[str]) -> str | None:
     """The extension, keeping compound archive ones: ``x.csv.tar.gz`` → ``csv.tar.gz``."""
     parts = name.lower().split(".")[1:]
     if not parts:

@@ -18,7 +18,7 @@ import tantivy
 
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.search import schema
-from opencat.search.queries import build_query, sort_of
+from opencat.search.queries import build_query, sort_of, suggest_query
 
 _META = "opencat-index.json"
 _LOCK = "opencat-index.lock"
@@ -39,6 +39,7 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         "title": doc.title,
         "title_plain": doc.title,
         "title_sort": doc.title.casefold()[:200],
+        "suggest": f"{doc.title} | {doc.acronym}"[:500],
         "acronym": doc.acronym,
         "tags_text": " ".join(tag.replace("-", " ") for tag in doc.tags),
         "organization_name": doc.organization_name,
@@ -185,6 +186,18 @@ class SearchIndex:
             ]
             for name in names
         }
+
+    def suggest(self, text: str, limit: int) -> list[str]:
+        """Ids of public datasets whose title or acronym may contain ``text``, most followed first.
+
+        Trigrams over-match (their order is not checked), so callers verify the candidates.
+        """
+        searcher = self.index.searcher()
+        query = suggest_query(self.schema, text)
+        result = searcher.search(
+            query, limit, count=False, order_by_field="followers", order=tantivy.Order.Desc
+        )
+        return [str(searcher.doc(address)["id"][0]) for _, address in result.hits]
 
     def count(self) -> int:
         return int(self.index.searcher().num_docs)

@@ -1,5 +1,6 @@
 """Listing requests to Tantivy queries: every word must match, filters are exact, relevance is weighted."""
 
+import re
 from datetime import UTC, datetime, time
 
 import tantivy
@@ -107,3 +108,20 @@ def sort_of(request: SearchRequest) -> tuple[str | None, tantivy.Order]:
         return (None, tantivy.Order.Desc) if request.words else ("created", tantivy.Order.Desc)
     descending = sort.startswith("-")
     return _SORTS[sort.lstrip("-")], tantivy.Order.Desc if descending else tantivy.Order.Asc
+
+
+def _public(schema: tantivy.Schema) -> list[Clause]:
+    return [(tantivy.Occur.Must, _term(schema, flag, False)) for flag in ("private", "deleted", "archived")]
+
+
+def suggest_query(schema: tantivy.Schema, text: str) -> tantivy.Query:
+    """Public datasets whose title or acronym holds every trigram of ``text`` (or, for 1-2
+    characters, a word starting with it)."""
+    folded = unidecode(text).casefold()
+    grams = {folded[i : i + 3] for i in range(len(folded) - 2)}
+    if grams:
+        clauses = [(tantivy.Occur.Must, _term(schema, "suggest", gram)) for gram in sorted(grams)]
+    else:
+        pattern = re.escape(re.sub(r"\W", "", folded)) + ".*"
+        clauses = [(tantivy.Occur.Must, tantivy.Query.regex_query(schema, "title_plain", pattern))]
+    return tantivy.Query.boolean_query(clauses + _public(schema))

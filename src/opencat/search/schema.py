@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 2
+VERSION = 3
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {"title": 10.0, "acronym": 8.0, "tags_text": 5.0, "organization_name": 2.0, "description": 1.0}
@@ -35,7 +35,14 @@ def analyzers() -> dict[str, tantivy.TextAnalyzer]:
         .filter(tantivy.Filter.ascii_fold())
         .build()
     )
-    return {"fr_stem": stemmed, "fr_plain": plain}
+    # Trigrams of the folded title and acronym: substring matching for type-ahead suggestions.
+    trigrams = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(3, 3, False))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+    return {"fr_stem": stemmed, "fr_plain": plain, "trigrams": trigrams}
 
 
 def build() -> tantivy.Schema:
@@ -45,6 +52,7 @@ def build() -> tantivy.Schema:
         builder.add_text_field(name, tokenizer_name="fr_stem", index_option="freq")
     builder.add_text_field("title_plain", tokenizer_name="fr_plain", index_option="freq")
     builder.add_text_field("title_sort", tokenizer_name="raw", fast=True)
+    builder.add_text_field("suggest", tokenizer_name="trigrams", index_option="basic")
     for name in KEYWORDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     for name in FLAGS:

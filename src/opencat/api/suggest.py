@@ -1,0 +1,55 @@
+"""Handlers of the suggestion endpoints (udata-behaviour §1.15)."""
+
+from typing import Any
+
+from opencat.api.endpoint import Call, Reply
+from opencat.api.openapi import describe
+from opencat.api.params import first, invalid_argument, positive_int
+from opencat.catalog import suggest as catalog
+from opencat.catalog.suggest import Suggestion
+
+MAX_SIZE = 100
+
+
+def _arguments(call: Call) -> tuple[str, int]:
+    text = first(call.params, "q")
+    if text is None:
+        raise invalid_argument(
+            "q", "The string to autocomplete/suggest Missing required parameter in the query string"
+        )
+    return text, positive_int(call.params, "size", 10, "The amount of suggestion to fetch", MAX_SIZE)
+
+
+def _item(call: Call, suggestion: Suggestion) -> dict[str, Any]:
+    dataset = suggestion.dataset
+    image = None
+    if suggestion.organization is not None:
+        image = suggestion.organization.logo_thumbnail
+    elif suggestion.owner is not None:
+        image = suggestion.owner.avatar_thumbnail
+    return {
+        "id": dataset.id,
+        "title": dataset.title,
+        "acronym": dataset.acronym,
+        "slug": dataset.slug,
+        "image_url": image,
+        "page": call.urls.dataset_page(dataset.slug),
+    }
+
+
+@describe("Datasets whose title or acronym contains q, most followed first")
+def suggest_datasets(call: Call) -> Reply:
+    text, size = _arguments(call)
+    return Reply([_item(call, item) for item in catalog.suggest_datasets(call.catalog, text, size)])
+
+
+@describe("File formats containing q")
+def suggest_formats(call: Call) -> Reply:
+    text, size = _arguments(call)
+    return Reply([{"text": item} for item in catalog.suggest_formats(call.catalog, text, size)])
+
+
+@describe("MIME types containing q")
+def suggest_mimes(call: Call) -> Reply:
+    text, size = _arguments(call)
+    return Reply([{"text": item} for item in catalog.suggest_mimes(text, size)])

@@ -1,0 +1,64 @@
+"""Type-ahead suggestions: datasets by title or acronym, file formats, MIME types (§1.15)."""
+
+from dataclasses import dataclass
+
+from unidecode import unidecode
+
+from opencat.catalog import search as catalog_search
+from opencat.catalog.context import Catalog
+from opencat.catalog.references import default_mimes
+from opencat.db import accounts as db_accounts
+from opencat.db import datasets as db_datasets
+from opencat.domain.accounts import Organization, User
+from opencat.domain.datasets import Dataset
+
+CANDIDATES = 5  # trigram candidates fetched per wanted suggestion, then checked exactly
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    dataset: Dataset
+    organization: Organization | None
+    owner: User | None
+
+
+def _folded(text: str | None) -> str:
+    return unidecode(text or "").casefold()
+
+
+def suggest_datasets(catalog: Catalog, text: str, size: int) -> list[Suggestion]:
+    """Public datasets whose title or acronym contains ``text`` (any case or accent), most followed first."""
+    needle = _folded(text)
+    catalog_search.sync(catalog)
+    candidates = catalog.search.suggest(text, max(size * CANDIDATES, 50))
+    with catalog.db.read() as conn:
+        found = db_datasets.fetch_by_ids(conn, candidates)
+        matching = [
+            found[dataset_id]
+            for dataset_id in candidates
+            if dataset_id in found
+            and (needle in _folded(found[dataset_id].title) or needle in _folded(found[dataset_id].acronym))
+        ][:size]
+        organizations = db_accounts.fetch_organizations(
+            conn, (d.organization_id for d in matching if d.organization_id)
+        )
+        owners = db_accounts.fetch_users(conn, (d.owner_id for d in matching if d.owner_id))
+    return [
+        Suggestion(
+            dataset, organizations.get(dataset.organization_id or ""), owners.get(dataset.owner_id or "")
+        )
+        for dataset in matching
+    ]
+
+
+def _suggest_texts(choices: tuple[str, ...], text: str, size: int) -> list[str]:
+    """udata's order: substring matches in configuration order, cut to ``size``, then by length."""
+    return sorted([choice for choice in choices if text in choice][:size], key=len)
+
+
+def suggest_formats(catalog: Catalog, text: str, size: int) -> list[str]:
+    return _suggest_texts(catalog.uploads.extensions, text, size)
+
+
+def suggest_mimes(text: str, size: int) -> list[str]:
+    return _suggest_texts(default_mimes(), text, size)

@@ -1,0 +1,48 @@
+"""Suggestions (udata-behaviour §1.15)."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import make_dataset, make_org, make_user
+
+
+def test_datasets_by_substring_of_title_or_acronym_most_followed_first(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    plain = make_dataset(catalog, alice, title="Horaires des bus").dataset
+    popular = make_dataset(catalog, alice, title="Lignes de BUS urbains", organization=org.id).dataset
+    by_acronym = make_dataset(catalog, alice, title="Transports", acronym="OBUS").dataset
+    make_dataset(catalog, alice, title="Bus privé", private=True)
+    make_dataset(catalog, alice, title="Métro")
+    client.post(f"/api/1/datasets/{popular.id}/followers/", headers=make_user(catalog).headers)
+    found = client.get("/api/1/datasets/suggest/?q=bus&size=5").json()
+    assert [item["id"] for item in found][0] == popular.id
+    assert {item["id"] for item in found} == {plain.id, popular.id, by_acronym.id}
+    assert set(found[0]) == {"id", "title", "acronym", "slug", "image_url", "page"}
+    assert [item["id"] for item in client.get("/api/1/datasets/suggest/?q=métr").json()] != []
+    assert [item["id"] for item in client.get("/api/1/datasets/suggest/?q=metr").json()] != []
+    assert len(client.get("/api/1/datasets/suggest/?q=bus&size=1").json()) == 1
+    assert [item["title"] for item in client.get("/api/1/datasets/suggest/?q=ho").json()] == [
+        "Horaires des bus"
+    ]
+    assert client.get("/api/1/datasets/suggest/?q=zzzz").json() == []
+    for hostile in ("%22%28", "%00", "a" * 500, "*", "[", ".*"):
+        assert client.get(f"/api/1/datasets/suggest/?q={hostile}").status_code in (200, 400)
+
+
+def test_missing_q_is_reqparse_400(client: TestClient) -> None:
+    assert client.get("/api/1/datasets/suggest/").json() == {
+        "errors": {"q": "The string to autocomplete/suggest Missing required parameter in the query string"},
+        "message": "Input payload validation failed",
+    }
+
+
+def test_formats_and_mimes(client: TestClient) -> None:
+    assert client.get("/api/1/datasets/suggest/formats/?q=cs&size=5").json() == [
+        {"text": "csv"},
+        {"text": "ics"},
+    ]
+    assert client.get("/api/1/datasets/suggest/mime/?q=csv").json() == [{"text": "text/csv"}]
+    assert client.get("/api/1/datasets/suggest/formats/?q=zz").json() == []
