@@ -18,6 +18,7 @@ from opencat.api.errors import redirect
 from opencat.api.routes import routes
 from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_extensions
+from opencat.catalog.schemas import SchemaSource
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.domain.errors import CatalogError
@@ -54,6 +55,7 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
         files=make_file_store(settings),
         uploads=UploadPolicy(settings.max_upload_bytes, tuple(extensions)),
         search=SearchIndex(settings.data_dir / "search"),
+        schemas=SchemaSource(settings.schema_catalog_url, settings.data_dir / "cache" / "schemas.json"),
         upload_retention=timedelta(hours=settings.upload_retention_hours),
         link_policy=LinkPolicy(
             timeout=settings.linkcheck_timeout, allow_private=settings.linkcheck_allow_private

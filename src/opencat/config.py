@@ -30,6 +30,7 @@ class Settings:
     allowed_extensions: tuple[str, ...] | None = None
     linkcheck_timeout: float = 5.0
     linkcheck_allow_private: bool = False
+    schema_catalog_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -59,7 +60,14 @@ class Settings:
         for name in ("database_url", "base_url", "default_language"):
             if f"{PREFIX}{name.upper()}" in environ:
                 values[name] = environ[f"{PREFIX}{name.upper()}"]
-        for name in ("front_url", "storage_url", "s3_endpoint_url", "s3_public_url", "s3_region"):
+        for name in (
+            "front_url",
+            "storage_url",
+            "s3_endpoint_url",
+            "s3_public_url",
+            "s3_region",
+            "schema_catalog_url",
+        ):
             if environ.get(f"{PREFIX}{name.upper()}"):
                 values[name] = environ[f"{PREFIX}{name.upper()}"]
         for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours"):

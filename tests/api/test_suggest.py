@@ -18,7 +18,7 @@ def test_datasets_by_substring_of_title_or_acronym_most_followed_first(
     make_dataset(catalog, alice, title="Métro")
     client.post(f"/api/1/datasets/{popular.id}/followers/", headers=make_user(catalog).headers)
     found = client.get("/api/1/datasets/suggest/?q=bus&size=5").json()
-    assert [item["id"] for item in found][0] == popular.id
+    assert found[0]["id"] == popular.id
     assert {item["id"] for item in found} == {plain.id, popular.id, by_acronym.id}
     assert set(found[0]) == {"id", "title", "acronym", "slug", "image_url", "page"}
     assert [item["id"] for item in client.get("/api/1/datasets/suggest/?q=métr").json()] != []

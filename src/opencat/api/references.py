@@ -1,9 +1,12 @@
 """Handlers of the reference lists under ``/api/1/datasets/``."""
 
+from typing import Any
+
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
 from opencat.catalog import references as catalog
+from opencat.catalog import schemas
 
 
 @describe("The licenses a dataset may use")
@@ -21,3 +24,41 @@ def list_frequencies(call: Call) -> Reply:
 @describe("The file extensions an upload may have, sorted")
 def list_extensions(call: Call) -> Reply:
     return Reply(catalog.list_extensions(call.catalog))
+
+
+RESOURCE_TYPES = {
+    "en": (("main", "Main file"), ("documentation", "Documentation"), ("update", "Update"), ("api", "API"),
+           ("code", "Code repository"), ("other", "Other")),
+    "fr": (("main", "Fichier principal"), ("documentation", "Documentation"), ("update", "Mise à jour"),
+           ("api", "API"), ("code", "Dépôt de code"), ("other", "Autre")),
+}  # fmt: skip
+SCHEMA_FIELDS = (
+    "name", "title", "description", "schema_url", "schema_type", "contact", "consolidation_dataset_id",
+    "external_doc", "external_tool", "homepage", "datapackage_title", "datapackage_name", "datapackage_description",
+)  # fmt: skip
+
+
+@describe("The resource types, labelled in the requested language")
+def list_resource_types(call: Call) -> Reply:
+    return Reply([{"id": kind, "label": label} for kind, label in RESOURCE_TYPES[call.language]])
+
+
+def _schema_item(entry: dict[str, Any]) -> dict[str, Any]:
+    item = {name: entry.get(name) for name in SCHEMA_FIELDS}
+    item["examples"] = [
+        {"title": example.get("title"), "path": example.get("path")}
+        for example in entry.get("examples") or ()
+        if isinstance(example, dict)
+    ]
+    item["labels"] = list(entry.get("labels") or ())
+    item["versions"] = [
+        {"version_name": version.get("version_name"), "schema_url": version.get("schema_url")}
+        for version in entry.get("versions") or ()
+        if isinstance(version, dict)
+    ]
+    return item
+
+
+@describe("The schemas of the schema catalog (data packages excepted)")
+def list_schemas(call: Call) -> Reply:
+    return Reply([_schema_item(entry) for entry in schemas.list_schemas(call.catalog.schemas)])

@@ -30,6 +30,8 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/datasets/frequencies/", GET=references.list_frequencies),
         path(f"{API}/datasets/extensions/", GET=references.list_extensions),
         path(f"{API}/datasets/badges/", GET=curation.list_badges),
+        path(f"{API}/datasets/resource_types/", GET=references.list_resource_types),
+        path(f"{API}/datasets/schemas/", GET=references.list_schemas),
         path(f"{API}/datasets/suggest/", GET=suggest.suggest_datasets),
         path(f"{API}/datasets/suggest/formats/", GET=suggest.suggest_formats),
         path(f"{API}/datasets/suggest/mime/", GET=suggest.suggest_mimes),

@@ -89,7 +89,7 @@ def create_community_resource(
     """A remote community resource on a dataset, owned by the caller or by their organization."""
     if actor.user is None:
         raise Unauthenticated()
-    fields = check_resource_schema(read_fields())
+    fields = check_resource_schema(catalog.schemas, read_fields())
     dataset_id = fields.pop("dataset", None)
     organization_id = fields.pop("organization", None)
     now = catalog.clock()
@@ -124,7 +124,7 @@ def update_community_resource(
     now = catalog.clock()
     with catalog.db.write() as conn:
         item = _editable(conn, actor, ident)
-        fields = check_resource_schema(read_fields())
+        fields = check_resource_schema(catalog.schemas, read_fields())
         fields.pop("filetype", None)
         fields.pop("dataset", None)
         organization_id = _organization_for(conn, actor, fields.pop("organization", None))

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from opencat.catalog.schemas import SchemaSource
 from opencat.db.engine import Database
 from opencat.domain import ids
 from opencat.domain.dates import utc_now
@@ -19,6 +20,7 @@ class Catalog:
     files: FileStore
     uploads: UploadPolicy
     search: SearchIndex
+    schemas: SchemaSource
     upload_retention: timedelta = timedelta(hours=24)
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     clock: Callable[[], datetime] = field(default=utc_now)

@@ -106,8 +106,8 @@ def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
     return changes
 
 
-def _checked_schemas(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [check_resource_schema(entry, index) for index, entry in enumerate(entries)]
+def _checked_schemas(catalog: Catalog, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [check_resource_schema(catalog.schemas, entry, index) for index, entry in enumerate(entries)]
 
 
 def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
@@ -124,7 +124,7 @@ def create_dataset(catalog: Catalog, actor: Actor, read_changes: Callable[[], Da
     now = catalog.clock()
     with catalog.db.write() as conn:
         fields = _known_license(conn, dict(changes))
-        incoming = _checked_schemas(fields.pop("resources", None) or [])
+        incoming = _checked_schemas(catalog, fields.pop("resources", None) or [])
         owner_id, organization_id = resolve_ownership(conn, actor, fields, current=None)
         draft = Dataset(
             id=catalog.new_object_id(),
@@ -171,7 +171,7 @@ def update_dataset(
             raise PermissionDenied()
         fields = _known_license(conn, read_changes())
         _check_revision(current, expected_revision)
-        incoming = _checked_schemas(fields.pop("resources", None) or [])
+        incoming = _checked_schemas(catalog, fields.pop("resources", None) or [])
         owner_id, organization_id = resolve_ownership(conn, actor, fields, current=current)
         if "title" in fields and fields["title"] != current.title:
             fields["slug"] = _new_slug(conn, fields["title"], current=current.slug)

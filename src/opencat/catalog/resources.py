@@ -55,7 +55,9 @@ def add_resource(
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = _editable(conn, actor, ident)
-        resource = new_resource(check_resource_schema(read_fields()), catalog.new_resource_id(), now)
+        resource = new_resource(
+            check_resource_schema(catalog.schemas, read_fields()), catalog.new_resource_id(), now
+        )
         if resource.filetype != "remote":
             raise BadRequest("This endpoint only supports remote resources")
         db_resources.insert_first(conn, dataset.id, resource, now)
@@ -82,7 +84,7 @@ def update_resource(
     with catalog.db.write() as conn:
         dataset = _editable(conn, actor, ident)
         current = _resource(conn, dataset, resource_id)
-        fields = check_resource_schema(read_fields())
+        fields = check_resource_schema(catalog.schemas, read_fields())
         if "filetype" in fields and fields["filetype"] != current.filetype:
             raise BadRequest("Cannot modify filetype after creation")
         updated = apply_resource_changes(current, fields, now)
@@ -136,7 +138,7 @@ def reorder_resources(
         entries = read_entries()
         order = _reorder_ids(entries, db_resources.ids_of(conn, dataset.id))
         changes = {
-            resource_id: check_resource_schema(fields, order.index(resource_id))
+            resource_id: check_resource_schema(catalog.schemas, fields, order.index(resource_id))
             for resource_id, fields in read_changes(entries).items()
         }
         db_resources.set_positions(conn, order)

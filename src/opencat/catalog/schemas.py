@@ -1,33 +1,96 @@
-"""The schema catalog that resource schemas are checked against (bundled snapshot for now)."""
+"""The schema catalog (schema.data.gouv.fr's format): bundled snapshot, or a configured URL,
+cached for a few minutes, with the last good copy kept on disk for when the catalog is down."""
 
 import json
+import threading
+import time
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
-from opencat.domain.errors import Invalid
+from opencat.domain.errors import Invalid, NotFound
 from opencat.domain.schemas import SchemaCatalog, SchemaError, normalize_schema
+from opencat.links.fetch import FetchError, fetch_json
+
+TTL_SECONDS = 300.0
+FETCH_TIMEOUT = 5.0
+Entries = tuple[dict[str, Any], ...]
 
 
 @cache
-def bundled_entries() -> tuple[dict[str, Any], ...]:
+def bundled_entries() -> Entries:
     """schema.data.gouv.fr's catalog as bundled (a snapshot; see refdata provenance)."""
     data = json.loads((files("opencat") / "refdata" / "schemas.json").read_text("utf-8"))
     return tuple(data.get("schemas") or ())
 
 
-@cache
-def schema_catalog() -> SchemaCatalog:
-    return SchemaCatalog.from_entries(bundled_entries())
+@dataclass
+class SchemaSource:
+    """Where the catalog comes from; one per process, its disk copy shared by the machine."""
+
+    url: str | None
+    cache_file: Path
+    ttl: float = TTL_SECONDS
+    _entries: Entries = ()
+    _fetched: float = -1.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def entries(self) -> Entries:
+        if self.url is None:
+            return bundled_entries()
+        with self._lock:
+            if self._fetched >= 0 and time.monotonic() - self._fetched < self.ttl:
+                return self._entries
+            try:
+                self._entries = _schemas_of(fetch_json(self.url, FETCH_TIMEOUT))
+                self._write_copy()
+            except FetchError as error:
+                if error.status == 404:
+                    raise NotFound("Schema catalog not found") from None
+                self._entries = self._last_good_copy()
+            self._fetched = time.monotonic()
+            return self._entries
+
+    def _write_copy(self) -> None:
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.cache_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"schemas": list(self._entries)}))
+        temporary.replace(self.cache_file)
+
+    def _last_good_copy(self) -> Entries:
+        try:
+            return _schemas_of(json.loads(self.cache_file.read_text()))
+        except (OSError, ValueError):
+            return self._entries or bundled_entries()
 
 
-def check_resource_schema(fields: dict[str, Any], index: int | None = None) -> dict[str, Any]:
-    """Normalize ``fields["schema"]`` in place of a resource's sent fields; errors as udata nests them."""
+def _schemas_of(document: Any) -> Entries:
+    schemas = document.get("schemas") if isinstance(document, dict) else None
+    if not isinstance(schemas, list):
+        raise FetchError("the schema catalog has no schemas list")
+    return tuple(item for item in schemas if isinstance(item, dict))
+
+
+def catalog_of(source: SchemaSource) -> SchemaCatalog:
+    return SchemaCatalog.from_entries(source.entries())
+
+
+def check_resource_schema(
+    source: SchemaSource, fields: dict[str, Any], index: int | None = None
+) -> dict[str, Any]:
+    """Normalize ``fields["schema"]`` of a resource's sent fields; errors nested as udata does."""
     if "schema" not in fields:
         return fields
     try:
-        normalized = normalize_schema(fields["schema"], schema_catalog())
+        normalized = normalize_schema(fields["schema"], catalog_of(source))
     except SchemaError as error:
         problem = {"schema": {error.field: [error.message]}}
         raise Invalid(problem if index is None else {"resources": [{}] * index + [problem]}) from None
     return {**fields, "schema": normalized}
+
+
+def list_schemas(source: SchemaSource) -> Entries:
+    """What ``GET /datasets/schemas/`` serves: every schema but data packages (§1.16)."""
+    return tuple(item for item in source.entries() if item.get("schema_type") != "datapackage")

@@ -1,0 +1,117 @@
+"""Resource types and the schema catalog (udata-behaviour §1.16)."""
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+from starlette.testclient import TestClient
+
+from opencat.app import build_catalog, create_app
+from opencat.config import Settings
+from opencat.db.engine import Database
+from tests.conftest import BASE_URL
+from tests.factories import make_dataset, make_user
+
+CATALOG = {
+    "schemas": [
+        {"name": "me/table", "title": "T", "schema_type": "tableschema", "schema_url": "https://s.example.org/t/latest.json",
+         "versions": [{"version_name": "1.0.0", "schema_url": "https://s.example.org/t/1.0.0.json"}], "labels": ["x"]},
+        {"name": "me/package", "title": "P", "schema_type": "datapackage", "versions": []},
+    ]
+}  # fmt: skip
+
+
+class _Catalog(BaseHTTPRequestHandler):
+    status: ClassVar[int] = 200
+
+    def do_GET(self) -> None:
+        body = json.dumps(CATALOG).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        if self.status == 200:
+            self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def remote() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Catalog)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/schemas.json"
+    server.shutdown()
+    server.server_close()
+
+
+def test_resource_types(client: TestClient) -> None:
+    english = client.get("/api/1/datasets/resource_types/").json()
+    assert [item["id"] for item in english] == ["main", "documentation", "update", "api", "code", "other"]
+    assert english[0] == {"id": "main", "label": "Main file"}
+    assert client.get("/api/1/datasets/resource_types/?lang=fr").json()[0] == {
+        "id": "main",
+        "label": "Fichier principal",
+    }
+
+
+def test_bundled_schemas_exclude_data_packages(client: TestClient) -> None:
+    schemas = client.get("/api/1/datasets/schemas/").json()
+    assert len(schemas) == 86  # 95 in the snapshot, 9 of them data packages
+    assert {item["schema_type"] for item in schemas} == {"tableschema", "jsonschema", "other"}
+    assert set(schemas[0]) == {
+        "name", "title", "description", "schema_url", "schema_type", "contact", "examples", "labels",
+        "consolidation_dataset_id", "versions", "external_doc", "external_tool", "homepage",
+        "datapackage_title", "datapackage_name", "datapackage_description",
+    }  # fmt: skip
+
+
+def test_configured_catalog_is_cached_and_survives_an_outage(
+    db: Database, settings: Settings, remote: str
+) -> None:
+    configured = Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        base_url=BASE_URL,
+        schema_catalog_url=remote,
+    )
+    catalog = build_catalog(configured, database=db)
+    with TestClient(create_app(configured, catalog=catalog), base_url=BASE_URL) as client:
+        assert [item["name"] for item in client.get("/api/1/datasets/schemas/").json()] == ["me/table"]
+        _Catalog.status = 503
+        catalog.schemas.ttl = 0  # expire the in-memory copy: the next read goes to the (failing) catalog
+        try:
+            assert [item["name"] for item in client.get("/api/1/datasets/schemas/").json()] == ["me/table"]
+        finally:
+            _Catalog.status = 200
+        # the configured catalog also drives resource schema checks
+        owner = make_user(catalog)
+        dataset = make_dataset(catalog, owner).dataset
+        body = {
+            "title": "r",
+            "url": "https://example.org/r",
+            "filetype": "remote",
+            "schema": {"url": "https://s.example.org/t/1.0.0.json"},
+        }
+        created = client.post(
+            f"/api/1/datasets/{dataset.id}/resources/", json=body, headers=owner.headers
+        ).json()
+        assert created["schema"] == {"name": "me/table", "url": None, "version": "1.0.0"}
+
+
+def test_missing_catalog_is_404(db: Database, settings: Settings, remote: str) -> None:
+    configured = Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        base_url=BASE_URL,
+        schema_catalog_url=remote,
+    )
+    _Catalog.status = 404
+    try:
+        with TestClient(create_app(configured, database=db), base_url=BASE_URL) as client:
+            assert client.get("/api/1/datasets/schemas/").status_code == 404
+    finally:
+        _Catalog.status = 200
