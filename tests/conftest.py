@@ -19,7 +19,7 @@ from opencat.db.tables import metadata
 from tests.postgres import server_url
 
 BASE_URL = "http://testserver"
-REFERENCE_TABLES = {"licenses", "frequencies"}
+REFERENCE_TABLES = {"licenses", "frequencies", "geo_levels", "geozones"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

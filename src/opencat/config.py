@@ -31,6 +31,7 @@ class Settings:
     linkcheck_timeout: float = 5.0
     linkcheck_allow_private: bool = False
     schema_catalog_url: str | None = None
+    feed_delay_hours: int = 10
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -42,6 +43,8 @@ class Settings:
             object.__setattr__(self, "front_url", self.front_url.rstrip("/") or None)
         if self.default_language not in ("en", "fr"):
             raise SettingsError(f"{PREFIX}DEFAULT_LANGUAGE must be 'en' or 'fr'")
+        if self.feed_delay_hours < 0:
+            raise SettingsError(f"{PREFIX}FEED_DELAY_HOURS must not be negative")
         for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a positive integer")
@@ -70,7 +73,7 @@ class Settings:
         ):
             if environ.get(f"{PREFIX}{name.upper()}"):
                 values[name] = environ[f"{PREFIX}{name.upper()}"]
-        for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours"):
+        for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours", "feed_delay_hours"):
             if f"{PREFIX}{name.upper()}" in environ:
                 values[name] = _integer(name.upper(), environ[f"{PREFIX}{name.upper()}"])
         if f"{PREFIX}LINKCHECK_TIMEOUT" in environ:

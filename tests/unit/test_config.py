@@ -31,6 +31,7 @@ EVERY_VARIABLE = {
         "https://schema.example.org/schemas.json",
         "https://schema.example.org/schemas.json",
     ),
+    "feed_delay_hours": ("0", 0),
 }
 
 

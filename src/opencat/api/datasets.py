@@ -1,5 +1,7 @@
 """Handlers of ``/api/1/datasets/``: parse, call one use case, return data."""
 
+from collections.abc import Sequence
+
 from starlette.responses import Response
 
 from opencat.api import serializers
@@ -10,6 +12,8 @@ from opencat.api.masks import Mask
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope
 from opencat.catalog import datasets as catalog
+from opencat.catalog import spatial as catalog_spatial
+from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import PreconditionFailed
@@ -42,20 +46,31 @@ def _with_community(call: Call) -> bool:
     return "community_resources" in mask or "*" in mask
 
 
-def _render(call: Call, view: DatasetView) -> dict[str, object]:
-    return serializers.dataset(view, call.actor, call.urls, utc_now())
+def _full_objects(call: Call, views: Sequence[DatasetView]) -> SpatialObjects | None:
+    """Zones and granularity become objects when this header has any value (udata-behaviour §2.10)."""
+    if not call.header("x-get-datasets-full-objects"):
+        return None
+    return catalog_spatial.spatial_objects(call.catalog, [view.dataset for view in views], call.language)
+
+
+def _render(call: Call, view: DatasetView, objects: SpatialObjects | None = None) -> dict[str, object]:
+    if objects is None:
+        return serializers.dataset(view, call.actor, call.urls, utc_now())
+    return serializers.dataset(view, call.actor, call.urls, utc_now(), objects.zones, objects.granularities)
 
 
 def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
-    return Reply(_render(call, view), status, DATASET_MASK, {"ETag": etag(view), "Vary": _VARY})
+    body = _render(call, view, _full_objects(call, [view]))
+    return Reply(body, status, DATASET_MASK, {"ETag": etag(view), "Vary": _VARY})
 
 
 @describe("List or filter datasets")
 def list_datasets(call: Call) -> Reply:
     page = catalog.list_datasets(call.catalog, call.actor, dataset_query(call.params), _with_community(call))
+    objects = _full_objects(call, page.items)
     body = envelope(
         page,
-        lambda view: _render(call, view),
+        lambda view: _render(call, view, objects),
         call.urls.base,
         call.request.url.path,
         call.params,

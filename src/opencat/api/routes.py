@@ -7,11 +7,14 @@ from opencat.api import (
     community,
     curation,
     datasets,
+    feeds,
     openapi,
     references,
     resources,
+    spatial,
     suggest,
     uploads,
+    v2,
 )
 from opencat.api.endpoint import path
 
@@ -36,6 +39,7 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/datasets/suggest/formats/", GET=suggest.suggest_formats),
         path(f"{API}/datasets/suggest/mime/", GET=suggest.suggest_mimes),
         path(f"{API}/datasets/r/{{rid}}", GET=resources.follow_permalink),
+        path(f"{API}/datasets/recent.atom", GET=feeds.recent_atom),
         path(COMMUNITY, GET=community.list_community_resources, POST=community.create_community_resource),
         path(
             f"{COMMUNITY}{{community}}/",
@@ -76,6 +80,13 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/uploads/{{uuid}}/", GET=uploads.upload_status),
         path("/resources/{key:path}", GET=uploads.serve_file),
         path(f"{API2}/datasets/resources/{{rid}}/", GET=resources.get_resource_v2),
+        path(f"{API2}/datasets/search/", GET=v2.search),
+        path(f"{API2}/datasets/{{ident}}/", GET=v2.get_dataset),
+        path(f"{API2}/datasets/{{ident}}/resources/", GET=v2.list_resources),
+        path(f"{API}/spatial/zone/{{id:path}}/", GET=spatial.get_zone),
+        path(f"{API}/spatial/zones/{{ids:path}}/", GET=spatial.list_zones),
+        path(f"{API}/spatial/levels/", GET=spatial.list_levels),
+        path(f"{API}/spatial/granularities/", GET=spatial.list_granularities),
         path(f"{API}/organizations/{{ident}}/", GET=accounts.get_organization),
         path(f"{API}/users/{{ident}}/", GET=accounts.get_user),
         path(f"{API}/me/", GET=accounts.get_me),

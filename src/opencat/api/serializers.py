@@ -1,6 +1,6 @@
 """Domain objects to udata's v1 JSON shapes (udata-behaviour §2)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from opencat.domain.dates import iso, iso_date
 from opencat.domain.frequencies import UNKNOWN
 from opencat.domain.quality import quality
 from opencat.domain.references import Frequency, License
+from opencat.domain.spatial import Zone
 from opencat.domain.urls import Urls
 
 NOT_SPECIFIED = "notspecified"
@@ -131,14 +132,33 @@ def metrics(values: dict[str, Any]) -> dict[str, Any]:
     return {**dict.fromkeys(METRIC_KEYS, 0), **values}
 
 
-def _spatial(dataset: Dataset) -> dict[str, Any] | None:
+def _spatial(
+    dataset: Dataset, zones: Mapping[str, Zone] | None, granularities: Mapping[str, str] | None
+) -> dict[str, Any] | None:
     spatial = dataset.spatial
     if spatial is None:
         return None
+    granularity = spatial.granularity or "other"
+    if zones is None:
+        return {"geom": spatial.geom, "zones": list(spatial.zones), "granularity": granularity}
+    # X-Get-Datasets-Full-Objects: udata's GeoZone and GeoGranularity (udata/core/spatial/api_fields.py);
+    # a zone missing from the referential keeps its id, everything else null.
     return {
         "geom": spatial.geom,
-        "zones": list(spatial.zones),
-        "granularity": spatial.granularity or "other",
+        "zones": [
+            {"id": zone_id, "name": None, "slug": None, "code": None, "level": None, "uri": None}
+            if (zone := zones.get(zone_id)) is None
+            else {
+                "id": zone.id,
+                "name": zone.name,
+                "slug": zone.slug,
+                "code": zone.code,
+                "level": zone.level,
+                "uri": zone.uri,
+            }
+            for zone_id in spatial.zones
+        ],
+        "granularity": {"id": granularity, "name": (granularities or {}).get(granularity, "other")},
     }
 
 
@@ -185,7 +205,14 @@ def community_resource(view: CommunityView, actor: Actor, urls: Urls, now: datet
     }
 
 
-def dataset(view: DatasetView, actor: Actor, urls: Urls, now: datetime) -> dict[str, Any]:
+def dataset(
+    view: DatasetView,
+    actor: Actor,
+    urls: Urls,
+    now: datetime,
+    zones: Mapping[str, Zone] | None = None,
+    granularities: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     d = view.dataset
     last_update = view.last_update(now)
     editable = permissions.can_edit(actor, d)
@@ -221,7 +248,7 @@ def dataset(view: DatasetView, actor: Actor, urls: Urls, now: datetime) -> dict[
         ),
         **_ownership(view, actor, urls),
         "temporal_coverage": _coverage(d),
-        "spatial": _spatial(d),
+        "spatial": _spatial(d, zones, granularities),
         "license": d.license or NOT_SPECIFIED,
         "access_type": d.access_type,
         "access_audiences": list(d.access_audiences),

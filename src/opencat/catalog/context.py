@@ -23,6 +23,7 @@ class Catalog:
     schemas: SchemaSource
     upload_retention: timedelta = timedelta(hours=24)
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
+    feed_delay: timedelta = timedelta(hours=10)
     clock: Callable[[], datetime] = field(default=utc_now)
     new_object_id: Callable[[], str] = field(default=ids.new_object_id)
     new_resource_id: Callable[[], str] = field(default=ids.new_resource_id)

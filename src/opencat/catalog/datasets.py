@@ -8,6 +8,7 @@ from opencat.catalog import search as catalog_search
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import check_contact_points, check_custom_extras, resolve_ownership
 from opencat.catalog.schemas import check_resource_schema
+from opencat.catalog.spatial import check_zones
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
 from opencat.db import followers as db_followers
@@ -18,6 +19,7 @@ from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import (
     Dataset,
+    Resource,
     apply_changes,
     enforce_invariants,
     merge_resource_list,
@@ -124,6 +126,8 @@ def create_dataset(catalog: Catalog, actor: Actor, read_changes: Callable[[], Da
     now = catalog.clock()
     with catalog.db.write() as conn:
         fields = _known_license(conn, dict(changes))
+        if (spatial := fields.get("spatial")) is not None and spatial.zones:
+            fields["spatial"] = replace(spatial, zones=check_zones(conn, spatial.zones))
         incoming = _checked_schemas(catalog, fields.pop("resources", None) or [])
         owner_id, organization_id = resolve_ownership(conn, actor, fields, current=None)
         draft = Dataset(
@@ -170,6 +174,8 @@ def update_dataset(
         if not permissions.can_edit(actor, current):
             raise PermissionDenied()
         fields = _known_license(conn, read_changes())
+        if (spatial := fields.get("spatial")) is not None and spatial.zones:
+            fields["spatial"] = replace(spatial, zones=check_zones(conn, spatial.zones))
         _check_revision(current, expected_revision)
         incoming = _checked_schemas(catalog, fields.pop("resources", None) or [])
         owner_id, organization_id = resolve_ownership(conn, actor, fields, current=current)
@@ -204,3 +210,23 @@ def delete_dataset(
         dataset = apply_changes(current, {"deleted": now}, now)
         resources = db_resources.fetch_for_dataset(conn, dataset.id)
         db_datasets.update(conn, dataset, dataset.last_update(resources, now), old_slug=current.slug)
+
+
+def resources_page(
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    page: int,
+    page_size: int,
+    kind: str | None = None,
+    text: str | None = None,
+) -> Page[Resource]:
+    """A dataset's resources by pages, filtered by type and by a title substring (API v2)."""
+    with catalog.db.read() as conn:
+        dataset = find_dataset(conn, ident)
+        check_readable(actor, dataset)
+        resources = db_resources.fetch_for_dataset(conn, dataset.id)
+    needle = (text or "").casefold()
+    kept = [r for r in resources if (kind is None or r.type == kind) and needle in r.title.casefold()]
+    start = (page - 1) * page_size
+    return Page(kept[start : start + page_size], len(kept), page, page_size)

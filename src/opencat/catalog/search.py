@@ -1,19 +1,23 @@
 """Keeping this machine's search index in step with the database, and asking it questions."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
+from opencat.db import geozones as db_geozones
 from opencat.db import resources as db_resources
 from opencat.db import search as db_search
 from opencat.db.engine import Connection
 from opencat.domain.accounts import Organization
 from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
+from opencat.domain.spatial import normalize_zone, with_ancestors
 
 BATCH = 2000
+RESOURCE_TITLES_LIMIT = 10_000
 
 
 def sync(catalog: Catalog) -> None:
@@ -49,10 +53,17 @@ def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) ->
     organizations = db_accounts.fetch_organizations(
         conn, (d.organization_id for d in datasets.values() if d.organization_id)
     )
+    # A dataset also answers for the ancestors of its zones: a département filter finds its communes.
+    stored = {zone: normalize_zone(zone) for d in datasets.values() if d.spatial for zone in d.spatial.zones}
+    found = db_geozones.fetch_zones_ignoring_case(conn, set(stored.values()))
+    known = {zone: found[name] for zone, name in stored.items() if name in found}
     now = catalog.clock()
     return [
-        _document(dataset, resources[dataset.id], organizations.get(dataset.organization_id or ""), now)
-        for dataset in datasets.values()
+        replace(document, zones=with_ancestors(document.zones, known))
+        for document in (
+            _document(dataset, resources[dataset.id], organizations.get(dataset.organization_id or ""), now)
+            for dataset in datasets.values()
+        )
     ]
 
 
@@ -68,6 +79,7 @@ def _document(
         title=dataset.title,
         acronym=dataset.acronym or "",
         description=dataset.description,
+        resource_titles=" ".join(resource.title for resource in resources)[:RESOURCE_TITLES_LIMIT],
         tags=dataset.tags,
         organization_name=" ".join(filter(None, [org.name, org.acronym])) if org else "",
         owner=dataset.owner_id,

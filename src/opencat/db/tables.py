@@ -270,3 +270,28 @@ follows = sa.Table(
         postgresql_where=sa.text("until IS NULL"),
     ),
 )
+
+# The French geozones referential (data.gouv.fr's export), seeded at install by migration 0007.
+geozones = sa.Table(
+    "geozones",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("slug", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("level", sa.String(64), nullable=False),
+    sa.Column("uri", sa.Text),
+    sa.Column("population", sa.Integer),
+    sa.Column("parents", JSONText, nullable=False),
+    sa.Column("ancestors", JSONText, nullable=False),
+)
+
+geo_levels = sa.Table(
+    "geo_levels",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("name_en", sa.Text, nullable=False),
+    sa.Column("name_fr", sa.Text, nullable=False),
+    sa.Column("admin_level", sa.Integer),
+)

@@ -13,6 +13,7 @@ class SearchDocument:
     title: str
     acronym: str
     description: str
+    resource_titles: str
     tags: tuple[str, ...]
     organization_name: str
     owner: str | None

@@ -1,5 +1,8 @@
 """Spatial coverage vocabulary: granularities and zone identifiers (udata-behaviour §2.10)."""
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 # The geozone levels of data.gouv.fr, then udata's base granularities.
 GRANULARITIES = (
     "country-group", "country", "country-subset", "fr:region", "fr:departement",
@@ -33,3 +36,44 @@ def is_multipolygon(geom: dict[str, object]) -> bool:
             if not isinstance(ring, list) or len(ring) < 4 or not all(_is_position(p) for p in ring):
                 return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A geozone of the referential (udata's GeoZone): ``id`` is ``level:code``."""
+
+    id: str
+    name: str
+    slug: str
+    code: str
+    level: str
+    uri: str | None
+    parents: tuple[str, ...] = ()
+    ancestors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GeoLevel:
+    """A level of the referential (udata's GeoLevel), named in English and French."""
+
+    id: str
+    name_en: str
+    name_fr: str
+    admin_level: int | None = None
+
+    def name(self, language: str) -> str:
+        return self.name_fr if language == "fr" else self.name_en
+
+
+# udata's BASE_GRANULARITIES, listed after the levels (udata/core/spatial/constants.py).
+BASE_GRANULARITIES = (GeoLevel("poi", "POI", "Point d'Intérêt"), GeoLevel("other", "Other", "Autre"))
+
+
+def with_ancestors(zone_ids: Sequence[str], known: Mapping[str, Zone]) -> tuple[str, ...]:
+    """The zones as stored, then the referential's id and every ancestor of the known ones, each once."""
+    found = dict.fromkeys(zone_ids)
+    for zone_id in zone_ids:
+        zone = known.get(zone_id)
+        if zone is not None:
+            found.update(dict.fromkeys((zone.id, *zone.ancestors)))
+    return tuple(found)

@@ -2,10 +2,18 @@
 
 import tantivy
 
-VERSION = 3
+VERSION = 4
 
 # Text fields and their weight in relevance (title first, description last).
-TEXT_FIELDS = {"title": 10.0, "acronym": 8.0, "tags_text": 5.0, "organization_name": 2.0, "description": 1.0}
+TEXT_FIELDS = {
+    "title": 10.0,
+    "acronym": 8.0,
+    "tags_text": 5.0,
+    "organization_name": 2.0,
+    "description": 1.0,
+    # Resource titles hold the file names people remember (``opendamir``, ``waldec``…).
+    "resource_titles": 1.0,
+}
 KEYWORDS = (
     "owner", "organization", "license", "badges", "organization_badges", "formats", "schemas",
     "schema_versions", "zones", "granularity", "access_type", "tags",
@@ -59,6 +67,7 @@ def build() -> tantivy.Schema:
         builder.add_boolean_field(name, indexed=True, fast=True)
     for name in NUMBERS:
         builder.add_integer_field(name, indexed=True, fast=True)
+    builder.add_float_field("popularity", fast=True)
     for name in DATES:
         builder.add_date_field(name, indexed=True, fast=True)
     return builder.build()

@@ -1,0 +1,66 @@
+"""``GET /api/1/datasets/recent.atom``: the Atom feed of recent datasets (udata-behaviour §1.7)."""
+
+from xml.etree import ElementTree
+
+import mistune
+from starlette.responses import Response
+
+from opencat.api.endpoint import Call
+from opencat.api.filters import dataset_query
+from opencat.api.openapi import describe
+from opencat.catalog import feeds as catalog
+from opencat.catalog.feeds import FeedEntry
+from opencat.domain.dates import iso, utc_now
+
+ATOM = "http://www.w3.org/2005/Atom"
+# Descriptions are user Markdown: raw HTML in them is escaped, never passed through.
+_markdown = mistune.create_markdown(escape=True)
+
+
+def _title(call: Call) -> str:
+    query = dataset_query(call.params)
+    if query.q:
+        return f"Datasets search: {query.q}"
+    filtered = any(key not in ("page", "page_size", "sort", "lang") for key in call.params)
+    return "Filtered datasets" if filtered else "Latest datasets"
+
+
+def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:
+    view, dataset = item.view, item.view.dataset
+    entry = ElementTree.SubElement(feed, "entry")
+    ElementTree.SubElement(entry, "title").text = dataset.title
+    ElementTree.SubElement(entry, "id").text = call.urls.dataset_uri(dataset.id)
+    page = call.urls.dataset_page(dataset.slug) or call.urls.dataset_uri(dataset.slug)
+    ElementTree.SubElement(entry, "link", href=page, rel="alternate")
+    ElementTree.SubElement(entry, "summary", type="text").text = dataset.description
+    ElementTree.SubElement(entry, "content", type="html").text = str(_markdown(dataset.description))
+    author = ElementTree.SubElement(entry, "author")
+    if view.organization is not None:
+        ElementTree.SubElement(author, "name").text = view.organization.name
+        uri = call.urls.organization_page(view.organization.slug) or call.urls.organization_uri(
+            view.organization.slug
+        )
+    elif view.owner is not None:
+        ElementTree.SubElement(author, "name").text = f"{view.owner.first_name} {view.owner.last_name}"
+        uri = call.urls.user_page(view.owner.slug) or call.urls.user_uri(view.owner.slug)
+    else:
+        uri = None
+    if uri:
+        ElementTree.SubElement(author, "uri").text = uri
+    ElementTree.SubElement(entry, "updated").text = iso(dataset.last_modified)
+    ElementTree.SubElement(entry, "published").text = iso(dataset.created_at)
+
+
+@describe("The Atom feed of recent datasets")
+def recent_atom(call: Call) -> Response:
+    entries = catalog.recent(call.catalog, dataset_query(call.params))
+    feed = ElementTree.Element("feed", xmlns=ATOM)
+    ElementTree.SubElement(feed, "title").text = _title(call)
+    ElementTree.SubElement(feed, "link", href=f"{call.urls.base}/", rel="alternate")
+    ElementTree.SubElement(feed, "link", href=str(call.request.url), rel="self")
+    ElementTree.SubElement(feed, "id").text = f"{call.urls.base}/"
+    ElementTree.SubElement(feed, "updated").text = iso(utc_now())
+    for item in entries:
+        _entry(feed, call, item)
+    body = ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return Response(body, media_type="application/atom+xml")

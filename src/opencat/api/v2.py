@@ -1,0 +1,103 @@
+"""API v2 reads: the search with facets, one dataset, and its paginated resources."""
+
+from typing import Any
+
+from opencat.api import serializers
+from opencat.api.endpoint import Call, Reply
+from opencat.api.filters import dataset_query
+from opencat.api.openapi import describe
+from opencat.api.pagination import envelope, page_arguments
+from opencat.catalog import datasets as catalog_datasets
+from opencat.catalog import search_v2
+from opencat.catalog.views import DatasetView
+from opencat.domain.dates import utc_now
+from opencat.domain.errors import BadRequest
+
+# API v2 keeps the model's field order (udata-responses call 101).
+FIELDS = (
+    "id", "title", "acronym", "slug", "description", "description_short", "created_at", "last_modified",
+    "deleted", "private", "tags", "badges", "resources", "community_resources", "frequency", "frequency_date",
+    "extras", "metrics", "organization", "owner", "temporal_coverage", "spatial", "license", "access_type",
+    "access_audiences", "access_type_reason_category", "access_type_reason", "authorization_request_url",
+    "uri", "page", "last_update", "archived", "doi", "quality", "harvest", "geopf", "internal",
+    "contact_points", "featured", "permissions",
+)  # fmt: skip
+RESOURCES_PAGE_SIZE = 50
+
+
+def _link(href: str, total: int) -> dict[str, Any]:
+    return {"rel": "subsection", "href": href, "type": "GET", "total": total}
+
+
+def dataset_v2(call: Call, view: DatasetView) -> dict[str, Any]:
+    v1 = serializers.dataset(view, call.actor, call.urls, utc_now())
+    dataset_id = view.dataset.id
+    v1["resources"] = _link(
+        f"{call.urls.base}/api/2/datasets/{dataset_id}/resources/?page=1&page_size={RESOURCES_PAGE_SIZE}",
+        len(view.resources),
+    )
+    v1["community_resources"] = _link(
+        f"{call.urls.base}/api/1/datasets/community_resources/?dataset={dataset_id}&page=1&page_size=50",
+        len(view.community_resources),
+    )
+    v1["license"] = view.dataset.license  # v2 says null when no license is set
+    return {name: v1[name] for name in FIELDS}
+
+
+def _facets(call: Call, result: search_v2.SearchResult) -> dict[str, list[dict[str, Any]]]:
+    facets: dict[str, list[dict[str, Any]]] = {}
+    for name, buckets in result.facets.items():
+        if name == "organization":
+            facets[name] = [
+                {
+                    "id": key,
+                    "name": result.organizations[key].name if key in result.organizations else None,
+                    "count": n,
+                }
+                for key, n in buckets
+            ]
+        else:
+            facets[name] = [{"name": key, "count": n} for key, n in buckets]
+    return facets
+
+
+@describe("Search public datasets, with facets (API v2)")
+def search(call: Call) -> Reply:
+    query = dataset_query(call.params)
+    if query.sort is not None and query.sort.lstrip("-") == "title":
+        raise BadRequest("The value 'title' is not a valid choice for 'sort'.")
+    result = search_v2.search(call.catalog, query)
+    body = envelope(
+        result.page, lambda view: dataset_v2(call, view), call.urls.base, call.request.url.path, call.params
+    )
+    body["facets"] = _facets(call, result)
+    return Reply(body, sort_keys=False)
+
+
+@describe("A dataset, with links to its resources (API v2)")
+def get_dataset(call: Call) -> Reply:
+    view = catalog_datasets.get_dataset(call.catalog, call.actor, call.path("ident"), with_community=True)
+    return Reply(dataset_v2(call, view), sort_keys=False)
+
+
+@describe("The resources of a dataset, by pages (API v2)")
+def list_resources(call: Call) -> Reply:
+    page, page_size = page_arguments(call.params, RESOURCES_PAGE_SIZE)
+    result = catalog_datasets.resources_page(
+        call.catalog,
+        call.actor,
+        call.path("ident"),
+        page,
+        page_size,
+        call.params.get("type"),
+        call.params.get("q"),
+    )
+    now = utc_now()
+    body = envelope(
+        result,
+        lambda item: serializers.resource(item, call.urls, now),
+        call.urls.base,
+        call.request.url.path,
+        call.params,
+    )
+    return Reply(body, sort_keys=False)

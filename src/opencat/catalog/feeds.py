@@ -1,0 +1,48 @@
+"""The feed of recent datasets (udata-behaviour §1.7)."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from opencat.catalog import search as catalog_search
+from opencat.catalog.context import Catalog
+from opencat.catalog.views import DatasetView, assemble
+from opencat.db import datasets as db_datasets
+from opencat.domain.queries import DatasetQuery
+from opencat.domain.search import SearchRequest, Visibility, words_of
+
+FEED_SIZE = 20
+CANDIDATES = 100  # newest datasets considered, before the moderation delay reorders them
+CERTIFIED = "certified"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    view: DatasetView
+    appears_at: datetime
+
+
+def recent(catalog: Catalog, query: DatasetQuery) -> list[FeedEntry]:
+    """Public datasets only; those not published by a certified organization wait ``feed_delay``."""
+    by_update = (query.sort or "").lstrip("-") == "last_update"
+    filters = replace(query.filters, private=None, archived=None, deleted=None)
+    request = SearchRequest(
+        words=words_of(query.q),
+        filters=filters,
+        visibility=Visibility(),
+        sort="-last_update" if by_update else "-created",
+        limit=CANDIDATES,
+    )
+    hits = catalog_search.search(catalog, request)
+    now = catalog.clock()
+    with catalog.db.read() as conn:
+        found = db_datasets.fetch_by_ids(conn, hits.ids)
+        views = assemble(conn, [found[i] for i in hits.ids if i in found])
+    entries = []
+    for view in views:
+        date = view.last_update(now) if by_update else view.dataset.created_at
+        certified = view.organization is not None and CERTIFIED in view.organization.badges
+        appears = date if certified else date + catalog.feed_delay
+        if appears <= now:
+            entries.append(FeedEntry(view, appears))
+    entries.sort(key=lambda entry: entry.appears_at, reverse=True)
+    return entries[:FEED_SIZE]

@@ -1,0 +1,77 @@
+"""Spatial references: geozones, levels and granularities, and the zones a dataset may cover."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from opencat.catalog.context import Catalog
+from opencat.db import geozones as db_geozones
+from opencat.db.engine import Connection
+from opencat.domain.datasets import Dataset
+from opencat.domain.errors import Invalid, NotFound
+from opencat.domain.spatial import BASE_GRANULARITIES, GeoLevel, Zone, normalize_zone
+
+
+@dataclass(frozen=True, slots=True)
+class SpatialObjects:
+    """What ``X-Get-Datasets-Full-Objects`` renders in place of ids (udata-behaviour §2.10)."""
+
+    # Keyed by the zone ids the datasets store (a legacy spelling maps to its zone).
+    zones: dict[str, Zone] = field(default_factory=dict)
+    # Granularity id to its name in the requested language.
+    granularities: dict[str, str] = field(default_factory=dict)
+
+
+def get_zone(catalog: Catalog, zone_id: str) -> Zone:
+    """The zone an id names, whatever its case or legacy spelling; NotFound otherwise."""
+    with catalog.db.read() as conn:
+        zone = db_geozones.find_zone(conn, normalize_zone(zone_id))
+    if zone is None:
+        raise NotFound()
+    return zone
+
+
+def list_zones(catalog: Catalog, zone_ids: Sequence[str]) -> list[Zone]:
+    """The zones in the order asked; NotFound when one of them is unknown."""
+    wanted = [normalize_zone(zone_id) for zone_id in zone_ids]
+    with catalog.db.read() as conn:
+        found = db_geozones.fetch_zones_ignoring_case(conn, wanted)
+    if any(zone_id not in found for zone_id in wanted):
+        raise NotFound()
+    return [found[zone_id] for zone_id in wanted]
+
+
+def list_levels(catalog: Catalog) -> list[GeoLevel]:
+    """The geozone levels, in the referential's order."""
+    with catalog.db.read() as conn:
+        return db_geozones.fetch_levels(conn)
+
+
+def _granularities(levels: Iterable[GeoLevel], language: str) -> list[tuple[str, str]]:
+    return [(level.id, level.name(language)) for level in [*levels, *BASE_GRANULARITIES]]
+
+
+def list_granularities(catalog: Catalog, language: str) -> list[tuple[str, str]]:
+    """``(id, name)`` of every level, then udata's ``poi`` and ``other`` (udata's spatial_granularities)."""
+    return _granularities(list_levels(catalog), language)
+
+
+def check_zones(conn: Connection, zones: tuple[str, ...]) -> tuple[str, ...]:
+    """The referential's ids for these zones, matched ignoring case: udata lower-cases geoids while
+    INSEE codes keep theirs (``fr:departement:2A``). Unknown ones are refused (udata-behaviour §2.10)."""
+    found = db_geozones.fetch_zones_ignoring_case(conn, zones)
+    unknown = [zone_id for zone_id in dict.fromkeys(zones) if zone_id not in found]
+    if unknown:
+        raise Invalid({"spatial": {"zones": [f"Unknown geoid(s): {', '.join(unknown)}"]}})
+    return tuple(found[zone_id].id for zone_id in zones)
+
+
+def spatial_objects(catalog: Catalog, datasets: Iterable[Dataset], language: str) -> SpatialObjects:
+    """The zones of all these datasets (one query) and the granularity names, for full objects."""
+    stored = {zone_id for dataset in datasets if dataset.spatial for zone_id in dataset.spatial.zones}
+    with catalog.db.read() as conn:
+        found = db_geozones.fetch_zones_ignoring_case(conn, {normalize_zone(z) for z in stored})
+        levels = db_geozones.fetch_levels(conn)
+    zones = {
+        zone_id: found[normalize_zone(zone_id)] for zone_id in stored if normalize_zone(zone_id) in found
+    }
+    return SpatialObjects(zones, dict(_granularities(levels, language)))

@@ -1,0 +1,59 @@
+"""recent.atom (udata-behaviour §1.7)."""
+
+from dataclasses import replace
+from datetime import timedelta
+from xml.etree import ElementTree
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.feeds import recent
+from opencat.db.tables import organizations
+from opencat.domain.queries import DatasetQuery
+from tests.factories import make_dataset, make_org, make_user
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _feed(client: TestClient, query: str = "") -> ElementTree.Element:
+    response = client.get(f"/api/1/datasets/recent.atom{query}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    return ElementTree.fromstring(response.content)
+
+
+def test_empty_feed_matches_udata(client: TestClient) -> None:
+    feed = _feed(client)
+    assert feed.find(f"{ATOM}title").text == "Latest datasets"
+    assert feed.find(f"{ATOM}id").text == "http://testserver/"
+    assert feed.findall(f"{ATOM}entry") == []
+
+
+def test_moderation_delay_and_certified_organizations(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    certified = make_org(catalog, "Certified", **{alice.user.id: "admin"})
+    with catalog.db.write() as conn:  # badges come from the admin side, not this API
+        conn.execute(
+            organizations.update().where(organizations.c.id == certified.id).values(badges=["certified"])
+        )
+    view = make_dataset(
+        catalog, alice, organization=certified.id, title="Certifié", description="**gras** <script>x</script>"
+    )
+    make_dataset(catalog, alice, title="Pas encore")
+    make_dataset(catalog, alice, title="Privé", private=True)
+    entries = _feed(client).findall(f"{ATOM}entry")
+    assert [entry.find(f"{ATOM}title").text for entry in entries] == ["Certifié"]
+    entry = entries[0]
+    assert entry.find(f"{ATOM}author/{ATOM}name").text == "Certified"
+    content = entry.find(f"{ATOM}content").text or ""
+    assert "<strong>gras</strong>" in content
+    assert "<script>" not in content
+    assert (entry.find(f"{ATOM}id").text or "").endswith(f"/api/1/datasets/{view.dataset.id}/")
+    eleven_hours_later = replace(catalog, clock=lambda: catalog.clock() + timedelta(hours=11))
+    titles = {item.view.dataset.title for item in recent(eleven_hours_later, DatasetQuery())}
+    assert titles == {"Certifié", "Pas encore"}
+
+
+def test_titles_follow_the_query(client: TestClient) -> None:
+    assert _feed(client, "?q=bus").find(f"{ATOM}title").text == "Datasets search: bus"
+    assert _feed(client, "?tag=transport").find(f"{ATOM}title").text == "Filtered datasets"

@@ -1,0 +1,195 @@
+"""The geozones referential: spatial endpoints, zone checks on write, full objects, zone search
+(udata-behaviour §2.10)."""
+
+import json
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.db import geozones as db_geozones
+from opencat.domain.datasets import Spatial
+from opencat.domain.spatial import GRANULARITIES
+from tests.factories import make_dataset, make_user
+
+REFDATA = Path(__file__).resolve().parents[2] / "src" / "opencat" / "refdata" / "geozones"
+FULL = {"X-Get-Datasets-Full-Objects": "True"}
+MARSEILLE = {
+    "id": "fr:commune:13055",
+    "name": "Marseille",
+    "slug": "marseille",
+    "code": "13055",
+    "level": "fr:commune",
+    "uri": None,
+}
+
+
+def test_a_zone_is_udata_geojson_feature(client: TestClient) -> None:
+    response = client.get("/api/1/spatial/zone/fr:commune:13055/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": "fr:commune:13055",
+        "type": "Feature",
+        "properties": {k: v for k, v in MARSEILLE.items() if k != "id"},
+    }
+
+
+def test_a_zone_answers_to_any_case_and_legacy_spelling(client: TestClient) -> None:
+    for spelling in ("fr:departement:2a", "fr/departement/2A", "fr:departement:2A@1976-01-01"):
+        response = client.get(f"/api/1/spatial/zone/{spelling}/")
+        assert response.status_code == 200, spelling
+        assert response.json()["id"] == "fr:departement:2A"
+        assert response.json()["properties"]["name"] == "Corse-du-Sud"
+
+
+def test_an_unknown_zone_is_404(client: TestClient) -> None:
+    assert client.get("/api/1/spatial/zone/fr:commune:00000/").status_code == 404
+
+
+def test_zones_are_a_feature_collection_in_the_order_asked(client: TestClient) -> None:
+    response = client.get("/api/1/spatial/zones/fr:departement:13,country:fr/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["type"] == "FeatureCollection"
+    assert [feature["id"] for feature in body["features"]] == ["fr:departement:13", "country:fr"]
+    assert body["features"][0]["properties"]["name"] == "Bouches-du-Rhône"
+    assert body["features"][0]["geometry"] is None
+    assert client.get("/api/1/spatial/zones/fr:departement:13,nowhere:1/").status_code == 404
+
+
+def test_levels_are_the_first_eleven_granularities(client: TestClient) -> None:
+    english = json.loads((REFDATA / "granularities.en.json").read_text())
+    french = json.loads((REFDATA / "granularities.json").read_text())
+    assert client.get("/api/1/spatial/levels/").json() == english[:11]
+    assert client.get("/api/1/spatial/levels/?lang=fr").json() == french[:11]
+
+
+def test_granularities_in_english_by_default_and_french_on_request(client: TestClient) -> None:
+    english = client.get("/api/1/spatial/granularities/").json()
+    french = client.get("/api/1/spatial/granularities/?lang=fr").json()
+    assert english == json.loads((REFDATA / "granularities.en.json").read_text())
+    assert french == json.loads((REFDATA / "granularities.json").read_text())
+    assert len(english) == 13
+    assert english[-2:] == [{"id": "poi", "name": "POI"}, {"id": "other", "name": "Other"}]
+    assert french[4] == {"id": "fr:departement", "name": "Département français"}
+    # The write-side check and this list agree.
+    assert tuple(item["id"] for item in english) == GRANULARITIES
+
+
+def test_the_referential_is_seeded_whole(catalog: Catalog) -> None:
+    with catalog.db.read() as conn:
+        levels = db_geozones.fetch_levels(conn)
+        zones = db_geozones.fetch_zones(conn, ["fr:commune:13055", "fr:departement:2A", "fr:epci:200054807"])
+        around = db_geozones.ancestors_of(conn, ["fr:commune:13055", "nowhere:1"])
+    assert len(levels) == 11
+    assert (levels[4].id, levels[4].admin_level) == ("fr:departement", 60)
+    assert zones["fr:commune:13055"].parents == ("fr:arrondissement:133", "fr:epci:200054807")
+    assert zones["fr:departement:2A"].slug == "corse-du-sud"
+    assert zones["fr:epci:200054807"].level == "fr:epci"
+    assert around == {
+        "fr:commune:13055",
+        "nowhere:1",
+        "country:fr",
+        "fr:arrondissement:133",
+        "fr:departement:13",
+        "fr:epci:200054807",
+        "fr:region:93",
+    }
+
+
+def test_create_refuses_unknown_zones_with_udata_message(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    body = {
+        "title": "Air",
+        "description": "Mesures",
+        "spatial": {"zones": ["fr:departement:13", "fr:commune:99999", "xx:1"]},
+    }
+    response = client.post("/api/1/datasets/", json=body, headers=alice.headers)
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"spatial": {"zones": ["Unknown geoid(s): fr:commune:99999, xx:1"]}}}
+
+
+def test_create_stores_the_referential_spelling(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    body = {
+        "title": "Air",
+        "description": "Mesures",
+        "spatial": {
+            "zones": ["FR:Departement:2a", "fr/commune/13055@1943-01-01"],
+            "granularity": "fr:commune",
+        },
+    }
+    response = client.post("/api/1/datasets/", json=body, headers=alice.headers)
+    assert response.status_code == 201
+    assert response.json()["spatial"] == {
+        "geom": None,
+        "zones": ["fr:departement:2A", "fr:commune:13055"],
+        "granularity": "fr:commune",
+    }
+
+
+def test_update_checks_zones_and_keeps_the_dataset_on_refusal(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    refused = client.put(url, json={"spatial": {"zones": ["fr:region:00"]}}, headers=alice.headers)
+    assert refused.status_code == 400
+    assert refused.json() == {"errors": {"spatial": {"zones": ["Unknown geoid(s): fr:region:00"]}}}
+    assert client.get(url).json()["spatial"] is None
+    accepted = client.put(url, json={"spatial": {"zones": ["fr:departement:2b"]}}, headers=alice.headers)
+    assert accepted.status_code == 200
+    assert accepted.json()["spatial"]["zones"] == ["fr:departement:2B"]
+
+
+def test_full_objects_render_zones_and_granularity(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, **_covering("fr:commune:13055", granularity="fr:commune"))
+    url = f"/api/1/datasets/{view.dataset.id}/"
+
+    assert client.get(url).json()["spatial"]["zones"] == ["fr:commune:13055"]
+    full = client.get(url, headers=FULL).json()["spatial"]
+    assert full == {
+        "geom": None,
+        "zones": [MARSEILLE],
+        "granularity": {"id": "fr:commune", "name": "French town"},
+    }
+    french = client.get(f"{url}?lang=fr", headers=FULL).json()["spatial"]
+    assert french["granularity"] == {"id": "fr:commune", "name": "Commune française"}
+
+    listed = client.get("/api/1/datasets/", headers=FULL).json()["data"]
+    assert [item["spatial"] for item in listed] == [full]
+    updated = client.put(url, json={"title": "Renamed"}, headers={**alice.headers, **FULL})
+    assert updated.json()["spatial"] == full
+
+
+def test_full_objects_without_granularity_name_other(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, **_covering("country:fr"))
+    full = client.get(f"/api/1/datasets/{view.dataset.id}/", headers=FULL).json()["spatial"]
+    assert full["granularity"] == {"id": "other", "name": "Other"}
+    assert full["zones"][0]["name"] == "France"
+
+
+def test_a_departement_filter_finds_datasets_of_its_communes(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    marseille = make_dataset(catalog, alice, **_covering("fr:commune:13055", granularity="fr:commune"))
+    corsica = make_dataset(catalog, alice, **_covering("fr:departement:2A", granularity="fr:departement"))
+    make_dataset(catalog, alice)
+
+    def found(query: str) -> list[str]:
+        return [item["id"] for item in client.get(f"/api/1/datasets/?{query}").json()["data"]]
+
+    assert found("geozone=fr:departement:13") == [marseille.dataset.id]
+    assert found("geozone=fr:region:93") == [marseille.dataset.id]
+    assert found("geozone=fr:commune:13055") == [marseille.dataset.id]
+    assert found("geozone=fr:departement:2A") == [corsica.dataset.id]
+    assert set(found("geozone=country:fr")) == {marseille.dataset.id, corsica.dataset.id}
+    assert found("geozone=fr:departement:84") == []
+    assert found("granularity=fr:commune") == [marseille.dataset.id]
+    assert found("granularity=fr:departement") == [corsica.dataset.id]
+    assert found("granularity=fr:commune&geozone=fr:departement:2A") == []
+
+
+def _covering(*zones: str, granularity: str | None = None) -> dict[str, Spatial]:
+    """The change the API makes of a ``spatial`` body."""
+    return {"spatial": Spatial(zones, granularity)}
