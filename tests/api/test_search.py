@@ -1,0 +1,77 @@
+"""q on GET /api/1/datasets/: AND of words, accents and case folded, French forms, typos, ranking."""
+
+import pytest
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import make_dataset, make_org, make_user
+
+URL = "/api/1/datasets/"
+
+
+def _titles(client: TestClient, query: str) -> list[str]:
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 200, response.text
+    return [item["title"] for item in response.json()["data"]]
+
+
+@pytest.fixture
+def corpus(catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, "Ministère de l'Intérieur", **{alice.user.id: "admin"})
+    make_dataset(catalog, alice, title="Qualité de l'eau potable", tags=("sante",))
+    make_dataset(catalog, alice, title="Résultats des élections municipales", organization=org.id)
+    make_dataset(catalog, alice, title="Baignade", description="Surveillance des eaux de baignade en mer")
+    make_dataset(catalog, alice, title="Stations de mesure", tags=("qualite-air",), acronym="AIRQ")
+    make_dataset(catalog, alice, title="Eau et élections (privé)", private=True)
+
+
+@pytest.mark.usefixtures("corpus")
+def test_words_are_and_ed_case_and_accent_insensitive(client: TestClient) -> None:
+    assert _titles(client, "q=qualite eau") == ["Qualité de l'eau potable"]
+    assert _titles(client, "q=QUALITÉ EAU") == ["Qualité de l'eau potable"]
+    assert _titles(client, "q=qualite+bus") == []
+    assert _titles(client, "q=resultat election") == ["Résultats des élections municipales"]
+
+
+@pytest.mark.usefixtures("corpus")
+def test_all_text_fields_count_and_titles_rank_first(client: TestClient) -> None:
+    # "eaux" is the plural of "eau": the title match ranks above the description match
+    assert _titles(client, "q=eaux") == ["Qualité de l'eau potable", "Baignade"]
+    assert _titles(client, "q=interieur") == ["Résultats des élections municipales"]  # organization name
+    assert _titles(client, "q=airq") == ["Stations de mesure"]  # acronym
+    assert _titles(client, "q=air") == ["Stations de mesure"]  # tag
+    assert _titles(client, "q=potables") == ["Qualité de l'eau potable"]  # plural
+
+
+@pytest.mark.usefixtures("corpus")
+def test_small_typos_are_tolerated_in_titles(client: TestClient) -> None:
+    assert _titles(client, "q=baignde") == ["Baignade"]
+    assert _titles(client, "q=electoins") == ["Résultats des élections municipales"]
+
+
+@pytest.mark.usefixtures("corpus")
+def test_relevance_is_the_default_order_with_q_and_sort_overrides_it(client: TestClient) -> None:
+    by_relevance = client.get(f"{URL}?q=eau").json()
+    assert by_relevance["total"] == 2
+    by_title = _titles(client, "q=eau&sort=title")
+    assert by_title == sorted(by_title, key=str.casefold)
+
+
+@pytest.mark.usefixtures("corpus")
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '"', "qualité (eau", "qualité AND-OR", "NOT", "*", "title:eau", "eau~2", "eau^9", "[0 TO 1]", "\\",
+        "'; DROP TABLE datasets; --", "a" * 5000, " ".join(["eau"] * 500), "%E2%80%AE", "\u200b", "🌊 eau",
+        "\x01\x02", "eau%0Aeau", "-", "+", "\u00a0",
+    ],
+)  # fmt: skip
+def test_any_user_text_is_safe(client: TestClient, hostile: str) -> None:
+    response = client.get(URL, params={"q": hostile})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.usefixtures("corpus")
+def test_private_datasets_stay_hidden_from_search(client: TestClient) -> None:
+    assert "Eau et élections (privé)" not in _titles(client, "q=eau")
