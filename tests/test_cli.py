@@ -250,3 +250,14 @@ def test_token_revoke_stops_every_key_of_the_user(cli: Cli, written: Catalog) ->
     for key in (user["api_key"], second):
         with pytest.raises(InvalidCredentials, match="Revoked API token"):
             accounts.authenticate(written, key)
+
+
+def test_export_writes_the_catalog_as_rdf_and_json_lines(cli: Cli, data_dir: Path) -> None:
+    assert cli("load-fixtures", str(FIXTURES)).code == 0
+    target = data_dir / "catalog.nt"
+    run = cli("export", "dcat", "--format", "nt", "--output", str(target))
+    assert (run.code, run.err.strip()) == (0, "Exported 15 datasets")
+    assert target.read_bytes().count(b"<http://www.w3.org/ns/dcat#Dataset>") == 15
+    lines = data_dir / "catalog.jsonl"
+    assert cli("export", "jsonl", "--output", str(lines)).code == 0
+    assert len(lines.read_bytes().splitlines()) == 15

@@ -9,14 +9,17 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from opencat.api.rdf import write_json_lines
 from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
+from opencat.catalog.rdf import export_catalog
 from opencat.config import Settings, SettingsError
 from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
 from opencat.domain.errors import CatalogError, Invalid
+from opencat.domain.urls import Urls
 
 
 def _print(value: dict[str, Any], as_json: bool) -> None:
@@ -89,6 +92,22 @@ def _token_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Revoked {count} API key(s)")  # noqa: T201 - the command's output
 
 
+def _export(settings: Settings, args: argparse.Namespace) -> None:
+    catalog = _catalog(settings)
+    urls = Urls(settings.base_url, settings.front_url)
+    target = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 - closed below
+    try:
+        if args.kind == "jsonl":
+            count = write_json_lines(catalog, urls, target)
+        else:
+            count = export_catalog(catalog, urls, target, args.format, settings.site_title)
+        target.flush()
+    finally:
+        if args.output:
+            target.close()
+    print(f"Exported {count} datasets", file=sys.stderr)  # noqa: T201 - the command's output
+
+
 def _progress(done: int, total: int) -> None:
     print(f"\rimported {done}/{total} datasets", end="" if done < total else "\n", file=sys.stderr)  # noqa: T201
 
@@ -154,6 +173,14 @@ def _parser() -> argparse.ArgumentParser:
     fixtures = commands.add_parser("load-fixtures", help="import udata fixtures or dataset documents")
     fixtures.add_argument("path")
     fixtures.set_defaults(run=_load_fixtures)
+
+    export = commands.add_parser("export", help="write the whole public catalog, streamed")
+    export.add_argument(
+        "kind", choices=["dcat", "jsonl"], help="DCAT-AP 3 RDF, or JSON Lines in the API's shape"
+    )
+    export.add_argument("--format", choices=["nt", "ttl"], default="nt", help="RDF serialization (dcat)")
+    export.add_argument("--output", help="a file (default: standard output)")
+    export.set_defaults(run=_export)
 
     demo = commands.add_parser("load-demo", help="import the bundled demo catalog")
     demo.add_argument("--if-empty", action="store_true", help="only when the catalog has no dataset")

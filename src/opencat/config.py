@@ -32,6 +32,7 @@ class Settings:
     linkcheck_allow_private: bool = False
     schema_catalog_url: str | None = None
     feed_delay_hours: int = 10
+    site_title: str = "opencat"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -60,7 +61,7 @@ class Settings:
         values: dict[str, object] = {}
         if f"{PREFIX}DATA_DIR" in environ:
             values["data_dir"] = Path(environ[f"{PREFIX}DATA_DIR"])
-        for name in ("database_url", "base_url", "default_language"):
+        for name in ("database_url", "base_url", "default_language", "site_title"):
             if f"{PREFIX}{name.upper()}" in environ:
                 values[name] = environ[f"{PREFIX}{name.upper()}"]
         for name in (

@@ -32,6 +32,7 @@ EVERY_VARIABLE = {
         "https://schema.example.org/schemas.json",
     ),
     "feed_delay_hours": ("0", 0),
+    "site_title": ("data.example.org", "data.example.org"),
 }
 
 

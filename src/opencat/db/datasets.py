@@ -33,6 +33,17 @@ def fetch_by_ids(conn: Connection, dataset_ids: Iterable[str]) -> dict[str, Data
     return {row.id: _from_row(row) for row in rows}
 
 
+def public_ids_after(conn: Connection, after: str, limit: int) -> list[str]:
+    """Ids of public datasets in id order, past ``after``: a keyset walk over the whole catalog."""
+    query = (
+        sa.select(datasets.c.id)
+        .where(datasets.c.id > after, *_public_conditions())
+        .order_by(datasets.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query).scalars())
+
+
 def find_by_slug(conn: Connection, slug: str) -> Dataset | None:
     row = conn.execute(sa.select(*_COLUMNS).where(datasets.c.slug == slug)).first()
     return None if row is None else _from_row(row)

@@ -1,0 +1,148 @@
+"""RDF: content negotiation, one dataset in any serialization, the catalog by pages or streamed."""
+
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import BinaryIO
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from opencat.api import serializers
+from opencat.api.datasets import DATASET_MASK
+from opencat.api.endpoint import Call, redirect_found
+from opencat.api.masks import apply_mask
+from opencat.api.openapi import describe
+from opencat.api.params import first, positive_int
+from opencat.catalog import rdf as catalog
+from opencat.catalog.context import Catalog
+from opencat.dcat.formats import find_format, negotiate
+from opencat.domain.accounts import ANONYMOUS
+from opencat.domain.dates import utc_now
+from opencat.domain.errors import BadRequest, NotFound
+from opencat.domain.urls import Urls
+
+CATALOG_PAGE_SIZE = 100  # udata's default for the catalog
+STREAMED = ("nt", "ttl")
+_CHUNK = 64 * 1024
+_DONE = b""
+
+
+@describe("Redirect to the dataset's RDF in the serialization the Accept header prefers", status=302)
+def dataset_rdf_redirect(call: Call) -> Response:
+    dataset_id = catalog.dataset_id_for(call.catalog, call.path("ident"))
+    return redirect_found(f"/api/1/datasets/{dataset_id}/rdf.{negotiate(call.header('accept'))}")
+
+
+@describe("The dataset as DCAT-AP 3 RDF (xml, rdf, owl, ttl, n3, nt, trig, json, jsonld, json-ld)")
+def dataset_rdf(call: Call) -> Response:
+    body, content_type = catalog.dataset_document(
+        call.catalog,
+        call.actor,
+        call.path("ident"),
+        call.path("format"),
+        call.urls,
+        call.services.settings.site_title,
+    )
+    return Response(body, media_type=content_type)
+
+
+@describe("Redirect to the catalog in the serialization the Accept header prefers", status=302)
+def site_catalog_redirect(call: Call) -> Response:
+    query = call.request.url.query
+    return redirect_found(
+        f"/api/1/site/catalog.{negotiate(call.header('accept'))}" + (f"?{query}" if query else "")
+    )
+
+
+class _Pipe:
+    """A file the export thread writes to and the response reads from, with bounded memory."""
+
+    def __init__(self) -> None:
+        self.chunks: queue.Queue[bytes] = queue.Queue(maxsize=32)
+        self.buffer = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        if self.closed:
+            raise BrokenPipeError("the client went away")
+        self.buffer += data
+        if len(self.buffer) >= _CHUNK:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.chunks.put(bytes(self.buffer), timeout=300)
+            self.buffer.clear()
+
+
+def _streamed(produce: Callable[[BinaryIO], object], media_type: str) -> StreamingResponse:
+    pipe = _Pipe()
+
+    def run() -> None:
+        try:
+            produce(pipe)  # type: ignore[arg-type]
+            pipe.flush()
+        except (BrokenPipeError, queue.Full):
+            pass
+        finally:
+            pipe.chunks.put(_DONE)
+
+    async def body() -> AsyncIterator[bytes]:
+        threading.Thread(target=run, daemon=True, name="opencat-export").start()
+        try:
+            while chunk := await run_in_threadpool(pipe.chunks.get):
+                yield chunk
+        finally:
+            pipe.closed = True
+
+    return StreamingResponse(body(), media_type=media_type)
+
+
+@describe("The public catalog as DCAT-AP 3, by pages; page_size=0 streams it whole (nt, ttl)")
+def site_catalog(call: Call) -> Response:
+    suffix = call.path("format").lower()
+    chosen = find_format(suffix)
+    if chosen is None:
+        raise NotFound()
+    page_size = _page_size(call)
+    settings = call.services.settings
+    if page_size == 0:
+        if chosen.extension not in STREAMED:
+            raise BadRequest("The whole catalog is streamed as N-Triples (.nt) or Turtle (.ttl) only")
+        return _streamed(
+            lambda out: catalog.export_catalog(
+                call.catalog, call.urls, out, chosen.extension, settings.site_title
+            ),
+            chosen.content_type,
+        )
+    page = positive_int(call.params, "page", 1, "The page to fetch")
+    body, content_type = catalog.catalog_page(
+        call.catalog, call.urls, suffix, page, page_size, settings.site_title
+    )
+    return Response(body, media_type=content_type)
+
+
+def _page_size(call: Call) -> int:
+    if first(call.params, "page_size") == "0":
+        return 0
+    return positive_int(call.params, "page_size", CATALOG_PAGE_SIZE, "The page size to fetch", 1000)
+
+
+def write_json_lines(cat: Catalog, urls: Urls, out: BinaryIO) -> int:
+    """Every public dataset in the API's own shape (as an anonymous reader sees it), one per line."""
+    count = 0
+    for views in catalog.public_datasets(cat):
+        now = utc_now()
+        for view in views:
+            document = apply_mask(serializers.dataset(view, ANONYMOUS, urls, now), DATASET_MASK)
+            out.write(orjson.dumps(document, option=orjson.OPT_SORT_KEYS) + b"\n")
+            count += 1
+    return count
+
+
+@describe("The public catalog as JSON Lines: one dataset per line, in the API's shape")
+def site_datasets_jsonl(call: Call) -> Response:
+    return _streamed(lambda out: write_json_lines(call.catalog, call.urls, out), "application/x-ndjson")

@@ -1,0 +1,166 @@
+"""One dcat:Distribution per resource, with its checksum, formats and OGC service (udata-behaviour §1.8)."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, RDF, RDFS, SKOS, XSD
+
+from opencat.dcat.namespaces import DCATAP, DCT, IANA_MEDIA_TYPE, SPDX
+from opencat.dcat.terms import date_time, hex_binary, iri, own, text
+from opencat.dcat.vocabularies import (
+    CHECKSUM_ALGORITHMS,
+    FILE_TYPES,
+    HVD_LEGISLATION,
+    LICENCE_TYPE_SCHEME,
+    LICENCE_TYPES,
+    OGC_SERVICES,
+    OGC_STANDARD,
+)
+from opencat.domain.datasets import Checksum, Resource
+from opencat.domain.references import License
+from opencat.domain.urls import Urls
+
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+\-]*/[a-z0-9][a-z0-9!#$&^_.+\-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What every distribution of one dataset carries: its dataset's license, access and HVD status."""
+
+    dataset: URIRef
+    license: License | None
+    license_url: URIRef | None
+    limitation: URIRef | None
+    hvd: bool
+    now: datetime
+
+
+def add_distribution(graph: Graph, resource: Resource, shared: Shared, urls: Urls) -> URIRef:
+    # The permalink is the subject: stable across renames and independent of a front-end (§1.12).
+    node = own(urls.resource_latest(resource.id))
+    add = graph.add
+    add((node, RDF.type, DCAT.Distribution))
+    add((node, DCT.identifier, Literal(resource.id)))
+    add((node, DCT.title, text(resource.title)))
+    if resource.description:  # udata writes the literal "None" for a missing description
+        add((node, DCT.description, text(resource.description)))
+    # A URL that cannot be made an IRI is dropped: the permalink redirects to it anyway.
+    add((node, DCAT.downloadURL, iri(resource.url) or node))
+    add((node, DCAT.accessURL, node))
+    add((node, DCT.issued, date_time(resource.created_at)))
+    add((node, DCT.modified, date_time(resource.last_modified(shared.now))))
+    add_rights(graph, node, shared)
+    if resource.filesize is not None and resource.filesize >= 0:
+        # DCAT 3 says xsd:nonNegativeInteger, but DCAT-AP 3.0.0's shapes.ttl checks xsd:decimal;
+        # written in its canonical form, which the Turtle and N3 serializers print (XSD 1.0 §3.2.3.2).
+        add((node, DCAT.byteSize, Literal(f"{resource.filesize}.0", datatype=XSD.decimal)))
+    _add_media_type(graph, node, resource.mime)
+    _add_format(graph, node, resource.format)
+    if resource.checksum is not None:
+        _add_checksum(graph, node, resource.checksum)
+    service = _ogc_service(resource)
+    if service is not None:
+        _add_data_service(graph, node, resource, service, shared)
+    if shared.hvd:
+        add((node, DCATAP.applicableLegislation, URIRef(HVD_LEGISLATION)))
+    return node
+
+
+def add_rights(graph: Graph, node: URIRef, shared: Shared) -> None:
+    """dct:license when the license has a URL (described once, by the dataset), else a rights
+    statement: DCAT-AP wants a node, not udata's literal title."""
+    license = shared.license
+    if shared.license_url is not None:
+        graph.add((node, DCT.license, shared.license_url))
+    elif license is not None:
+        statement = URIRef(f"{node}#rights")
+        graph.add((node, DCT.rights, statement))
+        graph.add((statement, RDF.type, DCT.RightsStatement))
+        graph.add((statement, RDFS.label, text(license.title)))
+    elif shared.limitation is not None:
+        graph.add((node, DCT.rights, shared.limitation))
+        graph.add((shared.limitation, RDF.type, DCT.RightsStatement))
+
+
+def add_license_document(graph: Graph, url: URIRef, license: License) -> None:
+    """The license's URL as a dct:LicenseDocument, with its ADMS licence types when we know them."""
+    graph.add((url, RDF.type, DCT.LicenseDocument))
+    graph.add((url, DCT.title, text(license.title)))
+    for uri, label in LICENCE_TYPES.get(license.id, ()):
+        kind = URIRef(uri)
+        graph.add((url, DCT.type, kind))
+        graph.add((kind, RDF.type, SKOS.Concept))
+        graph.add((kind, SKOS.prefLabel, Literal(label, lang="en")))
+        graph.add((kind, SKOS.inScheme, URIRef(LICENCE_TYPE_SCHEME)))
+
+
+def _add_media_type(graph: Graph, node: URIRef, mime: str | None) -> None:
+    """An IANA media type URI: DCAT-AP 3 wants a dct:MediaType node, not udata's literal."""
+    essence = (mime or "").split(";", 1)[0].strip().lower()
+    if _MEDIA_TYPE.fullmatch(essence):
+        media_type = IANA_MEDIA_TYPE[essence]
+        graph.add((node, DCAT.mediaType, media_type))
+        graph.add((media_type, RDF.type, DCT.MediaType))
+
+
+def _add_format(graph: Graph, node: URIRef, name: str | None) -> None:
+    """The EU file type when known, else a described node: dct:format must not be a literal."""
+    spelling = (name or "").strip().lower()
+    if not spelling:
+        return
+    file_type = FILE_TYPES.get(spelling)
+    if file_type is None:
+        described = URIRef(f"{node}#format")
+        graph.add((node, DCT.format, described))
+        graph.add((described, RDF.type, DCT.MediaTypeOrExtent))
+        graph.add((described, RDFS.label, text(spelling)))
+    else:
+        graph.add((node, DCT.format, file_type))
+        graph.add((file_type, RDF.type, DCT.MediaTypeOrExtent))
+
+
+def _add_checksum(graph: Graph, node: URIRef, checksum: Checksum) -> None:
+    value = hex_binary(checksum.value)
+    if value is None:
+        return
+    algorithm = CHECKSUM_ALGORITHMS.get((checksum.type, len(value)))
+    if algorithm is None:
+        return
+    described = URIRef(f"{node}#checksum")
+    graph.add((node, SPDX.checksum, described))
+    graph.add((described, RDF.type, SPDX.Checksum))
+    graph.add((described, SPDX.algorithm, algorithm))
+    graph.add((described, SPDX.checksumValue, value))
+
+
+def _ogc_service(resource: Resource) -> str | None:
+    """``wms``/``wfs``/``wmts`` from the format (``ogc:`` prefix allowed) or a GetCapabilities URL."""
+    name = (resource.format or "").strip().lower().removeprefix("ogc:")
+    if name in OGC_SERVICES:
+        return name
+    url = resource.url.lower()
+    if "request=getcapabilities" in url:
+        return next((kind for kind in OGC_SERVICES if f"service={kind}" in url), None)
+    return None
+
+
+def _add_data_service(graph: Graph, node: URIRef, resource: Resource, kind: str, shared: Shared) -> None:
+    endpoint = iri(resource.url.split("?", 1)[0])
+    if endpoint is None:
+        return
+    service = URIRef(f"{node}#service")
+    add = graph.add
+    add((node, DCAT.accessService, service))
+    add((service, RDF.type, DCAT.DataService))
+    add((service, DCT.title, text(resource.title)))
+    add((service, DCAT.endpointURL, endpoint))
+    if "request=getcapabilities" in resource.url.lower():
+        add((service, DCAT.endpointDescription, own(resource.url)))
+    standard = URIRef(f"{OGC_STANDARD}{kind}")
+    add((service, DCT.conformsTo, standard))
+    add((standard, RDF.type, DCT.Standard))
+    add((service, DCAT.servesDataset, shared.dataset))
+    if shared.hvd:
+        add((service, DCATAP.applicableLegislation, URIRef(HVD_LEGISLATION)))

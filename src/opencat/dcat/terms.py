@@ -1,0 +1,114 @@
+"""RDF terms made from user text and URLs, safe for every serializer (udata-behaviour §1.8).
+
+udata replaces XML-illegal characters by ``?`` and lets a URL with a space break some serializers;
+here text loses those characters and a URL is percent-escaped into a valid IRI, or dropped.
+"""
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from opencat.domain.dates import as_utc, parse_datetime
+
+# XML 1.0 §2.2: C0 controls other than tab, LF and CR, lone surrogates, U+FFFE and U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# XML 1.0 §2.11: a parser reads CR LF and a lone CR as LF, so RDF/XML could not round-trip them.
+_CARRIAGE_RETURN = re.compile("\r\n?")
+
+# RFC 3987: a scheme, then unreserved and reserved ASCII characters, well-formed percent escapes,
+# at most one "#", and the Basic Multilingual Plane part of ``ucschar``. Anything else is escaped.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_VALID_IRI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*:"
+    r"(?:[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef]|%[0-9A-Fa-f]{2})*"
+    r"(?:#(?:[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef]|%[0-9A-Fa-f]{2})*)?"
+)
+_ASCII_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?[]@!$&'()*+,;=")
+_HEX_PAIR = re.compile(r"[0-9A-Fa-f]{2}")
+_HEX_BINARY = re.compile(r"(?:[0-9A-Fa-f]{2})+")
+
+
+def clean_text(value: str) -> str:
+    """Text any serialization can carry and any parser gives back unchanged."""
+    if _XML_ILLEGAL.search(value):
+        value = _XML_ILLEGAL.sub("", value)
+    if "\r" in value:
+        value = _CARRIAGE_RETURN.sub("\n", value)
+    return value
+
+
+def text(value: str) -> Literal:
+    return Literal(clean_text(value))
+
+
+def iri(value: str | None) -> URIRef | None:
+    """``value`` as an absolute IRI, escaped where needed; None when it is not an absolute URL."""
+    if not value:
+        return None
+    value = value.strip()
+    if _VALID_IRI.fullmatch(value):
+        return URIRef(value)
+    if not _SCHEME.match(value):
+        return None
+    return URIRef(_escape(value))
+
+
+def own(url: str) -> URIRef:
+    """One of our URLs: ids and slugs in it may come from imported data, so it is escaped too."""
+    return iri(url) or URIRef(url)
+
+
+def _escape(value: str) -> str:
+    escaped: list[str] = []
+    fragment = False
+    for index, char in enumerate(value):
+        if char == "%" and _HEX_PAIR.match(value, index + 1):
+            escaped.append(char)
+        elif char == "#" and not fragment:
+            fragment = True
+            escaped.append(char)
+        elif char in _ASCII_SAFE or _is_ucschar(ord(char)):
+            escaped.append(char)
+        elif not 0xD800 <= ord(char) <= 0xDFFF:  # a lone surrogate has no UTF-8 form: dropped
+            escaped.append("".join(f"%{byte:02X}" for byte in char.encode("utf-8")))
+    return "".join(escaped)
+
+
+def _is_ucschar(code: int) -> bool:
+    if 0xA0 <= code <= 0xD7FF or 0xF900 <= code <= 0xFDCF or 0xFDF0 <= code <= 0xFFEF:
+        return True
+    return 0x10000 <= code <= 0xEFFFD and code & 0xFFFF <= 0xFFFD
+
+
+def mailto(email: str | None) -> URIRef | None:
+    return iri(f"mailto:{email.strip()}") if email and email.strip() else None
+
+
+def date_time(value: datetime) -> Literal:
+    """An ``xsd:dateTime`` in UTC (naive values are UTC in udata, udata-behaviour §3.10)."""
+    return Literal(as_utc(value).isoformat(), datatype=XSD.dateTime)
+
+
+def day(value: date) -> Literal:
+    return Literal(value.isoformat(), datatype=XSD.date)
+
+
+def hex_binary(value: str) -> Literal | None:
+    """An ``xsd:hexBinary`` literal, or None when ``value`` is not one (the shapes check it)."""
+    value = value.strip()
+    return Literal(value, datatype=XSD.hexBinary) if _HEX_BINARY.fullmatch(value) else None
+
+
+def parse_when(value: Any) -> datetime | None:
+    """A date of harvest metadata, kept as a string or a datetime; None when unreadable."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return None
+    return None

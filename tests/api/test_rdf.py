@@ -1,0 +1,166 @@
+"""RDF endpoints: negotiation, serializations, visibility, the catalog by pages and streamed."""
+
+import io
+import warnings
+
+import orjson
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, RDF
+from starlette.testclient import TestClient
+
+from opencat.api.rdf import write_json_lines
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import delete_dataset
+from opencat.catalog.rdf import export_catalog
+from opencat.domain.urls import Urls
+from tests.factories import make_dataset, make_org, make_user
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+CONTENT_TYPES = {
+    "xml": "application/rdf+xml", "rdf": "application/rdf+xml", "owl": "application/rdf+xml",
+    "ttl": "application/x-turtle", "n3": "text/n3", "nt": "application/n-triples", "trig": "application/trig",
+    "json": "application/ld+json", "jsonld": "application/ld+json", "json-ld": "application/ld+json",
+}  # fmt: skip
+PARSERS = {
+    "xml": "xml", "rdf": "xml", "owl": "xml", "ttl": "turtle", "n3": "n3", "nt": "nt", "trig": "trig",
+    "json": "json-ld", "jsonld": "json-ld", "json-ld": "json-ld",
+}  # fmt: skip
+
+
+def _parse(content: bytes, suffix: str) -> Graph:
+    graph = Graph()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph.parse(data=content, format=PARSERS[suffix])
+    return graph
+
+
+@pytest.fixture
+def dataset_id(catalog: Catalog) -> str:
+    alice = make_user(catalog)
+    org = make_org(catalog, "Oracle Org", **{alice.user.id: "admin"})
+    resources = [
+        {"title": "Horaires", "url": "https://example.org/h.csv", "format": "csv", "filetype": "remote"}
+    ]
+    return make_dataset(
+        catalog,
+        alice,
+        title="Horaires des bus",
+        organization=org.id,
+        tags=("bus",),
+        license="lov2",
+        resources=resources,
+    ).dataset.id
+
+
+@pytest.mark.parametrize(
+    ("accept", "suffix"),
+    [
+        (None, "json"),
+        ("*/*", "xml"),
+        ("text/turtle", "ttl"),
+        ("application/n-triples", "nt"),
+        ("application/ld+json", "json"),
+    ],
+)
+def test_negotiation_redirects_by_id(
+    client: TestClient, dataset_id: str, accept: str | None, suffix: str
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    if accept is None:
+        client.headers.pop("accept", None)
+    response = client.get("/api/1/datasets/horaires-des-bus/rdf", headers=headers)
+    assert response.status_code == 302
+    assert response.headers["location"] == f"/api/1/datasets/{dataset_id}/rdf.{suffix}"
+
+
+@pytest.mark.parametrize("suffix", sorted(CONTENT_TYPES))
+def test_every_serialization_parses_and_describes_the_dataset(
+    client: TestClient, dataset_id: str, suffix: str
+) -> None:
+    response = client.get(f"/api/1/datasets/{dataset_id}/rdf.{suffix}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(CONTENT_TYPES[suffix])
+    graph = _parse(response.content, suffix)
+    datasets = list(graph.subjects(RDF.type, DCAT.Dataset))
+    assert len(datasets) == 1
+    assert len(list(graph.objects(datasets[0], DCAT.distribution))) == 1
+
+
+def test_unknown_formats_and_visibility(client: TestClient, catalog: Catalog, dataset_id: str) -> None:
+    for suffix in ("nope", "trix", "nq", "html"):
+        assert client.get(f"/api/1/datasets/{dataset_id}/rdf.{suffix}").status_code == 404
+    alice = make_user(catalog)
+    hidden = make_dataset(catalog, alice, private=True).dataset
+    assert client.get(f"/api/1/datasets/{hidden.id}/rdf.ttl").status_code == 404
+    assert client.get(f"/api/1/datasets/{hidden.id}/rdf.ttl", headers=alice.headers).status_code == 200
+    gone = make_dataset(catalog, alice).dataset
+    delete_dataset(catalog, alice.actor(catalog), gone.id)
+    assert client.get(f"/api/1/datasets/{gone.id}/rdf.ttl").status_code == 410
+    assert client.get("/api/1/datasets/000000000000000000000000/rdf").status_code == 404
+
+
+def test_catalog_pages_with_hydra_links(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    for number in range(3):
+        make_dataset(catalog, alice, title=f"Dataset {number}")
+    make_dataset(catalog, alice, title="Private", private=True)
+    assert (
+        client.get("/api/1/site/catalog", headers={"Accept": "text/turtle"}).headers["location"]
+        == "/api/1/site/catalog.ttl"
+    )
+    response = client.get("/api/1/site/catalog.ttl?page=1&page_size=2")
+    assert response.status_code == 200
+    graph = _parse(response.content, "ttl")
+    assert len(list(graph.subjects(RDF.type, DCAT.Dataset))) == 2
+    assert (None, RDF.type, DCAT.Catalog) in graph
+    hydra = "http://www.w3.org/ns/hydra/core#"
+    totals = {int(value) for value in graph.objects(None, URIRef(f"{hydra}totalItems"))}
+    assert totals == {3}
+    assert client.get("/api/1/site/catalog.nope").status_code == 404
+    assert client.get("/api/1/site/catalog.xml?page_size=0").status_code == 400
+
+
+@pytest.mark.parametrize("suffix", ["nt", "ttl"])
+def test_whole_catalog_streams(client: TestClient, catalog: Catalog, suffix: str) -> None:
+    alice = make_user(catalog)
+    for number in range(7):
+        make_dataset(
+            catalog,
+            alice,
+            title=f"Streamed {number}",
+            resources=[{"title": "r", "url": f"https://example.org/{number}"}],
+        )
+    make_dataset(catalog, alice, title="Private", private=True)
+    with client.stream("GET", f"/api/1/site/catalog.{suffix}?page_size=0") as response:
+        assert response.status_code == 200
+        content = b"".join(response.iter_bytes())
+    graph = _parse(content, suffix)
+    assert len(list(graph.subjects(RDF.type, DCAT.Dataset))) == 7
+
+
+def test_json_lines_export(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    ids = {make_dataset(catalog, alice, title=f"Line {number}").dataset.id for number in range(5)}
+    make_dataset(catalog, alice, title="Private", private=True)
+    with client.stream("GET", "/api/1/site/datasets.jsonl") as response:
+        lines = b"".join(response.iter_bytes()).splitlines()
+    documents = [orjson.loads(line) for line in lines]
+    assert {document["id"] for document in documents} == ids
+    assert "community_resources" not in documents[0]
+    assert documents[0]["permissions"] == {"delete": False, "edit": False, "edit_resources": False}
+
+
+def test_cli_exports(
+    catalog: Catalog, settings: object, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Exported")
+    out = io.BytesIO()
+    assert export_catalog(catalog, Urls("http://testserver"), out, "nt", "opencat") == 1
+    assert b"http://www.w3.org/ns/dcat#Dataset" in out.getvalue()
+    lines = io.BytesIO()
+    assert write_json_lines(catalog, Urls("http://testserver"), lines) == 1
