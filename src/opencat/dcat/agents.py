@@ -2,10 +2,11 @@
 
 from collections.abc import Sequence
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, FOAF, RDF, RDFS, SKOS
 
 from opencat.dcat.namespaces import DCT, GEODCAT, VCARD
+from opencat.dcat.sink import Triples
 from opencat.dcat.terms import iri, mailto, own, text
 from opencat.dcat.vocabularies import PERSON_PUBLISHER_TYPE, PUBLISHER_TYPE_SCHEME, PUBLISHER_TYPES
 from opencat.domain.accounts import ContactPoint, Organization, User
@@ -32,7 +33,7 @@ ROLE_PREDICATES = {
 }
 
 
-def add_agent(graph: Graph, node: URIRef, kind: URIRef, name: str) -> None:
+def add_agent(graph: Triples, node: URIRef, kind: URIRef, name: str) -> None:
     """An agent of a foaf subclass, also typed foaf:Agent: the shapes check classes without inference."""
     graph.add((node, RDF.type, kind))
     graph.add((node, RDF.type, FOAF.Agent))
@@ -41,7 +42,7 @@ def add_agent(graph: Graph, node: URIRef, kind: URIRef, name: str) -> None:
     graph.add((node, RDFS.label, label))
 
 
-def add_organization(graph: Graph, organization: Organization, urls: Urls) -> URIRef:
+def add_organization(graph: Triples, organization: Organization, urls: Urls) -> URIRef:
     node = own(urls.organization_uri(organization.id))
     add_agent(graph, node, FOAF.Organization, organization.name)
     homepage = iri(organization.url)
@@ -53,7 +54,7 @@ def add_organization(graph: Graph, organization: Organization, urls: Urls) -> UR
     return node
 
 
-def add_user(graph: Graph, user: User, urls: Urls) -> URIRef:
+def add_user(graph: Triples, user: User, urls: Urls) -> URIRef:
     node = own(urls.user_uri(user.id))
     name = f"{user.first_name} {user.last_name}".strip() or user.slug
     add_agent(graph, node, FOAF.Person, name)
@@ -64,7 +65,7 @@ def add_user(graph: Graph, user: User, urls: Urls) -> URIRef:
     return node
 
 
-def _add_publisher_type(graph: Graph, node: URIRef, uri: str, label: str) -> None:
+def _add_publisher_type(graph: Triples, node: URIRef, uri: str, label: str) -> None:
     concept = URIRef(uri)
     graph.add((node, DCT.type, concept))
     graph.add((concept, RDF.type, SKOS.Concept))
@@ -73,7 +74,7 @@ def _add_publisher_type(graph: Graph, node: URIRef, uri: str, label: str) -> Non
 
 
 def add_owner(
-    graph: Graph, dataset: URIRef, organization: Organization | None, owner: User | None, urls: Urls
+    graph: Triples, dataset: URIRef, organization: Organization | None, owner: User | None, urls: Urls
 ) -> None:
     """The owner publishes, unless a contact point does: then the owner distributes (§1.8)."""
     if organization is not None:
@@ -88,7 +89,7 @@ def add_owner(
         graph.add((dataset, GEODCAT.distributor, agent))
 
 
-def add_contact_points(graph: Graph, dataset: URIRef, contacts: Sequence[ContactPoint], urls: Urls) -> None:
+def add_contact_points(graph: Triples, dataset: URIRef, contacts: Sequence[ContactPoint], urls: Urls) -> None:
     publishers = 0
     for contact in contacts:
         predicate = ROLE_PREDICATES.get(contact.role)
@@ -106,7 +107,7 @@ def add_contact_points(graph: Graph, dataset: URIRef, contacts: Sequence[Contact
         graph.add((dataset, predicate, node))
 
 
-def _add_vcard(graph: Graph, node: URIRef, contact: ContactPoint) -> None:
+def _add_vcard(graph: Triples, node: URIRef, contact: ContactPoint) -> None:
     graph.add((node, RDF.type, VCARD.Kind))
     if contact.name:
         graph.add((node, VCARD.fn, text(contact.name)))
@@ -118,7 +119,7 @@ def _add_vcard(graph: Graph, node: URIRef, contact: ContactPoint) -> None:
         graph.add((node, VCARD.hasURL, form))
 
 
-def _add_contact_agent(graph: Graph, node: URIRef, contact: ContactPoint) -> None:
+def _add_contact_agent(graph: Triples, node: URIRef, contact: ContactPoint) -> None:
     # foaf:name is mandatory on an agent (DCAT-AP shapes.ttl): fall back on what identifies it.
     name = contact.name or contact.email or contact.contact_form or contact.id
     add_agent(graph, node, FOAF.Agent, name)

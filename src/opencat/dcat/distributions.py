@@ -4,10 +4,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, RDF, RDFS, SKOS, XSD
 
 from opencat.dcat.namespaces import DCATAP, DCT, IANA_MEDIA_TYPE, SPDX
+from opencat.dcat.sink import Triples
 from opencat.dcat.terms import date_time, hex_binary, iri, own, text
 from opencat.dcat.vocabularies import (
     CHECKSUM_ALGORITHMS,
@@ -37,7 +38,7 @@ class Shared:
     now: datetime
 
 
-def add_distribution(graph: Graph, resource: Resource, shared: Shared, urls: Urls) -> URIRef:
+def add_distribution(graph: Triples, resource: Resource, shared: Shared, urls: Urls) -> URIRef:
     # The permalink is the subject: stable across renames and independent of a front-end (§1.12).
     node = own(urls.resource_latest(resource.id))
     add = graph.add
@@ -68,7 +69,7 @@ def add_distribution(graph: Graph, resource: Resource, shared: Shared, urls: Url
     return node
 
 
-def add_rights(graph: Graph, node: URIRef, shared: Shared) -> None:
+def add_rights(graph: Triples, node: URIRef, shared: Shared) -> None:
     """dct:license when the license has a URL (described once, by the dataset), else a rights
     statement: DCAT-AP wants a node, not udata's literal title."""
     license = shared.license
@@ -84,7 +85,7 @@ def add_rights(graph: Graph, node: URIRef, shared: Shared) -> None:
         graph.add((shared.limitation, RDF.type, DCT.RightsStatement))
 
 
-def add_license_document(graph: Graph, url: URIRef, license: License) -> None:
+def add_license_document(graph: Triples, url: URIRef, license: License) -> None:
     """The license's URL as a dct:LicenseDocument, with its ADMS licence types when we know them."""
     graph.add((url, RDF.type, DCT.LicenseDocument))
     graph.add((url, DCT.title, text(license.title)))
@@ -96,7 +97,7 @@ def add_license_document(graph: Graph, url: URIRef, license: License) -> None:
         graph.add((kind, SKOS.inScheme, URIRef(LICENCE_TYPE_SCHEME)))
 
 
-def _add_media_type(graph: Graph, node: URIRef, mime: str | None) -> None:
+def _add_media_type(graph: Triples, node: URIRef, mime: str | None) -> None:
     """An IANA media type URI: DCAT-AP 3 wants a dct:MediaType node, not udata's literal."""
     essence = (mime or "").split(";", 1)[0].strip().lower()
     if _MEDIA_TYPE.fullmatch(essence):
@@ -105,7 +106,7 @@ def _add_media_type(graph: Graph, node: URIRef, mime: str | None) -> None:
         graph.add((media_type, RDF.type, DCT.MediaType))
 
 
-def _add_format(graph: Graph, node: URIRef, name: str | None) -> None:
+def _add_format(graph: Triples, node: URIRef, name: str | None) -> None:
     """The EU file type when known, else a described node: dct:format must not be a literal."""
     spelling = (name or "").strip().lower()
     if not spelling:
@@ -121,7 +122,7 @@ def _add_format(graph: Graph, node: URIRef, name: str | None) -> None:
         graph.add((file_type, RDF.type, DCT.MediaTypeOrExtent))
 
 
-def _add_checksum(graph: Graph, node: URIRef, checksum: Checksum) -> None:
+def _add_checksum(graph: Triples, node: URIRef, checksum: Checksum) -> None:
     value = hex_binary(checksum.value)
     if value is None:
         return
@@ -146,7 +147,7 @@ def _ogc_service(resource: Resource) -> str | None:
     return None
 
 
-def _add_data_service(graph: Graph, node: URIRef, resource: Resource, kind: str, shared: Shared) -> None:
+def _add_data_service(graph: Triples, node: URIRef, resource: Resource, kind: str, shared: Shared) -> None:
     endpoint = iri(resource.url.split("?", 1)[0])
     if endpoint is None:
         return

@@ -20,6 +20,7 @@ from opencat.dcat.agents import add_agent, add_contact_points, add_owner
 from opencat.dcat.distributions import Shared, add_distribution, add_license_document
 from opencat.dcat.inputs import DcatInput
 from opencat.dcat.namespaces import ADMS, DCATAP, DCT, ELI, GSP, HYDRA, LOCN
+from opencat.dcat.sink import Triples
 from opencat.dcat.terms import date_time, day, iri, own, parse_when, text
 from opencat.dcat.vocabularies import (
     ACCESS_RIGHTS,
@@ -66,7 +67,7 @@ def _part(dataset: Dataset, urls: Urls, name: str) -> URIRef:
     return own(f"{urls.dataset_uri(dataset.id)}#{name}")
 
 
-def add_dataset(graph: Graph, item: DcatInput, urls: Urls, *, site_title: str | None = None) -> URIRef:
+def add_dataset(graph: Triples, item: DcatInput, urls: Urls, *, site_title: str | None = None) -> URIRef:
     """Add the triples of one dataset, its agents and distributions; return the dataset's node."""
     dataset = item.dataset
     node = dataset_node(dataset, urls)
@@ -112,7 +113,7 @@ def _shared(node: URIRef, item: DcatInput, hvd: bool) -> Shared:
 
 
 def _add_identifiers(
-    graph: Graph, node: URIRef, dataset: Dataset, urls: Urls, site_title: str | None
+    graph: Triples, node: URIRef, dataset: Dataset, urls: Urls, site_title: str | None
 ) -> None:
     """The harvested dct:identifier, kept with ours as an adms:Identifier; else our id (§1.8)."""
     harvested = (dataset.harvest or {}).get("dct_identifier")
@@ -128,7 +129,7 @@ def _add_identifiers(
         graph.add((identifier, DCT.creator, text(site_title)))
 
 
-def _add_texts(graph: Graph, node: URIRef, dataset: Dataset) -> None:
+def _add_texts(graph: Triples, node: URIRef, dataset: Dataset) -> None:
     graph.add((node, DCT.title, text(dataset.title)))
     graph.add((node, DCT.description, text(dataset.description)))  # raw Markdown, as udata
     if dataset.acronym:
@@ -137,7 +138,7 @@ def _add_texts(graph: Graph, node: URIRef, dataset: Dataset) -> None:
         graph.add((node, DCAT.keyword, text(tag)))
 
 
-def _add_dates(graph: Graph, node: URIRef, dataset: Dataset, last_update: datetime) -> None:
+def _add_dates(graph: Triples, node: URIRef, dataset: Dataset, last_update: datetime) -> None:
     """Harvested dates, each only when the source gave it; else ours (§1.8)."""
     if dataset.harvest:
         dates = [parse_when(dataset.harvest.get(key)) for key in ("created_at", "issued_at", "modified_at")]
@@ -148,7 +149,7 @@ def _add_dates(graph: Graph, node: URIRef, dataset: Dataset, last_update: dateti
             graph.add((node, predicate, date_time(value)))
 
 
-def _add_landing_page(graph: Graph, node: URIRef, dataset: Dataset, urls: Urls) -> None:
+def _add_landing_page(graph: Triples, node: URIRef, dataset: Dataset, urls: Urls) -> None:
     page = iri((dataset.harvest or {}).get("remote_url")) or own(
         urls.dataset_page(dataset.slug) or urls.dataset_uri(dataset.slug)
     )
@@ -156,7 +157,7 @@ def _add_landing_page(graph: Graph, node: URIRef, dataset: Dataset, urls: Urls) 
     graph.add((page, RDF.type, FOAF.Document))  # the range DCAT-AP checks (range.ttl)
 
 
-def _add_temporal(graph: Graph, node: URIRef, dataset: Dataset, urls: Urls) -> None:
+def _add_temporal(graph: Triples, node: URIRef, dataset: Dataset, urls: Urls) -> None:
     coverage = dataset.temporal_coverage
     if coverage is None:
         return
@@ -168,21 +169,23 @@ def _add_temporal(graph: Graph, node: URIRef, dataset: Dataset, urls: Urls) -> N
         graph.add((period, DCAT.endDate, day(coverage.end)))
 
 
-def _add_frequency(graph: Graph, node: URIRef, frequency: str | None) -> None:
+def _add_frequency(graph: Triples, node: URIRef, frequency: str | None) -> None:
     uri = FREQUENCY_URIS.get(frequency) if frequency else None
     if uri is not None:
         graph.add((node, DCT.accrualPeriodicity, uri))
         graph.add((uri, RDF.type, DCT.Frequency))
 
 
-def _add_access_rights(graph: Graph, node: URIRef, access_type: str) -> None:
+def _add_access_rights(graph: Triples, node: URIRef, access_type: str) -> None:
     uri = ACCESS_RIGHTS.get(access_type)
     if uri is not None:
         graph.add((node, DCT.accessRights, uri))
         graph.add((uri, RDF.type, DCT.RightsStatement))
 
 
-def _add_spatial(graph: Graph, node: URIRef, dataset: Dataset, zones: Mapping[str, Zone], urls: Urls) -> None:
+def _add_spatial(
+    graph: Triples, node: URIRef, dataset: Dataset, zones: Mapping[str, Zone], urls: Urls
+) -> None:
     """Beyond udata: each geozone as a dct:Location, and a drawn geometry as GeoJSON."""
     spatial = dataset.spatial
     if spatial is None:
@@ -202,7 +205,7 @@ def _add_spatial(graph: Graph, node: URIRef, dataset: Dataset, zones: Mapping[st
         graph.add((drawn, LOCN.geometry, Literal(geometry, datatype=GSP.geoJSONLiteral)))
 
 
-def _add_language(graph: Graph, node: URIRef, extras: dict[str, Any]) -> None:
+def _add_language(graph: Triples, node: URIRef, extras: dict[str, Any]) -> None:
     """Beyond udata: the language some harvested records carry in their extras, when we know it."""
     for key in LANGUAGE_EXTRAS:
         value = extras.get(key)
@@ -213,7 +216,7 @@ def _add_language(graph: Graph, node: URIRef, extras: dict[str, Any]) -> None:
             return
 
 
-def _add_high_value(graph: Graph, node: URIRef, tags: Sequence[str]) -> None:
+def _add_high_value(graph: Triples, node: URIRef, tags: Sequence[str]) -> None:
     """The HVD regulation, and the HVD categories named by tags (§1.8, udata/rdf.py)."""
     legislation = URIRef(HVD_LEGISLATION)
     graph.add((node, DCATAP.applicableLegislation, legislation))
@@ -232,7 +235,7 @@ def catalog_node(urls: Urls) -> URIRef:
 
 
 def add_catalog(
-    graph: Graph,
+    graph: Triples,
     urls: Urls,
     site_title: str,
     *,
@@ -280,7 +283,7 @@ def catalog_graph(
 
 
 def _add_paging(
-    graph: Graph, node: URIRef, urls: Urls, page: int, page_size: int, total: int, extension: str
+    graph: Triples, node: URIRef, urls: Urls, page: int, page_size: int, total: int, extension: str
 ) -> None:
     """udata's hydra:Collection with a PartialCollectionView (first/last/next/previous), also typed
     as the older hydra:PagedCollection with its terms, which CKAN's and udata's harvesters read."""

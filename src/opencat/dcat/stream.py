@@ -15,6 +15,7 @@ from rdflib.namespace import DCAT
 from opencat.dcat import turtle
 from opencat.dcat.graph import add_catalog, add_dataset, new_graph
 from opencat.dcat.inputs import DcatInput
+from opencat.dcat.sink import NTriplesSink
 from opencat.domain.urls import Urls
 
 StreamFormat = Literal["nt", "ttl"]
@@ -41,9 +42,14 @@ def write_catalog(
     write(graph, out)
     count = 0
     for item in items:
-        graph = new_graph()
-        graph.add((catalog, DCAT.dataset, add_dataset(graph, item, urls, site_title=site_title)))
-        write(graph, out)
+        if fmt == "nt":
+            sink = NTriplesSink()
+            sink.add((catalog, DCAT.dataset, add_dataset(sink, item, urls, site_title=site_title)))
+            out.write(sink.text().encode())
+        else:
+            graph = new_graph()
+            graph.add((catalog, DCAT.dataset, add_dataset(graph, item, urls, site_title=site_title)))
+            write(graph, out)
         count += 1
     return count
 
