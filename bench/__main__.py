@@ -1,7 +1,10 @@
-"""Run every benchmark of the project."""
+"""Run every benchmark of the project (the search one on a small catalog: see bench/search.py)."""
 
-from bench import reads, resources, uploads
+import sys
+
+from bench import reads, resources, search, uploads
 
 reads.main()
 resources.main()
 uploads.main()
+search.main(["--datasets", sys.argv[1] if len(sys.argv) > 1 else "20000"])

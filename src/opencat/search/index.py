@@ -60,6 +60,7 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         "deleted": doc.deleted,
         "archived": doc.archived,
         "featured": doc.featured,
+        "public": not (doc.private or doc.deleted or doc.archived),
         "access_type": doc.access_type,
         "created": _milliseconds(doc.created),
         "last_update": _milliseconds(doc.last_update),

@@ -10,6 +10,7 @@ from opencat.domain.search import SearchFilters, SearchRequest, Visibility
 from opencat.search.schema import TEXT_FIELDS
 
 FUZZY_MIN_LENGTH = 5
+FUZZY_MAX_DOC_FREQ = 1000
 
 _SORTS = {
     "title": "title_sort",
@@ -29,8 +30,10 @@ def _word_query(index: tantivy.Index, schema: tantivy.Schema, word: str) -> tant
         (tantivy.Occur.Should, tantivy.Query.boost_query(index.parse_query(word, [field]), boost))
         for field, boost in TEXT_FIELDS.items()
     ]
-    folded = unidecode(word)
-    if len(folded) >= FUZZY_MIN_LENGTH and folded.isalnum():
+    folded = unidecode(word).lower()
+    # A word many titles hold is no typo: skip the (costly) fuzzy clause for it.
+    common = index.searcher().doc_freq("title_plain", folded) >= FUZZY_MAX_DOC_FREQ
+    if len(folded) >= FUZZY_MIN_LENGTH and folded.isalnum() and not common:
         fuzzy = tantivy.Query.fuzzy_term_query(schema, "title_plain", folded, distance=1)
         options.append((tantivy.Occur.Should, tantivy.Query.boost_query(fuzzy, 2.0)))
     return tantivy.Query.boolean_query(options)
@@ -72,9 +75,7 @@ def _visibility(schema: tantivy.Schema, visibility: Visibility) -> tantivy.Query
     """Public datasets, plus the caller's own and their organizations' (udata's visible_by_user)."""
     if visibility.everything:
         return None
-    public = tantivy.Query.boolean_query(
-        [(tantivy.Occur.Must, _term(schema, flag, False)) for flag in ("private", "deleted", "archived")]
-    )
+    public = _term(schema, "public", True)
     options: list[Clause] = [(tantivy.Occur.Should, public)]
     if visibility.owner is not None:
         options.append((tantivy.Occur.Should, _term(schema, "owner", visibility.owner)))
@@ -111,7 +112,7 @@ def sort_of(request: SearchRequest) -> tuple[str | None, tantivy.Order]:
 
 
 def _public(schema: tantivy.Schema) -> list[Clause]:
-    return [(tantivy.Occur.Must, _term(schema, flag, False)) for flag in ("private", "deleted", "archived")]
+    return [(tantivy.Occur.Must, _term(schema, "public", True))]
 
 
 def suggest_query(schema: tantivy.Schema, text: str) -> tantivy.Query:

@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 4
+VERSION = 5
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
@@ -18,7 +18,10 @@ KEYWORDS = (
     "owner", "organization", "license", "badges", "organization_badges", "formats", "schemas",
     "schema_versions", "zones", "granularity", "access_type", "tags",
 )  # fmt: skip
-FLAGS = ("private", "deleted", "archived", "featured")
+# ``public`` = neither private, deleted nor archived: one term for the anonymous visibility filter.
+FLAGS = ("private", "deleted", "archived", "featured", "public")
+# Resource titles are file names: stemming them would make "formation" match every "format".
+ANALYZERS = {"resource_titles": "fr_plain"}
 # Sort keys are integers: Tantivy's date fast fields only keep whole seconds. Creation and update
 # times are milliseconds since the epoch.
 NUMBERS = ("reuses", "followers", "views", "created", "last_update")
@@ -57,7 +60,7 @@ def build() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
     for name in TEXT_FIELDS:
-        builder.add_text_field(name, tokenizer_name="fr_stem", index_option="freq")
+        builder.add_text_field(name, tokenizer_name=ANALYZERS.get(name, "fr_stem"), index_option="freq")
     builder.add_text_field("title_plain", tokenizer_name="fr_plain", index_option="freq")
     builder.add_text_field("title_sort", tokenizer_name="raw", fast=True)
     builder.add_text_field("suggest", tokenizer_name="trigrams", index_option="basic")
