@@ -58,6 +58,7 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
         schemas=SchemaSource(settings.schema_catalog_url, settings.data_dir / "cache" / "schemas.json"),
         upload_retention=timedelta(hours=settings.upload_retention_hours),
         feed_delay=timedelta(hours=settings.feed_delay_hours),
+        dcat_themes=dict(settings.dcat_themes),
         link_policy=LinkPolicy(
             timeout=settings.linkcheck_timeout, allow_private=settings.linkcheck_allow_private
         ),

@@ -33,6 +33,7 @@ class Settings:
     schema_catalog_url: str | None = None
     feed_delay_hours: int = 10
     site_title: str = "opencat"
+    dcat_themes: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -83,6 +84,8 @@ class Settings:
             values["linkcheck_allow_private"] = _flag(
                 "LINKCHECK_ALLOW_PRIVATE", environ[f"{PREFIX}LINKCHECK_ALLOW_PRIVATE"]
             )
+        if environ.get(f"{PREFIX}DCAT_THEMES"):
+            values["dcat_themes"] = _themes(environ[f"{PREFIX}DCAT_THEMES"])
         if environ.get(f"{PREFIX}ALLOWED_EXTENSIONS"):
             raw = environ[f"{PREFIX}ALLOWED_EXTENSIONS"]
             values["allowed_extensions"] = tuple(
@@ -112,3 +115,36 @@ def _flag(name: str, raw: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
+
+EU_DATA_THEMES = frozenset(
+    [
+        "AGRI",
+        "ECON",
+        "EDUC",
+        "ENER",
+        "ENVI",
+        "GOVE",
+        "HEAL",
+        "INTR",
+        "JUST",
+        "OP_DATPRO",
+        "REGI",
+        "SOCI",
+        "TECH",
+        "TRAN",
+    ]
+)
+
+
+def _themes(raw: str) -> tuple[tuple[str, str], ...]:
+    """``tag:THEME,tag:THEME``: which dataset tags stand for which EU data theme (dcat:theme)."""
+    pairs = []
+    for item in raw.split(","):
+        tag, _, theme = item.strip().partition(":")
+        if not tag or theme.strip().upper() not in EU_DATA_THEMES:
+            raise SettingsError(
+                f"{PREFIX}DCAT_THEMES must be tag:THEME pairs, THEME one of {', '.join(sorted(EU_DATA_THEMES))}"
+            )
+        pairs.append((tag.strip(), theme.strip().upper()))
+    return tuple(pairs)

@@ -2,6 +2,7 @@
 
 import io
 import warnings
+from dataclasses import replace
 
 import orjson
 import pytest
@@ -12,7 +13,8 @@ from starlette.testclient import TestClient
 from opencat.api.rdf import write_json_lines
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
-from opencat.catalog.rdf import export_catalog
+from opencat.catalog.rdf import dataset_document, export_catalog
+from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.urls import Urls
 from tests.factories import make_dataset, make_org, make_user
 
@@ -164,3 +166,11 @@ def test_cli_exports(
     assert b"http://www.w3.org/ns/dcat#Dataset" in out.getvalue()
     lines = io.BytesIO()
     assert write_json_lines(catalog, Urls("http://testserver"), lines) == 1
+
+
+def test_configured_tag_themes_reach_the_dcat(catalog: Catalog, dataset_id: str) -> None:
+    themed = replace(catalog, dcat_themes={"bus": "TRAN"})
+    body, _ = dataset_document(themed, ANONYMOUS, dataset_id, "nt", Urls("http://testserver"), "opencat")
+    assert b"<http://publications.europa.eu/resource/authority/data-theme/TRAN>" in body
+    plain, _ = dataset_document(catalog, ANONYMOUS, dataset_id, "nt", Urls("http://testserver"), "opencat")
+    assert b"data-theme" not in plain

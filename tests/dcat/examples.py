@@ -138,7 +138,16 @@ def full() -> DcatInput:
     )  # fmt: skip
     roles = ("contact", "creator", "rightsHolder", "custodian", "user")
     return DcatInput(
-        dataset, resources, organization(), None, contacts(0, *roles), LICENSES, MODIFIED, ZONES, NOW
+        dataset,
+        resources,
+        organization(),
+        None,
+        contacts(0, *roles),
+        LICENSES,
+        MODIFIED,
+        ZONES,
+        NOW,
+        ("TRAN",),
     )
 
 

@@ -379,3 +379,15 @@ def test_odd_input_is_described_as_far_as_it_can_be() -> None:
     creator = one(graph, PAGE, DCT.creator)
     assert one(graph, creator, FOAF.name) == Literal("c2")  # the agent needs a name: its id
     assert not list(graph.subjects(None, URIRef(f"{API}/contacts/c3/")))
+
+
+def test_configured_themes_become_eu_data_themes() -> None:
+    from rdflib import URIRef
+    from rdflib.namespace import DCAT
+
+    from opencat.dcat.graph import dataset_graph, dataset_node
+
+    item = examples.full()
+    graph = dataset_graph(item, examples.URLS)
+    themes = set(graph.objects(dataset_node(item.dataset, examples.URLS), DCAT.theme))
+    assert themes == {URIRef("http://publications.europa.eu/resource/authority/data-theme/TRAN")}

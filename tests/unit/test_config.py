@@ -33,6 +33,7 @@ EVERY_VARIABLE = {
     ),
     "feed_delay_hours": ("0", 0),
     "site_title": ("data.example.org", "data.example.org"),
+    "dcat_themes": ("transport:TRAN, sante:heal", (("transport", "TRAN"), ("sante", "HEAL"))),
 }
 
 

@@ -1,6 +1,6 @@
 """What every use case needs: the database, the file store, and the sources of time and identity."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,6 +24,8 @@ class Catalog:
     upload_retention: timedelta = timedelta(hours=24)
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     feed_delay: timedelta = timedelta(hours=10)
+    # Dataset tags that stand for an EU data theme (``dcat:theme``), configured by the operator.
+    dcat_themes: Mapping[str, str] = field(default_factory=dict)
     clock: Callable[[], datetime] = field(default=utc_now)
     new_object_id: Callable[[], str] = field(default=ids.new_object_id)
     new_resource_id: Callable[[], str] = field(default=ids.new_resource_id)

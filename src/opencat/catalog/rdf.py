@@ -40,6 +40,7 @@ def _inputs(catalog: Catalog, conn: Connection, views: Sequence[DatasetView]) ->
             last_update=view.last_update(now),
             zones=zones,
             now=now,
+            themes=[catalog.dcat_themes[tag] for tag in view.dataset.tags if tag in catalog.dcat_themes],
         )
         for view in views
     ]

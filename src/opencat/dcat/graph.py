@@ -24,6 +24,7 @@ from opencat.dcat.sink import Triples
 from opencat.dcat.terms import date_time, day, iri, own, parse_when, text
 from opencat.dcat.vocabularies import (
     ACCESS_RIGHTS,
+    DATA_THEMES,
     FREQUENCY_URIS,
     HVD_CATEGORIES,
     HVD_LEGISLATION,
@@ -36,6 +37,9 @@ from opencat.domain.spatial import Zone
 from opencat.domain.urls import Urls
 
 _NO_CLOCK = datetime.max.replace(tzinfo=UTC)
+
+
+DATA_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
 
 
 def new_graph() -> Graph:
@@ -83,6 +87,7 @@ def add_dataset(graph: Triples, item: DcatInput, urls: Urls, *, site_title: str 
     add_owner(graph, node, item.organization, item.owner, urls)
     _add_spatial(graph, node, dataset, item.zones, urls)
     _add_language(graph, node, dataset.extras)
+    _add_themes(graph, node, item.themes)
     hvd = any(badge.kind == "hvd" for badge in dataset.badges)
     if hvd:
         _add_high_value(graph, node, dataset.tags)
@@ -95,6 +100,16 @@ def add_dataset(graph: Triples, item: DcatInput, urls: Urls, *, site_title: str 
     for resource in item.resources:
         graph.add((node, DCAT.distribution, add_distribution(graph, resource, shared, urls)))
     return node
+
+
+def _add_themes(graph: Triples, node: URIRef, themes: Sequence[str]) -> None:
+    """Beyond udata: ``dcat:theme`` from the operator's tag-to-theme mapping (EU data themes)."""
+    for code in sorted(set(themes) & set(DATA_THEMES)):
+        theme = URIRef(f"{DATA_THEME}{code}")
+        graph.add((node, DCAT.theme, theme))
+        graph.add((theme, RDF.type, SKOS.Concept))
+        graph.add((theme, SKOS.prefLabel, Literal(DATA_THEMES[code], lang="en")))
+        graph.add((theme, SKOS.inScheme, URIRef(DATA_THEME.rstrip("/"))))
 
 
 def _shared(node: URIRef, item: DcatInput, hvd: bool) -> Shared:

@@ -28,3 +28,5 @@ class DcatInput:
     last_update: datetime
     zones: Mapping[str, Zone] = field(default_factory=dict)
     now: datetime | None = None
+    # Codes of the EU data-theme vocabulary (``TRAN``, ``ENVI``…) the operator mapped its tags to.
+    themes: Sequence[str] = ()

@@ -245,3 +245,22 @@ HVD_CATEGORIES: dict[str, tuple[str, str]] = {
 # OGC web services udata describes as a dcat:DataService (udata-behaviour §1.8).
 OGC_SERVICES = ("wms", "wfs", "wmts")
 OGC_STANDARD = "http://www.opengeospatial.org/standards/"
+
+# The EU data-theme authority list (http://publications.europa.eu/resource/authority/data-theme),
+# with its English labels: DCAT-AP wants a skos:prefLabel on every concept it receives.
+DATA_THEMES = {
+    "AGRI": "Agriculture, fisheries, forestry and food",
+    "ECON": "Economy and finance",
+    "EDUC": "Education, culture and sport",
+    "ENER": "Energy",
+    "ENVI": "Environment",
+    "GOVE": "Government and public sector",
+    "HEAL": "Health",
+    "INTR": "International issues",
+    "JUST": "Justice, legal system and public safety",
+    "OP_DATPRO": "Provisional data",
+    "REGI": "Regions and cities",
+    "SOCI": "Population and society",
+    "TECH": "Science and technology",
+    "TRAN": "Transport",
+}
