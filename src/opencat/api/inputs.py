@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from opencat.api.bodies import to_invalid
 from opencat.api.urlcheck import check_url
 from opencat.domain import ids
-from opencat.domain.datasets import Checksum, Spatial, TemporalCoverage
+from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES, Checksum, Spatial, TemporalCoverage
 from opencat.domain.dates import as_utc, parse_date, parse_datetime, truncate_ms
 from opencat.domain.errors import BadRequest, Invalid
 from opencat.domain.frequencies import normalize_frequency
@@ -20,16 +20,15 @@ from opencat.domain.spatial import GRANULARITIES, is_multipolygon, normalize_zon
 REQUIRED = "This field is required."
 ResourceType = Literal["main", "documentation", "update", "api", "code", "other"]
 AccessType = Literal["open", "open_with_account", "restricted"]
-ReasonCategory = Literal[
-    "confidentiality_of_proceedings_of_public_authorities",
-    "international_relations_public_security_or_national_defence",
-    "course_of_justice_or_fair_trial",
-    "confidentiality_of_commercial_or_industrial_information",
-    "intellectual_property_rights",
-    "confidentiality_of_personal_data",
-    "protection_of_voluntary_information_suppliers",
-    "protection_of_environment",
-]
+
+
+def _reason_category(value: Any) -> Any:
+    if value is not None and value not in ACCESS_TYPE_REASON_CATEGORIES:
+        raise ValueError("Not a valid choice.")
+    return value
+
+
+ReasonCategory = Annotated[str, BeforeValidator(_reason_category)]
 
 
 def _datetime(value: Any) -> Any:

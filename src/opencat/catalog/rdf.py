@@ -11,7 +11,7 @@ from opencat.db import datasets as db_datasets
 from opencat.db import geozones as db_geozones
 from opencat.db.engine import Connection
 from opencat.db.references import fetch_licenses
-from opencat.dcat.formats import find_format, serialize
+from opencat.dcat.formats import Format, find_format, serialize
 from opencat.dcat.graph import catalog_graph, dataset_graph
 from opencat.dcat.inputs import DcatInput
 from opencat.dcat.stream import write_catalog
@@ -46,6 +46,14 @@ def _inputs(catalog: Catalog, conn: Connection, views: Sequence[DatasetView]) ->
     ]
 
 
+def _format(suffix: str) -> Format:
+    """The serialization a suffix names; any other suffix is a 404 (udata answers 500 to some)."""
+    chosen = find_format(suffix.lower())
+    if chosen is None:
+        raise NotFound()
+    return chosen
+
+
 def dataset_id_for(catalog: Catalog, ident: str) -> str:
     """The id the negotiated redirect points to; no permission check here, as in udata."""
     with catalog.db.read() as conn:
@@ -56,9 +64,7 @@ def dataset_document(
     catalog: Catalog, actor: Actor, ident: str, suffix: str, urls: Urls, site_title: str
 ) -> tuple[bytes, str]:
     """One dataset in the serialization its suffix names; the read rules of the JSON API apply."""
-    chosen = find_format(suffix.lower())
-    if chosen is None:
-        raise NotFound()
+    chosen = _format(suffix)
     with catalog.db.read() as conn:
         dataset = find_dataset(conn, ident)
         try:
@@ -74,9 +80,7 @@ def catalog_page(
     catalog: Catalog, urls: Urls, suffix: str, page: int, page_size: int, site_title: str
 ) -> tuple[bytes, str]:
     """One page of the public catalog, newest first, with hydra paging."""
-    chosen = find_format(suffix.lower())
-    if chosen is None:
-        raise NotFound()
+    chosen = _format(suffix)
     request = SearchRequest(visibility=Visibility(), offset=(page - 1) * page_size, limit=page_size)
     hits = catalog_search.search(catalog, request)
     with catalog.db.read() as conn:

@@ -4,6 +4,7 @@ Tables are data, looked up by the graph builders; a code missing from a table is
 """
 
 from opencat.dcat.namespaces import EU_ACCESS_RIGHT, EU_FILE_TYPE, EU_FREQUENCY, EU_LANGUAGE, SPDX
+from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES
 
 # udata's 40 frequencies (udata-behaviour §2.7) → the EU frequency table
 # (http://publications.europa.eu/resource/authority/frequency). Where the EU has the same rhythm the
@@ -68,16 +69,7 @@ LIMITATIONS_ON_PUBLIC_ACCESS = {
     category: f"{_INSPIRE_LIMITATIONS}INSPIRE_Directive_Article13_1{letter}"
     for letter, category in zip(
         "abcdefgh",
-        (
-            "confidentiality_of_proceedings_of_public_authorities",
-            "international_relations_public_security_or_national_defence",
-            "course_of_justice_or_fair_trial",
-            "confidentiality_of_commercial_or_industrial_information",
-            "intellectual_property_rights",
-            "confidentiality_of_personal_data",
-            "protection_of_voluntary_information_suppliers",
-            "protection_of_environment",
-        ),
+        ACCESS_TYPE_REASON_CATEGORIES,
         strict=True,
     )
 }

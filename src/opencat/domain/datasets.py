@@ -14,6 +14,17 @@ RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
 FILETYPES = ("file", "remote")
 CHECKSUM_TYPES = ("sha1", "sha2", "sha256", "md5", "crc")
 ACCESS_TYPES = ("open", "open_with_account", "restricted")
+# INSPIRE's reasons to limit access (article 13, points a to h), in that order (§2.15).
+ACCESS_TYPE_REASON_CATEGORIES = (
+    "confidentiality_of_proceedings_of_public_authorities",
+    "international_relations_public_security_or_national_defence",
+    "course_of_justice_or_fair_trial",
+    "confidentiality_of_commercial_or_industrial_information",
+    "intellectual_property_rights",
+    "confidentiality_of_personal_data",
+    "protection_of_voluntary_information_suppliers",
+    "protection_of_environment",
+)
 BADGE_KINDS = ("pivotal-data", "spd", "inspire", "hvd", "sl", "sr")
 BADGE_LABELS = {
     "pivotal-data": "Pivotal data",
