@@ -2,8 +2,10 @@
 
 import uuid
 
+import pytest
 from starlette.testclient import TestClient
 
+from opencat.catalog import search as catalog_search
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
 from tests.factories import make_dataset, make_user
@@ -264,3 +266,42 @@ def test_schemas_are_checked_against_the_catalog(client: TestClient, catalog: Ca
         headers=alice.headers,
     )
     assert nested.json()["errors"]["resources"][0]["schema"]["name"]
+
+
+def test_required_resource_fields_cannot_be_emptied(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog, alice, resources=[{"title": t, "url": f"https://example.org/{t}"} for t in "ab"]
+    )
+    first, second = (item.id for item in view.resources)
+    url = f"{_resources_url(view.dataset.id)}{first}/"
+    for body in ({"title": None}, {"title": ""}, {"url": None}, {"type": None}):
+        response = client.put(url, json=body, headers=alice.headers)
+        assert response.status_code == 400, body
+        assert response.json()["errors"]
+    reorder = client.put(
+        _resources_url(view.dataset.id),
+        json=[{"id": second}, {"id": first, "title": None}],
+        headers=alice.headers,
+    )
+    assert reorder.json() == {"errors": {"resources": [{}, {"title": ["This field is required."]}]}}
+    nested = client.put(
+        f"/api/1/datasets/{view.dataset.id}/",
+        json={"resources": [{"id": first, "url": ""}]},
+        headers=alice.headers,
+    )
+    assert nested.status_code == 400
+    assert list(nested.json()["errors"]["resources"][0]) == ["url"]
+    # listings, search and the permalink keep working
+    assert client.get("/api/1/datasets/?q=a").status_code == 200
+    assert client.get(f"/api/1/datasets/r/{first}").status_code == 302
+
+
+def test_a_failed_index_update_does_not_lock_the_index(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Before")
+    with pytest.raises(RuntimeError), catalog.search.writing():
+        raise RuntimeError("a crash in the middle of an index update")
+    make_dataset(catalog, alice, title="After")
+    catalog_search.sync(catalog)
+    assert {item["title"] for item in client.get("/api/1/datasets/").json()["data"]} == {"Before", "After"}

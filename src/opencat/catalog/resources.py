@@ -14,7 +14,7 @@ from opencat.db.engine import Connection
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset, Resource, apply_resource_changes, new_resource, touch
-from opencat.domain.errors import BadRequest, NotFound, PermissionDenied, Unauthenticated
+from opencat.domain.errors import BadRequest, Invalid, NotFound, PermissionDenied, Unauthenticated
 
 ResourceFields = dict[str, Any]
 RESOURCE_MISSING = "Resource does not exist"
@@ -145,7 +145,11 @@ def reorder_resources(
         for resource_id, fields in changes.items():
             current = db_resources.find(conn, dataset.id, resource_id)
             if current is not None and fields:
-                db_resources.update_one(conn, apply_resource_changes(current, fields, now), now)
+                try:
+                    updated = apply_resource_changes(current, fields, now)
+                except Invalid as error:
+                    raise Invalid({"resources": [{}] * order.index(resource_id) + [error.errors]}) from None
+                db_resources.update_one(conn, updated, now)
         # A new order is a new representation (ETag) but not a modification (udata-behaviour §1.10).
         _store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
         return db_resources.fetch_for_dataset(conn, dataset.id)

@@ -1,5 +1,6 @@
 """Keeping this machine's search index in step with the database, and asking it questions."""
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -16,6 +17,7 @@ from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.domain.spatial import normalize_zone, with_ancestors
 
+logger = logging.getLogger("opencat.search")
 BATCH = 2000
 RESOURCE_TITLES_LIMIT = 10_000
 
@@ -58,13 +60,17 @@ def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) ->
     found = db_geozones.fetch_zones_ignoring_case(conn, set(stored.values()))
     known = {zone: found[name] for zone, name in stored.items() if name in found}
     now = catalog.clock()
-    return [
-        replace(document, zones=with_ancestors(document.zones, known))
-        for document in (
-            _document(dataset, resources[dataset.id], organizations.get(dataset.organization_id or ""), now)
-            for dataset in datasets.values()
-        )
-    ]
+    found_documents = []
+    for dataset in datasets.values():
+        try:
+            document = _document(
+                dataset, resources[dataset.id], organizations.get(dataset.organization_id or ""), now
+            )
+        except Exception:  # one broken record must not stop every listing: it stays out of search
+            logger.exception("Dataset %s could not be indexed", dataset.id)
+            continue
+        found_documents.append(replace(document, zones=with_ancestors(document.zones, known)))
+    return found_documents
 
 
 def _document(
@@ -79,7 +85,7 @@ def _document(
         title=dataset.title,
         acronym=dataset.acronym or "",
         description=dataset.description,
-        resource_titles=" ".join(resource.title for resource in resources)[:RESOURCE_TITLES_LIMIT],
+        resource_titles=" ".join(resource.title or "" for resource in resources)[:RESOURCE_TITLES_LIMIT],
         tags=dataset.tags,
         organization_name=" ".join(filter(None, [org.name, org.acronym])) if org else "",
         owner=dataset.owner_id,

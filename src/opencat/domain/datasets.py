@@ -195,8 +195,25 @@ def enforce_invariants(dataset: Dataset) -> Dataset:
     return dataset
 
 
+def resource_problems(fields: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What a resource must always have: a title, a URL, a type and a filetype (§1.10)."""
+    problems = {name: [REQUIRED] for name in ("title", "url") if name in fields and not fields[name]}
+    problems.update(
+        {
+            name: ["Not a valid choice."]
+            for name in ("type", "filetype")
+            if name in fields and fields[name] is None
+        }
+    )
+    return problems
+
+
 def apply_resource_changes(resource: Resource, changes: Mapping[str, Any], now: datetime) -> Resource:
-    """Update a resource in place, keeping the server's fields of a hosted file."""
+    """Update a resource in place, keeping the server's fields of a hosted file; a change may not
+    empty a required field (udata validates the whole resource again on update)."""
+    problems = resource_problems(changes)
+    if problems:
+        raise Invalid(problems)
     allowed = {
         key: value
         for key, value in changes.items()

@@ -156,14 +156,16 @@ class SearchIndex:
             batch = Batch(writer, applied)
             try:
                 yield batch
+                if batch.changed or batch.reached != applied:
+                    writer.commit()
+                    self._write_meta(batch.reached)
+                self.applied_seq = batch.reached
             except BaseException:
                 writer.rollback()
                 raise
-            if batch.changed or batch.reached != applied:
-                writer.commit()
-                self._write_meta(batch.reached)
-            writer.wait_merging_threads()
-            self.applied_seq = batch.reached
+            finally:
+                # Consumes the writer: Tantivy's lock is released even when the block failed.
+                writer.wait_merging_threads()
         self.index.reload()
 
     def current_seq(self) -> int:
