@@ -75,3 +75,15 @@ def test_any_user_text_is_safe(client: TestClient, hostile: str) -> None:
 @pytest.mark.usefixtures("corpus")
 def test_private_datasets_stay_hidden_from_search(client: TestClient) -> None:
     assert "Eau et élections (privé)" not in _titles(client, "q=eau")
+
+
+@pytest.mark.usefixtures("corpus")
+def test_accents_do_not_matter_in_either_direction(client: TestClient, catalog: Catalog) -> None:
+    make_dataset(
+        catalog,
+        make_user(catalog),
+        title="Véhicules à très faibles émissions",
+        description="Données ouvertes",
+    )
+    for query in ("très", "tres", "TRES", "emissions", "émissions", "donnees", "données", "vehicules"):
+        assert _titles(client, f"q={query}") == ["Véhicules à très faibles émissions"], query

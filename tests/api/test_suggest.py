@@ -46,3 +46,12 @@ def test_formats_and_mimes(client: TestClient) -> None:
     ]
     assert client.get("/api/1/datasets/suggest/mime/?q=csv").json() == [{"text": "text/csv"}]
     assert client.get("/api/1/datasets/suggest/formats/?q=zz").json() == []
+
+
+def test_one_or_two_letters_and_short_acronyms(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Horaires des bus 2024", acronym="HB")
+    make_dataset(catalog, alice, title="Lignes urbaines")
+    assert [item["acronym"] for item in client.get("/api/1/datasets/suggest/?q=HB").json()] == ["HB"]
+    assert len(client.get("/api/1/datasets/suggest/?q=us").json()) == 1
+    assert len(client.get("/api/1/datasets/suggest/?q=e").json()) == 2

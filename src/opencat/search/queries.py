@@ -1,6 +1,5 @@
 """Listing requests to Tantivy queries: every word must match, filters are exact, relevance is weighted."""
 
-import re
 from datetime import UTC, datetime, time
 
 import tantivy
@@ -116,13 +115,9 @@ def _public(schema: tantivy.Schema) -> list[Clause]:
 
 
 def suggest_query(schema: tantivy.Schema, text: str) -> tantivy.Query:
-    """Public datasets whose title or acronym holds every trigram of ``text`` (or, for 1-2
-    characters, a word starting with it)."""
+    """Public datasets whose title or acronym holds every trigram of ``text`` (the text itself
+    when it is one or two characters long)."""
     folded = unidecode(text).casefold()
-    grams = {folded[i : i + 3] for i in range(len(folded) - 2)}
-    if grams:
-        clauses = [(tantivy.Occur.Must, _term(schema, "suggest", gram)) for gram in sorted(grams)]
-    else:
-        pattern = re.escape(re.sub(r"\W", "", folded)) + ".*"
-        clauses = [(tantivy.Occur.Must, tantivy.Query.regex_query(schema, "title_plain", pattern))]
+    grams = {folded[i : i + 3] for i in range(len(folded) - 2)} or {folded}
+    clauses = [(tantivy.Occur.Must, _term(schema, "suggest", gram)) for gram in sorted(grams) if gram]
     return tantivy.Query.boolean_query(clauses + _public(schema))

@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 5
+VERSION = 6
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
@@ -29,14 +29,15 @@ DATES = ("temporal_start", "temporal_end")
 
 
 def analyzers() -> dict[str, tantivy.TextAnalyzer]:
-    """French stemming after lower-casing, accents folded last; a plain twin for typo matching."""
+    """Accents folded, then French stemming: "donnees" and "données", "tres" and "très" meet on one
+    stem (stemming first would give accented and bare words different stems); a plain twin for typos."""
     simple = tantivy.Tokenizer.simple
     stemmed = (
         tantivy.TextAnalyzerBuilder(simple())
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.remove_long(60))
-        .filter(tantivy.Filter.stemmer("french"))
         .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("french"))
         .build()
     )
     plain = (
@@ -46,9 +47,10 @@ def analyzers() -> dict[str, tantivy.TextAnalyzer]:
         .filter(tantivy.Filter.ascii_fold())
         .build()
     )
-    # Trigrams of the folded title and acronym: substring matching for type-ahead suggestions.
+    # 1- to 3-grams of the folded title and acronym: substring matching for type-ahead suggestions
+    # (a 1 or 2 letter query is one gram; a longer one, all of its trigrams).
     trigrams = (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(3, 3, False))
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(1, 3, False))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
         .build()
