@@ -77,7 +77,9 @@ def test_uploaded_file_is_served_with_range_etag_and_disposition(
     assert whole.content == CSV
     assert whole.headers["content-type"].startswith("text/csv")
     assert whole.headers["content-length"] == str(len(CSV))
-    assert whole.headers["content-disposition"].startswith("attachment;")
+    assert whole.headers["content-disposition"].startswith("inline;")
+    assert whole.headers["cache-control"] == "no-cache"
+    assert whole.headers["content-security-policy"] == "sandbox"
     partial = client.get(path, headers={"Range": "bytes=0-6"})
     assert partial.status_code == 206
     assert partial.content == CSV[:7]
@@ -117,7 +119,7 @@ def test_refusals_follow_udata(
     assert missing.json() == {"success": False, "error": "Missing file parameter"}
     not_multipart = client.post(url, json={"file": "x"}, headers=owner.headers)
     assert not_multipart.status_code == 400
-    assert not_multipart.json()["success"] is False
+    assert not_multipart.json() == {"success": False, "error": "Missing file parameter"}
     assert _upload(client, url, make_user(catalog)).status_code == 403
     assert client.post(url, files={"file": ("a.csv", CSV)}).status_code == 401
     assert _upload(client, "/api/1/datasets/000000000000000000000000/upload/", owner).status_code == 404
@@ -277,6 +279,18 @@ def test_chunked_upload_out_of_order_with_retries_and_resume(
     )
 
 
+def test_the_final_call_names_the_chunked_file(
+    client: TestClient, owner: Account, dataset_id: str, settings: Settings, parts: list[bytes]
+) -> None:
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    for index, content in enumerate(parts):
+        assert _part(client, url, owner, index, content).status_code == 200
+    done = _final(client, url, owner, filename="Renamed Export.csv")
+    assert done.status_code == 201, done.text
+    assert done.json()["title"] == "renamed-export.csv"
+    assert [p.name for p in _files(settings)] == ["renamed-export.csv"]
+
+
 def test_chunk_errors_are_clear_400s(
     client: TestClient, owner: Account, dataset_id: str, parts: list[bytes]
 ) -> None:
@@ -345,3 +359,12 @@ def test_size_limit_is_413_and_leaves_nothing(
     assert small_client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
     assert _files(settings) == [] or all(".uploads" in p.parts for p in _files(settings))
     assert list((settings.data_dir / "files" / ".spool").iterdir()) == []
+
+
+def test_a_very_long_file_name_is_shortened_not_refused(
+    client: TestClient, owner: Account, dataset_id: str, settings: Settings
+) -> None:
+    response = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner, "é" * 400 + ".csv")
+    assert response.status_code == 201, response.text
+    assert response.json()["format"] == "csv"
+    assert client.get(response.json()["url"].removeprefix(BASE_URL)).content == CSV

@@ -113,7 +113,7 @@ async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: 
     if content_type == b"application/x-www-form-urlencoded":
         return await _urlencoded(request)  # the final call of a chunked upload may carry no file
     if content_type != b"multipart/form-data" or b"boundary" not in params:
-        raise UploadRefused("Expected a multipart/form-data body")
+        return Received({}, None, None)  # like udata: no form, hence "Missing file parameter"
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes + MAX_FIELDS * MAX_FIELD_BYTES:
         raise PayloadTooLarge("The file is larger than the configured maximum")

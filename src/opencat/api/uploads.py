@@ -107,7 +107,11 @@ async def serve_file(request: Request) -> Response:
         raise NotFound() from None
     if path is None:
         raise NotFound()
-    response = FileResponse(path, filename=path.name, content_disposition_type="attachment")
+    response = FileResponse(path, filename=path.name, content_disposition_type="inline")
+    # Shown inline like udata; the sandbox keeps an uploaded SVG or XML from running script on our origin.
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
     stat = path.stat()
     response.set_stat_headers(stat)
     etag = response.headers["etag"]

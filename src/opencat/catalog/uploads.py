@@ -142,7 +142,9 @@ def process(catalog: Catalog, actor: Actor, target: UploadTarget, form: UploadFo
     if form.file is not None:
         _receive_part(catalog, actor, target, form, session_id, total)
         return UploadOutcome(None)
-    spooled, filename = _assemble(catalog, actor, target, session_id, total)
+    spooled, session_name = _assemble(catalog, actor, target, session_id, total)
+    # The final call names the file, as udata does; the name the parts carried is the fallback.
+    filename = form.fields.get("filename") or session_name
     try:
         outcome = _publish(catalog, actor, target, spooled, filename, form.fields.get("checksum"))
     except BaseException:

@@ -57,7 +57,21 @@ def normalize_filename(name: str) -> str:
     """ASCII, lower case, runs outside ``[a-z0-9.]`` become ``-``; never a path."""
     ascii_name = unidecode(name.replace("\\", "/").rsplit("/", 1)[-1]).lower()
     cleaned = _NON_FILENAME.sub("-", ascii_name).strip("-.")
-    return cleaned or "file"
+    return _shortened(cleaned) if len(cleaned) > MAX_FILENAME else cleaned or "file"
+
+
+MAX_FILENAME = 200  # file systems refuse path components over 255 bytes
+
+
+def _shortened(name: str) -> str:
+    """Cut the stem, keeping the (possibly compound) extension: ``…-report.csv.gz``."""
+    parts = name.split(".")
+    suffix: list[str] = []
+    while len(parts) > 1 and len(suffix) < 3 and len(parts[-1]) <= 10:
+        suffix.insert(0, parts.pop())
+    extension = "." + ".".join(suffix) if suffix else ""
+    stem = ".".join(parts)[: MAX_FILENAME - len(extension)].rstrip("-.")
+    return (stem or "file") + extension
 
 
 def last_extension(name: str) -> str | None:
