@@ -6,6 +6,7 @@ from starlette.testclient import TestClient
 
 from opencat.catalog import curation
 from opencat.catalog.context import Catalog
+from opencat.db import datasets as db_datasets
 from tests.factories import make_dataset, make_org, make_user
 
 
@@ -64,6 +65,7 @@ def test_follow_unfollow_and_list(client: TestClient, catalog: Catalog) -> None:
     dataset = make_dataset(catalog, alice, title="Suivi").dataset
     url = f"/api/1/datasets/{dataset.id}/followers/"
     assert client.post(url).status_code == 401
+    assert client.get(f"/api/1/datasets/{dataset.id}/").json()["metrics"]["followers_by_months"] == 0
     first = client.post(url, headers=bob.headers)
     assert (first.status_code, first.json()) == (201, {"followers": 1})
     again = client.post(url, headers=bob.headers)
@@ -75,13 +77,21 @@ def test_follow_unfollow_and_list(client: TestClient, catalog: Catalog) -> None:
     assert set(listed["data"][0]) == {"id", "follower", "since"}
     assert client.get(f"{url}?user={alice.user.id}").json()["total"] == 0
     assert client.get(f"{url}?user=nope").status_code == 404
-    assert client.get(f"/api/1/datasets/{dataset.id}/").json()["metrics"]["followers"] == 1
+    metrics = client.get(f"/api/1/datasets/{dataset.id}/").json()["metrics"]
+    assert metrics["followers"] == 1
+    by_months = metrics["followers_by_months"]
+    this_month = catalog.clock().strftime("%Y-%m")
+    assert len(by_months) == 13
+    assert list(by_months)[-1] == this_month
+    assert by_months == {**dict.fromkeys(by_months, 0), this_month: 1}
     assert [
         item["id"] for item in client.get(f"/api/1/datasets/?followed_by={bob.user.id}").json()["data"]
     ] == [dataset.id]
     assert client.get("/api/1/datasets/?followed_by=nope").status_code == 400
     assert client.delete(url, headers=bob.headers).json() == {"followers": 0}
     assert client.delete(url, headers=bob.headers).status_code == 404
+    after = client.get(f"/api/2/datasets/{dataset.id}/").json()["metrics"]["followers_by_months"]
+    assert after == dict.fromkeys(by_months, 0)  # udata's stock counts active follows only
     assert client.get(f"/api/1/datasets/?followed_by={bob.user.id}").json()["total"] == 0
 
 
@@ -106,6 +116,11 @@ def test_follower_count_is_exact_under_concurrent_follows(catalog: Catalog) -> N
     assert errors == []
     count, _ = curation.follow(catalog, actors[0], dataset.id)
     assert count == len(users)
+    with catalog.db.read() as conn:  # the monthly stock is recounted under the same row lock
+        series = db_datasets.find_by_id(conn, dataset.id)
+    assert series is not None
+    assert series.followers_by_months is not None
+    assert list(series.followers_by_months.values())[-1] == len(users)
 
 
 def test_sort_by_followers(client: TestClient, catalog: Catalog) -> None:

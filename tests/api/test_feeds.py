@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 from opencat.catalog.context import Catalog
 from opencat.catalog.feeds import recent
 from opencat.db.tables import organizations
+from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.queries import DatasetQuery
 from tests.factories import make_dataset, make_org, make_user
 
@@ -50,10 +51,21 @@ def test_moderation_delay_and_certified_organizations(client: TestClient, catalo
     assert "<script>" not in content
     assert (entry.find(f"{ATOM}id").text or "").endswith(f"/api/1/datasets/{view.dataset.id}/")
     eleven_hours_later = replace(catalog, clock=lambda: catalog.clock() + timedelta(hours=11))
-    titles = {item.view.dataset.title for item in recent(eleven_hours_later, DatasetQuery())}
+    titles = {item.view.dataset.title for item in recent(eleven_hours_later, ANONYMOUS, DatasetQuery())}
     assert titles == {"Certifié", "Pas encore"}
 
 
 def test_titles_follow_the_query(client: TestClient) -> None:
     assert _feed(client, "?q=bus").find(f"{ATOM}title").text == "Datasets search: bus"
     assert _feed(client, "?tag=transport").find(f"{ATOM}title").text == "Filtered datasets"
+
+
+def test_visibility_filters_need_an_identified_caller(client: TestClient, catalog: Catalog) -> None:
+    for name in ("private", "archived", "deleted"):
+        refused = client.get(f"/api/1/datasets/recent.atom?{name}=false")
+        assert refused.status_code == 401, name
+        assert refused.headers["content-type"].startswith("application/json")
+    alice = make_user(catalog)
+    allowed = client.get("/api/1/datasets/recent.atom?private=true", headers=alice.headers)
+    assert allowed.status_code == 200
+    assert allowed.headers["content-type"].startswith("application/atom+xml")

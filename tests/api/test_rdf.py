@@ -7,6 +7,7 @@ from dataclasses import replace
 import orjson
 import pytest
 from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDF
 from starlette.testclient import TestClient
 
@@ -89,6 +90,22 @@ def test_every_serialization_parses_and_describes_the_dataset(
     datasets = list(graph.subjects(RDF.type, DCAT.Dataset))
     assert len(datasets) == 1
     assert len(list(graph.objects(datasets[0], DCAT.distribution))) == 1
+
+
+def test_json_ld_speaks_udatas_terms_and_says_the_same_as_turtle(client: TestClient, dataset_id: str) -> None:
+    body = client.get(f"/api/1/datasets/{dataset_id}/rdf.json").json()
+    assert body["@context"]["@vocab"] == "http://www.w3.org/ns/dcat#"
+    assert body["@context"]["accessURL"] == {"@id": "dcat:accessURL", "@type": "@id"}
+    nodes = {node["@type"]: node for node in body["@graph"] if isinstance(node.get("@type"), str)}
+    dataset, distribution = nodes["Dataset"], nodes["Distribution"]
+    assert dataset["title"] == "Horaires des bus"
+    assert isinstance(dataset["issued"], str)
+    assert isinstance(dataset["publisher"], str)
+    assert distribution["accessURL"].endswith(f"/api/1/datasets/r/{distribution['identifier']}")
+    assert distribution["title"] == "Horaires"
+    as_json_ld = _parse(client.get(f"/api/1/datasets/{dataset_id}/rdf.json").content, "json")
+    as_turtle = _parse(client.get(f"/api/1/datasets/{dataset_id}/rdf.ttl").content, "ttl")
+    assert isomorphic(as_json_ld, as_turtle)
 
 
 def test_unknown_formats_and_visibility(client: TestClient, catalog: Catalog, dataset_id: str) -> None:

@@ -53,7 +53,7 @@ def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:
 
 @describe("The Atom feed of recent datasets")
 def recent_atom(call: Call) -> Response:
-    entries = catalog.recent(call.catalog, dataset_query(call.params))
+    entries = catalog.recent(call.catalog, call.actor, dataset_query(call.params))
     feed = ElementTree.Element("feed", xmlns=ATOM)
     ElementTree.SubElement(feed, "title").text = _title(call)
     ElementTree.SubElement(feed, "link", href=f"{call.urls.base}/", rel="alternate")

@@ -12,6 +12,7 @@ from opencat.domain.community import can_edit_community
 from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.dates import iso, iso_date
 from opencat.domain.frequencies import UNKNOWN
+from opencat.domain.months import stock_as_of
 from opencat.domain.quality import quality
 from opencat.domain.references import Frequency, License
 from opencat.domain.spatial import Zone
@@ -244,6 +245,10 @@ def dataset(
             {
                 **_with_downloads(d.metrics, "resources_downloads", d.resources_downloads),
                 "followers": d.followers,
+                # udata's quirk: 0 until the first follow event, then a 13-month object.
+                "followers_by_months": 0
+                if d.followers_by_months is None
+                else stock_as_of(d.followers_by_months, now),
             }
         ),
         **_ownership(view, actor, urls),

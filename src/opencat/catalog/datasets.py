@@ -69,14 +69,18 @@ def visibility_of(actor: Actor) -> Visibility:
     return Visibility(everything=actor.is_sysadmin, owner=actor.user_id, organizations=tuple(actor.roles))
 
 
+def check_visibility_filters(actor: Actor, query: DatasetQuery) -> None:
+    """udata-behaviour §3.11: these filters need an identified caller, even with =false."""
+    hidden = (query.filters.private, query.filters.archived, query.filters.deleted)
+    if not actor.is_authenticated and any(flag is not None for flag in hidden):
+        raise Unauthenticated()
+
+
 def list_datasets(
     catalog: Catalog, actor: Actor, query: DatasetQuery, with_community: bool = False
 ) -> Page[DatasetView]:
     """Filter and search through the index; the database returns the documents, in the index's order."""
-    hidden = (query.filters.private, query.filters.archived, query.filters.deleted)
-    if not actor.is_authenticated and any(flag is not None for flag in hidden):
-        # udata-behaviour §1.1: these filters need an identified caller, even with =false.
-        raise Unauthenticated()
+    check_visibility_filters(actor, query)
     filters = query.filters
     if query.followed_by is not None:
         with catalog.db.read() as conn:

@@ -5,8 +5,10 @@ from datetime import datetime
 
 from opencat.catalog import search as catalog_search
 from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import check_visibility_filters
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
+from opencat.domain.accounts import Actor
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchRequest, Visibility, words_of
 
@@ -21,8 +23,10 @@ class FeedEntry:
     appears_at: datetime
 
 
-def recent(catalog: Catalog, query: DatasetQuery) -> list[FeedEntry]:
-    """Public datasets only; those not published by a certified organization wait ``feed_delay``."""
+def recent(catalog: Catalog, actor: Actor, query: DatasetQuery) -> list[FeedEntry]:
+    """Public datasets only; those not published by a certified organization wait ``feed_delay``.
+    The visibility filters are checked as the list checks them, then ignored."""
+    check_visibility_filters(actor, query)
     by_update = (query.sort or "").lstrip("-") == "last_update"
     filters = replace(query.filters, private=None, archived=None, deleted=None)
     request = SearchRequest(

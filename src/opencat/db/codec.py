@@ -14,7 +14,7 @@ from opencat.domain.datasets import (
 from opencat.domain.dates import iso, parse_date, parse_datetime
 
 # Kept in columns of their own, never in the documents.
-_DATASET_COUNTERS = ("revision", "resources_downloads", "followers")
+_DATASET_COUNTERS = ("revision", "resources_downloads", "followers", "followers_by_months")
 _RESOURCE_COUNTERS = ("downloads",)
 _DATASET_DATES = ("created_at_internal", "last_modified_internal", "frequency_date", "deleted", "archived")
 _RESOURCE_DATES = ("created_at_internal", "last_modified_internal")
@@ -54,7 +54,11 @@ def dataset_to_doc(dataset: Dataset) -> dict[str, Any]:
 
 
 def dataset_from_doc(
-    doc: dict[str, Any], revision: int, resources_downloads: int = 0, followers: int = 0
+    doc: dict[str, Any],
+    revision: int,
+    resources_downloads: int = 0,
+    followers: int = 0,
+    followers_by_months: dict[str, int] | None = None,
 ) -> Dataset:
     values = dict(doc)
     for name in _DATASET_DATES:
@@ -77,7 +81,13 @@ def dataset_from_doc(
     )
     for name in ("tags", "contact_point_ids", "access_audiences"):
         values[name] = tuple(values.get(name) or ())
-    return Dataset(**values, revision=revision, resources_downloads=resources_downloads, followers=followers)
+    return Dataset(
+        **values,
+        revision=revision,
+        resources_downloads=resources_downloads,
+        followers=followers,
+        followers_by_months=followers_by_months,
+    )
 
 
 def resource_to_doc(resource: Resource) -> dict[str, Any]:

@@ -13,11 +13,19 @@ from opencat.db.tables import dataset_slugs, dataset_tags, datasets
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Conflict
 
-_COLUMNS = (datasets.c.doc, datasets.c.revision, datasets.c.resources_downloads, datasets.c.followers)
+_COLUMNS = (
+    datasets.c.doc,
+    datasets.c.revision,
+    datasets.c.resources_downloads,
+    datasets.c.followers,
+    datasets.c.followers_by_months,
+)
 
 
 def _from_row(row: Any) -> Dataset:
-    return dataset_from_doc(row.doc, row.revision, row.resources_downloads, row.followers)
+    return dataset_from_doc(
+        row.doc, row.revision, row.resources_downloads, row.followers, row.followers_by_months
+    )
 
 
 def find_by_id(conn: Connection, dataset_id: str) -> Dataset | None:

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from opencat.db.search import mark_changed
 from opencat.db.tables import datasets, follows
+from opencat.domain.months import last_months
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ def follow(conn: Connection, follow_id: str, dataset_id: str, user_id: str, now:
             )
     except sa.exc.IntegrityError:
         return False
-    _shift(conn, dataset_id, +1)
+    _shift(conn, dataset_id, +1, now)
     return True
 
 
@@ -40,16 +41,34 @@ def unfollow(conn: Connection, dataset_id: str, user_id: str, now: datetime) -> 
     ended = conn.execute(follows.update().where(_active(dataset_id, user_id)).values(until=now))
     if ended.rowcount == 0:
         return False
-    _shift(conn, dataset_id, -1)
+    _shift(conn, dataset_id, -1, now)
     return True
 
 
-def _shift(conn: Connection, dataset_id: str, step: int) -> None:
+def _shift(conn: Connection, dataset_id: str, step: int, now: datetime) -> None:
     # An atomic increment: concurrent follows never lose a count (no read-modify-write).
     conn.execute(
         datasets.update().where(datasets.c.id == dataset_id).values(followers=datasets.c.followers + step)
     )
+    # The update above holds the row lock, so this recount sees every committed follow.
+    conn.execute(
+        datasets.update()
+        .where(datasets.c.id == dataset_id)
+        .values(followers_by_months=_monthly_stock(conn, dataset_id, now))
+    )
     mark_changed(conn, [dataset_id])
+
+
+def _monthly_stock(conn: Connection, dataset_id: str, now: datetime) -> dict[str, int]:
+    """Active follows that had started by the end of each of the last 13 months (udata's stock)."""
+    months = last_months(now)
+    sums = [
+        sa.func.coalesce(sa.func.sum(sa.case((follows.c.since < end, 1), else_=0)), 0) for _, end in months
+    ]
+    row = conn.execute(
+        sa.select(*sums).where(follows.c.dataset_id == dataset_id, follows.c.until.is_(None))
+    ).one()
+    return {label: int(value) for (label, _), value in zip(months, row, strict=True)}
 
 
 def count(conn: Connection, dataset_id: str) -> int:

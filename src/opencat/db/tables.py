@@ -120,6 +120,8 @@ datasets = sa.Table(
     sa.Column("last_update", UTCDateTime, nullable=False),
     sa.Column("views", sa.Integer, nullable=False),
     sa.Column("followers", sa.Integer, nullable=False),
+    # {"YYYY-MM": active follows} for the 13 months up to the last follow event (null: none yet).
+    sa.Column("followers_by_months", JSONText),
     sa.Column("reuses", sa.Integer, nullable=False),
     sa.Column("revision", sa.Integer, nullable=False),
     # Permalink hits of its resources, counted apart so that no write of the document races them.

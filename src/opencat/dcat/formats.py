@@ -52,9 +52,45 @@ PREFERENCES = (
 )
 DEFAULT = JSON_LD  # no Accept header, or nothing acceptable (udata's ``negociate_content``)
 
-# udata's JSON-LD context keeps ``@vocab`` = dcat; its aliases are left out (two of them are
-# wrong: ``hasEmail`` → vcard:email, ``startDate`` → schema:startDate) and prefixes suffice.
-JSON_LD_CONTEXT = {"@vocab": str(DCAT), **{prefix: str(namespace) for prefix, namespace in PREFIXES.items()}}
+# udata's JSON-LD context: ``@vocab`` = dcat and its short terms, so that clients reading
+# ``title`` or ``accessURL`` find them. Two udata terms point at the wrong IRI (``hasEmail`` →
+# vcard:email, ``startDate``/``endDate`` → schema:); ours keep the names with DCAT-AP's IRIs.
+_XSD_DATE_TIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+_LINKS = ("dcat:accessURL", "spdx:algorithm", "dcat:dataset", "dcat:distribution", "dcat:downloadURL")
+_HYDRA_LINKS = ("first", "last", "next", "previous", "view")
+JSON_LD_CONTEXT: dict[str, object] = {
+    "@vocab": str(DCAT),
+    **{prefix: str(namespace) for prefix, namespace in PREFIXES.items()},
+    "freq": "http://purl.org/cld/freq/",
+    "org": "http://www.w3.org/ns/org#",
+    "schema": "http://schema.org/",
+    **{name.split(":")[1]: {"@id": name, "@type": "@id"} for name in _LINKS},
+    **{name: {"@id": f"hydra:{name}", "@type": "@id"} for name in _HYDRA_LINKS},
+    "homepage": {"@id": "foaf:homepage", "@type": "@id"},
+    "publisher": {"@id": "dct:publisher", "@type": "@id"},
+    "issued": {"@id": "dct:issued", "@type": _XSD_DATE_TIME},
+    "modified": {"@id": "dct:modified", "@type": _XSD_DATE_TIME},
+    "accrualPeriodicity": "dct:accrualPeriodicity",
+    "checksum": "spdx:checksum",
+    "checksumValue": "spdx:checksumValue",
+    "description": "dct:description",
+    "endDate": "dcat:endDate",
+    "fn": "vcard:fn",
+    "format": "dct:format",
+    "hasEmail": "vcard:hasEmail",
+    "identifier": "dct:identifier",
+    "label": "rdfs:label",
+    "language": "dct:language",
+    "license": "dct:license",
+    "name": "foaf:name",
+    "rights": "dct:rights",
+    "spatial": "dct:spatial",
+    "startDate": "dcat:startDate",
+    "subOrganizationOf": "org:subOrganizationOf",
+    "temporal": "dct:temporal",
+    "title": "dct:title",
+    "totalItems": "hydra:totalItems",
+}
 
 
 def find_format(suffix: str) -> Format | None:

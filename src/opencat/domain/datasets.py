@@ -151,6 +151,8 @@ class Dataset:
     resources_downloads: int = 0
     # Active followers, counted by the server (imported counts are the starting point).
     followers: int = 0
+    # Active follows at each month's end, as of the last follow event (None: never followed).
+    followers_by_months: Mapping[str, int] | None = None
 
     @property
     def created_at(self) -> datetime:
