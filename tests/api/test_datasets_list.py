@@ -85,7 +85,19 @@ def test_filter_and_page_errors_use_reqparse_shape(client: TestClient) -> None:
     assert client.get(f"{URL}?page=-1").status_code == 400
     assert client.get(f"{URL}?page=abc").status_code == 400
     sort = client.get(f"{URL}?sort=nope")
-    assert sort.json()["errors"] == {"sort": "The value 'nope' is not a valid choice for 'sort'."}
+    assert sort.json()["errors"] == {
+        "sort": "The field (and direction) on which sorting apply The value 'nope' is not a valid choice for 'sort'."
+    }
+    featured = client.get(f"{URL}?featured=maybe").json()
+    assert featured["errors"]["featured"].startswith(
+        "If set to true, it will filter on featured datasets only."
+    )
+    assert featured["errors"]["featured"].endswith(" Invalid literal for boolean(): maybe")
+    followed = client.get(f"{URL}?followed_by=nope")
+    assert (followed.status_code, followed.json()) == (
+        400,
+        {"message": "`followed_by` arg must be an identifier"},
+    )
 
 
 def test_pagination_links_are_absolute_and_keep_arguments(client: TestClient, catalog: Catalog) -> None:

@@ -176,7 +176,7 @@ def test_reorder_errors_follow_udata(client: TestClient, catalog: Catalog) -> No
         assert response.json()["message"].startswith("Resource ids must match existing ones in dataset, ie: ")
     invalid = client.put(url, json=[{"id": a, "url": "javascript:x"}, b, c], headers=alice.headers)
     assert invalid.status_code == 400
-    assert "url" in invalid.json()["errors"]["resources"][0]
+    assert invalid.json() == {"errors": [{"url": [invalid.json()["errors"][0]["url"][0]]}, {}, {}]}
     not_list = client.put(url, json={"id": a}, headers=alice.headers)
     assert not_list.status_code == 400
     untouched = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
@@ -281,10 +281,14 @@ def test_required_resource_fields_cannot_be_emptied(client: TestClient, catalog:
         assert response.json()["errors"]
     reorder = client.put(
         _resources_url(view.dataset.id),
-        json=[{"id": second}, {"id": first, "title": None}],
+        json=[{"id": second, "url": None}, {"id": first, "title": None}],
         headers=alice.headers,
     )
-    assert reorder.json() == {"errors": {"resources": [{}, {"title": ["This field is required."]}]}}
+    # udata answers the list form's errors themselves: one entry per element, all reported
+    assert reorder.status_code == 400
+    assert reorder.json() == {
+        "errors": [{"url": ["This field is required."]}, {"title": ["This field is required."]}]
+    }
     nested = client.put(
         f"/api/1/datasets/{view.dataset.id}/",
         json={"resources": [{"id": first, "url": ""}]},

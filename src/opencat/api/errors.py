@@ -54,6 +54,11 @@ def _invalid(error: errors.CatalogError, _base: str) -> dict[str, Any]:
     return body
 
 
+def _invalid_items(error: errors.CatalogError, _base: str) -> dict[str, Any]:
+    assert isinstance(error, errors.InvalidItems)
+    return {"errors": error.items}
+
+
 def _not_allowed(error: errors.CatalogError, base_url: str) -> dict[str, Any]:
     # udata's wording, missing space included (udata-behaviour §1.11)
     listing = f"{base_url}/api/1/datasets/extensions/"
@@ -70,6 +75,7 @@ _TABLE: list[tuple[type[errors.CatalogError], int, Shape, dict[str, str]]] = [
     (errors.InvalidCredentials, 401, _message(), AUTHENTICATE),
     (errors.PermissionDenied, 403, _message(FORBIDDEN), {}),
     (errors.Invalid, 400, _invalid, {}),
+    (errors.InvalidItems, 400, _invalid_items, {}),
     (errors.PreconditionFailed, 412, _message(), {}),
     (errors.Conflict, 409, _message(), {}),
     (errors.UnsupportedMediaType, 415, _message(), {}),

@@ -18,6 +18,13 @@ SORT_CHOICES = tuple(key for name in SORT_KEYS for key in (name, f"-{name}"))
 _COVERAGE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(\d{4}-\d{2}-\d{2})$")
 # Ids of objects opencat does not hold yet: malformed is a 400, a valid one is ignored (udata).
 IGNORED_IDS = {"topic": "Topic", "dataservice": "Dataservice", "reuse": "Reuse"}
+# reqparse starts an argument's error with its help text: udata's, word for word.
+SORT_HELP = "The field (and direction) on which sorting apply"
+_HIDDEN_HELP = (
+    "If set to true, it will filter on {0} datasets only. If set to false, it will exclude {0} datasets."
+    " User must be authenticated and results are limited to user visibility"
+)
+FEATURED_HELP = "If set to true, it will filter on featured datasets only. If set to false, it will exclude featured datasets."
 
 
 def identifier(params: QueryParams, name: str, label: str) -> str | None:
@@ -50,7 +57,7 @@ def _filters(params: QueryParams) -> SearchFilters:
     return SearchFilters(
         tags=tuple(params.getlist("tag")),
         license=first(params, "license") or None,
-        featured=boolean(params, "featured"),
+        featured=boolean(params, "featured", FEATURED_HELP),
         zone=first(params, "geozone") or None,
         granularity=first(params, "granularity") or None,
         coverage=coverage(params),
@@ -62,9 +69,9 @@ def _filters(params: QueryParams) -> SearchFilters:
         formats=tuple(value for value in params.getlist("format") if value),
         schema=first(params, "schema") or None,
         schema_version=first(params, "schema_version") or None,
-        private=boolean(params, "private"),
-        archived=boolean(params, "archived"),
-        deleted=boolean(params, "deleted"),
+        private=boolean(params, "private", _HIDDEN_HELP.format("private")),
+        archived=boolean(params, "archived", _HIDDEN_HELP.format("archived")),
+        deleted=boolean(params, "deleted", _HIDDEN_HELP.format("deleted")),
     )
 
 
@@ -72,7 +79,7 @@ def dataset_query(params: QueryParams) -> DatasetQuery:
     page, page_size = page_arguments(params)
     sort = first(params, "sort") or None
     if sort is not None and sort not in SORT_CHOICES:
-        raise invalid_argument("sort", f"The value '{sort}' is not a valid choice for 'sort'.")
+        raise invalid_argument("sort", f"{SORT_HELP} The value '{sort}' is not a valid choice for 'sort'.")
     for name, label in IGNORED_IDS.items():
         identifier(params, name, label)
     return DatasetQuery(
@@ -81,5 +88,5 @@ def dataset_query(params: QueryParams) -> DatasetQuery:
         sort=sort,
         q=(first(params, "q") or "").strip(),
         filters=_filters(params),
-        followed_by=identifier(params, "followed_by", "Followed_by"),
+        followed_by=identifier(params, "followed_by", "`followed_by`"),
     )

@@ -12,7 +12,7 @@ from opencat.api.urlcheck import check_url
 from opencat.domain import ids
 from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES, Checksum, Spatial, TemporalCoverage
 from opencat.domain.dates import as_utc, parse_date, parse_datetime, truncate_ms
-from opencat.domain.errors import BadRequest, Invalid
+from opencat.domain.errors import BadRequest, Invalid, InvalidItems
 from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
 from opencat.domain.spatial import GRANULARITIES, is_multipolygon, normalize_zone
@@ -355,15 +355,22 @@ def parse_resource(body: dict[str, Any]) -> dict[str, Any]:
 def parse_reorder(entries: list[Any]) -> dict[str, dict[str, Any]]:
     """Field updates carried by the objects of a reorder list, by resource id."""
     changes: dict[str, dict[str, Any]] = {}
+    # Every element is checked and reported in place, as udata's list form does ({} when valid).
+    problems: list[dict[str, Any]] = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
+            problems.append({})
             continue
         try:
             parsed = ResourceBody.model_validate(entry)
         except ValidationError as error:
-            raise Invalid({"resources": [{}] * index + [to_invalid(error).errors]}) from None
+            problems.append(to_invalid(error).errors)
+            continue
+        problems.append({})
         fields = resource_fields(parsed, index)
         changes[str(fields.pop("id", entry.get("id")))] = fields
+    if any(problems):
+        raise InvalidItems(problems)
     return changes
 
 

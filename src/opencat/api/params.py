@@ -40,7 +40,8 @@ def positive_int(
     return value
 
 
-def boolean(params: QueryParams, name: str) -> bool | None:
+def boolean(params: QueryParams, name: str, help_text: str = "") -> bool | None:
+    """reqparse's ``boolean``; like reqparse, an error starts with the argument's help text."""
     raw = first(params, name)
     if raw is None:
         return None
@@ -49,7 +50,7 @@ def boolean(params: QueryParams, name: str) -> bool | None:
         return True
     if lowered in _FALSE:
         return False
-    raise invalid_argument(name, f"Invalid literal for boolean(): {raw}")
+    raise invalid_argument(name, f"{help_text} Invalid literal for boolean(): {raw}".lstrip())
 
 
 def choice(params: QueryParams, name: str, choices: Sequence[str]) -> str | None:

@@ -14,7 +14,14 @@ from opencat.db.engine import Connection
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset, Resource, apply_resource_changes, new_resource, touch
-from opencat.domain.errors import BadRequest, Invalid, NotFound, PermissionDenied, Unauthenticated
+from opencat.domain.errors import (
+    BadRequest,
+    Invalid,
+    InvalidItems,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 
 ResourceFields = dict[str, Any]
 RESOURCE_MISSING = "Resource does not exist"
@@ -137,19 +144,22 @@ def reorder_resources(
         dataset = _editable(conn, actor, ident)
         entries = read_entries()
         order = _reorder_ids(entries, db_resources.ids_of(conn, dataset.id))
-        changes = {
-            resource_id: check_resource_schema(catalog.schemas, fields, order.index(resource_id))
-            for resource_id, fields in read_changes(entries).items()
-        }
-        db_resources.set_positions(conn, order)
-        for resource_id, fields in changes.items():
+        # udata reports a list form's errors in place, one entry per element ({} when valid).
+        problems: list[dict[str, Any]] = [{} for _ in order]
+        updates: list[Resource] = []
+        for resource_id, fields in read_changes(entries).items():
             current = db_resources.find(conn, dataset.id, resource_id)
-            if current is not None and fields:
-                try:
-                    updated = apply_resource_changes(current, fields, now)
-                except Invalid as error:
-                    raise Invalid({"resources": [{}] * order.index(resource_id) + [error.errors]}) from None
-                db_resources.update_one(conn, updated, now)
+            try:
+                checked = check_resource_schema(catalog.schemas, fields)
+                if current is not None and checked:
+                    updates.append(apply_resource_changes(current, checked, now))
+            except Invalid as error:
+                problems[order.index(resource_id)] = error.errors
+        if any(problems):
+            raise InvalidItems(problems)
+        db_resources.set_positions(conn, order)
+        for updated in updates:
+            db_resources.update_one(conn, updated, now)
         # A new order is a new representation (ETag) but not a modification (udata-behaviour §1.10).
         _store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
         return db_resources.fetch_for_dataset(conn, dataset.id)

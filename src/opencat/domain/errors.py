@@ -53,6 +53,14 @@ class Invalid(CatalogError):
         self.errors = dict(errors)
 
 
+class InvalidItems(CatalogError):
+    """Validation of a list failed; ``items`` holds each element's errors (``{}`` when valid)."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        super().__init__("")
+        self.items = items
+
+
 class BadRequest(CatalogError):
     pass
 
