@@ -156,3 +156,18 @@ def test_community_uploads(client: TestClient, catalog: Catalog) -> None:
     assert anonymous.status_code == 401
     assert client.delete(f"{URL}{data['id']}/", headers=bob.headers).status_code == 204
     assert client.get(replace.json()["url"].removeprefix(BASE_URL)).status_code == 404
+
+
+def test_organization_null_takes_a_proposal_back_to_its_editor(client: TestClient, catalog: Catalog) -> None:
+    alice, editor = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin", editor.user.id: "editor"})
+    dataset = make_dataset(catalog, make_user(catalog)).dataset
+    data = client.post(
+        URL, json={**BODY, "dataset": dataset.id, "organization": org.id}, headers=alice.headers
+    ).json()
+    item = f"{URL}{data['id']}/"
+    kept = client.put(item, json={"description": "same owner"}, headers=editor.headers).json()
+    assert (kept["owner"], kept["organization"]["id"]) == (None, org.id)
+    taken = client.put(item, json={"organization": None}, headers=editor.headers)
+    assert taken.status_code == 200
+    assert (taken.json()["organization"], taken.json()["owner"]["id"]) == (None, editor.user.id)

@@ -260,6 +260,9 @@ def test_schemas_are_checked_against_the_catalog(client: TestClient, catalog: Ca
         'Version "9.9" is not an allowed value.'
     )
     assert "version" in post({"version": "1.0"}).json()["errors"]["schema"]
+    assert post({"url": "javascript:alert(1)"}).json()["errors"] == {
+        "schema": {"url": ['Invalid URL "javascript:alert(1)": scheme javascript is not allowed']}
+    }
     nested = client.put(
         f"/api/1/datasets/{view.dataset.id}/",
         json={"resources": [{"title": "x", "url": "https://example.org/x", "schema": {"name": "nope"}}]},

@@ -111,7 +111,7 @@ class ChecksumBody(BaseModel):
 
 class SchemaBody(BaseModel):
     name: str | None = None
-    url: str | None = None
+    url: Url | None = None
     version: str | None = None
 
 

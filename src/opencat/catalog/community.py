@@ -127,12 +127,15 @@ def update_community_resource(
         fields = check_resource_schema(catalog.schemas, read_fields())
         fields.pop("filetype", None)
         fields.pop("dataset", None)
+        organization_sent = "organization" in fields
         organization_id = _organization_for(conn, actor, fields.pop("organization", None))
         resource = apply_resource_changes(item.resource, fields, now)
         owner_id, org_id = item.owner_id, item.organization_id
         if organization_id is not None:
             owner_id, org_id = None, organization_id
-        elif owner_id is None and org_id is None:
+        elif organization_sent:  # ``"organization": null`` takes it back from the organization
+            org_id = None
+        if owner_id is None and org_id is None:
             owner_id = actor.user_id
         updated = replace(item, resource=resource, owner_id=owner_id, organization_id=org_id)
         db_community.update(conn, updated)
