@@ -89,7 +89,16 @@ def test_search_shape_and_facets_on_the_filtered_set(client: TestClient, catalog
         ("transport", 1),
         ("bus", 1),
     }
-    assert client.get("/api/2/datasets/search/?sort=title").status_code == 400
+    by_title = client.get("/api/2/datasets/search/?sort=-title")
+    assert (by_title.status_code, by_title.json()) == (
+        400,
+        {
+            "errors": {
+                "sort": "The field (and direction) on which sorting apply The value '-title' is not a valid choice for 'sort'."
+            },
+            "message": "Input payload validation failed",
+        },
+    )
 
 
 def test_dataset_and_resources_links_resolve(client: TestClient, catalog: Catalog) -> None:

@@ -4,14 +4,14 @@ from typing import Any
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
-from opencat.api.filters import dataset_query
+from opencat.api.filters import SORT_HELP, dataset_query
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments
+from opencat.api.params import invalid_argument
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog import search_v2
 from opencat.catalog.views import DatasetView
 from opencat.domain.dates import utc_now
-from opencat.domain.errors import BadRequest
 
 # API v2 keeps the model's field order (udata-responses call 101).
 FIELDS = (
@@ -65,7 +65,9 @@ def _facets(call: Call, result: search_v2.SearchResult) -> dict[str, list[dict[s
 def search(call: Call) -> Reply:
     query = dataset_query(call.params)
     if query.sort is not None and query.sort.lstrip("-") == "title":
-        raise BadRequest("The value 'title' is not a valid choice for 'sort'.")
+        raise invalid_argument(
+            "sort", f"{SORT_HELP} The value '{query.sort}' is not a valid choice for 'sort'."
+        )
     result = search_v2.search(call.catalog, query)
     body = envelope(
         result.page, lambda view: dataset_v2(call, view), call.urls.base, call.request.url.path, call.params
