@@ -2,9 +2,10 @@
 
 import sys
 
-from bench import reads, resources, search, uploads
+from bench import rdf, reads, resources, search, uploads
 
 reads.main()
 resources.main()
 uploads.main()
+rdf.main([])
 search.main(["--datasets", sys.argv[1] if len(sys.argv) > 1 else "20000"])
