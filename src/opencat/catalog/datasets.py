@@ -81,20 +81,19 @@ def list_datasets(
 ) -> Page[DatasetView]:
     """Filter and search through the index; the database returns the documents, in the index's order."""
     check_visibility_filters(actor, query)
-    filters = query.filters
-    if query.followed_by is not None:
-        with catalog.db.read() as conn:
+    with catalog.db.read() as conn:  # one connection for the outbox check, the ids and the rows
+        filters = query.filters
+        if query.followed_by is not None:
             filters = replace(filters, ids=tuple(db_followers.followed_datasets(conn, query.followed_by)))
-    request = SearchRequest(
-        words=words_of(query.q),
-        filters=filters,
-        visibility=visibility_of(actor),
-        sort=query.sort,
-        offset=(query.page - 1) * query.page_size,
-        limit=query.page_size,
-    )
-    hits = catalog_search.search(catalog, request)
-    with catalog.db.read() as conn:
+        request = SearchRequest(
+            words=words_of(query.q),
+            filters=filters,
+            visibility=visibility_of(actor),
+            sort=query.sort,
+            offset=(query.page - 1) * query.page_size,
+            limit=query.page_size,
+        )
+        hits = catalog_search.search(catalog, request, conn)
         found = db_datasets.fetch_by_ids(conn, hits.ids)
         ordered = [found[dataset_id] for dataset_id in hits.ids if dataset_id in found]
         if not ordered and query.page > 1:

@@ -22,10 +22,14 @@ BATCH = 2000
 RESOURCE_TITLES_LIMIT = 10_000
 
 
-def sync(catalog: Catalog) -> None:
-    """Replay the outbox past what the index has applied (a no-op in the common case)."""
+def sync(catalog: Catalog, conn: Connection | None = None) -> None:
+    """Replay the outbox past what the index has applied (a no-op in the common case).
+    ``conn``, when given, is the caller's read connection: one checkout less per request."""
     index = catalog.search
-    with catalog.db.read() as conn:
+    if conn is None:
+        with catalog.db.read() as own:
+            head = db_search.head(own)
+    else:
         head = db_search.head(conn)
     if head <= index.applied_seq or head <= index.current_seq():
         return  # up to date, maybe thanks to another process of this machine
@@ -113,6 +117,6 @@ def _document(
     )
 
 
-def search(catalog: Catalog, request: SearchRequest) -> SearchHits:
-    sync(catalog)
+def search(catalog: Catalog, request: SearchRequest, conn: Connection | None = None) -> SearchHits:
+    sync(catalog, conn)
     return catalog.search.search(request)

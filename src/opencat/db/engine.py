@@ -55,6 +55,14 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(url)
+        # PostgreSQL reads run in autocommit: under READ COMMITTED a transaction gives every
+        # statement its own snapshot anyway, and BEGIN and COMMIT would cost two round trips.
+        # SQLite keeps its read transaction: there it is one consistent snapshot.
+        self._reader = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -62,6 +70,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        if self._reader is not None:
+            with self._reader.connect() as connection:
+                yield connection
+            return
         with self.engine.connect() as connection, connection.begin():
             yield connection
 
