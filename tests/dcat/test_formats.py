@@ -10,7 +10,8 @@ from rdflib.namespace import DCAT, DCTERMS
 
 from opencat.dcat import turtle
 from opencat.dcat.formats import SUFFIXES, find_format, negotiate, serialize
-from opencat.dcat.graph import catalog_graph, dataset_graph
+from opencat.dcat.graph import add_dataset, catalog_graph, dataset_graph
+from opencat.dcat.sink import NTriplesSink
 from opencat.dcat.terms import clean_text, iri
 from tests.dcat import examples
 from tests.dcat.examples import URLS
@@ -147,6 +148,9 @@ def test_hostile_text_and_urls_never_break_a_serialization() -> None:
     hostile = replace(item, dataset=dataset, resources=resources)
     graph = dataset_graph(hostile, URLS)
     round_trips(graph)
+    sink = NTriplesSink()  # the export's writer: the same lines as rdflib's
+    add_dataset(sink, hostile, URLS)
+    assert set(sink.text().splitlines()) == set(graph.serialize(format="nt").splitlines()) - {""}
     node = URIRef(f"https://www.example.fr/datasets/{examples.DATASET_ID}")
     assert graph.value(node, DCTERMS.title) == Literal(clean_text(HOSTILE))
     downloads = {

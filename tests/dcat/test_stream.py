@@ -8,8 +8,9 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDF
 
-from opencat.dcat.graph import add_catalog, dataset_graph, new_graph
+from opencat.dcat.graph import add_catalog, add_dataset, dataset_graph, new_graph
 from opencat.dcat.inputs import DcatInput
+from opencat.dcat.sink import NTriplesSink
 from opencat.dcat.stream import write_catalog
 from tests.dcat import examples
 from tests.dcat.examples import URLS
@@ -78,3 +79,12 @@ def test_each_dataset_is_written_before_the_next_is_read(fmt: str) -> None:
 def test_only_line_based_formats_stream() -> None:
     with pytest.raises(ValueError, match="json"):
         write_catalog([], URLS, io.BytesIO(), "json")  # type: ignore[arg-type]
+
+
+def test_the_sink_writes_the_lines_rdflib_writes() -> None:
+    for item in items():
+        graph = dataset_graph(item, URLS, site_title="opencat")
+        sink = NTriplesSink()
+        add_dataset(sink, item, URLS, site_title="opencat")
+        by_rdflib = {line for line in graph.serialize(format="nt").splitlines() if line}
+        assert set(sink.text().splitlines()) == by_rdflib

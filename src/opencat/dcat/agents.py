@@ -3,9 +3,8 @@
 from collections.abc import Sequence
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCAT, FOAF, RDF, RDFS, SKOS
 
-from opencat.dcat.namespaces import DCT, GEODCAT, VCARD
+from opencat.dcat.namespaces import DCAT, DCT, FOAF, GEODCAT, RDF, RDFS, SKOS, VCARD
 from opencat.dcat.sink import Triples
 from opencat.dcat.terms import iri, mailto, own, text
 from opencat.dcat.vocabularies import PERSON_PUBLISHER_TYPE, PUBLISHER_TYPE_SCHEME, PUBLISHER_TYPES

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCAT, RDF, RDFS, SKOS, XSD
 
-from opencat.dcat.namespaces import DCATAP, DCT, IANA_MEDIA_TYPE, SPDX
+from opencat.dcat.namespaces import DCAT, DCATAP, DCT, IANA_MEDIA_TYPE, RDF, RDFS, SKOS, SPDX, XSD
 from opencat.dcat.sink import Triples
 from opencat.dcat.terms import date_time, hex_binary, iri, own, text
 from opencat.dcat.vocabularies import (

@@ -3,10 +3,9 @@
 from dataclasses import dataclass
 
 from rdflib import Graph
-from rdflib.namespace import DCAT
 
 from opencat.dcat import turtle
-from opencat.dcat.namespaces import PREFIXES, bind_prefixes
+from opencat.dcat.namespaces import DCAT, PREFIXES, bind_prefixes
 
 
 @dataclass(frozen=True, slots=True)

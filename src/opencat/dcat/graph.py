@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, FOAF, RDF, SKOS
 
 from opencat.dcat.agents import add_agent, add_contact_points, add_owner
 from opencat.dcat.distributions import Shared, add_distribution, add_license_document
 from opencat.dcat.inputs import DcatInput
-from opencat.dcat.namespaces import ADMS, DCATAP, DCT, ELI, GSP, HYDRA, LOCN
+from opencat.dcat.namespaces import ADMS, DCAT, DCATAP, DCT, ELI, FOAF, GSP, HYDRA, LOCN, RDF, SKOS
 from opencat.dcat.sink import Triples
 from opencat.dcat.terms import date_time, day, iri, own, parse_when, text
 from opencat.dcat.vocabularies import (

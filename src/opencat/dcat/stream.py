@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from typing import BinaryIO, Literal
 
 from rdflib import Graph
-from rdflib.namespace import DCAT
 
 from opencat.dcat import turtle
 from opencat.dcat.graph import add_catalog, add_dataset, new_graph
 from opencat.dcat.inputs import DcatInput
+from opencat.dcat.namespaces import DCAT
 from opencat.dcat.sink import NTriplesSink
 from opencat.domain.urls import Urls
 

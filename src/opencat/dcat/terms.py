@@ -9,8 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
 
+from opencat.dcat.namespaces import XSD
 from opencat.domain.dates import as_utc, parse_datetime
 
 # XML 1.0 §2.2: C0 controls other than tab, LF and CR, lone surrogates, U+FFFE and U+FFFF.

@@ -10,10 +10,9 @@ import re
 from functools import lru_cache
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF
 from rdflib.term import Node
 
-from opencat.dcat.namespaces import PREFIXES
+from opencat.dcat.namespaces import PREFIXES, RDF
 
 PROLOGUE = "".join(f"@prefix {prefix}: <{namespace}> .\n" for prefix, namespace in PREFIXES.items())
 _NAMESPACES = {str(namespace): prefix for prefix, namespace in PREFIXES.items()}
