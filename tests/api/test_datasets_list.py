@@ -161,3 +161,42 @@ def test_list_costs_a_bounded_number_of_queries(client: TestClient, catalog: Cat
     finally:
         sa.event.remove(catalog.db.engine, "before_cursor_execute", record)
     assert small == len(statements) <= 8
+
+
+def test_argument_errors_read_as_reqparse_writes_them(client: TestClient) -> None:
+    page = client.get(f"{URL}?page=abc")
+    assert page.json()["errors"] == {"page": "The page to fetch abc is not a valid integer"}
+    empty_sort = client.get(f"{URL}?sort=")
+    assert (empty_sort.status_code, empty_sort.json()["errors"]) == (
+        400,
+        {
+            "sort": "The field (and direction) on which sorting apply The value '' is not a valid choice for 'sort'."
+        },
+    )
+    upper = client.get(f"{URL}?featured=YES").json()["errors"]["featured"]
+    assert upper.endswith(" Invalid literal for boolean(): yes")  # reqparse lower-cases first
+    assert client.get(f"{URL}?featured=%20true").status_code == 400  # and does not trim
+    assert client.get(f"{URL}?featured=TRUE").status_code == 200
+
+
+def test_every_repeated_value_is_checked_and_the_first_used(client: TestClient, catalog: Catalog) -> None:
+    for query in (
+        "sort=title&sort=bad",
+        "featured=true&featured=bogus",
+        "badge=spd&badge=nope",
+        "page=1&page=abc",
+    ):
+        assert client.get(f"{URL}?{query}").status_code == 400, query
+    alice = make_user(catalog)
+    csv = make_dataset(catalog, alice, resources=[{"title": "r", "url": "https://x.org/a", "format": "csv"}])
+    make_dataset(catalog, alice, resources=[{"title": "r", "url": "https://x.org/b", "format": "pdf"}])
+    assert _ids(client.get(f"{URL}?format=csv&format=pdf")) == [csv.dataset.id]  # one value in v1
+
+
+def test_a_query_without_any_word_finds_nothing(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Horaires des bus")
+    for q in ("*", "%F0%9F%98%80", "--", "%22%22"):
+        assert client.get(f"{URL}?q={q}").json()["total"] == 0, q
+    assert client.get(f"{URL}?q=%20%20").json()["total"] == 1  # blank: ignored, as udata
+    assert client.get(f"{URL}?q=bus!").json()["total"] == 1

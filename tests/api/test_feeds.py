@@ -4,8 +4,10 @@ from dataclasses import replace
 from datetime import timedelta
 from xml.etree import ElementTree
 
+import pytest
 from starlette.testclient import TestClient
 
+from opencat.catalog import feeds
 from opencat.catalog.context import Catalog
 from opencat.catalog.feeds import recent
 from opencat.db.tables import organizations
@@ -69,3 +71,24 @@ def test_visibility_filters_need_an_identified_caller(client: TestClient, catalo
     allowed = client.get("/api/1/datasets/recent.atom?private=true", headers=alice.headers)
     assert allowed.status_code == 200
     assert allowed.headers["content-type"].startswith("application/atom+xml")
+
+
+def test_a_burst_of_young_datasets_does_not_empty_the_feed(
+    client: TestClient, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feeds, "BATCH", 3)  # the burst spans several batches of candidates
+    alice = make_user(catalog)
+    old = {make_dataset(catalog, alice, title=f"Ancien {n}").dataset.title for n in range(4)}
+    later = replace(catalog, clock=lambda: catalog.clock() + timedelta(hours=11))
+    for n in range(8):
+        make_dataset(later, alice, title=f"Rafale {n}")  # created 11 hours later, still held back
+    titles = [item.view.dataset.title for item in recent(later, ANONYMOUS, DatasetQuery())]
+    assert titles == sorted(old, reverse=True)  # the same creation second: newest id first
+    monkeypatch.setattr(feeds, "FEED_SIZE", 2)
+    assert len(recent(later, ANONYMOUS, DatasetQuery())) == 2
+
+
+def test_only_real_filters_make_a_filtered_feed(client: TestClient) -> None:
+    for query in ("?utm_source=x", "?credit=x", "?q=%20", "?tag=", "?lang=fr&page_size=5"):
+        assert _feed(client, query).find(f"{ATOM}title").text == "Latest datasets", query
+    assert _feed(client, "?license=lov2").find(f"{ATOM}title").text == "Filtered datasets"

@@ -3,6 +3,7 @@
 import io
 import warnings
 from dataclasses import replace
+from datetime import datetime
 
 import orjson
 import pytest
@@ -85,7 +86,7 @@ def test_every_serialization_parses_and_describes_the_dataset(
 ) -> None:
     response = client.get(f"/api/1/datasets/{dataset_id}/rdf.{suffix}")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith(CONTENT_TYPES[suffix])
+    assert response.headers["content-type"] == CONTENT_TYPES[suffix]  # no charset, even for text/n3
     graph = _parse(response.content, suffix)
     datasets = list(graph.subjects(RDF.type, DCAT.Dataset))
     assert len(datasets) == 1
@@ -191,3 +192,23 @@ def test_configured_tag_themes_reach_the_dcat(catalog: Catalog, dataset_id: str)
     assert b"<http://publications.europa.eu/resource/authority/data-theme/TRAN>" in body
     plain, _ = dataset_document(catalog, ANONYMOUS, dataset_id, "nt", Urls("http://testserver"), "opencat")
     assert b"data-theme" not in plain
+
+
+def test_modified_is_last_modified_even_when_last_update_differs(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    remote = {
+        "title": "r",
+        "url": "https://x.org/a.csv",
+        "filetype": "remote",
+        "extras": {"analysis:last-modified-at": "2020-01-02T03:04:05+00:00"},
+    }
+    view = make_dataset(catalog, alice, resources=[remote])
+    dataset = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
+    assert dataset["last_update"] != dataset["last_modified"]
+    graph = _parse(client.get(f"/api/1/datasets/{view.dataset.id}/rdf.nt").content, "nt")
+    node = next(graph.subjects(RDF.type, DCAT.Dataset))
+    modified = graph.value(node, URIRef("http://purl.org/dc/terms/modified"))
+    assert modified is not None
+    assert modified.toPython() == datetime.fromisoformat(dataset["last_modified"])

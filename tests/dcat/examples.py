@@ -63,7 +63,7 @@ HARVESTED_ID = "6b08d1c536877ad9cd549888"
 
 def minimal() -> DcatInput:
     dataset = Dataset(MINIMAL_ID, "horaires", "Horaires", "", CREATED, CREATED)
-    return DcatInput(dataset, (), None, None, (), {}, CREATED)
+    return DcatInput(dataset, (), None, None, (), {})
 
 
 def resource(number: int, **fields: Any) -> Resource:
@@ -144,7 +144,6 @@ def full() -> DcatInput:
         None,
         contacts(0, *roles),
         LICENSES,
-        MODIFIED,
         ZONES,
         NOW,
         ("TRAN",),
@@ -175,7 +174,7 @@ def harvested() -> DcatInput:
     )
     resources = (resource(11, harvest={"modified_at": "2099-01-01T00:00:00"}), resource(12, description=None))
     roles = ("publisher", "publisher", "contact")
-    return DcatInput(dataset, resources, None, user(), contacts(10, *roles), LICENSES, MODIFIED, {}, NOW)
+    return DcatInput(dataset, resources, None, user(), contacts(10, *roles), LICENSES, {}, NOW)
 
 
 def _organization_document(ref: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -209,7 +208,6 @@ def real_item(doc: dict[str, Any], resources: list[dict[str, Any]], org: dict[st
         owner,
         (),
         LICENSES,
-        dataset.last_update(items, NOW),
         ZONES,
         NOW,
     )

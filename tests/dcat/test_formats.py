@@ -185,8 +185,8 @@ def test_iri(url: str | None, expected: str | None) -> None:
     assert (None if found is None else str(found)) == expected
 
 
-def test_text_drops_xml_illegal_characters_and_carriage_returns() -> None:
-    assert clean_text("a\x00b\x0bc\r\nd\re\ud800f\ufffeg\th\ni") == "abc\nd\nefg\th\ni"
+def test_text_marks_xml_illegal_characters_and_drops_carriage_returns() -> None:
+    assert clean_text("a\x00b\x0bc\r\nd\re\ud800f\ufffeg\th\ni") == "a?b?c\nd\ne?f?g\th\ni"
 
 
 def test_turtle_writer_keeps_blank_nodes_and_refuses_other_terms() -> None:

@@ -52,7 +52,9 @@ def test_minimal_dataset_has_udata_terms_and_our_uris() -> None:
     rights = URIRef(f"{EU}/access-right/PUBLIC")
     assert one(graph, node, DCT.accessRights) == rights
     assert (rights, RDF.type, DCT.RightsStatement) in graph
-    for absent in (DCT.publisher, DCAT.distribution, DCT.accrualPeriodicity, DCT.temporal, DCT.license):
+    # No frequency stored: the JSON says "unknown", so does the RDF.
+    assert one(graph, node, DCT.accrualPeriodicity) == URIRef(f"{EU}/frequency/UNKNOWN")
+    for absent in (DCT.publisher, DCAT.distribution, DCT.temporal, DCT.license):
         assert graph.value(node, absent) is None
 
 
@@ -61,6 +63,14 @@ def test_without_a_front_end_the_api_uri_by_id_is_the_subject() -> None:
     node = URIRef(f"{API}/datasets/{MINIMAL_ID}/")
     assert (node, RDF.type, DCAT.Dataset) in graph
     assert one(graph, node, DCAT.landingPage) == URIRef(f"{API}/datasets/horaires/")
+
+
+def test_modified_is_the_datasets_last_modified_not_its_newest_resource() -> None:
+    item = examples.full()
+    newer = replace(item.resources[0], last_modified_internal=examples.NOW)
+    graph = dataset_graph(replace(item, resources=(newer, *item.resources[1:])), URLS)
+    assert item.dataset.last_modified_internal < examples.NOW
+    assert one(graph, PAGE, DCT.modified) == dt("2024-05-06T07:08:09+00:00")  # udata §1.8
 
 
 def test_full_dataset_texts_dates_frequency_and_temporal() -> None:

@@ -6,7 +6,7 @@ import mistune
 from starlette.responses import Response
 
 from opencat.api.endpoint import Call
-from opencat.api.filters import dataset_query
+from opencat.api.filters import FILTERS, dataset_query
 from opencat.api.openapi import describe
 from opencat.catalog import feeds as catalog
 from opencat.catalog.feeds import FeedEntry
@@ -21,7 +21,7 @@ def _title(call: Call) -> str:
     query = dataset_query(call.params)
     if query.q:
         return f"Datasets search: {query.q}"
-    filtered = any(key not in ("page", "page_size", "sort", "lang") for key in call.params)
+    filtered = any(value for key, value in call.params.multi_items() if key in FILTERS)
     return "Filtered datasets" if filtered else "Latest datasets"
 
 

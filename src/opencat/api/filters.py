@@ -14,6 +14,12 @@ from opencat.domain.errors import BadRequest
 from opencat.domain.queries import SORT_KEYS, DatasetQuery
 from opencat.domain.search import SearchFilters
 
+# The arguments that narrow the list (§3.11; ``credit`` is accepted and ignored).
+FILTERS = frozenset(
+    ("tag", "license", "featured", "geozone", "granularity", "temporal_coverage", "access_type",
+     "organization", "badge", "organization_badge", "owner", "followed_by", "format", "schema",
+     "schema_version", "topic", "dataservice", "reuse", "archived", "deleted", "private")
+)  # fmt: skip
 SORT_CHOICES = tuple(key for name in SORT_KEYS for key in (name, f"-{name}"))
 _COVERAGE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(\d{4}-\d{2}-\d{2})$")
 # Ids of objects opencat does not hold yet: malformed is a 400, a valid one is ignored (udata).
@@ -66,7 +72,7 @@ def _filters(params: QueryParams) -> SearchFilters:
         badge=choice(params, "badge", BADGE_KINDS),
         organization_badge=choice(params, "organization_badge", ORGANIZATION_BADGE_KINDS),
         owner=identifier(params, "owner", "Owner"),
-        formats=tuple(value for value in params.getlist("format") if value),
+        formats=(fmt,) if (fmt := first(params, "format")) else (),  # one value in v1
         schema=first(params, "schema") or None,
         schema_version=first(params, "schema_version") or None,
         private=boolean(params, "private", _HIDDEN_HELP.format("private")),
@@ -77,9 +83,7 @@ def _filters(params: QueryParams) -> SearchFilters:
 
 def dataset_query(params: QueryParams) -> DatasetQuery:
     page, page_size = page_arguments(params)
-    sort = first(params, "sort") or None
-    if sort is not None and sort not in SORT_CHOICES:
-        raise invalid_argument("sort", f"{SORT_HELP} The value '{sort}' is not a valid choice for 'sort'.")
+    sort = choice(params, "sort", SORT_CHOICES, SORT_HELP)
     for name, label in IGNORED_IDS.items():
         identifier(params, name, label)
     return DatasetQuery(

@@ -24,13 +24,16 @@ def first(params: QueryParams, name: str) -> str | None:
 def positive_int(
     params: QueryParams, name: str, default: int, help_text: str, maximum: int | None = None
 ) -> int:
-    raw = first(params, name)
-    if raw is None:
-        return default
+    """reqparse's ``inputs.positive``: every repeated value is checked, the first one is used."""
+    values = [_positive(raw, name, help_text, maximum) for raw in params.getlist(name)]
+    return values[0] if values else default
+
+
+def _positive(raw: str, name: str, help_text: str, maximum: int | None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise invalid_argument(name, f"{help_text} invalid literal for int() with base 10: {raw!r}") from None
+        raise invalid_argument(name, f"{help_text} {raw} is not a valid integer") from None
     if value <= 0:
         raise invalid_argument(
             name, f"{help_text} Invalid {name}: {value}. {name} must be a positive integer"
@@ -42,21 +45,24 @@ def positive_int(
 
 def boolean(params: QueryParams, name: str, help_text: str = "") -> bool | None:
     """reqparse's ``boolean``; like reqparse, an error starts with the argument's help text."""
-    raw = first(params, name)
-    if raw is None:
-        return None
-    lowered = raw.strip().lower()
+    values = [_boolean(raw, name, help_text) for raw in params.getlist(name)]
+    return values[0] if values else None
+
+
+def _boolean(raw: str, name: str, help_text: str) -> bool:
+    lowered = raw.lower()  # reqparse neither trims nor keeps the case in its message
     if lowered in _TRUE:
         return True
     if lowered in _FALSE:
         return False
-    raise invalid_argument(name, f"{help_text} Invalid literal for boolean(): {raw}".lstrip())
+    raise invalid_argument(name, f"{help_text} Invalid literal for boolean(): {lowered}".lstrip())
 
 
-def choice(params: QueryParams, name: str, choices: Sequence[str]) -> str | None:
-    raw = first(params, name)
-    if raw is None:
-        return None
-    if raw not in choices:
-        raise invalid_argument(name, f"The value '{raw}' is not a valid choice for '{name}'.")
-    return raw
+def choice(params: QueryParams, name: str, choices: Sequence[str], help_text: str = "") -> str | None:
+    """Every repeated value must be one of ``choices``; the first one is used."""
+    values = params.getlist(name)
+    for raw in values:
+        if raw not in choices:
+            message = f"The value '{raw}' is not a valid choice for '{name}'."
+            raise invalid_argument(name, f"{help_text} {message}".lstrip())
+    return values[0] if values else None

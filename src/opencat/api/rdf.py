@@ -29,6 +29,11 @@ _CHUNK = 64 * 1024
 _DONE = b""
 
 
+def _rdf_response(body: bytes, content_type: str) -> Response:
+    """The content type exactly as udata sends it: Starlette would add a charset to ``text/n3``."""
+    return Response(body, headers={"content-type": content_type})
+
+
 @describe("Redirect to the dataset's RDF in the serialization the Accept header prefers", status=302)
 def dataset_rdf_redirect(call: Call) -> Response:
     dataset_id = catalog.dataset_id_for(call.catalog, call.path("ident"))
@@ -45,7 +50,7 @@ def dataset_rdf(call: Call) -> Response:
         call.urls,
         call.services.settings.site_title,
     )
-    return Response(body, media_type=content_type)
+    return _rdf_response(body, content_type)
 
 
 @describe("Redirect to the catalog in the serialization the Accept header prefers", status=302)
@@ -98,7 +103,7 @@ def _streamed(produce: Callable[[BinaryIO], object], media_type: str) -> Streami
         finally:
             pipe.closed = True
 
-    return StreamingResponse(body(), media_type=media_type)
+    return StreamingResponse(body(), headers={"content-type": media_type})
 
 
 @describe("The public catalog as DCAT-AP 3, by pages; page_size=0 streams it whole (nt, ttl)")
@@ -122,7 +127,7 @@ def site_catalog(call: Call) -> Response:
     body, content_type = catalog.catalog_page(
         call.catalog, call.urls, suffix, page, page_size, settings.site_title
     )
-    return Response(body, media_type=content_type)
+    return _rdf_response(body, content_type)
 
 
 def _page_size(call: Call) -> int:

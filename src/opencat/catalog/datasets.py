@@ -26,7 +26,7 @@ from opencat.domain.datasets import (
 )
 from opencat.domain.errors import Gone, Moved, NotFound, PermissionDenied, PreconditionFailed, Unauthenticated
 from opencat.domain.queries import DatasetQuery, Page
-from opencat.domain.search import SearchRequest, Visibility, words_of
+from opencat.domain.search import SearchFilters, SearchRequest, Visibility, words_of
 from opencat.domain.slugs import slugify, unique_slug
 
 DatasetChanges = dict[str, Any]
@@ -76,6 +76,14 @@ def check_visibility_filters(actor: Actor, query: DatasetQuery) -> None:
         raise Unauthenticated()
 
 
+def words_filter(query: DatasetQuery, filters: SearchFilters) -> SearchFilters:
+    """A ``q`` of punctuation or symbols only has no word to look for: it finds nothing (an
+    empty ``q`` is ignored)."""
+    if query.q and not words_of(query.q):
+        return replace(filters, ids=())
+    return filters
+
+
 def list_datasets(
     catalog: Catalog, actor: Actor, query: DatasetQuery, with_community: bool = False
 ) -> Page[DatasetView]:
@@ -85,6 +93,7 @@ def list_datasets(
         filters = query.filters
         if query.followed_by is not None:
             filters = replace(filters, ids=tuple(db_followers.followed_datasets(conn, query.followed_by)))
+        filters = words_filter(query, filters)
         request = SearchRequest(
             words=words_of(query.q),
             filters=filters,

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from opencat.catalog import search as catalog_search
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import check_visibility_filters
+from opencat.catalog.datasets import check_visibility_filters, words_filter
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
 from opencat.domain.accounts import Actor
@@ -13,7 +13,9 @@ from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchRequest, Visibility, words_of
 
 FEED_SIZE = 20
-CANDIDATES = 100  # newest datasets considered, before the moderation delay reorders them
+BATCH = 100  # candidates read at a time, newest first
+# A burst of young datasets from uncertified publishers is skipped batch by batch, up to this many.
+MAX_CANDIDATES = 5_000
 CERTIFIED = "certified"
 
 
@@ -28,25 +30,34 @@ def recent(catalog: Catalog, actor: Actor, query: DatasetQuery) -> list[FeedEntr
     The visibility filters are checked as the list checks them, then ignored."""
     check_visibility_filters(actor, query)
     by_update = (query.sort or "").lstrip("-") == "last_update"
-    filters = replace(query.filters, private=None, archived=None, deleted=None)
-    request = SearchRequest(
-        words=words_of(query.q),
-        filters=filters,
-        visibility=Visibility(),
-        sort="-last_update" if by_update else "-created",
-        limit=CANDIDATES,
-    )
-    hits = catalog_search.search(catalog, request)
+    filters = words_filter(query, replace(query.filters, private=None, archived=None, deleted=None))
     now = catalog.clock()
-    with catalog.db.read() as conn:
-        found = db_datasets.fetch_by_ids(conn, hits.ids)
-        views = assemble(conn, [found[i] for i in hits.ids if i in found])
-    entries = []
-    for view in views:
-        date = view.last_update(now) if by_update else view.dataset.created_at
-        certified = view.organization is not None and CERTIFIED in view.organization.badges
-        appears = date if certified else date + catalog.feed_delay
-        if appears <= now:
-            entries.append(FeedEntry(view, appears))
-    entries.sort(key=lambda entry: entry.appears_at, reverse=True)
-    return entries[:FEED_SIZE]
+    entries: list[FeedEntry] = []
+    for offset in range(0, MAX_CANDIDATES, BATCH):
+        request = SearchRequest(
+            words=words_of(query.q),
+            filters=filters,
+            visibility=Visibility(),
+            sort="-last_update" if by_update else "-created",
+            offset=offset,
+            limit=BATCH,
+        )
+        hits = catalog_search.search(catalog, request)
+        with catalog.db.read() as conn:
+            found = db_datasets.fetch_by_ids(conn, hits.ids)
+            views = assemble(conn, [found[i] for i in hits.ids if i in found])
+        oldest = None
+        for view in views:
+            oldest = view.last_update(now) if by_update else view.dataset.created_at
+            certified = view.organization is not None and CERTIFIED in view.organization.badges
+            appears = oldest if certified else oldest + catalog.feed_delay
+            if appears <= now:
+                entries.append(FeedEntry(view, appears))
+        entries.sort(key=lambda entry: entry.appears_at, reverse=True)
+        del entries[FEED_SIZE:]
+        if len(hits.ids) < BATCH or oldest is None:
+            break
+        # Later candidates are older: the latest any of them can appear is its date plus the delay.
+        if len(entries) == FEED_SIZE and oldest + catalog.feed_delay <= entries[-1].appears_at:
+            break
+    return entries

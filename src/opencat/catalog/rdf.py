@@ -37,7 +37,6 @@ def _inputs(catalog: Catalog, conn: Connection, views: Sequence[DatasetView]) ->
             owner=view.owner,
             contact_points=view.contact_points,
             licenses=licenses,
-            last_update=view.last_update(now),
             zones=zones,
             now=now,
             themes=[catalog.dcat_themes[tag] for tag in view.dataset.tags if tag in catalog.dcat_themes],

@@ -32,6 +32,7 @@ from opencat.dcat.vocabularies import (
     LIMITATIONS_ON_PUBLIC_ACCESS,
 )
 from opencat.domain.datasets import Dataset
+from opencat.domain.frequencies import UNKNOWN as UNKNOWN_FREQUENCY
 from opencat.domain.spatial import Zone
 from opencat.domain.urls import Urls
 
@@ -77,10 +78,10 @@ def add_dataset(graph: Triples, item: DcatInput, urls: Urls, *, site_title: str 
     graph.add((node, RDF.type, DCAT.Dataset))
     _add_identifiers(graph, node, dataset, urls, site_title)
     _add_texts(graph, node, dataset)
-    _add_dates(graph, node, dataset, item.last_update)
+    _add_dates(graph, node, dataset)
     _add_landing_page(graph, node, dataset, urls)
     _add_temporal(graph, node, dataset, urls)
-    _add_frequency(graph, node, dataset.frequency)
+    _add_frequency(graph, node, dataset.frequency or UNKNOWN_FREQUENCY)  # as the JSON shows it
     _add_access_rights(graph, node, dataset.access_type)
     add_contact_points(graph, node, item.contact_points, urls)
     add_owner(graph, node, item.organization, item.owner, urls)
@@ -152,12 +153,13 @@ def _add_texts(graph: Triples, node: URIRef, dataset: Dataset) -> None:
         graph.add((node, DCAT.keyword, text(tag)))
 
 
-def _add_dates(graph: Triples, node: URIRef, dataset: Dataset, last_update: datetime) -> None:
-    """Harvested dates, each only when the source gave it; else ours (§1.8)."""
+def _add_dates(graph: Triples, node: URIRef, dataset: Dataset) -> None:
+    """Harvested dates, each only when the source gave it; else ours (§1.8). ``dct:modified`` is
+    the dataset's ``last_modified``, as udata: a metadata edit is a change harvesters must see."""
     if dataset.harvest:
         dates = [parse_when(dataset.harvest.get(key)) for key in ("created_at", "issued_at", "modified_at")]
     else:
-        dates = [dataset.created_at_internal, dataset.created_at_internal, last_update]
+        dates = [dataset.created_at_internal, dataset.created_at_internal, dataset.last_modified_internal]
     for predicate, value in zip((DCT.created, DCT.issued, DCT.modified), dates, strict=True):
         if value is not None:
             graph.add((node, predicate, date_time(value)))

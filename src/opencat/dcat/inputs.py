@@ -25,7 +25,6 @@ class DcatInput:
     owner: User | None
     contact_points: Sequence[ContactPoint]
     licenses: Mapping[str, License]
-    last_update: datetime
     zones: Mapping[str, Zone] = field(default_factory=dict)
     now: datetime | None = None
     # Codes of the EU data-theme vocabulary (``TRAN``, ``ENVI``…) the operator mapped its tags to.

@@ -34,7 +34,7 @@ _HEX_BINARY = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 def clean_text(value: str) -> str:
     """Text any serialization can carry and any parser gives back unchanged."""
     if _XML_ILLEGAL.search(value):
-        value = _XML_ILLEGAL.sub("", value)
+        value = _XML_ILLEGAL.sub("?", value)  # as udata: the reader sees something was there
     if "\r" in value:
         value = _CARRIAGE_RETURN.sub("\n", value)
     return value
