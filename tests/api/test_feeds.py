@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from opencat.catalog import feeds
 from opencat.catalog.context import Catalog
+from opencat.catalog.curation import follow
 from opencat.catalog.feeds import recent
 from opencat.db.tables import organizations
 from opencat.domain.accounts import ANONYMOUS
@@ -92,3 +93,13 @@ def test_only_real_filters_make_a_filtered_feed(client: TestClient) -> None:
     for query in ("?utm_source=x", "?credit=x", "?q=%20", "?tag=", "?lang=fr&page_size=5"):
         assert _feed(client, query).find(f"{ATOM}title").text == "Latest datasets", query
     assert _feed(client, "?license=lov2").find(f"{ATOM}title").text == "Filtered datasets"
+
+
+def test_followed_by_narrows_the_feed(catalog: Catalog) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    followed = make_dataset(catalog, alice, title="Suivi")
+    make_dataset(catalog, alice, title="Pas suivi")
+    follow(catalog, bob.actor(catalog), followed.dataset.id)
+    later = replace(catalog, clock=lambda: catalog.clock() + timedelta(hours=11))
+    entries = recent(later, ANONYMOUS, DatasetQuery(followed_by=bob.user.id))
+    assert [entry.view.dataset.title for entry in entries] == ["Suivi"]

@@ -212,3 +212,66 @@ def test_modified_is_last_modified_even_when_last_update_differs(
     modified = graph.value(node, URIRef("http://purl.org/dc/terms/modified"))
     assert modified is not None
     assert modified.toPython() == datetime.fromisoformat(dataset["last_modified"])
+
+
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def _catalog_graph(client: TestClient, query: str) -> Graph:
+    response = client.get(f"/api/1/site/catalog.ttl?{query}")
+    assert response.status_code == 200, response.text
+    return _parse(response.content, "ttl")
+
+
+def _titles(graph: Graph) -> set[str]:
+    title = URIRef("http://purl.org/dc/terms/title")
+    return {str(graph.value(node, title)) for node in graph.subjects(RDF.type, DCAT.Dataset)}
+
+
+def test_catalog_takes_the_list_filters_and_keeps_them_in_its_links(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    for number in range(3):
+        make_dataset(catalog, alice, title=f"Bus {number}", tags=("bus",), organization=org.id)
+    make_dataset(catalog, alice, title="Tram", tags=("tram",))
+    make_dataset(catalog, alice, title="Bus privé", tags=("bus",), private=True)
+    assert _titles(_catalog_graph(client, "tag=tram")) == {"Tram"}
+    assert _titles(_catalog_graph(client, f"organization={org.id}")) == {"Bus 0", "Bus 1", "Bus 2"}
+    assert _titles(_catalog_graph(client, "q=tram")) == {"Tram"}
+    graph = _catalog_graph(client, "tag=bus&page=2&page_size=2&sort=title")
+    assert _titles(graph) == {"Bus 2"}
+    assert {int(value) for value in graph.objects(None, URIRef(f"{HYDRA}totalItems"))} == {3}
+    first = next(graph.objects(None, URIRef(f"{HYDRA}first")))
+    assert str(first).endswith("/api/1/site/catalog.ttl?page=1&page_size=2&tag=bus&sort=title")
+
+
+def test_catalog_filters_are_validated_as_the_lists(client: TestClient, catalog: Catalog) -> None:
+    badge = client.get("/api/1/site/catalog.ttl?badge=nope")
+    assert (badge.status_code, badge.json()["errors"]) == (
+        400,
+        {"badge": "The value 'nope' is not a valid choice for 'badge'."},
+    )
+    assert client.get("/api/1/site/catalog.ttl?sort=bad").status_code == 400
+    assert client.get("/api/1/site/catalog.ttl?organization=nope").status_code == 400
+    assert client.get("/api/1/site/catalog.ttl?private=true").status_code == 401
+    assert client.get("/api/1/site/catalog.nt?page_size=0&private=true").status_code == 401
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Privé", private=True)
+    mine = client.get("/api/1/site/catalog.ttl?private=true", headers=alice.headers)
+    assert _titles(_parse(mine.content, "ttl")) == set()  # the catalog is public datasets only
+
+
+@pytest.mark.parametrize("suffix", ["nt", "ttl"])
+def test_streamed_catalog_follows_the_filters(client: TestClient, catalog: Catalog, suffix: str) -> None:
+    alice = make_user(catalog)
+    for number in range(4):
+        make_dataset(catalog, alice, title=f"Bus {number}", tags=("bus",))
+    make_dataset(catalog, alice, title="Tram", tags=("tram",))
+    with client.stream("GET", f"/api/1/site/catalog.{suffix}?page_size=0&tag=bus") as response:
+        assert response.status_code == 200
+        content = b"".join(response.iter_bytes())
+    assert _titles(_parse(content, suffix)) == {f"Bus {number}" for number in range(4)}
+    with client.stream("GET", f"/api/1/site/catalog.{suffix}?page_size=0&q=%2A") as response:
+        assert _titles(_parse(b"".join(response.iter_bytes()), suffix)) == set()

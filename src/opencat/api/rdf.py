@@ -3,20 +3,25 @@
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import BinaryIO
+from urllib.parse import urlencode
 
 import orjson
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.responses import Response, StreamingResponse
 
 from opencat.api import serializers
 from opencat.api.datasets import DATASET_MASK
 from opencat.api.endpoint import Call, redirect_found
+from opencat.api.filters import dataset_query
 from opencat.api.masks import apply_mask
 from opencat.api.openapi import describe
 from opencat.api.params import first, positive_int
 from opencat.catalog import rdf as catalog
 from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import check_visibility_filters
 from opencat.dcat.formats import find_format, negotiate
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.dates import utc_now
@@ -108,24 +113,28 @@ def _streamed(produce: Callable[[BinaryIO], object], media_type: str) -> Streami
 
 @describe("The public catalog as DCAT-AP 3, by pages; page_size=0 streams it whole (nt, ttl)")
 def site_catalog(call: Call) -> Response:
+    """The list's filters, sort and ``q`` apply, validated as the list validates them."""
     suffix = call.path("format").lower()
     chosen = find_format(suffix)
     if chosen is None:
         raise NotFound()
     page_size = _page_size(call)
+    page = positive_int(call.params, "page", 1, "The page to fetch")
+    others = [(key, value) for key, value in call.params.multi_items() if key not in ("page", "page_size")]
+    query = replace(dataset_query(QueryParams(others)), page=page, page_size=max(page_size, 1))
     settings = call.services.settings
     if page_size == 0:
         if chosen.extension not in STREAMED:
             raise BadRequest("The whole catalog is streamed as N-Triples (.nt) or Turtle (.ttl) only")
+        check_visibility_filters(call.actor, query)  # before the response starts
         return _streamed(
             lambda out: catalog.export_catalog(
-                call.catalog, call.urls, out, chosen.extension, settings.site_title
+                call.catalog, call.urls, out, chosen.extension, settings.site_title, query, call.actor
             ),
             chosen.content_type,
         )
-    page = positive_int(call.params, "page", 1, "The page to fetch")
     body, content_type = catalog.catalog_page(
-        call.catalog, call.urls, suffix, page, page_size, settings.site_title
+        call.catalog, call.actor, call.urls, suffix, query, settings.site_title, urlencode(others)
     )
     return _rdf_response(body, content_type)
 

@@ -76,11 +76,17 @@ def check_visibility_filters(actor: Actor, query: DatasetQuery) -> None:
         raise Unauthenticated()
 
 
-def words_filter(query: DatasetQuery, filters: SearchFilters) -> SearchFilters:
-    """A ``q`` of punctuation or symbols only has no word to look for: it finds nothing (an
-    empty ``q`` is ignored)."""
+def search_filters(conn: Connection, query: DatasetQuery, *, public: bool = False) -> SearchFilters:
+    """The query's filters as the index takes them. ``followed_by`` becomes the followed ids; a
+    ``q`` of punctuation or symbols only has no word to look for and finds nothing (a blank ``q``
+    is ignored). ``public`` drops the visibility filters, for the feeds that serve public data."""
+    filters = query.filters
+    if public:
+        filters = replace(filters, private=None, archived=None, deleted=None)
+    if query.followed_by is not None:
+        filters = replace(filters, ids=tuple(db_followers.followed_datasets(conn, query.followed_by)))
     if query.q and not words_of(query.q):
-        return replace(filters, ids=())
+        filters = replace(filters, ids=())
     return filters
 
 
@@ -90,13 +96,9 @@ def list_datasets(
     """Filter and search through the index; the database returns the documents, in the index's order."""
     check_visibility_filters(actor, query)
     with catalog.db.read() as conn:  # one connection for the outbox check, the ids and the rows
-        filters = query.filters
-        if query.followed_by is not None:
-            filters = replace(filters, ids=tuple(db_followers.followed_datasets(conn, query.followed_by)))
-        filters = words_filter(query, filters)
         request = SearchRequest(
             words=words_of(query.q),
-            filters=filters,
+            filters=search_filters(conn, query),
             visibility=visibility_of(actor),
             sort=query.sort,
             offset=(query.page - 1) * query.page_size,

@@ -1,11 +1,11 @@
 """The feed of recent datasets (udata-behaviour §1.7)."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from opencat.catalog import search as catalog_search
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import check_visibility_filters, words_filter
+from opencat.catalog.datasets import check_visibility_filters, search_filters
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
 from opencat.domain.accounts import Actor
@@ -30,7 +30,8 @@ def recent(catalog: Catalog, actor: Actor, query: DatasetQuery) -> list[FeedEntr
     The visibility filters are checked as the list checks them, then ignored."""
     check_visibility_filters(actor, query)
     by_update = (query.sort or "").lstrip("-") == "last_update"
-    filters = words_filter(query, replace(query.filters, private=None, archived=None, deleted=None))
+    with catalog.db.read() as conn:
+        filters = search_filters(conn, query, public=True)
     now = catalog.clock()
     entries: list[FeedEntry] = []
     for offset in range(0, MAX_CANDIDATES, BATCH):

@@ -1,11 +1,12 @@
 """Datasets and the whole catalog as DCAT-AP 3 (udata-behaviour §1.8), page by page or streamed."""
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import BinaryIO
 
 from opencat.catalog import search as catalog_search
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import check_readable, find_dataset
+from opencat.catalog.datasets import check_readable, check_visibility_filters, find_dataset, search_filters
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
 from opencat.db import geozones as db_geozones
@@ -15,9 +16,10 @@ from opencat.dcat.formats import Format, find_format, serialize
 from opencat.dcat.graph import catalog_graph, dataset_graph
 from opencat.dcat.inputs import DcatInput
 from opencat.dcat.stream import write_catalog
-from opencat.domain.accounts import Actor
+from opencat.domain.accounts import ANONYMOUS, Actor
 from opencat.domain.errors import Gone, NotFound
-from opencat.domain.search import SearchRequest, Visibility
+from opencat.domain.queries import DatasetQuery
+from opencat.domain.search import SearchFilters, SearchRequest, Visibility, words_of
 from opencat.domain.urls import Urls
 
 EXPORT_BATCH = 500
@@ -75,17 +77,46 @@ def dataset_document(
     return serialize(graph, chosen.extension), chosen.content_type
 
 
+def _public_request(conn: Connection, query: DatasetQuery, offset: int, limit: int) -> SearchRequest:
+    return SearchRequest(
+        words=words_of(query.q),
+        filters=search_filters(conn, query, public=True),
+        visibility=Visibility(),
+        sort=query.sort,
+        offset=offset,
+        limit=limit,
+    )
+
+
 def catalog_page(
-    catalog: Catalog, urls: Urls, suffix: str, page: int, page_size: int, site_title: str
+    catalog: Catalog,
+    actor: Actor,
+    urls: Urls,
+    suffix: str,
+    query: DatasetQuery,
+    site_title: str,
+    arguments: str = "",
 ) -> tuple[bytes, str]:
-    """One page of the public catalog, newest first, with hydra paging."""
+    """One page of the public catalog, newest first unless sorted or searched, with hydra paging.
+    The list's filters apply (its visibility filters are checked, then ignored: public only);
+    ``arguments`` are the filters as the paging links repeat them."""
     chosen = _format(suffix)
-    request = SearchRequest(visibility=Visibility(), offset=(page - 1) * page_size, limit=page_size)
-    hits = catalog_search.search(catalog, request)
+    check_visibility_filters(actor, query)
+    offset = (query.page - 1) * query.page_size
     with catalog.db.read() as conn:
+        hits = catalog_search.search(catalog, _public_request(conn, query, offset, query.page_size), conn)
         found = db_datasets.fetch_by_ids(conn, hits.ids)
         items = _inputs(catalog, conn, assemble(conn, [found[i] for i in hits.ids if i in found]))
-    graph = catalog_graph(items, urls, page, page_size, hits.total, site_title, extension=chosen.extension)
+    graph = catalog_graph(
+        items,
+        urls,
+        query.page,
+        query.page_size,
+        hits.total,
+        site_title,
+        extension=chosen.extension,
+        arguments=arguments,
+    )
     return serialize(graph, chosen.extension), chosen.content_type
 
 
@@ -103,14 +134,53 @@ def public_datasets(catalog: Catalog) -> Iterator[list[DatasetView]]:
         after = ids[-1]
 
 
-def _all_inputs(catalog: Catalog) -> Iterator[DcatInput]:
-    for views in public_datasets(catalog):
+def matching_datasets(catalog: Catalog, query: DatasetQuery) -> Iterator[list[DatasetView]]:
+    """The public datasets a filtered query finds, in its order, in batches. The index gives every
+    matching id at once (about 80 bytes each); the documents are read batch by batch."""
+    with catalog.db.read() as conn:
+        request = _public_request(conn, query, 0, 1)
+        total = catalog_search.search(catalog, request, conn).total
+        ids = catalog_search.search(catalog, replace(request, limit=max(total, 1)), conn).ids
+    for start in range(0, len(ids), EXPORT_BATCH):
+        batch = ids[start : start + EXPORT_BATCH]
+        with catalog.db.read() as conn:
+            found = db_datasets.fetch_by_ids(conn, batch)
+            views = assemble(conn, [found[i] for i in batch if i in found])
+        yield views
+
+
+def _narrows(query: DatasetQuery) -> bool:
+    return (
+        bool(query.q)
+        or query.sort is not None
+        or query.followed_by is not None
+        or query.filters != SearchFilters()
+    )
+
+
+def _all_inputs(catalog: Catalog, query: DatasetQuery | None) -> Iterator[DcatInput]:
+    narrowed = query is not None and _narrows(query)
+    batches = (
+        matching_datasets(catalog, query) if query is not None and narrowed else public_datasets(catalog)
+    )
+    for views in batches:
         with catalog.db.read() as conn:
             yield from _inputs(catalog, conn, views)
 
 
-def export_catalog(catalog: Catalog, urls: Urls, out: BinaryIO, fmt: str, site_title: str) -> int:
-    """The whole public catalog as N-Triples or Turtle, written as it is read; returns the count."""
+def export_catalog(
+    catalog: Catalog,
+    urls: Urls,
+    out: BinaryIO,
+    fmt: str,
+    site_title: str,
+    query: DatasetQuery | None = None,
+    actor: Actor = ANONYMOUS,
+) -> int:
+    """The public catalog as N-Triples or Turtle, written as it is read; returns the count.
+    Without filters it walks the database by id; with them it follows the index."""
+    if query is not None:
+        check_visibility_filters(actor, query)
     return write_catalog(
-        _all_inputs(catalog), urls, out, "ttl" if fmt == "ttl" else "nt", site_title=site_title
+        _all_inputs(catalog, query), urls, out, "ttl" if fmt == "ttl" else "nt", site_title=site_title
     )

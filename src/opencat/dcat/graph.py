@@ -288,25 +288,34 @@ def catalog_graph(
     extension: str = "json",
     site_description: str | None = None,
     language: str | None = None,
+    arguments: str = "",
 ) -> Graph:
-    """One page of the catalog with its datasets and hydra paging links (udata's ``build_catalog``)."""
+    """One page of the catalog with its datasets and hydra paging links (udata's ``build_catalog``).
+    ``arguments``: the page's other query arguments (its filters), already URL-encoded."""
     graph = new_graph()
     node = add_catalog(graph, urls, site_title, site_description=site_description, language=language)
     for item in datasets:
         graph.add((node, DCAT.dataset, add_dataset(graph, item, urls, site_title=site_title)))
-    _add_paging(graph, node, urls, page, page_size, total, extension)
+    _add_paging(graph, node, urls, (page, page_size, total), extension, arguments)
     return graph
 
 
 def _add_paging(
-    graph: Triples, node: URIRef, urls: Urls, page: int, page_size: int, total: int, extension: str
+    graph: Triples,
+    node: URIRef,
+    urls: Urls,
+    paging: tuple[int, int, int],
+    extension: str,
+    arguments: str,
 ) -> None:
     """udata's hydra:Collection with a PartialCollectionView (first/last/next/previous), also typed
     as the older hydra:PagedCollection with its terms, which CKAN's and udata's harvesters read."""
+    page, page_size, total = paging
     pages = max(1, math.ceil(total / max(page_size, 1)))
+    rest = f"&{arguments}" if arguments else ""
 
     def url(number: int) -> URIRef:
-        return own(urls.api(f"site/catalog.{extension}?page={number}&page_size={page_size}"))
+        return own(urls.api(f"site/catalog.{extension}?page={number}&page_size={page_size}{rest}"))
 
     view = url(page)
     links = {HYDRA.first: 1, HYDRA.last: pages}
