@@ -4,10 +4,9 @@ from typing import Any
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
-from opencat.api.filters import SORT_HELP, dataset_query
+from opencat.api.filters_v2 import search_arguments
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments
-from opencat.api.params import invalid_argument
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog import search_v2
 from opencat.catalog.views import DatasetView
@@ -63,12 +62,10 @@ def _facets(call: Call, result: search_v2.SearchResult) -> dict[str, list[dict[s
 
 @describe("Search public datasets, with facets (API v2)")
 def search(call: Call) -> Reply:
-    query = dataset_query(call.params)
-    if query.sort is not None and query.sort.lstrip("-") == "title":
-        raise invalid_argument(
-            "sort", f"{SORT_HELP} The value '{query.sort}' is not a valid choice for 'sort'."
-        )
-    result = search_v2.search(call.catalog, query)
+    arguments = search_arguments(call.params)
+    result = search_v2.search(
+        call.catalog, arguments.query, arguments.last_update_range, arguments.include_geozone_ancestors
+    )
     body = envelope(
         result.page, lambda view: dataset_v2(call, view), call.urls.base, call.request.url.path, call.params
     )

@@ -14,7 +14,8 @@ from opencat.db import search as db_search
 from opencat.db.engine import Connection
 from opencat.domain.accounts import Organization
 from opencat.domain.datasets import Dataset, Resource
-from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
+from opencat.domain.format_families import format_families
+from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, producer_types
 from opencat.domain.spatial import normalize_zone, with_ancestors
 
 logger = logging.getLogger("opencat.search")
@@ -63,6 +64,8 @@ def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) ->
     stored = {zone: normalize_zone(zone) for d in datasets.values() if d.spatial for zone in d.spatial.zones}
     found = db_geozones.fetch_zones_ignoring_case(conn, set(stored.values()))
     known = {zone: found[name] for zone, name in stored.items() if name in found}
+    # Its own zones, in both spellings, without ancestors: for ``include_geozone_ancestors`` (API v2).
+    alone = {zone: replace(referential, ancestors=()) for zone, referential in known.items()}
     now = catalog.clock()
     found_documents = []
     for dataset in datasets.values():
@@ -73,7 +76,13 @@ def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) ->
         except Exception:  # one broken record must not stop every listing: it stays out of search
             logger.exception("Dataset %s could not be indexed", dataset.id)
             continue
-        found_documents.append(replace(document, zones=with_ancestors(document.zones, known)))
+        found_documents.append(
+            replace(
+                document,
+                zones=with_ancestors(document.zones, known),
+                own_zones=with_ancestors(document.zones, alone),
+            )
+        )
     return found_documents
 
 
@@ -84,6 +93,8 @@ def _document(
     coverage = dataset.temporal_coverage
     spatial = dataset.spatial
     metrics = dataset.metrics
+    # None: no organization publishes it (an organization gone missing counts as one without badges)
+    publisher_badges = (org.badges if org else ()) if dataset.organization_id else None
     return SearchDocument(
         id=dataset.id,
         title=dataset.title,
@@ -101,10 +112,14 @@ def _document(
         license=dataset.license,
         badges=tuple(badge.kind for badge in dataset.badges),
         organization_badges=org.badges if org else (),
+        organization_title=org.name if org else None,
+        producer_types=producer_types(publisher_badges, dataset.owner_id is not None),
         formats=tuple(sorted({r.format for r in resources if r.format})),
+        format_families=format_families(r.format for r in resources),
         schemas=tuple(sorted({str(s["name"]) for s in schemas})),
         schema_versions=tuple(sorted({str(s["version"]) for s in schemas if s.get("version")})),
         zones=tuple(spatial.zones) if spatial else (),
+        own_zones=tuple(spatial.zones) if spatial else (),
         granularity=spatial.granularity if spatial else None,
         access_type=dataset.access_type,
         temporal_start=coverage.start if coverage else None,

@@ -1,16 +1,20 @@
 """API v2 search: public datasets with facets computed over the whole filtered result set."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from opencat.catalog import search as catalog_search
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
+from opencat.db import geozones as db_geozones
+from opencat.db.engine import Connection
 from opencat.domain.accounts import Organization
 from opencat.domain.errors import NotFound
 from opencat.domain.queries import DatasetQuery, Page
-from opencat.domain.search import SearchRequest, Visibility, words_of
+from opencat.domain.search import SearchFilters, SearchRequest, Visibility, updated_since, words_of
+from opencat.domain.spatial import normalize_zone
 
 # Facet name in the response -> field of the index.
 FACETS = {
@@ -31,19 +35,49 @@ class SearchResult:
     organizations: dict[str, Organization]
 
 
-def search(catalog: Catalog, query: DatasetQuery) -> SearchResult:
-    request = SearchRequest(
-        words=words_of(query.q),
-        filters=query.filters,
-        visibility=Visibility(),  # the v2 search serves the public catalog only
-        sort=query.sort,
-        offset=(query.page - 1) * query.page_size,
-        limit=query.page_size,
-    )
-    hits = catalog_search.search(catalog, request)
-    facets = catalog.search.facets(request, list(FACETS.values()))
-    named = {name: facets[field] for name, field in FACETS.items()}
-    with catalog.db.read() as conn:
+def _resolved(
+    conn: Connection,
+    filters: SearchFilters,
+    now: datetime,
+    last_update_range: str | None,
+    include_geozone_ancestors: bool,
+) -> SearchFilters:
+    """The relative arguments made absolute: the range's first instant, the zone's ancestors (an
+    unknown zone is kept alone, as udata does)."""
+    if last_update_range is not None:
+        filters = replace(filters, updated_since=updated_since(last_update_range, now))
+    if include_geozone_ancestors and filters.zone is not None:
+        zone = db_geozones.find_zone(conn, normalize_zone(filters.zone))
+        if zone is not None:
+            filters = replace(filters, zone_ancestors=zone.ancestors)
+    return filters
+
+
+def search(
+    catalog: Catalog,
+    query: DatasetQuery,
+    last_update_range: str | None = None,
+    include_geozone_ancestors: bool = False,
+) -> SearchResult:
+    """Public datasets matching the query, a page of them, and the facets of all of them.
+
+    ``last_update_range`` (one of ``LAST_UPDATE_RANGES``) counts back from the catalog's clock;
+    ``include_geozone_ancestors`` adds the datasets covering a zone that encloses ``geozone``."""
+    with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
+        filters = _resolved(
+            conn, query.filters, catalog.clock(), last_update_range, include_geozone_ancestors
+        )
+        request = SearchRequest(
+            words=words_of(query.q),
+            filters=filters,
+            visibility=Visibility(),  # the v2 search serves the public catalog only
+            sort=query.sort,
+            offset=(query.page - 1) * query.page_size,
+            limit=query.page_size,
+        )
+        hits = catalog_search.search(catalog, request, conn)
+        facets = catalog.search.facets(request, list(FACETS.values()))
+        named = {name: facets[field] for name, field in FACETS.items()}
         found = db_datasets.fetch_by_ids(conn, hits.ids)
         ordered = [found[i] for i in hits.ids if i in found]
         if not ordered and query.page > 1:

@@ -1,8 +1,9 @@
 """What the search index knows of a dataset, and what a listing asks of it."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +26,14 @@ class SearchDocument:
     license: str | None
     badges: tuple[str, ...]
     organization_badges: tuple[str, ...]
+    organization_title: str | None  # the organization's name, for the exact-name filter
+    producer_types: tuple[str, ...]
     formats: tuple[str, ...]
+    format_families: tuple[str, ...]
     schemas: tuple[str, ...]
     schema_versions: tuple[str, ...]
     zones: tuple[str, ...]  # the dataset's zones and all their ancestors
+    own_zones: tuple[str, ...]  # the dataset's zones only (stored and referential spellings)
     granularity: str | None
     access_type: str
     temporal_start: date | None
@@ -69,6 +74,16 @@ class SearchFilters:
     private: bool | None = None
     archived: bool | None = None
     deleted: bool | None = None
+    # API v2 (udata's search service): a dataset matches when it has any of the listed values.
+    any_granularity: tuple[str, ...] = ()
+    any_format: tuple[str, ...] = ()
+    any_schema: tuple[str, ...] = ()
+    # With ``zone``: datasets whose own zones are among these (the zone's ancestors) match too.
+    zone_ancestors: tuple[str, ...] = ()
+    organization_name: str | None = None  # the organization's name, ignoring case and accents
+    format_family: str | None = None
+    producer_type: str | None = None
+    updated_since: datetime | None = None  # ``last_update`` at or after this instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +100,40 @@ class SearchRequest:
 class SearchHits:
     ids: tuple[str, ...]
     total: int
+
+
+# udata/core/organization/constants.py: the organization badges that name a kind of producer
+# (``certified`` does not), then ``user`` (a dataset owned by a person) and ``not-specified`` (an
+# organization without any of those badges).
+PRODUCER_BADGES = ("public-service", "local-authority", "company", "association")
+PRODUCER_TYPES = (*PRODUCER_BADGES, "user", "not-specified")
+
+
+def producer_types(organization_badges: Sequence[str] | None, owned_by_user: bool) -> tuple[str, ...]:
+    """udata's ``get_producer_type``: ``organization_badges`` is None when no organization publishes."""
+    if organization_badges is not None:
+        return tuple(b for b in organization_badges if b in PRODUCER_BADGES) or ("not-specified",)
+    return ("user",) if owned_by_user else ()
+
+
+# udata-search-service filters ``last_update >= now-30d/d`` (``now-12M/d``, ``now-3y/d``): whole
+# days, counted back in days, calendar months or calendar years, from the start of the UTC day.
+LAST_UPDATE_RANGES = {"last_30_days": (30, 0), "last_12_months": (0, 12), "last_3_years": (0, 36)}
+
+
+def updated_since(last_update_range: str, now: datetime) -> datetime:
+    """The first instant a ``last_update_range`` covers, ``now`` being the time of the request."""
+    days, months = LAST_UPDATE_RANGES[last_update_range]
+    start = now.astimezone(UTC) - timedelta(days=days)
+    index = start.year * 12 + start.month - 1 - months
+    year, month = index // 12, index % 12 + 1
+    day = min(start.day, _days_in(year, month))
+    return datetime(year, month, day, tzinfo=UTC)
+
+
+def _days_in(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
 
 
 MAX_WORDS = 12

@@ -19,7 +19,7 @@ import tantivy
 
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.search import schema
-from opencat.search.queries import build_query, sort_of, suggest_query
+from opencat.search.queries import build_query, folded_name, sort_of, suggest_query
 
 _META = "opencat-index.json"
 _LOCK = "opencat-index.lock"
@@ -68,9 +68,14 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         "followers": doc.followers,
         "views": doc.views,
     }
-    for name in ("tags", "badges", "organization_badges", "formats", "schemas", "schema_versions", "zones"):
+    for name in (
+        "tags", "badges", "organization_badges", "formats", "schemas", "schema_versions", "zones",
+        "own_zones", "producer_types", "format_families",
+    ):  # fmt: skip
         if getattr(doc, name):
             values[name] = list(getattr(doc, name))
+    if doc.organization_title:
+        values["organization_key"] = folded_name(doc.organization_title)
     for name in ("owner", "organization", "license", "granularity"):
         if getattr(doc, name):
             values[name] = getattr(doc, name)

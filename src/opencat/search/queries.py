@@ -47,7 +47,6 @@ def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Que
     found += [_term(schema, "formats", value) for value in filters.formats]
     exact = {
         "license": filters.license,
-        "zones": filters.zone,
         "granularity": filters.granularity,
         "access_type": filters.access_type,
         "organization": filters.organization,
@@ -62,11 +61,48 @@ def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Que
         "deleted": filters.deleted,
     }
     found += [_term(schema, field, value) for field, value in exact.items() if value is not None]
+    if filters.zone is not None:
+        found.append(_zone(schema, filters.zone, filters.zone_ancestors))
     if filters.ids is not None:
         found.append(tantivy.Query.term_set_query(schema, "id", list(filters.ids)))
     if filters.coverage is not None:
         first, last = (datetime.combine(day, time(), tzinfo=UTC) for day in filters.coverage)
         found.append(tantivy.Query.range_query(schema, "temporal_start", tantivy.FieldType.Date, first, last))
+    return found + _v2_filters(schema, filters)
+
+
+def folded_name(name: str) -> str:
+    """A name as the exact-name filter compares it: lower case, accents folded, single spaces."""
+    return " ".join(unidecode(name).casefold().split())
+
+
+def _zone(schema: tantivy.Schema, zone: str, ancestors: tuple[str, ...]) -> tantivy.Query:
+    """Datasets in the zone (``zones`` holds their zones' ancestors), and with ``ancestors``
+    (udata's ``include_geozone_ancestors``) the datasets that cover a zone enclosing it."""
+    inside = _term(schema, "zones", zone)
+    if not ancestors:
+        return inside
+    enclosing = tantivy.Query.term_set_query(schema, "own_zones", list(ancestors))
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, inside), (tantivy.Occur.Should, enclosing)])
+
+
+def _v2_filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Query]:
+    """API v2 filters: a list of values matches any of them, as udata's search service does."""
+    lists = {
+        "granularity": filters.any_granularity,
+        "formats": filters.any_format,
+        "schemas": filters.any_schema,
+    }
+    found = [
+        tantivy.Query.term_set_query(schema, field, list(values)) for field, values in lists.items() if values
+    ]
+    exact = {"format_families": filters.format_family, "producer_types": filters.producer_type}
+    found += [_term(schema, field, value) for field, value in exact.items() if value is not None]
+    if filters.organization_name is not None:
+        found.append(_term(schema, "organization_key", folded_name(filters.organization_name)))
+    if filters.updated_since is not None:
+        since = int(filters.updated_since.timestamp() * 1000)  # ``last_update`` is in milliseconds
+        found.append(tantivy.Query.range_query(schema, "last_update", tantivy.FieldType.Integer, since, None))
     return found
 
 

@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 6
+VERSION = 7
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
@@ -17,6 +17,9 @@ TEXT_FIELDS = {
 KEYWORDS = (
     "owner", "organization", "license", "badges", "organization_badges", "formats", "schemas",
     "schema_versions", "zones", "granularity", "access_type", "tags",
+    # API v2 filters (version 7): the dataset's own zones, producer types, format families and the
+    # organization's name folded (lower case, no accents, single spaces).
+    "own_zones", "producer_types", "format_families", "organization_key",
 )  # fmt: skip
 # ``public`` = neither private, deleted nor archived: one term for the anonymous visibility filter.
 FLAGS = ("private", "deleted", "archived", "featured", "public")

@@ -1,0 +1,73 @@
+"""The query arguments of ``GET /api/2/datasets/search/``, as udata's v2 search declares them.
+
+udata parses this search with its own parser (``DatasetSearch.filters``, udata/core/dataset/search.py),
+not with v1's: the arguments both share are read here with the v1 helpers; ``private``,
+``archived``, ``deleted`` and the other v1-only arguments are not declared, so they are ignored, as
+reqparse ignores any undeclared argument.
+"""
+
+from dataclasses import dataclass
+
+from starlette.datastructures import QueryParams
+
+from opencat.api.filters import FEATURED_HELP, SORT_CHOICES, SORT_HELP, coverage, identifier
+from opencat.api.pagination import page_arguments
+from opencat.api.params import boolean, choice, first
+from opencat.domain.accounts import ORGANIZATION_BADGE_KINDS
+from opencat.domain.datasets import ACCESS_TYPES, BADGE_KINDS
+from opencat.domain.format_families import FORMAT_FAMILIES
+from opencat.domain.queries import DatasetQuery
+from opencat.domain.search import LAST_UPDATE_RANGES, PRODUCER_TYPES, SearchFilters
+
+# The v2 search cannot sort by title (udata-swagger-v2).
+SEARCH_SORTS = tuple(key for key in SORT_CHOICES if key.lstrip("-") != "title")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchArguments:
+    query: DatasetQuery
+    last_update_range: str | None = None
+    include_geozone_ancestors: bool = False
+
+
+def _listed(params: QueryParams, name: str) -> tuple[str, ...]:
+    """An array argument (``collectionFormat: multi``): its non-empty values, any of which matches."""
+    return tuple(value for value in params.getlist(name) if value)
+
+
+def _filters(params: QueryParams) -> SearchFilters:
+    return SearchFilters(
+        tags=tuple(params.getlist("tag")),
+        license=first(params, "license") or None,
+        featured=boolean(params, "featured", FEATURED_HELP),
+        zone=first(params, "geozone") or None,
+        coverage=coverage(params),
+        access_type=choice(params, "access_type", ACCESS_TYPES),
+        organization=identifier(params, "organization", "Organization"),
+        organization_name=(first(params, "organization_name") or "").strip() or None,
+        badge=choice(params, "badge", BADGE_KINDS),
+        organization_badge=choice(params, "organization_badge", ORGANIZATION_BADGE_KINDS),
+        owner=identifier(params, "owner", "Owner"),
+        any_granularity=_listed(params, "granularity"),
+        any_format=_listed(params, "format"),
+        any_schema=_listed(params, "schema"),
+        format_family=choice(params, "format_family", FORMAT_FAMILIES),
+        producer_type=choice(params, "producer_type", PRODUCER_TYPES),
+    )
+
+
+def search_arguments(params: QueryParams) -> SearchArguments:
+    page, page_size = page_arguments(params)
+    identifier(params, "topic", "Topic")  # no topics yet: a well-formed id is ignored, as in v1
+    query = DatasetQuery(
+        page=page,
+        page_size=page_size,
+        sort=choice(params, "sort", SEARCH_SORTS, SORT_HELP),
+        q=(first(params, "q") or "").strip(),
+        filters=_filters(params),
+    )
+    return SearchArguments(
+        query,
+        last_update_range=choice(params, "last_update_range", tuple(LAST_UPDATE_RANGES)),
+        include_geozone_ancestors=bool(boolean(params, "include_geozone_ancestors")),
+    )
