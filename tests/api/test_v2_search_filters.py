@@ -225,3 +225,10 @@ def test_visibility_arguments_are_ignored(client: TestClient, catalog: Catalog, 
     for value in ("true", "false", "bogus"):
         assert _found(client, f"{flag}={value}") == {"Publique"}
         assert _found(client, f"{flag}={value}", headers=alice.headers) == {"Publique"}
+
+
+def test_a_query_without_any_word_finds_nothing(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Horaires des bus")
+    assert _found(client, "q=%2A") == set()
+    assert _found(client, "q=bus") == {"Horaires des bus"}

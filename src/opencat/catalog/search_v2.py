@@ -5,6 +5,7 @@ from datetime import datetime
 
 from opencat.catalog import search as catalog_search
 from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import search_filters
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
@@ -65,7 +66,11 @@ def search(
     ``include_geozone_ancestors`` adds the datasets covering a zone that encloses ``geozone``."""
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
         filters = _resolved(
-            conn, query.filters, catalog.clock(), last_update_range, include_geozone_ancestors
+            conn,
+            search_filters(conn, query, public=True),
+            catalog.clock(),
+            last_update_range,
+            include_geozone_ancestors,
         )
         request = SearchRequest(
             words=words_of(query.q),
