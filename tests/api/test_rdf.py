@@ -139,6 +139,7 @@ def test_catalog_pages_with_hydra_links(client: TestClient, catalog: Catalog) ->
     hydra = "http://www.w3.org/ns/hydra/core#"
     totals = {int(value) for value in graph.objects(None, URIRef(f"{hydra}totalItems"))}
     assert totals == {3}
+    assert client.get("/api/1/site/catalog.ttl?page=2&page_size=3").status_code == 404  # past the end
     assert client.get("/api/1/site/catalog.nope").status_code == 404
     assert client.get("/api/1/site/catalog.xml?page_size=0").status_code == 400
 

@@ -107,6 +107,8 @@ def catalog_page(
         hits = catalog_search.search(catalog, _public_request(conn, query, offset, query.page_size), conn)
         found = db_datasets.fetch_by_ids(conn, hits.ids)
         items = _inputs(catalog, conn, assemble(conn, [found[i] for i in hits.ids if i in found]))
+    if not items and query.page > 1:
+        raise NotFound()  # past the last page, as the list (and udata's paginator)
     graph = catalog_graph(
         items,
         urls,
