@@ -8,6 +8,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDF
 
+from opencat.dcat import turtle
 from opencat.dcat.graph import add_catalog, add_dataset, dataset_graph, new_graph
 from opencat.dcat.inputs import DcatInput
 from opencat.dcat.sink import NTriplesSink
@@ -88,3 +89,12 @@ def test_the_sink_writes_the_lines_rdflib_writes() -> None:
         add_dataset(sink, item, URLS, site_title="opencat")
         by_rdflib = {line for line in graph.serialize(format="nt").splitlines() if line}
         assert set(sink.text().splitlines()) == by_rdflib
+
+
+def test_the_turtle_sink_writes_what_the_graph_gives() -> None:
+    for item in items():
+        graph = dataset_graph(item, URLS, site_title="opencat")
+        sink = turtle.TurtleSink()
+        add_dataset(sink, item, URLS, site_title="opencat")
+        assert sink.text() == turtle.triples(graph)
+        assert sink.text().count(" .\n") == len(set(graph.subjects()))

@@ -47,9 +47,11 @@ def write_catalog(
             sink.add((catalog, DCAT.dataset, add_dataset(sink, item, urls, site_title=site_title)))
             out.write(sink.text().encode())
         else:
-            graph = new_graph()
-            graph.add((catalog, DCAT.dataset, add_dataset(graph, item, urls, site_title=site_title)))
-            write(graph, out)
+            turtle_sink = turtle.TurtleSink()
+            turtle_sink.add(
+                (catalog, DCAT.dataset, add_dataset(turtle_sink, item, urls, site_title=site_title))
+            )
+            out.write(b"\n" + turtle_sink.text().encode())
         count += 1
     return count
 
