@@ -8,7 +8,7 @@
 By default part 2 exports N synthetic datasets loaded by ``bench.reads`` into a temporary SQLite
 database. ``--database-url`` (with ``--data-dir``) exports an existing catalog instead, for instance
 the 1M-dataset one that ``python -m bench.search --keep`` leaves behind.
-Usage: ``python -m bench.rdf [--datasets N] [--database-url URL --data-dir DIR]``.
+Usage: ``python -m bench.rdf [--datasets N] [--database-url URL --data-dir DIR] [--exports nt,ttl,jsonl]``.
 """
 
 import argparse
@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--database-url", help="export this existing catalog instead")
     parser.add_argument("--data-dir", type=Path, help="its data directory")
+    parser.add_argument("--exports", default="nt,ttl,jsonl", help="which exports to time (comma-separated)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         one_dataset("sqlite", f"sqlite:///{tmp}/one.db", Path(tmp), args.rounds)
@@ -161,8 +162,10 @@ def main(argv: list[str] | None = None) -> None:
             _load(database, args.datasets)
             database.dispose()
         label = url.split(":", 1)[0].split("+", 1)[0]
+        chosen = args.exports.split(",")
         for kind, fmt in (("dcat", "nt"), ("dcat", "ttl"), ("jsonl", None)):
-            export(label, url, data_dir, kind, fmt)
+            if (fmt or kind) in chosen:
+                export(label, url, data_dir, kind, fmt)
 
 
 if __name__ == "__main__":
