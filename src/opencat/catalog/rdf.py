@@ -161,10 +161,10 @@ def _narrows(query: DatasetQuery) -> bool:
 
 
 def _all_inputs(catalog: Catalog, query: DatasetQuery | None) -> Iterator[DcatInput]:
-    narrowed = query is not None and _narrows(query)
-    batches = (
-        matching_datasets(catalog, query) if query is not None and narrowed else public_datasets(catalog)
-    )
+    if query is not None and _narrows(query):
+        batches = matching_datasets(catalog, query)
+    else:
+        batches = public_datasets(catalog)
     for views in batches:
         with catalog.db.read() as conn:
             yield from _inputs(catalog, conn, views)
