@@ -1,6 +1,7 @@
 """The query arguments of ``GET /datasets/`` (udata-behaviour §3.11), parsed with udata's errors."""
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from starlette.datastructures import QueryParams
@@ -59,19 +60,26 @@ def coverage(params: QueryParams) -> tuple[date, date] | None:
     return (start, end) if start <= end else (end, start)
 
 
-def _filters(params: QueryParams) -> SearchFilters:
+def shared_filters(params: QueryParams) -> SearchFilters:
+    """The filters v1's list and v2's search read alike (the rest differ, see filters_v2)."""
     return SearchFilters(
         tags=tuple(params.getlist("tag")),
         license=first(params, "license") or None,
         featured=boolean(params, "featured", FEATURED_HELP),
         zone=first(params, "geozone") or None,
-        granularity=first(params, "granularity") or None,
         coverage=coverage(params),
         access_type=choice(params, "access_type", ACCESS_TYPES),
         organization=identifier(params, "organization", "Organization"),
         badge=choice(params, "badge", BADGE_KINDS),
         organization_badge=choice(params, "organization_badge", ORGANIZATION_BADGE_KINDS),
         owner=identifier(params, "owner", "Owner"),
+    )
+
+
+def _filters(params: QueryParams) -> SearchFilters:
+    return replace(
+        shared_filters(params),
+        granularity=first(params, "granularity") or None,
         formats=(fmt,) if (fmt := first(params, "format")) else (),  # one value in v1
         schema=first(params, "schema") or None,
         schema_version=first(params, "schema_version") or None,

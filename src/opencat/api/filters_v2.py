@@ -6,15 +6,13 @@ not with v1's: the arguments both share are read here with the v1 helpers; ``pri
 reqparse ignores any undeclared argument.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.datastructures import QueryParams
 
-from opencat.api.filters import FEATURED_HELP, SORT_CHOICES, SORT_HELP, coverage, identifier
+from opencat.api.filters import SORT_CHOICES, SORT_HELP, identifier, shared_filters
 from opencat.api.pagination import page_arguments
 from opencat.api.params import boolean, choice, first
-from opencat.domain.accounts import ORGANIZATION_BADGE_KINDS
-from opencat.domain.datasets import ACCESS_TYPES, BADGE_KINDS
 from opencat.domain.format_families import FORMAT_FAMILIES
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import LAST_UPDATE_RANGES, PRODUCER_TYPES, SearchFilters
@@ -36,18 +34,9 @@ def _listed(params: QueryParams, name: str) -> tuple[str, ...]:
 
 
 def _filters(params: QueryParams) -> SearchFilters:
-    return SearchFilters(
-        tags=tuple(params.getlist("tag")),
-        license=first(params, "license") or None,
-        featured=boolean(params, "featured", FEATURED_HELP),
-        zone=first(params, "geozone") or None,
-        coverage=coverage(params),
-        access_type=choice(params, "access_type", ACCESS_TYPES),
-        organization=identifier(params, "organization", "Organization"),
+    return replace(
+        shared_filters(params),
         organization_name=(first(params, "organization_name") or "").strip() or None,
-        badge=choice(params, "badge", BADGE_KINDS),
-        organization_badge=choice(params, "organization_badge", ORGANIZATION_BADGE_KINDS),
-        owner=identifier(params, "owner", "Owner"),
         any_granularity=_listed(params, "granularity"),
         any_format=_listed(params, "format"),
         any_schema=_listed(params, "schema"),
