@@ -104,3 +104,49 @@ def test_deeply_nested_json_is_400(client: TestClient, catalog: Catalog) -> None
     body = b'{"title": "t", "description": "d", "extras": ' + b"[" * 5000 + b"]" * 5000 + b"}"
     response = client.post(URL, content=body, headers={**alice.headers, "Content-Type": "application/json"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/1/datasets/?page=10000000&page_size=1000",
+        "/api/1/datasets/?q=horaires&page=10000000&page_size=1000",
+        "/api/1/site/catalog.ttl?page=10000000&page_size=1000",
+        "/api/2/datasets/search/?page=10000000&page_size=1000",
+    ],
+)
+def test_the_farthest_page_is_answered_without_sizing_anything_by_its_offset(
+    client: TestClient, catalog: Catalog, path: str
+) -> None:
+    # An offset of 10^10 once made the index allocate its top-k heap for every skipped hit.
+    make_dataset(catalog, make_user(catalog), title="Horaires")
+    response = client.get(path)
+    assert response.status_code in (200, 404)
+    if response.status_code == 200:
+        assert response.json()["data"] == []
+        assert response.json()["total"] == 1
+    assert client.get("/api/1/site/catalog.ttl?page=10000001").status_code == 400
+
+
+def test_coverage_of_any_year_is_indexed_and_filtered(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    created = []
+    for start, end in (("1500-01-01", "9999-12-31"), ("2020-01-01", "2020-12-31")):
+        body = {"title": start, "description": "d", "temporal_coverage": {"start": start, "end": end}}
+        response = client.post("/api/1/datasets/", json=body, headers=alice.headers)
+        assert response.status_code == 201, response.text
+        created.append(response.json()["id"])
+
+    def found(bounds: str) -> list[str]:
+        response = client.get(f"/api/1/datasets/?temporal_coverage={bounds}")
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["data"]]
+
+    assert len(found("0001-01-01-9999-12-31")) == 2
+    assert found("1400-01-01-1600-01-01") == [created[0]]
+    assert found("1600-01-01-1700-01-01") == []
+    with client.stream(
+        "GET", "/api/1/site/catalog.nt?page_size=0&temporal_coverage=0001-01-01-9999-12-31"
+    ) as r:
+        assert r.status_code == 200
+        assert b"".join(r.iter_bytes()).count(b"<http://www.w3.org/ns/dcat#Dataset>") == 2

@@ -13,10 +13,12 @@ from rdflib.namespace import DCAT, RDF
 from starlette.testclient import TestClient
 
 from opencat.api.rdf import write_json_lines
+from opencat.catalog import rdf as catalog_rdf
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
 from opencat.catalog.rdf import dataset_document, export_catalog
 from opencat.domain.accounts import ANONYMOUS
+from opencat.domain.errors import BadRequest
 from opencat.domain.urls import Urls
 from tests.factories import make_dataset, make_org, make_user
 
@@ -276,3 +278,14 @@ def test_streamed_catalog_follows_the_filters(client: TestClient, catalog: Catal
     assert _titles(_parse(content, suffix)) == {f"Bus {number}" for number in range(4)}
     with client.stream("GET", f"/api/1/site/catalog.{suffix}?page_size=0&q=%2A") as response:
         assert _titles(_parse(b"".join(response.iter_bytes()), suffix)) == set()
+
+
+def test_an_export_that_fails_at_once_is_an_error_not_an_empty_catalog(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*_: object) -> int:
+        raise BadRequest("the export could not start")
+
+    monkeypatch.setattr(catalog_rdf, "export_catalog", failing)
+    response = client.get("/api/1/site/catalog.nt?page_size=0")
+    assert (response.status_code, response.json()) == (400, {"message": "the export could not start"})

@@ -18,6 +18,7 @@ from opencat.api.endpoint import Call, redirect_found
 from opencat.api.filters import dataset_query
 from opencat.api.masks import apply_mask
 from opencat.api.openapi import describe
+from opencat.api.pagination import MAX_PAGE
 from opencat.api.params import first, positive_int
 from opencat.catalog import rdf as catalog
 from opencat.catalog.context import Catalog
@@ -88,8 +89,19 @@ class _Pipe:
             self.buffer.clear()
 
 
+class _Failed:
+    """What the export thread hands over instead of a chunk when it fails."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
 def _streamed(produce: Callable[[BinaryIO], object], media_type: str) -> StreamingResponse:
+    """Run the export in a thread and stream what it writes. The first chunk is awaited before
+    the status is sent, so an export that fails at once is an error response, not an empty 200;
+    a later failure cuts the response short (no final chunk) instead of ending it cleanly."""
     pipe = _Pipe()
+    items: queue.Queue[bytes | _Failed] = pipe.chunks  # type: ignore[assignment]
 
     def run() -> None:
         try:
@@ -97,14 +109,24 @@ def _streamed(produce: Callable[[BinaryIO], object], media_type: str) -> Streami
             pipe.flush()
         except (BrokenPipeError, queue.Full):
             pass
+        except Exception as error:  # handed to the response, which raises it
+            items.put(_Failed(error))
         finally:
             pipe.chunks.put(_DONE)
 
+    threading.Thread(target=run, daemon=True, name="opencat-export").start()
+    head = items.get()  # the handler runs in a worker thread: waiting here blocks no event loop
+    if isinstance(head, _Failed):
+        raise head.error
+
     async def body() -> AsyncIterator[bytes]:
-        threading.Thread(target=run, daemon=True, name="opencat-export").start()
         try:
-            while chunk := await run_in_threadpool(pipe.chunks.get):
-                yield chunk
+            item: bytes | _Failed = head
+            while item:
+                if isinstance(item, _Failed):
+                    raise item.error
+                yield item
+                item = await run_in_threadpool(items.get)
         finally:
             pipe.closed = True
 
@@ -119,7 +141,7 @@ def site_catalog(call: Call) -> Response:
     if chosen is None:
         raise NotFound()
     page_size = _page_size(call)
-    page = positive_int(call.params, "page", 1, "The page to fetch")
+    page = positive_int(call.params, "page", 1, "The page to fetch", MAX_PAGE)
     others = [(key, value) for key, value in call.params.multi_items() if key not in ("page", "page_size")]
     query = replace(dataset_query(QueryParams(others)), page=page, page_size=max(page_size, 1))
     settings = call.services.settings

@@ -11,7 +11,7 @@ import math
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,6 @@ from opencat.search.queries import build_query, folded_name, sort_of, suggest_qu
 _META = "opencat-index.json"
 _LOCK = "opencat-index.lock"
 WRITER_HEAP = 64 * 1024 * 1024
-
-
-def _day(value: date | None) -> datetime | None:
-    return None if value is None else datetime.combine(value, time(), tzinfo=UTC)
 
 
 # A mild popularity boost, measured on the gold queries (docs/search.md): relevance times
@@ -79,9 +75,9 @@ def _document(doc: SearchDocument) -> tantivy.Document:
     for name in ("owner", "organization", "license", "granularity"):
         if getattr(doc, name):
             values[name] = getattr(doc, name)
-    for name in ("temporal_start", "temporal_end"):
+    for name in schema.DAYS:
         if getattr(doc, name) is not None:
-            values[name] = _day(getattr(doc, name))
+            values[name] = getattr(doc, name).toordinal()
     return tantivy.Document(**values)
 
 
@@ -181,14 +177,18 @@ class SearchIndex:
     def search(self, request: SearchRequest) -> SearchHits:
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
+        # Tantivy sizes its top-k heap by offset + limit: a far page must not ask for gigabytes.
+        if request.offset >= searcher.num_docs:
+            return SearchHits((), int(searcher.search(query, 1, count=True).count or 0))  # type: ignore[attr-defined]
+        limit = min(request.limit, searcher.num_docs - request.offset)
         field, order = sort_of(request)
         if field is None:
             result = searcher.search(
-                query, request.limit, count=True, offset=request.offset, weight_by_field="popularity"
+                query, limit, count=True, offset=request.offset, weight_by_field="popularity"
             )
         else:
             result = searcher.search(
-                query, request.limit, count=True, order_by_field=field, offset=request.offset, order=order
+                query, limit, count=True, order_by_field=field, offset=request.offset, order=order
             )
         ids = tuple(str(searcher.doc(address)["id"][0]) for _, address in result.hits)
         return SearchHits(ids, int(result.count or 0))  # type: ignore[attr-defined]

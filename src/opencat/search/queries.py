@@ -1,7 +1,5 @@
 """Listing requests to Tantivy queries: every word must match, filters are exact, relevance is weighted."""
 
-from datetime import UTC, datetime, time
-
 import tantivy
 from unidecode import unidecode
 
@@ -66,8 +64,10 @@ def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Que
     if filters.ids is not None:
         found.append(tantivy.Query.term_set_query(schema, "id", list(filters.ids)))
     if filters.coverage is not None:
-        first, last = (datetime.combine(day, time(), tzinfo=UTC) for day in filters.coverage)
-        found.append(tantivy.Query.range_query(schema, "temporal_start", tantivy.FieldType.Date, first, last))
+        first, last = (day.toordinal() for day in filters.coverage)
+        found.append(
+            tantivy.Query.range_query(schema, "temporal_start", tantivy.FieldType.Integer, first, last)
+        )
     return found + _v2_filters(schema, filters)
 
 

@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 7
+VERSION = 8
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
@@ -28,7 +28,9 @@ ANALYZERS = {"resource_titles": "fr_plain"}
 # Sort keys are integers: Tantivy's date fast fields only keep whole seconds. Creation and update
 # times are milliseconds since the epoch.
 NUMBERS = ("reuses", "followers", "views", "created", "last_update")
-DATES = ("temporal_start", "temporal_end")
+# Coverage bounds are day numbers (``date.toordinal``): Tantivy's dates stop at 1677 and 2262,
+# and a coverage may start in 1500 or end in 9999.
+DAYS = ("temporal_start", "temporal_end")
 
 
 def analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -76,6 +78,6 @@ def build() -> tantivy.Schema:
     for name in NUMBERS:
         builder.add_integer_field(name, indexed=True, fast=True)
     builder.add_float_field("popularity", fast=True)
-    for name in DATES:
-        builder.add_date_field(name, indexed=True, fast=True)
+    for name in DAYS:
+        builder.add_integer_field(name, indexed=True, fast=True)
     return builder.build()
