@@ -23,8 +23,18 @@ EU = "http://publications.europa.eu/resource/authority"
 HVD = URIRef("http://data.europa.eu/eli/reg_impl/2023/138/oj")
 
 
+def resource_id(number: int) -> str:
+    return f"30ee6453-bbbd-4261-9c83-d93c95d8c5{number:02d}"
+
+
 def permalink(number: int) -> URIRef:
-    return URIRef(f"{API}/datasets/r/30ee6453-bbbd-4261-9c83-d93c95d8c5{number:02d}")
+    """A distribution's accessURL: the resource's permalink."""
+    return URIRef(f"{API}/datasets/r/{resource_id(number)}")
+
+
+def distribution(number: int, dataset_id: str = DATASET_ID) -> URIRef:
+    """A distribution's subject with a front-end configured: the dataset's page by id (§1.8)."""
+    return URIRef(f"https://www.example.fr/datasets/{dataset_id}?resource_id={resource_id(number)}")
 
 
 def dt(text: str) -> Literal:
@@ -95,9 +105,9 @@ def test_full_dataset_texts_dates_frequency_and_temporal() -> None:
     assert (language, RDF.type, DCT.LinguisticSystem) in graph
 
 
-def test_organization_publishes_with_its_api_uri_and_type() -> None:
+def test_organization_publishes_with_its_page_uri_and_type() -> None:
     graph = dataset_graph(examples.full(), URLS)
-    org = URIRef(f"{API}/organizations/{ORG_ID}/")
+    org = URIRef(f"https://www.example.fr/organizations/{ORG_ID}")
     assert one(graph, PAGE, DCT.publisher) == org
     assert set(graph.objects(org, RDF.type)) == {FOAF.Organization, FOAF.Agent}
     assert one(graph, org, FOAF.name) == Literal("Oracle Org")
@@ -126,15 +136,15 @@ def test_contact_points_by_role() -> None:
 
 def test_distribution_terms() -> None:
     graph = dataset_graph(examples.full(), URLS)
-    node = permalink(1)
-    assert set(graph.objects(PAGE, DCAT.distribution)) == {permalink(number) for number in (1, 2, 3, 4)}
+    node = distribution(1)
+    assert set(graph.objects(PAGE, DCAT.distribution)) == {distribution(number) for number in (1, 2, 3, 4)}
     assert one(graph, node, RDF.type) == DCAT.Distribution
     assert one(graph, node, DCT.identifier) == Literal("30ee6453-bbbd-4261-9c83-d93c95d8c501")
     assert one(graph, node, DCT.title) == Literal("file-1.csv")
     assert one(graph, node, DCAT.downloadURL) == URIRef(
         "https://static.example.fr/resources/horaires/file-1.csv"
     )
-    assert one(graph, node, DCAT.accessURL) == node
+    assert one(graph, node, DCAT.accessURL) == permalink(1)
     assert one(graph, node, DCT.issued) == dt("2024-01-02T03:04:05.678000+00:00")
     assert one(graph, node, DCT.modified) == dt("2024-05-06T07:08:09+00:00")
     license = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")
@@ -154,7 +164,7 @@ def test_distribution_terms() -> None:
 
 def test_ogc_service_is_a_data_service() -> None:
     graph = dataset_graph(examples.full(), URLS)
-    node = permalink(2)
+    node = distribution(2)
     service = one(graph, node, DCAT.accessService)
     assert service == URIRef(f"{node}#service")
     assert one(graph, service, RDF.type) == DCAT.DataService
@@ -173,15 +183,15 @@ def test_ogc_service_is_a_data_service() -> None:
 
 def test_formats_checksums_and_missing_descriptions() -> None:
     graph = dataset_graph(examples.full(), URLS)
-    shapefile = permalink(3)
+    shapefile = distribution(3)
     assert one(graph, shapefile, DCT.format) == URIRef(f"{EU}/file-type/SHP")
     assert one(graph, one(graph, shapefile, SPDX.checksum), SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
     assert graph.value(shapefile, DCT.description) is None  # udata writes "None"
-    unknown = one(graph, permalink(4), DCT.format)
-    assert unknown == URIRef(f"{permalink(4)}#format")  # no EU file type: described, never a literal
+    unknown = one(graph, distribution(4), DCT.format)
+    assert unknown == URIRef(f"{distribution(4)}#format")  # no EU file type: described, never a literal
     assert one(graph, unknown, RDF.type) == DCT.MediaTypeOrExtent
     assert one(graph, unknown, RDFS.label) == Literal("arcgis geoservices rest api")
-    assert graph.value(permalink(4), SPDX.checksum) is None  # crc has no SPDX algorithm
+    assert graph.value(distribution(4), SPDX.checksum) is None  # crc has no SPDX algorithm
 
 
 def test_high_value_dataset() -> None:
@@ -190,8 +200,8 @@ def test_high_value_dataset() -> None:
     holders = set(graph.subjects(DCATAP.applicableLegislation, HVD))
     assert holders == {
         PAGE,
-        *(permalink(number) for number in (1, 2, 3, 4)),
-        URIRef(f"{permalink(2)}#service"),
+        *(distribution(number) for number in (1, 2, 3, 4)),
+        URIRef(f"{distribution(2)}#service"),
     }
     category = URIRef("http://data.europa.eu/bna/c_b79e35eb")
     assert one(graph, PAGE, DCATAP.hvdCategory) == category
@@ -225,7 +235,7 @@ def test_harvested_dataset_keeps_its_uri_identifier_and_dates() -> None:
     assert one(graph, node, DCT.modified) == dt("2023-12-24T09:00:00+00:00")
     assert one(graph, node, DCAT.landingPage) == URIRef("https://remote.example.eu/catalog/horaires")
     # A harvested date in the future is not a modification date (as in the JSON API).
-    assert one(graph, permalink(11), DCT.modified) == dt("2024-05-06T07:08:09+00:00")
+    assert one(graph, distribution(11, HARVESTED_ID), DCT.modified) == dt("2024-05-06T07:08:09+00:00")
 
 
 def test_harvested_dates_are_omitted_when_absent() -> None:
@@ -243,7 +253,7 @@ def test_publisher_contact_makes_the_owner_a_distributor() -> None:
     node = URIRef("https://remote.example.eu/dataset/horaires")
     assert one(graph, node, DCT.publisher) == URIRef(f"{API}/contacts/6b08d1c436877ad9cd549210/")
     owner = one(graph, node, GEODCAT.distributor)
-    assert owner == URIRef(f"{API}/users/{USER_ID}/")
+    assert owner == URIRef(f"https://www.example.fr/users/{USER_ID}")
     assert set(graph.objects(owner, RDF.type)) == {FOAF.Person, FOAF.Agent}
     assert one(graph, owner, FOAF.name) == Literal("Jane Doe")
 
@@ -255,9 +265,9 @@ def test_restricted_dataset_rights() -> None:
     limitation = URIRef(
         "http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/INSPIRE_Directive_Article13_1f"
     )
-    assert one(graph, permalink(11), DCT.rights) == limitation
+    assert one(graph, distribution(11, HARVESTED_ID), DCT.rights) == limitation
     assert (limitation, RDF.type, DCT.RightsStatement) in graph
-    assert graph.value(permalink(11), DCT.license) is None
+    assert graph.value(distribution(11, HARVESTED_ID), DCT.license) is None
 
 
 def test_drawn_geometry_is_geojson() -> None:
@@ -273,8 +283,8 @@ def test_license_without_url_is_a_rights_statement() -> None:
     item = examples.full()
     item = replace(item, dataset=replace(item.dataset, license="notspecified"))
     graph = dataset_graph(item, URLS)
-    statement = one(graph, permalink(1), DCT.rights)
-    assert statement == URIRef(f"{permalink(1)}#rights")
+    statement = one(graph, distribution(1), DCT.rights)
+    assert statement == URIRef(f"{distribution(1)}#rights")
     assert one(graph, statement, RDF.type) == DCT.RightsStatement
     assert one(graph, statement, RDFS.label) == Literal("License Not Specified")
     assert graph.value(PAGE, DCT.license) is None
@@ -374,14 +384,14 @@ def test_odd_input_is_described_as_far_as_it_can_be() -> None:
     assert graph.value(PAGE, DCT.modified) is None
     assert graph.value(PAGE, DCT.accessRights) is None
     assert graph.value(URIRef(f"{API}/datasets/{DATASET_ID}/#temporal"), DCAT.endDate) is None
-    assert graph.value(permalink(1), SPDX.checksum) is None
-    assert graph.value(permalink(2), SPDX.checksum) is None
-    service = one(graph, permalink(3), DCAT.accessService)
+    assert graph.value(distribution(1), SPDX.checksum) is None
+    assert graph.value(distribution(2), SPDX.checksum) is None
+    service = one(graph, distribution(3), DCAT.accessService)
     assert one(graph, service, DCT.conformsTo) == URIRef("http://www.opengeospatial.org/standards/wfs")
     assert graph.value(service, DCATAP.applicableLegislation) is None
-    assert graph.value(permalink(4), DCAT.accessService) is None  # no endpoint URL to give
-    assert one(graph, permalink(4), DCAT.downloadURL) == permalink(4)
-    tiles = one(graph, permalink(5), DCAT.accessService)
+    assert graph.value(distribution(4), DCAT.accessService) is None  # no endpoint URL to give
+    assert one(graph, distribution(4), DCAT.downloadURL) == permalink(4)
+    tiles = one(graph, distribution(5), DCAT.accessService)
     assert one(graph, tiles, DCAT.endpointURL) == URIRef("https://geo.example.fr/wmts")
     assert graph.value(tiles, DCAT.endpointDescription) is None
     vcard = one(graph, PAGE, DCAT.contactPoint)
@@ -401,3 +411,22 @@ def test_configured_themes_become_eu_data_themes() -> None:
     graph = dataset_graph(item, examples.URLS)
     themes = set(graph.objects(dataset_node(item.dataset, examples.URLS), DCAT.theme))
     assert themes == {URIRef("http://publications.europa.eu/resource/authority/data-theme/TRAN")}
+
+
+def test_the_reason_access_is_limited_comes_with_the_license() -> None:
+    item = examples.full()
+    dataset = replace(item.dataset, access_type_reason_category="intellectual_property_rights")
+    graph = dataset_graph(replace(item, dataset=dataset), URLS)
+    node = distribution(1)
+    assert one(graph, node, DCT.license) == URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")
+    limitation = one(graph, node, DCT.rights)
+    assert str(limitation).startswith(
+        "http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/"
+    )
+    assert (limitation, RDF.type, DCT.RightsStatement) in graph
+
+
+def test_frequencies_udata_reads_back_as_the_same() -> None:
+    assert FREQUENCIES["punctual"] == "AS_NEEDED"  # udata's EUFREQ_TERM_TO_UDATA, both ways
+    assert FREQUENCIES["severalTimesADay"] == "CONT"
+    assert FREQUENCIES["never"] == "NEVER"

@@ -42,7 +42,7 @@ def add_agent(graph: Triples, node: URIRef, kind: URIRef, name: str) -> None:
 
 
 def add_organization(graph: Triples, organization: Organization, urls: Urls) -> URIRef:
-    node = own(urls.organization_uri(organization.id))
+    node = own(urls.organization_page(organization.id) or urls.organization_uri(organization.id))  # §1.8
     add_agent(graph, node, FOAF.Organization, organization.name)
     homepage = iri(organization.url)
     if homepage is not None:
@@ -54,7 +54,7 @@ def add_organization(graph: Triples, organization: Organization, urls: Urls) -> 
 
 
 def add_user(graph: Triples, user: User, urls: Urls) -> URIRef:
-    node = own(urls.user_uri(user.id))
+    node = own(urls.user_page(user.id) or urls.user_uri(user.id))  # §1.8: the page by id
     name = f"{user.first_name} {user.last_name}".strip() or user.slug
     add_agent(graph, node, FOAF.Person, name)
     homepage = iri(user.website)

@@ -30,6 +30,7 @@ class Shared:
     """What every distribution of one dataset carries: its dataset's license, access and HVD status."""
 
     dataset: URIRef
+    page: str | None  # the dataset's page by id, when a front-end is configured
     license: License | None
     license_url: URIRef | None
     limitation: URIRef | None
@@ -38,8 +39,10 @@ class Shared:
 
 
 def add_distribution(graph: Triples, resource: Resource, shared: Shared, urls: Urls) -> URIRef:
-    # The permalink is the subject: stable across renames and independent of a front-end (§1.12).
-    node = own(urls.resource_latest(resource.id))
+    # udata's subject: the dataset's page by id with the resource's id, or the resource's
+    # permalink when no front-end is configured (§1.8). Both are stable across renames.
+    permalink = own(urls.resource_latest(resource.id))
+    node = own(f"{shared.page}?resource_id={resource.id}") if shared.page else permalink
     add = graph.add
     add((node, RDF.type, DCAT.Distribution))
     add((node, DCT.identifier, Literal(resource.id)))
@@ -47,8 +50,8 @@ def add_distribution(graph: Triples, resource: Resource, shared: Shared, urls: U
     if resource.description:  # udata writes the literal "None" for a missing description
         add((node, DCT.description, text(resource.description)))
     # A URL that cannot be made an IRI is dropped: the permalink redirects to it anyway.
-    add((node, DCAT.downloadURL, iri(resource.url) or node))
-    add((node, DCAT.accessURL, node))
+    add((node, DCAT.downloadURL, iri(resource.url) or permalink))
+    add((node, DCAT.accessURL, permalink))
     add((node, DCT.issued, date_time(resource.created_at)))
     add((node, DCT.modified, date_time(resource.last_modified(shared.now))))
     add_rights(graph, node, shared)
@@ -79,7 +82,7 @@ def add_rights(graph: Triples, node: URIRef, shared: Shared) -> None:
         graph.add((node, DCT.rights, statement))
         graph.add((statement, RDF.type, DCT.RightsStatement))
         graph.add((statement, RDFS.label, text(license.title)))
-    elif shared.limitation is not None:
+    if shared.limitation is not None:  # the reason access is limited, whatever the license
         graph.add((node, DCT.rights, shared.limitation))
         graph.add((shared.limitation, RDF.type, DCT.RightsStatement))
 

@@ -91,7 +91,7 @@ def add_dataset(graph: Triples, item: DcatInput, urls: Urls, *, site_title: str 
     hvd = any(badge.kind == "hvd" for badge in dataset.badges)
     if hvd:
         _add_high_value(graph, node, dataset.tags)
-    shared = _shared(node, item, hvd)
+    shared = _shared(node, item, hvd, urls)
     if shared.license is not None and shared.license_url is not None:
         # Beyond udata: the license at dataset level. udata's license belongs to the dataset, so
         # every distribution shares it.
@@ -112,13 +112,14 @@ def _add_themes(graph: Triples, node: URIRef, themes: Sequence[str]) -> None:
         graph.add((theme, SKOS.inScheme, URIRef(DATA_THEME.rstrip("/"))))
 
 
-def _shared(node: URIRef, item: DcatInput, hvd: bool) -> Shared:
+def _shared(node: URIRef, item: DcatInput, hvd: bool, urls: Urls) -> Shared:
     dataset = item.dataset
     license = item.licenses.get(dataset.license) if dataset.license else None
     category = dataset.access_type_reason_category
     limitation = LIMITATIONS_ON_PUBLIC_ACCESS.get(category) if category else None
     return Shared(
         dataset=node,
+        page=urls.dataset_page(dataset.id),
         license=license,
         license_url=iri(license.url) if license is not None else None,
         limitation=URIRef(limitation) if limitation else None,

@@ -7,10 +7,10 @@ from opencat.dcat.namespaces import EU_ACCESS_RIGHT, EU_FILE_TYPE, EU_FREQUENCY,
 from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES
 
 # udata's 40 frequencies (udata-behaviour §2.7) → the EU frequency table
-# (http://publications.europa.eu/resource/authority/frequency). Where the EU has the same rhythm the
-# code is the same; where it has none (several or three times a day), the code whose period equals
-# the one udata itself uses for "next update" (1 day, §2.7). udata's own RDF uses Dublin Core
-# ``freq:`` terms first (§1.8); DCAT-AP 3 wants a dct:Frequency from the EU table, so we always use it.
+# (http://publications.europa.eu/resource/authority/frequency), term for term as udata's own table
+# (``EUFREQ_TERM_TO_UDATA``), so that udata's harvester reads each one back as the same frequency.
+# udata's RDF prefers Dublin Core ``freq:`` terms where one exists (§1.8); DCAT-AP 3 wants a
+# dct:Frequency from the EU table, so we always use it.
 FREQUENCIES: dict[str, str] = {
     "continuous": "UPDATE_CONT",  # "Real time": continuously updated
     "oneMinute": "1MIN",
@@ -22,8 +22,8 @@ FREQUENCIES: dict[str, str] = {
     "bihourly": "BIHOURLY",
     "trihourly": "TRIHOURLY",
     "twelveHours": "12HRS",
-    "severalTimesADay": "DAILY",  # no EU term; udata's period is one day
-    "threeTimesADay": "DAILY",  # no EU term; udata's period is one day
+    "severalTimesADay": "CONT",  # as udata maps it (core/dataset/rdf.py)
+    "threeTimesADay": "DAILY",  # udata writes DAILY_3, which the EU table does not have
     "semidaily": "DAILY_2",
     "daily": "DAILY",
     "fiveTimesAWeek": "WEEKLY_5",
@@ -46,7 +46,7 @@ FREQUENCIES: dict[str, str] = {
     "decennial": "DECENNIAL",
     "bidecennial": "BIDECENNIAL",
     "tridecennial": "TRIDECENNIAL",
-    "punctual": "NEVER",  # published once; udata's harvester reads EU NEVER back as punctual
+    "punctual": "AS_NEEDED",  # as udata maps it, and reads it back
     "irregular": "IRREG",
     "never": "NEVER",
     "notPlanned": "NOT_PLANNED",
