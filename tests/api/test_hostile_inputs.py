@@ -1,10 +1,16 @@
 """Hostile input never yields a 500 nor leaves anything half-written."""
 
+import asyncio
+from xml.etree import ElementTree
+
 import pytest
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
-from tests.factories import make_dataset, make_user
+from opencat.db.tables import organizations
+from tests.factories import make_dataset, make_org, make_user
+
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 URL = "/api/1/datasets/"
 
@@ -150,3 +156,49 @@ def test_coverage_of_any_year_is_indexed_and_filtered(client: TestClient, catalo
     ) as r:
         assert r.status_code == 200
         assert b"".join(r.iter_bytes()).count(b"<http://www.w3.org/ns/dcat#Dataset>") == 2
+
+
+def test_a_body_cut_short_is_a_400_not_a_500(client: TestClient, catalog: Catalog) -> None:
+    view = make_dataset(catalog, make_user(catalog))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"/api/1/datasets/{view.dataset.id}/followers/",
+        "raw_path": f"/api/1/datasets/{view.dataset.id}/followers/".encode(),
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"100"),
+        ],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    incoming = [{"type": "http.request", "body": b'{"kind"', "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent[0]["status"] == 400
+
+
+def test_the_feed_is_well_formed_whatever_the_text(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, "Org\x02", **{alice.user.id: "admin"})
+    with catalog.db.write() as conn:  # a certified publisher's datasets appear at once
+        conn.execute(organizations.update().where(organizations.c.id == org.id).values(badges=["certified"]))
+    make_dataset(catalog, alice, organization=org.id, title="Contrôle\x01\x0bx", description="a\x08b\ufffe")
+    for query in ("", "?q=%01", "?q=a%0Bb", "?q=x%EF%BF%BE"):
+        response = client.get(f"/api/1/datasets/recent.atom{query}")
+        assert response.status_code == 200
+        feed = ElementTree.fromstring(response.content)  # well-formed
+        if not query:
+            assert feed.find(f"{ATOM}entry/{ATOM}title").text == "Contrôle??x"  # type: ignore[union-attr]

@@ -8,7 +8,7 @@ from typing import Any, cast
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -93,11 +93,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise BodyTooLarge()
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge()
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge()
+            chunks.append(chunk)
+    except ClientDisconnect:  # a body cut short or malformed: the client's fault, not a 500
+        raise BadRequest("The request body was cut short") from None
     return b"".join(chunks)
 
 

@@ -11,6 +11,7 @@ from opencat.api.openapi import describe
 from opencat.catalog import feeds as catalog
 from opencat.catalog.feeds import FeedEntry
 from opencat.domain.dates import iso, utc_now
+from opencat.domain.xml import xml_safe
 
 ATOM = "http://www.w3.org/2005/Atom"
 # Descriptions are user Markdown: raw HTML in them is escaped, never passed through.
@@ -20,7 +21,7 @@ _markdown = mistune.create_markdown(escape=True)
 def _title(call: Call) -> str:
     query = dataset_query(call.params)
     if query.q:
-        return f"Datasets search: {query.q}"
+        return f"Datasets search: {xml_safe(query.q)}"
     filtered = any(value for key, value in call.params.multi_items() if key in FILTERS)
     return "Filtered datasets" if filtered else "Latest datasets"
 
@@ -28,20 +29,23 @@ def _title(call: Call) -> str:
 def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:
     view, dataset = item.view, item.view.dataset
     entry = ElementTree.SubElement(feed, "entry")
-    ElementTree.SubElement(entry, "title").text = dataset.title
+    ElementTree.SubElement(entry, "title").text = xml_safe(dataset.title)
     ElementTree.SubElement(entry, "id").text = call.urls.dataset_uri(dataset.id)
     page = call.urls.dataset_page(dataset.slug) or call.urls.dataset_uri(dataset.slug)
     ElementTree.SubElement(entry, "link", href=page, rel="alternate")
-    ElementTree.SubElement(entry, "summary", type="text").text = dataset.description
-    ElementTree.SubElement(entry, "content", type="html").text = str(_markdown(dataset.description))
+    description = xml_safe(dataset.description)
+    ElementTree.SubElement(entry, "summary", type="text").text = description
+    ElementTree.SubElement(entry, "content", type="html").text = str(_markdown(description))
     author = ElementTree.SubElement(entry, "author")
     if view.organization is not None:
-        ElementTree.SubElement(author, "name").text = view.organization.name
+        ElementTree.SubElement(author, "name").text = xml_safe(view.organization.name)
         uri = call.urls.organization_page(view.organization.slug) or call.urls.organization_uri(
             view.organization.slug
         )
     elif view.owner is not None:
-        ElementTree.SubElement(author, "name").text = f"{view.owner.first_name} {view.owner.last_name}"
+        ElementTree.SubElement(author, "name").text = xml_safe(
+            f"{view.owner.first_name} {view.owner.last_name}"
+        )
         uri = call.urls.user_page(view.owner.slug) or call.urls.user_uri(view.owner.slug)
     else:
         uri = None
@@ -57,7 +61,7 @@ def recent_atom(call: Call) -> Response:
     feed = ElementTree.Element("feed", xmlns=ATOM)
     ElementTree.SubElement(feed, "title").text = _title(call)
     ElementTree.SubElement(feed, "link", href=f"{call.urls.base}/", rel="alternate")
-    ElementTree.SubElement(feed, "link", href=str(call.request.url), rel="self")
+    ElementTree.SubElement(feed, "link", href=xml_safe(str(call.request.url)), rel="self")
     ElementTree.SubElement(feed, "id").text = f"{call.urls.base}/"
     ElementTree.SubElement(feed, "updated").text = iso(utc_now())
     for item in entries:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from opencat.domain.errors import PayloadTooLarge, UploadRefused
 from opencat.files.spool import Spool, SpooledFile, TooLarge
@@ -134,6 +134,9 @@ async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: 
     except FormParserError:
         reader.discard()
         raise UploadRefused("Invalid multipart data") from None
+    except ClientDisconnect:  # the client went away mid-upload: nothing is kept, not a 500
+        reader.discard()
+        raise UploadRefused("The upload was cut short") from None
     except BaseException:
         reader.discard()
         raise
@@ -142,10 +145,13 @@ async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: 
 
 async def _urlencoded(request: Request) -> Received:
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FIELD_BYTES:
-            raise UploadRefused(f"Form larger than {MAX_FIELD_BYTES} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FIELD_BYTES:
+                raise UploadRefused(f"Form larger than {MAX_FIELD_BYTES} bytes")
+    except ClientDisconnect:
+        raise UploadRefused("The upload was cut short") from None
     pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return Received(dict(pairs[:MAX_FIELDS]), None, None)
 

@@ -12,9 +12,8 @@ from rdflib import Literal, URIRef
 
 from opencat.dcat.namespaces import XSD
 from opencat.domain.dates import as_utc, parse_datetime
+from opencat.domain.xml import xml_safe
 
-# XML 1.0 §2.2: C0 controls other than tab, LF and CR, lone surrogates, U+FFFE and U+FFFF.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # XML 1.0 §2.11: a parser reads CR LF and a lone CR as LF, so RDF/XML could not round-trip them.
 _CARRIAGE_RETURN = re.compile("\r\n?")
 
@@ -33,8 +32,7 @@ _HEX_BINARY = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 def clean_text(value: str) -> str:
     """Text any serialization can carry and any parser gives back unchanged."""
-    if _XML_ILLEGAL.search(value):
-        value = _XML_ILLEGAL.sub("?", value)  # as udata: the reader sees something was there
+    value = xml_safe(value)
     if "\r" in value:
         value = _CARRIAGE_RETURN.sub("\n", value)
     return value
