@@ -25,7 +25,10 @@ UNAUTHORIZED = (
     "understand how to supply the credentials required."
 )
 FORBIDDEN = "You do not have the permission to modify that object."
-GONE = "The requested URL is no longer available on this server and there is no forwarding address."
+GONE = (
+    "The requested URL is no longer available on this server and there is no forwarding address."
+    " If you followed a link from a foreign page, please contact the author of this page."
+)  # werkzeug's Gone description, word for word
 AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="uData"'}
 TOO_LARGE = "The data value transmitted exceeds the capacity limit."
 _HTTP_MESSAGES = {
