@@ -159,6 +159,7 @@ def test_distribution_terms() -> None:
     checksum = one(graph, node, SPDX.checksum)
     assert checksum == URIRef(f"{node}#checksum")
     assert one(graph, checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha1
+    assert (SPDX.checksumAlgorithm_sha1, RDF.type, SPDX.ChecksumAlgorithm) in graph
     assert one(graph, checksum, SPDX.checksumValue) == Literal(SHA1, datatype=XSD.hexBinary)
 
 

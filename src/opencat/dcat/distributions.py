@@ -135,6 +135,7 @@ def _add_checksum(graph: Triples, node: URIRef, checksum: Checksum) -> None:
     graph.add((node, SPDX.checksum, described))
     graph.add((described, RDF.type, SPDX.Checksum))
     graph.add((described, SPDX.algorithm, algorithm))
+    graph.add((algorithm, RDF.type, SPDX.ChecksumAlgorithm))  # the range DCAT-AP's SHACL checks
     graph.add((described, SPDX.checksumValue, value))
 
 
