@@ -1,6 +1,5 @@
 """Fixtures: every database test runs on SQLite and on PostgreSQL in one session."""
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from opencat.config import Settings
 from opencat.db.engine import Database, normalize_url
 from opencat.db.migrate import upgrade
 from opencat.db.tables import metadata
-from tests.postgres import server_url
+from tests.postgres import database_name, server_url
 
 BASE_URL = "http://testserver"
 REFERENCE_TABLES = {"licenses", "frequencies", "geo_levels", "geozones"}
@@ -55,10 +54,6 @@ def dialect(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
 @pytest.fixture(scope="session")
 def database_url(
     dialect: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -66,7 +61,7 @@ def database_url(
     if dialect == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
     server = request.getfixturevalue("postgres_server")
-    name = f"opencat_test_{_worker()}"
+    name = database_name("opencat_test")
     admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -2,6 +2,7 @@
 
 import getpass
 import glob
+import hashlib
 import os
 import shutil
 import socket
@@ -12,6 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ENV = "OPENCAT_TEST_POSTGRES_URL"
+
+
+def database_name(prefix: str) -> str:
+    """A database name of this checkout and test process: two clones (or two xdist workers)
+    testing against one server never drop each other's database."""
+    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+    return f"{prefix}_{checkout}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _free_port() -> int:

@@ -1,6 +1,5 @@
 """Alembic migrations on a fresh database of each dialect: up, down, up again, and no drift from tables.py."""
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from alembic.script import ScriptDirectory
 from opencat.db.engine import Database, normalize_url
 from opencat.db.migrate import alembic_config, downgrade, upgrade
 from opencat.db.tables import metadata
+from tests.postgres import database_name
 
 APPLICATION_TABLES = {table.name for table in metadata.sorted_tables}
 
@@ -32,7 +32,7 @@ def _empty_database(
             database.dispose()
         return
     server: str = request.getfixturevalue("postgres_server")
-    name = f"opencat_{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    name = database_name(f"opencat_{name}")
     admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
