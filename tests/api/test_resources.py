@@ -134,8 +134,13 @@ def test_resources_of_private_and_deleted_datasets(client: TestClient, catalog: 
     deleted = client.get(f"{_resources_url(gone.dataset.id)}{gone.resources[0].id}/")
     assert deleted.status_code == 410
     assert deleted.json() == {"message": "Dataset has been deleted"}
-    # udata has no deleted check on resource writes, and permalinks ignore visibility (§1.10, §1.12).
-    assert client.get(f"/api/1/datasets/r/{gone.resources[0].id}").status_code == 302
+    # udata's permalinks ignore visibility (§1.12); ours follow the dataset's (compatibility.md).
+    hidden = client.get(f"/api/1/datasets/r/{private.resources[0].id}")
+    assert (hidden.status_code, hidden.json()) == (404, {"message": "Resource not found"})
+    assert client.get(f"/api/1/datasets/r/{gone.resources[0].id}").status_code == 410
+    for dataset in (private, gone):
+        found = client.get(f"/api/1/datasets/r/{dataset.resources[0].id}", headers=alice.headers)
+        assert (found.status_code, found.headers["location"]) == (302, REMOTE["url"])
 
 
 def test_reorder_with_ids_and_objects(client: TestClient, catalog: Catalog) -> None:

@@ -33,7 +33,7 @@ def list_community_resources(call: Call) -> Reply:
         owner=_identifier(call, "owner"),
         organization=_identifier(call, "organization"),
     )
-    result = catalog.list_community_resources(call.catalog, query)
+    result = catalog.list_community_resources(call.catalog, call.actor, query)
     body = envelope(
         result, lambda view: _render(call, view), call.urls.base, call.request.url.path, call.params
     )
@@ -50,7 +50,9 @@ def create_community_resource(call: Call) -> Reply:
 
 @describe("Get a community resource")
 def get_community_resource(call: Call) -> Reply:
-    return Reply(_render(call, catalog.get_community_resource(call.catalog, call.path("community"))))
+    return Reply(
+        _render(call, catalog.get_community_resource(call.catalog, call.actor, call.path("community")))
+    )
 
 
 @describe("Update the sent fields of a community resource", body=CommunityBody)

@@ -9,7 +9,7 @@ from opencat.api.bodies import decode_json, require_json
 from opencat.api.endpoint import Call, Reply, redirect_found
 from opencat.api.inputs import ResourceBody, parse_reorder, parse_resource
 from opencat.api.openapi import describe
-from opencat.catalog import linkcheck
+from opencat.catalog import downloads, linkcheck
 from opencat.catalog import resources as catalog
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Invalid
@@ -70,7 +70,7 @@ def delete_resource(call: Call) -> Reply:
 
 @describe("Redirect to a resource's current URL, counting the download", status=302)
 def follow_permalink(call: Call) -> Response:
-    return redirect_found(catalog.follow_permalink(call.catalog, call.path("rid")))
+    return redirect_found(downloads.follow_permalink(call.catalog, call.actor, call.path("rid")))
 
 
 @describe("A resource by id alone, with its dataset's id (API v2)")

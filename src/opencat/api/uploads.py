@@ -12,6 +12,7 @@ from opencat.api.endpoint import Call, Reply, Services, render
 from opencat.api.multipart import receive
 from opencat.api.openapi import describe
 from opencat.catalog import community as community_catalog
+from opencat.catalog import downloads
 from opencat.catalog import uploads as catalog
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
@@ -69,7 +70,7 @@ def _rendered(
     assert outcome.resource is not None
     if outcome.community is None:
         return serializers.resource(outcome.resource, services.urls, utc_now())
-    view = community_catalog.get_community_resource(cat, outcome.community.id)
+    view = community_catalog.get_community_resource(cat, actor, outcome.community.id)
     return serializers.community_resource(view, actor, services.urls, utc_now())
 
 
@@ -96,11 +97,14 @@ def upload_status(call: Call) -> Reply:
 
 
 async def serve_file(request: Request) -> Response:
-    """Files of the local store, with Range, ETag and If-None-Match, as a static server would."""
+    """Files of the local store, with Range, ETag and If-None-Match, as a static server would;
+    only to those who may read the resource that holds the file."""
     services: Services = request.app.state.services
     key = str(request.path_params["key"])
     if any(part.startswith(".") for part in key.split("/")):
         raise NotFound()
+    actor = await run_in_threadpool(authenticate, services.catalog, request.headers.get("x-api-key"))
+    await run_in_threadpool(downloads.check_file_readable, services.catalog, actor, key)
     try:
         path = services.catalog.files.local_path(key)
     except ValueError:

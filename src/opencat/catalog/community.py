@@ -12,10 +12,11 @@ from opencat.db import datasets as db_datasets
 from opencat.db.engine import Connection
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor, Organization, User
-from opencat.domain.community import CommunityResource, can_edit_community
+from opencat.domain.community import CommunityResource, can_edit_community, can_read_community
 from opencat.domain.datasets import Dataset, apply_resource_changes, new_resource
 from opencat.domain.errors import BadRequest, Invalid, NotFound, PermissionDenied, Unauthenticated
 from opencat.domain.queries import CommunityQuery, Page
+from opencat.domain.search import visibility_of
 
 CommunityFields = dict[str, Any]
 MISSING = "Community resource not found"
@@ -51,10 +52,10 @@ def assemble(conn: Connection, items: Sequence[CommunityResource]) -> list[Commu
     ]
 
 
-def list_community_resources(catalog: Catalog, query: CommunityQuery) -> Page[CommunityView]:
-    """No visibility filter, as in udata."""
+def list_community_resources(catalog: Catalog, actor: Actor, query: CommunityQuery) -> Page[CommunityView]:
+    """Those of datasets the caller may read, and the caller's own (udata filters nothing)."""
     with catalog.db.read() as conn:
-        items, total = db_community.fetch_page(conn, query)
+        items, total = db_community.fetch_page(conn, query, visibility_of(actor))
         if not items and query.page > 1:
             raise NotFound()
         return Page(assemble(conn, items), total, query.page, query.page_size)
@@ -68,9 +69,19 @@ def _find(conn: Connection, ident: str) -> CommunityResource:
     return found
 
 
-def get_community_resource(catalog: Catalog, ident: str) -> CommunityView:
+def check_community_readable(
+    conn: Connection, actor: Actor, item: CommunityResource, message: str = MISSING
+) -> None:
+    dataset = db_datasets.find_by_id(conn, item.dataset_id) if item.dataset_id else None
+    if not can_read_community(actor, item, dataset):
+        raise NotFound(message)
+
+
+def get_community_resource(catalog: Catalog, actor: Actor, ident: str) -> CommunityView:
     with catalog.db.read() as conn:
-        return assemble(conn, [_find(conn, ident)])[0]
+        item = _find(conn, ident)
+        check_community_readable(conn, actor, item)
+        return assemble(conn, [item])[0]
 
 
 def _organization_for(conn: Connection, actor: Actor, organization_id: str | None) -> str | None:
@@ -99,7 +110,8 @@ def create_community_resource(
     if dataset_id is None:
         raise Invalid({"dataset": "A dataset identifier is required"})
     with catalog.db.write() as conn:
-        if db_datasets.find_by_id(conn, dataset_id) is None:
+        dataset = db_datasets.find_by_id(conn, dataset_id)
+        if dataset is None or not permissions.can_read(actor, dataset):
             raise Invalid({"dataset": "Unknown dataset"})
         organization_id = _organization_for(conn, actor, organization_id)
         owner_id = None if organization_id else actor.user.id

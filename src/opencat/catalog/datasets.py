@@ -26,7 +26,7 @@ from opencat.domain.datasets import (
 )
 from opencat.domain.errors import Gone, Moved, NotFound, PermissionDenied, PreconditionFailed, Unauthenticated
 from opencat.domain.queries import DatasetQuery, Page
-from opencat.domain.search import SearchFilters, SearchRequest, Visibility, words_of
+from opencat.domain.search import SearchFilters, SearchRequest, visibility_of, words_of
 from opencat.domain.slugs import slugify, unique_slug
 
 DatasetChanges = dict[str, Any]
@@ -63,10 +63,6 @@ def get_dataset(catalog: Catalog, actor: Actor, ident: str, with_community: bool
         dataset = find_dataset(conn, ident)
         check_readable(actor, dataset)
         return assemble(conn, [dataset], with_community)[0]
-
-
-def visibility_of(actor: Actor) -> Visibility:
-    return Visibility(everything=actor.is_sysadmin, owner=actor.user_id, organizations=tuple(actor.roles))
 
 
 def check_visibility_filters(actor: Actor, query: DatasetQuery) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import check_readable, find_dataset
 from opencat.catalog.schemas import check_resource_schema
-from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
@@ -163,24 +162,6 @@ def reorder_resources(
         # A new order is a new representation (ETag) but not a modification (udata-behaviour §1.10).
         _store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
         return db_resources.fetch_for_dataset(conn, dataset.id)
-
-
-def follow_permalink(catalog: Catalog, resource_id: str) -> str:
-    """The current URL of a resource, counting the download (udata-behaviour §1.12)."""
-    canonical = ids.parse_uuid(resource_id)
-    if canonical is None:
-        raise NotFound("Resource not found")
-    with catalog.db.write() as conn:
-        found = db_resources.find_anywhere(conn, canonical)
-        if found is not None:
-            dataset_id, resource = found
-            db_resources.count_download(conn, dataset_id, resource.id)
-            return resource.url.strip()
-        proposed = db_community.find(conn, canonical)
-        if proposed is None:
-            raise NotFound("Resource not found")
-        db_community.count_download(conn, proposed.id)
-        return proposed.resource.url.strip()
 
 
 def locate_resource(catalog: Catalog, actor: Actor, resource_id: str) -> LocatedResource:

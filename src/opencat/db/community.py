@@ -7,9 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opencat.db.codec import resource_from_doc, resource_to_doc
+from opencat.db.engine import locked_in_writes
 from opencat.db.tables import community_resources as table
+from opencat.db.tables import datasets
 from opencat.domain.community import CommunityResource
 from opencat.domain.queries import CommunityQuery
+from opencat.domain.search import Visibility
 
 _SORTS = {
     "created_at_internal": table.c.created_at,
@@ -29,6 +32,7 @@ def _values(item: CommunityResource) -> dict[str, Any]:
         "owner_id": item.owner_id,
         "organization_id": item.organization_id,
         "created_at": item.resource.created_at_internal,
+        "fs_filename": item.resource.fs_filename,
         "doc": resource_to_doc(item.resource),
     }
 
@@ -46,7 +50,13 @@ def delete(conn: Connection, item_id: str) -> None:
 
 
 def find(conn: Connection, item_id: str) -> CommunityResource | None:
-    row = conn.execute(sa.select(table).where(table.c.id == item_id)).first()
+    row = conn.execute(locked_in_writes(conn, sa.select(table).where(table.c.id == item_id))).first()
+    return None if row is None else _from_row(row)
+
+
+def find_by_file(conn: Connection, key: str) -> CommunityResource | None:
+    """The community resource that holds the stored file ``key``."""
+    row = conn.execute(sa.select(table).where(table.c.fs_filename == key).limit(1)).first()
     return None if row is None else _from_row(row)
 
 
@@ -54,13 +64,33 @@ def count_download(conn: Connection, item_id: str) -> None:
     conn.execute(table.update().where(table.c.id == item_id).values(downloads=table.c.downloads + 1))
 
 
-def fetch_page(conn: Connection, query: CommunityQuery) -> tuple[list[CommunityResource], int]:
+def _visible(visibility: Visibility) -> sa.ColumnElement[bool] | None:
+    """Those of datasets the caller may read (domain.permissions.can_read), and the caller's own."""
+    if visibility.everything:
+        return None
+    readable: list[sa.ColumnElement[bool]] = [
+        sa.and_(datasets.c.private == sa.false(), datasets.c.deleted.is_(None))
+    ]
+    own: list[sa.ColumnElement[bool]] = [table.c.dataset_id.is_(None)]
+    if visibility.owner is not None:  # never "= NULL": that would match every org-owned row
+        readable.append(datasets.c.owner_id == visibility.owner)
+        own.append(table.c.owner_id == visibility.owner)
+    if visibility.organizations:
+        readable.append(datasets.c.organization_id.in_(visibility.organizations))
+        own.append(table.c.organization_id.in_(visibility.organizations))
+    return sa.or_(*own, table.c.dataset_id.in_(sa.select(datasets.c.id).where(sa.or_(*readable))))
+
+
+def fetch_page(
+    conn: Connection, query: CommunityQuery, visibility: Visibility
+) -> tuple[list[CommunityResource], int]:
     conditions = [
         condition
         for condition in (
             None if query.dataset is None else table.c.dataset_id == query.dataset,
             None if query.owner is None else table.c.owner_id == query.owner,
             None if query.organization is None else table.c.organization_id == query.organization,
+            _visible(visibility),
         )
         if condition is not None
     ]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opencat.db.codec import dataset_from_doc, dataset_to_doc
+from opencat.db.engine import locked_in_writes
 from opencat.db.search import mark_changed
 from opencat.db.tables import dataset_slugs, dataset_tags, datasets
 from opencat.domain.datasets import Dataset
@@ -29,7 +30,9 @@ def _from_row(row: Any) -> Dataset:
 
 
 def find_by_id(conn: Connection, dataset_id: str) -> Dataset | None:
-    row = conn.execute(sa.select(*_COLUMNS).where(datasets.c.id == dataset_id)).first()
+    row = conn.execute(
+        locked_in_writes(conn, sa.select(*_COLUMNS).where(datasets.c.id == dataset_id))
+    ).first()
     return None if row is None else _from_row(row)
 
 
@@ -53,7 +56,7 @@ def public_ids_after(conn: Connection, after: str, limit: int) -> list[str]:
 
 
 def find_by_slug(conn: Connection, slug: str) -> Dataset | None:
-    row = conn.execute(sa.select(*_COLUMNS).where(datasets.c.slug == slug)).first()
+    row = conn.execute(locked_in_writes(conn, sa.select(*_COLUMNS).where(datasets.c.slug == slug))).first()
     return None if row is None else _from_row(row)
 
 

@@ -3,15 +3,27 @@
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["Connection", "Database", "make_engine", "normalize_url"]
+__all__ = ["Connection", "Database", "locked_in_writes", "make_engine", "normalize_url"]
 
 _WRITE_OPTION = "opencat_write"
+
+
+Query = TypeVar("Query", bound=sa.Select[Any])
+
+
+def locked_in_writes(conn: Connection, query: Query) -> Query:
+    """Rows a write transaction reads are locked until it ends (``FOR UPDATE`` on PostgreSQL), so
+    that read-modify-write sequences (an If-Match check, a revision bump) never interleave. SQLite
+    needs nothing: ``BEGIN IMMEDIATE`` already makes writers take turns."""
+    if conn.get_execution_options().get(_WRITE_OPTION) and conn.dialect.name == "postgresql":
+        return query.with_for_update()
+    return query
 
 
 def normalize_url(url: str) -> str:

@@ -32,6 +32,9 @@ def follow(conn: Connection, follow_id: str, dataset_id: str, user_id: str, now:
                 follows.insert().values(id=follow_id, dataset_id=dataset_id, user_id=user_id, since=now)
             )
     except sa.exc.IntegrityError:
+        # Only the active-follow index means "already following"; any other clash is a real error.
+        if conn.execute(sa.select(follows.c.id).where(_active(dataset_id, user_id))).first() is None:
+            raise
         return False
     _shift(conn, dataset_id, +1, now)
     return True

@@ -25,6 +25,7 @@ def _from_row(row: Any) -> Resource:
 def _values(resource: Resource, now: datetime) -> dict[str, Any]:
     return {
         "format": resource.format,
+        "fs_filename": resource.fs_filename,
         "last_modified": resource.last_modified(now),
         "doc": resource_to_doc(resource),
     }
@@ -60,6 +61,13 @@ def find_anywhere(conn: Connection, resource_id: str) -> tuple[str, Resource] | 
     """The resource with this id in any dataset, with its dataset's id."""
     row = conn.execute(sa.select(*_COLUMNS).where(resources.c.id == resource_id)).first()
     return None if row is None else (row.dataset_id, _from_row(row))
+
+
+def dataset_of_file(conn: Connection, key: str) -> str | None:
+    """The dataset whose resource holds the stored file ``key``."""
+    query = sa.select(resources.c.dataset_id).where(resources.c.fs_filename == key).limit(1)
+    found: str | None = conn.execute(query).scalar()
+    return found
 
 
 def count(conn: Connection, dataset_id: str) -> int:

@@ -172,6 +172,8 @@ resources = sa.Table(
     # The effective last modification, so the dataset's newest change is an index lookup.
     sa.Column("last_modified", UTCDateTime, nullable=False),
     sa.Column("downloads", sa.Integer, nullable=False, server_default="0"),
+    # The key of its file in our store, when hosted: who may download it depends on its dataset.
+    sa.Column("fs_filename", sa.Text, index=True),
     sa.Column("doc", JSONText, nullable=False),
     sa.Index("ix_resources_dataset_id_position", "dataset_id", "position"),
     sa.Index("ix_resources_dataset_id_last_modified", "dataset_id", "last_modified"),
@@ -239,6 +241,7 @@ community_resources = sa.Table(
     ),
     sa.Column("created_at", UTCDateTime, nullable=False, index=True),
     sa.Column("downloads", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("fs_filename", sa.Text, index=True),
     sa.Column("doc", JSONText, nullable=False),
 )
 

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from opencat.domain.accounts import Actor
-from opencat.domain.datasets import Resource
+from opencat.domain.datasets import Dataset, Resource
+from opencat.domain.permissions import can_read
 
 _EDITING_ROLES = ("admin", "editor")
 
@@ -27,3 +28,8 @@ def can_edit_community(actor: Actor, item: CommunityResource) -> bool:
     if actor.is_sysadmin or (item.owner_id is not None and item.owner_id == actor.user.id):
         return True
     return actor.role_in(item.organization_id) in _EDITING_ROLES
+
+
+def can_read_community(actor: Actor, item: CommunityResource, dataset: Dataset | None) -> bool:
+    """Seen with its dataset: hidden with a private one, except from its own editors."""
+    return dataset is None or can_read(actor, dataset) or can_edit_community(actor, item)

@@ -1,5 +1,6 @@
 """Identifiers: udata-style 24-hex object ids for datasets, users and organizations; UUID4 for resources."""
 
+import itertools
 import os
 import re
 import struct
@@ -7,16 +8,35 @@ import time
 import uuid
 
 _OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
-_counter = struct.unpack(">I", os.urandom(4))[0]
-_process_random = os.urandom(5)
+
+
+class _ObjectIdSource:
+    """MongoDB's recipe: 4 bytes of time, 5 random bytes per process, a 3-byte counter.
+
+    The random bytes and the counter's start are drawn again in every forked child (server
+    workers fork after import), so no two processes mint the same ids; the counter is a lock-free
+    ``itertools.count``, safe across the threads of one process."""
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self._process_random = os.urandom(5)
+        self._counter = itertools.count(int.from_bytes(os.urandom(4)))
+
+    def next(self) -> str:
+        count = next(self._counter) & 0xFFFFFF
+        raw = struct.pack(">I", int(time.time()) & 0xFFFFFFFF) + self._process_random + count.to_bytes(3)
+        return raw.hex()
+
+
+_source = _ObjectIdSource()
+os.register_at_fork(after_in_child=_source.reseed)
 
 
 def new_object_id() -> str:
     """A MongoDB-compatible ObjectId (timestamp, process random, counter), as udata makes them."""
-    global _counter
-    _counter = (_counter + 1) % 0xFFFFFF
-    raw = struct.pack(">I", int(time.time())) + _process_random + struct.pack(">I", _counter)[1:]
-    return raw.hex()
+    return _source.next()
 
 
 def is_object_id(value: str) -> bool:

@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from opencat.domain.accounts import Actor
+
 
 @dataclass(frozen=True, slots=True)
 class SearchDocument:
@@ -52,6 +54,10 @@ class Visibility:
     everything: bool = False
     owner: str | None = None
     organizations: tuple[str, ...] = ()
+
+
+def visibility_of(actor: Actor) -> Visibility:
+    return Visibility(everything=actor.is_sysadmin, owner=actor.user_id, organizations=tuple(actor.roles))
 
 
 @dataclass(frozen=True, slots=True)

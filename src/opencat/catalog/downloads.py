@@ -1,0 +1,61 @@
+"""Who may download what: the permalink and the files of our own store follow their dataset's
+visibility (private is 404 to whoever may not see it, deleted is 410), unlike udata (compatibility.md)."""
+
+from opencat.catalog.community import check_community_readable
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import check_readable
+from opencat.db import community as db_community
+from opencat.db import datasets as db_datasets
+from opencat.db import resources as db_resources
+from opencat.db.engine import Connection
+from opencat.domain import ids
+from opencat.domain.accounts import Actor
+from opencat.domain.errors import Gone, NotFound
+
+PERMALINK_MISSING = "Resource not found"
+
+
+def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str) -> str:
+    """The current URL of a resource the caller may read, counting the download (§1.12)."""
+    canonical = ids.parse_uuid(resource_id)
+    if canonical is None:
+        raise NotFound(PERMALINK_MISSING)
+    with catalog.db.write() as conn:
+        found = db_resources.find_anywhere(conn, canonical)
+        if found is not None:
+            dataset_id, resource = found
+            _check_dataset_readable(conn, actor, dataset_id)
+            db_resources.count_download(conn, dataset_id, resource.id)
+            return resource.url.strip()
+        proposed = db_community.find(conn, canonical)
+        if proposed is None:
+            raise NotFound(PERMALINK_MISSING)
+        check_community_readable(conn, actor, proposed, PERMALINK_MISSING)
+        db_community.count_download(conn, proposed.id)
+        return proposed.resource.url.strip()
+
+
+def check_file_readable(catalog: Catalog, actor: Actor, key: str) -> None:
+    """A stored file is served only as part of a resource or community resource the caller may
+    read; a file no resource holds (replaced, or never published) is not served at all."""
+    with catalog.db.read() as conn:
+        dataset_id = db_resources.dataset_of_file(conn, key)
+        if dataset_id is not None:
+            _check_dataset_readable(conn, actor, dataset_id)
+            return
+        proposed = db_community.find_by_file(conn, key)
+        if proposed is None:
+            raise NotFound()
+        check_community_readable(conn, actor, proposed)
+
+
+def _check_dataset_readable(conn: Connection, actor: Actor, dataset_id: str) -> None:
+    dataset = db_datasets.find_by_id(conn, dataset_id)
+    if dataset is None:
+        raise NotFound(PERMALINK_MISSING)
+    try:
+        check_readable(actor, dataset)
+    except Gone:
+        raise
+    except NotFound:
+        raise NotFound(PERMALINK_MISSING) from None

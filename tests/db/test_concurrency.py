@@ -1,0 +1,86 @@
+"""Read-modify-write use cases from many threads at once, on both databases: nothing is lost."""
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import get_dataset, update_dataset
+from opencat.catalog.resources import add_resource
+from opencat.db import followers as db_followers
+from opencat.domain.accounts import Actor
+from opencat.domain.errors import PreconditionFailed
+from tests.conftest import utc
+from tests.factories import make_dataset, make_user
+
+THREADS = 16
+
+
+def _all_at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released together; exceptions are returned, not raised."""
+    barrier = threading.Barrier(count)
+
+    def run(index: int) -> Any:
+        barrier.wait()
+        try:
+            return work(index)
+        except Exception as error:
+            return error
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_concurrent_if_match_writes_have_exactly_one_winner(catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    actor = owner.actor(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    read = dataset.revision
+
+    def write(index: int) -> str:
+        changes = {"title": f"Title {index}", "tags": [], "temporal_coverage": None}
+        return update_dataset(
+            catalog, actor, dataset.id, lambda: changes, expected_revision=read
+        ).dataset.title
+
+    outcomes = _all_at_once(THREADS, write)
+    winners = [outcome for outcome in outcomes if isinstance(outcome, str)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, PreconditionFailed)]
+    assert len(winners) == 1, outcomes
+    assert len(refused) == THREADS - 1, outcomes
+    stored = get_dataset(catalog, actor, dataset.id).dataset
+    assert stored.title == winners[0]
+    assert stored.revision == read + 1
+
+
+def test_concurrent_resource_additions_are_all_kept(catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    actor: Actor = owner.actor(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+
+    def add(index: int) -> str:
+        fields = {"title": f"r{index}", "url": f"https://example.org/{index}", "filetype": "remote"}
+        return add_resource(catalog, actor, dataset.id, lambda: fields).id
+
+    added = _all_at_once(THREADS, add)
+    assert all(isinstance(item, str) for item in added), added
+    view = get_dataset(catalog, actor, dataset.id)
+    assert sorted(resource.id for resource in view.resources) == sorted(added)
+    assert view.dataset.revision == 1 + THREADS
+
+
+def test_a_follow_whose_id_is_taken_is_an_error_not_an_existing_follow(catalog: Catalog) -> None:
+    owner, first, second = make_user(catalog), make_user(catalog), make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    now = utc(2024, 1, 1)
+    with catalog.db.write() as conn:
+        assert db_followers.follow(conn, "f" * 24, dataset.id, first.user.id, now)
+    with pytest.raises(sa.exc.IntegrityError), catalog.db.write() as conn:
+        db_followers.follow(conn, "f" * 24, dataset.id, second.user.id, now)
+    with catalog.db.write() as conn:
+        assert not db_followers.follow(conn, "e" * 24, dataset.id, first.user.id, now)
+        assert db_followers.count(conn, dataset.id) == 1
