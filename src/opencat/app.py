@@ -62,6 +62,7 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
         link_policy=LinkPolicy(
             timeout=settings.linkcheck_timeout, allow_private=settings.linkcheck_allow_private
         ),
+        linkcheck_interval=timedelta(seconds=settings.linkcheck_interval),
     )
 
 

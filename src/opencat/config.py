@@ -30,6 +30,7 @@ class Settings:
     allowed_extensions: tuple[str, ...] | None = None
     linkcheck_timeout: float = 5.0
     linkcheck_allow_private: bool = False
+    linkcheck_interval: int = 300
     schema_catalog_url: str | None = None
     feed_delay_hours: int = 10
     site_title: str = "opencat"
@@ -47,6 +48,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}DEFAULT_LANGUAGE must be 'en' or 'fr'")
         if self.feed_delay_hours < 0:
             raise SettingsError(f"{PREFIX}FEED_DELAY_HOURS must not be negative")
+        if self.linkcheck_interval < 0:
+            raise SettingsError(f"{PREFIX}LINKCHECK_INTERVAL must not be negative")
         for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a positive integer")
@@ -75,7 +78,13 @@ class Settings:
         ):
             if environ.get(f"{PREFIX}{name.upper()}"):
                 values[name] = environ[f"{PREFIX}{name.upper()}"]
-        for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours", "feed_delay_hours"):
+        for name in (
+            "max_json_bytes",
+            "max_upload_bytes",
+            "upload_retention_hours",
+            "feed_delay_hours",
+            "linkcheck_interval",
+        ):
             if f"{PREFIX}{name.upper()}" in environ:
                 values[name] = _integer(name.upper(), environ[f"{PREFIX}{name.upper()}"])
         if f"{PREFIX}LINKCHECK_TIMEOUT" in environ:

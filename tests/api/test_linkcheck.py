@@ -2,6 +2,7 @@
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,11 +15,14 @@ from opencat.config import Settings
 from opencat.db import resources as db_resources
 from opencat.db.engine import Database
 from tests.conftest import BASE_URL
-from tests.factories import make_dataset, make_user
+from tests.factories import Account, make_dataset, make_user
 
 
 class _Handler(BaseHTTPRequestHandler):
+    hits: list[str] = []  # noqa: RUF012 - shared by the handler instances of one server
+
     def do_HEAD(self) -> None:
+        self.hits.append(self.path)
         status = 404 if self.path == "/missing" else 200
         self.send_response(status)
         self.send_header("Content-Type", "text/csv; charset=utf-8")
@@ -31,6 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def site() -> Iterator[str]:
+    _Handler.hits.clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -51,9 +56,9 @@ def intranet_client(db: Database, settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def _resource(catalog: Catalog, url: str) -> tuple[str, str]:
+def _resource(catalog: Catalog, url: str, owner: Account | None = None) -> tuple[str, str]:
     """A remote resource pointing at ``url``, stored directly: URL validation refuses loopback."""
-    owner = make_user(catalog)
+    owner = owner or make_user(catalog)
     view = make_dataset(
         catalog, owner, resources=[{"title": "r", "url": "https://example.org/x", "filetype": "remote"}]
     )
@@ -112,3 +117,65 @@ def test_unknown_resource_is_404(client: TestClient, catalog: Catalog) -> None:
         ).status_code
         == 404
     )
+
+
+def test_a_check_moves_neither_the_etag_nor_a_publishers_if_match(
+    intranet_client: TestClient, catalog: Catalog, site: str
+) -> None:
+    owner = make_user(catalog)
+    dataset_id, rid = _resource(catalog, f"{site}/data.csv", owner)
+    before = intranet_client.get(f"/api/1/datasets/{dataset_id}/").headers["etag"]
+    assert intranet_client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/check/").status_code == 200
+    assert intranet_client.get(f"/api/1/datasets/{dataset_id}/").headers["etag"] == before
+    edited = intranet_client.put(
+        f"/api/1/datasets/{dataset_id}/",
+        json={"title": "Edited after a visitor's check"},
+        headers={**owner.headers, "If-Match": before},
+    )
+    assert edited.status_code == 200, edited.text
+
+
+def test_a_link_is_checked_once_per_interval_whoever_asks(
+    intranet_client: TestClient, catalog: Catalog, site: str
+) -> None:
+    dataset_id, rid = _resource(catalog, f"{site}/data.csv")
+    url = f"/api/1/datasets/{dataset_id}/resources/{rid}/check/"
+    first = intranet_client.get(url).json()
+    again = [intranet_client.get(url) for _ in range(10)]
+    assert {response.status_code for response in again} == {200}
+    assert all(response.json()["check:date"] == first["check:date"] for response in again)
+    assert _Handler.hits == ["/data.csv"]
+    extras = intranet_client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/").json()["extras"]
+    assert extras["check:count-availability"] == 1
+
+
+def test_concurrent_first_checks_probe_once_and_the_others_retry(
+    intranet_client: TestClient, catalog: Catalog, site: str
+) -> None:
+    dataset_id, rid = _resource(catalog, f"{site}/data.csv")
+    url = f"/api/1/datasets/{dataset_id}/resources/{rid}/check/"
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda _: intranet_client.get(url), range(8)))
+    assert _Handler.hits == ["/data.csv"]
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses.count(200) >= 1
+    assert set(statuses) <= {200, 429}
+    for response in responses:
+        if response.status_code == 429:
+            assert response.headers["retry-after"] == "5"
+            assert "retry" in response.json()["message"]
+
+
+def test_the_interval_is_a_setting(db: Database, settings: Settings, catalog: Catalog, site: str) -> None:
+    every_time = Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        base_url=BASE_URL,
+        linkcheck_allow_private=True,
+        linkcheck_interval=0,
+    )
+    dataset_id, rid = _resource(catalog, f"{site}/data.csv")
+    with TestClient(create_app(every_time, database=db), base_url=BASE_URL) as client:
+        for _ in range(3):
+            client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/check/")
+    assert len(_Handler.hits) == 3

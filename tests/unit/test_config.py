@@ -27,6 +27,7 @@ EVERY_VARIABLE = {
     "allowed_extensions": (" CSV, .json ,zip ", ("csv", "json", "zip")),
     "linkcheck_timeout": ("2.5", 2.5),
     "linkcheck_allow_private": ("true", True),
+    "linkcheck_interval": ("60", 60),
     "schema_catalog_url": (
         "https://schema.example.org/schemas.json",
         "https://schema.example.org/schemas.json",

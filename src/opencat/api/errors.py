@@ -81,6 +81,7 @@ _TABLE: list[tuple[type[errors.CatalogError], int, Shape, dict[str, str]]] = [
     (errors.InvalidItems, 400, _invalid_items, {}),
     (errors.PreconditionFailed, 412, _message(), {}),
     (errors.Conflict, 409, _message(), {}),
+    (errors.TooManyRequests, 429, _message(), {}),
     (errors.UnsupportedMediaType, 415, _message(), {}),
     (errors.PayloadTooLarge, 413, _message(TOO_LARGE), {}),
 ]
@@ -98,6 +99,8 @@ def catalog_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.Moved):
         return moved(request, exc)
     status, body, headers = _body(exc, request.app.state.services.urls.base)
+    if isinstance(exc, errors.TooManyRequests):
+        headers = {**headers, "Retry-After": str(exc.retry_after)}
     return json_response(body, status, headers)
 
 

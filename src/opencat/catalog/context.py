@@ -23,6 +23,8 @@ class Catalog:
     schemas: SchemaSource
     upload_retention: timedelta = timedelta(hours=24)
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
+    # A resource's link is checked at most once in this interval, whoever asks.
+    linkcheck_interval: timedelta = timedelta(minutes=5)
     feed_delay: timedelta = timedelta(hours=10)
     # Dataset tags that stand for an EU data theme (``dcat:theme``), configured by the operator.
     dcat_themes: Mapping[str, str] = field(default_factory=dict)

@@ -6,12 +6,13 @@ from typing import Any
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import check_readable, find_dataset
 from opencat.db import datasets as db_datasets
+from opencat.db import linkchecks as db_linkchecks
 from opencat.db import resources as db_resources
 from opencat.domain import ids
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Resource
 from opencat.domain.dates import iso
-from opencat.domain.errors import NotFound
+from opencat.domain.errors import NotFound, TooManyRequests
 from opencat.links.checker import check_link
 
 
@@ -48,22 +49,33 @@ def _probe(catalog: Catalog, resource: Resource) -> dict[str, Any]:
     return found
 
 
+def _stored(resource: Resource) -> dict[str, Any]:
+    return {key: value for key, value in resource.extras.items() if key.startswith("check:")}
+
+
 def check_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str) -> dict[str, Any]:
-    """Run the check (outside any transaction) and keep its result in the resource's extras."""
+    """Check the link (outside any transaction) and keep the result in the resource's extras.
+
+    Anyone may ask, so a link is checked at most once per ``linkcheck_interval``: within it the
+    stored result answers, and while the first check runs the others are told to retry. A check
+    annotates the resource like a download count: the dataset's revision, hence its ETag and any
+    If-Match a publisher holds, does not move."""
     dataset_id, resource = _locate(catalog, actor, ident, resource_id)
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        claimed = db_linkchecks.claim(conn, resource.id, now, now - catalog.linkcheck_interval)
+    if not claimed:
+        if stored := _stored(resource):
+            return stored
+        raise TooManyRequests("This resource is being checked; retry in a few seconds", retry_after=5)
     result = _probe(catalog, resource)
     with catalog.db.write() as conn:
+        # Reading the dataset in a write locks its row: no edit of the resource interleaves.
         current = db_resources.find(conn, dataset_id, resource.id)
-        dataset = db_datasets.find_by_id(conn, dataset_id)
-        if current is None or dataset is None:
+        if db_datasets.find_by_id(conn, dataset_id) is None or current is None:
             raise NotFound("Resource does not exist")
-        stale = {key: value for key, value in current.extras.items() if not key.startswith("check:")}
+        kept = {key: value for key, value in current.extras.items() if not key.startswith("check:")}
         count = int(current.extras.get("check:count-availability") or 0) + 1
-        extras = {**stale, **result, "check:count-availability": count}
-        # A check is not a modification of the resource: its dates stay, its ETag moves.
+        extras = {**kept, **result, "check:count-availability": count}
         db_resources.update_one(conn, replace(current, extras=extras), catalog.clock())
-        bumped = replace(dataset, revision=dataset.revision + 1)
-        db_datasets.update_row(
-            conn, bumped, bumped.last_update_given(db_resources.newest_modification(conn, dataset_id))
-        )
     return result

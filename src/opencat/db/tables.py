@@ -245,6 +245,17 @@ community_resources = sa.Table(
     sa.Column("doc", JSONText, nullable=False),
 )
 
+# When each resource's link was last checked (or is being checked): the claim that keeps any
+# number of callers from checking one link more than once per interval.
+link_checks = sa.Table(
+    "link_checks",
+    metadata,
+    sa.Column(
+        "resource_id", sa.String(36), sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
+)
+
 # The outbox of dataset changes that search indexes replay, in commit order (see db/search.py).
 search_changes = sa.Table(
     "search_changes",

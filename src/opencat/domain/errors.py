@@ -10,6 +10,7 @@ CatalogError
 ├── BadRequest          a single-message refusal (udata's ``abort(400, message)``)
 ├── PreconditionFailed  ``If-Match`` names a stale version
 ├── Conflict            a concurrent write took the same unique value
+├── TooManyRequests     asked again too soon (``retry_after`` seconds)
 └── Moved               the object answers to another identifier (a redirect)
 """
 
@@ -71,6 +72,12 @@ class PreconditionFailed(CatalogError):
 
 class Conflict(CatalogError):
     pass
+
+
+class TooManyRequests(CatalogError):
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Moved(CatalogError):
