@@ -25,26 +25,33 @@ RESOURCE_TITLES_LIMIT = 10_000
 
 def sync(catalog: Catalog, conn: Connection | None = None) -> None:
     """Replay the outbox past what the index has applied (a no-op in the common case).
-    ``conn``, when given, is the caller's read connection: one checkout less per request."""
-    index = catalog.search
+
+    The catch-up runs on ``conn``, the caller's one connection (or one of its own): a request
+    never holds two, so a burst of listings right after writes cannot drain the pool while one
+    of them waits for a second connection to catch up. One thread per machine replays at a
+    time; the others wait for it, then find the index caught up."""
     if conn is None:
         with catalog.db.read() as own:
-            head = db_search.head(own)
+            _catch_up(catalog, own)
     else:
-        head = db_search.head(conn)
-    if head <= index.applied_seq or head <= index.current_seq():
-        return  # up to date, maybe thanks to another process of this machine
+        _catch_up(catalog, conn)
+
+
+def _catch_up(catalog: Catalog, conn: Connection) -> None:
+    index = catalog.search
+    head = db_search.head(conn)
+    if index.reached(head):
+        return
     with index.writing() as batch:
         if batch.reached < 0:
             batch.clear()  # a new or reset index: replay the whole log
             batch.reach(0)
-        while True:
-            with catalog.db.read() as conn:
-                changes = db_search.changes_since(conn, batch.reached, BATCH)
-                if not changes:
-                    break
-                ids = sorted({dataset_id for _, dataset_id in changes})
-                found = {doc.id: doc for doc in documents(conn, ids, catalog)}
+        while batch.reached < head:
+            changes = db_search.changes_since(conn, batch.reached, BATCH)
+            if not changes:
+                break
+            ids = sorted({dataset_id for _, dataset_id in changes})
+            found = {doc.id: doc for doc in documents(conn, ids, catalog)}
             for dataset_id in ids:
                 if dataset_id in found:
                     batch.put(found[dataset_id])

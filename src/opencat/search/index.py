@@ -9,6 +9,7 @@ import fcntl
 import json
 import math
 import shutil
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -82,29 +83,51 @@ def _document(doc: SearchDocument) -> tantivy.Document:
 
 
 class Batch:
-    """Changes gathered under the writer lock, committed together with the sequence they reach."""
+    """Changes gathered under the writer lock, committed together with the sequence they reach.
+    Tantivy's writer (and its heap) is opened only when there is something to write."""
 
-    def __init__(self, writer: tantivy.IndexWriter, applied_seq: int) -> None:
-        self.writer = writer
+    def __init__(self, index: tantivy.Index, applied_seq: int) -> None:
+        self._index = index
+        self._writer: tantivy.IndexWriter | None = None
         self.applied_seq = applied_seq
         self.reached = applied_seq
-        self.changed = False
+
+    @property
+    def writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            self._writer = self._index.writer(WRITER_HEAP, 1)
+        return self._writer
+
+    @property
+    def changed(self) -> bool:
+        return self._writer is not None
 
     def put(self, doc: SearchDocument) -> None:
         self.writer.delete_documents_by_term("id", doc.id)
         self.writer.add_document(_document(doc))
-        self.changed = True
 
     def remove(self, dataset_id: str) -> None:
         self.writer.delete_documents_by_term("id", dataset_id)
-        self.changed = True
 
     def clear(self) -> None:
         self.writer.delete_all_documents()
-        self.changed = True
 
     def reach(self, seq: int) -> None:
         self.reached = max(self.reached, seq)
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+
+    def rollback(self) -> None:
+        if self._writer is not None:
+            self._writer.rollback()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            # Consumes the writer: Tantivy's lock is released even when the block failed.
+            self._writer.wait_merging_threads()
+            self._writer = None
 
 
 class SearchIndex:
@@ -119,6 +142,10 @@ class SearchIndex:
         for name, analyzer in schema.analyzers().items():
             self.index.register_tokenizer(name, analyzer)
         self.applied_seq = self._read_meta().get("applied_seq", -1)
+        # The sequence this process's searchers reflect: the reader is reloaded past it.
+        self.loaded_seq = self.applied_seq
+        # Threads of one process take turns as the writer before competing with other processes.
+        self._writer_turn = threading.Lock()
 
     def _read_meta(self) -> dict[str, int]:
         try:
@@ -150,29 +177,41 @@ class SearchIndex:
 
     @contextmanager
     def writing(self) -> Iterator[Batch]:
-        """The only writer, across every process of this machine, for the time of the block."""
-        with self._locked():
+        """The only writer, across every thread and process of this machine, for the block."""
+        with self._writer_turn, self._locked():
             applied = self._read_meta().get("applied_seq", -1)
-            writer = self.index.writer(WRITER_HEAP, 1)
-            batch = Batch(writer, applied)
+            batch = Batch(self.index, applied)
             try:
                 yield batch
-                if batch.changed or batch.reached != applied:
-                    writer.commit()
+                batch.commit()
+                if batch.reached != applied:
                     self._write_meta(batch.reached)
                 self.applied_seq = batch.reached
             except BaseException:
-                writer.rollback()
+                batch.rollback()
                 raise
             finally:
-                # Consumes the writer: Tantivy's lock is released even when the block failed.
-                writer.wait_merging_threads()
-        self.index.reload()
+                batch.close()
+            if batch.reached != self.loaded_seq:
+                self.index.reload()
+                self.loaded_seq = batch.reached
 
     def current_seq(self) -> int:
         """The sequence this machine's index reached, whichever process advanced it."""
         self.applied_seq = self._read_meta().get("applied_seq", -1)
         return self.applied_seq
+
+    def reached(self, seq: int) -> bool:
+        """Whether searches here see every change up to ``seq``; when another process of this
+        machine got there, the reader is reloaded first (Tantivy would only catch up later)."""
+        if seq <= self.loaded_seq:
+            return True
+        current = self.current_seq()
+        if current < seq:
+            return False
+        self.index.reload()
+        self.loaded_seq = max(self.loaded_seq, current)
+        return True
 
     def search(self, request: SearchRequest) -> SearchHits:
         searcher = self.index.searcher()
