@@ -22,6 +22,8 @@ class Catalog:
     search: SearchIndex
     schemas: SchemaSource
     upload_retention: timedelta = timedelta(hours=24)
+    # The most resources one dataset may have (OPENCAT_MAX_RESOURCES_PER_DATASET).
+    max_resources: int = 10_000
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     feed_delay: timedelta = timedelta(hours=10)
     # Dataset tags that stand for an EU data theme (``dcat:theme``), configured by the operator.

@@ -35,6 +35,7 @@ from opencat.domain.datasets import (
     Resource,
     Spatial,
     TemporalCoverage,
+    too_many_resources,
 )
 from opencat.domain.dates import parse_date, parse_datetime
 from opencat.domain.documents import MAX_DEPTH, document_problem, too_deep
@@ -539,6 +540,10 @@ def load_fixtures(catalog: Catalog, path: Path, progress: Progress | None = None
         if not ids.is_object_id(str(entry.dataset.get("id", ""))):
             raise Invalid({"id": [f"Not a dataset id: {entry.dataset.get('id')!r}"]})
         _check_documents(entry)
+        # An entry replaces the dataset's resources: its own list is the count to check, before
+        # anything is written.
+        if (problem := too_many_resources(len(entry.resources), catalog.max_resources)) is not None:
+            raise Invalid({"resources": [f"{entry.dataset['id']}: {problem}"]})
     for organization in organizations.values():
         if (problem := document_problem(organization)) is not None:
             raise Invalid({"organization": [f"{organization.get('id')}: {problem}"]})
