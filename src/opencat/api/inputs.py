@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from dateutil import parser as dateutil_parser
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 from opencat.api.bodies import to_invalid
 from opencat.api.urlcheck import check_url
@@ -80,8 +80,13 @@ def _tags(value: Any) -> Any:
     return sorted(tags)
 
 
-def _url(value: Any) -> Any:
-    return check_url(value) if isinstance(value, str) else value
+# The validation context key holding the public root of our file store (``Call.files_url``).
+FILES_URL = "files_url"
+
+
+def _url(value: Any, info: ValidationInfo) -> Any:
+    files_url = (info.context or {}).get(FILES_URL)
+    return check_url(value, files_url) if isinstance(value, str) else value
 
 
 def _format(value: Any) -> Any:
@@ -277,9 +282,9 @@ def resource_fields(body: ResourceBody, index: int | None = None, *, keep_id: bo
     return fields
 
 
-def _validate(body: dict[str, Any]) -> DatasetBody:
+def _validate(body: dict[str, Any], files_url: str | None) -> DatasetBody:
     try:
-        return DatasetBody.model_validate(body)
+        return DatasetBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
         raise to_invalid(error) from None
 
@@ -302,10 +307,11 @@ _PLAIN = (
 )  # fmt: skip
 
 
-def dataset_changes(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-    """Domain changes for the fields present in ``body`` (udata-behaviour §3.8)."""
+def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | None) -> dict[str, Any]:
+    """Domain changes for the fields present in ``body`` (udata-behaviour §3.8). URLs under
+    ``files_url`` (our file store's public root) are valid wherever URLs are checked."""
     _check_frequency(body)
-    parsed = _validate(body)
+    parsed = _validate(body, files_url)
     _require(parsed, creating)
     sent = parsed.model_fields_set
     changes: dict[str, Any] = {name: getattr(parsed, name) for name in _PLAIN if name in sent}
@@ -343,16 +349,16 @@ def _audiences(items: list[AudienceBody]) -> tuple[dict[str, str], ...]:
     return tuple({"role": item.role, "condition": item.condition} for item in items)
 
 
-def parse_resource(body: dict[str, Any]) -> dict[str, Any]:
+def parse_resource(body: dict[str, Any], files_url: str | None) -> dict[str, Any]:
     """The sent fields of one resource (resource endpoints); a sent ``id`` is ignored."""
     try:
-        parsed = ResourceBody.model_validate(body)
+        parsed = ResourceBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
         raise to_invalid(error) from None
     return resource_fields(parsed, keep_id=False)
 
 
-def parse_reorder(entries: list[Any]) -> dict[str, dict[str, Any]]:
+def parse_reorder(entries: list[Any], files_url: str | None) -> dict[str, dict[str, Any]]:
     """Field updates carried by the objects of a reorder list, by resource id."""
     changes: dict[str, dict[str, Any]] = {}
     # Every element is checked and reported in place, as udata's list form does ({} when valid).
@@ -362,7 +368,7 @@ def parse_reorder(entries: list[Any]) -> dict[str, dict[str, Any]]:
             problems.append({})
             continue
         try:
-            parsed = ResourceBody.model_validate(entry)
+            parsed = ResourceBody.model_validate(entry, context={FILES_URL: files_url})
         except ValidationError as error:
             problems.append(to_invalid(error).errors)
             continue
@@ -381,9 +387,9 @@ class CommunityBody(ResourceBody):
     organization: Annotated[str | None, BeforeValidator(_identifier)] = None
 
 
-def parse_community(body: dict[str, Any]) -> dict[str, Any]:
+def parse_community(body: dict[str, Any], files_url: str | None) -> dict[str, Any]:
     try:
-        parsed = CommunityBody.model_validate(body)
+        parsed = CommunityBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
         raise to_invalid(error) from None
     fields = resource_fields(parsed, keep_id=False)
