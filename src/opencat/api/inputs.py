@@ -12,8 +12,8 @@ from opencat.api.urlcheck import check_url
 from opencat.domain import ids
 from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES, Checksum, Spatial, TemporalCoverage
 from opencat.domain.dates import as_utc, parse_date, parse_datetime, truncate_ms
-from opencat.domain.errors import BadRequest, Invalid, InvalidItems
-from opencat.domain.frequencies import normalize_frequency
+from opencat.domain.errors import Invalid, InvalidItems
+from opencat.domain.frequencies import normalize_frequency, not_a_frequency
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
 from opencat.domain.spatial import GRANULARITIES, is_multipolygon, normalize_zone
 
@@ -29,6 +29,19 @@ def _reason_category(value: Any) -> Any:
 
 
 ReasonCategory = Annotated[str, BeforeValidator(_reason_category)]
+
+
+def _granularity(value: Any) -> Any:
+    if value is not None and value not in GRANULARITIES:
+        raise ValueError("Not a valid choice.")
+    return value
+
+
+def _not_null(value: Any) -> Any:
+    """A resource always has a type and a filetype: a sent null is not a choice (absent keeps it)."""
+    if value is None:
+        raise ValueError("Not a valid choice.")
+    return value
 
 
 def _datetime(value: Any) -> Any:
@@ -128,8 +141,8 @@ class ResourceBody(BaseModel):
     id: str | None = None
     title: Annotated[str | None, Field(max_length=350)] = None
     description: Annotated[str | None, Field(max_length=100_000)] = None
-    filetype: Literal["file", "remote"] | None = None
-    type: ResourceType | None = None
+    filetype: Annotated[Literal["file", "remote"] | None, BeforeValidator(_not_null)] = None
+    type: Annotated[ResourceType | None, BeforeValidator(_not_null)] = None
     url: Url | None = None
     format: Annotated[str | None, BeforeValidator(_format)] = None
     checksum: ChecksumBody | None = None
@@ -146,7 +159,7 @@ class CoverageBody(BaseModel):
 
 class SpatialBody(BaseModel):
     zones: list[str] | None = None
-    granularity: str | None = None
+    granularity: Annotated[str | None, BeforeValidator(_granularity)] = None
     geom: dict[str, Any] | None = None
 
 
@@ -186,14 +199,21 @@ class DatasetBody(BaseModel):
 
 
 def _check_frequency(body: dict[str, Any]) -> None:
-    # udata coerces the frequency before validating the form, so its ValueError wins
-    # over every other error (udata-responses call 16).
+    """udata coerces the frequency before validating the form, so its ValueError wins over every
+    other error (udata-responses call 16); its ``message`` is kept word for word, and the same
+    text is given as a form error too (compatibility.md)."""
     value = body.get("frequency")
-    if isinstance(value, str) and value:
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
         try:
             normalize_frequency(value)
+            return
         except ValueError as error:
-            raise BadRequest(str(error)) from None
+            message = str(error)
+    else:
+        message = not_a_frequency(value)
+    raise Invalid({"frequency": [message]}, message)
 
 
 def _temporal_coverage(body: CoverageBody | None) -> TemporalCoverage | None:
@@ -213,8 +233,6 @@ def _spatial(body: SpatialBody) -> Spatial:
     zones = tuple(normalize_zone(zone) for zone in body.zones or ())
     if zones and body.geom is not None:
         raise Invalid({"spatial": ["Spatial zones and geometry are mutually exclusive"]})
-    if body.granularity is not None and body.granularity not in GRANULARITIES:
-        raise Invalid({"spatial": {"granularity": ["Not a valid choice."]}})
     if body.geom is not None and not is_multipolygon(body.geom):
         raise Invalid({"spatial": {"geom": ["Not a valid GeoJSON MultiPolygon."]}})
     return Spatial(zones, body.granularity, body.geom)
