@@ -20,6 +20,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     front_url: str | None = None
     max_json_bytes: int = 10 * 1024 * 1024
+    max_resources_per_dataset: int = 10_000
     default_language: str = "en"
     storage_url: str | None = None
     s3_endpoint_url: str | None = None
@@ -50,7 +51,12 @@ class Settings:
             raise SettingsError(f"{PREFIX}FEED_DELAY_HOURS must not be negative")
         if self.linkcheck_interval < 0:
             raise SettingsError(f"{PREFIX}LINKCHECK_INTERVAL must not be negative")
-        for name in ("max_json_bytes", "max_upload_bytes", "upload_retention_hours"):
+        for name in (
+            "max_json_bytes",
+            "max_resources_per_dataset",
+            "max_upload_bytes",
+            "upload_retention_hours",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a positive integer")
         if not self.linkcheck_timeout > 0:
@@ -80,6 +86,7 @@ class Settings:
                 values[name] = environ[f"{PREFIX}{name.upper()}"]
         for name in (
             "max_json_bytes",
+            "max_resources_per_dataset",
             "max_upload_bytes",
             "upload_retention_hours",
             "feed_delay_hours",

@@ -103,7 +103,8 @@ def test_unknown_license_is_stored_as_notspecified_and_bad_frequency_wins(
         headers=alice.headers,
     )
     assert bad.status_code == 400
-    assert bad.json() == {"message": "'sometimes' is not a valid UpdateFrequency"}
+    message = "'sometimes' is not a valid UpdateFrequency"  # udata's words; the form error is ours
+    assert bad.json() == {"errors": {"frequency": [message]}, "message": message}
     good = client.post(
         URL,
         json={"title": "Ok", "description": "Ok", "license": "nope", "frequency": "fortnighly"},

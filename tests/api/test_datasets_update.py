@@ -112,7 +112,8 @@ def test_invalid_frequency_on_update(client: TestClient, catalog: Catalog) -> No
         f"/api/1/datasets/{view.dataset.id}/", json={"frequency": "sometimes"}, headers=alice.headers
     )
     assert response.status_code == 400
-    assert response.json() == {"message": "'sometimes' is not a valid UpdateFrequency"}
+    message = "'sometimes' is not a valid UpdateFrequency"  # udata's words; the form error is ours
+    assert response.json() == {"errors": {"frequency": [message]}, "message": message}
 
 
 def test_delete_then_410_then_restore(client: TestClient, catalog: Catalog) -> None:

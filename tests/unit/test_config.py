@@ -17,6 +17,7 @@ EVERY_VARIABLE = {
     "base_url": ("https://data.example.org/", "https://data.example.org"),
     "front_url": ("https://www.example.org/", "https://www.example.org"),
     "max_json_bytes": ("2048", 2048),
+    "max_resources_per_dataset": ("500", 500),
     "default_language": ("fr", "fr"),
     "storage_url": ("s3://bucket/prefix", "s3://bucket/prefix"),
     "s3_endpoint_url": ("http://minio:9000", "http://minio:9000"),
@@ -105,6 +106,16 @@ def test_max_json_bytes_must_be_an_integer(raw: str) -> None:
 def test_max_json_bytes_must_be_positive(raw: str) -> None:
     with pytest.raises(SettingsError, match="OPENCAT_MAX_JSON_BYTES"):
         Settings.from_env({variable("max_json_bytes"): raw})
+
+
+@pytest.mark.parametrize("raw", ["0", "-1"])
+def test_max_resources_per_dataset_must_be_positive(raw: str) -> None:
+    with pytest.raises(SettingsError, match="OPENCAT_MAX_RESOURCES_PER_DATASET"):
+        Settings.from_env({variable("max_resources_per_dataset"): raw})
+
+
+def test_max_resources_per_dataset_defaults_to_ten_thousand() -> None:
+    assert Settings.from_env({}).max_resources_per_dataset == 10_000
 
 
 @pytest.mark.parametrize("raw", ["de", "FR", "", "en-US"])

@@ -105,6 +105,11 @@ def test_unknown_frequency_error_message(value: str) -> None:
         normalize_frequency(value)
 
 
+def test_the_message_quotes_the_value_as_python_enum_does() -> None:
+    with pytest.raises(ValueError, match=re.escape(""""it's" is not a valid UpdateFrequency""")):
+        normalize_frequency("it's")
+
+
 def test_reference_files_list_the_same_frequencies() -> None:
     english = refdata("frequencies.en.json")
     french = refdata("frequencies.json")

@@ -156,3 +156,47 @@ def test_host_labels_cannot_start_or_end_with_a_dash() -> None:
     for url in ("http://-a.b.co", "http://a.b-.co", "http://-error-.example.org/"):
         with pytest.raises(ValueError, match=r'^Invalid URL "'):
             check_url(url)
+
+
+FILES = "http://127.0.0.1:8000/resources"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{FILES}/a-dataset/20240101-000000/data.csv",
+        f"{FILES}/a-dataset/20240101-000000/donn%C3%A9es.csv",
+        f"  {FILES}/d/x.csv  ",
+    ],
+)
+def test_urls_of_our_own_file_store_are_valid_even_when_local(url: str) -> None:
+    with pytest.raises(ValueError, match="is a local URL"):
+        check_url(url)
+    assert check_url(url, FILES) == url.strip()
+    assert check_url(url, FILES + "/") == url.strip()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/other",
+        "http://127.0.0.1:8000/resources",
+        "http://127.0.0.1:8000/resourcesx/data.csv",
+        "http://127.0.0.1:9999/resources/x",
+        "https://127.0.0.1:8000/resources/x",
+        "http://localhost:8000/resources/x",
+        f"{FILES}/../api/1/me/",
+        f"{FILES}/d/%2e%2e/%2E%2E/api/1/me/",
+        f"{FILES}/./x",
+    ],
+)
+def test_other_local_urls_stay_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="is a local URL"):
+        check_url(url, FILES)
+
+
+def test_a_files_url_does_not_excuse_a_malformed_url() -> None:
+    with pytest.raises(ValueError, match="Invalid URL"):
+        check_url(f"{FILES}/a b.csv", FILES)
+    with pytest.raises(ValueError, match="Invalid URL"):
+        check_url("http://127.0.0.1:80x/resources/a", "http://127.0.0.1:80x/resources")

@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from opencat.domain.documents import MAX_DEPTH, document_problem
 from opencat.domain.errors import BadRequest, Invalid
 
 _MESSAGES = {
@@ -37,24 +38,16 @@ def require_json(content_type: str | None) -> None:
         raise Invalid({"Content-Type": "expecting application/json"})
 
 
-def _has_nul(value: Any) -> bool:
-    """PostgreSQL text cannot hold NUL characters; refuse them up front on both databases."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
 def decode_json(raw: bytes) -> Any:
+    """The decoded body, refused (400) when it could not be stored: nested deeper than
+    ``MAX_DEPTH`` (orjson itself stops at 1024) or holding NUL characters."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"Failed to decode JSON object: {error}") from None
-    if _has_nul(body):
-        raise BadRequest("Failed to decode JSON object: NUL characters are not allowed in strings")
+    problem = document_problem(body, MAX_DEPTH)
+    if problem is not None:
+        raise BadRequest(f"Failed to decode JSON object: {problem}")
     return body
 
 

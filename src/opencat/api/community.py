@@ -43,7 +43,7 @@ def list_community_resources(call: Call) -> Reply:
 @describe("Propose a remote community resource on a dataset", body=CommunityBody, status=201)
 def create_community_resource(call: Call) -> Reply:
     view = catalog.create_community_resource(
-        call.catalog, call.actor, lambda: parse_community(call.json_object())
+        call.catalog, call.actor, lambda: parse_community(call.json_object(), call.files_url)
     )
     return Reply(_render(call, view), 201)
 
@@ -58,7 +58,10 @@ def get_community_resource(call: Call) -> Reply:
 @describe("Update the sent fields of a community resource", body=CommunityBody)
 def update_community_resource(call: Call) -> Reply:
     view = catalog.update_community_resource(
-        call.catalog, call.actor, call.path("community"), lambda: parse_community(call.json_object())
+        call.catalog,
+        call.actor,
+        call.path("community"),
+        lambda: parse_community(call.json_object(), call.files_url),
     )
     return Reply(_render(call, view))
 

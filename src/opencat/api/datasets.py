@@ -81,7 +81,9 @@ def list_datasets(call: Call) -> Reply:
 @describe("Create a dataset", body=DatasetBody, status=201)
 def create_dataset(call: Call) -> Reply:
     view = catalog.create_dataset(
-        call.catalog, call.actor, lambda: dataset_changes(call.json_object(), creating=True)
+        call.catalog,
+        call.actor,
+        lambda: dataset_changes(call.json_object(), creating=True, files_url=call.files_url),
     )
     return _dataset_reply(call, view, 201)
 
@@ -112,7 +114,7 @@ def update_dataset(call: Call) -> Reply:
         call.catalog,
         call.actor,
         ident,
-        lambda: dataset_changes(call.json_object(), creating=False),
+        lambda: dataset_changes(call.json_object(), creating=False, files_url=call.files_url),
         restoring=_restoring(call),
         expected_revision=_expected_revision(call, ident),
     )

@@ -56,6 +56,11 @@ class Call:
         return self.services.urls
 
     @property
+    def files_url(self) -> str:
+        """The public root of our file store: URLs under it are always valid resource URLs."""
+        return self.catalog.files.public_url
+
+    @property
     def params(self) -> QueryParams:
         return self.request.query_params
 

@@ -5,15 +5,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from dateutil import parser as dateutil_parser
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 from opencat.api.bodies import to_invalid
 from opencat.api.urlcheck import check_url
 from opencat.domain import ids
 from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES, Checksum, Spatial, TemporalCoverage
 from opencat.domain.dates import as_utc, parse_date, parse_datetime, truncate_ms
-from opencat.domain.errors import BadRequest, Invalid, InvalidItems
-from opencat.domain.frequencies import normalize_frequency
+from opencat.domain.errors import Invalid, InvalidItems
+from opencat.domain.frequencies import normalize_frequency, not_a_frequency
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
 from opencat.domain.spatial import GRANULARITIES, is_multipolygon, normalize_zone
 
@@ -29,6 +29,19 @@ def _reason_category(value: Any) -> Any:
 
 
 ReasonCategory = Annotated[str, BeforeValidator(_reason_category)]
+
+
+def _granularity(value: Any) -> Any:
+    if value is not None and value not in GRANULARITIES:
+        raise ValueError("Not a valid choice.")
+    return value
+
+
+def _not_null(value: Any) -> Any:
+    """A resource always has a type and a filetype: a sent null is not a choice (absent keeps it)."""
+    if value is None:
+        raise ValueError("Not a valid choice.")
+    return value
 
 
 def _datetime(value: Any) -> Any:
@@ -80,8 +93,13 @@ def _tags(value: Any) -> Any:
     return sorted(tags)
 
 
-def _url(value: Any) -> Any:
-    return check_url(value) if isinstance(value, str) else value
+# The validation context key holding the public root of our file store (``Call.files_url``).
+FILES_URL = "files_url"
+
+
+def _url(value: Any, info: ValidationInfo) -> Any:
+    files_url = (info.context or {}).get(FILES_URL)
+    return check_url(value, files_url) if isinstance(value, str) else value
 
 
 def _format(value: Any) -> Any:
@@ -123,8 +141,8 @@ class ResourceBody(BaseModel):
     id: str | None = None
     title: Annotated[str | None, Field(max_length=350)] = None
     description: Annotated[str | None, Field(max_length=100_000)] = None
-    filetype: Literal["file", "remote"] | None = None
-    type: ResourceType | None = None
+    filetype: Annotated[Literal["file", "remote"] | None, BeforeValidator(_not_null)] = None
+    type: Annotated[ResourceType | None, BeforeValidator(_not_null)] = None
     url: Url | None = None
     format: Annotated[str | None, BeforeValidator(_format)] = None
     checksum: ChecksumBody | None = None
@@ -141,7 +159,7 @@ class CoverageBody(BaseModel):
 
 class SpatialBody(BaseModel):
     zones: list[str] | None = None
-    granularity: str | None = None
+    granularity: Annotated[str | None, BeforeValidator(_granularity)] = None
     geom: dict[str, Any] | None = None
 
 
@@ -181,14 +199,21 @@ class DatasetBody(BaseModel):
 
 
 def _check_frequency(body: dict[str, Any]) -> None:
-    # udata coerces the frequency before validating the form, so its ValueError wins
-    # over every other error (udata-responses call 16).
+    """udata coerces the frequency before validating the form, so its ValueError wins over every
+    other error (udata-responses call 16); its ``message`` is kept word for word, and the same
+    text is given as a form error too (compatibility.md)."""
     value = body.get("frequency")
-    if isinstance(value, str) and value:
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
         try:
             normalize_frequency(value)
+            return
         except ValueError as error:
-            raise BadRequest(str(error)) from None
+            message = str(error)
+    else:
+        message = not_a_frequency(value)
+    raise Invalid({"frequency": [message]}, message)
 
 
 def _temporal_coverage(body: CoverageBody | None) -> TemporalCoverage | None:
@@ -208,8 +233,6 @@ def _spatial(body: SpatialBody) -> Spatial:
     zones = tuple(normalize_zone(zone) for zone in body.zones or ())
     if zones and body.geom is not None:
         raise Invalid({"spatial": ["Spatial zones and geometry are mutually exclusive"]})
-    if body.granularity is not None and body.granularity not in GRANULARITIES:
-        raise Invalid({"spatial": {"granularity": ["Not a valid choice."]}})
     if body.geom is not None and not is_multipolygon(body.geom):
         raise Invalid({"spatial": {"geom": ["Not a valid GeoJSON MultiPolygon."]}})
     return Spatial(zones, body.granularity, body.geom)
@@ -277,9 +300,9 @@ def resource_fields(body: ResourceBody, index: int | None = None, *, keep_id: bo
     return fields
 
 
-def _validate(body: dict[str, Any]) -> DatasetBody:
+def _validate(body: dict[str, Any], files_url: str | None) -> DatasetBody:
     try:
-        return DatasetBody.model_validate(body)
+        return DatasetBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
         raise to_invalid(error) from None
 
@@ -302,10 +325,11 @@ _PLAIN = (
 )  # fmt: skip
 
 
-def dataset_changes(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-    """Domain changes for the fields present in ``body`` (udata-behaviour §3.8)."""
+def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | None) -> dict[str, Any]:
+    """Domain changes for the fields present in ``body`` (udata-behaviour §3.8). URLs under
+    ``files_url`` (our file store's public root) are valid wherever URLs are checked."""
     _check_frequency(body)
-    parsed = _validate(body)
+    parsed = _validate(body, files_url)
     _require(parsed, creating)
     sent = parsed.model_fields_set
     changes: dict[str, Any] = {name: getattr(parsed, name) for name in _PLAIN if name in sent}
@@ -343,16 +367,16 @@ def _audiences(items: list[AudienceBody]) -> tuple[dict[str, str], ...]:
     return tuple({"role": item.role, "condition": item.condition} for item in items)
 
 
-def parse_resource(body: dict[str, Any]) -> dict[str, Any]:
+def parse_resource(body: dict[str, Any], files_url: str | None) -> dict[str, Any]:
     """The sent fields of one resource (resource endpoints); a sent ``id`` is ignored."""
     try:
-        parsed = ResourceBody.model_validate(body)
+        parsed = ResourceBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
         raise to_invalid(error) from None
     return resource_fields(parsed, keep_id=False)
 
 
-def parse_reorder(entries: list[Any]) -> dict[str, dict[str, Any]]:
+def parse_reorder(entries: list[Any], files_url: str | None) -> dict[str, dict[str, Any]]:
     """Field updates carried by the objects of a reorder list, by resource id."""
     changes: dict[str, dict[str, Any]] = {}
     # Every element is checked and reported in place, as udata's list form does ({} when valid).
@@ -362,7 +386,7 @@ def parse_reorder(entries: list[Any]) -> dict[str, dict[str, Any]]:
             problems.append({})
             continue
         try:
-            parsed = ResourceBody.model_validate(entry)
+            parsed = ResourceBody.model_validate(entry, context={FILES_URL: files_url})
         except ValidationError as error:
             problems.append(to_invalid(error).errors)
             continue
@@ -381,9 +405,9 @@ class CommunityBody(ResourceBody):
     organization: Annotated[str | None, BeforeValidator(_identifier)] = None
 
 
-def parse_community(body: dict[str, Any]) -> dict[str, Any]:
+def parse_community(body: dict[str, Any], files_url: str | None) -> dict[str, Any]:
     try:
-        parsed = CommunityBody.model_validate(body)
+        parsed = CommunityBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
         raise to_invalid(error) from None
     fields = resource_fields(parsed, keep_id=False)

@@ -22,7 +22,10 @@ def _render(call: Call, resource: Any) -> dict[str, Any]:
 @describe("Create a remote resource, placed first", body=ResourceBody, status=201)
 def add_resource(call: Call) -> Reply:
     resource = catalog.add_resource(
-        call.catalog, call.actor, call.path("ident"), lambda: parse_resource(call.json_object())
+        call.catalog,
+        call.actor,
+        call.path("ident"),
+        lambda: parse_resource(call.json_object(), call.files_url),
     )
     return Reply(_render(call, resource), 201)
 
@@ -38,7 +41,11 @@ def _entries(call: Call) -> list[Any]:
 @describe("Reorder a dataset's resources (ids or objects carrying field updates)")
 def reorder_resources(call: Call) -> Reply:
     resources = catalog.reorder_resources(
-        call.catalog, call.actor, call.path("ident"), lambda: _entries(call), parse_reorder
+        call.catalog,
+        call.actor,
+        call.path("ident"),
+        lambda: _entries(call),
+        lambda entries: parse_reorder(entries, call.files_url),
     )
     now = utc_now()
     return Reply([serializers.resource(item, call.urls, now) for item in resources])
@@ -57,7 +64,7 @@ def update_resource(call: Call) -> Reply:
         call.actor,
         call.path("ident"),
         call.path("rid"),
-        lambda: parse_resource(call.json_object()),
+        lambda: parse_resource(call.json_object(), call.files_url),
     )
     return Reply(_render(call, resource))
 

@@ -2,7 +2,7 @@
 
 import ipaddress
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 SCHEMES = ("http", "https", "ftp", "ftps")
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
@@ -40,8 +40,20 @@ def _host_problem(host: str) -> str | None:
     return None
 
 
-def check_url(value: str) -> str:
-    """The trimmed URL; ValueError with udata's wording when it is not acceptable."""
+def _is_stored_file(url: str, files_url: str | None) -> bool:
+    """A URL under the public root of our own file store, without dot segments."""
+    if not files_url or not url.startswith(files_url.rstrip("/") + "/"):
+        return False
+    rest = urlsplit(url[len(files_url.rstrip("/")) :]).path
+    return not any(unquote(segment) in (".", "..") for segment in rest.split("/"))
+
+
+def check_url(value: str, files_url: str | None = None) -> str:
+    """The trimmed URL; ValueError with udata's wording when it is not acceptable.
+
+    A URL of our own file store (under ``files_url``) is always valid, even when the store is
+    local (the default base URL, ``http://127.0.0.1:8000``): a hosted file's URL is sent back as
+    it was read."""
     url = value.strip()
     if any(character.isspace() for character in url):
         raise ValueError(f'Invalid URL "{url}"')
@@ -55,6 +67,8 @@ def check_url(value: str) -> str:
         raise ValueError(f'Invalid URL "{url}": scheme {parts.scheme or "(none)"} is not allowed')
     if not host:
         raise ValueError(f'Invalid URL "{url}"')
+    if _is_stored_file(url, files_url):
+        return url
     problem = _host_problem(host.strip("[]"))
     if problem is not None:
         raise ValueError(f'Invalid URL "{url}": {problem}')

@@ -22,6 +22,8 @@ class Catalog:
     search: SearchIndex
     schemas: SchemaSource
     upload_retention: timedelta = timedelta(hours=24)
+    # The most resources one dataset may have (OPENCAT_MAX_RESOURCES_PER_DATASET).
+    max_resources: int = 10_000
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     # A resource's link is checked at most once in this interval, whoever asks.
     linkcheck_interval: timedelta = timedelta(minutes=5)

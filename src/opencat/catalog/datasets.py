@@ -1,6 +1,6 @@
 """Dataset use cases: create, read, list, update, delete."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -23,8 +23,17 @@ from opencat.domain.datasets import (
     apply_changes,
     enforce_invariants,
     merge_resource_list,
+    too_many_resources,
 )
-from opencat.domain.errors import Gone, Moved, NotFound, PermissionDenied, PreconditionFailed, Unauthenticated
+from opencat.domain.errors import (
+    Gone,
+    Invalid,
+    Moved,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    Unauthenticated,
+)
 from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import SearchFilters, SearchRequest, visibility_of, words_of
 from opencat.domain.slugs import slugify, unique_slug
@@ -153,9 +162,17 @@ def create_dataset(catalog: Catalog, actor: Actor, read_changes: Callable[[], Da
         check_contact_points(conn, dataset)
         check_custom_extras(conn, dataset, saved=False)
         resources = merge_resource_list([], incoming, now, catalog.new_resource_id)
+        _check_resource_count(catalog, resources, [])
         db_datasets.insert(conn, dataset, dataset.last_update(resources, now))
         db_resources.replace_all(conn, dataset.id, [], resources, now)
         return assemble(conn, [dataset])[0]
+
+
+def _check_resource_count(catalog: Catalog, after: Sequence[Resource], before: Sequence[Resource]) -> None:
+    """The cap on resources, counted on the list about to be stored, in the write transaction."""
+    problem = too_many_resources(len(after), catalog.max_resources, len(before))
+    if problem is not None:
+        raise Invalid({"resources": [problem]})
 
 
 def _check_revision(dataset: Dataset, expected_revision: int | None) -> None:
@@ -198,6 +215,7 @@ def update_dataset(
         check_custom_extras(conn, dataset)
         before = db_resources.fetch_for_dataset(conn, dataset.id)
         after = merge_resource_list(before, incoming or [], now, catalog.new_resource_id)
+        _check_resource_count(catalog, after, before)
         db_datasets.update(conn, dataset, dataset.last_update(after, now), old_slug=current.slug)
         db_resources.replace_all(conn, dataset.id, before, after, now)
         return assemble(conn, [dataset])[0]

@@ -35,8 +35,10 @@ from opencat.domain.datasets import (
     Resource,
     Spatial,
     TemporalCoverage,
+    too_many_resources,
 )
 from opencat.domain.dates import parse_date, parse_datetime
+from opencat.domain.documents import MAX_DEPTH, document_problem, too_deep
 from opencat.domain.errors import Invalid
 from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.slugs import slugify, unique_slug
@@ -55,7 +57,10 @@ class Entry:
 
 def _read_json(path: Path) -> Any:
     with path.open("rb") as handle:
-        return json.load(handle)
+        try:
+            return json.load(handle)
+        except RecursionError:  # the decoder recurses: past ~1000 levels it gives up
+            raise Invalid({"path": [f"{path}: {too_deep(MAX_DEPTH)}"]}) from None
 
 
 def read_entries(path: Path) -> tuple[list[Entry], dict[str, dict[str, Any]]]:
@@ -515,12 +520,33 @@ def catalog_is_empty(catalog: Catalog) -> bool:
         return not db_datasets.any_exists(conn)
 
 
+def _check_documents(entry: Entry) -> None:
+    """What the API refuses in a body is not imported either (too deep, NUL characters): every
+    stored document must be storable, and readable back."""
+    problem = (
+        document_problem(entry.dataset)
+        # the resource list sits one level inside its dataset, as in a dataset body
+        or document_problem(entry.resources, MAX_DEPTH - 1)
+        or document_problem(entry.organization)
+    )
+    if problem is not None:
+        raise Invalid({"dataset": [f"{entry.dataset['id']}: {problem}"]})
+
+
 def load_fixtures(catalog: Catalog, path: Path, progress: Progress | None = None) -> int:
     """Import every dataset found at ``path``; an entry already present is replaced."""
     entries, organizations = read_entries(path)
     for entry in entries:
         if not ids.is_object_id(str(entry.dataset.get("id", ""))):
             raise Invalid({"id": [f"Not a dataset id: {entry.dataset.get('id')!r}"]})
+        _check_documents(entry)
+        # An entry replaces the dataset's resources: its own list is the count to check, before
+        # anything is written.
+        if (problem := too_many_resources(len(entry.resources), catalog.max_resources)) is not None:
+            raise Invalid({"resources": [f"{entry.dataset['id']}: {problem}"]})
+    for organization in organizations.values():
+        if (problem := document_problem(organization)) is not None:
+            raise Invalid({"organization": [f"{organization.get('id')}: {problem}"]})
     done = 0
     for batch in _batches(entries, 200):
         with catalog.db.write() as conn:

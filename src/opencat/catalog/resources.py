@@ -12,7 +12,14 @@ from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
-from opencat.domain.datasets import Dataset, Resource, apply_resource_changes, new_resource, touch
+from opencat.domain.datasets import (
+    Dataset,
+    Resource,
+    apply_resource_changes,
+    new_resource,
+    too_many_resources,
+    touch,
+)
 from opencat.domain.errors import (
     BadRequest,
     Invalid,
@@ -54,6 +61,14 @@ def _store_dataset(conn: Connection, dataset: Dataset) -> None:
     db_datasets.update_row(conn, dataset, dataset.last_update_given(newest))
 
 
+def check_room(catalog: Catalog, conn: Connection, dataset: Dataset) -> None:
+    """One more resource stays within the cap (counted, not read, in the write transaction)."""
+    stored = db_resources.count(conn, dataset.id)
+    problem = too_many_resources(stored + 1, catalog.max_resources, stored)
+    if problem is not None:
+        raise BadRequest(problem)
+
+
 def add_resource(
     catalog: Catalog, actor: Actor, ident: str, read_fields: Callable[[], ResourceFields]
 ) -> Resource:
@@ -66,6 +81,7 @@ def add_resource(
         )
         if resource.filetype != "remote":
             raise BadRequest("This endpoint only supports remote resources")
+        check_room(catalog, conn, dataset)
         db_resources.insert_first(conn, dataset.id, resource, now)
         _store_dataset(conn, touch(dataset, now))
         return resource

@@ -15,6 +15,7 @@ from typing import Any
 from opencat.catalog import community
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import check_readable, find_dataset
+from opencat.catalog.resources import check_room
 from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
@@ -110,10 +111,15 @@ def _resource(conn: Connection, dataset: Dataset, resource_id: str) -> Resource 
     return None if canonical is None else db_resources.find(conn, dataset.id, canonical)
 
 
+def _check_room(catalog: Catalog, conn: Connection, dataset: Dataset, target: UploadTarget) -> None:
+    if target.resource_id is None and not target.community:
+        check_room(catalog, conn, dataset)
+
+
 def authorize(catalog: Catalog, actor: Actor, target: UploadTarget) -> None:
-    """Refuse before a single byte of the file is read (401, 403, 404)."""
+    """Refuse before a single byte of the file is read (401, 403, 404, a full dataset)."""
     with catalog.db.read() as conn:
-        _dataset_for(conn, actor, target)
+        _check_room(catalog, conn, _dataset_for(conn, actor, target), target)
 
 
 def _integer(form: UploadForm, name: str) -> int | None:
@@ -297,6 +303,7 @@ def _publish(
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = _dataset_for(conn, actor, target)
+        _check_room(catalog, conn, dataset, target)  # again: the count may have moved since
         key = _free_key(catalog, dataset.slug, name, now)
         catalog.files.put(key, spooled.path, mime)
         try:

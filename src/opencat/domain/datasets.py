@@ -233,6 +233,16 @@ def new_resource(fields: Mapping[str, Any], resource_id: str, now: datetime) -> 
     return Resource(id=resource_id, created_at_internal=now, last_modified_internal=now, **values)
 
 
+def too_many_resources(count: int, limit: int, current: int = 0) -> str | None:
+    """Why a write that leaves a dataset ``count`` resources (it had ``current``) is refused, or
+    None. udata has no cap: one dataset of 100,000 resources made every page listing it cost
+    seconds and tens of megabytes. A dataset already past a lowered cap can still be edited, as
+    long as the write does not make it longer."""
+    if count <= max(limit, current):
+        return None
+    return f"A dataset cannot have more than {limit} resources."
+
+
 def touch(dataset: Dataset, now: datetime) -> Dataset:
     """A change to one of its resources modifies the dataset (udata-behaviour §1.10)."""
     return replace(dataset, last_modified_internal=now, revision=dataset.revision + 1)

@@ -68,4 +68,9 @@ def normalize_frequency(value: str) -> str:
         return value
     if value in ALIASES:
         return ALIASES[value]
-    raise ValueError(f"'{value}' is not a valid UpdateFrequency")
+    raise ValueError(not_a_frequency(value))
+
+
+def not_a_frequency(value: object) -> str:
+    """udata's message, worded by Python's Enum (``repr`` of the value): clients parse it."""
+    return f"{value!r} is not a valid UpdateFrequency"

@@ -15,6 +15,8 @@ class FileStore(Protocol):
     """
 
     spool_dir: Path
+    # The root of every URL ``url`` gives: such URLs are always valid resource URLs.
+    public_url: str
 
     def put(self, key: str, source: Path, content_type: str) -> None:
         """Move the finished file ``source`` under ``key`` (``source`` is consumed)."""
