@@ -227,6 +227,43 @@ def _stored_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and ".spool" not in p.parts)
 
 
+# A busy port is a clear error
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_a_second_server_on_a_busy_port_is_refused(start: Start, host: str) -> None:
+    first = start(workers=2)
+    workers = first.workers()
+
+    second = start(workers=1, host=host, port=first.port, wait=False)
+    try:
+        second.process.wait(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the second server started: {second.output()}")
+
+    assert second.process.returncode != 0
+    assert second.output().splitlines() == [f"error: {host}:{first.port} is already in use"]
+    assert all(first.request("GET", "/api/1/datasets/")[0] == 200 for _ in range(20))
+    assert first.workers() == workers
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_a_port_held_by_another_program_is_refused(start: Start, host: str) -> None:
+    if host == "::1" and not _ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as holder:
+        holder.bind((host, 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+
+        server = start(workers=1, host=host, port=port, wait=False)
+        server.process.wait(timeout=DEADLINE)
+
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    assert server.process.returncode != 0
+    assert server.output().splitlines() == [f"error: {shown} is already in use"]
+
+
 # The spool files of dead processes are removed, never a live upload's
 
 HOLDER = """
