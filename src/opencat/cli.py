@@ -8,10 +8,12 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from opencat import lifeline
 from opencat.api.rdf import write_json_lines
 from opencat.app import build_catalog
 from opencat.catalog import accounts
@@ -86,8 +88,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         interface=Interfaces.ASGI,
-        factory=True,
-    ).serve()
+        # A worker that dies (kill -9, out of memory) is replaced; one that dies again within
+        # seconds of its start stops the server instead of looping (granian's crash-loop guard).
+        respawn_failed_workers=True,
+    ).serve(target_loader=partial(lifeline.load_app, os.getpid()))
 
 
 def _user_create(settings: Settings, args: argparse.Namespace) -> None:

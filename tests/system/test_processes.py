@@ -227,6 +227,64 @@ def _stored_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and ".spool" not in p.parts)
 
 
+# Workers never outlive their master
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_workers_stop_when_the_master_is_killed(start: Start, workers: int) -> None:
+    server = start(workers=workers)
+    spawned = server.workers()
+    assert len(spawned) == workers  # granian forks a worker process even for --workers 1
+
+    server.process.kill()
+    server.process.wait()
+
+    _wait_for(lambda: not any(_alive(pid) for pid in spawned), what="the orphaned workers to stop")
+    assert _port_is_free(server.host, server.port)
+
+
+CHILD = """
+import ctypes, os, signal, time
+from opencat import lifeline
+
+lifeline.GRACE_SECONDS = 0.5
+lifeline.tie_to(os.getppid())
+ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG 0: the kernel's guard off
+signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as a worker busy finishing its requests
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1]])
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_lifeline_thread_alone_ends_an_orphan() -> None:
+    """The portable guard: without PDEATHSIG, and with SIGTERM ignored, an orphan still exits."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, CHILD], stdout=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert parent.stdout is not None
+        lines = {parent.stdout.readline().strip(), parent.stdout.readline().strip()}
+        assert b"ready" in lines, lines
+        child = int((lines - {b"ready"}).pop())
+        assert _alive(child)
+
+        parent.kill()
+        parent.wait()
+
+        _wait_for(lambda: not _alive(child), what="the orphan to exit")
+    finally:
+        _kill_group(parent)
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
 # A busy port is a clear error
 
 
@@ -262,6 +320,61 @@ def test_a_port_held_by_another_program_is_refused(start: Start, host: str) -> N
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     assert server.process.returncode != 0
     assert server.output().splitlines() == [f"error: {shown} is already in use"]
+
+
+# A worker killed mid-request is replaced, with nothing half-written
+
+
+def test_a_worker_killed_mid_upload_is_replaced_and_leaves_nothing(start: Start, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    owner, dataset = _prepared(data_dir)
+    server = start(workers=2, data_dir=data_dir)
+    spool_dir = data_dir / "files" / ".spool"
+    url = f"/api/1/datasets/{dataset}/upload/"
+    size = 64 * 1024 * 1024
+    length = len(_multipart_head("big.csv")) + size + len(MULTIPART_TAIL)
+
+    # A slow client: headers and the first piece of a large file, and the rest never comes.
+    with socket.create_connection((server.host, server.port), timeout=DEADLINE) as client:
+        client.sendall(
+            f"POST {url} HTTP/1.1\r\nHost: {server.host}\r\nX-API-KEY: {owner.key}\r\n"
+            f"Content-Type: {MULTIPART}\r\nContent-Length: {length}\r\n\r\n".encode()
+            + _multipart_head("big.csv")
+            + b"x" * (256 * 1024)
+        )
+        [partial] = _wait_for(lambda: [p for p in _spools(spool_dir) if p.stat().st_size > 0])
+        # The spool file is named for its writer: the worker holding the request.
+        holder = int(partial.name.split("-")[1])
+        workers = server.workers()
+        assert holder in workers
+
+        os.kill(holder, signal.SIGKILL)
+
+        def replacement() -> set[int]:
+            current = server.workers()
+            return current if len(current) == 2 and holder not in current else set()
+
+        replaced = _wait_for(replacement, what="the master to replace the worker")
+    assert replaced & workers == workers - {holder}
+    _wait_for(server.answers, what="the server to answer again")
+    _wait_for(lambda: not _spools(spool_dir), what="the dead worker's spool file to be removed")
+    status, body = server.request("GET", f"/api/1/datasets/{dataset}/")
+    assert (status, body["resources"]) == (200, [])
+    assert _stored_files(data_dir) == []
+
+    content = b"stop_id,stop_name\n1,Gare\n"
+    status, body = server.request(
+        "POST",
+        url,
+        _multipart_head("stops.csv") + content + MULTIPART_TAIL,
+        {"X-API-KEY": owner.key, "Content-Type": MULTIPART},
+    )
+    assert status == 201, body
+    status, body = server.request("GET", f"/api/1/datasets/{dataset}/")
+    assert [r["title"] for r in body["resources"]] == ["stops.csv"]
+    assert [p.read_bytes() for p in _stored_files(data_dir)] == [content]
+    assert _spools(spool_dir) == []
+    assert server.process.poll() is None
 
 
 # The spool files of dead processes are removed, never a live upload's
