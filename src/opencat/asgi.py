@@ -4,9 +4,14 @@ import os
 
 from starlette.applications import Starlette
 
-from opencat.app import create_app
+from opencat.app import build_catalog, create_app
+from opencat.catalog.uploads import remove_spool_leftovers
 from opencat.config import Settings
 
 
 def build() -> Starlette:
-    return create_app(Settings.from_env(os.environ))
+    settings = Settings.from_env(os.environ)
+    catalog = build_catalog(settings)
+    # A worker starting may replace one killed mid-upload: its spool file has no other owner.
+    remove_spool_leftovers(catalog)
+    return create_app(settings, catalog=catalog)

@@ -1,14 +1,19 @@
 """The ``opencat`` command: database, server, accounts and imports."""
 
 import argparse
+import errno
+import ipaddress
 import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from opencat import lifeline
 from opencat.api.rdf import write_json_lines
 from opencat.app import build_catalog
 from opencat.catalog import accounts
@@ -46,10 +51,36 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> None:
     print("Database is up to date")  # noqa: T201 - the command's output
 
 
+def _check_address(host: str, port: int) -> None:
+    """Refuse an address something already listens on.
+
+    granian's workers bind with SO_REUSEPORT, so a second server on a busy port would share
+    it, and its requests, with the first without a word. A bind without SO_REUSEPORT fails
+    there; SO_REUSEADDR (which granian sets too) only lets it ignore the past connections of
+    an earlier run, and the ones a stopping server is still finishing.
+    """
+    try:
+        version = ipaddress.ip_address(host).version
+    except ValueError:
+        raise ValueError(f"--host must be an IP address, got {host!r}") from None
+    family, shown = (
+        (socket.AF_INET6, f"[{host}]:{port}") if version == 6 else (socket.AF_INET, f"{host}:{port}")
+    )
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise OSError(f"{shown} is already in use") from None
+            raise OSError(f"cannot listen on {shown}: {error.strerror}") from None
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    _check_address(args.host, args.port)
     _catalog(settings).db.dispose()
     Granian(
         "opencat.asgi:build",
@@ -57,8 +88,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         interface=Interfaces.ASGI,
-        factory=True,
-    ).serve()
+        # A worker that dies (kill -9, out of memory) is replaced; one that dies again within
+        # seconds of its start stops the server instead of looping (granian's crash-loop guard).
+        respawn_failed_workers=True,
+    ).serve(target_loader=partial(lifeline.load_app, os.getpid()))
 
 
 def _user_create(settings: Settings, args: argparse.Namespace) -> None:

@@ -35,7 +35,7 @@ from opencat.domain.errors import (
     UploadRefused,
 )
 from opencat.domain.uploads import file_format, guess_mime, normalize_filename, storage_key
-from opencat.files.spool import Spool, SpooledFile, TooLarge
+from opencat.files.spool import Spool, SpooledFile, TooLarge, remove_leftovers
 
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 MAX_PARTS = 100_000
@@ -250,8 +250,17 @@ def _drop_session(catalog: Catalog, session_id: str, total: int) -> None:
         catalog.files.delete(_part_key(session_id, index))
 
 
+def remove_spool_leftovers(catalog: Catalog) -> int:
+    """Remove the spool files of processes that died mid-upload (and any older than the
+    retention, whoever wrote them); never a live upload's. Run at start and with the purge."""
+    stale_before = catalog.clock() - catalog.upload_retention
+    return remove_leftovers(catalog.files.spool_dir, stale_before.timestamp())
+
+
 def purge_expired_uploads(catalog: Catalog) -> int:
-    """Forget unfinished uploads whose last part is older than the retention (udata: 24 h)."""
+    """Forget unfinished uploads whose last part is older than the retention (udata: 24 h),
+    and the spool files that crashed processes left behind."""
+    remove_spool_leftovers(catalog)
     with catalog.db.write() as conn:
         expired = db_uploads.expired_sessions(conn, catalog.clock() - catalog.upload_retention)
         for session in expired:

@@ -1,0 +1,496 @@
+"""Processes: the real ``opencat serve`` (granian, its master and workers) killed and crowded.
+
+Workers never outlive their master, a busy port is a clear error, a worker killed mid-request is
+replaced with nothing half-written, and the spool files of dead processes are cleaned up while
+live uploads are left alone. Every process a test starts runs in its own session and is killed,
+group and all, when the test ends, whatever happened.
+"""
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opencat.app import build_catalog
+from opencat.catalog.context import Catalog
+from opencat.catalog.uploads import purge_expired_uploads
+from opencat.config import Settings
+from opencat.db.migrate import upgrade
+from opencat.files.s3 import S3FileStore
+from opencat.files.spool import Spool
+from tests.factories import Account, make_dataset, make_user
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads processes from /proc")
+
+STARTUP = 30.0  # seconds: a loaded CI machine may be slow to import and fork
+DEADLINE = 10.0
+BOUNDARY = "opencat-test-boundary"
+
+
+def _wait_for(condition: Callable[[], Any], timeout: float = DEADLINE, what: str = "") -> Any:
+    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(0.05)
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name (state first), None if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _alive(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+                found.add(int(entry.name))
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    """Whether a plain server (no SO_REUSEPORT, so nothing may listen there) can bind."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    host: str
+    port: int
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def workers(self) -> set[int]:
+        return _children(self.pid)
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=DEADLINE)
+        try:
+            connection.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        return response.status, json.loads(data) if data.startswith((b"{", b"[")) else data
+
+    def answers(self) -> bool:
+        try:
+            return self.request("GET", "/api/1/datasets/extensions/")[0] == 200
+        except OSError:
+            return False
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+Start = Callable[..., Server]
+
+
+def _ready(server: Server, workers: int) -> bool:
+    if server.process.poll() is not None:
+        pytest.fail(f"the server exited: {server.output()}")
+    return server.answers() and len(server.workers()) == workers
+
+
+def _environment(data_dir: Path) -> dict[str, str]:
+    """This machine's environment without any opencat setting but the data directory."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OPENCAT_")}
+    return {**env, "OPENCAT_DATA_DIR": str(data_dir)}
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # the master and its workers, orphans included
+    process.wait()
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Start]:
+    """Start ``opencat serve`` (in its own session) on a free port; killed at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def run(
+        *,
+        workers: int = 2,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        data_dir: Path | None = None,
+        wait: bool = True,
+    ) -> Server:
+        data_dir = data_dir or tmp_path / f"data{len(started)}"
+        log = tmp_path / f"serve{len(started)}.log"
+        port = port or _free_port()
+        command = [sys.executable, "-m", "opencat", "serve", "--host", host, "--port", str(port)]
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [*command, "--workers", str(workers)],
+                env=_environment(data_dir),
+                stdout=output,
+                stderr=output,
+                start_new_session=True,
+            )
+        started.append(process)
+        server = Server(process, data_dir, host, port, log)
+        if wait:
+            _wait_for(lambda: _ready(server, workers), STARTUP, "the server to start")
+        return server
+
+    yield run
+    for process in started:
+        _kill_group(process)
+
+
+def _multipart_head(filename: str) -> bytes:
+    return (
+        f"--{BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+
+
+MULTIPART_TAIL = f"\r\n--{BOUNDARY}--\r\n".encode()
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def _prepared(data_dir: Path) -> tuple[Account, str]:
+    """A user and an empty dataset in the SQLite catalog of ``data_dir``, before the server runs."""
+    catalog = build_catalog(Settings(data_dir=data_dir))
+    try:
+        upgrade(catalog.db)
+        owner = make_user(catalog)
+        return owner, make_dataset(catalog, owner, title="Horaires").dataset.id
+    finally:
+        catalog.db.dispose()
+
+
+def _spools(directory: Path) -> list[Path]:
+    return sorted(directory.glob("upload-*")) if directory.exists() else []
+
+
+def _stored_files(data_dir: Path) -> list[Path]:
+    root = data_dir / "files"
+    return sorted(p for p in root.rglob("*") if p.is_file() and ".spool" not in p.parts)
+
+
+# Workers never outlive their master
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_workers_stop_when_the_master_is_killed(start: Start, workers: int) -> None:
+    server = start(workers=workers)
+    spawned = server.workers()
+    assert len(spawned) == workers  # granian forks a worker process even for --workers 1
+
+    server.process.kill()
+    server.process.wait()
+
+    _wait_for(lambda: not any(_alive(pid) for pid in spawned), what="the orphaned workers to stop")
+    assert _port_is_free(server.host, server.port)
+
+
+CHILD = """
+import ctypes, os, signal, time
+from opencat import lifeline
+
+lifeline.GRACE_SECONDS = 0.5
+lifeline.tie_to(os.getppid())
+ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG 0: the kernel's guard off
+signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as a worker busy finishing its requests
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1]])
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_lifeline_thread_alone_ends_an_orphan() -> None:
+    """The portable guard: without PDEATHSIG, and with SIGTERM ignored, an orphan still exits."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, CHILD], stdout=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert parent.stdout is not None
+        lines = {parent.stdout.readline().strip(), parent.stdout.readline().strip()}
+        assert b"ready" in lines, lines
+        child = int((lines - {b"ready"}).pop())
+        assert _alive(child)
+
+        parent.kill()
+        parent.wait()
+
+        _wait_for(lambda: not _alive(child), what="the orphan to exit")
+    finally:
+        _kill_group(parent)
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
+# A busy port is a clear error
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_a_second_server_on_a_busy_port_is_refused(start: Start, host: str) -> None:
+    first = start(workers=2)
+    workers = first.workers()
+
+    second = start(workers=1, host=host, port=first.port, wait=False)
+    try:
+        second.process.wait(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the second server started: {second.output()}")
+
+    assert second.process.returncode != 0
+    assert second.output().splitlines() == [f"error: {host}:{first.port} is already in use"]
+    assert all(first.request("GET", "/api/1/datasets/")[0] == 200 for _ in range(20))
+    assert first.workers() == workers
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_a_port_held_by_another_program_is_refused(start: Start, host: str) -> None:
+    if host == "::1" and not _ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as holder:
+        holder.bind((host, 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+
+        server = start(workers=1, host=host, port=port, wait=False)
+        server.process.wait(timeout=DEADLINE)
+
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    assert server.process.returncode != 0
+    assert server.output().splitlines() == [f"error: {shown} is already in use"]
+
+
+# A worker killed mid-request is replaced, with nothing half-written
+
+
+def test_a_worker_killed_mid_upload_is_replaced_and_leaves_nothing(start: Start, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    owner, dataset = _prepared(data_dir)
+    server = start(workers=2, data_dir=data_dir)
+    spool_dir = data_dir / "files" / ".spool"
+    url = f"/api/1/datasets/{dataset}/upload/"
+    size = 64 * 1024 * 1024
+    length = len(_multipart_head("big.csv")) + size + len(MULTIPART_TAIL)
+
+    # A slow client: headers and the first piece of a large file, and the rest never comes.
+    with socket.create_connection((server.host, server.port), timeout=DEADLINE) as client:
+        client.sendall(
+            f"POST {url} HTTP/1.1\r\nHost: {server.host}\r\nX-API-KEY: {owner.key}\r\n"
+            f"Content-Type: {MULTIPART}\r\nContent-Length: {length}\r\n\r\n".encode()
+            + _multipart_head("big.csv")
+            + b"x" * (256 * 1024)
+        )
+        [partial] = _wait_for(lambda: [p for p in _spools(spool_dir) if p.stat().st_size > 0])
+        # The spool file is named for its writer: the worker holding the request.
+        holder = int(partial.name.split("-")[1])
+        workers = server.workers()
+        assert holder in workers
+
+        os.kill(holder, signal.SIGKILL)
+
+        def replacement() -> set[int]:
+            current = server.workers()
+            return current if len(current) == 2 and holder not in current else set()
+
+        replaced = _wait_for(replacement, what="the master to replace the worker")
+    assert replaced & workers == workers - {holder}
+    _wait_for(server.answers, what="the server to answer again")
+    _wait_for(lambda: not _spools(spool_dir), what="the dead worker's spool file to be removed")
+    status, body = server.request("GET", f"/api/1/datasets/{dataset}/")
+    assert (status, body["resources"]) == (200, [])
+    assert _stored_files(data_dir) == []
+
+    content = b"stop_id,stop_name\n1,Gare\n"
+    status, body = server.request(
+        "POST",
+        url,
+        _multipart_head("stops.csv") + content + MULTIPART_TAIL,
+        {"X-API-KEY": owner.key, "Content-Type": MULTIPART},
+    )
+    assert status == 201, body
+    status, body = server.request("GET", f"/api/1/datasets/{dataset}/")
+    assert [r["title"] for r in body["resources"]] == ["stops.csv"]
+    assert [p.read_bytes() for p in _stored_files(data_dir)] == [content]
+    assert _spools(spool_dir) == []
+    assert server.process.poll() is None
+
+
+# The spool files of dead processes are removed, never a live upload's
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from opencat.files.spool import Spool
+
+spool = Spool(Path(sys.argv[1]), 1 << 30)
+spool.write(b"half a file")
+print(spool.path, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def holders() -> Iterator[Callable[[Path], tuple[subprocess.Popen[bytes], Path]]]:
+    """Start processes that each hold a Spool open in a directory, mid-upload."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def run(directory: Path) -> tuple[subprocess.Popen[bytes], Path]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(directory)], stdout=subprocess.PIPE, start_new_session=True
+        )
+        started.append(process)
+        assert process.stdout is not None
+        return process, Path(process.stdout.readline().decode().strip())
+
+    yield run
+    for process in started:
+        _kill_group(process)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@dataclass
+class Leftovers:
+    """A spool directory with one file of each kind."""
+
+    dead: Path  # its writer was killed -9
+    zombie: Path  # its writer was killed -9, and not yet reaped by its parent
+    reused: Path  # named for a live pid, but of an earlier process (its start time differs)
+    old_elsewhere: Path  # another machine's, untouched for longer than the retention
+    live: Path  # another live process's upload in progress
+    recent_elsewhere: Path  # another machine's, recent: maybe in progress there
+
+    def removable(self) -> list[Path]:
+        return [self.dead, self.zombie, self.reused, self.old_elsewhere]
+
+    def kept(self) -> list[Path]:
+        return [self.live, self.recent_elsewhere]
+
+
+def _leftovers(
+    directory: Path, holders: Callable[[Path], tuple[subprocess.Popen[bytes], Path]], retention: timedelta
+) -> Leftovers:
+    directory.mkdir(parents=True, exist_ok=True)
+    killed, dead = holders(directory)
+    killed.kill()
+    killed.wait()
+    unreaped, zombie = holders(directory)
+    unreaped.kill()
+    _wait_for(lambda: (_stat(unreaped.pid) or ["?"])[0] == "Z", what="a zombie")
+    _, live = holders(directory)
+    mine = Spool(directory, 100)  # only to learn this process's name for itself
+    mine.discard()
+    _, pid, started, _, machine = mine.path.name.split("-", 4)
+    reused = directory / f"upload-{pid}-{int(started) - 1}-abcd1234-{machine}"
+    old_elsewhere = directory / "upload-4242-1000-abcd1234-elsewhere+4026531836"
+    recent_elsewhere = directory / "upload-4243-1000-abcd1234-elsewhere+4026531836"
+    for path in (reused, old_elsewhere, recent_elsewhere):
+        path.write_bytes(b"half a file")
+    long_ago = time.time() - retention.total_seconds() - 3600
+    os.utime(old_elsewhere, (long_ago, long_ago))
+    return Leftovers(dead, zombie, reused, old_elsewhere, live, recent_elsewhere)
+
+
+@pytest.fixture
+def local_catalog(tmp_path: Path) -> Iterator[Catalog]:
+    catalog = build_catalog(Settings(data_dir=tmp_path / "data"))
+    upgrade(catalog.db)
+    yield catalog
+    catalog.db.dispose()
+
+
+@pytest.mark.parametrize("store", ["local", "s3"])
+def test_the_upload_purge_removes_spools_of_dead_processes_only(
+    local_catalog: Catalog,
+    holders: Callable[[Path], tuple[subprocess.Popen[bytes], Path]],
+    tmp_path: Path,
+    store: str,
+) -> None:
+    catalog = local_catalog
+    if store == "s3":  # its spool is in the data directory; no request reaches the bucket here
+        files = S3FileStore("s3://bucket", tmp_path / "data" / "spool", "http://127.0.0.1:9", region="x")
+        catalog = replace(catalog, files=files)
+    mine = Spool(catalog.files.spool_dir, 1 << 20)
+    mine.write(b"in progress")
+    leftovers = _leftovers(catalog.files.spool_dir, holders, catalog.upload_retention)
+
+    purge_expired_uploads(catalog)
+
+    assert [p for p in leftovers.removable() if p.exists()] == []
+    assert [p for p in leftovers.kept() if not p.exists()] == []
+    mine.write(b", still")
+    assert mine.finish().size == len(b"in progress, still")
+
+
+def test_a_starting_server_removes_spools_of_dead_processes_only(
+    start: Start, holders: Callable[[Path], tuple[subprocess.Popen[bytes], Path]], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    leftovers = _leftovers(data_dir / "files" / ".spool", holders, timedelta(hours=24))
+
+    start(workers=1, data_dir=data_dir)
+
+    assert [p for p in leftovers.removable() if p.exists()] == []
+    assert [p for p in leftovers.kept() if not p.exists()] == []
