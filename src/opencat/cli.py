@@ -20,6 +20,7 @@ from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
 from opencat.catalog.rdf import export_catalog
+from opencat.catalog.search import sync
 from opencat.config import Settings, SettingsError
 from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
@@ -81,7 +82,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from granian.constants import Interfaces
 
     _check_address(args.host, args.port)
-    _catalog(settings).db.dispose()
+    catalog = _catalog(settings)
+    # Index what the database holds before serving: the first requests do not pay for a rebuild.
+    sync(catalog)
+    catalog.db.dispose()
     Granian(
         "opencat.asgi:build",
         address=args.host,
