@@ -10,7 +10,10 @@ CatalogError
 ├── BadRequest          a single-message refusal (udata's ``abort(400, message)``)
 ├── PreconditionFailed  ``If-Match`` names a stale version
 ├── Conflict            a concurrent write took the same unique value
-└── Moved               the object answers to another identifier (a redirect)
+├── Moved               the object answers to another identifier (a redirect)
+├── Unavailable         the database cannot be reached now (down, restarting, no free connection):
+│                       nothing was done, the same request may be sent again later
+└── InsufficientStorage the disk is full: the write was refused and nothing of it was kept
 """
 
 from collections.abc import Mapping
@@ -95,3 +98,11 @@ class UnsupportedMediaType(CatalogError):
 
 class PayloadTooLarge(CatalogError):
     pass
+
+
+class Unavailable(CatalogError):
+    """The database (or another service the catalog needs) cannot be reached now; retry later."""
+
+
+class InsufficientStorage(CatalogError):
+    """No space left for a file (or a row): the write was refused, and nothing of it was kept."""
