@@ -65,11 +65,13 @@ class Launcher:
         data_dir.mkdir(parents=True, exist_ok=True)
         return server_env(data_dir, database_url, base_url or "http://127.0.0.1:0", **settings)
 
-    def start(self, env: dict[str, str], workers: int = 2, port: int | None = None) -> Server:
+    def start(
+        self, env: dict[str, str], workers: int = 2, port: int | None = None, prefix: tuple[str, ...] = ()
+    ) -> Server:
         port = port or free_port()
         if env["OPENCAT_BASE_URL"] == "http://127.0.0.1:0":
             env = {**env, "OPENCAT_BASE_URL": f"http://127.0.0.1:{port}"}
-        server = Server(env, port, workers)
+        server = Server(env, port, workers, prefix)
         self.servers.append(server)
         return server
 

@@ -6,14 +6,13 @@ Shared by the system tests and the soak (``tests/system/soak.py``): nothing here
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +60,9 @@ def cli(env: Mapping[str, str], *arguments: str) -> dict[str, Any]:
 class Server:
     """``opencat serve --workers N`` in its own session, so that stopping it takes every worker."""
 
-    def __init__(self, env: Mapping[str, str], port: int, workers: int = 2) -> None:
+    def __init__(
+        self, env: Mapping[str, str], port: int, workers: int = 2, prefix: Sequence[str] = ()
+    ) -> None:
         self.env = dict(env)
         self.port = port
         self.workers = workers
@@ -70,7 +71,7 @@ class Server:
         self._log = self.log_path.open("wb")
         command = [*opencat_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
         self.process = subprocess.Popen(
-            [*command, "--workers", str(workers)],
+            [*prefix, *command, "--workers", str(workers)],
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -215,5 +216,52 @@ def server_errors(responses: Iterable[httpx2.Response | Outcome]) -> list[str]:
     return found
 
 
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+def _succeeds(command: Sequence[str]) -> bool:
+    return subprocess.run(list(command), capture_output=True, check=False).returncode == 0
+
+
+@dataclass
+class SmallDisk:
+    """A small filesystem at ``path``. ``prefix`` goes before the server's command (the mount may
+    exist only in the server's own mount namespace); ``view`` says where the test sees a path."""
+
+    path: Path
+    how: str
+    prefix: tuple[str, ...] = ()
+    server: "Server | None" = None
+
+    def view(self, path: Path) -> Path:
+        if not self.prefix:
+            return path
+        assert self.server is not None, "the mount exists once the server has started"
+        return Path(f"/proc/{self.server.process.pid}/root{path}")
+
+
+@contextlib.contextmanager
+def small_filesystem(path: Path, megabytes: int) -> Iterator[SmallDisk]:
+    """Try, in this order: a tmpfs, a loop-mounted ext4 image (both need to be root), a tmpfs in
+    a user and mount namespace of the server's own (``unshare``, for unprivileged users)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if _succeeds(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(path)]):
+        try:
+            yield SmallDisk(path, "tmpfs")
+        finally:
+            _succeeds(["umount", "--lazy", str(path)])
+        return
+    image = path.with_suffix(".img")
+    made = _succeeds(["truncate", "-s", f"{megabytes}M", str(image)]) and _succeeds(
+        ["mkfs.ext4", "-q", "-F", str(image)]
+    )
+    if made and _succeeds(["mount", "-o", "loop", str(image), str(path)]):
+        try:
+            yield SmallDisk(path, "ext4 image")
+        finally:
+            _succeeds(["umount", "--lazy", str(path)])
+            image.unlink(missing_ok=True)
+        return
+    image.unlink(missing_ok=True)
+    mount = f'mount -t tmpfs -o size={megabytes}m tmpfs "$0" && exec "$@"'
+    prefix = ("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", mount, str(path))
+    if not _succeeds([*prefix, "true"]):
+        raise RuntimeError("no way to make a small filesystem here (mount, loop device, unshare)")
+    yield SmallDisk(path, "tmpfs in a namespace", prefix)
