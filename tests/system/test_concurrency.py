@@ -177,8 +177,10 @@ def test_listings_right_after_a_burst_of_writes_answer_in_time_and_find_them(
     no_server_errors(crowd)
     assert crowd.statuses == [200] * 32
     assert crowd.slowest < LISTING_BOUND_SECONDS, sorted(round(o.seconds, 2) for o in crowd.outcomes)
-    for outcome in crowd.outcomes[16:]:
-        assert {item["id"] for item in outcome.json()["data"]} == created
+    missing = [
+        len(created - {item["id"] for item in outcome.json()["data"]}) for outcome in crowd.outcomes[16:]
+    ]
+    assert missing == [0] * 16, "datasets of the burst missing from each search"
 
 
 def test_a_search_finds_every_dataset_created_before_it_through_either_worker(
