@@ -220,6 +220,10 @@ def _succeeds(command: Sequence[str]) -> bool:
     return subprocess.run(list(command), capture_output=True, check=False).returncode == 0
 
 
+class NoSmallFilesystem(RuntimeError):
+    """Neither mount, nor a loop device, nor unshare works here."""
+
+
 @dataclass
 class SmallDisk:
     """A small filesystem at ``path``. ``prefix`` goes before the server's command (the mount may
@@ -263,5 +267,5 @@ def small_filesystem(path: Path, megabytes: int) -> Iterator[SmallDisk]:
     mount = f'mount -t tmpfs -o size={megabytes}m tmpfs "$0" && exec "$@"'
     prefix = ("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", mount, str(path))
     if not _succeeds([*prefix, "true"]):
-        raise RuntimeError("no way to make a small filesystem here (mount, loop device, unshare)")
+        raise NoSmallFilesystem("no way to make a small filesystem here (mount, loop device, unshare)")
     yield SmallDisk(path, "tmpfs in a namespace", prefix)
