@@ -316,7 +316,7 @@ def test_private_stays_private_on_every_path(
         response = api.get(path, params=params, headers=headers)
         assert response.status_code == 200, (name, response.text)
         if name != "suggest":  # the public dataset is listed: the check below can fail
-            assert data["shown"] in response.text, name
+            assert data["shown"] in response.text, f"{name}: the public dataset is missing"
         if any(ident in response.text for ident in (hidden, rid, fid)):
             leaks.append(f"{name} lists the private dataset")
     # Nothing counted a download of the refused permalinks.
