@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OPENCAT_DATA_DIR ?= var
 
-.PHONY: install dev serve test test-sqlite lint fmt bench clean
+.PHONY: install dev serve test test-sqlite lint fmt bench soak clean
 
 $(BIN)/opencat: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ fmt: dev
 
 bench: dev
 	$(BIN)/python -m bench
+
+# Ten minutes of mixed traffic on two workers (not in CI); e.g. SOAK_ARGS="--database postgresql --duration 120".
+soak: dev
+	$(BIN)/python -m tests.system.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) var .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

@@ -17,6 +17,8 @@ from opencat.db.migrate import upgrade
 from opencat.db.tables import metadata
 from tests.postgres import database_name, server_url
 
+pytest_plugins = ["tests.s3"]  # the s3_endpoint and s3_prefix fixtures
+
 BASE_URL = "http://testserver"
 REFERENCE_TABLES = {"licenses", "frequencies", "geo_levels", "geozones"}
 
@@ -39,7 +41,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("postgresql_only") and "[sqlite]" in item.nodeid:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("dialect") == "sqlite"
+        if item.get_closest_marker("postgresql_only") and on_sqlite:
             item.add_marker(pytest.mark.skip(reason="behaviour specific to PostgreSQL"))
 
 

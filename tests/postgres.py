@@ -43,41 +43,66 @@ def _as_postgres(command: list[str]) -> list[str]:
     return command
 
 
+class Cluster:
+    """A throwaway PostgreSQL cluster of our own (initdb + pg_ctl), which a test may stop and start."""
+
+    def __init__(self) -> None:
+        binaries = _binaries()
+        if binaries is None:
+            raise RuntimeError(
+                f"PostgreSQL is needed: set {ENV} or install the server binaries (apt-get install postgresql)"
+            )
+        self.binaries = binaries
+        self.root = Path(tempfile.mkdtemp(prefix="opencat-pg-"))
+        self.root.chmod(0o777)
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self.user = "postgres" if getpass.getuser() == "root" else getpass.getuser()
+        subprocess.run(
+            _as_postgres(
+                [str(binaries / "initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust", "--no-sync"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/postgres"
+
+    def _pg_ctl(self, *arguments: str, check: bool = True) -> None:
+        subprocess.run(
+            _as_postgres([str(self.binaries / "pg_ctl"), "-D", str(self.data), *arguments]),
+            check=check,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        """Start and wait until the server accepts connections."""
+        options = (
+            f"-F -p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        self._pg_ctl("-o", options, "-w", "-l", str(self.root / "log"), "start")
+
+    def stop(self, mode: str = "immediate", check: bool = True) -> None:
+        """``immediate`` is a crash as far as clients can tell: backends die without a goodbye."""
+        self._pg_ctl("-m", mode, "-w", "stop", check=check)
+
+    def remove(self) -> None:
+        self.stop(check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @contextmanager
 def server_url() -> Iterator[str]:
     """Yield a URL to a server where the tests may create and drop databases."""
     if os.environ.get(ENV):
         yield os.environ[ENV]
         return
-    binaries = _binaries()
-    if binaries is None:
-        raise RuntimeError(
-            f"PostgreSQL is needed: set {ENV} or install the server binaries (apt-get install postgresql)"
-        )
-    root = Path(tempfile.mkdtemp(prefix="opencat-pg-"))
-    root.chmod(0o777)
-    data = root / "data"
-    port = _free_port()
-    user = "postgres" if getpass.getuser() == "root" else getpass.getuser()
-    subprocess.run(
-        _as_postgres([str(binaries / "initdb"), "-D", str(data), "-U", user, "-A", "trust", "--no-sync"]),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-F -p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-    subprocess.run(
-        _as_postgres(
-            [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(root / "log"), "start"]
-        ),
-        check=True,
-        capture_output=True,
-    )
+    cluster = Cluster()
     try:
-        yield f"postgresql://{user}@127.0.0.1:{port}/postgres"
+        cluster.start()
+        yield cluster.url
     finally:
-        subprocess.run(
-            _as_postgres([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        cluster.remove()

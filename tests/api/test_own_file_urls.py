@@ -14,7 +14,7 @@ from opencat.config import Settings
 from opencat.db.engine import Database
 from tests.conftest import BASE_URL
 from tests.factories import Account, make_dataset, make_user
-from tests.files.conftest import BUCKET, s3_endpoint, s3_prefix  # noqa: F401 - fixtures of the S3 store
+from tests.s3 import BUCKET
 
 LOCAL = "http://127.0.0.1:8000"  # the embedded default base URL
 URL = "/api/1/datasets/"

@@ -1,9 +1,16 @@
-"""Connections dropped by the server while idle in the pool are replaced, not handed out."""
+"""Connections: dropped ones are replaced, not handed out; a database that is down or busy is
+``Unavailable`` (a 503), quickly."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
-from opencat.db.engine import IDLE_PING_SECONDS, Database
+from opencat.db.engine import CONNECT_TIMEOUT_SECONDS, IDLE_PING_SECONDS, Database
+from opencat.domain.errors import Unavailable
 
 
 def test_an_idle_connection_killed_by_the_server_is_replaced(database_url: str, dialect: str) -> None:
@@ -24,3 +31,110 @@ def test_an_idle_connection_killed_by_the_server_is_replaced(database_url: str, 
             assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != victim
     finally:
         database.dispose()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_server_that_is_down_makes_the_database_unavailable_at_once() -> None:
+    database = Database(f"postgresql://postgres@127.0.0.1:{_closed_port()}/opencat")
+    started = time.monotonic()
+    with pytest.raises(Unavailable), database.read():
+        pass
+    with pytest.raises(Unavailable), database.write():
+        pass
+    assert time.monotonic() - started < 2
+    database.dispose()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts connections and never says a word (a hung or firewalled server)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+def test_a_server_that_does_not_answer_fails_within_the_connect_timeout(silent_server: int) -> None:
+    database = Database(f"postgresql://postgres@127.0.0.1:{silent_server}/opencat")
+    outcome: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            with database.read():
+                pass
+        except BaseException as error:
+            outcome.append(error)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_SECONDS + 5)
+    assert not thread.is_alive(), "still waiting for the server"
+    assert [type(error) for error in outcome] == [Unavailable]
+    assert time.monotonic() - started < CONNECT_TIMEOUT_SECONDS + 2
+    database.dispose()
+
+
+def test_no_free_connection_in_time_is_unavailable(database_url: str, migrated: Database) -> None:
+    database = Database(database_url)
+    database.engine.pool._timeout = 0.2  # type: ignore[attr-defined]  # instead of 30 s
+    held = [
+        database.engine.connect()
+        for _ in range(database.engine.pool.size() + database.engine.pool._max_overflow)
+    ]  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(Unavailable), database.read():
+            pass
+    finally:
+        for connection in held:
+            connection.close()
+        database.dispose()
+
+
+def test_a_connection_the_server_dropped_fails_once_then_the_pool_recovers(
+    database_url: str, dialect: str, migrated: Database
+) -> None:
+    """A restarted server drops every pooled connection: the request that meets a dead one is a
+    503 (not a 500), and the pool opens fresh connections from then on."""
+    if dialect != "postgresql":
+        pytest.skip("only a server can drop a connection")
+    database = Database(database_url)
+    try:
+        with database.write() as conn:
+            victim = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        killer = sa.create_engine(database.url, poolclass=sa.pool.NullPool)
+        with killer.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+        killer.dispose()
+        with pytest.raises(Unavailable), database.write() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        with database.write() as conn:
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != victim
+    finally:
+        database.dispose()
+
+
+def test_errors_that_are_the_requests_own_are_not_unavailability(migrated: Database) -> None:
+    with pytest.raises(sa.exc.DBAPIError), migrated.read() as conn:
+        conn.execute(sa.text("SELECT * FROM no_such_table"))

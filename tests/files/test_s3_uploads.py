@@ -14,7 +14,7 @@ from opencat.config import Settings
 from opencat.db.engine import Database
 from tests.conftest import BASE_URL
 from tests.factories import Account, make_dataset, make_user
-from tests.files.conftest import BUCKET
+from tests.s3 import BUCKET
 
 
 @pytest.fixture

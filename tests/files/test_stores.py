@@ -9,7 +9,7 @@ import pytest
 from opencat.files.base import FileStore, check_key
 from opencat.files.local import LocalFileStore
 from opencat.files.s3 import S3FileStore
-from tests.files.conftest import BUCKET
+from tests.s3 import BUCKET
 
 
 @pytest.fixture(params=["local", "s3"])

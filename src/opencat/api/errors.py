@@ -84,6 +84,9 @@ _TABLE: list[tuple[type[errors.CatalogError], int, Shape, dict[str, str]]] = [
     (errors.TooManyRequests, 429, _message(), {}),
     (errors.UnsupportedMediaType, 415, _message(), {}),
     (errors.PayloadTooLarge, 413, _message(TOO_LARGE), {}),
+    # Not the request's fault: the same request may succeed later (docs/reliability.md).
+    (errors.Unavailable, 503, _message(), {"Retry-After": "5"}),
+    (errors.InsufficientStorage, 507, _message(), {}),
 ]
 
 
@@ -98,6 +101,9 @@ def catalog_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.CatalogError)
     if isinstance(exc, errors.Moved):
         return moved(request, exc)
+    if isinstance(exc, errors.Unavailable | errors.InsufficientStorage):
+        # The operator's problem, not the client's: one line with the cause, no traceback.
+        logger.warning("%s on %s %s: %r", exc.message, request.method, request.url.path, exc.__cause__)
     status, body, headers = _body(exc, request.app.state.services.urls.base)
     if isinstance(exc, errors.TooManyRequests):
         headers = {**headers, "Retry-After": str(exc.retry_after)}

@@ -9,9 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from opencat.domain.errors import Unavailable
+
 __all__ = ["Connection", "Database", "locked_in_writes", "make_engine", "normalize_url"]
 
 _WRITE_OPTION = "opencat_write"
+# Seconds to establish a PostgreSQL connection (libpq's minimum is 2): a server that is down or
+# unreachable must fail a request quickly, not hold it for the kernel's TCP timeout.
+CONNECT_TIMEOUT_SECONDS = 2
+UNAVAILABLE = "The database is unavailable, please retry later"
 
 
 Query = TypeVar("Query", bound=sa.Select[Any])
@@ -40,9 +46,44 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    engine = sa.create_engine(url, pool_size=10, max_overflow=10)
+    arguments = (
+        {}
+        if "connect_timeout" in sa.engine.make_url(url).query
+        else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    )
+    engine = sa.create_engine(url, pool_size=10, max_overflow=10, connect_args=arguments)
     _ping_idle_connections(engine)
     return engine
+
+
+# PostgreSQL states that mean "not now" rather than "never": admin or crash shutdown, starting up,
+# too many connections; the whole 08 class is connection failures.
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def _unavailable(error: sa.exc.DBAPIError) -> bool:
+    """Whether the database failed the request for want of a connection, not because of it."""
+    if error.connection_invalidated:
+        return True  # the pool has dropped that connection: the next checkout opens a new one
+    # psycopg's errors carry the server's SQLSTATE; sqlite3's carry none (``""`` here).
+    state = getattr(error.orig, "sqlstate", "")
+    if state is None:
+        return isinstance(error, sa.exc.OperationalError)  # psycopg: no answer from the server
+    return state.startswith("08") or state in _UNAVAILABLE_STATES
+
+
+@contextmanager
+def _failing_cleanly() -> Iterator[None]:
+    """Connection failures become ``Unavailable`` (a 503), so that the API layer never needs to
+    know SQLAlchemy; anything else (a bug, a constraint) goes on as it was."""
+    try:
+        yield
+    except sa.exc.TimeoutError as error:  # no pooled connection came free in time
+        raise Unavailable(UNAVAILABLE) from error
+    except sa.exc.DBAPIError as error:
+        if not _unavailable(error):
+            raise
+        raise Unavailable(UNAVAILABLE) from error
 
 
 # Seconds a pooled connection may rest before it is checked at its next checkout.
@@ -109,16 +150,17 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        if self._reader is not None:
-            with self._reader.connect() as connection:
+        with _failing_cleanly():
+            if self._reader is not None:
+                with self._reader.connect() as connection:
+                    yield connection
+                return
+            with self.engine.connect() as connection, connection.begin():
                 yield connection
-            return
-        with self.engine.connect() as connection, connection.begin():
-            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
+        with _failing_cleanly(), self.engine.connect() as connection:
             connection = connection.execution_options(**{_WRITE_OPTION: True})
             with connection.begin():
                 yield connection

@@ -11,7 +11,10 @@ CatalogError
 ├── PreconditionFailed  ``If-Match`` names a stale version
 ├── Conflict            a concurrent write took the same unique value
 ├── TooManyRequests     asked again too soon (``retry_after`` seconds)
-└── Moved               the object answers to another identifier (a redirect)
+├── Moved               the object answers to another identifier (a redirect)
+├── Unavailable         the database cannot be reached now (down, restarting, no free connection):
+│                       nothing was done, the same request may be sent again later
+└── InsufficientStorage the disk is full: the write was refused and nothing of it was kept
 """
 
 from collections.abc import Mapping
@@ -102,3 +105,11 @@ class UnsupportedMediaType(CatalogError):
 
 class PayloadTooLarge(CatalogError):
     pass
+
+
+class Unavailable(CatalogError):
+    """The database (or another service the catalog needs) cannot be reached now; retry later."""
+
+
+class InsufficientStorage(CatalogError):
+    """No space left for a file (or a row): the write was refused, and nothing of it was kept."""

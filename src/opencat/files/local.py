@@ -6,6 +6,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 from opencat.files.base import check_key
+from opencat.files.spool import no_space_is_refusal
 
 
 class LocalFileStore:
@@ -21,8 +22,9 @@ class LocalFileStore:
 
     def put(self, key: str, source: Path, content_type: str) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
+        with no_space_is_refusal():  # a new folder may need a block the disk no longer has
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
 
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")

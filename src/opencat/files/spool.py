@@ -9,20 +9,37 @@ file, whatever machine wrote it, untouched for longer than the upload retention 
 directories may be shared between nodes, whose processes this one cannot see).
 """
 
+import contextlib
+import errno
 import hashlib
 import os
 import re
 import socket
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from opencat.domain.errors import InsufficientStorage
+
+NO_SPACE = "There is not enough space left to store this file"
 _PROC = Path("/proc")
 _WRITER = re.compile(r"^upload-(?P<pid>\d+)-(?P<start>\d+)-[a-z0-9_]+-(?P<machine>.+)$")
 
 
 class TooLarge(Exception):
     """The file went past the configured size limit; what was written is already removed."""
+
+
+@contextlib.contextmanager
+def no_space_is_refusal() -> Iterator[None]:
+    """A full disk (or quota) refuses the file rather than failing the server: a 507."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise InsufficientStorage(NO_SPACE) from error
+        raise
 
 
 @dataclass(frozen=True)
@@ -51,15 +68,26 @@ class Spool:
         if self.size > self.max_bytes:
             self.discard()
             raise TooLarge()
-        self._file.write(chunk)
+        with self._discarded_on_error(), no_space_is_refusal():
+            self._file.write(chunk)
         self._hash.update(chunk)
 
     def finish(self) -> SpooledFile:
-        self._file.close()
+        with self._discarded_on_error(), no_space_is_refusal():
+            self._file.close()  # flushes the last buffered bytes: the disk may be full here too
         return SpooledFile(self.path, self.size, self._hash.hexdigest())
 
+    @contextlib.contextmanager
+    def _discarded_on_error(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self.discard()
+            raise
+
     def discard(self) -> None:
-        if not self._file.closed:
+        # Closing flushes, which fails again on a full disk; the file is closed all the same.
+        with contextlib.suppress(OSError):
             self._file.close()
         self.path.unlink(missing_ok=True)
 

@@ -1,4 +1,5 @@
-"""A real S3 protocol server on loopback (moto's standalone server) for the S3 store's tests."""
+"""A real S3 protocol server on loopback (moto's standalone server), for the S3 store's tests and
+the system tests (a pytest plugin of tests/conftest.py)."""
 
 import json
 import os
