@@ -2,15 +2,19 @@
 ``Unavailable`` (a 503), quickly."""
 
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from opencat.db import engine as engine_module
 from opencat.db.engine import CONNECT_TIMEOUT_SECONDS, IDLE_PING_SECONDS, Database
-from opencat.domain.errors import Unavailable
+from opencat.domain.errors import InsufficientStorage, Unavailable
+from tests.system.harness import small_filesystem
 
 
 def test_an_idle_connection_killed_by_the_server_is_replaced(database_url: str, dialect: str) -> None:
@@ -138,3 +142,47 @@ def test_a_connection_the_server_dropped_fails_once_then_the_pool_recovers(
 def test_errors_that_are_the_requests_own_are_not_unavailability(migrated: Database) -> None:
     with pytest.raises(sa.exc.DBAPIError), migrated.read() as conn:
         conn.execute(sa.text("SELECT * FROM no_such_table"))
+
+
+def test_a_sqlite_database_locked_past_the_busy_timeout_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    database = Database(f"sqlite:///{tmp_path / 'locked.db'}")
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    try:
+        with database.write() as conn:
+            conn.execute(sa.text("CREATE TABLE probe (x INTEGER)"))
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer, holding the lock
+        started = time.monotonic()
+        with pytest.raises(Unavailable), database.write() as conn:
+            conn.execute(sa.text("INSERT INTO probe VALUES (1)"))
+        assert time.monotonic() - started < 5
+        holder.execute("ROLLBACK")
+        with database.write() as conn:
+            conn.execute(sa.text("INSERT INTO probe VALUES (1)"))
+    finally:
+        holder.close()
+        database.dispose()
+
+
+def _write_megabytes(database: Database, megabytes: int) -> None:
+    with database.write() as conn:
+        for _ in range(megabytes * 10):
+            conn.execute(sa.text("INSERT INTO probe VALUES (:x)"), {"x": "x" * 100_000})
+
+
+def test_a_full_disk_under_the_database_is_insufficient_storage(tmp_path: Path) -> None:
+    with small_filesystem(tmp_path / "disk", 2) as disk:
+        if disk.prefix:
+            pytest.skip("no small filesystem this process can write to")
+        database = Database(f"sqlite:///{disk.path / 'full.db'}")
+        try:
+            with database.write() as conn:
+                conn.execute(sa.text("CREATE TABLE probe (x TEXT)"))
+            with pytest.raises(InsufficientStorage):
+                _write_megabytes(database, 6)
+            with database.read() as conn:  # nothing of the refused transaction was kept
+                assert conn.execute(sa.text("SELECT count(*) FROM probe")).scalar_one() == 0
+        finally:
+            database.dispose()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from opencat.domain.errors import Unavailable
+from opencat.domain.errors import InsufficientStorage, Unavailable
 
 __all__ = ["Connection", "Database", "locked_in_writes", "make_engine", "normalize_url"]
 
@@ -61,15 +61,31 @@ def make_engine(url: str) -> Engine:
 _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
 
 
+# SQLite's result codes (sqlite3 exposes them as ``sqlite_errorcode``): the database is locked by
+# another writer past the busy timeout; the disk holding it is full.
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL = 5, 6, 13
+_DISK_FULL_STATE = "53100"  # PostgreSQL's disk_full
+DISK_FULL = "The database has no space left: nothing was written"
+
+
 def _unavailable(error: sa.exc.DBAPIError) -> bool:
     """Whether the database failed the request for want of a connection, not because of it."""
     if error.connection_invalidated:
         return True  # the pool has dropped that connection: the next checkout opens a new one
+    if getattr(error.orig, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return True  # another process held the write lock longer than the busy timeout
     # psycopg's errors carry the server's SQLSTATE; sqlite3's carry none (``""`` here).
     state = getattr(error.orig, "sqlstate", "")
     if state is None:
         return isinstance(error, sa.exc.OperationalError)  # psycopg: no answer from the server
     return state.startswith("08") or state in _UNAVAILABLE_STATES
+
+
+def _disk_full(error: sa.exc.DBAPIError) -> bool:
+    return (
+        getattr(error.orig, "sqlite_errorcode", None) == _SQLITE_FULL
+        or getattr(error.orig, "sqlstate", None) == _DISK_FULL_STATE
+    )
 
 
 @contextmanager
@@ -81,6 +97,8 @@ def _failing_cleanly() -> Iterator[None]:
     except sa.exc.TimeoutError as error:  # no pooled connection came free in time
         raise Unavailable(UNAVAILABLE) from error
     except sa.exc.DBAPIError as error:
+        if _disk_full(error):
+            raise InsufficientStorage(DISK_FULL) from error
         if not _unavailable(error):
             raise
         raise Unavailable(UNAVAILABLE) from error
@@ -110,6 +128,10 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise sa.exc.DisconnectionError("the connection was dropped while idle") from error
 
 
+# How long a writer waits for another process's write lock before the request answers 503.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's implicit transactions break savepoints; we issue BEGIN ourselves
     # (house style §7.2), BEGIN IMMEDIATE on the write path so writers queue up front.
@@ -119,7 +141,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
