@@ -51,13 +51,12 @@ from opencat.api.filters import dataset_query
 from opencat.api.pagination import envelope
 from opencat.app import build_catalog
 from opencat.catalog import datasets as catalog_datasets
-from opencat.catalog import search as catalog_search
-from opencat.catalog import search_v2
+from opencat.catalog import faceted_search, indexing
 from opencat.catalog import suggest as catalog_suggest
 from opencat.config import Settings
 from opencat.db import accounts as db_accounts
 from opencat.db import geozones as db_geozones
-from opencat.db import search as db_search
+from opencat.db import outbox
 from opencat.db.datasets import _columns
 from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
@@ -154,9 +153,7 @@ def _documents(
     now: datetime,
 ) -> Iterator[SearchDocument]:
     for dataset, items in entries:
-        document = catalog_search._document(
-            dataset, items, organizations.get(dataset.organization_id or ""), now
-        )
+        document = indexing._document(dataset, items, organizations.get(dataset.organization_id or ""), now)
         yield replace(document, zones=with_ancestors(document.zones, known)) if document.zones else document
 
 
@@ -188,8 +185,8 @@ def _finish(label: str, database: Database) -> int:
     """One outbox row (the index is built apart and says it has seen it); then settle the files."""
     with database.write() as conn:
         first = conn.execute(sa.select(datasets.c.id).limit(1)).scalar_one()
-        db_search.mark_changed(conn, [first])
-        seq = db_search.head(conn)
+        outbox.mark_changed(conn, [first])
+        seq = outbox.head(conn)
     raw = database.engine.raw_connection()
     try:
         if label == "sqlite":
@@ -234,7 +231,7 @@ def load(
                 seqs[label] = _finish(label, database)
         if not targets:
             with zones_from.read() as conn:
-                seqs["existing"] = db_search.head(conn)
+                seqs["existing"] = outbox.head(conn)
         if len(set(seqs.values())) != 1:
             raise RuntimeError(f"outbox heads differ between databases: {seqs}")
         batch.reach(next(iter(seqs.values())))
@@ -399,7 +396,7 @@ def _list_round(call: Call) -> tuple[int, float]:
 
 def _v2_round(call: Call) -> tuple[int, float]:
     """``GET /api/2/datasets/search/``: the search with facets, then the handler's rendering."""
-    result = search_v2.search(call.catalog, dataset_query(call.params))
+    result = faceted_search.search(call.catalog, dataset_query(call.params))
     start = time.perf_counter()
     body = envelope(
         result.page,
@@ -584,11 +581,11 @@ def run_database(
     timed = TimedIndex(catalog.search)
     catalog = replace(catalog, search=timed)  # type: ignore[arg-type]
     with catalog.db.read() as conn:
-        head = db_search.head(conn)
+        head = outbox.head(conn)
     applied = catalog.search.current_seq()
     if head != applied:
         raise RuntimeError(f"[{label}] the index is not up to date: outbox {head}, index {applied}")
-    catalog_search.sync(catalog)  # a no-op: nothing to replay
+    indexing.sync(catalog)  # a no-op: nothing to replay
     services = Services(catalog, settings, Urls(settings.base_url, settings.front_url))
     if profile is not None:
         _profile(services, timed, next(c for c in chosen if c.name == profile), rounds)

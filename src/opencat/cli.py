@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from opencat import lifeline
+from opencat.api import wording
 from opencat.api.rdf import write_json_lines
 from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
+from opencat.catalog.indexing import sync
 from opencat.catalog.rdf import export_catalog
-from opencat.catalog.search import sync
 from opencat.config import Settings, SettingsError
 from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
@@ -227,9 +228,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _describe(error: Exception) -> str:
     if isinstance(error, Invalid):
-        return "; ".join(f"{field}: {messages}" for field, messages in error.errors.items())
+        return "; ".join(f"{field}: {messages}" for field, messages in wording.worded(error.errors).items())
     if isinstance(error, CatalogError):
-        return error.message or type(error).__name__
+        return wording.message(error) or type(error).__name__
     return str(error)
 
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.catalog import search as catalog_search
+from opencat.catalog import indexing
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
 from tests.factories import make_dataset, make_user
@@ -315,5 +315,5 @@ def test_a_failed_index_update_does_not_lock_the_index(client: TestClient, catal
     with pytest.raises(RuntimeError), catalog.search.writing():
         raise RuntimeError("a crash in the middle of an index update")
     make_dataset(catalog, alice, title="After")
-    catalog_search.sync(catalog)
+    indexing.sync(catalog)
     assert {item["title"] for item in client.get("/api/1/datasets/").json()["data"]} == {"Before", "After"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tantivy
 
-from opencat.catalog import search as catalog_search
+from opencat.catalog import indexing
 from opencat.catalog.context import Catalog
 from opencat.domain.search import SearchFilters, SearchRequest
 from opencat.search import schema
@@ -43,7 +43,7 @@ def test_an_index_of_an_older_schema_is_rebuilt(catalog: Catalog, tmp_path: Path
     assert (reopened.count(), reopened.current_seq()) == (0, -1)
     upgraded = replace(catalog, search=reopened)
     request = SearchRequest(filters=SearchFilters(format_family="tabular"))
-    hits = catalog_search.search(upgraded, request)  # replays the whole outbox first
+    hits = indexing.search(upgraded, request)  # replays the whole outbox first
     assert (hits.ids, hits.total) == ((tabular.dataset.id,), 1)
     assert reopened.count() == 2
     assert json.loads((directory / "opencat-index.json").read_text())["version"] == schema.VERSION

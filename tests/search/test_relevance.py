@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 
 from opencat.app import build_catalog, create_app
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
-from opencat.catalog.search import sync
+from opencat.catalog.indexing import sync
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.db.tables import metadata

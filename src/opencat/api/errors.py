@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from opencat.api import wording
 from opencat.domain import errors
 
 logger = logging.getLogger("opencat")
@@ -46,31 +47,31 @@ Shape = Callable[[errors.CatalogError, str], dict[str, Any]]
 
 
 def _message(default: str = "") -> Shape:
-    return lambda error, _base: {"message": error.message or default}
+    return lambda error, _base: {"message": wording.message(error, default)}
 
 
 def _invalid(error: errors.CatalogError, _base: str) -> dict[str, Any]:
     assert isinstance(error, errors.Invalid)
-    body: dict[str, Any] = {"errors": error.errors}
-    if error.message:
-        body["message"] = error.message
+    body: dict[str, Any] = {"errors": wording.worded(error.errors)}
+    if said := wording.message(error):
+        body["message"] = said
     return body
 
 
 def _invalid_items(error: errors.CatalogError, _base: str) -> dict[str, Any]:
     assert isinstance(error, errors.InvalidItems)
-    return {"errors": error.items}
+    return {"errors": wording.worded(error.items)}
 
 
 def _not_allowed(error: errors.CatalogError, base_url: str) -> dict[str, Any]:
     # udata's wording, missing space included (udata-behaviour §1.11)
     listing = f"{base_url}/api/1/datasets/extensions/"
-    return {"message": f"{error.message}The allowed file type list is available at {listing}"}
+    return {"message": f"{wording.message(error)}The allowed file type list is available at {listing}"}
 
 
 # The one table from domain errors to HTTP; the first matching class wins (subclasses first).
 _TABLE: list[tuple[type[errors.CatalogError], int, Shape, dict[str, str]]] = [
-    (errors.UploadRefused, 400, lambda error, _base: {"success": False, "error": error.message}, {}),
+    (errors.UploadRefused, 400, lambda error, _base: {"success": False, "error": wording.message(error)}, {}),
     (errors.FileTypeNotAllowed, 400, _not_allowed, {}),
     (errors.Gone, 410, _message(GONE), {}),
     (errors.NotFound, 404, _message(NOT_FOUND), {}),
@@ -94,7 +95,7 @@ def _body(error: errors.CatalogError, base_url: str) -> tuple[int, dict[str, Any
     for kind, status, shape, headers in _TABLE:
         if isinstance(error, kind):
             return status, shape(error, base_url), headers
-    return 400, {"message": error.message}, {}
+    return 400, {"message": wording.message(error)}, {}
 
 
 def catalog_error(request: Request, exc: Exception) -> Response:
@@ -103,7 +104,9 @@ def catalog_error(request: Request, exc: Exception) -> Response:
         return moved(request, exc)
     if isinstance(exc, errors.Unavailable | errors.InsufficientStorage):
         # The operator's problem, not the client's: one line with the cause, no traceback.
-        logger.warning("%s on %s %s: %r", exc.message, request.method, request.url.path, exc.__cause__)
+        logger.warning(
+            "%s on %s %s: %r", wording.message(exc), request.method, request.url.path, exc.__cause__
+        )
     status, body, headers = _body(exc, request.app.state.services.urls.base)
     if isinstance(exc, errors.TooManyRequests):
         headers = {**headers, "Retry-After": str(exc.retry_after)}

@@ -21,8 +21,8 @@ from opencat.api.openapi import describe
 from opencat.api.pagination import MAX_PAGE
 from opencat.api.params import first, positive_int
 from opencat.catalog import rdf as catalog
+from opencat.catalog.access import check_visibility_filters
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import check_visibility_filters
 from opencat.dcat.formats import find_format, negotiate
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.dates import utc_now

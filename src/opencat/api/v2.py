@@ -8,7 +8,7 @@ from opencat.api.filters_v2 import search_arguments
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments
 from opencat.catalog import datasets as catalog_datasets
-from opencat.catalog import search_v2
+from opencat.catalog import faceted_search
 from opencat.catalog.views import DatasetView
 from opencat.domain.dates import utc_now
 
@@ -43,7 +43,7 @@ def dataset_v2(call: Call, view: DatasetView) -> dict[str, Any]:
     return {name: v1[name] for name in FIELDS}
 
 
-def _facets(call: Call, result: search_v2.SearchResult) -> dict[str, list[dict[str, Any]]]:
+def _facets(call: Call, result: faceted_search.SearchResult) -> dict[str, list[dict[str, Any]]]:
     facets: dict[str, list[dict[str, Any]]] = {}
     for name, buckets in result.facets.items():
         if name == "organization":
@@ -63,7 +63,7 @@ def _facets(call: Call, result: search_v2.SearchResult) -> dict[str, list[dict[s
 @describe("Search public datasets, with facets (API v2)")
 def search(call: Call) -> Reply:
     arguments = search_arguments(call.params)
-    result = search_v2.search(
+    result = faceted_search.search(
         call.catalog, arguments.query, arguments.last_update_range, arguments.include_geozone_ancestors
     )
     body = envelope(

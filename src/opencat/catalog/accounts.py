@@ -11,7 +11,7 @@ from opencat.db import datasets as db_datasets
 from opencat.db.engine import Connection
 from opencat.domain import ids
 from opencat.domain.accounts import ANONYMOUS, ROLES, Actor, Member, Organization, User
-from opencat.domain.errors import Gone, Invalid, InvalidCredentials, NotFound, Unauthenticated
+from opencat.domain.errors import Gone, Invalid, InvalidCredentials, NotFound, Reason, Unauthenticated
 from opencat.domain.slugs import slugify, unique_slug
 
 API_KEY_PREFIX = "opencat_"
@@ -94,12 +94,12 @@ def authenticate(catalog: Catalog, api_key: str | None) -> Actor:
     with catalog.db.read() as conn:
         key = db_accounts.find_api_key(conn, hash_api_key(api_key.strip()))
         if key is None:
-            raise InvalidCredentials("Invalid API token")
+            raise InvalidCredentials(Reason.TOKEN_INVALID)
         if key.revoked_at is not None:
-            raise InvalidCredentials("Revoked API token")
+            raise InvalidCredentials(Reason.TOKEN_REVOKED)
         user = db_accounts.find_user(conn, key.user_id)
         if user is None or not user.active or user.deleted is not None:
-            raise InvalidCredentials("Inactive user")
+            raise InvalidCredentials(Reason.USER_INACTIVE)
         roles = db_accounts.roles_of(conn, user.id)
     if key.last_used_at is None or now - key.last_used_at > _TOUCH_INTERVAL:
         with catalog.db.write() as conn:
@@ -113,7 +113,7 @@ def get_user(catalog: Catalog, ident: str) -> User:
     if user is None:
         raise NotFound()
     if user.deleted is not None or not user.active:
-        raise Gone("User is not active or has been deleted")
+        raise Gone(Reason.USER_GONE)
     return user
 
 
@@ -179,7 +179,7 @@ def get_organization(catalog: Catalog, ident: str) -> OrganizationView:
         if organization is None:
             raise NotFound()
         if organization.deleted is not None:
-            raise Gone("Organization has been deleted")
+            raise Gone(Reason.ORGANIZATION_GONE)
         return OrganizationView(
             organization,
             db_accounts.fetch_members(conn, organization.id),

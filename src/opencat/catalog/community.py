@@ -14,12 +14,19 @@ from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor, Organization, User
 from opencat.domain.community import CommunityResource, can_edit_community, can_read_community
 from opencat.domain.datasets import Dataset, apply_resource_changes, new_resource
-from opencat.domain.errors import BadRequest, Invalid, NotFound, PermissionDenied, Unauthenticated
+from opencat.domain.errors import (
+    BadRequest,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    Reason,
+    Unauthenticated,
+    problem,
+)
 from opencat.domain.queries import CommunityQuery, Page
 from opencat.domain.search import visibility_of
 
 CommunityFields = dict[str, Any]
-MISSING = "Community resource not found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +72,16 @@ def _find(conn: Connection, ident: str) -> CommunityResource:
     canonical = ids.parse_uuid(ident)
     found = None if canonical is None else db_community.find(conn, canonical)
     if found is None:
-        raise NotFound(MISSING)
+        raise NotFound(Reason.COMMUNITY_MISSING)
     return found
 
 
 def check_community_readable(
-    conn: Connection, actor: Actor, item: CommunityResource, message: str = MISSING
+    conn: Connection, actor: Actor, item: CommunityResource, reason: Reason = Reason.COMMUNITY_MISSING
 ) -> None:
     dataset = db_datasets.find_by_id(conn, item.dataset_id) if item.dataset_id else None
     if not can_read_community(actor, item, dataset):
-        raise NotFound(message)
+        raise NotFound(reason)
 
 
 def get_community_resource(catalog: Catalog, actor: Actor, ident: str) -> CommunityView:
@@ -88,9 +95,9 @@ def _organization_for(conn: Connection, actor: Actor, organization_id: str | Non
     if organization_id is None:
         return None
     if db_accounts.find_organization(conn, organization_id) is None:
-        raise Invalid({"organization": ["Organization does not exists"]})
+        raise Invalid({"organization": [problem(Reason.ORGANIZATION_DOES_NOT_EXIST)]})
     if not permissions.can_publish_in(actor, organization_id):
-        raise Invalid({"organization": ["Permission denied for this organization"]})
+        raise Invalid({"organization": [problem(Reason.ORGANIZATION_DENIED)]})
     return organization_id
 
 
@@ -106,13 +113,13 @@ def create_community_resource(
     now = catalog.clock()
     resource = new_resource({"type": "other", **fields}, catalog.new_resource_id(), now)
     if resource.filetype != "remote":
-        raise BadRequest("This endpoint only supports remote community resources")
+        raise BadRequest(Reason.COMMUNITY_REMOTE_ONLY)
     if dataset_id is None:
-        raise Invalid({"dataset": "A dataset identifier is required"})
+        raise Invalid({"dataset": problem(Reason.DATASET_ID_REQUIRED)})
     with catalog.db.write() as conn:
         dataset = db_datasets.find_by_id(conn, dataset_id)
         if dataset is None or not permissions.can_read(actor, dataset):
-            raise Invalid({"dataset": "Unknown dataset"})
+            raise Invalid({"dataset": problem(Reason.DATASET_UNKNOWN)})
         organization_id = _organization_for(conn, actor, organization_id)
         owner_id = None if organization_id else actor.user.id
         item = CommunityResource(resource, dataset_id, owner_id, organization_id)

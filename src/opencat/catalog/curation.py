@@ -3,8 +3,8 @@
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from opencat.catalog.access import require_dataset
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import find_dataset
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
@@ -14,7 +14,7 @@ from opencat.db.engine import Connection
 from opencat.domain import ids
 from opencat.domain.accounts import Actor, User
 from opencat.domain.datasets import BADGE_KINDS, Badge, Dataset
-from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Unauthenticated
+from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated
 from opencat.domain.queries import Page
 
 
@@ -43,9 +43,9 @@ def add_badge(catalog: Catalog, actor: Actor, ident: str, kind: object) -> tuple
     """The badge and whether it is new (201) or was already there (200)."""
     _sysadmin(actor)
     if kind not in BADGE_KINDS:
-        raise Invalid({}, f"Unknown badge type for Dataset: {kind}")
+        raise Invalid({}, Reason.BADGE_UNKNOWN, kind=kind)
     with catalog.db.write() as conn:
-        dataset = find_dataset(conn, ident)
+        dataset = require_dataset(conn, ident)
         existing = next((badge for badge in dataset.badges if badge.kind == kind), None)
         if existing is not None:
             return existing, False
@@ -57,10 +57,10 @@ def add_badge(catalog: Catalog, actor: Actor, ident: str, kind: object) -> tuple
 def remove_badge(catalog: Catalog, actor: Actor, ident: str, kind: str) -> None:
     _sysadmin(actor)
     with catalog.db.write() as conn:
-        dataset = find_dataset(conn, ident)
+        dataset = require_dataset(conn, ident)
         kept = tuple(badge for badge in dataset.badges if badge.kind != kind)
         if len(kept) == len(dataset.badges):
-            raise NotFound("Badge does not exists")
+            raise NotFound(Reason.BADGE_MISSING)
         _store(conn, replace(dataset, badges=kept))
 
 
@@ -68,7 +68,7 @@ def set_featured(catalog: Catalog, actor: Actor, ident: str, featured: bool) -> 
     """Idempotent; no deleted check, as in udata."""
     _sysadmin(actor)
     with catalog.db.write() as conn:
-        dataset = replace(find_dataset(conn, ident), featured=featured)
+        dataset = replace(require_dataset(conn, ident), featured=featured)
         _store(conn, dataset)
         return assemble(conn, [replace(dataset, revision=dataset.revision + 1)])[0]
 
@@ -101,7 +101,7 @@ def unfollow(catalog: Catalog, actor: Actor, ident: str) -> int:
     with catalog.db.write() as conn:
         dataset = _follow_target(conn, ident, by_slug=False)
         if not db_followers.unfollow(conn, dataset.id, actor.user.id, catalog.clock()):
-            raise NotFound("You are not following this dataset")
+            raise NotFound(Reason.NOT_FOLLOWING)
         return db_followers.count(conn, dataset.id)
 
 

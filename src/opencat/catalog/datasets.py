@@ -4,18 +4,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from opencat.catalog import search as catalog_search
+from opencat.catalog import listing
+from opencat.catalog.access import check_visibility_filters, readable_dataset, require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import check_contact_points, check_custom_extras, resolve_ownership
 from opencat.catalog.schemas import check_resource_schema
 from opencat.catalog.spatial import check_zones
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
-from opencat.db import followers as db_followers
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.db.references import fetch_licenses
-from opencat.domain import ids, permissions
+from opencat.domain import permissions
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import (
     Dataset,
@@ -28,71 +28,21 @@ from opencat.domain.datasets import (
 from opencat.domain.errors import (
     Gone,
     Invalid,
-    Moved,
-    NotFound,
     PermissionDenied,
     PreconditionFailed,
+    Reason,
     Unauthenticated,
 )
 from opencat.domain.queries import DatasetQuery, Page
-from opencat.domain.search import SearchFilters, SearchRequest, visibility_of, words_of
+from opencat.domain.search import visibility_of
 from opencat.domain.slugs import slugify, unique_slug
 
 DatasetChanges = dict[str, Any]
-GONE_MESSAGE = "Dataset has been deleted"
-
-
-def find_dataset(conn: Connection, ident: str) -> Dataset:
-    """Resolve an id or a slug (udata-behaviour §3.1); Moved when only a redirect can answer."""
-    if ids.is_object_id(ident):
-        found = db_datasets.find_by_id(conn, ident.lower())
-        if found is not None:
-            return found
-    found = db_datasets.find_by_slug(conn, ident)
-    if found is not None:
-        return found
-    canonical = slugify(ident)
-    if canonical and canonical != ident and db_datasets.find_by_slug(conn, canonical) is not None:
-        raise Moved(canonical)
-    current = db_datasets.find_slug_by_old_slug(conn, ident)
-    if current is not None:
-        raise Moved(current)
-    raise NotFound()
-
-
-def check_readable(actor: Actor, dataset: Dataset) -> None:
-    if not permissions.can_read(actor, dataset):
-        if dataset.deleted is not None and not dataset.private:
-            raise Gone(GONE_MESSAGE)
-        raise NotFound()
 
 
 def get_dataset(catalog: Catalog, actor: Actor, ident: str, with_community: bool = False) -> DatasetView:
     with catalog.db.read() as conn:
-        dataset = find_dataset(conn, ident)
-        check_readable(actor, dataset)
-        return assemble(conn, [dataset], with_community)[0]
-
-
-def check_visibility_filters(actor: Actor, query: DatasetQuery) -> None:
-    """udata-behaviour §3.11: these filters need an identified caller, even with =false."""
-    hidden = (query.filters.private, query.filters.archived, query.filters.deleted)
-    if not actor.is_authenticated and any(flag is not None for flag in hidden):
-        raise Unauthenticated()
-
-
-def search_filters(conn: Connection, query: DatasetQuery, *, public: bool = False) -> SearchFilters:
-    """The query's filters as the index takes them. ``followed_by`` becomes the followed ids; a
-    ``q`` of punctuation or symbols only has no word to look for and finds nothing (a blank ``q``
-    is ignored). ``public`` drops the visibility filters, for the feeds that serve public data."""
-    filters = query.filters
-    if public:
-        filters = replace(filters, private=None, archived=None, deleted=None)
-    if query.followed_by is not None:
-        filters = replace(filters, ids=tuple(db_followers.followed_datasets(conn, query.followed_by)))
-    if query.q and not words_of(query.q):
-        filters = replace(filters, ids=())
-    return filters
+        return assemble(conn, [readable_dataset(conn, actor, ident)], with_community)[0]
 
 
 def list_datasets(
@@ -101,20 +51,8 @@ def list_datasets(
     """Filter and search through the index; the database returns the documents, in the index's order."""
     check_visibility_filters(actor, query)
     with catalog.db.read() as conn:  # one connection for the outbox check, the ids and the rows
-        request = SearchRequest(
-            words=words_of(query.q),
-            filters=search_filters(conn, query),
-            visibility=visibility_of(actor),
-            sort=query.sort,
-            offset=(query.page - 1) * query.page_size,
-            limit=query.page_size,
-        )
-        hits = catalog_search.search(catalog, request, conn)
-        found = db_datasets.fetch_by_ids(conn, hits.ids)
-        ordered = [found[dataset_id] for dataset_id in hits.ids if dataset_id in found]
-        if not ordered and query.page > 1:
-            raise NotFound()
-        return Page(assemble(conn, ordered, with_community), hits.total, query.page, query.page_size)
+        request = listing.search_request(conn, query, visibility_of(actor))
+        return listing.views_page(catalog, conn, query, request, with_community)
 
 
 def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
@@ -170,14 +108,14 @@ def create_dataset(catalog: Catalog, actor: Actor, read_changes: Callable[[], Da
 
 def _check_resource_count(catalog: Catalog, after: Sequence[Resource], before: Sequence[Resource]) -> None:
     """The cap on resources, counted on the list about to be stored, in the write transaction."""
-    problem = too_many_resources(len(after), catalog.max_resources, len(before))
-    if problem is not None:
-        raise Invalid({"resources": [problem]})
+    refused = too_many_resources(len(after), catalog.max_resources, len(before))
+    if refused is not None:
+        raise Invalid({"resources": [refused]})
 
 
 def _check_revision(dataset: Dataset, expected_revision: int | None) -> None:
     if expected_revision is not None and expected_revision != dataset.revision:
-        raise PreconditionFailed("The dataset changed since you read it")
+        raise PreconditionFailed(Reason.STALE_REVISION)
 
 
 def update_dataset(
@@ -195,9 +133,9 @@ def update_dataset(
         raise Unauthenticated()
     now = catalog.clock()
     with catalog.db.write() as conn:
-        current = find_dataset(conn, ident)
+        current = require_dataset(conn, ident)
         if current.deleted is not None and not restoring:
-            raise Gone(GONE_MESSAGE)
+            raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):
             raise PermissionDenied()
         fields = _known_license(conn, read_changes())
@@ -229,9 +167,9 @@ def delete_dataset(
         raise Unauthenticated()
     now = catalog.clock()
     with catalog.db.write() as conn:
-        current = find_dataset(conn, ident)
+        current = require_dataset(conn, ident)
         if current.deleted is not None:
-            raise Gone(GONE_MESSAGE)
+            raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):
             raise PermissionDenied()
         _check_revision(current, expected_revision)
@@ -251,8 +189,7 @@ def resources_page(
 ) -> Page[Resource]:
     """A dataset's resources by pages, filtered by type and by a title substring (API v2)."""
     with catalog.db.read() as conn:
-        dataset = find_dataset(conn, ident)
-        check_readable(actor, dataset)
+        dataset = readable_dataset(conn, actor, ident)
         resources = db_resources.fetch_for_dataset(conn, dataset.id)
     needle = (text or "").casefold()
     kept = [r for r in resources if (kind is None or r.type == kind) and needle in r.title.casefold()]

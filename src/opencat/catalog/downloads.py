@@ -1,25 +1,23 @@
 """Who may download what: the permalink and the files of our own store follow their dataset's
 visibility (private is 404 to whoever may not see it, deleted is 410), unlike udata (compatibility.md)."""
 
+from opencat.catalog.access import check_readable
 from opencat.catalog.community import check_community_readable
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import check_readable
 from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain import ids
 from opencat.domain.accounts import Actor
-from opencat.domain.errors import Gone, NotFound
-
-PERMALINK_MISSING = "Resource not found"
+from opencat.domain.errors import Gone, NotFound, Reason
 
 
 def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str) -> str:
     """The current URL of a resource the caller may read, counting the download (§1.12)."""
     canonical = ids.parse_uuid(resource_id)
     if canonical is None:
-        raise NotFound(PERMALINK_MISSING)
+        raise NotFound(Reason.PERMALINK_MISSING)
     with catalog.db.write() as conn:
         found = db_resources.find_anywhere(conn, canonical)
         if found is not None:
@@ -29,8 +27,8 @@ def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str) -> str:
             return resource.url.strip()
         proposed = db_community.find(conn, canonical)
         if proposed is None:
-            raise NotFound(PERMALINK_MISSING)
-        check_community_readable(conn, actor, proposed, PERMALINK_MISSING)
+            raise NotFound(Reason.PERMALINK_MISSING)
+        check_community_readable(conn, actor, proposed, Reason.PERMALINK_MISSING)
         db_community.count_download(conn, proposed.id)
         return proposed.resource.url.strip()
 
@@ -52,10 +50,10 @@ def check_file_readable(catalog: Catalog, actor: Actor, key: str) -> None:
 def _check_dataset_readable(conn: Connection, actor: Actor, dataset_id: str) -> None:
     dataset = db_datasets.find_by_id(conn, dataset_id)
     if dataset is None:
-        raise NotFound(PERMALINK_MISSING)
+        raise NotFound(Reason.PERMALINK_MISSING)
     try:
         check_readable(actor, dataset)
     except Gone:
         raise
     except NotFound:
-        raise NotFound(PERMALINK_MISSING) from None
+        raise NotFound(Reason.PERMALINK_MISSING) from None

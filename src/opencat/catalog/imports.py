@@ -39,7 +39,7 @@ from opencat.domain.datasets import (
 )
 from opencat.domain.dates import parse_date, parse_datetime
 from opencat.domain.documents import MAX_DEPTH, document_problem, too_deep
-from opencat.domain.errors import Invalid
+from opencat.domain.errors import Invalid, Reason, problem
 from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.slugs import slugify, unique_slug
 
@@ -542,11 +542,18 @@ def load_fixtures(catalog: Catalog, path: Path, progress: Progress | None = None
         _check_documents(entry)
         # An entry replaces the dataset's resources: its own list is the count to check, before
         # anything is written.
-        if (problem := too_many_resources(len(entry.resources), catalog.max_resources)) is not None:
-            raise Invalid({"resources": [f"{entry.dataset['id']}: {problem}"]})
+        if too_many_resources(len(entry.resources), catalog.max_resources) is not None:
+            record = entry.dataset["id"]
+            raise Invalid(
+                {
+                    "resources": [
+                        problem(Reason.RECORD_TOO_MANY_RESOURCES, record=record, limit=catalog.max_resources)
+                    ]
+                }
+            )
     for organization in organizations.values():
-        if (problem := document_problem(organization)) is not None:
-            raise Invalid({"organization": [f"{organization.get('id')}: {problem}"]})
+        if (unstorable := document_problem(organization)) is not None:
+            raise Invalid({"organization": [f"{organization.get('id')}: {unstorable}"]})
     done = 0
     for batch in _batches(entries, 200):
         with catalog.db.write() as conn:

@@ -3,8 +3,8 @@
 from dataclasses import replace
 from typing import Any
 
+from opencat.catalog.access import readable_dataset
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import check_readable, find_dataset
 from opencat.db import datasets as db_datasets
 from opencat.db import linkchecks as db_linkchecks
 from opencat.db import resources as db_resources
@@ -12,18 +12,17 @@ from opencat.domain import ids
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Resource
 from opencat.domain.dates import iso
-from opencat.domain.errors import NotFound, TooManyRequests
+from opencat.domain.errors import NotFound, Reason, TooManyRequests
 from opencat.links.checker import check_link
 
 
 def _locate(catalog: Catalog, actor: Actor, ident: str, resource_id: str) -> tuple[str, Resource]:
     canonical = ids.parse_uuid(resource_id)
     with catalog.db.read() as conn:
-        dataset = find_dataset(conn, ident)
-        check_readable(actor, dataset)
+        dataset = readable_dataset(conn, actor, ident)
         found = None if canonical is None else db_resources.find(conn, dataset.id, canonical)
     if found is None:
-        raise NotFound("Resource does not exist")
+        raise NotFound(Reason.RESOURCE_MISSING)
     return dataset.id, found
 
 
@@ -67,13 +66,13 @@ def check_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str)
     if not claimed:
         if stored := _stored(resource):
             return stored
-        raise TooManyRequests("This resource is being checked; retry in a few seconds", retry_after=5)
+        raise TooManyRequests(Reason.CHECK_RUNNING, retry_after=5)
     result = _probe(catalog, resource)
     with catalog.db.write() as conn:
         # Reading the dataset in a write locks its row: no edit of the resource interleaves.
         current = db_resources.find(conn, dataset_id, resource.id)
         if db_datasets.find_by_id(conn, dataset_id) is None or current is None:
-            raise NotFound("Resource does not exist")
+            raise NotFound(Reason.RESOURCE_MISSING)
         kept = {key: value for key, value in current.extras.items() if not key.startswith("check:")}
         count = int(current.extras.get("check:count-availability") or 0) + 1
         extras = {**kept, **result, "check:count-availability": count}

@@ -7,16 +7,8 @@ from opencat.db.engine import Connection
 from opencat.domain import permissions
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset
-from opencat.domain.errors import Invalid
+from opencat.domain.errors import Invalid, Reason, problem
 
-_UNKNOWN_ORG = "Organization does not exists"
-_ORG_DENIED = "Permission denied for this organization"
-_NO_TRANSFER = "Cannot change owner after creation. Please use transfer feature."
-_CONTACT_MISMATCH = "Wrong contact point id or contact point ownership mismatch"
-_CUSTOM_UNDEFINED = "Dataset's organization did not define the requested custom metadata."
-_CUSTOM_NO_ORG = "Custom metadatas are only accessible to dataset owned by on organization."
-_CUSTOM_CHOICE = "Custom metadata choice is not defined by organization."
-_CUSTOM_TYPE = "Custom metadata is not of the right type."
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
@@ -29,9 +21,9 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 
 def _organization_target(conn: Connection, actor: Actor, organization_id: str) -> str:
     if db_accounts.find_organization(conn, organization_id) is None:
-        raise Invalid({"organization": [_UNKNOWN_ORG]})
+        raise Invalid({"organization": [problem(Reason.ORGANIZATION_DOES_NOT_EXIST)]})
     if not permissions.can_publish_in(actor, organization_id):
-        raise Invalid({"organization": [_ORG_DENIED]})
+        raise Invalid({"organization": [problem(Reason.ORGANIZATION_DENIED)]})
     return organization_id
 
 
@@ -40,9 +32,9 @@ def _owner_target(conn: Connection, actor: Actor, owner_id: str | None) -> str:
     if owner_id is None or owner_id == caller:
         return caller
     if not actor.is_sysadmin:
-        raise Invalid({"owner": ["You can only set yourself as owner"]})
+        raise Invalid({"owner": [problem(Reason.OWNER_SELF_ONLY)]})
     if db_accounts.find_user(conn, owner_id) is None:
-        raise Invalid({"owner": ["Unknown user"]})
+        raise Invalid({"owner": [problem(Reason.OWNER_UNKNOWN)]})
     return owner_id
 
 
@@ -62,7 +54,7 @@ def resolve_ownership(
         return _owner_target(conn, actor, owner_id), None
     if organization_id is not None and organization_id != current.organization_id:
         if current.organization_id is not None and not actor.is_sysadmin:
-            raise Invalid({"organization": [_NO_TRANSFER]})
+            raise Invalid({"organization": [problem(Reason.NO_TRANSFER)]})
         return None, _organization_target(conn, actor, organization_id)
     if current.organization_id is None and owner_id is not None:
         return _owner_target(conn, actor, owner_id), None
@@ -80,12 +72,12 @@ def check_contact_points(conn: Connection, dataset: Dataset) -> None:
             or (dataset.owner_id is not None and contact.owner_id == dataset.owner_id)
         )
         if not owned:
-            raise Invalid({"contact_points": [_CONTACT_MISMATCH]})
+            raise Invalid({"contact_points": [problem(Reason.CONTACT_POINT_MISMATCH)]})
 
 
-def _custom_error(dataset_id: str | None, message: str) -> Invalid:
-    # udata reports these from MongoEngine's model validation (udata-behaviour §2.1).
-    return Invalid({"__all__": message}, f"ValidationError (Dataset:{dataset_id}) ({message}: ['__all__'])")
+def _custom_error(dataset_id: str | None, reason: Reason) -> Invalid:
+    # udata reports these from MongoEngine's model validation, a whole-model error.
+    return Invalid({"__all__": problem(reason)}, Reason.MODEL_VALIDATION, model="Dataset", id=dataset_id)
 
 
 def check_custom_extras(conn: Connection, dataset: Dataset, saved: bool = True) -> None:
@@ -95,7 +87,7 @@ def check_custom_extras(conn: Connection, dataset: Dataset, saved: bool = True) 
         return
     dataset_id = dataset.id if saved else None
     if dataset.organization_id is None:
-        raise _custom_error(dataset_id, _CUSTOM_NO_ORG)
+        raise _custom_error(dataset_id, Reason.CUSTOM_NO_ORGANIZATION)
     organization = db_accounts.find_organization(conn, dataset.organization_id)
     declared = {
         str(spec.get("title")): spec
@@ -105,9 +97,9 @@ def check_custom_extras(conn: Connection, dataset: Dataset, saved: bool = True) 
     for title, value in custom.items():
         spec = declared.get(title)
         if spec is None:
-            raise _custom_error(dataset_id, _CUSTOM_UNDEFINED)
+            raise _custom_error(dataset_id, Reason.CUSTOM_UNDEFINED)
         if spec.get("type") == "choice":
             if value not in (spec.get("choices") or []):
-                raise _custom_error(dataset_id, _CUSTOM_CHOICE)
+                raise _custom_error(dataset_id, Reason.CUSTOM_CHOICE)
         elif not isinstance(value, _PYTHON_TYPES.get(str(spec.get("type")), (object,))):
-            raise _custom_error(dataset_id, _CUSTOM_TYPE)
+            raise _custom_error(dataset_id, Reason.CUSTOM_TYPE)

@@ -1,12 +1,11 @@
 """Datasets and the whole catalog as DCAT-AP 3 (udata-behaviour §1.8), page by page or streamed."""
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from typing import BinaryIO
 
-from opencat.catalog import search as catalog_search
+from opencat.catalog import listing
+from opencat.catalog.access import check_readable, check_visibility_filters, require_dataset
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import check_readable, check_visibility_filters, find_dataset, search_filters
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
 from opencat.db import geozones as db_geozones
@@ -19,7 +18,7 @@ from opencat.dcat.stream import write_catalog
 from opencat.domain.accounts import ANONYMOUS, Actor
 from opencat.domain.errors import Gone, NotFound
 from opencat.domain.queries import DatasetQuery
-from opencat.domain.search import SearchFilters, SearchRequest, Visibility, words_of
+from opencat.domain.search import SearchFilters, Visibility
 from opencat.domain.urls import Urls
 
 EXPORT_BATCH = 500
@@ -58,7 +57,7 @@ def _format(suffix: str) -> Format:
 def dataset_id_for(catalog: Catalog, ident: str) -> str:
     """The id the negotiated redirect points to; no permission check here, as in udata."""
     with catalog.db.read() as conn:
-        return find_dataset(conn, ident).id
+        return require_dataset(conn, ident).id
 
 
 def dataset_document(
@@ -67,7 +66,7 @@ def dataset_document(
     """One dataset in the serialization its suffix names; the read rules of the JSON API apply."""
     chosen = _format(suffix)
     with catalog.db.read() as conn:
-        dataset = find_dataset(conn, ident)
+        dataset = require_dataset(conn, ident)
         try:
             check_readable(actor, dataset)
         except Gone:
@@ -75,17 +74,6 @@ def dataset_document(
         item = _inputs(catalog, conn, assemble(conn, [dataset]))[0]
     graph = dataset_graph(item, urls, site_title=site_title)
     return serialize(graph, chosen.extension), chosen.content_type
-
-
-def _public_request(conn: Connection, query: DatasetQuery, offset: int, limit: int) -> SearchRequest:
-    return SearchRequest(
-        words=words_of(query.q),
-        filters=search_filters(conn, query, public=True),
-        visibility=Visibility(),
-        sort=query.sort,
-        offset=offset,
-        limit=limit,
-    )
 
 
 def catalog_page(
@@ -102,19 +90,16 @@ def catalog_page(
     ``arguments`` are the filters as the paging links repeat them."""
     chosen = _format(suffix)
     check_visibility_filters(actor, query)
-    offset = (query.page - 1) * query.page_size
-    with catalog.db.read() as conn:
-        hits = catalog_search.search(catalog, _public_request(conn, query, offset, query.page_size), conn)
-        found = db_datasets.fetch_by_ids(conn, hits.ids)
-        items = _inputs(catalog, conn, assemble(conn, [found[i] for i in hits.ids if i in found]))
-    if not items and query.page > 1:
-        raise NotFound()  # past the last page, as the list (and udata's paginator)
+    with catalog.db.read() as conn:  # past the last page is a 404, as the list's (and udata's)
+        request = listing.search_request(conn, query, Visibility(), public=True)
+        datasets, total = listing.datasets_page(catalog, conn, request)
+        items = _inputs(catalog, conn, assemble(conn, datasets))
     graph = catalog_graph(
         items,
         urls,
         query.page,
         query.page_size,
-        hits.total,
+        total,
         site_title,
         extension=chosen.extension,
         arguments=arguments,
@@ -130,8 +115,7 @@ def public_datasets(catalog: Catalog) -> Iterator[list[DatasetView]]:
             ids = db_datasets.public_ids_after(conn, after, EXPORT_BATCH)
             if not ids:
                 return
-            found = db_datasets.fetch_by_ids(conn, ids)
-            views = assemble(conn, [found[i] for i in ids if i in found])
+            views = assemble(conn, listing.in_order(conn, ids))
         yield views
         after = ids[-1]
 
@@ -140,15 +124,10 @@ def matching_datasets(catalog: Catalog, query: DatasetQuery) -> Iterator[list[Da
     """The public datasets a filtered query finds, in its order, in batches. The index gives every
     matching id at once (about 80 bytes each); the documents are read batch by batch."""
     with catalog.db.read() as conn:
-        request = _public_request(conn, query, 0, 1)
-        total = catalog_search.search(catalog, request, conn).total
-        ids = catalog_search.search(catalog, replace(request, limit=max(total, 1)), conn).ids
+        ids = listing.all_ids(catalog, conn, listing.search_request(conn, query, Visibility(), public=True))
     for start in range(0, len(ids), EXPORT_BATCH):
-        batch = ids[start : start + EXPORT_BATCH]
         with catalog.db.read() as conn:
-            found = db_datasets.fetch_by_ids(conn, batch)
-            views = assemble(conn, [found[i] for i in batch if i in found])
-        yield views
+            yield assemble(conn, listing.in_order(conn, ids[start : start + EXPORT_BATCH]))
 
 
 def _narrows(query: DatasetQuery) -> bool:

@@ -4,8 +4,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from opencat.catalog.access import editable_dataset, readable_dataset
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import check_readable, find_dataset
 from opencat.catalog.schemas import check_resource_schema
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
@@ -25,12 +25,10 @@ from opencat.domain.errors import (
     Invalid,
     InvalidItems,
     NotFound,
-    PermissionDenied,
-    Unauthenticated,
+    Reason,
 )
 
 ResourceFields = dict[str, Any]
-RESOURCE_MISSING = "Resource does not exist"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,20 +37,11 @@ class LocatedResource:
     resource: Resource
 
 
-def _editable(conn: Connection, actor: Actor, ident: str) -> Dataset:
-    if actor.user is None:
-        raise Unauthenticated()
-    dataset = find_dataset(conn, ident)
-    if not permissions.can_edit(actor, dataset):
-        raise PermissionDenied()
-    return dataset
-
-
 def _resource(conn: Connection, dataset: Dataset, resource_id: str) -> Resource:
     canonical = ids.parse_uuid(resource_id)
     found = None if canonical is None else db_resources.find(conn, dataset.id, canonical)
     if found is None:
-        raise NotFound(RESOURCE_MISSING)
+        raise NotFound(Reason.RESOURCE_MISSING)
     return found
 
 
@@ -64,9 +53,9 @@ def _store_dataset(conn: Connection, dataset: Dataset) -> None:
 def check_room(catalog: Catalog, conn: Connection, dataset: Dataset) -> None:
     """One more resource stays within the cap (counted, not read, in the write transaction)."""
     stored = db_resources.count(conn, dataset.id)
-    problem = too_many_resources(stored + 1, catalog.max_resources, stored)
-    if problem is not None:
-        raise BadRequest(problem)
+    refused = too_many_resources(stored + 1, catalog.max_resources, stored)
+    if refused is not None:
+        raise BadRequest(refused.reason, **refused.details)
 
 
 def add_resource(
@@ -75,12 +64,12 @@ def add_resource(
     """A new remote resource, placed first (udata-behaviour §1.10)."""
     now = catalog.clock()
     with catalog.db.write() as conn:
-        dataset = _editable(conn, actor, ident)
+        dataset = editable_dataset(conn, actor, ident)
         resource = new_resource(
             check_resource_schema(catalog.schemas, read_fields()), catalog.new_resource_id(), now
         )
         if resource.filetype != "remote":
-            raise BadRequest("This endpoint only supports remote resources")
+            raise BadRequest(Reason.REMOTE_ONLY)
         check_room(catalog, conn, dataset)
         db_resources.insert_first(conn, dataset.id, resource, now)
         _store_dataset(conn, touch(dataset, now))
@@ -89,9 +78,7 @@ def add_resource(
 
 def get_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str) -> Resource:
     with catalog.db.read() as conn:
-        dataset = find_dataset(conn, ident)
-        check_readable(actor, dataset)
-        return _resource(conn, dataset, resource_id)
+        return _resource(conn, readable_dataset(conn, actor, ident), resource_id)
 
 
 def update_resource(
@@ -104,11 +91,11 @@ def update_resource(
     """Change the sent fields; a hosted file's own fields stay the server's."""
     now = catalog.clock()
     with catalog.db.write() as conn:
-        dataset = _editable(conn, actor, ident)
+        dataset = editable_dataset(conn, actor, ident)
         current = _resource(conn, dataset, resource_id)
         fields = check_resource_schema(catalog.schemas, read_fields())
         if "filetype" in fields and fields["filetype"] != current.filetype:
-            raise BadRequest("Cannot modify filetype after creation")
+            raise BadRequest(Reason.FILETYPE_CHANGE)
         updated = apply_resource_changes(current, fields, now)
         db_resources.update_one(conn, updated, now)
         _store_dataset(conn, touch(dataset, now))
@@ -119,7 +106,7 @@ def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str
     """Remove the resource, then its stored file once the removal is committed."""
     now = catalog.clock()
     with catalog.db.write() as conn:
-        dataset = _editable(conn, actor, ident)
+        dataset = editable_dataset(conn, actor, ident)
         current = _resource(conn, dataset, resource_id)
         db_resources.delete_one(conn, current.id)
         _store_dataset(conn, touch(dataset, now))
@@ -131,18 +118,16 @@ def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str
 def _reorder_ids(entries: Sequence[Any], existing: list[str]) -> list[str]:
     """udata's checks, in udata's order (udata-behaviour §1.10)."""
     if len(entries) != len(existing):
-        raise BadRequest(
-            f"All resources must be reordered, you provided {len(entries)} out of {len(existing)}"
-        )
+        raise BadRequest(Reason.REORDER_COUNT, sent=len(entries), existing=len(existing))
     wanted: list[str] = []
     for entry in entries:
         if isinstance(entry, dict):
             if "id" not in entry:
-                raise BadRequest("Each resource must have an 'id' field")
+                raise BadRequest(Reason.REORDER_NEEDS_ID)
             entry = entry["id"]
         wanted.append(ids.parse_uuid(str(entry)) or str(entry))
     if len(set(wanted)) != len(wanted) or set(wanted) != set(existing):
-        raise BadRequest(f"Resource ids must match existing ones in dataset, ie: {set(existing)}")
+        raise BadRequest(Reason.REORDER_IDS_MISMATCH, existing=set(existing))
     return wanted
 
 
@@ -156,7 +141,7 @@ def reorder_resources(
     """Store a new order, with optional field updates; the dataset's dates do not move."""
     now = catalog.clock()
     with catalog.db.write() as conn:
-        dataset = _editable(conn, actor, ident)
+        dataset = editable_dataset(conn, actor, ident)
         entries = read_entries()
         order = _reorder_ids(entries, db_resources.ids_of(conn, dataset.id))
         # udata reports a list form's errors in place, one entry per element ({} when valid).
@@ -186,8 +171,8 @@ def locate_resource(catalog: Catalog, actor: Actor, resource_id: str) -> Located
     with catalog.db.read() as conn:
         found = None if canonical is None else db_resources.find_anywhere(conn, canonical)
         if found is None:
-            raise NotFound(RESOURCE_MISSING)
+            raise NotFound(Reason.RESOURCE_MISSING)
         dataset = db_datasets.find_by_id(conn, found[0])
         if dataset is None or not permissions.can_read(actor, dataset):
-            raise NotFound(RESOURCE_MISSING)
+            raise NotFound(Reason.RESOURCE_MISSING)
         return LocatedResource(dataset.id, found[1])

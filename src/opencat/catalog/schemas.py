@@ -10,7 +10,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from opencat.domain.errors import Invalid, NotFound
+from opencat.domain.errors import Invalid, NotFound, Reason
 from opencat.domain.schemas import SchemaCatalog, SchemaError, normalize_schema
 from opencat.links.fetch import FetchError, fetch_json
 
@@ -48,7 +48,7 @@ class SchemaSource:
                 self._write_copy()
             except FetchError as error:
                 if error.status == 404:
-                    raise NotFound("Schema catalog not found") from None
+                    raise NotFound(Reason.SCHEMA_CATALOG_MISSING) from None
                 self._entries = self._last_good_copy()
             self._fetched = time.monotonic()
             return self._entries
@@ -86,8 +86,8 @@ def check_resource_schema(
     try:
         normalized = normalize_schema(fields["schema"], catalog_of(source))
     except SchemaError as error:
-        problem = {"schema": {error.field: [error.message]}}
-        raise Invalid(problem if index is None else {"resources": [{}] * index + [problem]}) from None
+        errors = {"schema": {error.field: [error.problem]}}
+        raise Invalid(errors if index is None else {"resources": [{}] * index + [errors]}) from None
     return {**fields, "schema": normalized}
 
 

@@ -7,7 +7,7 @@ from opencat.catalog.context import Catalog
 from opencat.db import geozones as db_geozones
 from opencat.db.engine import Connection
 from opencat.domain.datasets import Dataset
-from opencat.domain.errors import Invalid, NotFound
+from opencat.domain.errors import Invalid, NotFound, Reason, problem
 from opencat.domain.spatial import BASE_GRANULARITIES, GeoLevel, Zone, normalize_zone
 
 
@@ -61,7 +61,7 @@ def check_zones(conn: Connection, zones: tuple[str, ...]) -> tuple[str, ...]:
     found = db_geozones.fetch_zones_ignoring_case(conn, zones)
     unknown = [zone_id for zone_id in dict.fromkeys(zones) if zone_id not in found]
     if unknown:
-        raise Invalid({"spatial": {"zones": [f"Unknown geoid(s): {', '.join(unknown)}"]}})
+        raise Invalid({"spatial": {"zones": [problem(Reason.ZONE_UNKNOWN, zones=", ".join(unknown))]}})
     return tuple(found[zone_id].id for zone_id in zones)
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from unidecode import unidecode
 
-from opencat.catalog import search as catalog_search
+from opencat.catalog import indexing
 from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_mimes
 from opencat.db import accounts as db_accounts
@@ -29,7 +29,7 @@ def _folded(text: str | None) -> str:
 def suggest_datasets(catalog: Catalog, text: str, size: int) -> list[Suggestion]:
     """Public datasets whose title or acronym contains ``text`` (any case or accent), most followed first."""
     needle = _folded(text)
-    catalog_search.sync(catalog)
+    indexing.sync(catalog)
     candidates = catalog.search.suggest(text, max(size * CANDIDATES, 50))
     with catalog.db.read() as conn:
         found = db_datasets.fetch_by_ids(conn, candidates)

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from opencat.catalog import community
+from opencat.catalog.access import check_readable, require_dataset
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import check_readable, find_dataset
 from opencat.catalog.resources import check_room
 from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
@@ -85,7 +85,7 @@ def _dataset_for(conn: Connection, actor: Actor, target: UploadTarget) -> Datase
         raise Unauthenticated()
     if target.community:
         return _community_dataset(conn, actor, target)
-    dataset = find_dataset(conn, target.dataset or "")
+    dataset = require_dataset(conn, target.dataset or "")
     if not permissions.can_edit(actor, dataset):
         raise PermissionDenied()
     if target.resource_id is not None and _resource(conn, dataset, target.resource_id) is None:
@@ -96,7 +96,7 @@ def _dataset_for(conn: Connection, actor: Actor, target: UploadTarget) -> Datase
 def _community_dataset(conn: Connection, actor: Actor, target: UploadTarget) -> Dataset:
     if target.resource_id is None:
         # Any authenticated user may propose a file on a dataset they can see (§1.11).
-        dataset = find_dataset(conn, target.dataset or "")
+        dataset = require_dataset(conn, target.dataset or "")
         check_readable(actor, dataset)
         return dataset
     item = community.authorize_community_upload(conn, actor, target.resource_id)

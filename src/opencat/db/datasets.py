@@ -9,10 +9,10 @@ from sqlalchemy.engine import Connection
 
 from opencat.db.codec import dataset_from_doc, dataset_to_doc
 from opencat.db.engine import locked_in_writes
-from opencat.db.search import mark_changed
+from opencat.db.outbox import mark_changed
 from opencat.db.tables import dataset_slugs, dataset_tags, datasets
 from opencat.domain.datasets import Dataset
-from opencat.domain.errors import Conflict
+from opencat.domain.errors import Conflict, Reason
 
 _COLUMNS = (
     datasets.c.doc,
@@ -121,7 +121,7 @@ def insert(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
                 )
             )
     except sa.exc.IntegrityError as error:
-        raise Conflict("A dataset with this identifier or slug already exists") from error
+        raise Conflict(Reason.IDENTIFIER_TAKEN) from error
     _write_tags(conn, dataset.id, dataset.tags)
     mark_changed(conn, [dataset.id])
 
@@ -135,7 +135,7 @@ def update(conn: Connection, dataset: Dataset, last_update: datetime, old_slug: 
         with conn.begin_nested():
             update_row(conn, dataset, last_update)
     except sa.exc.IntegrityError as error:
-        raise Conflict("Another dataset took this slug; retry") from error
+        raise Conflict(Reason.SLUG_TAKEN) from error
     conn.execute(dataset_tags.delete().where(dataset_tags.c.dataset_id == dataset.id))
     _write_tags(conn, dataset.id, dataset.tags)
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from opencat.domain.errors import InsufficientStorage, Unavailable
+from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 
 __all__ = ["Connection", "Database", "locked_in_writes", "make_engine", "normalize_url"]
 
@@ -17,7 +17,6 @@ _WRITE_OPTION = "opencat_write"
 # Seconds to establish a PostgreSQL connection (libpq's minimum is 2): a server that is down or
 # unreachable must fail a request quickly, not hold it for the kernel's TCP timeout.
 CONNECT_TIMEOUT_SECONDS = 2
-UNAVAILABLE = "The database is unavailable, please retry later"
 
 
 Query = TypeVar("Query", bound=sa.Select[Any])
@@ -65,7 +64,6 @@ _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
 # another writer past the busy timeout; the disk holding it is full.
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL = 5, 6, 13
 _DISK_FULL_STATE = "53100"  # PostgreSQL's disk_full
-DISK_FULL = "The database has no space left: nothing was written"
 
 
 def _unavailable(error: sa.exc.DBAPIError) -> bool:
@@ -95,13 +93,13 @@ def _failing_cleanly() -> Iterator[None]:
     try:
         yield
     except sa.exc.TimeoutError as error:  # no pooled connection came free in time
-        raise Unavailable(UNAVAILABLE) from error
+        raise Unavailable(Reason.DATABASE_UNAVAILABLE) from error
     except sa.exc.DBAPIError as error:
         if _disk_full(error):
-            raise InsufficientStorage(DISK_FULL) from error
+            raise InsufficientStorage(Reason.DATABASE_FULL) from error
         if not _unavailable(error):
             raise
-        raise Unavailable(UNAVAILABLE) from error
+        raise Unavailable(Reason.DATABASE_UNAVAILABLE) from error
 
 
 # Seconds a pooled connection may rest before it is checked at its next checkout.

@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from opencat.db.search import mark_changed
+from opencat.db.outbox import mark_changed
 from opencat.db.tables import datasets, follows
 from opencat.domain.months import last_months
 

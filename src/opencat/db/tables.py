@@ -256,7 +256,7 @@ link_checks = sa.Table(
     sa.Column("claimed_at", UTCDateTime, nullable=False),
 )
 
-# The outbox of dataset changes that search indexes replay, in commit order (see db/search.py).
+# The outbox of dataset changes that search indexes replay, in commit order (see db/outbox.py).
 search_changes = sa.Table(
     "search_changes",
     metadata,

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from opencat.domain.dates import as_utc, parse_datetime
-from opencat.domain.errors import Invalid
+from opencat.domain.errors import Invalid, Problem, Reason, problem
 
 JSONObject = dict[str, Any]
 
@@ -36,7 +36,6 @@ BADGE_LABELS = {
 }
 # Fields of a hosted file that only an upload may change (udata-behaviour §1.4, §1.10).
 HOSTED_FILE_FIELDS = ("filetype", "url", "checksum", "filesize", "mime", "format")
-REQUIRED = "This field is required."
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +196,14 @@ def enforce_invariants(dataset: Dataset) -> Dataset:
     return dataset
 
 
-def resource_problems(fields: Mapping[str, Any]) -> dict[str, list[str]]:
+def resource_problems(fields: Mapping[str, Any]) -> dict[str, list[Problem]]:
     """What a resource must always have: a title, a URL, a type and a filetype (§1.10)."""
-    problems = {name: [REQUIRED] for name in ("title", "url") if name in fields and not fields[name]}
+    problems = {
+        name: [problem(Reason.REQUIRED)] for name in ("title", "url") if name in fields and not fields[name]
+    }
     problems.update(
         {
-            name: ["Not a valid choice."]
+            name: [problem(Reason.NOT_A_CHOICE)]
             for name in ("type", "filetype")
             if name in fields and fields[name] is None
         }
@@ -226,21 +227,21 @@ def apply_resource_changes(resource: Resource, changes: Mapping[str, Any], now: 
 
 def new_resource(fields: Mapping[str, Any], resource_id: str, now: datetime) -> Resource:
     """A resource from client fields; ``title`` and ``url`` are required (udata-behaviour §1.10)."""
-    missing = {name: [REQUIRED] for name in ("title", "url") if not fields.get(name)}
+    missing = {name: [problem(Reason.REQUIRED)] for name in ("title", "url") if not fields.get(name)}
     if missing:
         raise Invalid(missing)
     values = {key: value for key, value in fields.items() if key != "id"}
     return Resource(id=resource_id, created_at_internal=now, last_modified_internal=now, **values)
 
 
-def too_many_resources(count: int, limit: int, current: int = 0) -> str | None:
+def too_many_resources(count: int, limit: int, current: int = 0) -> Problem | None:
     """Why a write that leaves a dataset ``count`` resources (it had ``current``) is refused, or
     None. udata has no cap: one dataset of 100,000 resources made every page listing it cost
     seconds and tens of megabytes. A dataset already past a lowered cap can still be edited, as
     long as the write does not make it longer."""
     if count <= max(limit, current):
         return None
-    return f"A dataset cannot have more than {limit} resources."
+    return problem(Reason.TOO_MANY_RESOURCES, limit=limit)
 
 
 def touch(dataset: Dataset, now: datetime) -> Dataset:
@@ -263,10 +264,14 @@ def merge_resource_list(
         return list(current)
     by_id = {resource.id: resource for resource in current}
     merged: list[Resource] = []
-    errors: list[dict[str, list[str]]] = []
+    errors: list[dict[str, list[Problem]]] = []
     for entry in incoming:
         existing = by_id.get(str(entry.get("id") or ""))
-        missing = {name: [REQUIRED] for name in ("title", "url") if existing is None and not entry.get(name)}
+        missing = {
+            name: [problem(Reason.REQUIRED)]
+            for name in ("title", "url")
+            if existing is None and not entry.get(name)
+        }
         errors.append(missing)
         if missing:
             continue

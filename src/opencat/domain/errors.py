@@ -18,15 +18,90 @@ CatalogError
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum, auto
 from typing import Any
 
 
-class CatalogError(Exception):
-    """Base of every error the catalog raises on purpose."""
+class Reason(StrEnum):
+    """Why the catalog refused, as a value: udata's wording lives in ``api/wording.py`` only, which
+    says each reason as udata does (in our own words where udata has none). Messages of our own
+    that no API client parses (the command line's) may stay plain text."""
 
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+    # not found, gone
+    DATASET_DELETED = auto()
+    RESOURCE_MISSING = auto()
+    PERMALINK_MISSING = auto()
+    COMMUNITY_MISSING = auto()
+    BADGE_MISSING = auto()
+    NOT_FOLLOWING = auto()
+    SCHEMA_CATALOG_MISSING = auto()
+    USER_GONE = auto()
+    ORGANIZATION_GONE = auto()
+    # credentials
+    TOKEN_INVALID = auto()
+    TOKEN_REVOKED = auto()
+    USER_INACTIVE = auto()
+    # single-message refusals
+    REMOTE_ONLY = auto()
+    COMMUNITY_REMOTE_ONLY = auto()
+    FILETYPE_CHANGE = auto()
+    REORDER_COUNT = auto()  # details: sent, existing
+    REORDER_NEEDS_ID = auto()
+    REORDER_IDS_MISMATCH = auto()  # details: existing (the set of ids)
+    TOO_MANY_RESOURCES = auto()  # details: limit
+    RECORD_TOO_MANY_RESOURCES = auto()  # details: record, limit (an imported file's record)
+    BADGE_UNKNOWN = auto()  # details: kind
+    STALE_REVISION = auto()
+    CHECK_RUNNING = auto()
+    DATABASE_UNAVAILABLE = auto()
+    DATABASE_FULL = auto()
+    FILE_NO_SPACE = auto()
+    SLUG_TAKEN = auto()
+    IDENTIFIER_TAKEN = auto()
+    # field problems (``Invalid``)
+    REQUIRED = auto()
+    NOT_A_CHOICE = auto()
+    ORGANIZATION_DOES_NOT_EXIST = auto()
+    ORGANIZATION_DENIED = auto()
+    NO_TRANSFER = auto()
+    OWNER_SELF_ONLY = auto()
+    OWNER_UNKNOWN = auto()
+    CONTACT_POINT_MISMATCH = auto()
+    CUSTOM_NO_ORGANIZATION = auto()
+    CUSTOM_UNDEFINED = auto()
+    CUSTOM_CHOICE = auto()
+    CUSTOM_TYPE = auto()
+    MODEL_VALIDATION = auto()  # details: model, id (the whole error of a model-level check)
+    DATASET_ID_REQUIRED = auto()
+    DATASET_UNKNOWN = auto()
+    ZONE_UNKNOWN = auto()  # details: zone
+    SCHEMA_VERSION_WITHOUT_SCHEMA = auto()
+    SCHEMA_NAME_NOT_ALLOWED = auto()  # details: name, allowed
+    SCHEMA_VERSION_NOT_ALLOWED = auto()  # details: version, name, allowed
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason, with what its wording needs."""
+
+    reason: Reason
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def problem(reason: Reason, **details: Any) -> Problem:
+    return Problem(reason, details)
+
+
+class CatalogError(Exception):
+    """Base of every error the catalog raises on purpose: a ``Reason`` and its details. Only the
+    API layer, which owns the wording, raises errors with a ready ``message``."""
+
+    def __init__(self, reason: Reason | str | None = None, **details: Any) -> None:
+        super().__init__(reason or "")
+        self.reason = reason if isinstance(reason, Reason) else None
+        self.message = reason if isinstance(reason, str) and not isinstance(reason, Reason) else ""
+        self.details = details
 
 
 class NotFound(CatalogError):
@@ -50,10 +125,11 @@ class PermissionDenied(CatalogError):
 
 
 class Invalid(CatalogError):
-    """Validation failed; ``errors`` maps a field (or ``__all__``) to its messages."""
+    """Validation failed; ``errors`` maps a field (or ``__all__``) to its problems (a list of
+    ``Problem``, or of messages when the API layer raises it), nested for nested fields."""
 
-    def __init__(self, errors: Mapping[str, Any], message: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, errors: Mapping[str, Any], reason: Reason | str | None = None, **details: Any) -> None:
+        super().__init__(reason, **details)
         self.errors = dict(errors)
 
 
@@ -61,7 +137,7 @@ class InvalidItems(CatalogError):
     """Validation of a list failed; ``items`` holds each element's errors (``{}`` when valid)."""
 
     def __init__(self, items: list[dict[str, Any]]) -> None:
-        super().__init__("")
+        super().__init__()
         self.items = items
 
 
@@ -78,8 +154,8 @@ class Conflict(CatalogError):
 
 
 class TooManyRequests(CatalogError):
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, reason: Reason, retry_after: int) -> None:
+        super().__init__(reason)
         self.retry_after = retry_after
 
 
@@ -87,7 +163,7 @@ class Moved(CatalogError):
     """The object answers to another identifier now (a renamed slug): redirect there."""
 
     def __init__(self, location_ident: str) -> None:
-        super().__init__(location_ident)
+        super().__init__()
         self.location_ident = location_ident
 
 

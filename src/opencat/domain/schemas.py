@@ -4,16 +4,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from opencat.domain.errors import Reason, problem
+
 LATEST = "latest"
 
 
 class SchemaError(ValueError):
     """A problem with one field (``name``, ``url`` or ``version``) of a resource's schema."""
 
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field_name: str, reason: Reason, **details: str) -> None:
+        super().__init__(reason)
         self.field = field_name
-        self.message = message
+        self.problem = problem(reason, **details)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def normalize_schema(value: Mapping[str, Any] | None, catalog: SchemaCatalog) ->
     if name is None and url is None and version is None:
         return None
     if url is None and name is None:
-        raise SchemaError("version", "A schema version needs a schema name or url.")
+        raise SchemaError("version", Reason.SCHEMA_VERSION_WITHOUT_SCHEMA)
     if url is not None and url in catalog.urls:
         name, catalog_version = catalog.urls[url]
         return {"name": name, "url": None, "version": version or catalog_version}
@@ -58,11 +60,9 @@ def normalize_schema(value: Mapping[str, Any] | None, catalog: SchemaCatalog) ->
         return {"name": name, "url": url, "version": version}
     if catalog.versions and name not in catalog.versions:
         allowed = ", ".join(sorted(catalog.versions))
-        raise SchemaError("name", f'Schema name "{name}" is not an allowed value. Allowed values: {allowed}')
+        raise SchemaError("name", Reason.SCHEMA_NAME_NOT_ALLOWED, name=str(name), allowed=allowed)
     known = catalog.versions.get(str(name), ())
     if version is not None and version != LATEST and catalog.versions and version not in known:
         allowed = ", ".join((*known, LATEST))
-        raise SchemaError(
-            "version", f'Version "{version}" is not an allowed value. Allowed values: {allowed}'
-        )
+        raise SchemaError("version", Reason.SCHEMA_VERSION_NOT_ALLOWED, version=str(version), allowed=allowed)
     return {"name": name, "url": None, "version": version}

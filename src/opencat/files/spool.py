@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from opencat.domain.errors import InsufficientStorage
+from opencat.domain.errors import InsufficientStorage, Reason
 
-NO_SPACE = "There is not enough space left to store this file"
 _PROC = Path("/proc")
 _WRITER = re.compile(r"^upload-(?P<pid>\d+)-(?P<start>\d+)-[a-z0-9_]+-(?P<machine>.+)$")
 
@@ -38,7 +37,7 @@ def no_space_is_refusal() -> Iterator[None]:
         yield
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise InsufficientStorage(NO_SPACE) from error
+            raise InsufficientStorage(Reason.FILE_NO_SPACE) from error
         raise
 
 

@@ -3,18 +3,15 @@
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from opencat.catalog import search as catalog_search
+from opencat.catalog import listing
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import search_filters
-from opencat.catalog.views import DatasetView, assemble
+from opencat.catalog.views import DatasetView
 from opencat.db import accounts as db_accounts
-from opencat.db import datasets as db_datasets
 from opencat.db import geozones as db_geozones
 from opencat.db.engine import Connection
 from opencat.domain.accounts import Organization
-from opencat.domain.errors import NotFound
 from opencat.domain.queries import DatasetQuery, Page
-from opencat.domain.search import SearchFilters, SearchRequest, Visibility, updated_since, words_of
+from opencat.domain.search import SearchFilters, Visibility, updated_since
 from opencat.domain.spatial import normalize_zone
 
 # Facet name in the response -> field of the index.
@@ -65,28 +62,14 @@ def search(
     ``last_update_range`` (one of ``LAST_UPDATE_RANGES``) counts back from the catalog's clock;
     ``include_geozone_ancestors`` adds the datasets covering a zone that encloses ``geozone``."""
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
+        # The v2 search serves the public catalog only.
+        request = listing.search_request(conn, query, Visibility(), public=True)
         filters = _resolved(
-            conn,
-            search_filters(conn, query, public=True),
-            catalog.clock(),
-            last_update_range,
-            include_geozone_ancestors,
+            conn, request.filters, catalog.clock(), last_update_range, include_geozone_ancestors
         )
-        request = SearchRequest(
-            words=words_of(query.q),
-            filters=filters,
-            visibility=Visibility(),  # the v2 search serves the public catalog only
-            sort=query.sort,
-            offset=(query.page - 1) * query.page_size,
-            limit=query.page_size,
-        )
-        hits = catalog_search.search(catalog, request, conn)
+        request = replace(request, filters=filters)
+        page = listing.views_page(catalog, conn, query, request, with_community=True)
         facets = catalog.search.facets(request, list(FACETS.values()))
         named = {name: facets[field] for name, field in FACETS.items()}
-        found = db_datasets.fetch_by_ids(conn, hits.ids)
-        ordered = [found[i] for i in hits.ids if i in found]
-        if not ordered and query.page > 1:
-            raise NotFound()
-        views = assemble(conn, ordered, with_community=True)
         organizations = db_accounts.fetch_organizations(conn, (key for key, _ in named["organization"]))
-    return SearchResult(Page(views, hits.total, query.page, query.page_size), named, organizations)
+    return SearchResult(page, named, organizations)

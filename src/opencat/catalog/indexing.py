@@ -9,8 +9,8 @@ from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
 from opencat.db import geozones as db_geozones
+from opencat.db import outbox
 from opencat.db import resources as db_resources
-from opencat.db import search as db_search
 from opencat.db.engine import Connection
 from opencat.domain.accounts import Organization
 from opencat.domain.datasets import Dataset, Resource
@@ -39,7 +39,7 @@ def sync(catalog: Catalog, conn: Connection | None = None) -> None:
 
 def _catch_up(catalog: Catalog, conn: Connection) -> None:
     index = catalog.search
-    head = db_search.head(conn)
+    head = outbox.head(conn)
     if index.reached(head):
         return
     with index.writing() as batch:
@@ -47,7 +47,7 @@ def _catch_up(catalog: Catalog, conn: Connection) -> None:
             batch.clear()  # a new or reset index: replay the whole log
             batch.reach(0)
         while batch.reached < head:
-            changes = db_search.changes_since(conn, batch.reached, BATCH)
+            changes = outbox.changes_since(conn, batch.reached, BATCH)
             if not changes:
                 break
             ids = sorted({dataset_id for _, dataset_id in changes})

@@ -1,0 +1,89 @@
+"""udata's words for the catalog's reasons: the only place where they are written.
+
+Each ``Reason`` the catalog raises is said here as udata says it (recorded in
+docs/compatibility.md, tested against udata's recorded responses), or in our own words where udata
+has no such case. ``text`` words one problem; ``worded`` turns a tree of field problems into
+udata's ``{field: [messages]}`` shape.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from opencat.domain.errors import CatalogError, Invalid, Problem, Reason
+
+WORDS: Mapping[Reason, str] = {
+    Reason.DATASET_DELETED: "Dataset has been deleted",
+    Reason.RESOURCE_MISSING: "Resource does not exist",
+    Reason.PERMALINK_MISSING: "Resource not found",
+    Reason.COMMUNITY_MISSING: "Community resource not found",
+    Reason.BADGE_MISSING: "Badge does not exists",
+    Reason.NOT_FOLLOWING: "You are not following this dataset",
+    Reason.SCHEMA_CATALOG_MISSING: "Schema catalog not found",
+    Reason.USER_GONE: "User is not active or has been deleted",
+    Reason.ORGANIZATION_GONE: "Organization has been deleted",
+    Reason.TOKEN_INVALID: "Invalid API token",
+    Reason.TOKEN_REVOKED: "Revoked API token",
+    Reason.USER_INACTIVE: "Inactive user",
+    Reason.REMOTE_ONLY: "This endpoint only supports remote resources",
+    Reason.COMMUNITY_REMOTE_ONLY: "This endpoint only supports remote community resources",
+    Reason.FILETYPE_CHANGE: "Cannot modify filetype after creation",
+    Reason.REORDER_COUNT: "All resources must be reordered, you provided {sent} out of {existing}",
+    Reason.REORDER_NEEDS_ID: "Each resource must have an 'id' field",
+    Reason.REORDER_IDS_MISMATCH: "Resource ids must match existing ones in dataset, ie: {existing}",
+    Reason.TOO_MANY_RESOURCES: "A dataset cannot have more than {limit} resources.",
+    Reason.RECORD_TOO_MANY_RESOURCES: "{record}: A dataset cannot have more than {limit} resources.",
+    Reason.BADGE_UNKNOWN: "Unknown badge type for Dataset: {kind}",
+    Reason.STALE_REVISION: "The dataset changed since you read it",
+    Reason.CHECK_RUNNING: "This resource is being checked; retry in a few seconds",
+    Reason.DATABASE_UNAVAILABLE: "The database is unavailable, please retry later",
+    Reason.DATABASE_FULL: "The database has no space left: nothing was written",
+    Reason.FILE_NO_SPACE: "There is not enough space left to store this file",
+    Reason.SLUG_TAKEN: "Another dataset took this slug; retry",
+    Reason.IDENTIFIER_TAKEN: "A dataset with this identifier or slug already exists",
+    Reason.REQUIRED: "This field is required.",
+    Reason.NOT_A_CHOICE: "Not a valid choice.",
+    Reason.ORGANIZATION_DOES_NOT_EXIST: "Organization does not exists",
+    Reason.ORGANIZATION_DENIED: "Permission denied for this organization",
+    Reason.NO_TRANSFER: "Cannot change owner after creation. Please use transfer feature.",
+    Reason.OWNER_SELF_ONLY: "You can only set yourself as owner",
+    Reason.OWNER_UNKNOWN: "Unknown user",
+    Reason.CONTACT_POINT_MISMATCH: "Wrong contact point id or contact point ownership mismatch",
+    Reason.CUSTOM_NO_ORGANIZATION: "Custom metadatas are only accessible to dataset owned by on organization.",
+    Reason.CUSTOM_UNDEFINED: "Dataset's organization did not define the requested custom metadata.",
+    Reason.CUSTOM_CHOICE: "Custom metadata choice is not defined by organization.",
+    Reason.CUSTOM_TYPE: "Custom metadata is not of the right type.",
+    # MongoEngine's own wording of a model-level check (udata answers it beside the errors).
+    Reason.MODEL_VALIDATION: "ValidationError ({model}:{id}) ({problem}: ['__all__'])",
+    Reason.DATASET_ID_REQUIRED: "A dataset identifier is required",
+    Reason.DATASET_UNKNOWN: "Unknown dataset",
+    Reason.ZONE_UNKNOWN: "Unknown geoid(s): {zones}",
+    Reason.SCHEMA_VERSION_WITHOUT_SCHEMA: "A schema version needs a schema name or url.",
+    Reason.SCHEMA_NAME_NOT_ALLOWED: 'Schema name "{name}" is not an allowed value. Allowed values: {allowed}',
+    Reason.SCHEMA_VERSION_NOT_ALLOWED: 'Version "{version}" is not an allowed value. Allowed values: {allowed}',
+}
+
+
+def text(problem: Problem) -> str:
+    return WORDS[problem.reason].format(**problem.details)
+
+
+def message(error: CatalogError, default: str = "") -> str:
+    """The error's single message: its reason worded, or the API's own text, or ``default``."""
+    if error.reason is Reason.MODEL_VALIDATION and isinstance(error, Invalid):
+        # MongoEngine repeats the model-level problem inside its own sentence.
+        return text(Problem(error.reason, {**error.details, "problem": worded(error.errors["__all__"])}))
+    if error.reason is not None:
+        return text(Problem(error.reason, error.details))
+    return error.message or default
+
+
+def worded(errors: Any) -> Any:
+    """A tree of field problems (dicts and lists of ``Problem``) in udata's words; text the API
+    layer put there itself is kept as it is."""
+    if isinstance(errors, Problem):
+        return text(errors)
+    if isinstance(errors, Mapping):
+        return {key: worded(value) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [worded(item) for item in errors]
+    return errors

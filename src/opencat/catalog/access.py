@@ -1,0 +1,65 @@
+"""Reaching a dataset: resolving its identifier, then the read and edit rules every use case shares."""
+
+from opencat.db import datasets as db_datasets
+from opencat.db.engine import Connection
+from opencat.domain import ids, permissions
+from opencat.domain.accounts import Actor
+from opencat.domain.datasets import Dataset
+from opencat.domain.errors import Gone, Moved, NotFound, PermissionDenied, Reason, Unauthenticated
+from opencat.domain.queries import DatasetQuery
+from opencat.domain.slugs import slugify
+
+
+def require_dataset(conn: Connection, ident: str) -> Dataset:
+    """The dataset an id or a slug names; ``Moved`` when only a redirect can answer (a renamed
+    slug, or one that matches only once slugified), ``NotFound`` otherwise."""
+    if ids.is_object_id(ident):
+        found = db_datasets.find_by_id(conn, ident.lower())
+        if found is not None:
+            return found
+    found = db_datasets.find_by_slug(conn, ident)
+    if found is not None:
+        return found
+    canonical = slugify(ident)
+    if canonical and canonical != ident and db_datasets.find_by_slug(conn, canonical) is not None:
+        raise Moved(canonical)
+    current = db_datasets.find_slug_by_old_slug(conn, ident)
+    if current is not None:
+        raise Moved(current)
+    raise NotFound()
+
+
+def check_readable(actor: Actor, dataset: Dataset) -> None:
+    """``Gone`` for a deleted public dataset, ``NotFound`` for one the caller may not see."""
+    if not permissions.can_read(actor, dataset):
+        if dataset.deleted is not None and not dataset.private:
+            raise Gone(Reason.DATASET_DELETED)
+        raise NotFound()
+
+
+def readable_dataset(conn: Connection, actor: Actor, ident: str) -> Dataset:
+    dataset = require_dataset(conn, ident)
+    check_readable(actor, dataset)
+    return dataset
+
+
+def check_editable(actor: Actor, dataset: Dataset) -> None:
+    if not permissions.can_edit(actor, dataset):
+        raise PermissionDenied()
+
+
+def editable_dataset(conn: Connection, actor: Actor, ident: str) -> Dataset:
+    """For writes: 401 for anonymous callers before anything else, then 404, then 403. Being
+    deleted does not stop resource writes (udata checks nothing there either)."""
+    if actor.user is None:
+        raise Unauthenticated()
+    dataset = require_dataset(conn, ident)
+    check_editable(actor, dataset)
+    return dataset
+
+
+def check_visibility_filters(actor: Actor, query: DatasetQuery) -> None:
+    """The ``private``, ``archived`` and ``deleted`` filters need an identified caller, even =false."""
+    hidden = (query.filters.private, query.filters.archived, query.filters.deleted)
+    if not actor.is_authenticated and any(flag is not None for flag in hidden):
+        raise Unauthenticated()

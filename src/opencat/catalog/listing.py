@@ -1,0 +1,77 @@
+"""Listing datasets, the one way every listing does it: the index gives the ids in order and the
+count, the database the documents. The list, the v2 search, the feed, the catalog pages and the
+filtered exports all go through here."""
+
+from dataclasses import replace
+
+from opencat.catalog import indexing
+from opencat.catalog.context import Catalog
+from opencat.catalog.views import DatasetView, assemble
+from opencat.db import datasets as db_datasets
+from opencat.db import followers as db_followers
+from opencat.db.engine import Connection
+from opencat.domain.datasets import Dataset
+from opencat.domain.errors import NotFound
+from opencat.domain.queries import DatasetQuery, Page
+from opencat.domain.search import SearchFilters, SearchRequest, Visibility, words_of
+
+
+def search_filters(conn: Connection, query: DatasetQuery, *, public: bool = False) -> SearchFilters:
+    """The query's filters as the index takes them. ``followed_by`` becomes the followed ids; a
+    ``q`` of punctuation or symbols only has no word to look for and finds nothing (a blank ``q``
+    is ignored). ``public`` drops the visibility filters, for the listings that serve public data."""
+    filters = query.filters
+    if public:
+        filters = replace(filters, private=None, archived=None, deleted=None)
+    if query.followed_by is not None:
+        filters = replace(filters, ids=tuple(db_followers.followed_datasets(conn, query.followed_by)))
+    if query.q and not words_of(query.q):
+        filters = replace(filters, ids=())
+    return filters
+
+
+def search_request(
+    conn: Connection, query: DatasetQuery, visibility: Visibility, *, public: bool = False
+) -> SearchRequest:
+    """The index's request for the query's page."""
+    return SearchRequest(
+        words=words_of(query.q),
+        filters=search_filters(conn, query, public=public),
+        visibility=visibility,
+        sort=query.sort,
+        offset=(query.page - 1) * query.page_size,
+        limit=query.page_size,
+    )
+
+
+def in_order(conn: Connection, dataset_ids: tuple[str, ...] | list[str]) -> list[Dataset]:
+    """The datasets of these ids, in the same order; one gone meanwhile is left out."""
+    found = db_datasets.fetch_by_ids(conn, dataset_ids)
+    return [found[dataset_id] for dataset_id in dataset_ids if dataset_id in found]
+
+
+def found(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[list[Dataset], int]:
+    """The datasets the request finds, in the index's order, and how many there are in all."""
+    hits = indexing.search(catalog, request, conn)
+    return in_order(conn, hits.ids), hits.total
+
+
+def datasets_page(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[list[Dataset], int]:
+    """One page of datasets and the total; past the last page (but the first) is ``NotFound``."""
+    datasets, total = found(catalog, conn, request)
+    if not datasets and request.offset > 0:
+        raise NotFound()
+    return datasets, total
+
+
+def views_page(
+    catalog: Catalog, conn: Connection, query: DatasetQuery, request: SearchRequest, with_community: bool
+) -> Page[DatasetView]:
+    datasets, total = datasets_page(catalog, conn, request)
+    return Page(assemble(conn, datasets, with_community), total, query.page, query.page_size)
+
+
+def all_ids(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[str, ...]:
+    """Every id the request matches, in its order (about 80 bytes each): for streamed exports."""
+    total = indexing.search(catalog, replace(request, offset=0, limit=1), conn).total
+    return indexing.search(catalog, replace(request, offset=0, limit=max(total, 1)), conn).ids
