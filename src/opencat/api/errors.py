@@ -31,6 +31,8 @@ GONE = (
 )  # werkzeug's Gone description, word for word
 AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="uData"'}
 TOO_LARGE = "The data value transmitted exceeds the capacity limit."
+FILE_TOO_LARGE = "The file is larger than the configured maximum"
+NOT_ALLOWED = "This file type is not allowed."
 _HTTP_MESSAGES = {
     404: NOT_FOUND,
     405: "The method is not allowed for the requested URL.",
@@ -62,17 +64,57 @@ def _invalid_items(error: errors.CatalogError, _base: str) -> dict[str, Any]:
     return {"errors": error.items}
 
 
-def _not_allowed(error: errors.CatalogError, base_url: str) -> dict[str, Any]:
+def _not_allowed(_error: errors.CatalogError, base_url: str) -> dict[str, Any]:
     # udata's wording, missing space included (udata-behaviour §1.11)
     listing = f"{base_url}/api/1/datasets/extensions/"
-    return {"message": f"{error.message}The allowed file type list is available at {listing}"}
+    return {"message": f"{NOT_ALLOWED}The allowed file type list is available at {listing}"}
+
+
+Problem = errors.UploadProblem
+Refusal = errors.UploadRefused
+# Why an upload was refused, in words: udata's where udata has some ("Missing file parameter",
+# "Chunk size mismatch": udata-behaviour §1.11), ours in the same shape elsewhere.
+UPLOAD_REFUSALS: dict[Problem, str | Callable[[Refusal], str]] = {
+    Problem.PART_WITHOUT_NAME: 'Each part needs a Content-Disposition "name"',
+    Problem.SECOND_FILE: "Only one file may be sent",
+    Problem.FIELD_TOO_LARGE: lambda e: f"Field {e.field} is larger than {e.limit} bytes",
+    Problem.TOO_MANY_FIELDS: "Too many fields",
+    Problem.FORM_TOO_LARGE: lambda e: f"Form larger than {e.limit} bytes",
+    Problem.INVALID_MULTIPART: "Invalid multipart data",
+    Problem.CUT_SHORT: "The upload was cut short",
+    Problem.MISSING_FILE: "Missing file parameter",
+    Problem.NOT_AN_INTEGER: lambda e: f"Invalid {e.field}: {e.value}",
+    Problem.INVALID_SESSION_ID: "Missing or invalid uuid parameter",
+    Problem.TOO_MANY_PARTS: lambda e: f"totalparts must be at most {e.limit}",
+    Problem.PART_INDEX_OUT_OF_RANGE: lambda e: f"partindex must be between 0 and {e.limit}",
+    Problem.CHUNK_SIZE_MISMATCH: "Chunk size mismatch",
+    Problem.FOREIGN_SESSION: "This uuid belongs to another upload",
+    Problem.UNKNOWN_SESSION: "Unknown upload uuid",
+    Problem.TOTAL_PARTS_MISMATCH: "totalparts does not match the upload",
+    Problem.MISSING_PARTS: lambda e: f"Missing parts: {e.missing}",
+    Problem.PARTS_CHANGED: "A part was sent again while the file was assembled: send the final call again",
+    Problem.CHECKSUM_MISMATCH: lambda e: f"Checksum mismatch: expected {e.declared}, got sha1 {e.actual}",
+}
+
+
+def upload_refusal(error: Refusal) -> str:
+    wording = UPLOAD_REFUSALS[error.problem]
+    return wording if isinstance(wording, str) else wording(error)
+
+
+def _upload_refused(error: errors.CatalogError, _base: str) -> dict[str, Any]:
+    assert isinstance(error, Refusal)
+    return {"success": False, "error": upload_refusal(error)}
 
 
 # The one table from domain errors to HTTP; the first matching class wins (subclasses first).
 _TABLE: list[tuple[type[errors.CatalogError], int, Shape, dict[str, str]]] = [
-    (errors.UploadRefused, 400, lambda error, _base: {"success": False, "error": error.message}, {}),
+    (errors.UploadRefused, 400, _upload_refused, {}),
     (errors.FileTypeNotAllowed, 400, _not_allowed, {}),
     (errors.Gone, 410, _message(GONE), {}),
+    (errors.ResourceNotFound, 404, _message("Resource does not exist"), {}),
+    (errors.DatasetNotFound, 404, _message("Dataset not found"), {}),
+    (errors.UploadNotFound, 404, _message("Unknown upload uuid"), {}),
     (errors.NotFound, 404, _message(NOT_FOUND), {}),
     (errors.Unauthenticated, 401, lambda _error, _base: {"message": UNAUTHORIZED}, AUTHENTICATE),
     (errors.InvalidCredentials, 401, _message(), AUTHENTICATE),
@@ -82,7 +124,9 @@ _TABLE: list[tuple[type[errors.CatalogError], int, Shape, dict[str, str]]] = [
     (errors.PreconditionFailed, 412, _message(), {}),
     (errors.Conflict, 409, _message(), {}),
     (errors.TooManyRequests, 429, _message(), {}),
+    (errors.HtmlNotAccepted, 415, _message("Incorrect file content type: HTML"), {}),
     (errors.UnsupportedMediaType, 415, _message(), {}),
+    (errors.FileTooLarge, 413, _message(FILE_TOO_LARGE), {}),
     (errors.PayloadTooLarge, 413, _message(TOO_LARGE), {}),
     # Not the request's fault: the same request may succeed later (docs/reliability.md).
     (errors.Unavailable, 503, _message(), {"Retry-After": "5"}),
