@@ -1,20 +1,24 @@
 """Upload commands: udata's form fields become typed commands in api/, each one write transaction
-in the catalog; refusals carry a reason that api/ words (udata-behaviour §1.11)."""
+in the catalog; refusals carry a reason that api/ words; expired uploads are purged at most once
+per interval (udata-behaviour §1.11)."""
 
 import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, BinaryIO
 
 import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from opencat.catalog import uploads
-from opencat.catalog.context import Catalog
-from opencat.domain.errors import UploadProblem, UploadRefused
+from opencat.catalog import upload_sessions, uploads
+from opencat.catalog.context import Catalog, Throttle
+from opencat.domain.accounts import Actor
+from opencat.domain.errors import UploadNotFound, UploadProblem, UploadRefused
 from opencat.domain.uploads import MAX_PARTS
 from opencat.files.base import FileStore
+from tests.conftest import FixedClock, utc
 from tests.factories import Account, make_dataset, make_user
 
 SESSION = "5b1f4c1e-8d1e-4a55-9b0e-2f8d7c9a6e01"
@@ -138,6 +142,7 @@ def test_each_command_is_one_write_transaction(
     catalog: Catalog, owner: Account, dataset_id: str, transactions: list[str]
 ) -> None:
     actor = owner.actor(catalog)
+    assert catalog.upload_purge.due(catalog.clock())  # take the purge's turn: no part below runs it
     transactions.clear()
     destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
     assert transactions == ["read"]  # before the body: access, room, where the upload goes
@@ -153,7 +158,7 @@ def test_each_command_is_one_write_transaction(
             uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, index, content)).resource
             is None
         )
-        assert transactions == ["write", "write"]  # the purge of expired uploads, then the part
+        assert transactions == ["write"]
 
     transactions.clear()
     final = uploads.FinalCall(SESSION, 2, "whole.csv")
@@ -201,3 +206,45 @@ def test_a_part_sent_again_during_the_assembly_stops_the_publication(
     outcome = uploads.run(catalog, actor, destination, uploads.FinalCall(SESSION, 2))
     assert outcome.resource is not None
     assert outcome.resource.filesize == len(b"a,longer\n")
+
+
+def _session_exists(catalog: Catalog, actor: Actor, session: str) -> bool:
+    try:
+        upload_sessions.upload_status(catalog, actor, session)
+    except UploadNotFound:
+        return False
+    return True
+
+
+def test_expired_uploads_are_purged_when_a_part_arrives_at_most_once_per_interval(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    clock = FixedClock(utc(2024, 3, 1, 12))
+    timed = replace(
+        catalog,
+        clock=clock,
+        upload_retention=timedelta(minutes=1),
+        upload_purge=Throttle(timedelta(minutes=5)),
+    )
+    actor = owner.actor(timed)
+    destination = uploads.authorize(timed, actor, uploads.UploadTarget(dataset_id))
+    sessions = [f"{SESSION[:-1]}{n}" for n in range(3)]
+
+    uploads.run(timed, actor, destination, _chunk(timed, sessions[0], 0, b"a"))  # the first purge
+    clock.now += timedelta(minutes=2)  # the first upload has expired, the last purge is recent
+    uploads.run(timed, actor, destination, _chunk(timed, sessions[1], 0, b"b"))
+    assert _session_exists(timed, actor, sessions[0])
+
+    clock.now += timedelta(minutes=4)  # six minutes since the last purge: a part triggers one
+    uploads.run(timed, actor, destination, _chunk(timed, sessions[2], 0, b"c"))
+    assert [_session_exists(timed, actor, session) for session in sessions] == [False, False, True]
+    assert [timed.files.exists(f".uploads/{session}/0") for session in sessions] == [False, False, True]
+    assert upload_sessions.purge_expired_uploads(timed) == 0
+
+
+def test_the_throttle_lets_a_chore_through_once_per_interval() -> None:
+    throttle = Throttle(timedelta(minutes=5))
+    start = utc(2024, 3, 1, 12)
+    moments = [start, start + timedelta(minutes=4), start + timedelta(minutes=5), start - timedelta(hours=1)]
+    # A clock set back by an hour does not hold the chore off for an hour.
+    assert [throttle.due(moment) for moment in moments] == [True, False, True, True]

@@ -47,6 +47,12 @@ def purge_expired_uploads(catalog: Catalog) -> int:
     return len(expired)
 
 
+def purge_when_due(catalog: Catalog) -> None:
+    """A part has arrived: purge, unless this process did less than an interval ago."""
+    if catalog.upload_purge.due(catalog.clock()):
+        purge_expired_uploads(catalog)
+
+
 def upload_status(catalog: Catalog, actor: Actor, session_id: str) -> UploadStatus:
     """Which parts of an unfinished upload have arrived, so that a client can resume."""
     if actor.user is None:

@@ -31,7 +31,7 @@ from opencat.catalog import community
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import check_readable, find_dataset
 from opencat.catalog.resources import check_room
-from opencat.catalog.upload_sessions import part_key, purge_expired_uploads
+from opencat.catalog.upload_sessions import part_key, purge_when_due
 from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
@@ -212,7 +212,7 @@ def _receive_part(catalog: Catalog, actor: Actor, target: UploadTarget, chunk: C
         raise UploadRefused(
             UploadProblem.CHUNK_SIZE_MISMATCH, declared=str(chunk.declared_size), actual=str(chunk.file.size)
         )
-    purge_expired_uploads(catalog)
+    purge_when_due(catalog)
     now = catalog.clock()
     with catalog.db.write() as conn:
         owner = _session_target(_locate(conn, actor, target).dataset, target)
