@@ -191,15 +191,13 @@ def authorize(catalog: Catalog, actor: Actor, target: UploadTarget) -> Destinati
 def run(catalog: Catalog, actor: Actor, destination: Destination, command: UploadCommand) -> UploadOutcome:
     """A simple upload, one chunk, or the final call of a chunked upload (udata-behaviour §1.11),
     each under the rule of this module's docstring."""
-    match command:
-        case SimpleUpload():
-            target = destination.target
-            return _publish(catalog, actor, target, command.file, command.filename, command.checksum)
-        case Chunk():
-            _receive_part(catalog, actor, destination.target, command)
-            return UploadOutcome(None)
-        case FinalCall():
-            return _finish(catalog, actor, destination, command)
+    if isinstance(command, SimpleUpload):
+        target = destination.target
+        return _publish(catalog, actor, target, command.file, command.filename, command.checksum)
+    if isinstance(command, Chunk):
+        _receive_part(catalog, actor, destination.target, command)
+        return UploadOutcome(None)
+    return _finish(catalog, actor, destination, command)
 
 
 def _session_target(dataset: Dataset, target: UploadTarget) -> str:
