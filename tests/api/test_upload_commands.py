@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from opencat.catalog import upload_sessions, uploads
 from opencat.catalog.context import Catalog, Throttle
+from opencat.config import Settings
 from opencat.domain.accounts import Actor
 from opencat.domain.errors import UploadNotFound, UploadProblem, UploadRefused
 from opencat.domain.uploads import MAX_PARTS
@@ -248,3 +249,23 @@ def test_the_throttle_lets_a_chore_through_once_per_interval() -> None:
     moments = [start, start + timedelta(minutes=4), start + timedelta(minutes=5), start - timedelta(hours=1)]
     # A clock set back by an hour does not hold the chore off for an hour.
     assert [throttle.due(moment) for moment in moments] == [True, False, True, True]
+
+
+def test_a_file_whose_transaction_does_not_commit_is_removed(
+    catalog: Catalog, owner: Account, dataset_id: str, settings: Settings
+) -> None:
+    actor = owner.actor(catalog)
+    destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
+    command = uploads.SimpleUpload(_spooled(catalog, b"a,b\n"), "refused.csv")
+
+    def refuse(_conn: sa.Connection) -> None:
+        raise RuntimeError("the database refused the commit")
+
+    sa.event.listen(catalog.db.engine, "commit", refuse)
+    try:
+        with pytest.raises(RuntimeError, match="refused the commit"):
+            uploads.run(catalog, actor, destination, command)
+    finally:
+        sa.event.remove(catalog.db.engine, "commit", refuse)
+    stored = [path for path in (settings.data_dir / "files").rglob("*") if path.is_file()]
+    assert [path for path in stored if ".spool" not in path.parts] == []
