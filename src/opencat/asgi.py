@@ -5,7 +5,7 @@ import os
 from starlette.applications import Starlette
 
 from opencat.app import build_catalog, create_app
-from opencat.catalog.uploads import remove_spool_leftovers
+from opencat.catalog.upload_sessions import remove_spool_leftovers
 from opencat.config import Settings
 
 

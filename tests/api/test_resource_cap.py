@@ -158,12 +158,16 @@ def test_the_upload_counts_again_in_its_write_transaction(
     client: TestClient, catalog: Catalog, owner: Account, settings: Settings
 ) -> None:
     # The early check (before the file is read) passed; the dataset filled up meanwhile.
-    dataset_id = _dataset(catalog, owner, CAP)
+    dataset_id = _dataset(catalog, owner, CAP - 1)
+    actor = owner.actor(catalog)
+    destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
+    added = client.post(f"{URL}{dataset_id}/resources/", json=_resources(1)[0], headers=owner.headers)
+    assert added.status_code == 201, added.text
     spool = uploads.open_spool(catalog)
     spool.write(b"a,b\n1,2\n")
-    form = uploads.UploadForm({}, spool.finish(), "late.csv")
+    command = uploads.SimpleUpload(spool.finish(), "late.csv")
     with pytest.raises(BadRequest) as refused:
-        uploads.process(catalog, owner.actor(catalog), uploads.UploadTarget(dataset_id), form)
+        uploads.run(catalog, actor, destination, command)
     assert wording.message(refused.value) == TOO_MANY
     assert _count(client, dataset_id, owner) == CAP
     assert _files(settings) == []

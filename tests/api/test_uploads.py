@@ -319,7 +319,7 @@ def test_unfinished_uploads_expire(
 ) -> None:
     from dataclasses import replace
 
-    from opencat.catalog.uploads import purge_expired_uploads
+    from opencat.catalog.upload_sessions import purge_expired_uploads
 
     url = f"/api/1/datasets/{dataset_id}/upload/"
     _part(client, url, owner, 0, parts[0])

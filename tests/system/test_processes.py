@@ -25,7 +25,7 @@ import pytest
 
 from opencat.app import build_catalog
 from opencat.catalog.context import Catalog
-from opencat.catalog.uploads import purge_expired_uploads
+from opencat.catalog.upload_sessions import purge_expired_uploads
 from opencat.config import Settings
 from opencat.db.migrate import upgrade
 from opencat.files.s3 import S3FileStore

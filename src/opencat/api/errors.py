@@ -32,6 +32,7 @@ GONE = (
 )  # werkzeug's Gone description, word for word
 AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="uData"'}
 TOO_LARGE = "The data value transmitted exceeds the capacity limit."
+NOT_ALLOWED = "This file type is not allowed."
 _HTTP_MESSAGES = {
     404: NOT_FOUND,
     405: "The method is not allowed for the requested URL.",
@@ -63,15 +64,20 @@ def _invalid_items(error: errors.CatalogError, _base: str) -> dict[str, Any]:
     return {"errors": wording.worded(error.items)}
 
 
-def _not_allowed(error: errors.CatalogError, base_url: str) -> dict[str, Any]:
+def _not_allowed(_error: errors.CatalogError, base_url: str) -> dict[str, Any]:
     # udata's wording, missing space included (udata-behaviour §1.11)
     listing = f"{base_url}/api/1/datasets/extensions/"
-    return {"message": f"{wording.message(error)}The allowed file type list is available at {listing}"}
+    return {"message": f"{NOT_ALLOWED}The allowed file type list is available at {listing}"}
+
+
+def _upload_refused(error: errors.CatalogError, _base: str) -> dict[str, Any]:
+    assert isinstance(error, errors.UploadRefused)
+    return {"success": False, "error": wording.upload_refusal(error)}
 
 
 # The one table from domain errors to HTTP; the first matching class wins (subclasses first).
 _TABLE: list[tuple[type[errors.CatalogError], int, Shape, dict[str, str]]] = [
-    (errors.UploadRefused, 400, lambda error, _base: {"success": False, "error": wording.message(error)}, {}),
+    (errors.UploadRefused, 400, _upload_refused, {}),
     (errors.FileTypeNotAllowed, 400, _not_allowed, {}),
     (errors.Gone, 410, _message(GONE), {}),
     (errors.NotFound, 404, _message(NOT_FOUND), {}),

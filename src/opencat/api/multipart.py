@@ -15,7 +15,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from opencat.domain.errors import PayloadTooLarge, UploadRefused
+from opencat.domain.errors import PayloadTooLarge, Reason, UploadProblem, UploadRefused
 from opencat.files.spool import Spool, SpooledFile, TooLarge
 
 if TYPE_CHECKING:  # the callbacks' TypedDict only exists for type checkers
@@ -65,11 +65,11 @@ class _Reader:
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self.disposition)
         if b"name" not in options:
-            raise UploadRefused('Each part needs a Content-Disposition "name"')
+            raise UploadRefused(UploadProblem.PART_WITHOUT_NAME)
         self.part.name = options[b"name"].decode(self.charset, "replace")
         if b"filename" in options and self.part.name == FILE_FIELD:
             if self.spool is not None:
-                raise UploadRefused("Only one file may be sent")
+                raise UploadRefused(UploadProblem.SECOND_FILE)
             self.part.filename = options[b"filename"].decode(self.charset, "replace")
             self.spool = self.part.spool = self.open_spool()
 
@@ -79,7 +79,7 @@ class _Reader:
             return
         self.part.data += data[start:end]
         if len(self.part.data) > MAX_FIELD_BYTES:
-            raise UploadRefused(f"Field {self.part.name} is larger than {MAX_FIELD_BYTES} bytes")
+            raise UploadRefused(UploadProblem.FIELD_TOO_LARGE, field=self.part.name, limit=MAX_FIELD_BYTES)
 
     def on_part_end(self) -> None:
         if self.part.spool is not None:
@@ -87,7 +87,7 @@ class _Reader:
             self.filename = self.part.filename
         elif self.part.filename is None:
             if len(self.fields) >= MAX_FIELDS:
-                raise UploadRefused("Too many fields")
+                raise UploadRefused(UploadProblem.TOO_MANY_FIELDS)
             self.fields[self.part.name] = self.part.data.decode(self.charset, "replace")
 
     def discard(self) -> None:
@@ -116,7 +116,7 @@ async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: 
         return Received({}, None, None)  # like udata: no form, hence "Missing file parameter"
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes + MAX_FIELDS * MAX_FIELD_BYTES:
-        raise PayloadTooLarge("The file is larger than the configured maximum")
+        raise PayloadTooLarge(Reason.FILE_TOO_LARGE)
     charset = params.get(b"charset", b"utf-8").decode("latin-1")
     try:
         charset = codecs.lookup(charset).name
@@ -130,13 +130,13 @@ async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: 
         parser.finalize()
     except TooLarge:
         reader.discard()
-        raise PayloadTooLarge("The file is larger than the configured maximum") from None
+        raise PayloadTooLarge(Reason.FILE_TOO_LARGE) from None
     except FormParserError:
         reader.discard()
-        raise UploadRefused("Invalid multipart data") from None
+        raise UploadRefused(UploadProblem.INVALID_MULTIPART) from None
     except ClientDisconnect:  # the client went away mid-upload: nothing is kept, not a 500
         reader.discard()
-        raise UploadRefused("The upload was cut short") from None
+        raise UploadRefused(UploadProblem.CUT_SHORT) from None
     except BaseException:
         reader.discard()
         raise
@@ -149,9 +149,9 @@ async def _urlencoded(request: Request) -> Received:
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_FIELD_BYTES:
-                raise UploadRefused(f"Form larger than {MAX_FIELD_BYTES} bytes")
+                raise UploadRefused(UploadProblem.FORM_TOO_LARGE, limit=MAX_FIELD_BYTES)
     except ClientDisconnect:
-        raise UploadRefused("The upload was cut short") from None
+        raise UploadRefused(UploadProblem.CUT_SHORT) from None
     pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return Received(dict(pairs[:MAX_FIELDS]), None, None)
 

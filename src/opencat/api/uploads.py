@@ -1,4 +1,5 @@
-"""Upload handlers: authorize first, stream the body to disk, then let the use case publish it."""
+"""Upload handlers: authorize first, stream the body to disk, read udata's chunked-upload fields
+into a command, and let the use case carry it out."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -9,16 +10,17 @@ from starlette.responses import FileResponse, Response
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply, Services, render
-from opencat.api.multipart import receive
+from opencat.api.multipart import Received, receive
 from opencat.api.openapi import describe
 from opencat.catalog import community as community_catalog
-from opencat.catalog import downloads
+from opencat.catalog import downloads, upload_sessions
 from opencat.catalog import uploads as catalog
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
 from opencat.domain.accounts import Actor
 from opencat.domain.dates import iso, utc_now
-from opencat.domain.errors import NotFound
+from opencat.domain.errors import NotFound, UploadProblem, UploadRefused
+from opencat.domain.uploads import check_chunked, check_part_index
 
 Target = Callable[[Request], catalog.UploadTarget]
 
@@ -46,12 +48,11 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
         services: Services = request.app.state.services
         cat = services.catalog
         actor = await run_in_threadpool(authenticate, cat, request.headers.get("x-api-key"))
-        target = target_of(request)
-        await run_in_threadpool(catalog.authorize, cat, actor, target)
+        destination = await run_in_threadpool(catalog.authorize, cat, actor, target_of(request))
         received = await receive(request, lambda: catalog.open_spool(cat), cat.uploads.max_bytes)
-        form = catalog.UploadForm(received.fields, received.file, received.filename)
         try:
-            outcome = await run_in_threadpool(catalog.process, cat, actor, target, form)
+            command = upload_command(received)
+            outcome = await run_in_threadpool(catalog.run, cat, actor, destination, command)
         finally:
             received.discard()
         call = Call(request, services, actor)
@@ -62,6 +63,37 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
 
     run.__name__ = name
     return run
+
+
+def upload_command(received: Received) -> catalog.UploadCommand:
+    """udata's form fields (udata-behaviour §1.11): no ``totalparts`` (or 1) is a simple upload;
+    otherwise a part when a file comes with it, the final call when none does."""
+    fields = received.fields
+    total = _integer(fields, "totalparts")
+    if total is None or total <= 1:
+        if received.file is None:
+            raise UploadRefused(UploadProblem.MISSING_FILE)
+        name = fields.get("filename") or received.filename or "file"
+        return catalog.SimpleUpload(received.file, name, fields.get("checksum") or None)
+    session_id = fields.get("uuid") or ""
+    check_chunked(session_id, total)
+    if received.file is None:
+        return catalog.FinalCall(
+            session_id, total, fields.get("filename") or None, fields.get("checksum") or None
+        )
+    index = check_part_index(_integer(fields, "partindex"), total)
+    name = fields.get("filename") or received.filename or "file"
+    return catalog.Chunk(session_id, index, total, _integer(fields, "chunksize"), received.file, name)
+
+
+def _integer(fields: dict[str, str], name: str) -> int | None:
+    raw = fields.get(name)
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise UploadRefused(UploadProblem.NOT_AN_INTEGER, field=name, value=raw) from None
 
 
 def _rendered(
@@ -84,7 +116,7 @@ upload_resource_file = describe("Upload a new file for a resource (simple or chu
 
 @describe("Which parts of an unfinished chunked upload have arrived (to resume it)")
 def upload_status(call: Call) -> Reply:
-    status = catalog.upload_status(call.catalog, call.actor, call.path("uuid"))
+    status = upload_sessions.upload_status(call.catalog, call.actor, call.path("uuid"))
     body: dict[str, Any] = {
         "uuid": status.id,
         "filename": status.filename,

@@ -6,13 +6,17 @@ has no such case. ``text`` words one problem; ``worded`` turns a tree of field p
 udata's ``{field: [messages]}`` shape.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from opencat.domain.errors import CatalogError, Invalid, Problem, Reason
+from opencat.domain.errors import CatalogError, Invalid, Problem, Reason, UploadProblem, UploadRefused
 
 WORDS: Mapping[Reason, str] = {
     Reason.DATASET_DELETED: "Dataset has been deleted",
+    Reason.DATASET_MISSING: "Dataset not found",
+    Reason.UPLOAD_UNKNOWN: "Unknown upload uuid",
+    Reason.FILE_TOO_LARGE: "The file is larger than the configured maximum",
+    Reason.HTML_CONTENT: "Incorrect file content type: HTML",
     Reason.RESOURCE_MISSING: "Resource does not exist",
     Reason.PERMALINK_MISSING: "Resource not found",
     Reason.COMMUNITY_MISSING: "Community resource not found",
@@ -20,6 +24,8 @@ WORDS: Mapping[Reason, str] = {
     Reason.NOT_FOLLOWING: "You are not following this dataset",
     Reason.SCHEMA_CATALOG_MISSING: "Schema catalog not found",
     Reason.USER_GONE: "User is not active or has been deleted",
+    Reason.USER_UNKNOWN: "Unknown user {ident}",
+    Reason.ORGANIZATION_UNKNOWN: "Unknown organization {ident}",
     Reason.ORGANIZATION_GONE: "Organization has been deleted",
     Reason.TOKEN_INVALID: "Invalid API token",
     Reason.TOKEN_REVOKED: "Revoked API token",
@@ -87,3 +93,35 @@ def worded(errors: Any) -> Any:
     if isinstance(errors, list | tuple):
         return [worded(item) for item in errors]
     return errors
+
+
+# Why an upload was refused, in words: udata's where udata has some ("Missing file parameter",
+# "Chunk size mismatch": udata-behaviour §1.11), ours in the same shape elsewhere.
+UPLOAD_REFUSALS: dict[UploadProblem, str | Callable[[UploadRefused], str]] = {
+    UploadProblem.PART_WITHOUT_NAME: 'Each part needs a Content-Disposition "name"',
+    UploadProblem.SECOND_FILE: "Only one file may be sent",
+    UploadProblem.FIELD_TOO_LARGE: lambda e: f"Field {e.field} is larger than {e.limit} bytes",
+    UploadProblem.TOO_MANY_FIELDS: "Too many fields",
+    UploadProblem.FORM_TOO_LARGE: lambda e: f"Form larger than {e.limit} bytes",
+    UploadProblem.INVALID_MULTIPART: "Invalid multipart data",
+    UploadProblem.CUT_SHORT: "The upload was cut short",
+    UploadProblem.MISSING_FILE: "Missing file parameter",
+    UploadProblem.NOT_AN_INTEGER: lambda e: f"Invalid {e.field}: {e.value}",
+    UploadProblem.INVALID_SESSION_ID: "Missing or invalid uuid parameter",
+    UploadProblem.TOO_MANY_PARTS: lambda e: f"totalparts must be at most {e.limit}",
+    UploadProblem.PART_INDEX_OUT_OF_RANGE: lambda e: f"partindex must be between 0 and {e.limit}",
+    UploadProblem.CHUNK_SIZE_MISMATCH: "Chunk size mismatch",
+    UploadProblem.FOREIGN_SESSION: "This uuid belongs to another upload",
+    UploadProblem.UNKNOWN_SESSION: "Unknown upload uuid",
+    UploadProblem.TOTAL_PARTS_MISMATCH: "totalparts does not match the upload",
+    UploadProblem.MISSING_PARTS: lambda e: f"Missing parts: {e.missing}",
+    UploadProblem.PARTS_CHANGED: "A part was sent again while the file was assembled: send the final call again",
+    UploadProblem.CHECKSUM_MISMATCH: lambda e: (
+        f"Checksum mismatch: expected {e.declared}, got sha1 {e.actual}"
+    ),
+}
+
+
+def upload_refusal(error: UploadRefused) -> str:
+    wording = UPLOAD_REFUSALS[error.problem]
+    return wording if isinstance(wording, str) else wording(error)

@@ -11,7 +11,15 @@ from opencat.db import datasets as db_datasets
 from opencat.db.engine import Connection
 from opencat.domain import ids
 from opencat.domain.accounts import ANONYMOUS, ROLES, Actor, Member, Organization, User
-from opencat.domain.errors import Gone, Invalid, InvalidCredentials, NotFound, Reason, Unauthenticated
+from opencat.domain.errors import (
+    Gone,
+    Invalid,
+    InvalidCredentials,
+    NotFound,
+    Reason,
+    Unauthenticated,
+    problem,
+)
 from opencat.domain.slugs import slugify, unique_slug
 
 API_KEY_PREFIX = "opencat_"
@@ -74,7 +82,7 @@ def create_api_key(catalog: Catalog, user_ident: str) -> tuple[User, str]:
     with catalog.db.write() as conn:
         user = _find_user(conn, user_ident)
         if user is None:
-            raise NotFound(f"Unknown user {user_ident}")
+            raise NotFound(Reason.USER_UNKNOWN, ident=user_ident)
         return user, _issue_key(catalog, conn, user.id)
 
 
@@ -82,7 +90,7 @@ def revoke_api_keys(catalog: Catalog, user_ident: str) -> int:
     with catalog.db.write() as conn:
         user = _find_user(conn, user_ident)
         if user is None:
-            raise NotFound(f"Unknown user {user_ident}")
+            raise NotFound(Reason.USER_UNKNOWN, ident=user_ident)
         return db_accounts.revoke_api_keys(conn, user.id, catalog.clock())
 
 
@@ -133,7 +141,7 @@ def create_organization(
     catalog: Catalog, *, name: str, acronym: str | None = None, description: str = ""
 ) -> Organization:
     if not name.strip():
-        raise Invalid({"name": ["This field is required."]})
+        raise Invalid({"name": [problem(Reason.REQUIRED)]})
     now = catalog.clock()
     with catalog.db.write() as conn:
         base = slugify(name) or "organization"
@@ -165,10 +173,10 @@ def add_member(catalog: Catalog, org_ident: str, user_ident: str, role: str) -> 
     with catalog.db.write() as conn:
         organization = _find_organization(conn, org_ident)
         if organization is None:
-            raise NotFound(f"Unknown organization {org_ident}")
+            raise NotFound(Reason.ORGANIZATION_UNKNOWN, ident=org_ident)
         user = _find_user(conn, user_ident)
         if user is None:
-            raise NotFound(f"Unknown user {user_ident}")
+            raise NotFound(Reason.USER_UNKNOWN, ident=user_ident)
         db_accounts.set_member(conn, organization.id, user.id, role, now)
         return Member(organization.id, user, role, now)
 

@@ -1,5 +1,6 @@
 """What every use case needs: the database, the file store, and the sources of time and identity."""
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,6 +15,28 @@ from opencat.links.checker import LinkPolicy
 from opencat.search.index import SearchIndex
 
 
+class Throttle:
+    """Lets a chore through at most once per ``interval`` in this process, whichever thread asks."""
+
+    def __init__(self, interval: timedelta) -> None:
+        self.interval = interval
+        self._last: datetime | None = None
+        self._lock = threading.Lock()
+
+    def due(self, now: datetime) -> bool:
+        """Whether the chore runs now; if it does, it counts as run from ``now``."""
+        with self._lock:
+            # abs(): a clock set back must not hold the chore off until it catches up.
+            if self._last is not None and abs(now - self._last) < self.interval:
+                return False
+            self._last = now
+            return True
+
+
+# Expired chunked uploads are purged when a part arrives, at most this often per process.
+UPLOAD_PURGE_INTERVAL = timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class Catalog:
     db: Database
@@ -22,6 +45,7 @@ class Catalog:
     search: SearchIndex
     schemas: SchemaSource
     upload_retention: timedelta = timedelta(hours=24)
+    upload_purge: Throttle = field(default_factory=lambda: Throttle(UPLOAD_PURGE_INTERVAL))
     # The most resources one dataset may have (OPENCAT_MAX_RESOURCES_PER_DATASET).
     max_resources: int = 10_000
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)

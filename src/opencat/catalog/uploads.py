@@ -1,13 +1,28 @@
 """Uploads: simple and chunked (udata's protocol, made idempotent and resumable).
 
-The API layer streams the request body into a ``Spool`` (local disk, hashed on the way) and
-hands over an ``UploadForm``; nothing here ever holds a file in memory. A file reaches its final
-key in the store whole, and a resource points at it only once the database agrees: a failed
-upload leaves no resource on a partial file, and a replaced file is deleted only after the new
-one is committed.
+``api/uploads.py`` asks ``authorize`` whether the caller may upload there before it reads a byte
+of the body, streams the body into a ``Spool`` (local disk, hashed on the way), and turns the form
+into one of three commands: a ``SimpleUpload``, a ``Chunk``, or the ``FinalCall`` of a chunked
+upload; ``run`` carries it out. Nothing here holds a file in memory, and nothing here words an
+answer: refusals are typed (``UploadRefused`` says which ``UploadProblem``), ``api/`` words them.
+
+The rule, the same for the three commands:
+
+- Access is checked in a read before the body is read (``authorize``, which also locates the
+  target), then once more in the command's one write transaction: the world may have moved while
+  the body arrived.
+- Bytes are copied outside any transaction: the body is spooled before the command runs; the final
+  call reads its session and parts (one read, no lock), assembles them, and only then writes.
+- The one write transaction checks access and the upload's state, hands the finished file (a part,
+  or the whole file) to the store, and records it: the key a file takes and the rows that name it
+  are decided together, while the dataset's other writers wait (``put`` is a rename on local disk;
+  on S3 it is the upload of the file). A failed transaction deletes what it put; what its commit
+  left unreferenced (a replaced file, a published upload's parts) is deleted after it.
+
+So a resource points at a file only once the database agrees: a failed upload leaves no resource on
+a partial file, and a replaced file is deleted only after the new one is committed.
 """
 
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -16,6 +31,7 @@ from opencat.catalog import community
 from opencat.catalog.access import check_readable, require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.resources import check_room
+from opencat.catalog.upload_sessions import part_key, purge_when_due
 from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
@@ -30,15 +46,22 @@ from opencat.domain.errors import (
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
+    Reason,
     Unauthenticated,
     UnsupportedMediaType,
+    UploadProblem,
     UploadRefused,
 )
-from opencat.domain.uploads import file_format, guess_mime, normalize_filename, storage_key
-from opencat.files.spool import Spool, SpooledFile, TooLarge, remove_leftovers
+from opencat.domain.uploads import (
+    check_chunked,
+    check_part_index,
+    file_format,
+    guess_mime,
+    normalize_filename,
+    storage_key,
+)
+from opencat.files.spool import Spool, SpooledFile, TooLarge
 
-_UPLOAD_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-MAX_PARTS = 100_000
 _COPY_CHUNK = 1024 * 1024
 
 
@@ -52,11 +75,53 @@ class UploadTarget:
     community: bool = False
 
 
-@dataclass(frozen=True)
-class UploadForm:
-    fields: dict[str, str]
-    file: SpooledFile | None
-    filename: str | None
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """What ``authorize`` found: the target, and the owner key its chunked uploads carry."""
+
+    target: UploadTarget
+    session_target: str
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleUpload:
+    """A whole file in one request."""
+
+    file: SpooledFile
+    filename: str
+    checksum: str | None = None  # SHA-1 hex the client declared: verified before anything is stored
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One part of a chunked upload; sending a part again replaces it."""
+
+    session_id: str
+    part_index: int
+    total_parts: int
+    declared_size: int | None  # ``chunksize``: a part of any other size is refused
+    file: SpooledFile
+    filename: str
+
+    def __post_init__(self) -> None:
+        check_chunked(self.session_id, self.total_parts)
+        check_part_index(self.part_index, self.total_parts)
+
+
+@dataclass(frozen=True, slots=True)
+class FinalCall:
+    """The call that assembles and publishes a chunked upload whose parts have all arrived."""
+
+    session_id: str
+    total_parts: int
+    filename: str | None = None  # None: the name the parts carried
+    checksum: str | None = None
+
+    def __post_init__(self) -> None:
+        check_chunked(self.session_id, self.total_parts)
+
+
+UploadCommand = SimpleUpload | Chunk | FinalCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,237 +131,188 @@ class UploadOutcome:
     community: CommunityResource | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class UploadStatus:
-    id: str
-    filename: str
-    total_parts: int
-    received: dict[int, int]
-    expires_at: datetime
-
-
 def open_spool(catalog: Catalog) -> Spool:
     return Spool(catalog.files.spool_dir, catalog.uploads.max_bytes)
 
 
-def _dataset_for(conn: Connection, actor: Actor, target: UploadTarget) -> Dataset:
-    """The dataset the file belongs to, once the caller may upload there (401, 403, 404)."""
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """The dataset a file goes to, and the resource or community resource whose file it replaces."""
+
+    dataset: Dataset
+    resource: Resource | None = None
+    community: CommunityResource | None = None
+
+
+def _locate(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
+    """Where the file goes, once the caller may upload there (401, 403, 404): the access check."""
     if actor.user is None:
         raise Unauthenticated()
     if target.community:
-        return _community_dataset(conn, actor, target)
+        return _community_place(conn, actor, target)
     dataset = require_dataset(conn, target.dataset or "")
     if not permissions.can_edit(actor, dataset):
         raise PermissionDenied()
-    if target.resource_id is not None and _resource(conn, dataset, target.resource_id) is None:
-        raise NotFound("Resource does not exist")
-    return dataset
+    if target.resource_id is None:
+        return _Place(dataset)
+    canonical = ids.parse_uuid(target.resource_id)
+    resource = None if canonical is None else db_resources.find(conn, dataset.id, canonical)
+    if resource is None:
+        raise NotFound(Reason.RESOURCE_MISSING)
+    return _Place(dataset, resource)
 
 
-def _community_dataset(conn: Connection, actor: Actor, target: UploadTarget) -> Dataset:
+def _community_place(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
     if target.resource_id is None:
         # Any authenticated user may propose a file on a dataset they can see (§1.11).
         dataset = require_dataset(conn, target.dataset or "")
         check_readable(actor, dataset)
-        return dataset
+        return _Place(dataset)
     item = community.authorize_community_upload(conn, actor, target.resource_id)
     found = db_datasets.find_by_id(conn, item.dataset_id or "")
     if found is None:
-        raise NotFound("Dataset not found")
-    return found
+        raise NotFound(Reason.DATASET_MISSING)
+    return _Place(found, community=item)
 
 
-def _resource(conn: Connection, dataset: Dataset, resource_id: str) -> Resource | None:
-    canonical = ids.parse_uuid(resource_id)
-    return None if canonical is None else db_resources.find(conn, dataset.id, canonical)
-
-
-def _check_room(catalog: Catalog, conn: Connection, dataset: Dataset, target: UploadTarget) -> None:
+def _check_room(catalog: Catalog, conn: Connection, place: _Place, target: UploadTarget) -> None:
     if target.resource_id is None and not target.community:
-        check_room(catalog, conn, dataset)
+        check_room(catalog, conn, place.dataset)
 
 
-def authorize(catalog: Catalog, actor: Actor, target: UploadTarget) -> None:
+def authorize(catalog: Catalog, actor: Actor, target: UploadTarget) -> Destination:
     """Refuse before a single byte of the file is read (401, 403, 404, a full dataset)."""
     with catalog.db.read() as conn:
-        _check_room(catalog, conn, _dataset_for(conn, actor, target), target)
+        place = _locate(conn, actor, target)
+        _check_room(catalog, conn, place, target)
+    return Destination(target, _session_target(place.dataset, target))
 
 
-def _integer(form: UploadForm, name: str) -> int | None:
-    raw = form.fields.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(str(raw))
-    except ValueError:
-        raise UploadRefused(f"Invalid {name}: {raw}") from None
-
-
-def process(catalog: Catalog, actor: Actor, target: UploadTarget, form: UploadForm) -> UploadOutcome:
-    """A simple upload, one chunk, or the final call of a chunked upload (udata-behaviour §1.11)."""
-    total = _integer(form, "totalparts")
-    if total is None or total <= 1:
-        if form.file is None:
-            raise UploadRefused("Missing file parameter")
-        name = form.fields.get("filename") or form.filename or "file"
-        return _publish(catalog, actor, target, form.file, name, form.fields.get("checksum"))
-    session_id = form.fields.get("uuid") or ""
-    if not _UPLOAD_ID.match(session_id):
-        raise UploadRefused("Missing or invalid uuid parameter")
-    if total > MAX_PARTS:
-        raise UploadRefused(f"totalparts must be at most {MAX_PARTS}")
-    if form.file is not None:
-        _receive_part(catalog, actor, target, form, session_id, total)
+def run(catalog: Catalog, actor: Actor, destination: Destination, command: UploadCommand) -> UploadOutcome:
+    """A simple upload, one chunk, or the final call of a chunked upload (udata-behaviour §1.11),
+    each under the rule of this module's docstring."""
+    if isinstance(command, SimpleUpload):
+        target = destination.target
+        return _publish(catalog, actor, target, command.file, command.filename, command.checksum)
+    if isinstance(command, Chunk):
+        _receive_part(catalog, actor, destination.target, command)
         return UploadOutcome(None)
-    spooled, session_name = _assemble(catalog, actor, target, session_id, total)
-    # The final call names the file, as udata does; the name the parts carried is the fallback.
-    filename = form.fields.get("filename") or session_name
-    try:
-        outcome = _publish(catalog, actor, target, spooled, filename, form.fields.get("checksum"))
-    except BaseException:
-        spooled.path.unlink(missing_ok=True)
-        raise
-    _drop_session(catalog, session_id, total)
-    return outcome
+    return _finish(catalog, actor, destination, command)
 
 
-def _part_key(session_id: str, index: int) -> str:
-    return f".uploads/{session_id}/{index}"
-
-
-def _target_key(dataset: Dataset, target: UploadTarget) -> str:
+def _session_target(dataset: Dataset, target: UploadTarget) -> str:
     kind = "community" if target.community else "resource"
     return f"{kind}:{dataset.id}:{target.resource_id or ''}"
 
 
-def _receive_part(
-    catalog: Catalog, actor: Actor, target: UploadTarget, form: UploadForm, session_id: str, total: int
-) -> None:
-    assert form.file is not None
-    index = _integer(form, "partindex")
-    if index is None or not 0 <= index < total:
-        raise UploadRefused(f"partindex must be between 0 and {total - 1}")
-    if _integer(form, "chunksize") != form.file.size:
-        raise UploadRefused("Chunk size mismatch")
+def _receive_part(catalog: Catalog, actor: Actor, target: UploadTarget, chunk: Chunk) -> None:
+    if chunk.declared_size != chunk.file.size:
+        raise UploadRefused(
+            UploadProblem.CHUNK_SIZE_MISMATCH, declared=str(chunk.declared_size), actual=str(chunk.file.size)
+        )
+    purge_when_due(catalog)
     now = catalog.clock()
-    purge_expired_uploads(catalog)
     with catalog.db.write() as conn:
-        dataset = _dataset_for(conn, actor, target)
-        session = db_uploads.find_session(conn, session_id)
-        target_key = _target_key(dataset, target)
-        if session is not None and (session.target != target_key or session.user_id != actor.user_id):
-            raise UploadRefused("This uuid belongs to another upload")
-        received = db_uploads.received_parts(conn, session_id)
-        if (
-            sum(size for i, size in received.items() if i != index) + form.file.size
-            > catalog.uploads.max_bytes
-        ):
-            raise PayloadTooLarge("The file is larger than the configured maximum")
-        filename = form.fields.get("filename") or form.filename or "file"
+        owner = _session_target(_locate(conn, actor, target).dataset, target)
+        session = db_uploads.find_session(conn, chunk.session_id)
+        if session is not None and (session.target != owner or session.user_id != actor.user_id):
+            raise UploadRefused(UploadProblem.FOREIGN_SESSION)
+        received = db_uploads.received_parts(conn, chunk.session_id)
+        others = sum(size for index, size in received.items() if index != chunk.part_index)
+        if others + chunk.file.size > catalog.uploads.max_bytes:
+            raise PayloadTooLarge(Reason.FILE_TOO_LARGE)
         db_uploads.save_session(
             conn,
             db_uploads.UploadSession(
-                session_id,
-                target_key,
+                chunk.session_id,
+                owner,
                 actor.user_id or "",
-                filename,
-                total,
+                chunk.filename,
+                chunk.total_parts,
                 session.created_at if session else now,
                 now,
             ),
         )
-        db_uploads.record_part(conn, session_id, index, form.file.size, now)
+        db_uploads.record_part(conn, chunk.session_id, chunk.part_index, chunk.file.size, now)
         # Re-sending a part replaces it: retries after a lost answer are harmless.
-        catalog.files.put(_part_key(session_id, index), form.file.path, "application/octet-stream")
+        key = part_key(chunk.session_id, chunk.part_index)
+        catalog.files.put(key, chunk.file.path, "application/octet-stream")
 
 
-def _assemble(
-    catalog: Catalog, actor: Actor, target: UploadTarget, session_id: str, total: int
-) -> tuple[SpooledFile, str]:
-    """Stream the parts, in order, into one spooled file (parts are kept until it is published)."""
+def _finish(catalog: Catalog, actor: Actor, destination: Destination, call: FinalCall) -> UploadOutcome:
     with catalog.db.read() as conn:
-        dataset = _dataset_for(conn, actor, target)
-        session = db_uploads.find_session(conn, session_id)
-        if (
-            session is None
-            or session.target != _target_key(dataset, target)
-            or session.user_id != actor.user_id
-        ):
-            raise UploadRefused("Unknown upload uuid")
-        received = db_uploads.received_parts(conn, session_id)
-    missing = [index for index in range(session.total_parts) if index not in received]
-    if session.total_parts != total or missing:
-        raise UploadRefused(
-            f"Missing parts: {missing}" if missing else "totalparts does not match the upload"
+        session, received = _complete_session(conn, actor, destination.session_target, call)
+    spooled = _assemble(catalog, call.session_id, call.total_parts)
+    # The final call names the file, as udata does; the name the parts carried is the fallback.
+    name = call.filename or session.filename
+    try:
+        outcome = _publish(
+            catalog, actor, destination.target, spooled, name, call.checksum, finishing=(call, received)
         )
+    except BaseException:
+        spooled.path.unlink(missing_ok=True)
+        raise
+    for index in received:  # with any a longer ``totalparts`` once left past the end
+        catalog.files.delete(part_key(call.session_id, index))
+    return outcome
+
+
+def _complete_session(
+    conn: Connection, actor: Actor, owner: str, call: FinalCall
+) -> tuple[db_uploads.UploadSession, dict[int, int]]:
+    """The caller's session for this target, with every part received (index to size)."""
+    session = db_uploads.find_session(conn, call.session_id)
+    if session is None or session.target != owner or session.user_id != actor.user_id:
+        raise UploadRefused(UploadProblem.UNKNOWN_SESSION)
+    received = db_uploads.received_parts(conn, call.session_id)
+    missing = [index for index in range(session.total_parts) if index not in received]
+    if missing:
+        raise UploadRefused(UploadProblem.MISSING_PARTS, missing=missing)
+    if session.total_parts != call.total_parts:
+        raise UploadRefused(UploadProblem.TOTAL_PARTS_MISMATCH)
+    return session, received
+
+
+def _close_session(
+    conn: Connection, actor: Actor, owner: str, finishing: tuple[FinalCall, dict[int, int]]
+) -> None:
+    """In the publishing transaction: the parts are still those assembled; forget the session."""
+    call, assembled = finishing
+    _, received = _complete_session(conn, actor, owner, call)
+    if received != assembled:
+        raise UploadRefused(UploadProblem.PARTS_CHANGED)
+    db_uploads.delete_session(conn, call.session_id)
+
+
+def _assemble(catalog: Catalog, session_id: str, total_parts: int) -> SpooledFile:
+    """Stream the parts, in order, into one spooled file (parts are kept until it is published)."""
     spool = open_spool(catalog)
     try:
-        for index in range(total):
-            with catalog.files.open(_part_key(session_id, index)) as part:
+        for index in range(total_parts):
+            with catalog.files.open(part_key(session_id, index)) as part:
                 while chunk := part.read(_COPY_CHUNK):
                     spool.write(chunk)
     except TooLarge:
-        raise PayloadTooLarge("The file is larger than the configured maximum") from None
+        raise PayloadTooLarge(Reason.FILE_TOO_LARGE) from None
     except BaseException:
         spool.discard()
         raise
-    return spool.finish(), session.filename
-
-
-def _drop_session(catalog: Catalog, session_id: str, total: int) -> None:
-    with catalog.db.write() as conn:
-        db_uploads.delete_session(conn, session_id)
-    for index in range(total):
-        catalog.files.delete(_part_key(session_id, index))
-
-
-def remove_spool_leftovers(catalog: Catalog) -> int:
-    """Remove the spool files of processes that died mid-upload (and any older than the
-    retention, whoever wrote them); never a live upload's. Run at start and with the purge."""
-    stale_before = catalog.clock() - catalog.upload_retention
-    return remove_leftovers(catalog.files.spool_dir, stale_before.timestamp())
-
-
-def purge_expired_uploads(catalog: Catalog) -> int:
-    """Forget unfinished uploads whose last part is older than the retention (udata: 24 h),
-    and the spool files that crashed processes left behind."""
-    remove_spool_leftovers(catalog)
-    with catalog.db.write() as conn:
-        expired = db_uploads.expired_sessions(conn, catalog.clock() - catalog.upload_retention)
-        for session in expired:
-            db_uploads.delete_session(conn, session.id)
-    for session in expired:
-        for index in range(session.total_parts):
-            catalog.files.delete(_part_key(session.id, index))
-    return len(expired)
-
-
-def upload_status(catalog: Catalog, actor: Actor, session_id: str) -> UploadStatus:
-    """Which parts of an unfinished upload have arrived, so that a client can resume."""
-    if actor.user is None:
-        raise Unauthenticated()
-    with catalog.db.read() as conn:
-        session = db_uploads.find_session(conn, session_id) if _UPLOAD_ID.match(session_id) else None
-        if session is None or session.user_id != actor.user.id:
-            raise NotFound("Unknown upload uuid")
-        received = db_uploads.received_parts(conn, session.id)
-    expires = session.updated_at + catalog.upload_retention
-    return UploadStatus(session.id, session.filename, session.total_parts, received, expires)
+    return spool.finish()
 
 
 def _checked_name(catalog: Catalog, filename: str) -> tuple[str, str]:
     name = normalize_filename(filename)
     if not catalog.uploads.allows(name):
-        raise FileTypeNotAllowed("This file type is not allowed.")
+        raise FileTypeNotAllowed()
     mime = guess_mime(name)
     if "html" in mime:
-        raise UnsupportedMediaType("Incorrect file content type: HTML")
+        raise UnsupportedMediaType(Reason.HTML_CONTENT)
     return name, mime
 
 
 def _verify(spooled: SpooledFile, declared: str | None) -> None:
     if declared and declared.strip().lower() != spooled.sha1:
-        raise UploadRefused(f"Checksum mismatch: expected {declared.strip()}, got sha1 {spooled.sha1}")
+        raise UploadRefused(UploadProblem.CHECKSUM_MISMATCH, declared=declared.strip(), actual=spooled.sha1)
 
 
 def _publish(
@@ -306,20 +322,27 @@ def _publish(
     spooled: SpooledFile,
     filename: str,
     declared_checksum: str | None,
+    finishing: tuple[FinalCall, dict[int, int]] | None = None,
 ) -> UploadOutcome:
+    """Put the finished file under a free key and point a resource at it, in one transaction
+    (with ``finishing``, the chunked upload it was assembled from ends in the same one)."""
     name, mime = _checked_name(catalog, filename)
     _verify(spooled, declared_checksum)
     now = catalog.clock()
-    with catalog.db.write() as conn:
-        dataset = _dataset_for(conn, actor, target)
-        _check_room(catalog, conn, dataset, target)  # again: the count may have moved since
-        key = _free_key(catalog, dataset.slug, name, now)
-        catalog.files.put(key, spooled.path, mime)
-        try:
-            outcome, replaced = _store(catalog, conn, actor, dataset, target, spooled, (name, mime, key), now)
-        except BaseException:
+    key: str | None = None
+    try:
+        with catalog.db.write() as conn:
+            place = _locate(conn, actor, target)
+            _check_room(catalog, conn, place, target)  # again: the count may have moved since
+            if finishing is not None:
+                _close_session(conn, actor, _session_target(place.dataset, target), finishing)
+            key = _free_key(catalog, place.dataset.slug, name, now)
+            catalog.files.put(key, spooled.path, mime)
+            outcome, replaced = _store(catalog, conn, actor, target, place, spooled, (name, mime, key), now)
+    except BaseException:
+        if key is not None:  # put, but never committed (a refusal, or the commit itself failed)
             catalog.files.delete(key)
-            raise
+        raise
     if replaced is not None and replaced != key:
         catalog.files.delete(replaced)
     return outcome
@@ -336,8 +359,8 @@ def _store(
     catalog: Catalog,
     conn: Connection,
     actor: Actor,
-    dataset: Dataset,
     target: UploadTarget,
+    place: _Place,
     spooled: SpooledFile,
     stored_as: tuple[str, str, str],
     now: datetime,
@@ -354,39 +377,28 @@ def _store(
         "filesize": spooled.size,
         "last_modified_internal": now,
     }
-    if target.community:
-        return _store_community(conn, actor, dataset, target, file_fields, catalog.new_resource_id(), now)
-    current = None if target.resource_id is None else _resource(conn, dataset, target.resource_id)
-    if current is None:
-        resource = Resource(
+    if place.community is not None:
+        updated = replace(place.community, resource=replace(place.community.resource, **file_fields))
+        db_community.update(conn, updated)
+        return UploadOutcome(updated.resource, community=updated), place.community.resource.fs_filename
+    current = place.resource
+    resource = (
+        replace(current, **file_fields)
+        if current is not None
+        else Resource(
             id=catalog.new_resource_id(), created_at_internal=now, filetype="file", type="main", **file_fields
         )
-        db_resources.insert_first(conn, dataset.id, resource, now)
-    else:
-        resource = replace(current, **file_fields)
-        db_resources.update_one(conn, resource, now)
-    touched = touch(dataset, now)
-    db_datasets.update_row(
-        conn, touched, touched.last_update_given(db_resources.newest_modification(conn, dataset.id))
     )
-    return UploadOutcome(resource, created=current is None), None if current is None else current.fs_filename
-
-
-def _store_community(
-    conn: Connection,
-    actor: Actor,
-    dataset: Dataset,
-    target: UploadTarget,
-    file_fields: dict[str, Any],
-    new_id: str,
-    now: datetime,
-) -> tuple[UploadOutcome, str | None]:
-    if target.resource_id is None:
-        resource = Resource(id=new_id, created_at_internal=now, filetype="file", type="main", **file_fields)
-        item = CommunityResource(resource, dataset.id, actor.user_id, None)
+    if target.community:
+        item = CommunityResource(resource, place.dataset.id, actor.user_id, None)
         db_community.insert(conn, item)
         return UploadOutcome(resource, created=True, community=item), None
-    current = community.authorize_community_upload(conn, actor, target.resource_id)
-    updated = replace(current, resource=replace(current.resource, **file_fields))
-    db_community.update(conn, updated)
-    return UploadOutcome(updated.resource, community=updated), current.resource.fs_filename
+    if current is None:
+        db_resources.insert_first(conn, place.dataset.id, resource, now)
+    else:
+        db_resources.update_one(conn, resource, now)
+    touched = touch(place.dataset, now)
+    db_datasets.update_row(
+        conn, touched, touched.last_update_given(db_resources.newest_modification(conn, place.dataset.id))
+    )
+    return UploadOutcome(resource, created=current is None), None if current is None else current.fs_filename

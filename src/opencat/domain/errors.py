@@ -1,25 +1,33 @@
 """The catalog's exception tree, mapped to HTTP in exactly one place (``api/errors.py``).
 
+Each error carries a ``Reason`` (or, for uploads, an ``UploadProblem``) with the values its
+answer names; ``api/wording.py`` says it in udata's words.
+
 CatalogError
 ├── NotFound            the object does not exist (or the caller may not know it does)
 │   └── Gone            it existed and was soft-deleted
 ├── Unauthenticated     the action needs an identified caller
 ├── InvalidCredentials  an API key was sent but is unknown, revoked or its user inactive
 ├── PermissionDenied    the caller is known but may not do this
-├── Invalid             field-level validation errors ``{field: [messages]}``
-├── BadRequest          a single-message refusal (udata's ``abort(400, message)``)
+├── Invalid             field-level validation errors ``{field: [problems]}``
+├── InvalidItems        the same, for each element of a list
+├── BadRequest          a single-problem refusal (udata's ``abort(400, message)``)
+│   ├── UploadRefused   the upload protocol refused the request: ``problem`` says why
+│   └── FileTypeNotAllowed  the file's extension is not allowed
 ├── PreconditionFailed  ``If-Match`` names a stale version
 ├── Conflict            a concurrent write took the same unique value
 ├── TooManyRequests     asked again too soon (``retry_after`` seconds)
 ├── Moved               the object answers to another identifier (a redirect)
+├── UnsupportedMediaType  an uploaded file is of a refused type (HTML)
+├── PayloadTooLarge     an uploaded file is past the configured maximum
 ├── Unavailable         the database cannot be reached now (down, restarting, no free connection):
 │                       nothing was done, the same request may be sent again later
 └── InsufficientStorage the disk is full: the write was refused and nothing of it was kept
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum, auto
+from enum import Enum, StrEnum, auto
 from typing import Any
 
 
@@ -30,6 +38,10 @@ class Reason(StrEnum):
 
     # not found, gone
     DATASET_DELETED = auto()
+    DATASET_MISSING = auto()
+    UPLOAD_UNKNOWN = auto()
+    FILE_TOO_LARGE = auto()
+    HTML_CONTENT = auto()
     RESOURCE_MISSING = auto()
     PERMALINK_MISSING = auto()
     COMMUNITY_MISSING = auto()
@@ -37,6 +49,8 @@ class Reason(StrEnum):
     NOT_FOLLOWING = auto()
     SCHEMA_CATALOG_MISSING = auto()
     USER_GONE = auto()
+    USER_UNKNOWN = auto()  # details: ident
+    ORGANIZATION_UNKNOWN = auto()  # details: ident
     ORGANIZATION_GONE = auto()
     # credentials
     TOKEN_INVALID = auto()
@@ -167,8 +181,56 @@ class Moved(CatalogError):
         self.location_ident = location_ident
 
 
+class UploadProblem(Enum):
+    """Why an upload was refused; ``api/errors.py`` words each one as udata does."""
+
+    # The form (read by the API)
+    PART_WITHOUT_NAME = "part_without_name"  # a multipart part with no field name
+    SECOND_FILE = "second_file"
+    FIELD_TOO_LARGE = "field_too_large"  # ``field``, ``limit`` (bytes)
+    TOO_MANY_FIELDS = "too_many_fields"
+    FORM_TOO_LARGE = "form_too_large"  # ``limit`` (bytes)
+    INVALID_MULTIPART = "invalid_multipart"
+    CUT_SHORT = "cut_short"  # the client went away before the body ended
+    # The protocol's fields
+    MISSING_FILE = "missing_file"
+    NOT_AN_INTEGER = "not_an_integer"  # ``field``, ``value``
+    INVALID_SESSION_ID = "invalid_session_id"
+    TOO_MANY_PARTS = "too_many_parts"  # ``limit``: the most parts an upload may have
+    PART_INDEX_OUT_OF_RANGE = "part_index_out_of_range"  # ``limit``: the highest index
+    # The bytes and the upload's state
+    CHUNK_SIZE_MISMATCH = "chunk_size_mismatch"  # ``declared``, ``actual``
+    FOREIGN_SESSION = "foreign_session"  # the session belongs to another user or target
+    UNKNOWN_SESSION = "unknown_session"
+    TOTAL_PARTS_MISMATCH = "total_parts_mismatch"
+    MISSING_PARTS = "missing_parts"  # ``missing``: their indexes
+    PARTS_CHANGED = "parts_changed"  # a part was sent again while the file was assembled
+    CHECKSUM_MISMATCH = "checksum_mismatch"  # ``declared``, ``actual`` (SHA-1 hex)
+
+
 class UploadRefused(BadRequest):
-    """An upload-protocol error, answered in udata's upload shape ``{"success": false, "error"}``."""
+    """The upload protocol refused the request (udata's upload shape ``{"success": false,
+    "error"}``); the keyword arguments are the values the answer names."""
+
+    def __init__(
+        self,
+        problem: UploadProblem,
+        *,
+        field: str = "",
+        value: str = "",
+        limit: int = 0,
+        missing: Sequence[int] = (),
+        declared: str = "",
+        actual: str = "",
+    ) -> None:
+        super().__init__()
+        self.problem = problem
+        self.field = field
+        self.value = value
+        self.limit = limit
+        self.missing = list(missing)
+        self.declared = declared
+        self.actual = actual
 
 
 class FileTypeNotAllowed(BadRequest):

@@ -1,4 +1,5 @@
-"""Rules for uploaded files: names, extensions, formats, MIME types (udata-behaviour §1.11)."""
+"""Rules for uploaded files: names, extensions, formats, MIME types, chunked upload fields
+(udata-behaviour §1.11)."""
 
 import mimetypes
 import re
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from unidecode import unidecode
+
+from opencat.domain.errors import UploadProblem, UploadRefused
 
 ARCHIVE_EXTENSIONS = frozenset({"tar", "gz", "tgz", "rar", "zip", "7z", "xz", "bz2"})
 # flask-storage's own allow-list, which udata accepts on top of its setting (udata-behaviour §1.11).
@@ -102,3 +105,27 @@ def storage_key(dataset_slug: str, name: str, now: datetime, attempt: int = 0) -
     """``{slug}/{YYYYmmdd-HHMMSS}/{name}``; a later attempt in the same second gets a suffix."""
     stamp = now.strftime("%Y%m%d-%H%M%S") + (f"-{attempt}" if attempt else "")
     return f"{dataset_slug}/{stamp}/{name}"
+
+
+# A chunked upload's id, chosen by the client, becomes a storage key: ``.uploads/{id}/{index}``.
+_SESSION_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+MAX_PARTS = 100_000
+
+
+def is_session_id(value: str) -> bool:
+    return _SESSION_ID.match(value) is not None
+
+
+def check_chunked(session_id: str, total_parts: int) -> None:
+    """What every call of a chunked upload carries: a usable id and a bounded number of parts."""
+    if not is_session_id(session_id):
+        raise UploadRefused(UploadProblem.INVALID_SESSION_ID)
+    if total_parts > MAX_PARTS:
+        raise UploadRefused(UploadProblem.TOO_MANY_PARTS, limit=MAX_PARTS)
+
+
+def check_part_index(index: int | None, total_parts: int) -> int:
+    """The index of one of the upload's parts (a part without an index is out of range too)."""
+    if index is None or not 0 <= index < total_parts:
+        raise UploadRefused(UploadProblem.PART_INDEX_OUT_OF_RANGE, limit=total_parts - 1)
+    return index

@@ -1,0 +1,66 @@
+"""Unfinished chunked uploads: where their parts are kept, what their uploader may ask of them,
+and their expiry (udata's ``UPLOAD_MAX_RETENTION``)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from opencat.catalog.context import Catalog
+from opencat.db import uploads as db_uploads
+from opencat.domain.accounts import Actor
+from opencat.domain.errors import NotFound, Reason, Unauthenticated
+from opencat.domain.uploads import is_session_id
+from opencat.files.spool import remove_leftovers
+
+
+def part_key(session_id: str, index: int) -> str:
+    """Parts wait in the file store, never served, so that any worker can receive any part."""
+    return f".uploads/{session_id}/{index}"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadStatus:
+    id: str
+    filename: str
+    total_parts: int
+    received: dict[int, int]
+    expires_at: datetime
+
+
+def remove_spool_leftovers(catalog: Catalog) -> int:
+    """Remove the spool files of processes that died mid-upload (and any older than the
+    retention, whoever wrote them); never a live upload's. Run at start and with the purge."""
+    stale_before = catalog.clock() - catalog.upload_retention
+    return remove_leftovers(catalog.files.spool_dir, stale_before.timestamp())
+
+
+def purge_expired_uploads(catalog: Catalog) -> int:
+    """Forget unfinished uploads whose last part is older than the retention (udata: 24 h),
+    and the spool files that crashed processes left behind."""
+    remove_spool_leftovers(catalog)
+    with catalog.db.write() as conn:
+        expired = db_uploads.expired_sessions(conn, catalog.clock() - catalog.upload_retention)
+        for session in expired:
+            db_uploads.delete_session(conn, session.id)
+    for session in expired:
+        for index in range(session.total_parts):
+            catalog.files.delete(part_key(session.id, index))
+    return len(expired)
+
+
+def purge_when_due(catalog: Catalog) -> None:
+    """A part has arrived: purge, unless this process did less than an interval ago."""
+    if catalog.upload_purge.due(catalog.clock()):
+        purge_expired_uploads(catalog)
+
+
+def upload_status(catalog: Catalog, actor: Actor, session_id: str) -> UploadStatus:
+    """Which parts of an unfinished upload have arrived, so that a client can resume."""
+    if actor.user is None:
+        raise Unauthenticated()
+    with catalog.db.read() as conn:
+        session = db_uploads.find_session(conn, session_id) if is_session_id(session_id) else None
+        if session is None or session.user_id != actor.user.id:
+            raise NotFound(Reason.UPLOAD_UNKNOWN)
+        received = db_uploads.received_parts(conn, session.id)
+    expires = session.updated_at + catalog.upload_retention
+    return UploadStatus(session.id, session.filename, session.total_parts, received, expires)

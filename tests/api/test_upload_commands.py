@@ -1,0 +1,271 @@
+"""Upload commands: udata's form fields become typed commands in api/, each one write transaction
+in the catalog; refusals carry a reason that api/ words; expired uploads are purged at most once
+per interval (udata-behaviour §1.11)."""
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any, BinaryIO
+
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from opencat.catalog import upload_sessions, uploads
+from opencat.catalog.context import Catalog, Throttle
+from opencat.config import Settings
+from opencat.domain.accounts import Actor
+from opencat.domain.errors import NotFound, UploadProblem, UploadRefused
+from opencat.domain.uploads import MAX_PARTS
+from opencat.files.base import FileStore
+from tests.conftest import FixedClock, utc
+from tests.factories import Account, make_dataset, make_user
+
+SESSION = "5b1f4c1e-8d1e-4a55-9b0e-2f8d7c9a6e01"
+
+
+@pytest.fixture
+def owner(catalog: Catalog) -> Account:
+    return make_user(catalog)
+
+
+@pytest.fixture
+def dataset_id(catalog: Catalog, owner: Account) -> str:
+    return make_dataset(catalog, owner, title="Relevés").dataset.id
+
+
+def _post(client: TestClient, url: str, owner: Account, content: bytes | None, **fields: Any) -> Any:
+    files = None if content is None else {"file": ("part.bin", content)}
+    data = {name: str(value) for name, value in fields.items()}
+    return client.post(url, files=files, data=data, headers=owner.headers)
+
+
+@pytest.mark.parametrize(
+    ("content", "fields", "error"),
+    [
+        (b"x", {"totalparts": "many"}, "Invalid totalparts: many"),
+        (None, {"filename": "a.csv"}, "Missing file parameter"),
+        (b"x", {"totalparts": 3, "partindex": 0, "chunksize": 1}, "Missing or invalid uuid parameter"),
+        (b"x", {"totalparts": 3, "uuid": "a/b", "partindex": 0}, "Missing or invalid uuid parameter"),
+        (b"x", {"totalparts": MAX_PARTS + 1, "uuid": SESSION}, f"totalparts must be at most {MAX_PARTS}"),
+        (b"x", {"totalparts": 3, "uuid": SESSION, "partindex": "first"}, "Invalid partindex: first"),
+        (b"x", {"totalparts": 3, "uuid": SESSION, "chunksize": 1}, "partindex must be between 0 and 2"),
+        (b"x", {"totalparts": 3, "uuid": SESSION, "partindex": 3}, "partindex must be between 0 and 2"),
+        (
+            b"x",
+            {"totalparts": 3, "uuid": SESSION, "partindex": 0, "chunksize": "1b"},
+            "Invalid chunksize: 1b",
+        ),
+        (b"x", {"totalparts": 3, "uuid": SESSION, "partindex": 0}, "Chunk size mismatch"),
+        (None, {"totalparts": 3, "uuid": SESSION}, "Unknown upload uuid"),
+    ],
+)
+def test_form_fields_are_refused_in_udata_upload_shape(
+    client: TestClient,
+    owner: Account,
+    dataset_id: str,
+    content: bytes | None,
+    fields: dict[str, Any],
+    error: str,
+) -> None:
+    response = _post(client, f"/api/1/datasets/{dataset_id}/upload/", owner, content, **fields)
+    assert response.status_code == 400
+    assert response.json() == {"success": False, "error": error}
+
+
+def test_state_refusals_name_what_the_client_needs(
+    client: TestClient, catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    chunked = {"uuid": SESSION, "totalparts": 2, "filename": "two.csv"}
+    assert _post(client, url, owner, b"ab", partindex=0, chunksize=2, **chunked).status_code == 200
+    assert _post(client, url, owner, None, **chunked).json()["error"] == "Missing parts: [1]"
+    assert _post(client, url, owner, b"c", partindex=1, chunksize=1, **chunked).status_code == 200
+    assert _post(client, url, owner, None, **{**chunked, "totalparts": 3}).json() == {
+        "success": False,
+        "error": "totalparts does not match the upload",
+    }
+    declared = "AB" + "0" * 38
+    assert _post(client, url, owner, None, checksum=f" {declared} ", **chunked).json() == {
+        "success": False,
+        "error": f"Checksum mismatch: expected {declared}, got sha1 {hashlib.sha1(b'abc').hexdigest()}",
+    }
+    stranger = make_user(catalog)
+    elsewhere = make_dataset(catalog, stranger).dataset.id
+    foreign = _post(
+        client, f"/api/1/datasets/{elsewhere}/upload/", stranger, b"x", partindex=0, chunksize=1, **chunked
+    )
+    assert foreign.json() == {"success": False, "error": "This uuid belongs to another upload"}
+    assert client.get(f"/api/1/uploads/{SESSION}/", headers=stranger.headers).json()["message"] == (
+        "Unknown upload uuid"
+    )
+    assert _post(client, url, owner, None, **chunked).status_code == 201
+
+
+def _spooled(catalog: Catalog, content: bytes) -> Any:
+    spool = uploads.open_spool(catalog)
+    spool.write(content)
+    return spool.finish()
+
+
+def _chunk(catalog: Catalog, session: str, index: int, content: bytes, total: int = 2) -> uploads.Chunk:
+    return uploads.Chunk(session, index, total, len(content), _spooled(catalog, content), "parts.csv")
+
+
+def test_commands_are_valid_by_construction(catalog: Catalog) -> None:
+    with pytest.raises(UploadRefused) as refused:
+        uploads.FinalCall("../elsewhere", 2)
+    assert refused.value.problem is UploadProblem.INVALID_SESSION_ID
+    with pytest.raises(UploadRefused) as refused:
+        uploads.FinalCall(SESSION, MAX_PARTS + 1)
+    assert (refused.value.problem, refused.value.limit) == (UploadProblem.TOO_MANY_PARTS, MAX_PARTS)
+    spooled = _spooled(catalog, b"x")
+    with pytest.raises(UploadRefused) as refused:
+        uploads.Chunk(SESSION, 2, 2, 1, spooled, "x.csv")
+    assert (refused.value.problem, refused.value.limit) == (UploadProblem.PART_INDEX_OUT_OF_RANGE, 1)
+
+
+@pytest.fixture
+def transactions(catalog: Catalog) -> Iterator[list[str]]:
+    """Every transaction the database begins, as "read" or "write" (db/engine.py's write option)."""
+    begun: list[str] = []
+
+    def on_begin(conn: sa.Connection) -> None:
+        begun.append("write" if conn.get_execution_options().get("opencat_write") else "read")
+
+    sa.event.listen(catalog.db.engine, "begin", on_begin)
+    yield begun
+    sa.event.remove(catalog.db.engine, "begin", on_begin)
+
+
+def test_each_command_is_one_write_transaction(
+    catalog: Catalog, owner: Account, dataset_id: str, transactions: list[str]
+) -> None:
+    actor = owner.actor(catalog)
+    assert catalog.upload_purge.due(catalog.clock())  # take the purge's turn: no part below runs it
+    transactions.clear()
+    destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
+    assert transactions == ["read"]  # before the body: access, room, where the upload goes
+
+    transactions.clear()
+    simple = uploads.SimpleUpload(_spooled(catalog, b"a,b\n"), "simple.csv")
+    assert uploads.run(catalog, actor, destination, simple).created
+    assert transactions == ["write"]
+
+    for index, content in enumerate((b"a,", b"b\n")):
+        transactions.clear()
+        assert (
+            uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, index, content)).resource
+            is None
+        )
+        assert transactions == ["write"]
+
+    transactions.clear()
+    final = uploads.FinalCall(SESSION, 2, "whole.csv")
+    outcome = uploads.run(catalog, actor, destination, final)
+    assert outcome.resource is not None
+    assert outcome.resource.filesize == 4
+    # One read finds the session and its parts; the parts are assembled outside any transaction;
+    # one write checks again, publishes and forgets the session.
+    assert transactions == ["read", "write"]
+
+
+class _ResendingStore:
+    """The real store; the first time a part is read, the client sends another part 1."""
+
+    def __init__(self, store: FileStore, resend: Any) -> None:
+        self._store = store
+        self._resend = resend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def open(self, key: str) -> BinaryIO:
+        resend, self._resend = self._resend, None
+        if resend is not None:
+            resend()
+        return self._store.open(key)
+
+
+def test_a_part_sent_again_during_the_assembly_stops_the_publication(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    actor = owner.actor(catalog)
+    destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
+    for index, content in enumerate((b"a,", b"b\n")):
+        uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, index, content))
+
+    def resend() -> None:
+        uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, 1, b"longer\n"))
+
+    racing = replace(catalog, files=_ResendingStore(catalog.files, resend))
+    with pytest.raises(UploadRefused) as refused:
+        uploads.run(racing, actor, destination, uploads.FinalCall(SESSION, 2))
+    assert refused.value.problem is UploadProblem.PARTS_CHANGED
+    # Nothing was published, the parts are kept: the final call can be sent again.
+    outcome = uploads.run(catalog, actor, destination, uploads.FinalCall(SESSION, 2))
+    assert outcome.resource is not None
+    assert outcome.resource.filesize == len(b"a,longer\n")
+
+
+def _session_exists(catalog: Catalog, actor: Actor, session: str) -> bool:
+    try:
+        upload_sessions.upload_status(catalog, actor, session)
+    except NotFound:
+        return False
+    return True
+
+
+def test_expired_uploads_are_purged_when_a_part_arrives_at_most_once_per_interval(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    clock = FixedClock(utc(2024, 3, 1, 12))
+    timed = replace(
+        catalog,
+        clock=clock,
+        upload_retention=timedelta(minutes=1),
+        upload_purge=Throttle(timedelta(minutes=5)),
+    )
+    actor = owner.actor(timed)
+    destination = uploads.authorize(timed, actor, uploads.UploadTarget(dataset_id))
+    sessions = [f"{SESSION[:-1]}{n}" for n in range(3)]
+
+    uploads.run(timed, actor, destination, _chunk(timed, sessions[0], 0, b"a"))  # the first purge
+    clock.now += timedelta(minutes=2)  # the first upload has expired, the last purge is recent
+    uploads.run(timed, actor, destination, _chunk(timed, sessions[1], 0, b"b"))
+    assert _session_exists(timed, actor, sessions[0])
+
+    clock.now += timedelta(minutes=4)  # six minutes since the last purge: a part triggers one
+    uploads.run(timed, actor, destination, _chunk(timed, sessions[2], 0, b"c"))
+    assert [_session_exists(timed, actor, session) for session in sessions] == [False, False, True]
+    assert [timed.files.exists(f".uploads/{session}/0") for session in sessions] == [False, False, True]
+    assert upload_sessions.purge_expired_uploads(timed) == 0
+
+
+def test_the_throttle_lets_a_chore_through_once_per_interval() -> None:
+    throttle = Throttle(timedelta(minutes=5))
+    start = utc(2024, 3, 1, 12)
+    moments = [start, start + timedelta(minutes=4), start + timedelta(minutes=5), start - timedelta(hours=1)]
+    # A clock set back by an hour does not hold the chore off for an hour.
+    assert [throttle.due(moment) for moment in moments] == [True, False, True, True]
+
+
+def test_a_file_whose_transaction_does_not_commit_is_removed(
+    catalog: Catalog, owner: Account, dataset_id: str, settings: Settings
+) -> None:
+    actor = owner.actor(catalog)
+    destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
+    command = uploads.SimpleUpload(_spooled(catalog, b"a,b\n"), "refused.csv")
+
+    def refuse(_conn: sa.Connection) -> None:
+        raise RuntimeError("the database refused the commit")
+
+    sa.event.listen(catalog.db.engine, "commit", refuse)
+    try:
+        with pytest.raises(RuntimeError, match="refused the commit"):
+            uploads.run(catalog, actor, destination, command)
+    finally:
+        sa.event.remove(catalog.db.engine, "commit", refuse)
+    stored = [path for path in (settings.data_dir / "files").rglob("*") if path.is_file()]
+    assert [path for path in stored if ".spool" not in path.parts] == []
