@@ -16,6 +16,7 @@ from opencat.api import errors
 from opencat.api.endpoint import BodyTooLarge, Services
 from opencat.api.errors import redirect
 from opencat.api.routes import routes
+from opencat.api.unread_body import CloseWhenBodyUnread
 from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_extensions
 from opencat.catalog.schemas import SchemaSource
@@ -84,7 +85,8 @@ def create_app(
             Exception: errors.server_error,
         },
         middleware=[
-            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
+            Middleware(CloseWhenBodyUnread),
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]),
         ],
     )
     app.state.services = services

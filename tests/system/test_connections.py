@@ -1,0 +1,53 @@
+"""A response sent before the request body was read to its end tells the client to reconnect."""
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from tests.system.conftest import Launcher
+from tests.system.harness import Server
+
+
+def _exchange(url: str, head: bytes, body: bytes) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return answer.split(b"\r\n\r\n", 1)[0].lower()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("unread")
+    launcher = Launcher(root)
+    env = launcher.env("node", f"sqlite:///{root / 'opencat.db'}")
+    yield launcher.start(env, workers=1)
+    launcher.stop_all()
+
+
+def test_a_refusal_before_the_end_of_the_body_closes_the_connection(server: Server) -> None:
+    declared = 50 * 1024 * 1024  # past OPENCAT_MAX_JSON_BYTES: refused on the declared length
+    head = (
+        b"POST /api/1/datasets/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {declared}\r\n\r\n".encode()
+    )
+    answer = _exchange(server.url, head, b"{" * 1000)
+    assert answer.startswith(b"http/1.1 413")
+    assert b"connection: close" in answer
+
+
+def test_a_request_read_whole_keeps_its_connection(server: Server) -> None:
+    body = b"{}"
+    head = (
+        b"POST /api/1/datasets/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+    )
+    answer = _exchange(server.url, head, body)
+    assert answer.startswith(b"http/1.1 401")
+    assert b"connection: close" not in answer
