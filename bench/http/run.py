@@ -1,0 +1,240 @@
+"""Run the through-HTTP benchmark: per database and worker count, start opencat and the floor,
+record opencat's answers for the floor, then run each row with wrk on both, alternating."""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.http import catalog, profile, rows, servers, wrk
+from bench.http.floor import kind_key, save
+from bench.http.report import Outcome, Stats, combine, tables
+from bench.http.servers import Client, Server
+from bench.http.wrk import Request
+from bench.search import Setup
+
+
+@dataclass(frozen=True)
+class Timing:
+    warmup: float
+    seconds: float
+    rounds: int
+
+
+def _record(server: Server, requests: list[Request], writes: dict[str, Request]) -> dict[str, Any]:
+    """opencat's answers to every request of the rows, and one write of each kind made on the fly."""
+    recorded = servers.record(server, requests)
+    client = Client(server.port)
+    try:
+        for request in writes.values():
+            answer = client.send(request)
+            if answer.status not in (200, 201):
+                raise RuntimeError(f"{request.method} {request.target}: {answer.status} {answer.body!r}")
+            recorded[kind_key(request.method, request.target)] = answer
+    finally:
+        client.close()
+    for name, answer in recorded.items():
+        if answer.status >= 400:
+            raise RuntimeError(f"opencat answered {name} with {answer.status}: {answer.body[:300]!r}")
+    return recorded
+
+
+def _measure(row: rows.Row, opencat: Server, floor: Server, timing: Timing) -> tuple[Stats, Stats]:
+    """Warm both up, then alternate measured runs (who goes first alternates too)."""
+    for server in (opencat, floor):
+        wrk.run(server.url, row.load, timing.warmup)
+    runs: dict[str, list[Stats]] = {"opencat": [], "floor": []}
+    for number in range(timing.rounds):
+        for server in (opencat, floor) if number % 2 == 0 else (floor, opencat):
+            runs[server.name].append(wrk.run(server.url, row.load, timing.seconds))
+    return combine(runs["opencat"]), combine(runs["floor"])
+
+
+def _profile(row: rows.Row, opencat: Server, seconds: float, output: Path, gil: bool) -> None:
+    worker = opencat.workers()[0]
+    wrk.run(opencat.url, row.load, 2)  # warm
+    recorder = profile.start(worker, seconds, output, gil)
+    time.sleep(1)  # py-spy attaches
+    stats = wrk.run(opencat.url, row.load, seconds)
+    _, errors = recorder.communicate()
+    if recorder.returncode != 0:
+        raise RuntimeError(f"py-spy failed: {errors.decode()}")
+    sampled = "the thread holding the GIL" if gil else "active threads"
+    print(
+        f"\nProfile of worker {worker} ({sampled}) under '{row.name}': {stats.rps:,.0f} req/s "
+        f"meanwhile; raw stacks in {output}\n"
+    )
+    print(profile.summary(output.read_text()))
+
+
+@dataclass(frozen=True)
+class Options:
+    datasets: int
+    seed: int
+    databases: list[str]
+    workers: list[int]
+    timing: Timing
+    only: str | None
+    pool: int
+    profile: str | None
+    gil: bool
+    out: Path
+
+
+def run_database(
+    label: str, setup: Setup, choice: catalog.Choice, options: Options, logs: Path
+) -> list[Outcome]:
+    data_dir = setup.sqlite_dir if label == "sqlite" else setup.postgres_dir
+    url = setup.sqlite_url if label == "sqlite" else str(setup.postgres)
+    keys = catalog.issue_keys(data_dir, url, choice.emails)
+    outcomes: list[Outcome] = []
+    for workers in options.workers:
+        with servers.opencat(data_dir, url, workers, logs) as opencat:
+            catalog.top_up(opencat, [(dataset_id, keys[email]) for dataset_id, email in choice.rdf])
+            paths = rows.dataset_paths(choice, options.pool)
+            got = servers.record(opencat, [Request("GET", path) for path in paths])
+            etags = {path: got[f"GET {path} "].headers["etag"] for path in paths}
+            chosen = [
+                row
+                for row in rows.rows(choice, etags, keys, options.pool)
+                if workers >= row.min_workers and (options.only is None or options.only in row.name)
+            ]
+            if options.profile is not None:
+                row = next(
+                    row for row in rows.rows(choice, etags, keys, options.pool) if row.name == options.profile
+                )
+                output = options.out / f"profile-{label}-{workers}w-{datetime.now(UTC):%Y%m%d-%H%M%S}.txt"
+                _profile(row, opencat, options.timing.seconds, output, options.gil)
+                continue
+            requests = [request for row in chosen for request in row.load.static()]
+            writer = next(iter(keys.values()))
+            owned_id, owner = choice.writable[0]
+            writes = {
+                "follow": Request(
+                    "POST", f"/api/1/datasets/{choice.readable[-1]}/followers/", {"X-API-KEY": writer}
+                ),
+                "resource": Request(
+                    "POST",
+                    f"/api/1/datasets/{owned_id}/resources/",
+                    {"X-API-KEY": keys[owner], "Content-Type": "application/json"},
+                    catalog.resource_body("mesures-bench.csv"),
+                ),
+            }
+            recorded = _record(opencat, requests, writes)
+            responses = logs / f"floor-{label}-{workers}.json"
+            save(responses, recorded)
+            with servers.floor(responses, workers, logs) as floor:
+                servers.check(floor, requests, recorded)
+                load_before = os.getloadavg()[0]
+                print(f"\n[{label}, {workers} worker(s)] load average {load_before:.2f} at the start")
+                for row in chosen:
+                    opencat_stats, floor_stats = _measure(row, opencat, floor, options.timing)
+                    outcome = Outcome(label, workers, row.name, opencat_stats, floor_stats, row.target)
+                    outcomes.append(outcome)
+                    ratio = "" if outcome.ratio is None else f" = {outcome.ratio:.1%}"
+                    print(
+                        f"  {row.name:<38} opencat {opencat_stats.rps:8,.0f} req/s "
+                        f"(p50 {opencat_stats.p50_ms:.1f}, p99 {opencat_stats.p99_ms:.1f} ms, "
+                        f"{opencat_stats.errors} errors), floor {floor_stats.rps:8,.0f}{ratio}",
+                        flush=True,
+                    )
+                print(f"[{label}, {workers} worker(s)] load average {os.getloadavg()[0]:.2f} at the end")
+    return outcomes
+
+
+def _commit() -> str:
+    found = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return found.stdout.strip()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.http", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--datasets", type=int, default=12_000, help="catalog size (page 500 needs 10,000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--databases", help="sqlite,postgresql (default: sqlite, and postgresql if a URL is set)"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("OPENCAT_BENCH_POSTGRES_URL"),
+        help="a PostgreSQL server (default: $OPENCAT_BENCH_POSTGRES_URL); a database of its own is created",
+    )
+    parser.add_argument("--workers", default="1,2", help="worker counts, in turn (default 1,2)")
+    parser.add_argument("--seconds", type=float, default=2, help="each measured run (default 2)")
+    parser.add_argument("--warmup", type=float, default=1, help="each warm-up run (default 1)")
+    parser.add_argument("--rounds", type=int, default=2, help="measured runs per side and row (default 2)")
+    parser.add_argument("--only", help="run only the rows whose name contains this text")
+    parser.add_argument("--pool", type=int, default=catalog.READ_POOL, help="datasets read in turn")
+    parser.add_argument("--dir", type=Path, help="work directory (default: a new temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the data (and the PostgreSQL database)")
+    parser.add_argument("--reuse", action="store_true", help="reuse the data of a kept --dir if it matches")
+    parser.add_argument("--out", type=Path, default=Path("var/bench"), help="where the JSON figures go")
+    parser.add_argument("--profile", help="profile a worker with py-spy under this row (exact name) instead")
+    parser.add_argument("--gil", action="store_true", help="with --profile: only samples holding the GIL")
+    args = parser.parse_args(argv)
+    wrk.require()
+    if args.profile is not None:
+        profile.require()
+    postgres = catalog.postgres_url(args.postgres) if args.postgres else None
+    databases = (args.databases or ("sqlite,postgresql" if postgres else "sqlite")).split(",")
+    if "postgresql" in databases and postgres is None:
+        raise SystemExit("PostgreSQL asked for, but no server: --postgres URL or OPENCAT_BENCH_POSTGRES_URL")
+    options = Options(
+        datasets=args.datasets,
+        seed=args.seed,
+        databases=databases,
+        workers=[int(n) for n in args.workers.split(",")],
+        timing=Timing(args.warmup, args.seconds, args.rounds),
+        only=args.only,
+        pool=args.pool,
+        profile=args.profile,
+        gil=args.gil,
+        out=args.out,
+    )
+    options.out.mkdir(parents=True, exist_ok=True)
+    work = args.dir or Path(tempfile.mkdtemp(prefix="opencat-bench-http-"))
+    work.mkdir(parents=True, exist_ok=True)
+    loaded_postgres = postgres if "postgresql" in databases else None
+    started = datetime.now(UTC)
+    load_at_start = os.getloadavg()
+    try:
+        setup, generator = catalog.load(work, args.datasets, args.seed, loaded_postgres, args.reuse)
+        choice = catalog.choose(setup, generator)
+        outcomes = []
+        for label in databases:
+            outcomes += run_database(label, setup, choice, options, options.out / "logs")
+    finally:
+        if not args.keep:
+            if loaded_postgres:
+                from bench.search import _drop_postgres
+
+                _drop_postgres(loaded_postgres)
+            shutil.rmtree(work, ignore_errors=True)
+    if options.profile is not None:
+        return
+    print("\n" + tables(outcomes))
+    report = {
+        "date": started.isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "datasets": args.datasets,
+        "cores": os.cpu_count(),
+        "load_average": {"start": load_at_start, "end": os.getloadavg()},
+        "timing": {"warmup_s": args.warmup, "seconds": args.seconds, "rounds": args.rounds},
+        "load_generator": f"wrk, {wrk.THREADS} threads, {wrk.CONNECTIONS} connections",
+        "results": [outcome.as_json() for outcome in outcomes],
+    }
+    path = options.out / f"http-{started:%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(report, indent=1))
+    print(f"\nFigures written to {path}")
