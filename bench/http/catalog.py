@@ -36,12 +36,14 @@ def postgres_url(url: str) -> str:
 
 def load(work: Path, count: int, seed: int, postgres: str | None, reuse: bool) -> tuple[Setup, Generator]:
     """Generate and load the catalog, or reuse what an earlier ``--keep`` left in ``work`` (the same
-    layout as ``python -m bench.search --keep``: either can reuse the other's)."""
+    layout as ``python -m bench.search --keep``: either can reuse the other's; one kept with
+    PostgreSQL serves a run on SQLite alone too)."""
     setup = Setup(work, count, seed, postgres)
     generator = Generator(count, seed)
     marker = work / MARKER
     stored = json.loads(marker.read_text()) if marker.exists() else {}
-    if reuse and {name: stored.get(name) for name in setup.marker()} == setup.marker():
+    wanted = {name: value for name, value in setup.marker().items() if value is not None}
+    if reuse and {name: stored.get(name) for name in wanted} == wanted:
         print(f"Reusing the {count:,} datasets kept in {work}")
         _reindex_if_stale(setup, generator)
     else:

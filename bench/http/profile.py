@@ -3,38 +3,52 @@ are summed up by function (own time and time below) and by part of the request."
 
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 INSTALL = "py-spy is not installed: pip install py-spy (into the project's .venv) to profile a worker."
 
-# The part of a request a sample belongs to: the first of these whose marker is in its stack
-# (the database under authentication counts as authentication).
-PARTS: Sequence[tuple[str, Sequence[str]]] = (
-    ("authentication", ("authenticate (",)),
-    ("database", ("sqlalchemy/", "psycopg", "sqlite3", "/db/")),
-    ("search index", ("/search/index.py", "tantivy")),
-    ("rendering (serializers, mask, JSON)", ("serializers.py", "masks.py", "render (", "pagination.py")),
-    ("handler and use case", ("/api/", "/catalog/", "/domain/", "/dcat/")),
-    ("thread pool (anyio, futures)", ("anyio/", "concurrent/futures", "threading.py")),
-    ("Starlette and ASGI", ("starlette/",)),
+# The part of a request a sample belongs to: in a thread of the pool (where the synchronous
+# handlers run), the first part whose marker is in the stack (the database under authentication
+# counts as authentication); in the event loop's thread, the same with the second list.
+IN_POOL = "WorkerThread.run ("
+POOL_PARTS: Sequence[tuple[str, Sequence[str]]] = (
+    ("authentication (its queries included)", ("authenticate (",)),
+    ("rendering: serializers, mask, orjson", ("render (", "serializers.py", "masks.py", "pagination.py")),
+    ("stored documents decoded", ("codec.py",)),
+    ("database: SQLAlchemy and driver", ("sqlalchemy/", "psycopg", "sqlite3", "opencat/db/")),
+    ("search index", ("opencat/search/",)),
+    ("handler and use case", ("opencat/",)),
+    ("thread pool hop, in the pool", ("",)),
+)
+LOOP_PARTS: Sequence[tuple[str, Sequence[str]]] = (
+    (
+        "thread pool hop, in the event loop",
+        ("run_sync_in_worker_thread (", "_report_result (", "run_in_threadpool (", "_read_from_self ("),
+    ),
+    ("Starlette: middleware, routing, responses", ("starlette/",)),
+    ("event loop and granian", ("",)),
 )
 
 
 def require() -> str:
-    found = shutil.which("py-spy")
+    beside = Path(sys.executable).parent / "py-spy"  # installed in the virtual environment
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
     if found is None:
         raise SystemExit(INSTALL)
     return found
 
 
-def start(pid: int, seconds: float, output: Path, gil: bool) -> subprocess.Popen[bytes]:
-    """py-spy recording ``pid`` for ``seconds`` (raw collapsed stacks), in the background."""
+def start(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy recording ``pid`` for ``seconds`` (raw collapsed stacks), in the background.
+
+    Only the thread holding the GIL is sampled: a worker runs Python in one thread at a time, so
+    that is where its time goes (py-spy's guess of which other threads are idle is unreliable:
+    a thread of the pool waiting for work looks busy)."""
     argv = [require(), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds)))]
-    argv += ["--rate", "250", "--format", "raw", "--output", str(output)]
-    if gil:
-        argv.append("--gil")
+    argv += ["--rate", "250", "--format", "raw", "--output", str(output), "--gil"]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -54,10 +68,8 @@ def parse(collapsed: str) -> list[tuple[list[str], int]]:
 
 
 def _part(frames: list[str]) -> str:
-    for part, markers in PARTS:
-        if any(marker in frame for frame in frames for marker in markers):
-            return part
-    return "other (event loop, server)"
+    parts = POOL_PARTS if any(IN_POOL in frame for frame in frames) else LOOP_PARTS
+    return next(part for part, markers in parts if any(m in f for f in frames for m in markers))
 
 
 def summary(collapsed: str, top: int = 25) -> str:
@@ -75,6 +87,9 @@ def summary(collapsed: str, top: int = 25) -> str:
     lines += [f"  {count / total:6.1%}  {part}" for part, count in parts.most_common()]
     lines += ["", f"Top {top} by own time:"]
     lines += [f"  {count / total:6.1%}  {frame}" for frame, count in own.most_common(top)]
-    lines += ["", f"Top {top} by time in and below:"]
-    lines += [f"  {count / total:6.1%}  {frame}" for frame, count in below.most_common(top)]
+    lines += ["", f"Top {top} of opencat's functions by time in and below:"]
+    ours = [(frame, count) for frame, count in below.most_common() if " (opencat/" in frame]
+    lines += [
+        f"  {count / total:6.1%}  {frame}" for frame, count in ours[:top] if "(opencat/cli.py)" not in frame
+    ]
     return "\n".join(lines)

@@ -16,10 +16,16 @@ class Stats:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    cpu_seconds: float = 0.0  # used by the server (master and workers) meanwhile
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU time per request: steadier than req/s on a shared machine."""
+        return self.cpu_seconds * 1000 / self.requests if self.requests else 0.0
 
 
 def combine(runs: Sequence[Stats]) -> Stats:
@@ -32,6 +38,7 @@ def combine(runs: Sequence[Stats]) -> Stats:
         p50_ms=statistics.median(run.p50_ms for run in runs),
         p95_ms=statistics.median(run.p95_ms for run in runs),
         p99_ms=statistics.median(run.p99_ms for run in runs),
+        cpu_seconds=sum(run.cpu_seconds for run in runs),
     )
 
 
@@ -117,7 +124,9 @@ class Outcome:
 
 
 def _side(stats: Stats | None) -> dict[str, Any] | None:
-    return None if stats is None else {**asdict(stats), "rps": round(stats.rps, 1)}
+    if stats is None:
+        return None
+    return {**asdict(stats), "rps": round(stats.rps, 1), "cpu_ms": round(stats.cpu_ms, 3)}
 
 
 def _verdict(met: bool | None) -> str:
@@ -127,16 +136,18 @@ def _verdict(met: bool | None) -> str:
 def table(outcomes: Sequence[Outcome]) -> str:
     """A Markdown table of one database and worker count."""
     lines = [
-        "| request | opencat req/s | floor req/s | ratio | opencat p50 / p99 ms | errors | target | met |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| request | opencat req/s | floor req/s | ratio | opencat p50 / p99 ms | CPU ms/req opencat / floor "
+        "| errors | target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for outcome in outcomes:
         o, f = outcome.opencat, outcome.floor
         ratio = "" if outcome.ratio is None else f"{outcome.ratio:.1%}"
         floor = "" if f is None else f"{f.rps:,.0f}"
+        cpu = f"{o.cpu_ms:.2f}" + ("" if f is None else f" / {f.cpu_ms:.2f}")
         lines.append(
             f"| {outcome.row} | {o.rps:,.0f} | {floor} | {ratio} | {o.p50_ms:.1f} / {o.p99_ms:.1f} "
-            f"| {o.errors} | {outcome.target.describe(outcome.database)} | {_verdict(outcome.met)} |"
+            f"| {cpu} | {o.errors} | {outcome.target.describe(outcome.database)} | {_verdict(outcome.met)} |"
         )
     return "\n".join(lines)
 

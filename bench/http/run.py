@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,22 +54,23 @@ def _measure(row: rows.Row, opencat: Server, floor: Server, timing: Timing) -> t
     runs: dict[str, list[Stats]] = {"opencat": [], "floor": []}
     for number in range(timing.rounds):
         for server in (opencat, floor) if number % 2 == 0 else (floor, opencat):
-            runs[server.name].append(wrk.run(server.url, row.load, timing.seconds))
+            before = server.cpu_seconds()
+            stats = wrk.run(server.url, row.load, timing.seconds)
+            runs[server.name].append(replace(stats, cpu_seconds=server.cpu_seconds() - before))
     return combine(runs["opencat"]), combine(runs["floor"])
 
 
-def _profile(row: rows.Row, opencat: Server, seconds: float, output: Path, gil: bool) -> None:
+def _profile(row: rows.Row, opencat: Server, seconds: float, output: Path) -> None:
     worker = opencat.workers()[0]
     wrk.run(opencat.url, row.load, 2)  # warm
-    recorder = profile.start(worker, seconds, output, gil)
+    recorder = profile.start(worker, seconds, output)
     time.sleep(1)  # py-spy attaches
     stats = wrk.run(opencat.url, row.load, seconds)
     _, errors = recorder.communicate()
     if recorder.returncode != 0:
         raise RuntimeError(f"py-spy failed: {errors.decode()}")
-    sampled = "the thread holding the GIL" if gil else "active threads"
     print(
-        f"\nProfile of worker {worker} ({sampled}) under '{row.name}': {stats.rps:,.0f} req/s "
+        f"\nProfile of worker {worker} (the thread holding the GIL) under '{row.name}': {stats.rps:,.0f} req/s "
         f"meanwhile; raw stacks in {output}\n"
     )
     print(profile.summary(output.read_text()))
@@ -85,7 +86,6 @@ class Options:
     only: str | None
     pool: int
     profile: str | None
-    gil: bool
     out: Path
 
 
@@ -112,7 +112,7 @@ def run_database(
                     row for row in rows.rows(choice, etags, keys, options.pool) if row.name == options.profile
                 )
                 output = options.out / f"profile-{label}-{workers}w-{datetime.now(UTC):%Y%m%d-%H%M%S}.txt"
-                _profile(row, opencat, options.timing.seconds, output, options.gil)
+                _profile(row, opencat, options.timing.seconds, output)
                 continue
             requests = [request for row in chosen for request in row.load.static()]
             writer = next(iter(keys.values()))
@@ -143,7 +143,8 @@ def run_database(
                     print(
                         f"  {row.name:<38} opencat {opencat_stats.rps:8,.0f} req/s "
                         f"(p50 {opencat_stats.p50_ms:.1f}, p99 {opencat_stats.p99_ms:.1f} ms, "
-                        f"{opencat_stats.errors} errors), floor {floor_stats.rps:8,.0f}{ratio}",
+                        f"{opencat_stats.cpu_ms:.2f} CPU ms/req, {opencat_stats.errors} errors), "
+                        f"floor {floor_stats.rps:8,.0f} ({floor_stats.cpu_ms:.2f} CPU ms/req){ratio}",
                         flush=True,
                     )
                 print(f"[{label}, {workers} worker(s)] load average {os.getloadavg()[0]:.2f} at the end")
@@ -182,7 +183,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse the data of a kept --dir if it matches")
     parser.add_argument("--out", type=Path, default=Path("var/bench"), help="where the JSON figures go")
     parser.add_argument("--profile", help="profile a worker with py-spy under this row (exact name) instead")
-    parser.add_argument("--gil", action="store_true", help="with --profile: only samples holding the GIL")
     args = parser.parse_args(argv)
     wrk.require()
     if args.profile is not None:
@@ -200,7 +200,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         only=args.only,
         pool=args.pool,
         profile=args.profile,
-        gil=args.gil,
         out=args.out,
     )
     options.out.mkdir(parents=True, exist_ok=True)

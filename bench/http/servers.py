@@ -28,6 +28,10 @@ class Server:
     def workers(self) -> list[int]:
         return sorted(_children(self.process.pid))
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers."""
+        return sum(_cpu_seconds(pid) for pid in [self.process.pid, *self.workers()])
+
     def wait(self, workers: int, timeout: float) -> None:
         """Until every worker answers (opencat catches its search index up first: long at 1M)."""
         deadline = time.monotonic() + timeout
@@ -47,6 +51,14 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:  # gone meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _answers(port: int) -> bool:

@@ -60,7 +60,10 @@ def test_the_table_gives_ratio_latency_target_and_verdict() -> None:
     outcome = Outcome("sqlite", 1, "GET dataset", _stats(500), _stats(2000), Target(ratio=(0.4, 0.25)))
     lines = table([outcome]).splitlines()
     assert lines[0].startswith("| request | opencat req/s | floor req/s | ratio |")
-    assert lines[2] == "| GET dataset | 500 | 2,000 | 25.0% | 1.0 / 10.0 | 0 | >= 40% of floor | **no** |"
+    assert (
+        lines[2]
+        == "| GET dataset | 500 | 2,000 | 25.0% | 1.0 / 10.0 | 0.00 / 0.00 | 0 | >= 40% of floor | **no** |"
+    )
 
 
 def test_writes_made_on_the_fly_fall_back_to_one_answer_of_their_kind() -> None:
@@ -77,12 +80,17 @@ def test_lua_literals_escape_quotes_and_keep_utf8() -> None:
 
 
 def test_profile_summary_sums_own_and_inclusive_time_and_parts() -> None:
+    pool = "_bootstrap (threading.py:1002);WorkerThread.run (anyio/_backends/_asyncio.py:967);"
     collapsed = (
-        "run (opencat/api/endpoint.py:150);authenticate (opencat/catalog/accounts.py:95);"
+        f"{pool}get_dataset (opencat/api/datasets.py:90);authenticate (opencat/catalog/accounts.py:95);"
         "execute (sqlalchemy/engine/base.py:1400) 3\n"
-        "run (opencat/api/endpoint.py:151);render (opencat/api/endpoint.py:120) 1\n"
+        f"{pool}render (opencat/api/endpoint.py:120) 1\n"
+        f"{pool}render (opencat/api/endpoint.py:121) 2\n"
+        "run_until_complete (asyncio/base_events.py:640);run (opencat/api/endpoint.py:147);"
+        "run_sync_in_worker_thread (anyio/_backends/_asyncio.py:2778) 2\n"
     )
     text = profile.summary(collapsed, top=3)
-    assert "75.0%  authentication" in text
-    assert "25.0%  rendering (serializers, mask, JSON)" in text
-    assert "100.0%  run (opencat/api/endpoint.py)" in text  # both lines of run() are one function
+    assert "37.5%  authentication (its queries included)" in text
+    assert "37.5%  rendering: serializers, mask, orjson" in text
+    assert "25.0%  thread pool hop, in the event loop" in text
+    assert "37.5%  render (opencat/api/endpoint.py)" in text  # both lines of render() are one function
