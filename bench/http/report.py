@@ -136,7 +136,7 @@ def _verdict(met: bool | None) -> str:
 def table(outcomes: Sequence[Outcome]) -> str:
     """A Markdown table of one database and worker count."""
     lines = [
-        "| request | opencat req/s | floor req/s | ratio | opencat p50 / p99 ms | CPU ms/req opencat / floor "
+        "| request | opencat req/s | floor req/s | ratio | opencat p50 / p95 / p99 ms | CPU ms/req opencat / floor "
         "| errors | target | met |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
@@ -146,7 +146,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
         floor = "" if f is None else f"{f.rps:,.0f}"
         cpu = f"{o.cpu_ms:.2f}" + ("" if f is None else f" / {f.cpu_ms:.2f}")
         lines.append(
-            f"| {outcome.row} | {o.rps:,.0f} | {floor} | {ratio} | {o.p50_ms:.1f} / {o.p99_ms:.1f} "
+            f"| {outcome.row} | {o.rps:,.0f} | {floor} | {ratio} | {o.p50_ms:.1f} / {o.p95_ms:.1f} / {o.p99_ms:.1f} "
             f"| {cpu} | {o.errors} | {outcome.target.describe(outcome.database)} | {_verdict(outcome.met)} |"
         )
     return "\n".join(lines)

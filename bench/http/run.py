@@ -105,7 +105,8 @@ def run_database(
             chosen = [
                 row
                 for row in rows.rows(choice, etags, keys, options.pool)
-                if workers >= row.min_workers and (options.only is None or options.only in row.name)
+                if workers >= row.min_workers
+                and (options.only is None or any(part in row.name for part in options.only.split(",")))
             ]
             if options.profile is not None:
                 row = next(
@@ -176,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=2, help="each measured run (default 2)")
     parser.add_argument("--warmup", type=float, default=1, help="each warm-up run (default 1)")
     parser.add_argument("--rounds", type=int, default=2, help="measured runs per side and row (default 2)")
-    parser.add_argument("--only", help="run only the rows whose name contains this text")
+    parser.add_argument(
+        "--only", help="run only the rows whose name contains one of these texts (comma-separated)"
+    )
     parser.add_argument("--pool", type=int, default=catalog.READ_POOL, help="datasets read in turn")
     parser.add_argument("--dir", type=Path, help="work directory (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the data (and the PostgreSQL database)")

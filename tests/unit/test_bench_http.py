@@ -62,7 +62,7 @@ def test_the_table_gives_ratio_latency_target_and_verdict() -> None:
     assert lines[0].startswith("| request | opencat req/s | floor req/s | ratio |")
     assert (
         lines[2]
-        == "| GET dataset | 500 | 2,000 | 25.0% | 1.0 / 10.0 | 0.00 / 0.00 | 0 | >= 40% of floor | **no** |"
+        == "| GET dataset | 500 | 2,000 | 25.0% | 1.0 / 5.0 / 10.0 | 0.00 / 0.00 | 0 | >= 40% of floor | **no** |"
     )
 
 
