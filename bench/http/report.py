@@ -3,6 +3,7 @@
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -133,31 +134,47 @@ def _verdict(met: bool | None) -> str:
     return {True: "yes", False: "**no**", None: ""}[met]
 
 
-def table(outcomes: Sequence[Outcome]) -> str:
-    """A Markdown table of one database and worker count."""
+def table(results: Sequence[dict[str, Any]]) -> str:
+    """A Markdown table of one database and worker count, from ``Outcome.as_json()`` rows."""
     lines = [
-        "| request | opencat req/s | floor req/s | ratio | opencat p50 / p95 / p99 ms | CPU ms/req opencat / floor "
-        "| errors | target | met |",
+        "| request | opencat req/s | floor req/s | ratio | opencat p50 / p95 / p99 ms "
+        "| CPU ms/req opencat / floor | errors | target | met |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
-    for outcome in outcomes:
-        o, f = outcome.opencat, outcome.floor
-        ratio = "" if outcome.ratio is None else f"{outcome.ratio:.1%}"
-        floor = "" if f is None else f"{f.rps:,.0f}"
-        cpu = f"{o.cpu_ms:.2f}" + ("" if f is None else f" / {f.cpu_ms:.2f}")
+    for result in results:
+        o, f = result["opencat"], result["floor"]
+        ratio = "" if result["ratio"] is None else f"{result['ratio']:.1%}"
+        floor = "" if f is None else f"{f['rps']:,.0f}"
+        cpu = f"{o['cpu_ms']:.2f}" + ("" if f is None else f" / {f['cpu_ms']:.2f}")
+        latency = f"{o['p50_ms']:.1f} / {o['p95_ms']:.1f} / {o['p99_ms']:.1f}"
         lines.append(
-            f"| {outcome.row} | {o.rps:,.0f} | {floor} | {ratio} | {o.p50_ms:.1f} / {o.p95_ms:.1f} / {o.p99_ms:.1f} "
-            f"| {cpu} | {o.errors} | {outcome.target.describe(outcome.database)} | {_verdict(outcome.met)} |"
+            f"| {result['row']} | {o['rps']:,.0f} | {floor} | {ratio} | {latency} | {cpu} | {o['errors']} "
+            f"| {result['target']} | {_verdict(result['met'])} |"
         )
     return "\n".join(lines)
 
 
-def tables(outcomes: Sequence[Outcome]) -> str:
+def tables(results: Sequence[dict[str, Any]]) -> str:
     """One table per database and worker count, in the order they ran."""
-    groups: dict[tuple[str, int], list[Outcome]] = {}
-    for outcome in outcomes:
-        groups.setdefault((outcome.database, outcome.workers), []).append(outcome)
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for result in results:
+        groups.setdefault((result["database"], result["workers"]), []).append(result)
     return "\n\n".join(
         f"{database}, {workers} worker{'s' if workers > 1 else ''}:\n\n{table(group)}"
         for (database, workers), group in groups.items()
     )
+
+
+def main() -> None:
+    """``python -m bench.http.report FILE.json``: the tables of an earlier run."""
+    import json
+    import sys
+
+    for path in sys.argv[1:]:
+        report = json.loads(Path(path).read_text())
+        print(f"{path}: {report['date']}, commit {report['commit']}, {report['datasets']:,} datasets\n")
+        print(tables(report["results"]) + "\n")
+
+
+if __name__ == "__main__":
+    main()

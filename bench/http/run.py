@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             shutil.rmtree(work, ignore_errors=True)
     if options.profile is not None:
         return
-    print("\n" + tables(outcomes))
+    print("\n" + tables([outcome.as_json() for outcome in outcomes]))
     report = {
         "date": started.isoformat(timespec="seconds"),
         "commit": _commit(),

@@ -21,7 +21,7 @@ TIMEOUT = "10s"  # slower answers count as errors (wrk's default, 2 s, would hid
 MARKER = "BENCH-JSON "
 INSTALL = (
     "wrk is not installed: the through-HTTP benchmark needs it as its load generator.\n"
-    "On Debian or Ubuntu: apt-get install -y wrk (or build it from https://github.com/wg/wrk)."
+    "On Debian or Ubuntu: apt-get install -y wrk (or build it from its sources)."
 )
 
 

@@ -58,7 +58,7 @@ def test_throughput_per_worker_latency_and_errors_are_all_checked() -> None:
 
 def test_the_table_gives_ratio_latency_target_and_verdict() -> None:
     outcome = Outcome("sqlite", 1, "GET dataset", _stats(500), _stats(2000), Target(ratio=(0.4, 0.25)))
-    lines = table([outcome]).splitlines()
+    lines = table([outcome.as_json()]).splitlines()
     assert lines[0].startswith("| request | opencat req/s | floor req/s | ratio |")
     assert (
         lines[2]
