@@ -60,7 +60,7 @@ def rows(choice: Choice, etags: dict[str, str], keys: dict[str, str], pool: int)
     return [
         Row("GET dataset", Load([datasets]), Target(ratio=(0.40, 0.25))),
         Row(
-            "GET dataset, 304 (If-None-Match)",
+            "GET dataset 304 (If-None-Match)",
             Load([[Request("GET", r.target, {"If-None-Match": etags[r.target]}) for r in datasets]]),
             Target(ratio=(0.60, 0.30)),
         ),
@@ -87,12 +87,12 @@ def rows(choice: Choice, etags: dict[str, str], keys: dict[str, str], pool: int)
             SUGGEST,
         ),
         Row(
-            "q, 1 to 3 common words",
+            "q: 1 to 3 common words",
             Load([searches]),
             Target(rps_per_worker=1000, p99_ms=50, scale="1M datasets"),
         ),
         Row(
-            "v2 search + facets, no filter",
+            "v2 search + facets (no filter)",
             Load([[_get("/api/2/datasets/search/", page=str(page)) for page in range(1, 6)]]),
             Target(p95_ms=30, scale="1M datasets"),
         ),
@@ -102,7 +102,7 @@ def rows(choice: Choice, etags: dict[str, str], keys: dict[str, str], pool: int)
             Target(ratio=(0.15, 0.15)),
         ),
         Row(
-            "mixed: 70 % reads, 30 % writes",
+            "mixed: 70 % reads / 30 % writes",
             Load([datasets, first_pages + filtered, searches], schedule, writes),
             Target(rps=2000, p99_ms=100, zero_errors=True),
             min_workers=2,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.http import catalog, profile, rows, servers, wrk
-from bench.http.floor import kind_key, save
+from bench.http.floor import key, kind_key, save
 from bench.http.report import Outcome, Stats, combine, tables
 from bench.http.servers import Client, Server
 from bench.http.wrk import Request
@@ -89,6 +89,44 @@ class Options:
     out: Path
 
 
+def _rows(
+    choice: catalog.Choice, opencat: Server, keys: dict[str, str], workers: int, pool: int
+) -> list[rows.Row]:
+    """The rows this worker count runs, once the RDF datasets have their 20 resources and the
+    read datasets' ETags are known (for the 304 row)."""
+    catalog.top_up(opencat, [(dataset_id, keys[email]) for dataset_id, email in choice.rdf])
+    paths = rows.dataset_paths(choice, pool)
+    got = servers.record(opencat, [Request("GET", path) for path in paths])
+    etags = {path: got[key("GET", path, None)].headers["etag"] for path in paths}
+    return [row for row in rows.rows(choice, etags, keys, pool) if workers >= row.min_workers]
+
+
+def _writes(choice: catalog.Choice, keys: dict[str, str]) -> dict[str, Request]:
+    """One write of each kind the mixed traffic makes, for the floor to answer them with."""
+    owned_id, owner = choice.writable[0]
+    return {
+        "follow": Request(
+            "POST", f"/api/1/datasets/{choice.readable[-1]}/followers/", {"X-API-KEY": keys[owner]}
+        ),
+        "resource": Request(
+            "POST",
+            f"/api/1/datasets/{owned_id}/resources/",
+            {"X-API-KEY": keys[owner], "Content-Type": "application/json"},
+            catalog.resource_body("mesures-bench.csv"),
+        ),
+    }
+
+
+def _print(row: rows.Row, opencat: Stats, floor: Stats) -> None:
+    ratio = f" = {opencat.rps / floor.rps:.1%}" if floor.rps else ""
+    print(
+        f"  {row.name:<38} opencat {opencat.rps:8,.0f} req/s (p50 {opencat.p50_ms:.1f}, "
+        f"p99 {opencat.p99_ms:.1f} ms, {opencat.cpu_ms:.2f} CPU ms/req, {opencat.errors} errors), "
+        f"floor {floor.rps:8,.0f} ({floor.cpu_ms:.2f} CPU ms/req){ratio}",
+        flush=True,
+    )
+
+
 def run_database(
     label: str, setup: Setup, choice: catalog.Choice, options: Options, logs: Path
 ) -> list[Outcome]:
@@ -98,56 +136,27 @@ def run_database(
     outcomes: list[Outcome] = []
     for workers in options.workers:
         with servers.opencat(data_dir, url, workers, logs) as opencat:
-            catalog.top_up(opencat, [(dataset_id, keys[email]) for dataset_id, email in choice.rdf])
-            paths = rows.dataset_paths(choice, options.pool)
-            got = servers.record(opencat, [Request("GET", path) for path in paths])
-            etags = {path: got[f"GET {path} "].headers["etag"] for path in paths}
-            chosen = [
-                row
-                for row in rows.rows(choice, etags, keys, options.pool)
-                if workers >= row.min_workers
-                and (options.only is None or any(part in row.name for part in options.only.split(",")))
-            ]
+            available = _rows(choice, opencat, keys, workers, options.pool)
             if options.profile is not None:
-                row = next(
-                    row for row in rows.rows(choice, etags, keys, options.pool) if row.name == options.profile
-                )
+                named = {row.name: row for row in available}
+                if options.profile not in named:
+                    raise SystemExit(f"--profile: no row named {options.profile!r}; rows: {', '.join(named)}")
                 output = options.out / f"profile-{label}-{workers}w-{datetime.now(UTC):%Y%m%d-%H%M%S}.txt"
-                _profile(row, opencat, options.timing.seconds, output)
+                _profile(named[options.profile], opencat, options.timing.seconds, output)
                 continue
+            only = options.only.split(",") if options.only else None
+            chosen = [row for row in available if only is None or any(part in row.name for part in only)]
             requests = [request for row in chosen for request in row.load.static()]
-            writer = next(iter(keys.values()))
-            owned_id, owner = choice.writable[0]
-            writes = {
-                "follow": Request(
-                    "POST", f"/api/1/datasets/{choice.readable[-1]}/followers/", {"X-API-KEY": writer}
-                ),
-                "resource": Request(
-                    "POST",
-                    f"/api/1/datasets/{owned_id}/resources/",
-                    {"X-API-KEY": keys[owner], "Content-Type": "application/json"},
-                    catalog.resource_body("mesures-bench.csv"),
-                ),
-            }
-            recorded = _record(opencat, requests, writes)
+            recorded = _record(opencat, requests, _writes(choice, keys))
             responses = logs / f"floor-{label}-{workers}.json"
             save(responses, recorded)
             with servers.floor(responses, workers, logs) as floor:
                 servers.check(floor, requests, recorded)
-                load_before = os.getloadavg()[0]
-                print(f"\n[{label}, {workers} worker(s)] load average {load_before:.2f} at the start")
+                print(f"\n[{label}, {workers} worker(s)] load average {os.getloadavg()[0]:.2f} at the start")
                 for row in chosen:
                     opencat_stats, floor_stats = _measure(row, opencat, floor, options.timing)
-                    outcome = Outcome(label, workers, row.name, opencat_stats, floor_stats, row.target)
-                    outcomes.append(outcome)
-                    ratio = "" if outcome.ratio is None else f" = {outcome.ratio:.1%}"
-                    print(
-                        f"  {row.name:<38} opencat {opencat_stats.rps:8,.0f} req/s "
-                        f"(p50 {opencat_stats.p50_ms:.1f}, p99 {opencat_stats.p99_ms:.1f} ms, "
-                        f"{opencat_stats.cpu_ms:.2f} CPU ms/req, {opencat_stats.errors} errors), "
-                        f"floor {floor_stats.rps:8,.0f} ({floor_stats.cpu_ms:.2f} CPU ms/req){ratio}",
-                        flush=True,
-                    )
+                    outcomes.append(Outcome(label, workers, row.name, opencat_stats, floor_stats, row.target))
+                    _print(row, opencat_stats, floor_stats)
                 print(f"[{label}, {workers} worker(s)] load average {os.getloadavg()[0]:.2f} at the end")
     return outcomes
 

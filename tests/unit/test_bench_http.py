@@ -2,8 +2,10 @@
 
 import pytest
 from bench.http import profile, wrk
+from bench.http.catalog import Choice
 from bench.http.floor import kind_key
 from bench.http.report import Outcome, Stats, Target, combine, table
+from bench.http.rows import rows
 
 WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:8000
   2 threads and 16 connections
@@ -94,3 +96,16 @@ def test_profile_summary_sums_own_and_inclusive_time_and_parts() -> None:
     assert "37.5%  rendering: serializers, mask, orjson" in text
     assert "25.0%  thread pool hop, in the event loop" in text
     assert "37.5%  render (opencat/api/endpoint.py)" in text  # both lines of render() are one function
+
+
+def test_rows_can_be_chosen_by_name_and_the_mixed_traffic_is_30_percent_writes() -> None:
+    ids = [f"{n:024x}" for n in range(10)]
+    words = dict.fromkeys(("common", "common2", "common3", "prefix2", "prefix3", "prefix5"), "eau")
+    choice = Choice(ids, [(i, "u@example.org") for i in ids], ["u@example.org"], words, ["t"], ["o"])
+    etags = {f"/api/1/datasets/{i}/": f'"{i}-1"' for i in ids}
+    made = rows(choice, etags, {"u@example.org": "key"}, pool=10)
+    assert all("," not in row.name for row in made)  # --only splits its texts on commas
+    mixed = next(row for row in made if row.name.startswith("mixed"))
+    writes = [slot for slot in mixed.load.schedule if slot < 0]
+    assert len(writes) / len(mixed.load.schedule) == 0.3
+    assert mixed.min_workers == 2
