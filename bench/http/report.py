@@ -25,7 +25,7 @@ class Stats:
 
     @property
     def cpu_ms(self) -> float:
-        """CPU time per request: steadier than req/s on a shared machine."""
+        """CPU time per request, whatever share of the cores the server got."""
         return self.cpu_seconds * 1000 / self.requests if self.requests else 0.0
 
 
