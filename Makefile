@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OPENCAT_DATA_DIR ?= var
 
-.PHONY: install dev serve test test-sqlite lint fmt bench soak clean
+.PHONY: install dev serve test test-sqlite lint fmt bench bench-inprocess soak clean
 
 $(BIN)/opencat: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,15 @@ fmt: dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Through HTTP, against a floor (needs wrk: apt-get install -y wrk); PostgreSQL too when
+# OPENCAT_BENCH_POSTGRES_URL names a server. Options: make bench BENCH_ARGS="--seconds 5".
 bench: dev
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || { echo "make bench needs wrk, the load generator: apt-get install -y wrk (Debian, Ubuntu)"; exit 1; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The in-process breakdown (no HTTP): reads, resources, uploads, RDF, search.
+bench-inprocess: dev
+	$(BIN)/python -m bench inprocess
 
 # Ten minutes of mixed traffic on two workers (not in CI); e.g. SOAK_ARGS="--database postgresql --duration 120".
 soak: dev

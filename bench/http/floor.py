@@ -1,0 +1,107 @@
+"""The floor: what opencat's own stack can do, with no database and no rendering.
+
+A minimal Starlette app under the same granian, started the way ``opencat serve`` starts opencat
+(same worker count, interface and options), that answers each benchmarked request with the status,
+headers (content type, ETag, Vary) and bytes opencat served for it, recorded just before the run.
+Writes made on the fly (a random dataset each) get the answer recorded for one of their kind.
+
+    python -m bench.http.floor --port 8001 --workers 2 --responses responses.json
+"""
+
+import argparse
+import base64
+import json
+import os
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+RESPONSES = "OPENCAT_BENCH_FLOOR_RESPONSES"
+KEPT_HEADERS = ("content-type", "etag", "vary", "location")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def key(method: str, target: str, if_none_match: str | None) -> str:
+    """Method, path and query string as sent, and the If-None-Match header if any."""
+    return f"{method} {target} {if_none_match or ''}"
+
+
+def kind_key(method: str, target: str) -> str:
+    """The fallback of writes made on the fly: ``POST */followers/``, ``POST */resources/``."""
+    path = target.partition("?")[0].rstrip("/")
+    return f"{method} */{path.rpartition('/')[2]}/"
+
+
+def save(path: Path, table: dict[str, Recorded]) -> None:
+    path.write_text(
+        json.dumps(
+            {
+                name: {"status": r.status, "headers": r.headers, "body": base64.b64encode(r.body).decode()}
+                for name, r in table.items()
+            }
+        )
+    )
+
+
+def load(path: Path) -> dict[str, Recorded]:
+    return {
+        name: Recorded(item["status"], item["headers"], base64.b64decode(item["body"]))
+        for name, item in json.loads(path.read_text()).items()
+    }
+
+
+def build() -> Starlette:
+    table = load(Path(os.environ[RESPONSES]))
+
+    async def answer(request: Request) -> Response:
+        if request.method == "POST":
+            await request.body()
+        query = request.scope["query_string"].decode()
+        target = request.url.path + (f"?{query}" if query else "")
+        recorded = table.get(key(request.method, target, request.headers.get("if-none-match")))
+        if recorded is None:
+            recorded = table.get(kind_key(request.method, target))
+        if recorded is None:
+            return Response(b"not recorded", 404)
+        return Response(recorded.body, recorded.status, headers=recorded.headers)
+
+    return Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
+
+
+def main() -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from opencat import lifeline
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--responses", type=Path, required=True)
+    args = parser.parse_args()
+    os.environ[RESPONSES] = str(args.responses.resolve())
+    # As opencat.cli._serve does: only the target differs.
+    Granian(
+        "bench.http.floor:build",
+        address=args.host,
+        port=args.port,
+        workers=args.workers,
+        interface=Interfaces.ASGI,
+        respawn_failed_workers=True,
+    ).serve(target_loader=partial(lifeline.load_app, os.getpid()))
+
+
+if __name__ == "__main__":
+    main()
