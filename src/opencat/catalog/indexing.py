@@ -43,6 +43,9 @@ def _catch_up(catalog: Catalog, conn: Connection) -> None:
     if index.reached(head):
         return
     with index.writing() as batch:
+        # Writes that landed while this thread waited for its turn go into the same commit: one
+        # commit (an fsync) answers every listing queued behind it.
+        head = max(head, outbox.head(conn))
         if batch.reached < 0:
             batch.clear()  # a new or reset index: replay the whole log
             batch.reach(0)
