@@ -110,16 +110,19 @@ def _columns(dataset: Dataset, last_update: datetime) -> dict[str, Any]:
     }
 
 
+def new_row(dataset: Dataset, last_update: datetime) -> dict[str, Any]:
+    """The row ``insert`` writes (a bulk loader writes many in one statement)."""
+    return {
+        "id": dataset.id,
+        "followers": int(dataset.metrics.get("followers") or 0),
+        **_columns(dataset, last_update),
+    }
+
+
 def insert(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
     try:
         with conn.begin_nested():
-            conn.execute(
-                datasets.insert().values(
-                    id=dataset.id,
-                    followers=int(dataset.metrics.get("followers") or 0),
-                    **_columns(dataset, last_update),
-                )
-            )
+            conn.execute(datasets.insert().values(**new_row(dataset, last_update)))
     except sa.exc.IntegrityError as error:
         raise Conflict(Reason.IDENTIFIER_TAKEN) from error
     _write_tags(conn, dataset.id, dataset.tags)
