@@ -248,3 +248,19 @@ def test_a_body_past_the_limit_is_udatas_413_whether_declared_or_streamed(
         assert response.status_code == 413
         assert response.json() == {"message": "The data value transmitted exceeds the capacity limit."}
     assert client.get(URL).json()["total"] == 0
+
+
+def test_anonymous_create_is_401_whatever_the_body(client: TestClient) -> None:
+    for body in ({}, {"title": "a", "description": "b", "frequency": "zzz"}):
+        assert client.post(URL, json=body).status_code == 401
+    assert client.post(URL, content=b"x", headers={"Content-Type": "text/plain"}).status_code == 401
+
+
+def test_custom_extras_messages_are_udatas(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    personal = client.post(
+        URL, json={"title": "a", "description": "d", "extras": {"custom:x": 1}}, headers=alice.headers
+    )
+    assert personal.json()["errors"] == {
+        "__all__": "Custom metadatas are only accessible to dataset owned by on organization."
+    }

@@ -195,3 +195,28 @@ def test_a_departement_filter_finds_datasets_of_its_communes(client: TestClient,
 def _covering(*zones: str, granularity: str | None = None) -> dict[str, Spatial]:
     """The change the API makes of a ``spatial`` body."""
     return {"spatial": Spatial(zones, granularity)}
+
+
+def test_geometry_must_be_a_real_multipolygon(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    ring = [[0, 0], [1, 0], [1, 1], [0, 0]]
+    good = {"type": "MultiPolygon", "coordinates": [[ring]]}
+    made = client.post(
+        "/api/1/datasets/",
+        json={"title": "a", "description": "d", "spatial": {"geom": good}},
+        headers=alice.headers,
+    )
+    assert made.status_code == 201
+    assert made.json()["spatial"]["geom"] == good
+    for geom in (
+        {"type": "MultiPolygon"},
+        {"type": "MultiPolygon", "coordinates": "x"},
+        {"type": "MultiPolygon", "coordinates": [[[["a", "b"], [1, 2], [3, 4], [5, 6]]]]},
+        {"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 1]]]]},
+    ):
+        response = client.post(
+            "/api/1/datasets/",
+            json={"title": "a", "description": "d", "spatial": {"geom": geom}},
+            headers=alice.headers,
+        )
+        assert response.status_code == 400, geom
