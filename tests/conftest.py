@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -122,7 +121,3 @@ def client(db: Database, settings: Settings, catalog: Catalog) -> Iterator[TestC
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
-
-
-def auth(key: str) -> dict[str, Any]:
-    return {"X-API-KEY": key}

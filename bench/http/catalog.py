@@ -1,4 +1,4 @@
-"""The catalog under test: generated and loaded by bench/search.py's loader (SQLite, and PostgreSQL
+"""The catalog under test: generated and loaded by bench/search/'s loader (SQLite, and PostgreSQL
 when asked, with the search index built once), and what the rows ask of it, chosen from the
 generator (which gives every dataset again, deterministically, without reading the database)."""
 
@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from bench.generate import Catalog as Generator
 from bench.http.servers import Client, Server
 from bench.http.wrk import Request
-from bench.search import MARKER, Setup, _load_all, _reindex_if_stale, choose_words
+from bench.search.loading import MARKER, Setup, load_all, reindex_if_stale
+from bench.search.queries import choose_words
 from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.config import Settings
@@ -45,10 +46,10 @@ def load(work: Path, count: int, seed: int, postgres: str | None, reuse: bool) -
     wanted = {name: value for name, value in setup.marker().items() if value is not None}
     if reuse and {name: stored.get(name) for name in wanted} == wanted:
         print(f"Reusing the {count:,} datasets kept in {work}")
-        _reindex_if_stale(setup, generator)
+        reindex_if_stale(setup, generator)
     else:
         print(f"Loading {count:,} datasets into {work}" + (" and PostgreSQL" if postgres else ""))
-        _load_all(setup, generator)
+        load_all(setup, generator)
     return setup, generator
 
 

@@ -19,7 +19,7 @@ from bench.http.floor import key, kind_key, save
 from bench.http.report import Outcome, Stats, combine, tables
 from bench.http.servers import Client, Server
 from bench.http.wrk import Request
-from bench.search import Setup
+from bench.search.loading import Setup
 
 
 @dataclass(frozen=True)
@@ -229,9 +229,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         if not args.keep:
             if loaded_postgres:
-                from bench.search import _drop_postgres
+                from bench.search import postgres
 
-                _drop_postgres(loaded_postgres)
+                postgres.drop(loaded_postgres)
             shutil.rmtree(work, ignore_errors=True)
     if options.profile is not None:
         return

@@ -7,13 +7,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opencat.api import errors
-from opencat.api.endpoint import BodyTooLarge, Services
+from opencat.api.endpoint import Services
 from opencat.api.errors import redirect
 from opencat.api.routes import routes
 from opencat.api.unread_body import CloseWhenBodyUnread
@@ -30,10 +28,6 @@ from opencat.files.local import LocalFileStore
 from opencat.files.s3 import S3FileStore
 from opencat.links.checker import LinkPolicy
 from opencat.search.index import SearchIndex
-
-
-def _too_large(_request: Request, _exc: Exception) -> Response:
-    return errors.json_response({"message": errors.TOO_LARGE}, 413)
 
 
 def make_file_store(settings: Settings) -> FileStore:
@@ -81,7 +75,6 @@ def create_app(
         exception_handlers={
             CatalogError: errors.catalog_error,
             HTTPException: errors.http_error,
-            BodyTooLarge: _too_large,
             Exception: errors.server_error,
         },
         middleware=[

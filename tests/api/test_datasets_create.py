@@ -1,5 +1,7 @@
 """POST /api/1/datasets/ (udata-behaviour §1.2)."""
 
+from collections.abc import Iterator
+
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
@@ -227,3 +229,38 @@ def test_oversized_body_is_413_and_nothing_is_written(
     response = client.post(URL, json=huge, headers=alice.headers)
     assert response.status_code == 413
     assert client.get(URL).json()["total"] == 0
+
+
+def test_a_body_past_the_limit_is_udatas_413_whether_declared_or_streamed(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    body = b'{"title": "t", "description": "' + b"d" * (11 * 1024 * 1024) + b'"}'
+    headers = {**alice.headers, "Content-Type": "application/json"}
+    declared = client.post(URL, content=body, headers=headers)
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the size is known only as it arrives
+        for start in range(0, len(body), 1024 * 1024):
+            yield body[start : start + 1024 * 1024]
+
+    streamed = client.post(URL, content=chunks(), headers=headers)
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert response.json() == {"message": "The data value transmitted exceeds the capacity limit."}
+    assert client.get(URL).json()["total"] == 0
+
+
+def test_anonymous_create_is_401_whatever_the_body(client: TestClient) -> None:
+    for body in ({}, {"title": "a", "description": "b", "frequency": "zzz"}):
+        assert client.post(URL, json=body).status_code == 401
+    assert client.post(URL, content=b"x", headers={"Content-Type": "text/plain"}).status_code == 401
+
+
+def test_custom_extras_messages_are_udatas(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    personal = client.post(
+        URL, json={"title": "a", "description": "d", "extras": {"custom:x": 1}}, headers=alice.headers
+    )
+    assert personal.json()["errors"] == {
+        "__all__": "Custom metadatas are only accessible to dataset owned by on organization."
+    }

@@ -200,3 +200,30 @@ def test_a_query_without_any_word_finds_nothing(client: TestClient, catalog: Cat
         assert client.get(f"{URL}?q={q}").json()["total"] == 0, q
     assert client.get(f"{URL}?q=%20%20").json()["total"] == 1  # blank: ignored, as udata
     assert client.get(f"{URL}?q=bus!").json()["total"] == 1
+
+
+def test_empty_identifier_filters_are_ignored_and_first_values_win(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    for _ in range(3):
+        make_dataset(catalog, alice)
+    assert client.get(f"{URL}?organization=&owner=").json()["total"] == 3
+    body = client.get(f"{URL}?page=1&page=2&page_size=2").json()
+    assert body["page"] == 1
+    assert body["next_page"] == "http://testserver/api/1/datasets/?page=2&page_size=2"
+
+
+def test_format_filter_matches_resources(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    csv = make_dataset(
+        catalog,
+        alice,
+        organization=org.id,
+        resources=[{"title": "r", "url": "https://x.org/a", "format": "csv"}],
+    )
+    make_dataset(catalog, alice, resources=[{"title": "r", "url": "https://x.org/b", "format": "json"}])
+    ids = [item["id"] for item in client.get(f"{URL}?format=csv").json()["data"]]
+    assert ids == [csv.dataset.id]
+    assert client.get(f"{URL}?format=CSV").json()["total"] == 0

@@ -112,3 +112,15 @@ def test_keys_are_sorted_like_flask(client: TestClient, catalog: Catalog) -> Non
     view = make_dataset(catalog, alice)
     data = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
     assert list(data) == sorted(data)
+
+
+def test_slug_redirect_location_is_encoded_and_complete(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Qualité de l'air")
+    rid = "00000000-0000-4000-8000-000000000000"
+    response = client.get(f"/api/1/datasets/Qualit%C3%A9%20de%20l%27air/resources/{rid}/?x=1")
+    assert response.status_code == 308
+    assert response.headers["location"] == f"/api/1/datasets/qualite-de-lair/resources/{rid}/"
+    slashless = client.get("/api/1/datasets/Qualit%C3%A9%20de%20l%27air")
+    assert slashless.status_code == 308
+    assert slashless.headers["location"] == "/api/1/datasets/Qualit%C3%A9%20de%20l%27air/"

@@ -205,3 +205,17 @@ def test_org_change_needs_transfer_unless_sysadmin(client: TestClient, catalog: 
         headers=alice.headers,
     ).json()
     assert (joined["organization"]["id"], joined["owner"]) == (first.id, None)
+
+
+def test_null_access_type_means_open(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    created = client.post(
+        "/api/1/datasets/",
+        json={"title": "a", "description": "d", "access_type": None, "license": "cc-by"},
+        headers=alice.headers,
+    ).json()
+    assert created["access_type"] == "open"
+    updated = client.put(
+        f"/api/1/datasets/{created['id']}/", json={"access_type": None}, headers=alice.headers
+    ).json()
+    assert (updated["access_type"], updated["license"]) == ("open", "cc-by")

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from opencat.catalog.context import Catalog
 from opencat.db import geozones as db_geozones
 from opencat.domain.datasets import Spatial
-from opencat.domain.spatial import GRANULARITIES
+from opencat.domain.spatial import GRANULARITIES, with_ancestors
 from tests.factories import make_dataset, make_user
 
 REFDATA = Path(__file__).resolve().parents[2] / "src" / "opencat" / "refdata" / "geozones"
@@ -80,7 +80,9 @@ def test_the_referential_is_seeded_whole(catalog: Catalog) -> None:
     with catalog.db.read() as conn:
         levels = db_geozones.fetch_levels(conn)
         zones = db_geozones.fetch_zones(conn, ["fr:commune:13055", "fr:departement:2A", "fr:epci:200054807"])
-        around = db_geozones.ancestors_of(conn, ["fr:commune:13055", "nowhere:1"])
+        # What a search document holds for a dataset in Marseille (catalog/search.documents).
+        asked = ("fr:commune:13055", "nowhere:1")
+        around = set(with_ancestors(asked, db_geozones.fetch_zones_ignoring_case(conn, asked)))
     assert len(levels) == 11
     assert (levels[4].id, levels[4].admin_level) == ("fr:departement", 60)
     assert zones["fr:commune:13055"].parents == ("fr:arrondissement:133", "fr:epci:200054807")
@@ -193,3 +195,28 @@ def test_a_departement_filter_finds_datasets_of_its_communes(client: TestClient,
 def _covering(*zones: str, granularity: str | None = None) -> dict[str, Spatial]:
     """The change the API makes of a ``spatial`` body."""
     return {"spatial": Spatial(zones, granularity)}
+
+
+def test_geometry_must_be_a_real_multipolygon(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    ring = [[0, 0], [1, 0], [1, 1], [0, 0]]
+    good = {"type": "MultiPolygon", "coordinates": [[ring]]}
+    made = client.post(
+        "/api/1/datasets/",
+        json={"title": "a", "description": "d", "spatial": {"geom": good}},
+        headers=alice.headers,
+    )
+    assert made.status_code == 201
+    assert made.json()["spatial"]["geom"] == good
+    for geom in (
+        {"type": "MultiPolygon"},
+        {"type": "MultiPolygon", "coordinates": "x"},
+        {"type": "MultiPolygon", "coordinates": [[[["a", "b"], [1, 2], [3, 4], [5, 6]]]]},
+        {"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 1]]]]},
+    ):
+        response = client.post(
+            "/api/1/datasets/",
+            json={"title": "a", "description": "d", "spatial": {"geom": geom}},
+            headers=alice.headers,
+        )
+        assert response.status_code == 400, geom

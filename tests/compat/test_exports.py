@@ -15,17 +15,14 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
-from opencat.catalog.imports import (
-    EXPORT_2020_DATE,
-    generated_organization_id,
-    load_fixtures,
-    read_entries,
-    slug_from_url,
-)
+from opencat.catalog.csv_exports import EXPORT_2020_DATE, generated_organization_id, slug_from_url
+from opencat.catalog.import_files import read_entries
+from opencat.catalog.imports import load_fixtures
 from opencat.cli import main
 from opencat.db import tables
 from opencat.domain.errors import Invalid
 from tests import paths
+from tests.dcat.examples import LICENSES
 
 EXPORT_2020 = paths.REALDATA / "catalog-export-2020-subset" / "export.csv"
 EXPORT_2020_COUNT = 2862
@@ -66,7 +63,7 @@ def _count(catalog: Catalog, table: sa.Table) -> int:
 
 def test_2020_export_reads_every_row_as_a_document_with_its_organization() -> None:
     rows = _rows_2020()
-    entries, organizations = read_entries(EXPORT_2020)
+    entries, organizations = read_entries(EXPORT_2020, LICENSES.values())
     assert organizations == {}
     assert len(entries) == len(rows) == EXPORT_2020_COUNT
     assert [e.dataset["id"] for e in entries] == [row["id"] for row in rows]
@@ -132,12 +129,12 @@ def test_2020_row_outside_data_gouv_fr_takes_its_slug_from_its_title(tmp_path: P
         "description": "",
         "organization": "",
     }
-    entries, _ = read_entries(_write_2020(tmp_path / "export.csv", [row]))
+    entries, _ = read_entries(_write_2020(tmp_path / "export.csv", [row]), LICENSES.values())
     assert entries[0].dataset["slug"] == "elections-resultats"
 
 
 def test_current_export_maps_each_column_to_its_api_field() -> None:
-    entries, _ = read_entries(CURRENT)
+    entries, _ = read_entries(CURRENT, LICENSES.values())
     by_id = {e.dataset["id"]: e for e in entries}
     assert len(entries) == 4
 
@@ -177,7 +174,7 @@ def test_current_export_row_short_of_values_keeps_head_and_tail_in_place() -> No
     # are missing between the description and the (empty) temporal coverage.
     values = next(csv.reader([_current_lines()[3]], delimiter=";"))
     assert len(values) == 37
-    entries, _ = read_entries(CURRENT)
+    entries, _ = read_entries(CURRENT, LICENSES.values())
     doc = next(e.dataset for e in entries if e.dataset["id"] == "60232259b50cb565807ce5b2")
     assert doc["description"].startswith("**Le ministère de l\u2019Economie")
     assert (doc["frequency"], doc["license"], doc["temporal_coverage"]) == ("", None, None)
@@ -214,18 +211,18 @@ def test_current_export_owner_archive_and_license_variants(tmp_path: Path) -> No
         writer = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL)
         writer.writerow(columns)
         writer.writerows([[item[name] for name in columns] for item in (owned, archived_flag)])
-    first, second = (entry.dataset for entry in read_entries(path)[0])
+    first, second = (entry.dataset for entry in read_entries(path, LICENSES.values())[0])
     assert first["owner"] == {"id": "5a1b2c3d4e5f6a7b8c9d0e1f", "slug": "jean-dupont"}
     assert first["license"] == "odc-odbl"
     assert first["archived"] == "2024-03-01T10:00:00"
-    assert read_entries(path)[0][0].organization is None
+    assert read_entries(path, LICENSES.values())[0][0].organization is None
     assert second["archived"] == second["last_modified"]  # a bare True: archived when last modified
     assert second["license"] is None  # a title we do not know
 
 
 def test_other_csv_files_are_refused_with_the_expected_headers() -> None:
     with pytest.raises(Invalid) as refused:
-        read_entries(RESOURCES_SAMPLE)
+        read_entries(RESOURCES_SAMPLE, LICENSES.values())
     assert "not a catalogue export" in str(refused.value.errors["path"])
 
 
@@ -236,14 +233,14 @@ def test_a_row_with_more_values_than_columns_is_refused_with_its_record_number(t
         encoding="utf-8",
     )
     with pytest.raises(Invalid) as refused:
-        read_entries(path)
+        read_entries(path, LICENSES.values())
     assert refused.value.errors["path"] == [f"{path}, record 3: 6 values for 5 columns"]
 
 
 def test_json_is_still_told_apart_from_csv(tmp_path: Path) -> None:
     path = tmp_path / "datasets.json"
     path.write_text('\ufeff\n  [{"id": "5e174be4634f414cd8a244f1", "title": "T"}]', encoding="utf-8")
-    entries, _ = read_entries(path)
+    entries, _ = read_entries(path, LICENSES.values())
     assert [e.dataset["title"] for e in entries] == ["T"]
 
 

@@ -7,7 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from opencat.catalog.imports import _dataset, _resource
+from opencat.catalog.import_documents import dataset_from_udata, resource_from_udata
 from opencat.dcat.inputs import DcatInput
 from opencat.domain.accounts import ContactPoint, Organization, User
 from opencat.domain.datasets import Badge, Checksum, Dataset, Resource, Spatial, TemporalCoverage
@@ -193,9 +193,9 @@ def _real_organization(doc: dict[str, Any] | None, when: datetime) -> Organizati
 
 
 def real_item(doc: dict[str, Any], resources: list[dict[str, Any]], org: dict[str, Any] | None) -> DcatInput:
-    """A real udata document through the importer's own conversion (catalog/imports.py)."""
-    dataset = _dataset(doc, None, org["id"] if org else None, ())
-    items = [_resource(item) for item in resources]
+    """A real udata document through the importer's own conversion (catalog/import_documents.py)."""
+    dataset = dataset_from_udata(doc, None, org["id"] if org else None, ())
+    items = [resource_from_udata(item) for item in resources]
     owner = None
     if org is None and isinstance(doc.get("owner"), dict):
         ref = doc["owner"]

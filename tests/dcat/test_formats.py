@@ -84,8 +84,12 @@ def test_negotiation(accept: str | None, extension: str) -> None:
     assert negotiate(accept) == extension
 
 
+# rdflib's parser for each format we serve.
+PARSERS = {"xml": "xml", "n3": "n3", "ttl": "turtle", "nt": "nt", "trig": "trig", "json": "json-ld"}
+
+
 def parse(data: bytes, extension: str) -> Graph:
-    name = SUFFIXES[extension].rdflib_name
+    name = PARSERS[SUFFIXES[extension].extension]
     if name == "trig":
         dataset = Dataset()
         dataset.parse(data=data, format="trig")

@@ -109,3 +109,28 @@ def test_utc_now_is_aware_and_millisecond_precise() -> None:
     assert now.tzinfo is UTC
     assert now.microsecond % 1000 == 0
     assert abs(datetime.now(UTC) - now) < timedelta(seconds=5)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jan 5 2025", datetime(2025, 1, 5, tzinfo=UTC)),
+        ("5 January 2025 10:30", datetime(2025, 1, 5, 10, 30, tzinfo=UTC)),
+        ("Tue, 31 Dec 2024 10:00:00 GMT", datetime(2024, 12, 31, 10, 0, tzinfo=UTC)),
+        ("2024-12-31T10:00:00 +0200", datetime(2024, 12, 31, 8, 0, tzinfo=UTC)),
+        ("2024/12/31", datetime(2024, 12, 31, tzinfo=UTC)),
+        ("20241231", datetime(2024, 12, 31, tzinfo=UTC)),
+        ("December 2024", datetime(2024, 12, 1, tzinfo=UTC)),
+        # A zone name other than UTC's is ambiguous (CET, EST): read as UTC, on any machine.
+        ("2024-12-31 10:00 CET", datetime(2024, 12, 31, 10, 0, tzinfo=UTC)),
+    ],
+)
+def test_parse_datetime_reads_any_common_spelling_like_dateutil(text: str, expected: datetime) -> None:
+    parsed = parse_datetime(text)
+    assert parsed == expected
+    assert parsed.tzinfo is UTC
+
+
+def test_parse_datetime_refuses_dates_past_the_calendar() -> None:
+    with pytest.raises(ValueError, match=r"^Date out of range '9999-12-31T23:00:00-05:00'$"):
+        parse_datetime("9999-12-31T23:00:00-05:00")

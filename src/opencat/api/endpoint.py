@@ -19,14 +19,10 @@ from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.domain.accounts import Actor
-from opencat.domain.errors import BadRequest, NotFound
+from opencat.domain.errors import BadRequest, NotFound, PayloadTooLarge
 from opencat.domain.urls import Urls
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -95,14 +91,14 @@ RequestHandler = Callable[[Request], Awaitable[Response]]
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge()
+        raise PayloadTooLarge()  # udata answers werkzeug's 413 text (api/errors.py)
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise BodyTooLarge()
+                raise PayloadTooLarge()
             chunks.append(chunk)
     except ClientDisconnect:  # a body cut short or malformed: the client's fault, not a 500
         raise BadRequest("The request body was cut short") from None

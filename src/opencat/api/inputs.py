@@ -4,14 +4,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from dateutil import parser as dateutil_parser
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 from opencat.api.bodies import to_invalid
 from opencat.api.urlcheck import check_url
 from opencat.domain import ids
 from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES, Checksum, Spatial, TemporalCoverage
-from opencat.domain.dates import as_utc, parse_date, parse_datetime, truncate_ms
+from opencat.domain.dates import parse_date, parse_datetime, truncate_ms
 from opencat.domain.errors import Invalid, InvalidItems
 from opencat.domain.frequencies import normalize_frequency, not_a_frequency
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
@@ -45,19 +44,15 @@ def _not_null(value: Any) -> Any:
 
 
 def _datetime(value: Any) -> Any:
-    """Lenient like udata's dateutil parsing; stored, like MongoDB, to the millisecond."""
+    """The domain's lenient parser; stored, like MongoDB, to the millisecond."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError("Not a valid datetime value.")
     try:
-        parsed = parse_datetime(value)
+        return truncate_ms(parse_datetime(value))
     except ValueError:
-        try:
-            parsed = as_utc(dateutil_parser.parse(value, yearfirst=True))
-        except (ValueError, OverflowError):
-            raise ValueError("Not a valid datetime value.") from None
-    return truncate_ms(parsed)
+        raise ValueError("Not a valid datetime value.") from None
 
 
 def _identifier(value: Any) -> Any:

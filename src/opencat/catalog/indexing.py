@@ -80,7 +80,7 @@ def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) ->
     found_documents = []
     for dataset in datasets.values():
         try:
-            document = _document(
+            document = search_document(
                 dataset, resources[dataset.id], organizations.get(dataset.organization_id or ""), now
             )
         except Exception:  # one broken record must not stop every listing: it stays out of search
@@ -96,9 +96,10 @@ def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) ->
     return found_documents
 
 
-def _document(
+def search_document(
     dataset: Dataset, resources: Sequence[Resource], org: Organization | None, now: datetime
 ) -> SearchDocument:
+    """One dataset's search document, its zones as stored (``documents`` adds their ancestors)."""
     schemas = [r.schema for r in resources if isinstance(r.schema, dict) and r.schema.get("name")]
     coverage = dataset.temporal_coverage
     spatial = dataset.spatial

@@ -224,16 +224,6 @@ def fetch_members(conn: Connection, org_id: str) -> list[Member]:
     return [Member(org_id, _user(row), row.role, row.since) for row in rows]
 
 
-def count_members(conn: Connection, org_id: str) -> int:
-    return int(
-        conn.execute(
-            sa.select(sa.func.count())
-            .select_from(organization_members)
-            .where(organization_members.c.organization_id == org_id)
-        ).scalar_one()
-    )
-
-
 def insert_contact_point(conn: Connection, contact: ContactPoint) -> None:
     conn.execute(
         contact_points.insert().values(

@@ -28,6 +28,16 @@ def _day_or_none(value: str | None) -> date | None:
     return None if value is None else parse_date(value)
 
 
+def coverage_from_doc(doc: dict[str, Any]) -> TemporalCoverage:
+    """``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD" | null}``, udata's shape too."""
+    return TemporalCoverage(parse_date(doc["start"]), _day_or_none(doc.get("end")))
+
+
+def spatial_from_doc(doc: dict[str, Any]) -> Spatial:
+    """``{"zones": [...], "granularity": ..., "geom": ...}``, udata's shape too."""
+    return Spatial(tuple(doc.get("zones") or ()), doc.get("granularity"), doc.get("geom"))
+
+
 def dataset_to_doc(dataset: Dataset) -> dict[str, Any]:
     doc: dict[str, Any] = {
         name: getattr(dataset, name) for name in Dataset.__dataclass_fields__ if name not in _DATASET_COUNTERS
@@ -64,17 +74,9 @@ def dataset_from_doc(
     for name in _DATASET_DATES:
         values[name] = _date_or_none(values.get(name))
     coverage = values.get("temporal_coverage")
-    values["temporal_coverage"] = (
-        None
-        if coverage is None
-        else TemporalCoverage(parse_date(coverage["start"]), _day_or_none(coverage.get("end")))
-    )
+    values["temporal_coverage"] = None if coverage is None else coverage_from_doc(coverage)
     spatial = values.get("spatial")
-    values["spatial"] = (
-        None
-        if spatial is None
-        else Spatial(tuple(spatial.get("zones") or ()), spatial.get("granularity"), spatial.get("geom"))
-    )
+    values["spatial"] = None if spatial is None else spatial_from_doc(spatial)
     values["badges"] = tuple(
         Badge(badge["kind"], _date_or_none(badge.get("created")), badge.get("created_by"))
         for badge in values.get("badges") or ()

@@ -11,7 +11,7 @@ from opencat.db.codec import dataset_from_doc, dataset_to_doc
 from opencat.db.engine import locked_in_writes
 from opencat.db.outbox import mark_changed
 from opencat.db.tables import dataset_slugs, dataset_tags, datasets
-from opencat.domain.datasets import Dataset
+from opencat.domain.datasets import HIDING_FIELDS, Dataset
 from opencat.domain.errors import Conflict, Reason
 
 _COLUMNS = (
@@ -110,16 +110,19 @@ def _columns(dataset: Dataset, last_update: datetime) -> dict[str, Any]:
     }
 
 
+def new_row(dataset: Dataset, last_update: datetime) -> dict[str, Any]:
+    """The row ``insert`` writes (a bulk loader writes many in one statement)."""
+    return {
+        "id": dataset.id,
+        "followers": int(dataset.metrics.get("followers") or 0),
+        **_columns(dataset, last_update),
+    }
+
+
 def insert(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
     try:
         with conn.begin_nested():
-            conn.execute(
-                datasets.insert().values(
-                    id=dataset.id,
-                    followers=int(dataset.metrics.get("followers") or 0),
-                    **_columns(dataset, last_update),
-                )
-            )
+            conn.execute(datasets.insert().values(**new_row(dataset, last_update)))
     except sa.exc.IntegrityError as error:
         raise Conflict(Reason.IDENTIFIER_TAKEN) from error
     _write_tags(conn, dataset.id, dataset.tags)
@@ -154,5 +157,10 @@ def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
 
 
 def _public_conditions() -> list[sa.ColumnElement[bool]]:
+    """The domain's rule (``HIDING_FIELDS``): none of the hiding columns is set."""
+    return [_unset(datasets.c[name]) for name in HIDING_FIELDS]
+
+
+def _unset(column: sa.Column[Any]) -> sa.ColumnElement[bool]:
     # "= false", not "IS false": only the former can use an index on PostgreSQL.
-    return [datasets.c.private == sa.false(), datasets.c.deleted.is_(None), datasets.c.archived.is_(None)]
+    return column == sa.false() if isinstance(column.type, sa.Boolean) else column.is_(None)

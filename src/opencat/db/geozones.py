@@ -68,14 +68,3 @@ def find_zone(conn: Connection, zone_id: str) -> Zone | None:
 def fetch_levels(conn: Connection) -> list[GeoLevel]:
     rows = conn.execute(sa.select(geo_levels).order_by(geo_levels.c.position))
     return [GeoLevel(row.id, row.name_en, row.name_fr, row.admin_level) for row in rows]
-
-
-def ancestors_of(conn: Connection, ids: Iterable[str]) -> set[str]:
-    """These zones and every ancestor of the known ones."""
-    wanted = set(ids)
-    found = set(wanted)
-    for chunk in _chunks(wanted):
-        rows = conn.execute(sa.select(geozones.c.ancestors).where(geozones.c.id.in_(chunk)))
-        for row in rows:
-            found.update(row.ancestors)
-    return found

@@ -31,6 +31,11 @@ def _values(resource: Resource, now: datetime) -> dict[str, Any]:
     }
 
 
+def new_row(dataset_id: str, position: int, resource: Resource, now: datetime) -> dict[str, Any]:
+    """The row of a new resource at ``position`` (a bulk loader writes many in one statement)."""
+    return {"id": resource.id, "dataset_id": dataset_id, "position": position, **_values(resource, now)}
+
+
 def fetch_for_datasets(conn: Connection, dataset_ids: Sequence[str]) -> dict[str, list[Resource]]:
     """Every resource of these datasets, in order, in one query."""
     found: dict[str, list[Resource]] = {dataset_id: [] for dataset_id in dataset_ids}
@@ -92,11 +97,7 @@ def insert_first(conn: Connection, dataset_id: str, resource: Resource, now: dat
         sa.select(sa.func.min(resources.c.position)).where(resources.c.dataset_id == dataset_id)
     ).scalar()
     position = 0 if first is None else int(first) - 1
-    conn.execute(
-        resources.insert().values(
-            id=resource.id, dataset_id=dataset_id, position=position, **_values(resource, now)
-        )
-    )
+    conn.execute(resources.insert().values(**new_row(dataset_id, position, resource, now)))
 
 
 def update_one(conn: Connection, resource: Resource, now: datetime) -> None:
@@ -149,9 +150,7 @@ def replace_all(
     for position, resource in enumerate(after):
         old = previous.get(resource.id)
         if old is None:
-            inserts.append(
-                {"id": resource.id, "dataset_id": dataset_id, "position": position, **_values(resource, now)}
-            )
+            inserts.append(new_row(dataset_id, position, resource, now))
         elif old != (position, resource):
             conn.execute(
                 resources.update()

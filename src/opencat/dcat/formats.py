@@ -11,16 +11,15 @@ from opencat.dcat.namespaces import DCAT, PREFIXES, bind_prefixes
 @dataclass(frozen=True, slots=True)
 class Format:
     extension: str  # the suffix a negotiated redirect points to
-    rdflib_name: str
     content_type: str
 
 
-RDF_XML = Format("xml", "xml", "application/rdf+xml")
-N3 = Format("n3", "n3", "text/n3")
-TURTLE = Format("ttl", "turtle", "application/x-turtle")
-N_TRIPLES = Format("nt", "nt", "application/n-triples")
-TRIG = Format("trig", "trig", "application/trig")
-JSON_LD = Format("json", "json-ld", "application/ld+json")
+RDF_XML = Format("xml", "application/rdf+xml")
+N3 = Format("n3", "text/n3")
+TURTLE = Format("ttl", "application/x-turtle")
+N_TRIPLES = Format("nt", "application/n-triples")
+TRIG = Format("trig", "application/trig")
+JSON_LD = Format("json", "application/ld+json")
 
 # The suffixes udata serves (case-insensitive); any other suffix is a 404, never udata's 500.
 SUFFIXES = {

@@ -10,9 +10,6 @@ from opencat.domain.errors import Invalid, Problem, Reason, problem
 
 JSONObject = dict[str, Any]
 
-RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
-FILETYPES = ("file", "remote")
-CHECKSUM_TYPES = ("sha1", "sha2", "sha256", "md5", "crc")
 ACCESS_TYPES = ("open", "open_with_account", "restricted")
 # INSPIRE's reasons to limit access (article 13, points a to h), in that order (§2.15).
 ACCESS_TYPE_REASON_CATEGORIES = (
@@ -34,6 +31,10 @@ BADGE_LABELS = {
     "sl": "Certified statistic series",
     "sr": "Statistical series of general interest",
 }
+# A dataset is public (in public lists) when none of these fields is set: neither private,
+# deleted nor archived (udata-behaviour §3.4). The search index's ``public`` term and the
+# database's public filter are both derived from this tuple.
+HIDING_FIELDS = ("private", "deleted", "archived")
 # Fields of a hosted file that only an upload may change (udata-behaviour §1.4, §1.10).
 HOSTED_FILE_FIELDS = ("filetype", "url", "checksum", "filesize", "mime", "format")
 
@@ -177,10 +178,11 @@ class Dataset:
             return harvested
         return newest_resource_change or self.last_modified
 
-    @property
-    def is_hidden(self) -> bool:
-        """Hidden datasets stay out of public lists (udata-behaviour §3.4)."""
-        return self.private or self.deleted is not None or self.archived is not None
+
+def is_public(record: object) -> bool:
+    """Whether a dataset, or a record that carries its hiding fields (a search document), is
+    public: listed to everyone."""
+    return not any(getattr(record, name) for name in HIDING_FIELDS)
 
 
 def apply_changes(dataset: Dataset, changes: Mapping[str, Any], now: datetime) -> Dataset:

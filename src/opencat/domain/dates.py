@@ -1,7 +1,8 @@
 """Time values as udata handles them: UTC, millisecond precision, ISO 8601 with ``+00:00``."""
 
-import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+
+from dateutil import parser
 
 
 def truncate_ms(value: datetime) -> datetime:
@@ -28,45 +29,42 @@ def iso_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-_SLASHED = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+# Defaults for the parts a text leaves out: the first day, the first month. The years differ so
+# that a text without a year (``12:00``, ``24``: dateutil would take today's) is told apart.
+_DEFAULTS = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2001, 1, 1, tzinfo=UTC))
+
+
+def _zone(_name: str | None, offset: int | None) -> tzinfo | None:
+    """A numeric offset, or a UTC name (``Z``, ``GMT``); other names (``CET``) are ambiguous and
+    read as UTC, as dateutil does for udata, whatever this machine's own zone is."""
+    return None if offset is None else timezone(timedelta(seconds=offset))
 
 
 def parse_datetime(text: str) -> datetime:
-    """Parse the common date and datetime spellings; raise ValueError otherwise."""
-    try:
-        return _parse_datetime(text)
-    except OverflowError:
-        # e.g. 9999-12-31T23:00-05:00 is past year 9999 once in UTC
-        raise ValueError(f"Date out of range {text!r}") from None
-
-
-def _parse_datetime(text: str) -> datetime:
+    """The one date parser of every input (udata-behaviour §3.10): any common spelling, read by
+    dateutil as udata reads it (ambiguous numbers year first, then month first unless only day
+    first makes a date: ``31/12/2024``); a missing time is midnight, a missing day or month the
+    first, a naive datetime UTC. ValueError when the text names no date, or no year (dateutil
+    would fill it in from today)."""
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"
     try:
-        return as_utc(datetime.fromisoformat(cleaned))
-    except ValueError:
-        pass
-    match = _SLASHED.match(cleaned)
-    if match:
-        return _slashed(*(int(part) for part in match.groups()))
-    if re.fullmatch(r"\d{4}", cleaned):
-        return datetime(int(cleaned), 1, 1, tzinfo=UTC)
-    if re.fullmatch(r"\d{4}-\d{1,2}", cleaned):
-        year, month = (int(part) for part in cleaned.split("-"))
-        return datetime(year, month, 1, tzinfo=UTC)
-    raise ValueError(f"Unable to parse date {text!r}")
-
-
-def _slashed(first: int, second: int, year: int) -> datetime:
-    """Month first, as dateutil reads it, unless only day first makes a date (31/12/2024)."""
-    for month, day in ((first, second), (second, first)):
-        try:
-            return datetime(year, month, day, tzinfo=UTC)
+        try:  # ISO 8601, what every stored date and most inputs are: the fast path
+            return as_utc(datetime.fromisoformat(cleaned))
         except ValueError:
-            continue
-    raise ValueError(f"Unable to parse date {first}/{second}/{year}")
+            pass
+        first, second = (
+            parser.parse(cleaned, default=default, yearfirst=True, tzinfos=_zone) for default in _DEFAULTS
+        )
+        if first.year != second.year:
+            raise ValueError("no year")
+        return as_utc(first)
+    except OverflowError:
+        # e.g. 9999-12-31T23:00-05:00 is past year 9999 once in UTC
+        raise ValueError(f"Date out of range {text!r}") from None
+    except ValueError:
+        raise ValueError(f"Unable to parse date {text!r}") from None
 
 
 def parse_date(text: str) -> date:

@@ -18,6 +18,7 @@ from typing import Any
 
 import tantivy
 
+from opencat.domain.datasets import is_public
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.search import schema
 from opencat.search.queries import build_query, folded_name, sort_of, suggest_query
@@ -57,7 +58,7 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         "deleted": doc.deleted,
         "archived": doc.archived,
         "featured": doc.featured,
-        "public": not (doc.private or doc.deleted or doc.archived),
+        "public": is_public(doc),
         "access_type": doc.access_type,
         "created": _milliseconds(doc.created),
         "last_update": _milliseconds(doc.last_update),
@@ -97,10 +98,6 @@ class Batch:
         if self._writer is None:
             self._writer = self._index.writer(WRITER_HEAP, 1)
         return self._writer
-
-    @property
-    def changed(self) -> bool:
-        return self._writer is not None
 
     def put(self, doc: SearchDocument) -> None:
         self.writer.delete_documents_by_term("id", doc.id)

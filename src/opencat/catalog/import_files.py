@@ -1,0 +1,62 @@
+"""What ``opencat load-fixtures`` is given, read and told apart (no database).
+
+Four input shapes are understood: udata's fixture file (``{"datasets": [{"dataset",
+"resources", "organization", ...}]}``), API v1 dataset documents (a JSON array, or a folder of
+``<id>.json`` files, with an optional sibling ``organizations/`` folder), and the two CSV
+catalogue exports of ``catalog/csv_exports.py``. Every shape yields udata documents.
+"""
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from opencat.catalog.csv_exports import read_export
+from opencat.catalog.import_documents import Entry
+from opencat.domain.documents import MAX_DEPTH, too_deep
+from opencat.domain.errors import Invalid
+from opencat.domain.references import License
+
+
+def _read_json(path: Path) -> Any:
+    with path.open("rb") as handle:
+        try:
+            return json.load(handle)
+        except RecursionError:  # the decoder recurses: past ~1000 levels it gives up
+            raise Invalid({"path": [f"{path}: {too_deep(MAX_DEPTH)}"]}) from None
+
+
+def _holds_json(path: Path) -> bool:
+    """JSON starts with an object or an array; a CSV export starts with its header line."""
+    with path.open("rb") as handle:
+        start = handle.read(1024).removeprefix(b"\xef\xbb\xbf").lstrip()
+    return start[:1] in (b"{", b"[")
+
+
+def read_entries(path: Path, licenses: Iterable[License]) -> tuple[list[Entry], dict[str, dict[str, Any]]]:
+    """The entries found at ``path`` and the full organization documents beside them.
+
+    ``licenses`` (the catalog's list) maps the license titles a CSV export writes to their ids."""
+    organizations: dict[str, dict[str, Any]] = {}
+    if path.is_file() and not _holds_json(path):
+        return read_export(path, licenses), organizations
+    if path.is_dir():
+        documents = [_read_json(item) for item in sorted(path.glob("*.json"))]
+        sibling = path.parent / "organizations"
+        if sibling.is_dir():
+            for item in sorted(sibling.glob("*.json")):
+                org = _read_json(item)
+                organizations[org["id"]] = org
+    else:
+        documents = _read_json(path)
+    if isinstance(documents, dict) and "datasets" in documents:
+        entries = [
+            Entry(item["dataset"], item.get("resources") or [], item.get("organization"))
+            for item in documents["datasets"]
+        ]
+        return entries, organizations
+    if not isinstance(documents, list):
+        raise Invalid({"path": [f"{path} holds neither udata fixtures nor dataset documents"]})
+    return [
+        Entry(doc, doc.get("resources") or [], doc.get("organization")) for doc in documents
+    ], organizations
