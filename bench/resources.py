@@ -21,6 +21,7 @@ from opencat.config import Settings
 from opencat.db import resources as db_resources
 from opencat.db.migrate import upgrade
 from opencat.domain.accounts import Actor
+from opencat.domain.changes import DatasetChanges, Reorder, ResourceChanges, Submitted
 from opencat.domain.datasets import Resource
 from opencat.domain.ids import new_resource_id
 
@@ -48,16 +49,17 @@ def _fill(catalog: Catalog, dataset_id: str, count: int) -> None:
 
 
 def _measure(label: str, catalog: Catalog, actor: Actor, size: int) -> None:
-    remote = {"title": "new", "url": "https://example.org/new", "filetype": "remote"}
-    dataset_id = create_dataset(
-        catalog, actor, lambda: {"title": f"bench {size}", "description": "d"}
-    ).dataset.id
+    remote = Submitted.of(ResourceChanges(title="new", url="https://example.org/new", filetype="remote"))
+    created = Submitted.of(DatasetChanges(title=f"bench {size}", description="d"))
+    dataset_id = create_dataset(catalog, actor, created).dataset.id
     _fill(catalog, dataset_id, size)
-    add = _median_ms(lambda: catalog_resources.add_resource(catalog, actor, dataset_id, lambda: dict(remote)))
+    add = _median_ms(lambda: catalog_resources.add_resource(catalog, actor, dataset_id, remote))
     with catalog.db.read() as conn:
         target = db_resources.ids_of(conn, dataset_id)[0]
     edit = _median_ms(
-        lambda: catalog_resources.update_resource(catalog, actor, dataset_id, target, lambda: {"title": "x"})
+        lambda: catalog_resources.update_resource(
+            catalog, actor, dataset_id, target, Submitted.of(ResourceChanges(title="x"))
+        )
     )
     print(f"[{label}] dataset with {size:>6} resources: add {add:6.2f} ms, edit {edit:6.2f} ms (median)")
     if size < 10_000:
@@ -65,7 +67,8 @@ def _measure(label: str, catalog: Catalog, actor: Actor, size: int) -> None:
     with catalog.db.read() as conn:
         order = list(reversed(db_resources.ids_of(conn, dataset_id)))
     start = time.perf_counter()
-    catalog_resources.reorder_resources(catalog, actor, dataset_id, lambda: order, lambda _: {})
+    reorder = Reorder(tuple(order), Submitted.of({}))
+    catalog_resources.reorder_resources(catalog, actor, dataset_id, Submitted.of(reorder))
     print(f"[{label}] reorder of {len(order)} resources: {(time.perf_counter() - start) * 1000:.0f} ms")
 
 

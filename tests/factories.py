@@ -8,6 +8,7 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import create_dataset
 from opencat.catalog.views import DatasetView
 from opencat.domain.accounts import Actor, Organization, User
+from opencat.domain.changes import UNSET, DatasetChanges, ResourceChanges, Submitted
 
 _counter = 0
 
@@ -51,7 +52,18 @@ def make_org(catalog: Catalog, name: str | None = None, **members: str) -> Organ
     return org
 
 
+def dataset_changes(**fields: Any) -> DatasetChanges:
+    """Changes from domain values (lists of tags and resource dicts welcome), past the API's
+    parsing: tests set up what they need directly."""
+    resources = fields.pop("resources", UNSET)
+    if resources is not UNSET:
+        resources = tuple(ResourceChanges(**entry) for entry in resources)
+    if "tags" in fields:
+        fields["tags"] = tuple(fields["tags"])
+    return DatasetChanges(**fields, resources=resources)
+
+
 def make_dataset(catalog: Catalog, account: Account, **fields: Any) -> DatasetView:
     values: dict[str, Any] = {"title": f"Dataset {_next()}", "description": "Some description"}
     values.update(fields)
-    return create_dataset(catalog, account.actor(catalog), lambda: values)
+    return create_dataset(catalog, account.actor(catalog), Submitted.of(dataset_changes(**values)))

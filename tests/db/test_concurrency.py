@@ -13,6 +13,7 @@ from opencat.catalog.datasets import get_dataset, update_dataset
 from opencat.catalog.resources import add_resource
 from opencat.db import followers as db_followers
 from opencat.domain.accounts import Actor
+from opencat.domain.changes import DatasetChanges, ResourceChanges, Submitted
 from opencat.domain.errors import PreconditionFailed
 from tests.conftest import utc
 from tests.factories import make_dataset, make_user
@@ -42,9 +43,9 @@ def test_concurrent_if_match_writes_have_exactly_one_winner(catalog: Catalog) ->
     read = dataset.revision
 
     def write(index: int) -> str:
-        changes = {"title": f"Title {index}", "tags": [], "temporal_coverage": None}
+        changes = DatasetChanges(title=f"Title {index}", tags=(), temporal_coverage=None)
         return update_dataset(
-            catalog, actor, dataset.id, lambda: changes, expected_revision=read
+            catalog, actor, dataset.id, Submitted.of(changes), expected_revision=read
         ).dataset.title
 
     outcomes = _all_at_once(THREADS, write)
@@ -63,8 +64,8 @@ def test_concurrent_resource_additions_are_all_kept(catalog: Catalog) -> None:
     dataset = make_dataset(catalog, owner).dataset
 
     def add(index: int) -> str:
-        fields = {"title": f"r{index}", "url": f"https://example.org/{index}", "filetype": "remote"}
-        return add_resource(catalog, actor, dataset.id, lambda: fields).id
+        fields = ResourceChanges(title=f"r{index}", url=f"https://example.org/{index}", filetype="remote")
+        return add_resource(catalog, actor, dataset.id, Submitted.of(fields)).id
 
     added = _all_at_once(THREADS, add)
     assert all(isinstance(item, str) for item in added), added

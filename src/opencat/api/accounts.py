@@ -3,12 +3,12 @@
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
-from opencat.catalog import accounts as catalog
+from opencat.catalog import accounts as use_cases
 
 
 @describe("Get an organization by id or slug")
 def get_organization(call: Call) -> Reply:
-    view = catalog.get_organization(call.catalog, call.path("ident"))
+    view = use_cases.get_organization(call.catalog, call.path("ident"))
     return Reply(
         serializers.organization(view.organization, view.members, view.public_datasets, call.actor, call.urls)
     )
@@ -16,12 +16,12 @@ def get_organization(call: Call) -> Reply:
 
 @describe("Get a user by id or slug")
 def get_user(call: Call) -> Reply:
-    user = catalog.get_user(call.catalog, call.path("ident"))
+    user = use_cases.get_user(call.catalog, call.path("ident"))
     return Reply(serializers.user(user, call.urls, [], call.actor, with_email=call.actor.is_sysadmin))
 
 
 @describe("The authenticated caller")
 def get_me(call: Call) -> Reply:
-    me = catalog.get_me(call.actor)
-    organizations = catalog.memberships(call.catalog, call.actor)
+    me = use_cases.get_me(call.actor)
+    organizations = use_cases.memberships(call.catalog, call.actor)
     return Reply(serializers.user(me, call.urls, organizations, call.actor, with_email=True))

@@ -6,9 +6,10 @@ from opencat.api.inputs import CommunityBody, parse_community
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments
 from opencat.api.params import first
-from opencat.catalog import community as catalog
+from opencat.catalog import community as use_cases
 from opencat.catalog.community import CommunityView
 from opencat.domain import ids
+from opencat.domain.changes import Submitted
 from opencat.domain.dates import utc_now
 from opencat.domain.queries import CommunityQuery
 
@@ -33,7 +34,7 @@ def list_community_resources(call: Call) -> Reply:
         owner=_identifier(call, "owner"),
         organization=_identifier(call, "organization"),
     )
-    result = catalog.list_community_resources(call.catalog, call.actor, query)
+    result = use_cases.list_community_resources(call.catalog, call.actor, query)
     body = envelope(
         result, lambda view: _render(call, view), call.urls.base, call.request.url.path, call.params
     )
@@ -42,31 +43,26 @@ def list_community_resources(call: Call) -> Reply:
 
 @describe("Propose a remote community resource on a dataset", body=CommunityBody, status=201)
 def create_community_resource(call: Call) -> Reply:
-    view = catalog.create_community_resource(
-        call.catalog, call.actor, lambda: parse_community(call.json_object(), call.files_url)
-    )
+    submitted = Submitted.parse(lambda: parse_community(call.json_object(), call.files_url))
+    view = use_cases.create_community_resource(call.catalog, call.actor, submitted)
     return Reply(_render(call, view), 201)
 
 
 @describe("Get a community resource")
 def get_community_resource(call: Call) -> Reply:
     return Reply(
-        _render(call, catalog.get_community_resource(call.catalog, call.actor, call.path("community")))
+        _render(call, use_cases.get_community_resource(call.catalog, call.actor, call.path("community")))
     )
 
 
 @describe("Update the sent fields of a community resource", body=CommunityBody)
 def update_community_resource(call: Call) -> Reply:
-    view = catalog.update_community_resource(
-        call.catalog,
-        call.actor,
-        call.path("community"),
-        lambda: parse_community(call.json_object(), call.files_url),
-    )
+    submitted = Submitted.parse(lambda: parse_community(call.json_object(), call.files_url))
+    view = use_cases.update_community_resource(call.catalog, call.actor, call.path("community"), submitted)
     return Reply(_render(call, view))
 
 
 @describe("Delete a community resource and its file", status=204)
 def delete_community_resource(call: Call) -> Reply:
-    catalog.delete_community_resource(call.catalog, call.actor, call.path("community"))
+    use_cases.delete_community_resource(call.catalog, call.actor, call.path("community"))
     return Reply(status=204)

@@ -8,7 +8,7 @@ from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments
 from opencat.api.params import first
-from opencat.catalog import curation as catalog
+from opencat.catalog import curation as use_cases
 from opencat.catalog.curation import FollowView
 from opencat.domain.datasets import BADGE_LABELS
 from opencat.domain.dates import iso, utc_now
@@ -22,18 +22,18 @@ def list_badges(call: Call) -> Reply:
 @describe("Add a badge to a dataset (sysadmins)", status=201)
 def add_badge(call: Call) -> Reply:
     body = call.json_object()
-    badge, created = catalog.add_badge(call.catalog, call.actor, call.path("ident"), body.get("kind"))
+    badge, created = use_cases.add_badge(call.catalog, call.actor, call.path("ident"), body.get("kind"))
     return Reply({"kind": badge.kind}, 201 if created else 200)
 
 
 @describe("Remove a badge from a dataset (sysadmins)", status=204)
 def remove_badge(call: Call) -> Reply:
-    catalog.remove_badge(call.catalog, call.actor, call.path("ident"), call.path("badge_kind"))
+    use_cases.remove_badge(call.catalog, call.actor, call.path("ident"), call.path("badge_kind"))
     return Reply(status=204)
 
 
 def _featured(call: Call, featured: bool) -> Reply:
-    view = catalog.set_featured(call.catalog, call.actor, call.path("ident"), featured)
+    view = use_cases.set_featured(call.catalog, call.actor, call.path("ident"), featured)
     return Reply(serializers.dataset(view, call.actor, call.urls, utc_now()), mask=DATASET_MASK)
 
 
@@ -58,7 +58,7 @@ def _follow(call: Call, item: FollowView) -> dict[str, Any]:
 @describe("The active followers of a dataset")
 def list_followers(call: Call) -> Reply:
     page, page_size = page_arguments(call.params)
-    result = catalog.list_followers(
+    result = use_cases.list_followers(
         call.catalog, call.path("ident"), first(call.params, "user"), page, page_size
     )
     body = envelope(
@@ -69,10 +69,10 @@ def list_followers(call: Call) -> Reply:
 
 @describe("Follow a dataset", status=201)
 def follow(call: Call) -> Reply:
-    count, created = catalog.follow(call.catalog, call.actor, call.path("ident"))
+    count, created = use_cases.follow(call.catalog, call.actor, call.path("ident"))
     return Reply({"followers": count}, 201 if created else 200)
 
 
 @describe("Stop following a dataset")
 def unfollow(call: Call) -> Reply:
-    return Reply({"followers": catalog.unfollow(call.catalog, call.actor, call.path("ident"))})
+    return Reply({"followers": use_cases.unfollow(call.catalog, call.actor, call.path("ident"))})

@@ -11,10 +11,11 @@ from opencat.api.inputs import DatasetBody, dataset_changes
 from opencat.api.masks import Mask
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope
-from opencat.catalog import datasets as catalog
+from opencat.catalog import datasets as use_cases
 from opencat.catalog import spatial as catalog_spatial
 from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
+from opencat.domain.changes import Submitted
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import PreconditionFailed
 
@@ -66,7 +67,9 @@ def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
 
 @describe("List or filter datasets")
 def list_datasets(call: Call) -> Reply:
-    page = catalog.list_datasets(call.catalog, call.actor, dataset_query(call.params), _with_community(call))
+    page = use_cases.list_datasets(
+        call.catalog, call.actor, dataset_query(call.params), _with_community(call)
+    )
     objects = _full_objects(call, page.items)
     body = envelope(
         page,
@@ -80,17 +83,16 @@ def list_datasets(call: Call) -> Reply:
 
 @describe("Create a dataset", body=DatasetBody, status=201)
 def create_dataset(call: Call) -> Reply:
-    view = catalog.create_dataset(
-        call.catalog,
-        call.actor,
-        lambda: dataset_changes(call.json_object(), creating=True, files_url=call.files_url),
+    submitted = Submitted.parse(
+        lambda: dataset_changes(call.json_object(), creating=True, files_url=call.files_url)
     )
+    view = use_cases.create_dataset(call.catalog, call.actor, submitted)
     return _dataset_reply(call, view, 201)
 
 
 @describe("Get a dataset by id or slug")
 def get_dataset(call: Call) -> Reply | Response:
-    view = catalog.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
+    view = use_cases.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
     tag = etag(view)
     match = call.header("if-none-match")
     if match is not None and tag in [part.strip() for part in match.split(",")]:
@@ -110,11 +112,14 @@ def _restoring(call: Call) -> bool:
 @describe("Update the sent fields of a dataset (PUT and PATCH alike)", body=DatasetBody)
 def update_dataset(call: Call) -> Reply:
     ident = call.path("ident")
-    view = catalog.update_dataset(
+    submitted = Submitted.parse(
+        lambda: dataset_changes(call.json_object(), creating=False, files_url=call.files_url)
+    )
+    view = use_cases.update_dataset(
         call.catalog,
         call.actor,
         ident,
-        lambda: dataset_changes(call.json_object(), creating=False, files_url=call.files_url),
+        submitted,
         restoring=_restoring(call),
         expected_revision=_expected_revision(call, ident),
     )
@@ -124,5 +129,7 @@ def update_dataset(call: Call) -> Reply:
 @describe("Soft-delete a dataset", status=204)
 def delete_dataset(call: Call) -> Reply:
     ident = call.path("ident")
-    catalog.delete_dataset(call.catalog, call.actor, ident, expected_revision=_expected_revision(call, ident))
+    use_cases.delete_dataset(
+        call.catalog, call.actor, ident, expected_revision=_expected_revision(call, ident)
+    )
     return Reply(status=204)

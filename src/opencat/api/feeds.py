@@ -8,7 +8,7 @@ from starlette.responses import Response
 from opencat.api.endpoint import Call
 from opencat.api.filters import FILTERS, dataset_query
 from opencat.api.openapi import describe
-from opencat.catalog import feeds as catalog
+from opencat.catalog import feeds as use_cases
 from opencat.catalog.feeds import FeedEntry
 from opencat.domain.dates import iso, utc_now
 from opencat.domain.xml import xml_safe
@@ -57,7 +57,7 @@ def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:
 
 @describe("The Atom feed of recent datasets")
 def recent_atom(call: Call) -> Response:
-    entries = catalog.recent(call.catalog, call.actor, dataset_query(call.params))
+    entries = use_cases.recent(call.catalog, call.actor, dataset_query(call.params))
     feed = ElementTree.Element("feed", xmlns=ATOM)
     ElementTree.SubElement(feed, "title").text = _title(call)
     ElementTree.SubElement(feed, "link", href=f"{call.urls.base}/", rel="alternate")

@@ -1,6 +1,7 @@
 """Request bodies of the dataset endpoints: pydantic models and their domain changes."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from opencat.api.bodies import to_invalid
 from opencat.api.urlcheck import check_url
 from opencat.domain import ids
+from opencat.domain.changes import UNSET, CommunityChanges, DatasetChanges, ResourceChanges
 from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES, Checksum, Spatial, TemporalCoverage
 from opencat.domain.dates import parse_date, parse_datetime, truncate_ms
 from opencat.domain.errors import Invalid, InvalidItems
@@ -274,25 +276,27 @@ def _schema(body: SchemaBody | None) -> dict[str, Any] | None:
     return {"name": body.name, "url": body.url, "version": body.version}
 
 
-def resource_fields(body: ResourceBody, index: int | None = None, *, keep_id: bool = True) -> dict[str, Any]:
+def resource_changes(
+    body: ResourceBody, index: int | None = None, *, keep_id: bool = True
+) -> ResourceChanges:
     """The sent fields of a resource, as domain values; ``keep_id`` honours a sent resource id."""
     sent = body.model_fields_set
-    fields: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for name in ("title", "description", "filetype", "type", "url", "format", "mime", "filesize"):
         if name in sent:
-            fields[name] = getattr(body, name)
+            values[name] = getattr(body, name)
     if keep_id and "id" in sent and body.id is not None:
         canonical = ids.parse_uuid(body.id)
         if canonical is None:
             raise _resource_error(index, {"id": ["Not a valid resource id."]})
-        fields["id"] = canonical
+        values["id"] = canonical
     if "checksum" in sent:
-        fields["checksum"] = _checksum(body.checksum)
+        values["checksum"] = _checksum(body.checksum)
     if "extras" in sent:
-        fields["extras"] = _resource_extras(body.extras or {}, index)
+        values["extras"] = _resource_extras(body.extras or {}, index)
     if "schema_" in sent:
-        fields["schema"] = _schema(body.schema_)
-    return fields
+        values["schema"] = _schema(body.schema_)
+    return ResourceChanges(**values)
 
 
 def _validate(body: dict[str, Any], files_url: str | None) -> DatasetBody:
@@ -320,39 +324,39 @@ _PLAIN = (
 )  # fmt: skip
 
 
-def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | None) -> dict[str, Any]:
+def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | None) -> DatasetChanges:
     """Domain changes for the fields present in ``body`` (udata-behaviour §3.8). URLs under
     ``files_url`` (our file store's public root) are valid wherever URLs are checked."""
     _check_frequency(body)
     parsed = _validate(body, files_url)
     _require(parsed, creating)
     sent = parsed.model_fields_set
-    changes: dict[str, Any] = {name: getattr(parsed, name) for name in _PLAIN if name in sent}
-    if changes.get("access_type", "open") is None:
-        changes["access_type"] = "open"  # the field always has a value, default open (§2.15)
+    values: dict[str, Any] = {name: getattr(parsed, name) for name in _PLAIN if name in sent}
+    if values.get("access_type", "open") is None:
+        values["access_type"] = "open"  # the field always has a value, default open (§2.15)
     if "frequency" in sent:
-        changes["frequency"] = normalize_frequency(parsed.frequency) if parsed.frequency else None
+        values["frequency"] = normalize_frequency(parsed.frequency) if parsed.frequency else None
     if "private" in sent:
-        changes["private"] = bool(parsed.private)
+        values["private"] = bool(parsed.private)
     if "tags" in sent:
-        changes["tags"] = tuple(parsed.tags or ())
+        values["tags"] = tuple(parsed.tags or ())
     if "temporal_coverage" in sent:
-        changes["temporal_coverage"] = _temporal_coverage(parsed.temporal_coverage)
+        values["temporal_coverage"] = _temporal_coverage(parsed.temporal_coverage)
     if "spatial" in sent and parsed.spatial is not None and parsed.spatial.model_fields_set:
-        changes["spatial"] = _spatial(parsed.spatial)
+        values["spatial"] = _spatial(parsed.spatial)
     if "extras" in sent and parsed.extras is not None:
-        changes["extras"] = parsed.extras
+        values["extras"] = parsed.extras
     if "contact_points" in sent and parsed.contact_points != []:
-        changes["contact_point_ids"] = tuple(parsed.contact_points or ())
+        values["contact_point_ids"] = tuple(parsed.contact_points or ())
     if "access_audiences" in sent and parsed.access_audiences:
-        changes["access_audiences"] = _audiences(parsed.access_audiences)
+        values["access_audiences"] = _audiences(parsed.access_audiences)
     if "resources" in sent:
         if parsed.resources is None:
             raise Invalid({"resources": ["Not a valid list."]})
-        changes["resources"] = [
-            resource_fields(item, i, keep_id=not creating) for i, item in enumerate(parsed.resources)
-        ]
-    return changes
+        values["resources"] = tuple(
+            resource_changes(item, i, keep_id=not creating) for i, item in enumerate(parsed.resources)
+        )
+    return DatasetChanges(**values)
 
 
 def _audiences(items: list[AudienceBody]) -> tuple[dict[str, str], ...]:
@@ -362,18 +366,18 @@ def _audiences(items: list[AudienceBody]) -> tuple[dict[str, str], ...]:
     return tuple({"role": item.role, "condition": item.condition} for item in items)
 
 
-def parse_resource(body: dict[str, Any], files_url: str | None) -> dict[str, Any]:
+def parse_resource(body: dict[str, Any], files_url: str | None) -> ResourceChanges:
     """The sent fields of one resource (resource endpoints); a sent ``id`` is ignored."""
     try:
         parsed = ResourceBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
         raise to_invalid(error) from None
-    return resource_fields(parsed, keep_id=False)
+    return resource_changes(parsed, keep_id=False)
 
 
-def parse_reorder(entries: list[Any], files_url: str | None) -> dict[str, dict[str, Any]]:
+def parse_reorder(entries: list[Any], files_url: str | None) -> dict[str, ResourceChanges]:
     """Field updates carried by the objects of a reorder list, by resource id."""
-    changes: dict[str, dict[str, Any]] = {}
+    changes: dict[str, ResourceChanges] = {}
     # Every element is checked and reported in place, as udata's list form does ({} when valid).
     problems: list[dict[str, Any]] = []
     for index, entry in enumerate(entries):
@@ -386,8 +390,8 @@ def parse_reorder(entries: list[Any], files_url: str | None) -> dict[str, dict[s
             problems.append(to_invalid(error).errors)
             continue
         problems.append({})
-        fields = resource_fields(parsed, index)
-        changes[str(fields.pop("id", entry.get("id")))] = fields
+        sent = resource_changes(parsed, index)
+        changes[str(entry.get("id")) if sent.id is UNSET else sent.id] = replace(sent, id=UNSET)
     if any(problems):
         raise InvalidItems(problems)
     return changes
@@ -400,13 +404,14 @@ class CommunityBody(ResourceBody):
     organization: Annotated[str | None, BeforeValidator(_identifier)] = None
 
 
-def parse_community(body: dict[str, Any], files_url: str | None) -> dict[str, Any]:
+def parse_community(body: dict[str, Any], files_url: str | None) -> CommunityChanges:
     try:
         parsed = CommunityBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
         raise to_invalid(error) from None
-    fields = resource_fields(parsed, keep_id=False)
-    for name in ("dataset", "organization"):
-        if name in parsed.model_fields_set:
-            fields[name] = getattr(parsed, name)
-    return fields
+    sent = parsed.model_fields_set
+    return CommunityChanges(
+        resource_changes(parsed, keep_id=False),
+        dataset=parsed.dataset if "dataset" in sent else UNSET,
+        organization=parsed.organization if "organization" in sent else UNSET,
+    )

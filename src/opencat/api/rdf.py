@@ -20,7 +20,7 @@ from opencat.api.masks import apply_mask
 from opencat.api.openapi import describe
 from opencat.api.pagination import MAX_PAGE
 from opencat.api.params import first, positive_int
-from opencat.catalog import rdf as catalog
+from opencat.catalog import rdf as use_cases
 from opencat.catalog.access import check_visibility_filters
 from opencat.catalog.context import Catalog
 from opencat.dcat.formats import find_format, negotiate
@@ -42,13 +42,13 @@ def _rdf_response(body: bytes, content_type: str) -> Response:
 
 @describe("Redirect to the dataset's RDF in the serialization the Accept header prefers", status=302)
 def dataset_rdf_redirect(call: Call) -> Response:
-    dataset_id = catalog.dataset_id_for(call.catalog, call.path("ident"))
+    dataset_id = use_cases.dataset_id_for(call.catalog, call.path("ident"))
     return redirect_found(f"/api/1/datasets/{dataset_id}/rdf.{negotiate(call.header('accept'))}")
 
 
 @describe("The dataset as DCAT-AP 3 RDF (xml, rdf, owl, ttl, n3, nt, trig, json, jsonld, json-ld)")
 def dataset_rdf(call: Call) -> Response:
-    body, content_type = catalog.dataset_document(
+    body, content_type = use_cases.dataset_document(
         call.catalog,
         call.actor,
         call.path("ident"),
@@ -150,12 +150,12 @@ def site_catalog(call: Call) -> Response:
             raise BadRequest("The whole catalog is streamed as N-Triples (.nt) or Turtle (.ttl) only")
         check_visibility_filters(call.actor, query)  # before the response starts
         return _streamed(
-            lambda out: catalog.export_catalog(
+            lambda out: use_cases.export_catalog(
                 call.catalog, call.urls, out, chosen.extension, settings.site_title, query, call.actor
             ),
             chosen.content_type,
         )
-    body, content_type = catalog.catalog_page(
+    body, content_type = use_cases.catalog_page(
         call.catalog, call.actor, call.urls, suffix, query, settings.site_title, urlencode(others)
     )
     return _rdf_response(body, content_type)
@@ -170,7 +170,7 @@ def _page_size(call: Call) -> int:
 def write_json_lines(cat: Catalog, urls: Urls, out: BinaryIO) -> int:
     """Every public dataset in the API's own shape (as an anonymous reader sees it), one per line."""
     count = 0
-    for views in catalog.public_datasets(cat):
+    for views in use_cases.public_datasets(cat):
         now = utc_now()
         for view in views:
             document = apply_mask(serializers.dataset(view, ANONYMOUS, urls, now), DATASET_MASK)

@@ -10,7 +10,8 @@ from opencat.api.endpoint import Call, Reply, redirect_found
 from opencat.api.inputs import ResourceBody, parse_reorder, parse_resource
 from opencat.api.openapi import describe
 from opencat.catalog import downloads, linkcheck
-from opencat.catalog import resources as catalog
+from opencat.catalog import resources as use_cases
+from opencat.domain.changes import Reorder, Submitted
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Invalid
 
@@ -21,57 +22,51 @@ def _render(call: Call, resource: Any) -> dict[str, Any]:
 
 @describe("Create a remote resource, placed first", body=ResourceBody, status=201)
 def add_resource(call: Call) -> Reply:
-    resource = catalog.add_resource(
-        call.catalog,
-        call.actor,
-        call.path("ident"),
-        lambda: parse_resource(call.json_object(), call.files_url),
-    )
+    submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url))
+    resource = use_cases.add_resource(call.catalog, call.actor, call.path("ident"), submitted)
     return Reply(_render(call, resource), 201)
 
 
-def _entries(call: Call) -> list[Any]:
+def _reorder(call: Call) -> Reorder:
+    """The ids in their new order (None for an object without one) and the objects' updates,
+    whose refusal comes after the order's own checks, as in udata."""
     require_json(call.header("content-type"))
-    body = decode_json(call.body)
-    if not isinstance(body, list):
+    entries = decode_json(call.body)
+    if not isinstance(entries, list):
         raise Invalid({"request": "expecting a JSON list"})
-    return body
+    named = tuple(
+        (str(entry["id"]) if "id" in entry else None) if isinstance(entry, dict) else str(entry)
+        for entry in entries
+    )
+    return Reorder(named, Submitted.parse(lambda: parse_reorder(entries, call.files_url)))
 
 
 @describe("Reorder a dataset's resources (ids or objects carrying field updates)")
 def reorder_resources(call: Call) -> Reply:
-    resources = catalog.reorder_resources(
-        call.catalog,
-        call.actor,
-        call.path("ident"),
-        lambda: _entries(call),
-        lambda entries: parse_reorder(entries, call.files_url),
-    )
+    submitted = Submitted.parse(lambda: _reorder(call))
+    resources = use_cases.reorder_resources(call.catalog, call.actor, call.path("ident"), submitted)
     now = utc_now()
     return Reply([serializers.resource(item, call.urls, now) for item in resources])
 
 
 @describe("Get a resource of a dataset")
 def get_resource(call: Call) -> Reply:
-    resource = catalog.get_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"))
+    resource = use_cases.get_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"))
     return Reply(_render(call, resource))
 
 
 @describe("Update the sent fields of a resource (PUT and PATCH alike)", body=ResourceBody)
 def update_resource(call: Call) -> Reply:
-    resource = catalog.update_resource(
-        call.catalog,
-        call.actor,
-        call.path("ident"),
-        call.path("rid"),
-        lambda: parse_resource(call.json_object(), call.files_url),
+    submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url))
+    resource = use_cases.update_resource(
+        call.catalog, call.actor, call.path("ident"), call.path("rid"), submitted
     )
     return Reply(_render(call, resource))
 
 
 @describe("Delete a resource", status=204)
 def delete_resource(call: Call) -> Reply:
-    catalog.delete_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"))
+    use_cases.delete_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"))
     return Reply(status=204)
 
 
@@ -82,7 +77,7 @@ def follow_permalink(call: Call) -> Response:
 
 @describe("A resource by id alone, with its dataset's id (API v2)")
 def get_resource_v2(call: Call) -> Reply:
-    found = catalog.locate_resource(call.catalog, call.actor, call.path("rid"))
+    found = use_cases.locate_resource(call.catalog, call.actor, call.path("rid"))
     # API v2 keeps the model's key order rather than sorting keys (udata-responses call 103).
     return Reply({"resource": _render(call, found.resource), "dataset_id": found.dataset_id}, sort_keys=False)
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
-from opencat.catalog import spatial as catalog
+from opencat.catalog import spatial as use_cases
 from opencat.domain.spatial import Zone
 
 
@@ -25,12 +25,12 @@ def _feature(zone: Zone) -> dict[str, Any]:
 
 @describe("A zone, as a GeoJSON feature")
 def get_zone(call: Call) -> Reply:
-    return Reply(_feature(catalog.get_zone(call.catalog, call.path("id"))))
+    return Reply(_feature(use_cases.get_zone(call.catalog, call.path("id"))))
 
 
 @describe("Zones (comma-separated ids), as a GeoJSON feature collection")
 def list_zones(call: Call) -> Reply:
-    zones = catalog.list_zones(call.catalog, [part for part in call.path("ids").split(",") if part])
+    zones = use_cases.list_zones(call.catalog, [part for part in call.path("ids").split(",") if part])
     # udata marshals these with GeoJSONFeature, whose geometry we do not have.
     features = [{**_feature(zone), "geometry": None} for zone in zones]
     return Reply({"type": "FeatureCollection", "features": features})
@@ -38,11 +38,11 @@ def list_zones(call: Call) -> Reply:
 
 @describe("The geozone levels, named in the requested language")
 def list_levels(call: Call) -> Reply:
-    levels = catalog.list_levels(call.catalog)
+    levels = use_cases.list_levels(call.catalog)
     return Reply([{"id": level.id, "name": level.name(call.language)} for level in levels])
 
 
 @describe("The spatial granularities (levels, then poi and other), named in the requested language")
 def list_granularities(call: Call) -> Reply:
-    granularities = catalog.list_granularities(call.catalog, call.language)
+    granularities = use_cases.list_granularities(call.catalog, call.language)
     return Reply([{"id": granularity, "name": name} for granularity, name in granularities])

@@ -1,8 +1,7 @@
 """Community resource use cases (udata-behaviour §1.13)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.schemas import check_resource_schema
@@ -12,6 +11,7 @@ from opencat.db import datasets as db_datasets
 from opencat.db.engine import Connection
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor, Organization, User
+from opencat.domain.changes import UNSET, CommunityChanges, Submitted, value_or
 from opencat.domain.community import CommunityResource, can_edit_community, can_read_community
 from opencat.domain.datasets import Dataset, apply_resource_changes, new_resource
 from opencat.domain.errors import (
@@ -25,8 +25,6 @@ from opencat.domain.errors import (
 )
 from opencat.domain.queries import CommunityQuery, Page
 from opencat.domain.search import visibility_of
-
-CommunityFields = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,16 +100,17 @@ def _organization_for(conn: Connection, actor: Actor, organization_id: str | Non
 
 
 def create_community_resource(
-    catalog: Catalog, actor: Actor, read_fields: Callable[[], CommunityFields]
+    catalog: Catalog, actor: Actor, submitted: Submitted[CommunityChanges]
 ) -> CommunityView:
     """A remote community resource on a dataset, owned by the caller or by their organization."""
     if actor.user is None:
         raise Unauthenticated()
-    fields = check_resource_schema(catalog.schemas, read_fields())
-    dataset_id = fields.pop("dataset", None)
-    organization_id = fields.pop("organization", None)
+    changes = submitted.value()
+    sent = check_resource_schema(catalog.schemas, changes.resource)
+    dataset_id = value_or(changes.dataset, None)
+    organization_id = value_or(changes.organization, None)
     now = catalog.clock()
-    resource = new_resource({"type": "other", **fields}, catalog.new_resource_id(), now)
+    resource = new_resource({"type": "other", **sent.fields()}, catalog.new_resource_id(), now)
     if resource.filetype != "remote":
         raise BadRequest(Reason.COMMUNITY_REMOTE_ONLY)
     if dataset_id is None:
@@ -137,18 +136,18 @@ def _editable(conn: Connection, actor: Actor, ident: str) -> CommunityResource:
 
 
 def update_community_resource(
-    catalog: Catalog, actor: Actor, ident: str, read_fields: Callable[[], CommunityFields]
+    catalog: Catalog, actor: Actor, ident: str, submitted: Submitted[CommunityChanges]
 ) -> CommunityView:
-    """Partial update; a filetype change is silently ignored here (unlike dataset resources)."""
+    """Partial update; a filetype change is silently ignored here (unlike dataset resources),
+    and so is the dataset."""
     now = catalog.clock()
     with catalog.db.write() as conn:
         item = _editable(conn, actor, ident)
-        fields = check_resource_schema(catalog.schemas, read_fields())
-        fields.pop("filetype", None)
-        fields.pop("dataset", None)
-        organization_sent = "organization" in fields
-        organization_id = _organization_for(conn, actor, fields.pop("organization", None))
-        resource = apply_resource_changes(item.resource, fields, now)
+        changes = submitted.value()
+        sent = replace(check_resource_schema(catalog.schemas, changes.resource), filetype=UNSET)
+        organization_sent = changes.organization is not UNSET
+        organization_id = _organization_for(conn, actor, value_or(changes.organization, None))
+        resource = apply_resource_changes(item.resource, sent.fields(), now)
         owner_id, org_id = item.owner_id, item.organization_id
         if organization_id is not None:
             owner_id, org_id = None, organization_id

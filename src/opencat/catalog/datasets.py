@@ -1,6 +1,6 @@
 """Dataset use cases: create, read, list, update, delete."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +17,7 @@ from opencat.db.engine import Connection
 from opencat.db.references import fetch_licenses
 from opencat.domain import permissions
 from opencat.domain.accounts import Actor
+from opencat.domain.changes import UNSET, DatasetChanges, Submitted, value_or
 from opencat.domain.datasets import (
     Dataset,
     Resource,
@@ -37,8 +38,6 @@ from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import visibility_of
 from opencat.domain.slugs import slugify, unique_slug
 
-DatasetChanges = dict[str, Any]
-
 
 def get_dataset(catalog: Catalog, actor: Actor, ident: str, with_community: bool = False) -> DatasetView:
     with catalog.db.read() as conn:
@@ -57,16 +56,28 @@ def list_datasets(
 
 def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
     """An unknown license id is stored as null, as udata silently does (udata-behaviour §1.2)."""
-    license_id = changes.get("license")
-    if license_id is None:
+    if changes.license is UNSET or changes.license is None:
         return changes
-    if license_id not in {lic.id for lic in fetch_licenses(conn)}:
-        return {**changes, "license": None}
+    if changes.license not in {lic.id for lic in fetch_licenses(conn)}:
+        return replace(changes, license=None)
     return changes
 
 
-def _checked_schemas(catalog: Catalog, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [check_resource_schema(catalog.schemas, entry, index) for index, entry in enumerate(entries)]
+def _known_zones(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
+    """Zones are checked against the referential and stored under their canonical ids."""
+    if changes.spatial is UNSET or not changes.spatial.zones:
+        return changes
+    return replace(changes, spatial=replace(changes.spatial, zones=check_zones(conn, changes.spatial.zones)))
+
+
+def _checked_resources(catalog: Catalog, changes: DatasetChanges) -> list[tuple[str | None, dict[str, Any]]]:
+    """The sent resources with their schemas checked, as (id, fields) for the merge."""
+    if changes.resources is UNSET:
+        return []
+    checked = (
+        check_resource_schema(catalog.schemas, entry, index) for index, entry in enumerate(changes.resources)
+    )
+    return [(value_or(entry.id, None), entry.fields()) for entry in checked]
 
 
 def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
@@ -75,18 +86,19 @@ def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
     return unique_slug(base, taken)
 
 
-def create_dataset(catalog: Catalog, actor: Actor, read_changes: Callable[[], DatasetChanges]) -> DatasetView:
-    """A new dataset; the body is parsed only once the caller is known (udata-behaviour §1.0)."""
+def create_dataset(catalog: Catalog, actor: Actor, submitted: Submitted[DatasetChanges]) -> DatasetView:
+    """A new dataset; the body's refusal comes once the caller is known (udata-behaviour §1.0)."""
     if actor.user is None:
         raise Unauthenticated()
-    changes = read_changes()
+    changes = submitted.value()
     now = catalog.clock()
     with catalog.db.write() as conn:
-        fields = _known_license(conn, dict(changes))
-        if (spatial := fields.get("spatial")) is not None and spatial.zones:
-            fields["spatial"] = replace(spatial, zones=check_zones(conn, spatial.zones))
-        incoming = _checked_schemas(catalog, fields.pop("resources", None) or [])
-        owner_id, organization_id = resolve_ownership(conn, actor, fields, current=None)
+        changes = _known_zones(conn, _known_license(conn, changes))
+        incoming = _checked_resources(catalog, changes)
+        owner_id, organization_id = resolve_ownership(
+            conn, actor, value_or(changes.owner, None), value_or(changes.organization, None), current=None
+        )
+        fields = changes.dataset_fields()
         draft = Dataset(
             id=catalog.new_object_id(),
             slug=_new_slug(conn, fields["title"]),
@@ -122,13 +134,13 @@ def update_dataset(
     catalog: Catalog,
     actor: Actor,
     ident: str,
-    read_changes: Callable[[], DatasetChanges],
+    submitted: Submitted[DatasetChanges],
     *,
     restoring: bool = False,
     expected_revision: int | None = None,
 ) -> DatasetView:
-    """Apply the sent fields. ``read_changes`` parses the body only once access is granted,
-    so that 410 and 403 come before any validation error (udata-behaviour §1.4)."""
+    """Apply the sent fields. The body's refusal comes only once access is granted, so that 410
+    and 403 come before any validation error (udata-behaviour §1.4)."""
     if actor.user is None:
         raise Unauthenticated()
     now = catalog.clock()
@@ -138,12 +150,13 @@ def update_dataset(
             raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):
             raise PermissionDenied()
-        fields = _known_license(conn, read_changes())
-        if (spatial := fields.get("spatial")) is not None and spatial.zones:
-            fields["spatial"] = replace(spatial, zones=check_zones(conn, spatial.zones))
+        changes = _known_zones(conn, _known_license(conn, submitted.value()))
         _check_revision(current, expected_revision)
-        incoming = _checked_schemas(catalog, fields.pop("resources", None) or [])
-        owner_id, organization_id = resolve_ownership(conn, actor, fields, current=current)
+        incoming = _checked_resources(catalog, changes)
+        owner_id, organization_id = resolve_ownership(
+            conn, actor, value_or(changes.owner, None), value_or(changes.organization, None), current=current
+        )
+        fields = changes.dataset_fields()
         if "title" in fields and fields["title"] != current.title:
             fields["slug"] = _new_slug(conn, fields["title"], current=current.slug)
         dataset = apply_changes(
@@ -152,7 +165,7 @@ def update_dataset(
         check_contact_points(conn, dataset)
         check_custom_extras(conn, dataset)
         before = db_resources.fetch_for_dataset(conn, dataset.id)
-        after = merge_resource_list(before, incoming or [], now, catalog.new_resource_id)
+        after = merge_resource_list(before, incoming, now, catalog.new_resource_id)
         _check_resource_count(catalog, after, before)
         db_datasets.update(conn, dataset, dataset.last_update(after, now), old_slug=current.slug)
         db_resources.replace_all(conn, dataset.id, before, after, now)

@@ -1,7 +1,5 @@
 """Who owns a dataset, and the checks that depend on its owner (contact points, custom extras)."""
 
-from typing import Any
-
 from opencat.db import accounts as db_accounts
 from opencat.db.engine import Connection
 from opencat.domain import permissions
@@ -39,15 +37,15 @@ def _owner_target(conn: Connection, actor: Actor, owner_id: str | None) -> str:
 
 
 def resolve_ownership(
-    conn: Connection, actor: Actor, fields: dict[str, Any], current: Dataset | None
+    conn: Connection,
+    actor: Actor,
+    owner_id: str | None,
+    organization_id: str | None,
+    current: Dataset | None,
 ) -> tuple[str | None, str | None]:
-    """Pop ``owner`` and ``organization`` from ``fields``; return the new (owner, organization).
-
-    udata-behaviour §1.2 and §1.4: an organization replaces the owner; only a sysadmin may
-    move an organization's dataset elsewhere; a personal dataset may join the caller's org.
-    """
-    organization_id = fields.pop("organization", None)
-    owner_id = fields.pop("owner", None)
+    """The new (owner, organization) of a dataset, from the sent ``owner`` and ``organization``
+    (None when not sent). An organization replaces the owner; only a sysadmin may move an
+    organization's dataset elsewhere; a personal dataset may join the caller's organization."""
     if current is None:
         if organization_id is not None:
             return None, _organization_target(conn, actor, organization_id)

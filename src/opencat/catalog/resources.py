@@ -1,6 +1,6 @@
 """Resource use cases: add, read, edit, remove and reorder the resources of a dataset."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -12,6 +12,7 @@ from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
+from opencat.domain.changes import UNSET, Reorder, ResourceChanges, Submitted
 from opencat.domain.datasets import (
     Dataset,
     Resource,
@@ -27,8 +28,6 @@ from opencat.domain.errors import (
     NotFound,
     Reason,
 )
-
-ResourceFields = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +58,14 @@ def check_room(catalog: Catalog, conn: Connection, dataset: Dataset) -> None:
 
 
 def add_resource(
-    catalog: Catalog, actor: Actor, ident: str, read_fields: Callable[[], ResourceFields]
+    catalog: Catalog, actor: Actor, ident: str, submitted: Submitted[ResourceChanges]
 ) -> Resource:
     """A new remote resource, placed first (udata-behaviour §1.10)."""
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
-        resource = new_resource(
-            check_resource_schema(catalog.schemas, read_fields()), catalog.new_resource_id(), now
-        )
+        changes = check_resource_schema(catalog.schemas, submitted.value())
+        resource = new_resource(changes.fields(), catalog.new_resource_id(), now)
         if resource.filetype != "remote":
             raise BadRequest(Reason.REMOTE_ONLY)
         check_room(catalog, conn, dataset)
@@ -86,17 +84,17 @@ def update_resource(
     actor: Actor,
     ident: str,
     resource_id: str,
-    read_fields: Callable[[], ResourceFields],
+    submitted: Submitted[ResourceChanges],
 ) -> Resource:
     """Change the sent fields; a hosted file's own fields stay the server's."""
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
         current = _resource(conn, dataset, resource_id)
-        fields = check_resource_schema(catalog.schemas, read_fields())
-        if "filetype" in fields and fields["filetype"] != current.filetype:
+        changes = check_resource_schema(catalog.schemas, submitted.value())
+        if changes.filetype is not UNSET and changes.filetype != current.filetype:
             raise BadRequest(Reason.FILETYPE_CHANGE)
-        updated = apply_resource_changes(current, fields, now)
+        updated = apply_resource_changes(current, changes.fields(), now)
         db_resources.update_one(conn, updated, now)
         _store_dataset(conn, touch(dataset, now))
         return updated
@@ -115,17 +113,15 @@ def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str
     return current
 
 
-def _reorder_ids(entries: Sequence[Any], existing: list[str]) -> list[str]:
+def _reorder_ids(entries: Sequence[str | None], existing: list[str]) -> list[str]:
     """udata's checks, in udata's order (udata-behaviour §1.10)."""
     if len(entries) != len(existing):
         raise BadRequest(Reason.REORDER_COUNT, sent=len(entries), existing=len(existing))
     wanted: list[str] = []
     for entry in entries:
-        if isinstance(entry, dict):
-            if "id" not in entry:
-                raise BadRequest(Reason.REORDER_NEEDS_ID)
-            entry = entry["id"]
-        wanted.append(ids.parse_uuid(str(entry)) or str(entry))
+        if entry is None:
+            raise BadRequest(Reason.REORDER_NEEDS_ID)
+        wanted.append(ids.parse_uuid(entry) or entry)
     if len(set(wanted)) != len(wanted) or set(wanted) != set(existing):
         raise BadRequest(Reason.REORDER_IDS_MISMATCH, existing=set(existing))
     return wanted
@@ -135,22 +131,21 @@ def reorder_resources(
     catalog: Catalog,
     actor: Actor,
     ident: str,
-    read_entries: Callable[[], list[Any]],
-    read_changes: Callable[[list[Any]], dict[str, ResourceFields]],
+    submitted: Submitted[Reorder],
 ) -> list[Resource]:
     """Store a new order, with optional field updates; the dataset's dates do not move."""
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
-        entries = read_entries()
-        order = _reorder_ids(entries, db_resources.ids_of(conn, dataset.id))
+        reorder = submitted.value()
+        order = _reorder_ids(reorder.ids, db_resources.ids_of(conn, dataset.id))
         # udata reports a list form's errors in place, one entry per element ({} when valid).
         problems: list[dict[str, Any]] = [{} for _ in order]
         updates: list[Resource] = []
-        for resource_id, fields in read_changes(entries).items():
+        for resource_id, changes in reorder.changes.value().items():
             current = db_resources.find(conn, dataset.id, resource_id)
             try:
-                checked = check_resource_schema(catalog.schemas, fields)
+                checked = check_resource_schema(catalog.schemas, changes).fields()
                 if current is not None and checked:
                     updates.append(apply_resource_changes(current, checked, now))
             except Invalid as error:

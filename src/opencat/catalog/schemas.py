@@ -4,12 +4,13 @@ cached for a few minutes, with the last good copy kept on disk for when the cata
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from opencat.domain.changes import UNSET, ResourceChanges
 from opencat.domain.errors import Invalid, NotFound, Reason
 from opencat.domain.schemas import SchemaCatalog, SchemaError, normalize_schema
 from opencat.links.fetch import FetchError, fetch_json
@@ -78,17 +79,17 @@ def catalog_of(source: SchemaSource) -> SchemaCatalog:
 
 
 def check_resource_schema(
-    source: SchemaSource, fields: dict[str, Any], index: int | None = None
-) -> dict[str, Any]:
-    """Normalize ``fields["schema"]`` of a resource's sent fields; errors nested as udata does."""
-    if "schema" not in fields:
-        return fields
+    source: SchemaSource, changes: ResourceChanges, index: int | None = None
+) -> ResourceChanges:
+    """Normalize the schema a resource's changes send; errors nested as udata does."""
+    if changes.schema is UNSET:
+        return changes
     try:
-        normalized = normalize_schema(fields["schema"], catalog_of(source))
+        normalized = normalize_schema(changes.schema, catalog_of(source))
     except SchemaError as error:
         errors = {"schema": {error.field: [error.problem]}}
         raise Invalid(errors if index is None else {"resources": [{}] * index + [errors]}) from None
-    return {**fields, "schema": normalized}
+    return replace(changes, schema=normalized)
 
 
 def list_schemas(source: SchemaSource) -> Entries:

@@ -1,6 +1,6 @@
 """Datasets and their resources: the catalog's core objects and the rules that change them."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -253,11 +253,12 @@ def touch(dataset: Dataset, now: datetime) -> Dataset:
 
 def merge_resource_list(
     current: Sequence[Resource],
-    incoming: Sequence[Mapping[str, Any]],
+    incoming: Sequence[tuple[str | None, Mapping[str, Any]]],
     now: datetime,
-    new_id: Any,
+    new_id: Callable[[], str],
 ) -> list[Resource]:
-    """The resources after a dataset write that sent a ``resources`` list (udata-behaviour §1.4).
+    """The resources after a dataset write that sent a ``resources`` list (udata-behaviour §1.4):
+    ``incoming`` holds each entry's id (None when it sent none) and its sent fields.
 
     An empty list changes nothing. Otherwise the list becomes the new list, in its order:
     an entry whose ``id`` matches a resource updates it, any other entry is a new resource.
@@ -267,20 +268,19 @@ def merge_resource_list(
     by_id = {resource.id: resource for resource in current}
     merged: list[Resource] = []
     errors: list[dict[str, list[Problem]]] = []
-    for entry in incoming:
-        existing = by_id.get(str(entry.get("id") or ""))
+    for entry_id, fields in incoming:
+        existing = by_id.get(entry_id or "")
         missing = {
             name: [problem(Reason.REQUIRED)]
             for name in ("title", "url")
-            if existing is None and not entry.get(name)
+            if existing is None and not fields.get(name)
         }
         errors.append(missing)
         if missing:
             continue
         if existing is not None:
-            merged.append(apply_resource_changes(existing, entry, now))
+            merged.append(apply_resource_changes(existing, fields, now))
         else:
-            fields = {key: value for key, value in entry.items() if key != "id"}
             merged.append(
                 Resource(id=new_id(), created_at_internal=now, last_modified_internal=now, **fields)
             )
