@@ -79,9 +79,9 @@ def shared_filters(params: QueryParams) -> SearchFilters:
 def _filters(params: QueryParams) -> SearchFilters:
     return replace(
         shared_filters(params),
-        granularity=first(params, "granularity") or None,
-        formats=(fmt,) if (fmt := first(params, "format")) else (),  # one value in v1
-        schema=first(params, "schema") or None,
+        granularities=(value,) if (value := first(params, "granularity")) else (),  # one value in v1
+        formats=(value,) if (value := first(params, "format")) else (),
+        schemas=(value,) if (value := first(params, "schema")) else (),
         schema_version=first(params, "schema_version") or None,
         private=boolean(params, "private", _HIDDEN_HELP.format("private")),
         archived=boolean(params, "archived", _HIDDEN_HELP.format("archived")),

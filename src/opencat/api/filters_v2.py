@@ -37,9 +37,9 @@ def _filters(params: QueryParams) -> SearchFilters:
     return replace(
         shared_filters(params),
         organization_name=(first(params, "organization_name") or "").strip() or None,
-        any_granularity=_listed(params, "granularity"),
-        any_format=_listed(params, "format"),
-        any_schema=_listed(params, "schema"),
+        granularities=_listed(params, "granularity"),
+        formats=_listed(params, "format"),
+        schemas=_listed(params, "schema"),
         format_family=choice(params, "format_family", FORMAT_FAMILIES),
         producer_type=choice(params, "producer_type", PRODUCER_TYPES),
     )

@@ -66,7 +66,8 @@ class SearchFilters:
     license: str | None = None
     featured: bool | None = None
     zone: str | None = None
-    granularity: str | None = None
+    # A dataset matches when it has any of these (v1 sends one value, v2 a list).
+    granularities: tuple[str, ...] = ()
     coverage: tuple[date, date] | None = None
     access_type: str | None = None
     organization: str | None = None
@@ -74,16 +75,12 @@ class SearchFilters:
     organization_badge: str | None = None
     owner: str | None = None
     ids: tuple[str, ...] | None = None  # e.g. the datasets a user follows
-    formats: tuple[str, ...] = ()
-    schema: str | None = None
+    formats: tuple[str, ...] = ()  # any of them, as granularities
+    schemas: tuple[str, ...] = ()  # any of them, as granularities
     schema_version: str | None = None
     private: bool | None = None
     archived: bool | None = None
     deleted: bool | None = None
-    # API v2 (udata's search service): a dataset matches when it has any of the listed values.
-    any_granularity: tuple[str, ...] = ()
-    any_format: tuple[str, ...] = ()
-    any_schema: tuple[str, ...] = ()
     # With ``zone``: datasets whose own zones are among these (the zone's ancestors) match too.
     zone_ancestors: tuple[str, ...] = ()
     organization_name: str | None = None  # the organization's name, ignoring case and accents

@@ -42,16 +42,15 @@ def _term(schema: tantivy.Schema, field: str, value: object) -> tantivy.Query:
 
 def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Query]:
     found: list[tantivy.Query] = [_term(schema, "tags", tag) for tag in filters.tags]
-    found += [_term(schema, "formats", value) for value in filters.formats]
+    any_of = {"granularity": filters.granularities, "formats": filters.formats, "schemas": filters.schemas}
+    found += [_any(schema, field, values) for field, values in any_of.items() if values]
     exact = {
         "license": filters.license,
-        "granularity": filters.granularity,
         "access_type": filters.access_type,
         "organization": filters.organization,
         "owner": filters.owner,
         "badges": filters.badge,
         "organization_badges": filters.organization_badge,
-        "schemas": filters.schema,
         "schema_versions": filters.schema_version,
         "featured": filters.featured,
         "private": filters.private,
@@ -86,16 +85,16 @@ def _zone(schema: tantivy.Schema, zone: str, ancestors: tuple[str, ...]) -> tant
     return tantivy.Query.boolean_query([(tantivy.Occur.Should, inside), (tantivy.Occur.Should, enclosing)])
 
 
+def _any(schema: tantivy.Schema, field: str, values: tuple[str, ...]) -> tantivy.Query:
+    """Any of the values: one value is a term."""
+    if len(values) == 1:
+        return _term(schema, field, values[0])
+    return tantivy.Query.term_set_query(schema, field, list(values))
+
+
 def _v2_filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Query]:
-    """API v2 filters: a list of values matches any of them, as udata's search service does."""
-    lists = {
-        "granularity": filters.any_granularity,
-        "formats": filters.any_format,
-        "schemas": filters.any_schema,
-    }
-    found = [
-        tantivy.Query.term_set_query(schema, field, list(values)) for field, values in lists.items() if values
-    ]
+    """The filters only API v2 (udata's search service) offers."""
+    found: list[tantivy.Query] = []
     exact = {"format_families": filters.format_family, "producer_types": filters.producer_type}
     found += [_term(schema, field, value) for field, value in exact.items() if value is not None]
     if filters.organization_name is not None:
