@@ -1,4 +1,4 @@
-"""Community resources: CRUD, permissions, uploads, permalinks (udata-behaviour §1.13)."""
+"""Community resources: CRUD, permissions, uploads, permalinks (udata: udata/core/dataset/api.py, community resources)."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""Badges, featured and followers (udata-behaviour §1.6, §1.9, §1.14)."""
+"""Badges, featured and followers (udata: udata/core/dataset/api.py, udata: udata/core/badges/api.py, udata: udata/core/followers/api.py)."""
 
 import threading
 

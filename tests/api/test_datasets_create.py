@@ -1,4 +1,4 @@
-"""POST /api/1/datasets/ (udata-behaviour §1.2)."""
+"""POST /api/1/datasets/ (udata: udata/core/dataset/api.py, forms.py)."""
 
 from collections.abc import Iterator
 

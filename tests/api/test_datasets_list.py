@@ -1,4 +1,4 @@
-"""GET /api/1/datasets/: visibility, filters, sorts, pagination (udata-behaviour §1.1, §3.5)."""
+"""GET /api/1/datasets/: visibility, filters, sorts, pagination (udata: udata/core/dataset/api.py, udata: udata/api/fields.py, pagination)."""
 
 from starlette.testclient import TestClient
 

@@ -1,4 +1,4 @@
-"""GET /api/1/datasets/{ident}/: visibility, redirects, masks, ETags (udata-behaviour §1.3, §3.1)."""
+"""GET /api/1/datasets/{ident}/: visibility, redirects, masks, ETags (udata: udata/core/dataset/api.py, udata: udata/routing.py)."""
 
 from starlette.testclient import TestClient
 

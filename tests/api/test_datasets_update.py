@@ -1,4 +1,4 @@
-"""PUT, PATCH and DELETE on /api/1/datasets/{ident}/ (udata-behaviour §1.4, §1.5, §3.8)."""
+"""PUT, PATCH and DELETE on /api/1/datasets/{ident}/ (udata: udata/core/dataset/api.py, forms.py, udata: udata/core/dataset/api.py, udata: udata/core/dataset/forms.py)."""
 
 from starlette.testclient import TestClient
 

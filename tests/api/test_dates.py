@@ -1,5 +1,5 @@
 """Dates clients and imports send: one lenient parser for all (``domain/dates.parse_datetime``),
-dateutil's reading of any common spelling (udata-behaviour §3.10), kept to the millisecond."""
+dateutil's reading of any common spelling (udata: udata/mongo/datetime_fields.py), kept to the millisecond."""
 
 import json
 from pathlib import Path

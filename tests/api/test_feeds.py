@@ -1,4 +1,4 @@
-"""recent.atom (udata-behaviour §1.7)."""
+"""recent.atom (udata: udata/core/dataset/api.py, RecentDatasetsAtomFeed)."""
 
 from dataclasses import replace
 from datetime import timedelta

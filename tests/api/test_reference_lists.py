@@ -1,4 +1,4 @@
-"""Resource types and the schema catalog (udata-behaviour §1.16)."""
+"""Resource types and the schema catalog (udata: udata/core/dataset/api.py, reference lists)."""
 
 import json
 import threading

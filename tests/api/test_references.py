@@ -1,4 +1,4 @@
-"""Licenses and frequencies (udata-behaviour §1.16, §2.6, §2.7)."""
+"""Licenses and frequencies (udata: udata/core/dataset/api.py, reference lists, udata: udata/core/dataset/models.py, License, udata: udata/core/dataset/constants.py, UpdateFrequency)."""
 
 import json
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""A dataset's resources: create, read, edit, delete, reorder, permalink, API v2 (udata-behaviour §1.10, §1.12)."""
+"""A dataset's resources: create, read, edit, delete, reorder, permalink, API v2 (udata: udata/core/dataset/api.py, resources, udata: udata/core/dataset/api.py, ResourceRedirectAPI)."""
 
 import uuid
 
@@ -134,7 +134,7 @@ def test_resources_of_private_and_deleted_datasets(client: TestClient, catalog: 
     deleted = client.get(f"{_resources_url(gone.dataset.id)}{gone.resources[0].id}/")
     assert deleted.status_code == 410
     assert deleted.json() == {"message": "Dataset has been deleted"}
-    # udata's permalinks ignore visibility (§1.12); ours follow the dataset's (compatibility.md).
+    # udata's permalinks ignore visibility (udata: udata/core/dataset/api.py, ResourceRedirectAPI); ours follow the dataset's (compatibility.md).
     hidden = client.get(f"/api/1/datasets/r/{private.resources[0].id}")
     assert (hidden.status_code, hidden.json()) == (404, {"message": "Resource not found"})
     assert client.get(f"/api/1/datasets/r/{gone.resources[0].id}").status_code == 410

@@ -1,5 +1,5 @@
 """The geozones referential: spatial endpoints, zone checks on write, full objects, zone search
-(udata-behaviour §2.10)."""
+(udata: udata/core/spatial/models.py)."""
 
 import json
 from pathlib import Path

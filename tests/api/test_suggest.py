@@ -1,4 +1,4 @@
-"""Suggestions (udata-behaviour §1.15)."""
+"""Suggestions (udata: udata/core/dataset/api.py, suggest)."""
 
 from starlette.testclient import TestClient
 

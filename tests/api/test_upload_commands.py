@@ -1,6 +1,6 @@
 """Upload commands: udata's form fields become typed commands in api/, each one write transaction
 in the catalog; refusals carry a reason that api/ words; expired uploads are purged at most once
-per interval (udata-behaviour §1.11)."""
+per interval (udata: udata/core/storages/api.py)."""
 
 import hashlib
 from collections.abc import Iterator

@@ -1,4 +1,4 @@
-"""Uploads: simple and chunked, served files, limits and hostile input (udata-behaviour §1.11)."""
+"""Uploads: simple and chunked, served files, limits and hostile input (udata: udata/core/storages/api.py)."""
 
 import hashlib
 from collections.abc import Iterator

@@ -31,8 +31,8 @@ from tests.factories import Account, make_org, make_user
 INDICATOR = paths.INDICATOR / "datasets"
 UDATA_FIXTURES = paths.UDATA_FIXTURES
 INDICATOR_COUNT = 366
-# udata builds `page` from its front-end URL; opencat answers null without one (udata-behaviour
-# §2.1), so the 2022 documents are read with a front end configured.
+# udata builds `page` from its front-end URL (udata/core/dataset/api_fields.py); opencat answers null
+# without one, so the 2022 documents are read with a front end configured.
 FRONT_URL = "https://www.data.gouv.fr"
 
 # The only keys of the 2022 documents we do not serve: udata dropped resource `published` after

@@ -1,4 +1,4 @@
-"""Suffixes, content types and Accept negotiation (udata-behaviour §1.8); round trips; hostile input."""
+"""Suffixes, content types and Accept negotiation (udata: udata/core/dataset/rdf.py); round trips; hostile input."""
 
 import json
 from dataclasses import replace

@@ -1,4 +1,4 @@
-"""The DCAT mapping of udata-behaviour §1.8, term by term, and what we add beyond udata."""
+"""The DCAT mapping of udata: udata/core/dataset/rdf.py, term by term, and what we add beyond udata."""
 
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -33,7 +33,7 @@ def permalink(number: int) -> URIRef:
 
 
 def distribution(number: int, dataset_id: str = DATASET_ID) -> URIRef:
-    """A distribution's subject with a front-end configured: the dataset's page by id (§1.8)."""
+    """A distribution's subject with a front-end configured: the dataset's page by id (udata: udata/core/dataset/rdf.py)."""
     return URIRef(f"https://www.example.fr/datasets/{dataset_id}?resource_id={resource_id(number)}")
 
 
@@ -80,7 +80,9 @@ def test_modified_is_the_datasets_last_modified_not_its_newest_resource() -> Non
     newer = replace(item.resources[0], last_modified_internal=examples.NOW)
     graph = dataset_graph(replace(item, resources=(newer, *item.resources[1:])), URLS)
     assert item.dataset.last_modified_internal < examples.NOW
-    assert one(graph, PAGE, DCT.modified) == dt("2024-05-06T07:08:09+00:00")  # udata §1.8
+    assert one(graph, PAGE, DCT.modified) == dt(
+        "2024-05-06T07:08:09+00:00"
+    )  # udata: udata/core/dataset/rdf.py
 
 
 def test_full_dataset_texts_dates_frequency_and_temporal() -> None:

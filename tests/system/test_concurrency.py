@@ -340,7 +340,7 @@ def test_the_owner_still_gets_private_data(api: httpx2.Client, private_data: dic
 def test_an_invalid_key_is_refused_on_files_and_permalinks(
     api: httpx2.Client, private_data: dict[str, Any]
 ) -> None:
-    """As on every other endpoint (udata-behaviour §3.2)."""
+    """As on every other endpoint (udata: udata/api/__init__.py, authentication)."""
     bad = {"X-API-KEY": "opencat_not-a-key"}
     answers = {
         path: (response.status_code, response.text)

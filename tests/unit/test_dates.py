@@ -1,4 +1,4 @@
-"""Dates as udata reads and writes them: UTC, milliseconds, ISO 8601 with +00:00 (udata-behaviour §3.10)."""
+"""Dates as udata reads and writes them: UTC, milliseconds, ISO 8601 with +00:00 (udata: udata/mongo/datetime_fields.py)."""
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone

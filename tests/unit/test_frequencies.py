@@ -1,4 +1,4 @@
-"""udata's 40 update frequencies, their legacy aliases and periods (udata-behaviour §2.7)."""
+"""udata's 40 update frequencies, their legacy aliases and periods (udata: udata/core/dataset/constants.py, UpdateFrequency)."""
 
 import json
 import re

@@ -1,4 +1,4 @@
-"""X-Fields masks: flask-restx 1.3 syntax and semantics (udata-behaviour §3.6)."""
+"""X-Fields masks: flask-restx 1.3 syntax and semantics (udata: flask-restx masks)."""
 
 from typing import Any
 

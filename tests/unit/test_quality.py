@@ -1,4 +1,4 @@
-"""The quality criteria and score of a dataset (udata-behaviour §2.13)."""
+"""The quality criteria and score of a dataset (udata: udata/core/dataset/models.py, quality)."""
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any

@@ -12,7 +12,7 @@ from opencat.domain.errors import Reason, UploadProblem, UploadRefused
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "opencat"
 BELOW_THE_API = ("catalog", "domain", "db", "files", "search", "links", "dcat")
 
-# The answers to uploads: udata's sentences (udata-behaviour §1.11) and ours in the same shape.
+# The answers to uploads: udata's sentences (udata: udata/core/storages/api.py) and ours in the same shape.
 UPLOAD_SENTENCES = [
     "Missing file parameter",
     "Chunk size mismatch",

@@ -1,4 +1,4 @@
-"""Validation of user-supplied URLs (udata-behaviour §3.13, udata's ``uris.validate``)."""
+"""Validation of user-supplied URLs (udata: udata/uris.py, udata's ``uris.validate``)."""
 
 import re
 

@@ -52,7 +52,7 @@ def decode_json(raw: bytes) -> Any:
 
 
 def json_object(raw: bytes, content_type: str | None) -> dict[str, Any]:
-    """A JSON object body, refused as udata refuses it otherwise (udata-behaviour §1.2)."""
+    """A JSON object body, refused as udata refuses it otherwise (udata: udata/core/dataset/api.py, forms.py)."""
     require_json(content_type)
     body = decode_json(raw)
     if not isinstance(body, dict):

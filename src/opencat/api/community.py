@@ -1,4 +1,4 @@
-"""Handlers of community resources (udata-behaviour §1.13)."""
+"""Handlers of community resources (udata: udata/core/dataset/api.py, community resources)."""
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply

@@ -48,7 +48,7 @@ def _with_community(call: Call) -> bool:
 
 
 def _full_objects(call: Call, views: Sequence[DatasetView]) -> SpatialObjects | None:
-    """Zones and granularity become objects when this header has any value (udata-behaviour §2.10)."""
+    """Zones and granularity become objects when this header has any value (udata: udata/core/spatial/models.py)."""
     if not call.header("x-get-datasets-full-objects"):
         return None
     return catalog_spatial.spatial_objects(call.catalog, [view.dataset for view in views], call.language)

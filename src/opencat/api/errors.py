@@ -1,4 +1,4 @@
-"""Domain errors to udata's statuses and bodies, in one table (udata-behaviour §3.7)."""
+"""Domain errors to udata's statuses and bodies, in one table (udata: udata/api/__init__.py, error handlers)."""
 
 import html
 import logging
@@ -65,7 +65,7 @@ def _invalid_items(error: errors.CatalogError, _base: str) -> dict[str, Any]:
 
 
 def _not_allowed(_error: errors.CatalogError, base_url: str) -> dict[str, Any]:
-    # udata's wording, missing space included (udata-behaviour §1.11)
+    # udata's wording, missing space included (udata: udata/core/storages/api.py)
     listing = f"{base_url}/api/1/datasets/extensions/"
     return {"message": f"{NOT_ALLOWED}The allowed file type list is available at {listing}"}
 
@@ -131,7 +131,7 @@ def redirect(location: str, status: int = 308) -> Response:
 
 
 def moved(request: Request, exc: errors.Moved) -> Response:
-    """The same route with the new identifier; the query string is dropped (udata-behaviour §3.1)."""
+    """The same route with the new identifier; the query string is dropped (udata: udata/routing.py)."""
     old = str(request.path_params.get("ident", ""))
     segments = request.url.path.split("/")
     position = segments.index(old) if old in segments else len(segments) - 2

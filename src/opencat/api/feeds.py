@@ -1,4 +1,4 @@
-"""``GET /api/1/datasets/recent.atom``: the Atom feed of recent datasets (udata-behaviour §1.7)."""
+"""``GET /api/1/datasets/recent.atom``: the Atom feed of recent datasets (udata: udata/core/dataset/api.py, RecentDatasetsAtomFeed)."""
 
 from xml.etree import ElementTree
 

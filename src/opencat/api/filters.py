@@ -1,4 +1,4 @@
-"""The query arguments of ``GET /datasets/`` (udata-behaviour §3.11), parsed with udata's errors."""
+"""The query arguments of ``GET /datasets/`` (udata: udata/core/dataset/api.py, DatasetApiParser), parsed with udata's errors."""
 
 import re
 from dataclasses import replace
@@ -15,7 +15,7 @@ from opencat.domain.errors import BadRequest
 from opencat.domain.queries import SORT_KEYS, DatasetQuery
 from opencat.domain.search import SearchFilters
 
-# The arguments that narrow the list (§3.11; ``credit`` is accepted and ignored).
+# The arguments that narrow the list (udata: udata/core/dataset/api.py, DatasetApiParser; ``credit`` is accepted and ignored).
 FILTERS = frozenset(
     ("tag", "license", "featured", "geozone", "granularity", "temporal_coverage", "access_type",
      "organization", "badge", "organization_badge", "owner", "followed_by", "format", "schema",

@@ -104,7 +104,7 @@ def _format(value: Any) -> Any:
 
 
 def _coverage(value: Any) -> Any:
-    """``{"start", "end"}`` or ``"START - END"`` (udata-behaviour §2.11)."""
+    """``{"start", "end"}`` or ``"START - END"`` (udata: udata/core/dataset/models.py)."""
     if isinstance(value, str):
         start, _, end = value.partition(" - ")
         value = {"start": start, "end": end or None}
@@ -166,7 +166,7 @@ class AudienceBody(BaseModel):
 
 
 class DatasetBody(BaseModel):
-    """The writable fields of a dataset (udata-behaviour §1.2); unknown keys are ignored."""
+    """The writable fields of a dataset (udata: udata/core/dataset/api.py, forms.py); unknown keys are ignored."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -237,12 +237,12 @@ def _spatial(body: SpatialBody) -> Spatial:
 
 def _checksum(body: ChecksumBody | None) -> Checksum | None:
     if body is None or not body.value:
-        return None  # a checksum without a value is dropped (udata-behaviour §2.9)
+        return None  # a checksum without a value is dropped (udata: udata/core/dataset/models.py, Checksum)
     return Checksum(body.type, body.value)
 
 
 def _resource_extras(extras: dict[str, Any], index: int | None) -> dict[str, Any]:
-    """udata types three ``check:*`` extras (udata-behaviour §1.10); a date is kept as ISO text."""
+    """udata types three ``check:*`` extras (udata: udata/core/dataset/api.py, resources); a date is kept as ISO text."""
     checks: dict[str, Callable[[Any], bool]] = {
         "check:available": lambda v: isinstance(v, bool),
         "check:status": lambda v: isinstance(v, int) and not isinstance(v, bool),
@@ -270,7 +270,7 @@ def _resource_error(index: int | None, errors: dict[str, Any]) -> Invalid:
 
 
 def _schema(body: SchemaBody | None) -> dict[str, Any] | None:
-    """The sent schema as is; the catalog checks it against the schema catalog (§2.17)."""
+    """The sent schema as is; the catalog checks it against the schema catalog (udata: udata/core/dataset/models.py, schema)."""
     if body is None:
         return None
     return {"name": body.name, "url": body.url, "version": body.version}
@@ -325,7 +325,7 @@ _PLAIN = (
 
 
 def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | None) -> DatasetChanges:
-    """Domain changes for the fields present in ``body`` (udata-behaviour §3.8). URLs under
+    """Domain changes for the fields present in ``body`` (udata: udata/core/dataset/forms.py). URLs under
     ``files_url`` (our file store's public root) are valid wherever URLs are checked."""
     _check_frequency(body)
     parsed = _validate(body, files_url)
@@ -333,7 +333,9 @@ def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | No
     sent = parsed.model_fields_set
     values: dict[str, Any] = {name: getattr(parsed, name) for name in _PLAIN if name in sent}
     if values.get("access_type", "open") is None:
-        values["access_type"] = "open"  # the field always has a value, default open (§2.15)
+        values["access_type"] = (
+            "open"  # the field always has a value, default open (udata: udata/core/access_type/)
+        )
     if "frequency" in sent:
         values["frequency"] = normalize_frequency(parsed.frequency) if parsed.frequency else None
     if "private" in sent:

@@ -1,4 +1,4 @@
-"""``X-Fields`` masks with flask-restx's syntax and semantics (udata-behaviour §3.6)."""
+"""``X-Fields`` masks with flask-restx's syntax and semantics (udata: flask-restx masks)."""
 
 import re
 from collections.abc import Iterable

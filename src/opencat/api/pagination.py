@@ -1,4 +1,4 @@
-"""udata's pagination envelope, with absolute next/previous URLs (udata-behaviour §3.5)."""
+"""udata's pagination envelope, with absolute next/previous URLs (udata: udata/api/fields.py, pagination)."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar

@@ -1,4 +1,4 @@
-"""Query-string arguments parsed with flask-restx reqparse's error shape (udata-behaviour §3.7)."""
+"""Query-string arguments parsed with flask-restx reqparse's error shape (udata: udata/api/__init__.py, error handlers)."""
 
 from collections.abc import Sequence
 

@@ -1,4 +1,4 @@
-"""Domain objects to udata's v1 JSON shapes (udata-behaviour §2)."""
+"""Domain objects to udata's v1 JSON shapes (udata: udata/core/dataset/api_fields.py)."""
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -38,7 +38,7 @@ METRIC_KEYS = (
 
 
 def _non_null(values: dict[str, Any] | None) -> dict[str, Any] | None:
-    """udata emits only the non-null keys of harvest metadata (udata-behaviour §2.12)."""
+    """udata emits only the non-null keys of harvest metadata (udata: udata/core/dataset/api_fields.py, harvest)."""
     if values is None:
         return None
     return {key: value for key, value in values.items() if value is not None}
@@ -129,7 +129,7 @@ def contact_point(
 
 
 def metrics(values: dict[str, Any]) -> dict[str, Any]:
-    """Always udata's nine keys, 0 when unknown (udata-behaviour §2.14); extra keys kept."""
+    """Always udata's nine keys, 0 when unknown (udata: udata/core/dataset/models.py, metrics); extra keys kept."""
     return {**dict.fromkeys(METRIC_KEYS, 0), **values}
 
 

@@ -1,4 +1,4 @@
-"""Handlers of the suggestion endpoints (udata-behaviour §1.15)."""
+"""Handlers of the suggestion endpoints (udata: udata/core/dataset/api.py, suggest)."""
 
 from typing import Any
 

@@ -66,7 +66,7 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
 
 
 def upload_command(received: Received) -> catalog.UploadCommand:
-    """udata's form fields (udata-behaviour §1.11): no ``totalparts`` (or 1) is a simple upload;
+    """udata's form fields (udata: udata/core/storages/api.py): no ``totalparts`` (or 1) is a simple upload;
     otherwise a part when a file comes with it, the final call when none does."""
     fields = received.fields
     total = _integer(fields, "totalparts")

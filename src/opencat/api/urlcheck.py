@@ -1,4 +1,4 @@
-"""udata's URL validation for user-supplied links (udata-behaviour §3.13)."""
+"""udata's URL validation for user-supplied links (udata: udata/uris.py)."""
 
 import ipaddress
 import re

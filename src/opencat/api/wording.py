@@ -96,7 +96,7 @@ def worded(errors: Any) -> Any:
 
 
 # Why an upload was refused, in words: udata's where udata has some ("Missing file parameter",
-# "Chunk size mismatch": udata-behaviour §1.11), ours in the same shape elsewhere.
+# "Chunk size mismatch": udata: udata/core/storages/api.py), ours in the same shape elsewhere.
 UPLOAD_REFUSALS: dict[UploadProblem, str | Callable[[UploadRefused], str]] = {
     UploadProblem.PART_WITHOUT_NAME: 'Each part needs a Content-Disposition "name"',
     UploadProblem.SECOND_FILE: "Only one file may be sent",

@@ -95,7 +95,7 @@ def revoke_api_keys(catalog: Catalog, user_ident: str) -> int:
 
 
 def authenticate(catalog: Catalog, api_key: str | None) -> Actor:
-    """The caller behind an ``X-API-KEY`` header (udata-behaviour §3.2)."""
+    """The caller behind an ``X-API-KEY`` header (udata: udata/api/__init__.py, authentication)."""
     if api_key is None:
         return ANONYMOUS
     now = catalog.clock()

@@ -1,4 +1,4 @@
-"""Community resource use cases (udata-behaviour §1.13)."""
+"""Community resource use cases (udata: udata/core/dataset/api.py, community resources)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace

@@ -1,4 +1,4 @@
-"""Curation by sysadmins (badges, featured) and follows by users (udata-behaviour §1.6, §1.9, §1.14)."""
+"""Curation by sysadmins (badges, featured) and follows by users (udata: udata/core/dataset/api.py, udata: udata/core/badges/api.py, udata: udata/core/followers/api.py)."""
 
 from dataclasses import dataclass, replace
 from datetime import datetime

@@ -55,7 +55,7 @@ def list_datasets(
 
 
 def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
-    """An unknown license id is stored as null, as udata silently does (udata-behaviour §1.2)."""
+    """An unknown license id is stored as null, as udata silently does (udata: udata/core/dataset/api.py, forms.py)."""
     if changes.license is UNSET or changes.license is None:
         return changes
     if changes.license not in {lic.id for lic in fetch_licenses(conn)}:
@@ -87,7 +87,7 @@ def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
 
 
 def create_dataset(catalog: Catalog, actor: Actor, submitted: Submitted[DatasetChanges]) -> DatasetView:
-    """A new dataset; the body's refusal comes once the caller is known (udata-behaviour §1.0)."""
+    """A new dataset; the body's refusal comes once the caller is known (udata: udata/core/dataset/api.py)."""
     if actor.user is None:
         raise Unauthenticated()
     changes = submitted.value()
@@ -140,7 +140,7 @@ def update_dataset(
     expected_revision: int | None = None,
 ) -> DatasetView:
     """Apply the sent fields. The body's refusal comes only once access is granted, so that 410
-    and 403 come before any validation error (udata-behaviour §1.4)."""
+    and 403 come before any validation error (udata: udata/core/dataset/api.py, forms.py)."""
     if actor.user is None:
         raise Unauthenticated()
     now = catalog.clock()

@@ -14,7 +14,7 @@ from opencat.domain.errors import Gone, NotFound, Reason
 
 
 def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str) -> str:
-    """The current URL of a resource the caller may read, counting the download (§1.12)."""
+    """The current URL of a resource the caller may read, counting the download (udata: udata/core/dataset/api.py, ResourceRedirectAPI)."""
     canonical = ids.parse_uuid(resource_id)
     if canonical is None:
         raise NotFound(Reason.PERMALINK_MISSING)

@@ -1,4 +1,4 @@
-"""The feed of recent datasets (udata-behaviour §1.7)."""
+"""The feed of recent datasets (udata: udata/core/dataset/api.py, RecentDatasetsAtomFeed)."""
 
 from dataclasses import dataclass, replace
 from datetime import datetime

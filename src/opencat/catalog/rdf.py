@@ -1,4 +1,4 @@
-"""Datasets and the whole catalog as DCAT-AP 3 (udata-behaviour §1.8), page by page or streamed."""
+"""Datasets and the whole catalog as DCAT-AP 3 (udata: udata/core/dataset/rdf.py), page by page or streamed."""
 
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO

@@ -60,7 +60,7 @@ def check_room(catalog: Catalog, conn: Connection, dataset: Dataset) -> None:
 def add_resource(
     catalog: Catalog, actor: Actor, ident: str, submitted: Submitted[ResourceChanges]
 ) -> Resource:
-    """A new remote resource, placed first (udata-behaviour §1.10)."""
+    """A new remote resource, placed first (udata: udata/core/dataset/api.py, resources)."""
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
@@ -114,7 +114,7 @@ def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str
 
 
 def _reorder_ids(entries: Sequence[str | None], existing: list[str]) -> list[str]:
-    """udata's checks, in udata's order (udata-behaviour §1.10)."""
+    """udata's checks, in udata's order (udata: udata/core/dataset/api.py, resources)."""
     if len(entries) != len(existing):
         raise BadRequest(Reason.REORDER_COUNT, sent=len(entries), existing=len(existing))
     wanted: list[str] = []
@@ -155,7 +155,7 @@ def reorder_resources(
         db_resources.set_positions(conn, order)
         for updated in updates:
             db_resources.update_one(conn, updated, now)
-        # A new order is a new representation (ETag) but not a modification (udata-behaviour §1.10).
+        # A new order is a new representation (ETag) but not a modification (udata: udata/core/dataset/api.py, resources).
         _store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
         return db_resources.fetch_for_dataset(conn, dataset.id)
 

@@ -93,5 +93,5 @@ def check_resource_schema(
 
 
 def list_schemas(source: SchemaSource) -> Entries:
-    """What ``GET /datasets/schemas/`` serves: every schema but data packages (§1.16)."""
+    """What ``GET /datasets/schemas/`` serves: every schema but data packages (udata: udata/core/dataset/api.py, reference lists)."""
     return tuple(item for item in source.entries() if item.get("schema_type") != "datapackage")

@@ -13,7 +13,7 @@ from opencat.domain.spatial import BASE_GRANULARITIES, GeoLevel, Zone, normalize
 
 @dataclass(frozen=True, slots=True)
 class SpatialObjects:
-    """What ``X-Get-Datasets-Full-Objects`` renders in place of ids (udata-behaviour §2.10)."""
+    """What ``X-Get-Datasets-Full-Objects`` renders in place of ids (udata: udata/core/spatial/models.py)."""
 
     # Keyed by the zone ids the datasets store (a legacy spelling maps to its zone).
     zones: dict[str, Zone] = field(default_factory=dict)
@@ -57,7 +57,7 @@ def list_granularities(catalog: Catalog, language: str) -> list[tuple[str, str]]
 
 def check_zones(conn: Connection, zones: tuple[str, ...]) -> tuple[str, ...]:
     """The referential's ids for these zones, matched ignoring case: udata lower-cases geoids while
-    INSEE codes keep theirs (``fr:departement:2A``). Unknown ones are refused (udata-behaviour §2.10)."""
+    INSEE codes keep theirs (``fr:departement:2A``). Unknown ones are refused (udata: udata/core/spatial/models.py)."""
     found = db_geozones.fetch_zones_ignoring_case(conn, zones)
     unknown = [zone_id for zone_id in dict.fromkeys(zones) if zone_id not in found]
     if unknown:

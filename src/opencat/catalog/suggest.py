@@ -1,4 +1,4 @@
-"""Type-ahead suggestions: datasets by title or acronym, file formats, MIME types (§1.15)."""
+"""Type-ahead suggestions: datasets by title or acronym, file formats, MIME types (udata: udata/core/dataset/api.py, suggest)."""
 
 from dataclasses import dataclass
 

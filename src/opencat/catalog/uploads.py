@@ -164,7 +164,7 @@ def _locate(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
 
 def _community_place(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
     if target.resource_id is None:
-        # Any authenticated user may propose a file on a dataset they can see (§1.11).
+        # Any authenticated user may propose a file on a dataset they can see (udata: udata/core/storages/api.py).
         dataset = require_dataset(conn, target.dataset or "")
         check_readable(actor, dataset)
         return _Place(dataset)
@@ -189,7 +189,7 @@ def authorize(catalog: Catalog, actor: Actor, target: UploadTarget) -> Destinati
 
 
 def run(catalog: Catalog, actor: Actor, destination: Destination, command: UploadCommand) -> UploadOutcome:
-    """A simple upload, one chunk, or the final call of a chunked upload (udata-behaviour §1.11),
+    """A simple upload, one chunk, or the final call of a chunked upload (udata: udata/core/storages/api.py),
     each under the rule of this module's docstring."""
     if isinstance(command, SimpleUpload):
         target = destination.target

@@ -1,4 +1,4 @@
-"""Who publishes a dataset and whom to contact: foaf agents and vcard kinds (udata-behaviour §1.8)."""
+"""Who publishes a dataset and whom to contact: foaf agents and vcard kinds (udata: udata/core/dataset/rdf.py)."""
 
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ from opencat.dcat.vocabularies import PERSON_PUBLISHER_TYPE, PUBLISHER_TYPE_SCHE
 from opencat.domain.accounts import ContactPoint, Organization, User
 from opencat.domain.urls import Urls
 
-# Contact point roles (udata-behaviour §2.16) → the dataset's property, as udata maps them (§1.8).
+# Contact point roles (udata: udata/core/contact_point/) → the dataset's property, as udata/core/dataset/rdf.py maps them.
 ROLE_PREDICATES = {
     "contact": DCAT.contactPoint,
     "creator": DCT.creator,
@@ -42,7 +42,9 @@ def add_agent(graph: Triples, node: URIRef, kind: URIRef, name: str) -> None:
 
 
 def add_organization(graph: Triples, organization: Organization, urls: Urls) -> URIRef:
-    node = own(urls.organization_page(organization.id) or urls.organization_uri(organization.id))  # §1.8
+    node = own(
+        urls.organization_page(organization.id) or urls.organization_uri(organization.id)
+    )  # udata: udata/core/dataset/rdf.py
     add_agent(graph, node, FOAF.Organization, organization.name)
     homepage = iri(organization.url)
     if homepage is not None:
@@ -54,7 +56,9 @@ def add_organization(graph: Triples, organization: Organization, urls: Urls) -> 
 
 
 def add_user(graph: Triples, user: User, urls: Urls) -> URIRef:
-    node = own(urls.user_page(user.id) or urls.user_uri(user.id))  # §1.8: the page by id
+    node = own(
+        urls.user_page(user.id) or urls.user_uri(user.id)
+    )  # udata: udata/core/dataset/rdf.py: the page by id
     name = f"{user.first_name} {user.last_name}".strip() or user.slug
     add_agent(graph, node, FOAF.Person, name)
     homepage = iri(user.website)
@@ -75,7 +79,7 @@ def _add_publisher_type(graph: Triples, node: URIRef, uri: str, label: str) -> N
 def add_owner(
     graph: Triples, dataset: URIRef, organization: Organization | None, owner: User | None, urls: Urls
 ) -> None:
-    """The owner publishes, unless a contact point does: then the owner distributes (§1.8)."""
+    """The owner publishes, unless a contact point does: then the owner distributes (udata: udata/core/dataset/rdf.py)."""
     if organization is not None:
         agent = add_organization(graph, organization, urls)
     elif owner is not None:

@@ -1,4 +1,4 @@
-"""One dcat:Distribution per resource, with its checksum, formats and OGC service (udata-behaviour §1.8)."""
+"""One dcat:Distribution per resource, with its checksum, formats and OGC service (udata: udata/core/dataset/rdf.py)."""
 
 import re
 from dataclasses import dataclass
@@ -40,7 +40,7 @@ class Shared:
 
 def add_distribution(graph: Triples, resource: Resource, shared: Shared, urls: Urls) -> URIRef:
     # udata's subject: the dataset's page by id with the resource's id, or the resource's
-    # permalink when no front-end is configured (§1.8). Both are stable across renames.
+    # permalink when no front-end is configured (udata: udata/core/dataset/rdf.py). Both are stable across renames.
     permalink = own(urls.resource_latest(resource.id))
     node = own(f"{shared.page}?resource_id={resource.id}") if shared.page else permalink
     add = graph.add

@@ -1,4 +1,4 @@
-"""RDF serializations: URL suffixes, content types and ``Accept`` negotiation (udata-behaviour §1.8)."""
+"""RDF serializations: URL suffixes, content types and ``Accept`` negotiation (udata: udata/core/dataset/rdf.py)."""
 
 from dataclasses import dataclass
 

@@ -1,4 +1,4 @@
-"""A dataset, or a page of the catalog, as a DCAT-AP 3 graph, one term at a time (udata-behaviour §1.8).
+"""A dataset, or a page of the catalog, as a DCAT-AP 3 graph, one term at a time (udata: udata/core/dataset/rdf.py).
 
 Written after udata's ``core/dataset/rdf.py`` but with URIs from ``Urls``; where udata's output is
 not valid DCAT-AP 3 (literal media types and formats, byte sizes, rights) the shapes win, and the
@@ -57,7 +57,7 @@ def dataset_graph(item: DcatInput, urls: Urls, *, site_title: str | None = None)
 
 
 def dataset_node(dataset: Dataset, urls: Urls) -> URIRef:
-    """The harvested URI, else the page by id, else the API URI by id (§1.8)."""
+    """The harvested URI, else the page by id, else the API URI by id (udata: udata/core/dataset/rdf.py)."""
     harvested = iri((dataset.harvest or {}).get("uri"))
     return harvested or _permalink(dataset, urls)
 
@@ -131,7 +131,7 @@ def _shared(node: URIRef, item: DcatInput, hvd: bool, urls: Urls) -> Shared:
 def _add_identifiers(
     graph: Triples, node: URIRef, dataset: Dataset, urls: Urls, site_title: str | None
 ) -> None:
-    """The harvested dct:identifier, kept with ours as an adms:Identifier; else our id (§1.8)."""
+    """The harvested dct:identifier, kept with ours as an adms:Identifier; else our id (udata: udata/core/dataset/rdf.py)."""
     harvested = (dataset.harvest or {}).get("dct_identifier")
     if not isinstance(harvested, str) or not harvested:
         graph.add((node, DCT.identifier, Literal(dataset.id)))
@@ -155,7 +155,7 @@ def _add_texts(graph: Triples, node: URIRef, dataset: Dataset) -> None:
 
 
 def _add_dates(graph: Triples, node: URIRef, dataset: Dataset) -> None:
-    """Harvested dates, each only when the source gave it; else ours (§1.8). ``dct:modified`` is
+    """Harvested dates, each only when the source gave it; else ours (udata: udata/core/dataset/rdf.py). ``dct:modified`` is
     the dataset's ``last_modified``, as udata: a metadata edit is a change harvesters must see."""
     if dataset.harvest:
         dates = [parse_when(dataset.harvest.get(key)) for key in ("created_at", "issued_at", "modified_at")]
@@ -234,7 +234,7 @@ def _add_language(graph: Triples, node: URIRef, extras: dict[str, Any]) -> None:
 
 
 def _add_high_value(graph: Triples, node: URIRef, tags: Sequence[str]) -> None:
-    """The HVD regulation, and the HVD categories named by tags (§1.8, udata/rdf.py)."""
+    """The HVD regulation, and the HVD categories named by tags (udata: udata/core/dataset/rdf.py, udata/rdf.py)."""
     legislation = URIRef(HVD_LEGISLATION)
     graph.add((node, DCATAP.applicableLegislation, legislation))
     graph.add((legislation, RDF.type, ELI.LegalResource))

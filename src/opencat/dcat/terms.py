@@ -1,4 +1,4 @@
-"""RDF terms made from user text and URLs, safe for every serializer (udata-behaviour §1.8).
+"""RDF terms made from user text and URLs, safe for every serializer (udata: udata/core/dataset/rdf.py).
 
 udata replaces XML-illegal characters by ``?`` and lets a URL with a space break some serializers;
 here text loses those characters and a URL is percent-escaped into a valid IRI, or dropped.
@@ -86,7 +86,7 @@ def mailto(email: str | None) -> URIRef | None:
 
 
 def date_time(value: datetime) -> Literal:
-    """An ``xsd:dateTime`` in UTC (naive values are UTC in udata, udata-behaviour §3.10)."""
+    """An ``xsd:dateTime`` in UTC (naive values are UTC in udata, udata: udata/mongo/datetime_fields.py)."""
     return Literal(as_utc(value).isoformat(), datatype=XSD.dateTime)
 
 

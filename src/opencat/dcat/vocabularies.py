@@ -6,10 +6,10 @@ Tables are data, looked up by the graph builders; a code missing from a table is
 from opencat.dcat.namespaces import EU_ACCESS_RIGHT, EU_FILE_TYPE, EU_FREQUENCY, EU_LANGUAGE, SPDX
 from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES
 
-# udata's 40 frequencies (udata-behaviour §2.7) → the EU frequency table
+# udata's 40 frequencies (udata: udata/core/dataset/constants.py, UpdateFrequency) → the EU frequency table
 # (http://publications.europa.eu/resource/authority/frequency), term for term as udata's own table
 # (``EUFREQ_TERM_TO_UDATA``), so that udata's harvester reads each one back as the same frequency.
-# udata's RDF prefers Dublin Core ``freq:`` terms where one exists (§1.8); DCAT-AP 3 wants a
+# udata's RDF prefers Dublin Core ``freq:`` terms where one exists (udata: udata/core/dataset/rdf.py); DCAT-AP 3 wants a
 # dct:Frequency from the EU table, so we always use it.
 FREQUENCIES: dict[str, str] = {
     "continuous": "UPDATE_CONT",  # "Real time": continuously updated
@@ -55,14 +55,14 @@ FREQUENCIES: dict[str, str] = {
 }
 FREQUENCY_URIS = {udata_id: EU_FREQUENCY[code] for udata_id, code in FREQUENCIES.items()}
 
-# access_type (udata-behaviour §2.15) → EU access-right, as udata maps it (§1.8).
+# access_type (udata: udata/core/access_type/) → EU access-right, as udata maps it (udata: udata/core/dataset/rdf.py).
 ACCESS_RIGHTS = {
     "open": EU_ACCESS_RIGHT.PUBLIC,
     "open_with_account": EU_ACCESS_RIGHT.PUBLIC,
     "restricted": EU_ACCESS_RIGHT.NON_PUBLIC,
 }
 
-# access_type_reason_category (§2.15) lists the eight grounds of the INSPIRE directive's article
+# access_type_reason_category (udata: udata/core/access_type/) lists the eight grounds of the INSPIRE directive's article
 # 13(1), in order: each is a concept of the INSPIRE LimitationsOnPublicAccess code list.
 _INSPIRE_LIMITATIONS = "http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/"
 LIMITATIONS_ON_PUBLIC_ACCESS = {
@@ -175,7 +175,7 @@ LANGUAGES = {name: EU_LANGUAGE[code] for code, names in _LANGUAGE_CODES.items() 
 # ``extras`` keys that carry a dataset's language in harvested or imported data.gouv.fr records.
 LANGUAGE_EXTRAS = ("dct:language", "language", "langue", "Langue", "lang")
 
-# Organization badges (udata-behaviour §2.4) → ADMS publisher types, for the agent's dct:type.
+# Organization badges (udata: udata/core/organization/constants.py) → ADMS publisher types, for the agent's dct:type.
 _PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"
 PUBLISHER_TYPE_SCHEME = "http://purl.org/adms/publishertype/1.0"
 PUBLISHER_TYPES: dict[str, tuple[str, str]] = {
@@ -203,7 +203,7 @@ LICENCE_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
     "odc-pddl": (_PUBLIC_DOMAIN,),
 }
 
-# Checksum types (udata-behaviour §2.9) → SPDX algorithms. ``sha2`` names a family: the digest
+# Checksum types (udata: udata/core/dataset/models.py, Checksum) → SPDX algorithms. ``sha2`` names a family: the digest
 # length tells which member. ``crc`` has no SPDX term, so its checksum is not emitted (udata
 # invents ``spdx:checksumAlgorithm_crc``).
 CHECKSUM_ALGORITHMS = {
@@ -216,7 +216,7 @@ CHECKSUM_ALGORITHMS = {
     ("sha2", 128): SPDX.checksumAlgorithm_sha512,
 }
 
-# High-value datasets (udata-behaviour §1.8): the implementing regulation, and the EU HVD categories
+# High-value datasets (udata: udata/core/dataset/rdf.py): the implementing regulation, and the EU HVD categories
 # udata recognises from a tag equal to the slug of the category's French label (udata/rdf.py).
 HVD_LEGISLATION = "http://data.europa.eu/eli/reg_impl/2023/138/oj"
 HVD_CATEGORIES: dict[str, tuple[str, str]] = {
@@ -234,7 +234,7 @@ HVD_CATEGORIES: dict[str, tuple[str, str]] = {
     "statistiques": ("http://data.europa.eu/bna/c_e1da4e07", "Statistiques"),
 }
 
-# OGC web services udata describes as a dcat:DataService (udata-behaviour §1.8).
+# OGC web services udata describes as a dcat:DataService (udata: udata/core/dataset/rdf.py).
 OGC_SERVICES = ("wms", "wfs", "wmts")
 OGC_STANDARD = "http://www.opengeospatial.org/standards/"
 

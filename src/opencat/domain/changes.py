@@ -1,5 +1,5 @@
 """What a client asks to change, as typed values: the API parses a body into one of these, the
-use cases apply it. A field the client did not send is ``UNSET`` (PUT keeps what is stored, §3.8
+use cases apply it. A field the client did not send is ``UNSET`` (PUT keeps what is stored, udata: udata/core/dataset/forms.py
 of the behaviour notes, see docs/compatibility.md), which is not the same as a sent ``null``."""
 
 from collections.abc import Callable

@@ -22,7 +22,7 @@ class CommunityResource:
 
 
 def can_edit_community(actor: Actor, item: CommunityResource) -> bool:
-    """Its owner, admins and editors of its organization, sysadmins; not the dataset's owner (§1.13)."""
+    """Its owner, admins and editors of its organization, sysadmins; not the dataset's owner (udata: udata/core/dataset/api.py, community resources)."""
     if actor.user is None:
         return False
     if actor.is_sysadmin or (item.owner_id is not None and item.owner_id == actor.user.id):

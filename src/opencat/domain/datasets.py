@@ -11,7 +11,7 @@ from opencat.domain.errors import Invalid, Problem, Reason, problem
 JSONObject = dict[str, Any]
 
 ACCESS_TYPES = ("open", "open_with_account", "restricted")
-# INSPIRE's reasons to limit access (article 13, points a to h), in that order (§2.15).
+# INSPIRE's reasons to limit access (article 13, points a to h), in that order (udata: udata/core/access_type/).
 ACCESS_TYPE_REASON_CATEGORIES = (
     "confidentiality_of_proceedings_of_public_authorities",
     "international_relations_public_security_or_national_defence",
@@ -32,10 +32,10 @@ BADGE_LABELS = {
     "sr": "Statistical series of general interest",
 }
 # A dataset is public (in public lists) when none of these fields is set: neither private,
-# deleted nor archived (udata-behaviour §3.4). The search index's ``public`` term and the
+# deleted nor archived (udata: udata/core/dataset/models.py, visible_by_user). The search index's ``public`` term and the
 # database's public filter are both derived from this tuple.
 HIDING_FIELDS = ("private", "deleted", "archived")
-# Fields of a hosted file that only an upload may change (udata-behaviour §1.4, §1.10).
+# Fields of a hosted file that only an upload may change (udata: udata/core/dataset/api.py, forms.py, udata: udata/core/dataset/api.py, resources).
 HOSTED_FILE_FIELDS = ("filetype", "url", "checksum", "filesize", "mime", "format")
 
 
@@ -199,7 +199,7 @@ def enforce_invariants(dataset: Dataset) -> Dataset:
 
 
 def resource_problems(fields: Mapping[str, Any]) -> dict[str, list[Problem]]:
-    """What a resource must always have: a title, a URL, a type and a filetype (§1.10)."""
+    """What a resource must always have: a title, a URL, a type and a filetype (udata: udata/core/dataset/api.py, resources)."""
     problems = {
         name: [problem(Reason.REQUIRED)] for name in ("title", "url") if name in fields and not fields[name]
     }
@@ -228,7 +228,7 @@ def apply_resource_changes(resource: Resource, changes: Mapping[str, Any], now: 
 
 
 def new_resource(fields: Mapping[str, Any], resource_id: str, now: datetime) -> Resource:
-    """A resource from client fields; ``title`` and ``url`` are required (udata-behaviour §1.10)."""
+    """A resource from client fields; ``title`` and ``url`` are required (udata: udata/core/dataset/api.py, resources)."""
     missing = {name: [problem(Reason.REQUIRED)] for name in ("title", "url") if not fields.get(name)}
     if missing:
         raise Invalid(missing)
@@ -247,7 +247,7 @@ def too_many_resources(count: int, limit: int, current: int = 0) -> Problem | No
 
 
 def touch(dataset: Dataset, now: datetime) -> Dataset:
-    """A change to one of its resources modifies the dataset (udata-behaviour §1.10)."""
+    """A change to one of its resources modifies the dataset (udata: udata/core/dataset/api.py, resources)."""
     return replace(dataset, last_modified_internal=now, revision=dataset.revision + 1)
 
 
@@ -257,7 +257,7 @@ def merge_resource_list(
     now: datetime,
     new_id: Callable[[], str],
 ) -> list[Resource]:
-    """The resources after a dataset write that sent a ``resources`` list (udata-behaviour §1.4):
+    """The resources after a dataset write that sent a ``resources`` list (udata: udata/core/dataset/api.py, forms.py):
     ``incoming`` holds each entry's id (None when it sent none) and its sent fields.
 
     An empty list changes nothing. Otherwise the list becomes the new list, in its order:

@@ -15,7 +15,7 @@ def utc_now() -> datetime:
 
 
 def as_utc(value: datetime) -> datetime:
-    """Naive datetimes are UTC in udata (udata-behaviour §3.10)."""
+    """Naive datetimes are UTC in udata (udata: udata/mongo/datetime_fields.py)."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -41,7 +41,7 @@ def _zone(_name: str | None, offset: int | None) -> tzinfo | None:
 
 
 def parse_datetime(text: str) -> datetime:
-    """The one date parser of every input (udata-behaviour §3.10): any common spelling, read by
+    """The one date parser of every input (udata: udata/mongo/datetime_fields.py): any common spelling, read by
     dateutil as udata reads it (ambiguous numbers year first, then month first unless only day
     first makes a date: ``31/12/2024``); a missing time is midnight, a missing day or month the
     first, a naive datetime UTC. ValueError when the text names no date, or no year (dateutil

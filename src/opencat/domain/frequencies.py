@@ -6,7 +6,7 @@ _MINUTE = timedelta(minutes=1)
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 
-# Declaration order is the order of GET /datasets/frequencies/ (udata-behaviour §2.7).
+# Declaration order is the order of GET /datasets/frequencies/ (udata: udata/core/dataset/constants.py, UpdateFrequency).
 PERIODS: dict[str, timedelta | None] = {
     "continuous": None,
     "oneMinute": _MINUTE,

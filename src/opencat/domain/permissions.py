@@ -1,4 +1,4 @@
-"""Who may read and change what (udata-behaviour §3.3, §3.4)."""
+"""Who may read and change what (udata: udata/core/dataset/permissions.py, udata: udata/core/dataset/models.py, visible_by_user)."""
 
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset

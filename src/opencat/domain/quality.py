@@ -1,4 +1,4 @@
-"""The quality criteria udata computes for a dataset (udata-behaviour §2.13)."""
+"""The quality criteria udata computes for a dataset (udata: udata/core/dataset/models.py, quality)."""
 
 from collections.abc import Sequence
 from datetime import datetime

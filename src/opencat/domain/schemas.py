@@ -1,4 +1,4 @@
-"""Resource schemas checked against a schema catalog in schema.data.gouv.fr's format (§2.17)."""
+"""Resource schemas checked against a schema catalog in schema.data.gouv.fr's format (udata: udata/core/dataset/models.py, schema)."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""Slugs and tags, normalized as udata does (awesome-slugify over unidecode, udata-behaviour §3.9)."""
+"""Slugs and tags, normalized as udata does (awesome-slugify over unidecode, udata: udata/mongo/slug_fields.py, udata/tags.py)."""
 
 import re
 import uuid

@@ -1,4 +1,4 @@
-"""Spatial coverage vocabulary: granularities and zone identifiers (udata-behaviour §2.10)."""
+"""Spatial coverage vocabulary: granularities and zone identifiers (udata: udata/core/spatial/models.py)."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

@@ -1,5 +1,5 @@
 """Rules for uploaded files: names, extensions, formats, MIME types, chunked upload fields
-(udata-behaviour §1.11)."""
+(udata: udata/core/storages/api.py)."""
 
 import mimetypes
 import re
@@ -12,7 +12,7 @@ from unidecode import unidecode
 from opencat.domain.errors import UploadProblem, UploadRefused
 
 ARCHIVE_EXTENSIONS = frozenset({"tar", "gz", "tgz", "rar", "zip", "7z", "xz", "bz2"})
-# flask-storage's own allow-list, which udata accepts on top of its setting (udata-behaviour §1.11).
+# flask-storage's own allow-list, which udata accepts on top of its setting (udata: udata/core/storages/api.py).
 STORAGE_DEFAULT_EXTENSIONS = frozenset(
     [
         "txt",
