@@ -66,7 +66,7 @@ def list_community_resources(catalog: Catalog, actor: Actor, query: CommunityQue
         return Page(assemble(conn, items), total, query.page, query.page_size)
 
 
-def _find(conn: Connection, ident: str) -> CommunityResource:
+def _require(conn: Connection, ident: str) -> CommunityResource:
     canonical = ids.parse_uuid(ident)
     found = None if canonical is None else db_community.find(conn, canonical)
     if found is None:
@@ -84,7 +84,7 @@ def check_community_readable(
 
 def get_community_resource(catalog: Catalog, actor: Actor, ident: str) -> CommunityView:
     with catalog.db.read() as conn:
-        item = _find(conn, ident)
+        item = _require(conn, ident)
         check_community_readable(conn, actor, item)
         return assemble(conn, [item])[0]
 
@@ -129,7 +129,7 @@ def create_community_resource(
 def _editable(conn: Connection, actor: Actor, ident: str) -> CommunityResource:
     if actor.user is None:
         raise Unauthenticated()
-    item = _find(conn, ident)
+    item = _require(conn, ident)
     if not can_edit_community(actor, item):
         raise PermissionDenied()
     return item
