@@ -26,10 +26,10 @@ RESOURCE_TITLES_LIMIT = 10_000
 def sync(catalog: Catalog, conn: Connection | None = None) -> None:
     """Replay the outbox past what the index has applied (a no-op in the common case).
 
-    The catch-up runs on ``conn``, the caller's one connection (or one of its own): a request
-    never holds two, so a burst of listings right after writes cannot drain the pool while one
-    of them waits for a second connection to catch up. One thread per machine replays at a
-    time; the others wait for it, then find the index caught up."""
+    ``conn`` is the caller's connection (or one of its own): it reads where the outbox's head is.
+    One thread per machine replays at a time, on a connection outside the request pool, so a
+    burst of listings right after writes never drains the pool waiting for a connection to catch
+    up with; the other threads wait for it, then find the index caught up."""
     if conn is None:
         with catalog.db.read() as own:
             _catch_up(catalog, own)
@@ -39,22 +39,22 @@ def sync(catalog: Catalog, conn: Connection | None = None) -> None:
 
 def _catch_up(catalog: Catalog, conn: Connection) -> None:
     index = catalog.search
-    head = outbox.head(conn)
-    if index.reached(head):
+    if index.reached(outbox.head(conn)):
         return
-    with index.writing() as batch:
-        # Writes that landed while this thread waited for its turn go into the same commit: one
-        # commit (an fsync) answers every listing queued behind it.
-        head = max(head, outbox.head(conn))
+    # The replay reads on a connection of its own: the requests queued behind this one hold theirs.
+    with index.writing() as batch, catalog.db.side_read() as side:
+        # Up to the outbox's head now, not as this request's snapshot saw it: the writes that
+        # landed while it waited go into the same commit, which answers every listing queued.
+        head = outbox.head(side)
         if batch.reached < 0:
             batch.clear()  # a new or reset index: replay the whole log
             batch.reach(0)
         while batch.reached < head:
-            changes = outbox.changes_since(conn, batch.reached, BATCH)
+            changes = outbox.changes_since(side, batch.reached, BATCH)
             if not changes:
                 break
             ids = sorted({dataset_id for _, dataset_id in changes})
-            found = {doc.id: doc for doc in documents(conn, ids, catalog)}
+            found = {doc.id: doc for doc in documents(side, ids, catalog)}
             for dataset_id in ids:
                 if dataset_id in found:
                     batch.put(found[dataset_id])

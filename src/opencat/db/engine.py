@@ -1,5 +1,6 @@
 """Engines and transactions: read and write paths on SQLite and PostgreSQL."""
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,10 +40,12 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int | None = None) -> Engine:
+    """The engine of ``url``; ``pool_size`` fixes the pool (no overflow) instead of the defaults."""
     url = normalize_url(url)
+    sizes: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **sizes)
         _configure_sqlite(engine)
         return engine
     arguments = (
@@ -50,7 +53,8 @@ def make_engine(url: str) -> Engine:
         if "connect_timeout" in sa.engine.make_url(url).query
         else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     )
-    engine = sa.create_engine(url, pool_size=10, max_overflow=10, connect_args=arguments)
+    sizes = sizes or {"pool_size": 10, "max_overflow": 10}
+    engine = sa.create_engine(url, connect_args=arguments, **sizes)
     _ping_idle_connections(engine)
     return engine
 
@@ -155,6 +159,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(url)
+        self._side: Engine | None = None
+        self._side_lock = threading.Lock()
         # PostgreSQL reads run in autocommit: under READ COMMITTED a transaction gives every
         # statement its own snapshot anyway, and BEGIN and COMMIT would cost two round trips.
         # SQLite keeps its read transaction: there it is one consistent snapshot.
@@ -167,6 +173,25 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @contextmanager
+    def side_read(self) -> Iterator[Connection]:
+        """A read on a connection of its own, outside the request pool: for work one thread does
+        on behalf of many requests (the index catch-up) while they wait holding their own
+        connections. Only one thread may use it at a time (its caller's lock says which)."""
+        with self._side_lock:
+            if self._side is None:
+                self._side = make_engine(self.url, pool_size=1)
+            side = self._side
+        reader = (
+            side.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else side
+        )
+        with _failing_cleanly(), reader.connect() as connection:
+            if self.dialect == "postgresql":
+                yield connection
+                return
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -187,3 +212,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._side is not None:
+            self._side.dispose()
