@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export OPENCAT_DATA_DIR ?= var
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: install dev serve test test-sqlite lint fmt bench bench-inprocess soak clean
 
@@ -23,7 +25,7 @@ dev: $(VENV)/.dev
 serve: install
 	$(BIN)/opencat db upgrade
 	$(BIN)/opencat load-demo --if-empty
-	$(BIN)/opencat serve --host 127.0.0.1 --port 8000
+	$(BIN)/opencat serve --host $(HOST) --port $(PORT)
 
 # The coverage report's last lines; it fails under pyproject's fail_under (a pipe into tail would
 # hide that).

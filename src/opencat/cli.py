@@ -3,49 +3,54 @@
 import argparse
 import errno
 import ipaddress
-import json
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NoReturn
 
-from opencat import lifeline
+from opencat import __version__, lifeline
 from opencat.api import wording
 from opencat.api.rdf import write_json_lines
 from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
-from opencat.catalog.indexing import sync
+from opencat.catalog.indexing import rebuild, sync
 from opencat.catalog.rdf import export_catalog
+from opencat.commands import accounts as account_commands
+from opencat.commands import backup, doctor, serving
+from opencat.commands.accounts import emit
+from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError
+from opencat.db.checks import check_url, ping
 from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
 from opencat.domain.errors import CatalogError, Invalid
 from opencat.domain.urls import Urls
 
-
-def _print(value: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(value))  # noqa: T201 - the command's output
-    else:
-        for key, item in value.items():
-            print(f"{key}: {item}")  # noqa: T201 - the command's output
-
-
+_print = emit
 _open: list[Database] = []
 
 
 def _catalog(settings: Settings) -> Catalog:
+    """The catalog of the settings, its database checked (one line if unusable) and migrated."""
+    check_url(settings.database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     catalog = build_catalog(settings)
     _open.append(catalog.db)
+    ping(catalog.db)
     upgrade(catalog.db)
     return catalog
+
+
+def _with_catalog(
+    run: Callable[[Catalog, argparse.Namespace], None],
+) -> Callable[[Settings, argparse.Namespace], None]:
+    return lambda settings, args: run(_catalog(settings), args)
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> None:
@@ -83,7 +88,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from granian.constants import Interfaces
 
     _check_address(args.host, args.port)
+    settings, note = serving.choose_base_url(settings, os.environ, args.host, args.port)
     catalog = _catalog(settings)
+    print(f"opencat {__version__}", *serving.banner(settings, note), sep="\n  ", flush=True)  # noqa: T201
     # Index what the database holds before serving: the first requests do not pay for a rebuild.
     sync(catalog)
     catalog.db.dispose()
@@ -120,38 +127,43 @@ def _org_add_member(settings: Settings, args: argparse.Namespace) -> None:
     _print({"organization": member.organization_id, "user": member.user.id, "role": member.role}, False)
 
 
-def _token_create(settings: Settings, args: argparse.Namespace) -> None:
-    user, key = accounts.create_api_key(_catalog(settings), args.user)
-    _print({"user": user.id, "api_key": key}, args.json)
-
-
-def _token_revoke(settings: Settings, args: argparse.Namespace) -> None:
-    count = accounts.revoke_api_keys(_catalog(settings), args.user)
-    print(f"Revoked {count} API key(s)")  # noqa: T201 - the command's output
-
-
 def _export(settings: Settings, args: argparse.Namespace) -> None:
     catalog = _catalog(settings)
     urls = Urls(settings.base_url, settings.front_url)
-    target = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 - closed below
+    opened = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 - closed below
+    target: Any = _Counted(opened, Progress("exported", "kB"))
     try:
         if args.kind == "jsonl":
             count = write_json_lines(catalog, urls, target)
         else:
             count = export_catalog(catalog, urls, target, args.format, settings.site_title)
         target.flush()
+        target.progress.finish()
     finally:
         if args.output:
-            target.close()
+            opened.close()
     print(f"Exported {count} datasets", file=sys.stderr)  # noqa: T201 - the command's output
 
 
-def _progress(done: int, total: int) -> None:
-    print(f"\rimported {done}/{total} datasets", end="" if done < total else "\n", file=sys.stderr)  # noqa: T201
+class _Counted:
+    """An output stream that reports how much went through it (the export's progress)."""
+
+    def __init__(self, stream: BinaryIO, progress: Progress) -> None:
+        self.stream = stream
+        self.progress = progress
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        self.written += len(data)
+        self.progress(self.written // 1000)
+        return self.stream.write(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def _load_fixtures(settings: Settings, args: argparse.Namespace) -> None:
-    count = load_fixtures(_catalog(settings), Path(args.path), _progress)
+    count = load_fixtures(_catalog(settings), Path(args.path), Progress("imported", "datasets"))
     print(f"Loaded {count} datasets")  # noqa: T201 - the command's output
 
 
@@ -161,55 +173,149 @@ def _load_demo(settings: Settings, args: argparse.Namespace) -> None:
         print("The catalog already has datasets: demo not loaded")  # noqa: T201 - the command's output
         return
     demo = files("opencat") / "demo" / "datasets.json"
-    count = load_fixtures(catalog, Path(str(demo)), _progress)
+    count = load_fixtures(catalog, Path(str(demo)), Progress("imported", "datasets"))
     print(f"Loaded {count} demo datasets")  # noqa: T201 - the command's output
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="opencat", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def _reindex(settings: Settings, args: argparse.Namespace) -> None:
+    count = rebuild(_catalog(settings), Progress("indexed", "datasets"))
+    print(f"Indexed {count} datasets")  # noqa: T201 - the command's output
 
-    db = commands.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
-    db.add_parser("upgrade", help="migrate to the latest schema").set_defaults(run=_db_upgrade)
 
-    serve = commands.add_parser("serve", help="migrate, then serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.set_defaults(run=_serve)
+def _backup(settings: Settings, args: argparse.Namespace) -> None:
+    backup.refuse_unsupported(settings)
+    manifest = backup.back_up(_catalog(settings), settings, Path(args.directory))
+    print(f"Backed up {manifest['datasets']} datasets and {manifest['files']} files to {args.directory}")  # noqa: T201
 
-    user = commands.add_parser("user").add_subparsers(dest="action", required=True)
+
+def _restore(settings: Settings, args: argparse.Namespace) -> None:
+    backup.refuse_unsupported(settings)
+    manifest = backup.restore(settings, Path(args.directory))
+    count = rebuild(_catalog(settings), Progress("indexed", "datasets"))
+    print(f"Restored {manifest['datasets']} datasets and {manifest['files']} files; indexed {count}")  # noqa: T201
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, with where to read more (argparse's exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _port(raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {raw!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65535, got {port}")
+    return port
+
+
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {raw!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _account_commands(commands: Any) -> None:
+    user = commands.add_parser("user", help="user accounts").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
     create_user = user.add_parser("create", help="create a user and print their first API key")
-    create_user.add_argument("--email", required=True)
-    create_user.add_argument("--first-name", required=True)
-    create_user.add_argument("--last-name", required=True)
-    create_user.add_argument("--sysadmin", action="store_true")
-    create_user.add_argument("--json", action="store_true")
+    create_user.add_argument("--email", required=True, help="their email, unique")
+    create_user.add_argument("--first-name", required=True, help="their first name")
+    create_user.add_argument("--last-name", required=True, help="their last name")
+    create_user.add_argument("--sysadmin", action="store_true", help="may administer the whole catalog")
+    _json_option(create_user)
     create_user.set_defaults(run=_user_create)
+    list_users = user.add_parser("list", help="every user: id, email, slug, name, sysadmin, deleted")
+    _json_option(list_users)
+    list_users.set_defaults(run=_with_catalog(account_commands.user_list))
+    show_user = user.add_parser("show", help="one user, their organizations and API keys")
+    show_user.add_argument("user", help="user id, slug or email")
+    _json_option(show_user)
+    show_user.set_defaults(run=_with_catalog(account_commands.user_show))
+    delete_user = user.add_parser(
+        "delete", help="delete a user (as udata does: marked deleted, keys revoked)"
+    )
+    delete_user.add_argument("user", help="user id, slug or email")
+    _json_option(delete_user)
+    delete_user.set_defaults(run=_with_catalog(account_commands.user_delete))
 
-    org = commands.add_parser("org").add_subparsers(dest="action", required=True)
+    org = commands.add_parser("org", help="organizations").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
     create_org = org.add_parser("create", help="create an organization")
-    create_org.add_argument("--name", required=True)
-    create_org.add_argument("--acronym")
-    create_org.add_argument("--json", action="store_true")
+    create_org.add_argument("--name", required=True, help="its full name (the slug comes from it)")
+    create_org.add_argument("--acronym", help="its acronym")
+    _json_option(create_org)
     create_org.set_defaults(run=_org_create)
+    list_orgs = org.add_parser("list", help="every organization: id, slug, name, members")
+    _json_option(list_orgs)
+    list_orgs.set_defaults(run=_with_catalog(account_commands.org_list))
     add_member = org.add_parser("add-member", help="give a user a role in an organization")
     add_member.add_argument("org", help="organization id or slug")
-    add_member.add_argument("user", help="user id or email")
-    add_member.add_argument("--role", required=True, choices=["admin", "editor"])
+    add_member.add_argument("user", help="user id, slug or email")
+    add_member.add_argument("--role", required=True, choices=["admin", "editor"], help="their role")
     add_member.set_defaults(run=_org_add_member)
 
-    token = commands.add_parser("token").add_subparsers(dest="action", required=True)
-    create_token = token.add_parser("create", help="issue a new API key for a user")
-    create_token.add_argument("user", help="user id or email")
-    create_token.add_argument("--json", action="store_true")
-    create_token.set_defaults(run=_token_create)
-    revoke_token = token.add_parser("revoke", help="revoke every API key of a user")
-    revoke_token.add_argument("user", help="user id or email")
-    revoke_token.set_defaults(run=_token_revoke)
+    token = commands.add_parser("token", help="API keys").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    create_token = token.add_parser(
+        "create", help="issue an API key for a user (printed once, stored hashed)"
+    )
+    create_token.add_argument("user", help="user id, slug or email")
+    create_token.add_argument("--name", help="what the key is for (shown by token list)")
+    expiry = create_token.add_mutually_exclusive_group()
+    expiry.add_argument(
+        "--expires", metavar="DATE", help="last day of validity (YYYY-MM-DD, UTC) or ISO date-time"
+    )
+    expiry.add_argument("--days", type=_positive, help="valid for this many days from now")
+    _json_option(create_token)
+    create_token.set_defaults(run=_with_catalog(account_commands.token_create))
+    list_tokens = token.add_parser("list", help="a user's API keys: id, name, created, expires, last used")
+    list_tokens.add_argument("user", help="user id, slug or email")
+    list_tokens.add_argument("--all", action="store_true", help="include revoked keys")
+    _json_option(list_tokens)
+    list_tokens.set_defaults(run=_with_catalog(account_commands.token_list))
+    revoke_token = token.add_parser("revoke", help="revoke one API key (or, with --all, every key of a user)")
+    revoke_token.add_argument(
+        "target", metavar="KEY_ID", help="the key's id (see token list); a user with --all"
+    )
+    revoke_token.add_argument("--all", action="store_true", help="KEY_ID names a user: revoke all their keys")
+    revoke_token.set_defaults(run=_with_catalog(account_commands.token_revoke))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="opencat", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"opencat {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    db.add_parser("upgrade", help="migrate to the latest schema").set_defaults(run=_db_upgrade)
+
+    serve = commands.add_parser("serve", help="migrate, index, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1", help="IP address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="TCP port to listen on (default: 8000)")
+    serve.add_argument("--workers", type=_positive, default=1, help="worker processes (default: 1)")
+    serve.set_defaults(run=_serve)
+
+    _account_commands(commands)
 
     fixtures = commands.add_parser("load-fixtures", help="import udata fixtures or dataset documents")
-    fixtures.add_argument("path")
+    fixtures.add_argument("path", help="a JSON file of udata fixtures or dataset documents")
     fixtures.set_defaults(run=_load_fixtures)
 
     export = commands.add_parser("export", help="write the whole public catalog, streamed")
@@ -223,6 +329,19 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("load-demo", help="import the bundled demo catalog")
     demo.add_argument("--if-empty", action="store_true", help="only when the catalog has no dataset")
     demo.set_defaults(run=_load_demo)
+
+    reindex = commands.add_parser("reindex", help="rebuild this machine's search index from the database")
+    reindex.set_defaults(run=_reindex)
+
+    check = commands.add_parser("doctor", help="check settings, database, migrations, files and index")
+    check.set_defaults(run=None)
+
+    save = commands.add_parser("backup", help="copy the SQLite database, local files and a manifest to DIR")
+    save.add_argument("directory", metavar="DIR", help="a new or empty directory")
+    save.set_defaults(run=_backup)
+    load = commands.add_parser("restore", help="restore a backup from DIR into the (empty) data directory")
+    load.add_argument("directory", metavar="DIR", help="a directory written by opencat backup")
+    load.set_defaults(run=_restore)
     return parser
 
 
@@ -235,10 +354,21 @@ def _describe(error: Exception) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Exit codes: 0 done, 1 the work failed, 2 bad usage or settings (nothing was done)."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    if not arguments:
+        parser.print_help(sys.stderr)  # a command is required: argparse's usage error, with the whole help
+        return 2
+    args = parser.parse_args(arguments)
+    if args.run is None:
+        return doctor.run(os.environ)
     try:
         args.run(Settings.from_env(os.environ), args)
-    except (CatalogError, SettingsError, OSError, ValueError) as error:
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201 - the command's output
+        return 2
+    except (CatalogError, OSError, ValueError) as error:
         print(f"error: {_describe(error)}", file=sys.stderr)  # noqa: T201 - the command's output
         return 1
     finally:

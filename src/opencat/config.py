@@ -1,8 +1,16 @@
-"""Settings: declared once, read once from the environment, passed as an argument."""
+"""Settings: declared once, read once from the environment, passed as an argument.
+
+pydantic-settings declares and converts them; every failure becomes one ``SettingsError`` line
+that names the variable, so the command line can print it without a traceback.
+"""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 PREFIX = "OPENCAT_"
 
@@ -11,11 +19,71 @@ class SettingsError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Settings:
+def variable(name: str) -> str:
+    """The environment variable of the setting ``name``."""
+    return f"{PREFIX}{name.upper()}"
+
+
+class _Variables(PydanticBaseSettingsSource):
+    """The OPENCAT_* entries of one mapping (``os.environ`` or a test's dict), names exact."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.environ.get(variable(field_name)), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {
+            name: self.environ[variable(name)]
+            for name in self.settings_cls.model_fields
+            if variable(name) in self.environ
+        }
+
+
+# What a failed conversion means, in words a person setting a variable understands.
+_WORDING = {
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "int_type": "must be an integer",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "path_type": "must be a path",
+}
+
+
+def _one_line(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else ""
+        wording = _WORDING.get(item["type"]) or str(item["msg"]).removeprefix("Value error, ")
+        shown = f"{variable(name)} {wording}" if name else wording
+        if item["type"] in _WORDING:
+            shown += f", got {item['input']!r}"
+        problems.append(shown)
+    return "; ".join(problems)
+
+
+_OPTIONAL_TEXT = (
+    "front_url",
+    "storage_url",
+    "s3_endpoint_url",
+    "s3_public_url",
+    "s3_region",
+    "schema_catalog_url",
+)
+
+
+class Settings(BaseSettings):
     """Every field is documented in docs/configuration.md (a test checks it)."""
 
-    data_dir: Path = field(default_factory=lambda: Path("var"))
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid", case_sensitive=True)
+
+    data_dir: Path = Path("var")
     database_url: str = ""
     base_url: str = "http://127.0.0.1:8000"
     front_url: str | None = None
@@ -28,109 +96,120 @@ class Settings:
     s3_region: str | None = None
     max_upload_bytes: int = 10 * 1024**3
     upload_retention_hours: int = 24
-    allowed_extensions: tuple[str, ...] | None = None
+    allowed_extensions: Annotated[tuple[str, ...] | None, NoDecode] = None
     linkcheck_timeout: float = 5.0
     linkcheck_allow_private: bool = False
     linkcheck_interval: int = 300
     schema_catalog_url: str | None = None
     feed_delay_hours: int = 10
     site_title: str = "opencat"
-    dcat_themes: tuple[tuple[str, str], ...] = ()
+    dcat_themes: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
 
-    def __post_init__(self) -> None:
-        if not self.database_url:
-            object.__setattr__(self, "database_url", f"sqlite:///{(self.data_dir / 'opencat.db').resolve()}")
-        if not self.base_url.startswith(("http://", "https://")):
-            raise SettingsError(f"{PREFIX}BASE_URL must be an http:// or https:// URL, got {self.base_url!r}")
-        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
-        if self.front_url is not None:
-            object.__setattr__(self, "front_url", self.front_url.rstrip("/") or None)
-        if self.default_language not in ("en", "fr"):
-            raise SettingsError(f"{PREFIX}DEFAULT_LANGUAGE must be 'en' or 'fr'")
-        if self.feed_delay_hours < 0:
-            raise SettingsError(f"{PREFIX}FEED_DELAY_HOURS must not be negative")
-        if self.linkcheck_interval < 0:
-            raise SettingsError(f"{PREFIX}LINKCHECK_INTERVAL must not be negative")
-        for name in (
-            "max_json_bytes",
-            "max_resources_per_dataset",
-            "max_upload_bytes",
-            "upload_retention_hours",
-        ):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{PREFIX}{name.upper()} must be a positive integer")
-        if not self.linkcheck_timeout > 0:
-            raise SettingsError(f"{PREFIX}LINKCHECK_TIMEOUT must be a positive number of seconds")
-        if self.storage_url is not None and not self.storage_url.startswith("s3://"):
-            raise SettingsError(
-                f"{PREFIX}STORAGE_URL must be an s3://bucket/prefix URL (or unset for local files)"
-            )
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise SettingsError(_one_line(error)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Built in code, settings are exactly what the caller passed: ``from_env`` reads variables.
+        return (init_settings,)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
-        values: dict[str, object] = {}
-        if f"{PREFIX}DATA_DIR" in environ:
-            values["data_dir"] = Path(environ[f"{PREFIX}DATA_DIR"])
-        for name in ("database_url", "base_url", "default_language", "site_title"):
-            if f"{PREFIX}{name.upper()}" in environ:
-                values[name] = environ[f"{PREFIX}{name.upper()}"]
-        for name in (
-            "front_url",
-            "storage_url",
-            "s3_endpoint_url",
-            "s3_public_url",
-            "s3_region",
-            "schema_catalog_url",
+        return cls(**_Variables(cls, environ)())
+
+    @field_validator(*_OPTIONAL_TEXT, mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("front_url")
+    @classmethod
+    def _front(cls, value: str | None) -> str | None:
+        return None if value is None else value.rstrip("/") or None
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("en", "fr"):
+            raise ValueError(f"must be 'en' or 'fr', got {value!r}")
+        return value
+
+    @field_validator("feed_delay_hours", "linkcheck_interval")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    @field_validator(
+        "max_json_bytes", "max_resources_per_dataset", "max_upload_bytes", "upload_retention_hours"
+    )
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be a positive integer")
+        return value
+
+    @field_validator("linkcheck_timeout")
+    @classmethod
+    def _positive_seconds(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError("must be a positive number of seconds")
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("s3://"):
+            raise ValueError("must be an s3://bucket/prefix URL (or unset for local files)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if value and not value.startswith(
+            ("sqlite://", "postgresql://", "postgres://", "postgresql+psycopg://")
         ):
-            if environ.get(f"{PREFIX}{name.upper()}"):
-                values[name] = environ[f"{PREFIX}{name.upper()}"]
-        for name in (
-            "max_json_bytes",
-            "max_resources_per_dataset",
-            "max_upload_bytes",
-            "upload_retention_hours",
-            "feed_delay_hours",
-            "linkcheck_interval",
-        ):
-            if f"{PREFIX}{name.upper()}" in environ:
-                values[name] = _integer(name.upper(), environ[f"{PREFIX}{name.upper()}"])
-        if f"{PREFIX}LINKCHECK_TIMEOUT" in environ:
-            values["linkcheck_timeout"] = _number("LINKCHECK_TIMEOUT", environ[f"{PREFIX}LINKCHECK_TIMEOUT"])
-        if f"{PREFIX}LINKCHECK_ALLOW_PRIVATE" in environ:
-            values["linkcheck_allow_private"] = _flag(
-                "LINKCHECK_ALLOW_PRIVATE", environ[f"{PREFIX}LINKCHECK_ALLOW_PRIVATE"]
-            )
-        if environ.get(f"{PREFIX}DCAT_THEMES"):
-            values["dcat_themes"] = _themes(environ[f"{PREFIX}DCAT_THEMES"])
-        if environ.get(f"{PREFIX}ALLOWED_EXTENSIONS"):
-            raw = environ[f"{PREFIX}ALLOWED_EXTENSIONS"]
-            values["allowed_extensions"] = tuple(
-                item.strip().lower().lstrip(".") for item in raw.split(",") if item.strip()
-            )
-        return cls(**values)  # type: ignore[arg-type]
+            # Only the scheme is shown: the rest may hold a password.
+            shown = f"the scheme {value.partition('://')[0]!r}" if "://" in value else "no URL scheme"
+            raise ValueError(f"must be a sqlite:///path or postgresql://user@host/name URL, got {shown}")
+        return value
 
+    @field_validator("allowed_extensions", mode="before")
+    @classmethod
+    def _extensions(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            found = tuple(item.strip().lower().lstrip(".") for item in value.split(",") if item.strip())
+            return found or None
+        return value
 
-def _integer(name: str, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+    @field_validator("dcat_themes", mode="before")
+    @classmethod
+    def _themes(cls, value: Any) -> Any:
+        return _themes(value) if isinstance(value, str) else value
 
-
-def _number(name: str, raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        raise SettingsError(f"{PREFIX}{name} must be a number, got {raw!r}") from None
-
-
-def _flag(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+    @model_validator(mode="after")
+    def _default_database(self) -> "Settings":
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{(self.data_dir / 'opencat.db').resolve()}")
+        return self
 
 
 EU_DATA_THEMES = frozenset(
@@ -157,10 +236,10 @@ def _themes(raw: str) -> tuple[tuple[str, str], ...]:
     """``tag:THEME,tag:THEME``: which dataset tags stand for which EU data theme (dcat:theme)."""
     pairs = []
     for item in raw.split(","):
+        if not item.strip():
+            continue
         tag, _, theme = item.strip().partition(":")
         if not tag or theme.strip().upper() not in EU_DATA_THEMES:
-            raise SettingsError(
-                f"{PREFIX}DCAT_THEMES must be tag:THEME pairs, THEME one of {', '.join(sorted(EU_DATA_THEMES))}"
-            )
+            raise ValueError(f"must be tag:THEME pairs, THEME one of {', '.join(sorted(EU_DATA_THEMES))}")
         pairs.append((tag.strip(), theme.strip().upper()))
     return tuple(pairs)

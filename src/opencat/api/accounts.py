@@ -1,9 +1,14 @@
-"""Handlers of the account reads that dataset responses link to."""
+"""Handlers of the account reads that dataset responses link to, and sysadmins' key management."""
+
+from datetime import UTC, datetime
+from typing import Any
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
 from opencat.catalog import accounts as use_cases
+from opencat.domain.accounts import ApiKey
+from opencat.domain.errors import Invalid
 
 
 @describe("Get an organization by id or slug")
@@ -25,3 +30,58 @@ def get_me(call: Call) -> Reply:
     me = use_cases.get_me(call.actor)
     organizations = use_cases.memberships(call.catalog, call.actor)
     return Reply(serializers.user(me, call.urls, organizations, call.actor, with_email=True))
+
+
+def _key(key: ApiKey) -> dict[str, Any]:
+    """A key as the API shows it: never the secret (only ``POST`` answers it, once)."""
+    return {
+        "id": key.id,
+        "name": key.name,
+        "created_at": iso(key.created_at),
+        "expires_at": iso(key.expires_at),
+        "last_used_at": iso(key.last_used_at),
+        "revoked_at": iso(key.revoked_at),
+    }
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _expiry(raw: Any) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise Invalid({"expires_at": ["Expected an ISO 8601 date or date-time, or null."]})
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@describe("A user's API keys (sysadmins only; an opencat extension)")
+def list_api_keys(call: Call) -> Reply:
+    use_cases.require_sysadmin(call.actor)
+    _, keys = use_cases.list_api_keys(call.catalog, call.path("ident"))
+    return Reply([_key(key) for key in keys])
+
+
+@describe("Issue an API key for a user (sysadmins only; an opencat extension)")
+def create_api_key(call: Call) -> Reply:
+    use_cases.require_sysadmin(call.actor)
+    body = call.json_object()
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise Invalid({"name": ["Expected a string."]})
+    _, key, secret = use_cases.issue_api_key(
+        call.catalog, call.path("ident"), name, _expiry(body.get("expires_at"))
+    )
+    return Reply({**_key(key), "key": secret}, status=201)
+
+
+@describe("Revoke one of a user's API keys (sysadmins only; an opencat extension)")
+def revoke_api_key(call: Call) -> Reply:
+    use_cases.require_sysadmin(call.actor)
+    use_cases.revoke_api_key(call.catalog, call.path("key_id"), call.path("ident"))
+    return Reply(None, status=204)

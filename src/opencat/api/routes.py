@@ -95,6 +95,8 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/spatial/granularities/", GET=spatial.list_granularities),
         path(f"{API}/organizations/{{ident}}/", GET=accounts.get_organization),
         path(f"{API}/users/{{ident}}/", GET=accounts.get_user),
+        path(f"{API}/users/{{ident}}/apikeys/", GET=accounts.list_api_keys, POST=accounts.create_api_key),
+        path(f"{API}/users/{{ident}}/apikeys/{{key_id}}/", DELETE=accounts.revoke_api_key),
         path(f"{API}/me/", GET=accounts.get_me),
         path(f"{API}/swagger.json", GET=openapi.swagger),
     ]

@@ -3,19 +3,20 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
 from opencat.db.engine import Connection
 from opencat.domain import ids
-from opencat.domain.accounts import ANONYMOUS, ROLES, Actor, Member, Organization, User
+from opencat.domain.accounts import ANONYMOUS, ROLES, Actor, ApiKey, Member, Organization, User
 from opencat.domain.errors import (
     Gone,
     Invalid,
     InvalidCredentials,
     NotFound,
+    PermissionDenied,
     Reason,
     Unauthenticated,
     problem,
@@ -39,10 +40,19 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _issue_key(catalog: Catalog, conn: Connection, user_id: str) -> str:
+def _issue_key(
+    catalog: Catalog,
+    conn: Connection,
+    user_id: str,
+    name: str | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    db_accounts.insert_api_key(conn, catalog.new_object_id(), user_id, hash_api_key(key), catalog.clock())
-    return key
+    record = ApiKey(catalog.new_object_id(), user_id, catalog.clock(), name, expires_at)
+    db_accounts.insert_api_key(
+        conn, record.id, user_id, hash_api_key(key), record.created_at, name, expires_at
+    )
+    return record, key
 
 
 def create_user(
@@ -65,7 +75,7 @@ def create_user(
             sysadmin=sysadmin,
         )
         db_accounts.insert_user(conn, user)
-        return user, _issue_key(catalog, conn, user.id)
+        return user, _issue_key(catalog, conn, user.id)[1]
 
 
 def _find_user(conn: Connection, ident: str) -> User | None:
@@ -78,20 +88,109 @@ def _find_user(conn: Connection, ident: str) -> User | None:
     return db_accounts.find_user_by_slug(conn, ident)
 
 
-def create_api_key(catalog: Catalog, user_ident: str) -> tuple[User, str]:
+def require_sysadmin(actor: Actor) -> None:
+    """The key management of other users is for sysadmins: 401 anonymous, 403 anyone else."""
+    if actor.user is None:
+        raise Unauthenticated()
+    if not actor.is_sysadmin:
+        raise PermissionDenied()
+
+
+def _require_user(conn: Connection, user_ident: str) -> User:
+    user = _find_user(conn, user_ident)
+    if user is None:
+        raise NotFound(Reason.USER_UNKNOWN, ident=user_ident)
+    return user
+
+
+def create_api_key(
+    catalog: Catalog, user_ident: str, name: str | None = None, expires_at: datetime | None = None
+) -> tuple[User, str]:
+    user, _, key = issue_api_key(catalog, user_ident, name, expires_at)
+    return user, key
+
+
+def issue_api_key(
+    catalog: Catalog, user_ident: str, name: str | None = None, expires_at: datetime | None = None
+) -> tuple[User, ApiKey, str]:
+    """A new key for the user: the secret is returned here only, the database keeps its hash."""
+    if name is not None and not name.strip():
+        raise Invalid({"name": [problem(Reason.REQUIRED)]})
+    if expires_at is not None and expires_at <= catalog.clock():
+        raise Invalid({"expires": ["The expiry date must be in the future."]})
     with catalog.db.write() as conn:
-        user = _find_user(conn, user_ident)
-        if user is None:
-            raise NotFound(Reason.USER_UNKNOWN, ident=user_ident)
-        return user, _issue_key(catalog, conn, user.id)
+        user = _require_user(conn, user_ident)
+        record, key = _issue_key(catalog, conn, user.id, name and name.strip(), expires_at)
+        return user, record, key
+
+
+def list_api_keys(catalog: Catalog, user_ident: str) -> tuple[User, list[ApiKey]]:
+    with catalog.db.read() as conn:
+        user = _require_user(conn, user_ident)
+        return user, db_accounts.api_keys_of(conn, user.id)
+
+
+def revoke_api_key(catalog: Catalog, key_id: str, user_ident: str | None = None) -> ApiKey:
+    """Revoke one key (a no-op on one already revoked); ``user_ident`` must own it when given."""
+    with catalog.db.write() as conn:
+        owner = None if user_ident is None else _require_user(conn, user_ident)
+        key = db_accounts.find_api_key_by_id(conn, key_id.strip().lower())
+        if key is None or (owner is not None and key.user_id != owner.id):
+            raise NotFound(Reason.API_KEY_UNKNOWN, ident=key_id)
+        if key.revoked_at is None:
+            db_accounts.revoke_api_key(conn, key.id, catalog.clock())
+        found = db_accounts.find_api_key_by_id(conn, key.id)
+        assert found is not None
+        return found
 
 
 def revoke_api_keys(catalog: Catalog, user_ident: str) -> int:
     with catalog.db.write() as conn:
-        user = _find_user(conn, user_ident)
-        if user is None:
-            raise NotFound(Reason.USER_UNKNOWN, ident=user_ident)
+        user = _require_user(conn, user_ident)
         return db_accounts.revoke_api_keys(conn, user.id, catalog.clock())
+
+
+def list_users(catalog: Catalog) -> list[User]:
+    with catalog.db.read() as conn:
+        return db_accounts.list_users(conn)
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    user: User
+    organizations: list[tuple[Organization, str]]
+    api_keys: list[ApiKey]
+
+
+def show_user(catalog: Catalog, user_ident: str) -> UserView:
+    with catalog.db.read() as conn:
+        user = _require_user(conn, user_ident)
+        roles = db_accounts.roles_of(conn, user.id)
+        organizations = db_accounts.fetch_organizations(conn, roles)
+        return UserView(
+            user,
+            [(organizations[org_id], role) for org_id, role in roles.items() if org_id in organizations],
+            db_accounts.api_keys_of(conn, user.id),
+        )
+
+
+def delete_user(catalog: Catalog, user_ident: str) -> User:
+    """udata's soft delete: the user is gone (410) and inactive, and none of their keys works."""
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        user = _require_user(conn, user_ident)
+        db_accounts.mark_user_deleted(conn, user.id, now)
+        db_accounts.revoke_api_keys(conn, user.id, now)
+        found = db_accounts.find_user(conn, user.id)
+        assert found is not None
+        return found
+
+
+def list_organizations(catalog: Catalog) -> list[tuple[Organization, int]]:
+    """Every organization with its number of members."""
+    with catalog.db.read() as conn:
+        counts = db_accounts.member_counts(conn)
+        return [(org, counts.get(org.id, 0)) for org in db_accounts.list_organizations(conn)]
 
 
 def authenticate(catalog: Catalog, api_key: str | None) -> Actor:
@@ -105,6 +204,8 @@ def authenticate(catalog: Catalog, api_key: str | None) -> Actor:
             raise InvalidCredentials(Reason.TOKEN_INVALID)
         if key.revoked_at is not None:
             raise InvalidCredentials(Reason.TOKEN_REVOKED)
+        if key.expired(now):
+            raise InvalidCredentials(Reason.TOKEN_EXPIRED)
         user = db_accounts.find_user(conn, key.user_id)
         if user is None or not user.active or user.deleted is not None:
             raise InvalidCredentials(Reason.USER_INACTIVE)

@@ -1,7 +1,7 @@
 """Keeping this machine's search index in step with the database, and asking it questions."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -61,6 +61,39 @@ def _catch_up(catalog: Catalog, conn: Connection) -> None:
                 else:
                     batch.remove(dataset_id)
             batch.reach(changes[-1][0])
+
+
+def index_state(catalog: Catalog) -> tuple[int, int, int]:
+    """Where this machine's index is: the outbox change it reached (-1: never built), the
+    outbox's head, and how many documents it holds."""
+    with catalog.db.read() as conn:
+        head = outbox.head(conn)
+    return catalog.search.current_seq(), head, catalog.search.count()
+
+
+def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None) -> int:
+    """Empty this machine's index and fill it again from every dataset row; returns how many.
+
+    The outbox's head is read first: a write landing during the rebuild is replayed after it
+    (putting a document twice is harmless), so the index ends caught up either way."""
+    count = 0
+    with catalog.search.writing() as batch, catalog.db.side_read() as conn:
+        head = outbox.head(conn)
+        total = db_datasets.count_all(conn)
+        batch.clear()
+        after = ""
+        while ids := db_datasets.ids_after(conn, after, BATCH):
+            for doc in documents(conn, ids, catalog):
+                batch.put(doc)
+            count += len(ids)
+            after = ids[-1]
+            if progress is not None:
+                progress(count, max(total, count))
+        batch.reached = head
+    if progress is not None and count == 0:
+        progress(0, 0)
+    sync(catalog)
+    return count
 
 
 def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) -> list[SearchDocument]:

@@ -1,7 +1,6 @@
 """Users, API keys, organizations, memberships and contact points."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opencat.db.tables import api_keys, contact_points, organization_members, organizations, users
-from opencat.domain.accounts import ContactPoint, Member, Organization, User
+from opencat.domain.accounts import ApiKey, ContactPoint, Member, Organization, User
 from opencat.domain.errors import Conflict
 
 
@@ -88,29 +87,74 @@ def user_slugs_like(conn: Connection, base: str) -> set[str]:
     )
 
 
-def insert_api_key(conn: Connection, key_id: str, user_id: str, key_hash: str, now: datetime) -> None:
-    conn.execute(api_keys.insert().values(id=key_id, user_id=user_id, key_hash=key_hash, created_at=now))
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyRecord:
-    id: str
-    user_id: str
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-
-
-def find_api_key(conn: Connection, key_hash: str) -> ApiKeyRecord | None:
-    row = conn.execute(
-        sa.select(api_keys.c.id, api_keys.c.user_id, api_keys.c.revoked_at, api_keys.c.last_used_at).where(
-            api_keys.c.key_hash == key_hash
+def insert_api_key(
+    conn: Connection,
+    key_id: str,
+    user_id: str,
+    key_hash: str,
+    now: datetime,
+    name: str | None = None,
+    expires_at: datetime | None = None,
+) -> None:
+    conn.execute(
+        api_keys.insert().values(
+            id=key_id, user_id=user_id, key_hash=key_hash, created_at=now, name=name, expires_at=expires_at
         )
-    ).first()
-    return None if row is None else ApiKeyRecord(row.id, row.user_id, row.revoked_at, row.last_used_at)
+    )
+
+
+_KEY_COLUMNS = (
+    api_keys.c.id,
+    api_keys.c.user_id,
+    api_keys.c.created_at,
+    api_keys.c.name,
+    api_keys.c.expires_at,
+    api_keys.c.last_used_at,
+    api_keys.c.revoked_at,
+)
+
+
+def _api_key(row: Any) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        name=row.name,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def find_api_key(conn: Connection, key_hash: str) -> ApiKey | None:
+    row = conn.execute(sa.select(*_KEY_COLUMNS).where(api_keys.c.key_hash == key_hash)).first()
+    return None if row is None else _api_key(row)
+
+
+def find_api_key_by_id(conn: Connection, key_id: str) -> ApiKey | None:
+    row = conn.execute(sa.select(*_KEY_COLUMNS).where(api_keys.c.id == key_id)).first()
+    return None if row is None else _api_key(row)
+
+
+def api_keys_of(conn: Connection, user_id: str) -> list[ApiKey]:
+    rows = conn.execute(
+        sa.select(*_KEY_COLUMNS)
+        .where(api_keys.c.user_id == user_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+    )
+    return [_api_key(row) for row in rows]
 
 
 def touch_api_key(conn: Connection, key_id: str, now: datetime) -> None:
     conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=now))
+
+
+def revoke_api_key(conn: Connection, key_id: str, now: datetime) -> None:
+    conn.execute(
+        api_keys.update()
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def revoke_api_keys(conn: Connection, user_id: str, now: datetime) -> int:
@@ -120,6 +164,28 @@ def revoke_api_keys(conn: Connection, user_id: str, now: datetime) -> int:
         .values(revoked_at=now)
     )
     return int(result.rowcount)
+
+
+def list_users(conn: Connection) -> list[User]:
+    return [_user(row) for row in conn.execute(sa.select(users).order_by(users.c.created_at, users.c.id))]
+
+
+def mark_user_deleted(conn: Connection, user_id: str, now: datetime) -> None:
+    conn.execute(users.update().where(users.c.id == user_id).values(deleted=now, active=False))
+
+
+def list_organizations(conn: Connection) -> list[Organization]:
+    rows = conn.execute(sa.select(organizations).order_by(organizations.c.created_at, organizations.c.id))
+    return [_organization(row) for row in rows]
+
+
+def member_counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(
+        sa.select(organization_members.c.organization_id, sa.func.count()).group_by(
+            organization_members.c.organization_id
+        )
+    )
+    return {org_id: int(count) for org_id, count in rows}
 
 
 def _organization(row: Any) -> Organization:

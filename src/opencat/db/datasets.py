@@ -55,6 +55,19 @@ def public_ids_after(conn: Connection, after: str, limit: int) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
+def ids_after(conn: Connection, after: str, limit: int) -> list[str]:
+    """Ids of every dataset (private and deleted ones too) in id order, past ``after``."""
+    return list(
+        conn.execute(
+            sa.select(datasets.c.id).where(datasets.c.id > after).order_by(datasets.c.id).limit(limit)
+        ).scalars()
+    )
+
+
+def count_all(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(datasets)).scalar_one())
+
+
 def find_by_slug(conn: Connection, slug: str) -> Dataset | None:
     row = conn.execute(locked_in_writes(conn, sa.select(*_COLUMNS).where(datasets.c.slug == slug))).first()
     return None if row is None else _from_row(row)

@@ -4,6 +4,8 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from opencat.db.engine import Database
 
@@ -26,3 +28,10 @@ def downgrade(database: Database, revision: str = "base") -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def revisions(database: Database) -> tuple[str | None, str | None]:
+    """The schema revision the database is at, and the latest one this code knows."""
+    with database.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -47,6 +47,8 @@ api_keys = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_used_at", UTCDateTime),
     sa.Column("revoked_at", UTCDateTime),
+    sa.Column("name", sa.String(255)),
+    sa.Column("expires_at", UTCDateTime),
 )
 
 organizations = sa.Table(

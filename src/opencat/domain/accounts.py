@@ -29,6 +29,22 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A user's API key as stored: never the secret, only its hash (kept in the database)."""
+
+    id: str
+    user_id: str
+    created_at: datetime
+    name: str | None = None
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+@dataclass(frozen=True, slots=True)
 class Organization:
     id: str
     name: str

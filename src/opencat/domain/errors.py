@@ -7,7 +7,7 @@ CatalogError
 ├── NotFound            the object does not exist (or the caller may not know it does)
 │   └── Gone            it existed and was soft-deleted
 ├── Unauthenticated     the action needs an identified caller
-├── InvalidCredentials  an API key was sent but is unknown, revoked or its user inactive
+├── InvalidCredentials  an API key was sent but is unknown, revoked, expired or its user inactive
 ├── PermissionDenied    the caller is known but may not do this
 ├── Invalid             field-level validation errors ``{field: [problems]}``
 ├── InvalidItems        the same, for each element of a list
@@ -52,9 +52,11 @@ class Reason(StrEnum):
     USER_UNKNOWN = auto()  # details: ident
     ORGANIZATION_UNKNOWN = auto()  # details: ident
     ORGANIZATION_GONE = auto()
+    API_KEY_UNKNOWN = auto()  # details: ident
     # credentials
     TOKEN_INVALID = auto()
     TOKEN_REVOKED = auto()
+    TOKEN_EXPIRED = auto()
     USER_INACTIVE = auto()
     # single-message refusals
     REMOTE_ONLY = auto()

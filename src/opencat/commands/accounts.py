@@ -1,0 +1,127 @@
+"""``opencat user``, ``org`` and ``token``: accounts and API keys, for the operator of the machine."""
+
+import argparse
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from opencat.catalog import accounts
+from opencat.catalog.context import Catalog
+from opencat.domain.accounts import ApiKey, User
+
+
+def emit(value: Any, as_json: bool) -> None:
+    """One record as ``key: value`` lines, or a JSON document with ``--json``."""
+    if as_json:
+        print(json.dumps(value))  # noqa: T201 - the command's output
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            print(f"{key}: {item}")  # noqa: T201 - the command's output
+    elif value:
+        print("\t".join(value[0]))  # noqa: T201 - a header over the table
+        for row in value:
+            print("\t".join("" if item is None else str(item) for item in row.values()))  # noqa: T201
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="seconds")
+
+
+def key_fields(key: ApiKey) -> dict[str, Any]:
+    """What may be shown of a key: never its secret (the database only has its hash anyway)."""
+    return {
+        "id": key.id,
+        "name": key.name,
+        "created": _when(key.created_at),
+        "expires": _when(key.expires_at),
+        "last_used": _when(key.last_used_at),
+        "revoked": _when(key.revoked_at),
+    }
+
+
+def _user_fields(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "slug": user.slug,
+        "name": f"{user.first_name} {user.last_name}",
+        "sysadmin": user.sysadmin,
+        "deleted": _when(user.deleted),
+    }
+
+
+def user_list(catalog: Catalog, args: argparse.Namespace) -> None:
+    emit([_user_fields(user) for user in accounts.list_users(catalog)], args.json)
+
+
+def user_show(catalog: Catalog, args: argparse.Namespace) -> None:
+    view = accounts.show_user(catalog, args.user)
+    fields = _user_fields(view.user) | {"created": _when(view.user.created_at)}
+    organizations = [{"id": org.id, "slug": org.slug, "role": role} for org, role in view.organizations]
+    keys = [key_fields(key) for key in view.api_keys]
+    if args.json:
+        emit(fields | {"organizations": organizations, "api_keys": keys}, True)
+        return
+    emit(fields, False)
+    emit({"organizations": ", ".join(f"{o['slug']} ({o['role']})" for o in organizations) or "none"}, False)
+    emit({"api_keys": sum(1 for key in view.api_keys if key.revoked_at is None)}, False)
+
+
+def user_delete(catalog: Catalog, args: argparse.Namespace) -> None:
+    user = accounts.delete_user(catalog, args.user)
+    emit({"id": user.id, "email": user.email, "deleted": _when(user.deleted)}, args.json)
+
+
+def org_list(catalog: Catalog, args: argparse.Namespace) -> None:
+    rows = [
+        {"id": org.id, "slug": org.slug, "name": org.name, "members": members}
+        for org, members in accounts.list_organizations(catalog)
+        if org.deleted is None
+    ]
+    emit(rows, args.json)
+
+
+def expiry(args: argparse.Namespace, now: datetime) -> datetime | None:
+    """``--expires DATE`` (the end of that day, UTC, or an ISO date-time) or ``--days N``."""
+    if args.days is not None:
+        return now + timedelta(days=args.days)
+    if args.expires is None:
+        return None
+    try:
+        if len(args.expires) == 10:
+            return datetime.combine(date.fromisoformat(args.expires), time.max, UTC)
+        moment = datetime.fromisoformat(args.expires)
+    except ValueError:
+        raise ValueError(
+            f"--expires must be a date (YYYY-MM-DD) or an ISO date-time, got {args.expires!r}"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def token_create(catalog: Catalog, args: argparse.Namespace) -> None:
+    user, key, secret = accounts.issue_api_key(catalog, args.user, args.name, expiry(args, catalog.clock()))
+    emit(
+        {
+            "user": user.id,
+            "id": key.id,
+            "name": key.name,
+            "expires": _when(key.expires_at),
+            "api_key": secret,
+        },
+        args.json,
+    )
+
+
+def token_list(catalog: Catalog, args: argparse.Namespace) -> None:
+    _, keys = accounts.list_api_keys(catalog, args.user)
+    shown = [key_fields(key) for key in keys if args.all or key.revoked_at is None]
+    emit(shown, args.json)
+
+
+def token_revoke(catalog: Catalog, args: argparse.Namespace) -> None:
+    if args.all:
+        count = accounts.revoke_api_keys(catalog, args.target)
+        print(f"Revoked {count} API key(s)")  # noqa: T201 - the command's output
+        return
+    key = accounts.revoke_api_key(catalog, args.target)
+    print(f"Revoked API key {key.id}" + (f" ({key.name})" if key.name else ""))  # noqa: T201

@@ -1,0 +1,115 @@
+"""``opencat backup DIR`` and ``opencat restore DIR``: a SQLite node's catalog, copied whole.
+
+The database is copied first, with SQLite's online backup API (one consistent instant, while the
+server keeps writing); then the local files. A file uploaded after that instant is copied too
+(an orphan, harmless); one deleted after it is missing from the copy, which the manifest names.
+The search index is not copied: restore rebuilds it from the database.
+"""
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from opencat import __version__
+from opencat.catalog.context import Catalog
+from opencat.commands.progress import Progress
+from opencat.config import Settings, SettingsError
+from opencat.db.engine import Database
+from opencat.db.migrate import revisions
+from opencat.db.snapshot import copy_sqlite, count_datasets, sqlite_path, stored_file_keys
+
+MANIFEST = "manifest.json"
+DATABASE = "opencat.db"
+FILES = "files"
+FORMAT = 1
+
+
+def refuse_unsupported(settings: Settings) -> None:
+    """Only SQLite and local files: other deployments have their own, better tools."""
+    if sqlite_path(settings.database_url) is None:
+        raise SettingsError(
+            "backup and restore handle a SQLite database only: back up PostgreSQL with pg_dump"
+            " (see docs/deployment.md)"
+        )
+    if settings.storage_url is not None:
+        raise SettingsError(
+            "backup and restore handle local files only: protect an S3 bucket with its versioning"
+            " or replication (see docs/deployment.md)"
+        )
+
+
+def _files_root(settings: Settings) -> Path:
+    return (settings.data_dir / "files").resolve()
+
+
+def _copy_tree(source: Path, target: Path, progress: Progress) -> tuple[int, int]:
+    """Copy the files under ``source`` (upload spools excepted); files deleted meanwhile are skipped."""
+    count = size = 0
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if relative.parts[0] == ".spool" or not path.is_file():
+            continue
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copy2(path, destination)
+        except FileNotFoundError:  # deleted since the listing: its resource is gone too
+            continue
+        count += 1
+        size += destination.stat().st_size
+        progress(count)
+    progress.finish()
+    return count, size
+
+
+def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, Any]:
+    source = sqlite_path(settings.database_url)
+    assert source is not None
+    if directory.exists() and any(directory.iterdir()):
+        raise OSError(f"{directory} is not empty: back up into a new or empty directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    copy_sqlite(source, directory / DATABASE)
+    copy = Database(f"sqlite:///{(directory / DATABASE).resolve()}")
+    try:
+        revision, _ = revisions(copy)
+        datasets = count_datasets(copy)
+        wanted = stored_file_keys(copy)
+    finally:
+        copy.dispose()
+    files, size = _copy_tree(_files_root(settings), directory / FILES, Progress("copied", "files"))
+    missing = sorted(key for key in wanted if not (directory / FILES / key).is_file())
+    manifest = {
+        "format": FORMAT,
+        "opencat_version": __version__,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "schema_revision": revision,
+        "database": DATABASE,
+        "datasets": datasets,
+        "files": files,
+        "files_bytes": size,
+        "missing_files": missing,
+    }
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def restore(settings: Settings, directory: Path) -> dict[str, Any]:
+    """Copy a backup into this (new) data directory; the caller migrates and reindexes."""
+    try:
+        manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_text())
+    except (OSError, ValueError):
+        raise OSError(f"{directory} has no readable {MANIFEST}: not a backup of opencat") from None
+    if manifest.get("format") != FORMAT:
+        raise OSError(f"{directory}: backup format {manifest.get('format')!r} is not one this version reads")
+    target = sqlite_path(settings.database_url)
+    assert target is not None
+    if target.exists() and target.stat().st_size > 0:
+        raise OSError(
+            f"{target} already exists: restore into a new data directory (OPENCAT_DATA_DIR), or remove it first"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copy_sqlite(directory / DATABASE, target)
+    _copy_tree(directory / FILES, _files_root(settings), Progress("restored", "files"))
+    return manifest

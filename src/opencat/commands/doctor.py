@@ -1,0 +1,114 @@
+"""``opencat doctor``: each thing a working node needs, checked, with how to fix what fails."""
+
+import secrets
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from opencat.app import build_catalog
+from opencat.catalog.context import Catalog
+from opencat.catalog.indexing import index_state
+from opencat.config import Settings, SettingsError
+from opencat.db.checks import check_url, masked, ping
+from opencat.db.migrate import revisions
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _settings(environ: Mapping[str, str]) -> tuple[Check, Settings | None]:
+    try:
+        settings = Settings.from_env(environ)
+    except SettingsError as error:
+        return Check("settings", False, str(error), "correct the variable (docs/configuration.md)"), None
+    return Check("settings", True, f"data directory {settings.data_dir.resolve()}"), settings
+
+
+def _database(settings: Settings, catalog: Catalog) -> Check:
+    try:
+        check_url(settings.database_url)
+        ping(catalog.db)
+    except SettingsError as error:
+        return Check("database", False, str(error), "start the database or correct OPENCAT_DATABASE_URL")
+    return Check("database", True, f"{masked(settings.database_url)} answers")
+
+
+def _migrations(catalog: Catalog) -> Check:
+    current, head = revisions(catalog.db)
+    if current == head:
+        return Check("migrations", True, f"schema at {head}")
+    return Check(
+        "migrations",
+        False,
+        f"schema at {current or 'nothing'}, code expects {head}",
+        "run opencat db upgrade",
+    )
+
+
+def _files(settings: Settings, catalog: Catalog) -> Check:
+    key = f"doctor/probe-{secrets.token_hex(8)}.txt"
+    try:
+        # Beside the files: a local store moves the probe in, which works within one filesystem.
+        with tempfile.TemporaryDirectory(dir=settings.data_dir) as folder:
+            probe = Path(folder) / "probe.txt"
+            probe.write_bytes(b"opencat doctor\n")
+            catalog.files.put(key, probe, "text/plain")
+        found = catalog.files.exists(key)
+        catalog.files.delete(key)
+    except Exception as error:  # any store failure is the finding: report it, do not crash
+        return Check(
+            "file store",
+            False,
+            f"{type(error).__name__}: {error}",
+            "check the data directory's permissions or the bucket's settings and credentials",
+        )
+    if not found:
+        return Check("file store", False, "a file written could not be found again", "check the file store")
+    return Check("file store", True, f"writable ({catalog.files.public_url})")
+
+
+def _index(catalog: Catalog) -> Check:
+    applied, head, documents = index_state(catalog)
+    if applied < 0:
+        return Check("search index", False, "absent", "run opencat reindex (opencat serve also builds it)")
+    if applied < head:
+        return Check(
+            "search index",
+            False,
+            f"behind: at change {applied} of {head}",
+            "run opencat reindex, or serve: requests catch it up",
+        )
+    return Check("search index", True, f"{documents} datasets, caught up (change {head})")
+
+
+def run(environ: Mapping[str, str]) -> int:
+    """Print each check as OK or FAIL; exit 1 if any fails."""
+    first, settings = _settings(environ)
+    checks = [first]
+    if settings is not None:
+        catalog = build_catalog(settings)
+        try:
+            checks.append(_database(settings, catalog))
+            # Each of these needs the one before it: no schema, no outbox to compare the index with.
+            steps: list[Callable[[Catalog], Check]] = [_migrations, _index]
+            for step in steps:
+                if not checks[-1].ok:
+                    break
+                checks.append(step(catalog))
+            checks.append(_files(settings, catalog))
+        finally:
+            catalog.db.dispose()
+    for check in checks:
+        status = "OK  " if check.ok else "FAIL"
+        print(f"{status} {check.name}: {check.detail}")  # noqa: T201 - the command's output
+        if not check.ok and check.fix:
+            print(f"     fix: {check.fix}")  # noqa: T201 - the command's output
+    sys.stdout.flush()
+    return 0 if all(check.ok for check in checks) else 1

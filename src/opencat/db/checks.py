@@ -1,0 +1,41 @@
+"""Is the configured database usable? One-line answers for the command line, password masked."""
+
+import sqlalchemy as sa
+
+from opencat.config import SettingsError
+from opencat.db.engine import Database, normalize_url
+
+_VARIABLE = "OPENCAT_DATABASE_URL"
+
+
+def masked(url: str) -> str:
+    """The URL as it may be printed: its password replaced by ***."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return url.partition("://")[0] + "://…"
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL SQLAlchemy cannot parse, or whose driver is not installed."""
+    try:
+        parsed = sa.engine.make_url(normalize_url(url))
+    except (sa.exc.ArgumentError, ValueError) as error:
+        raise SettingsError(f"{_VARIABLE} is not a valid database URL ({error})") from None
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (sa.exc.NoSuchModuleError, ImportError) as error:
+        hint = " (pip install 'opencat[postgres]')" if parsed.get_backend_name() == "postgresql" else ""
+        raise SettingsError(
+            f"{_VARIABLE}: the driver of {masked(url)} is not installed{hint}: {error}"
+        ) from None
+
+
+def ping(database: Database) -> None:
+    """Connect once: an unreachable server or a missing database is a settings error."""
+    try:
+        with database.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.DBAPIError as error:
+        reason = " ".join(str(error.orig).split()) if error.orig is not None else type(error).__name__
+        raise SettingsError(f"{_VARIABLE}: cannot use {masked(database.url)}: {reason}") from None

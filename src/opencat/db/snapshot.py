@@ -1,0 +1,44 @@
+"""A consistent copy of a SQLite database while it serves (SQLite's online backup API)."""
+
+import sqlite3
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from opencat.db.engine import Database
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of a SQLite URL; None for any other database."""
+    url = sa.engine.make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy ``source`` into ``target`` page by page; writers go on, the copy is one instant of it."""
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        writer = sqlite3.connect(target)
+        try:
+            reader.backup(writer)
+        finally:
+            writer.close()
+    finally:
+        reader.close()
+
+
+def stored_file_keys(database: Database) -> set[str]:
+    """The keys of every file the catalog's resources and community resources name."""
+    keys: set[str] = set()
+    with database.engine.connect() as conn:
+        for table in ("resources", "community_resources"):
+            rows = conn.execute(sa.text(f"SELECT fs_filename FROM {table} WHERE fs_filename IS NOT NULL"))
+            keys.update(str(key) for key in rows.scalars())
+    return keys
+
+
+def count_datasets(database: Database) -> int:
+    with database.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM datasets")).scalar_one())

@@ -1,0 +1,155 @@
+"""``opencat user|org|token``: accounts and named keys from the command line, on both databases."""
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opencat.catalog import accounts
+from opencat.catalog.context import Catalog
+from opencat.cli import main
+from opencat.db.engine import Database
+from opencat.domain.errors import InvalidCredentials, Reason
+from tests.conftest import FixedClock
+
+
+@dataclasses.dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+Cli = Callable[..., Run]
+
+
+@pytest.fixture
+def cli(
+    db: Database,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Cli:
+    """The command on the test database (emptied after the test by ``db``)."""
+    for name in list(os.environ):
+        if name.startswith("OPENCAT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENCAT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OPENCAT_DATABASE_URL", database_url)
+
+    def run(*args: str) -> Run:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def json_of(run: Run) -> Any:
+    assert run.code == 0, run.err
+    return json.loads(run.out)
+
+
+def make(cli: Cli, email: str, *extra: str) -> dict[str, Any]:
+    user: dict[str, Any] = json_of(
+        cli(
+            "user", "create", "--email", email, "--first-name", "A", "--last-name", email[0], "--json", *extra
+        )
+    )
+    return user
+
+
+def test_user_list_show_and_delete(cli: Cli, catalog: Catalog) -> None:
+    alice = make(cli, "alice@example.org")
+    make(cli, "root@example.org", "--sysadmin")
+    listed = json_of(cli("user", "list", "--json"))
+    assert [(u["email"], u["sysadmin"], u["deleted"]) for u in listed] == [
+        ("alice@example.org", False, None),
+        ("root@example.org", True, None),
+    ]
+    table = cli("user", "list").out.splitlines()
+    assert table[0].split("\t") == ["id", "email", "slug", "name", "sysadmin", "deleted"]
+    assert len(table) == 3
+
+    org = json_of(cli("org", "create", "--name", "Ville", "--json"))
+    assert cli("org", "add-member", org["id"], alice["id"], "--role", "admin").code == 0
+    shown = json_of(cli("user", "show", "alice@example.org", "--json"))
+    assert shown["id"] == alice["id"]
+    assert shown["organizations"] == [{"id": org["id"], "slug": "ville", "role": "admin"}]
+    assert [key["revoked"] for key in shown["api_keys"]] == [None]
+    assert "api_key" not in str(shown["api_keys"])
+    assert alice["api_key"] not in cli("user", "show", alice["id"]).out
+
+    deleted = json_of(cli("user", "delete", alice["slug"], "--json"))
+    assert deleted["deleted"] is not None
+    with pytest.raises(InvalidCredentials):
+        accounts.authenticate(catalog, alice["api_key"])
+    assert json_of(cli("user", "show", alice["id"], "--json"))["deleted"] is not None
+
+
+def test_org_list_counts_members(cli: Cli) -> None:
+    alice = make(cli, "alice@example.org")
+    first = json_of(cli("org", "create", "--name", "Ville de Lyon", "--json"))
+    json_of(cli("org", "create", "--name", "Région", "--acronym", "R", "--json"))
+    cli("org", "add-member", first["slug"], alice["email"], "--role", "editor")
+    listed = json_of(cli("org", "list", "--json"))
+    assert [(o["slug"], o["members"]) for o in listed] == [("ville-de-lyon", 1), ("region", 0)]
+    assert cli("org", "list").out.splitlines()[0] == "id\tslug\tname\tmembers"
+
+
+def test_token_create_named_with_expiry_list_and_revoke_one(cli: Cli, catalog: Catalog) -> None:
+    alice = make(cli, "alice@example.org")
+    made = json_of(cli("token", "create", alice["email"], "--name", "ci", "--days", "30", "--json"))
+    assert set(made) == {"user", "id", "name", "expires", "api_key"}
+    assert made["name"] == "ci"
+    dated = json_of(
+        cli("token", "create", alice["id"], "--name", "until", "--expires", "2999-12-31", "--json")
+    )
+    assert dated["expires"] == "2999-12-31T23:59:59+00:00"
+    assert accounts.authenticate(catalog, made["api_key"]).user is not None
+
+    listed = json_of(cli("token", "list", alice["email"], "--json"))
+    assert [key["name"] for key in listed] == [None, "ci", "until"]
+    assert set(listed[1]) == {"id", "name", "created", "expires", "last_used", "revoked"}
+    assert listed[0]["last_used"] is None
+    plain = cli("token", "list", alice["email"]).out
+    assert made["api_key"] not in plain
+    assert alice["api_key"] not in plain
+
+    run = cli("token", "revoke", made["id"])
+    assert (run.code, run.out) == (0, f"Revoked API key {made['id']} (ci)\n")
+    with pytest.raises(InvalidCredentials) as refused:
+        accounts.authenticate(catalog, made["api_key"])
+    assert refused.value.reason is Reason.TOKEN_REVOKED
+    assert accounts.authenticate(catalog, dated["api_key"]).user is not None
+    assert [key["name"] for key in json_of(cli("token", "list", alice["id"], "--json"))] == [None, "until"]
+    assert len(json_of(cli("token", "list", alice["id"], "--all", "--json"))) == 3
+
+    later = dataclasses.replace(catalog, clock=FixedClock(catalog.clock() + timedelta(days=31)))
+    assert accounts.authenticate(later, dated["api_key"]).user is not None
+    with pytest.raises(InvalidCredentials):
+        accounts.authenticate(later, alice["api_key"] + "x")
+
+
+def test_token_revoke_all_and_errors(cli: Cli) -> None:
+    alice = make(cli, "alice@example.org")
+    cli("token", "create", alice["id"])
+    assert cli("token", "revoke", "--all", alice["email"]).out == "Revoked 2 API key(s)\n"
+    unknown = cli("token", "revoke", "0" * 24)
+    assert (unknown.code, unknown.err) == (1, f"error: Unknown API key {'0' * 24}\n")
+    bad_date = cli("token", "create", alice["id"], "--expires", "tomorrow")
+    assert bad_date.code == 1
+    assert "--expires must be a date" in bad_date.err
+    past = cli("token", "create", alice["id"], "--expires", "2001-01-01")
+    assert past.code == 1
+    assert "expires" in past.err
+    assert cli("user", "show", "nobody@example.org").err == "error: Unknown user nobody@example.org\n"
+    with pytest.raises(SystemExit) as both:
+        cli("token", "create", alice["id"], "--days", "3", "--expires", "2999-01-01")
+    assert both.value.code == 2
