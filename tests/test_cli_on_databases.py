@@ -1,8 +1,10 @@
-"""``opencat user|org|token``: accounts and named keys from the command line, on both databases."""
+"""The commands that work on the catalog, on both databases: ``user``, ``org`` and ``token``
+(accounts and named keys), ``reindex`` and ``doctor``."""
 
 import dataclasses
 import json
 import os
+import shutil
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +17,8 @@ from opencat.catalog.context import Catalog
 from opencat.cli import main
 from opencat.db.engine import Database
 from opencat.domain.errors import InvalidCredentials, Reason
+from opencat.search.index import SearchIndex
+from tests import paths
 from tests.conftest import FixedClock
 
 
@@ -153,3 +157,65 @@ def test_token_revoke_all_and_errors(cli: Cli) -> None:
     with pytest.raises(SystemExit) as both:
         cli("token", "create", alice["id"], "--days", "3", "--expires", "2999-01-01")
     assert both.value.code == 2
+
+
+def test_reindex_rebuilds_the_index_with_progress(cli: Cli, tmp_path: Path) -> None:
+    assert cli("load-fixtures", str(paths.UDATA_FIXTURES)).code == 0
+    shutil.rmtree(tmp_path / "search")
+    run = cli("reindex")
+    assert (run.code, run.out) == (0, "Indexed 15 datasets\n")
+    assert run.err.splitlines()[-1] == "indexed 15/15 datasets"
+    assert SearchIndex(tmp_path / "search").count() == 15
+    assert cli("reindex").out == "Indexed 15 datasets\n"  # again: the same documents, not twice
+    assert SearchIndex(tmp_path / "search").count() == 15
+
+
+def test_doctor_says_what_fails_and_how_to_fix_it(cli: Cli, tmp_path: Path) -> None:
+    assert cli("load-fixtures", str(paths.UDATA_FIXTURES)).code == 0
+    shutil.rmtree(tmp_path / "search", ignore_errors=True)
+    first = cli("doctor")
+    assert first.code == 1
+    lines = first.out.splitlines()
+    assert [line.split(":")[0] for line in lines if not line.startswith(" ")] == [
+        "OK   settings",
+        "OK   database",
+        "OK   migrations",
+        "FAIL search index",
+        "OK   file store",
+    ]
+    assert "     fix: run opencat reindex (opencat serve also builds it)" in lines
+    assert cli("reindex").code == 0
+    second = cli("doctor")
+    assert second.code == 0, second.out
+    assert "OK   search index: 15 datasets, caught up" in second.out
+    assert not list((tmp_path / "files").rglob("probe-*"))  # the probe file is removed
+
+
+def test_doctor_on_a_database_never_migrated(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENCAT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    run = cli("doctor")
+    assert run.code == 1
+    assert "FAIL migrations: schema at nothing, code expects" in run.out
+    assert "fix: run opencat db upgrade" in run.out
+    assert "search index" not in run.out  # it needs the schema to be checked
+
+
+def test_doctor_with_bad_settings_or_no_database(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENCAT_MAX_JSON_BYTES", "lots")
+    run = cli("doctor")
+    assert (run.code, run.out.splitlines()[0]) == (
+        1,
+        "FAIL settings: OPENCAT_MAX_JSON_BYTES must be an integer, got 'lots'",
+    )
+    monkeypatch.delenv("OPENCAT_MAX_JSON_BYTES")
+    monkeypatch.setenv("OPENCAT_DATABASE_URL", "postgresql://opencat:pw@127.0.0.1:1/none")
+    run = cli("doctor")
+    assert run.code == 1
+    assert (
+        "FAIL database: OPENCAT_DATABASE_URL: cannot use postgresql+psycopg://opencat:***@127.0.0.1:1/none"
+        in run.out
+    )
+    assert "migrations" not in run.out
+    assert os.environ["OPENCAT_DATABASE_URL"].endswith("/none")
