@@ -32,7 +32,6 @@ from opencat.db.migrate import upgrade
 from opencat.domain.errors import CatalogError, Invalid
 from opencat.domain.urls import Urls
 
-_print = emit
 _open: list[Database] = []
 
 
@@ -114,17 +113,17 @@ def _user_create(settings: Settings, args: argparse.Namespace) -> None:
         last_name=args.last_name,
         sysadmin=args.sysadmin,
     )
-    _print({"id": user.id, "email": user.email, "slug": user.slug, "api_key": key}, args.json)
+    emit({"id": user.id, "email": user.email, "slug": user.slug, "api_key": key}, args.json)
 
 
 def _org_create(settings: Settings, args: argparse.Namespace) -> None:
     org = accounts.create_organization(_catalog(settings), name=args.name, acronym=args.acronym)
-    _print({"id": org.id, "slug": org.slug, "name": org.name}, args.json)
+    emit({"id": org.id, "slug": org.slug, "name": org.name}, args.json)
 
 
 def _org_add_member(settings: Settings, args: argparse.Namespace) -> None:
     member = accounts.add_member(_catalog(settings), args.org, args.user, args.role)
-    _print({"organization": member.organization_id, "user": member.user.id, "role": member.role}, False)
+    emit({"organization": member.organization_id, "user": member.user.id, "role": member.role}, False)
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from opencat.db.engine import Database
+from opencat.db.tables import community_resources, datasets, resources
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -33,12 +34,14 @@ def stored_file_keys(database: Database) -> set[str]:
     """The keys of every file the catalog's resources and community resources name."""
     keys: set[str] = set()
     with database.engine.connect() as conn:
-        for table in ("resources", "community_resources"):
-            rows = conn.execute(sa.text(f"SELECT fs_filename FROM {table} WHERE fs_filename IS NOT NULL"))
-            keys.update(str(key) for key in rows.scalars())
+        for table in (resources, community_resources):
+            column = table.c.fs_filename
+            keys.update(
+                str(key) for key in conn.execute(sa.select(column).where(column.is_not(None))).scalars()
+            )
     return keys
 
 
 def count_datasets(database: Database) -> int:
     with database.engine.connect() as conn:
-        return int(conn.execute(sa.text("SELECT count(*) FROM datasets")).scalar_one())
+        return int(conn.execute(sa.select(sa.func.count()).select_from(datasets)).scalar_one())
