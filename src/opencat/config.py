@@ -17,6 +17,8 @@ class Settings:
 
     data_dir: Path = field(default_factory=lambda: Path("var"))
     database_url: str = ""
+    # Connections each worker keeps open, and the request threads it runs at once.
+    database_pool_size: int = 10
     base_url: str = "http://127.0.0.1:8000"
     front_url: str | None = None
     max_json_bytes: int = 10 * 1024 * 1024
@@ -52,6 +54,7 @@ class Settings:
         if self.linkcheck_interval < 0:
             raise SettingsError(f"{PREFIX}LINKCHECK_INTERVAL must not be negative")
         for name in (
+            "database_pool_size",
             "max_json_bytes",
             "max_resources_per_dataset",
             "max_upload_bytes",
@@ -85,6 +88,7 @@ class Settings:
             if environ.get(f"{PREFIX}{name.upper()}"):
                 values[name] = environ[f"{PREFIX}{name.upper()}"]
         for name in (
+            "database_pool_size",
             "max_json_bytes",
             "max_resources_per_dataset",
             "max_upload_bytes",
