@@ -113,15 +113,21 @@ class Metrics:
             registry=registry,
             multiprocess_mode="liveall",
         )
+        # Each request's two series, found once (``labels()`` costs more than the increments).
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         for result in LINK_CHECK_RESULTS:
             self.link_checks.labels(result)  # every result shows from the start, at 0
 
     def observe_request(
         self, route: str, method: str, status: int, seconds: float, upload_bytes: int = 0
     ) -> None:
-        labels = (route, method if method in _METHODS else "other", str(status))
-        self.requests.labels(*labels).inc()
-        self.duration.labels(*labels).observe(seconds)
+        key = (route, method if method in _METHODS else "other", status)
+        series = self._series.get(key)
+        if series is None:  # the labels are bounded: route templates, known methods, statuses
+            labels = (*key[:2], str(status))
+            series = self._series[key] = (self.requests.labels(*labels), self.duration.labels(*labels))
+        series[0].inc()
+        series[1].observe(seconds)
         if upload_bytes:
             self.upload_bytes.inc(upload_bytes)
 
