@@ -210,7 +210,7 @@ def test_readyz_is_503_when_the_database_is_down(tmp_path: Path) -> None:
         assert checks["database"]["status"] == "failing"
         assert checks["database"]["error"]
         assert checks["files"] == {"status": "ok"}
-        assert checks["search_index"]["status"] == "failing"
+        assert checks["search_index"] == {"status": "failing", "error": "the database did not answer"}
         # The metrics still answer, without an index lag they cannot know.
         assert samples(client, "opencat_search_index_lag") == {}
     app.state.services.catalog.db.dispose()
