@@ -63,15 +63,21 @@ def send_crowd(server: Server, prefix: str) -> list[str]:
 
 
 def test_metrics_count_every_request_whichever_worker_answered(node: Server) -> None:
-    ids = send_crowd(node, "crowd")
+    ids: list[str] = []
+    # Crowds until both workers have answered (one crowd nearly always does): otherwise the
+    # test would prove nothing about adding workers up.
+    for attempt in range(5):
+        ids += send_crowd(node, f"crowd{attempt}")
+        lines = access_lines(node)
+        assert set(ids) <= set(lines), "an access line is missing"
+        answering = {lines[rid]["pid"] for rid in ids}
+        if len(answering) == 2:
+            break
+    assert answering == set(node.worker_pids())
+    assert all(lines[rid]["path"] == ROUTE and lines[rid]["status"] == 200 for rid in ids)
     # Every scrape, whichever worker answers it, adds up both workers' counts.
     for _ in range(8):
-        assert licenses_answered(node.url) == REQUESTS
-    lines = access_lines(node)
-    assert set(ids) <= set(lines), "an access line is missing"
-    assert all(lines[rid]["path"] == ROUTE and lines[rid]["status"] == 200 for rid in ids)
-    answering = {lines[rid]["pid"] for rid in ids}
-    assert answering == set(node.worker_pids()), "both workers must have answered for this to prove anything"
+        assert licenses_answered(node.url) == len(ids)
     # Each worker reports its own pool (liveall: one series per process).
     pools = scrape(node.url, "opencat_db_pool_connections_in_use")
     assert {int(dict(labels)["pid"]) for labels in pools} == answering
