@@ -7,6 +7,10 @@ from pathlib import Path
 PREFIX = "OPENCAT_"
 
 
+_LOG_FORMATS = ("plain", "json")
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
 class SettingsError(ValueError):
     pass
 
@@ -38,6 +42,9 @@ class Settings:
     feed_delay_hours: int = 10
     site_title: str = "opencat"
     dcat_themes: tuple[tuple[str, str], ...] = ()
+    log_format: str = "plain"
+    log_level: str = "info"
+    ready_max_index_lag: int = 10_000
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -64,10 +71,22 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a positive integer")
         if not self.linkcheck_timeout > 0:
             raise SettingsError(f"{PREFIX}LINKCHECK_TIMEOUT must be a positive number of seconds")
+        self._check_operations()
         if self.storage_url is not None and not self.storage_url.startswith("s3://"):
             raise SettingsError(
                 f"{PREFIX}STORAGE_URL must be an s3://bucket/prefix URL (or unset for local files)"
             )
+
+    def _check_operations(self) -> None:
+        for name, allowed in (("log_format", _LOG_FORMATS), ("log_level", _LOG_LEVELS)):
+            value = getattr(self, name).strip().lower()
+            if value not in allowed:
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()} must be one of {', '.join(allowed)}, got {value!r}"
+                )
+            object.__setattr__(self, name, value)
+        if self.ready_max_index_lag < 0:
+            raise SettingsError(f"{PREFIX}READY_MAX_INDEX_LAG must not be negative")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -84,6 +103,8 @@ class Settings:
             "s3_public_url",
             "s3_region",
             "schema_catalog_url",
+            "log_format",
+            "log_level",
         ):
             if environ.get(f"{PREFIX}{name.upper()}"):
                 values[name] = environ[f"{PREFIX}{name.upper()}"]
@@ -95,6 +116,7 @@ class Settings:
             "upload_retention_hours",
             "feed_delay_hours",
             "linkcheck_interval",
+            "ready_max_index_lag",
         ):
             if f"{PREFIX}{name.upper()}" in environ:
                 values[name] = _integer(name.upper(), environ[f"{PREFIX}{name.upper()}"])

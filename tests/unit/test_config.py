@@ -37,6 +37,9 @@ EVERY_VARIABLE = {
     "feed_delay_hours": ("0", 0),
     "site_title": ("data.example.org", "data.example.org"),
     "dcat_themes": ("transport:TRAN, sante:heal", (("transport", "TRAN"), ("sante", "HEAL"))),
+    "log_format": (" JSON", "json"),
+    "log_level": ("Warning", "warning"),
+    "ready_max_index_lag": ("50", 50),
 }
 
 
@@ -146,3 +149,12 @@ def test_documented_variables_exist() -> None:
     documented = set(re.findall(r"`(OPENCAT_[A-Z0-9_]+)`", CONFIGURATION_DOC.read_text("utf-8")))
     known = {variable(item.name) for item in dataclasses.fields(Settings)}
     assert documented - {"OPENCAT_TEST_POSTGRES_URL"} == known
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [("log_format", "xml"), ("log_level", "verbose"), ("ready_max_index_lag", "-1")],
+)
+def test_operations_settings_refuse_what_they_cannot_mean(name: str, raw: str) -> None:
+    with pytest.raises(SettingsError, match=variable(name)):
+        Settings.from_env({variable(name): raw})
