@@ -2,20 +2,22 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Exact versions of every dependency (pip-compile of pyproject.toml, all extras); `make lock` remakes it.
+LOCK := requirements.lock
 export OPENCAT_DATA_DIR ?= var
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install dev serve test test-sqlite lint fmt bench bench-inprocess soak clean
+.PHONY: install dev serve test test-sqlite lint fmt bench bench-inprocess soak lock clean
 
-$(BIN)/opencat: pyproject.toml
+$(BIN)/opencat: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[postgres,s3]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[postgres,s3]'
 	touch $@
 
 $(VENV)/.dev: $(BIN)/opencat
-	$(BIN)/pip install --quiet -e '.[postgres,s3,dev]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[postgres,s3,dev]'
 	touch $@
 
 install: $(BIN)/opencat
@@ -61,6 +63,15 @@ bench-inprocess: dev
 # Ten minutes of mixed traffic on two workers (not in CI); e.g. SOAK_ARGS="--database postgresql --duration 120".
 soak: dev
 	$(BIN)/python -m tests.system.soak $(SOAK_ARGS)
+
+# After a change of dependencies in pyproject.toml: resolve again, in a throwaway venv with pip-tools
+# (existing pins are kept; LOCK_ARGS=--upgrade moves everything to the newest allowed).
+lock:
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet 'pip-tools>=7.4,<8'
+	$(VENV)-lock/bin/pip-compile --quiet $(LOCK_ARGS) --strip-extras --extra postgres --extra s3 --extra dev \
+		--no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
+	rm -rf $(VENV)-lock
 
 clean:
 	rm -rf $(VENV) var .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

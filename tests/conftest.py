@@ -60,17 +60,23 @@ def dialect(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def database_url(
     dialect: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> str:
+) -> Iterator[str]:
     if dialect == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        return
     server = request.getfixturevalue("postgres_server")
     name = database_name("opencat_test")
     admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        # The name is this run's alone: nothing would ever reuse (or drop) it after us.
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,8 @@
 
 import getpass
 import glob
-import hashlib
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -13,13 +13,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ENV = "OPENCAT_TEST_POSTGRES_URL"
+RUN_ENV = "OPENCAT_TEST_RUN"  # names the run in database names (a random token otherwise)
+
+# Drawn once per process: each test run (and each of its xdist workers) has databases of its own.
+_RUN = os.environ.get(RUN_ENV) or secrets.token_hex(4)
 
 
 def database_name(prefix: str) -> str:
-    """A database name of this checkout and test process: two clones (or two xdist workers)
-    testing against one server never drop each other's database."""
-    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
-    return f"{prefix}_{checkout}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    """A database name of this test run and process: two runs (of one checkout or of two), or two
+    xdist workers, testing against one server never drop each other's database. Whoever creates
+    one drops it at the end."""
+    return f"{prefix}_{_RUN}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _free_port() -> int:

@@ -3,10 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from unidecode import unidecode
-
 from bench.generate import Catalog as Generator
 from opencat.domain.search import STOPWORDS, SearchRequest, Visibility
+from opencat.domain.transliteration import to_ascii
 from opencat.search.index import SearchIndex
 from opencat.search.schema import analyzers
 
@@ -66,7 +65,7 @@ def choose_words(index: SearchIndex, generator: Generator) -> dict[str, str]:
     medium = _closest(counted, public * 0.10, common)
     rare = _closest(counted, public * 0.0005, common)
     title_common = next(w for w in _candidates(vocabulary.title_words.items, 50) if len(w) >= 5)
-    folded = unidecode(title_common)
+    folded = to_ascii(title_common)
     return {
         "common": common[0],
         "common2": common[1],

@@ -1,6 +1,10 @@
 """The composition root: ``create_app(settings)`` wires storage, use cases and routes."""
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
+from functools import partial
+from pathlib import Path
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -15,6 +19,7 @@ from opencat.api.endpoint import Services
 from opencat.api.errors import redirect
 from opencat.api.routes import routes
 from opencat.api.unread_body import CloseWhenBodyUnread
+from opencat.catalog import health
 from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_extensions
 from opencat.catalog.schemas import SchemaSource
@@ -27,6 +32,9 @@ from opencat.files.base import FileStore
 from opencat.files.local import LocalFileStore
 from opencat.files.s3 import S3FileStore
 from opencat.links.checker import LinkPolicy
+from opencat.ops.metrics import Metrics
+from opencat.ops.probes import Probes
+from opencat.ops.watch import Watched
 from opencat.search.index import SearchIndex
 
 
@@ -46,7 +54,7 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
     """Everything the use cases need, from the settings (the CLI and the app share it)."""
     extensions = settings.allowed_extensions or default_extensions()
     return Catalog(
-        db=database or Database(settings.database_url),
+        db=database or Database(settings.database_url, settings.database_pool_size),
         files=make_file_store(settings),
         uploads=UploadPolicy(settings.max_upload_bytes, tuple(extensions)),
         search=SearchIndex(settings.data_dir / "search"),
@@ -62,15 +70,29 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
     )
 
 
+class _Watched(Starlette):
+    """Starlette with the ops layer (opencat.ops) outside its error middleware, so that a 500 it
+    renders is still logged, measured and tagged with its request id."""
+
+    wrap: Callable[[ASGIApp], ASGIApp] = staticmethod(lambda app: app)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self.wrap(super().build_middleware_stack())
+
+
 def create_app(
-    settings: Settings, database: Database | None = None, catalog: Catalog | None = None
+    settings: Settings,
+    database: Database | None = None,
+    catalog: Catalog | None = None,
+    metrics_dir: Path | None = None,
 ) -> Starlette:
-    services = Services(
-        catalog=catalog or build_catalog(settings, database),
-        settings=settings,
-        urls=Urls(settings.base_url, settings.front_url),
-    )
-    app = Starlette(
+    """``metrics_dir``: where the workers of one server share their metrics (none: this process's own)."""
+    catalog = catalog or build_catalog(settings, database)
+    metrics = Metrics(partial(health.sampled_index_lag, catalog), metrics_dir)
+    catalog = replace(catalog, link_checked=metrics.count_link_check)
+    health.watch_pool(catalog, metrics.set_pool_in_use)
+    services = Services(catalog=catalog, settings=settings, urls=Urls(settings.base_url, settings.front_url))
+    app = _Watched(
         routes=routes(),
         exception_handlers={
             CatalogError: errors.catalog_error,
@@ -83,6 +105,8 @@ def create_app(
         ],
     )
     app.state.services = services
+    app.state.metrics = metrics
+    app.wrap = lambda inner: Watched(Probes(inner, catalog, metrics, settings.ready_max_index_lag), metrics)
     app.router.redirect_slashes = False
     app.router.default = _slash_or_not_found(app)
     return app

@@ -1,17 +1,27 @@
 """The ASGI entry point for servers: settings come from the environment, read once."""
 
 import os
+from pathlib import Path
 
 from starlette.applications import Starlette
 
 from opencat.app import build_catalog, create_app
 from opencat.catalog.upload_sessions import remove_spool_leftovers
 from opencat.config import Settings
+from opencat.ops.logs import configure_logging
+from opencat.ops.metrics import DIRECTORY_VARIABLE, forget_dead_workers
 
 
 def build() -> Starlette:
     settings = Settings.from_env(os.environ)
+    # granian configured only its own loggers in this worker: ours go to stderr, one format.
+    configure_logging(settings.log_format, settings.log_level)
     catalog = build_catalog(settings)
     # A worker starting may replace one killed mid-upload: its spool file has no other owner.
     remove_spool_leftovers(catalog)
-    return create_app(settings, catalog=catalog)
+    # Set by ``opencat serve`` (or the operator): the workers of this server share their metrics.
+    shared = os.environ.get(DIRECTORY_VARIABLE)
+    metrics_dir = Path(shared) if shared else None
+    if metrics_dir is not None:
+        forget_dead_workers(metrics_dir)  # this worker may replace one that was killed
+    return create_app(settings, catalog=catalog, metrics_dir=metrics_dir)

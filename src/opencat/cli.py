@@ -31,6 +31,8 @@ from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
 from opencat.domain.errors import CatalogError, Invalid
 from opencat.domain.urls import Urls
+from opencat.ops.logs import configure_logging
+from opencat.ops.metrics import DIRECTORY_VARIABLE, prepare_directory
 
 _open: list[Database] = []
 
@@ -87,6 +89,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from granian.constants import Interfaces
 
     _check_address(args.host, args.port)
+    configure_logging(settings.log_format, settings.log_level)
+    # Before any worker starts: they inherit the variable and share the emptied directory.
+    os.environ[DIRECTORY_VARIABLE] = str(prepare_directory(settings.data_dir, os.environ))
     settings, note = serving.choose_base_url(settings, os.environ, args.host, args.port)
     catalog = _catalog(settings)
     print(f"opencat {__version__}", *serving.banner(settings, note), sep="\n  ", flush=True)  # noqa: T201
@@ -102,6 +107,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         # A worker that dies (kill -9, out of memory) is replaced; one that dies again within
         # seconds of its start stops the server instead of looping (granian's crash-loop guard).
         respawn_failed_workers=True,
+        log_access=False,  # opencat.ops writes the access log, with request ids
     ).serve(target_loader=partial(lifeline.load_app, os.getpid()))
 
 

@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 PREFIX = "OPENCAT_"
+
+
+_LOG_FORMATS = ("plain", "json")
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 class SettingsError(ValueError):
@@ -39,8 +43,12 @@ class _Variables(PydanticBaseSettingsSource):
             name: self.environ[variable(name)]
             for name in self.settings_cls.model_fields
             if variable(name) in self.environ
+            and (self.environ[variable(name)] or name not in _BLANK_IS_DEFAULT)
         }
 
+
+# Set but empty, these keep their default (a blank line in an env file).
+_BLANK_IS_DEFAULT = frozenset({"log_format", "log_level"})
 
 # What a failed conversion means, in words a person setting a variable understands.
 _WORDING = {
@@ -85,6 +93,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str = ""
+    # Connections each worker keeps open, and the request threads it runs at once.
+    database_pool_size: int = 10
     base_url: str = "http://127.0.0.1:8000"
     front_url: str | None = None
     max_json_bytes: int = 10 * 1024 * 1024
@@ -104,6 +114,9 @@ class Settings(BaseSettings):
     feed_delay_hours: int = 10
     site_title: str = "opencat"
     dcat_themes: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
+    log_format: str = "plain"
+    log_level: str = "info"
+    ready_max_index_lag: int = 10_000
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -151,7 +164,18 @@ class Settings(BaseSettings):
             raise ValueError(f"must be 'en' or 'fr', got {value!r}")
         return value
 
-    @field_validator("feed_delay_hours", "linkcheck_interval")
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _folded(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        folded = value.strip().lower()
+        allowed = _LOG_FORMATS if info.field_name == "log_format" else _LOG_LEVELS
+        if folded not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}, got {folded!r}")
+        return folded
+
+    @field_validator("feed_delay_hours", "linkcheck_interval", "ready_max_index_lag")
     @classmethod
     def _not_negative(cls, value: int) -> int:
         if value < 0:
@@ -159,7 +183,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "max_json_bytes", "max_resources_per_dataset", "max_upload_bytes", "upload_retention_hours"
+        "database_pool_size",
+        "max_json_bytes",
+        "max_resources_per_dataset",
+        "max_upload_bytes",
+        "upload_retention_hours",
     )
     @classmethod
     def _positive(cls, value: int) -> int:

@@ -1,5 +1,6 @@
 """GET /api/1/datasets/{ident}/: visibility, redirects, masks, ETags (udata: udata/core/dataset/api.py, udata: udata/routing.py)."""
 
+from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
@@ -105,6 +106,32 @@ def test_etag_and_if_none_match(client: TestClient, catalog: Catalog) -> None:
     assert cached.status_code == 304
     client.put(url, json={"acronym": "X"}, headers=alice.headers)
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_a_current_copy_is_answered_from_the_dataset_row_alone(client: TestClient, catalog: Catalog) -> None:
+    """A 304 reads the dataset's row and nothing its representation embeds (resources, owner...)."""
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[{"title": "a", "url": "https://example.org/a.csv"}])
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    etag = client.get(url).headers["ETag"]
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(catalog.db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+        assert len(statements) == 1
+        assert "FROM datasets" in statements[0]
+        statements.clear()
+        stale = client.get(url, headers={"If-None-Match": '"other-1"'})
+        assert stale.status_code == 200
+        assert stale.json()["resources"][0]["title"] == "a"
+        assert len(statements) > 2  # the row, then what the representation embeds
+    finally:
+        event.remove(catalog.db.engine, "before_cursor_execute", record)
 
 
 def test_keys_are_sorted_like_flask(client: TestClient, catalog: Catalog) -> None:

@@ -80,3 +80,17 @@ def test_local_delete_prunes_empty_folders_but_never_the_root(tmp_path: Path) ->
     store.delete("d/t/f.csv")
     assert not (tmp_path / "files" / "d").exists()
     assert (tmp_path / "files").is_dir()
+
+
+def test_check_passes_while_files_can_be_stored(store: FileStore) -> None:
+    store.check()
+
+
+def test_check_fails_when_files_cannot_be_stored(store: FileStore, tmp_path: Path) -> None:
+    if isinstance(store, S3FileStore):
+        store.bucket = "no-such-bucket"  # deleted, or never made
+    else:
+        store.spool_dir.rmdir()
+        store.spool_dir.write_bytes(b"")  # a file where the directory was: nothing can go in
+    with pytest.raises(Exception):  # noqa: B017, PT011 - botocore's ClientError, or an OSError
+        store.check()

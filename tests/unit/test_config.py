@@ -14,6 +14,7 @@ CONFIGURATION_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuratio
 EVERY_VARIABLE = {
     "data_dir": ("/srv/opencat", Path("/srv/opencat")),
     "database_url": ("postgresql://opencat@db:5432/opencat", "postgresql://opencat@db:5432/opencat"),
+    "database_pool_size": ("25", 25),
     "base_url": ("https://data.example.org/", "https://data.example.org"),
     "front_url": ("https://www.example.org/", "https://www.example.org"),
     "max_json_bytes": ("2048", 2048),
@@ -36,6 +37,9 @@ EVERY_VARIABLE = {
     "feed_delay_hours": ("0", 0),
     "site_title": ("data.example.org", "data.example.org"),
     "dcat_themes": ("transport:TRAN, sante:heal", (("transport", "TRAN"), ("sante", "HEAL"))),
+    "log_format": (" JSON", "json"),
+    "log_level": ("Warning", "warning"),
+    "ready_max_index_lag": ("50", 50),
 }
 
 
@@ -144,4 +148,13 @@ def test_settings_are_documented(name: str) -> None:
 def test_documented_variables_exist() -> None:
     documented = set(re.findall(r"`(OPENCAT_[A-Z0-9_]+)`", CONFIGURATION_DOC.read_text("utf-8")))
     known = {variable(name) for name in Settings.model_fields}
-    assert documented - {"OPENCAT_TEST_POSTGRES_URL"} == known
+    assert documented - {"OPENCAT_TEST_POSTGRES_URL", "OPENCAT_TEST_RUN"} == known
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [("log_format", "xml"), ("log_level", "verbose"), ("ready_max_index_lag", "-1")],
+)
+def test_operations_settings_refuse_what_they_cannot_mean(name: str, raw: str) -> None:
+    with pytest.raises(SettingsError, match=variable(name)):
+        Settings.from_env({variable(name): raw})

@@ -16,6 +16,7 @@ from opencat.catalog import spatial as catalog_spatial
 from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
+from opencat.domain.datasets import Dataset
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import PreconditionFailed
 
@@ -24,8 +25,8 @@ PAGE_MASK = Mask({"data": DATASET_MASK}, star=True)
 _VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
 
 
-def etag(view: DatasetView) -> str:
-    return f'"{view.dataset.id}-{view.dataset.revision}"'
+def etag(dataset: Dataset) -> str:
+    return f'"{dataset.id}-{dataset.revision}"'
 
 
 def _expected_revision(call: Call, ident: str) -> int | None:
@@ -62,7 +63,7 @@ def _render(call: Call, view: DatasetView, objects: SpatialObjects | None = None
 
 def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
     body = _render(call, view, _full_objects(call, [view]))
-    return Reply(body, status, DATASET_MASK, {"ETag": etag(view), "Vary": _VARY})
+    return Reply(body, status, DATASET_MASK, {"ETag": etag(view.dataset), "Vary": _VARY})
 
 
 @describe("List or filter datasets")
@@ -92,11 +93,12 @@ def create_dataset(call: Call) -> Reply:
 
 @describe("Get a dataset by id or slug")
 def get_dataset(call: Call) -> Reply | Response:
-    view = use_cases.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
-    tag = etag(view)
     match = call.header("if-none-match")
-    if match is not None and tag in [part.strip() for part in match.split(",")]:
-        return Response(status_code=304, headers={"ETag": tag, "Vary": _VARY})
+    if match is not None:  # the dataset's row alone says whether the client's copy is current
+        tag = etag(use_cases.get_dataset_row(call.catalog, call.actor, call.path("ident")))
+        if tag in [part.strip() for part in match.split(",")]:
+            return Response(status_code=304, headers={"ETag": tag, "Vary": _VARY})
+    view = use_cases.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
     return _dataset_reply(call, view)
 
 

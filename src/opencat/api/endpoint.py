@@ -1,12 +1,14 @@
 """The adapter between Starlette and the synchronous handlers: body, caller, mask, JSON."""
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import anyio
+import anyio.to_thread
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -128,6 +130,30 @@ def _refuse_nul(request: Request) -> None:
         raise BadRequest("Query arguments may not contain NUL characters")
 
 
+def _handle(handler: Handler, request: Request, services: Services, body: bytes) -> Response:
+    """Everything a request does after its body is read, in one thread: authentication, the
+    handler and the rendering (each hop to a thread and back is a hand-off of the GIL)."""
+    actor = authenticate(services.catalog, request.headers.get("x-api-key"))
+    call = Call(request, services, actor, body)
+    result = handler(call)
+    return result if isinstance(result, Response) else render(call, result)
+
+
+def _limiter(request: Request, services: Services) -> anyio.CapacityLimiter:
+    """Handlers run at most as many at once as the pool has connections, so that none waits for
+    one, and no thread beyond them waits holding the GIL's turn. One limiter per event loop (a
+    test client runs its own)."""
+    loop = asyncio.get_running_loop()
+    state = request.app.state
+    current: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = getattr(
+        state, "handler_limiter", None
+    )
+    if current is None or current[0] is not loop:
+        current = (loop, anyio.CapacityLimiter(services.catalog.db.pool_size))
+        state.handler_limiter = current
+    return current[1]
+
+
 def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -135,12 +161,9 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         body = b""
         if request.method in _BODY_METHODS:
             body = await _read_body(request, services.settings.max_json_bytes)
-        actor = await run_in_threadpool(authenticate, services.catalog, request.headers.get("x-api-key"))
-        call = Call(request, services, actor, body)
-        result = await run_in_threadpool(handler, call)
-        if isinstance(result, Response):
-            return result
-        return await run_in_threadpool(render, call, result)
+        return await anyio.to_thread.run_sync(
+            _handle, handler, request, services, body, limiter=_limiter(request, services)
+        )
 
     run.__name__ = getattr(handler, "__name__", "endpoint")
     return run

@@ -61,7 +61,11 @@ def recent_atom(call: Call) -> Response:
     feed = ElementTree.Element("feed", xmlns=ATOM)
     ElementTree.SubElement(feed, "title").text = _title(call)
     ElementTree.SubElement(feed, "link", href=f"{call.urls.base}/", rel="alternate")
-    ElementTree.SubElement(feed, "link", href=xml_safe(str(call.request.url)), rel="self")
+    # On the public root, like every other link: behind a proxy the request's own URL is the
+    # backend's (http, its port).
+    query = call.request.url.query
+    self_url = f"{call.urls.base}{call.request.url.path}" + (f"?{query}" if query else "")
+    ElementTree.SubElement(feed, "link", href=xml_safe(self_url), rel="self")
     ElementTree.SubElement(feed, "id").text = f"{call.urls.base}/"
     ElementTree.SubElement(feed, "updated").text = iso(utc_now())
     for item in entries:

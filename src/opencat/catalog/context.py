@@ -33,6 +33,10 @@ class Throttle:
             return True
 
 
+def _unobserved(_result: str) -> None:
+    pass
+
+
 # Expired chunked uploads are purged when a part arrives, at most this often per process.
 UPLOAD_PURGE_INTERVAL = timedelta(minutes=5)
 
@@ -54,6 +58,8 @@ class Catalog:
     feed_delay: timedelta = timedelta(hours=10)
     # Dataset tags that stand for an EU data theme (``dcat:theme``), configured by the operator.
     dcat_themes: Mapping[str, str] = field(default_factory=dict)
+    # Told the result of each link check performed ("available", "unavailable", "error"): metrics.
+    link_checked: Callable[[str], None] = field(default=_unobserved)
     clock: Callable[[], datetime] = field(default=utc_now)
     new_object_id: Callable[[], str] = field(default=ids.new_object_id)
     new_resource_id: Callable[[], str] = field(default=ids.new_resource_id)

@@ -44,6 +44,12 @@ def get_dataset(catalog: Catalog, actor: Actor, ident: str, with_community: bool
         return assemble(conn, [readable_dataset(conn, actor, ident)], with_community)[0]
 
 
+def get_dataset_row(catalog: Catalog, actor: Actor, ident: str) -> Dataset:
+    """The dataset without what its representation embeds: enough to answer a conditional GET."""
+    with catalog.db.read() as conn:
+        return readable_dataset(conn, actor, ident)
+
+
 def list_datasets(
     catalog: Catalog, actor: Actor, query: DatasetQuery, with_community: bool = False
 ) -> Page[DatasetView]:

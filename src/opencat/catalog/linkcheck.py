@@ -48,6 +48,12 @@ def _probe(catalog: Catalog, resource: Resource) -> dict[str, Any]:
     return found
 
 
+def _outcome(result: dict[str, Any]) -> str:
+    if result["check:available"]:
+        return "available"
+    return "error" if "check:error" in result else "unavailable"
+
+
 def _stored(resource: Resource) -> dict[str, Any]:
     return {key: value for key, value in resource.extras.items() if key.startswith("check:")}
 
@@ -68,6 +74,7 @@ def check_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str)
             return stored
         raise TooManyRequests(Reason.CHECK_RUNNING, retry_after=5)
     result = _probe(catalog, resource)
+    catalog.link_checked(_outcome(result))
     with catalog.db.write() as conn:
         # Reading the dataset in a write locks its row: no edit of the resource interleaves.
         current = db_resources.find(conn, dataset_id, resource.id)

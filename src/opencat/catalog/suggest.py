@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-from unidecode import unidecode
-
 from opencat.catalog import indexing
 from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_mimes
@@ -11,6 +9,7 @@ from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
 from opencat.domain.accounts import Organization, User
 from opencat.domain.datasets import Dataset
+from opencat.domain.transliteration import to_ascii
 
 CANDIDATES = 5  # trigram candidates fetched per wanted suggestion, then checked exactly
 
@@ -23,7 +22,7 @@ class Suggestion:
 
 
 def _folded(text: str | None) -> str:
-    return unidecode(text or "").casefold()
+    return to_ascii(text or "").casefold()
 
 
 def suggest_datasets(catalog: Catalog, text: str, size: int) -> list[Suggestion]:

@@ -11,6 +11,17 @@ from opencat.db.tables import api_keys, contact_points, organization_members, or
 from opencat.domain.accounts import ApiKey, ContactPoint, Member, Organization, User
 from opencat.domain.errors import Conflict
 
+# The lookups every dataset read makes, built once (building a statement costs SQLAlchemy more
+# than SQLite takes to run it).
+_USER_BY_ID = sa.select(users).where(users.c.id == sa.bindparam("id"))
+_USERS_BY_IDS = sa.select(users).where(users.c.id.in_(sa.bindparam("ids", expanding=True)))
+_ORGANIZATIONS_BY_IDS = sa.select(organizations).where(
+    organizations.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+_CONTACT_POINTS_BY_IDS = sa.select(contact_points).where(
+    contact_points.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+
 
 def _user(row: Any) -> User:
     return User(
@@ -60,7 +71,7 @@ def insert_user(conn: Connection, user: User) -> None:
 
 
 def find_user(conn: Connection, user_id: str) -> User | None:
-    row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+    row = conn.execute(_USER_BY_ID, {"id": user_id}).first()
     return None if row is None else _user(row)
 
 
@@ -78,7 +89,7 @@ def fetch_users(conn: Connection, user_ids: Iterable[str]) -> dict[str, User]:
     wanted = list(set(user_ids))
     if not wanted:
         return {}
-    return {row.id: _user(row) for row in conn.execute(sa.select(users).where(users.c.id.in_(wanted)))}
+    return {row.id: _user(row) for row in conn.execute(_USERS_BY_IDS, {"ids": wanted})}
 
 
 def user_slugs_like(conn: Connection, base: str) -> set[str]:
@@ -247,8 +258,7 @@ def fetch_organizations(conn: Connection, org_ids: Iterable[str]) -> dict[str, O
     wanted = list(set(org_ids))
     if not wanted:
         return {}
-    rows = conn.execute(sa.select(organizations).where(organizations.c.id.in_(wanted)))
-    return {row.id: _organization(row) for row in rows}
+    return {row.id: _organization(row) for row in conn.execute(_ORGANIZATIONS_BY_IDS, {"ids": wanted})}
 
 
 def organization_slugs_like(conn: Connection, base: str) -> set[str]:
@@ -307,7 +317,7 @@ def insert_contact_point(conn: Connection, contact: ContactPoint) -> None:
 def fetch_contact_points(conn: Connection, ids: Sequence[str]) -> dict[str, ContactPoint]:
     if not ids:
         return {}
-    rows = conn.execute(sa.select(contact_points).where(contact_points.c.id.in_(list(set(ids)))))
+    rows = conn.execute(_CONTACT_POINTS_BY_IDS, {"ids": list(set(ids))})
     return {
         row.id: ContactPoint(
             row.id, row.name, row.email, row.contact_form, row.role, row.owner_id, row.organization_id

@@ -29,10 +29,15 @@ def _from_row(row: Any) -> Dataset:
     )
 
 
+# The reads every request makes, built once: building a statement costs SQLAlchemy more than
+# SQLite takes to run it (about 0.3 ms against 0.1).
+_BY_ID = sa.select(*_COLUMNS).where(datasets.c.id == sa.bindparam("id"))
+_BY_SLUG = sa.select(*_COLUMNS).where(datasets.c.slug == sa.bindparam("slug"))
+_BY_IDS = sa.select(datasets.c.id, *_COLUMNS).where(datasets.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def find_by_id(conn: Connection, dataset_id: str) -> Dataset | None:
-    row = conn.execute(
-        locked_in_writes(conn, sa.select(*_COLUMNS).where(datasets.c.id == dataset_id))
-    ).first()
+    row = conn.execute(locked_in_writes(conn, _BY_ID), {"id": dataset_id}).first()
     return None if row is None else _from_row(row)
 
 
@@ -40,8 +45,7 @@ def fetch_by_ids(conn: Connection, dataset_ids: Iterable[str]) -> dict[str, Data
     wanted = list(set(dataset_ids))
     if not wanted:
         return {}
-    rows = conn.execute(sa.select(datasets.c.id, *_COLUMNS).where(datasets.c.id.in_(wanted)))
-    return {row.id: _from_row(row) for row in rows}
+    return {row.id: _from_row(row) for row in conn.execute(_BY_IDS, {"ids": wanted})}
 
 
 def public_ids_after(conn: Connection, after: str, limit: int) -> list[str]:
@@ -69,7 +73,7 @@ def count_all(conn: Connection) -> int:
 
 
 def find_by_slug(conn: Connection, slug: str) -> Dataset | None:
-    row = conn.execute(locked_in_writes(conn, sa.select(*_COLUMNS).where(datasets.c.slug == slug))).first()
+    row = conn.execute(locked_in_writes(conn, _BY_SLUG), {"slug": slug}).first()
     return None if row is None else _from_row(row)
 
 

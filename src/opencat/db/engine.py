@@ -40,10 +40,17 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int | None = None) -> Engine:
-    """The engine of ``url``; ``pool_size`` fixes the pool (no overflow) instead of the defaults."""
+DEFAULT_POOL_SIZE = 10
+
+
+def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE, overflow: int | None = None) -> Engine:
+    """The engine of ``url``: ``pool_size`` connections kept open, and as many again opened only
+    for a nested read (``overflow``), so that a request never opens one of its own."""
     url = normalize_url(url)
-    sizes: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
+    sizes: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": pool_size if overflow is None else overflow,
+    }
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **sizes)
         _configure_sqlite(engine)
@@ -53,7 +60,6 @@ def make_engine(url: str, pool_size: int | None = None) -> Engine:
         if "connect_timeout" in sa.engine.make_url(url).query
         else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     )
-    sizes = sizes or {"pool_size": 10, "max_overflow": 10}
     engine = sa.create_engine(url, connect_args=arguments, **sizes)
     _ping_idle_connections(engine)
     return engine
@@ -156,9 +162,10 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """One engine and its two transaction paths; every use case states which one it takes."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.url = normalize_url(url)
-        self.engine = make_engine(url)
+        self.pool_size = pool_size
+        self.engine = make_engine(url, pool_size)
         self._side: Engine | None = None
         self._side_lock = threading.Lock()
         # PostgreSQL reads run in autocommit: under READ COMMITTED a transaction gives every
@@ -181,7 +188,7 @@ class Database:
         connections. Only one thread may use it at a time (its caller's lock says which)."""
         with self._side_lock:
             if self._side is None:
-                self._side = make_engine(self.url, pool_size=1)
+                self._side = make_engine(self.url, pool_size=1, overflow=0)
             side = self._side
         reader = (
             side.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else side

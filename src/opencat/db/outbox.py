@@ -24,8 +24,11 @@ def mark_changed(conn: Connection, dataset_ids: Iterable[str]) -> None:
     conn.execute(search_changes.insert(), rows)
 
 
+_HEAD = sa.select(sa.func.coalesce(sa.func.max(search_changes.c.seq), 0))  # built once: every listing asks
+
+
 def head(conn: Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(search_changes.c.seq), 0))).scalar_one())
+    return int(conn.execute(_HEAD).scalar_one())
 
 
 def changes_since(conn: Connection, seq: int, limit: int) -> list[tuple[int, str]]:

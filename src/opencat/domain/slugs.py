@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from unidecode import unidecode
+from opencat.domain.transliteration import to_ascii
 
 MAX_SLUG_LENGTH = 255
 TAG_MIN_LENGTH = 3
@@ -14,7 +14,7 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 def slugify(text: str, max_length: int = MAX_SLUG_LENGTH) -> str:
     """ASCII, lower case, words joined by ``-``; apostrophes vanish without a separator."""
-    ascii_text = unidecode(text).lower().replace("'", "")
+    ascii_text = to_ascii(text).lower().replace("'", "")
     words = [word for word in _NON_ALNUM.split(ascii_text) if word]
     slug = ""
     for word in words:

@@ -7,9 +7,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from unidecode import unidecode
-
 from opencat.domain.errors import UploadProblem, UploadRefused
+from opencat.domain.transliteration import to_ascii
 
 ARCHIVE_EXTENSIONS = frozenset({"tar", "gz", "tgz", "rar", "zip", "7z", "xz", "bz2"})
 # flask-storage's own allow-list, which udata accepts on top of its setting (udata: udata/core/storages/api.py).
@@ -58,7 +57,7 @@ class UploadPolicy:
 
 def normalize_filename(name: str) -> str:
     """ASCII, lower case, runs outside ``[a-z0-9.]`` become ``-``; never a path."""
-    ascii_name = unidecode(name.replace("\\", "/").rsplit("/", 1)[-1]).lower()
+    ascii_name = to_ascii(name.replace("\\", "/").rsplit("/", 1)[-1]).lower()
     cleaned = _NON_FILENAME.sub("-", ascii_name).strip("-.")
     return _shortened(cleaned) if len(cleaned) > MAX_FILENAME else cleaned or "file"
 

@@ -36,6 +36,10 @@ class FileStore(Protocol):
         """The file on this machine's disk, when the store has one (to serve it directly)."""
         ...
 
+    def check(self) -> None:
+        """Raise if files cannot be stored now (the readiness probe asks)."""
+        ...
+
 
 def check_key(key: str) -> str:
     """Keys are relative, slash-separated, without empty, dot or dot-dot segments."""

@@ -1,6 +1,7 @@
 """Files on the local disk, under the data directory, served by opencat itself."""
 
 import os
+import tempfile
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
@@ -46,6 +47,11 @@ class LocalFileStore:
 
     def url(self, key: str) -> str:
         return f"{self.public_url}/{quote(check_key(key))}"
+
+    def check(self) -> None:
+        # Writing a file is the only sure test: a read-only mount or lost permissions show here.
+        with tempfile.TemporaryFile(dir=self.spool_dir):
+            pass
 
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)

@@ -61,5 +61,8 @@ class S3FileStore:
     def url(self, key: str) -> str:
         return f"{self.public_url}/{quote(self._object(key))}"
 
+    def check(self) -> None:
+        self.client.head_bucket(Bucket=self.bucket)
+
     def local_path(self, key: str) -> Path | None:
         return None

@@ -1,9 +1,9 @@
 """Listing requests to Tantivy queries: every word must match, filters are exact, relevance is weighted."""
 
 import tantivy
-from unidecode import unidecode
 
 from opencat.domain.search import SearchFilters, SearchRequest, Visibility
+from opencat.domain.transliteration import to_ascii
 from opencat.search.schema import TEXT_FIELDS
 
 FUZZY_MIN_LENGTH = 5
@@ -27,7 +27,7 @@ def _word_query(index: tantivy.Index, schema: tantivy.Schema, word: str) -> tant
         (tantivy.Occur.Should, tantivy.Query.boost_query(index.parse_query(word, [field]), boost))
         for field, boost in TEXT_FIELDS.items()
     ]
-    folded = unidecode(word).lower()
+    folded = to_ascii(word).lower()
     # A word many titles hold is no typo: skip the (costly) fuzzy clause for it.
     common = index.searcher().doc_freq("title_plain", folded) >= FUZZY_MAX_DOC_FREQ
     if len(folded) >= FUZZY_MIN_LENGTH and folded.isalnum() and not common:
@@ -72,7 +72,7 @@ def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Que
 
 def folded_name(name: str) -> str:
     """A name as the exact-name filter compares it: lower case, accents folded, single spaces."""
-    return " ".join(unidecode(name).casefold().split())
+    return " ".join(to_ascii(name).casefold().split())
 
 
 def _zone(schema: tantivy.Schema, zone: str, ancestors: tuple[str, ...]) -> tantivy.Query:
@@ -152,7 +152,7 @@ def _public(schema: tantivy.Schema) -> list[Clause]:
 def suggest_query(schema: tantivy.Schema, text: str) -> tantivy.Query:
     """Public datasets whose title or acronym holds every trigram of ``text`` (the text itself
     when it is one or two characters long)."""
-    folded = unidecode(text).casefold()
+    folded = to_ascii(text).casefold()
     grams = {folded[i : i + 3] for i in range(len(folded) - 2)} or {folded}
     clauses = [(tantivy.Occur.Must, _term(schema, "suggest", gram)) for gram in sorted(grams) if gram]
     return tantivy.Query.boolean_query(clauses + _public(schema))

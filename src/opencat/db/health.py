@@ -1,0 +1,40 @@
+"""What the health probes and metrics ask the database: does it answer, how busy is the pool."""
+
+from collections.abc import Callable
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from opencat.db.engine import Database
+
+
+def ping(conn: Connection) -> None:
+    conn.execute(sa.text("SELECT 1")).scalar_one()
+
+
+# One listener pair per engine, reporting to the latest observer: an app built again on the same
+# database (tests build one per test) replaces the observer instead of piling listeners up.
+_observers: "WeakKeyDictionary[Engine, Callable[[int], None]]" = WeakKeyDictionary()
+
+
+def watch_checkouts(database: Database, report: Callable[[int], None]) -> None:
+    """Call ``report`` with the connections in use each time one is taken from or given back to
+    the pool (pools without a count, such as SQLite's in-memory ones, are not watched)."""
+    engine = database.engine
+    if not hasattr(engine.pool, "checkedout"):
+        return
+    if engine not in _observers:
+
+        def checked_out(*_args: Any) -> None:
+            _observers[engine](engine.pool.checkedout())  # type: ignore[attr-defined]
+
+        def checked_in(*_args: Any) -> None:
+            # The pool counts the connection as out until this event returns.
+            _observers[engine](max(engine.pool.checkedout() - 1, 0))  # type: ignore[attr-defined]
+
+        event.listen(engine, "checkout", checked_out)
+        event.listen(engine, "checkin", checked_in)
+    _observers[engine] = report

@@ -1,0 +1,155 @@
+"""Prometheus metrics, right across granian's worker processes (prometheus-client's multiprocess mode).
+
+``opencat serve`` empties the metrics directory and names it in ``PROMETHEUS_MULTIPROC_DIR``
+before the workers start; each worker writes its values to files of its own there, and a scrape,
+whichever worker answers it, adds up every worker's files.
+"""
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+    values,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+LINK_CHECK_RESULTS = ("available", "unavailable", "error")
+
+
+def prepare_directory(data_dir: Path, environ: Mapping[str, str]) -> Path:
+    """The directory of this server's metrics, emptied of an earlier run's files (run by the
+    master before any worker starts: a dead run's counters must not be added to the new ones)."""
+    directory = Path(environ.get(DIRECTORY_VARIABLE) or data_dir / "metrics")
+    directory.mkdir(parents=True, exist_ok=True)
+    for leftover in directory.glob("*.db"):  # only prometheus-client's files: the operator may share it
+        leftover.unlink(missing_ok=True)
+    return directory
+
+
+def forget_dead_workers(directory: Path) -> None:
+    """Drop the live gauges of workers that died (granian replaces a killed worker): their pool
+    would otherwise count as in use forever. Their counters stay: totals never go down."""
+    for path in directory.glob("gauge_live*.db"):
+        pid = int(path.stem.rsplit("_", 1)[-1])
+        if not _alive(pid):
+            multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _IndexLag(Collector):
+    """Sampled when scraped: how many outbox changes this machine's search index has not applied."""
+
+    def __init__(self, lag: Callable[[], int | None]) -> None:
+        self._lag = lag
+
+    def collect(self) -> Iterator[Metric]:
+        lag = self._lag()
+        if lag is not None:  # the database did not answer: no sample rather than a wrong one
+            family = GaugeMetricFamily(
+                "opencat_search_index_lag", "Outbox changes not yet applied to this machine's search index"
+            )
+            family.add_metric([], lag)
+            yield family
+
+
+class Metrics:
+    """This process's metrics; ``directory`` set means they are shared with the other workers."""
+
+    def __init__(self, index_lag: Callable[[], int | None], directory: Path | None = None) -> None:
+        # A ``_created`` series beside each counter would double a scrape for nothing.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
+        self.directory = directory
+        self._index_lag = _IndexLag(index_lag)
+        registry: CollectorRegistry | None = None
+        if directory is None:
+            registry = self._registry = CollectorRegistry()
+            registry.register(self._index_lag)
+        else:
+            _share_values(directory)
+        self.requests = Counter(
+            "opencat_http_requests",
+            "HTTP requests answered, by route template, method and status",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "opencat_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template, method and status",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.upload_bytes = Counter(
+            "opencat_upload_received_bytes",
+            "Request body bytes received by the upload endpoints",
+            registry=registry,
+        )
+        self.link_checks = Counter(
+            "opencat_link_checks", "Link checks performed, by result", ["result"], registry=registry
+        )
+        self.pool_in_use = Gauge(
+            "opencat_db_pool_connections_in_use",
+            "Database connections checked out of this worker's pool",
+            registry=registry,
+            multiprocess_mode="liveall",
+        )
+        # Each request's two series, found once (``labels()`` costs more than the increments).
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        for result in LINK_CHECK_RESULTS:
+            self.link_checks.labels(result)  # every result shows from the start, at 0
+
+    def observe_request(
+        self, route: str, method: str, status: int, seconds: float, upload_bytes: int = 0
+    ) -> None:
+        key = (route, method if method in _METHODS else "other", status)
+        series = self._series.get(key)
+        if series is None:  # the labels are bounded: route templates, known methods, statuses
+            labels = (*key[:2], str(status))
+            series = self._series[key] = (self.requests.labels(*labels), self.duration.labels(*labels))
+        series[0].inc()
+        series[1].observe(seconds)
+        if upload_bytes:
+            self.upload_bytes.inc(upload_bytes)
+
+    def count_link_check(self, result: str) -> None:
+        self.link_checks.labels(result).inc()
+
+    def set_pool_in_use(self, connections: int) -> None:
+        self.pool_in_use.set(connections)
+
+    def exposition(self) -> bytes:
+        """The text a scrape gets: every worker's metrics when they are shared."""
+        if self.directory is None:
+            return generate_latest(self._registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(self.directory))  # type: ignore[no-untyped-call]
+        registry.register(self._index_lag)
+        return generate_latest(registry)
+
+
+def _share_values(directory: Path) -> None:
+    """prometheus-client picks where values live when it is first imported, which in a forked
+    worker happened in the master, before the directory was chosen: pick again."""
+    os.environ[DIRECTORY_VARIABLE] = str(directory)
+    if not getattr(values.ValueClass, "_multiprocess", False):
+        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]

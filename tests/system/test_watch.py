@@ -1,0 +1,135 @@
+"""Watching the real ``opencat serve --workers 2``: metrics added up across workers, access lines
+with the ids clients sent, workers replaced without losing counts, readiness following the database."""
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+import httpx2
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.postgres import Cluster
+from tests.system.conftest import Launcher, create_database
+from tests.system.harness import Server, at_once, client
+
+REQUESTS = 40
+ROUTE = "/api/1/datasets/licenses/"
+
+
+def scrape(url: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    # A connection of its own: each scrape may be answered by either worker.
+    text = httpx2.get(f"{url}/metrics", timeout=10).text
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+def licenses_answered(url: str) -> float:
+    labels = (("method", "GET"), ("route", ROUTE), ("status", "200"))
+    return scrape(url, "opencat_http_requests_total").get(labels, 0.0)
+
+
+def access_lines(server: Server) -> dict[str, dict[str, Any]]:
+    """The server's JSON access lines, by request id."""
+    found = {}
+    for line in server.output().splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            if record["logger"] == "opencat.access":
+                found[record["request_id"]] = record
+    return found
+
+
+@pytest.fixture
+def node(module_database: str, launch: Launcher) -> Server:
+    return launch.start(launch.env("node", module_database, log_format="json"), workers=2)
+
+
+def send_crowd(server: Server, prefix: str) -> list[str]:
+    ids = [f"{prefix}-{index}" for index in range(REQUESTS)]
+    with client(server.url, keepalive=False) as http:
+        crowd = at_once([partial(http.get, ROUTE, headers={"X-Request-ID": rid}) for rid in ids])
+    assert crowd.count(200) == REQUESTS, crowd.statuses
+    assert [outcome.headers["x-request-id"] for outcome in crowd.outcomes] == ids
+    return ids
+
+
+def test_metrics_count_every_request_whichever_worker_answered(node: Server) -> None:
+    ids: list[str] = []
+    # Crowds until both workers have answered (one crowd nearly always does): otherwise the
+    # test would prove nothing about adding workers up.
+    for attempt in range(5):
+        ids += send_crowd(node, f"crowd{attempt}")
+        lines = access_lines(node)
+        assert set(ids) <= set(lines), "an access line is missing"
+        answering = {lines[rid]["pid"] for rid in ids}
+        if len(answering) == 2:
+            break
+    assert answering == set(node.worker_pids())
+    assert all(lines[rid]["path"] == ROUTE and lines[rid]["status"] == 200 for rid in ids)
+    # Every scrape, whichever worker answers it, adds up both workers' counts.
+    for _ in range(8):
+        assert licenses_answered(node.url) == len(ids)
+    # Each worker reports its own pool (liveall: one series per process).
+    pools = scrape(node.url, "opencat_db_pool_connections_in_use")
+    assert {int(dict(labels)["pid"]) for labels in pools} == answering
+
+
+def test_a_replaced_worker_keeps_its_counts_and_drops_its_pool(node: Server) -> None:
+    send_crowd(node, "before")
+    workers = node.worker_pids()
+    killed = workers[0]
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not (killed not in node.worker_pids() and len(node.worker_pids()) == 2):
+        assert time.monotonic() < deadline, node.output()[-3000:]
+        time.sleep(0.1)
+    deadline = time.monotonic() + 30
+    while True:  # the new worker is serving once the master's log says so
+        try:
+            if httpx2.get(f"{node.url}/healthz", timeout=5).status_code == 200:
+                break
+        except httpx2.HTTPError:
+            pass
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    send_crowd(node, "after")
+    for _ in range(6):
+        assert licenses_answered(node.url) == 2 * REQUESTS  # the dead worker's counts stay
+        pools = scrape(node.url, "opencat_db_pool_connections_in_use")
+        assert str(killed) not in {dict(labels)["pid"] for labels in pools}
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    own = Cluster()
+    own.start()
+    yield own
+    own.remove()
+
+
+@pytest.mark.postgresql_only
+def test_readyz_follows_the_database(dialect: str, cluster: Cluster, launch: Launcher) -> None:
+    server = launch.start(launch.env("node", create_database(cluster.url, "opencat_ready")), workers=2)
+    assert httpx2.get(f"{server.url}/readyz", timeout=10).status_code == 200
+    cluster.stop()
+    for _ in range(4):  # each worker, whichever answers
+        response = httpx2.get(f"{server.url}/readyz", timeout=10)
+        assert response.status_code == 503
+        checks = response.json()["checks"]
+        assert checks["database"]["status"] == "failing"
+        assert checks["files"] == {"status": "ok"}
+        assert httpx2.get(f"{server.url}/healthz", timeout=10).status_code == 200
+    cluster.start()
+    deadline = time.monotonic() + 10
+    while httpx2.get(f"{server.url}/readyz", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "not ready again after the database came back"
+        time.sleep(0.1)
