@@ -95,7 +95,7 @@ def test_the_env_example_names_only_settings_that_exist() -> None:
     from opencat.config import PREFIX, Settings
 
     names = re.findall(r"^#?(OPENCAT_[A-Z_]+)=", (DEPLOY / "systemd" / "opencat.env").read_text(), re.M)
-    known = {f"{PREFIX}{field.upper()}" for field in Settings.__dataclass_fields__}
+    known = {f"{PREFIX}{field.upper()}" for field in Settings.model_fields}
     assert set(names) - known == set()
 
 
