@@ -8,7 +8,7 @@ from opencat.api import (
     curation,
     datasets,
     feeds,
-    openapi,
+    openapi_document,
     rdf,
     references,
     resources,
@@ -96,5 +96,5 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/organizations/{{ident}}/", GET=accounts.get_organization),
         path(f"{API}/users/{{ident}}/", GET=accounts.get_user),
         path(f"{API}/me/", GET=accounts.get_me),
-        path(f"{API}/swagger.json", GET=openapi.swagger),
+        path(f"{API}/swagger.json", GET=openapi_document.swagger),
     ]
