@@ -36,6 +36,7 @@ def _identifier(call: Call, name: str) -> str | None:
     "list_community_resources",
     returns="CommunityResourcePage",
     query=COMMUNITY_ARGUMENTS,
+    errors=(404,),  # an unknown dataset, owner or organization
 )
 def list_community_resources(call: Call) -> Reply:
     page, page_size = page_arguments(call.params)

@@ -149,6 +149,7 @@ def upload_status(call: Call) -> Reply:
     media="*/*",
     headers=("If-None-Match",),
     also=(206, 304),
+    errors=(410,),  # the file of a deleted dataset
     masked=False,
 )
 async def serve_file(request: Request) -> Response:
