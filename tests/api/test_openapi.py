@@ -103,6 +103,7 @@ def test_security_and_error_shapes(document: dict[str, Any]) -> None:
     assert {"$ref": "#/components/schemas/ValidationError"} in invalid["anyOf"]
     assert create["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/Message")
     assert create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/Dataset")
+    assert "404" in paths["/api/1/datasets/"]["get"]["responses"]  # past the last page
     gone = paths["/api/1/datasets/{ident}/"]["get"]["responses"]
     assert {"200", "304", "308", "404", "410"} <= set(gone)
 

@@ -56,8 +56,8 @@ def _error_statuses(route: Route, method: str, operation: Operation) -> set[int]
         statuses.add(401)
     if operation.auth == "required":
         statuses.add(403)
-    if route.param_convertors:
-        statuses.add(404)
+    if route.param_convertors or any(argument.name == "page" for argument in operation.query):
+        statuses.add(404)  # an unknown object, or a page past the last one
     if method in _WRITES:
         statuses |= {409, 507}
     if method in ("POST", "PUT", "PATCH"):

@@ -71,7 +71,6 @@ def _facets(call: Call, result: faceted_search.SearchResult) -> dict[str, list[d
     "search_datasets",
     returns="DatasetV2SearchPage",
     query=SEARCH_ARGUMENTS,
-    errors=(404,),  # a page past the last one
 )
 def search(call: Call) -> Reply:
     arguments = search_arguments(call.params)
