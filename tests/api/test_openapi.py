@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 
 from opencat.api import rdf
 from opencat.api.endpoint import Call
-from opencat.api.openapi_document import documented_routes
+from opencat.api.openapi import operation_of
+from opencat.api.openapi_document import documented_routes, handlers_of
 from opencat.catalog.context import Catalog
 from tests.api.openapi_support import populate
 
@@ -48,8 +49,15 @@ def test_every_route_is_documented_and_nothing_else(client: TestClient, document
     served = {
         (_CONVERTOR.sub(r"{\1}", route.path), method.lower())
         for route in routes
-        for method in route.handlers  # type: ignore[attr-defined]
+        for method in handlers_of(route)
     }
+    undescribed = [
+        (method, route.path)
+        for route in routes
+        for method, handler in handlers_of(route).items()
+        if operation_of(handler) is None
+    ]
+    assert undescribed == [], "add @describe, or include_in_schema=False for a page"
     listed = {(path, method) for path, method, _ in _operations(document)}
     assert served == listed
     hidden = [
