@@ -31,10 +31,10 @@ serve: install
 
 # The coverage report's last lines; it fails under pyproject's fail_under (a pipe into tail would
 # hide that).
+# One pytest process per core (pytest-xdist); pytest-cov gathers the workers' coverage.
 test: dev
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest --db=all
-	$(BIN)/coverage combine --quiet
+	$(BIN)/pytest --db=all -n auto --cov --cov-report=
 	@$(BIN)/coverage report --skip-covered > $(VENV)/coverage.txt; status=$$?; tail -n 3 $(VENV)/coverage.txt; exit $$status
 
 test-sqlite: dev

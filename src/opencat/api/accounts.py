@@ -11,7 +11,7 @@ from opencat.domain.accounts import ApiKey
 from opencat.domain.errors import Invalid
 
 
-@describe("Get an organization by id or slug")
+@describe("Get an organization by id or slug", "get_organization", returns="Organization", errors=(410,))
 def get_organization(call: Call) -> Reply:
     view = use_cases.get_organization(call.catalog, call.path("ident"))
     return Reply(
@@ -19,13 +19,13 @@ def get_organization(call: Call) -> Reply:
     )
 
 
-@describe("Get a user by id or slug")
+@describe("Get a user by id or slug", "get_user", returns="User", errors=(410,))
 def get_user(call: Call) -> Reply:
     user = use_cases.get_user(call.catalog, call.path("ident"))
     return Reply(serializers.user(user, call.urls, [], call.actor, with_email=call.actor.is_sysadmin))
 
 
-@describe("The authenticated caller")
+@describe("The authenticated caller", "get_me", returns="User", auth="required")
 def get_me(call: Call) -> Reply:
     me = use_cases.get_me(call.actor)
     organizations = use_cases.memberships(call.catalog, call.actor)

@@ -6,27 +6,39 @@ from opencat.api import serializers
 from opencat.api.datasets import DATASET_MASK
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
-from opencat.api.pagination import envelope, page_arguments
-from opencat.api.params import first
+from opencat.api.pagination import envelope, page_arguments, paging
+from opencat.api.params import first, text_argument
 from opencat.catalog import curation as use_cases
 from opencat.catalog.curation import FollowView
 from opencat.domain.datasets import BADGE_LABELS
 from opencat.domain.dates import iso, utc_now
 
+FOLLOWER_ARGUMENTS = (*paging(), text_argument("user", "Only this follower (a user id)"))
 
-@describe("The badges a dataset may carry, with their labels")
+
+@describe(
+    "The badges a dataset may carry, with their labels", "available_dataset_badges", returns="BadgeLabels"
+)
 def list_badges(call: Call) -> Reply:
     return Reply(dict(BADGE_LABELS))
 
 
-@describe("Add a badge to a dataset (sysadmins)", status=201)
+@describe(
+    "Add a badge to a dataset (sysadmins)",
+    "add_dataset_badge",
+    status=201,
+    returns="Badge",
+    body="BadgeBody",
+    auth="required",
+    also=(200,),
+)
 def add_badge(call: Call) -> Reply:
     body = call.json_object()
     badge, created = use_cases.add_badge(call.catalog, call.actor, call.path("ident"), body.get("kind"))
     return Reply({"kind": badge.kind}, 201 if created else 200)
 
 
-@describe("Remove a badge from a dataset (sysadmins)", status=204)
+@describe("Remove a badge from a dataset (sysadmins)", "delete_dataset_badge", status=204, auth="required")
 def remove_badge(call: Call) -> Reply:
     use_cases.remove_badge(call.catalog, call.actor, call.path("ident"), call.path("badge_kind"))
     return Reply(status=204)
@@ -37,12 +49,12 @@ def _featured(call: Call, featured: bool) -> Reply:
     return Reply(serializers.dataset(view, call.actor, call.urls, utc_now()), mask=DATASET_MASK)
 
 
-@describe("Feature a dataset (sysadmins)")
+@describe("Feature a dataset (sysadmins)", "feature_dataset", returns="Dataset", auth="required")
 def feature(call: Call) -> Reply:
     return _featured(call, True)
 
 
-@describe("Stop featuring a dataset (sysadmins)")
+@describe("Stop featuring a dataset (sysadmins)", "unfeature_dataset", returns="Dataset", auth="required")
 def unfeature(call: Call) -> Reply:
     return _featured(call, False)
 
@@ -55,7 +67,12 @@ def _follow(call: Call, item: FollowView) -> dict[str, Any]:
     }
 
 
-@describe("The active followers of a dataset")
+@describe(
+    "The active followers of a dataset",
+    "list_dataset_followers",
+    returns="FollowerPage",
+    query=FOLLOWER_ARGUMENTS,
+)
 def list_followers(call: Call) -> Reply:
     page, page_size = page_arguments(call.params)
     result = use_cases.list_followers(
@@ -67,12 +84,14 @@ def list_followers(call: Call) -> Reply:
     return Reply(body)
 
 
-@describe("Follow a dataset", status=201)
+@describe(
+    "Follow a dataset", "follow_dataset", status=201, returns="FollowerCount", auth="required", also=(200,)
+)
 def follow(call: Call) -> Reply:
     count, created = use_cases.follow(call.catalog, call.actor, call.path("ident"))
     return Reply({"followers": count}, 201 if created else 200)
 
 
-@describe("Stop following a dataset")
+@describe("Stop following a dataset", "unfollow_dataset", returns="FollowerCount", auth="required")
 def unfollow(call: Call) -> Reply:
     return Reply({"followers": use_cases.unfollow(call.catalog, call.actor, call.path("ident"))})

@@ -6,11 +6,12 @@ from starlette.responses import Response
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
-from opencat.api.filters import dataset_query
+from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.inputs import DatasetBody, dataset_changes
 from opencat.api.masks import Mask
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope
+from opencat.api.params import LANGUAGE
 from opencat.catalog import datasets as use_cases
 from opencat.catalog import spatial as catalog_spatial
 from opencat.catalog.spatial import SpatialObjects
@@ -66,7 +67,13 @@ def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
     return Reply(body, status, DATASET_MASK, {"ETag": etag(view.dataset), "Vary": _VARY})
 
 
-@describe("List or filter datasets")
+@describe(
+    "List or filter datasets",
+    "list_datasets",
+    returns="DatasetPage",
+    query=(*LIST_ARGUMENTS, LANGUAGE),
+    headers=("X-Get-Datasets-Full-Objects",),
+)
 def list_datasets(call: Call) -> Reply:
     page = use_cases.list_datasets(
         call.catalog, call.actor, dataset_query(call.params), _with_community(call)
@@ -82,7 +89,9 @@ def list_datasets(call: Call) -> Reply:
     return Reply(body, mask=PAGE_MASK, headers={"Vary": _VARY})
 
 
-@describe("Create a dataset", body=DatasetBody, status=201)
+@describe(
+    "Create a dataset", "create_dataset", status=201, returns="Dataset", body=DatasetBody, auth="required"
+)
 def create_dataset(call: Call) -> Reply:
     submitted = Submitted.parse(
         lambda: dataset_changes(call.json_object(), creating=True, files_url=call.files_url)
@@ -91,7 +100,14 @@ def create_dataset(call: Call) -> Reply:
     return _dataset_reply(call, view, 201)
 
 
-@describe("Get a dataset by id or slug")
+@describe(
+    "Get a dataset by id or slug",
+    "get_dataset",
+    returns="Dataset",
+    query=(LANGUAGE,),
+    headers=("If-None-Match", "X-Get-Datasets-Full-Objects"),
+    also=(304,),
+)
 def get_dataset(call: Call) -> Reply | Response:
     match = call.header("if-none-match")
     if match is not None:  # the dataset's row alone says whether the client's copy is current
@@ -111,7 +127,16 @@ def _restoring(call: Call) -> bool:
     return "deleted" in body and body["deleted"] is None
 
 
-@describe("Update the sent fields of a dataset (PUT and PATCH alike)", body=DatasetBody)
+@describe(
+    "Update the sent fields of a dataset (PUT and PATCH alike)",
+    "update_dataset",
+    returns="Dataset",
+    body=DatasetBody,
+    headers=("If-Match", "X-Get-Datasets-Full-Objects"),
+    query=(LANGUAGE,),
+    auth="required",
+    errors=(412,),
+)
 def update_dataset(call: Call) -> Reply:
     ident = call.path("ident")
     submitted = Submitted.parse(
@@ -128,7 +153,14 @@ def update_dataset(call: Call) -> Reply:
     return _dataset_reply(call, view)
 
 
-@describe("Soft-delete a dataset", status=204)
+@describe(
+    "Soft-delete a dataset",
+    "delete_dataset",
+    status=204,
+    headers=("If-Match",),
+    auth="required",
+    errors=(412,),
+)
 def delete_dataset(call: Call) -> Reply:
     ident = call.path("ident")
     use_cases.delete_dataset(

@@ -6,7 +6,7 @@ import mistune
 from starlette.responses import Response
 
 from opencat.api.endpoint import Call
-from opencat.api.filters import FILTERS, dataset_query
+from opencat.api.filters import FILTERS, LIST_ARGUMENTS, dataset_query
 from opencat.api.openapi import describe
 from opencat.catalog import feeds as use_cases
 from opencat.catalog.feeds import FeedEntry
@@ -55,7 +55,12 @@ def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:
     ElementTree.SubElement(entry, "published").text = iso(dataset.created_at)
 
 
-@describe("The Atom feed of recent datasets")
+@describe(
+    "The Atom feed of recent datasets",
+    "recent_datasets_atom_feed",
+    media="application/atom+xml",
+    query=LIST_ARGUMENTS,
+)
 def recent_atom(call: Call) -> Response:
     entries = use_cases.recent(call.catalog, call.actor, dataset_query(call.params))
     feed = ElementTree.Element("feed", xmlns=ATOM)

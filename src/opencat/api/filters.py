@@ -6,8 +6,18 @@ from datetime import date
 
 from starlette.datastructures import QueryParams
 
-from opencat.api.pagination import page_arguments
-from opencat.api.params import boolean, choice, first, invalid_argument
+from opencat.api.pagination import page_arguments, paging
+from opencat.api.params import (
+    Argument,
+    boolean,
+    boolean_argument,
+    choice,
+    choice_argument,
+    first,
+    identifier_argument,
+    invalid_argument,
+    text_argument,
+)
 from opencat.domain import ids
 from opencat.domain.accounts import ORGANIZATION_BADGE_KINDS
 from opencat.domain.datasets import ACCESS_TYPES, BADGE_KINDS
@@ -32,6 +42,21 @@ _HIDDEN_HELP = (
     " User must be authenticated and results are limited to user visibility"
 )
 FEATURED_HELP = "If set to true, it will filter on featured datasets only. If set to false, it will exclude featured datasets."
+
+
+COVERAGE_HELP = "A period, YYYY-MM-DD-YYYY-MM-DD"
+SHARED_ARGUMENTS = (
+    text_argument("tag", "Datasets carrying every one of these tags", repeated=True),
+    text_argument("license", "A license id"),
+    boolean_argument("featured", FEATURED_HELP),
+    text_argument("geozone", "A geozone id"),
+    Argument("temporal_coverage", {"type": "string", "pattern": _COVERAGE.pattern + "|^$"}, COVERAGE_HELP),
+    choice_argument("access_type", ACCESS_TYPES),
+    identifier_argument("organization", "An organization id"),
+    choice_argument("badge", BADGE_KINDS),
+    choice_argument("organization_badge", ORGANIZATION_BADGE_KINDS),
+    identifier_argument("owner", "A user id"),
+)
 
 
 def identifier(params: QueryParams, name: str, label: str) -> str | None:
@@ -87,6 +112,24 @@ def _filters(params: QueryParams) -> SearchFilters:
         archived=boolean(params, "archived", _HIDDEN_HELP.format("archived")),
         deleted=boolean(params, "deleted", _HIDDEN_HELP.format("deleted")),
     )
+
+
+# What ``dataset_query`` reads, in the OpenAPI document.
+LIST_ARGUMENTS: tuple[Argument, ...] = (
+    text_argument("q", "The search query"),
+    choice_argument("sort", SORT_CHOICES, SORT_HELP),
+    *paging(),
+    *SHARED_ARGUMENTS,
+    text_argument("granularity", "A spatial granularity id"),
+    text_argument("format", "A resource format"),
+    text_argument("schema", "A resource schema name"),
+    text_argument("schema_version", "A resource schema version"),
+    boolean_argument("private", _HIDDEN_HELP.format("private")),
+    boolean_argument("archived", _HIDDEN_HELP.format("archived")),
+    boolean_argument("deleted", _HIDDEN_HELP.format("deleted")),
+    *(identifier_argument(name, f"A {label} id (accepted, ignored)") for name, label in IGNORED_IDS.items()),
+    identifier_argument("followed_by", "Datasets a user follows"),
+)
 
 
 def dataset_query(params: QueryParams) -> DatasetQuery:

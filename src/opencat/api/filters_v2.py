@@ -10,15 +10,41 @@ from dataclasses import dataclass, replace
 
 from starlette.datastructures import QueryParams
 
-from opencat.api.filters import SORT_CHOICES, SORT_HELP, identifier, shared_filters
-from opencat.api.pagination import page_arguments
-from opencat.api.params import boolean, choice, first
+from opencat.api.filters import SHARED_ARGUMENTS, SORT_CHOICES, SORT_HELP, identifier, shared_filters
+from opencat.api.pagination import page_arguments, paging
+from opencat.api.params import (
+    Argument,
+    boolean,
+    boolean_argument,
+    choice,
+    choice_argument,
+    first,
+    identifier_argument,
+    text_argument,
+)
 from opencat.domain.format_families import FORMAT_FAMILIES
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import LAST_UPDATE_RANGES, PRODUCER_TYPES, SearchFilters
 
 # The v2 search cannot sort by title (udata-swagger-v2).
 SEARCH_SORTS = tuple(key for key in SORT_CHOICES if key.lstrip("-") != "title")
+
+# What ``search_arguments`` reads, in the OpenAPI document.
+SEARCH_ARGUMENTS: tuple[Argument, ...] = (
+    text_argument("q", "The search query"),
+    choice_argument("sort", SEARCH_SORTS, SORT_HELP),
+    *paging(),
+    *SHARED_ARGUMENTS,
+    text_argument("organization_name", "An organization's name"),
+    text_argument("granularity", "Spatial granularity ids, any of which matches", repeated=True),
+    text_argument("format", "Resource formats, any of which matches", repeated=True),
+    text_argument("schema", "Resource schema names, any of which matches", repeated=True),
+    choice_argument("format_family", FORMAT_FAMILIES),
+    choice_argument("producer_type", PRODUCER_TYPES),
+    identifier_argument("topic", "A topic id (accepted, ignored)"),
+    choice_argument("last_update_range", tuple(LAST_UPDATE_RANGES)),
+    boolean_argument("include_geozone_ancestors", "Also match the datasets of the geozone's ancestors"),
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from opencat.api.params import positive_int
+from opencat.api.params import Argument, integer_argument, positive_int
 from opencat.domain.queries import Page
 
 T = TypeVar("T")
@@ -18,10 +18,22 @@ MAX_PAGE_SIZE = 1000
 MAX_PAGE = 10_000_000
 
 
+PAGE_HELP = "The page to fetch"
+PAGE_SIZE_HELP = "The page size to fetch"
+
+
 def page_arguments(params: QueryParams, default_size: int = 20) -> tuple[int, int]:
-    page = positive_int(params, "page", 1, "The page to fetch", MAX_PAGE)
-    page_size = positive_int(params, "page_size", default_size, "The page size to fetch", MAX_PAGE_SIZE)
+    page = positive_int(params, "page", 1, PAGE_HELP, MAX_PAGE)
+    page_size = positive_int(params, "page_size", default_size, PAGE_SIZE_HELP, MAX_PAGE_SIZE)
     return page, page_size
+
+
+def paging(default_size: int = 20) -> tuple[Argument, ...]:
+    """What ``page_arguments`` reads, for the OpenAPI document."""
+    return (
+        integer_argument("page", PAGE_HELP, 1, MAX_PAGE),
+        integer_argument("page_size", PAGE_SIZE_HELP, default_size, MAX_PAGE_SIZE),
+    )
 
 
 def _page_url(base: str, path: str, params: QueryParams, page: int) -> str:

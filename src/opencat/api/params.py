@@ -1,6 +1,8 @@
 """Query-string arguments parsed with flask-restx reqparse's error shape (udata: udata/api/__init__.py, error handlers)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.datastructures import QueryParams
 
@@ -9,6 +11,45 @@ from opencat.domain.errors import Invalid
 PAYLOAD_INVALID = "Input payload validation failed"
 _TRUE = ("true", "1", "on")
 _FALSE = ("false", "0", "")
+OBJECT_ID = r"^[0-9a-fA-F]{24}$"
+
+
+@dataclass(frozen=True)
+class Argument:
+    """A query argument as the OpenAPI document declares it; the parsers read the same constants."""
+
+    name: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    description: str = ""
+    repeated: bool = False  # reqparse's ``action="append"``: ``?tag=a&tag=b``
+    required: bool = False
+
+    def parameter(self) -> dict[str, Any]:
+        schema = {"type": "array", "items": self.schema} if self.repeated else self.schema
+        described = {"description": self.description} if self.description else {}
+        return {"name": self.name, "in": "query", "required": self.required, "schema": schema, **described}
+
+
+def text_argument(name: str, description: str = "", repeated: bool = False) -> Argument:
+    return Argument(name, {"type": "string"}, description, repeated)
+
+
+def integer_argument(name: str, description: str, default: int, maximum: int | None = None) -> Argument:
+    bounds = {"maximum": maximum} if maximum is not None else {}
+    return Argument(name, {"type": "integer", "minimum": 1, "default": default, **bounds}, description)
+
+
+def boolean_argument(name: str, description: str = "") -> Argument:
+    return Argument(name, {"type": "boolean"}, description)
+
+
+def choice_argument(name: str, choices: Sequence[str], description: str = "") -> Argument:
+    return Argument(name, {"type": "string", "enum": list(choices)}, description)
+
+
+def identifier_argument(name: str, description: str = "") -> Argument:
+    """An ObjectId; an empty value is ignored, as udata ignores it."""
+    return Argument(name, {"type": "string", "pattern": f"{OBJECT_ID}|^$"}, description)
 
 
 def invalid_argument(name: str, message: str) -> Invalid:
@@ -66,3 +107,6 @@ def choice(params: QueryParams, name: str, choices: Sequence[str], help_text: st
             message = f"The value '{raw}' is not a valid choice for '{name}'."
             raise invalid_argument(name, f"{help_text} {message}".lstrip())
     return values[0] if values else None
+
+
+LANGUAGE = Argument("lang", {"type": "string"}, "en or fr; another value means the configured default")

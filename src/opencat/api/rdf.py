@@ -15,11 +15,11 @@ from starlette.responses import Response, StreamingResponse
 from opencat.api import serializers
 from opencat.api.datasets import DATASET_MASK
 from opencat.api.endpoint import Call, redirect_found
-from opencat.api.filters import dataset_query
+from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.masks import apply_mask
 from opencat.api.openapi import describe
-from opencat.api.pagination import MAX_PAGE
-from opencat.api.params import first, positive_int
+from opencat.api.pagination import MAX_PAGE, MAX_PAGE_SIZE, PAGE_HELP, PAGE_SIZE_HELP
+from opencat.api.params import Argument, first, positive_int
 from opencat.catalog import rdf as use_cases
 from opencat.catalog.access import check_visibility_filters
 from opencat.catalog.context import Catalog
@@ -33,6 +33,17 @@ CATALOG_PAGE_SIZE = 100  # udata's default for the catalog
 STREAMED = ("nt", "ttl")
 _CHUNK = 64 * 1024
 _DONE = b""
+# The list's arguments; page_size may also be 0 (the whole catalog, streamed).
+CATALOG_ARGUMENTS = tuple(
+    Argument(
+        "page_size",
+        {"type": "integer", "minimum": 0, "maximum": MAX_PAGE_SIZE, "default": CATALOG_PAGE_SIZE},
+        f"{PAGE_SIZE_HELP}; 0 streams the whole catalog (nt, ttl)",
+    )
+    if argument.name == "page_size"
+    else argument
+    for argument in LIST_ARGUMENTS
+)
 
 
 def _rdf_response(body: bytes, content_type: str) -> Response:
@@ -40,13 +51,22 @@ def _rdf_response(body: bytes, content_type: str) -> Response:
     return Response(body, headers={"content-type": content_type})
 
 
-@describe("Redirect to the dataset's RDF in the serialization the Accept header prefers", status=302)
+@describe(
+    "Redirect to the dataset's RDF in the serialization the Accept header prefers",
+    "rdf_dataset",
+    status=302,
+    headers=("Accept",),
+)
 def dataset_rdf_redirect(call: Call) -> Response:
     dataset_id = use_cases.dataset_id_for(call.catalog, call.path("ident"))
     return redirect_found(f"/api/1/datasets/{dataset_id}/rdf.{negotiate(call.header('accept'))}")
 
 
-@describe("The dataset as DCAT-AP 3 RDF (xml, rdf, owl, ttl, n3, nt, trig, json, jsonld, json-ld)")
+@describe(
+    "The dataset as DCAT-AP 3 RDF (xml, rdf, owl, ttl, n3, nt, trig, json, jsonld, json-ld)",
+    "rdf_dataset_format",
+    media="*/*",
+)
 def dataset_rdf(call: Call) -> Response:
     body, content_type = use_cases.dataset_document(
         call.catalog,
@@ -59,7 +79,12 @@ def dataset_rdf(call: Call) -> Response:
     return _rdf_response(body, content_type)
 
 
-@describe("Redirect to the catalog in the serialization the Accept header prefers", status=302)
+@describe(
+    "Redirect to the catalog in the serialization the Accept header prefers (the query is kept)",
+    "get_site_rdf_catalog",
+    status=302,
+    headers=("Accept",),
+)
 def site_catalog_redirect(call: Call) -> Response:
     query = call.request.url.query
     return redirect_found(
@@ -133,7 +158,12 @@ def _streamed(produce: Callable[[BinaryIO], object], media_type: str) -> Streami
     return StreamingResponse(body(), headers={"content-type": media_type})
 
 
-@describe("The public catalog as DCAT-AP 3, by pages; page_size=0 streams it whole (nt, ttl)")
+@describe(
+    "The public catalog as DCAT-AP 3, by pages; page_size=0 streams it whole (nt, ttl)",
+    "get_site_rdf_catalog_format",
+    media="*/*",
+    query=CATALOG_ARGUMENTS,
+)
 def site_catalog(call: Call) -> Response:
     """The list's filters, sort and ``q`` apply, validated as the list validates them."""
     suffix = call.path("format").lower()
@@ -141,7 +171,7 @@ def site_catalog(call: Call) -> Response:
     if chosen is None:
         raise NotFound()
     page_size = _page_size(call)
-    page = positive_int(call.params, "page", 1, "The page to fetch", MAX_PAGE)
+    page = positive_int(call.params, "page", 1, PAGE_HELP, MAX_PAGE)
     others = [(key, value) for key, value in call.params.multi_items() if key not in ("page", "page_size")]
     query = replace(dataset_query(QueryParams(others)), page=page, page_size=max(page_size, 1))
     settings = call.services.settings
@@ -164,7 +194,7 @@ def site_catalog(call: Call) -> Response:
 def _page_size(call: Call) -> int:
     if first(call.params, "page_size") == "0":
         return 0
-    return positive_int(call.params, "page_size", CATALOG_PAGE_SIZE, "The page size to fetch", 1000)
+    return positive_int(call.params, "page_size", CATALOG_PAGE_SIZE, PAGE_SIZE_HELP, MAX_PAGE_SIZE)
 
 
 def write_json_lines(cat: Catalog, urls: Urls, out: BinaryIO) -> int:
@@ -179,6 +209,10 @@ def write_json_lines(cat: Catalog, urls: Urls, out: BinaryIO) -> int:
     return count
 
 
-@describe("The public catalog as JSON Lines: one dataset per line, in the API's shape")
+@describe(
+    "The public catalog as JSON Lines: one dataset per line, in the API's shape",
+    "get_site_datasets_jsonl",
+    media="application/x-ndjson",
+)
 def site_datasets_jsonl(call: Call) -> Response:
     return _streamed(lambda out: write_json_lines(call.catalog, call.urls, out), "application/x-ndjson")

@@ -5,23 +5,29 @@ from typing import Any
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
+from opencat.api.params import LANGUAGE
 from opencat.catalog import references as use_cases
 from opencat.catalog import schemas
 
 
-@describe("The licenses a dataset may use")
+@describe("The licenses a dataset may use", "list_licenses", returns="LicenseList")
 def list_licenses(call: Call) -> Reply:
     return Reply([serializers.license_item(item) for item in use_cases.list_licenses(call.catalog)])
 
 
-@describe("The update frequencies, labelled in the requested language")
+@describe(
+    "The update frequencies, labelled in the requested language",
+    "list_frequencies",
+    returns="FrequencyList",
+    query=(LANGUAGE,),
+)
 def list_frequencies(call: Call) -> Reply:
     return Reply(
         [serializers.frequency_item(item, call.language) for item in use_cases.list_frequencies(call.catalog)]
     )
 
 
-@describe("The file extensions an upload may have, sorted")
+@describe("The file extensions an upload may have, sorted", "allowed_extensions", returns="StringList")
 def list_extensions(call: Call) -> Reply:
     return Reply(use_cases.list_extensions(call.catalog))
 
@@ -38,7 +44,12 @@ SCHEMA_FIELDS = (
 )  # fmt: skip
 
 
-@describe("The resource types, labelled in the requested language")
+@describe(
+    "The resource types, labelled in the requested language",
+    "resource_types",
+    returns="ResourceTypeList",
+    query=(LANGUAGE,),
+)
 def list_resource_types(call: Call) -> Reply:
     return Reply([{"id": kind, "label": label} for kind, label in RESOURCE_TYPES[call.language]])
 
@@ -59,6 +70,8 @@ def _schema_item(entry: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-@describe("The schemas of the schema catalog (data packages excepted)")
+@describe(
+    "The schemas of the schema catalog (data packages excepted)", "schemas", returns="CatalogSchemaList"
+)
 def list_schemas(call: Call) -> Reply:
     return Reply([_schema_item(entry) for entry in schemas.list_schemas(call.catalog.schemas)])

@@ -20,7 +20,14 @@ def _render(call: Call, resource: Any) -> dict[str, Any]:
     return serializers.resource(resource, call.urls, utc_now())
 
 
-@describe("Create a remote resource, placed first", body=ResourceBody, status=201)
+@describe(
+    "Create a remote resource, placed first",
+    "create_resource",
+    status=201,
+    returns="Resource",
+    body=ResourceBody,
+    auth="required",
+)
 def add_resource(call: Call) -> Reply:
     submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url))
     resource = use_cases.add_resource(call.catalog, call.actor, call.path("ident"), submitted)
@@ -41,7 +48,13 @@ def _reorder(call: Call) -> Reorder:
     return Reorder(named, Submitted.parse(lambda: parse_reorder(entries, call.files_url)))
 
 
-@describe("Reorder a dataset's resources (ids or objects carrying field updates)")
+@describe(
+    "Reorder a dataset's resources (ids or objects carrying field updates)",
+    "update_resources",
+    returns="ResourceList",
+    body="ResourceOrder",
+    auth="required",
+)
 def reorder_resources(call: Call) -> Reply:
     submitted = Submitted.parse(lambda: _reorder(call))
     resources = use_cases.reorder_resources(call.catalog, call.actor, call.path("ident"), submitted)
@@ -49,13 +62,19 @@ def reorder_resources(call: Call) -> Reply:
     return Reply([serializers.resource(item, call.urls, now) for item in resources])
 
 
-@describe("Get a resource of a dataset")
+@describe("Get a resource of a dataset", "get_resource", returns="Resource")
 def get_resource(call: Call) -> Reply:
     resource = use_cases.get_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"))
     return Reply(_render(call, resource))
 
 
-@describe("Update the sent fields of a resource (PUT and PATCH alike)", body=ResourceBody)
+@describe(
+    "Update the sent fields of a resource (PUT and PATCH alike)",
+    "update_resource",
+    returns="Resource",
+    body=ResourceBody,
+    auth="required",
+)
 def update_resource(call: Call) -> Reply:
     submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url))
     resource = use_cases.update_resource(
@@ -64,24 +83,29 @@ def update_resource(call: Call) -> Reply:
     return Reply(_render(call, resource))
 
 
-@describe("Delete a resource", status=204)
+@describe("Delete a resource", "delete_resource", status=204, auth="required")
 def delete_resource(call: Call) -> Reply:
     use_cases.delete_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"))
     return Reply(status=204)
 
 
-@describe("Redirect to a resource's current URL, counting the download", status=302)
+@describe("Redirect to a resource's current URL, counting the download", "redirect_resource", status=302)
 def follow_permalink(call: Call) -> Response:
     return redirect_found(downloads.follow_permalink(call.catalog, call.actor, call.path("rid")))
 
 
-@describe("A resource by id alone, with its dataset's id (API v2)")
+@describe("A resource by id alone, with its dataset's id (API v2)", "get_resource_v2", returns="ResourceV2")
 def get_resource_v2(call: Call) -> Reply:
     found = use_cases.locate_resource(call.catalog, call.actor, call.path("rid"))
     # API v2 keeps the model's key order rather than sorting keys (udata-responses call 103).
     return Reply({"resource": _render(call, found.resource), "dataset_id": found.dataset_id}, sort_keys=False)
 
 
-@describe("Check that a resource's URL answers; the result is kept in its extras")
+@describe(
+    "Check that a resource's URL answers; the result is kept in its extras",
+    "check_dataset_resource",
+    returns="CheckResult",
+    errors=(429,),
+)
 def check_resource(call: Call) -> Reply:
     return Reply(linkcheck.check_resource(call.catalog, call.actor, call.path("ident"), call.path("rid")))

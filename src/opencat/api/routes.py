@@ -1,14 +1,16 @@
 """The whole URL map of the API, on one screen."""
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from opencat.api import (
     accounts,
     community,
     curation,
     datasets,
+    docs_page,
     feeds,
-    openapi,
+    home,
+    openapi_document,
     rdf,
     references,
     resources,
@@ -98,5 +100,10 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/users/{{ident}}/apikeys/", GET=accounts.list_api_keys, POST=accounts.create_api_key),
         path(f"{API}/users/{{ident}}/apikeys/{{key_id}}/", DELETE=accounts.revoke_api_key),
         path(f"{API}/me/", GET=accounts.get_me),
-        path(f"{API}/swagger.json", GET=openapi.swagger),
+        path(f"{API}/swagger.json", GET=openapi_document.swagger),
+        # HTML pages and their files: not part of the API, so not in its document.
+        Route("/", home.home, include_in_schema=False),
+        Route(f"{API}/", docs_page.docs_page, include_in_schema=False),
+        Route(f"{API}/docs/init.js", docs_page.docs_init, include_in_schema=False),
+        Route(f"{API}/docs/{{name}}", docs_page.docs_asset, include_in_schema=False),
     ]

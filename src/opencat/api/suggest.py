@@ -4,20 +4,24 @@ from typing import Any
 
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
-from opencat.api.params import first, invalid_argument, positive_int
+from opencat.api.params import Argument, first, integer_argument, invalid_argument, positive_int
 from opencat.catalog import suggest as catalog
 from opencat.catalog.suggest import Suggestion
 
 MAX_SIZE = 100
+Q_HELP = "The string to autocomplete/suggest"
+SIZE_HELP = "The amount of suggestion to fetch"
+SUGGEST_ARGUMENTS = (
+    Argument("q", {"type": "string"}, Q_HELP, required=True),
+    integer_argument("size", SIZE_HELP, 10, MAX_SIZE),
+)
 
 
 def _arguments(call: Call) -> tuple[str, int]:
     text = first(call.params, "q")
     if text is None:
-        raise invalid_argument(
-            "q", "The string to autocomplete/suggest Missing required parameter in the query string"
-        )
-    return text, positive_int(call.params, "size", 10, "The amount of suggestion to fetch", MAX_SIZE)
+        raise invalid_argument("q", f"{Q_HELP} Missing required parameter in the query string")
+    return text, positive_int(call.params, "size", 10, SIZE_HELP, MAX_SIZE)
 
 
 def _item(call: Call, suggestion: Suggestion) -> dict[str, Any]:
@@ -37,19 +41,26 @@ def _item(call: Call, suggestion: Suggestion) -> dict[str, Any]:
     }
 
 
-@describe("Datasets whose title or acronym contains q, most followed first")
+@describe(
+    "Datasets whose title or acronym contains q, most followed first",
+    "suggest_datasets",
+    returns="DatasetSuggestionList",
+    query=SUGGEST_ARGUMENTS,
+)
 def suggest_datasets(call: Call) -> Reply:
     text, size = _arguments(call)
     return Reply([_item(call, item) for item in catalog.suggest_datasets(call.catalog, text, size)])
 
 
-@describe("File formats containing q")
+@describe(
+    "File formats containing q", "suggest_formats", returns="TextSuggestionList", query=SUGGEST_ARGUMENTS
+)
 def suggest_formats(call: Call) -> Reply:
     text, size = _arguments(call)
     return Reply([{"text": item} for item in catalog.suggest_formats(call.catalog, text, size)])
 
 
-@describe("MIME types containing q")
+@describe("MIME types containing q", "suggest_mime", returns="TextSuggestionList", query=SUGGEST_ARGUMENTS)
 def suggest_mimes(call: Call) -> Reply:
     text, size = _arguments(call)
     return Reply([{"text": item} for item in catalog.suggest_mimes(text, size)])

@@ -23,6 +23,16 @@ from opencat.domain.errors import NotFound, UploadProblem, UploadRefused
 from opencat.domain.uploads import check_chunked, check_part_index
 
 Target = Callable[[Request], catalog.UploadTarget]
+# A whole file or its last part creates (201) or replaces (200); an earlier part answers progress (200).
+_UPLOAD: dict[str, Any] = {
+    "status": 201,
+    "also": (200,),
+    "returns": "UploadAnswer",
+    "form": True,
+    "auth": "required",
+    "errors": (415,),
+}
+_COMMUNITY_UPLOAD = {**_UPLOAD, "returns": "CommunityUploadAnswer"}
 
 
 def _new_resource(request: Request) -> catalog.UploadTarget:
@@ -106,15 +116,20 @@ def _rendered(
     return serializers.community_resource(view, actor, services.urls, utc_now())
 
 
-upload_new_resource = describe("Upload a file as a new resource (simple or chunked)", status=201)(
-    upload_endpoint("upload_new_resource", _new_resource)
-)
-upload_resource_file = describe("Upload a new file for a resource (simple or chunked)")(
-    upload_endpoint("upload_resource_file", _replace_file)
-)
+upload_new_resource = describe(
+    "Upload a file as a new resource (simple or chunked)", "upload_new_dataset_resource", **_UPLOAD
+)(upload_endpoint("upload_new_resource", _new_resource))
+upload_resource_file = describe(
+    "Upload a new file for a resource (simple or chunked)", "upload_dataset_resource", **_UPLOAD
+)(upload_endpoint("upload_resource_file", _replace_file))
 
 
-@describe("Which parts of an unfinished chunked upload have arrived (to resume it)")
+@describe(
+    "Which parts of an unfinished chunked upload have arrived (to resume it)",
+    "get_upload_status",
+    returns="UploadStatus",
+    auth="required",
+)
 def upload_status(call: Call) -> Reply:
     status = upload_sessions.upload_status(call.catalog, call.actor, call.path("uuid"))
     body: dict[str, Any] = {
@@ -128,6 +143,15 @@ def upload_status(call: Call) -> Reply:
     return Reply(body)
 
 
+@describe(
+    "A file of the local store (Range, ETag), to those who may read its resource",
+    "get_resource_file",
+    media="*/*",
+    headers=("If-None-Match",),
+    also=(206, 304),
+    errors=(410,),  # the file of a deleted dataset
+    masked=False,
+)
 async def serve_file(request: Request) -> Response:
     """Files of the local store, with Range, ETag and If-None-Match, as a static server would;
     only to those who may read the resource that holds the file."""
@@ -157,9 +181,9 @@ async def serve_file(request: Request) -> Response:
     return response
 
 
-upload_new_community_resource = describe("Upload a file as a new community resource", status=201)(
-    upload_endpoint("upload_new_community_resource", _new_community)
-)
-upload_community_file = describe("Upload a new file for a community resource")(
-    upload_endpoint("upload_community_file", _community_file)
-)
+upload_new_community_resource = describe(
+    "Upload a file as a new community resource", "upload_new_community_resource", **_COMMUNITY_UPLOAD
+)(upload_endpoint("upload_new_community_resource", _new_community))
+upload_community_file = describe(
+    "Upload a new file for a community resource", "upload_community_resource", **_COMMUNITY_UPLOAD
+)(upload_endpoint("upload_community_file", _community_file))

@@ -4,9 +4,10 @@ from typing import Any
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
-from opencat.api.filters_v2 import search_arguments
+from opencat.api.filters_v2 import SEARCH_ARGUMENTS, search_arguments
 from opencat.api.openapi import describe
-from opencat.api.pagination import envelope, page_arguments
+from opencat.api.pagination import envelope, page_arguments, paging
+from opencat.api.params import text_argument
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog import faceted_search
 from opencat.catalog.views import DatasetView
@@ -22,6 +23,11 @@ FIELDS = (
     "contact_points", "featured", "permissions",
 )  # fmt: skip
 RESOURCES_PAGE_SIZE = 50
+RESOURCES_ARGUMENTS = (
+    *paging(RESOURCES_PAGE_SIZE),
+    text_argument("type", "Only resources of this type"),
+    text_argument("q", "Resources whose title contains this"),
+)
 
 
 def _link(href: str, total: int) -> dict[str, Any]:
@@ -60,7 +66,12 @@ def _facets(call: Call, result: faceted_search.SearchResult) -> dict[str, list[d
     return facets
 
 
-@describe("Search public datasets, with facets (API v2)")
+@describe(
+    "Search public datasets, with facets (API v2)",
+    "search_datasets",
+    returns="DatasetV2SearchPage",
+    query=SEARCH_ARGUMENTS,
+)
 def search(call: Call) -> Reply:
     arguments = search_arguments(call.params)
     result = faceted_search.search(
@@ -73,13 +84,18 @@ def search(call: Call) -> Reply:
     return Reply(body, sort_keys=False)
 
 
-@describe("A dataset, with links to its resources (API v2)")
+@describe("A dataset, with links to its resources (API v2)", "get_dataset_v2", returns="DatasetV2")
 def get_dataset(call: Call) -> Reply:
     view = catalog_datasets.get_dataset(call.catalog, call.actor, call.path("ident"), with_community=True)
     return Reply(dataset_v2(call, view), sort_keys=False)
 
 
-@describe("The resources of a dataset, by pages (API v2)")
+@describe(
+    "The resources of a dataset, by pages (API v2)",
+    "list_resources",
+    returns="ResourcePage",
+    query=RESOURCES_ARGUMENTS,
+)
 def list_resources(call: Call) -> Reply:
     page, page_size = page_arguments(call.params, RESOURCES_PAGE_SIZE)
     result = catalog_datasets.resources_page(

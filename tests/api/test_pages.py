@@ -1,0 +1,52 @@
+"""The HTML pages: ``/`` and the API docs page with its files (the browser tests are in
+tests/system/test_docs_page.py)."""
+
+import re
+
+from starlette.testclient import TestClient
+
+
+def test_the_root_page_links_to_the_docs_the_document_and_the_catalog(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    links = re.findall(r'<a href="([^"]+)"', response.text)
+    assert links == ["/api/1/", "/api/1/swagger.json", "/api/1/site/catalog"]
+    assert "<title>opencat</title>" in response.text
+
+
+def test_the_docs_page_runs_no_inline_script(client: TestClient) -> None:
+    response = client.get("/api/1/")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    script_src = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+    assert script_src.split() == ["script-src", "'self'"]
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", response.text, re.S)
+    assert scripts
+    assert all('src="/api/1/docs/' in attributes and not body for attributes, body in scripts)
+    assert "http" not in response.text  # every file from this server
+
+
+def test_the_docs_files_are_served_from_the_package(client: TestClient) -> None:
+    init = client.get("/api/1/docs/init.js")
+    assert init.status_code == 200
+    assert init.headers["content-type"].startswith("text/javascript")
+    assert '"/api/1/swagger.json"' in init.text
+    assert "validatorUrl: null" in init.text
+    bundle = client.get("/api/1/docs/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    assert "SwaggerUIBundle" in bundle.text
+    assert client.get("/api/1/docs/swagger-ui.css").status_code == 200
+
+
+def test_only_the_listed_files_are_served(client: TestClient) -> None:
+    for name in ("swagger-initializer.js", "..%2F__init__.py", "LICENSE", "oauth2-redirect.html"):
+        response = client.get(f"/api/1/docs/{name}")
+        assert response.status_code == 404, name
+        assert response.json()["message"]
+
+
+def test_the_docs_page_without_its_slash_redirects(client: TestClient) -> None:
+    response = client.get("/api/1")
+    assert response.status_code == 308
+    assert response.headers["location"] == "/api/1/"

@@ -1,0 +1,87 @@
+"""The API docs page and the root page in a real browser (Debian's chromium driven by Playwright),
+against ``opencat serve``: the operations render, nothing errs in the console, nothing is asked of
+another host, and ``/`` leads there."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.system.conftest import Deployment
+
+CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def _chromium() -> str:
+    if shutil.which(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); CI installs it")
+
+
+@dataclass
+class Visit:
+    """What the browser saw while on our pages."""
+
+    page: Any
+    origin: str
+    errors: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def browser_on(dialect: str, request: pytest.FixtureRequest) -> Iterator[Visit]:
+    if dialect != "sqlite":
+        pytest.skip("the pages do not depend on the database: one run is enough")
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    deployment: Deployment = request.getfixturevalue("deployment")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            visit = Visit(page, deployment.url)
+            page.on("console", lambda message: message.type == "error" and visit.errors.append(message.text))
+            page.on("pageerror", lambda error: visit.errors.append(str(error)))
+            page.on(
+                "request",
+                lambda sent: (
+                    None
+                    if sent.url.startswith((visit.origin + "/", "data:"))
+                    else visit.foreign.append(sent.url)
+                ),
+            )
+            yield visit
+        finally:
+            browser.close()
+
+
+def test_the_docs_page_lists_every_operation(browser_on: Visit) -> None:
+    page = browser_on.page
+    response = page.goto(f"{browser_on.origin}/api/1/")
+    assert response.status == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_selector(".opblock", timeout=30_000)
+    assert page.locator(".opblock").count() >= 60
+    assert page.get_by_text("/api/1/datasets/{ident}/", exact=True).count() >= 1
+    assert browser_on.errors == []
+    assert browser_on.foreign == []
+
+
+def test_the_root_page_links_to_the_docs(browser_on: Visit) -> None:
+    page = browser_on.page
+    response = page.goto(f"{browser_on.origin}/")
+    assert response.status == 200
+    assert page.title() == "opencat"
+    hrefs = [link.get_attribute("href") for link in page.locator("a").all()]
+    assert hrefs == ["/api/1/", "/api/1/swagger.json", "/api/1/site/catalog"]
+    page.get_by_text("API documentation").click()
+    page.wait_for_selector(".opblock", timeout=30_000)
+    assert page.url == f"{browser_on.origin}/api/1/"
+    assert browser_on.errors == []
+    assert browser_on.foreign == []
