@@ -48,6 +48,9 @@ def test_expiry_in_the_past_or_blank_name_is_invalid(catalog: Catalog) -> None:
         accounts.issue_api_key(catalog, alice.user.id, "old", catalog.clock() - timedelta(seconds=1))
     with pytest.raises(Invalid):
         accounts.issue_api_key(catalog, alice.user.id, "  ")
+    with pytest.raises(Invalid):
+        accounts.issue_api_key(catalog, alice.user.id, "x" * 256)
+    assert accounts.issue_api_key(catalog, alice.user.id, "x" * 255)[1].name == "x" * 255
 
 
 def test_revoking_one_key_keeps_the_others(client: TestClient, catalog: Catalog) -> None:
@@ -111,8 +114,12 @@ def test_unknown_user_or_key_is_404_and_bad_expiry_400(client: TestClient, catal
     _, admin_keys = accounts.list_api_keys(catalog, admin.user.id)
     other = client.delete(f"/api/1/users/{alice.user.id}/apikeys/{admin_keys[0].id}/", headers=admin.headers)
     assert other.status_code == 404
-    bad = client.post(
-        f"/api/1/users/{alice.user.id}/apikeys/", json={"expires_at": "soon"}, headers=admin.headers
-    )
-    assert bad.status_code == 400
-    assert "expires_at" in bad.json()["errors"]
+    for body in ({"expires_at": "soon"}, {"expires_at": "9999-12-31T23:59:59-23:00"}, {"expires_at": 3}):
+        bad = client.post(f"/api/1/users/{alice.user.id}/apikeys/", json=body, headers=admin.headers)
+        assert bad.status_code == 400
+        assert "expires_at" in bad.json()["errors"]
+    for name in (3, "a\x00b", "x" * 256):
+        bad = client.post(
+            f"/api/1/users/{alice.user.id}/apikeys/", json={"name": name}, headers=admin.headers
+        )
+        assert bad.status_code == 400, bad.text  # NUL is refused as the body is read

@@ -169,7 +169,9 @@ def test_each_operation_documents_exactly_the_arguments_it_reads(
             continue
         _Recorder.read = set()
         query = "?q=a" if path.endswith("/suggest/") or "/suggest/" in path else ""
-        response = client.get(sample.fill(path) + query, headers=headers)
+        # A user's keys are a sysadmin's to read.
+        caller = {**headers, **sample.admin.headers} if "/apikeys/" in path else headers
+        response = client.get(sample.fill(path) + query, headers=caller)
         assert response.status_code < 400 or path.endswith("{uuid}/"), (path, response.text)
         declared = {parameter["name"] for parameter in operation["parameters"] if parameter["in"] == "query"}
         assert _Recorder.read == declared, (path, _Recorder.read ^ declared)

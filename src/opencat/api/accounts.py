@@ -55,24 +55,45 @@ def _expiry(raw: Any) -> datetime | None:
         moment = datetime.fromisoformat(raw) if isinstance(raw, str) else None
     except ValueError:
         moment = None
+    try:
+        # In UTC, as stored: an offset may carry a date past the calendar's last day.
+        moment = None if moment is None else moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+    except OverflowError:
+        moment = None
     if moment is None:
         raise Invalid({"expires_at": ["Expected an ISO 8601 date or date-time, or null."]})
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return moment
 
 
-@describe("A user's API keys (sysadmins only; an opencat extension)")
+@describe(
+    "A user's API keys, never the keys themselves (sysadmins; an opencat extension)",
+    "list_user_api_keys",
+    returns="ApiKeyList",
+    auth="required",
+    errors=(403, 404),
+    masked=False,
+)
 def list_api_keys(call: Call) -> Reply:
     use_cases.require_sysadmin(call.actor)
     _, keys = use_cases.list_api_keys(call.catalog, call.path("ident"))
     return Reply([_key(key) for key in keys])
 
 
-@describe("Issue an API key for a user (sysadmins only; an opencat extension)")
+@describe(
+    "Issue an API key for a user, answered once (sysadmins; an opencat extension)",
+    "create_user_api_key",
+    status=201,
+    returns="ApiKeyCreated",
+    body="ApiKeyBody",
+    auth="required",
+    errors=(400, 403, 404),
+    masked=False,
+)
 def create_api_key(call: Call) -> Reply:
     use_cases.require_sysadmin(call.actor)
     body = call.json_object()
     name = body.get("name")
-    if name is not None and not isinstance(name, str):
+    if name is not None and (not isinstance(name, str) or "\x00" in name):
         raise Invalid({"name": ["Expected a string."]})
     _, key, secret = use_cases.issue_api_key(
         call.catalog, call.path("ident"), name, _expiry(body.get("expires_at"))
@@ -80,7 +101,13 @@ def create_api_key(call: Call) -> Reply:
     return Reply({**_key(key), "key": secret}, status=201)
 
 
-@describe("Revoke one of a user's API keys (sysadmins only; an opencat extension)")
+@describe(
+    "Revoke one of a user's API keys (sysadmins; an opencat extension)",
+    "revoke_user_api_key",
+    status=204,
+    auth="required",
+    errors=(403, 404),
+)
 def revoke_api_key(call: Call) -> Reply:
     use_cases.require_sysadmin(call.actor)
     use_cases.revoke_api_key(call.catalog, call.path("key_id"), call.path("ident"))

@@ -233,6 +233,18 @@ _UPLOADED_COMMUNITY = {
 _UPLOAD_PROGRESS = record({"success": {"const": True}, "error": {"type": "null"}})
 
 
+_API_KEY = record(
+    {
+        "id": STRING,
+        "name": TEXT,
+        "created_at": DATE_TIME,
+        "expires_at": MAYBE_DATE_TIME,
+        "last_used_at": MAYBE_DATE_TIME,
+        "revoked_at": MAYBE_DATE_TIME,
+    }
+)
+
+
 def _community() -> Schema:
     properties = {
         **_RESOURCE,
@@ -315,4 +327,12 @@ def components() -> dict[str, Schema]:
         "CatalogSchemaList": array(ref("CatalogSchema")),
         "NamedItemList": array(ref("NamedItem")),
         "StringList": array(STRING),
+        # opencat's own: sysadmins' management of a user's API keys (never the key, but once).
+        "ApiKey": _API_KEY,
+        "ApiKeyList": array(ref("ApiKey")),
+        "ApiKeyCreated": record({**_API_KEY["properties"], "key": STRING}),
+        "ApiKeyBody": {
+            "type": "object",
+            "properties": {"name": TEXT, "expires_at": {"type": ["string", "null"]}},
+        },
     }

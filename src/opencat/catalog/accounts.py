@@ -24,6 +24,7 @@ from opencat.domain.errors import (
 from opencat.domain.slugs import slugify, unique_slug
 
 API_KEY_PREFIX = "opencat_"
+API_KEY_NAME_MAX = 255  # the column's size
 # Recording each use costs a write; once an hour per key is plenty to see which keys live.
 _TOUCH_INTERVAL = timedelta(hours=1)
 
@@ -116,6 +117,8 @@ def issue_api_key(
     """A new key for the user: the secret is returned here only, the database keeps its hash."""
     if name is not None and not name.strip():
         raise Invalid({"name": [problem(Reason.REQUIRED)]})
+    if name is not None and len(name.strip()) > API_KEY_NAME_MAX:
+        raise Invalid({"name": [f"At most {API_KEY_NAME_MAX} characters."]})
     if expires_at is not None and expires_at <= catalog.clock():
         raise Invalid({"expires": ["The expiry date must be in the future."]})
     with catalog.db.write() as conn:
