@@ -81,7 +81,8 @@ class Summary:
 def _acronym(conn: Connection) -> sa.ColumnElement[Any]:
     """The acronym inside the stored document, extracted by the database itself."""
     if conn.dialect.name == "postgresql":
-        return sa.cast(datasets.c.doc, postgresql.JSON)["acronym"].astext
+        extracted: sa.ColumnElement[Any] = sa.cast(datasets.c.doc, postgresql.JSON)["acronym"].astext
+        return extracted
     return sa.func.json_extract(datasets.c.doc, "$.acronym")
 
 
