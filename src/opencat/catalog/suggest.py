@@ -7,8 +7,8 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_mimes
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
+from opencat.db.datasets import Summary
 from opencat.domain.accounts import Organization, User
-from opencat.domain.datasets import Dataset
 from opencat.domain.transliteration import to_ascii
 
 CANDIDATES = 5  # trigram candidates fetched per wanted suggestion, then checked exactly
@@ -16,7 +16,7 @@ CANDIDATES = 5  # trigram candidates fetched per wanted suggestion, then checked
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
-    dataset: Dataset
+    dataset: Summary
     organization: Organization | None
     owner: User | None
 
@@ -31,7 +31,7 @@ def suggest_datasets(catalog: Catalog, text: str, size: int) -> list[Suggestion]
     indexing.sync(catalog)
     candidates = catalog.search.suggest(text, max(size * CANDIDATES, 50))
     with catalog.db.read() as conn:
-        found = db_datasets.fetch_by_ids(conn, candidates)
+        found = db_datasets.fetch_summaries(conn, candidates)
         matching = [
             found[dataset_id]
             for dataset_id in candidates

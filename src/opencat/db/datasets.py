@@ -1,10 +1,12 @@
 """Dataset rows: lookups, writes, tags, old slugs and filtered pages."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from opencat.db.codec import dataset_from_doc, dataset_to_doc
@@ -75,6 +77,41 @@ def count_all(conn: Connection) -> int:
 def find_by_slug(conn: Connection, slug: str) -> Dataset | None:
     row = conn.execute(locked_in_writes(conn, _BY_SLUG), {"slug": slug}).first()
     return None if row is None else _from_row(row)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a suggestion shows of a dataset: read from columns, without decoding its document."""
+
+    id: str
+    slug: str
+    title: str
+    acronym: str | None
+    organization_id: str | None
+    owner_id: str | None
+
+
+def _acronym(conn: Connection) -> sa.ColumnElement[Any]:
+    """The acronym inside the stored document, extracted by the database itself."""
+    if conn.dialect.name == "postgresql":
+        extracted: sa.ColumnElement[Any] = sa.cast(datasets.c.doc, postgresql.JSON)["acronym"].astext
+        return extracted
+    return sa.func.json_extract(datasets.c.doc, "$.acronym")
+
+
+def fetch_summaries(conn: Connection, dataset_ids: Iterable[str]) -> dict[str, Summary]:
+    wanted = list(set(dataset_ids))
+    if not wanted:
+        return {}
+    query = sa.select(
+        datasets.c.id,
+        datasets.c.slug,
+        datasets.c.title,
+        _acronym(conn).label("acronym"),
+        datasets.c.organization_id,
+        datasets.c.owner_id,
+    ).where(datasets.c.id.in_(wanted))
+    return {row.id: Summary(*row) for row in conn.execute(query)}
 
 
 def any_exists(conn: Connection) -> bool:

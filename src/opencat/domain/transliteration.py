@@ -42,7 +42,7 @@ def to_ascii(text: str) -> str:
     """``text`` in ASCII, character by character (no context, as Unidecode does)."""
     if text.isascii():
         return text
-    return "".join(_character(char) for char in text)
+    return "".join(map(_character, text))
 
 
 @cache
