@@ -36,6 +36,7 @@ from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
 from opencat.search.index import SearchIndex
+from opencat.web.routes import routes as page_routes
 
 
 def make_file_store(settings: Settings) -> FileStore:
@@ -91,9 +92,10 @@ def create_app(
     metrics = Metrics(partial(health.sampled_index_lag, catalog), metrics_dir)
     catalog = replace(catalog, link_checked=metrics.count_link_check)
     health.watch_pool(catalog, metrics.set_pool_in_use)
-    services = Services(catalog=catalog, settings=settings, urls=Urls(settings.base_url, settings.front_url))
+    urls = Urls(settings.base_url, settings.front_url)
+    services = Services(catalog=catalog, settings=settings, urls=urls)
     app = _Watched(
-        routes=routes(),
+        routes=[*routes(), *page_routes(catalog, urls)],
         exception_handlers={
             CatalogError: errors.catalog_error,
             HTTPException: errors.http_error,
