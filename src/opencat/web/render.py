@@ -19,20 +19,22 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
-_UNITS = ("B", "kB", "MB", "GB", "TB")
+# French counts bytes in octets.
+_UNITS = {"en": ("B", "kB", "MB", "GB", "TB"), "fr": ("o", "ko", "Mo", "Go", "To")}
 
 
 def file_size(size: int | None, language: str) -> str:
     """Decimal units, as file managers show them: 1 500 000 bytes is 1.5 MB."""
     if size is None:
         return ""
+    units = _UNITS.get(language, _UNITS["en"])
     value = float(size)
     unit = 0
-    while value >= 1000 and unit < len(_UNITS) - 1:
+    while value >= 1000 and unit < len(units) - 1:
         value /= 1000
         unit += 1
     shown = format_decimal(value, format="#,##0" if unit == 0 else "#,##0.#", locale=language)
-    return f"{shown}\u00a0{_UNITS[unit]}"
+    return f"{shown}\u00a0{units[unit]}"
 
 
 def plain_paragraphs(text: str) -> Markup:
