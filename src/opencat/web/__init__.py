@@ -1,1 +1,1 @@
-"""The public pages: server-rendered HTML for people, beside the API (same layer, same use cases)."""
+"""The public HTML pages and what machines read beside them (sitemaps, robots.txt, JSON-LD)."""
