@@ -76,8 +76,17 @@ def site(deployment: Deployment) -> Site:
         assert upload.status_code == 201, upload.text
         air = http.get(f"/api/1/datasets/{air['id']}/").json()
         _dataset(http, headers, title="Qualité de l'air à Paris", description="Indices.", tags=["air"])
-        _dataset(http, headers, title="Budget primitif", description="Budget.", organization=org.id, tags=["budget"])
-        private = _dataset(http, headers, title="Brouillon confidentiel", description="Privé.", tags=["air"], private=True)
+        _dataset(
+            http,
+            headers,
+            title="Budget primitif",
+            description="Budget.",
+            organization=org.id,
+            tags=["budget"],
+        )
+        private = _dataset(
+            http, headers, title="Brouillon confidentiel", description="Privé.", tags=["air"], private=True
+        )
         deleted = _dataset(http, headers, title="Ancien relevé", description="Supprimé.")
         assert http.delete(f"/api/1/datasets/{deleted['id']}/", headers=headers).status_code == 204
         user_slug = http.get("/api/1/me/", headers=headers).json()["slug"]
@@ -189,7 +198,9 @@ def test_axe_finds_no_violation_on_any_page_type(browser: Any, site: Site, langu
     assert found == {}
 
 
-@pytest.mark.skipif(not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them")
+@pytest.mark.skipif(
+    not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
+)
 def test_screenshots(browser: Any, site: Site) -> None:
     target = Path(os.environ["OPENCAT_SCREENSHOTS"])
     target.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,10 @@
 """The pages' pure helpers: languages, sizes, script-safe JSON, the search state in the URL."""
 
-import json
 from datetime import date
 
 from opencat.web import i18n
 from opencat.web.query import dataset_query, read_state
-from opencat.web.render import file_size, json_for_script, plain_paragraphs, render
+from opencat.web.render import file_size, render
 
 
 def test_the_language_is_the_query_then_the_cookie_then_the_header() -> None:
@@ -29,19 +28,6 @@ def test_sizes_are_in_the_language_s_units() -> None:
     assert file_size(1_500_000, "en") == "1.5\u00a0MB"
     assert file_size(1_500_000, "fr") == "1,5\u00a0Mo"
     assert file_size(None, "fr") == ""
-
-
-def test_json_in_a_script_block_cannot_close_it() -> None:
-    value = json.dumps({"name": "</script><!-- & >"})
-    safe = json_for_script(value)
-    assert "<" not in safe
-    assert ">" not in safe
-    assert "&" not in safe
-    assert json.loads(safe) == {"name": "</script><!-- & >"}
-
-
-def test_plain_paragraphs_escape_the_text() -> None:
-    assert plain_paragraphs("a <b>\n\n c") == "<p>a &lt;b&gt;</p><p>c</p>"
 
 
 def test_templates_escape_what_they_are_given() -> None:

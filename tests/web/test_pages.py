@@ -92,6 +92,7 @@ def test_the_dataset_page_shows_the_dataset(client: TestClient, catalog: Catalog
     assert response.status_code == 200
     text = response.text
     assert "<h1>Qualité de l&#39;air</h1>" in text
+    assert "Mesures <strong>horaires</strong>" in text  # Markdown rendered
     assert "Main data" in text
     assert "Documentation" in text
     assert "1.5\u00a0MB" in text

@@ -1,7 +1,5 @@
 """Templates and the helpers they use: one Jinja environment per language, autoescaped."""
 
-import html
-import re
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -9,7 +7,6 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 
 from opencat.web.i18n import translations
 
@@ -35,18 +32,6 @@ def file_size(size: int | None, language: str) -> str:
         unit += 1
     shown = format_decimal(value, format="#,##0" if unit == 0 else "#,##0.#", locale=language)
     return f"{shown}\u00a0{units[unit]}"
-
-
-def plain_paragraphs(text: str) -> Markup:
-    """Text as escaped paragraphs (the fallback when no Markdown renderer is present)."""
-    blocks = [block.strip() for block in re.split(r"\n\s*\n", text or "") if block.strip()]
-    return Markup("".join(f"<p>{html.escape(block)}</p>" for block in blocks))
-
-
-def json_for_script(value: str) -> Markup:
-    """JSON placed inside a ``<script>`` data block: ``</`` or ``<!--`` in a string could end it, so
-    every ``<``, ``>`` and ``&`` is written as its JSON escape (the same JSON to its readers)."""
-    return Markup(value.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 @cache
