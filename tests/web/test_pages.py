@@ -8,6 +8,7 @@ from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
+from opencat.domain.datasets import Spatial
 from tests.factories import Account, make_dataset, make_org, make_user
 
 HOSTILE = '<script>alert("x")</script></title><img src=x onerror=alert(1)>'
@@ -211,3 +212,16 @@ def test_the_stylesheet_is_served_and_other_names_are_not(client: TestClient) ->
     assert css.headers["content-type"].startswith("text/css")
     assert "http" not in css.text  # nothing from another host
     assert client.get("/static/..%2Fpages.py").status_code == 404
+
+
+def test_zones_are_a_facet_and_shown_by_their_names(client: TestClient, catalog: Catalog) -> None:
+    account, _ = _setup(catalog)
+    national = make_dataset(catalog, account, title="National", spatial=Spatial(zones=("country:fr",)))
+    make_dataset(catalog, account, title="Nowhere")
+    page = client.get("/datasets/", params={"lang": "en"})
+    assert '<a href="/datasets/?geozone=country%3Afr"><span class="name">France</span>' in page.text
+    narrowed = client.get("/datasets/", params={"geozone": "country:fr"})
+    assert "National" in narrowed.text
+    assert "Nowhere" not in narrowed.text
+    dataset_page = client.get(f"/datasets/{national.dataset.slug}/", params={"lang": "en"})
+    assert "<dt>Spatial coverage</dt><dd>France</dd>" in dataset_page.text

@@ -1,7 +1,7 @@
 """The page handlers: read the request, call the catalog's use cases as an anonymous visitor,
 render a template. Errors of the page routes are pages too (404, 410), never JSON."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -97,7 +97,7 @@ def _facets(
 ) -> dict[str, list[tuple[str, str, int]]]:
     """Each facet's buckets as (value, label, count): organizations and zones by their names."""
     licenses = {item.id: item.title for item in references.list_licenses(catalog)}
-    zones = _zone_names(catalog, [key for key, _ in result.facets.get("geozone", [])])
+    zones = spatial.zone_names(catalog, [key for key, _ in result.facets.get("geozone", [])])
     shown: dict[str, list[tuple[str, str, int]]] = {}
     for name in FACETS:
         buckets = result.facets.get(name, [])
@@ -110,16 +110,6 @@ def _facets(
             labels = zones
         shown[name] = [(key, labels.get(key, key), count) for key, count in buckets]
     return shown
-
-
-def _zone_names(catalog: Catalog, zone_ids: Sequence[str]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for zone_id in zone_ids:
-        try:
-            names[zone_id] = spatial.get_zone(catalog, zone_id).name
-        except NotFound:
-            continue
-    return names
 
 
 def _search(site: Site, state: SearchState, base: SearchFilters | None, language: str) -> dict[str, Any]:
