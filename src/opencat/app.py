@@ -68,6 +68,7 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
             timeout=settings.linkcheck_timeout, allow_private=settings.linkcheck_allow_private
         ),
         linkcheck_interval=timedelta(seconds=settings.linkcheck_interval),
+        preview_cache=settings.data_dir / "cache" / "previews",
     )
 
 
