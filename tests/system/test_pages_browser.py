@@ -1,5 +1,5 @@
 """The public pages in a real browser (Debian's chromium driven by Playwright) against ``opencat
-serve``: search and facets, a dataset and its download, languages, no JavaScript, private and
+serve``: search and facets, a dataset, its download and preview, languages, no JavaScript, private and
 deleted datasets, and axe-core's accessibility rules on every page type.
 
 ``OPENCAT_SCREENSHOTS=docs/screenshots`` also saves each page type at 1280 and 390 px there."""
@@ -36,7 +36,7 @@ class Site:
         return {
             "home": "/",
             "search": "/datasets/?tag=air",
-            "dataset": f"/datasets/{self.air['slug']}/",
+            "dataset": f"/datasets/{self.air['slug']}/?preview={self.air['resources'][0]['id']}",
             "organization": f"/organizations/{self.org_slug}/",
             "user": f"/users/{self.user_slug}/",
             "not-found": "/datasets/no-such-dataset/",
@@ -136,6 +136,18 @@ def test_search_narrow_by_two_facets_open_a_dataset_and_download(browser: Any, s
     assert fetched.ok
     assert fetched.body() == CSV
     assert foreign == []
+
+
+def test_preview_a_csv_without_javascript(browser: Any, site: Site) -> None:
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{site.origin}/datasets/{site.air['slug']}/?lang=en")
+    page.get_by_role("link", name="Preview the first rows mesures.csv").click()
+    table = page.get_by_role("table", name="Preview of mesures.csv")
+    assert table.get_by_role("columnheader").all_inner_texts() == ["commune", "annee", "mesure"]
+    assert table.get_by_role("row").count() == 4
+    assert table.get_by_role("cell", name="Villeurbanne").is_visible()
+    context.close()
 
 
 def test_the_language_switch_is_remembered(browser: Any, site: Site) -> None:

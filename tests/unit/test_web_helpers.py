@@ -1,7 +1,12 @@
 """The pages' pure helpers: languages, sizes, script-safe JSON, the search state in the URL."""
 
 from datetime import date
+from pathlib import Path
 
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+import opencat.web
 from opencat.web import i18n
 from opencat.web.query import dataset_query, read_state
 from opencat.web.render import file_size, render
@@ -16,7 +21,30 @@ def test_the_language_is_the_query_then_the_cookie_then_the_header() -> None:
     assert i18n.choose(None, None, "fr;q=abc, en;q=0.5") == "en"
 
 
-def test_every_french_message_is_translated() -> None:
+def test_every_message_of_the_templates_has_its_french_translation() -> None:
+    source = Path(opencat.web.__file__).parent
+    method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+    options = {
+        "**/templates/**.html": {
+            "extensions": "jinja2.ext.i18n",
+            "trim_blocks": "True",
+            "lstrip_blocks": "True",
+        }
+    }
+    found = {
+        message[2] if isinstance(message[2], str) else message[2][0]
+        for message in extract_from_dir(str(source), method_map, options)
+    }
+    assert len(found) > 90
+    with (source / "locale/fr/LC_MESSAGES/messages.po").open("rb") as po:
+        catalog = read_po(po)
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and all(m.string)
+    }
+    assert found - translated == set()
+
+
+def test_the_french_catalog_is_compiled_with_its_plurals() -> None:
     catalog = i18n.translations("fr")
     assert catalog.gettext("Datasets") == "Jeux de données"
     assert catalog.ngettext("%(num)s dataset", "%(num)s datasets", 2) == "%(num)s jeux de données"

@@ -225,3 +225,27 @@ def test_zones_are_a_facet_and_shown_by_their_names(client: TestClient, catalog:
     assert "Nowhere" not in narrowed.text
     dataset_page = client.get(f"/datasets/{national.dataset.slug}/", params={"lang": "en"})
     assert "<dt>Spatial coverage</dt><dd>France</dd>" in dataset_page.text
+
+
+def test_the_dataset_page_previews_an_uploaded_csv(client: TestClient, catalog: Catalog) -> None:
+    account, _ = _setup(catalog)
+    dataset = make_dataset(catalog, account, title="Mesures").dataset
+    csv = b"ville;valeur\nLyon;<b>12</b>\nBron;9\n"
+    upload = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/",
+        files={"file": ("mesures.csv", csv, "text/csv")},
+        headers=account.headers,
+    )
+    assert upload.status_code == 201, upload.text
+    resource_id = upload.json()["id"]
+    page = client.get(f"/datasets/{dataset.slug}/", params={"lang": "en"})
+    assert f'href="?preview={resource_id}#resource-{resource_id}"' in page.text
+    assert "<table" not in page.text
+    shown = client.get(f"/datasets/{dataset.slug}/", params={"preview": resource_id, "lang": "en"})
+    assert shown.status_code == 200
+    assert '<th scope="col">ville</th><th scope="col">valeur</th>' in shown.text
+    assert "<td>Lyon</td><td>&lt;b&gt;12&lt;/b&gt;</td>" in shown.text
+    # An unknown resource id is no preview, not an error.
+    other = client.get(f"/datasets/{dataset.slug}/", params={"preview": "nope"})
+    assert other.status_code == 200
+    assert "<table" not in other.text

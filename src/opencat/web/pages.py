@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from opencat.catalog import accounts, faceted_search, references, spatial
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog.context import Catalog
+from opencat.catalog.preview import Preview, PreviewUnavailable, preview
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
@@ -162,7 +163,11 @@ async def dataset(site: Site, visit: Visit) -> Response:
         view = catalog_datasets.get_dataset(site.catalog, ANONYMOUS, slug, with_community=True)
         if view.dataset.slug != slug:  # asked by id: the page's one address is its slug
             raise Moved(view.dataset.slug)
-        return dataset_page_context(site.catalog, site.urls, view, visit.language, utc_now())
+        context = dataset_page_context(site.catalog, site.urls, view, visit.language, utc_now())
+        wanted = visit.request.query_params.get("preview")
+        if wanted and any(resource.id == wanted for resource in view.resources):
+            context["shown"] = _preview(site.catalog, view.dataset.id, wanted)
+        return context
 
     return visit.page("dataset.html", **await run_in_threadpool(load))
 
@@ -189,6 +194,22 @@ async def user(site: Site, visit: Visit) -> Response:
         return {"user": found, **_search(site, state, base, visit.language)}
 
     return visit.page("user.html", **await run_in_threadpool(load))
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """The preview asked for on a dataset page: its table, or why there is none."""
+
+    resource_id: str
+    table: Preview | None = None
+    why: str | None = None
+
+
+def _preview(catalog: Catalog, dataset_id: str, resource_id: str) -> Shown:
+    try:
+        return Shown(resource_id, table=preview(catalog, ANONYMOUS, dataset_id, resource_id))
+    except PreviewUnavailable as unavailable:
+        return Shown(resource_id, why=str(unavailable.why))
 
 
 def guarded(site: Site) -> dict[str, Handler]:

@@ -10,6 +10,7 @@ from opencat.catalog import references, spatial
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
 from opencat.domain.datasets import BADGE_LABELS, Resource
+from opencat.domain.previews import is_tabular
 from opencat.domain.urls import Urls
 from opencat.web.jsonld import dataset_jsonld, script_block
 from opencat.web.markdown import render_markdown
@@ -17,7 +18,6 @@ from opencat.web.markdown import render_markdown
 # Resource types in udata's order of importance, with their headings (translated in the template).
 RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
 RDF_FORMATS = (("ttl", "text/turtle"), ("xml", "application/rdf+xml"), ("json", "application/ld+json"))
-PREVIEWABLE = ("csv", "tsv")
 
 
 def resources_by_type(resources: Sequence[Resource]) -> list[tuple[str, list[Resource]]]:
@@ -55,7 +55,8 @@ def dataset_page_context(
         "rdf": [(suffix, kind, f"{api_url}rdf.{suffix}") for suffix, kind in RDF_FORMATS],
         "feed_url": urls.api("datasets/recent.atom"),
         "latest": urls.resource_latest,
-        "previewable": PREVIEWABLE,
+        "previewable": is_tabular,
+        "shown": None,
         "jsonld": Markup(
             script_block(dataset_jsonld(view, urls, license=license, zones=places.zones, now=now))
         ),
