@@ -249,3 +249,23 @@ def test_the_dataset_page_previews_an_uploaded_csv(client: TestClient, catalog: 
     other = client.get(f"/datasets/{dataset.slug}/", params={"preview": "nope"})
     assert other.status_code == 200
     assert "<table" not in other.text
+
+
+def test_a_page_and_its_stylesheet_weigh_less_than_100_kb(client: TestClient, catalog: Catalog) -> None:
+    account, org = _setup(catalog)
+    resources = [
+        {
+            "title": f"file-{n}.csv",
+            "url": f"https://example.org/{n}.csv",
+            "filetype": "remote",
+            "format": "csv",
+        }
+        for n in range(20)
+    ]
+    view = make_dataset(catalog, account, title="Big", organization=org, tags=["a", "b"], resources=resources)
+    for n in range(25):
+        make_dataset(catalog, account, title=f"Dataset number {n}", organization=org, tags=[f"tag{n}"])
+    css = len(client.get("/static/site.css").content)
+    for path in ("/", "/datasets/", f"/datasets/{view.dataset.slug}/", "/organizations/ville-de-lyon/"):
+        html = len(client.get(path).content)
+        assert html + css < 100_000, path
