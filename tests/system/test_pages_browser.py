@@ -196,6 +196,9 @@ def test_axe_finds_no_violation_on_any_page_type(browser: Any, site: Site, langu
     # axe is injected as a script: the pages' CSP (rightly) refuses it, so this context bypasses it.
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    foreign = _no_foreign_requests(page, site.origin)
     found = {}
     for name, path in site.pages().items():
         separator = "&" if "?" in path else "?"
@@ -208,6 +211,12 @@ def test_axe_finds_no_violation_on_any_page_type(browser: Any, site: Site, langu
             found[name] = violations
     context.close()
     assert found == {}
+    # The 404 and 410 pages' own statuses are the only errors the console shows (no missing file).
+    assert sorted(errors) == [
+        f"Failed to load resource: the server responded with a status of {status}"
+        for status in ("404 (Not Found)", "410 (Gone)")
+    ]
+    assert foreign == []
 
 
 @pytest.mark.skipif(

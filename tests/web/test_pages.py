@@ -212,19 +212,27 @@ def test_the_stylesheet_is_served_and_other_names_are_not(client: TestClient) ->
     assert css.headers["content-type"].startswith("text/css")
     assert "http" not in css.text  # nothing from another host
     assert client.get("/static/..%2Fpages.py").status_code == 404
+    icon = client.get("/static/favicon.svg")
+    assert icon.headers["content-type"].startswith("image/svg+xml")
 
 
 def test_zones_are_a_facet_and_shown_by_their_names(client: TestClient, catalog: Catalog) -> None:
     account, _ = _setup(catalog)
-    national = make_dataset(catalog, account, title="National", spatial=Spatial(zones=("country:fr",)))
+    national = make_dataset(
+        catalog, account, title="National", spatial=Spatial(zones=("country:fr",), granularity="other")
+    )
     make_dataset(catalog, account, title="Nowhere")
     page = client.get("/datasets/", params={"lang": "en"})
     assert '<a href="/datasets/?geozone=country%3Afr"><span class="name">France</span>' in page.text
+    assert '<a href="/datasets/?granularity=other"><span class="name">Other</span>' in page.text
+    french = client.get("/datasets/", params={"lang": "fr"})
+    assert '<a href="/datasets/?granularity=other"><span class="name">Autre</span>' in french.text
     narrowed = client.get("/datasets/", params={"geozone": "country:fr"})
     assert "National" in narrowed.text
     assert "Nowhere" not in narrowed.text
     dataset_page = client.get(f"/datasets/{national.dataset.slug}/", params={"lang": "en"})
     assert "<dt>Spatial coverage</dt><dd>France</dd>" in dataset_page.text
+    assert "<dt>Spatial granularity</dt><dd>Other</dd>" in dataset_page.text
 
 
 def test_the_dataset_page_previews_an_uploaded_csv(client: TestClient, catalog: Catalog) -> None:

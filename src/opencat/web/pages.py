@@ -17,6 +17,7 @@ from opencat.catalog.preview import Preview, PreviewUnavailable, preview
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
+from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
 from opencat.domain.urls import Urls
 from opencat.web import i18n
@@ -96,9 +97,11 @@ def _guarded(handler: Callable[[Site, Visit], Awaitable[Response]], site: Site) 
 def _facets(
     catalog: Catalog, result: faceted_search.SearchResult, language: str
 ) -> dict[str, list[tuple[str, str, int]]]:
-    """Each facet's buckets as (value, label, count): organizations and zones by their names."""
+    """Each facet's buckets as (value, label, count): organizations, licenses, zones and
+    granularities by their names (in the page's language where they have one)."""
     licenses = {item.id: item.title for item in references.list_licenses(catalog)}
     zones = spatial.zone_names(catalog, [key for key, _ in result.facets.get("geozone", [])])
+    granularities = dict(spatial.list_granularities(catalog, language))
     shown: dict[str, list[tuple[str, str, int]]] = {}
     for name in FACETS:
         buckets = result.facets.get(name, [])
@@ -109,6 +112,8 @@ def _facets(
             labels = licenses
         elif name == "geozone":
             labels = zones
+        elif name == "granularity":
+            labels = granularities
         shown[name] = [(key, labels.get(key, key), count) for key, count in buckets]
     return shown
 
@@ -130,8 +135,7 @@ async def home(site: Site, visit: Visit) -> Response:
         def first(
             sort: str | None, featured: bool | None = None, size: int = 6
         ) -> faceted_search.SearchResult:
-            query = dataset_query(read_state([]))
-            query = type(query)(page=1, page_size=size, sort=sort, filters=SearchFilters(featured=featured))
+            query = DatasetQuery(page_size=size, sort=sort, filters=SearchFilters(featured=featured))
             return faceted_search.search(site.catalog, query)
 
         recent = first("-last_update")

@@ -12,7 +12,8 @@ from opencat.domain.urls import Urls
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 
-STATIC = ("site.css",)
+# The files the pages use, with their media types.
+STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml"}
 
 
 @cache
@@ -26,7 +27,7 @@ async def static(request: Request) -> Response:
         return Response("Not found", status_code=404, media_type="text/plain")
     return Response(
         _asset(name),
-        media_type="text/css",
+        media_type=STATIC[name],
         headers={"Cache-Control": "public, max-age=3600", "Content-Security-Policy": CSP},
     )
 
