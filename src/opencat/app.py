@@ -36,6 +36,7 @@ from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
 from opencat.search.index import SearchIndex
+from opencat.web import machine_routes
 
 
 def make_file_store(settings: Settings) -> FileStore:
@@ -94,7 +95,7 @@ def create_app(
     health.watch_pool(catalog, metrics.set_pool_in_use)
     services = Services(catalog=catalog, settings=settings, urls=Urls(settings.base_url, settings.front_url))
     app = _Watched(
-        routes=routes(),
+        routes=[*routes(), *machine_routes.routes(catalog, services.urls, settings.site_title)],
         exception_handlers={
             CatalogError: errors.catalog_error,
             HTTPException: errors.http_error,
