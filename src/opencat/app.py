@@ -36,6 +36,7 @@ from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
 from opencat.search.index import SearchIndex
+from opencat.web import machine_routes
 from opencat.web.routes import routes as page_routes
 
 
@@ -96,7 +97,11 @@ def create_app(
     urls = Urls(settings.base_url, settings.front_url)
     services = Services(catalog=catalog, settings=settings, urls=urls)
     app = _Watched(
-        routes=[*routes(), *page_routes(catalog, urls)],
+        routes=[
+            *routes(),
+            *page_routes(catalog, urls),
+            *machine_routes.routes(catalog, urls, settings.site_title),
+        ],
         exception_handlers={
             CatalogError: errors.catalog_error,
             HTTPException: errors.http_error,

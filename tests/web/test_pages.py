@@ -277,3 +277,12 @@ def test_a_page_and_its_stylesheet_weigh_less_than_100_kb(client: TestClient, ca
     for path in ("/", "/datasets/", f"/datasets/{view.dataset.slug}/", "/organizations/ville-de-lyon/"):
         html = len(client.get(path).content)
         assert html + css < 100_000, path
+
+
+def test_the_api_page_links_lead_to_these_pages(client: TestClient, catalog: Catalog) -> None:
+    account, _ = _setup(catalog)
+    dataset = make_dataset(catalog, account, title="Linked").dataset
+    body = client.get(f"/api/1/datasets/{dataset.id}/").json()
+    for url in (body["page"], body["organization"] and body["organization"]["page"], body["owner"]["page"]):
+        if url:
+            assert client.get(url.removeprefix("http://testserver")).status_code == 200, url

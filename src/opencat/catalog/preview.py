@@ -91,8 +91,11 @@ def _beginning(catalog: Catalog, resource: Resource) -> tuple[bytes, bool]:
     """The file's first MAX_BYTES, and whether that is all of it."""
     if resource.fs_filename:
         try:
-            with catalog.files.open(resource.fs_filename) as stream:
+            stream = catalog.files.open(resource.fs_filename)
+            try:
                 data = stream.read(MAX_BYTES + 1)
+            finally:
+                stream.close()
         except Exception as error:  # whatever the store raises (OSError, boto's ClientError...)
             raise PreviewUnavailable(Why.FILE_MISSING, type(error).__name__) from None
         return data[:MAX_BYTES], len(data) <= MAX_BYTES

@@ -37,7 +37,7 @@ def dataset_jsonld(
     """``license``: the dataset's license from the referential (for its URL); ``zones``: its zones by
     id, as ``catalog.spatial.spatial_objects`` gives them (for their names)."""
     d = view.dataset
-    page = _dataset_page(urls, d.slug)
+    page = urls.dataset_page(d.slug)
     data: JSONObject = {
         "@context": "https://schema.org",
         "@type": "Dataset",
@@ -60,7 +60,7 @@ def dataset_jsonld(
         "distribution": [
             _download(item, urls, now or utc_now()) for item in view.resources if _is_data(item)
         ],
-        "includedInDataCatalog": {"@type": "DataCatalog", "url": _home(urls)},
+        "includedInDataCatalog": {"@type": "DataCatalog", "url": urls.home},
     }
     return {key: value for key, value in data.items() if value not in (None, [])}
 
@@ -70,14 +70,6 @@ def script_block(data: Mapping[str, Any]) -> str:
     no character of the data can close the element or open a comment."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_UNSAFE)
     return f'<script type="application/ld+json">{text}</script>'
-
-
-def _dataset_page(urls: Urls, slug: str) -> str:
-    return urls.dataset_page(slug) or f"{urls.base}/datasets/{slug}/"
-
-
-def _home(urls: Urls) -> str:
-    return f"{urls.front or urls.base}/"
 
 
 def _description(d: Dataset) -> str:
@@ -109,7 +101,7 @@ def _organization(org: Organization, urls: Urls) -> JSONObject:
     found: JSONObject = {
         "@type": "Organization",
         "name": org.name,
-        "url": urls.organization_page(org.slug) or f"{urls.base}/organizations/{org.slug}/",
+        "url": urls.organization_page(org.slug),
     }
     if org.url:
         found["sameAs"] = org.url
@@ -120,7 +112,7 @@ def _person(user: User, urls: Urls) -> JSONObject:
     return {
         "@type": "Person",
         "name": f"{user.first_name} {user.last_name}".strip() or user.slug,
-        "url": urls.user_page(user.slug) or f"{urls.base}/users/{user.slug}/",
+        "url": urls.user_page(user.slug),
     }
 
 
