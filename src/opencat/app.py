@@ -36,6 +36,8 @@ from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
 from opencat.search.index import SearchIndex
+from opencat.web import machine_routes
+from opencat.web.routes import routes as page_routes
 
 
 def make_file_store(settings: Settings) -> FileStore:
@@ -67,6 +69,7 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
             timeout=settings.linkcheck_timeout, allow_private=settings.linkcheck_allow_private
         ),
         linkcheck_interval=timedelta(seconds=settings.linkcheck_interval),
+        preview_cache=settings.data_dir / "cache" / "previews",
     )
 
 
@@ -91,9 +94,14 @@ def create_app(
     metrics = Metrics(partial(health.sampled_index_lag, catalog), metrics_dir)
     catalog = replace(catalog, link_checked=metrics.count_link_check)
     health.watch_pool(catalog, metrics.set_pool_in_use)
-    services = Services(catalog=catalog, settings=settings, urls=Urls(settings.base_url, settings.front_url))
+    urls = Urls(settings.base_url, settings.front_url)
+    services = Services(catalog=catalog, settings=settings, urls=urls)
     app = _Watched(
-        routes=routes(),
+        routes=[
+            *routes(),
+            *page_routes(catalog, urls),
+            *machine_routes.routes(catalog, urls, settings.site_title),
+        ],
         exception_handlers={
             CatalogError: errors.catalog_error,
             HTTPException: errors.http_error,

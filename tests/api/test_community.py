@@ -31,7 +31,8 @@ def test_create_get_list_update_delete(client: TestClient, catalog: Catalog) -> 
     assert set(data) == KEYS
     assert data["type"] == "other"
     assert data["dataset"] == {
-        "acronym": "HB", "class": "Dataset", "id": dataset.id, "page": None, "title": "Horaires des bus",
+        "acronym": "HB", "class": "Dataset", "id": dataset.id, "title": "Horaires des bus",
+        "page": f"{BASE_URL}/datasets/horaires-des-bus/",
         "uri": f"{BASE_URL}/api/1/datasets/horaires-des-bus/",
     }  # fmt: skip
     assert data["owner"]["id"] == bob.user.id

@@ -1,4 +1,4 @@
-"""The HTML pages: ``/`` and the API docs page with its files (the browser tests are in
+"""The HTML pages: ``/`` (the portal's own tests are in tests/web/) and the API docs page with its files (the browser tests are in
 tests/system/test_docs_page.py)."""
 
 import re
@@ -10,9 +10,9 @@ def test_the_root_page_links_to_the_docs_the_document_and_the_catalog(client: Te
     response = client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    links = re.findall(r'<a href="([^"]+)"', response.text)
-    assert links == ["/api/1/", "/api/1/swagger.json", "/api/1/site/catalog"]
-    assert "<title>opencat</title>" in response.text
+    links = re.findall(r'<a[^>]* href="([^"]+)"', response.text)
+    assert "/api/1/" in links
+    assert "/api/1/site/catalog" in links
 
 
 def test_the_docs_page_runs_no_inline_script(client: TestClient) -> None:

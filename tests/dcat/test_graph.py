@@ -68,11 +68,11 @@ def test_minimal_dataset_has_udata_terms_and_our_uris() -> None:
         assert graph.value(node, absent) is None
 
 
-def test_without_a_front_end_the_api_uri_by_id_is_the_subject() -> None:
+def test_without_a_front_end_the_api_uri_by_id_is_the_subject_and_our_page_the_landing_page() -> None:
     graph = dataset_graph(examples.minimal(), API_ONLY)
     node = URIRef(f"{API}/datasets/{MINIMAL_ID}/")
     assert (node, RDF.type, DCAT.Dataset) in graph
-    assert one(graph, node, DCAT.landingPage) == URIRef(f"{API}/datasets/horaires/")
+    assert one(graph, node, DCAT.landingPage) == URIRef("https://opencat.example/datasets/horaires/")
 
 
 def test_modified_is_the_datasets_last_modified_not_its_newest_resource() -> None:

@@ -10,8 +10,10 @@ from starlette.testclient import TestClient
 
 from opencat.app import build_catalog, create_app
 from opencat.catalog.context import Catalog
+from opencat.catalog.preview import Preview, preview
 from opencat.config import Settings
 from opencat.db.engine import Database
+from opencat.domain.accounts import ANONYMOUS
 from tests.conftest import BASE_URL
 from tests.factories import Account, make_dataset, make_user
 from tests.s3 import BUCKET
@@ -107,3 +109,13 @@ def test_chunked_upload_keeps_its_parts_in_the_bucket(s3_client: TestClient, s3_
     assert final.status_code == 201, final.text
     assert _download(final.json()["url"]) == whole
     assert not s3_catalog.files.exists(".uploads/7d3c0f7e-2f0e-4d7e-9a39-3b2a3f0c9e55/0")
+
+
+def test_a_csv_in_the_bucket_is_previewed(s3_client: TestClient, s3_catalog: Catalog) -> None:
+    owner = make_user(s3_catalog)
+    dataset_id = make_dataset(s3_catalog, owner).dataset.id
+    resource = _upload(s3_client, f"/api/1/datasets/{dataset_id}/upload/", owner, b"a;b\n1;2\n")
+
+    shown = preview(s3_catalog, ANONYMOUS, dataset_id, str(resource["id"]))
+
+    assert shown == Preview(("a", "b"), (("1", "2"),), truncated=False)

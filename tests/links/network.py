@@ -110,6 +110,9 @@ class Handler(BaseHTTPRequestHandler):
     def ok(self, _: str) -> None:
         self.reply(200, [("Content-Type", "text/CSV; charset=utf-8")], b"a,b\n1,2\n")
 
+    def gzipped(self, _: str) -> None:
+        self.reply(200, [("Content-Type", "text/csv"), ("Content-Encoding", "gzip")], b"\x1f\x8b")
+
     def no_head(self, code: str) -> None:
         if self.command == "HEAD":
             self.reply(int(code or 405))
@@ -178,6 +181,7 @@ class Handler(BaseHTTPRequestHandler):
 ROUTES: dict[str, Callable[[Handler, str], None]] = {
     "ok": Handler.ok,
     "no-head": Handler.no_head,
+    "gzipped": Handler.gzipped,
     "redirect": Handler.redirect,
     "absolute": Handler.absolute,
     "go": Handler.go,

@@ -77,10 +77,11 @@ def test_the_root_page_links_to_the_docs(browser_on: Visit) -> None:
     page = browser_on.page
     response = page.goto(f"{browser_on.origin}/")
     assert response.status == 200
-    assert page.title() == "opencat"
+    assert page.title().endswith("opencat")
     hrefs = [link.get_attribute("href") for link in page.locator("a").all()]
-    assert hrefs == ["/api/1/", "/api/1/swagger.json", "/api/1/site/catalog"]
-    page.get_by_text("API documentation").click()
+    assert "/api/1/" in hrefs
+    assert "/api/1/site/catalog" in hrefs
+    page.locator("footer a[href='/api/1/']").click()
     page.wait_for_selector(".opblock", timeout=30_000)
     assert page.url == f"{browser_on.origin}/api/1/"
     assert browser_on.errors == []

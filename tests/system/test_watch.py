@@ -48,6 +48,17 @@ def access_lines(server: Server) -> dict[str, dict[str, Any]]:
     return found
 
 
+def lines_of(server: Server, ids: list[str], within: float = 10.0) -> dict[str, dict[str, Any]]:
+    """The access lines, once those of ``ids`` are all written: a worker writes its line after the
+    response has gone out, so the client may read the answer before the line reaches the log."""
+    deadline = time.monotonic() + within
+    lines = access_lines(server)
+    while not set(ids) <= set(lines) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        lines = access_lines(server)
+    return lines
+
+
 @pytest.fixture
 def node(module_database: str, launch: Launcher) -> Server:
     return launch.start(launch.env("node", module_database, log_format="json"), workers=2)
@@ -68,7 +79,7 @@ def test_metrics_count_every_request_whichever_worker_answered(node: Server) -> 
     # test would prove nothing about adding workers up.
     for attempt in range(5):
         ids += send_crowd(node, f"crowd{attempt}")
-        lines = access_lines(node)
+        lines = lines_of(node, ids)
         assert set(ids) <= set(lines), "an access line is missing"
         answering = {lines[rid]["pid"] for rid in ids}
         if len(answering) == 2:

@@ -31,22 +31,19 @@ def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:
     entry = ElementTree.SubElement(feed, "entry")
     ElementTree.SubElement(entry, "title").text = xml_safe(dataset.title)
     ElementTree.SubElement(entry, "id").text = call.urls.dataset_uri(dataset.id)
-    page = call.urls.dataset_page(dataset.slug) or call.urls.dataset_uri(dataset.slug)
-    ElementTree.SubElement(entry, "link", href=page, rel="alternate")
+    ElementTree.SubElement(entry, "link", href=call.urls.dataset_page(dataset.slug), rel="alternate")
     description = xml_safe(dataset.description)
     ElementTree.SubElement(entry, "summary", type="text").text = description
     ElementTree.SubElement(entry, "content", type="html").text = str(_markdown(description))
     author = ElementTree.SubElement(entry, "author")
     if view.organization is not None:
         ElementTree.SubElement(author, "name").text = xml_safe(view.organization.name)
-        uri = call.urls.organization_page(view.organization.slug) or call.urls.organization_uri(
-            view.organization.slug
-        )
+        uri = call.urls.organization_page(view.organization.slug)
     elif view.owner is not None:
         ElementTree.SubElement(author, "name").text = xml_safe(
             f"{view.owner.first_name} {view.owner.last_name}"
         )
-        uri = call.urls.user_page(view.owner.slug) or call.urls.user_uri(view.owner.slug)
+        uri = call.urls.user_page(view.owner.slug)
     else:
         uri = None
     if uri:
@@ -65,7 +62,7 @@ def recent_atom(call: Call) -> Response:
     entries = use_cases.recent(call.catalog, call.actor, dataset_query(call.params))
     feed = ElementTree.Element("feed", xmlns=ATOM)
     ElementTree.SubElement(feed, "title").text = _title(call)
-    ElementTree.SubElement(feed, "link", href=f"{call.urls.base}/", rel="alternate")
+    ElementTree.SubElement(feed, "link", href=call.urls.home, rel="alternate")
     # On the public root, like every other link: behind a proxy the request's own URL is the
     # backend's (http, its port).
     query = call.request.url.query

@@ -9,7 +9,6 @@ from opencat.api import (
     datasets,
     docs_page,
     feeds,
-    home,
     openapi_document,
     rdf,
     references,
@@ -102,7 +101,6 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/me/", GET=accounts.get_me),
         path(f"{API}/swagger.json", GET=openapi_document.swagger),
         # HTML pages and their files: not part of the API, so not in its document.
-        Route("/", home.home, include_in_schema=False),
         Route(f"{API}/", docs_page.docs_page, include_in_schema=False),
         Route(f"{API}/docs/init.js", docs_page.docs_init, include_in_schema=False),
         Route(f"{API}/docs/{{name}}", docs_page.docs_asset, include_in_schema=False),

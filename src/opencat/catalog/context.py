@@ -4,6 +4,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from opencat.catalog.schemas import SchemaSource
 from opencat.db.engine import Database
@@ -55,6 +56,8 @@ class Catalog:
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     # A resource's link is checked at most once in this interval, whoever asks.
     linkcheck_interval: timedelta = timedelta(minutes=5)
+    # Where resource previews are cached (None: not cached).
+    preview_cache: Path | None = None
     feed_delay: timedelta = timedelta(hours=10)
     # Dataset tags that stand for an EU data theme (``dcat:theme``), configured by the operator.
     dcat_themes: Mapping[str, str] = field(default_factory=dict)

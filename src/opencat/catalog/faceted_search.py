@@ -1,5 +1,6 @@
 """API v2 search: public datasets with facets computed over the whole filtered result set."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -56,11 +57,14 @@ def search(
     query: DatasetQuery,
     last_update_range: str | None = None,
     include_geozone_ancestors: bool = False,
+    more_facets: Mapping[str, str] | None = None,
 ) -> SearchResult:
     """Public datasets matching the query, a page of them, and the facets of all of them.
 
     ``last_update_range`` (one of ``LAST_UPDATE_RANGES``) counts back from the catalog's clock;
-    ``include_geozone_ancestors`` adds the datasets covering a zone that encloses ``geozone``."""
+    ``include_geozone_ancestors`` adds the datasets covering a zone that encloses ``geozone``;
+    ``more_facets`` (name -> index field) adds facets the API does not show (the pages' zones)."""
+    wanted = {**FACETS, **(more_facets or {})}
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
         # The v2 search serves the public catalog only.
         request = listing.search_request(conn, query, Visibility(), public=True)
@@ -69,7 +73,7 @@ def search(
         )
         request = replace(request, filters=filters)
         page = listing.views_page(catalog, conn, query, request, with_community=True)
-        facets = catalog.search.facets(request, list(FACETS.values()))
-        named = {name: facets[field] for name, field in FACETS.items()}
+        facets = catalog.search.facets(request, list(set(wanted.values())))
+        named = {name: facets[field] for name, field in wanted.items()}
         organizations = db_accounts.fetch_organizations(conn, (key for key, _ in named["organization"]))
     return SearchResult(page, named, organizations)

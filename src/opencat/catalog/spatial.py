@@ -40,6 +40,13 @@ def list_zones(catalog: Catalog, zone_ids: Sequence[str]) -> list[Zone]:
     return [found[zone_id] for zone_id in wanted]
 
 
+def zone_names(catalog: Catalog, zone_ids: Sequence[str]) -> dict[str, str]:
+    """The names of the zones among ``zone_ids`` that exist (one query), by the ids as given."""
+    with catalog.db.read() as conn:
+        found = db_geozones.fetch_zones_ignoring_case(conn, {normalize_zone(z) for z in zone_ids})
+    return {z: found[normalize_zone(z)].name for z in zone_ids if normalize_zone(z) in found}
+
+
 def list_levels(catalog: Catalog) -> list[GeoLevel]:
     """The geozone levels, in the referential's order."""
     with catalog.db.read() as conn:

@@ -54,7 +54,7 @@ def public_ids_after(conn: Connection, after: str, limit: int) -> list[str]:
     """Ids of public datasets in id order, past ``after``: a keyset walk over the whole catalog."""
     query = (
         sa.select(datasets.c.id)
-        .where(datasets.c.id > after, *_public_conditions())
+        .where(datasets.c.id > after, *public_conditions())
         .order_by(datasets.c.id)
         .limit(limit)
     )
@@ -120,7 +120,7 @@ def any_exists(conn: Connection) -> bool:
 
 def count_public_of_organization(conn: Connection, organization_id: str) -> int:
     query = sa.select(sa.func.count()).where(
-        datasets.c.organization_id == organization_id, *_public_conditions()
+        datasets.c.organization_id == organization_id, *public_conditions()
     )
     return int(conn.execute(query).scalar_one())
 
@@ -210,7 +210,7 @@ def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
         conn.execute(dataset_tags.insert(), [{"dataset_id": dataset_id, "tag": tag} for tag in tags])
 
 
-def _public_conditions() -> list[sa.ColumnElement[bool]]:
+def public_conditions() -> list[sa.ColumnElement[bool]]:
     """The domain's rule (``HIDING_FIELDS``): none of the hiding columns is set."""
     return [_unset(datasets.c[name]) for name in HIDING_FIELDS]
 

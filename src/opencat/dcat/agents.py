@@ -42,9 +42,10 @@ def add_agent(graph: Triples, node: URIRef, kind: URIRef, name: str) -> None:
 
 
 def add_organization(graph: Triples, organization: Organization, urls: Urls) -> URIRef:
+    # udata: udata/core/dataset/rdf.py; an identifier, like the dataset's (graph._permalink)
     node = own(
-        urls.organization_page(organization.id) or urls.organization_uri(organization.id)
-    )  # udata: udata/core/dataset/rdf.py
+        urls.organization_page(organization.id) if urls.front else urls.organization_uri(organization.id)
+    )
     add_agent(graph, node, FOAF.Organization, organization.name)
     homepage = iri(organization.url)
     if homepage is not None:
@@ -56,9 +57,8 @@ def add_organization(graph: Triples, organization: Organization, urls: Urls) -> 
 
 
 def add_user(graph: Triples, user: User, urls: Urls) -> URIRef:
-    node = own(
-        urls.user_page(user.id) or urls.user_uri(user.id)
-    )  # udata: udata/core/dataset/rdf.py: the page by id
+    # udata: udata/core/dataset/rdf.py: the page by id; an identifier, like the dataset's
+    node = own(urls.user_page(user.id) if urls.front else urls.user_uri(user.id))
     name = f"{user.first_name} {user.last_name}".strip() or user.slug
     add_agent(graph, node, FOAF.Person, name)
     homepage = iri(user.website)

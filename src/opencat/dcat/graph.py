@@ -63,7 +63,9 @@ def dataset_node(dataset: Dataset, urls: Urls) -> URIRef:
 
 
 def _permalink(dataset: Dataset, urls: Urls) -> URIRef:
-    return own(urls.dataset_page(dataset.id) or urls.dataset_uri(dataset.id))
+    # An identifier, not a link for people: the API URI unless an external front-end names the
+    # datasets (our own pages do not change what a harvester already holds).
+    return own(urls.dataset_page(dataset.id) if urls.front else urls.dataset_uri(dataset.id))
 
 
 def _part(dataset: Dataset, urls: Urls, name: str) -> URIRef:
@@ -119,7 +121,7 @@ def _shared(node: URIRef, item: DcatInput, hvd: bool, urls: Urls) -> Shared:
     limitation = LIMITATIONS_ON_PUBLIC_ACCESS.get(category) if category else None
     return Shared(
         dataset=node,
-        page=urls.dataset_page(dataset.id),
+        page=urls.dataset_page(dataset.id) if urls.front else None,
         license=license,
         license_url=iri(license.url) if license is not None else None,
         limitation=URIRef(limitation) if limitation else None,
@@ -167,9 +169,7 @@ def _add_dates(graph: Triples, node: URIRef, dataset: Dataset) -> None:
 
 
 def _add_landing_page(graph: Triples, node: URIRef, dataset: Dataset, urls: Urls) -> None:
-    page = iri((dataset.harvest or {}).get("remote_url")) or own(
-        urls.dataset_page(dataset.slug) or urls.dataset_uri(dataset.slug)
-    )
+    page = iri((dataset.harvest or {}).get("remote_url")) or own(urls.dataset_page(dataset.slug))
     graph.add((node, DCAT.landingPage, page))
     graph.add((page, RDF.type, FOAF.Document))  # the range DCAT-AP checks (range.ttl)
 

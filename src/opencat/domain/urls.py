@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Urls:
-    """``base`` is this API's public root; ``front`` the optional web front-end's root."""
+    """``base`` is this API's public root, where opencat also serves its pages; ``front`` the root of
+    an external web front-end, when the pages for people live there instead (``OPENCAT_FRONT_URL``)."""
 
     base: str
     front: str | None = None
@@ -13,13 +14,18 @@ class Urls:
     def api(self, path: str) -> str:
         return f"{self.base}/api/1/{path}"
 
-    def _page(self, path: str) -> str | None:
-        return None if self.front is None else f"{self.front}/{path}"
+    def _page(self, path: str) -> str:
+        # An external front-end's pages as udata names them (no slash at the end); ours take one.
+        return f"{self.base}/{path}/" if self.front is None else f"{self.front}/{path}"
+
+    @property
+    def home(self) -> str:
+        return f"{self.front or self.base}/"
 
     def dataset_uri(self, slug: str) -> str:
         return self.api(f"datasets/{slug}/")
 
-    def dataset_page(self, slug: str) -> str | None:
+    def dataset_page(self, slug: str) -> str:
         return self._page(f"datasets/{slug}")
 
     def resource_latest(self, resource_id: str) -> str:
@@ -28,11 +34,11 @@ class Urls:
     def organization_uri(self, slug: str) -> str:
         return self.api(f"organizations/{slug}/")
 
-    def organization_page(self, slug: str) -> str | None:
+    def organization_page(self, slug: str) -> str:
         return self._page(f"organizations/{slug}")
 
     def user_uri(self, slug: str) -> str:
         return self.api(f"users/{slug}/")
 
-    def user_page(self, slug: str) -> str | None:
+    def user_page(self, slug: str) -> str:
         return self._page(f"users/{slug}")

@@ -1,0 +1,1 @@
+"""The public HTML pages and what machines read beside them (sitemaps, robots.txt, JSON-LD)."""

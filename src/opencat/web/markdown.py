@@ -1,0 +1,61 @@
+"""Descriptions written in Markdown, rendered to HTML that is safe to put in a page."""
+
+import re
+
+import mistune
+import nh3
+
+# What a description may contain once rendered: text structure, links, images, tables. Nothing
+# that runs, styles or embeds (the allowlist is the whole rule: anything else is dropped).
+_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3",
+        "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "strong", "sub",
+        "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+}
+# Dropped with everything inside them, not only their tags: their text is code or markup, not prose.
+_DROPPED_WHOLE = frozenset(
+    {"script", "style", "svg", "math", "iframe", "object", "embed", "template", "noscript", "textarea",
+     "select", "title", "xmp", "noembed", "noframes"}
+)  # fmt: skip
+# No javascript:, data:, vbscript: or anything else a browser might run or render inline.
+_SCHEMES = frozenset({"http", "https", "mailto"})
+# The page's title is its only h1: a description's headings start below it.
+TOP_HEADING = 2
+_HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
+
+
+_markdown = mistune.create_markdown(
+    escape=False,  # raw HTML goes through, then the sanitizer keeps what the allowlist allows
+    plugins=["strikethrough", "table", "url"],
+)
+
+
+def render_markdown(text: str) -> str:
+    """The sanitized HTML of a Markdown ``text`` (which may hold raw HTML, hostile or not)."""
+    html = _markdown(text)
+    assert isinstance(html, str)  # the HTML renderer always gives text
+    return nh3.clean(
+        _renumber(html),
+        tags=set(_TAGS),
+        clean_content_tags=set(_DROPPED_WHOLE),
+        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+        url_schemes=set(_SCHEMES),
+        link_rel="nofollow noopener",
+        strip_comments=True,
+    )
+
+
+def _renumber(html: str) -> str:
+    """Headings at consecutive levels from TOP_HEADING, in the order of the levels the text used, so
+    that a description's outline fits under the page's without skipping a level."""
+    used = sorted({int(level) for _slash, level in _HEADING.findall(html)})
+    mapping = {level: min(TOP_HEADING + rank, 6) for rank, level in enumerate(used)}
+    return _HEADING.sub(lambda match: f"<{match[1]}h{mapping[int(match[2])]}", html)

@@ -1,0 +1,229 @@
+"""The page handlers: read the request, call the catalog's use cases as an anonymous visitor,
+render a template. Errors of the page routes are pages too (404, 410), never JSON."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from opencat.catalog import accounts, faceted_search, references, spatial
+from opencat.catalog import datasets as catalog_datasets
+from opencat.catalog.context import Catalog
+from opencat.catalog.preview import Preview, PreviewUnavailable, preview
+from opencat.domain.accounts import ANONYMOUS
+from opencat.domain.dates import utc_now
+from opencat.domain.errors import Gone, Moved, NotFound
+from opencat.domain.queries import DatasetQuery
+from opencat.domain.search import SearchFilters
+from opencat.domain.urls import Urls
+from opencat.web import i18n
+from opencat.web.query import FACETS, SORTS, SearchState, dataset_query, read_state
+from opencat.web.render import CSP, render
+from opencat.web.views import dataset_page_context
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    catalog: Catalog
+    urls: Urls
+
+
+@dataclass(slots=True)
+class Visit:
+    """One request's language and the switch's links."""
+
+    request: Request
+    language: str
+    switch: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, request: Request) -> "Visit":
+        language = i18n.choose(
+            request.query_params.get("lang"),
+            request.cookies.get(i18n.COOKIE),
+            request.headers.get("accept-language"),
+        )
+        pairs = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        switch = {}
+        for code in i18n.LANGUAGES:
+            query = "&".join(f"{quote(k)}={quote(v)}" for k, v in [*pairs, ("lang", code)])
+            switch[code] = f"{request.url.path}?{query}"
+        return cls(request, language, switch)
+
+    def page(self, template: str, status: int = 200, **context: Any) -> Response:
+        body = render(self.language, template, visit=self, path=self.request.url.path, **context)
+        response = HTMLResponse(body, status_code=status, headers=_headers(self.language))
+        if self.request.query_params.get("lang") in i18n.LANGUAGES:
+            # The switch's choice is remembered for the next pages.
+            response.set_cookie(i18n.COOKIE, self.language, max_age=365 * 86400, samesite="lax")
+        return response
+
+
+def _headers(language: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": CSP,
+        "Content-Language": language,
+        "Vary": "Accept-Language, Cookie",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+
+
+def _guarded(handler: Callable[[Site, Visit], Awaitable[Response]], site: Site) -> Handler:
+    """The page's errors as pages: 404, 410 for a deleted dataset, a redirect for an old slug."""
+
+    async def endpoint(request: Request) -> Response:
+        visit = Visit.of(request)
+        try:
+            return await handler(site, visit)
+        except Moved as moved:
+            query = request.url.query
+            location = f"/datasets/{quote(moved.location_ident)}/" + (f"?{query}" if query else "")
+            return RedirectResponse(location, status_code=308)
+        except Gone:
+            return visit.page("gone.html", status=410)
+        except NotFound:
+            return visit.page("not_found.html", status=404)
+
+    return endpoint
+
+
+def _facets(
+    catalog: Catalog, result: faceted_search.SearchResult, language: str
+) -> dict[str, list[tuple[str, str, int]]]:
+    """Each facet's buckets as (value, label, count): organizations, licenses, zones and
+    granularities by their names (in the page's language where they have one)."""
+    licenses = {item.id: item.title for item in references.list_licenses(catalog)}
+    zones = spatial.zone_names(catalog, [key for key, _ in result.facets.get("geozone", [])])
+    granularities = dict(spatial.list_granularities(catalog, language))
+    shown: dict[str, list[tuple[str, str, int]]] = {}
+    for name in FACETS:
+        buckets = result.facets.get(name, [])
+        labels: dict[str, str] = {}
+        if name == "organization":
+            labels = {key: org.name for key, org in result.organizations.items()}
+        elif name == "license":
+            labels = licenses
+        elif name == "geozone":
+            labels = zones
+        elif name == "granularity":
+            labels = granularities
+        shown[name] = [(key, labels.get(key, key), count) for key, count in buckets]
+    return shown
+
+
+def _search(site: Site, state: SearchState, base: SearchFilters | None, language: str) -> dict[str, Any]:
+    result = faceted_search.search(
+        site.catalog, dataset_query(state, base), more_facets={"geozone": "own_zones"}
+    )
+    return {
+        "result": result,
+        "facets": _facets(site.catalog, result, language),
+        "state": state,
+        "sorts": SORTS,
+    }
+
+
+async def home(site: Site, visit: Visit) -> Response:
+    def load() -> dict[str, Any]:
+        def first(
+            sort: str | None, featured: bool | None = None, size: int = 6
+        ) -> faceted_search.SearchResult:
+            query = DatasetQuery(page_size=size, sort=sort, filters=SearchFilters(featured=featured))
+            return faceted_search.search(site.catalog, query)
+
+        recent = first("-last_update")
+        return {
+            "total": recent.page.total,
+            "recent": recent.page.items,
+            "featured": first(None, featured=True).page.items,
+            "organizations": [
+                (result_org, count)
+                for key, count in recent.facets["organization"][:8]
+                if (result_org := recent.organizations.get(key)) is not None
+            ],
+            "tags": recent.facets["tag"][:16],
+        }
+
+    return visit.page("home.html", **await run_in_threadpool(load))
+
+
+async def search(site: Site, visit: Visit) -> Response:
+    state = read_state(visit.request.query_params.multi_items())
+    context = await run_in_threadpool(_search, site, state, None, visit.language)
+    return visit.page("search.html", **context)
+
+
+async def dataset(site: Site, visit: Visit) -> Response:
+    slug = str(visit.request.path_params["slug"])
+
+    def load() -> dict[str, Any]:
+        view = catalog_datasets.get_dataset(site.catalog, ANONYMOUS, slug, with_community=True)
+        if view.dataset.slug != slug:  # asked by id: the page's one address is its slug
+            raise Moved(view.dataset.slug)
+        context = dataset_page_context(site.catalog, site.urls, view, visit.language, utc_now())
+        wanted = visit.request.query_params.get("preview")
+        if wanted and any(resource.id == wanted for resource in view.resources):
+            context["shown"] = _preview(site.catalog, view.dataset.id, wanted)
+        return context
+
+    return visit.page("dataset.html", **await run_in_threadpool(load))
+
+
+async def organization(site: Site, visit: Visit) -> Response:
+    slug = str(visit.request.path_params["slug"])
+    state = read_state(visit.request.query_params.multi_items())
+
+    def load() -> dict[str, Any]:
+        found = accounts.get_organization(site.catalog, slug)
+        base = SearchFilters(organization=found.organization.id)
+        return {"org": found, **_search(site, state, base, visit.language)}
+
+    return visit.page("organization.html", **await run_in_threadpool(load))
+
+
+async def user(site: Site, visit: Visit) -> Response:
+    slug = str(visit.request.path_params["slug"])
+    state = read_state(visit.request.query_params.multi_items())
+
+    def load() -> dict[str, Any]:
+        found = accounts.get_user(site.catalog, slug)
+        base = SearchFilters(owner=found.id)
+        return {"user": found, **_search(site, state, base, visit.language)}
+
+    return visit.page("user.html", **await run_in_threadpool(load))
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """The preview asked for on a dataset page: its table, or why there is none."""
+
+    resource_id: str
+    table: Preview | None = None
+    why: str | None = None
+
+
+def _preview(catalog: Catalog, dataset_id: str, resource_id: str) -> Shown:
+    try:
+        return Shown(resource_id, table=preview(catalog, ANONYMOUS, dataset_id, resource_id))
+    except PreviewUnavailable as unavailable:
+        return Shown(resource_id, why=str(unavailable.why))
+
+
+def guarded(site: Site) -> dict[str, Handler]:
+    return {
+        name: _guarded(handler, site)
+        for name, handler in {
+            "home": home,
+            "search": search,
+            "dataset": dataset,
+            "organization": organization,
+            "user": user,
+        }.items()
+    }

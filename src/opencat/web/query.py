@@ -1,0 +1,122 @@
+"""The search page's state, all of it in the URL: read it, and build the URL of a changed state."""
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from urllib.parse import urlencode
+
+from opencat.domain.datasets import BADGE_KINDS
+from opencat.domain.queries import DatasetQuery
+from opencat.domain.search import SearchFilters
+
+PAGE_SIZE = 20
+# Relevance (no sort) first; the index sorts these (the v2 search cannot sort by title).
+SORTS = ("", "-last_update", "-created", "-followers", "-views")
+# Facets a visitor narrows by: URL argument -> (facet of the search use case, several values allowed).
+FACETS = {
+    "organization": ("organization", False),
+    "tag": ("tag", True),
+    "format": ("format", True),
+    "license": ("license", False),
+    "geozone": ("geozone", False),
+    "granularity": ("granularity", True),
+    "schema": ("schema", True),
+    "badge": ("badge", False),
+}
+# Everything the URL may carry, in the order links write it.
+KEYS = ("q", *FACETS, "temporal_start", "temporal_end", "sort", "page")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchState:
+    """What the visitor asked: ``args`` keeps the URL's own values (each key, its values in order)."""
+
+    args: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def get(self, key: str) -> str:
+        for name, values in self.args:
+            if name == key and values:
+                return values[0]
+        return ""
+
+    def values(self, key: str) -> tuple[str, ...]:
+        return next((values for name, values in self.args if name == key), ())
+
+    def has(self, key: str, value: str) -> bool:
+        return value in self.values(key)
+
+    @property
+    def page(self) -> int:
+        raw = self.get("page")
+        return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+
+    def url(self, path: str, **changes: tuple[str, ...]) -> str:
+        """This state's URL with ``changes`` (a key's new values); any change but the page's own
+        goes back to the first page."""
+        merged = dict(self.args)
+        merged.update(changes)
+        if "page" not in changes:
+            merged.pop("page", None)
+        pairs = [(key, value) for key in KEYS for value in merged.get(key, ()) if value]
+        return f"{path}?{urlencode(pairs)}" if pairs else path
+
+    def toggled(self, path: str, key: str, value: str) -> str:
+        """The URL with ``value`` added to ``key`` (or removed if it is there)."""
+        several = FACETS[key][1]
+        current = self.values(key)
+        if value in current:
+            return self.url(path, **{key: tuple(v for v in current if v != value)})
+        return self.url(path, **{key: (*current, value) if several else (value,)})
+
+
+def read_state(pairs: list[tuple[str, str]]) -> SearchState:
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if key in KEYS and value.strip():
+            grouped.setdefault(key, []).append(value.strip()[:200])
+    return SearchState(tuple((key, tuple(grouped[key])) for key in KEYS if key in grouped))
+
+
+def _day(raw: str) -> date | None:
+    if not _DAY.fullmatch(raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def coverage(state: SearchState) -> tuple[date, date] | None:
+    """The temporal coverage asked: either bound may be left open."""
+    start, end = _day(state.get("temporal_start")), _day(state.get("temporal_end"))
+    if start is None and end is None:
+        return None
+    low, high = start or date(1, 1, 1), end or date(9999, 12, 31)
+    return (low, high) if low <= high else (high, low)
+
+
+def dataset_query(state: SearchState, base: SearchFilters | None = None) -> DatasetQuery:
+    """The use case's query; ``base`` holds the page's own filter (an organization, an owner)."""
+    badge = state.get("badge")
+    filters = replace(
+        base or SearchFilters(),
+        tags=state.values("tag"),
+        formats=state.values("format"),
+        schemas=state.values("schema"),
+        granularities=state.values("granularity"),
+        license=state.get("license") or None,
+        zone=state.get("geozone") or None,
+        badge=badge if badge in BADGE_KINDS else None,
+        coverage=coverage(state),
+    )
+    if base is None or base.organization is None:
+        filters = replace(filters, organization=state.get("organization") or None)
+    sort = state.get("sort")
+    return DatasetQuery(
+        page=state.page,
+        page_size=PAGE_SIZE,
+        sort=sort if sort in SORTS and sort else None,
+        q=state.get("q"),
+        filters=filters,
+    )

@@ -1,0 +1,68 @@
+"""Templates and the helpers they use: one Jinja environment per language, autoescaped."""
+
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from opencat.web.i18n import translations
+
+# No script runs on these pages; styles and images come only from this server. JSON-LD blocks are
+# data, not scripts: a CSP does not apply to them.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+# French counts bytes in octets.
+_UNITS = {"en": ("B", "kB", "MB", "GB", "TB"), "fr": ("o", "ko", "Mo", "Go", "To")}
+
+
+def file_size(size: int | None, language: str) -> str:
+    """Decimal units, as file managers show them: 1 500 000 bytes is 1.5 MB."""
+    if size is None:
+        return ""
+    units = _UNITS.get(language, _UNITS["en"])
+    value = float(size)
+    unit = 0
+    while value >= 1000 and unit < len(units) - 1:
+        value /= 1000
+        unit += 1
+    shown = format_decimal(value, format="#,##0" if unit == 0 else "#,##0.#", locale=language)
+    return f"{shown}\u00a0{units[unit]}"
+
+
+@cache
+def environment(language: str) -> Environment:
+    env = Environment(
+        loader=PackageLoader("opencat.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["date"] = lambda value: _date(value, language)
+    env.filters["datetime"] = lambda value: _datetime(value, language)
+    env.filters["number"] = lambda value: format_decimal(value, locale=language)
+    env.filters["filesize"] = lambda value: file_size(value, language)
+    env.globals["lang"] = language
+    return env
+
+
+def _date(value: date | datetime | None, language: str) -> str:
+    if value is None:
+        return ""
+    return format_date(value.date() if isinstance(value, datetime) else value, "long", locale=language)
+
+
+def _datetime(value: datetime | None, language: str) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, "medium", tzinfo=value.tzinfo, locale=language)
+
+
+def render(language: str, template: str, **context: Any) -> str:
+    return environment(language).get_template(template).render(**context)

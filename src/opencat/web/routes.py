@@ -1,0 +1,44 @@
+"""The pages' URL map, and the one stylesheet they share."""
+
+from functools import cache
+from importlib.resources import files
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from opencat.catalog.context import Catalog
+from opencat.domain.urls import Urls
+from opencat.web.pages import Site, guarded
+from opencat.web.render import CSP
+
+# The files the pages use, with their media types.
+STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml"}
+
+
+@cache
+def _asset(name: str) -> bytes:
+    return files("opencat.web").joinpath(f"static/{name}").read_bytes()
+
+
+async def static(request: Request) -> Response:
+    name = str(request.path_params["name"])
+    if name not in STATIC:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    return Response(
+        _asset(name),
+        media_type=STATIC[name],
+        headers={"Cache-Control": "public, max-age=3600", "Content-Security-Policy": CSP},
+    )
+
+
+def routes(catalog: Catalog, urls: Urls) -> list[BaseRoute]:
+    pages = guarded(Site(catalog, urls))
+    return [
+        Route("/", pages["home"], include_in_schema=False),
+        Route("/datasets/", pages["search"], include_in_schema=False),
+        Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),
+        Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
+        Route("/users/{slug}/", pages["user"], include_in_schema=False),
+        Route("/static/{name}", static, include_in_schema=False),
+    ]

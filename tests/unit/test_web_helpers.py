@@ -1,0 +1,94 @@
+"""The pages' pure helpers: languages, sizes, script-safe JSON, the search state in the URL."""
+
+from datetime import date
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+import opencat.web
+from opencat.web import i18n
+from opencat.web.query import dataset_query, read_state
+from opencat.web.render import file_size, render
+
+
+def test_the_language_is_the_query_then_the_cookie_then_the_header() -> None:
+    assert i18n.choose("en", "fr", "fr") == "en"
+    assert i18n.choose("de", "en", "fr") == "en"
+    assert i18n.choose(None, "xx", "de-DE, en-GB;q=0.8, fr;q=0.9") == "fr"
+    assert i18n.choose(None, None, "en;q=0, de") == "fr"  # refused English, unknown German: default
+    assert i18n.choose(None, None, "EN-us") == "en"
+    assert i18n.choose(None, None, "fr;q=abc, en;q=0.5") == "en"
+
+
+def test_every_message_of_the_templates_has_its_french_translation() -> None:
+    source = Path(opencat.web.__file__).parent
+    method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+    options = {
+        "**/templates/**.html": {
+            "extensions": "jinja2.ext.i18n",
+            "trim_blocks": "True",
+            "lstrip_blocks": "True",
+        }
+    }
+    found = {
+        message[2] if isinstance(message[2], str) else message[2][0]
+        for message in extract_from_dir(str(source), method_map, options)
+    }
+    assert len(found) > 90
+    with (source / "locale/fr/LC_MESSAGES/messages.po").open("rb") as po:
+        catalog = read_po(po)
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and all(m.string)
+    }
+    assert found - translated == set()
+
+
+def test_the_french_catalog_is_compiled_with_its_plurals() -> None:
+    catalog = i18n.translations("fr")
+    assert catalog.gettext("Datasets") == "Jeux de données"
+    assert catalog.ngettext("%(num)s dataset", "%(num)s datasets", 2) == "%(num)s jeux de données"
+    assert catalog.ngettext("%(num)s dataset", "%(num)s datasets", 1) == "%(num)s jeu de données"
+
+
+def test_sizes_are_in_the_language_s_units() -> None:
+    assert file_size(73, "en") == "73\u00a0B"
+    assert file_size(1_500_000, "en") == "1.5\u00a0MB"
+    assert file_size(1_500_000, "fr") == "1,5\u00a0Mo"
+    assert file_size(None, "fr") == ""
+
+
+def test_templates_escape_what_they_are_given() -> None:
+    html = render(
+        "en", "not_found.html", visit=type("V", (), {"switch": {"fr": "/?x=<", "en": "/"}})(), path="/"
+    )
+    assert 'href="/?x=&lt;"' in html
+
+
+def test_the_search_state_builds_urls_that_toggle_a_facet() -> None:
+    state = read_state([("q", "air"), ("tag", "a"), ("page", "3"), ("unknown", "x"), ("format", " ")])
+    assert state.page == 3
+    assert state.toggled("/datasets/", "tag", "b") == "/datasets/?q=air&tag=a&tag=b"
+    assert state.toggled("/datasets/", "tag", "a") == "/datasets/?q=air"
+    assert state.toggled("/datasets/", "license", "lov2") == "/datasets/?q=air&tag=a&license=lov2"
+    assert state.url("/datasets/", page=("4",)) == "/datasets/?q=air&tag=a&page=4"
+
+
+def test_the_search_state_becomes_the_use_case_s_query() -> None:
+    state = read_state(
+        [
+            ("tag", "a"),
+            ("badge", "nope"),
+            ("sort", "-created"),
+            ("page", "0"),
+            ("temporal_start", "2020-01-01"),
+        ]
+    )
+    query = dataset_query(state)
+    assert query.filters.tags == ("a",)
+    assert query.filters.badge is None
+    assert query.sort == "-created"
+    assert query.page == 1
+    assert query.filters.coverage == (date(2020, 1, 1), date(9999, 12, 31))
+    assert dataset_query(read_state([("sort", "title")])).sort is None
+    assert dataset_query(read_state([("temporal_end", "2020-02-30")])).filters.coverage is None

@@ -1,0 +1,288 @@
+"""The public pages through the ASGI app, on both databases: status, content, visibility, errors,
+languages, escaping."""
+
+import json
+import re
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import delete_dataset
+from opencat.domain.datasets import Spatial
+from tests.factories import Account, make_dataset, make_org, make_user
+
+HOSTILE = '<script>alert("x")</script></title><img src=x onerror=alert(1)>'
+
+
+def _setup(catalog: Catalog) -> tuple[Account, str]:
+    account = make_user(catalog)
+    org = make_org(catalog, "Ville de Lyon", **{account.user.id: "admin"})
+    return account, org.id
+
+
+def test_the_home_page_shows_counts_recent_datasets_and_links(client: TestClient, catalog: Catalog) -> None:
+    account, org = _setup(catalog)
+    make_dataset(catalog, account, title="Budget primitif", organization=org, tags=["budget"])
+    make_dataset(catalog, account, title="Secret", private=True)
+    response = client.get("/", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "1 public dataset, free to reuse." in response.text
+    assert "Budget primitif" in response.text
+    assert "Secret" not in response.text
+    assert 'href="/organizations/ville-de-lyon/"' in response.text
+    assert 'href="/datasets/?tag=budget"' in response.text
+    assert 'href="/api/1/site/catalog"' in response.text
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src" not in policy
+
+
+def test_the_search_page_narrows_by_facets_in_the_url(client: TestClient, catalog: Catalog) -> None:
+    account, org = _setup(catalog)
+    csv = {"title": "data.csv", "url": "https://example.org/d.csv", "filetype": "remote", "format": "csv"}
+    make_dataset(catalog, account, title="Air Lyon", organization=org, tags=["air", "lyon"], resources=[csv])
+    make_dataset(catalog, account, title="Air Paris", tags=["air"])
+    make_dataset(catalog, account, title="Eau Lyon", organization=org, tags=["eau"])
+    make_dataset(catalog, account, title="Air caché", tags=["air"], private=True)
+    page = client.get("/datasets/", params={"tag": "air", "lang": "en"})
+    assert page.status_code == 200
+    assert "2 datasets" in page.text
+    assert "Air caché" not in page.text
+    # The organization facet counts among the matches, and its link adds it to the URL's state.
+    assert re.search(r'href="/datasets/\?organization=[0-9a-f]{24}&amp;tag=air"', page.text)
+    assert "Ville de Lyon" in page.text
+    narrowed = client.get("/datasets/", params=[("tag", "air"), ("organization", org), ("format", "csv")])
+    assert "Air Lyon" in narrowed.text
+    assert "Air Paris" not in narrowed.text
+    assert "Eau Lyon" not in narrowed.text
+    # A chosen value links to the URL without it.
+    assert 'aria-current="true"' in narrowed.text
+    searched = client.get("/datasets/", params={"q": "eau", "lang": "en"})
+    assert "Eau Lyon" in searched.text
+    assert "1 dataset" in searched.text
+
+
+def test_the_search_page_ignores_bad_arguments(client: TestClient) -> None:
+    response = client.get(
+        "/datasets/", params={"page": "-3", "sort": "nonsense", "badge": "x", "temporal_start": "2020-13-45"}
+    )
+    assert response.status_code == 200
+
+
+def test_the_dataset_page_shows_the_dataset(client: TestClient, catalog: Catalog) -> None:
+    account, org = _setup(catalog)
+    view = make_dataset(
+        catalog,
+        account,
+        title="Qualité de l'air",
+        description="Mesures **horaires**",
+        organization=org,
+        tags=["air"],
+        license="lov2",
+        frequency="daily",
+        resources=[
+            {"title": "mesures.csv", "url": "https://example.org/m.csv", "filetype": "remote",
+             "format": "csv", "type": "main", "filesize": 1_500_000},
+            {"title": "notice.pdf", "url": "https://example.org/n.pdf", "filetype": "remote",
+             "format": "pdf", "type": "documentation"},
+        ],
+    )  # fmt: skip
+    dataset = view.dataset
+    response = client.get(f"/datasets/{dataset.slug}/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert response.status_code == 200
+    text = response.text
+    assert "<h1>Qualité de l&#39;air</h1>" in text
+    assert "Mesures <strong>horaires</strong>" in text  # Markdown rendered
+    assert "Main data" in text
+    assert "Documentation" in text
+    assert "1.5\u00a0MB" in text
+    resource_id = view.resources[0].id
+    assert f'href="http://testserver/api/1/datasets/r/{resource_id}"' in text
+    assert "Licence Ouverte" in text
+    assert f'href="http://testserver/api/1/datasets/{dataset.id}/"' in text
+    assert (
+        f'rel="alternate" type="text/turtle" href="http://testserver/api/1/datasets/{dataset.id}/rdf.ttl"'
+        in text
+    )
+    assert 'type="application/atom+xml"' in text
+    assert 'type="application/opensearchdescription+xml" href="/opensearch.xml"' in text
+    assert '<script type="application/ld+json">' in text
+    assert '"@type":"Dataset"' in text
+    assert 'href="/organizations/ville-de-lyon/"' in text
+
+
+def test_a_dataset_asked_by_id_or_another_spelling_redirects_to_its_page(
+    client: TestClient, catalog: Catalog
+) -> None:
+    account, _ = _setup(catalog)
+    dataset = make_dataset(catalog, account, title="Budget").dataset
+    by_id = client.get(f"/datasets/{dataset.id}/")
+    assert by_id.status_code == 308
+    assert by_id.headers["location"] == f"/datasets/{dataset.slug}/"
+    # An identifier that only matches once slugified answers like the API: a redirect.
+    moved = client.get(f"/datasets/{dataset.slug.upper()}/?lang=en")
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"/datasets/{dataset.slug}/?lang=en"
+
+
+def test_private_datasets_are_a_404_page_and_never_listed(client: TestClient, catalog: Catalog) -> None:
+    account, org = _setup(catalog)
+    hidden = make_dataset(catalog, account, title="Confidentiel", organization=org, private=True).dataset
+    response = client.get(f"/datasets/{hidden.slug}/", headers={"Accept-Language": "en"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Page not found" in response.text
+    for path in ("/", "/datasets/", "/organizations/ville-de-lyon/", f"/users/{account.user.slug}/"):
+        assert "Confidentiel" not in client.get(path).text, path
+
+
+def test_a_deleted_dataset_is_a_410_page(client: TestClient, catalog: Catalog) -> None:
+    account, _ = _setup(catalog)
+    dataset = make_dataset(catalog, account, title="Ancien").dataset
+    delete_dataset(catalog, account.actor(catalog), dataset.id)
+    response = client.get(f"/datasets/{dataset.slug}/", headers={"Accept-Language": "fr"})
+    assert response.status_code == 410
+    assert "Cette page a été supprimée" in response.text
+    assert response.headers["content-type"].startswith("text/html")
+    # The API keeps answering JSON.
+    assert client.get(f"/api/1/datasets/{dataset.id}/").json()["message"]
+
+
+def test_unknown_pages_are_404_pages(client: TestClient) -> None:
+    for path in ("/datasets/nothing-here/", "/organizations/nobody/", "/users/nobody/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "<h1>" in response.text
+
+
+def test_organization_and_user_pages_list_their_searchable_datasets(
+    client: TestClient, catalog: Catalog
+) -> None:
+    account, org = _setup(catalog)
+    other = make_user(catalog)
+    make_dataset(catalog, account, title="Trafic routier", organization=org)
+    make_dataset(catalog, account, title="Vélos", organization=org)
+    make_dataset(catalog, other, title="Mon relevé")
+    page = client.get("/organizations/ville-de-lyon/", params={"lang": "en"})
+    assert page.status_code == 200
+    assert "<h1>Ville de Lyon" in page.text
+    assert "Trafic routier" in page.text
+    assert "Vélos" in page.text
+    assert "Mon relevé" not in page.text
+    searched = client.get("/organizations/ville-de-lyon/", params={"q": "velos"})
+    assert "Vélos" in searched.text
+    assert "Trafic routier" not in searched.text
+    user_page = client.get(f"/users/{other.user.slug}/")
+    assert user_page.status_code == 200
+    assert "Mon relevé" in user_page.text
+    assert "Trafic routier" not in user_page.text
+
+
+def test_the_language_comes_from_the_query_then_the_cookie_then_the_browser(client: TestClient) -> None:
+    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en-US"}).text
+    assert '<html lang="fr">' in client.get("/", headers={"Accept-Language": "de, fr;q=0.5"}).text
+    assert '<html lang="fr">' in client.get("/").text
+    chosen = client.get("/", params={"lang": "en"}, headers={"Accept-Language": "fr"})
+    assert '<html lang="en">' in chosen.text
+    assert chosen.headers["content-language"] == "en"
+    assert "lang=en" in chosen.headers["set-cookie"]
+    # The cookie now wins over the browser's preference.
+    assert '<html lang="en">' in client.get("/datasets/", headers={"Accept-Language": "fr"}).text
+    assert "Find, use and share open data" in client.get("/").text
+
+
+def test_hostile_titles_are_escaped_everywhere(client: TestClient, catalog: Catalog) -> None:
+    account, org = _setup(catalog)
+    view = make_dataset(catalog, account, title=HOSTILE, description=HOSTILE, organization=org, tags=["x"])
+    for path in ("/", "/datasets/", f"/datasets/{view.dataset.slug}/", "/organizations/ville-de-lyon/"):
+        text = client.get(path).text
+        assert "<script>alert" not in text, path
+        assert "<img src=x" not in text, path
+    page = client.get(f"/datasets/{view.dataset.slug}/").text
+    # Inside the JSON-LD block, "</" cannot close the script element; the JSON still says the same.
+    block = page.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in block
+    assert json.loads(block)["name"] == HOSTILE
+
+
+def test_the_stylesheet_is_served_and_other_names_are_not(client: TestClient) -> None:
+    css = client.get("/static/site.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+    assert "http" not in css.text  # nothing from another host
+    assert client.get("/static/..%2Fpages.py").status_code == 404
+    icon = client.get("/static/favicon.svg")
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_zones_are_a_facet_and_shown_by_their_names(client: TestClient, catalog: Catalog) -> None:
+    account, _ = _setup(catalog)
+    national = make_dataset(
+        catalog, account, title="National", spatial=Spatial(zones=("country:fr",), granularity="other")
+    )
+    make_dataset(catalog, account, title="Nowhere")
+    page = client.get("/datasets/", params={"lang": "en"})
+    assert '<a href="/datasets/?geozone=country%3Afr"><span class="name">France</span>' in page.text
+    assert '<a href="/datasets/?granularity=other"><span class="name">Other</span>' in page.text
+    french = client.get("/datasets/", params={"lang": "fr"})
+    assert '<a href="/datasets/?granularity=other"><span class="name">Autre</span>' in french.text
+    narrowed = client.get("/datasets/", params={"geozone": "country:fr"})
+    assert "National" in narrowed.text
+    assert "Nowhere" not in narrowed.text
+    dataset_page = client.get(f"/datasets/{national.dataset.slug}/", params={"lang": "en"})
+    assert "<dt>Spatial coverage</dt><dd>France</dd>" in dataset_page.text
+    assert "<dt>Spatial granularity</dt><dd>Other</dd>" in dataset_page.text
+
+
+def test_the_dataset_page_previews_an_uploaded_csv(client: TestClient, catalog: Catalog) -> None:
+    account, _ = _setup(catalog)
+    dataset = make_dataset(catalog, account, title="Mesures").dataset
+    csv = b"ville;valeur\nLyon;<b>12</b>\nBron;9\n"
+    upload = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/",
+        files={"file": ("mesures.csv", csv, "text/csv")},
+        headers=account.headers,
+    )
+    assert upload.status_code == 201, upload.text
+    resource_id = upload.json()["id"]
+    page = client.get(f"/datasets/{dataset.slug}/", params={"lang": "en"})
+    assert f'href="?preview={resource_id}#resource-{resource_id}"' in page.text
+    assert "<table" not in page.text
+    shown = client.get(f"/datasets/{dataset.slug}/", params={"preview": resource_id, "lang": "en"})
+    assert shown.status_code == 200
+    assert '<th scope="col">ville</th><th scope="col">valeur</th>' in shown.text
+    assert "<td>Lyon</td><td>&lt;b&gt;12&lt;/b&gt;</td>" in shown.text
+    # An unknown resource id is no preview, not an error.
+    other = client.get(f"/datasets/{dataset.slug}/", params={"preview": "nope"})
+    assert other.status_code == 200
+    assert "<table" not in other.text
+
+
+def test_a_page_and_its_stylesheet_weigh_less_than_100_kb(client: TestClient, catalog: Catalog) -> None:
+    account, org = _setup(catalog)
+    resources = [
+        {
+            "title": f"file-{n}.csv",
+            "url": f"https://example.org/{n}.csv",
+            "filetype": "remote",
+            "format": "csv",
+        }
+        for n in range(20)
+    ]
+    view = make_dataset(catalog, account, title="Big", organization=org, tags=["a", "b"], resources=resources)
+    for n in range(25):
+        make_dataset(catalog, account, title=f"Dataset number {n}", organization=org, tags=[f"tag{n}"])
+    css = len(client.get("/static/site.css").content)
+    for path in ("/", "/datasets/", f"/datasets/{view.dataset.slug}/", "/organizations/ville-de-lyon/"):
+        html = len(client.get(path).content)
+        assert html + css < 100_000, path
+
+
+def test_the_api_page_links_lead_to_these_pages(client: TestClient, catalog: Catalog) -> None:
+    account, _ = _setup(catalog)
+    dataset = make_dataset(catalog, account, title="Linked").dataset
+    body = client.get(f"/api/1/datasets/{dataset.id}/").json()
+    for url in (body["page"], body["organization"] and body["organization"]["page"], body["owner"]["page"]):
+        if url:
+            assert client.get(url.removeprefix("http://testserver")).status_code == 200, url
