@@ -11,7 +11,9 @@ and unmanaged. Two guards, both started in the worker before it serves:
 
 SIGTERM is granian's graceful stop: the worker closes its listener at once (the port is free
 for a new master) and finishes the requests in flight. After ``GRACE_SECONDS`` the thread ends
-the process anyway, so that a stalled client cannot keep an orphan alive.
+the process anyway, so that a stalled client cannot keep an orphan alive. A kernel alarm backs
+that deadline up: SIGALRM, which nothing here handles, ends the process by its default action
+even if a stuck shutdown holds the GIL and the thread can never run again.
 """
 
 import ctypes
@@ -49,6 +51,7 @@ def tie_to(master_pid: int) -> None:
 def _watch(master_pid: int) -> None:
     while os.getppid() == master_pid:
         time.sleep(POLL_SECONDS)
+    signal.alarm(int(GRACE_SECONDS) + 1)
     os.kill(os.getpid(), signal.SIGTERM)  # already sent on Linux; a second one is harmless
     time.sleep(GRACE_SECONDS)
     os._exit(1)

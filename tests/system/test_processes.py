@@ -39,15 +39,21 @@ DEADLINE = 10.0
 BOUNDARY = "opencat-test-boundary"
 
 
-def _wait_for(condition: Callable[[], Any], timeout: float = DEADLINE, what: str = "") -> Any:
-    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
+def _wait_for(
+    condition: Callable[[], Any],
+    timeout: float = DEADLINE,
+    what: str = "",
+    describe: Callable[[], str] = lambda: "",
+) -> Any:
+    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds,
+    with what ``describe`` says of the state then."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or condition}")
+            pytest.fail(f"timed out after {timeout}s waiting for {what or condition} {describe()}")
         time.sleep(0.05)
 
 
@@ -59,9 +65,33 @@ def _stat(pid: int) -> list[str] | None:
         return None
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, started: str | None = None) -> bool:
+    """Whether ``pid`` runs (not a zombie) and, given its start time, is still that process
+    (a busy machine can hand a freed pid to another process within seconds)."""
     fields = _stat(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
+    return fields is not None and fields[0] not in ("Z", "X") and started in (None, fields[19])
+
+
+def _start_time(pid: int) -> str | None:
+    fields = _stat(pid)
+    return None if fields is None else fields[19]
+
+
+def _describe(pids: dict[int, str | None]) -> str:
+    """State, wait channel and command line of each process still there, for a failure message."""
+    lines = []
+    for pid, started in pids.items():
+        fields = _stat(pid)
+        if fields is None:
+            continue
+        try:
+            wchan = Path(f"/proc/{pid}/wchan").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        same = "same process" if fields[19] == started else "pid reused"
+        lines.append(f"pid {pid} ({same}): state {fields[0]}, wchan {wchan}, {command}")
+    return "; ".join(lines)
 
 
 def _children(pid: int) -> set[int]:
@@ -233,13 +263,17 @@ def _stored_files(data_dir: Path) -> list[Path]:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_workers_stop_when_the_master_is_killed(start: Start, workers: int) -> None:
     server = start(workers=workers)
-    spawned = server.workers()
+    spawned = {pid: _start_time(pid) for pid in server.workers()}
     assert len(spawned) == workers  # granian forks a worker process even for --workers 1
 
     server.process.kill()
     server.process.wait()
 
-    _wait_for(lambda: not any(_alive(pid) for pid in spawned), what="the orphaned workers to stop")
+    _wait_for(
+        lambda: not any(_alive(pid, started) for pid, started in spawned.items()),
+        what="the orphaned workers to stop",
+        describe=lambda: _describe(spawned),
+    )
     assert _port_is_free(server.host, server.port)
 
 
@@ -279,6 +313,46 @@ def test_the_lifeline_thread_alone_ends_an_orphan() -> None:
         parent.wait()
 
         _wait_for(lambda: not _alive(child), what="the orphan to exit")
+    finally:
+        _kill_group(parent)
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
+STUCK_CHILD = """
+import ctypes, os, signal, time
+from opencat import lifeline
+
+lifeline.GRACE_SECONDS = 3
+parent = os.getppid()
+lifeline.tie_to(parent)
+ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG 0: the kernel's guard off
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print("ready", flush=True)
+while os.getppid() == parent:
+    time.sleep(0.05)
+time.sleep(0.5)  # the lifeline thread has seen it too and started its grace
+ctypes.PyDLL(None).sleep(60)  # a C call that keeps the GIL: no Python thread runs again
+"""
+
+
+def test_the_kernel_alarm_ends_an_orphan_whose_threads_cannot_run() -> None:
+    """A shutdown stuck in C code holding the GIL stops the lifeline thread itself; the alarm
+    it armed ends the process anyway."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, STUCK_CHILD], stdout=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert parent.stdout is not None
+        lines = {parent.stdout.readline().strip(), parent.stdout.readline().strip()}
+        assert b"ready" in lines, lines
+        child = int((lines - {b"ready"}).pop())
+        started = _start_time(child)
+
+        parent.kill()
+        parent.wait()
+
+        _wait_for(lambda: not _alive(child, started), what="the stuck orphan to be ended")
     finally:
         _kill_group(parent)
         if parent.stdout is not None:
