@@ -186,3 +186,26 @@ def test_a_full_disk_under_the_database_is_insufficient_storage(tmp_path: Path) 
                 assert conn.execute(sa.text("SELECT count(*) FROM probe")).scalar_one() == 0
         finally:
             database.dispose()
+
+
+def test_sqlite_writes_take_the_write_lock_up_front_and_reads_do_not(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE for writes (writers queue before reading), plain BEGIN for reads: another
+    writer is shut out during the first and not during the second."""
+    database = Database(f"sqlite:///{tmp_path / 'lock.db'}")
+    other = sqlite3.connect(tmp_path / "lock.db", timeout=0, isolation_level=None)
+    try:
+        with database.write() as conn:
+            assert conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        with database.read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+            assert conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+        with database.engine.connect() as conn:  # any other path begins a read transaction
+            conn.execute(sa.text("SELECT 1"))
+            assert conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+    finally:
+        other.close()
+        database.dispose()

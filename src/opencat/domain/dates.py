@@ -16,6 +16,8 @@ def utc_now() -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     """Naive datetimes are UTC in udata (udata: udata/mongo/datetime_fields.py)."""
+    if value.tzinfo is UTC:  # every stored date: no conversion (a third of formatting one)
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

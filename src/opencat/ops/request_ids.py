@@ -1,8 +1,8 @@
 """Request ids: the client's ``X-Request-ID`` when it is sane, else a new one; known to every log line."""
 
 import logging
+import os
 import re
-import uuid
 from contextvars import ContextVar
 
 HEADER = "x-request-id"
@@ -11,11 +11,14 @@ MAX_LENGTH = 128
 # log line or a header (no spaces, quotes, control characters).
 _SANE = re.compile(r"[A-Za-z0-9._~:/+=@-]+")
 
+_HEADER_BYTES = HEADER.encode()
+
 current: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits, as a uuid4's hex but without building a UUID (a few % of a read)."""
+    return os.urandom(16).hex()
 
 
 def sanitized(raw: str | None) -> str | None:
@@ -28,7 +31,7 @@ def sanitized(raw: str | None) -> str | None:
 def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
     """The request's id: its first ``X-Request-ID`` header if sane, else a new one."""
     for name, value in headers:
-        if name.lower() == HEADER.encode():
+        if name.lower() == _HEADER_BYTES:
             return sanitized(value.decode("latin-1")) or new_request_id()
     return new_request_id()
 
