@@ -48,6 +48,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.FILE_NO_SPACE: "There is not enough space left to store this file",
     Reason.SLUG_TAKEN: "Another dataset took this slug; retry",
     Reason.IDENTIFIER_TAKEN: "A dataset with this identifier or slug already exists",
+    Reason.RELATED_TO_NOT_AN_ID: "`related_to` arg must be an identifier",
     Reason.REQUIRED: "This field is required.",
     Reason.NOT_A_CHOICE: "Not a valid choice.",
     Reason.ORGANIZATION_DOES_NOT_EXIST: "Organization does not exists",

@@ -75,6 +75,7 @@ class Reason(StrEnum):
     FILE_NO_SPACE = auto()
     SLUG_TAKEN = auto()
     IDENTIFIER_TAKEN = auto()
+    RELATED_TO_NOT_AN_ID = auto()
     # field problems (``Invalid``)
     REQUIRED = auto()
     NOT_A_CHOICE = auto()
