@@ -34,6 +34,8 @@ users = sa.Table(
     sa.Column("avatar", sa.Text),
     sa.Column("avatar_thumbnail", sa.Text),
     sa.Column("metrics", JSONText, nullable=False),
+    # An argon2 hash (catalog/passwords.py); null: the user cannot sign in with a password.
+    sa.Column("password_hash", sa.String(255)),
 )
 
 api_keys = sa.Table(
@@ -337,4 +339,29 @@ activities = sa.Table(
     sa.Index("ix_activities_related_to_id_seq", "related_to_id", "seq"),
     sa.Index("ix_activities_actor_id_seq", "actor_id", "seq"),
     sa.Index("ix_activities_organization_id_seq", "organization_id", "seq"),
+)
+
+# Signed-in browsers: the SHA-256 of each session's secret token (the cookie carries the token).
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Failed sign-ins, by account (the email given) and by address, counted over a window to throttle.
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_sign_in_failures_scope_key_at", "scope", "key", "at"),
 )
