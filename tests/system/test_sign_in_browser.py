@@ -69,6 +69,37 @@ def test_sign_in_and_out_in_a_browser(browser: Any, deployment: Deployment, pers
     context.close()
 
 
+def test_create_use_and_revoke_a_key_in_a_browser(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    person: dict[str, str],
+) -> None:
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.goto(f"{deployment.url}/account/keys/?lang=en")
+    page.wait_for_url("**/login?next=/account/keys/")
+    page.get_by_label("Email").fill(person["email"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/account/keys/")
+    page.get_by_label("Name").fill("Browser script")
+    page.get_by_label("Expires on (optional)").fill("2099-01-31")
+    page.get_by_role("button", name="Create the key").click()
+    secret = page.locator("code.secret").inner_text()
+    assert secret.startswith("opencat_")
+    with httpx2.Client(base_url=deployment.url, timeout=30) as http:
+        assert http.get("/api/1/me/", headers={"X-API-KEY": secret}).status_code == 200
+        page.goto(f"{deployment.url}/account/keys/")
+        assert secret not in page.content()
+        row = page.get_by_role("row").filter(has_text="Browser script")
+        assert "January 31, 2099" in row.inner_text()
+        row.get_by_role("button", name="Revoke the key Browser script").click()
+        page.wait_for_url("**/account/keys/")
+        assert "revoked" in page.get_by_role("row").filter(has_text="Browser script").inner_text()
+        assert http.get("/api/1/me/", headers={"X-API-KEY": secret}).status_code == 401
+    context.close()
+
+
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_account_forms(
     browser: Any,  # noqa: F811
@@ -89,6 +120,13 @@ def test_axe_finds_no_violation_on_the_account_forms(
     page.locator("#password").fill(PASSWORD)
     page.locator("form.account-form button").click()
     page.wait_for_url(f"{deployment.url}/")
+    page.goto(f"{deployment.url}/account/keys/?lang={language}")
+    found["keys"] = _axe(page)
+    page.locator("#key-name").fill(f"axe {language}")
+    page.locator("form.account-form button").click()
+    page.wait_for_load_state()
+    assert page.locator("code.secret").is_visible()
+    found["key-created"] = _axe(page)
     page.goto(f"{deployment.url}/logout?lang={language}")
     found["logout"] = _axe(page)
     context.close()

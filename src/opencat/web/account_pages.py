@@ -24,14 +24,14 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-async def _form(visit: Visit) -> FormData | None:
+async def read_form(visit: Visit) -> FormData | None:
     declared = visit.request.headers.get("content-length")
     if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
         return None
     return await visit.request.form(max_files=0, max_fields=10)
 
 
-def _refused(visit: Visit, status: int, problem: str) -> Response:
+def refused(visit: Visit, status: int, problem: str) -> Response:
     """A form that cannot be taken: no or a wrong CSRF token (403), an unreadable body (400)."""
     return visit.page("form_refused.html", status=status, problem=problem)
 
@@ -52,13 +52,13 @@ async def login_form(site: Site, visit: Visit) -> Response:
 
 
 async def login(site: Site, visit: Visit) -> Response:
-    form = await _form(visit)
+    form = await read_form(visit)
     if form is None:
-        return _refused(visit, 400, "unreadable")
+        return refused(visit, 400, "unreadable")
     if not signin.csrf_ok(
         site.keys, visit.request.cookies.get(signin.CSRF_COOKIE), form.get(signin.CSRF_FIELD)
     ):
-        return _refused(visit, 403, "csrf")
+        return refused(visit, 403, "csrf")
     email, password = str(form.get("email") or ""), str(form.get("password") or "")
     target = safe_next(str(form.get("next") or ""))
     address = signin.client_address(visit.request, site.keys)
@@ -84,15 +84,15 @@ async def logout_form(site: Site, visit: Visit) -> Response:
 
 async def logout(site: Site, visit: Visit) -> Response:
     token = signin.session_token(visit.request, site.keys)
-    form = await _form(visit)
+    form = await read_form(visit)
     if form is None:
-        return _refused(visit, 400, "unreadable")
+        return refused(visit, 400, "unreadable")
     if token is None:  # nothing to sign out of (expired, or signed out elsewhere)
         response = RedirectResponse("/", status_code=303)
         signin.clear_session(response, site.keys)
         return response
     if not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
-        return _refused(visit, 403, "csrf")
+        return refused(visit, 403, "csrf")
     everywhere = form.get("everywhere") == "1"
     await run_in_threadpool(sessions.sign_out, site.catalog, token, everywhere)
     response = RedirectResponse("/", status_code=303)
