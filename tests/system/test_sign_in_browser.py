@@ -2,7 +2,9 @@
 serve``, with a password set by ``opencat user set-password``; axe-core on the forms in both
 languages."""
 
+import os
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -131,3 +133,31 @@ def test_axe_finds_no_violation_on_the_account_forms(
     found["logout"] = _axe(page)
     context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
+
+
+@pytest.mark.skipif(
+    not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
+)
+def test_screenshots_of_the_account_forms(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    person: dict[str, str],
+) -> None:
+    target = Path(os.environ["OPENCAT_SCREENSHOTS"])
+    target.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")
+        page = context.new_page()
+        page.goto(f"{deployment.url}/login")
+        page.screenshot(path=str(target / f"login-{width}.png"), full_page=True)
+        page.locator("#email").fill(person["email"])
+        page.locator("#password").fill(PASSWORD)
+        page.locator("form.account-form button").click()
+        page.wait_for_url(f"{deployment.url}/")
+        page.goto(f"{deployment.url}/account/keys/")
+        page.locator("#key-name").fill("Import quotidien")
+        page.locator("#key-expires").fill("2027-06-30")
+        page.locator("form.account-form button").click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(target / f"api-keys-{width}.png"), full_page=True)
+        context.close()
