@@ -1,5 +1,7 @@
 """The composition root: ``create_app(settings)`` wires storage, use cases and routes."""
 
+import os
+import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -38,6 +40,7 @@ from opencat.ops.watch import Watched
 from opencat.search.index import SearchIndex
 from opencat.web import machine_routes
 from opencat.web.routes import routes as page_routes
+from opencat.web.signin import Keys
 
 
 def make_file_store(settings: Settings) -> FileStore:
@@ -70,6 +73,38 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
         ),
         linkcheck_interval=timedelta(seconds=settings.linkcheck_interval),
         preview_cache=settings.data_dir / "cache" / "previews",
+        session_lifetime=timedelta(hours=settings.session_lifetime_hours),
+    )
+
+
+def secret_key(settings: Settings) -> bytes:
+    """``OPENCAT_SECRET_KEY``, or a random key made once and kept in ``<data_dir>/secret_key``."""
+    if settings.secret_key is not None:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a name of its own, then linked in place: a worker starting at the same
+        # moment reads either no file or the whole key, and the first link wins.
+        draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as kept:
+            kept.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_bytes().strip()
+
+
+def page_keys(settings: Settings, catalog: Catalog) -> Keys:
+    return Keys(
+        secret=secret_key(settings),
+        secure=settings.base_url.startswith("https://"),
+        lifetime=catalog.session_lifetime,
+        trust_forwarded_for=settings.trust_forwarded_for,
     )
 
 
@@ -101,7 +136,7 @@ def create_app(
     app = _Watched(
         routes=[
             *routes(),
-            *page_routes(catalog, urls),
+            *page_routes(catalog, urls, page_keys(settings, catalog)),
             *machine_routes.routes(catalog, urls, settings.site_title),
         ],
         exception_handlers={

@@ -255,6 +255,13 @@ def _account_commands(commands: Any) -> None:
     delete_user.add_argument("user", help="user id, slug or email")
     _json_option(delete_user)
     delete_user.set_defaults(run=_with_catalog(account_commands.user_delete))
+    set_password = user.add_parser(
+        "set-password",
+        help="set a user's password to sign in to the pages (asked twice, or read from standard input); "
+        "signs them out everywhere",
+    )
+    set_password.add_argument("email", help="the user's email (or id)")
+    set_password.set_defaults(run=_with_catalog(account_commands.user_set_password))
 
     org = commands.add_parser("org", help="organizations").add_subparsers(
         dest="action", required=True, metavar="ACTION"

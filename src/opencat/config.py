@@ -83,6 +83,7 @@ _OPTIONAL_TEXT = (
     "s3_public_url",
     "s3_region",
     "schema_catalog_url",
+    "secret_key",
 )
 
 
@@ -117,6 +118,11 @@ class Settings(BaseSettings):
     log_format: str = "plain"
     log_level: str = "info"
     ready_max_index_lag: int = 10_000
+    # Signs the pages' cookies; unset: a random key kept in <data_dir>/secret_key.
+    secret_key: str | None = None
+    session_lifetime_hours: int = 336
+    # Behind a proxy: the client's address is the last one of X-Forwarded-For (sign-in throttling).
+    trust_forwarded_for: bool = False
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -188,11 +194,21 @@ class Settings(BaseSettings):
         "max_resources_per_dataset",
         "max_upload_bytes",
         "upload_retention_hours",
+        "session_lifetime_hours",
     )
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:
             raise ValueError("must be a positive integer")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError(
+                "must be at least 32 characters long (e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
         return value
 
     @field_validator("linkcheck_timeout")

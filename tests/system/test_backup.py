@@ -154,6 +154,24 @@ def test_backup_refuses_a_non_empty_directory_and_restore_an_existing_database(
     assert "not a backup" in opencat(env, "restore", str(tmp_path / "full")).stderr
 
 
+def test_the_pages_signing_key_is_backed_up_and_restored_owner_only(launch: Launcher, tmp_path: Path) -> None:
+    """Without it, a restored node would sign every publisher out (their cookies no longer verify)."""
+    data = launch.root / "keyed" / "data"
+    env = launch.env("keyed", f"sqlite:///{data / 'opencat.db'}")
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "secret_key").write_text("k" * 64)
+    assert opencat(env, "backup", str(tmp_path / "b")).returncode == 0
+    assert json.loads((tmp_path / "b" / "manifest.json").read_text())["secret_key"] is True
+    assert (tmp_path / "b" / "secret_key").stat().st_mode & 0o777 == 0o600
+    restored = launch.root / "restored" / "data"
+    done = opencat(
+        launch.env("restored", f"sqlite:///{restored / 'opencat.db'}"), "restore", str(tmp_path / "b")
+    )
+    assert done.returncode == 0, done.stderr
+    assert (restored / "secret_key").read_text() == "k" * 64
+    assert (restored / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
 def test_backup_of_postgresql_or_s3_points_to_the_deployment_guide(launch: Launcher, tmp_path: Path) -> None:
     env = launch.env("pg", "postgresql://opencat@127.0.0.1:1/opencat")
     done = opencat(env, "backup", str(tmp_path / "b"))

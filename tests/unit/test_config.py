@@ -40,6 +40,9 @@ EVERY_VARIABLE = {
     "log_format": (" JSON", "json"),
     "log_level": ("Warning", "warning"),
     "ready_max_index_lag": ("50", 50),
+    "secret_key": ("k" * 40, "k" * 40),
+    "session_lifetime_hours": ("8", 8),
+    "trust_forwarded_for": ("true", True),
 }
 
 
@@ -158,3 +161,10 @@ def test_documented_variables_exist() -> None:
 def test_operations_settings_refuse_what_they_cannot_mean(name: str, raw: str) -> None:
     with pytest.raises(SettingsError, match=variable(name)):
         Settings.from_env({variable(name): raw})
+
+
+def test_a_short_secret_key_is_refused_by_name() -> None:
+    with pytest.raises(SettingsError, match="OPENCAT_SECRET_KEY must be at least 32 characters"):
+        Settings.from_env({"OPENCAT_SECRET_KEY": "short"})
+    with pytest.raises(SettingsError, match="OPENCAT_SESSION_LIFETIME_HOURS must be a positive integer"):
+        Settings.from_env({"OPENCAT_SESSION_LIFETIME_HOURS": "0"})

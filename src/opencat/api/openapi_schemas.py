@@ -260,6 +260,26 @@ def _community() -> Schema:
     return record(properties)
 
 
+_ACTIVITY = record(
+    {
+        "id": STRING,
+        "actor": nullable(ref("UserReference")),  # null: the command line
+        "organization": nullable(ref("OrganizationReference")),
+        "related_to": STRING,
+        "related_to_id": STRING,
+        "related_to_kind": STRING,
+        "related_to_url": TEXT,
+        "created_at": DATE_TIME,
+        "label": STRING,
+        "key": STRING,
+        "icon": STRING,
+        "changes": array(STRING),
+        # udata's extras (``resource_id``...), and opencat's ``diff``: {field: {"old": ..., "new": ...}}
+        "extras": OBJECT,
+    }
+)
+
+
 def components() -> dict[str, Schema]:
     """Every named schema the operations refer to."""
     dataset = record(_DATASET, DATASET_DEFAULT_FIELDS)
@@ -272,6 +292,8 @@ def components() -> dict[str, Schema]:
         "Dataset": dataset,
         "DatasetPage": page_of(ref("Dataset")),
         "CommunityResourcePage": page_of(ref("CommunityResource")),
+        "Activity": _ACTIVITY,
+        "ActivityPage": page_of(ref("Activity")),
         "ResourcePage": page_of(ref("Resource")),
         "DatasetV2": record(_DATASET_V2, tuple(V2_FIELDS)),
         "DatasetV2SearchPage": {

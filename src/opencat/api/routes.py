@@ -4,6 +4,7 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.api import (
     accounts,
+    activity,
     community,
     curation,
     datasets,
@@ -99,6 +100,7 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/users/{{ident}}/apikeys/", GET=accounts.list_api_keys, POST=accounts.create_api_key),
         path(f"{API}/users/{{ident}}/apikeys/{{key_id}}/", DELETE=accounts.revoke_api_key),
         path(f"{API}/me/", GET=accounts.get_me),
+        path(f"{API}/activity/", GET=activity.list_activity),
         path(f"{API}/swagger.json", GET=openapi_document.swagger),
         # HTML pages and their files: not part of the API, so not in its document.
         Route(f"{API}/", docs_page.docs_page, include_in_schema=False),

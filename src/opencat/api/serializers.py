@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from opencat.catalog.community import CommunityView
+from opencat.catalog.history import ActivityView
 from opencat.catalog.views import DatasetView
 from opencat.domain import permissions
 from opencat.domain.accounts import Actor, ContactPoint, Member, Organization, User
@@ -12,6 +13,7 @@ from opencat.domain.community import can_edit_community
 from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.dates import iso, iso_date
 from opencat.domain.frequencies import UNKNOWN
+from opencat.domain.history import Key
 from opencat.domain.months import stock_as_of
 from opencat.domain.quality import quality
 from opencat.domain.references import Frequency, License
@@ -330,4 +332,51 @@ def organization(
         "extras": item.extras,
         "metrics": {**counts, "datasets": datasets, "members": len(members)},
         "members": [member(m, urls) for m in members],
+    }
+
+
+# udata's labels and icons (udata/core/*/activities.py); ours follow them.
+ACTIVITY_LABELS = {
+    Key.DATASET_CREATED: ("created a dataset", "fa fa-plus"),
+    Key.DATASET_UPDATED: ("updated a dataset", "fa fa-pencil"),
+    Key.DATASET_DELETED: ("deleted a dataset", "fa fa-remove"),
+    Key.RESOURCE_ADDED: ("added a resource to a dataset", "fa fa-plus"),
+    Key.RESOURCE_UPDATED: ("updated a resource", "fa fa-pencil"),
+    Key.RESOURCE_DELETED: ("removed a resource from a dataset", "fa fa-remove"),
+    Key.RESOURCES_REORDERED: ("reordered the resources of a dataset", "fa fa-sort"),
+    Key.COMMUNITY_ADDED: ("proposed a community resource", "fa fa-plus"),
+    Key.COMMUNITY_UPDATED: ("updated a community resource", "fa fa-pencil"),
+    Key.COMMUNITY_DELETED: ("removed a community resource", "fa fa-remove"),
+    Key.ORGANIZATION_CREATED: ("created an organization", "fa fa-plus"),
+    Key.ORGANIZATION_UPDATED: ("updated an organization", "fa fa-pencil"),
+}
+
+
+def activity(view: ActivityView, actor: Actor, urls: Urls) -> dict[str, Any]:
+    """udata's Activity (udata: udata/core/activity/api.py), named after what it relates to as it is now,
+    with the old and new value of each changed field in ``extras["diff"]`` (opencat's own)."""
+    item = view.activity
+    label, icon = ACTIVITY_LABELS[item.key]
+    if view.dataset is not None:
+        name, url = view.dataset.title, urls.dataset_page(view.dataset.slug)
+    elif view.related_organization is not None:
+        name, url = view.related_organization.name, urls.organization_page(view.related_organization.slug)
+    else:
+        name, url = item.related_to_name, None
+    return {
+        "id": item.id,
+        "actor": None if view.actor is None else user_reference(view.actor, urls),
+        "organization": None
+        if view.organization is None
+        else organization_reference(view.organization, actor, urls),
+        "related_to": name,
+        "related_to_id": item.related_to_id,
+        "related_to_kind": item.related_to_kind,
+        "related_to_url": url,
+        "created_at": iso(item.created_at),
+        "label": label,
+        "key": str(item.key),
+        "icon": icon,
+        "changes": item.changed_fields,
+        "extras": {**item.extras, "diff": {c.field: {"old": c.old, "new": c.new} for c in item.changes}},
     }

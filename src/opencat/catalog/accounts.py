@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from opencat.catalog import history
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
@@ -21,6 +22,7 @@ from opencat.domain.errors import (
     Unauthenticated,
     problem,
 )
+from opencat.domain.history import ORGANIZATION_FIELDS, FieldChange, Key, created
 from opencat.domain.slugs import slugify, unique_slug
 
 API_KEY_PREFIX = "opencat_"
@@ -242,8 +244,14 @@ def memberships(catalog: Catalog, actor: Actor) -> list[Organization]:
 
 
 def create_organization(
-    catalog: Catalog, *, name: str, acronym: str | None = None, description: str = ""
+    catalog: Catalog,
+    *,
+    name: str,
+    acronym: str | None = None,
+    description: str = "",
+    actor: Actor | None = None,
 ) -> Organization:
+    """``actor`` None: the command line."""
     if not name.strip():
         raise Invalid({"name": [problem(Reason.REQUIRED)]})
     now = catalog.clock()
@@ -259,6 +267,11 @@ def create_organization(
             description=description,
         )
         db_accounts.insert_organization(conn, organization)
+        changes = created(organization, ORGANIZATION_FIELDS)
+        history.record(
+            conn,
+            [history.on_organization(catalog, actor, Key.ORGANIZATION_CREATED, organization, now, changes)],
+        )
         return organization
 
 
@@ -270,7 +283,10 @@ def _find_organization(conn: Connection, ident: str) -> Organization | None:
     return db_accounts.find_organization_by_slug(conn, ident)
 
 
-def add_member(catalog: Catalog, org_ident: str, user_ident: str, role: str) -> Member:
+def add_member(
+    catalog: Catalog, org_ident: str, user_ident: str, role: str, actor: Actor | None = None
+) -> Member:
+    """A new member, or a member's new role; ``actor`` None: the command line."""
     if role not in ROLES:
         raise Invalid({"role": [f"Unknown role {role}; expected one of {', '.join(ROLES)}"]})
     now = catalog.clock()
@@ -281,7 +297,19 @@ def add_member(catalog: Catalog, org_ident: str, user_ident: str, role: str) -> 
         user = _find_user(conn, user_ident)
         if user is None:
             raise NotFound(Reason.USER_UNKNOWN, ident=user_ident)
+        previous = db_accounts.roles_of(conn, user.id).get(organization.id)
         db_accounts.set_member(conn, organization.id, user.id, role, now)
+        if previous != role:
+            old = None if previous is None else {"user": user.id, "role": previous}
+            change = FieldChange("members", old, {"user": user.id, "role": role})
+            history.record(
+                conn,
+                [
+                    history.on_organization(
+                        catalog, actor, Key.ORGANIZATION_UPDATED, organization, now, [change]
+                    )
+                ],
+            )
         return Member(organization.id, user, role, now)
 
 

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from opencat.catalog import history
 from opencat.catalog.context import Catalog
 from opencat.catalog.schemas import check_resource_schema
 from opencat.db import accounts as db_accounts
@@ -23,6 +24,7 @@ from opencat.domain.errors import (
     Unauthenticated,
     problem,
 )
+from opencat.domain.history import Key
 from opencat.domain.queries import CommunityQuery, Page
 from opencat.domain.search import visibility_of
 
@@ -123,6 +125,7 @@ def create_community_resource(
         owner_id = None if organization_id else actor.user.id
         item = CommunityResource(resource, dataset_id, owner_id, organization_id)
         db_community.insert(conn, item)
+        history.record(conn, history.on_community(catalog, conn, actor, Key.COMMUNITY_ADDED, None, item, now))
         return assemble(conn, [item])[0]
 
 
@@ -157,6 +160,9 @@ def update_community_resource(
             owner_id = actor.user_id
         updated = replace(item, resource=resource, owner_id=owner_id, organization_id=org_id)
         db_community.update(conn, updated)
+        history.record(
+            conn, history.on_community(catalog, conn, actor, Key.COMMUNITY_UPDATED, item, updated, now)
+        )
         return assemble(conn, [updated])[0]
 
 
@@ -165,6 +171,10 @@ def delete_community_resource(catalog: Catalog, actor: Actor, ident: str) -> Non
     with catalog.db.write() as conn:
         item = _editable(conn, actor, ident)
         db_community.delete(conn, item.id)
+        history.record(
+            conn,
+            history.on_community(catalog, conn, actor, Key.COMMUNITY_DELETED, None, item, catalog.clock()),
+        )
     if item.resource.fs_filename:
         catalog.files.delete(item.resource.fs_filename)
 

@@ -63,6 +63,8 @@ class Catalog:
     dcat_themes: Mapping[str, str] = field(default_factory=dict)
     # Told the result of each link check performed ("available", "unavailable", "error"): metrics.
     link_checked: Callable[[str], None] = field(default=_unobserved)
+    # How long a signed-in session lasts (OPENCAT_SESSION_LIFETIME_HOURS).
+    session_lifetime: timedelta = timedelta(days=14)
     clock: Callable[[], datetime] = field(default=utc_now)
     new_object_id: Callable[[], str] = field(default=ids.new_object_id)
     new_resource_id: Callable[[], str] = field(default=ids.new_resource_id)

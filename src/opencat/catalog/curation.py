@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from opencat.catalog import history
 from opencat.catalog.access import require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView, assemble
@@ -15,6 +16,7 @@ from opencat.domain import ids
 from opencat.domain.accounts import Actor, User
 from opencat.domain.datasets import BADGE_KINDS, Badge, Dataset
 from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated
+from opencat.domain.history import Key, dataset_diff
 from opencat.domain.queries import Page
 
 
@@ -32,11 +34,15 @@ def _sysadmin(actor: Actor) -> None:
         raise PermissionDenied()
 
 
-def _store(conn: Connection, dataset: Dataset) -> None:
+def _store(catalog: Catalog, conn: Connection, actor: Actor, before: Dataset, dataset: Dataset) -> None:
     bumped = replace(dataset, revision=dataset.revision + 1)
     db_datasets.update_row(
         conn, bumped, bumped.last_update_given(db_resources.newest_modification(conn, dataset.id))
     )
+    changes = dataset_diff(before, dataset)
+    if changes:
+        activity = history.on_dataset(catalog, actor, Key.DATASET_UPDATED, dataset, catalog.clock(), changes)
+        history.record(conn, [activity])
 
 
 def add_badge(catalog: Catalog, actor: Actor, ident: str, kind: object) -> tuple[Badge, bool]:
@@ -50,7 +56,7 @@ def add_badge(catalog: Catalog, actor: Actor, ident: str, kind: object) -> tuple
         if existing is not None:
             return existing, False
         badge = Badge(str(kind), catalog.clock(), actor.user_id)
-        _store(conn, replace(dataset, badges=(badge, *dataset.badges)))
+        _store(catalog, conn, actor, dataset, replace(dataset, badges=(badge, *dataset.badges)))
         return badge, True
 
 
@@ -61,15 +67,16 @@ def remove_badge(catalog: Catalog, actor: Actor, ident: str, kind: str) -> None:
         kept = tuple(badge for badge in dataset.badges if badge.kind != kind)
         if len(kept) == len(dataset.badges):
             raise NotFound(Reason.BADGE_MISSING)
-        _store(conn, replace(dataset, badges=kept))
+        _store(catalog, conn, actor, dataset, replace(dataset, badges=kept))
 
 
 def set_featured(catalog: Catalog, actor: Actor, ident: str, featured: bool) -> DatasetView:
     """Idempotent; no deleted check, as in udata."""
     _sysadmin(actor)
     with catalog.db.write() as conn:
-        dataset = replace(require_dataset(conn, ident), featured=featured)
-        _store(conn, dataset)
+        current = require_dataset(conn, ident)
+        dataset = replace(current, featured=featured)
+        _store(catalog, conn, actor, current, dataset)
         return assemble(conn, [replace(dataset, revision=dataset.revision + 1)])[0]
 
 

@@ -2,9 +2,10 @@
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from opencat.catalog import listing
+from opencat.catalog import history, listing
 from opencat.catalog.access import check_visibility_filters, readable_dataset, require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import check_contact_points, check_custom_extras, resolve_ownership
@@ -34,6 +35,7 @@ from opencat.domain.errors import (
     Reason,
     Unauthenticated,
 )
+from opencat.domain.history import DATASET_FIELDS, Key, created, dataset_diff
 from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import visibility_of
 from opencat.domain.slugs import slugify, unique_slug
@@ -121,6 +123,15 @@ def create_dataset(catalog: Catalog, actor: Actor, submitted: Submitted[DatasetC
         _check_resource_count(catalog, resources, [])
         db_datasets.insert(conn, dataset, dataset.last_update(resources, now))
         db_resources.replace_all(conn, dataset.id, [], resources, now)
+        history.record(
+            conn,
+            [
+                history.on_dataset(
+                    catalog, actor, Key.DATASET_CREATED, dataset, now, created(dataset, DATASET_FIELDS)
+                ),
+                *history.resource_list(catalog, actor, dataset, [], resources, now),
+            ],
+        )
         return assemble(conn, [dataset])[0]
 
 
@@ -175,7 +186,24 @@ def update_dataset(
         _check_resource_count(catalog, after, before)
         db_datasets.update(conn, dataset, dataset.last_update(after, now), old_slug=current.slug)
         db_resources.replace_all(conn, dataset.id, before, after, now)
+        _record_update(catalog, conn, actor, (current, dataset), (before, after), now)
         return assemble(conn, [dataset])[0]
+
+
+def _record_update(
+    catalog: Catalog,
+    conn: Connection,
+    actor: Actor,
+    dataset: tuple[Dataset, Dataset],
+    resources: tuple[Sequence[Resource], Sequence[Resource]],
+    now: datetime,
+) -> None:
+    """The changed fields (when any), then each resource added, changed or removed."""
+    fields = dataset_diff(*dataset)
+    updated = (
+        [history.on_dataset(catalog, actor, Key.DATASET_UPDATED, dataset[1], now, fields)] if fields else []
+    )
+    history.record(conn, [*updated, *history.resource_list(catalog, actor, dataset[1], *resources, now)])
 
 
 def delete_dataset(
@@ -195,6 +223,8 @@ def delete_dataset(
         dataset = apply_changes(current, {"deleted": now}, now)
         resources = db_resources.fetch_for_dataset(conn, dataset.id)
         db_datasets.update(conn, dataset, dataset.last_update(resources, now), old_slug=current.slug)
+        deleted = dataset_diff(current, dataset)
+        history.record(conn, [history.on_dataset(catalog, actor, Key.DATASET_DELETED, dataset, now, deleted)])
 
 
 def resources_page(

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from opencat.catalog import history
 from opencat.catalog.access import editable_dataset, readable_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.schemas import check_resource_schema
@@ -28,6 +29,7 @@ from opencat.domain.errors import (
     NotFound,
     Reason,
 )
+from opencat.domain.history import Key, resource_diff
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ def add_resource(
         check_room(catalog, conn, dataset)
         db_resources.insert_first(conn, dataset.id, resource, now)
         _store_dataset(conn, touch(dataset, now))
+        history.record(conn, [history.resource_added(catalog, actor, dataset, resource, now)])
         return resource
 
 
@@ -97,6 +100,16 @@ def update_resource(
         updated = apply_resource_changes(current, changes.fields(), now)
         db_resources.update_one(conn, updated, now)
         _store_dataset(conn, touch(dataset, now))
+        changed = resource_diff(current, updated)
+        if changed:
+            history.record(
+                conn,
+                [
+                    history.on_dataset(
+                        catalog, actor, Key.RESOURCE_UPDATED, dataset, now, changed, resource_id=updated.id
+                    )
+                ],
+            )
         return updated
 
 
@@ -108,6 +121,7 @@ def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str
         current = _resource(conn, dataset, resource_id)
         db_resources.delete_one(conn, current.id)
         _store_dataset(conn, touch(dataset, now))
+        history.record(conn, [history.resource_removed(catalog, actor, dataset, current, now)])
     if current.fs_filename:
         catalog.files.delete(current.fs_filename)
     return current
@@ -125,6 +139,13 @@ def _reorder_ids(entries: Sequence[str | None], existing: list[str]) -> list[str
     if len(set(wanted)) != len(wanted) or set(wanted) != set(existing):
         raise BadRequest(Reason.REORDER_IDS_MISMATCH, existing=set(existing))
     return wanted
+
+
+def _in_order(
+    before: Sequence[Resource], order: Sequence[str], updates: Sequence[Resource]
+) -> list[Resource]:
+    by_id = {resource.id: resource for resource in before} | {resource.id: resource for resource in updates}
+    return [by_id[resource_id] for resource_id in order]
 
 
 def reorder_resources(
@@ -152,9 +173,14 @@ def reorder_resources(
                 problems[order.index(resource_id)] = error.errors
         if any(problems):
             raise InvalidItems(problems)
+        before = db_resources.fetch_for_dataset(conn, dataset.id)
         db_resources.set_positions(conn, order)
         for updated in updates:
             db_resources.update_one(conn, updated, now)
+        history.record(
+            conn,
+            history.resource_list(catalog, actor, dataset, before, _in_order(before, order, updates), now),
+        )
         # A new order is a new representation (ETag) but not a modification (udata: udata/core/dataset/api.py, resources).
         _store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
         return db_resources.fetch_for_dataset(conn, dataset.id)

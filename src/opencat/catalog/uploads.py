@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from opencat.catalog import community
+from opencat.catalog import community, history
 from opencat.catalog.access import check_readable, require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.resources import check_room
@@ -52,6 +52,7 @@ from opencat.domain.errors import (
     UploadProblem,
     UploadRefused,
 )
+from opencat.domain.history import Key, resource_diff
 from opencat.domain.uploads import (
     check_chunked,
     check_part_index,
@@ -380,6 +381,10 @@ def _store(
     if place.community is not None:
         updated = replace(place.community, resource=replace(place.community.resource, **file_fields))
         db_community.update(conn, updated)
+        history.record(
+            conn,
+            history.on_community(catalog, conn, actor, Key.COMMUNITY_UPDATED, place.community, updated, now),
+        )
         return UploadOutcome(updated.resource, community=updated), place.community.resource.fs_filename
     current = place.resource
     resource = (
@@ -392,11 +397,18 @@ def _store(
     if target.community:
         item = CommunityResource(resource, place.dataset.id, actor.user_id, None)
         db_community.insert(conn, item)
+        history.record(conn, history.on_community(catalog, conn, actor, Key.COMMUNITY_ADDED, None, item, now))
         return UploadOutcome(resource, created=True, community=item), None
     if current is None:
         db_resources.insert_first(conn, place.dataset.id, resource, now)
+        activity = history.resource_added(catalog, actor, place.dataset, resource, now)
     else:
         db_resources.update_one(conn, resource, now)
+        changes = resource_diff(current, resource)
+        activity = history.on_dataset(
+            catalog, actor, Key.RESOURCE_UPDATED, place.dataset, now, changes, resource_id=resource.id
+        )
+    history.record(conn, [activity])
     touched = touch(place.dataset, now)
     db_datasets.update_row(
         conn, touched, touched.last_update_given(db_resources.newest_modification(conn, place.dataset.id))

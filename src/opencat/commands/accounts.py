@@ -1,11 +1,13 @@
 """``opencat user``, ``org`` and ``token``: accounts and API keys, for the operator of the machine."""
 
 import argparse
+import getpass
 import json
+import sys
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TextIO
 
-from opencat.catalog import accounts
+from opencat.catalog import accounts, sessions
 from opencat.catalog.context import Catalog
 from opencat.domain.accounts import ApiKey, User
 
@@ -70,6 +72,22 @@ def user_show(catalog: Catalog, args: argparse.Namespace) -> None:
 def user_delete(catalog: Catalog, args: argparse.Namespace) -> None:
     user = accounts.delete_user(catalog, args.user)
     emit({"id": user.id, "email": user.email, "deleted": _when(user.deleted)}, args.json)
+
+
+def read_password(stdin: TextIO) -> str:
+    """Asked twice on a terminal (not echoed); otherwise the first line of standard input, so that
+    a script can pipe it in without it showing in the process list."""
+    if stdin.isatty():
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            raise ValueError("the two passwords differ; nothing was changed")
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+def user_set_password(catalog: Catalog, args: argparse.Namespace) -> None:
+    user = sessions.set_password(catalog, args.email, read_password(sys.stdin))
+    print(f"Password set for {user.email}; their sessions are signed out")  # noqa: T201
 
 
 def org_list(catalog: Catalog, args: argparse.Namespace) -> None:

@@ -7,6 +7,7 @@ The search index is not copied: restore rebuilds it from the database.
 """
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from opencat.db.snapshot import copy_sqlite, count_datasets, sqlite_path, stored
 MANIFEST = "manifest.json"
 DATABASE = "opencat.db"
 FILES = "files"
+SECRET_KEY = "secret_key"  # app.secret_key's file in the data directory
 FORMAT = 1
 
 
@@ -79,6 +81,7 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
     finally:
         copy.dispose()
     files, size = _copy_tree(_files_root(settings), directory / FILES, Progress("copied", "files"))
+    secret = _copy_secret_key(settings.data_dir / SECRET_KEY, directory / SECRET_KEY)
     missing = sorted(key for key in wanted if not (directory / FILES / key).is_file())
     manifest = {
         "format": FORMAT,
@@ -90,6 +93,7 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
         "files": files,
         "files_bytes": size,
         "missing_files": missing,
+        "secret_key": secret,
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
@@ -112,4 +116,20 @@ def restore(settings: Settings, directory: Path) -> dict[str, Any]:
     target.parent.mkdir(parents=True, exist_ok=True)
     copy_sqlite(directory / DATABASE, target)
     _copy_tree(directory / FILES, _files_root(settings), Progress("restored", "files"))
+    if not (settings.data_dir / SECRET_KEY).exists():
+        _copy_secret_key(directory / SECRET_KEY, settings.data_dir / SECRET_KEY)
     return manifest
+
+
+def _copy_secret_key(source: Path, target: Path) -> bool:
+    """The pages' signing key kept in the data directory (when OPENCAT_SECRET_KEY is unset):
+    without it a restored node would sign every publisher out. Readable by the owner only."""
+    if not source.is_file():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    draft = target.with_name(f".{target.name}.partial")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as kept:
+        kept.write(source.read_bytes())
+    draft.replace(target)
+    return True

@@ -34,6 +34,8 @@ users = sa.Table(
     sa.Column("avatar", sa.Text),
     sa.Column("avatar_thumbnail", sa.Text),
     sa.Column("metrics", JSONText, nullable=False),
+    # An argon2 hash (catalog/passwords.py); null: the user cannot sign in with a password.
+    sa.Column("password_hash", sa.String(255)),
 )
 
 api_keys = sa.Table(
@@ -312,4 +314,54 @@ geo_levels = sa.Table(
     sa.Column("name_en", sa.Text, nullable=False),
     sa.Column("name_fr", sa.Text, nullable=False),
     sa.Column("admin_level", sa.Integer),
+)
+
+# The history of changes (udata's activity stream): one row per change, written in the transaction
+# of the change. No foreign keys: the history outlives what it names. ``seq`` orders the
+# activities of one transaction, which share their ``created_at``.
+activities = sa.Table(
+    "activities",
+    metadata,
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("id", OBJECT_ID, nullable=False, unique=True),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("actor_id", OBJECT_ID),
+    sa.Column("organization_id", OBJECT_ID),
+    sa.Column("related_to_kind", sa.String(32), nullable=False),
+    sa.Column("related_to_id", sa.String(36), nullable=False),
+    sa.Column("related_to_name", sa.Text, nullable=False),
+    # [{"field": name, "old": value, "new": value}, ...]
+    sa.Column("changes", JSONText, nullable=False),
+    sa.Column("extras", JSONText, nullable=False),
+    sa.Index("ix_activities_related_to_id_seq", "related_to_id", "seq"),
+    sa.Index("ix_activities_actor_id_seq", "actor_id", "seq"),
+    sa.Index("ix_activities_organization_id_seq", "organization_id", "seq"),
+)
+
+# Signed-in browsers: the SHA-256 of each session's secret token (the cookie carries the token).
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Failed sign-ins, by account (the email given) and by address, counted over a window to throttle.
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_sign_in_failures_scope_key_at", "scope", "key", "at"),
 )

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from opencat.domain.errors import Invalid, Reason, problem
+
 ROLES = ("admin", "editor", "partial_editor")
 ORGANIZATION_BADGE_KINDS = ("public-service", "certified", "association", "company", "local-authority")
 
@@ -106,3 +108,16 @@ class Actor:
 
 
 ANONYMOUS = Actor()
+
+
+# A password long enough to resist guessing once throttled, short enough to hash cheaply.
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024
+
+
+def check_password(password: str) -> None:
+    """A new password's rule: its length, in characters."""
+    if len(password) < PASSWORD_MIN:
+        raise Invalid({"password": [problem(Reason.PASSWORD_TOO_SHORT, minimum=PASSWORD_MIN)]})
+    if len(password) > PASSWORD_MAX:
+        raise Invalid({"password": [problem(Reason.PASSWORD_TOO_LONG, maximum=PASSWORD_MAX)]})

@@ -58,6 +58,8 @@ class Reason(StrEnum):
     TOKEN_REVOKED = auto()
     TOKEN_EXPIRED = auto()
     USER_INACTIVE = auto()
+    SIGN_IN_FAILED = auto()
+    SIGN_IN_THROTTLED = auto()  # the caller waits retry_after seconds
     # single-message refusals
     REMOTE_ONLY = auto()
     COMMUNITY_REMOTE_ONLY = auto()
@@ -75,9 +77,12 @@ class Reason(StrEnum):
     FILE_NO_SPACE = auto()
     SLUG_TAKEN = auto()
     IDENTIFIER_TAKEN = auto()
+    RELATED_TO_NOT_AN_ID = auto()
     # field problems (``Invalid``)
     REQUIRED = auto()
     NOT_A_CHOICE = auto()
+    PASSWORD_TOO_SHORT = auto()  # details: minimum
+    PASSWORD_TOO_LONG = auto()  # details: maximum
     ORGANIZATION_DOES_NOT_EXIST = auto()
     ORGANIZATION_DENIED = auto()
     NO_TRANSFER = auto()

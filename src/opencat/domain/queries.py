@@ -34,6 +34,19 @@ class CommunityQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class ActivityQuery:
+    """A page of the history of changes (udata: udata/core/activity/api.py), newest first by default."""
+
+    page: int = 1
+    page_size: int = 20
+    related_to: str | None = None
+    organization: str | None = None  # its own activities, and those of its datasets
+    user: str | None = None  # the actor
+    keys: tuple[str, ...] = ()
+    newest_first: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: Sequence[T]
     total: int

@@ -9,8 +9,10 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
+from opencat.web import account_pages, key_pages
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
+from opencat.web.signin import Keys
 
 # The files the pages use, with their media types.
 STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml"}
@@ -32,9 +34,21 @@ async def static(request: Request) -> Response:
     )
 
 
-def routes(catalog: Catalog, urls: Urls) -> list[BaseRoute]:
-    pages = guarded(Site(catalog, urls))
+def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
+    site = Site(catalog, urls, keys)
+    pages = guarded(site)
+    account = account_pages.handlers(site)
+    api_keys = key_pages.handlers(site)
     return [
+        Route("/login", account["login_form"], methods=["GET"], include_in_schema=False),
+        Route("/login", account["login"], methods=["POST"], include_in_schema=False),
+        Route("/logout", account["logout_form"], methods=["GET"], include_in_schema=False),
+        Route("/logout", account["logout"], methods=["POST"], include_in_schema=False),
+        Route("/account/keys/", api_keys["list_keys"], methods=["GET"], include_in_schema=False),
+        Route("/account/keys/", api_keys["create_key"], methods=["POST"], include_in_schema=False),
+        Route(
+            "/account/keys/{key_id}/revoke", api_keys["revoke_key"], methods=["POST"], include_in_schema=False
+        ),
         Route("/", pages["home"], include_in_schema=False),
         Route("/datasets/", pages["search"], include_in_schema=False),
         Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),

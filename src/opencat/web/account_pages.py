@@ -1,0 +1,110 @@
+"""Signing in and out: ``/login`` and ``/logout``, forms with CSRF tokens (web/signin.py), the
+work done by the catalog's session use cases (catalog/sessions.py)."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from opencat.catalog import sessions
+from opencat.domain.errors import InvalidCredentials, TooManyRequests
+from opencat.web import signin
+from opencat.web.pages import Handler, Site, Visit, guard
+
+# A sign-in or sign-out form is a few hundred bytes; anything much larger is not ours.
+MAX_FORM_BYTES = 16 * 1024
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go once signed in: a path of this site only (never ``//host`` or a scheme)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+async def read_form(visit: Visit) -> FormData | None:
+    declared = visit.request.headers.get("content-length")
+    if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
+        return None
+    return await visit.request.form(max_files=0, max_fields=10)
+
+
+def refused(visit: Visit, status: int, problem: str) -> Response:
+    """A form that cannot be taken: no or a wrong CSRF token (403), an unreadable body (400)."""
+    return visit.page("form_refused.html", status=status, problem=problem)
+
+
+def _login_page(site: Site, visit: Visit, status: int = 200, **context: Any) -> Response:
+    nonce, new = signin.visitor_nonce(visit.request)
+    values = {"email": "", "error": None, "next": safe_next(visit.request.query_params.get("next"))}
+    response = visit.page(
+        "login.html", status=status, csrf=signin.csrf_token(site.keys, nonce), **(values | context)
+    )
+    if new:
+        signin.set_visitor_nonce(response, site.keys, nonce)
+    return response
+
+
+async def login_form(site: Site, visit: Visit) -> Response:
+    return _login_page(site, visit)
+
+
+async def login(site: Site, visit: Visit) -> Response:
+    form = await read_form(visit)
+    if form is None:
+        return refused(visit, 400, "unreadable")
+    if not signin.csrf_ok(
+        site.keys, visit.request.cookies.get(signin.CSRF_COOKIE), form.get(signin.CSRF_FIELD)
+    ):
+        return refused(visit, 403, "csrf")
+    email, password = str(form.get("email") or ""), str(form.get("password") or "")
+    target = safe_next(str(form.get("next") or ""))
+    address = signin.client_address(visit.request, site.keys)
+    try:
+        signed_in = await run_in_threadpool(sessions.sign_in, site.catalog, email, password, address)
+    except InvalidCredentials:
+        return _login_page(site, visit, 400, email=email, error="credentials", next=target)
+    except TooManyRequests as throttled:
+        response = _login_page(site, visit, 429, email=email, error="throttled", next=target)
+        response.headers["Retry-After"] = str(throttled.retry_after)
+        return response
+    response = RedirectResponse(target, status_code=303)
+    signin.set_session(response, site.keys, signed_in.token)
+    return response
+
+
+async def logout_form(site: Site, visit: Visit) -> Response:
+    token = signin.session_token(visit.request, site.keys)
+    if token is None or visit.user is None:
+        return RedirectResponse("/login", status_code=303)
+    return visit.page("logout.html", csrf=signin.csrf_token(site.keys, token))
+
+
+async def logout(site: Site, visit: Visit) -> Response:
+    token = signin.session_token(visit.request, site.keys)
+    form = await read_form(visit)
+    if form is None:
+        return refused(visit, 400, "unreadable")
+    if token is None:  # nothing to sign out of (expired, or signed out elsewhere)
+        response = RedirectResponse("/", status_code=303)
+        signin.clear_session(response, site.keys)
+        return response
+    if not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
+        return refused(visit, 403, "csrf")
+    everywhere = form.get("everywhere") == "1"
+    await run_in_threadpool(sessions.sign_out, site.catalog, token, everywhere)
+    response = RedirectResponse("/", status_code=303)
+    signin.clear_session(response, site.keys)
+    return response
+
+
+def handlers(site: Site) -> dict[str, Handler]:
+    pages: dict[str, Callable[[Site, Visit], Awaitable[Response]]] = {
+        "login_form": login_form,
+        "login": login,
+        "logout_form": logout_form,
+        "logout": logout,
+    }
+    return {name: guard(handler, site) for name, handler in pages.items()}

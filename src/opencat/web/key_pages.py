@@ -1,0 +1,111 @@
+"""The signed-in user's API keys: ``/account/keys/`` lists them, creates a named key with an
+optional expiry (shown once, on the answer to the form), and revokes them one by one; the work is
+done by the account use cases the command line and the API use (catalog/accounts.py)."""
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from opencat.catalog import accounts
+from opencat.domain.errors import Invalid, NotFound
+from opencat.web import signin
+from opencat.web.account_pages import read_form, refused
+from opencat.web.pages import Handler, Site, Visit, guard
+
+PATH = "/account/keys/"
+
+
+def _signed_in(visit: Visit, site: Site) -> str | None:
+    """The session's token when someone is signed in (None: send them to the sign-in page)."""
+    token = signin.session_token(visit.request, site.keys)
+    return token if token is not None and visit.user is not None else None
+
+
+def _to_login() -> Response:
+    return RedirectResponse(f"/login?next={PATH}", status_code=303)
+
+
+def _expiry(raw: str) -> datetime | None:
+    """A date of the form (the key lasts to the end of that day, UTC), as ``token create --expires``."""
+    if not raw:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(raw), time.max, UTC)
+    except ValueError:
+        raise Invalid({"expires": ["not a date"]}) from None
+
+
+async def _page(site: Site, visit: Visit, token: str, status: int = 200, **context: Any) -> Response:
+    assert visit.user is not None
+    user_id = visit.user.id
+    _, keys = await run_in_threadpool(accounts.list_api_keys, site.catalog, user_id)
+    values: dict[str, Any] = {"created": None, "errors": {}, "name": "", "expires": ""}
+    response = visit.page(
+        "api_keys.html",
+        status=status,
+        keys=sorted(keys, key=lambda key: key.created_at, reverse=True),
+        now=site.catalog.clock(),
+        csrf=signin.csrf_token(site.keys, token),
+        **(values | context),
+    )
+    response.headers["Cache-Control"] = "no-store"  # a new key is on the page once, and only there
+    return response
+
+
+async def list_keys(site: Site, visit: Visit) -> Response:
+    token = _signed_in(visit, site)
+    if token is None:
+        return _to_login()
+    return await _page(site, visit, token)
+
+
+async def create_key(site: Site, visit: Visit) -> Response:
+    token = _signed_in(visit, site)
+    form = await read_form(visit)
+    if form is None:
+        return refused(visit, 400, "unreadable")
+    if token is None:
+        return _to_login()
+    if not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
+        return refused(visit, 403, "csrf")
+    assert visit.user is not None
+    name, expires = str(form.get("name") or "").strip(), str(form.get("expires") or "").strip()
+    try:
+        if not name:
+            raise Invalid({"name": ["required"]})
+        _, record, secret = await run_in_threadpool(
+            accounts.issue_api_key, site.catalog, visit.user.id, name, _expiry(expires)
+        )
+    except Invalid as invalid:
+        return await _page(site, visit, token, 400, errors=invalid.errors, name=name, expires=expires)
+    return await _page(site, visit, token, 201, created=(record, secret))
+
+
+async def revoke_key(site: Site, visit: Visit) -> Response:
+    token = _signed_in(visit, site)
+    form = await read_form(visit)
+    if form is None:
+        return refused(visit, 400, "unreadable")
+    if token is None:
+        return _to_login()
+    if not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
+        return refused(visit, 403, "csrf")
+    assert visit.user is not None
+    key_id = str(visit.request.path_params["key_id"])
+    try:
+        await run_in_threadpool(accounts.revoke_api_key, site.catalog, key_id, visit.user.id)
+    except NotFound:
+        return visit.page("not_found.html", status=404)
+    return RedirectResponse(PATH, status_code=303)
+
+
+def handlers(site: Site) -> dict[str, Handler]:
+    pages: dict[str, Callable[[Site, Visit], Awaitable[Response]]] = {
+        "list_keys": list_keys,
+        "create_key": create_key,
+        "revoke_key": revoke_key,
+    }
+    return {name: guard(handler, site) for name, handler in pages.items()}

@@ -1,0 +1,163 @@
+"""Signing in and out in a real browser (Debian's chromium through Playwright) against ``opencat
+serve``, with a password set by ``opencat user set-password``; axe-core on the forms in both
+languages."""
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from tests.system.conftest import Deployment
+from tests.system.harness import opencat_command
+from tests.system.test_pages_browser import AXE, WCAG_AA, browser  # noqa: F401 - the browser fixture
+
+PASSWORD = "a long pass phrase"
+
+
+@pytest.fixture(scope="module")
+def person(deployment: Deployment) -> dict[str, str]:
+    account = deployment.new_user()
+    with httpx2.Client(base_url=deployment.url, timeout=30) as http:
+        me = http.get("/api/1/me/", headers=account.headers).json()
+    email = str(me["email"])
+    done = subprocess.run(
+        [*opencat_command(), "user", "set-password", email],
+        input=f"{PASSWORD}\n",
+        env=deployment.server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return {"email": email, "name": f"{me['first_name']} {me['last_name']}"}
+
+
+def _axe(page: Any) -> list[tuple[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run({runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+    assert len(result["passes"]) > 10  # axe did run its rules
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+
+
+def test_sign_in_and_out_in_a_browser(browser: Any, deployment: Deployment, person: dict[str, str]) -> None:  # noqa: F811
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.goto(f"{deployment.url}/datasets/?lang=en")
+    page.get_by_role("link", name="Sign in").click()
+    page.wait_for_url("**/login*")
+    page.get_by_label("Email").fill(person["email"])
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "Wrong email or password."
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{deployment.url}/")
+    account = page.get_by_role("navigation", name="Account")
+    assert person["name"] in account.inner_text()
+    cookies = {cookie["name"]: cookie for cookie in context.cookies()}
+    session = cookies["opencat_session"]
+    assert session["httpOnly"] is True
+    assert session["sameSite"] == "Lax"
+    assert session["secure"] is False  # served over http here
+    assert page.evaluate("document.cookie").find("opencat_session") == -1  # not readable by scripts
+    account.get_by_role("link", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.wait_for_url(f"{deployment.url}/")
+    assert page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").is_visible()
+    assert "opencat_session" not in {cookie["name"] for cookie in context.cookies()}
+    context.close()
+
+
+def test_create_use_and_revoke_a_key_in_a_browser(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    person: dict[str, str],
+) -> None:
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.goto(f"{deployment.url}/account/keys/?lang=en")
+    page.wait_for_url("**/login?next=/account/keys/")
+    page.get_by_label("Email").fill(person["email"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/account/keys/")
+    page.get_by_label("Name").fill("Browser script")
+    page.get_by_label("Expires on (optional)").fill("2099-01-31")
+    page.get_by_role("button", name="Create the key").click()
+    secret = page.locator("code.secret").inner_text()
+    assert secret.startswith("opencat_")
+    with httpx2.Client(base_url=deployment.url, timeout=30) as http:
+        assert http.get("/api/1/me/", headers={"X-API-KEY": secret}).status_code == 200
+        page.goto(f"{deployment.url}/account/keys/")
+        assert secret not in page.content()
+        row = page.get_by_role("row").filter(has_text="Browser script")
+        assert "January 31, 2099" in row.inner_text()
+        row.get_by_role("button", name="Revoke the key Browser script").click()
+        page.wait_for_url("**/account/keys/")
+        assert "revoked" in page.get_by_role("row").filter(has_text="Browser script").inner_text()
+        assert http.get("/api/1/me/", headers={"X-API-KEY": secret}).status_code == 401
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_axe_finds_no_violation_on_the_account_forms(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    person: dict[str, str],
+    language: str,
+) -> None:
+    context = browser.new_context(bypass_csp=True)  # axe is injected as a script
+    page = context.new_page()
+    found: dict[str, Any] = {}
+    page.goto(f"{deployment.url}/login?lang={language}")
+    found["login"] = _axe(page)
+    page.locator("#email").fill(person["email"])
+    page.locator("#password").fill("wrong password here")
+    page.locator("form.account-form button").click()
+    page.wait_for_load_state()
+    found["login-error"] = _axe(page)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.account-form button").click()
+    page.wait_for_url(f"{deployment.url}/")
+    page.goto(f"{deployment.url}/account/keys/?lang={language}")
+    found["keys"] = _axe(page)
+    page.locator("#key-name").fill(f"axe {language}")
+    page.locator("form.account-form button").click()
+    page.wait_for_load_state()
+    assert page.locator("code.secret").is_visible()
+    found["key-created"] = _axe(page)
+    page.goto(f"{deployment.url}/logout?lang={language}")
+    found["logout"] = _axe(page)
+    context.close()
+    assert {name: violations for name, violations in found.items() if violations} == {}
+
+
+@pytest.mark.skipif(
+    not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
+)
+def test_screenshots_of_the_account_forms(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    person: dict[str, str],
+) -> None:
+    target = Path(os.environ["OPENCAT_SCREENSHOTS"])
+    target.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")
+        page = context.new_page()
+        page.goto(f"{deployment.url}/login")
+        page.screenshot(path=str(target / f"login-{width}.png"), full_page=True)
+        page.locator("#email").fill(person["email"])
+        page.locator("#password").fill(PASSWORD)
+        page.locator("form.account-form button").click()
+        page.wait_for_url(f"{deployment.url}/")
+        page.goto(f"{deployment.url}/account/keys/")
+        page.locator("#key-name").fill("Import quotidien")
+        page.locator("#key-expires").fill("2027-06-30")
+        page.locator("form.account-form button").click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(target / f"api-keys-{width}.png"), full_page=True)
+        context.close()

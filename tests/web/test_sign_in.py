@@ -1,0 +1,273 @@
+"""Signing in and out of the pages, on both databases: the cookie's flags, CSRF, throttling,
+expiry, signing out everywhere, and ``opencat user set-password``."""
+
+import io
+import re
+from dataclasses import replace
+from datetime import timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import pytest
+from httpx2 import Response
+from starlette.testclient import TestClient
+
+from opencat.app import create_app
+from opencat.catalog import sessions
+from opencat.catalog.context import Catalog
+from opencat.catalog.passwords import verify_password
+from opencat.config import Settings
+from opencat.db import sessions as db_sessions
+from opencat.domain.errors import Invalid, InvalidCredentials, TooManyRequests
+from opencat.web.signin import CSRF_COOKIE, SESSION_COOKIE
+from tests.conftest import BASE_URL, FixedClock, utc
+from tests.factories import Account, make_user
+
+PASSWORD = "correct horse battery"
+
+
+def _user(catalog: Catalog, password: str = PASSWORD) -> Account:
+    account = make_user(catalog, first_name="Camille")
+    sessions.set_password(catalog, account.user.email, password)
+    return account
+
+
+def _csrf(client: TestClient, path: str = "/login") -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def _sign_in(client: TestClient, email: str, password: str = PASSWORD, **extra: str) -> Response:
+    form = {"csrf_token": _csrf(client), "email": email, "password": password, **extra}
+    return client.post("/login", data=form)
+
+
+def _set_cookie(response: Response, name: str) -> str:
+    headers = [value for value in response.headers.get_list("set-cookie") if value.startswith(f"{name}=")]
+    assert len(headers) == 1, response.headers.get_list("set-cookie")
+    return headers[0]
+
+
+def _flags(header: str) -> set[str]:
+    return {part.strip().split("=")[0].lower() for part in header.split(";")[1:]}
+
+
+def test_signing_in_sets_a_signed_httponly_lax_cookie(client: TestClient, catalog: Catalog) -> None:
+    camille = _user(catalog)
+    login = client.get("/login", headers={"Accept-Language": "en"})
+    assert login.status_code == 200
+    csrf_cookie = _set_cookie(login, CSRF_COOKIE)
+    assert {"httponly", "path", "samesite"} <= _flags(csrf_cookie)
+    assert "secure" not in _flags(csrf_cookie)
+    signed_in = _sign_in(client, camille.user.email.upper(), next="/datasets/")
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/datasets/"
+    header = _set_cookie(signed_in, SESSION_COOKIE)
+    assert "samesite=lax" in header.lower()
+    assert {"httponly", "path", "max-age", "samesite"} <= _flags(header)
+    assert "secure" not in _flags(header)  # the base URL is http
+    assert "Max-Age=1209600" in header  # 14 days, the session's lifetime
+    token = SimpleCookie(header)[SESSION_COOKIE].value
+    assert token.count(".") >= 1
+    home = client.get("/", headers={"Accept-Language": "en"})
+    assert "Camille Tester" in home.text
+    assert 'href="/logout"' in home.text
+    assert 'href="/login"' not in home.text
+    # A cookie whose signature does not hold is nobody's: one character of the token changed.
+    forged = ("A" if token[0] != "A" else "B") + token[1:]
+    with TestClient(client.app, base_url=BASE_URL, cookies={SESSION_COOKIE: forged}) as stranger:
+        assert 'href="/login"' in stranger.get("/").text
+    with TestClient(client.app, base_url=BASE_URL, cookies={SESSION_COOKIE: token}) as same:
+        assert 'href="/logout"' in same.get("/").text
+    with catalog.db.read() as conn:
+        assert db_sessions.count_sessions_of(conn, camille.user.id) == 1
+
+
+def test_the_cookie_is_secure_behind_https(tmp_path: Path, database_url: str, catalog: Catalog) -> None:
+    camille = _user(catalog)
+    settings = Settings(data_dir=tmp_path, database_url=database_url, base_url="https://data.example.org")
+    app = create_app(settings, catalog=catalog)
+    with TestClient(app, base_url="https://data.example.org", follow_redirects=False) as client:
+        assert "secure" in _flags(_set_cookie(client.get("/login"), CSRF_COOKIE))
+        header = _set_cookie(_sign_in(client, camille.user.email), SESSION_COOKIE)
+        assert {"secure", "httponly", "samesite"} <= _flags(header)
+
+
+def test_wrong_password_and_unknown_email_answer_alike(client: TestClient, catalog: Catalog) -> None:
+    camille = _user(catalog)
+    wrong = _sign_in(client, camille.user.email, "not the password", next="/datasets/")
+    unknown = _sign_in(client, "nobody@example.org")
+    for response in (wrong, unknown):
+        assert response.status_code == 400
+        assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+    assert "Adresse électronique ou mot de passe incorrect." in wrong.text  # French by default
+    assert 'value="/datasets/"' in wrong.text  # where to go is kept
+    assert f'value="{camille.user.email}"' in wrong.text
+    no_password = make_user(catalog)  # a user without a password cannot sign in
+    assert _sign_in(client, no_password.user.email, "").status_code == 400
+
+
+def test_forms_without_their_csrf_token_are_refused(client: TestClient, catalog: Catalog) -> None:
+    camille = _user(catalog)
+    client.get("/login")  # the visitor's CSRF cookie
+    form = {"email": camille.user.email, "password": PASSWORD}
+    assert client.post("/login", data=form).status_code == 403
+    assert client.post("/login", data={**form, "csrf_token": "forged"}).status_code == 403
+    # The token of another visitor's cookie is refused too.
+    other = _csrf(TestClient(client.app, base_url=BASE_URL))
+    refused = client.post("/login", data={**form, "csrf_token": other}, headers={"Accept-Language": "en"})
+    assert refused.status_code == 403
+    assert "Form refused" in refused.text
+    assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
+    assert _sign_in(client, camille.user.email).status_code == 303
+    # Signing out takes the session's own token; without it the session lives on.
+    assert client.post("/logout", data={}).status_code == 403
+    assert client.post("/logout", data={"csrf_token": other}).status_code == 403
+    assert 'href="/logout"' in client.get("/").text
+    token = _csrf(client, "/logout")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert 'href="/login"' in client.get("/").text
+    with catalog.db.read() as conn:
+        assert db_sessions.count_sessions_of(conn, camille.user.id) == 0
+    big = client.post(
+        "/login",
+        content=b"email=" + b"x" * 20_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert big.status_code == 400
+
+
+def test_sign_in_is_throttled_per_account(client: TestClient, catalog: Catalog) -> None:
+    clock = FixedClock(utc(2026, 12, 3, 12))
+    timed = replace(catalog, clock=clock)
+    camille = _user(timed)
+    for _ in range(sessions.ACCOUNT_LIMIT):
+        with pytest.raises(InvalidCredentials):
+            sessions.sign_in(timed, camille.user.email, "wrong guess", "192.0.2.1")
+    # Now even the right password is refused, from any address, without being checked.
+    with pytest.raises(TooManyRequests) as refused:
+        sessions.sign_in(timed, camille.user.email.upper(), PASSWORD, "198.51.100.7")
+    assert refused.value.retry_after == 15 * 60 + 1
+    clock.now += sessions.THROTTLE_WINDOW
+    assert sessions.sign_in(timed, camille.user.email, PASSWORD, "192.0.2.1").user.id == camille.user.id
+
+
+def test_sign_in_is_throttled_per_address(tmp_path: Path, database_url: str, catalog: Catalog) -> None:
+    """Behind a proxy (OPENCAT_TRUST_FORWARDED_FOR), the address is the last one it appended."""
+    camille = _user(catalog)
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, base_url=BASE_URL, trust_forwarded_for=True
+    )
+    with TestClient(
+        create_app(settings, catalog=catalog), base_url=BASE_URL, follow_redirects=False
+    ) as client:
+        attacker = {"X-Forwarded-For": "203.0.113.66"}
+        for number in range(sessions.ADDRESS_LIMIT):
+            form = {"csrf_token": _csrf(client), "email": f"guess{number}@example.org", "password": "x"}
+            assert client.post("/login", data=form, headers=attacker).status_code == 400
+        form = {"csrf_token": _csrf(client), "email": camille.user.email, "password": PASSWORD}
+        # A client cannot choose its address by sending one before the proxy's.
+        spoofed = {"X-Forwarded-For": "192.0.2.1, 203.0.113.66"}
+        throttled = client.post("/login", data=form, headers=spoofed)
+        assert throttled.status_code == 429
+        assert int(throttled.headers["retry-after"]) > 0
+        assert client.post("/login", data=form, headers={"X-Forwarded-For": "192.0.2.1"}).status_code == 303
+
+
+def test_sessions_expire(client: TestClient, catalog: Catalog) -> None:
+    clock = FixedClock(utc(2026, 12, 3, 12))
+    timed = replace(catalog, clock=clock)
+    camille = _user(timed)
+    signed_in = sessions.sign_in(timed, camille.user.email, PASSWORD, "192.0.2.1")
+    assert signed_in.expires_at == clock.now + timedelta(days=14)
+    assert sessions.session_actor(timed, signed_in.token).user_id == camille.user.id
+    clock.now = signed_in.expires_at - timedelta(seconds=1)
+    assert sessions.session_actor(timed, signed_in.token).user_id == camille.user.id
+    clock.now = signed_in.expires_at
+    assert sessions.session_actor(timed, signed_in.token).user is None
+    # The next sign-in purges expired sessions.
+    sessions.sign_in(timed, camille.user.email, PASSWORD, "192.0.2.1")
+    assert sessions.count_sessions(timed, camille.user.id) == 1
+
+
+def test_an_expired_session_cookie_signs_nobody_in(
+    tmp_path: Path, database_url: str, catalog: Catalog
+) -> None:
+    clock = FixedClock(utc(2026, 12, 3, 12))
+    timed = replace(catalog, clock=clock)
+    camille = _user(timed)
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, base_url=BASE_URL, session_lifetime_hours=1
+    )
+    app = create_app(settings, catalog=replace(timed, session_lifetime=timedelta(hours=1)))
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
+        assert "Max-Age=3600" in _set_cookie(_sign_in(client, camille.user.email), SESSION_COOKIE)
+        assert 'href="/logout"' in client.get("/").text
+        clock.now += timedelta(hours=1)
+        assert 'href="/login"' in client.get("/").text
+
+
+def test_sign_out_of_every_session(client: TestClient, catalog: Catalog) -> None:
+    camille = _user(catalog)
+    elsewhere = sessions.sign_in(catalog, camille.user.email, PASSWORD, "192.0.2.1")
+    assert _sign_in(client, camille.user.email).status_code == 303
+    assert sessions.count_sessions(catalog, camille.user.id) == 2
+    page = client.get("/logout", headers={"Accept-Language": "en"})
+    assert "Sign out of every device" in page.text
+    token = _csrf(client, "/logout")
+    out = client.post("/logout", data={"csrf_token": token, "everywhere": "1"})
+    assert out.status_code == 303
+    assert "Max-Age=0" in _set_cookie(out, SESSION_COOKIE)  # the browser forgets it
+    assert sessions.session_actor(catalog, elsewhere.token).user is None
+    assert sessions.count_sessions(catalog, camille.user.id) == 0
+    assert client.get("/logout").headers["location"] == "/login"
+
+
+def test_set_password_rules_and_effects(catalog: Catalog) -> None:
+    camille = _user(catalog)
+    signed_in = sessions.sign_in(catalog, camille.user.email, PASSWORD, "192.0.2.1")
+    with pytest.raises(Invalid):
+        sessions.set_password(catalog, camille.user.email, "short")
+    assert sessions.session_actor(catalog, signed_in.token).user is not None  # nothing changed
+    sessions.set_password(catalog, camille.user.email, "another long password")
+    assert sessions.session_actor(catalog, signed_in.token).user is None  # a new password signs out
+    with catalog.db.read() as conn:
+        stored = db_sessions.password_hash(conn, camille.user.id)
+    assert stored is not None
+    assert stored.startswith("$argon2id$")
+    assert verify_password(stored, "another long password")
+    assert not verify_password(stored, PASSWORD)
+
+
+def test_the_next_address_stays_on_this_site(client: TestClient, catalog: Catalog) -> None:
+    camille = _user(catalog)
+    for sent in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"):
+        response = _sign_in(client, camille.user.email, next=sent)
+        assert response.headers["location"] == "/", sent
+
+
+def test_opencat_user_set_password(
+    catalog: Catalog,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from opencat.cli import main
+
+    camille = make_user(catalog)
+    monkeypatch.setenv("OPENCAT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OPENCAT_DATABASE_URL", database_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a password from a pipe\n"))
+    assert main(["user", "set-password", camille.user.email]) == 0
+    assert f"Password set for {camille.user.email}" in capsys.readouterr().out
+    assert sessions.sign_in(catalog, camille.user.email, "a password from a pipe", "192.0.2.1")
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["user", "set-password", camille.user.email]) == 1
+    assert "at least 10 characters" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a password from a pipe\n"))
+    assert main(["user", "set-password", "nobody@example.org"]) == 1
+    assert "nobody@example.org" in capsys.readouterr().err
