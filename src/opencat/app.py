@@ -21,7 +21,7 @@ from opencat.api.endpoint import Services
 from opencat.api.errors import redirect
 from opencat.api.routes import routes
 from opencat.api.unread_body import CloseWhenBodyUnread
-from opencat.catalog import health, indexing
+from opencat.catalog import health
 from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_extensions
 from opencat.catalog.schemas import SchemaSource
@@ -129,8 +129,6 @@ def create_app(
     metrics = Metrics(partial(health.sampled_index_lag, catalog), metrics_dir)
     catalog = replace(catalog, link_checked=metrics.count_link_check)
     health.watch_pool(catalog, metrics.set_pool_in_use)
-    # A server keeps the index writer between catch-ups (search/index.py says why).
-    catalog.search.keep_writer(partial(indexing.keep_up, catalog))
     urls = Urls(settings.base_url, settings.front_url)
     services = Services(catalog=catalog, settings=settings, urls=urls)
     app = _Watched(

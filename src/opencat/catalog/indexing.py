@@ -22,9 +22,10 @@ from opencat.search.index import SearchIndex
 
 logger = logging.getLogger("opencat.search")
 BATCH = 2000
-# A listing that finds another process holding the index writer waits this long for it to apply
-# the changes the listing must see, polling, before queueing to take the writer over.
-WAIT_FOR_HOLDER_SECONDS = 0.5
+# A listing that finds another process holding the index writer, or that knows an index keeper
+# runs (opencat.index_keeper), waits this long for it to apply the changes the listing must see,
+# polling, before queueing to take the writer over.
+WAIT_FOR_HOLDER_SECONDS = 1.0
 HOLDER_POLL_SECONDS = 0.003
 RESOURCE_TITLES_LIMIT = 10_000
 
@@ -60,7 +61,7 @@ def _replay(catalog: Catalog, wanted: int) -> None:
     index = catalog.search
     if index.reached(wanted):
         return
-    if index.held_elsewhere() and _applied_elsewhere(index, wanted):
+    if (index.keeper_expected or index.held_elsewhere()) and _applied_elsewhere(index, wanted):
         return
     # The replay reads on a connection of its own: the requests queued behind this one hold theirs.
     with index.writing() as batch, catalog.db.side_read() as side:

@@ -178,6 +178,8 @@ class SearchIndex:
         self._last_change = 0.0
         self._keep_up: Callable[[], None] | None = None
         self._keeper_thread: threading.Thread | None = None
+        # Another process (opencat.index_keeper) keeps this index up: wait for it before writing.
+        self.keeper_expected = False
 
     def _read_meta(self) -> dict[str, int]:
         try:
@@ -274,6 +276,11 @@ class SearchIndex:
                     with self._writer_turn:
                         self._stop_keeping()
                     return
+
+    def let_go(self) -> None:
+        """Close a kept writer now (a keeper stopping)."""
+        with self._writer_turn:
+            self._stop_keeping()
 
     def _stop_keeping(self) -> None:
         """Under ``_writer_turn``: the next batch that keeps the writer starts a new keeper."""
