@@ -262,7 +262,13 @@ def _copy_index(setup: Setup) -> float:
 
 
 def reindex_if_stale(setup: Setup, generator: Generator) -> None:
-    """Kept data whose index another schema version has reset: rebuild the index alone."""
+    """Kept data: its databases migrated to this code's schema (a run of older code kept them),
+    and its index rebuilt alone if another schema version has reset it."""
+    for url in (setup.sqlite_url, setup.postgres):
+        if url is not None:
+            kept = Database(url)
+            upgrade(kept)
+            kept.dispose()
     if SearchIndex(setup.sqlite_dir / "search").applied_seq >= 0:
         return
     print("The kept index is stale (schema changed): rebuilding it from the generator")
