@@ -5,6 +5,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from opencat import index_keeper
 from opencat.app import build_catalog, create_app
 from opencat.catalog.upload_sessions import remove_spool_leftovers
 from opencat.config import Settings
@@ -17,6 +18,8 @@ def build() -> Starlette:
     # granian configured only its own loggers in this worker: ours go to stderr, one format.
     configure_logging(settings.log_format, settings.log_level)
     catalog = build_catalog(settings)
+    if os.environ.get(index_keeper.VARIABLE):  # opencat serve runs one: wait for it, not the lock
+        catalog.search.keeper_expected = True
     # A worker starting may replace one killed mid-upload: its spool file has no other owner.
     remove_spool_leftovers(catalog)
     # Set by ``opencat serve`` (or the operator): the workers of this server share their metrics.

@@ -12,7 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from opencat import __version__, lifeline
+from opencat import __version__, index_keeper, lifeline
 from opencat.api import wording
 from opencat.api.rdf import write_json_lines
 from opencat.app import build_catalog
@@ -85,9 +85,6 @@ def _check_address(host: str, port: int) -> None:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
-    from granian import Granian
-    from granian.constants import Interfaces
-
     _check_address(args.host, args.port)
     configure_logging(settings.log_format, settings.log_level)
     # Before any worker starts: they inherit the variable and share the emptied directory.
@@ -98,6 +95,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # Index what the database holds before serving: the first requests do not pay for a rebuild.
     sync(catalog)
     catalog.db.dispose()
+    keeper = index_keeper.start()  # before the workers: they learn of it from the environment
+    try:
+        _granian(args)
+    finally:
+        index_keeper.stop(keeper)
+
+
+def _granian(args: argparse.Namespace) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
     Granian(
         "opencat.asgi:build",
         address=args.host,

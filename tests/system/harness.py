@@ -107,12 +107,14 @@ class Server:
             return False
 
     def worker_pids(self) -> list[int]:
-        """The master's children, read from /proc (granian's workers are processes)."""
+        """The master's children but the index keeper, read from /proc (granian's workers are
+        processes)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         try:
-            return [int(pid) for pid in children.read_text().split()]
+            pids = [int(pid) for pid in children.read_text().split()]
         except OSError:
             return []
+        return [pid for pid in pids if not is_index_keeper(pid)]
 
     def stop(self) -> None:
         """Kill the whole process group (master and workers), even if the master already died."""
@@ -269,3 +271,11 @@ def small_filesystem(path: Path, megabytes: int) -> Iterator[SmallDisk]:
     if not _succeeds([*prefix, "true"]):
         raise NoSmallFilesystem("no way to make a small filesystem here (mount, loop device, unshare)")
     yield SmallDisk(path, "tmpfs in a namespace", prefix)
+
+
+def is_index_keeper(pid: int) -> bool:
+    """Whether ``pid`` is ``opencat serve``'s index keeper (opencat.index_keeper), not a worker."""
+    try:
+        return b"opencat.index_keeper" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ from opencat.db.migrate import upgrade
 from opencat.files.s3 import S3FileStore
 from opencat.files.spool import Spool
 from tests.factories import Account, make_dataset, make_user
+from tests.system.harness import is_index_keeper
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads processes from /proc")
 
@@ -144,7 +146,11 @@ class Server:
         return self.process.pid
 
     def workers(self) -> set[int]:
-        return _children(self.pid)
+        """granian's workers: the master's children but the index keeper."""
+        return {pid for pid in _children(self.pid) if not is_index_keeper(pid)}
+
+    def keeper(self) -> int | None:
+        return next((pid for pid in _children(self.pid) if is_index_keeper(pid)), None)
 
     def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
@@ -265,6 +271,9 @@ def test_workers_stop_when_the_master_is_killed(start: Start, workers: int) -> N
     server = start(workers=workers)
     spawned = {pid: _start_time(pid) for pid in server.workers()}
     assert len(spawned) == workers  # granian forks a worker process even for --workers 1
+    keeper = server.keeper()
+    assert keeper is not None
+    spawned[keeper] = _start_time(keeper)  # the index keeper goes with them
 
     server.process.kill()
     server.process.wait()
@@ -568,3 +577,59 @@ def test_a_starting_server_removes_spools_of_dead_processes_only(
 
     assert [p for p in leftovers.removable() if p.exists()] == []
     assert [p for p in leftovers.kept() if not p.exists()] == []
+
+
+# The index keeper: one process per server keeps the search index up
+
+
+def _applied_seq(data_dir: Path) -> int:
+    return int(json.loads((data_dir / "search" / "opencat-index.json").read_text())["applied_seq"])
+
+
+def _outbox_head(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "opencat.db") as conn:
+        return int(conn.execute("SELECT coalesce(max(seq), 0) FROM search_changes").fetchone()[0])
+
+
+def _create(server: Server, owner: Account, title: str) -> str:
+    status, body = server.request(
+        "POST",
+        "/api/1/datasets/",
+        json.dumps({"title": title, "description": "d"}).encode(),
+        {"X-API-KEY": owner.key, "Content-Type": "application/json"},
+    )
+    assert status == 201, body
+    return str(body["id"])
+
+
+def _found(server: Server, words: str) -> int:
+    status, body = server.request("GET", f"/api/1/datasets/?q={words}")
+    assert status == 200, body
+    return int(body["total"])
+
+
+def test_the_index_keeper_applies_writes_without_any_listing(start: Start, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    owner, _ = _prepared(data_dir)
+    server = start(workers=2, data_dir=data_dir)
+    assert server.keeper() is not None
+    _create(server, owner, "Horaires des marées")
+    head = _outbox_head(data_dir)
+    # No request reads the index: only the keeper can bring it to the head.
+    _wait_for(lambda: _applied_seq(data_dir) >= head, what="the keeper to apply the write")
+    assert _found(server, "mar%C3%A9es") == 1
+
+
+def test_listings_catch_up_themselves_when_the_keeper_is_gone(start: Start, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    owner, _ = _prepared(data_dir)
+    server = start(workers=2, data_dir=data_dir)
+    keeper = server.keeper()
+    assert keeper is not None
+    os.kill(keeper, signal.SIGKILL)
+    _wait_for(lambda: not _alive(keeper), what="the keeper to die")
+    for number in range(3):
+        _create(server, owner, f"Horaires des ferries {number}")
+        started = time.monotonic()
+        assert _found(server, "ferries") == number + 1  # read-your-writes, by the worker itself
+        assert time.monotonic() - started < 10

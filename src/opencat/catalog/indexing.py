@@ -1,6 +1,7 @@
 """Keeping this machine's search index in step with the database, and asking it questions."""
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -17,9 +18,15 @@ from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.format_families import format_families
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, producer_types
 from opencat.domain.spatial import normalize_zone, with_ancestors
+from opencat.search.index import SearchIndex
 
 logger = logging.getLogger("opencat.search")
 BATCH = 2000
+# A listing that finds another process holding the index writer, or that knows an index keeper
+# runs (opencat.index_keeper), waits this long for it to apply the changes the listing must see,
+# polling, before queueing to take the writer over.
+WAIT_FOR_HOLDER_SECONDS = 1.0
+HOLDER_POLL_SECONDS = 0.003
 RESOURCE_TITLES_LIMIT = 10_000
 
 
@@ -37,9 +44,24 @@ def sync(catalog: Catalog, conn: Connection | None = None) -> None:
         _catch_up(catalog, conn)
 
 
+def keep_up(catalog: Catalog) -> None:
+    """What the process keeping the index writer does between requests (``SearchIndex.keep_writer``):
+    apply what other processes wrote, so that their listings find it applied. Reads on the side
+    connection: never one of the request pool's."""
+    with catalog.db.side_read() as side:
+        head = outbox.head(side)
+    _replay(catalog, head)
+
+
 def _catch_up(catalog: Catalog, conn: Connection) -> None:
+    _replay(catalog, outbox.head(conn))
+
+
+def _replay(catalog: Catalog, wanted: int) -> None:
     index = catalog.search
-    if index.reached(outbox.head(conn)):
+    if index.reached(wanted):
+        return
+    if (index.keeper_expected or index.held_elsewhere()) and _applied_elsewhere(index, wanted):
         return
     # The replay reads on a connection of its own: the requests queued behind this one hold theirs.
     with index.writing() as batch, catalog.db.side_read() as side:
@@ -61,6 +83,17 @@ def _catch_up(catalog: Catalog, conn: Connection) -> None:
                 else:
                     batch.remove(dataset_id)
             batch.reach(changes[-1][0])
+
+
+def _applied_elsewhere(index: SearchIndex, wanted: int) -> bool:
+    """Whether the process holding the writer (it keeps the index up) applies ``wanted`` soon:
+    waiting for that costs less than taking the writer over from it."""
+    deadline = time.monotonic() + WAIT_FOR_HOLDER_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(HOLDER_POLL_SECONDS)
+        if index.reached(wanted):
+            return True
+    return False
 
 
 def index_state(catalog: Catalog) -> tuple[int, int, int]:

@@ -1,0 +1,88 @@
+"""The index keeper: one process beside ``opencat serve``'s workers that keeps this machine's
+search index up with the database.
+
+Without it, each listing after a write catches the index up itself, holding the machine-wide
+writer lock; under mixed traffic the workers' threads queue for that lock, and its holder, which
+needs the GIL between every step, competes for it with its own process's other threads (a
+profile in docs/performance.md: half of a worker's threads waiting). The keeper has a GIL of its
+own, keeps Tantivy's writer open while changes come (merges run in the writer's threads instead
+of being waited for after each commit), and polls the outbox head: every 10 ms while changes
+come, every 100 ms when quiet. Workers started with ``VARIABLE`` set wait for it to reach the
+head they read, and catch up themselves only if it does not within ``WAIT_FOR_KEEPER_SECONDS``
+(the keeper died, or the machine is overloaded). It lets the writer go when idle, or as soon as
+another process queues for it (``opencat reindex``), and stops with its master (``lifeline``).
+"""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+from opencat import lifeline
+from opencat.app import build_catalog
+from opencat.catalog import indexing
+from opencat.config import Settings
+from opencat.ops.logs import configure_logging
+
+VARIABLE = "OPENCAT_INDEX_KEEPER_PID"  # set by opencat serve for its workers (not a setting)
+ACTIVE_POLL_SECONDS = 0.01
+QUIET_POLL_SECONDS = 0.1
+ACTIVE_FOR_SECONDS = 2.0  # polls stay fast this long after the last change
+RETRY_SECONDS = 1.0
+
+logger = logging.getLogger("opencat.search")
+
+
+def start() -> subprocess.Popen[bytes]:
+    """The keeper of this master's machine, as a process of its own (exec'd, not forked: no
+    thread, lock or connection of the master is carried into it)."""
+    keeper = subprocess.Popen([sys.executable, "-m", "opencat.index_keeper", str(os.getpid())])
+    os.environ[VARIABLE] = str(keeper.pid)
+    return keeper
+
+
+def stop(keeper: subprocess.Popen[bytes]) -> None:
+    keeper.terminate()
+    try:
+        keeper.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        keeper.kill()
+        keeper.wait()
+
+
+def run(master_pid: int) -> None:
+    lifeline.tie_to(master_pid)
+    settings = Settings.from_env(os.environ)
+    configure_logging(settings.log_format, settings.log_level)
+    catalog = build_catalog(settings)
+    catalog.search.keep_writer(lambda: None)  # this loop keeps the index up, not a second thread
+    stopping = False
+
+    def on_term(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    last_change = 0.0
+    while not stopping:
+        before = catalog.search.applied_seq
+        try:
+            indexing.keep_up(catalog)
+        except Exception:  # the database restarting: the workers catch up meanwhile
+            logger.warning("the index keeper could not catch up; retrying", exc_info=True)
+            time.sleep(RETRY_SECONDS)
+            continue
+        now = time.monotonic()
+        if catalog.search.applied_seq != before:
+            last_change = now
+        active = now - last_change < ACTIVE_FOR_SECONDS
+        time.sleep(ACTIVE_POLL_SECONDS if active else QUIET_POLL_SECONDS)
+    catalog.search.let_go()
+    catalog.db.dispose()
+
+
+if __name__ == "__main__":
+    run(int(sys.argv[1]))
