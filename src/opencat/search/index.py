@@ -6,12 +6,14 @@ before answering. Rebuilding from nothing is always possible.
 """
 
 import fcntl
+import itertools
 import json
 import math
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 import tantivy
 
 from opencat.domain.datasets import is_public
+from opencat.domain.periods import CoverageCounts
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.search import schema
 from opencat.search.queries import build_query, folded_name, sort_of, suggest_query
@@ -77,10 +80,19 @@ def _document(doc: SearchDocument) -> tantivy.Document:
     for name in ("owner", "organization", "license", "granularity"):
         if getattr(doc, name):
             values[name] = getattr(doc, name)
-    for name in schema.DAYS:
-        if getattr(doc, name) is not None:
-            values[name] = getattr(doc, name).toordinal()
+    if doc.temporal_start is not None:
+        values["temporal_start"] = doc.temporal_start.toordinal()
+        if doc.temporal_end is not None:
+            # Never before the start: the facet's counts rely on it (the API refuses such a coverage,
+            # an import might not).
+            values["temporal_end"] = max(doc.temporal_start, doc.temporal_end).toordinal()
     return tantivy.Document(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    terms: dict[str, list[tuple[str, int]]]
+    coverage: CoverageCounts | None = None
 
 
 class Batch:
@@ -233,17 +245,47 @@ class SearchIndex:
         self, request: SearchRequest, names: Sequence[str], size: int = 20
     ) -> dict[str, list[tuple[str, int]]]:
         """Term counts of ``names`` over the documents the request matches (all of them)."""
+        return self.counts(request, names, size).terms
+
+    def counts(
+        self, request: SearchRequest, names: Sequence[str], size: int = 20, coverage_cuts: Sequence[int] = ()
+    ) -> Counts:
+        """Term counts of ``names`` over the documents the request matches, and with
+        ``coverage_cuts`` (day numbers, ascending) how many coverages start and end before each
+        cut; one pass over the matches."""
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
-        aggregation = {name: {"terms": {"field": name, "size": size}} for name in names}
+        aggregation: dict[str, Any] = {name: {"terms": {"field": name, "size": size}} for name in names}
+        if coverage_cuts:
+            # Contiguous ranges between the cuts; their running sums count what lies before each.
+            ranges = [{"to": coverage_cuts[0]}]
+            ranges += [{"from": low, "to": high} for low, high in itertools.pairwise(coverage_cuts)]
+            for field in schema.DAYS:
+                aggregation[f"{field}_ranges"] = {"range": {"field": field, "ranges": ranges}}
         found = searcher.aggregate(query, aggregation)
-        return {
+        terms = {
             name: [
                 (str(bucket["key"]), int(bucket["doc_count"]))
                 for bucket in found.get(name, {}).get("buckets", [])
             ]
             for name in names
         }
+        coverage = None
+        if coverage_cuts:
+            # An empty index answers without buckets: what is missing counts nothing.
+            before = {
+                field: tuple(
+                    sum(
+                        int(bucket["doc_count"])
+                        for bucket in found.get(f"{field}_ranges", {}).get("buckets", [])
+                        if bucket.get("to") is not None and bucket["to"] <= cut
+                    )
+                    for cut in coverage_cuts
+                )
+                for field in schema.DAYS
+            }
+            coverage = CoverageCounts(tuple(coverage_cuts), before["temporal_start"], before["temporal_end"])
+        return Counts(terms, coverage)
 
     def suggest(self, text: str, limit: int) -> list[str]:
         """Ids of public datasets whose title or acronym may contain ``text``, most followed first.

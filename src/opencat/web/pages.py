@@ -14,6 +14,7 @@ from opencat.catalog import accounts, faceted_search, references, spatial
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog.context import Catalog
 from opencat.catalog.preview import Preview, PreviewUnavailable, preview
+from opencat.domain import periods
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
@@ -21,7 +22,7 @@ from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
 from opencat.domain.urls import Urls
 from opencat.web import i18n
-from opencat.web.query import FACETS, SORTS, SearchState, dataset_query, read_state
+from opencat.web.query import FACETS, SORTS, SearchState, coverage, dataset_query, period_links, read_state
 from opencat.web.render import CSP, render
 from opencat.web.views import dataset_page_context
 
@@ -118,13 +119,17 @@ def _facets(
     return shown
 
 
-def _search(site: Site, state: SearchState, base: SearchFilters | None, language: str) -> dict[str, Any]:
+def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | None) -> dict[str, Any]:
     result = faceted_search.search(
-        site.catalog, dataset_query(state, base), more_facets={"geozone": "own_zones"}
+        site.catalog,
+        dataset_query(state, base),
+        more_facets={"geozone": "own_zones"},
+        periods=periods.offered(coverage(state), site.catalog.clock().date()),
     )
     return {
         "result": result,
-        "facets": _facets(site.catalog, result, language),
+        "facets": _facets(site.catalog, result, visit.language),
+        "periods": period_links(state, visit.request.url.path, result.periods),
         "state": state,
         "sorts": SORTS,
     }
@@ -156,7 +161,7 @@ async def home(site: Site, visit: Visit) -> Response:
 
 async def search(site: Site, visit: Visit) -> Response:
     state = read_state(visit.request.query_params.multi_items())
-    context = await run_in_threadpool(_search, site, state, None, visit.language)
+    context = await run_in_threadpool(_search, site, visit, state, None)
     return visit.page("search.html", **context)
 
 
@@ -183,7 +188,7 @@ async def organization(site: Site, visit: Visit) -> Response:
     def load() -> dict[str, Any]:
         found = accounts.get_organization(site.catalog, slug)
         base = SearchFilters(organization=found.organization.id)
-        return {"org": found, **_search(site, state, base, visit.language)}
+        return {"org": found, **_search(site, visit, state, base)}
 
     return visit.page("organization.html", **await run_in_threadpool(load))
 
@@ -195,7 +200,7 @@ async def user(site: Site, visit: Visit) -> Response:
     def load() -> dict[str, Any]:
         found = accounts.get_user(site.catalog, slug)
         base = SearchFilters(owner=found.id)
-        return {"user": found, **_search(site, state, base, visit.language)}
+        return {"user": found, **_search(site, visit, state, base)}
 
     return visit.page("user.html", **await run_in_threadpool(load))
 
