@@ -58,6 +58,7 @@ class Choice:
     """What the rows request, from the generated catalog."""
 
     readable: list[str]  # public, live datasets: read in turn, and followed
+    slugs: dict[str, str]  # their slugs (their pages' addresses)
     owned: list[tuple[str, str]]  # (public dataset owned by a user, that user's email)
     emails: list[str]  # of the writers
     words: dict[str, str]  # bench.search's query words, chosen by their number of matches
@@ -76,11 +77,12 @@ class Choice:
 
 def choose(setup: Setup, generator: Generator) -> Choice:
     emails = {user.id: user.email for user in generator.users}
-    readable, owned = [], []
+    readable, owned, slugs = [], [], {}
     for dataset, _ in generator.datasets(0, min(generator.count, SAMPLE)):
         if dataset.private or dataset.deleted or dataset.archived:
             continue
         readable.append(dataset.id)
+        slugs[dataset.id] = dataset.slug
         if dataset.owner_id is not None:
             owned.append((dataset.id, emails[dataset.owner_id]))
     writers = sorted({email for _, email in owned})[:WRITERS]
@@ -90,6 +92,7 @@ def choose(setup: Setup, generator: Generator) -> Choice:
     del index
     return Choice(
         readable=readable,
+        slugs=slugs,
         owned=owned,
         emails=writers,
         words=words,
