@@ -11,9 +11,10 @@ import json
 import math
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,37 @@ class Counts:
     coverage: CoverageCounts | None = None
 
 
+class CountsCache:
+    """The facet counts of the last searches, by request and index sequence (``loaded_seq``).
+
+    Counting is a pass over every match (hundreds of milliseconds for a million), while the same
+    searches come again and again (the unfiltered search page, a popular tag). An entry is only
+    found while this process's searcher is at its sequence: every listing first catches the index
+    up with the database (``catalog/indexing.sync``), which moves ``loaded_seq`` past any committed
+    change, so that no answer misses a write. The reader may reload on its own in between: an entry
+    then counts more changes, never fewer."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[Hashable, Counts] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> "Counts | None":
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, counts: Counts) -> None:
+        with self._lock:
+            self._entries[key] = counts
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.SIZE:
+                self._entries.popitem(last=False)
+
+
 class Batch:
     """Changes gathered under the writer lock, committed together with the sequence they reach.
     Tantivy's writer (and its heap) is opened only when there is something to write."""
@@ -155,6 +187,7 @@ class SearchIndex:
         self.loaded_seq = self.applied_seq
         # Threads of one process take turns as the writer before competing with other processes.
         self._writer_turn = threading.Lock()
+        self._counted = CountsCache()
 
     def _read_meta(self) -> dict[str, int]:
         try:
@@ -252,7 +285,24 @@ class SearchIndex:
     ) -> Counts:
         """Term counts of ``names`` over the documents the request matches, and with
         ``coverage_cuts`` (day numbers, ascending) how many coverages start and end before each
-        cut; one pass over the matches."""
+        cut; one pass over the matches, remembered until the index changes (``CountsCache``)."""
+        # The page, its size and order change nothing to the counts.
+        key = (
+            replace(request, offset=0, limit=0, sort=None),
+            tuple(names),
+            size,
+            tuple(coverage_cuts),
+            self.loaded_seq,
+        )
+        found = self._counted.get(key)
+        if found is None:
+            found = self._count(request, names, size, coverage_cuts)
+            self._counted.put(key, found)
+        return found
+
+    def _count(
+        self, request: SearchRequest, names: Sequence[str], size: int, coverage_cuts: Sequence[int]
+    ) -> Counts:
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
         aggregation: dict[str, Any] = {name: {"terms": {"field": name, "size": size}} for name in names}
