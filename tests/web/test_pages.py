@@ -259,26 +259,6 @@ def test_the_dataset_page_previews_an_uploaded_csv(client: TestClient, catalog: 
     assert "<table" not in other.text
 
 
-def test_a_page_and_its_stylesheet_weigh_less_than_100_kb(client: TestClient, catalog: Catalog) -> None:
-    account, org = _setup(catalog)
-    resources = [
-        {
-            "title": f"file-{n}.csv",
-            "url": f"https://example.org/{n}.csv",
-            "filetype": "remote",
-            "format": "csv",
-        }
-        for n in range(20)
-    ]
-    view = make_dataset(catalog, account, title="Big", organization=org, tags=["a", "b"], resources=resources)
-    for n in range(25):
-        make_dataset(catalog, account, title=f"Dataset number {n}", organization=org, tags=[f"tag{n}"])
-    css = len(client.get("/static/site.css").content)
-    for path in ("/", "/datasets/", f"/datasets/{view.dataset.slug}/", "/organizations/ville-de-lyon/"):
-        html = len(client.get(path).content)
-        assert html + css < 100_000, path
-
-
 def test_the_api_page_links_lead_to_these_pages(client: TestClient, catalog: Catalog) -> None:
     account, _ = _setup(catalog)
     dataset = make_dataset(catalog, account, title="Linked").dataset
