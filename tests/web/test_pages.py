@@ -266,3 +266,35 @@ def test_the_api_page_links_lead_to_these_pages(client: TestClient, catalog: Cat
     for url in (body["page"], body["organization"] and body["organization"]["page"], body["owner"]["page"]):
         if url:
             assert client.get(url.removeprefix("http://testserver")).status_code == 200, url
+
+
+def test_the_dataset_page_shows_its_files_twenty_at_a_time(client: TestClient, catalog: Catalog) -> None:
+    account, _ = _setup(catalog)
+    resources = [
+        {"title": f"fichier-{n:02}.csv", "url": f"https://example.org/{n}.csv", "filetype": "remote",
+         "format": "csv", "type": "documentation" if n < 5 else "main"}
+        for n in range(45)
+    ]  # fmt: skip
+    view = make_dataset(catalog, account, title="Beaucoup", resources=resources)
+    path = f"/datasets/{view.dataset.slug}/"
+
+    def titles(text: str) -> list[str]:
+        return re.findall(r"<h4>(fichier-\d+)\.csv</h4>", text)
+
+    first = client.get(path, params={"lang": "en"}).text
+    # Main data first (resources 5 to 44), then the documentation: 20 of them.
+    assert titles(first) == [f"fichier-{n:02}" for n in range(5, 25)]
+    assert "Files 1\u201320 of 45" in first
+    assert 'href="?resources=2#files"' in first
+    assert 'rel="prev"' not in first.split('id="files"', 1)[1]
+    last = client.get(path, params={"resources": "3", "lang": "fr"}).text
+    assert titles(last) == [f"fichier-{n:02}" for n in range(5)]
+    assert "Fichiers 41 à 45 sur 45" in last
+    # The page of a previewed file is the one that holds it; a bad page number is the first page.
+    shown = view.resources[30].id
+    assert titles(client.get(path, params={"preview": shown}).text) == [
+        f"fichier-{n:02}" for n in range(25, 45)
+    ]
+    assert titles(client.get(path, params={"resources": "99"}).text) == titles(first)
+    # Schema.org lists the first 20 data files only.
+    assert first.count('"@type":"DataDownload"') == 20

@@ -172,8 +172,11 @@ async def dataset(site: Site, visit: Visit) -> Response:
         view = catalog_datasets.get_dataset(site.catalog, ANONYMOUS, slug, with_community=True)
         if view.dataset.slug != slug:  # asked by id: the page's one address is its slug
             raise Moved(view.dataset.slug)
-        context = dataset_page_context(site.catalog, site.urls, view, visit.language, utc_now())
-        wanted = visit.request.query_params.get("preview")
+        params = visit.request.query_params
+        wanted = params.get("preview")
+        context = dataset_page_context(
+            site.catalog, site.urls, view, visit.language, utc_now(), params.get("resources"), wanted
+        )
         if wanted and any(resource.id == wanted for resource in view.resources):
             context["shown"] = _preview(site.catalog, view.dataset.id, wanted)
         return context
