@@ -123,6 +123,22 @@ def test_the_demo_catalog_is_browsable_with_its_facets(demo: Demo) -> None:
         for heading in headings:
             section = search.split(f"<h3>{heading}</h3>", 1)[1].split("</section>", 1)[0]
             assert re.search(r'<span class="count">\d+</span>', section), heading
+        # Excerpts are text: no Markdown marks, tags or comments of the descriptions.
+        excerpts = re.findall(r'<p class="excerpt">([^<]*)</p>', search)
+        assert len(excerpts) == 20
+        marks = re.compile(r"\*\*\w|\w\*\*|###|&lt;!--|\]\(")  # (a text's own "****" stays)
+        assert not [excerpt for excerpt in excerpts if marks.search(excerpt)]
+        # A zone is one line, whichever spelling the datasets store, and finds what it counts.
+        zones = search.split("<h3>Spatial coverage</h3>", 1)[1].split("</section>", 1)[0]
+        lines = re.findall(
+            r'href="([^"]+)"><span class="name">([^<]+)</span> <span class="count">(\d+)', zones
+        )
+        assert len({name for _, name, _ in lines}) == len(lines) > 3
+        for url, name, count in lines:
+            found = http.get(url.replace("&amp;", "&") + "&lang=en").text
+            total = re.search(r'<h2 id="count">(\d+) datasets?</h2>', found)
+            assert total is not None, name
+            assert total[1] == count, name
         assert http.get(f"/datasets/{demo.dataset}/").status_code == 200
 
 

@@ -20,6 +20,7 @@ from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
+from opencat.domain.spatial import normalize_zone
 from opencat.domain.urls import Urls
 from opencat.web import i18n
 from opencat.web.query import FACETS, SORTS, SearchState, coverage, dataset_query, period_links, read_state
@@ -115,15 +116,29 @@ def _facets(
             labels = zones
         elif name == "granularity":
             labels = granularities
-        shown[name] = [(key, labels.get(key, key), count) for key, count in buckets]
+        lines = [(key, labels.get(key, key), count) for key, count in buckets]
+        shown[name] = _one_line_per_zone(lines) if name == "geozone" else lines
     return shown
+
+
+def _one_line_per_zone(lines: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """A dataset's zones are indexed in their stored spelling and in the referential's
+    (``fr:commune:04070@1988-06-25`` and ``fr:commune:04070``): one line per known zone, by its
+    referential id, counting each dataset once (every dataset holds both spellings)."""
+    merged: dict[str, tuple[str, str, int]] = {}
+    for key, label, count in lines:
+        known = label != key
+        value = normalize_zone(key) if known else key
+        earlier = merged.get(value)
+        merged[value] = (value, label, max(count, earlier[2] if earlier else 0))
+    return sorted(merged.values(), key=lambda line: -line[2])
 
 
 def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | None) -> dict[str, Any]:
     result = faceted_search.search(
         site.catalog,
         dataset_query(state, base),
-        more_facets={"geozone": "own_zones"},
+        more_facets={"geozone": "zones"},
         periods=periods.offered(coverage(state), site.catalog.clock().date()),
     )
     return {

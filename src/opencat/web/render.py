@@ -10,6 +10,7 @@ from babel.numbers import format_decimal, get_group_symbol
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from opencat.web.i18n import translations
+from opencat.web.markdown import plain_text
 
 # No script runs on these pages; styles and images come only from this server. JSON-LD blocks are
 # data, not scripts: a CSP does not apply to them.
@@ -49,6 +50,7 @@ def environment(language: str) -> Environment:
     env.filters["datetime"] = lambda value: _datetime(value, language)
     env.filters["number"] = _numbers(language)
     env.filters["filesize"] = lambda value: file_size(value, language)
+    env.filters["plain"] = plain_text
     env.globals["lang"] = language
     return env
 
