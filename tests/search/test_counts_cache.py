@@ -1,4 +1,4 @@
-"""Facet counts are remembered until the index changes: the same search counts once, a write
+"""Listings and facet counts are remembered until the index changes: the same search counts once, a write
 (here or in another process) is counted at the next search; on both databases."""
 
 from opencat.app import build_catalog
@@ -41,3 +41,17 @@ def test_counts_differ_by_request(catalog: Catalog) -> None:
     everything = faceted_search.search(catalog, DatasetQuery())
     assert dict(everything.facets["tag"]) == {"air": 1, "eau": 1}
     assert dict(_tags(catalog).facets["tag"]) == {"air": 1}
+
+
+def test_a_listing_is_remembered_and_a_write_is_listed_at_once(catalog: Catalog) -> None:
+    account = make_user(catalog)
+    make_dataset(catalog, account, title="Air Lyon", tags=["air"])
+    query = DatasetQuery(page_size=5, filters=SearchFilters(tags=("air",)))
+    first = faceted_search.search(catalog, query).page
+    again = faceted_search.search(catalog, query).page
+    assert [view.dataset.title for view in again.items] == ["Air Lyon"]
+    assert again.total == first.total == 1
+    make_dataset(catalog, account, title="Air Paris", tags=["air"])
+    after = faceted_search.search(catalog, query).page
+    assert after.total == 2
+    assert {view.dataset.title for view in after.items} == {"Air Lyon", "Air Paris"}

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import tantivy
 
@@ -26,6 +26,8 @@ from opencat.domain.periods import CoverageCounts
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.search import schema
 from opencat.search.queries import build_query, folded_name, sort_of, suggest_query
+
+Answer = TypeVar("Answer")
 
 _META = "opencat-index.json"
 _LOCK = "opencat-index.lock"
@@ -96,32 +98,33 @@ class Counts:
     coverage: CoverageCounts | None = None
 
 
-class CountsCache:
-    """The facet counts of the last searches, by request and index sequence (``loaded_seq``).
+class Remembered(Generic[Answer]):
+    """The answers to the last requests (page ids and totals, facet counts), by request and index
+    sequence (``loaded_seq``).
 
-    Counting is a pass over every match (hundreds of milliseconds for a million), while the same
-    searches come again and again (the unfiltered search page, a popular tag). An entry is only
-    found while this process's searcher is at its sequence: every listing first catches the index
-    up with the database (``catalog/indexing.sync``), which moves ``loaded_seq`` past any committed
-    change, so that no answer misses a write. The reader may reload on its own in between: an entry
-    then counts more changes, never fewer."""
+    At a million datasets a search counts every match (tens of milliseconds) and facets walk them
+    all (hundreds), while the same searches come again and again (the unfiltered search page, a
+    popular tag). An answer is only found while this process's searcher is at its sequence: every
+    listing first catches the index up with the database (``catalog/indexing.sync``), which moves
+    ``loaded_seq`` past any committed change, so that no answer misses a write. The reader may
+    reload on its own in between: an answer then holds more changes, never fewer."""
 
     SIZE = 256
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[Hashable, Counts] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Answer] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> "Counts | None":
+    def get(self, key: Hashable) -> Answer | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: Hashable, counts: Counts) -> None:
+    def put(self, key: Hashable, answer: Answer) -> None:
         with self._lock:
-            self._entries[key] = counts
+            self._entries[key] = answer
             self._entries.move_to_end(key)
             while len(self._entries) > self.SIZE:
                 self._entries.popitem(last=False)
@@ -187,7 +190,8 @@ class SearchIndex:
         self.loaded_seq = self.applied_seq
         # Threads of one process take turns as the writer before competing with other processes.
         self._writer_turn = threading.Lock()
-        self._counted = CountsCache()
+        self._counted: Remembered[Counts] = Remembered()
+        self._found: Remembered[SearchHits] = Remembered()
 
     def _read_meta(self) -> dict[str, int]:
         try:
@@ -256,6 +260,15 @@ class SearchIndex:
         return True
 
     def search(self, request: SearchRequest) -> SearchHits:
+        """The page's ids and the exact total, remembered until the index changes (``Remembered``)."""
+        key = (request, self.loaded_seq)
+        found = self._found.get(key)
+        if found is None:
+            found = self._search(request)
+            self._found.put(key, found)
+        return found
+
+    def _search(self, request: SearchRequest) -> SearchHits:
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
         # Tantivy sizes its top-k heap by offset + limit: a far page must not ask for gigabytes.
@@ -285,7 +298,7 @@ class SearchIndex:
     ) -> Counts:
         """Term counts of ``names`` over the documents the request matches, and with
         ``coverage_cuts`` (day numbers, ascending) how many coverages start and end before each
-        cut; one pass over the matches, remembered until the index changes (``CountsCache``)."""
+        cut; one pass over the matches, remembered until the index changes (``Remembered``)."""
         # The page, its size and order change nothing to the counts.
         key = (
             replace(request, offset=0, limit=0, sort=None),
