@@ -167,6 +167,7 @@ def test_organization_and_user_pages_list_their_searchable_datasets(
     page = client.get("/organizations/ville-de-lyon/", params={"lang": "en"})
     assert page.status_code == 200
     assert "<h1>Ville de Lyon" in page.text
+    assert "<h3>Organization</h3>" not in page.text  # its own name alone would narrow nothing
     assert "Trafic routier" in page.text
     assert "Vélos" in page.text
     assert "Mon relevé" not in page.text

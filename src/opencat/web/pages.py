@@ -141,9 +141,12 @@ def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | 
         more_facets={"geozone": "zones"},
         periods=periods.offered(coverage(state), site.catalog.clock().date()),
     )
+    facets = _facets(site.catalog, result, visit.language)
+    if base is not None and base.organization is not None:
+        facets["organization"] = []  # an organization's page: its own name, alone, narrows nothing
     return {
         "result": result,
-        "facets": _facets(site.catalog, result, visit.language),
+        "facets": facets,
         "periods": period_links(state, visit.request.url.path, result.periods),
         "state": state,
         "sorts": SORTS,
