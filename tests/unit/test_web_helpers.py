@@ -104,3 +104,10 @@ def test_numbers_are_grouped_as_babel_groups_them() -> None:
         for value in (0, 7, 1234, -98765, 1_234_567, 1.5):
             assert number(value) == format_decimal(value, locale=language), (language, value)
     assert environment("fr").filters["number"](1_000_000) == "1\u202f000\u202f000"
+
+
+def test_badges_are_named_in_the_page_s_language() -> None:
+    assert i18n.badge_label("spd", "en") == "Reference data public service"
+    assert i18n.badge_label("spd", "fr") == "Service public de la donnée de référence"
+    assert i18n.badge_label("hvd", "fr") == "Données de forte valeur"
+    assert i18n.badge_label("unknown-kind", "fr") == "unknown-kind"

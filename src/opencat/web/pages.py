@@ -116,6 +116,8 @@ def _facets(
             labels = zones
         elif name == "granularity":
             labels = granularities
+        elif name == "badge":
+            labels = {key: i18n.badge_label(key, language) for key, _ in buckets}
         lines = [(key, labels.get(key, key), count) for key, count in buckets]
         shown[name] = _one_line_per_zone(lines) if name == "geozone" else lines
     return shown

@@ -10,9 +10,10 @@ from markupsafe import Markup
 from opencat.catalog import references, spatial
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
-from opencat.domain.datasets import BADGE_LABELS, Resource
+from opencat.domain.datasets import Resource
 from opencat.domain.previews import is_tabular
 from opencat.domain.urls import Urls
+from opencat.web.i18n import badge_label
 from opencat.web.jsonld import dataset_jsonld, script_block
 from opencat.web.markdown import render_markdown
 
@@ -90,7 +91,7 @@ def dataset_page_context(
         "frequency": frequencies.get(dataset.frequency or "", dataset.frequency),
         "zones": [places.zones[z].name if z in places.zones else z for z in own_zones],
         "granularity": places.granularities.get(granularity or "", granularity),
-        "badges": [BADGE_LABELS.get(badge.kind, badge.kind) for badge in dataset.badges],
+        "badges": [badge_label(badge.kind, language) for badge in dataset.badges],
         "last_update": view.last_update(now),
         "now": now,
         "api_url": api_url,
