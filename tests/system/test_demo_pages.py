@@ -171,6 +171,66 @@ def test_axe_finds_no_violation_on_the_demo_pages(browser: Any, demo: Demo, lang
     assert foreign == []
 
 
+def _focused(page: Any) -> dict[str, str]:
+    """The focused element: its tag, text and focus outline."""
+    return dict(
+        page.evaluate(
+            """() => { const e = document.activeElement, s = getComputedStyle(e);
+                return {tag: e.tagName, text: (e.innerText || e.value || '').trim(), href: e.getAttribute('href') || '',
+                        outline: s.outlineStyle, width: s.outlineWidth}; }"""
+        )
+    )
+
+
+def test_the_keyboard_reaches_everything_and_focus_is_visible(browser: Any, demo: Demo) -> None:
+    page = browser.new_page(locale="en-US")
+    page.goto(f"{demo.origin}/?lang=en")
+    page.keyboard.press("Tab")
+    skip = _focused(page)
+    assert (skip["tag"], skip["text"]) == ("A", "Skip to content")
+    assert skip["outline"] == "solid"
+    assert skip["width"] == "3px"
+    assert page.locator("a.skip").bounding_box()["y"] >= 0  # shown on screen when focused
+    page.keyboard.press("Enter")
+    # From the content, Tab goes to the search field: type, Enter searches.
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if _focused(page)["tag"] == "INPUT":
+            break
+    page.keyboard.type("prénoms")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/datasets/?q=*")
+    # Tab on to the first facet link, Enter narrows; every stop on the way has a visible outline.
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        focused = _focused(page)
+        assert focused["outline"] == "solid", focused
+        if focused["href"].startswith("/datasets/?q=") and "organization=" in focused["href"]:
+            break
+    else:
+        pytest.fail("no facet link reached by the keyboard")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**organization=*")
+    page.close()
+
+
+@pytest.mark.parametrize("width", [320, 640])
+def test_pages_reflow_at_200_percent_zoom_and_on_small_screens(browser: Any, demo: Demo, width: int) -> None:
+    """640 CSS pixels is a 1280 px window at 200 %; 320 is WCAG's reflow width (1.4.10): nothing
+    may need a horizontal scroll (a preview table scrolls in its own region)."""
+    page = browser.new_page(viewport={"width": width, "height": 800}, locale="fr-FR")
+    wide = {}
+    for name, path in {**demo.pages(), "largest": f"/datasets/{demo.largest}/"}.items():
+        page.goto(f"{demo.origin}{path}")
+        sizes = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        if sizes[0] > sizes[1]:
+            wide[name] = sizes
+    page.close()
+    assert wide == {}
+
+
 @pytest.mark.skipif(
     not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
 )
