@@ -3,7 +3,7 @@ when asked, with the search index built once), and what the rows ask of it, chos
 generator (which gives every dataset again, deterministically, without reading the database)."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from opencat.search.index import SearchIndex
 SAMPLE = 4000  # generated datasets to choose from (the first ones: at 1M, generating all is slow)
 READ_POOL = 200  # datasets read in turn, so that a cache of one does not flatter anyone
 WRITERS = 100  # users with an API key, who follow datasets and add resources to their own
+LONG_TAIL = 200  # tags, and organizations, of the search page's cold row
 RDF_DATASETS = 5
 RDF_RESOURCES = 20
 BENCH_DATABASE = "opencat_bench_http"
@@ -58,11 +59,14 @@ class Choice:
     """What the rows request, from the generated catalog."""
 
     readable: list[str]  # public, live datasets: read in turn, and followed
+    slugs: dict[str, str]  # their slugs (their pages' addresses)
     owned: list[tuple[str, str]]  # (public dataset owned by a user, that user's email)
     emails: list[str]  # of the writers
     words: dict[str, str]  # bench.search's query words, chosen by their number of matches
     tags: list[str]
     organizations: list[str]
+    # Filters seen once in a while, more than the facet counts' cache holds: counted afresh.
+    long_tail: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def rdf(self) -> list[tuple[str, str]]:
@@ -76,11 +80,12 @@ class Choice:
 
 def choose(setup: Setup, generator: Generator) -> Choice:
     emails = {user.id: user.email for user in generator.users}
-    readable, owned = [], []
+    readable, owned, slugs = [], [], {}
     for dataset, _ in generator.datasets(0, min(generator.count, SAMPLE)):
         if dataset.private or dataset.deleted or dataset.archived:
             continue
         readable.append(dataset.id)
+        slugs[dataset.id] = dataset.slug
         if dataset.owner_id is not None:
             owned.append((dataset.id, emails[dataset.owner_id]))
     writers = sorted({email for _, email in owned})[:WRITERS]
@@ -90,11 +95,14 @@ def choose(setup: Setup, generator: Generator) -> Choice:
     del index
     return Choice(
         readable=readable,
+        slugs=slugs,
         owned=owned,
         emails=writers,
         words=words,
         tags=generator.words.tags.items[:5],
         organizations=[org.id for org in generator.organizations[:5]],
+        long_tail=[("tag", tag) for tag in generator.words.tags.items[:LONG_TAIL]]
+        + [("organization", org.id) for org in generator.organizations[:LONG_TAIL]],
     )
 
 

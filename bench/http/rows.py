@@ -29,6 +29,35 @@ def dataset_paths(choice: Choice, pool: int) -> list[str]:
     return [f"/api/1/datasets/{dataset_id}/" for dataset_id in choice.readable[:pool]]
 
 
+def page_rows(choice: Choice, pool: int) -> list[Row]:
+    """The public pages, one request at a time: their latency is the server's time (issue 13's
+    targets, at 1M datasets). The search page rotates over the unfiltered first page, a word, a
+    tag, an organization, a decade of temporal coverage and a second page, each with every facet."""
+    pages = [_get(f"/datasets/{choice.slugs[dataset_id]}/") for dataset_id in choice.readable[:pool]]
+    searches = [
+        _get("/datasets/"),
+        _get("/datasets/", q=choice.words["common"]),
+        _get("/datasets/", tag=choice.tags[0]),
+        _get("/datasets/", organization=choice.organizations[0]),
+        _get("/datasets/", temporal_start="2010-01-01", temporal_end="2019-12-31"),
+        _get("/datasets/", page="2"),
+    ]
+    return [
+        Row("page: dataset", Load([pages], connections=1), Target(p95_ms=30, scale="1M datasets")),
+        Row(
+            "page: search + facets",
+            Load([searches], connections=1),
+            Target(p95_ms=50, scale="1M datasets"),
+        ),
+        # More distinct searches than the facet counts' cache holds, in turn: each one counted.
+        Row(
+            "page: search + facets (counted afresh)",
+            Load([[_get("/datasets/", **{key: value}) for key, value in choice.long_tail]], connections=1),
+            Target(p95_ms=50, scale="1M datasets"),
+        ),
+    ]
+
+
 def rows(choice: Choice, etags: dict[str, str], keys: dict[str, str], pool: int) -> list[Row]:
     """``etags``: the ETag opencat gave each read dataset path; ``keys``: the writers' API keys."""
     listing, suggest = "/api/1/datasets/", "/api/1/datasets/suggest/"
@@ -107,4 +136,5 @@ def rows(choice: Choice, etags: dict[str, str], keys: dict[str, str], pool: int)
             Target(rps=2000, p99_ms=100, zero_errors=True),
             min_workers=2,
         ),
+        *page_rows(choice, pool),
     ]

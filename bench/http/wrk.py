@@ -63,6 +63,9 @@ class Load:
     pools: Sequence[Sequence[Request]]
     schedule: Sequence[int] = (0,)
     writes: Writes | None = None
+    # 1: one request at a time, so that the latency is the server's time (plus the loopback's),
+    # not a queue's.
+    connections: int = CONNECTIONS
 
     def static(self) -> list[Request]:
         return [request for pool in self.pools for request in pool]
@@ -184,8 +187,8 @@ def run(base_url: str, load: Load, seconds: float) -> Stats:
         completed = subprocess.run(
             [
                 require(),
-                f"--threads={THREADS}",
-                f"--connections={CONNECTIONS}",
+                f"--threads={min(THREADS, load.connections)}",
+                f"--connections={load.connections}",
                 f"--duration={max(1, round(seconds))}s",
                 f"--timeout={TIMEOUT}",
                 f"--script={handle.name}",

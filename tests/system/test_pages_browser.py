@@ -1,10 +1,8 @@
 """The public pages in a real browser (Debian's chromium driven by Playwright) against ``opencat
 serve``: search and facets, a dataset, its download and preview, languages, no JavaScript, private and
-deleted datasets, and axe-core's accessibility rules on every page type.
+deleted datasets, and axe-core's accessibility rules on every page type. The screenshots in docs/
+come from the demo catalog (tests/system/test_demo_pages.py)."""
 
-``OPENCAT_SCREENSHOTS=docs/screenshots`` also saves each page type at 1280 and 390 px there."""
-
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,17 +215,3 @@ def test_axe_finds_no_violation_on_any_page_type(browser: Any, site: Site, langu
         for status in ("404 (Not Found)", "410 (Gone)")
     ]
     assert foreign == []
-
-
-@pytest.mark.skipif(
-    not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
-)
-def test_screenshots(browser: Any, site: Site) -> None:
-    target = Path(os.environ["OPENCAT_SCREENSHOTS"])
-    target.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        page = browser.new_page(viewport={"width": width, "height": 900}, locale="fr-FR")
-        for name, path in site.pages().items():
-            page.goto(f"{site.origin}{path}")
-            page.screenshot(path=str(target / f"{name}-{width}.png"), full_page=True)
-        page.close()

@@ -101,7 +101,8 @@ def test_profile_summary_sums_own_and_inclusive_time_and_parts() -> None:
 def test_rows_can_be_chosen_by_name_and_the_mixed_traffic_is_30_percent_writes() -> None:
     ids = [f"{n:024x}" for n in range(10)]
     words = dict.fromkeys(("common", "common2", "common3", "prefix2", "prefix3", "prefix5"), "eau")
-    choice = Choice(ids, [(i, "u@example.org") for i in ids], ["u@example.org"], words, ["t"], ["o"])
+    slugs = {i: f"jeu-{i}" for i in ids}
+    choice = Choice(ids, slugs, [(i, "u@example.org") for i in ids], ["u@example.org"], words, ["t"], ["o"])
     etags = {f"/api/1/datasets/{i}/": f'"{i}-1"' for i in ids}
     made = rows(choice, etags, {"u@example.org": "key"}, pool=10)
     assert all("," not in row.name for row in made)  # --only splits its texts on commas
@@ -109,3 +110,9 @@ def test_rows_can_be_chosen_by_name_and_the_mixed_traffic_is_30_percent_writes()
     writes = [slot for slot in mixed.load.schedule if slot < 0]
     assert len(writes) / len(mixed.load.schedule) == 0.3
     assert mixed.min_workers == 2
+    # The pages are timed one request at a time (the server's time, not a queue's).
+    pages = {row.name: row for row in made if row.name.startswith("page:")}
+    assert set(pages) == {"page: dataset", "page: search + facets", "page: search + facets (counted afresh)"}
+    assert pages["page: dataset"].load.static()[0].target == f"/datasets/jeu-{ids[0]}/"
+    assert all(row.load.connections == 1 for row in pages.values())
+    assert pages["page: search + facets"].target.describe("sqlite") == "p95 < 50 ms (at 1M datasets)"

@@ -89,6 +89,25 @@ def test_the_search_state_becomes_the_use_case_s_query() -> None:
     assert query.filters.badge is None
     assert query.sort == "-created"
     assert query.page == 1
-    assert query.filters.coverage == (date(2020, 1, 1), date(9999, 12, 31))
+    assert query.filters.period == (date(2020, 1, 1), date(9999, 12, 31))
     assert dataset_query(read_state([("sort", "title")])).sort is None
     assert dataset_query(read_state([("temporal_end", "2020-02-30")])).filters.coverage is None
+
+
+def test_numbers_are_grouped_as_babel_groups_them() -> None:
+    from babel.numbers import format_decimal
+
+    from opencat.web.render import environment
+
+    for language in ("fr", "en"):
+        number = environment(language).filters["number"]
+        for value in (0, 7, 1234, -98765, 1_234_567, 1.5):
+            assert number(value) == format_decimal(value, locale=language), (language, value)
+    assert environment("fr").filters["number"](1_000_000) == "1\u202f000\u202f000"
+
+
+def test_badges_are_named_in_the_page_s_language() -> None:
+    assert i18n.badge_label("spd", "en") == "Reference data public service"
+    assert i18n.badge_label("spd", "fr") == "Service public de la donnée de référence"
+    assert i18n.badge_label("hvd", "fr") == "Données de forte valeur"
+    assert i18n.badge_label("unknown-kind", "fr") == "unknown-kind"

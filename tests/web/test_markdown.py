@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from opencat.web.markdown import render_markdown
+from opencat.web.markdown import plain_text, render_markdown
 
 ALLOWED_SCHEMES = {"", "http", "https", "mailto"}
 
@@ -173,3 +173,12 @@ def test_plain_text_is_escaped() -> None:
 
 def test_empty_description() -> None:
     assert render_markdown("") == ""
+
+
+def test_excerpts_are_the_text_a_reader_sees() -> None:
+    text = (
+        "### Le baromètre\n\nLes **résultats** de l'[action publique](https://example.org/a) "
+        "<!-- excerpt --> & <script>alert(1)</script>suite.\n\n- un\n- deux"
+    )
+    assert plain_text(text) == "Le baromètre Les résultats de l'action publique & suite. un deux"
+    assert plain_text("a < b > c") == "a < b > c"  # text, escaped later by the template

@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar, cast
 
 from opencat.catalog.schemas import SchemaSource
 from opencat.db.engine import Database
@@ -14,6 +15,8 @@ from opencat.domain.uploads import UploadPolicy
 from opencat.files.base import FileStore
 from opencat.links.checker import LinkPolicy
 from opencat.search.index import SearchIndex
+
+T = TypeVar("T")
 
 
 class Throttle:
@@ -32,6 +35,36 @@ class Throttle:
                 return False
             self._last = now
             return True
+
+
+class ReferenceCache:
+    """Reference lists read once per process and catalog: licenses, frequencies, geozone levels and
+    the zones asked for. Migrations seed them and nothing else writes them, so a worker keeps what
+    it read; a restart (as after an upgrade) reads them again."""
+
+    # Zones are many (every commune): only those asked for are kept, up to this many.
+    MAX_ZONES = 20_000
+
+    def __init__(self) -> None:
+        self._lists: dict[str, object] = {}
+        self.zones: dict[str, object] = {}  # normalized zone id -> Zone, or None when unknown
+        self.lock = threading.Lock()
+
+    def list_of(self, name: str, load: Callable[[], T]) -> T:
+        """The list ``name``, loaded by ``load`` the first time only."""
+        with self.lock:
+            if name in self._lists:
+                return cast(T, self._lists[name])
+        value = load()  # outside the lock: two threads may both load it once, never block
+        with self.lock:
+            self._lists.setdefault(name, value)
+        return value
+
+    def remember_zones(self, found: Mapping[str, object]) -> None:
+        with self.lock:
+            if len(self.zones) + len(found) > self.MAX_ZONES:
+                self.zones.clear()
+            self.zones.update(found)
 
 
 def _unobserved(_result: str) -> None:
@@ -66,5 +99,6 @@ class Catalog:
     # How long a signed-in session lasts (OPENCAT_SESSION_LIFETIME_HOURS).
     session_lifetime: timedelta = timedelta(days=14)
     clock: Callable[[], datetime] = field(default=utc_now)
+    references: ReferenceCache = field(default_factory=ReferenceCache)
     new_object_id: Callable[[], str] = field(default=ids.new_object_id)
     new_resource_id: Callable[[], str] = field(default=ids.new_resource_id)

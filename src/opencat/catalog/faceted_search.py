@@ -1,6 +1,6 @@
 """API v2 search: public datasets with facets computed over the whole filtered result set."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -11,6 +11,7 @@ from opencat.db import accounts as db_accounts
 from opencat.db import geozones as db_geozones
 from opencat.db.engine import Connection
 from opencat.domain.accounts import Organization
+from opencat.domain.periods import Period, cuts
 from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import SearchFilters, Visibility, updated_since
 from opencat.domain.spatial import normalize_zone
@@ -32,6 +33,8 @@ class SearchResult:
     page: Page[DatasetView]
     facets: dict[str, list[tuple[str, int]]]
     organizations: dict[str, Organization]
+    # The periods asked for and how many matches each one's temporal coverage overlaps.
+    periods: tuple[tuple[Period, int], ...] = ()
 
 
 def _resolved(
@@ -58,12 +61,14 @@ def search(
     last_update_range: str | None = None,
     include_geozone_ancestors: bool = False,
     more_facets: Mapping[str, str] | None = None,
+    periods: Sequence[Period] = (),
 ) -> SearchResult:
     """Public datasets matching the query, a page of them, and the facets of all of them.
 
     ``last_update_range`` (one of ``LAST_UPDATE_RANGES``) counts back from the catalog's clock;
     ``include_geozone_ancestors`` adds the datasets covering a zone that encloses ``geozone``;
-    ``more_facets`` (name -> index field) adds facets the API does not show (the pages' zones)."""
+    ``more_facets`` (name -> index field) adds facets the API does not show (the pages' zones);
+    ``periods``, the periods to count overlapping coverages in (the pages' temporal facet)."""
     wanted = {**FACETS, **(more_facets or {})}
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
         # The v2 search serves the public catalog only.
@@ -73,7 +78,18 @@ def search(
         )
         request = replace(request, filters=filters)
         page = listing.views_page(catalog, conn, query, request, with_community=True)
-        facets = catalog.search.facets(request, list(set(wanted.values())))
-        named = {name: facets[field] for name, field in wanted.items()}
+        period_cuts = cuts(periods)
+        chosen = request.filters.period is not None
+        counts = catalog.search.counts(
+            request, list(set(wanted.values())), coverage_cuts=() if chosen else period_cuts
+        )
+        named = {name: counts.terms[field] for name, field in wanted.items()}
+        covered = counts.coverage
+        if chosen and periods:
+            # A period link replaces the chosen one: periods count as if none were chosen, so that
+            # each link finds as many datasets as it shows.
+            unchosen = replace(request, filters=replace(request.filters, period=None))
+            covered = catalog.search.counts(unchosen, [], coverage_cuts=period_cuts).coverage
         organizations = db_accounts.fetch_organizations(conn, (key for key, _ in named["organization"]))
-    return SearchResult(page, named, organizations)
+    overlapping = tuple((p, covered.overlapping(p)) for p in periods) if covered is not None else ()
+    return SearchResult(page, named, organizations, overlapping)

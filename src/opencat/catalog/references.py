@@ -10,13 +10,23 @@ from opencat.domain.references import Frequency, License
 
 
 def list_licenses(catalog: Catalog) -> list[License]:
-    with catalog.db.read() as conn:
-        return db_references.fetch_licenses(conn)
+    """The licenses, read once per process (``Catalog.references``)."""
+
+    def load() -> list[License]:
+        with catalog.db.read() as conn:
+            return db_references.fetch_licenses(conn)
+
+    return list(catalog.references.list_of("licenses", load))
 
 
 def list_frequencies(catalog: Catalog) -> list[Frequency]:
-    with catalog.db.read() as conn:
-        return db_references.fetch_frequencies(conn)
+    """The frequencies, read once per process."""
+
+    def load() -> list[Frequency]:
+        with catalog.db.read() as conn:
+            return db_references.fetch_frequencies(conn)
+
+    return list(catalog.references.list_of("frequencies", load))
 
 
 @cache

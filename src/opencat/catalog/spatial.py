@@ -40,17 +40,37 @@ def list_zones(catalog: Catalog, zone_ids: Sequence[str]) -> list[Zone]:
     return [found[zone_id] for zone_id in wanted]
 
 
+def _known_zones(catalog: Catalog, zone_ids: Iterable[str]) -> dict[str, Zone]:
+    """The zones among these ids that exist, by normalized id: those this process has not looked
+    up yet are read in one query and remembered (``Catalog.references``), unknown ones too."""
+    wanted = {normalize_zone(z) for z in zone_ids}
+    cache = catalog.references
+    with cache.lock:
+        known = {z: cache.zones[z] for z in wanted if z in cache.zones}
+    missing = wanted - known.keys()
+    if missing:
+        with catalog.db.read() as conn:
+            found: dict[str, object] = dict(db_geozones.fetch_zones_ignoring_case(conn, missing))
+        fetched = {z: found.get(z) for z in missing}
+        cache.remember_zones(fetched)
+        known.update(fetched)
+    return {z: zone for z, zone in known.items() if isinstance(zone, Zone)}
+
+
 def zone_names(catalog: Catalog, zone_ids: Sequence[str]) -> dict[str, str]:
-    """The names of the zones among ``zone_ids`` that exist (one query), by the ids as given."""
-    with catalog.db.read() as conn:
-        found = db_geozones.fetch_zones_ignoring_case(conn, {normalize_zone(z) for z in zone_ids})
+    """The names of the zones among ``zone_ids`` that exist, by the ids as given."""
+    found = _known_zones(catalog, zone_ids)
     return {z: found[normalize_zone(z)].name for z in zone_ids if normalize_zone(z) in found}
 
 
 def list_levels(catalog: Catalog) -> list[GeoLevel]:
-    """The geozone levels, in the referential's order."""
-    with catalog.db.read() as conn:
-        return db_geozones.fetch_levels(conn)
+    """The geozone levels, in the referential's order, read once per process."""
+
+    def load() -> list[GeoLevel]:
+        with catalog.db.read() as conn:
+            return db_geozones.fetch_levels(conn)
+
+    return list(catalog.references.list_of("levels", load))
 
 
 def _granularities(levels: Iterable[GeoLevel], language: str) -> list[tuple[str, str]]:
@@ -73,12 +93,11 @@ def check_zones(conn: Connection, zones: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def spatial_objects(catalog: Catalog, datasets: Iterable[Dataset], language: str) -> SpatialObjects:
-    """The zones of all these datasets (one query) and the granularity names, for full objects."""
+    """The zones of all these datasets and the granularity names, for full objects (reference
+    data, read once per process)."""
     stored = {zone_id for dataset in datasets if dataset.spatial for zone_id in dataset.spatial.zones}
-    with catalog.db.read() as conn:
-        found = db_geozones.fetch_zones_ignoring_case(conn, {normalize_zone(z) for z in stored})
-        levels = db_geozones.fetch_levels(conn)
+    found = _known_zones(catalog, stored)
     zones = {
         zone_id: found[normalize_zone(zone_id)] for zone_id in stored if normalize_zone(zone_id) in found
     }
-    return SpatialObjects(zones, dict(_granularities(levels, language)))
+    return SpatialObjects(zones, dict(_granularities(list_levels(catalog), language)))

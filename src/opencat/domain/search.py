@@ -68,7 +68,8 @@ class SearchFilters:
     zone: str | None = None
     # A dataset matches when it has any of these (v1 sends one value, v2 a list).
     granularities: tuple[str, ...] = ()
-    coverage: tuple[date, date] | None = None
+    coverage: tuple[date, date] | None = None  # the coverage starts between the two days (API v1)
+    period: tuple[date, date] | None = None  # the coverage overlaps these days (the pages)
     access_type: str | None = None
     organization: str | None = None
     badge: str | None = None

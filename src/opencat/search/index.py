@@ -11,24 +11,30 @@ soon as another process queues for the lock (``_QUEUE``): a worker, ``opencat re
 """
 
 import fcntl
+import itertools
 import json
 import logging
 import math
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 import tantivy
 
 from opencat.domain.datasets import is_public
+from opencat.domain.periods import CoverageCounts
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.search import schema
 from opencat.search.queries import build_query, folded_name, sort_of, suggest_query
+
+Answer = TypeVar("Answer")
 
 _META = "opencat-index.json"
 _LOCK = "opencat-index.lock"
@@ -98,10 +104,51 @@ def _document(doc: SearchDocument) -> tantivy.Document:
     for name in ("owner", "organization", "license", "granularity"):
         if getattr(doc, name):
             values[name] = getattr(doc, name)
-    for name in schema.DAYS:
-        if getattr(doc, name) is not None:
-            values[name] = getattr(doc, name).toordinal()
+    if doc.temporal_start is not None:
+        values["temporal_start"] = doc.temporal_start.toordinal()
+        if doc.temporal_end is not None:
+            # Never before the start: the facet's counts rely on it (the API refuses such a coverage,
+            # an import might not).
+            values["temporal_end"] = max(doc.temporal_start, doc.temporal_end).toordinal()
     return tantivy.Document(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    terms: dict[str, list[tuple[str, int]]]
+    coverage: CoverageCounts | None = None
+
+
+class Remembered(Generic[Answer]):
+    """The answers to the last requests (page ids and totals, facet counts), by request and index
+    sequence (``loaded_seq``).
+
+    At a million datasets a search counts every match (tens of milliseconds) and facets walk them
+    all (hundreds), while the same searches come again and again (the unfiltered search page, a
+    popular tag). An answer is only found while this process's searcher is at its sequence: every
+    listing first catches the index up with the database (``catalog/indexing.sync``), which moves
+    ``loaded_seq`` past any committed change, so that no answer misses a write. The reader may
+    reload on its own in between: an answer then holds more changes, never fewer."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[Hashable, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Answer | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, answer: Answer) -> None:
+        with self._lock:
+            self._entries[key] = answer
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.SIZE:
+                self._entries.popitem(last=False)
 
 
 class Batch:
@@ -180,6 +227,8 @@ class SearchIndex:
         self._keeper_thread: threading.Thread | None = None
         # Another process (opencat.index_keeper) keeps this index up: wait for it before writing.
         self.keeper_expected = False
+        self._counted: Remembered[Counts] = Remembered()
+        self._found: Remembered[SearchHits] = Remembered()
 
     def _read_meta(self) -> dict[str, int]:
         try:
@@ -344,6 +393,15 @@ class SearchIndex:
         return True
 
     def search(self, request: SearchRequest) -> SearchHits:
+        """The page's ids and the exact total, remembered until the index changes (``Remembered``)."""
+        key = (request, self.loaded_seq)
+        found = self._found.get(key)
+        if found is None:
+            found = self._search(request)
+            self._found.put(key, found)
+        return found
+
+    def _search(self, request: SearchRequest) -> SearchHits:
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
         # Tantivy sizes its top-k heap by offset + limit: a far page must not ask for gigabytes.
@@ -366,17 +424,64 @@ class SearchIndex:
         self, request: SearchRequest, names: Sequence[str], size: int = 20
     ) -> dict[str, list[tuple[str, int]]]:
         """Term counts of ``names`` over the documents the request matches (all of them)."""
+        return self.counts(request, names, size).terms
+
+    def counts(
+        self, request: SearchRequest, names: Sequence[str], size: int = 20, coverage_cuts: Sequence[int] = ()
+    ) -> Counts:
+        """Term counts of ``names`` over the documents the request matches, and with
+        ``coverage_cuts`` (day numbers, ascending) how many coverages start and end before each
+        cut; one pass over the matches, remembered until the index changes (``Remembered``)."""
+        # The page, its size and order change nothing to the counts.
+        key = (
+            replace(request, offset=0, limit=0, sort=None),
+            tuple(names),
+            size,
+            tuple(coverage_cuts),
+            self.loaded_seq,
+        )
+        found = self._counted.get(key)
+        if found is None:
+            found = self._count(request, names, size, coverage_cuts)
+            self._counted.put(key, found)
+        return found
+
+    def _count(
+        self, request: SearchRequest, names: Sequence[str], size: int, coverage_cuts: Sequence[int]
+    ) -> Counts:
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
-        aggregation = {name: {"terms": {"field": name, "size": size}} for name in names}
+        aggregation: dict[str, Any] = {name: {"terms": {"field": name, "size": size}} for name in names}
+        if coverage_cuts:
+            # Contiguous ranges between the cuts; their running sums count what lies before each.
+            ranges = [{"to": coverage_cuts[0]}]
+            ranges += [{"from": low, "to": high} for low, high in itertools.pairwise(coverage_cuts)]
+            for field in schema.DAYS:
+                aggregation[f"{field}_ranges"] = {"range": {"field": field, "ranges": ranges}}
         found = searcher.aggregate(query, aggregation)
-        return {
+        terms = {
             name: [
                 (str(bucket["key"]), int(bucket["doc_count"]))
                 for bucket in found.get(name, {}).get("buckets", [])
             ]
             for name in names
         }
+        coverage = None
+        if coverage_cuts:
+            # An empty index answers without buckets: what is missing counts nothing.
+            before = {
+                field: tuple(
+                    sum(
+                        int(bucket["doc_count"])
+                        for bucket in found.get(f"{field}_ranges", {}).get("buckets", [])
+                        if bucket.get("to") is not None and bucket["to"] <= cut
+                    )
+                    for cut in coverage_cuts
+                )
+                for field in schema.DAYS
+            }
+            coverage = CoverageCounts(tuple(coverage_cuts), before["temporal_start"], before["temporal_end"])
+        return Counts(terms, coverage)
 
     def suggest(self, text: str, limit: int) -> list[str]:
         """Ids of public datasets whose title or acronym may contain ``text``, most followed first.

@@ -1,5 +1,7 @@
 """Listing requests to Tantivy queries: every word must match, filters are exact, relevance is weighted."""
 
+from datetime import date
+
 import tantivy
 
 from opencat.domain.search import SearchFilters, SearchRequest, Visibility
@@ -67,7 +69,21 @@ def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Que
         found.append(
             tantivy.Query.range_query(schema, "temporal_start", tantivy.FieldType.Integer, first, last)
         )
+    if filters.period is not None:
+        found.append(_overlapping(schema, *filters.period))
     return found + _v2_filters(schema, filters)
+
+
+def _overlapping(schema: tantivy.Schema, first: date, last: date) -> tantivy.Query:
+    """A coverage that starts by ``last`` and has not ended before ``first`` (an open end runs on)."""
+    integer = tantivy.FieldType.Integer
+    started = tantivy.Query.range_query(
+        schema, "temporal_start", integer, date.min.toordinal(), last.toordinal()
+    )
+    ended = tantivy.Query.range_query(
+        schema, "temporal_end", integer, date.min.toordinal(), first.toordinal() - 1
+    )
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, started), (tantivy.Occur.MustNot, ended)])
 
 
 def folded_name(name: str) -> str:

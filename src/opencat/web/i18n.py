@@ -9,6 +9,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from opencat.domain.datasets import BADGE_LABELS
+
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"
 COOKIE = "lang"
@@ -57,3 +59,9 @@ def translations(language: str) -> NullTranslations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(compiled)
+
+
+def badge_label(kind: str, language: str) -> str:
+    """A badge's name in the page's language (udata's English names, translated in the catalog)."""
+    label = BADGE_LABELS.get(kind)
+    return translations(language).gettext(label) if label else kind

@@ -26,6 +26,11 @@ _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\
 _SCRIPT_UNSAFE = str.maketrans(_SCRIPT_ESCAPES)
 
 
+# The first data files only: a dataset of hundreds of files would make the page heavy for no reader
+# (the DCAT formats list them all).
+MAX_DISTRIBUTIONS = 20
+
+
 def dataset_jsonld(
     view: DatasetView,
     urls: Urls,
@@ -59,7 +64,7 @@ def dataset_jsonld(
         "spatialCoverage": _places(d, zones or {}),
         "distribution": [
             _download(item, urls, now or utc_now()) for item in view.resources if _is_data(item)
-        ],
+        ][:MAX_DISTRIBUTIONS],
         "includedInDataCatalog": {"@type": "DataCatalog", "url": urls.home},
     }
     return {key: value for key, value in data.items() if value not in (None, [])}

@@ -1,6 +1,8 @@
 """Descriptions written in Markdown, rendered to HTML that is safe to put in a page."""
 
+import html as html_text
 import re
+from functools import lru_cache
 
 import mistune
 import nh3
@@ -59,3 +61,20 @@ def _renumber(html: str) -> str:
     used = sorted({int(level) for _slash, level in _HEADING.findall(html)})
     mapping = {level: min(TOP_HEADING + rank, 6) for rank, level in enumerate(used)}
     return _HEADING.sub(lambda match: f"<{match[1]}h{mapping[int(match[2])]}", html)
+
+
+# A description's beginning is enough for an excerpt: long ones are cut before rendering.
+_EXCERPT_SOURCE = 2000
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=4096)
+def plain_text(text: str) -> str:
+    """A Markdown ``text`` as plain text, for excerpts: what a reader sees, without the marks
+    (``**``, ``###``, link targets), tags or comments. Escape it like any text."""
+    rendered = _markdown(text[:_EXCERPT_SOURCE])
+    assert isinstance(rendered, str)
+    # Block ends become spaces, so that a heading and its paragraph do not run together.
+    spaced = re.sub(r"</(p|h[1-6]|li|tr|td|th|blockquote|pre)>|<br\s*/?>", " ", rendered)
+    bare = nh3.clean(spaced, tags=set(), clean_content_tags=set(_DROPPED_WHOLE), strip_comments=True)
+    return _SPACES.sub(" ", html_text.unescape(bare)).strip()

@@ -14,14 +14,16 @@ from opencat.catalog import accounts, faceted_search, references, sessions, spat
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog.context import Catalog
 from opencat.catalog.preview import Preview, PreviewUnavailable, preview
+from opencat.domain import periods
 from opencat.domain.accounts import ANONYMOUS, Actor, User
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
+from opencat.domain.spatial import normalize_zone
 from opencat.domain.urls import Urls
 from opencat.web import i18n
-from opencat.web.query import FACETS, SORTS, SearchState, dataset_query, read_state
+from opencat.web.query import FACETS, SORTS, SearchState, coverage, dataset_query, period_links, read_state
 from opencat.web.render import CSP, render
 from opencat.web.signin import Keys, session_token
 from opencat.web.views import dataset_page_context
@@ -125,17 +127,40 @@ def _facets(
             labels = zones
         elif name == "granularity":
             labels = granularities
-        shown[name] = [(key, labels.get(key, key), count) for key, count in buckets]
+        elif name == "badge":
+            labels = {key: i18n.badge_label(key, language) for key, _ in buckets}
+        lines = [(key, labels.get(key, key), count) for key, count in buckets]
+        shown[name] = _one_line_per_zone(lines) if name == "geozone" else lines
     return shown
 
 
-def _search(site: Site, state: SearchState, base: SearchFilters | None, language: str) -> dict[str, Any]:
+def _one_line_per_zone(lines: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """A dataset's zones are indexed in their stored spelling and in the referential's
+    (``fr:commune:04070@1988-06-25`` and ``fr:commune:04070``): one line per known zone, by its
+    referential id, counting each dataset once (every dataset holds both spellings)."""
+    merged: dict[str, tuple[str, str, int]] = {}
+    for key, label, count in lines:
+        known = label != key
+        value = normalize_zone(key) if known else key
+        earlier = merged.get(value)
+        merged[value] = (value, label, max(count, earlier[2] if earlier else 0))
+    return sorted(merged.values(), key=lambda line: -line[2])
+
+
+def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | None) -> dict[str, Any]:
     result = faceted_search.search(
-        site.catalog, dataset_query(state, base), more_facets={"geozone": "own_zones"}
+        site.catalog,
+        dataset_query(state, base),
+        more_facets={"geozone": "zones"},
+        periods=periods.offered(coverage(state), site.catalog.clock().date()),
     )
+    facets = _facets(site.catalog, result, visit.language)
+    if base is not None and base.organization is not None:
+        facets["organization"] = []  # an organization's page: its own name, alone, narrows nothing
     return {
         "result": result,
-        "facets": _facets(site.catalog, result, language),
+        "facets": facets,
+        "periods": period_links(state, visit.request.url.path, result.periods),
         "state": state,
         "sorts": SORTS,
     }
@@ -167,7 +192,7 @@ async def home(site: Site, visit: Visit) -> Response:
 
 async def search(site: Site, visit: Visit) -> Response:
     state = read_state(visit.request.query_params.multi_items())
-    context = await run_in_threadpool(_search, site, state, None, visit.language)
+    context = await run_in_threadpool(_search, site, visit, state, None)
     return visit.page("search.html", **context)
 
 
@@ -178,8 +203,11 @@ async def dataset(site: Site, visit: Visit) -> Response:
         view = catalog_datasets.get_dataset(site.catalog, ANONYMOUS, slug, with_community=True)
         if view.dataset.slug != slug:  # asked by id: the page's one address is its slug
             raise Moved(view.dataset.slug)
-        context = dataset_page_context(site.catalog, site.urls, view, visit.language, utc_now())
-        wanted = visit.request.query_params.get("preview")
+        params = visit.request.query_params
+        wanted = params.get("preview")
+        context = dataset_page_context(
+            site.catalog, site.urls, view, visit.language, utc_now(), params.get("resources"), wanted
+        )
         if wanted and any(resource.id == wanted for resource in view.resources):
             context["shown"] = _preview(site.catalog, view.dataset.id, wanted)
         return context
@@ -194,7 +222,7 @@ async def organization(site: Site, visit: Visit) -> Response:
     def load() -> dict[str, Any]:
         found = accounts.get_organization(site.catalog, slug)
         base = SearchFilters(organization=found.organization.id)
-        return {"org": found, **_search(site, state, base, visit.language)}
+        return {"org": found, **_search(site, visit, state, base)}
 
     return visit.page("organization.html", **await run_in_threadpool(load))
 
@@ -206,7 +234,7 @@ async def user(site: Site, visit: Visit) -> Response:
     def load() -> dict[str, Any]:
         found = accounts.get_user(site.catalog, slug)
         base = SearchFilters(owner=found.id)
-        return {"user": found, **_search(site, state, base, visit.language)}
+        return {"user": found, **_search(site, visit, state, base)}
 
     return visit.page("user.html", **await run_in_threadpool(load))
 

@@ -6,6 +6,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from opencat.domain.datasets import BADGE_KINDS
+from opencat.domain.periods import Period
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
 
@@ -88,7 +89,8 @@ def _day(raw: str) -> date | None:
 
 
 def coverage(state: SearchState) -> tuple[date, date] | None:
-    """The temporal coverage asked: either bound may be left open."""
+    """The period asked (datasets whose temporal coverage overlaps it): either bound may be left
+    open."""
     start, end = _day(state.get("temporal_start")), _day(state.get("temporal_end"))
     if start is None and end is None:
         return None
@@ -108,7 +110,7 @@ def dataset_query(state: SearchState, base: SearchFilters | None = None) -> Data
         license=state.get("license") or None,
         zone=state.get("geozone") or None,
         badge=badge if badge in BADGE_KINDS else None,
-        coverage=coverage(state),
+        period=coverage(state),
     )
     if base is None or base.organization is None:
         filters = replace(filters, organization=state.get("organization") or None)
@@ -120,3 +122,38 @@ def dataset_query(state: SearchState, base: SearchFilters | None = None) -> Data
         q=state.get("q"),
         filters=filters,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodLink:
+    """One line of the temporal coverage facet: a decade, or a year of the decade chosen."""
+
+    label: str
+    url: str
+    count: int
+    on: bool
+    is_year: bool
+
+
+def period_links(state: SearchState, path: str, counted: tuple[tuple[Period, int], ...]) -> list[PeriodLink]:
+    """The periods that hold matches (and the one chosen), recent first, the years of a decade
+    under it; a link chooses its period, or leaves it when it is the one chosen."""
+    chosen = coverage(state)
+    links: list[tuple[tuple[int, int, int], PeriodLink]] = []
+    for period, count in counted:
+        on = chosen == (period.first, period.last)
+        if count == 0 and not on:
+            continue
+        if on:
+            url = state.url(path, temporal_start=(), temporal_end=())
+        else:
+            url = state.url(
+                path, temporal_start=(period.first.isoformat(),), temporal_end=(period.last.isoformat(),)
+            )
+        is_year = period.is_year
+        label = str(period.first.year) if is_year else f"{period.first.year}\u2013{period.last.year}"
+        # Decades newest first, each decade's years (only the chosen decade has them) just under it.
+        decade_start = period.first.year - period.first.year % 10
+        key = (-decade_start, 1 if is_year else 0, -period.first.year)
+        links.append((key, PeriodLink(label, url, count, on, is_year)))
+    return [link for _, link in sorted(links, key=lambda pair: pair[0])]

@@ -1,14 +1,16 @@
 """Templates and the helpers they use: one Jinja environment per language, autoescaped."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_group_symbol
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from opencat.web.i18n import translations
+from opencat.web.markdown import plain_text
 
 # No script runs on these pages; styles and images come only from this server. JSON-LD blocks are
 # data, not scripts: a CSP does not apply to them.
@@ -46,10 +48,24 @@ def environment(language: str) -> Environment:
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = lambda value: _date(value, language)
     env.filters["datetime"] = lambda value: _datetime(value, language)
-    env.filters["number"] = lambda value: format_decimal(value, locale=language)
+    env.filters["number"] = _numbers(language)
     env.filters["filesize"] = lambda value: file_size(value, language)
+    env.filters["plain"] = plain_text
     env.globals["lang"] = language
     return env
+
+
+def _numbers(language: str) -> Callable[[Any], str]:
+    """Babel's numbers; whole numbers (the counts, dozens a page) by the locale's grouping symbol
+    directly, read once: format_decimal parses its locale and pattern on every call."""
+    group = get_group_symbol(language)
+
+    def number(value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}".replace(",", group)
+        return format_decimal(value, locale=language)
+
+    return number
 
 
 def _date(value: date | datetime | None, language: str) -> str:

@@ -1,6 +1,7 @@
 """What the dataset page shows, gathered from the dataset's view and the reference lists."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,15 +10,19 @@ from markupsafe import Markup
 from opencat.catalog import references, spatial
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
-from opencat.domain.datasets import BADGE_LABELS, Resource
+from opencat.domain.datasets import Resource
 from opencat.domain.previews import is_tabular
 from opencat.domain.urls import Urls
+from opencat.web.i18n import badge_label
 from opencat.web.jsonld import dataset_jsonld, script_block
 from opencat.web.markdown import render_markdown
 
 # Resource types in udata's order of importance, with their headings (translated in the template).
 RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
 RDF_FORMATS = (("ttl", "text/turtle"), ("xml", "application/rdf+xml"), ("json", "application/ld+json"))
+# Resources shown per page of the dataset page: some datasets have hundreds (the demo's largest,
+# 157, made a 185 KB page), and a page stays under 100 KB with its stylesheet.
+RESOURCES_PER_PAGE = 20
 
 
 def resources_by_type(resources: Sequence[Resource]) -> list[tuple[str, list[Resource]]]:
@@ -28,10 +33,47 @@ def resources_by_type(resources: Sequence[Resource]) -> list[tuple[str, list[Res
     return [(kind, grouped[kind]) for kind in RESOURCE_TYPES if kind in grouped]
 
 
+@dataclass(frozen=True, slots=True)
+class ResourcePage:
+    """Which of the dataset's resources the page shows (in the order of their types)."""
+
+    number: int
+    pages: int
+    total: int
+    first: int  # 1-based, for "21-40 of 157"
+    last: int
+
+
+def resource_page(
+    resources: Sequence[Resource], asked: str | None, shown: str | None
+) -> tuple[list[tuple[str, list[Resource]]], ResourcePage]:
+    """The page of resources asked (``?resources=N``; the one holding the resource previewed, when
+    one is), grouped by type."""
+    ordered = [resource for _, group in resources_by_type(resources) for resource in group]
+    pages = max(1, -(-len(ordered) // RESOURCES_PER_PAGE))
+    number = int(asked) if asked and asked.isdigit() and 1 <= int(asked) <= pages else 1
+    if shown is not None:
+        position = next((n for n, resource in enumerate(ordered) if resource.id == shown), None)
+        if position is not None:
+            number = position // RESOURCES_PER_PAGE + 1
+    start = (number - 1) * RESOURCES_PER_PAGE
+    on_page = ordered[start : start + RESOURCES_PER_PAGE]
+    return resources_by_type(on_page), ResourcePage(
+        number, pages, len(ordered), start + 1, start + len(on_page)
+    )
+
+
 def dataset_page_context(
-    catalog: Catalog, urls: Urls, view: DatasetView, language: str, now: datetime
+    catalog: Catalog,
+    urls: Urls,
+    view: DatasetView,
+    language: str,
+    now: datetime,
+    resources_asked: str | None = None,
+    preview_asked: str | None = None,
 ) -> dict[str, Any]:
     dataset = view.dataset
+    groups, resources_page = resource_page(view.resources, resources_asked, preview_asked)
     licenses = {item.id: item for item in references.list_licenses(catalog)}
     license = licenses.get(dataset.license or "")
     places = spatial.spatial_objects(catalog, [dataset], language)
@@ -43,12 +85,13 @@ def dataset_page_context(
         "view": view,
         "dataset": dataset,
         "description": Markup(render_markdown(dataset.description or "")),
-        "groups": resources_by_type(view.resources),
+        "groups": groups,
+        "resources_page": resources_page,
         "license": license,
         "frequency": frequencies.get(dataset.frequency or "", dataset.frequency),
         "zones": [places.zones[z].name if z in places.zones else z for z in own_zones],
         "granularity": places.granularities.get(granularity or "", granularity),
-        "badges": [BADGE_LABELS.get(badge.kind, badge.kind) for badge in dataset.badges],
+        "badges": [badge_label(badge.kind, language) for badge in dataset.badges],
         "last_update": view.last_update(now),
         "now": now,
         "api_url": api_url,
