@@ -62,13 +62,16 @@ def search(
     include_geozone_ancestors: bool = False,
     more_facets: Mapping[str, str] | None = None,
     periods: Sequence[Period] = (),
+    fresh_counts: bool = True,
 ) -> SearchResult:
     """Public datasets matching the query, a page of them, and the facets of all of them.
 
     ``last_update_range`` (one of ``LAST_UPDATE_RANGES``) counts back from the catalog's clock;
     ``include_geozone_ancestors`` adds the datasets covering a zone that encloses ``geozone``;
     ``more_facets`` (name -> index field) adds facets the API does not show (the pages' zones);
-    ``periods``, the periods to count overlapping coverages in (the pages' temporal facet)."""
+    ``periods``, the periods to count overlapping coverages in (the pages' temporal facet);
+    ``fresh_counts=False`` (the pages) accepts facet counts made just before the last change while
+    they are counted again (``SearchIndex.counts``); the page and its total are always current."""
     wanted = {**FACETS, **(more_facets or {})}
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
         # The v2 search serves the public catalog only.
@@ -81,7 +84,10 @@ def search(
         period_cuts = cuts(periods)
         chosen = request.filters.period is not None
         counts = catalog.search.counts(
-            request, list(set(wanted.values())), coverage_cuts=() if chosen else period_cuts
+            request,
+            list(set(wanted.values())),
+            coverage_cuts=() if chosen else period_cuts,
+            fresh=fresh_counts,
         )
         named = {name: counts.terms[field] for name, field in wanted.items()}
         covered = counts.coverage
@@ -89,7 +95,9 @@ def search(
             # A period link replaces the chosen one: periods count as if none were chosen, so that
             # each link finds as many datasets as it shows.
             unchosen = replace(request, filters=replace(request.filters, period=None))
-            covered = catalog.search.counts(unchosen, [], coverage_cuts=period_cuts).coverage
+            covered = catalog.search.counts(
+                unchosen, [], coverage_cuts=period_cuts, fresh=fresh_counts
+            ).coverage
         organizations = db_accounts.fetch_organizations(conn, (key for key, _ in named["organization"]))
     overlapping = tuple((p, covered.overlapping(p)) for p in periods) if covered is not None else ()
     return SearchResult(page, named, organizations, overlapping)

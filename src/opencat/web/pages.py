@@ -153,6 +153,7 @@ def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | 
         dataset_query(state, base),
         more_facets={"geozone": "zones"},
         periods=periods.offered(coverage(state), site.catalog.clock().date()),
+        fresh_counts=False,  # a visitor need not wait for a recount after each write
     )
     facets = _facets(site.catalog, result, visit.language)
     if base is not None and base.organization is not None:
