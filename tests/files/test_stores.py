@@ -1,5 +1,7 @@
 """One contract, every FileStore: local disk and an S3-compatible bucket."""
 
+import socket
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,7 +10,7 @@ import pytest
 
 from opencat.files.base import FileStore, check_key
 from opencat.files.local import LocalFileStore
-from opencat.files.s3 import S3FileStore
+from opencat.files.s3 import PROBE_TIMEOUT_SECONDS, S3FileStore
 from tests.s3 import BUCKET
 
 
@@ -94,3 +96,22 @@ def test_check_fails_when_files_cannot_be_stored(store: FileStore, tmp_path: Pat
         store.spool_dir.write_bytes(b"")  # a file where the directory was: nothing can go in
     with pytest.raises(Exception):  # noqa: B017, PT011 - botocore's ClientError, or an OSError
         store.check()
+
+
+def test_the_s3_probe_fails_fast_on_an_endpoint_that_never_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A black hole (connections taken, nothing answered) fails the readiness check in seconds."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "probe")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "probe")
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(16)  # the kernel completes the handshakes; nobody reads or answers
+        endpoint = f"http://127.0.0.1:{hole.getsockname()[1]}"
+        store = S3FileStore(
+            "s3://bucket/prefix", tmp_path / "spool", endpoint_url=endpoint, region="us-east-1"
+        )
+        started = time.monotonic()
+        with pytest.raises(Exception, match=r"(?i)timeout|timed out"):
+            store.check()
+    assert time.monotonic() - started < 3 * PROBE_TIMEOUT_SECONDS

@@ -7,6 +7,8 @@ from urllib.parse import quote, urlsplit
 
 from opencat.files.base import check_key
 
+PROBE_TIMEOUT_SECONDS = 2
+
 
 class S3FileStore:
     """``storage_url`` is ``s3://bucket/prefix``; credentials come from boto3's usual sources."""
@@ -20,11 +22,24 @@ class S3FileStore:
         region: str | None = None,
     ) -> None:
         import boto3  # optional dependency: only S3 deployments need it
+        from botocore.config import Config
 
         parts = urlsplit(storage_url)
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
         self.client: Any = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        # The readiness probe's own client: an endpoint that takes connections but never answers
+        # must fail /readyz in seconds, not hold it for boto3's default 60 s and retries.
+        self._probe: Any = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(
+                connect_timeout=PROBE_TIMEOUT_SECONDS,
+                read_timeout=PROBE_TIMEOUT_SECONDS,
+                retries={"total_max_attempts": 1},
+            ),
+        )
         base = public_url or f"{(endpoint_url or 'https://s3.amazonaws.com').rstrip('/')}/{self.bucket}"
         self.public_url = base.rstrip("/")
         self.spool_dir = spool_dir
@@ -62,7 +77,7 @@ class S3FileStore:
         return f"{self.public_url}/{quote(self._object(key))}"
 
     def check(self) -> None:
-        self.client.head_bucket(Bucket=self.bucket)
+        self._probe.head_bucket(Bucket=self.bucket)
 
     def local_path(self, key: str) -> Path | None:
         return None
