@@ -18,12 +18,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from types import FrameType
 
 from opencat import lifeline
 from opencat.app import build_catalog
 from opencat.catalog import indexing
+from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.ops.logs import configure_logging
 
@@ -54,34 +55,37 @@ def stop(keeper: subprocess.Popen[bytes]) -> None:
 
 
 def run(master_pid: int) -> None:
+    """The keeper's process: tied to its master, stopped by SIGTERM."""
     lifeline.tie_to(master_pid)
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_format, settings.log_level)
     catalog = build_catalog(settings)
-    catalog.search.keep_writer(lambda: None)  # this loop keeps the index up, not a second thread
-    stopping = False
-
-    def on_term(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, on_term)
-    last_change = 0.0
-    while not stopping:
-        before = catalog.search.applied_seq
-        try:
-            indexing.keep_up(catalog)
-        except Exception:  # the database restarting: the workers catch up meanwhile
-            logger.warning("the index keeper could not catch up; retrying", exc_info=True)
-            time.sleep(RETRY_SECONDS)
-            continue
-        now = time.monotonic()
-        if catalog.search.applied_seq != before:
-            last_change = now
-        active = now - last_change < ACTIVE_FOR_SECONDS
-        time.sleep(ACTIVE_POLL_SECONDS if active else QUIET_POLL_SECONDS)
-    catalog.search.let_go()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
+    keep_index(catalog, stopping)
     catalog.db.dispose()
+
+
+def keep_index(catalog: Catalog, stopping: threading.Event) -> None:
+    """Apply the outbox to this machine's index as it grows, until ``stopping`` is set."""
+    catalog.search.keep_writer(lambda: None)  # this loop keeps the index up, not a second thread
+    last_change = 0.0
+    try:
+        while not stopping.is_set():
+            before = catalog.search.applied_seq
+            try:
+                indexing.keep_up(catalog)
+            except Exception:  # the database restarting: the workers catch up meanwhile
+                logger.warning("the index keeper could not catch up; retrying", exc_info=True)
+                stopping.wait(RETRY_SECONDS)
+                continue
+            now = time.monotonic()
+            if catalog.search.applied_seq != before:
+                last_change = now
+            active = now - last_change < ACTIVE_FOR_SECONDS
+            stopping.wait(ACTIVE_POLL_SECONDS if active else QUIET_POLL_SECONDS)
+    finally:
+        catalog.search.let_go()
 
 
 if __name__ == "__main__":

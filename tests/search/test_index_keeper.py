@@ -4,6 +4,7 @@ applies what other processes write, and they wait for that instead of taking the
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from opencat import index_keeper
 from opencat.catalog import indexing
 from opencat.catalog.context import Catalog
+from opencat.db import outbox
 from opencat.domain.search import SearchDocument, SearchFilters, SearchRequest
 from opencat.search import index as index_module
 from opencat.search.index import SearchIndex
@@ -174,3 +177,31 @@ def test_a_listing_elsewhere_waits_for_the_keeper_to_apply_its_writes(
     finally:
         with server.search._writer_turn:
             server.search._stop_keeping()
+
+
+def test_the_keeper_loop_applies_writes_then_lets_the_writer_go_when_stopped(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """opencat.index_keeper's loop, in a thread of this process (its process only adds the
+    lifeline and SIGTERM): the index follows writes without any listing; stopped, it lets go."""
+    monkeypatch.setattr(index_module, "KEEP_IDLE_SECONDS", 3600)
+    alice = make_user(catalog)
+    keeper_view = replace(catalog, search=SearchIndex(catalog.search.directory))
+    stopping = threading.Event()
+    loop = threading.Thread(target=index_keeper.keep_index, args=(keeper_view, stopping))
+    loop.start()
+    try:
+        make_dataset(catalog, alice, title="Horaires des navettes")
+        with catalog.db.read() as conn:
+            head = outbox.head(conn)
+        _wait_for(lambda: keeper_view.search.reached(head), "the keeper to apply the write")
+        assert keeper_view.search.held_elsewhere() is False  # it holds the writer itself...
+        other = SearchIndex.__new__(SearchIndex)
+        other.directory, other._held = catalog.search.directory, None
+        assert other.held_elsewhere()  # ...and the others see it held
+    finally:
+        stopping.set()
+        loop.join(timeout=DEADLINE)
+    assert not loop.is_alive()
+    assert not other.held_elsewhere()  # stopping let the writer go
+    assert catalog.search.reached(head)  # a listing here needs no catch-up of its own
