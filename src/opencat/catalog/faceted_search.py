@@ -58,19 +58,24 @@ def search(
     last_update_range: str | None = None,
     include_geozone_ancestors: bool = False,
     more_facets: Mapping[str, str] | None = None,
+    visibility: Visibility | None = None,
 ) -> SearchResult:
     """Public datasets matching the query, a page of them, and the facets of all of them.
 
     ``last_update_range`` (one of ``LAST_UPDATE_RANGES``) counts back from the catalog's clock;
     ``include_geozone_ancestors`` adds the datasets covering a zone that encloses ``geozone``;
-    ``more_facets`` (name -> index field) adds facets the API does not show (the pages' zones)."""
+    ``more_facets`` (name -> index field) adds facets the API does not show (the pages' zones);
+    ``visibility`` adds the hidden datasets a signed-in visitor of the pages may see (never the
+    deleted ones: the pages' search is not a recycle bin)."""
     wanted = {**FACETS, **(more_facets or {})}
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
         # The v2 search serves the public catalog only.
-        request = listing.search_request(conn, query, Visibility(), public=True)
+        request = listing.search_request(conn, query, visibility or Visibility(), public=True)
         filters = _resolved(
             conn, request.filters, catalog.clock(), last_update_range, include_geozone_ancestors
         )
+        if visibility is not None:
+            filters = replace(filters, deleted=False)
         request = replace(request, filters=filters)
         page = listing.views_page(catalog, conn, query, request, with_community=True)
         facets = catalog.search.facets(request, list(set(wanted.values())))

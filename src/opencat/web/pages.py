@@ -1,5 +1,5 @@
-"""The page handlers: read the request, call the catalog's use cases as an anonymous visitor,
-render a template. Errors of the page routes are pages too (404, 410), never JSON."""
+"""The page handlers: read the request, call the catalog's use cases as the signed-in visitor (or
+an anonymous one), render a template. Errors of the page routes are pages too (404, 410), never JSON."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,11 +14,12 @@ from opencat.catalog import accounts, faceted_search, references, sessions, spat
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog.context import Catalog
 from opencat.catalog.preview import Preview, PreviewUnavailable, preview
+from opencat.domain import permissions
 from opencat.domain.accounts import ANONYMOUS, Actor, User
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
 from opencat.domain.queries import DatasetQuery
-from opencat.domain.search import SearchFilters
+from opencat.domain.search import SearchFilters, visibility_of
 from opencat.domain.urls import Urls
 from opencat.web import i18n
 from opencat.web.query import FACETS, SORTS, SearchState, dataset_query, read_state
@@ -43,7 +44,7 @@ class Visit:
     request: Request
     language: str
     switch: dict[str, str] = field(default_factory=dict)
-    actor: Actor = ANONYMOUS  # who is signed in (the pages still read as an anonymous visitor)
+    actor: Actor = ANONYMOUS  # who is signed in: the pages read as the API reads for this actor
 
     @property
     def user(self) -> User | None:
@@ -129,10 +130,16 @@ def _facets(
     return shown
 
 
-def _search(site: Site, state: SearchState, base: SearchFilters | None, language: str) -> dict[str, Any]:
+def _search(site: Site, state: SearchState, base: SearchFilters | None, visit: Visit) -> dict[str, Any]:
+    """A search page's results and facets; a signed-in visitor's hidden datasets are among them."""
+    visibility = visibility_of(visit.actor) if visit.user is not None else None
     result = faceted_search.search(
-        site.catalog, dataset_query(state, base), more_facets={"geozone": "own_zones"}
+        site.catalog,
+        dataset_query(state, base),
+        more_facets={"geozone": "own_zones"},
+        visibility=visibility,
     )
+    language = visit.language
     return {
         "result": result,
         "facets": _facets(site.catalog, result, language),
@@ -167,7 +174,7 @@ async def home(site: Site, visit: Visit) -> Response:
 
 async def search(site: Site, visit: Visit) -> Response:
     state = read_state(visit.request.query_params.multi_items())
-    context = await run_in_threadpool(_search, site, state, None, visit.language)
+    context = await run_in_threadpool(_search, site, state, None, visit)
     return visit.page("search.html", **context)
 
 
@@ -175,13 +182,14 @@ async def dataset(site: Site, visit: Visit) -> Response:
     slug = str(visit.request.path_params["slug"])
 
     def load() -> dict[str, Any]:
-        view = catalog_datasets.get_dataset(site.catalog, ANONYMOUS, slug, with_community=True)
+        view = catalog_datasets.get_dataset(site.catalog, visit.actor, slug, with_community=True)
         if view.dataset.slug != slug:  # asked by id: the page's one address is its slug
             raise Moved(view.dataset.slug)
         context = dataset_page_context(site.catalog, site.urls, view, visit.language, utc_now())
+        context["editable"] = permissions.can_edit(visit.actor, view.dataset)
         wanted = visit.request.query_params.get("preview")
         if wanted and any(resource.id == wanted for resource in view.resources):
-            context["shown"] = _preview(site.catalog, view.dataset.id, wanted)
+            context["shown"] = _preview(site.catalog, visit.actor, view.dataset.id, wanted)
         return context
 
     return visit.page("dataset.html", **await run_in_threadpool(load))
@@ -194,7 +202,7 @@ async def organization(site: Site, visit: Visit) -> Response:
     def load() -> dict[str, Any]:
         found = accounts.get_organization(site.catalog, slug)
         base = SearchFilters(organization=found.organization.id)
-        return {"org": found, **_search(site, state, base, visit.language)}
+        return {"org": found, **_search(site, state, base, visit)}
 
     return visit.page("organization.html", **await run_in_threadpool(load))
 
@@ -206,7 +214,7 @@ async def user(site: Site, visit: Visit) -> Response:
     def load() -> dict[str, Any]:
         found = accounts.get_user(site.catalog, slug)
         base = SearchFilters(owner=found.id)
-        return {"user": found, **_search(site, state, base, visit.language)}
+        return {"user": found, **_search(site, state, base, visit)}
 
     return visit.page("user.html", **await run_in_threadpool(load))
 
@@ -220,9 +228,9 @@ class Shown:
     why: str | None = None
 
 
-def _preview(catalog: Catalog, dataset_id: str, resource_id: str) -> Shown:
+def _preview(catalog: Catalog, actor: Actor, dataset_id: str, resource_id: str) -> Shown:
     try:
-        return Shown(resource_id, table=preview(catalog, ANONYMOUS, dataset_id, resource_id))
+        return Shown(resource_id, table=preview(catalog, actor, dataset_id, resource_id))
     except PreviewUnavailable as unavailable:
         return Shown(resource_id, why=str(unavailable.why))
 

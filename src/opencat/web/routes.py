@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
-from opencat.web import account_pages, key_pages
+from opencat.web import account_pages, key_pages, publish_pages
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
@@ -39,11 +39,13 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     pages = guarded(site)
     account = account_pages.handlers(site)
     api_keys = key_pages.handlers(site)
+    publish = publish_pages.handlers(site)
     return [
         Route("/login", account["login_form"], methods=["GET"], include_in_schema=False),
         Route("/login", account["login"], methods=["POST"], include_in_schema=False),
         Route("/logout", account["logout_form"], methods=["GET"], include_in_schema=False),
         Route("/logout", account["logout"], methods=["POST"], include_in_schema=False),
+        Route("/account/", publish["my_datasets"], methods=["GET"], include_in_schema=False),
         Route("/account/keys/", api_keys["list_keys"], methods=["GET"], include_in_schema=False),
         Route("/account/keys/", api_keys["create_key"], methods=["POST"], include_in_schema=False),
         Route(
