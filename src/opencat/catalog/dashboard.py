@@ -44,3 +44,10 @@ def my_datasets(catalog: Catalog, actor: Actor) -> list[Section]:
         for organization in sorted(organizations.values(), key=lambda org: org.name.casefold()):
             sections.append(section(SearchFilters(organization=organization.id), organization))
     return sections
+
+
+def my_organizations(catalog: Catalog, actor: Actor) -> list[Organization]:
+    """The organizations the user may publish in (any membership, as ``can_publish_in``), by name."""
+    with catalog.db.read() as conn:
+        found = db_accounts.fetch_organizations(conn, actor.roles)
+    return sorted(found.values(), key=lambda org: org.name.casefold())
