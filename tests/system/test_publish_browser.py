@@ -1,7 +1,8 @@
 """Publishing from a real browser (Debian's chromium through Playwright) against ``opencat
 serve``: a publisher signs in, creates a private dataset with a previewed description, edits it,
 makes it public and finds it in the public search; a stranger is refused the edit page; two
-concurrent edits; axe-core on every form in both languages."""
+concurrent edits; axe-core on every form, and on the dataset page with its history, in both
+languages."""
 
 import subprocess
 import uuid
@@ -151,6 +152,11 @@ def test_axe_finds_no_violation_on_the_publishing_forms(
     found["dataset"] = _axe(page)
     page.goto(page.url + f"edit/?lang={language}")
     found["edit"] = _axe(page)
+    page.locator("#f-tags").fill("axe, history")
+    page.locator("button[value=save]").click()
+    page.wait_for_url("**/datasets/axe-*/")
+    assert page.locator("ol.history ins").count() >= 1  # a field-by-field change is shown
+    found["dataset-with-history"] = _axe(page)
     page.goto(f"{deployment.url}/account/?lang={language}")
     found["dashboard"] = _axe(page)
     page.context.close()

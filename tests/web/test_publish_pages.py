@@ -94,3 +94,38 @@ def test_the_dashboard_lists_mine_and_my_organizations(client: TestClient, catal
     assert "Someone else" not in page.text
     assert f'href="/datasets/{archived.dataset.slug}/edit/"' in page.text
     assert "Mes jeux de données" in client.get("/account/").text
+
+
+def test_the_dataset_page_shows_its_history_to_its_editors(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog, first_name="Hélène")
+    view = make_dataset(catalog, owner, title="Water quality", tags=["water"])
+    update_dataset(
+        catalog,
+        owner.actor(catalog),
+        view.dataset.id,
+        Submitted.of(
+            dataset_changes(
+                title="Drinking water quality",
+                resources=[{"title": "Samples 2024", "url": "https://example.org/s.csv"}],
+            )
+        ),
+    )
+    slug = "drinking-water-quality"
+    # Visitors and strangers: no history.
+    assert 'id="history"' not in client.get(f"/datasets/{slug}/").text
+    stranger = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    sign_in(stranger, catalog, first_name="Stranger")
+    assert 'id="history"' not in stranger.get(f"/datasets/{slug}/").text
+    # The owner: newest first, who, what changed field by field, the resource added.
+    sign_in(client, catalog, owner)
+    page = client.get(f"/datasets/{slug}/", headers=EN).text
+    assert 'id="history"' in page
+    history = page[page.index('id="history"') :]
+    assert "3 changes in all." in history
+    assert history.index("Added a file") < history.index("Created the dataset")
+    assert "Changed the dataset" in history
+    assert "<code>title</code>: <del>Water quality</del> → <ins>Drinking water quality</ins>" in history
+    assert "«&nbsp;Samples 2024&nbsp;»" in history
+    assert f"Hélène {owner.user.last_name}" in history
+    assert f"/api/1/activity/?related_to={view.dataset.id}" in history
+    assert "Historique" in client.get(f"/datasets/{slug}/").text

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from opencat.catalog import accounts, faceted_search, references, sessions, spatial
+from opencat.catalog import accounts, faceted_search, history, references, sessions, spatial
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog.context import Catalog
 from opencat.catalog.preview import Preview, PreviewUnavailable, preview
@@ -18,7 +18,7 @@ from opencat.domain import permissions
 from opencat.domain.accounts import ANONYMOUS, Actor, User
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
-from opencat.domain.queries import DatasetQuery
+from opencat.domain.queries import ActivityQuery, DatasetQuery
 from opencat.domain.search import SearchFilters, visibility_of
 from opencat.domain.urls import Urls
 from opencat.web import i18n
@@ -28,6 +28,8 @@ from opencat.web.signin import Keys, session_token
 from opencat.web.views import dataset_page_context
 
 Handler = Callable[[Request], Awaitable[Response]]
+# The dataset page shows this many of its latest changes; the API serves the whole history.
+HISTORY_SIZE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,10 @@ async def dataset(site: Site, visit: Visit) -> Response:
             raise Moved(view.dataset.slug)
         context = dataset_page_context(site.catalog, site.urls, view, visit.language, utc_now())
         context["editable"] = permissions.can_edit(visit.actor, view.dataset)
+        if context["editable"]:  # the history is for those who may edit (issue 14)
+            query = ActivityQuery(related_to=view.dataset.id, page_size=HISTORY_SIZE)
+            context["history"] = history.list_activity(site.catalog, visit.actor, query)
+            context["history_url"] = site.urls.api(f"activity/?related_to={view.dataset.id}")
         wanted = visit.request.query_params.get("preview")
         if wanted and any(resource.id == wanted for resource in view.resources):
             context["shown"] = _preview(site.catalog, visit.actor, view.dataset.id, wanted)
