@@ -1,8 +1,8 @@
 """Publishing from a real browser (Debian's chromium through Playwright) against ``opencat
 serve``: a publisher signs in, creates a private dataset with a previewed description, edits it,
 makes it public and finds it in the public search; a stranger is refused the edit page; two
-concurrent edits; axe-core on every form, and on the dataset page with its history, in both
-languages."""
+concurrent edits; axe-core on every form (a dataset's, a link's, a deletion's confirmation) and on
+the dataset page with its history, in both languages."""
 
 import subprocess
 import uuid
@@ -157,6 +157,25 @@ def test_axe_finds_no_violation_on_the_publishing_forms(
     page.wait_for_url("**/datasets/axe-*/")
     assert page.locator("ol.history ins").count() >= 1  # a field-by-field change is shown
     found["dataset-with-history"] = _axe(page)
+    dataset_url = page.url
+    page.goto(dataset_url + f"resources/new/?lang={language}")
+    found["link"] = _axe(page)
+    page.locator("#r-title").fill("Axe link")
+    page.locator("#r-url").fill("not a url")
+    page.locator("#r-url").evaluate("input => input.type = 'text'")  # past the browser's own check
+    page.locator("form.account-form button").click()
+    page.wait_for_load_state()
+    assert page.locator("#r-url-error").is_visible()
+    found["link-error"] = _axe(page)
+    page.locator("#r-url").fill("https://example.org/axe.csv")
+    page.locator("form.account-form button").click()
+    page.wait_for_url("**/datasets/axe-*/*")
+    delete = page.locator("a[href*='/delete/']").first
+    page.goto(f"{deployment.url}{delete.get_attribute('href')}?lang={language}")
+    found["delete"] = _axe(page)
+    page.locator("form.account-form button").click()
+    page.wait_for_url("**/datasets/axe-*/*")
+    assert page.locator("a[href*='/delete/']").count() == 0
     page.goto(f"{deployment.url}/account/?lang={language}")
     found["dashboard"] = _axe(page)
     page.context.close()

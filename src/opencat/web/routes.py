@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
-from opencat.web import account_pages, dataset_forms, key_pages, publish_pages
+from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, resource_forms
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
@@ -41,6 +41,7 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     api_keys = key_pages.handlers(site)
     publish = publish_pages.handlers(site)
     forms = dataset_forms.handlers(site)
+    files = resource_forms.handlers(site)
     return [
         Route("/login", account["login_form"], methods=["GET"], include_in_schema=False),
         Route("/login", account["login"], methods=["POST"], include_in_schema=False),
@@ -58,6 +59,27 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
         Route("/datasets/new/", forms["create"], methods=["POST"], include_in_schema=False),
         Route("/datasets/{slug}/edit/", forms["edit_form"], methods=["GET"], include_in_schema=False),
         Route("/datasets/{slug}/edit/", forms["update"], methods=["POST"], include_in_schema=False),
+        Route(
+            "/datasets/{slug}/resources/new/",
+            files["new_link_form"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/datasets/{slug}/resources/new/", files["add_link"], methods=["POST"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/delete/",
+            files["delete_form"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/delete/",
+            files["delete"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
         Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),
         Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
         Route("/users/{slug}/", pages["user"], include_in_schema=False),
