@@ -4,8 +4,10 @@ makes it public and finds it in the public search; a stranger is refused the edi
 concurrent edits; axe-core on every form (a dataset's, a link's, a deletion's confirmation) and on
 the dataset page with its history, in both languages."""
 
+import os
 import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -180,3 +182,37 @@ def test_axe_finds_no_violation_on_the_publishing_forms(
     found["dashboard"] = _axe(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
+
+
+@pytest.mark.skipif(
+    not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
+)
+def test_screenshots_of_the_publishing_forms(browser: Any, deployment: Deployment, publisher: str) -> None:  # noqa: F811
+    target = Path(os.environ["OPENCAT_SCREENSHOTS"])
+    target.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        page = _signed_in(
+            browser, deployment, publisher, viewport={"width": width, "height": 900}, locale="fr-FR"
+        )
+        page.goto(f"{deployment.url}/datasets/new/")
+        page.locator("#f-title").fill(f"Comptages vélo {width}")
+        page.locator("#f-description").fill(
+            "Comptages **horaires** des boucles de la métropole.\n\n- 2024\n- 2025"
+        )
+        page.locator("#f-tags").fill("vélo, mobilité")
+        page.locator("#f-frequency").select_option("hourly")
+        page.locator("button[value=preview]").click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(target / f"dataset-form-{width}.png"), full_page=True)
+        page.locator("button[value=save]").click()
+        page.wait_for_url("**/datasets/comptages-velo-*/")
+        page.goto(page.url + "edit/")
+        page.locator("#f-coverage-start").fill("not a date")
+        page.locator("#f-coverage-start").evaluate("input => input.type = 'text'")
+        page.locator("#f-coverage-start").fill("2024-13-45")
+        page.locator("button[value=save]").click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(target / f"dataset-form-errors-{width}.png"), full_page=True)
+        page.goto(f"{deployment.url}/account/")
+        page.screenshot(path=str(target / f"dashboard-{width}.png"), full_page=True)
+        page.context.close()
