@@ -46,6 +46,20 @@ def get_dataset(catalog: Catalog, actor: Actor, ident: str, with_community: bool
         return assemble(conn, [readable_dataset(conn, actor, ident)], with_community)[0]
 
 
+def get_dataset_to_edit(catalog: Catalog, actor: Actor, ident: str) -> DatasetView:
+    """The dataset as its editors see it: ``NotFound`` for one the caller may not see, ``Gone``
+    once deleted, ``PermissionDenied`` for a reader who may not edit (as ``update_dataset``)."""
+    if actor.user is None:
+        raise Unauthenticated()
+    with catalog.db.read() as conn:
+        dataset = readable_dataset(conn, actor, ident)
+        if dataset.deleted is not None:
+            raise Gone(Reason.DATASET_DELETED)
+        if not permissions.can_edit(actor, dataset):
+            raise PermissionDenied()
+        return assemble(conn, [dataset])[0]
+
+
 def get_dataset_row(catalog: Catalog, actor: Actor, ident: str) -> Dataset:
     """The dataset without what its representation embeds: enough to answer a conditional GET."""
     with catalog.db.read() as conn:

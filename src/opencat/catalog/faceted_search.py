@@ -63,6 +63,7 @@ def search(
     more_facets: Mapping[str, str] | None = None,
     periods: Sequence[Period] = (),
     fresh_counts: bool = True,
+    visibility: Visibility | None = None,
 ) -> SearchResult:
     """Public datasets matching the query, a page of them, and the facets of all of them.
 
@@ -71,14 +72,18 @@ def search(
     ``more_facets`` (name -> index field) adds facets the API does not show (the pages' zones);
     ``periods``, the periods to count overlapping coverages in (the pages' temporal facet);
     ``fresh_counts=False`` (the pages) accepts facet counts made just before the last change while
-    they are counted again (``SearchIndex.counts``); the page and its total are always current."""
+    they are counted again (``SearchIndex.counts``); the page and its total are always current;
+    ``visibility`` adds the hidden datasets a signed-in visitor of the pages may see (never the
+    deleted ones: the pages' search is not a recycle bin)."""
     wanted = {**FACETS, **(more_facets or {})}
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
         # The v2 search serves the public catalog only.
-        request = listing.search_request(conn, query, Visibility(), public=True)
+        request = listing.search_request(conn, query, visibility or Visibility(), public=True)
         filters = _resolved(
             conn, request.filters, catalog.clock(), last_update_range, include_geozone_ancestors
         )
+        if visibility is not None:
+            filters = replace(filters, deleted=False)
         request = replace(request, filters=filters)
         page = listing.views_page(catalog, conn, query, request, with_community=True)
         period_cuts = cuts(periods)

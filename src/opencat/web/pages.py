@@ -1,5 +1,5 @@
-"""The page handlers: read the request, call the catalog's use cases as an anonymous visitor,
-render a template. Errors of the page routes are pages too (404, 410), never JSON."""
+"""The page handlers: read the request, call the catalog's use cases as the signed-in visitor (or
+an anonymous one), render a template. Errors of the page routes are pages too (404, 410), never JSON."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -10,16 +10,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from opencat.catalog import accounts, faceted_search, references, sessions, spatial
+from opencat.catalog import accounts, faceted_search, history, references, sessions, spatial
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog.context import Catalog
 from opencat.catalog.preview import Preview, PreviewUnavailable, preview
-from opencat.domain import periods
+from opencat.domain import periods, permissions
 from opencat.domain.accounts import ANONYMOUS, Actor, User
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
-from opencat.domain.queries import DatasetQuery
-from opencat.domain.search import SearchFilters
+from opencat.domain.queries import ActivityQuery, DatasetQuery
+from opencat.domain.search import SearchFilters, visibility_of
 from opencat.domain.spatial import normalize_zone
 from opencat.domain.urls import Urls
 from opencat.web import i18n
@@ -29,6 +29,8 @@ from opencat.web.signin import Keys, session_token
 from opencat.web.views import dataset_page_context
 
 Handler = Callable[[Request], Awaitable[Response]]
+# The dataset page shows this many of its latest changes; the API serves the whole history.
+HISTORY_SIZE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,7 @@ class Visit:
     request: Request
     language: str
     switch: dict[str, str] = field(default_factory=dict)
-    actor: Actor = ANONYMOUS  # who is signed in (the pages still read as an anonymous visitor)
+    actor: Actor = ANONYMOUS  # who is signed in: the pages read as the API reads for this actor
 
     @property
     def user(self) -> User | None:
@@ -148,12 +150,15 @@ def _one_line_per_zone(lines: list[tuple[str, str, int]]) -> list[tuple[str, str
 
 
 def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | None) -> dict[str, Any]:
+    """A search page's results and facets; a signed-in visitor's hidden datasets are among them."""
+    visibility = visibility_of(visit.actor) if visit.user is not None else None
     result = faceted_search.search(
         site.catalog,
         dataset_query(state, base),
         more_facets={"geozone": "zones"},
         periods=periods.offered(coverage(state), site.catalog.clock().date()),
         fresh_counts=False,  # a visitor need not wait for a recount after each write
+        visibility=visibility,
     )
     facets = _facets(site.catalog, result, visit.language)
     if base is not None and base.organization is not None:
@@ -201,7 +206,7 @@ async def dataset(site: Site, visit: Visit) -> Response:
     slug = str(visit.request.path_params["slug"])
 
     def load() -> dict[str, Any]:
-        view = catalog_datasets.get_dataset(site.catalog, ANONYMOUS, slug, with_community=True)
+        view = catalog_datasets.get_dataset(site.catalog, visit.actor, slug, with_community=True)
         if view.dataset.slug != slug:  # asked by id: the page's one address is its slug
             raise Moved(view.dataset.slug)
         params = visit.request.query_params
@@ -209,8 +214,13 @@ async def dataset(site: Site, visit: Visit) -> Response:
         context = dataset_page_context(
             site.catalog, site.urls, view, visit.language, utc_now(), params.get("resources"), wanted
         )
+        context["editable"] = permissions.can_edit(visit.actor, view.dataset)
+        if context["editable"]:  # the history is for those who may edit (issue 14)
+            query = ActivityQuery(related_to=view.dataset.id, page_size=HISTORY_SIZE)
+            context["history"] = history.list_activity(site.catalog, visit.actor, query)
+            context["history_url"] = site.urls.api(f"activity/?related_to={view.dataset.id}")
         if wanted and any(resource.id == wanted for resource in view.resources):
-            context["shown"] = _preview(site.catalog, view.dataset.id, wanted)
+            context["shown"] = _preview(site.catalog, visit.actor, view.dataset.id, wanted)
         return context
 
     return visit.page("dataset.html", **await run_in_threadpool(load))
@@ -249,9 +259,9 @@ class Shown:
     why: str | None = None
 
 
-def _preview(catalog: Catalog, dataset_id: str, resource_id: str) -> Shown:
+def _preview(catalog: Catalog, actor: Actor, dataset_id: str, resource_id: str) -> Shown:
     try:
-        return Shown(resource_id, table=preview(catalog, ANONYMOUS, dataset_id, resource_id))
+        return Shown(resource_id, table=preview(catalog, actor, dataset_id, resource_id))
     except PreviewUnavailable as unavailable:
         return Shown(resource_id, why=str(unavailable.why))
 

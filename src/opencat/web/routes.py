@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
-from opencat.web import account_pages, key_pages
+from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, resource_forms
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
@@ -39,11 +39,15 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     pages = guarded(site)
     account = account_pages.handlers(site)
     api_keys = key_pages.handlers(site)
+    publish = publish_pages.handlers(site)
+    forms = dataset_forms.handlers(site)
+    files = resource_forms.handlers(site)
     return [
         Route("/login", account["login_form"], methods=["GET"], include_in_schema=False),
         Route("/login", account["login"], methods=["POST"], include_in_schema=False),
         Route("/logout", account["logout_form"], methods=["GET"], include_in_schema=False),
         Route("/logout", account["logout"], methods=["POST"], include_in_schema=False),
+        Route("/account/", publish["my_datasets"], methods=["GET"], include_in_schema=False),
         Route("/account/keys/", api_keys["list_keys"], methods=["GET"], include_in_schema=False),
         Route("/account/keys/", api_keys["create_key"], methods=["POST"], include_in_schema=False),
         Route(
@@ -51,6 +55,31 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
         ),
         Route("/", pages["home"], include_in_schema=False),
         Route("/datasets/", pages["search"], include_in_schema=False),
+        Route("/datasets/new/", forms["new_form"], methods=["GET"], include_in_schema=False),
+        Route("/datasets/new/", forms["create"], methods=["POST"], include_in_schema=False),
+        Route("/datasets/{slug}/edit/", forms["edit_form"], methods=["GET"], include_in_schema=False),
+        Route("/datasets/{slug}/edit/", forms["update"], methods=["POST"], include_in_schema=False),
+        Route(
+            "/datasets/{slug}/resources/new/",
+            files["new_link_form"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/datasets/{slug}/resources/new/", files["add_link"], methods=["POST"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/delete/",
+            files["delete_form"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/delete/",
+            files["delete"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
         Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),
         Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
         Route("/users/{slug}/", pages["user"], include_in_schema=False),

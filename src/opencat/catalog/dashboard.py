@@ -1,0 +1,53 @@
+"""The signed-in publisher's dashboard: their own datasets and their organizations', whatever
+their state (private, archived, deleted), newest change first."""
+
+from dataclasses import dataclass
+
+from opencat.catalog import listing
+from opencat.catalog.context import Catalog
+from opencat.catalog.views import DatasetView
+from opencat.db import accounts as db_accounts
+from opencat.domain.accounts import Actor, Organization
+from opencat.domain.errors import Unauthenticated
+from opencat.domain.queries import DatasetQuery
+from opencat.domain.search import SearchFilters, visibility_of
+
+# A section shows this many datasets, and says how many there are in all.
+SECTION_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    organization: Organization | None  # None: the user's own datasets
+    role: str | None
+    datasets: list[DatasetView]
+    total: int
+
+
+def my_datasets(catalog: Catalog, actor: Actor) -> list[Section]:
+    """The user's own datasets, then each of their organizations' (by name), as the API's actor
+    sees them: the hidden ones included, since they are the caller's."""
+    if actor.user is None:
+        raise Unauthenticated()
+    visibility = visibility_of(actor)
+    with catalog.db.read() as conn:
+        organizations = db_accounts.fetch_organizations(conn, actor.roles)
+
+        def section(filters: SearchFilters, organization: Organization | None) -> Section:
+            query = DatasetQuery(page_size=SECTION_SIZE, sort="-last_update", filters=filters)
+            request = listing.search_request(conn, query, visibility)
+            views = listing.views_page(catalog, conn, query, request, with_community=False)
+            role = actor.role_in(organization.id) if organization else None
+            return Section(organization, role, list(views.items), views.total)
+
+        sections = [section(SearchFilters(owner=actor.user.id), None)]
+        for organization in sorted(organizations.values(), key=lambda org: org.name.casefold()):
+            sections.append(section(SearchFilters(organization=organization.id), organization))
+    return sections
+
+
+def my_organizations(catalog: Catalog, actor: Actor) -> list[Organization]:
+    """The organizations the user may publish in (any membership, as ``can_publish_in``), by name."""
+    with catalog.db.read() as conn:
+        found = db_accounts.fetch_organizations(conn, actor.roles)
+    return sorted(found.values(), key=lambda org: org.name.casefold())

@@ -1,0 +1,300 @@
+"""Creating and editing a dataset from the browser: ``/datasets/new/`` and
+``/datasets/{slug}/edit/``.
+
+The form's fields become the body the API would receive, parsed by the API's own inputs
+(``api/inputs.dataset_changes``) and saved by the same use cases (``catalog/datasets``), so the
+pages and the API cannot disagree on a rule. The form carries the revision it was made from: a
+save of an older revision is refused as the API refuses a stale ``If-Match``."""
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from opencat.api.inputs import dataset_changes
+from opencat.api.wording import message, worded
+from opencat.catalog import dashboard, references, spatial
+from opencat.catalog import datasets as catalog_datasets
+from opencat.catalog.views import DatasetView
+from opencat.domain.changes import Submitted
+from opencat.domain.datasets import Dataset
+from opencat.domain.errors import Invalid, Moved, PermissionDenied, PreconditionFailed
+from opencat.web import i18n, signin
+from opencat.web.account_pages import refused
+from opencat.web.markdown import render_markdown
+from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.publish_pages import to_login
+
+# A description may be 100,000 characters (the API's limit), several bytes each in UTF-8.
+MAX_FORM_BYTES = 512 * 1024
+TEXT_FIELDS = (
+    "title", "acronym", "description", "tags", "license", "frequency", "coverage_start",
+    "coverage_end", "zones", "granularity", "organization",
+)  # fmt: skip
+# Where an error of the API's body is shown: beside the field the form has for it.
+ERROR_PLACES = {"temporal_coverage": "coverage", "spatial": "zones", "extras": "__all__"}
+
+
+@dataclass(frozen=True, slots=True)
+class Filled:
+    """What the form holds: the text of each field, the two boxes, the revision it came from."""
+
+    text: dict[str, str]
+    private: bool
+    archived: bool
+    revision: str = ""
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> "Filled":
+        coverage = dataset.temporal_coverage
+        zones = dataset.spatial.zones if dataset.spatial else ()
+        text = {
+            "title": dataset.title,
+            "acronym": dataset.acronym or "",
+            "description": dataset.description or "",
+            "tags": ", ".join(dataset.tags),
+            "license": dataset.license or "",
+            "frequency": dataset.frequency or "",
+            "coverage_start": coverage.start.isoformat() if coverage else "",
+            "coverage_end": coverage.end.isoformat() if coverage and coverage.end else "",
+            "zones": ", ".join(zones),
+            "granularity": (dataset.spatial.granularity or "") if dataset.spatial else "",
+            "organization": dataset.organization_id or "",
+        }
+        return cls(text, dataset.private, dataset.archived is not None, str(dataset.revision))
+
+    @classmethod
+    def read(cls, form: FormData) -> "Filled":
+        text = {name: str(form.get(name) or "").strip() for name in TEXT_FIELDS}
+        text["description"] = str(form.get("description") or "")  # kept as typed (Markdown)
+        return cls(
+            text, form.get("private") == "1", form.get("archived") == "1", str(form.get("revision") or "")
+        )
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def body_of(filled: Filled, current: Dataset | None, now_iso: str) -> dict[str, Any]:
+    """The API's JSON body for what the form holds (the fields udata's dataset form has)."""
+    text = filled.text
+    body: dict[str, Any] = {
+        "title": text["title"],
+        "acronym": text["acronym"] or None,
+        "description": text["description"],
+        "tags": _items(text["tags"]),
+        "license": text["license"] or None,
+        "frequency": text["frequency"] or None,
+        "private": filled.private,
+    }
+    if text["coverage_start"] or text["coverage_end"]:
+        body["temporal_coverage"] = {"start": text["coverage_start"], "end": text["coverage_end"] or None}
+    elif current is not None and current.temporal_coverage is not None:
+        body["temporal_coverage"] = None
+    zones, granularity = _items(text["zones"]), text["granularity"] or None
+    if zones or granularity or (current is not None and current.spatial is not None):
+        body["spatial"] = {"zones": zones, "granularity": granularity}
+    if filled.archived:  # archived since it was, or from now
+        archived = current.archived if current is not None else None
+        body["archived"] = archived.isoformat() if archived is not None else now_iso
+    else:
+        body["archived"] = None
+    organization = text["organization"]
+    if organization and (current is None or organization != current.organization_id):
+        body["organization"] = organization
+    return body
+
+
+def field_errors(errors: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The API's errors, in its words, by the form field they are shown beside."""
+    shown: dict[str, list[str]] = {}
+
+    def flatten(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, Mapping):
+            return [text for item in value.values() for text in flatten(item)]
+        if isinstance(value, list | tuple):
+            return [text for item in value for text in flatten(item)]
+        return [str(value)]
+
+    for key, value in worded(dict(errors)).items():
+        place = ERROR_PLACES.get(
+            key, key if key in TEXT_FIELDS or key in ("private", "archived") else "__all__"
+        )
+        shown.setdefault(place, []).extend(flatten(value))
+    return shown
+
+
+def _signed_in(site: Site, visit: Visit) -> str | None:
+    token = signin.session_token(visit.request, site.keys)
+    return token if token is not None and visit.user is not None else None
+
+
+async def _read(visit: Visit) -> FormData | None:
+    declared = visit.request.headers.get("content-length")
+    if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
+        return None
+    return await visit.request.form(max_files=0, max_fields=40)
+
+
+def _choices(site: Site, visit: Visit) -> dict[str, Any]:
+    language = visit.language
+    return {
+        "licenses": references.list_licenses(site.catalog),
+        "frequencies": [(f.id, f.label(language)) for f in references.list_frequencies(site.catalog)],
+        "granularities": spatial.list_granularities(site.catalog, language),
+        "organizations": dashboard.my_organizations(site.catalog, visit.actor),
+    }
+
+
+async def _form(
+    site: Site,
+    visit: Visit,
+    token: str,
+    filled: Filled,
+    view: DatasetView | None,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    choices = await run_in_threadpool(_choices, site, visit)
+    gettext = i18n.translations(visit.language).gettext
+    errors = {key: [gettext(text) for text in texts] for key, texts in context.pop("errors", {}).items()}
+    response = visit.page(
+        "dataset_form.html",
+        status=status,
+        csrf=signin.csrf_token(site.keys, token),
+        filled=filled,
+        view=view,
+        errors=errors,
+        preview=context.pop("preview", None),
+        stale=context.pop("stale", False),
+        **choices,
+        **context,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+async def new_form(site: Site, visit: Visit) -> Response:
+    token = _signed_in(site, visit)
+    if token is None:
+        return to_login("/datasets/new/")
+    empty = Filled(dict.fromkeys(TEXT_FIELDS, ""), private=False, archived=False)
+    return await _form(site, visit, token, empty, None)
+
+
+async def _editable(site: Site, visit: Visit) -> DatasetView:
+    slug = str(visit.request.path_params["slug"])
+    return await run_in_threadpool(catalog_datasets.get_dataset_to_edit, site.catalog, visit.actor, slug)
+
+
+def _forbidden(visit: Visit) -> Response:
+    return visit.page("forbidden.html", status=403)
+
+
+async def edit_form(site: Site, visit: Visit) -> Response:
+    token = _signed_in(site, visit)
+    if token is None:
+        return to_login(visit.request.url.path)
+    try:
+        view = await _editable(site, visit)
+    except PermissionDenied:
+        return _forbidden(visit)
+    except Moved as moved:  # an old slug: the edit page of the dataset's current one
+        return RedirectResponse(f"/datasets/{quote(moved.location_ident)}/edit/", status_code=308)
+    return await _form(site, visit, token, Filled.of(view.dataset), view)
+
+
+async def _checked_form(site: Site, visit: Visit) -> tuple[str | None, FormData | Response]:
+    """The session's token and the form, or the answer refusing it (unreadable, no CSRF token)."""
+    token = _signed_in(site, visit)
+    form = await _read(visit)
+    if form is None:
+        return token, refused(visit, 400, "unreadable")
+    if token is None:
+        return None, to_login(visit.request.url.path)
+    if not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
+        return token, refused(visit, 403, "csrf")
+    return token, form
+
+
+def _preview(filled: Filled) -> Markup:
+    return Markup(render_markdown(filled.text["description"]))
+
+
+async def create(site: Site, visit: Visit) -> Response:
+    token, form = await _checked_form(site, visit)
+    if isinstance(form, Response):
+        return form
+    assert token is not None
+    filled = Filled.read(form)
+    if form.get("action") == "preview":
+        return await _form(site, visit, token, filled, None, preview=_preview(filled))
+    body = body_of(filled, None, site.catalog.clock().isoformat())
+    submitted = Submitted.parse(lambda: dataset_changes(body, creating=True, files_url=None))
+    try:
+        view = await run_in_threadpool(catalog_datasets.create_dataset, site.catalog, visit.actor, submitted)
+    except Invalid as invalid:
+        return await _invalid(site, visit, token, filled, None, invalid)
+    return RedirectResponse(f"/datasets/{view.dataset.slug}/", status_code=303)
+
+
+async def _invalid(
+    site: Site, visit: Visit, token: str, filled: Filled, view: DatasetView | None, invalid: Invalid
+) -> Response:
+    errors = field_errors(invalid.errors)
+    if not errors:
+        errors = {"__all__": [message(invalid, "Invalid data")]}
+    return await _form(site, visit, token, filled, view, 400, errors=errors)
+
+
+async def update(site: Site, visit: Visit) -> Response:
+    token, form = await _checked_form(site, visit)
+    if isinstance(form, Response):
+        return form
+    assert token is not None
+    try:
+        view = await _editable(site, visit)
+    except PermissionDenied:
+        return _forbidden(visit)
+    filled = Filled.read(form)
+    if not filled.revision.isdigit():
+        return refused(visit, 400, "unreadable")
+    if form.get("action") == "preview":
+        return await _form(site, visit, token, filled, view, preview=_preview(filled))
+    body = body_of(filled, view.dataset, site.catalog.clock().isoformat())
+    submitted = Submitted.parse(lambda: dataset_changes(body, creating=False, files_url=None))
+
+    def save() -> DatasetView:
+        return catalog_datasets.update_dataset(
+            site.catalog, visit.actor, view.dataset.id, submitted, expected_revision=int(filled.revision)
+        )
+
+    try:
+        saved = await run_in_threadpool(save)
+    except PreconditionFailed:
+        # Someone saved meanwhile: nothing is overwritten. The form keeps what this visitor typed,
+        # now based on the current revision, so that sending it again is a deliberate choice.
+        current = await _editable(site, visit)
+        kept = Filled(filled.text, filled.private, filled.archived, str(current.dataset.revision))
+        return await _form(site, visit, token, kept, current, 409, stale=True)
+    except Invalid as invalid:
+        return await _invalid(site, visit, token, filled, view, invalid)
+    return RedirectResponse(f"/datasets/{saved.dataset.slug}/", status_code=303)
+
+
+def handlers(site: Site) -> dict[str, Handler]:
+    pages: dict[str, Callable[[Site, Visit], Awaitable[Response]]] = {
+        "new_form": new_form,
+        "create": create,
+        "edit_form": edit_form,
+        "update": update,
+    }
+    return {name: guard(handler, site) for name, handler in pages.items()}

@@ -1,0 +1,218 @@
+"""Publishing from a real browser (Debian's chromium through Playwright) against ``opencat
+serve``: a publisher signs in, creates a private dataset with a previewed description, edits it,
+makes it public and finds it in the public search; a stranger is refused the edit page; two
+concurrent edits; axe-core on every form (a dataset's, a link's, a deletion's confirmation) and on
+the dataset page with its history, in both languages."""
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from tests.system.conftest import Deployment
+from tests.system.harness import opencat_command
+from tests.system.test_pages_browser import AXE, WCAG_AA, browser  # noqa: F401 - the browser fixture
+
+PASSWORD = "a long pass phrase"
+
+
+def _person(deployment: Deployment) -> str:
+    account = deployment.new_user()
+    with httpx2.Client(base_url=deployment.url, timeout=30) as http:
+        email = str(http.get("/api/1/me/", headers=account.headers).json()["email"])
+    done = subprocess.run(
+        [*opencat_command(), "user", "set-password", email],
+        input=f"{PASSWORD}\n",
+        env=deployment.server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return email
+
+
+@pytest.fixture(scope="module")
+def publisher(deployment: Deployment) -> str:
+    return _person(deployment)
+
+
+def _signed_in(browser: Any, deployment: Deployment, email: str, **options: Any) -> Any:  # noqa: F811
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.goto(f"{deployment.url}/login?next=/account/")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.account-form button").click()
+    page.wait_for_url("**/account/")
+    return page
+
+
+def _axe(page: Any) -> list[tuple[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run({runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+    assert len(result["passes"]) > 10  # axe did run its rules
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+
+
+def test_publish_edit_and_find_a_dataset(browser: Any, deployment: Deployment, publisher: str) -> None:  # noqa: F811
+    title = f"Comptages piétons {uuid.uuid4().hex[:6]}"
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    page.goto(f"{deployment.url}/account/?lang=en")
+    page.get_by_role("link", name="New dataset").click()
+    page.wait_for_url("**/datasets/new/")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill("Counted **every hour** at the crossings.")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.get_by_role("region", name="Preview of the description")
+    assert preview.locator("strong").inner_text() == "every hour"
+    page.get_by_label("Tags (optional)").fill("mobility, pedestrians")
+    page.get_by_label("Update frequency").select_option("hourly")
+    page.get_by_label("Private: only its publishers see it").check()
+    page.get_by_role("button", name="Create the dataset").click()
+    page.wait_for_url("**/datasets/comptages-pietons-*/")
+    assert page.get_by_role("heading", level=1).inner_text() == title
+    assert "private" in page.locator("ul.states").inner_text()
+    dataset_url = page.url
+    with httpx2.Client(base_url=deployment.url, timeout=30) as http:
+        assert http.get(dataset_url).status_code == 404  # private: nobody else sees it
+    # Edit: public now, with a temporal coverage.
+    page.get_by_role("link", name="Edit the dataset").click()
+    page.wait_for_url("**/edit/")
+    page.get_by_label("Private: only its publishers see it").uncheck()
+    page.get_by_label("From").fill("2024-01-01")
+    page.get_by_role("button", name="Save the changes").click()
+    page.wait_for_url(dataset_url)
+    assert page.locator("ul.states").count() == 0
+    # Anyone finds it in the public search.
+    visitor = browser.new_context(locale="en-US").new_page()
+    visitor.goto(f"{deployment.url}/datasets/?q={title.split()[-1]}&lang=en")
+    assert visitor.get_by_role("link", name=title).count() >= 1
+    # A stranger signed in is refused its edit page.
+    stranger = _signed_in(browser, deployment, _person(deployment), locale="en-US")
+    answer = stranger.goto(dataset_url + "edit/?lang=en")
+    assert answer is not None
+    assert answer.status == 403
+    assert stranger.get_by_role("heading", level=1).inner_text() == "Not allowed"
+
+
+def test_two_concurrent_edits_in_two_browsers(browser: Any, deployment: Deployment, publisher: str) -> None:  # noqa: F811
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    page.goto(f"{deployment.url}/datasets/new/?lang=en")
+    page.get_by_label("Title").fill(f"Shared {uuid.uuid4().hex[:6]}")
+    page.get_by_label("Description").fill("One dataset, two tabs.")
+    page.get_by_role("button", name="Create the dataset").click()
+    page.wait_for_url("**/datasets/shared-*/")
+    edit_url = page.url + "edit/?lang=en"
+    other = page.context.new_page()  # a second tab, same publisher
+    page.goto(edit_url)
+    other.goto(edit_url)
+    page.get_by_label("Title").fill("Saved first")
+    page.get_by_role("button", name="Save the changes").click()
+    page.wait_for_url("**/datasets/saved-first*/")
+    other.get_by_label("Title").fill("Saved second")
+    other.get_by_role("button", name="Save the changes").click()
+    other.wait_for_load_state()
+    alert = other.get_by_role("alert")
+    assert "Someone saved this dataset while you were editing it" in alert.inner_text()
+    assert other.get_by_label("Title").input_value() == "Saved second"
+    page.reload()
+    assert page.get_by_role("heading", level=1).inner_text() == "Saved first"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_axe_finds_no_violation_on_the_publishing_forms(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    publisher: str,
+    language: str,
+) -> None:
+    page = _signed_in(browser, deployment, publisher, bypass_csp=True)  # axe is injected as a script
+    found: dict[str, Any] = {}
+    page.goto(f"{deployment.url}/datasets/new/?lang={language}")
+    found["new"] = _axe(page)
+    page.locator("#f-description").fill("# Title\n\nSome *text*.")
+    page.locator("button[value=preview]").click()
+    page.wait_for_load_state()
+    found["preview"] = _axe(page)
+    page.locator("#f-title").fill("x")
+    page.locator("#f-description").fill("y")
+    page.locator("#f-coverage-start").fill("2024-02-01")
+    page.locator("#f-zones").fill("nowhere:none")
+    page.locator("button[value=save]").click()
+    page.wait_for_load_state()
+    assert page.locator(".field-error").count() >= 1
+    found["errors"] = _axe(page)
+    page.locator("#f-zones").fill("")
+    page.locator("#f-title").fill(f"Axe {language} {uuid.uuid4().hex[:6]}")
+    page.locator("button[value=save]").click()
+    page.wait_for_url("**/datasets/axe-*/")
+    found["dataset"] = _axe(page)
+    page.goto(page.url + f"edit/?lang={language}")
+    found["edit"] = _axe(page)
+    page.locator("#f-tags").fill("axe, history")
+    page.locator("button[value=save]").click()
+    page.wait_for_url("**/datasets/axe-*/")
+    assert page.locator("ol.history ins").count() >= 1  # a field-by-field change is shown
+    found["dataset-with-history"] = _axe(page)
+    dataset_url = page.url
+    page.goto(dataset_url + f"resources/new/?lang={language}")
+    found["link"] = _axe(page)
+    page.locator("#r-title").fill("Axe link")
+    page.locator("#r-url").fill("not a url")
+    page.locator("#r-url").evaluate("input => input.type = 'text'")  # past the browser's own check
+    page.locator("form.account-form button").click()
+    page.wait_for_load_state()
+    assert page.locator("#r-url-error").is_visible()
+    found["link-error"] = _axe(page)
+    page.locator("#r-url").fill("https://example.org/axe.csv")
+    page.locator("form.account-form button").click()
+    page.wait_for_url("**/datasets/axe-*/*")
+    delete = page.locator("a[href*='/delete/']").first
+    page.goto(f"{deployment.url}{delete.get_attribute('href')}?lang={language}")
+    found["delete"] = _axe(page)
+    page.locator("form.account-form button").click()
+    page.wait_for_url("**/datasets/axe-*/*")
+    assert page.locator("a[href*='/delete/']").count() == 0
+    page.goto(f"{deployment.url}/account/?lang={language}")
+    found["dashboard"] = _axe(page)
+    page.context.close()
+    assert {name: violations for name, violations in found.items() if violations} == {}
+
+
+@pytest.mark.skipif(
+    not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
+)
+def test_screenshots_of_the_publishing_forms(browser: Any, deployment: Deployment, publisher: str) -> None:  # noqa: F811
+    target = Path(os.environ["OPENCAT_SCREENSHOTS"])
+    target.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        page = _signed_in(
+            browser, deployment, publisher, viewport={"width": width, "height": 900}, locale="fr-FR"
+        )
+        page.goto(f"{deployment.url}/datasets/new/")
+        page.locator("#f-title").fill(f"Comptages vélo {width}")
+        page.locator("#f-description").fill(
+            "Comptages **horaires** des boucles de la métropole.\n\n- 2024\n- 2025"
+        )
+        page.locator("#f-tags").fill("vélo, mobilité")
+        page.locator("#f-frequency").select_option("hourly")
+        page.locator("button[value=preview]").click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(target / f"dataset-form-{width}.png"), full_page=True)
+        page.locator("button[value=save]").click()
+        page.wait_for_url("**/datasets/comptages-velo-*/")
+        page.goto(page.url + "edit/")
+        page.locator("#f-coverage-start").fill("not a date")
+        page.locator("#f-coverage-start").evaluate("input => input.type = 'text'")
+        page.locator("#f-coverage-start").fill("2024-13-45")
+        page.locator("button[value=save]").click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(target / f"dataset-form-errors-{width}.png"), full_page=True)
+        page.goto(f"{deployment.url}/account/")
+        page.screenshot(path=str(target / f"dashboard-{width}.png"), full_page=True)
+        page.context.close()

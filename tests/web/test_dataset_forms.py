@@ -1,0 +1,224 @@
+"""Creating and editing a dataset from the browser, on both databases: every field through the
+API's parsing and use cases, errors beside their fields, the revision guard, who may edit, CSRF."""
+
+import re
+
+from starlette.testclient import TestClient
+
+from opencat.catalog import history, references
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import get_dataset
+from opencat.domain.history import Key
+from opencat.domain.queries import ActivityQuery
+from tests.factories import make_dataset, make_org, make_user
+from tests.web.publishing import hidden, sign_in
+
+EN = {"Accept-Language": "en"}
+NEW = "/datasets/new/"
+
+
+def _other_client(client: TestClient) -> TestClient:
+    return TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+
+
+def _fields(client: TestClient, path: str) -> dict[str, str]:
+    page = client.get(path, headers=EN)
+    assert page.status_code == 200, page.text
+    fields = {"csrf_token": hidden(page.text, "csrf_token")}
+    if 'name="revision"' in page.text:
+        fields["revision"] = hidden(page.text, "revision")
+    return fields
+
+
+def _error_beside(html: str, field_id: str) -> str:
+    found = re.search(rf'<span class="field-error" id="{field_id}-error">([^<]*)</span>', html)
+    assert found is not None, f"no error beside {field_id}"
+    assert f'aria-describedby="{field_id}' in html or f"{field_id}-error" in html
+    return found.group(1)
+
+
+def test_create_a_dataset_with_every_field(client: TestClient, catalog: Catalog) -> None:
+    me = sign_in(client, catalog, first_name="Paula")
+    org = make_org(catalog, "Métropole de Lyon", **{me.user.id: "editor"})
+    license = references.list_licenses(catalog)[0]
+    form = _fields(client, NEW) | {
+        "title": "Comptages vélo",
+        "acronym": "CV",
+        "description": "Les *comptages* des boucles.",
+        "tags": "vélo, mobilité",
+        "license": license.id,
+        "frequency": "daily",
+        "coverage_start": "2024-01-01",
+        "coverage_end": "2024-12-31",
+        "zones": "country:fr",
+        "granularity": "country",
+        "organization": org.id,
+        "private": "1",
+        "action": "save",
+    }
+    created = client.post(NEW, data=form)
+    assert created.status_code == 303, created.text
+    slug = created.headers["location"].split("/")[2]
+    view = get_dataset(catalog, me.actor(catalog), slug)
+    d = view.dataset
+    assert (d.title, d.acronym, d.description) == ("Comptages vélo", "CV", "Les *comptages* des boucles.")
+    assert set(d.tags) == {"velo", "mobilite"}
+    assert d.license == license.id
+    assert d.frequency == "daily"
+    assert d.temporal_coverage is not None
+    assert d.temporal_coverage.start.isoformat() == "2024-01-01"
+    assert d.spatial is not None
+    assert d.spatial.zones == ("country:fr",)
+    assert d.spatial.granularity == "country"
+    assert d.organization_id == org.id
+    assert d.owner_id is None
+    assert d.private is True
+    assert d.archived is None
+    # The page shows it to its publisher, and the history records who created it.
+    assert client.get(created.headers["location"]).status_code == 200
+    entries = history.list_activity(catalog, me.actor(catalog), ActivityQuery(related_to=d.id))
+    assert [entry.activity.key for entry in entries.items] == [Key.DATASET_CREATED]
+    assert entries.items[0].actor is not None
+    assert entries.items[0].actor.id == me.user.id
+
+
+def test_validation_errors_are_shown_beside_their_fields(client: TestClient, catalog: Catalog) -> None:
+    sign_in(client, catalog)
+    form = _fields(client, NEW) | {
+        "title": "",
+        "description": "  ",
+        "frequency": "every blue moon",
+        "coverage_start": "not a date",
+        "zones": "nowhere:at-all",
+    }
+    refused = client.post(NEW, data=form, headers=EN)
+    assert refused.status_code == 400
+    # The API's first refusal is the frequency's (udata coerces it first), then the body's.
+    assert (
+        _error_beside(refused.text, "f-frequency")
+        == "&#39;every blue moon&#39; is not a valid UpdateFrequency"
+    )
+    assert 'value="not a date"' in refused.text  # what was typed is kept
+    form["frequency"] = ""
+    refused = client.post(NEW, data=form, headers=EN)
+    assert refused.status_code == 400
+    assert _error_beside(refused.text, "f-title") == "This field is required."
+    assert _error_beside(refused.text, "f-description") == "This field is required."
+    french = client.post(NEW, data=form)
+    assert _error_beside(french.text, "f-title") == "Ce champ est obligatoire."
+    form |= {"title": "T", "description": "D"}
+    refused = client.post(NEW, data=form, headers=EN)
+    assert refused.status_code == 400
+    assert _error_beside(refused.text, "f-coverage") == "Not a valid date value."
+    form["coverage_start"] = "2024-01-01"
+    refused = client.post(NEW, data=form, headers=EN)
+    assert refused.status_code == 400
+    assert "nowhere:at-all" in _error_beside(refused.text, "f-zones")
+
+
+def test_preview_renders_the_markdown_without_saving(client: TestClient, catalog: Catalog) -> None:
+    me = sign_in(client, catalog)
+    form = _fields(client, NEW) | {
+        "title": "Preview me",
+        "description": "# Heading\n\nSome **bold** <script>alert(1)</script>",
+        "action": "preview",
+    }
+    shown = client.post(NEW, data=form, headers=EN)
+    assert shown.status_code == 200
+    assert "<strong>bold</strong>" in shown.text
+    assert "<script>alert" not in shown.text
+    assert "Preview of the description" in shown.text
+    assert "Some **bold**" in shown.text  # the textarea keeps the Markdown
+    assert client.get("/account/").text.count("Preview me") == 0
+    del me
+
+
+def test_edit_a_dataset_and_the_revision_guard(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog, first_name="Owner")
+    mate = make_user(catalog, first_name="Mate")
+    org = make_org(catalog, "Réseau de bus", **{me.user.id: "admin", mate.user.id: "editor"})
+    view = make_dataset(catalog, me, title="Bus stops", tags=["bus"], organization=org.id)
+    sign_in(client, catalog, me)
+    page = client.get(f"/datasets/{view.dataset.slug}/edit/", headers=EN)
+    path = f"/datasets/{view.dataset.id}/edit/"  # where the form is sent
+    assert f'action="{path}"' in page.text
+    assert 'value="Bus stops"' in page.text
+    assert hidden(page.text, "revision") == str(view.dataset.revision)
+    # Two editors open the form from the same revision.
+    first = _fields(client, path)
+    colleague = _other_client(client)
+    sign_in(colleague, catalog, mate)
+    second = _fields(colleague, path)
+    base = {"description": "Some description", "tags": "bus, tram", "action": "save"}
+    saved = client.post(path, data=first | base | {"title": "Bus and tram stops", "archived": "1"})
+    assert saved.status_code == 303
+    assert saved.headers["location"].startswith("/datasets/bus-and-tram-stops")
+    stored = get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset
+    assert stored.title == "Bus and tram stops"
+    assert stored.archived is not None
+    assert set(stored.tags) == {"bus", "tram"}
+    # The second save, made from the older revision, is refused: nothing is overwritten.
+    late = colleague.post(path, data=second | base | {"title": "Overwritten?"}, headers=EN)
+    assert late.status_code == 409
+    assert "Someone saved this dataset while you were editing it" in late.text
+    assert 'value="Overwritten?"' in late.text  # the late editor's text is kept
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.title == "Bus and tram stops"
+    # Sending again, now from the current revision, is a deliberate choice and goes through.
+    again = {"csrf_token": second["csrf_token"], "revision": hidden(late.text, "revision")}
+    assert colleague.post(path, data=again | base | {"title": "Overwritten"}).status_code == 303
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.title == "Overwritten"
+    # The old slug's edit page leads to the new one; unchecking archived un-archives.
+    moved = client.get("/datasets/bus-stops/edit/")
+    assert moved.status_code == 308
+    assert moved.headers["location"] == "/datasets/overwritten/edit/"
+    form = _fields(client, "/datasets/overwritten/edit/")
+    assert client.post(path, data=form | base | {"title": "Overwritten"}).status_code == 303
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.archived is None
+
+
+def test_who_may_reach_the_edit_page(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog, first_name="Owner")
+    editor = make_user(catalog, first_name="Editor")
+    other_editor = make_user(catalog, first_name="Elsewhere")
+    admin = make_user(catalog, first_name="Admin", sysadmin=True)
+    org = make_org(catalog, "Ville A", **{owner.user.id: "admin", editor.user.id: "editor"})
+    make_org(catalog, "Ville B", **{other_editor.user.id: "editor"})
+    public = make_dataset(catalog, owner, title="Public one", organization=org.id)
+    private = make_dataset(catalog, owner, title="Private one", organization=org.id, private=True)
+    # Not signed in: to the sign-in page.
+    path = f"/datasets/{public.dataset.slug}/edit/"
+    assert client.get(path).headers["location"] == f"/login?next={path}"
+    assert client.get(NEW).headers["location"] == f"/login?next={NEW}"
+    # Another organization's editor: 403 on a public dataset, 404 on a private one (as the API).
+    sign_in(client, catalog, other_editor)
+    assert client.get(path).status_code == 403
+    assert client.get(f"/datasets/{private.dataset.slug}/edit/").status_code == 404
+    csrf = hidden(client.get(NEW).text, "csrf_token")
+    post = client.post(
+        path, data={"csrf_token": csrf, "revision": "1", "title": "Mine now", "description": "x"}
+    )
+    assert post.status_code == 403
+    assert get_dataset(catalog, owner.actor(catalog), public.dataset.id).dataset.title == "Public one"
+    assert (
+        f"/datasets/{public.dataset.slug}/edit/" not in client.get(f"/datasets/{public.dataset.slug}/").text
+    )
+    # The organization's editor and a sysadmin may.
+    for allowed in (editor, admin):
+        other = _other_client(client)
+        sign_in(other, catalog, allowed)
+        assert other.get(path).status_code == 200
+        assert other.get(f"/datasets/{private.dataset.slug}/edit/").status_code == 200
+
+
+def test_forms_without_their_csrf_token_are_refused(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Guarded")
+    sign_in(client, catalog, me)
+    fields = {"title": "Forged", "description": "x", "action": "save"}
+    assert client.post(NEW, data=fields).status_code == 403
+    assert client.post(NEW, data=fields | {"csrf_token": "forged"}).status_code == 403
+    path = f"/datasets/{view.dataset.slug}/edit/"
+    revision = str(view.dataset.revision)
+    assert client.post(path, data=fields | {"revision": revision}).status_code == 403
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.title == "Guarded"
+    assert "Forged" not in client.get("/account/").text

@@ -1,0 +1,131 @@
+"""What a signed-in publisher sees on the pages (their hidden datasets, never anyone else's) and
+their dashboard ``/account/``, on both databases."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import delete_dataset, update_dataset
+from opencat.domain.changes import Submitted
+from tests.conftest import utc
+from tests.factories import dataset_changes, make_dataset, make_org, make_user
+from tests.web.publishing import sign_in
+
+EN = {"Accept-Language": "en"}
+
+
+def test_an_owner_sees_their_private_dataset_on_the_pages(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog, first_name="Camille")
+    hidden = make_dataset(catalog, owner, title="Secret budget lines", private=True)
+    slug = hidden.dataset.slug
+    # Nobody signed in: not found, not in the search, not on the user's page.
+    assert client.get(f"/datasets/{slug}/").status_code == 404
+    assert "Secret budget lines" not in client.get("/datasets/?q=budget").text
+    # A stranger signed in: the same.
+    stranger = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    sign_in(stranger, catalog, first_name="Stranger")
+    assert stranger.get(f"/datasets/{slug}/").status_code == 404
+    assert "Secret budget lines" not in stranger.get("/datasets/?q=budget").text
+    # The owner: the page, marked private, with a link to edit it; the search and their page.
+    sign_in(client, catalog, owner)
+    page = client.get(f"/datasets/{slug}/", headers=EN)
+    assert page.status_code == 200
+    assert "Secret budget lines" in page.text
+    assert '<ul class="badges states"><li>private</li></ul>' in page.text
+    assert f'href="/datasets/{slug}/edit/"' in page.text
+    assert "Secret budget lines" in client.get("/datasets/?q=budget").text
+    assert "Secret budget lines" in client.get(f"/users/{owner.user.slug}/").text
+    assert f"/datasets/{slug}/edit/" not in stranger.get("/datasets/?q=budget").text
+
+
+def test_an_organization_editor_sees_its_private_datasets(client: TestClient, catalog: Catalog) -> None:
+    editor = make_user(catalog, first_name="Eddie")
+    member_of_other = make_user(catalog, first_name="Other")
+    org = make_org(catalog, "Ville de Lyon", **{editor.user.id: "editor"})
+    make_org(catalog, "Ville de Nantes", **{member_of_other.user.id: "admin"})
+    hidden = make_dataset(catalog, editor, title="Draft bike counts", private=True, organization=org.id)
+    sign_in(client, catalog, member_of_other)
+    assert client.get(f"/datasets/{hidden.dataset.slug}/").status_code == 404
+    assert "Draft bike counts" not in client.get(f"/organizations/{org.slug}/").text
+    other = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    sign_in(other, catalog, editor)
+    assert other.get(f"/datasets/{hidden.dataset.slug}/").status_code == 200
+    assert "Draft bike counts" in other.get(f"/organizations/{org.slug}/").text
+
+
+def test_deleted_datasets_stay_out_of_the_owners_search(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    gone = make_dataset(catalog, owner, title="Withdrawn tramway timetable")
+    delete_dataset(catalog, owner.actor(catalog), gone.dataset.id)
+    sign_in(client, catalog, owner)
+    assert "Withdrawn tramway timetable" not in client.get("/datasets/?q=tramway").text
+    # The dashboard lists it, marked deleted, without an edit link.
+    mine = client.get("/account/", headers=EN)
+    assert "Withdrawn tramway timetable" in mine.text
+    assert f"/datasets/{gone.dataset.slug}/edit/" not in mine.text
+    assert '<span class="state">deleted</span>' in mine.text
+
+
+def test_the_dashboard_lists_mine_and_my_organizations(client: TestClient, catalog: Catalog) -> None:
+    assert client.get("/account/").headers["location"] == "/login?next=/account/"
+    me = make_user(catalog, first_name="Maud")
+    someone = make_user(catalog, first_name="Someone")
+    org = make_org(catalog, "Région Bretagne", **{me.user.id: "admin"})
+    elsewhere = make_org(catalog, "Ailleurs", **{someone.user.id: "admin"})
+    make_dataset(catalog, me, title="My own notes", private=True)
+    archived = make_dataset(catalog, me, title="Old ferry routes", organization=org.id)
+    update_dataset(
+        catalog,
+        me.actor(catalog),
+        archived.dataset.id,
+        Submitted.of(dataset_changes(archived=utc(2024, 1, 1))),
+    )
+    make_dataset(catalog, someone, title="Not mine at all", organization=elsewhere.id)
+    make_dataset(catalog, someone, title="Someone else's private", private=True)
+    sign_in(client, catalog, me)
+    page = client.get("/account/", headers=EN)
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "private, no-store"
+    assert "My own notes" in page.text
+    assert "Old ferry routes" in page.text
+    assert "Région Bretagne" in page.text
+    assert '<span class="state">archived</span>' in page.text
+    assert '<span class="state">private</span>' in page.text
+    assert "Not mine at all" not in page.text
+    assert "Someone else" not in page.text
+    assert f'href="/datasets/{archived.dataset.slug}/edit/"' in page.text
+    assert "Mes jeux de données" in client.get("/account/").text
+
+
+def test_the_dataset_page_shows_its_history_to_its_editors(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog, first_name="Hélène")
+    view = make_dataset(catalog, owner, title="Water quality", tags=["water"])
+    update_dataset(
+        catalog,
+        owner.actor(catalog),
+        view.dataset.id,
+        Submitted.of(
+            dataset_changes(
+                title="Drinking water quality",
+                resources=[{"title": "Samples 2024", "url": "https://example.org/s.csv"}],
+            )
+        ),
+    )
+    slug = "drinking-water-quality"
+    # Visitors and strangers: no history.
+    assert 'id="history"' not in client.get(f"/datasets/{slug}/").text
+    stranger = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    sign_in(stranger, catalog, first_name="Stranger")
+    assert 'id="history"' not in stranger.get(f"/datasets/{slug}/").text
+    # The owner: newest first, who, what changed field by field, the resource added.
+    sign_in(client, catalog, owner)
+    page = client.get(f"/datasets/{slug}/", headers=EN).text
+    assert 'id="history"' in page
+    history = page[page.index('id="history"') :]
+    assert "3 changes in all." in history
+    assert history.index("Added a file") < history.index("Created the dataset")
+    assert "Changed the dataset" in history
+    assert "<code>title</code>: <del>Water quality</del> → <ins>Drinking water quality</ins>" in history
+    assert "«&nbsp;Samples 2024&nbsp;»" in history
+    assert f"Hélène {owner.user.last_name}" in history
+    assert f"/api/1/activity/?related_to={view.dataset.id}" in history
+    assert "Historique" in client.get(f"/datasets/{slug}/").text

@@ -1,0 +1,108 @@
+"""A dataset's files from the browser, on both databases: add a remote link through the API's
+parsing and use case, delete a file after a confirmation page; who may, CSRF."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import get_dataset
+from tests.factories import make_dataset, make_org, make_user
+from tests.web.publishing import hidden, sign_in
+
+EN = {"Accept-Language": "en"}
+
+
+def test_add_a_remote_link(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Air quality")
+    sign_in(client, catalog, me)
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers=EN)
+    assert f'href="/datasets/{view.dataset.slug}/resources/new/"' in page.text
+    form_page = client.get(f"/datasets/{view.dataset.slug}/resources/new/", headers=EN)
+    assert form_page.status_code == 200
+    action = f"/datasets/{view.dataset.id}/resources/new/"
+    assert f'action="{action}"' in form_page.text
+    csrf = hidden(form_page.text, "csrf_token")
+    # The API's rules: a title and a valid URL.
+    refused = client.post(action, data={"csrf_token": csrf, "title": "", "url": "not a url"}, headers=EN)
+    assert refused.status_code == 400
+    assert 'id="r-url-error"' in refused.text
+    assert 'value="not a url"' in refused.text
+    added = client.post(
+        action,
+        data={
+            "csrf_token": csrf,
+            "title": "Hourly measures",
+            "url": "https://example.org/air.csv",
+            "type": "main",
+            "format": "CSV",
+            "description": "From the stations.",
+        },
+    )
+    assert added.status_code == 303
+    resources = get_dataset(catalog, me.actor(catalog), view.dataset.id).resources
+    assert [(r.title, r.url, r.type, r.format, r.filetype) for r in resources] == [
+        ("Hourly measures", "https://example.org/air.csv", "main", "csv", "remote")
+    ]
+    assert added.headers["location"] == f"/datasets/{view.dataset.slug}/#resource-{resources[0].id}"
+
+
+def test_delete_a_file_after_confirming(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    view = make_dataset(
+        catalog, me, title="Parks", resources=[{"title": "Park list", "url": "https://example.org/p.csv"}]
+    )
+    resource = view.resources[0]
+    sign_in(client, catalog, me)
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    confirm_path = f"/datasets/{view.dataset.slug}/resources/{resource.id}/delete/"
+    assert f'href="{confirm_path}"' in page
+    confirm = client.get(confirm_path, headers=EN)
+    assert confirm.status_code == 200
+    assert "Delete “Park list”" in confirm.text
+    # Nothing is deleted by the confirmation page, nor by a post without its token.
+    assert len(get_dataset(catalog, me.actor(catalog), view.dataset.id).resources) == 1
+    action = f"/datasets/{view.dataset.id}/resources/{resource.id}/delete/"
+    assert client.post(action, data={}).status_code == 403
+    assert len(get_dataset(catalog, me.actor(catalog), view.dataset.id).resources) == 1
+    done = client.post(action, data={"csrf_token": hidden(confirm.text, "csrf_token")})
+    assert done.status_code == 303
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
+    assert "Removed a file" in client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    # A resource that is not there (any more): 404.
+    assert client.get(confirm_path).status_code == 404
+
+
+def test_strangers_and_other_organizations_are_refused(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    other_editor = make_user(catalog, first_name="Elsewhere")
+    org = make_org(catalog, "Owner's city", **{owner.user.id: "admin"})
+    make_org(catalog, "Other city", **{other_editor.user.id: "editor"})
+    view = make_dataset(
+        catalog,
+        owner,
+        title="Trees",
+        organization=org.id,
+        resources=[{"title": "Tree list", "url": "https://example.org/t.csv"}],
+    )
+    resource = view.resources[0]
+    slug = view.dataset.slug
+    assert client.get(f"/datasets/{slug}/resources/new/").status_code == 303  # to sign in
+    sign_in(client, catalog, other_editor)
+    page = client.get(f"/datasets/{slug}/").text
+    assert "/resources/new/" not in page
+    assert "/delete/" not in page
+    assert client.get(f"/datasets/{slug}/resources/new/").status_code == 403
+    assert client.get(f"/datasets/{slug}/resources/{resource.id}/delete/").status_code == 403
+    csrf = hidden(client.get("/datasets/new/").text, "csrf_token")
+    deleting = client.post(
+        f"/datasets/{view.dataset.id}/resources/{resource.id}/delete/", data={"csrf_token": csrf}
+    )
+    assert deleting.status_code == 403
+    adding = client.post(
+        f"/datasets/{view.dataset.id}/resources/new/",
+        data={"csrf_token": csrf, "title": "x", "url": "https://example.org/x"},
+    )
+    assert adding.status_code == 403
+    assert [r.title for r in get_dataset(catalog, owner.actor(catalog), view.dataset.id).resources] == [
+        "Tree list"
+    ]
