@@ -68,7 +68,7 @@ def run(master_pid: int) -> None:
 
 def keep_index(catalog: Catalog, stopping: threading.Event) -> None:
     """Apply the outbox to this machine's index as it grows, until ``stopping`` is set."""
-    catalog.search.keep_writer(lambda: None)  # this loop keeps the index up, not a second thread
+    catalog.search.keep_writer()
     last_change = 0.0
     try:
         while not stopping.is_set():

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -52,7 +51,7 @@ def _document(dataset_id: str, title: str) -> SearchDocument:
 @pytest.fixture
 def kept(tmp_path: Path) -> Iterator[SearchIndex]:
     index = SearchIndex(tmp_path / "search")
-    index.keep_writer(lambda: None)
+    index.keep_writer()
     yield index
     with index._writer_turn:  # the test's end: nothing may keep the directory's lock
         index._stop_keeping()
@@ -121,7 +120,7 @@ from opencat.search.index import SearchIndex
 from tests.search.test_index_keeper import _document
 index_module.KEEP_IDLE_SECONDS = 3600
 index = SearchIndex(Path(sys.argv[1]))
-index.keep_writer(lambda: None)
+index.keep_writer()
 with index.writing() as batch:
     batch.put(_document("d" * 24, "Horaires des ferries"))
     batch.reach(1)
@@ -155,28 +154,28 @@ def test_a_keeper_killed_leaves_the_writer_free(tmp_path: Path) -> None:
 def test_a_listing_elsewhere_waits_for_the_keeper_to_apply_its_writes(
     catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two catalogs on one data directory behave as two worker processes (one lock file, opened
-    twice): the server's keeps the writer and keeps the index up; the other's listing finds its
-    own write applied by it, without taking the writer over."""
+    """Two catalogs on one data directory behave as two processes (one lock file, opened twice):
+    the keeper's loop keeps the writer and the index up; a worker's listing that expects it finds
+    its own write applied by it, without taking the writer over."""
     monkeypatch.setattr(index_module, "KEEP_IDLE_SECONDS", 3600)
     alice = make_user(catalog)
     make_dataset(catalog, alice, title="Horaires des bus")
     server = replace(catalog, search=SearchIndex(catalog.search.directory))
-    server.search.keep_writer(partial(indexing.keep_up, server))
-    indexing.sync(server)  # the server now keeps the writer
+    stopping = threading.Event()
+    loop = threading.Thread(target=index_keeper.keep_index, args=(server, stopping))
+    loop.start()
     try:
+        catalog.search.keeper_expected = True
         make_dataset(catalog, alice, title="Horaires des trains")
         taken_over: list[bool] = []
         original = catalog.search._acquire
         monkeypatch.setattr(catalog.search, "_acquire", lambda: taken_over.append(True) or original())
         indexing.sync(catalog)
-        assert taken_over == []  # applied by the server's keeper
+        assert taken_over == []  # applied by the keeper
         assert _titles(catalog.search, "horaires") == 2
-        indexing.sync(server)  # a listing of the server's own
-        assert _titles(server.search, "horaires") == 2
     finally:
-        with server.search._writer_turn:
-            server.search._stop_keeping()
+        stopping.set()
+        loop.join(timeout=DEADLINE)
 
 
 def test_the_keeper_loop_applies_writes_then_lets_the_writer_go_when_stopped(

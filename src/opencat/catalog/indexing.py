@@ -45,7 +45,7 @@ def sync(catalog: Catalog, conn: Connection | None = None) -> None:
 
 
 def keep_up(catalog: Catalog) -> None:
-    """What the process keeping the index writer does between requests (``SearchIndex.keep_writer``):
+    """What opencat.index_keeper does in a loop (it keeps the writer: ``SearchIndex.keep_writer``):
     apply what other processes wrote, so that their listings find it applied. Reads on the side
     connection: never one of the request pool's."""
     with catalog.db.side_read() as side:

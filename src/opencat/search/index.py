@@ -19,7 +19,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -45,7 +45,7 @@ WRITER_HEAP = 64 * 1024 * 1024
 # How old the pages' facet counts may be when a change makes them recount (SearchIndex.counts).
 STALE_COUNTS_SECONDS = 60.0
 KEEP_IDLE_SECONDS = 1.0  # a kept writer is let go after this long without a change
-KEEPER_POLL_SECONDS = 0.02  # how often the keeper looks for a queue and for new changes
+KEEPER_POLL_SECONDS = 0.02  # how often a kept writer's thread looks for a queue
 
 logger = logging.getLogger("opencat.search")
 
@@ -60,6 +60,17 @@ def _release(handle: IO[str]) -> None:
         fcntl.flock(handle, fcntl.LOCK_UN)
     finally:
         handle.close()
+
+
+def _taken(path: Path) -> bool:
+    """Whether another open file holds ``path``'s ``flock`` right now (probed without waiting)."""
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def popularity(views: int) -> float:
@@ -225,7 +236,7 @@ class SearchIndex:
         self._held: IO[str] | None = None
         self._kept: tantivy.IndexWriter | None = None
         self._last_change = 0.0
-        self._keep_up: Callable[[], None] | None = None
+        self._keeping = False
         self._keeper_thread: threading.Thread | None = None
         # Another process (opencat.index_keeper) keeps this index up: wait for it before writing.
         self.keeper_expected = False
@@ -277,31 +288,16 @@ class SearchIndex:
         return handle  # the queue is let go when its file closes
 
     def _someone_queues(self) -> bool:
-        with (self.directory / _QUEUE).open("a") as queue:
-            try:
-                fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(queue, fcntl.LOCK_UN)
-            return False
+        return _taken(self.directory / _QUEUE)
 
     def held_elsewhere(self) -> bool:
         """Whether another process (or index object) holds the writer lock right now."""
-        if self._held is not None:
-            return False
-        with (self.directory / _LOCK).open("a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
+        return self._held is None and _taken(self.directory / _LOCK)
 
-    def keep_writer(self, keep_up: Callable[[], None]) -> None:
-        """Keep the writer between batches (a serving process). While kept, ``keep_up`` is called
-        every ``KEEPER_POLL_SECONDS`` from a thread of its own: it catches the index up, so that
-        other processes of this machine waiting for a change find it applied."""
-        self._keep_up = keep_up
+    def keep_writer(self) -> None:
+        """Keep the writer between batches (opencat.index_keeper's process): a thread lets it go
+        after ``KEEP_IDLE_SECONDS`` without a change, or as soon as another process queues."""
+        self._keeping = True
 
     def _let_go(self) -> None:
         """Close the kept writer (its merges finish first) and the lock. Under ``_writer_turn``."""
@@ -315,21 +311,13 @@ class SearchIndex:
                 _release(held)
 
     def _keeper(self) -> None:
-        """While the writer is kept: let it go when idle or asked for, else keep the index up."""
+        """While the writer is kept: let it go when idle or asked for."""
         while True:
             time.sleep(KEEPER_POLL_SECONDS)
             with self._writer_turn:
                 idle = time.monotonic() - self._last_change > KEEP_IDLE_SECONDS
                 if self._held is None or idle or self._someone_queues():
                     self._stop_keeping()
-                    return
-            if self._keep_up is not None:
-                try:
-                    self._keep_up()
-                except Exception:  # the database is away, the catalog closed: requests catch up
-                    logger.debug("the index keeper stops", exc_info=True)
-                    with self._writer_turn:
-                        self._stop_keeping()
                     return
 
     def let_go(self) -> None:
@@ -364,7 +352,7 @@ class SearchIndex:
                 finally:
                     self._let_go()
                 raise
-            if self._keep_up is None:
+            if not self._keeping:
                 try:
                     batch.close()
                 finally:
