@@ -1,0 +1,116 @@
+"""What harvesting passes between its two halves: a backend reads a remote catalog into
+``RemoteDataset`` values (or ``ItemFailure`` for an entry it could not read), and the run applies
+them to the catalog. Plain values only, so a backend can be tested on a payload alone."""
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+# What a failed item keeps of the source that caused it (the job report shows it).
+EXCERPT_LIMIT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteResource:
+    """A distribution of a remote dataset, kept as a remote link (never downloaded)."""
+
+    url: str
+    title: str | None = None
+    description: str | None = None
+    format: str | None = None
+    mime: str | None = None
+    filesize: int | None = None
+    # ``(type, value)``: type one of md5, sha1, sha256, sha512 (udata's checksum types).
+    checksum: tuple[str, str] | None = None
+    # udata's resource types: main, documentation, update, api, code, other.
+    type: str = "main"
+    issued_at: datetime | None = None
+    modified_at: datetime | None = None
+    # The distribution's own IRI in the remote catalog, if it has one.
+    uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteDataset:
+    """One dataset of a remote catalog, mapped to opencat's fields.
+
+    ``license`` is as the source wrote it (an id, a URL or a title): the run matches it against the
+    catalog's licenses. ``zones`` are geozone ids when the source names them; ``remote_id`` is what
+    identifies the dataset at the source across runs (its identifier, else its IRI or URL).
+    """
+
+    remote_id: str
+    title: str
+    description: str = ""
+    acronym: str | None = None
+    tags: tuple[str, ...] = ()
+    license: str | None = None
+    frequency: str | None = None
+    temporal_start: date | None = None
+    temporal_end: date | None = None
+    zones: tuple[str, ...] = ()
+    granularity: str | None = None
+    resources: tuple[RemoteResource, ...] = ()
+    # Where a person reads it at the source, its IRI, and its dct:identifier if it has one.
+    remote_url: str | None = None
+    uri: str | None = None
+    dct_identifier: str | None = None
+    issued_at: datetime | None = None
+    modified_at: datetime | None = None
+    extras: Mapping[str, object] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A stable digest of everything above: equal fingerprints mean nothing to rewrite."""
+        encoded = json.dumps(asdict(self), sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFailure:
+    """An entry of the source that could not be read; ``excerpt`` is the piece of source behind it."""
+
+    remote_id: str | None
+    error: str
+    excerpt: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.excerpt) > EXCERPT_LIMIT:
+            object.__setattr__(self, "excerpt", self.excerpt[:EXCERPT_LIMIT])
+
+
+class HarvestSourceError(Exception):
+    """The source as a whole failed (unreachable, garbage, a paging loop): the job fails with it.
+
+    Items already yielded before it stay applied; items not seen are not archived (a source that
+    failed half-way says nothing about what it no longer holds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    url: str  # after redirects
+    status: int
+    content_type: str | None
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class Fetcher(Protocol):
+    """Guarded, polite HTTP GET: raises ``HarvestSourceError`` for a refused address, a timeout, a
+    body over the cap, or a status other than 200/304."""
+
+    def get(self, url: str, *, accept: str = "*/*") -> FetchedPage: ...
+
+
+class Backend(Protocol):
+    """A kind of remote catalog (``dcat``, ``ckan``, ``udata``, ``datajson``)."""
+
+    name: str
+    label: str
+
+    def items(
+        self, url: str, fetcher: Fetcher, config: Mapping[str, object]
+    ) -> Iterator[RemoteDataset | ItemFailure]: ...
