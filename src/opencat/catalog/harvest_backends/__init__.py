@@ -1,8 +1,10 @@
 """The kinds of remote catalogs opencat harvests, by name."""
 
+from opencat.catalog.harvest_backends.ckan import CkanBackend
 from opencat.catalog.harvest_backends.dcat import DcatBackend
 from opencat.domain.harvest import Backend
 
 BACKENDS: dict[str, Backend] = {
     "dcat": DcatBackend(),
+    "ckan": CkanBackend(),
 }
