@@ -6,6 +6,7 @@ from typing import Any
 
 from rdflib import Graph
 
+from opencat.dcat.ntriples import read_n_triples
 from opencat.domain.harvest import HarvestSourceError
 
 # Content type (without parameters) → rdflib parser name.
@@ -45,6 +46,10 @@ def syntax_of(body: bytes, content_type: str | None) -> str:
 def parse_graph(body: bytes, content_type: str | None, base: str) -> Graph:
     """``body`` as a graph; HarvestSourceError when it is not RDF in any syntax we read."""
     syntax = syntax_of(body, content_type)
+    if syntax in ("nt", "turtle") and body.lstrip()[:1] in (b"<", b"_", b"#"):
+        fast = read_n_triples(body)  # None when a line needs the full parser
+        if fast is not None:
+            return fast
     if syntax == "json-ld":
         _refuse_remote_contexts(body)
     # rdflib's JSON-LD parser needs a store that knows named graphs; the others take the faster one

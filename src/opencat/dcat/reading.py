@@ -14,7 +14,7 @@ from rdflib.term import Node
 from opencat.dcat.namespaces import DCAT, HYDRA, RDF
 from opencat.dcat.parsing import parse_graph
 from opencat.dcat.remote_datasets import LicensePicker, read_dataset
-from opencat.dcat.remote_terms import ordered, reference
+from opencat.dcat.remote_terms import Facts, ordered, reference
 from opencat.domain.harvest import ItemFailure, RemoteDataset
 
 
@@ -42,8 +42,9 @@ def read_catalog_page(
     first that does is kept when a dataset has several); ``zone_uris`` maps zone IRIs to ids.
     """
     graph = parse_graph(body, content_type, url)
+    facts = Facts(graph)
     items = tuple(
-        read_dataset(graph, node, known_license=known_license, zone_uris=zone_uris or {})
+        read_dataset(facts, node, known_license=known_license, zone_uris=zone_uris or {})
         for node in dataset_nodes(graph)
     )
     return CatalogPage(items, next_page(graph))

@@ -1,10 +1,10 @@
 """A remote dcat:Distribution read into a RemoteResource (the inverse of ``distributions.py``)."""
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from opencat.dcat.namespaces import DCAT, DCT, RDF, SPDX
-from opencat.dcat.remote_terms import best_text, first_reference, first_when, label, ordered
+from opencat.dcat.remote_terms import Facts, best_text, first_reference, first_when, label, ordered
 from opencat.dcat.remote_vocabularies import format_of, media_type_of
 from opencat.domain.harvest import RemoteResource
 
@@ -15,7 +15,7 @@ _ALGORITHMS_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
-def read_distribution(graph: Graph, node: Node) -> RemoteResource | None:
+def read_distribution(graph: Facts, node: Node) -> RemoteResource | None:
     """None for a distribution with no URL at all: there is nothing to link to."""
     url = first_reference(graph, node, DCAT.downloadURL) or first_reference(graph, node, DCAT.accessURL)
     if url is None:
@@ -35,7 +35,7 @@ def read_distribution(graph: Graph, node: Node) -> RemoteResource | None:
     )
 
 
-def _format(graph: Graph, node: Node) -> str | None:
+def _format(graph: Facts, node: Node) -> str | None:
     for value in ordered(graph.objects(node, DCT.format)):
         found = format_of(str(value)) if isinstance(value, URIRef | Literal) else None
         if found is None and not isinstance(value, Literal):
@@ -47,7 +47,7 @@ def _format(graph: Graph, node: Node) -> str | None:
     return None
 
 
-def _media_type(graph: Graph, node: Node) -> str | None:
+def _media_type(graph: Facts, node: Node) -> str | None:
     for value in ordered(graph.objects(node, DCAT.mediaType)):
         found = media_type_of(str(value))
         if found:
@@ -60,7 +60,7 @@ def _media_type(graph: Graph, node: Node) -> str | None:
     return None
 
 
-def _byte_size(graph: Graph, node: Node) -> int | None:
+def _byte_size(graph: Facts, node: Node) -> int | None:
     for value in graph.objects(node, DCAT.byteSize):
         try:
             size = int(float(str(value).strip()))
@@ -71,7 +71,7 @@ def _byte_size(graph: Graph, node: Node) -> int | None:
     return None
 
 
-def _checksum(graph: Graph, node: Node) -> tuple[str, str] | None:
+def _checksum(graph: Facts, node: Node) -> tuple[str, str] | None:
     for checksum in ordered(graph.objects(node, SPDX.checksum)):
         value = best_text(graph, checksum, SPDX.checksumValue)
         if not value or not set(value) <= _HEX:

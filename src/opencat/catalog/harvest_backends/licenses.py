@@ -8,7 +8,7 @@ dcat-ap.de vocabularies) or by title (``Licence Ouverte v2.0``). Pure: the licen
 import json
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 from opencat.domain.references import License
@@ -121,5 +121,6 @@ def shipped_licenses() -> tuple[License, ...]:
     )
 
 
+@lru_cache(maxsize=4096)  # a source names the same few licenses on every dataset
 def is_known_license(name: str) -> bool:
     return match_license(name, shipped_licenses()) is not None
