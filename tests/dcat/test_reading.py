@@ -130,3 +130,40 @@ def test_hydra_next_and_the_older_next_page() -> None:
     legacy = hydra.replace(b"hydra:next ", b"hydra:nextPage ")
     assert read_catalog_page(legacy, "text/turtle", BASE).next_url == "http://c.test/catalog?page=2"
     assert read_catalog_page(b"<a:b> <c:d> <e:f> .", "text/turtle", BASE).next_url is None
+
+
+_RDF = b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'
+_LAUGHS = b"".join(
+    b'<!ENTITY l%d "%s">' % (level, b"".join(b"&l%d;" % (level - 1) for _ in range(10)))
+    for level in range(1, 10)
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "application/ld+json"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY l0 "lol">' + _LAUGHS + b"]>" + _RDF,
+            "application/rdf+xml",
+        ),
+        (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + _RDF, None),
+        (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % p "x">]>' + _RDF, "application/rdf+xml"),
+        (b"<a:b> <c:d> " + b"(" * 5000 + b")" * 5000 + b" .", "text/turtle"),
+    ],
+    ids=["deep-json", "billion-laughs", "external-entity", "parameter-entity", "deep-turtle"],
+)
+def test_hostile_documents_are_refused_at_once(body: bytes, content_type: str | None) -> None:
+    with pytest.raises(HarvestSourceError):
+        read_catalog_page(body, content_type, BASE)
+
+
+def test_plain_entities_still_read() -> None:
+    """Protégé-style RDF/XML names namespaces with entities: nothing hostile in that."""
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE rdf:RDF [<!ENTITY dct "http://purl.org/dc/terms/">]>'
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcat="http://www.w3.org/ns/dcat#">'
+        b'<dcat:Dataset rdf:about="http://a.test/d"><title xmlns="&dct;">Plain</title></dcat:Dataset></rdf:RDF>'
+    )
+    [dataset] = _datasets(body, "application/rdf+xml")
+    assert dataset.title == "Plain"

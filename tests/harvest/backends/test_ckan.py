@@ -67,6 +67,16 @@ def test_pages_real_packages_with_rows_and_start(remote: CatalogServer, fetcher:
     assert bgs.resources[0].format == "text/html"
 
 
+@pytest.mark.parametrize("suffix", ["", "/", "/api/3", "/api/3/action/package_search?q=x"])
+def test_the_source_is_the_portal_or_its_api(
+    remote: CatalogServer, fetcher: UrllibFetcher, suffix: str
+) -> None:
+    remote.routes[SEARCH] = _search(PACKAGES[:1])
+    datasets, _ = collect(CkanBackend().items(remote.base + suffix, fetcher, {}))
+    assert datasets[0].remote_url == f"{remote.base}/dataset/cod-ab-afg"
+    assert remote.requests[0].startswith(SEARCH + "?rows=100&start=0")
+
+
 def test_a_known_license_wins_and_untitled_packages_fail_alone(
     remote: CatalogServer, fetcher: UrllibFetcher
 ) -> None:
@@ -102,7 +112,9 @@ def test_a_server_ignoring_start_is_a_paging_loop(remote: CatalogServer, fetcher
         Reply(b'{"success": false, "error": {"message": "Search error"}}', "application/json"),
         Reply(b'{"success": true, "result": {"results": "nope"}}', "application/json"),
         Reply(b"{}", "application/json", 500),
+        Reply(b"[" * 100_000 + b"]" * 100_000, "application/json"),
     ],
+    ids=["html", "unsuccessful", "no-list", "http-500", "too-deep"],
 )
 def test_garbage_half_way_fails_the_source(
     remote: CatalogServer, fetcher: UrllibFetcher, reply: Reply

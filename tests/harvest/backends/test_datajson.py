@@ -83,7 +83,13 @@ def test_entries_without_identifier_or_title_fail_alone(
 
 @pytest.mark.parametrize(
     "body",
-    [b"<html>Not here</html>", b'{"dataset": "none"}', b'"just a string"', b'{"conformsTo": "x"}'],
+    [
+        b"<html>Not here</html>",
+        b'{"dataset": "none"}',
+        b'"just a string"',
+        b'{"conformsTo": "x"}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
 )
 def test_garbage_is_a_source_error(remote: CatalogServer, fetcher: UrllibFetcher, body: bytes) -> None:
     with pytest.raises(HarvestSourceError):

@@ -32,7 +32,7 @@ class CkanBackend:
     ) -> Iterator[RemoteDataset | ItemFailure]:
         """Pages of ``rows`` packages, oldest first (new packages land on later pages, not on
         ones already read); a page that repeats the previous one is a paging loop."""
-        site = url.rstrip("/").removesuffix("/api/3/action/package_search")
+        site = _site(url)
         rows = _rows(config)
         start = 0
         previous: list[object] = []
@@ -52,6 +52,14 @@ class CkanBackend:
                 return
 
 
+def _site(url: str) -> str:
+    """The portal's root, whether the source was given as the root or as an API URL."""
+    site = url.split("?", 1)[0].rstrip("/")
+    for suffix in ("/package_search", "/action", "/3", "/api"):
+        site = site.removesuffix(suffix)
+    return site
+
+
 def _rows(config: Mapping[str, object]) -> int:
     rows = config.get("page_size", DEFAULT_ROWS)
     return max(1, min(rows, MAX_ROWS)) if isinstance(rows, int) else DEFAULT_ROWS
@@ -60,7 +68,7 @@ def _rows(config: Mapping[str, object]) -> int:
 def _search_page(page: Any) -> tuple[int, list[Any]]:
     try:
         answer = json.loads(page.body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise HarvestSourceError(f"{page.url} is not JSON: {error}") from None
     result = answer.get("result") if isinstance(answer, dict) else None
     if not isinstance(answer, dict) or answer.get("success") is not True or not isinstance(result, dict):

@@ -50,7 +50,7 @@ class DataJsonBackend:
         page = fetcher.get(url, accept=_ACCEPT)
         try:
             catalog = json.loads(page.body)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise HarvestSourceError(f"{page.url} is not JSON: {error}") from None
         # 1.1 wraps the datasets in a catalog; 1.0 was a bare list
         datasets = catalog.get("dataset") if isinstance(catalog, dict) else catalog
