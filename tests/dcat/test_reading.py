@@ -57,6 +57,39 @@ def test_json_ld_with_a_graph_and_n_triples() -> None:
     assert again.remote_id == "https://datos.madrid.es/egob/catalogo/300676-0-deporte-encuesta-escuelas"
 
 
+def test_udatas_own_answers_read_the_same_in_every_syntax() -> None:
+    """udata's /datasets/{id}/rdf.{json,ttl,xml} as recorded in the shared spec (udata-responses §94-96)."""
+    read = [
+        _datasets((SAMPLES / name).read_bytes(), content_type)
+        for name, content_type in (
+            ("udata-dataset.jsonld", "application/ld+json"),
+            ("udata-dataset.ttl", "application/x-turtle"),
+            ("udata-dataset.rdf", "application/rdf+xml"),
+        )
+    ]
+    assert read[0] == read[1] == read[2]
+    [dataset] = read[0]
+    assert (dataset.remote_id, dataset.title, dataset.acronym) == (
+        "6b08d1c536877ad9cd54924c",
+        "Horaires des bus 2024",
+        "HB",
+    )
+    assert dataset.remote_url == "https://www.data.gouv.fr/datasets/horaires-des-bus-2024"
+    assert dataset.frequency == "monthly"  # udata's Dublin Core freq: term
+    assert (dataset.temporal_start, dataset.temporal_end) == (date(2024, 1, 1), date(2024, 12, 31))
+    assert (
+        dataset.license == "https://www.etalab.gouv.fr/licence-ouverte-open-licence"
+    )  # on the distributions only
+    fake = next(resource for resource in dataset.resources if resource.title == "fake.csv")
+    assert fake.description is None  # udata's literal "None"
+    assert (fake.format, fake.mime, fake.filesize) == (
+        "csv",
+        "text/csv",
+        42,
+    )  # literals where DCAT-AP wants IRIs
+    assert fake.checksum == ("sha1", "20cc4226684dceabd18ec070bf704ce2e01b573d")
+
+
 TOLERANCE = b"""
 @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
 @prefix schema: <http://schema.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .

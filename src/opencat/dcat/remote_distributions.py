@@ -24,7 +24,7 @@ def read_distribution(graph: Facts, node: Node) -> RemoteResource | None:
     return RemoteResource(
         url=url,
         title=best_text(graph, node, DCT.title),
-        description=best_text(graph, node, DCT.description),
+        description=_description(graph, node),
         format=_format(graph, node),
         mime=mime,
         filesize=_byte_size(graph, node),
@@ -33,6 +33,12 @@ def read_distribution(graph: Facts, node: Node) -> RemoteResource | None:
         modified_at=first_when(graph, node, DCT.modified),
         uri=str(node) if isinstance(node, URIRef) else None,
     )
+
+
+def _description(graph: Facts, node: Node) -> str | None:
+    text = best_text(graph, node, DCT.description)
+    # udata writes Python's None as the literal "None" for a distribution without a description
+    return None if text == "None" else text
 
 
 def _format(graph: Facts, node: Node) -> str | None:
