@@ -200,3 +200,13 @@ def test_plain_entities_still_read() -> None:
     )
     [dataset] = _datasets(body, "application/rdf+xml")
     assert dataset.title == "Plain"
+
+
+def test_a_media_type_iri_as_the_format() -> None:
+    body = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+    <http://a.test/d> a dcat:Dataset ; dct:title "T" ;
+        dcat:distribution [ dcat:accessURL <http://a.test/f> ;
+                            dct:format <http://www.iana.org/assignments/media-types/text/csv> ] ."""
+    [dataset] = _datasets(body, "text/turtle")
+    [resource] = dataset.resources
+    assert (resource.url, resource.mime, resource.format) == ("http://a.test/f", "text/csv", None)

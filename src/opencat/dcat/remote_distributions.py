@@ -58,8 +58,10 @@ def _media_type(graph: Facts, node: Node) -> str | None:
         found = media_type_of(str(value))
         if found:
             return found
-    for value in ordered(graph.objects(node, DCT.format)):  # an IMT node with its rdf:value
-        for inner in graph.objects(value, RDF.value):
+    for value in ordered(graph.objects(node, DCT.format)):
+        if isinstance(value, URIRef) and media_type_of(str(value)):  # an IANA IRI as the format
+            return media_type_of(str(value))
+        for inner in graph.objects(value, RDF.value):  # an IMT node with its rdf:value
             found = media_type_of(str(inner))
             if found:
                 return found
