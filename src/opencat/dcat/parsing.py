@@ -65,8 +65,6 @@ def parse_graph(body: bytes, content_type: str | None, base: str) -> Graph:
             # rdflib warns on odd literals (a date that is not one): the mapping copes with them
             warnings.simplefilter("ignore")
             graph.parse(data=body, format=syntax, publicID=base)
-    except HarvestSourceError:
-        raise
     except Exception as error:  # every rdflib parser raises its own kind; all mean "not RDF"
         raise HarvestSourceError(f"Not an RDF document ({syntax}): {_first_line(error)}") from None
     return graph

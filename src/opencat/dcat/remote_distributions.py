@@ -10,7 +10,8 @@ from opencat.domain.harvest import RemoteResource
 
 # SPDX algorithm (its local name, as DCAT-AP and most portals write it) → udata's checksum type.
 _ALGORITHMS = {"sha1": "sha1", "md5": "md5", "sha256": "sha256", "sha512": "sha512"}
-# A digest's length tells the algorithm when the IRI is another vocabulary's (dcat-ap.de's).
+# The digest's length tells the algorithm when the IRI is another vocabulary's (dcat-ap.de's),
+# and must fit the one the IRI names.
 _ALGORITHMS_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -86,7 +87,7 @@ def _checksum(graph: Facts, node: Node) -> tuple[str, str] | None:
             continue
         algorithm = first_reference(graph, checksum, SPDX.algorithm) or ""
         local = algorithm.rsplit("/", 1)[-1].rsplit("#", 1)[-1].removeprefix("checksumAlgorithm_").lower()
-        kind = _ALGORITHMS.get(local) or _ALGORITHMS_BY_LENGTH.get(len(value))
-        if kind is not None:
+        kind = _ALGORITHMS_BY_LENGTH.get(len(value))
+        if kind is not None and _ALGORITHMS.get(local, kind) == kind:  # a named algorithm must fit the digest
             return kind, value.lower()
     return None
