@@ -41,6 +41,13 @@ def test_a_blank_dataset_without_identifier_fails_alone() -> None:
     assert "Anonymous" in failure.excerpt
 
 
+def test_a_literal_listed_as_a_dataset_is_no_dataset() -> None:
+    items = _items(
+        b'<http://a.test/catalog> dcat:dataset "http://a.test/d", <http://a.test/e> . <http://a.test/e> dct:title "E" .'
+    )
+    assert [item.remote_id for item in items] == ["http://a.test/e"]
+
+
 def test_the_excerpt_is_cut_at_the_limit() -> None:
     keywords = ", ".join(f'"keyword number {number}"' for number in range(300))
     [failure] = _items(f"<http://a.test/d> a dcat:Dataset ; dcat:keyword {keywords} .".encode())

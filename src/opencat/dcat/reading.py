@@ -8,7 +8,7 @@ each dcat:Dataset mapped by ``remote_datasets.py``, and hydra's paging (udata's 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rdflib import Graph
+from rdflib import Graph, Literal
 from rdflib.term import Node
 
 from opencat.dcat.namespaces import DCAT, HYDRA, RDF
@@ -52,7 +52,8 @@ def read_catalog_page(
 
 def dataset_nodes(graph: Graph) -> list[Node]:
     """Every node typed dcat:Dataset or listed by a catalog, IRIs and blank nodes alike."""
-    return ordered(set(graph.subjects(RDF.type, DCAT.Dataset)) | set(graph.objects(None, DCAT.dataset)))
+    listed = {node for node in graph.objects(None, DCAT.dataset) if not isinstance(node, Literal)}
+    return ordered(set(graph.subjects(RDF.type, DCAT.Dataset)) | listed)
 
 
 def next_page(graph: Graph) -> str | None:
