@@ -78,6 +78,21 @@ def test_harvests_another_opencats_paged_catalog(
     assert len(remote.requests) == 3
 
 
+def test_harvests_another_opencats_whole_catalog_stream(
+    client: TestClient, catalog: Catalog, remote: CatalogServer, fetcher: UrllibFetcher
+) -> None:
+    """The whole catalog in one N-Triples file (``page_size=0``), read by the fast reader."""
+    alice = make_user(catalog)
+    made = {make_dataset(catalog, alice, title=f"Flux {number}").dataset.id for number in range(4)}
+    answer = client.get("/api/1/site/catalog.nt?page_size=0")
+    assert answer.status_code == 200
+    remote.routes["/all.nt"] = Reply(answer.content, answer.headers["content-type"])
+    datasets, failures = collect(BACKENDS["dcat"].items(remote.url("/all.nt"), fetcher, {}))
+    assert failures == []
+    assert {dataset.remote_id for dataset in datasets} == made
+    assert {dataset.title for dataset in datasets} == {f"Flux {number}" for number in range(4)}
+
+
 def test_one_big_file_without_paging(remote: CatalogServer, fetcher: UrllibFetcher) -> None:
     graph = Graph()
     for name, syntax in (("datos-gob-es.ttl", "turtle"), ("opendata-hro-de.rdf", "xml")):
