@@ -88,3 +88,18 @@ def test_not_utf8_n_triples_goes_to_the_full_parser() -> None:
     body = '<http://a.test/d> <http://purl.org/dc/terms/title> "é" .'.encode("latin-1")
     with pytest.raises(HarvestSourceError):
         read_catalog_page(body, "application/n-triples", BASE)
+
+
+def test_blank_nodes_read_the_same_on_every_run() -> None:
+    """Blank nodes get new names at every parse: the record, and its fingerprint, must not move."""
+    distributions = ", ".join(
+        f'[ dcat:downloadURL <http://a.test/{name}> ; dct:license "L{name}" ; '
+        f'spdx:checksum [ spdx:checksumValue "{digit * 40}" ], [ spdx:checksumValue "{digit * 32}" ] ]'
+        for name, digit in zip("pqrstuvw", "01234567", strict=True)
+    )
+    body = f'[] a dcat:Dataset ; dct:identifier "b" ; dct:title "B" ; dcat:distribution {distributions} .'.encode()
+    first, second = (_items(body)[0] for _ in range(2))
+    assert isinstance(first, RemoteDataset)
+    assert isinstance(second, RemoteDataset)
+    assert first.fingerprint() == second.fingerprint()
+    assert [resource.url for resource in first.resources] == [f"http://a.test/{name}" for name in "pqrstuvw"]

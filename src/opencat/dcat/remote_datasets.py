@@ -18,7 +18,6 @@ from opencat.dcat.remote_terms import (
     first_reference,
     first_when,
     label,
-    ordered,
     reference,
     texts_in_one_language,
 )
@@ -49,7 +48,7 @@ def read_dataset(
         return ItemFailure(None, "The dataset has neither an identifier nor an IRI", excerpt(graph, [node]))
     if title is None:
         return ItemFailure(remote_id, "The dataset has no title", excerpt(graph, [node]))
-    distributions = ordered(graph.objects(node, DCAT.distribution))
+    distributions = graph.ordered(graph.objects(node, DCAT.distribution))
     start, end = _temporal(graph, node)
     return RemoteDataset(
         remote_id=remote_id,
@@ -83,10 +82,10 @@ def _license(graph: Facts, node: Node, distributions: list[Node], known: License
     ones, then rights statements (their label, or the IRI some portals put there)."""
     candidates: list[str] = []
     for owner in (node, *distributions):
-        for value in ordered(graph.objects(owner, DCT.license)):
+        for value in graph.ordered(graph.objects(owner, DCT.license)):
             candidates += _names(graph, value)
     for owner in (node, *distributions):
-        for value in ordered(graph.objects(owner, DCT.rights)):
+        for value in graph.ordered(graph.objects(owner, DCT.rights)):
             candidates += _names(graph, value)
     unique = list(dict.fromkeys(candidates))
     return next((candidate for candidate in unique if known(candidate)), unique[0] if unique else None)
@@ -100,7 +99,7 @@ def _names(graph: Facts, value: Node) -> list[str]:
 
 
 def _frequency(graph: Facts, node: Node) -> str | None:
-    for value in ordered(graph.objects(node, DCT.accrualPeriodicity)):
+    for value in graph.ordered(graph.objects(node, DCT.accrualPeriodicity)):
         text = reference(value)
         found = frequency_of(text) if text else None
         for inner in graph.objects(value, RDF.value):  # a frequency described by a duration
@@ -122,7 +121,7 @@ def _duration_frequency(graph: Facts, node: Node) -> str | None:
 
 
 def _temporal(graph: Facts, node: Node) -> tuple[date | None, date | None]:
-    for period in ordered(graph.objects(node, DCT.temporal)):
+    for period in graph.ordered(graph.objects(node, DCT.temporal)):
         start = first_day(graph, period, _START)
         end = first_day(graph, period, _END)
         if start is not None or end is not None:

@@ -4,7 +4,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from opencat.dcat.namespaces import DCAT, DCT, RDF, SPDX
-from opencat.dcat.remote_terms import Facts, best_text, first_reference, first_when, label, ordered
+from opencat.dcat.remote_terms import Facts, best_text, first_reference, first_when, label
 from opencat.dcat.remote_vocabularies import format_of, media_type_of
 from opencat.domain.harvest import RemoteResource
 
@@ -43,7 +43,7 @@ def _description(graph: Facts, node: Node) -> str | None:
 
 
 def _format(graph: Facts, node: Node) -> str | None:
-    for value in ordered(graph.objects(node, DCT.format)):
+    for value in graph.ordered(graph.objects(node, DCT.format)):
         found = format_of(str(value)) if isinstance(value, URIRef | Literal) else None
         if found is None and not isinstance(value, Literal):
             # a described node: ours for an unknown format, a portal's IMT or its own vocabulary
@@ -55,11 +55,11 @@ def _format(graph: Facts, node: Node) -> str | None:
 
 
 def _media_type(graph: Facts, node: Node) -> str | None:
-    for value in ordered(graph.objects(node, DCAT.mediaType)):
+    for value in graph.ordered(graph.objects(node, DCAT.mediaType)):
         found = media_type_of(str(value))
         if found:
             return found
-    for value in ordered(graph.objects(node, DCT.format)):
+    for value in graph.ordered(graph.objects(node, DCT.format)):
         if isinstance(value, URIRef) and media_type_of(str(value)):  # an IANA IRI as the format
             return media_type_of(str(value))
         for inner in graph.objects(value, RDF.value):  # an IMT node with its rdf:value
@@ -81,7 +81,7 @@ def _byte_size(graph: Facts, node: Node) -> int | None:
 
 
 def _checksum(graph: Facts, node: Node) -> tuple[str, str] | None:
-    for checksum in ordered(graph.objects(node, SPDX.checksum)):
+    for checksum in graph.ordered(graph.objects(node, SPDX.checksum)):
         value = best_text(graph, checksum, SPDX.checksumValue)
         if not value or not set(value) <= _HEX:
             continue

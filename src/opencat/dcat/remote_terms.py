@@ -32,6 +32,20 @@ class Facts:
     def objects(self, node: Node, predicate: Node) -> list[Node]:
         return self._index.get(node, {}).get(predicate, [])
 
+    def ordered(self, nodes: Iterable[Node]) -> list[Node]:
+        """Nodes in an order that depends on what they say, not on their names: a blank node is
+        named anew at every parse, and a harvested record must read the same on every run."""
+        return sorted(nodes, key=self._signature)
+
+    def _signature(self, node: Node) -> tuple[str, str]:
+        if not isinstance(node, BNode):
+            return type(node).__name__, str(node)
+        said = sorted(
+            f"{predicate} {'_' if isinstance(value, BNode) else value.n3()}"
+            for predicate, value in self.predicate_objects(node)
+        )
+        return "BNode", "\n".join(said)
+
     def predicate_objects(self, node: Node) -> list[tuple[Node, Node]]:
         return [
             (predicate, value) for predicate, values in self._index.get(node, {}).items() for value in values
