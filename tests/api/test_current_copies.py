@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from starlette.testclient import TestClient
 
+from opencat.api import current_copies
 from opencat.api.current_copies import CurrentCopies
 from opencat.app import create_app
 from opencat.catalog.context import Catalog
@@ -18,7 +19,7 @@ from opencat.db.engine import Database
 from opencat.db.quick_reads import QuickReads, quick_reads_of
 from tests.api.test_watch import requests_count
 from tests.conftest import BASE_URL
-from tests.factories import make_dataset, make_user
+from tests.factories import make_dataset, make_org, make_user
 
 
 @pytest.fixture
@@ -208,3 +209,81 @@ def test_quick_reads_never_create_a_database(tmp_path: Path) -> None:
     assert quick_reads_of("sqlite:///:memory:") is None
     assert quick_reads_of("postgresql+psycopg://postgres@127.0.0.1/x") is None
     assert quick_reads_of(f"sqlite:///{missing}") is not None
+
+
+# Answers kept while nothing is written
+
+
+def test_a_kept_answer_is_served_until_anything_at_all_is_written(
+    client: TestClient, catalog: Catalog, selects: list[str]
+) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, name="Before", **{alice.user.id: "admin"})
+    view = make_dataset(catalog, alice, organization=org.id)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    first = client.get(url)
+    assert first.status_code == 200
+    selects.clear()
+    again = client.get(url, headers={"If-None-Match": '"stale-1"'})
+    assert (again.status_code, again.content) == (200, first.content)
+    assert _headers(again) == _headers(first)
+    assert not selects if _quick(catalog) else selects
+    # A follow, an organization renamed, an owner renamed (by any connection): seen at once.
+    assert client.post(f"{url}followers/", headers=bob.headers).status_code == 201
+    assert client.get(url).json()["metrics"]["followers"] == 1
+    with catalog.db.engine.begin() as conn:
+        conn.execute(text("UPDATE organizations SET name = 'After' WHERE id = :id"), {"id": org.id})
+    assert client.get(url).json()["organization"]["name"] == "After"
+    # Made private by its owner: strangers get a 404 at once.
+    assert client.put(url, json={"private": True}, headers=alice.headers).status_code == 200
+    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 404
+
+
+def test_the_owner_is_never_answered_the_anonymous_view(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    assert client.get(url).json()["permissions"]["edit"] is False
+    assert client.get(url).json()["permissions"]["edit"] is False  # kept
+    assert client.get(url, headers=alice.headers).json()["permissions"]["edit"] is True
+
+
+def test_kept_answers_are_bounded_in_time_and_size(
+    client: TestClient, catalog: Catalog, selects: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _quick(catalog):
+        pytest.skip("PostgreSQL has no quick reads: nothing is kept")
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    monkeypatch.setattr(current_copies, "TIME_BOUND_SECONDS", 0.0)
+    client.get(url)
+    selects.clear()
+    client.get(url)
+    assert selects, "an answer past its time bound was served again"
+    monkeypatch.setattr(current_copies, "TIME_BOUND_SECONDS", 60.0)
+    monkeypatch.setattr(current_copies, "KEPT_ANSWER_BYTES", 100)
+    client.get(url)
+    selects.clear()
+    client.get(url)
+    assert selects, "an answer above the size bound was kept"
+    monkeypatch.setattr(current_copies, "KEPT_ANSWER_BYTES", 512 * 1024)
+    client.get(url)
+    selects.clear()
+    client.get(url)
+    assert not selects
+
+
+def test_kept_answers_stay_within_their_budget_least_recently_used_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(current_copies, "KEPT_BYTES", 25)
+    answers = current_copies._Answers()
+    for name in ("a", "b", "c"):
+        answers.put(name, current_copies._Kept(1, 0.0, [], b"x" * 10))
+        answers.get("a")  # a stays the most recently used
+    assert list(answers.by_ident) == ["c", "a"]
+    assert answers.size == 20
+    answers.put("a", current_copies._Kept(2, 0.0, [], b"y" * 5))
+    assert answers.size == 15

@@ -128,7 +128,7 @@ def test_a_current_copy_is_answered_from_the_dataset_row_alone(client: TestClien
         assert len(statements) == 1
         assert "FROM datasets" in statements[0]
         statements.clear()
-        stale = client.get(url, headers={"If-None-Match": '"other-1"'})
+        stale = client.get(url, headers={"If-None-Match": '"other-1"', "X-Fields": "resources{title}"})
         assert stale.status_code == 200
         assert stale.json()["resources"][0]["title"] == "a"
         assert len(statements) > 2  # the row, then what the representation embeds

@@ -72,6 +72,13 @@ def public_revision(catalog: Catalog, ident: str) -> Revision | None:
     return quick.public_revision(ident.lower() if by_id else ident, by_id)
 
 
+def database_version(catalog: Catalog) -> int | None:
+    """A number that changes whenever anything is written to the database, read on the calling
+    thread (SQLite; comparable only with values this thread read). None: no such number here."""
+    quick = catalog.db.quick_reads
+    return None if quick is None else quick.data_version()
+
+
 def get_dataset_row(catalog: Catalog, actor: Actor, ident: str) -> Dataset:
     """The dataset without what its representation embeds: enough to answer a conditional GET."""
     with catalog.db.read() as conn:

@@ -44,6 +44,16 @@ class QuickReads:
             self._local.connection = connection
         return connection
 
+    def data_version(self) -> int | None:
+        """SQLite's ``data_version``: it changes when any other connection commits to the
+        database, so two equal values read on this thread mean nothing was written in between.
+        Values of different threads are not comparable (one connection each). None: unreadable."""
+        try:
+            row = self._connection().execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else int(row[0])
+
     def public_revision(self, ident: str, by_id: bool) -> Revision | None:
         """The id and revision of the public, undeleted dataset this id (or current slug) names.
         None when there is none, or when the read failed: the caller then takes the full path,
