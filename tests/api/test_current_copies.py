@@ -186,7 +186,7 @@ def test_the_layer_answers_only_what_it_may(client: TestClient, catalog: Catalog
     assert sent[0]["status"] == 304
     for headers, method, query in (
         ([(b"if-none-match", tag)], "HEAD", b""),
-        ([(b"if-none-match", tag)], "GET", b"x=1"),
+        ([(b"if-none-match", tag)], "GET", b"x=%00"),
         ([], "GET", b""),
         ([(b"if-none-match", b'"other-1"')], "GET", b""),
         ([(b"if-none-match", tag), (b"if-none-match", tag)], "GET", b""),
@@ -287,3 +287,39 @@ def test_kept_answers_stay_within_their_budget_least_recently_used_first(
     assert answers.size == 20
     answers.put("a", current_copies._Kept(2, 0.0, [], b"y" * 5))
     assert answers.size == 15
+
+
+def test_lists_searches_suggestions_and_rdf_are_kept_until_a_write(
+    client: TestClient, catalog: Catalog, selects: list[str]
+) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, title="Qualite de l eau", tags=["eau"])
+    reads = (
+        "/api/1/datasets/?page_size=5",
+        "/api/1/datasets/?tag=eau",
+        "/api/1/datasets/?q=qualite",
+        "/api/2/datasets/search/?q=qualite",
+        "/api/1/datasets/suggest/?q=qual",
+        "/api/1/datasets/suggest/formats/?q=cs",
+        f"/api/1/datasets/{view.dataset.id}/rdf.ttl",
+    )
+    first = {url: client.get(url) for url in reads}
+    assert all(response.status_code == 200 for response in first.values())
+    selects.clear()
+    for url in reads:
+        again = client.get(url)
+        assert again.content == first[url].content, url
+        assert _headers(again) == _headers(first[url]), url
+    assert not selects if _quick(catalog) else selects
+    # A new dataset is listed, searched and suggested at once.
+    make_dataset(catalog, alice, title="Qualite de l air", tags=["eau"])
+    assert client.get("/api/1/datasets/?tag=eau").json()["total"] == 2
+    assert client.get("/api/1/datasets/?q=qualite").json()["total"] == 2
+    assert client.get("/api/2/datasets/search/?q=qualite").json()["total"] == 2
+    assert len(client.get("/api/1/datasets/suggest/?q=qual").json()) == 2
+    before = requests_count(client, "/api/1/datasets/", 200)
+    client.get("/api/1/datasets/?tag=eau")
+    assert requests_count(client, "/api/1/datasets/", 200) == before + 1
+    # An error is never kept.
+    assert client.get("/api/1/datasets/?page=0").status_code == 400
+    assert client.get("/api/1/datasets/?page=0").status_code == 400

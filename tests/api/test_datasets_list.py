@@ -152,12 +152,14 @@ def test_list_costs_a_bounded_number_of_queries(client: TestClient, catalog: Cat
     def record(*args: object) -> None:
         statements.append(str(args[2]))
 
+    # A mask takes the full path: an anonymous answer may be kept (api/current_copies.py).
+    full_path = {"X-Fields": "data{id,resources{id}}"}
     sa.event.listen(catalog.db.engine, "before_cursor_execute", record)
     try:
-        client.get(URL)
+        client.get(URL, headers=full_path)
         small = len(statements)
         statements.clear()
-        client.get(f"{URL}?page_size=3")
+        client.get(f"{URL}?page_size=3", headers=full_path)
     finally:
         sa.event.remove(catalog.db.engine, "before_cursor_execute", record)
     assert small == len(statements) <= 8

@@ -1,9 +1,10 @@
-"""An anonymous read of a public dataset, answered before the rest of the stack when the answer
-is known to be current (SQLite: the database is read on the event loop, ``db/quick_reads.py``).
+"""Anonymous reads of the catalog (a dataset, the dataset list and search, suggestions, a
+dataset's RDF) answered before the rest of the stack when the answer is known to be current
+(SQLite: the database is read on the event loop, ``db/quick_reads.py``).
 
-- ``If-None-Match`` naming the current revision: ``304``, from one indexed read of the dataset's
-  revision.
-- Otherwise the full path's last answer for the same URL, kept per worker thread with the
+- A dataset with ``If-None-Match`` naming its current revision: ``304``, from one indexed read
+  of the dataset's revision.
+- Otherwise the full path's last answer for the same URL (path and query), kept per worker thread with the
   database's ``data_version`` read *before* that answer was rendered. An answer is served again
   only while that number is unchanged, i.e. while nothing at all was committed to the database
   since (any table, any process), and for at most ``TIME_BOUND_SECONDS``: a few fields derive
@@ -14,8 +15,10 @@ Both carry the full path's status and headers (this layer sits inside the reques
 log and metrics layers, and keeps what Starlette's own middleware added to the kept answer).
 
 Everything else goes on to the full path, which answers every other case: a caller with a key or
-a cookie, CORS (``Origin``), a mask or a header that shapes the answer, a query string, an old
-slug, a private or deleted dataset, a database without quick reads.
+a cookie, CORS (``Origin``), a mask or a header that shapes the answer, an old slug, a private or
+deleted dataset, an error, a database without quick reads. The search index needs no number of
+its own: a listing catches the index up to the database before it answers (catalog/indexing.py),
+so what it rendered is the database's state too.
 """
 
 import re
@@ -33,6 +36,15 @@ from opencat.catalog.datasets import database_version, public_revision
 
 ROUTE = "/api/1/datasets/{ident}/"
 _DATASET_PATH = re.compile(r"^/api/1/datasets/([^/]+)/$")
+# The other reads whose anonymous answers are kept, with their routes' templates (the metrics' label).
+_KEPT_ROUTES = (
+    (re.compile(r"^/api/1/datasets/$"), "/api/1/datasets/"),
+    (re.compile(r"^/api/1/datasets/suggest/$"), "/api/1/datasets/suggest/"),
+    (re.compile(r"^/api/1/datasets/suggest/formats/$"), "/api/1/datasets/suggest/formats/"),
+    (re.compile(r"^/api/1/datasets/suggest/mime/$"), "/api/1/datasets/suggest/mime/"),
+    (re.compile(r"^/api/2/datasets/search/$"), "/api/2/datasets/search/"),
+    (re.compile(r"^/api/1/datasets/[^/]+/rdf\.[a-z]+$"), "/api/1/datasets/{ident}/rdf.{format}"),
+)
 # Headers that change who asks or what the answer carries: their requests take the full path.
 _FULL_PATH_HEADERS = frozenset(
     {b"x-api-key", b"cookie", b"authorization", b"origin", b"x-fields", b"x-get-datasets-full-objects"}
@@ -107,29 +119,29 @@ class CurrentCopies:
         if asked is None:
             await self.app(scope, receive, send)
             return
-        ident, if_none_match = asked
-        if if_none_match is not None:
-            tag = self._current_tag(ident, if_none_match)
+        route, dataset, if_none_match = asked
+        if dataset is not None and if_none_match is not None:
+            tag = self._current_tag(dataset, if_none_match)
             if tag is not None:
-                await self._answer(scope, send, 304, [(b"etag", tag), (b"vary", _VARY)], b"")
+                await self._answer(scope, send, route, 304, [(b"etag", tag), (b"vary", _VARY)], b"")
                 return
         version = database_version(self.catalog)
         if version is None:
             await self.app(scope, receive, send)
             return
+        target = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
         answers = self._answers()
-        kept = answers.get(ident)
+        kept = answers.get(target)
         if kept is not None and kept.version == version and self.clock() < kept.until:
-            await self._answer(scope, send, 200, kept.headers, kept.body)
+            await self._answer(scope, send, route, 200, kept.headers, kept.body)
             return
         # Read before the full path renders: an answer is never kept under a later version.
         until = self.clock() + TIME_BOUND_SECONDS
-        await self._keeping(
-            scope,
-            receive,
-            send,
-            lambda headers, body: answers.put(ident, _Kept(version, until, headers, body)),
-        )
+
+        def keep(headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+            answers.put(target, _Kept(version, until, headers, body))
+
+        await self._keeping(scope, receive, send, keep)
 
     def _answers(self) -> _Answers:
         answers: _Answers | None = getattr(self._local, "answers", None)
@@ -168,18 +180,29 @@ class CurrentCopies:
             keep(headers, b"".join(chunks))
 
     async def _answer(
-        self, scope: Scope, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+        self,
+        scope: Scope,
+        send: Send,
+        route: str,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
     ) -> None:
-        scope["opencat.route"] = ROUTE  # the metrics' label, as the full path's
+        scope["opencat.route"] = route  # the metrics' label, as the full path's
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _eligible(self, scope: Scope) -> tuple[str, bytes | None] | None:
-        """The dataset's identifier and the ``If-None-Match`` sent, when this layer may answer."""
-        if scope["method"] != "GET" or scope.get("query_string"):
+    def _eligible(self, scope: Scope) -> tuple[str, str | None, bytes | None] | None:
+        """The route's template, the dataset's identifier (for a dataset's own URL) and the
+        ``If-None-Match`` sent, when this layer may answer."""
+        if scope["method"] != "GET":
             return None
-        found = _DATASET_PATH.match(scope["path"])
-        if found is None or found.group(1) in self.reserved:
+        query = scope.get("query_string", b"")
+        if b"\x00" in query or b"%00" in query:
+            return None  # the full path refuses it (api/endpoint.py)
+        path = scope["path"]
+        route, dataset = self._route(path)
+        if route is None:
             return None
         if_none_match: bytes | None = None
         for name, value in scope["headers"]:
@@ -189,7 +212,16 @@ class CurrentCopies:
                 if if_none_match is not None:
                     return None  # sent twice: the full path decides what that means
                 if_none_match = value
-        return found.group(1), if_none_match
+        return route, dataset, if_none_match
+
+    def _route(self, path: str) -> tuple[str | None, str | None]:
+        found = _DATASET_PATH.match(path)
+        if found is not None and found.group(1) not in self.reserved:
+            return ROUTE, found.group(1)
+        for pattern, template in _KEPT_ROUTES:
+            if pattern.match(path):
+                return template, None
+        return None, None
 
     def _current_tag(self, ident: str, if_none_match: bytes) -> bytes | None:
         """The dataset's ETag when the client's copy is current."""
