@@ -34,6 +34,8 @@ WORDS: Mapping[Reason, str] = {
     Reason.USER_INACTIVE: "Inactive user",
     Reason.SIGN_IN_FAILED: "Wrong email or password",
     Reason.SIGN_IN_THROTTLED: "Too many failed sign-ins; retry later",
+    Reason.RESET_THROTTLED: "Too many password resets asked for; retry later",
+    Reason.RESET_TOKEN_INVALID: "This password reset link is unknown, used or expired",
     Reason.REMOTE_ONLY: "This endpoint only supports remote resources",
     Reason.COMMUNITY_REMOTE_ONLY: "This endpoint only supports remote community resources",
     Reason.FILETYPE_CHANGE: "Cannot modify filetype after creation",

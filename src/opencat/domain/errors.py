@@ -60,6 +60,8 @@ class Reason(StrEnum):
     USER_INACTIVE = auto()
     SIGN_IN_FAILED = auto()
     SIGN_IN_THROTTLED = auto()  # the caller waits retry_after seconds
+    RESET_THROTTLED = auto()  # the caller waits retry_after seconds
+    RESET_TOKEN_INVALID = auto()  # unknown, used or expired
     # single-message refusals
     REMOTE_ONLY = auto()
     COMMUNITY_REMOTE_ONLY = auto()

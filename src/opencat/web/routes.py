@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
-from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, resource_forms
+from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, reset_pages, resource_forms
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
@@ -42,7 +42,15 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     publish = publish_pages.handlers(site)
     forms = dataset_forms.handlers(site)
     files = resource_forms.handlers(site)
+    resets = reset_pages.handlers(site)
     return [
+        # Password resets (accounts)
+        Route("/account/password/reset/", resets["forgot_form"], methods=["GET"], include_in_schema=False),
+        Route("/account/password/reset/", resets["forgot"], methods=["POST"], include_in_schema=False),
+        Route(
+            "/account/password/reset/{token}/", resets["reset_form"], methods=["GET"], include_in_schema=False
+        ),
+        Route("/account/password/reset/{token}/", resets["reset"], methods=["POST"], include_in_schema=False),
         Route("/login", account["login_form"], methods=["GET"], include_in_schema=False),
         Route("/login", account["login"], methods=["POST"], include_in_schema=False),
         Route("/logout", account["logout_form"], methods=["GET"], include_in_schema=False),

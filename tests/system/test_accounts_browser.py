@@ -1,0 +1,157 @@
+"""The account pages in a real browser (Debian's chromium through Playwright) against ``opencat
+serve`` configured with a real SMTP server on a local port: a password reset end to end (the test
+reads the mail and follows its link); axe-core on each new page in both languages."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from opencat.catalog import accounts, sessions
+from tests.mailbox import Mailbox, SmtpServer, free_port, link_in
+from tests.system.conftest import Account, Deployment, Launcher, client_catalog
+from tests.system.harness import cli
+from tests.system.test_pages_browser import AXE, WCAG_AA, browser  # noqa: F401 - the browser fixture
+
+PASSWORD = "a long pass phrase"
+NEW_PASSWORD = "another long pass phrase"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield SmtpServer(controller, mailbox)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def site(
+    module_database: str, smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    """``opencat serve`` that mails through the local SMTP server, a sysadmin made with the CLI."""
+    launcher = Launcher(tmp_path_factory.mktemp("accounts"))
+    port = free_port()
+    env = launcher.env(
+        "node",
+        module_database,
+        f"http://127.0.0.1:{port}",
+        smtp_host="127.0.0.1",
+        smtp_port=str(smtp.port),
+        smtp_starttls="false",
+        smtp_from="catalog@example.org",
+    )
+    made = cli(env, "user", "create", "--sysadmin", "--email", "admin@example.org", "--first-name", "Ad", "--last-name", "Min")  # fmt: skip
+    catalog = client_catalog(launcher.root / "client", module_database)
+    try:
+        server = launcher.start(env, workers=2, port=port)
+        yield Deployment(server, module_database, catalog, Account(made["id"], made["api_key"]))
+    finally:
+        launcher.stop_all()
+        catalog.db.dispose()
+
+
+def person(site: Deployment, first_name: str = "Camille") -> str:
+    """A new user with a password; their email."""
+    email = f"{uuid.uuid4().hex[:12]}@example.org"
+    accounts.create_user(site.catalog, email=email, first_name=first_name, last_name="Martin")
+    sessions.set_password(site.catalog, email, PASSWORD)
+    return email
+
+
+def axe(page: Any) -> list[tuple[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run({runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+    assert len(result["passes"]) > 10  # axe did run its rules
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+
+
+def test_reset_a_forgotten_password_by_mail(browser: Any, site: Deployment, smtp: SmtpServer) -> None:  # noqa: F811
+    email = person(site)
+    before = len(smtp.mailbox.messages)
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.goto(f"{site.url}/login?lang=en")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Send the link").click()
+    assert email in page.get_by_role("status").inner_text()
+    message = smtp.mailbox.wait(before + 1)[before]
+    assert message["To"] == email
+    link = link_in(message)
+    assert link.startswith(f"{site.url}/account/password/reset/")
+    page.goto(link)
+    page.get_by_label("New password").fill(NEW_PASSWORD)
+    page.get_by_label("The same password again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change my password").click()
+    assert "has been changed" in page.get_by_role("status").inner_text()
+    page.get_by_role("link", name="Sign in", exact=True).last.click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site.url}/")
+    assert "Camille Martin" in page.get_by_role("navigation", name="Account").inner_text()
+    page.goto(link)  # used once: it works no more
+    assert page.get_by_role("alert").is_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_axe_finds_no_violation_on_the_reset_pages(
+    browser: Any,  # noqa: F811
+    site: Deployment,
+    smtp: SmtpServer,
+    language: str,
+) -> None:
+    email = person(site)
+    before = len(smtp.mailbox.messages)
+    context = browser.new_context(bypass_csp=True)  # axe is injected as a script
+    page = context.new_page()
+    found: dict[str, Any] = {}
+    page.goto(f"{site.url}/account/password/reset/?lang={language}")
+    found["forgot"] = axe(page)
+    page.locator("#email").fill(email)
+    page.locator("form.account-form button").click()
+    page.wait_for_load_state()
+    found["sent"] = axe(page)
+    page.goto(link_in(smtp.mailbox.wait(before + 1)[before]))
+    found["reset"] = axe(page)
+    page.locator("#password").fill("short")
+    page.locator("#password_again").fill("short")
+    page.locator("#password").evaluate("input => input.removeAttribute('minlength')")
+    page.locator("form.account-form button").click()
+    page.wait_for_load_state()
+    assert page.locator(".field-error").is_visible()
+    found["reset-error"] = axe(page)
+    page.goto(f"{site.url}/account/password/reset/not-a-token/?lang={language}")
+    found["reset-invalid"] = axe(page)
+    context.close()
+    assert {name: violations for name, violations in found.items() if violations} == {}
+
+
+@pytest.mark.skipif(
+    not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
+)
+def test_screenshots_of_the_reset_forms(browser: Any, site: Deployment, smtp: SmtpServer) -> None:  # noqa: F811
+    target = Path(os.environ["OPENCAT_SCREENSHOTS"])
+    target.mkdir(parents=True, exist_ok=True)
+    email = person(site)
+    for width in (1280, 390):
+        before = len(smtp.mailbox.messages)
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")
+        page = context.new_page()
+        page.goto(f"{site.url}/account/password/reset/")
+        page.locator("#email").fill(email)
+        page.screenshot(path=str(target / f"password-forgot-{width}.png"), full_page=True)
+        page.locator("form.account-form button").click()
+        page.wait_for_load_state()
+        page.goto(link_in(smtp.mailbox.wait(before + 1)[before]))
+        page.screenshot(path=str(target / f"password-reset-{width}.png"), full_page=True)
+        context.close()
