@@ -155,3 +155,26 @@ def test_screenshots_of_the_reset_forms(browser: Any, site: Deployment, smtp: Sm
         page.goto(link_in(smtp.mailbox.wait(before + 1)[before]))
         page.screenshot(path=str(target / f"password-reset-{width}.png"), full_page=True)
         context.close()
+
+
+def signed_in(browser: Any, site: Deployment, email: str, **options: Any) -> Any:  # noqa: F811
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.goto(f"{site.url}/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.account-form button").click()
+    page.wait_for_url(f"{site.url}/")
+    return page
+
+
+def test_checkboxes_sit_beside_their_labels_at_390_px(browser: Any, site: Deployment) -> None:  # noqa: F811
+    page = signed_in(browser, site, person(site), viewport={"width": 390, "height": 900}, locale="fr-FR")
+    page.goto(f"{site.url}/datasets/new/")
+    for box_id in ("f-private", "f-archived"):
+        box = page.locator(f"#{box_id}").bounding_box()
+        label = page.locator(f"label[for={box_id}]").bounding_box()
+        assert box["x"] + box["width"] <= label["x"]  # on its left
+        assert label["y"] - 4 <= box["y"] <= label["y"] + 12  # on the label's first line
+        assert label["x"] + label["width"] <= 390
+    page.context.close()

@@ -7,7 +7,7 @@ from opencat.catalog import listing
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
 from opencat.db import accounts as db_accounts
-from opencat.domain.accounts import Actor, Organization
+from opencat.domain.accounts import Actor, ContactPoint, Organization
 from opencat.domain.errors import Unauthenticated
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters, visibility_of
@@ -51,3 +51,12 @@ def my_organizations(catalog: Catalog, actor: Actor) -> list[Organization]:
     with catalog.db.read() as conn:
         found = db_accounts.fetch_organizations(conn, actor.roles)
     return sorted(found.values(), key=lambda org: org.name.casefold())
+
+
+def my_contact_points(catalog: Catalog, actor: Actor) -> list[ContactPoint]:
+    """The contact points a dataset of this user may name: their own and their organizations'
+    (the API accepts those of the dataset's owner or organization: ``check_contact_points``)."""
+    if actor.user is None:
+        return []
+    with catalog.db.read() as conn:
+        return db_accounts.contact_points_of(conn, actor.user.id, list(actor.roles))

@@ -324,3 +324,19 @@ def fetch_contact_points(conn: Connection, ids: Sequence[str]) -> dict[str, Cont
         )
         for row in rows
     }
+
+
+def contact_points_of(conn: Connection, owner_id: str, organization_ids: Sequence[str]) -> list[ContactPoint]:
+    """The contact points of a user and of the given organizations, by name."""
+    owned = contact_points.c.owner_id == owner_id
+    if organization_ids:
+        owned = sa.or_(owned, contact_points.c.organization_id.in_(list(organization_ids)))
+    rows = conn.execute(
+        sa.select(contact_points).where(owned).order_by(contact_points.c.name, contact_points.c.id)
+    )
+    return [
+        ContactPoint(
+            row.id, row.name, row.email, row.contact_form, row.role, row.owner_id, row.organization_id
+        )
+        for row in rows
+    ]
