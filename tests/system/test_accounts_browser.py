@@ -12,6 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from opencat.catalog import accounts, sessions
+from tests import factories
+from tests.factories import make_dataset
 from tests.mailbox import Mailbox, SmtpServer, free_port, link_in
 from tests.system.conftest import Account, Deployment, Launcher, client_catalog
 from tests.system.harness import cli
@@ -177,4 +179,23 @@ def test_checkboxes_sit_beside_their_labels_at_390_px(browser: Any, site: Deploy
         assert box["x"] + box["width"] <= label["x"]  # on its left
         assert label["y"] - 4 <= box["y"] <= label["y"] + 12  # on the label's first line
         assert label["x"] + label["width"] <= 390
+    page.context.close()
+
+
+def test_tags_and_zones_are_suggested_while_typing(browser: Any, site: Deployment) -> None:  # noqa: F811
+    email = f"{uuid.uuid4().hex[:12]}@example.org"
+    user, key = accounts.create_user(site.catalog, email=email, first_name="Paula", last_name="Durand")
+    sessions.set_password(site.catalog, email, PASSWORD)
+    make_dataset(site.catalog, factories.Account(user, key), tags=["velos-partages", "mobilite"])
+    page = signed_in(browser, site, email, locale="fr-FR")
+    page.goto(f"{site.url}/datasets/new/")
+    page.locator("#f-tags").press_sequentially("mobilite, velos-p", delay=20)
+    options = page.locator("#f-tags-suggestions option")
+    options.first.wait_for(state="attached")
+    assert options.first.get_attribute("value") == "mobilite, velos-partages"
+    page.locator("#f-zones").press_sequentially("lyon", delay=20)
+    zones = page.locator("#f-zones-suggestions option")
+    zones.first.wait_for(state="attached")
+    assert zones.first.get_attribute("value") == "fr:epci:200046977"
+    assert zones.first.get_attribute("label") == "Métropole de Lyon (fr:epci)"
     page.context.close()

@@ -94,3 +94,20 @@ def test_the_apis_errors_are_french_on_a_french_page(client: TestClient, catalog
         _error_beside(english.text, "f-frequency")
         == "&#39;every blue moon&#39; is not a valid UpdateFrequency"
     )
+
+
+def test_the_form_runs_its_suggestion_script_and_nothing_else(client: TestClient, catalog: Catalog) -> None:
+    sign_in(client, catalog)
+    page = client.get(NEW)
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert '<script src="/static/suggest.js" defer></script>' in page.text
+    assert 'data-suggest="tags"' in page.text
+    assert 'data-suggest="zones"' in page.text
+    script = client.get("/static/suggest.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "/api/1/tags/suggest/" in script.text
+    assert "script-src" not in client.get("/").headers["content-security-policy"]

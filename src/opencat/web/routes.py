@@ -15,7 +15,7 @@ from opencat.web.render import CSP
 from opencat.web.signin import Keys
 
 # The files the pages use, with their media types.
-STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml"}
+STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml", "suggest.js": "text/javascript"}
 
 
 @cache
