@@ -157,6 +157,16 @@ def test_screenshots_of_the_reset_forms(browser: Any, site: Deployment, smtp: Sm
         page.goto(link_in(smtp.mailbox.wait(before + 1)[before]))
         page.screenshot(path=str(target / f"password-reset-{width}.png"), full_page=True)
         context.close()
+    slug, admin_email, newcomer_email = _org_with_admin(site)
+    for width in (1280, 390):
+        page = signed_in(browser, site, admin_email, viewport={"width": width, "height": 900}, locale="fr-FR")
+        page.goto(f"{site.url}/organizations/{slug}/members/")
+        if width == 1280:
+            page.locator("#member-user").fill(newcomer_email)
+            page.locator("form.account-form button").click()
+            page.wait_for_load_state()
+        page.screenshot(path=str(target / f"members-{width}.png"), full_page=True)
+        page.context.close()
 
 
 def signed_in(browser: Any, site: Deployment, email: str, **options: Any) -> Any:  # noqa: F811
@@ -199,3 +209,54 @@ def test_tags_and_zones_are_suggested_while_typing(browser: Any, site: Deploymen
     assert zones.first.get_attribute("value") == "fr:epci:200046977"
     assert zones.first.get_attribute("label") == "Métropole de Lyon (fr:epci)"
     page.context.close()
+
+
+def _org_with_admin(site: Deployment) -> tuple[str, str, str]:
+    """An organization, the email of its admin (with a password) and of a user not yet a member."""
+    admin_email, newcomer_email = person(site, "Ada"), person(site, "Noé")
+    admin = accounts.get_user(site.catalog, admin_email)
+    org = accounts.create_organization(site.catalog, name=f"Métropole {uuid.uuid4().hex[:6]}")
+    accounts.add_member(site.catalog, org.id, admin.id, "admin")
+    return org.slug, admin_email, newcomer_email
+
+
+def test_manage_members_in_a_browser(browser: Any, site: Deployment) -> None:  # noqa: F811
+    slug, admin_email, newcomer_email = _org_with_admin(site)
+    page = signed_in(browser, site, admin_email, locale="en-US")
+    page.goto(f"{site.url}/account/?lang=en")
+    page.get_by_role("link", name="Manage the members of").click()
+    page.wait_for_url(f"**/organizations/{slug}/members/")
+    page.get_by_label("Email of their account").fill(newcomer_email)
+    page.get_by_label("Role", exact=True).select_option("editor")
+    page.get_by_role("button", name="Add the member").click()
+    row = page.get_by_role("row").filter(has_text=newcomer_email)
+    assert "Noé Martin" in row.inner_text()
+    row.get_by_label("Role of Noé Martin", exact=True).select_option("admin")
+    row.get_by_role("button", name="Change the role of Noé Martin").click()
+    page.wait_for_load_state()
+    assert page.get_by_label("Role of Noé Martin", exact=True).input_value() == "admin"
+    page.get_by_role("button", name="Remove Noé Martin").click()
+    page.wait_for_load_state()
+    assert newcomer_email not in page.content()
+    page.get_by_role("button", name="Remove Ada Martin").click()  # the last admin stays
+    assert "at least one admin" in page.get_by_role("alert").inner_text()
+    page.context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_axe_finds_no_violation_on_the_members_page(
+    browser: Any,  # noqa: F811
+    site: Deployment,
+    language: str,
+) -> None:
+    slug, admin_email, _ = _org_with_admin(site)
+    page = signed_in(browser, site, admin_email, bypass_csp=True)
+    found: dict[str, Any] = {}
+    page.goto(f"{site.url}/organizations/{slug}/members/?lang={language}")
+    found["members"] = axe(page)
+    page.locator("#member-user").fill("nobody@example.org")
+    page.locator("form.account-form button").click()
+    page.wait_for_load_state()
+    found["members-error"] = axe(page)
+    page.context.close()
+    assert {name: violations for name, violations in found.items() if violations} == {}

@@ -340,3 +340,22 @@ def contact_points_of(conn: Connection, owner_id: str, organization_ids: Sequenc
         )
         for row in rows
     ]
+
+
+def remove_member(conn: Connection, org_id: str, user_id: str) -> bool:
+    """Whether the user was a member (and is no more)."""
+    removed = conn.execute(
+        organization_members.delete().where(
+            organization_members.c.organization_id == org_id,
+            organization_members.c.user_id == user_id,
+        )
+    ).rowcount
+    return bool(removed)
+
+
+def lock_organization(conn: Connection, org_id: str) -> None:
+    """Serialize changes of one organization's members (PostgreSQL: the row's lock until commit;
+    SQLite's writes are serialized already), so that two admins removing each other cannot both
+    leave it without an admin."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(organizations.c.id).where(organizations.c.id == org_id).with_for_update())

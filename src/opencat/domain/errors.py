@@ -77,6 +77,7 @@ class Reason(StrEnum):
     DATABASE_UNAVAILABLE = auto()
     DATABASE_FULL = auto()
     FILE_NO_SPACE = auto()
+    LAST_ADMIN = auto()  # the last admin may not go
     SLUG_TAKEN = auto()
     IDENTIFIER_TAKEN = auto()
     RELATED_TO_NOT_AN_ID = auto()

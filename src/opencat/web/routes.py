@@ -9,7 +9,15 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
-from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, reset_pages, resource_forms
+from opencat.web import (
+    account_pages,
+    dataset_forms,
+    key_pages,
+    member_pages,
+    publish_pages,
+    reset_pages,
+    resource_forms,
+)
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
@@ -43,7 +51,19 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     forms = dataset_forms.handlers(site)
     files = resource_forms.handlers(site)
     resets = reset_pages.handlers(site)
+    team = member_pages.handlers(site)
     return [
+        # Organization members (accounts)
+        Route(
+            "/organizations/{slug}/members/", team["list_members"], methods=["GET"], include_in_schema=False
+        ),
+        Route("/organizations/{slug}/members/", team["set_role"], methods=["POST"], include_in_schema=False),
+        Route(
+            "/organizations/{slug}/members/{user_id}/remove",
+            team["remove"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
         # Password resets (accounts)
         Route("/account/password/reset/", resets["forgot_form"], methods=["GET"], include_in_schema=False),
         Route("/account/password/reset/", resets["forgot"], methods=["POST"], include_in_schema=False),
