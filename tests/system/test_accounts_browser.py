@@ -5,13 +5,16 @@ reads the mail and follows its link); axe-core on each new page in both language
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from aiosmtpd.controller import Controller
 
 from opencat.catalog import accounts, sessions
+from opencat.db import resources as db_resources
 from tests import factories
 from tests.factories import make_dataset
 from tests.mailbox import Mailbox, SmtpServer, free_port, link_in
@@ -49,6 +52,7 @@ def site(
         smtp_port=str(smtp.port),
         smtp_starttls="false",
         smtp_from="catalog@example.org",
+        linkcheck_allow_private="true",  # the dashboard's link checks target this very server
     )
     made = cli(env, "user", "create", "--sysadmin", "--email", "admin@example.org", "--first-name", "Ad", "--last-name", "Min")  # fmt: skip
     catalog = client_catalog(launcher.root / "client", module_database)
@@ -167,6 +171,12 @@ def test_screenshots_of_the_reset_forms(browser: Any, site: Deployment, smtp: Sm
             page.wait_for_load_state()
         page.screenshot(path=str(target / f"members-{width}.png"), full_page=True)
         page.context.close()
+    email = _publisher_with_a_broken_link(site)
+    for width in (1280, 390):
+        page = signed_in(browser, site, email, viewport={"width": width, "height": 900}, locale="fr-FR")
+        page.goto(f"{site.url}/account/")
+        page.screenshot(path=str(target / f"dashboard-checks-{width}.png"), full_page=True)
+        page.context.close()
 
 
 def signed_in(browser: Any, site: Deployment, email: str, **options: Any) -> Any:  # noqa: F811
@@ -260,3 +270,39 @@ def test_axe_finds_no_violation_on_the_members_page(
     found["members-error"] = axe(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
+
+
+def _publisher_with_a_broken_link(site: Deployment) -> str:
+    """A user whose dataset has a file whose link was checked (and found broken) by the server."""
+    email = f"{uuid.uuid4().hex[:12]}@example.org"
+    user, key = accounts.create_user(site.catalog, email=email, first_name="Paula", last_name="Durand")
+    sessions.set_password(site.catalog, email, PASSWORD)
+    remote = {"title": "Comptages 2024", "url": "https://example.org/c.csv", "filetype": "remote"}
+    view = make_dataset(
+        site.catalog, factories.Account(user, key), title="Comptages vélo", resources=[remote]
+    )
+    resource = view.resources[0]
+    with site.catalog.db.write() as conn:
+        db_resources.update_one(
+            conn, replace(resource, url=f"{site.url}/no-such-file.csv"), site.catalog.clock()
+        )
+    with httpx2.Client(base_url=site.url, timeout=30) as http:
+        path = f"/api/1/datasets/{view.dataset.id}/resources/{resource.id}/check/"
+        assert http.get(path).json()["check:status"] == 404
+    return email
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_axe_finds_no_violation_on_the_dashboard_with_checks_and_changes(
+    browser: Any,  # noqa: F811
+    site: Deployment,
+    language: str,
+) -> None:
+    email = _publisher_with_a_broken_link(site)
+    page = signed_in(browser, site, email, bypass_csp=True)
+    page.goto(f"{site.url}/account/?lang={language}")
+    assert page.locator("table.checks tr.broken").count() == 1
+    assert page.locator("ol.history li").count() >= 1
+    violations = axe(page)
+    page.context.close()
+    assert violations == []
