@@ -50,6 +50,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.DATABASE_UNAVAILABLE: "The database is unavailable, please retry later",
     Reason.DATABASE_FULL: "The database has no space left: nothing was written",
     Reason.FILE_NO_SPACE: "There is not enough space left to store this file",
+    Reason.SELF_DEMOTION: "A sysadmin cannot change their own rights",
     Reason.LAST_ADMIN: "An organization keeps at least one admin",
     Reason.SLUG_TAKEN: "Another dataset took this slug; retry",
     Reason.IDENTIFIER_TAKEN: "A dataset with this identifier or slug already exists",

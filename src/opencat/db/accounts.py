@@ -359,3 +359,25 @@ def lock_organization(conn: Connection, org_id: str) -> None:
     leave it without an admin."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(organizations.c.id).where(organizations.c.id == org_id).with_for_update())
+
+
+def search_users(conn: Connection, text: str, limit: int) -> list[User]:
+    """Users whose email, first or last name or slug contains ``text`` (any case), by last name."""
+    query = sa.select(users)
+    if text:
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            sa.or_(
+                *(
+                    sa.func.lower(column).like(pattern, escape="\\")
+                    for column in (users.c.email, users.c.first_name, users.c.last_name, users.c.slug)
+                )
+            )
+        )
+    rows = conn.execute(query.order_by(users.c.last_name, users.c.first_name, users.c.id).limit(limit))
+    return [_user(row) for row in rows]
+
+
+def set_user_flags(conn: Connection, user_id: str, **flags: bool) -> None:
+    """``sysadmin`` and ``active``."""
+    conn.execute(users.update().where(users.c.id == user_id).values(**flags))

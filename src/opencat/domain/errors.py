@@ -77,6 +77,7 @@ class Reason(StrEnum):
     DATABASE_UNAVAILABLE = auto()
     DATABASE_FULL = auto()
     FILE_NO_SPACE = auto()
+    SELF_DEMOTION = auto()  # a sysadmin changing their own rights
     LAST_ADMIN = auto()  # the last admin may not go
     SLUG_TAKEN = auto()
     IDENTIFIER_TAKEN = auto()

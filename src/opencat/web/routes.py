@@ -11,6 +11,7 @@ from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
 from opencat.web import (
     account_pages,
+    admin_pages,
     dataset_forms,
     key_pages,
     member_pages,
@@ -52,7 +53,32 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     files = resource_forms.handlers(site)
     resets = reset_pages.handlers(site)
     team = member_pages.handlers(site)
+    admin = admin_pages.handlers(site)
     return [
+        # Sysadmins' pages (accounts)
+        Route("/admin/users/", admin["users"], methods=["GET"], include_in_schema=False),
+        Route(
+            "/admin/users/{user_id}/sysadmin",
+            admin["set_sysadmin"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/admin/users/{user_id}/active", admin["set_active"], methods=["POST"], include_in_schema=False
+        ),
+        Route("/datasets/{slug}/curation/", admin["curation"], methods=["GET"], include_in_schema=False),
+        Route(
+            "/datasets/{slug}/curation/featured", admin["feature"], methods=["POST"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/curation/badges", admin["add_badge"], methods=["POST"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/curation/badges/{kind}/remove",
+            admin["remove_badge"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
         # Organization members (accounts)
         Route(
             "/organizations/{slug}/members/", team["list_members"], methods=["GET"], include_in_schema=False
