@@ -177,6 +177,14 @@ def test_screenshots_of_the_reset_forms(browser: Any, site: Deployment, smtp: Sm
         page.goto(f"{site.url}/account/")
         page.screenshot(path=str(target / f"dashboard-checks-{width}.png"), full_page=True)
         page.context.close()
+    slug, admin = _public_dataset(site, "Comptages vélo"), _sysadmin(site)
+    for width in (1280, 390):
+        page = signed_in(browser, site, admin, viewport={"width": width, "height": 900}, locale="fr-FR")
+        page.goto(f"{site.url}/admin/users/?q=Durand")
+        page.screenshot(path=str(target / f"admin-users-{width}.png"), full_page=True)
+        page.goto(f"{site.url}/datasets/{slug}/curation/")
+        page.screenshot(path=str(target / f"curation-{width}.png"), full_page=True)
+        page.context.close()
 
 
 def signed_in(browser: Any, site: Deployment, email: str, **options: Any) -> Any:  # noqa: F811
@@ -306,3 +314,61 @@ def test_axe_finds_no_violation_on_the_dashboard_with_checks_and_changes(
     violations = axe(page)
     page.context.close()
     assert violations == []
+
+
+def _sysadmin(site: Deployment) -> str:
+    email = f"{uuid.uuid4().hex[:12]}@example.org"
+    accounts.create_user(site.catalog, email=email, first_name="Sam", last_name="Admin", sysadmin=True)
+    sessions.set_password(site.catalog, email, PASSWORD)
+    return email
+
+
+def _public_dataset(site: Deployment, title: str) -> str:
+    user, key = accounts.create_user(
+        site.catalog, email=f"{uuid.uuid4().hex[:12]}@example.org", first_name="Paula", last_name="Durand"
+    )
+    return make_dataset(site.catalog, factories.Account(user, key), title=title).dataset.slug
+
+
+def test_feature_a_dataset_as_sysadmin_and_see_it_on_the_home_page(browser: Any, site: Deployment) -> None:  # noqa: F811
+    title = f"Comptages vélo {uuid.uuid4().hex[:6]}"
+    slug = _public_dataset(site, title)
+    page = signed_in(browser, site, _sysadmin(site), locale="en-US")
+    page.goto(f"{site.url}/?lang=en")
+    featured = page.locator("section[aria-labelledby=featured]")
+    assert featured.count() == 0 or title not in featured.inner_text()
+    page.goto(f"{site.url}/datasets/{slug}/")
+    page.get_by_role("link", name="Badges and featured").click()
+    page.get_by_role("button", name="Feature it on the home page").click()
+    assert "is featured on the home page" in page.content()
+    page.get_by_label("Add a badge").select_option("hvd")
+    page.get_by_role("button", name="Add the badge").click()
+    assert page.get_by_role("button", name="Remove the badge").count() == 1
+    page.goto(f"{site.url}/")
+    assert title in page.get_by_role("region", name="Featured datasets").inner_text()
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Users").click()
+    page.get_by_label("Find a user (name or email)").fill("Paula")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("button", name="Make sysadmin Paula Durand").count() >= 1
+    page.context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_axe_finds_no_violation_on_the_sysadmin_pages(
+    browser: Any,  # noqa: F811
+    site: Deployment,
+    language: str,
+) -> None:
+    slug = _public_dataset(site, "Budget primitif")
+    page = signed_in(browser, site, _sysadmin(site), bypass_csp=True)
+    found: dict[str, Any] = {}
+    page.goto(f"{site.url}/admin/users/?lang={language}&q=Paula")
+    found["users"] = axe(page)
+    page.goto(f"{site.url}/datasets/{slug}/curation/?lang={language}")
+    found["curation"] = axe(page)
+    page.locator("#badge-kind").select_option("spd")
+    page.locator("form.account-form button").last.click()
+    page.wait_for_load_state()
+    found["curation-badge"] = axe(page)
+    page.context.close()
+    assert {name: violations for name, violations in found.items() if violations} == {}
