@@ -370,5 +370,13 @@ def test_axe_finds_no_violation_on_the_sysadmin_pages(
     page.locator("form.account-form button").last.click()
     page.wait_for_load_state()
     found["curation-badge"] = axe(page)
+    organization = accounts.create_organization(site.catalog, name=f"Ville {uuid.uuid4().hex[:6]}")
+    page.goto(f"{site.url}/organizations/{organization.slug}/curation/?lang={language}")
+    found["organization-badges"] = axe(page)
+    page.locator("#badge-kind").select_option("public-service")
+    page.locator("form.account-form button").last.click()
+    page.wait_for_load_state()
+    assert page.locator(".badge-list li").count() == 1
+    found["organization-badge-given"] = axe(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}

@@ -11,7 +11,7 @@ from opencat.catalog.datasets import get_dataset
 from opencat.domain.errors import InvalidCredentials
 from opencat.domain.history import Key
 from opencat.domain.queries import ActivityQuery
-from tests.factories import make_dataset, make_user
+from tests.factories import make_dataset, make_org, make_user
 from tests.web.publishing import PASSWORD, hidden, sign_in
 
 EN = {"Accept-Language": "en"}
@@ -170,3 +170,37 @@ def test_forms_without_their_csrf_token_are_refused(client: TestClient, catalog:
     assert client.post(f"{path}featured", data={"csrf_token": foreign, "value": "1"}).status_code == 403
     assert accounts.get_user(catalog, owner.user.id).sysadmin is False
     assert get_dataset(catalog, owner.actor(catalog), dataset.id).dataset.featured is False
+
+
+def test_sysadmins_give_organizations_badges(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    org = make_org(catalog, "Ville de Lyon", **{owner.user.id: "admin"})
+    make_dataset(catalog, owner, title="Budget", organization=org.id)
+    path = f"/organizations/{org.slug}/curation/"
+    member = _second(client)
+    sign_in(member, catalog, owner)
+    assert member.get(path, headers=EN).status_code == 403  # an admin of it is no sysadmin
+    admin = sign_in(client, catalog, sysadmin=True)
+    assert f'href="{path}"' in client.get(f"/organizations/{org.slug}/").text
+    page = client.get(path, headers=EN)
+    assert page.status_code == 200
+    assert "No badge yet." in page.text
+    csrf = hidden(page.text, "csrf_token")
+    assert (
+        client.post(f"{path}badges", data={"csrf_token": csrf, "kind": "public-service"}).status_code == 303
+    )
+    assert accounts.get_organization(catalog, org.id).organization.badges == ("public-service",)
+    assert "Service public" in client.get(path).text
+    # The search knows: the organization's datasets are indexed again with its badges.
+    found = client.get("/api/1/datasets/", params={"organization_badge": "public-service"}).json()
+    assert [d["title"] for d in found["data"]] == ["Budget"]
+    refused = client.post(f"{path}badges", data={"csrf_token": csrf, "kind": "gold-star"}, headers=EN)
+    assert refused.status_code == 400
+    assert "Choose a badge in the list." in refused.text
+    assert client.post(f"{path}badges/public-service/remove", data={"csrf_token": csrf}).status_code == 303
+    assert accounts.get_organization(catalog, org.id).organization.badges == ()
+    assert client.post(f"{path}badges", data={"kind": "certified"}).status_code == 403  # no CSRF token
+    entries = history.list_activity(catalog, admin.actor(catalog), ActivityQuery(organization=org.id))
+    badge_changes = [e for e in entries.items if any(c.field == "badges" for c in e.activity.changes)]
+    assert len(badge_changes) == 2
+    assert client.get("/organizations/no-such-org/curation/").status_code == 404

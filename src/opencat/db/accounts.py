@@ -7,7 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from opencat.db.tables import api_keys, contact_points, organization_members, organizations, users
+from opencat.db import outbox
+from opencat.db.tables import api_keys, contact_points, datasets, organization_members, organizations, users
 from opencat.domain.accounts import ApiKey, ContactPoint, Member, Organization, User
 from opencat.domain.errors import Conflict
 
@@ -381,3 +382,15 @@ def search_users(conn: Connection, text: str, limit: int) -> list[User]:
 def set_user_flags(conn: Connection, user_id: str, **flags: bool) -> None:
     """``sysadmin`` and ``active``."""
     conn.execute(users.update().where(users.c.id == user_id).values(**flags))
+
+
+def set_organization_badges(conn: Connection, org_id: str, badges: Sequence[str], now: datetime) -> None:
+    """The organization's badges; its datasets are indexed again (their documents carry them:
+    the ``organization_badge`` filter and the producer type)."""
+    conn.execute(
+        organizations.update()
+        .where(organizations.c.id == org_id)
+        .values(badges=list(badges), last_modified=now)
+    )
+    dataset_ids = conn.execute(sa.select(datasets.c.id).where(datasets.c.organization_id == org_id)).scalars()
+    outbox.mark_changed(conn, list(dataset_ids))

@@ -1,6 +1,7 @@
 """Sysadmins' pages: ``/admin/users/`` (find users, make or unmake sysadmins, deactivate or
 reactivate them: catalog/administration.py) and a dataset's curation, ``/datasets/{slug}/curation/``
-(featured on the home page, badges: the API's use cases, catalog/curation.py). Others get 403."""
+(featured on the home page, badges: the API's use cases, catalog/curation.py) and an organization's
+badges, ``/organizations/{slug}/curation/``. Others get 403."""
 
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -160,6 +161,64 @@ async def remove_badge(site: Site, visit: Visit) -> Response:
     return _to_curation(visit)
 
 
+# udata's organization badges, named in the pages' language (the template translates them).
+ORGANIZATION_BADGES = ("public-service", "certified", "association", "company", "local-authority")
+
+
+async def organization_curation(site: Site, visit: Visit, status: int = 200, **context: Any) -> Response:
+    token = _token(site, visit)
+    slug = str(visit.request.path_params["slug"])
+    if token is None:
+        return to_login(f"/organizations/{quote(slug)}/curation/")
+    try:
+        organization = await run_in_threadpool(
+            administration.get_organization, site.catalog, visit.actor, slug
+        )
+    except PermissionDenied:
+        return _forbidden(visit)
+    page = visit.page(
+        "organization_curation.html",
+        status=status,
+        organization=organization,
+        addable=[kind for kind in ORGANIZATION_BADGES if kind not in organization.badges],
+        csrf=signin.csrf_token(site.keys, token),
+        **context,
+    )
+    return _private(page)
+
+
+async def organization_curation_page(site: Site, visit: Visit) -> Response:
+    return await organization_curation(site, visit)
+
+
+def _to_organization_curation(visit: Visit) -> Response:
+    slug = quote(str(visit.request.path_params["slug"]))
+    return RedirectResponse(f"/organizations/{slug}/curation/", status_code=303)
+
+
+async def add_organization_badge(site: Site, visit: Visit) -> Response:
+    form = await _checked(site, visit)
+    if isinstance(form, Response):
+        return form
+    slug = str(visit.request.path_params["slug"])
+    try:
+        await run_in_threadpool(
+            administration.add_organization_badge, site.catalog, visit.actor, slug, form.get("kind", "")
+        )
+    except Invalid:
+        return await organization_curation(site, visit, 400, error="kind")
+    return _to_organization_curation(visit)
+
+
+async def remove_organization_badge(site: Site, visit: Visit) -> Response:
+    form = await _checked(site, visit)
+    if isinstance(form, Response):
+        return form
+    slug, kind = str(visit.request.path_params["slug"]), str(visit.request.path_params["kind"])
+    await run_in_threadpool(administration.remove_organization_badge, site.catalog, visit.actor, slug, kind)
+    return _to_organization_curation(visit)
+
+
 def handlers(site: Site) -> dict[str, Handler]:
     pages: dict[str, Callable[[Site, Visit], Awaitable[Response]]] = {
         "users": users,
@@ -169,5 +228,8 @@ def handlers(site: Site) -> dict[str, Handler]:
         "feature": feature,
         "add_badge": add_badge,
         "remove_badge": remove_badge,
+        "organization_curation": organization_curation_page,
+        "add_organization_badge": add_organization_badge,
+        "remove_organization_badge": remove_organization_badge,
     }
     return {name: guard(handler, site) for name, handler in pages.items()}

@@ -68,6 +68,24 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
         ),
         Route("/datasets/{slug}/curation/", admin["curation"], methods=["GET"], include_in_schema=False),
         Route(
+            "/organizations/{slug}/curation/",
+            admin["organization_curation"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/organizations/{slug}/curation/badges",
+            admin["add_organization_badge"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/organizations/{slug}/curation/badges/{kind}/remove",
+            admin["remove_organization_badge"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route(
             "/datasets/{slug}/curation/featured", admin["feature"], methods=["POST"], include_in_schema=False
         ),
         Route(
