@@ -1,7 +1,7 @@
 """A forgotten password: ``/account/password/reset/`` asks for an address and mails a single-use
 link when SMTP is configured (else says to ask an operator); the link's page sets a new password.
 The work is done by catalog/password_resets.py; the mail is sent after the answer, so that the
-answer takes as long whether the address is known or not."""
+answer takes about as long (one INSERT apart) whether the address is known or not."""
 
 import logging
 from collections.abc import Awaitable, Callable
