@@ -2,13 +2,17 @@
 both databases: only its admins and sysadmins reach the page, the forms' CSRF tokens, adding by
 email, changing a role, removing, the last admin kept, the history of each change."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from starlette.testclient import TestClient
 
-from opencat.catalog import accounts, history
+from opencat.catalog import accounts, history, members
 from opencat.catalog.context import Catalog
+from opencat.domain.errors import Conflict, PermissionDenied
 from opencat.domain.history import Key
 from opencat.domain.queries import ActivityQuery
-from tests.factories import make_org, make_user
+from tests.factories import Account, make_org, make_user
 from tests.web.publishing import hidden, sign_in
 
 EN = {"Accept-Language": "en"}
@@ -135,3 +139,32 @@ def test_forms_without_their_csrf_token_are_refused(client: TestClient, catalog:
     assert client.post(path, data={**form, "csrf_token": "forged"}).status_code == 403
     assert client.post(f"{path}{editor.user.id}/remove", data={"csrf_token": "forged"}).status_code == 403
     assert _roles(catalog, org.id) == {admin.user.id: "admin", editor.user.id: "editor"}
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(catalog: Catalog) -> None:
+    """The organization's row is locked for the change (SQLite serializes writes anyway): of two
+    admins removing each other concurrently, exactly one succeeds."""
+    first, second = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{first.user.id: "admin", second.user.id: "admin"})
+    start = threading.Barrier(2)
+
+    def remove(actor: Account, other: Account) -> str:
+        start.wait()
+        try:
+            members.remove_member(catalog, actor.actor(catalog), org.id, other.user.id)
+        except Conflict:
+            return "refused"
+        except PermissionDenied:
+            return "no longer admin"
+        return "removed"
+
+    for _ in range(3):
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(pool.map(lambda pair: remove(*pair), [(first, second), (second, first)]))
+        assert outcomes[1] == "removed"
+        assert outcomes[0] in ("refused", "no longer admin")
+        assert list(_roles(catalog, org.id).values()) == ["admin"]
+        # Put the removed admin back for the next round.
+        survivor = next(iter(_roles(catalog, org.id)))
+        back = second if survivor == first.user.id else first
+        accounts.add_member(catalog, org.id, back.user.id, "admin")
