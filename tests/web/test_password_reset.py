@@ -264,3 +264,19 @@ def test_smtp_settings_build_the_mailer(tmp_path: Path, database_url: str) -> No
     assert (mailer.host, mailer.port, mailer.starttls) == ("smtp.example.org", 587, True)
     assert mailer.sender == "noreply@data.example.org"
     assert mailer.user == "catalog"
+
+
+def test_the_access_log_never_shows_a_reset_token(
+    mail_client: TestClient, mailing: Catalog, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    camille = _user(mailing)
+    _ask(mail_client, camille.user.email)
+    path = _path(link_in(smtp_server.mailbox.wait(1)[0]))
+    token = path.split("/")[4]
+    with caplog.at_level(logging.INFO, logger="opencat.access"):
+        assert mail_client.get(path).status_code == 200
+        _set(mail_client, path, NEW_PASSWORD)
+    logged = [record.getMessage() for record in caplog.records if record.name == "opencat.access"]
+    assert any("/account/password/reset/{token}/" in line for line in logged)
+    assert not any(token in line for line in logged)
+    assert not any(token in str(getattr(record, "path", "")) for record in caplog.records)
