@@ -1,7 +1,7 @@
 """An organization's members, managed by its admins (and sysadmins): list them, give a user a role
 (a new member, or a member's new role), remove one. Every change is recorded in the history in its
-transaction. The last admin of an organization can be neither demoted nor
-removed, so that someone can always manage it without a sysadmin."""
+transaction. The last admin of an organization can be neither demoted nor removed, so that someone
+can always manage it without a sysadmin."""
 
 from opencat.catalog import history
 from opencat.catalog.accounts import _find_organization, _find_user
