@@ -16,7 +16,7 @@ from opencat.db.migrate import upgrade
 from opencat.db.tables import metadata
 from tests.postgres import database_name, server_url
 
-pytest_plugins = ["tests.s3"]  # the s3_endpoint and s3_prefix fixtures
+pytest_plugins = ["tests.s3", "tests.mailbox"]  # s3_endpoint, s3_prefix; smtp_server
 
 BASE_URL = "http://testserver"
 REFERENCE_TABLES = {"licenses", "frequencies", "geo_levels", "geozones"}

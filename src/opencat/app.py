@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -35,6 +35,7 @@ from opencat.files.base import FileStore
 from opencat.files.local import LocalFileStore
 from opencat.files.s3 import S3FileStore
 from opencat.links.checker import LinkPolicy
+from opencat.mail.smtp import SmtpMailer
 from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
@@ -75,6 +76,21 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
         linkcheck_interval=timedelta(seconds=settings.linkcheck_interval),
         preview_cache=settings.data_dir / "cache" / "previews",
         session_lifetime=timedelta(hours=settings.session_lifetime_hours),
+        mailer=make_mailer(settings),
+    )
+
+
+def make_mailer(settings: Settings) -> SmtpMailer | None:
+    if settings.smtp_host is None:
+        return None
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from or f"noreply@{host}",
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
     )
 
 

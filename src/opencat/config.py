@@ -84,6 +84,10 @@ _OPTIONAL_TEXT = (
     "s3_region",
     "schema_catalog_url",
     "secret_key",
+    "smtp_host",
+    "smtp_user",
+    "smtp_password",
+    "smtp_from",
 )
 
 
@@ -123,6 +127,13 @@ class Settings(BaseSettings):
     session_lifetime_hours: int = 336
     # Behind a proxy: the client's address is the last one of X-Forwarded-For (sign-in throttling).
     trust_forwarded_for: bool = False
+    # Password resets by email; unset host: no mail, an operator sets passwords (user set-password).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_from: str | None = None
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -209,6 +220,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must be at least 32 characters long (e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')"
             )
+        return value
+
+    @field_validator("smtp_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 < value < 65536:
+            raise ValueError("must be a TCP port (1 to 65535)")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in value:
+            raise ValueError(f"must be an email address, got {value!r}")
         return value
 
     @field_validator("linkcheck_timeout")

@@ -43,6 +43,12 @@ EVERY_VARIABLE = {
     "secret_key": ("k" * 40, "k" * 40),
     "session_lifetime_hours": ("8", 8),
     "trust_forwarded_for": ("true", True),
+    "smtp_host": ("smtp.example.org", "smtp.example.org"),
+    "smtp_port": ("25", 25),
+    "smtp_user": ("catalog", "catalog"),
+    "smtp_password": ("s3cret", "s3cret"),
+    "smtp_starttls": ("false", False),
+    "smtp_from": ("catalog@example.org", "catalog@example.org"),
 }
 
 
@@ -168,3 +174,11 @@ def test_a_short_secret_key_is_refused_by_name() -> None:
         Settings.from_env({"OPENCAT_SECRET_KEY": "short"})
     with pytest.raises(SettingsError, match="OPENCAT_SESSION_LIFETIME_HOURS must be a positive integer"):
         Settings.from_env({"OPENCAT_SESSION_LIFETIME_HOURS": "0"})
+
+
+def test_smtp_settings_refuse_what_they_cannot_mean() -> None:
+    with pytest.raises(SettingsError, match="OPENCAT_SMTP_PORT must be a TCP port"):
+        Settings.from_env({"OPENCAT_SMTP_PORT": "70000"})
+    with pytest.raises(SettingsError, match="OPENCAT_SMTP_FROM must be an email address"):
+        Settings.from_env({"OPENCAT_SMTP_FROM": "catalog"})
+    assert Settings.from_env({"OPENCAT_SMTP_HOST": ""}).smtp_host is None

@@ -343,6 +343,10 @@ def components() -> dict[str, Schema]:
         "ResourceList": array(ref("Resource")),
         "DatasetSuggestionList": array(ref("DatasetSuggestion")),
         "TextSuggestionList": array(ref("TextSuggestion")),
+        "TerritorySuggestion": record(
+            {"id": STRING, "name": STRING, "code": STRING, "level": STRING, "uri": TEXT}
+        ),
+        "TerritorySuggestionList": array(ref("TerritorySuggestion")),
         "LicenseList": array(ref("License")),
         "FrequencyList": array(ref("Frequency")),
         "ResourceTypeList": array(ref("ResourceType")),

@@ -91,6 +91,8 @@ def routes() -> list[BaseRoute]:
         path(f"{API2}/datasets/search/", GET=v2.search),
         path(f"{API2}/datasets/{{ident}}/", GET=v2.get_dataset),
         path(f"{API2}/datasets/{{ident}}/resources/", GET=v2.list_resources),
+        path(f"{API}/spatial/zones/suggest/", GET=suggest.suggest_zones),  # before zones/{ids:path}
+        path(f"{API}/tags/suggest/", GET=suggest.suggest_tags),
         path(f"{API}/spatial/zone/{{id:path}}/", GET=spatial.get_zone),
         path(f"{API}/spatial/zones/{{ids:path}}/", GET=spatial.list_zones),
         path(f"{API}/spatial/levels/", GET=spatial.list_levels),

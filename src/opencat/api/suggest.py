@@ -64,3 +64,37 @@ def suggest_formats(call: Call) -> Reply:
 def suggest_mimes(call: Call) -> Reply:
     text, size = _arguments(call)
     return Reply([{"text": item} for item in catalog.suggest_mimes(text, size)])
+
+
+TAG_ARGUMENTS = (
+    Argument("q", {"type": "string"}, Q_HELP, required=True),
+    integer_argument("size", SIZE_HELP, 8, MAX_SIZE),
+)
+
+
+@describe(
+    "Tags of public datasets containing q, most used first",
+    "suggest_tags",
+    returns="TextSuggestionList",
+    query=TAG_ARGUMENTS,
+)
+def suggest_tags(call: Call) -> Reply:
+    text = first(call.params, "q")
+    if text is None:
+        raise invalid_argument("q", f"{Q_HELP} Missing required parameter in the query string")
+    size = positive_int(call.params, "size", 8, SIZE_HELP, MAX_SIZE)
+    return Reply([{"text": tag} for tag in catalog.suggest_tags(call.catalog, text, size)])
+
+
+@describe(
+    "Zones whose name contains q or whose code or id starts with it, most populated first",
+    "suggest_zones",
+    returns="TerritorySuggestionList",
+    query=SUGGEST_ARGUMENTS,
+)
+def suggest_zones(call: Call) -> Reply:
+    text, size = _arguments(call)
+    zones = catalog.suggest_zones(call.catalog, text, size)
+    return Reply(
+        [{"id": z.id, "name": z.name, "code": z.code, "level": z.level, "uri": z.uri} for z in zones]
+    )

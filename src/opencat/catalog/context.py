@@ -14,6 +14,7 @@ from opencat.domain.dates import utc_now
 from opencat.domain.uploads import UploadPolicy
 from opencat.files.base import FileStore
 from opencat.links.checker import LinkPolicy
+from opencat.mail.smtp import SmtpMailer
 from opencat.search.index import SearchIndex
 
 T = TypeVar("T")
@@ -98,6 +99,8 @@ class Catalog:
     link_checked: Callable[[str], None] = field(default=_unobserved)
     # How long a signed-in session lasts (OPENCAT_SESSION_LIFETIME_HOURS).
     session_lifetime: timedelta = timedelta(days=14)
+    # Sends password-reset mails (OPENCAT_SMTP_*); None: no mail, operators set passwords.
+    mailer: SmtpMailer | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
     references: ReferenceCache = field(default_factory=ReferenceCache)
     new_object_id: Callable[[], str] = field(default=ids.new_object_id)

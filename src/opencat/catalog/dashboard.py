@@ -2,12 +2,16 @@
 their state (private, archived, deleted), newest change first."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from opencat.catalog import listing
+from opencat.catalog import history, listing
 from opencat.catalog.context import Catalog
+from opencat.catalog.history import ActivityView
 from opencat.catalog.views import DatasetView
 from opencat.db import accounts as db_accounts
-from opencat.domain.accounts import Actor, Organization
+from opencat.db import dashboard as db_dashboard
+from opencat.domain.accounts import Actor, ContactPoint, Organization
+from opencat.domain.datasets import Resource
 from opencat.domain.errors import Unauthenticated
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters, visibility_of
@@ -51,3 +55,60 @@ def my_organizations(catalog: Catalog, actor: Actor) -> list[Organization]:
     with catalog.db.read() as conn:
         found = db_accounts.fetch_organizations(conn, actor.roles)
     return sorted(found.values(), key=lambda org: org.name.casefold())
+
+
+def my_contact_points(catalog: Catalog, actor: Actor) -> list[ContactPoint]:
+    """The contact points a dataset of this user may name: their own and their organizations'
+    (the API accepts those of the dataset's owner or organization: ``check_contact_points``)."""
+    if actor.user is None:
+        return []
+    with catalog.db.read() as conn:
+        return db_accounts.contact_points_of(conn, actor.user.id, list(actor.roles))
+
+
+# The dashboard shows this many link checks and changes; the API serves the whole history.
+CHECKS_SHOWN = 50
+CHANGES_SHOWN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCheck:
+    dataset_slug: str
+    dataset_title: str
+    resource: Resource
+
+    @property
+    def broken(self) -> bool:
+        return self.resource.extras.get("check:available") is not True
+
+    @property
+    def status(self) -> object:
+        return self.resource.extras.get("check:status")
+
+    @property
+    def checked_at(self) -> datetime | None:
+        raw = self.resource.extras.get("check:date")
+        try:
+            return datetime.fromisoformat(str(raw)) if raw else None
+        except ValueError:
+            return None
+
+
+def my_link_checks(catalog: Catalog, actor: Actor) -> list[LinkCheck]:
+    """The last link check of each checked resource of the user's and their organizations'
+    datasets: broken links first, then the latest checks."""
+    if actor.user is None:
+        raise Unauthenticated()
+    with catalog.db.read() as conn:
+        found = db_dashboard.checked_resources(conn, actor.user.id, list(actor.roles), CHECKS_SHOWN)
+    checks = [LinkCheck(slug, title, resource) for slug, title, resource in found]
+    return sorted(checks, key=lambda check: not check.broken)  # stable: latest first within each
+
+
+def my_recent_changes(catalog: Catalog, actor: Actor) -> list[ActivityView]:
+    """The latest changes of the user's and their organizations' datasets, and of those organizations."""
+    if actor.user is None:
+        raise Unauthenticated()
+    with catalog.db.read() as conn:
+        items = db_dashboard.recent_activities(conn, actor.user.id, list(actor.roles), CHANGES_SHOWN)
+        return history.assemble(conn, items)

@@ -157,7 +157,7 @@ def record(conn: Connection, activities: Iterable[Activity]) -> None:
     db_history.insert(conn, list(activities))
 
 
-def _assemble(conn: Connection, items: Sequence[Activity]) -> list[ActivityView]:
+def assemble(conn: Connection, items: Sequence[Activity]) -> list[ActivityView]:
     """Four queries whatever the number of items: actors, organizations, datasets."""
     users = db_accounts.fetch_users(conn, {a.actor_id for a in items if a.actor_id})
     datasets = db_datasets.fetch_by_ids(
@@ -188,4 +188,4 @@ def list_activity(catalog: Catalog, actor: Actor, query: ActivityQuery) -> Page[
         items, total = db_history.fetch_page(conn, query, visibility_of(actor))
         if not items and query.page > 1:
             raise NotFound()
-        return Page(_assemble(conn, items), total, query.page, query.page_size)
+        return Page(assemble(conn, items), total, query.page, query.page_size)

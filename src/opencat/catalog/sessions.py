@@ -56,10 +56,17 @@ def set_password(catalog: Catalog, user_ident: str, password: str) -> User:
     with catalog.db.write() as conn:
         db_sessions.set_password_hash(conn, user.id, hashed)
         db_sessions.delete_sessions_of(conn, user.id)
+        db_sessions.delete_resets_of(conn, user.id)  # a link mailed before no longer works
     return user
 
 
-def _throttled(catalog: Catalog, checks: list[tuple[str, str, int]], now: datetime) -> None:
+def throttled(
+    catalog: Catalog,
+    checks: list[tuple[str, str, int]],
+    now: datetime,
+    reason: Reason = Reason.SIGN_IN_THROTTLED,
+) -> None:
+    """Refuse (TooManyRequests) when any (scope, key) has ``limit`` attempts in the window."""
     since = now - THROTTLE_WINDOW
     with catalog.db.read() as conn:
         for scope, key, limit in checks:
@@ -68,13 +75,13 @@ def _throttled(catalog: Catalog, checks: list[tuple[str, str, int]], now: dateti
                 # Free again when the oldest failure that counts leaves the window.
                 oldest = failures[len(failures) - limit]
                 wait = max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1)
-                raise TooManyRequests(Reason.SIGN_IN_THROTTLED, retry_after=wait)
+                raise TooManyRequests(reason, retry_after=wait)
 
 
 def sign_in(catalog: Catalog, email: str, password: str, address: str) -> SignedIn:
     now = catalog.clock()
     checks = [("account", _account_key(email), ACCOUNT_LIMIT), ("address", address, ADDRESS_LIMIT)]
-    _throttled(catalog, checks, now)
+    throttled(catalog, checks, now)
     with catalog.db.read() as conn:
         user = db_accounts.find_user_by_email(conn, email.strip())
         hashed = None if user is None else db_sessions.password_hash(conn, user.id)

@@ -7,8 +7,11 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_mimes
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
+from opencat.db import suggestions as db_suggestions
 from opencat.db.datasets import Summary
 from opencat.domain.accounts import Organization, User
+from opencat.domain.slugs import normalize_tag
+from opencat.domain.spatial import Zone
 from opencat.domain.transliteration import to_ascii
 
 CANDIDATES = 5  # trigram candidates fetched per wanted suggestion, then checked exactly
@@ -61,3 +64,19 @@ def suggest_formats(catalog: Catalog, text: str, size: int) -> list[str]:
 
 def suggest_mimes(text: str, size: int) -> list[str]:
     return _suggest_texts(default_mimes(), text, size)
+
+
+def suggest_tags(catalog: Catalog, text: str, size: int) -> list[str]:
+    """Tags of public datasets containing ``text`` (folded as tags are stored), most used first."""
+    needle = normalize_tag(text)
+    if not needle:
+        return []
+    with catalog.db.read() as conn:
+        return db_suggestions.suggest_tags(conn, needle, size)
+
+
+def suggest_zones(catalog: Catalog, text: str, size: int) -> list[Zone]:
+    if not text.strip():
+        return []
+    with catalog.db.read() as conn:
+        return db_suggestions.suggest_zones(conn, text.strip(), size)

@@ -7,7 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from opencat.db.tables import api_keys, contact_points, organization_members, organizations, users
+from opencat.db import outbox
+from opencat.db.tables import api_keys, contact_points, datasets, organization_members, organizations, users
 from opencat.domain.accounts import ApiKey, ContactPoint, Member, Organization, User
 from opencat.domain.errors import Conflict
 
@@ -324,3 +325,72 @@ def fetch_contact_points(conn: Connection, ids: Sequence[str]) -> dict[str, Cont
         )
         for row in rows
     }
+
+
+def contact_points_of(conn: Connection, owner_id: str, organization_ids: Sequence[str]) -> list[ContactPoint]:
+    """The contact points of a user and of the given organizations, by name."""
+    owned = contact_points.c.owner_id == owner_id
+    if organization_ids:
+        owned = sa.or_(owned, contact_points.c.organization_id.in_(list(organization_ids)))
+    rows = conn.execute(
+        sa.select(contact_points).where(owned).order_by(contact_points.c.name, contact_points.c.id)
+    )
+    return [
+        ContactPoint(
+            row.id, row.name, row.email, row.contact_form, row.role, row.owner_id, row.organization_id
+        )
+        for row in rows
+    ]
+
+
+def remove_member(conn: Connection, org_id: str, user_id: str) -> bool:
+    """Whether the user was a member (and is no more)."""
+    removed = conn.execute(
+        organization_members.delete().where(
+            organization_members.c.organization_id == org_id,
+            organization_members.c.user_id == user_id,
+        )
+    ).rowcount
+    return bool(removed)
+
+
+def lock_organization(conn: Connection, org_id: str) -> None:
+    """Serialize changes of one organization's members (PostgreSQL: the row's lock until commit;
+    SQLite's writes are serialized already), so that two admins removing each other cannot both
+    leave it without an admin."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(organizations.c.id).where(organizations.c.id == org_id).with_for_update())
+
+
+def search_users(conn: Connection, text: str, limit: int) -> list[User]:
+    """Users whose email, first or last name or slug contains ``text`` (any case), by last name."""
+    query = sa.select(users)
+    if text:
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            sa.or_(
+                *(
+                    sa.func.lower(column).like(pattern, escape="\\")
+                    for column in (users.c.email, users.c.first_name, users.c.last_name, users.c.slug)
+                )
+            )
+        )
+    rows = conn.execute(query.order_by(users.c.last_name, users.c.first_name, users.c.id).limit(limit))
+    return [_user(row) for row in rows]
+
+
+def set_user_flags(conn: Connection, user_id: str, **flags: bool) -> None:
+    """``sysadmin`` and ``active``."""
+    conn.execute(users.update().where(users.c.id == user_id).values(**flags))
+
+
+def set_organization_badges(conn: Connection, org_id: str, badges: Sequence[str], now: datetime) -> None:
+    """The organization's badges; its datasets are indexed again (their documents carry them:
+    the ``organization_badge`` filter and the producer type)."""
+    conn.execute(
+        organizations.update()
+        .where(organizations.c.id == org_id)
+        .values(badges=list(badges), last_modified=now)
+    )
+    dataset_ids = conn.execute(sa.select(datasets.c.id).where(datasets.c.organization_id == org_id)).scalars()
+    outbox.mark_changed(conn, list(dataset_ids))

@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from opencat.db.tables import sessions, sign_in_failures, users
+from opencat.db.tables import password_resets, sessions, sign_in_failures, users
 
 
 def password_hash(conn: Connection, user_id: str) -> str | None:
@@ -86,3 +86,43 @@ def clear_failures(conn: Connection, scope: str, key: str) -> None:
 
 def purge_failures(conn: Connection, before: datetime) -> None:
     conn.execute(sign_in_failures.delete().where(sign_in_failures.c.at <= before))
+
+
+def insert_reset(
+    conn: Connection, reset_id: str, user_id: str, created_at: datetime, expires_at: datetime
+) -> None:
+    conn.execute(
+        password_resets.insert().values(
+            id=reset_id, user_id=user_id, created_at=created_at, expires_at=expires_at
+        )
+    )
+
+
+def find_reset(conn: Connection, reset_id: str) -> datetime | None:
+    """When a reset token expires, if it exists."""
+    found: datetime | None = conn.execute(
+        sa.select(password_resets.c.expires_at).where(password_resets.c.id == reset_id)
+    ).scalar()
+    return found
+
+
+def take_reset(conn: Connection, reset_id: str, now: datetime) -> str | None:
+    """The user of a reset token still valid, which is used up (deleted) by the reading: of two
+    requests racing with one token, only the one whose delete removed the row gets the user."""
+    row = conn.execute(
+        sa.select(password_resets.c.user_id, password_resets.c.expires_at).where(
+            password_resets.c.id == reset_id
+        )
+    ).first()
+    if row is None:
+        return None
+    taken = conn.execute(password_resets.delete().where(password_resets.c.id == reset_id)).rowcount
+    return str(row.user_id) if taken == 1 and row.expires_at > now else None
+
+
+def delete_resets_of(conn: Connection, user_id: str) -> None:
+    conn.execute(password_resets.delete().where(password_resets.c.user_id == user_id))
+
+
+def purge_expired_resets(conn: Connection, now: datetime) -> None:
+    conn.execute(password_resets.delete().where(password_resets.c.expires_at <= now))

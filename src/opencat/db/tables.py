@@ -353,6 +353,18 @@ sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
 
+# Password resets asked for by email: the token's SHA-256 (the token is only in the mail), single use.
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
 # Failed sign-ins, by account (the email given) and by address, counted over a window to throttle.
 sign_in_failures = sa.Table(
     "sign_in_failures",

@@ -60,6 +60,8 @@ class Reason(StrEnum):
     USER_INACTIVE = auto()
     SIGN_IN_FAILED = auto()
     SIGN_IN_THROTTLED = auto()  # the caller waits retry_after seconds
+    RESET_THROTTLED = auto()  # the caller waits retry_after seconds
+    RESET_TOKEN_INVALID = auto()  # unknown, used or expired
     # single-message refusals
     REMOTE_ONLY = auto()
     COMMUNITY_REMOTE_ONLY = auto()
@@ -75,6 +77,8 @@ class Reason(StrEnum):
     DATABASE_UNAVAILABLE = auto()
     DATABASE_FULL = auto()
     FILE_NO_SPACE = auto()
+    SELF_DEMOTION = auto()  # a sysadmin changing their own rights
+    LAST_ADMIN = auto()  # the last admin may not go
     SLUG_TAKEN = auto()
     IDENTIFIER_TAKEN = auto()
     RELATED_TO_NOT_AN_ID = auto()

@@ -83,6 +83,8 @@ class Watched:
         status = exchange.status or 500
         path, query = _target(scope)
         route = route_template(scope)
+        if "{token}" in route:  # a secret in the path (a password reset link): logged as its template
+            path = route
         uploading = route.endswith("/upload/") and scope["method"] == "POST"
         self.metrics.observe_request(
             route, scope["method"], status, seconds, exchange.received if uploading else 0

@@ -26,9 +26,11 @@ from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, Moved, PermissionDenied, PreconditionFailed
 from opencat.web import i18n, signin
 from opencat.web.account_pages import refused
+from opencat.web.form_errors import in_language
 from opencat.web.markdown import render_markdown
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
+from opencat.web.render import CSP
 
 # A description may be 100,000 characters (the API's limit), several bytes each in UTF-8.
 MAX_FORM_BYTES = 512 * 1024
@@ -37,7 +39,17 @@ TEXT_FIELDS = (
     "coverage_end", "zones", "granularity", "organization",
 )  # fmt: skip
 # Where an error of the API's body is shown: beside the field the form has for it.
-ERROR_PLACES = {"temporal_coverage": "coverage", "spatial": "zones", "extras": "__all__"}
+ERROR_PLACES = {
+    "temporal_coverage": "coverage",
+    "spatial": "zones",
+    "extras": "__all__",
+    "contact_points": "contact_points",
+}
+# The form's page runs one script of this site (suggest.js: tag and zone suggestions, which it
+# fetches from the API); the public pages run none.
+FORM_CSP = f"{CSP}; script-src 'self'; connect-src 'self'"
+# Checkboxes of contact points a form may carry (a user's and their organizations').
+MAX_CONTACT_POINTS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +60,7 @@ class Filled:
     private: bool
     archived: bool
     revision: str = ""
+    contact_points: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, dataset: Dataset) -> "Filled":
@@ -66,14 +79,20 @@ class Filled:
             "granularity": (dataset.spatial.granularity or "") if dataset.spatial else "",
             "organization": dataset.organization_id or "",
         }
-        return cls(text, dataset.private, dataset.archived is not None, str(dataset.revision))
+        archived = dataset.archived is not None
+        return cls(text, dataset.private, archived, str(dataset.revision), tuple(dataset.contact_point_ids))
 
     @classmethod
     def read(cls, form: FormData) -> "Filled":
         text = {name: str(form.get(name) or "").strip() for name in TEXT_FIELDS}
         text["description"] = str(form.get("description") or "")  # kept as typed (Markdown)
+        contacts = tuple(dict.fromkeys(str(value) for value in form.getlist("contact_points")))
         return cls(
-            text, form.get("private") == "1", form.get("archived") == "1", str(form.get("revision") or "")
+            text,
+            form.get("private") == "1",
+            form.get("archived") == "1",
+            str(form.get("revision") or ""),
+            contacts[:MAX_CONTACT_POINTS],
         )
 
 
@@ -92,6 +111,8 @@ def body_of(filled: Filled, current: Dataset | None, now_iso: str) -> dict[str, 
         "license": text["license"] or None,
         "frequency": text["frequency"] or None,
         "private": filled.private,
+        # udata keeps the contact points on an empty list, and clears them on null.
+        "contact_points": list(filled.contact_points) or None,
     }
     if text["coverage_start"] or text["coverage_end"]:
         body["temporal_coverage"] = {"start": text["coverage_start"], "end": text["coverage_end"] or None}
@@ -126,7 +147,7 @@ def field_errors(errors: Mapping[str, Any]) -> dict[str, list[str]]:
 
     for key, value in worded(dict(errors)).items():
         place = ERROR_PLACES.get(
-            key, key if key in TEXT_FIELDS or key in ("private", "archived") else "__all__"
+            key, key if key in TEXT_FIELDS or key in ("private", "archived", "contact_points") else "__all__"
         )
         shown.setdefault(place, []).extend(flatten(value))
     return shown
@@ -141,7 +162,7 @@ async def _read(visit: Visit) -> FormData | None:
     declared = visit.request.headers.get("content-length")
     if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
         return None
-    return await visit.request.form(max_files=0, max_fields=40)
+    return await visit.request.form(max_files=0, max_fields=40 + MAX_CONTACT_POINTS)
 
 
 def _choices(site: Site, visit: Visit) -> dict[str, Any]:
@@ -151,6 +172,7 @@ def _choices(site: Site, visit: Visit) -> dict[str, Any]:
         "frequencies": [(f.id, f.label(language)) for f in references.list_frequencies(site.catalog)],
         "granularities": spatial.list_granularities(site.catalog, language),
         "organizations": dashboard.my_organizations(site.catalog, visit.actor),
+        "contact_choices": dashboard.my_contact_points(site.catalog, visit.actor),
     }
 
 
@@ -165,7 +187,10 @@ async def _form(
 ) -> Response:
     choices = await run_in_threadpool(_choices, site, visit)
     gettext = i18n.translations(visit.language).gettext
-    errors = {key: [gettext(text) for text in texts] for key, texts in context.pop("errors", {}).items()}
+    errors = {
+        key: [in_language(text, gettext) for text in texts]
+        for key, texts in context.pop("errors", {}).items()
+    }
     response = visit.page(
         "dataset_form.html",
         status=status,
@@ -179,6 +204,7 @@ async def _form(
         **context,
     )
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = FORM_CSP
     return response
 
 
@@ -283,7 +309,8 @@ async def update(site: Site, visit: Visit) -> Response:
         # Someone saved meanwhile: nothing is overwritten. The form keeps what this visitor typed,
         # now based on the current revision, so that sending it again is a deliberate choice.
         current = await _editable(site, visit)
-        kept = Filled(filled.text, filled.private, filled.archived, str(current.dataset.revision))
+        revision = str(current.dataset.revision)
+        kept = Filled(filled.text, filled.private, filled.archived, revision, filled.contact_points)
         return await _form(site, visit, token, kept, current, 409, stale=True)
     except Invalid as invalid:
         return await _invalid(site, visit, token, filled, view, invalid)

@@ -20,7 +20,9 @@ async def my_datasets(site: Site, visit: Visit) -> Response:
     if visit.user is None:
         return to_login(DASHBOARD)
     sections = await run_in_threadpool(dashboard.my_datasets, site.catalog, visit.actor)
-    response = visit.page("dashboard.html", sections=sections)
+    checks = await run_in_threadpool(dashboard.my_link_checks, site.catalog, visit.actor)
+    changes = await run_in_threadpool(dashboard.my_recent_changes, site.catalog, visit.actor)
+    response = visit.page("dashboard.html", sections=sections, checks=checks, changes=changes)
     response.headers["Cache-Control"] = "private, no-store"  # hidden datasets are listed
     return response
 

@@ -9,13 +9,22 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
-from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, resource_forms
+from opencat.web import (
+    account_pages,
+    admin_pages,
+    dataset_forms,
+    key_pages,
+    member_pages,
+    publish_pages,
+    reset_pages,
+    resource_forms,
+)
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
 
 # The files the pages use, with their media types.
-STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml"}
+STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml", "suggest.js": "text/javascript"}
 
 
 @cache
@@ -42,7 +51,70 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     publish = publish_pages.handlers(site)
     forms = dataset_forms.handlers(site)
     files = resource_forms.handlers(site)
+    resets = reset_pages.handlers(site)
+    team = member_pages.handlers(site)
+    admin = admin_pages.handlers(site)
     return [
+        # Sysadmins' pages (accounts)
+        Route("/admin/users/", admin["users"], methods=["GET"], include_in_schema=False),
+        Route(
+            "/admin/users/{user_id}/sysadmin",
+            admin["set_sysadmin"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/admin/users/{user_id}/active", admin["set_active"], methods=["POST"], include_in_schema=False
+        ),
+        Route("/datasets/{slug}/curation/", admin["curation"], methods=["GET"], include_in_schema=False),
+        Route(
+            "/organizations/{slug}/curation/",
+            admin["organization_curation"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/organizations/{slug}/curation/badges",
+            admin["add_organization_badge"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/organizations/{slug}/curation/badges/{kind}/remove",
+            admin["remove_organization_badge"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/datasets/{slug}/curation/featured", admin["feature"], methods=["POST"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/curation/badges", admin["add_badge"], methods=["POST"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/curation/badges/{kind}/remove",
+            admin["remove_badge"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        # Organization members (accounts)
+        Route(
+            "/organizations/{slug}/members/", team["list_members"], methods=["GET"], include_in_schema=False
+        ),
+        Route("/organizations/{slug}/members/", team["set_role"], methods=["POST"], include_in_schema=False),
+        Route(
+            "/organizations/{slug}/members/{user_id}/remove",
+            team["remove"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        # Password resets (accounts)
+        Route("/account/password/reset/", resets["forgot_form"], methods=["GET"], include_in_schema=False),
+        Route("/account/password/reset/", resets["forgot"], methods=["POST"], include_in_schema=False),
+        Route(
+            "/account/password/reset/{token}/", resets["reset_form"], methods=["GET"], include_in_schema=False
+        ),
+        Route("/account/password/reset/{token}/", resets["reset"], methods=["POST"], include_in_schema=False),
         Route("/login", account["login_form"], methods=["GET"], include_in_schema=False),
         Route("/login", account["login"], methods=["POST"], include_in_schema=False),
         Route("/logout", account["logout_form"], methods=["GET"], include_in_schema=False),

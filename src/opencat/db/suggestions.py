@@ -1,0 +1,52 @@
+"""Type-ahead lists read straight from the tables: the tags of public datasets, geozones."""
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opencat.db.geozones import _zone
+from opencat.db.tables import dataset_tags, datasets, geozones
+from opencat.domain.spatial import Zone
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def suggest_tags(conn: Connection, text: str, size: int) -> list[str]:
+    """Tags of public datasets containing ``text``, the most used first (a private dataset's tags
+    are nobody else's business)."""
+    uses = sa.func.count().label("uses")
+    query = (
+        sa.select(dataset_tags.c.tag, uses)
+        .join(datasets, datasets.c.id == dataset_tags.c.dataset_id)
+        .where(
+            dataset_tags.c.tag.like(_contains(text), escape="\\"),
+            datasets.c.private.is_(False),
+            datasets.c.deleted.is_(None),
+        )
+        .group_by(dataset_tags.c.tag)
+        .order_by(uses.desc(), dataset_tags.c.tag)
+        .limit(size)
+    )
+    return [str(row.tag) for row in conn.execute(query)]
+
+
+def suggest_zones(conn: Connection, text: str, size: int) -> list[Zone]:
+    """Zones whose name contains ``text`` (any case) or whose code or id starts with it, the most
+    populated first."""
+    folded = text.lower()
+    query = (
+        sa.select(geozones)
+        .where(
+            sa.or_(
+                sa.func.lower(geozones.c.name).like(_contains(folded), escape="\\"),
+                geozones.c.code == text,
+                sa.func.lower(geozones.c.id).like(_contains(folded)[1:], escape="\\"),
+            )
+        )
+        .order_by(sa.func.coalesce(geozones.c.population, -1).desc(), geozones.c.name, geozones.c.id)
+        .limit(size)
+    )
+    return [_zone(row) for row in conn.execute(query)]

@@ -1,0 +1,110 @@
+"""An organization's members, for its admins: ``/organizations/{slug}/members/`` lists them, adds
+a user (by email) with a role, changes a member's role, removes a member. The rules and the
+history are the catalog's (catalog/members.py); others get a 403 page."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from opencat.catalog import members
+from opencat.domain.errors import Conflict, Invalid, NotFound, PermissionDenied
+from opencat.web import signin
+from opencat.web.account_pages import read_form, refused
+from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.publish_pages import to_login
+
+
+def _path(visit: Visit) -> str:
+    return f"/organizations/{quote(str(visit.request.path_params['slug']))}/members/"
+
+
+def _token(site: Site, visit: Visit) -> str | None:
+    token = signin.session_token(visit.request, site.keys)
+    return token if token is not None and visit.user is not None else None
+
+
+async def _page(site: Site, visit: Visit, token: str, status: int = 200, **context: Any) -> Response:
+    slug = str(visit.request.path_params["slug"])
+    try:
+        organization, found = await run_in_threadpool(members.list_members, site.catalog, visit.actor, slug)
+    except PermissionDenied:
+        return visit.page("forbidden.html", status=403, reason="members")
+    values: dict[str, Any] = {"errors": {}, "email": "", "role": "editor", "problem": None}
+    response = visit.page(
+        "members.html",
+        status=status,
+        organization=organization,
+        members=found,
+        roles=members.PAGE_ROLES,
+        csrf=signin.csrf_token(site.keys, token),
+        **(values | context),
+    )
+    response.headers["Cache-Control"] = "private, no-store"  # members' emails are listed
+    return response
+
+
+async def list_members(site: Site, visit: Visit) -> Response:
+    token = _token(site, visit)
+    if token is None:
+        return to_login(_path(visit))
+    return await _page(site, visit, token)
+
+
+async def _checked(site: Site, visit: Visit) -> tuple[str, dict[str, str]] | Response:
+    token = _token(site, visit)
+    form = await read_form(visit)
+    if form is None:
+        return refused(visit, 400, "unreadable")
+    if token is None:
+        return to_login(_path(visit))
+    if not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
+        return refused(visit, 403, "csrf")
+    return token, {key: str(value) for key, value in form.items()}
+
+
+async def set_role(site: Site, visit: Visit) -> Response:
+    checked = await _checked(site, visit)
+    if isinstance(checked, Response):
+        return checked
+    token, form = checked
+    slug = str(visit.request.path_params["slug"])
+    user, role = form.get("user", "").strip()[:320], form.get("role", "")
+    try:
+        await run_in_threadpool(members.set_role, site.catalog, visit.actor, slug, user, role)
+    except PermissionDenied:
+        return visit.page("forbidden.html", status=403, reason="members")
+    except Invalid as invalid:
+        fields = sorted(invalid.errors)
+        return await _page(site, visit, token, 400, errors=dict.fromkeys(fields, True), email=user, role=role)
+    except Conflict:
+        return await _page(site, visit, token, 409, problem="last_admin")
+    return RedirectResponse(_path(visit), status_code=303)
+
+
+async def remove(site: Site, visit: Visit) -> Response:
+    checked = await _checked(site, visit)
+    if isinstance(checked, Response):
+        return checked
+    token, _ = checked
+    slug, user_id = str(visit.request.path_params["slug"]), str(visit.request.path_params["user_id"])
+    try:
+        await run_in_threadpool(members.remove_member, site.catalog, visit.actor, slug, user_id)
+    except PermissionDenied:
+        return visit.page("forbidden.html", status=403, reason="members")
+    except Conflict:
+        return await _page(site, visit, token, 409, problem="last_admin")
+    except NotFound:
+        return RedirectResponse(_path(visit), status_code=303)  # not (or no longer) a member
+    return RedirectResponse(_path(visit), status_code=303)
+
+
+def handlers(site: Site) -> dict[str, Handler]:
+    pages: dict[str, Callable[[Site, Visit], Awaitable[Response]]] = {
+        "list_members": list_members,
+        "set_role": set_role,
+        "remove": remove,
+    }
+    return {name: guard(handler, site) for name, handler in pages.items()}

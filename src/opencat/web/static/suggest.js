@@ -1,0 +1,52 @@
+// Suggestions while typing in the dataset form's tag and zone fields: a plain text input of
+// comma-separated values keeps working without this script; with it, the browser's own list
+// (a <datalist>) offers the API's suggestions for the value being typed (the last one).
+(function () {
+  "use strict";
+  var SOURCES = {
+    tags: function (q) { return "/api/1/tags/suggest/?size=8&q=" + encodeURIComponent(q); },
+    zones: function (q) { return "/api/1/spatial/zones/suggest/?size=8&q=" + encodeURIComponent(q); }
+  };
+
+  function enhance(input) {
+    var source = SOURCES[input.getAttribute("data-suggest")];
+    if (!source) { return; }
+    var list = document.createElement("datalist");
+    list.id = input.id + "-suggestions";
+    input.parentNode.appendChild(list);
+    input.setAttribute("list", list.id);
+    input.setAttribute("autocomplete", "off");
+    var timer = null;
+    var asked = "";
+
+    function fill(prefix, items) {
+      list.textContent = "";
+      items.forEach(function (item) {
+        var option = document.createElement("option");
+        option.value = prefix + (item.id || item.text);
+        if (item.name) { option.label = item.name + " (" + item.level + ")"; }
+        list.appendChild(option);
+      });
+    }
+
+    function ask() {
+      var value = input.value;
+      var cut = value.lastIndexOf(",");
+      var prefix = cut < 0 ? "" : value.slice(0, cut + 1) + " ";
+      var typed = value.slice(cut + 1).trim();
+      if (typed.length < 2 || typed === asked) { return; }
+      asked = typed;
+      fetch(source(typed), { headers: { Accept: "application/json" }, credentials: "omit" })
+        .then(function (answer) { return answer.ok ? answer.json() : []; })
+        .then(function (items) { if (asked === typed) { fill(prefix, items); } })
+        .catch(function () { /* no suggestions: the field works as typed */ });
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(ask, 200);
+    });
+  }
+
+  document.querySelectorAll("input[data-suggest]").forEach(enhance);
+})();
