@@ -29,12 +29,12 @@ RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
 FIELDS = ("title", "url", "type", "format", "description")
 
 
-def _signed_in(site: Site, visit: Visit) -> str | None:
+def signed_in_token(site: Site, visit: Visit) -> str | None:
     token = signin.session_token(visit.request, site.keys)
     return token if token is not None and visit.user is not None else None
 
 
-async def _editable(site: Site, visit: Visit) -> DatasetView:
+async def editable_view(site: Site, visit: Visit) -> DatasetView:
     slug = str(visit.request.path_params["slug"])
     return await run_in_threadpool(catalog_datasets.get_dataset_to_edit, site.catalog, visit.actor, slug)
 
@@ -48,13 +48,13 @@ def _resource(view: DatasetView, resource_id: str) -> Resource:
 
 async def _open(site: Site, visit: Visit, form: FormData | None = None) -> tuple[str, DatasetView] | Response:
     """The session's token and the dataset its user may edit, or the answer that refuses them."""
-    token = _signed_in(site, visit)
+    token = signed_in_token(site, visit)
     if token is None:
         return to_login(visit.request.url.path)
     if form is not None and not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
         return refused(visit, 403, "csrf")
     try:
-        return token, await _editable(site, visit)
+        return token, await editable_view(site, visit)
     except PermissionDenied:
         return visit.page("forbidden.html", status=403)
     except Moved as moved:

@@ -9,13 +9,13 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
-from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, resource_forms
+from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, resource_forms, upload_pages
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
 
 # The files the pages use, with their media types.
-STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml"}
+STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml", "upload.js": "text/javascript"}
 
 
 @cache
@@ -42,6 +42,7 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     publish = publish_pages.handlers(site)
     forms = dataset_forms.handlers(site)
     files = resource_forms.handlers(site)
+    uploads = upload_pages.handlers(site)
     return [
         Route("/login", account["login_form"], methods=["GET"], include_in_schema=False),
         Route("/login", account["login"], methods=["POST"], include_in_schema=False),
@@ -80,6 +81,20 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             methods=["POST"],
             include_in_schema=False,
         ),
+        # Uploads from the browser (web/upload_pages.py)
+        Route(
+            "/datasets/{slug}/resources/", uploads["resources_page"], methods=["GET"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/resources/upload/", uploads["upload"], methods=["POST"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/upload/",
+            uploads["upload"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route("/account/uploads/{uuid}/", uploads["upload_status"], methods=["GET"], include_in_schema=False),
         Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),
         Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
         Route("/users/{slug}/", pages["user"], include_in_schema=False),
