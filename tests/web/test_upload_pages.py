@@ -12,6 +12,7 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import get_dataset
 from tests.factories import make_dataset, make_org, make_user
 from tests.web.publishing import hidden, sign_in
+from tests.web.test_page_weight import LIMIT, _weight
 
 EN = {"Accept-Language": "en"}
 
@@ -165,3 +166,19 @@ def test_strangers_are_refused_and_uploads_belong_to_their_uploader(
     assert plain.status_code == 403
     assert client.get(f"/account/uploads/{session}/").status_code == 404  # not theirs to see
     assert get_dataset(catalog, owner.actor(catalog), view.dataset.id).resources == []
+
+
+def test_the_files_page_with_its_script_weighs_under_100_kb(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    resources = [
+        {"title": f"mesures-{n}.csv", "url": f"https://example.org/{n}.csv", "format": "csv"}
+        for n in range(20)
+    ]
+    view = make_dataset(catalog, me, title="Qualité de l'air", resources=resources)
+    sign_in(client, catalog, me)
+    for language in ("fr", "en"):
+        page = client.get(f"/datasets/{view.dataset.slug}/resources/?lang={language}").text
+        assert page.count('<li class="resource"') == 20
+        assert "/static/upload.js" in page
+        own, total = _weight(client, f"/datasets/{view.dataset.slug}/resources/?lang={language}")
+        assert total < LIMIT, (language, own, total)

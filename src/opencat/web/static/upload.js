@@ -174,7 +174,13 @@ class Upload {
       localStorage.removeItem(this.storageKey);
       this.state = null;
       this.say(this.form.dataset.msgDone);
-      window.location.assign(answer.location);
+      const target = new URL(answer.location, window.location.href);
+      if (target.pathname !== window.location.pathname) window.location.assign(target);
+      else {
+        // Only the fragment differs: navigating would not load the page that lists the new file.
+        window.history.replaceState(null, "", target);
+        window.location.reload();
+      }
     } catch (error) {
       if (error instanceof Paused) {
         this.say(this.form.dataset.msgPaused);

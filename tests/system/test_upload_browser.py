@@ -1,0 +1,155 @@
+"""Uploading from a real browser (Debian's chromium through Playwright) against ``opencat serve``:
+a publisher creates a dataset and uploads a 200 MB file in parts, sees the progress advance, pauses
+and resumes, loses the connection (the test aborts the requests) and the upload goes on, reloads the
+page mid-upload and resumes with the parts the server holds; the file is then served through its
+permalink with its size and SHA-1. axe-core on the files page, in both languages."""
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from tests.system.conftest import Deployment
+from tests.system.test_pages_browser import browser  # noqa: F401 - the browser fixture
+from tests.system.test_publish_browser import _axe, _person, _signed_in
+
+SIZE = 200 * 1000 * 1000
+PART = 8 * 1024 * 1024
+PARTS = -(-SIZE // PART)
+UPLOADS = "**/resources/upload/"
+
+
+@pytest.fixture(scope="module")
+def publisher(deployment: Deployment) -> str:
+    return _person(deployment)
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """200 MB that no compression or deduplication could shortcut, and its SHA-1."""
+    path = tmp_path_factory.mktemp("upload") / "comptages-2024.csv"
+    digest = hashlib.sha1()
+    with path.open("wb") as out:
+        for _ in range(SIZE // 10_000_000):
+            block = os.urandom(10_000_000)
+            digest.update(block)
+            out.write(block)
+    yield path, digest.hexdigest()
+    path.unlink()
+
+
+def _new_dataset(page: Any, deployment: Deployment, title: str) -> str:
+    page.goto(f"{deployment.url}/datasets/new/?lang=en")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill("Counted every hour.")
+    page.get_by_role("button", name="Create the dataset").click()
+    page.wait_for_url("**/datasets/*/")
+    return str(page.url)
+
+
+def _progress(page: Any) -> float:
+    return float(page.locator("#u-bar").evaluate("bar => bar.value / bar.max"))
+
+
+def _past(page: Any, share: float) -> None:
+    page.wait_for_function(
+        "share => { const bar = document.getElementById('u-bar'); return bar.value / bar.max > share; }",
+        arg=share,
+        timeout=120_000,
+    )
+
+
+def test_a_200_mb_upload_survives_a_pause_a_lost_connection_and_a_reload(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    publisher: str,
+    big_file: tuple[Path, str],
+) -> None:
+    path, sha1 = big_file
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    dataset_url = _new_dataset(page, deployment, f"Comptages {uuid.uuid4().hex[:6]}")
+    page.get_by_role("link", name="Manage the files").click()
+    page.wait_for_url("**/resources/")
+    page.get_by_label("File", exact=True).set_input_files(str(path))
+    page.get_by_role("button", name="Upload the file").click()
+    progress = page.get_by_role("progressbar")
+    assert progress.is_visible()
+    seen = [_progress(page)]
+
+    # Pause: nothing moves until it resumes.
+    _past(page, 0.1)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("status").filter(has_text="Paused").wait_for()
+    held = _progress(page)
+    time.sleep(1)
+    assert _progress(page) == held
+    seen.append(held)
+    page.get_by_role("button", name="Resume").click()
+
+    # The connection is lost: every upload request fails for two seconds; then it goes on.
+    _past(page, 0.3)
+    page.route(UPLOADS, lambda route: route.abort("internetdisconnected"))
+    page.get_by_role("status").filter(has_text="Connection lost").wait_for(timeout=60_000)
+    cut_at = _progress(page)
+    time.sleep(2)
+    page.unroute(UPLOADS)
+    _past(page, cut_at + 0.05)
+    seen.append(_progress(page))
+
+    # A reload mid-upload: choosing the same file again sends only the parts the server lacks.
+    _past(page, 0.55)
+    page.reload()
+    pending = page.locator("#u-pending")
+    assert "comptages-2024.csv" in pending.inner_text()
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+    page.get_by_label("File", exact=True).set_input_files(str(path))
+    page.get_by_role("button", name="Upload the file").click()
+    page.wait_for_url("**/resources/#resource-*", timeout=300_000)
+    assert 1 <= len(sent) <= PARTS * 0.45 + 1  # the rest of the parts and the final call
+    assert seen == sorted(seen)
+    assert len(set(seen)) == len(seen)  # it advanced between each step
+
+    # The file: listed with its checksum, served through its permalink, byte for byte.
+    resource_id = page.url.rsplit("#resource-", 1)[1]
+    assert sha1 in page.locator(f"#resource-{resource_id}").inner_text()
+    with httpx2.Client(base_url=deployment.url, timeout=120, follow_redirects=True) as http:
+        digest = hashlib.sha1()
+        size = 0
+        with http.stream("GET", f"/api/1/datasets/r/{resource_id}") as answer:
+            assert answer.status_code == 200
+            for block in answer.iter_bytes():
+                digest.update(block)
+                size += len(block)
+    assert (size, digest.hexdigest()) == (SIZE, sha1)
+    page.goto(dataset_url + "?lang=en")
+    assert page.locator(f"#resource-{resource_id}").is_visible()
+    page.context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_axe_finds_no_violation_on_the_files_page(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    publisher: str,
+    language: str,
+    tmp_path: Path,
+) -> None:
+    page = _signed_in(browser, deployment, publisher, bypass_csp=True)  # axe is injected as a script
+    dataset_url = _new_dataset(page, deployment, f"Axe files {uuid.uuid4().hex[:6]}")
+    page.goto(f"{dataset_url}resources/?lang={language}")
+    found = {"empty": _axe(page)}
+    small = tmp_path / "small.csv"
+    small.write_text("a;b\n1;2\n")
+    page.locator("#u-file").set_input_files(str(small))
+    page.locator("#u-start").click()
+    page.wait_for_url("**/resources/#resource-*")
+    found["with a file"] = _axe(page)
+    page.context.close()
+    assert {name: violations for name, violations in found.items() if violations} == {}
