@@ -112,6 +112,8 @@ def test_a_200_mb_upload_survives_a_pause_a_lost_connection_and_a_reload(
     page.get_by_label("File", exact=True).set_input_files(str(path))
     page.get_by_role("button", name="Upload the file").click()
     page.wait_for_url("**/resources/#resource-*", timeout=300_000)
+    page.locator("#u-list li.resource").wait_for()  # the page loaded again, with the file
+    page.wait_for_load_state()
     assert 1 <= len(sent) <= PARTS * 0.45 + 1  # the rest of the parts and the final call
     assert seen == sorted(seen)
     assert len(set(seen)) == len(seen)  # it advanced between each step
@@ -149,7 +151,34 @@ def test_axe_finds_no_violation_on_the_files_page(
     small.write_text("a;b\n1;2\n")
     page.locator("#u-file").set_input_files(str(small))
     page.locator("#u-start").click()
-    page.wait_for_url("**/resources/#resource-*")
+    page.locator("#u-list li.resource").wait_for()  # the page loaded again, with the file
+    page.wait_for_load_state()
     found["with a file"] = _axe(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
+
+
+@pytest.mark.skipif(
+    not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
+)
+def test_screenshots_of_the_upload_form(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    publisher: str,
+    big_file: tuple[Path, str],
+) -> None:
+    target = Path(os.environ["OPENCAT_SCREENSHOTS"])
+    target.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        page = _signed_in(
+            browser, deployment, publisher, viewport={"width": width, "height": 900}, locale="fr-FR"
+        )
+        dataset_url = _new_dataset(page, deployment, f"Comptages vélo {width}")
+        page.goto(f"{dataset_url}resources/?lang=fr")
+        page.locator("#u-file").set_input_files(str(big_file[0]))
+        page.locator("#u-start").click()
+        _past(page, 0.35)
+        page.locator("#u-pause").click()
+        page.locator("#u-resume").wait_for()
+        page.screenshot(path=str(target / f"upload-form-{width}.png"), full_page=True)
+        page.context.close()

@@ -9,7 +9,9 @@ from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
-from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, resource_forms, upload_pages
+from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, resource_forms
+from opencat.web import resource_pages as maintained_files
+from opencat.web import upload_pages as uploaded_files
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
@@ -42,7 +44,8 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     publish = publish_pages.handlers(site)
     forms = dataset_forms.handlers(site)
     files = resource_forms.handlers(site)
-    uploads = upload_pages.handlers(site)
+    uploads = uploaded_files.handlers(site)
+    maintained = maintained_files.handlers(site)
     return [
         Route("/login", account["login_form"], methods=["GET"], include_in_schema=False),
         Route("/login", account["login"], methods=["POST"], include_in_schema=False),
@@ -95,6 +98,25 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             include_in_schema=False,
         ),
         Route("/account/uploads/{uuid}/", uploads["upload_status"], methods=["GET"], include_in_schema=False),
+        # Editing and ordering files (web/resource_pages.py)
+        Route(
+            "/datasets/{slug}/resources/order/",
+            maintained["reorder"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/edit/",
+            maintained["edit_form"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/edit/",
+            maintained["update"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
         Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),
         Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
         Route("/users/{slug}/", pages["user"], include_in_schema=False),

@@ -40,18 +40,28 @@ def _scripted(response: Response) -> Response:
     return response
 
 
+def upload_context(site: Site) -> dict[str, Any]:
+    """What the upload form (templates/_upload_form.html) needs."""
+    return {"chunk_bytes": CHUNK_BYTES, "max_bytes": site.catalog.uploads.max_bytes, "upload_error": None}
+
+
 def files_page(
-    site: Site, visit: Visit, token: str, view: DatasetView, status: int = 200, **more: Any
+    site: Site,
+    visit: Visit,
+    token: str,
+    view: DatasetView,
+    status: int = 200,
+    template: str = "resources.html",
+    **more: Any,
 ) -> Response:
     context: dict[str, Any] = {
         "view": view,
         "csrf": signin.csrf_token(site.keys, token),
-        "chunk_bytes": CHUNK_BYTES,
-        "max_bytes": site.catalog.uploads.max_bytes,
         "types": RESOURCE_TYPES,
-        "upload_error": None,
+        "upload_action": f"/datasets/{view.dataset.id}/resources/upload/",
+        **upload_context(site),
     }
-    return _scripted(visit.page("resources.html", status=status, **(context | more)))
+    return _scripted(visit.page(template, status=status, **(context | more)))
 
 
 async def resources_page(site: Site, visit: Visit) -> Response:

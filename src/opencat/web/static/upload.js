@@ -136,9 +136,11 @@ class Upload {
     const bar = this.el("u-bar");
     bar.max = Math.max(total, 1);
     bar.value = done;
-    const percent = total ? Math.floor((done * 100) / total) : 100;
-    const mb = (bytes) => (bytes / 1e6).toFixed(1);
-    this.el("u-amount").textContent = `${percent} % · ${mb(done)} ${this.form.dataset.msgOf} ${mb(total)} MB`;
+    const lang = document.documentElement.lang;
+    const percent = new Intl.NumberFormat(lang, { style: "percent" }).format(total ? Math.floor((done * 100) / total) / 100 : 1);
+    const megabytes = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    const mb = (bytes) => megabytes.format(bytes / 1e6);
+    this.el("u-amount").textContent = `${percent} · ${mb(done)} ${this.form.dataset.msgOf} ${mb(total)} ${this.form.dataset.msgMb}`;
   }
 
   buttons(running) {
@@ -290,3 +292,62 @@ class Upload {
 }
 
 if (form) new Upload(form);
+
+// Drag and drop to order the files. The move up and down buttons (plain forms) are the keyboard's
+// way and work without this script; a drop sends the whole new order, which the server refuses if
+// the files changed meanwhile (then the page says to reload).
+class Order {
+  constructor(list) {
+    this.list = list;
+    this.dragged = null;
+    for (const item of list.querySelectorAll("li.resource")) {
+      item.draggable = true;
+      const handle = item.querySelector(".drag-handle");
+      if (handle) handle.hidden = false;
+      item.addEventListener("dragstart", (event) => {
+        this.dragged = item;
+        item.classList.add("dragging");
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", item.dataset.id);
+      });
+      item.addEventListener("dragover", (event) => {
+        if (!this.dragged || this.dragged === item) return;
+        event.preventDefault();
+        const box = item.getBoundingClientRect();
+        const after = event.clientY > box.top + box.height / 2;
+        list.insertBefore(this.dragged, after ? item.nextSibling : item);
+      });
+      item.addEventListener("drop", (event) => event.preventDefault());
+      item.addEventListener("dragend", () => this.dropped());
+    }
+  }
+
+  async dropped() {
+    const moved = this.dragged;
+    this.dragged = null;
+    if (!moved) return;
+    moved.classList.remove("dragging");
+    const items = Array.from(this.list.querySelectorAll("li.resource"));
+    const body = new URLSearchParams();
+    for (const item of items) body.append("order", item.dataset.id);
+    const status = document.getElementById("order-status");
+    try {
+      const answer = await fetch(this.list.dataset.orderUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": this.list.dataset.csrf, Accept: "application/json" },
+        body,
+      });
+      if (!answer.ok) throw new Error(String(answer.status));
+    } catch {
+      status.textContent = this.list.dataset.msgOrderFailed;
+      return;
+    }
+    // The buttons' places are the server's: the page is loaded again, at the moved file.
+    window.history.replaceState(null, "", `#resource-${moved.dataset.id}`);
+    window.location.reload();
+  }
+}
+
+const list = document.getElementById("u-list");
+if (list && list.querySelectorAll("li.resource").length > 1) new Order(list);
