@@ -116,3 +116,64 @@ def test_axe_finds_no_violation_on_the_files_and_edit_pages(
     found["edit with an error"] = _axe(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
+
+
+def test_a_stranger_proposes_a_community_file_and_link(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    publisher: str,
+    tmp_path: Any,
+) -> None:
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    dataset_url = _new_dataset(page, deployment, f"Bus stops {uuid.uuid4().hex[:6]}")
+    page.context.close()
+    stranger = _signed_in(browser, deployment, _person(deployment), locale="en-US")
+    stranger.goto(dataset_url + "?lang=en")
+    stranger.get_by_role("link", name="Propose a resource").click()
+    stranger.wait_for_url("**/community/new/")
+    stranger.get_by_label("Title").fill("Cleaned stops")
+    stranger.get_by_label("Address (URL)").fill("https://example.org/stops.csv")
+    stranger.get_by_role("button", name="Propose the link").click()
+    stranger.wait_for_url("**/datasets/*/#community-*")
+    assert stranger.get_by_role("link", name="Edit Cleaned stops").is_visible()
+    stranger.get_by_role("link", name="Propose a resource").click()
+    stranger.wait_for_url("**/community/new/")
+    small = tmp_path / "stops.geojson"
+    small.write_text('{"type": "FeatureCollection", "features": []}')
+    stranger.get_by_label("File", exact=True).set_input_files(str(small))
+    stranger.get_by_role("button", name="Upload the file").click()
+    stranger.locator("section[aria-labelledby=community] li").nth(1).wait_for()  # loaded again, with it
+    stranger.wait_for_load_state()
+    titles = stranger.locator("section[aria-labelledby=community] h3").all_inner_texts()
+    assert sorted(titles) == ["Cleaned stops", "stops.geojson"]
+    stranger.context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_axe_finds_no_violation_on_the_community_forms(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    publisher: str,
+    language: str,
+) -> None:
+    page = _signed_in(browser, deployment, publisher, bypass_csp=True)  # axe is injected as a script
+    dataset_url = _new_dataset(page, deployment, f"Axe community {uuid.uuid4().hex[:6]}")
+    found: dict[str, Any] = {}
+    page.goto(f"{dataset_url}community/new/?lang={language}")
+    found["propose"] = _axe(page)
+    page.locator("#r-title").fill("x")
+    page.locator("#r-url").evaluate("input => input.type = 'text'")
+    page.locator("#r-url").fill("not an address")
+    page.locator("form.account-form button").first.click()
+    page.wait_for_load_state()
+    assert page.locator("#r-url-error").is_visible()
+    found["propose with an error"] = _axe(page)
+    page.locator("#r-url").fill("https://example.org/x")
+    page.locator("form.account-form button").first.click()
+    page.wait_for_url("**/datasets/*/#community-*")
+    found["dataset with one"] = _axe(page)
+    page.locator("a[href*='/community/'][href$='/delete/']").first.click()
+    page.wait_for_url("**/delete/")
+    found["delete"] = _axe(page)
+    page.context.close()
+    assert {name: violations for name, violations in found.items() if violations} == {}

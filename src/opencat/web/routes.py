@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Route
 from opencat.catalog.context import Catalog
 from opencat.domain.urls import Urls
 from opencat.web import account_pages, dataset_forms, key_pages, publish_pages, resource_forms
+from opencat.web import community_pages as community_files
 from opencat.web import resource_pages as maintained_files
 from opencat.web import upload_pages as uploaded_files
 from opencat.web.pages import Site, guarded
@@ -46,6 +47,7 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     files = resource_forms.handlers(site)
     uploads = uploaded_files.handlers(site)
     maintained = maintained_files.handlers(site)
+    community = community_files.handlers(site)
     return [
         Route("/login", account["login_form"], methods=["GET"], include_in_schema=False),
         Route("/login", account["login"], methods=["POST"], include_in_schema=False),
@@ -117,6 +119,24 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             methods=["POST"],
             include_in_schema=False,
         ),
+        # Community resources (web/community_pages.py)
+        *[
+            Route(
+                f"/datasets/{{slug}}/community/{path}",
+                community[name],
+                methods=[method],
+                include_in_schema=False,
+            )
+            for path, name, method in (
+                ("new/", "propose_form", "GET"),
+                ("new/", "propose", "POST"),
+                ("upload/", "propose_file", "POST"),
+                ("{cid}/edit/", "edit_form", "GET"),
+                ("{cid}/edit/", "update", "POST"),
+                ("{cid}/delete/", "delete_form", "GET"),
+                ("{cid}/delete/", "delete", "POST"),
+            )
+        ],
         Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),
         Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
         Route("/users/{slug}/", pages["user"], include_in_schema=False),

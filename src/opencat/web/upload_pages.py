@@ -84,12 +84,32 @@ def _target(visit: Visit) -> catalog_uploads.UploadTarget:
     )
 
 
+Where = Callable[[catalog_uploads.UploadOutcome], Awaitable[str]]
+RefusedPage = Callable[[str, int, str], Awaitable[Response]]
+
+
 async def upload(site: Site, visit: Visit) -> Response:
+    """A new file of the dataset, or a new file for one of its resources."""
+
+    async def where(outcome: catalog_uploads.UploadOutcome) -> str:
+        view = await editable_view(site, visit)
+        assert outcome.resource is not None
+        return f"/datasets/{view.dataset.slug}/resources/#resource-{outcome.resource.id}"
+
+    async def refused_page(token: str, status: int, said: str) -> Response:
+        return files_page(site, visit, token, await editable_view(site, visit), status, upload_error=said)
+
+    return await receive_upload(site, visit, _target(visit), where, refused_page)
+
+
+async def receive_upload(
+    site: Site, visit: Visit, target: catalog_uploads.UploadTarget, where: Where, refused_page: RefusedPage
+) -> Response:
     """A whole file (the plain form), or a part or the final call of a chunked upload (the script).
 
     The script's requests carry the CSRF token in a header, checked before a byte of the body is
     read, and get JSON in udata's shapes; the plain form's token is a field, checked once the body
-    is spooled and before anything is stored."""
+    is spooled and before anything is stored. ``where`` says which page shows the new file."""
     scripted = CSRF_HEADER in visit.request.headers
     token = signed_in_token(site, visit)
     if token is None:
@@ -101,7 +121,7 @@ async def upload(site: Site, visit: Visit) -> Response:
     cat = site.catalog
     received: Received | None = None
     try:
-        destination = await run_in_threadpool(catalog_uploads.authorize, cat, visit.actor, _target(visit))
+        destination = await run_in_threadpool(catalog_uploads.authorize, cat, visit.actor, target)
         received = await receive(
             visit.request, lambda: catalog_uploads.open_spool(cat), cat.uploads.max_bytes
         )
@@ -112,15 +132,18 @@ async def upload(site: Site, visit: Visit) -> Response:
     except CatalogError as error:
         if not scripted and isinstance(error, Moved | Gone | NotFound):
             raise  # the pages' own answers (web/pages.guard)
-        return await _refusal(site, visit, token, error, scripted)
+        status, body = error_answer(error, site.urls.base)
+        if scripted:
+            return json_response(body, status)
+        if isinstance(error, PermissionDenied):
+            return visit.page("forbidden.html", status=403)
+        return await refused_page(token, status, _worded(visit, body))
     finally:
         if received is not None:
             received.discard()
-    slug = destination.target.dataset
     if outcome.resource is None:  # a part arrived
         return json_response({"success": True, "error": None}, 200)
-    view = await editable_view(site, visit)
-    location = f"/datasets/{view.dataset.slug}/resources/#resource-{outcome.resource.id}"
+    location = await where(outcome)
     if not scripted:
         return RedirectResponse(location, status_code=303)
     checksum = outcome.resource.checksum
@@ -131,25 +154,18 @@ async def upload(site: Site, visit: Visit) -> Response:
         "filesize": outcome.resource.filesize,
         "checksum": None if checksum is None else {"type": checksum.type, "value": checksum.value},
         "location": location,
-        "dataset": slug,
     }
     return json_response(body, 201 if outcome.created else 200)
 
 
-async def _refusal(site: Site, visit: Visit, token: str, error: CatalogError, scripted: bool) -> Response:
-    status, body = error_answer(error, site.urls.base)
-    if scripted:
-        return json_response(body, status)
-    if isinstance(error, PermissionDenied):
-        return visit.page("forbidden.html", status=403)
-    view = await editable_view(site, visit)
+def _worded(visit: Visit, body: dict[str, Any]) -> str:
+    """A refusal's udata body as one sentence, in the page's language where we have it."""
     said = (
         body.get("error")
         or body.get("message")
         or " ".join(str(text) for texts in body.get("errors", {}).values() for text in texts)
     )
-    shown = i18n.translations(visit.language).gettext(str(said))
-    return files_page(site, visit, token, view, status, upload_error=shown)
+    return i18n.translations(visit.language).gettext(str(said))
 
 
 async def upload_status(site: Site, visit: Visit) -> Response:
