@@ -123,28 +123,36 @@ def test_move_buttons_and_the_whole_order(client: TestClient, catalog: Catalog) 
     assert _titles(catalog, me, view) == ["c", "a", "b"]
     client.post(action, data={"csrf_token": csrf, "resource": c, "place": "1"})
     assert _titles(catalog, me, view) == ["a", "c", "b"]
-    # The script sends the whole order, with the token in a header; a stale list is refused.
-    whole = client.post(action, data={"order": [b, a, c]}, headers={"X-CSRF-Token": csrf})
-    assert whole.status_code == 200
-    assert whole.json() == {"success": True, "order": [b, a, c]}
+    # The script sends the same move with the token in a header, and gets where to go in JSON.
+    scripted = client.post(action, data={"resource": b, "place": "0"}, headers={"X-CSRF-Token": csrf})
+    assert scripted.status_code == 200
+    assert scripted.json() == {
+        "success": True,
+        "location": f"/datasets/{view.dataset.slug}/resources/#resource-{b}",
+    }
     assert _titles(catalog, me, view) == ["b", "a", "c"]
-    stale = client.post(action, data={"order": [a, b]}, headers={"X-CSRF-Token": csrf})
-    assert stale.status_code == 400
+    # A place past the end is the end; a file no longer there moves nothing (409).
+    client.post(action, data={"csrf_token": csrf, "resource": b, "place": "99"})
+    assert _titles(catalog, me, view) == ["a", "c", "b"]
+    stale = client.post(action, data={"resource": "0" * 32, "place": "0"}, headers={"X-CSRF-Token": csrf})
+    assert stale.status_code == 409
     assert "message" in stale.json()
-    stale_page = client.post(action, data={"csrf_token": csrf, "order": [a, b]}, headers=EN)
+    stale_page = client.post(action, data={"csrf_token": csrf, "resource": "gone", "place": "0"}, headers=EN)
     assert stale_page.status_code == 409
     assert "The files changed since you opened this page" in stale_page.text
-    assert _titles(catalog, me, view) == ["b", "a", "c"]
     assert client.post(action, data={"resource": a, "place": "0"}).status_code == 403
-    assert client.post(action, data={"order": [a, b, c]}, headers={"X-CSRF-Token": "x"}).status_code == 403
-    assert _titles(catalog, me, view) == ["b", "a", "c"]
+    assert (
+        client.post(action, data={"resource": a, "place": "0"}, headers={"X-CSRF-Token": "x"}).status_code
+        == 403
+    )
+    assert _titles(catalog, me, view) == ["a", "c", "b"]
     assert "Reordered the files" in client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
 
 
 def test_strangers_may_not_edit_or_order(client: TestClient, catalog: Catalog) -> None:
     owner = make_user(catalog)
     view = _three_links(catalog, owner)
-    a, b, c = (r.id for r in view.resources)
+    a, _, c = (r.id for r in view.resources)
     stranger = make_user(catalog, first_name="Stranger")
     sign_in(client, catalog, stranger)
     csrf = hidden(client.get("/datasets/new/").text, "csrf_token")
@@ -156,7 +164,44 @@ def test_strangers_may_not_edit_or_order(client: TestClient, catalog: Catalog) -
     assert edit.status_code == 403
     action = f"/datasets/{view.dataset.id}/resources/order/"
     assert client.post(action, data={"csrf_token": csrf, "resource": c, "place": "0"}).status_code == 403
-    assert client.post(action, data={"order": [c, b, a]}, headers={"X-CSRF-Token": csrf}).status_code == 403
+    assert (
+        client.post(action, data={"resource": c, "place": "0"}, headers={"X-CSRF-Token": csrf}).status_code
+        == 403
+    )
     assert _titles(catalog, owner, view) == ["a", "b", "c"]
     client.cookies.clear()
     assert client.get(f"/datasets/{view.dataset.slug}/resources/{a}/edit/").status_code == 303
+
+
+def test_the_files_page_shows_20_files_at_a_time_and_moves_across_pages(
+    client: TestClient, catalog: Catalog
+) -> None:
+    me = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        me,
+        title="Many",
+        resources=[
+            {"title": f"f{n:02}", "url": f"https://example.org/{n}.csv", "filetype": "remote"}
+            for n in range(45)
+        ],
+    )
+    sign_in(client, catalog, me)
+    files = f"/datasets/{view.dataset.slug}/resources/"
+    first = client.get(files, headers=EN).text
+    assert first.count('<li class="resource"') == 20
+    assert "Files 1\N{EN DASH}20 of 45" in first
+    assert 'href="?page=2#list-title"' in first
+    third = client.get(files + "?page=3", headers=EN).text
+    assert third.count('<li class="resource"') == 5
+    assert 'start="41"' in third
+    assert ">Move down<" in third  # f40 to f43 go down; f44 is last
+    assert third.count(">Move down<") == 4
+    csrf = hidden(first, "csrf_token")
+    f20 = view.resources[20].id
+    moved = client.post(
+        f"/datasets/{view.dataset.id}/resources/order/",
+        data={"csrf_token": csrf, "resource": f20, "place": "19"},
+    )
+    assert moved.headers["location"] == f"{files}#resource-{f20}"  # now the last of the first page
+    assert _titles(catalog, me, view)[19:21] == ["f20", "f19"]

@@ -7,7 +7,7 @@ which parts the server holds to resume. Both routes read the body with the API's
 its form fields (``api/uploads``) and run the same use cases (``catalog/uploads``): one set of rules.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +29,8 @@ from opencat.web.resource_forms import RESOURCE_TYPES, editable_view, signed_in_
 
 # The header that carries the CSRF token of the script's requests (which then get JSON answers).
 CSRF_HEADER = "x-csrf-token"
+# The files page lists this many files at a time (as the dataset page: it stays under 100 KB).
+FILES_PER_PAGE = 20
 # Parts of 8 MiB: a 200 MB file in 25 requests; a multiple of 64 bytes, SHA-1's block (upload.js).
 CHUNK_BYTES = 8 * 1024 * 1024
 
@@ -38,6 +40,22 @@ def _scripted(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = SCRIPTED_CSP
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def files_location(slug: str, ids: Sequence[str], resource_id: str) -> str:
+    """The files page that shows a file (its page of ``FILES_PER_PAGE``), at the file."""
+    number = list(ids).index(resource_id) // FILES_PER_PAGE + 1 if resource_id in ids else 1
+    return f"/datasets/{slug}/resources/{f'?page={number}' if number > 1 else ''}#resource-{resource_id}"
+
+
+def _listed(view: DatasetView, asked: str | None) -> dict[str, Any]:
+    """The page of the dataset's files asked (``?page=N``), in their order."""
+    total = len(view.resources)
+    pages = max(1, -(-total // FILES_PER_PAGE))
+    number = int(asked) if asked and asked.isdigit() and 1 <= int(asked) <= pages else 1
+    offset = (number - 1) * FILES_PER_PAGE
+    shown = view.resources[offset : offset + FILES_PER_PAGE]
+    return {"shown": shown, "offset": offset, "number": number, "pages": pages, "total": total}
 
 
 def upload_context(site: Site) -> dict[str, Any]:
@@ -59,6 +77,7 @@ def files_page(
         "csrf": signin.csrf_token(site.keys, token),
         "types": RESOURCE_TYPES,
         "upload_action": f"/datasets/{view.dataset.id}/resources/upload/",
+        "listed": _listed(view, visit.request.query_params.get("page")),
         **upload_context(site),
     }
     return _scripted(visit.page(template, status=status, **(context | more)))
@@ -94,7 +113,7 @@ async def upload(site: Site, visit: Visit) -> Response:
     async def where(outcome: catalog_uploads.UploadOutcome) -> str:
         view = await editable_view(site, visit)
         assert outcome.resource is not None
-        return f"/datasets/{view.dataset.slug}/resources/#resource-{outcome.resource.id}"
+        return files_location(view.dataset.slug, [r.id for r in view.resources], outcome.resource.id)
 
     async def refused_page(token: str, status: int, said: str) -> Response:
         return files_page(site, visit, token, await editable_view(site, visit), status, upload_error=said)

@@ -78,6 +78,18 @@ class Sha1 {
 }
 
 class Paused extends Error {}
+
+// Load the page at `location`, even when only its fragment differs from this one's (navigating
+// would then only scroll, and not show the file just added or moved).
+function go(location) {
+  const target = new URL(location, window.location.href);
+  if (target.pathname + target.search !== window.location.pathname + window.location.search) {
+    window.location.assign(target);
+  } else {
+    window.history.replaceState(null, "", target);
+    window.location.reload();
+  }
+}
 class Refused extends Error {}
 
 function newId() {
@@ -176,13 +188,7 @@ class Upload {
       localStorage.removeItem(this.storageKey);
       this.state = null;
       this.say(this.form.dataset.msgDone);
-      const target = new URL(answer.location, window.location.href);
-      if (target.pathname !== window.location.pathname) window.location.assign(target);
-      else {
-        // Only the fragment differs: navigating would not load the page that lists the new file.
-        window.history.replaceState(null, "", target);
-        window.location.reload();
-      }
+      go(answer.location);
     } catch (error) {
       if (error instanceof Paused) {
         this.say(this.form.dataset.msgPaused);
@@ -327,10 +333,9 @@ class Order {
     this.dragged = null;
     if (!moved) return;
     moved.classList.remove("dragging");
-    const items = Array.from(this.list.querySelectorAll("li.resource"));
-    const body = new URLSearchParams();
-    for (const item of items) body.append("order", item.dataset.id);
-    const status = document.getElementById("order-status");
+    // The file's new place in the whole list: this page's first place, plus its rank here.
+    const rank = Array.from(this.list.querySelectorAll("li.resource")).indexOf(moved);
+    const body = new URLSearchParams({ resource: moved.dataset.id, place: String(Number(this.list.dataset.offset) + rank) });
     try {
       const answer = await fetch(this.list.dataset.orderUrl, {
         method: "POST",
@@ -339,13 +344,10 @@ class Order {
         body,
       });
       if (!answer.ok) throw new Error(String(answer.status));
+      go((await answer.json()).location);
     } catch {
-      status.textContent = this.list.dataset.msgOrderFailed;
-      return;
+      document.getElementById("order-status").textContent = this.list.dataset.msgOrderFailed;
     }
-    // The buttons' places are the server's: the page is loaded again, at the moved file.
-    window.history.replaceState(null, "", `#resource-${moved.dataset.id}`);
-    window.location.reload();
   }
 }
 
