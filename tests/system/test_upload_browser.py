@@ -182,3 +182,37 @@ def test_screenshots_of_the_upload_form(
         page.locator("#u-resume").wait_for()
         page.screenshot(path=str(target / f"upload-form-{width}.png"), full_page=True)
         page.context.close()
+
+
+def test_replace_an_uploaded_file_from_its_edit_page(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    publisher: str,
+    tmp_path: Path,
+) -> None:
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    dataset_url = _new_dataset(page, deployment, f"Replace {uuid.uuid4().hex[:6]}")
+    first = tmp_path / "first.csv"
+    first.write_bytes(b"a;b\n1;2\n")
+    page.goto(f"{dataset_url}resources/?lang=en")
+    page.locator("#u-file").set_input_files(str(first))
+    page.locator("#u-start").click()
+    page.locator("#u-list li.resource").wait_for()
+    page.wait_for_load_state()
+    resource_id = str(page.locator("#u-list li.resource").first.get_attribute("data-id"))
+    page.get_by_role("link", name="Edit first.csv").click()
+    page.wait_for_url("**/edit/")
+    second = tmp_path / "second.csv"
+    content = os.urandom(20 * 1000 * 1000)  # three parts
+    second.write_bytes(content)
+    page.get_by_label("File", exact=True).set_input_files(str(second))
+    page.get_by_role("button", name="Upload the new file").click()
+    page.wait_for_url("**/resources/#resource-*", timeout=120_000)
+    page.locator(f"#resource-{resource_id}").wait_for()
+    page.wait_for_load_state()
+    assert hashlib.sha1(content).hexdigest() in page.locator(f"#resource-{resource_id}").inner_text()
+    with httpx2.Client(base_url=deployment.url, timeout=60, follow_redirects=True) as http:
+        answer = http.get(f"/api/1/datasets/r/{resource_id}")
+    assert answer.status_code == 200
+    assert answer.content == content  # the same permanent link, the new file
+    page.context.close()
