@@ -105,3 +105,39 @@ def test_the_datasets_owner_sees_them_but_the_api_rule_keeps_them_their_proposer
     assert _proposed(catalog, view.dataset.id) == [("Lanes map", "remote")]
     # An unknown community resource: 404.
     assert client.get(f"/datasets/{view.dataset.slug}/community/{'0' * 24}/edit/").status_code == 404
+
+
+def test_its_proposer_replaces_an_uploaded_community_file(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    view = make_dataset(catalog, owner, title="Parking")
+    proposer = make_user(catalog, first_name="Proposer")
+    sign_in(client, catalog, proposer)
+    csrf = hidden(client.get(f"/datasets/{view.dataset.slug}/community/new/").text, "csrf_token")
+    first = client.post(
+        f"/datasets/{view.dataset.id}/community/upload/",
+        data={"csrf_token": csrf},
+        files={"file": ("parking.csv", b"v1\n")},
+    )
+    assert first.status_code == 303
+    cid = first.headers["location"].rsplit("#community-", 1)[1]
+    edit = client.get(f"/datasets/{view.dataset.slug}/community/{cid}/edit/", headers=EN)
+    replace_action = f"/datasets/{view.dataset.id}/community/{cid}/upload/"
+    assert f'action="{replace_action}"' in edit.text
+    assert 'name="url"' not in edit.text  # a hosted file's address is the server's
+    content = b"v2, with more rows\n"
+    replaced = client.post(
+        replace_action,
+        data={"checksum": hashlib.sha1(content).hexdigest()},
+        files={"file": ("parking-2.csv", content)},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["location"] == f"/datasets/{view.dataset.slug}/#community-{cid}"
+    assert _proposed(catalog, view.dataset.id) == [("parking-2.csv", "file")]
+    client.cookies.clear()
+    sign_in(client, catalog, owner)  # the dataset's owner may not (the API's rule)
+    their_csrf = hidden(client.get("/datasets/new/").text, "csrf_token")
+    refused = client.post(
+        replace_action, files={"file": ("x.csv", b"x")}, headers={"X-CSRF-Token": their_csrf}
+    )
+    assert refused.status_code == 403

@@ -146,7 +146,26 @@ async def edit_form(site: Site, visit: Visit) -> Response:
         "format": resource.format or "",
         "description": resource.description or "",
     }
-    return _form_page(site, visit, token, view, values=values, item=found.item)
+    replace = f"/datasets/{view.dataset.id}/community/{found.item.id}/upload/"
+    return _form_page(site, visit, token, view, values=values, item=found.item, upload_action=replace)
+
+
+async def replace_file(site: Site, visit: Visit) -> Response:
+    """A new file for an uploaded community resource (its editors only: the API's rule)."""
+    slug, cid = str(visit.request.path_params["slug"]), str(visit.request.path_params["cid"])
+
+    async def where(outcome: catalog_uploads.UploadOutcome) -> str:
+        view = await run_in_threadpool(catalog_datasets.get_dataset, site.catalog, visit.actor, slug)
+        return f"/datasets/{view.dataset.slug}/#community-{cid}"
+
+    async def refused_page(token: str, status: int, said: str) -> Response:
+        view = await run_in_threadpool(
+            catalog_datasets.get_dataset, site.catalog, visit.actor, slug, with_community=True
+        )
+        return _form_page(site, visit, token, view, status, upload_error=said)
+
+    target = catalog_uploads.UploadTarget(None, cid, community=True)
+    return await receive_upload(site, visit, target, where, refused_page)
 
 
 async def update(site: Site, visit: Visit) -> Response:
@@ -212,6 +231,7 @@ def handlers(site: Site) -> dict[str, Handler]:
         "propose_form": propose_form,
         "propose": propose,
         "propose_file": propose_file,
+        "replace_file": replace_file,
         "edit_form": edit_form,
         "update": update,
         "delete_form": delete_form,

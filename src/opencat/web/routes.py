@@ -131,6 +131,7 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
                 ("new/", "propose_form", "GET"),
                 ("new/", "propose", "POST"),
                 ("upload/", "propose_file", "POST"),
+                ("{cid}/upload/", "replace_file", "POST"),
                 ("{cid}/edit/", "edit_form", "GET"),
                 ("{cid}/edit/", "update", "POST"),
                 ("{cid}/delete/", "delete_form", "GET"),
