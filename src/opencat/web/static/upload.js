@@ -23,6 +23,18 @@ class Sha1 {
     this.length = 0;
   }
 
+  // The state between whole blocks, to go on hashing after a reload without reading the file again.
+  snapshot() {
+    return this.tailLength === 0 ? { h: Array.from(this.h), length: this.length } : null;
+  }
+
+  static restore(saved) {
+    const hash = new Sha1();
+    hash.h.set(saved.h);
+    hash.length = saved.length;
+    return hash;
+  }
+
   update(bytes) {
     this.length += bytes.length;
     let offset = 0;
@@ -203,15 +215,23 @@ class Upload {
   }
 
   async send(file, total) {
-    const hash = new Sha1();
+    let hash = new Sha1();
     if (total === 1) {
       hash.update(new Uint8Array(await file.arrayBuffer()));
       const fields = { checksum: hash.hex(), filename: file.name };
       return this.checked(await this.retried(() => this.post(fields, file, file.name, file.size, 0)), fields.checksum);
     }
     const held = await this.held();
-    let done = 0;
-    for (let index = 0; index < total; index++) {
+    // Parts already hashed and held by the server are neither read nor sent again.
+    const mark = this.state.hashed;
+    let first = 0;
+    if (mark && mark.next < total && Array.from({ length: mark.next }, (_, i) => i).every((i) => held.has(i))) {
+      hash = Sha1.restore(mark);
+      first = mark.next;
+    }
+    let done = first * this.chunk;
+    this.progress(done, file.size);
+    for (let index = first; index < total; index++) {
       const part = file.slice(index * this.chunk, Math.min(file.size, (index + 1) * this.chunk));
       hash.update(new Uint8Array(await part.arrayBuffer()));
       if (!held.has(index)) {
@@ -222,6 +242,11 @@ class Upload {
       }
       done += part.size;
       this.progress(done, file.size);
+      const snapshot = hash.snapshot();
+      if (snapshot) {
+        this.state.hashed = { next: index + 1, ...snapshot };
+        localStorage.setItem(this.storageKey, JSON.stringify(this.state));
+      }
     }
     this.say(this.form.dataset.msgChecking);
     const checksum = hash.hex();
