@@ -182,3 +182,32 @@ def test_the_files_page_with_its_script_weighs_under_100_kb(client: TestClient, 
         assert "/static/upload.js" in page
         own, total = _weight(client, f"/datasets/{view.dataset.slug}/resources/?lang={language}")
         assert total < LIMIT, (language, own, total)
+
+
+def test_a_refused_file_is_explained_in_the_pages_language(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Refusals")
+    sign_in(client, catalog, me)
+    action, csrf = _files_page(client, view.dataset.slug)
+    french = {"Accept-Language": "fr"}
+    page = client.post(action, data={"csrf_token": csrf}, files={"file": ("tool.exe", b"MZ")}, headers=french)
+    assert page.status_code == 400
+    assert "ce type de fichier n\N{RIGHT SINGLE QUOTATION MARK}est pas accepté ici." in page.text
+    assert 'role="alert"' in page.text
+    html = client.post(
+        action, files={"file": ("page.html", b"<html></html>")}, headers={"X-CSRF-Token": csrf, **EN}
+    )
+    assert html.status_code == 400  # not among the allowed types
+    assert html.json()["worded"] == "this type of file is not accepted here."
+    assert "message" in html.json()  # udata's body is kept
+    wrong = client.post(
+        action,
+        data={"checksum": "0" * 40},
+        files={"file": ("ok.csv", b"a\n")},
+        headers={"X-CSRF-Token": csrf, **french},
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["worded"].startswith(
+        "le fichier arrivé n\N{RIGHT SINGLE QUOTATION MARK}est pas celui envoyé"
+    )
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []

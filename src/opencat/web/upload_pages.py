@@ -19,12 +19,23 @@ from opencat.api.uploads import status_body, upload_command
 from opencat.catalog import upload_sessions
 from opencat.catalog import uploads as catalog_uploads
 from opencat.catalog.views import DatasetView
-from opencat.domain.errors import CatalogError, Gone, Moved, NotFound, PermissionDenied
+from opencat.domain.errors import (
+    CatalogError,
+    FileTypeNotAllowed,
+    Gone,
+    Moved,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    UnsupportedMediaType,
+    UploadProblem,
+    UploadRefused,
+)
 from opencat.web import i18n, signin
 from opencat.web.account_pages import refused
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
-from opencat.web.render import SCRIPTED_CSP
+from opencat.web.render import SCRIPTED_CSP, file_size
 from opencat.web.resource_forms import RESOURCE_TYPES, editable_view, signed_in_token
 
 # The header that carries the CSRF token of the script's requests (which then get JSON answers).
@@ -152,11 +163,12 @@ async def receive_upload(
         if not scripted and isinstance(error, Moved | Gone | NotFound):
             raise  # the pages' own answers (web/pages.guard)
         status, body = error_answer(error, site.urls.base)
-        if scripted:
-            return json_response(body, status)
+        said = _for_people(visit, error, body, cat.uploads.max_bytes)
+        if scripted:  # udata's body, and the sentence the page shows (an addition of the pages)
+            return json_response({**body, "worded": said}, status)
         if isinstance(error, PermissionDenied):
             return visit.page("forbidden.html", status=403)
-        return await refused_page(token, status, _worded(visit, body))
+        return await refused_page(token, status, said)
     finally:
         if received is not None:
             received.discard()
@@ -177,14 +189,25 @@ async def receive_upload(
     return json_response(body, 201 if outcome.created else 200)
 
 
-def _worded(visit: Visit, body: dict[str, Any]) -> str:
-    """A refusal's udata body as one sentence, in the page's language where we have it."""
+def _for_people(visit: Visit, error: CatalogError, body: dict[str, Any], max_bytes: int) -> str:
+    """Why a file was refused, in the page's language: the refusals a person can meet (its type,
+    its size, HTML) in words of ours; the others (the protocol's) as the API words them."""
+    gettext = i18n.translations(visit.language).gettext
+    if isinstance(error, FileTypeNotAllowed):
+        return gettext("this type of file is not accepted here.")
+    if isinstance(error, PayloadTooLarge):
+        size = file_size(max_bytes, visit.language)
+        return gettext("the file is larger than this catalog accepts (%(size)s).") % {"size": size}
+    if isinstance(error, UnsupportedMediaType):
+        return gettext("HTML pages are not accepted as files.")
+    if isinstance(error, UploadRefused) and error.problem is UploadProblem.CHECKSUM_MISMATCH:
+        return gettext("the file that arrived is not the one sent (its checksum differs). Send it again.")
     said = (
         body.get("error")
         or body.get("message")
         or " ".join(str(text) for texts in body.get("errors", {}).values() for text in texts)
     )
-    return i18n.translations(visit.language).gettext(str(said))
+    return gettext(str(said))
 
 
 async def upload_status(site: Site, visit: Visit) -> Response:

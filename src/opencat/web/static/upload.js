@@ -312,7 +312,7 @@ class Upload {
         const answer = request.response || {};
         if (request.status >= 500 || request.status === 0) reject(new Error(String(request.status)));
         else if (request.status >= 400) {
-          const refused = new Refused(answer.error || answer.message || String(request.status));
+          const refused = new Refused(answer.worded || answer.error || answer.message || String(request.status));
           refused.forget = request.status !== 401;
           reject(refused);
         } else resolve(answer);
