@@ -102,6 +102,7 @@ function go(location) {
     window.location.reload();
   }
 }
+
 class Refused extends Error {}
 
 function newId() {
