@@ -216,3 +216,38 @@ def test_replace_an_uploaded_file_from_its_edit_page(
     assert answer.status_code == 200
     assert answer.content == content  # the same permanent link, the new file
     page.context.close()
+
+
+def test_a_final_call_whose_answer_is_lost_still_ends_on_the_file(
+    browser: Any,  # noqa: F811
+    deployment: Deployment,
+    publisher: str,
+    tmp_path: Path,
+) -> None:
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    dataset_url = _new_dataset(page, deployment, f"Lost answer {uuid.uuid4().hex[:6]}")
+    two_parts = tmp_path / "two-parts.csv"
+    content = os.urandom(PART + 1000)
+    two_parts.write_bytes(content)
+    lost: list[str] = []
+
+    def lose_the_final_answer(route: Any) -> None:
+        body = route.request.post_data_buffer
+        final = body is not None and b'name="file"' not in body and b'name="uuid"' in body
+        if final and not lost:
+            lost.append(route.request.url)
+            route.fetch()  # the server gets it and publishes the file...
+            route.abort("connectionreset")  # ...but its answer never reaches the page
+        else:
+            route.continue_()
+
+    page.goto(f"{dataset_url}resources/?lang=en")
+    page.route(UPLOADS, lose_the_final_answer)
+    page.locator("#u-file").set_input_files(str(two_parts))
+    page.locator("#u-start").click()
+    page.locator("#u-list li.resource").wait_for(timeout=60_000)
+    page.wait_for_load_state()
+    assert len(lost) == 1
+    assert hashlib.sha1(content).hexdigest() in page.locator("#u-list li.resource").inner_text()
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('opencat-upload:'))") == []
+    page.context.close()

@@ -103,6 +103,7 @@ def test_a_chunked_upload_with_the_session_resumes_from_the_parts_the_server_hol
     early = client.post(action, data={**final, "checksum": hashlib.sha1(whole).hexdigest()}, headers=script)
     assert early.status_code == 400
     assert early.json()["success"] is False  # the API's refusal: a part is missing
+    assert early.json()["problem"] == "missing_parts"  # what the script acts on
     send(1)
     wrong = client.post(action, data={**final, "checksum": "0" * 40}, headers=script)
     assert wrong.status_code == 400

@@ -70,6 +70,7 @@ def _form_page(
         "errors": {},
         "item": None,
         "upload_action": f"/datasets/{view.dataset.id}/community/upload/",
+        "done_url": f"/datasets/{view.dataset.slug}/#community",
         "upload_hint": i18n.translations(visit.language).gettext(
             "Large files are sent in parts: you can pause, and resume after a lost connection or a reload."
         ),

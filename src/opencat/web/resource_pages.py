@@ -56,6 +56,7 @@ def _edit_page(
         "errors": {},
         "types": RESOURCE_TYPES,
         "upload_action": f"/datasets/{view.dataset.id}/resources/{resource.id}/upload/",
+        "done_url": files_location(view.dataset.slug, [r.id for r in view.resources], resource.id),
         "upload_button": i18n.translations(visit.language).gettext("Upload the new file"),
         "upload_hint": i18n.translations(visit.language).gettext(
             "Large files are sent in parts: you can pause, and resume after a lost connection or a reload."

@@ -88,6 +88,7 @@ def files_page(
         "csrf": signin.csrf_token(site.keys, token),
         "types": RESOURCE_TYPES,
         "upload_action": f"/datasets/{view.dataset.id}/resources/upload/",
+        "done_url": f"/datasets/{view.dataset.slug}/resources/",  # where a file whose answer was lost is
         "listed": _listed(view, visit.request.query_params.get("page")),
         **upload_context(site),
     }
@@ -164,8 +165,9 @@ async def receive_upload(
             raise  # the pages' own answers (web/pages.guard)
         status, body = error_answer(error, site.urls.base)
         said = _for_people(visit, error, body, cat.uploads.max_bytes)
-        if scripted:  # udata's body, and the sentence the page shows (an addition of the pages)
-            return json_response({**body, "worded": said}, status)
+        if scripted:  # udata's body, the sentence the page shows and the problem (additions of the pages)
+            problem = error.problem.name.lower() if isinstance(error, UploadRefused) else None
+            return json_response({**body, "worded": said, "problem": problem}, status)
         if isinstance(error, PermissionDenied):
             return visit.page("forbidden.html", status=403)
         return await refused_page(token, status, said)

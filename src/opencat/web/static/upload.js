@@ -252,7 +252,19 @@ class Upload {
     this.say(this.form.dataset.msgChecking);
     const checksum = hash.hex();
     const fields = { uuid: this.state.uuid, totalparts: total, filename: file.name, checksum };
-    return this.checked(await this.retried(() => this.post(fields, null, file.name, file.size, done)), checksum);
+    let lost = false; // a final call went out but its answer never came back
+    const final = () => this.post(fields, null, file.name, file.size, done).catch((error) => {
+      if (!(error instanceof Refused) && !(error instanceof Paused)) lost = true;
+      throw error;
+    });
+    try {
+      return this.checked(await this.retried(final), checksum);
+    } catch (error) {
+      // The lost call published the file: the server forgot the upload, having checked the SHA-1
+      // sent with it (it refuses any other). Its list of files shows it.
+      if (lost && error.problem === "unknown_session") return { location: this.form.dataset.doneUrl };
+      throw error;
+    }
   }
 
   checked(answer, checksum) {
@@ -315,6 +327,7 @@ class Upload {
         else if (request.status >= 400) {
           const refused = new Refused(answer.worded || answer.error || answer.message || String(request.status));
           refused.forget = request.status !== 401;
+          refused.problem = answer.problem;
           reject(refused);
         } else resolve(answer);
       };
