@@ -154,6 +154,9 @@ def test_axe_finds_no_violation_on_the_files_page(
     page.locator("#u-list li.resource").wait_for()  # the page loaded again, with the file
     page.wait_for_load_state()
     found["with a file"] = _axe(page)
+    page.locator("#u-list a[href$='/edit/']").first.click()
+    page.wait_for_url("**/edit/")
+    found["edit a file, with its replacement"] = _axe(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
 
