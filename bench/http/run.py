@@ -2,6 +2,7 @@
 record opencat's answers for the floor, then run each row with wrk on both, alternating."""
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -51,13 +52,29 @@ def _measure(row: rows.Row, opencat: Server, floor: Server, timing: Timing) -> t
     """Warm both up, then alternate measured runs (who goes first alternates too)."""
     for server in (opencat, floor):
         wrk.run(server.url, row.load, timing.warmup)
-    runs: dict[str, list[Stats]] = {"opencat": [], "floor": []}
+    runs: dict[str, list[Stats]] = {opencat.name: [], floor.name: []}
     for number in range(timing.rounds):
         for server in (opencat, floor) if number % 2 == 0 else (floor, opencat):
             before = server.cpu_seconds()
             stats = wrk.run(server.url, row.load, timing.seconds)
             runs[server.name].append(replace(stats, cpu_seconds=server.cpu_seconds() - before))
-    return combine(runs["opencat"]), combine(runs["floor"])
+    return combine(runs[opencat.name]), combine(runs[floor.name])
+
+
+# The rows whose requests the ceiling reads a row for (a dataset's URL).
+CEILING_ROWS = ("GET dataset",)
+
+
+def _measure_ceiling(row: rows.Row, ceiling: Server, floor: Server, timing: Timing) -> dict[str, Any]:
+    """The floor with one database read per request, against the floor, the same way."""
+    ceiling_stats, floor_stats = _measure(row, ceiling, floor, timing)
+    ratio = ceiling_stats.rps / floor_stats.rps if floor_stats.rps else 0.0
+    print(
+        f"  {'  ceiling (one row read)':<36} {ceiling_stats.rps:8,.0f} req/s "
+        f"({ceiling_stats.cpu_ms:.2f} CPU ms/req, {ceiling_stats.errors} errors), floor "
+        f"{floor_stats.rps:8,.0f} = {ratio:.1%}"
+    )
+    return {"row": row.name, "ceiling_rps": ceiling_stats.rps, "floor_rps": floor_stats.rps, "ratio": ratio}
 
 
 def _profile(row: rows.Row, opencat: Server, seconds: float, output: Path) -> None:
@@ -87,6 +104,7 @@ class Options:
     pool: int
     profile: str | None
     out: Path
+    ceiling: bool = False
 
 
 def _rows(
@@ -128,7 +146,7 @@ def _print(row: rows.Row, opencat: Stats, floor: Stats) -> None:
 
 
 def run_database(
-    label: str, setup: Setup, choice: catalog.Choice, options: Options, logs: Path
+    label: str, setup: Setup, choice: catalog.Choice, options: Options, logs: Path, ceilings: list[Any]
 ) -> list[Outcome]:
     data_dir = setup.sqlite_dir if label == "sqlite" else setup.postgres_dir
     url = setup.sqlite_url if label == "sqlite" else str(setup.postgres)
@@ -150,13 +168,21 @@ def run_database(
             recorded = _record(opencat, requests, _writes(choice, keys))
             responses = logs / f"floor-{label}-{workers}.json"
             save(responses, recorded)
-            with servers.floor(responses, workers, logs) as floor:
+            with contextlib.ExitStack() as stack:
+                floor = stack.enter_context(servers.floor(responses, workers, logs))
                 servers.check(floor, requests, recorded)
+                ceiling = None
+                if options.ceiling:
+                    ceiling = stack.enter_context(servers.floor(responses, workers, logs, url))
+                    servers.check(ceiling, requests, recorded)
                 print(f"\n[{label}, {workers} worker(s)] load average {os.getloadavg()[0]:.2f} at the start")
                 for row in chosen:
                     opencat_stats, floor_stats = _measure(row, opencat, floor, options.timing)
                     outcomes.append(Outcome(label, workers, row.name, opencat_stats, floor_stats, row.target))
                     _print(row, opencat_stats, floor_stats)
+                    if ceiling is not None and row.name.startswith(CEILING_ROWS):
+                        figures = _measure_ceiling(row, ceiling, floor, options.timing)
+                        ceilings.append({"database": label, "workers": workers, **figures})
                 print(f"[{label}, {workers} worker(s)] load average {os.getloadavg()[0]:.2f} at the end")
     return outcomes
 
@@ -195,6 +221,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse the data of a kept --dir if it matches")
     parser.add_argument("--out", type=Path, default=Path("var/bench"), help="where the JSON figures go")
     parser.add_argument("--profile", help="profile a worker with py-spy under this row (exact name) instead")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also run the dataset rows on the floor reading one row per request (docs/performance.md)",
+    )
     args = parser.parse_args(argv)
     wrk.require()
     if args.profile is not None:
@@ -213,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         pool=args.pool,
         profile=args.profile,
         out=args.out,
+        ceiling=args.ceiling,
     )
     options.out.mkdir(parents=True, exist_ok=True)
     work = args.dir or Path(tempfile.mkdtemp(prefix="opencat-bench-http-"))
@@ -224,8 +256,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         setup, generator = catalog.load(work, args.datasets, args.seed, loaded_postgres, args.reuse)
         choice = catalog.choose(setup, generator)
         outcomes = []
+        ceilings: list[Any] = []
         for label in databases:
-            outcomes += run_database(label, setup, choice, options, options.out / "logs")
+            outcomes += run_database(label, setup, choice, options, options.out / "logs", ceilings)
     finally:
         if not args.keep:
             if loaded_postgres:
@@ -245,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "timing": {"warmup_s": args.warmup, "seconds": args.seconds, "rounds": args.rounds},
         "load_generator": f"wrk, {wrk.THREADS} threads, {wrk.CONNECTIONS} connections",
         "results": [outcome.as_json() for outcome in outcomes],
+        "ceilings": ceilings,
     }
     path = options.out / f"http-{started:%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(report, indent=1))

@@ -104,10 +104,16 @@ def opencat(data_dir: Path, database_url: str, workers: int, logs: Path) -> Iter
 
 
 @contextmanager
-def floor(responses: Path, workers: int, logs: Path) -> Iterator[Server]:
+def floor(responses: Path, workers: int, logs: Path, read_database: str | None = None) -> Iterator[Server]:
+    """The floor, or with ``read_database`` the ceiling (one row read per dataset request)."""
     port = _free_port()
     argv = [sys.executable, "-m", "bench.http.floor", "--port", str(port), "--workers", str(workers)]
-    with running("floor", [*argv, "--responses", str(responses)], {}, port, workers, logs) as server:
+    argv += ["--responses", str(responses)]
+    name = "floor"
+    if read_database is not None:
+        argv += ["--read-database", read_database]
+        name = "ceiling"
+    with running(name, argv, {}, port, workers, logs) as server:
         yield server
 
 

@@ -17,6 +17,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opencat.api import errors
+from opencat.api.current_copies import CurrentCopies, reserved_names
 from opencat.api.endpoint import Services
 from opencat.api.errors import redirect
 from opencat.api.routes import routes
@@ -131,9 +132,10 @@ def create_app(
     health.watch_pool(catalog, metrics.set_pool_in_use)
     urls = Urls(settings.base_url, settings.front_url)
     services = Services(catalog=catalog, settings=settings, urls=urls)
+    api_routes = routes()
     app = _Watched(
         routes=[
-            *routes(),
+            *api_routes,
             *page_routes(catalog, urls, page_keys(settings, catalog)),
             *machine_routes.routes(catalog, urls, settings.site_title),
         ],
@@ -149,7 +151,10 @@ def create_app(
     )
     app.state.services = services
     app.state.metrics = metrics
-    app.wrap = lambda inner: Watched(Probes(inner, catalog, metrics, settings.ready_max_index_lag), metrics)
+    current_copies = partial(CurrentCopies, catalog=catalog, reserved=reserved_names(api_routes))
+    app.wrap = lambda inner: Watched(
+        Probes(current_copies(inner), catalog, metrics, settings.ready_max_index_lag), metrics
+    )
     app.router.redirect_slashes = False
     app.router.default = _slash_or_not_found(app)
     return app

@@ -278,6 +278,26 @@ def private_data(deployment: Deployment) -> dict[str, Any]:
     }
 
 
+def test_no_worker_calls_a_stale_copy_current_while_writes_go_on(
+    deployment: Deployment, api: httpx2.Client
+) -> None:
+    """Each write is followed at once by readers holding the copy before it, through either worker
+    (SQLite answers them before the stack: api/current_copies.py): none may get a 304."""
+    owner = deployment.new_user()
+    dataset = create(api, owner)
+    url = f"/api/1/datasets/{dataset['id']}/"
+    tag = api.get(url).headers["ETag"]
+    for round_number in range(15):
+        written = api.put(url, json={"acronym": f"R{round_number}"}, headers=owner.headers)
+        assert written.status_code == 200, written.text
+        crowd = at_once([lambda held=tag: api.get(url, headers={"If-None-Match": held}) for _ in range(8)])
+        no_server_errors(crowd)
+        assert crowd.statuses == [200] * 8, crowd.statuses
+        tag = written.headers["ETag"]
+        current = at_once([lambda held=tag: api.get(url, headers={"If-None-Match": held}) for _ in range(8)])
+        assert current.statuses == [304] * 8, current.statuses
+
+
 @pytest.mark.parametrize("caller", ["anonymous", "outsider"])
 def test_private_stays_private_on_every_path(
     deployment: Deployment, api: httpx2.Client, private_data: dict[str, Any], caller: str

@@ -23,11 +23,15 @@ from opencat.domain.errors import PreconditionFailed
 
 DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
 PAGE_MASK = Mask({"data": DATASET_MASK}, star=True)
-_VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
+VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
+
+
+def etag_of(dataset_id: str, revision: int) -> str:
+    return f'"{dataset_id}-{revision}"'
 
 
 def etag(dataset: Dataset) -> str:
-    return f'"{dataset.id}-{dataset.revision}"'
+    return etag_of(dataset.id, dataset.revision)
 
 
 def _expected_revision(call: Call, ident: str) -> int | None:
@@ -64,7 +68,7 @@ def _render(call: Call, view: DatasetView, objects: SpatialObjects | None = None
 
 def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
     body = _render(call, view, _full_objects(call, [view]))
-    return Reply(body, status, DATASET_MASK, {"ETag": etag(view.dataset), "Vary": _VARY})
+    return Reply(body, status, DATASET_MASK, {"ETag": etag(view.dataset), "Vary": VARY})
 
 
 @describe(
@@ -86,7 +90,7 @@ def list_datasets(call: Call) -> Reply:
         call.request.url.path,
         call.params,
     )
-    return Reply(body, mask=PAGE_MASK, headers={"Vary": _VARY})
+    return Reply(body, mask=PAGE_MASK, headers={"Vary": VARY})
 
 
 @describe(
@@ -113,7 +117,7 @@ def get_dataset(call: Call) -> Reply | Response:
     if match is not None:  # the dataset's row alone says whether the client's copy is current
         tag = etag(use_cases.get_dataset_row(call.catalog, call.actor, call.path("ident")))
         if tag in [part.strip() for part in match.split(",")]:
-            return Response(status_code=304, headers={"ETag": tag, "Vary": _VARY})
+            return Response(status_code=304, headers={"ETag": tag, "Vary": VARY})
     view = use_cases.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
     return _dataset_reply(call, view)
 

@@ -15,8 +15,9 @@ from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
+from opencat.db.quick_reads import Revision
 from opencat.db.references import fetch_licenses
-from opencat.domain import permissions
+from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
 from opencat.domain.changes import UNSET, DatasetChanges, Submitted, value_or
 from opencat.domain.datasets import (
@@ -58,6 +59,24 @@ def get_dataset_to_edit(catalog: Catalog, actor: Actor, ident: str) -> DatasetVi
         if not permissions.can_edit(actor, dataset):
             raise PermissionDenied()
         return assemble(conn, [dataset])[0]
+
+
+def public_revision(catalog: Catalog, ident: str) -> Revision | None:
+    """The id and revision of the public dataset an id or current slug names, read on the calling
+    thread with no transaction, when the database allows it (SQLite). None means "ask the full
+    path": no such public dataset, another database, or a failed read."""
+    quick = catalog.db.quick_reads
+    if quick is None:
+        return None
+    by_id = ids.is_object_id(ident)
+    return quick.public_revision(ident.lower() if by_id else ident, by_id)
+
+
+def database_version(catalog: Catalog) -> int | None:
+    """A number that changes whenever anything is written to the database, read on the calling
+    thread (SQLite; comparable only with values this thread read). None: no such number here."""
+    quick = catalog.db.quick_reads
+    return None if quick is None else quick.data_version()
 
 
 def get_dataset_row(catalog: Catalog, actor: Actor, ident: str) -> Dataset:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from opencat.db.quick_reads import QuickReads, quick_reads_of
 from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 
 __all__ = ["Connection", "Database", "locked_in_writes", "make_engine", "normalize_url"]
@@ -184,6 +185,8 @@ class Database:
         self.engine = make_engine(url, pool_size)
         self._side: Engine | None = None
         self._side_lock = threading.Lock()
+        # SQLite only: a dataset's revision read on the event loop (db/quick_reads.py).
+        self.quick_reads: QuickReads | None = quick_reads_of(self.url)
         # PostgreSQL reads run in autocommit: under READ COMMITTED a transaction gives every
         # statement its own snapshot anyway, and BEGIN and COMMIT would cost two round trips.
         # SQLite keeps its read transaction: there it is one consistent snapshot.

@@ -155,6 +155,8 @@ _FILE_TYPE_CODES: dict[str, tuple[str, ...]] = {
     "ZIP": ("zip",),
 }
 FILE_TYPES = {spelling: EU_FILE_TYPE[code] for code, names in _FILE_TYPE_CODES.items() for spelling in names}
+# EU file-type code → the spelling a harvester reads back (the first one above: ``SHP`` → ``shp``).
+FILE_TYPE_FORMATS = {code: names[0] for code, names in _FILE_TYPE_CODES.items()}
 
 # ISO 639-1 codes, ISO 639-2/3 codes and a few names seen in real ``extras`` → EU language table.
 _LANGUAGE_CODES: dict[str, tuple[str, ...]] = {

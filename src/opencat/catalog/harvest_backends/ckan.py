@@ -1,0 +1,190 @@
+"""The CKAN backend: ``/api/3/action/package_search`` paged with rows/start, each package a RemoteDataset."""
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from opencat.catalog.harvest_backends.licenses import is_known_license
+from opencat.dcat.remote_vocabularies import frequency_of, media_type_of
+from opencat.domain.dates import parse_datetime
+from opencat.domain.harvest import Fetcher, HarvestSourceError, ItemFailure, RemoteDataset, RemoteResource
+
+DEFAULT_ROWS = 100
+MAX_ROWS = 1000
+# Extras read into fields; the others are kept in the dataset's extras as the source wrote them.
+_MAPPED_EXTRAS = frozenset({"temporal_start", "temporal_end", "frequency"})
+# HDX's ``data_update_frequency``, in days.
+_DAYS = {"1": "daily", "7": "weekly", "14": "biweekly", "30": "monthly", "90": "quarterly"}
+_DAYS |= {"180": "semiannual", "365": "annual", "-1": "punctual", "-2": "irregular", "0": "continuous"}
+# CKAN's resource_type → udata's resource types.
+_RESOURCE_TYPES = {"api": "api", "documentation": "documentation", "code": "code"}
+_DIGESTS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+
+
+class CkanBackend:
+    name = "ckan"
+    label = "CKAN"
+
+    def items(
+        self, url: str, fetcher: Fetcher, config: Mapping[str, object]
+    ) -> Iterator[RemoteDataset | ItemFailure]:
+        """Pages of ``rows`` packages, oldest first (new packages land on later pages, not on
+        ones already read); a page that repeats the previous one is a paging loop."""
+        site = _site(url)
+        rows = _rows(config)
+        start = 0
+        previous: list[object] = []
+        while True:
+            query = urlencode({"rows": rows, "start": start, "sort": "metadata_created asc"})
+            count, packages = _search_page(
+                fetcher.get(f"{site}/api/3/action/package_search?{query}", accept="application/json")
+            )
+            ids = [package.get("id") if isinstance(package, dict) else None for package in packages]
+            if packages and ids == previous:
+                raise HarvestSourceError(f"{site} answers the same packages whatever the start ({start})")
+            previous = ids
+            for package in packages:
+                yield read_package(package, site)
+            start += len(packages)
+            if not packages or start >= count:
+                return
+
+
+def _site(url: str) -> str:
+    """The portal's root, whether the source was given as the root or as an API URL."""
+    site = url.split("?", 1)[0].rstrip("/")
+    for suffix in ("/package_search", "/action", "/3", "/api"):
+        site = site.removesuffix(suffix)
+    return site
+
+
+def _rows(config: Mapping[str, object]) -> int:
+    rows = config.get("page_size", DEFAULT_ROWS)
+    return max(1, min(rows, MAX_ROWS)) if isinstance(rows, int) else DEFAULT_ROWS
+
+
+def _search_page(page: Any) -> tuple[int, list[Any]]:
+    try:
+        answer = json.loads(page.body)
+    except (ValueError, RecursionError) as error:
+        raise HarvestSourceError(f"{page.url} is not JSON: {error}") from None
+    result = answer.get("result") if isinstance(answer, dict) else None
+    if not isinstance(answer, dict) or answer.get("success") is not True or not isinstance(result, dict):
+        raise HarvestSourceError(f"{page.url} is not a successful package_search answer")
+    count, packages = result.get("count"), result.get("results")
+    if not isinstance(count, int) or not isinstance(packages, list):
+        raise HarvestSourceError(f"{page.url} has no count or results")
+    return count, packages
+
+
+def read_package(package: object, site: str) -> RemoteDataset | ItemFailure:
+    excerpt = json.dumps(package, ensure_ascii=False)
+    if not isinstance(package, dict):
+        return ItemFailure(None, "A package is not a JSON object", excerpt)
+    remote_id = _text(package.get("id")) or _text(package.get("name"))
+    title = _text(package.get("title"))
+    if remote_id is None:
+        return ItemFailure(None, "The package has neither an id nor a name", excerpt)
+    if title is None:
+        return ItemFailure(remote_id, "The package has no title", excerpt)
+    extras = _extras(package.get("extras"))
+    name = _text(package.get("name"))
+    return RemoteDataset(
+        remote_id=remote_id,
+        title=title,
+        description=_text(package.get("notes")) or "",
+        tags=_tags(package.get("tags")),
+        license=_license(package),
+        frequency=_frequency(extras, package),
+        temporal_start=_day(extras.get("temporal_start")),
+        temporal_end=_day(extras.get("temporal_end")),
+        resources=tuple(filter(None, map(_resource, _list(package.get("resources"))))),
+        remote_url=f"{site}/dataset/{name}" if name else None,
+        issued_at=_when(package.get("metadata_created")),
+        modified_at=_when(package.get("metadata_modified")),
+        extras={key: value for key, value in extras.items() if key not in _MAPPED_EXTRAS},
+    )
+
+
+def _resource(resource: object) -> RemoteResource | None:
+    if not isinstance(resource, dict) or not _text(resource.get("url")):
+        return None
+    size = resource.get("size")
+    return RemoteResource(
+        url=str(resource["url"]).strip(),
+        title=_text(resource.get("name")),
+        description=_text(resource.get("description")),
+        format=(_text(resource.get("format")) or "").lower() or None,
+        mime=media_type_of(_text(resource.get("mimetype")) or ""),
+        filesize=size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None,
+        checksum=_checksum(_text(resource.get("hash"))),
+        type=_RESOURCE_TYPES.get(_text(resource.get("resource_type")) or "", "main"),
+        issued_at=_when(resource.get("created")),
+        modified_at=_when(resource.get("last_modified") or resource.get("metadata_modified")),
+    )
+
+
+def _license(package: dict[str, Any]) -> str | None:
+    """The first of id, URL and title the catalog knows, else the first given."""
+    names = [_text(package.get(key)) for key in ("license_id", "license_url", "license_title")]
+    given = [name for name in names if name]
+    return next((name for name in given if is_known_license(name)), given[0] if given else None)
+
+
+def _frequency(extras: Mapping[str, str], package: dict[str, Any]) -> str | None:
+    named = extras.get("frequency")
+    if named and frequency_of(named):
+        return frequency_of(named)
+    days = _text(package.get("data_update_frequency"))
+    return _DAYS.get(days) if days else None
+
+
+def _extras(extras: object) -> dict[str, str]:
+    pairs = (item for item in _list(extras) if isinstance(item, dict))
+    # an empty value says nothing (CKAN forms save every field they show)
+    return {
+        str(item["key"]): str(item["value"])
+        for item in pairs
+        if item.get("key") and item.get("value") not in (None, "")
+    }
+
+
+def _tags(tags: object) -> tuple[str, ...]:
+    names = (_text(tag.get("name")) if isinstance(tag, dict) else _text(tag) for tag in _list(tags))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _checksum(value: str | None) -> tuple[str, str] | None:
+    """CKAN's ``hash``: a bare hex digest or ``algorithm:digest``."""
+    if not value:
+        return None
+    algorithm, _, digest = value.rpartition(":")
+    digest = digest.lower()
+    if not digest or any(char not in "0123456789abcdef" for char in digest):
+        return None
+    kind = algorithm.lower().replace("-", "") or _DIGESTS.get(len(digest), "")
+    return (kind, digest) if kind in _DIGESTS.values() else None
+
+
+def _day(value: str | None) -> date | None:
+    moment = _when(value)
+    return moment.date() if moment else None
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,76 @@
+"""Reads cheap enough to make on the event loop itself, for SQLite: one indexed lookup on a plain
+sqlite3 connection of the calling thread, with no SQLAlchemy, no pool and no thread hop.
+
+Why: through HTTP, a server that reads one row per request on its loop reaches 72-94 % of the
+floor, where opencat's full path (thread hop, pool, transaction, middleware) reaches 9-18 %
+(docs/performance.md, "The ceiling"). Each statement runs in autocommit, so it sees every
+transaction committed before it, by any process: nothing here can be older than the database.
+"""
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+# A reader waits for a lock only in rare moments (a WAL file being recovered); on the event loop it
+# waits briefly, then lets the full path answer.
+_BUSY_TIMEOUT_MS = 50
+_BY_ID = "SELECT id, revision FROM datasets WHERE id = ? AND NOT private AND deleted IS NULL"
+_BY_SLUG = "SELECT id, revision FROM datasets WHERE slug = ? AND NOT private AND deleted IS NULL"
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    dataset_id: str
+    revision: int
+
+
+class QuickReads:
+    """One connection per thread (sqlite3 connections must not be shared across threads)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            # mode=rw: never create the file (a database not there yet is the full path's to report).
+            target = f"file:{quote(str(self.path))}?mode=rw"
+            connection = sqlite3.connect(target, uri=True, isolation_level=None)
+            connection.execute("PRAGMA query_only=ON")
+            connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            self._local.connection = connection
+        return connection
+
+    def data_version(self) -> int | None:
+        """SQLite's ``data_version``: it changes when any other connection commits to the
+        database, so two equal values read on this thread mean nothing was written in between.
+        Values of different threads are not comparable (one connection each). None: unreadable."""
+        try:
+            row = self._connection().execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else int(row[0])
+
+    def public_revision(self, ident: str, by_id: bool) -> Revision | None:
+        """The id and revision of the public, undeleted dataset this id (or current slug) names.
+        None when there is none, or when the read failed: the caller then takes the full path,
+        which knows every other case (old slugs, private datasets, errors)."""
+        try:
+            row = self._connection().execute(_BY_ID if by_id else _BY_SLUG, (ident,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else Revision(row[0], int(row[1]))
+
+
+def quick_reads_of(url: str) -> QuickReads | None:
+    """Quick reads of a SQLite database file; None for PostgreSQL or an in-memory database."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return None
+    path = url[len(prefix) :].partition("?")[0]
+    if not path or path == ":memory:":
+        return None
+    return QuickReads(Path(path))

@@ -1,0 +1,107 @@
+"""RDF documents of remote catalogs into graphs: the syntax by content type, else sniffed from the bytes."""
+
+import json
+import re
+import warnings
+from typing import Any
+
+from rdflib import Graph
+
+from opencat.dcat.ntriples import read_n_triples
+from opencat.domain.harvest import HarvestSourceError
+
+_ENTITY = re.compile(rb"<!ENTITY[^>]*>")
+
+# Content type (without parameters) → rdflib parser name.
+CONTENT_TYPES = {
+    "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "text/n3": "n3",
+    "application/n-triples": "nt",
+    "text/plain": "nt",  # what N-Triples was served as before it had a type of its own
+    "application/rdf+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "application/ld+json": "json-ld",
+    "application/json": "json-ld",
+    "application/trig": "trig",
+}
+
+
+def syntax_of(body: bytes, content_type: str | None) -> str:
+    """The parser for ``body``: its declared type when we know it, else a guess from its first bytes."""
+    declared = (content_type or "").split(";", 1)[0].strip().lower()
+    if declared in CONTENT_TYPES and declared not in ("text/plain", "application/xml", "text/xml"):
+        return CONTENT_TYPES[declared]
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"{", b"[")):
+        return "json-ld"
+    if head.startswith(b"<?xml") or head.startswith(b"<rdf:RDF") or head.startswith(b"<!--"):
+        return "xml"
+    if head.startswith(b"@prefix") or head.startswith(b"@base") or head[:6].upper() in (b"PREFIX", b"BASE  "):
+        return "turtle"
+    if head.startswith(b"<") or head.startswith(b"_:"):
+        # N-Triples is Turtle too: the Turtle parser reads both
+        return "turtle"
+    return CONTENT_TYPES.get(declared, "turtle")
+
+
+def parse_graph(body: bytes, content_type: str | None, base: str) -> Graph:
+    """``body`` as a graph; HarvestSourceError when it is not RDF in any syntax we read."""
+    syntax = syntax_of(body, content_type)
+    if syntax in ("nt", "turtle") and body.lstrip()[:1] in (b"<", b"_", b"#"):
+        fast = read_n_triples(body)  # None when a line needs the full parser
+        if fast is not None:
+            return fast
+    if syntax == "json-ld":
+        _refuse_remote_contexts(body)
+    if syntax == "xml":
+        _refuse_entity_tricks(body)
+    # rdflib's JSON-LD parser needs a store that knows named graphs; the others take the faster one
+    store = "default" if syntax in ("json-ld", "trig") else "SimpleMemory"
+    graph = Graph(store=store, bind_namespaces="none")
+    try:
+        with warnings.catch_warnings():
+            # rdflib warns on odd literals (a date that is not one): the mapping copes with them
+            warnings.simplefilter("ignore")
+            graph.parse(data=body, format=syntax, publicID=base)
+    except Exception as error:  # every rdflib parser raises its own kind; all mean "not RDF"
+        raise HarvestSourceError(f"Not an RDF document ({syntax}): {_first_line(error)}") from None
+    return graph
+
+
+def _refuse_remote_contexts(body: bytes) -> None:
+    """A JSON-LD ``@context`` given by URL would make the parser fetch it unguarded: refused."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise HarvestSourceError(f"Not a JSON-LD document: {error}") from None
+    if _has_remote_context(document, depth=0):
+        raise HarvestSourceError("The JSON-LD document names a remote @context, which is not fetched")
+
+
+def _refuse_entity_tricks(body: bytes) -> None:
+    """Entities that expand other entities (the "billion laughs"), parameter entities and
+    external ones are refused before expat sees them: its own limit trips only after minutes."""
+    for declaration in _ENTITY.findall(body):
+        if b"&" in declaration or b"%" in declaration or b"SYSTEM" in declaration or b"PUBLIC" in declaration:
+            raise HarvestSourceError("The XML document declares entities that expand others or load files")
+
+
+def _has_remote_context(value: Any, depth: int) -> bool:
+    if depth > 64:
+        raise HarvestSourceError("The JSON-LD document is nested too deeply")
+    if isinstance(value, list):
+        return any(_has_remote_context(item, depth + 1) for item in value)
+    if not isinstance(value, dict):
+        return False
+    context = value.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    if any(isinstance(item, str) for item in contexts):
+        return True
+    return any(_has_remote_context(item, depth + 1) for key, item in value.items() if key != "@context")
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else type(error).__name__

@@ -1,0 +1,65 @@
+"""A page of a remote DCAT catalog read into RemoteDataset values and the link to its next page.
+
+The entry point of the DCAT harvest backend: bytes in any RDF syntax we parse (``parsing.py``),
+each dcat:Dataset mapped by ``remote_datasets.py``, and hydra's paging (udata's and opencat's
+``/site/catalog``) followed by the caller.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rdflib import Graph, Literal
+from rdflib.term import Node
+
+from opencat.dcat.namespaces import DCAT, HYDRA, RDF
+from opencat.dcat.parsing import parse_graph
+from opencat.dcat.remote_datasets import LicensePicker, read_dataset
+from opencat.dcat.remote_terms import Facts, ordered, reference
+from opencat.domain.harvest import ItemFailure, RemoteDataset
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogPage:
+    items: tuple[RemoteDataset | ItemFailure, ...]
+    next_url: str | None
+
+
+def _any_license(_: str) -> bool:
+    return False
+
+
+def read_catalog_page(
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    *,
+    known_license: LicensePicker = _any_license,
+    zone_uris: Mapping[str, str] | None = None,
+) -> CatalogPage:
+    """The datasets of one document, in a stable order; HarvestSourceError when it is not RDF.
+
+    ``known_license`` says whether a license name matches one of the catalog's licenses (the
+    first that does is kept when a dataset has several); ``zone_uris`` maps zone IRIs to ids.
+    """
+    graph = parse_graph(body, content_type, url)
+    facts = Facts(graph)
+    items = tuple(
+        read_dataset(facts, node, known_license=known_license, zone_uris=zone_uris or {})
+        for node in dataset_nodes(graph)
+    )
+    return CatalogPage(items, next_page(graph))
+
+
+def dataset_nodes(graph: Graph) -> list[Node]:
+    """Every node typed dcat:Dataset or listed by a catalog, IRIs and blank nodes alike."""
+    listed = {node for node in graph.objects(None, DCAT.dataset) if not isinstance(node, Literal)}
+    return ordered(set(graph.subjects(RDF.type, DCAT.Dataset)) | listed)
+
+
+def next_page(graph: Graph) -> str | None:
+    """hydra:next (a PartialCollectionView's), else the older hydra:nextPage."""
+    for predicate in (HYDRA.next, HYDRA.nextPage):
+        found = sorted(filter(None, (reference(value) for value in graph.objects(None, predicate))))
+        if found:
+            return found[0]
+    return None

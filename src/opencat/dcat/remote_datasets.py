@@ -1,0 +1,142 @@
+"""A remote dcat:Dataset read into a RemoteDataset: the inverse of ``graph.py``, tolerant of real portals."""
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from urllib.parse import unquote
+
+from rdflib import Literal, URIRef
+from rdflib.term import Node
+
+from opencat.dcat.namespaces import DCAT, DCT, RDF, RDFS, SKOS
+from opencat.dcat.remote_distributions import read_distribution
+from opencat.dcat.remote_terms import (
+    Facts,
+    best_text,
+    excerpt,
+    first_day,
+    first_reference,
+    first_when,
+    label,
+    reference,
+    texts_in_one_language,
+)
+from opencat.dcat.remote_vocabularies import frequency_of
+from opencat.domain.harvest import ItemFailure, RemoteDataset, RemoteResource
+
+SCHEMA = "http://schema.org/"
+TIME = "http://www.w3.org/2006/time#"
+_START = (DCAT.startDate, URIRef(f"{SCHEMA}startDate"), URIRef("https://schema.org/startDate"))
+_END = (DCAT.endDate, URIRef(f"{SCHEMA}endDate"), URIRef("https://schema.org/endDate"))
+# The zone URLs opencat and udata write when a zone has no URI of its own.
+_ZONE_URL = re.compile(r"/spatial/zones?/([^/?#]+)/?$")
+# time:DurationDescription unit → the udata frequency of "once per one of them" (datos.gob.es).
+_DURATIONS = {"years": "annual", "months": "monthly", "weeks": "weekly", "days": "daily", "hours": "hourly"}
+
+LicensePicker = Callable[[str], bool]
+
+
+def read_dataset(
+    graph: Facts, node: Node, *, known_license: LicensePicker, zone_uris: Mapping[str, str]
+) -> RemoteDataset | ItemFailure:
+    identifier = best_text(graph, node, DCT.identifier)
+    remote_id = identifier or (str(node) if isinstance(node, URIRef) else None)
+    remote_url = first_reference(graph, node, DCAT.landingPage)
+    remote_id = remote_id or remote_url
+    title = best_text(graph, node, DCT.title)
+    if remote_id is None:
+        return ItemFailure(None, "The dataset has neither an identifier nor an IRI", excerpt(graph, [node]))
+    if title is None:
+        return ItemFailure(remote_id, "The dataset has no title", excerpt(graph, [node]))
+    distributions = graph.ordered(graph.objects(node, DCAT.distribution))
+    start, end = _temporal(graph, node)
+    return RemoteDataset(
+        remote_id=remote_id,
+        title=title,
+        description=best_text(graph, node, DCT.description) or "",
+        acronym=best_text(graph, node, SKOS.altLabel),
+        tags=texts_in_one_language(graph, node, DCAT.keyword),
+        license=_license(graph, node, distributions, known_license),
+        frequency=_frequency(graph, node),
+        temporal_start=start,
+        temporal_end=end,
+        zones=_zones(graph, node, zone_uris),
+        resources=_resources(graph, distributions),
+        remote_url=remote_url,
+        uri=str(node) if isinstance(node, URIRef) else None,
+        dct_identifier=identifier,
+        issued_at=first_when(graph, node, DCT.issued),
+        modified_at=first_when(graph, node, DCT.modified),
+    )
+
+
+def _resources(graph: Facts, distributions: list[Node]) -> tuple[RemoteResource, ...]:
+    read = (read_distribution(graph, distribution) for distribution in distributions)
+    return tuple(resource for resource in read if resource is not None)
+
+
+def _license(graph: Facts, node: Node, distributions: list[Node], known: LicensePicker) -> str | None:
+    """The first candidate the catalog knows, else the first one (the run reports it unmatched).
+
+    Candidates, in order: the dataset's dct:license (its IRI, then its title), its distributions'
+    ones, then rights statements (their label, or the IRI some portals put there)."""
+    candidates: list[str] = []
+    for owner in (node, *distributions):
+        for value in graph.ordered(graph.objects(owner, DCT.license)):
+            candidates += _names(graph, value)
+    for owner in (node, *distributions):
+        for value in graph.ordered(graph.objects(owner, DCT.rights)):
+            candidates += _names(graph, value)
+    unique = list(dict.fromkeys(candidates))
+    return next((candidate for candidate in unique if known(candidate)), unique[0] if unique else None)
+
+
+def _names(graph: Facts, value: Node) -> list[str]:
+    names = [name for name in (reference(value), label(graph, value)) if name]
+    if not isinstance(value, Literal):
+        names += [str(found) for found in graph.objects(value, RDFS.label) if str(found).strip()]
+    return names
+
+
+def _frequency(graph: Facts, node: Node) -> str | None:
+    for value in graph.ordered(graph.objects(node, DCT.accrualPeriodicity)):
+        text = reference(value)
+        found = frequency_of(text) if text else None
+        for inner in graph.objects(value, RDF.value):  # a frequency described by a duration
+            found = found or _duration_frequency(graph, inner)
+        if found:
+            return found
+    return None
+
+
+def _duration_frequency(graph: Facts, node: Node) -> str | None:
+    for unit, frequency in _DURATIONS.items():
+        for amount in graph.objects(node, URIRef(f"{TIME}{unit}")):
+            try:
+                if float(str(amount)) == 1:
+                    return frequency
+            except ValueError:
+                continue
+    return None
+
+
+def _temporal(graph: Facts, node: Node) -> tuple[date | None, date | None]:
+    for period in graph.ordered(graph.objects(node, DCT.temporal)):
+        start = first_day(graph, period, _START)
+        end = first_day(graph, period, _END)
+        if start is not None or end is not None:
+            return start, end
+    return None, None
+
+
+def _zones(graph: Facts, node: Node, zone_uris: Mapping[str, str]) -> tuple[str, ...]:
+    zones: list[str] = []
+    for value in graph.objects(node, DCT.spatial):
+        text = str(value) if isinstance(value, URIRef) else None
+        if text is None:
+            continue
+        if text in zone_uris:
+            zones.append(zone_uris[text])
+        elif found := _ZONE_URL.search(text):
+            zones.append(unquote(found.group(1)))
+    return tuple(sorted(set(zones)))

@@ -1,0 +1,93 @@
+"""A remote dcat:Distribution read into a RemoteResource (the inverse of ``distributions.py``)."""
+
+from rdflib import Literal, URIRef
+from rdflib.term import Node
+
+from opencat.dcat.namespaces import DCAT, DCT, RDF, SPDX
+from opencat.dcat.remote_terms import Facts, best_text, first_reference, first_when, label
+from opencat.dcat.remote_vocabularies import format_of, media_type_of
+from opencat.domain.harvest import RemoteResource
+
+# SPDX algorithm (its local name, as DCAT-AP and most portals write it) → udata's checksum type.
+_ALGORITHMS = {"sha1": "sha1", "md5": "md5", "sha256": "sha256", "sha512": "sha512"}
+# The digest's length tells the algorithm when the IRI is another vocabulary's (dcat-ap.de's),
+# and must fit the one the IRI names.
+_ALGORITHMS_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def read_distribution(graph: Facts, node: Node) -> RemoteResource | None:
+    """None for a distribution with no URL at all: there is nothing to link to."""
+    url = first_reference(graph, node, DCAT.downloadURL) or first_reference(graph, node, DCAT.accessURL)
+    if url is None:
+        return None
+    mime = _media_type(graph, node)
+    return RemoteResource(
+        url=url,
+        title=best_text(graph, node, DCT.title),
+        description=_description(graph, node),
+        format=_format(graph, node),
+        mime=mime,
+        filesize=_byte_size(graph, node),
+        checksum=_checksum(graph, node),
+        issued_at=first_when(graph, node, DCT.issued),
+        modified_at=first_when(graph, node, DCT.modified),
+        uri=str(node) if isinstance(node, URIRef) else None,
+    )
+
+
+def _description(graph: Facts, node: Node) -> str | None:
+    text = best_text(graph, node, DCT.description)
+    # udata writes Python's None as the literal "None" for a distribution without a description
+    return None if text == "None" else text
+
+
+def _format(graph: Facts, node: Node) -> str | None:
+    for value in graph.ordered(graph.objects(node, DCT.format)):
+        found = format_of(str(value)) if isinstance(value, URIRef | Literal) else None
+        if found is None and not isinstance(value, Literal):
+            # a described node: ours for an unknown format, a portal's IMT or its own vocabulary
+            named = label(graph, value)
+            found = named.lower() if named else None
+        if found:
+            return found
+    return None
+
+
+def _media_type(graph: Facts, node: Node) -> str | None:
+    for value in graph.ordered(graph.objects(node, DCAT.mediaType)):
+        found = media_type_of(str(value))
+        if found:
+            return found
+    for value in graph.ordered(graph.objects(node, DCT.format)):
+        if isinstance(value, URIRef) and media_type_of(str(value)):  # an IANA IRI as the format
+            return media_type_of(str(value))
+        for inner in graph.objects(value, RDF.value):  # an IMT node with its rdf:value
+            found = media_type_of(str(inner))
+            if found:
+                return found
+    return None
+
+
+def _byte_size(graph: Facts, node: Node) -> int | None:
+    for value in graph.objects(node, DCAT.byteSize):
+        try:
+            size = int(float(str(value).strip()))
+        except (ValueError, OverflowError):
+            continue
+        if size >= 0:
+            return size
+    return None
+
+
+def _checksum(graph: Facts, node: Node) -> tuple[str, str] | None:
+    for checksum in graph.ordered(graph.objects(node, SPDX.checksum)):
+        value = best_text(graph, checksum, SPDX.checksumValue)
+        if not value or not set(value) <= _HEX:
+            continue
+        algorithm = first_reference(graph, checksum, SPDX.algorithm) or ""
+        local = algorithm.rsplit("/", 1)[-1].rsplit("#", 1)[-1].removeprefix("checksumAlgorithm_").lower()
+        kind = _ALGORITHMS_BY_LENGTH.get(len(value))
+        if kind is not None and _ALGORITHMS.get(local, kind) == kind:  # a named algorithm must fit the digest
+            return kind, value.lower()
+    return None

@@ -1,0 +1,289 @@
+"""``304`` for a public dataset answered before the stack (api/current_copies.py), and every case
+that must still take the full path. Each test runs on both databases: on PostgreSQL every request
+takes the full path, so the same assertions say the two paths answer alike."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+from starlette.testclient import TestClient
+
+from opencat.api import current_copies
+from opencat.api.current_copies import CurrentCopies
+from opencat.app import create_app
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import delete_dataset
+from opencat.config import Settings
+from opencat.db.engine import Database
+from opencat.db.quick_reads import QuickReads, quick_reads_of
+from tests.api.test_watch import requests_count
+from tests.conftest import BASE_URL
+from tests.factories import make_dataset, make_org, make_user
+
+
+@pytest.fixture
+def selects(catalog: Catalog) -> Iterator[list[str]]:
+    """The SELECTs the app sends through SQLAlchemy meanwhile."""
+    found: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            found.append(statement)
+
+    event.listen(catalog.db.engine, "before_cursor_execute", record)
+    yield found
+    event.remove(catalog.db.engine, "before_cursor_execute", record)
+
+
+def _quick(catalog: Catalog) -> bool:
+    return catalog.db.quick_reads is not None
+
+
+def _headers(response: object) -> dict[str, str]:
+    headers = dict(response.headers)  # type: ignore[attr-defined]
+    headers.pop("x-request-id")
+    return headers
+
+
+def test_a_current_copy_is_answered_without_the_stack_and_as_the_full_path_does(
+    client: TestClient, catalog: Catalog, selects: list[str]
+) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[{"title": "a", "url": "https://example.org/a.csv"}])
+    by_id = f"/api/1/datasets/{view.dataset.id}/"
+    tag = client.get(by_id).headers["ETag"]
+    selects.clear()
+    for url in (
+        by_id,
+        f"/api/1/datasets/{view.dataset.slug}/",
+        by_id.upper().replace("/API/1/DATASETS/", "/api/1/datasets/"),
+    ):
+        quick = client.get(url, headers={"If-None-Match": tag})
+        assert (quick.status_code, quick.content) == (304, b"")
+    # SQLite: no statement through SQLAlchemy at all; PostgreSQL: the full path's one row each.
+    assert len(selects) == (0 if _quick(catalog) else 3)
+    # X-Fields does not change a 304, but takes the full path: the two answers are the same.
+    full = client.get(by_id, headers={"If-None-Match": tag, "X-Fields": "id"})
+    assert full.status_code == 304
+    assert (
+        _headers(quick)
+        == _headers(full)
+        == {
+            "etag": tag,
+            "vary": "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects, Origin",
+        }
+    )
+    # Several tags, weak or not as sent: the list is read as the full path reads it.
+    assert client.get(by_id, headers={"If-None-Match": f'"x-1", {tag}'}).status_code == 304
+
+
+def test_a_copy_made_stale_by_any_process_gets_the_new_revision(
+    client: TestClient, catalog: Catalog, settings: Settings, db: Database
+) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    first = client.get(url).headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": first}).status_code == 304
+    # Another worker (its own engine and quick reads on the same database) writes.
+    other = Database(db.url)
+    try:
+        with TestClient(create_app(settings, database=other), base_url=BASE_URL) as elsewhere:
+            assert elsewhere.put(url, json={"acronym": "X"}, headers=alice.headers).status_code == 200
+    finally:
+        other.dispose()
+    stale = client.get(url, headers={"If-None-Match": first})
+    assert stale.status_code == 200
+    assert stale.json()["acronym"] == "X"
+    second = stale.headers["ETag"]
+    assert second != first
+    assert client.get(url, headers={"If-None-Match": second}).status_code == 304
+
+
+def test_private_deleted_and_keyed_requests_take_the_full_path(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    hidden = make_dataset(catalog, alice, private=True)
+    url = f"/api/1/datasets/{hidden.dataset.id}/"
+    tag = client.get(url, headers=alice.headers).headers["ETag"]
+    # A stranger holding the right tag still learns nothing of a private dataset.
+    assert client.get(url, headers={"If-None-Match": tag}).status_code == 404
+    assert client.get(url, headers={"If-None-Match": tag, **alice.headers}).status_code == 304
+    # A bad key is refused whatever the copy.
+    public = make_dataset(catalog, alice)
+    public_url = f"/api/1/datasets/{public.dataset.id}/"
+    public_tag = client.get(public_url).headers["ETag"]
+    refused = client.get(public_url, headers={"If-None-Match": public_tag, "X-API-KEY": "nope"})
+    assert refused.status_code == 401
+    delete_dataset(catalog, alice.actor(catalog), public.dataset.id)
+    deleted_tag = client.get(public_url, headers=alice.headers).headers["ETag"]
+    assert client.get(public_url, headers={"If-None-Match": deleted_tag}).status_code == 410
+
+
+def test_cors_queries_old_slugs_and_reserved_names_take_the_full_path(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, title="Old name")
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    tag = client.get(url).headers["ETag"]
+    cross = client.get(url, headers={"If-None-Match": tag, "Origin": "https://reuser.example"})
+    assert cross.status_code == 304
+    assert cross.headers["access-control-allow-origin"] == "*"
+    assert client.get(f"{url}?lang=fr", headers={"If-None-Match": tag}).status_code == 304
+    renamed = client.put(url, json={"title": "New name", "slug": "new-name"}, headers=alice.headers)
+    assert renamed.status_code == 200
+    new_tag = renamed.headers["ETag"]
+    moved = client.get(f"/api/1/datasets/{view.dataset.slug}/", headers={"If-None-Match": new_tag})
+    assert moved.status_code == 308  # the old slug redirects, as without the header
+    # A dataset whose slug is a route's name is not reached through that name.
+    licenses = make_dataset(catalog, alice, title="licenses")
+    assert licenses.dataset.slug == "licenses"
+    lic_tag = client.get(f"/api/1/datasets/{licenses.dataset.id}/").headers["ETag"]
+    listed = client.get("/api/1/datasets/licenses/", headers={"If-None-Match": lic_tag})
+    assert listed.status_code == 200
+    assert isinstance(listed.json(), list)
+
+
+def test_the_quick_answer_is_logged_and_counted_under_the_route(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    tag = client.get(url).headers["ETag"]
+    before = requests_count(client, "/api/1/datasets/{ident}/", 304)
+    answered = client.get(url, headers={"If-None-Match": tag, "X-Request-ID": "copy-1"})
+    assert answered.headers["x-request-id"] == "copy-1"
+    assert requests_count(client, "/api/1/datasets/{ident}/", 304) == before + 1
+
+
+def test_the_layer_answers_only_what_it_may(client: TestClient, catalog: Catalog) -> None:
+    """The layer alone, in front of an app that records what reaches it."""
+    if not _quick(catalog):
+        pytest.skip("PostgreSQL has no quick reads: every request goes on")
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    tag = client.get(f"/api/1/datasets/{view.dataset.id}/").headers["ETag"].encode()
+    reached: list[str] = []
+
+    async def inner(scope: dict[str, object], receive: object, send: object) -> None:
+        reached.append(str(scope["path"]))
+
+    layer = CurrentCopies(inner, catalog, frozenset({"licenses"}))  # type: ignore[arg-type]
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    def ask(path: str, headers: list[tuple[bytes, bytes]], method: str = "GET", query: bytes = b"") -> None:
+        scope = {"type": "http", "method": method, "path": path, "query_string": query, "headers": headers}
+        import asyncio
+
+        asyncio.run(layer(scope, None, send))  # type: ignore[arg-type]
+
+    path = f"/api/1/datasets/{view.dataset.id}/"
+    ask(path, [(b"if-none-match", tag)])
+    assert reached == []
+    assert sent[0]["status"] == 304
+    for headers, method, query in (
+        ([(b"if-none-match", tag)], "HEAD", b""),
+        ([(b"if-none-match", tag)], "GET", b"x=1"),
+        ([], "GET", b""),
+        ([(b"if-none-match", b'"other-1"')], "GET", b""),
+        ([(b"if-none-match", tag), (b"if-none-match", tag)], "GET", b""),
+        ([(b"if-none-match", tag), (b"x-api-key", b"k")], "GET", b""),
+        ([(b"if-none-match", tag), (b"x-get-datasets-full-objects", b"1")], "GET", b""),
+    ):
+        ask(path, headers, method, query)
+    ask("/api/1/datasets/licenses/", [(b"if-none-match", tag)])
+    ask(f"/api/2/datasets/{view.dataset.id}/", [(b"if-none-match", tag)])
+    assert len(reached) == 9
+    assert len(sent) == 2  # only the first request was answered here
+
+
+def test_quick_reads_never_create_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.db"
+    reads = QuickReads(missing)
+    assert reads.public_revision("0" * 24, by_id=True) is None
+    assert not missing.exists()
+    assert quick_reads_of("sqlite://") is None
+    assert quick_reads_of("sqlite:///:memory:") is None
+    assert quick_reads_of("postgresql+psycopg://postgres@127.0.0.1/x") is None
+    assert quick_reads_of(f"sqlite:///{missing}") is not None
+
+
+# Answers kept while nothing is written
+
+
+def test_a_kept_answer_is_served_until_anything_at_all_is_written(
+    client: TestClient, catalog: Catalog, selects: list[str]
+) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, name="Before", **{alice.user.id: "admin"})
+    view = make_dataset(catalog, alice, organization=org.id)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    first = client.get(url)
+    assert first.status_code == 200
+    selects.clear()
+    again = client.get(url, headers={"If-None-Match": '"stale-1"'})
+    assert (again.status_code, again.content) == (200, first.content)
+    assert _headers(again) == _headers(first)
+    assert not selects if _quick(catalog) else selects
+    # A follow, an organization renamed, an owner renamed (by any connection): seen at once.
+    assert client.post(f"{url}followers/", headers=bob.headers).status_code == 201
+    assert client.get(url).json()["metrics"]["followers"] == 1
+    with catalog.db.engine.begin() as conn:
+        conn.execute(text("UPDATE organizations SET name = 'After' WHERE id = :id"), {"id": org.id})
+    assert client.get(url).json()["organization"]["name"] == "After"
+    # Made private by its owner: strangers get a 404 at once.
+    assert client.put(url, json={"private": True}, headers=alice.headers).status_code == 200
+    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 404
+
+
+def test_the_owner_is_never_answered_the_anonymous_view(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    assert client.get(url).json()["permissions"]["edit"] is False
+    assert client.get(url).json()["permissions"]["edit"] is False  # kept
+    assert client.get(url, headers=alice.headers).json()["permissions"]["edit"] is True
+
+
+def test_kept_answers_are_bounded_in_time_and_size(
+    client: TestClient, catalog: Catalog, selects: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _quick(catalog):
+        pytest.skip("PostgreSQL has no quick reads: nothing is kept")
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    monkeypatch.setattr(current_copies, "TIME_BOUND_SECONDS", 0.0)
+    client.get(url)
+    selects.clear()
+    client.get(url)
+    assert selects, "an answer past its time bound was served again"
+    monkeypatch.setattr(current_copies, "TIME_BOUND_SECONDS", 60.0)
+    monkeypatch.setattr(current_copies, "KEPT_ANSWER_BYTES", 100)
+    client.get(url)
+    selects.clear()
+    client.get(url)
+    assert selects, "an answer above the size bound was kept"
+    monkeypatch.setattr(current_copies, "KEPT_ANSWER_BYTES", 512 * 1024)
+    client.get(url)
+    selects.clear()
+    client.get(url)
+    assert not selects
+
+
+def test_kept_answers_stay_within_their_budget_least_recently_used_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(current_copies, "KEPT_BYTES", 25)
+    answers = current_copies._Answers()
+    for name in ("a", "b", "c"):
+        answers.put(name, current_copies._Kept(1, 0.0, [], b"x" * 10))
+        answers.get("a")  # a stays the most recently used
+    assert list(answers.by_ident) == ["c", "a"]
+    assert answers.size == 20
+    answers.put("a", current_copies._Kept(2, 0.0, [], b"y" * 5))
+    assert answers.size == 15

@@ -1,0 +1,105 @@
+"""Remote DCAT at its edges: what few portals publish but some do."""
+
+import json
+
+import pytest
+
+from opencat.dcat.parsing import syntax_of
+from opencat.dcat.reading import read_catalog_page
+from opencat.domain.harvest import EXCERPT_LIMIT, HarvestSourceError, ItemFailure, RemoteDataset
+
+BASE = "http://catalog.test/"
+PREFIXES = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix spdx: <http://spdx.org/rdf/terms#> . @prefix time: <http://www.w3.org/2006/time#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
+def _items(body: bytes) -> tuple[RemoteDataset | ItemFailure, ...]:
+    return read_catalog_page(PREFIXES + body, "text/turtle", BASE).items
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b'  {"@graph": []}', "json-ld"),
+        (b"\xef\xbb\xbf@prefix dcat: <http://www.w3.org/ns/dcat#> .", "turtle"),
+        (b'<?xml version="1.0"?><rdf:RDF/>', "xml"),
+        (b"<http://a/> <http://b/> <http://c/> .", "turtle"),
+        (b"PREFIX dcat: <http://www.w3.org/ns/dcat#>", "turtle"),
+    ],
+)
+def test_sniffing(head: bytes, expected: str) -> None:
+    assert syntax_of(head, None) == expected
+    assert syntax_of(head, "text/plain; charset=utf-8") == expected  # a generic type says nothing
+
+
+def test_a_blank_dataset_without_identifier_fails_alone() -> None:
+    [failure] = _items(b'[] a dcat:Dataset ; dct:title "Anonymous" .')
+    assert isinstance(failure, ItemFailure)
+    assert failure.remote_id is None
+    assert "Anonymous" in failure.excerpt
+
+
+def test_a_literal_listed_as_a_dataset_is_no_dataset() -> None:
+    items = _items(
+        b'<http://a.test/catalog> dcat:dataset "http://a.test/d", <http://a.test/e> . <http://a.test/e> dct:title "E" .'
+    )
+    assert [item.remote_id for item in items] == ["http://a.test/e"]
+
+
+def test_the_excerpt_is_cut_at_the_limit() -> None:
+    keywords = ", ".join(f'"keyword number {number}"' for number in range(300))
+    [failure] = _items(f"<http://a.test/d> a dcat:Dataset ; dcat:keyword {keywords} .".encode())
+    assert isinstance(failure, ItemFailure)
+    assert len(failure.excerpt) <= EXCERPT_LIMIT
+
+
+def test_odd_values_are_left_out() -> None:
+    [dataset] = _items(
+        b"""<http://a.test/d> a dcat:Dataset ; dct:title "T" ;
+        dct:accrualPeriodicity [ rdf:value [ time:months "one" ] ], "fortnighly" ;
+        dct:issued "sometime" ; dct:modified "2024-02-03"^^xsd:date ;
+        dcat:distribution [ dcat:downloadURL <http://a.test/f> ; dcat:byteSize "big", "-3", "1e400" ;
+                            spdx:checksum [ spdx:checksumValue "not hex" ] ,
+                                          [ spdx:checksumValue "abcd" ; spdx:algorithm spdx:checksumAlgorithm_sha1 ] ,
+                                          [ spdx:checksumValue "%s" ; spdx:algorithm spdx:checksumAlgorithm_md5 ] ,
+                                          [ spdx:checksumValue "%s" ; spdx:algorithm spdx:checksumAlgorithm_sha1 ] ] ."""
+        % (b"ab" * 20, b"CD" * 20)
+    )
+    assert isinstance(dataset, RemoteDataset)
+    assert dataset.frequency == "biweekly"  # udata's legacy alias
+    assert dataset.issued_at is None
+    assert dataset.modified_at is not None
+    [resource] = dataset.resources
+    # "abcd" fits no algorithm, a 40-digit digest is no MD5
+    assert (resource.filesize, resource.checksum) == (None, ("sha1", "cd" * 20))
+
+
+def test_a_deeply_nested_json_ld_document_is_refused() -> None:
+    nested: dict[str, object] = {"@id": "http://a/"}
+    for _ in range(70):
+        nested = {"@graph": [nested]}
+    with pytest.raises(HarvestSourceError, match="nested too deeply"):
+        read_catalog_page(json.dumps(nested).encode(), "application/ld+json", BASE)
+
+
+def test_not_utf8_n_triples_goes_to_the_full_parser() -> None:
+    body = '<http://a.test/d> <http://purl.org/dc/terms/title> "é" .'.encode("latin-1")
+    with pytest.raises(HarvestSourceError):
+        read_catalog_page(body, "application/n-triples", BASE)
+
+
+def test_blank_nodes_read_the_same_on_every_run() -> None:
+    """Blank nodes get new names at every parse: the record, and its fingerprint, must not move."""
+    distributions = ", ".join(
+        f'[ dcat:downloadURL <http://a.test/{name}> ; dct:license "L{name}" ; '
+        f'spdx:checksum [ spdx:checksumValue "{digit * 40}" ], [ spdx:checksumValue "{digit * 32}" ] ]'
+        for name, digit in zip("pqrstuvw", "01234567", strict=True)
+    )
+    body = f'[] a dcat:Dataset ; dct:identifier "b" ; dct:title "B" ; dcat:distribution {distributions} .'.encode()
+    first, second = (_items(body)[0] for _ in range(2))
+    assert isinstance(first, RemoteDataset)
+    assert isinstance(second, RemoteDataset)
+    assert first.fingerprint() == second.fingerprint()
+    assert [resource.url for resource in first.resources] == [f"http://a.test/{name}" for name in "pqrstuvw"]
