@@ -104,6 +104,12 @@ def _body(error: errors.CatalogError, base_url: str) -> tuple[int, dict[str, Any
     return 400, {"message": wording.message(error)}, {}
 
 
+def error_answer(error: errors.CatalogError, base_url: str) -> tuple[int, dict[str, Any]]:
+    """The status and udata body of a domain error (for the pages' routes that answer JSON)."""
+    status, body, _ = _body(error, base_url)
+    return status, body
+
+
 def catalog_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.CatalogError)
     if isinstance(exc, errors.Moved):

@@ -132,7 +132,12 @@ upload_resource_file = describe(
 )
 def upload_status(call: Call) -> Reply:
     status = upload_sessions.upload_status(call.catalog, call.actor, call.path("uuid"))
-    body: dict[str, Any] = {
+    return Reply(status_body(status))
+
+
+def status_body(status: upload_sessions.UploadStatus) -> dict[str, Any]:
+    """The status of an unfinished upload (the pages' session route answers the same)."""
+    return {
         "uuid": status.id,
         "filename": status.filename,
         "totalparts": status.total_parts,
@@ -140,7 +145,6 @@ def upload_status(call: Call) -> Reply:
         "bytes_received": sum(status.received.values()),
         "expires_at": iso(status.expires_at),
     }
-    return Reply(body)
 
 
 @describe(

@@ -30,7 +30,7 @@ from opencat.web.form_errors import in_language
 from opencat.web.markdown import render_markdown
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
-from opencat.web.render import CSP
+from opencat.web.render import SCRIPTED_CSP
 
 # A description may be 100,000 characters (the API's limit), several bytes each in UTF-8.
 MAX_FORM_BYTES = 512 * 1024
@@ -47,7 +47,7 @@ ERROR_PLACES = {
 }
 # The form's page runs one script of this site (suggest.js: tag and zone suggestions, which it
 # fetches from the API); the public pages run none.
-FORM_CSP = f"{CSP}; script-src 'self'; connect-src 'self'"
+FORM_CSP = SCRIPTED_CSP
 # Checkboxes of contact points a form may carry (a user's and their organizations').
 MAX_CONTACT_POINTS = 100
 

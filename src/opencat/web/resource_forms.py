@@ -29,32 +29,34 @@ RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
 FIELDS = ("title", "url", "type", "format", "description")
 
 
-def _signed_in(site: Site, visit: Visit) -> str | None:
+def signed_in_token(site: Site, visit: Visit) -> str | None:
     token = signin.session_token(visit.request, site.keys)
     return token if token is not None and visit.user is not None else None
 
 
-async def _editable(site: Site, visit: Visit) -> DatasetView:
+async def editable_view(site: Site, visit: Visit) -> DatasetView:
     slug = str(visit.request.path_params["slug"])
     return await run_in_threadpool(catalog_datasets.get_dataset_to_edit, site.catalog, visit.actor, slug)
 
 
-def _resource(view: DatasetView, resource_id: str) -> Resource:
+def resource_of(view: DatasetView, resource_id: str) -> Resource:
     for resource in view.resources:
         if resource.id == resource_id:
             return resource
     raise NotFound()
 
 
-async def _open(site: Site, visit: Visit, form: FormData | None = None) -> tuple[str, DatasetView] | Response:
+async def open_editable(
+    site: Site, visit: Visit, form: FormData | None = None
+) -> tuple[str, DatasetView] | Response:
     """The session's token and the dataset its user may edit, or the answer that refuses them."""
-    token = _signed_in(site, visit)
+    token = signed_in_token(site, visit)
     if token is None:
         return to_login(visit.request.url.path)
     if form is not None and not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
         return refused(visit, 403, "csrf")
     try:
-        return token, await _editable(site, visit)
+        return token, await editable_view(site, visit)
     except PermissionDenied:
         return visit.page("forbidden.html", status=403)
     except Moved as moved:
@@ -69,7 +71,7 @@ def _page(site: Site, visit: Visit, token: str, template: str, status: int = 200
 
 
 async def new_link_form(site: Site, visit: Visit) -> Response:
-    opened = await _open(site, visit)
+    opened = await open_editable(site, visit)
     if isinstance(opened, Response):
         return opened
     token, view = opened
@@ -83,7 +85,7 @@ async def add_link(site: Site, visit: Visit) -> Response:
     form = await read_form(visit)
     if form is None:
         return refused(visit, 400, "unreadable")
-    opened = await _open(site, visit, form)
+    opened = await open_editable(site, visit, form)
     if isinstance(opened, Response):
         return opened
     token, view = opened
@@ -122,11 +124,11 @@ def field_errors_of(invalid: Invalid, gettext: Callable[[str], str]) -> dict[str
 
 
 async def delete_form(site: Site, visit: Visit) -> Response:
-    opened = await _open(site, visit)
+    opened = await open_editable(site, visit)
     if isinstance(opened, Response):
         return opened
     token, view = opened
-    resource = _resource(view, str(visit.request.path_params["rid"]))
+    resource = resource_of(view, str(visit.request.path_params["rid"]))
     return _page(site, visit, token, "resource_delete.html", view=view, resource=resource)
 
 
@@ -134,11 +136,11 @@ async def delete(site: Site, visit: Visit) -> Response:
     form = await read_form(visit)
     if form is None:
         return refused(visit, 400, "unreadable")
-    opened = await _open(site, visit, form)
+    opened = await open_editable(site, visit, form)
     if isinstance(opened, Response):
         return opened
     _, view = opened
-    resource = _resource(view, str(visit.request.path_params["rid"]))
+    resource = resource_of(view, str(visit.request.path_params["rid"]))
     await run_in_threadpool(
         catalog_resources.delete_resource, site.catalog, visit.actor, view.dataset.id, resource.id
     )

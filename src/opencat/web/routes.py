@@ -19,12 +19,20 @@ from opencat.web import (
     reset_pages,
     resource_forms,
 )
+from opencat.web import community_pages as community_files
+from opencat.web import resource_pages as maintained_files
+from opencat.web import upload_pages as uploaded_files
 from opencat.web.pages import Site, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
 
 # The files the pages use, with their media types.
-STATIC = {"site.css": "text/css", "favicon.svg": "image/svg+xml", "suggest.js": "text/javascript"}
+STATIC = {
+    "site.css": "text/css",
+    "favicon.svg": "image/svg+xml",
+    "suggest.js": "text/javascript",
+    "upload.js": "text/javascript",
+}
 
 
 @cache
@@ -54,6 +62,9 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     resets = reset_pages.handlers(site)
     team = member_pages.handlers(site)
     admin = admin_pages.handlers(site)
+    uploads = uploaded_files.handlers(site)
+    maintained = maintained_files.handlers(site)
+    community = community_files.handlers(site)
     return [
         # Sysadmins' pages (accounts)
         Route("/admin/users/", admin["users"], methods=["GET"], include_in_schema=False),
@@ -152,6 +163,58 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             methods=["POST"],
             include_in_schema=False,
         ),
+        # Uploads from the browser (web/upload_pages.py)
+        Route(
+            "/datasets/{slug}/resources/", uploads["resources_page"], methods=["GET"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/resources/upload/", uploads["upload"], methods=["POST"], include_in_schema=False
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/upload/",
+            uploads["upload"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route("/account/uploads/{uuid}/", uploads["upload_status"], methods=["GET"], include_in_schema=False),
+        # Editing and ordering files (web/resource_pages.py)
+        Route(
+            "/datasets/{slug}/resources/order/",
+            maintained["reorder"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/edit/",
+            maintained["edit_form"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/datasets/{slug}/resources/{rid}/edit/",
+            maintained["update"],
+            methods=["POST"],
+            include_in_schema=False,
+        ),
+        # Community resources (web/community_pages.py)
+        *[
+            Route(
+                f"/datasets/{{slug}}/community/{path}",
+                community[name],
+                methods=[method],
+                include_in_schema=False,
+            )
+            for path, name, method in (
+                ("new/", "propose_form", "GET"),
+                ("new/", "propose", "POST"),
+                ("upload/", "propose_file", "POST"),
+                ("{cid}/upload/", "replace_file", "POST"),
+                ("{cid}/edit/", "edit_form", "GET"),
+                ("{cid}/edit/", "update", "POST"),
+                ("{cid}/delete/", "delete_form", "GET"),
+                ("{cid}/delete/", "delete", "POST"),
+            )
+        ],
         Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),
         Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
         Route("/users/{slug}/", pages["user"], include_in_schema=False),

@@ -1,0 +1,241 @@
+"""Community resources from the browser: any signed-in user who can see a dataset proposes a link or
+a file on it (``/datasets/{slug}/community/new/``); those who may edit a community resource (the API's
+rule: its proposer, its organization's editors and admins, sysadmins) change or delete it
+(``/datasets/{slug}/community/{cid}/edit/`` and ``.../delete/``).
+
+As the resource forms do, the fields become the API's body (``api/inputs.parse_community``) and
+the API's use cases apply it (``catalog/community``); a file goes through the upload route of
+``web/upload_pages`` to the API's community upload target.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from opencat.api.inputs import parse_community
+from opencat.catalog import community as catalog_community
+from opencat.catalog import datasets as catalog_datasets
+from opencat.catalog import uploads as catalog_uploads
+from opencat.catalog.community import CommunityView
+from opencat.catalog.views import DatasetView
+from opencat.domain.changes import Submitted
+from opencat.domain.community import can_edit_community
+from opencat.domain.errors import Invalid, Moved, NotFound
+from opencat.web import i18n, signin
+from opencat.web.account_pages import read_form, refused
+from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.publish_pages import to_login
+from opencat.web.resource_forms import FIELDS, field_errors_of, signed_in_token
+from opencat.web.upload_pages import files_page, receive_upload
+
+
+async def _opened(
+    site: Site, visit: Visit, form: FormData | None = None
+) -> tuple[str, DatasetView] | Response:
+    """The session's token and the dataset (any the user may see), or the answer that refuses them."""
+    token = signed_in_token(site, visit)
+    if token is None:
+        return to_login(visit.request.url.path)
+    if form is not None and not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
+        return refused(visit, 403, "csrf")
+    slug = str(visit.request.path_params["slug"])
+    try:
+        view = await run_in_threadpool(
+            catalog_datasets.get_dataset, site.catalog, visit.actor, slug, with_community=True
+        )
+    except Moved as moved:
+        rest = visit.request.url.path.split("/", 3)[3]  # after /datasets/{slug}/
+        return RedirectResponse(f"/datasets/{quote(moved.location_ident)}/{rest}", status_code=308)
+    return token, view
+
+
+def _item(visit: Visit, view: DatasetView) -> CommunityView:
+    """The dataset's community resource of the path, which the user may edit (else 404 or 403)."""
+    wanted = str(visit.request.path_params["cid"])
+    for found in view.community_resources:
+        if found.item.id == wanted:
+            return found
+    raise NotFound()
+
+
+def _form_page(
+    site: Site, visit: Visit, token: str, view: DatasetView, status: int = 200, **more: Any
+) -> Response:
+    context: dict[str, Any] = {
+        "values": dict.fromkeys(FIELDS, "") | {"type": "other"},
+        "errors": {},
+        "item": None,
+        "upload_action": f"/datasets/{view.dataset.id}/community/upload/",
+        "done_url": f"/datasets/{view.dataset.slug}/#community",
+        "upload_hint": i18n.translations(visit.language).gettext(
+            "Large files are sent in parts: you can pause, and resume after a lost connection or a reload."
+        ),
+    }
+    return files_page(site, visit, token, view, status, template="community_form.html", **(context | more))
+
+
+async def propose_form(site: Site, visit: Visit) -> Response:
+    opened = await _opened(site, visit)
+    if isinstance(opened, Response):
+        return opened
+    token, view = opened
+    return _form_page(site, visit, token, view)
+
+
+def _body(form: FormData, view: DatasetView) -> tuple[dict[str, str], dict[str, Any]]:
+    values = {name: str(form.get(name) or "").strip() for name in FIELDS}
+    body: dict[str, Any] = {"dataset": view.dataset.id, "filetype": "remote"}
+    body |= {name: values[name] for name in ("title", "url", "format", "description")}
+    if values["type"]:  # none chosen: the API's default for a community resource
+        body["type"] = values["type"]
+    return values, body
+
+
+async def propose(site: Site, visit: Visit) -> Response:
+    form = await read_form(visit)
+    if form is None:
+        return refused(visit, 400, "unreadable")
+    opened = await _opened(site, visit, form)
+    if isinstance(opened, Response):
+        return opened
+    token, view = opened
+    values, body = _body(form, view)
+    submitted = Submitted.parse(lambda: parse_community(body, site.catalog.files.public_url))
+    try:
+        created = await run_in_threadpool(
+            catalog_community.create_community_resource, site.catalog, visit.actor, submitted
+        )
+    except Invalid as invalid:
+        shown = field_errors_of(invalid, i18n.translations(visit.language).gettext)
+        return _form_page(site, visit, token, view, 400, values=values, errors=shown)
+    return RedirectResponse(f"/datasets/{view.dataset.slug}/#community-{created.item.id}", status_code=303)
+
+
+async def propose_file(site: Site, visit: Visit) -> Response:
+    slug = str(visit.request.path_params["slug"])
+
+    async def where(outcome: catalog_uploads.UploadOutcome) -> str:
+        assert outcome.community is not None
+        view = await run_in_threadpool(catalog_datasets.get_dataset, site.catalog, visit.actor, slug)
+        return f"/datasets/{view.dataset.slug}/#community-{outcome.community.id}"
+
+    async def refused_page(token: str, status: int, said: str) -> Response:
+        view = await run_in_threadpool(catalog_datasets.get_dataset, site.catalog, visit.actor, slug)
+        return _form_page(site, visit, token, view, status, upload_error=said)
+
+    target = catalog_uploads.UploadTarget(slug, community=True)
+    return await receive_upload(site, visit, target, where, refused_page)
+
+
+async def edit_form(site: Site, visit: Visit) -> Response:
+    opened = await _opened(site, visit)
+    if isinstance(opened, Response):
+        return opened
+    token, view = opened
+    found = _item(visit, view)
+    if not can_edit_community(visit.actor, found.item):
+        return visit.page("forbidden.html", status=403)
+    resource = found.item.resource
+    values = {
+        "title": resource.title,
+        "url": resource.url,
+        "type": resource.type,
+        "format": resource.format or "",
+        "description": resource.description or "",
+    }
+    replace = f"/datasets/{view.dataset.id}/community/{found.item.id}/upload/"
+    return _form_page(site, visit, token, view, values=values, item=found.item, upload_action=replace)
+
+
+async def replace_file(site: Site, visit: Visit) -> Response:
+    """A new file for an uploaded community resource (its editors only: the API's rule)."""
+    slug, cid = str(visit.request.path_params["slug"]), str(visit.request.path_params["cid"])
+
+    async def where(outcome: catalog_uploads.UploadOutcome) -> str:
+        view = await run_in_threadpool(catalog_datasets.get_dataset, site.catalog, visit.actor, slug)
+        return f"/datasets/{view.dataset.slug}/#community-{cid}"
+
+    async def refused_page(token: str, status: int, said: str) -> Response:
+        view = await run_in_threadpool(
+            catalog_datasets.get_dataset, site.catalog, visit.actor, slug, with_community=True
+        )
+        return _form_page(site, visit, token, view, status, upload_error=said)
+
+    target = catalog_uploads.UploadTarget(None, cid, community=True)
+    return await receive_upload(site, visit, target, where, refused_page)
+
+
+async def update(site: Site, visit: Visit) -> Response:
+    form = await read_form(visit)
+    if form is None:
+        return refused(visit, 400, "unreadable")
+    opened = await _opened(site, visit, form)
+    if isinstance(opened, Response):
+        return opened
+    token, view = opened
+    found = _item(visit, view)
+    if not can_edit_community(visit.actor, found.item):
+        return visit.page("forbidden.html", status=403)
+    values, body = _body(form, view)
+    del body["dataset"], body["filetype"]
+    if found.item.resource.filetype != "remote":
+        del body["url"]  # a hosted file's address is the server's
+    submitted = Submitted.parse(lambda: parse_community(body, site.catalog.files.public_url))
+    try:
+        await run_in_threadpool(
+            catalog_community.update_community_resource, site.catalog, visit.actor, found.item.id, submitted
+        )
+    except Invalid as invalid:
+        shown = field_errors_of(invalid, i18n.translations(visit.language).gettext)
+        return _form_page(site, visit, token, view, 400, values=values, errors=shown, item=found.item)
+    return RedirectResponse(f"/datasets/{view.dataset.slug}/#community-{found.item.id}", status_code=303)
+
+
+async def delete_form(site: Site, visit: Visit) -> Response:
+    opened = await _opened(site, visit)
+    if isinstance(opened, Response):
+        return opened
+    token, view = opened
+    found = _item(visit, view)
+    if not can_edit_community(visit.actor, found.item):
+        return visit.page("forbidden.html", status=403)
+    response = visit.page(
+        "community_delete.html", view=view, item=found.item, csrf=signin.csrf_token(site.keys, token)
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+async def delete(site: Site, visit: Visit) -> Response:
+    form = await read_form(visit)
+    if form is None:
+        return refused(visit, 400, "unreadable")
+    opened = await _opened(site, visit, form)
+    if isinstance(opened, Response):
+        return opened
+    _, view = opened
+    found = _item(visit, view)
+    if not can_edit_community(visit.actor, found.item):
+        return visit.page("forbidden.html", status=403)
+    await run_in_threadpool(
+        catalog_community.delete_community_resource, site.catalog, visit.actor, found.item.id
+    )
+    return RedirectResponse(f"/datasets/{view.dataset.slug}/#community", status_code=303)
+
+
+def handlers(site: Site) -> dict[str, Handler]:
+    pages: dict[str, Callable[[Site, Visit], Awaitable[Response]]] = {
+        "propose_form": propose_form,
+        "propose": propose,
+        "propose_file": propose_file,
+        "replace_file": replace_file,
+        "edit_form": edit_form,
+        "update": update,
+        "delete_form": delete_form,
+        "delete": delete,
+    }
+    return {name: guard(handler, site) for name, handler in pages.items()}

@@ -1,0 +1,207 @@
+"""Editing and ordering a dataset's files from the browser, on both databases: the edit form of a
+link and of an uploaded file (its replacement through the upload route), the move buttons and the
+script's whole order; CSRF, strangers, a stale order."""
+
+import hashlib
+import re
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import get_dataset
+from opencat.catalog.views import DatasetView
+from tests.factories import Account, make_dataset, make_user
+from tests.web.publishing import hidden, sign_in
+
+EN = {"Accept-Language": "en"}
+
+
+def _three_links(catalog: Catalog, account: Account) -> DatasetView:
+    return make_dataset(
+        catalog,
+        account,
+        title="Rivers",
+        resources=[
+            {"title": name, "url": f"https://example.org/{name}.csv", "filetype": "remote"}
+            for name in ("a", "b", "c")
+        ],
+    )
+
+
+def _titles(catalog: Catalog, account: Account, view: DatasetView) -> list[str]:
+    return [r.title for r in get_dataset(catalog, account.actor(catalog), view.dataset.id).resources]
+
+
+def test_edit_a_link(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    view = _three_links(catalog, me)
+    first = view.resources[0]
+    sign_in(client, catalog, me)
+    files = client.get(f"/datasets/{view.dataset.slug}/resources/", headers=EN).text
+    edit_path = f"/datasets/{view.dataset.slug}/resources/{first.id}/edit/"
+    assert f'href="{edit_path}"' in files
+    form = client.get(edit_path, headers=EN)
+    assert form.status_code == 200
+    assert 'value="https://example.org/a.csv"' in form.text
+    assert "upload.js" not in form.text  # a link has no file to replace
+    action = f"/datasets/{view.dataset.id}/resources/{first.id}/edit/"
+    fields = {
+        "csrf_token": hidden(form.text, "csrf_token"),
+        "title": "Levels",
+        "url": "not an address",
+        "type": "documentation",
+        "format": "CSV",
+        "description": "Daily.",
+    }
+    bad = client.post(action, data=fields, headers=EN)
+    assert bad.status_code == 400
+    assert 'id="r-url-error"' in bad.text
+    assert 'value="Levels"' in bad.text  # what was typed is kept
+    saved = client.post(action, data={**fields, "url": "https://example.org/levels.csv"})
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/datasets/{view.dataset.slug}/resources/#resource-{first.id}"
+    changed = get_dataset(catalog, me.actor(catalog), view.dataset.id).resources[0]
+    assert (changed.title, changed.url, changed.type, changed.format, changed.description) == (
+        "Levels",
+        "https://example.org/levels.csv",
+        "documentation",
+        "csv",
+        "Daily.",
+    )
+    assert "Changed a file" in client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    assert client.post(action, data={**fields, "csrf_token": "x"}).status_code == 403
+
+
+def test_edit_an_uploaded_file_and_replace_it(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Wells")
+    sign_in(client, catalog, me)
+    page = client.get(f"/datasets/{view.dataset.slug}/resources/", headers=EN).text
+    csrf = hidden(page, "csrf_token")
+    upload = f"/datasets/{view.dataset.id}/resources/upload/"
+    assert (
+        client.post(upload, data={"csrf_token": csrf}, files={"file": ("wells.csv", b"v1\n")}).status_code
+        == 303
+    )
+    [resource] = get_dataset(catalog, me.actor(catalog), view.dataset.id).resources
+    form = client.get(f"/datasets/{view.dataset.slug}/resources/{resource.id}/edit/", headers=EN)
+    assert 'name="url"' not in form.text  # a hosted file's address is the server's
+    replace_action = f"/datasets/{view.dataset.id}/resources/{resource.id}/upload/"
+    assert f'action="{replace_action}"' in form.text
+    assert "script-src 'self'" in form.headers["content-security-policy"]
+    edit = f"/datasets/{view.dataset.id}/resources/{resource.id}/edit/"
+    fields = {"csrf_token": csrf, "title": "Wells 2024", "type": "main", "format": "", "description": ""}
+    assert client.post(edit, data=fields).status_code == 303
+    replaced = client.post(
+        replace_action,
+        data={"checksum": hashlib.sha1(b"v2, longer\n").hexdigest(), "filename": "wells-v2.csv"},
+        files={"file": ("wells-v2.csv", b"v2, longer\n")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert replaced.status_code == 200, replaced.text
+    [now] = get_dataset(catalog, me.actor(catalog), view.dataset.id).resources
+    assert now.id == resource.id
+    assert (now.filesize, now.fs_filename != resource.fs_filename) == (len(b"v2, longer\n"), True)
+    assert now.checksum is not None
+    assert now.checksum.value == hashlib.sha1(b"v2, longer\n").hexdigest()
+
+
+def test_move_buttons_and_the_whole_order(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    view = _three_links(catalog, me)
+    a, b, c = (r.id for r in view.resources)
+    sign_in(client, catalog, me)
+    page = client.get(f"/datasets/{view.dataset.slug}/resources/", headers=EN).text
+    csrf = hidden(page, "csrf_token")
+    action = f"/datasets/{view.dataset.id}/resources/order/"
+    assert page.count(f'action="{action}"') == 3
+    assert len(re.findall(r">Move up<", page)) == 2
+    assert len(re.findall(r">Move down<", page)) == 2
+    moved = client.post(action, data={"csrf_token": csrf, "resource": c, "place": "0"})
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"/datasets/{view.dataset.slug}/resources/#resource-{c}"
+    assert _titles(catalog, me, view) == ["c", "a", "b"]
+    client.post(action, data={"csrf_token": csrf, "resource": c, "place": "1"})
+    assert _titles(catalog, me, view) == ["a", "c", "b"]
+    # The script sends the same move with the token in a header, and gets where to go in JSON.
+    scripted = client.post(action, data={"resource": b, "place": "0"}, headers={"X-CSRF-Token": csrf})
+    assert scripted.status_code == 200
+    assert scripted.json() == {
+        "success": True,
+        "location": f"/datasets/{view.dataset.slug}/resources/#resource-{b}",
+    }
+    assert _titles(catalog, me, view) == ["b", "a", "c"]
+    # A place past the end is the end; a file no longer there moves nothing (409).
+    client.post(action, data={"csrf_token": csrf, "resource": b, "place": "99"})
+    assert _titles(catalog, me, view) == ["a", "c", "b"]
+    stale = client.post(action, data={"resource": "0" * 32, "place": "0"}, headers={"X-CSRF-Token": csrf})
+    assert stale.status_code == 409
+    assert "message" in stale.json()
+    stale_page = client.post(action, data={"csrf_token": csrf, "resource": "gone", "place": "0"}, headers=EN)
+    assert stale_page.status_code == 409
+    assert "The files changed since you opened this page" in stale_page.text
+    assert client.post(action, data={"resource": a, "place": "0"}).status_code == 403
+    assert (
+        client.post(action, data={"resource": a, "place": "0"}, headers={"X-CSRF-Token": "x"}).status_code
+        == 403
+    )
+    assert _titles(catalog, me, view) == ["a", "c", "b"]
+    assert "Reordered the files" in client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+
+
+def test_strangers_may_not_edit_or_order(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    view = _three_links(catalog, owner)
+    a, _, c = (r.id for r in view.resources)
+    stranger = make_user(catalog, first_name="Stranger")
+    sign_in(client, catalog, stranger)
+    csrf = hidden(client.get("/datasets/new/").text, "csrf_token")
+    assert client.get(f"/datasets/{view.dataset.slug}/resources/{a}/edit/").status_code == 403
+    edit = client.post(
+        f"/datasets/{view.dataset.id}/resources/{a}/edit/",
+        data={"csrf_token": csrf, "title": "Mine", "type": "main", "url": "https://example.org/x"},
+    )
+    assert edit.status_code == 403
+    action = f"/datasets/{view.dataset.id}/resources/order/"
+    assert client.post(action, data={"csrf_token": csrf, "resource": c, "place": "0"}).status_code == 403
+    assert (
+        client.post(action, data={"resource": c, "place": "0"}, headers={"X-CSRF-Token": csrf}).status_code
+        == 403
+    )
+    assert _titles(catalog, owner, view) == ["a", "b", "c"]
+    client.cookies.clear()
+    assert client.get(f"/datasets/{view.dataset.slug}/resources/{a}/edit/").status_code == 303
+
+
+def test_the_files_page_shows_20_files_at_a_time_and_moves_across_pages(
+    client: TestClient, catalog: Catalog
+) -> None:
+    me = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        me,
+        title="Many",
+        resources=[
+            {"title": f"f{n:02}", "url": f"https://example.org/{n}.csv", "filetype": "remote"}
+            for n in range(45)
+        ],
+    )
+    sign_in(client, catalog, me)
+    files = f"/datasets/{view.dataset.slug}/resources/"
+    first = client.get(files, headers=EN).text
+    assert first.count('<li class="resource"') == 20
+    assert "Files 1\N{EN DASH}20 of 45" in first
+    assert 'href="?page=2#list-title"' in first
+    third = client.get(files + "?page=3", headers=EN).text
+    assert third.count('<li class="resource"') == 5
+    assert 'start="41"' in third
+    assert ">Move down<" in third  # f40 to f43 go down; f44 is last
+    assert third.count(">Move down<") == 4
+    csrf = hidden(first, "csrf_token")
+    f20 = view.resources[20].id
+    moved = client.post(
+        f"/datasets/{view.dataset.id}/resources/order/",
+        data={"csrf_token": csrf, "resource": f20, "place": "19"},
+    )
+    assert moved.headers["location"] == f"{files}#resource-{f20}"  # now the last of the first page
+    assert _titles(catalog, me, view)[19:21] == ["f20", "f19"]

@@ -1,0 +1,214 @@
+"""Files uploaded from the browser with the session (cookie + CSRF), on both databases: the files
+page, a whole file from the plain form, udata's chunked protocol with the token in a header, the
+upload's status to resume; CSRF, strangers, another user's upload."""
+
+import hashlib
+import re
+import uuid
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import get_dataset
+from tests.factories import make_dataset, make_org, make_user
+from tests.web.publishing import hidden, sign_in
+from tests.web.test_page_weight import LIMIT, _weight
+
+EN = {"Accept-Language": "en"}
+
+
+def _files_page(client: TestClient, slug: str) -> tuple[str, str]:
+    page = client.get(f"/datasets/{slug}/resources/", headers=EN)
+    assert page.status_code == 200
+    action = re.search(r'id="upload-form" class="account-form" action="([^"]+)"', page.text)
+    assert action is not None
+    return action.group(1), hidden(page.text, "csrf_token")
+
+
+def _stored(catalog: Catalog, key: str | None) -> bytes:
+    assert key is not None
+    with catalog.files.open(key) as stored:
+        return stored.read()
+
+
+def test_the_files_page_runs_its_script_and_takes_a_whole_file_without_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Noise")
+    sign_in(client, catalog, me)
+    dataset_page = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    assert f'href="/datasets/{view.dataset.slug}/resources/"' in dataset_page
+    page = client.get(f"/datasets/{view.dataset.slug}/resources/", headers=EN)
+    assert '<script type="module" src="/static/upload.js"></script>' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert page.headers["cache-control"] == "private, no-store"
+    script = client.get("/static/upload.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    action, csrf = _files_page(client, view.dataset.slug)
+    assert action == f"/datasets/{view.dataset.id}/resources/upload/"
+    content = b"station;db\nA;54\nB;61\n"
+    posted = client.post(
+        action, data={"csrf_token": csrf}, files={"file": ("noise.csv", content, "text/csv")}
+    )
+    assert posted.status_code == 303
+    [resource] = get_dataset(catalog, me.actor(catalog), view.dataset.id).resources
+    assert posted.headers["location"] == f"/datasets/{view.dataset.slug}/resources/#resource-{resource.id}"
+    assert (resource.title, resource.filetype, resource.filesize) == ("noise.csv", "file", len(content))
+    assert resource.checksum is not None
+    assert resource.checksum.value == hashlib.sha1(content).hexdigest()
+    assert _stored(catalog, resource.fs_filename) == content
+    listed = client.get(f"/datasets/{view.dataset.slug}/resources/", headers=EN).text
+    assert f'id="resource-{resource.id}"' in listed
+    assert resource.checksum.value in listed
+
+
+def test_a_chunked_upload_with_the_session_resumes_from_the_parts_the_server_holds(
+    client: TestClient, catalog: Catalog
+) -> None:
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Traffic")
+    sign_in(client, catalog, me)
+    action, csrf = _files_page(client, view.dataset.slug)
+    script = {"X-CSRF-Token": csrf, "Accept": "application/json"}
+    parts = [b"a" * 64, b"b" * 64, b"c" * 10]
+    whole = b"".join(parts)
+    session = str(uuid.uuid4())
+    # Nothing held yet: the script starts from the first part.
+    assert client.get(f"/account/uploads/{session}/").status_code == 404
+
+    def send(index: int) -> None:
+        fields = {
+            "uuid": session,
+            "partindex": str(index),
+            "totalparts": "3",
+            "chunksize": str(len(parts[index])),
+            "filename": "traffic.csv",
+        }
+        answer = client.post(action, data=fields, files={"file": ("blob", parts[index])}, headers=script)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"success": True, "error": None}
+
+    send(0)
+    send(2)
+    status = client.get(f"/account/uploads/{session}/")
+    assert status.status_code == 200
+    assert status.headers["cache-control"] == "private, no-store"
+    assert (status.json()["received"], status.json()["bytes_received"]) == ([0, 2], 74)
+    final = {"uuid": session, "totalparts": "3", "filename": "traffic.csv"}
+    early = client.post(action, data={**final, "checksum": hashlib.sha1(whole).hexdigest()}, headers=script)
+    assert early.status_code == 400
+    assert early.json()["success"] is False  # the API's refusal: a part is missing
+    assert early.json()["problem"] == "missing_parts"  # what the script acts on
+    send(1)
+    wrong = client.post(action, data={**final, "checksum": "0" * 40}, headers=script)
+    assert wrong.status_code == 400
+    assert "checksum" in wrong.json()["error"].lower()
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
+    done = client.post(action, data={**final, "checksum": hashlib.sha1(whole).hexdigest()}, headers=script)
+    assert done.status_code == 201, done.text
+    body = done.json()
+    assert body["checksum"] == {"type": "sha1", "value": hashlib.sha1(whole).hexdigest()}
+    assert body["filesize"] == len(whole)
+    [resource] = get_dataset(catalog, me.actor(catalog), view.dataset.id).resources
+    assert body["location"] == f"/datasets/{view.dataset.slug}/resources/#resource-{resource.id}"
+    assert _stored(catalog, resource.fs_filename) == whole
+    assert client.get(f"/account/uploads/{session}/").status_code == 404  # finished: forgotten
+
+
+def test_csrf_is_required_and_nothing_is_stored_without_it(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Bins")
+    sign_in(client, catalog, me)
+    action, csrf = _files_page(client, view.dataset.slug)
+    file = {"file": ("bins.csv", b"id\n1\n", "text/csv")}
+    wrong_header = client.post(action, files=file, headers={"X-CSRF-Token": csrf[:-2] + "xx"})
+    assert wrong_header.status_code == 403
+    assert wrong_header.json() == {"message": "Invalid CSRF token."}
+    no_field = client.post(action, data={"csrf_token": ""}, files=file, headers=EN)
+    assert no_field.status_code == 403
+    assert "text/html" in no_field.headers["content-type"]
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
+    # Signed out, the script is told to sign in again, the plain form is sent to the sign-in page.
+    client.cookies.clear()
+    assert client.post(action, files=file, headers={"X-CSRF-Token": csrf}).status_code == 401
+    assert client.post(action, data={"csrf_token": csrf}, files=file).status_code == 303
+    assert client.get(f"/datasets/{view.dataset.slug}/resources/").status_code == 303
+    assert client.get(f"/account/uploads/{uuid.uuid4()}/").status_code == 401
+
+
+def test_strangers_are_refused_and_uploads_belong_to_their_uploader(
+    client: TestClient, catalog: Catalog
+) -> None:
+    owner = make_user(catalog)
+    org = make_org(catalog, "City", **{owner.user.id: "admin"})
+    view = make_dataset(catalog, owner, title="Lamps", organization=org.id)
+    sign_in(client, catalog, owner)
+    action, csrf = _files_page(client, view.dataset.slug)
+    session = str(uuid.uuid4())
+    fields = {"uuid": session, "partindex": "0", "totalparts": "2", "chunksize": "4", "filename": "l.csv"}
+    sent = client.post(action, data=fields, files={"file": ("b", b"abcd")}, headers={"X-CSRF-Token": csrf})
+    assert sent.status_code == 200
+    client.cookies.clear()
+    stranger = make_user(catalog, first_name="Stranger")
+    sign_in(client, catalog, stranger)
+    assert client.get(f"/datasets/{view.dataset.slug}/resources/", headers=EN).status_code == 403
+    their_csrf = hidden(client.get("/datasets/new/").text, "csrf_token")
+    refused = client.post(
+        action, data=fields, files={"file": ("b", b"abcd")}, headers={"X-CSRF-Token": their_csrf}
+    )
+    assert refused.status_code == 403
+    assert "message" in refused.json()
+    plain = client.post(action, data={"csrf_token": their_csrf}, files={"file": ("x.csv", b"x")}, headers=EN)
+    assert plain.status_code == 403
+    assert client.get(f"/account/uploads/{session}/").status_code == 404  # not theirs to see
+    assert get_dataset(catalog, owner.actor(catalog), view.dataset.id).resources == []
+
+
+def test_the_files_page_with_its_script_weighs_under_100_kb(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    resources = [
+        {"title": f"mesures-{n}.csv", "url": f"https://example.org/{n}.csv", "format": "csv"}
+        for n in range(20)
+    ]
+    view = make_dataset(catalog, me, title="Qualité de l'air", resources=resources)
+    sign_in(client, catalog, me)
+    for language in ("fr", "en"):
+        page = client.get(f"/datasets/{view.dataset.slug}/resources/?lang={language}").text
+        assert page.count('<li class="resource"') == 20
+        assert "/static/upload.js" in page
+        own, total = _weight(client, f"/datasets/{view.dataset.slug}/resources/?lang={language}")
+        assert total < LIMIT, (language, own, total)
+
+
+def test_a_refused_file_is_explained_in_the_pages_language(client: TestClient, catalog: Catalog) -> None:
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Refusals")
+    sign_in(client, catalog, me)
+    action, csrf = _files_page(client, view.dataset.slug)
+    french = {"Accept-Language": "fr"}
+    page = client.post(action, data={"csrf_token": csrf}, files={"file": ("tool.exe", b"MZ")}, headers=french)
+    assert page.status_code == 400
+    assert "ce type de fichier n\N{RIGHT SINGLE QUOTATION MARK}est pas accepté ici." in page.text
+    assert 'role="alert"' in page.text
+    html = client.post(
+        action, files={"file": ("page.html", b"<html></html>")}, headers={"X-CSRF-Token": csrf, **EN}
+    )
+    assert html.status_code == 400  # not among the allowed types
+    assert html.json()["worded"] == "this type of file is not accepted here."
+    assert "message" in html.json()  # udata's body is kept
+    wrong = client.post(
+        action,
+        data={"checksum": "0" * 40},
+        files={"file": ("ok.csv", b"a\n")},
+        headers={"X-CSRF-Token": csrf, **french},
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["worded"].startswith(
+        "le fichier arrivé n\N{RIGHT SINGLE QUOTATION MARK}est pas celui envoyé"
+    )
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
