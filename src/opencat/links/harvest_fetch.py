@@ -74,6 +74,7 @@ class GuardedFetcher:
         self.validators: dict[str, Validators] = dict(validators or {})
         self.not_modified: list[str] = []
         self.requests = 0
+        self.first_url: str | None = None  # the first URL asked for: the source's own
         self._link_policy = LinkPolicy(
             timeout=policy.timeout,
             max_redirects=policy.max_redirects,
@@ -92,6 +93,8 @@ class GuardedFetcher:
         with self._lock:
             self._wait_turn()
             self.requests += 1
+            if self.first_url is None:
+                self.first_url = url
             page = self._get(url, accept)
         if page.status == 304:
             self.not_modified.append(url)

@@ -1,0 +1,250 @@
+"""Harvest source use cases: declare, read, change, schedule, validate and delete a source, and
+read its jobs. Only sysadmins and the admins of the source's organization (or its owner, for a
+personal source) manage a source."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.harvest_backends import BACKENDS
+from opencat.db import accounts as db_accounts
+from opencat.db import harvest as db_harvest
+from opencat.db.engine import Connection
+from opencat.domain.accounts import Actor
+from opencat.domain.cron import parse_cron
+from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated, problem
+from opencat.domain.harvest_jobs import HarvestJob, HarvestSource, JobItem
+from opencat.domain.queries import Page
+
+# Items a job answer embeds at most (a job of 100,000 failures lists its first ones).
+MAX_ITEMS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFields:
+    """What a client sends about a source; None: not sent (an update keeps the value)."""
+
+    name: str | None = None
+    url: str | None = None
+    backend: str | None = None
+    description: str | None = None
+    config: Mapping[str, Any] | None = None
+    owner: str | None = None
+    organization: str | None = None
+    active: bool | None = None
+    autoarchive: bool | None = None
+    schedule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    source: HarvestSource
+    last_job: HarvestJob | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    job: HarvestJob
+    items: list[JobItem] = field(default_factory=list)
+
+
+def can_manage(actor: Actor, source: HarvestSource) -> bool:
+    if actor.user is None:
+        return False
+    if actor.is_sysadmin:
+        return True
+    if source.organization_id is not None:
+        return actor.role_in(source.organization_id) == "admin"
+    return source.owner_id == actor.user.id
+
+
+def _require_manager(actor: Actor, source: HarvestSource) -> None:
+    if actor.user is None:
+        raise Unauthenticated()
+    if not can_manage(actor, source):
+        raise PermissionDenied()
+
+
+def _require_source(conn: Connection, source_id: str) -> HarvestSource:
+    source = db_harvest.find_source(conn, source_id)
+    if source is None or source.deleted is not None:
+        raise NotFound(Reason.HARVEST_SOURCE_MISSING)
+    return source
+
+
+def _checked(fields: SourceFields, creating: bool) -> None:
+    errors: dict[str, list[Any]] = {}
+    if creating:
+        for name in ("name", "url", "backend"):
+            if not getattr(fields, name):
+                errors[name] = [problem(Reason.REQUIRED)]
+    if fields.backend is not None and fields.backend not in BACKENDS:
+        errors["backend"] = [problem(Reason.HARVEST_BACKEND_UNKNOWN, backend=fields.backend)]
+    if fields.url is not None and not fields.url.startswith(("http://", "https://")):
+        errors["url"] = [problem(Reason.REQUIRED)]
+    if fields.schedule:
+        try:
+            parse_cron(fields.schedule)
+        except ValueError as error:
+            errors["schedule"] = [problem(Reason.CRON_INVALID, error=str(error))]
+    if errors:
+        raise Invalid(errors)
+
+
+def _ownership(conn: Connection, actor: Actor, fields: SourceFields) -> tuple[str | None, str | None]:
+    """(owner, organization): an organization's source for its admins (or any, for a sysadmin),
+    else the caller's own."""
+    assert actor.user is not None
+    if fields.organization:
+        if db_accounts.find_organization(conn, fields.organization) is None:
+            raise Invalid({"organization": [problem(Reason.ORGANIZATION_DOES_NOT_EXIST)]})
+        if not actor.is_sysadmin and actor.role_in(fields.organization) != "admin":
+            raise PermissionDenied()
+        return None, fields.organization
+    if fields.owner and fields.owner != actor.user.id:
+        if not actor.is_sysadmin:
+            raise Invalid({"owner": [problem(Reason.OWNER_SELF_ONLY)]})
+        if db_accounts.find_user(conn, fields.owner) is None:
+            raise Invalid({"owner": [problem(Reason.OWNER_UNKNOWN)]})
+        return fields.owner, None
+    return actor.user.id, None
+
+
+def create_source(catalog: Catalog, actor: Actor, fields: SourceFields) -> SourceView:
+    if actor.user is None:
+        raise Unauthenticated()
+    _checked(fields, creating=True)
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        owner_id, organization_id = _ownership(conn, actor, fields)
+        # A sysadmin's source needs no one else's approval; others wait for a sysadmin's.
+        state = "accepted" if actor.is_sysadmin else "pending"
+        validation: dict[str, Any] = {"state": state}
+        if actor.is_sysadmin:
+            validation |= {"by": actor.user.id, "on": now.isoformat()}
+        source = HarvestSource(
+            id=catalog.new_object_id(),
+            name=fields.name or "",
+            url=fields.url or "",
+            backend=fields.backend or "",
+            created_at=now,
+            last_modified=now,
+            description=fields.description or "",
+            config=dict(fields.config or {}),
+            owner_id=owner_id,
+            organization_id=organization_id,
+            active=True if fields.active is None else fields.active,
+            autoarchive=True if fields.autoarchive is None else fields.autoarchive,
+            schedule=fields.schedule or None,
+            validation=validation,
+        )
+        db_harvest.insert_source(conn, source)
+    return SourceView(source, None)
+
+
+def get_source(catalog: Catalog, source_id: str) -> SourceView:
+    """Sources are public in udata's API (their list and each one)."""
+    with catalog.db.read() as conn:
+        source = _require_source(conn, source_id)
+        return SourceView(source, db_harvest.last_jobs(conn, [source.id]).get(source.id))
+
+
+def list_sources(
+    catalog: Catalog, page: int, page_size: int, owner: str | None = None, organization: str | None = None
+) -> Page[SourceView]:
+    with catalog.db.read() as conn:
+        sources = db_harvest.list_sources(conn, owner_id=owner, organization_id=organization)
+        chosen = sources[(page - 1) * page_size : page * page_size]
+        last = db_harvest.last_jobs(conn, [source.id for source in chosen])
+    return Page([SourceView(source, last.get(source.id)) for source in chosen], len(sources), page, page_size)
+
+
+def update_source(catalog: Catalog, actor: Actor, source_id: str, fields: SourceFields) -> SourceView:
+    _checked(fields, creating=False)
+    with catalog.db.write() as conn:
+        current = _require_source(conn, source_id)
+        _require_manager(actor, current)
+        changes = {
+            name: getattr(fields, name)
+            for name in ("name", "url", "backend", "description", "active", "autoarchive", "schedule")
+            if getattr(fields, name) is not None
+        }
+        if fields.config is not None:
+            changes["config"] = dict(fields.config)
+        if fields.organization is not None or fields.owner is not None:
+            changes["owner_id"], changes["organization_id"] = _ownership(conn, actor, fields)
+        source = replace(current, **changes, last_modified=catalog.clock())
+        db_harvest.update_source(conn, source)
+        return SourceView(source, db_harvest.last_jobs(conn, [source.id]).get(source.id))
+
+
+def delete_source(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
+    """Soft delete, as udata: the source is gone from lists; its datasets stay."""
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        current = _require_source(conn, source_id)
+        _require_manager(actor, current)
+        source = replace(current, deleted=now, last_modified=now)
+        db_harvest.update_source(conn, source)
+    return SourceView(source, None)
+
+
+def set_schedule(catalog: Catalog, actor: Actor, source_id: str, schedule: str | None) -> SourceView:
+    """A cron schedule (None: unscheduled, run by hand only)."""
+    return (
+        update_source(catalog, actor, source_id, SourceFields(schedule=schedule or ""))
+        if schedule
+        else (_unschedule(catalog, actor, source_id))
+    )
+
+
+def _unschedule(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
+    with catalog.db.write() as conn:
+        current = _require_source(conn, source_id)
+        _require_manager(actor, current)
+        source = replace(current, schedule=None, last_modified=catalog.clock())
+        db_harvest.update_source(conn, source)
+        return SourceView(source, db_harvest.last_jobs(conn, [source.id]).get(source.id))
+
+
+def validate_source(
+    catalog: Catalog, actor: Actor, source_id: str, state: str, comment: str | None
+) -> SourceView:
+    """A sysadmin accepts or refuses a source (udata's validation)."""
+    if actor.user is None:
+        raise Unauthenticated()
+    if not actor.is_sysadmin:
+        raise PermissionDenied()
+    if state not in ("accepted", "refused"):
+        raise Invalid({"state": [problem(Reason.NOT_A_CHOICE)]})
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        current = _require_source(conn, source_id)
+        validation = {"state": state, "by": actor.user.id, "on": now.isoformat(), "comment": comment}
+        source = replace(current, validation=validation, last_modified=now)
+        db_harvest.update_source(conn, source)
+        return SourceView(source, db_harvest.last_jobs(conn, [source.id]).get(source.id))
+
+
+def require_manageable(catalog: Catalog, actor: Actor, source_id: str) -> HarvestSource:
+    """The source, if the caller may manage it (before running it on their behalf)."""
+    with catalog.db.read() as conn:
+        source = _require_source(conn, source_id)
+    _require_manager(actor, source)
+    return source
+
+
+def list_jobs(catalog: Catalog, source_id: str, page: int, page_size: int) -> Page[HarvestJob]:
+    with catalog.db.read() as conn:
+        _require_source(conn, source_id)
+        jobs, total = db_harvest.jobs_of(conn, source_id, (page - 1) * page_size, page_size)
+    return Page(jobs, total, page, page_size)
+
+
+def get_job(catalog: Catalog, job_id: str) -> JobView:
+    with catalog.db.read() as conn:
+        job = db_harvest.find_job(conn, job_id)
+        if job is None:
+            raise NotFound(Reason.HARVEST_JOB_MISSING)
+        return JobView(job, db_harvest.items_of(conn, job_id, MAX_ITEMS))
