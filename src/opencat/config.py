@@ -123,6 +123,14 @@ class Settings(BaseSettings):
     session_lifetime_hours: int = 336
     # Behind a proxy: the client's address is the last one of X-Forwarded-For (sign-in throttling).
     trust_forwarded_for: bool = False
+    # Harvesting (docs/harvesting.md).
+    harvest_delete_gone: bool = False
+    harvest_allow_private: bool = False
+    harvest_timeout: float = 60.0
+    harvest_max_bytes: int = 256 * 1024 * 1024
+    harvest_delay: float = 0.0
+    harvest_stale_after: int = 60
+    harvest_scheduler: bool = True
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -181,7 +189,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(allowed)}, got {folded!r}")
         return folded
 
-    @field_validator("feed_delay_hours", "linkcheck_interval", "ready_max_index_lag")
+    @field_validator("feed_delay_hours", "linkcheck_interval", "ready_max_index_lag", "harvest_delay")
     @classmethod
     def _not_negative(cls, value: int) -> int:
         if value < 0:
@@ -195,6 +203,8 @@ class Settings(BaseSettings):
         "max_upload_bytes",
         "upload_retention_hours",
         "session_lifetime_hours",
+        "harvest_max_bytes",
+        "harvest_stale_after",
     )
     @classmethod
     def _positive(cls, value: int) -> int:
@@ -211,7 +221,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("linkcheck_timeout")
+    @field_validator("linkcheck_timeout", "harvest_timeout")
     @classmethod
     def _positive_seconds(cls, value: float) -> float:
         if not value > 0:

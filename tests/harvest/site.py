@@ -18,6 +18,7 @@ class Document:
     last_modified: str | None = None
     status: int = 200
     location: str | None = None
+    delay: float = 0.0  # seconds before answering (a slow source)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class _Handler(BaseHTTPRequestHandler):
         if document is None:
             self._reply(404, {}, b"")
             return
+        if document.delay:
+            self.server.release.wait(document.delay)
         headers = {"Content-Type": document.content_type}
         if document.location:
             headers["Location"] = document.location
@@ -87,6 +90,7 @@ class SiteServer(ThreadingHTTPServer):
     def __init__(self, site: Site) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.site = site
+        self.release = threading.Event()  # ends slow answers at teardown
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
@@ -100,6 +104,7 @@ def serving(site: Site) -> Iterator[SiteServer]:
     try:
         yield server
     finally:
+        server.release.set()
         server.shutdown()
         server.server_close()
         thread.join()

@@ -43,6 +43,13 @@ EVERY_VARIABLE = {
     "secret_key": ("k" * 40, "k" * 40),
     "session_lifetime_hours": ("8", 8),
     "trust_forwarded_for": ("true", True),
+    "harvest_delete_gone": ("true", True),
+    "harvest_allow_private": ("yes", True),
+    "harvest_timeout": ("12.5", 12.5),
+    "harvest_max_bytes": ("1000000", 1_000_000),
+    "harvest_delay": ("0.5", 0.5),
+    "harvest_stale_after": ("30", 30),
+    "harvest_scheduler": ("false", False),
 }
 
 

@@ -119,28 +119,60 @@ def create_source(catalog: Catalog, actor: Actor, fields: SourceFields) -> Sourc
     with catalog.db.write() as conn:
         owner_id, organization_id = _ownership(conn, actor, fields)
         # A sysadmin's source needs no one else's approval; others wait for a sysadmin's.
-        state = "accepted" if actor.is_sysadmin else "pending"
-        validation: dict[str, Any] = {"state": state}
-        if actor.is_sysadmin:
-            validation |= {"by": actor.user.id, "on": now.isoformat()}
-        source = HarvestSource(
-            id=catalog.new_object_id(),
-            name=fields.name or "",
-            url=fields.url or "",
-            backend=fields.backend or "",
-            created_at=now,
-            last_modified=now,
-            description=fields.description or "",
-            config=dict(fields.config or {}),
-            owner_id=owner_id,
-            organization_id=organization_id,
-            active=True if fields.active is None else fields.active,
-            autoarchive=True if fields.autoarchive is None else fields.autoarchive,
-            schedule=fields.schedule or None,
-            validation=validation,
+        validation: dict[str, Any] = (
+            {"state": "accepted", "by": actor.user.id, "on": now.isoformat()}
+            if actor.is_sysadmin
+            else {"state": "pending"}
         )
+        source = _new_source(catalog, fields, owner_id, organization_id, validation)
         db_harvest.insert_source(conn, source)
     return SourceView(source, None)
+
+
+def add_source(catalog: Catalog, fields: SourceFields) -> SourceView:
+    """A source declared by the machine's operator (``opencat harvest add``): accepted, owned by
+    the organization or user named, which must exist."""
+    _checked(fields, creating=True)
+    with catalog.db.write() as conn:
+        if fields.organization and db_accounts.find_organization(conn, fields.organization) is None:
+            raise Invalid({"organization": [problem(Reason.ORGANIZATION_DOES_NOT_EXIST)]})
+        if fields.owner and db_accounts.find_user(conn, fields.owner) is None:
+            raise Invalid({"owner": [problem(Reason.OWNER_UNKNOWN)]})
+        owner_id = None if fields.organization else fields.owner
+        validation = {
+            "state": "accepted",
+            "on": catalog.clock().isoformat(),
+            "comment": "added by the operator",
+        }
+        source = _new_source(catalog, fields, owner_id, fields.organization or None, validation)
+        db_harvest.insert_source(conn, source)
+    return SourceView(source, None)
+
+
+def _new_source(
+    catalog: Catalog,
+    fields: SourceFields,
+    owner_id: str | None,
+    organization_id: str | None,
+    validation: Mapping[str, Any],
+) -> HarvestSource:
+    now = catalog.clock()
+    return HarvestSource(
+        id=catalog.new_object_id(),
+        name=fields.name or "",
+        url=fields.url or "",
+        backend=fields.backend or "",
+        created_at=now,
+        last_modified=now,
+        description=fields.description or "",
+        config=dict(fields.config or {}),
+        owner_id=owner_id,
+        organization_id=organization_id,
+        active=True if fields.active is None else fields.active,
+        autoarchive=True if fields.autoarchive is None else fields.autoarchive,
+        schedule=fields.schedule or None,
+        validation=validation,
+    )
 
 
 def get_source(catalog: Catalog, source_id: str) -> SourceView:
