@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -24,7 +23,6 @@ from opencat.api.routes import routes
 from opencat.api.unread_body import CloseWhenBodyUnread
 from opencat.catalog import health
 from opencat.catalog.context import Catalog
-from opencat.catalog.harvesting import RunOptions
 from opencat.catalog.references import default_extensions
 from opencat.catalog.schemas import SchemaSource
 from opencat.config import Settings
@@ -36,7 +34,6 @@ from opencat.files.base import FileStore
 from opencat.files.local import LocalFileStore
 from opencat.files.s3 import S3FileStore
 from opencat.links.checker import LinkPolicy
-from opencat.links.harvest_fetch import HarvestPolicy
 from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
@@ -175,22 +172,3 @@ def _slash_or_not_found(app: Starlette) -> ASGIApp:
         await errors.json_response({"message": errors.NOT_FOUND}, 404)(scope, receive, send)
 
     return default
-
-
-def harvest_options(settings: Settings, **overrides: Any) -> RunOptions:
-    """How harvest runs fetch and apply, from the settings (the CLI and the scheduler share it)."""
-    policy = HarvestPolicy(
-        timeout=settings.harvest_timeout,
-        max_bytes=settings.harvest_max_bytes,
-        allow_private=settings.harvest_allow_private,
-        delay=settings.harvest_delay,
-    )
-    stale_after = settings.harvest_stale_after
-    return RunOptions(
-        policy=policy,
-        delete_gone=settings.harvest_delete_gone,
-        stale_after=timedelta(seconds=stale_after),
-        # several beats within the stale delay: one slow beat does not lose the lease
-        heartbeat_every=min(10.0, stale_after / 4),
-        **overrides,
-    )

@@ -15,9 +15,10 @@ from typing import Any, BinaryIO, NoReturn
 from opencat import __version__, index_keeper, lifeline
 from opencat.api import wording
 from opencat.api.rdf import write_json_lines
-from opencat.app import build_catalog, harvest_options
+from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
+from opencat.catalog.harvest_settings import harvest_options
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
 from opencat.catalog.indexing import rebuild, sync
 from opencat.catalog.rdf import export_catalog

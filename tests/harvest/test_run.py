@@ -10,14 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from opencat.catalog.context import Catalog
-from opencat.catalog.harvest_sources import SourceFields, create_source, get_job
+from opencat.catalog.harvest_sources import SourceFields, create_source, list_items
 from opencat.catalog.harvesting import RunOptions, run_source
 from opencat.db import datasets as db_datasets
 from opencat.db import harvest as db_harvest
 from opencat.db import resources as db_resources
 from opencat.db.tables import activities
 from opencat.domain.errors import Conflict
-from opencat.domain.harvest_jobs import ItemStatus, JobStatus, Lease
+from opencat.domain.harvest_jobs import ItemStatus, JobItem, JobStatus, Lease
 from opencat.links.harvest_fetch import HarvestPolicy
 from tests.factories import make_org, make_user
 from tests.harvest.pages import publish_pages, real_datasets
@@ -33,6 +33,10 @@ def source_of(catalog: Catalog, remote: SiteServer, **config: Any) -> str:
         name="Remote", url=remote.url("/"), backend="udata", organization=org.id, config=config
     )
     return create_source(catalog, admin.actor(catalog), fields).source.id
+
+
+def items_of(catalog: Catalog, job_id: str) -> list[JobItem]:
+    return [view.item for view in list_items(catalog, job_id, 1, 1000).items]
 
 
 def harvested(catalog: Catalog, source_id: str) -> dict[str, Any]:
@@ -79,8 +83,7 @@ def test_a_first_run_creates_every_dataset(catalog: Catalog, site: Site, remote:
     assert "archived" not in first.harvest
     assert [r.url for r in resources] == [r["url"] for r in docs[0]["resources"]]
     assert {r.filetype for r in resources} == {"remote"}
-    view = get_job(catalog, job.id)
-    assert [item.status for item in view.items] == [ItemStatus.CREATED] * 7
+    assert [item.status for item in items_of(catalog, job.id)] == [ItemStatus.CREATED] * 7
 
 
 def test_an_unchanged_source_is_not_rewritten(catalog: Catalog, site: Site, remote: SiteServer) -> None:
@@ -96,7 +99,7 @@ def test_an_unchanged_source_is_not_rewritten(catalog: Catalog, site: Site, remo
     assert (job.counts.created, job.counts.updated, job.counts.unchanged) == (0, 0, 5)
     after = harvested(catalog, source_id)
     assert {k: v.revision for k, v in after.items()} == {k: v.revision for k, v in before.items()}
-    assert get_job(catalog, job.id).items == []
+    assert items_of(catalog, job.id) == []
     assert activity_count(catalog) == activities
 
 
@@ -120,7 +123,7 @@ def test_changed_gone_and_returning_datasets(catalog: Catalog, site: Site, remot
     assert gone.harvest["archived_at"]
     with catalog.db.read() as conn:
         assert len(db_resources.fetch_for_dataset(conn, stored[docs[1]["id"]].id)) == 1
-    statuses = sorted(item.status for item in get_job(catalog, job.id).items)
+    statuses = sorted(item.status for item in items_of(catalog, job.id))
     assert statuses == [ItemStatus.ARCHIVED, ItemStatus.UPDATED]
 
     publish_pages(site, remote.url(""), docs, page_size=3)
@@ -145,7 +148,7 @@ def test_gone_datasets_are_deleted_with_the_setting(catalog: Catalog, site: Site
 
     assert job.counts.archived == 1
     assert harvested(catalog, source_id)[docs[2]["id"]].deleted is not None
-    assert [item.status for item in get_job(catalog, job.id).items] == [ItemStatus.DELETED]
+    assert [item.status for item in items_of(catalog, job.id)] == [ItemStatus.DELETED]
 
 
 def test_a_source_failing_half_way_archives_nothing(catalog: Catalog, site: Site, remote: SiteServer) -> None:
@@ -179,7 +182,7 @@ def test_unreadable_entries_are_failed_items(catalog: Catalog, site: Site, remot
 
     assert job.status == JobStatus.DONE_ERRORS
     assert (job.counts.created, job.counts.failed) == (1, 1)
-    failed = [item for item in get_job(catalog, job.id).items if item.status == ItemStatus.FAILED]
+    failed = [item for item in items_of(catalog, job.id) if item.status == ItemStatus.FAILED]
     assert failed[0].remote_id == "broken"
     assert failed[0].error == "a dataset without a title"
     assert failed[0].excerpt is not None

@@ -2,23 +2,23 @@
 read its jobs. Only sysadmins and the admins of the source's organization (or its owner, for a
 personal source) manage a source."""
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_backends import BACKENDS
+from opencat.catalog.harvesting import RunOptions, run_in_background
 from opencat.db import accounts as db_accounts
+from opencat.db import datasets as db_datasets
 from opencat.db import harvest as db_harvest
 from opencat.db.engine import Connection
-from opencat.domain.accounts import Actor
+from opencat.domain.accounts import Actor, Organization, User
 from opencat.domain.cron import parse_cron
+from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated, problem
-from opencat.domain.harvest_jobs import HarvestJob, HarvestSource, JobItem
+from opencat.domain.harvest_jobs import HarvestJob, HarvestSource, ItemStatus, JobItem
 from opencat.domain.queries import Page
-
-# Items a job answer embeds at most (a job of 100,000 failures lists its first ones).
-MAX_ITEMS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +41,44 @@ class SourceFields:
 class SourceView:
     source: HarvestSource
     last_job: HarvestJob | None
+    organization: Organization | None = None
+    owner: User | None = None
+    validated_by: User | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class JobView:
     job: HarvestJob
-    items: list[JobItem] = field(default_factory=list)
+    source: HarvestSource
+    item_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    item: JobItem
+    dataset: Dataset | None
+
+
+def _views(conn: Connection, sources: Sequence[HarvestSource]) -> list[SourceView]:
+    """Each source with its last job and who owns and validated it (a few queries for a page)."""
+    last = db_harvest.last_jobs(conn, [source.id for source in sources])
+    organizations = db_accounts.fetch_organizations(
+        conn, {s.organization_id for s in sources if s.organization_id}
+    )
+    user_ids = {s.owner_id for s in sources if s.owner_id} | {
+        str(s.validation["by"]) for s in sources if s.validation.get("by")
+    }
+    users = db_accounts.fetch_users(conn, user_ids)
+    return [
+        SourceView(
+            source,
+            last.get(source.id),
+            organizations.get(source.organization_id or ""),
+            users.get(source.owner_id or ""),
+            users.get(str(source.validation.get("by") or "")),
+        )
+        for source in sources
+    ]
 
 
 def can_manage(actor: Actor, source: HarvestSource) -> bool:
@@ -126,7 +158,7 @@ def create_source(catalog: Catalog, actor: Actor, fields: SourceFields) -> Sourc
         )
         source = _new_source(catalog, fields, owner_id, organization_id, validation)
         db_harvest.insert_source(conn, source)
-    return SourceView(source, None)
+        return _views(conn, [source])[0]
 
 
 def add_source(catalog: Catalog, fields: SourceFields) -> SourceView:
@@ -146,7 +178,7 @@ def add_source(catalog: Catalog, fields: SourceFields) -> SourceView:
         }
         source = _new_source(catalog, fields, owner_id, fields.organization or None, validation)
         db_harvest.insert_source(conn, source)
-    return SourceView(source, None)
+        return _views(conn, [source])[0]
 
 
 def _new_source(
@@ -178,8 +210,7 @@ def _new_source(
 def get_source(catalog: Catalog, source_id: str) -> SourceView:
     """Sources are public in udata's API (their list and each one)."""
     with catalog.db.read() as conn:
-        source = _require_source(conn, source_id)
-        return SourceView(source, db_harvest.last_jobs(conn, [source.id]).get(source.id))
+        return _views(conn, [_require_source(conn, source_id)])[0]
 
 
 def list_sources(
@@ -188,8 +219,7 @@ def list_sources(
     with catalog.db.read() as conn:
         sources = db_harvest.list_sources(conn, owner_id=owner, organization_id=organization)
         chosen = sources[(page - 1) * page_size : page * page_size]
-        last = db_harvest.last_jobs(conn, [source.id for source in chosen])
-    return Page([SourceView(source, last.get(source.id)) for source in chosen], len(sources), page, page_size)
+        return Page(_views(conn, chosen), len(sources), page, page_size)
 
 
 def update_source(catalog: Catalog, actor: Actor, source_id: str, fields: SourceFields) -> SourceView:
@@ -208,7 +238,7 @@ def update_source(catalog: Catalog, actor: Actor, source_id: str, fields: Source
             changes["owner_id"], changes["organization_id"] = _ownership(conn, actor, fields)
         source = replace(current, **changes, last_modified=catalog.clock())
         db_harvest.update_source(conn, source)
-        return SourceView(source, db_harvest.last_jobs(conn, [source.id]).get(source.id))
+        return _views(conn, [source])[0]
 
 
 def delete_source(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
@@ -219,7 +249,7 @@ def delete_source(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
         _require_manager(actor, current)
         source = replace(current, deleted=now, last_modified=now)
         db_harvest.update_source(conn, source)
-    return SourceView(source, None)
+        return _views(conn, [source])[0]
 
 
 def set_schedule(catalog: Catalog, actor: Actor, source_id: str, schedule: str | None) -> SourceView:
@@ -237,7 +267,7 @@ def _unschedule(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
         _require_manager(actor, current)
         source = replace(current, schedule=None, last_modified=catalog.clock())
         db_harvest.update_source(conn, source)
-        return SourceView(source, db_harvest.last_jobs(conn, [source.id]).get(source.id))
+        return _views(conn, [source])[0]
 
 
 def validate_source(
@@ -256,7 +286,7 @@ def validate_source(
         validation = {"state": state, "by": actor.user.id, "on": now.isoformat(), "comment": comment}
         source = replace(current, validation=validation, last_modified=now)
         db_harvest.update_source(conn, source)
-        return SourceView(source, db_harvest.last_jobs(conn, [source.id]).get(source.id))
+        return _views(conn, [source])[0]
 
 
 def require_manageable(catalog: Catalog, actor: Actor, source_id: str) -> HarvestSource:
@@ -265,6 +295,14 @@ def require_manageable(catalog: Catalog, actor: Actor, source_id: str) -> Harves
         source = _require_source(conn, source_id)
     _require_manager(actor, source)
     return source
+
+
+def run_now(catalog: Catalog, actor: Actor, source_id: str, options: RunOptions) -> SourceView:
+    """Start a job of the source in the background (udata's ``run``): the answer is the source,
+    its last job the one just started; ``Conflict`` while another runs."""
+    require_manageable(catalog, actor, source_id)
+    run_in_background(catalog, source_id, options)
+    return get_source(catalog, source_id)
 
 
 def list_jobs(catalog: Catalog, source_id: str, page: int, page_size: int) -> Page[HarvestJob]:
@@ -276,7 +314,25 @@ def list_jobs(catalog: Catalog, source_id: str, page: int, page_size: int) -> Pa
 
 def get_job(catalog: Catalog, job_id: str) -> JobView:
     with catalog.db.read() as conn:
-        job = db_harvest.find_job(conn, job_id)
-        if job is None:
-            raise NotFound(Reason.HARVEST_JOB_MISSING)
-        return JobView(job, db_harvest.items_of(conn, job_id, MAX_ITEMS))
+        return _job_view(conn, job_id)
+
+
+def _job_view(conn: Connection, job_id: str) -> JobView:
+    job = db_harvest.find_job(conn, job_id)
+    source = None if job is None else db_harvest.find_source(conn, job.source_id)
+    if job is None or source is None:
+        raise NotFound(Reason.HARVEST_JOB_MISSING)
+    return JobView(job, source, db_harvest.count_items(conn, job_id))
+
+
+def list_items(
+    catalog: Catalog, job_id: str, page: int, page_size: int, statuses: Sequence[ItemStatus] | None = None
+) -> Page[ItemView]:
+    """A page of what the job did (created, updated, archived, deleted or failed entries)."""
+    with catalog.db.read() as conn:
+        _job_view(conn, job_id)
+        items = db_harvest.items_of(conn, job_id, page_size, (page - 1) * page_size, statuses)
+        total = db_harvest.count_items(conn, job_id, statuses)
+        datasets = db_datasets.fetch_by_ids(conn, {item.dataset_id for item in items if item.dataset_id})
+    views = [ItemView(item, datasets.get(item.dataset_id or "")) for item in items]
+    return Page(views, total, page, page_size)

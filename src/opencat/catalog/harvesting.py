@@ -9,8 +9,10 @@ longer holds are archived (``harvest.archived = "not-on-remote"``) or, with ``de
 deleted; a source that fails half-way archives nothing.
 """
 
+import logging
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -45,6 +47,8 @@ from opencat.domain.history import DATASET_FIELDS, Activity, Key, created, datas
 from opencat.domain.slugs import slugify, unique_slug
 from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy, Validators
 
+_log = logging.getLogger(__name__)
+
 # The fingerprint a record keeps once its dataset was archived: whatever the source gives again
 # differs from it, so a dataset back on the source is updated (and unarchived).
 _GONE = "gone"
@@ -73,6 +77,38 @@ def run_source(
     ``NotFound`` for an unknown source, ``Conflict`` when a live process runs one of its jobs."""
     source, job = start_job(catalog, source_id, options)
     return run_job(catalog, source, job, options, backends)
+
+
+def run_in_background(
+    catalog: Catalog,
+    source_id: str,
+    options: RunOptions,
+    backends: Mapping[str, Backend] = BACKENDS,
+) -> HarvestJob:
+    """Start a job now (``Conflict`` if one runs) and run it in a thread of this process; its
+    lease keeps it single, and a takeover ends it if this process dies."""
+    source, job = start_job(catalog, source_id, options)
+    thread = threading.Thread(
+        target=_run_logged,
+        args=(catalog, source, job, options, backends),
+        name=f"harvest {source.id}",
+        daemon=True,
+    )
+    thread.start()
+    return job
+
+
+def _run_logged(
+    catalog: Catalog,
+    source: HarvestSource,
+    job: HarvestJob,
+    options: RunOptions,
+    backends: Mapping[str, Backend],
+) -> None:
+    try:
+        run_job(catalog, source, job, options, backends)
+    except Exception:  # the job is recorded failed already; the thread has no one else to tell
+        _log.exception("harvest job %s of source %s failed", job.id, source.id)
 
 
 def start_job(catalog: Catalog, source_id: str, options: RunOptions) -> tuple[HarvestSource, HarvestJob]:

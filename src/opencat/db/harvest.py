@@ -180,14 +180,32 @@ def insert_items(conn: Connection, job_id: str, items: Sequence[JobItem]) -> Non
         )
 
 
-def items_of(conn: Connection, job_id: str, limit: int | None = None) -> list[JobItem]:
-    query = sa.select(harvest_items).where(harvest_items.c.job_id == job_id).order_by(harvest_items.c.seq)
+def items_of(
+    conn: Connection,
+    job_id: str,
+    limit: int | None = None,
+    offset: int = 0,
+    statuses: Sequence[ItemStatus] | None = None,
+) -> list[JobItem]:
+    query = sa.select(harvest_items).where(_items_where(job_id, statuses)).order_by(harvest_items.c.seq)
     if limit is not None:
-        query = query.limit(limit)
+        query = query.offset(offset).limit(limit)
     return [
         JobItem(row.remote_id, ItemStatus(row.status), row.created_at, row.dataset_id, row.error, row.excerpt)
         for row in conn.execute(query)
     ]
+
+
+def count_items(conn: Connection, job_id: str, statuses: Sequence[ItemStatus] | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(harvest_items).where(_items_where(job_id, statuses))
+    return int(conn.execute(query).scalar_one())
+
+
+def _items_where(job_id: str, statuses: Sequence[ItemStatus] | None) -> sa.ColumnElement[bool]:
+    condition = harvest_items.c.job_id == job_id
+    if statuses is not None:
+        condition = sa.and_(condition, harvest_items.c.status.in_([str(status) for status in statuses]))
+    return condition
 
 
 # --- records of incremental runs ----------------------------------------------------------------
