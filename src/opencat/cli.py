@@ -12,7 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from opencat import __version__, index_keeper, lifeline
+from opencat import __version__, harvest_scheduler, index_keeper, lifeline
 from opencat.api import wording
 from opencat.api.rdf import write_json_lines
 from opencat.app import build_catalog
@@ -97,9 +97,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     sync(catalog)
     catalog.db.dispose()
     keeper = index_keeper.start()  # before the workers: they learn of it from the environment
+    scheduler = harvest_scheduler.start() if settings.harvest_scheduler else None
     try:
         _granian(args)
     finally:
+        if scheduler is not None:
+            harvest_scheduler.stop(scheduler)
         index_keeper.stop(keeper)
 
 

@@ -139,6 +139,11 @@ def test_schedule_run_jobs_and_items(
     assert client.get(f"{API}/job/{job_id}/items/?status=bogus").status_code == 400
     listed = client.get(f"{API}/sources/").json()
     assert listed["data"][0]["last_job"]["id"] == job_id
+    # /metrics counts items and errors by source
+    metrics = client.get("/metrics").text
+    assert f'opencat_harvest_items_total{{result="created",source="{source["id"]}"}} 3.0' in metrics
+    assert f'opencat_harvest_items_total{{result="failed",source="{source["id"]}"}} 1.0' in metrics
+    assert f'opencat_harvest_jobs_total{{source="{source["id"]}",status="done-errors"}} 1.0' in metrics
     # the harvested datasets are in the catalog's own API, with their harvest metadata
     found = client.get("/api/1/datasets/?page_size=10").json()["data"]
     harvested = [d for d in found if d["harvest"]]

@@ -17,7 +17,7 @@ from opencat.domain.accounts import Actor, Organization, User
 from opencat.domain.cron import parse_cron
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated, problem
-from opencat.domain.harvest_jobs import HarvestJob, HarvestSource, ItemStatus, JobItem
+from opencat.domain.harvest_jobs import Counts, HarvestJob, HarvestSource, ItemStatus, JobItem
 from opencat.domain.queries import Page
 
 
@@ -336,3 +336,9 @@ def list_items(
         datasets = db_datasets.fetch_by_ids(conn, {item.dataset_id for item in items if item.dataset_id})
     views = [ItemView(item, datasets.get(item.dataset_id or "")) for item in items]
     return Page(views, total, page, page_size)
+
+
+def harvest_totals(catalog: Catalog) -> tuple[dict[str, Counts], dict[tuple[str, str], int]]:
+    """Items by source and result, jobs by source and status, over every job ever run."""
+    with catalog.db.read() as conn:
+        return db_harvest.totals_by_source(conn)

@@ -72,10 +72,11 @@ def run_source(
     source_id: str,
     options: RunOptions,
     backends: Mapping[str, Backend] = BACKENDS,
+    scheduled_at: datetime | None = None,
 ) -> HarvestJob:
     """Run one job of the source now and return it ended (done, done-errors or failed).
     ``NotFound`` for an unknown source, ``Conflict`` when a live process runs one of its jobs."""
-    source, job = start_job(catalog, source_id, options)
+    source, job = start_job(catalog, source_id, options, scheduled_at)
     return run_job(catalog, source, job, options, backends)
 
 
@@ -111,7 +112,15 @@ def _run_logged(
         _log.exception("harvest job %s of source %s failed", job.id, source.id)
 
 
-def start_job(catalog: Catalog, source_id: str, options: RunOptions) -> tuple[HarvestSource, HarvestJob]:
+class AlreadyRun(Exception):
+    """A scheduled run found a job started since its scheduled time (another node ran it)."""
+
+
+def start_job(
+    catalog: Catalog, source_id: str, options: RunOptions, scheduled_at: datetime | None = None
+) -> tuple[HarvestSource, HarvestJob]:
+    """Take the source's lease and record a new job. ``scheduled_at``: the schedule's time this
+    run is for; when a job of the source started since, ``AlreadyRun`` (and nothing is written)."""
     now = catalog.clock()
     with catalog.db.write() as conn:
         source = db_harvest.find_source(conn, source_id)
@@ -120,6 +129,11 @@ def start_job(catalog: Catalog, source_id: str, options: RunOptions) -> tuple[Ha
         job = HarvestJob(catalog.new_object_id(), source.id, JobStatus.INITIALIZING, now, started_at=now)
         lease = Lease(source.id, job.id, options.node, options.pid, now, now)
         harvest_lease.take(conn, lease, options.stale_after, now)
+        if scheduled_at is not None:
+            # Checked holding the lease: a node that ran this schedule's job has committed it.
+            last = db_harvest.last_jobs(conn, [source.id]).get(source.id)
+            if last is not None and last.created_at >= scheduled_at:
+                raise AlreadyRun()  # rolls the lease back
         harvest_lease.end_orphans(conn, source.id, now)
         db_harvest.insert_job(conn, job)
     return source, job

@@ -208,6 +208,27 @@ def _items_where(job_id: str, statuses: Sequence[ItemStatus] | None) -> sa.Colum
     return condition
 
 
+def totals_by_source(conn: Connection) -> tuple[dict[str, Counts], dict[tuple[str, str], int]]:
+    """What every source's jobs did, summed (items by result), and its jobs by status: the metrics."""
+    columns = [
+        harvest_jobs.c[f"items_{name}"] for name in ("created", "updated", "unchanged", "archived", "failed")
+    ]
+    items = conn.execute(
+        sa.select(harvest_jobs.c.source_id, *(sa.func.sum(column) for column in columns)).group_by(
+            harvest_jobs.c.source_id
+        )
+    )
+    jobs = conn.execute(
+        sa.select(harvest_jobs.c.source_id, harvest_jobs.c.status, sa.func.count()).group_by(
+            harvest_jobs.c.source_id, harvest_jobs.c.status
+        )
+    )
+    return (
+        {row[0]: Counts(*(int(value or 0) for value in row[1:])) for row in items},
+        {(row[0], row[1]): int(row[2]) for row in jobs},
+    )
+
+
 # --- records of incremental runs ----------------------------------------------------------------
 
 
