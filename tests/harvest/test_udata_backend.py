@@ -7,6 +7,7 @@ import pytest
 
 from opencat.catalog.harvest_backends import BACKENDS
 from opencat.catalog.harvest_backends.udata import UdataBackend, first_page
+from opencat.catalog.harvest_mapping import fingerprint_of
 from opencat.domain.harvest import HarvestSourceError, ItemFailure, RemoteDataset
 from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy, Validators
 from tests.harvest.pages import publish_pages, real_datasets
@@ -105,3 +106,15 @@ def test_an_unchanged_first_page_yields_nothing(site: Site, remote: SiteServer) 
 
     assert list(UdataBackend().items(base(remote), kept, {})) == []
     assert kept.not_modified == [url]
+
+
+def test_the_runs_fingerprint_is_the_backends_own(site: Site, remote: SiteServer) -> None:
+    publish_pages(site, base(remote), real_datasets(20), page_size=100)
+
+    items = [
+        item for item in UdataBackend().items(base(remote), fetcher(), {}) if isinstance(item, RemoteDataset)
+    ]
+
+    assert len(items) == 20
+    assert [fingerprint_of(item) for item in items] == [item.fingerprint() for item in items]
+    assert len({fingerprint_of(item) for item in items}) == 20

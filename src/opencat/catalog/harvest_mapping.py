@@ -2,9 +2,11 @@
 shape (behaviour notes §2.12), and its resources kept as remote links. Pure but for the reference
 lists it is given (licenses, known zones)."""
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, is_dataclass, replace
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -199,6 +201,24 @@ def _frequency(value: str | None) -> str | None:
         return normalize_frequency(value)
     except ValueError:
         return None
+
+
+def fingerprint_of(remote: RemoteDataset) -> str:
+    """``remote.fingerprint()``, the same digest in half the time: ``dataclasses.asdict`` deep-copies
+    every value, which a run of 100,000 entries pays for nothing."""
+    encoded = json.dumps(_plain(remote), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """What ``asdict`` makes of ``value`` as far as ``json.dumps`` can tell."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {item.name: _plain(getattr(value, item.name)) for item in dataclass_fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if type(value) is dict:
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def excerpt_of(remote: RemoteDataset) -> str:

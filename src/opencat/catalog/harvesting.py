@@ -16,11 +16,19 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from opencat.catalog import harvest_lease, history
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_backends import BACKENDS
-from opencat.catalog.harvest_mapping import References, dataset_fields, excerpt_of, new_dataset, resources_of
+from opencat.catalog.harvest_mapping import (
+    References,
+    dataset_fields,
+    excerpt_of,
+    fingerprint_of,
+    new_dataset,
+    resources_of,
+)
 from opencat.db import datasets as db_datasets
 from opencat.db import geozones as db_geozones
 from opencat.db import harvest as db_harvest
@@ -209,6 +217,7 @@ class _Run:
             self.records = db_harvest.records_of(conn, source.id)
             self.licenses = fetch_licenses(conn)
         self.zones: dict[str, str | None] = {}
+        self.slugs: dict[str, set[str]] = {}  # slug base -> slugs taken under it (``_Writer._slug``)
 
     def note_error(self, message: str) -> None:
         self.errors.append({"message": message, "details": ""})
@@ -234,8 +243,7 @@ class _Run:
             return  # nothing to write: the job's counts are saved with the next write or at the end
         with self.catalog.db.write() as conn:
             writer = _Writer(self, conn, now)
-            for remote in todo:
-                writer.entry(remote)
+            writer.entries(todo)
             items += writer.items
             db_harvest.put_records(conn, self.source.id, writer.records)
             history.record(conn, writer.activities)
@@ -247,9 +255,10 @@ class _Run:
 
     def _sort(
         self, batch: list[RemoteDataset | ItemFailure], now: datetime
-    ) -> tuple[list[RemoteDataset], list[JobItem], int]:
-        """What to write, the failures the backend reported, and how many entries are unchanged."""
-        todo: list[RemoteDataset] = []
+    ) -> tuple[list[tuple[RemoteDataset, str]], list[JobItem], int]:
+        """What to write (with its fingerprint), the failures the backend reported, and how many
+        entries are unchanged."""
+        todo: list[tuple[RemoteDataset, str]] = []
         items: list[JobItem] = []
         unchanged = 0
         for entry in batch:
@@ -266,10 +275,11 @@ class _Run:
                 continue
             self.seen.add(entry.remote_id)
             record = self.records.get(entry.remote_id)
-            if record is not None and record.fingerprint == entry.fingerprint():
+            fingerprint = fingerprint_of(entry)
+            if record is not None and record.fingerprint == fingerprint:
                 unchanged += 1
             else:
-                todo.append(entry)
+                todo.append((entry, fingerprint))
         return todo, items, unchanged
 
     def zone_ids(self, conn: Connection, remotes: list[RemoteDataset]) -> Mapping[str, str | None]:
@@ -350,8 +360,8 @@ def _add(counts: Counts, items: list[JobItem], unchanged: int) -> Counts:
 
 
 class _Writer:
-    """Applies entries in one transaction, each in a savepoint: a refused entry is a failed item,
-    the others are kept."""
+    """Applies entries in one transaction: new datasets in a few bulk statements, changed ones
+    each in a savepoint; a refused entry is a failed item, the others are kept."""
 
     def __init__(self, run: _Run, conn: Connection, now: datetime) -> None:
         self.run = run
@@ -361,41 +371,91 @@ class _Writer:
         self.records: list[Record] = []
         self.activities: list[Activity] = []
 
-    def entry(self, remote: RemoteDataset) -> None:
-        record = self.run.records.get(remote.remote_id)
+    def entries(self, todo: list[tuple[RemoteDataset, str]]) -> None:
+        records = {remote.remote_id: self.run.records.get(remote.remote_id) for remote, _ in todo}
+        stored = db_datasets.fetch_by_ids(
+            self.conn, [r.dataset_id for r in records.values() if r is not None]
+        )
+        references = References(
+            self.run.licenses, self.run.zone_ids(self.conn, [remote for remote, _ in todo])
+        )
+        creates: list[tuple[RemoteDataset, str]] = []
+        for remote, fingerprint in todo:
+            record = records[remote.remote_id]
+            current = stored.get(record.dataset_id) if record is not None else None
+            if current is None or current.deleted is not None:
+                creates.append((remote, fingerprint))
+            else:
+                self._one(remote, fingerprint, partial(self._update, remote, current, references))
+        self._create_all(creates, references)
+
+    def _create_all(self, creates: list[tuple[RemoteDataset, str]], references: References) -> None:
+        catalog = self.run.catalog
+        built = []
+        for remote, _ in creates:
+            fields = dataset_fields(self.run.source, remote, references, self.now)
+            dataset = new_dataset(catalog.new_object_id(), self._slug(remote.title), fields, self.now)
+            resources = resources_of(remote, [], self.now, catalog.new_resource_id)
+            built.append((dataset, dataset.last_update(resources, self.now), resources))
+        if not db_harvest.insert_datasets(self.conn, built, self.now):
+            self.run.slugs.clear()  # one was taken meanwhile: ask the database again, one by one
+            for remote, fingerprint in creates:
+                self._one(remote, fingerprint, partial(self._create, remote, references))
+            return
+        for (remote, fingerprint), (dataset, _, _) in zip(creates, built, strict=True):
+            self._created(remote, fingerprint, dataset)
+
+    def _one(
+        self, remote: RemoteDataset, fingerprint: str, apply: Callable[[], tuple[str, ItemStatus]]
+    ) -> None:
         try:
             with self.conn.begin_nested():
-                dataset_id, status = self._apply(remote, record)
+                dataset_id, status = apply()
         except CatalogError as error:
             message = f"refused by the catalog: {error.reason or error}"
             self.items.append(
                 JobItem(remote.remote_id, ItemStatus.FAILED, self.now, None, message, excerpt_of(remote))
             )
             return
-        self.records.append(Record(remote.remote_id, dataset_id, remote.fingerprint()))
-        self.items.append(JobItem(remote.remote_id, status, self.now, dataset_id))
+        self.records.append(Record(remote.remote_id, dataset_id, fingerprint))
+        if status == ItemStatus.UPDATED:
+            self.items.append(JobItem(remote.remote_id, status, self.now, dataset_id))
 
-    def _apply(self, remote: RemoteDataset, record: Record | None) -> tuple[str, ItemStatus]:
+    def _created(self, remote: RemoteDataset, fingerprint: str, dataset: Dataset) -> None:
+        self.records.append(Record(remote.remote_id, dataset.id, fingerprint))
+        self.items.append(JobItem(remote.remote_id, ItemStatus.CREATED, self.now, dataset.id))
+        self.activities.append(
+            history.on_dataset(
+                self.run.catalog,
+                ANONYMOUS,
+                Key.DATASET_CREATED,
+                dataset,
+                self.now,
+                created(dataset, DATASET_FIELDS),
+            )
+        )
+
+    def _create(self, remote: RemoteDataset, references: References) -> tuple[str, ItemStatus]:
+        """One new dataset, as the API's create writes it (the fallback of the bulk path)."""
         catalog = self.run.catalog
-        references = References(self.run.licenses, self.run.zone_ids(self.conn, [remote]))
         fields = dataset_fields(self.run.source, remote, references, self.now)
-        current = db_datasets.find_by_id(self.conn, record.dataset_id) if record else None
-        if current is None or current.deleted is not None:
-            dataset = new_dataset(catalog.new_object_id(), self._slug(remote.title), fields, self.now)
-            resources = resources_of(remote, [], self.now, catalog.new_resource_id)
-            db_datasets.insert(self.conn, dataset, dataset.last_update(resources, self.now))
-            db_resources.replace_all(self.conn, dataset.id, [], resources, self.now)
-            self.activities += [
-                history.on_dataset(
-                    catalog,
-                    ANONYMOUS,
-                    Key.DATASET_CREATED,
-                    dataset,
-                    self.now,
-                    created(dataset, DATASET_FIELDS),
-                ),
-            ]
-            return dataset.id, ItemStatus.CREATED
+        dataset = new_dataset(catalog.new_object_id(), self._slug(remote.title), fields, self.now)
+        resources = resources_of(remote, [], self.now, catalog.new_resource_id)
+        db_datasets.insert(self.conn, dataset, dataset.last_update(resources, self.now))
+        db_resources.replace_all(self.conn, dataset.id, [], resources, self.now)
+        self.activities.append(
+            history.on_dataset(
+                catalog, ANONYMOUS, Key.DATASET_CREATED, dataset, self.now, created(dataset, DATASET_FIELDS)
+            )
+        )
+        self.items.append(JobItem(remote.remote_id, ItemStatus.CREATED, self.now, dataset.id))
+        return dataset.id, ItemStatus.CREATED
+
+    def _update(
+        self, remote: RemoteDataset, current: Dataset, references: References
+    ) -> tuple[str, ItemStatus]:
+        catalog = self.run.catalog
+        fields = dataset_fields(self.run.source, remote, references, self.now)
         if current.archived is not None and (current.harvest or {}).get("archived"):
             fields = {**fields, "archived": None}  # back on the source
         if fields["title"] != current.title:
@@ -421,9 +481,14 @@ class _Writer:
         self.activities += history.resource_list(catalog, ANONYMOUS, dataset, before, after, self.now)
 
     def _slug(self, title: str, current: str | None = None) -> str:
+        """A free slug for ``title``; the slugs taken under its base are read once per run."""
         base = slugify(title) or "dataset"
-        taken = db_datasets.slugs_like(self.conn, base) - ({current} if current else set())
-        return unique_slug(base, taken)
+        taken = self.run.slugs.get(base)
+        if taken is None:
+            taken = self.run.slugs[base] = db_datasets.slugs_like(self.conn, base)
+        slug = unique_slug(base, taken - ({current} if current else set()))
+        taken.add(slug)
+        return slug
 
     def retire(self, record: Record) -> None:
         current = db_datasets.find_by_id(self.conn, record.dataset_id)

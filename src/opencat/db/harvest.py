@@ -9,7 +9,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from opencat.db.tables import harvest_items, harvest_jobs, harvest_leases, harvest_records, harvest_sources
+from opencat.db import datasets as db_datasets
+from opencat.db import resources as db_resources
+from opencat.db.outbox import mark_changed
+from opencat.db.tables import (
+    dataset_tags,
+    datasets,
+    harvest_items,
+    harvest_jobs,
+    harvest_leases,
+    harvest_records,
+    harvest_sources,
+    resources,
+)
+from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.harvest_jobs import (
     Counts,
     HarvestJob,
@@ -227,6 +240,42 @@ def totals_by_source(conn: Connection) -> tuple[dict[str, Counts], dict[tuple[st
         {row[0]: Counts(*(int(value or 0) for value in row[1:])) for row in items},
         {(row[0], row[1]): int(row[2]) for row in jobs},
     )
+
+
+def insert_datasets(
+    conn: Connection, entries: Sequence[tuple[Dataset, datetime, Sequence[Resource]]], now: datetime
+) -> bool:
+    """New datasets with their tags and resources, a few statements for a whole batch (what
+    ``datasets.insert`` and ``resources.replace_all`` write one by one), and their search outbox
+    entries. False, and nothing written, when a slug or id was taken meanwhile: the caller then
+    writes them one by one."""
+    if not entries:
+        return True
+    try:
+        with conn.begin_nested():
+            _insert_datasets(conn, entries, now)
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def _insert_datasets(
+    conn: Connection, entries: Sequence[tuple[Dataset, datetime, Sequence[Resource]]], now: datetime
+) -> None:
+    conn.execute(
+        datasets.insert(), [db_datasets.new_row(dataset, last_update) for dataset, last_update, _ in entries]
+    )
+    tags = [{"dataset_id": dataset.id, "tag": tag} for dataset, _, _ in entries for tag in dataset.tags]
+    if tags:
+        conn.execute(dataset_tags.insert(), tags)
+    rows = [
+        db_resources.new_row(dataset.id, position, resource, now)
+        for dataset, _, found in entries
+        for position, resource in enumerate(found)
+    ]
+    if rows:
+        conn.execute(resources.insert(), rows)
+    mark_changed(conn, [dataset.id for dataset, _, _ in entries])
 
 
 # --- records of incremental runs ----------------------------------------------------------------
