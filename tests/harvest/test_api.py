@@ -96,6 +96,10 @@ def test_bad_input_is_a_4xx_in_udata_shape(client: TestClient, catalog: Catalog,
     assert cron.json()["errors"]["schedule"][0].startswith("Invalid cron expression")
     assert client.post(f"{path}schedule/", json=42, headers=headers).status_code == 400
     assert client.post(f"{path}validate/", json={"state": "maybe"}, headers=headers).status_code == 400
+    refused = client.post(f"{path}validate/", json={"state": "refused"}, headers=headers)
+    assert (refused.status_code, refused.json()["errors"]) == (400, {"comment": ["This field is required."]})
+    bad_url = client.put(path, json={"url": "ftp://example.org/"}, headers=headers)
+    assert bad_url.json()["errors"] == {"url": ["Invalid URL: an http:// or https:// URL is expected"]}
     assert client.get(f"{API}/source/{'0' * 24}/").json() == {"message": "Harvest source not found"}
     assert client.get(f"{API}/job/{'0' * 24}/").status_code == 404
     assert client.get(f"{API}/job/{'0' * 24}/items/").status_code == 404

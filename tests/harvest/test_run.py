@@ -254,3 +254,36 @@ def test_a_stale_lease_is_taken_over_and_its_job_failed(
     assert ended.ended_at is not None
     assert "node dead-node, pid 7" in ended.errors[-1]["message"]
     assert "stopped heartbeating" in ended.errors[-1]["message"]
+
+
+def test_a_source_that_times_out_or_serves_garbage_fails(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
+    site.documents["/api/1/datasets/?page_size=100"].delay = 2
+    source_id = source_of(catalog, remote)
+
+    slow = run_source(
+        catalog, source_id, replace(OPTIONS, policy=HarvestPolicy(timeout=0.3, allow_private=True))
+    )
+
+    assert slow.status == JobStatus.FAILED
+    assert slow.errors[0]["message"].endswith("timed out")
+    site.documents["/api/1/datasets/?page_size=100"] = Document(
+        b"\x00\xff garbage", "application/octet-stream"
+    )
+    garbage = run_source(catalog, source_id, OPTIONS)
+    assert garbage.status == JobStatus.FAILED
+    assert "did not answer JSON" in garbage.errors[0]["message"]
+    assert (garbage.counts.created, garbage.counts.archived) == (0, 0)
+
+
+def test_a_private_source_is_refused_unless_allowed(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
+    source_id = source_of(catalog, remote)
+
+    job = run_source(catalog, source_id, replace(OPTIONS, policy=HarvestPolicy()))
+
+    assert job.status == JobStatus.FAILED
+    assert "not a public address" in job.errors[0]["message"]
+    assert site.requests == []

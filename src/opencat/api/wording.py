@@ -19,6 +19,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.HARVEST_RUNNING: "A job of this source is running (node {node}, process {pid})",
     Reason.HARVEST_BACKEND_UNKNOWN: "Unknown harvest backend {backend}",
     Reason.CRON_INVALID: "Invalid cron expression: {error}",
+    Reason.HARVEST_URL_INVALID: "Invalid URL: an http:// or https:// URL is expected",
     Reason.UPLOAD_UNKNOWN: "Unknown upload uuid",
     Reason.FILE_TOO_LARGE: "The file is larger than the configured maximum",
     Reason.HTML_CONTENT: "Incorrect file content type: HTML",

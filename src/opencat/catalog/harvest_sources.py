@@ -5,6 +5,7 @@ personal source) manage a source."""
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_backends import BACKENDS
@@ -113,8 +114,8 @@ def _checked(fields: SourceFields, creating: bool) -> None:
                 errors[name] = [problem(Reason.REQUIRED)]
     if fields.backend is not None and fields.backend not in BACKENDS:
         errors["backend"] = [problem(Reason.HARVEST_BACKEND_UNKNOWN, backend=fields.backend)]
-    if fields.url is not None and not fields.url.startswith(("http://", "https://")):
-        errors["url"] = [problem(Reason.REQUIRED)]
+    if fields.url and not _http_url(fields.url):
+        errors["url"] = [problem(Reason.HARVEST_URL_INVALID)]
     if fields.schedule:
         try:
             parse_cron(fields.schedule)
@@ -122,6 +123,11 @@ def _checked(fields: SourceFields, creating: bool) -> None:
             errors["schedule"] = [problem(Reason.CRON_INVALID, error=str(error))]
     if errors:
         raise Invalid(errors)
+
+
+def _http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
 
 
 def _ownership(conn: Connection, actor: Actor, fields: SourceFields) -> tuple[str | None, str | None]:
@@ -280,6 +286,8 @@ def validate_source(
         raise PermissionDenied()
     if state not in ("accepted", "refused"):
         raise Invalid({"state": [problem(Reason.NOT_A_CHOICE)]})
+    if state == "refused" and not (comment or "").strip():
+        raise Invalid({"comment": [problem(Reason.REQUIRED)]})  # udata: required on rejection
     now = catalog.clock()
     with catalog.db.write() as conn:
         current = _require_source(conn, source_id)

@@ -106,6 +106,7 @@ class Reason(StrEnum):
     HARVEST_RUNNING = auto()  # details: node, pid
     HARVEST_BACKEND_UNKNOWN = auto()  # details: backend
     CRON_INVALID = auto()  # details: error
+    HARVEST_URL_INVALID = auto()
 
 
 @dataclass(frozen=True, slots=True)
