@@ -46,7 +46,7 @@ class References:
     zones: Mapping[str, str | None]
 
 
-def match_license(remote: str | None, licenses: Sequence[License]) -> str | None:
+def _match_license(remote: str | None, licenses: Sequence[License]) -> str | None:
     """The catalog's license the source names, by id, URL or title (exact, case-insensitive; the
     URL without its scheme or final slash). Until the shared ``harvest_backends.licenses`` lands,
     this exact match is all the run does; an unknown license is no license, as udata stores it."""
@@ -104,7 +104,7 @@ def dataset_fields(
         "description": remote.description,
         "acronym": remote.acronym,
         "tags": tuple(sorted({tag for tag in map(normalize_tag, remote.tags) if tag})),
-        "license": match_license(remote.license, references.licenses),
+        "license": _match_license(remote.license, references.licenses),
         "frequency": _frequency(remote.frequency),
         "temporal_coverage": coverage,
         "spatial": spatial,
