@@ -2,6 +2,7 @@
 backend and applied to the catalog."""
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from opencat.db import harvest as db_harvest
 from opencat.db import resources as db_resources
 from opencat.db.tables import activities
 from opencat.domain.errors import Conflict
+from opencat.domain.harvest import Fetcher, RemoteDataset
 from opencat.domain.harvest_jobs import ItemStatus, JobItem, JobStatus, Lease
 from opencat.links.harvest_fetch import HarvestPolicy
 from tests.factories import make_org, make_user
@@ -287,3 +289,50 @@ def test_a_private_source_is_refused_unless_allowed(catalog: Catalog, site: Site
     assert job.status == JobStatus.FAILED
     assert "not a public address" in job.errors[0]["message"]
     assert site.requests == []
+
+
+def test_a_paging_loop_fails_the_job_and_archives_nothing(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    docs = real_datasets(6)
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+    run_source(catalog, source_id, OPTIONS)
+    looping = json.loads(site.documents["/api/1/datasets/?page_size=3&page=2"].body)
+    looping["data"] = looping["data"][:1]  # the second page lost two datasets...
+    looping["next_page"] = remote.url("/api/1/datasets/?page_size=3&page=1")  # ...and leads back
+    site.documents["/api/1/datasets/?page_size=3&page=2"] = Document(json.dumps(looping).encode())
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert job.status == JobStatus.FAILED
+    assert "paging loops" in job.errors[0]["message"]
+    assert job.counts.archived == 0  # (the entries read twice before the loop showed are failed items)
+    assert all(dataset.archived is None for dataset in harvested(catalog, source_id).values())
+
+
+class _BrokenBackend:
+    name = "broken"
+    label = "Broken"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        yield RemoteDataset("r1", "One")
+        raise RuntimeError("a bug in the backend")
+
+
+def test_a_job_ends_failed_even_when_its_backend_breaks(catalog: Catalog, remote: SiteServer) -> None:
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="broken"))
+
+    with pytest.raises(RuntimeError, match="a bug in the backend"):
+        run_source(catalog, source_id, OPTIONS, backends={"broken": _BrokenBackend()})
+
+    with catalog.db.read() as conn:
+        jobs, _ = db_harvest.jobs_of(conn, source_id, 0, 10)
+        assert db_harvest.find_lease(conn, source_id) is None
+    assert jobs[0].status == JobStatus.FAILED
+    assert jobs[0].errors[0]["message"] == "RuntimeError: a bug in the backend"
+    assert jobs[0].ended_at is not None
