@@ -336,3 +336,37 @@ def test_a_job_ends_failed_even_when_its_backend_breaks(catalog: Catalog, remote
     assert jobs[0].status == JobStatus.FAILED
     assert jobs[0].errors[0]["message"] == "RuntimeError: a bug in the backend"
     assert jobs[0].ended_at is not None
+
+
+class _HostileBackend:
+    name = "hostile"
+    label = "Hostile"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        deep: dict[str, object] = {}
+        node = deep
+        for _ in range(70):
+            node["x"] = {}
+            node = node["x"]  # type: ignore[assignment]
+        yield RemoteDataset("nul", "A NUL", description="before\x00after")
+        yield RemoteDataset("deep", "Too deep", extras={"deep": deep})
+        yield RemoteDataset("fine", "Fine")
+
+
+def test_entries_that_cannot_be_stored_are_failed_items(catalog: Catalog, remote: SiteServer) -> None:
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="hostile"))
+
+    job = run_source(catalog, source_id, OPTIONS, backends={"hostile": _HostileBackend()})
+
+    assert job.status == JobStatus.DONE_ERRORS
+    assert (job.counts.created, job.counts.failed) == (1, 2)
+    failed = {item.remote_id: item for item in items_of(catalog, job.id) if item.status == ItemStatus.FAILED}
+    assert set(failed) == {"nul", "deep"}
+    assert failed["nul"].error is not None
+    assert failed["nul"].error.startswith("cannot be stored")
+    assert "before\\u0000after" in (failed["nul"].excerpt or "")
+    assert set(harvested(catalog, source_id)) == {"fine"}

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from opencat.domain.datasets import Checksum, Dataset, Resource, Spatial, TemporalCoverage, enforce_invariants
 from opencat.domain.dates import iso
+from opencat.domain.documents import MAX_DEPTH, document_problem
 from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.harvest import EXCERPT_LIMIT, RemoteDataset, RemoteResource
 from opencat.domain.harvest_jobs import HarvestSource
@@ -206,7 +207,23 @@ def _frequency(value: str | None) -> str | None:
 def fingerprint_of(remote: RemoteDataset) -> str:
     """``remote.fingerprint()``, the same digest in half the time: ``dataclasses.asdict`` deep-copies
     every value, which a run of 100,000 entries pays for nothing."""
-    encoded = json.dumps(_plain(remote), sort_keys=True, default=str, ensure_ascii=False)
+    return _digest(_plain(remote))
+
+
+def checked_fingerprint(remote: RemoteDataset) -> tuple[str | None, str | None]:
+    """``(fingerprint, None)``, or ``(None, why)`` when the entry cannot be stored: nested deeper
+    than a stored document may be, or holding a NUL character (the API refuses both)."""
+    # The extras first, without recursion: they are the source's own, of any depth.
+    problem = document_problem(dict(remote.extras), MAX_DEPTH - 1)
+    if problem is not None:
+        return None, problem
+    plain = _plain(remote)
+    problem = document_problem(plain)
+    return (None, problem) if problem is not None else (_digest(plain), None)
+
+
+def _digest(plain: Any) -> str:
+    encoded = json.dumps(plain, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 

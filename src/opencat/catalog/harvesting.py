@@ -23,9 +23,9 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_backends import BACKENDS
 from opencat.catalog.harvest_mapping import (
     References,
+    checked_fingerprint,
     dataset_fields,
     excerpt_of,
-    fingerprint_of,
     new_dataset,
     resources_of,
 )
@@ -275,7 +275,11 @@ class _Run:
                 continue
             self.seen.add(entry.remote_id)
             record = self.records.get(entry.remote_id)
-            fingerprint = fingerprint_of(entry)
+            fingerprint, problem = checked_fingerprint(entry)
+            if fingerprint is None:
+                error = f"cannot be stored: {problem}"
+                items.append(JobItem(entry.remote_id, ItemStatus.FAILED, now, None, error, _excerpt(entry)))
+                continue
             if record is not None and record.fingerprint == fingerprint:
                 unchanged += 1
             else:
@@ -344,6 +348,14 @@ class _Run:
         page's link is in it), while an unchanged first document means an unchanged source only
         when it is the whole source (a dump); a paged source then sends no validators."""
         return {fetcher.first_url} if fetcher.first_url and fetcher.requests == 1 else set()
+
+
+def _excerpt(remote: RemoteDataset) -> str:
+    """The excerpt of an entry that cannot be stored; its extras left out if too deep to encode."""
+    try:
+        return excerpt_of(remote)
+    except RecursionError:
+        return excerpt_of(replace(remote, extras={"...": "(nested too deep to show)"}))
 
 
 def _add(counts: Counts, items: list[JobItem], unchanged: int) -> Counts:

@@ -71,7 +71,7 @@ def _page_size(value: object) -> int:
 def _envelope(url: str, body: bytes) -> dict[str, Any]:
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested beyond what the parser follows
         raise HarvestSourceError(f"{url} did not answer JSON: {body[:200]!r}") from None
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise HarvestSourceError(f"{url} did not answer a page of datasets (no 'data' list)")
