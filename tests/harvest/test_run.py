@@ -21,7 +21,7 @@ from opencat.domain.errors import Conflict
 from opencat.domain.harvest import Fetcher, RemoteDataset
 from opencat.domain.harvest_jobs import ItemStatus, JobItem, JobStatus, Lease
 from opencat.links.harvest_fetch import HarvestPolicy
-from tests.factories import make_org, make_user
+from tests.factories import make_dataset, make_org, make_user
 from tests.harvest.pages import publish_pages, real_datasets
 from tests.harvest.site import Document, Site, SiteServer
 
@@ -370,3 +370,31 @@ def test_entries_that_cannot_be_stored_are_failed_items(catalog: Catalog, remote
     assert failed["nul"].error.startswith("cannot be stored")
     assert "before\\u0000after" in (failed["nul"].excerpt or "")
     assert set(harvested(catalog, source_id)) == {"fine"}
+
+
+class _SameTitlesBackend:
+    name = "titles"
+    label = "Titles"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        yield RemoteDataset("a", "Same title")
+        yield RemoteDataset("b", "Same title")
+        yield RemoteDataset("c", "Other title")
+        yield RemoteDataset("d", "Other title")
+
+
+def test_slugs_stay_unique_within_a_batch_and_against_the_catalog(
+    catalog: Catalog, remote: SiteServer
+) -> None:
+    make_dataset(catalog, make_user(catalog), title="Same title")
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="titles"))
+
+    job = run_source(catalog, source_id, OPTIONS, backends={"titles": _SameTitlesBackend()})
+
+    assert (job.status, job.counts.created) == (JobStatus.DONE, 4)
+    slugs = {remote_id: dataset.slug for remote_id, dataset in harvested(catalog, source_id).items()}
+    assert slugs == {"a": "same-title-1", "b": "same-title-2", "c": "other-title", "d": "other-title-1"}

@@ -218,6 +218,7 @@ class _Run:
             self.licenses = fetch_licenses(conn)
         self.zones: dict[str, str | None] = {}
         self.slugs: dict[str, set[str]] = {}  # slug base -> slugs taken under it (``_Writer._slug``)
+        self.partial: set[str] = set()  # bases whose first form was free, the rest not read
 
     def note_error(self, message: str) -> None:
         self.errors.append({"message": message, "details": ""})
@@ -403,6 +404,7 @@ class _Writer:
 
     def _create_all(self, creates: list[tuple[RemoteDataset, str]], references: References) -> None:
         catalog = self.run.catalog
+        self._prepare_slugs([remote.title for remote, _ in creates])
         built = []
         for remote, _ in creates:
             fields = dataset_fields(self.run.source, remote, references, self.now)
@@ -411,6 +413,7 @@ class _Writer:
             built.append((dataset, dataset.last_update(resources, self.now), resources))
         if not db_harvest.insert_datasets(self.conn, built, self.now):
             self.run.slugs.clear()  # one was taken meanwhile: ask the database again, one by one
+            self.run.partial.clear()
             for remote, fingerprint in creates:
                 self._one(remote, fingerprint, partial(self._create, remote, references))
             return
@@ -492,12 +495,27 @@ class _Writer:
             )
         self.activities += history.resource_list(catalog, ANONYMOUS, dataset, before, after, self.now)
 
+    def _prepare_slugs(self, titles: list[str]) -> None:
+        """Learn in one query which new titles' slugs are free: most are, and for those the prefix
+        search ``slugs_like`` (a scan of every slug) is never needed."""
+        bases = {slugify(title) or "dataset" for title in titles} - self.run.slugs.keys()
+        firsts = {base: unique_slug(base, set()) for base in bases}
+        taken = db_harvest.taken_slugs(self.conn, firsts.values())
+        for base, first in firsts.items():
+            if first not in taken:
+                self.run.slugs[base] = set()
+                self.run.partial.add(base)
+
     def _slug(self, title: str, current: str | None = None) -> str:
-        """A free slug for ``title``; the slugs taken under its base are read once per run."""
+        """A free slug for ``title``: the slugs taken under its base are read once per run (not at
+        all while its first form is free)."""
         base = slugify(title) or "dataset"
         taken = self.run.slugs.get(base)
-        if taken is None:
-            taken = self.run.slugs[base] = db_datasets.slugs_like(self.conn, base)
+        if taken is None or (base in self.run.partial and taken):
+            # never seen, or known free but used once already in this run: read what is taken
+            found = db_datasets.slugs_like(self.conn, base)
+            taken = self.run.slugs[base] = found | (taken or set())
+            self.run.partial.discard(base)
         slug = unique_slug(base, taken - ({current} if current else set()))
         taken.add(slug)
         return slug
