@@ -398,3 +398,23 @@ def test_slugs_stay_unique_within_a_batch_and_against_the_catalog(
     assert (job.status, job.counts.created) == (JobStatus.DONE, 4)
     slugs = {remote_id: dataset.slug for remote_id, dataset in harvested(catalog, source_id).items()}
     assert slugs == {"a": "same-title-1", "b": "same-title-2", "c": "other-title", "d": "other-title-1"}
+
+
+def test_a_source_without_autoarchive_keeps_what_it_no_longer_lists(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    docs = real_datasets(3)
+    publish_pages(site, remote.url(""), docs, page_size=100)
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, autoarchive=False))
+    run_source(catalog, source_id, OPTIONS)
+    publish_pages(site, remote.url(""), docs[:1], page_size=100)
+
+    job = run_source(catalog, source_id, replace(OPTIONS, delete_gone=True))
+
+    assert (job.counts.unchanged, job.counts.archived) == (1, 0)
+    stored = harvested(catalog, source_id)
+    assert all(d.archived is None and d.deleted is None for d in stored.values())

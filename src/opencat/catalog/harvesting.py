@@ -162,7 +162,7 @@ def run_job(
         with harvest_lease.Heartbeat(catalog, job, options.heartbeat_every, run.note_error) as beat:
             run.apply(_entries(backends, source, fetcher), beat)
             if fetcher.not_modified:
-                run.unchanged_source(fetcher.not_modified)
+                run.unchanged_source()
             else:
                 run.retire_gone()
         run.finish(JobStatus.DONE_ERRORS if run.counts.failed or run.errors else JobStatus.DONE, fetcher)
@@ -294,15 +294,16 @@ class _Run:
             self.zones.update({zone: (found[zone].id if zone in found else None) for zone in wanted})
         return self.zones
 
-    def unchanged_source(self, not_modified: list[str]) -> None:
+    def unchanged_source(self) -> None:
         """The source answered 304: what it holds is what the records say; nothing is archived."""
         if self.counts == Counts():
             live = sum(1 for record in self.records.values() if record.fingerprint != _GONE)
             self.counts = replace(self.counts, unchanged=live)
 
     def retire_gone(self) -> None:
-        """Archive (or delete) the datasets of records the source no longer lists."""
-        if not self.source.autoarchive and not self.options.delete_gone:
+        """Archive (or delete) the datasets of records the source no longer lists; a source with
+        ``autoarchive`` off keeps them as they are."""
+        if not self.source.autoarchive:
             return
         gone = [r for r in self.records.values() if r.remote_id not in self.seen and r.fingerprint != _GONE]
         for start in range(0, len(gone), self.options.batch_size):
