@@ -418,3 +418,31 @@ def test_a_source_without_autoarchive_keeps_what_it_no_longer_lists(
     assert (job.counts.unchanged, job.counts.archived) == (1, 0)
     stored = harvested(catalog, source_id)
     assert all(d.archived is None and d.deleted is None for d in stored.values())
+
+
+class _ManySameTitlesBackend:
+    name = "many"
+    label = "Many"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        for number in range(60):
+            yield RemoteDataset(f"r{number}", "Budget")
+
+
+def test_past_the_first_forms_every_taken_slug_is_read(catalog: Catalog, remote: SiteServer) -> None:
+    account = make_user(catalog)
+    for _ in range(3):
+        make_dataset(catalog, account, title="Budget")  # budget, budget-1, budget-2
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="many"))
+
+    job = run_source(
+        catalog, source_id, replace(OPTIONS, batch_size=7), backends={"many": _ManySameTitlesBackend()}
+    )
+
+    assert (job.status, job.counts.created) == (JobStatus.DONE, 60)
+    slugs = sorted(dataset.slug for dataset in harvested(catalog, source_id).values())
+    assert slugs == sorted(f"budget-{n}" for n in range(3, 63))

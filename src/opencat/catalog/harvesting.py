@@ -217,8 +217,9 @@ class _Run:
             self.records = db_harvest.records_of(conn, source.id)
             self.licenses = fetch_licenses(conn)
         self.zones: dict[str, str | None] = {}
-        self.slugs: dict[str, set[str]] = {}  # slug base -> slugs taken under it (``_Writer._slug``)
-        self.partial: set[str] = set()  # bases whose first form was free, the rest not read
+        # slug base -> the slugs known taken under it, and how many of its first forms are known
+        self.slugs: dict[str, set[str]] = {}
+        self.known: dict[str, int] = {}
 
     def note_error(self, message: str) -> None:
         self.errors.append({"message": message, "details": ""})
@@ -352,6 +353,20 @@ class _Run:
         return {fetcher.first_url} if fetcher.first_url and fetcher.requests == 1 else set()
 
 
+# How many first forms of a slug (``base``, ``base-1``...) one exact lookup asks about; and the
+# mark of a base whose every taken slug was read.
+_WINDOW = 50
+_EVERY = 1 << 30
+
+
+def _candidates(base: str, count: int) -> list[str]:
+    """The first ``count`` slugs ``unique_slug`` would try for ``base``, in its order."""
+    found: list[str] = []
+    for _ in range(min(count, _WINDOW)):
+        found.append(unique_slug(base, set(found)))
+    return found
+
+
 def _excerpt(remote: RemoteDataset) -> str:
     """The excerpt of an entry that cannot be stored; its extras left out if too deep to encode."""
     try:
@@ -414,7 +429,7 @@ class _Writer:
             built.append((dataset, dataset.last_update(resources, self.now), resources))
         if not db_harvest.insert_datasets(self.conn, built, self.now):
             self.run.slugs.clear()  # one was taken meanwhile: ask the database again, one by one
-            self.run.partial.clear()
+            self.run.known.clear()
             for remote, fingerprint in creates:
                 self._one(remote, fingerprint, partial(self._create, remote, references))
             return
@@ -497,27 +512,37 @@ class _Writer:
         self.activities += history.resource_list(catalog, ANONYMOUS, dataset, before, after, self.now)
 
     def _prepare_slugs(self, titles: list[str]) -> None:
-        """Learn in one query which new titles' slugs are free: most are, and for those the prefix
-        search ``slugs_like`` (a scan of every slug) is never needed."""
+        """Learn in one indexed query whether each new title's first slug is free: most are."""
         bases = {slugify(title) or "dataset" for title in titles} - self.run.slugs.keys()
-        firsts = {base: unique_slug(base, set()) for base in bases}
+        firsts = {base: _candidates(base, 1)[0] for base in bases}
         taken = db_harvest.taken_slugs(self.conn, firsts.values())
         for base, first in firsts.items():
-            if first not in taken:
-                self.run.slugs[base] = set()
-                self.run.partial.add(base)
+            self.run.slugs[base] = {first} & taken
+            self.run.known[base] = 1
 
     def _slug(self, title: str, current: str | None = None) -> str:
-        """A free slug for ``title``: the slugs taken under its base are read once per run (not at
-        all while its first form is free)."""
+        """A free slug for ``title``. What is taken under its base is learnt as needed: its first
+        forms by exact (indexed) lookups, and only past ``_WINDOW`` of them every slug it
+        prefixes (``slugs_like``, a scan)."""
         base = slugify(title) or "dataset"
-        taken = self.run.slugs.get(base)
-        if taken is None or (base in self.run.partial and taken):
-            # never seen, or known free but used once already in this run: read what is taken
-            found = db_datasets.slugs_like(self.conn, base)
-            taken = self.run.slugs[base] = found | (taken or set())
-            self.run.partial.discard(base)
-        slug = unique_slug(base, taken - ({current} if current else set()))
+        taken = self.run.slugs.setdefault(base, set())
+        others = taken - ({current} if current else set())
+        if self.run.known.get(base) == _EVERY:
+            slug = unique_slug(base, others)
+            taken.add(slug)
+            return slug
+        for window in (self.run.known.get(base, 0), _WINDOW):
+            candidates = _candidates(base, window)
+            slug = unique_slug(base, taken - ({current} if current else set()))
+            if window and slug in candidates:
+                break
+            if window < _WINDOW:  # learn the next forms in one query
+                taken |= db_harvest.taken_slugs(self.conn, _candidates(base, _WINDOW))
+                self.run.known[base] = _WINDOW
+        else:
+            taken |= db_datasets.slugs_like(self.conn, base)
+            self.run.known[base] = _EVERY
+            slug = unique_slug(base, taken - ({current} if current else set()))
         taken.add(slug)
         return slug
 
