@@ -22,7 +22,7 @@ from opencat.api.endpoint import Services
 from opencat.api.errors import redirect
 from opencat.api.routes import routes
 from opencat.api.unread_body import CloseWhenBodyUnread
-from opencat.catalog import health
+from opencat.catalog import harvest_sources, health
 from opencat.catalog.context import Catalog
 from opencat.catalog.references import default_extensions
 from opencat.catalog.schemas import SchemaSource
@@ -143,7 +143,11 @@ def create_app(
 ) -> Starlette:
     """``metrics_dir``: where the workers of one server share their metrics (none: this process's own)."""
     catalog = catalog or build_catalog(settings, database)
-    metrics = Metrics(partial(health.sampled_index_lag, catalog), metrics_dir)
+    metrics = Metrics(
+        partial(health.sampled_index_lag, catalog),
+        metrics_dir,
+        partial(harvest_sources.harvest_totals, catalog),
+    )
     catalog = replace(catalog, link_checked=metrics.count_link_check)
     health.watch_pool(catalog, metrics.set_pool_in_use)
     urls = Urls(settings.base_url, settings.front_url)

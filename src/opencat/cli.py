@@ -12,17 +12,18 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from opencat import __version__, index_keeper, lifeline
+from opencat import __version__, harvest_scheduler, index_keeper, lifeline
 from opencat.api import wording
 from opencat.api.rdf import write_json_lines
 from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
+from opencat.catalog.harvest_settings import harvest_options
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
 from opencat.catalog.indexing import rebuild, sync
 from opencat.catalog.rdf import export_catalog
 from opencat.commands import accounts as account_commands
-from opencat.commands import backup, doctor, serving
+from opencat.commands import backup, doctor, harvest, serving
 from opencat.commands.accounts import emit
 from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError
@@ -96,9 +97,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     sync(catalog)
     catalog.db.dispose()
     keeper = index_keeper.start()  # before the workers: they learn of it from the environment
+    scheduler = harvest_scheduler.start() if settings.harvest_scheduler else None
     try:
         _granian(args)
     finally:
+        if scheduler is not None:
+            harvest_scheduler.stop(scheduler)
         index_keeper.stop(keeper)
 
 
@@ -316,6 +320,42 @@ def _account_commands(commands: Any) -> None:
     revoke_token.set_defaults(run=_with_catalog(account_commands.token_revoke))
 
 
+def _harvest_run(settings: Settings, args: argparse.Namespace) -> None:
+    harvest.run(_catalog(settings), args, harvest_options(settings))
+
+
+def _harvest_commands(commands: Any) -> None:
+    group = commands.add_parser("harvest", help="gather other catalogs").add_subparsers(
+        dest="harvest_command", required=True, metavar="COMMAND"
+    )
+    add = group.add_parser("add", help="declare a source (accepted: the operator declares it)")
+    add.add_argument("name")
+    add.add_argument("url", help="the remote catalog (a site, or its endpoint)")
+    add.add_argument(
+        "--backend", required=True, help="udata (and the backends GET /api/1/harvest/backends/ lists)"
+    )
+    owner = add.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--organization", help="the organization that owns the harvested datasets (its id)")
+    owner.add_argument("--owner", help="the user who owns them (a user id)")
+    add.add_argument("--schedule", help="a cron expression: when opencat serve runs it (quote it)")
+    add.add_argument("--description", default="")
+    add.add_argument("--config", help="the backend's settings as a JSON object, e.g. '{\"page_size\": 50}'")
+    _json_option(add)
+    add.set_defaults(run=_with_catalog(harvest.add))
+    listing = group.add_parser("list", help="every source: id, name, backend, URL, schedule, last job")
+    _json_option(listing)
+    listing.set_defaults(run=_with_catalog(harvest.list_sources))
+    run = group.add_parser("run", help="run one job of a source now; exit 1 if it failed")
+    run.add_argument("source", help="the source's id")
+    _json_option(run)
+    run.set_defaults(run=_harvest_run)
+    jobs = group.add_parser("jobs", help="a source's jobs, newest first, with their counts")
+    jobs.add_argument("source", help="the source's id")
+    jobs.add_argument("--limit", type=_positive, default=20)
+    _json_option(jobs)
+    jobs.set_defaults(run=_with_catalog(harvest.jobs))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="opencat", description=__doc__)
     parser.add_argument("--version", action="version", version=f"opencat {__version__}")
@@ -355,6 +395,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("doctor", help="check settings, database, migrations, files and index")
     check.set_defaults(run=None)
+
+    _harvest_commands(commands)
 
     save = commands.add_parser("backup", help="copy the SQLite database, local files and a manifest to DIR")
     save.add_argument("directory", metavar="DIR", help="a new or empty directory")

@@ -134,6 +134,14 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = True
     smtp_from: str | None = None
+    # Harvesting (docs/harvesting.md).
+    harvest_delete_gone: bool = False
+    harvest_allow_private: bool = False
+    harvest_timeout: float = 60.0
+    harvest_max_bytes: int = 256 * 1024 * 1024
+    harvest_delay: float = 0.0
+    harvest_stale_after: int = 60
+    harvest_scheduler: bool = True
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -192,7 +200,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(allowed)}, got {folded!r}")
         return folded
 
-    @field_validator("feed_delay_hours", "linkcheck_interval", "ready_max_index_lag")
+    @field_validator("feed_delay_hours", "linkcheck_interval", "ready_max_index_lag", "harvest_delay")
     @classmethod
     def _not_negative(cls, value: int) -> int:
         if value < 0:
@@ -206,6 +214,8 @@ class Settings(BaseSettings):
         "max_upload_bytes",
         "upload_retention_hours",
         "session_lifetime_hours",
+        "harvest_max_bytes",
+        "harvest_stale_after",
     )
     @classmethod
     def _positive(cls, value: int) -> int:
@@ -236,7 +246,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an email address, got {value!r}")
         return value
 
-    @field_validator("linkcheck_timeout")
+    @field_validator("linkcheck_timeout", "harvest_timeout")
     @classmethod
     def _positive_seconds(cls, value: float) -> float:
         if not value > 0:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
+from opencat.catalog.harvest_sources import SourceFields, create_source
+from opencat.db import harvest as db_harvest
+from opencat.domain.harvest_jobs import Counts, HarvestJob, ItemStatus, JobItem, JobStatus
 from tests.factories import Account, make_dataset, make_org, make_user
 
 
@@ -66,4 +69,21 @@ def populate(client: TestClient, catalog: Catalog) -> Sample:
         "badge_kind": "spd",
     }
     values["organization"] = org.slug
+    values.update(_harvest_sample(catalog, admin, org.id, dataset_id))
     return Sample(owner, admin, values)
+
+
+def _harvest_sample(catalog: Catalog, admin: Account, org_id: str, dataset_id: str) -> dict[str, str]:
+    """A harvest source with one ended job that created a dataset and failed on an entry."""
+    fields = SourceFields(name="Remote", url="https://example.org/", backend="udata", organization=org_id)
+    source = create_source(catalog, admin.actor(catalog), fields).source
+    now = catalog.clock()
+    job = HarvestJob(
+        catalog.new_object_id(), source.id, JobStatus.DONE_ERRORS, now, now, now, counts=Counts(1, 0, 0, 0, 1)
+    )
+    created = JobItem("r1", ItemStatus.CREATED, now, dataset_id)
+    failed = JobItem("r2", ItemStatus.FAILED, now, None, "a dataset without a title", '{"id": "r2"}')
+    with catalog.db.write() as conn:
+        db_harvest.insert_job(conn, job)
+        db_harvest.insert_items(conn, job.id, [created, failed])
+    return {"source": source.id, "job": job.id}

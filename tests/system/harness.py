@@ -114,7 +114,7 @@ class Server:
             pids = [int(pid) for pid in children.read_text().split()]
         except OSError:
             return []
-        return [pid for pid in pids if not is_index_keeper(pid)]
+        return [pid for pid in pids if not is_helper(pid)]
 
     def stop(self) -> None:
         """Kill the whole process group (master and workers), even if the master already died."""
@@ -279,3 +279,13 @@ def is_index_keeper(pid: int) -> bool:
         return b"opencat.index_keeper" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+
+
+def is_helper(pid: int) -> bool:
+    """Whether ``pid`` is one of ``opencat serve``'s own processes beside the workers: the index
+    keeper or the harvest scheduler (opencat.harvest_scheduler)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"opencat.index_keeper" in command or b"opencat.harvest_scheduler" in command

@@ -67,7 +67,22 @@ def _seed(deployment: Deployment) -> dict[str, str]:
             },
         )
         assert community.status_code == 201, community.text
+        # A harvest source (unreachable: its jobs fail at once) and one of its jobs.
+        source = http.post(
+            "/api/1/harvest/sources/",
+            json={
+                "name": "Remote",
+                "url": "https://harvest.invalid/",
+                "backend": "udata",
+                "owner": deployment.admin.id,
+            },
+        )
+        assert source.status_code == 201, source.text
+        run = http.post(f"/api/1/harvest/source/{source.json()['id']}/run/")
+        assert run.status_code == 200, run.text
     return {
+        "source": source.json()["id"],
+        "job": run.json()["last_job"]["id"],
         "ident": dataset["id"],
         "rid": dataset["resources"][0]["id"],
         "community": community.json()["id"],

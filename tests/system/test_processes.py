@@ -32,7 +32,7 @@ from opencat.db.migrate import upgrade
 from opencat.files.s3 import S3FileStore
 from opencat.files.spool import Spool
 from tests.factories import Account, make_dataset, make_user
-from tests.system.harness import is_index_keeper
+from tests.system.harness import is_helper, is_index_keeper
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads processes from /proc")
 
@@ -146,8 +146,8 @@ class Server:
         return self.process.pid
 
     def workers(self) -> set[int]:
-        """granian's workers: the master's children but the index keeper."""
-        return {pid for pid in _children(self.pid) if not is_index_keeper(pid)}
+        """granian's workers: the master's children but the index keeper and the harvest scheduler."""
+        return {pid for pid in _children(self.pid) if not is_helper(pid)}
 
     def keeper(self) -> int | None:
         return next((pid for pid in _children(self.pid) if is_index_keeper(pid)), None)
@@ -274,6 +274,9 @@ def test_workers_stop_when_the_master_is_killed(start: Start, workers: int) -> N
     keeper = server.keeper()
     assert keeper is not None
     spawned[keeper] = _start_time(keeper)  # the index keeper goes with them
+    helpers = [pid for pid in _children(server.pid) if is_helper(pid) and pid != keeper]
+    assert len(helpers) == 1  # the harvest scheduler, which goes with them too
+    spawned[helpers[0]] = _start_time(helpers[0])
 
     server.process.kill()
     server.process.wait()

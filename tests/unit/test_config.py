@@ -49,6 +49,13 @@ EVERY_VARIABLE = {
     "smtp_password": ("s3cret", "s3cret"),
     "smtp_starttls": ("false", False),
     "smtp_from": ("catalog@example.org", "catalog@example.org"),
+    "harvest_delete_gone": ("true", True),
+    "harvest_allow_private": ("yes", True),
+    "harvest_timeout": ("12.5", 12.5),
+    "harvest_max_bytes": ("1000000", 1_000_000),
+    "harvest_delay": ("0.5", 0.5),
+    "harvest_stale_after": ("30", 30),
+    "harvest_scheduler": ("false", False),
 }
 
 

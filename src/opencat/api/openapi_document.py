@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import JSON, Operation, describe, operation_of
+from opencat.api.openapi_harvest import harvest_components
 from opencat.api.openapi_schemas import components, ref
 
 _REF = "#/components/schemas/{model}"
@@ -196,7 +197,7 @@ def documented_routes(routes: list[Any]) -> list[Route]:
 
 def document(routes: list[Any], base_url: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = components()
+    schemas: dict[str, Any] = {**components(), **harvest_components()}
     for route in documented_routes(routes):
         for method in sorted(handlers_of(route)):
             paths.setdefault(_path_of(route), {})[method.lower()] = _operation(route, method, schemas)

@@ -10,6 +10,7 @@ from opencat.api import (
     datasets,
     docs_page,
     feeds,
+    harvest,
     openapi_document,
     rdf,
     references,
@@ -103,9 +104,27 @@ def routes() -> list[BaseRoute]:
         path(f"{API}/users/{{ident}}/apikeys/{{key_id}}/", DELETE=accounts.revoke_api_key),
         path(f"{API}/me/", GET=accounts.get_me),
         path(f"{API}/activity/", GET=activity.list_activity),
+        *_harvest_routes(),
         path(f"{API}/swagger.json", GET=openapi_document.swagger),
         # HTML pages and their files: not part of the API, so not in its document.
         Route(f"{API}/", docs_page.docs_page, include_in_schema=False),
         Route(f"{API}/docs/init.js", docs_page.docs_init, include_in_schema=False),
         Route(f"{API}/docs/{{name}}", docs_page.docs_asset, include_in_schema=False),
+    ]
+
+
+HARVEST_SOURCE = f"{API}/harvest/source/{{source}}/"
+
+
+def _harvest_routes() -> list[BaseRoute]:
+    return [
+        path(f"{API}/harvest/sources/", GET=harvest.list_sources, POST=harvest.create_source),
+        path(f"{API}/harvest/backends/", GET=harvest.list_backends),
+        path(HARVEST_SOURCE, GET=harvest.get_source, PUT=harvest.update_source, DELETE=harvest.delete_source),
+        path(f"{HARVEST_SOURCE}jobs/", GET=harvest.list_jobs),
+        path(f"{HARVEST_SOURCE}run/", POST=harvest.run_source),
+        path(f"{HARVEST_SOURCE}schedule/", POST=harvest.schedule_source, DELETE=harvest.unschedule_source),
+        path(f"{HARVEST_SOURCE}validate/", POST=harvest.validate_source),
+        path(f"{API}/harvest/job/{{job}}/", GET=harvest.get_job),
+        path(f"{API}/harvest/job/{{job}}/items/", GET=harvest.list_items),
     ]

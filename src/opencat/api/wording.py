@@ -14,6 +14,12 @@ from opencat.domain.errors import CatalogError, Invalid, Problem, Reason, Upload
 WORDS: Mapping[Reason, str] = {
     Reason.DATASET_DELETED: "Dataset has been deleted",
     Reason.DATASET_MISSING: "Dataset not found",
+    Reason.HARVEST_SOURCE_MISSING: "Harvest source not found",
+    Reason.HARVEST_JOB_MISSING: "Harvest job not found",
+    Reason.HARVEST_RUNNING: "A job of this source is running (node {node}, process {pid})",
+    Reason.HARVEST_BACKEND_UNKNOWN: "Unknown harvest backend {backend}",
+    Reason.CRON_INVALID: "Invalid cron expression: {error}",
+    Reason.HARVEST_URL_INVALID: "Invalid URL: an http:// or https:// URL is expected",
     Reason.UPLOAD_UNKNOWN: "Unknown upload uuid",
     Reason.FILE_TOO_LARGE: "The file is larger than the configured maximum",
     Reason.HTML_CONTENT: "Incorrect file content type: HTML",

@@ -377,3 +377,99 @@ sign_in_failures = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index("ix_sign_in_failures_scope_key_at", "scope", "key", "at"),
 )
+
+# --- harvesting (issue 15) -------------------------------------------------------------------------
+
+# A remote catalog gathered on a schedule. ``validators`` keeps the ETag/Last-Modified the source's
+# first URL last answered (sent back on the next run); ``deleted`` soft-deletes it as udata does.
+harvest_sources = sa.Table(
+    "harvest_sources",
+    metadata,
+    sa.Column("id", OBJECT_ID, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("backend", sa.String(32), nullable=False),
+    sa.Column("config", JSONText, nullable=False),
+    sa.Column("owner_id", OBJECT_ID, sa.ForeignKey("users.id", ondelete="SET NULL")),
+    sa.Column("organization_id", OBJECT_ID, sa.ForeignKey("organizations.id", ondelete="SET NULL")),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("autoarchive", sa.Boolean, nullable=False),
+    sa.Column("schedule", sa.String(128)),  # cron: minute hour day-of-month month day-of-week
+    sa.Column("validation", JSONText, nullable=False),  # {state, by, on, comment}
+    sa.Column("validators", JSONText, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_modified", UTCDateTime, nullable=False),
+    sa.Column("deleted", UTCDateTime),
+)
+
+# One run of a source. Counts are kept on the job; items only for what changed or failed.
+harvest_jobs = sa.Table(
+    "harvest_jobs",
+    metadata,
+    sa.Column("id", OBJECT_ID, primary_key=True),
+    sa.Column(
+        "source_id", OBJECT_ID, sa.ForeignKey("harvest_sources.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("errors", JSONText, nullable=False),  # [{"message": ..., "details": ...}]
+    sa.Column("items_created", sa.Integer, nullable=False),
+    sa.Column("items_updated", sa.Integer, nullable=False),
+    sa.Column("items_unchanged", sa.Integer, nullable=False),
+    sa.Column("items_archived", sa.Integer, nullable=False),
+    sa.Column("items_failed", sa.Integer, nullable=False),
+    sa.Index("ix_harvest_jobs_source_id_created_at", "source_id", "created_at"),
+)
+
+harvest_items = sa.Table(
+    "harvest_items",
+    metadata,
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("job_id", OBJECT_ID, sa.ForeignKey("harvest_jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("remote_id", sa.Text),
+    sa.Column("dataset_id", OBJECT_ID),
+    sa.Column("status", sa.String(16), nullable=False),  # created, updated, archived, deleted, failed
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("excerpt", sa.Text),
+    sa.Index("ix_harvest_items_job_id_seq", "job_id", "seq"),
+)
+
+# What a source last gave for each of its remote ids: the dataset made of it and the fingerprint
+# of what it was, so an unchanged entry is recognised in memory and not rewritten.
+harvest_records = sa.Table(
+    "harvest_records",
+    metadata,
+    sa.Column(
+        "source_id",
+        OBJECT_ID,
+        sa.ForeignKey("harvest_sources.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("remote_id", sa.String(512), primary_key=True),
+    sa.Column("dataset_id", OBJECT_ID, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+)
+
+# The one job of a source that runs: held by a process (node and pid) that keeps ``heartbeat_at``
+# fresh; a lease whose heartbeat is stale belongs to a process that is gone.
+harvest_leases = sa.Table(
+    "harvest_leases",
+    metadata,
+    sa.Column(
+        "source_id",
+        OBJECT_ID,
+        sa.ForeignKey("harvest_sources.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("job_id", OBJECT_ID, nullable=False),
+    sa.Column("node", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime, nullable=False),
+)

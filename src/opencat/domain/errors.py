@@ -104,6 +104,13 @@ class Reason(StrEnum):
     SCHEMA_VERSION_WITHOUT_SCHEMA = auto()
     SCHEMA_NAME_NOT_ALLOWED = auto()  # details: name, allowed
     SCHEMA_VERSION_NOT_ALLOWED = auto()  # details: version, name, allowed
+    # harvesting
+    HARVEST_SOURCE_MISSING = auto()
+    HARVEST_JOB_MISSING = auto()
+    HARVEST_RUNNING = auto()  # details: node, pid
+    HARVEST_BACKEND_UNKNOWN = auto()  # details: backend
+    CRON_INVALID = auto()  # details: error
+    HARVEST_URL_INVALID = auto()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ whichever worker answers it, adds up every worker's files.
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -19,7 +20,7 @@ from prometheus_client import (
     multiprocess,
     values,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -73,18 +74,59 @@ class _IndexLag(Collector):
             yield family
 
 
+HarvestTotals = Callable[[], tuple[Mapping[str, Any], Mapping[tuple[str, str], int]]]
+HARVEST_RESULTS = ("created", "updated", "unchanged", "archived", "failed")
+
+
+class _Harvest(Collector):
+    """What harvest jobs did, read from the database at scrape time: every job is there, whichever
+    process or node ran it (a worker, the scheduler, ``opencat harvest run`` from cron)."""
+
+    def __init__(self, totals: HarvestTotals) -> None:
+        self._totals = totals
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            items, jobs = self._totals()
+        except Exception:  # the database is down: the scrape still answers, without these
+            return
+        found = CounterMetricFamily(
+            "opencat_harvest_items", "Harvested entries by source and result", labels=["source", "result"]
+        )
+        for source, counts in sorted(items.items()):
+            for result in HARVEST_RESULTS:
+                found.add_metric([source, result], getattr(counts, result))
+        yield found
+        ran = CounterMetricFamily(
+            "opencat_harvest_jobs",
+            "Harvest jobs by source and status (failed: the errors)",
+            labels=["source", "status"],
+        )
+        for (source, status), count in sorted(jobs.items()):
+            ran.add_metric([source, status], count)
+        yield ran
+
+
 class Metrics:
     """This process's metrics; ``directory`` set means they are shared with the other workers."""
 
-    def __init__(self, index_lag: Callable[[], int | None], directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        index_lag: Callable[[], int | None],
+        directory: Path | None = None,
+        harvest_totals: HarvestTotals | None = None,
+    ) -> None:
         # A ``_created`` series beside each counter would double a scrape for nothing.
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.directory = directory
         self._index_lag = _IndexLag(index_lag)
+        self._harvest = None if harvest_totals is None else _Harvest(harvest_totals)
         registry: CollectorRegistry | None = None
         if directory is None:
             registry = self._registry = CollectorRegistry()
             registry.register(self._index_lag)
+            if self._harvest is not None:
+                registry.register(self._harvest)
         else:
             _share_values(directory)
         self.requests = Counter(
@@ -144,6 +186,8 @@ class Metrics:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=str(self.directory))  # type: ignore[no-untyped-call]
         registry.register(self._index_lag)
+        if self._harvest is not None:
+            registry.register(self._harvest)
         return generate_latest(registry)
 
 

@@ -1,0 +1,159 @@
+"""Harvest speed: a generated catalog exported by opencat's API v1, harvested by another opencat.
+
+The remote catalog is loaded by bench/search's loader (``bench.generate``'s datasets), and its
+``/api/1/datasets/`` pages are fetched once through the app (as a harvester of it would get them)
+and kept; a static server on loopback then serves them, so that what is timed is the harvest
+itself: fetching pages, mapping, writing (with the history and the search outbox), and the
+re-run of the unchanged source.
+
+    python -m bench.harvest --datasets 10000 [--postgres postgresql://postgres@127.0.0.1/postgres]
+"""
+
+import argparse
+import contextlib
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from bench.generate import Catalog as Generator
+from bench.search.loading import Setup, load_all
+from opencat.app import build_catalog, create_app
+from opencat.catalog import accounts
+from opencat.catalog.harvest_sources import SourceFields, add_source
+from opencat.catalog.harvesting import RunOptions, run_source
+from opencat.config import Settings
+from opencat.db.engine import normalize_url
+from opencat.db.migrate import upgrade
+from opencat.links.harvest_fetch import HarvestPolicy
+
+PAGE_SIZE = 1000
+TARGET_DATABASE = "opencat_bench_harvest"
+
+
+def export_pages(remote: Settings) -> dict[str, bytes]:
+    """Every page of the remote's ``/api/1/datasets/``, by path and query, as its API answers them."""
+    pages: dict[str, bytes] = {}
+    with TestClient(create_app(remote), base_url="http://remote.test") as client:
+        url: str | None = f"/api/1/datasets/?page_size={PAGE_SIZE}"
+        while url:
+            answer = client.get(url)
+            answer.raise_for_status()
+            path = url.removeprefix("http://remote.test")
+            pages[path] = answer.content
+            url = answer.json()["next_page"]
+    return pages
+
+
+class _Pages(BaseHTTPRequestHandler):
+    server: "_Static"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        body = self.server.pages.get(self.path.replace(f"http://{self.headers['Host']}", ""))
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+
+class _Static(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, pages: dict[str, bytes]) -> None:
+        super().__init__(("127.0.0.1", 0), _Pages)
+        self.pages = pages
+
+
+@contextlib.contextmanager
+def serving(pages: dict[str, bytes]) -> Iterator[str]:
+    """The pages on loopback, their ``next_page`` links rewritten to it."""
+    server = _Static({})
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    server.pages = {path: body.replace(b"http://remote.test", base.encode()) for path, body in pages.items()}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def fresh_postgres(url: str) -> str:
+    parsed = sa.make_url(url)
+    admin = sa.create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{TARGET_DATABASE}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{TARGET_DATABASE}"'))
+    admin.dispose()
+    return parsed.set(database=TARGET_DATABASE).render_as_string(hide_password=False)
+
+
+def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int) -> None:
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    catalog = build_catalog(settings)
+    upgrade(catalog.db)
+    organization = accounts.create_organization(catalog, name="Aggregator")
+    fields = SourceFields(
+        name="Remote",
+        url=f"{base}/",
+        backend="udata",
+        organization=organization.id,
+        config={"page_size": PAGE_SIZE},
+    )
+    source_id = add_source(catalog, fields).source.id
+    options = RunOptions(policy=HarvestPolicy(allow_private=True))
+    for run in ("first run", "re-run (unchanged)"):
+        started, cpu = time.perf_counter(), time.process_time()
+        job = run_source(catalog, source_id, options)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        counts = job.counts
+        done = counts.created + counts.updated + counts.unchanged
+        print(
+            f"{label:10} {run:20} {job.status:11} {done:>7,} datasets in {seconds:6.1f} s: "
+            f"{done / seconds:8,.0f} datasets/s; {cpu:5.1f} s of this process's CPU: {done / cpu:6,.0f} datasets/CPU-s"
+            f" (created {counts.created:,}, unchanged {counts.unchanged:,})"
+        )
+        assert done == count, job
+    catalog.db.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.harvest", description=__doc__)
+    parser.add_argument("--datasets", type=int, default=10_000)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: harvest into it too")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="opencat-bench-harvest-") as work:
+        root = Path(work)
+        setup = Setup(root / "remote", args.datasets, 0, None)
+        generator = Generator(args.datasets, 0)
+        print(f"Loading {args.datasets:,} generated datasets into the remote catalog")
+        load_all(setup, generator)
+        remote = Settings(
+            data_dir=setup.sqlite_dir, database_url=setup.sqlite_url, base_url="http://remote.test"
+        )
+        started = time.perf_counter()
+        pages = export_pages(remote)
+        public = sum(len(orjson.loads(body)["data"]) for body in pages.values())
+        print(
+            f"Exported {len(pages)} pages ({public:,} public datasets) in {time.perf_counter() - started:.1f} s"
+        )
+        with serving(pages) as base:
+            harvest("sqlite", f"sqlite:///{root / 'target.db'}", root / "sqlite-target", base, public)
+            if args.postgres:
+                harvest("postgresql", fresh_postgres(args.postgres), root / "pg-target", base, public)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+"""Handlers of harvesting, in udata's harvest shapes (udata: udata/harvest/api.py): sources, their
+jobs and the items of a job, the backends."""
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from opencat.api import serializers
+from opencat.api.bodies import decode_json, require_json, to_invalid
+from opencat.api.endpoint import Call, Reply
+from opencat.api.openapi import describe
+from opencat.api.pagination import envelope, page_arguments, paging
+from opencat.api.params import choice, choice_argument, first, text_argument
+from opencat.catalog import harvest_sources as use_cases
+from opencat.catalog.harvest_backends import BACKENDS
+from opencat.catalog.harvest_settings import harvest_options
+from opencat.catalog.harvest_sources import ItemView, JobView, SourceFields, SourceView, can_manage
+from opencat.domain.dates import iso
+from opencat.domain.errors import Invalid, Reason, problem
+from opencat.domain.harvest_jobs import HarvestJob, ItemStatus
+
+_API = "/api/1/harvest"
+# udata's item statuses, and what each of ours is among them (opencat lists only what a job changed
+# or failed on; ``action`` says which).
+ITEM_STATUSES = ("done", "failed", "archived")
+_UDATA_STATUS = {
+    ItemStatus.CREATED: "done",
+    ItemStatus.UPDATED: "done",
+    ItemStatus.ARCHIVED: "archived",
+    ItemStatus.DELETED: "archived",
+    ItemStatus.FAILED: "failed",
+}
+
+
+class HarvestSourceBody(BaseModel):
+    """A source as udata's form takes it (``HarvestSource (write)``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    url: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    backend: str | None = None
+    description: str | None = None
+    config: dict[str, Any] | None = None
+    owner: str | None = None
+    organization: str | None = None
+    active: bool | None = None
+    autoarchive: bool | None = None
+
+
+class ValidationBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    state: str
+    comment: str | None = None
+
+
+def _fields(call: Call) -> SourceFields:
+    try:
+        parsed = HarvestSourceBody.model_validate(call.json_object())
+    except ValidationError as error:
+        raise to_invalid(error) from None
+    return SourceFields(**parsed.model_dump())
+
+
+def _job(call: Call, job: HarvestJob, source_id: str, item_count: int | None = None) -> dict[str, Any]:
+    items_url = f"{call.urls.base}{_API}/job/{job.id}/items/"
+    return {
+        "id": job.id,
+        "created": iso(job.created_at),
+        "started": iso(job.started_at),
+        "ended": iso(job.ended_at),
+        "status": str(job.status),
+        "errors": [
+            {
+                "created_at": iso(job.ended_at or job.created_at),
+                "message": e.get("message"),
+                "details": e.get("details"),
+            }
+            for e in job.errors
+        ],
+        "items": {"rel": "subsection", "href": items_url, "type": "GET", "total": item_count},
+        "source": {
+            "id": source_id,
+            "class": "HarvestSource",
+            "uri": f"{call.urls.base}{_API}/source/{source_id}/",
+        },
+        # opencat's: what the job did, counted (udata counts its items instead)
+        "counts": {
+            "created": job.counts.created,
+            "updated": job.counts.updated,
+            "unchanged": job.counts.unchanged,
+            "archived": job.counts.archived,
+            "failed": job.counts.failed,
+        },
+    }
+
+
+def _source(call: Call, view: SourceView) -> dict[str, Any]:
+    source = view.source
+    manager = can_manage(call.actor, source)
+    validation = source.validation
+    return {
+        "id": source.id,
+        "name": source.name,
+        "slug": source.id,
+        "description": source.description,
+        "url": source.url,
+        "backend": source.backend,
+        "config": dict(source.config),
+        "created_at": iso(source.created_at),
+        "last_modified": iso(source.last_modified),
+        "deleted": iso(source.deleted),
+        "active": source.active,
+        "autoarchive": source.autoarchive,
+        "schedule": source.schedule,
+        "validation": {
+            "state": validation.get("state", "pending"),
+            "by": None
+            if view.validated_by is None
+            else serializers.user_reference(view.validated_by, call.urls),
+            "on": validation.get("on"),
+            "comment": validation.get("comment"),
+        },
+        "last_job": None if view.last_job is None else _job(call, view.last_job, source.id),
+        "owner": None if view.owner is None else serializers.user_reference(view.owner, call.urls),
+        "organization": (
+            None
+            if view.organization is None
+            else serializers.organization_reference(view.organization, call.actor, call.urls)
+        ),
+        "permissions": {
+            "edit": manager,
+            "delete": manager,
+            "run": manager,
+            "schedule": manager,
+            "preview": manager,
+            "validate": call.actor.is_sysadmin,
+        },
+    }
+
+
+def _item(call: Call, view: ItemView) -> dict[str, Any]:
+    item = view.item
+    errors = (
+        [{"created_at": iso(item.created_at), "message": item.error, "details": item.excerpt or None}]
+        if item.error
+        else []
+    )
+    return {
+        "remote_id": item.remote_id,
+        "status": _UDATA_STATUS[item.status],
+        "action": str(item.status),
+        "created": iso(item.created_at),
+        "started": iso(item.created_at),
+        "ended": iso(item.created_at),
+        "dataset": None if view.dataset is None else serializers.dataset_reference(view.dataset, call.urls),
+        "errors": errors,
+        "logs": [],
+        "args": [],
+        "kwargs": {},
+    }
+
+
+def _job_view(call: Call, view: JobView) -> dict[str, Any]:
+    return _job(call, view.job, view.source.id, view.item_count)
+
+
+SOURCE_ARGUMENTS = (
+    *paging(),
+    text_argument("owner", "A user id"),
+    text_argument("organization", "An organization id"),
+)
+
+
+@describe(
+    "List all harvest sources", "list_harvest_sources", returns="HarvestSourcePage", query=SOURCE_ARGUMENTS
+)
+def list_sources(call: Call) -> Reply:
+    page, page_size = page_arguments(call.params)
+    result = use_cases.list_sources(
+        call.catalog, page, page_size, first(call.params, "owner"), first(call.params, "organization")
+    )
+    body = envelope(
+        result, lambda view: _source(call, view), call.urls.base, call.request.url.path, call.params
+    )
+    return Reply(body)
+
+
+@describe(
+    "Create a new harvest source",
+    "create_harvest_source",
+    status=201,
+    returns="HarvestSource",
+    body=HarvestSourceBody,
+    auth="required",
+)
+def create_source(call: Call) -> Reply:
+    fields = _fields(call)
+    return Reply(_source(call, use_cases.create_source(call.catalog, call.actor, fields)), 201)
+
+
+@describe("Get a single harvest source", "get_harvest_source", returns="HarvestSource", errors=(404,))
+def get_source(call: Call) -> Reply:
+    return Reply(_source(call, use_cases.get_source(call.catalog, call.path("source"))))
+
+
+@describe(
+    "Update a harvest source",
+    "update_harvest_source",
+    returns="HarvestSource",
+    body=HarvestSourceBody,
+    auth="required",
+    errors=(404,),
+)
+def update_source(call: Call) -> Reply:
+    fields = _fields(call)
+    view = use_cases.update_source(call.catalog, call.actor, call.path("source"), fields)
+    return Reply(_source(call, view))
+
+
+@describe(
+    "Delete a harvest source",
+    "delete_harvest_source",
+    returns="HarvestSource",
+    auth="required",
+    errors=(404,),
+)
+def delete_source(call: Call) -> Reply:
+    return Reply(_source(call, use_cases.delete_source(call.catalog, call.actor, call.path("source"))))
+
+
+@describe(
+    "List a harvest source's jobs, newest first",
+    "list_harvest_jobs",
+    returns="HarvestJobPage",
+    query=paging(),
+    errors=(404,),
+)
+def list_jobs(call: Call) -> Reply:
+    page, page_size = page_arguments(call.params)
+    source_id = call.path("source")
+    result = use_cases.list_jobs(call.catalog, source_id, page, page_size)
+    body = envelope(
+        result, lambda job: _job(call, job, source_id), call.urls.base, call.request.url.path, call.params
+    )
+    return Reply(body)
+
+
+@describe(
+    "Run a harvest job now (in the background)",
+    "run_harvest_source",
+    returns="HarvestSource",
+    auth="required",
+    errors=(404, 409),
+)
+def run_source(call: Call) -> Reply:
+    options = harvest_options(call.services.settings)
+    return Reply(_source(call, use_cases.run_now(call.catalog, call.actor, call.path("source"), options)))
+
+
+def _cron_body(call: Call) -> str:
+    """udata's body is the bare cron expression as a JSON string (``{"value": ...}`` taken too)."""
+    require_json(call.header("content-type"))
+    value = decode_json(call.body)
+    if isinstance(value, dict):
+        value = value.get("value") or value.get("schedule")
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid({"schedule": [problem(Reason.REQUIRED)]})
+    return value.strip()
+
+
+@describe(
+    "Schedule a harvest source (a cron expression, as a JSON string)",
+    "schedule_harvest_source",
+    returns="HarvestSource",
+    body="CronExpression",
+    auth="required",
+    errors=(404,),
+)
+def schedule_source(call: Call) -> Reply:
+    cron = _cron_body(call)
+    return Reply(_source(call, use_cases.set_schedule(call.catalog, call.actor, call.path("source"), cron)))
+
+
+@describe(
+    "Unschedule a harvest source",
+    "unschedule_harvest_source",
+    returns="HarvestSource",
+    auth="required",
+    errors=(404,),
+)
+def unschedule_source(call: Call) -> Reply:
+    return Reply(_source(call, use_cases.set_schedule(call.catalog, call.actor, call.path("source"), None)))
+
+
+@describe(
+    "Validate or refuse a harvest source (sysadmins)",
+    "validate_harvest_source",
+    returns="HarvestSource",
+    body=ValidationBody,
+    auth="required",
+    errors=(404,),
+)
+def validate_source(call: Call) -> Reply:
+    try:
+        parsed = ValidationBody.model_validate(call.json_object())
+    except ValidationError as error:
+        raise to_invalid(error) from None
+    view = use_cases.validate_source(
+        call.catalog, call.actor, call.path("source"), parsed.state, parsed.comment
+    )
+    return Reply(_source(call, view))
+
+
+@describe("Get a harvest job", "get_harvest_job", returns="HarvestJob", errors=(404,))
+def get_job(call: Call) -> Reply:
+    return Reply(_job_view(call, use_cases.get_job(call.catalog, call.path("job"))))
+
+
+@describe(
+    "List the items of a harvest job (what it created, updated, archived, or failed on)",
+    "list_harvest_job_items",
+    returns="HarvestItemPage",
+    query=(*paging(), choice_argument("status", ITEM_STATUSES, "The item status")),
+    errors=(404,),
+)
+def list_items(call: Call) -> Reply:
+    page, page_size = page_arguments(call.params)
+    status = choice(call.params, "status", ITEM_STATUSES)
+    statuses = (
+        None if status is None else [ours for ours, theirs in _UDATA_STATUS.items() if theirs == status]
+    )
+    result = use_cases.list_items(call.catalog, call.path("job"), page, page_size, statuses)
+    body = envelope(
+        result, lambda view: _item(call, view), call.urls.base, call.request.url.path, call.params
+    )
+    return Reply(body)
+
+
+@describe("List the harvest backends", "harvest_backends", returns="HarvestBackendList")
+def list_backends(call: Call) -> Reply:
+    backends = [
+        {"id": backend.name, "label": backend.label, "filters": [], "features": [], "extra_configs": []}
+        for backend in BACKENDS.values()
+    ]
+    return Reply(backends)

@@ -1,0 +1,115 @@
+"""JSON Schemas of harvesting's answers (``api/harvest.py``), merged into the document's
+``components.schemas``."""
+
+from opencat.api.openapi_schemas import (
+    BOOLEAN,
+    DATE_TIME,
+    INTEGER,
+    MAYBE_DATE_TIME,
+    OBJECT,
+    STRING,
+    TEXT,
+    Schema,
+    array,
+    nullable,
+    page_of,
+    record,
+    ref,
+)
+
+_ERROR = record({"created_at": MAYBE_DATE_TIME, "message": TEXT, "details": TEXT})
+_JOB = record(
+    {
+        "id": STRING,
+        "created": DATE_TIME,
+        "started": MAYBE_DATE_TIME,
+        "ended": MAYBE_DATE_TIME,
+        "status": {
+            "type": "string",
+            "enum": ["pending", "initializing", "initialized", "processing", "done", "done-errors", "failed"],
+        },
+        "errors": array(_ERROR),
+        "items": record(
+            {"rel": STRING, "href": STRING, "type": STRING, "total": {"type": ["integer", "null"]}}
+        ),
+        "source": record({"id": STRING, "class": STRING, "uri": STRING}),
+        "counts": record(dict.fromkeys(("created", "updated", "unchanged", "archived", "failed"), INTEGER)),
+    }
+)
+_SOURCE = record(
+    {
+        "id": STRING,
+        "name": STRING,
+        "slug": STRING,
+        "description": STRING,
+        "url": STRING,
+        "backend": STRING,
+        "config": OBJECT,
+        "created_at": DATE_TIME,
+        "last_modified": DATE_TIME,
+        "deleted": MAYBE_DATE_TIME,
+        "active": BOOLEAN,
+        "autoarchive": BOOLEAN,
+        "schedule": TEXT,
+        "validation": record(
+            {
+                "state": {"type": "string", "enum": ["pending", "accepted", "refused"]},
+                "by": nullable(ref("UserReference")),
+                "on": MAYBE_DATE_TIME,
+                "comment": TEXT,
+            }
+        ),
+        "last_job": nullable(ref("HarvestJob")),
+        "owner": nullable(ref("UserReference")),
+        "organization": nullable(ref("OrganizationReference")),
+        "permissions": record(
+            dict.fromkeys(("edit", "delete", "run", "schedule", "preview", "validate"), BOOLEAN)
+        ),
+    }
+)
+_DATASET_REFERENCE = record(
+    {
+        "id": STRING,
+        "class": {"const": "Dataset"},
+        "title": STRING,
+        "acronym": TEXT,
+        "uri": STRING,
+        "page": TEXT,
+    }
+)
+_ITEM = record(
+    {
+        "remote_id": TEXT,
+        "status": {"type": "string", "enum": ["pending", "started", "done", "failed", "skipped", "archived"]},
+        "action": {"type": "string", "enum": ["created", "updated", "archived", "deleted", "failed"]},
+        "created": DATE_TIME,
+        "started": MAYBE_DATE_TIME,
+        "ended": MAYBE_DATE_TIME,
+        "dataset": nullable(_DATASET_REFERENCE),
+        "errors": array(_ERROR),
+        "logs": array(OBJECT),
+        "args": array(STRING),
+        "kwargs": OBJECT,
+    }
+)
+_BACKEND = record(
+    {
+        "id": STRING,
+        "label": STRING,
+        "filters": array(OBJECT),
+        "features": array(OBJECT),
+        "extra_configs": array(OBJECT),
+    }
+)
+
+
+def harvest_components() -> dict[str, Schema]:
+    return {
+        "HarvestSource": _SOURCE,
+        "HarvestSourcePage": page_of(ref("HarvestSource")),
+        "HarvestJob": _JOB,
+        "HarvestJobPage": page_of(ref("HarvestJob")),
+        "HarvestItemPage": page_of(_ITEM),
+        "HarvestBackendList": array(_BACKEND),
+        "CronExpression": {"type": "string", "description": "minute hour day-of-month month day-of-week"},
+    }

@@ -1,0 +1,227 @@
+"""A remote dataset made into opencat's: the dataset's fields, its ``harvest`` metadata in udata's
+shape (behaviour notes §2.12), and its resources kept as remote links. Pure but for the reference
+lists it is given (licenses, known zones)."""
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, is_dataclass, replace
+from dataclasses import fields as dataclass_fields
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from opencat.catalog.harvest_backends.licenses import match_license
+from opencat.domain.datasets import Checksum, Dataset, Resource, Spatial, TemporalCoverage, enforce_invariants
+from opencat.domain.dates import iso
+from opencat.domain.documents import MAX_DEPTH, document_problem
+from opencat.domain.frequencies import normalize_frequency
+from opencat.domain.harvest import EXCERPT_LIMIT, RemoteDataset, RemoteResource
+from opencat.domain.harvest_jobs import HarvestSource
+from opencat.domain.references import License
+from opencat.domain.slugs import normalize_tag
+
+# Fields of the stored dataset the harvest owns: a re-harvest sets them all again. Everything else
+# (badges, featured, contact points, metrics...) is the local catalog's and is kept.
+HARVESTED_FIELDS = (
+    "title",
+    "description",
+    "acronym",
+    "tags",
+    "license",
+    "frequency",
+    "temporal_coverage",
+    "spatial",
+    "extras",
+    "harvest",
+    "owner_id",
+    "organization_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class References:
+    """The reference lists a mapping reads, loaded once per run."""
+
+    licenses: Sequence[License]
+    # Zone id as the source spelled it -> the referential's id (None: unknown here, dropped).
+    zones: Mapping[str, str | None]
+
+
+def _license_id(remote: str | None, licenses: Sequence[License]) -> str | None:
+    """The catalog's license the source names (``harvest_backends.licenses``: id, URL, title or a
+    common alias); an unknown license is no license, as udata stores it."""
+    found = match_license(remote, licenses)
+    return None if found is None else found.id
+
+
+def harvest_metadata(
+    source: HarvestSource, remote: RemoteDataset, now: datetime, archived: str | None = None
+) -> dict[str, Any]:
+    """The dataset's ``harvest`` object; only its non-null keys are kept (udata emits those)."""
+    values = {
+        "backend": source.backend,
+        "source_id": source.id,
+        "remote_id": remote.remote_id,
+        "domain": urlsplit(source.url).hostname,
+        "remote_url": remote.remote_url,
+        "uri": remote.uri,
+        "dct_identifier": remote.dct_identifier,
+        "created_at": iso(remote.issued_at),
+        "issued_at": iso(remote.issued_at),
+        "modified_at": iso(remote.modified_at),
+        "last_update": iso(now),
+        "archived": archived,
+        "archived_at": iso(now) if archived else None,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def dataset_fields(
+    source: HarvestSource, remote: RemoteDataset, references: References, now: datetime
+) -> dict[str, Any]:
+    """The harvested fields (``HARVESTED_FIELDS``) of the dataset made of ``remote``."""
+    zones = tuple(dict.fromkeys(z for z in (references.zones.get(zone) for zone in remote.zones) if z))
+    spatial = Spatial(zones, remote.granularity) if zones or remote.granularity else None
+    coverage = TemporalCoverage(remote.temporal_start, remote.temporal_end) if remote.temporal_start else None
+    return {
+        "title": remote.title,
+        "description": remote.description,
+        "acronym": remote.acronym,
+        "tags": tuple(sorted({tag for tag in map(normalize_tag, remote.tags) if tag})),
+        "license": _license_id(remote.license, references.licenses),
+        "frequency": _frequency(remote.frequency),
+        "temporal_coverage": coverage,
+        "spatial": spatial,
+        # custom:* extras are declared by the remote's organization, not ours
+        "extras": {key: value for key, value in remote.extras.items() if not key.startswith("custom:")},
+        "harvest": harvest_metadata(source, remote, now),
+        "owner_id": None if source.organization_id else source.owner_id,
+        "organization_id": source.organization_id,
+    }
+
+
+def new_dataset(dataset_id: str, slug: str, fields: Mapping[str, Any], now: datetime) -> Dataset:
+    return enforce_invariants(
+        Dataset(id=dataset_id, slug=slug, created_at_internal=now, last_modified_internal=now, **fields)
+    )
+
+
+def resources_of(
+    remote: RemoteDataset, before: Sequence[Resource], now: datetime, new_id: Callable[[], str]
+) -> list[Resource]:
+    """The remote resources as remote links; one already stored (same IRI, else same URL) keeps its
+    id, creation date and local counters."""
+    by_uri = {(r.harvest or {}).get("uri"): r for r in before if (r.harvest or {}).get("uri")}
+    by_url: dict[str, Resource] = {}
+    for resource in before:
+        by_url.setdefault(resource.url, resource)
+    kept: set[str] = set()
+    result: list[Resource] = []
+    for item in remote.resources:
+        existing = by_uri.get(item.uri) if item.uri else None
+        existing = existing or by_url.get(item.url)
+        if existing is not None and existing.id in kept:
+            existing = None  # two remote resources with one URL are two resources here
+        fresh = _resource(item, now, new_id() if existing is None else existing.id)
+        if existing is not None:
+            kept.add(existing.id)
+            unchanged = replace(fresh, created_at_internal=existing.created_at_internal)
+            fresh = (
+                existing
+                if _same_resource(existing, unchanged)
+                else replace(
+                    unchanged,
+                    extras=existing.extras,
+                    metrics=existing.metrics,
+                    downloads=existing.downloads,
+                )
+            )
+        result.append(fresh)
+    return result
+
+
+def _same_resource(stored: Resource, fresh: Resource) -> bool:
+    ignored = {"last_modified_internal", "extras", "metrics", "downloads", "harvest"}
+    left = {k: v for k, v in asdict(stored).items() if k not in ignored}
+    right = {k: v for k, v in asdict(fresh).items() if k not in ignored}
+    stored_harvest = {k: v for k, v in (stored.harvest or {}).items() if k != "last_update"}
+    fresh_harvest = {k: v for k, v in (fresh.harvest or {}).items() if k != "last_update"}
+    return left == right and stored_harvest == fresh_harvest
+
+
+def _resource(item: RemoteResource, now: datetime, resource_id: str) -> Resource:
+    harvest = {
+        "issued_at": iso(item.issued_at),
+        "modified_at": iso(item.modified_at),
+        "uri": item.uri,
+        "last_update": iso(now),
+    }
+    return Resource(
+        id=resource_id,
+        title=item.title or _title_from_url(item.url),
+        url=item.url,
+        created_at_internal=now,
+        last_modified_internal=now,
+        filetype="remote",
+        type=item.type,
+        description=item.description,
+        format=(item.format or "").strip().lower() or None,
+        checksum=Checksum(*item.checksum) if item.checksum else None,
+        filesize=item.filesize,
+        mime=item.mime,
+        harvest={key: value for key, value in harvest.items() if value is not None},
+    )
+
+
+def _title_from_url(url: str) -> str:
+    path = urlsplit(url).path.rstrip("/")
+    return path.rsplit("/", 1)[-1] or urlsplit(url).hostname or url
+
+
+def _frequency(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return normalize_frequency(value)
+    except ValueError:
+        return None
+
+
+def fingerprint_of(remote: RemoteDataset) -> str:
+    """``remote.fingerprint()``, the same digest in half the time: ``dataclasses.asdict`` deep-copies
+    every value, which a run of 100,000 entries pays for nothing."""
+    return _digest(_plain(remote))
+
+
+def checked_fingerprint(remote: RemoteDataset) -> tuple[str | None, str | None]:
+    """``(fingerprint, None)``, or ``(None, why)`` when the entry cannot be stored: nested deeper
+    than a stored document may be, or holding a NUL character (the API refuses both)."""
+    # The extras first, without recursion: they are the source's own, of any depth.
+    problem = document_problem(dict(remote.extras), MAX_DEPTH - 1)
+    if problem is not None:
+        return None, problem
+    plain = _plain(remote)
+    problem = document_problem(plain)
+    return (None, problem) if problem is not None else (_digest(plain), None)
+
+
+def _digest(plain: Any) -> str:
+    encoded = json.dumps(plain, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """What ``asdict`` makes of ``value`` as far as ``json.dumps`` can tell."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {item.name: _plain(getattr(value, item.name)) for item in dataclass_fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if type(value) is dict:
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def excerpt_of(remote: RemoteDataset) -> str:
+    """What a failed item shows of a dataset the backend read but the catalog refused."""
+    return json.dumps(asdict(remote), ensure_ascii=False, default=str)[:EXCERPT_LIMIT]

@@ -1,0 +1,79 @@
+"""The schedule: which sources are due (their cron named a minute since their last job), and one
+tick of the scheduler that ``opencat serve`` runs on each node. Nodes may tick at once: the lease
+and the check of the last job under it make one of them run a given schedule's job."""
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.harvesting import AlreadyRun, RunOptions, run_source
+from opencat.db import harvest as db_harvest
+from opencat.domain.cron import parse_cron
+from opencat.domain.errors import CatalogError
+from opencat.domain.harvest_jobs import HarvestSource
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    source: HarvestSource
+    scheduled_at: datetime  # the minute the schedule named
+
+
+def due_sources(catalog: Catalog, now: datetime) -> list[Due]:
+    """Active, accepted, scheduled sources whose schedule named a minute after their last job."""
+    with catalog.db.read() as conn:
+        sources = [
+            source
+            for source in db_harvest.list_sources(conn)
+            if source.schedule and source.active and source.validation.get("state") == "accepted"
+        ]
+        last = db_harvest.last_jobs(conn, [source.id for source in sources])
+    due: list[Due] = []
+    for source in sources:
+        try:
+            cron = parse_cron(source.schedule or "")
+        except ValueError:
+            continue  # refused when set; one written otherwise is not run
+        latest = cron.latest(now)
+        previous = last.get(source.id)
+        if latest is not None and (previous is None or previous.created_at < latest):
+            due.append(Due(source, latest))
+    return due
+
+
+class Scheduler:
+    """Starts each due source's job in a thread of its own; a source whose job this process runs
+    is not started again until it ends."""
+
+    def __init__(self, catalog: Catalog, options: RunOptions) -> None:
+        self.catalog = catalog
+        self.options = options
+        self.running: dict[str, threading.Thread] = {}
+
+    def tick(self) -> list[threading.Thread]:
+        self.running = {key: thread for key, thread in self.running.items() if thread.is_alive()}
+        started: list[threading.Thread] = []
+        for due in due_sources(self.catalog, self.catalog.clock()):
+            if due.source.id in self.running:
+                continue
+            thread = threading.Thread(
+                target=self._run, args=(due,), name=f"harvest {due.source.id}", daemon=True
+            )
+            thread.start()
+            self.running[due.source.id] = thread
+            started.append(thread)
+        return started
+
+    def _run(self, due: Due) -> None:
+        try:
+            job = run_source(self.catalog, due.source.id, self.options, scheduled_at=due.scheduled_at)
+        except (AlreadyRun, CatalogError):  # another node runs it, or ran it: nothing to do here
+            return
+        except Exception:
+            _log.exception("scheduled harvest of source %s failed", due.source.id)
+            return
+        _log.info("harvested source %s: job %s %s", due.source.id, job.id, job.status)

@@ -1,0 +1,352 @@
+"""Harvest source use cases: declare, read, change, schedule, validate and delete a source, and
+read its jobs. Only sysadmins and the admins of the source's organization (or its owner, for a
+personal source) manage a source."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.harvest_backends import BACKENDS
+from opencat.catalog.harvesting import RunOptions, run_in_background
+from opencat.db import accounts as db_accounts
+from opencat.db import datasets as db_datasets
+from opencat.db import harvest as db_harvest
+from opencat.db.engine import Connection
+from opencat.domain.accounts import Actor, Organization, User
+from opencat.domain.cron import parse_cron
+from opencat.domain.datasets import Dataset
+from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated, problem
+from opencat.domain.harvest_jobs import Counts, HarvestJob, HarvestSource, ItemStatus, JobItem
+from opencat.domain.queries import Page
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFields:
+    """What a client sends about a source; None: not sent (an update keeps the value)."""
+
+    name: str | None = None
+    url: str | None = None
+    backend: str | None = None
+    description: str | None = None
+    config: Mapping[str, Any] | None = None
+    owner: str | None = None
+    organization: str | None = None
+    active: bool | None = None
+    autoarchive: bool | None = None
+    schedule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    source: HarvestSource
+    last_job: HarvestJob | None
+    organization: Organization | None = None
+    owner: User | None = None
+    validated_by: User | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    job: HarvestJob
+    source: HarvestSource
+    item_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    item: JobItem
+    dataset: Dataset | None
+
+
+def _views(conn: Connection, sources: Sequence[HarvestSource]) -> list[SourceView]:
+    """Each source with its last job and who owns and validated it (a few queries for a page)."""
+    last = db_harvest.last_jobs(conn, [source.id for source in sources])
+    organizations = db_accounts.fetch_organizations(
+        conn, {s.organization_id for s in sources if s.organization_id}
+    )
+    user_ids = {s.owner_id for s in sources if s.owner_id} | {
+        str(s.validation["by"]) for s in sources if s.validation.get("by")
+    }
+    users = db_accounts.fetch_users(conn, user_ids)
+    return [
+        SourceView(
+            source,
+            last.get(source.id),
+            organizations.get(source.organization_id or ""),
+            users.get(source.owner_id or ""),
+            users.get(str(source.validation.get("by") or "")),
+        )
+        for source in sources
+    ]
+
+
+def can_manage(actor: Actor, source: HarvestSource) -> bool:
+    if actor.user is None:
+        return False
+    if actor.is_sysadmin:
+        return True
+    if source.organization_id is not None:
+        return actor.role_in(source.organization_id) == "admin"
+    return source.owner_id == actor.user.id
+
+
+def _require_manager(actor: Actor, source: HarvestSource) -> None:
+    if actor.user is None:
+        raise Unauthenticated()
+    if not can_manage(actor, source):
+        raise PermissionDenied()
+
+
+def _require_source(conn: Connection, source_id: str) -> HarvestSource:
+    source = db_harvest.find_source(conn, source_id)
+    if source is None or source.deleted is not None:
+        raise NotFound(Reason.HARVEST_SOURCE_MISSING)
+    return source
+
+
+def _checked(fields: SourceFields, creating: bool) -> None:
+    errors: dict[str, list[Any]] = {}
+    if creating:
+        for name in ("name", "url", "backend"):
+            if not getattr(fields, name):
+                errors[name] = [problem(Reason.REQUIRED)]
+    if fields.backend is not None and fields.backend not in BACKENDS:
+        errors["backend"] = [problem(Reason.HARVEST_BACKEND_UNKNOWN, backend=fields.backend)]
+    if fields.url and not _http_url(fields.url):
+        errors["url"] = [problem(Reason.HARVEST_URL_INVALID)]
+    if fields.schedule:
+        try:
+            parse_cron(fields.schedule)
+        except ValueError as error:
+            errors["schedule"] = [problem(Reason.CRON_INVALID, error=str(error))]
+    if errors:
+        raise Invalid(errors)
+
+
+def _http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
+def _ownership(conn: Connection, actor: Actor, fields: SourceFields) -> tuple[str | None, str | None]:
+    """(owner, organization): an organization's source for its admins (or any, for a sysadmin),
+    else the caller's own."""
+    assert actor.user is not None
+    if fields.organization:
+        if db_accounts.find_organization(conn, fields.organization) is None:
+            raise Invalid({"organization": [problem(Reason.ORGANIZATION_DOES_NOT_EXIST)]})
+        if not actor.is_sysadmin and actor.role_in(fields.organization) != "admin":
+            raise PermissionDenied()
+        return None, fields.organization
+    if fields.owner and fields.owner != actor.user.id:
+        if not actor.is_sysadmin:
+            raise Invalid({"owner": [problem(Reason.OWNER_SELF_ONLY)]})
+        if db_accounts.find_user(conn, fields.owner) is None:
+            raise Invalid({"owner": [problem(Reason.OWNER_UNKNOWN)]})
+        return fields.owner, None
+    return actor.user.id, None
+
+
+def create_source(catalog: Catalog, actor: Actor, fields: SourceFields) -> SourceView:
+    if actor.user is None:
+        raise Unauthenticated()
+    _checked(fields, creating=True)
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        owner_id, organization_id = _ownership(conn, actor, fields)
+        # A sysadmin's source needs no one else's approval; others wait for a sysadmin's.
+        validation: dict[str, Any] = (
+            {"state": "accepted", "by": actor.user.id, "on": now.isoformat()}
+            if actor.is_sysadmin
+            else {"state": "pending"}
+        )
+        source = _new_source(catalog, fields, owner_id, organization_id, validation)
+        db_harvest.insert_source(conn, source)
+        return _views(conn, [source])[0]
+
+
+def add_source(catalog: Catalog, fields: SourceFields) -> SourceView:
+    """A source declared by the machine's operator (``opencat harvest add``): accepted, owned by
+    the organization or user named, which must exist."""
+    _checked(fields, creating=True)
+    with catalog.db.write() as conn:
+        if fields.organization and db_accounts.find_organization(conn, fields.organization) is None:
+            raise Invalid({"organization": [problem(Reason.ORGANIZATION_DOES_NOT_EXIST)]})
+        if fields.owner and db_accounts.find_user(conn, fields.owner) is None:
+            raise Invalid({"owner": [problem(Reason.OWNER_UNKNOWN)]})
+        owner_id = None if fields.organization else fields.owner
+        validation = {
+            "state": "accepted",
+            "on": catalog.clock().isoformat(),
+            "comment": "added by the operator",
+        }
+        source = _new_source(catalog, fields, owner_id, fields.organization or None, validation)
+        db_harvest.insert_source(conn, source)
+        return _views(conn, [source])[0]
+
+
+def _new_source(
+    catalog: Catalog,
+    fields: SourceFields,
+    owner_id: str | None,
+    organization_id: str | None,
+    validation: Mapping[str, Any],
+) -> HarvestSource:
+    now = catalog.clock()
+    return HarvestSource(
+        id=catalog.new_object_id(),
+        name=fields.name or "",
+        url=fields.url or "",
+        backend=fields.backend or "",
+        created_at=now,
+        last_modified=now,
+        description=fields.description or "",
+        config=dict(fields.config or {}),
+        owner_id=owner_id,
+        organization_id=organization_id,
+        active=True if fields.active is None else fields.active,
+        autoarchive=True if fields.autoarchive is None else fields.autoarchive,
+        schedule=fields.schedule or None,
+        validation=validation,
+    )
+
+
+def get_source(catalog: Catalog, source_id: str) -> SourceView:
+    """Sources are public in udata's API (their list and each one)."""
+    with catalog.db.read() as conn:
+        return _views(conn, [_require_source(conn, source_id)])[0]
+
+
+def list_sources(
+    catalog: Catalog, page: int, page_size: int, owner: str | None = None, organization: str | None = None
+) -> Page[SourceView]:
+    with catalog.db.read() as conn:
+        sources = db_harvest.list_sources(conn, owner_id=owner, organization_id=organization)
+        chosen = sources[(page - 1) * page_size : page * page_size]
+        return Page(_views(conn, chosen), len(sources), page, page_size)
+
+
+def update_source(catalog: Catalog, actor: Actor, source_id: str, fields: SourceFields) -> SourceView:
+    _checked(fields, creating=False)
+    with catalog.db.write() as conn:
+        current = _require_source(conn, source_id)
+        _require_manager(actor, current)
+        changes = {
+            name: getattr(fields, name)
+            for name in ("name", "url", "backend", "description", "active", "autoarchive", "schedule")
+            if getattr(fields, name) is not None
+        }
+        if fields.config is not None:
+            changes["config"] = dict(fields.config)
+        if fields.organization is not None or fields.owner is not None:
+            changes["owner_id"], changes["organization_id"] = _ownership(conn, actor, fields)
+        source = replace(current, **changes, last_modified=catalog.clock())
+        db_harvest.update_source(conn, source)
+        return _views(conn, [source])[0]
+
+
+def delete_source(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
+    """Soft delete, as udata: the source is gone from lists; its datasets stay."""
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        current = _require_source(conn, source_id)
+        _require_manager(actor, current)
+        source = replace(current, deleted=now, last_modified=now)
+        db_harvest.update_source(conn, source)
+        return _views(conn, [source])[0]
+
+
+def set_schedule(catalog: Catalog, actor: Actor, source_id: str, schedule: str | None) -> SourceView:
+    """A cron schedule (None: unscheduled, run by hand only)."""
+    return (
+        update_source(catalog, actor, source_id, SourceFields(schedule=schedule or ""))
+        if schedule
+        else (_unschedule(catalog, actor, source_id))
+    )
+
+
+def _unschedule(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
+    with catalog.db.write() as conn:
+        current = _require_source(conn, source_id)
+        _require_manager(actor, current)
+        source = replace(current, schedule=None, last_modified=catalog.clock())
+        db_harvest.update_source(conn, source)
+        return _views(conn, [source])[0]
+
+
+def validate_source(
+    catalog: Catalog, actor: Actor, source_id: str, state: str, comment: str | None
+) -> SourceView:
+    """A sysadmin accepts or refuses a source (udata's validation)."""
+    if actor.user is None:
+        raise Unauthenticated()
+    if not actor.is_sysadmin:
+        raise PermissionDenied()
+    if state not in ("accepted", "refused"):
+        raise Invalid({"state": [problem(Reason.NOT_A_CHOICE)]})
+    if state == "refused" and not (comment or "").strip():
+        raise Invalid({"comment": [problem(Reason.REQUIRED)]})  # udata: required on rejection
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        current = _require_source(conn, source_id)
+        validation = {"state": state, "by": actor.user.id, "on": now.isoformat(), "comment": comment}
+        source = replace(current, validation=validation, last_modified=now)
+        db_harvest.update_source(conn, source)
+        return _views(conn, [source])[0]
+
+
+def require_manageable(catalog: Catalog, actor: Actor, source_id: str) -> HarvestSource:
+    """The source, if the caller may manage it (before running it on their behalf)."""
+    with catalog.db.read() as conn:
+        source = _require_source(conn, source_id)
+    _require_manager(actor, source)
+    return source
+
+
+def run_now(catalog: Catalog, actor: Actor, source_id: str, options: RunOptions) -> SourceView:
+    """Start a job of the source in the background (udata's ``run``): the answer is the source,
+    its last job the one just started; ``Conflict`` while another runs."""
+    require_manageable(catalog, actor, source_id)
+    run_in_background(catalog, source_id, options)
+    return get_source(catalog, source_id)
+
+
+def list_jobs(catalog: Catalog, source_id: str, page: int, page_size: int) -> Page[HarvestJob]:
+    with catalog.db.read() as conn:
+        _require_source(conn, source_id)
+        jobs, total = db_harvest.jobs_of(conn, source_id, (page - 1) * page_size, page_size)
+    return Page(jobs, total, page, page_size)
+
+
+def get_job(catalog: Catalog, job_id: str) -> JobView:
+    with catalog.db.read() as conn:
+        return _job_view(conn, job_id)
+
+
+def _job_view(conn: Connection, job_id: str) -> JobView:
+    job = db_harvest.find_job(conn, job_id)
+    source = None if job is None else db_harvest.find_source(conn, job.source_id)
+    if job is None or source is None:
+        raise NotFound(Reason.HARVEST_JOB_MISSING)
+    return JobView(job, source, db_harvest.count_items(conn, job_id))
+
+
+def list_items(
+    catalog: Catalog, job_id: str, page: int, page_size: int, statuses: Sequence[ItemStatus] | None = None
+) -> Page[ItemView]:
+    """A page of what the job did (created, updated, archived, deleted or failed entries)."""
+    with catalog.db.read() as conn:
+        _job_view(conn, job_id)
+        items = db_harvest.items_of(conn, job_id, page_size, (page - 1) * page_size, statuses)
+        total = db_harvest.count_items(conn, job_id, statuses)
+        datasets = db_datasets.fetch_by_ids(conn, {item.dataset_id for item in items if item.dataset_id})
+    views = [ItemView(item, datasets.get(item.dataset_id or "")) for item in items]
+    return Page(views, total, page, page_size)
+
+
+def harvest_totals(catalog: Catalog) -> tuple[dict[str, Counts], dict[tuple[str, str], int]]:
+    """Items by source and result, jobs by source and status, over every job ever run."""
+    with catalog.db.read() as conn:
+        return db_harvest.totals_by_source(conn)

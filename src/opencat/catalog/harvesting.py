@@ -1,0 +1,572 @@
+"""A harvest run: one job that reads a source through its backend and applies what it finds.
+
+The job holds the source's lease (``harvest_lease``) while it runs. Entries stream from the backend
+and are written in batches, one transaction each: an entry whose fingerprint equals the one the
+source's record keeps is counted unchanged and not written (the records are read once, into
+memory); a new one creates a dataset, a changed one updates it, through the same domain rules,
+history and search outbox as the API's writes. Once the whole source was read, the datasets it no
+longer holds are archived (``harvest.archived = "not-on-remote"``) or, with ``delete_gone``,
+deleted; a source that fails half-way archives nothing.
+"""
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import partial
+
+from opencat.catalog import harvest_lease, history
+from opencat.catalog.context import Catalog
+from opencat.catalog.harvest_backends import BACKENDS
+from opencat.catalog.harvest_mapping import (
+    References,
+    checked_fingerprint,
+    dataset_fields,
+    excerpt_of,
+    new_dataset,
+    resources_of,
+)
+from opencat.db import datasets as db_datasets
+from opencat.db import geozones as db_geozones
+from opencat.db import harvest as db_harvest
+from opencat.db import resources as db_resources
+from opencat.db.engine import Connection
+from opencat.db.references import fetch_licenses
+from opencat.domain.accounts import ANONYMOUS
+from opencat.domain.datasets import Dataset, Resource, apply_changes
+from opencat.domain.dates import iso
+from opencat.domain.errors import CatalogError, NotFound, Reason
+from opencat.domain.harvest import Backend, HarvestSourceError, ItemFailure, RemoteDataset
+from opencat.domain.harvest_jobs import (
+    ARCHIVED_NOT_ON_REMOTE,
+    Counts,
+    HarvestJob,
+    HarvestSource,
+    ItemStatus,
+    JobItem,
+    JobStatus,
+    Lease,
+    Record,
+)
+from opencat.domain.history import DATASET_FIELDS, Activity, Key, created, dataset_diff
+from opencat.domain.slugs import slugify, unique_slug
+from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy, Validators
+
+_log = logging.getLogger(__name__)
+
+# The fingerprint a record keeps once its dataset was archived: whatever the source gives again
+# differs from it, so a dataset back on the source is updated (and unarchived).
+_GONE = "gone"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    policy: HarvestPolicy = field(default_factory=HarvestPolicy)
+    delete_gone: bool = False  # OPENCAT_HARVEST_DELETE_GONE: delete, not archive, what left the source
+    batch_size: int = 500  # entries per transaction
+    heartbeat_every: float = 10.0  # seconds between two refreshes of the lease
+    stale_after: timedelta = timedelta(seconds=60)  # a lease not refreshed for this long is taken over
+    node: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    # Told each job's counts when it ends (the metrics).
+    observe: Callable[[HarvestSource, HarvestJob], None] | None = None
+
+
+def run_source(
+    catalog: Catalog,
+    source_id: str,
+    options: RunOptions,
+    backends: Mapping[str, Backend] = BACKENDS,
+    scheduled_at: datetime | None = None,
+) -> HarvestJob:
+    """Run one job of the source now and return it ended (done, done-errors or failed).
+    ``NotFound`` for an unknown source, ``Conflict`` when a live process runs one of its jobs."""
+    source, job = start_job(catalog, source_id, options, scheduled_at)
+    return run_job(catalog, source, job, options, backends)
+
+
+def run_in_background(
+    catalog: Catalog,
+    source_id: str,
+    options: RunOptions,
+    backends: Mapping[str, Backend] = BACKENDS,
+) -> HarvestJob:
+    """Start a job now (``Conflict`` if one runs) and run it in a thread of this process; its
+    lease keeps it single, and a takeover ends it if this process dies."""
+    source, job = start_job(catalog, source_id, options)
+    thread = threading.Thread(
+        target=_run_logged,
+        args=(catalog, source, job, options, backends),
+        name=f"harvest {source.id}",
+        daemon=True,
+    )
+    thread.start()
+    return job
+
+
+def _run_logged(
+    catalog: Catalog,
+    source: HarvestSource,
+    job: HarvestJob,
+    options: RunOptions,
+    backends: Mapping[str, Backend],
+) -> None:
+    try:
+        run_job(catalog, source, job, options, backends)
+    except Exception:  # the job is recorded failed already; the thread has no one else to tell
+        _log.exception("harvest job %s of source %s failed", job.id, source.id)
+
+
+class AlreadyRun(Exception):
+    """A scheduled run found a job started since its scheduled time (another node ran it)."""
+
+
+def start_job(
+    catalog: Catalog, source_id: str, options: RunOptions, scheduled_at: datetime | None = None
+) -> tuple[HarvestSource, HarvestJob]:
+    """Take the source's lease and record a new job. ``scheduled_at``: the schedule's time this
+    run is for; when a job of the source started since, ``AlreadyRun`` (and nothing is written)."""
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        if source is None or source.deleted is not None:
+            raise NotFound(Reason.HARVEST_SOURCE_MISSING)
+        job = HarvestJob(catalog.new_object_id(), source.id, JobStatus.INITIALIZING, now, started_at=now)
+        lease = Lease(source.id, job.id, options.node, options.pid, now, now)
+        harvest_lease.take(conn, lease, options.stale_after, now)
+        if scheduled_at is not None:
+            # Checked holding the lease: a node that ran this schedule's job has committed it.
+            last = db_harvest.last_jobs(conn, [source.id]).get(source.id)
+            if last is not None and last.created_at >= scheduled_at:
+                raise AlreadyRun()  # rolls the lease back
+        harvest_lease.end_orphans(conn, source.id, now)
+        db_harvest.insert_job(conn, job)
+    return source, job
+
+
+def run_job(
+    catalog: Catalog,
+    source: HarvestSource,
+    job: HarvestJob,
+    options: RunOptions,
+    backends: Mapping[str, Backend] = BACKENDS,
+) -> HarvestJob:
+    """Read the source and apply it; the job ends whatever happens, and its lease is released."""
+    kept = {url: Validators(v.get("etag"), v.get("last_modified")) for url, v in source.validators.items()}
+    fetcher = GuardedFetcher(_policy_of(source, options.policy), kept)
+    run = _Run(catalog, source, job, options)
+    try:
+        with harvest_lease.Heartbeat(catalog, job, options.heartbeat_every, run.note_error) as beat:
+            run.apply(_entries(backends, source, fetcher), beat)
+            if fetcher.not_modified:
+                run.unchanged_source()
+            else:
+                run.retire_gone()
+        run.finish(JobStatus.DONE_ERRORS if run.counts.failed or run.errors else JobStatus.DONE, fetcher)
+    except HarvestSourceError as error:
+        run.finish(JobStatus.FAILED, None, str(error))
+    except _LeaseLost:
+        run.finish(JobStatus.FAILED, None, "the lease of this job was taken over by another process")
+    except Exception as error:  # a backend's bug or a database failure: the job must still end
+        run.finish(JobStatus.FAILED, None, f"{type(error).__name__}: {error}")
+        raise
+    finally:
+        with catalog.db.write() as conn:
+            db_harvest.release_lease(conn, job.source_id, job.id)
+    if options.observe is not None:
+        options.observe(source, run.job)
+    return run.job
+
+
+def _policy_of(source: HarvestSource, policy: HarvestPolicy) -> HarvestPolicy:
+    """The source's own delay between requests (``config.delay``, seconds), if it sets one."""
+    delay = source.config.get("delay")
+    if isinstance(delay, int | float) and not isinstance(delay, bool) and 0 <= delay <= 3600:
+        return replace(policy, delay=float(delay))
+    return policy
+
+
+def _entries(
+    backends: Mapping[str, Backend], source: HarvestSource, fetcher: GuardedFetcher
+) -> Iterator[RemoteDataset | ItemFailure]:
+    backend = backends.get(source.backend)
+    if backend is None:
+        raise HarvestSourceError(f"unknown backend {source.backend!r}")
+    return backend.items(source.url, fetcher, source.config)
+
+
+class _LeaseLost(Exception):
+    pass
+
+
+class _Run:
+    """The state of one job: what the source's records said, what this run saw and counted."""
+
+    def __init__(self, catalog: Catalog, source: HarvestSource, job: HarvestJob, options: RunOptions) -> None:
+        self.catalog = catalog
+        self.source = source
+        self.job = job
+        self.options = options
+        self.counts = Counts()
+        self.errors: list[dict[str, str]] = []
+        self.seen: set[str] = set()
+        with catalog.db.read() as conn:
+            self.records = db_harvest.records_of(conn, source.id)
+            self.licenses = fetch_licenses(conn)
+        self.zones: dict[str, str | None] = {}
+        # slug base -> the slugs known taken under it, and how many of its first forms are known
+        self.slugs: dict[str, set[str]] = {}
+        self.known: dict[str, int] = {}
+
+    def note_error(self, message: str) -> None:
+        self.errors.append({"message": message, "details": ""})
+
+    def apply(self, entries: Iterator[RemoteDataset | ItemFailure], beat: harvest_lease.Heartbeat) -> None:
+        batch: list[RemoteDataset | ItemFailure] = []
+        self._save_job(JobStatus.PROCESSING)
+        for entry in entries:
+            batch.append(entry)
+            if len(batch) >= self.options.batch_size:
+                self._write(batch, beat)
+                batch = []
+        if batch:
+            self._write(batch, beat)
+
+    def _write(self, batch: list[RemoteDataset | ItemFailure], beat: harvest_lease.Heartbeat) -> None:
+        if beat.lost.is_set():
+            raise _LeaseLost()
+        now = self.catalog.clock()
+        todo, items, unchanged = self._sort(batch, now)
+        if not todo and not items:
+            self.counts = replace(self.counts, unchanged=self.counts.unchanged + unchanged)
+            return  # nothing to write: the job's counts are saved with the next write or at the end
+        with self.catalog.db.write() as conn:
+            writer = _Writer(self, conn, now)
+            writer.entries(todo)
+            items += writer.items
+            db_harvest.put_records(conn, self.source.id, writer.records)
+            history.record(conn, writer.activities)
+            db_harvest.insert_items(conn, self.job.id, items)
+            self.records.update({record.remote_id: record for record in writer.records})
+            self.counts = _add(self.counts, items, unchanged)
+            self.job = replace(self.job, counts=self.counts, status=JobStatus.PROCESSING)
+            db_harvest.update_job(conn, self.job)
+
+    def _sort(
+        self, batch: list[RemoteDataset | ItemFailure], now: datetime
+    ) -> tuple[list[tuple[RemoteDataset, str]], list[JobItem], int]:
+        """What to write (with its fingerprint), the failures the backend reported, and how many
+        entries are unchanged."""
+        todo: list[tuple[RemoteDataset, str]] = []
+        items: list[JobItem] = []
+        unchanged = 0
+        for entry in batch:
+            if isinstance(entry, ItemFailure):
+                items.append(
+                    JobItem(entry.remote_id, ItemStatus.FAILED, now, None, entry.error, entry.excerpt)
+                )
+                if entry.remote_id:
+                    self.seen.add(entry.remote_id)  # unreadable this time is not gone
+                continue
+            if entry.remote_id in self.seen:
+                error = "the source lists this remote id more than once; the first entry was kept"
+                items.append(JobItem(entry.remote_id, ItemStatus.FAILED, now, None, error, excerpt_of(entry)))
+                continue
+            self.seen.add(entry.remote_id)
+            record = self.records.get(entry.remote_id)
+            fingerprint, problem = checked_fingerprint(entry)
+            if fingerprint is None:
+                error = f"cannot be stored: {problem}"
+                items.append(JobItem(entry.remote_id, ItemStatus.FAILED, now, None, error, _excerpt(entry)))
+                continue
+            if record is not None and record.fingerprint == fingerprint:
+                unchanged += 1
+            else:
+                todo.append((entry, fingerprint))
+        return todo, items, unchanged
+
+    def zone_ids(self, conn: Connection, remotes: list[RemoteDataset]) -> Mapping[str, str | None]:
+        wanted = {zone for remote in remotes for zone in remote.zones if zone not in self.zones}
+        if wanted:
+            found = db_geozones.fetch_zones_ignoring_case(conn, wanted)
+            self.zones.update({zone: (found[zone].id if zone in found else None) for zone in wanted})
+        return self.zones
+
+    def unchanged_source(self) -> None:
+        """The source answered 304: what it holds is what the records say; nothing is archived."""
+        if self.counts == Counts():
+            live = sum(1 for record in self.records.values() if record.fingerprint != _GONE)
+            self.counts = replace(self.counts, unchanged=live)
+
+    def retire_gone(self) -> None:
+        """Archive (or delete) the datasets of records the source no longer lists; a source with
+        ``autoarchive`` off keeps them as they are."""
+        if not self.source.autoarchive:
+            return
+        gone = [r for r in self.records.values() if r.remote_id not in self.seen and r.fingerprint != _GONE]
+        for start in range(0, len(gone), self.options.batch_size):
+            chunk = gone[start : start + self.options.batch_size]
+            now = self.catalog.clock()
+            with self.catalog.db.write() as conn:
+                writer = _Writer(self, conn, now)
+                for record in chunk:
+                    writer.retire(record)
+                db_harvest.put_records(conn, self.source.id, writer.records)
+                history.record(conn, writer.activities)
+                db_harvest.insert_items(conn, self.job.id, writer.items)
+                self.counts = _add(self.counts, writer.items, 0)
+                self.job = replace(self.job, counts=self.counts)
+                db_harvest.update_job(conn, self.job)
+
+    def _save_job(self, status: JobStatus) -> None:
+        self.job = replace(self.job, status=status, counts=self.counts)
+        with self.catalog.db.write() as conn:
+            db_harvest.update_job(conn, self.job)
+
+    def finish(self, status: JobStatus, fetcher: GuardedFetcher | None, error: str | None = None) -> None:
+        if error is not None:
+            self.note_error(error)
+        self.job = replace(
+            self.job,
+            status=status,
+            ended_at=self.catalog.clock(),
+            counts=self.counts,
+            errors=tuple(self.errors),
+        )
+        with self.catalog.db.write() as conn:
+            db_harvest.update_job(conn, self.job)
+            if fetcher is not None:
+                validators = {
+                    url: {"etag": kept.etag, "last_modified": kept.last_modified}
+                    for url, kept in fetcher.validators.items()
+                    if url in self._first_urls(fetcher)
+                }
+                db_harvest.set_validators(conn, self.source.id, validators)
+
+    def _first_urls(self, fetcher: GuardedFetcher) -> set[str]:
+        """Only the first URL's validators are kept: a page further on cannot be skipped (the next
+        page's link is in it), while an unchanged first document means an unchanged source only
+        when it is the whole source (a dump); a paged source then sends no validators."""
+        return {fetcher.first_url} if fetcher.first_url and fetcher.requests == 1 else set()
+
+
+# How many first forms of a slug (``base``, ``base-1``...) one exact lookup asks about; and the
+# mark of a base whose every taken slug was read.
+_WINDOW = 50
+_EVERY = 1 << 30
+
+
+def _candidates(base: str, count: int) -> list[str]:
+    """The first ``count`` slugs ``unique_slug`` would try for ``base``, in its order."""
+    found: list[str] = []
+    for _ in range(min(count, _WINDOW)):
+        found.append(unique_slug(base, set(found)))
+    return found
+
+
+def _excerpt(remote: RemoteDataset) -> str:
+    """The excerpt of an entry that cannot be stored; its extras left out if too deep to encode."""
+    try:
+        return excerpt_of(remote)
+    except RecursionError:
+        return excerpt_of(replace(remote, extras={"...": "(nested too deep to show)"}))
+
+
+def _add(counts: Counts, items: list[JobItem], unchanged: int) -> Counts:
+    def number(status: ItemStatus) -> int:
+        return sum(1 for item in items if item.status == status)
+
+    return Counts(
+        created=counts.created + number(ItemStatus.CREATED),
+        updated=counts.updated + number(ItemStatus.UPDATED),
+        unchanged=counts.unchanged + unchanged,
+        archived=counts.archived + number(ItemStatus.ARCHIVED) + number(ItemStatus.DELETED),
+        failed=counts.failed + number(ItemStatus.FAILED),
+    )
+
+
+class _Writer:
+    """Applies entries in one transaction: new datasets in a few bulk statements, changed ones
+    each in a savepoint; a refused entry is a failed item, the others are kept."""
+
+    def __init__(self, run: _Run, conn: Connection, now: datetime) -> None:
+        self.run = run
+        self.conn = conn
+        self.now = now
+        self.items: list[JobItem] = []
+        self.records: list[Record] = []
+        self.activities: list[Activity] = []
+
+    def entries(self, todo: list[tuple[RemoteDataset, str]]) -> None:
+        records = {remote.remote_id: self.run.records.get(remote.remote_id) for remote, _ in todo}
+        stored = db_datasets.fetch_by_ids(
+            self.conn, [r.dataset_id for r in records.values() if r is not None]
+        )
+        references = References(
+            self.run.licenses, self.run.zone_ids(self.conn, [remote for remote, _ in todo])
+        )
+        creates: list[tuple[RemoteDataset, str]] = []
+        for remote, fingerprint in todo:
+            record = records[remote.remote_id]
+            current = stored.get(record.dataset_id) if record is not None else None
+            if current is None or current.deleted is not None:
+                creates.append((remote, fingerprint))
+            else:
+                self._one(remote, fingerprint, partial(self._update, remote, current, references))
+        self._create_all(creates, references)
+
+    def _create_all(self, creates: list[tuple[RemoteDataset, str]], references: References) -> None:
+        catalog = self.run.catalog
+        self._prepare_slugs([remote.title for remote, _ in creates])
+        built = []
+        for remote, _ in creates:
+            fields = dataset_fields(self.run.source, remote, references, self.now)
+            dataset = new_dataset(catalog.new_object_id(), self._slug(remote.title), fields, self.now)
+            resources = resources_of(remote, [], self.now, catalog.new_resource_id)
+            built.append((dataset, dataset.last_update(resources, self.now), resources))
+        if not db_harvest.insert_datasets(self.conn, built, self.now):
+            self.run.slugs.clear()  # one was taken meanwhile: ask the database again, one by one
+            self.run.known.clear()
+            for remote, fingerprint in creates:
+                self._one(remote, fingerprint, partial(self._create, remote, references))
+            return
+        for (remote, fingerprint), (dataset, _, _) in zip(creates, built, strict=True):
+            self._created(remote, fingerprint, dataset)
+
+    def _one(
+        self, remote: RemoteDataset, fingerprint: str, apply: Callable[[], tuple[str, ItemStatus]]
+    ) -> None:
+        try:
+            with self.conn.begin_nested():
+                dataset_id, status = apply()
+        except CatalogError as error:
+            message = f"refused by the catalog: {error.reason or error}"
+            self.items.append(
+                JobItem(remote.remote_id, ItemStatus.FAILED, self.now, None, message, excerpt_of(remote))
+            )
+            return
+        self.records.append(Record(remote.remote_id, dataset_id, fingerprint))
+        if status == ItemStatus.UPDATED:
+            self.items.append(JobItem(remote.remote_id, status, self.now, dataset_id))
+
+    def _created(self, remote: RemoteDataset, fingerprint: str, dataset: Dataset) -> None:
+        self.records.append(Record(remote.remote_id, dataset.id, fingerprint))
+        self.items.append(JobItem(remote.remote_id, ItemStatus.CREATED, self.now, dataset.id))
+        self.activities.append(
+            history.on_dataset(
+                self.run.catalog,
+                ANONYMOUS,
+                Key.DATASET_CREATED,
+                dataset,
+                self.now,
+                created(dataset, DATASET_FIELDS),
+            )
+        )
+
+    def _create(self, remote: RemoteDataset, references: References) -> tuple[str, ItemStatus]:
+        """One new dataset, as the API's create writes it (the fallback of the bulk path)."""
+        catalog = self.run.catalog
+        fields = dataset_fields(self.run.source, remote, references, self.now)
+        dataset = new_dataset(catalog.new_object_id(), self._slug(remote.title), fields, self.now)
+        resources = resources_of(remote, [], self.now, catalog.new_resource_id)
+        db_datasets.insert(self.conn, dataset, dataset.last_update(resources, self.now))
+        db_resources.replace_all(self.conn, dataset.id, [], resources, self.now)
+        self.activities.append(
+            history.on_dataset(
+                catalog, ANONYMOUS, Key.DATASET_CREATED, dataset, self.now, created(dataset, DATASET_FIELDS)
+            )
+        )
+        self.items.append(JobItem(remote.remote_id, ItemStatus.CREATED, self.now, dataset.id))
+        return dataset.id, ItemStatus.CREATED
+
+    def _update(
+        self, remote: RemoteDataset, current: Dataset, references: References
+    ) -> tuple[str, ItemStatus]:
+        catalog = self.run.catalog
+        fields = dataset_fields(self.run.source, remote, references, self.now)
+        if current.archived is not None and (current.harvest or {}).get("archived"):
+            fields = {**fields, "archived": None}  # back on the source
+        if fields["title"] != current.title:
+            fields = {**fields, "slug": self._slug(remote.title, current.slug)}
+        dataset = apply_changes(current, fields, self.now)
+        before = db_resources.fetch_for_dataset(self.conn, current.id)
+        after = resources_of(remote, before, self.now, catalog.new_resource_id)
+        db_datasets.update(self.conn, dataset, dataset.last_update(after, self.now), old_slug=current.slug)
+        db_resources.replace_all(self.conn, dataset.id, before, after, self.now)
+        self._record_update(current, dataset, before, after)
+        return dataset.id, ItemStatus.UPDATED
+
+    def _record_update(
+        self, current: Dataset, dataset: Dataset, before: list[Resource], after: list[Resource]
+    ) -> None:
+        """As an API update records it; the harvester is no user (no actor)."""
+        catalog = self.run.catalog
+        changes = dataset_diff(current, dataset)
+        if changes:
+            self.activities.append(
+                history.on_dataset(catalog, ANONYMOUS, Key.DATASET_UPDATED, dataset, self.now, changes)
+            )
+        self.activities += history.resource_list(catalog, ANONYMOUS, dataset, before, after, self.now)
+
+    def _prepare_slugs(self, titles: list[str]) -> None:
+        """Learn in one indexed query whether each new title's first slug is free: most are."""
+        bases = {slugify(title) or "dataset" for title in titles} - self.run.slugs.keys()
+        firsts = {base: _candidates(base, 1)[0] for base in bases}
+        taken = db_harvest.taken_slugs(self.conn, firsts.values())
+        for base, first in firsts.items():
+            self.run.slugs[base] = {first} & taken
+            self.run.known[base] = 1
+
+    def _slug(self, title: str, current: str | None = None) -> str:
+        """A free slug for ``title``. What is taken under its base is learnt as needed: its first
+        forms by exact (indexed) lookups, and only past ``_WINDOW`` of them every slug it
+        prefixes (``slugs_like``, a scan)."""
+        base = slugify(title) or "dataset"
+        taken = self.run.slugs.setdefault(base, set())
+        others = taken - ({current} if current else set())
+        if self.run.known.get(base) == _EVERY:
+            slug = unique_slug(base, others)
+            taken.add(slug)
+            return slug
+        for window in (self.run.known.get(base, 0), _WINDOW):
+            candidates = _candidates(base, window)
+            slug = unique_slug(base, taken - ({current} if current else set()))
+            if window and slug in candidates:
+                break
+            if window < _WINDOW:  # learn the next forms in one query
+                taken |= db_harvest.taken_slugs(self.conn, _candidates(base, _WINDOW))
+                self.run.known[base] = _WINDOW
+        else:
+            taken |= db_datasets.slugs_like(self.conn, base)
+            self.run.known[base] = _EVERY
+            slug = unique_slug(base, taken - ({current} if current else set()))
+        taken.add(slug)
+        return slug
+
+    def retire(self, record: Record) -> None:
+        current = db_datasets.find_by_id(self.conn, record.dataset_id)
+        self.records.append(replace(record, fingerprint=_GONE))
+        if current is None or current.deleted is not None:
+            return
+        if self.run.options.delete_gone:
+            changes: dict[str, object] = {"deleted": self.now}
+            key, status = Key.DATASET_DELETED, ItemStatus.DELETED
+        else:
+            harvest = {
+                **(current.harvest or {}),
+                "archived": ARCHIVED_NOT_ON_REMOTE,
+                "archived_at": iso(self.now),
+            }
+            changes = {"archived": self.now, "harvest": harvest}
+            key, status = Key.DATASET_UPDATED, ItemStatus.ARCHIVED
+        dataset = apply_changes(current, changes, self.now)
+        resources = db_resources.fetch_for_dataset(self.conn, dataset.id)
+        db_datasets.update(
+            self.conn, dataset, dataset.last_update(resources, self.now), old_slug=current.slug
+        )
+        diff = dataset_diff(current, dataset)
+        self.activities.append(history.on_dataset(self.run.catalog, ANONYMOUS, key, dataset, self.now, diff))
+        self.items.append(JobItem(record.remote_id, status, self.now, dataset.id))

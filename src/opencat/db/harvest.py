@@ -1,0 +1,378 @@
+"""Harvest rows: sources, jobs and their items, the per-source records of incremental runs, and
+the lease of the one running job per source."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opencat.db import datasets as db_datasets
+from opencat.db import resources as db_resources
+from opencat.db.outbox import mark_changed
+from opencat.db.tables import (
+    dataset_tags,
+    datasets,
+    harvest_items,
+    harvest_jobs,
+    harvest_leases,
+    harvest_records,
+    harvest_sources,
+    resources,
+)
+from opencat.domain.datasets import Dataset, Resource
+from opencat.domain.harvest_jobs import (
+    Counts,
+    HarvestJob,
+    HarvestSource,
+    ItemStatus,
+    JobItem,
+    JobStatus,
+    Lease,
+    Record,
+)
+
+# --- sources -----------------------------------------------------------------------------------
+
+
+def _source_columns(source: HarvestSource) -> dict[str, Any]:
+    values = asdict(source)
+    values["config"] = dict(source.config)
+    values["validation"] = dict(source.validation)
+    values["validators"] = {url: dict(kept) for url, kept in source.validators.items()}
+    return values
+
+
+def _source(row: Any) -> HarvestSource:
+    return HarvestSource(**row._mapping)
+
+
+def insert_source(conn: Connection, source: HarvestSource) -> None:
+    conn.execute(harvest_sources.insert().values(**_source_columns(source)))
+
+
+def update_source(conn: Connection, source: HarvestSource) -> None:
+    values = _source_columns(source)
+    del values["id"]
+    conn.execute(harvest_sources.update().where(harvest_sources.c.id == source.id).values(**values))
+
+
+def find_source(conn: Connection, source_id: str) -> HarvestSource | None:
+    row = conn.execute(sa.select(harvest_sources).where(harvest_sources.c.id == source_id)).first()
+    return None if row is None else _source(row)
+
+
+def list_sources(
+    conn: Connection,
+    *,
+    owner_id: str | None = None,
+    organization_id: str | None = None,
+    with_deleted: bool = False,
+) -> list[HarvestSource]:
+    query = sa.select(harvest_sources).order_by(harvest_sources.c.created_at, harvest_sources.c.id)
+    if owner_id is not None:
+        query = query.where(harvest_sources.c.owner_id == owner_id)
+    if organization_id is not None:
+        query = query.where(harvest_sources.c.organization_id == organization_id)
+    if not with_deleted:
+        query = query.where(harvest_sources.c.deleted.is_(None))
+    return [_source(row) for row in conn.execute(query)]
+
+
+def set_validators(conn: Connection, source_id: str, validators: dict[str, dict[str, str | None]]) -> None:
+    conn.execute(
+        harvest_sources.update().where(harvest_sources.c.id == source_id).values(validators=validators)
+    )
+
+
+# --- jobs and items ----------------------------------------------------------------------------
+
+
+def _job_columns(job: HarvestJob) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "source_id": job.source_id,
+        "status": str(job.status),
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "ended_at": job.ended_at,
+        "errors": [dict(error) for error in job.errors],
+        **{f"items_{name}": value for name, value in asdict(job.counts).items()},
+    }
+
+
+def _job(row: Any) -> HarvestJob:
+    return HarvestJob(
+        id=row.id,
+        source_id=row.source_id,
+        status=JobStatus(row.status),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        errors=tuple(row.errors),
+        counts=Counts(
+            row.items_created, row.items_updated, row.items_unchanged, row.items_archived, row.items_failed
+        ),
+    )
+
+
+def insert_job(conn: Connection, job: HarvestJob) -> None:
+    conn.execute(harvest_jobs.insert().values(**_job_columns(job)))
+
+
+def update_job(conn: Connection, job: HarvestJob) -> None:
+    values = _job_columns(job)
+    del values["id"]
+    conn.execute(harvest_jobs.update().where(harvest_jobs.c.id == job.id).values(**values))
+
+
+def find_job(conn: Connection, job_id: str) -> HarvestJob | None:
+    row = conn.execute(sa.select(harvest_jobs).where(harvest_jobs.c.id == job_id)).first()
+    return None if row is None else _job(row)
+
+
+def jobs_of(conn: Connection, source_id: str, offset: int, limit: int) -> tuple[list[HarvestJob], int]:
+    """A page of the source's jobs, newest first, and how many it has."""
+    where = harvest_jobs.c.source_id == source_id
+    total = conn.execute(sa.select(sa.func.count()).select_from(harvest_jobs).where(where)).scalar_one()
+    query = (
+        sa.select(harvest_jobs)
+        .where(where)
+        .order_by(harvest_jobs.c.created_at.desc(), harvest_jobs.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_job(row) for row in conn.execute(query)], int(total)
+
+
+def last_jobs(conn: Connection, source_ids: Sequence[str]) -> dict[str, HarvestJob]:
+    """The newest job of each source that has one."""
+    if not source_ids:
+        return {}
+    newest = (
+        sa.select(harvest_jobs.c.source_id, sa.func.max(harvest_jobs.c.created_at).label("created_at"))
+        .where(harvest_jobs.c.source_id.in_(list(source_ids)))
+        .group_by(harvest_jobs.c.source_id)
+        .subquery()
+    )
+    query = sa.select(harvest_jobs).join(
+        newest,
+        sa.and_(
+            harvest_jobs.c.source_id == newest.c.source_id, harvest_jobs.c.created_at == newest.c.created_at
+        ),
+    )
+    return {row.source_id: _job(row) for row in conn.execute(query)}
+
+
+def running_jobs(conn: Connection, source_id: str) -> list[HarvestJob]:
+    ended = [str(JobStatus.DONE), str(JobStatus.DONE_ERRORS), str(JobStatus.FAILED)]
+    query = sa.select(harvest_jobs).where(
+        harvest_jobs.c.source_id == source_id, harvest_jobs.c.status.not_in(ended)
+    )
+    return [_job(row) for row in conn.execute(query)]
+
+
+def insert_items(conn: Connection, job_id: str, items: Sequence[JobItem]) -> None:
+    if items:
+        conn.execute(
+            harvest_items.insert(),
+            [
+                {
+                    "job_id": job_id,
+                    "remote_id": item.remote_id,
+                    "dataset_id": item.dataset_id,
+                    "status": str(item.status),
+                    "created_at": item.created_at,
+                    "error": item.error,
+                    "excerpt": item.excerpt,
+                }
+                for item in items
+            ],
+        )
+
+
+def items_of(
+    conn: Connection,
+    job_id: str,
+    limit: int | None = None,
+    offset: int = 0,
+    statuses: Sequence[ItemStatus] | None = None,
+) -> list[JobItem]:
+    query = sa.select(harvest_items).where(_items_where(job_id, statuses)).order_by(harvest_items.c.seq)
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    return [
+        JobItem(row.remote_id, ItemStatus(row.status), row.created_at, row.dataset_id, row.error, row.excerpt)
+        for row in conn.execute(query)
+    ]
+
+
+def count_items(conn: Connection, job_id: str, statuses: Sequence[ItemStatus] | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(harvest_items).where(_items_where(job_id, statuses))
+    return int(conn.execute(query).scalar_one())
+
+
+def _items_where(job_id: str, statuses: Sequence[ItemStatus] | None) -> sa.ColumnElement[bool]:
+    condition = harvest_items.c.job_id == job_id
+    if statuses is not None:
+        condition = sa.and_(condition, harvest_items.c.status.in_([str(status) for status in statuses]))
+    return condition
+
+
+def totals_by_source(conn: Connection) -> tuple[dict[str, Counts], dict[tuple[str, str], int]]:
+    """What every source's jobs did, summed (items by result), and its jobs by status: the metrics."""
+    columns = [
+        harvest_jobs.c[f"items_{name}"] for name in ("created", "updated", "unchanged", "archived", "failed")
+    ]
+    items = conn.execute(
+        sa.select(harvest_jobs.c.source_id, *(sa.func.sum(column) for column in columns)).group_by(
+            harvest_jobs.c.source_id
+        )
+    )
+    jobs = conn.execute(
+        sa.select(harvest_jobs.c.source_id, harvest_jobs.c.status, sa.func.count()).group_by(
+            harvest_jobs.c.source_id, harvest_jobs.c.status
+        )
+    )
+    return (
+        {row[0]: Counts(*(int(value or 0) for value in row[1:])) for row in items},
+        {(row[0], row[1]): int(row[2]) for row in jobs},
+    )
+
+
+def taken_slugs(conn: Connection, candidates: Iterable[str]) -> set[str]:
+    """Which of these slugs current datasets hold (one indexed lookup per 500)."""
+    wanted = list(set(candidates))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(conn.execute(sa.select(datasets.c.slug).where(datasets.c.slug.in_(chunk))).scalars())
+    return found
+
+
+def insert_datasets(
+    conn: Connection, entries: Sequence[tuple[Dataset, datetime, Sequence[Resource]]], now: datetime
+) -> bool:
+    """New datasets with their tags and resources, a few statements for a whole batch (what
+    ``datasets.insert`` and ``resources.replace_all`` write one by one), and their search outbox
+    entries. False, and nothing written, when a slug or id was taken meanwhile: the caller then
+    writes them one by one."""
+    if not entries:
+        return True
+    try:
+        with conn.begin_nested():
+            _insert_datasets(conn, entries, now)
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def _insert_datasets(
+    conn: Connection, entries: Sequence[tuple[Dataset, datetime, Sequence[Resource]]], now: datetime
+) -> None:
+    conn.execute(
+        datasets.insert(), [db_datasets.new_row(dataset, last_update) for dataset, last_update, _ in entries]
+    )
+    tags = [{"dataset_id": dataset.id, "tag": tag} for dataset, _, _ in entries for tag in dataset.tags]
+    if tags:
+        conn.execute(dataset_tags.insert(), tags)
+    rows = [
+        db_resources.new_row(dataset.id, position, resource, now)
+        for dataset, _, found in entries
+        for position, resource in enumerate(found)
+    ]
+    if rows:
+        conn.execute(resources.insert(), rows)
+    mark_changed(conn, [dataset.id for dataset, _, _ in entries])
+
+
+# --- records of incremental runs ----------------------------------------------------------------
+
+
+def records_of(conn: Connection, source_id: str) -> dict[str, Record]:
+    query = sa.select(
+        harvest_records.c.remote_id, harvest_records.c.dataset_id, harvest_records.c.fingerprint
+    )
+    rows = conn.execute(query.where(harvest_records.c.source_id == source_id))
+    return {row.remote_id: Record(*row) for row in rows}
+
+
+def put_records(conn: Connection, source_id: str, records: Sequence[Record]) -> None:
+    """Store ``records``, replacing what the source had for their remote ids."""
+    if not records:
+        return
+    forget_records(conn, source_id, [record.remote_id for record in records])
+    conn.execute(
+        harvest_records.insert(),
+        [
+            {
+                "source_id": source_id,
+                "remote_id": record.remote_id,
+                "dataset_id": record.dataset_id,
+                "fingerprint": record.fingerprint,
+            }
+            for record in records
+        ],
+    )
+
+
+def forget_records(conn: Connection, source_id: str, remote_ids: Iterable[str]) -> None:
+    wanted = list(remote_ids)
+    for start in range(0, len(wanted), 500):  # under SQLite's bound parameter limits
+        conn.execute(
+            harvest_records.delete().where(
+                harvest_records.c.source_id == source_id,
+                harvest_records.c.remote_id.in_(wanted[start : start + 500]),
+            )
+        )
+
+
+# --- the lease of the running job ---------------------------------------------------------------
+
+
+def find_lease(conn: Connection, source_id: str) -> Lease | None:
+    row = conn.execute(sa.select(harvest_leases).where(harvest_leases.c.source_id == source_id)).first()
+    return None if row is None else Lease(**row._mapping)
+
+
+def take_lease(conn: Connection, lease: Lease, stale_before: datetime) -> tuple[bool, Lease | None]:
+    """Take the source's lease for ``lease``'s job: ``(True, None)`` when it was free, ``(True,
+    previous)`` when its holder stopped heartbeating before ``stale_before`` (the caller ends that
+    holder's job), ``(False, holder)`` when a live holder keeps it. Concurrent takers queue on the
+    row lock; one wins."""
+    values = asdict(lease)
+    try:
+        with conn.begin_nested():
+            conn.execute(harvest_leases.insert().values(**values))
+        return True, None
+    except sa.exc.IntegrityError:
+        pass
+    previous = find_lease(conn, lease.source_id)
+    taken = conn.execute(
+        harvest_leases.update()
+        .where(harvest_leases.c.source_id == lease.source_id, harvest_leases.c.heartbeat_at < stale_before)
+        .values(**{key: value for key, value in values.items() if key != "source_id"})
+    )
+    if taken.rowcount == 1:
+        return True, previous
+    return False, find_lease(conn, lease.source_id)
+
+
+def heartbeat(conn: Connection, source_id: str, job_id: str, now: datetime) -> bool:
+    """Refresh the lease; False when it is no longer this job's (taken over)."""
+    beat = conn.execute(
+        harvest_leases.update()
+        .where(harvest_leases.c.source_id == source_id, harvest_leases.c.job_id == job_id)
+        .values(heartbeat_at=now)
+    )
+    return beat.rowcount == 1
+
+
+def release_lease(conn: Connection, source_id: str, job_id: str) -> None:
+    conn.execute(
+        harvest_leases.delete().where(
+            harvest_leases.c.source_id == source_id, harvest_leases.c.job_id == job_id
+        )
+    )

@@ -1,0 +1,59 @@
+"""The harvest scheduler: one process beside ``opencat serve``'s workers that runs the sources
+whose cron schedule is due, each job in a thread of its own. Every node of a cluster may run one:
+the database lease of each source, and the check of its last job under that lease, make a given
+schedule's job run once. It stops with its master (``lifeline``); a job it was running when it
+stopped is taken over by the next run once its lease is stale.
+"""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from opencat import lifeline
+from opencat.app import build_catalog
+from opencat.catalog.harvest_schedule import Scheduler
+from opencat.catalog.harvest_settings import harvest_options
+from opencat.config import Settings
+from opencat.ops.logs import configure_logging
+
+POLL_SECONDS = 30.0  # cron's resolution is a minute: twice a minute catches every one
+
+logger = logging.getLogger("opencat.harvest")
+
+
+def start() -> subprocess.Popen[bytes]:
+    """The scheduler of this master's node, as a process of its own (exec'd, not forked)."""
+    return subprocess.Popen([sys.executable, "-m", "opencat.harvest_scheduler", str(os.getpid())])
+
+
+def stop(scheduler: subprocess.Popen[bytes]) -> None:
+    scheduler.terminate()
+    try:
+        scheduler.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        scheduler.kill()
+        scheduler.wait()
+
+
+def run(master_pid: int) -> None:
+    lifeline.tie_to(master_pid)
+    settings = Settings.from_env(os.environ)
+    configure_logging(settings.log_format, settings.log_level)
+    catalog = build_catalog(settings)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
+    scheduler = Scheduler(catalog, harvest_options(settings))
+    while not stopping.is_set():
+        try:
+            scheduler.tick()
+        except Exception:  # the database restarting: the next tick tries again
+            logger.warning("the harvest scheduler could not read the schedules; retrying", exc_info=True)
+        stopping.wait(POLL_SECONDS)
+    catalog.db.dispose()
+
+
+if __name__ == "__main__":
+    run(int(sys.argv[1]))

@@ -1,0 +1,191 @@
+"""The harvester's HTTP GET: the link checker's guarded hops (no private address unless allowed, one
+deadline per request, a cap on the body, every redirect's target checked again), polite (a minimum
+delay between two requests to one source) and conditional (``If-None-Match``/``If-Modified-Since``
+from the validators a previous run kept; a 304 comes back as such, with no body)."""
+
+import http.client
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from opencat.domain.harvest import FetchedPage, HarvestSourceError
+from opencat.links.addresses import Address, Connect, Resolve, connect_tcp, resolve_host
+from opencat.links.hops import (
+    REDIRECTS,
+    LinkPolicy,
+    PinnedConnection,
+    Run,
+    Target,
+    checked_addresses,
+    describe_failure,
+    next_url,
+    parse_target,
+    request_headers,
+)
+
+_READ_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class HarvestPolicy:
+    timeout: float = 60.0  # seconds for one request, its redirects included
+    max_bytes: int = 256 * 1024 * 1024  # a body past this fails the source (a dump is one body)
+    max_redirects: int = 5
+    allow_private: bool = False
+    delay: float = 0.0  # least seconds between the starts of two requests to the source
+    user_agent: str = "opencat-harvester/1"
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0 or self.max_bytes <= 0 or self.max_redirects < 0 or self.delay < 0:
+            raise ValueError(f"invalid harvest policy: {self!r}")
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a server said identifies the version it sent: sent back, it may answer 304."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class _Redirect:
+    location: str
+
+
+class GuardedFetcher:
+    """One source's fetcher (the ``Fetcher`` protocol). Requests are serialised: the delay holds
+    between any two, whichever thread asks. ``validators`` maps a URL to what to send back; the
+    fetcher records there what each 200 answer carried, and lists in ``not_modified`` the URLs that
+    answered 304, so the run knows which parts of the source it did not see again."""
+
+    def __init__(
+        self,
+        policy: HarvestPolicy,
+        validators: Mapping[str, Validators] | None = None,
+        *,
+        resolve: Resolve = resolve_host,
+        connect: Connect = connect_tcp,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.policy = policy
+        self.validators: dict[str, Validators] = dict(validators or {})
+        self.not_modified: list[str] = []
+        self.requests = 0
+        self.first_url: str | None = None  # the first URL asked for: the source's own
+        self._link_policy = LinkPolicy(
+            timeout=policy.timeout,
+            max_redirects=policy.max_redirects,
+            max_bytes=policy.max_bytes,
+            allow_private=policy.allow_private,
+            user_agent=policy.user_agent,
+        )
+        self._resolve = resolve
+        self._connect = connect
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._last_start: float | None = None
+
+    def get(self, url: str, *, accept: str = "*/*") -> FetchedPage:
+        with self._lock:
+            self._wait_turn()
+            self.requests += 1
+            if self.first_url is None:
+                self.first_url = url
+            page = self._get(url, accept)
+        if page.status == 304:
+            self.not_modified.append(url)
+        elif page.etag or page.last_modified:
+            self.validators[url] = Validators(page.etag, page.last_modified)
+        return page
+
+    def _wait_turn(self) -> None:
+        if self._last_start is not None:
+            wait = self._last_start + self.policy.delay - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_start = self._clock()
+
+    def _get(self, url: str, accept: str) -> FetchedPage:
+        run = Run(self._link_policy, time.monotonic() + self.policy.timeout, self._resolve, self._connect)
+        current, redirects = url, 0
+        kept = self.validators.get(url)
+        while True:
+            target = parse_target(current)
+            if isinstance(target, str):
+                raise HarvestSourceError(f"{current}: {target}")
+            addresses = checked_addresses(target, run)
+            if isinstance(addresses, str):
+                raise HarvestSourceError(f"{current}: {addresses}")
+            headers = request_headers(target, self._link_policy)
+            headers["Accept"] = accept
+            # Validators belong to the URL asked for; a redirect's target is another resource.
+            if kept is not None and current == url:
+                if kept.etag:
+                    headers["If-None-Match"] = kept.etag
+                if kept.last_modified:
+                    headers["If-Modified-Since"] = kept.last_modified
+            answer = self._hop(current, target, addresses, headers, run)
+            if isinstance(answer, FetchedPage):
+                return answer
+            if redirects == self.policy.max_redirects:
+                raise HarvestSourceError(f"{url}: too many redirects (more than {self.policy.max_redirects})")
+            redirects += 1
+            current = next_url(current, answer.location)
+
+    def _hop(
+        self, url: str, target: Target, addresses: list[Address], headers: dict[str, str], run: Run
+    ) -> FetchedPage | _Redirect:
+        connection: PinnedConnection | None = None
+        try:
+            connection = PinnedConnection(target, addresses, run)
+            connection.request("GET", target.path, headers=headers)
+            with connection.getresponse() as response:
+                location = response.getheader("Location")
+                if response.status in REDIRECTS and location:
+                    return _Redirect(location)
+                if response.status == 304:
+                    return FetchedPage(url, 304, None, b"", response.getheader("ETag"))
+                if response.status != 200:
+                    raise HarvestSourceError(f"{url}: HTTP status {response.status}")
+                encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+                if encoding != "identity":
+                    raise HarvestSourceError(f"{url}: content encoding {encoding} is not supported")
+                body = self._read(url, response)
+                if connection.expired.is_set():
+                    raise TimeoutError("deadline reached")  # the watchdog's shutdown reads as end of file
+                return FetchedPage(
+                    url,
+                    200,
+                    response.getheader("Content-Type"),
+                    body,
+                    etag=response.getheader("ETag"),
+                    last_modified=response.getheader("Last-Modified"),
+                )
+        except (OSError, http.client.HTTPException) as error:
+            expired = connection is not None and connection.expired.is_set()
+            reason = describe_failure(error, expired or time.monotonic() >= run.deadline)
+            raise HarvestSourceError(f"{url}: {reason}") from None
+        finally:
+            if connection is not None:
+                connection.release()
+
+    def _read(self, url: str, response: http.client.HTTPResponse) -> bytes:
+        declared = response.getheader("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
+            raise HarvestSourceError(
+                f"{url}: body of {declared} bytes is over the cap of {self.policy.max_bytes}"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = response.read(_READ_SIZE)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.policy.max_bytes:
+                raise HarvestSourceError(f"{url}: body over the cap of {self.policy.max_bytes} bytes")
+            chunks.append(chunk)

@@ -1,0 +1,191 @@
+"""The harvest API in udata's shapes, on both databases: who may manage a source, each route's
+answer, and a run started through the API."""
+
+import json
+import time
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import Account, make_org, make_user
+from tests.harvest.pages import publish_pages, real_datasets
+from tests.harvest.site import Site, SiteServer
+
+API = "/api/1/harvest"
+
+
+def body(remote: SiteServer, org_id: str, **extra: Any) -> dict[str, Any]:
+    return {"name": "Remote", "url": remote.url("/"), "backend": "udata", "organization": org_id, **extra}
+
+
+def people(catalog: Catalog) -> tuple[Account, Account, Account, str]:
+    """A sysadmin, an admin of the organization, an editor of it, and the organization."""
+    root, admin, editor = make_user(catalog, sysadmin=True), make_user(catalog), make_user(catalog)
+    org = make_org(catalog, "Harvesters", **{admin.user.id: "admin", editor.user.id: "editor"})
+    return root, admin, editor, org.id
+
+
+def test_only_sysadmins_and_the_organization_admins_manage_a_source(
+    client: TestClient, catalog: Catalog, remote: SiteServer
+) -> None:
+    root, admin, editor, org_id = people(catalog)
+
+    assert client.post(f"{API}/sources/", json=body(remote, org_id)).status_code == 401
+    refused = client.post(f"{API}/sources/", json=body(remote, org_id), headers=editor.headers)
+    assert (refused.status_code, refused.json()) == (403, {"message": refused.json()["message"]})
+    created = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers)
+    assert created.status_code == 201, created.text
+    source = created.json()
+    assert source["validation"]["state"] == "pending"
+    assert source["organization"]["id"] == org_id
+    assert source["owner"] is None
+    assert source["permissions"]["edit"] is True
+    path = f"{API}/source/{source['id']}/"
+
+    assert client.put(path, json={"name": "x"}).status_code == 401
+    assert client.put(path, json={"name": "x"}, headers=editor.headers).status_code == 403
+    assert client.post(f"{path}run/", headers=editor.headers).status_code == 403
+    assert client.post(f"{path}schedule/", json="0 3 * * *", headers=editor.headers).status_code == 403
+    assert client.delete(path, headers=editor.headers).status_code == 403
+    assert (
+        client.post(f"{path}validate/", json={"state": "accepted"}, headers=admin.headers).status_code == 403
+    )
+    renamed = client.put(path, json={"name": "Renamed", "active": False}, headers=admin.headers)
+    assert (renamed.status_code, renamed.json()["name"], renamed.json()["active"]) == (200, "Renamed", False)
+    validated = client.post(
+        f"{path}validate/", json={"state": "accepted", "comment": "ok"}, headers=root.headers
+    )
+    assert validated.json()["validation"]["state"] == "accepted"
+    assert validated.json()["validation"]["by"]["id"] == root.user.id
+    # anyone reads sources, their permissions say what they may do
+    public = client.get(path).json()
+    assert public["permissions"] == dict.fromkeys(
+        ("edit", "delete", "run", "schedule", "preview", "validate"), False
+    )
+    deleted = client.delete(path, headers=root.headers)
+    assert deleted.status_code == 200
+    assert deleted.json()["deleted"] is not None
+    assert client.get(path).status_code == 404
+    assert client.get(f"{API}/sources/").json()["total"] == 0
+
+
+def test_bad_input_is_a_4xx_in_udata_shape(client: TestClient, catalog: Catalog, remote: SiteServer) -> None:
+    root, _, _, org_id = people(catalog)
+    headers = root.headers
+
+    unknown = client.post(f"{API}/sources/", json=body(remote, org_id, backend="ftp"), headers=headers)
+    assert (unknown.status_code, unknown.json()["errors"]) == (
+        400,
+        {"backend": ["Unknown harvest backend ftp"]},
+    )
+    missing = client.post(f"{API}/sources/", json={"backend": "udata"}, headers=headers)
+    assert missing.status_code == 400
+    assert set(missing.json()["errors"]) == {"name", "url"}
+    wrong = client.post(f"{API}/sources/", json={**body(remote, org_id), "config": "nope"}, headers=headers)
+    assert wrong.status_code == 400
+    assert "config" in wrong.json()["errors"]
+    garbage = client.post(
+        f"{API}/sources/", content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+    )
+    assert garbage.status_code == 400
+    source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=headers).json()
+    path = f"{API}/source/{source['id']}/"
+    cron = client.post(f"{path}schedule/", json="every day", headers=headers)
+    assert cron.status_code == 400
+    assert cron.json()["errors"]["schedule"][0].startswith("Invalid cron expression")
+    assert client.post(f"{path}schedule/", json=42, headers=headers).status_code == 400
+    assert client.post(f"{path}validate/", json={"state": "maybe"}, headers=headers).status_code == 400
+    refused = client.post(f"{path}validate/", json={"state": "refused"}, headers=headers)
+    assert (refused.status_code, refused.json()["errors"]) == (400, {"comment": ["This field is required."]})
+    bad_url = client.put(path, json={"url": "ftp://example.org/"}, headers=headers)
+    assert bad_url.json()["errors"] == {"url": ["Invalid URL: an http:// or https:// URL is expected"]}
+    assert client.get(f"{API}/source/{'0' * 24}/").json() == {"message": "Harvest source not found"}
+    assert client.get(f"{API}/job/{'0' * 24}/").status_code == 404
+    assert client.get(f"{API}/job/{'0' * 24}/items/").status_code == 404
+    assert client.get(f"{path}jobs/?page=0").status_code == 400
+
+
+def test_schedule_run_jobs_and_items(
+    client: TestClient, catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    docs = real_datasets(3)
+    publish_pages(site, remote.url(""), docs, page_size=100)
+    broken = {"data": [*docs, {"id": "broken", "title": ""}], "next_page": None}
+    site.documents["/api/1/datasets/?page_size=100"].body = json.dumps(broken).encode()
+    _root, admin, _, org_id = people(catalog)
+    source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
+    path = f"{API}/source/{source['id']}/"
+
+    scheduled = client.post(f"{path}schedule/", json="*/30 * * * *", headers=admin.headers)
+    assert scheduled.json()["schedule"] == "*/30 * * * *"
+    assert client.delete(f"{path}schedule/", headers=admin.headers).json()["schedule"] is None
+
+    started = client.post(f"{path}run/", headers=admin.headers)
+    assert started.status_code == 200, started.text
+    job_id = started.json()["last_job"]["id"]
+    job = _wait_for_end(client, job_id)
+
+    assert job["status"] == "done-errors"
+    assert job["counts"] == {"created": 3, "updated": 0, "unchanged": 0, "archived": 0, "failed": 1}
+    assert job["items"]["total"] == 4
+    assert job["source"]["id"] == source["id"]
+    jobs = client.get(f"{path}jobs/").json()
+    assert [j["id"] for j in jobs["data"]] == [job_id]
+    items = client.get(f"{API}/job/{job_id}/items/?page_size=2").json()
+    assert (items["total"], len(items["data"]), items["next_page"] is not None) == (4, 2, True)
+    failed = client.get(f"{API}/job/{job_id}/items/?status=failed").json()["data"]
+    assert [(i["remote_id"], i["status"], i["action"]) for i in failed] == [("broken", "failed", "failed")]
+    assert failed[0]["errors"][0]["message"] == "a dataset without a title"
+    assert failed[0]["errors"][0]["details"] == '{"id": "broken", "title": ""}'
+    done = client.get(f"{API}/job/{job_id}/items/?status=done").json()["data"]
+    assert {i["dataset"]["title"] for i in done} == {doc["title"] for doc in docs}
+    assert client.get(f"{API}/job/{job_id}/items/?status=bogus").status_code == 400
+    listed = client.get(f"{API}/sources/").json()
+    assert listed["data"][0]["last_job"]["id"] == job_id
+    # /metrics counts items and errors by source
+    metrics = client.get("/metrics").text
+    assert f'opencat_harvest_items_total{{result="created",source="{source["id"]}"}} 3.0' in metrics
+    assert f'opencat_harvest_items_total{{result="failed",source="{source["id"]}"}} 1.0' in metrics
+    assert f'opencat_harvest_jobs_total{{source="{source["id"]}",status="done-errors"}} 1.0' in metrics
+    # the harvested datasets are in the catalog's own API, with their harvest metadata
+    found = client.get("/api/1/datasets/?page_size=10").json()["data"]
+    harvested = [d for d in found if d["harvest"]]
+    assert len(harvested) == 3
+    assert harvested[0]["harvest"]["source_id"] == source["id"]
+    assert harvested[0]["harvest"]["backend"] == "udata"
+
+
+def test_a_second_run_while_one_runs_is_a_409(
+    client: TestClient, catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
+    site.documents["/api/1/datasets/?page_size=100"].delay = 3
+    root, _, _, org_id = people(catalog)
+    source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=root.headers).json()
+    path = f"{API}/source/{source['id']}/"
+
+    first = client.post(f"{path}run/", headers=root.headers)
+    second = client.post(f"{path}run/", headers=root.headers)
+
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert second.json()["message"].startswith("A job of this source is running")
+    site.documents["/api/1/datasets/?page_size=100"].delay = 0
+    assert _wait_for_end(client, first.json()["last_job"]["id"])["status"] == "done"
+
+
+def test_backends(client: TestClient) -> None:
+    backends = client.get(f"{API}/backends/").json()
+
+    assert {"id": "udata", "label": "udata", "filters": [], "features": [], "extra_configs": []} in backends
+
+
+def _wait_for_end(client: TestClient, job_id: str, seconds: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"{API}/job/{job_id}/").json()
+        if job["ended"] is not None:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not end")

@@ -1,0 +1,448 @@
+"""Harvest runs on both databases: real data.gouv.fr answers served on loopback, read by the udata
+backend and applied to the catalog."""
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.harvest_sources import SourceFields, create_source, list_items
+from opencat.catalog.harvesting import RunOptions, run_source
+from opencat.db import datasets as db_datasets
+from opencat.db import harvest as db_harvest
+from opencat.db import resources as db_resources
+from opencat.db.tables import activities
+from opencat.domain.errors import Conflict
+from opencat.domain.harvest import Fetcher, RemoteDataset
+from opencat.domain.harvest_jobs import ItemStatus, JobItem, JobStatus, Lease
+from opencat.links.harvest_fetch import HarvestPolicy
+from tests.factories import make_dataset, make_org, make_user
+from tests.harvest.pages import publish_pages, real_datasets
+from tests.harvest.site import Document, Site, SiteServer
+
+OPTIONS = RunOptions(policy=HarvestPolicy(timeout=5, allow_private=True), batch_size=3)
+
+
+def source_of(catalog: Catalog, remote: SiteServer, **config: Any) -> str:
+    admin = make_user(catalog, sysadmin=True)
+    org = make_org(catalog, "Harvesters", **{admin.user.id: "admin"})
+    fields = SourceFields(
+        name="Remote", url=remote.url("/"), backend="udata", organization=org.id, config=config
+    )
+    return create_source(catalog, admin.actor(catalog), fields).source.id
+
+
+def items_of(catalog: Catalog, job_id: str) -> list[JobItem]:
+    return [view.item for view in list_items(catalog, job_id, 1, 1000).items]
+
+
+def harvested(catalog: Catalog, source_id: str) -> dict[str, Any]:
+    """remote id -> stored dataset, for the source's records."""
+    with catalog.db.read() as conn:
+        records = db_harvest.records_of(conn, source_id)
+        found = db_datasets.fetch_by_ids(conn, [r.dataset_id for r in records.values()])
+    return {remote_id: found[record.dataset_id] for remote_id, record in records.items()}
+
+
+def activity_count(catalog: Catalog) -> int:
+    with catalog.db.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(activities)).scalar_one())
+
+
+def test_a_first_run_creates_every_dataset(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    docs = real_datasets(7)
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert job.status == JobStatus.DONE
+    assert (job.counts.created, job.counts.updated, job.counts.unchanged, job.counts.failed) == (7, 0, 0, 0)
+    assert job.ended_at is not None
+    stored = harvested(catalog, source_id)
+    assert set(stored) == {doc["id"] for doc in docs}
+    first = stored[docs[0]["id"]]
+    with catalog.db.read() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        resources = db_resources.fetch_for_dataset(conn, first.id)
+    assert source is not None
+    assert first.organization_id == source.organization_id
+    assert first.owner_id is None
+    assert first.title == docs[0]["title"]
+    assert first.license == "fr-lo"
+    assert first.harvest is not None
+    assert first.harvest["backend"] == "udata"
+    assert first.harvest["source_id"] == source_id
+    assert first.harvest["remote_id"] == docs[0]["id"]
+    assert first.harvest["domain"] == "127.0.0.1"
+    assert first.harvest["remote_url"] == docs[0]["page"]
+    assert first.harvest["issued_at"].startswith("2013-12-16T15:50:20")
+    assert "archived" not in first.harvest
+    assert [r.url for r in resources] == [r["url"] for r in docs[0]["resources"]]
+    assert {r.filetype for r in resources} == {"remote"}
+    assert [item.status for item in items_of(catalog, job.id)] == [ItemStatus.CREATED] * 7
+
+
+def test_an_unchanged_source_is_not_rewritten(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    publish_pages(site, remote.url(""), real_datasets(5), page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+    run_source(catalog, source_id, OPTIONS)
+    before = harvested(catalog, source_id)
+    activities = activity_count(catalog)
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert job.status == JobStatus.DONE
+    assert (job.counts.created, job.counts.updated, job.counts.unchanged) == (0, 0, 5)
+    after = harvested(catalog, source_id)
+    assert {k: v.revision for k, v in after.items()} == {k: v.revision for k, v in before.items()}
+    assert items_of(catalog, job.id) == []
+    assert activity_count(catalog) == activities
+
+
+def test_changed_gone_and_returning_datasets(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    docs = real_datasets(5)
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+    run_source(catalog, source_id, OPTIONS)
+    changed = {**docs[1], "title": "A new title", "resources": docs[1]["resources"][:1]}
+    publish_pages(site, remote.url(""), [docs[0], changed, *docs[3:]], page_size=3)
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert (job.counts.updated, job.counts.unchanged, job.counts.archived) == (1, 3, 1)
+    stored = harvested(catalog, source_id)
+    assert stored[docs[1]["id"]].title == "A new title"
+    gone = stored[docs[2]["id"]]
+    assert gone.archived is not None
+    assert gone.harvest is not None
+    assert gone.harvest["archived"] == "not-on-remote"
+    assert gone.harvest["archived_at"]
+    with catalog.db.read() as conn:
+        assert len(db_resources.fetch_for_dataset(conn, stored[docs[1]["id"]].id)) == 1
+    statuses = sorted(item.status for item in items_of(catalog, job.id))
+    assert statuses == [ItemStatus.ARCHIVED, ItemStatus.UPDATED]
+
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    back = run_source(catalog, source_id, OPTIONS)
+
+    assert (back.counts.updated, back.counts.archived) == (2, 0)
+    returned = harvested(catalog, source_id)[docs[2]["id"]]
+    assert returned.archived is None
+    assert returned.id == gone.id
+    assert returned.harvest is not None
+    assert "archived" not in returned.harvest
+
+
+def test_gone_datasets_are_deleted_with_the_setting(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    docs = real_datasets(3)
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+    run_source(catalog, source_id, OPTIONS)
+    publish_pages(site, remote.url(""), docs[:2], page_size=3)
+
+    job = run_source(catalog, source_id, replace(OPTIONS, delete_gone=True))
+
+    assert job.counts.archived == 1
+    assert harvested(catalog, source_id)[docs[2]["id"]].deleted is not None
+    assert [item.status for item in items_of(catalog, job.id)] == [ItemStatus.DELETED]
+
+
+def test_a_source_failing_half_way_archives_nothing(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    docs = real_datasets(7)
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+    run_source(catalog, source_id, OPTIONS)
+    changed = [{**doc, "title": f"Changed {doc['title']}"} for doc in docs]
+    publish_pages(site, remote.url(""), changed, page_size=3)
+    site.documents["/api/1/datasets/?page_size=3&page=2"] = Document(b"oops", status=500)
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert job.status == JobStatus.FAILED
+    assert "HTTP status 500" in job.errors[0]["message"]
+    assert (job.counts.updated, job.counts.archived) == (3, 0)
+    stored = harvested(catalog, source_id)
+    assert sum(1 for d in stored.values() if d.title.startswith("Changed")) == 3
+    assert all(d.archived is None for d in stored.values())
+    with catalog.db.read() as conn:
+        assert db_harvest.find_lease(conn, source_id) is None
+
+
+def test_unreadable_entries_are_failed_items(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    good = real_datasets(1)[0]
+    page = {"data": [good, {"id": "broken", "title": None, "junk": "x" * 3000}], "next_page": None}
+    site.documents["/api/1/datasets/?page_size=100"] = Document(json.dumps(page).encode())
+    source_id = source_of(catalog, remote)
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert job.status == JobStatus.DONE_ERRORS
+    assert (job.counts.created, job.counts.failed) == (1, 1)
+    failed = [item for item in items_of(catalog, job.id) if item.status == ItemStatus.FAILED]
+    assert failed[0].remote_id == "broken"
+    assert failed[0].error == "a dataset without a title"
+    assert failed[0].excerpt is not None
+    assert failed[0].excerpt.startswith('{"id": "broken"')
+    assert len(failed[0].excerpt) == 2000
+
+
+def test_an_unchanged_dump_answers_304_and_nothing_is_read(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    publish_pages(site, remote.url(""), real_datasets(4), page_size=100)
+    site.documents["/api/1/datasets/?page_size=100"].etag = '"v1"'
+    source_id = source_of(catalog, remote)
+    run_source(catalog, source_id, OPTIONS)
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert site.requests[-1].if_none_match == '"v1"'
+    assert job.status == JobStatus.DONE
+    assert (job.counts.unchanged, job.counts.archived) == (4, 0)
+
+
+def test_a_paged_source_keeps_no_validators(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    publish_pages(site, remote.url(""), real_datasets(4), page_size=3)
+    site.documents["/api/1/datasets/?page_size=3"].etag = '"v1"'
+    source_id = source_of(catalog, remote, page_size=3)
+    run_source(catalog, source_id, OPTIONS)
+    run_source(catalog, source_id, OPTIONS)
+
+    assert all(request.if_none_match is None for request in site.requests)
+
+
+def test_a_live_lease_refuses_a_second_run(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
+    source_id = source_of(catalog, remote)
+    now = catalog.clock()
+    with catalog.db.write() as conn:
+        db_harvest.take_lease(conn, Lease(source_id, "f" * 24, "elsewhere", 42, now, now), now)
+
+    with pytest.raises(Conflict) as refused:
+        run_source(catalog, source_id, OPTIONS)
+    assert refused.value.details == {"node": "elsewhere", "pid": 42}
+
+
+def test_a_stale_lease_is_taken_over_and_its_job_failed(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
+    source_id = source_of(catalog, remote)
+    first = run_source(catalog, source_id, OPTIONS)
+    # A job left "processing" by a process that stopped heartbeating two minutes ago.
+    long_ago = catalog.clock() - timedelta(minutes=2)
+    with catalog.db.write() as conn:
+        abandoned = replace(
+            first, id="a" * 24, status=JobStatus.PROCESSING, ended_at=None, created_at=long_ago
+        )
+        db_harvest.insert_job(conn, abandoned)
+        db_harvest.take_lease(
+            conn, Lease(source_id, abandoned.id, "dead-node", 7, long_ago, long_ago), long_ago
+        )
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert job.status == JobStatus.DONE
+    with catalog.db.read() as conn:
+        ended = db_harvest.find_job(conn, abandoned.id)
+    assert ended is not None
+    assert ended.status == JobStatus.FAILED
+    assert ended.ended_at is not None
+    assert "node dead-node, pid 7" in ended.errors[-1]["message"]
+    assert "stopped heartbeating" in ended.errors[-1]["message"]
+
+
+def test_a_source_that_times_out_or_serves_garbage_fails(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
+    site.documents["/api/1/datasets/?page_size=100"].delay = 2
+    source_id = source_of(catalog, remote)
+
+    slow = run_source(
+        catalog, source_id, replace(OPTIONS, policy=HarvestPolicy(timeout=0.3, allow_private=True))
+    )
+
+    assert slow.status == JobStatus.FAILED
+    assert slow.errors[0]["message"].endswith("timed out")
+    site.documents["/api/1/datasets/?page_size=100"] = Document(
+        b"\x00\xff garbage", "application/octet-stream"
+    )
+    garbage = run_source(catalog, source_id, OPTIONS)
+    assert garbage.status == JobStatus.FAILED
+    assert "did not answer JSON" in garbage.errors[0]["message"]
+    assert (garbage.counts.created, garbage.counts.archived) == (0, 0)
+
+
+def test_a_private_source_is_refused_unless_allowed(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
+    source_id = source_of(catalog, remote)
+
+    job = run_source(catalog, source_id, replace(OPTIONS, policy=HarvestPolicy()))
+
+    assert job.status == JobStatus.FAILED
+    assert "not a public address" in job.errors[0]["message"]
+    assert site.requests == []
+
+
+def test_a_paging_loop_fails_the_job_and_archives_nothing(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    docs = real_datasets(6)
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+    run_source(catalog, source_id, OPTIONS)
+    looping = json.loads(site.documents["/api/1/datasets/?page_size=3&page=2"].body)
+    looping["data"] = looping["data"][:1]  # the second page lost two datasets...
+    looping["next_page"] = remote.url("/api/1/datasets/?page_size=3&page=1")  # ...and leads back
+    site.documents["/api/1/datasets/?page_size=3&page=2"] = Document(json.dumps(looping).encode())
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert job.status == JobStatus.FAILED
+    assert "paging loops" in job.errors[0]["message"]
+    assert job.counts.archived == 0  # (the entries read twice before the loop showed are failed items)
+    assert all(dataset.archived is None for dataset in harvested(catalog, source_id).values())
+
+
+class _BrokenBackend:
+    name = "broken"
+    label = "Broken"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        yield RemoteDataset("r1", "One")
+        raise RuntimeError("a bug in the backend")
+
+
+def test_a_job_ends_failed_even_when_its_backend_breaks(catalog: Catalog, remote: SiteServer) -> None:
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="broken"))
+
+    with pytest.raises(RuntimeError, match="a bug in the backend"):
+        run_source(catalog, source_id, OPTIONS, backends={"broken": _BrokenBackend()})
+
+    with catalog.db.read() as conn:
+        jobs, _ = db_harvest.jobs_of(conn, source_id, 0, 10)
+        assert db_harvest.find_lease(conn, source_id) is None
+    assert jobs[0].status == JobStatus.FAILED
+    assert jobs[0].errors[0]["message"] == "RuntimeError: a bug in the backend"
+    assert jobs[0].ended_at is not None
+
+
+class _HostileBackend:
+    name = "hostile"
+    label = "Hostile"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        deep: dict[str, object] = {}
+        node = deep
+        for _ in range(70):
+            node["x"] = {}
+            node = node["x"]  # type: ignore[assignment]
+        yield RemoteDataset("nul", "A NUL", description="before\x00after")
+        yield RemoteDataset("deep", "Too deep", extras={"deep": deep})
+        yield RemoteDataset("fine", "Fine")
+
+
+def test_entries_that_cannot_be_stored_are_failed_items(catalog: Catalog, remote: SiteServer) -> None:
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="hostile"))
+
+    job = run_source(catalog, source_id, OPTIONS, backends={"hostile": _HostileBackend()})
+
+    assert job.status == JobStatus.DONE_ERRORS
+    assert (job.counts.created, job.counts.failed) == (1, 2)
+    failed = {item.remote_id: item for item in items_of(catalog, job.id) if item.status == ItemStatus.FAILED}
+    assert set(failed) == {"nul", "deep"}
+    assert failed["nul"].error is not None
+    assert failed["nul"].error.startswith("cannot be stored")
+    assert "before\\u0000after" in (failed["nul"].excerpt or "")
+    assert set(harvested(catalog, source_id)) == {"fine"}
+
+
+class _SameTitlesBackend:
+    name = "titles"
+    label = "Titles"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        yield RemoteDataset("a", "Same title")
+        yield RemoteDataset("b", "Same title")
+        yield RemoteDataset("c", "Other title")
+        yield RemoteDataset("d", "Other title")
+
+
+def test_slugs_stay_unique_within_a_batch_and_against_the_catalog(
+    catalog: Catalog, remote: SiteServer
+) -> None:
+    make_dataset(catalog, make_user(catalog), title="Same title")
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="titles"))
+
+    job = run_source(catalog, source_id, OPTIONS, backends={"titles": _SameTitlesBackend()})
+
+    assert (job.status, job.counts.created) == (JobStatus.DONE, 4)
+    slugs = {remote_id: dataset.slug for remote_id, dataset in harvested(catalog, source_id).items()}
+    assert slugs == {"a": "same-title-1", "b": "same-title-2", "c": "other-title", "d": "other-title-1"}
+
+
+def test_a_source_without_autoarchive_keeps_what_it_no_longer_lists(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    docs = real_datasets(3)
+    publish_pages(site, remote.url(""), docs, page_size=100)
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, autoarchive=False))
+    run_source(catalog, source_id, OPTIONS)
+    publish_pages(site, remote.url(""), docs[:1], page_size=100)
+
+    job = run_source(catalog, source_id, replace(OPTIONS, delete_gone=True))
+
+    assert (job.counts.unchanged, job.counts.archived) == (1, 0)
+    stored = harvested(catalog, source_id)
+    assert all(d.archived is None and d.deleted is None for d in stored.values())
+
+
+class _ManySameTitlesBackend:
+    name = "many"
+    label = "Many"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        for number in range(60):
+            yield RemoteDataset(f"r{number}", "Budget")
+
+
+def test_past_the_first_forms_every_taken_slug_is_read(catalog: Catalog, remote: SiteServer) -> None:
+    account = make_user(catalog)
+    for _ in range(3):
+        make_dataset(catalog, account, title="Budget")  # budget, budget-1, budget-2
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="many"))
+
+    job = run_source(
+        catalog, source_id, replace(OPTIONS, batch_size=7), backends={"many": _ManySameTitlesBackend()}
+    )
+
+    assert (job.status, job.counts.created) == (JobStatus.DONE, 60)
+    slugs = sorted(dataset.slug for dataset in harvested(catalog, source_id).values())
+    assert slugs == sorted(f"budget-{n}" for n in range(3, 63))

@@ -1,0 +1,120 @@
+"""udata's API v1 read into remote datasets: real data.gouv.fr answers served on loopback."""
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from opencat.catalog.harvest_backends import BACKENDS
+from opencat.catalog.harvest_backends.udata import UdataBackend, first_page
+from opencat.catalog.harvest_mapping import fingerprint_of
+from opencat.domain.harvest import HarvestSourceError, ItemFailure, RemoteDataset
+from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy, Validators
+from tests.harvest.pages import publish_pages, real_datasets
+from tests.harvest.site import Document, Site, SiteServer
+
+
+def fetcher() -> GuardedFetcher:
+    return GuardedFetcher(HarvestPolicy(timeout=5, allow_private=True))
+
+
+def base(remote: SiteServer) -> str:
+    return remote.url("")
+
+
+def test_every_page_is_read_and_each_dataset_mapped(site: Site, remote: SiteServer) -> None:
+    datasets = real_datasets(7)
+    publish_pages(site, base(remote), datasets, page_size=3)
+
+    items = list(UdataBackend().items(base(remote), fetcher(), {"page_size": 3}))
+
+    assert [item.remote_id for item in items] == [doc["id"] for doc in datasets]
+    assert len(site.requests) == 3
+    first = items[0]
+    assert isinstance(first, RemoteDataset)
+    source = datasets[0]
+    assert first.title == source["title"]
+    assert first.license == "fr-lo"
+    assert first.frequency == "annual"
+    assert (first.temporal_start, first.temporal_end) == (date(1999, 1, 1), date(2011, 12, 31))
+    assert (first.zones, first.granularity) == (("country:fr",), "fr:departement")
+    assert first.remote_url == "https://www.data.gouv.fr/fr/datasets/accidents-de-la-route/"
+    assert first.issued_at == datetime(2013, 12, 16, 15, 50, 20, 702000, tzinfo=UTC)
+    assert len(first.resources) == len(source["resources"])
+    resource = first.resources[0]
+    assert resource.url == source["resources"][0]["url"]
+    assert (resource.title, resource.type, resource.format) == ("Accidents de la route", "main", None)
+    assert BACKENDS["udata"].name == "udata"
+
+
+def test_the_site_or_its_endpoint_may_be_given() -> None:
+    assert first_page("https://example.org/", {}) == "https://example.org/api/1/datasets/?page_size=100"
+    assert first_page("https://example.org/api/1/datasets/", {"page_size": 20, "organization": "abc"}) == (
+        "https://example.org/api/1/datasets/?page_size=20&organization=abc"
+    )
+    assert (
+        first_page("https://example.org/api/1/datasets/?tag=x", {})
+        == "https://example.org/api/1/datasets/?tag=x"
+    )
+    assert first_page("https://example.org", {"page_size": 10**6}).endswith("page_size=100")
+
+
+def test_a_paging_loop_fails_the_source(site: Site, remote: SiteServer) -> None:
+    publish_pages(site, base(remote), real_datasets(4), page_size=2)
+    looping = json.loads(site.documents["/api/1/datasets/?page_size=2&page=2"].body)
+    looping["next_page"] = remote.url("/api/1/datasets/?page_size=2&page=1")
+    site.documents["/api/1/datasets/?page_size=2&page=2"] = Document(json.dumps(looping).encode())
+
+    items = UdataBackend().items(base(remote), fetcher(), {"page_size": 2})
+    with pytest.raises(HarvestSourceError, match="paging loops"):
+        list(items)
+
+
+def test_garbage_fails_the_source(site: Site, remote: SiteServer) -> None:
+    site.documents["/api/1/datasets/?page_size=100"] = Document(b"<html>maintenance</html>", "text/html")
+
+    with pytest.raises(HarvestSourceError, match="did not answer JSON"):
+        list(UdataBackend().items(base(remote), fetcher(), {}))
+
+    site.documents["/api/1/datasets/?page_size=100"] = Document(b'{"message": "nope"}')
+    with pytest.raises(HarvestSourceError, match="no 'data' list"):
+        list(UdataBackend().items(base(remote), fetcher(), {}))
+
+
+def test_an_unreadable_entry_is_a_failed_item_with_its_excerpt(site: Site, remote: SiteServer) -> None:
+    good = real_datasets(1)[0]
+    page = {"data": [{"id": "x1", "title": ""}, 42, good], "next_page": None}
+    site.documents["/api/1/datasets/?page_size=100"] = Document(json.dumps(page).encode())
+
+    items = list(UdataBackend().items(base(remote), fetcher(), {}))
+
+    assert isinstance(items[0], ItemFailure)
+    assert (items[0].remote_id, items[0].error, items[0].excerpt) == (
+        "x1",
+        "a dataset without a title",
+        '{"id": "x1", "title": ""}',
+    )
+    assert items[1] == ItemFailure(None, "a dataset entry is not an object", "42")
+    assert isinstance(items[2], RemoteDataset)
+
+
+def test_an_unchanged_first_page_yields_nothing(site: Site, remote: SiteServer) -> None:
+    publish_pages(site, base(remote), real_datasets(2), page_size=100)
+    site.documents["/api/1/datasets/?page_size=100"].etag = '"same"'
+    url = remote.url("/api/1/datasets/?page_size=100")
+    kept = GuardedFetcher(HarvestPolicy(allow_private=True), {url: Validators('"same"')})
+
+    assert list(UdataBackend().items(base(remote), kept, {})) == []
+    assert kept.not_modified == [url]
+
+
+def test_the_runs_fingerprint_is_the_backends_own(site: Site, remote: SiteServer) -> None:
+    publish_pages(site, base(remote), real_datasets(20), page_size=100)
+
+    items = [
+        item for item in UdataBackend().items(base(remote), fetcher(), {}) if isinstance(item, RemoteDataset)
+    ]
+
+    assert len(items) == 20
+    assert [fingerprint_of(item) for item in items] == [item.fingerprint() for item in items]
+    assert len({fingerprint_of(item) for item in items}) == 20

@@ -1,0 +1,91 @@
+"""A remote dataset made into opencat's: license matching, harvest metadata, remote resources."""
+
+from datetime import UTC, datetime
+
+from opencat.catalog.harvest_mapping import References, dataset_fields, resources_of
+from opencat.domain.harvest import RemoteDataset, RemoteResource
+from opencat.domain.harvest_jobs import HarvestSource
+from opencat.domain.references import License
+
+NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+LICENSES = [
+    License("lov2", "Licence Ouverte / Open Licence version 2.0", "https://www.etalab.gouv.fr/licence-ouverte-open-licence/", None, (), (), ("Licence Ouverte v2.0",)),
+    License("odc-odbl", "Open Data Commons Open Database License (ODbL)", "https://opendatacommons.org/licenses/odbl/summary/", None, (), ("http://www.opendatacommons.org/licenses/odbl",), ()),
+]  # fmt: skip
+SOURCE = HarvestSource(
+    "s" * 24, "Remote", "https://data.example.org/", "udata", NOW, NOW, organization_id="o" * 24
+)
+
+
+def fields(**values: object) -> dict[str, object]:
+    remote = RemoteDataset(remote_id="r1", title="T", **values)  # type: ignore[arg-type]
+    return dataset_fields(
+        SOURCE, remote, References(LICENSES, {"country:fr": "country:fr", "nowhere": None}), NOW
+    )
+
+
+def test_licenses_match_by_id_url_or_title_else_none() -> None:
+    assert fields(license="LOV2")["license"] == "lov2"
+    assert fields(license="https://www.etalab.gouv.fr/licence-ouverte-open-licence")["license"] == "lov2"
+    assert fields(license="licence ouverte v2.0")["license"] == "lov2"
+    assert fields(license="https://www.opendatacommons.org/licenses/odbl/")["license"] == "odc-odbl"
+    assert fields(license="Some licence of our own")["license"] is None
+
+
+def test_harvest_metadata_in_udata_shape() -> None:
+    issued = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
+    found = fields(remote_url="https://remote/d/1", uri="https://remote/d/1#it", issued_at=issued)
+
+    assert found["harvest"] == {
+        "backend": "udata",
+        "source_id": "s" * 24,
+        "remote_id": "r1",
+        "domain": "data.example.org",
+        "remote_url": "https://remote/d/1",
+        "uri": "https://remote/d/1#it",
+        "created_at": "2020-01-02T03:04:05+00:00",
+        "issued_at": "2020-01-02T03:04:05+00:00",
+        "last_update": "2026-06-01T10:00:00+00:00",
+    }
+    assert (found["organization_id"], found["owner_id"]) == ("o" * 24, None)
+
+
+def test_unknown_zones_are_dropped_and_tags_normalized() -> None:
+    found = fields(zones=("country:fr", "nowhere"), tags=("Transport", "transport", "Vélo"))
+
+    spatial = found["spatial"]
+    assert getattr(spatial, "zones", None) == ("country:fr",)
+    assert found["tags"] == ("transport", "velo")
+
+
+def test_resources_keep_their_ids_when_they_come_again() -> None:
+    ids = iter(f"id-{n}" for n in range(10))
+    first = RemoteDataset(
+        "r1",
+        "T",
+        resources=(RemoteResource("https://x/a.csv", uri="urn:a"), RemoteResource("https://x/b.csv")),
+    )
+    before = resources_of(first, [], NOW, lambda: next(ids))
+    moved = RemoteDataset(
+        "r1",
+        "T",
+        resources=(
+            RemoteResource("https://x/b.csv", title="B"),
+            RemoteResource("https://elsewhere/a.csv", uri="urn:a"),
+            RemoteResource("https://x/c.csv"),
+        ),
+    )
+
+    after = resources_of(moved, before, NOW, lambda: next(ids))
+
+    assert [(r.id, r.url, r.title) for r in before] == [
+        ("id-0", "https://x/a.csv", "a.csv"),
+        ("id-1", "https://x/b.csv", "b.csv"),
+    ]
+    assert [(r.id, r.url, r.title) for r in after] == [
+        ("id-1", "https://x/b.csv", "B"),
+        ("id-0", "https://elsewhere/a.csv", "a.csv"),
+        ("id-2", "https://x/c.csv", "c.csv"),
+    ]
+    assert {r.filetype for r in after} == {"remote"}
+    assert after[1].harvest == {"uri": "urn:a", "last_update": "2026-06-01T10:00:00+00:00"}
