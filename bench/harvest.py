@@ -1,16 +1,20 @@
-"""Harvest speed: a generated catalog exported by opencat's API v1, harvested by another opencat.
+"""Harvest speed: a generated catalog exported by opencat, harvested by another opencat.
 
 The remote catalog is loaded by bench/search's loader (``bench.generate``'s datasets), and its
-``/api/1/datasets/`` pages are fetched once through the app (as a harvester of it would get them)
-and kept; a static server on loopback then serves them, so that what is timed is the harvest
-itself: fetching pages, mapping, writing (with the history and the search outbox), and the
-re-run of the unchanged source.
+pages are fetched once through the app (as a harvester of it would get them) and kept: API v1's
+``/api/1/datasets/`` (``--backend udata``) or the DCAT catalog ``/api/1/site/catalog.nt`` paged
+with hydra (``--backend dcat``). A static server on loopback then serves them, so that what is
+timed is the harvest itself: fetching pages, reading them, mapping, writing (with the history and
+the search outbox), and the re-run of the unchanged source. After the first run the search index
+is brought up to the outbox head (what ``opencat serve``'s index keeper does as the run goes),
+timed; the harvesting process's peak memory is read after each step.
 
-    python -m bench.harvest --datasets 10000 [--postgres postgresql://postgres@127.0.0.1/postgres]
+    python -m bench.harvest --datasets 10000 [--backend dcat] [--postgres postgresql://postgres@127.0.0.1/postgres]
 """
 
 import argparse
 import contextlib
+import resource
 import tempfile
 import threading
 import time
@@ -26,7 +30,7 @@ from starlette.testclient import TestClient
 from bench.generate import Catalog as Generator
 from bench.search.loading import Setup, load_all
 from opencat.app import build_catalog, create_app
-from opencat.catalog import accounts
+from opencat.catalog import accounts, indexing
 from opencat.catalog.harvest_sources import SourceFields, add_source
 from opencat.catalog.harvesting import RunOptions, run_source
 from opencat.config import Settings
@@ -38,18 +42,40 @@ PAGE_SIZE = 1000
 TARGET_DATABASE = "opencat_bench_harvest"
 
 
-def export_pages(remote: Settings) -> dict[str, bytes]:
-    """Every page of the remote's ``/api/1/datasets/``, by path and query, as its API answers them."""
+FIRST_PAGE = {
+    "udata": f"/api/1/datasets/?page_size={PAGE_SIZE}",
+    "dcat": f"/api/1/site/catalog.nt?page_size={PAGE_SIZE}&page=1",
+}
+CONTENT_TYPES = {"udata": "application/json", "dcat": "application/n-triples"}
+_HYDRA_NEXT = b"<http://www.w3.org/ns/hydra/core#next>"
+
+
+def _next_page(backend: str, body: bytes) -> str | None:
+    if backend == "udata":
+        found: str | None = orjson.loads(body)["next_page"]
+        return found
+    for line in body.splitlines():  # N-Triples: one triple a line
+        if _HYDRA_NEXT in line:
+            return line.split(_HYDRA_NEXT, 1)[1].strip().rstrip(b".").strip().strip(b'<>"').decode()
+    return None
+
+
+def export_pages(remote: Settings, backend: str) -> dict[str, bytes]:
+    """Every page of the remote's catalog, by path and query, as its API answers them."""
     pages: dict[str, bytes] = {}
     with TestClient(create_app(remote), base_url="http://remote.test") as client:
-        url: str | None = f"/api/1/datasets/?page_size={PAGE_SIZE}"
+        url: str | None = FIRST_PAGE[backend]
         while url:
             answer = client.get(url)
             answer.raise_for_status()
             path = url.removeprefix("http://remote.test")
             pages[path] = answer.content
-            url = answer.json()["next_page"]
+            url = _next_page(backend, answer.content)
     return pages
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class _Pages(BaseHTTPRequestHandler):
@@ -61,7 +87,7 @@ class _Pages(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = self.server.pages.get(self.path.replace(f"http://{self.headers['Host']}", ""))
         self.send_response(200 if body is not None else 404)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", self.server.content_type)
         self.send_header("Content-Length", str(len(body or b"")))
         self.end_headers()
         self.wfile.write(body or b"")
@@ -70,15 +96,16 @@ class _Pages(BaseHTTPRequestHandler):
 class _Static(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, pages: dict[str, bytes]) -> None:
+    def __init__(self, pages: dict[str, bytes], content_type: str) -> None:
         super().__init__(("127.0.0.1", 0), _Pages)
         self.pages = pages
+        self.content_type = content_type
 
 
 @contextlib.contextmanager
-def serving(pages: dict[str, bytes]) -> Iterator[str]:
-    """The pages on loopback, their ``next_page`` links rewritten to it."""
-    server = _Static({})
+def serving(pages: dict[str, bytes], content_type: str) -> Iterator[str]:
+    """The pages on loopback, their links to the next page rewritten to it."""
+    server = _Static({}, content_type)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     server.pages = {path: body.replace(b"http://remote.test", base.encode()) for path, body in pages.items()}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -100,15 +127,15 @@ def fresh_postgres(url: str) -> str:
     return parsed.set(database=TARGET_DATABASE).render_as_string(hide_password=False)
 
 
-def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int) -> None:
+def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int, backend: str) -> None:
     settings = Settings(data_dir=data_dir, database_url=database_url)
     catalog = build_catalog(settings)
     upgrade(catalog.db)
     organization = accounts.create_organization(catalog, name="Aggregator")
     fields = SourceFields(
         name="Remote",
-        url=f"{base}/",
-        backend="udata",
+        url=f"{base}/" if backend == "udata" else base + FIRST_PAGE[backend],
+        backend=backend,
         organization=organization.id,
         config={"page_size": PAGE_SIZE},
     )
@@ -123,9 +150,15 @@ def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int
         print(
             f"{label:10} {run:20} {job.status:11} {done:>7,} datasets in {seconds:6.1f} s: "
             f"{done / seconds:8,.0f} datasets/s; {cpu:5.1f} s of this process's CPU: {done / cpu:6,.0f} datasets/CPU-s"
-            f" (created {counts.created:,}, unchanged {counts.unchanged:,})"
+            f" (created {counts.created:,}, unchanged {counts.unchanged:,}); peak memory {peak_memory_mb():,.0f} MB"
         )
         assert done == count, job
+        if run == "first run":
+            started = time.perf_counter()
+            indexing.keep_up(catalog)
+            print(
+                f"{label:10} {'index caught up':20} in {time.perf_counter() - started:6.1f} s after the run"
+            )
     catalog.db.dispose()
 
 
@@ -133,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.harvest", description=__doc__)
     parser.add_argument("--datasets", type=int, default=10_000)
     parser.add_argument("--postgres", help="a PostgreSQL server URL: harvest into it too")
+    parser.add_argument(
+        "--backend", choices=sorted(FIRST_PAGE), default="udata", help="what the remote serves"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="opencat-bench-harvest-") as work:
         root = Path(work)
@@ -144,15 +180,28 @@ def main(argv: Sequence[str] | None = None) -> None:
             data_dir=setup.sqlite_dir, database_url=setup.sqlite_url, base_url="http://remote.test"
         )
         started = time.perf_counter()
-        pages = export_pages(remote)
-        public = sum(len(orjson.loads(body)["data"]) for body in pages.values())
+        pages = export_pages(remote, args.backend)
+        public = (
+            sum(len(orjson.loads(body)["data"]) for body in pages.values())
+            if args.backend == "udata"
+            else sum(body.count(b"<http://www.w3.org/ns/dcat#Dataset>") for body in pages.values())
+        )
         print(
             f"Exported {len(pages)} pages ({public:,} public datasets) in {time.perf_counter() - started:.1f} s"
         )
-        with serving(pages) as base:
-            harvest("sqlite", f"sqlite:///{root / 'target.db'}", root / "sqlite-target", base, public)
+        print(f"peak memory before harvesting {peak_memory_mb():,.0f} MB (the exported pages held)")
+        with serving(pages, CONTENT_TYPES[args.backend]) as base:
+            target = f"sqlite:///{root / 'target.db'}"
+            harvest("sqlite", target, root / "sqlite-target", base, public, args.backend)
             if args.postgres:
-                harvest("postgresql", fresh_postgres(args.postgres), root / "pg-target", base, public)
+                harvest(
+                    "postgresql",
+                    fresh_postgres(args.postgres),
+                    root / "pg-target",
+                    base,
+                    public,
+                    args.backend,
+                )
 
 
 if __name__ == "__main__":
