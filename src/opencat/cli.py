@@ -329,16 +329,18 @@ def _harvest_commands(commands: Any) -> None:
         dest="harvest_command", required=True, metavar="COMMAND"
     )
     add = group.add_parser("add", help="declare a source (accepted: the operator declares it)")
-    add.add_argument("name")
+    add.add_argument("name", help="what the source is called in lists and job reports")
     add.add_argument("url", help="the remote catalog (a site, or its endpoint)")
     add.add_argument(
-        "--backend", required=True, help="udata (and the backends GET /api/1/harvest/backends/ lists)"
+        "--backend",
+        required=True,
+        help="dcat, ckan, datajson or udata (GET /api/1/harvest/backends/ lists them)",
     )
     owner = add.add_mutually_exclusive_group(required=True)
     owner.add_argument("--organization", help="the organization that owns the harvested datasets (its id)")
     owner.add_argument("--owner", help="the user who owns them (a user id)")
     add.add_argument("--schedule", help="a cron expression: when opencat serve runs it (quote it)")
-    add.add_argument("--description", default="")
+    add.add_argument("--description", default="", help="a sentence for the source's page")
     add.add_argument("--config", help="the backend's settings as a JSON object, e.g. '{\"page_size\": 50}'")
     _json_option(add)
     add.set_defaults(run=_with_catalog(harvest.add))
@@ -351,7 +353,7 @@ def _harvest_commands(commands: Any) -> None:
     run.set_defaults(run=_harvest_run)
     jobs = group.add_parser("jobs", help="a source's jobs, newest first, with their counts")
     jobs.add_argument("source", help="the source's id")
-    jobs.add_argument("--limit", type=_positive, default=20)
+    jobs.add_argument("--limit", type=_positive, default=20, help="at most this many jobs (default 20)")
     _json_option(jobs)
     jobs.set_defaults(run=_with_catalog(harvest.jobs))
 
