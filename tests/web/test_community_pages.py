@@ -1,6 +1,6 @@
 """Community resources from the browser, on both databases: any signed-in user proposes a link or a
-file on a dataset they can see; its proposer edits and deletes it; the dataset's owner sees it but,
-by the API's rule, may not change it; CSRF; visitors not signed in."""
+file on a dataset they can see; its proposer edits and deletes it; the dataset's owner reviews it
+(may remove it, not edit it; the API keeps udata's rule); CSRF; visitors not signed in."""
 
 import hashlib
 
@@ -79,12 +79,12 @@ def test_propose_a_link_and_a_file_then_edit_and_delete(client: TestClient, cata
     assert _proposed(catalog, view.dataset.id) == [("stops-clean.csv", "file")]
 
 
-def test_the_datasets_owner_sees_them_but_the_api_rule_keeps_them_their_proposers(
+def test_the_datasets_owner_reviews_proposals_removing_not_editing_them(
     client: TestClient, catalog: Catalog
 ) -> None:
     owner = make_user(catalog)
     view = make_dataset(catalog, owner, title="Cycle lanes")
-    proposer = make_user(catalog, first_name="Proposer")
+    proposer, stranger = make_user(catalog, first_name="Proposer"), make_user(catalog, first_name="Other")
     sign_in(client, catalog, proposer)
     csrf = hidden(client.get(f"/datasets/{view.dataset.slug}/community/new/").text, "csrf_token")
     done = client.post(
@@ -92,17 +92,36 @@ def test_the_datasets_owner_sees_them_but_the_api_rule_keeps_them_their_proposer
         data={"csrf_token": csrf, "title": "Lanes map", "url": "https://example.org/lanes"},
     )
     cid = done.headers["location"].rsplit("#community-", 1)[1]
+    # Someone else neither edits nor removes it.
+    client.cookies.clear()
+    sign_in(client, catalog, stranger)
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    assert f"/community/{cid}/delete/" not in page
+    assert client.get(f"/datasets/{view.dataset.slug}/community/{cid}/delete/").status_code == 403
+    csrf = hidden(client.get("/datasets/new/").text, "csrf_token")
+    refused = client.post(f"/datasets/{view.dataset.id}/community/{cid}/delete/", data={"csrf_token": csrf})
+    assert refused.status_code == 403
+    # The dataset's owner sees it, may not edit it, and removes it after a confirmation.
     client.cookies.clear()
     sign_in(client, catalog, owner)
     page = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
     assert f'id="community-{cid}"' in page
     assert "Lanes map" in page
     assert f"/community/{cid}/edit/" not in page
+    assert f'href="/datasets/{view.dataset.slug}/community/{cid}/delete/"' in page
     assert client.get(f"/datasets/{view.dataset.slug}/community/{cid}/edit/").status_code == 403
-    csrf = hidden(client.get("/datasets/new/").text, "csrf_token")
-    refused = client.post(f"/datasets/{view.dataset.id}/community/{cid}/delete/", data={"csrf_token": csrf})
-    assert refused.status_code == 403
-    assert _proposed(catalog, view.dataset.id) == [("Lanes map", "remote")]
+    # udata's API rule stays: the dataset's owner may not delete a proposal through the API.
+    api = client.delete(f"/api/1/datasets/community_resources/{cid}/", headers=owner.headers)
+    assert api.status_code == 403
+    confirm = client.get(f"/datasets/{view.dataset.slug}/community/{cid}/delete/", headers=EN)
+    assert confirm.status_code == 200
+    csrf = hidden(confirm.text, "csrf_token")
+    assert client.post(f"/datasets/{view.dataset.id}/community/{cid}/delete/").status_code == 403  # no token
+    removed = client.post(f"/datasets/{view.dataset.id}/community/{cid}/delete/", data={"csrf_token": csrf})
+    assert removed.status_code == 303
+    assert _proposed(catalog, view.dataset.id) == []
+    history = client.get(f"/api/1/activity/?related_to={view.dataset.id}").json()["data"]
+    assert any((entry["actor"] or {}).get("id") == owner.user.id for entry in history)
     # An unknown community resource: 404.
     assert client.get(f"/datasets/{view.dataset.slug}/community/{'0' * 24}/edit/").status_code == 404
 

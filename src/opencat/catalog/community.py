@@ -13,7 +13,12 @@ from opencat.db.engine import Connection
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor, Organization, User
 from opencat.domain.changes import UNSET, CommunityChanges, Submitted, value_or
-from opencat.domain.community import CommunityResource, can_edit_community, can_read_community
+from opencat.domain.community import (
+    CommunityResource,
+    can_edit_community,
+    can_read_community,
+    can_remove_community,
+)
 from opencat.domain.datasets import Dataset, apply_resource_changes, new_resource
 from opencat.domain.errors import (
     BadRequest,
@@ -170,11 +175,32 @@ def delete_community_resource(catalog: Catalog, actor: Actor, ident: str) -> Non
     """A hard delete, then the stored file once the delete is committed."""
     with catalog.db.write() as conn:
         item = _editable(conn, actor, ident)
-        db_community.delete(conn, item.id)
-        history.record(
-            conn,
-            history.on_community(catalog, conn, actor, Key.COMMUNITY_DELETED, None, item, catalog.clock()),
-        )
+        _delete(catalog, conn, actor, item)
+    _forget_file(catalog, item)
+
+
+def remove_proposal(catalog: Catalog, actor: Actor, ident: str) -> None:
+    """The review of a proposal by the editors of its dataset (and whoever may edit it): removed
+    as a delete is, and recorded in the history as one. The API keeps udata's narrower rule."""
+    if actor.user is None:
+        raise Unauthenticated()
+    with catalog.db.write() as conn:
+        item = _require(conn, ident)
+        dataset = None if item.dataset_id is None else db_datasets.find_by_id(conn, item.dataset_id)
+        if not can_remove_community(actor, item, dataset):
+            raise PermissionDenied()
+        _delete(catalog, conn, actor, item)
+    _forget_file(catalog, item)
+
+
+def _delete(catalog: Catalog, conn: Connection, actor: Actor, item: CommunityResource) -> None:
+    db_community.delete(conn, item.id)
+    history.record(
+        conn, history.on_community(catalog, conn, actor, Key.COMMUNITY_DELETED, None, item, catalog.clock())
+    )
+
+
+def _forget_file(catalog: Catalog, item: CommunityResource) -> None:
     if item.resource.fs_filename:
         catalog.files.delete(item.resource.fs_filename)
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset, Resource
-from opencat.domain.permissions import can_read
+from opencat.domain.permissions import can_edit, can_read
 
 _EDITING_ROLES = ("admin", "editor")
 
@@ -33,3 +33,10 @@ def can_edit_community(actor: Actor, item: CommunityResource) -> bool:
 def can_read_community(actor: Actor, item: CommunityResource, dataset: Dataset | None) -> bool:
     """Seen with its dataset: hidden with a private one, except from its own editors."""
     return dataset is None or can_read(actor, dataset) or can_edit_community(actor, item)
+
+
+def can_remove_community(actor: Actor, item: CommunityResource, dataset: Dataset | None) -> bool:
+    """Who may remove a proposal: whoever may edit it, and the editors of the dataset it was
+    proposed on, who review what others add to their dataset (opencat's addition: udata's API
+    rule for editing and deleting, above, is unchanged)."""
+    return can_edit_community(actor, item) or (dataset is not None and can_edit(actor, dataset))

@@ -23,7 +23,7 @@ from opencat.catalog import uploads as catalog_uploads
 from opencat.catalog.community import CommunityView
 from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
-from opencat.domain.community import can_edit_community
+from opencat.domain.community import can_edit_community, can_remove_community
 from opencat.domain.errors import Invalid, Moved, NotFound
 from opencat.web import i18n, signin
 from opencat.web.account_pages import read_form, refused
@@ -201,7 +201,7 @@ async def delete_form(site: Site, visit: Visit) -> Response:
         return opened
     token, view = opened
     found = _item(visit, view)
-    if not can_edit_community(visit.actor, found.item):
+    if not can_remove_community(visit.actor, found.item, view.dataset):
         return visit.page("forbidden.html", status=403)
     response = visit.page(
         "community_delete.html", view=view, item=found.item, csrf=signin.csrf_token(site.keys, token)
@@ -219,11 +219,9 @@ async def delete(site: Site, visit: Visit) -> Response:
         return opened
     _, view = opened
     found = _item(visit, view)
-    if not can_edit_community(visit.actor, found.item):
+    if not can_remove_community(visit.actor, found.item, view.dataset):
         return visit.page("forbidden.html", status=403)
-    await run_in_threadpool(
-        catalog_community.delete_community_resource, site.catalog, visit.actor, found.item.id
-    )
+    await run_in_threadpool(catalog_community.remove_proposal, site.catalog, visit.actor, found.item.id)
     return RedirectResponse(f"/datasets/{view.dataset.slug}/#community", status_code=303)
 
 

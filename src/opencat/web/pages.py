@@ -16,7 +16,7 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.preview import Preview, PreviewUnavailable, preview
 from opencat.domain import periods, permissions
 from opencat.domain.accounts import ANONYMOUS, Actor, User
-from opencat.domain.community import can_edit_community
+from opencat.domain.community import can_edit_community, can_remove_community
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
 from opencat.domain.queries import ActivityQuery, DatasetQuery
@@ -216,9 +216,15 @@ async def dataset(site: Site, visit: Visit) -> Response:
             site.catalog, site.urls, view, visit.language, utc_now(), params.get("resources"), wanted
         )
         context["editable"] = permissions.can_edit(visit.actor, view.dataset)
-        # The community resources this visitor may change (their proposer's, the API's rule).
+        # The community resources this visitor may change (their proposer's, the API's rule), and
+        # those they may remove (also the dataset's editors, who review proposals).
         context["community_editable"] = {
             found.item.id for found in view.community_resources if can_edit_community(visit.actor, found.item)
+        }
+        context["community_removable"] = {
+            found.item.id
+            for found in view.community_resources
+            if can_remove_community(visit.actor, found.item, view.dataset)
         }
         if context["editable"]:  # the history is for those who may edit (issue 14)
             query = ActivityQuery(related_to=view.dataset.id, page_size=HISTORY_SIZE)
