@@ -1,4 +1,4 @@
-"""RDF documents of remote catalogs into graphs: the syntax by content type, else sniffed from the bytes."""
+"""RDF documents of remote catalogs into the facts the mapping reads: the syntax by content type, else sniffed from the bytes."""
 
 import json
 import re
@@ -8,6 +8,7 @@ from typing import Any
 from rdflib import Graph
 
 from opencat.dcat.ntriples import read_n_triples
+from opencat.dcat.remote_terms import Facts
 from opencat.domain.harvest import HarvestSourceError
 
 _ENTITY = re.compile(rb"<!ENTITY[^>]*>")
@@ -46,8 +47,8 @@ def syntax_of(body: bytes, content_type: str | None) -> str:
     return CONTENT_TYPES.get(declared, "turtle")
 
 
-def parse_graph(body: bytes, content_type: str | None, base: str) -> Graph:
-    """``body`` as a graph; HarvestSourceError when it is not RDF in any syntax we read."""
+def parse_facts(body: bytes, content_type: str | None, base: str) -> Facts:
+    """``body``'s triples; HarvestSourceError when it is not RDF in any syntax we read."""
     syntax = syntax_of(body, content_type)
     if syntax in ("nt", "turtle") and body.lstrip()[:1] in (b"<", b"_", b"#"):
         fast = read_n_triples(body)  # None when a line needs the full parser
@@ -67,7 +68,7 @@ def parse_graph(body: bytes, content_type: str | None, base: str) -> Graph:
             graph.parse(data=body, format=syntax, publicID=base)
     except Exception as error:  # every rdflib parser raises its own kind; all mean "not RDF"
         raise HarvestSourceError(f"Not an RDF document ({syntax}): {_first_line(error)}") from None
-    return graph
+    return Facts.from_graph(graph)
 
 
 def _refuse_remote_contexts(body: bytes) -> None:

@@ -8,13 +8,10 @@ each dcat:Dataset mapped by ``remote_datasets.py``, and hydra's paging (udata's 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rdflib import Graph, Literal
-from rdflib.term import Node
-
 from opencat.dcat.namespaces import DCAT, HYDRA, RDF
-from opencat.dcat.parsing import parse_graph
+from opencat.dcat.parsing import parse_facts
 from opencat.dcat.remote_datasets import LicensePicker, read_dataset
-from opencat.dcat.remote_terms import Facts, ordered, reference
+from opencat.dcat.remote_terms import Facts, Term, Text, ordered, reference
 from opencat.domain.harvest import ItemFailure, RemoteDataset
 
 
@@ -41,25 +38,24 @@ def read_catalog_page(
     ``known_license`` says whether a license name matches one of the catalog's licenses (the
     first that does is kept when a dataset has several); ``zone_uris`` maps zone IRIs to ids.
     """
-    graph = parse_graph(body, content_type, url)
-    facts = Facts(graph)
+    facts = parse_facts(body, content_type, url)
     items = tuple(
         read_dataset(facts, node, known_license=known_license, zone_uris=zone_uris or {})
-        for node in dataset_nodes(graph)
+        for node in dataset_nodes(facts)
     )
-    return CatalogPage(items, next_page(graph))
+    return CatalogPage(items, next_page(facts))
 
 
-def dataset_nodes(graph: Graph) -> list[Node]:
+def dataset_nodes(facts: Facts) -> list[Term]:
     """Every node typed dcat:Dataset or listed by a catalog, IRIs and blank nodes alike."""
-    listed = {node for node in graph.objects(None, DCAT.dataset) if not isinstance(node, Literal)}
-    return ordered(set(graph.subjects(RDF.type, DCAT.Dataset)) | listed)
+    listed = {node for node in facts.every_object(DCAT.dataset) if not isinstance(node, Text)}
+    return ordered(set(facts.subjects(RDF.type, DCAT.Dataset)) | listed)
 
 
-def next_page(graph: Graph) -> str | None:
+def next_page(facts: Facts) -> str | None:
     """hydra:next (a PartialCollectionView's), else the older hydra:nextPage."""
     for predicate in (HYDRA.next, HYDRA.nextPage):
-        found = sorted(filter(None, (reference(value) for value in graph.objects(None, predicate))))
+        found = sorted(filter(None, (reference(value) for value in facts.every_object(predicate))))
         if found:
             return found[0]
     return None

@@ -5,13 +5,14 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from urllib.parse import unquote
 
-from rdflib import Literal, URIRef
-from rdflib.term import Node
+from rdflib import URIRef
 
 from opencat.dcat.namespaces import DCAT, DCT, RDF, RDFS, SKOS
 from opencat.dcat.remote_distributions import read_distribution
 from opencat.dcat.remote_terms import (
     Facts,
+    Term,
+    Text,
     best_text,
     excerpt,
     first_day,
@@ -37,7 +38,7 @@ LicensePicker = Callable[[str], bool]
 
 
 def read_dataset(
-    graph: Facts, node: Node, *, known_license: LicensePicker, zone_uris: Mapping[str, str]
+    graph: Facts, node: Term, *, known_license: LicensePicker, zone_uris: Mapping[str, str]
 ) -> RemoteDataset | ItemFailure:
     identifier = best_text(graph, node, DCT.identifier)
     remote_id = identifier or (str(node) if isinstance(node, URIRef) else None)
@@ -70,12 +71,12 @@ def read_dataset(
     )
 
 
-def _resources(graph: Facts, distributions: list[Node]) -> tuple[RemoteResource, ...]:
+def _resources(graph: Facts, distributions: list[Term]) -> tuple[RemoteResource, ...]:
     read = (read_distribution(graph, distribution) for distribution in distributions)
     return tuple(resource for resource in read if resource is not None)
 
 
-def _license(graph: Facts, node: Node, distributions: list[Node], known: LicensePicker) -> str | None:
+def _license(graph: Facts, node: Term, distributions: list[Term], known: LicensePicker) -> str | None:
     """The first candidate the catalog knows, else the first one (the run reports it unmatched).
 
     Candidates, in order: the dataset's dct:license (its IRI, then its title), its distributions'
@@ -91,14 +92,14 @@ def _license(graph: Facts, node: Node, distributions: list[Node], known: License
     return next((candidate for candidate in unique if known(candidate)), unique[0] if unique else None)
 
 
-def _names(graph: Facts, value: Node) -> list[str]:
+def _names(graph: Facts, value: Term) -> list[str]:
     names = [name for name in (reference(value), label(graph, value)) if name]
-    if not isinstance(value, Literal):
+    if not isinstance(value, Text):
         names += [str(found) for found in graph.objects(value, RDFS.label) if str(found).strip()]
     return names
 
 
-def _frequency(graph: Facts, node: Node) -> str | None:
+def _frequency(graph: Facts, node: Term) -> str | None:
     for value in graph.ordered(graph.objects(node, DCT.accrualPeriodicity)):
         text = reference(value)
         found = frequency_of(text) if text else None
@@ -109,7 +110,7 @@ def _frequency(graph: Facts, node: Node) -> str | None:
     return None
 
 
-def _duration_frequency(graph: Facts, node: Node) -> str | None:
+def _duration_frequency(graph: Facts, node: Term) -> str | None:
     for unit, frequency in _DURATIONS.items():
         for amount in graph.objects(node, URIRef(f"{TIME}{unit}")):
             try:
@@ -120,7 +121,7 @@ def _duration_frequency(graph: Facts, node: Node) -> str | None:
     return None
 
 
-def _temporal(graph: Facts, node: Node) -> tuple[date | None, date | None]:
+def _temporal(graph: Facts, node: Term) -> tuple[date | None, date | None]:
     for period in graph.ordered(graph.objects(node, DCT.temporal)):
         start = first_day(graph, period, _START)
         end = first_day(graph, period, _END)
@@ -129,7 +130,7 @@ def _temporal(graph: Facts, node: Node) -> tuple[date | None, date | None]:
     return None, None
 
 
-def _zones(graph: Facts, node: Node, zone_uris: Mapping[str, str]) -> tuple[str, ...]:
+def _zones(graph: Facts, node: Term, zone_uris: Mapping[str, str]) -> tuple[str, ...]:
     zones: list[str] = []
     for value in graph.objects(node, DCT.spatial):
         text = str(value) if isinstance(value, URIRef) else None

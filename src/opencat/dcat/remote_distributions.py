@@ -1,10 +1,9 @@
 """A remote dcat:Distribution read into a RemoteResource (the inverse of ``distributions.py``)."""
 
-from rdflib import Literal, URIRef
-from rdflib.term import Node
+from rdflib import URIRef
 
 from opencat.dcat.namespaces import DCAT, DCT, RDF, SPDX
-from opencat.dcat.remote_terms import Facts, best_text, first_reference, first_when, label
+from opencat.dcat.remote_terms import Facts, Term, Text, best_text, first_reference, first_when, label
 from opencat.dcat.remote_vocabularies import format_of, media_type_of
 from opencat.domain.harvest import RemoteResource
 
@@ -16,7 +15,7 @@ _ALGORITHMS_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
-def read_distribution(graph: Facts, node: Node) -> RemoteResource | None:
+def read_distribution(graph: Facts, node: Term) -> RemoteResource | None:
     """None for a distribution with no URL at all: there is nothing to link to."""
     url = first_reference(graph, node, DCAT.downloadURL) or first_reference(graph, node, DCAT.accessURL)
     if url is None:
@@ -36,16 +35,16 @@ def read_distribution(graph: Facts, node: Node) -> RemoteResource | None:
     )
 
 
-def _description(graph: Facts, node: Node) -> str | None:
+def _description(graph: Facts, node: Term) -> str | None:
     text = best_text(graph, node, DCT.description)
     # udata writes Python's None as the literal "None" for a distribution without a description
     return None if text == "None" else text
 
 
-def _format(graph: Facts, node: Node) -> str | None:
+def _format(graph: Facts, node: Term) -> str | None:
     for value in graph.ordered(graph.objects(node, DCT.format)):
-        found = format_of(str(value)) if isinstance(value, URIRef | Literal) else None
-        if found is None and not isinstance(value, Literal):
+        found = format_of(str(value)) if isinstance(value, URIRef | Text) else None
+        if found is None and not isinstance(value, Text):
             # a described node: ours for an unknown format, a portal's IMT or its own vocabulary
             named = label(graph, value)
             found = named.lower() if named else None
@@ -54,7 +53,7 @@ def _format(graph: Facts, node: Node) -> str | None:
     return None
 
 
-def _media_type(graph: Facts, node: Node) -> str | None:
+def _media_type(graph: Facts, node: Term) -> str | None:
     for value in graph.ordered(graph.objects(node, DCAT.mediaType)):
         found = media_type_of(str(value))
         if found:
@@ -69,7 +68,7 @@ def _media_type(graph: Facts, node: Node) -> str | None:
     return None
 
 
-def _byte_size(graph: Facts, node: Node) -> int | None:
+def _byte_size(graph: Facts, node: Term) -> int | None:
     for value in graph.objects(node, DCAT.byteSize):
         try:
             size = int(float(str(value).strip()))
@@ -80,7 +79,7 @@ def _byte_size(graph: Facts, node: Node) -> int | None:
     return None
 
 
-def _checksum(graph: Facts, node: Node) -> tuple[str, str] | None:
+def _checksum(graph: Facts, node: Term) -> tuple[str, str] | None:
     for checksum in graph.ordered(graph.objects(node, SPDX.checksum)):
         value = best_text(graph, checksum, SPDX.checksumValue)
         if not value or not set(value) <= _HEX:

@@ -7,7 +7,8 @@ from importlib.resources import files
 from urllib.parse import urljoin
 
 from opencat.catalog.harvest_backends.licenses import is_known_license
-from opencat.dcat.reading import read_catalog_page
+from opencat.catalog.harvest_backends.read_ahead import read_ahead
+from opencat.dcat.reading import CatalogPage, read_catalog_page
 from opencat.domain.harvest import Fetcher, HarvestSourceError, ItemFailure, RemoteDataset
 
 # N-Triples first: ``dcat/ntriples.py`` reads it five times faster than rdflib reads Turtle
@@ -25,8 +26,13 @@ class DcatBackend:
     def items(
         self, url: str, fetcher: Fetcher, config: Mapping[str, object]
     ) -> Iterator[RemoteDataset | ItemFailure]:
-        """Each dataset of each page in turn; a page seen twice, or one that only repeats
-        datasets already read, is a paging loop (HarvestSourceError)."""
+        """Each dataset of each page in turn, the next page read while the run writes these
+        (``read_ahead``); a page seen twice, or one that only repeats datasets already read, is a
+        paging loop (HarvestSourceError)."""
+        for page in read_ahead(self._pages(url, fetcher)):
+            yield from page.items
+
+    def _pages(self, url: str, fetcher: Fetcher) -> Iterator[CatalogPage]:
         visited: set[str] = set()
         seen_ids: set[str] = set()
         next_url: str | None = url
@@ -42,7 +48,7 @@ class DcatBackend:
             if read.next_url is not None and ids and ids <= seen_ids:
                 raise HarvestSourceError(f"The page {next_url} only repeats datasets already read")
             seen_ids |= ids
-            yield from read.items
+            yield read
             next_url = urljoin(page.url, read.next_url) if read.next_url else None
 
 
