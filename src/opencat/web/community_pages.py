@@ -53,6 +53,29 @@ async def _opened(
     return token, view
 
 
+async def _allowed(
+    site: Site, visit: Visit, may: Callable[[CommunityView, DatasetView], bool], form: FormData | None = None
+) -> tuple[str, DatasetView, CommunityView] | Response:
+    """The session's token, the dataset and the path's community resource when ``may`` allows
+    this visitor to act on it; else the answer that refuses them (sign-in, CSRF, 404, 403)."""
+    opened = await _opened(site, visit, form)
+    if isinstance(opened, Response):
+        return opened
+    token, view = opened
+    found = _item(visit, view)
+    if not may(found, view):
+        return visit.page("forbidden.html", status=403)
+    return token, view, found
+
+
+def _editor(visit: Visit) -> Callable[[CommunityView, DatasetView], bool]:
+    return lambda found, _view: can_edit_community(visit.actor, found.item)
+
+
+def _reviewer(visit: Visit) -> Callable[[CommunityView, DatasetView], bool]:
+    return lambda found, view: can_remove_community(visit.actor, found.item, view.dataset)
+
+
 def _item(visit: Visit, view: DatasetView) -> CommunityView:
     """The dataset's community resource of the path, which the user may edit (else 404 or 403)."""
     wanted = str(visit.request.path_params["cid"])
@@ -132,13 +155,10 @@ async def propose_file(site: Site, visit: Visit) -> Response:
 
 
 async def edit_form(site: Site, visit: Visit) -> Response:
-    opened = await _opened(site, visit)
-    if isinstance(opened, Response):
-        return opened
-    token, view = opened
-    found = _item(visit, view)
-    if not can_edit_community(visit.actor, found.item):
-        return visit.page("forbidden.html", status=403)
+    allowed = await _allowed(site, visit, _editor(visit))
+    if isinstance(allowed, Response):
+        return allowed
+    token, view, found = allowed
     resource = found.item.resource
     values = {
         "title": resource.title,
@@ -173,13 +193,10 @@ async def update(site: Site, visit: Visit) -> Response:
     form = await read_form(visit)
     if form is None:
         return refused(visit, 400, "unreadable")
-    opened = await _opened(site, visit, form)
-    if isinstance(opened, Response):
-        return opened
-    token, view = opened
-    found = _item(visit, view)
-    if not can_edit_community(visit.actor, found.item):
-        return visit.page("forbidden.html", status=403)
+    allowed = await _allowed(site, visit, _editor(visit), form)
+    if isinstance(allowed, Response):
+        return allowed
+    token, view, found = allowed
     values, body = _body(form, view)
     del body["dataset"], body["filetype"]
     if found.item.resource.filetype != "remote":
@@ -196,13 +213,10 @@ async def update(site: Site, visit: Visit) -> Response:
 
 
 async def delete_form(site: Site, visit: Visit) -> Response:
-    opened = await _opened(site, visit)
-    if isinstance(opened, Response):
-        return opened
-    token, view = opened
-    found = _item(visit, view)
-    if not can_remove_community(visit.actor, found.item, view.dataset):
-        return visit.page("forbidden.html", status=403)
+    allowed = await _allowed(site, visit, _reviewer(visit))
+    if isinstance(allowed, Response):
+        return allowed
+    token, view, found = allowed
     response = visit.page(
         "community_delete.html", view=view, item=found.item, csrf=signin.csrf_token(site.keys, token)
     )
@@ -214,13 +228,10 @@ async def delete(site: Site, visit: Visit) -> Response:
     form = await read_form(visit)
     if form is None:
         return refused(visit, 400, "unreadable")
-    opened = await _opened(site, visit, form)
-    if isinstance(opened, Response):
-        return opened
-    _, view = opened
-    found = _item(visit, view)
-    if not can_remove_community(visit.actor, found.item, view.dataset):
-        return visit.page("forbidden.html", status=403)
+    allowed = await _allowed(site, visit, _reviewer(visit), form)
+    if isinstance(allowed, Response):
+        return allowed
+    _, view, found = allowed
     await run_in_threadpool(catalog_community.remove_proposal, site.catalog, visit.actor, found.item.id)
     return RedirectResponse(f"/datasets/{view.dataset.slug}/#community", status_code=303)
 
