@@ -1,8 +1,10 @@
 """``304`` for a public dataset answered before the stack (api/current_copies.py), and every case
-that must still take the full path. Each test runs on both databases: on PostgreSQL every request
-takes the full path, so the same assertions say the two paths answer alike."""
+that must still take the full path. Each test runs on both databases. On PostgreSQL the version is
+the server's commit mark (db/commit_marks.py), which any commit on the server moves, the other
+tests' databases included: there a kept answer is asserted to be served within a few tries
+(``_kept``), while what must never be served stale is asserted at once, as on SQLite."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,17 @@ def _quick(catalog: Catalog) -> bool:
     return catalog.db.quick_reads is not None
 
 
+def _kept(catalog: Catalog, selects: list[str], ask: Callable[[], object]) -> bool:
+    """Whether ``ask`` is answered without a statement through SQLAlchemy: at once on SQLite; on
+    PostgreSQL within a few tries, since a commit to another database of the server moves the mark."""
+    for _ in range(1 if _quick(catalog) else 40):
+        selects.clear()
+        ask()
+        if not selects:
+            return True
+    return False
+
+
 def _headers(response: object) -> dict[str, str]:
     headers = dict(response.headers)  # type: ignore[attr-defined]
     headers.pop("x-request-id")
@@ -53,7 +66,6 @@ def test_a_current_copy_is_answered_without_the_stack_and_as_the_full_path_does(
     view = make_dataset(catalog, alice, resources=[{"title": "a", "url": "https://example.org/a.csv"}])
     by_id = f"/api/1/datasets/{view.dataset.id}/"
     tag = client.get(by_id).headers["ETag"]
-    selects.clear()
     for url in (
         by_id,
         f"/api/1/datasets/{view.dataset.slug}/",
@@ -61,8 +73,9 @@ def test_a_current_copy_is_answered_without_the_stack_and_as_the_full_path_does(
     ):
         quick = client.get(url, headers={"If-None-Match": tag})
         assert (quick.status_code, quick.content) == (304, b"")
-    # SQLite: no statement through SQLAlchemy at all; PostgreSQL: the full path's one row each.
-    assert len(selects) == (0 if _quick(catalog) else 3)
+        # SQLite reads the revision on the loop; PostgreSQL knows the ETag the full path answered
+        # for that URL (the request just above) while nothing is committed.
+        assert _kept(catalog, selects, lambda url=url: client.get(url, headers={"If-None-Match": tag})), url
     # X-Fields does not change a 304, but takes the full path: the two answers are the same.
     full = client.get(by_id, headers={"If-None-Match": tag, "X-Fields": "id"})
     assert full.status_code == 304
@@ -159,7 +172,7 @@ def test_the_quick_answer_is_logged_and_counted_under_the_route(client: TestClie
 def test_the_layer_answers_only_what_it_may(client: TestClient, catalog: Catalog) -> None:
     """The layer alone, in front of an app that records what reaches it."""
     if not _quick(catalog):
-        pytest.skip("PostgreSQL has no quick reads: every request goes on")
+        pytest.skip("PostgreSQL reads no revision on the loop: a 304 there needs the full path's ETag")
     alice = make_user(catalog)
     view = make_dataset(catalog, alice)
     tag = client.get(f"/api/1/datasets/{view.dataset.id}/").headers["ETag"].encode()
@@ -223,11 +236,10 @@ def test_a_kept_answer_is_served_until_anything_at_all_is_written(
     url = f"/api/1/datasets/{view.dataset.id}/"
     first = client.get(url)
     assert first.status_code == 200
-    selects.clear()
     again = client.get(url, headers={"If-None-Match": '"stale-1"'})
     assert (again.status_code, again.content) == (200, first.content)
     assert _headers(again) == _headers(first)
-    assert not selects if _quick(catalog) else selects
+    assert _kept(catalog, selects, lambda: client.get(url, headers={"If-None-Match": '"stale-1"'}))
     # A follow, an organization renamed, an owner renamed (by any connection): seen at once.
     assert client.post(f"{url}followers/", headers=bob.headers).status_code == 201
     assert client.get(url).json()["metrics"]["followers"] == 1
@@ -252,27 +264,17 @@ def test_the_owner_is_never_answered_the_anonymous_view(client: TestClient, cata
 def test_kept_answers_are_bounded_in_time_and_size(
     client: TestClient, catalog: Catalog, selects: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not _quick(catalog):
-        pytest.skip("PostgreSQL has no quick reads: nothing is kept")
     alice = make_user(catalog)
     view = make_dataset(catalog, alice)
     url = f"/api/1/datasets/{view.dataset.id}/"
     monkeypatch.setattr(current_copies, "TIME_BOUND_SECONDS", 0.0)
-    client.get(url)
-    selects.clear()
-    client.get(url)
-    assert selects, "an answer past its time bound was served again"
+    assert not _kept(catalog, selects, lambda: client.get(url)), "an answer past its time bound was served"
     monkeypatch.setattr(current_copies, "TIME_BOUND_SECONDS", 60.0)
     monkeypatch.setattr(current_copies, "KEPT_ANSWER_BYTES", 100)
-    client.get(url)
-    selects.clear()
-    client.get(url)
-    assert selects, "an answer above the size bound was kept"
+    assert not _kept(catalog, selects, lambda: client.get(url)), "an answer above the size bound was kept"
     monkeypatch.setattr(current_copies, "KEPT_ANSWER_BYTES", 512 * 1024)
     client.get(url)
-    selects.clear()
-    client.get(url)
-    assert not selects
+    assert _kept(catalog, selects, lambda: client.get(url))
 
 
 def test_kept_answers_stay_within_their_budget_least_recently_used_first(
@@ -305,12 +307,11 @@ def test_lists_searches_suggestions_and_rdf_are_kept_until_a_write(
     )
     first = {url: client.get(url) for url in reads}
     assert all(response.status_code == 200 for response in first.values())
-    selects.clear()
     for url in reads:
         again = client.get(url)
         assert again.content == first[url].content, url
         assert _headers(again) == _headers(first[url]), url
-    assert not selects if _quick(catalog) else selects
+        assert _kept(catalog, selects, lambda url=url: client.get(url)), url
     # A new dataset is listed, searched and suggested at once.
     make_dataset(catalog, alice, title="Qualite de l air", tags=["eau"])
     assert client.get("/api/1/datasets/?tag=eau").json()["total"] == 2

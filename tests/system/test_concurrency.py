@@ -282,7 +282,8 @@ def test_no_worker_calls_a_stale_copy_current_while_writes_go_on(
     deployment: Deployment, api: httpx2.Client
 ) -> None:
     """Each write is followed at once by readers holding the copy before it, through either worker
-    (SQLite answers them before the stack: api/current_copies.py): none may get a 304."""
+    (both answer them before the stack: api/current_copies.py): none may get a 304, and readers
+    holding no copy get the written revision, never a worker's kept answer from before it."""
     owner = deployment.new_user()
     dataset = create(api, owner)
     url = f"/api/1/datasets/{dataset['id']}/"
@@ -293,6 +294,10 @@ def test_no_worker_calls_a_stale_copy_current_while_writes_go_on(
         crowd = at_once([lambda held=tag: api.get(url, headers={"If-None-Match": held}) for _ in range(8)])
         no_server_errors(crowd)
         assert crowd.statuses == [200] * 8, crowd.statuses
+        plain = at_once([lambda: api.get(url) for _ in range(8)])
+        assert plain.statuses == [200] * 8, plain.statuses
+        assert {outcome.headers["etag"] for outcome in plain.outcomes} == {written.headers["ETag"]}
+        assert {outcome.json()["acronym"] for outcome in plain.outcomes} == {f"R{round_number}"}
         tag = written.headers["ETag"]
         current = at_once([lambda held=tag: api.get(url, headers={"If-None-Match": held}) for _ in range(8)])
         assert current.statuses == [304] * 8, current.statuses

@@ -1,12 +1,14 @@
 """Anonymous reads of the catalog (a dataset, the dataset list and search, suggestions, a
 dataset's RDF) answered before the rest of the stack when the answer is known to be current
-(SQLite: the database is read on the event loop, ``db/quick_reads.py``).
+(the database's version is read on the event loop: SQLite's ``data_version``,
+``db/quick_reads.py``; PostgreSQL's commit mark, ``db/commit_marks.py``).
 
 - A dataset with ``If-None-Match`` naming its current revision: ``304``, from one indexed read
-  of the dataset's revision.
+  of the dataset's revision (SQLite), or from the ETag the full path last answered for it while
+  the database's version is unchanged.
 - Otherwise the full path's last answer for the same URL (path and query), kept per worker thread with the
-  database's ``data_version`` read *before* that answer was rendered. An answer is served again
-  only while that number is unchanged, i.e. while nothing at all was committed to the database
+  database's version read *before* that answer was rendered. An answer is served again
+  only while that version is unchanged, i.e. while nothing at all was committed to the database
   since (any table, any process), and for at most ``TIME_BOUND_SECONDS``: a few fields derive
   from the clock (``quality.update_fulfilled_in_time``, ``last_update`` under a future harvested
   date, ``followers_by_months``).
@@ -54,11 +56,15 @@ TIME_BOUND_SECONDS = 5.0
 # What one worker thread keeps: answers above the first bound are not kept, the second bounds all.
 KEPT_ANSWER_BYTES = 512 * 1024
 KEPT_BYTES = 32 * 1024 * 1024
+# The datasets' ETags one worker thread remembers (an entry is ~200 bytes).
+KEPT_TAGS = 50_000
+
+Version = int | str
 
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
-    version: int
+    version: Version
     until: float
     headers: list[tuple[bytes, bytes]]
     body: bytes
@@ -70,6 +76,18 @@ class _Answers:
     def __init__(self) -> None:
         self.by_ident: OrderedDict[str, _Kept] = OrderedDict()
         self.size = 0
+        # A dataset's identifier as asked -> the version and ETag the full path last answered.
+        self.tags: OrderedDict[str, tuple[Version, bytes]] = OrderedDict()
+
+    def tag(self, dataset: str, version: Version) -> bytes | None:
+        known = self.tags.get(dataset)
+        return known[1] if known is not None and known[0] == version else None
+
+    def put_tag(self, dataset: str, version: Version, tag: bytes) -> None:
+        self.tags.pop(dataset, None)
+        self.tags[dataset] = (version, tag)
+        if len(self.tags) > KEPT_TAGS:
+            self.tags.popitem(last=False)
 
     def get(self, ident: str) -> _Kept | None:
         kept = self.by_ident.get(ident)
@@ -123,14 +141,19 @@ class CurrentCopies:
         if dataset is not None and if_none_match is not None:
             tag = self._current_tag(dataset, if_none_match)
             if tag is not None:
-                await self._answer(scope, send, route, 304, [(b"etag", tag), (b"vary", _VARY)], b"")
+                await self._not_modified(scope, send, tag)
                 return
-        version = database_version(self.catalog)
+        version = await database_version(self.catalog)
         if version is None:
             await self.app(scope, receive, send)
             return
-        target = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
         answers = self._answers()
+        if dataset is not None and if_none_match is not None:
+            known = answers.tag(dataset, version)
+            if known is not None and _names(if_none_match, known.decode("latin-1")):
+                await self._not_modified(scope, send, known)
+                return
+        target = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
         kept = answers.get(target)
         if kept is not None and kept.version == version and self.clock() < kept.until:
             await self._answer(scope, send, route, 200, kept.headers, kept.body)
@@ -138,10 +161,18 @@ class CurrentCopies:
         # Read before the full path renders: an answer is never kept under a later version.
         until = self.clock() + TIME_BOUND_SECONDS
 
-        def keep(headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-            answers.put(target, _Kept(version, until, headers, body))
+        def keep(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+            if dataset is not None:
+                tag = next((value for name, value in headers if name == b"etag"), None)
+                if tag is not None:
+                    answers.put_tag(dataset, version, tag)
+            if status == 200:
+                answers.put(target, _Kept(version, until, headers, body))
 
         await self._keeping(scope, receive, send, keep)
+
+    async def _not_modified(self, scope: Scope, send: Send, tag: bytes) -> None:
+        await self._answer(scope, send, ROUTE, 304, [(b"etag", tag), (b"vary", _VARY)], b"")
 
     def _answers(self) -> _Answers:
         answers: _Answers | None = getattr(self._local, "answers", None)
@@ -154,9 +185,10 @@ class CurrentCopies:
         scope: Scope,
         receive: Receive,
         send: Send,
-        keep: Callable[[list[tuple[bytes, bytes]], bytes], None],
+        keep: Callable[[int, list[tuple[bytes, bytes]], bytes], None],
     ) -> None:
-        """The full path, whose answer is kept if it is a whole ``200`` of a bounded size."""
+        """The full path, whose answer is kept if it is a whole ``200`` or ``304`` of a bounded
+        size (a ``304`` only tells the dataset's current ETag)."""
         status = 0
         headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
@@ -176,8 +208,8 @@ class CurrentCopies:
             await send(message)
 
         await self.app(scope, receive, sending)
-        if status == 200 and whole and size <= KEPT_ANSWER_BYTES:
-            keep(headers, b"".join(chunks))
+        if status in (200, 304) and whole and size <= KEPT_ANSWER_BYTES:
+            keep(status, headers, b"".join(chunks))
 
     async def _answer(
         self,
@@ -229,5 +261,9 @@ class CurrentCopies:
         if current is None:
             return None
         tag = etag_of(current.dataset_id, current.revision)
-        sent = [part.strip() for part in if_none_match.decode("latin-1").split(",")]
-        return tag.encode() if tag in sent else None
+        return tag.encode() if _names(if_none_match, tag) else None
+
+
+def _names(if_none_match: bytes, tag: str) -> bool:
+    """Whether the ``If-None-Match`` sent lists this ETag, as the full path reads the list."""
+    return tag in (part.strip() for part in if_none_match.decode("latin-1").split(","))

@@ -72,11 +72,15 @@ def public_revision(catalog: Catalog, ident: str) -> Revision | None:
     return quick.public_revision(ident.lower() if by_id else ident, by_id)
 
 
-def database_version(catalog: Catalog) -> int | None:
-    """A number that changes whenever anything is written to the database, read on the calling
-    thread (SQLite; comparable only with values this thread read). None: no such number here."""
+async def database_version(catalog: Catalog) -> int | str | None:
+    """A value that changes whenever anything is committed to the database: SQLite's
+    ``data_version`` read on the calling thread (comparable only with values this thread read), or
+    PostgreSQL's commit mark read after this call began (db/commit_marks.py). None: none now."""
     quick = catalog.db.quick_reads
-    return None if quick is None else quick.data_version()
+    if quick is not None:
+        return quick.data_version()
+    marks = catalog.db.commit_marks
+    return None if marks is None else await marks.current()
 
 
 def get_dataset_row(catalog: Catalog, actor: Actor, ident: str) -> Dataset:

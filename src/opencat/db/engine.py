@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from opencat.db.commit_marks import CommitMarks, commit_marks_of
 from opencat.db.quick_reads import QuickReads, quick_reads_of
 from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 
@@ -187,6 +188,8 @@ class Database:
         self._side_lock = threading.Lock()
         # SQLite only: a dataset's revision read on the event loop (db/quick_reads.py).
         self.quick_reads: QuickReads | None = quick_reads_of(self.url)
+        # PostgreSQL only: a mark of the commits, read on the event loop (db/commit_marks.py).
+        self.commit_marks: CommitMarks | None = commit_marks_of(self.url)
         # PostgreSQL reads run in autocommit: under READ COMMITTED a transaction gives every
         # statement its own snapshot anyway, and BEGIN and COMMIT would cost two round trips.
         # SQLite keeps its read transaction: there it is one consistent snapshot.
@@ -240,5 +243,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.commit_marks is not None:
+            self.commit_marks.close()
         if self._side is not None:
             self._side.dispose()

@@ -1,0 +1,138 @@
+"""PostgreSQL's counterpart of SQLite's ``data_version`` for the event loop: a mark that changes
+whenever a transaction that wrote anything ends, read with one round trip shared by every request
+waiting for it.
+
+The mark is ``pg_current_snapshot()``: the oldest transaction still running, one past the newest
+ended, and those in between still running. A writing transaction has a transaction id; when it
+commits (or rolls back) it either moves the upper bound or leaves the list of running ones, so two
+equal marks mean that nothing was committed in between, by any connection. Reading it costs no write
+and needs no trigger; the price of its scope (the whole server, not only this database) is that a
+write to another database of the same server also makes kept answers stale: they are rendered
+again, never served wrong.
+
+One thread per process holds the connection and makes the round trips; a request waiting for a
+mark gets the first one read *after* it asked (a read already under way may predate the write
+the request's client just made), so many requests share a round trip without ever being answered
+from an older one.
+"""
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+
+# A mark that takes longer is not worth waiting for: the request takes the full path instead.
+WAIT_SECONDS = 1.0
+_CONNECT_TIMEOUT_SECONDS = 2
+_MARK = "SELECT pg_current_snapshot()::text"
+
+Mark = str
+_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Mark | None]"]
+
+
+class CommitMarks:
+    def __init__(self, url: str) -> None:
+        self.conninfo = _conninfo(url)
+        self._lock = threading.Lock()
+        self._asked = threading.Condition(self._lock)
+        self._waiting: list[_Waiter] = []
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.round_trips = 0  # how many marks were read: fewer than the requests that asked
+
+    async def current(self) -> Mark | None:
+        """The mark read by a round trip that started after this call. None: no mark now (the
+        server is unreachable, slow, or this reader is closed); the caller takes the full path."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Mark | None] = loop.create_future()
+        with self._lock:
+            if self._closed:
+                return None
+            self._waiting.append((loop, future))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="opencat-commit-marks", daemon=True)
+                self._thread.start()
+            self._asked.notify()
+        try:
+            return await asyncio.wait_for(future, WAIT_SECONDS)
+        except TimeoutError:
+            return None
+
+    def close(self) -> None:
+        """Ends the thread and its connection; the next ``current`` starts them again."""
+        with self._lock:
+            self._closed = True
+            self._asked.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=WAIT_SECONDS + _CONNECT_TIMEOUT_SECONDS)
+        with self._lock:
+            self._closed = False
+            self._thread = None
+
+    def _serve(self) -> None:
+        connection: psycopg.Connection[Any] | None = None
+        try:
+            while True:
+                with self._lock:
+                    while not self._waiting and not self._closed:
+                        self._asked.wait()
+                    if self._closed:
+                        waiting, self._waiting = self._waiting, []
+                        _settle(waiting, None)
+                        return
+                    # Everyone waiting now asked before the round trip below begins.
+                    waiting, self._waiting = self._waiting, []
+                mark: Mark | None = None
+                try:
+                    if connection is None or connection.closed:
+                        connection = psycopg.connect(
+                            self.conninfo, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_SECONDS
+                        )
+                    self.round_trips += 1
+                    row = connection.execute(_MARK).fetchone()
+                    mark = None if row is None else row[0]
+                except psycopg.Error:
+                    _closed(connection)
+                    connection = None  # opened again for the next waiters
+                _settle(waiting, mark)
+        finally:
+            _closed(connection)
+
+
+def _settle(waiting: list[_Waiter], mark: Mark | None) -> None:
+    """Hands the mark to each waiter on its own loop: one wake-up per loop, not per request."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[Mark | None]]] = {}
+    for loop, future in waiting:
+        by_loop.setdefault(loop, []).append(future)
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits there any more
+            loop.call_soon_threadsafe(_resolve(futures, mark))
+
+
+def _resolve(futures: list["asyncio.Future[Mark | None]"], mark: Mark | None) -> Callable[[], None]:
+    def resolve() -> None:
+        for future in futures:
+            if not future.done():  # a waiter past its timeout has gone
+                future.set_result(mark)
+
+    return resolve
+
+
+def _closed(connection: "psycopg.Connection[Any] | None") -> None:
+    if connection is not None:
+        connection.close()
+
+
+def _conninfo(url: str) -> str:
+    """libpq's connection string of a SQLAlchemy URL."""
+    return sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def commit_marks_of(url: str) -> CommitMarks | None:
+    """Commit marks of a PostgreSQL database; None for SQLite (``PRAGMA data_version`` does it)."""
+    return CommitMarks(url) if url.startswith("postgresql") else None

@@ -1,0 +1,112 @@
+"""PostgreSQL's commit marks (db/commit_marks.py), on the real server: what kept answers rely on."""
+
+import asyncio
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from opencat.catalog.context import Catalog
+from opencat.db import commit_marks
+from opencat.db.commit_marks import CommitMarks, commit_marks_of
+from opencat.db.engine import Database
+from tests.factories import make_org
+
+pytestmark = pytest.mark.postgresql_only
+
+
+def _rename(db: Database, org_id: str, name: str) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE organizations SET name = :name WHERE id = :id"), {"name": name, "id": org_id}
+        )
+
+
+def test_a_commit_by_another_connection_moves_the_mark(db: Database, catalog: Catalog) -> None:
+    org = make_org(catalog, name="Before")
+    marks = CommitMarks(db.url)
+    try:
+        before = asyncio.run(marks.current())
+        assert before is not None
+        _rename(db, org.id, "After")
+        renamed = asyncio.run(marks.current())
+        assert renamed not in (None, before)
+        # A transaction rolled back moves it too (never served wrong, only rendered again).
+        with db.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_current_xact_id()"))  # gives it a transaction id
+            conn.rollback()
+        assert asyncio.run(marks.current()) not in (None, renamed)
+    finally:
+        marks.close()
+
+
+def test_reads_alone_leave_the_mark_as_it_is(db: Database) -> None:
+    """Other tests' databases on the same server commit meanwhile: two equal marks in a row must
+    still come up within a few tries when this database is only read."""
+    marks = CommitMarks(db.url)
+    try:
+
+        async def read_twice() -> bool:
+            first = await marks.current()
+            with db.engine.connect() as conn:
+                conn.execute(sa.text("SELECT count(*) FROM datasets"))
+            return first is not None and first == await marks.current()
+
+        assert any(asyncio.run(read_twice()) for _ in range(40))
+    finally:
+        marks.close()
+
+
+def test_waiting_requests_share_round_trips(db: Database) -> None:
+    marks = CommitMarks(db.url)
+
+    async def many() -> list[str | None]:
+        return await asyncio.gather(*(marks.current() for _ in range(200)))
+
+    try:
+        found = asyncio.run(many())
+        assert all(mark is not None for mark in found)
+        assert marks.round_trips < 50, marks.round_trips
+    finally:
+        marks.close()
+
+
+def test_a_mark_is_never_one_read_before_it_was_asked(db: Database, catalog: Catalog) -> None:
+    """A commit made while marks are being read is seen by every request that asked after it."""
+    org = make_org(catalog, name="Before")
+    marks = CommitMarks(db.url)
+
+    async def scenario(name: str) -> None:
+        readers = [asyncio.ensure_future(marks.current()) for _ in range(20)]
+        await asyncio.sleep(0)
+        before = await readers[0]
+        _rename(db, org.id, name)
+        after = await asyncio.gather(*(marks.current() for _ in range(20)))
+        await asyncio.gather(*readers)
+        assert before not in after
+
+    try:
+        for round_ in range(5):
+            asyncio.run(scenario(f"Name {round_}"))
+    finally:
+        marks.close()
+
+
+def test_an_unreachable_server_gives_no_mark_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(commit_marks, "WAIT_SECONDS", 0.5)
+    marks = CommitMarks("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    try:
+        started = time.monotonic()
+        assert asyncio.run(marks.current()) is None
+        assert time.monotonic() - started < 3
+    finally:
+        marks.close()
+
+
+def test_closed_marks_start_again_when_asked(db: Database) -> None:
+    marks = CommitMarks(db.url)
+    assert asyncio.run(marks.current()) is not None
+    marks.close()
+    assert asyncio.run(marks.current()) is not None
+    marks.close()
+    assert commit_marks_of("sqlite:///x.db") is None
