@@ -20,10 +20,12 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    import psycopg
 
 # A mark that takes longer is not worth waiting for: the request takes the full path instead.
 WAIT_SECONDS = 1.0
@@ -75,6 +77,8 @@ class CommitMarks:
             self._thread = None
 
     def _serve(self) -> None:
+        import psycopg  # here: a SQLite deployment never pays for importing it (~0.2 s)
+
         connection: psycopg.Connection[Any] | None = None
         try:
             while True:
