@@ -3,9 +3,9 @@ dataset's RDF) answered before the rest of the stack when the answer is known to
 (the database's version is read on the event loop: SQLite's ``data_version``,
 ``db/quick_reads.py``; PostgreSQL's commit mark, ``db/commit_marks.py``).
 
-- A dataset with ``If-None-Match`` naming its current revision: ``304``, from one indexed read
-  of the dataset's revision (SQLite), or from the ETag the full path last answered for it while
-  the database's version is unchanged.
+- A dataset with ``If-None-Match`` naming its current revision: ``304``, from the ETag the full
+  path last answered for that URL while the database's version is unchanged, else (SQLite) from
+  one indexed read of the dataset's revision.
 - Otherwise the full path's last answer for the same URL (path and query), kept per worker thread with the
   database's version read *before* that answer was rendered. An answer is served again
   only while that version is unchanged, i.e. while nothing at all was committed to the database
@@ -138,21 +138,22 @@ class CurrentCopies:
             await self.app(scope, receive, send)
             return
         route, dataset, if_none_match = asked
+        version = await database_version(self.catalog)
+        answers = self._answers()
         if dataset is not None and if_none_match is not None:
-            tag = self._current_tag(dataset, if_none_match)
+            # The ETag the full path answered under this version is the current one; without it,
+            # SQLite reads the dataset's revision (PostgreSQL has no read on the loop).
+            known = None if version is None else answers.tag(dataset, version)
+            if known is None:
+                tag = self._current_tag(dataset, if_none_match)
+            else:
+                tag = known if _names(if_none_match, known.decode("latin-1")) else None
             if tag is not None:
                 await self._not_modified(scope, send, tag)
                 return
-        version = await database_version(self.catalog)
         if version is None:
             await self.app(scope, receive, send)
             return
-        answers = self._answers()
-        if dataset is not None and if_none_match is not None:
-            known = answers.tag(dataset, version)
-            if known is not None and _names(if_none_match, known.decode("latin-1")):
-                await self._not_modified(scope, send, known)
-                return
         target = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
         kept = answers.get(target)
         if kept is not None and kept.version == version and self.clock() < kept.until:

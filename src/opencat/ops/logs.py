@@ -57,3 +57,7 @@ def configure_logging(log_format: str, level: str, stream: TextIO | None = None)
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # No record needs its caller's file and line (neither format shows them), and looking them up
+    # walks the stack on every record: an access line each request (the logging HOWTO's
+    # "Optimization" section documents this switch).
+    logging._srcfile = None
