@@ -11,6 +11,7 @@ soon as another process queues for the lock (``_QUEUE``): a worker, ``opencat re
 """
 
 import fcntl
+import hashlib
 import itertools
 import json
 import logging
@@ -44,6 +45,10 @@ _QUEUE = "opencat-index.queue"
 WRITER_HEAP = 64 * 1024 * 1024
 # How old the pages' facet counts may be when a change makes them recount (SearchIndex.counts).
 STALE_COUNTS_SECONDS = 60.0
+# The pages count the facets of more matches than this on a sample of them (``SearchIndex.counts``):
+# about SAMPLE_SIZE datasets, whole buckets of the ``sample`` field.
+SAMPLE_ABOVE = 50_000
+SAMPLE_SIZE = 25_000
 KEEP_IDLE_SECONDS = 1.0  # a kept writer is let go after this long without a change
 KEEPER_POLL_SECONDS = 0.02  # how often a kept writer's thread looks for a queue
 
@@ -81,6 +86,12 @@ def _milliseconds(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
+def sample_bucket(dataset_id: str) -> int:
+    """The dataset's sample bucket: a fixed hash of its id, the same in every process and run."""
+    digest = hashlib.blake2b(dataset_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % schema.SAMPLE_BUCKETS
+
+
 def _document(doc: SearchDocument) -> tantivy.Document:
     values: dict[str, Any] = {
         "id": doc.id,
@@ -105,6 +116,7 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         "reuses": doc.reuses,
         "followers": doc.followers,
         "views": doc.views,
+        schema.SAMPLE: sample_bucket(doc.id),
     }
     for name in (
         "tags", "badges", "organization_badges", "formats", "schemas", "schema_versions", "zones",
@@ -126,10 +138,40 @@ def _document(doc: SearchDocument) -> tantivy.Document:
     return tantivy.Document(**values)
 
 
+_SAMPLED = "sampled documents"
+_SAMPLE_SIZE = {_SAMPLED: {"value_count": {"field": schema.SAMPLE}}}
+
+
+def _sampled_count(found: dict[str, Any]) -> int:
+    return int(found.get(_SAMPLED, {}).get("value") or 0)
+
+
+def sample_buckets(matches: int | None) -> int:
+    """How many ``sample`` buckets to count facets on for ``matches`` (all of them up to
+    ``SAMPLE_ABOVE``, or when the number is unknown)."""
+    if matches is None or matches <= SAMPLE_ABOVE:
+        return schema.SAMPLE_BUCKETS
+    return min(schema.SAMPLE_BUCKETS, max(1, math.ceil(schema.SAMPLE_BUCKETS * SAMPLE_SIZE / matches)))
+
+
+def sampled(index_schema: tantivy.Schema, query: tantivy.Query, buckets: int) -> tantivy.Query:
+    """The matches of ``query`` in the first ``buckets`` sample buckets."""
+    within = tantivy.Query.range_query(index_schema, schema.SAMPLE, tantivy.FieldType.Integer, 0, buckets - 1)
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, query), (tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0))]
+    )
+
+
+def _scaled(count: Any, scale: float) -> int:
+    return int(count) if scale == 1.0 else round(int(count) * scale)
+
+
 @dataclass(frozen=True, slots=True)
 class Counts:
     terms: dict[str, list[tuple[str, int]]]
     coverage: CoverageCounts | None = None
+    # Counted on a sample of the matches and scaled to all of them: estimates, not exact counts.
+    estimated: bool = False
 
 
 class Remembered(Generic[Answer]):
@@ -427,6 +469,8 @@ class SearchIndex:
         size: int = 20,
         coverage_cuts: Sequence[int] = (),
         fresh: bool = True,
+        sample: bool = False,
+        matches: int | None = None,
     ) -> Counts:
         """Term counts of ``names`` over the documents the request matches, and with
         ``coverage_cuts`` (day numbers, ascending) how many coverages start and end before each
@@ -434,13 +478,21 @@ class SearchIndex:
 
         ``fresh=False`` (the pages): after a change, the counts of the same request made before it
         (at most ``STALE_COUNTS_SECONDS`` ago) are answered at once while a thread counts again,
-        rather than making the visitor wait for a whole recount (~0.3 s at a million datasets)."""
+        rather than making the visitor wait for a whole recount (~0.3 s at a million datasets).
+
+        ``sample=True`` (the pages): past ``SAMPLE_ABOVE`` matches (``matches``, the request's
+        exact total, or else estimated on one bucket), the counts are made on the matches of a few
+        ``sample`` buckets (about ``SAMPLE_SIZE`` datasets) and scaled to the total, marked
+        ``estimated``: a pass over a million matches costs a few hundred milliseconds, over a
+        sample a few."""
         # The page, its size and order change nothing to the counts.
         key = (
             replace(request, offset=0, limit=0, sort=None),
             tuple(names),
             size,
             tuple(coverage_cuts),
+            sample,
+            sample_buckets(matches) if sample and matches is not None else None,
             self.loaded_seq,
         )
         found = self._counted.get(key)
@@ -449,9 +501,9 @@ class SearchIndex:
         if not fresh:
             earlier = self._latest_counts.get(key[:-1])
             if earlier is not None and time.monotonic() - earlier[1] < STALE_COUNTS_SECONDS:
-                self._recount_later(key, request, names, size, coverage_cuts)
+                self._recount_later(key, request, names, size, coverage_cuts, sample, matches)
                 return earlier[0]
-        return self._recount(key, request, names, size, coverage_cuts)
+        return self._recount(key, request, names, size, coverage_cuts, sample, matches)
 
     def _recount(
         self,
@@ -460,8 +512,10 @@ class SearchIndex:
         names: Sequence[str],
         size: int,
         coverage_cuts: Sequence[int],
+        sample: bool,
+        matches: int | None,
     ) -> Counts:
-        found = self._count(request, names, size, coverage_cuts)
+        found = self._count(request, names, size, coverage_cuts, sample, matches)
         self._counted.put(key, found)
         self._latest_counts.put(key[:-1], (found, time.monotonic()))
         return found
@@ -473,6 +527,8 @@ class SearchIndex:
         names: Sequence[str],
         size: int,
         coverage_cuts: Sequence[int],
+        sample: bool,
+        matches: int | None,
     ) -> None:
         """One recount per key at a time, in a thread of its own: the page that asked has gone."""
         with self._recounting_lock:
@@ -482,7 +538,7 @@ class SearchIndex:
 
         def recount() -> None:
             try:
-                self._recount(key, request, names, size, coverage_cuts)
+                self._recount(key, request, names, size, coverage_cuts, sample, matches)
             except Exception:  # the next page asks again, or counts in its own time
                 logger.warning("a facet recount failed", exc_info=True)
             finally:
@@ -492,11 +548,26 @@ class SearchIndex:
         threading.Thread(target=recount, name="facet-recount", daemon=True).start()
 
     def _count(
-        self, request: SearchRequest, names: Sequence[str], size: int, coverage_cuts: Sequence[int]
+        self,
+        request: SearchRequest,
+        names: Sequence[str],
+        size: int,
+        coverage_cuts: Sequence[int],
+        sample: bool = False,
+        matches: int | None = None,
     ) -> Counts:
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
+        exact = matches
+        if sample and matches is None:
+            # One bucket's matches tell how many there are, give or take: enough to choose.
+            probe = searcher.aggregate(sampled(self.schema, query, 1), _SAMPLE_SIZE)
+            matches = _sampled_count(probe) * schema.SAMPLE_BUCKETS
+        buckets = sample_buckets(matches) if sample else schema.SAMPLE_BUCKETS
         aggregation: dict[str, Any] = {name: {"terms": {"field": name, "size": size}} for name in names}
+        if buckets < schema.SAMPLE_BUCKETS:
+            query = sampled(self.schema, query, buckets)
+            aggregation.update(_SAMPLE_SIZE)
         if coverage_cuts:
             # Contiguous ranges between the cuts; their running sums count what lies before each.
             ranges = [{"to": coverage_cuts[0]}]
@@ -504,9 +575,17 @@ class SearchIndex:
             for field in schema.DAYS:
                 aggregation[f"{field}_ranges"] = {"range": {"field": field, "ranges": ranges}}
         found = searcher.aggregate(query, aggregation)
+        scale = 1.0
+        if buckets < schema.SAMPLE_BUCKETS:
+            counted = _sampled_count(found)
+            if not counted:  # the sample holds nothing (a change since the total): count them all
+                return self._count(request, names, size, coverage_cuts)
+            # Scaled to the exact total when known (a value every match holds shows it), else by
+            # the share of the buckets.
+            scale = exact / counted if exact is not None else schema.SAMPLE_BUCKETS / buckets
         terms = {
             name: [
-                (str(bucket["key"]), int(bucket["doc_count"]))
+                (str(bucket["key"]), _scaled(bucket["doc_count"], scale))
                 for bucket in found.get(name, {}).get("buckets", [])
             ]
             for name in names
@@ -516,17 +595,20 @@ class SearchIndex:
             # An empty index answers without buckets: what is missing counts nothing.
             before = {
                 field: tuple(
-                    sum(
-                        int(bucket["doc_count"])
-                        for bucket in found.get(f"{field}_ranges", {}).get("buckets", [])
-                        if bucket.get("to") is not None and bucket["to"] <= cut
+                    _scaled(
+                        sum(
+                            int(bucket["doc_count"])
+                            for bucket in found.get(f"{field}_ranges", {}).get("buckets", [])
+                            if bucket.get("to") is not None and bucket["to"] <= cut
+                        ),
+                        scale,
                     )
                     for cut in coverage_cuts
                 )
                 for field in schema.DAYS
             }
             coverage = CoverageCounts(tuple(coverage_cuts), before["temporal_start"], before["temporal_end"])
-        return Counts(terms, coverage)
+        return Counts(terms, coverage, estimated=buckets < schema.SAMPLE_BUCKETS)
 
     def suggest(self, text: str, limit: int) -> list[str]:
         """Ids of public datasets whose title or acronym may contain ``text``, most followed first.
