@@ -59,7 +59,7 @@ def page_rows(choice: Choice, pool: int) -> list[Row]:
         ),
         # Large result sets seen for the first time: more distinct ones than the answers remembered.
         Row(
-            "page: search + facets (large, counted afresh)",
+            "page: search + facets (large sets counted afresh)",
             Load([_large_searches(choice)], connections=1),
             Target(p95_ms=50, scale="1M datasets"),
         ),

@@ -116,11 +116,11 @@ def test_rows_can_be_chosen_by_name_and_the_mixed_traffic_is_30_percent_writes()
         "page: dataset",
         "page: search + facets",
         "page: search + facets (counted afresh)",
-        "page: search + facets (large, counted afresh)",
+        "page: search + facets (large sets counted afresh)",
     }
     # More distinct large searches than the answers remembered: each one counted.
     large = [
-        request.target for request in pages["page: search + facets (large, counted afresh)"].load.static()
+        request.target for request in pages["page: search + facets (large sets counted afresh)"].load.static()
     ]
     assert len(set(large)) == len(large) > 256
     assert pages["page: dataset"].load.static()[0].target == f"/datasets/jeu-{ids[0]}/"
