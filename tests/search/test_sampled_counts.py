@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from opencat.catalog import faceted_search
 from opencat.catalog.context import Catalog
+from opencat.catalog.views import DatasetView
 from opencat.domain.datasets import TemporalCoverage
 from opencat.domain.periods import decade
 from opencat.domain.queries import DatasetQuery
@@ -80,8 +81,9 @@ def test_the_api_and_small_result_sets_count_exactly(
 
 
 def test_period_counts_of_a_chosen_period_are_estimated_too(
-    catalog: Catalog, large: dict[str, tuple[str, ...]]
+    catalog: Catalog, large: dict[str, tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(index_module, "SAMPLE_SIZE", COUNT // 4)  # 20 matches: half the buckets
     offered = (decade(2000), decade(2010))
     chosen = faceted_search.search(
         catalog,
@@ -93,9 +95,28 @@ def test_period_counts_of_a_chosen_period_are_estimated_too(
     assert chosen.estimated
     exact = faceted_search.search(catalog, DatasetQuery(), periods=offered)
     assert dict(exact.periods) == {decade(2000): COUNT // 2, decade(2010): COUNT // 2}
-    # Estimated on a sample of the whole catalog (the chosen period set aside): about half each.
+    # The periods count as if none were chosen: the whole catalog, its size estimated on one
+    # bucket (none there: too few to sample, counted exactly), then counted on the buckets that
+    # size calls for and scaled by their share.
+    first = [dataset_id for dataset_id in large if sample_bucket(dataset_id) == 0]
+    buckets = sample_buckets(len(first) * schema.SAMPLE_BUCKETS)
+    inside = [dataset_id for dataset_id in large if sample_bucket(dataset_id) < buckets]
+    scale = schema.SAMPLE_BUCKETS / buckets
+    numbers = {view.dataset.id: int(view.dataset.title.split()[-1]) for view in _all(catalog)}
+    in_2000s = sum(numbers[dataset_id] % 20 < 10 for dataset_id in inside)
+    expected = (
+        {decade(2000): round(in_2000s * scale), decade(2010): round((len(inside) - in_2000s) * scale)}
+        if buckets < schema.SAMPLE_BUCKETS
+        else dict(exact.periods)
+    )
     counted = dict(chosen.periods)
-    assert sum(counted.values()) == pytest.approx(COUNT, abs=COUNT // 2)
+    assert counted.keys() == expected.keys()
+    for period, count in expected.items():  # started and ended before are scaled (rounded) apart
+        assert counted[period] == pytest.approx(count, abs=1)
+
+
+def _all(catalog: Catalog) -> list[DatasetView]:
+    return list(faceted_search.search(catalog, DatasetQuery(page_size=COUNT)).page.items)
 
 
 def test_the_page_shows_estimates_as_such_in_both_languages(
