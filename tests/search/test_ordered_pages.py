@@ -13,6 +13,8 @@ from opencat.catalog.datasets import delete_dataset, update_dataset
 from opencat.domain.changes import Submitted
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchHits
+from opencat.search import index as index_module
+from opencat.search import schema
 from tests.factories import Account, dataset_changes, make_dataset, make_user
 
 
@@ -73,4 +75,21 @@ def test_the_last_updated_page_after_an_update(catalog: Catalog, bounded: list[b
     # D2 moves past the bound: the range holds D3 alone, the page is searched in full.
     update_dataset(catalog, actor, ids[1], Submitted.of(dataset_changes(title="D2 again")))
     assert _page(catalog, "last_update") == (["D3", "D4"], 6)
+    assert bounded[-1] is False
+
+
+def test_a_first_search_starts_from_a_bound_its_sample_gives(
+    catalog: Catalog, bounded: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every bucket as the sample: page 1's bound is the 8th newest (three page ends and two more),
+    # page 2's the 14th.
+    monkeypatch.setattr(index_module, "BOUND_BUCKETS", schema.SAMPLE_BUCKETS)
+    account = make_user(catalog)
+    for n in range(1, 17):
+        make_dataset(catalog, account, title=f"D{n}")
+    assert _page(catalog) == (["D16", "D15"], 16)
+    assert _page(catalog, page=2) == (["D14", "D13"], 16)
+    assert bounded == [True, True]
+    # Page 5 would need the 32nd: more than there are, searched in full.
+    assert _page(catalog, page=5) == (["D8", "D7"], 16)
     assert bounded[-1] is False
