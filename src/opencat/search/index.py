@@ -49,8 +49,8 @@ STALE_COUNTS_SECONDS = 60.0
 # about SAMPLE_SIZE datasets, whole buckets of the ``sample`` field.
 SAMPLE_ABOVE = 50_000
 SAMPLE_SIZE = 25_000
-# The first page of a request ordered by a number starts looking past the value a sample bucket
-# puts about three pages' ends in (``SearchIndex._sampled_bound``).
+# The first page of a large request ordered by a number starts looking past the value a sample
+# bucket puts about three pages' ends in (``SearchIndex._sampled_bound``).
 BOUND_BUCKETS = 1
 KEEP_IDLE_SECONDS = 1.0  # a kept writer is let go after this long without a change
 KEEPER_POLL_SECONDS = 0.02  # how often a kept writer's thread looks for a queue
@@ -163,6 +163,17 @@ def sampled(index_schema: tantivy.Schema, query: tantivy.Query, buckets: int) ->
     return tantivy.Query.boolean_query(
         [(tantivy.Occur.Must, query), (tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0))]
     )
+
+
+def _count_of(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
+    return int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
+
+
+def _range_filtered(request: SearchRequest) -> bool:
+    """Whether the request filters on a range (a period, a coverage, an update date): such a query
+    is evaluated whole on each search, so that ordering all of it once costs less than three passes."""
+    filters = request.filters
+    return filters.period is not None or filters.coverage is not None or filters.updated_since is not None
 
 
 def _scaled(count: Any, scale: float) -> int:
@@ -456,16 +467,9 @@ class SearchIndex:
                 query, limit, count=True, offset=request.offset, weight_by_field="popularity"
             )
             return SearchHits(self._ids(searcher, result.hits), int(result.count or 0))  # type: ignore[attr-defined]
-        found = self._from_bound(searcher, query, request, limit, field, order)
-        if found is not None:
-            return found
-        result = searcher.search(
-            query, limit, count=True, order_by_field=field, offset=request.offset, order=order
-        )
-        self._remember_bound(request, field, result.hits)
-        return SearchHits(self._ids(searcher, result.hits), int(result.count or 0))  # type: ignore[attr-defined]
+        return self._ordered(searcher, query, request, limit, field, order)
 
-    def _from_bound(
+    def _ordered(
         self,
         searcher: tantivy.Searcher,
         query: tantivy.Query,
@@ -473,18 +477,45 @@ class SearchIndex:
         limit: int,
         field: str,
         order: tantivy.Order,
-    ) -> SearchHits | None:
-        """The page of a request ordered by a number, looked for among the matches at or past the
-        bound an earlier search of it left (``_bounds``), the exact total counted apart: ordering
-        a million matches costs tens of milliseconds, counting them a few. None when that range
-        no longer holds the whole page (deletions, changed values): the caller searches them all.
-
-        Exact: every match outside the range sorts after every match inside it."""
+    ) -> SearchHits:
+        """The page of a request ordered by a field and the exact total. Ordering a million
+        matches costs tens of milliseconds, counting them a few: a request ordered by a number is
+        looked for among the matches at or past a bound, the one its last search ended on
+        (``_bounds``), or else for a large result set the one a sample bucket gives
+        (``_sampled_bound``), the total counted apart. Exact: every match outside the range sorts
+        after every match inside it; when the range no longer holds the whole page (deletions,
+        changed values, an unlucky sample) every match is searched."""
+        total = None
         bound = self._bounds.get(request)
-        if bound is None:
-            bound = self._sampled_bound(searcher, query, request, field, order)
-        if bound is None:
-            return None
+        if bound is None and field in schema.NUMBERS and not _range_filtered(request):
+            total = _count_of(searcher, query)
+            if total > SAMPLE_ABOVE:
+                bound = self._sampled_bound(searcher, query, request, field, order)
+        if bound is not None:
+            hits = self._hits_past(searcher, query, request, limit, field, order, bound)
+            if hits is not None:
+                self._remember_bound(request, field, hits)
+                counted = total if total is not None else _count_of(searcher, query)
+                return SearchHits(self._ids(searcher, hits), counted)
+        result = searcher.search(
+            query, limit, count=total is None, order_by_field=field, offset=request.offset, order=order
+        )
+        self._remember_bound(request, field, result.hits)
+        if total is None:
+            total = int(result.count or 0)  # type: ignore[attr-defined]
+        return SearchHits(self._ids(searcher, result.hits), total)
+
+    def _hits_past(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        request: SearchRequest,
+        limit: int,
+        field: str,
+        order: tantivy.Order,
+        bound: int,
+    ) -> list[tuple[Any, Any]] | None:
+        """The page's hits among the matches at or past ``bound``, or None if they are too few."""
         descending = order == tantivy.Order.Desc
         within = tantivy.Query.range_query(
             self.schema,
@@ -499,11 +530,7 @@ class SearchIndex:
         result = searcher.search(
             narrowed, limit, count=False, order_by_field=field, offset=request.offset, order=order
         )
-        if len(result.hits) < limit:
-            return None
-        self._remember_bound(request, field, result.hits)
-        total = int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
-        return SearchHits(self._ids(searcher, result.hits), total)
+        return list(result.hits) if len(result.hits) == limit else None
 
     def _sampled_bound(
         self,
@@ -517,8 +544,6 @@ class SearchIndex:
         first ``BOUND_BUCKETS`` sample buckets, k chosen so that about three times the page's end
         lies before it (a 64th of the matches ordered instead of all of them). None when those
         buckets hold too few matches (a small result set: searched in full, at little cost)."""
-        if field not in schema.NUMBERS:
-            return None
         share = BOUND_BUCKETS / schema.SAMPLE_BUCKETS
         rank = math.ceil(3 * (request.offset + request.limit) * share) + 2
         result = searcher.search(
