@@ -2,6 +2,7 @@
 
 import random
 from dataclasses import dataclass
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from bench.http.catalog import Choice, resource_body
@@ -10,6 +11,7 @@ from bench.http.wrk import FOLLOW, RESOURCE, Load, Request, Writes
 
 LISTS = Target(ratio=(0.25, 0.15))
 SUGGEST = Target(ratio=(0.40, 0.40))
+LARGE = 300  # distinct large searches of the search page's cold row (more than the 256 remembered)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,24 @@ def page_rows(choice: Choice, pool: int) -> list[Row]:
             Load([[_get("/datasets/", **{key: value}) for key, value in choice.long_tail]], connections=1),
             Target(p95_ms=50, scale="1M datasets"),
         ),
+        # Large result sets seen for the first time: more distinct ones than the answers remembered.
+        Row(
+            "page: search + facets (large sets counted afresh)",
+            Load([_large_searches(choice)], connections=1),
+            Target(p95_ms=50, scale="1M datasets"),
+        ),
     ]
+
+
+def _large_searches(choice: Choice) -> list[Request]:
+    """Periods from 1980 on, each starting a day later (every dataset with a coverage: about a
+    quarter of the catalog), alone and with a common word; 300 searches in turn."""
+    found = []
+    for day in range(LARGE // 2):
+        start = (date(1980, 1, 1) + timedelta(days=day)).isoformat()
+        found.append(_get("/datasets/", temporal_start=start, temporal_end="2099-12-31"))
+        found.append(_get("/datasets/", q=choice.words["common"], temporal_start=start))
+    return found
 
 
 def rows(choice: Choice, etags: dict[str, str], keys: dict[str, str], pool: int) -> list[Row]:

@@ -112,7 +112,17 @@ def test_rows_can_be_chosen_by_name_and_the_mixed_traffic_is_30_percent_writes()
     assert mixed.min_workers == 2
     # The pages are timed one request at a time (the server's time, not a queue's).
     pages = {row.name: row for row in made if row.name.startswith("page:")}
-    assert set(pages) == {"page: dataset", "page: search + facets", "page: search + facets (counted afresh)"}
+    assert set(pages) == {
+        "page: dataset",
+        "page: search + facets",
+        "page: search + facets (counted afresh)",
+        "page: search + facets (large sets counted afresh)",
+    }
+    # More distinct large searches than the answers remembered: each one counted.
+    large = [
+        request.target for request in pages["page: search + facets (large sets counted afresh)"].load.static()
+    ]
+    assert len(set(large)) == len(large) > 256
     assert pages["page: dataset"].load.static()[0].target == f"/datasets/jeu-{ids[0]}/"
     assert all(row.load.connections == 1 for row in pages.values())
     assert pages["page: search + facets"].target.describe("sqlite") == "p95 < 50 ms (at 1M datasets)"

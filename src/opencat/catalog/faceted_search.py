@@ -35,6 +35,8 @@ class SearchResult:
     organizations: dict[str, Organization]
     # The periods asked for and how many matches each one's temporal coverage overlaps.
     periods: tuple[tuple[Period, int], ...] = ()
+    # The facet and period counts are estimated on a sample of the matches (``sampled_counts``).
+    estimated: bool = False
 
 
 def _resolved(
@@ -64,6 +66,7 @@ def search(
     periods: Sequence[Period] = (),
     fresh_counts: bool = True,
     visibility: Visibility | None = None,
+    sampled_counts: bool = False,
 ) -> SearchResult:
     """Public datasets matching the query, a page of them, and the facets of all of them.
 
@@ -74,7 +77,9 @@ def search(
     ``fresh_counts=False`` (the pages) accepts facet counts made just before the last change while
     they are counted again (``SearchIndex.counts``); the page and its total are always current;
     ``visibility`` adds the hidden datasets a signed-in visitor of the pages may see (never the
-    deleted ones: the pages' search is not a recycle bin)."""
+    deleted ones: the pages' search is not a recycle bin); ``sampled_counts`` (the pages) lets the
+    counts of a very large result set be estimated on a sample of it (``SearchIndex.counts``), the
+    total staying exact."""
     wanted = {**FACETS, **(more_facets or {})}
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
         # The v2 search serves the public catalog only.
@@ -93,16 +98,24 @@ def search(
             list(set(wanted.values())),
             coverage_cuts=() if chosen else period_cuts,
             fresh=fresh_counts,
+            sample=sampled_counts,
+            matches=page.total,
         )
+        estimated = counts.estimated
         named = {name: counts.terms[field] for name, field in wanted.items()}
         covered = counts.coverage
         if chosen and periods:
             # A period link replaces the chosen one: periods count as if none were chosen, so that
             # each link finds as many datasets as it shows.
             unchosen = replace(request, filters=replace(request.filters, period=None))
-            covered = catalog.search.counts(
-                unchosen, [], coverage_cuts=period_cuts, fresh=fresh_counts
-            ).coverage
+            counted = catalog.search.counts(
+                unchosen,
+                [],
+                coverage_cuts=period_cuts,
+                fresh=fresh_counts,
+                sample=sampled_counts,
+            )
+            covered, estimated = counted.coverage, estimated or counted.estimated
         organizations = db_accounts.fetch_organizations(conn, (key for key, _ in named["organization"]))
     overlapping = tuple((p, covered.overlapping(p)) for p in periods) if covered is not None else ()
-    return SearchResult(page, named, organizations, overlapping)
+    return SearchResult(page, named, organizations, overlapping, estimated)

@@ -11,6 +11,7 @@ soon as another process queues for the lock (``_QUEUE``): a worker, ``opencat re
 """
 
 import fcntl
+import hashlib
 import itertools
 import json
 import logging
@@ -44,6 +45,13 @@ _QUEUE = "opencat-index.queue"
 WRITER_HEAP = 64 * 1024 * 1024
 # How old the pages' facet counts may be when a change makes them recount (SearchIndex.counts).
 STALE_COUNTS_SECONDS = 60.0
+# The pages count the facets of more matches than this on a sample of them (``SearchIndex.counts``):
+# about SAMPLE_SIZE datasets, whole buckets of the ``sample`` field.
+SAMPLE_ABOVE = 50_000
+SAMPLE_SIZE = 25_000
+# The first page of a large request ordered by a number starts looking past the value a sample
+# bucket puts about three pages' ends in (``SearchIndex._sampled_bound``).
+BOUND_BUCKETS = 1
 KEEP_IDLE_SECONDS = 1.0  # a kept writer is let go after this long without a change
 KEEPER_POLL_SECONDS = 0.02  # how often a kept writer's thread looks for a queue
 
@@ -81,6 +89,12 @@ def _milliseconds(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
+def sample_bucket(dataset_id: str) -> int:
+    """The dataset's sample bucket: a fixed hash of its id, the same in every process and run."""
+    digest = hashlib.blake2b(dataset_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % schema.SAMPLE_BUCKETS
+
+
 def _document(doc: SearchDocument) -> tantivy.Document:
     values: dict[str, Any] = {
         "id": doc.id,
@@ -105,6 +119,7 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         "reuses": doc.reuses,
         "followers": doc.followers,
         "views": doc.views,
+        schema.SAMPLE: sample_bucket(doc.id),
     }
     for name in (
         "tags", "badges", "organization_badges", "formats", "schemas", "schema_versions", "zones",
@@ -126,10 +141,51 @@ def _document(doc: SearchDocument) -> tantivy.Document:
     return tantivy.Document(**values)
 
 
+_SAMPLED = "sampled documents"
+_SAMPLE_SIZE = {_SAMPLED: {"value_count": {"field": schema.SAMPLE}}}
+
+
+def _sampled_count(found: dict[str, Any]) -> int:
+    return int(found.get(_SAMPLED, {}).get("value") or 0)
+
+
+def sample_buckets(matches: int | None) -> int:
+    """How many ``sample`` buckets to count facets on for ``matches`` (all of them up to
+    ``SAMPLE_ABOVE``, or when the number is unknown)."""
+    if matches is None or matches <= SAMPLE_ABOVE:
+        return schema.SAMPLE_BUCKETS
+    return min(schema.SAMPLE_BUCKETS, max(1, math.ceil(schema.SAMPLE_BUCKETS * SAMPLE_SIZE / matches)))
+
+
+def sampled(index_schema: tantivy.Schema, query: tantivy.Query, buckets: int) -> tantivy.Query:
+    """The matches of ``query`` in the first ``buckets`` sample buckets."""
+    within = tantivy.Query.range_query(index_schema, schema.SAMPLE, tantivy.FieldType.Integer, 0, buckets - 1)
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, query), (tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0))]
+    )
+
+
+def _count_of(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
+    return int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
+
+
+def _range_filtered(request: SearchRequest) -> bool:
+    """Whether the request filters on a range (a period, a coverage, an update date): such a query
+    is evaluated whole on each search, so that ordering all of it once costs less than three passes."""
+    filters = request.filters
+    return filters.period is not None or filters.coverage is not None or filters.updated_since is not None
+
+
+def _scaled(count: Any, scale: float) -> int:
+    return int(count) if scale == 1.0 else round(int(count) * scale)
+
+
 @dataclass(frozen=True, slots=True)
 class Counts:
     terms: dict[str, list[tuple[str, int]]]
     coverage: CoverageCounts | None = None
+    # Counted on a sample of the matches and scaled to all of them: estimates, not exact counts.
+    estimated: bool = False
 
 
 class Remembered(Generic[Answer]):
@@ -246,6 +302,9 @@ class SearchIndex:
         self._recounting: set[tuple[Any, ...]] = set()
         self._recounting_lock = threading.Lock()
         self._found: Remembered[SearchHits] = Remembered()
+        # Per request ordered by a number, the sort value of its page's last hit, whatever the
+        # sequence: where the next search of the page may start looking (``_search``).
+        self._bounds: Remembered[int] = Remembered()
 
     def _read_meta(self) -> dict[str, int]:
         try:
@@ -407,12 +466,98 @@ class SearchIndex:
             result = searcher.search(
                 query, limit, count=True, offset=request.offset, weight_by_field="popularity"
             )
-        else:
-            result = searcher.search(
-                query, limit, count=True, order_by_field=field, offset=request.offset, order=order
-            )
-        ids = tuple(str(searcher.doc(address)["id"][0]) for _, address in result.hits)
-        return SearchHits(ids, int(result.count or 0))  # type: ignore[attr-defined]
+            return SearchHits(self._ids(searcher, result.hits), int(result.count or 0))  # type: ignore[attr-defined]
+        return self._ordered(searcher, query, request, limit, field, order)
+
+    def _ordered(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        request: SearchRequest,
+        limit: int,
+        field: str,
+        order: tantivy.Order,
+    ) -> SearchHits:
+        """The page of a request ordered by a field and the exact total. Ordering a million
+        matches costs tens of milliseconds, counting them a few: a request ordered by a number is
+        looked for among the matches at or past a bound, the one its last search ended on
+        (``_bounds``), or else for a large result set the one a sample bucket gives
+        (``_sampled_bound``), the total counted apart. Exact: every match outside the range sorts
+        after every match inside it; when the range no longer holds the whole page (deletions,
+        changed values, an unlucky sample) every match is searched."""
+        total = None
+        bound = self._bounds.get(request)
+        if bound is None and field in schema.NUMBERS and not _range_filtered(request):
+            total = _count_of(searcher, query)
+            if total > SAMPLE_ABOVE:
+                bound = self._sampled_bound(searcher, query, request, field, order)
+        if bound is not None:
+            hits = self._hits_past(searcher, query, request, limit, field, order, bound)
+            if hits is not None:
+                self._remember_bound(request, field, hits)
+                counted = total if total is not None else _count_of(searcher, query)
+                return SearchHits(self._ids(searcher, hits), counted)
+        result = searcher.search(
+            query, limit, count=total is None, order_by_field=field, offset=request.offset, order=order
+        )
+        self._remember_bound(request, field, result.hits)
+        if total is None:
+            total = int(result.count or 0)  # type: ignore[attr-defined]
+        return SearchHits(self._ids(searcher, result.hits), total)
+
+    def _hits_past(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        request: SearchRequest,
+        limit: int,
+        field: str,
+        order: tantivy.Order,
+        bound: int,
+    ) -> list[tuple[Any, Any]] | None:
+        """The page's hits among the matches at or past ``bound``, or None if they are too few."""
+        descending = order == tantivy.Order.Desc
+        within = tantivy.Query.range_query(
+            self.schema,
+            field,
+            tantivy.FieldType.Integer,
+            bound if descending else None,
+            None if descending else bound,
+        )
+        narrowed = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, query), (tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0))]
+        )
+        result = searcher.search(
+            narrowed, limit, count=False, order_by_field=field, offset=request.offset, order=order
+        )
+        return list(result.hits) if len(result.hits) == limit else None
+
+    def _sampled_bound(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        request: SearchRequest,
+        field: str,
+        order: tantivy.Order,
+    ) -> int | None:
+        """A first bound for a request ordered by a number: the sort value of the k-th match of the
+        first ``BOUND_BUCKETS`` sample buckets, k chosen so that about three times the page's end
+        lies before it (a 64th of the matches ordered instead of all of them). None when those
+        buckets hold too few matches (a small result set: searched in full, at little cost)."""
+        share = BOUND_BUCKETS / schema.SAMPLE_BUCKETS
+        rank = math.ceil(3 * (request.offset + request.limit) * share) + 2
+        result = searcher.search(
+            sampled(self.schema, query, BOUND_BUCKETS), rank, count=False, order_by_field=field, order=order
+        )
+        return int(result.hits[-1][0]) if len(result.hits) == rank else None
+
+    def _remember_bound(self, request: SearchRequest, field: str, hits: list[tuple[Any, Any]]) -> None:
+        if hits and field in schema.NUMBERS:
+            self._bounds.put(request, int(hits[-1][0]))
+
+    @staticmethod
+    def _ids(searcher: tantivy.Searcher, hits: list[tuple[Any, Any]]) -> tuple[str, ...]:
+        return tuple(str(searcher.doc(address)["id"][0]) for _, address in hits)
 
     def facets(
         self, request: SearchRequest, names: Sequence[str], size: int = 20
@@ -427,6 +572,8 @@ class SearchIndex:
         size: int = 20,
         coverage_cuts: Sequence[int] = (),
         fresh: bool = True,
+        sample: bool = False,
+        matches: int | None = None,
     ) -> Counts:
         """Term counts of ``names`` over the documents the request matches, and with
         ``coverage_cuts`` (day numbers, ascending) how many coverages start and end before each
@@ -434,13 +581,21 @@ class SearchIndex:
 
         ``fresh=False`` (the pages): after a change, the counts of the same request made before it
         (at most ``STALE_COUNTS_SECONDS`` ago) are answered at once while a thread counts again,
-        rather than making the visitor wait for a whole recount (~0.3 s at a million datasets)."""
+        rather than making the visitor wait for a whole recount (~0.3 s at a million datasets).
+
+        ``sample=True`` (the pages): past ``SAMPLE_ABOVE`` matches (``matches``, the request's
+        exact total, or else estimated on one bucket), the counts are made on the matches of a few
+        ``sample`` buckets (about ``SAMPLE_SIZE`` datasets) and scaled to the total, marked
+        ``estimated``: a pass over a million matches costs a few hundred milliseconds, over a
+        sample a few."""
         # The page, its size and order change nothing to the counts.
         key = (
             replace(request, offset=0, limit=0, sort=None),
             tuple(names),
             size,
             tuple(coverage_cuts),
+            sample,
+            sample_buckets(matches) if sample and matches is not None else None,
             self.loaded_seq,
         )
         found = self._counted.get(key)
@@ -449,9 +604,9 @@ class SearchIndex:
         if not fresh:
             earlier = self._latest_counts.get(key[:-1])
             if earlier is not None and time.monotonic() - earlier[1] < STALE_COUNTS_SECONDS:
-                self._recount_later(key, request, names, size, coverage_cuts)
+                self._recount_later(key, request, names, size, coverage_cuts, sample, matches)
                 return earlier[0]
-        return self._recount(key, request, names, size, coverage_cuts)
+        return self._recount(key, request, names, size, coverage_cuts, sample, matches)
 
     def _recount(
         self,
@@ -460,8 +615,10 @@ class SearchIndex:
         names: Sequence[str],
         size: int,
         coverage_cuts: Sequence[int],
+        sample: bool,
+        matches: int | None,
     ) -> Counts:
-        found = self._count(request, names, size, coverage_cuts)
+        found = self._count(request, names, size, coverage_cuts, sample, matches)
         self._counted.put(key, found)
         self._latest_counts.put(key[:-1], (found, time.monotonic()))
         return found
@@ -473,6 +630,8 @@ class SearchIndex:
         names: Sequence[str],
         size: int,
         coverage_cuts: Sequence[int],
+        sample: bool,
+        matches: int | None,
     ) -> None:
         """One recount per key at a time, in a thread of its own: the page that asked has gone."""
         with self._recounting_lock:
@@ -482,7 +641,7 @@ class SearchIndex:
 
         def recount() -> None:
             try:
-                self._recount(key, request, names, size, coverage_cuts)
+                self._recount(key, request, names, size, coverage_cuts, sample, matches)
             except Exception:  # the next page asks again, or counts in its own time
                 logger.warning("a facet recount failed", exc_info=True)
             finally:
@@ -492,11 +651,26 @@ class SearchIndex:
         threading.Thread(target=recount, name="facet-recount", daemon=True).start()
 
     def _count(
-        self, request: SearchRequest, names: Sequence[str], size: int, coverage_cuts: Sequence[int]
+        self,
+        request: SearchRequest,
+        names: Sequence[str],
+        size: int,
+        coverage_cuts: Sequence[int],
+        sample: bool = False,
+        matches: int | None = None,
     ) -> Counts:
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
+        exact = matches
+        if sample and matches is None:
+            # One bucket's matches tell how many there are, give or take: enough to choose.
+            probe = searcher.aggregate(sampled(self.schema, query, 1), _SAMPLE_SIZE)
+            matches = _sampled_count(probe) * schema.SAMPLE_BUCKETS
+        buckets = sample_buckets(matches) if sample else schema.SAMPLE_BUCKETS
         aggregation: dict[str, Any] = {name: {"terms": {"field": name, "size": size}} for name in names}
+        if buckets < schema.SAMPLE_BUCKETS:
+            query = sampled(self.schema, query, buckets)
+            aggregation.update(_SAMPLE_SIZE)
         if coverage_cuts:
             # Contiguous ranges between the cuts; their running sums count what lies before each.
             ranges = [{"to": coverage_cuts[0]}]
@@ -504,9 +678,17 @@ class SearchIndex:
             for field in schema.DAYS:
                 aggregation[f"{field}_ranges"] = {"range": {"field": field, "ranges": ranges}}
         found = searcher.aggregate(query, aggregation)
+        scale = 1.0
+        if buckets < schema.SAMPLE_BUCKETS:
+            counted = _sampled_count(found)
+            if not counted:  # the sample holds nothing (a change since the total): count them all
+                return self._count(request, names, size, coverage_cuts)
+            # Scaled to the exact total when known (a value every match holds shows it), else by
+            # the share of the buckets.
+            scale = exact / counted if exact is not None else schema.SAMPLE_BUCKETS / buckets
         terms = {
             name: [
-                (str(bucket["key"]), int(bucket["doc_count"]))
+                (str(bucket["key"]), _scaled(bucket["doc_count"], scale))
                 for bucket in found.get(name, {}).get("buckets", [])
             ]
             for name in names
@@ -516,17 +698,20 @@ class SearchIndex:
             # An empty index answers without buckets: what is missing counts nothing.
             before = {
                 field: tuple(
-                    sum(
-                        int(bucket["doc_count"])
-                        for bucket in found.get(f"{field}_ranges", {}).get("buckets", [])
-                        if bucket.get("to") is not None and bucket["to"] <= cut
+                    _scaled(
+                        sum(
+                            int(bucket["doc_count"])
+                            for bucket in found.get(f"{field}_ranges", {}).get("buckets", [])
+                            if bucket.get("to") is not None and bucket["to"] <= cut
+                        ),
+                        scale,
                     )
                     for cut in coverage_cuts
                 )
                 for field in schema.DAYS
             }
             coverage = CoverageCounts(tuple(coverage_cuts), before["temporal_start"], before["temporal_end"])
-        return Counts(terms, coverage)
+        return Counts(terms, coverage, estimated=buckets < schema.SAMPLE_BUCKETS)
 
     def suggest(self, text: str, limit: int) -> list[str]:
         """Ids of public datasets whose title or acronym may contain ``text``, most followed first.

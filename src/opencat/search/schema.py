@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 8
+VERSION = 9
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
@@ -31,6 +31,10 @@ NUMBERS = ("reuses", "followers", "views", "created", "last_update")
 # Coverage bounds are day numbers (``date.toordinal``): Tantivy's dates stop at 1677 and 2262,
 # and a coverage may start in 1500 or end in 9999.
 DAYS = ("temporal_start", "temporal_end")
+# A fixed hash of the dataset's id, 0 to SAMPLE_BUCKETS - 1 (version 9): the pages count the facets
+# of a very large result set on the datasets of a few buckets (``SearchIndex.counts``).
+SAMPLE = "sample"
+SAMPLE_BUCKETS = 64
 
 
 def analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -80,4 +84,5 @@ def build() -> tantivy.Schema:
     builder.add_float_field("popularity", fast=True)
     for name in DAYS:
         builder.add_integer_field(name, indexed=True, fast=True)
+    builder.add_integer_field(SAMPLE, indexed=True, fast=True)
     return builder.build()

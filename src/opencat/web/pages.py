@@ -160,6 +160,7 @@ def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | 
         periods=periods.offered(coverage(state), site.catalog.clock().date()),
         fresh_counts=False,  # a visitor need not wait for a recount after each write
         visibility=visibility,
+        sampled_counts=True,  # the counts of a very large result set estimated (shown as such)
     )
     facets = _facets(site.catalog, result, visit.language)
     if base is not None and base.organization is not None:

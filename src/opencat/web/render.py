@@ -53,6 +53,7 @@ def environment(language: str) -> Environment:
     env.filters["date"] = lambda value: _date(value, language)
     env.filters["datetime"] = lambda value: _datetime(value, language)
     env.filters["number"] = _numbers(language)
+    env.filters["about"] = _estimates(env.filters["number"])
     env.filters["filesize"] = lambda value: file_size(value, language)
     env.filters["plain"] = plain_text
     env.globals["lang"] = language
@@ -70,6 +71,16 @@ def _numbers(language: str) -> Callable[[Any], str]:
         return format_decimal(value, locale=language)
 
     return number
+
+
+def _estimates(number: Callable[[Any], str]) -> Callable[[int], str]:
+    """An estimated count (facets counted on a sample): two significant digits, after "≈"."""
+
+    def about(value: int) -> str:
+        digits = len(str(abs(value)))
+        return f"≈\u202f{number(round(value, 2 - digits) if digits > 2 else value)}"
+
+    return about
 
 
 def _date(value: date | datetime | None, language: str) -> str:
