@@ -4,8 +4,10 @@ the server's commit mark (db/commit_marks.py), which any commit on the server mo
 tests' databases included: there a kept answer is asserted to be served within a few tries
 (``_kept``), while what must never be served stale is asserted at once, as on SQLite."""
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -324,3 +326,79 @@ def test_lists_searches_suggestions_and_rdf_are_kept_until_a_write(
     # An error is never kept.
     assert client.get("/api/1/datasets/?page=0").status_code == 400
     assert client.get("/api/1/datasets/?page=0").status_code == 400
+
+
+# One render for many requests of the same URL
+
+
+class _SlowInner:
+    """An app answering 200 with how many times it was called, once ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope: dict[str, object], receive: object, send: Callable[..., Any]) -> None:
+        self.calls += 1
+        number = self.calls
+        self.entered.set()
+        await self.release.wait()
+        body = f'{{"render": {number}}}'.encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"etag", b'"e-1"')]})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _ask(layer: CurrentCopies, path: str, headers: list[tuple[bytes, bytes]] | None = None) -> bytes:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": headers or []}
+    await layer(scope, None, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == 200
+    return bytes(sent[1]["body"])
+
+
+def test_concurrent_requests_of_a_url_share_one_render(catalog: Catalog) -> None:
+    """Eight requests of the same dataset at once: one render; one more with If-None-Match renders
+    on its own (on PostgreSQL, within a few tries: another database's commit meanwhile makes them
+    render apart, as it must)."""
+    path = "/api/1/datasets/0123456789abcdef01234567/"
+
+    async def once() -> tuple[int, set[bytes]]:
+        inner = _SlowInner()
+        layer = CurrentCopies(inner, catalog, frozenset())  # type: ignore[arg-type]
+        asked = [asyncio.ensure_future(_ask(layer, path)) for _ in range(8)]
+        await inner.entered.wait()
+        asked.append(asyncio.ensure_future(_ask(layer, path, [(b"if-none-match", b'"e-0"')])))
+        await asyncio.sleep(0.05)  # the others reach the layer and wait
+        inner.release.set()
+        bodies = set(await asyncio.gather(*asked))
+        return inner.calls, bodies
+
+    outcomes = [asyncio.run(once()) for _ in range(1 if _quick(catalog) else 10)]
+    assert (2, {b'{"render": 1}', b'{"render": 2}'}) in outcomes, outcomes
+
+
+def test_a_request_after_a_write_never_takes_a_render_begun_before_it(catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, name="Before", **{alice.user.id: "admin"})
+
+    async def scenario() -> list[bytes]:
+        inner = _SlowInner()
+        layer = CurrentCopies(inner, catalog, frozenset())  # type: ignore[arg-type]
+        first = asyncio.ensure_future(_ask(layer, "/api/1/datasets/"))
+        await inner.entered.wait()
+        with catalog.db.engine.begin() as conn:  # committed while the first render is under way
+            conn.execute(text("UPDATE organizations SET name = 'After' WHERE id = :id"), {"id": org.id})
+        second = asyncio.ensure_future(_ask(layer, "/api/1/datasets/"))
+        for _ in range(300):  # the second request renders for itself (or never: the test fails)
+            if inner.calls == 2:
+                break
+            await asyncio.sleep(0.01)
+        inner.release.set()
+        return list(await asyncio.gather(first, second))
+
+    assert asyncio.run(scenario()) == [b'{"render": 1}', b'{"render": 2}']

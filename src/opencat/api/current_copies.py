@@ -23,6 +23,7 @@ its own: a listing catches the index up to the database before it answers (catal
 so what it rendered is the database's state too.
 """
 
+import asyncio
 import re
 import threading
 import time
@@ -70,12 +71,23 @@ class _Kept:
     body: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class _Flight:
+    """A URL being rendered by the full path under a version, and the answer it will keep."""
+
+    version: Version
+    answer: "asyncio.Future[_Kept | None]"
+
+
 class _Answers:
     """The kept answers of one thread, least recently used first, within ``KEPT_BYTES``."""
 
     def __init__(self) -> None:
         self.by_ident: OrderedDict[str, _Kept] = OrderedDict()
         self.size = 0
+        # URLs being rendered now: requests for the same URL under the same version wait for it
+        # instead of rendering it again (an expired or invalidated answer asked by many at once).
+        self.flights: dict[str, _Flight] = {}
         # A dataset's identifier as asked -> the version and ETag the full path last answered.
         self.tags: OrderedDict[str, tuple[Version, bytes]] = OrderedDict()
 
@@ -141,13 +153,7 @@ class CurrentCopies:
         version = await database_version(self.catalog)
         answers = self._answers()
         if dataset is not None and if_none_match is not None:
-            # The ETag the full path answered under this version is the current one; without it,
-            # SQLite reads the dataset's revision (PostgreSQL has no read on the loop).
-            known = None if version is None else answers.tag(dataset, version)
-            if known is None:
-                tag = self._current_tag(dataset, if_none_match)
-            else:
-                tag = known if _names(if_none_match, known.decode("latin-1")) else None
+            tag = self._tag_sent(answers, dataset, version, if_none_match)
             if tag is not None:
                 await self._not_modified(scope, send, tag)
                 return
@@ -159,6 +165,41 @@ class CurrentCopies:
         if kept is not None and kept.version == version and self.clock() < kept.until:
             await self._answer(scope, send, route, 200, kept.headers, kept.body)
             return
+        flight = answers.flights.get(target)
+        if flight is not None and flight.version == version and if_none_match is None:
+            # The same URL is being rendered under the same version: its answer is this one's too
+            # (a 304 would need the ETag compared, so requests with If-None-Match do not wait).
+            shared = await asyncio.shield(flight.answer)
+            if shared is not None:
+                await self._answer(scope, send, route, 200, shared.headers, shared.body)
+                return
+        own = _Flight(version, asyncio.get_running_loop().create_future())
+        if flight is None or flight.answer.done() or flight.version != version:
+            answers.flights[target] = own
+        try:
+            await self._keeping(scope, receive, send, self._keeper(answers, target, dataset, own))
+        finally:
+            if answers.flights.get(target) is own:
+                del answers.flights[target]
+            if not own.answer.done():
+                own.answer.set_result(None)  # nothing to share: whoever waited takes the full path
+
+    def _tag_sent(
+        self, answers: "_Answers", dataset: str, version: Version | None, if_none_match: bytes
+    ) -> bytes | None:
+        """The dataset's current ETag when the client sent it. The ETag the full path answered
+        under this version is the current one; without it, SQLite reads the dataset's revision
+        (PostgreSQL has no read on the loop)."""
+        known = None if version is None else answers.tag(dataset, version)
+        if known is None:
+            return self._current_tag(dataset, if_none_match)
+        return known if _names(if_none_match, known.decode("latin-1")) else None
+
+    def _keeper(
+        self, answers: "_Answers", target: str, dataset: str | None, own: _Flight
+    ) -> Callable[[int, list[tuple[bytes, bytes]], bytes], None]:
+        """What to do with the full path's answer: remember the dataset's ETag, keep a 200 and
+        hand it to whoever waits for the same URL."""
         # Read before the full path renders: an answer is never kept under a later version.
         until = self.clock() + TIME_BOUND_SECONDS
 
@@ -166,11 +207,13 @@ class CurrentCopies:
             if dataset is not None:
                 tag = next((value for name, value in headers if name == b"etag"), None)
                 if tag is not None:
-                    answers.put_tag(dataset, version, tag)
+                    answers.put_tag(dataset, own.version, tag)
             if status == 200:
-                answers.put(target, _Kept(version, until, headers, body))
+                made = _Kept(own.version, until, headers, body)
+                answers.put(target, made)
+                own.answer.set_result(made)
 
-        await self._keeping(scope, receive, send, keep)
+        return keep
 
     async def _not_modified(self, scope: Scope, send: Send, tag: bytes) -> None:
         await self._answer(scope, send, ROUTE, 304, [(b"etag", tag), (b"vary", _VARY)], b"")
