@@ -21,6 +21,10 @@ from opencat.domain.harvest_jobs import HarvestSource
 from opencat.domain.references import License
 from opencat.domain.slugs import normalize_tag
 
+# Part of every fingerprint (``mapping_context``): raise it with any change to how a remote dataset
+# is made into opencat's, so that the next run of every source maps its entries again.
+MAPPING_VERSION = "1"
+
 # Fields of the stored dataset the harvest owns: a re-harvest sets them all again. Everything else
 # (badges, featured, contact points, metrics...) is the local catalog's and is kept.
 HARVESTED_FIELDS = (
@@ -188,13 +192,27 @@ def _frequency(value: str | None) -> str | None:
         return None
 
 
-def fingerprint_of(remote: RemoteDataset) -> str:
-    """``remote.fingerprint()``, the same digest in half the time: ``dataclasses.asdict`` deep-copies
-    every value, which a run of 100,000 entries pays for nothing."""
-    return _digest(_plain(remote))
+def mapping_context(source: HarvestSource, licenses: Sequence[License]) -> str:
+    """A digest of what makes a remote dataset into opencat's besides the entry itself: the
+    mapping's version, the catalog's licenses (matched by id, URL, title or alias) and what the
+    source puts into its datasets (owner, organization, backend, domain). Part of every fingerprint:
+    when it changes, every entry is mapped (and written) again."""
+    plain = {
+        "mapping": MAPPING_VERSION,
+        "licenses": [_plain(license) for license in licenses],
+        "source": [source.id, source.backend, source.url, source.owner_id, source.organization_id],
+    }
+    return _digest(plain)
 
 
-def checked_fingerprint(remote: RemoteDataset) -> tuple[str | None, str | None]:
+def fingerprint_of(remote: RemoteDataset, context: str = "") -> str:
+    """``remote.fingerprint()`` (with ``context`` mixed in when given), the same digest in half the
+    time: ``dataclasses.asdict`` deep-copies every value, which a run of 100,000 entries pays for
+    nothing."""
+    return _digest(_plain(remote), context)
+
+
+def checked_fingerprint(remote: RemoteDataset, context: str = "") -> tuple[str | None, str | None]:
     """``(fingerprint, None)``, or ``(None, why)`` when the entry cannot be stored: nested deeper
     than a stored document may be, or holding a NUL character (the API refuses both)."""
     # The extras first, without recursion: they are the source's own, of any depth.
@@ -203,12 +221,12 @@ def checked_fingerprint(remote: RemoteDataset) -> tuple[str | None, str | None]:
         return None, problem
     plain = _plain(remote)
     problem = document_problem(plain)
-    return (None, problem) if problem is not None else (_digest(plain), None)
+    return (None, problem) if problem is not None else (_digest(plain, context), None)
 
 
-def _digest(plain: Any) -> str:
+def _digest(plain: Any, context: str = "") -> str:
     encoded = json.dumps(plain, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    return hashlib.sha256((context + encoded).encode()).hexdigest()
 
 
 def _plain(value: Any) -> Any:

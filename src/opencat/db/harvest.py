@@ -1,7 +1,7 @@
 """Harvest rows: sources, jobs and their items, the per-source records of incremental runs, and
 the lease of the one running job per source."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from opencat.db.tables import (
     harvest_items,
     harvest_jobs,
     harvest_leases,
+    harvest_pages,
     harvest_records,
     harvest_sources,
     resources,
@@ -32,6 +33,7 @@ from opencat.domain.harvest_jobs import (
     JobStatus,
     Lease,
     Record,
+    StoredPage,
 )
 
 # --- sources -----------------------------------------------------------------------------------
@@ -327,6 +329,38 @@ def forget_records(conn: Connection, source_id: str, remote_ids: Iterable[str]) 
                 harvest_records.c.remote_id.in_(wanted[start : start + 500]),
             )
         )
+
+
+# --- pages the last complete run read ------------------------------------------------------------
+
+
+def pages_of(conn: Connection, source_id: str) -> dict[str, StoredPage]:
+    """The pages the source's last complete run read, by digest."""
+    rows = conn.execute(
+        sa.select(harvest_pages.c.digest, harvest_pages.c.next_url, harvest_pages.c.entries).where(
+            harvest_pages.c.source_id == source_id
+        )
+    )
+    return {
+        row.digest: StoredPage(row.next_url, tuple((str(rid), str(fp)) for rid, fp in row.entries))
+        for row in rows
+    }
+
+
+def replace_pages(conn: Connection, source_id: str, pages: Mapping[str, StoredPage]) -> None:
+    """Forget the source's pages, keep these instead."""
+    conn.execute(harvest_pages.delete().where(harvest_pages.c.source_id == source_id))
+    rows = [
+        {
+            "source_id": source_id,
+            "digest": digest,
+            "next_url": page.next_url,
+            "entries": [list(entry) for entry in page.entries],
+        }
+        for digest, page in pages.items()
+    ]
+    for start in range(0, len(rows), 50):  # a page of 1,000 entries is ~100 kB of JSON
+        conn.execute(harvest_pages.insert(), rows[start : start + 50])
 
 
 # --- the lease of the running job ---------------------------------------------------------------
