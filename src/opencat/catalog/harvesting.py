@@ -287,7 +287,8 @@ class _Run:
             writer = _Writer(self, conn, now)
             writer.entries(todo)
             items += writer.items
-            db_harvest.put_records(conn, self.source.id, writer.records)
+            known = [record.remote_id for record in writer.records if record.remote_id in self.records]
+            db_harvest.put_records(conn, self.source.id, writer.records, replacing=known)
             history.record(conn, writer.activities)
             db_harvest.insert_items(conn, self.job.id, items)
             self.records.update({record.remote_id: record for record in writer.records})

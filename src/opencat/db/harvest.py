@@ -301,11 +301,14 @@ def records_of(conn: Connection, source_id: str) -> dict[str, Record]:
     return {row.remote_id: Record(*row) for row in rows}
 
 
-def put_records(conn: Connection, source_id: str, records: Sequence[Record]) -> None:
-    """Store ``records``, replacing what the source had for their remote ids."""
+def put_records(
+    conn: Connection, source_id: str, records: Sequence[Record], replacing: Iterable[str] | None = None
+) -> None:
+    """Store ``records``, replacing what the source had for their remote ids (only for those of
+    ``replacing`` when given: the caller knows the others have none)."""
     if not records:
         return
-    forget_records(conn, source_id, [record.remote_id for record in records])
+    forget_records(conn, source_id, [r.remote_id for r in records] if replacing is None else replacing)
     conn.execute(
         harvest_records.insert(),
         [
