@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
+from opencat.db.bulk import insert_rows
 from opencat.db.outbox import mark_changed
 from opencat.db.tables import (
     dataset_tags,
@@ -178,8 +179,9 @@ def running_jobs(conn: Connection, source_id: str) -> list[HarvestJob]:
 
 def insert_items(conn: Connection, job_id: str, items: Sequence[JobItem]) -> None:
     if items:
-        conn.execute(
-            harvest_items.insert(),
+        insert_rows(
+            conn,
+            harvest_items,
             [
                 {
                     "job_id": job_id,
@@ -274,19 +276,17 @@ def insert_datasets(
 def _insert_datasets(
     conn: Connection, entries: Sequence[tuple[Dataset, datetime, Sequence[Resource]]], now: datetime
 ) -> None:
-    conn.execute(
-        datasets.insert(), [db_datasets.new_row(dataset, last_update) for dataset, last_update, _ in entries]
+    insert_rows(
+        conn, datasets, [db_datasets.new_row(dataset, last_update) for dataset, last_update, _ in entries]
     )
     tags = [{"dataset_id": dataset.id, "tag": tag} for dataset, _, _ in entries for tag in dataset.tags]
-    if tags:
-        conn.execute(dataset_tags.insert(), tags)
+    insert_rows(conn, dataset_tags, tags)
     rows = [
         db_resources.new_row(dataset.id, position, resource, now)
         for dataset, _, found in entries
         for position, resource in enumerate(found)
     ]
-    if rows:
-        conn.execute(resources.insert(), rows)
+    insert_rows(conn, resources, rows)
     mark_changed(conn, [dataset.id for dataset, _, _ in entries])
 
 
@@ -309,8 +309,9 @@ def put_records(
     if not records:
         return
     forget_records(conn, source_id, [r.remote_id for r in records] if replacing is None else replacing)
-    conn.execute(
-        harvest_records.insert(),
+    insert_rows(
+        conn,
+        harvest_records,
         [
             {
                 "source_id": source_id,
