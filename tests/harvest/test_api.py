@@ -189,3 +189,44 @@ def _wait_for_end(client: TestClient, job_id: str, seconds: float = 30) -> dict[
             return job
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not end")
+
+
+def test_the_source_list_searches_names_and_descriptions_and_shows_deleted_ones_if_asked(
+    client: TestClient, catalog: Catalog, remote: SiteServer
+) -> None:
+    root, _, _, org_id = people(catalog)
+    made = {}
+    for name, description in (
+        ("Région Bretagne", "Le portail régional"),
+        ("Ville de Rennes", "Données 100% ouvertes"),
+        ("Data_Europa", None),
+    ):
+        answer = client.post(
+            f"{API}/sources/",
+            json=body(remote, org_id, name=name, description=description),
+            headers=root.headers,
+        )
+        assert answer.status_code == 201, answer.text
+        made[name] = answer.json()["id"]
+
+    def names(query: str) -> list[str]:
+        answer = client.get(f"{API}/sources/{query}")
+        assert answer.status_code == 200, answer.text
+        return [source["name"] for source in answer.json()["data"]]
+
+    assert names("?q=RÉGION") == names("?q=région") == ["Région Bretagne"]
+    assert names("?q=portail") == ["Région Bretagne"]  # in the description
+    assert names("?q=100%25") == ["Ville de Rennes"]  # % and _ are plain characters
+    assert names("?q=a_e") == ["Data_Europa"]
+    assert names("?q=%20") == names("") == ["Région Bretagne", "Ville de Rennes", "Data_Europa"]
+    assert names("?q=nowhere") == []
+
+    assert client.delete(f"{API}/source/{made['Ville de Rennes']}/", headers=root.headers).status_code == 200
+    assert names("") == ["Région Bretagne", "Data_Europa"]
+    assert names("?deleted=false") == ["Région Bretagne", "Data_Europa"]
+    assert names("?deleted=true") == ["Région Bretagne", "Ville de Rennes", "Data_Europa"]
+    listed = client.get(f"{API}/sources/?deleted=true&q=rennes").json()
+    assert (listed["total"], listed["data"][0]["deleted"] is not None) == (1, True)
+    refused = client.get(f"{API}/sources/?deleted=maybe")
+    assert refused.status_code == 400
+    assert "deleted" in refused.json()["errors"]

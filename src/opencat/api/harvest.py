@@ -10,7 +10,7 @@ from opencat.api.bodies import decode_json, require_json, to_invalid
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments, paging
-from opencat.api.params import choice, choice_argument, first, text_argument
+from opencat.api.params import boolean, boolean_argument, choice, choice_argument, first, text_argument
 from opencat.catalog import harvest_sources as use_cases
 from opencat.catalog.harvest_backends import BACKENDS
 from opencat.catalog.harvest_settings import harvest_options
@@ -168,8 +168,10 @@ def _job_view(call: Call, view: JobView) -> dict[str, Any]:
 
 SOURCE_ARGUMENTS = (
     *paging(),
+    text_argument("q", "The search query (in the name or description, any case)"),
     text_argument("owner", "A user id"),
     text_argument("organization", "An organization id"),
+    boolean_argument("deleted", "Include sources flagged as deleted"),
 )
 
 
@@ -179,7 +181,13 @@ SOURCE_ARGUMENTS = (
 def list_sources(call: Call) -> Reply:
     page, page_size = page_arguments(call.params)
     result = use_cases.list_sources(
-        call.catalog, page, page_size, first(call.params, "owner"), first(call.params, "organization")
+        call.catalog,
+        page,
+        page_size,
+        first(call.params, "owner"),
+        first(call.params, "organization"),
+        text=(first(call.params, "q") or "").strip() or None,
+        deleted=bool(boolean(call.params, "deleted")),
     )
     body = envelope(
         result, lambda view: _source(call, view), call.urls.base, call.request.url.path, call.params

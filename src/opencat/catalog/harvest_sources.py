@@ -220,10 +220,19 @@ def get_source(catalog: Catalog, source_id: str) -> SourceView:
 
 
 def list_sources(
-    catalog: Catalog, page: int, page_size: int, owner: str | None = None, organization: str | None = None
+    catalog: Catalog,
+    page: int,
+    page_size: int,
+    owner: str | None = None,
+    organization: str | None = None,
+    text: str | None = None,
+    deleted: bool = False,
 ) -> Page[SourceView]:
+    """udata's list: ``text`` (its ``q``) in the name or description; ``deleted`` ones too if asked."""
     with catalog.db.read() as conn:
-        sources = db_harvest.list_sources(conn, owner_id=owner, organization_id=organization)
+        sources = db_harvest.list_sources(
+            conn, owner_id=owner, organization_id=organization, with_deleted=deleted, text=text
+        )
         chosen = sources[(page - 1) * page_size : page * page_size]
         return Page(_views(conn, chosen), len(sources), page, page_size)
 

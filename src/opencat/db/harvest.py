@@ -73,8 +73,20 @@ def list_sources(
     owner_id: str | None = None,
     organization_id: str | None = None,
     with_deleted: bool = False,
+    text: str | None = None,
 ) -> list[HarvestSource]:
+    """Sources oldest first; ``text``: those whose name or description holds it, any case."""
     query = sa.select(harvest_sources).order_by(harvest_sources.c.created_at, harvest_sources.c.id)
+    if text:
+        wanted = text.lower()
+        query = query.where(
+            sa.or_(
+                sa.func.lower(harvest_sources.c.name).contains(wanted, autoescape=True),
+                sa.func.lower(sa.func.coalesce(harvest_sources.c.description, "")).contains(
+                    wanted, autoescape=True
+                ),
+            )
+        )
     if owner_id is not None:
         query = query.where(harvest_sources.c.owner_id == owner_id)
     if organization_id is not None:
