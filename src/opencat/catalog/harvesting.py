@@ -169,7 +169,7 @@ def run_job(
 ) -> HarvestJob:
     """Read the source and apply it; the job ends whatever happens, and its lease is released."""
     kept = {url: Validators(v.get("etag"), v.get("last_modified")) for url, v in source.validators.items()}
-    fetcher = GuardedFetcher(_policy_of(source, options.policy), kept)
+    fetcher = GuardedFetcher(policy_of(source, options.policy), kept)
     run = _Run(catalog, source, job, options)
     try:
         with harvest_lease.Heartbeat(catalog, job, options.heartbeat_every, run.note_error) as beat:
@@ -195,7 +195,7 @@ def run_job(
     return run.job
 
 
-def _policy_of(source: HarvestSource, policy: HarvestPolicy) -> HarvestPolicy:
+def policy_of(source: HarvestSource, policy: HarvestPolicy) -> HarvestPolicy:
     """The source's own delay between requests (``config.delay``, seconds), if it sets one."""
     delay = source.config.get("delay")
     if isinstance(delay, int | float) and not isinstance(delay, bool) and 0 <= delay <= 3600:
