@@ -369,6 +369,8 @@ class _Run:
                 for remote_id, fingerprint in page.entries
             )
         }
+        if kept == self.stored_pages:
+            return  # an unchanged source: nothing to write
         with self.catalog.db.write() as conn:
             db_harvest.replace_pages(conn, self.source.id, kept)
 
