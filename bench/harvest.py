@@ -10,6 +10,10 @@ is brought up to the outbox head (what ``opencat serve``'s index keeper does as 
 timed; the harvesting process's peak memory is read after each step.
 
     python -m bench.harvest --datasets 10000 [--backend dcat] [--postgres postgresql://postgres@127.0.0.1/postgres]
+
+``--pages DIR`` keeps the exported pages in DIR and reuses them on the next run with the same
+``--datasets`` and ``--backend`` (loading and exporting 100,000 datasets takes minutes);
+``--skip-sqlite`` harvests into PostgreSQL only.
 """
 
 import argparse
@@ -74,6 +78,24 @@ def export_pages(remote: Settings, backend: str) -> dict[str, bytes]:
     return pages
 
 
+def kept_pages(directory: Path, datasets: int, backend: str) -> dict[str, bytes] | None:
+    """The pages an earlier run exported into ``directory`` for the same catalog, if any."""
+    index = directory / f"{backend}-{datasets}.json"
+    if not index.exists():
+        return None
+    names: dict[str, str] = orjson.loads(index.read_bytes())
+    return {path: (directory / name).read_bytes() for path, name in names.items()}
+
+
+def keep_pages(directory: Path, datasets: int, backend: str, pages: dict[str, bytes]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    names: dict[str, str] = {}
+    for number, (path, body) in enumerate(pages.items()):
+        names[path] = f"{backend}-{datasets}-{number:05}.page"
+        (directory / names[path]).write_bytes(body)
+    (directory / f"{backend}-{datasets}.json").write_bytes(orjson.dumps(names))
+
+
 def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -117,14 +139,14 @@ def serving(pages: dict[str, bytes], content_type: str) -> Iterator[str]:
         server.server_close()
 
 
-def fresh_postgres(url: str) -> str:
+def fresh_postgres(url: str, name: str = TARGET_DATABASE) -> str:
     parsed = sa.make_url(url)
     admin = sa.create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{TARGET_DATABASE}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{TARGET_DATABASE}"'))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return parsed.set(database=TARGET_DATABASE).render_as_string(hide_password=False)
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int, backend: str) -> None:
@@ -162,6 +184,14 @@ def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int
     catalog.db.dispose()
 
 
+def load_and_export(root: Path, datasets: int, backend: str) -> dict[str, bytes]:
+    setup = Setup(root / "remote", datasets, 0, None)
+    print(f"Loading {datasets:,} generated datasets into the remote catalog")
+    load_all(setup, Generator(datasets, 0))
+    remote = Settings(data_dir=setup.sqlite_dir, database_url=setup.sqlite_url, base_url="http://remote.test")
+    return export_pages(remote, backend)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.harvest", description=__doc__)
     parser.add_argument("--datasets", type=int, default=10_000)
@@ -169,18 +199,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--backend", choices=sorted(FIRST_PAGE), default="udata", help="what the remote serves"
     )
+    parser.add_argument("--pages", type=Path, help="keep the exported pages here, reuse them if there")
+    parser.add_argument("--database", default=TARGET_DATABASE, help="the PostgreSQL database to (re)create")
+    parser.add_argument("--skip-sqlite", action="store_true", help="harvest into PostgreSQL only")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="opencat-bench-harvest-") as work:
         root = Path(work)
-        setup = Setup(root / "remote", args.datasets, 0, None)
-        generator = Generator(args.datasets, 0)
-        print(f"Loading {args.datasets:,} generated datasets into the remote catalog")
-        load_all(setup, generator)
-        remote = Settings(
-            data_dir=setup.sqlite_dir, database_url=setup.sqlite_url, base_url="http://remote.test"
-        )
         started = time.perf_counter()
-        pages = export_pages(remote, args.backend)
+        pages = kept_pages(args.pages, args.datasets, args.backend) if args.pages else None
+        if pages is None:
+            pages = load_and_export(root, args.datasets, args.backend)
+            if args.pages:
+                keep_pages(args.pages, args.datasets, args.backend, pages)
         public = (
             sum(len(orjson.loads(body)["data"]) for body in pages.values())
             if args.backend == "udata"
@@ -191,12 +221,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         print(f"peak memory before harvesting {peak_memory_mb():,.0f} MB (the exported pages held)")
         with serving(pages, CONTENT_TYPES[args.backend]) as base:
-            target = f"sqlite:///{root / 'target.db'}"
-            harvest("sqlite", target, root / "sqlite-target", base, public, args.backend)
+            if not args.skip_sqlite:
+                target = f"sqlite:///{root / 'target.db'}"
+                harvest("sqlite", target, root / "sqlite-target", base, public, args.backend)
             if args.postgres:
                 harvest(
                     "postgresql",
-                    fresh_postgres(args.postgres),
+                    fresh_postgres(args.postgres, args.database),
                     root / "pg-target",
                     base,
                     public,

@@ -189,3 +189,111 @@ def _wait_for_end(client: TestClient, job_id: str, seconds: float = 30) -> dict[
             return job
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not end")
+
+
+def test_the_source_list_searches_names_and_descriptions_and_shows_deleted_ones_if_asked(
+    client: TestClient, catalog: Catalog, remote: SiteServer
+) -> None:
+    root, _, _, org_id = people(catalog)
+    made = {}
+    for name, description in (
+        ("Région Bretagne", "Le portail régional"),
+        ("Ville de Rennes", "Données 100% ouvertes"),
+        ("Data_Europa", None),
+    ):
+        answer = client.post(
+            f"{API}/sources/",
+            json=body(remote, org_id, name=name, description=description),
+            headers=root.headers,
+        )
+        assert answer.status_code == 201, answer.text
+        made[name] = answer.json()["id"]
+
+    def names(query: str) -> list[str]:
+        answer = client.get(f"{API}/sources/{query}")
+        assert answer.status_code == 200, answer.text
+        return [source["name"] for source in answer.json()["data"]]
+
+    assert names("?q=RÉGION") == names("?q=région") == ["Région Bretagne"]
+    assert names("?q=portail") == ["Région Bretagne"]  # in the description
+    assert names("?q=100%25") == ["Ville de Rennes"]  # % and _ are plain characters
+    assert names("?q=a_e") == ["Data_Europa"]
+    assert names("?q=%20") == names("") == ["Région Bretagne", "Ville de Rennes", "Data_Europa"]
+    assert names("?q=nowhere") == []
+
+    assert client.delete(f"{API}/source/{made['Ville de Rennes']}/", headers=root.headers).status_code == 200
+    assert names("") == ["Région Bretagne", "Data_Europa"]
+    assert names("?deleted=false") == ["Région Bretagne", "Data_Europa"]
+    assert names("?deleted=true") == ["Région Bretagne", "Ville de Rennes", "Data_Europa"]
+    listed = client.get(f"{API}/sources/?deleted=true&q=rennes").json()
+    assert (listed["total"], listed["data"][0]["deleted"] is not None) == (1, True)
+    refused = client.get(f"{API}/sources/?deleted=maybe")
+    assert refused.status_code == 400
+    assert "deleted" in refused.json()["errors"]
+
+
+def test_a_preview_reads_and_maps_without_writing(
+    client: TestClient, catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    docs = real_datasets(25)
+    publish_pages(site, remote.url(""), docs, page_size=10)
+    root, admin, editor, org_id = people(catalog)
+    source = client.post(
+        f"{API}/sources/", json=body(remote, org_id, config={"page_size": 10}), headers=admin.headers
+    ).json()
+    preview = f"{API}/source/{source['id']}/preview/"
+
+    assert client.get(preview).status_code == 401
+    assert client.get(preview, headers=editor.headers).status_code == 403
+    assert client.get(f"{API}/source/{'0' * 24}/preview/", headers=root.headers).status_code == 404
+    answer = client.get(preview, headers=admin.headers)
+
+    assert answer.status_code == 200, answer.text
+    job = answer.json()
+    assert (job["id"], job["status"], job["errors"]) == (None, "done", [])
+    assert job["source"]["id"] == source["id"]
+    assert len(job["items"]) == 20  # udata's preview reads 20 entries at most
+    assert [item["remote_id"] for item in job["items"]] == [doc["id"] for doc in docs[:20]]
+    assert {(item["status"], item["action"]) for item in job["items"]} == {("done", "create")}
+    first = job["items"][0]["dataset"]
+    assert first["title"] == docs[0]["title"]
+    assert first["harvest"]["remote_id"] == docs[0]["id"]
+    assert [r["url"] for r in first["resources"]] == [r["url"] for r in docs[0]["resources"]]
+    # nothing written: no job, no dataset
+    assert client.get(f"{API}/source/{source['id']}/jobs/").json()["total"] == 0
+    assert client.get("/api/1/datasets/").json()["total"] == 0
+
+    # once harvested, the same entries preview as unchanged, an edited one as an update
+    assert client.post(f"{API}/source/{source['id']}/run/", headers=admin.headers).status_code == 200
+    _wait_for_end(client, client.get(f"{API}/source/{source['id']}/").json()["last_job"]["id"])
+    docs[1] = {**docs[1], "title": docs[1]["title"] + " (v2)"}
+    publish_pages(site, remote.url(""), docs, page_size=10)
+    items = client.get(preview, headers=root.headers).json()["items"]
+    assert [item["action"] for item in items[:3]] == ["unchanged", "update", "unchanged"]
+    assert items[0]["status"] == "skipped"
+
+
+def test_a_preview_of_a_payload_and_of_a_failing_source(
+    client: TestClient, catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    docs = real_datasets(3)
+    publish_pages(site, remote.url(""), docs, page_size=100)
+    root, admin, editor, org_id = people(catalog)
+    path = f"{API}/source/preview/"
+
+    assert client.post(path, json=body(remote, org_id)).status_code == 401
+    assert client.post(path, json=body(remote, org_id), headers=editor.headers).status_code == 403
+    assert client.post(path, json={"name": "No URL"}, headers=admin.headers).status_code == 400
+    answer = client.post(path, json=body(remote, org_id), headers=admin.headers)
+
+    assert answer.status_code == 200, answer.text
+    job = answer.json()
+    assert (job["status"], job["source"], len(job["items"])) == ("done", None, 3)
+    assert job["items"][0]["dataset"]["title"] == docs[0]["title"]
+    assert client.get(f"{API}/sources/").json()["total"] == 0  # the payload is not kept
+
+    failing = client.post(
+        path, json=body(remote, org_id, url=remote.url("/nowhere/")), headers=root.headers
+    ).json()
+    assert (failing["status"], failing["items"]) == ("failed", [])
+    assert failing["errors"][0]["message"]

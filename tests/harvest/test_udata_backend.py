@@ -1,6 +1,7 @@
 """udata's API v1 read into remote datasets: real data.gouv.fr answers served on loopback."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -108,7 +109,9 @@ def test_an_unchanged_first_page_yields_nothing(site: Site, remote: SiteServer) 
     assert kept.not_modified == [url]
 
 
-def test_the_runs_fingerprint_is_the_backends_own(site: Site, remote: SiteServer) -> None:
+def test_the_runs_fingerprint_tells_entries_apart(site: Site, remote: SiteServer) -> None:
+    """The run's fingerprint (orjson, with the mapping context) is as discerning as the backend's
+    own ``fingerprint()``: stable, and changed by any field, nested ones included, or the context."""
     publish_pages(site, base(remote), real_datasets(20), page_size=100)
 
     items = [
@@ -116,5 +119,21 @@ def test_the_runs_fingerprint_is_the_backends_own(site: Site, remote: SiteServer
     ]
 
     assert len(items) == 20
-    assert [fingerprint_of(item) for item in items] == [item.fingerprint() for item in items]
-    assert len({fingerprint_of(item) for item in items}) == 20
+    assert len({fingerprint_of(item) for item in items}) == 20 == len({item.fingerprint() for item in items})
+    first = next(item for item in items if item.resources)
+    assert fingerprint_of(first) == fingerprint_of(replace(first))
+    changes: list[dict[str, object]] = [
+        {"title": first.title + "!"},
+        {"tags": (*first.tags, "one-more")},
+        {"extras": {**first.extras, "added": [1, {"deep": True}]}},
+        {
+            "resources": (
+                replace(first.resources[0], url=first.resources[0].url + "?v=2"),
+                *first.resources[1:],
+            )
+        },
+        {"modified_at": None if first.modified_at else first.issued_at},
+    ]
+    for change in changes:
+        assert fingerprint_of(replace(first, **change)) != fingerprint_of(first), change  # type: ignore[arg-type]
+    assert fingerprint_of(first, "another context") != fingerprint_of(first)

@@ -10,12 +10,14 @@ from opencat.api.bodies import decode_json, require_json, to_invalid
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments, paging
-from opencat.api.params import choice, choice_argument, first, text_argument
+from opencat.api.params import boolean, boolean_argument, choice, choice_argument, first, text_argument
 from opencat.catalog import harvest_sources as use_cases
 from opencat.catalog.harvest_backends import BACKENDS
+from opencat.catalog.harvest_preview import Action, Preview
 from opencat.catalog.harvest_settings import harvest_options
 from opencat.catalog.harvest_sources import ItemView, JobView, SourceFields, SourceView, can_manage
-from opencat.domain.dates import iso
+from opencat.domain.datasets import Dataset, Resource
+from opencat.domain.dates import iso, iso_date
 from opencat.domain.errors import Invalid, Reason, problem
 from opencat.domain.harvest_jobs import HarvestJob, ItemStatus
 
@@ -168,8 +170,10 @@ def _job_view(call: Call, view: JobView) -> dict[str, Any]:
 
 SOURCE_ARGUMENTS = (
     *paging(),
+    text_argument("q", "The search query (in the name or description, any case)"),
     text_argument("owner", "A user id"),
     text_argument("organization", "An organization id"),
+    boolean_argument("deleted", "Include sources flagged as deleted"),
 )
 
 
@@ -179,7 +183,13 @@ SOURCE_ARGUMENTS = (
 def list_sources(call: Call) -> Reply:
     page, page_size = page_arguments(call.params)
     result = use_cases.list_sources(
-        call.catalog, page, page_size, first(call.params, "owner"), first(call.params, "organization")
+        call.catalog,
+        page,
+        page_size,
+        first(call.params, "owner"),
+        first(call.params, "organization"),
+        text=(first(call.params, "q") or "").strip() or None,
+        deleted=bool(boolean(call.params, "deleted")),
     )
     body = envelope(
         result, lambda view: _source(call, view), call.urls.base, call.request.url.path, call.params
@@ -345,3 +355,119 @@ def list_backends(call: Call) -> Reply:
         for backend in BACKENDS.values()
     ]
     return Reply(backends)
+
+
+# What a preview's item says a run would do, in udata's item statuses.
+_PREVIEW_STATUS = {
+    Action.CREATE: "done",
+    Action.UPDATE: "done",
+    Action.UNCHANGED: "skipped",
+    Action.FAIL: "failed",
+}
+
+
+def _previewed_dataset(dataset: Dataset, resources: tuple[Resource, ...]) -> dict[str, Any]:
+    coverage = dataset.temporal_coverage
+    spatial = dataset.spatial
+    return {
+        "title": dataset.title,
+        "slug": dataset.slug,
+        "description": dataset.description,
+        "acronym": dataset.acronym,
+        "tags": list(dataset.tags),
+        "license": dataset.license,
+        "frequency": dataset.frequency,
+        "temporal_coverage": None
+        if coverage is None
+        else {"start": iso_date(coverage.start), "end": iso_date(coverage.end)},
+        "spatial": None
+        if spatial is None
+        else {"zones": list(spatial.zones), "granularity": spatial.granularity or "other"},
+        "extras": dict(dataset.extras),
+        "harvest": dataset.harvest,
+        "resources": [
+            {
+                "title": resource.title,
+                "url": resource.url,
+                "type": resource.type,
+                "format": resource.format,
+                "description": resource.description,
+                "mime": resource.mime,
+                "filesize": resource.filesize,
+                "harvest": resource.harvest,
+            }
+            for resource in resources
+        ],
+    }
+
+
+def _preview(call: Call, preview: Preview) -> dict[str, Any]:
+    """udata's ``HarvestJobPreview``: a job never stored (no id), its items inline."""
+    source = preview.source
+    return {
+        "id": None,
+        "created": iso(preview.started_at),
+        "started": iso(preview.started_at),
+        "ended": iso(preview.ended_at),
+        "status": str(preview.status),
+        "errors": [
+            {"created_at": iso(preview.ended_at), "message": message, "details": None}
+            for message in preview.errors
+        ],
+        "source": {
+            "id": source.id,
+            "class": "HarvestSource",
+            "uri": f"{call.urls.base}{_API}/source/{source.id}/",
+        }
+        if preview.saved
+        else None,
+        "items": [
+            {
+                "remote_id": item.remote_id,
+                "status": _PREVIEW_STATUS[item.action],
+                "action": str(item.action),
+                "created": iso(preview.started_at),
+                "started": iso(preview.started_at),
+                "ended": iso(preview.ended_at),
+                "dataset": None if item.dataset is None else _previewed_dataset(item.dataset, item.resources),
+                "errors": []
+                if item.error is None
+                else [
+                    {
+                        "created_at": iso(preview.ended_at),
+                        "message": item.error,
+                        "details": item.excerpt or None,
+                    }
+                ],
+                "logs": [],
+                "args": [],
+                "kwargs": {},
+            }
+            for item in preview.items
+        ],
+    }
+
+
+@describe(
+    "Preview a single harvest source given an ID or a slug (read and mapped, nothing written)",
+    "preview_harvest_source",
+    returns="HarvestJobPreview",
+    auth="required",
+    errors=(404,),
+)
+def preview_source(call: Call) -> Reply:
+    options = harvest_options(call.services.settings)
+    found = use_cases.preview_source(call.catalog, call.actor, call.path("source"), options)
+    return Reply(_preview(call, found))
+
+
+@describe(
+    "Preview an harvesting from a source created with the given payload (nothing written)",
+    "preview_harvest_source_config",
+    returns="HarvestJobPreview",
+    body=HarvestSourceBody,
+    auth="required",
+)
+def preview_fields(call: Call) -> Reply:
+    options = harvest_options(call.services.settings)
+    return Reply(_preview(call, use_cases.preview_fields(call.catalog, call.actor, _fields(call), options)))

@@ -6,6 +6,7 @@ from opencat.api.openapi_schemas import (
     DATE_TIME,
     INTEGER,
     MAYBE_DATE_TIME,
+    MAYBE_OBJECT,
     OBJECT,
     STRING,
     TEXT,
@@ -92,6 +93,62 @@ _ITEM = record(
         "kwargs": OBJECT,
     }
 )
+_PREVIEWED_DATASET = record(
+    {
+        "title": STRING,
+        "slug": STRING,
+        "description": STRING,
+        "acronym": TEXT,
+        "tags": array(STRING),
+        "license": TEXT,
+        "frequency": TEXT,
+        "temporal_coverage": nullable(record({"start": TEXT, "end": TEXT})),
+        "spatial": nullable(record({"zones": array(STRING), "granularity": STRING})),
+        "extras": OBJECT,
+        "harvest": MAYBE_OBJECT,
+        "resources": array(
+            record(
+                {
+                    "title": STRING,
+                    "url": STRING,
+                    "type": STRING,
+                    "format": TEXT,
+                    "description": TEXT,
+                    "mime": TEXT,
+                    "filesize": {"type": ["integer", "null"]},
+                    "harvest": MAYBE_OBJECT,
+                }
+            )
+        ),
+    }
+)
+_PREVIEW_ITEM = record(
+    {
+        "remote_id": TEXT,
+        "status": {"type": "string", "enum": ["done", "failed", "skipped"]},
+        "action": {"type": "string", "enum": ["create", "update", "unchanged", "fail"]},
+        "created": DATE_TIME,
+        "started": DATE_TIME,
+        "ended": DATE_TIME,
+        "dataset": nullable(_PREVIEWED_DATASET),
+        "errors": array(_ERROR),
+        "logs": array(OBJECT),
+        "args": array(STRING),
+        "kwargs": OBJECT,
+    }
+)
+_JOB_PREVIEW = record(
+    {
+        "id": {"type": "null"},
+        "created": DATE_TIME,
+        "started": DATE_TIME,
+        "ended": DATE_TIME,
+        "status": {"type": "string", "enum": ["done", "done-errors", "failed"]},
+        "errors": array(_ERROR),
+        "source": nullable(record({"id": STRING, "class": STRING, "uri": STRING})),
+        "items": array(_PREVIEW_ITEM),
+    }
+)
 _BACKEND = record(
     {
         "id": STRING,
@@ -111,5 +168,6 @@ def harvest_components() -> dict[str, Schema]:
         "HarvestJobPage": page_of(ref("HarvestJob")),
         "HarvestItemPage": page_of(_ITEM),
         "HarvestBackendList": array(_BACKEND),
+        "HarvestJobPreview": _JOB_PREVIEW,
         "CronExpression": {"type": "string", "description": "minute hour day-of-month month day-of-week"},
     }

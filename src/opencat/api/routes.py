@@ -120,9 +120,11 @@ def _harvest_routes() -> list[BaseRoute]:
     return [
         path(f"{API}/harvest/sources/", GET=harvest.list_sources, POST=harvest.create_source),
         path(f"{API}/harvest/backends/", GET=harvest.list_backends),
+        path(f"{API}/harvest/source/preview/", POST=harvest.preview_fields),
         path(HARVEST_SOURCE, GET=harvest.get_source, PUT=harvest.update_source, DELETE=harvest.delete_source),
         path(f"{HARVEST_SOURCE}jobs/", GET=harvest.list_jobs),
         path(f"{HARVEST_SOURCE}run/", POST=harvest.run_source),
+        path(f"{HARVEST_SOURCE}preview/", GET=harvest.preview_source),
         path(f"{HARVEST_SOURCE}schedule/", POST=harvest.schedule_source, DELETE=harvest.unschedule_source),
         path(f"{HARVEST_SOURCE}validate/", POST=harvest.validate_source),
         path(f"{API}/harvest/job/{{job}}/", GET=harvest.get_job),

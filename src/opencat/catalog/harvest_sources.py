@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from opencat.catalog import harvest_preview
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_backends import BACKENDS
+from opencat.catalog.harvest_preview import Preview
 from opencat.catalog.harvesting import RunOptions, run_in_background
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
@@ -220,10 +222,19 @@ def get_source(catalog: Catalog, source_id: str) -> SourceView:
 
 
 def list_sources(
-    catalog: Catalog, page: int, page_size: int, owner: str | None = None, organization: str | None = None
+    catalog: Catalog,
+    page: int,
+    page_size: int,
+    owner: str | None = None,
+    organization: str | None = None,
+    text: str | None = None,
+    deleted: bool = False,
 ) -> Page[SourceView]:
+    """udata's list: ``text`` (its ``q``) in the name or description; ``deleted`` ones too if asked."""
     with catalog.db.read() as conn:
-        sources = db_harvest.list_sources(conn, owner_id=owner, organization_id=organization)
+        sources = db_harvest.list_sources(
+            conn, owner_id=owner, organization_id=organization, with_deleted=deleted, text=text
+        )
         chosen = sources[(page - 1) * page_size : page * page_size]
         return Page(_views(conn, chosen), len(sources), page, page_size)
 
@@ -350,3 +361,19 @@ def harvest_totals(catalog: Catalog) -> tuple[dict[str, Counts], dict[tuple[str,
     """Items by source and result, jobs by source and status, over every job ever run."""
     with catalog.db.read() as conn:
         return db_harvest.totals_by_source(conn)
+
+
+def preview_source(catalog: Catalog, actor: Actor, source_id: str, options: RunOptions) -> Preview:
+    """udata's ``preview`` of a stored source, for those who may manage it: nothing is written."""
+    return harvest_preview.preview(catalog, require_manageable(catalog, actor, source_id), True, options)
+
+
+def preview_fields(catalog: Catalog, actor: Actor, fields: SourceFields, options: RunOptions) -> Preview:
+    """The preview of a source not created yet, for who may create it (the same checks)."""
+    if actor.user is None:
+        raise Unauthenticated()
+    _checked(fields, creating=True)
+    with catalog.db.read() as conn:
+        owner_id, organization_id = _ownership(conn, actor, fields)
+    source = _new_source(catalog, fields, owner_id, organization_id, {"state": "pending"})
+    return harvest_preview.preview(catalog, source, False, options)

@@ -26,6 +26,7 @@ from opencat.catalog.harvest_mapping import (
     checked_fingerprint,
     dataset_fields,
     excerpt_of,
+    mapping_context,
     new_dataset,
     resources_of,
 )
@@ -39,7 +40,16 @@ from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.datasets import Dataset, Resource, apply_changes
 from opencat.domain.dates import iso
 from opencat.domain.errors import CatalogError, NotFound, Reason
-from opencat.domain.harvest import Backend, HarvestSourceError, ItemFailure, RemoteDataset
+from opencat.domain.harvest import (
+    Backend,
+    HarvestSourceError,
+    ItemFailure,
+    KnownPage,
+    PagedEntry,
+    PageEnd,
+    RemembersPages,
+    RemoteDataset,
+)
 from opencat.domain.harvest_jobs import (
     ARCHIVED_NOT_ON_REMOTE,
     Counts,
@@ -50,12 +60,15 @@ from opencat.domain.harvest_jobs import (
     JobStatus,
     Lease,
     Record,
+    StoredPage,
 )
 from opencat.domain.history import DATASET_FIELDS, Activity, Key, created, dataset_diff
 from opencat.domain.slugs import slugify, unique_slug
 from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy, Validators
 
 _log = logging.getLogger(__name__)
+
+_LISTED_TWICE = "the source lists this remote id more than once; the first entry was kept"
 
 # The fingerprint a record keeps once its dataset was archived: whatever the source gives again
 # differs from it, so a dataset back on the source is updated (and unarchived).
@@ -156,15 +169,16 @@ def run_job(
 ) -> HarvestJob:
     """Read the source and apply it; the job ends whatever happens, and its lease is released."""
     kept = {url: Validators(v.get("etag"), v.get("last_modified")) for url, v in source.validators.items()}
-    fetcher = GuardedFetcher(_policy_of(source, options.policy), kept)
+    fetcher = GuardedFetcher(policy_of(source, options.policy), kept)
     run = _Run(catalog, source, job, options)
     try:
         with harvest_lease.Heartbeat(catalog, job, options.heartbeat_every, run.note_error) as beat:
-            run.apply(_entries(backends, source, fetcher), beat)
+            run.apply(_entries(backends, source, fetcher, run), beat)
             if fetcher.not_modified:
                 run.unchanged_source()
             else:
                 run.retire_gone()
+                run.remember_pages()
         run.finish(JobStatus.DONE_ERRORS if run.counts.failed or run.errors else JobStatus.DONE, fetcher)
     except HarvestSourceError as error:
         run.finish(JobStatus.FAILED, None, str(error))
@@ -181,7 +195,7 @@ def run_job(
     return run.job
 
 
-def _policy_of(source: HarvestSource, policy: HarvestPolicy) -> HarvestPolicy:
+def policy_of(source: HarvestSource, policy: HarvestPolicy) -> HarvestPolicy:
     """The source's own delay between requests (``config.delay``, seconds), if it sets one."""
     delay = source.config.get("delay")
     if isinstance(delay, int | float) and not isinstance(delay, bool) and 0 <= delay <= 3600:
@@ -190,11 +204,14 @@ def _policy_of(source: HarvestSource, policy: HarvestPolicy) -> HarvestPolicy:
 
 
 def _entries(
-    backends: Mapping[str, Backend], source: HarvestSource, fetcher: GuardedFetcher
-) -> Iterator[RemoteDataset | ItemFailure]:
+    backends: Mapping[str, Backend], source: HarvestSource, fetcher: GuardedFetcher, run: "_Run"
+) -> Iterator[PagedEntry]:
     backend = backends.get(source.backend)
     if backend is None:
         raise HarvestSourceError(f"unknown backend {source.backend!r}")
+    if isinstance(backend, RemembersPages):
+        run.remembering = True
+        return backend.remembering(source.url, fetcher, source.config, run)
     return backend.items(source.url, fetcher, source.config)
 
 
@@ -216,6 +233,16 @@ class _Run:
         with catalog.db.read() as conn:
             self.records = db_harvest.records_of(conn, source.id)
             self.licenses = fetch_licenses(conn)
+            self.stored_pages = db_harvest.pages_of(conn, source.id)
+        # Part of every fingerprint and page digest (``PageMemory``): a change to the licenses,
+        # the mapping or the source's settings maps every entry again.
+        self.context = mapping_context(source, self.licenses)
+        # The pages this run read whole, by digest, and the entries of the page being read (only
+        # for a backend that says where pages end: ``remembering``).
+        self.remembering = False
+        self.read_pages: dict[str, StoredPage] = {}
+        self.page_entries: list[tuple[str, str]] = []
+        self.page_whole = True
         self.zones: dict[str, str | None] = {}
         # slug base -> the slugs known taken under it, and how many of its first forms are known
         self.slugs: dict[str, set[str]] = {}
@@ -224,8 +251,21 @@ class _Run:
     def note_error(self, message: str) -> None:
         self.errors.append({"message": message, "details": ""})
 
-    def apply(self, entries: Iterator[RemoteDataset | ItemFailure], beat: harvest_lease.Heartbeat) -> None:
-        batch: list[RemoteDataset | ItemFailure] = []
+    def recall(self, digest: str) -> KnownPage | None:
+        """The page of this digest as the last complete run read it, if every one of its entries
+        is still recorded with the fingerprint it had then (a run that failed since may have
+        written others); called from the backend's read-ahead thread."""
+        page = self.stored_pages.get(digest)
+        if page is None:
+            return None
+        for remote_id, fingerprint in page.entries:
+            record = self.records.get(remote_id)
+            if record is None or record.fingerprint != fingerprint:
+                return None
+        return KnownPage(digest, tuple(remote_id for remote_id, _ in page.entries), page.next_url)
+
+    def apply(self, entries: Iterator[PagedEntry], beat: harvest_lease.Heartbeat) -> None:
+        batch: list[PagedEntry] = []
         self._save_job(JobStatus.PROCESSING)
         for entry in entries:
             batch.append(entry)
@@ -235,7 +275,7 @@ class _Run:
         if batch:
             self._write(batch, beat)
 
-    def _write(self, batch: list[RemoteDataset | ItemFailure], beat: harvest_lease.Heartbeat) -> None:
+    def _write(self, batch: list[PagedEntry], beat: harvest_lease.Heartbeat) -> None:
         if beat.lost.is_set():
             raise _LeaseLost()
         now = self.catalog.clock()
@@ -247,7 +287,8 @@ class _Run:
             writer = _Writer(self, conn, now)
             writer.entries(todo)
             items += writer.items
-            db_harvest.put_records(conn, self.source.id, writer.records)
+            known = [record.remote_id for record in writer.records if record.remote_id in self.records]
+            db_harvest.put_records(conn, self.source.id, writer.records, replacing=known)
             history.record(conn, writer.activities)
             db_harvest.insert_items(conn, self.job.id, items)
             self.records.update({record.remote_id: record for record in writer.records})
@@ -256,7 +297,7 @@ class _Run:
             db_harvest.update_job(conn, self.job)
 
     def _sort(
-        self, batch: list[RemoteDataset | ItemFailure], now: datetime
+        self, batch: list[PagedEntry], now: datetime
     ) -> tuple[list[tuple[RemoteDataset, str]], list[JobItem], int]:
         """What to write (with its fingerprint), the failures the backend reported, and how many
         entries are unchanged."""
@@ -264,7 +305,16 @@ class _Run:
         items: list[JobItem] = []
         unchanged = 0
         for entry in batch:
+            if isinstance(entry, PageEnd):
+                if self.page_whole:
+                    self.read_pages[entry.digest] = StoredPage(entry.next_url, tuple(self.page_entries))
+                self.page_entries, self.page_whole = [], True
+                continue
+            if isinstance(entry, KnownPage):
+                unchanged += self._known(entry, items, now)
+                continue
             if isinstance(entry, ItemFailure):
+                self.page_whole = False
                 items.append(
                     JobItem(entry.remote_id, ItemStatus.FAILED, now, None, entry.error, entry.excerpt)
                 )
@@ -272,21 +322,57 @@ class _Run:
                     self.seen.add(entry.remote_id)  # unreadable this time is not gone
                 continue
             if entry.remote_id in self.seen:
-                error = "the source lists this remote id more than once; the first entry was kept"
-                items.append(JobItem(entry.remote_id, ItemStatus.FAILED, now, None, error, excerpt_of(entry)))
+                self.page_whole = False
+                items.append(
+                    JobItem(entry.remote_id, ItemStatus.FAILED, now, None, _LISTED_TWICE, excerpt_of(entry))
+                )
                 continue
             self.seen.add(entry.remote_id)
             record = self.records.get(entry.remote_id)
-            fingerprint, problem = checked_fingerprint(entry)
+            fingerprint, problem = checked_fingerprint(entry, self.context)
             if fingerprint is None:
+                self.page_whole = False
                 error = f"cannot be stored: {problem}"
                 items.append(JobItem(entry.remote_id, ItemStatus.FAILED, now, None, error, _excerpt(entry)))
                 continue
+            if self.remembering:
+                self.page_entries.append((entry.remote_id, fingerprint))
             if record is not None and record.fingerprint == fingerprint:
                 unchanged += 1
             else:
                 todo.append((entry, fingerprint))
         return todo, items, unchanged
+
+    def _known(self, page: KnownPage, items: list[JobItem], now: datetime) -> int:
+        """Count a page not read again as unchanged (and seen), but for the remote ids an earlier
+        page of this run listed already; only a page without those is remembered again."""
+        fresh = [remote_id for remote_id in page.remote_ids if remote_id not in self.seen]
+        for remote_id in page.remote_ids:
+            if remote_id in self.seen:
+                items.append(JobItem(remote_id, ItemStatus.FAILED, now, None, _LISTED_TWICE, ""))
+        self.seen.update(fresh)
+        if len(fresh) == len(page.remote_ids):
+            self.read_pages[page.digest] = self.stored_pages[page.digest]
+        return len(fresh)
+
+    def remember_pages(self) -> None:
+        """After a complete run, keep the pages it read whose every entry is now recorded with the
+        fingerprint read (not a page with an entry the catalog refused): the next run skips them
+        if their bytes and the mapping context are the same."""
+        if not self.remembering:
+            return
+        kept = {
+            digest: page
+            for digest, page in self.read_pages.items()
+            if all(
+                (record := self.records.get(remote_id)) is not None and record.fingerprint == fingerprint
+                for remote_id, fingerprint in page.entries
+            )
+        }
+        if kept == self.stored_pages:
+            return  # an unchanged source: nothing to write
+        with self.catalog.db.write() as conn:
+            db_harvest.replace_pages(conn, self.source.id, kept)
 
     def zone_ids(self, conn: Connection, remotes: list[RemoteDataset]) -> Mapping[str, str | None]:
         wanted = {zone for remote in remotes for zone in remote.zones if zone not in self.zones}

@@ -1,7 +1,7 @@
 """Harvest rows: sources, jobs and their items, the per-source records of incremental runs, and
 the lease of the one running job per source."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
+from opencat.db.bulk import insert_rows
 from opencat.db.outbox import mark_changed
 from opencat.db.tables import (
     dataset_tags,
@@ -18,6 +19,7 @@ from opencat.db.tables import (
     harvest_items,
     harvest_jobs,
     harvest_leases,
+    harvest_pages,
     harvest_records,
     harvest_sources,
     resources,
@@ -32,6 +34,7 @@ from opencat.domain.harvest_jobs import (
     JobStatus,
     Lease,
     Record,
+    StoredPage,
 )
 
 # --- sources -----------------------------------------------------------------------------------
@@ -70,8 +73,20 @@ def list_sources(
     owner_id: str | None = None,
     organization_id: str | None = None,
     with_deleted: bool = False,
+    text: str | None = None,
 ) -> list[HarvestSource]:
+    """Sources oldest first; ``text``: those whose name or description holds it, any case."""
     query = sa.select(harvest_sources).order_by(harvest_sources.c.created_at, harvest_sources.c.id)
+    if text:
+        wanted = text.lower()
+        query = query.where(
+            sa.or_(
+                sa.func.lower(harvest_sources.c.name).contains(wanted, autoescape=True),
+                sa.func.lower(sa.func.coalesce(harvest_sources.c.description, "")).contains(
+                    wanted, autoescape=True
+                ),
+            )
+        )
     if owner_id is not None:
         query = query.where(harvest_sources.c.owner_id == owner_id)
     if organization_id is not None:
@@ -176,8 +191,9 @@ def running_jobs(conn: Connection, source_id: str) -> list[HarvestJob]:
 
 def insert_items(conn: Connection, job_id: str, items: Sequence[JobItem]) -> None:
     if items:
-        conn.execute(
-            harvest_items.insert(),
+        insert_rows(
+            conn,
+            harvest_items,
             [
                 {
                     "job_id": job_id,
@@ -272,19 +288,17 @@ def insert_datasets(
 def _insert_datasets(
     conn: Connection, entries: Sequence[tuple[Dataset, datetime, Sequence[Resource]]], now: datetime
 ) -> None:
-    conn.execute(
-        datasets.insert(), [db_datasets.new_row(dataset, last_update) for dataset, last_update, _ in entries]
+    insert_rows(
+        conn, datasets, [db_datasets.new_row(dataset, last_update) for dataset, last_update, _ in entries]
     )
     tags = [{"dataset_id": dataset.id, "tag": tag} for dataset, _, _ in entries for tag in dataset.tags]
-    if tags:
-        conn.execute(dataset_tags.insert(), tags)
+    insert_rows(conn, dataset_tags, tags)
     rows = [
         db_resources.new_row(dataset.id, position, resource, now)
         for dataset, _, found in entries
         for position, resource in enumerate(found)
     ]
-    if rows:
-        conn.execute(resources.insert(), rows)
+    insert_rows(conn, resources, rows)
     mark_changed(conn, [dataset.id for dataset, _, _ in entries])
 
 
@@ -299,13 +313,17 @@ def records_of(conn: Connection, source_id: str) -> dict[str, Record]:
     return {row.remote_id: Record(*row) for row in rows}
 
 
-def put_records(conn: Connection, source_id: str, records: Sequence[Record]) -> None:
-    """Store ``records``, replacing what the source had for their remote ids."""
+def put_records(
+    conn: Connection, source_id: str, records: Sequence[Record], replacing: Iterable[str] | None = None
+) -> None:
+    """Store ``records``, replacing what the source had for their remote ids (only for those of
+    ``replacing`` when given: the caller knows the others have none)."""
     if not records:
         return
-    forget_records(conn, source_id, [record.remote_id for record in records])
-    conn.execute(
-        harvest_records.insert(),
+    forget_records(conn, source_id, [r.remote_id for r in records] if replacing is None else replacing)
+    insert_rows(
+        conn,
+        harvest_records,
         [
             {
                 "source_id": source_id,
@@ -327,6 +345,38 @@ def forget_records(conn: Connection, source_id: str, remote_ids: Iterable[str]) 
                 harvest_records.c.remote_id.in_(wanted[start : start + 500]),
             )
         )
+
+
+# --- pages the last complete run read ------------------------------------------------------------
+
+
+def pages_of(conn: Connection, source_id: str) -> dict[str, StoredPage]:
+    """The pages the source's last complete run read, by digest."""
+    rows = conn.execute(
+        sa.select(harvest_pages.c.digest, harvest_pages.c.next_url, harvest_pages.c.entries).where(
+            harvest_pages.c.source_id == source_id
+        )
+    )
+    return {
+        row.digest: StoredPage(row.next_url, tuple((str(rid), str(fp)) for rid, fp in row.entries))
+        for row in rows
+    }
+
+
+def replace_pages(conn: Connection, source_id: str, pages: Mapping[str, StoredPage]) -> None:
+    """Forget the source's pages, keep these instead."""
+    conn.execute(harvest_pages.delete().where(harvest_pages.c.source_id == source_id))
+    rows = [
+        {
+            "source_id": source_id,
+            "digest": digest,
+            "next_url": page.next_url,
+            "entries": [list(entry) for entry in page.entries],
+        }
+        for digest, page in pages.items()
+    ]
+    for start in range(0, len(rows), 50):  # a page of 1,000 entries is ~100 kB of JSON
+        conn.execute(harvest_pages.insert(), rows[start : start + 50])
 
 
 # --- the lease of the running job ---------------------------------------------------------------

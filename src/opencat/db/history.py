@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from opencat.db.bulk import insert_rows
 from opencat.db.tables import activities as table
 from opencat.db.tables import datasets
 from opencat.domain.history import DATASET, Activity, FieldChange, Key
@@ -16,8 +17,9 @@ from opencat.domain.search import Visibility
 def insert(conn: Connection, items: Sequence[Activity]) -> None:
     if not items:
         return
-    conn.execute(
-        table.insert(),
+    insert_rows(
+        conn,
+        table,
         [
             {
                 "id": item.id,

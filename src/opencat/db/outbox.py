@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from opencat.db.bulk import insert_rows
 from opencat.db.tables import search_changes
 
 _OUTBOX_LOCK = 0x0C47  # an arbitrary, fixed advisory lock key
@@ -21,7 +22,7 @@ def mark_changed(conn: Connection, dataset_ids: Iterable[str]) -> None:
         return
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
-    conn.execute(search_changes.insert(), rows)
+    insert_rows(conn, search_changes, rows)
 
 
 _HEAD = sa.select(sa.func.coalesce(sa.func.max(search_changes.c.seq), 0))  # built once: every listing asks

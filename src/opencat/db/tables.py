@@ -456,6 +456,22 @@ harvest_records = sa.Table(
     sa.Column("fingerprint", sa.String(64), nullable=False),
 )
 
+# A page of a source as its last complete run read it: the digest of its bytes and of what the
+# mapping depends on, where it pointed next, and its entries' ``[remote_id, fingerprint]`` pairs.
+harvest_pages = sa.Table(
+    "harvest_pages",
+    metadata,
+    sa.Column(
+        "source_id",
+        OBJECT_ID,
+        sa.ForeignKey("harvest_sources.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("next_url", sa.Text),
+    sa.Column("entries", JSONText, nullable=False),
+)
+
 # The one job of a source that runs: held by a process (node and pid) that keeps ``heartbeat_at``
 # fresh; a lease whose heartbeat is stale belongs to a process that is gone.
 harvest_leases = sa.Table(

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # What a failed item keeps of the source that caused it (the job report shows it).
 EXCERPT_LIMIT = 2000
@@ -114,3 +114,54 @@ class Backend(Protocol):
     def items(
         self, url: str, fetcher: Fetcher, config: Mapping[str, object]
     ) -> Iterator[RemoteDataset | ItemFailure]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PageEnd:
+    """Follows the entries of a page a backend read: the page's digest (``PageMemory.digest``)
+    and the page it points to next, which the run stores so that a re-run may skip the page."""
+
+    digest: str
+    next_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPage:
+    """A page whose digest the source's last complete run stored, and whose entries the catalog
+    still holds as that run left them: not read again, its entries count as unchanged."""
+
+    digest: str
+    remote_ids: tuple[str, ...]
+    next_url: str | None
+
+
+class PageMemory(Protocol):
+    """What the run remembers of the pages the source's last complete run read."""
+
+    # A digest of what the mapping depends on besides the page (the catalog's licenses, the
+    # mapping's version, the source's settings): part of every page's digest.
+    context: str
+
+    def recall(self, digest: str) -> KnownPage | None: ...
+
+
+PagedEntry = RemoteDataset | ItemFailure | PageEnd | KnownPage
+
+
+@runtime_checkable
+class RemembersPages(Protocol):
+    """A backend that tells where each page ends, and skips the pages ``memory`` recalls."""
+
+    def remembering(
+        self, url: str, fetcher: Fetcher, config: Mapping[str, object], memory: PageMemory
+    ) -> Iterator[PagedEntry]: ...
+
+
+def page_digest(context: str, reader: str, url: str, content_type: str | None, body: bytes) -> str:
+    """The digest of a fetched page as a given reader reads it under a given mapping context."""
+    digest = hashlib.sha256()
+    for part in (context, reader, url, content_type or ""):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    digest.update(body)
+    return digest.hexdigest()

@@ -101,6 +101,15 @@ class Lease:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredPage:
+    """A page a source's last complete run read: where it pointed next, and its entries'
+    ``(remote_id, fingerprint)``."""
+
+    next_url: str | None
+    entries: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """What a source last gave for one remote id: the dataset made of it and its fingerprint."""
 

@@ -4,6 +4,7 @@ import itertools
 import os
 import re
 import struct
+import threading
 import time
 import uuid
 
@@ -43,8 +44,37 @@ def is_object_id(value: str) -> bool:
     return bool(_OBJECT_ID.match(value))
 
 
+class _RandomBytes:
+    """Random bytes from ``os.urandom`` drawn 4 kB at a time: a harvest mints tens of thousands of
+    ids, and a system call per id releases the GIL to whichever thread holds it next (the
+    harvester's page reader), which it then waits to get back. Drawn again in a forked child."""
+
+    _SIZE = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reseed()
+
+    def reseed(self) -> None:
+        self._buffer = b""
+        self._offset = 0
+
+    def take(self, count: int) -> bytes:
+        with self._lock:
+            if self._offset + count > len(self._buffer):
+                self._buffer, self._offset = os.urandom(self._SIZE), 0
+            taken = self._buffer[self._offset : self._offset + count]
+            self._offset += count
+            return taken
+
+
+_random_bytes = _RandomBytes()
+os.register_at_fork(after_in_child=_random_bytes.reseed)
+
+
 def new_resource_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, as ``uuid.uuid4`` makes them."""
+    return str(uuid.UUID(bytes=_random_bytes.take(16), version=4))
 
 
 def parse_uuid(value: str) -> str | None:

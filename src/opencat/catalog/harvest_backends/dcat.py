@@ -2,14 +2,25 @@
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from urllib.parse import urljoin
 
 from opencat.catalog.harvest_backends.licenses import is_known_license
 from opencat.catalog.harvest_backends.read_ahead import read_ahead
-from opencat.dcat.reading import CatalogPage, read_catalog_page
-from opencat.domain.harvest import Fetcher, HarvestSourceError, ItemFailure, RemoteDataset
+from opencat.dcat.reading import read_catalog_page
+from opencat.domain.harvest import (
+    Fetcher,
+    HarvestSourceError,
+    ItemFailure,
+    KnownPage,
+    PagedEntry,
+    PageEnd,
+    PageMemory,
+    RemoteDataset,
+    page_digest,
+)
 
 # N-Triples first: ``dcat/ntriples.py`` reads it five times faster than rdflib reads Turtle
 # (a page of 500 opencat datasets: 0.2 s against 1 s), and parsing is most of a harvest's time.
@@ -17,6 +28,21 @@ ACCEPT = (
     "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8, "
     "application/ld+json;q=0.7, application/xml;q=0.5, */*;q=0.1"
 )
+
+# Part of every page's digest: a change to how pages are read (``opencat.dcat``) must make the
+# next run read every page again. Raise it with any change that reads a page differently.
+READER_VERSION = "dcat-1"
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A page read, or recalled (``known``) and not read, with its digest and next page."""
+
+    items: tuple[RemoteDataset | ItemFailure, ...]
+    ids: frozenset[str]
+    next_url: str | None
+    digest: str | None
+    known: KnownPage | None = None
 
 
 class DcatBackend:
@@ -29,10 +55,23 @@ class DcatBackend:
         """Each dataset of each page in turn, the next page read while the run writes these
         (``read_ahead``); a page seen twice, or one that only repeats datasets already read, is a
         paging loop (HarvestSourceError)."""
-        for page in read_ahead(self._pages(url, fetcher)):
+        for page in read_ahead(self._pages(url, fetcher, None)):
             yield from page.items
 
-    def _pages(self, url: str, fetcher: Fetcher) -> Iterator[CatalogPage]:
+    def remembering(
+        self, url: str, fetcher: Fetcher, config: Mapping[str, object], memory: PageMemory
+    ) -> Iterator[PagedEntry]:
+        """As ``items``, each page followed by its ``PageEnd``; a page ``memory`` recalls (same
+        bytes, same mapping context) is not read but given as its ``KnownPage``."""
+        for page in read_ahead(self._pages(url, fetcher, memory)):
+            if page.known is not None:
+                yield page.known
+                continue
+            yield from page.items
+            if page.digest is not None:
+                yield PageEnd(page.digest, page.next_url)
+
+    def _pages(self, url: str, fetcher: Fetcher, memory: PageMemory | None) -> Iterator[_Read]:
         visited: set[str] = set()
         seen_ids: set[str] = set()
         next_url: str | None = url
@@ -41,15 +80,26 @@ class DcatBackend:
                 raise HarvestSourceError(f"The catalog's paging loops back to {next_url}")
             visited.add(next_url)
             page = fetcher.get(next_url, accept=ACCEPT)
-            read = read_catalog_page(
-                page.body, page.content_type, page.url, known_license=is_known_license, zone_uris=zone_uris()
-            )
-            ids = {item.remote_id for item in read.items if item.remote_id is not None}
-            if read.next_url is not None and ids and ids <= seen_ids:
+            read = _read(page.body, page.content_type, page.url, memory)
+            if read.next_url is not None and read.ids and read.ids <= seen_ids:
                 raise HarvestSourceError(f"The page {next_url} only repeats datasets already read")
-            seen_ids |= ids
+            seen_ids |= read.ids
             yield read
-            next_url = urljoin(page.url, read.next_url) if read.next_url else None
+            next_url = read.next_url
+
+
+def _read(body: bytes, content_type: str | None, url: str, memory: PageMemory | None) -> _Read:
+    """The page read, or recalled by its digest; its next page's address made absolute."""
+    digest = None
+    if memory is not None:
+        digest = page_digest(memory.context, READER_VERSION, url, content_type, body)
+        known = memory.recall(digest)
+        if known is not None:
+            return _Read((), frozenset(known.remote_ids), known.next_url, digest, known)
+    read = read_catalog_page(body, content_type, url, known_license=is_known_license, zone_uris=zone_uris())
+    ids = frozenset(item.remote_id for item in read.items if item.remote_id is not None)
+    next_url = urljoin(url, read.next_url) if read.next_url else None
+    return _Read(read.items, ids, next_url, digest)
 
 
 @cache
