@@ -1,13 +1,14 @@
-"""Many rows into one table: PostgreSQL's ``COPY``, else an ``executemany``.
+"""Many rows into one table: PostgreSQL's ``COPY``, SQLite's own ``executemany``.
 
 psycopg sends an ``executemany`` as one ``INSERT`` per row in its pipeline: the server binds and
 runs each, and the client walks every row through SQLAlchemy's and psycopg's parameter handling
 (a harvest's batch of 500 datasets is some 8,000 rows over its tables). ``COPY`` streams the rows
 in a few large messages and the server loads them in one statement. Few rows keep the ``INSERT``
-(a ``COPY`` costs more to start), and so does SQLite, whose ``executemany`` runs in process.
+(a ``COPY`` costs more to start). SQLite's ``executemany`` runs in process: there the rows skip
+SQLAlchemy's parameter building and go to sqlite3 directly.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,10 +24,12 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     if not rows:
         return
     names = list(rows[0])
-    if conn.dialect.name != "postgresql" or len(rows) < COPY_FROM or _client_defaults(table, names):
+    if len(rows) < COPY_FROM or _client_defaults(table, names):
         conn.execute(table.insert(), list(rows))
-        return
-    _copy(conn, table, names, rows)
+    elif conn.dialect.name == "postgresql":
+        _copy(conn, table, names, rows)
+    else:
+        _sqlite_many(conn, table, names, rows)
 
 
 def _client_defaults(table: sa.Table, names: list[str]) -> bool:
@@ -34,23 +37,52 @@ def _client_defaults(table: sa.Table, names: list[str]) -> bool:
     return any(column.default is not None for column in table.columns if column.name not in names)
 
 
+def _bound(
+    conn: Connection, table: sa.Table, names: list[str], rows: Sequence[Mapping[str, Any]]
+) -> Iterator[list[Any]]:
+    """Each row's values in ``names`` order, converted as SQLAlchemy would bind them (JSON
+    columns encoded, dates in the dialect's storage form)."""
+    dialect = conn.dialect
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    for row in rows:
+        yield [
+            value if process is None else process(value)
+            for process, value in zip(processors, (row[name] for name in names), strict=True)
+        ]
+
+
 def _copy(conn: Connection, table: sa.Table, names: list[str], rows: Sequence[Mapping[str, Any]]) -> None:
     dialect = conn.dialect
     quote = dialect.identifier_preparer
-    columns = [table.c[name] for name in names]
-    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
     statement = (
         f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in names)}) FROM STDIN"
     )
     driver: Any = conn.connection.driver_connection  # psycopg's, in this transaction
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        value if process is None else process(value)
-                        for process, value in zip(processors, (row[name] for name in names), strict=True)
-                    ]
-                )
+            for values in _bound(conn, table, names, rows):
+                copy.write_row(values)
     except dialect.loaded_dbapi.Error as error:
         raise sa.exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
+
+
+def _sqlite_many(
+    conn: Connection, table: sa.Table, names: list[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """sqlite3's own ``executemany`` on the rows' converted values: SQLAlchemy's builds each row's
+    parameters through its compiled statement first (a profile of a SQLite harvest: a sixth of
+    its time)."""
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer
+    statement = (
+        f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(name) for name in names)})"
+        f" VALUES ({', '.join('?' for _ in names)})"
+    )
+    driver: Any = conn.connection.driver_connection  # sqlite3's, in this transaction
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(statement, _bound(conn, table, names, rows))
+    except dialect.loaded_dbapi.Error as error:
+        raise sa.exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
