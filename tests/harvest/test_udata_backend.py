@@ -9,7 +9,7 @@ import pytest
 from opencat.catalog.harvest_backends import BACKENDS
 from opencat.catalog.harvest_backends.udata import UdataBackend, first_page
 from opencat.catalog.harvest_mapping import fingerprint_of
-from opencat.domain.harvest import HarvestSourceError, ItemFailure, RemoteDataset
+from opencat.domain.harvest import HarvestSourceError, ItemFailure, RemoteDataset, SourceUnchanged
 from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy, Validators
 from tests.harvest.pages import publish_pages, real_datasets
 from tests.harvest.site import Document, Site, SiteServer
@@ -99,13 +99,14 @@ def test_an_unreadable_entry_is_a_failed_item_with_its_excerpt(site: Site, remot
     assert isinstance(items[2], RemoteDataset)
 
 
-def test_an_unchanged_first_page_yields_nothing(site: Site, remote: SiteServer) -> None:
+def test_an_unchanged_first_page_reads_nothing(site: Site, remote: SiteServer) -> None:
     publish_pages(site, base(remote), real_datasets(2), page_size=100)
     site.documents["/api/1/datasets/?page_size=100"].etag = '"same"'
     url = remote.url("/api/1/datasets/?page_size=100")
     kept = GuardedFetcher(HarvestPolicy(allow_private=True), {url: Validators('"same"')})
 
-    assert list(UdataBackend().items(base(remote), kept, {})) == []
+    with pytest.raises(SourceUnchanged):  # the run takes it as "every record unchanged"
+        next(UdataBackend().items(base(remote), kept, {}))
     assert kept.not_modified == [url]
 
 

@@ -114,7 +114,9 @@ def test_a_200_mb_upload_survives_a_pause_a_lost_connection_and_a_reload(
     page.wait_for_url("**/resources/#resource-*", timeout=300_000)
     page.locator("#u-list li.resource").wait_for()  # the page loaded again, with the file
     page.wait_for_load_state()
-    assert 1 <= len(sent) <= PARTS * 0.45 + 1  # the rest of the parts and the final call
+    # The parts the server had not stored when the page reloaded past 55 % (the one being sent and
+    # one whose answer had not come back yet may be among them), and the final call.
+    assert 1 <= len(sent) <= PARTS - int(PARTS * 0.55) + 2
     assert seen == sorted(seen)
     assert len(set(seen)) == len(seen)  # it advanced between each step
 

@@ -49,6 +49,7 @@ from opencat.domain.harvest import (
     PageEnd,
     RemembersPages,
     RemoteDataset,
+    SourceUnchanged,
 )
 from opencat.domain.harvest_jobs import (
     ARCHIVED_NOT_ON_REMOTE,
@@ -211,8 +212,16 @@ def _entries(
         raise HarvestSourceError(f"unknown backend {source.backend!r}")
     if isinstance(backend, RemembersPages):
         run.remembering = True
-        return backend.remembering(source.url, fetcher, source.config, run)
-    return backend.items(source.url, fetcher, source.config)
+        return _until_unchanged(backend.remembering(source.url, fetcher, source.config, run))
+    return _until_unchanged(backend.items(source.url, fetcher, source.config))
+
+
+def _until_unchanged(entries: Iterator[PagedEntry]) -> Iterator[PagedEntry]:
+    """The backend's entries, none when the source answered 304 (``fetcher.not_modified``)."""
+    try:
+        yield from entries
+    except SourceUnchanged:
+        return
 
 
 class _LeaseLost(Exception):

@@ -88,6 +88,11 @@ class HarvestSourceError(Exception):
     failed half-way says nothing about what it no longer holds)."""
 
 
+class SourceUnchanged(Exception):
+    """The source answered 304 to the validators of the previous run (kept only for a source read
+    in one request): it holds what it held then, and nothing more is read."""
+
+
 @dataclass(frozen=True, slots=True)
 class FetchedPage:
     url: str  # after redirects
@@ -100,7 +105,8 @@ class FetchedPage:
 
 class Fetcher(Protocol):
     """Guarded, polite HTTP GET: raises ``HarvestSourceError`` for a refused address, a timeout, a
-    body over the cap, or a status other than 200/304."""
+    body over the cap, or a status other than 200/304, and ``SourceUnchanged`` for a 304 (no
+    backend reads an empty body as the source)."""
 
     def get(self, url: str, *, accept: str = "*/*") -> FetchedPage: ...
 

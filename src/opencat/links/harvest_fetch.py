@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from opencat.domain.harvest import FetchedPage, HarvestSourceError
+from opencat.domain.harvest import FetchedPage, HarvestSourceError, SourceUnchanged
 from opencat.links.addresses import Address, Connect, Resolve, connect_tcp, resolve_host
 from opencat.links.hops import (
     REDIRECTS,
@@ -98,7 +98,8 @@ class GuardedFetcher:
             page = self._get(url, accept)
         if page.status == 304:
             self.not_modified.append(url)
-        elif page.etag or page.last_modified:
+            raise SourceUnchanged(url)
+        if page.etag or page.last_modified:
             self.validators[url] = Validators(page.etag, page.last_modified)
         return page
 

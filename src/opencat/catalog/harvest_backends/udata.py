@@ -37,8 +37,6 @@ class UdataBackend:
                 raise HarvestSourceError(f"paging loops: {page_url} was already read")
             seen.add(page_url)
             page = fetcher.get(page_url, accept="application/json")
-            if page.status == 304:
-                return  # the first page is unchanged (only it carries validators): nothing to read
             envelope = _envelope(page_url, page.body)
             for entry in envelope["data"]:
                 yield _item(entry)
