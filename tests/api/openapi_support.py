@@ -75,7 +75,8 @@ def populate(client: TestClient, catalog: Catalog) -> Sample:
 
 def _harvest_sample(catalog: Catalog, admin: Account, org_id: str, dataset_id: str) -> dict[str, str]:
     """A harvest source with one ended job that created a dataset and failed on an entry."""
-    fields = SourceFields(name="Remote", url="https://example.org/", backend="udata", organization=org_id)
+    # A reserved name (RFC 2606): a preview of it fails at once, with or without a network.
+    fields = SourceFields(name="Remote", url="https://remote.invalid/", backend="udata", organization=org_id)
     source = create_source(catalog, admin.actor(catalog), fields).source
     now = catalog.clock()
     job = HarvestJob(
