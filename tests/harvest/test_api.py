@@ -212,7 +212,8 @@ def test_backends_list_the_config_keys_each_reads(client: TestClient) -> None:
         assert (backend["filters"], backend["features"]) == ([], [])
         for config in backend["extra_configs"]:
             assert set(config) == {"key", "label", "description", "default"}
-            assert config["label"] and config["description"]
+            assert config["label"]
+            assert config["description"]
     udata = backends["udata"]["extra_configs"]
     assert (udata[0]["default"], udata[1]["default"], udata[2]["default"]) == ("100", None, "0.0")
     assert backends["ckan"]["label"] == "CKAN"

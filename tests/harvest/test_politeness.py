@@ -2,6 +2,7 @@
 requests, and a source never has two requests under way at once, whether the run reads ahead
 (the DCAT backend's thread) or several threads share the source's fetcher."""
 
+import itertools
 import threading
 
 from opencat.catalog.context import Catalog
@@ -24,12 +25,12 @@ JITTER = 0.02
 
 def gaps(spans: list[Span]) -> list[float]:
     starts = sorted(span.started for span in spans)
-    return [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    return [later - earlier for earlier, later in itertools.pairwise(starts)]
 
 
 def assert_one_at_a_time(spans: list[Span]) -> None:
     ordered = sorted(spans, key=lambda span: span.started)
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
+    for earlier, later in itertools.pairwise(ordered):
         assert later.started >= earlier.ended, f"{later.path} began before {earlier.path} was answered"
 
 
