@@ -57,7 +57,9 @@ def test_without_a_delay_requests_follow_each_other(catalog: Catalog, site: Site
 def test_the_dcat_read_ahead_never_overlaps_two_requests(
     catalog: Catalog, site: Site, remote: SiteServer
 ) -> None:
-    pages = [[(f"d{page}{entry}", f"D {page} {entry}") for entry in range(3)] for page in range(5)]
+    pages: list[list[tuple[str, str | None]]] = [
+        [(f"d{page}{entry}", f"D {page} {entry}") for entry in range(3)] for page in range(5)
+    ]
     publish(site, remote, pages)
     for document in site.documents.values():
         document.delay = 0.1  # slow answers: a request started ahead would overlap one under way

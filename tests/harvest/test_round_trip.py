@@ -36,6 +36,7 @@ RICH: dict[str, Any] = {
     "title": "Horaires des bus",
     "description": "Les horaires **théoriques**\n\ndu réseau, ligne à ligne.",
     "acronym": "HB",
+    "extras": {"source": "régie"},
     "tags": ["bus", "mobilite", "transport-public"],
     "license": "lov2",
     "frequency": "weekly",
@@ -181,8 +182,9 @@ def test_a_dataset_exported_and_harvested_by_another_opencat_is_the_same(
 # own identity and links (``id``, ``slug``, ``page``, ``uri``), its owner (the source's
 # organization), ``harvest`` (checked apart) and ``internal`` (its own write times; the remote's
 # dates are kept in ``harvest`` and make ``created_at``, ``last_modified`` and ``last_update``,
-# which are compared). ``resources`` and ``spatial`` are compared apart, below.
-DATASET_DIFFERS = {"id", "slug", "page", "uri", "organization", "owner", "harvest", "internal"}
+# which are compared). ``extras``: free keys DCAT has no term for (neither writer says them).
+# ``resources`` and ``spatial`` are compared apart, below.
+DATASET_DIFFERS = {"id", "slug", "page", "uri", "organization", "owner", "harvest", "internal", "extras"}
 DATASET_DIFFERS |= {"resources", "spatial"}
 # A resource's: its id and ``latest`` link (the harvesting catalog's), ``harvest`` and ``internal``;
 # ``type`` (DCAT has no term for it: read as main). ``filetype`` stays ``remote``: a harvested
@@ -196,6 +198,7 @@ def _assert_same_dataset(original: dict[str, Any], copy: dict[str, Any]) -> None
         assert copy[key] == original[key], key
     # Zones are a set in RDF: their order is not kept. DCAT has no term for udata's granularity:
     # the copy's is udata's default, ``other``.
+    assert copy["extras"] == {}
     theirs_spatial, ours_spatial = original["spatial"] or {}, copy["spatial"] or {}
     assert sorted(ours_spatial.get("zones") or []) == sorted(theirs_spatial.get("zones") or [])
     assert ours_spatial.get("geom") == theirs_spatial.get("geom")
