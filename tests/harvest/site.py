@@ -1,8 +1,10 @@
 """A small remote site on loopback for harvesting tests: documents by path, with validators, that a
-test can change between requests; every request is recorded with its conditional headers."""
+test can change between requests; every request is recorded with its conditional headers and,
+in ``spans``, when it came in and when its answer was ready (``time.monotonic``)."""
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,10 +31,21 @@ class Request:
     if_modified_since: str | None
 
 
+@dataclass(frozen=True)
+class Span:
+    """One request's time at the server: ``ended`` is taken before the answer is written, so a
+    client that waits for an answer before its next request starts that one after ``ended``."""
+
+    path: str
+    started: float
+    ended: float
+
+
 @dataclass
 class Site:
     documents: dict[str, Document] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,6 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        started = time.monotonic()
         site = self.server.site
         site.requests.append(
             Request(
@@ -53,10 +67,12 @@ class _Handler(BaseHTTPRequestHandler):
         )
         document = site.documents.get(self.path) or site.documents.get(urlsplit(self.path).path)
         if document is None:
+            site.spans.append(Span(self.path, started, time.monotonic()))
             self._reply(404, {}, b"")
             return
         if document.delay:
             self.server.release.wait(document.delay)
+        site.spans.append(Span(self.path, started, time.monotonic()))
         headers = {"Content-Type": document.content_type}
         if document.location:
             headers["Location"] = document.location

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from opencat.catalog.context import Catalog
 from tests.factories import Account, make_org, make_user
 from tests.harvest.pages import publish_pages, real_datasets
-from tests.harvest.site import Site, SiteServer
+from tests.harvest.site import Document, Site, SiteServer
 
 API = "/api/1/harvest"
 
@@ -134,7 +134,7 @@ def test_schedule_run_jobs_and_items(
     assert [j["id"] for j in jobs["data"]] == [job_id]
     items = client.get(f"{API}/job/{job_id}/items/?page_size=2").json()
     assert (items["total"], len(items["data"]), items["next_page"] is not None) == (4, 2, True)
-    failed = client.get(f"{API}/job/{job_id}/items/?status=failed").json()["data"]
+    failed = client.get(f"{API}/job/{job_id}/items/?status=failed", headers=admin.headers).json()["data"]
     assert [(i["remote_id"], i["status"], i["action"]) for i in failed] == [("broken", "failed", "failed")]
     assert failed[0]["errors"][0]["message"] == "a dataset without a title"
     assert failed[0]["errors"][0]["details"] == '{"id": "broken", "title": ""}'
@@ -175,10 +175,48 @@ def test_a_second_run_while_one_runs_is_a_409(
     assert _wait_for_end(client, first.json()["last_job"]["id"])["status"] == "done"
 
 
-def test_backends(client: TestClient) -> None:
-    backends = client.get(f"{API}/backends/").json()
+def test_an_item_error_shows_the_source_excerpt_only_to_who_manages_the_source(
+    client: TestClient, catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    """udata shows ``details`` to super-admins only; opencat to the source's managers too."""
+    broken = {"data": [{"id": "broken", "title": ""}], "next_page": None}
+    site.documents["/api/1/datasets/?page_size=100"] = Document(json.dumps(broken).encode())
+    root, admin, editor, org_id = people(catalog)
+    outsider = make_user(catalog)
+    source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
+    job_id = client.post(f"{API}/source/{source['id']}/run/", headers=admin.headers).json()["last_job"]["id"]
+    _wait_for_end(client, job_id)
 
-    assert {"id": "udata", "label": "udata", "filters": [], "features": [], "extra_configs": []} in backends
+    def details(headers: dict[str, str]) -> list[Any]:
+        answer = client.get(f"{API}/job/{job_id}/items/?status=failed", headers=headers)
+        assert answer.status_code == 200, answer.text
+        return [error["details"] for item in answer.json()["data"] for error in item["errors"]]
+
+    excerpt = '{"id": "broken", "title": ""}'
+    assert details(root.headers) == details(admin.headers) == [excerpt]
+    assert details({}) == details(editor.headers) == details(outsider.headers) == [None]
+
+
+def test_backends_list_the_config_keys_each_reads(client: TestClient) -> None:
+    backends = {backend["id"]: backend for backend in client.get(f"{API}/backends/").json()}
+
+    assert set(backends) == {"udata", "dcat", "ckan", "datajson"}
+    keys = {name: [config["key"] for config in b["extra_configs"]] for name, b in backends.items()}
+    assert keys == {
+        "udata": ["page_size", "organization", "delay"],
+        "ckan": ["page_size", "delay"],
+        "dcat": ["delay"],
+        "datajson": ["delay"],
+    }
+    for backend in backends.values():
+        assert (backend["filters"], backend["features"]) == ([], [])
+        for config in backend["extra_configs"]:
+            assert set(config) == {"key", "label", "description", "default"}
+            assert config["label"]
+            assert config["description"]
+    udata = backends["udata"]["extra_configs"]
+    assert (udata[0]["default"], udata[1]["default"], udata[2]["default"]) == ("100", None, "0.0")
+    assert backends["ckan"]["label"] == "CKAN"
 
 
 def _wait_for_end(client: TestClient, job_id: str, seconds: float = 30) -> dict[str, Any]:

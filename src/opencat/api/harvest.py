@@ -12,13 +12,14 @@ from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments, paging
 from opencat.api.params import boolean, boolean_argument, choice, choice_argument, first, text_argument
 from opencat.catalog import harvest_sources as use_cases
-from opencat.catalog.harvest_backends import BACKENDS
+from opencat.catalog.harvest_backends import BACKENDS, EXTRA_CONFIGS
 from opencat.catalog.harvest_preview import Action, Preview
 from opencat.catalog.harvest_settings import harvest_options
 from opencat.catalog.harvest_sources import ItemView, JobView, SourceFields, SourceView, can_manage
 from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.dates import iso, iso_date
 from opencat.domain.errors import Invalid, Reason, problem
+from opencat.domain.harvest import DELAY_CONFIG, ConfigKey
 from opencat.domain.harvest_jobs import HarvestJob, ItemStatus
 
 _API = "/api/1/harvest"
@@ -65,7 +66,14 @@ def _fields(call: Call) -> SourceFields:
     return SourceFields(**parsed.model_dump())
 
 
-def _job(call: Call, job: HarvestJob, source_id: str, item_count: int | None = None) -> dict[str, Any]:
+def _details(shown: bool, details: str | None) -> str | None:
+    """An error's piece of source, for those who manage the source only (udata: super-admins)."""
+    return (details or None) if shown else None
+
+
+def _job(
+    call: Call, job: HarvestJob, source_id: str, manager: bool, item_count: int | None = None
+) -> dict[str, Any]:
     items_url = f"{call.urls.base}{_API}/job/{job.id}/items/"
     return {
         "id": job.id,
@@ -77,7 +85,7 @@ def _job(call: Call, job: HarvestJob, source_id: str, item_count: int | None = N
             {
                 "created_at": iso(job.ended_at or job.created_at),
                 "message": e.get("message"),
-                "details": e.get("details"),
+                "details": _details(manager, e.get("details")),
             }
             for e in job.errors
         ],
@@ -124,7 +132,7 @@ def _source(call: Call, view: SourceView) -> dict[str, Any]:
             "on": validation.get("on"),
             "comment": validation.get("comment"),
         },
-        "last_job": None if view.last_job is None else _job(call, view.last_job, source.id),
+        "last_job": None if view.last_job is None else _job(call, view.last_job, source.id, manager),
         "owner": None if view.owner is None else serializers.user_reference(view.owner, call.urls),
         "organization": (
             None
@@ -142,10 +150,11 @@ def _source(call: Call, view: SourceView) -> dict[str, Any]:
     }
 
 
-def _item(call: Call, view: ItemView) -> dict[str, Any]:
+def _item(call: Call, view: ItemView, manager: bool) -> dict[str, Any]:
     item = view.item
+    details = _details(manager, item.excerpt)
     errors = (
-        [{"created_at": iso(item.created_at), "message": item.error, "details": item.excerpt or None}]
+        [{"created_at": iso(item.created_at), "message": item.error, "details": details}]
         if item.error
         else []
     )
@@ -165,7 +174,7 @@ def _item(call: Call, view: ItemView) -> dict[str, Any]:
 
 
 def _job_view(call: Call, view: JobView) -> dict[str, Any]:
-    return _job(call, view.job, view.source.id, view.item_count)
+    return _job(call, view.job, view.source.id, can_manage(call.actor, view.source), view.item_count)
 
 
 SOURCE_ARGUMENTS = (
@@ -251,8 +260,13 @@ def list_jobs(call: Call) -> Reply:
     page, page_size = page_arguments(call.params)
     source_id = call.path("source")
     result = use_cases.list_jobs(call.catalog, source_id, page, page_size)
+    manager = can_manage(call.actor, use_cases.get_source(call.catalog, source_id).source)
     body = envelope(
-        result, lambda job: _job(call, job, source_id), call.urls.base, call.request.url.path, call.params
+        result,
+        lambda job: _job(call, job, source_id, manager),
+        call.urls.base,
+        call.request.url.path,
+        call.params,
     )
     return Reply(body)
 
@@ -341,20 +355,35 @@ def list_items(call: Call) -> Reply:
     statuses = (
         None if status is None else [ours for ours, theirs in _UDATA_STATUS.items() if theirs == status]
     )
-    result = use_cases.list_items(call.catalog, call.path("job"), page, page_size, statuses)
+    job = use_cases.get_job(call.catalog, call.path("job"))
+    result = use_cases.list_items(call.catalog, job.job.id, page, page_size, statuses)
+    manager = can_manage(call.actor, job.source)
     body = envelope(
-        result, lambda view: _item(call, view), call.urls.base, call.request.url.path, call.params
+        result, lambda view: _item(call, view, manager), call.urls.base, call.request.url.path, call.params
     )
     return Reply(body)
 
 
 @describe("List the harvest backends", "harvest_backends", returns="HarvestBackendList")
 def list_backends(call: Call) -> Reply:
+    delay = str(call.services.settings.harvest_delay)
     backends = [
-        {"id": backend.name, "label": backend.label, "filters": [], "features": [], "extra_configs": []}
+        {
+            "id": backend.name,
+            "label": backend.label,
+            "filters": [],
+            "features": [],
+            "extra_configs": [_extra_config(key, delay) for key in EXTRA_CONFIGS.get(backend.name, ())],
+        }
         for backend in BACKENDS.values()
     ]
     return Reply(backends)
+
+
+def _extra_config(key: ConfigKey, delay: str) -> dict[str, Any]:
+    """udata's ``HarvestExtraConfig``; the delay's default is the operator's setting."""
+    default = delay if key is DELAY_CONFIG else key.default
+    return {"key": key.key, "label": key.label, "description": key.description, "default": default}
 
 
 # What a preview's item says a run would do, in udata's item statuses.

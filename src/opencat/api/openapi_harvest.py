@@ -18,7 +18,17 @@ from opencat.api.openapi_schemas import (
     ref,
 )
 
-_ERROR = record({"created_at": MAYBE_DATE_TIME, "message": TEXT, "details": TEXT})
+_ERROR = record(
+    {
+        "created_at": MAYBE_DATE_TIME,
+        "message": TEXT,
+        "details": {
+            **TEXT,
+            "description": "The piece of source at fault; null unless the caller manages the source",
+        },
+    }
+)
+_EXTRA_CONFIG = record({"key": STRING, "label": STRING, "description": STRING, "default": TEXT})
 _JOB = record(
     {
         "id": STRING,
@@ -155,7 +165,7 @@ _BACKEND = record(
         "label": STRING,
         "filters": array(OBJECT),
         "features": array(OBJECT),
-        "extra_configs": array(OBJECT),
+        "extra_configs": array(_EXTRA_CONFIG),
     }
 )
 

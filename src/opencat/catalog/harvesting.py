@@ -41,6 +41,7 @@ from opencat.domain.datasets import Dataset, Resource, apply_changes
 from opencat.domain.dates import iso
 from opencat.domain.errors import CatalogError, NotFound, Reason
 from opencat.domain.harvest import (
+    DELAY_CONFIG,
     Backend,
     HarvestSourceError,
     ItemFailure,
@@ -198,7 +199,7 @@ def run_job(
 
 def policy_of(source: HarvestSource, policy: HarvestPolicy) -> HarvestPolicy:
     """The source's own delay between requests (``config.delay``, seconds), if it sets one."""
-    delay = source.config.get("delay")
+    delay = source.config.get(DELAY_CONFIG.key)
     if isinstance(delay, int | float) and not isinstance(delay, bool) and 0 <= delay <= 3600:
         return replace(policy, delay=float(delay))
     return policy

@@ -111,6 +111,25 @@ class Fetcher(Protocol):
     def get(self, url: str, *, accept: str = "*/*") -> FetchedPage: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigKey:
+    """A key a backend (or the run) reads in a source's ``config``: udata's ``HarvestExtraConfig``."""
+
+    key: str
+    label: str
+    description: str
+    default: str | None = None
+
+
+# Read by the run for every backend (``harvesting.policy_of``), not by the backends.
+DELAY_CONFIG = ConfigKey(
+    "delay",
+    "Delay between requests",
+    "The least seconds between the starts of two requests to the source (0 to 3600, default"
+    " OPENCAT_HARVEST_DELAY); requests to a source never overlap",
+)
+
+
 class Backend(Protocol):
     """A kind of remote catalog (``dcat``, ``ckan``, ``udata``, ``datajson``)."""
 

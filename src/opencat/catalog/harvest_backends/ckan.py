@@ -9,7 +9,14 @@ from urllib.parse import urlencode
 from opencat.catalog.harvest_backends.licenses import is_known_license
 from opencat.dcat.remote_vocabularies import frequency_of, media_type_of
 from opencat.domain.dates import parse_datetime
-from opencat.domain.harvest import Fetcher, HarvestSourceError, ItemFailure, RemoteDataset, RemoteResource
+from opencat.domain.harvest import (
+    ConfigKey,
+    Fetcher,
+    HarvestSourceError,
+    ItemFailure,
+    RemoteDataset,
+    RemoteResource,
+)
 
 DEFAULT_ROWS = 100
 MAX_ROWS = 1000
@@ -26,6 +33,14 @@ _DIGESTS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 class CkanBackend:
     name = "ckan"
     label = "CKAN"
+    extra_configs = (
+        ConfigKey(
+            "page_size",
+            "Page size",
+            f"Packages asked for per page of package_search (its rows, 1 to {MAX_ROWS})",
+            str(DEFAULT_ROWS),
+        ),
+    )
 
     def items(
         self, url: str, fetcher: Fetcher, config: Mapping[str, object]

@@ -9,7 +9,14 @@ from typing import Any
 from opencat.catalog.harvest_backends.licenses import is_known_license
 from opencat.dcat.remote_vocabularies import frequency_of, media_type_of
 from opencat.domain.dates import parse_datetime
-from opencat.domain.harvest import Fetcher, HarvestSourceError, ItemFailure, RemoteDataset, RemoteResource
+from opencat.domain.harvest import (
+    ConfigKey,
+    Fetcher,
+    HarvestSourceError,
+    ItemFailure,
+    RemoteDataset,
+    RemoteResource,
+)
 
 # DCAT-US 1.1's accrualPeriodicity: ISO 8601 repeating durations → udata frequencies.
 _DURATIONS = {
@@ -43,6 +50,7 @@ _ACCEPT = "application/json, */*;q=0.1"
 class DataJsonBackend:
     name = "datajson"
     label = "data.json (DCAT-US)"
+    extra_configs: tuple[ConfigKey, ...] = ()  # only the run's ``delay``
 
     def items(
         self, url: str, fetcher: Fetcher, config: Mapping[str, object]

@@ -11,6 +11,7 @@ from opencat.catalog.harvest_backends.licenses import is_known_license
 from opencat.catalog.harvest_backends.read_ahead import read_ahead
 from opencat.dcat.reading import read_catalog_page
 from opencat.domain.harvest import (
+    ConfigKey,
     Fetcher,
     HarvestSourceError,
     ItemFailure,
@@ -48,6 +49,7 @@ class _Read:
 class DcatBackend:
     name = "dcat"
     label = "DCAT"
+    extra_configs: tuple[ConfigKey, ...] = ()  # only the run's ``delay``
 
     def items(
         self, url: str, fetcher: Fetcher, config: Mapping[str, object]

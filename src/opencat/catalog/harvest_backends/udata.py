@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 from opencat.domain.dates import parse_date, parse_datetime
 from opencat.domain.harvest import (
+    ConfigKey,
     Fetcher,
     HarvestSourceError,
     ItemFailure,
@@ -26,6 +27,15 @@ _RESOURCE_TYPES = frozenset({"main", "documentation", "update", "api", "code", "
 class UdataBackend:
     name = "udata"
     label = "udata"
+    extra_configs = (
+        ConfigKey(
+            "page_size",
+            "Page size",
+            f"Datasets asked for per page of /api/1/datasets/ (1 to {_MAX_PAGE_SIZE})",
+            str(_PAGE_SIZE),
+        ),
+        ConfigKey("organization", "Organization", "An organization id of the remote site: only its datasets"),
+    )
 
     def items(
         self, url: str, fetcher: Fetcher, config: Mapping[str, object]
