@@ -235,7 +235,9 @@ def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int
         if run == "first run":
             print(f"{label:10} {'index in step':20} {keeper.catch_up(catalog)}")
             keeper.stop()
-    print(f"{label:10} {'peak':20} {peak_memory_mb():,.0f} MB (the harvesting process's peak resident memory)")
+    print(
+        f"{label:10} {'peak':20} {peak_memory_mb():,.0f} MB (the harvesting process's peak resident memory)"
+    )
     catalog.db.dispose()
 
 
