@@ -25,11 +25,23 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
         return
     names = list(rows[0])
     if len(rows) < COPY_FROM or _client_defaults(table, names):
-        conn.execute(table.insert(), list(rows))
+        conn.execute(_insert_of(table), list(rows))
     elif conn.dialect.name == "postgresql":
         _copy(conn, table, names, rows)
     else:
         _sqlite_many(conn, table, names, rows)
+
+
+_INSERTS: dict[sa.Table, sa.Insert] = {}
+
+
+def _insert_of(table: sa.Table) -> sa.Insert:
+    """The table's ``INSERT``, built once: a built statement's cache key is remembered, a new
+    one's is computed again on every execution."""
+    found = _INSERTS.get(table)
+    if found is None:
+        found = _INSERTS[table] = table.insert()
+    return found
 
 
 def _client_defaults(table: sa.Table, names: list[str]) -> bool:

@@ -197,11 +197,13 @@ def update(conn: Connection, dataset: Dataset, last_update: datetime, old_slug: 
     _write_tags(conn, dataset.id, dataset.tags)
 
 
+# Built once; the SET clause comes from the parameters' column names.
+_UPDATE_ROW = datasets.update().where(datasets.c.id == sa.bindparam("row_id"))
+
+
 def update_row(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
     """Store the dataset's row only: for changes that keep its slug and tags."""
-    conn.execute(
-        datasets.update().where(datasets.c.id == dataset.id).values(**_columns(dataset, last_update))
-    )
+    conn.execute(_UPDATE_ROW, {**_columns(dataset, last_update), "row_id": dataset.id})
     mark_changed(conn, [dataset.id])
 
 

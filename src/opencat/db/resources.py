@@ -78,9 +78,17 @@ def dataset_of_file(conn: Connection, key: str) -> str | None:
     return found
 
 
+# Statements of every resource write, built once (building one costs SQLAlchemy more than
+# SQLite takes to run it; a built statement's cache key is remembered).
+_OF_DATASET = resources.c.dataset_id == sa.bindparam("dataset_id")
+_COUNT = sa.select(sa.func.count()).where(_OF_DATASET)
+_NEWEST = sa.select(sa.func.max(resources.c.last_modified)).where(_OF_DATASET)
+_FIRST_POSITION = sa.select(sa.func.min(resources.c.position)).where(_OF_DATASET)
+_INSERT = resources.insert()
+
+
 def count(conn: Connection, dataset_id: str) -> int:
-    query = sa.select(sa.func.count()).where(resources.c.dataset_id == dataset_id)
-    return int(conn.execute(query).scalar_one())
+    return int(conn.execute(_COUNT, {"dataset_id": dataset_id}).scalar_one())
 
 
 def ids_of(conn: Connection, dataset_id: str) -> list[str]:
@@ -89,18 +97,15 @@ def ids_of(conn: Connection, dataset_id: str) -> list[str]:
 
 
 def newest_modification(conn: Connection, dataset_id: str) -> datetime | None:
-    query = sa.select(sa.func.max(resources.c.last_modified)).where(resources.c.dataset_id == dataset_id)
-    value: datetime | None = conn.execute(query).scalar()
+    value: datetime | None = conn.execute(_NEWEST, {"dataset_id": dataset_id}).scalar()
     return value
 
 
 def insert_first(conn: Connection, dataset_id: str, resource: Resource, now: datetime) -> None:
     """Add ``resource`` before every other one (udata prepends new resources)."""
-    first = conn.execute(
-        sa.select(sa.func.min(resources.c.position)).where(resources.c.dataset_id == dataset_id)
-    ).scalar()
+    first = conn.execute(_FIRST_POSITION, {"dataset_id": dataset_id}).scalar()
     position = 0 if first is None else int(first) - 1
-    conn.execute(resources.insert().values(**new_row(dataset_id, position, resource, now)))
+    conn.execute(_INSERT, new_row(dataset_id, position, resource, now))
 
 
 def update_one(conn: Connection, resource: Resource, now: datetime) -> None:
