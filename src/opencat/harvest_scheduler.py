@@ -1,8 +1,9 @@
 """The harvest scheduler: one process beside ``opencat serve``'s workers that runs the sources
 whose cron schedule is due, each job in a thread of its own. Every node of a cluster may run one:
 the database lease of each source, and the check of its last job under that lease, make a given
-schedule's job run once. It stops with its master (``lifeline``); a job it was running when it
-stopped is taken over by the next run once its lease is stale.
+schedule's job run once. At each tick it also ends as failed the jobs whose process is gone (their
+lease stale), whatever their source. It stops with its master (``lifeline``); a job it was running
+when it stopped is ended so by the next tick of any node's scheduler once its lease is stale.
 """
 
 import logging
