@@ -285,6 +285,7 @@ class _Run:
             self.counts = replace(self.counts, unchanged=self.counts.unchanged + unchanged)
             return  # nothing to write: the job's counts are saved with the next write or at the end
         with self.catalog.db.write() as conn:
+            self._update_job(conn)  # first: still this process's job, and locked until the commit
             writer = _Writer(self, conn, now)
             writer.entries(todo)
             items += writer.items
@@ -399,6 +400,7 @@ class _Run:
             chunk = gone[start : start + self.options.batch_size]
             now = self.catalog.clock()
             with self.catalog.db.write() as conn:
+                self._update_job(conn)
                 writer = _Writer(self, conn, now)
                 for record in chunk:
                     writer.retire(record)
@@ -416,7 +418,8 @@ class _Run:
 
     def _update_job(self, conn: Connection) -> None:
         """Write the job, unless another process ended it meanwhile: then roll back what this
-        transaction wrote and stop."""
+        transaction wrote and stop. Done first in a transaction, it also holds the job's row (on
+        PostgreSQL) so that no other process ends the job while the batch is written."""
         if not db_harvest.update_running_job(conn, self.job):
             raise _LeaseLost()
 
