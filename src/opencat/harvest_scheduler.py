@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import datetime
 
 from opencat import lifeline
 from opencat.app import build_catalog
@@ -21,6 +22,8 @@ from opencat.config import Settings
 from opencat.ops.logs import configure_logging
 
 POLL_SECONDS = 30.0  # cron's resolution is a minute: twice a minute catches every one
+# Ticks fall this long after each half minute: a schedule's job starts a second into its minute.
+TICK_OFFSET = 1.0
 
 logger = logging.getLogger("opencat.harvest")
 
@@ -52,8 +55,14 @@ def run(master_pid: int) -> None:
             scheduler.tick()
         except Exception:  # the database restarting: the next tick tries again
             logger.warning("the harvest scheduler could not read the schedules; retrying", exc_info=True)
-        stopping.wait(POLL_SECONDS)
+        stopping.wait(seconds_to_next_tick(catalog.clock()))
     catalog.db.dispose()
+
+
+def seconds_to_next_tick(now: datetime) -> float:
+    """Until ``TICK_OFFSET`` past the next half minute (never 0: one tick per half minute)."""
+    into = (now.second + now.microsecond / 1_000_000 - TICK_OFFSET) % POLL_SECONDS
+    return POLL_SECONDS - into
 
 
 if __name__ == "__main__":
