@@ -1,8 +1,9 @@
 """The harvest scheduler: one process beside ``opencat serve``'s workers that runs the sources
 whose cron schedule is due, each job in a thread of its own. Every node of a cluster may run one:
 the database lease of each source, and the check of its last job under that lease, make a given
-schedule's job run once. It stops with its master (``lifeline``); a job it was running when it
-stopped is taken over by the next run once its lease is stale.
+schedule's job run once. At each tick it also ends as failed the jobs whose process is gone (their
+lease stale), whatever their source. It stops with its master (``lifeline``); a job it was running
+when it stopped is ended so by the next tick of any node's scheduler once its lease is stale.
 """
 
 import logging
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import datetime
 
 from opencat import lifeline
 from opencat.app import build_catalog
@@ -20,6 +22,8 @@ from opencat.config import Settings
 from opencat.ops.logs import configure_logging
 
 POLL_SECONDS = 30.0  # cron's resolution is a minute: twice a minute catches every one
+# Ticks fall this long after each half minute: a schedule's job starts a second into its minute.
+TICK_OFFSET = 1.0
 
 logger = logging.getLogger("opencat.harvest")
 
@@ -51,8 +55,14 @@ def run(master_pid: int) -> None:
             scheduler.tick()
         except Exception:  # the database restarting: the next tick tries again
             logger.warning("the harvest scheduler could not read the schedules; retrying", exc_info=True)
-        stopping.wait(POLL_SECONDS)
+        stopping.wait(seconds_to_next_tick(catalog.clock()))
     catalog.db.dispose()
+
+
+def seconds_to_next_tick(now: datetime) -> float:
+    """Until ``TICK_OFFSET`` past the next half minute (never 0: one tick per half minute)."""
+    into = (now.second + now.microsecond / 1_000_000 - TICK_OFFSET) % POLL_SECONDS
+    return POLL_SECONDS - into
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from opencat.catalog.harvest_schedule import Scheduler, due_sources
 from opencat.catalog.harvest_sources import SourceFields, add_source
 from opencat.catalog.harvesting import AlreadyRun, RunOptions, start_job
 from opencat.db import harvest as db_harvest
+from opencat.harvest_scheduler import seconds_to_next_tick
 from opencat.links.harvest_fetch import HarvestPolicy
 from tests.conftest import FixedClock
 from tests.factories import make_org
@@ -94,3 +95,17 @@ def test_a_node_late_for_a_schedule_another_ran_does_nothing(clocked: Catalog, r
     with clocked.db.read() as conn:
         assert db_harvest.jobs_of(conn, source_id, 0, 10)[1] == 1
         assert db_harvest.find_lease(conn, source_id) is None
+
+
+@pytest.mark.parametrize(
+    ("now", "seconds"),
+    [
+        (at(2026, 6, 1, 10, 0, 0), 1.0),
+        (at(2026, 6, 1, 10, 0, 1), 30.0),
+        (at(2026, 6, 1, 10, 0, 20), 11.0),
+        (at(2026, 6, 1, 10, 0, 45), 16.0),
+        (at(2026, 6, 1, 10, 0, 59), 2.0),
+    ],
+)
+def test_the_scheduler_ticks_a_second_into_each_half_minute(now: datetime, seconds: float) -> None:
+    assert seconds_to_next_tick(now) == pytest.approx(seconds)

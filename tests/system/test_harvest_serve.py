@@ -1,15 +1,24 @@
 """An opencat harvesting another opencat: the real ``opencat serve`` of a remote catalog loaded
-with udata's fixtures, and a local ``opencat serve`` whose scheduler runs the source when due."""
+with udata's fixtures, and a local ``opencat serve`` whose scheduler runs the source when due; and
+a serve killed mid-job whose job the next serve on the database ends failed and runs again."""
 
+import os
+import signal
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
 
+from opencat.db import harvest as db_harvest
 from tests import paths
-from tests.system.conftest import Launcher
+from tests.harvest.pages import publish_pages, real_datasets
+from tests.harvest.site import Site, serving
+from tests.postgres import database_name
+from tests.system.conftest import Launcher, client_catalog, create_database, drop_database
 from tests.system.harness import cli, opencat_command
 
 
@@ -58,12 +67,78 @@ def test_the_scheduler_of_serve_harvests_another_opencat(
     assert any(dataset["title"] == first for dataset in found)
 
 
-def _wait_for_job(source_url: str, seconds: float = 90) -> dict[str, Any]:
+def _wait_for_job(source_url: str, seconds: float = 90, after: str | None = None) -> dict[str, Any]:
+    """The source's last job once ended (``after``: not that job)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         last = httpx2.get(source_url).json()["last_job"]
-        if last is not None and last["ended"] is not None:
+        if last is not None and last["ended"] is not None and last["id"] != after:
             job: dict[str, Any] = last
             return job
         time.sleep(0.2)
     raise AssertionError("the scheduler did not run the source")
+
+
+@pytest.fixture
+def own_database(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own: no other test's scheduled source runs beside its own."""
+    if dialect == "sqlite":
+        yield f"sqlite:///{tmp_path / 'own.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = database_name("opencat_harvest_killed")
+    yield create_database(server, name)
+    drop_database(server, name)
+
+
+def test_a_job_of_a_killed_serve_is_ended_by_the_next_serve_which_runs_it_again(
+    launch: Launcher, own_database: str, tmp_path: Path
+) -> None:
+    site = Site()
+    with serving(site) as remote:
+        publish_pages(site, remote.url(""), real_datasets(6), page_size=3)
+        second_page = site.documents["/api/1/datasets/?page_size=3&page=2"]
+        second_page.delay = 120  # the job is busy there when its serve is killed
+        settings = {"harvest_allow_private": "true", "harvest_stale_after": "2"}
+        env = launch.env("node-a", own_database, **settings)
+        org = cli(env, "org", "create", "--name", "Harvesters")
+        source = cli(
+            env, "harvest", "add", "Remote", remote.url("/"), "--backend", "udata",
+            "--organization", org["id"], "--schedule", "* * * * *", "--config", '{"page_size": 3}',
+        )  # fmt: skip
+        first = launch.start(env, workers=1)
+        _wait_for(lambda: any("page=2" in request.path for request in site.requests), 30)
+        catalog = client_catalog(tmp_path / "client", own_database)
+        try:
+            with catalog.db.read() as conn:
+                lease = db_harvest.find_lease(conn, source["id"])
+        finally:
+            catalog.db.dispose()
+        assert lease is not None
+        assert os.getpgid(lease.pid) == first.process.pid  # its scheduler, in the serve's group
+        os.killpg(first.process.pid, signal.SIGKILL)  # master, workers and scheduler at once
+        first.process.wait(10)
+        second_page.delay = 0
+        time.sleep(2.5)  # the lease is stale now: the next serve's first tick ends the job
+
+        second = launch.start(launch.env("node-b", own_database, **settings), workers=1)
+        job_url = f"{second.url}/api/1/harvest/job/{lease.job_id}/"
+        _wait_for(lambda: httpx2.get(job_url).json()["status"] != "processing", 20)
+        dead = httpx2.get(job_url).json()
+        assert dead["status"] == "failed"
+        assert dead["ended"] is not None
+        message = dead["errors"][-1]["message"]
+        assert f"pid {lease.pid}) stopped heartbeating at " in message
+        assert "; ended by the harvest scheduler of node " in message
+
+        # The source runs again at the next minute its schedule names.
+        rerun = _wait_for_job(f"{second.url}/api/1/harvest/source/{source['id']}/", 75, lease.job_id)
+    assert rerun["id"] != lease.job_id
+    assert (rerun["status"], rerun["counts"]["created"]) == ("done", 6)
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)

@@ -1,6 +1,7 @@
 """One job at a time per source, across workers and nodes: the job's process holds a lease row and
 keeps its heartbeat fresh from a thread; a lease whose heartbeat went stale belongs to a process
-that is gone, and the next run takes it over, ending that job as failed."""
+that is gone: the scheduler's next tick (``end_dead_jobs``), or the source's next run if sooner,
+ends that job as failed and frees the lease."""
 
 import logging
 import threading
@@ -29,35 +30,59 @@ def take(conn: Connection, lease: Lease, stale_after: timedelta, now: datetime) 
 
 
 def end_abandoned(conn: Connection, gone: Lease, taker: Lease, now: datetime) -> None:
-    job = db_harvest.find_job(conn, gone.job_id)
-    if job is None or job.ended_at is not None:
-        return
     message = (
         f"the process running this job (node {gone.node}, pid {gone.pid}) stopped heartbeating at "
         f"{gone.heartbeat_at.isoformat()}; taken over by node {taker.node}, pid {taker.pid}"
     )
-    ended = replace(
-        job, status=JobStatus.FAILED, ended_at=now, errors=(*job.errors, {"message": message, "details": ""})
-    )
-    db_harvest.update_job(conn, ended)
+    _fail(conn, gone.job_id, message, now)
 
 
 def end_orphans(conn: Connection, source_id: str, now: datetime) -> None:
     """Jobs of the source still marked running that no lease covers (their process died between
     writes): failed, so that nothing stays "running" after its process is gone."""
-    lease = db_harvest.find_lease(conn, source_id)
     for job in db_harvest.running_jobs(conn, source_id):
-        if lease is None or lease.job_id != job.id:
-            message = "the process running this job is gone"
-            db_harvest.update_job(
-                conn,
-                replace(
-                    job,
-                    status=JobStatus.FAILED,
-                    ended_at=now,
-                    errors=(*job.errors, {"message": message, "details": ""}),
-                ),
-            )
+        _fail(conn, job.id, _UNLEASED, now)
+
+
+_UNLEASED = "the process running this job is gone (it no longer holds the source's lease)"
+
+
+def end_dead_jobs(catalog: Catalog, stale_after: timedelta, node: str, pid: int) -> list[HarvestJob]:
+    """End as failed, for every source, the jobs whose process is gone: their lease went stale
+    (it is released) or they hold none. Run by each node's scheduler at each tick; nodes may run
+    it at once: every write is conditional, so one of them ends a given job. Returns the jobs this
+    call ended."""
+    now = catalog.clock()
+    stale_before = now - stale_after
+    with catalog.db.read() as conn:  # most ticks find nothing: no write, no SQLite writer lock
+        if not db_harvest.stale_leases(conn, stale_before) and not db_harvest.unleased_jobs(conn):
+            return []
+    ended: list[HarvestJob] = []
+    with catalog.db.write() as conn:
+        for lease in db_harvest.stale_leases(conn, stale_before):
+            if db_harvest.drop_stale_lease(conn, lease, stale_before):
+                message = (
+                    f"the process running this job (node {lease.node}, pid {lease.pid}) stopped "
+                    f"heartbeating at {lease.heartbeat_at.isoformat()}; ended by the harvest "
+                    f"scheduler of node {node}, pid {pid}"
+                )
+                ended += _fail(conn, lease.job_id, message, now)
+        for job in db_harvest.unleased_jobs(conn):
+            ended += _fail(conn, job.id, _UNLEASED, now)
+    for job in ended:
+        _log.warning("harvest job %s of source %s ended failed: %s", job.id, job.source_id, job.errors[-1])
+    return ended
+
+
+def _fail(conn: Connection, job_id: str, message: str, now: datetime) -> list[HarvestJob]:
+    """The job ended failed with ``message`` if it still runs and holds no lease; ``[]`` when it
+    ended meanwhile (another process ended it)."""
+    job = db_harvest.find_job(conn, job_id)
+    if job is None:
+        return []
+    error = {"message": message, "details": ""}
+    ended = replace(job, status=JobStatus.FAILED, ended_at=now, errors=(*job.errors, error))
+    return [ended] if db_harvest.update_running_job(conn, ended, unleased=True) else []
 
 
 # Beats missed in a row before the job reports it (the lease, 60 s by default, lasts six beats).

@@ -1,6 +1,7 @@
 """The schedule: which sources are due (their cron named a minute since their last job), and one
 tick of the scheduler that ``opencat serve`` runs on each node. Nodes may tick at once: the lease
-and the check of the last job under it make one of them run a given schedule's job."""
+and the check of the last job under it make one of them run a given schedule's job, and the
+conditional writes of ``end_dead_jobs`` one of them end a dead process's job."""
 
 import logging
 import threading
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from opencat.catalog.context import Catalog
+from opencat.catalog.harvest_lease import end_dead_jobs
 from opencat.catalog.harvesting import AlreadyRun, RunOptions, run_source
 from opencat.db import harvest as db_harvest
 from opencat.domain.cron import parse_cron
@@ -55,7 +57,13 @@ class Scheduler:
         self.running: dict[str, threading.Thread] = {}
 
     def tick(self) -> list[threading.Thread]:
+        """End the jobs of dead processes (any source's), then start each due source's job."""
         self.running = {key: thread for key, thread in self.running.items() if thread.is_alive()}
+        try:
+            options = self.options
+            end_dead_jobs(self.catalog, options.stale_after, options.node, options.pid)
+        except Exception:  # the schedules still run; the next tick tries again
+            _log.exception("the harvest scheduler could not end the jobs of dead processes")
         started: list[threading.Thread] = []
         for due in due_sources(self.catalog, self.catalog.clock()):
             if due.source.id in self.running:

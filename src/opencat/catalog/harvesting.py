@@ -185,7 +185,7 @@ def run_job(
     except HarvestSourceError as error:
         run.finish(JobStatus.FAILED, None, str(error))
     except _LeaseLost:
-        run.finish(JobStatus.FAILED, None, "the lease of this job was taken over by another process")
+        run.finish(JobStatus.FAILED, None, run.lost_message())
     except Exception as error:  # a backend's bug or a database failure: the job must still end
         run.finish(JobStatus.FAILED, None, f"{type(error).__name__}: {error}")
         raise
@@ -226,7 +226,8 @@ def _until_unchanged(entries: Iterator[PagedEntry]) -> Iterator[PagedEntry]:
 
 
 class _LeaseLost(Exception):
-    pass
+    """The job was ended by another process (its lease taken over, or dropped as stale): this
+    process stops and writes nothing more of it."""
 
 
 class _Run:
@@ -294,6 +295,7 @@ class _Run:
             self.counts = replace(self.counts, unchanged=self.counts.unchanged + unchanged)
             return  # nothing to write: the job's counts are saved with the next write or at the end
         with self.catalog.db.write() as conn:
+            self._update_job(conn)  # first: still this process's job, and locked until the commit
             writer = _Writer(self, conn, now)
             writer.entries(todo)
             items += writer.items
@@ -304,7 +306,7 @@ class _Run:
             self.records.update({record.remote_id: record for record in writer.records})
             self.counts = _add(self.counts, items, unchanged)
             self.job = replace(self.job, counts=self.counts, status=JobStatus.PROCESSING)
-            db_harvest.update_job(conn, self.job)
+            self._update_job(conn)
 
     def _sort(
         self, batch: list[PagedEntry], now: datetime
@@ -382,6 +384,7 @@ class _Run:
         if kept == self.stored_pages:
             return  # an unchanged source: nothing to write
         with self.catalog.db.write() as conn:
+            self._update_job(conn)  # the pages are this source's only while its job runs here
             db_harvest.replace_pages(conn, self.source.id, kept)
 
     def zone_ids(self, conn: Connection, remotes: list[RemoteDataset]) -> Mapping[str, str | None]:
@@ -407,6 +410,7 @@ class _Run:
             chunk = gone[start : start + self.options.batch_size]
             now = self.catalog.clock()
             with self.catalog.db.write() as conn:
+                self._update_job(conn)
                 writer = _Writer(self, conn, now)
                 for record in chunk:
                     writer.retire(record)
@@ -415,12 +419,25 @@ class _Run:
                 db_harvest.insert_items(conn, self.job.id, writer.items)
                 self.counts = _add(self.counts, writer.items, 0)
                 self.job = replace(self.job, counts=self.counts)
-                db_harvest.update_job(conn, self.job)
+                self._update_job(conn)
 
     def _save_job(self, status: JobStatus) -> None:
         self.job = replace(self.job, status=status, counts=self.counts)
         with self.catalog.db.write() as conn:
-            db_harvest.update_job(conn, self.job)
+            self._update_job(conn)
+
+    def _update_job(self, conn: Connection) -> None:
+        """Write the job, unless another process ended it meanwhile: then roll back what this
+        transaction wrote and stop. Done first in a transaction, it also holds the job's row (on
+        PostgreSQL) so that no other process ends the job while the batch is written."""
+        if not db_harvest.update_running_job(conn, self.job):
+            raise _LeaseLost()
+
+    def lost_message(self) -> str:
+        return (
+            f"the process running this job (node {self.options.node}, pid {self.options.pid}) found "
+            "its lease taken over and stopped"
+        )
 
     def finish(self, status: JobStatus, fetcher: GuardedFetcher | None, error: str | None = None) -> None:
         if error is not None:
@@ -433,7 +450,9 @@ class _Run:
             errors=tuple(self.errors),
         )
         with self.catalog.db.write() as conn:
-            db_harvest.update_job(conn, self.job)
+            if not db_harvest.update_running_job(conn, self.job):
+                self._ended_elsewhere(conn, error or self.lost_message())
+                return
             if fetcher is not None:
                 validators = {
                     url: {"etag": kept.etag, "last_modified": kept.last_modified}
@@ -441,6 +460,15 @@ class _Run:
                     if url in self._first_urls(fetcher)
                 }
                 db_harvest.set_validators(conn, self.source.id, validators)
+
+    def _ended_elsewhere(self, conn: Connection, note: str) -> None:
+        """The job was ended by another process (failed, saying why): it stays so, with this
+        process's own note after that reason."""
+        stored = db_harvest.find_job(conn, self.job.id)
+        if stored is None:
+            return
+        self.job = replace(stored, errors=(*stored.errors, {"message": note, "details": ""}))
+        db_harvest.update_job(conn, self.job)
 
     def _first_urls(self, fetcher: GuardedFetcher) -> set[str]:
         """Only the first URL's validators are kept: a page further on cannot be skipped (the next

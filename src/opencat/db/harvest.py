@@ -181,12 +181,38 @@ def last_jobs(conn: Connection, source_ids: Sequence[str]) -> dict[str, HarvestJ
     return {row.source_id: _job(row) for row in conn.execute(query)}
 
 
-def running_jobs(conn: Connection, source_id: str) -> list[HarvestJob]:
+def _running() -> sa.ColumnElement[bool]:
     ended = [str(JobStatus.DONE), str(JobStatus.DONE_ERRORS), str(JobStatus.FAILED)]
-    query = sa.select(harvest_jobs).where(
-        harvest_jobs.c.source_id == source_id, harvest_jobs.c.status.not_in(ended)
-    )
+    return harvest_jobs.c.status.not_in(ended)
+
+
+def running_jobs(conn: Connection, source_id: str) -> list[HarvestJob]:
+    query = sa.select(harvest_jobs).where(harvest_jobs.c.source_id == source_id, _running())
     return [_job(row) for row in conn.execute(query)]
+
+
+def _unleased(job_id: sa.ColumnElement[str] | str) -> sa.ColumnElement[bool]:
+    return ~sa.exists().where(harvest_leases.c.job_id == job_id)
+
+
+def unleased_jobs(conn: Connection) -> list[HarvestJob]:
+    """Jobs of any source still marked running that hold no lease: their process lost it (taken
+    over, or released after its last write failed) and will write nothing more. A job's lease is
+    written with it, in the same transaction, and never given back to it once gone."""
+    query = sa.select(harvest_jobs).where(_running(), _unleased(harvest_jobs.c.id))
+    return [_job(row) for row in conn.execute(query)]
+
+
+def update_running_job(conn: Connection, job: HarvestJob, *, unleased: bool = False) -> bool:
+    """Write the job only while it is still running (``unleased``: and holds no lease); False when
+    it ended meanwhile (another process ended it): nothing is written. Two processes ending the
+    same job at once: one of them does."""
+    values = _job_columns(job)
+    del values["id"]
+    condition = sa.and_(harvest_jobs.c.id == job.id, _running())
+    if unleased:
+        condition = sa.and_(condition, _unleased(job.id))
+    return conn.execute(harvest_jobs.update().where(condition).values(**values)).rowcount == 1
 
 
 def insert_items(conn: Connection, job_id: str, items: Sequence[JobItem]) -> None:
@@ -393,21 +419,46 @@ def take_lease(conn: Connection, lease: Lease, stale_before: datetime) -> tuple[
     holder's job), ``(False, holder)`` when a live holder keeps it. Concurrent takers queue on the
     row lock; one wins."""
     values = asdict(lease)
-    try:
-        with conn.begin_nested():
-            conn.execute(harvest_leases.insert().values(**values))
-        return True, None
-    except sa.exc.IntegrityError:
-        pass
-    previous = find_lease(conn, lease.source_id)
-    taken = conn.execute(
-        harvest_leases.update()
-        .where(harvest_leases.c.source_id == lease.source_id, harvest_leases.c.heartbeat_at < stale_before)
-        .values(**{key: value for key, value in values.items() if key != "source_id"})
+    for _ in range(2):  # a second time when the row went (released, or dropped as stale) meanwhile
+        try:
+            with conn.begin_nested():
+                conn.execute(harvest_leases.insert().values(**values))
+            return True, None
+        except sa.exc.IntegrityError:
+            pass
+        previous = find_lease(conn, lease.source_id)
+        taken = conn.execute(
+            harvest_leases.update()
+            .where(
+                harvest_leases.c.source_id == lease.source_id, harvest_leases.c.heartbeat_at < stale_before
+            )
+            .values(**{key: value for key, value in values.items() if key != "source_id"})
+        )
+        if taken.rowcount == 1:
+            return True, previous
+        holder = find_lease(conn, lease.source_id)
+        if holder is not None:
+            return False, holder
+    return False, None
+
+
+def stale_leases(conn: Connection, stale_before: datetime) -> list[Lease]:
+    """Every source's lease whose holder stopped heartbeating before ``stale_before``."""
+    query = sa.select(harvest_leases).where(harvest_leases.c.heartbeat_at < stale_before)
+    return [Lease(**row._mapping) for row in conn.execute(query)]
+
+
+def drop_stale_lease(conn: Connection, lease: Lease, stale_before: datetime) -> bool:
+    """Delete this lease if it is still that job's and still stale; False when it was refreshed,
+    taken over or dropped meanwhile (by another node: one of them drops it)."""
+    dropped = conn.execute(
+        harvest_leases.delete().where(
+            harvest_leases.c.source_id == lease.source_id,
+            harvest_leases.c.job_id == lease.job_id,
+            harvest_leases.c.heartbeat_at < stale_before,
+        )
     )
-    if taken.rowcount == 1:
-        return True, previous
-    return False, find_lease(conn, lease.source_id)
+    return dropped.rowcount == 1
 
 
 def heartbeat(conn: Connection, source_id: str, job_id: str, now: datetime) -> bool:
