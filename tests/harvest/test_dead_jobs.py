@@ -224,3 +224,54 @@ def test_a_stalled_run_stops_writing_once_another_process_ended_its_job(
     with catalog.db.read() as conn:
         stored_datasets = conn.execute(sa.select(sa.func.count()).select_from(datasets)).scalar_one()
     assert stored_datasets == (6 if taker is _takeover else 3)  # the taker ran the whole source
+
+
+def _jobs(catalog: Catalog, source_id: str) -> list[HarvestJob]:
+    with catalog.db.read() as conn:
+        return db_harvest.jobs_of(conn, source_id, 0, 10)[0]
+
+
+def test_a_scheduled_sources_dead_job_is_taken_over_at_once(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    """Weekly, Monday 03:00: not due now; its killed job runs again at the next tick, not next week.
+    An unscheduled source's dead job is only ended (its run was asked by hand)."""
+    publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
+    weekly = add(catalog, remote, schedule="0 3 * * 1")
+    unscheduled = add(catalog, remote)
+    long_ago = catalog.clock() - timedelta(minutes=2)
+    dead = running_job(catalog, weekly, "d" * 24, long_ago)
+    running_job(catalog, unscheduled, "e" * 24, long_ago)
+
+    scheduler = Scheduler(catalog, replace(OPTIONS, node="node-b", pid=99, stale_after=STALE))
+    threads = scheduler.tick()
+    for thread in threads:
+        thread.join(30)
+
+    assert len(threads) == 1
+    again, ended = _jobs(catalog, weekly)
+    assert ended.id == dead.id
+    assert harvest_lease.died(ended)
+    assert again.status == JobStatus.DONE
+    assert again.counts.created == 2
+    assert [job.status for job in _jobs(catalog, unscheduled)] == [JobStatus.FAILED]
+    # The next tick finds nothing to take over or run.
+    assert scheduler.tick() == []
+
+
+def test_a_source_whose_last_two_jobs_died_is_left_to_its_schedule(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    """A source that kills its process (its memory, say) is not run again and again."""
+    publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
+    weekly = add(catalog, remote, schedule="0 3 * * 1")
+    long_ago = catalog.clock() - timedelta(minutes=2)
+    running_job(catalog, weekly, "c" * 24, long_ago)
+    assert [job.id for job in harvest_lease.end_dead_jobs(catalog, STALE, "node-a", 98)] == ["c" * 24]
+    running_job(catalog, weekly, "d" * 24, long_ago)
+
+    scheduler = Scheduler(catalog, replace(OPTIONS, node="node-b", pid=99, stale_after=STALE))
+
+    assert scheduler.tick() == []
+    assert [job.id for job in _jobs(catalog, weekly)] == ["d" * 24, "c" * 24]
+    assert all(harvest_lease.died(job) for job in _jobs(catalog, weekly))

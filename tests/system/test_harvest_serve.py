@@ -131,8 +131,8 @@ def test_a_job_of_a_killed_serve_is_ended_by_the_next_serve_which_runs_it_again(
         assert f"pid {lease.pid}) stopped heartbeating at " in message
         assert "; ended by the harvest scheduler of node " in message
 
-        # The source runs again at the next minute its schedule names.
-        rerun = _wait_for_job(f"{second.url}/api/1/harvest/source/{source['id']}/", 75, lease.job_id)
+        # The same tick takes the scheduled source's job over: it runs again at once.
+        rerun = _wait_for_job(f"{second.url}/api/1/harvest/source/{source['id']}/", 30, lease.job_id)
     assert rerun["id"] != lease.job_id
     assert (rerun["status"], rerun["counts"]["created"]) == ("done", 6)
 

@@ -31,7 +31,7 @@ def take(conn: Connection, lease: Lease, stale_after: timedelta, now: datetime) 
 
 def end_abandoned(conn: Connection, gone: Lease, taker: Lease, now: datetime) -> None:
     message = (
-        f"the process running this job (node {gone.node}, pid {gone.pid}) stopped heartbeating at "
+        f"{_DIED} (node {gone.node}, pid {gone.pid}) stopped heartbeating at "
         f"{gone.heartbeat_at.isoformat()}; taken over by node {taker.node}, pid {taker.pid}"
     )
     _fail(conn, gone.job_id, message, now)
@@ -44,7 +44,16 @@ def end_orphans(conn: Connection, source_id: str, now: datetime) -> None:
         _fail(conn, job.id, _UNLEASED, now)
 
 
-_UNLEASED = "the process running this job is gone (it no longer holds the source's lease)"
+# Every message of a job ended because its process was gone starts so (``died``).
+_DIED = "the process running this job"
+_UNLEASED = f"{_DIED} is gone (it no longer holds the source's lease)"
+
+
+def died(job: HarvestJob) -> bool:
+    """Whether the job was ended because its process was gone (not by its own failure)."""
+    return job.status == JobStatus.FAILED and any(
+        error.get("message", "").startswith(_DIED) for error in job.errors
+    )
 
 
 def end_dead_jobs(catalog: Catalog, stale_after: timedelta, node: str, pid: int) -> list[HarvestJob]:
@@ -62,7 +71,7 @@ def end_dead_jobs(catalog: Catalog, stale_after: timedelta, node: str, pid: int)
         for lease in db_harvest.stale_leases(conn, stale_before):
             if db_harvest.drop_stale_lease(conn, lease, stale_before):
                 message = (
-                    f"the process running this job (node {lease.node}, pid {lease.pid}) stopped "
+                    f"{_DIED} (node {lease.node}, pid {lease.pid}) stopped "
                     f"heartbeating at {lease.heartbeat_at.isoformat()}; ended by the harvest "
                     f"scheduler of node {node}, pid {pid}"
                 )
