@@ -22,7 +22,7 @@ from tests.conftest import FixedClock
 from tests.factories import make_org
 from tests.harvest.pages import publish_pages, real_datasets
 from tests.harvest.site import Site, SiteServer
-from tests.harvest.test_politeness import JITTER, gaps
+from tests.harvest.test_politeness import assert_spaced
 from tests.harvest.test_run import harvested
 
 DELAY = 0.2
@@ -76,7 +76,7 @@ def test_the_schedulers_options_come_from_the_environment(
         thread.join(30)
     # one page a dataset, the pages spaced by OPENCAT_HARVEST_DELAY
     assert len(site.spans) == 3
-    assert min(gaps(site.spans)) >= DELAY - JITTER
+    assert_spaced(site.spans, DELAY)
     publish_pages(site, remote.url(""), docs[:2], page_size=1)
     assert isinstance(clocked.clock, FixedClock)
     clocked.clock.now += timedelta(days=1)
@@ -137,7 +137,7 @@ def test_opencat_harvest_run_follows_the_environment(
     code, job = run_cli(source_id, allow_private="true", delay=str(DELAY))
     assert (code, job["status"], job["created_items"]) == (0, "done", 3)
     requests = [span for span in site.spans if "page_size=1" in span.path]
-    assert min(gaps(requests)) >= DELAY - JITTER
+    assert_spaced(requests, DELAY)
 
     # a body over OPENCAT_HARVEST_MAX_BYTES, then an answer slower than OPENCAT_HARVEST_TIMEOUT
     code, job = run_cli(source_id, allow_private="true", max_bytes="100")
