@@ -267,6 +267,8 @@ class Keeper:
         with catalog.db.read() as conn:
             head = outbox.head(conn)
         while catalog.search.current_seq() < head:
+            if not self._process.is_alive():
+                raise SystemExit(f"the index keeper stopped (exit code {self._process.exitcode})")
             time.sleep(0.05)
         return (
             f"the keeper reached the outbox head {time.perf_counter() - started:.1f} s after the run's end "

@@ -1,6 +1,7 @@
 """Fixtures: every database test runs on SQLite and on PostgreSQL in one session."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,6 +96,35 @@ def db(migrated: Database) -> Iterator[Database]:
         for table in reversed(metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 conn.execute(table.delete())
+
+
+@contextmanager
+def empty_database(
+    dialect: str, request: pytest.FixtureRequest, folder: Path, name: str
+) -> Iterator[Database]:
+    """An empty database of its own, of the session's kind, apart from its shared one (dropped
+    after the block on PostgreSQL)."""
+    if dialect == "sqlite":
+        database = Database(f"sqlite:///{folder / f'{name}.db'}")
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    name = database_name(f"opencat_{name}")
+    admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    database = Database(server.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 class FixedClock:

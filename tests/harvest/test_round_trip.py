@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from opencat.app import build_catalog, create_app
@@ -19,14 +18,14 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_sources import SourceFields, create_source
 from opencat.catalog.harvesting import RunOptions, run_source
 from opencat.config import Settings
-from opencat.db.engine import Database, normalize_url
+from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
 from opencat.dcat.reading import read_catalog_page
 from opencat.domain.harvest_jobs import JobStatus
 from opencat.links.harvest_fetch import HarvestPolicy
+from tests.conftest import empty_database
 from tests.factories import make_org, make_user
 from tests.harvest.site import Document, Site, SiteServer
-from tests.postgres import database_name
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -85,29 +84,9 @@ PLAIN: list[dict[str, Any]] = [
 @contextmanager
 def _other_database(dialect: str, request: pytest.FixtureRequest, folder: Path) -> Iterator[Database]:
     """A migrated database of its own, of the session's kind: the exporting catalog's."""
-    if dialect == "sqlite":
-        database = Database(f"sqlite:///{folder / 'exporter.db'}")
-        upgrade(database)
-        try:
-            yield database
-        finally:
-            database.dispose()
-        return
-    server: str = request.getfixturevalue("postgres_server")
-    name = database_name("opencat_exporter")
-    admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    database = Database(server.rsplit("/", 1)[0] + f"/{name}")
-    try:
+    with empty_database(dialect, request, folder, "exporter") as database:
         upgrade(database)
         yield database
-    finally:
-        database.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @dataclass(frozen=True)

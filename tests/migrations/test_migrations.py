@@ -1,7 +1,6 @@
 """Alembic migrations on a fresh database of each dialect: up, down, up again, and no drift from tables.py."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,45 +10,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from opencat.db.engine import Database, normalize_url
+from opencat.db.engine import Database
 from opencat.db.migrate import alembic_config, downgrade, upgrade
 from opencat.db.tables import metadata
-from tests.postgres import database_name
+from tests.conftest import empty_database
 
 APPLICATION_TABLES = {table.name for table in metadata.sorted_tables}
 
 
-@contextmanager
-def _empty_database(
-    dialect: str, request: pytest.FixtureRequest, folder: Path, name: str
-) -> Iterator[Database]:
-    """An empty database of its own, apart from the session's shared one."""
-    if dialect == "sqlite":
-        database = Database(f"sqlite:///{folder / f'{name}.db'}")
-        try:
-            yield database
-        finally:
-            database.dispose()
-        return
-    server: str = request.getfixturevalue("postgres_server")
-    name = database_name(f"opencat_{name}")
-    admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    database = Database(server.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        yield database
-    finally:
-        database.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture
 def fresh(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    with _empty_database(dialect, request, tmp_path, "migrations_fresh") as database:
+    with empty_database(dialect, request, tmp_path, "migrations_fresh") as database:
         yield database
 
 
@@ -58,7 +29,7 @@ def upgraded(
     dialect: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Database]:
     """A fresh database brought to the latest revision once, for the checks that only read it."""
-    with _empty_database(
+    with empty_database(
         dialect, request, tmp_path_factory.mktemp("migrations"), "migrations_upgraded"
     ) as database:
         upgrade(database)
