@@ -227,3 +227,23 @@ def test_the_pages_of_a_deleted_source_go_with_it(catalog: Catalog, site: Site, 
         conn.execute(sa.text("DELETE FROM harvest_sources WHERE id = :id"), {"id": source_id})
     with catalog.db.read() as conn:
         assert db_harvest.pages_of(conn, source_id) == {}
+
+
+def test_the_pages_a_failed_run_read_whole_are_skipped_by_the_next(
+    catalog: Catalog, site: Site, remote: SiteServer, reads: list[str]
+) -> None:
+    """A run writes the pages it read with each batch: when it fails further on, the next run
+    does not read them again (their entries are recorded as they were read)."""
+    publish(site, remote, TWO_PAGES)
+    site.documents["/catalog?page=2"] = Document(b"not found", "text/plain", status=404)
+    source_id = dcat_source(catalog, remote)
+    failed = run_source(catalog, source_id, OPTIONS)
+    assert (failed.status, counts(failed)) == (JobStatus.FAILED, (2, 0, 0, 0, 0))
+    publish(site, remote, TWO_PAGES)
+
+    again = run_source(catalog, source_id, OPTIONS)
+
+    assert (again.status, counts(again)) == (JobStatus.DONE, (2, 0, 2, 0, 0))
+    assert reads == ["catalog?page=1", "catalog?page=2"]
+    with catalog.db.read() as conn:
+        assert len(db_harvest.pages_of(conn, source_id)) == 2

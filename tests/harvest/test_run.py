@@ -446,3 +446,34 @@ def test_past_the_first_forms_every_taken_slug_is_read(catalog: Catalog, remote:
     assert (job.status, job.counts.created) == (JobStatus.DONE, 60)
     slugs = sorted(dataset.slug for dataset in harvested(catalog, source_id).values())
     assert slugs == sorted(f"budget-{n}" for n in range(3, 63))
+
+
+class _RepeatingBackend:
+    """Lists ``r1`` again after four other entries: in a later batch than its first listing."""
+
+    name = "repeating"
+    label = "Repeating"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        for number in range(5):
+            yield RemoteDataset(f"r{number}", f"Entry {number}")
+        yield RemoteDataset("r1", "Entry 1, listed again")
+
+
+def test_a_remote_id_listed_again_in_a_later_batch_is_a_failed_item(
+    catalog: Catalog, remote: SiteServer
+) -> None:
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="repeating"))
+
+    job = run_source(catalog, source_id, OPTIONS, backends={"repeating": _RepeatingBackend()})
+
+    assert (job.status, job.counts.created, job.counts.failed) == (JobStatus.DONE_ERRORS, 5, 1)
+    failed = [item for item in items_of(catalog, job.id) if item.status == ItemStatus.FAILED]
+    assert [(item.remote_id, item.error) for item in failed] == [
+        ("r1", "the source lists this remote id more than once; the first entry was kept")
+    ]
+    assert harvested(catalog, source_id)["r1"].title == "Entry 1"

@@ -2,11 +2,14 @@
 
 The job holds the source's lease (``harvest_lease``) while it runs. Entries stream from the backend
 and are written in batches, one transaction each: an entry whose fingerprint equals the one the
-source's record keeps is counted unchanged and not written (the records are read once, into
-memory); a new one creates a dataset, a changed one updates it, through the same domain rules,
-history and search outbox as the API's writes. Once the whole source was read, the datasets it no
-longer holds are archived (``harvest.archived = "not-on-remote"``) or, with ``delete_gone``,
-deleted; a source that fails half-way archives nothing.
+source's record keeps is counted unchanged and not written; a new one creates a dataset, a
+changed one updates it, through the same domain rules, history and search outbox as the API's
+writes. Once the whole source was read, the datasets it no longer holds are archived
+(``harvest.archived = "not-on-remote"``) or, with ``delete_gone``, deleted; a source that fails
+half-way archives nothing.
+
+A run's memory does not grow with the source: the records are read batch by batch, and what the
+run saw (records and pages) is written to the database with each batch (``seen_by``), not kept.
 """
 
 import logging
@@ -240,22 +243,19 @@ class _Run:
         self.options = options
         self.counts = Counts()
         self.errors: list[dict[str, str]] = []
-        self.seen: set[str] = set()
         with catalog.db.read() as conn:
-            self.records = db_harvest.records_of(conn, source.id)
             self.licenses = fetch_licenses(conn)
-            self.stored_pages = db_harvest.pages_of(conn, source.id)
         # Part of every fingerprint and page digest (``PageMemory``): a change to the licenses,
         # the mapping or the source's settings maps every entry again.
         self.context = mapping_context(source, self.licenses)
-        # The pages this run read whole, by digest, and the entries of the page being read (only
-        # for a backend that says where pages end: ``remembering``).
+        # The entries of the page being read (only for a backend that says where pages end:
+        # ``remembering``), and whether all of them could be read.
         self.remembering = False
-        self.read_pages: dict[str, StoredPage] = {}
         self.page_entries: list[tuple[str, str]] = []
         self.page_whole = True
         self.zones: dict[str, str | None] = {}
-        # slug base -> the slugs known taken under it, and how many of its first forms are known
+        # slug base -> the slugs known taken under it, and how many of its first forms are known;
+        # learnt afresh by each batch (the earlier ones are committed)
         self.slugs: dict[str, set[str]] = {}
         self.known: dict[str, int] = {}
 
@@ -263,26 +263,25 @@ class _Run:
         self.errors.append({"message": message, "details": ""})
 
     def recall(self, digest: str) -> KnownPage | None:
-        """The page of this digest as the last complete run read it, if every one of its entries
-        is still recorded with the fingerprint it had then (a run that failed since may have
-        written others); called from the backend's read-ahead thread."""
-        page = self.stored_pages.get(digest)
-        if page is None:
-            return None
-        for remote_id, fingerprint in page.entries:
-            record = self.records.get(remote_id)
-            if record is None or record.fingerprint != fingerprint:
+        """The page of this digest as a run read it, if every one of its entries is still
+        recorded with the fingerprint it had then (a run since may have written others, or the
+        catalog refused one); called from the backend's read-ahead thread."""
+        with self.catalog.db.read() as conn:
+            page = db_harvest.find_page(conn, self.source.id, digest)
+            if page is None or not _recorded_as_read(conn, self.source.id, page):
                 return None
         return KnownPage(digest, tuple(remote_id for remote_id, _ in page.entries), page.next_url)
 
     def apply(self, entries: Iterator[PagedEntry], beat: harvest_lease.Heartbeat) -> None:
         batch: list[PagedEntry] = []
+        size = 0  # the batch's entries, a skipped page's counted in (so a batch stays bounded)
         self._save_job(JobStatus.PROCESSING)
         for entry in entries:
             batch.append(entry)
-            if len(batch) >= self.options.batch_size:
+            size += len(entry.remote_ids) if isinstance(entry, KnownPage) else 1
+            if size >= self.options.batch_size:
                 self._write(batch, beat)
-                batch = []
+                batch, size = [], 0
         if batch:
             self._write(batch, beat)
 
@@ -290,26 +289,42 @@ class _Run:
         if beat.lost.is_set():
             raise _LeaseLost()
         now = self.catalog.clock()
-        todo, items, unchanged = self._sort(batch, now)
-        if not todo and not items:
-            self.counts = replace(self.counts, unchanged=self.counts.unchanged + unchanged)
-            return  # nothing to write: the job's counts are saved with the next write or at the end
+        self.slugs.clear()
+        self.known.clear()
         with self.catalog.db.write() as conn:
             self._update_job(conn)  # first: still this process's job, and locked until the commit
-            writer = _Writer(self, conn, now)
+            records, seen = db_harvest.records_for(conn, self.source.id, _remote_ids(batch), self.job.id)
+            sorting = _Sorting(records, seen)
+            todo, items, unchanged = self._sort(batch, sorting, now)
+            writer = _Writer(self, conn, now, records)
             writer.entries(todo)
             items += writer.items
-            known = [record.remote_id for record in writer.records if record.remote_id in self.records]
-            db_harvest.put_records(conn, self.source.id, writer.records, replacing=known)
+            written = {record.remote_id for record in writer.records}
+            replacing = [remote_id for remote_id in written if remote_id in records]
+            db_harvest.put_records(conn, self.source.id, writer.records, self.job.id, replacing=replacing)
+            db_harvest.mark_seen(
+                conn, self.source.id, (sorting.seen_now & records.keys()) - written, self.job.id
+            )
+            self._keep_pages(conn, sorting)
             history.record(conn, writer.activities)
             db_harvest.insert_items(conn, self.job.id, items)
-            self.records.update({record.remote_id: record for record in writer.records})
             self.counts = _add(self.counts, items, unchanged)
             self.job = replace(self.job, counts=self.counts, status=JobStatus.PROCESSING)
             self._update_job(conn)
 
+    def _keep_pages(self, conn: Connection, sorting: "_Sorting") -> None:
+        """Keep the pages this batch ended whose every entry is now recorded with the fingerprint
+        read (not one with an entry the catalog refused), and mark those it skipped as seen."""
+        if not self.remembering:
+            return
+        for digest, page in sorting.pages_read:
+            if _recorded_as_read(conn, self.source.id, page):
+                db_harvest.put_page(conn, self.source.id, digest, page, self.job.id)
+        for digest in sorting.pages_skipped:
+            db_harvest.mark_page_seen(conn, self.source.id, digest, self.job.id)
+
     def _sort(
-        self, batch: list[PagedEntry], now: datetime
+        self, batch: list[PagedEntry], sorting: "_Sorting", now: datetime
     ) -> tuple[list[tuple[RemoteDataset, str]], list[JobItem], int]:
         """What to write (with its fingerprint), the failures the backend reported, and how many
         entries are unchanged."""
@@ -319,11 +334,13 @@ class _Run:
         for entry in batch:
             if isinstance(entry, PageEnd):
                 if self.page_whole:
-                    self.read_pages[entry.digest] = StoredPage(entry.next_url, tuple(self.page_entries))
+                    sorting.pages_read.append(
+                        (entry.digest, StoredPage(entry.next_url, tuple(self.page_entries)))
+                    )
                 self.page_entries, self.page_whole = [], True
                 continue
             if isinstance(entry, KnownPage):
-                unchanged += self._known(entry, items, now)
+                unchanged += self._known(entry, sorting, items, now)
                 continue
             if isinstance(entry, ItemFailure):
                 self.page_whole = False
@@ -331,16 +348,16 @@ class _Run:
                     JobItem(entry.remote_id, ItemStatus.FAILED, now, None, entry.error, entry.excerpt)
                 )
                 if entry.remote_id:
-                    self.seen.add(entry.remote_id)  # unreadable this time is not gone
+                    sorting.seen_now.add(entry.remote_id)  # unreadable this time is not gone
                 continue
-            if entry.remote_id in self.seen:
+            if sorting.saw(entry.remote_id):
                 self.page_whole = False
                 items.append(
                     JobItem(entry.remote_id, ItemStatus.FAILED, now, None, _LISTED_TWICE, excerpt_of(entry))
                 )
                 continue
-            self.seen.add(entry.remote_id)
-            record = self.records.get(entry.remote_id)
+            sorting.seen_now.add(entry.remote_id)
+            record = sorting.records.get(entry.remote_id)
             fingerprint, problem = checked_fingerprint(entry, self.context)
             if fingerprint is None:
                 self.page_whole = False
@@ -355,37 +372,26 @@ class _Run:
                 todo.append((entry, fingerprint))
         return todo, items, unchanged
 
-    def _known(self, page: KnownPage, items: list[JobItem], now: datetime) -> int:
+    def _known(self, page: KnownPage, sorting: "_Sorting", items: list[JobItem], now: datetime) -> int:
         """Count a page not read again as unchanged (and seen), but for the remote ids an earlier
         page of this run listed already; only a page without those is remembered again."""
-        fresh = [remote_id for remote_id in page.remote_ids if remote_id not in self.seen]
+        fresh = [remote_id for remote_id in page.remote_ids if not sorting.saw(remote_id)]
         for remote_id in page.remote_ids:
-            if remote_id in self.seen:
+            if sorting.saw(remote_id):
                 items.append(JobItem(remote_id, ItemStatus.FAILED, now, None, _LISTED_TWICE, ""))
-        self.seen.update(fresh)
+        sorting.seen_now.update(fresh)
         if len(fresh) == len(page.remote_ids):
-            self.read_pages[page.digest] = self.stored_pages[page.digest]
+            sorting.pages_skipped.append(page.digest)
         return len(fresh)
 
     def remember_pages(self) -> None:
-        """After a complete run, keep the pages it read whose every entry is now recorded with the
-        fingerprint read (not a page with an entry the catalog refused): the next run skips them
-        if their bytes and the mapping context are the same."""
+        """After a complete run, forget the pages it neither read nor skipped: the next run skips
+        those it kept if their bytes and the mapping context are the same."""
         if not self.remembering:
             return
-        kept = {
-            digest: page
-            for digest, page in self.read_pages.items()
-            if all(
-                (record := self.records.get(remote_id)) is not None and record.fingerprint == fingerprint
-                for remote_id, fingerprint in page.entries
-            )
-        }
-        if kept == self.stored_pages:
-            return  # an unchanged source: nothing to write
         with self.catalog.db.write() as conn:
             self._update_job(conn)  # the pages are this source's only while its job runs here
-            db_harvest.replace_pages(conn, self.source.id, kept)
+            db_harvest.forget_unseen_pages(conn, self.source.id, self.job.id)
 
     def zone_ids(self, conn: Connection, remotes: list[RemoteDataset]) -> Mapping[str, str | None]:
         wanted = {zone for remote in remotes for zone in remote.zones if zone not in self.zones}
@@ -397,7 +403,8 @@ class _Run:
     def unchanged_source(self) -> None:
         """The source answered 304: what it holds is what the records say; nothing is archived."""
         if self.counts == Counts():
-            live = sum(1 for record in self.records.values() if record.fingerprint != _GONE)
+            with self.catalog.db.read() as conn:
+                live = db_harvest.count_records(conn, self.source.id, _GONE)
             self.counts = replace(self.counts, unchanged=live)
 
     def retire_gone(self) -> None:
@@ -405,16 +412,21 @@ class _Run:
         ``autoarchive`` off keeps them as they are."""
         if not self.source.autoarchive:
             return
-        gone = [r for r in self.records.values() if r.remote_id not in self.seen and r.fingerprint != _GONE]
-        for start in range(0, len(gone), self.options.batch_size):
-            chunk = gone[start : start + self.options.batch_size]
+        after = ""  # remote ids are never empty (a backend reports an entry without one as failed)
+        while True:
             now = self.catalog.clock()
             with self.catalog.db.write() as conn:
                 self._update_job(conn)
-                writer = _Writer(self, conn, now)
+                chunk = db_harvest.unseen_records(
+                    conn, self.source.id, self.job.id, _GONE, after, self.options.batch_size
+                )
+                if not chunk:
+                    return
+                after = chunk[-1].remote_id
+                writer = _Writer(self, conn, now, {})
                 for record in chunk:
                     writer.retire(record)
-                db_harvest.put_records(conn, self.source.id, writer.records)
+                db_harvest.put_records(conn, self.source.id, writer.records, self.job.id)
                 history.record(conn, writer.activities)
                 db_harvest.insert_items(conn, self.job.id, writer.items)
                 self.counts = _add(self.counts, writer.items, 0)
@@ -483,6 +495,40 @@ _WINDOW = 50
 _EVERY = 1 << 30
 
 
+class _Sorting:
+    """What one batch learnt while its entries were sorted: the records of its remote ids, which
+    of them this job saw in an earlier batch, the ones it sees now, and the pages it ended."""
+
+    def __init__(self, records: dict[str, Record], seen_before: set[str]) -> None:
+        self.records = records
+        self.seen_before = seen_before
+        self.seen_now: set[str] = set()
+        self.pages_read: list[tuple[str, StoredPage]] = []
+        self.pages_skipped: list[str] = []
+
+    def saw(self, remote_id: str) -> bool:
+        return remote_id in self.seen_now or remote_id in self.seen_before
+
+
+def _remote_ids(batch: list[PagedEntry]) -> set[str]:
+    found: set[str] = set()
+    for entry in batch:
+        if isinstance(entry, KnownPage):
+            found.update(entry.remote_ids)
+        elif isinstance(entry, ItemFailure | RemoteDataset) and entry.remote_id:
+            found.add(entry.remote_id)
+    return found
+
+
+def _recorded_as_read(conn: Connection, source_id: str, page: StoredPage) -> bool:
+    """Whether every entry of the page is recorded with the fingerprint it was read with."""
+    records, _ = db_harvest.records_for(conn, source_id, [remote_id for remote_id, _ in page.entries])
+    return all(
+        (record := records.get(remote_id)) is not None and record.fingerprint == fingerprint
+        for remote_id, fingerprint in page.entries
+    )
+
+
 def _candidates(base: str, count: int) -> list[str]:
     """The first ``count`` slugs ``unique_slug`` would try for ``base``, in its order."""
     found: list[str] = []
@@ -516,16 +562,17 @@ class _Writer:
     """Applies entries in one transaction: new datasets in a few bulk statements, changed ones
     each in a savepoint; a refused entry is a failed item, the others are kept."""
 
-    def __init__(self, run: _Run, conn: Connection, now: datetime) -> None:
+    def __init__(self, run: _Run, conn: Connection, now: datetime, records: Mapping[str, Record]) -> None:
         self.run = run
         self.conn = conn
         self.now = now
+        self.known_records = records  # the source's records of the batch's remote ids
         self.items: list[JobItem] = []
         self.records: list[Record] = []
         self.activities: list[Activity] = []
 
     def entries(self, todo: list[tuple[RemoteDataset, str]]) -> None:
-        records = {remote.remote_id: self.run.records.get(remote.remote_id) for remote, _ in todo}
+        records = {remote.remote_id: self.known_records.get(remote.remote_id) for remote, _ in todo}
         stored = db_datasets.fetch_by_ids(
             self.conn, [r.dataset_id for r in records.values() if r is not None]
         )

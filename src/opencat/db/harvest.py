@@ -1,7 +1,7 @@
 """Harvest rows: sources, jobs and their items, the per-source records of incremental runs, and
 the lease of the one running job per source."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -330,8 +330,17 @@ def _insert_datasets(
 
 # --- records of incremental runs ----------------------------------------------------------------
 
+# SQLite's bound-parameter limit, with room for the other parameters of a statement.
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
 
 def records_of(conn: Connection, source_id: str) -> dict[str, Record]:
+    """Every record of the source (the preview's; a run reads its records batch by batch)."""
     query = sa.select(
         harvest_records.c.remote_id, harvest_records.c.dataset_id, harvest_records.c.fingerprint
     )
@@ -339,11 +348,40 @@ def records_of(conn: Connection, source_id: str) -> dict[str, Record]:
     return {row.remote_id: Record(*row) for row in rows}
 
 
+def records_for(
+    conn: Connection, source_id: str, remote_ids: Iterable[str], job_id: str | None = None
+) -> tuple[dict[str, Record], set[str]]:
+    """The source's records of these remote ids, and those of them the job ``job_id`` saw."""
+    found: dict[str, Record] = {}
+    seen: set[str] = set()
+    columns = (
+        harvest_records.c.remote_id,
+        harvest_records.c.dataset_id,
+        harvest_records.c.fingerprint,
+        harvest_records.c.seen_by,
+    )
+    for chunk in _chunks(sorted(set(remote_ids))):
+        rows = conn.execute(
+            sa.select(*columns).where(
+                harvest_records.c.source_id == source_id, harvest_records.c.remote_id.in_(chunk)
+            )
+        )
+        for remote_id, dataset_id, fingerprint, seen_by in rows:
+            found[remote_id] = Record(remote_id, dataset_id, fingerprint)
+            if job_id is not None and seen_by == job_id:
+                seen.add(remote_id)
+    return found, seen
+
+
 def put_records(
-    conn: Connection, source_id: str, records: Sequence[Record], replacing: Iterable[str] | None = None
+    conn: Connection,
+    source_id: str,
+    records: Sequence[Record],
+    seen_by: str,
+    replacing: Iterable[str] | None = None,
 ) -> None:
-    """Store ``records``, replacing what the source had for their remote ids (only for those of
-    ``replacing`` when given: the caller knows the others have none)."""
+    """Store ``records`` as seen by the job ``seen_by``, replacing what the source had for their
+    remote ids (only for those of ``replacing`` when given: the caller knows the others have none)."""
     if not records:
         return
     forget_records(conn, source_id, [r.remote_id for r in records] if replacing is None else replacing)
@@ -356,53 +394,116 @@ def put_records(
                 "remote_id": record.remote_id,
                 "dataset_id": record.dataset_id,
                 "fingerprint": record.fingerprint,
+                "seen_by": seen_by,
             }
             for record in records
         ],
     )
 
 
+def mark_seen(conn: Connection, source_id: str, remote_ids: Iterable[str], job_id: str) -> None:
+    """The job saw these remote ids (unchanged, or unreadable this time): not gone."""
+    for chunk in _chunks(sorted(set(remote_ids))):
+        conn.execute(
+            harvest_records.update()
+            .where(harvest_records.c.source_id == source_id, harvest_records.c.remote_id.in_(chunk))
+            .values(seen_by=job_id)
+        )
+
+
+def unseen_records(
+    conn: Connection, source_id: str, job_id: str, gone: str, after: str, limit: int
+) -> list[Record]:
+    """The next ``limit`` records past ``after`` (by remote id) that the job did not see and that
+    are not ``gone`` already."""
+    query = (
+        sa.select(harvest_records.c.remote_id, harvest_records.c.dataset_id, harvest_records.c.fingerprint)
+        .where(
+            harvest_records.c.source_id == source_id,
+            harvest_records.c.remote_id > after,
+            harvest_records.c.fingerprint != gone,
+            sa.or_(harvest_records.c.seen_by.is_(None), harvest_records.c.seen_by != job_id),
+        )
+        .order_by(harvest_records.c.remote_id)
+        .limit(limit)
+    )
+    return [Record(*row) for row in conn.execute(query)]
+
+
+def count_records(conn: Connection, source_id: str, gone: str) -> int:
+    """How many of the source's records are not ``gone``."""
+    query = sa.select(sa.func.count()).where(
+        harvest_records.c.source_id == source_id, harvest_records.c.fingerprint != gone
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def forget_records(conn: Connection, source_id: str, remote_ids: Iterable[str]) -> None:
-    wanted = list(remote_ids)
-    for start in range(0, len(wanted), 500):  # under SQLite's bound parameter limits
+    for chunk in _chunks(list(remote_ids)):
         conn.execute(
             harvest_records.delete().where(
-                harvest_records.c.source_id == source_id,
-                harvest_records.c.remote_id.in_(wanted[start : start + 500]),
+                harvest_records.c.source_id == source_id, harvest_records.c.remote_id.in_(chunk)
             )
         )
 
 
-# --- pages the last complete run read ------------------------------------------------------------
+# --- pages runs read ------------------------------------------------------------------------------
+
+
+def _page(next_url: str | None, entries: Any) -> StoredPage:
+    return StoredPage(next_url, tuple((str(rid), str(fp)) for rid, fp in entries))
 
 
 def pages_of(conn: Connection, source_id: str) -> dict[str, StoredPage]:
-    """The pages the source's last complete run read, by digest."""
+    """The pages kept for the source, by digest."""
     rows = conn.execute(
         sa.select(harvest_pages.c.digest, harvest_pages.c.next_url, harvest_pages.c.entries).where(
             harvest_pages.c.source_id == source_id
         )
     )
-    return {
-        row.digest: StoredPage(row.next_url, tuple((str(rid), str(fp)) for rid, fp in row.entries))
-        for row in rows
-    }
+    return {row.digest: _page(row.next_url, row.entries) for row in rows}
 
 
-def replace_pages(conn: Connection, source_id: str, pages: Mapping[str, StoredPage]) -> None:
-    """Forget the source's pages, keep these instead."""
-    conn.execute(harvest_pages.delete().where(harvest_pages.c.source_id == source_id))
-    rows = [
-        {
-            "source_id": source_id,
-            "digest": digest,
-            "next_url": page.next_url,
-            "entries": [list(entry) for entry in page.entries],
-        }
-        for digest, page in pages.items()
-    ]
-    for start in range(0, len(rows), 50):  # a page of 1,000 entries is ~100 kB of JSON
-        conn.execute(harvest_pages.insert(), rows[start : start + 50])
+def find_page(conn: Connection, source_id: str, digest: str) -> StoredPage | None:
+    row = conn.execute(
+        sa.select(harvest_pages.c.next_url, harvest_pages.c.entries).where(
+            harvest_pages.c.source_id == source_id, harvest_pages.c.digest == digest
+        )
+    ).first()
+    return None if row is None else _page(row.next_url, row.entries)
+
+
+def put_page(conn: Connection, source_id: str, digest: str, page: StoredPage, seen_by: str) -> None:
+    """Keep the page a job read, in place of any page of the same digest."""
+    where = sa.and_(harvest_pages.c.source_id == source_id, harvest_pages.c.digest == digest)
+    conn.execute(harvest_pages.delete().where(where))
+    conn.execute(
+        harvest_pages.insert().values(
+            source_id=source_id,
+            digest=digest,
+            next_url=page.next_url,
+            entries=[list(entry) for entry in page.entries],
+            seen_by=seen_by,
+        )
+    )
+
+
+def mark_page_seen(conn: Connection, source_id: str, digest: str, job_id: str) -> None:
+    conn.execute(
+        harvest_pages.update()
+        .where(harvest_pages.c.source_id == source_id, harvest_pages.c.digest == digest)
+        .values(seen_by=job_id)
+    )
+
+
+def forget_unseen_pages(conn: Connection, source_id: str, job_id: str) -> None:
+    """Forget the source's pages the job neither read nor skipped (after its complete run)."""
+    conn.execute(
+        harvest_pages.delete().where(
+            harvest_pages.c.source_id == source_id,
+            sa.or_(harvest_pages.c.seen_by.is_(None), harvest_pages.c.seen_by != job_id),
+        )
+    )
 
 
 # --- the lease of the running job ---------------------------------------------------------------

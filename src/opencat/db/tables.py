@@ -454,6 +454,8 @@ harvest_records = sa.Table(
     sa.Column("remote_id", sa.String(512), primary_key=True),
     sa.Column("dataset_id", OBJECT_ID, nullable=False),
     sa.Column("fingerprint", sa.String(64), nullable=False),
+    # The job that last saw this remote id: a complete run archives the records it did not see.
+    sa.Column("seen_by", OBJECT_ID),
 )
 
 # A page of a source as its last complete run read it: the digest of its bytes and of what the
@@ -470,6 +472,8 @@ harvest_pages = sa.Table(
     sa.Column("digest", sa.String(64), primary_key=True),
     sa.Column("next_url", sa.Text),
     sa.Column("entries", JSONText, nullable=False),
+    # The job that last read or skipped this page: a complete run forgets the pages it did not.
+    sa.Column("seen_by", OBJECT_ID),
 )
 
 # The one job of a source that runs: held by a process (node and pid) that keeps ``heartbeat_at``
