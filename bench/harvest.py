@@ -16,7 +16,9 @@ and printed by quarter of the run with its peak (flat memory: the same at 15,000
 
 ``--pages DIR`` keeps the exported pages in DIR and reuses them on the next run with the same
 ``--datasets`` and ``--backend`` (loading and exporting 100,000 datasets takes minutes; without it
-they are kept in a temporary directory); ``--skip-sqlite`` harvests into PostgreSQL only.
+they are kept in a temporary directory); ``--skip-sqlite`` harvests into PostgreSQL only;
+``--etags`` has the pages served with ETags, as a static file server does, so that the re-run
+asks for each with its validator and gets 304s.
 """
 
 import argparse
@@ -159,9 +161,20 @@ class _Pages(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         file = self.server.pages.get(self.path.replace(f"http://{self.headers['Host']}", ""))
+        if file is not None and self.server.etags:
+            # As a static file server does (nginx: modification time and size): 304 when sent back.
+            stat = file.stat()
+            etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+            if self.headers["If-None-Match"] == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
         body = b"" if file is None else file.read_bytes().replace(b"http://remote.test", self.server.base)
         self.send_response(200 if file is not None else 404)
         self.send_header("Content-Type", self.server.content_type)
+        if file is not None and self.server.etags:
+            self.send_header("ETag", etag)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -170,18 +183,19 @@ class _Pages(BaseHTTPRequestHandler):
 class _Static(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, pages: dict[str, Path], content_type: str) -> None:
+    def __init__(self, pages: dict[str, Path], content_type: str, etags: bool) -> None:
         super().__init__(("127.0.0.1", 0), _Pages)
         self.pages = pages
         self.content_type = content_type
+        self.etags = etags
         self.base = f"http://127.0.0.1:{self.server_address[1]}".encode()
 
 
 @contextlib.contextmanager
-def serving(pages: dict[str, Path], content_type: str) -> Iterator[str]:
+def serving(pages: dict[str, Path], content_type: str, etags: bool = False) -> Iterator[str]:
     """The pages on loopback, read from their files as asked, their links to the next page
-    rewritten to it."""
-    server = _Static(pages, content_type)
+    rewritten to it; with ``etags``, each answer carries one and a page asked for with it is a 304."""
+    server = _Static(pages, content_type, etags)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -313,6 +327,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--pages", type=Path, help="keep the exported pages here, reuse them if there")
     parser.add_argument("--database", default=TARGET_DATABASE, help="the PostgreSQL database to (re)create")
     parser.add_argument("--skip-sqlite", action="store_true", help="harvest into PostgreSQL only")
+    parser.add_argument(
+        "--etags", action="store_true", help="pages carry ETags: the re-run asks with them and gets 304s"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="opencat-bench-harvest-") as work:
         root = Path(work)
@@ -325,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             f"Exported {len(pages)} pages ({public:,} public datasets) in {time.perf_counter() - started:.1f} s"
         )
-        with serving(pages, CONTENT_TYPES[args.backend]) as base:
+        with serving(pages, CONTENT_TYPES[args.backend], args.etags) as base:
             if not args.skip_sqlite:
                 target = f"sqlite:///{root / 'target.db'}"
                 harvest_apart("sqlite", target, root / "sqlite-target", base, public, args.backend)

@@ -2,6 +2,7 @@
 the same (``harvest_pages``), on both databases; anything that could change what a page maps to
 makes it read again."""
 
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -247,3 +248,73 @@ def test_the_pages_a_failed_run_read_whole_are_skipped_by_the_next(
     assert reads == ["catalog?page=1", "catalog?page=2"]
     with catalog.db.read() as conn:
         assert len(db_harvest.pages_of(conn, source_id)) == 2
+
+
+def with_validators(site: Site, etags: bool = True) -> None:
+    """Each page's answer carries an ETag (else a Last-Modified) naming its bytes."""
+    for document in site.documents.values():
+        stamp = f"{zlib.crc32(document.body):08x}"
+        if etags:
+            document.etag = f'"{stamp}"'
+        else:
+            document.last_modified = f"Tue, 01 Dec 2026 {int(stamp, 16) % 24:02d}:00:00 GMT"
+
+
+def conditional(site: Site, since: int) -> list[tuple[str, bool]]:
+    """The requests from ``since`` on: (path, whether it sent a validator)."""
+    return [
+        (request.path, bool(request.if_none_match or request.if_modified_since))
+        for request in site.requests[since:]
+    ]
+
+
+@pytest.mark.parametrize("etags", [True, False], ids=["etag", "last_modified"])
+def test_pages_are_asked_for_with_their_validators_and_skipped_on_a_304(
+    catalog: Catalog, site: Site, remote: SiteServer, reads: list[str], etags: bool
+) -> None:
+    publish(site, remote, TWO_PAGES)
+    with_validators(site, etags)
+    source_id = dcat_source(catalog, remote)
+    assert counts(run_source(catalog, source_id, OPTIONS)) == (4, 0, 0, 0, 0)
+    assert conditional(site, 0) == [("/catalog?page=1", False), ("/catalog?page=2", False)]
+
+    again = run_source(catalog, source_id, OPTIONS)
+
+    assert (again.status, counts(again)) == (JobStatus.DONE, (0, 0, 4, 0, 0))
+    assert conditional(site, 2) == [("/catalog?page=1", True), ("/catalog?page=2", True)]
+    assert reads == ["catalog?page=1", "catalog?page=2"]  # both answered 304: neither read
+    # page 2 changes (d leaves the source): page 1 still answers 304, page 2 is read, d archived
+    publish(site, remote, [[("a", "A"), ("b", "B")], [("c", "C")]])
+    with_validators(site, etags)
+
+    third = run_source(catalog, source_id, OPTIONS)
+
+    assert counts(third) == (0, 0, 3, 1, 0)
+    assert reads[2:] == ["catalog?page=2"]
+    assert harvested(catalog, source_id)["d"].archived is not None
+    assert conditional(site, 4) == [("/catalog?page=1", True), ("/catalog?page=2", True)]
+
+
+def test_a_304_under_another_mapping_asks_for_the_page_again_whole(
+    catalog: Catalog, site: Site, remote: SiteServer, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 304 says the page's bytes are the same, not that they map the same: under a new mapping
+    version the page is asked for again without validators, and read."""
+    publish(site, remote, TWO_PAGES)
+    with_validators(site)
+    source_id = dcat_source(catalog, remote)
+    run_source(catalog, source_id, OPTIONS)
+    monkeypatch.setattr(harvest_mapping, "MAPPING_VERSION", harvest_mapping.MAPPING_VERSION + "-next")
+
+    again = run_source(catalog, source_id, OPTIONS)
+
+    assert counts(again) == (0, 4, 0, 0, 0)
+    assert reads[2:] == ["catalog?page=1", "catalog?page=2"]
+    assert conditional(site, 2) == [
+        ("/catalog?page=1", True),
+        ("/catalog?page=1", False),
+        ("/catalog?page=2", True),
+        ("/catalog?page=2", False),
+    ]
+    assert counts(run_source(catalog, source_id, OPTIONS)) == (0, 0, 4, 0, 0)  # 304s again
+    assert reads[4:] == []

@@ -2,9 +2,13 @@
 records are read batch by batch (traced allocations, on both databases)."""
 
 import gc
+import time
 import tracemalloc
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
+
+import pytest
+import sqlalchemy as sa
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvesting import run_source
@@ -92,3 +96,32 @@ def test_a_runs_memory_does_not_grow_with_the_source(catalog: Catalog, remote: S
     for backend in (creating, skipping, comparing):
         early, late = backend.samples
         assert late - early < MOST_GROWTH, backend.samples
+
+
+def _analyzed(catalog: Catalog) -> int:
+    """How many times PostgreSQL analyzed the records' table (its statistics are flushed within a
+    second or so of a transaction's end: polled)."""
+    with catalog.db.read() as conn:
+        conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+        query = "SELECT pg_stat_get_analyze_count('harvest_records'::regclass)"
+        return int(conn.execute(sa.text(query)).scalar_one())
+
+
+def test_the_planner_learns_the_records_a_run_wrote(catalog: Catalog, remote: SiteServer) -> None:
+    """With stale statistics PostgreSQL scanned every record of the source for each batch's
+    lookup; a run that wrote records has the table analyzed (as it doubles, and at its end)."""
+    if catalog.db.dialect != "postgresql":
+        pytest.skip("SQLite's planner probes the key whatever its statistics")
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="sampled"))
+    before = _analyzed(catalog)
+
+    run_traced(catalog, source_id, _Sampled())
+
+    deadline = time.monotonic() + 10
+    while _analyzed(catalog) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _analyzed(catalog) > before

@@ -173,13 +173,17 @@ def run_job(
     backends: Mapping[str, Backend] = BACKENDS,
 ) -> HarvestJob:
     """Read the source and apply it; the job ends whatever happens, and its lease is released."""
-    kept = {url: Validators(v.get("etag"), v.get("last_modified")) for url, v in source.validators.items()}
+    with catalog.db.read() as conn:
+        kept = {url: Validators(*pair) for url, pair in db_harvest.page_validators(conn, source.id).items()}
+    kept.update(
+        {url: Validators(v.get("etag"), v.get("last_modified")) for url, v in source.validators.items()}
+    )
     fetcher = GuardedFetcher(policy_of(source, options.policy), kept)
     run = _Run(catalog, source, job, options)
     try:
         with harvest_lease.Heartbeat(catalog, job, options.heartbeat_every, run.note_error) as beat:
             run.apply(_entries(backends, source, fetcher, run), beat)
-            if fetcher.not_modified:
+            if run.source_unchanged:
                 run.unchanged_source()
             else:
                 run.retire_gone()
@@ -216,16 +220,17 @@ def _entries(
         raise HarvestSourceError(f"unknown backend {source.backend!r}")
     if isinstance(backend, RemembersPages):
         run.remembering = True
-        return _until_unchanged(backend.remembering(source.url, fetcher, source.config, run))
-    return _until_unchanged(backend.items(source.url, fetcher, source.config))
+        return _until_unchanged(backend.remembering(source.url, fetcher, source.config, run), run)
+    return _until_unchanged(backend.items(source.url, fetcher, source.config), run)
 
 
-def _until_unchanged(entries: Iterator[PagedEntry]) -> Iterator[PagedEntry]:
-    """The backend's entries, none when the source answered 304 (``fetcher.not_modified``)."""
+def _until_unchanged(entries: Iterator[PagedEntry], run: "_Run") -> Iterator[PagedEntry]:
+    """The backend's entries, none when the source answered 304 to what it was asked first (a
+    backend that remembers pages recalls a page that answered 304 instead)."""
     try:
         yield from entries
     except SourceUnchanged:
-        return
+        run.source_unchanged = True
 
 
 class _LeaseLost(Exception):
@@ -251,6 +256,7 @@ class _Run:
         # The entries of the page being read (only for a backend that says where pages end:
         # ``remembering``), and whether all of them could be read.
         self.remembering = False
+        self.source_unchanged = False  # it answered 304: what the records say is what it holds
         self.page_entries: list[tuple[str, str]] = []
         self.page_whole = True
         self.zones: dict[str, str | None] = {}
@@ -258,6 +264,9 @@ class _Run:
         # learnt afresh by each batch (the earlier ones are committed)
         self.slugs: dict[str, set[str]] = {}
         self.known: dict[str, int] = {}
+        # Records this run wrote, and how many of them when the database last learnt their table.
+        self.written = 0
+        self.written_when_analyzed = 0
 
     def note_error(self, message: str) -> None:
         self.errors.append({"message": message, "details": ""})
@@ -269,6 +278,19 @@ class _Run:
         with self.catalog.db.read() as conn:
             page = db_harvest.find_page(conn, self.source.id, digest)
             if page is None or not _recorded_as_read(conn, self.source.id, page):
+                return None
+        return KnownPage(digest, tuple(remote_id for remote_id, _ in page.entries), page.next_url)
+
+    def recall_unchanged(self, url: str, context: str) -> KnownPage | None:
+        """The page last read from ``url``, which answered 304 to its validators, if it was read
+        under the same context and its entries are still recorded as read; called from the
+        backend's read-ahead thread."""
+        with self.catalog.db.read() as conn:
+            found = db_harvest.find_page_at(conn, self.source.id, url)
+            if found is None:
+                return None
+            digest, page = found
+            if page.context != context or not _recorded_as_read(conn, self.source.id, page):
                 return None
         return KnownPage(digest, tuple(remote_id for remote_id, _ in page.entries), page.next_url)
 
@@ -284,6 +306,13 @@ class _Run:
                 batch, size = [], 0
         if batch:
             self._write(batch, beat)
+        if self.written > self.written_when_analyzed:
+            self._analyze()
+
+    def _analyze(self) -> None:
+        with self.catalog.db.write() as conn:
+            db_harvest.refresh_record_statistics(conn)
+        self.written_when_analyzed = self.written
 
     def _write(self, batch: list[PagedEntry], beat: harvest_lease.Heartbeat) -> None:
         if beat.lost.is_set():
@@ -311,6 +340,9 @@ class _Run:
             self.counts = _add(self.counts, items, unchanged)
             self.job = replace(self.job, counts=self.counts, status=JobStatus.PROCESSING)
             self._update_job(conn)
+        self.written += len(writer.records)
+        if self.written >= 2 * max(self.written_when_analyzed, _ANALYZE_FROM):
+            self._analyze()  # each time the run doubled what it wrote: a few times in a run
 
     def _keep_pages(self, conn: Connection, sorting: "_Sorting") -> None:
         """Keep the pages this batch ended whose every entry is now recorded with the fingerprint
@@ -334,9 +366,15 @@ class _Run:
         for entry in batch:
             if isinstance(entry, PageEnd):
                 if self.page_whole:
-                    sorting.pages_read.append(
-                        (entry.digest, StoredPage(entry.next_url, tuple(self.page_entries)))
+                    page = StoredPage(
+                        entry.next_url,
+                        tuple(self.page_entries),
+                        entry.url,
+                        entry.context,
+                        entry.etag,
+                        entry.last_modified,
                     )
+                    sorting.pages_read.append((entry.digest, page))
                 self.page_entries, self.page_whole = [], True
                 continue
             if isinstance(entry, KnownPage):
@@ -488,6 +526,9 @@ class _Run:
         when it is the whole source (a dump); a paged source then sends no validators."""
         return {fetcher.first_url} if fetcher.first_url and fetcher.requests == 1 else set()
 
+
+# Records written before a run first has the database learn their table again.
+_ANALYZE_FROM = 1000
 
 # How many first forms of a slug (``base``, ``base-1``...) one exact lookup asks about; and the
 # mark of a base whose every taken slug was read.

@@ -474,6 +474,13 @@ harvest_pages = sa.Table(
     sa.Column("entries", JSONText, nullable=False),
     # The job that last read or skipped this page: a complete run forgets the pages it did not.
     sa.Column("seen_by", OBJECT_ID),
+    # Where it was fetched (one page per address), the context it was read under (the mapping's
+    # and the reader's), and the validators its answer carried: the next run sends them back,
+    # and a 304 under the same context is this page again.
+    sa.Column("url", sa.Text),
+    sa.Column("context", sa.String(64)),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
 )
 
 # The one job of a source that runs: held by a process (node and pid) that keeps ``heartbeat_at``

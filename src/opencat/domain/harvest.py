@@ -89,8 +89,9 @@ class HarvestSourceError(Exception):
 
 
 class SourceUnchanged(Exception):
-    """The source answered 304 to the validators of the previous run (kept only for a source read
-    in one request): it holds what it held then, and nothing more is read."""
+    """The source answered 304 to the validators of the previous run. For a source read in one
+    request: it holds what it held then, and nothing more is read. A backend that remembers pages
+    catches it for a page and recalls that page instead (``PageMemory.recall_unchanged``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,9 @@ class Fetcher(Protocol):
     body over the cap, or a status other than 200/304, and ``SourceUnchanged`` for a 304 (no
     backend reads an empty body as the source)."""
 
-    def get(self, url: str, *, accept: str = "*/*") -> FetchedPage: ...
+    def get(self, url: str, *, accept: str = "*/*", conditional: bool = True) -> FetchedPage:
+        """``conditional``: send the validators kept for ``url`` (False: ask for the whole page)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +147,16 @@ class Backend(Protocol):
 @dataclass(frozen=True, slots=True)
 class PageEnd:
     """Follows the entries of a page a backend read: the page's digest (``PageMemory.digest``)
-    and the page it points to next, which the run stores so that a re-run may skip the page."""
+    and the page it points to next, which the run stores so that a re-run may skip the page; and
+    where it was fetched, under which context (``page_context``) and the validators its answer
+    carried, so that a re-run may ask for it conditionally and skip it on a 304."""
 
     digest: str
     next_url: str | None
+    url: str | None = None
+    context: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +178,11 @@ class PageMemory(Protocol):
 
     def recall(self, digest: str) -> KnownPage | None: ...
 
+    def recall_unchanged(self, url: str, context: str) -> KnownPage | None:
+        """The page last read from ``url`` under ``context``, after the source answered 304 to
+        its validators, if its entries are still recorded as read."""
+        ...
+
 
 PagedEntry = RemoteDataset | ItemFailure | PageEnd | KnownPage
 
@@ -180,6 +194,12 @@ class RemembersPages(Protocol):
     def remembering(
         self, url: str, fetcher: Fetcher, config: Mapping[str, object], memory: PageMemory
     ) -> Iterator[PagedEntry]: ...
+
+
+def page_context(context: str, reader: str) -> str:
+    """What a page's digest depends on besides the page itself: the mapping's context and the
+    reader's version (a 304 says the page is the same, not that it maps the same)."""
+    return hashlib.sha256(f"{context}\0{reader}".encode()).hexdigest()
 
 
 def page_digest(context: str, reader: str, url: str, content_type: str | None, body: bytes) -> str:

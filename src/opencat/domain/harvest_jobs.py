@@ -107,6 +107,10 @@ class StoredPage:
 
     next_url: str | None
     entries: tuple[tuple[str, str], ...]
+    url: str | None = None  # where it was fetched, under which context, and its validators
+    context: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,13 +89,13 @@ class GuardedFetcher:
         self._lock = threading.Lock()
         self._last_start: float | None = None
 
-    def get(self, url: str, *, accept: str = "*/*") -> FetchedPage:
+    def get(self, url: str, *, accept: str = "*/*", conditional: bool = True) -> FetchedPage:
         with self._lock:
             self._wait_turn()
             self.requests += 1
             if self.first_url is None:
                 self.first_url = url
-            page = self._get(url, accept)
+            page = self._get(url, accept, conditional)
         if page.status == 304:
             self.not_modified.append(url)
             raise SourceUnchanged(url)
@@ -110,10 +110,10 @@ class GuardedFetcher:
                 self._sleep(wait)
         self._last_start = self._clock()
 
-    def _get(self, url: str, accept: str) -> FetchedPage:
+    def _get(self, url: str, accept: str, conditional: bool) -> FetchedPage:
         run = Run(self._link_policy, time.monotonic() + self.policy.timeout, self._resolve, self._connect)
         current, redirects = url, 0
-        kept = self.validators.get(url)
+        kept = self.validators.get(url) if conditional else None
         while True:
             target = parse_target(current)
             if isinstance(target, str):

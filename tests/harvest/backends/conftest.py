@@ -78,7 +78,7 @@ class UrllibFetcher:
     def __init__(self, timeout: float = 2.0) -> None:
         self.timeout = timeout
 
-    def get(self, url: str, *, accept: str = "*/*") -> FetchedPage:
+    def get(self, url: str, *, accept: str = "*/*", conditional: bool = True) -> FetchedPage:
         parts = urllib.parse.urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.timeout)

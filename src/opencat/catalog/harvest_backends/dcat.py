@@ -12,6 +12,7 @@ from opencat.catalog.harvest_backends.read_ahead import read_ahead
 from opencat.dcat.reading import read_catalog_page
 from opencat.domain.harvest import (
     ConfigKey,
+    FetchedPage,
     Fetcher,
     HarvestSourceError,
     ItemFailure,
@@ -20,6 +21,8 @@ from opencat.domain.harvest import (
     PageEnd,
     PageMemory,
     RemoteDataset,
+    SourceUnchanged,
+    page_context,
     page_digest,
 )
 
@@ -44,6 +47,7 @@ class _Read:
     next_url: str | None
     digest: str | None
     known: KnownPage | None = None
+    end: PageEnd | None = None  # what the run keeps of a page read (with a memory only)
 
 
 class DcatBackend:
@@ -70,8 +74,8 @@ class DcatBackend:
                 yield page.known
                 continue
             yield from page.items
-            if page.digest is not None:
-                yield PageEnd(page.digest, page.next_url)
+            if page.end is not None:
+                yield page.end
 
     def _pages(self, url: str, fetcher: Fetcher, memory: PageMemory | None) -> Iterator[_Read]:
         visited: set[str] = set()
@@ -81,8 +85,7 @@ class DcatBackend:
             if next_url in visited:
                 raise HarvestSourceError(f"The catalog's paging loops back to {next_url}")
             visited.add(next_url)
-            page = fetcher.get(next_url, accept=ACCEPT)
-            read = _read(page.body, page.content_type, page.url, memory)
+            read = _fetched(fetcher, next_url, memory)
             if read.next_url is not None and read.ids and read.ids <= seen_ids:
                 raise HarvestSourceError(f"The page {next_url} only repeats datasets already read")
             seen_ids |= read.ids
@@ -90,10 +93,27 @@ class DcatBackend:
             next_url = read.next_url
 
 
-def _read(body: bytes, content_type: str | None, url: str, memory: PageMemory | None) -> _Read:
+def _fetched(fetcher: Fetcher, url: str, memory: PageMemory | None) -> _Read:
+    """The page at ``url``: asked for with the validators its last answer carried (the fetcher
+    keeps them); on a 304, the page ``memory`` recalls for that address, else asked for whole."""
+    if memory is None:
+        return _read(fetcher.get(url, accept=ACCEPT), url, None)
+    context = page_context(memory.context, READER_VERSION)
+    try:
+        return _read(fetcher.get(url, accept=ACCEPT), url, memory)
+    except SourceUnchanged:
+        known = memory.recall_unchanged(url, context)
+        if known is not None:
+            return _Read((), frozenset(known.remote_ids), known.next_url, known.digest, known)
+    return _read(fetcher.get(url, accept=ACCEPT, conditional=False), url, memory)
+
+
+def _read(page: FetchedPage, asked: str, memory: PageMemory | None) -> _Read:
     """The page read, or recalled by its digest; its next page's address made absolute."""
-    digest = None
-    if memory is not None:
+    body, content_type, url = page.body, page.content_type, page.url
+    if memory is None:
+        digest = end = None
+    else:
         digest = page_digest(memory.context, READER_VERSION, url, content_type, body)
         known = memory.recall(digest)
         if known is not None:
@@ -101,7 +121,10 @@ def _read(body: bytes, content_type: str | None, url: str, memory: PageMemory | 
     read = read_catalog_page(body, content_type, url, known_license=is_known_license, zone_uris=zone_uris())
     ids = frozenset(item.remote_id for item in read.items if item.remote_id is not None)
     next_url = urljoin(url, read.next_url) if read.next_url else None
-    return _Read(read.items, ids, next_url, digest)
+    if memory is not None and digest is not None:
+        context = page_context(memory.context, READER_VERSION)
+        end = PageEnd(digest, next_url, asked, context, page.etag, page.last_modified)
+    return _Read(read.items, ids, next_url, digest, end=end)
 
 
 @cache
