@@ -3,7 +3,11 @@ languages, escaping."""
 
 import json
 import re
+import threading
+import time
+from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
@@ -299,3 +303,30 @@ def test_the_dataset_page_shows_its_files_twenty_at_a_time(client: TestClient, c
     assert titles(client.get(path, params={"resources": "99"}).text) == titles(first)
     # Schema.org lists the first 20 data files only.
     assert first.count('"@type":"DataDownload"') == 20
+
+
+def test_the_home_page_does_not_wait_for_a_recount_after_a_write(
+    client: TestClient, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, org = _setup(catalog)
+    make_dataset(catalog, account, title="Budget primitif", organization=org, tags=["budget"])
+    assert 'href="/datasets/?tag=budget"' in client.get("/", headers={"Accept-Language": "en"}).text
+    waits: list[str] = []
+    recount = catalog.search._count
+
+    def counted(*args: Any) -> Any:
+        waits.append(threading.current_thread().name)
+        return recount(*args)
+
+    monkeypatch.setattr(catalog.search, "_count", counted)
+    make_dataset(catalog, account, title="Qualité de l'air", organization=org, tags=["air"])
+
+    home = client.get("/", headers={"Accept-Language": "en"}).text
+
+    assert "2 public datasets, free to reuse." in home  # the total and the datasets are current
+    assert "Qualité de l&#39;air" in home
+    deadline = time.monotonic() + 10
+    while 'href="/datasets/?tag=air"' not in client.get("/").text:  # the counts follow
+        assert time.monotonic() < deadline, "the recount never landed"
+        time.sleep(0.02)
+    assert set(waits) == {"facet-recount"}, waits  # counted again in a thread, never in the request

@@ -180,7 +180,11 @@ async def home(site: Site, visit: Visit) -> Response:
             sort: str | None, featured: bool | None = None, size: int = 6
         ) -> faceted_search.SearchResult:
             query = DatasetQuery(page_size=size, sort=sort, filters=SearchFilters(featured=featured))
-            return faceted_search.search(site.catalog, query)
+            # The largest organizations and tags as counted just before the last write, while a
+            # thread counts again: after each write, a recount of the whole catalog's facets (~0.3 s
+            # at a million datasets) is not the next visitor's wait. The datasets and the total are
+            # current.
+            return faceted_search.search(site.catalog, query, fresh_counts=False)
 
         recent = first("-last_update")
         return {
