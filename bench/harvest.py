@@ -50,6 +50,7 @@ from opencat.config import Settings
 from opencat.db import outbox
 from opencat.db.engine import normalize_url
 from opencat.db.migrate import upgrade
+from opencat.db.tables import licenses
 from opencat.links.harvest_fetch import HarvestPolicy
 
 PAGE_SIZE = 1000
@@ -215,8 +216,11 @@ def fresh_postgres(url: str, name: str = TARGET_DATABASE) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
-def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int, backend: str) -> None:
-    """Both runs, in this process (``harvest_apart`` gives it one of its own)."""
+def harvest(
+    label: str, database_url: str, data_dir: Path, base: str, count: int, backend: str, changed: bool
+) -> None:
+    """The runs, in this process (``harvest_apart`` gives it one of its own); ``changed``: a third
+    run after a license was added to the catalog, which maps every entry again (all updated)."""
     settings = Settings(data_dir=data_dir, database_url=database_url)
     catalog = build_catalog(settings)
     upgrade(catalog.db)
@@ -232,7 +236,10 @@ def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int
     options = RunOptions(policy=HarvestPolicy(allow_private=True))
     print(f"{label:10} {'before harvesting':20} resident {resident_mb():,.0f} MB")
     keeper = Keeper(settings)
-    for run in ("first run", "re-run (unchanged)"):
+    runs = ["first run", "re-run (unchanged)"] + (["re-run (all changed)"] if changed else [])
+    for run in runs:
+        if run == "re-run (all changed)":
+            add_license(catalog)
         started, cpu = time.perf_counter(), time.process_time()
         with ResidentSamples() as memory:
             job = run_source(catalog, source_id, options)
@@ -242,7 +249,7 @@ def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int
         print(
             f"{label:10} {run:20} {job.status:11} {done:>7,} datasets in {seconds:6.1f} s: "
             f"{done / seconds:8,.0f} datasets/s; {cpu:5.1f} s of this process's CPU: {done / cpu:6,.0f} datasets/CPU-s"
-            f" (created {counts.created:,}, unchanged {counts.unchanged:,})"
+            f" (created {counts.created:,}, updated {counts.updated:,}, unchanged {counts.unchanged:,})"
         )
         print(f"{label:10} {run:20} {memory.summary()}")
         assert done == count, job
@@ -253,6 +260,22 @@ def harvest(label: str, database_url: str, data_dir: Path, base: str, count: int
         f"{label:10} {'peak':20} {peak_memory_mb():,.0f} MB (the harvesting process's peak resident memory)"
     )
     catalog.db.dispose()
+
+
+def add_license(catalog: Catalog) -> None:
+    """A license more in the catalog: part of every entry's fingerprint, so all are mapped again."""
+    with catalog.db.write() as conn:
+        conn.execute(
+            licenses.insert().values(
+                id="bench-license",
+                position=10_000,
+                title="Bench license",
+                url="https://licenses.example.org/bench",
+                flags=[],
+                alternate_urls=[],
+                alternate_titles=[],
+            )
+        )
 
 
 def _keep_index(settings: Settings, stopping: Any) -> None:
@@ -328,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--database", default=TARGET_DATABASE, help="the PostgreSQL database to (re)create")
     parser.add_argument("--skip-sqlite", action="store_true", help="harvest into PostgreSQL only")
     parser.add_argument(
+        "--changed", action="store_true", help="a third run, every entry changed (a license added)"
+    )
+    parser.add_argument(
         "--etags", action="store_true", help="pages carry ETags: the re-run asks with them and gets 304s"
     )
     args = parser.parse_args(argv)
@@ -345,7 +371,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         with serving(pages, CONTENT_TYPES[args.backend], args.etags) as base:
             if not args.skip_sqlite:
                 target = f"sqlite:///{root / 'target.db'}"
-                harvest_apart("sqlite", target, root / "sqlite-target", base, public, args.backend)
+                harvest_apart(
+                    "sqlite", target, root / "sqlite-target", base, public, args.backend, args.changed
+                )
             if args.postgres:
                 harvest_apart(
                     "postgresql",
@@ -354,6 +382,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     base,
                     public,
                     args.backend,
+                    args.changed,
                 )
 
 

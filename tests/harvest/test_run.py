@@ -18,7 +18,7 @@ from opencat.db import harvest as db_harvest
 from opencat.db import resources as db_resources
 from opencat.db.tables import activities
 from opencat.domain.errors import Conflict
-from opencat.domain.harvest import Fetcher, RemoteDataset
+from opencat.domain.harvest import Fetcher, RemoteDataset, RemoteResource
 from opencat.domain.harvest_jobs import ItemStatus, JobItem, JobStatus, Lease
 from opencat.links.harvest_fetch import HarvestPolicy
 from tests.factories import make_dataset, make_org, make_user
@@ -477,3 +477,48 @@ def test_a_remote_id_listed_again_in_a_later_batch_is_a_failed_item(
         ("r1", "the source lists this remote id more than once; the first entry was kept")
     ]
     assert harvested(catalog, source_id)["r1"].title == "Entry 1"
+
+
+class _ListedBackend:
+    """Lists whatever the test puts in ``entries``."""
+
+    name = "listed"
+    label = "Listed"
+
+    def __init__(self) -> None:
+        self.entries: list[RemoteDataset] = []
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        yield from self.entries
+
+
+def test_a_changed_resource_is_updated_in_place_and_an_unchanged_one_kept_as_it_was(
+    catalog: Catalog, remote: SiteServer
+) -> None:
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="listed"))
+    listed = _ListedBackend()
+    data = RemoteResource("https://remote.test/data.csv", "Data", format="csv")
+    notes = RemoteResource("https://remote.test/notes.pdf", "Notes", format="pdf")
+    listed.entries = [RemoteDataset("r1", "Budget", resources=(data, notes))]
+    run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
+    dataset = harvested(catalog, source_id)["r1"]
+    with catalog.db.read() as conn:
+        first = db_resources.fetch_for_dataset(conn, dataset.id)
+
+    listed.entries = [
+        RemoteDataset("r1", "Budget 2026", resources=(replace(data, title="Data 2026", format="xlsx"), notes))
+    ]
+    job = run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
+
+    assert job.counts.updated == 1
+    with catalog.db.read() as conn:
+        second = db_resources.fetch_for_dataset(conn, dataset.id)
+    assert [r.id for r in second] == [r.id for r in first]  # matched by URL: the same resources
+    assert (second[0].title, second[0].format) == ("Data 2026", "xlsx")
+    assert second[0].last_modified_internal > first[0].last_modified_internal
+    assert second[1] == first[1]  # unchanged: stored as it was, its dates too
+    assert harvested(catalog, source_id)["r1"].title == "Budget 2026"

@@ -608,6 +608,7 @@ class _Writer:
         self.conn = conn
         self.now = now
         self.known_records = records  # the source's records of the batch's remote ids
+        self.resources_before: dict[str, list[Resource]] = {}
         self.items: list[JobItem] = []
         self.records: list[Record] = []
         self.activities: list[Activity] = []
@@ -621,13 +622,20 @@ class _Writer:
             self.run.licenses, self.run.zone_ids(self.conn, [remote for remote, _ in todo])
         )
         creates: list[tuple[RemoteDataset, str]] = []
+        updates: list[tuple[RemoteDataset, str, Dataset]] = []
         for remote, fingerprint in todo:
             record = records[remote.remote_id]
             current = stored.get(record.dataset_id) if record is not None else None
             if current is None or current.deleted is not None:
                 creates.append((remote, fingerprint))
             else:
-                self._one(remote, fingerprint, partial(self._update, remote, current, references))
+                updates.append((remote, fingerprint, current))
+        # The resources of every dataset to update, in one query (taken once each: see _update).
+        self.resources_before = db_resources.fetch_for_datasets(
+            self.conn, [current.id for _, _, current in updates]
+        )
+        for remote, fingerprint, current in updates:
+            self._one(remote, fingerprint, partial(self._update, remote, current, references))
         self._create_all(creates, references)
 
     def _create_all(self, creates: list[tuple[RemoteDataset, str]], references: References) -> None:
@@ -704,7 +712,9 @@ class _Writer:
         if fields["title"] != current.title:
             fields = {**fields, "slug": self._slug(remote.title, current.slug)}
         dataset = apply_changes(current, fields, self.now)
-        before = db_resources.fetch_for_dataset(self.conn, current.id)
+        before = self.resources_before.pop(current.id, None)
+        if before is None:  # a dataset updated twice in a batch: its resources as the first left them
+            before = db_resources.fetch_for_dataset(self.conn, current.id)
         after = resources_of(remote, before, self.now, catalog.new_resource_id)
         db_datasets.update(self.conn, dataset, dataset.last_update(after, self.now), old_slug=current.slug)
         db_resources.replace_all(self.conn, dataset.id, before, after, self.now)

@@ -105,7 +105,10 @@ def diff(before: object, after: object, fields: Iterable[str]) -> tuple[FieldCha
     """The fields whose value differs, in the order given, with their old and new values."""
     changes = []
     for name in fields:
-        old, new = jsonable(getattr(before, name)), jsonable(getattr(after, name))
+        old, new = getattr(before, name), getattr(after, name)
+        if old == new:
+            continue  # equal values make equal JSON: skip encoding them (most fields, most times)
+        old, new = jsonable(old), jsonable(new)
         if old != new:
             changes.append(FieldChange(name, old, new))
     return tuple(changes)
@@ -146,7 +149,9 @@ def resource_list_changes(before: Sequence[Resource], after: Sequence[Resource])
     changed = tuple(
         (resource, found)
         for resource in after
-        if resource.id in old and (found := resource_diff(old[resource.id], resource))
+        if resource.id in old
+        and old[resource.id] is not resource
+        and (found := resource_diff(old[resource.id], resource))
     )
     kept_before = [resource.id for resource in before if resource.id in new_ids]
     kept_after = [resource.id for resource in after if resource.id in old]
