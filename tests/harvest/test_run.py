@@ -10,16 +10,19 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from opencat.catalog import faceted_search
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_sources import SourceFields, create_source, list_items
 from opencat.catalog.harvesting import RunOptions, run_source
 from opencat.db import datasets as db_datasets
 from opencat.db import harvest as db_harvest
 from opencat.db import resources as db_resources
-from opencat.db.tables import activities
+from opencat.db.tables import activities, dataset_tags
 from opencat.domain.errors import Conflict
 from opencat.domain.harvest import Fetcher, RemoteDataset, RemoteResource
 from opencat.domain.harvest_jobs import ItemStatus, JobItem, JobStatus, Lease
+from opencat.domain.queries import DatasetQuery
+from opencat.domain.search import SearchFilters
 from opencat.links.harvest_fetch import HarvestPolicy
 from tests.factories import make_dataset, make_org, make_user
 from tests.harvest.pages import publish_pages, real_datasets
@@ -503,15 +506,15 @@ def test_a_changed_resource_is_updated_in_place_and_an_unchanged_one_kept_as_it_
     listed = _ListedBackend()
     data = RemoteResource("https://remote.test/data.csv", "Data", format="csv")
     notes = RemoteResource("https://remote.test/notes.pdf", "Notes", format="pdf")
-    listed.entries = [RemoteDataset("r1", "Budget", resources=(data, notes))]
+    listed.entries = [RemoteDataset("r1", "Budget", tags=("budget",), resources=(data, notes))]
     run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
     dataset = harvested(catalog, source_id)["r1"]
     with catalog.db.read() as conn:
         first = db_resources.fetch_for_dataset(conn, dataset.id)
+    assert _found(catalog, "budget", "budget") == [dataset.id]  # indexed as the first run left it
 
-    listed.entries = [
-        RemoteDataset("r1", "Budget 2026", resources=(replace(data, title="Data 2026", format="xlsx"), notes))
-    ]
+    changed = replace(data, title="Data 2026", format="xlsx")
+    listed.entries = [RemoteDataset("r1", "Budget 2026", tags=("budget", "vote"), resources=(changed, notes))]
     job = run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
 
     assert job.counts.updated == 1
@@ -522,3 +525,12 @@ def test_a_changed_resource_is_updated_in_place_and_an_unchanged_one_kept_as_it_
     assert second[0].last_modified_internal > first[0].last_modified_internal
     assert second[1] == first[1]  # unchanged: stored as it was, its dates too
     assert harvested(catalog, source_id)["r1"].title == "Budget 2026"
+    assert _found(catalog, "2026", "vote") == [dataset.id]  # search follows the update
+    with catalog.db.read() as conn:
+        query = sa.select(dataset_tags.c.tag).where(dataset_tags.c.dataset_id == dataset.id)
+        assert set(conn.execute(query).scalars()) == {"budget", "vote"}
+
+
+def _found(catalog: Catalog, words: str, tag: str) -> list[str]:
+    query = DatasetQuery(q=words, filters=SearchFilters(tags=(tag,)))
+    return [view.dataset.id for view in faceted_search.search(catalog, query).page.items]

@@ -36,6 +36,7 @@ from opencat.catalog.harvest_mapping import (
 from opencat.db import datasets as db_datasets
 from opencat.db import geozones as db_geozones
 from opencat.db import harvest as db_harvest
+from opencat.db import outbox as db_outbox
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.db.references import fetch_licenses
@@ -636,6 +637,9 @@ class _Writer:
         )
         for remote, fingerprint, current in updates:
             self._one(remote, fingerprint, partial(self._update, remote, current, references))
+        # For search, the datasets updated (the records so far are theirs), in one statement:
+        # each update's own would be two round trips on PostgreSQL (the outbox's lock, its row).
+        db_outbox.mark_changed(self.conn, [record.dataset_id for record in self.records])
         self._create_all(creates, references)
 
     def _create_all(self, creates: list[tuple[RemoteDataset, str]], references: References) -> None:
@@ -716,7 +720,14 @@ class _Writer:
         if before is None:  # a dataset updated twice in a batch: its resources as the first left them
             before = db_resources.fetch_for_dataset(self.conn, current.id)
         after = resources_of(remote, before, self.now, catalog.new_resource_id)
-        db_datasets.update(self.conn, dataset, dataset.last_update(after, self.now), old_slug=current.slug)
+        db_datasets.update(
+            self.conn,
+            dataset,
+            dataset.last_update(after, self.now),
+            old_slug=current.slug,
+            old_tags=current.tags,
+            mark=False,  # marked with the batch's others (``entries``)
+        )
         db_resources.replace_all(self.conn, dataset.id, before, after, self.now)
         self._record_update(current, dataset, before, after)
         return dataset.id, ItemStatus.UPDATED

@@ -183,16 +183,28 @@ def insert(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
     mark_changed(conn, [dataset.id])
 
 
-def update(conn: Connection, dataset: Dataset, last_update: datetime, old_slug: str) -> None:
-    """Store ``dataset``; when its slug changed, ``old_slug`` keeps answering with a redirect."""
+def update(
+    conn: Connection,
+    dataset: Dataset,
+    last_update: datetime,
+    old_slug: str,
+    *,
+    old_tags: Sequence[str] | None = None,
+    mark: bool = True,
+) -> None:
+    """Store ``dataset``; when its slug changed, ``old_slug`` keeps answering with a redirect.
+    ``old_tags``: the tags stored before, when known (equal ones are not written again);
+    ``mark=False``: the caller marks the dataset changed for search (a bulk writer, once a batch)."""
     if old_slug != dataset.slug:
         conn.execute(dataset_slugs.delete().where(dataset_slugs.c.slug.in_([old_slug, dataset.slug])))
         conn.execute(dataset_slugs.insert().values(slug=old_slug, dataset_id=dataset.id))
     try:
         with conn.begin_nested():
-            update_row(conn, dataset, last_update)
+            update_row(conn, dataset, last_update, mark=mark)
     except sa.exc.IntegrityError as error:
         raise Conflict(Reason.SLUG_TAKEN) from error
+    if old_tags is not None and tuple(old_tags) == tuple(dataset.tags):
+        return
     conn.execute(dataset_tags.delete().where(dataset_tags.c.dataset_id == dataset.id))
     _write_tags(conn, dataset.id, dataset.tags)
 
@@ -201,10 +213,11 @@ def update(conn: Connection, dataset: Dataset, last_update: datetime, old_slug: 
 _UPDATE_ROW = datasets.update().where(datasets.c.id == sa.bindparam("row_id"))
 
 
-def update_row(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
+def update_row(conn: Connection, dataset: Dataset, last_update: datetime, *, mark: bool = True) -> None:
     """Store the dataset's row only: for changes that keep its slug and tags."""
     conn.execute(_UPDATE_ROW, {**_columns(dataset, last_update), "row_id": dataset.id})
-    mark_changed(conn, [dataset.id])
+    if mark:
+        mark_changed(conn, [dataset.id])
 
 
 def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
