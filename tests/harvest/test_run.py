@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from opencat.catalog import faceted_search
+from opencat.catalog import faceted_search, harvesting
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_sources import SourceFields, create_source, list_items
 from opencat.catalog.harvesting import RunOptions, run_source
@@ -534,3 +534,35 @@ def test_a_changed_resource_is_updated_in_place_and_an_unchanged_one_kept_as_it_
 def _found(catalog: Catalog, words: str, tag: str) -> list[str]:
     query = DatasetQuery(q=words, filters=SearchFilters(tags=(tag,)))
     return [view.dataset.id for view in faceted_search.search(catalog, query).page.items]
+
+
+def test_an_update_whose_new_slug_was_taken_meanwhile_is_a_failed_item_and_the_batch_goes_on(
+    catalog: Catalog, remote: SiteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slug taken between the run's lookup and its write (another writer's) refuses that update
+    alone: the run's savepoint rolls it back, on PostgreSQL too, and the batch's others are kept."""
+    source_id = source_of(catalog, remote)
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend="listed"))
+    listed = _ListedBackend()
+    listed.entries = [RemoteDataset("r1", "Budget"), RemoteDataset("r2", "Comptes")]
+    run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
+    taken = make_dataset(catalog, make_user(catalog), title="Taken meanwhile").dataset.slug
+    listed.entries = [RemoteDataset("r1", "Budget 2026"), RemoteDataset("r2", "Comptes 2026")]
+    real_slug = harvesting._Writer._slug
+
+    def racing(writer: Any, title: str, current: str | None = None) -> str:
+        return taken if title == "Budget 2026" else real_slug(writer, title, current)
+
+    monkeypatch.setattr(harvesting._Writer, "_slug", racing)
+
+    job = run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
+
+    assert (job.status, job.counts.updated, job.counts.failed) == (JobStatus.DONE_ERRORS, 1, 1)
+    failed = [item for item in items_of(catalog, job.id) if item.status == ItemStatus.FAILED]
+    assert [item.remote_id for item in failed] == ["r1"]
+    assert "refused by the catalog" in (failed[0].error or "")
+    stored = harvested(catalog, source_id)
+    assert (stored["r1"].title, stored["r2"].title) == ("Budget", "Comptes 2026")

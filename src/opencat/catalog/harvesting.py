@@ -727,6 +727,7 @@ class _Writer:
             old_slug=current.slug,
             old_tags=current.tags,
             mark=False,  # marked with the batch's others (``entries``)
+            in_savepoint=True,  # ``_one``'s
         )
         db_resources.replace_all(self.conn, dataset.id, before, after, self.now)
         self._record_update(current, dataset, before, after)

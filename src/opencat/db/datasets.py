@@ -1,5 +1,6 @@
 """Dataset rows: lookups, writes, tags, old slugs and filtered pages."""
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -191,15 +192,18 @@ def update(
     *,
     old_tags: Sequence[str] | None = None,
     mark: bool = True,
+    in_savepoint: bool = False,
 ) -> None:
     """Store ``dataset``; when its slug changed, ``old_slug`` keeps answering with a redirect.
     ``old_tags``: the tags stored before, when known (equal ones are not written again);
-    ``mark=False``: the caller marks the dataset changed for search (a bulk writer, once a batch)."""
+    ``mark=False``: the caller marks the dataset changed for search (a bulk writer, once a batch);
+    ``in_savepoint``: the caller rolls back a savepoint of its own on ``Conflict``, so a taken
+    slug needs none here (two round trips fewer on PostgreSQL)."""
     if old_slug != dataset.slug:
         conn.execute(dataset_slugs.delete().where(dataset_slugs.c.slug.in_([old_slug, dataset.slug])))
         conn.execute(dataset_slugs.insert().values(slug=old_slug, dataset_id=dataset.id))
     try:
-        with conn.begin_nested():
+        with contextlib.nullcontext() if in_savepoint else conn.begin_nested():
             update_row(conn, dataset, last_update, mark=mark)
     except sa.exc.IntegrityError as error:
         raise Conflict(Reason.SLUG_TAKEN) from error
