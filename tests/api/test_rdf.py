@@ -291,3 +291,28 @@ def test_an_export_that_fails_at_once_is_an_error_not_an_empty_catalog(
     monkeypatch.setattr(catalog_rdf, "export_catalog", failing)
     response = client.get("/api/1/site/catalog.nt?page_size=0")
     assert (response.status_code, response.json()) == (400, {"message": "the export could not start"})
+
+
+def test_a_catalog_page_carries_an_etag_and_answers_304_to_it(client: TestClient, catalog: Catalog) -> None:
+    """A harvester that kept a page asks with its ETag: a 304 while the page is the same, the new
+    page once a dataset on it changed."""
+    alice = make_user(catalog)
+    made = make_dataset(catalog, alice, title="Dataset 1")
+    path = "/api/1/site/catalog.nt?page=1&page_size=5"
+    first = client.get(path)
+    tag = first.headers["etag"]
+    assert first.status_code == 200
+    assert {"X-API-KEY", "Cookie"} <= {part.strip() for part in first.headers["vary"].split(",")}
+
+    same = client.get(path, headers={"If-None-Match": f'"other", {tag}'})
+    assert (same.status_code, same.content, same.headers["etag"]) == (304, b"", tag)
+    assert client.get(path.replace(".nt", ".ttl"), headers={"If-None-Match": tag}).status_code == 200
+
+    answer = client.put(
+        f"/api/1/datasets/{made.dataset.id}/", json={"title": "Dataset one"}, headers=alice.headers
+    )
+    assert answer.status_code == 200
+    changed = client.get(path, headers={"If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag
+    assert b"Dataset one" in changed.content

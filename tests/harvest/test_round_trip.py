@@ -120,8 +120,11 @@ def _serve_catalog(exporter: TestClient, site: Site, first: str) -> int:
         assert answer.status_code == 200, answer.text
         parts = urlsplit(url)
         site.documents[f"{parts.path}?{parts.query}"] = Document(
-            answer.content, answer.headers["content-type"]
+            answer.content, answer.headers["content-type"], etag=answer.headers["etag"]
         )
+        # The exporter itself answers 304 to its page's ETag, as the site will.
+        again = exporter.get(url, headers={"If-None-Match": answer.headers["etag"]})
+        assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", answer.headers["etag"])
         page = read_catalog_page(answer.content, answer.headers["content-type"], url)
         url = page.next_url
         pages += 1
@@ -153,8 +156,12 @@ def test_a_dataset_exported_and_harvested_by_another_opencat_is_the_same(
         copy = client.get(f"/api/1/datasets/{harvested[title]['id']}/").json()
         _assert_same_dataset(original, copy)
         _assert_harvest_metadata(original, copy, source_id)
+    asked = len(site.requests)
     again = run_source(catalog, source_id, OPTIONS)
     assert (again.status, again.counts.unchanged, again.counts.updated) == (JobStatus.DONE, 3, 0)
+    # The second run asked for each page with the ETag the exporter gave it: every answer a 304.
+    etags = {path: document.etag for path, document in site.documents.items()}
+    assert [(r.path, r.if_none_match) for r in site.requests[asked:]] == list(etags.items())
 
 
 # The keys of a dataset that legitimately differ in the harvested copy: the harvesting catalog's

@@ -1,5 +1,6 @@
 """RDF: content negotiation, one dataset in any serialization, the catalog by pages or streamed."""
 
+import hashlib
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -163,6 +164,8 @@ def _streamed(produce: Callable[[BinaryIO], object], media_type: str) -> Streami
     "get_site_rdf_catalog_format",
     media="*/*",
     query=CATALOG_ARGUMENTS,
+    headers=("If-None-Match",),
+    also=(304,),
 )
 def site_catalog(call: Call) -> Response:
     """The list's filters, sort and ``q`` apply, validated as the list validates them."""
@@ -188,7 +191,19 @@ def site_catalog(call: Call) -> Response:
     body, content_type = use_cases.catalog_page(
         call.catalog, call.actor, call.urls, suffix, query, settings.site_title, urlencode(others)
     )
-    return _rdf_response(body, content_type)
+    # A digest of the page's bytes: a harvester that kept it asks again with it and gets a 304
+    # without the page (its bytes are still made: what the catalog holds says nothing of one page).
+    tag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    headers = {"content-type": content_type, "ETag": tag, "Vary": CATALOG_VARY}
+    match = call.header("if-none-match")
+    if match is not None and tag in [part.strip() for part in match.split(",")]:
+        del headers["content-type"]
+        return Response(status_code=304, headers=headers)
+    return Response(body, headers=headers)
+
+
+# A signed-in caller's page may list the datasets it may see: a cache keys the page by its key too.
+CATALOG_VARY = "X-API-KEY, Cookie"
 
 
 def _page_size(call: Call) -> int:
