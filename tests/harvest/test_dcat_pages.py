@@ -318,3 +318,28 @@ def test_a_304_under_another_mapping_asks_for_the_page_again_whole(
     ]
     assert counts(run_source(catalog, source_id, OPTIONS)) == (0, 0, 4, 0, 0)  # 304s again
     assert reads[4:] == []
+
+
+def test_pages_kept_without_validators_get_them_when_next_fetched_whole(
+    catalog: Catalog, site: Site, remote: SiteServer, reads: list[str]
+) -> None:
+    """A page kept before its answers carried validators (or before opencat kept them) is skipped by
+    its digest and keeps the validators that answer carried: the run after asks with them."""
+    publish(site, remote, TWO_PAGES)
+    source_id = dcat_source(catalog, remote)
+    run_source(catalog, source_id, OPTIONS)
+    with_validators(site)  # the same bytes, now with ETags
+
+    second = run_source(catalog, source_id, OPTIONS)
+    third = run_source(catalog, source_id, OPTIONS)
+
+    assert counts(second) == counts(third) == (0, 0, 4, 0, 0)
+    assert reads == ["catalog?page=1", "catalog?page=2"]  # never parsed again
+    assert conditional(site, 2) == [
+        ("/catalog?page=1", False),
+        ("/catalog?page=2", False),
+        ("/catalog?page=1", True),
+        ("/catalog?page=2", True),
+    ]
+    with catalog.db.read() as conn:
+        assert len(db_harvest.pages_of(conn, source_id)) == 2

@@ -353,8 +353,10 @@ class _Run:
         for digest, page in sorting.pages_read:
             if _recorded_as_read(conn, self.source.id, page):
                 db_harvest.put_page(conn, self.source.id, digest, page, self.job.id)
-        for digest in sorting.pages_skipped:
-            db_harvest.mark_page_seen(conn, self.source.id, digest, self.job.id)
+        for known in sorting.pages_skipped:
+            end = known.refreshed
+            fetched = None if end is None else (end.url, end.context, end.etag, end.last_modified)
+            db_harvest.mark_page_seen(conn, self.source.id, known.digest, self.job.id, fetched)
 
     def _sort(
         self, batch: list[PagedEntry], sorting: "_Sorting", now: datetime
@@ -420,7 +422,7 @@ class _Run:
                 items.append(JobItem(remote_id, ItemStatus.FAILED, now, None, _LISTED_TWICE, ""))
         sorting.seen_now.update(fresh)
         if len(fresh) == len(page.remote_ids):
-            sorting.pages_skipped.append(page.digest)
+            sorting.pages_skipped.append(page)
         return len(fresh)
 
     def remember_pages(self) -> None:
@@ -546,7 +548,7 @@ class _Sorting:
         self.seen_before = seen_before
         self.seen_now: set[str] = set()
         self.pages_read: list[tuple[str, StoredPage]] = []
-        self.pages_skipped: list[str] = []
+        self.pages_skipped: list[KnownPage] = []
 
     def saw(self, remote_id: str) -> bool:
         return remote_id in self.seen_now or remote_id in self.seen_before

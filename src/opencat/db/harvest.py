@@ -531,11 +531,31 @@ def put_page(conn: Connection, source_id: str, digest: str, page: StoredPage, se
     )
 
 
-def mark_page_seen(conn: Connection, source_id: str, digest: str, job_id: str) -> None:
+def mark_page_seen(
+    conn: Connection,
+    source_id: str,
+    digest: str,
+    job_id: str,
+    fetched: tuple[str | None, str | None, str | None, str | None] | None = None,
+) -> None:
+    """The job skipped this page; ``fetched``: its address, context and validators as the job
+    fetched it whole (kept in place of any other page of that address)."""
+    values: dict[str, Any] = {"seen_by": job_id}
+    if fetched is not None:
+        url, context, etag, last_modified = fetched
+        values.update(url=url, context=context, etag=etag, last_modified=last_modified)
+        if url is not None:
+            conn.execute(
+                harvest_pages.delete().where(
+                    harvest_pages.c.source_id == source_id,
+                    harvest_pages.c.url == url,
+                    harvest_pages.c.digest != digest,
+                )
+            )
     conn.execute(
         harvest_pages.update()
         .where(harvest_pages.c.source_id == source_id, harvest_pages.c.digest == digest)
-        .values(seen_by=job_id)
+        .values(**values)
     )
 
 

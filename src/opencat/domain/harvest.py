@@ -167,6 +167,10 @@ class KnownPage:
     digest: str
     remote_ids: tuple[str, ...]
     next_url: str | None
+    # When the page was fetched whole and known by its digest: where, under which context, and
+    # the validators its answer carried, kept for the next run (a page stored before it kept
+    # validators gets them so).
+    refreshed: "PageEnd | None" = None
 
 
 class PageMemory(Protocol):

@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
 from urllib.parse import urljoin
@@ -117,6 +117,9 @@ def _read(page: FetchedPage, asked: str, memory: PageMemory | None) -> _Read:
         digest = page_digest(memory.context, READER_VERSION, url, content_type, body)
         known = memory.recall(digest)
         if known is not None:
+            context = page_context(memory.context, READER_VERSION)
+            refreshed = PageEnd(digest, known.next_url, asked, context, page.etag, page.last_modified)
+            known = replace(known, refreshed=refreshed)
             return _Read((), frozenset(known.remote_ids), known.next_url, digest, known)
     read = read_catalog_page(body, content_type, url, known_license=is_known_license, zone_uris=zone_uris())
     ids = frozenset(item.remote_id for item in read.items if item.remote_id is not None)
