@@ -12,11 +12,10 @@ import sqlalchemy as sa
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvesting import run_source
-from opencat.db import harvest as db_harvest
 from opencat.domain.harvest import Backend, Fetcher, PagedEntry, PageEnd, PageMemory, RemoteDataset
 from opencat.domain.harvest_jobs import Counts
 from tests.harvest.site import SiteServer
-from tests.harvest.test_run import OPTIONS, source_of
+from tests.harvest.test_run import OPTIONS, source_of, use_backend
 
 ENTRIES = 1200
 PAGE = 100
@@ -83,10 +82,7 @@ def run_traced(catalog: Catalog, source_id: str, backend: _Sampled) -> Counts:
 
 def test_a_runs_memory_does_not_grow_with_the_source(catalog: Catalog, remote: SiteServer) -> None:
     source_id = source_of(catalog, remote)
-    with catalog.db.write() as conn:
-        source = db_harvest.find_source(conn, source_id)
-        assert source is not None
-        db_harvest.update_source(conn, replace(source, backend="sampled"))
+    use_backend(catalog, source_id, "sampled")
     creating, skipping, comparing = _SampledPages(), _SampledPages(), _Sampled()
 
     assert run_traced(catalog, source_id, creating) == Counts(created=ENTRIES)
@@ -113,10 +109,7 @@ def test_the_planner_learns_the_records_a_run_wrote(catalog: Catalog, remote: Si
     if catalog.db.dialect != "postgresql":
         pytest.skip("SQLite's planner probes the key whatever its statistics")
     source_id = source_of(catalog, remote)
-    with catalog.db.write() as conn:
-        source = db_harvest.find_source(conn, source_id)
-        assert source is not None
-        db_harvest.update_source(conn, replace(source, backend="sampled"))
+    use_backend(catalog, source_id, "sampled")
     before = _analyzed(catalog)
 
     run_traced(catalog, source_id, _Sampled())

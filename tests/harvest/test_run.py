@@ -40,6 +40,14 @@ def source_of(catalog: Catalog, remote: SiteServer, **config: Any) -> str:
     return create_source(catalog, admin.actor(catalog), fields).source.id
 
 
+def use_backend(catalog: Catalog, source_id: str, backend: str) -> None:
+    """The source read by ``backend`` (a test's own, given to ``run_source``)."""
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, backend=backend))
+
+
 def items_of(catalog: Catalog, job_id: str) -> list[JobItem]:
     return [view.item for view in list_items(catalog, job_id, 1, 1000).items]
 
@@ -325,10 +333,7 @@ class _BrokenBackend:
 
 def test_a_job_ends_failed_even_when_its_backend_breaks(catalog: Catalog, remote: SiteServer) -> None:
     source_id = source_of(catalog, remote)
-    with catalog.db.write() as conn:
-        source = db_harvest.find_source(conn, source_id)
-        assert source is not None
-        db_harvest.update_source(conn, replace(source, backend="broken"))
+    use_backend(catalog, source_id, "broken")
 
     with pytest.raises(RuntimeError, match="a bug in the backend"):
         run_source(catalog, source_id, OPTIONS, backends={"broken": _BrokenBackend()})
@@ -358,10 +363,7 @@ class _HostileBackend:
 
 def test_entries_that_cannot_be_stored_are_failed_items(catalog: Catalog, remote: SiteServer) -> None:
     source_id = source_of(catalog, remote)
-    with catalog.db.write() as conn:
-        source = db_harvest.find_source(conn, source_id)
-        assert source is not None
-        db_harvest.update_source(conn, replace(source, backend="hostile"))
+    use_backend(catalog, source_id, "hostile")
 
     job = run_source(catalog, source_id, OPTIONS, backends={"hostile": _HostileBackend()})
 
@@ -391,10 +393,7 @@ def test_slugs_stay_unique_within_a_batch_and_against_the_catalog(
 ) -> None:
     make_dataset(catalog, make_user(catalog), title="Same title")
     source_id = source_of(catalog, remote)
-    with catalog.db.write() as conn:
-        source = db_harvest.find_source(conn, source_id)
-        assert source is not None
-        db_harvest.update_source(conn, replace(source, backend="titles"))
+    use_backend(catalog, source_id, "titles")
 
     job = run_source(catalog, source_id, OPTIONS, backends={"titles": _SameTitlesBackend()})
 
@@ -437,10 +436,7 @@ def test_past_the_first_forms_every_taken_slug_is_read(catalog: Catalog, remote:
     for _ in range(3):
         make_dataset(catalog, account, title="Budget")  # budget, budget-1, budget-2
     source_id = source_of(catalog, remote)
-    with catalog.db.write() as conn:
-        source = db_harvest.find_source(conn, source_id)
-        assert source is not None
-        db_harvest.update_source(conn, replace(source, backend="many"))
+    use_backend(catalog, source_id, "many")
 
     job = run_source(
         catalog, source_id, replace(OPTIONS, batch_size=7), backends={"many": _ManySameTitlesBackend()}
@@ -467,10 +463,7 @@ def test_a_remote_id_listed_again_in_a_later_batch_is_a_failed_item(
     catalog: Catalog, remote: SiteServer
 ) -> None:
     source_id = source_of(catalog, remote)
-    with catalog.db.write() as conn:
-        source = db_harvest.find_source(conn, source_id)
-        assert source is not None
-        db_harvest.update_source(conn, replace(source, backend="repeating"))
+    use_backend(catalog, source_id, "repeating")
 
     job = run_source(catalog, source_id, OPTIONS, backends={"repeating": _RepeatingBackend()})
 
@@ -499,10 +492,7 @@ def test_a_changed_resource_is_updated_in_place_and_an_unchanged_one_kept_as_it_
     catalog: Catalog, remote: SiteServer
 ) -> None:
     source_id = source_of(catalog, remote)
-    with catalog.db.write() as conn:
-        source = db_harvest.find_source(conn, source_id)
-        assert source is not None
-        db_harvest.update_source(conn, replace(source, backend="listed"))
+    use_backend(catalog, source_id, "listed")
     listed = _ListedBackend()
     data = RemoteResource("https://remote.test/data.csv", "Data", format="csv")
     notes = RemoteResource("https://remote.test/notes.pdf", "Notes", format="pdf")
@@ -542,10 +532,7 @@ def test_an_update_whose_new_slug_was_taken_meanwhile_is_a_failed_item_and_the_b
     """A slug taken between the run's lookup and its write (another writer's) refuses that update
     alone: the run's savepoint rolls it back, on PostgreSQL too, and the batch's others are kept."""
     source_id = source_of(catalog, remote)
-    with catalog.db.write() as conn:
-        source = db_harvest.find_source(conn, source_id)
-        assert source is not None
-        db_harvest.update_source(conn, replace(source, backend="listed"))
+    use_backend(catalog, source_id, "listed")
     listed = _ListedBackend()
     listed.entries = [RemoteDataset("r1", "Budget"), RemoteDataset("r2", "Comptes")]
     run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
