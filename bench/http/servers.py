@@ -26,8 +26,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def workers(self) -> list[int]:
-        """granian's workers: the master's children but opencat's index keeper."""
-        return sorted(pid for pid in _children(self.process.pid) if not _is_index_keeper(pid))
+        """granian's workers: the master's children but opencat's index keeper and harvest scheduler."""
+        return sorted(pid for pid in _children(self.process.pid) if not _is_helper(pid))
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the master and all its children (workers, index keeper)."""
@@ -156,8 +156,10 @@ def check(server: Server, requests: list[Request], recorded: Mapping[str, Record
         client.close()
 
 
-def _is_index_keeper(pid: int) -> bool:
+def _is_helper(pid: int) -> bool:
+    """opencat's own processes beside granian's workers (``python -m opencat.<helper>``)."""
     try:
-        return b"opencat.index_keeper" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"opencat.index_keeper" in command or b"opencat.harvest_scheduler" in command
     except OSError:
         return False
