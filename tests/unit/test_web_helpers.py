@@ -111,3 +111,19 @@ def test_badges_are_named_in_the_page_s_language() -> None:
     assert i18n.badge_label("spd", "fr") == "Service public de la donnée de référence"
     assert i18n.badge_label("hvd", "fr") == "Données de forte valeur"
     assert i18n.badge_label("unknown-kind", "fr") == "unknown-kind"
+
+
+def test_days_are_written_in_each_page_s_language_as_babel_writes_them() -> None:
+    """Days are remembered once written: each language keeps its own, and a datetime gives its day."""
+    from datetime import UTC, datetime
+
+    from babel.dates import format_date
+
+    from opencat.web.render import _date
+
+    day = date(2026, 12, 4)
+    for _ in range(2):  # written, then remembered
+        assert _date(day, "fr") == "4 décembre 2026" == format_date(day, "long", locale="fr")
+        assert _date(day, "en") == "December 4, 2026" == format_date(day, "long", locale="en")
+    assert _date(datetime(2026, 12, 4, 23, 30, tzinfo=UTC), "fr") == "4 décembre 2026"
+    assert _date(None, "en") == ""
