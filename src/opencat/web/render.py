@@ -91,8 +91,8 @@ def _date(value: date | datetime | None, language: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _long_date(day: date, language: str) -> str:
-    """A day in words (Babel finds the locale and its pattern on every call: a twentieth of a
-    search page's rendering, where its 20 datasets share few days)."""
+    """A day in words, written once per language: Babel finds the locale and its pattern on
+    every call, a twentieth of a search page's rendering (some 40 dates, often the same days)."""
     return format_date(day, "long", locale=language)
 
 
