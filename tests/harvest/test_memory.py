@@ -21,8 +21,9 @@ ENTRIES = 1200
 PAGE = 100
 # What a run kept per entry before (its record, the seen set, the pages read, the slugs):
 # about 1 KB, so some 800 KB over the 800 entries between the two samples; a batch of skipped
-# pages counted as one entry each held ~100 bytes per entry (80 KB). Flat is under 20 KB here.
-MOST_GROWTH = 60_000
+# pages counted as one entry each held ~100 bytes per entry (80 KB). Flat is under 20 KB here,
+# once 61 KB on PostgreSQL under a CI run's load (the driver's and SQLAlchemy's caches filling).
+MOST_GROWTH = 75_000
 
 
 class _Sampled:
