@@ -4,21 +4,25 @@ lowered so that 40 datasets make a large result set."""
 
 import html
 import re
+import threading
+import time
+from concurrent.futures import Future
 from datetime import date
 
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.catalog import faceted_search
+from opencat.catalog import faceted_search, indexing, listing
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
 from opencat.domain.datasets import TemporalCoverage
-from opencat.domain.periods import decade
+from opencat.domain.errors import NotFound
+from opencat.domain.periods import CoverageCounts, decade
 from opencat.domain.queries import DatasetQuery
-from opencat.domain.search import SearchFilters
+from opencat.domain.search import SearchFilters, SearchRequest, Visibility
 from opencat.search import index as index_module
 from opencat.search import schema
-from opencat.search.index import sample_bucket, sample_buckets
+from opencat.search.index import Counts, sample_bucket, sample_buckets
 from tests.factories import make_dataset, make_user
 
 COUNT = 40
@@ -145,3 +149,92 @@ def test_the_sample_bucket_is_a_fixed_hash_of_the_id() -> None:
     spread = [sample_bucket(f"{n:024x}") for n in range(6400)]
     assert set(spread) == set(range(schema.SAMPLE_BUCKETS))
     assert max(spread.count(b) for b in range(schema.SAMPLE_BUCKETS)) < 150
+
+
+def _public_request(catalog: Catalog) -> SearchRequest:
+    with catalog.db.read() as conn:
+        indexing.sync(catalog, conn)
+        return listing.search_request(conn, DatasetQuery(), Visibility(), public=True)
+
+
+def _counted_in_thread(catalog: Catalog, total: "Future[int]") -> "Future[Counts]":
+    """The page's counts of the whole catalog, made in a thread while ``total`` may be unknown."""
+    done: Future[Counts] = Future()
+
+    def count() -> None:
+        try:
+            request = _public_request(catalog)
+            done.set_result(catalog.search.counts(request, ["tags"], sample=True, matches=total))
+        except BaseException as error:
+            done.set_exception(error)
+
+    threading.Thread(target=count, daemon=True).start()
+    return done
+
+
+def test_a_trusted_estimate_counts_without_waiting_for_the_total_then_scales_to_it(
+    catalog: Catalog, large: dict[str, tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One dataset more in the first bucket, so that the one-bucket estimate (64) is past the
+    # threshold: the sample is chosen by it, the page's total still being counted.
+    account = make_user(catalog)
+    while not any(sample_bucket(dataset_id) == 0 for dataset_id in large):
+        large[make_dataset(catalog, account, tags=["all"]).dataset.id] = ("all",)
+    monkeypatch.setattr(index_module, "PROBE_TRUSTED_ABOVE", schema.SAMPLE_BUCKETS - 1)
+    estimate = schema.SAMPLE_BUCKETS * sum(sample_bucket(dataset_id) == 0 for dataset_id in large)
+    never: Future[int] = Future()  # the total never comes: nothing may wait for it
+    counts = _counted_in_thread(catalog, never).result(timeout=30)
+    assert counts.estimated
+    buckets = sample_buckets(estimate)
+    inside = [dataset_id for dataset_id in large if sample_bucket(dataset_id) < buckets]
+    assert counts.sampled == len(inside)
+    scaled = dict(counts.scaled_to(len(large)).terms["tags"])
+    assert scaled["all"] == len(large)  # a value every match holds shows the exact total
+    third = sum("third" in large[dataset_id] for dataset_id in inside)
+    assert scaled.get("third", 0) == round(third * len(large) / len(inside))
+
+
+def test_a_small_estimate_waits_for_the_exact_total_to_choose_the_sample(
+    catalog: Catalog, large: dict[str, tuple[str, ...]]
+) -> None:
+    total: Future[int] = Future()
+    counting = _counted_in_thread(catalog, total)
+    time.sleep(0.3)
+    assert not counting.done()  # an estimate under PROBE_TRUSTED_ABOVE (75,000): it waits
+    total.set_result(COUNT)
+    counts = counting.result(timeout=30)
+    exact = catalog.search.counts(_public_request(catalog), ["tags"], sample=True, matches=COUNT)
+    assert counts == exact
+    assert counts.scaled_to(COUNT) is counts  # already scaled to the total
+    assert dict(counts.terms["tags"])["all"] == COUNT
+
+
+def test_an_estimate_rescaled_recovers_the_samples_own_counts() -> None:
+    # 7 of 9 sampled matches, scaled by 64/7 buckets' share, then to an exact total of 100.
+    share = schema.SAMPLE_BUCKETS / 7
+    counts = Counts(
+        {"tags": [("a", round(7 * share)), ("b", round(2 * share))]},
+        CoverageCounts((1, 2), (round(3 * share), round(9 * share)), (0, round(1 * share))),
+        estimated=True,
+        sampled=9,
+        scale=share,
+    )
+    rescaled = counts.scaled_to(100)
+    assert rescaled.terms["tags"] == [("a", round(700 / 9)), ("b", round(200 / 9))]
+    assert rescaled.coverage == CoverageCounts((1, 2), (round(300 / 9), 100), (0, round(100 / 9)))
+    exact = Counts({"tags": [("a", 3)]})
+    assert exact.scaled_to(100) is exact  # exact counts stay as they are
+
+
+def test_a_page_past_the_last_ends_the_counts_waiting_for_its_total(
+    catalog: Catalog, large: dict[str, tuple[str, ...]]
+) -> None:
+    def waiting() -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread.name == "facet-counts"]
+
+    with pytest.raises(NotFound):
+        faceted_search.search(catalog, DatasetQuery(page=99), sampled_counts=True)
+    deadline = time.monotonic() + 10
+    while waiting() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not waiting()  # the counts' thread learnt there is no total and ended

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -49,6 +50,10 @@ STALE_COUNTS_SECONDS = 60.0
 # about SAMPLE_SIZE datasets, whole buckets of the ``sample`` field.
 SAMPLE_ABOVE = 50_000
 SAMPLE_SIZE = 25_000
+# A one-bucket estimate of a result set's size above this is trusted to choose the sample without
+# waiting for the exact total (1.5 times SAMPLE_ABOVE: over 1,100 matches in the bucket, so that the
+# set is small enough to count whole is out of reach of chance).
+PROBE_TRUSTED_ABOVE = SAMPLE_ABOVE * 3 // 2
 # The first page of a large request ordered by a number starts looking past the value a sample
 # bucket puts about three pages' ends in (``SearchIndex._sampled_bound``).
 BOUND_BUCKETS = 1
@@ -158,8 +163,12 @@ def sample_buckets(matches: int | None) -> int:
 
 
 def sampled(index_schema: tantivy.Schema, query: tantivy.Query, buckets: int) -> tantivy.Query:
-    """The matches of ``query`` in the first ``buckets`` sample buckets."""
-    within = tantivy.Query.range_query(index_schema, schema.SAMPLE, tantivy.FieldType.Integer, 0, buckets - 1)
+    """The matches of ``query`` in the first ``buckets`` sample buckets.
+
+    The buckets are looked up as terms (their postings), not as a range of the fast field: a range
+    is a scan of every document's value, and it made the sampled facets of a common word cost 40 %
+    more at a million datasets (docs/performance.md)."""
+    within = tantivy.Query.term_set_query(index_schema, schema.SAMPLE, list(range(buckets)))
     return tantivy.Query.boolean_query(
         [(tantivy.Occur.Must, query), (tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0))]
     )
@@ -186,6 +195,29 @@ class Counts:
     coverage: CoverageCounts | None = None
     # Counted on a sample of the matches and scaled to all of them: estimates, not exact counts.
     estimated: bool = False
+    # Of an estimate: the matches the sample held, and the factor its counts were scaled by.
+    sampled: int = 0
+    scale: float = 1.0
+
+    def scaled_to(self, total: int) -> "Counts":
+        """An estimate scaled to the request's exact total instead (a value every match holds then
+        shows it), when it was counted before the total was known (``SearchIndex.counts``)."""
+        scale = total / self.sampled if self.estimated and self.sampled else self.scale
+        if scale == self.scale:
+            return self
+
+        def again(count: int) -> int:  # the sample's own count back (scales are >= 1), scaled anew
+            return _scaled(round(count / self.scale), scale)
+
+        terms = {name: [(key, again(count)) for key, count in found] for name, found in self.terms.items()}
+        coverage = self.coverage
+        if coverage is not None:
+            coverage = replace(
+                coverage,
+                starting_before=tuple(again(count) for count in coverage.starting_before),
+                ending_before=tuple(again(count) for count in coverage.ending_before),
+            )
+        return replace(self, terms=terms, coverage=coverage, scale=scale)
 
 
 class Remembered(Generic[Answer]):
@@ -573,7 +605,7 @@ class SearchIndex:
         coverage_cuts: Sequence[int] = (),
         fresh: bool = True,
         sample: bool = False,
-        matches: int | None = None,
+        matches: "int | Future[int] | None" = None,
     ) -> Counts:
         """Term counts of ``names`` over the documents the request matches, and with
         ``coverage_cuts`` (day numbers, ascending) how many coverages start and end before each
@@ -587,7 +619,10 @@ class SearchIndex:
         exact total, or else estimated on one bucket), the counts are made on the matches of a few
         ``sample`` buckets (about ``SAMPLE_SIZE`` datasets) and scaled to the total, marked
         ``estimated``: a pass over a million matches costs a few hundred milliseconds, over a
-        sample a few."""
+        sample a few. ``matches`` may be a total still being counted (a ``Future``, the page's
+        search in another thread): a one-bucket estimate past ``PROBE_TRUSTED_ABOVE`` chooses the
+        sample without it, and the caller scales the counts to the total (``Counts.scaled_to``);
+        a smaller estimate waits for it."""
         # The page, its size and order change nothing to the counts.
         key = (
             replace(request, offset=0, limit=0, sort=None),
@@ -595,7 +630,7 @@ class SearchIndex:
             size,
             tuple(coverage_cuts),
             sample,
-            sample_buckets(matches) if sample and matches is not None else None,
+            sample_buckets(matches) if sample and isinstance(matches, int) else None,
             self.loaded_seq,
         )
         found = self._counted.get(key)
@@ -616,7 +651,7 @@ class SearchIndex:
         size: int,
         coverage_cuts: Sequence[int],
         sample: bool,
-        matches: int | None,
+        matches: "int | Future[int] | None",
     ) -> Counts:
         found = self._count(request, names, size, coverage_cuts, sample, matches)
         self._counted.put(key, found)
@@ -631,7 +666,7 @@ class SearchIndex:
         size: int,
         coverage_cuts: Sequence[int],
         sample: bool,
-        matches: int | None,
+        matches: "int | Future[int] | None",
     ) -> None:
         """One recount per key at a time, in a thread of its own: the page that asked has gone."""
         with self._recounting_lock:
@@ -657,16 +692,20 @@ class SearchIndex:
         size: int,
         coverage_cuts: Sequence[int],
         sample: bool = False,
-        matches: int | None = None,
+        matches: "int | Future[int] | None" = None,
     ) -> Counts:
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
-        exact = matches
-        if sample and matches is None:
-            # One bucket's matches tell how many there are, give or take: enough to choose.
+        exact = matches if isinstance(matches, int) else None
+        chosen = exact
+        if sample and exact is None:
+            # One bucket's matches tell how many there are, give or take: enough to choose, unless
+            # the set may be small enough to count whole and its exact total is on its way.
             probe = searcher.aggregate(sampled(self.schema, query, 1), _SAMPLE_SIZE)
-            matches = _sampled_count(probe) * schema.SAMPLE_BUCKETS
-        buckets = sample_buckets(matches) if sample else schema.SAMPLE_BUCKETS
+            chosen = _sampled_count(probe) * schema.SAMPLE_BUCKETS
+            if isinstance(matches, Future) and chosen <= PROBE_TRUSTED_ABOVE:
+                exact = chosen = matches.result()
+        buckets = sample_buckets(chosen) if sample else schema.SAMPLE_BUCKETS
         aggregation: dict[str, Any] = {name: {"terms": {"field": name, "size": size}} for name in names}
         if buckets < schema.SAMPLE_BUCKETS:
             query = sampled(self.schema, query, buckets)
@@ -711,7 +750,9 @@ class SearchIndex:
                 for field in schema.DAYS
             }
             coverage = CoverageCounts(tuple(coverage_cuts), before["temporal_start"], before["temporal_end"])
-        return Counts(terms, coverage, estimated=buckets < schema.SAMPLE_BUCKETS)
+        if buckets == schema.SAMPLE_BUCKETS:
+            return Counts(terms, coverage)
+        return Counts(terms, coverage, estimated=True, sampled=counted, scale=scale)
 
     def suggest(self, text: str, limit: int) -> list[str]:
         """Ids of public datasets whose title or acronym may contain ``text``, most followed first.
