@@ -110,3 +110,31 @@ def test_closed_marks_start_again_when_asked(db: Database) -> None:
     assert asyncio.run(marks.current()) is not None
     marks.close()
     assert commit_marks_of("sqlite:///x.db") is None
+
+
+def test_a_connection_the_server_ended_gives_no_mark_then_a_new_one(db: Database) -> None:
+    """The round trip goes through libpq directly: an error in its answer (here the server ended
+    the marks' connection) is no mark, never a stale one, and the next ask connects again."""
+    marks = CommitMarks(db.url)
+    try:
+        assert asyncio.run(marks.current()) is not None
+        with db.engine.begin() as conn:
+            ended = (
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE query LIKE 'SELECT pg_current_snapshot()%' AND pid <> pg_backend_pid()"
+                        " AND datname = current_database()"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert ended
+        assert all(ended)
+        assert asyncio.run(marks.current()) is None
+        trips = marks.round_trips
+        assert asyncio.run(marks.current()) is not None
+        assert marks.round_trips == trips + 1
+    finally:
+        marks.close()

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 # A mark that takes longer is not worth waiting for: the request takes the full path instead.
 WAIT_SECONDS = 1.0
 _CONNECT_TIMEOUT_SECONDS = 2
-_MARK = "SELECT pg_current_snapshot()::text"
+# Sent through libpq itself (``PGconn.exec_``): a cursor's execute and fetch cost three times the
+# CPU for this one value (16.6 against 5.2 µs here), and this runs about once per request.
+_MARK = b"SELECT pg_current_snapshot()::text"
 
 Mark = str
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Mark | None]"]
@@ -98,14 +100,23 @@ class CommitMarks:
                             self.conninfo, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_SECONDS
                         )
                     self.round_trips += 1
-                    row = connection.execute(_MARK).fetchone()
-                    mark = None if row is None else row[0]
+                    mark = _read_mark(connection)
                 except psycopg.Error:
                     _closed(connection)
                     connection = None  # opened again for the next waiters
                 _settle(waiting, mark)
         finally:
             _closed(connection)
+
+
+def _read_mark(connection: "psycopg.Connection[Any]") -> Mark:
+    import psycopg
+
+    result = connection.pgconn.exec_(_MARK)
+    value = result.get_value(0, 0) if result.status == psycopg.pq.ExecStatus.TUPLES_OK else None
+    if value is None:  # the server's error, or a lost connection: the caller connects again
+        raise psycopg.OperationalError(result.get_error_message() or "no commit mark")
+    return value.decode()
 
 
 def _settle(waiting: list[_Waiter], mark: Mark | None) -> None:
