@@ -226,15 +226,30 @@ def test_an_estimate_rescaled_recovers_the_samples_own_counts() -> None:
     assert exact.scaled_to(100) is exact  # exact counts stay as they are
 
 
-def test_a_page_past_the_last_ends_the_counts_waiting_for_its_total(
+def _no_counts_left_waiting() -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not [thread for thread in threading.enumerate() if thread.name == "facet-counts"]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_page_past_the_last_leaves_no_counts_behind(
     catalog: Catalog, large: dict[str, tuple[str, ...]]
 ) -> None:
-    def waiting() -> list[threading.Thread]:
-        return [thread for thread in threading.enumerate() if thread.name == "facet-counts"]
-
     with pytest.raises(NotFound):
         faceted_search.search(catalog, DatasetQuery(page=99), sampled_counts=True)
-    deadline = time.monotonic() + 10
-    while waiting() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not waiting()  # the counts' thread learnt there is no total and ended
+    assert _no_counts_left_waiting()
+
+
+def test_a_failed_search_ends_the_counts_waiting_for_its_total(
+    catalog: Catalog, large: dict[str, tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_request: SearchRequest) -> None:
+        raise RuntimeError("the index is gone")
+
+    monkeypatch.setattr(catalog.search, "search", broken)
+    with pytest.raises(RuntimeError, match="the index is gone"):
+        faceted_search.search(catalog, DatasetQuery(), sampled_counts=True)
+    assert _no_counts_left_waiting()  # the counts learnt there is no total, and ended

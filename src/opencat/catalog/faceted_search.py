@@ -113,7 +113,7 @@ def search(
         request = replace(request, filters=filters)
         period_cuts = cuts(periods)
         chosen = request.filters.period is not None
-        indexing.sync(catalog, conn)  # the counts below see the index the page's search sees
+        indexing.sync(catalog, conn)  # once, for the counts and the page's search alike
         total: Future[int] = Future()
         counting = _beside(
             lambda: catalog.search.counts(
@@ -126,11 +126,12 @@ def search(
             )
         )
         try:
-            page = listing.views_page(catalog, conn, query, request, with_community=True)
+            hits = catalog.search.search(request)  # the index was caught up just above
         except BaseException as error:
             total.set_exception(error)  # the counts waiting for the total end too
             raise
-        total.set_result(page.total)
+        total.set_result(hits.total)  # before the rows are read: counts waiting for it go on
+        page = listing.views_of(conn, query, request, hits, with_community=True)
         counts: Counts = counting.result().scaled_to(page.total)
         estimated = counts.estimated
         named = {name: counts.terms[field] for name, field in wanted.items()}

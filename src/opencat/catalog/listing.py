@@ -13,7 +13,7 @@ from opencat.db.engine import Connection
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import NotFound
 from opencat.domain.queries import DatasetQuery, Page
-from opencat.domain.search import SearchFilters, SearchRequest, Visibility, words_of
+from opencat.domain.search import SearchFilters, SearchHits, SearchRequest, Visibility, words_of
 
 
 def search_filters(conn: Connection, query: DatasetQuery, *, public: bool = False) -> SearchFilters:
@@ -56,19 +56,34 @@ def found(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[l
     return in_order(conn, hits.ids), hits.total
 
 
-def datasets_page(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[list[Dataset], int]:
-    """One page of datasets and the total; past the last page (but the first) is ``NotFound``."""
-    datasets, total = found(catalog, conn, request)
+def _page_rows(conn: Connection, request: SearchRequest, hits: SearchHits) -> list[Dataset]:
+    """The datasets of the index's page, in its order; past the last page (but the first) is
+    ``NotFound``."""
+    datasets = in_order(conn, hits.ids)
     if not datasets and request.offset > 0:
         raise NotFound()
-    return datasets, total
+    return datasets
+
+
+def datasets_page(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[list[Dataset], int]:
+    """One page of datasets and the total; past the last page (but the first) is ``NotFound``."""
+    hits = indexing.search(catalog, request, conn)
+    return _page_rows(conn, request, hits), hits.total
 
 
 def views_page(
     catalog: Catalog, conn: Connection, query: DatasetQuery, request: SearchRequest, with_community: bool
 ) -> Page[DatasetView]:
-    datasets, total = datasets_page(catalog, conn, request)
-    return Page(assemble(conn, datasets, with_community), total, query.page, query.page_size)
+    return views_of(conn, query, request, indexing.search(catalog, request, conn), with_community)
+
+
+def views_of(
+    conn: Connection, query: DatasetQuery, request: SearchRequest, hits: SearchHits, with_community: bool
+) -> Page[DatasetView]:
+    """The page of ``hits``, the index's answer to ``request`` (for a caller that searched the
+    index itself), with what each dataset's view needs."""
+    datasets = _page_rows(conn, request, hits)
+    return Page(assemble(conn, datasets, with_community), hits.total, query.page, query.page_size)
 
 
 def all_ids(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[str, ...]:
