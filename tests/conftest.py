@@ -21,6 +21,10 @@ pytest_plugins = ["tests.s3", "tests.mailbox"]  # s3_endpoint, s3_prefix; smtp_s
 
 BASE_URL = "http://testserver"
 REFERENCE_TABLES = {"licenses", "frequencies", "geo_levels", "geozones"}
+# Fixtures of tests that drive a browser through pages: the pages render the same on both databases
+# (tests/web covers PostgreSQL), so these run on SQLite only. Skipped at collection, before their
+# module's server and data are set up for nothing.
+BROWSER_FIXTURES = frozenset({"browser", "browser_on", "demo"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,6 +49,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         on_sqlite = callspec is not None and callspec.params.get("dialect") == "sqlite"
         if item.get_closest_marker("postgresql_only") and on_sqlite:
             item.add_marker(pytest.mark.skip(reason="behaviour specific to PostgreSQL"))
+        on_postgresql = callspec is not None and callspec.params.get("dialect") == "postgresql"
+        if on_postgresql and BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="the pages render the same on both databases (tests/web covers PostgreSQL)"
+                )
+            )
 
 
 @pytest.fixture(scope="session")

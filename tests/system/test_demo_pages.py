@@ -60,9 +60,8 @@ def _pick(datasets: list[dict[str, Any]]) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def demo(dialect: str, module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    if dialect != "sqlite":
-        pytest.skip("the demo renders the same on both databases (tests/web covers PostgreSQL)")
+def demo(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo catalog served (SQLite runs only: tests/conftest.py's ``BROWSER_FIXTURES``)."""
     launcher = Launcher(tmp_path_factory.mktemp("demo"))
     port = free_port()
     env = launcher.env("node", module_database, f"http://127.0.0.1:{port}")

@@ -34,13 +34,11 @@ class Visit:
 
 
 @pytest.fixture
-def browser_on(dialect: str, request: pytest.FixtureRequest) -> Iterator[Visit]:
-    if dialect != "sqlite":
-        pytest.skip("the pages do not depend on the database: one run is enough")
+def browser_on(deployment: Deployment) -> Iterator[Visit]:
+    """The docs page in chromium (SQLite runs only: tests/conftest.py's ``BROWSER_FIXTURES``)."""
     executable = _chromium()
     from playwright.sync_api import sync_playwright
 
-    deployment: Deployment = request.getfixturevalue("deployment")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         try:

@@ -92,9 +92,8 @@ def site(deployment: Deployment) -> Site:
 
 
 @pytest.fixture
-def browser(dialect: str) -> Iterator[Any]:
-    if dialect != "sqlite":
-        pytest.skip("the pages render the same on both databases (tests/web covers PostgreSQL)")
+def browser() -> Iterator[Any]:
+    """Debian's chromium (SQLite runs only: tests/conftest.py's ``BROWSER_FIXTURES``)."""
     executable = _chromium()
     from playwright.sync_api import sync_playwright
 
