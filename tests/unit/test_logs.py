@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from opencat.ops import request_ids
-from opencat.ops.logs import configure_logging
+from opencat.ops.logs import configure_logging, formatted_record
 
 
 @pytest.fixture
@@ -90,3 +90,28 @@ def test_configuring_again_replaces_the_handler(stream: io.StringIO) -> None:
     configure_logging("plain", "info", stream)
     logging.getLogger("opencat").info("once")
     assert stream.getvalue().count("once") == 1
+
+
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_a_record_built_in_one_step_is_written_as_the_loggers_own(
+    stream: io.StringIO, log_format: str
+) -> None:
+    """The access line's record (``formatted_record``) has every attribute the logger's own has, and
+    the handler writes both the same way."""
+    configure_logging(log_format, "info", stream)
+    logger = logging.getLogger("opencat.access")
+    extra = {"status": 304, "path": "/api/1/datasets/x/", "duration_ms": 0.123}
+    built = formatted_record(logger, logging.INFO, "GET /api/1/datasets/x/ 304 0B 0.1ms", extra)
+    own = logger.makeRecord(logger.name, logging.INFO, "", 0, "GET %s 304 0B %.1fms", ("/api/1/datasets/x/", 0.123), None, extra=extra)  # fmt: skip
+    assert set(vars(own)) <= set(vars(built))
+    own.created, own.msecs, own.process = built.created, built.msecs, built.process
+    token = request_ids.current.set("abc-123")
+    try:
+        logger.handle(built)
+        logger.handle(own)
+    finally:
+        request_ids.current.reset(token)
+    first, second = stream.getvalue().splitlines()
+    assert first == second
+    assert "abc-123" in first
+    assert "GET /api/1/datasets/x/ 304 0B 0.1ms" in first

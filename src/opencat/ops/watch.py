@@ -9,6 +9,7 @@ import orjson
 
 from opencat.ops import request_ids
 from opencat.ops.asgi_types import ASGIApp, Message, Receive, Scope, Send
+from opencat.ops.logs import formatted_record
 from opencat.ops.metrics import Metrics
 
 access_logger = logging.getLogger("opencat.access")
@@ -89,23 +90,20 @@ class Watched:
         self.metrics.observe_request(
             route, scope["method"], status, seconds, exchange.received if uploading else 0
         )
-        access_logger.info(
-            "%s %s%s %d %dB %.1fms",
-            scope["method"],
-            path,
-            f"?{query}" if query else "",
-            status,
-            exchange.sent,
-            seconds * 1000,
-            extra={
-                "method": scope["method"],
-                "path": path,
-                "query": query,
-                "status": status,
-                "bytes": exchange.sent,
-                "duration_ms": round(seconds * 1000, 3),
-            },
-        )
+        if not access_logger.isEnabledFor(logging.INFO):
+            return
+        method = scope["method"]
+        target = f"{path}?{query}" if query else path
+        message = f"{method} {target} {status} {exchange.sent}B {seconds * 1000:.1f}ms"
+        extra = {
+            "method": method,
+            "path": path,
+            "query": query,
+            "status": status,
+            "bytes": exchange.sent,
+            "duration_ms": round(seconds * 1000, 3),
+        }
+        access_logger.handle(formatted_record(access_logger, logging.INFO, message, extra))
 
 
 async def _server_error(send: Send) -> None:
