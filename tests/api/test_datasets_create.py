@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
+from opencat.db.datasets import SLUG_BATCH
 from tests.factories import make_org, make_user
 
 URL = "/api/1/datasets/"
@@ -93,6 +94,27 @@ def test_same_title_gets_numbered_slug(client: TestClient, catalog: Catalog) -> 
     first = client.post(URL, json=body, headers=alice.headers).json()
     second = client.post(URL, json=body, headers=alice.headers).json()
     assert (first["slug"], second["slug"]) == ("horaires-des-bus", "horaires-des-bus-1")
+
+
+def test_a_title_taken_past_a_batch_of_slugs_and_a_freed_one_get_the_first_free_slug(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Slugs are looked up by exact value, a batch at a time (``SLUG_BATCH``): a base taken more
+    times than a batch holds needs the next one, and a slug freed by a rename is taken again."""
+    alice = make_user(catalog)
+    body = {"title": "Horaires", "description": "d"}
+    created = [client.post(URL, json=body, headers=alice.headers).json() for _ in range(SLUG_BATCH + 2)]
+    assert [item["slug"] for item in created[-3:]] == [
+        f"horaires-{n}" for n in range(SLUG_BATCH - 1, SLUG_BATCH + 2)
+    ]
+    # Not a candidate of the base: a slug merely starting with it changes nothing.
+    client.post(URL, json={"title": "Horaires d'été", "description": "d"}, headers=alice.headers)
+    renamed = client.put(f"{URL}{created[3]['id']}/", json={"title": "Autre chose"}, headers=alice.headers)
+    assert renamed.json()["slug"] == "autre-chose"
+    again = client.post(URL, json=body, headers=alice.headers).json()
+    assert again["slug"] == "horaires-3"  # freed by the rename (the old one redirects to its dataset)
+    last = client.post(URL, json=body, headers=alice.headers).json()
+    assert last["slug"] == f"horaires-{SLUG_BATCH + 2}"
 
 
 def test_unknown_license_is_stored_as_notspecified_and_bad_frequency_wins(

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from opencat.domain.slugs import MAX_SLUG_LENGTH, normalize_tag, slugify, unique_slug
+from opencat.domain.slugs import MAX_SLUG_LENGTH, normalize_tag, slug_candidates, slugify, unique_slug
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,13 @@ def test_unique_slug_trims_the_base_to_fit_the_suffix() -> None:
     deduplicated = unique_slug(base, {base})
     assert deduplicated == "x" * 253 + "-1"
     assert len(unique_slug(base, {base, deduplicated})) == 255
+
+
+@pytest.mark.parametrize("base", ["horaires", str(uuid.UUID(int=7)), "x" * MAX_SLUG_LENGTH])
+def test_the_candidates_are_the_slugs_unique_slug_tries_in_its_order(base: str) -> None:
+    tried: set[str] = set()
+    for _ in range(12):
+        tried.add(unique_slug(base, tried))
+    assert set(slug_candidates(base, 0, 12)) == tried
+    assert slug_candidates(base, 5, 7) == slug_candidates(base, 0, 12)[5:]
+    assert all(len(slug) <= MAX_SLUG_LENGTH for slug in tried)

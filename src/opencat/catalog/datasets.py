@@ -127,7 +127,7 @@ def _checked_resources(catalog: Catalog, changes: DatasetChanges) -> list[tuple[
 
 def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
     base = slugify(title) or "dataset"
-    taken = db_datasets.slugs_like(conn, base) - ({current} if current else set())
+    taken = db_datasets.slugs_taken(conn, base) - ({current} if current else set())
     return unique_slug(base, taken)
 
 

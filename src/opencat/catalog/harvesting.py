@@ -69,7 +69,7 @@ from opencat.domain.harvest_jobs import (
     StoredPage,
 )
 from opencat.domain.history import DATASET_FIELDS, Activity, Key, created, dataset_diff
-from opencat.domain.slugs import slugify, unique_slug
+from opencat.domain.slugs import slug_candidates, slugify, unique_slug
 from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy, Validators
 
 _log = logging.getLogger(__name__)
@@ -575,10 +575,7 @@ def _recorded_as_read(conn: Connection, source_id: str, page: StoredPage) -> boo
 
 def _candidates(base: str, count: int) -> list[str]:
     """The first ``count`` slugs ``unique_slug`` would try for ``base``, in its order."""
-    found: list[str] = []
-    for _ in range(min(count, _WINDOW)):
-        found.append(unique_slug(base, set(found)))
-    return found
+    return slug_candidates(base, 0, min(count, _WINDOW))
 
 
 def _excerpt(remote: RemoteDataset) -> str:

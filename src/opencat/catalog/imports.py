@@ -144,7 +144,7 @@ class _Writer:
         dataset = dataset_from_udata(doc, owner_id, org_id, contacts)
         existing = db_datasets.find_by_id(self.conn, dataset.id)
         before = db_resources.fetch_for_dataset(self.conn, dataset.id) if existing else []
-        taken = db_datasets.slugs_like(self.conn, dataset.slug) - ({existing.slug} if existing else set())
+        taken = db_datasets.slugs_taken(self.conn, dataset.slug) - ({existing.slug} if existing else set())
         dataset = replace(dataset, slug=unique_slug(dataset.slug, taken))
         resources = [resource_from_udata(item) for item in entry.resources]
         now = self.catalog.clock()

@@ -16,6 +16,7 @@ from opencat.db.outbox import mark_changed
 from opencat.db.tables import dataset_slugs, dataset_tags, datasets
 from opencat.domain.datasets import HIDING_FIELDS, Dataset
 from opencat.domain.errors import Conflict, Reason
+from opencat.domain.slugs import slug_candidates
 
 _COLUMNS = (
     datasets.c.doc,
@@ -135,6 +136,27 @@ def find_slug_by_old_slug(conn: Connection, old_slug: str) -> str | None:
     ).scalar()
 
 
+# Candidates looked up at once (a base taken this many times over is rare).
+SLUG_BATCH = 50
+
+
+def slugs_taken(conn: Connection, base: str) -> set[str]:
+    """The slugs ``unique_slug`` tries for ``base`` that current datasets hold, up to the first one
+    free: all it needs to choose. Looked up by exact values, a batch at a time, on the unique
+    index (a prefix ``LIKE`` reads every slug on both databases: 3-8 ms at 12,000 datasets)."""
+    taken: set[str] = set()
+    # The base alone first: it is mostly free, and a table without statistics yet (a first import
+    # into PostgreSQL) is scanned, once per value asked.
+    start, size = 0, 1
+    while True:
+        batch = slug_candidates(base, start, size)
+        found = set(conn.execute(sa.select(datasets.c.slug).where(datasets.c.slug.in_(batch))).scalars())
+        taken |= found
+        if len(found) < len(batch):
+            return taken
+        start, size = start + size, SLUG_BATCH
+
+
 def slugs_like(conn: Connection, base: str) -> set[str]:
     """Slugs in use that start with ``base`` (current ones; old slugs may be taken over)."""
     pattern = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -174,10 +196,15 @@ def new_row(dataset: Dataset, last_update: datetime) -> dict[str, Any]:
     }
 
 
+# Built once, the row given as parameters: ``.values(**row)`` coerced every value into the statement
+# on each call, which cost more than the insert itself (a quarter of a large import's time).
+_INSERT = datasets.insert()
+
+
 def insert(conn: Connection, dataset: Dataset, last_update: datetime) -> None:
     try:
         with conn.begin_nested():
-            conn.execute(datasets.insert().values(**new_row(dataset, last_update)))
+            conn.execute(_INSERT, new_row(dataset, last_update))
     except sa.exc.IntegrityError as error:
         raise Conflict(Reason.IDENTIFIER_TAKEN) from error
     _write_tags(conn, dataset.id, dataset.tags)

@@ -36,17 +36,29 @@ def _looks_like_uuid(value: str) -> bool:
 
 def unique_slug(base: str, taken: set[str]) -> str:
     """The first of ``base``, ``base-1``, ``base-2``… not in ``taken`` (udata's dedup rule)."""
-    if _looks_like_uuid(base):
-        base = f"{base}-uuid"
-    if base not in taken:
-        return base
-    index = 1
-    while True:
-        suffix = f"-{index}"
-        candidate = base[: MAX_SLUG_LENGTH - len(suffix)] + suffix
-        if candidate not in taken:
-            return candidate
+    base = _unsuffixed(base)
+    index = 0
+    while (candidate := _candidate(base, index)) in taken:
         index += 1
+    return candidate
+
+
+def slug_candidates(base: str, start: int, count: int) -> list[str]:
+    """The slugs ``unique_slug`` tries for ``base``, in its order, from the ``start``-th (0: the
+    base itself) on."""
+    base = _unsuffixed(base)
+    return [_candidate(base, index) for index in range(start, start + count)]
+
+
+def _unsuffixed(base: str) -> str:
+    return f"{base}-uuid" if _looks_like_uuid(base) else base
+
+
+def _candidate(base: str, index: int) -> str:
+    if index == 0:
+        return base
+    suffix = f"-{index}"
+    return base[: MAX_SLUG_LENGTH - len(suffix)] + suffix
 
 
 def normalize_tag(tag: str) -> str:
