@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
-from opencat.db.datasets import SLUG_BATCH
+from opencat.db.slugs import SLUG_BATCH
 from tests.factories import make_org, make_user
 
 URL = "/api/1/datasets/"

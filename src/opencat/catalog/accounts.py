@@ -73,7 +73,7 @@ def create_user(
             email=email,
             first_name=first_name,
             last_name=last_name,
-            slug=unique_slug(base, db_accounts.user_slugs_like(conn, base)),
+            slug=unique_slug(base, db_accounts.user_slugs_taken(conn, base)),
             created_at=catalog.clock(),
             sysadmin=sysadmin,
         )
@@ -260,7 +260,7 @@ def create_organization(
         organization = Organization(
             id=catalog.new_object_id(),
             name=name,
-            slug=unique_slug(base, db_accounts.organization_slugs_like(conn, base)),
+            slug=unique_slug(base, db_accounts.organization_slugs_taken(conn, base)),
             created_at=now,
             last_modified=now,
             acronym=acronym,

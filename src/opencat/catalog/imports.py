@@ -105,7 +105,7 @@ class _Writer:
             self.seen_users.add(user_id)
             return user_id
         user = user_from_udata(ref, self.catalog.clock())
-        slug = unique_slug(user.slug, db_accounts.user_slugs_like(self.conn, user.slug))
+        slug = unique_slug(user.slug, db_accounts.user_slugs_taken(self.conn, user.slug))
         db_accounts.insert_user(self.conn, replace(user, slug=slug))
         self.seen_users.add(user_id)
         return user_id
@@ -118,7 +118,7 @@ class _Writer:
         doc = {**ref, **self.organizations.get(org_id, {})}
         now = self.catalog.clock()
         org = organization_from_udata(doc, now)
-        slug = unique_slug(org.slug, db_accounts.organization_slugs_like(self.conn, org.slug))
+        slug = unique_slug(org.slug, db_accounts.organization_slugs_taken(self.conn, org.slug))
         db_accounts.insert_organization(self.conn, replace(org, slug=slug))
         for member in memberships(doc, now):
             user_id = self.user(member.user)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opencat.db import outbox
+from opencat.db import slugs as db_slugs
 from opencat.db.tables import api_keys, contact_points, datasets, organization_members, organizations, users
 from opencat.domain.accounts import ApiKey, ContactPoint, Member, Organization, User
 from opencat.domain.errors import Conflict
@@ -93,10 +94,9 @@ def fetch_users(conn: Connection, user_ids: Iterable[str]) -> dict[str, User]:
     return {row.id: _user(row) for row in conn.execute(_USERS_BY_IDS, {"ids": wanted})}
 
 
-def user_slugs_like(conn: Connection, base: str) -> set[str]:
-    return set(
-        conn.execute(sa.select(users.c.slug).where(users.c.slug.startswith(base, autoescape=True))).scalars()
-    )
+def user_slugs_taken(conn: Connection, base: str) -> set[str]:
+    """What ``unique_slug`` needs to know to choose a new user's slug (``db/slugs.py``)."""
+    return db_slugs.slugs_taken(conn, users.c.slug, base)
 
 
 def insert_api_key(
@@ -262,12 +262,9 @@ def fetch_organizations(conn: Connection, org_ids: Iterable[str]) -> dict[str, O
     return {row.id: _organization(row) for row in conn.execute(_ORGANIZATIONS_BY_IDS, {"ids": wanted})}
 
 
-def organization_slugs_like(conn: Connection, base: str) -> set[str]:
-    return set(
-        conn.execute(
-            sa.select(organizations.c.slug).where(organizations.c.slug.startswith(base, autoescape=True))
-        ).scalars()
-    )
+def organization_slugs_taken(conn: Connection, base: str) -> set[str]:
+    """What ``unique_slug`` needs to know to choose a new organization's slug (``db/slugs.py``)."""
+    return db_slugs.slugs_taken(conn, organizations.c.slug, base)
 
 
 def set_member(conn: Connection, org_id: str, user_id: str, role: str, since: datetime) -> None:

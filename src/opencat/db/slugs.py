@@ -1,0 +1,29 @@
+"""Which of the slugs ``unique_slug`` would try are taken: exact lookups on a unique index."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opencat.domain.slugs import slug_candidates
+
+# Candidates looked up at once after the base (a base taken this many times over is rare).
+SLUG_BATCH = 50
+
+
+def slugs_taken(conn: Connection, column: "sa.Column[Any]", base: str) -> set[str]:
+    """The slugs ``unique_slug`` tries for ``base`` that rows hold in ``column`` (unique), up to
+    the first one free: all it needs to choose. Looked up by exact values, a batch at a time, on
+    the column's unique index (a prefix ``LIKE`` reads every slug on both databases: 3-8 ms at
+    12,000 datasets)."""
+    taken: set[str] = set()
+    # The base alone first: it is mostly free, and a table without statistics yet (a first import
+    # into PostgreSQL) is scanned, once per value asked.
+    start, size = 0, 1
+    while True:
+        batch = slug_candidates(base, start, size)
+        found = set(conn.execute(sa.select(column).where(column.in_(batch))).scalars())
+        taken |= found
+        if len(found) < len(batch):
+            return taken
+        start, size = start + size, SLUG_BATCH
