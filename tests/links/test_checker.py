@@ -212,7 +212,11 @@ def test_deadline_covers_all_hops_together(server: LocalServer, internet: FakeIn
     url = server.url("/slow_redirect/0")
     result, seconds = elapsed(lambda: internet.check(url, timeout=0.35, max_redirects=50))
 
-    assert (result.available, result.error) == (False, "timed out")
+    assert result.available is False
+    # Whichever step of a hop the deadline falls in: on a loaded machine, the next hop's name
+    # resolution ("timed out resolving 127.0.0.1"; seen once in CI).
+    assert result.error is not None
+    assert result.error.startswith("timed out")
     assert len(server.seen) >= 2  # each hop was quicker than the timeout; their sum was not
     assert seconds < 0.85
 
