@@ -4,7 +4,7 @@ kinds of slugged rows, on both databases."""
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
-from opencat.db.slugs import SLUG_BATCH
+from opencat.db.slugs import LOOKUP_CHUNK, SLUG_BATCH
 from tests.factories import make_dataset, make_org, make_user
 
 
@@ -25,3 +25,14 @@ def test_the_taken_candidates_up_to_the_first_free_one_and_nothing_they_merely_p
         assert db_accounts.user_slugs_taken(conn, alice.user.slug) == {alice.user.slug}
     # Past the first batch: every candidate up to the first free one, which is not taken.
     assert budgets == {"budget"} | {f"budget-{n}" for n in range(1, SLUG_BATCH + 3)}
+
+
+def test_the_harvesters_lookup_finds_held_slugs_past_one_querys_values(catalog: Catalog) -> None:
+    """``slugs_held`` binds at most ``LOOKUP_CHUNK`` values per query: a slug in a later chunk
+    is found too, and asking for one twice changes nothing."""
+    alice = make_user(catalog)
+    held = {make_dataset(catalog, alice, title=f"Relevé {n}").dataset.slug for n in range(3)}
+    asked = [f"absent-{n}" for n in range(LOOKUP_CHUNK * 2)] + sorted(held) * 2
+    with catalog.db.read() as conn:
+        assert db_datasets.slugs_held(conn, asked) == held
+        assert db_datasets.slugs_held(conn, []) == set()

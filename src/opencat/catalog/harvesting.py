@@ -748,7 +748,7 @@ class _Writer:
         """Learn in one indexed query whether each new title's first slug is free: most are."""
         bases = {slugify(title) or "dataset" for title in titles} - self.run.slugs.keys()
         firsts = {base: _candidates(base, 1)[0] for base in bases}
-        taken = db_harvest.taken_slugs(self.conn, firsts.values())
+        taken = db_datasets.slugs_held(self.conn, firsts.values())
         for base, first in firsts.items():
             self.run.slugs[base] = {first} & taken
             self.run.known[base] = 1
@@ -770,7 +770,7 @@ class _Writer:
             if window and slug in candidates:
                 break
             if window < _WINDOW:  # learn the next forms in one query
-                taken |= db_harvest.taken_slugs(self.conn, _candidates(base, _WINDOW))
+                taken |= db_datasets.slugs_held(self.conn, _candidates(base, _WINDOW))
                 self.run.known[base] = _WINDOW
         else:
             taken |= db_datasets.slugs_like(self.conn, base)

@@ -141,6 +141,11 @@ def slugs_taken(conn: Connection, base: str) -> set[str]:
     return db_slugs.slugs_taken(conn, datasets.c.slug, base)
 
 
+def slugs_held(conn: Connection, slugs: Iterable[str]) -> set[str]:
+    """Which of these slugs current datasets hold (the harvester's batched lookups)."""
+    return db_slugs.held(conn, datasets.c.slug, slugs)
+
+
 def slugs_like(conn: Connection, base: str) -> set[str]:
     """Slugs in use that start with ``base`` (current ones; old slugs may be taken over)."""
     pattern = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

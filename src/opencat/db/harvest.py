@@ -284,16 +284,6 @@ def totals_by_source(conn: Connection) -> tuple[dict[str, Counts], dict[tuple[st
     )
 
 
-def taken_slugs(conn: Connection, candidates: Iterable[str]) -> set[str]:
-    """Which of these slugs current datasets hold (one indexed lookup per 500)."""
-    wanted = list(set(candidates))
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(conn.execute(sa.select(datasets.c.slug).where(datasets.c.slug.in_(chunk))).scalars())
-    return found
-
-
 def insert_datasets(
     conn: Connection, entries: Sequence[tuple[Dataset, datetime, Sequence[Resource]]], now: datetime
 ) -> bool:

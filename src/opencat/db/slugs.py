@@ -1,5 +1,6 @@
 """Which of the slugs ``unique_slug`` would try are taken: exact lookups on a unique index."""
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,6 +10,19 @@ from opencat.domain.slugs import slug_candidates
 
 # Candidates looked up at once after the base (a base taken this many times over is rare).
 SLUG_BATCH = 50
+# Values bound in one lookup at most (well under either database's limit on parameters).
+LOOKUP_CHUNK = 500
+
+
+def held(conn: Connection, column: "sa.Column[Any]", values: Iterable[str]) -> set[str]:
+    """Which of these values rows hold in ``column`` (unique): exact lookups on its index, at
+    most ``LOOKUP_CHUNK`` values bound per query."""
+    wanted = list(set(values))
+    found: set[str] = set()
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        found.update(conn.execute(sa.select(column).where(column.in_(chunk))).scalars())
+    return found
 
 
 def slugs_taken(conn: Connection, column: "sa.Column[Any]", base: str) -> set[str]:
@@ -22,7 +36,7 @@ def slugs_taken(conn: Connection, column: "sa.Column[Any]", base: str) -> set[st
     start, size = 0, 1
     while True:
         batch = slug_candidates(base, start, size)
-        found = set(conn.execute(sa.select(column).where(column.in_(batch))).scalars())
+        found = held(conn, column, batch)
         taken |= found
         if len(found) < len(batch):
             return taken
