@@ -41,7 +41,7 @@ from starlette.testclient import TestClient
 from bench.generate import Catalog as Generator
 from bench.search.loading import Setup, load_all
 from opencat import index_keeper
-from opencat.app import build_catalog, create_app
+from opencat.app import create_app
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_sources import SourceFields, add_source
@@ -52,6 +52,7 @@ from opencat.db.engine import normalize_url
 from opencat.db.migrate import upgrade
 from opencat.db.tables import licenses
 from opencat.links.harvest_fetch import HarvestPolicy
+from opencat.wiring import build_catalog
 
 PAGE_SIZE = 1000
 TARGET_DATABASE = "opencat_bench_harvest"

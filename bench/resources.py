@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog import resources as catalog_resources
 from opencat.catalog.context import Catalog
@@ -24,6 +23,7 @@ from opencat.domain.accounts import Actor
 from opencat.domain.changes import DatasetChanges, Reorder, ResourceChanges, Submitted
 from opencat.domain.datasets import Resource
 from opencat.domain.ids import new_resource_id
+from opencat.wiring import build_catalog
 
 
 def _median_ms(action: Callable[[], object], rounds: int = 30) -> float:

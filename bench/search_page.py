@@ -17,7 +17,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from opencat.app import build_catalog
 from opencat.catalog import faceted_search, listing
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import update_dataset
@@ -30,6 +29,7 @@ from opencat.domain.changes import DatasetChanges, Submitted
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters, Visibility
 from opencat.search.index import Remembered
+from opencat.wiring import build_catalog
 
 
 def _page(catalog: Catalog, query: DatasetQuery) -> faceted_search.SearchResult:

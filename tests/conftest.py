@@ -9,12 +9,13 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from opencat.app import build_catalog, create_app
+from opencat.app import create_app
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database, normalize_url
 from opencat.db.migrate import upgrade
 from opencat.db.tables import metadata
+from opencat.wiring import build_catalog
 from tests.postgres import database_name, server_url
 
 pytest_plugins = ["tests.s3", "tests.mailbox"]  # s3_endpoint, s3_prefix; smtp_server

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from opencat.app import build_catalog
 from opencat.catalog import datasets
 from opencat.commands import backup
 from opencat.config import Settings, SettingsError
 from opencat.db.migrate import upgrade
 from opencat.domain.accounts import ANONYMOUS
+from opencat.wiring import build_catalog
 from tests.factories import make_dataset, make_user
 
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.cli import main
@@ -19,6 +18,7 @@ from opencat.config import Settings
 from opencat.db.tables import metadata
 from opencat.domain.errors import InvalidCredentials, Reason
 from opencat.domain.ids import is_object_id
+from opencat.wiring import build_catalog
 from tests import paths
 
 FIXTURES = paths.UDATA_FIXTURES

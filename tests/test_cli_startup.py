@@ -4,6 +4,7 @@
 import argparse
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,18 @@ def test_every_command_and_option_has_help() -> None:
             if isinstance(action, argparse._SubParsersAction):
                 continue
             assert action.help, f"{prog}: {action.option_strings or action.dest} has no help"
+
+
+def test_the_commands_load_neither_the_web_stack_nor_the_harvest_scheduler() -> None:
+    """Every command but ``serve`` reaches the use cases through ``opencat.wiring``: the API, the
+    pages and the scheduler (a third of a second of imports, paid by each call of a script or a
+    cron job) are loaded only by the commands that use them."""
+    probe = "import sys, opencat.cli; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = set(done.stdout.split())
+    assert "opencat.catalog.context" in loaded  # the probe did import the CLI
+    unwanted = {"starlette", "granian", "opencat.app", "opencat.api.endpoint", "opencat.web.routes"}
+    unwanted |= {"opencat.harvest_scheduler", "opencat.api.rdf"}
+    assert loaded & unwanted == set()

@@ -13,10 +13,10 @@ from bench.http.servers import Client, Server
 from bench.http.wrk import Request
 from bench.search.loading import MARKER, Setup, load_all, reindex_if_stale
 from bench.search.queries import choose_words
-from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.config import Settings
 from opencat.search.index import SearchIndex
+from opencat.wiring import build_catalog
 
 SAMPLE = 4000  # generated datasets to choose from (the first ones: at 1M, generating all is slow)
 READ_POOL = 200  # datasets read in turn, so that a cache of one does not flatter anyone

@@ -30,12 +30,12 @@ from pathlib import Path
 from bench.generate import Catalog as Generator
 from bench.search import loading, queries, report, timing
 from opencat.api.endpoint import Services
-from opencat.app import build_catalog
 from opencat.catalog import indexing
 from opencat.config import Settings
 from opencat.db import outbox
 from opencat.domain.urls import Urls
 from opencat.search.index import SearchIndex
+from opencat.wiring import build_catalog
 
 
 def run_database(

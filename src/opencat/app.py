@@ -4,10 +4,9 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,74 +23,17 @@ from opencat.api.routes import routes
 from opencat.api.unread_body import CloseWhenBodyUnread
 from opencat.catalog import harvest_sources, health
 from opencat.catalog.context import Catalog
-from opencat.catalog.references import default_extensions
-from opencat.catalog.schemas import SchemaSource
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.domain.errors import CatalogError
-from opencat.domain.uploads import UploadPolicy
 from opencat.domain.urls import Urls
-from opencat.files.base import FileStore
-from opencat.files.local import LocalFileStore
-from opencat.files.s3 import S3FileStore
-from opencat.links.checker import LinkPolicy
-from opencat.mail.smtp import SmtpMailer
 from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
-from opencat.search.index import SearchIndex
 from opencat.web import machine_routes
 from opencat.web.routes import routes as page_routes
 from opencat.web.signin import Keys
-
-
-def make_file_store(settings: Settings) -> FileStore:
-    if settings.storage_url is None:
-        return LocalFileStore(settings.data_dir / "files", f"{settings.base_url}/resources")
-    return S3FileStore(
-        settings.storage_url,
-        spool_dir=settings.data_dir / "spool",
-        endpoint_url=settings.s3_endpoint_url,
-        public_url=settings.s3_public_url,
-        region=settings.s3_region,
-    )
-
-
-def build_catalog(settings: Settings, database: Database | None = None) -> Catalog:
-    """Everything the use cases need, from the settings (the CLI and the app share it)."""
-    extensions = settings.allowed_extensions or default_extensions()
-    return Catalog(
-        db=database or Database(settings.database_url, settings.database_pool_size),
-        files=make_file_store(settings),
-        uploads=UploadPolicy(settings.max_upload_bytes, tuple(extensions)),
-        search=SearchIndex(settings.data_dir / "search"),
-        schemas=SchemaSource(settings.schema_catalog_url, settings.data_dir / "cache" / "schemas.json"),
-        upload_retention=timedelta(hours=settings.upload_retention_hours),
-        max_resources=settings.max_resources_per_dataset,
-        feed_delay=timedelta(hours=settings.feed_delay_hours),
-        dcat_themes=dict(settings.dcat_themes),
-        link_policy=LinkPolicy(
-            timeout=settings.linkcheck_timeout, allow_private=settings.linkcheck_allow_private
-        ),
-        linkcheck_interval=timedelta(seconds=settings.linkcheck_interval),
-        preview_cache=settings.data_dir / "cache" / "previews",
-        session_lifetime=timedelta(hours=settings.session_lifetime_hours),
-        mailer=make_mailer(settings),
-    )
-
-
-def make_mailer(settings: Settings) -> SmtpMailer | None:
-    if settings.smtp_host is None:
-        return None
-    host = urlsplit(settings.base_url).hostname or "localhost"
-    return SmtpMailer(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        sender=settings.smtp_from or f"noreply@{host}",
-        user=settings.smtp_user,
-        password=settings.smtp_password,
-        starttls=settings.smtp_starttls,
-    )
+from opencat.wiring import build_catalog
 
 
 def secret_key(settings: Settings) -> bytes:

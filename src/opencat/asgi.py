@@ -6,11 +6,12 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from opencat import index_keeper
-from opencat.app import build_catalog, create_app
+from opencat.app import create_app
 from opencat.catalog.upload_sessions import remove_spool_leftovers
 from opencat.config import Settings
 from opencat.ops.logs import configure_logging
 from opencat.ops.metrics import DIRECTORY_VARIABLE, forget_dead_workers
+from opencat.wiring import build_catalog
 
 
 def build() -> Starlette:

@@ -12,10 +12,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from opencat import __version__, harvest_scheduler, index_keeper, lifeline
+from opencat import __version__, index_keeper, lifeline
 from opencat.api import wording
-from opencat.api.rdf import write_json_lines
-from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_settings import harvest_options
@@ -34,6 +32,7 @@ from opencat.domain.errors import CatalogError, Invalid
 from opencat.domain.urls import Urls
 from opencat.ops.logs import configure_logging
 from opencat.ops.metrics import DIRECTORY_VARIABLE, prepare_directory
+from opencat.wiring import build_catalog
 
 _open: list[Database] = []
 
@@ -96,6 +95,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # Index what the database holds before serving: the first requests do not pay for a rebuild.
     sync(catalog)
     catalog.db.dispose()
+    # Imported here: the scheduler's harvest backends (rdflib) are a quarter of a second that the
+    # other commands do not need.
+    from opencat import harvest_scheduler
+
     keeper = index_keeper.start()  # before the workers: they learn of it from the environment
     scheduler = harvest_scheduler.start() if settings.harvest_scheduler else None
     try:
@@ -151,6 +154,8 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
     target: Any = _Counted(opened, Progress("exported", "kB"))
     try:
         if args.kind == "jsonl":
+            from opencat.api.rdf import write_json_lines  # the API's shapes: not loaded for other commands
+
             count = write_json_lines(catalog, urls, target)
         else:
             count = export_catalog(catalog, urls, target, args.format, settings.site_title)

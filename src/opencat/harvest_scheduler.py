@@ -15,11 +15,11 @@ import threading
 from datetime import datetime
 
 from opencat import lifeline
-from opencat.app import build_catalog
 from opencat.catalog.harvest_schedule import Scheduler
 from opencat.catalog.harvest_settings import harvest_options
 from opencat.config import Settings
 from opencat.ops.logs import configure_logging
+from opencat.wiring import build_catalog
 
 POLL_SECONDS = 30.0  # cron's resolution is a minute: twice a minute catches every one
 # Ticks fall this long after each half minute: a schedule's job starts a second into its minute.

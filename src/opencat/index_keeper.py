@@ -22,11 +22,11 @@ import threading
 import time
 
 from opencat import lifeline
-from opencat.app import build_catalog
 from opencat.catalog import indexing
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.ops.logs import configure_logging
+from opencat.wiring import build_catalog
 
 VARIABLE = "OPENCAT_INDEX_KEEPER_PID"  # set by opencat serve for its workers (not a setting)
 ACTIVE_POLL_SECONDS = 0.01

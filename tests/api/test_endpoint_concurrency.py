@@ -9,10 +9,10 @@ import httpx2 as httpx
 from starlette.applications import Starlette
 
 from opencat.api.endpoint import Call, Reply, Services, path
-from opencat.app import build_catalog
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.domain.urls import Urls
+from opencat.wiring import build_catalog
 
 
 def _app(tmp_path: Path, pool_size: int) -> tuple[Starlette, list[int]]:

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.app import build_catalog, create_app
+from opencat.app import create_app
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database
+from opencat.wiring import build_catalog
 from tests.conftest import BASE_URL
 from tests.factories import Account, make_dataset, make_user
 from tests.s3 import BUCKET

@@ -9,9 +9,10 @@ from typing import ClassVar
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.app import build_catalog, create_app
+from opencat.app import create_app
 from opencat.config import Settings
 from opencat.db.engine import Database
+from opencat.wiring import build_catalog
 from tests.conftest import BASE_URL
 from tests.factories import make_dataset, make_user
 

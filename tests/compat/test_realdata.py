@@ -16,13 +16,14 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from opencat.app import build_catalog, create_app
+from opencat.app import create_app
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
 from opencat.config import Settings
 from opencat.db import tables
 from opencat.db.engine import Database
 from opencat.db.tables import metadata
+from opencat.wiring import build_catalog
 from tests import paths
 from tests.compat.jsonshape import Problem, json_kind, shape_problems, summary
 from tests.conftest import BASE_URL, REFERENCE_TABLES

@@ -8,12 +8,13 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.app import build_catalog, create_app
+from opencat.app import create_app
 from opencat.catalog.context import Catalog
 from opencat.catalog.preview import Preview, preview
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.domain.accounts import ANONYMOUS
+from opencat.wiring import build_catalog
 from tests.conftest import BASE_URL
 from tests.factories import Account, make_dataset, make_user
 from tests.s3 import BUCKET

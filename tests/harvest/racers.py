@@ -6,12 +6,12 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
-from opencat.app import build_catalog
 from opencat.catalog.harvesting import RunOptions, run_source
 from opencat.config import Settings
 from opencat.db import harvest as db_harvest
 from opencat.domain.errors import Conflict
 from opencat.links.harvest_fetch import HarvestPolicy
+from opencat.wiring import build_catalog
 
 
 def run_at_once(

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.app import build_catalog, create_app
+from opencat.app import create_app
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_sources import SourceFields, create_source
 from opencat.catalog.harvesting import RunOptions, run_source
@@ -23,6 +23,7 @@ from opencat.db.migrate import upgrade
 from opencat.dcat.reading import read_catalog_page
 from opencat.domain.harvest_jobs import JobStatus
 from opencat.links.harvest_fetch import HarvestPolicy
+from opencat.wiring import build_catalog
 from tests.conftest import empty_database
 from tests.factories import make_org, make_user
 from tests.harvest.site import Document, Site, SiteServer

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from opencat.app import build_catalog
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import list_datasets
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.domain.accounts import Actor
 from opencat.domain.queries import DatasetQuery
+from opencat.wiring import build_catalog
 from tests.factories import make_dataset, make_user
 
 

@@ -5,13 +5,13 @@ import time
 
 import pytest
 
-from opencat.app import build_catalog
 from opencat.catalog import faceted_search
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
 from opencat.search import index as index_module
+from opencat.wiring import build_catalog
 from tests.factories import make_dataset, make_user
 
 

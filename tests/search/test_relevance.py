@@ -21,12 +21,13 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.app import build_catalog, create_app
+from opencat.app import create_app
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
 from opencat.catalog.indexing import sync
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.db.tables import metadata
+from opencat.wiring import build_catalog
 from tests import paths
 from tests.conftest import BASE_URL, REFERENCE_TABLES
 

@@ -15,11 +15,11 @@ import httpx2
 import pytest
 import sqlalchemy as sa
 
-from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import normalize_url
+from opencat.wiring import build_catalog
 from tests.postgres import database_name
 from tests.system.harness import Server, cli, client, free_port, server_env, server_errors
 

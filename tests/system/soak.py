@@ -25,10 +25,10 @@ from pathlib import Path
 
 import httpx2
 
-from opencat.app import build_catalog
 from opencat.catalog import accounts
 from opencat.config import Settings
 from opencat.db.migrate import upgrade
+from opencat.wiring import build_catalog
 from tests.postgres import ENV, Cluster, database_name
 from tests.system.harness import Server, client, free_port, server_env
 

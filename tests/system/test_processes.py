@@ -24,13 +24,13 @@ from typing import Any
 
 import pytest
 
-from opencat.app import build_catalog
 from opencat.catalog.context import Catalog
 from opencat.catalog.upload_sessions import purge_expired_uploads
 from opencat.config import Settings
 from opencat.db.migrate import upgrade
 from opencat.files.s3 import S3FileStore
 from opencat.files.spool import Spool
+from opencat.wiring import build_catalog
 from tests.factories import Account, make_dataset, make_user
 from tests.system.harness import is_helper, is_index_keeper
 

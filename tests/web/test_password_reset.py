@@ -13,11 +13,12 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.app import create_app, make_mailer
+from opencat.app import create_app
 from opencat.catalog import accounts, password_resets, sessions
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.domain.errors import Invalid, InvalidCredentials, TooManyRequests
+from opencat.wiring import make_mailer
 from tests.conftest import BASE_URL, FixedClock, utc
 from tests.factories import Account, make_user
 from tests.mailbox import SmtpServer, link_in

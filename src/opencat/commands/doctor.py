@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from opencat.app import build_catalog
 from opencat.catalog.context import Catalog
 from opencat.catalog.indexing import index_state
 from opencat.config import Settings, SettingsError
 from opencat.db.checks import check_url, masked, ping
 from opencat.db.migrate import revisions
+from opencat.wiring import build_catalog
 
 
 @dataclass(frozen=True)
