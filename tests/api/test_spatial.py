@@ -4,10 +4,12 @@
 import json
 from pathlib import Path
 
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
 from opencat.db import geozones as db_geozones
+from opencat.db.tables import geozones
 from opencat.domain.datasets import Spatial
 from opencat.domain.spatial import GRANULARITIES, with_ancestors
 from tests.factories import make_dataset, make_user
@@ -83,6 +85,12 @@ def test_the_referential_is_seeded_whole(catalog: Catalog) -> None:
         # What a search document holds for a dataset in Marseille (catalog/search.documents).
         asked = ("fr:commune:13055", "nowhere:1")
         around = set(with_ancestors(asked, db_geozones.fetch_zones_ignoring_case(conn, asked)))
+        seeded = conn.execute(sa.select(sa.func.count()).select_from(geozones)).scalar_one()
+        populated = conn.execute(sa.select(sa.func.sum(geozones.c.population))).scalar_one()
+    exported = json.loads((REFDATA / "zones.json").read_text("utf-8"))
+    kept = [item for item in exported if not item.get("is_deleted")]
+    # Every record but the deleted ones, whole (the migration loads them in batches).
+    assert (seeded, populated) == (len(kept), sum(item.get("population") or 0 for item in kept))
     assert len(levels) == 11
     assert (levels[4].id, levels[4].admin_level) == ("fr:departement", 60)
     assert zones["fr:commune:13055"].parents == ("fr:arrondissement:133", "fr:epci:200054807")
