@@ -35,10 +35,12 @@ serve: install
 # One pytest process per core (pytest-xdist); pytest-cov gathers the workers' coverage.
 # Byte-compiled first: where PYTHONDONTWRITEBYTECODE is set (CI's machines), every process the tests
 # start (servers, workers, CLI commands) would otherwise compile the whole package again (~0.6 s each).
+# pytest itself runs without PYTHONDONTWRITEBYTECODE: it then keeps the test modules as rewritten
+# for its assertions (in __pycache__, ignored by git), and a second run collects in 6.5 s, not 17.7.
 test: dev
 	$(BIN)/python -m compileall -q src
 	$(BIN)/coverage erase
-	$(BIN)/pytest --db=all -n auto --cov --cov-report=
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest --db=all -n auto --cov --cov-report=
 	@$(BIN)/coverage report --skip-covered > $(VENV)/coverage.txt; status=$$?; tail -n 3 $(VENV)/coverage.txt; exit $$status
 
 test-sqlite: dev
