@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from opencat.ops.metrics import DIRECTORY_VARIABLE, forget_dead_workers, prepare_directory
@@ -38,3 +39,36 @@ def test_dead_workers_lose_their_live_gauges_and_keep_their_counters(tmp_path: P
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         [f"counter_{dead}.db", f"gauge_liveall_{alive}.db"]
     )
+
+
+def test_a_worker_dead_but_not_yet_reaped_is_forgotten(tmp_path: Path) -> None:
+    """A zombie still answers ``kill(pid, 0)``: granian may start a replacement before reaping
+    the worker it replaces, and that worker's pool must not count as in use forever."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    zombie = Path(f"/proc/{child.pid}/stat")
+    deadline = time.monotonic() + 10
+    while zombie.read_text().rpartition(")")[2].split()[0] != "Z":  # exited, not waited for
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    try:
+        (tmp_path / f"gauge_liveall_{child.pid}.db").write_bytes(b"")
+        forget_dead_workers(tmp_path)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        child.wait()
+
+
+def test_a_scrape_forgets_the_workers_that_died(tmp_path: Path) -> None:
+    """In a process of its own: sharing metrics through a directory is set once per process."""
+    dead = _dead_pid()
+    (tmp_path / f"gauge_liveall_{dead}.db").write_bytes(b"")
+    scrape = (
+        "import sys; from pathlib import Path; from opencat.ops.metrics import Metrics; "
+        "print(Metrics(lambda: None, Path(sys.argv[1])).exposition().decode())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", scrape, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "opencat_db_pool_connections_in_use" in done.stdout
+    assert not (tmp_path / f"gauge_liveall_{dead}.db").exists()

@@ -5,6 +5,7 @@ before the workers start; each worker writes its values to files of its own ther
 whichever worker answers it, adds up every worker's files.
 """
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -41,21 +42,30 @@ def prepare_directory(data_dir: Path, environ: Mapping[str, str]) -> Path:
 
 def forget_dead_workers(directory: Path) -> None:
     """Drop the live gauges of workers that died (granian replaces a killed worker): their pool
-    would otherwise count as in use forever. Their counters stay: totals never go down."""
+    would otherwise count as in use forever. Their counters stay: totals never go down. Run when
+    a worker starts and at each scrape: a replacement may start before its master has reaped the
+    worker it replaces."""
     for path in directory.glob("gauge_live*.db"):
         pid = int(path.stem.rsplit("_", 1)[-1])
         if not _alive(pid):
-            multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
+            with contextlib.suppress(FileNotFoundError):  # another worker forgot it first
+                multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process runs: a zombie (dead, not yet reaped by its parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc here: the signal's answer stands
+    # The state follows the command's name, which is in parentheses and may hold any character.
+    return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
 
 
 class _IndexLag(Collector):
@@ -183,6 +193,7 @@ class Metrics:
         """The text a scrape gets: every worker's metrics when they are shared."""
         if self.directory is None:
             return generate_latest(self._registry)
+        forget_dead_workers(self.directory)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=str(self.directory))  # type: ignore[no-untyped-call]
         registry.register(self._index_lag)
