@@ -33,11 +33,12 @@ def _dead_pid() -> int:
 
 def test_dead_workers_lose_their_live_gauges_and_keep_their_counters(tmp_path: Path) -> None:
     dead, alive = _dead_pid(), os.getpid()
-    for name in (f"gauge_liveall_{dead}.db", f"counter_{dead}.db", f"gauge_liveall_{alive}.db"):
+    stray = "gauge_liveall_copy.db"  # not prometheus-client's: left alone, no scrape fails on it
+    for name in (f"gauge_liveall_{dead}.db", f"counter_{dead}.db", f"gauge_liveall_{alive}.db", stray):
         (tmp_path / name).write_bytes(b"")
     forget_dead_workers(tmp_path)
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
-        [f"counter_{dead}.db", f"gauge_liveall_{alive}.db"]
+        [f"counter_{dead}.db", f"gauge_liveall_{alive}.db", stray]
     )
 
 

@@ -18,24 +18,16 @@ class Follow:
     since: datetime
 
 
-def _active(dataset_id: str, user_id: str) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        follows.c.dataset_id == dataset_id, follows.c.user_id == user_id, follows.c.until.is_(None)
-    )
-
-
 # A follow's statements, built once with their values as parameters: SQLAlchemy computes the cache
 # key of a statement built anew on every execution (half of a follow's time before).
-_FOLLOW = follows.insert()
-_UNFOLLOW = (
-    follows.update()
-    .where(
-        follows.c.dataset_id == sa.bindparam("b_dataset"),
-        follows.c.user_id == sa.bindparam("b_user"),
-        follows.c.until.is_(None),
-    )
-    .values(until=sa.bindparam("b_until", type_=follows.c.until.type))
+_ACTIVE = sa.and_(
+    follows.c.dataset_id == sa.bindparam("b_dataset"),
+    follows.c.user_id == sa.bindparam("b_user"),
+    follows.c.until.is_(None),
 )
+_FOLLOW = follows.insert()
+_ACTIVE_FOLLOW = sa.select(follows.c.id).where(_ACTIVE)
+_UNFOLLOW = follows.update().where(_ACTIVE).values(until=sa.bindparam("b_until", type_=follows.c.until.type))
 _SHIFT_COUNT = (
     datasets.update()
     .where(datasets.c.id == sa.bindparam("b_dataset"))
@@ -58,7 +50,7 @@ def follow(conn: Connection, follow_id: str, dataset_id: str, user_id: str, now:
             )
     except sa.exc.IntegrityError:
         # Only the active-follow index means "already following"; any other clash is a real error.
-        if conn.execute(sa.select(follows.c.id).where(_active(dataset_id, user_id))).first() is None:
+        if conn.execute(_ACTIVE_FOLLOW, {"b_dataset": dataset_id, "b_user": user_id}).first() is None:
             raise
         return False
     _shift(conn, dataset_id, +1, now)

@@ -46,10 +46,11 @@ def forget_dead_workers(directory: Path) -> None:
     a worker starts and at each scrape: a replacement may start before its master has reaped the
     worker it replaces."""
     for path in directory.glob("gauge_live*.db"):
-        pid = int(path.stem.rsplit("_", 1)[-1])
-        if not _alive(pid):
+        named = path.stem.rsplit("_", 1)[-1]
+        # Only prometheus-client's own files (a pid last): another file would fail every scrape.
+        if named.isdigit() and not _alive(int(named)):
             with contextlib.suppress(FileNotFoundError):  # another worker forgot it first
-                multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
+                multiprocess.mark_process_dead(int(named), str(directory))  # type: ignore[no-untyped-call]
 
 
 def _alive(pid: int) -> bool:
