@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from opencat.domain import dates
 from opencat.domain.dates import as_utc, iso, iso_date, parse_date, parse_datetime, truncate_ms, utc_now
 
 PARIS_SUMMER = timezone(timedelta(hours=2))
@@ -85,6 +86,26 @@ def test_naive_datetimes_are_utc() -> None:
 )
 def test_iso_writes_utc_with_offset(value: datetime, text: str) -> None:
     assert iso(value) == text
+
+
+def test_iso_formats_each_value_as_itself_when_it_was_formatted_before() -> None:
+    """Formatted texts are kept per value: the same instant in another zone, or another time of the
+    same day, formatted after it, is written as itself."""
+    utc = datetime(2023, 6, 1, 10, 0, tzinfo=UTC)
+    assert iso(utc) == iso(utc) == "2023-06-01T10:00:00+00:00"
+    assert iso(datetime(2023, 6, 1, 12, 0, tzinfo=PARIS_SUMMER)) == "2023-06-01T10:00:00+00:00"
+    assert iso(naive(2023, 6, 1, 10, 0)) == "2023-06-01T10:00:00+00:00"
+    assert iso(datetime(2023, 6, 1, 10, 0, 0, 5000, tzinfo=UTC)) == "2023-06-01T10:00:00.005000+00:00"
+    assert iso(datetime(2023, 6, 1, 11, 0, tzinfo=UTC)) == "2023-06-01T11:00:00+00:00"
+
+
+def test_the_formatted_texts_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dates, "FORMATTED_KEPT", 100)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    values = [start + timedelta(minutes=minute) for minute in range(250)]
+    assert [iso(value) for value in values] == [value.isoformat() for value in values]
+    assert len(dates._formatted) <= 100
+    assert iso(values[0]) == "2020-01-01T00:00:00+00:00"
 
 
 def test_iso_of_nothing_is_none() -> None:
