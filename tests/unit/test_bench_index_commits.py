@@ -1,5 +1,5 @@
-"""``python -m bench index-commits`` runs end to end on a small catalog (it broke unnoticed once,
-as bench/resources.py did): one line per schema, catalog size and changes per commit."""
+"""``python -m bench index-commits`` runs end to end on a small catalog (a benchmark no test ran,
+bench/resources.py, once broke unnoticed): one line per schema, catalog size and changes a commit."""
 
 import re
 
