@@ -1,5 +1,7 @@
 """Alembic migrations on a fresh database of each dialect: up, down, up again, and no drift from tables.py."""
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from opencat.db.engine import Database
-from opencat.db.migrate import alembic_config, downgrade, upgrade
+from opencat.db.migrate import alembic_config, current_revision, downgrade, newest_revision, upgrade
 from opencat.db.tables import metadata
 from tests.conftest import empty_database
 
@@ -81,6 +83,38 @@ def test_upgrade_downgrade_upgrade(fresh: Database) -> None:
     upgrade(fresh)  # already at head: nothing runs again
     assert _count(fresh, "licenses") == 12
     assert _count(fresh, "frequencies") == 40
+
+
+def test_a_database_one_revision_behind_is_brought_to_the_head(fresh: Database) -> None:
+    upgrade(fresh)
+    head = _head()
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision(head).down_revision
+    downgrade(fresh, str(previous))
+    assert current_revision(fresh) == previous
+    upgrade(fresh)  # not at the head: Alembic runs the last migration again
+    assert current_revision(fresh) == _revision(fresh) == head
+
+
+def test_the_newest_revision_is_alembics_head_and_each_is_named_by_its_file() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert newest_revision() == scripts.get_current_head()
+    for script in scripts.walk_revisions():
+        assert script.path is not None
+        assert Path(script.path).name[:4] == script.revision
+
+
+def test_upgrading_a_database_at_the_head_does_not_load_alembic(upgraded: Database) -> None:
+    """The CLI and every server start upgrade their database: at the head, one read answers."""
+    assert current_revision(upgraded) == newest_revision()
+    probe = (
+        "import sys; from opencat.db.engine import Database; from opencat.db.migrate import upgrade; "
+        f"database = Database({upgraded.url!r}); upgrade(database); database.dispose(); "
+        "print(sorted(name for name in sys.modules if name.startswith('alembic')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_migrations_match_the_table_definitions(upgraded: Database) -> None:

@@ -1,22 +1,54 @@
-"""Bring a database to the latest schema with Alembic, from inside the installed package."""
+"""Bring a database to the latest schema with Alembic, from inside the installed package.
 
+Every CLI command and every server start upgrades its database, which is nearly always at the
+latest revision already. That case is answered by one read of ``alembic_version`` without
+importing Alembic (its dialect modules are a tenth of a command's start); any other goes through
+Alembic. Revisions are named by their file's four-digit prefix (``0017_harvest_seen_by.py`` is
+``0017``): a test checks that Alembic finds the same head.
+"""
+
+import re
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 
 from opencat.db.engine import Database
 
+if TYPE_CHECKING:
+    from alembic.config import Config
 
-def alembic_config() -> Config:
+_REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
+
+
+def alembic_config() -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(files("opencat.db") / "migrations"))
     return config
 
 
+def newest_revision() -> str:
+    """The latest revision this code knows, read from the migrations' file names."""
+    names = (entry.name for entry in (files("opencat.db") / "migrations" / "versions").iterdir())
+    return max(found.group(1) for name in names if (found := _REVISION_FILE.match(name)))
+
+
+def current_revision(database: Database) -> str | None:
+    """The revision the database is at; None for a database never migrated (or branched)."""
+    with database.engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        rows = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
+    if revision == "head" and current_revision(database) == newest_revision():
+        return
+    from alembic import command
+
     with database.engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
@@ -24,6 +56,8 @@ def upgrade(database: Database, revision: str = "head") -> None:
 
 
 def downgrade(database: Database, revision: str = "base") -> None:
+    from alembic import command
+
     with database.engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
@@ -32,6 +66,9 @@ def downgrade(database: Database, revision: str = "base") -> None:
 
 def revisions(database: Database) -> tuple[str | None, str | None]:
     """The schema revision the database is at, and the latest one this code knows."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     with database.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return current, ScriptDirectory.from_config(alembic_config()).get_current_head()
