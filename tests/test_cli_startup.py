@@ -113,7 +113,8 @@ def test_every_command_and_option_has_help() -> None:
 def test_the_commands_load_neither_the_web_stack_nor_the_harvest_scheduler() -> None:
     """Every command but ``serve`` reaches the use cases through ``opencat.wiring``: the API, the
     pages and the scheduler (a third of a second of imports, paid by each call of a script or a
-    cron job) are loaded only by the commands that use them."""
+    cron job) are loaded only by the commands that use them; so are Alembic (a database behind
+    its code) and rdflib (the harvest commands, the RDF export)."""
     probe = "import sys, opencat.cli; print(' '.join(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
@@ -122,4 +123,5 @@ def test_the_commands_load_neither_the_web_stack_nor_the_harvest_scheduler() -> 
     assert "opencat.catalog.context" in loaded  # the probe did import the CLI
     unwanted = {"starlette", "granian", "opencat.app", "opencat.api.endpoint", "opencat.web.routes"}
     unwanted |= {"opencat.harvest_scheduler", "opencat.api.rdf", "alembic"}  # alembic: db/migrate.py
+    unwanted |= {"rdflib", "opencat.commands.harvest", "opencat.catalog.harvest_settings"}
     assert loaded & unwanted == set()

@@ -16,12 +16,10 @@ from opencat import __version__, index_keeper, lifeline
 from opencat.api import wording
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
-from opencat.catalog.harvest_settings import harvest_options
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
 from opencat.catalog.indexing import rebuild, sync
-from opencat.catalog.rdf import export_catalog
 from opencat.commands import accounts as account_commands
-from opencat.commands import backup, doctor, harvest, serving
+from opencat.commands import backup, doctor, serving
 from opencat.commands.accounts import emit
 from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError
@@ -158,6 +156,8 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
 
             count = write_json_lines(catalog, urls, target)
         else:
+            from opencat.catalog.rdf import export_catalog  # rdflib: not loaded for other commands
+
             count = export_catalog(catalog, urls, target, args.format, settings.site_title)
         target.flush()
         target.progress.finish()
@@ -326,7 +326,22 @@ def _account_commands(commands: Any) -> None:
 
 
 def _harvest_run(settings: Settings, args: argparse.Namespace) -> None:
+    from opencat.catalog.harvest_settings import harvest_options
+    from opencat.commands import harvest
+
     harvest.run(_catalog(settings), args, harvest_options(settings))
+
+
+def _harvest_command(name: str) -> Callable[[Catalog, argparse.Namespace], None]:
+    """A harvest command, its module (and rdflib, under the harvest backends) imported only when
+    a harvest command runs: every other command starts without them."""
+
+    def run(catalog: Catalog, args: argparse.Namespace) -> None:
+        from opencat.commands import harvest
+
+        getattr(harvest, name)(catalog, args)
+
+    return run
 
 
 def _harvest_commands(commands: Any) -> None:
@@ -348,10 +363,10 @@ def _harvest_commands(commands: Any) -> None:
     add.add_argument("--description", default="", help="a sentence for the source's page")
     add.add_argument("--config", help="the backend's settings as a JSON object, e.g. '{\"page_size\": 50}'")
     _json_option(add)
-    add.set_defaults(run=_with_catalog(harvest.add))
+    add.set_defaults(run=_with_catalog(_harvest_command("add")))
     listing = group.add_parser("list", help="every source: id, name, backend, URL, schedule, last job")
     _json_option(listing)
-    listing.set_defaults(run=_with_catalog(harvest.list_sources))
+    listing.set_defaults(run=_with_catalog(_harvest_command("list_sources")))
     run = group.add_parser("run", help="run one job of a source now; exit 1 if it failed")
     run.add_argument("source", help="the source's id")
     _json_option(run)
@@ -360,7 +375,7 @@ def _harvest_commands(commands: Any) -> None:
     jobs.add_argument("source", help="the source's id")
     jobs.add_argument("--limit", type=_positive, default=20, help="at most this many jobs (default 20)")
     _json_option(jobs)
-    jobs.set_defaults(run=_with_catalog(harvest.jobs))
+    jobs.set_defaults(run=_with_catalog(_harvest_command("jobs")))
 
 
 def _parser() -> argparse.ArgumentParser:
