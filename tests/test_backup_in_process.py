@@ -9,7 +9,7 @@ import pytest
 from opencat.catalog import datasets
 from opencat.commands import backup
 from opencat.config import Settings, SettingsError
-from opencat.db.migrate import upgrade
+from opencat.db.migrate import newest_revision, upgrade
 from opencat.domain.accounts import ANONYMOUS
 from opencat.wiring import build_catalog
 from tests.factories import make_dataset, make_user
@@ -34,6 +34,7 @@ def test_a_backup_restored_elsewhere_holds_the_datasets_files_and_key(tmp_path: 
         catalog.db.dispose()
     assert (manifest["datasets"], manifest["files"], manifest["secret_key"]) == (1, 1, True)
     assert manifest["missing_files"] == []
+    assert manifest["schema_revision"] == newest_revision()
     assert json.loads((tmp_path / "backup" / "manifest.json").read_text()) == manifest
 
     target = _settings(tmp_path / "target")

@@ -3,7 +3,7 @@
 Every CLI command and every server start upgrades its database, which is nearly always at the
 latest revision already. That case is answered by one read of ``alembic_version`` without
 importing Alembic (its dialect modules are a tenth of a command's start); any other goes through
-Alembic. Revisions are named by their file's four-digit prefix (``0017_harvest_seen_by.py`` is
+Alembic. ``doctor`` and ``backup`` read the same two revisions. Revisions are named by their file's four-digit prefix (``0017_harvest_seen_by.py`` is
 ``0017``): a test checks that Alembic finds the same head.
 """
 
@@ -64,11 +64,6 @@ def downgrade(database: Database, revision: str = "base") -> None:
         command.downgrade(config, revision)
 
 
-def revisions(database: Database) -> tuple[str | None, str | None]:
+def revisions(database: Database) -> tuple[str | None, str]:
     """The schema revision the database is at, and the latest one this code knows."""
-    from alembic.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    with database.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    return current, ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return current_revision(database), newest_revision()
