@@ -5,6 +5,8 @@ need a server of their own (faults, two nodes) start it with ``launch``, which s
 When a test fails, the output of its servers is shown with the failure.
 """
 
+import os
+import shutil
 import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -144,6 +146,43 @@ def deployment(module_database: str, tmp_path_factory: pytest.TempPathFactory) -
     finally:
         launcher.stop_all()
         catalog.db.dispose()
+
+
+CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def chromium_path() -> str:
+    """Debian's chromium; a failure in CI (which installs it), a skip elsewhere."""
+    if shutil.which(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); CI installs it")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One chromium (and one Playwright driver) for a module's browser tests: starting both takes
+    about 0.8 s of CPU, which every browser test used to pay. Tests stay apart through ``browser``,
+    which closes their contexts (pages, cookies, storage) after each."""
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def browser(chromium: Any) -> Iterator[Any]:
+    """The module's chromium (SQLite runs only: tests/conftest.py's ``BROWSER_FIXTURES``); every
+    context the test opened (``new_page`` opens one) is closed after it."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.factories import make_dataset
 from tests.mailbox import Mailbox, SmtpServer, free_port, link_in
 from tests.system.conftest import Account, Deployment, Launcher, client_catalog
 from tests.system.harness import cli
-from tests.system.test_pages_browser import AXE, WCAG_AA, browser  # noqa: F401 - the browser fixture
+from tests.system.test_pages_browser import AXE, WCAG_AA
 
 PASSWORD = "a long pass phrase"
 NEW_PASSWORD = "another long pass phrase"
@@ -79,7 +79,7 @@ def axe(page: Any) -> list[tuple[str, Any]]:
     return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
 
 
-def test_reset_a_forgotten_password_by_mail(browser: Any, site: Deployment, smtp: SmtpServer) -> None:  # noqa: F811
+def test_reset_a_forgotten_password_by_mail(browser: Any, site: Deployment, smtp: SmtpServer) -> None:
     email = person(site)
     before = len(smtp.mailbox.messages)
     context = browser.new_context(locale="en-US")
@@ -111,7 +111,7 @@ def test_reset_a_forgotten_password_by_mail(browser: Any, site: Deployment, smtp
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_reset_pages(
-    browser: Any,  # noqa: F811
+    browser: Any,
     site: Deployment,
     smtp: SmtpServer,
     language: str,
@@ -145,7 +145,7 @@ def test_axe_finds_no_violation_on_the_reset_pages(
 @pytest.mark.skipif(
     not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
 )
-def test_screenshots_of_the_reset_forms(browser: Any, site: Deployment, smtp: SmtpServer) -> None:  # noqa: F811
+def test_screenshots_of_the_reset_forms(browser: Any, site: Deployment, smtp: SmtpServer) -> None:
     target = Path(os.environ["OPENCAT_SCREENSHOTS"])
     target.mkdir(parents=True, exist_ok=True)
     email = person(site)
@@ -187,7 +187,7 @@ def test_screenshots_of_the_reset_forms(browser: Any, site: Deployment, smtp: Sm
         page.context.close()
 
 
-def signed_in(browser: Any, site: Deployment, email: str, **options: Any) -> Any:  # noqa: F811
+def signed_in(browser: Any, site: Deployment, email: str, **options: Any) -> Any:
     context = browser.new_context(**options)
     page = context.new_page()
     page.goto(f"{site.url}/login")
@@ -198,7 +198,7 @@ def signed_in(browser: Any, site: Deployment, email: str, **options: Any) -> Any
     return page
 
 
-def test_checkboxes_sit_beside_their_labels_at_390_px(browser: Any, site: Deployment) -> None:  # noqa: F811
+def test_checkboxes_sit_beside_their_labels_at_390_px(browser: Any, site: Deployment) -> None:
     page = signed_in(browser, site, person(site), viewport={"width": 390, "height": 900}, locale="fr-FR")
     page.goto(f"{site.url}/datasets/new/")
     for box_id in ("f-private", "f-archived"):
@@ -210,7 +210,7 @@ def test_checkboxes_sit_beside_their_labels_at_390_px(browser: Any, site: Deploy
     page.context.close()
 
 
-def test_tags_and_zones_are_suggested_while_typing(browser: Any, site: Deployment) -> None:  # noqa: F811
+def test_tags_and_zones_are_suggested_while_typing(browser: Any, site: Deployment) -> None:
     email = f"{uuid.uuid4().hex[:12]}@example.org"
     user, key = accounts.create_user(site.catalog, email=email, first_name="Paula", last_name="Durand")
     sessions.set_password(site.catalog, email, PASSWORD)
@@ -238,7 +238,7 @@ def _org_with_admin(site: Deployment) -> tuple[str, str, str]:
     return org.slug, admin_email, newcomer_email
 
 
-def test_manage_members_in_a_browser(browser: Any, site: Deployment) -> None:  # noqa: F811
+def test_manage_members_in_a_browser(browser: Any, site: Deployment) -> None:
     slug, admin_email, newcomer_email = _org_with_admin(site)
     page = signed_in(browser, site, admin_email, locale="en-US")
     page.goto(f"{site.url}/account/?lang=en")
@@ -263,7 +263,7 @@ def test_manage_members_in_a_browser(browser: Any, site: Deployment) -> None:  #
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_members_page(
-    browser: Any,  # noqa: F811
+    browser: Any,
     site: Deployment,
     language: str,
 ) -> None:
@@ -302,7 +302,7 @@ def _publisher_with_a_broken_link(site: Deployment) -> str:
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_dashboard_with_checks_and_changes(
-    browser: Any,  # noqa: F811
+    browser: Any,
     site: Deployment,
     language: str,
 ) -> None:
@@ -330,7 +330,7 @@ def _public_dataset(site: Deployment, title: str) -> str:
     return make_dataset(site.catalog, factories.Account(user, key), title=title).dataset.slug
 
 
-def test_feature_a_dataset_as_sysadmin_and_see_it_on_the_home_page(browser: Any, site: Deployment) -> None:  # noqa: F811
+def test_feature_a_dataset_as_sysadmin_and_see_it_on_the_home_page(browser: Any, site: Deployment) -> None:
     title = f"Comptages vélo {uuid.uuid4().hex[:6]}"
     slug = _public_dataset(site, title)
     page = signed_in(browser, site, _sysadmin(site), locale="en-US")
@@ -355,7 +355,7 @@ def test_feature_a_dataset_as_sysadmin_and_see_it_on_the_home_page(browser: Any,
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_sysadmin_pages(
-    browser: Any,  # noqa: F811
+    browser: Any,
     site: Deployment,
     language: str,
 ) -> None:

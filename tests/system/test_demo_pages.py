@@ -89,21 +89,6 @@ def demo(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         launcher.stop_all()
 
 
-@pytest.fixture
-def browser(demo: Demo) -> Iterator[Any]:
-    from tests.system.test_docs_page import _chromium
-
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 def _at(path: str, language: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}lang={language}"
 

@@ -2,25 +2,12 @@
 against ``opencat serve``: the operations render, nothing errs in the console, nothing is asked of
 another host, and ``/`` leads there."""
 
-import os
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from tests.system.conftest import Deployment
-
-CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
-
-
-def _chromium() -> str:
-    if shutil.which(CHROMIUM):
-        return CHROMIUM
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); CI installs it")
 
 
 @dataclass
@@ -34,29 +21,19 @@ class Visit:
 
 
 @pytest.fixture
-def browser_on(deployment: Deployment) -> Iterator[Visit]:
+def browser_on(deployment: Deployment, browser: Any) -> Visit:
     """The docs page in chromium (SQLite runs only: tests/conftest.py's ``BROWSER_FIXTURES``)."""
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            visit = Visit(page, deployment.url)
-            page.on("console", lambda message: message.type == "error" and visit.errors.append(message.text))
-            page.on("pageerror", lambda error: visit.errors.append(str(error)))
-            page.on(
-                "request",
-                lambda sent: (
-                    None
-                    if sent.url.startswith((visit.origin + "/", "data:"))
-                    else visit.foreign.append(sent.url)
-                ),
-            )
-            yield visit
-        finally:
-            browser.close()
+    page = browser.new_page()
+    visit = Visit(page, deployment.url)
+    page.on("console", lambda message: message.type == "error" and visit.errors.append(message.text))
+    page.on("pageerror", lambda error: visit.errors.append(str(error)))
+    page.on(
+        "request",
+        lambda sent: (
+            None if sent.url.startswith((visit.origin + "/", "data:")) else visit.foreign.append(sent.url)
+        ),
+    )
+    return visit
 
 
 def test_the_docs_page_lists_every_operation(browser_on: Visit) -> None:

@@ -9,7 +9,6 @@ import httpx2
 import pytest
 
 from tests.system.conftest import Deployment
-from tests.system.test_pages_browser import browser  # noqa: F401 - the browser fixture
 from tests.system.test_publish_browser import _axe, _person, _signed_in
 from tests.system.test_upload_browser import _new_dataset
 
@@ -42,7 +41,7 @@ def _stored(deployment: Deployment, page: Any) -> list[str]:
 
 
 def test_reorder_by_keyboard_and_by_drag_edit_and_delete(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
 ) -> None:
@@ -95,7 +94,7 @@ def test_reorder_by_keyboard_and_by_drag_edit_and_delete(
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_files_and_edit_pages(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
     language: str,
@@ -119,7 +118,7 @@ def test_axe_finds_no_violation_on_the_files_and_edit_pages(
 
 
 def test_a_stranger_proposes_a_community_file_and_link(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
     tmp_path: Any,
@@ -151,7 +150,7 @@ def test_a_stranger_proposes_a_community_file_and_link(
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_community_forms(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
     language: str,

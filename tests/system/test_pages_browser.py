@@ -3,7 +3,6 @@ serve``: search and facets, a dataset, its download and preview, languages, no J
 deleted datasets, and axe-core's accessibility rules on every page type. The screenshots in docs/
 come from the demo catalog (tests/system/test_demo_pages.py)."""
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ import pytest
 
 from opencat.catalog import accounts
 from tests.system.conftest import Deployment
-from tests.system.test_docs_page import _chromium
 
 AXE = Path(__file__).resolve().parents[1] / "data" / "axe" / "axe.min.js"
 CSV = b"commune;annee;mesure\nLyon;2024;12.5\nVilleurbanne;2024;11.0\nBron;2024;9.8\n"
@@ -89,20 +87,6 @@ def site(deployment: Deployment) -> Site:
         assert http.delete(f"/api/1/datasets/{deleted['id']}/", headers=headers).status_code == 204
         user_slug = http.get("/api/1/me/", headers=headers).json()["slug"]
     return Site(deployment.url, org.slug, user_slug, air, private["slug"], deleted["slug"])
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Debian's chromium (SQLite runs only: tests/conftest.py's ``BROWSER_FIXTURES``)."""
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _no_foreign_requests(page: Any, origin: str) -> list[str]:

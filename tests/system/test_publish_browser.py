@@ -15,7 +15,7 @@ import pytest
 
 from tests.system.conftest import Deployment
 from tests.system.harness import opencat_command
-from tests.system.test_pages_browser import AXE, WCAG_AA, browser  # noqa: F401 - the browser fixture
+from tests.system.test_pages_browser import AXE, WCAG_AA
 
 PASSWORD = "a long pass phrase"
 
@@ -41,7 +41,7 @@ def publisher(deployment: Deployment) -> str:
     return _person(deployment)
 
 
-def _signed_in(browser: Any, deployment: Deployment, email: str, **options: Any) -> Any:  # noqa: F811
+def _signed_in(browser: Any, deployment: Deployment, email: str, **options: Any) -> Any:
     context = browser.new_context(**options)
     page = context.new_page()
     page.goto(f"{deployment.url}/login?next=/account/")
@@ -59,7 +59,7 @@ def _axe(page: Any) -> list[tuple[str, Any]]:
     return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
 
 
-def test_publish_edit_and_find_a_dataset(browser: Any, deployment: Deployment, publisher: str) -> None:  # noqa: F811
+def test_publish_edit_and_find_a_dataset(browser: Any, deployment: Deployment, publisher: str) -> None:
     title = f"Comptages piétons {uuid.uuid4().hex[:6]}"
     page = _signed_in(browser, deployment, publisher, locale="en-US")
     page.goto(f"{deployment.url}/account/?lang=en")
@@ -100,7 +100,7 @@ def test_publish_edit_and_find_a_dataset(browser: Any, deployment: Deployment, p
     assert stranger.get_by_role("heading", level=1).inner_text() == "Not allowed"
 
 
-def test_two_concurrent_edits_in_two_browsers(browser: Any, deployment: Deployment, publisher: str) -> None:  # noqa: F811
+def test_two_concurrent_edits_in_two_browsers(browser: Any, deployment: Deployment, publisher: str) -> None:
     page = _signed_in(browser, deployment, publisher, locale="en-US")
     page.goto(f"{deployment.url}/datasets/new/?lang=en")
     page.get_by_label("Title").fill(f"Shared {uuid.uuid4().hex[:6]}")
@@ -126,7 +126,7 @@ def test_two_concurrent_edits_in_two_browsers(browser: Any, deployment: Deployme
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_publishing_forms(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
     language: str,
@@ -187,7 +187,7 @@ def test_axe_finds_no_violation_on_the_publishing_forms(
 @pytest.mark.skipif(
     not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
 )
-def test_screenshots_of_the_publishing_forms(browser: Any, deployment: Deployment, publisher: str) -> None:  # noqa: F811
+def test_screenshots_of_the_publishing_forms(browser: Any, deployment: Deployment, publisher: str) -> None:
     target = Path(os.environ["OPENCAT_SCREENSHOTS"])
     target.mkdir(parents=True, exist_ok=True)
     for width in (1280, 390):

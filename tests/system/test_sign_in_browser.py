@@ -12,7 +12,7 @@ import pytest
 
 from tests.system.conftest import Deployment
 from tests.system.harness import opencat_command
-from tests.system.test_pages_browser import AXE, WCAG_AA, browser  # noqa: F401 - the browser fixture
+from tests.system.test_pages_browser import AXE, WCAG_AA
 
 PASSWORD = "a long pass phrase"
 
@@ -42,7 +42,7 @@ def _axe(page: Any) -> list[tuple[str, Any]]:
     return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
 
 
-def test_sign_in_and_out_in_a_browser(browser: Any, deployment: Deployment, person: dict[str, str]) -> None:  # noqa: F811
+def test_sign_in_and_out_in_a_browser(browser: Any, deployment: Deployment, person: dict[str, str]) -> None:
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.goto(f"{deployment.url}/datasets/?lang=en")
@@ -72,7 +72,7 @@ def test_sign_in_and_out_in_a_browser(browser: Any, deployment: Deployment, pers
 
 
 def test_create_use_and_revoke_a_key_in_a_browser(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     person: dict[str, str],
 ) -> None:
@@ -104,7 +104,7 @@ def test_create_use_and_revoke_a_key_in_a_browser(
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_account_forms(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     person: dict[str, str],
     language: str,
@@ -139,7 +139,7 @@ def test_axe_finds_no_violation_on_the_account_forms(
     not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
 )
 def test_screenshots_of_the_account_forms(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     person: dict[str, str],
 ) -> None:

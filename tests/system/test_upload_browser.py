@@ -16,7 +16,6 @@ import httpx2
 import pytest
 
 from tests.system.conftest import Deployment
-from tests.system.test_pages_browser import browser  # noqa: F401 - the browser fixture
 from tests.system.test_publish_browser import _axe, _person, _signed_in
 
 SIZE = 200 * 1000 * 1000
@@ -66,7 +65,7 @@ def _past(page: Any, share: float) -> None:
 
 
 def test_a_200_mb_upload_survives_a_pause_a_lost_connection_and_a_reload(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
     big_file: tuple[Path, str],
@@ -139,7 +138,7 @@ def test_a_200_mb_upload_survives_a_pause_a_lost_connection_and_a_reload(
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_axe_finds_no_violation_on_the_files_page(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
     language: str,
@@ -167,7 +166,7 @@ def test_axe_finds_no_violation_on_the_files_page(
     not os.environ.get("OPENCAT_SCREENSHOTS"), reason="set OPENCAT_SCREENSHOTS=DIR to save them"
 )
 def test_screenshots_of_the_upload_form(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
     big_file: tuple[Path, str],
@@ -204,7 +203,7 @@ def test_screenshots_of_the_upload_form(
 
 
 def test_replace_an_uploaded_file_from_its_edit_page(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
     tmp_path: Path,
@@ -238,7 +237,7 @@ def test_replace_an_uploaded_file_from_its_edit_page(
 
 
 def test_a_final_call_whose_answer_is_lost_still_ends_on_the_file(
-    browser: Any,  # noqa: F811
+    browser: Any,
     deployment: Deployment,
     publisher: str,
     tmp_path: Path,
