@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher, profiles
 from starlette.testclient import TestClient
 
 from opencat.app import create_app
+from opencat.catalog import passwords
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database, normalize_url
@@ -26,6 +28,20 @@ REFERENCE_TABLES = {"licenses", "frequencies", "geo_levels", "geozones"}
 # (tests/web covers PostgreSQL), so these run on SQLite only. Skipped at collection, before their
 # module's server and data are set up for nothing.
 BROWSER_FIXTURES = frozenset({"browser", "browser_on", "demo"})
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheapest_password_hashes() -> Iterator[None]:
+    """Passwords hashed in the tests' own processes with argon2's cheapest parameters (argon2-cffi's
+    profile for tests): the default's 64 MiB and three passes took ~0.2 s of CPU per hash, a minute
+    of the suite's. Still argon2id, hashed and checked for real; the servers the system tests start
+    keep the defaults (and rehash these on sign-in), and tests/unit/test_passwords.py checks them."""
+    production = passwords._HASHER
+    passwords._HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    passwords._stand_in.cache_clear()
+    yield
+    passwords._HASHER = production
+    passwords._stand_in.cache_clear()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
