@@ -60,7 +60,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("dialect", dialects, indirect=True, scope="session")
 
 
+# The slowest tests (real servers, a browser) are handed out first, so that the parallel workers
+# end on short tests together instead of one of them finishing a long system test alone.
+SLOW_FIRST = ("tests/system/",)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has ordered the tests by their fixtures' scopes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = config.rootpath
+    items.sort(key=lambda item: not item.path.relative_to(root).as_posix().startswith(SLOW_FIRST))
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_sqlite = callspec is not None and callspec.params.get("dialect") == "sqlite"
