@@ -67,8 +67,7 @@ SLOW_FIRST = ("tests/system/",)
 
 @pytest.hookimpl(trylast=True)  # after pytest has ordered the tests by their fixtures' scopes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    root = config.rootpath
-    items.sort(key=lambda item: not item.path.relative_to(root).as_posix().startswith(SLOW_FIRST))
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # nodeids are rootdir-relative
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_sqlite = callspec is not None and callspec.params.get("dialect") == "sqlite"
