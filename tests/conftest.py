@@ -65,9 +65,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 SLOW_FIRST = ("tests/system/",)
 
 
+def _database_then_slowest_first(item: pytest.Item) -> tuple[bool, bool]:
+    """The tests of one database stay together (a worker moving from one database to the other
+    and back would set its session's databases up again), the slowest first within each."""
+    callspec = getattr(item, "callspec", None)
+    on_postgresql = callspec is not None and callspec.params.get("dialect") == "postgresql"
+    return on_postgresql, not item.nodeid.startswith(SLOW_FIRST)  # node ids are rootdir-relative
+
+
 @pytest.hookimpl(trylast=True)  # after pytest has ordered the tests by their fixtures' scopes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # nodeids are rootdir-relative
+    items.sort(key=_database_then_slowest_first)
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_sqlite = callspec is not None and callspec.params.get("dialect") == "sqlite"
