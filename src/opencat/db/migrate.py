@@ -3,8 +3,9 @@
 Every CLI command and every server start upgrades its database, which is nearly always at the
 latest revision already. That case is answered by one read of ``alembic_version`` without
 importing Alembic (its dialect modules are a tenth of a command's start); any other goes through
-Alembic. ``doctor`` and ``backup`` read the same two revisions. Revisions are named by their file's four-digit prefix (``0017_harvest_seen_by.py`` is
-``0017``): a test checks that Alembic finds the same head.
+Alembic. ``doctor`` and ``backup`` read the same two revisions. Revisions are named by their
+file's four-digit prefix (``0017_harvest_seen_by.py`` is ``0017``): a test checks that Alembic
+finds the same head.
 """
 
 import re
