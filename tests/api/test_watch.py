@@ -18,7 +18,7 @@ from opencat.catalog import health, indexing, references
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database
-from opencat.ops.logs import configure_logging
+from opencat.ops.logs import configure_logging, direct_handler
 from tests.conftest import BASE_URL
 from tests.factories import make_dataset, make_user
 from tests.system.harness import free_port
@@ -95,6 +95,45 @@ def test_one_access_line_per_request_with_its_id(client: TestClient, log_lines: 
     assert line["bytes"] > 0
     assert line["duration_ms"] > 0
     assert line["message"].startswith("GET /api/1/datasets/?page_size=1&page=1 200 ")
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_the_access_line_is_the_same_written_directly_or_through_logging(
+    client: TestClient, log_lines: io.StringIO
+) -> None:
+    """With only the handler a worker sets up, the line is written without ``Logger.handle``
+    (ops/logs.py: ``direct_handler``); with any other handler there, through it, and that handler
+    gets the record too."""
+    root, access = logging.getLogger(), logging.getLogger("opencat.access")
+    for handler in [h for h in root.handlers if type(h).__module__.startswith("_pytest")]:
+        root.removeHandler(handler)  # pytest's capture: a second destination, see below
+    assert direct_handler(access, logging.INFO) is not None
+    client.get("/api/1/datasets/?page_size=1", headers={"X-Request-ID": "direct-1"})
+    other = _Kept()
+    root.addHandler(other)
+    try:
+        assert direct_handler(access, logging.INFO) is None
+        client.get("/api/1/datasets/?page_size=1", headers={"X-Request-ID": "logged-1"})
+    finally:
+        root.removeHandler(other)
+    direct, logged = [r for r in records(log_lines) if r["logger"] == "opencat.access"]
+    assert (direct["request_id"], logged["request_id"]) == ("direct-1", "logged-1")
+    varying = {"time", "request_id", "duration_ms", "message"}
+    assert {k: v for k, v in direct.items() if k not in varying} == {
+        k: v for k, v in logged.items() if k not in varying
+    }
+    assert direct["message"].rsplit(" ", 1)[0] == logged["message"].rsplit(" ", 1)[0]
+    assert [r.getMessage().rsplit(" ", 1)[0] for r in other.records if r.name == "opencat.access"] == [
+        "GET /api/1/datasets/?page_size=1 200 " + str(logged["bytes"]) + "B"
+    ]
 
 
 def test_every_line_written_for_a_request_carries_its_id(

@@ -4,11 +4,11 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from opencat.ops import request_ids
+from opencat.ops import logs, request_ids
 from opencat.ops.logs import configure_logging, formatted_record
 
 
@@ -115,3 +115,124 @@ def test_a_record_built_in_one_step_is_written_as_the_loggers_own(
     assert first == second
     assert "abc-123" in first
     assert "GET /api/1/datasets/x/ 304 0B 0.1ms" in first
+
+
+# The access line written directly (ops/watch.py), when the set-up is the one configure_logging made
+
+
+def _pytest_handlers_removed() -> None:
+    """pytest's own log capture puts a handler on the root logger for each test's call: with it
+    there, a record has two destinations and the direct way is rightly refused."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if type(h).__module__.startswith("_pytest")]:
+        root.removeHandler(handler)
+
+
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_the_direct_line_is_the_one_the_handler_writes(
+    stream: io.StringIO, log_format: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_logging(log_format, "info", stream)
+    _pytest_handlers_removed()
+    logger = logging.getLogger("opencat.access")
+    extra = {"method": "GET", "path": "/api/1/datasets/x/", "query": "a=1", "status": 304, "bytes": 0}
+    message = "GET /api/1/datasets/x/?a=1 304 0B 0.1ms"
+    # One instant for both lines, the last millisecond of a second (the rounding's edge).
+    monkeypatch.setattr(logs, "_now", lambda: (1_796_441_917.9994, 999.0))
+    installed = logs.direct_handler(logger, logging.INFO)
+    assert installed is not None
+    token = request_ids.current.set("abc-123")
+    try:
+        logs.write_line(installed, logger.name, logging.INFO, message, extra if installed.structured else {})
+        logger.handle(formatted_record(logger, logging.INFO, message, extra))
+    finally:
+        request_ids.current.reset(token)
+    direct, through_logging = stream.getvalue().splitlines()
+    assert direct == through_logging
+    assert "abc-123" in direct
+    assert message in direct
+    assert installed.structured == (log_format == "json")
+
+
+def test_outside_a_request_the_direct_line_has_a_dash(stream: io.StringIO) -> None:
+    configure_logging("plain", "info", stream)
+    _pytest_handlers_removed()
+    installed = logs.direct_handler(logging.getLogger("opencat.access"), logging.INFO)
+    assert installed is not None
+    logs.write_line(installed, "opencat.access", logging.INFO, "GET / 200", {})
+    assert " INFO opencat.access [-] GET / 200\n" in stream.getvalue()
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _reject_everything(record: logging.LogRecord) -> bool:
+    return False
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a handler on the root logger",
+        "a handler on opencat",
+        "a handler on opencat.access",
+        "a filter on opencat.access",
+        "a filter on the handler",
+        "the handler's level",
+        "another formatter",
+        "opencat does not propagate",
+        "opencat.access disabled",
+        "the level",
+    ],
+)
+def test_any_other_set_up_takes_the_logging_path(stream: io.StringIO, change: str) -> None:
+    """Whatever an operator (or a test's capture) changes, the line goes through ``Logger.handle``,
+    and so to every handler and filter there is."""
+    configure_logging("plain", "info", stream)
+    _pytest_handlers_removed()
+    root, opencat, access = (logging.getLogger(n) for n in ("", "opencat", "opencat.access"))
+    handler = root.handlers[0]
+    assert logs.direct_handler(access, logging.INFO) is not None
+    extra = _Kept()
+    undo: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+        "a handler on the root logger": (lambda: root.addHandler(extra), lambda: root.removeHandler(extra)),
+        "a handler on opencat": (lambda: opencat.addHandler(extra), lambda: opencat.removeHandler(extra)),
+        "a handler on opencat.access": (
+            lambda: access.addHandler(extra),
+            lambda: access.removeHandler(extra),
+        ),
+        "a filter on opencat.access": (
+            lambda: access.addFilter(_reject_everything),
+            lambda: access.removeFilter(_reject_everything),
+        ),
+        "a filter on the handler": (
+            lambda: handler.addFilter(_reject_everything),
+            lambda: handler.removeFilter(_reject_everything),
+        ),
+        "the handler's level": (lambda: handler.setLevel(logging.ERROR), lambda: handler.setLevel(0)),
+        "another formatter": (
+            lambda: handler.setFormatter(logging.Formatter("%(message)s")),
+            lambda: None,
+        ),
+        "opencat does not propagate": (
+            lambda: setattr(opencat, "propagate", False),
+            lambda: setattr(opencat, "propagate", True),
+        ),
+        "opencat.access disabled": (
+            lambda: setattr(access, "disabled", True),
+            lambda: setattr(access, "disabled", False),
+        ),
+        "the level": (lambda: root.setLevel(logging.WARNING), lambda: root.setLevel(logging.INFO)),
+    }
+    make, unmake = undo[change]
+    make()
+    try:
+        assert logs.direct_handler(access, logging.INFO) is None
+    finally:
+        unmake()

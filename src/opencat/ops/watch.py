@@ -9,7 +9,7 @@ import orjson
 
 from opencat.ops import request_ids
 from opencat.ops.asgi_types import ASGIApp, Message, Receive, Scope, Send
-from opencat.ops.logs import formatted_record
+from opencat.ops.logs import direct_handler, formatted_record, write_line
 from opencat.ops.metrics import Metrics
 
 access_logger = logging.getLogger("opencat.access")
@@ -90,20 +90,26 @@ class Watched:
         self.metrics.observe_request(
             route, scope["method"], status, seconds, exchange.received if uploading else 0
         )
-        if not access_logger.isEnabledFor(logging.INFO):
+        installed = direct_handler(access_logger, logging.INFO)
+        if installed is None and not access_logger.isEnabledFor(logging.INFO):
             return
         method = scope["method"]
         target = f"{path}?{query}" if query else path
         message = f"{method} {target} {status} {exchange.sent}B {seconds * 1000:.1f}ms"
-        extra = {
-            "method": method,
-            "path": path,
-            "query": query,
-            "status": status,
-            "bytes": exchange.sent,
-            "duration_ms": round(seconds * 1000, 3),
-        }
-        access_logger.handle(formatted_record(access_logger, logging.INFO, message, extra))
+        extra: dict[str, object] = {}
+        if installed is None or installed.structured:  # the plain line shows none of them
+            extra = {
+                "method": method,
+                "path": path,
+                "query": query,
+                "status": status,
+                "bytes": exchange.sent,
+                "duration_ms": round(seconds * 1000, 3),
+            }
+        if installed is not None:  # the line as the handler would write it, without the detour
+            write_line(installed, access_logger.name, logging.INFO, message, extra)
+        else:
+            access_logger.handle(formatted_record(access_logger, logging.INFO, message, extra))
 
 
 async def _server_error(send: Send) -> None:
