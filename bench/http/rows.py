@@ -155,5 +155,20 @@ def rows(choice: Choice, etags: dict[str, str], keys: dict[str, str], pool: int)
             Target(rps=2000, p99_ms=100, zero_errors=True),
             min_workers=2,
         ),
+        # The mix taken apart (no target of their own): its reads with nothing written meanwhile,
+        # and its writes with nothing read. What the mix loses against both is what each write
+        # undoes for the reads after it (kept answers ended, the index caught up before a list).
+        Row(
+            "mixed, its reads alone",
+            Load([datasets, first_pages + filtered, searches], [p for p in schedule if p >= 0]),
+            Target(),
+            min_workers=2,
+        ),
+        Row(
+            "mixed, its writes alone",
+            Load([datasets], [p for p in schedule if p < 0], writes),
+            Target(),
+            min_workers=2,
+        ),
         *page_rows(choice, pool),
     ]
