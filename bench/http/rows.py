@@ -159,13 +159,13 @@ def rows(choice: Choice, etags: dict[str, str], keys: dict[str, str], pool: int)
         # and its writes with nothing read. What the mix loses against both is what each write
         # undoes for the reads after it (kept answers ended, the index caught up before a list).
         Row(
-            "mixed, its reads alone",
+            "mixed: its reads alone",
             Load([datasets, first_pages + filtered, searches], [p for p in schedule if p >= 0]),
             Target(),
             min_workers=2,
         ),
         Row(
-            "mixed, its writes alone",
+            "mixed: its writes alone",
             Load([datasets], [p for p in schedule if p < 0], writes),
             Target(),
             min_workers=2,

@@ -110,6 +110,14 @@ def test_rows_can_be_chosen_by_name_and_the_mixed_traffic_is_30_percent_writes()
     writes = [slot for slot in mixed.load.schedule if slot < 0]
     assert len(writes) / len(mixed.load.schedule) == 0.3
     assert mixed.min_workers == 2
+    # The mix taken apart: its reads with nothing written, its writes with nothing read.
+    apart = {row.name: row for row in made if row.name.startswith("mixed: its")}
+    reads, writes_alone = apart["mixed: its reads alone"], apart["mixed: its writes alone"]
+    assert sorted(reads.load.schedule) == sorted(slot for slot in mixed.load.schedule if slot >= 0)
+    assert sorted(writes_alone.load.schedule) == sorted(writes)
+    assert writes_alone.load.writes == mixed.load.writes
+    assert {row.min_workers for row in apart.values()} == {2}
+    assert all(row.target.describe("sqlite") == "" for row in apart.values())
     # The pages are timed one request at a time (the server's time, not a queue's).
     pages = {row.name: row for row in made if row.name.startswith("page:")}
     assert set(pages) == {
