@@ -86,7 +86,9 @@ def test_metrics_count_every_request_whichever_worker_answered(node: Server) -> 
             break
     assert answering == set(node.worker_pids())
     assert all(lines[rid]["path"] == ROUTE and lines[rid]["status"] == 200 for rid in ids)
-    # Every scrape, whichever worker answers it, adds up both workers' counts.
+    # Every scrape, whichever worker answers it, adds up both workers' counts (once each worker
+    # has written them: within ops/metrics.FLUSH_SECONDS).
+    _counted(node, len(ids))
     for _ in range(8):
         assert licenses_answered(node.url) == len(ids)
     # Each worker reports its own pool (liveall: one series per process).
