@@ -2,6 +2,7 @@
 scraped, they are what observing each request would have given; shared between workers, they
 reach the files within ``FLUSH_SECONDS``, or when the worker exits."""
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -87,3 +88,20 @@ def test_a_worker_exiting_writes_what_it_counted_last(tmp_path: Path) -> None:
     with _worker(tmp_path, "pass") as worker:  # ends before the timer fires
         assert worker.wait(timeout=60) == 0
     assert _counted(tmp_path) == 3
+
+
+def test_a_loop_closed_before_its_flush_does_not_hold_back_the_next_ones() -> None:
+    """A test client's event loop may end before the timer it was given fires: the next request,
+    on another loop, schedules its own."""
+    metrics = Metrics(lambda: 0)
+
+    async def count(wait: float) -> None:
+        metrics.observe_request("/api/1/datasets/", "GET", 200, 0.001)
+        await asyncio.sleep(wait)
+
+    asyncio.run(count(0))  # its loop closes with the flush still due
+    asyncio.run(count(FLUSH_SECONDS * 3))
+    # What the values hold, read without the scrape's own flush.
+    written = _samples(generate_latest(metrics._registry).decode())
+    key = (("method", "GET"), ("route", "/api/1/datasets/"), ("status", "200"))
+    assert written[("opencat_http_requests_total", key)] == 2

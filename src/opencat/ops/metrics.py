@@ -190,7 +190,8 @@ class Metrics:
         # Requests counted since the last flush, by series (``observe_request``).
         self._pending: dict[tuple[str, str, int], _Tally] = {}
         self._pending_lock = threading.Lock()
-        self._flush_due = False
+        # The event loop a flush is scheduled on, if one is.
+        self._flush_waiting: asyncio.AbstractEventLoop | None = None
         if directory is not None:  # a worker stopping writes what it counted last
             atexit.register(self.flush)
         for result in LINK_CHECK_RESULTS:
@@ -216,11 +217,10 @@ class Metrics:
             tally.count += 1
             tally.seconds += seconds
             tally.buckets[bucket] += 1
-            first = not self._flush_due
-            self._flush_due = True
+            waiting = self._flush_waiting
         if upload_bytes:
             self.upload_bytes.inc(upload_bytes)
-        if first:
+        if waiting is None or waiting.is_closed():
             self._flush_soon()
 
     def _flush_soon(self) -> None:
@@ -229,13 +229,19 @@ class Metrics:
         except RuntimeError:  # not on an event loop: nothing would come back to flush later
             self.flush()
             return
+        with self._pending_lock:
+            waiting = self._flush_waiting
+            if waiting is not None and not waiting.is_closed():
+                return  # another request scheduled it meanwhile
+            # A loop closed before its timer fired (a test client's) is replaced by this one.
+            self._flush_waiting = loop
         loop.call_later(FLUSH_SECONDS, self.flush)
 
     def flush(self) -> None:
         """Write the requests counted in memory to the metrics' values (the shared files)."""
         with self._pending_lock:
             pending, self._pending = self._pending, {}
-            self._flush_due = False
+            self._flush_waiting = None
         for key, tally in pending.items():
             series = self._series.get(key)
             if series is None:  # the labels are bounded: route templates, known methods, statuses
@@ -245,7 +251,7 @@ class Metrics:
             counter.inc(tally.count)
             # A histogram observes one value at a time; its sum and buckets are values like the
             # counter's, incremented here by what several observations would add
-            # (tests/unit/test_metrics_files.py checks the scrape against observe's).
+            # (tests/unit/test_metrics_counts.py checks the scrape against observe's).
             histogram._sum.inc(tally.seconds)
             for index, count in enumerate(tally.buckets):
                 if count:
