@@ -97,17 +97,8 @@ def test_one_access_line_per_request_with_its_id(client: TestClient, log_lines: 
     assert line["message"].startswith("GET /api/1/datasets/?page_size=1&page=1 200 ")
 
 
-class _Kept(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 def test_the_access_line_is_the_same_written_directly_or_through_logging(
-    client: TestClient, log_lines: io.StringIO
+    client: TestClient, log_lines: io.StringIO, caplog: pytest.LogCaptureFixture
 ) -> None:
     """With only the handler a worker sets up, the line is written without ``Logger.handle``
     (ops/logs.py: ``direct_handler``); with any other handler there, through it, and that handler
@@ -117,7 +108,8 @@ def test_the_access_line_is_the_same_written_directly_or_through_logging(
         root.removeHandler(handler)  # pytest's capture: a second destination, see below
     assert direct_handler(access, logging.INFO) is not None
     client.get("/api/1/datasets/?page_size=1", headers={"X-Request-ID": "direct-1"})
-    other = _Kept()
+    other = caplog.handler  # pytest's capture, back as the other handler
+    caplog.clear()
     root.addHandler(other)
     try:
         assert direct_handler(access, logging.INFO) is None

@@ -163,15 +163,6 @@ def test_outside_a_request_the_direct_line_has_a_dash(stream: io.StringIO) -> No
     assert " INFO opencat.access [-] GET / 200\n" in stream.getvalue()
 
 
-class _Kept(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 def _reject_everything(record: logging.LogRecord) -> bool:
     return False
 
@@ -199,7 +190,7 @@ def test_any_other_set_up_takes_the_logging_path(stream: io.StringIO, change: st
     root, opencat, access = (logging.getLogger(n) for n in ("", "opencat", "opencat.access"))
     handler = root.handlers[0]
     assert logs.direct_handler(access, logging.INFO) is not None
-    extra = _Kept()
+    extra = logging.NullHandler()  # any handler: only its being there matters
     undo: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
         "a handler on the root logger": (lambda: root.addHandler(extra), lambda: root.removeHandler(extra)),
         "a handler on opencat": (lambda: opencat.addHandler(extra), lambda: opencat.removeHandler(extra)),

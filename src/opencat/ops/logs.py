@@ -56,7 +56,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         extras = {key: value for key, value in vars(record).items() if key not in _STANDARD}
-        line = self._object(
+        line = self.fields(
             record.created,
             record.levelname,
             record.name,
@@ -69,23 +69,8 @@ class JsonFormatter(logging.Formatter):
             line["traceback"] = self.formatException(record.exc_info)
         return orjson.dumps(line, default=str).decode()
 
-    def line(
-        self,
-        created: float,
-        msecs: float,
-        level: str,
-        name: str,
-        message: str,
-        request_id: str,
-        extra: dict[str, Any],
-    ) -> str:
-        """What ``format`` makes of a record of these (no exception; ``extra`` holds no standard
-        attribute's name)."""
-        line = self._object(created, level, name, message, request_id, os.getpid(), extra)
-        return orjson.dumps(line, default=str).decode()
-
     @staticmethod
-    def _object(
+    def fields(
         created: float,
         level: str,
         name: str,
@@ -114,22 +99,9 @@ class PlainFormatter(logging.Formatter):
         self._second: tuple[int, str] = (-1, "")  # one tuple: threads swap it whole
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return self._time(record.created, record.msecs)
+        return self.time_text(record.created, record.msecs)
 
-    def line(
-        self,
-        created: float,
-        msecs: float,
-        level: str,
-        name: str,
-        message: str,
-        request_id: str,
-        extra: dict[str, Any],
-    ) -> str:
-        """What ``format`` makes of a record of these (``_PLAIN``; no exception, no stack)."""
-        return f"{self._time(created, msecs)} {level} {name} [{request_id}] {message}"
-
-    def _time(self, created: float, msecs: float) -> str:
+    def time_text(self, created: float, msecs: float) -> str:
         # The date and time to the second, formatted once a second: an access line each request.
         second = int(created)
         known, text = self._second
@@ -213,9 +185,13 @@ def write_line(installed: _Installed, name: str, level: int, message: str, extra
     """Write what ``logger.handle(formatted_record(...))`` would, through ``installed``'s stream."""
     created, msecs = _now()
     request_id = request_ids.current.get() or "-"
-    line = installed.formatter.line(
-        created, msecs, logging.getLevelName(level), name, message, request_id, extra
-    )
+    formatter, levelname = installed.formatter, logging.getLevelName(level)
+    # What the formatter's ``format`` makes of such a record (no exception, no stack).
+    if isinstance(formatter, JsonFormatter):
+        fields = formatter.fields(created, levelname, name, message, request_id, os.getpid(), extra)
+        line = orjson.dumps(fields, default=str).decode()
+    else:  # _PLAIN
+        line = f"{formatter.time_text(created, msecs)} {levelname} {name} [{request_id}] {message}"
     handler = installed.handler
     try:
         handler.acquire()
