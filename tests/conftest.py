@@ -73,10 +73,19 @@ def _database_then_slowest_first(item: pytest.Item) -> tuple[bool, bool]:
     return on_postgresql, not item.nodeid.startswith(SLOW_FIRST)  # node ids are rootdir-relative
 
 
+# Tests that drive opencat in processes of their own (servers, CLI commands, a browser on a
+# server): coverage's tracer in the pytest worker would measure none of opencat's lines there, yet
+# it taxed every line of their HTTP clients and Playwright's (a third of the suite's CPU).
+# pytest-cov's `no_cover` pauses it during their calls.
+OUT_OF_PROCESS = ("tests/system/",)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest has ordered the tests by their fixtures' scopes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=_database_then_slowest_first)
     for item in items:
+        if item.nodeid.startswith(OUT_OF_PROCESS):
+            item.add_marker(pytest.mark.no_cover)
         callspec = getattr(item, "callspec", None)
         on_sqlite = callspec is not None and callspec.params.get("dialect") == "sqlite"
         if item.get_closest_marker("postgresql_only") and on_sqlite:
