@@ -1,6 +1,5 @@
 """GET …/resources/{rid}/check/: the link check, kept in the resource's extras."""
 
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -16,6 +15,7 @@ from opencat.db import resources as db_resources
 from opencat.db.engine import Database
 from tests.conftest import BASE_URL
 from tests.factories import Account, make_dataset, make_user
+from tests.local_http import serving
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -36,12 +36,8 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def site() -> Iterator[str]:
     _Handler.hits.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Handler)) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 @pytest.fixture

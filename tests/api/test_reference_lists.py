@@ -1,7 +1,6 @@
 """Resource types and the schema catalog (udata: udata/core/dataset/api.py, reference lists)."""
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -15,6 +14,7 @@ from opencat.db.engine import Database
 from opencat.wiring import build_catalog
 from tests.conftest import BASE_URL
 from tests.factories import make_dataset, make_user
+from tests.local_http import serving
 
 CATALOG = {
     "schemas": [
@@ -42,11 +42,8 @@ class _Catalog(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def remote() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Catalog)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/schemas.json"
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Catalog)) as server:
+        yield f"http://127.0.0.1:{server.server_port}/schemas.json"
 
 
 def test_resource_types(client: TestClient) -> None:

@@ -30,6 +30,7 @@ from opencat.domain.errors import Gone, NotFound
 from opencat.links.checker import LinkPolicy
 from tests.conftest import FixedClock, utc
 from tests.factories import Account, make_dataset, make_user
+from tests.local_http import serving
 
 CSV = b"name;city;count\nAlice;Paris;3\nBob;Lyon;5\nChlo\xe9;Orl\xe9ans;7\n"  # Windows-1252
 
@@ -68,13 +69,8 @@ class Files(BaseHTTPRequestHandler):
 def site() -> Iterator[str]:
     Files.hits.clear()
     Files.flaky_until_fixed.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Files)) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.local_http import serving as serving_thread
+
 
 @dataclass
 class Document:
@@ -114,13 +116,8 @@ class SiteServer(ThreadingHTTPServer):
 
 @contextlib.contextmanager
 def serving(site: Site) -> Iterator[SiteServer]:
-    server = SiteServer(site)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving_thread(SiteServer(site)) as server:
+        try:
+            yield server
+        finally:
+            server.release.set()  # ends slow answers before the server waits for them

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from opencat.links.checker import LinkCheck, LinkPolicy, check_link, resolve_host
+from tests.local_http import serving
 
 PUBLIC = "93.184.216.34"  # the guard sees a public address; FakeInternet routes it to loopback
 BIG_BODY = 10 * 1024 * 1024
@@ -198,15 +199,11 @@ ROUTES: dict[str, Callable[[Handler, str], None]] = {
 
 @contextlib.contextmanager
 def serve(server: LocalServer) -> Iterator[LocalServer]:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(server):
+        try:
+            yield server
+        finally:
+            server.release.set()  # ends slow answers before the server waits for them
 
 
 # --- fake DNS and routing, so that public-looking names lead to the local servers ---------------

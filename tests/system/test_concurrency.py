@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 
+from tests.local_http import serving
 from tests.system.conftest import Account, Deployment
 from tests.system.harness import Crowd, at_once, client, server_errors
 
@@ -395,12 +396,8 @@ class _Target(BaseHTTPRequestHandler):
 def link_target() -> Iterator[tuple[str, type[_Target]]]:
     """A local web site that counts the requests it receives."""
     handler = type("Target", (_Target,), {"hits": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/data.csv", handler
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+        yield f"http://127.0.0.1:{server.server_port}/data.csv", handler
 
 
 def _point_resource_at(deployment: Deployment, dataset_id: str, rid: str, url: str) -> None:
