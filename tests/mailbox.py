@@ -4,7 +4,6 @@ mails the catalog sends (password resets)."""
 import email
 import email.policy
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from opencat.mail.smtp import SmtpMailer
+from tests.ports import free_port
 
 
 class Mailbox:
@@ -62,12 +62,6 @@ class SmtpServer:
 
     def mailer(self, sender: str = "catalog@example.org") -> SmtpMailer:
         return SmtpMailer(host="127.0.0.1", port=self.port, sender=sender, starttls=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def link_in(message: EmailMessage) -> str:

@@ -5,12 +5,13 @@ import glob
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.ports import free_port
 
 ENV = "OPENCAT_TEST_POSTGRES_URL"
 RUN_ENV = "OPENCAT_TEST_RUN"  # names the run in database names (a random token otherwise)
@@ -24,12 +25,6 @@ def database_name(prefix: str) -> str:
     xdist workers, testing against one server never drop each other's database. Whoever creates
     one drops it at the end."""
     return f"{prefix}_{_RUN}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _binaries() -> Path | None:
@@ -60,7 +55,7 @@ class Cluster:
         self.root = Path(tempfile.mkdtemp(prefix="opencat-pg-"))
         self.root.chmod(0o777)
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = "postgres" if getpass.getuser() == "root" else getpass.getuser()
         subprocess.run(
             _as_postgres(

@@ -3,19 +3,14 @@ the system tests (a pytest plugin of tests/conftest.py)."""
 
 import json
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from tests.ports import free_port
+
 BUCKET = "opencat-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +23,7 @@ def s3_endpoint() -> Iterator[str]:
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         os.environ.setdefault(name, value)
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

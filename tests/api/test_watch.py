@@ -21,7 +21,7 @@ from opencat.db.engine import Database
 from opencat.ops.logs import configure_logging, direct_handler
 from tests.conftest import BASE_URL
 from tests.factories import make_dataset, make_user
-from tests.system.harness import free_port
+from tests.ports import free_port
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 

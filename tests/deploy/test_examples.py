@@ -27,7 +27,8 @@ from tests.deploy.proxies import (
     find_tool,
     nginx_config,
 )
-from tests.system.harness import Server, cli, free_port, opencat_command, server_env
+from tests.ports import free_port
+from tests.system.harness import Server, cli, opencat_command, server_env
 
 PUBLIC = f"https://{HOST}"
 MIB = 1024 * 1024

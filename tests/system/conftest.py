@@ -25,8 +25,9 @@ from opencat.config import Settings
 from opencat.db.engine import Database, normalize_url
 from opencat.db.migrate import upgrade
 from opencat.wiring import build_catalog
+from tests.ports import free_port
 from tests.postgres import database_name
-from tests.system.harness import Server, cli, client, free_port, server_env, server_errors
+from tests.system.harness import Server, cli, client, server_env, server_errors
 
 
 @dataclass

@@ -29,8 +29,9 @@ from opencat.catalog import accounts
 from opencat.config import Settings
 from opencat.db.migrate import upgrade
 from opencat.wiring import build_catalog
+from tests.ports import free_port
 from tests.postgres import ENV, Cluster, database_name
-from tests.system.harness import Server, client, free_port, server_env
+from tests.system.harness import Server, client, server_env
 
 DATASETS = 60
 # Resources each client keeps per dataset: it adds or removes one at random (never past these

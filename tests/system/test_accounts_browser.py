@@ -17,7 +17,8 @@ from opencat.catalog import accounts, sessions
 from opencat.db import resources as db_resources
 from tests import factories
 from tests.factories import make_dataset
-from tests.mailbox import Mailbox, SmtpServer, free_port, link_in
+from tests.mailbox import Mailbox, SmtpServer, link_in
+from tests.ports import free_port
 from tests.system.conftest import Account, Deployment, Launcher, client_catalog
 from tests.system.harness import cli
 from tests.system.test_pages_browser import AXE, WCAG_AA

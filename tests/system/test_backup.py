@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 import httpx2
 
+from tests.ports import free_port
 from tests.system.conftest import Launcher
-from tests.system.harness import Server, cli, client, free_port, opencat_command
+from tests.system.harness import Server, cli, client, opencat_command
 
 
 def opencat(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:

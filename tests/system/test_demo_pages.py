@@ -16,8 +16,9 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.ports import free_port
 from tests.system.conftest import Launcher
-from tests.system.harness import Server, cli, free_port, opencat_command
+from tests.system.harness import Server, cli, opencat_command
 from tests.system.test_pages_browser import AXE, WCAG_AA, _no_foreign_requests
 
 LANGUAGES = ("fr", "en")

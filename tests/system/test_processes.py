@@ -32,6 +32,7 @@ from opencat.files.s3 import S3FileStore
 from opencat.files.spool import Spool
 from opencat.wiring import build_catalog
 from tests.factories import Account, make_dataset, make_user
+from tests.ports import free_port
 from tests.system.harness import is_helper, is_index_keeper
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads processes from /proc")
@@ -68,10 +69,25 @@ def _stat(pid: int) -> list[str] | None:
 
 
 def _alive(pid: int, started: str | None = None) -> bool:
-    """Whether ``pid`` runs (not a zombie) and, given its start time, is still that process
-    (a busy machine can hand a freed pid to another process within seconds)."""
+    """Whether ``pid`` runs and, given its start time, is still that process (a busy machine can
+    hand a freed pid to another process within seconds). It runs while any of its threads does:
+    a killed process's first thread shows as a zombie before the others have ended, and until
+    they have, its files and sockets are still open (a CI run saw the port still listened on)."""
     fields = _stat(pid)
-    return fields is not None and fields[0] not in ("Z", "X") and started in (None, fields[19])
+    if fields is None or started not in (None, fields[19]):
+        return False
+    try:
+        threads = [entry.name for entry in Path(f"/proc/{pid}/task").iterdir()]
+    except OSError:
+        return False
+    return any(_thread_state(pid, thread) not in (None, "Z", "X") for thread in threads)
+
+
+def _thread_state(pid: int, thread: str) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/task/{thread}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 def _start_time(pid: int) -> str | None:
@@ -104,12 +120,6 @@ def _children(pid: int) -> set[int]:
             if fields is not None and int(fields[1]) == pid and fields[0] not in ("Z", "X"):
                 found.add(int(entry.name))
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _listening_on(port: int) -> bool:
@@ -215,7 +225,7 @@ def start(tmp_path: Path) -> Iterator[Start]:
     ) -> Server:
         data_dir = data_dir or tmp_path / f"data{len(started)}"
         log = tmp_path / f"serve{len(started)}.log"
-        port = port or _free_port()
+        port = port or free_port()
         command = [sys.executable, "-m", "opencat", "serve", "--host", host, "--port", str(port)]
         with log.open("wb") as output:
             process = subprocess.Popen(

@@ -6,8 +6,9 @@ import subprocess
 import httpx2
 
 from tests import paths
+from tests.ports import free_port
 from tests.system.conftest import Launcher
-from tests.system.harness import Server, free_port, opencat_command
+from tests.system.harness import Server, opencat_command
 
 
 def test_links_follow_the_port_and_the_start_says_where_everything_is(
