@@ -74,9 +74,9 @@ def _database_then_slowest_first(item: pytest.Item) -> tuple[bool, bool]:
 
 
 # Tests that drive opencat in processes of their own (servers, CLI commands, a browser on a
-# server): coverage's tracer in the pytest worker would measure none of opencat's lines there, yet
-# it taxed every line of their HTTP clients and Playwright's (a third of the suite's CPU).
-# pytest-cov's `no_cover` pauses it during their calls.
+# server): coverage's tracer in the pytest worker measures none of opencat's lines there, yet it
+# taxed every line of their HTTP clients, polling loops and Playwright's Python side.
+# pytest-cov's `no_cover` pauses it during their calls (docs/performance.md has the figures).
 OUT_OF_PROCESS = ("tests/system/",)
 
 
