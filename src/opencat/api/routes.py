@@ -1,5 +1,7 @@
 """The whole URL map of the API, on one screen."""
 
+from functools import cache
+
 from starlette.routing import BaseRoute, Route
 
 from opencat.api import (
@@ -30,8 +32,9 @@ RESOURCE = f"{RESOURCES}{{rid}}/"
 COMMUNITY = f"{API}/datasets/community_resources/"
 
 
-def routes() -> list[BaseRoute]:
-    return [
+@cache  # routes hold no state of an app: every app of a process (a test's each) shares them
+def routes() -> tuple[BaseRoute, ...]:
+    return (
         path(f"{API}/datasets/", GET=datasets.list_datasets, POST=datasets.create_dataset),
         path(f"{API}/datasets/licenses/", GET=references.list_licenses),
         path(f"{API}/datasets/frequencies/", GET=references.list_frequencies),
@@ -110,7 +113,7 @@ def routes() -> list[BaseRoute]:
         Route(f"{API}/", docs_page.docs_page, include_in_schema=False),
         Route(f"{API}/docs/init.js", docs_page.docs_init, include_in_schema=False),
         Route(f"{API}/docs/{{name}}", docs_page.docs_asset, include_in_schema=False),
-    ]
+    )
 
 
 HARVEST_SOURCE = f"{API}/harvest/source/{{source}}/"
