@@ -19,9 +19,9 @@ from tests import factories
 from tests.factories import make_dataset
 from tests.mailbox import Mailbox, SmtpServer, link_in
 from tests.ports import free_port
+from tests.system import axe
 from tests.system.conftest import Account, Deployment, Launcher, client_catalog
 from tests.system.harness import cli
-from tests.system.test_pages_browser import AXE, WCAG_AA
 
 PASSWORD = "a long pass phrase"
 NEW_PASSWORD = "another long pass phrase"
@@ -73,13 +73,6 @@ def person(site: Deployment, first_name: str = "Camille") -> str:
     return email
 
 
-def axe(page: Any) -> list[tuple[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("tags => axe.run({runOnly: {type: 'tag', values: tags}})", WCAG_AA)
-    assert len(result["passes"]) > 10  # axe did run its rules
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
-
-
 def test_reset_a_forgotten_password_by_mail(browser: Any, site: Deployment, smtp: SmtpServer) -> None:
     email = person(site)
     before = len(smtp.mailbox.messages)
@@ -123,22 +116,22 @@ def test_axe_finds_no_violation_on_the_reset_pages(
     page = context.new_page()
     found: dict[str, Any] = {}
     page.goto(f"{site.url}/account/password/reset/?lang={language}")
-    found["forgot"] = axe(page)
+    found["forgot"] = axe.violations(page)
     page.locator("#email").fill(email)
     page.locator("form.account-form button").click()
     page.wait_for_load_state()
-    found["sent"] = axe(page)
+    found["sent"] = axe.violations(page)
     page.goto(link_in(smtp.mailbox.wait(before + 1)[before]))
-    found["reset"] = axe(page)
+    found["reset"] = axe.violations(page)
     page.locator("#password").fill("short")
     page.locator("#password_again").fill("short")
     page.locator("#password").evaluate("input => input.removeAttribute('minlength')")
     page.locator("form.account-form button").click()
     page.wait_for_load_state()
     assert page.locator(".field-error").is_visible()
-    found["reset-error"] = axe(page)
+    found["reset-error"] = axe.violations(page)
     page.goto(f"{site.url}/account/password/reset/not-a-token/?lang={language}")
-    found["reset-invalid"] = axe(page)
+    found["reset-invalid"] = axe.violations(page)
     context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
 
@@ -272,11 +265,11 @@ def test_axe_finds_no_violation_on_the_members_page(
     page = signed_in(browser, site, admin_email, bypass_csp=True)
     found: dict[str, Any] = {}
     page.goto(f"{site.url}/organizations/{slug}/members/?lang={language}")
-    found["members"] = axe(page)
+    found["members"] = axe.violations(page)
     page.locator("#member-user").fill("nobody@example.org")
     page.locator("form.account-form button").click()
     page.wait_for_load_state()
-    found["members-error"] = axe(page)
+    found["members-error"] = axe.violations(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
 
@@ -312,7 +305,7 @@ def test_axe_finds_no_violation_on_the_dashboard_with_checks_and_changes(
     page.goto(f"{site.url}/account/?lang={language}")
     assert page.locator("table.checks tr.broken").count() == 1
     assert page.locator("ol.history li").count() >= 1
-    violations = axe(page)
+    violations = axe.violations(page)
     page.context.close()
     assert violations == []
 
@@ -364,20 +357,20 @@ def test_axe_finds_no_violation_on_the_sysadmin_pages(
     page = signed_in(browser, site, _sysadmin(site), bypass_csp=True)
     found: dict[str, Any] = {}
     page.goto(f"{site.url}/admin/users/?lang={language}&q=Paula")
-    found["users"] = axe(page)
+    found["users"] = axe.violations(page)
     page.goto(f"{site.url}/datasets/{slug}/curation/?lang={language}")
-    found["curation"] = axe(page)
+    found["curation"] = axe.violations(page)
     page.locator("#badge-kind").select_option("spd")
     page.locator("form.account-form button").last.click()
     page.wait_for_load_state()
-    found["curation-badge"] = axe(page)
+    found["curation-badge"] = axe.violations(page)
     organization = accounts.create_organization(site.catalog, name=f"Ville {uuid.uuid4().hex[:6]}")
     page.goto(f"{site.url}/organizations/{organization.slug}/curation/?lang={language}")
-    found["organization-badges"] = axe(page)
+    found["organization-badges"] = axe.violations(page)
     page.locator("#badge-kind").select_option("public-service")
     page.locator("form.account-form button").last.click()
     page.wait_for_load_state()
     assert page.locator(".badge-list li").count() == 1
-    found["organization-badge-given"] = axe(page)
+    found["organization-badge-given"] = axe.violations(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}

@@ -8,8 +8,9 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.system import axe
 from tests.system.conftest import Deployment
-from tests.system.test_publish_browser import _axe, _person, _signed_in
+from tests.system.test_publish_browser import _person, _signed_in
 from tests.system.test_upload_browser import _new_dataset
 
 
@@ -103,16 +104,16 @@ def test_axe_finds_no_violation_on_the_files_and_edit_pages(
     files_url = _with_links(page, deployment, ["one", "two"], language)
     found: dict[str, Any] = {}
     page.goto(f"{files_url}?lang={language}")
-    found["files"] = _axe(page)
+    found["files"] = axe.violations(page)
     page.locator("#u-list a[href$='/edit/']").first.click()
     page.wait_for_url("**/edit/")
-    found["edit"] = _axe(page)
+    found["edit"] = axe.violations(page)
     page.locator("#r-url").evaluate("input => input.type = 'text'")  # past the browser's own check
     page.locator("#r-url").fill("not an address")
     page.locator("form.account-form button").click()
     page.wait_for_load_state()
     assert page.locator("#r-url-error").is_visible()
-    found["edit with an error"] = _axe(page)
+    found["edit with an error"] = axe.violations(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
 
@@ -159,20 +160,20 @@ def test_axe_finds_no_violation_on_the_community_forms(
     dataset_url = _new_dataset(page, deployment, f"Axe community {uuid.uuid4().hex[:6]}")
     found: dict[str, Any] = {}
     page.goto(f"{dataset_url}community/new/?lang={language}")
-    found["propose"] = _axe(page)
+    found["propose"] = axe.violations(page)
     page.locator("#r-title").fill("x")
     page.locator("#r-url").evaluate("input => input.type = 'text'")
     page.locator("#r-url").fill("not an address")
     page.locator("form.account-form button").first.click()
     page.wait_for_load_state()
     assert page.locator("#r-url-error").is_visible()
-    found["propose with an error"] = _axe(page)
+    found["propose with an error"] = axe.violations(page)
     page.locator("#r-url").fill("https://example.org/x")
     page.locator("form.account-form button").first.click()
     page.wait_for_url("**/datasets/*/#community-*")
-    found["dataset with one"] = _axe(page)
+    found["dataset with one"] = axe.violations(page)
     page.locator("a[href*='/community/'][href$='/delete/']").first.click()
     page.wait_for_url("**/delete/")
-    found["delete"] = _axe(page)
+    found["delete"] = axe.violations(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}

@@ -13,9 +13,9 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.system import axe
 from tests.system.conftest import Deployment
 from tests.system.harness import opencat_command
-from tests.system.test_pages_browser import AXE, WCAG_AA
 
 PASSWORD = "a long pass phrase"
 
@@ -50,13 +50,6 @@ def _signed_in(browser: Any, deployment: Deployment, email: str, **options: Any)
     page.locator("form.account-form button").click()
     page.wait_for_url("**/account/")
     return page
-
-
-def _axe(page: Any) -> list[tuple[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("tags => axe.run({runOnly: {type: 'tag', values: tags}})", WCAG_AA)
-    assert len(result["passes"]) > 10  # axe did run its rules
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
 
 
 def test_publish_edit_and_find_a_dataset(browser: Any, deployment: Deployment, publisher: str) -> None:
@@ -134,11 +127,11 @@ def test_axe_finds_no_violation_on_the_publishing_forms(
     page = _signed_in(browser, deployment, publisher, bypass_csp=True)  # axe is injected as a script
     found: dict[str, Any] = {}
     page.goto(f"{deployment.url}/datasets/new/?lang={language}")
-    found["new"] = _axe(page)
+    found["new"] = axe.violations(page)
     page.locator("#f-description").fill("# Title\n\nSome *text*.")
     page.locator("button[value=preview]").click()
     page.wait_for_load_state()
-    found["preview"] = _axe(page)
+    found["preview"] = axe.violations(page)
     page.locator("#f-title").fill("x")
     page.locator("#f-description").fill("y")
     page.locator("#f-coverage-start").fill("2024-02-01")
@@ -146,40 +139,40 @@ def test_axe_finds_no_violation_on_the_publishing_forms(
     page.locator("button[value=save]").click()
     page.wait_for_load_state()
     assert page.locator(".field-error").count() >= 1
-    found["errors"] = _axe(page)
+    found["errors"] = axe.violations(page)
     page.locator("#f-zones").fill("")
     page.locator("#f-title").fill(f"Axe {language} {uuid.uuid4().hex[:6]}")
     page.locator("button[value=save]").click()
     page.wait_for_url("**/datasets/axe-*/")
-    found["dataset"] = _axe(page)
+    found["dataset"] = axe.violations(page)
     page.goto(page.url + f"edit/?lang={language}")
-    found["edit"] = _axe(page)
+    found["edit"] = axe.violations(page)
     page.locator("#f-tags").fill("axe, history")
     page.locator("button[value=save]").click()
     page.wait_for_url("**/datasets/axe-*/")
     assert page.locator("ol.history ins").count() >= 1  # a field-by-field change is shown
-    found["dataset-with-history"] = _axe(page)
+    found["dataset-with-history"] = axe.violations(page)
     dataset_url = page.url
     page.goto(dataset_url + f"resources/new/?lang={language}")
-    found["link"] = _axe(page)
+    found["link"] = axe.violations(page)
     page.locator("#r-title").fill("Axe link")
     page.locator("#r-url").fill("not a url")
     page.locator("#r-url").evaluate("input => input.type = 'text'")  # past the browser's own check
     page.locator("form.account-form button").click()
     page.wait_for_load_state()
     assert page.locator("#r-url-error").is_visible()
-    found["link-error"] = _axe(page)
+    found["link-error"] = axe.violations(page)
     page.locator("#r-url").fill("https://example.org/axe.csv")
     page.locator("form.account-form button").click()
     page.wait_for_url("**/datasets/axe-*/*")
     delete = page.locator("a[href*='/delete/']").first
     page.goto(f"{deployment.url}{delete.get_attribute('href')}?lang={language}")
-    found["delete"] = _axe(page)
+    found["delete"] = axe.violations(page)
     page.locator("form.account-form button").click()
     page.wait_for_url("**/datasets/axe-*/*")
     assert page.locator("a[href*='/delete/']").count() == 0
     page.goto(f"{deployment.url}/account/?lang={language}")
-    found["dashboard"] = _axe(page)
+    found["dashboard"] = axe.violations(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
 

@@ -10,9 +10,9 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.system import axe
 from tests.system.conftest import Deployment
 from tests.system.harness import opencat_command
-from tests.system.test_pages_browser import AXE, WCAG_AA
 
 PASSWORD = "a long pass phrase"
 
@@ -33,13 +33,6 @@ def person(deployment: Deployment) -> dict[str, str]:
     )
     assert done.returncode == 0, done.stderr
     return {"email": email, "name": f"{me['first_name']} {me['last_name']}"}
-
-
-def _axe(page: Any) -> list[tuple[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("tags => axe.run({runOnly: {type: 'tag', values: tags}})", WCAG_AA)
-    assert len(result["passes"]) > 10  # axe did run its rules
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
 
 
 def test_sign_in_and_out_in_a_browser(browser: Any, deployment: Deployment, person: dict[str, str]) -> None:
@@ -113,24 +106,24 @@ def test_axe_finds_no_violation_on_the_account_forms(
     page = context.new_page()
     found: dict[str, Any] = {}
     page.goto(f"{deployment.url}/login?lang={language}")
-    found["login"] = _axe(page)
+    found["login"] = axe.violations(page)
     page.locator("#email").fill(person["email"])
     page.locator("#password").fill("wrong password here")
     page.locator("form.account-form button").click()
     page.wait_for_load_state()
-    found["login-error"] = _axe(page)
+    found["login-error"] = axe.violations(page)
     page.locator("#password").fill(PASSWORD)
     page.locator("form.account-form button").click()
     page.wait_for_url(f"{deployment.url}/")
     page.goto(f"{deployment.url}/account/keys/?lang={language}")
-    found["keys"] = _axe(page)
+    found["keys"] = axe.violations(page)
     page.locator("#key-name").fill(f"axe {language}")
     page.locator("form.account-form button").click()
     page.wait_for_load_state()
     assert page.locator("code.secret").is_visible()
-    found["key-created"] = _axe(page)
+    found["key-created"] = axe.violations(page)
     page.goto(f"{deployment.url}/logout?lang={language}")
-    found["logout"] = _axe(page)
+    found["logout"] = axe.violations(page)
     context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
 

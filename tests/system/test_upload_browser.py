@@ -15,8 +15,9 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.system import axe
 from tests.system.conftest import Deployment
-from tests.system.test_publish_browser import _axe, _person, _signed_in
+from tests.system.test_publish_browser import _person, _signed_in
 
 SIZE = 200 * 1000 * 1000
 PART = 8 * 1024 * 1024
@@ -147,17 +148,17 @@ def test_axe_finds_no_violation_on_the_files_page(
     page = _signed_in(browser, deployment, publisher, bypass_csp=True)  # axe is injected as a script
     dataset_url = _new_dataset(page, deployment, f"Axe files {uuid.uuid4().hex[:6]}")
     page.goto(f"{dataset_url}resources/?lang={language}")
-    found = {"empty": _axe(page)}
+    found = {"empty": axe.violations(page)}
     small = tmp_path / "small.csv"
     small.write_text("a;b\n1;2\n")
     page.locator("#u-file").set_input_files(str(small))
     page.locator("#u-start").click()
     page.locator("#u-list li.resource").wait_for()  # the page loaded again, with the file
     page.wait_for_load_state()
-    found["with a file"] = _axe(page)
+    found["with a file"] = axe.violations(page)
     page.locator("#u-list a[href$='/edit/']").first.click()
     page.wait_for_url("**/edit/")
-    found["edit a file, with its replacement"] = _axe(page)
+    found["edit a file, with its replacement"] = axe.violations(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
 
