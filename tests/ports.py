@@ -8,12 +8,14 @@ the same one, each probed before it is handed out."""
 
 import itertools
 import os
+import random
 import socket
 from pathlib import Path
 
 _BLOCK = 1500  # ports per xdist worker
 _BLOCKS = 8  # workers with a block of their own; more share them (and still probe)
-_handed_out = itertools.count()
+# From a random place in the block: two runs on one machine at once do not walk it in step.
+_handed_out = itertools.count(random.randrange(_BLOCK))
 
 
 def _ephemeral_start() -> int:
