@@ -60,10 +60,12 @@ def _wait_for(
         time.sleep(0.05)
 
 
-def _stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name (state first), None if gone."""
+def _stat(pid: int, thread: str | None = None) -> list[str] | None:
+    """Fields of /proc/<pid>/stat, or of one of its threads' (state first, after the command
+    name), None if gone."""
+    where = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(where).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
 
@@ -77,17 +79,10 @@ def _alive(pid: int, started: str | None = None) -> bool:
     if fields is None or started not in (None, fields[19]):
         return False
     try:
-        threads = [entry.name for entry in Path(f"/proc/{pid}/task").iterdir()]
+        threads = [_stat(pid, entry.name) for entry in Path(f"/proc/{pid}/task").iterdir()]
     except OSError:
         return False
-    return any(_thread_state(pid, thread) not in (None, "Z", "X") for thread in threads)
-
-
-def _thread_state(pid: int, thread: str) -> str | None:
-    try:
-        return Path(f"/proc/{pid}/task/{thread}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return None
+    return any(thread is not None and thread[0] not in ("Z", "X") for thread in threads)
 
 
 def _start_time(pid: int) -> str | None:
