@@ -24,7 +24,7 @@ from opencat.domain.accounts import Actor
 from opencat.domain.errors import BadRequest, NotFound, PayloadTooLarge
 from opencat.domain.urls import Urls
 
-_BODY_METHODS = ("POST", "PUT", "PATCH")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # DELETE: v2 extras take a list of keys
 
 
 @dataclass(frozen=True)

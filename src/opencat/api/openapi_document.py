@@ -61,7 +61,7 @@ def _error_statuses(route: Route, method: str, operation: Operation) -> set[int]
         statuses.add(404)  # an unknown object, or a page past the last one
     if method in _WRITES:
         statuses |= {409, 507}
-    if method in ("POST", "PUT", "PATCH"):
+    if method in ("POST", "PUT", "PATCH") or operation.body is not None:
         statuses.add(413)
     if "{ident}" in route.path and "/datasets/" in route.path:
         statuses |= {308, 410}  # a renamed slug moves; a deleted dataset is gone

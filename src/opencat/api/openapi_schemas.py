@@ -337,6 +337,7 @@ def components() -> dict[str, Schema]:
         ),
         "CheckResult": {"type": "object", "properties": {"check:status": {"type": ["integer", "null"]}}},
         "ResourceOrder": array({"anyOf": [STRING, OBJECT]}),
+        "Extras": OBJECT,
         "BadgeBody": record({"kind": STRING}),
         "UploadAnswer": {"anyOf": [ref("UploadedResource"), ref("UploadProgress")]},
         "CommunityUploadAnswer": {"anyOf": [ref("UploadedCommunityResource"), ref("UploadProgress")]},

@@ -11,6 +11,7 @@ from opencat.api import (
     curation,
     datasets,
     docs_page,
+    extras,
     feeds,
     harvest,
     openapi_document,
@@ -95,6 +96,18 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API2}/datasets/search/", GET=v2.search),
         path(f"{API2}/datasets/{{ident}}/", GET=v2.get_dataset),
         path(f"{API2}/datasets/{{ident}}/resources/", GET=v2.list_resources),
+        path(
+            f"{API2}/datasets/{{ident}}/extras/",
+            GET=extras.get_dataset_extras,
+            PUT=extras.update_dataset_extras,
+            DELETE=extras.delete_dataset_extras,
+        ),
+        path(
+            f"{API2}/datasets/{{ident}}/resources/{{rid}}/extras/",
+            GET=extras.get_resource_extras,
+            PUT=extras.update_resource_extras,
+            DELETE=extras.delete_resource_extras,
+        ),
         path(f"{API}/spatial/zones/suggest/", GET=suggest.suggest_zones),  # before zones/{ids:path}
         path(f"{API}/tags/suggest/", GET=suggest.suggest_tags),
         path(f"{API}/spatial/zone/{{id:path}}/", GET=spatial.get_zone),

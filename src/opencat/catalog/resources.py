@@ -38,7 +38,7 @@ class LocatedResource:
     resource: Resource
 
 
-def _resource(conn: Connection, dataset: Dataset, resource_id: str) -> Resource:
+def resource_of(conn: Connection, dataset: Dataset, resource_id: str) -> Resource:
     canonical = ids.parse_uuid(resource_id)
     found = None if canonical is None else db_resources.find(conn, dataset.id, canonical)
     if found is None:
@@ -46,7 +46,7 @@ def _resource(conn: Connection, dataset: Dataset, resource_id: str) -> Resource:
     return found
 
 
-def _store_dataset(conn: Connection, dataset: Dataset) -> None:
+def store_dataset(conn: Connection, dataset: Dataset) -> None:
     newest = db_resources.newest_modification(conn, dataset.id)
     db_datasets.update_row(conn, dataset, dataset.last_update_given(newest))
 
@@ -72,14 +72,14 @@ def add_resource(
             raise BadRequest(Reason.REMOTE_ONLY)
         check_room(catalog, conn, dataset)
         db_resources.insert_first(conn, dataset.id, resource, now)
-        _store_dataset(conn, touch(dataset, now))
+        store_dataset(conn, touch(dataset, now))
         history.record(conn, [history.resource_added(catalog, actor, dataset, resource, now)])
         return resource
 
 
 def get_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str) -> Resource:
     with catalog.db.read() as conn:
-        return _resource(conn, readable_dataset(conn, actor, ident), resource_id)
+        return resource_of(conn, readable_dataset(conn, actor, ident), resource_id)
 
 
 def update_resource(
@@ -93,13 +93,13 @@ def update_resource(
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
-        current = _resource(conn, dataset, resource_id)
+        current = resource_of(conn, dataset, resource_id)
         changes = check_resource_schema(catalog.schemas, submitted.value())
         if changes.filetype is not UNSET and changes.filetype != current.filetype:
             raise BadRequest(Reason.FILETYPE_CHANGE)
         updated = apply_resource_changes(current, changes.fields(), now)
         db_resources.update_one(conn, updated, now)
-        _store_dataset(conn, touch(dataset, now))
+        store_dataset(conn, touch(dataset, now))
         changed = resource_diff(current, updated)
         if changed:
             history.record(
@@ -118,9 +118,9 @@ def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str
     now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
-        current = _resource(conn, dataset, resource_id)
+        current = resource_of(conn, dataset, resource_id)
         db_resources.delete_one(conn, current.id)
-        _store_dataset(conn, touch(dataset, now))
+        store_dataset(conn, touch(dataset, now))
         history.record(conn, [history.resource_removed(catalog, actor, dataset, current, now)])
     if current.fs_filename:
         catalog.files.delete(current.fs_filename)
@@ -182,7 +182,7 @@ def reorder_resources(
             history.resource_list(catalog, actor, dataset, before, _in_order(before, order, updates), now),
         )
         # A new order is a new representation (ETag) but not a modification (udata: udata/core/dataset/api.py, resources).
-        _store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
+        store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
         return db_resources.fetch_for_dataset(conn, dataset.id)
 
 

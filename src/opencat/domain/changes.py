@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import Enum
-from typing import Any, Generic, Literal, TypeAlias, TypeVar, Union
+from typing import Any, Generic, Literal, TypeAlias, TypeVar, Union, cast
 
 from opencat.domain.datasets import Checksum, JSONObject, Spatial, TemporalCoverage
 from opencat.domain.errors import CatalogError
@@ -128,8 +128,7 @@ class Submitted(Generic[T]):
     def value(self) -> T:
         if self._refusal is not None:
             raise self._refusal
-        assert self._value is not None
-        return self._value
+        return cast(T, self._value)  # a body may be JSON's null
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,10 @@ class Reason(StrEnum):
     SLUG_TAKEN = auto()
     IDENTIFIER_TAKEN = auto()
     RELATED_TO_NOT_AN_ID = auto()
+    EXTRAS_OBJECT_EXPECTED = auto()
+    EXTRAS_LIST_EXPECTED = auto()
+    EXTRA_KEY_MISSING = auto()
+    EXTRAS_UNSUPPORTED_TYPES = auto()
     # field problems (``Invalid``)
     REQUIRED = auto()
     NOT_A_CHOICE = auto()
@@ -97,6 +101,9 @@ class Reason(StrEnum):
     CUSTOM_UNDEFINED = auto()
     CUSTOM_CHOICE = auto()
     CUSTOM_TYPE = auto()
+    EXTRA_NOT_BOOLEAN = auto()  # details: value
+    EXTRA_NOT_INTEGER = auto()  # details: value
+    EXTRA_NOT_DATE = auto()  # details: value
     MODEL_VALIDATION = auto()  # details: model, id (the whole error of a model-level check)
     DATASET_ID_REQUIRED = auto()
     DATASET_UNKNOWN = auto()

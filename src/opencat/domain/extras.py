@@ -1,0 +1,72 @@
+"""Extras edited key by key (API v2's extras endpoints): a merge where ``null`` removes a key, a
+removal of listed keys, and the types udata registers for three resource extras.
+
+udata: udata/core/dataset/apiv2.py (DatasetExtrasAPI, ResourceExtrasAPI) and
+udata/mongo/extras_fields.py (``ExtrasField.validate``, with MongoEngine's field checks)."""
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from opencat.domain.dates import parse_datetime
+from opencat.domain.errors import Invalid, NotFound, Problem, Reason
+
+
+def merged(current: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
+    """``current`` with the sent keys set, and removed where the sent value is ``null``: the
+    kept keys first, in their order, then the new ones in the order sent."""
+    result = {key: value for key, value in current.items() if not (key in sent and sent[key] is None)}
+    result.update((key, value) for key, value in sent.items() if value is not None)
+    return result
+
+
+def without(current: Mapping[str, Any], keys: Iterable[Any], *, strict: bool) -> dict[str, Any]:
+    """``current`` without ``keys``; ``strict``: a key it does not hold is ``NotFound`` (a
+    resource's extras), else it is ignored (a dataset's)."""
+    removed = set()
+    for key in keys:
+        if not isinstance(key, str) or key not in current:
+            if strict:
+                raise NotFound(Reason.EXTRA_KEY_MISSING)
+            continue
+        removed.add(key)
+    return {key: value for key, value in current.items() if key not in removed}
+
+
+def _is_int(value: Any) -> bool:
+    """MongoEngine's ``IntField``: whatever ``int()`` takes (``"12"``, ``2.5``, ``true``)."""
+    try:
+        int(value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def _is_date(value: Any) -> bool:
+    """MongoEngine's ``DateTimeField``: a text naming a date."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        parse_datetime(value)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+# The resource extras udata types, each with its check and the reason a wrong value is refused.
+_RESOURCE_TYPES: Mapping[str, tuple[Callable[[Any], bool], Reason]] = {
+    "check:available": (lambda value: isinstance(value, bool), Reason.EXTRA_NOT_BOOLEAN),
+    "check:status": (_is_int, Reason.EXTRA_NOT_INTEGER),
+    "check:date": (_is_date, Reason.EXTRA_NOT_DATE),
+}
+
+
+def check_resource_extras(extras: Mapping[str, Any]) -> None:
+    """``Invalid`` naming each typed key whose value has the wrong type, as udata refuses a
+    resource's whole extras (stored values included) before writing them."""
+    problems = {
+        key: Problem(reason, {"value": extras[key]})
+        for key, (valid, reason) in _RESOURCE_TYPES.items()
+        if key in extras and not valid(extras[key])
+    }
+    if problems:
+        raise Invalid(problems, Reason.EXTRAS_UNSUPPORTED_TYPES)
