@@ -113,3 +113,53 @@ def test_dataset_and_resources_links_resolve(client: TestClient, catalog: Catalo
     assert resources["page_size"] == 50
     assert client.get(f"/api/2/datasets/{first}/resources/?type=documentation").json()["total"] == 0
     assert client.get(f"/api/2/datasets/{first}/resources/?q=A").json()["total"] == 1
+
+
+def test_the_v2_list_is_v1s_list_in_v2s_shape(client: TestClient, catalog: Catalog) -> None:
+    first_id, org_id = _seed(catalog)
+    v1 = client.get("/api/1/datasets/", params={"tag": "transport", "sort": "title"}).json()
+    listed = client.get("/api/2/datasets/", params={"tag": "transport", "sort": "title", "page_size": 1})
+    assert listed.status_code == 200
+    body = listed.json()
+    assert (body["total"], body["page"], body["page_size"]) == (2, 1, 1)  # the private one is left out
+    assert body["next_page"].endswith("/api/2/datasets/?tag=transport&sort=title&page_size=1&page=2")
+    [item] = body["data"]
+    assert list(item) == RECORDED_KEYS
+    assert item["id"] == v1["data"][0]["id"]
+    assert item["resources"]["rel"] == "subsection"
+    assert item["resources"]["total"] == len(v1["data"][0]["resources"])
+    assert item["community_resources"]["total"] == 0
+    organization = client.get("/api/2/datasets/", params={"organization": org_id}).json()["data"]
+    assert [d["id"] for d in organization] == [first_id]
+    assert client.get("/api/2/datasets/", params={"page": 99}).status_code == 404
+
+
+def test_the_v2_schemas_are_the_distinct_schemas_of_the_resources(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    first = {"url": "https://example.org/schemas/a.json"}
+    second = {"url": "https://example.org/schemas/b.json", "version": "2.0"}
+    resources = [
+        {"title": "a", "url": "https://example.org/a", "schema": first},
+        {"title": "b", "url": "https://example.org/b", "schema": second},
+        {"title": "c", "url": "https://example.org/c", "schema": first},
+        {"title": "d", "url": "https://example.org/d"},
+    ]
+    dataset = client.post(
+        "/api/1/datasets/",
+        json={"title": "t", "description": "d", "resources": resources},
+        headers=alice.headers,
+    ).json()
+    schemas = client.get(f"/api/2/datasets/{dataset['id']}/schemas/")
+    assert schemas.status_code == 200
+    assert schemas.json() == [
+        {"name": None, "version": None, "url": first["url"]},
+        {"name": None, "version": "2.0", "url": second["url"]},
+    ]
+    plain = make_dataset(catalog, alice).dataset
+    assert client.get(f"/api/2/datasets/{plain.id}/schemas/").json() == []
+    hidden = make_dataset(catalog, alice, private=True).dataset
+    assert client.get(f"/api/2/datasets/{hidden.id}/schemas/").status_code == 404
+    assert client.get(f"/api/2/datasets/{hidden.id}/schemas/", headers=alice.headers).json() == []
+    assert client.get(f"/api/2/datasets/{'5' * 24}/schemas/").status_code == 404

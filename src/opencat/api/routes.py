@@ -93,9 +93,11 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API}/uploads/{{uuid}}/", GET=uploads.upload_status),
         path("/resources/{key:path}", GET=uploads.serve_file),
         path(f"{API2}/datasets/resources/{{rid}}/", GET=resources.get_resource_v2),
+        path(f"{API2}/datasets/", GET=v2.list_datasets),
         path(f"{API2}/datasets/search/", GET=v2.search),
         path(f"{API2}/datasets/{{ident}}/", GET=v2.get_dataset),
         path(f"{API2}/datasets/{{ident}}/resources/", GET=v2.list_resources),
+        path(f"{API2}/datasets/{{ident}}/schemas/", GET=v2.dataset_schemas),
         path(
             f"{API2}/datasets/{{ident}}/extras/",
             GET=extras.get_dataset_extras,

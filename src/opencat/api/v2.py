@@ -1,15 +1,18 @@
-"""API v2 reads: the search with facets, one dataset, and its paginated resources."""
+"""API v2 reads: the search with facets, the list, one dataset, its paginated resources and
+the schemas they declare (the extras: api/extras.py)."""
 
 from typing import Any
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
+from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.filters_v2 import SEARCH_ARGUMENTS, search_arguments
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments, paging
 from opencat.api.params import text_argument
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog import faceted_search
+from opencat.catalog import resources as catalog_resources
 from opencat.catalog.views import DatasetView
 from opencat.domain.dates import utc_now
 
@@ -81,6 +84,34 @@ def search(call: Call) -> Reply:
         result.page, lambda view: dataset_v2(call, view), call.urls.base, call.request.url.path, call.params
     )
     body["facets"] = _facets(call, result)
+    return Reply(body, sort_keys=False)
+
+
+@describe(
+    "List or filter datasets, with links to their resources (API v2)",
+    "list_datasets_v2",
+    returns="DatasetV2Page",
+    query=LIST_ARGUMENTS,
+)
+def list_datasets(call: Call) -> Reply:
+    """API v1's list (its filters, sorts and visibility), each dataset in v2's shape."""
+    page = catalog_datasets.list_datasets(
+        call.catalog, call.actor, dataset_query(call.params), with_community=True
+    )
+    body = envelope(
+        page, lambda view: dataset_v2(call, view), call.urls.base, call.request.url.path, call.params
+    )
+    return Reply(body, sort_keys=False)
+
+
+@describe(
+    "The distinct schemas a dataset's resources declare (API v2)", "get_dataset_schemas", returns="SchemaList"
+)
+def dataset_schemas(call: Call) -> Reply:
+    schemas = catalog_resources.resource_schemas(call.catalog, call.actor, call.path("ident"))
+    # udata's Schema model: its three fields, in its order, null when missing.
+    fields = ("name", "version", "url")
+    body = [{key: None if schema.get(key) is None else str(schema[key]) for key in fields} for schema in schemas]
     return Reply(body, sort_keys=False)
 
 

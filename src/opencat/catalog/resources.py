@@ -1,6 +1,6 @@
 """Resource use cases: add, read, edit, remove and reorder the resources of a dataset."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -197,3 +197,16 @@ def locate_resource(catalog: Catalog, actor: Actor, resource_id: str) -> Located
         if dataset is None or not permissions.can_read(actor, dataset):
             raise NotFound(Reason.RESOURCE_MISSING)
         return LocatedResource(dataset.id, found[1])
+
+
+def resource_schemas(catalog: Catalog, actor: Actor, ident: str) -> list[Mapping[str, Any]]:
+    """The distinct schemas a dataset's resources declare, in the resources' order (API v2;
+    udata: udata/core/dataset/apiv2.py, DatasetSchemasAPI): one per url, name and version."""
+    with catalog.db.read() as conn:
+        dataset = readable_dataset(conn, actor, ident)
+        found: dict[tuple[Any, Any, Any], Mapping[str, Any]] = {}
+        for resource in db_resources.fetch_for_dataset(conn, dataset.id):
+            schema = resource.schema
+            if schema:
+                found[(schema.get("url"), schema.get("name"), schema.get("version"))] = schema
+        return list(found.values())
