@@ -111,7 +111,9 @@ def dataset_schemas(call: Call) -> Reply:
     schemas = catalog_resources.resource_schemas(call.catalog, call.actor, call.path("ident"))
     # udata's Schema model: its three fields, in its order, null when missing.
     fields = ("name", "version", "url")
-    body = [{key: None if schema.get(key) is None else str(schema[key]) for key in fields} for schema in schemas]
+    body = [
+        {key: None if schema.get(key) is None else str(schema[key]) for key in fields} for schema in schemas
+    ]
     return Reply(body, sort_keys=False)
 
 
