@@ -86,4 +86,4 @@ lock:
 	rm -rf $(VENV)-lock
 
 clean:
-	rm -rf $(VENV) var .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(VENV)-clients var .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache
