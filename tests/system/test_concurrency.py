@@ -112,6 +112,33 @@ def test_concurrent_resource_additions_are_all_kept(deployment: Deployment, api:
     assert sorted(resource["title"] for resource in stored) == sorted(titles)
 
 
+def test_concurrent_extras_edits_of_different_keys_are_all_kept(
+    deployment: Deployment, api: httpx2.Client
+) -> None:
+    """API v2's extras merge is a read-modify-write: twenty at once on one dataset, and on one of
+    its resources (the analysers' path), each setting a key of its own, must all land."""
+    owner = deployment.new_user()
+    dataset = create(api, owner, extras={"kept": 1})
+    resource = api.post(
+        f"/api/1/datasets/{dataset['id']}/resources/",
+        json={"title": "r", "url": "https://example.org/r.csv", "filetype": "remote"},
+        headers=owner.headers,
+    ).json()
+    urls = [
+        f"/api/2/datasets/{dataset['id']}/extras/",
+        f"/api/2/datasets/{dataset['id']}/resources/{resource['id']}/extras/",
+    ]
+    keys = [f"key-{index}" for index in range(20)]
+    crowd = at_once(
+        [lambda url=url, key=key: api.put(url, json={key: key}, headers=owner.headers) for url in urls for key in keys]
+    )  # fmt: skip
+    no_server_errors(crowd)
+    assert crowd.statuses == [200] * len(urls) * len(keys)
+    expected = {key: key for key in keys}
+    assert api.get(urls[0]).json() == {"kept": 1, **expected}
+    assert api.get(urls[1]).json() == expected
+
+
 def test_forty_concurrent_creations_get_forty_distinct_ids(
     deployment: Deployment, api: httpx2.Client
 ) -> None:
