@@ -3,6 +3,7 @@
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
+from opencat.domain.datasets import Spatial
 from tests.factories import make_dataset, make_org, make_user
 
 RECORDED_KEYS = [
@@ -163,3 +164,46 @@ def test_the_v2_schemas_are_the_distinct_schemas_of_the_resources(
     assert client.get(f"/api/2/datasets/{hidden.id}/schemas/").status_code == 404
     assert client.get(f"/api/2/datasets/{hidden.id}/schemas/", headers=alice.headers).json() == []
     assert client.get(f"/api/2/datasets/{'5' * 24}/schemas/").status_code == 404
+
+
+def test_v2_full_objects_are_the_frequency_the_license_and_the_zones(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's v2 renders the frequency and the license as objects with X-Get-Datasets-Full-Objects
+    (v1 only the zones and the granularity); a dataset without a license gets the default one."""
+    alice = make_user(catalog)
+    spatial = Spatial(("fr:commune:13055",), "fr:commune")
+    licensed = make_dataset(catalog, alice, frequency="daily", license="lov2", spatial=spatial).dataset
+    unlicensed = make_dataset(catalog, alice).dataset
+    full = {"X-Get-Datasets-Full-Objects": "1"}
+
+    plain = client.get(f"/api/2/datasets/{licensed.id}/").json()
+    assert (plain["frequency"], plain["license"], plain["spatial"]["zones"]) == (
+        "daily",
+        "lov2",
+        ["fr:commune:13055"],
+    )
+    body = client.get(f"/api/2/datasets/{licensed.id}/?lang=fr", headers=full).json()
+    assert body["frequency"] == {"id": "daily", "label": "Quotidienne"}
+    assert body["license"]["id"] == "lov2"
+    assert set(body["license"]) == {
+        "id",
+        "title",
+        "maintainer",
+        "url",
+        "flags",
+        "alternate_urls",
+        "alternate_titles",
+    }
+    assert body["spatial"]["zones"][0]["name"] == "Marseille"
+    assert body["spatial"]["granularity"] == {"id": "fr:commune", "name": "Commune française"}
+    assert list(body) == RECORDED_KEYS
+
+    default = client.get(f"/api/2/datasets/{unlicensed.id}/", headers=full).json()
+    assert (default["frequency"]["id"], default["license"]["id"]) == ("unknown", "notspecified")
+    listed = client.get("/api/2/datasets/", params={"sort": "created"}, headers=full).json()["data"]
+    searched = client.get("/api/2/datasets/search/", headers=full).json()["data"]
+    for page in (listed, searched):
+        by_id = {item["id"]: item for item in page}
+        assert by_id[licensed.id]["license"]["id"] == "lov2"
+        assert by_id[unlicensed.id]["license"]["id"] == "notspecified"

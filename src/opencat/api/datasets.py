@@ -53,7 +53,7 @@ def _with_community(call: Call) -> bool:
     return "community_resources" in mask or "*" in mask
 
 
-def _full_objects(call: Call, views: Sequence[DatasetView]) -> SpatialObjects | None:
+def full_objects(call: Call, views: Sequence[DatasetView]) -> SpatialObjects | None:
     """Zones and granularity become objects when this header has any value (udata: udata/core/spatial/models.py)."""
     if not call.header("x-get-datasets-full-objects"):
         return None
@@ -67,7 +67,7 @@ def _render(call: Call, view: DatasetView, objects: SpatialObjects | None = None
 
 
 def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
-    body = _render(call, view, _full_objects(call, [view]))
+    body = _render(call, view, full_objects(call, [view]))
     return Reply(body, status, DATASET_MASK, {"ETag": etag(view.dataset), "Vary": VARY})
 
 
@@ -82,7 +82,7 @@ def list_datasets(call: Call) -> Reply:
     page = use_cases.list_datasets(
         call.catalog, call.actor, dataset_query(call.params), _with_community(call)
     )
-    objects = _full_objects(call, page.items)
+    objects = full_objects(call, page.items)
     body = envelope(
         page,
         lambda view: _render(call, view, objects),

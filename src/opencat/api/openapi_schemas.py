@@ -173,7 +173,9 @@ _DATASET_V2 = {
     **{name: _DATASET[name] for name in V2_FIELDS if name in _DATASET},
     "resources": _SUBSECTION,
     "community_resources": _SUBSECTION,
-    "license": TEXT,
+    # Objects with X-Get-Datasets-Full-Objects (v2 only).
+    "frequency": {"anyOf": [STRING, record({"id": STRING, "label": STRING})]},
+    "license": {"anyOf": [TEXT, ref("License")]},
 }
 _FEATURE = record(
     {

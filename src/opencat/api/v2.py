@@ -1,20 +1,25 @@
 """API v2 reads: the search with facets, the list, one dataset, its paginated resources and
 the schemas they declare (the extras: api/extras.py)."""
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from opencat.api import serializers
+from opencat.api.datasets import full_objects
 from opencat.api.endpoint import Call, Reply
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.filters_v2 import SEARCH_ARGUMENTS, search_arguments
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments, paging
-from opencat.api.params import text_argument
+from opencat.api.params import LANGUAGE, text_argument
 from opencat.catalog import datasets as catalog_datasets
-from opencat.catalog import faceted_search
+from opencat.catalog import faceted_search, references
 from opencat.catalog import resources as catalog_resources
+from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain.dates import utc_now
+from opencat.domain.references import Frequency, License
 
 # API v2 keeps the model's field order (udata-responses call 101).
 FIELDS = (
@@ -37,8 +42,31 @@ def _link(href: str, total: int) -> dict[str, Any]:
     return {"rel": "subsection", "href": href, "type": "GET", "total": total}
 
 
-def dataset_v2(call: Call, view: DatasetView) -> dict[str, Any]:
-    v1 = serializers.dataset(view, call.actor, call.urls, utc_now())
+@dataclass(frozen=True)
+class FullObjects:
+    """What ``X-Get-Datasets-Full-Objects`` renders as objects in v2: v1's zones and granularity,
+    and the frequency and the license (udata: udata/core/dataset/apiv2.py, dataset_fields)."""
+
+    spatial: SpatialObjects
+    frequencies: Mapping[str, Frequency]
+    licenses: Mapping[str, License]
+
+
+def full_objects_v2(call: Call, views: Sequence[DatasetView]) -> FullObjects | None:
+    spatial = full_objects(call, views)
+    if spatial is None:
+        return None
+    frequencies = {item.id: item for item in references.list_frequencies(call.catalog)}
+    licenses = {item.id: item for item in references.list_licenses(call.catalog)}
+    return FullObjects(spatial, frequencies, licenses)
+
+
+def dataset_v2(call: Call, view: DatasetView, objects: FullObjects | None = None) -> dict[str, Any]:
+    if objects is None:
+        v1 = serializers.dataset(view, call.actor, call.urls, utc_now())
+    else:
+        spatial = objects.spatial
+        v1 = serializers.dataset(view, call.actor, call.urls, utc_now(), spatial.zones, spatial.granularities)
     dataset_id = view.dataset.id
     v1["resources"] = _link(
         f"{call.urls.base}/api/2/datasets/{dataset_id}/resources/?page=1&page_size={RESOURCES_PAGE_SIZE}",
@@ -49,6 +77,16 @@ def dataset_v2(call: Call, view: DatasetView) -> dict[str, Any]:
         len(view.community_resources),
     )
     v1["license"] = view.dataset.license  # v2 says null when no license is set
+    if objects is not None:
+        frequency = objects.frequencies.get(v1["frequency"])
+        if frequency is not None:
+            v1["frequency"] = serializers.frequency_item(frequency, call.language)
+        # udata marshals the dataset's license, or its default one when it has none.
+        license_ = objects.licenses.get(view.dataset.license or "") or objects.licenses.get(
+            serializers.NOT_SPECIFIED
+        )
+        if license_ is not None:
+            v1["license"] = serializers.license_item(license_)
     return {name: v1[name] for name in FIELDS}
 
 
@@ -73,15 +111,21 @@ def _facets(call: Call, result: faceted_search.SearchResult) -> dict[str, list[d
     "Search public datasets, with facets (API v2)",
     "search_datasets",
     returns="DatasetV2SearchPage",
-    query=SEARCH_ARGUMENTS,
+    query=(*SEARCH_ARGUMENTS, LANGUAGE),
+    headers=("X-Get-Datasets-Full-Objects",),
 )
 def search(call: Call) -> Reply:
     arguments = search_arguments(call.params)
     result = faceted_search.search(
         call.catalog, arguments.query, arguments.last_update_range, arguments.include_geozone_ancestors
     )
+    objects = full_objects_v2(call, result.page.items)
     body = envelope(
-        result.page, lambda view: dataset_v2(call, view), call.urls.base, call.request.url.path, call.params
+        result.page,
+        lambda view: dataset_v2(call, view, objects),
+        call.urls.base,
+        call.request.url.path,
+        call.params,
     )
     body["facets"] = _facets(call, result)
     return Reply(body, sort_keys=False)
@@ -91,15 +135,17 @@ def search(call: Call) -> Reply:
     "List or filter datasets, with links to their resources (API v2)",
     "list_datasets_v2",
     returns="DatasetV2Page",
-    query=LIST_ARGUMENTS,
+    query=(*LIST_ARGUMENTS, LANGUAGE),
+    headers=("X-Get-Datasets-Full-Objects",),
 )
 def list_datasets(call: Call) -> Reply:
     """API v1's list (its filters, sorts and visibility), each dataset in v2's shape."""
     page = catalog_datasets.list_datasets(
         call.catalog, call.actor, dataset_query(call.params), with_community=True
     )
+    objects = full_objects_v2(call, page.items)
     body = envelope(
-        page, lambda view: dataset_v2(call, view), call.urls.base, call.request.url.path, call.params
+        page, lambda view: dataset_v2(call, view, objects), call.urls.base, call.request.url.path, call.params
     )
     return Reply(body, sort_keys=False)
 
@@ -117,10 +163,16 @@ def dataset_schemas(call: Call) -> Reply:
     return Reply(body, sort_keys=False)
 
 
-@describe("A dataset, with links to its resources (API v2)", "get_dataset_v2", returns="DatasetV2")
+@describe(
+    "A dataset, with links to its resources (API v2)",
+    "get_dataset_v2",
+    returns="DatasetV2",
+    query=(LANGUAGE,),
+    headers=("X-Get-Datasets-Full-Objects",),
+)
 def get_dataset(call: Call) -> Reply:
     view = catalog_datasets.get_dataset(call.catalog, call.actor, call.path("ident"), with_community=True)
-    return Reply(dataset_v2(call, view), sort_keys=False)
+    return Reply(dataset_v2(call, view, full_objects_v2(call, [view])), sort_keys=False)
 
 
 @describe(
