@@ -22,9 +22,10 @@ def merged(current: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any
 def without(current: Mapping[str, Any], keys: Iterable[Any], *, strict: bool) -> dict[str, Any]:
     """``current`` without ``keys``; ``strict``: a key it does not hold is ``NotFound`` (a
     resource's extras), else it is ignored (a dataset's)."""
-    removed = set()
+    removed: set[str] = set()
     for key in keys:
-        if not isinstance(key, str) or key not in current:
+        # A key listed twice is missing the second time, as when udata deletes in turn.
+        if not isinstance(key, str) or key not in current or key in removed:
             if strict:
                 raise NotFound(Reason.EXTRA_KEY_MISSING)
             continue
