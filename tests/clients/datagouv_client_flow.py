@@ -1,5 +1,6 @@
 """What a publisher's script does with udata's own Python client (datagouv-client), against an
-opencat server: ``python datagouv_client_flow.py BASE_URL API_KEY WORK_DIR`` prints one JSON
+opencat server: ``python datagouv_client_flow.py BASE_URL API_KEY ORG_ID WORK_DIR`` (the key's
+user an admin of the organization) prints one JSON
 object of what the client saw, and fails (non-zero) on the first call the client refuses.
 
 Run by tests/system/test_client_libraries.py with the interpreter of .venv-clients, never imported
@@ -19,7 +20,7 @@ def _client(base_url: str, api_key: str | None = None) -> Any:
     return client
 
 
-def main(base_url: str, api_key: str, work: Path) -> dict[str, Any]:
+def main(base_url: str, api_key: str, org_id: str, work: Path) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     publisher, anonymous = _client(base_url, api_key), _client(base_url)
 
@@ -74,6 +75,16 @@ def main(base_url: str, api_key: str, work: Path) -> dict[str, Any]:
     found = anonymous.get_all_from_api_query("api/2/datasets/?q=navettes&page_size=1", cast_as=Dataset)
     seen["listed_v2"] = [(item.title, len(item.resources)) for item in found]
 
+    organization = publisher.organization(org_id)
+    organization.create_dataset(
+        {"title": "Arrêts des navettes", "description": "Les arrêts", "private": True}
+    )
+    seen["organization"] = {
+        "name": organization.name,
+        "datasets": sorted(item.title for item in organization.datasets),
+        "seen_by_anyone": [item.title for item in anonymous.organization(org_id).datasets],
+    }
+
     static.delete()
     dataset.delete()
     seen["after_delete"] = anonymous.session.get(f"{base_url}/api/1/datasets/{dataset.id}/").status_code
@@ -81,4 +92,4 @@ def main(base_url: str, api_key: str, work: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2], Path(sys.argv[3]))))
+    print(json.dumps(main(sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4]))))

@@ -1,7 +1,7 @@
 """udata's own Python client (datagouv-client, https://pypi.org/project/datagouv-client/) drives a
 real ``opencat serve`` as a publisher's script would: create and edit a dataset, its extras (API
 v2), a remote and an uploaded resource, replace the file, reorder, read, download, list (v1 with a
-mask, v2 with its resource links), delete.
+mask, v2 with its resource links), an organization's datasets, delete.
 
 The client lives in a virtual environment of its own (``.venv-clients``, from
 tests/clients/requirements.txt, made again when that file changes): its urllib3-future replaces
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from opencat.catalog import accounts
 from tests.system.conftest import Deployment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,9 +52,11 @@ def test_a_publishers_script_with_udatas_own_client(
     deployment: Deployment, client_python: Path, tmp_path: Path
 ) -> None:
     publisher = deployment.new_user()
+    organization = accounts.create_organization(deployment.catalog, name="Navettes de Test")
+    accounts.add_member(deployment.catalog, organization.id, publisher.id, "admin")
     flow = CLIENTS / "datagouv_client_flow.py"
     completed = subprocess.run(
-        [str(client_python), str(flow), deployment.url, publisher.key, str(tmp_path)],
+        [str(client_python), str(flow), deployment.url, publisher.key, organization.id, str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=180,
@@ -76,4 +79,9 @@ def test_a_publishers_script_with_udatas_own_client(
     assert seen["downloaded"] == "ligne,heure\nA,08:00\nB,09:30\n"
     assert seen["listed"] == ["Horaires des navettes fluviales"]
     assert seen["listed_v2"] == [["Horaires des navettes fluviales", 2]]
+    assert seen["organization"] == {
+        "name": "Navettes de Test",
+        "datasets": ["Arrêts des navettes"],
+        "seen_by_anyone": [],  # the dataset is private
+    }
     assert seen["after_delete"] == 410

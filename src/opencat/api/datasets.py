@@ -94,6 +94,30 @@ def list_datasets(call: Call) -> Reply:
 
 
 @describe(
+    "List an organization's datasets (its private ones for its members)",
+    "list_organization_datasets",
+    returns="DatasetPage",
+    query=(*LIST_ARGUMENTS, LANGUAGE),
+    headers=("X-Get-Datasets-Full-Objects",),
+    errors=(410,),
+)
+def list_organization_datasets(call: Call) -> Reply:
+    # udata checks every argument of the dataset list, and applies only the order and the page.
+    page = use_cases.organization_datasets(
+        call.catalog, call.actor, call.path("ident"), dataset_query(call.params)
+    )
+    objects = full_objects(call, page.items)
+    body = envelope(
+        page,
+        lambda view: _render(call, view, objects),
+        call.urls.base,
+        call.request.url.path,
+        call.params,
+    )
+    return Reply(body, mask=PAGE_MASK, headers={"Vary": VARY})
+
+
+@describe(
     "Create a dataset", "create_dataset", status=201, returns="Dataset", body=DatasetBody, auth="required"
 )
 def create_dataset(call: Call) -> Reply:

@@ -117,6 +117,7 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API}/spatial/levels/", GET=spatial.list_levels),
         path(f"{API}/spatial/granularities/", GET=spatial.list_granularities),
         path(f"{API}/organizations/{{ident}}/", GET=accounts.get_organization),
+        path(f"{API}/organizations/{{ident}}/datasets/", GET=datasets.list_organization_datasets),
         path(f"{API}/users/{{ident}}/", GET=accounts.get_user),
         path(f"{API}/users/{{ident}}/apikeys/", GET=accounts.list_api_keys, POST=accounts.create_api_key),
         path(f"{API}/users/{{ident}}/apikeys/{{key_id}}/", DELETE=accounts.revoke_api_key),

@@ -313,13 +313,19 @@ def add_member(
         return Member(organization.id, user, role, now)
 
 
+def readable_organization(conn: Connection, ident: str) -> Organization:
+    """The organization an id or a slug names: ``NotFound``, or ``Gone`` once deleted."""
+    organization = _find_organization(conn, ident)
+    if organization is None:
+        raise NotFound()
+    if organization.deleted is not None:
+        raise Gone(Reason.ORGANIZATION_GONE)
+    return organization
+
+
 def get_organization(catalog: Catalog, ident: str) -> OrganizationView:
     with catalog.db.read() as conn:
-        organization = _find_organization(conn, ident)
-        if organization is None:
-            raise NotFound()
-        if organization.deleted is not None:
-            raise Gone(Reason.ORGANIZATION_GONE)
+        organization = readable_organization(conn, ident)
         return OrganizationView(
             organization,
             db_accounts.fetch_members(conn, organization.id),

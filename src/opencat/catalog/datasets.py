@@ -7,6 +7,7 @@ from typing import Any
 
 from opencat.catalog import history, listing
 from opencat.catalog.access import check_visibility_filters, readable_dataset, require_dataset
+from opencat.catalog.accounts import readable_organization
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import check_contact_points, check_custom_extras, resolve_ownership
 from opencat.catalog.schemas import check_resource_schema
@@ -38,7 +39,7 @@ from opencat.domain.errors import (
 )
 from opencat.domain.history import DATASET_FIELDS, Key, created, dataset_diff
 from opencat.domain.queries import DatasetQuery, Page
-from opencat.domain.search import visibility_of
+from opencat.domain.search import SearchFilters, SearchRequest, Visibility, visibility_of
 from opencat.domain.slugs import slugify, unique_slug
 
 
@@ -97,6 +98,29 @@ def list_datasets(
     with catalog.db.read() as conn:  # one connection for the outbox check, the ids and the rows
         request = listing.search_request(conn, query, visibility_of(actor))
         return listing.views_page(catalog, conn, query, request, with_community)
+
+
+def organization_datasets(
+    catalog: Catalog, actor: Actor, org_ident: str, query: DatasetQuery
+) -> Page[DatasetView]:
+    """An organization's datasets, in the query's order (its filters and words are not applied, as
+    in udata: udata/core/organization/api.py, OrgDatasetsAPI), archived ones included. Its private
+    and deleted ones are listed to its members and to sysadmins only: udata lists the deleted ones
+    to anyone."""
+    with catalog.db.read() as conn:
+        organization = readable_organization(conn, org_ident)
+        member = actor.is_sysadmin or organization.id in actor.roles
+        filters = SearchFilters(organization=organization.id)
+        if not member:
+            filters = replace(filters, private=False, deleted=False)
+        request = SearchRequest(
+            filters=filters,
+            visibility=Visibility(everything=True),  # the filters above say what may be seen
+            sort=query.sort,
+            offset=(query.page - 1) * query.page_size,
+            limit=query.page_size,
+        )
+        return listing.views_page(catalog, conn, query, request, with_community=False)
 
 
 def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
