@@ -304,6 +304,7 @@ def test_lists_searches_suggestions_and_rdf_are_kept_until_a_write(
         "/api/1/datasets/?tag=eau",
         "/api/1/datasets/?q=qualite",
         "/api/2/datasets/search/?q=qualite",
+        "/api/2/datasets/?tag=eau",
         "/api/1/datasets/suggest/?q=qual",
         "/api/1/datasets/suggest/formats/?q=cs",
         f"/api/1/datasets/{view.dataset.id}/rdf.ttl",
@@ -320,6 +321,7 @@ def test_lists_searches_suggestions_and_rdf_are_kept_until_a_write(
     assert client.get("/api/1/datasets/?tag=eau").json()["total"] == 2
     assert client.get("/api/1/datasets/?q=qualite").json()["total"] == 2
     assert client.get("/api/2/datasets/search/?q=qualite").json()["total"] == 2
+    assert client.get("/api/2/datasets/?tag=eau").json()["total"] == 2
     assert len(client.get("/api/1/datasets/suggest/?q=qual").json()) == 2
     before = requests_count(client, "/api/1/datasets/", 200)
     client.get("/api/1/datasets/?tag=eau")

@@ -49,6 +49,7 @@ _KEPT_ROUTES = (
     (re.compile(r"^/api/1/datasets/suggest/formats/$"), "/api/1/datasets/suggest/formats/"),
     (re.compile(r"^/api/1/datasets/suggest/mime/$"), "/api/1/datasets/suggest/mime/"),
     (re.compile(r"^/api/2/datasets/search/$"), "/api/2/datasets/search/"),
+    (re.compile(r"^/api/2/datasets/$"), "/api/2/datasets/"),
     (re.compile(r"^/api/1/datasets/[^/]+/rdf\.[a-z]+$"), "/api/1/datasets/{ident}/rdf.{format}"),
 )
 # Headers that change who asks or what the answer carries: their requests take the full path.
