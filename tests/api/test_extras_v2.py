@@ -280,3 +280,20 @@ def test_a_resource_extras_unknown_resource_and_permissions(client: TestClient, 
     assert client.put(url, json={"a": 2}, headers=mallory.headers).status_code == 403
     assert _delete(client, url, {"a": 1}, alice).json() == {"message": "Wrong payload format, list expected"}
     assert client.get(url).json() == {"a": 1}
+
+
+def test_a_fields_mask_leaves_the_extras_whole(client: TestClient, catalog: Catalog) -> None:
+    """flask-restx masks only what it marshals: udata sends the extras dict whole."""
+    alice = make_user(catalog)
+    dataset = make_dataset(catalog, alice, extras={"a": 1, "b": 2}).dataset
+    masked = {"X-Fields": "a", **alice.headers}
+    assert client.get(_extras_url(dataset.id), headers=masked).json() == {"a": 1, "b": 2}
+    assert client.put(_extras_url(dataset.id), json={"c": 3}, headers=masked).json() == {
+        "a": 1,
+        "b": 2,
+        "c": 3,
+    }
+    # A marshalled answer still takes it.
+    assert client.get(f"/api/1/datasets/{dataset.id}/", headers={"X-Fields": "id"}).json() == {
+        "id": dataset.id
+    }

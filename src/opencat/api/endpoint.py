@@ -17,6 +17,7 @@ from starlette.routing import Route
 from opencat.api.bodies import json_object
 from opencat.api.errors import redirect
 from opencat.api.masks import Mask, apply_mask, parse_mask
+from opencat.api.openapi import operation_of
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
@@ -111,10 +112,12 @@ def redirect_found(location: str) -> Response:
     return redirect(location, 302)
 
 
-def render(call: Call, reply: Reply) -> Response:
+def render(call: Call, reply: Reply, masked: bool = True) -> Response:
+    """``masked``: whether the answer takes an ``X-Fields`` mask (flask-restx applies one only to
+    the answers it marshals: a plain dict, such as API v2's extras, is sent whole)."""
     if reply.status == 204 or reply.data is None:
         return Response(b"", reply.status, headers=reply.headers, media_type="application/json")
-    requested = call.header("x-fields")
+    requested = call.header("x-fields") if masked else None
     mask = parse_mask(requested) if requested else reply.mask
     data = reply.data if mask is None else apply_mask(reply.data, mask)
     # Flask sorts keys in API v1; some clients diff responses textually.
@@ -140,7 +143,10 @@ def _handle(handler: Handler, request: Request, services: Services, body: bytes)
     actor = authenticate(services.catalog, request.headers.get("x-api-key"))
     call = Call(request, services, actor, body)
     result = handler(call)
-    return result if isinstance(result, Response) else render(call, result)
+    if isinstance(result, Response):
+        return result
+    operation = operation_of(handler)
+    return render(call, result, masked=operation is None or operation.masked)
 
 
 def _limiter(request: Request, services: Services) -> anyio.CapacityLimiter:
