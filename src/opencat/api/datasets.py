@@ -20,6 +20,7 @@ from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import PreconditionFailed
+from opencat.domain.queries import Page
 
 DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
 PAGE_MASK = Mask({"data": DATASET_MASK}, star=True)
@@ -71,6 +72,15 @@ def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
     return Reply(body, status, DATASET_MASK, {"ETag": etag(view.dataset), "Vary": VARY})
 
 
+def _page_reply(call: Call, page: Page[DatasetView]) -> Reply:
+    """A page of datasets in the list's envelope, with the list's default mask."""
+    objects = full_objects(call, page.items)
+    body = envelope(
+        page, lambda view: _render(call, view, objects), call.urls.base, call.request.url.path, call.params
+    )
+    return Reply(body, mask=PAGE_MASK, headers={"Vary": VARY})
+
+
 @describe(
     "List or filter datasets",
     "list_datasets",
@@ -82,15 +92,7 @@ def list_datasets(call: Call) -> Reply:
     page = use_cases.list_datasets(
         call.catalog, call.actor, dataset_query(call.params), _with_community(call)
     )
-    objects = full_objects(call, page.items)
-    body = envelope(
-        page,
-        lambda view: _render(call, view, objects),
-        call.urls.base,
-        call.request.url.path,
-        call.params,
-    )
-    return Reply(body, mask=PAGE_MASK, headers={"Vary": VARY})
+    return _page_reply(call, page)
 
 
 @describe(
@@ -106,15 +108,7 @@ def list_organization_datasets(call: Call) -> Reply:
     page = use_cases.organization_datasets(
         call.catalog, call.actor, call.path("ident"), dataset_query(call.params)
     )
-    objects = full_objects(call, page.items)
-    body = envelope(
-        page,
-        lambda view: _render(call, view, objects),
-        call.urls.base,
-        call.request.url.path,
-        call.params,
-    )
-    return Reply(body, mask=PAGE_MASK, headers={"Vary": VARY})
+    return _page_reply(call, page)
 
 
 @describe(

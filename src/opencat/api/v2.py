@@ -19,6 +19,7 @@ from opencat.catalog import resources as catalog_resources
 from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain.dates import utc_now
+from opencat.domain.queries import Page
 from opencat.domain.references import Frequency, License
 
 # API v2 keeps the model's field order (udata-responses call 101).
@@ -90,6 +91,14 @@ def dataset_v2(call: Call, view: DatasetView, objects: FullObjects | None = None
     return {name: v1[name] for name in FIELDS}
 
 
+def _page(call: Call, page: Page[DatasetView]) -> dict[str, Any]:
+    """A page of datasets in v2's shape, in the pagination envelope."""
+    objects = full_objects_v2(call, page.items)
+    return envelope(
+        page, lambda view: dataset_v2(call, view, objects), call.urls.base, call.request.url.path, call.params
+    )
+
+
 def _facets(call: Call, result: faceted_search.SearchResult) -> dict[str, list[dict[str, Any]]]:
     facets: dict[str, list[dict[str, Any]]] = {}
     for name, buckets in result.facets.items():
@@ -119,14 +128,7 @@ def search(call: Call) -> Reply:
     result = faceted_search.search(
         call.catalog, arguments.query, arguments.last_update_range, arguments.include_geozone_ancestors
     )
-    objects = full_objects_v2(call, result.page.items)
-    body = envelope(
-        result.page,
-        lambda view: dataset_v2(call, view, objects),
-        call.urls.base,
-        call.request.url.path,
-        call.params,
-    )
+    body = _page(call, result.page)
     body["facets"] = _facets(call, result)
     return Reply(body, sort_keys=False)
 
@@ -143,11 +145,7 @@ def list_datasets(call: Call) -> Reply:
     page = catalog_datasets.list_datasets(
         call.catalog, call.actor, dataset_query(call.params), with_community=True
     )
-    objects = full_objects_v2(call, page.items)
-    body = envelope(
-        page, lambda view: dataset_v2(call, view, objects), call.urls.base, call.request.url.path, call.params
-    )
-    return Reply(body, sort_keys=False)
+    return Reply(_page(call, page), sort_keys=False)
 
 
 @describe(
