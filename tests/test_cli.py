@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
@@ -38,7 +39,16 @@ Cli = Callable[..., Run]
 
 
 @pytest.fixture(autouse=True)
-def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def data_dir(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    migrated_sqlite_file: Path,
+) -> Path:
+    """The commands' data directory, holding a copy of a migrated database (the commands find it at
+    the head and migrate nothing) unless the test is marked ``fresh_database``."""
+    if request.node.get_closest_marker("fresh_database") is None:
+        shutil.copyfile(migrated_sqlite_file, tmp_path / "opencat.db")
     for name in list(os.environ):
         if name.startswith("OPENCAT_"):
             monkeypatch.delenv(name)
@@ -78,6 +88,7 @@ def create_user(cli: Cli, email: str = "alice@example.org") -> dict[str, Any]:
     return created
 
 
+@pytest.mark.fresh_database
 def test_db_upgrade_creates_the_database_in_the_data_dir(cli: Cli, data_dir: Path) -> None:
     run = cli("db", "upgrade")
     assert (run.code, run.out, run.err) == (0, "Database is up to date\n", "")
@@ -232,6 +243,7 @@ def test_load_demo_if_empty_skips_a_catalog_with_fixtures(cli: Cli, written: Cat
     assert count_datasets(written) == 15
 
 
+@pytest.mark.fresh_database
 def test_database_url_variable_wins_over_the_data_dir(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -3,9 +3,11 @@
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -147,3 +149,29 @@ def test_reference_lists_are_seeded_in_order(upgraded: Database) -> None:
     assert rows[-1]["id"] == "unknown"
     assert {"notspecified", "lov2", "cc-by"} <= license_ids
     assert len(license_ids) == 12
+
+
+def test_the_geozones_are_seeded_from_the_packaged_export(upgraded: Database) -> None:
+    """Every zone of the export, as udata's ``spatial load`` maps it: the slug made from the name,
+    the lists kept whole (the rows go in without SQLAlchemy's binding, db/bulk.insert_values)."""
+    exported = orjson.loads((files("opencat") / "refdata" / "geozones" / "zones.json").read_bytes())
+    kept = {item["_id"]: item for item in exported if not item.get("is_deleted")}
+    zones = metadata.tables["geozones"]
+    with upgraded.engine.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).select_from(zones)).scalar_one()
+        commune = conn.execute(sa.select(zones).where(zones.c.id == "fr:commune:01001")).mappings().one()
+        country = conn.execute(sa.select(zones).where(zones.c.id == "country:fr")).mappings().one()
+    assert count == len(kept) > 38_000
+    assert dict(commune) == {
+        "id": "fr:commune:01001",
+        "name": "L'Abergement-Clémenciat",
+        "slug": "labergement-clemenciat",
+        "code": "01001",
+        "level": "fr:commune",
+        "uri": None,
+        "population": 860,
+        "parents": ["fr:departement:01", "fr:epci:200069193"],
+        "ancestors": ["country:fr", "fr:departement:01", "fr:epci:200069193", "fr:region:84"],
+    }
+    assert (country["slug"], country["uri"]) == ("france", kept["country:fr"]["uri"])
+    assert country["parents"] == kept["country:fr"]["parents"]

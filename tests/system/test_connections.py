@@ -1,7 +1,9 @@
 """A response sent before the request body was read to its end tells the client to reconnect."""
 
+import shutil
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -23,8 +25,9 @@ def _exchange(url: str, head: bytes, body: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_file: Path) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("unread")
+    shutil.copyfile(migrated_sqlite_file, root / "opencat.db")  # a migrated copy: not what is tested here
     launcher = Launcher(root)
     env = launcher.env("node", f"sqlite:///{root / 'opencat.db'}")
     yield launcher.start(env, workers=1)

@@ -3,6 +3,7 @@ with udata's fixtures, and a local ``opencat serve`` whose scheduler runs the so
 a serve killed mid-job whose job the next serve on the database ends failed and runs again."""
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -23,8 +24,9 @@ from tests.system.harness import cli, opencat_command
 
 
 def test_the_scheduler_of_serve_harvests_another_opencat(
-    launch: Launcher, module_database: str, tmp_path: Path
+    launch: Launcher, module_database: str, tmp_path: Path, migrated_sqlite_file: Path
 ) -> None:
+    shutil.copyfile(migrated_sqlite_file, tmp_path / "remote.db")  # migrated: it is not what is tested here
     remote_env = launch.env("remote", f"sqlite:///{tmp_path / 'remote.db'}")
     loaded = subprocess.run(
         [*opencat_command(), "load-fixtures", str(paths.UDATA_FIXTURES)],
@@ -80,14 +82,18 @@ def _wait_for_job(source_url: str, seconds: float = 90, after: str | None = None
 
 
 @pytest.fixture
-def own_database(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own: no other test's scheduled source runs beside its own."""
+def own_database(
+    dialect: str, request: pytest.FixtureRequest, tmp_path: Path, migrated_original: str
+) -> Iterator[str]:
+    """A database of this test's own (a copy of a migrated one): no other test's scheduled source
+    runs beside its own."""
     if dialect == "sqlite":
+        shutil.copyfile(migrated_original, tmp_path / "own.db")
         yield f"sqlite:///{tmp_path / 'own.db'}"
         return
     server = request.getfixturevalue("postgres_server")
     name = database_name("opencat_harvest_killed")
-    yield create_database(server, name)
+    yield create_database(server, name, template=migrated_original)
     drop_database(server, name)
 
 

@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -205,9 +206,21 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
+def _seeded(data_dir: Path, migrated: Path) -> Path:
+    """``data_dir`` holding a copy of a migrated SQLite database, if it has none yet: these tests
+    are about processes, and a new database's migrations would cost each server ~0.6 s of CPU
+    (starting on an empty file stays tested: test_faults, test_watch, tests/deploy)."""
+    database = data_dir / "opencat.db"
+    if not database.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(migrated, database)
+    return data_dir
+
+
 @pytest.fixture
-def start(tmp_path: Path) -> Iterator[Start]:
-    """Start ``opencat serve`` (in its own session) on a free port; killed at the end."""
+def start(tmp_path: Path, migrated_sqlite_file: Path) -> Iterator[Start]:
+    """Start ``opencat serve`` (in its own session) on a free port, on a copy of a migrated
+    database unless its data directory has one; killed at the end."""
     started: list[subprocess.Popen[bytes]] = []
 
     def run(
@@ -218,7 +231,7 @@ def start(tmp_path: Path) -> Iterator[Start]:
         data_dir: Path | None = None,
         wait: bool = True,
     ) -> Server:
-        data_dir = data_dir or tmp_path / f"data{len(started)}"
+        data_dir = _seeded(data_dir or tmp_path / f"data{len(started)}", migrated_sqlite_file)
         log = tmp_path / f"serve{len(started)}.log"
         port = port or free_port()
         command = [sys.executable, "-m", "opencat", "serve", "--host", host, "--port", str(port)]
@@ -253,9 +266,9 @@ MULTIPART_TAIL = f"\r\n--{BOUNDARY}--\r\n".encode()
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 
 
-def _prepared(data_dir: Path) -> tuple[Account, str]:
+def _prepared(data_dir: Path, migrated: Path) -> tuple[Account, str]:
     """A user and an empty dataset in the SQLite catalog of ``data_dir``, before the server runs."""
-    catalog = build_catalog(Settings(data_dir=data_dir))
+    catalog = build_catalog(Settings(data_dir=_seeded(data_dir, migrated)))
     try:
         upgrade(catalog.db)
         owner = make_user(catalog)
@@ -422,9 +435,11 @@ def test_a_port_held_by_another_program_is_refused(start: Start, host: str) -> N
 # A worker killed mid-request is replaced, with nothing half-written
 
 
-def test_a_worker_killed_mid_upload_is_replaced_and_leaves_nothing(start: Start, tmp_path: Path) -> None:
+def test_a_worker_killed_mid_upload_is_replaced_and_leaves_nothing(
+    start: Start, tmp_path: Path, migrated_sqlite_file: Path
+) -> None:
     data_dir = tmp_path / "data"
-    owner, dataset = _prepared(data_dir)
+    owner, dataset = _prepared(data_dir, migrated_sqlite_file)
     server = start(workers=2, data_dir=data_dir)
     spool_dir = data_dir / "files" / ".spool"
     url = f"/api/1/datasets/{dataset}/upload/"
@@ -551,8 +566,8 @@ def _leftovers(
 
 
 @pytest.fixture
-def local_catalog(tmp_path: Path) -> Iterator[Catalog]:
-    catalog = build_catalog(Settings(data_dir=tmp_path / "data"))
+def local_catalog(tmp_path: Path, migrated_sqlite_file: Path) -> Iterator[Catalog]:
+    catalog = build_catalog(Settings(data_dir=_seeded(tmp_path / "data", migrated_sqlite_file)))
     upgrade(catalog.db)
     yield catalog
     catalog.db.dispose()
@@ -622,9 +637,11 @@ def _found(server: Server, words: str) -> int:
     return int(body["total"])
 
 
-def test_the_index_keeper_applies_writes_without_any_listing(start: Start, tmp_path: Path) -> None:
+def test_the_index_keeper_applies_writes_without_any_listing(
+    start: Start, tmp_path: Path, migrated_sqlite_file: Path
+) -> None:
     data_dir = tmp_path / "data"
-    owner, _ = _prepared(data_dir)
+    owner, _ = _prepared(data_dir, migrated_sqlite_file)
     server = start(workers=2, data_dir=data_dir)
     assert server.keeper() is not None
     _create(server, owner, "Horaires des marées")
@@ -634,9 +651,11 @@ def test_the_index_keeper_applies_writes_without_any_listing(start: Start, tmp_p
     assert _found(server, "mar%C3%A9es") == 1
 
 
-def test_listings_catch_up_themselves_when_the_keeper_is_gone(start: Start, tmp_path: Path) -> None:
+def test_listings_catch_up_themselves_when_the_keeper_is_gone(
+    start: Start, tmp_path: Path, migrated_sqlite_file: Path
+) -> None:
     data_dir = tmp_path / "data"
-    owner, _ = _prepared(data_dir)
+    owner, _ = _prepared(data_dir, migrated_sqlite_file)
     server = start(workers=2, data_dir=data_dir)
     keeper = server.keeper()
     assert keeper is not None

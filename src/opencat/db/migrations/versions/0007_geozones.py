@@ -13,15 +13,13 @@ import orjson
 import sqlalchemy as sa
 from alembic import op
 
-from opencat.db.bulk import insert_rows
+from opencat.db.bulk import insert_values
 from opencat.domain.slugs import slugify
 
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
-
-BATCH = 5000
 
 
 def upgrade() -> None:
@@ -84,35 +82,34 @@ def _seed_levels() -> None:
     )
 
 
-def _zone_rows() -> Iterator[dict[str, Any]]:
-    """udata's ``spatial load`` mapping: deleted records skipped, slug from the name."""
+ZONE_COLUMNS = ("id", "name", "slug", "code", "level", "uri", "population", "parents", "ancestors")
+
+
+def _zone_values() -> Iterator[tuple[Any, ...]]:
+    """udata's ``spatial load`` mapping: deleted records skipped, slug from the name; each row's
+    values in ``ZONE_COLUMNS`` order, as stored (the lists as JSON text)."""
     for item in _refdata("zones.json"):
         if item.get("is_deleted"):
             continue
-        yield {
-            "id": item["_id"],
-            "name": item["nom"],
-            "slug": slugify(item["nom"]),
-            "code": item["codeINSEE"],
-            "level": item["level"],
-            "uri": item.get("uri"),
-            "population": item.get("population"),
-            "parents": orjson.dumps(item.get("parents") or []).decode(),
-            "ancestors": orjson.dumps(item.get("ancestors") or []).decode(),
-        }
+        name = item["nom"]
+        yield (
+            item["_id"],
+            name,
+            slugify(name),
+            item["codeINSEE"],
+            item["level"],
+            item.get("uri"),
+            item.get("population"),
+            orjson.dumps(item.get("parents") or []).decode(),
+            orjson.dumps(item.get("ancestors") or []).decode(),
+        )
 
 
 def _seed_zones(zones: sa.Table) -> None:
-    # COPY on PostgreSQL, sqlite3's own executemany on SQLite (db/bulk.py): a new database's
-    # first start spent most of its migrations passing 38,000 rows through SQLAlchemy's binding.
-    conn = op.get_bind()
-    batch: list[dict[str, Any]] = []
-    for row in _zone_rows():
-        batch.append(row)
-        if len(batch) == BATCH:
-            insert_rows(conn, zones, batch)
-            batch = []
-    insert_rows(conn, zones, batch)
+    # COPY on PostgreSQL, sqlite3's own executemany on SQLite, the values streamed as stored
+    # (db/bulk.py): through SQLAlchemy's binding, or as dictionaries converted again by
+    # ``insert_rows``, the rows took most of a new database's migrations (0.87 -> 0.3 s of CPU).
+    insert_values(op.get_bind(), zones, ZONE_COLUMNS, _zone_values())
 
 
 def downgrade() -> None:
