@@ -27,7 +27,7 @@ from opencat.db.migrate import upgrade
 from opencat.wiring import build_catalog
 from tests.ports import free_port
 from tests.postgres import database_name
-from tests.system.harness import Server, cli, client, server_env, server_errors
+from tests.system.harness import Server, client, server_env, server_errors
 
 
 @dataclass
@@ -166,7 +166,8 @@ def client_catalog(root: Path, database_url: str) -> Catalog:
 
 @pytest.fixture(scope="module")
 def deployment(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """``opencat serve --workers 2`` on a fresh database, a sysadmin made with the CLI."""
+    """``opencat serve --workers 2`` on a fresh database, with a sysadmin (made in process: the
+    command that makes one is tested in tests/test_cli.py, and it cost each module ~0.8 s of CPU)."""
     launcher = Launcher(tmp_path_factory.mktemp("deployment"))
     port = free_port()
     # Feeds show datasets at once, and link checks may target the test's own loopback site.
@@ -177,11 +178,13 @@ def deployment(module_database: str, tmp_path_factory: pytest.TempPathFactory) -
         feed_delay_hours="0",
         linkcheck_allow_private="true",
     )
-    made = cli(env, "user", "create", "--sysadmin", "--email", "admin@example.org", "--first-name", "Ad", "--last-name", "Min")  # fmt: skip
     catalog = client_catalog(launcher.root / "client", module_database)
     try:
+        admin, key = accounts.create_user(
+            catalog, email="admin@example.org", first_name="Ad", last_name="Min", sysadmin=True
+        )
         server = launcher.start(env, workers=2, port=port)
-        yield Deployment(server, module_database, catalog, Account(made["id"], made["api_key"]))
+        yield Deployment(server, module_database, catalog, Account(admin.id, key))
     finally:
         launcher.stop_all()
         catalog.db.dispose()
