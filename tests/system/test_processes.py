@@ -209,7 +209,7 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 def _seeded(data_dir: Path, migrated: Path) -> Path:
     """``data_dir`` holding a copy of a migrated SQLite database, if it has none yet: these tests
     are about processes, and a new database's migrations would cost each server ~0.6 s of CPU
-    (starting on an empty file stays tested: test_faults, test_watch, tests/deploy)."""
+    (a server starting on an empty file stays tested: test_backup, test_watch, test_faults)."""
     database = data_dir / "opencat.db"
     if not database.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
