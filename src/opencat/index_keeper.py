@@ -6,8 +6,9 @@ writer lock; under mixed traffic the workers' threads queue for that lock, and i
 needs the GIL between every step, competes for it with its own process's other threads (a
 profile in docs/performance.md: half of a worker's threads waiting). The keeper has a GIL of its
 own, keeps Tantivy's writer open while changes come (merges run in the writer's threads instead
-of being waited for after each commit), and polls the outbox head: every 10 ms while changes
-come, every 100 ms when quiet. Workers started with ``VARIABLE`` set wait for it to reach the
+of being waited for after each commit), and polls: every 10 ms while changes come, every 100 ms
+when quiet. It applies what a waiting listing asks for at once (``SearchIndex.ask_for_changes``),
+and lets the changes nobody waits for gather for up to ``GATHER_SECONDS`` into one commit. Workers started with ``VARIABLE`` set wait for it to reach the
 head they read, and catch up themselves only if it does not within ``WAIT_FOR_KEEPER_SECONDS``
 (the keeper died, or the machine is overloaded). It lets the writer go when idle, or as soon as
 another process queues for it (``opencat reindex``), and stops with its master (``lifeline``).
@@ -32,6 +33,10 @@ VARIABLE = "OPENCAT_INDEX_KEEPER_PID"  # set by opencat serve for its workers (n
 ACTIVE_POLL_SECONDS = 0.01
 QUIET_POLL_SECONDS = 0.1
 ACTIVE_FOR_SECONDS = 2.0  # polls stay fast this long after the last change
+# Changes no listing waits for are applied this often: each commit costs Tantivy ~10-30 ms of CPU
+# with its merges, so a run of writes nobody lists (a publisher's script, a harvest) gathers into
+# a few commits. A listing that waits asks for them (SearchIndex.ask_for_changes): applied at once.
+GATHER_SECONDS = 0.5
 RETRY_SECONDS = 1.0
 
 logger = logging.getLogger("opencat.search")
@@ -66,26 +71,33 @@ def run(master_pid: int) -> None:
     catalog.db.dispose()
 
 
-def keep_index(catalog: Catalog, stopping: threading.Event) -> None:
-    """Apply the outbox to this machine's index as it grows, until ``stopping`` is set."""
-    catalog.search.keep_writer()
+def keep_index(catalog: Catalog, stopping: threading.Event, gather_seconds: float = GATHER_SECONDS) -> None:
+    """Apply the outbox to this machine's index as it grows, until ``stopping`` is set: at once
+    when a listing asks for it, else at most every ``gather_seconds``."""
+    index = catalog.search
+    index.keep_writer()
     last_change = 0.0
+    last_catch_up = -gather_seconds  # the first poll catches up
+    answered = index.changes_asked()
     try:
         while not stopping.is_set():
-            before = catalog.search.applied_seq
-            try:
-                indexing.keep_up(catalog)
-            except Exception:  # the database restarting: the workers catch up meanwhile
-                logger.warning("the index keeper could not catch up; retrying", exc_info=True)
-                stopping.wait(RETRY_SECONDS)
-                continue
             now = time.monotonic()
-            if catalog.search.applied_seq != before:
-                last_change = now
-            active = now - last_change < ACTIVE_FOR_SECONDS
+            asked = index.changes_asked()
+            if asked != answered or now - last_catch_up >= gather_seconds:
+                before = index.applied_seq
+                try:
+                    indexing.keep_up(catalog)
+                except Exception:  # the database restarting: the workers catch up meanwhile
+                    logger.warning("the index keeper could not catch up; retrying", exc_info=True)
+                    stopping.wait(RETRY_SECONDS)
+                    continue
+                answered, last_catch_up = asked, now
+                if index.applied_seq != before:
+                    last_change = now
+            active = time.monotonic() - last_change < ACTIVE_FOR_SECONDS
             stopping.wait(ACTIVE_POLL_SECONDS if active else QUIET_POLL_SECONDS)
     finally:
-        catalog.search.let_go()
+        index.let_go()
 
 
 if __name__ == "__main__":

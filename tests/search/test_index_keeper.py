@@ -204,3 +204,48 @@ def test_the_keeper_loop_applies_writes_then_lets_the_writer_go_when_stopped(
     assert not loop.is_alive()
     assert not other.held_elsewhere()  # stopping let the writer go
     assert catalog.search.reached(head)  # a listing here needs no catch-up of its own
+
+
+def test_the_keeper_gathers_the_changes_nobody_waits_for_and_applies_at_once_what_a_listing_asks(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes no listing waits for gather until the next round (here, an hour away: never within
+    the test); a listing that waits for the keeper asks, and the keeper applies at once, so the
+    listing does not take the writer over."""
+    monkeypatch.setattr(index_module, "KEEP_IDLE_SECONDS", 3600)
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Horaires des bus")
+    keeper_view = replace(catalog, search=SearchIndex(catalog.search.directory))
+    stopping = threading.Event()
+    loop = threading.Thread(
+        target=index_keeper.keep_index, args=(keeper_view, stopping), kwargs={"gather_seconds": 3600}
+    )
+
+    def head() -> int:
+        with catalog.db.read() as conn:
+            return outbox.head(conn)
+
+    loop.start()
+    try:
+        first = head()
+        _wait_for(lambda: catalog.search.reached(first), "the keeper's first round")
+        make_dataset(catalog, alice, title="Horaires des trains")
+        second = head()
+        time.sleep(0.5)  # fifty of the keeper's polls
+        assert not catalog.search.reached(second)  # nobody asked: gathering
+        catalog.search.ask_for_changes()
+        _wait_for(lambda: catalog.search.reached(second), "the keeper to apply what was asked")
+
+        make_dataset(catalog, alice, title="Horaires des navettes")
+        catalog.search.keeper_expected = True
+        taken_over: list[bool] = []
+        original = catalog.search._acquire
+        monkeypatch.setattr(catalog.search, "_acquire", lambda: taken_over.append(True) or original())
+        started = time.monotonic()
+        indexing.sync(catalog)  # waits for the keeper, asking it
+        assert taken_over == []  # applied by the keeper, within the listing's wait
+        assert time.monotonic() - started < indexing.WAIT_FOR_HOLDER_SECONDS
+        assert _titles(catalog.search, "horaires") == 3
+    finally:
+        stopping.set()
+        loop.join(timeout=DEADLINE)

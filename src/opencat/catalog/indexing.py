@@ -88,6 +88,7 @@ def _replay(catalog: Catalog, wanted: int) -> None:
 def _applied_elsewhere(index: SearchIndex, wanted: int) -> bool:
     """Whether the process holding the writer (it keeps the index up) applies ``wanted`` soon:
     waiting for that costs less than taking the writer over from it."""
+    index.ask_for_changes()
     deadline = time.monotonic() + WAIT_FOR_HOLDER_SECONDS
     while time.monotonic() < deadline:
         time.sleep(HOLDER_POLL_SECONDS)

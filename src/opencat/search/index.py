@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import math
+import os
 import shutil
 import threading
 import time
@@ -43,6 +44,9 @@ _LOCK = "opencat-index.lock"
 # Taken before waiting for _LOCK and let go once it is held: a process keeping the writer sees a
 # queue here and hands the lock over.
 _QUEUE = "opencat-index.queue"
+# Touched by a listing that waits for the keeper (SearchIndex.ask_for_changes): the keeper commits
+# at once when it moved, and otherwise lets changes gather (opencat.index_keeper).
+_WANTED = "opencat-index.wanted"
 WRITER_HEAP = 64 * 1024 * 1024
 # How old the pages' facet counts may be when a change makes them recount (SearchIndex.counts).
 STALE_COUNTS_SECONDS = 60.0
@@ -464,6 +468,25 @@ class SearchIndex:
         """The sequence this machine's index reached, whichever process advanced it."""
         self.applied_seq = self._read_meta().get("applied_seq", -1)
         return self.applied_seq
+
+    def ask_for_changes(self) -> None:
+        """Tell the process keeping this index that a listing waits for the changes it has not
+        applied yet: a file's modification time, set to the clock's nanoseconds (the kernel's own
+        file times move by the tick, and two asks in one tick would look like one)."""
+        path = self.directory / _WANTED
+        now = time.time_ns()
+        try:
+            os.utime(path, ns=(now, now))
+        except FileNotFoundError:
+            path.touch()
+            os.utime(path, ns=(now, now))
+
+    def changes_asked(self) -> int:
+        """The mark ``ask_for_changes`` last left (0: never asked)."""
+        try:
+            return (self.directory / _WANTED).stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
 
     def reached(self, seq: int) -> bool:
         """Whether searches here see every change up to ``seq``; when another process of this
