@@ -8,8 +8,9 @@ profile in docs/performance.md: half of a worker's threads waiting). The keeper 
 own, keeps Tantivy's writer open while changes come (merges run in the writer's threads instead
 of being waited for after each commit), and polls: every 10 ms while changes come, every 100 ms
 when quiet. It applies what a waiting listing asks for at once (``SearchIndex.ask_for_changes``),
-and lets the changes nobody waits for gather for up to ``GATHER_SECONDS`` into one commit. Workers started with ``VARIABLE`` set wait for it to reach the
-head they read, and catch up themselves only if it does not within ``WAIT_FOR_KEEPER_SECONDS``
+and lets the changes nobody waits for gather for up to ``GATHER_SECONDS`` into one commit.
+Workers started with ``VARIABLE`` set wait for it to reach the head they read (asking it), and
+catch up themselves only if it does not within ``indexing.WAIT_FOR_HOLDER_SECONDS``
 (the keeper died, or the machine is overloaded). It lets the writer go when idle, or as soon as
 another process queues for it (``opencat reindex``), and stops with its master (``lifeline``).
 """
