@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from opencat.db.commit_marks import CommitMarks, commit_marks_of
 from opencat.db.quick_reads import QuickReads, quick_reads_of
+from opencat.db.write_turns import TurnNotFree, WriteTurns, write_turns_of
 from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 
 __all__ = ["Connection", "Database", "locked_in_writes", "make_engine", "normalize_url"]
@@ -138,7 +139,9 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise sa.exc.DisconnectionError("the connection was dropped while idle") from error
 
 
-# How long a writer waits for another process's write lock before the request answers 503.
+# How long a writer waits for its turn among opencat's writers (db/write_turns.py), then for a
+# write lock held outside them (SQLite's busy handler), before the request answers 503.
+WRITE_TURN_TIMEOUT_SECONDS = 10.0
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -190,6 +193,8 @@ class Database:
         self.quick_reads: QuickReads | None = quick_reads_of(self.url)
         # PostgreSQL only: a mark of the commits, read on the event loop (db/commit_marks.py).
         self.commit_marks: CommitMarks | None = commit_marks_of(self.url)
+        # SQLite only: its writers take turns, woken when the turn is free (db/write_turns.py).
+        self.write_turns: WriteTurns | None = write_turns_of(self.url)
         # PostgreSQL reads run in autocommit: under READ COMMITTED a transaction gives every
         # statement its own snapshot anyway, and BEGIN and COMMIT would cost two round trips.
         # SQLite keeps its read transaction: there it is one consistent snapshot.
@@ -234,6 +239,18 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        if self.write_turns is None:
+            with self._write() as connection:
+                yield connection
+            return
+        try:
+            with self.write_turns.turn(WRITE_TURN_TIMEOUT_SECONDS), self._write() as connection:
+                yield connection
+        except TurnNotFree as error:  # another writer kept the turn as long as SQLite would wait
+            raise Unavailable(Reason.DATABASE_UNAVAILABLE) from error
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
         with _failing_cleanly(), self.engine.connect() as connection:
             connection = connection.execution_options(**{_WRITE_OPTION: True})
             with _beginning_a_write():

@@ -1,0 +1,172 @@
+"""SQLite's writers take turns (db/write_turns.py): the turn is a lock on a file beside the
+database, held for exactly the write; writers of several processes never reach SQLite's busy
+handler; a turn kept too long is a 503, and the turn is free again afterwards."""
+
+import fcntl
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from opencat.db import engine as engine_module
+from opencat.db.engine import Database
+from opencat.db.write_turns import SUFFIX
+from opencat.domain.errors import Unavailable
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'turns.db'}")
+    with database.write() as conn:
+        conn.execute(sa.text("CREATE TABLE probe (writer TEXT, n INTEGER)"))
+    yield database
+    database.dispose()
+
+
+@contextmanager
+def _outside_holder(lock_path: Path) -> Iterator[int]:
+    """The turn file as another process sees it: its own open file description."""
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT)
+    try:
+        yield descriptor
+    finally:
+        os.close(descriptor)
+
+
+def _free(lock_path: Path) -> bool:
+    with _outside_holder(lock_path) as descriptor:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        return True
+
+
+def test_the_turn_is_held_for_the_write_and_only_for_it(database: Database, tmp_path: Path) -> None:
+    lock_path = tmp_path / f"turns.db{SUFFIX}"
+    with database.write() as conn:
+        conn.execute(sa.text("INSERT INTO probe VALUES ('a', 1)"))
+        assert not _free(lock_path)
+    assert _free(lock_path)
+    with database.read() as conn:  # reads take no turn
+        assert _free(lock_path)
+        assert conn.execute(sa.text("SELECT count(*) FROM probe")).scalar_one() == 1
+    with pytest.raises(RuntimeError), database.write() as conn:  # a failed write gives it back
+        raise RuntimeError("the use case failed")
+    assert _free(lock_path)
+
+
+def _hammer(database: Database, writer: str, writes: int, errors: list[BaseException]) -> None:
+    try:
+        for n in range(writes):
+            with database.write() as conn:
+                conn.execute(sa.text("INSERT INTO probe VALUES (:w, :n)"), {"w": writer, "n": n})
+    except BaseException as error:  # reported by the test, in the main thread
+        errors.append(error)
+
+
+def test_writers_of_two_databases_on_one_file_never_meet_in_sqlite(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no busy timeout at all, SQLite refuses a second writer at once; two Database objects
+    (each its own descriptor of the turn file, as two processes have) and eight threads each still
+    write without one refusal, because their turns keep them out of SQLite's way."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 0)
+    database.engine.dispose()  # its next connections wait for nothing either
+    other = Database(f"sqlite:///{tmp_path / 'turns.db'}")
+    errors: list[BaseException] = []
+    threads = [
+        threading.Thread(target=_hammer, args=(db, f"{name}{i}", 25, errors))
+        for name, db in (("a", database), ("b", other))
+        for i in range(8)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.dispose()
+    assert errors == []
+    with database.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM probe")).scalar_one() == 16 * 25
+
+
+def test_a_turn_kept_past_the_timeout_is_unavailable_then_free_again(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "WRITE_TURN_TIMEOUT_SECONDS", 0.2)
+    lock_path = tmp_path / f"turns.db{SUFFIX}"
+    with _outside_holder(lock_path) as descriptor:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        started = time.monotonic()
+        with pytest.raises(Unavailable), database.write() as conn:
+            conn.execute(sa.text("INSERT INTO probe VALUES ('late', 1)"))
+        assert 0.15 < time.monotonic() - started < 5
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+    with database.write() as conn:  # the given-up wait left nothing held
+        conn.execute(sa.text("INSERT INTO probe VALUES ('next', 1)"))
+    deadline = time.monotonic() + 5
+    while not _free(lock_path):  # the abandoned waiter lets go of what it got, then ends
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with database.read() as conn:
+        assert conn.execute(sa.text("SELECT writer FROM probe")).scalars().all() == ["next"]
+
+
+def test_a_waiting_writer_goes_as_soon_as_the_turn_is_free(database: Database, tmp_path: Path) -> None:
+    """SQLite's busy handler would sleep up to 100 ms between tries after a long wait; a turn's
+    waiter is woken by the kernel when the holder lets go."""
+    lock_path = tmp_path / f"turns.db{SUFFIX}"
+    gaps = []
+    for _ in range(5):
+        with _outside_holder(lock_path) as descriptor:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            entered: list[float] = []
+            writer = threading.Thread(target=_timed_write, args=(database, entered))
+            writer.start()
+            time.sleep(0.5)
+            assert entered == []
+            released = time.monotonic()
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            writer.join()
+        gaps.append(entered[0] - released)
+    assert sorted(gaps)[2] < 0.02, gaps
+
+
+def _timed_write(database: Database, entered: list[float]) -> None:
+    with database.write() as conn:
+        entered.append(time.monotonic())
+        conn.execute(sa.text("INSERT INTO probe VALUES ('w', 1)"))
+
+
+def test_a_forked_process_takes_turns_of_its_own(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker forked from a process that already wrote must not share its parent's descriptor
+    (a lock on it would be both processes' at once)."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 0)
+    database.engine.dispose()
+    child = multiprocessing.get_context("fork").Process(target=_hammer_in_child, args=(database,))
+    child.start()
+    errors: list[BaseException] = []
+    _hammer(database, "parent", 100, errors)
+    child.join(30)
+    assert child.exitcode == 0
+    assert errors == []
+    with database.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM probe")).scalar_one() == 200
+
+
+def _hammer_in_child(database: Database) -> None:
+    database.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+    errors: list[BaseException] = []
+    _hammer(database, "child", 100, errors)
+    os._exit(1 if errors else 0)
