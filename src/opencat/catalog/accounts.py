@@ -204,14 +204,14 @@ def authenticate(catalog: Catalog, api_key: str | None) -> Actor:
         return ANONYMOUS
     now = catalog.clock()
     with catalog.db.read() as conn:
-        key = db_accounts.find_api_key(conn, hash_api_key(api_key.strip()))
-        if key is None:
+        found = db_accounts.find_key_and_holder(conn, hash_api_key(api_key.strip()))
+        if found is None:
             raise InvalidCredentials(Reason.TOKEN_INVALID)
+        key, user = found
         if key.revoked_at is not None:
             raise InvalidCredentials(Reason.TOKEN_REVOKED)
         if key.expired(now):
             raise InvalidCredentials(Reason.TOKEN_EXPIRED)
-        user = db_accounts.find_user(conn, key.user_id)
         if user is None or not user.active or user.deleted is not None:
             raise InvalidCredentials(Reason.USER_INACTIVE)
         roles = db_accounts.roles_of(conn, user.id)

@@ -138,9 +138,33 @@ def _api_key(row: Any) -> ApiKey:
     )
 
 
-def find_api_key(conn: Connection, key_hash: str) -> ApiKey | None:
-    row = conn.execute(sa.select(*_KEY_COLUMNS).where(api_keys.c.key_hash == key_hash)).first()
-    return None if row is None else _api_key(row)
+# Every request with a key makes these two, built once: the key with its holder, and the holder's
+# roles (a statement built per call cost SQLAlchemy more than SQLite takes to run it).
+_KEY_AND_HOLDER = (
+    sa.select(*(column.label(f"key_{column.name}") for column in _KEY_COLUMNS), users)
+    .select_from(api_keys.outerjoin(users, users.c.id == api_keys.c.user_id))
+    .where(api_keys.c.key_hash == sa.bindparam("key_hash"))
+)
+_ROLES_OF = sa.select(organization_members.c.organization_id, organization_members.c.role).where(
+    organization_members.c.user_id == sa.bindparam("user_id")
+)
+
+
+def find_key_and_holder(conn: Connection, key_hash: str) -> tuple[ApiKey, User | None] | None:
+    """The key of this hash and the user it belongs to, in one statement (None: no such key)."""
+    row = conn.execute(_KEY_AND_HOLDER, {"key_hash": key_hash}).first()
+    if row is None:
+        return None
+    key = ApiKey(
+        id=row.key_id,
+        user_id=row.key_user_id,
+        created_at=row.key_created_at,
+        name=row.key_name,
+        expires_at=row.key_expires_at,
+        last_used_at=row.key_last_used_at,
+        revoked_at=row.key_revoked_at,
+    )
+    return key, None if row.id is None else _user(row)
 
 
 def find_api_key_by_id(conn: Connection, key_id: str) -> ApiKey | None:
@@ -280,11 +304,7 @@ def set_member(conn: Connection, org_id: str, user_id: str, role: str, since: da
 
 
 def roles_of(conn: Connection, user_id: str) -> dict[str, str]:
-    rows = conn.execute(
-        sa.select(organization_members.c.organization_id, organization_members.c.role).where(
-            organization_members.c.user_id == user_id
-        )
-    )
+    rows = conn.execute(_ROLES_OF, {"user_id": user_id})
     return {row.organization_id: row.role for row in rows}
 
 
