@@ -53,7 +53,10 @@ def store_dataset(conn: Connection, dataset: Dataset) -> None:
 
 def check_room(catalog: Catalog, conn: Connection, dataset: Dataset) -> None:
     """One more resource stays within the cap (counted, not read, in the write transaction)."""
-    stored = db_resources.count(conn, dataset.id)
+    _check_room_beside(catalog, db_resources.count(conn, dataset.id))
+
+
+def _check_room_beside(catalog: Catalog, stored: int) -> None:
     refused = too_many_resources(stored + 1, catalog.max_resources, stored)
     if refused is not None:
         raise BadRequest(refused.reason, **refused.details)
@@ -70,9 +73,12 @@ def add_resource(
         resource = new_resource(changes.fields(), catalog.new_resource_id(), now)
         if resource.filetype != "remote":
             raise BadRequest(Reason.REMOTE_ONLY)
-        check_room(catalog, conn, dataset)
-        db_resources.insert_first(conn, dataset.id, resource, now)
-        store_dataset(conn, touch(dataset, now))
+        # One statement reads what the cap, the new position and the dataset's dates need.
+        siblings = db_resources.siblings(conn, dataset.id)
+        _check_room_beside(catalog, siblings.count)
+        newest = db_resources.insert_first(conn, dataset.id, resource, now, siblings)
+        touched = touch(dataset, now)
+        db_datasets.update_row(conn, touched, touched.last_update_given(newest))
         history.record(conn, [history.resource_added(catalog, actor, dataset, resource, now)])
         return resource
 

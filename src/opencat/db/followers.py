@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from opencat.db.outbox import mark_changed
@@ -25,8 +26,19 @@ _ACTIVE = sa.and_(
     follows.c.user_id == sa.bindparam("b_user"),
     follows.c.until.is_(None),
 )
-_FOLLOW = follows.insert()
-_ACTIVE_FOLLOW = sa.select(follows.c.id).where(_ACTIVE)
+# A follow that is already active is skipped by the database itself (the active-follow index as
+# the conflict target): one statement, where a savepoint, the failed insert, the rollback to the
+# savepoint and a lookup took four round trips. Any other clash still raises. (SQLAlchemy keeps
+# an INSERT's row count only when asked: psycopg's would read -1.)
+_ACTIVE_COLUMNS = [follows.c.dataset_id, follows.c.user_id]
+_FOLLOW = {
+    "postgresql": postgresql.insert(follows).on_conflict_do_nothing(
+        index_elements=_ACTIVE_COLUMNS, index_where=follows.c.until.is_(None)
+    ).execution_options(preserve_rowcount=True),
+    "sqlite": sqlite.insert(follows).on_conflict_do_nothing(
+        index_elements=_ACTIVE_COLUMNS, index_where=follows.c.until.is_(None)
+    ).execution_options(preserve_rowcount=True),
+}
 _UNFOLLOW = follows.update().where(_ACTIVE).values(until=sa.bindparam("b_until", type_=follows.c.until.type))
 _SHIFT_COUNT = (
     datasets.update()
@@ -43,15 +55,11 @@ _COUNT = sa.select(datasets.c.followers).where(datasets.c.id == sa.bindparam("b_
 
 def follow(conn: Connection, follow_id: str, dataset_id: str, user_id: str, now: datetime) -> bool:
     """Start following; False when the user already follows (the unique index decides races)."""
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                _FOLLOW, {"id": follow_id, "dataset_id": dataset_id, "user_id": user_id, "since": now}
-            )
-    except sa.exc.IntegrityError:
-        # Only the active-follow index means "already following"; any other clash is a real error.
-        if conn.execute(_ACTIVE_FOLLOW, {"b_dataset": dataset_id, "b_user": user_id}).first() is None:
-            raise
+    added = conn.execute(
+        _FOLLOW[conn.dialect.name],
+        {"id": follow_id, "dataset_id": dataset_id, "user_id": user_id, "since": now},
+    )
+    if added.rowcount == 0:
         return False
     _shift(conn, dataset_id, +1, now)
     return True

@@ -5,7 +5,8 @@ its siblings: adding to a dataset of 10,000 resources costs what adding to an em
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,8 +84,24 @@ def dataset_of_file(conn: Connection, key: str) -> str | None:
 _OF_DATASET = resources.c.dataset_id == sa.bindparam("dataset_id")
 _COUNT = sa.select(sa.func.count()).where(_OF_DATASET)
 _NEWEST = sa.select(sa.func.max(resources.c.last_modified)).where(_OF_DATASET)
-_FIRST_POSITION = sa.select(sa.func.min(resources.c.position)).where(_OF_DATASET)
+_SIBLINGS = sa.select(
+    sa.func.count(), sa.func.min(resources.c.position), sa.func.max(resources.c.last_modified)
+).where(_OF_DATASET)
 _INSERT = resources.insert()
+
+
+@dataclass(frozen=True, slots=True)
+class Siblings:
+    """What adding a resource needs to know of a dataset's others, read in one statement."""
+
+    count: int
+    first_position: int | None
+    newest_modification: datetime | None
+
+
+def siblings(conn: Connection, dataset_id: str) -> Siblings:
+    count, first, newest = conn.execute(_SIBLINGS, {"dataset_id": dataset_id}).one()
+    return Siblings(int(count), None if first is None else int(first), newest)
 
 
 def count(conn: Connection, dataset_id: str) -> int:
@@ -101,11 +118,19 @@ def newest_modification(conn: Connection, dataset_id: str) -> datetime | None:
     return value
 
 
-def insert_first(conn: Connection, dataset_id: str, resource: Resource, now: datetime) -> None:
-    """Add ``resource`` before every other one (udata prepends new resources)."""
-    first = conn.execute(_FIRST_POSITION, {"dataset_id": dataset_id}).scalar()
-    position = 0 if first is None else int(first) - 1
-    conn.execute(_INSERT, new_row(dataset_id, position, resource, now))
+def insert_first(
+    conn: Connection, dataset_id: str, resource: Resource, now: datetime, known: Siblings | None = None
+) -> datetime:
+    """Add ``resource`` before every other one (udata prepends new resources); ``known``: its
+    siblings as just read in this transaction. Returns the dataset's newest resource modification
+    with this one added (what ``newest_modification`` would read now)."""
+    if known is None:
+        known = siblings(conn, dataset_id)
+    position = 0 if known.first_position is None else known.first_position - 1
+    row = new_row(dataset_id, position, resource, now)
+    conn.execute(_INSERT, row)
+    added: datetime = row["last_modified"].astimezone(UTC)  # as the column gives it back
+    return added if known.newest_modification is None else max(added, known.newest_modification)
 
 
 def update_one(conn: Connection, resource: Resource, now: datetime) -> None:
