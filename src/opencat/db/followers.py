@@ -32,12 +32,12 @@ _ACTIVE = sa.and_(
 # an INSERT's row count only when asked: psycopg's would read -1.)
 _ACTIVE_COLUMNS = [follows.c.dataset_id, follows.c.user_id]
 _FOLLOW = {
-    "postgresql": postgresql.insert(follows).on_conflict_do_nothing(
-        index_elements=_ACTIVE_COLUMNS, index_where=follows.c.until.is_(None)
-    ).execution_options(preserve_rowcount=True),
-    "sqlite": sqlite.insert(follows).on_conflict_do_nothing(
-        index_elements=_ACTIVE_COLUMNS, index_where=follows.c.until.is_(None)
-    ).execution_options(preserve_rowcount=True),
+    "postgresql": postgresql.insert(follows)
+    .on_conflict_do_nothing(index_elements=_ACTIVE_COLUMNS, index_where=follows.c.until.is_(None))
+    .execution_options(preserve_rowcount=True),
+    "sqlite": sqlite.insert(follows)
+    .on_conflict_do_nothing(index_elements=_ACTIVE_COLUMNS, index_where=follows.c.until.is_(None))
+    .execution_options(preserve_rowcount=True),
 }
 _UNFOLLOW = follows.update().where(_ACTIVE).values(until=sa.bindparam("b_until", type_=follows.c.until.type))
 _SHIFT_COUNT = (
