@@ -138,7 +138,7 @@ def test_a_waiting_writer_goes_as_soon_as_the_turn_is_free(database: Database, t
             fcntl.flock(descriptor, fcntl.LOCK_UN)
             writer.join()
         gaps.append(entered[0] - released)
-    assert sorted(gaps)[2] < 0.02, gaps
+    assert sorted(gaps)[2] < 0.05, gaps  # a loaded CI machine schedules late; SQLite sleeps 100 ms
 
 
 def _timed_write(database: Database, entered: list[float]) -> None:
