@@ -5,11 +5,13 @@ handler; a turn kept too long is a 503, and the turn is free again afterwards.""
 import fcntl
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -170,3 +172,34 @@ def _hammer_in_child(database: Database) -> None:
     errors: list[BaseException] = []
     _hammer(database, "child", 100, errors)
     os._exit(1 if errors else 0)
+
+
+def _hold_the_turn(url: str, holding: Any) -> None:
+    database = Database(url)
+    with database.write() as conn:
+        conn.execute(sa.text("INSERT INTO probe VALUES ('killed', 1)"))
+        holding.set()
+        time.sleep(60)  # killed long before
+
+
+def test_a_writer_killed_holding_the_turn_holds_nobody_up(database: Database, tmp_path: Path) -> None:
+    """``kill -9`` of a process in the middle of its write: the kernel lets its turn and SQLite's
+    lock go with it, its transaction is rolled back, and the next writer goes at once."""
+    context = multiprocessing.get_context("spawn")  # a process of its own, as a worker is
+    holding = context.Event()
+    holder = context.Process(target=_hold_the_turn, args=(f"sqlite:///{tmp_path / 'turns.db'}", holding))
+    holder.start()
+    try:
+        assert holding.wait(30)
+        assert not _free(tmp_path / f"turns.db{SUFFIX}")
+        os.kill(holder.pid or 0, signal.SIGKILL)
+        holder.join(10)
+        started = time.monotonic()
+        with database.write() as conn:
+            conn.execute(sa.text("INSERT INTO probe VALUES ('next', 1)"))
+        assert time.monotonic() - started < 2  # the timeout is 10 s
+    finally:
+        if holder.is_alive():
+            holder.kill()
+    with database.read() as conn:
+        assert conn.execute(sa.text("SELECT writer FROM probe")).scalars().all() == ["next"]
