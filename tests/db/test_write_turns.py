@@ -2,6 +2,7 @@
 database, held for exactly the write; writers of several processes never reach SQLite's busy
 handler; a turn kept too long is a 503, and the turn is free again afterwards."""
 
+import contextlib
 import fcntl
 import multiprocessing
 import os
@@ -203,3 +204,42 @@ def test_a_writer_killed_holding_the_turn_holds_nobody_up(database: Database, tm
             holder.kill()
     with database.read() as conn:
         assert conn.execute(sa.text("SELECT writer FROM probe")).scalars().all() == ["next"]
+
+
+def _turn_threads() -> int:
+    return sum(1 for thread in threading.enumerate() if thread.name == "opencat-write-turns")
+
+
+def _descriptors_of(path: Path) -> int:
+    """How many of this process's descriptors are open on ``path``."""
+    count = 0
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # listdir's own, closed since
+            count += os.readlink(f"/proc/self/fd/{name}") == str(path)
+    return count
+
+
+def test_a_disposed_database_lets_go_of_its_lock_file_and_its_waiter(tmp_path: Path) -> None:
+    """A process that makes and disposes of many databases (a test run, a CLI in a loop) keeps
+    no descriptor and no thread of theirs."""
+    lock_path = tmp_path / f"turns.db{SUFFIX}"
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    with Database(url).write() as conn:  # the table, from a database never disposed of
+        conn.execute(sa.text("CREATE TABLE probe (writer TEXT, n INTEGER)"))
+    threads = _turn_threads()
+    for _ in range(5):
+        database = Database(url)
+        with _outside_holder(lock_path) as held:  # so that each one's writer waits, on its waiter
+            fcntl.flock(held, fcntl.LOCK_EX)
+            writer = threading.Thread(target=_hammer, args=(database, "w", 1, []))
+            writer.start()
+            time.sleep(0.05)
+            fcntl.flock(held, fcntl.LOCK_UN)
+            writer.join()
+        assert _turn_threads() == threads + 1
+        database.dispose()
+    deadline = time.monotonic() + 5
+    while _turn_threads() > threads:  # each waiter ends once told, as it waits for no one
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert _descriptors_of(lock_path) == 1  # the first database's, never disposed of

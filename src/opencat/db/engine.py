@@ -260,6 +260,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.write_turns is not None:
+            self.write_turns.close()
         if self.commit_marks is not None:
             self.commit_marks.close()
         if self._side is not None:

@@ -25,6 +25,8 @@ __all__ = ["TurnNotFree", "WriteTurns", "write_turns_of"]
 
 # The lock file, named like SQLite's own companions (``-wal``, ``-shm``).
 SUFFIX = "-turns"
+# How long closing waits for a write under way to end.
+CLOSE_WAIT_SECONDS = 1.0
 
 
 class TurnNotFree(Exception):
@@ -42,12 +44,15 @@ class _FileWaiter:
         self._got = threading.Event()
         self._state = threading.Lock()
         self._abandoned = False
+        self._stopped = False
         threading.Thread(target=self._run, name="opencat-write-turns", daemon=True).start()
 
     def _run(self) -> None:
         while True:
             self._asked.wait()
             self._asked.clear()
+            if self._stopped:
+                return
             fcntl.flock(self.descriptor, fcntl.LOCK_EX)
             with self._state:
                 if self._abandoned:
@@ -69,6 +74,11 @@ class _FileWaiter:
             self._abandoned = True
         return False
 
+    def stop(self) -> None:
+        """End the thread while it waits for no one (the descriptor stays its owner's)."""
+        self._stopped = True
+        self._asked.set()
+
 
 class WriteTurns:
     """The turns of one database file's writers, for one process (it starts again after a fork:
@@ -85,6 +95,14 @@ class WriteTurns:
         self._holder: int | None = None  # the thread that holds the turn
         self._descriptor: int | None = None
         self._waiter: _FileWaiter | None = None
+
+    def _own(self) -> None:
+        """After a fork, start afresh: the descriptor is a copy of the parent's (closing it here
+        leaves the parent's lock be), and its lock and waiter are the parent's."""
+        if self._pid != os.getpid():
+            if self._descriptor is not None:
+                os.close(self._descriptor)
+            self._reset()
 
     def _file(self) -> int:
         if self._descriptor is None:
@@ -110,10 +128,7 @@ class WriteTurns:
     @contextmanager
     def turn(self, timeout: float) -> Iterator[None]:
         """This thread's turn to write, waited for up to ``timeout`` seconds (``TurnNotFree``)."""
-        if self._pid != os.getpid():
-            if self._descriptor is not None:
-                os.close(self._descriptor)  # the parent's copy: closing it here leaves its lock be
-            self._reset()
+        self._own()
         me = threading.get_ident()
         if self._holder == me:  # a write inside this thread's own write: SQLite decides, as before
             yield
@@ -132,6 +147,22 @@ class WriteTurns:
                 descriptor = self._descriptor
                 if descriptor is not None:
                     fcntl.flock(descriptor, fcntl.LOCK_UN)
+        finally:
+            self._in_process.release()
+
+    def close(self) -> None:
+        """Let go of the lock file's descriptor and the waiter's thread (the database is being
+        disposed of); the next turn opens them again."""
+        self._own()
+        if not self._in_process.acquire(timeout=CLOSE_WAIT_SECONDS):
+            return  # a write still under way (a server stopping): the process's exit closes them
+        try:
+            if self._waiter is not None:
+                self._waiter.stop()
+                self._waiter = None
+            if self._descriptor is not None:
+                os.close(self._descriptor)
+                self._descriptor = None
         finally:
             self._in_process.release()
 
