@@ -16,11 +16,22 @@ from opencat.db.tables import search_changes
 _OUTBOX_LOCK = 0x0C47  # an arbitrary, fixed advisory lock key
 
 
+# One dataset's append on PostgreSQL, the lock and the row in one round trip: the row's sequence
+# number is drawn as it is inserted, after the ``SELECT`` it comes from has taken the lock.
+_LOCKED_APPEND = sa.text(
+    "WITH locked AS (SELECT pg_advisory_xact_lock(:key)) "
+    f"INSERT INTO {search_changes.name} (dataset_id) SELECT :dataset_id FROM locked"
+)
+
+
 def mark_changed(conn: Connection, dataset_ids: Iterable[str]) -> None:
     rows = [{"dataset_id": dataset_id} for dataset_id in dataset_ids]
     if not rows:
         return
     if conn.dialect.name == "postgresql":
+        if len(rows) == 1:  # every single write: one statement instead of two
+            conn.execute(_LOCKED_APPEND, {"key": _OUTBOX_LOCK, "dataset_id": rows[0]["dataset_id"]})
+            return
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
     insert_rows(conn, search_changes, rows)
 
