@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from opencat.db import engine as engine_module
 from opencat.db.engine import Database
-from opencat.db.write_turns import SUFFIX
+from opencat.db.write_turns import SUFFIX, write_turns_of
 from opencat.domain.errors import Unavailable
 
 
@@ -243,3 +243,12 @@ def test_a_disposed_database_lets_go_of_its_lock_file_and_its_waiter(tmp_path: P
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert _descriptors_of(lock_path) == 1  # the first database's, never disposed of
+
+
+def test_only_a_sqlite_file_has_turns(tmp_path: Path) -> None:
+    assert write_turns_of("sqlite://") is None
+    assert write_turns_of("sqlite:///:memory:") is None
+    assert write_turns_of("postgresql+psycopg://postgres@127.0.0.1/x") is None
+    turns = write_turns_of(f"sqlite:///{tmp_path / 'x.db'}?timeout=5")
+    assert turns is not None
+    assert turns.lock_path == tmp_path / f"x.db{SUFFIX}"

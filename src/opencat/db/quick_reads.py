@@ -65,12 +65,18 @@ class QuickReads:
         return None if row is None else Revision(row[0], int(row[1]))
 
 
-def quick_reads_of(url: str) -> QuickReads | None:
-    """Quick reads of a SQLite database file; None for PostgreSQL or an in-memory database."""
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for PostgreSQL or an in-memory database."""
     prefix = "sqlite:///"
     if not url.startswith(prefix):
         return None
     path = url[len(prefix) :].partition("?")[0]
     if not path or path == ":memory:":
         return None
-    return QuickReads(Path(path))
+    return Path(path)
+
+
+def quick_reads_of(url: str) -> QuickReads | None:
+    """Quick reads of a SQLite database file; None for PostgreSQL or an in-memory database."""
+    path = sqlite_file(url)
+    return None if path is None else QuickReads(path)

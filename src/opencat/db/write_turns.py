@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from opencat.db.quick_reads import sqlite_file
+
 __all__ = ["TurnNotFree", "WriteTurns", "write_turns_of"]
 
 # The lock file, named like SQLite's own companions (``-wal``, ``-shm``).
@@ -170,10 +172,5 @@ class WriteTurns:
 def write_turns_of(url: str) -> WriteTurns | None:
     """Turns for a SQLite database file; None for PostgreSQL (row locks order its writers) or an
     in-memory database (one connection's)."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        return None
-    path = url[len(prefix) :].partition("?")[0]
-    if not path or path == ":memory:":
-        return None
-    return WriteTurns(Path(path + SUFFIX))
+    path = sqlite_file(url)
+    return None if path is None else WriteTurns(Path(f"{path}{SUFFIX}"))
