@@ -171,8 +171,9 @@ def _list_sizes(conn: sa.Connection) -> tuple[int, int]:
 
 @pytest.fixture
 def db(migrated: Database, seeded_lists: tuple[int, int]) -> Iterator[Database]:
-    """The migrated database, emptied after each test (reference lists are kept: a test that
-    changes one must put it back, and fails here otherwise, not the unrelated test after it)."""
+    """The migrated database, emptied after each test (reference lists are kept: a test that adds
+    to the licenses or frequencies, or takes from them, must put them back, and fails here
+    otherwise rather than the unrelated test after it)."""
     yield migrated
     with migrated.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -182,7 +183,7 @@ def db(migrated: Database, seeded_lists: tuple[int, int]) -> Iterator[Database]:
             for table in _EMPTIED:
                 conn.execute(table.delete())
         left = _list_sizes(conn)
-    assert left == seeded_lists, "the test left licenses or frequencies changed"
+    assert left == seeded_lists, "the test left licenses or frequencies added or removed"
 
 
 # Children before their parents, so that no foreign key is in the way.
