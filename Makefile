@@ -35,11 +35,11 @@ serve: install
 # The coverage report's last lines; it fails under pyproject's fail_under (a pipe into tail would
 # hide that).
 # One pytest process per core and two more (pytest-xdist): the system tests wait on their servers
-# and sleep through outages, and the extra workers use that time (on two cores: 7 min 22 s with
-# two workers, 6 min 53 s with three, then 5 min 58 s with three against 5 min 25-26 s with four
-# and 5 min 39 s with five). Work stealing: a worker that runs out takes half of the busiest one's
-# queue, so the run does not end on one worker finishing long system tests alone. pytest-cov
-# gathers the workers' coverage.
+# and sleep through outages, and the extra workers use that time. On two cores (one machine, one
+# afternoon): two workers 6 min 3 s, three 5 min 58 s, four 5 min 5-26 s, five 5 min 39 s, six
+# 6 min 11 s (docs/performance.md, "The test suite, a fifth pass"). Work stealing: a worker that
+# runs out takes half of the busiest one's queue, so the run does not end on one worker finishing
+# long system tests alone. pytest-cov gathers the workers' coverage.
 # Byte-compiled first: where PYTHONDONTWRITEBYTECODE is set (CI's machines), every process the tests
 # start (servers, workers, CLI commands) would otherwise compile the whole package again (~0.6 s each).
 # pytest itself runs without PYTHONDONTWRITEBYTECODE: it then keeps the test modules as rewritten
