@@ -219,3 +219,50 @@ def test_null_access_type_means_open(client: TestClient, catalog: Catalog) -> No
         f"/api/1/datasets/{created['id']}/", json={"access_type": None}, headers=alice.headers
     ).json()
     assert (updated["access_type"], updated["license"]) == ("open", "cc-by")
+
+
+def test_an_if_match_naming_no_version_is_checked_after_who_and_what(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata answers 401, 404, 410 and 403 before anything else: an ETag that is not one of ours
+    can never match, and gets its 412 only once the caller may write the dataset."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    view = make_dataset(catalog, alice)
+    gone = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    client.delete(f"/api/1/datasets/{gone.dataset.id}/", headers=alice.headers)
+    stale = {"If-Match": '"stale"'}
+    for send in (
+        lambda u, h: client.put(u, json={"acronym": "X"}, headers=h),
+        lambda u, h: client.delete(u, headers=h),
+    ):
+        assert send(url, stale).status_code == 401
+        assert (
+            send("/api/1/datasets/000000000000000000000000/", {**alice.headers, **stale}).status_code == 404
+        )
+        assert send(f"/api/1/datasets/{gone.dataset.id}/", {**alice.headers, **stale}).status_code == 410
+        assert send(url, {**bob.headers, **stale}).status_code == 403
+        refused = send(url, {**alice.headers, **stale})
+        assert refused.status_code == 412
+        assert refused.json() == {"message": "The dataset changed since you read it"}
+    assert client.get(url).json()["acronym"] is None
+
+
+def test_send_legal_notice_is_read_as_udatas_boolean_once_the_caller_is_known(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    assert client.delete(f"{url}?send_legal_notice=maybe").status_code == 401
+    refused = client.delete(f"{url}?send_legal_notice=maybe", headers=alice.headers)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "errors": {
+            "send_legal_notice": "Send formal legal notice with appeal information to owner (admin only) "
+            "Invalid literal for boolean(): maybe"
+        },
+        "message": "Input payload validation failed",
+    }
+    assert client.get(url).status_code == 200
+    assert client.delete(f"{url}?send_legal_notice=false", headers=alice.headers).status_code == 204

@@ -202,3 +202,61 @@ def test_the_feed_is_well_formed_whatever_the_text(client: TestClient, catalog: 
         feed = ElementTree.fromstring(response.content)  # well-formed
         if not query:
             assert feed.find(f"{ATOM}entry/{ATOM}title").text == "Contrôle??x"  # type: ignore[union-attr]
+
+
+def test_a_format_longer_than_any_is_a_400_wherever_it_is_sent(client: TestClient, catalog: Catalog) -> None:
+    """A format is stored in a bounded, indexed column: PostgreSQL refused a longer one with a 500."""
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[{"title": "r", "url": "https://example.org/r.csv"}])
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    rid = view.resources[0].id
+    long = "x" * 256
+    remote = {"title": "t", "url": "https://example.org/t", "filetype": "remote", "format": long}
+    refused = "Field cannot be longer than 255 characters."
+
+    created = client.post(f"{url}resources/", json=remote, headers=alice.headers)
+    assert created.status_code == 400, created.text
+    assert created.json()["errors"] == {"format": [refused]}
+    updated = client.put(f"{url}resources/{rid}/", json={"format": long}, headers=alice.headers)
+    assert updated.status_code == 400, updated.text
+    in_list = client.put(url, json={"resources": [{"id": rid}, remote]}, headers=alice.headers)
+    assert in_list.status_code == 400, in_list.text
+    assert in_list.json()["errors"] == {"resources": [{}, {"format": [refused]}]}
+    new = client.post(
+        "/api/1/datasets/",
+        json={"title": "T", "description": "D", "resources": [remote]},
+        headers=alice.headers,
+    )
+    assert new.status_code == 400, new.text
+
+    body = client.get(url).json()
+    assert [r["format"] for r in body["resources"]] == [None]
+    fitting = client.post(f"{url}resources/", json={**remote, "format": "y" * 255}, headers=alice.headers)
+    assert fitting.status_code == 201, fitting.text
+    assert fitting.json()["format"] == "y" * 255
+
+
+def test_emptying_a_listed_resources_title_or_url_is_reported_at_its_place(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        alice,
+        resources=[
+            {"title": "a", "url": "https://example.org/a"},
+            {"title": "b", "url": "https://example.org/b"},
+        ],
+    )
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    first, second = (resource.id for resource in view.resources)
+    required = ["This field is required."]
+    for sent, errors in (
+        ({"id": second, "title": ""}, {"title": required}),
+        ({"id": second, "url": None}, {"url": required}),
+    ):
+        for method in (client.put, client.patch):
+            answer = method(url, json={"resources": [{"id": first}, sent]}, headers=alice.headers)
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["errors"] == {"resources": [{}, errors]}
+    assert [r["title"] for r in client.get(url).json()["resources"]] == ["a", "b"]

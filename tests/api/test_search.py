@@ -64,7 +64,7 @@ def test_relevance_is_the_default_order_with_q_and_sort_overrides_it(client: Tes
     [
         '"', "qualité (eau", "qualité AND-OR", "NOT", "*", "title:eau", "eau~2", "eau^9", "[0 TO 1]", "\\",
         "'; DROP TABLE datasets; --", "a" * 5000, " ".join(["eau"] * 500), "%E2%80%AE", "\u200b", "🌊 eau",
-        "\x01\x02", "eau%0Aeau", "-", "+", "\u00a0",
+        "\x01\x02", "eau%0Aeau", "-", "+", "\u00a0", "a_b", "code_postal", "_", "eau__", "_eau_ x_1",
     ],
 )  # fmt: skip
 def test_any_user_text_is_safe(client: TestClient, hostile: str) -> None:
@@ -87,3 +87,17 @@ def test_accents_do_not_matter_in_either_direction(client: TestClient, catalog: 
     )
     for query in ("très", "tres", "TRES", "emissions", "émissions", "donnees", "données", "vehicules"):
         assert _titles(client, f"q={query}") == ["Véhicules à très faibles émissions"], query
+
+
+def test_an_underscore_separates_words_as_in_the_titles(client: TestClient, catalog: Catalog) -> None:
+    """The index splits "code_postal" into two words; a query word with an underscore was a
+    phrase the title field cannot answer (a 500 on every listing, the pages and the feed)."""
+    alice = make_user(catalog)
+    wanted = make_dataset(catalog, alice, title="Base officielle des codes_postaux").dataset.id
+    make_dataset(catalog, alice, title="Codes officiels géographiques")
+    for url in ("/api/1/datasets/", "/api/2/datasets/search/"):
+        found = client.get(url, params={"q": "officielle codes_postaux"})
+        assert found.status_code == 200, found.text
+        assert [item["id"] for item in found.json()["data"]] == [wanted]
+    for url in ("/api/1/datasets/recent.atom", "/api/1/site/catalog.json", "/datasets/"):
+        assert client.get(url, params={"q": "codes_postaux"}).status_code == 200, url

@@ -55,3 +55,19 @@ def test_one_or_two_letters_and_short_acronyms(client: TestClient, catalog: Cata
     assert [item["acronym"] for item in client.get("/api/1/datasets/suggest/?q=HB").json()] == ["HB"]
     assert len(client.get("/api/1/datasets/suggest/?q=us").json()) == 1
     assert len(client.get("/api/1/datasets/suggest/?q=e").json()) == 2
+
+
+def test_the_answers_udata_does_not_marshal_ignore_x_fields(client: TestClient) -> None:
+    """udata masks only what flask-restx marshals: these four are sent whole whatever X-Fields says."""
+    for path, mask in (
+        ("/api/1/datasets/extensions/", "id"),
+        ("/api/1/datasets/extensions/", "id{"),
+        ("/api/1/datasets/badges/", "spd"),
+        ("/api/1/datasets/suggest/formats/?q=cs", "nope"),
+        ("/api/1/datasets/suggest/mime/?q=csv", "nope"),
+    ):
+        whole = client.get(path)
+        masked = client.get(path, headers={"X-Fields": mask})
+        assert masked.status_code == 200, (path, masked.text)
+        assert whole.json(), path
+        assert masked.json() == whole.json(), path

@@ -89,3 +89,19 @@ def test_resources_keep_their_ids_when_they_come_again() -> None:
     ]
     assert {r.filetype for r in after} == {"remote"}
     assert after[1].harvest == {"uri": "urn:a", "last_update": "2026-06-01T10:00:00+00:00"}
+
+
+def test_a_format_longer_than_any_is_dropped_not_stored() -> None:
+    """Another catalog's junk in a format must not fail the record (PostgreSQL's column is bounded)."""
+    remote = RemoteDataset(
+        "urn:d",
+        "D",
+        resources=(
+            RemoteResource("https://x/a", format=" CSV "),
+            RemoteResource("https://x/b", format="y" * 255),
+            RemoteResource("https://x/c", format="z" * 256),
+        ),
+    )
+    ids = iter(["r1", "r2", "r3"])
+    formats = [resource.format for resource in resources_of(remote, [], NOW, lambda: next(ids))]
+    assert formats == ["csv", "y" * 255, None]

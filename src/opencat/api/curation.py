@@ -17,7 +17,10 @@ FOLLOWER_ARGUMENTS = (*paging(), text_argument("user", "Only this follower (a us
 
 
 @describe(
-    "The badges a dataset may carry, with their labels", "available_dataset_badges", returns="BadgeLabels"
+    "The badges a dataset may carry, with their labels",
+    "available_dataset_badges",
+    returns="BadgeLabels",
+    masked=False,
 )
 def list_badges(call: Call) -> Reply:
     return Reply(dict(BADGE_LABELS))

@@ -11,7 +11,7 @@ from opencat.api.inputs import DatasetBody, dataset_changes
 from opencat.api.masks import Mask
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope
-from opencat.api.params import LANGUAGE
+from opencat.api.params import LANGUAGE, boolean, boolean_argument
 from opencat.catalog import datasets as use_cases
 from opencat.catalog import spatial as catalog_spatial
 from opencat.catalog.spatial import SpatialObjects
@@ -19,12 +19,15 @@ from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
 from opencat.domain.dates import utc_now
-from opencat.domain.errors import PreconditionFailed
 from opencat.domain.queries import Page
 
 DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
 PAGE_MASK = Mask({"data": DATASET_MASK}, star=True)
 VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
+# What an If-Match naming no revision of ours expects: no dataset ever has it (they start at 1).
+NO_REVISION = -1
+# udata's help text, the start of its 400 (udata's add_send_legal_notice_argument).
+LEGAL_NOTICE_HELP = "Send formal legal notice with appeal information to owner (admin only)"
 
 
 def etag_of(dataset_id: str, revision: int) -> str:
@@ -35,8 +38,9 @@ def etag(dataset: Dataset) -> str:
     return etag_of(dataset.id, dataset.revision)
 
 
-def _expected_revision(call: Call, ident: str) -> int | None:
-    """The revision an ``If-Match`` header names; any other ETag can never match."""
+def _expected_revision(call: Call) -> int | None:
+    """The revision an ``If-Match`` header names. An ETag that is not one of ours can never
+    match: it gets ``NO_REVISION``, refused (412) by the use case, after 401, 404, 410 and 403."""
     header = call.header("if-match")
     if header is None or header.strip() == "*":
         return None
@@ -45,7 +49,7 @@ def _expected_revision(call: Call, ident: str) -> int | None:
         dataset_id, _, revision = value.rpartition("-")
         if revision.isdigit() and dataset_id:
             return int(revision)
-    raise PreconditionFailed(f"If-Match does not name a version of {ident}")
+    return NO_REVISION
 
 
 def _with_community(call: Call) -> bool:
@@ -170,7 +174,7 @@ def update_dataset(call: Call) -> Reply:
         ident,
         submitted,
         restoring=_restoring(call),
-        expected_revision=_expected_revision(call, ident),
+        expected_revision=_expected_revision(call),
     )
     return _dataset_reply(call, view)
 
@@ -180,12 +184,15 @@ def update_dataset(call: Call) -> Reply:
     "delete_dataset",
     status=204,
     headers=("If-Match",),
+    query=(boolean_argument("send_legal_notice", LEGAL_NOTICE_HELP),),
     auth="required",
     errors=(412,),
 )
 def delete_dataset(call: Call) -> Reply:
     ident = call.path("ident")
-    use_cases.delete_dataset(
-        call.catalog, call.actor, ident, expected_revision=_expected_revision(call, ident)
-    )
+    if call.actor.user is not None:
+        # Read once the caller is known (udata's 401 comes first), before 404, 410 and 403, as
+        # udata's reqparse reads it. udata then mails a legal notice for a sysadmin: opencat does not.
+        boolean(call.params, "send_legal_notice", LEGAL_NOTICE_HELP)
+    use_cases.delete_dataset(call.catalog, call.actor, ident, expected_revision=_expected_revision(call))
     return Reply(status=204)

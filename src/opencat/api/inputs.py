@@ -11,7 +11,13 @@ from opencat.api.bodies import to_invalid
 from opencat.api.urlcheck import check_url
 from opencat.domain import ids
 from opencat.domain.changes import UNSET, CommunityChanges, DatasetChanges, ResourceChanges
-from opencat.domain.datasets import ACCESS_TYPE_REASON_CATEGORIES, Checksum, Spatial, TemporalCoverage
+from opencat.domain.datasets import (
+    ACCESS_TYPE_REASON_CATEGORIES,
+    FORMAT_MAX_LENGTH,
+    Checksum,
+    Spatial,
+    TemporalCoverage,
+)
 from opencat.domain.dates import parse_date, parse_datetime, truncate_ms
 from opencat.domain.errors import Invalid, InvalidItems
 from opencat.domain.frequencies import normalize_frequency, not_a_frequency
@@ -141,7 +147,9 @@ class ResourceBody(BaseModel):
     filetype: Annotated[Literal["file", "remote"] | None, BeforeValidator(_not_null)] = None
     type: Annotated[ResourceType | None, BeforeValidator(_not_null)] = None
     url: Url | None = None
-    format: Annotated[str | None, BeforeValidator(_format)] = None
+    format: Annotated[
+        Annotated[str, Field(max_length=FORMAT_MAX_LENGTH)] | None, BeforeValidator(_format)
+    ] = None
     checksum: ChecksumBody | None = None
     mime: str | None = None
     filesize: int | None = None

@@ -27,7 +27,9 @@ def list_frequencies(call: Call) -> Reply:
     )
 
 
-@describe("The file extensions an upload may have, sorted", "allowed_extensions", returns="StringList")
+@describe(
+    "The file extensions an upload may have, sorted", "allowed_extensions", returns="StringList", masked=False
+)
 def list_extensions(call: Call) -> Reply:
     return Reply(use_cases.list_extensions(call.catalog))
 

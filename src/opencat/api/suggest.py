@@ -53,14 +53,24 @@ def suggest_datasets(call: Call) -> Reply:
 
 
 @describe(
-    "File formats containing q", "suggest_formats", returns="TextSuggestionList", query=SUGGEST_ARGUMENTS
+    "File formats containing q",
+    "suggest_formats",
+    returns="TextSuggestionList",
+    query=SUGGEST_ARGUMENTS,
+    masked=False,
 )
 def suggest_formats(call: Call) -> Reply:
     text, size = _arguments(call)
     return Reply([{"text": item} for item in catalog.suggest_formats(call.catalog, text, size)])
 
 
-@describe("MIME types containing q", "suggest_mime", returns="TextSuggestionList", query=SUGGEST_ARGUMENTS)
+@describe(
+    "MIME types containing q",
+    "suggest_mime",
+    returns="TextSuggestionList",
+    query=SUGGEST_ARGUMENTS,
+    masked=False,
+)
 def suggest_mimes(call: Call) -> Reply:
     text, size = _arguments(call)
     return Reply([{"text": item} for item in catalog.suggest_mimes(text, size)])

@@ -14,7 +14,15 @@ from urllib.parse import urlsplit
 import orjson
 
 from opencat.catalog.harvest_backends.licenses import match_license
-from opencat.domain.datasets import Checksum, Dataset, Resource, Spatial, TemporalCoverage, enforce_invariants
+from opencat.domain.datasets import (
+    Checksum,
+    Dataset,
+    Resource,
+    Spatial,
+    TemporalCoverage,
+    enforce_invariants,
+    fitting_format,
+)
 from opencat.domain.dates import iso
 from opencat.domain.documents import MAX_DEPTH, document_problem
 from opencat.domain.frequencies import normalize_frequency
@@ -25,7 +33,7 @@ from opencat.domain.slugs import normalize_tag
 
 # Part of every fingerprint (``mapping_context``): raise it with any change to how a remote dataset
 # is made into opencat's, so that the next run of every source maps its entries again.
-MAPPING_VERSION = "1"
+MAPPING_VERSION = "2"
 
 # Fields of the stored dataset the harvest owns: a re-harvest sets them all again. Everything else
 # (badges, featured, contact points, metrics...) is the local catalog's and is kept.
@@ -180,7 +188,7 @@ def _resource(item: RemoteResource, now: datetime, resource_id: str) -> Resource
         filetype="remote",
         type=item.type,
         description=item.description,
-        format=(item.format or "").strip().lower() or None,
+        format=fitting_format((item.format or "").strip().lower() or None),
         checksum=Checksum(*item.checksum) if item.checksum else None,
         filesize=item.filesize,
         mime=item.mime,

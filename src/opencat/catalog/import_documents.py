@@ -14,7 +14,15 @@ from typing import Any
 
 from opencat.db.codec import coverage_from_doc, spatial_from_doc
 from opencat.domain.accounts import ContactPoint, Organization, User
-from opencat.domain.datasets import Badge, Checksum, Dataset, Resource, Spatial, TemporalCoverage
+from opencat.domain.datasets import (
+    Badge,
+    Checksum,
+    Dataset,
+    Resource,
+    Spatial,
+    TemporalCoverage,
+    fitting_format,
+)
 from opencat.domain.dates import parse_datetime
 from opencat.domain.errors import Invalid
 from opencat.domain.frequencies import normalize_frequency
@@ -91,7 +99,7 @@ def resource_from_udata(doc: dict[str, Any]) -> Resource:
         filetype=doc.get("filetype") or "remote",
         type=doc.get("type") or "main",
         description=doc.get("description"),
-        format=doc.get("format"),
+        format=fitting_format(doc.get("format")),
         checksum=_checksum(doc.get("checksum")),
         filesize=doc.get("filesize"),
         mime=doc.get("mime"),

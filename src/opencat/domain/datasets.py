@@ -37,6 +37,9 @@ BADGE_LABELS = {
 HIDING_FIELDS = ("private", "deleted", "archived")
 # Fields of a hosted file that only an upload may change (udata: udata/core/dataset/api.py, forms.py, udata: udata/core/dataset/api.py, resources).
 HOSTED_FILE_FIELDS = ("filetype", "url", "checksum", "filesize", "mime", "format")
+# A resource's format is a short word (csv, json, shp): the longest one stored, and indexed
+# (udata sets no bound; a longer one is refused by the API and dropped from harvested records).
+FORMAT_MAX_LENGTH = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,11 @@ def enforce_invariants(dataset: Dataset) -> Dataset:
     return dataset
 
 
+def fitting_format(value: str | None) -> str | None:
+    """A format from another catalog, or None when it is longer than any format can be."""
+    return value if value is None or len(value) <= FORMAT_MAX_LENGTH else None
+
+
 def resource_problems(fields: Mapping[str, Any]) -> dict[str, list[Problem]]:
     """What a resource must always have: a title, a URL, a type and a filetype (udata: udata/core/dataset/api.py, resources)."""
     problems = {
@@ -270,11 +278,10 @@ def merge_resource_list(
     errors: list[dict[str, list[Problem]]] = []
     for entry_id, fields in incoming:
         existing = by_id.get(entry_id or "")
-        missing = {
-            name: [problem(Reason.REQUIRED)]
-            for name in ("title", "url")
-            if existing is None and not fields.get(name)
-        }
+        if existing is None:
+            missing = {name: [problem(Reason.REQUIRED)] for name in ("title", "url") if not fields.get(name)}
+        else:  # an update may not empty a required field either: its error goes at its place too
+            missing = resource_problems(fields)
         errors.append(missing)
         if missing:
             continue

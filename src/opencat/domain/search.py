@@ -173,7 +173,9 @@ STOPWORDS = frozenset(
         "and",
     ]
 )
-_WORD = re.compile(r"\w+")
+# Letters and digits: the index's tokenizer splits words on anything else, the underscore
+# included ("code_postal" is indexed as two words, and a query word must be one of its words).
+_WORD = re.compile(r"[^\W_]+")
 
 
 def words_of(text: str) -> tuple[str, ...]:
