@@ -368,3 +368,37 @@ def test_a_very_long_file_name_is_shortened_not_refused(
     assert response.status_code == 201, response.text
     assert response.json()["format"] == "csv"
     assert client.get(response.json()["url"].removeprefix(BASE_URL)).content == CSV
+
+
+def test_a_final_call_whose_parts_another_one_published_meanwhile_is_a_400(
+    client: TestClient,
+    owner: Account,
+    dataset_id: str,
+    settings: Settings,
+    parts: list[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Final calls sent again at once: the first one publishes the file and removes the parts
+    while another one, past its checks, reads them. That one is told the upload is unknown,
+    as it would be had it come a moment later (it answered a 500)."""
+    from opencat.catalog import uploads
+    from opencat.db import uploads as db_uploads
+
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    for index, content in enumerate(parts):
+        assert _part(client, url, owner, index, content).status_code == 200
+    assemble = uploads._assemble
+
+    def finished_meanwhile(catalog: Catalog, session_id: str, total_parts: int) -> Any:
+        with catalog.db.write() as conn:  # what the winning call's commit and clean-up did
+            db_uploads.delete_session(conn, session_id)
+        for index in range(total_parts):
+            catalog.files.delete(uploads.part_key(session_id, index))
+        return assemble(catalog, session_id, total_parts)
+
+    monkeypatch.setattr(uploads, "_assemble", finished_meanwhile)
+    late = _final(client, url, owner)
+    assert late.status_code == 400, late.text
+    assert late.json() == {"success": False, "error": "Unknown upload uuid"}
+    assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
+    assert _files(settings) == []

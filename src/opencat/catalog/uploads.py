@@ -243,7 +243,15 @@ def _receive_part(catalog: Catalog, actor: Actor, target: UploadTarget, chunk: C
 def _finish(catalog: Catalog, actor: Actor, destination: Destination, call: FinalCall) -> UploadOutcome:
     with catalog.db.read() as conn:
         session, received = _complete_session(conn, actor, destination.session_target, call)
-    spooled = _assemble(catalog, call.session_id, call.total_parts)
+    try:
+        spooled = _assemble(catalog, call.session_id, call.total_parts)
+    except Exception:
+        # A final call sent again at once (a client retrying a lost answer) finished first and
+        # removed the parts: this one's session is gone, as it would be had it come later.
+        with catalog.db.read() as conn:
+            if db_uploads.find_session(conn, call.session_id) is None:
+                raise UploadRefused(UploadProblem.UNKNOWN_SESSION) from None
+        raise
     # The final call names the file, as udata does; the name the parts carried is the fallback.
     name = call.filename or session.filename
     try:
