@@ -402,3 +402,25 @@ def test_a_final_call_whose_parts_another_one_published_meanwhile_is_a_400(
     assert late.json() == {"success": False, "error": "Unknown upload uuid"}
     assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
     assert _files(settings) == []
+
+
+@pytest.mark.parametrize("community", [False, True])
+def test_a_body_ending_inside_the_file_keeps_nothing(
+    client: TestClient, catalog: Catalog, owner: Account, dataset_id: str, settings: Settings, community: bool
+) -> None:
+    """No closing boundary: the file's part never ends, and its bytes stayed in the spool until
+    the sweep, a day later (any signed-in user could fill the disk through community uploads)."""
+    url = f"/api/1/datasets/{dataset_id}/upload/" + ("community/" if community else "")
+    caller = make_user(catalog) if community else owner
+    head = b'--zz\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+    for content in (b"abc", b"x" * 300_000):
+        answer = client.post(
+            url,
+            content=head + content,
+            headers={**caller.headers, "Content-Type": "multipart/form-data; boundary=zz"},
+        )
+        assert answer.status_code == 400, answer.text
+        assert answer.json() == {"success": False, "error": "Missing file parameter"}
+    assert list((settings.data_dir / "files" / ".spool").iterdir()) == []
+    assert _files(settings) == []
+    assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []

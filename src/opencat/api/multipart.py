@@ -140,6 +140,10 @@ async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: 
     except BaseException:
         reader.discard()
         raise
+    if reader.file is None:
+        # The body ended inside the file's part (no closing boundary): its bytes are no file,
+        # and nothing is kept, as for a client gone mid-upload. The answer stays udata's.
+        reader.discard()
     return Received(reader.fields, reader.file, reader.filename)
 
 
