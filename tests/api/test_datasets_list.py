@@ -134,6 +134,23 @@ def test_list_mask_replaces_default(client: TestClient, catalog: Catalog) -> Non
     assert with_page["data"] == [{"id": view.dataset.id}]
 
 
+def test_a_page_selected_whole_lists_each_dataset_with_its_default_fields(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """flask-restx marshals a nested model with its own mask: ``*`` or ``data`` without braces
+    keep the dataset's default fields (no ``community_resources``); ``data{*}`` asks for all."""
+    alice = make_user(catalog)
+    make_dataset(catalog, alice)
+    default = client.get(URL).json()["data"][0]
+    assert "community_resources" not in default
+    for mask in ("*", "data,total", "data"):
+        item = client.get(URL, headers={"X-Fields": mask}).json()["data"][0]
+        assert item == default, mask
+    every = client.get(URL, headers={"X-Fields": "data{*}"}).json()["data"][0]
+    assert every["community_resources"] == []
+    assert set(every) == {*default, "community_resources"}
+
+
 def test_list_costs_a_bounded_number_of_queries(client: TestClient, catalog: Catalog) -> None:
     import sqlalchemy as sa
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from opencat.api.bodies import json_object
 from opencat.api.errors import redirect
-from opencat.api.masks import Mask, apply_mask, parse_mask
+from opencat.api.masks import Mask, apply_mask, parse_mask, with_defaults
 from opencat.api.openapi import operation_of
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
@@ -118,7 +118,7 @@ def render(call: Call, reply: Reply, masked: bool = True) -> Response:
     if reply.status == 204 or reply.data is None:
         return Response(b"", reply.status, headers=reply.headers, media_type="application/json")
     requested = call.header("x-fields") if masked else None
-    mask = parse_mask(requested) if requested else reply.mask
+    mask = with_defaults(parse_mask(requested), reply.mask) if requested else reply.mask
     data = reply.data if mask is None else apply_mask(reply.data, mask)
     # Flask sorts keys in API v1; some clients diff responses textually.
     content = orjson.dumps(data, option=orjson.OPT_SORT_KEYS if reply.sort_keys else None)

@@ -68,6 +68,23 @@ def _freeze(fields: dict[str, Mask | None]) -> Mask:
     return Mask(fields, star)
 
 
+def with_defaults(requested: Mask, default: Mask | None) -> Mask:
+    """The requested mask, where a nested model selected without braces (``data``, or by ``*``)
+    keeps its own default mask, as flask-restx marshals a nested model with its ``__mask__``:
+    ``X-Fields: *`` on a page lists each dataset with the dataset's default fields."""
+    if default is None:
+        return requested
+    fields: dict[str, Mask | None] = {}
+    for name, nested in requested.fields.items():
+        own = default.fields.get(name)
+        fields[name] = own if nested is None else with_defaults(nested, own)
+    if requested.star:
+        for name, own in default.fields.items():
+            if own is not None:
+                fields.setdefault(name, own)
+    return Mask(fields, requested.star)
+
+
 def apply_mask(data: Any, mask: Mask) -> Any:
     if isinstance(data, list):
         return [apply_mask(item, mask) for item in data]
