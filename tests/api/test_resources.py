@@ -205,6 +205,37 @@ def test_permalink_redirects_and_counts_downloads(client: TestClient, catalog: C
     assert client.get("/api/1/datasets/r/not-a-uuid").status_code == 404
 
 
+def test_a_dead_permalink_is_a_page_for_browsers_and_json_for_scripts(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata-responses call 49: ``Accept: text/html`` gets an HTML 404; ``*/*`` and JSON the JSON one."""
+    alice = make_user(catalog)
+    hidden = make_dataset(catalog, alice, private=True, resources=[REMOTE]).resources[0].id
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for rid in (str(uuid.uuid4()), hidden, "not-a-uuid"):
+        for accept in ("text/html", browser):
+            page = client.get(f"/api/1/datasets/r/{rid}", headers={"Accept": accept})
+            assert page.status_code == 404
+            assert page.headers["content-type"] == "text/html; charset=utf-8"
+            assert "<title>404 - Page not found</title>" in page.text
+        for accept in ("*/*", "application/json", "application/json, text/html", "text/html;q=0.5, */*"):
+            plain = client.get(f"/api/1/datasets/r/{rid}", headers={"Accept": accept})
+            assert plain.status_code == 404
+            assert plain.json() == {"message": "Resource not found"}, accept
+
+
+def test_best_match_chooses_as_werkzeug() -> None:
+    from opencat.domain.accept import best_match
+
+    offered = ("application/json", "text/html")
+    assert best_match(None, offered) is None
+    assert best_match("*/*", offered) == "application/json"
+    assert best_match("text/*", offered) == "text/html"
+    assert best_match("text/html;q=0", offered) is None
+    assert best_match("text/html;q=x, application/json;q=0.1", offered) == "application/json"
+    assert best_match("image/png", offered) is None
+
+
 def test_api_v2_resource_by_id(client: TestClient, catalog: Catalog) -> None:
     alice = make_user(catalog)
     view = make_dataset(catalog, alice, resources=[REMOTE])
