@@ -39,6 +39,40 @@ def test_slug_matching_after_slugification_redirects(client: TestClient, catalog
     assert response.headers["location"] == "/api/1/datasets/horaires-des-bus/"
 
 
+def test_an_old_or_unslugified_slug_of_a_private_dataset_redirects_only_those_who_may_read_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The redirect names the new slug, which spells the new title: a stranger gets the 404 the
+    dataset answers them, not a 308 (a review found a private rename readable this way)."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    view = make_dataset(catalog, alice, title="Secret zebra", private=True)
+    client.put(f"/api/1/datasets/{view.dataset.id}/", json={"title": "Merger plan"}, headers=alice.headers)
+    public = make_dataset(catalog, alice, title="Open zebra")
+    client.put(f"/api/1/datasets/{public.dataset.id}/", json={"title": "Open lion"}, headers=alice.headers)
+    paths = (
+        "/api/1/datasets/{}/",
+        "/api/2/datasets/{}/",
+        "/api/1/datasets/{}/rdf.ttl",
+        "/api/1/datasets/{}/rdf",
+    )
+    for old in ("secret-zebra", "Merger-PLAN"):
+        for path in paths:
+            url = path.format(old)
+            assert client.get(url).status_code == 404, url
+            assert client.get(url, headers=bob.headers).status_code == 404, url
+            owner = client.get(url, headers=alice.headers)
+            assert owner.status_code == 308, url
+        assert (
+            client.put(f"/api/1/datasets/{old}/", json={"acronym": "X"}, headers=bob.headers).status_code
+            == 404
+        )
+        assert client.get(f"/datasets/{old}/").status_code == 404
+    assert client.get("/api/1/datasets/open-zebra/").status_code == 308
+    delete_dataset(catalog, alice.actor(catalog), public.dataset.id)
+    assert client.get("/api/1/datasets/open-zebra/").status_code == 410
+    assert client.get("/api/1/datasets/open-zebra/", headers=alice.headers).status_code == 308
+
+
 def test_private_dataset_is_404_to_strangers_and_readable_by_members(
     client: TestClient, catalog: Catalog
 ) -> None:

@@ -59,7 +59,7 @@ def _rdf_response(body: bytes, content_type: str) -> Response:
     headers=("Accept",),
 )
 def dataset_rdf_redirect(call: Call) -> Response:
-    dataset_id = use_cases.dataset_id_for(call.catalog, call.path("ident"))
+    dataset_id = use_cases.dataset_id_for(call.catalog, call.actor, call.path("ident"))
     return redirect_found(f"/api/1/datasets/{dataset_id}/rdf.{negotiate(call.header('accept'))}")
 
 

@@ -10,9 +10,11 @@ from opencat.domain.queries import DatasetQuery
 from opencat.domain.slugs import slugify
 
 
-def require_dataset(conn: Connection, ident: str) -> Dataset:
+def require_dataset(conn: Connection, ident: str, actor: Actor) -> Dataset:
     """The dataset an id or a slug names; ``Moved`` when only a redirect can answer (a renamed
-    slug, or one that matches only once slugified), ``NotFound`` otherwise."""
+    slug, or one that matches only once slugified), ``NotFound`` otherwise. A redirect names the
+    current slug, which spells the current title: only a caller who may read the dataset gets it
+    (the others get what the dataset itself answers them: 404, or 410 once deleted)."""
     if ids.is_object_id(ident):
         found = db_datasets.find_by_id(conn, ident.lower())
         if found is not None:
@@ -21,10 +23,16 @@ def require_dataset(conn: Connection, ident: str) -> Dataset:
     if found is not None:
         return found
     canonical = slugify(ident)
-    if canonical and canonical != ident and db_datasets.find_by_slug(conn, canonical) is not None:
-        raise Moved(canonical)
+    if canonical and canonical != ident:
+        target = db_datasets.find_by_slug(conn, canonical)
+        if target is not None:
+            check_readable(actor, target)
+            raise Moved(canonical)
     current = db_datasets.find_slug_by_old_slug(conn, ident)
     if current is not None:
+        target = db_datasets.find_by_slug(conn, current)
+        if target is not None:
+            check_readable(actor, target)
         raise Moved(current)
     raise NotFound()
 
@@ -38,7 +46,7 @@ def check_readable(actor: Actor, dataset: Dataset) -> None:
 
 
 def readable_dataset(conn: Connection, actor: Actor, ident: str) -> Dataset:
-    dataset = require_dataset(conn, ident)
+    dataset = require_dataset(conn, ident, actor)
     check_readable(actor, dataset)
     return dataset
 
@@ -53,7 +61,7 @@ def editable_dataset(conn: Connection, actor: Actor, ident: str) -> Dataset:
     deleted does not stop resource writes (udata checks nothing there either)."""
     if actor.user is None:
         raise Unauthenticated()
-    dataset = require_dataset(conn, ident)
+    dataset = require_dataset(conn, ident, actor)
     check_editable(actor, dataset)
     return dataset
 

@@ -51,7 +51,7 @@ def add_badge(catalog: Catalog, actor: Actor, ident: str, kind: object) -> tuple
     if kind not in BADGE_KINDS:
         raise Invalid({}, Reason.BADGE_UNKNOWN, kind=kind)
     with catalog.db.write() as conn:
-        dataset = require_dataset(conn, ident)
+        dataset = require_dataset(conn, ident, actor)
         existing = next((badge for badge in dataset.badges if badge.kind == kind), None)
         if existing is not None:
             return existing, False
@@ -63,7 +63,7 @@ def add_badge(catalog: Catalog, actor: Actor, ident: str, kind: object) -> tuple
 def remove_badge(catalog: Catalog, actor: Actor, ident: str, kind: str) -> None:
     _sysadmin(actor)
     with catalog.db.write() as conn:
-        dataset = require_dataset(conn, ident)
+        dataset = require_dataset(conn, ident, actor)
         kept = tuple(badge for badge in dataset.badges if badge.kind != kind)
         if len(kept) == len(dataset.badges):
             raise NotFound(Reason.BADGE_MISSING)
@@ -74,7 +74,7 @@ def set_featured(catalog: Catalog, actor: Actor, ident: str, featured: bool) -> 
     """Idempotent; no deleted check, as in udata."""
     _sysadmin(actor)
     with catalog.db.write() as conn:
-        current = require_dataset(conn, ident)
+        current = require_dataset(conn, ident, actor)
         dataset = replace(current, featured=featured)
         _store(catalog, conn, actor, current, dataset)
         return assemble(conn, [replace(dataset, revision=dataset.revision + 1)])[0]

@@ -223,7 +223,7 @@ def update_dataset(
         raise Unauthenticated()
     now = catalog.clock()
     with catalog.db.write() as conn:
-        current = require_dataset(conn, ident)
+        current = require_dataset(conn, ident, actor)
         if current.deleted is not None and not restoring:
             raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):
@@ -275,7 +275,7 @@ def delete_dataset(
         raise Unauthenticated()
     now = catalog.clock()
     with catalog.db.write() as conn:
-        current = require_dataset(conn, ident)
+        current = require_dataset(conn, ident, actor)
         if current.deleted is not None:
             raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):

@@ -47,7 +47,7 @@ def _editable(
     """The dataset and the sent body, once the caller may edit it."""
     if actor.user is None:
         raise Unauthenticated()
-    dataset = require_dataset(conn, ident)
+    dataset = require_dataset(conn, ident, actor)
     sent = submitted.value()
     kind, refusal = shape
     if not isinstance(sent, kind):

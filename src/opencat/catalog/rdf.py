@@ -54,10 +54,11 @@ def _format(suffix: str) -> Format:
     return chosen
 
 
-def dataset_id_for(catalog: Catalog, ident: str) -> str:
-    """The id the negotiated redirect points to; no permission check here, as in udata."""
+def dataset_id_for(catalog: Catalog, actor: Actor, ident: str) -> str:
+    """The id the negotiated redirect points to; no permission check here, as in udata (but an
+    old slug is followed only for a caller who may read the dataset: ``require_dataset``)."""
     with catalog.db.read() as conn:
-        return require_dataset(conn, ident).id
+        return require_dataset(conn, ident, actor).id
 
 
 def dataset_document(
@@ -66,7 +67,7 @@ def dataset_document(
     """One dataset in the serialization its suffix names; the read rules of the JSON API apply."""
     chosen = _format(suffix)
     with catalog.db.read() as conn:
-        dataset = require_dataset(conn, ident)
+        dataset = require_dataset(conn, ident, actor)
         try:
             check_readable(actor, dataset)
         except Gone:

@@ -151,7 +151,7 @@ def _locate(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
         raise Unauthenticated()
     if target.community:
         return _community_place(conn, actor, target)
-    dataset = require_dataset(conn, target.dataset or "")
+    dataset = require_dataset(conn, target.dataset or "", actor)
     if not permissions.can_edit(actor, dataset):
         raise PermissionDenied()
     if target.resource_id is None:
@@ -166,7 +166,7 @@ def _locate(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
 def _community_place(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
     if target.resource_id is None:
         # Any authenticated user may propose a file on a dataset they can see (udata: udata/core/storages/api.py).
-        dataset = require_dataset(conn, target.dataset or "")
+        dataset = require_dataset(conn, target.dataset or "", actor)
         check_readable(actor, dataset)
         return _Place(dataset)
     item = community.authorize_community_upload(conn, actor, target.resource_id)
