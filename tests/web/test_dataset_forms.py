@@ -222,3 +222,28 @@ def test_forms_without_their_csrf_token_are_refused(client: TestClient, catalog:
     assert client.post(path, data=fields | {"revision": revision}).status_code == 403
     assert get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.title == "Guarded"
     assert "Forged" not in client.get("/account/").text
+
+
+def test_nul_in_a_path_an_argument_or_a_form_is_refused_not_a_500(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """PostgreSQL refuses NUL in text: the pages answered 500 there (SQLite stored the NUL)."""
+    me = sign_in(client, catalog)
+    make_dataset(catalog, me, title="Horaires")
+    for path in ("/datasets/a%00b/", "/organizations/a%00b/", "/users/a%00b/"):
+        assert client.get(path).status_code == 404, path
+    for path in ("/datasets/?q=a%00b", "/admin/users/?q=a%00b", "/datasets/?tag=x%00"):
+        assert client.get(path).status_code == 400, path
+    for title, zones in (("a\x00b", ""), ("Titre", "country:fr\x00")):
+        form = _fields(client, NEW) | {"title": title, "description": "D", "zones": zones, "action": "save"}
+        refused = client.post(NEW, data=form, headers=EN)
+        assert refused.status_code == 400, refused.text
+        assert "This form could not be read." in refused.text
+    keys = client.get("/account/keys/")
+    named = {"csrf_token": hidden(keys.text, "csrf_token"), "name": "k\x00"}
+    assert client.post("/account/keys/", data=named).status_code == 400
+    assert [item["title"] for item in client.get("/api/1/datasets/").json()["data"]] == ["Horaires"]
+    client.cookies.clear()
+    login = client.get("/login")
+    form = {"csrf_token": hidden(login.text, "csrf_token"), "email": "a\x00@example.org", "password": "x"}
+    assert client.post("/login", data=form).status_code == 400

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from opencat.catalog import sessions
 from opencat.domain.errors import InvalidCredentials, TooManyRequests
 from opencat.web import signin
-from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.pages import Handler, Site, Visit, guard, holds_nul
 
 # A sign-in or sign-out form is a few hundred bytes; anything much larger is not ours.
 MAX_FORM_BYTES = 16 * 1024
@@ -28,7 +28,8 @@ async def read_form(visit: Visit) -> FormData | None:
     declared = visit.request.headers.get("content-length")
     if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
         return None
-    return await visit.request.form(max_files=0, max_fields=10)
+    form = await visit.request.form(max_files=0, max_fields=10)
+    return None if holds_nul(form.multi_items()) else form
 
 
 def refused(visit: Visit, status: int, problem: str) -> Response:

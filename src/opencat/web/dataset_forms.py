@@ -28,7 +28,7 @@ from opencat.web import i18n, signin
 from opencat.web.account_pages import refused
 from opencat.web.form_errors import in_language
 from opencat.web.markdown import render_markdown
-from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.pages import Handler, Site, Visit, guard, holds_nul
 from opencat.web.publish_pages import to_login
 from opencat.web.render import SCRIPTED_CSP
 
@@ -162,7 +162,8 @@ async def _read(visit: Visit) -> FormData | None:
     declared = visit.request.headers.get("content-length")
     if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
         return None
-    return await visit.request.form(max_files=0, max_fields=40 + MAX_CONTACT_POINTS)
+    form = await visit.request.form(max_files=0, max_fields=40 + MAX_CONTACT_POINTS)
+    return None if holds_nul(form.multi_items()) else form
 
 
 def _choices(site: Site, visit: Visit) -> dict[str, Any]:

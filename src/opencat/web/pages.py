@@ -1,7 +1,7 @@
 """The page handlers: read the request, call the catalog's use cases as the signed-in visitor (or
 an anonymous one), render a template. Errors of the page routes are pages too (404, 410), never JSON."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -87,12 +87,22 @@ def _headers(language: str) -> dict[str, str]:
     }
 
 
+def holds_nul(pairs: Iterable[tuple[str, Any]]) -> bool:
+    """Whether a query's or a form's names or text values hold NUL (files are not looked into)."""
+    return any("\x00" in name or (isinstance(value, str) and "\x00" in value) for name, value in pairs)
+
+
 def guard(handler: Callable[[Site, Visit], Awaitable[Response]], site: Site) -> Handler:
     """The page's errors as pages: 404, 410 for a deleted dataset, a redirect for an old slug; the
     visit knows who is signed in (one query, only when a session cookie with a valid signature came)."""
 
     async def endpoint(request: Request) -> Response:
         visit = Visit.of(request)
+        # No name or argument holds NUL; PostgreSQL would refuse it mid-query (a 500).
+        if "\x00" in request.scope["path"]:
+            return visit.page("not_found.html", status=404)
+        if holds_nul(request.query_params.multi_items()):
+            return visit.page("form_refused.html", status=400, problem="unreadable")
         token = session_token(request, site.keys)
         if token is not None:
             visit.actor = await run_in_threadpool(sessions.session_actor, site.catalog, token)
