@@ -187,3 +187,22 @@ def test_slug_redirect_location_is_encoded_and_complete(client: TestClient, cata
     slashless = client.get("/api/1/datasets/Qualit%C3%A9%20de%20l%27air")
     assert slashless.status_code == 308
     assert slashless.headers["location"] == "/api/1/datasets/Qualit%C3%A9%20de%20l%27air/"
+
+
+def test_if_none_match_compares_weakly_and_takes_a_star(client: TestClient, catalog: Catalog) -> None:
+    """RFC 9110 13.1.2, for anonymous callers (the kept answers) and keyed ones (the full path) alike."""
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    tag = client.get(url).headers["ETag"]
+    for who in ({}, alice.headers):
+        for sent in (tag, f"W/{tag}", "*", f'"other", {tag}', f'W/"x", W/{tag}'):
+            answer = client.get(url, headers={**who, "If-None-Match": sent})
+            assert answer.status_code == 304, (who, sent)
+            assert answer.headers["ETag"] == tag
+        for sent in ('"other"', tag.replace('"', ""), f'W/{tag[:-2]}"'):
+            assert client.get(url, headers={**who, "If-None-Match": sent}).status_code == 200, (who, sent)
+        missing = client.get(
+            "/api/1/datasets/000000000000000000000000/", headers={**who, "If-None-Match": "*"}
+        )
+        assert missing.status_code == 404

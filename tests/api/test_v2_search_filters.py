@@ -232,3 +232,14 @@ def test_a_query_without_any_word_finds_nothing(client: TestClient, catalog: Cat
     make_dataset(catalog, alice, title="Horaires des bus")
     assert _found(client, "q=%2A") == set()
     assert _found(client, "q=bus") == {"Horaires des bus"}
+
+
+def test_empty_values_of_array_arguments_are_ignored_in_v2_only(client: TestClient, catalog: Catalog) -> None:
+    """compatibility.md: v2 ignores an empty ``tag=`` as it ignores ``format=``; v1, as udata's, does not."""
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Bus", tags=("transport",))
+    make_dataset(catalog, alice, title="Eau")
+    assert _found(client, "tag=") == {"Bus", "Eau"}
+    assert _found(client, "tag=&tag=transport") == {"Bus"}
+    assert _found(client, "format=&granularity=&schema=") == {"Bus", "Eau"}
+    assert client.get("/api/1/datasets/?tag=").json()["total"] == 0

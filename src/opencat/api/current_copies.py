@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from opencat.api.datasets import VARY, etag_of
+from opencat.api.datasets import VARY, etag_of, names_current
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import database_version, public_revision
 
@@ -324,5 +324,5 @@ class CurrentCopies:
 
 
 def _names(if_none_match: bytes, tag: str) -> bool:
-    """Whether the ``If-None-Match`` sent lists this ETag, as the full path reads the list."""
-    return tag in (part.strip() for part in if_none_match.decode("latin-1").split(","))
+    """Whether the ``If-None-Match`` sent names this ETag, as the full path reads it."""
+    return names_current(if_none_match.decode("latin-1"), tag)

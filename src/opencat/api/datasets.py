@@ -38,6 +38,16 @@ def etag(dataset: Dataset) -> str:
     return etag_of(dataset.id, dataset.revision)
 
 
+def names_current(if_none_match: str, tag: str) -> bool:
+    """Whether an ``If-None-Match`` list names the current ETag: ``*``, or the tag by weak
+    comparison (RFC 9110 13.1.2: a ``W/`` prefix is ignored; a proxy compressing the answer may add one)."""
+    for candidate in if_none_match.split(","):
+        value = candidate.strip()
+        if value == "*" or value.removeprefix("W/") == tag:
+            return True
+    return False
+
+
 def _expected_revision(call: Call) -> int | None:
     """The revision an ``If-Match`` header names. An ETag that is not one of ours can never
     match: it gets ``NO_REVISION``, refused (412) by the use case, after 401, 404, 410 and 403."""
@@ -138,7 +148,7 @@ def get_dataset(call: Call) -> Reply | Response:
     match = call.header("if-none-match")
     if match is not None:  # the dataset's row alone says whether the client's copy is current
         tag = etag(use_cases.get_dataset_row(call.catalog, call.actor, call.path("ident")))
-        if tag in [part.strip() for part in match.split(",")]:
+        if names_current(match, tag):
             return Response(status_code=304, headers={"ETag": tag, "Vary": VARY})
     view = use_cases.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
     return _dataset_reply(call, view)

@@ -62,6 +62,7 @@ def _listed(params: QueryParams, name: str) -> tuple[str, ...]:
 def _filters(params: QueryParams) -> SearchFilters:
     return replace(
         shared_filters(params),
+        tags=_listed(params, "tag"),  # v1 keeps an empty tag, which matches nothing, as udata's v1
         organization_name=(first(params, "organization_name") or "").strip() or None,
         granularities=_listed(params, "granularity"),
         formats=_listed(params, "format"),
