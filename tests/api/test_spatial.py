@@ -228,3 +228,37 @@ def test_geometry_must_be_a_real_multipolygon(client: TestClient, catalog: Catal
             headers=alice.headers,
         )
         assert response.status_code == 400, geom
+
+
+def test_an_edit_keeps_the_stored_zones_it_sends_again_even_unknown_ones(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Imported data.gouv.fr datasets hold zones of udata's older referential
+    (``fr:collectivite:987@2004-02-27``): the edit form sends them back as shown, and the save was
+    refused for a field the publisher never touched, or rewrote ``…@1943-01-01`` without its date."""
+    from importlib.resources import files
+
+    from opencat.catalog.imports import load_fixtures
+
+    demo = json.loads((files("opencat") / "demo" / "datasets.json").read_text())
+    document = {
+        **demo[0],
+        "spatial": {"zones": ["fr:collectivite:987@2004-02-27", "fr:commune:13055@1943-01-01"]},
+    }
+    (tmp_path / "one.json").write_text(json.dumps([document]))
+    assert load_fixtures(catalog, tmp_path / "one.json") == 1
+    alice = make_user(catalog, sysadmin=True)
+    url = f"/api/1/datasets/{document['id']}/"
+    stored = client.get(url).json()["spatial"]["zones"]
+    assert stored == ["fr:collectivite:987@2004-02-27", "fr:commune:13055@1943-01-01"]
+    for sent in (stored, ["fr:collectivite:987", "FR/commune/13055"]):
+        again = client.put(url, json={"title": "Renamed", "spatial": {"zones": sent}}, headers=alice.headers)
+        assert again.status_code == 200, again.text
+        assert again.json()["spatial"]["zones"] == stored
+    added = client.put(
+        url, json={"spatial": {"zones": [*stored, "fr:departement:2a"]}}, headers=alice.headers
+    )
+    assert added.json()["spatial"]["zones"] == [*stored, "fr:departement:2A"]
+    unknown = client.put(url, json={"spatial": {"zones": ["fr:collectivite:988"]}}, headers=alice.headers)
+    assert unknown.status_code == 400
+    assert unknown.json() == {"errors": {"spatial": {"zones": ["Unknown geoid(s): fr:collectivite:988"]}}}

@@ -132,11 +132,14 @@ def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
     return changes
 
 
-def _known_zones(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
-    """Zones are checked against the referential and stored under their canonical ids."""
+def _known_zones(conn: Connection, changes: DatasetChanges, current: Dataset | None = None) -> DatasetChanges:
+    """Zones are checked against the referential and stored under their canonical ids; those the
+    ``current`` dataset already holds are kept as stored (``check_zones``)."""
     if changes.spatial is UNSET or not changes.spatial.zones:
         return changes
-    return replace(changes, spatial=replace(changes.spatial, zones=check_zones(conn, changes.spatial.zones)))
+    kept = current.spatial.zones if current is not None and current.spatial is not None else ()
+    zones = check_zones(conn, changes.spatial.zones, kept)
+    return replace(changes, spatial=replace(changes.spatial, zones=zones))
 
 
 def _checked_resources(catalog: Catalog, changes: DatasetChanges) -> list[tuple[str | None, dict[str, Any]]]:
@@ -228,7 +231,7 @@ def update_dataset(
             raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):
             raise PermissionDenied()
-        changes = _known_zones(conn, _known_license(conn, submitted.value()))
+        changes = _known_zones(conn, _known_license(conn, submitted.value()), current)
         _check_revision(current, expected_revision)
         incoming = _checked_resources(catalog, changes)
         owner_id, organization_id = resolve_ownership(

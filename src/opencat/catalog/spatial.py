@@ -82,14 +82,19 @@ def list_granularities(catalog: Catalog, language: str) -> list[tuple[str, str]]
     return _granularities(list_levels(catalog), language)
 
 
-def check_zones(conn: Connection, zones: tuple[str, ...]) -> tuple[str, ...]:
+def check_zones(conn: Connection, zones: tuple[str, ...], kept: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The referential's ids for these zones, matched ignoring case: udata lower-cases geoids while
-    INSEE codes keep theirs (``fr:departement:2A``). Unknown ones are refused (udata: udata/core/spatial/models.py)."""
-    found = db_geozones.fetch_zones_ignoring_case(conn, zones)
-    unknown = [zone_id for zone_id in dict.fromkeys(zones) if zone_id not in found]
+    INSEE codes keep theirs (``fr:departement:2A``). Unknown ones are refused (udata: udata/core/spatial/models.py),
+    but for the zones the dataset already holds (``kept``), which are sent again as stored: an
+    imported ``fr:collectivite:987@2004-02-27`` is no zone of ours, and an edit that leaves the
+    zones alone must neither be refused for it nor rewrite it."""
+    stored = {normalize_zone(zone_id).lower(): zone_id for zone_id in kept}
+    fresh = tuple(zone_id for zone_id in zones if zone_id.lower() not in stored)
+    found = db_geozones.fetch_zones_ignoring_case(conn, fresh) if fresh else {}
+    unknown = [zone_id for zone_id in dict.fromkeys(fresh) if zone_id not in found]
     if unknown:
         raise Invalid({"spatial": {"zones": [problem(Reason.ZONE_UNKNOWN, zones=", ".join(unknown))]}})
-    return tuple(found[zone_id].id for zone_id in zones)
+    return tuple(stored.get(zone_id.lower()) or found[zone_id].id for zone_id in zones)
 
 
 def spatial_objects(catalog: Catalog, datasets: Iterable[Dataset], language: str) -> SpatialObjects:
