@@ -266,3 +266,31 @@ def test_send_legal_notice_is_read_as_udatas_boolean_once_the_caller_is_known(
     }
     assert client.get(url).status_code == 200
     assert client.delete(f"{url}?send_legal_notice=false", headers=alice.headers).status_code == 204
+
+
+def test_an_if_match_list_passes_when_any_of_its_etags_is_current(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """RFC 9110 13.1.1; an ETag of another dataset with the same revision is not this one's."""
+    alice = make_user(catalog)
+    view, other = make_dataset(catalog, alice), make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    tag = client.get(url).headers["ETag"]
+    other_tag = client.get(f"/api/1/datasets/{other.dataset.id}/").headers["ETag"]
+    assert tag.endswith('-1"')
+    assert other_tag.endswith('-1"')
+    assert (
+        client.put(url, json={"acronym": "A"}, headers={**alice.headers, "If-Match": other_tag}).status_code
+        == 412
+    )
+    stale_first = f'"{view.dataset.id}-0", "zz", W/{tag}'
+    first = client.put(url, json={"acronym": "B"}, headers={**alice.headers, "If-Match": stale_first})
+    assert first.status_code == 200, first.text
+    again = client.delete(url, headers={**alice.headers, "If-Match": f"{tag}, {other_tag}"})
+    assert again.status_code == 412
+    assert (
+        client.delete(
+            url, headers={**alice.headers, "If-Match": f"{tag}, {first.headers['ETag']}"}
+        ).status_code
+        == 204
+    )

@@ -45,7 +45,11 @@ def test_concurrent_if_match_writes_have_exactly_one_winner(catalog: Catalog) ->
     def write(index: int) -> str:
         changes = DatasetChanges(title=f"Title {index}", tags=(), temporal_coverage=None)
         return update_dataset(
-            catalog, actor, dataset.id, Submitted.of(changes), expected_revision=read
+            catalog,
+            actor,
+            dataset.id,
+            Submitted.of(changes),
+            expected_versions=frozenset({(dataset.id, read)}),
         ).dataset.title
 
     outcomes = _all_at_once(THREADS, write)

@@ -14,6 +14,7 @@ from opencat.api.pagination import envelope
 from opencat.api.params import LANGUAGE, boolean, boolean_argument
 from opencat.catalog import datasets as use_cases
 from opencat.catalog import spatial as catalog_spatial
+from opencat.catalog.datasets import Versions
 from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
@@ -24,8 +25,6 @@ from opencat.domain.queries import Page
 DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
 PAGE_MASK = Mask({"data": DATASET_MASK}, star=True)
 VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
-# What an If-Match naming no revision of ours expects: no dataset ever has it (they start at 1).
-NO_REVISION = -1
 # udata's help text, the start of its 400 (udata's add_send_legal_notice_argument).
 LEGAL_NOTICE_HELP = "Send formal legal notice with appeal information to owner (admin only)"
 
@@ -48,18 +47,20 @@ def names_current(if_none_match: str, tag: str) -> bool:
     return False
 
 
-def _expected_revision(call: Call) -> int | None:
-    """The revision an ``If-Match`` header names. An ETag that is not one of ours can never
-    match: it gets ``NO_REVISION``, refused (412) by the use case, after 401, 404, 410 and 403."""
+def _expected_versions(call: Call) -> Versions | None:
+    """The versions an ``If-Match`` list names (any may match, RFC 9110 13.1.1); None without one,
+    or with ``*``. An ETag that is not one of ours names none: the use case then refuses (412)
+    after 401, 404, 410 and 403, as for a stale one."""
     header = call.header("if-match")
     if header is None or header.strip() == "*":
         return None
+    versions = set()
     for candidate in header.split(","):
         value = candidate.strip().removeprefix("W/").strip('"')
         dataset_id, _, revision = value.rpartition("-")
         if revision.isdigit() and dataset_id:
-            return int(revision)
-    return NO_REVISION
+            versions.add((dataset_id, int(revision)))
+    return frozenset(versions)
 
 
 def _with_community(call: Call) -> bool:
@@ -184,7 +185,7 @@ def update_dataset(call: Call) -> Reply:
         ident,
         submitted,
         restoring=_restoring(call),
-        expected_revision=_expected_revision(call),
+        expected_versions=_expected_versions(call),
     )
     return _dataset_reply(call, view)
 
@@ -204,5 +205,5 @@ def delete_dataset(call: Call) -> Reply:
         # Read once the caller is known (udata's 401 comes first), before 404, 410 and 403, as
         # udata's reqparse reads it. udata then mails a legal notice for a sysadmin: opencat does not.
         boolean(call.params, "send_legal_notice", LEGAL_NOTICE_HELP)
-    use_cases.delete_dataset(call.catalog, call.actor, ident, expected_revision=_expected_revision(call))
+    use_cases.delete_dataset(call.catalog, call.actor, ident, expected_versions=_expected_versions(call))
     return Reply(status=204)

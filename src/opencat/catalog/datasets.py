@@ -42,6 +42,9 @@ from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import SearchFilters, SearchRequest, Visibility, visibility_of
 from opencat.domain.slugs import slugify, unique_slug
 
+# A dataset's versions, as its ETags name them: (dataset id, revision).
+Versions = frozenset[tuple[str, int]]
+
 
 def get_dataset(catalog: Catalog, actor: Actor, ident: str, with_community: bool = False) -> DatasetView:
     with catalog.db.read() as conn:
@@ -206,8 +209,10 @@ def _check_resource_count(catalog: Catalog, after: Sequence[Resource], before: S
         raise Invalid({"resources": [refused]})
 
 
-def _check_revision(dataset: Dataset, expected_revision: int | None) -> None:
-    if expected_revision is not None and expected_revision != dataset.revision:
+def _check_revision(dataset: Dataset, expected_versions: Versions | None) -> None:
+    """``expected_versions``: the (dataset id, revision) pairs a write may change (an ``If-Match``
+    list, or the edit form's revision); None when the writer named none."""
+    if expected_versions is not None and (dataset.id, dataset.revision) not in expected_versions:
         raise PreconditionFailed(Reason.STALE_REVISION)
 
 
@@ -218,7 +223,7 @@ def update_dataset(
     submitted: Submitted[DatasetChanges],
     *,
     restoring: bool = False,
-    expected_revision: int | None = None,
+    expected_versions: Versions | None = None,
 ) -> DatasetView:
     """Apply the sent fields. The body's refusal comes only once access is granted, so that 410
     and 403 come before any validation error (udata: udata/core/dataset/api.py, forms.py)."""
@@ -232,7 +237,7 @@ def update_dataset(
         if not permissions.can_edit(actor, current):
             raise PermissionDenied()
         changes = _known_zones(conn, _known_license(conn, submitted.value()), current)
-        _check_revision(current, expected_revision)
+        _check_revision(current, expected_versions)
         incoming = _checked_resources(catalog, changes)
         owner_id, organization_id = resolve_ownership(
             conn, actor, value_or(changes.owner, None), value_or(changes.organization, None), current=current
@@ -271,7 +276,7 @@ def _record_update(
 
 
 def delete_dataset(
-    catalog: Catalog, actor: Actor, ident: str, *, expected_revision: int | None = None
+    catalog: Catalog, actor: Actor, ident: str, *, expected_versions: Versions | None = None
 ) -> None:
     """Soft delete: the dataset answers 410 to the public and stays readable by its editors."""
     if actor.user is None:
@@ -283,7 +288,7 @@ def delete_dataset(
             raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):
             raise PermissionDenied()
-        _check_revision(current, expected_revision)
+        _check_revision(current, expected_versions)
         dataset = apply_changes(current, {"deleted": now}, now)
         resources = db_resources.fetch_for_dataset(conn, dataset.id)
         db_datasets.update(conn, dataset, dataset.last_update(resources, now), old_slug=current.slug)

@@ -301,7 +301,11 @@ async def update(site: Site, visit: Visit) -> Response:
 
     def save() -> DatasetView:
         return catalog_datasets.update_dataset(
-            site.catalog, visit.actor, view.dataset.id, submitted, expected_revision=int(filled.revision)
+            site.catalog,
+            visit.actor,
+            view.dataset.id,
+            submitted,
+            expected_versions=frozenset({(view.dataset.id, int(filled.revision))}),
         )
 
     try:
