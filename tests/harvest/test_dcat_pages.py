@@ -353,3 +353,22 @@ def test_pages_kept_without_validators_get_them_when_next_fetched_whole(
     ]
     with catalog.db.read() as conn:
         assert len(db_harvest.pages_of(conn, source_id)) == 2
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n", b"@prefix dcat: <http://www.w3.org/ns/dcat#> .\n"])
+def test_an_empty_answer_is_no_catalog_and_archives_nothing(
+    catalog: Catalog, site: Site, remote: SiteServer, body: bytes
+) -> None:
+    """An empty 200 (or a document of no statement) read as an empty catalog archived every
+    dataset of the source: it fails the job, as any answer that is no catalog."""
+    publish(site, remote, [[("a", "A"), ("b", "B")]])
+    source_id = dcat_source(catalog, remote)
+    assert run_source(catalog, source_id, OPTIONS).counts.created == 2
+    site.documents["/catalog?page=1"] = Document(body, "text/turtle")
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert job.status == JobStatus.FAILED
+    assert "no catalog to read" in job.errors[0]["message"]
+    assert counts(job) == (0, 0, 0, 0, 0)
+    assert all(dataset.archived is None for dataset in harvested(catalog, source_id).values())

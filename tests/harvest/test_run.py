@@ -553,3 +553,42 @@ def test_an_update_whose_new_slug_was_taken_meanwhile_is_a_failed_item_and_the_b
     assert "refused by the catalog" in (failed[0].error or "")
     stored = harvested(catalog, source_id)
     assert (stored["r1"].title, stored["r2"].title) == ("Budget", "Comptes 2026")
+
+
+class _OversizedBackend:
+    name = "oversized"
+    label = "Oversized"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        yield RemoteDataset("keywords", "Keywords", tags=("transport", "k" * 300, "ab", "x" * 96))
+        yield RemoteDataset("title", "T" * 351)
+        yield RemoteDataset("text", "Text", description="d" * 100_001)
+        yield RemoteDataset("link", "Link", resources=(RemoteResource("https://x/a", title="r" * 351),))
+        yield RemoteDataset("i" * 513, "Identifier")
+        yield RemoteDataset("fine", "F" * 350)
+
+
+def test_entries_past_the_apis_bounds_are_failed_items_and_bad_keywords_dropped(
+    catalog: Catalog, remote: SiteServer
+) -> None:
+    """The same rules as the API's: PostgreSQL refused a 300-character keyword in the bulk insert,
+    which failed the whole batch; SQLite stored a 5 MB title."""
+    source_id = source_of(catalog, remote)
+    use_backend(catalog, source_id, "oversized")
+
+    job = run_source(catalog, source_id, OPTIONS, backends={"oversized": _OversizedBackend()})
+
+    assert job.status == JobStatus.DONE_ERRORS
+    assert (job.counts.created, job.counts.failed) == (2, 4)
+    failed = {
+        item.remote_id: item.error for item in items_of(catalog, job.id) if item.status == ItemStatus.FAILED
+    }
+    assert failed == {
+        "title": "cannot be stored: its title is longer than 350 characters",
+        "text": "cannot be stored: its description is longer than 100,000 characters",
+        "link": "cannot be stored: resource 1's title is longer than 350 characters",
+        "i" * 513: "cannot be stored: its identifier is longer than 512 characters",
+    }
+    stored = harvested(catalog, source_id)
+    assert stored["keywords"].tags == ("transport", "x" * 96)
+    assert stored["fine"].title == "F" * 350

@@ -13,7 +13,10 @@ from opencat.domain import ids
 from opencat.domain.changes import UNSET, CommunityChanges, DatasetChanges, ResourceChanges
 from opencat.domain.datasets import (
     ACCESS_TYPE_REASON_CATEGORIES,
+    ACRONYM_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
     FORMAT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
     Checksum,
     Spatial,
     TemporalCoverage,
@@ -142,8 +145,8 @@ class ResourceBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str | None = None
-    title: Annotated[str | None, Field(max_length=350)] = None
-    description: Annotated[str | None, Field(max_length=100_000)] = None
+    title: Annotated[str | None, Field(max_length=TITLE_MAX_LENGTH)] = None
+    description: Annotated[str | None, Field(max_length=DESCRIPTION_MAX_LENGTH)] = None
     filetype: Annotated[Literal["file", "remote"] | None, BeforeValidator(_not_null)] = None
     type: Annotated[ResourceType | None, BeforeValidator(_not_null)] = None
     url: Url | None = None
@@ -178,9 +181,9 @@ class DatasetBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    title: Annotated[str | None, Field(max_length=350)] = None
-    description: Annotated[str | None, Field(max_length=100_000)] = None
-    acronym: Annotated[str | None, Field(max_length=128)] = None
+    title: Annotated[str | None, Field(max_length=TITLE_MAX_LENGTH)] = None
+    description: Annotated[str | None, Field(max_length=DESCRIPTION_MAX_LENGTH)] = None
+    acronym: Annotated[str | None, Field(max_length=ACRONYM_MAX_LENGTH)] = None
     description_short: Annotated[str | None, Field(max_length=200)] = None
     license: str | None = None
     frequency: str | None = None

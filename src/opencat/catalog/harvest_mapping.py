@@ -15,6 +15,9 @@ import orjson
 
 from opencat.catalog.harvest_backends.licenses import match_license
 from opencat.domain.datasets import (
+    ACRONYM_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
     Checksum,
     Dataset,
     Resource,
@@ -26,10 +29,10 @@ from opencat.domain.datasets import (
 from opencat.domain.dates import iso
 from opencat.domain.documents import MAX_DEPTH, document_problem
 from opencat.domain.frequencies import normalize_frequency
-from opencat.domain.harvest import EXCERPT_LIMIT, RemoteDataset, RemoteResource
+from opencat.domain.harvest import EXCERPT_LIMIT, REMOTE_ID_MAX_LENGTH, RemoteDataset, RemoteResource
 from opencat.domain.harvest_jobs import HarvestSource
 from opencat.domain.references import License
-from opencat.domain.slugs import normalize_tag
+from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
 
 # Part of every fingerprint (``mapping_context``): raise it with any change to how a remote dataset
 # is made into opencat's, so that the next run of every source maps its entries again.
@@ -102,7 +105,16 @@ def dataset_fields(
         "title": remote.title,
         "description": remote.description,
         "acronym": remote.acronym,
-        "tags": tuple(sorted({tag for tag in map(normalize_tag, remote.tags) if tag})),
+        # A keyword the API would refuse as a tag (under 3 or over 96 characters) is dropped.
+        "tags": tuple(
+            sorted(
+                {
+                    tag
+                    for tag in map(normalize_tag, remote.tags)
+                    if TAG_MIN_LENGTH <= len(tag) <= TAG_MAX_LENGTH
+                }
+            )
+        ),
         "license": _license_id(remote.license, references.licenses),
         "frequency": _frequency(remote.frequency),
         "temporal_coverage": coverage,
@@ -235,7 +247,7 @@ def checked_fingerprint(remote: RemoteDataset, context: str = "") -> tuple[str |
     than a stored document may be, or holding a NUL character (the API refuses both)."""
     # The extras first, without recursion: they are the source's own, of any depth; the rest of
     # an entry has a fixed shape.
-    problem = document_problem(dict(remote.extras), MAX_DEPTH - 1)
+    problem = document_problem(dict(remote.extras), MAX_DEPTH - 1) or _too_long(remote)
     if problem is not None:
         return None, problem
     encoded = _encoded(remote)
@@ -244,6 +256,22 @@ def checked_fingerprint(remote: RemoteDataset, context: str = "") -> tuple[str |
         if problem is not None:
             return None, problem
     return _sha256(context.encode() + encoded), None
+
+
+def _too_long(remote: RemoteDataset) -> str | None:
+    """The first text longer than the API lets a dataset or resource hold (the same rules apply)."""
+    bounds = (("title", TITLE_MAX_LENGTH), ("description", DESCRIPTION_MAX_LENGTH))
+    texts = [(f"its {name}", getattr(remote, name), limit) for name, limit in bounds]
+    texts.append(("its acronym", remote.acronym, ACRONYM_MAX_LENGTH))
+    for index, resource in enumerate(remote.resources):
+        texts += [
+            (f"resource {index + 1}'s {name}", getattr(resource, name), limit) for name, limit in bounds
+        ]
+    texts.append(("its identifier", remote.remote_id, REMOTE_ID_MAX_LENGTH))
+    for what, text, limit in texts:
+        if text is not None and len(text) > limit:
+            return f"{what} is longer than {limit:,} characters"
+    return None
 
 
 _FINGERPRINT_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS

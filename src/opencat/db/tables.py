@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from opencat.db.types import JSONText, UTCDateTime
+from opencat.domain.harvest import REMOTE_ID_MAX_LENGTH
 
 metadata = sa.MetaData(
     naming_convention={
@@ -451,7 +452,7 @@ harvest_records = sa.Table(
         sa.ForeignKey("harvest_sources.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    sa.Column("remote_id", sa.String(512), primary_key=True),
+    sa.Column("remote_id", sa.String(REMOTE_ID_MAX_LENGTH), primary_key=True),
     sa.Column("dataset_id", OBJECT_ID, nullable=False),
     sa.Column("fingerprint", sa.String(64), nullable=False),
     # The job that last saw this remote id: a complete run archives the records it did not see.

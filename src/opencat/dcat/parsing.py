@@ -48,7 +48,11 @@ def syntax_of(body: bytes, content_type: str | None) -> str:
 
 
 def parse_facts(body: bytes, content_type: str | None, base: str) -> Facts:
-    """``body``'s triples; HarvestSourceError when it is not RDF in any syntax we read."""
+    """``body``'s triples; HarvestSourceError when it is not RDF in any syntax we read, or holds
+    no statement at all: a catalog says at least that it is one, and reading an empty answer as an
+    empty catalog would archive every dataset of the source."""
+    if not body.strip():
+        raise HarvestSourceError("The document is empty: no catalog to read")
     syntax = syntax_of(body, content_type)
     if syntax in ("nt", "turtle") and body.lstrip()[:1] in (b"<", b"_", b"#"):
         fast = read_n_triples(body)  # None when a line needs the full parser
@@ -68,6 +72,8 @@ def parse_facts(body: bytes, content_type: str | None, base: str) -> Facts:
             graph.parse(data=body, format=syntax, publicID=base)
     except Exception as error:  # every rdflib parser raises its own kind; all mean "not RDF"
         raise HarvestSourceError(f"Not an RDF document ({syntax}): {_first_line(error)}") from None
+    if len(graph) == 0:
+        raise HarvestSourceError(f"The document ({syntax}) holds no RDF statement: no catalog to read")
     return Facts.from_graph(graph)
 
 

@@ -37,6 +37,11 @@ BADGE_LABELS = {
 HIDING_FIELDS = ("private", "deleted", "archived")
 # Fields of a hosted file that only an upload may change (udata: udata/core/dataset/api.py, forms.py, udata: udata/core/dataset/api.py, resources).
 HOSTED_FILE_FIELDS = ("filetype", "url", "checksum", "filesize", "mime", "format")
+# The longest texts a dataset or resource may hold (udata's form bounds, which the API applies and
+# harvested entries are held to).
+TITLE_MAX_LENGTH = 350
+DESCRIPTION_MAX_LENGTH = 100_000
+ACRONYM_MAX_LENGTH = 128
 # A resource's format is a short word (csv, json, shp): the longest one stored, and indexed
 # (udata sets no bound; a longer one is refused by the API and dropped from harvested records).
 FORMAT_MAX_LENGTH = 255

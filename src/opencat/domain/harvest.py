@@ -11,6 +11,8 @@ from typing import Protocol, runtime_checkable
 
 # What a failed item keeps of the source that caused it (the job report shows it).
 EXCERPT_LIMIT = 2000
+# The longest identifier a remote dataset may have: the harvest records' key (db/tables.py).
+REMOTE_ID_MAX_LENGTH = 512
 
 
 @dataclass(frozen=True, slots=True)
