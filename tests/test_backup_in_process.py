@@ -71,3 +71,41 @@ def test_what_backup_refuses(tmp_path: Path) -> None:
     (tmp_path / "other" / "manifest.json").write_text(json.dumps({"format": "someone else's"}))
     with pytest.raises(OSError, match="is not one this version reads"):
         backup.restore(_settings(tmp_path / "t"), tmp_path / "other")
+
+
+def test_restore_checks_the_backup_before_writing_anything(tmp_path: Path) -> None:
+    """A damaged database was copied half (a traceback and an empty file left); a backup that
+    lacks a file its catalog names was restored, and reported whole."""
+    import shutil
+    import sqlite3
+
+    source = _settings(tmp_path / "source")
+    catalog = build_catalog(source)
+    try:
+        upgrade(catalog.db)
+        make_dataset(catalog, make_user(catalog), resources=[{"title": "r", "url": "https://example.org/r"}])
+        backup.back_up(catalog, source, tmp_path / "whole")
+    finally:
+        catalog.db.dispose()
+    with sqlite3.connect(tmp_path / "whole" / "opencat.db") as conn:  # the resource's file, hosted
+        conn.execute("UPDATE resources SET fs_filename = 'some-dataset/data.csv'")
+    (tmp_path / "whole" / "files" / "some-dataset").mkdir(parents=True)
+    (tmp_path / "whole" / "files" / "some-dataset" / "data.csv").write_bytes(b"a\n")
+
+    lacking = tmp_path / "lacking"
+    shutil.copytree(tmp_path / "whole", lacking)
+    (lacking / "files" / "some-dataset" / "data.csv").unlink()
+    damaged = tmp_path / "damaged"
+    shutil.copytree(tmp_path / "whole", damaged)
+    (damaged / "opencat.db").write_bytes(b"garbage" * 1000)
+    for bad, refusal in ((lacking, "lacks 1 file"), (damaged, "not a readable SQLite database")):
+        target = tmp_path / f"into-{bad.name}"
+        with pytest.raises(OSError, match=refusal):
+            backup.restore(_settings(target), bad)
+        assert not target.exists() or list(target.iterdir()) == [], bad
+    listed = json.loads((lacking / "manifest.json").read_text())
+    listed["missing_files"] = ["some-dataset/data.csv"]  # known missing when backed up: restored without it
+    (lacking / "manifest.json").write_text(json.dumps(listed))
+    assert backup.restore(_settings(tmp_path / "into-listed"), lacking)["datasets"] == 1
+    assert backup.restore(_settings(tmp_path / "into-whole"), tmp_path / "whole")["datasets"] == 1
+    assert (tmp_path / "into-whole" / "files" / "some-dataset" / "data.csv").read_bytes() == b"a\n"

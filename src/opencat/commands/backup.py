@@ -9,6 +9,7 @@ The search index is not copied: restore rebuilds it from the database.
 import json
 import os
 import shutil
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,9 +78,9 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
     try:
         revision, _ = revisions(copy)
         datasets = count_datasets(copy)
-        wanted = stored_file_keys(copy)
     finally:
         copy.dispose()
+    wanted = stored_file_keys(directory / DATABASE)
     files, size = _copy_tree(_files_root(settings), directory / FILES, Progress("copied", "files"))
     secret = _copy_secret_key(settings.data_dir / SECRET_KEY, directory / SECRET_KEY)
     missing = sorted(key for key in wanted if not (directory / FILES / key).is_file())
@@ -113,12 +114,38 @@ def restore(settings: Settings, directory: Path) -> dict[str, Any]:
         raise OSError(
             f"{target} already exists: restore into a new data directory (OPENCAT_DATA_DIR), or remove it first"
         )
+    _check_backup(directory, manifest)
     target.parent.mkdir(parents=True, exist_ok=True)
-    copy_sqlite(directory / DATABASE, target)
+    # Copied beside, then renamed into place: a copy that fails leaves no database behind.
+    draft = target.with_name(f".{target.name}.partial")
+    draft.unlink(missing_ok=True)
+    try:
+        copy_sqlite(directory / DATABASE, draft)
+    except sqlite3.Error as error:
+        draft.unlink(missing_ok=True)
+        raise OSError(f"{directory / DATABASE} could not be copied: {error}") from None
+    draft.replace(target)
     _copy_tree(directory / FILES, _files_root(settings), Progress("restored", "files"))
     if not (settings.data_dir / SECRET_KEY).exists():
         _copy_secret_key(directory / SECRET_KEY, settings.data_dir / SECRET_KEY)
     return manifest
+
+
+def _check_backup(directory: Path, manifest: dict[str, Any]) -> None:
+    """Before anything is written: the backup's database is a whole SQLite database, and every
+    file its catalog names is in the backup (but those its manifest says were already missing)."""
+    source = directory / DATABASE
+    if not source.is_file():
+        raise OSError(f"{source} is missing: the backup is incomplete")
+    try:
+        wanted = stored_file_keys(source)
+    except sqlite3.DatabaseError as error:
+        raise OSError(f"{source} is not a readable SQLite database: {error}") from None
+    known_missing = set(manifest.get("missing_files") or ())
+    lacking = sorted(key for key in wanted - known_missing if not (directory / FILES / key).is_file())
+    if lacking:
+        shown = ", ".join(lacking[:3]) + (f" and {len(lacking) - 3} more" if len(lacking) > 3 else "")
+        raise OSError(f"{directory / FILES} lacks {len(lacking)} file(s) the catalog names: {shown}")
 
 
 def _copy_secret_key(source: Path, target: Path) -> bool:

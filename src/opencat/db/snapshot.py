@@ -30,16 +30,19 @@ def copy_sqlite(source: Path, target: Path) -> None:
         reader.close()
 
 
-def stored_file_keys(database: Database) -> set[str]:
-    """The keys of every file the catalog's resources and community resources name."""
-    keys: set[str] = set()
-    with database.engine.connect() as conn:
+def stored_file_keys(path: Path) -> set[str]:
+    """The keys of every file the catalog's resources and community resources name, read from
+    the SQLite file at ``path`` without writing to it (a backup is read, never changed);
+    ``sqlite3.DatabaseError`` when it is not a SQLite database."""
+    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        keys: set[str] = set()
         for table in (resources, community_resources):
-            column = table.c.fs_filename
-            keys.update(
-                str(key) for key in conn.execute(sa.select(column).where(column.is_not(None))).scalars()
-            )
-    return keys
+            query = f"SELECT {table.c.fs_filename.name} FROM {table.name} WHERE {table.c.fs_filename.name} IS NOT NULL"
+            keys.update(str(key) for (key,) in reader.execute(query))
+        return keys
+    finally:
+        reader.close()
 
 
 def count_datasets(database: Database) -> int:
