@@ -219,3 +219,39 @@ def test_doctor_with_bad_settings_or_no_database(cli: Cli, monkeypatch: pytest.M
     )
     assert "migrations" not in run.out
     assert os.environ["OPENCAT_DATABASE_URL"].endswith("/none")
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("sqlite:///", "a SQLite URL names a file"),
+        ("sqlite:///:memory:", "a SQLite URL names a file"),
+        ("postgresql://postgres@127.0.0.1:notaport/x", "is not a valid database URL"),
+    ],
+)
+def test_a_database_url_that_cannot_serve_is_one_line_everywhere(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, url: str, said: str
+) -> None:
+    """These were tracebacks: SQLAlchemy's TypeError for a SQLite URL of no file, and the
+    doctor's own ValueError for a port that is no number."""
+    monkeypatch.setenv("OPENCAT_DATABASE_URL", url)
+    upgrade = cli("db", "upgrade")
+    assert upgrade.code == 2
+    assert said in upgrade.err
+    assert "Traceback" not in upgrade.err
+    doctor = cli("doctor")
+    assert doctor.code == 1
+    assert f"FAIL database: OPENCAT_DATABASE_URL{'' if 'valid' in said else ':'}" in doctor.out
+    assert said in doctor.out
+
+
+def test_the_doctor_reports_a_data_directory_it_cannot_use(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    monkeypatch.setenv("OPENCAT_DATA_DIR", str(tmp_path / "a-file"))
+    monkeypatch.setenv("OPENCAT_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    run = cli("doctor")
+    assert run.code == 1
+    assert "FAIL data directory: NotADirectoryError" in run.out
+    assert "fix: set OPENCAT_DATA_DIR to a directory this user may write" in run.out

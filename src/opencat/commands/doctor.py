@@ -92,8 +92,17 @@ def run(environ: Mapping[str, str]) -> int:
     """Print each check as OK or FAIL; exit 1 if any fails."""
     first, settings = _settings(environ)
     checks = [first]
+    catalog = None
     if settings is not None:
-        catalog = build_catalog(settings)
+        try:
+            check_url(settings.database_url)
+            catalog = build_catalog(settings)
+        except SettingsError as error:
+            checks.append(Check("database", False, str(error), "correct OPENCAT_DATABASE_URL"))
+        except (OSError, ValueError) as error:  # the data directory (or a URL past the check)
+            fix = "set OPENCAT_DATA_DIR to a directory this user may write (docs/configuration.md)"
+            checks.append(Check("data directory", False, f"{type(error).__name__}: {error}", fix))
+    if settings is not None and catalog is not None:
         try:
             checks.append(_database(settings, catalog))
             # Each of these needs the one before it: no schema, no outbox to compare the index with.

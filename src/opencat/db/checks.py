@@ -20,8 +20,12 @@ def check_url(url: str) -> None:
     """Refuse a URL SQLAlchemy cannot parse, or whose driver is not installed."""
     try:
         parsed = sa.engine.make_url(normalize_url(url))
+        _ = parsed.port  # read when connecting: a port that is no number fails here instead
     except (sa.exc.ArgumentError, ValueError) as error:
         raise SettingsError(f"{_VARIABLE} is not a valid database URL ({error})") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # An in-memory database would be one per connection and per worker: nothing would last.
+        raise SettingsError(f"{_VARIABLE}: a SQLite URL names a file, as sqlite:////path/to/opencat.db")
     try:
         parsed.get_dialect().import_dbapi()
     except (sa.exc.NoSuchModuleError, ImportError) as error:
