@@ -192,13 +192,34 @@ def test_add_member_to_an_unknown_organization_fails(cli: Cli) -> None:
     assert run.err == "error: Unknown organization no-such-org\n"
 
 
-def test_duplicate_email_fails_with_a_message(cli: Cli) -> None:
+@pytest.mark.parametrize("email", ["alice@example.org", " alice@example.org ", "ALICE@example.org"])
+def test_duplicate_email_fails_with_a_message(cli: Cli, email: str) -> None:
+    """Spaces around a pasted address made a second account of the same address."""
     create_user(cli)
-    run = cli("user", "create", "--email", "alice@example.org", "--first-name", "A", "--last-name", "B")
+    run = cli("user", "create", "--email", email, "--first-name", "A", "--last-name", "B")
     assert run.code == 1
     assert run.out == ""
     assert run.err.startswith("error: ")
     assert "This email is already registered." in run.err
+    assert cli("token", "create", " alice@example.org", "--json").code == 0
+
+
+def test_a_key_lives_at_most_a_hundred_years(cli: Cli) -> None:
+    create_user(cli)
+    with pytest.raises(SystemExit) as exited:
+        cli("token", "create", "alice@example.org", "--days", "99999999999")
+    assert exited.value.code == 2
+    assert cli("token", "create", "alice@example.org", "--days", "36500", "--json").code == 0
+
+
+def test_fixtures_that_are_no_documents_are_refused_in_one_line(cli: Cli, tmp_path: Path) -> None:
+    cli("db", "upgrade")
+    for name, content in (("list.json", '[1, 2, "x", null]'), ("fixtures.json", '{"datasets": [1]}')):
+        (tmp_path / name).write_text(content)
+        run = cli("load-fixtures", str(tmp_path / name))
+        assert run.code == 1, name
+        assert run.err.startswith("error: "), run.err
+        assert "Traceback" not in run.err
 
 
 def test_unknown_role_is_a_usage_error(cli: Cli) -> None:

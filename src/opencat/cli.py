@@ -244,6 +244,17 @@ def _positive(raw: str) -> int:
     return value
 
 
+# A key's longest life: a hundred years (a longer one overflowed the date).
+MAX_KEY_DAYS = 36_500
+
+
+def _days(raw: str) -> int:
+    value = _positive(raw)
+    if value > MAX_KEY_DAYS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_KEY_DAYS} days, got {value}")
+    return value
+
+
 def _json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
@@ -309,7 +320,9 @@ def _account_commands(commands: Any) -> None:
     expiry.add_argument(
         "--expires", metavar="DATE", help="last day of validity (YYYY-MM-DD, UTC) or ISO date-time"
     )
-    expiry.add_argument("--days", type=_positive, help="valid for this many days from now")
+    expiry.add_argument(
+        "--days", type=_days, help=f"valid for this many days from now (at most {MAX_KEY_DAYS})"
+    )
     _json_option(create_token)
     create_token.set_defaults(run=_with_catalog(account_commands.token_create))
     list_tokens = token.add_parser("list", help="a user's API keys: id, name, created, expires, last used")

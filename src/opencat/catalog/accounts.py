@@ -62,6 +62,7 @@ def create_user(
     catalog: Catalog, *, email: str, first_name: str, last_name: str, sysadmin: bool = False
 ) -> tuple[User, str]:
     """Create a user and their first API key (the key is only ever shown here)."""
+    email = email.strip()  # as typed or pasted: " a@b.org" is the account a@b.org, not another
     if "@" not in email:
         raise Invalid({"email": ["Invalid email address."]})
     with catalog.db.write() as conn:
@@ -82,6 +83,7 @@ def create_user(
 
 
 def _find_user(conn: Connection, ident: str) -> User | None:
+    ident = ident.strip()
     if "@" in ident:
         return db_accounts.find_user_by_email(conn, ident)
     if ids.is_object_id(ident):

@@ -49,14 +49,22 @@ def read_entries(path: Path, licenses: Iterable[License]) -> tuple[list[Entry], 
                 organizations[org["id"]] = org
     else:
         documents = _read_json(path)
+    neither = Invalid({"path": [f"{path} holds neither udata fixtures nor dataset documents"]})
     if isinstance(documents, dict) and "datasets" in documents:
+        fixtures = documents["datasets"]
+        if not isinstance(fixtures, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("dataset"), dict) for item in fixtures
+        ):
+            raise neither
         entries = [
-            Entry(item["dataset"], item.get("resources") or [], item.get("organization"))
-            for item in documents["datasets"]
+            Entry(item["dataset"], item.get("resources") or [], item.get("organization")) for item in fixtures
         ]
         return entries, organizations
     if not isinstance(documents, list):
-        raise Invalid({"path": [f"{path} holds neither udata fixtures nor dataset documents"]})
+        raise neither
+    for position, doc in enumerate(documents, start=1):
+        if not isinstance(doc, dict):
+            raise Invalid({"path": [f"{path}: entry {position} is no dataset document (a JSON object)"]})
     return [
         Entry(doc, doc.get("resources") or [], doc.get("organization")) for doc in documents
     ], organizations
