@@ -106,6 +106,32 @@ def test_bad_input_is_a_4xx_in_udata_shape(client: TestClient, catalog: Catalog,
     assert client.get(f"{path}jobs/?page=0").status_code == 400
 
 
+def test_config_values_out_of_their_documented_bounds_are_refused(
+    client: TestClient, catalog: Catalog, remote: SiteServer
+) -> None:
+    """docs/harvesting.md: page_size 1-1000, delay 0-3600; other values were taken silently."""
+    root, _, _, org_id = people(catalog)
+    for config, errors in (
+        ({"page_size": 0}, ["page_size must be an integer from 1 to 1000"]),
+        ({"page_size": "abc"}, ["page_size must be an integer from 1 to 1000"]),
+        ({"page_size": 10.5, "delay": -1}, [
+            "page_size must be an integer from 1 to 1000", "delay must be a number from 0 to 3600",
+        ]),
+        ({"delay": True}, ["delay must be a number from 0 to 3600"]),
+    ):  # fmt: skip
+        refused = client.post(
+            f"{API}/sources/", json={**body(remote, org_id), "config": config}, headers=root.headers
+        )
+        assert (refused.status_code, refused.json()["errors"]) == (400, {"config": errors}), config
+    fine = {"page_size": 1000, "delay": 0.5, "organization": "x"}
+    created = client.post(
+        f"{API}/sources/", json={**body(remote, org_id), "config": fine}, headers=root.headers
+    )
+    assert created.status_code == 201, created.text
+    path = f"{API}/source/{created.json()['id']}/"
+    assert client.put(path, json={"config": {"delay": 3601}}, headers=root.headers).status_code == 400
+
+
 def test_schedule_run_jobs_and_items(
     client: TestClient, catalog: Catalog, site: Site, remote: SiteServer
 ) -> None:
@@ -132,6 +158,9 @@ def test_schedule_run_jobs_and_items(
     assert job["source"]["id"] == source["id"]
     jobs = client.get(f"{path}jobs/").json()
     assert [j["id"] for j in jobs["data"]] == [job_id]
+    assert jobs["data"][0]["items"]["total"] == 4  # the list says it too (it said null)
+    assert client.get(path).json()["last_job"]["items"]["total"] == 4
+    assert client.get(f"{API}/sources/").json()["data"][0]["last_job"]["items"]["total"] == 4
     items = client.get(f"{API}/job/{job_id}/items/?page_size=2").json()
     assert (items["total"], len(items["data"]), items["next_page"] is not None) == (4, 2, True)
     failed = client.get(f"{API}/job/{job_id}/items/?status=failed", headers=admin.headers).json()["data"]

@@ -71,9 +71,7 @@ def _details(shown: bool, details: str | None) -> str | None:
     return (details or None) if shown else None
 
 
-def _job(
-    call: Call, job: HarvestJob, source_id: str, manager: bool, item_count: int | None = None
-) -> dict[str, Any]:
+def _job(call: Call, job: HarvestJob, source_id: str, manager: bool, item_count: int) -> dict[str, Any]:
     items_url = f"{call.urls.base}{_API}/job/{job.id}/items/"
     return {
         "id": job.id,
@@ -132,7 +130,11 @@ def _source(call: Call, view: SourceView) -> dict[str, Any]:
             "on": validation.get("on"),
             "comment": validation.get("comment"),
         },
-        "last_job": None if view.last_job is None else _job(call, view.last_job, source.id, manager),
+        "last_job": (
+            None
+            if view.last_job is None
+            else _job(call, view.last_job, source.id, manager, view.last_job_items)
+        ),
         "owner": None if view.owner is None else serializers.user_reference(view.owner, call.urls),
         "organization": (
             None
@@ -263,7 +265,7 @@ def list_jobs(call: Call) -> Reply:
     manager = can_manage(call.actor, use_cases.get_source(call.catalog, source_id).source)
     body = envelope(
         result,
-        lambda job: _job(call, job, source_id, manager),
+        lambda view: _job(call, view.job, source_id, manager, view.item_count),
         call.urls.base,
         call.request.url.path,
         call.params,

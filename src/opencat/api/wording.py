@@ -20,6 +20,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.HARVEST_BACKEND_UNKNOWN: "Unknown harvest backend {backend}",
     Reason.CRON_INVALID: "Invalid cron expression: {error}",
     Reason.HARVEST_URL_INVALID: "Invalid URL: an http:// or https:// URL is expected",
+    Reason.HARVEST_CONFIG_OUT_OF_RANGE: "{key} must be {kind} from {low} to {high}",
     Reason.UPLOAD_UNKNOWN: "Unknown upload uuid",
     Reason.FILE_TOO_LARGE: "The file is larger than the configured maximum",
     Reason.HTML_CONTENT: "Incorrect file content type: HTML",

@@ -47,6 +47,7 @@ class SourceView:
     organization: Organization | None = None
     owner: User | None = None
     validated_by: User | None = None
+    last_job_items: int = 0  # how many items its last job holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ def _views(conn: Connection, sources: Sequence[HarvestSource]) -> list[SourceVie
         str(s.validation["by"]) for s in sources if s.validation.get("by")
     }
     users = db_accounts.fetch_users(conn, user_ids)
+    items = db_harvest.count_items_of_jobs(conn, [job.id for job in last.values()])
     return [
         SourceView(
             source,
@@ -79,6 +81,7 @@ def _views(conn: Connection, sources: Sequence[HarvestSource]) -> list[SourceVie
             organizations.get(source.organization_id or ""),
             users.get(source.owner_id or ""),
             users.get(str(source.validation.get("by") or "")),
+            items.get(last[source.id].id, 0) if source.id in last else 0,
         )
         for source in sources
     ]
@@ -123,8 +126,31 @@ def _checked(fields: SourceFields, creating: bool) -> None:
             parse_cron(fields.schedule)
         except ValueError as error:
             errors["schedule"] = [problem(Reason.CRON_INVALID, error=str(error))]
+    out_of_range = _config_problems(fields.config or {})
+    if out_of_range:
+        errors["config"] = out_of_range
     if errors:
         raise Invalid(errors)
+
+
+# The config keys every backend reads the same way, and their bounds (docs/harvesting.md):
+# (whole numbers only, lowest, highest). A value out of them was taken as the default unsaid.
+_CONFIG_BOUNDS = {"page_size": (True, 1, 1000), "delay": (False, 0, 3600)}
+
+
+def _config_problems(config: Mapping[str, Any]) -> list[Any]:
+    problems = []
+    for key, (whole, low, high) in _CONFIG_BOUNDS.items():
+        if key not in config:
+            continue
+        value = config[key]
+        kinds = int if whole else int | float
+        if not isinstance(value, kinds) or isinstance(value, bool) or not low <= value <= high:
+            kind = "an integer" if whole else "a number"
+            problems.append(
+                problem(Reason.HARVEST_CONFIG_OUT_OF_RANGE, key=key, kind=kind, low=low, high=high)
+            )
+    return problems
 
 
 def _http_url(url: str) -> bool:
@@ -324,11 +350,13 @@ def run_now(catalog: Catalog, actor: Actor, source_id: str, options: RunOptions)
     return get_source(catalog, source_id)
 
 
-def list_jobs(catalog: Catalog, source_id: str, page: int, page_size: int) -> Page[HarvestJob]:
+def list_jobs(catalog: Catalog, source_id: str, page: int, page_size: int) -> Page[JobView]:
+    """A page of the source's jobs, newest first, each with how many items it holds."""
     with catalog.db.read() as conn:
-        _require_source(conn, source_id)
+        source = _require_source(conn, source_id)
         jobs, total = db_harvest.jobs_of(conn, source_id, (page - 1) * page_size, page_size)
-    return Page(jobs, total, page, page_size)
+        items = db_harvest.count_items_of_jobs(conn, [job.id for job in jobs])
+    return Page([JobView(job, source, items.get(job.id, 0)) for job in jobs], total, page, page_size)
 
 
 def get_job(catalog: Catalog, job_id: str) -> JobView:

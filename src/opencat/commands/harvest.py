@@ -80,4 +80,4 @@ def run(catalog: Catalog, args: argparse.Namespace, options: RunOptions) -> None
 
 def jobs(catalog: Catalog, args: argparse.Namespace) -> None:
     page = harvest_sources.list_jobs(catalog, args.source, 1, args.limit)
-    emit([job_fields(job) for job in page.items], args.json)
+    emit([job_fields(view.job) for view in page.items], args.json)

@@ -256,6 +256,18 @@ def count_items(conn: Connection, job_id: str, statuses: Sequence[ItemStatus] | 
     return int(conn.execute(query).scalar_one())
 
 
+def count_items_of_jobs(conn: Connection, job_ids: Sequence[str]) -> dict[str, int]:
+    """How many items each of these jobs holds, in one statement (a job without items: absent)."""
+    if not job_ids:
+        return {}
+    query = (
+        sa.select(harvest_items.c.job_id, sa.func.count())
+        .where(harvest_items.c.job_id.in_(list(job_ids)))
+        .group_by(harvest_items.c.job_id)
+    )
+    return {str(job_id): int(count) for job_id, count in conn.execute(query)}
+
+
 def _items_where(job_id: str, statuses: Sequence[ItemStatus] | None) -> sa.ColumnElement[bool]:
     condition = harvest_items.c.job_id == job_id
     if statuses is not None:

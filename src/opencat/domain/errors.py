@@ -118,6 +118,7 @@ class Reason(StrEnum):
     HARVEST_BACKEND_UNKNOWN = auto()  # details: backend
     CRON_INVALID = auto()  # details: error
     HARVEST_URL_INVALID = auto()
+    HARVEST_CONFIG_OUT_OF_RANGE = auto()  # details: key, kind, low, high
 
 
 @dataclass(frozen=True, slots=True)
