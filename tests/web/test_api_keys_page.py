@@ -138,3 +138,16 @@ def test_errors_are_shown_beside_their_fields(catalog: Catalog, settings: Settin
             PAGE, data={"csrf_token": _csrf(client), "name": "today", "expires": "2026-12-03"}
         )
         assert today.status_code == 201  # to the end of the day
+
+
+def test_a_key_without_a_name_is_told_so_not_that_its_name_is_too_long(
+    client: TestClient, catalog: Catalog
+) -> None:
+    _signed_in(client, catalog)
+    for name, said in (
+        ("", "Ce champ est obligatoire."),
+        ("n" * 256, "Donnez à la clé un nom de 255 caractères au plus"),
+    ):
+        refused = client.post(PAGE, data={"csrf_token": _csrf(client), "name": name})
+        assert refused.status_code == 400
+        assert said in refused.text, name

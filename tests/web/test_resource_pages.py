@@ -140,6 +140,15 @@ def test_move_buttons_and_the_whole_order(client: TestClient, catalog: Catalog) 
     stale_page = client.post(action, data={"csrf_token": csrf, "resource": "gone", "place": "0"}, headers=EN)
     assert stale_page.status_code == 409
     assert "The files changed since you opened this page" in stale_page.text
+    for place in ("-1", "abc", ""):  # no page sends these: a malformed request (400), not a conflict
+        assert (
+            client.post(action, data={"csrf_token": csrf, "resource": a, "place": place}).status_code == 400
+        )
+        scripted_bad = client.post(
+            action, data={"resource": a, "place": place}, headers={"X-CSRF-Token": csrf}
+        )
+        assert scripted_bad.status_code == 400
+        assert "message" in scripted_bad.json()
     assert client.post(action, data={"resource": a, "place": "0"}).status_code == 403
     assert (
         client.post(action, data={"resource": a, "place": "0"}, headers={"X-CSRF-Token": "x"}).status_code

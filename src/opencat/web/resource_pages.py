@@ -130,9 +130,13 @@ async def reorder(site: Site, visit: Visit) -> Response:
     token, view = opened
     current = [resource.id for resource in view.resources]
     moving, place = str(form.get("resource") or ""), str(form.get("place") or "")
-    wanted = _moved(current, moving, int(place)) if moving in current and place.isdigit() else None
+    if not place.isdigit():  # no page sends another place: a malformed request, not a conflict
+        if scripted:
+            return json_response({"message": "place must be a whole number, 0 for first."}, 400)
+        return refused(visit, 400, "unreadable")
+    wanted = _moved(current, moving, int(place)) if moving in current else None
     try:
-        if wanted is None:  # a file deleted meanwhile (or no place): nothing moves
+        if wanted is None:  # a file deleted meanwhile: nothing moves
             raise Conflict()
         submitted = Submitted.of(Reorder(tuple(wanted), Submitted.of({})))
         # Refused if the files changed between this read and the write (one added, one removed).
