@@ -200,3 +200,33 @@ def test_v2_full_objects_are_the_frequency_the_license_and_the_zones(
         by_id = {item["id"]: item for item in page}
         assert by_id[licensed.id]["license"]["id"] == "lov2"
         assert by_id[unlicensed.id]["license"]["id"] == "notspecified"
+
+
+def test_v2_keeps_udatas_order_inside_too(client: TestClient, catalog: Catalog) -> None:
+    """udata-responses calls 101-103: the embedded organization and its permissions, each
+    resource, and the resources' page with its links (page, then page_size)."""
+    first, _ = _seed(catalog)
+    make_dataset(catalog, make_user(catalog), resources=[])
+    organization = client.get(f"/api/2/datasets/{first}/").json()["organization"]
+    assert list(organization) == [
+        "badges", "name", "acronym", "slug", "logo", "logo_thumbnail", "page", "permissions", "uri", "id", "class",
+    ]  # fmt: skip
+    assert list(organization["permissions"]) == ["edit", "delete", "members", "harvest", "private"]
+    client.put(
+        f"/api/1/datasets/{first}/",
+        json={
+            "resources": [
+                {"title": f"r{n}", "url": f"https://example.org/{n}", "type": "main"} for n in range(3)
+            ]
+        },
+        headers=make_user(catalog, sysadmin=True).headers,
+    )
+    page = client.get(f"/api/2/datasets/{first}/resources/?page_size=1&type=main").json()
+    assert list(page) == ["data", "next_page", "previous_page", "page", "page_size", "total"]
+    assert page["next_page"].endswith(f"/api/2/datasets/{first}/resources/?page=2&page_size=1&type=main")
+    resource_keys = list(page["data"][0])
+    assert resource_keys[resource_keys.index("harvest") :] == [
+        "harvest", "geopf", "extras", "preview_url", "schema", "internal",
+    ]  # fmt: skip
+    alone = client.get(f"/api/2/datasets/resources/{page['data'][0]['id']}/").json()["resource"]
+    assert list(alone) == resource_keys

@@ -67,3 +67,23 @@ def envelope(
         "next_page": _page_url(base, path, params, page.page + 1) if has_next else None,
         "previous_page": _page_url(base, path, params, page.page - 1) if page.page > 1 else None,
     }
+
+
+def resources_envelope(
+    page: Page[T], render: Callable[[T], dict[str, Any]], base: str, path: str, params: QueryParams
+) -> dict[str, Any]:
+    """API v2's page of a dataset's resources, as udata builds it (udata-responses call 102): its
+    own key order, and links that give ``page`` and ``page_size`` first, then the other arguments."""
+    others = [(key, value) for key, value in params.multi_items() if key not in ("page", "page_size")]
+
+    def link(number: int) -> str:
+        return f"{base}{path}?{urlencode([('page', number), ('page_size', page.page_size), *others])}"
+
+    return {
+        "data": [render(item) for item in page.items],
+        "next_page": link(page.page + 1) if page.page < page.pages else None,
+        "previous_page": link(page.page - 1) if page.page > 1 else None,
+        "page": page.page,
+        "page_size": page.page_size,
+        "total": page.total,
+    }

@@ -72,6 +72,7 @@ def resource(item: Resource, urls: Urls, now: datetime) -> dict[str, Any]:
         "last_modified": iso(item.last_modified(now)),
         "metrics": _with_downloads(item.metrics, "views", item.downloads),
         "harvest": _non_null(item.harvest),
+        "geopf": None,
         "extras": item.extras,
         "preview_url": item.preview_url,
         "schema": item.schema,
@@ -79,23 +80,23 @@ def resource(item: Resource, urls: Urls, now: datetime) -> dict[str, Any]:
             "created_at_internal": iso(item.created_at_internal),
             "last_modified_internal": iso(item.last_modified_internal),
         },
-        "geopf": None,
-    }
+    }  # udata's field order, which API v2 keeps (udata-responses calls 102, 103)
 
 
 def organization_reference(org: Organization, actor: Actor, urls: Urls) -> dict[str, Any]:
+    # udata's field order, which API v2 keeps (udata-responses call 101).
     return {
-        "id": org.id,
-        "class": "Organization",
+        "badges": [{"kind": kind} for kind in org.badges],
         "name": org.name,
         "acronym": org.acronym,
         "slug": org.slug,
         "logo": org.logo,
         "logo_thumbnail": org.logo_thumbnail,
-        "badges": [{"kind": kind} for kind in org.badges],
+        "page": urls.organization_page(org.slug),
         "permissions": permissions.organization_permissions(actor, org.id),
         "uri": urls.organization_uri(org.slug),
-        "page": urls.organization_page(org.slug),
+        "id": org.id,
+        "class": "Organization",
     }
 
 

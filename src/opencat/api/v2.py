@@ -11,7 +11,7 @@ from opencat.api.endpoint import Call, Reply
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.filters_v2 import SEARCH_ARGUMENTS, search_arguments
 from opencat.api.openapi import describe
-from opencat.api.pagination import envelope, page_arguments, paging
+from opencat.api.pagination import envelope, page_arguments, paging, resources_envelope
 from opencat.api.params import LANGUAGE, text_argument
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog import faceted_search, references
@@ -191,7 +191,7 @@ def list_resources(call: Call) -> Reply:
         call.params.get("q"),
     )
     now = utc_now()
-    body = envelope(
+    body = resources_envelope(
         result,
         lambda item: serializers.resource(item, call.urls, now),
         call.urls.base,

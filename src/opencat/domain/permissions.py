@@ -46,4 +46,5 @@ def organization_permissions(actor: Actor, organization_id: str) -> dict[str, bo
     role = actor.role_in(organization_id)
     admin = actor.is_sysadmin or role == "admin"
     editor = admin or role == "editor"
-    return {"delete": admin, "edit": admin, "harvest": editor, "members": admin, "private": editor}
+    # udata's order, which API v2 keeps (udata-responses call 101)
+    return {"edit": admin, "delete": admin, "members": admin, "harvest": editor, "private": editor}
