@@ -106,3 +106,25 @@ def test_strangers_and_other_organizations_are_refused(client: TestClient, catal
     assert [r.title for r in get_dataset(catalog, owner.actor(catalog), view.dataset.id).resources] == [
         "Tree list"
     ]
+
+
+def test_a_refused_link_is_explained_in_the_pages_language(client: TestClient, catalog: Catalog) -> None:
+    """The API's English words were shown on the French page (``Invalid URL "…": scheme …``)."""
+    me = make_user(catalog)
+    view = make_dataset(catalog, me)
+    sign_in(client, catalog, me)
+    action = f"/datasets/{view.dataset.id}/resources/new/"
+    csrf = hidden(client.get(f"/datasets/{view.dataset.slug}/resources/new/").text, "csrf_token")
+    for url, french in (
+        ("javascript:alert(1)", "le schéma javascript n\u2019est pas permis"),
+        ("http://127.0.0.1/x", "c\u2019est une adresse locale"),
+        ("http://10.1.2.3/x", "c\u2019est une adresse privée"),
+        ("https://intranet/x", "son domaine n\u2019est pas valide"),
+        ("https://example.c0m/x", "son domaine n\u2019est pas valide"),
+    ):
+        refused = client.post(action, data={"csrf_token": csrf, "title": "T", "url": url})
+        assert refused.status_code == 400
+        assert french in refused.text, url
+        assert "Invalid URL" not in refused.text
+        english = client.post(action, data={"csrf_token": csrf, "title": "T", "url": url}, headers=EN)
+        assert "Invalid URL" in english.text  # the API's own words, in English

@@ -27,6 +27,24 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "%(value)s is not a valid update frequency.",
     ),
     (re.compile(r"Unknown geoid\(s\): (?P<zones>.*)"), "Unknown zone(s): %(zones)s"),
+    # api/urlcheck.py's refusals of a link
+    (
+        re.compile(r'Invalid URL "(?P<url>.*)": scheme (?P<scheme>.*) is not allowed'),
+        "The address “%(url)s” is refused: its scheme %(scheme)s is not allowed.",
+    ),
+    (
+        re.compile(r'Invalid URL "(?P<url>.*)": is a local URL'),
+        "The address “%(url)s” is refused: it is a local address.",
+    ),
+    (
+        re.compile(r'Invalid URL "(?P<url>.*)": is a private URL'),
+        "The address “%(url)s” is refused: it is a private address.",
+    ),
+    (
+        re.compile(r'Invalid URL "(?P<url>.*)": has an invalid (?:domain|TLD)'),
+        "The address “%(url)s” is refused: its domain is not valid.",
+    ),
+    (re.compile(r'Invalid URL "(?P<url>.*)"'), "The address “%(url)s” is not valid."),
 )
 
 

@@ -22,6 +22,7 @@ from opencat.domain.datasets import Resource
 from opencat.domain.errors import Invalid, Moved, NotFound, PermissionDenied
 from opencat.web import i18n, signin
 from opencat.web.account_pages import read_form, refused
+from opencat.web.form_errors import in_language
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
 
@@ -119,7 +120,7 @@ def field_errors_of(invalid: Invalid, gettext: Callable[[str], str]) -> dict[str
     for key, value in worded(dict(invalid.errors)).items():
         texts = value if isinstance(value, list) else [value]
         place = key if key in FIELDS else "__all__"
-        shown.setdefault(place, []).extend(gettext(str(text)) for text in texts)
+        shown.setdefault(place, []).extend(in_language(str(text), gettext) for text in texts)
     return shown
 
 
