@@ -67,6 +67,33 @@ def test_the_search_page_narrows_by_facets_in_the_url(client: TestClient, catalo
     assert "1 dataset" in searched.text
 
 
+def test_a_format_facets_count_is_the_total_of_the_page_its_link_opens(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The page narrows by each format added, as by tags: a count said 1 (csv and json) where the
+    link opened the datasets of csv or json (a review found 154 against 242)."""
+    account, _ = _setup(catalog)
+
+    def link(name: str) -> dict[str, str]:
+        return {"title": name, "url": f"https://example.org/{name}", "filetype": "remote", "format": name}
+
+    make_dataset(catalog, account, title="Both", resources=[link("csv"), link("json")])
+    make_dataset(catalog, account, title="Only csv", resources=[link("csv")])
+    make_dataset(catalog, account, title="Only json", resources=[link("json")])
+    page = client.get("/datasets/", params={"format": "csv", "lang": "en"})
+    assert "2 datasets" in page.text
+    found = re.search(
+        r'href="(/datasets/\?format=csv&amp;format=json[^"]*)"[^>]*>.*?(\d+)</', page.text, re.S
+    )
+    assert found is not None
+    counted = int(found.group(2))
+    opened = client.get(found.group(1).replace("&amp;", "&") + "&lang=en")
+    assert counted == 1
+    assert "1 dataset" in opened.text
+    assert "Both" in opened.text
+    assert "Only csv" not in opened.text
+
+
 def test_the_search_page_ignores_bad_arguments(client: TestClient) -> None:
     response = client.get(
         "/datasets/", params={"page": "-3", "sort": "nonsense", "badge": "x", "temporal_start": "2020-13-45"}

@@ -77,6 +77,9 @@ class SearchFilters:
     owner: str | None = None
     ids: tuple[str, ...] | None = None  # e.g. the datasets a user follows
     formats: tuple[str, ...] = ()  # any of them, as granularities
+    # Every one of them, as tags: the pages narrow by each format a visitor adds, so that a facet's
+    # count is the total of the page its link opens.
+    every_format: tuple[str, ...] = ()
     schemas: tuple[str, ...] = ()  # any of them, as granularities
     schema_version: str | None = None
     private: bool | None = None

@@ -44,6 +44,7 @@ def _term(schema: tantivy.Schema, field: str, value: object) -> tantivy.Query:
 
 def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Query]:
     found: list[tantivy.Query] = [_term(schema, "tags", tag) for tag in filters.tags]
+    found += [_term(schema, "formats", value) for value in filters.every_format]
     any_of = {"granularity": filters.granularities, "formats": filters.formats, "schemas": filters.schemas}
     found += [_any(schema, field, values) for field, values in any_of.items() if values]
     exact = {

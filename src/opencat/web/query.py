@@ -104,7 +104,7 @@ def dataset_query(state: SearchState, base: SearchFilters | None = None) -> Data
     filters = replace(
         base or SearchFilters(),
         tags=state.values("tag"),
-        formats=state.values("format"),
+        every_format=state.values("format"),
         schemas=state.values("schema"),
         granularities=state.values("granularity"),
         license=state.get("license") or None,
