@@ -76,6 +76,11 @@ def test_concurrent_resource_additions_are_all_kept(catalog: Catalog) -> None:
     view = get_dataset(catalog, actor, dataset.id)
     assert sorted(resource.id for resource in view.resources) == sorted(added)
     assert view.dataset.revision == 1 + THREADS
+    # Each write is dated once it holds the dataset: the last one to commit has the newest date,
+    # and the newest resource is first (the clock was read before waiting, out of commit order).
+    newest = max(resource.created_at_internal for resource in view.resources)
+    assert view.dataset.last_modified_internal == newest
+    assert view.resources[0].created_at_internal == newest
 
 
 def test_a_follow_whose_id_is_taken_is_an_error_not_an_existing_follow(catalog: Catalog) -> None:
@@ -89,3 +94,28 @@ def test_a_follow_whose_id_is_taken_is_an_error_not_an_existing_follow(catalog: 
     with catalog.db.write() as conn:
         assert not db_followers.follow(conn, "e" * 24, dataset.id, first.user.id, now)
         assert db_followers.count(conn, dataset.id) == 1
+
+
+def test_creates_and_renames_to_one_title_at_once_all_get_a_slug_of_their_own(catalog: Catalog) -> None:
+    """On PostgreSQL, writers read the same free slug and all but a few failed on the unique index
+    (409); they now take turns choosing it. ``Horaires 2`` slugifies to a candidate of ``horaires``."""
+    from opencat.catalog.datasets import create_dataset
+
+    owners = [make_user(catalog) for _ in range(4)]
+    renamed = [make_dataset(catalog, owners[0], title=f"Other {n}").dataset for n in range(4)]
+
+    def write(index: int) -> str:
+        if index % 4 == 3:
+            dataset = renamed[index // 4]
+            changes = DatasetChanges(title="Horaires")
+            return update_dataset(
+                catalog, owners[0].actor(catalog), dataset.id, Submitted.of(changes)
+            ).dataset.slug
+        title = "Horaires 2" if index == 0 else "Horaires"
+        changes = DatasetChanges(title=title, description="d")
+        return create_dataset(catalog, owners[index % 3].actor(catalog), Submitted.of(changes)).dataset.slug
+
+    outcomes = _all_at_once(THREADS, write)
+    assert all(isinstance(outcome, str) for outcome in outcomes), outcomes
+    assert len(set(outcomes)) == THREADS, outcomes
+    assert all(slug.startswith("horaires") for slug in outcomes), outcomes

@@ -229,9 +229,9 @@ def update_dataset(
     and 403 come before any validation error (udata: udata/core/dataset/api.py, forms.py)."""
     if actor.user is None:
         raise Unauthenticated()
-    now = catalog.clock()
     with catalog.db.write() as conn:
         current = require_dataset(conn, ident, actor)
+        now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         if current.deleted is not None and not restoring:
             raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):
@@ -281,9 +281,9 @@ def delete_dataset(
     """Soft delete: the dataset answers 410 to the public and stays readable by its editors."""
     if actor.user is None:
         raise Unauthenticated()
-    now = catalog.clock()
     with catalog.db.write() as conn:
         current = require_dataset(conn, ident, actor)
+        now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         if current.deleted is not None:
             raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):

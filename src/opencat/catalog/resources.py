@@ -66,9 +66,9 @@ def add_resource(
     catalog: Catalog, actor: Actor, ident: str, submitted: Submitted[ResourceChanges]
 ) -> Resource:
     """A new remote resource, placed first (udata: udata/core/dataset/api.py, resources)."""
-    now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
+        now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         changes = check_resource_schema(catalog.schemas, submitted.value())
         resource = new_resource(changes.fields(), catalog.new_resource_id(), now)
         if resource.filetype != "remote":
@@ -96,9 +96,9 @@ def update_resource(
     submitted: Submitted[ResourceChanges],
 ) -> Resource:
     """Change the sent fields; a hosted file's own fields stay the server's."""
-    now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
+        now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         current = resource_of(conn, dataset, resource_id)
         changes = check_resource_schema(catalog.schemas, submitted.value())
         if changes.filetype is not UNSET and changes.filetype != current.filetype:
@@ -121,9 +121,9 @@ def update_resource(
 
 def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str) -> Resource:
     """Remove the resource, then its stored file once the removal is committed."""
-    now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
+        now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         current = resource_of(conn, dataset, resource_id)
         db_resources.delete_one(conn, current.id)
         store_dataset(conn, touch(dataset, now))
@@ -161,9 +161,9 @@ def reorder_resources(
     submitted: Submitted[Reorder],
 ) -> list[Resource]:
     """Store a new order, with optional field updates; the dataset's dates do not move."""
-    now = catalog.clock()
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
+        now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         reorder = submitted.value()
         order = _reorder_ids(reorder.ids, db_resources.ids_of(conn, dataset.id))
         # udata reports a list form's errors in place, one entry per element ({} when valid).

@@ -1,5 +1,7 @@
 """Which of the slugs ``unique_slug`` would try are taken: exact lookups on a unique index."""
 
+import hashlib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +14,15 @@ from opencat.domain.slugs import slug_candidates
 SLUG_BATCH = 50
 # Values bound in one lookup at most (well under either database's limit on parameters).
 LOOKUP_CHUNK = 500
+_NUMBERED = re.compile(r"-\d+$")
+
+
+def _choice_lock(column: "sa.Column[Any]", base: str) -> int:
+    """The advisory lock of choosing a slug of ``base`` in ``column``'s table: a signed 64-bit
+    digest, the same for ``base`` and ``base-2`` (whose candidates meet)."""
+    root = _NUMBERED.sub("", base)
+    digest = hashlib.blake2b(f"slug:{column.table.name}:{root}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def held(conn: Connection, column: "sa.Column[Any]", values: Iterable[str]) -> set[str]:
@@ -29,7 +40,13 @@ def slugs_taken(conn: Connection, column: "sa.Column[Any]", base: str) -> set[st
     """The slugs ``unique_slug`` tries for ``base`` that rows hold in ``column`` (unique), up to
     the first one free: all it needs to choose. Looked up by exact values, a batch at a time, on
     the column's unique index (a prefix ``LIKE`` reads every slug on both databases: 3-8 ms at
-    12,000 datasets)."""
+    12,000 datasets).
+
+    On PostgreSQL the writers choosing a slug of the same base take turns, until their commit
+    (SQLite's writers take turns anyway): two creates of one title at once read the same free
+    slug, and the second insert failed on the unique index (a 409 for 32 of 40 such creates)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _choice_lock(column, base)})
     taken: set[str] = set()
     # The base alone first: it is mostly free, and a table without statistics yet (a first import
     # into PostgreSQL) is scanned, once per value asked.
