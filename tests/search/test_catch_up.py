@@ -83,3 +83,51 @@ def test_a_write_through_another_process_is_found_at_once(
         list_datasets(catalog, Actor(), DatasetQuery())  # this worker catches the index up
         found = list_datasets(other, Actor(), DatasetQuery(q=word))
         assert found.total == 1, word
+
+
+def test_a_page_holds_what_its_total_counts_when_the_index_is_newer_than_the_read(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a listing's read sees the database as at its first statement; another process
+    may catch the index up to datasets committed later. The page dropped them and kept the
+    index's total (13 counted, 1 listed, in a review's write burst). Read again in a new
+    snapshot, a dataset made private meanwhile stays out of an anonymous page."""
+    from opencat.catalog import indexing
+    from opencat.catalog.datasets import update_dataset
+    from opencat.db import datasets as db_datasets
+    from opencat.domain.accounts import ANONYMOUS
+    from opencat.domain.changes import DatasetChanges, Submitted
+    from opencat.domain.search import SearchFilters
+
+    owner = make_user(catalog)
+    make_dataset(catalog, owner, title="First", tags=("t",))
+    real_search = indexing.search
+    later: dict[str, str] = {}
+
+    def search_after_writes_elsewhere(catalog_: Catalog, request: Any, conn: Any = None) -> Any:
+        indexing.sync(catalog_, conn)  # this read's snapshot begins, the index caught up to it
+        for title in ("Later", "Hidden later"):
+            later[title] = make_dataset(catalog, owner, title=title, tags=("t",)).dataset.id
+        indexing.sync(catalog)  # as another process's listing would: the index is now newer
+        hits = real_search(catalog_, request, conn)
+        answered.append(True)
+        return hits
+
+    def fetch_after_a_dataset_is_hidden(conn: Any, ids: Any) -> Any:
+        if answered and not hidden:  # once the index answered, before the page's rows are read
+            changes = DatasetChanges(private=True)
+            update_dataset(catalog, owner.actor(catalog), later["Hidden later"], Submitted.of(changes))
+            hidden.append(True)
+            catalog.db.renew_snapshot(conn)  # PostgreSQL's statement sees it; SQLite's read, renewed
+        return real_fetch(conn, ids)
+
+    hidden: list[bool] = []
+    answered: list[bool] = []
+    real_fetch = db_datasets.fetch_by_ids
+    monkeypatch.setattr(indexing, "search", search_after_writes_elsewhere)
+    monkeypatch.setattr(db_datasets, "fetch_by_ids", fetch_after_a_dataset_is_hidden)
+    page = list_datasets(catalog, ANONYMOUS, DatasetQuery(filters=SearchFilters(tags=("t",)), page_size=50))
+    titles = [view.dataset.title for view in page.items]
+    assert "Later" in titles
+    assert "Hidden later" not in titles
+    assert page.total == 3  # the index's count, as it stood when it answered

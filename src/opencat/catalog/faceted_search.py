@@ -131,7 +131,7 @@ def search(
             total.set_exception(error)  # the counts waiting for the total end too
             raise
         total.set_result(hits.total)  # before the rows are read: counts waiting for it go on
-        page = listing.views_of(conn, query, request, hits, with_community=True)
+        page = listing.views_of(catalog, conn, query, request, hits, with_community=True)
         counts: Counts = counting.result().scaled_to(page.total)
         estimated = counts.estimated
         named = {name: counts.terms[field] for name, field in wanted.items()}

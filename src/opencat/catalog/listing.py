@@ -13,7 +13,7 @@ from opencat.db.engine import Connection
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import NotFound
 from opencat.domain.queries import DatasetQuery, Page
-from opencat.domain.search import SearchFilters, SearchHits, SearchRequest, Visibility, words_of
+from opencat.domain.search import SearchFilters, SearchHits, SearchRequest, Visibility, may_see, words_of
 
 
 def search_filters(conn: Connection, query: DatasetQuery, *, public: bool = False) -> SearchFilters:
@@ -56,10 +56,24 @@ def found(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[l
     return in_order(conn, hits.ids), hits.total
 
 
-def _page_rows(conn: Connection, request: SearchRequest, hits: SearchHits) -> list[Dataset]:
+def _page_rows(catalog: Catalog, conn: Connection, request: SearchRequest, hits: SearchHits) -> list[Dataset]:
     """The datasets of the index's page, in its order; past the last page (but the first) is
-    ``NotFound``."""
-    datasets = in_order(conn, hits.ids)
+    ``NotFound``.
+
+    On SQLite the index may be newer than this read (another process caught it up to datasets
+    committed after the read began): their rows are read again in a new snapshot, so that the
+    page holds what its total counts."""
+    found = db_datasets.fetch_by_ids(conn, hits.ids)
+    if len(found) < len(hits.ids):
+        catalog.db.renew_snapshot(conn)
+        found |= db_datasets.fetch_by_ids(conn, [i for i in hits.ids if i not in found])
+    # The rows may be newer than the index's answer (PostgreSQL reads each statement afresh):
+    # one hidden since is left out rather than shown to a caller who may no longer see it.
+    datasets = [
+        found[dataset_id]
+        for dataset_id in hits.ids
+        if dataset_id in found and may_see(request.visibility, found[dataset_id])
+    ]
     if not datasets and request.offset > 0:
         raise NotFound()
     return datasets
@@ -68,21 +82,26 @@ def _page_rows(conn: Connection, request: SearchRequest, hits: SearchHits) -> li
 def datasets_page(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[list[Dataset], int]:
     """One page of datasets and the total; past the last page (but the first) is ``NotFound``."""
     hits = indexing.search(catalog, request, conn)
-    return _page_rows(conn, request, hits), hits.total
+    return _page_rows(catalog, conn, request, hits), hits.total
 
 
 def views_page(
     catalog: Catalog, conn: Connection, query: DatasetQuery, request: SearchRequest, with_community: bool
 ) -> Page[DatasetView]:
-    return views_of(conn, query, request, indexing.search(catalog, request, conn), with_community)
+    return views_of(catalog, conn, query, request, indexing.search(catalog, request, conn), with_community)
 
 
 def views_of(
-    conn: Connection, query: DatasetQuery, request: SearchRequest, hits: SearchHits, with_community: bool
+    catalog: Catalog,
+    conn: Connection,
+    query: DatasetQuery,
+    request: SearchRequest,
+    hits: SearchHits,
+    with_community: bool,
 ) -> Page[DatasetView]:
     """The page of ``hits``, the index's answer to ``request`` (for a caller that searched the
     index itself), with what each dataset's view needs."""
-    datasets = _page_rows(conn, request, hits)
+    datasets = _page_rows(catalog, conn, request, hits)
     return Page(assemble(conn, datasets, with_community), hits.total, query.page, query.page_size)
 
 

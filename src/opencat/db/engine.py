@@ -237,6 +237,19 @@ class Database:
             with self.engine.connect() as connection, connection.begin():
                 yield connection
 
+    def renew_snapshot(self, conn: Connection) -> None:
+        """Let a read (``read``) see what was committed since it began. A SQLite read sees the
+        database as it was at its first statement; the search index, caught up by another
+        process meanwhile, may hold datasets committed later. PostgreSQL's reads see each
+        statement's own snapshot already. The read transaction is ended and begun again under
+        SQLAlchemy, which keeps it as one: it wrote nothing, and ends as before."""
+        if self.dialect != "sqlite" or conn.get_execution_options().get(_WRITE_OPTION):
+            return  # a write's snapshot is the latest already, and must not be committed here
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("COMMIT")
+        driver.execute("BEGIN")
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         if self.write_turns is None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from opencat.domain.accounts import Actor
+from opencat.domain.datasets import Dataset
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,17 @@ class Visibility:
     everything: bool = False
     owner: str | None = None
     organizations: tuple[str, ...] = ()
+
+
+def may_see(visibility: Visibility, dataset: Dataset) -> bool:
+    """Whether a caller of this visibility may list the dataset: public (neither private,
+    deleted nor archived), or among the hidden ones it may see."""
+    if not (dataset.private or dataset.deleted or dataset.archived) or visibility.everything:
+        return True
+    mine = visibility.owner is not None and dataset.owner_id == visibility.owner
+    return mine or (
+        dataset.organization_id is not None and dataset.organization_id in visibility.organizations
+    )
 
 
 def visibility_of(actor: Actor) -> Visibility:
