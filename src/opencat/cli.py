@@ -97,14 +97,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # other commands do not need.
     from opencat import harvest_scheduler
 
-    keeper = index_keeper.start()  # before the workers: they learn of it from the environment
+    keeper = index_keeper.Supervised()  # before the workers: they learn of it from the environment
     scheduler = harvest_scheduler.start() if settings.harvest_scheduler else None
     try:
         _granian(args)
     finally:
         if scheduler is not None:
             harvest_scheduler.stop(scheduler)
-        index_keeper.stop(keeper)
+        keeper.stop()
 
 
 def _granian(args: argparse.Namespace) -> None:

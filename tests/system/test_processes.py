@@ -651,6 +651,41 @@ def test_the_index_keeper_applies_writes_without_any_listing(
     assert _found(server, "mar%C3%A9es") == 1
 
 
+def _zombies_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and int(fields[1]) == pid and fields[0] == "Z":
+                found.add(int(entry.name))
+    return found
+
+
+def test_a_killed_keeper_is_reaped_and_another_started(
+    start: Start, tmp_path: Path, migrated_sqlite_file: Path
+) -> None:
+    """It stayed a zombie of the master, and every listing after a write then waited a second
+    before catching up itself (a review measured 1.03-1.10 s against 0.03-0.09)."""
+    data_dir = tmp_path / "data"
+    owner, _ = _prepared(data_dir, migrated_sqlite_file)
+    server = start(workers=2, data_dir=data_dir)
+    first = server.keeper()
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    second = _wait_for(
+        lambda: (found := server.keeper()) not in (None, first) and found, what="another keeper"
+    )
+    assert first not in _zombies_of(server.pid)
+    head = _outbox_head(data_dir)
+    _wait_for(lambda: _applied_seq(data_dir) >= head, what="the new keeper to catch up")
+    for number in range(3):
+        _create(server, owner, f"Horaires des bacs {number}")
+        started = time.monotonic()
+        assert _found(server, "bacs") == number + 1
+        assert time.monotonic() - started < 0.9, "a listing waited for a keeper that is not there"
+    assert server.keeper() == second
+
+
 def test_listings_catch_up_themselves_when_the_keeper_is_gone(
     start: Start, tmp_path: Path, migrated_sqlite_file: Path
 ) -> None:
