@@ -665,7 +665,7 @@ def test_a_killed_keeper_is_reaped_and_another_started(
     start: Start, tmp_path: Path, migrated_sqlite_file: Path
 ) -> None:
     """It stayed a zombie of the master, and every listing after a write then waited a second
-    before catching up itself (a review measured 1.03-1.10 s against 0.03-0.09)."""
+    before catching up itself (a review measured 1.03-1.10 s against 0.03-0.09 with a keeper)."""
     data_dir = tmp_path / "data"
     owner, _ = _prepared(data_dir, migrated_sqlite_file)
     server = start(workers=2, data_dir=data_dir)
@@ -676,13 +676,12 @@ def test_a_killed_keeper_is_reaped_and_another_started(
         lambda: (found := server.keeper()) not in (None, first) and found, what="another keeper"
     )
     assert first not in _zombies_of(server.pid)
+    # The new keeper applies writes that no listing asks for: only a keeper can bring the index
+    # to the head (the workers' own catch-up runs in a listing).
+    _create(server, owner, "Horaires des bacs")
     head = _outbox_head(data_dir)
-    _wait_for(lambda: _applied_seq(data_dir) >= head, what="the new keeper to catch up")
-    for number in range(3):
-        _create(server, owner, f"Horaires des bacs {number}")
-        started = time.monotonic()
-        assert _found(server, "bacs") == number + 1
-        assert time.monotonic() - started < 0.9, "a listing waited for a keeper that is not there"
+    _wait_for(lambda: _applied_seq(data_dir) >= head, what="the new keeper to apply the write")
+    assert _found(server, "bacs") == 1
     assert server.keeper() == second
 
 
