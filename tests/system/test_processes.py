@@ -108,12 +108,18 @@ def _describe(pids: dict[int, str | None]) -> str:
     return "; ".join(lines)
 
 
-def _children(pid: int) -> set[int]:
+def _children(pid: int, zombies: bool = False) -> set[int]:
+    """The running children of ``pid``, or (``zombies``) those ended and not reaped."""
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             fields = _stat(int(entry.name))
-            if fields is not None and int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            if (
+                fields is not None
+                and int(fields[1]) == pid
+                and (fields[0] == "Z") == zombies
+                and fields[0] != "X"
+            ):
                 found.add(int(entry.name))
     return found
 
@@ -651,16 +657,6 @@ def test_the_index_keeper_applies_writes_without_any_listing(
     assert _found(server, "mar%C3%A9es") == 1
 
 
-def _zombies_of(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat(int(entry.name))
-            if fields is not None and int(fields[1]) == pid and fields[0] == "Z":
-                found.add(int(entry.name))
-    return found
-
-
 def test_a_killed_keeper_is_reaped_and_another_started(
     start: Start, tmp_path: Path, migrated_sqlite_file: Path
 ) -> None:
@@ -675,7 +671,7 @@ def test_a_killed_keeper_is_reaped_and_another_started(
     second = _wait_for(
         lambda: (found := server.keeper()) not in (None, first) and found, what="another keeper"
     )
-    assert first not in _zombies_of(server.pid)
+    assert first not in _children(server.pid, zombies=True)
     # The new keeper applies writes that no listing asks for: only a keeper can bring the index
     # to the head (the workers' own catch-up runs in a listing).
     _create(server, owner, "Horaires des bacs")
