@@ -270,3 +270,52 @@ def test_a_final_call_whose_answer_is_lost_still_ends_on_the_file(
     assert hashlib.sha1(content).hexdigest() in page.locator("#u-list li.resource").inner_text()
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('opencat-upload:'))") == []
     page.context.close()
+
+
+def test_a_pause_while_the_final_call_publishes_does_not_upload_the_file_twice(
+    browser: Any,
+    deployment: Deployment,
+    publisher: str,
+    tmp_path: Path,
+) -> None:
+    """Pausing aborts the call in flight: when that call was the final one, the server had
+    published the file already, and resuming sent every part and the final call again (a review
+    found two identical files). Resuming now finds the upload ended and opens the files page."""
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    dataset_url = _new_dataset(page, deployment, f"Paused final {uuid.uuid4().hex[:6]}")
+    dataset_id = dataset_url.rstrip("/").rsplit("/", 1)[-1]
+    two_parts = tmp_path / "two-parts.csv"
+    two_parts.write_bytes(os.urandom(PART + 1000))
+    held: list[Any] = []
+
+    def hold_the_published_final_answer(route: Any) -> None:
+        body = route.request.post_data_buffer
+        final = body is not None and b'name="file"' not in body and b'name="uuid"' in body
+        if final and not held:
+            route.fetch()  # the server gets it and publishes the file; the page waits on
+            held.append(route)
+        else:
+            route.continue_()
+
+    def files() -> list[str]:
+        answer = httpx2.get(f"{deployment.url}/api/1/datasets/{dataset_id}/", timeout=30)
+        return [resource["title"] for resource in answer.json()["resources"]]
+
+    page.goto(f"{dataset_url}resources/?lang=en")
+    page.route(UPLOADS, hold_the_published_final_answer)
+    page.locator("#u-file").set_input_files(str(two_parts))
+    page.locator("#u-start").click()
+    deadline = time.monotonic() + 60
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the final call never went out"
+    page.locator("#u-pause").click()
+    page.locator("#u-resume").wait_for()
+    held[0].abort("aborted")
+    assert files() == ["two-parts.csv"]
+    page.locator("#u-resume").click()
+    page.locator("#u-list li.resource").wait_for(timeout=60_000)
+    page.wait_for_load_state()
+    assert files() == ["two-parts.csv"]
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('opencat-upload:'))") == []
+    page.context.close()

@@ -222,7 +222,12 @@ class Upload {
       const fields = { checksum: hash.hex(), filename: file.name };
       return this.checked(await this.retried(() => this.post(fields, file, file.name, file.size, 0)), fields.checksum);
     }
-    const held = await this.held();
+    const known = await this.held();
+    // A final call went out before a pause or a reload, and the server no longer knows the upload:
+    // that call published the file (a session ends only so, or after a day). Sending the parts
+    // again would publish it twice.
+    if (known === null && this.state.finalSent) return { location: this.form.dataset.doneUrl };
+    const held = known || new Set();
     // Parts already hashed and held by the server are neither read nor sent again.
     const mark = this.state.hashed;
     let first = 0;
@@ -253,6 +258,8 @@ class Upload {
     const checksum = hash.hex();
     const fields = { uuid: this.state.uuid, totalparts: total, filename: file.name, checksum };
     let lost = false; // a final call went out but its answer never came back
+    this.state.finalSent = true; // kept: a pause (which aborts the call) or a reload may follow
+    localStorage.setItem(this.storageKey, JSON.stringify(this.state));
     const final = () => this.post(fields, null, file.name, file.size, done).catch((error) => {
       if (!(error instanceof Refused) && !(error instanceof Paused)) lost = true;
       throw error;
@@ -276,18 +283,19 @@ class Upload {
   }
 
   async held() {
-    // Which parts the server holds already (after a pause, a reload or a lost connection).
+    // Which parts the server holds already (after a pause, a reload or a lost connection); null
+    // when it knows no such upload.
     const response = await this.retried(() => fetch(`${this.form.dataset.statusUrl}${this.state.uuid}/`, {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     }).then(async (answer) => {
-      if (answer.status === 404) return { received: [] };
+      if (answer.status === 404) return null;
       if (answer.status >= 500) throw new Error(String(answer.status));
       const body = await answer.json();
       if (!answer.ok) throw new Refused(body.message || String(answer.status));
       return body;
     }));
-    return new Set(response.received);
+    return response === null ? null : new Set(response.received);
   }
 
   async retried(attempt) {
