@@ -214,3 +214,36 @@ def test_the_files_page_shows_20_files_at_a_time_and_moves_across_pages(
     )
     assert moved.headers["location"] == f"{files}#resource-{f20}"  # now the last of the first page
     assert _titles(catalog, me, view)[19:21] == ["f20", "f19"]
+
+
+def test_a_move_from_a_page_the_order_changed_under_is_refused(client: TestClient, catalog: Catalog) -> None:
+    """A place means something only in the order the page showed: a move sent from a page
+    opened before another reorder moved the wrong way (a review saw "Move down" move a file up)."""
+    me = make_user(catalog)
+    view = _three_links(catalog, me)
+    a, b, c = (r.id for r in view.resources)
+    sign_in(client, catalog, me)
+    page = client.get(f"/datasets/{view.dataset.slug}/resources/", headers=EN).text
+    csrf, revision = hidden(page, "csrf_token"), hidden(page, "revision")
+    assert page.count("<dt>Kind</dt>") == 3  # the dataset's page groups its files by kind
+    action = f"/datasets/{view.dataset.id}/resources/order/"
+    reordered = client.put(
+        f"/api/1/datasets/{view.dataset.id}/resources/",
+        json=[{"id": c}, {"id": b}, {"id": a}],
+        headers=me.headers,
+    )
+    assert reordered.status_code == 200, reordered.text
+    stale = client.post(
+        action, data={"csrf_token": csrf, "resource": b, "place": "2", "revision": revision}, headers=EN
+    )
+    assert stale.status_code == 409
+    assert "The files changed since you opened this page" in stale.text
+    scripted = client.post(
+        action, data={"resource": b, "place": "2", "revision": revision}, headers={"X-CSRF-Token": csrf}
+    )
+    assert scripted.status_code == 409
+    assert _titles(catalog, me, view) == ["c", "b", "a"]
+    fresh = hidden(client.get(f"/datasets/{view.dataset.slug}/resources/").text, "revision")
+    moved = client.post(action, data={"csrf_token": csrf, "resource": b, "place": "2", "revision": fresh})
+    assert moved.status_code == 303
+    assert _titles(catalog, me, view) == ["c", "a", "b"]

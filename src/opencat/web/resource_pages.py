@@ -134,9 +134,13 @@ async def reorder(site: Site, visit: Visit) -> Response:
         if scripted:
             return json_response({"message": "place must be a whole number, 0 for first."}, 400)
         return refused(visit, 400, "unreadable")
-    wanted = _moved(current, moving, int(place)) if moving in current else None
+    # The page sends the dataset's revision it showed: any change since (another move, a file
+    # added or removed) would make this place mean something else.
+    shown = str(form.get("revision") or "")
+    fresh = not shown or shown == str(view.dataset.revision)
+    wanted = _moved(current, moving, int(place)) if moving in current and fresh else None
     try:
-        if wanted is None:  # a file deleted meanwhile: nothing moves
+        if wanted is None:  # the files changed meanwhile: nothing moves
             raise Conflict()
         submitted = Submitted.of(Reorder(tuple(wanted), Submitted.of({})))
         # Refused if the files changed between this read and the write (one added, one removed).

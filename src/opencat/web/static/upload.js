@@ -382,7 +382,11 @@ class Order {
     moved.classList.remove("dragging");
     // The file's new place in the whole list: this page's first place, plus its rank here.
     const rank = Array.from(this.list.querySelectorAll("li.resource")).indexOf(moved);
-    const body = new URLSearchParams({ resource: moved.dataset.id, place: String(Number(this.list.dataset.offset) + rank) });
+    const body = new URLSearchParams({
+      resource: moved.dataset.id,
+      place: String(Number(this.list.dataset.offset) + rank),
+      revision: this.list.dataset.revision, // the order this page shows: refused if it changed since
+    });
     try {
       const answer = await fetch(this.list.dataset.orderUrl, {
         method: "POST",
