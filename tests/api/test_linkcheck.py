@@ -175,3 +175,31 @@ def test_the_interval_is_a_setting(db: Database, settings: Settings, catalog: Ca
         for _ in range(3):
             client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/check/")
     assert len(_Handler.hits) == 3
+
+
+def test_a_check_that_fails_gives_its_claim_back(
+    client: TestClient, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store unavailable during a check: a 503, and the next caller may check at once (the
+    claim stayed, and every caller got 429 for the whole interval with nothing checking)."""
+    from opencat.domain.errors import Reason, Unavailable
+    from opencat.files.local import LocalFileStore
+
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    uploaded = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/", files={"file": ("a.csv", b"a\n")}, headers=owner.headers
+    ).json()
+    url = f"/api/1/datasets/{dataset.id}/resources/{uploaded['id']}/check/"
+
+    def unavailable(_store: object, _key: str) -> bool:
+        raise Unavailable(Reason.FILE_STORE_UNAVAILABLE)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(LocalFileStore, "exists", unavailable)
+        failed = client.get(url)
+        assert failed.status_code == 503
+        assert failed.json() == {"message": "The file store is unavailable, please retry later"}
+    checked = client.get(url)
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["check:available"] is True

@@ -424,3 +424,32 @@ def test_a_body_ending_inside_the_file_keeps_nothing(
     assert list((settings.data_dir / "files" / ".spool").iterdir()) == []
     assert _files(settings) == []
     assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
+
+
+def test_a_store_failing_after_the_commit_does_not_fail_the_committed_write(
+    client: TestClient,
+    owner: Account,
+    dataset_id: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Deleting a resource, replacing a file: the database commits, then the old file goes. A
+    store failing then (S3 down) answered 500 for a write that was done, and its retry a 404."""
+    from opencat.domain.errors import Reason, Unavailable
+    from opencat.files.local import LocalFileStore
+
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    first = _upload(client, url, owner, "a.csv", b"a\n").json()
+    replace_url = f"/api/1/datasets/{dataset_id}/resources/{first['id']}/upload/"
+
+    def unavailable(_store: object, _key: str) -> None:
+        raise Unavailable(Reason.FILE_STORE_UNAVAILABLE)
+
+    monkeypatch.setattr(LocalFileStore, "delete", unavailable)
+    replaced = _upload(client, replace_url, owner, "b.csv", b"b\n")
+    assert replaced.status_code == 200, replaced.text
+    deleted = client.delete(f"/api/1/datasets/{dataset_id}/resources/{first['id']}/", headers=owner.headers)
+    assert deleted.status_code == 204
+    assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
+    assert sum("left in the store" in record.getMessage() for record in caplog.records) == 2

@@ -115,3 +115,39 @@ def test_the_s3_probe_fails_fast_on_an_endpoint_that_never_answers(
         with pytest.raises(Exception, match=r"(?i)timeout|timed out"):
             store.check()
     assert time.monotonic() - started < 3 * PROBE_TIMEOUT_SECONDS
+
+
+def test_an_s3_store_that_refuses_or_never_answers_is_unavailable_in_bounded_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every call was a 500 (botocore's own errors), and an endpoint that never answers held an
+    upload, and the dataset row its transaction locks, for three minutes: now a 503
+    (``Unavailable``) within the requests' own bounds."""
+    from opencat.domain.errors import Unavailable
+    from opencat.files.base import delete_after_commit
+    from opencat.files.s3 import ATTEMPTS, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "probe")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "probe")
+    monkeypatch.setattr("opencat.files.s3.READ_TIMEOUT_SECONDS", 1)
+    with socket.socket() as hole, socket.socket() as closed:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(16)
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        for port in (closed.getsockname()[1], hole.getsockname()[1]):
+            store = S3FileStore(
+                "s3://bucket/prefix",
+                tmp_path / "spool",
+                endpoint_url=f"http://127.0.0.1:{port}",
+                region="us-east-1",
+            )
+            started = time.monotonic()
+            with pytest.raises(Unavailable):
+                store.put("a/b.csv", _spooled(store, b"x"), "text/csv")
+            with pytest.raises(Unavailable):
+                store.exists("a/b.csv")
+            with pytest.raises(Unavailable):
+                store.delete("a/b.csv")
+            delete_after_commit(store, "a/b.csv")  # a committed write's clean-up: logged, not raised
+            assert time.monotonic() - started < 8 * ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + 1)
+    assert READ_TIMEOUT_SECONDS <= 30

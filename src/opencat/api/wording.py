@@ -55,6 +55,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.STALE_REVISION: "The dataset changed since you read it",
     Reason.CHECK_RUNNING: "This resource is being checked; retry in a few seconds",
     Reason.DATABASE_UNAVAILABLE: "The database is unavailable, please retry later",
+    Reason.FILE_STORE_UNAVAILABLE: "The file store is unavailable, please retry later",
     Reason.DATABASE_FULL: "The database has no space left: nothing was written",
     Reason.FILE_NO_SPACE: "There is not enough space left to store this file",
     Reason.SELF_DEMOTION: "A sysadmin cannot change their own rights",

@@ -32,6 +32,7 @@ from opencat.domain.errors import (
 from opencat.domain.history import Key
 from opencat.domain.queries import CommunityQuery, Page
 from opencat.domain.search import visibility_of
+from opencat.files.base import delete_after_commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +203,7 @@ def _delete(catalog: Catalog, conn: Connection, actor: Actor, item: CommunityRes
 
 def _forget_file(catalog: Catalog, item: CommunityResource) -> None:
     if item.resource.fs_filename:
-        catalog.files.delete(item.resource.fs_filename)
+        delete_after_commit(catalog.files, item.resource.fs_filename)
 
 
 def authorize_community_upload(conn: Connection, actor: Actor, ident: str) -> CommunityResource:

@@ -73,7 +73,12 @@ def check_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str)
         if stored := _stored(resource):
             return stored
         raise TooManyRequests(Reason.CHECK_RUNNING, retry_after=5)
-    result = _probe(catalog, resource)
+    try:
+        result = _probe(catalog, resource)
+    except BaseException:
+        with catalog.db.write() as conn:
+            db_linkchecks.release(conn, resource.id, now)
+        raise
     catalog.link_checked(_outcome(result))
     with catalog.db.write() as conn:
         # Reading the dataset in a write locks its row: no edit of the resource interleaves.

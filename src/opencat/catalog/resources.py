@@ -30,6 +30,7 @@ from opencat.domain.errors import (
     Reason,
 )
 from opencat.domain.history import Key, resource_diff
+from opencat.files.base import delete_after_commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,7 @@ def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str
         store_dataset(conn, touch(dataset, now))
         history.record(conn, [history.resource_removed(catalog, actor, dataset, current, now)])
     if current.fs_filename:
-        catalog.files.delete(current.fs_filename)
+        delete_after_commit(catalog.files, current.fs_filename)
     return current
 
 

@@ -9,6 +9,7 @@ from opencat.db import uploads as db_uploads
 from opencat.domain.accounts import Actor
 from opencat.domain.errors import NotFound, Reason, Unauthenticated
 from opencat.domain.uploads import is_session_id
+from opencat.files.base import delete_after_commit
 from opencat.files.spool import remove_leftovers
 
 
@@ -43,7 +44,7 @@ def purge_expired_uploads(catalog: Catalog) -> int:
             db_uploads.delete_session(conn, session.id)
     for session in expired:
         for index in range(session.total_parts):
-            catalog.files.delete(part_key(session.id, index))
+            delete_after_commit(catalog.files, part_key(session.id, index))
     return len(expired)
 
 

@@ -61,6 +61,7 @@ from opencat.domain.uploads import (
     normalize_filename,
     storage_key,
 )
+from opencat.files.base import delete_after_commit
 from opencat.files.spool import Spool, SpooledFile, TooLarge
 
 _COPY_CHUNK = 1024 * 1024
@@ -262,7 +263,7 @@ def _finish(catalog: Catalog, actor: Actor, destination: Destination, call: Fina
         spooled.path.unlink(missing_ok=True)
         raise
     for index in received:  # with any a longer ``totalparts`` once left past the end
-        catalog.files.delete(part_key(call.session_id, index))
+        delete_after_commit(catalog.files, part_key(call.session_id, index))
     return outcome
 
 
@@ -350,10 +351,10 @@ def _publish(
             outcome, replaced = _store(catalog, conn, actor, target, place, spooled, (name, mime, key), now)
     except BaseException:
         if key is not None:  # put, but never committed (a refusal, or the commit itself failed)
-            catalog.files.delete(key)
+            delete_after_commit(catalog.files, key)
         raise
     if replaced is not None and replaced != key:
-        catalog.files.delete(replaced)
+        delete_after_commit(catalog.files, replaced)
     return outcome
 
 

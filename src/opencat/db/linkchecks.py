@@ -24,3 +24,13 @@ def claim(conn: Connection, resource_id: str, now: datetime, last_allowed: datet
         .values(claimed_at=now)
     )
     return taken.rowcount == 1
+
+
+def release(conn: Connection, resource_id: str, claimed_at: datetime) -> None:
+    """Give back a claim whose check failed before any result: the next caller may check at once
+    (a claim kept would answer 429 for the whole interval, with nothing checking)."""
+    conn.execute(
+        link_checks.delete().where(
+            link_checks.c.resource_id == resource_id, link_checks.c.claimed_at == claimed_at
+        )
+    )

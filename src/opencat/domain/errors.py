@@ -75,6 +75,7 @@ class Reason(StrEnum):
     STALE_REVISION = auto()
     CHECK_RUNNING = auto()
     DATABASE_UNAVAILABLE = auto()
+    FILE_STORE_UNAVAILABLE = auto()
     DATABASE_FULL = auto()
     FILE_NO_SPACE = auto()
     SELF_DEMOTION = auto()  # a sysadmin changing their own rights

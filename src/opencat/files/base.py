@@ -1,10 +1,12 @@
 """The FileStore seam every storage backend implements, and the key rules they share."""
 
+import logging
 import re
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+logger = logging.getLogger("opencat.files")
 
 
 class FileStore(Protocol):
@@ -46,3 +48,13 @@ def check_key(key: str) -> str:
     if not _SAFE_KEY.match(key) or any(part in (".", "..") for part in key.split("/")):
         raise ValueError(f"unsafe storage key {key!r}")
     return key
+
+
+def delete_after_commit(store: FileStore, key: str) -> None:
+    """Remove a file the committed catalog no longer names (a replaced or deleted file, the parts
+    of a published upload). The write is done: a store failing now leaves the file behind, said
+    in the log, and must not turn a committed write into an error its client would retry."""
+    try:
+        store.delete(key)
+    except Exception as error:  # any store's failure: the file is only left over
+        logger.warning("file %s left in the store, which could not delete it: %r", key, error)

@@ -1,13 +1,21 @@
 """Files in an S3-compatible bucket (AWS S3, MinIO, Garage, Ceph…), through boto3."""
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import quote, urlsplit
 
+from opencat.domain.errors import Reason, Unavailable
 from opencat.files.base import check_key
 
 PROBE_TIMEOUT_SECONDS = 2
+# The requests' own bounds: an endpoint that takes connections but never answers held an upload
+# (and the dataset row its transaction locks) for boto3's 60 s times its retries, three minutes.
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 20
+ATTEMPTS = 2
 
 
 class S3FileStore:
@@ -27,7 +35,16 @@ class S3FileStore:
         parts = urlsplit(storage_url)
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
-        self.client: Any = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        self.client: Any = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                read_timeout=READ_TIMEOUT_SECONDS,
+                retries={"total_max_attempts": ATTEMPTS},
+            ),
+        )
         # The readiness probe's own client: an endpoint that takes connections but never answers
         # must fail /readyz in seconds, not hold it for boto3's default 60 s and retries.
         self._probe: Any = boto3.client(
@@ -51,27 +68,31 @@ class S3FileStore:
 
     def put(self, key: str, source: Path, content_type: str) -> None:
         try:
-            self.client.upload_file(
-                str(source), self.bucket, self._object(key), ExtraArgs={"ContentType": content_type}
-            )
+            with _reachable():
+                self.client.upload_file(
+                    str(source), self.bucket, self._object(key), ExtraArgs={"ContentType": content_type}
+                )
         finally:
             os.unlink(source)
 
     def open(self, key: str) -> BinaryIO:
-        response = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
+        with _reachable():
+            response = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
         return cast(BinaryIO, response["Body"])
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._object(key))
+            with _reachable():
+                self.client.head_object(Bucket=self.bucket, Key=self._object(key))
         except ClientError:
             return False
         return True
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+        with _reachable():
+            self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
 
     def url(self, key: str) -> str:
         return f"{self.public_url}/{quote(self._object(key))}"
@@ -81,3 +102,21 @@ class S3FileStore:
 
     def local_path(self, key: str) -> Path | None:
         return None
+
+
+@contextlib.contextmanager
+def _reachable() -> Iterator[None]:
+    """The store not answering (refused, reset, timed out, or its own 5xx) is ``Unavailable``:
+    a 503 with ``Retry-After``, as for the database, rather than a 500."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status >= 500:
+            raise Unavailable(Reason.FILE_STORE_UNAVAILABLE) from error
+        raise
+    except (BotoCoreError, S3UploadFailedError) as error:
+        raise Unavailable(Reason.FILE_STORE_UNAVAILABLE) from error
