@@ -29,34 +29,15 @@ class S3FileStore:
         public_url: str | None = None,
         region: str | None = None,
     ) -> None:
-        import boto3  # optional dependency: only S3 deployments need it
-        from botocore.config import Config
-
         parts = urlsplit(storage_url)
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
-        self.client: Any = boto3.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            region_name=region,
-            config=Config(
-                connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                read_timeout=READ_TIMEOUT_SECONDS,
-                retries={"total_max_attempts": ATTEMPTS},
-            ),
+        self.client: Any = _client(
+            endpoint_url, region, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, ATTEMPTS
         )
         # The readiness probe's own client: an endpoint that takes connections but never answers
         # must fail /readyz in seconds, not hold it for boto3's default 60 s and retries.
-        self._probe: Any = boto3.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            region_name=region,
-            config=Config(
-                connect_timeout=PROBE_TIMEOUT_SECONDS,
-                read_timeout=PROBE_TIMEOUT_SECONDS,
-                retries={"total_max_attempts": 1},
-            ),
-        )
+        self._probe: Any = _client(endpoint_url, region, PROBE_TIMEOUT_SECONDS, PROBE_TIMEOUT_SECONDS, 1)
         base = public_url or f"{(endpoint_url or 'https://s3.amazonaws.com').rstrip('/')}/{self.bucket}"
         self.public_url = base.rstrip("/")
         self.spool_dir = spool_dir
@@ -102,6 +83,14 @@ class S3FileStore:
 
     def local_path(self, key: str) -> Path | None:
         return None
+
+
+def _client(endpoint_url: str | None, region: str | None, connect: float, read: float, attempts: int) -> Any:
+    import boto3  # optional dependency: only S3 deployments need it
+    from botocore.config import Config
+
+    bounds = Config(connect_timeout=connect, read_timeout=read, retries={"total_max_attempts": attempts})
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=bounds)
 
 
 @contextlib.contextmanager
