@@ -129,3 +129,25 @@ def test_the_dataset_page_shows_its_history_to_its_editors(client: TestClient, c
     assert f"Hélène {owner.user.last_name}" in history
     assert f"/api/1/activity/?related_to={view.dataset.id}" in history
     assert "Historique" in client.get(f"/datasets/{slug}/").text
+
+
+def test_the_history_says_its_values_in_the_pages_language(client: TestClient, catalog: Catalog) -> None:
+    """It showed ``private: True → False`` and ISO date-times on the French page."""
+    owner = make_user(catalog)
+    view = make_dataset(catalog, owner, title="Budget", private=True)
+    archived = utc(2026, 12, 5, 17, 48, 34)
+    update_dataset(
+        catalog,
+        owner.actor(catalog),
+        view.dataset.id,
+        Submitted.of(dataset_changes(private=False, archived=archived)),
+    )
+    sign_in(client, catalog, owner)
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
+    history = page[page.index('id="history"') :]
+    assert "<del>oui</del> → <ins>non</ins>" in history
+    assert "5 déc. 2026" in history
+    assert "True" not in history
+    assert "2026-12-05T17:48:34" not in history
+    english = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    assert "<del>yes</del> → <ins>no</ins>" in english[english.index('id="history"') :]

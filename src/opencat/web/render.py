@@ -1,5 +1,6 @@
 """Templates and the helpers they use: one Jinja environment per language, autoescaped."""
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache, lru_cache
@@ -23,6 +24,8 @@ SCRIPTED_CSP = CSP.replace(
     "default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';"
 )
 # French counts bytes in octets.
+# The history records dates and times as ISO text (``2026-12-05T17:48:34.058000+00:00``).
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)?")
 _UNITS = {"en": ("B", "kB", "MB", "GB", "TB"), "fr": ("o", "ko", "Mo", "Go", "To")}
 
 
@@ -56,6 +59,7 @@ def environment(language: str) -> Environment:
     env.filters["about"] = _estimates(env.filters["number"])
     env.filters["filesize"] = lambda value: file_size(value, language)
     env.filters["plain"] = plain_text
+    env.filters["change_value"] = lambda value: change_value(value, language)
     env.globals["lang"] = language
     return env
 
@@ -100,6 +104,20 @@ def _datetime(value: datetime | None, language: str) -> str:
     if value is None:
         return ""
     return format_datetime(value, "medium", tzinfo=value.tzinfo, locale=language)
+
+
+def change_value(value: Any, language: str) -> str:
+    """A value of a dataset's history as the page's language says it: yes or no, a date and time
+    in words; anything else as it was recorded."""
+    if isinstance(value, bool):
+        gettext = translations(language).gettext
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
+        try:
+            return _datetime(datetime.fromisoformat(value), language)
+        except ValueError:
+            return value
+    return str(value)
 
 
 def render(language: str, template: str, **context: Any) -> str:
