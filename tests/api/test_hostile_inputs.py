@@ -260,3 +260,21 @@ def test_emptying_a_listed_resources_title_or_url_is_reported_at_its_place(
             assert answer.status_code == 400, answer.text
             assert answer.json()["errors"] == {"resources": [{}, errors]}
     assert [r["title"] for r in client.get(url).json()["resources"]] == ["a", "b"]
+
+
+def test_digits_int_cannot_read_are_refused_not_a_500(client: TestClient, catalog: Catalog) -> None:
+    """``"²".isdigit()`` holds but ``int("²")`` fails: the search page's ``page=²`` was a 500."""
+    alice = make_user(catalog, sysadmin=True)
+    view = make_dataset(catalog, alice)
+    for path in ("/datasets/?page=%C2%B2", f"/datasets/{view.dataset.slug}/?page=%E2%91%A0"):
+        assert client.get(path).status_code == 200, path
+    stale = client.put(
+        f"/api/1/datasets/{view.dataset.id}/",
+        json={"acronym": "A"},
+        headers={**alice.headers, "If-Match": '"x-²"'.encode("latin-1")},
+    )
+    assert stale.status_code == 412
+    from opencat.domain.cron import parse_cron
+
+    with pytest.raises(ValueError, match="is not a number"):
+        parse_cron("² * * * *")

@@ -20,6 +20,7 @@ from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
 from opencat.domain.dates import utc_now
+from opencat.domain.numerals import is_digits
 from opencat.domain.queries import Page
 
 DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
@@ -58,7 +59,7 @@ def _expected_versions(call: Call) -> Versions | None:
     for candidate in header.split(","):
         value = candidate.strip().removeprefix("W/").strip('"')
         dataset_id, _, revision = value.rpartition("-")
-        if revision.isdigit() and dataset_id:
+        if is_digits(revision) and dataset_id:
             versions.add((dataset_id, int(revision)))
     return frozenset(versions)
 

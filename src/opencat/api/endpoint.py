@@ -23,6 +23,7 @@ from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.domain.accounts import Actor
 from opencat.domain.errors import BadRequest, NotFound, PayloadTooLarge
+from opencat.domain.numerals import is_digits
 from opencat.domain.urls import Urls
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # DELETE: v2 extras take a list of keys
@@ -93,7 +94,7 @@ RequestHandler = Callable[[Request], Awaitable[Response]]
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and is_digits(declared) and int(declared) > limit:
         raise PayloadTooLarge()  # udata answers werkzeug's 413 text (api/errors.py)
     chunks: list[bytes] = []
     size = 0

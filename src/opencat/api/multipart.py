@@ -16,6 +16,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from opencat.domain.errors import PayloadTooLarge, Reason, UploadProblem, UploadRefused
+from opencat.domain.numerals import is_digits
 from opencat.files.spool import Spool, SpooledFile, TooLarge
 
 if TYPE_CHECKING:  # the callbacks' TypedDict only exists for type checkers
@@ -115,7 +116,7 @@ async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: 
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         return Received({}, None, None)  # like udata: no form, hence "Missing file parameter"
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes + MAX_FIELDS * MAX_FIELD_BYTES:
+    if is_digits(declared) and int(declared) > max_bytes + MAX_FIELDS * MAX_FIELD_BYTES:
         raise PayloadTooLarge(Reason.FILE_TOO_LARGE)
     charset = params.get(b"charset", b"utf-8").decode("latin-1")
     try:

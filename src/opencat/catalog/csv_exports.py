@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from opencat.catalog.import_documents import Entry
 from opencat.domain.errors import Invalid
+from opencat.domain.numerals import is_digits
 from opencat.domain.references import License
 from opencat.domain.slugs import slugify
 
@@ -154,7 +155,7 @@ def _export_metrics(row: Row) -> dict[str, Any]:
             months = _literal(value) if value.startswith("{") else None
             if isinstance(months, dict):
                 metrics[name] = {str(k): v for k, v in months.items() if isinstance(v, int)}
-        elif value.isdigit():
+        elif is_digits(value):
             metrics[name] = int(value)
     return metrics
 

@@ -6,6 +6,8 @@ are restricted a day matches either of them."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from opencat.domain.numerals import is_digits
+
 _ALIASES = {
     "@hourly": "0 * * * *",
     "@daily": "0 0 * * *",
@@ -136,6 +138,6 @@ def _field(text: str, low: int, high: int, names: dict[str, int]) -> frozenset[i
 def _number(text: str, names: dict[str, int]) -> int:
     if text in names:
         return names[text]
-    if not text.isdigit():
+    if not is_digits(text):
         raise ValueError(f"{text!r} is not a number")
     return int(text)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from opencat.domain.dates import as_utc
+from opencat.domain.numerals import is_digits
 from opencat.links.addresses import Address, Connect, Resolve, connect_tcp, is_public_address, resolve_host
 from opencat.links.hops import (
     REDIRECTS,
@@ -136,7 +137,7 @@ def _answer(response: http.client.HTTPResponse) -> _Answer:
 
 def _length(value: str | None) -> int | None:
     text = (value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    return int(text) if is_digits(text) else None
 
 
 def _drain(response: http.client.HTTPResponse, max_bytes: int) -> None:

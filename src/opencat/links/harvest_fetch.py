@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from opencat.domain.harvest import FetchedPage, HarvestSourceError, SourceUnchanged
+from opencat.domain.numerals import is_digits
 from opencat.links.addresses import Address, Connect, Resolve, connect_tcp, resolve_host
 from opencat.links.hops import (
     REDIRECTS,
@@ -176,7 +177,7 @@ class GuardedFetcher:
 
     def _read(self, url: str, response: http.client.HTTPResponse) -> bytes:
         declared = response.getheader("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
+        if declared and is_digits(declared) and int(declared) > self.policy.max_bytes:
             raise HarvestSourceError(
                 f"{url}: body of {declared} bytes is over the cap of {self.policy.max_bytes}"
             )

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from opencat.catalog import sessions
 from opencat.domain.errors import InvalidCredentials, TooManyRequests
+from opencat.domain.numerals import is_digits
 from opencat.web import signin
 from opencat.web.pages import Handler, Site, Visit, guard, holds_nul
 
@@ -26,7 +27,7 @@ def safe_next(value: str | None) -> str:
 
 async def read_form(visit: Visit) -> FormData | None:
     declared = visit.request.headers.get("content-length")
-    if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
+    if declared is None or not is_digits(declared) or int(declared) > MAX_FORM_BYTES:
         return None
     form = await visit.request.form(max_files=0, max_fields=10)
     return None if holds_nul(form.multi_items()) else form

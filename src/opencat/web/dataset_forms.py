@@ -24,6 +24,7 @@ from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, Moved, PermissionDenied, PreconditionFailed
+from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
 from opencat.web.account_pages import refused
 from opencat.web.form_errors import in_language
@@ -160,7 +161,7 @@ def _signed_in(site: Site, visit: Visit) -> str | None:
 
 async def _read(visit: Visit) -> FormData | None:
     declared = visit.request.headers.get("content-length")
-    if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
+    if declared is None or not is_digits(declared) or int(declared) > MAX_FORM_BYTES:
         return None
     form = await visit.request.form(max_files=0, max_fields=40 + MAX_CONTACT_POINTS)
     return None if holds_nul(form.multi_items()) else form
@@ -292,7 +293,7 @@ async def update(site: Site, visit: Visit) -> Response:
     except PermissionDenied:
         return _forbidden(visit)
     filled = Filled.read(form)
-    if not filled.revision.isdigit():
+    if not is_digits(filled.revision):
         return refused(visit, 400, "unreadable")
     if form.get("action") == "preview":
         return await _form(site, visit, token, filled, view, preview=_preview(filled))

@@ -6,6 +6,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from opencat.domain.datasets import BADGE_KINDS
+from opencat.domain.numerals import is_digits
 from opencat.domain.periods import Period
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
@@ -50,7 +51,7 @@ class SearchState:
     @property
     def page(self) -> int:
         raw = self.get("page")
-        return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+        return int(raw) if is_digits(raw) and 0 < int(raw) < 10_000 else 1
 
     def url(self, path: str, **changes: tuple[str, ...]) -> str:
         """This state's URL with ``changes`` (a key's new values); any change but the page's own

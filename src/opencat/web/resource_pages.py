@@ -21,6 +21,7 @@ from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Reorder, Submitted
 from opencat.domain.datasets import Resource
 from opencat.domain.errors import BadRequest, Conflict, Invalid
+from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
 from opencat.web.account_pages import read_form, refused
 from opencat.web.pages import Handler, Site, Visit, guard
@@ -130,7 +131,7 @@ async def reorder(site: Site, visit: Visit) -> Response:
     token, view = opened
     current = [resource.id for resource in view.resources]
     moving, place = str(form.get("resource") or ""), str(form.get("place") or "")
-    if not place.isdigit():  # no page sends another place: a malformed request, not a conflict
+    if not is_digits(place):  # no page sends another place: a malformed request, not a conflict
         if scripted:
             return json_response({"message": "place must be a whole number, 0 for first."}, 400)
         return refused(visit, 400, "unreadable")

@@ -31,6 +31,7 @@ from opencat.domain.errors import (
     UploadProblem,
     UploadRefused,
 )
+from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
 from opencat.web.account_pages import refused
 from opencat.web.pages import Handler, Site, Visit, guard
@@ -63,7 +64,7 @@ def _listed(view: DatasetView, asked: str | None) -> dict[str, Any]:
     """The page of the dataset's files asked (``?page=N``), in their order."""
     total = len(view.resources)
     pages = max(1, -(-total // FILES_PER_PAGE))
-    number = int(asked) if asked and asked.isdigit() and 1 <= int(asked) <= pages else 1
+    number = int(asked) if asked and is_digits(asked) and 1 <= int(asked) <= pages else 1
     offset = (number - 1) * FILES_PER_PAGE
     shown = view.resources[offset : offset + FILES_PER_PAGE]
     return {"shown": shown, "offset": offset, "number": number, "pages": pages, "total": total}

@@ -11,6 +11,7 @@ from opencat.catalog import references, spatial
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
 from opencat.domain.datasets import Resource
+from opencat.domain.numerals import is_digits
 from opencat.domain.previews import is_tabular
 from opencat.domain.urls import Urls
 from opencat.web.i18n import badge_label
@@ -51,7 +52,7 @@ def resource_page(
     one is), grouped by type."""
     ordered = [resource for _, group in resources_by_type(resources) for resource in group]
     pages = max(1, -(-len(ordered) // RESOURCES_PER_PAGE))
-    number = int(asked) if asked and asked.isdigit() and 1 <= int(asked) <= pages else 1
+    number = int(asked) if asked and is_digits(asked) and 1 <= int(asked) <= pages else 1
     if shown is not None:
         position = next((n for n, resource in enumerate(ordered) if resource.id == shown), None)
         if position is not None:

@@ -17,6 +17,7 @@ from opencat.domain.harvest import (
     RemoteDataset,
     RemoteResource,
 )
+from opencat.domain.numerals import is_digits
 
 # DCAT-US 1.1's accrualPeriodicity: ISO 8601 repeating durations → udata frequencies.
 _DURATIONS = {
@@ -130,7 +131,7 @@ def _distribution(distribution: object) -> RemoteResource | None:
 def _size(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value if value >= 0 else None
-    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+    return int(value) if isinstance(value, str) and is_digits(value.strip()) else None
 
 
 def _license(entry: dict[str, Any]) -> str | None:
