@@ -119,3 +119,23 @@ def test_creates_and_renames_to_one_title_at_once_all_get_a_slug_of_their_own(ca
     assert all(isinstance(outcome, str) for outcome in outcomes), outcomes
     assert len(set(outcomes)) == THREADS, outcomes
     assert all(slug.startswith("horaires") for slug in outcomes), outcomes
+
+
+def test_a_reorder_chosen_on_an_older_version_is_refused_in_its_own_write(catalog: Catalog) -> None:
+    """The files page checks the revision it showed before the write, and the write checks it
+    again with the dataset's row held: a move between the two cannot slip in."""
+    from opencat.catalog.resources import reorder_resources
+    from opencat.domain.changes import Reorder
+
+    owner = make_user(catalog)
+    actor: Actor = owner.actor(catalog)
+    links = [{"title": name, "url": f"https://example.org/{name}"} for name in "abc"]
+    view = make_dataset(catalog, owner, resources=links)
+    order = tuple(resource.id for resource in reversed(view.resources))
+    shown = frozenset({(view.dataset.id, view.dataset.revision)})
+    reorder_resources(catalog, actor, view.dataset.id, Submitted.of(Reorder(order, Submitted.of({}))), shown)
+    with pytest.raises(PreconditionFailed):
+        reorder_resources(
+            catalog, actor, view.dataset.id, Submitted.of(Reorder(order[::-1], Submitted.of({}))), shown
+        )
+    assert [r.title for r in get_dataset(catalog, actor, view.dataset.id).resources] == ["c", "b", "a"]

@@ -14,7 +14,7 @@ from opencat.api.pagination import envelope
 from opencat.api.params import LANGUAGE, boolean, boolean_argument
 from opencat.catalog import datasets as use_cases
 from opencat.catalog import spatial as catalog_spatial
-from opencat.catalog.datasets import Versions
+from opencat.catalog.access import Versions
 from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted

@@ -5,9 +5,28 @@ from opencat.db.engine import Connection
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset
-from opencat.domain.errors import Gone, Moved, NotFound, PermissionDenied, Reason, Unauthenticated
+from opencat.domain.errors import (
+    Gone,
+    Moved,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    Reason,
+    Unauthenticated,
+)
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.slugs import slugify
+
+# A dataset's versions, as its ETags name them: (dataset id, revision).
+Versions = frozenset[tuple[str, int]]
+
+
+def check_version(dataset: Dataset, expected_versions: Versions | None) -> None:
+    """``expected_versions``: the (dataset id, revision) pairs a write may change (an ``If-Match``
+    list, or a page's revision); None when the writer named none. Checked in the write's own
+    transaction, the dataset's row held: no other write can come between."""
+    if expected_versions is not None and (dataset.id, dataset.revision) not in expected_versions:
+        raise PreconditionFailed(Reason.STALE_REVISION)
 
 
 def require_dataset(conn: Connection, ident: str, actor: Actor) -> Dataset:

@@ -6,7 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from opencat.catalog import history, listing
-from opencat.catalog.access import check_visibility_filters, readable_dataset, require_dataset
+from opencat.catalog.access import (
+    Versions,
+    check_version,
+    check_visibility_filters,
+    readable_dataset,
+    require_dataset,
+)
 from opencat.catalog.accounts import readable_organization
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import check_contact_points, check_custom_extras, resolve_ownership
@@ -33,7 +39,6 @@ from opencat.domain.errors import (
     Gone,
     Invalid,
     PermissionDenied,
-    PreconditionFailed,
     Reason,
     Unauthenticated,
 )
@@ -41,9 +46,6 @@ from opencat.domain.history import DATASET_FIELDS, Key, created, dataset_diff
 from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import SearchFilters, SearchRequest, Visibility, visibility_of
 from opencat.domain.slugs import slugify, unique_slug
-
-# A dataset's versions, as its ETags name them: (dataset id, revision).
-Versions = frozenset[tuple[str, int]]
 
 
 def get_dataset(catalog: Catalog, actor: Actor, ident: str, with_community: bool = False) -> DatasetView:
@@ -209,13 +211,6 @@ def _check_resource_count(catalog: Catalog, after: Sequence[Resource], before: S
         raise Invalid({"resources": [refused]})
 
 
-def _check_revision(dataset: Dataset, expected_versions: Versions | None) -> None:
-    """``expected_versions``: the (dataset id, revision) pairs a write may change (an ``If-Match``
-    list, or the edit form's revision); None when the writer named none."""
-    if expected_versions is not None and (dataset.id, dataset.revision) not in expected_versions:
-        raise PreconditionFailed(Reason.STALE_REVISION)
-
-
 def update_dataset(
     catalog: Catalog,
     actor: Actor,
@@ -237,7 +232,7 @@ def update_dataset(
         if not permissions.can_edit(actor, current):
             raise PermissionDenied()
         changes = _known_zones(conn, _known_license(conn, submitted.value()), current)
-        _check_revision(current, expected_versions)
+        check_version(current, expected_versions)
         incoming = _checked_resources(catalog, changes)
         owner_id, organization_id = resolve_ownership(
             conn, actor, value_or(changes.owner, None), value_or(changes.organization, None), current=current
@@ -288,7 +283,7 @@ def delete_dataset(
             raise Gone(Reason.DATASET_DELETED)
         if not permissions.can_edit(actor, current):
             raise PermissionDenied()
-        _check_revision(current, expected_versions)
+        check_version(current, expected_versions)
         dataset = apply_changes(current, {"deleted": now}, now)
         resources = db_resources.fetch_for_dataset(conn, dataset.id)
         db_datasets.update(conn, dataset, dataset.last_update(resources, now), old_slug=current.slug)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from opencat.catalog import history
-from opencat.catalog.access import editable_dataset, readable_dataset
+from opencat.catalog.access import Versions, check_version, editable_dataset, readable_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.schemas import check_resource_schema
 from opencat.db import datasets as db_datasets
@@ -160,10 +160,13 @@ def reorder_resources(
     actor: Actor,
     ident: str,
     submitted: Submitted[Reorder],
+    expected_versions: Versions | None = None,
 ) -> list[Resource]:
-    """Store a new order, with optional field updates; the dataset's dates do not move."""
+    """Store a new order, with optional field updates; the dataset's dates do not move.
+    ``expected_versions``: the versions the order was chosen on (``access.check_version``)."""
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
+        check_version(dataset, expected_versions)
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         reorder = submitted.value()
         order = _reorder_ids(reorder.ids, db_resources.ids_of(conn, dataset.id))

@@ -20,7 +20,7 @@ from opencat.catalog import resources as catalog_resources
 from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Reorder, Submitted
 from opencat.domain.datasets import Resource
-from opencat.domain.errors import BadRequest, Conflict, Invalid
+from opencat.domain.errors import BadRequest, Conflict, Invalid, PreconditionFailed
 from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
 from opencat.web.account_pages import read_form, refused
@@ -136,19 +136,24 @@ async def reorder(site: Site, visit: Visit) -> Response:
             return json_response({"message": "place must be a whole number, 0 for first."}, 400)
         return refused(visit, 400, "unreadable")
     # The page sends the dataset's revision it showed: any change since (another move, a file
-    # added or removed) would make this place mean something else.
+    # added or removed) would make this place mean something else. Checked again in the write.
     shown = str(form.get("revision") or "")
-    fresh = not shown or shown == str(view.dataset.revision)
-    wanted = _moved(current, moving, int(place)) if moving in current and fresh else None
+    expected = frozenset({(view.dataset.id, int(shown))}) if is_digits(shown) else None
+    stale = expected is not None and (view.dataset.id, view.dataset.revision) not in expected
+    wanted = _moved(current, moving, int(place)) if moving in current and not stale else None
     try:
         if wanted is None:  # the files changed meanwhile: nothing moves
             raise Conflict()
         submitted = Submitted.of(Reorder(tuple(wanted), Submitted.of({})))
-        # Refused if the files changed between this read and the write (one added, one removed).
         await run_in_threadpool(
-            catalog_resources.reorder_resources, site.catalog, visit.actor, view.dataset.id, submitted
+            catalog_resources.reorder_resources,
+            site.catalog,
+            visit.actor,
+            view.dataset.id,
+            submitted,
+            expected,
         )
-    except (Conflict, BadRequest):
+    except (Conflict, BadRequest, PreconditionFailed):
         if scripted:
             return json_response({"message": "The files changed since the page was opened."}, 409)
         return files_page(site, visit, token, await editable_view(site, visit), 409, order_refused=True)
