@@ -7,7 +7,6 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
@@ -111,6 +110,8 @@ def _granian(args: argparse.Namespace) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    lifeline.tie_forked_workers()
+
     Granian(
         "opencat.asgi:build",
         address=args.host,
@@ -121,7 +122,7 @@ def _granian(args: argparse.Namespace) -> None:
         # seconds of its start stops the server instead of looping (granian's crash-loop guard).
         respawn_failed_workers=True,
         log_access=False,  # opencat.ops writes the access log, with request ids
-    ).serve(target_loader=partial(lifeline.load_app, os.getpid()))
+    ).serve(target_loader=lifeline.load_app)
 
 
 def _user_create(settings: Settings, args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -25,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from opencat import lifeline
 from opencat.catalog.context import Catalog
 from opencat.catalog.upload_sessions import purge_expired_uploads
 from opencat.config import Settings
@@ -319,6 +321,26 @@ def test_workers_stop_when_the_master_is_killed(start: Start, workers: int) -> N
     assert not _listening_on(server.port)
 
 
+def test_workers_still_starting_stop_at_once_when_the_master_is_killed(start: Start) -> None:
+    """A worker is tied to its master in the fork itself, and a SIGTERM ends it until granian's
+    graceful handler is set: killed while its workers import the app, the master takes them with
+    it at once. (Tied only once the app was loaded, they outlived it by the lifeline's grace, and
+    one stuck before that point, on a lock inherited through the fork, would outlive it for good:
+    a CI run saw a worker still there 10 s after its master.)"""
+    server = start(workers=2, wait=False)
+    forked = _wait_for(lambda: len(server.workers()) == 2 and server.workers(), STARTUP, "the forks")
+    spawned = {pid: _start_time(pid) for pid in forked}
+    server.process.kill()
+    server.process.wait()
+
+    _wait_for(
+        lambda: not any(_alive(pid, started) for pid, started in spawned.items()),
+        timeout=lifeline.GRACE_SECONDS - 2,
+        what="the starting workers to stop",
+        describe=lambda: _describe(spawned),
+    )
+
+
 CHILD = """
 import ctypes, os, signal, time
 from opencat import lifeline
@@ -355,6 +377,104 @@ def test_the_lifeline_thread_alone_ends_an_orphan() -> None:
         parent.wait()
 
         _wait_for(lambda: not _alive(child), what="the orphan to exit")
+    finally:
+        _kill_group(parent)
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
+COUNTING_CHILD = """
+import os, signal, sys, time
+from opencat import lifeline
+
+lifeline.GRACE_SECONDS = 1
+stops = 0
+
+def on_stop(_signum, _frame):
+    global stops
+    stops += 1
+    print("stop", stops, flush=True)
+
+signal.signal(signal.SIGTERM, on_stop)  # as granian's worker: a stop begun, requests finishing
+lifeline.tie_to(os.getppid())
+if len(sys.argv) > 1:
+    open(sys.argv[1], "w").close()  # tied: the file its parent waits for
+print("ready", flush=True)
+while True:
+    time.sleep(0.01)
+"""
+
+PARENT_FORKING_FROM_A_THREAD = """
+import os, subprocess, sys, tempfile, threading, time
+children = []
+tied = os.path.join(tempfile.mkdtemp(), "tied")
+
+def start_child():
+    children.append(subprocess.Popen([sys.executable, "-c", sys.argv[1], tied]))
+    while not os.path.exists(tied):
+        time.sleep(0.01)
+
+thread = threading.Thread(target=start_child)
+thread.start()
+thread.join()  # the thread that started the (tied) child has ended; this process lives on
+print(children[0].pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _orphan_of(parent_script: str, child_script: str) -> tuple[subprocess.Popen[bytes], int]:
+    """A parent running ``parent_script``, and the pid of the child it started, once ready."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_script, child_script], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert parent.stdout is not None
+    lines = {parent.stdout.readline().strip(), parent.stdout.readline().strip()}
+    assert b"ready" in lines, lines
+    return parent, int((lines - {b"ready"}).pop())
+
+
+def test_the_kernels_signals_begin_one_stop_and_only_once_the_master_is_gone() -> None:
+    """The kernel signals a child at each re-parenting: while the parent is still the master (a
+    thread of it ended) that is no death, and after it, however many come, the process is sent
+    one SIGTERM (granian's handler hangs on a third)."""
+    parent, child = _orphan_of(PARENT, COUNTING_CHILD)
+    try:
+        for _ in range(3):
+            os.kill(child, lifeline.PARENT_DIED)
+        assert parent.stdout is not None
+        said, _, _ = select.select([parent.stdout], [], [], 0.5)
+        assert not said, parent.stdout.readline()  # no stop begun
+        assert _alive(child)
+
+        parent.kill()
+        parent.wait()
+        for _ in range(3):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, lifeline.PARENT_DIED)
+            time.sleep(0.02)
+
+        _wait_for(lambda: not _alive(child), what="the orphan to exit")
+        assert parent.stdout is not None
+        assert parent.stdout.read().split() == [b"stop", b"1"]
+    finally:
+        _kill_group(parent)
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
+def test_a_child_outlives_the_thread_that_started_it() -> None:
+    """PR_SET_PDEATHSIG fires when the thread that forked the child ends (the index keeper is
+    restarted from a thread of the master): the master living on, its child does too."""
+    parent, child = _orphan_of(PARENT_FORKING_FROM_A_THREAD, COUNTING_CHILD)
+    try:
+        time.sleep(1.5)  # more than the lifeline's grace: a stop begun would have ended it
+        assert _alive(child)
+
+        parent.kill()
+        parent.wait()
+        _wait_for(lambda: not _alive(child), what="the orphan to exit")
+        assert parent.stdout is not None
+        assert parent.stdout.read().split() == [b"stop", b"1"]
     finally:
         _kill_group(parent)
         if parent.stdout is not None:
