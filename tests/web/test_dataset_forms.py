@@ -110,6 +110,14 @@ def test_validation_errors_are_shown_beside_their_fields(client: TestClient, cat
     refused = client.post(NEW, data=form, headers=EN)
     assert refused.status_code == 400
     assert _error_beside(refused.text, "f-coverage") == "Not a valid date value."
+    ended = form | {"coverage_start": "", "coverage_end": "2024-12-31"}
+    assert (
+        _error_beside(client.post(NEW, data=ended, headers=EN).text, "f-coverage")
+        == "A coverage with an end date needs its start date too."
+    )
+    assert _error_beside(client.post(NEW, data=ended).text, "f-coverage").startswith(
+        "Une couverture temporelle qui a une date de fin"
+    )
     form["coverage_start"] = "2024-01-01"
     refused = client.post(NEW, data=form, headers=EN)
     assert refused.status_code == 400

@@ -97,6 +97,9 @@ class Filled:
         )
 
 
+COVERAGE_WITHOUT_START = "A coverage with an end date needs its start date too."
+
+
 def _items(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -280,6 +283,9 @@ async def _invalid(
     errors = field_errors(invalid.errors)
     if not errors:
         errors = {"__all__": [message(invalid, "Invalid data")]}
+    if "coverage" in errors and filled.text["coverage_end"] and not filled.text["coverage_start"]:
+        # The API's word (no valid date) would point at the date the visitor did give.
+        errors["coverage"] = [COVERAGE_WITHOUT_START]
     return await _form(site, visit, token, filled, view, 400, errors=errors)
 
 
