@@ -20,6 +20,8 @@ from opencat.domain.errors import InvalidCredentials, Reason
 from opencat.search.index import SearchIndex
 from tests import paths
 from tests.conftest import FixedClock
+from tests.ports import free_port
+from tests.s3 import BUCKET
 
 
 @dataclasses.dataclass
@@ -255,3 +257,26 @@ def test_the_doctor_reports_a_data_directory_it_cannot_use(
     assert run.code == 1
     assert "FAIL data directory: NotADirectoryError" in run.out
     assert "fix: set OPENCAT_DATA_DIR to a directory this user may write" in run.out
+
+
+def test_doctor_downloads_a_buckets_probe_from_its_public_url(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, s3_endpoint: str, s3_prefix: str
+) -> None:
+    """Resources link to the bucket's public URL: a bucket opencat can write but nobody can
+    download from (a wrong OPENCAT_S3_PUBLIC_URL, objects not public) is a failure."""
+    monkeypatch.setenv("OPENCAT_STORAGE_URL", f"s3://{BUCKET}/{s3_prefix}")
+    monkeypatch.setenv("OPENCAT_S3_ENDPOINT_URL", s3_endpoint)
+    assert cli("reindex").code == 0
+    run = cli("doctor")
+    assert run.code == 0, run.out
+    assert f"OK   file store: writable ({s3_endpoint}/{BUCKET})" in run.out
+
+    nowhere = f"http://127.0.0.1:{free_port()}/files"
+    for public_url, reason in [(nowhere, "Connection refused"), (f"{s3_endpoint}/elsewhere", "HTTP 404")]:
+        monkeypatch.setenv("OPENCAT_S3_PUBLIC_URL", public_url)
+        run = cli("doctor")
+        assert run.code == 1
+        failed = next(line for line in run.out.splitlines() if line.startswith("FAIL"))
+        assert failed.startswith(f"FAIL file store: a file written is not downloadable at its public URL ({public_url}/")
+        assert reason in failed
+        assert "fix: give the bucket's objects public read" in run.out

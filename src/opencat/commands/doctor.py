@@ -3,6 +3,8 @@
 import secrets
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,15 +54,24 @@ def _migrations(catalog: Catalog) -> Check:
     )
 
 
+PROBE = b"opencat doctor\n"
+PUBLIC_READ_SECONDS = 5.0
+
+
 def _files(settings: Settings, catalog: Catalog) -> Check:
     key = f"doctor/probe-{secrets.token_hex(8)}.txt"
+    unread = None
     try:
         # Beside the files: a local store moves the probe in, which works within one filesystem.
         with tempfile.TemporaryDirectory(dir=settings.data_dir) as folder:
             probe = Path(folder) / "probe.txt"
-            probe.write_bytes(b"opencat doctor\n")
+            probe.write_bytes(PROBE)
             catalog.files.put(key, probe, "text/plain")
         found = catalog.files.exists(key)
+        # A bucket's files are downloaded from its public URL, not through opencat (which serves
+        # a local store's itself, and is not running here).
+        if found and settings.storage_url is not None:
+            unread = _unread_at(catalog.files.url(key))
         catalog.files.delete(key)
     except Exception as error:  # any store failure is the finding: report it, do not crash
         return Check(
@@ -71,7 +82,27 @@ def _files(settings: Settings, catalog: Catalog) -> Check:
         )
     if not found:
         return Check("file store", False, "a file written could not be found again", "check the file store")
+    if unread is not None:
+        return Check(
+            "file store",
+            False,
+            f"a file written is not downloadable at its public URL ({unread}), where resources link",
+            "give the bucket's objects public read (docs/reliability.md), or set OPENCAT_S3_PUBLIC_URL "
+            "to where they are served",
+        )
     return Check("file store", True, f"writable ({catalog.files.public_url})")
+
+
+def _unread_at(url: str) -> str | None:
+    """Why ``url`` does not give the probe's bytes to an anonymous client, or None if it does."""
+    try:
+        with urllib.request.urlopen(url, timeout=PUBLIC_READ_SECONDS) as answer:
+            body = answer.read(len(PROBE) + 1)
+    except urllib.error.HTTPError as error:
+        return f"{url}: HTTP {error.code}"
+    except (OSError, ValueError) as error:  # refused, unresolvable, timed out, not a URL
+        return f"{url}: {getattr(error, 'reason', error)}"
+    return None if body == PROBE else f"{url}: other bytes than the file's"
 
 
 def _index(catalog: Catalog) -> Check:
