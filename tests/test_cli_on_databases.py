@@ -277,6 +277,8 @@ def test_doctor_downloads_a_buckets_probe_from_its_public_url(
         run = cli("doctor")
         assert run.code == 1
         failed = next(line for line in run.out.splitlines() if line.startswith("FAIL"))
-        assert failed.startswith(f"FAIL file store: a file written is not downloadable at its public URL ({public_url}/")
+        assert failed.startswith(
+            f"FAIL file store: a file written is not downloadable at its public URL ({public_url}/"
+        )
         assert reason in failed
         assert "fix: give the bucket's objects public read" in run.out
