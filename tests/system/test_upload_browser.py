@@ -76,6 +76,8 @@ def test_a_200_mb_upload_survives_a_pause_a_lost_connection_and_a_reload(
     dataset_url = _new_dataset(page, deployment, f"Comptages {uuid.uuid4().hex[:6]}")
     page.get_by_role("link", name="Manage the files").click()
     page.wait_for_url("**/resources/")
+    missing: list[str] = []
+    page.on("response", lambda answer: missing.append(answer.url) if answer.status == 404 else None)
     page.get_by_label("File", exact=True).set_input_files(str(path))
     page.get_by_role("button", name="Upload the file").click()
     progress = page.get_by_role("progressbar")
@@ -119,6 +121,7 @@ def test_a_200_mb_upload_survives_a_pause_a_lost_connection_and_a_reload(
     assert 1 <= len(sent) <= PARTS - int(PARTS * 0.55) + 2
     assert seen == sorted(seen)
     assert len(set(seen)) == len(seen)  # it advanced between each step
+    assert missing == []  # a new upload asked nothing of the server it could not know (a 404 logged)
 
     # The file: listed with its checksum, served through its permalink, byte for byte.
     resource_id = page.url.rsplit("#resource-", 1)[1]

@@ -222,7 +222,8 @@ class Upload {
       const fields = { checksum: hash.hex(), filename: file.name };
       return this.checked(await this.retried(() => this.post(fields, file, file.name, file.size, 0)), fields.checksum);
     }
-    const known = await this.held();
+    // A new upload has nothing on the server to ask about (the question would log a 404).
+    const known = this.state.partsSent || this.state.finalSent ? await this.held() : null;
     // A final call went out before a pause or a reload, and the server no longer knows the upload:
     // that call published the file (a session ends only so, or after a day). Sending the parts
     // again would publish it twice.
@@ -241,6 +242,10 @@ class Upload {
       const part = file.slice(index * this.chunk, Math.min(file.size, (index + 1) * this.chunk));
       hash.update(new Uint8Array(await part.arrayBuffer()));
       if (!held.has(index)) {
+        if (!this.state.partsSent) {
+          this.state.partsSent = true;
+          localStorage.setItem(this.storageKey, JSON.stringify(this.state));
+        }
         const fields = {
           uuid: this.state.uuid, partindex: index, totalparts: total, chunksize: part.size, filename: file.name,
         };
