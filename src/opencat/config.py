@@ -141,6 +141,7 @@ class Settings(BaseSettings):
     harvest_max_bytes: int = 256 * 1024 * 1024
     harvest_delay: float = 0.0
     harvest_stale_after: int = 60
+    harvest_max_items: int | None = None
     harvest_scheduler: bool = True
 
     def __init__(self, **values: Any) -> None:
@@ -220,6 +221,18 @@ class Settings(BaseSettings):
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:
+            raise ValueError("must be a positive integer")
+        return value
+
+    @field_validator("harvest_max_items", mode="before")
+    @classmethod
+    def _empty_is_no_limit(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("harvest_max_items")
+    @classmethod
+    def _positive_if_set(cls, value: int | None) -> int | None:
+        if value is not None and value <= 0:
             raise ValueError("must be a positive integer")
         return value
 

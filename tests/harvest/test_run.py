@@ -592,3 +592,40 @@ def test_entries_past_the_apis_bounds_are_failed_items_and_bad_keywords_dropped(
     stored = harvested(catalog, source_id)
     assert stored["keywords"].tags == ("transport", "x" * 96)
     assert stored["fine"].title == "F" * 350
+
+
+class _EndlessBackend:
+    """A source whose pages never end, each entry new (a broken pagination)."""
+
+    name = "endless"
+    label = "Endless"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        number = 0
+        while True:
+            yield RemoteDataset(f"r{number}", f"Entry {number}")
+            number += 1
+
+
+def test_a_run_reads_no_more_than_max_items_and_archives_nothing_then(
+    catalog: Catalog, remote: SiteServer
+) -> None:
+    """udata's HARVEST_MAX_ITEMS: a source that never ends stops at the limit; what was not read
+    is not known to be gone, so nothing is archived."""
+    source_id = source_of(catalog, remote)
+    use_backend(catalog, source_id, "listed")
+    listed = _ListedBackend()
+    listed.entries = [RemoteDataset(f"r{number}", f"Entry {number}") for number in range(10)]
+    assert run_source(catalog, source_id, OPTIONS, backends={"listed": listed}).counts.created == 10
+    use_backend(catalog, source_id, "endless")
+
+    job = run_source(
+        catalog, source_id, replace(OPTIONS, max_items=7), backends={"endless": _EndlessBackend()}
+    )
+
+    assert job.status == JobStatus.DONE_ERRORS
+    assert (job.counts.updated + job.counts.unchanged, job.counts.created, job.counts.archived) == (7, 0, 0)
+    assert [error["message"] for error in job.errors] == [
+        "stopped after 7 entries: OPENCAT_HARVEST_MAX_ITEMS"
+    ]
+    assert all(dataset.archived is None for dataset in harvested(catalog, source_id).values())

@@ -21,6 +21,7 @@ def harvest_options(settings: Settings, **overrides: Any) -> RunOptions:
     options = RunOptions(
         policy=policy,
         delete_gone=settings.harvest_delete_gone,
+        max_items=settings.harvest_max_items,
         stale_after=timedelta(seconds=stale_after),
         # several beats within the stale delay: one slow beat does not lose the lease
         heartbeat_every=min(10.0, stale_after / 4),

@@ -86,6 +86,8 @@ class RunOptions:
     policy: HarvestPolicy = field(default_factory=HarvestPolicy)
     delete_gone: bool = False  # OPENCAT_HARVEST_DELETE_GONE: delete, not archive, what left the source
     batch_size: int = 500  # entries per transaction
+    # OPENCAT_HARVEST_MAX_ITEMS (udata's HARVEST_MAX_ITEMS): a run reads no more entries than this.
+    max_items: int | None = None
     heartbeat_every: float = 10.0  # seconds between two refreshes of the lease
     stale_after: timedelta = timedelta(seconds=60)  # a lease not refreshed for this long is taken over
     node: str = field(default_factory=socket.gethostname)
@@ -186,6 +188,9 @@ def run_job(
             run.apply(_entries(backends, source, fetcher, run), beat)
             if run.source_unchanged:
                 run.unchanged_source()
+            elif run.cut_short:
+                # What was not read is not known to be gone, and the pages read say nothing whole.
+                run.note_error(f"stopped after {run.read} entries: OPENCAT_HARVEST_MAX_ITEMS")
             else:
                 run.retire_gone()
                 run.remember_pages()
@@ -258,6 +263,8 @@ class _Run:
         # ``remembering``), and whether all of them could be read.
         self.remembering = False
         self.source_unchanged = False  # it answered 304: what the records say is what it holds
+        self.read = 0  # entries read, a skipped page's counted in
+        self.cut_short = False  # options.max_items reached before the source's end
         self.page_entries: list[tuple[str, str]] = []
         self.page_whole = True
         self.zones: dict[str, str | None] = {}
@@ -299,9 +306,15 @@ class _Run:
         batch: list[PagedEntry] = []
         size = 0  # the batch's entries, a skipped page's counted in (so a batch stays bounded)
         self._save_job(JobStatus.PROCESSING)
+        limit = self.options.max_items
         for entry in entries:
+            if limit is not None and self.read >= limit:
+                self.cut_short = True
+                break
             batch.append(entry)
-            size += len(entry.remote_ids) if isinstance(entry, KnownPage) else 1
+            count = len(entry.remote_ids) if isinstance(entry, KnownPage) else 1
+            size += count
+            self.read += count
             if size >= self.options.batch_size:
                 self._write(batch, beat)
                 batch, size = [], 0
