@@ -55,6 +55,7 @@ EVERY_VARIABLE = {
     "harvest_max_bytes": ("1000000", 1_000_000),
     "harvest_delay": ("0.5", 0.5),
     "harvest_stale_after": ("30", 30),
+    "harvest_max_items": ("5000", 5000),
     "harvest_scheduler": ("false", False),
 }
 
@@ -132,6 +133,13 @@ def test_max_json_bytes_must_be_positive(raw: str) -> None:
 def test_max_resources_per_dataset_must_be_positive(raw: str) -> None:
     with pytest.raises(SettingsError, match="OPENCAT_MAX_RESOURCES_PER_DATASET"):
         Settings.from_env({variable("max_resources_per_dataset"): raw})
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "many"])
+def test_harvest_max_items_is_a_positive_integer_or_unset(raw: str) -> None:
+    with pytest.raises(SettingsError, match="OPENCAT_HARVEST_MAX_ITEMS must be"):
+        Settings.from_env({variable("harvest_max_items"): raw})
+    assert Settings.from_env({variable("harvest_max_items"): ""}).harvest_max_items is None
 
 
 def test_max_resources_per_dataset_defaults_to_ten_thousand() -> None:
