@@ -21,6 +21,7 @@ from opencat.api.endpoint import Services
 from opencat.api.errors import redirect
 from opencat.api.routes import routes
 from opencat.api.unread_body import CloseWhenBodyUnread
+from opencat.api.utf8_query import Utf8Query
 from opencat.catalog import harvest_sources, health
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
@@ -114,8 +115,8 @@ def create_app(
     app.state.services = services
     app.state.metrics = metrics
     current_copies = partial(CurrentCopies, catalog=catalog, reserved=reserved_names(api_routes))
-    app.wrap = lambda inner: Watched(
-        Probes(current_copies(inner), catalog, metrics, settings.ready_max_index_lag), metrics
+    app.wrap = lambda inner: Utf8Query(
+        Watched(Probes(current_copies(inner), catalog, metrics, settings.ready_max_index_lag), metrics)
     )
     app.router.redirect_slashes = False
     app.router.default = _slash_or_not_found(app)

@@ -24,6 +24,16 @@ def test_unknown_api_key_is_401_even_on_public_get(client: TestClient) -> None:
     assert response.json() == {"message": "Invalid API token"}
 
 
+def test_an_empty_api_key_is_no_key(client: TestClient) -> None:
+    """udata tests the header's truth: a script sending ``X-API-KEY: $TOKEN`` with the variable
+    unset reads public data, and is asked for credentials where they are needed."""
+    for empty in ("", "  "):
+        assert client.get(URL, headers={"X-API-KEY": empty}).status_code == 200
+        refused = client.post(URL, json={"title": "x", "description": "y"}, headers={"X-API-KEY": empty})
+        assert refused.status_code == 401
+        assert refused.json()["message"].startswith("The server could not verify")
+
+
 def test_missing_title_and_description_lists_both(client: TestClient, catalog: Catalog) -> None:
     alice = make_user(catalog)
     response = client.post(URL, json={}, headers=alice.headers)

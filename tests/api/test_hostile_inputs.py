@@ -1,6 +1,8 @@
 """Hostile input never yields a 500 nor leaves anything half-written."""
 
 import asyncio
+import json
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -278,3 +280,45 @@ def test_digits_int_cannot_read_are_refused_not_a_500(client: TestClient, catalo
 
     with pytest.raises(ValueError, match="is not a number"):
         parse_cron("² * * * *")
+
+
+def _raw_get(client: TestClient, path: str, query: bytes) -> tuple[int, bytes]:
+    """A GET whose query string is sent as these bytes (an HTTP client would encode them)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "headers": [(b"host", b"testserver"), (b"accept", b"application/json")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    return sent[0]["status"], b"".join(message.get("body", b"") for message in sent[1:])
+
+
+def test_unencoded_utf8_in_a_query_reads_as_utf8(client: TestClient, catalog: Catalog) -> None:
+    """curl sends ``?q=données`` as it is typed: werkzeug (udata) reads those bytes as UTF-8;
+    read as Latin-1 they were ``donnÃ©es``, which matched nothing."""
+    make_dataset(catalog, make_user(catalog), title="Données de la Métropole")
+    status, body = _raw_get(client, "/api/1/datasets/", "q=données&page_size=5".encode())
+    assert status == 200
+    assert [item["title"] for item in json.loads(body)["data"]] == ["Données de la Métropole"]
+    status, body = _raw_get(client, "/api/1/datasets/suggest/", "q=Métropole".encode())
+    assert (status, [item["title"] for item in json.loads(body)]) == (200, ["Données de la Métropole"])
+    status, body = _raw_get(client, "/api/1/datasets/", b"tag=\xff\xfe")  # no UTF-8: replaced, not a 500
+    assert (status, json.loads(body)["total"]) == (200, 0)
+    status, _ = _raw_get(client, "/api/1/datasets/", b"q=\xc3\xa9\x00")
+    assert status == 400  # NUL, however it came

@@ -201,8 +201,9 @@ def list_organizations(catalog: Catalog) -> list[tuple[Organization, int]]:
 
 
 def authenticate(catalog: Catalog, api_key: str | None) -> Actor:
-    """The caller behind an ``X-API-KEY`` header (udata: udata/api/__init__.py, authentication)."""
-    if api_key is None:
+    """The caller behind an ``X-API-KEY`` header (udata: udata/api/__init__.py, authentication).
+    An empty header is no key (udata tests the header's truth; a script's unset variable)."""
+    if api_key is None or not api_key.strip():
         return ANONYMOUS
     now = catalog.clock()
     with catalog.db.read() as conn:
