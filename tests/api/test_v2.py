@@ -114,6 +114,11 @@ def test_dataset_and_resources_links_resolve(client: TestClient, catalog: Catalo
     assert resources["page_size"] == 50
     assert client.get(f"/api/2/datasets/{first}/resources/?type=documentation").json()["total"] == 0
     assert client.get(f"/api/2/datasets/{first}/resources/?q=A").json()["total"] == 1
+    # Empty arguments are unused, as udata tests their truth, and left out of the page's links.
+    emptied = client.get(f"/api/2/datasets/{first}/resources/?type=&q=&page_size=1&page=1").json()
+    assert emptied["total"] == 1
+    paged = client.get(f"/api/2/datasets/{first}/resources/?type=&q=&page_size=1&page=2").json()
+    assert paged["previous_page"].endswith(f"/api/2/datasets/{first}/resources/?page=1&page_size=1")
 
 
 def test_the_v2_list_is_v1s_list_in_v2s_shape(client: TestClient, catalog: Catalog) -> None:

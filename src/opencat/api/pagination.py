@@ -74,7 +74,11 @@ def resources_envelope(
 ) -> dict[str, Any]:
     """API v2's page of a dataset's resources, as udata builds it (udata-responses call 102): its
     own key order, and links that give ``page`` and ``page_size`` first, then the other arguments."""
-    others = [(key, value) for key, value in params.multi_items() if key not in ("page", "page_size")]
+    others = [
+        (key, value)
+        for key, value in params.multi_items()
+        if key not in ("page", "page_size") and (value or key not in ("type", "q"))  # empty: unused
+    ]
 
     def link(number: int) -> str:
         return f"{base}{path}?{urlencode([('page', number), ('page_size', page.page_size), *others])}"

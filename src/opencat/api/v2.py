@@ -187,8 +187,8 @@ def list_resources(call: Call) -> Reply:
         call.path("ident"),
         page,
         page_size,
-        call.params.get("type"),
-        call.params.get("q"),
+        call.params.get("type") or None,  # empty: no filter (udata tests the argument's truth)
+        call.params.get("q") or None,
     )
     now = utc_now()
     body = resources_envelope(
