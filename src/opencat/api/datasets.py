@@ -1,5 +1,6 @@
 """Handlers of ``/api/1/datasets/``: parse, call one use case, return data."""
 
+import hashlib
 from collections.abc import Sequence
 
 from starlette.responses import Response
@@ -19,6 +20,7 @@ from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
+from opencat.domain import permissions
 from opencat.domain.dates import utc_now
 from opencat.domain.numerals import is_digits
 from opencat.domain.queries import Page
@@ -30,12 +32,36 @@ VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
 LEGAL_NOTICE_HELP = "Send formal legal notice with appeal information to owner (admin only)"
 
 
-def etag_of(dataset_id: str, revision: int) -> str:
-    return f'"{dataset_id}-{revision}"'
+def etag_of(dataset_id: str, revision: int, variant: str = "") -> str:
+    """A dataset's ETag: its id and revision, and, for any representation but the one an
+    anonymous caller gets without headers, a ``+variant`` naming it (each ``Vary`` header is
+    another representation, which a cache must not confirm with another's tag)."""
+    return f'"{dataset_id}-{revision}+{variant}"' if variant else f'"{dataset_id}-{revision}"'
 
 
-def etag(dataset: Dataset) -> str:
-    return etag_of(dataset.id, dataset.revision)
+def etag(call: Call, dataset: Dataset) -> str:
+    """The ETag of the representation of ``dataset`` this call gets."""
+    return etag_of(dataset.id, dataset.revision, _variant(call, dataset))
+
+
+def _variant(call: Call, dataset: Dataset) -> str:
+    """What, beside the dataset's revision, the answer depends on: the mask, the full objects,
+    and the caller's permissions shown in it (``permissions`` of the dataset and of its
+    organization); empty when all are as for an anonymous caller."""
+    parts = []
+    mask = call.header("x-fields")
+    if mask:
+        parts.append(f"fields={mask}")
+    if call.header("x-get-datasets-full-objects"):
+        parts.append("full")
+    if permissions.can_edit(call.actor, dataset):
+        parts.append("edit")
+    if dataset.organization_id is not None:
+        granted = permissions.organization_permissions(call.actor, dataset.organization_id)
+        parts.extend(f"org-{name}" for name, allowed in granted.items() if allowed)
+    if not parts:
+        return ""
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=6).hexdigest()
 
 
 def names_current(if_none_match: str, tag: str) -> bool:
@@ -57,7 +83,8 @@ def _expected_versions(call: Call) -> Versions | None:
         return None
     versions = set()
     for candidate in header.split(","):
-        value = candidate.strip().removeprefix("W/").strip('"')
+        # Any representation's ETag names its version: a write asks for the version it read.
+        value = candidate.strip().removeprefix("W/").strip('"').partition("+")[0]
         dataset_id, _, revision = value.rpartition("-")
         if is_digits(revision) and dataset_id:
             versions.add((dataset_id, int(revision)))
@@ -85,7 +112,7 @@ def _render(call: Call, view: DatasetView, objects: SpatialObjects | None = None
 
 def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
     body = _render(call, view, full_objects(call, [view]))
-    return Reply(body, status, DATASET_MASK, {"ETag": etag(view.dataset), "Vary": VARY})
+    return Reply(body, status, DATASET_MASK, {"ETag": etag(call, view.dataset), "Vary": VARY})
 
 
 def _page_reply(call: Call, page: Page[DatasetView]) -> Reply:
@@ -149,7 +176,7 @@ def create_dataset(call: Call) -> Reply:
 def get_dataset(call: Call) -> Reply | Response:
     match = call.header("if-none-match")
     if match is not None:  # the dataset's row alone says whether the client's copy is current
-        tag = etag(use_cases.get_dataset_row(call.catalog, call.actor, call.path("ident")))
+        tag = etag(call, use_cases.get_dataset_row(call.catalog, call.actor, call.path("ident")))
         if names_current(match, tag):
             return Response(status_code=304, headers={"ETag": tag, "Vary": VARY})
     view = use_cases.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
