@@ -79,7 +79,10 @@ def test_a_current_copy_is_answered_without_the_stack_and_as_the_full_path_does(
         # SQLite reads the revision on the loop; PostgreSQL knows the ETag the full path answered
         # for that URL (the request just above) while nothing is committed.
         assert _kept(catalog, selects, lambda url=url: client.get(url, headers={"If-None-Match": tag})), url
-    assert _headers(quick) == {"etag": tag, "vary": "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects, Origin"}
+    assert _headers(quick) == {
+        "etag": tag,
+        "vary": "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects, Origin",
+    }
     # X-Fields takes the full path, and is another representation: the default's tag does not
     # confirm it; its own tag does, with the same headers as the quick answer's.
     assert client.get(by_id, headers={"If-None-Match": tag, "X-Fields": "id"}).status_code == 200

@@ -18,9 +18,9 @@ from opencat.catalog import spatial as catalog_spatial
 from opencat.catalog.access import Versions
 from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
+from opencat.domain import permissions
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
-from opencat.domain import permissions
 from opencat.domain.dates import utc_now
 from opencat.domain.numerals import is_digits
 from opencat.domain.queries import Page
