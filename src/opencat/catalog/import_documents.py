@@ -26,6 +26,7 @@ from opencat.domain.datasets import (
 from opencat.domain.dates import parse_datetime
 from opencat.domain.errors import Invalid
 from opencat.domain.frequencies import normalize_frequency
+from opencat.domain.numerals import whole_number
 from opencat.domain.slugs import slugify
 
 
@@ -53,7 +54,7 @@ def _when(value: Any) -> datetime | None:
 
 def _required_when(*values: Any) -> datetime:
     for value in values:
-        parsed = _when(value)
+        parsed = value if isinstance(value, datetime) else _when(value)  # a fallback already read
         if parsed is not None:
             return parsed
     raise Invalid({"dates": ["A dataset document without any date cannot be imported"]})
@@ -101,7 +102,7 @@ def resource_from_udata(doc: dict[str, Any]) -> Resource:
         description=doc.get("description"),
         format=fitting_format(doc.get("format")),
         checksum=_checksum(doc.get("checksum")),
-        filesize=doc.get("filesize"),
+        filesize=whole_number(doc.get("filesize")),
         mime=doc.get("mime"),
         extras=doc.get("extras") or {},
         harvest=doc.get("harvest"),
@@ -139,7 +140,7 @@ def dataset_from_udata(
         frequency_date=_when(doc.get("frequency_date")),
         temporal_coverage=_coverage(doc.get("temporal_coverage")),
         spatial=_spatial(doc.get("spatial")),
-        tags=tuple(sorted(set(doc.get("tags") or ()))),
+        tags=tuple(sorted({tag for tag in doc.get("tags") or () if isinstance(tag, str) and tag.strip()})),
         private=bool(doc.get("private")),
         featured=bool(doc.get("featured")),
         deleted=_when(doc.get("deleted")),

@@ -12,6 +12,7 @@ from opencat.domain.datasets import (
     TemporalCoverage,
 )
 from opencat.domain.dates import iso, parse_date, parse_datetime
+from opencat.domain.numerals import whole_number
 
 # Kept in columns of their own, never in the documents.
 _DATASET_COUNTERS = ("revision", "resources_downloads", "followers", "followers_by_months")
@@ -111,4 +112,7 @@ def resource_from_doc(doc: dict[str, Any], downloads: int = 0) -> Resource:
         values[name] = parse_datetime(values[name])
     checksum = values.get("checksum")
     values["checksum"] = None if checksum is None else Checksum(checksum["type"], checksum["value"])
+    size = values.get("filesize")
+    if size is not None and type(size) is not int:  # stored as text by an import before 5 Dec 2026
+        values["filesize"] = whole_number(size)
     return Resource(**values, downloads=downloads)

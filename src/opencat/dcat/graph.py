@@ -153,7 +153,8 @@ def _add_texts(graph: Triples, node: URIRef, dataset: Dataset) -> None:
     if dataset.acronym:
         graph.add((node, SKOS.altLabel, text(dataset.acronym)))
     for tag in dataset.tags:
-        graph.add((node, DCAT.keyword, text(tag)))
+        if tag.strip():  # JSON-LD drops an empty keyword: every format must carry the same graph
+            graph.add((node, DCAT.keyword, text(tag)))
 
 
 def _add_dates(graph: Triples, node: URIRef, dataset: Dataset) -> None:

@@ -1,0 +1,90 @@
+"""Documents imported as they come (exports, hand-made fixtures) are served whole, by the API and
+as RDF, in every format: a field of the wrong type or an empty tag never makes a 500, nor cuts
+the streamed catalog short."""
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from rdflib import DCAT, Graph
+from rdflib.compare import isomorphic
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.imports import load_fixtures
+from opencat.db.tables import resources
+
+# rdflib's own parsers use the ConjunctiveGraph API it deprecated (rdflib 7.6).
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
+
+DATASET = "6b00000000000000000000aa"
+RESOURCE = "00000000-0000-4000-8000-0000000000aa"
+
+
+def _load(catalog: Catalog, tmp_path: Path, **resource: object) -> None:
+    document = {
+        "id": DATASET,
+        "title": "Odd document",
+        "description": "d",
+        "created_at": "2025-01-05T00:00:00+00:00",
+        "last_modified": "2025-01-06T00:00:00+00:00",
+        "tags": ["ok", " spaced tag ", "", "  "],
+        "resources": [
+            {
+                "id": RESOURCE,
+                "title": "r",
+                "url": "https://example.org/r.csv",
+                "format": "csv",
+                "created_at": "2025-01-05T00:00:00+00:00",
+                **resource,
+            }
+        ],
+    }
+    path = tmp_path / "datasets.json"
+    path.write_text(json.dumps([document]), encoding="utf-8")
+    assert load_fixtures(catalog, path) == 1
+
+
+def test_a_size_given_as_text_is_read_as_a_number(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    _load(catalog, tmp_path, filesize="12")
+    assert client.get(f"/api/1/datasets/{DATASET}/").json()["resources"][0]["filesize"] == 12
+    turtle = client.get(f"/api/1/datasets/{DATASET}/rdf.ttl")
+    assert turtle.status_code == 200
+    sizes = Graph().parse(data=turtle.text, format="turtle").objects(None, DCAT.byteSize)
+    assert [size.toPython() for size in sizes] == [12]
+
+
+def test_a_size_stored_as_text_earlier_is_read_as_a_number(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """An import before the fix stored the text as it came."""
+    _load(catalog, tmp_path, filesize=12)
+    with catalog.db.write() as conn:
+        doc = conn.execute(sa.select(resources.c.doc).where(resources.c.id == RESOURCE)).scalar_one()
+        stored = json.loads(doc) if isinstance(doc, str) else dict(doc)
+        conn.execute(
+            resources.update().where(resources.c.id == RESOURCE).values(doc={**stored, "filesize": "12"})
+        )
+    assert client.get(f"/api/1/datasets/{DATASET}/").json()["resources"][0]["filesize"] == 12
+    assert client.get(f"/api/1/datasets/{DATASET}/rdf.ttl").status_code == 200
+    with client.stream("GET", "/api/1/site/catalog.nt?page_size=0") as streamed:
+        assert streamed.status_code == 200
+        assert f"/datasets/{DATASET}/".encode() in b"".join(streamed.iter_bytes())
+    assert client.get("/datasets/odd-document/").status_code == 200  # the page shows its size
+
+
+def test_empty_tags_are_dropped_and_every_format_carries_the_same_graph(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    _load(catalog, tmp_path, filesize="not a size")
+    data = client.get(f"/api/1/datasets/{DATASET}/").json()
+    assert data["tags"] == [" spaced tag ", "ok"]
+    assert data["resources"][0]["filesize"] is None
+    graphs = {
+        suffix: Graph().parse(data=client.get(f"/api/1/datasets/{DATASET}/rdf.{suffix}").text, format=parser)
+        for suffix, parser in (("ttl", "turtle"), ("json", "json-ld"), ("xml", "xml"), ("nt", "nt"))
+    }
+    assert all(isomorphic(graphs["ttl"], graph) for graph in graphs.values())
