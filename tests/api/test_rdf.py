@@ -222,8 +222,8 @@ def test_modified_is_last_modified_even_when_last_update_differs(
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 
-def _catalog_graph(client: TestClient, query: str) -> Graph:
-    response = client.get(f"/api/1/site/catalog.ttl?{query}")
+def _catalog_graph(client: TestClient, query: str, headers: dict[str, str] | None = None) -> Graph:
+    response = client.get(f"/api/1/site/catalog.ttl?{query}", headers=headers)
     assert response.status_code == 200, response.text
     return _parse(response.content, "ttl")
 
@@ -266,6 +266,18 @@ def test_catalog_filters_are_validated_as_the_lists(client: TestClient, catalog:
     make_dataset(catalog, alice, title="Privé", private=True)
     mine = client.get("/api/1/site/catalog.ttl?private=true", headers=alice.headers)
     assert _titles(_parse(mine.content, "ttl")) == set()  # the catalog is public datasets only
+    # The public datasets are none of the hidden kinds: asking for those finds nothing (the paging
+    # links repeat the filter), asking for the others changes nothing.
+    make_dataset(catalog, alice, title="Public")
+    for name in ("private", "archived", "deleted"):
+        for value, titles in (("true", set()), ("false", {"Public"})):
+            graph = _catalog_graph(client, f"{name}={value}", alice.headers)
+            assert _titles(graph) == titles, (name, value)
+            assert {int(n) for n in graph.objects(None, URIRef(f"{HYDRA}totalItems"))} == {len(titles)}
+            with client.stream(
+                "GET", f"/api/1/site/catalog.nt?page_size=0&{name}={value}", headers=alice.headers
+            ) as whole:
+                assert _titles(_parse(b"".join(whole.iter_bytes()), "nt")) == titles, (name, value)
 
 
 @pytest.mark.parametrize("suffix", ["nt", "ttl"])

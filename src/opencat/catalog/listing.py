@@ -44,6 +44,17 @@ def search_request(
     )
 
 
+def public_request(conn: Connection, query: DatasetQuery) -> SearchRequest:
+    """The index's request for a page of the public catalog, whoever asks. A public dataset is
+    neither private, archived nor deleted: asking for those (``=true``) finds nothing, as
+    ``=false`` changes nothing."""
+    request = search_request(conn, query, Visibility(), public=True)
+    hidden = (query.filters.private, query.filters.archived, query.filters.deleted)
+    if any(flag is True for flag in hidden):
+        return replace(request, filters=replace(request.filters, ids=()))
+    return request
+
+
 def in_order(conn: Connection, dataset_ids: tuple[str, ...] | list[str]) -> list[Dataset]:
     """The datasets of these ids, in the same order; one gone meanwhile is left out."""
     found = db_datasets.fetch_by_ids(conn, dataset_ids)

@@ -18,7 +18,7 @@ from opencat.dcat.stream import write_catalog
 from opencat.domain.accounts import ANONYMOUS, Actor
 from opencat.domain.errors import Gone, NotFound
 from opencat.domain.queries import DatasetQuery
-from opencat.domain.search import SearchFilters, Visibility
+from opencat.domain.search import SearchFilters
 from opencat.domain.urls import Urls
 
 EXPORT_BATCH = 500
@@ -87,12 +87,12 @@ def catalog_page(
     arguments: str = "",
 ) -> tuple[bytes, str]:
     """One page of the public catalog, newest first unless sorted or searched, with hydra paging.
-    The list's filters apply (its visibility filters are checked, then ignored: public only);
+    The list's filters apply (its visibility filters are checked, then read as of public datasets);
     ``arguments`` are the filters as the paging links repeat them."""
     chosen = _format(suffix)
     check_visibility_filters(actor, query)
     with catalog.db.read() as conn:  # past the last page is a 404, as the list's (and udata's)
-        request = listing.search_request(conn, query, Visibility(), public=True)
+        request = listing.public_request(conn, query)
         datasets, total = listing.datasets_page(catalog, conn, request)
         items = _inputs(catalog, conn, assemble(conn, datasets))
     graph = catalog_graph(
@@ -125,7 +125,7 @@ def matching_datasets(catalog: Catalog, query: DatasetQuery) -> Iterator[list[Da
     """The public datasets a filtered query finds, in its order, in batches. The index gives every
     matching id at once (about 80 bytes each); the documents are read batch by batch."""
     with catalog.db.read() as conn:
-        ids = listing.all_ids(catalog, conn, listing.search_request(conn, query, Visibility(), public=True))
+        ids = listing.all_ids(catalog, conn, listing.public_request(conn, query))
     for start in range(0, len(ids), EXPORT_BATCH):
         with catalog.db.read() as conn:
             yield assemble(conn, listing.in_order(conn, ids[start : start + EXPORT_BATCH]))
