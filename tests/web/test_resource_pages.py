@@ -47,6 +47,7 @@ def test_edit_a_link(client: TestClient, catalog: Catalog) -> None:
     action = f"/datasets/{view.dataset.id}/resources/{first.id}/edit/"
     fields = {
         "csrf_token": hidden(form.text, "csrf_token"),
+        "revision": hidden(form.text, "revision"),
         "title": "Levels",
         "url": "not an address",
         "type": "documentation",
@@ -72,6 +73,42 @@ def test_edit_a_link(client: TestClient, catalog: Catalog) -> None:
     assert client.post(action, data={**fields, "csrf_token": "x"}).status_code == 403
 
 
+def test_an_edit_made_on_an_older_revision_is_refused_and_kept(client: TestClient, catalog: Catalog) -> None:
+    """Two tabs editing one file: the second save does not silently undo the first's."""
+    me = make_user(catalog)
+    view = _three_links(catalog, me)
+    first = view.resources[0]
+    sign_in(client, catalog, me)
+    edit_path = f"/datasets/{view.dataset.slug}/resources/{first.id}/edit/"
+    action = f"/datasets/{view.dataset.id}/resources/{first.id}/edit/"
+    tabs = [client.get(edit_path, headers=EN).text for _ in range(2)]
+
+    def fields(page: str, **typed: str) -> dict[str, str]:
+        shown = {
+            "title": "a",
+            "url": "https://example.org/a.csv",
+            "type": "main",
+            "format": "csv",
+            "description": "",
+        }
+        return {
+            "csrf_token": hidden(page, "csrf_token"),
+            "revision": hidden(page, "revision"),
+            **shown,
+            **typed,
+        }
+
+    assert client.post(action, data=fields(tabs[0], title="Renamed in A"), headers=EN).status_code == 303
+    stale = client.post(action, data=fields(tabs[1], description="Described in B"), headers=EN)
+    assert stale.status_code == 409
+    assert "Someone saved this dataset while you were editing it" in stale.text
+    assert "Described in B" in stale.text  # what was typed is kept
+    assert _titles(catalog, me, view)[0] == "Renamed in A"
+    again = client.post(action, data=fields(stale.text, description="Described in B"), headers=EN)
+    assert again.status_code == 303  # sent again on purpose, from the current revision
+    assert client.post(action, data={**fields(tabs[1]), "revision": "x"}, headers=EN).status_code == 400
+
+
 def test_edit_an_uploaded_file_and_replace_it(client: TestClient, catalog: Catalog) -> None:
     me = make_user(catalog)
     view = make_dataset(catalog, me, title="Wells")
@@ -90,7 +127,14 @@ def test_edit_an_uploaded_file_and_replace_it(client: TestClient, catalog: Catal
     assert f'action="{replace_action}"' in form.text
     assert "script-src 'self'" in form.headers["content-security-policy"]
     edit = f"/datasets/{view.dataset.id}/resources/{resource.id}/edit/"
-    fields = {"csrf_token": csrf, "title": "Wells 2024", "type": "main", "format": "", "description": ""}
+    fields = {
+        "csrf_token": csrf,
+        "revision": hidden(form.text, "revision"),
+        "title": "Wells 2024",
+        "type": "main",
+        "format": "",
+        "description": "",
+    }
     assert client.post(edit, data=fields).status_code == 303
     replaced = client.post(
         replace_action,

@@ -95,10 +95,13 @@ def update_resource(
     ident: str,
     resource_id: str,
     submitted: Submitted[ResourceChanges],
+    expected_versions: Versions | None = None,
 ) -> Resource:
-    """Change the sent fields; a hosted file's own fields stay the server's."""
+    """Change the sent fields; a hosted file's own fields stay the server's. ``expected_versions``:
+    the dataset's versions the change was made on (a page's revision; ``access.check_version``)."""
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
+        check_version(dataset, expected_versions)
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         current = resource_of(conn, dataset, resource_id)
         changes = check_resource_schema(catalog.schemas, submitted.value())

@@ -55,6 +55,8 @@ def _edit_page(
         "resource": resource,
         "values": _values(resource),
         "errors": {},
+        "revision": str(view.dataset.revision),
+        "stale": False,
         "types": RESOURCE_TYPES,
         "upload_action": f"/datasets/{view.dataset.id}/resources/{resource.id}/upload/",
         "done_url": files_location(view.dataset.slug, [r.id for r in view.resources], resource.id),
@@ -84,6 +86,11 @@ async def update(site: Site, visit: Visit) -> Response:
         return opened
     token, view = opened
     resource = resource_of(view, str(visit.request.path_params["rid"]))
+    # The dataset's revision the form was shown at: a change saved since (the same file edited
+    # in another tab) refuses this one instead of being overwritten by it.
+    revision = str(form.get("revision") or "")
+    if not is_digits(revision):
+        return refused(visit, 400, "unreadable")
     values = {name: str(form.get(name) or "").strip() for name in (*EDITED, "url")}
     body: dict[str, Any] = {name: values[name] for name in EDITED}
     if resource.filetype == "remote":  # a hosted file's address is the server's
@@ -97,10 +104,17 @@ async def update(site: Site, visit: Visit) -> Response:
             view.dataset.id,
             resource.id,
             submitted,
+            frozenset({(view.dataset.id, int(revision))}),
         )
+    except PreconditionFailed:
+        # What this visitor typed is kept, now based on the current revision: sending it again
+        # is a deliberate choice.
+        current = await editable_view(site, visit)
+        shown_now = resource_of(current, resource.id)
+        return _edit_page(site, visit, token, current, shown_now, 409, values=values, stale=True)
     except Invalid as invalid:
         shown = field_errors_of(invalid, i18n.translations(visit.language).gettext)
-        return _edit_page(site, visit, token, view, resource, 400, values=values, errors=shown)
+        return _edit_page(site, visit, token, view, resource, 400, values=values, errors=shown, revision=revision)
     return RedirectResponse(
         files_location(view.dataset.slug, [r.id for r in view.resources], resource.id), 303
     )
