@@ -114,7 +114,9 @@ async def update(site: Site, visit: Visit) -> Response:
         return _edit_page(site, visit, token, current, shown_now, 409, values=values, stale=True)
     except Invalid as invalid:
         shown = field_errors_of(invalid, i18n.translations(visit.language).gettext)
-        return _edit_page(site, visit, token, view, resource, 400, values=values, errors=shown, revision=revision)
+        return _edit_page(
+            site, visit, token, view, resource, 400, values=values, errors=shown, revision=revision
+        )
     return RedirectResponse(
         files_location(view.dataset.slug, [r.id for r in view.resources], resource.id), 303
     )
