@@ -12,6 +12,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,6 +34,7 @@ from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
 from opencat.web import machine_routes
+from opencat.web.pages import Visit
 from opencat.web.routes import routes as page_routes
 from opencat.web.signin import Keys
 from opencat.wiring import build_catalog
@@ -104,7 +107,7 @@ def create_app(
         ],
         exception_handlers={
             CatalogError: errors.catalog_error,
-            HTTPException: errors.http_error,
+            HTTPException: _http_error,
             Exception: errors.server_error,
         },
         middleware=[
@@ -121,6 +124,17 @@ def create_app(
     app.router.redirect_slashes = False
     app.router.default = _slash_or_not_found(app)
     return app
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    """udata's JSON errors, but for a page's address asked with GET that only takes a form (a
+    bookmark, a reload): the site's error page, not JSON."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405 and request.method == "GET" and not request.url.path.startswith("/api/"):
+        page = Visit.of(request).page("not_found.html", status=405, code=405)
+        page.headers.update(dict(exc.headers or {}))
+        return page
+    return errors.http_error(request, exc)
 
 
 def _slash_or_not_found(app: Starlette) -> ASGIApp:

@@ -109,6 +109,36 @@ def test_an_edit_made_on_an_older_revision_is_refused_and_kept(client: TestClien
     assert client.post(action, data={**fields(tabs[1]), "revision": "x"}, headers=EN).status_code == 400
 
 
+def test_a_forms_answer_switches_language_to_the_page_it_came_from(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The address a form is sent to takes only forms: the language switch of its answer opens
+    the form's page, and that address asked with GET is the site's error page, not JSON."""
+    me = make_user(catalog)
+    view = _three_links(catalog, me)
+    first = view.resources[0]
+    sign_in(client, catalog, me)
+    edit_path = f"/datasets/{view.dataset.slug}/resources/{first.id}/edit/"
+    page = client.get(edit_path, headers=EN).text
+    fields = {"csrf_token": hidden(page, "csrf_token"), "revision": hidden(page, "revision"), "title": ""}
+    action = f"/datasets/{view.dataset.id}/resources/{first.id}/edit/"
+    answered = client.post(
+        action, data=fields, headers={**EN, "Referer": f"http://testserver{edit_path}?x=1"}
+    )
+    assert answered.status_code == 400
+    assert f'href="{edit_path}?x=1&amp;lang=fr"' in answered.text
+    elsewhere = client.post(action, data=fields, headers={**EN, "Referer": "https://evil.example/p"})
+    assert 'href="/?lang=fr"' in elsewhere.text
+    order = client.get(f"/datasets/{view.dataset.id}/resources/order/", headers=EN)
+    assert order.status_code == 405
+    assert order.headers["content-type"].startswith("text/html")
+    assert "Error 405" in order.text
+    assert "POST" in order.headers["allow"]
+    api = client.get(f"/api/1/datasets/{view.dataset.id}/resources/{first.id}/upload/")
+    assert api.status_code == 405
+    assert api.json() == {"message": "The method is not allowed for the requested URL."}
+
+
 def test_edit_an_uploaded_file_and_replace_it(client: TestClient, catalog: Catalog) -> None:
     me = make_user(catalog)
     view = make_dataset(catalog, me, title="Wells")

@@ -4,7 +4,7 @@ an anonymous one), render a template. Errors of the page routes are pages too (4
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -61,11 +61,16 @@ class Visit:
             request.cookies.get(i18n.COOKIE),
             request.headers.get("accept-language"),
         )
-        pairs = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        path, pairs = request.url.path, list(request.query_params.multi_items())
+        if request.method not in ("GET", "HEAD"):
+            # A form's answer is at an address only a form may be sent to: the switch opens the
+            # page the form was on instead (a 405 otherwise).
+            path, pairs = _page_before(request)
+        pairs = [(k, v) for k, v in pairs if k != "lang"]
         switch = {}
         for code in i18n.LANGUAGES:
             query = "&".join(f"{quote(k)}={quote(v)}" for k, v in [*pairs, ("lang", code)])
-            switch[code] = f"{request.url.path}?{query}"
+            switch[code] = f"{path}?{query}"
         return cls(request, language, switch)
 
     def page(self, template: str, status: int = 200, **context: Any) -> Response:
@@ -75,6 +80,15 @@ class Visit:
             # The switch's choice is remembered for the next pages.
             response.set_cookie(i18n.COOKIE, self.language, max_age=365 * 86400, samesite="lax")
         return response
+
+
+def _page_before(request: Request) -> tuple[str, list[tuple[str, str]]]:
+    """The path and arguments of the page a form was sent from (the Referer, which the pages'
+    Referrer-Policy sends to this site only), or the home page."""
+    came_from = urlsplit(request.headers.get("referer") or "")
+    if came_from.netloc != request.url.netloc or not came_from.path.startswith("/"):
+        return "/", []
+    return came_from.path, parse_qsl(came_from.query)
 
 
 def _headers(language: str) -> dict[str, str]:
