@@ -235,3 +235,14 @@ def test_v2_keeps_udatas_order_inside_too(client: TestClient, catalog: Catalog) 
     ]  # fmt: skip
     alone = client.get(f"/api/2/datasets/resources/{page['data'][0]['id']}/").json()["resource"]
     assert list(alone) == resource_keys
+
+
+def test_v2_answers_vary_as_v1s_on_the_key_the_mask_and_the_objects(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Their datasets carry the caller's permissions: a shared cache must not give one caller's
+    answer to another."""
+    first, _ = _seed(catalog)
+    for path in (f"/api/2/datasets/{first}/", "/api/2/datasets/", "/api/2/datasets/search/"):
+        vary = client.get(path).headers["vary"]
+        assert vary.startswith("X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"), (path, vary)

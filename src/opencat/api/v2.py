@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opencat.api import serializers
-from opencat.api.datasets import full_objects
+from opencat.api.datasets import VARY, full_objects
 from opencat.api.endpoint import Call, Reply
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.filters_v2 import SEARCH_ARGUMENTS, search_arguments
@@ -130,7 +130,7 @@ def search(call: Call) -> Reply:
     )
     body = _page(call, result.page)
     body["facets"] = _facets(call, result)
-    return Reply(body, sort_keys=False)
+    return Reply(body, sort_keys=False, headers={"Vary": VARY})
 
 
 @describe(
@@ -145,7 +145,7 @@ def list_datasets(call: Call) -> Reply:
     page = catalog_datasets.list_datasets(
         call.catalog, call.actor, dataset_query(call.params), with_community=True
     )
-    return Reply(_page(call, page), sort_keys=False)
+    return Reply(_page(call, page), sort_keys=False, headers={"Vary": VARY})
 
 
 @describe(
@@ -170,7 +170,10 @@ def dataset_schemas(call: Call) -> Reply:
 )
 def get_dataset(call: Call) -> Reply:
     view = catalog_datasets.get_dataset(call.catalog, call.actor, call.path("ident"), with_community=True)
-    return Reply(dataset_v2(call, view, full_objects_v2(call, [view])), sort_keys=False)
+    # Its permissions are the caller's: a cache keys it by the key, as v1's (the mask, the objects).
+    return Reply(
+        dataset_v2(call, view, full_objects_v2(call, [view])), sort_keys=False, headers={"Vary": VARY}
+    )
 
 
 @describe(
