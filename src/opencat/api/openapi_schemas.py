@@ -353,6 +353,17 @@ def components() -> dict[str, Schema]:
             {"id": STRING, "name": STRING, "code": STRING, "level": STRING, "uri": TEXT}
         ),
         "TerritorySuggestionList": array(ref("TerritorySuggestion")),
+        "Site": record(
+            {
+                "id": STRING,
+                "title": STRING,
+                "metrics": {"type": "object", "additionalProperties": INTEGER},
+                "keywords": array(STRING),
+                "feed_size": INTEGER,
+                "version": STRING,
+            },
+            ("id", "title"),
+        ),
         "LicenseList": array(ref("License")),
         "FrequencyList": array(ref("Frequency")),
         "ResourceTypeList": array(ref("ResourceType")),

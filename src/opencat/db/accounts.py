@@ -411,3 +411,15 @@ def set_organization_badges(conn: Connection, org_id: str, badges: Sequence[str]
     )
     dataset_ids = conn.execute(sa.select(datasets.c.id).where(datasets.c.organization_id == org_id)).scalars()
     outbox.mark_changed(conn, list(dataset_ids))
+
+
+def count_organizations(conn: Connection) -> int:
+    """Organizations not deleted."""
+    query = sa.select(sa.func.count()).select_from(organizations).where(organizations.c.deleted.is_(None))
+    return int(conn.execute(query).scalar_one())
+
+
+def count_users(conn: Connection) -> int:
+    """Users active and not deleted."""
+    query = sa.select(sa.func.count()).select_from(users).where(users.c.deleted.is_(None), users.c.active)
+    return int(conn.execute(query).scalar_one())
