@@ -208,13 +208,18 @@ def _add_spatial(
     spatial = dataset.spatial
     if spatial is None:
         return
-    for zone_id in spatial.zones:
+    for number, zone_id in enumerate(spatial.zones):
         zone = zones.get(zone_id)
-        location = (iri(zone.uri) if zone is not None else None) or own(urls.api(f"spatial/zone/{zone_id}/"))
+        if zone is None:
+            # A zone of udata's older referential, kept as imported: no page of ours names it, so
+            # it is described within the dataset, by its identifier.
+            location = _part(dataset, urls, f"zone-{number}")
+            graph.add((location, DCT.identifier, Literal(zone_id)))
+        else:
+            location = iri(zone.uri) or own(urls.api(f"spatial/zone/{zone_id}/"))
+            graph.add((location, SKOS.prefLabel, text(zone.name)))
         graph.add((node, DCT.spatial, location))
         graph.add((location, RDF.type, DCT.Location))
-        if zone is not None:
-            graph.add((location, SKOS.prefLabel, text(zone.name)))
     if spatial.geom:
         drawn = _part(dataset, urls, "geometry")
         geometry = json.dumps(spatial.geom, separators=(",", ":"), ensure_ascii=False)
