@@ -224,7 +224,8 @@ def test_geozones_are_locations() -> None:
     # A zone outside the referential (kept as imported) has no page of ours to link to: it is a
     # node of the dataset's description, named by its identifier.
     unknown = one_subject(graph, DCT.identifier, Literal("fr:commune:56098@1943-01-01"))
-    assert str(unknown).startswith(f"{API}/datasets/") and "#zone-" in str(unknown)
+    assert str(unknown).startswith(f"{API}/datasets/")
+    assert "#zone-" in str(unknown)
     assert set(graph.objects(PAGE, DCT.spatial)) == {france, europe, unknown}
     assert set(graph.subjects(RDF.type, DCT.Location)) == {france, europe, unknown}
     assert one(graph, france, SKOS.prefLabel) == Literal("France")
