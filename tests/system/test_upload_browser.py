@@ -82,12 +82,14 @@ def test_a_200_mb_upload_survives_a_pause_a_lost_connection_and_a_reload(
     page.get_by_role("button", name="Upload the file").click()
     progress = page.get_by_role("progressbar")
     assert progress.is_visible()
+    assert page.evaluate("document.activeElement.id") == "u-pause"  # the pressed button's place
     seen = [_progress(page)]
 
     # Pause: nothing moves until it resumes.
     _past(page, 0.1)
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("status").filter(has_text="Paused").wait_for()
+    assert page.evaluate("document.activeElement.id") == "u-resume"
     held = _progress(page)
     time.sleep(1)
     assert _progress(page) == held

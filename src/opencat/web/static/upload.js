@@ -169,9 +169,14 @@ class Upload {
   }
 
   buttons(running) {
-    this.el("u-start").disabled = running;
-    this.el("u-pause").hidden = !running;
-    this.el("u-resume").hidden = running || !this.state;
+    const [start, pause, resume] = [this.el("u-start"), this.el("u-pause"), this.el("u-resume")];
+    const pressed = [start, pause, resume].includes(document.activeElement);
+    start.disabled = running;
+    pause.hidden = !running;
+    resume.hidden = running || !this.state;
+    // The button just pressed is now disabled or hidden: the keyboard's focus goes to the one
+    // that takes its place, instead of falling back to the page's start.
+    if (pressed) (running ? pause : (resume.hidden ? start : resume)).focus();
   }
 
   pause() {
