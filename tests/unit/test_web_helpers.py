@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 import opencat.web
 from opencat.web import i18n
 from opencat.web.query import dataset_query, read_state
-from opencat.web.render import file_size, render
+from opencat.web.render import change_value, file_size, render
 
 
 def test_the_language_is_the_query_then_the_cookie_then_the_header() -> None:
@@ -127,3 +127,12 @@ def test_days_are_written_in_each_page_s_language_as_babel_writes_them() -> None
         assert _date(day, "en") == "December 4, 2026" == format_date(day, "long", locale="en")
     assert _date(datetime(2026, 12, 4, 23, 30, tzinfo=UTC), "fr") == "4 décembre 2026"
     assert _date(None, "en") == ""
+
+
+def test_history_values_are_said_not_dumped() -> None:
+    """A checksum, badges and lists showed as Python's reprs (``{'type': 'sha1', ...}``)."""
+    assert change_value({"type": "sha1", "value": "ab12"}, "en") == "ab12 (sha1)"
+    assert change_value([{"kind": "spd", "created": "2026-12-05T10:00:00+00:00"}], "fr") == "spd"
+    assert change_value(["eau", "air"], "en") == "eau, air"
+    assert change_value([True, False], "fr") == "oui, non"
+    assert change_value([], "en") == ""

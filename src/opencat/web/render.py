@@ -117,6 +117,13 @@ def change_value(value: Any, language: str) -> str:
             return _datetime(datetime.fromisoformat(value), language)
         except ValueError:
             return value
+    if isinstance(value, dict) and set(value) == {"type", "value"}:  # a checksum
+        return f"{value['value']} ({value['type']})"
+    if isinstance(value, list):  # tags, badges (their kinds), the files' order
+        return ", ".join(
+            str(item["kind"]) if isinstance(item, dict) and "kind" in item else change_value(item, language)
+            for item in value
+        )
     return str(value)
 
 
