@@ -93,7 +93,15 @@ def _page_rows(catalog: Catalog, conn: Connection, request: SearchRequest, hits:
 def datasets_page(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[list[Dataset], int]:
     """One page of datasets and the total; past the last page (but the first) is ``NotFound``."""
     hits = indexing.search(catalog, request, conn)
-    return _page_rows(catalog, conn, request, hits), hits.total
+    datasets = _page_rows(catalog, conn, request, hits)
+    return datasets, _total(hits, datasets)
+
+
+def _total(hits: SearchHits, shown: list[Dataset]) -> int:
+    """The index's total, less the page's datasets deleted or hidden since it answered: a page
+    never shows fewer datasets than its total counts (a single page of 4 counted with 1 shown,
+    under concurrent deletes)."""
+    return hits.total - (len(hits.ids) - len(shown))
 
 
 def views_page(
@@ -113,7 +121,7 @@ def views_of(
     """The page of ``hits``, the index's answer to ``request`` (for a caller that searched the
     index itself), with what each dataset's view needs."""
     datasets = _page_rows(catalog, conn, request, hits)
-    return Page(assemble(conn, datasets, with_community), hits.total, query.page, query.page_size)
+    return Page(assemble(conn, datasets, with_community), _total(hits, datasets), query.page, query.page_size)
 
 
 def all_ids(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[str, ...]:

@@ -1,0 +1,37 @@
+"""A listing's total counts what its pages can show: a dataset the index still lists but that was
+hidden or deleted since (a write another process has not indexed yet) is left out of both."""
+
+import json
+
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.db.tables import datasets
+from tests.factories import make_dataset, make_user
+
+
+def _hide_behind_the_index(catalog: Catalog, dataset_id: str) -> None:
+    """The row made private without an outbox entry: the index goes on listing it, as it does
+    for a write not yet applied."""
+    with catalog.db.write() as conn:
+        doc = conn.execute(sa.select(datasets.c.doc).where(datasets.c.id == dataset_id)).scalar_one()
+        stored = json.loads(doc) if isinstance(doc, str) else dict(doc)
+        conn.execute(
+            datasets.update()
+            .where(datasets.c.id == dataset_id)
+            .values(private=True, doc={**stored, "private": True})
+        )
+
+
+def test_a_dataset_hidden_since_the_index_answered_is_not_counted(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    views = [make_dataset(catalog, alice, title=f"Eau {n}", tags=("eau",)) for n in range(3)]
+    assert client.get("/api/1/datasets/?tag=eau").json()["total"] == 3
+    _hide_behind_the_index(catalog, views[1].dataset.id)
+    for url in ("/api/1/datasets/?tag=eau&page_size=50", "/api/2/datasets/search/?tag=eau&page_size=50"):
+        body = client.get(url).json()
+        assert sorted(item["title"] for item in body["data"]) == ["Eau 0", "Eau 2"], url
+        assert body["total"] == 2, url
