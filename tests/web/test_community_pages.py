@@ -62,12 +62,20 @@ def test_propose_a_link_and_a_file_then_edit_and_delete(client: TestClient, cata
     assert f'href="/datasets/{slug}/community/{cid}/edit/"' in page
     edit = client.get(f"/datasets/{slug}/community/{cid}/edit/", headers=EN)
     assert 'value="https://example.org/map"' in edit.text
-    changed = client.post(
-        f"/datasets/{view.dataset.id}/community/{cid}/edit/",
-        data={**link, "title": "Network map", "url": "https://example.org/network"},
-    )
+    edited = {**link, "version": hidden(edit.text, "version"), "title": "Network map"}
+    edit_action = f"/datasets/{view.dataset.id}/community/{cid}/edit/"
+    changed = client.post(edit_action, data={**edited, "url": "https://example.org/network"})
     assert changed.status_code == 303
     assert ("Network map", "remote") in _proposed(catalog, view.dataset.id)
+    # The same form sent again from another tab, opened before that save: refused, text kept.
+    stale = client.post(edit_action, data={**edited, "description": "From tab B"}, headers=EN)
+    assert stale.status_code == 409
+    assert "Someone saved this resource while you were editing it" in stale.text
+    assert "From tab B" in stale.text
+    assert [title for title, _ in _proposed(catalog, view.dataset.id)].count("Network map") == 1
+    again = client.post(edit_action, data={**edited, "version": hidden(stale.text, "version")})
+    assert again.status_code == 303  # sent again on purpose, from the current version
+    assert client.post(edit_action, data=link).status_code == 400  # no version: unreadable
     confirm = client.get(f"/datasets/{slug}/community/{cid}/delete/", headers=EN)
     assert confirm.status_code == 200
     assert client.post(f"/datasets/{view.dataset.id}/community/{cid}/delete/", data={}).status_code == 403

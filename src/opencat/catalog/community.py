@@ -25,6 +25,7 @@ from opencat.domain.errors import (
     Invalid,
     NotFound,
     PermissionDenied,
+    PreconditionFailed,
     Reason,
     Unauthenticated,
     problem,
@@ -145,13 +146,20 @@ def _editable(conn: Connection, actor: Actor, ident: str) -> CommunityResource:
 
 
 def update_community_resource(
-    catalog: Catalog, actor: Actor, ident: str, submitted: Submitted[CommunityChanges]
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    submitted: Submitted[CommunityChanges],
+    edited_since: str | None = None,
 ) -> CommunityView:
     """Partial update; a filetype change is silently ignored here (unlike dataset resources),
-    and so is the dataset."""
+    and so is the dataset. ``edited_since``: the resource's last change the edit was made on
+    (``version_of``, a page's); ``PreconditionFailed`` if it changed since."""
     now = catalog.clock()
     with catalog.db.write() as conn:
         item = _editable(conn, actor, ident)
+        if edited_since is not None and edited_since != version_of(item):
+            raise PreconditionFailed(Reason.STALE_REVISION)
         changes = submitted.value()
         sent = replace(check_resource_schema(catalog.schemas, changes.resource), filetype=UNSET)
         organization_sent = changes.organization is not UNSET
@@ -208,3 +216,8 @@ def _forget_file(catalog: Catalog, item: CommunityResource) -> None:
 
 def authorize_community_upload(conn: Connection, actor: Actor, ident: str) -> CommunityResource:
     return _editable(conn, actor, ident)
+
+
+def version_of(item: CommunityResource) -> str:
+    """What a page's edit form carries to tell whether the resource changed since it was shown."""
+    return item.resource.last_modified_internal.isoformat()

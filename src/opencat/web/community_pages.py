@@ -20,11 +20,11 @@ from opencat.api.inputs import parse_community
 from opencat.catalog import community as catalog_community
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog import uploads as catalog_uploads
-from opencat.catalog.community import CommunityView
+from opencat.catalog.community import CommunityView, version_of
 from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
 from opencat.domain.community import can_edit_community, can_remove_community
-from opencat.domain.errors import Invalid, Moved, NotFound
+from opencat.domain.errors import Invalid, Moved, NotFound, PreconditionFailed
 from opencat.web import i18n, signin
 from opencat.web.account_pages import read_form, refused
 from opencat.web.pages import Handler, Site, Visit, guard
@@ -98,7 +98,12 @@ def _form_page(
             "Large files are sent in parts: you can pause, and resume after a lost connection or a reload."
         ),
     }
-    return files_page(site, visit, token, view, status, template="community_form.html", **(context | more))
+    shown = context | more
+    item = shown["item"]
+    # The resource's version as it is now: a form shown again after a refusal keeps the one it
+    # was first shown at (``version``), so that a stale edit stays refused.
+    shown = {"stale": False, "version": "", **shown, "item_version": "" if item is None else version_of(item)}
+    return files_page(site, visit, token, view, status, template="community_form.html", **shown)
 
 
 async def propose_form(site: Site, visit: Visit) -> Response:
@@ -202,13 +207,31 @@ async def update(site: Site, visit: Visit) -> Response:
     if found.item.resource.filetype != "remote":
         del body["url"]  # a hosted file's address is the server's
     submitted = Submitted.parse(lambda: parse_community(body, site.catalog.files.public_url))
+    # The resource's last change the form was shown at: a save made since (another tab) refuses
+    # this one instead of being overwritten by it.
+    shown_at = str(form.get("version") or "")
+    if not shown_at:
+        return refused(visit, 400, "unreadable")
     try:
         await run_in_threadpool(
-            catalog_community.update_community_resource, site.catalog, visit.actor, found.item.id, submitted
+            catalog_community.update_community_resource,
+            site.catalog,
+            visit.actor,
+            found.item.id,
+            submitted,
+            shown_at,
         )
+    except PreconditionFailed:
+        current = await _allowed(site, visit, _editor(visit))
+        if isinstance(current, Response):
+            return current
+        _, view, found = current
+        return _form_page(site, visit, token, view, 409, values=values, item=found.item, stale=True)
     except Invalid as invalid:
         shown = field_errors_of(invalid, i18n.translations(visit.language).gettext)
-        return _form_page(site, visit, token, view, 400, values=values, errors=shown, item=found.item)
+        return _form_page(
+            site, visit, token, view, 400, values=values, errors=shown, item=found.item, version=shown_at
+        )
     return RedirectResponse(f"/datasets/{view.dataset.slug}/#community-{found.item.id}", status_code=303)
 
 
