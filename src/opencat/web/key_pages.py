@@ -1,6 +1,10 @@
 """The signed-in user's API keys: ``/account/keys/`` lists them, creates a named key with an
-optional expiry (shown once, on the answer to the form), and revokes them one by one; the work is
-done by the account use cases the command line and the API use (catalog/accounts.py)."""
+optional expiry, and revokes them one by one; the work is done by the account use cases the
+command line and the API use (catalog/accounts.py).
+
+A new key is shown once: the form's answer redirects to the list (a reload of it creates no
+second key), handing the key over in a cookie that lives five minutes, for this page only, and
+that the list takes back as it shows the key."""
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time
@@ -16,6 +20,8 @@ from opencat.web.account_pages import read_form, refused
 from opencat.web.pages import Handler, Site, Visit, guard
 
 PATH = "/account/keys/"
+NEW_KEY_COOKIE = "opencat_new_key"
+NEW_KEY_SECONDS = 300
 
 
 def _signed_in(visit: Visit, site: Site) -> str | None:
@@ -59,7 +65,18 @@ async def list_keys(site: Site, visit: Visit) -> Response:
     token = _signed_in(visit, site)
     if token is None:
         return _to_login()
-    return await _page(site, visit, token)
+    handed = visit.request.cookies.get(NEW_KEY_COOKIE)
+    if handed is None:
+        return await _page(site, visit, token)
+    key_id, _, secret = handed.partition(".")
+    assert visit.user is not None
+    _, keys = await run_in_threadpool(accounts.list_api_keys, site.catalog, visit.user.id)
+    record = next((key for key in keys if key.id == key_id), None)  # another user's: not shown
+    response = await _page(site, visit, token, created=None if record is None else (record, secret))
+    response.delete_cookie(
+        NEW_KEY_COOKIE, path=PATH, secure=site.keys.secure, httponly=True, samesite="strict"
+    )
+    return response
 
 
 async def create_key(site: Site, visit: Visit) -> Response:
@@ -81,7 +98,17 @@ async def create_key(site: Site, visit: Visit) -> Response:
         )
     except Invalid as invalid:
         return await _page(site, visit, token, 400, errors=invalid.errors, name=name, expires=expires)
-    return await _page(site, visit, token, 201, created=(record, secret))
+    response = RedirectResponse(PATH, status_code=303)
+    response.set_cookie(
+        NEW_KEY_COOKIE,
+        f"{record.id}.{secret}",
+        max_age=NEW_KEY_SECONDS,
+        path=PATH,
+        secure=site.keys.secure,
+        httponly=True,
+        samesite="strict",
+    )
+    return response
 
 
 async def revoke_key(site: Site, visit: Visit) -> Response:
