@@ -324,3 +324,59 @@ def test_a_pause_while_the_final_call_publishes_does_not_upload_the_file_twice(
     assert files() == ["two-parts.csv"]
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('opencat-upload:'))") == []
     page.context.close()
+
+
+def test_an_interrupted_upload_can_be_forgotten_and_one_the_server_forgot_goes(
+    browser: Any,
+    deployment: Deployment,
+    publisher: str,
+    tmp_path: Path,
+) -> None:
+    """The notice of an interrupted upload stayed until the same file was sent again, even once
+    the server had dropped its parts: a button forgets it, and an upload the server no longer
+    knows is forgotten when the page opens."""
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    dataset_url = _new_dataset(page, deployment, f"Forgotten {uuid.uuid4().hex[:6]}")
+    files = f"{dataset_url}resources/?lang=en"
+    two_parts = tmp_path / "two-parts.csv"
+    two_parts.write_bytes(os.urandom(PART + 1000))
+    held: list[bool] = []
+
+    def hold_the_second_part(route: Any) -> None:
+        body = route.request.post_data_buffer or b""
+        if b'name="partindex"\r\n\r\n1' in body:
+            held.append(True)
+            route.abort("connectionreset")  # the page retries: the connection seems lost
+        else:
+            route.continue_()
+
+    page.goto(files)
+    page.route(UPLOADS, hold_the_second_part)
+    page.locator("#u-file").set_input_files(str(two_parts))
+    page.locator("#u-start").click()
+    page.wait_for_function("() => document.getElementById('u-pause').hidden === false")
+    page.get_by_role("status").filter(has_text="Connection lost").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    page.unroute(UPLOADS)
+    page.goto(files)
+    pending = page.locator("#u-pending")
+    assert pending.is_visible()
+    assert "two-parts.csv" in pending.inner_text()
+    page.get_by_role("button", name="Forget this upload").click()
+    assert pending.is_hidden()
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('opencat-upload:'))") == []
+    page.goto(files)
+    assert pending.is_hidden()
+
+    # An upload the server does not know (its parts expired): its notice goes by itself.
+    key = page.evaluate("'opencat-upload:' + document.getElementById('upload-form').action")
+    page.evaluate(
+        "key => localStorage.setItem(key, JSON.stringify({uuid: crypto.randomUUID(), name: 'old.csv', size: 9,"
+        " modified: 1, chunk: 8388608, total: 2, partsSent: true}))",
+        key,
+    )
+    page.goto(files)
+    page.wait_for_function("() => document.getElementById('u-pending').hidden === true")
+    assert page.evaluate("key => localStorage.getItem(key)", key) is None
+    assert held  # the second part was held back while the first was kept
+    page.context.close()

@@ -135,7 +135,18 @@ class Upload {
     });
     this.el("u-pause").addEventListener("click", () => this.pause());
     this.el("u-resume").addEventListener("click", () => this.start());
+    this.el("u-forget").addEventListener("click", () => this.forget(true));
     this.showPending();
+  }
+
+  forget(pressed = true) {
+    // The visitor gives the interrupted upload up: its parts expire on the server.
+    if (this.running) return;
+    localStorage.removeItem(this.storageKey);
+    this.state = null;
+    this.el("u-pending").hidden = true;
+    this.el("u-resume").hidden = true;
+    if (pressed) this.el("u-start").focus(); // the pressed button is gone
   }
 
   saved() {
@@ -150,7 +161,16 @@ class Upload {
     const saved = this.saved();
     const notice = this.el("u-pending");
     notice.hidden = !saved;
-    if (saved) notice.textContent = this.form.dataset.msgPending.replace("{name}", saved.name);
+    if (!saved) return;
+    this.el("u-pending-text").textContent = this.form.dataset.msgPending.replace("{name}", saved.name);
+    if (!saved.partsSent && !saved.finalSent) return;
+    // An upload the server no longer knows (its parts expired, or its final call published the
+    // file) has nothing left to resume: its notice goes.
+    fetch(`${this.form.dataset.statusUrl}${saved.uuid}/`, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((answer) => {
+        if (answer.status === 404 && !this.running) this.forget(false);
+      })
+      .catch(() => {});
   }
 
   say(message) {
