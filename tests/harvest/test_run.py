@@ -4,7 +4,7 @@ backend and applied to the catalog."""
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from opencat.db import harvest as db_harvest
 from opencat.db import resources as db_resources
 from opencat.db.tables import activities, dataset_tags
 from opencat.domain.errors import Conflict
-from opencat.domain.harvest import Fetcher, RemoteDataset, RemoteResource
+from opencat.domain.harvest import Fetcher, PagedEntry, PageEnd, RemoteDataset, RemoteResource
 from opencat.domain.harvest_jobs import ItemStatus, JobItem, JobStatus, Lease
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
@@ -629,3 +629,61 @@ def test_a_run_reads_no_more_than_max_items_and_archives_nothing_then(
         "stopped after 7 entries: OPENCAT_HARVEST_MAX_ITEMS"
     ]
     assert all(dataset.archived is None for dataset in harvested(catalog, source_id).values())
+
+
+class _PagedEndlessBackend:
+    """Pages of two entries that never end, each page closed as the DCAT backend closes it."""
+
+    name = "paged"
+    label = "Paged"
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[PagedEntry]:
+        number = 0
+        while True:
+            for _ in range(2):
+                yield RemoteDataset(f"p{number}", f"Entry {number}")
+                number += 1
+            yield PageEnd(f"digest-{number}", f"{url}?page={number // 2 + 1}")
+
+
+def test_a_pages_end_is_no_entry_of_max_items(catalog: Catalog, remote: SiteServer) -> None:
+    source_id = source_of(catalog, remote)
+    use_backend(catalog, source_id, "paged")
+
+    job = run_source(
+        catalog, source_id, replace(OPTIONS, max_items=7), backends={"paged": _PagedEndlessBackend()}
+    )
+
+    assert (job.status, job.counts.created) == (JobStatus.DONE_ERRORS, 7)
+    assert [error["message"] for error in job.errors] == [
+        "stopped after 7 entries: OPENCAT_HARVEST_MAX_ITEMS"
+    ]
+
+
+def test_a_reversed_period_is_swapped_and_dated_zones_are_the_referentials(
+    catalog: Catalog, remote: SiteServer
+) -> None:
+    """As the API's writes: start after end are swapped; ``country:fr@1970-01-09`` (data.gouv.fr
+    writes zones with their validity) names ``country:fr``; a zone unknown is dropped."""
+    source_id = source_of(catalog, remote)
+    use_backend(catalog, source_id, "listed")
+    listed = _ListedBackend()
+    listed.entries = [
+        RemoteDataset(
+            "r1",
+            "Budget",
+            temporal_start=date(2020, 1, 1),
+            temporal_end=date(2010, 1, 1),
+            zones=("country:fr@1970-01-09", "nowhere:at-all"),
+        )
+    ]
+    job = run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
+    assert job.counts.created == 1
+    stored = harvested(catalog, source_id)["r1"]
+    assert stored.temporal_coverage is not None
+    assert (stored.temporal_coverage.start, stored.temporal_coverage.end) == (
+        date(2010, 1, 1),
+        date(2020, 1, 1),
+    )
+    assert stored.spatial is not None
+    assert stored.spatial.zones == ("country:fr",)

@@ -4,7 +4,7 @@ lists it is given (licenses, known zones)."""
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from opencat.catalog.harvest_backends.licenses import match_license
+from opencat.db import geozones as db_geozones
+from opencat.db.engine import Connection
 from opencat.domain.datasets import (
     ACRONYM_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -33,6 +35,7 @@ from opencat.domain.harvest import EXCERPT_LIMIT, REMOTE_ID_MAX_LENGTH, RemoteDa
 from opencat.domain.harvest_jobs import HarvestSource
 from opencat.domain.references import License
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
+from opencat.domain.spatial import normalize_zone
 
 # Part of every fingerprint (``mapping_context``): raise it with any change to how a remote dataset
 # is made into opencat's, so that the next run of every source maps its entries again.
@@ -100,7 +103,12 @@ def dataset_fields(
     """The harvested fields (``HARVESTED_FIELDS``) of the dataset made of ``remote``."""
     zones = tuple(dict.fromkeys(z for z in (references.zones.get(zone) for zone in remote.zones) if z))
     spatial = Spatial(zones, remote.granularity) if zones or remote.granularity else None
-    coverage = TemporalCoverage(remote.temporal_start, remote.temporal_end) if remote.temporal_start else None
+    coverage = None
+    if remote.temporal_start:
+        start, end = remote.temporal_start, remote.temporal_end
+        if end is not None and start > end:  # as the API's writes: a reversed period is swapped
+            start, end = end, start
+        coverage = TemporalCoverage(start, end)
     return {
         "title": remote.title,
         "description": remote.description,
@@ -314,3 +322,16 @@ def _plain(value: Any) -> Any:
 def excerpt_of(remote: RemoteDataset) -> str:
     """What a failed item shows of a dataset the backend read but the catalog refused."""
     return json.dumps(asdict(remote), ensure_ascii=False, default=str)[:EXCERPT_LIMIT]
+
+
+def zone_ids(conn: Connection, zones: Iterable[str]) -> dict[str, str | None]:
+    """The referential's id of each zone a source names (None: unknown, dropped), read as the
+    API reads them: the legacy ``/`` and a ``@validity`` suffix (data.gouv.fr's
+    ``fr:commune:44109@1943-01-01``) name the referential's zone, whatever the case."""
+    wanted = set(zones)
+    if not wanted:
+        return {}
+    found = db_geozones.fetch_zones_ignoring_case(conn, {normalize_zone(zone) for zone in wanted})
+    return {
+        zone: (found[normalize_zone(zone)].id if normalize_zone(zone) in found else None) for zone in wanted
+    }

@@ -18,9 +18,9 @@ from opencat.catalog.harvest_mapping import (
     mapping_context,
     new_dataset,
     resources_of,
+    zone_ids,
 )
 from opencat.catalog.harvesting import RunOptions, policy_of
-from opencat.db import geozones as db_geozones
 from opencat.db import harvest as db_harvest
 from opencat.db.references import fetch_licenses
 from opencat.domain.datasets import Dataset, Resource
@@ -99,9 +99,10 @@ def preview(
         errors.append(str(error))
     now = catalog.clock()
     with catalog.db.read() as conn:
-        wanted = {zone for entry in entries if isinstance(entry, RemoteDataset) for zone in entry.zones}
-        found = db_geozones.fetch_zones_ignoring_case(conn, wanted) if wanted else {}
-    references = References(licenses, {zone: (found[zone].id if zone in found else None) for zone in wanted})
+        zones = zone_ids(
+            conn, [zone for entry in entries if isinstance(entry, RemoteDataset) for zone in entry.zones]
+        )
+    references = References(licenses, zones)
     items = []
     for entry in entries:
         if isinstance(entry, ItemFailure):

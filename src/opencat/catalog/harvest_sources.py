@@ -166,7 +166,8 @@ def _ownership(conn: Connection, actor: Actor, fields: SourceFields) -> tuple[st
         if db_accounts.find_organization(conn, fields.organization) is None:
             raise Invalid({"organization": [problem(Reason.ORGANIZATION_DOES_NOT_EXIST)]})
         if not actor.is_sysadmin and actor.role_in(fields.organization) != "admin":
-            raise PermissionDenied()
+            # udata's PublishAsField: a field's error, as for datasets
+            raise Invalid({"organization": [problem(Reason.ORGANIZATION_DENIED)]})
         return None, fields.organization
     if fields.owner and fields.owner != actor.user.id:
         if not actor.is_sysadmin:

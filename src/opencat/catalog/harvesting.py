@@ -32,9 +32,9 @@ from opencat.catalog.harvest_mapping import (
     mapping_context,
     new_dataset,
     resources_of,
+    zone_ids,
 )
 from opencat.db import datasets as db_datasets
-from opencat.db import geozones as db_geozones
 from opencat.db import harvest as db_harvest
 from opencat.db import outbox as db_outbox
 from opencat.db import resources as db_resources
@@ -308,13 +308,15 @@ class _Run:
         self._save_job(JobStatus.PROCESSING)
         limit = self.options.max_items
         for entry in entries:
-            if limit is not None and self.read >= limit:
+            counted = not isinstance(entry, PageEnd)  # a page's end is no entry of the source
+            if counted and limit is not None and self.read >= limit:
                 self.cut_short = True
                 break
             batch.append(entry)
             count = len(entry.remote_ids) if isinstance(entry, KnownPage) else 1
             size += count
-            self.read += count
+            if counted:
+                self.read += count
             if size >= self.options.batch_size:
                 self._write(batch, beat)
                 batch, size = [], 0
@@ -449,9 +451,7 @@ class _Run:
 
     def zone_ids(self, conn: Connection, remotes: list[RemoteDataset]) -> Mapping[str, str | None]:
         wanted = {zone for remote in remotes for zone in remote.zones if zone not in self.zones}
-        if wanted:
-            found = db_geozones.fetch_zones_ignoring_case(conn, wanted)
-            self.zones.update({zone: (found[zone].id if zone in found else None) for zone in wanted})
+        self.zones.update(zone_ids(conn, wanted))
         return self.zones
 
     def unchanged_source(self) -> None:
