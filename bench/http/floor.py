@@ -23,7 +23,6 @@ import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -157,6 +156,7 @@ def main() -> None:
     if args.read_database:
         os.environ[READ_DATABASE] = args.read_database
     # As opencat.cli._serve does: only the target differs.
+    lifeline.tie_forked_workers()
     Granian(
         "bench.http.floor:build",
         address=args.host,
@@ -164,7 +164,7 @@ def main() -> None:
         workers=args.workers,
         interface=Interfaces.ASGI,
         respawn_failed_workers=True,
-    ).serve(target_loader=partial(lifeline.load_app, os.getpid()))
+    ).serve(target_loader=lifeline.load_app)
 
 
 if __name__ == "__main__":
