@@ -5,6 +5,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import tantivy
 
 from opencat.catalog import indexing
@@ -47,3 +48,25 @@ def test_an_index_of_an_older_schema_is_rebuilt(catalog: Catalog, tmp_path: Path
     assert (hits.ids, hits.total) == ((tabular.dataset.id,), 1)
     assert reopened.count() == 2
     assert json.loads((directory / "opencat-index.json").read_text())["version"] == schema.VERSION
+
+
+def test_a_damaged_index_is_started_again_and_rebuilt(
+    catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A corrupt Tantivy file stopped every command (backup, reindex and db upgrade included):
+    the index is derived data, started again and rebuilt from the database."""
+    alice = make_user(catalog)
+    made = make_dataset(catalog, alice, title="Toujours là")
+    directory = tmp_path / "damaged-index"
+    first = SearchIndex(directory)
+    indexing.sync(replace(catalog, search=first))
+    assert first.count() == 1
+    del first
+    (directory / "meta.json").write_text("{garbage")  # Tantivy's own meta file
+
+    with caplog.at_level("WARNING", logger="opencat.search"):
+        reopened = SearchIndex(directory)
+    assert "is damaged" in caplog.text
+    assert (reopened.count(), reopened.current_seq()) == (0, -1)
+    hits = indexing.search(replace(catalog, search=reopened), SearchRequest())
+    assert hits.ids == (made.dataset.id,)

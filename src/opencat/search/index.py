@@ -316,7 +316,14 @@ class SearchIndex:
         with self._locked():
             if self._read_meta().get("version") != schema.VERSION:
                 self._reset()
-            self.index = tantivy.Index(self.schema, path=str(directory))
+            try:
+                self.index = tantivy.Index(self.schema, path=str(directory))
+            except ValueError as error:  # Tantivy's "Data corrupted", a footer that does not match
+                # Derived data: rebuilt from the database (by serve, reindex or the next listing)
+                # rather than stopping every command, backup and reindex included.
+                logger.warning("the search index in %s is damaged (%s): starting it again", directory, error)
+                self._reset()
+                self.index = tantivy.Index(self.schema, path=str(directory))
         for name, analyzer in schema.analyzers().items():
             self.index.register_tokenizer(name, analyzer)
         self.applied_seq = self._read_meta().get("applied_seq", -1)
