@@ -29,6 +29,7 @@ from opencat.domain.errors import CatalogError, Invalid
 from opencat.domain.urls import Urls
 from opencat.ops.logs import configure_logging
 from opencat.ops.metrics import DIRECTORY_VARIABLE, prepare_directory
+from opencat.supervision import Supervised
 from opencat.wiring import build_catalog
 
 _open: list[Database] = []
@@ -96,13 +97,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # other commands do not need.
     from opencat import harvest_scheduler
 
-    keeper = index_keeper.Supervised()  # before the workers: they learn of it from the environment
-    scheduler = harvest_scheduler.start() if settings.harvest_scheduler else None
+    # Before the workers: they learn of the keeper from the environment.
+    keeper = Supervised("index keeper", index_keeper.start, index_keeper.stop)
+    scheduler = (
+        Supervised("harvest scheduler", harvest_scheduler.start, harvest_scheduler.stop)
+        if settings.harvest_scheduler
+        else None
+    )
     try:
         _granian(args)
     finally:
         if scheduler is not None:
-            harvest_scheduler.stop(scheduler)
+            scheduler.stop()
         keeper.stop()
 
 

@@ -39,8 +39,6 @@ ACTIVE_FOR_SECONDS = 2.0  # polls stay fast this long after the last change
 # a few commits. A listing that waits asks for them (SearchIndex.ask_for_changes): applied at once.
 GATHER_SECONDS = 0.5
 RETRY_SECONDS = 1.0
-# How long the master waits before starting a keeper that ended again (no tight loop on a crash).
-RESTART_SECONDS = 1.0
 
 logger = logging.getLogger("opencat.search")
 
@@ -60,40 +58,6 @@ def stop(keeper: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         keeper.kill()
         keeper.wait()
-
-
-class Supervised:
-    """The keeper of ``opencat serve``, started again when it ends on its own (killed, out of
-    memory): without one, every listing after a write waits ``indexing.WAIT_FOR_HOLDER_SECONDS``
-    before catching up itself, and the dead keeper stayed a zombie of the master. The workers
-    only know that a keeper runs, not which process: they need not be told of the new one."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self.process = start()
-        self._watcher = threading.Thread(target=self._watch, name="index-keeper-watch", daemon=True)
-        self._watcher.start()
-
-    def _watch(self) -> None:
-        while True:
-            with self._lock:
-                process = self.process
-            code = process.wait()  # reaps it
-            if self._stopping.wait(RESTART_SECONDS):
-                return
-            logger.warning("the index keeper (pid %s) ended with %s: starting another", process.pid, code)
-            with self._lock:
-                if self._stopping.is_set():
-                    return
-                self.process = start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        with self._lock:
-            process = self.process
-        stop(process)
-        self._watcher.join(timeout=RESTART_SECONDS + 1)
 
 
 def run(master_pid: int) -> None:

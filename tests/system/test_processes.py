@@ -801,6 +801,24 @@ def test_a_killed_keeper_is_reaped_and_another_started(
     assert server.keeper() == second
 
 
+def test_a_killed_harvest_scheduler_is_reaped_and_another_started(start: Start) -> None:
+    """It stayed a zombie of the master, and scheduled harvests stopped without a word."""
+    server = start(workers=1)
+
+    def scheduler() -> int | None:
+        return next((pid for pid in _children(server.pid) if is_helper(pid) and pid != server.keeper()), None)
+
+    first = scheduler()
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    second = _wait_for(
+        lambda: (found := scheduler()) not in (None, first) and found, what="another scheduler"
+    )
+    assert first not in _children(server.pid, zombies=True)
+    assert "the harvest scheduler (pid" in server.output()
+    assert scheduler() == second
+
+
 def test_listings_catch_up_themselves_when_the_keeper_is_gone(
     start: Start, tmp_path: Path, migrated_sqlite_file: Path
 ) -> None:
