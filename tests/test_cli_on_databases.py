@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.cli import main
 from opencat.db.engine import Database
+from opencat.db.migrate import newest_revision
 from opencat.domain.errors import InvalidCredentials, Reason
 from opencat.search.index import SearchIndex
 from tests import paths
@@ -282,3 +284,28 @@ def test_doctor_downloads_a_buckets_probe_from_its_public_url(
         )
         assert reason in failed
         assert "fix: give the bucket's objects public read" in run.out
+
+
+def test_a_database_migrated_by_a_newer_opencat_is_said_in_one_line(cli: Cli, db: Database) -> None:
+    """Every command printed Alembic's traceback ("Can't locate revision"), and the doctor told
+    to run ``db upgrade``, which cannot help."""
+    assert cli("db", "upgrade").code == 0
+    newer = f"{int(newest_revision()) + 1:04d}"
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": newer})
+    try:
+        for command in (("db", "upgrade"), ("user", "list")):
+            run = cli(*command)
+            assert run.code == 2, run
+            assert run.err.strip().splitlines() == [
+                f"error: the database's schema is at {newer}, newer than this opencat knows ({newest_revision()}): "
+                "run the opencat that migrated it, or a newer one"
+            ]
+        doctor = cli("doctor")
+        assert f"FAIL migrations: schema at {newer}, newer than this code's {newest_revision()}" in doctor.out
+        assert "fix: run a newer opencat" in doctor.out
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE alembic_version SET version_num = :v"), {"v": newest_revision()}
+            )

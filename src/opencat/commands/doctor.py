@@ -13,7 +13,7 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.indexing import index_state
 from opencat.config import Settings, SettingsError
 from opencat.db.checks import check_url, masked, ping
-from opencat.db.migrate import revisions
+from opencat.db.migrate import is_newer, revisions
 from opencat.wiring import build_catalog
 
 
@@ -46,6 +46,10 @@ def _migrations(catalog: Catalog) -> Check:
     current, head = revisions(catalog.db)
     if current == head:
         return Check("migrations", True, f"schema at {head}")
+    if is_newer(current, head):
+        return Check(
+            "migrations", False, f"schema at {current}, newer than this code's {head}", "run a newer opencat"
+        )
     return Check(
         "migrations",
         False,

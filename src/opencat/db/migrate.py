@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from opencat.config import SettingsError
 from opencat.db.engine import Database
 
 if TYPE_CHECKING:
@@ -45,9 +46,22 @@ def current_revision(database: Database) -> str | None:
     return str(rows[0][0]) if len(rows) == 1 else None
 
 
+def is_newer(current: str | None, newest: str) -> bool:
+    """Whether the database was migrated by a newer opencat (revisions are zero-padded numbers)."""
+    return current is not None and len(current) == len(newest) and current > newest
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
-    if revision == "head" and current_revision(database) == newest_revision():
+    current, newest = current_revision(database), newest_revision()
+    if revision == "head" and current == newest:
         return
+    if is_newer(current, newest):
+        # Alembic's answer is a traceback ("Can't locate revision"); and this code must not
+        # write into a schema it does not know.
+        raise SettingsError(
+            f"the database's schema is at {current}, newer than this opencat knows ({newest}): "
+            "run the opencat that migrated it, or a newer one"
+        )
     from alembic import command
 
     with database.engine.begin() as connection:
