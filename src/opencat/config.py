@@ -76,6 +76,9 @@ def _one_line(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
+MAX_HOURS = 87_600
+MAX_LINKCHECK_SECONDS = 31_536_000
+
 _OPTIONAL_TEXT = (
     "front_url",
     "storage_url",
@@ -234,6 +237,21 @@ class Settings(BaseSettings):
     def _positive_if_set(cls, value: int | None) -> int | None:
         if value is not None and value <= 0:
             raise ValueError("must be a positive integer")
+        return value
+
+    @field_validator("upload_retention_hours", "session_lifetime_hours", "feed_delay_hours")
+    @classmethod
+    def _within_ten_years(cls, value: int) -> int:
+        # A date this far on still exists: past it, sign-ins and spool clean-ups failed (date overflow).
+        if value > MAX_HOURS:
+            raise ValueError(f"must be at most {MAX_HOURS} hours (ten years)")
+        return value
+
+    @field_validator("linkcheck_interval")
+    @classmethod
+    def _within_a_year(cls, value: int) -> int:
+        if value > MAX_LINKCHECK_SECONDS:
+            raise ValueError(f"must be at most {MAX_LINKCHECK_SECONDS} seconds (a year)")
         return value
 
     @field_validator("secret_key")

@@ -197,3 +197,19 @@ def test_smtp_settings_refuse_what_they_cannot_mean() -> None:
     with pytest.raises(SettingsError, match="OPENCAT_SMTP_FROM must be an email address"):
         Settings.from_env({"OPENCAT_SMTP_FROM": "catalog"})
     assert Settings.from_env({"OPENCAT_SMTP_HOST": ""}).smtp_host is None
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("upload_retention_hours", "99999999999999999999"),
+        ("session_lifetime_hours", "1000000000"),
+        ("feed_delay_hours", "87601"),
+        ("linkcheck_interval", "31536001"),
+    ],
+)
+def test_durations_are_bounded(name: str, raw: str) -> None:
+    """Past a date that exists, sign-ins answered 500 and serve's workers died at start (and a
+    number too large for C was a traceback): one line at start instead."""
+    with pytest.raises(SettingsError, match=f"{variable(name)} must be at most"):
+        Settings.from_env({variable(name): raw})
