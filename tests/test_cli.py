@@ -1,5 +1,6 @@
 """The ``opencat`` command, driven in-process on a SQLite database in a temporary data directory."""
 
+import errno
 import json
 import os
 import shutil
@@ -295,3 +296,26 @@ def test_export_writes_the_catalog_as_rdf_and_json_lines(cli: Cli, data_dir: Pat
     lines = data_dir / "catalog.jsonl"
     assert cli("export", "jsonl", "--output", str(lines)).code == 0
     assert len(lines.read_bytes().splitlines()) == 15
+
+
+def test_an_export_that_fails_leaves_the_earlier_one_whole(
+    cli: Cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It wrote in place: a full disk left truncated Turtle where a good export had been."""
+    from opencat.catalog import rdf
+
+    assert cli("load-fixtures", str(FIXTURES)).code == 0
+    target = data_dir / "catalog.ttl"
+    assert cli("export", "dcat", "--format", "ttl", "--output", str(target)).code == 0
+    earlier = target.read_bytes()
+
+    def full_disk(_catalog: object, _urls: object, out: Any, *_rest: object) -> int:
+        out.write(b"@prefix dcat: <http")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(rdf, "export_catalog", full_disk)
+    run = cli("export", "dcat", "--format", "ttl", "--output", str(target))
+    assert run.code == 1
+    assert "No space left on device" in run.err
+    assert target.read_bytes() == earlier
+    assert sorted(path.name for path in data_dir.iterdir() if "catalog" in path.name) == ["catalog.ttl"]

@@ -155,7 +155,11 @@ def _org_add_member(settings: Settings, args: argparse.Namespace) -> None:
 def _export(settings: Settings, args: argparse.Namespace) -> None:
     catalog = _catalog(settings)
     urls = Urls(settings.base_url, settings.front_url)
-    opened = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 - closed below
+    # A file is written beside its place and renamed into it once whole: an export that fails or
+    # is interrupted leaves no truncated file, and an earlier export stays as it was.
+    output = Path(args.output) if args.output else None
+    partial = None if output is None else output.with_name(f".{output.name}.partial")
+    opened = sys.stdout.buffer if partial is None else partial.open("wb")
     target: Any = _Counted(opened, Progress("exported", "kB"))
     try:
         if args.kind == "jsonl":
@@ -168,9 +172,13 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
             count = export_catalog(catalog, urls, target, args.format, settings.site_title)
         target.flush()
         target.progress.finish()
-    finally:
-        if args.output:
+        if partial is not None and output is not None:
             opened.close()
+            partial.replace(output)
+    finally:
+        if partial is not None:
+            opened.close()
+            partial.unlink(missing_ok=True)
     print(f"Exported {count} datasets", file=sys.stderr)  # noqa: T201 - the command's output
 
 
