@@ -73,8 +73,8 @@ def test_propose_a_link_and_a_file_then_edit_and_delete(client: TestClient, cata
     assert "Someone saved this resource while you were editing it" in stale.text
     assert "From tab B" in stale.text
     french = client.post(edit_action, data={**edited, "description": "From tab B"})
-    assert "Quelqu’un a enregistré cette ressource" in french.text
-    assert "Vos modifications n’ont pas été enregistrées" in french.text
+    assert "Quelqu\u2019un a enregistré cette ressource" in french.text
+    assert "Vos modifications n\u2019ont pas été enregistrées" in french.text
     assert [title for title, _ in _proposed(catalog, view.dataset.id)].count("Network map") == 1
     again = client.post(edit_action, data={**edited, "version": hidden(stale.text, "version")})
     assert again.status_code == 303  # sent again on purpose, from the current version
