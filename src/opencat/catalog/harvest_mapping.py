@@ -39,7 +39,7 @@ from opencat.domain.spatial import normalize_zone
 
 # Part of every fingerprint (``mapping_context``): raise it with any change to how a remote dataset
 # is made into opencat's, so that the next run of every source maps its entries again.
-MAPPING_VERSION = "2"
+MAPPING_VERSION = "3"  # 3: reversed periods swapped, zones with a validity resolved
 
 # Fields of the stored dataset the harvest owns: a re-harvest sets them all again. Everything else
 # (badges, featured, contact points, metrics...) is the local catalog's and is kept.
