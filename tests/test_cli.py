@@ -319,3 +319,9 @@ def test_an_export_that_fails_leaves_the_earlier_one_whole(
     assert "No space left on device" in run.err
     assert target.read_bytes() == earlier
     assert sorted(path.name for path in data_dir.iterdir() if "catalog" in path.name) == ["catalog.ttl"]
+
+
+def test_serve_on_a_host_that_is_no_ip_address_is_bad_usage(cli: Cli) -> None:
+    for host in ("999.1.1.1", "nosuchhost.invalid", ""):
+        run = cli("serve", "--host", host, "--port", "1")
+        assert (run.code, run.err) == (2, f"error: --host must be an IP address, got {host!r}\n")

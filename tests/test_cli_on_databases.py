@@ -152,8 +152,22 @@ def test_token_revoke_all_and_errors(cli: Cli) -> None:
     unknown = cli("token", "revoke", "0" * 24)
     assert (unknown.code, unknown.err) == (1, f"error: Unknown API key {'0' * 24}\n")
     bad_date = cli("token", "create", alice["id"], "--expires", "tomorrow")
-    assert bad_date.code == 1
+    assert bad_date.code == 2  # bad usage, as --days abc
     assert "--expires must be a date" in bad_date.err
+    assert cli("token", "create", alice["id"], "--expires", "2030-02-30").code == 2
+    bad_config = cli(
+        "harvest",
+        "add",
+        "R",
+        "https://example.org/",
+        "--backend",
+        "udata",
+        "--owner",
+        alice["id"],
+        "--config",
+        "{bad",
+    )
+    assert (bad_config.code, bad_config.err) == (2, "error: --config must be a JSON object\n")
     past = cli("token", "create", alice["id"], "--expires", "2001-01-01")
     assert past.code == 1
     assert "expires" in past.err

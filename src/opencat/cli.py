@@ -68,7 +68,7 @@ def _check_address(host: str, port: int) -> None:
     try:
         version = ipaddress.ip_address(host).version
     except ValueError:
-        raise ValueError(f"--host must be an IP address, got {host!r}") from None
+        raise SettingsError(f"--host must be an IP address, got {host!r}") from None  # bad usage: exit 2
     family, shown = (
         (socket.AF_INET6, f"[{host}]:{port}") if version == 6 else (socket.AF_INET, f"{host}:{port}")
     )

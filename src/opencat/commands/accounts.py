@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from opencat.catalog import accounts, sessions
 from opencat.catalog.context import Catalog
+from opencat.config import SettingsError
 from opencat.domain.accounts import ApiKey, User
 
 
@@ -110,7 +111,7 @@ def expiry(args: argparse.Namespace, now: datetime) -> datetime | None:
             return datetime.combine(date.fromisoformat(args.expires), time.max, UTC)
         moment = datetime.fromisoformat(args.expires)
     except ValueError:
-        raise ValueError(
+        raise SettingsError(  # bad usage: exit 2
             f"--expires must be a date (YYYY-MM-DD) or an ISO date-time, got {args.expires!r}"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

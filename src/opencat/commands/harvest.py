@@ -10,6 +10,7 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_sources import SourceFields
 from opencat.catalog.harvesting import RunOptions, run_source
 from opencat.commands.accounts import emit
+from opencat.config import SettingsError
 from opencat.domain.harvest_jobs import HarvestJob, HarvestSource, JobStatus
 
 
@@ -49,9 +50,9 @@ def add(catalog: Catalog, args: argparse.Namespace) -> None:
     try:
         config = json.loads(args.config) if args.config else {}
     except ValueError:
-        raise ValueError("--config must be a JSON object") from None
+        raise SettingsError("--config must be a JSON object") from None  # bad usage: exit 2
     if not isinstance(config, dict):
-        raise ValueError("--config must be a JSON object")
+        raise SettingsError("--config must be a JSON object")
     fields = SourceFields(
         name=args.name,
         url=args.url,
