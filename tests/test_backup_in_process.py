@@ -2,6 +2,7 @@
 real server): what each copies, and each refusal."""
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,25 @@ def test_restore_checks_the_backup_before_writing_anything(tmp_path: Path) -> No
     assert backup.restore(_settings(tmp_path / "into-listed"), lacking)["datasets"] == 1
     assert backup.restore(_settings(tmp_path / "into-whole"), tmp_path / "whole")["datasets"] == 1
     assert (tmp_path / "into-whole" / "files" / "some-dataset" / "data.csv").read_bytes() == b"a\n"
+
+
+def test_a_backup_that_cannot_be_written_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk gave SQLite's traceback and left a partial database (and a journal) behind."""
+    source = _settings(tmp_path / "source")
+    catalog = build_catalog(source)
+    upgrade(catalog.db)
+
+    def disk_full(_source: Path, target: Path) -> None:
+        target.write_bytes(b"SQLite format 3\x00 and then nothing")
+        (target.parent / "opencat.db-journal").write_bytes(b"")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup, "copy_sqlite", disk_full)
+    try:
+        with pytest.raises(OSError, match=r"could not be written in .*: database or disk is full"):
+            backup.back_up(catalog, source, tmp_path / "backup")
+    finally:
+        catalog.db.dispose()
+    assert list((tmp_path / "backup").iterdir()) == []

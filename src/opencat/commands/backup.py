@@ -73,6 +73,17 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
     if directory.exists() and any(directory.iterdir()):
         raise OSError(f"{directory} is not empty: back up into a new or empty directory")
     directory.mkdir(parents=True, exist_ok=True)
+    try:
+        return _back_up_into(settings, source, directory)
+    except (OSError, sqlite3.Error) as error:
+        # A backup is whole or absent: a full disk left a partial database and files, with a
+        # traceback for SQLite's own error.
+        for entry in directory.iterdir():
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        raise OSError(f"the backup could not be written in {directory}: {error}") from None
+
+
+def _back_up_into(settings: Settings, source: Path, directory: Path) -> dict[str, Any]:
     copy_sqlite(source, directory / DATABASE)
     copy = Database(f"sqlite:///{(directory / DATABASE).resolve()}")
     try:
