@@ -325,3 +325,16 @@ def test_serve_on_a_host_that_is_no_ip_address_is_bad_usage(cli: Cli) -> None:
     for host in ("999.1.1.1", "nosuchhost.invalid", ""):
         run = cli("serve", "--host", host, "--port", "1")
         assert (run.code, run.err) == (2, f"error: --host must be an IP address, got {host!r}\n")
+
+
+def test_a_data_dir_that_cannot_be_used_is_bad_settings(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exited 1 with a bare errno (``[Errno 17] File exists``) naming no variable."""
+    a_file = tmp_path / "f.csv"
+    a_file.write_text("a,b\n")
+    monkeypatch.setenv("OPENCAT_DATA_DIR", str(a_file))
+    monkeypatch.delenv("OPENCAT_DATABASE_URL", raising=False)
+    run = cli("user", "list")
+    assert run.code == 2
+    assert run.err.startswith(f"error: OPENCAT_DATA_DIR: cannot use {a_file}: ")

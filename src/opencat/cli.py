@@ -38,8 +38,13 @@ _open: list[Database] = []
 def _catalog(settings: Settings) -> Catalog:
     """The catalog of the settings, its database checked (one line if unusable) and migrated."""
     check_url(settings.database_url)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    catalog = build_catalog(settings)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        catalog = build_catalog(settings)  # makes the files' and the index's directories
+    except OSError as error:  # a file, a read-only or full disk: bad settings, exit 2
+        raise SettingsError(
+            f"OPENCAT_DATA_DIR: cannot use {settings.data_dir}: {error.strerror or error}"
+        ) from None
     _open.append(catalog.db)
     ping(catalog.db)
     upgrade(catalog.db)
