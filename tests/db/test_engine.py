@@ -1,6 +1,7 @@
 """Connections: dropped ones are replaced, not handed out; a database that is down or busy is
 ``Unavailable`` (a 503), quickly."""
 
+import contextlib
 import socket
 import sqlite3
 import threading
@@ -186,6 +187,32 @@ def test_a_full_disk_under_the_database_is_insufficient_storage(tmp_path: Path) 
                 assert conn.execute(sa.text("SELECT count(*) FROM probe")).scalar_one() == 0
         finally:
             database.dispose()
+
+
+def test_a_read_the_full_disk_fails_is_unavailable_not_an_error(tmp_path: Path) -> None:
+    """A new connection creates its shared-memory file (``-shm``): on a full disk SQLite says
+    ``disk I/O error``, which answered 500 (found by filling a server's data directory)."""
+    with small_filesystem(tmp_path / "disk", 2) as disk:
+        if disk.prefix:
+            pytest.skip("no small filesystem this process can write to")
+        path = disk.path / "full.db"
+        database = Database(f"sqlite:///{path}")
+        with database.write() as conn:
+            conn.execute(sa.text("CREATE TABLE probe (x TEXT)"))
+        database.dispose()  # the last connection removes the -shm file
+        filler = disk.path / "filler"
+        with contextlib.suppress(OSError), filler.open("wb") as out:
+            while True:
+                out.write(b"x" * 65536)
+        again = Database(f"sqlite:///{path}")
+        try:
+            with pytest.raises(Unavailable), again.read() as conn:
+                conn.execute(sa.text("SELECT count(*) FROM probe"))
+            filler.unlink()  # space again: it answers
+            with again.read() as conn:
+                assert conn.execute(sa.text("SELECT count(*) FROM probe")).scalar_one() == 0
+        finally:
+            again.dispose()
 
 
 def test_sqlite_writes_take_the_write_lock_up_front_and_reads_do_not(tmp_path: Path) -> None:

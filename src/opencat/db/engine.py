@@ -75,7 +75,7 @@ _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
 
 # SQLite's result codes (sqlite3 exposes them as ``sqlite_errorcode``): the database is locked by
 # another writer past the busy timeout; the disk holding it is full.
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL = 5, 6, 13
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 10, 13
 _DISK_FULL_STATE = "53100"  # PostgreSQL's disk_full
 
 
@@ -83,8 +83,13 @@ def _unavailable(error: sa.exc.DBAPIError) -> bool:
     """Whether the database failed the request for want of a connection, not because of it."""
     if error.connection_invalidated:
         return True  # the pool has dropped that connection: the next checkout opens a new one
-    if getattr(error.orig, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_LOCKED):
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
         return True  # another process held the write lock longer than the busy timeout
+    if code is not None and code & 0xFF == _SQLITE_IOERR:
+        # The file system failed it: a full disk where a new connection must create its shared
+        # memory file (``-shm``), a disk gone; a 500 said the server was wrong.
+        return True
     # psycopg's errors carry the server's SQLSTATE; sqlite3's carry none (``""`` here).
     state = getattr(error.orig, "sqlstate", "")
     if state is None:
