@@ -361,26 +361,33 @@ time.sleep(60)
 """
 
 
-def test_the_lifeline_thread_alone_ends_an_orphan() -> None:
-    """The portable guard: without PDEATHSIG, and with SIGTERM ignored, an orphan still exits."""
+@contextlib.contextmanager
+def _orphan_of(parent_script: str, child_script: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """A parent running ``parent_script`` (its output piped), and the pid of the child it started,
+    once ready; the parent's group is killed at the end, whatever happened."""
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, CHILD], stdout=subprocess.PIPE, start_new_session=True
+        [sys.executable, "-c", parent_script, child_script], stdout=subprocess.PIPE, start_new_session=True
     )
     try:
         assert parent.stdout is not None
         lines = {parent.stdout.readline().strip(), parent.stdout.readline().strip()}
         assert b"ready" in lines, lines
-        child = int((lines - {b"ready"}).pop())
+        yield parent, int((lines - {b"ready"}).pop())
+    finally:
+        _kill_group(parent)
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
+def test_the_lifeline_thread_alone_ends_an_orphan() -> None:
+    """The portable guard: without PDEATHSIG, and with SIGTERM ignored, an orphan still exits."""
+    with _orphan_of(PARENT, CHILD) as (parent, child):
         assert _alive(child)
 
         parent.kill()
         parent.wait()
 
         _wait_for(lambda: not _alive(child), what="the orphan to exit")
-    finally:
-        _kill_group(parent)
-        if parent.stdout is not None:
-            parent.stdout.close()
 
 
 COUNTING_CHILD = """
@@ -422,26 +429,14 @@ time.sleep(60)
 """
 
 
-def _orphan_of(parent_script: str, child_script: str) -> tuple[subprocess.Popen[bytes], int]:
-    """A parent running ``parent_script``, and the pid of the child it started, once ready."""
-    parent = subprocess.Popen(
-        [sys.executable, "-c", parent_script, child_script], stdout=subprocess.PIPE, start_new_session=True
-    )
-    assert parent.stdout is not None
-    lines = {parent.stdout.readline().strip(), parent.stdout.readline().strip()}
-    assert b"ready" in lines, lines
-    return parent, int((lines - {b"ready"}).pop())
-
-
 def test_the_kernels_signals_begin_one_stop_and_only_once_the_master_is_gone() -> None:
     """The kernel signals a child at each re-parenting: while the parent is still the master (a
     thread of it ended) that is no death, and after it, however many come, the process is sent
     one SIGTERM (granian's handler hangs on a third)."""
-    parent, child = _orphan_of(PARENT, COUNTING_CHILD)
-    try:
+    with _orphan_of(PARENT, COUNTING_CHILD) as (parent, child):
+        assert parent.stdout is not None
         for _ in range(3):
             os.kill(child, lifeline.PARENT_DIED)
-        assert parent.stdout is not None
         said, _, _ = select.select([parent.stdout], [], [], 0.5)
         assert not said, parent.stdout.readline()  # no stop begun
         assert _alive(child)
@@ -454,19 +449,13 @@ def test_the_kernels_signals_begin_one_stop_and_only_once_the_master_is_gone() -
             time.sleep(0.02)
 
         _wait_for(lambda: not _alive(child), what="the orphan to exit")
-        assert parent.stdout is not None
         assert parent.stdout.read().split() == [b"stop", b"1"]
-    finally:
-        _kill_group(parent)
-        if parent.stdout is not None:
-            parent.stdout.close()
 
 
 def test_a_child_outlives_the_thread_that_started_it() -> None:
     """PR_SET_PDEATHSIG fires when the thread that forked the child ends (the index keeper is
     restarted from a thread of the master): the master living on, its child does too."""
-    parent, child = _orphan_of(PARENT_FORKING_FROM_A_THREAD, COUNTING_CHILD)
-    try:
+    with _orphan_of(PARENT_FORKING_FROM_A_THREAD, COUNTING_CHILD) as (parent, child):
         time.sleep(1.5)  # more than the lifeline's grace: a stop begun would have ended it
         assert _alive(child)
 
@@ -475,10 +464,6 @@ def test_a_child_outlives_the_thread_that_started_it() -> None:
         _wait_for(lambda: not _alive(child), what="the orphan to exit")
         assert parent.stdout is not None
         assert parent.stdout.read().split() == [b"stop", b"1"]
-    finally:
-        _kill_group(parent)
-        if parent.stdout is not None:
-            parent.stdout.close()
 
 
 STUCK_CHILD = """
@@ -501,24 +486,13 @@ ctypes.PyDLL(None).sleep(60)  # a C call that keeps the GIL: no Python thread ru
 def test_the_kernel_alarm_ends_an_orphan_whose_threads_cannot_run() -> None:
     """A shutdown stuck in C code holding the GIL stops the lifeline thread itself; the alarm
     it armed ends the process anyway."""
-    parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, STUCK_CHILD], stdout=subprocess.PIPE, start_new_session=True
-    )
-    try:
-        assert parent.stdout is not None
-        lines = {parent.stdout.readline().strip(), parent.stdout.readline().strip()}
-        assert b"ready" in lines, lines
-        child = int((lines - {b"ready"}).pop())
+    with _orphan_of(PARENT, STUCK_CHILD) as (parent, child):
         started = _start_time(child)
 
         parent.kill()
         parent.wait()
 
         _wait_for(lambda: not _alive(child, started), what="the stuck orphan to be ended")
-    finally:
-        _kill_group(parent)
-        if parent.stdout is not None:
-            parent.stdout.close()
 
 
 # A busy port is a clear error
