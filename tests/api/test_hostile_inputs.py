@@ -160,25 +160,32 @@ def test_coverage_of_any_year_is_indexed_and_filtered(client: TestClient, catalo
         assert b"".join(r.iter_bytes()).count(b"<http://www.w3.org/ns/dcat#Dataset>") == 2
 
 
-def test_a_body_cut_short_is_a_400_not_a_500(client: TestClient, catalog: Catalog) -> None:
-    view = make_dataset(catalog, make_user(catalog))
-    scope = {
+def _scope(
+    method: str, path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+) -> dict[str, Any]:
+    """An HTTP request's ASGI scope, for what no HTTP client sends (a body cut short, raw bytes)."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "POST",
+        "method": method,
         "scheme": "http",
-        "path": f"/api/1/datasets/{view.dataset.id}/followers/",
-        "raw_path": f"/api/1/datasets/{view.dataset.id}/followers/".encode(),
-        "query_string": b"",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"content-length", b"100"),
-        ],
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "headers": [(b"host", b"testserver"), *(headers or [])],
         "client": ("127.0.0.1", 1234),
         "server": ("testserver", 80),
     }
+
+
+def test_a_body_cut_short_is_a_400_not_a_500(client: TestClient, catalog: Catalog) -> None:
+    view = make_dataset(catalog, make_user(catalog))
+    scope = _scope(
+        "POST",
+        f"/api/1/datasets/{view.dataset.id}/followers/",
+        headers=[(b"content-type", b"application/json"), (b"content-length", b"100")],
+    )
     incoming = [{"type": "http.request", "body": b'{"kind"', "more_body": True}, {"type": "http.disconnect"}]
     sent: list[dict[str, object]] = []
 
@@ -284,19 +291,7 @@ def test_digits_int_cannot_read_are_refused_not_a_500(client: TestClient, catalo
 
 def _raw_get(client: TestClient, path: str, query: bytes) -> tuple[int, bytes]:
     """A GET whose query string is sent as these bytes (an HTTP client would encode them)."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "headers": [(b"host", b"testserver"), (b"accept", b"application/json")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("testserver", 80),
-    }
+    scope = _scope("GET", path, query, [(b"accept", b"application/json")])
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, object]:
