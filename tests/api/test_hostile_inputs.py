@@ -289,6 +289,26 @@ def test_digits_int_cannot_read_are_refused_not_a_500(client: TestClient, catalo
         parse_cron("² * * * *")
 
 
+def test_numbers_longer_than_python_reads_are_refused_not_a_500(client: TestClient, catalog: Catalog) -> None:
+    """``int`` refuses text of more than 4,300 digits (a ValueError): a hostile page or revision
+    of 5,000 digits answered 500."""
+    alice = make_user(catalog, sysadmin=True)
+    view = make_dataset(catalog, alice)
+    huge = "9" * 5000
+    for path in (
+        f"/api/1/datasets/?page={huge}",
+        f"/datasets/?page={huge}",
+        f"/api/2/datasets/search/?page={huge}",
+    ):
+        assert client.get(path).status_code in (200, 400), path
+    stale = client.put(
+        f"/api/1/datasets/{view.dataset.id}/",
+        json={"acronym": "A"},
+        headers={**alice.headers, "If-Match": f'"{view.dataset.id}-{huge}"'},
+    )
+    assert stale.status_code == 412
+
+
 def _raw_get(client: TestClient, path: str, query: bytes) -> tuple[int, bytes]:
     """A GET whose query string is sent as these bytes (an HTTP client would encode them)."""
     scope = _scope("GET", path, query, [(b"accept", b"application/json")])

@@ -1,10 +1,16 @@
 """Whole numbers written by clients: ASCII digits only."""
 
 
+# Python refuses to read longer numbers from text (sys.int_max_str_digits, 4300 by default): a
+# ValueError, a 500 for a page=999… of 5,000 digits. No number a client sends is near as long.
+MAX_DIGITS = 1000
+
+
 def is_digits(text: str) -> bool:
-    """Whether ``int(text)`` reads ``text`` as written: ASCII digits, nothing else. ``str.isdigit``
-    also holds for "²" or "①", which ``int`` refuses (a 500 where a 400 or a default was meant)."""
-    return text.isascii() and text.isdigit()
+    """Whether ``int(text)`` reads ``text`` as written: ASCII digits, nothing else, and not more
+    than ``MAX_DIGITS``. ``str.isdigit`` also holds for "²" or "①", which ``int`` refuses (a 500
+    where a 400 or a default was meant)."""
+    return len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
 
 
 def whole_number(value: object) -> int | None:
