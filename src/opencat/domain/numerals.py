@@ -1,6 +1,5 @@
 """Whole numbers written by clients: ASCII digits only."""
 
-
 # Python refuses to read longer numbers from text (sys.int_max_str_digits, 4300 by default): a
 # ValueError, a 500 for a page=999… of 5,000 digits. No number a client sends is near as long.
 MAX_DIGITS = 1000
