@@ -2,7 +2,10 @@
 last time, the total counted apart: still exact after creations, updates and deletions; on both
 databases."""
 
+import itertools
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,10 +14,19 @@ from opencat.catalog import faceted_search
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset, update_dataset
 from opencat.domain.changes import Submitted
+from opencat.domain.dates import utc_now
 from opencat.domain.queries import DatasetQuery
 from opencat.search import index as index_module
 from opencat.search import schema
 from tests.factories import Account, dataset_changes, make_dataset, make_user
+
+
+@pytest.fixture
+def catalog(catalog: Catalog) -> Catalog:
+    """A clock a millisecond further at each reading: the index orders by the millisecond, and
+    datasets made within one (a fast machine) would tie, in the order they were indexed."""
+    start, steps = utc_now(), itertools.count()
+    return replace(catalog, clock=lambda: start + timedelta(milliseconds=next(steps)))
 
 
 def _page(catalog: Catalog, sort: str | None = None, page: int = 1) -> tuple[list[str], int]:
