@@ -14,7 +14,7 @@ from opencat.db import outbox
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain.accounts import Organization
-from opencat.domain.datasets import Dataset, Resource
+from opencat.domain.datasets import Dataset, IndexedResource, Resource
 from opencat.domain.format_families import format_families
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, producer_types
 from opencat.domain.spatial import normalize_zone, with_ancestors
@@ -133,7 +133,7 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
 def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) -> list[SearchDocument]:
     """Search documents for these datasets, in a bounded number of queries."""
     datasets = db_datasets.fetch_by_ids(conn, dataset_ids)
-    resources = db_resources.fetch_for_datasets(conn, list(datasets))
+    resources = db_resources.fetch_indexed_for_datasets(conn, list(datasets))
     organizations = db_accounts.fetch_organizations(
         conn, (d.organization_id for d in datasets.values() if d.organization_id)
     )
@@ -164,7 +164,10 @@ def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) ->
 
 
 def search_document(
-    dataset: Dataset, resources: Sequence[Resource], org: Organization | None, now: datetime
+    dataset: Dataset,
+    resources: Sequence[Resource] | Sequence[IndexedResource],
+    org: Organization | None,
+    now: datetime,
 ) -> SearchDocument:
     """One dataset's search document, its zones as stored (``documents`` adds their ancestors)."""
     schemas = [r.schema for r in resources if isinstance(r.schema, dict) and r.schema.get("name")]

@@ -121,6 +121,28 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexedResource:
+    """What a dataset's search document takes from one of its resources, read from the stored
+    row without decoding the whole resource: a dataset of thousands of resources is indexed again
+    on each new one."""
+
+    title: str
+    format: str | None
+    schema: JSONObject | None
+    harvest: JSONObject | None
+    # ``Resource.last_modified`` as of the row's last write (its ``last_modified`` column).
+    last_modified_when_written: datetime
+
+    def last_modified(self, now: datetime) -> datetime:
+        """``Resource.last_modified(now)``: of its dates only a harvested one that was still in
+        the future at the row's last write can have come since (the others do not move)."""
+        harvested = _harvest_date(self.harvest, "modified_at")
+        if harvested is not None and harvested <= now:
+            return harvested
+        return self.last_modified_when_written
+
+
+@dataclass(frozen=True, slots=True)
 class Dataset:
     id: str
     slug: str
@@ -174,7 +196,9 @@ class Dataset:
     def last_modified(self) -> datetime:
         return _harvest_date(self.harvest, "modified_at") or self.last_modified_internal
 
-    def last_update(self, resources: Sequence[Resource], now: datetime) -> datetime:
+    def last_update(
+        self, resources: Sequence[Resource] | Sequence[IndexedResource], now: datetime
+    ) -> datetime:
         """Harvested modification date, else the newest resource change, else ``last_modified``."""
         newest = max((resource.last_modified(now) for resource in resources), default=None)
         return self.last_update_given(newest)
