@@ -182,6 +182,16 @@ def test_reorder_errors_follow_udata(client: TestClient, catalog: Catalog) -> No
     invalid = client.put(url, json=[{"id": a, "url": "javascript:x"}, b, c], headers=alice.headers)
     assert invalid.status_code == 400
     assert invalid.json() == {"errors": [{"url": [invalid.json()["errors"][0]["url"][0]]}, {}, {}]}
+    # A filetype changed is refused here too (a remote link made "file" would lock its address).
+    stored = client.get(f"{url}{b}/").json()["filetype"]
+    other = {"file": "remote", "remote": "file"}[stored]
+    retyped = client.put(url, json=[a, {"id": b, "filetype": other, "title": "B"}, c], headers=alice.headers)
+    assert (retyped.status_code, retyped.json()) == (
+        400,
+        {"message": "Cannot modify filetype after creation"},
+    )
+    same_type = client.put(url, json=[a, {"id": b, "filetype": stored}, c], headers=alice.headers)
+    assert same_type.status_code == 200
     not_list = client.put(url, json={"id": a}, headers=alice.headers)
     assert not_list.status_code == 400
     untouched = client.get(f"/api/1/datasets/{view.dataset.id}/").json()

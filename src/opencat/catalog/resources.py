@@ -179,9 +179,15 @@ def reorder_resources(
         for resource_id, changes in reorder.changes.value().items():
             current = db_resources.find(conn, dataset.id, resource_id)
             try:
-                checked = check_resource_schema(catalog.schemas, changes).fields()
-                if current is not None and checked:
-                    updates.append(apply_resource_changes(current, checked, now))
+                checked = check_resource_schema(catalog.schemas, changes)
+                if current is None:
+                    continue
+                # As the resource's own PUT: a remote link made a "file" would be taken for a
+                # hosted one, its address then the server's for good (udata stores it).
+                if checked.filetype is not UNSET and checked.filetype != current.filetype:
+                    raise BadRequest(Reason.FILETYPE_CHANGE)
+                if checked.fields():
+                    updates.append(apply_resource_changes(current, checked.fields(), now))
             except Invalid as error:
                 problems[order.index(resource_id)] = error.errors
         if any(problems):
