@@ -81,6 +81,14 @@ def test_state_refusals_name_what_the_client_needs(
     chunked = {"uuid": SESSION, "totalparts": 2, "filename": "two.csv"}
     assert _post(client, url, owner, b"ab", partindex=0, chunksize=2, **chunked).status_code == 200
     assert _post(client, url, owner, None, **chunked).json()["error"] == "Missing parts: [1]"
+    # Parts that said 3, a last call that says 2: the counts disagree, whatever is missing.
+    assert (
+        _post(client, url, owner, b"c", partindex=1, chunksize=1, **{**chunked, "totalparts": 3}).status_code
+        == 200
+    )
+    assert (
+        _post(client, url, owner, None, **chunked).json()["error"] == "totalparts does not match the upload"
+    )
     assert _post(client, url, owner, b"c", partindex=1, chunksize=1, **chunked).status_code == 200
     assert _post(client, url, owner, None, **{**chunked, "totalparts": 3}).json() == {
         "success": False,

@@ -274,12 +274,13 @@ def _complete_session(
     session = db_uploads.find_session(conn, call.session_id)
     if session is None or session.target != owner or session.user_id != actor.user_id:
         raise UploadRefused(UploadProblem.UNKNOWN_SESSION)
+    # A count other than the parts' first: their missing ones would be counted on another number.
+    if session.total_parts != call.total_parts:
+        raise UploadRefused(UploadProblem.TOTAL_PARTS_MISMATCH)
     received = db_uploads.received_parts(conn, call.session_id)
     missing = [index for index in range(session.total_parts) if index not in received]
     if missing:
         raise UploadRefused(UploadProblem.MISSING_PARTS, missing=missing)
-    if session.total_parts != call.total_parts:
-        raise UploadRefused(UploadProblem.TOTAL_PARTS_MISMATCH)
     return session, received
 
 
