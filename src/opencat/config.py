@@ -78,6 +78,10 @@ def _one_line(error: ValidationError) -> str:
 
 MAX_HOURS = 87_600
 MAX_LINKCHECK_SECONDS = 31_536_000
+# The longest a timeout or a pause between requests may be: a larger one (or inf) overflowed the clock.
+MAX_WAIT_SECONDS = 86_400
+# Connections a worker may keep: a pool far past it exhausts any database server.
+MAX_POOL_SIZE = 1_000
 
 _OPTIONAL_TEXT = (
     "front_url",
@@ -204,7 +208,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(allowed)}, got {folded!r}")
         return folded
 
-    @field_validator("feed_delay_hours", "linkcheck_interval", "ready_max_index_lag", "harvest_delay")
+    @field_validator("feed_delay_hours", "linkcheck_interval", "ready_max_index_lag")
     @classmethod
     def _not_negative(cls, value: int) -> int:
         if value < 0:
@@ -280,8 +284,30 @@ class Settings(BaseSettings):
     @field_validator("linkcheck_timeout", "harvest_timeout")
     @classmethod
     def _positive_seconds(cls, value: float) -> float:
-        if not value > 0:
-            raise ValueError("must be a positive number of seconds")
+        if not 0 < value <= MAX_WAIT_SECONDS:  # NaN fails both
+            raise ValueError(f"must be a positive number of seconds, at most {MAX_WAIT_SECONDS} (a day)")
+        return value
+
+    @field_validator("harvest_delay")
+    @classmethod
+    def _pause(cls, value: float) -> float:
+        if not 0 <= value <= MAX_WAIT_SECONDS:  # NaN fails both
+            raise ValueError(f"must be a number of seconds from 0 to {MAX_WAIT_SECONDS} (a day)")
+        return value
+
+    @field_validator("database_pool_size")
+    @classmethod
+    def _pool_within_reason(cls, value: int) -> int:
+        if value > MAX_POOL_SIZE:
+            raise ValueError(f"must be at most {MAX_POOL_SIZE}")
+        return value
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        # Path("") is the current directory: an empty value would scatter the data there.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a directory (unset, it is ./var)")
         return value
 
     @field_validator("storage_url")

@@ -213,3 +213,30 @@ def test_durations_are_bounded(name: str, raw: str) -> None:
     number too large for C was a traceback): one line at start instead."""
     with pytest.raises(SettingsError, match=f"{variable(name)} must be at most"):
         Settings.from_env({variable(name): raw})
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("harvest_timeout", "inf"),
+        ("harvest_timeout", "1e12"),
+        ("linkcheck_timeout", "inf"),
+        ("linkcheck_timeout", "nan"),
+        ("harvest_delay", "1e400"),
+        ("harvest_delay", "nan"),
+        ("harvest_delay", "-1"),
+        ("database_pool_size", "1000000"),
+        ("data_dir", ""),
+        ("data_dir", "  "),
+    ],
+)
+def test_waits_pools_and_the_data_directory_refuse_what_cannot_work(name: str, raw: str) -> None:
+    """An infinite timeout passed the check and overflowed the clock at its first use (a 500 on
+    a link check, a harvest's traceback); an empty data directory put the data in the current one."""
+    with pytest.raises(SettingsError, match=variable(name)):
+        Settings.from_env({variable(name): raw})
+
+
+def test_waits_within_bounds_are_kept() -> None:
+    settings = Settings.from_env({variable("harvest_timeout"): "86400", variable("harvest_delay"): "0"})
+    assert (settings.harvest_timeout, settings.harvest_delay) == (86_400, 0)
