@@ -212,12 +212,31 @@ def test_doctor_says_what_fails_and_how_to_fix_it(cli: Cli, tmp_path: Path) -> N
 def test_doctor_on_a_database_never_migrated(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    (tmp_path / "new.db").touch()  # an empty file: a SQLite database without tables
     monkeypatch.setenv("OPENCAT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     run = cli("doctor")
     assert run.code == 1
     assert "FAIL migrations: schema at nothing, code expects" in run.out
     assert "fix: run opencat db upgrade" in run.out
     assert "search index" not in run.out  # it needs the schema to be checked
+
+
+def test_doctor_and_backup_of_a_data_directory_without_a_database_make_none(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A mistyped OPENCAT_DATA_DIR: the doctor made an empty catalog there and a backup backed it
+    up as a success ("Backed up 0 datasets"): a nightly backup would have kept doing so."""
+    typo = tmp_path / "typo"
+    monkeypatch.setenv("OPENCAT_DATA_DIR", str(typo))
+    monkeypatch.delenv("OPENCAT_DATABASE_URL")
+    doctor = cli("doctor")
+    assert doctor.code == 1
+    assert f"FAIL database: no database at {typo / 'opencat.db'}" in doctor.out
+    assert "fix: correct OPENCAT_DATA_DIR" in doctor.out
+    backup = cli("backup", str(tmp_path / "nightly"))
+    assert (backup.code, backup.out) == (2, "")
+    assert f"no database at {typo / 'opencat.db'}: check OPENCAT_DATA_DIR" in backup.err
+    assert not typo.exists() and not (tmp_path / "nightly").exists()
 
 
 def test_doctor_with_bad_settings_or_no_database(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -268,6 +287,7 @@ def test_the_doctor_reports_a_data_directory_it_cannot_use(
 ) -> None:
     (tmp_path / "a-file").write_text("not a directory")
     monkeypatch.setenv("OPENCAT_DATA_DIR", str(tmp_path / "a-file"))
+    (tmp_path / "elsewhere.db").touch()
     monkeypatch.setenv("OPENCAT_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
     run = cli("doctor")
     assert run.code == 1

@@ -125,3 +125,23 @@ def test_the_commands_load_neither_the_web_stack_nor_the_harvest_scheduler() -> 
     unwanted |= {"opencat.harvest_scheduler", "opencat.api.rdf", "alembic"}  # alembic: db/migrate.py
     unwanted |= {"rdflib", "opencat.commands.harvest", "opencat.catalog.harvest_settings"}
     assert loaded & unwanted == set()
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
+    """`opencat export dcat | head -1`: the command said `error: [Errno 32] Broken pipe`."""
+    assert run(tmp_path, "load-demo").returncode == 0
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OPENCAT_")}
+    env["OPENCAT_DATA_DIR"] = str(tmp_path / "data")
+    command = subprocess.Popen(
+        [*opencat_command(), "export", "dcat"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert command.stdout is not None and command.stderr is not None
+    assert command.stdout.readline().startswith(b"<")
+    command.stdout.close()  # the reader goes; the catalog is far larger than a pipe's buffer
+    said = command.stderr.read().decode()
+    command.stderr.close()
+    assert command.wait(timeout=60) == 1
+    assert "Broken pipe" not in said and "Traceback" not in said, said

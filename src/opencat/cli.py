@@ -1,6 +1,7 @@
 """The ``opencat`` command: database, server, accounts and imports."""
 
 import argparse
+import contextlib
 import errno
 import ipaddress
 import os
@@ -24,7 +25,7 @@ from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError
 from opencat.db.checks import check_url, ping
 from opencat.db.engine import Database
-from opencat.db.migrate import upgrade
+from opencat.db.migrate import current_revision, upgrade
 from opencat.domain.errors import CatalogError, Invalid
 from opencat.domain.urls import Urls
 from opencat.ops.logs import configure_logging
@@ -37,6 +38,13 @@ _open: list[Database] = []
 
 def _catalog(settings: Settings) -> Catalog:
     """The catalog of the settings, its database checked (one line if unusable) and migrated."""
+    catalog = _opened(settings)
+    upgrade(catalog.db)
+    return catalog
+
+
+def _opened(settings: Settings) -> Catalog:
+    """The catalog of the settings, its database checked (one line if unusable), not migrated."""
     check_url(settings.database_url)
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -47,7 +55,6 @@ def _catalog(settings: Settings) -> Catalog:
         ) from None
     _open.append(catalog.db)
     ping(catalog.db)
-    upgrade(catalog.db)
     return catalog
 
 
@@ -58,8 +65,12 @@ def _with_catalog(
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> None:
-    _catalog(settings)
-    print("Database is up to date")  # noqa: T201 - the command's output
+    catalog = _opened(settings)
+    before = current_revision(catalog.db)
+    upgrade(catalog.db)
+    after = current_revision(catalog.db)
+    said = "is up to date" if after == before else f"upgraded from {before or 'nothing'} to {after}"
+    print(f"Database {said}")  # noqa: T201 - the command's output
 
 
 def _check_address(host: str, port: int) -> None:
@@ -226,6 +237,7 @@ def _reindex(settings: Settings, args: argparse.Namespace) -> None:
 
 def _backup(settings: Settings, args: argparse.Namespace) -> None:
     backup.refuse_unsupported(settings)
+    backup.refuse_missing_database(settings)
     manifest = backup.back_up(_catalog(settings), settings, Path(args.directory))
     print(f"Backed up {manifest['datasets']} datasets and {manifest['files']} files to {args.directory}")  # noqa: T201
 
@@ -470,6 +482,13 @@ def _describe(error: Exception) -> str:
     return str(error)
 
 
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null: Python's last flush at exit would fail again."""
+    with contextlib.suppress(OSError, ValueError):  # no descriptor (a test's captured stream)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes: 0 done, 1 the work failed, 2 bad usage or settings (nothing was done)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
@@ -485,6 +504,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)  # noqa: T201 - the command's output
         return 2
+    except BrokenPipeError:  # the reader went (`| head`): nothing to say, and nowhere to say it
+        _quiet_stdout()
+        return 1
     except (CatalogError, OSError, ValueError) as error:
         print(f"error: {_describe(error)}", file=sys.stderr)  # noqa: T201 - the command's output
         return 1

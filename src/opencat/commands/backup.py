@@ -43,6 +43,14 @@ def refuse_unsupported(settings: Settings) -> None:
         )
 
 
+def refuse_missing_database(settings: Settings) -> None:
+    """A backup of a data directory with no database is a mistyped setting: it would make an empty
+    catalog there and back it up as a success, night after night."""
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.is_file():
+        raise SettingsError(f"no database at {path}: check OPENCAT_DATA_DIR (or OPENCAT_DATABASE_URL)")
+
+
 def _files_root(settings: Settings) -> Path:
     return (settings.data_dir / "files").resolve()
 

@@ -14,6 +14,7 @@ from opencat.catalog.indexing import index_state
 from opencat.config import Settings, SettingsError
 from opencat.db.checks import check_url, masked, ping
 from opencat.db.migrate import is_newer, revisions
+from opencat.db.snapshot import sqlite_path
 from opencat.wiring import build_catalog
 
 
@@ -123,12 +124,28 @@ def _index(catalog: Catalog) -> Check:
     return Check("search index", True, f"{documents} datasets, caught up (change {head})")
 
 
+def _missing_database(settings: Settings) -> Check | None:
+    """A SQLite database that is not there: said, not made (a check writes nothing)."""
+    try:
+        check_url(settings.database_url)
+    except SettingsError:  # a URL that cannot serve: the database check says why
+        return None
+    path = sqlite_path(settings.database_url)
+    if path is None or path.is_file():
+        return None
+    fix = "correct OPENCAT_DATA_DIR (or OPENCAT_DATABASE_URL), or run opencat db upgrade to create an empty catalog"
+    return Check("database", False, f"no database at {path}", fix)
+
+
 def run(environ: Mapping[str, str]) -> int:
     """Print each check as OK or FAIL; exit 1 if any fails."""
     first, settings = _settings(environ)
     checks = [first]
     catalog = None
-    if settings is not None:
+    missing = None if settings is None else _missing_database(settings)
+    if missing is not None:
+        checks.append(missing)
+    elif settings is not None:
         try:
             check_url(settings.database_url)
             catalog = build_catalog(settings)
