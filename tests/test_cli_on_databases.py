@@ -236,7 +236,8 @@ def test_doctor_and_backup_of_a_data_directory_without_a_database_make_none(
     backup = cli("backup", str(tmp_path / "nightly"))
     assert (backup.code, backup.out) == (2, "")
     assert f"no database at {typo / 'opencat.db'}: check OPENCAT_DATA_DIR" in backup.err
-    assert not typo.exists() and not (tmp_path / "nightly").exists()
+    assert not typo.exists()
+    assert not (tmp_path / "nightly").exists()
 
 
 def test_doctor_with_bad_settings_or_no_database(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

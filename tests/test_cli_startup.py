@@ -138,7 +138,8 @@ def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert command.stdout is not None and command.stderr is not None
+    assert command.stdout is not None
+    assert command.stderr is not None
     assert command.stdout.readline().startswith(b"<")
     command.stdout.close()  # the reader goes; the catalog is far larger than a pipe's buffer
     said = command.stderr.read().decode()
