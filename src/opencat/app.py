@@ -151,6 +151,19 @@ def _slash_or_not_found(app: Starlette) -> ASGIApp:
                 location = raw.decode("latin-1") + "/" + (f"?{query}" if query else "")
                 await redirect(location)(scope, receive, send)
                 return
+        request = Request(scope, receive)
+        if _a_browser_page(request):
+            await Visit.of(request).page("not_found.html", status=404)(scope, receive, send)
+            return
         await errors.json_response({"message": errors.NOT_FOUND}, 404)(scope, receive, send)
 
     return default
+
+
+def _a_browser_page(request: Request) -> bool:
+    """A browser asking for a page outside the API: the site's error page, not JSON."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.url.path.startswith("/api/")
+        and "text/html" in request.headers.get("accept", "")
+    )

@@ -182,3 +182,15 @@ def test_excerpts_are_the_text_a_reader_sees() -> None:
     )
     assert plain_text(text) == "Le baromètre Les résultats de l'action publique & suite. un deux"
     assert plain_text("a < b > c") == "a < b > c"  # text, escaped later by the template
+
+
+def test_an_image_without_alt_gets_an_empty_one() -> None:
+    """An image written in HTML without alt failed axe's image-alt (critical) on the dataset's
+    page; one with its own alt keeps it, and a title holding the words alt=" fools nothing."""
+    rendered = render_markdown(
+        '<img src="https://example.org/a.png"> ![Bridge](https://example.org/b.png)'
+        ' <img title=\'x alt="y\' src="https://example.org/c.png">'
+    )
+    assert '<img alt="" src="https://example.org/a.png">' in rendered
+    assert 'alt="Bridge"' in rendered
+    assert '<img alt="" title="x alt=&quot;y" src="https://example.org/c.png">' in rendered

@@ -187,6 +187,23 @@ def test_unknown_pages_are_404_pages(client: TestClient) -> None:
         assert "<h1>" in response.text
 
 
+def test_addresses_no_route_takes_are_a_404_page_for_browsers_and_json_for_the_rest(
+    client: TestClient,
+) -> None:
+    """A browser opening /organizations/ or a mistyped address got udata's JSON (no title, no
+    language: an accessibility failure); the API's addresses, and machines, keep the JSON."""
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/nothing/here", "/organizations/", "/users/"):
+        page = client.get(path, headers=browser, params={"lang": "en"})
+        assert page.status_code == 404, path
+        assert page.headers["content-type"].startswith("text/html")
+        assert '<html lang="en"' in page.text
+        assert "<title>" in page.text
+        assert client.get(path).json()["message"].startswith("The requested URL was not found")
+    api = client.get("/api/1/nothing/", headers=browser)
+    assert api.json()["message"].startswith("The requested URL was not found")
+
+
 def test_organization_and_user_pages_list_their_searchable_datasets(
     client: TestClient, catalog: Catalog
 ) -> None:

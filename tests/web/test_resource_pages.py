@@ -69,7 +69,11 @@ def test_edit_a_link(client: TestClient, catalog: Catalog) -> None:
         "csv",
         "Daily.",
     )
-    assert "Changed a file" in client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    # The file's title quoted as each language quotes (English pages had French guillemets).
+    english = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    assert "Changed a file</strong> “Levels”" in english
+    french = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
+    assert "</strong> «&nbsp;Levels&nbsp;»" in french
     assert client.post(action, data={**fields, "csrf_token": "x"}).status_code == 403
 
 

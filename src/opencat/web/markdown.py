@@ -32,6 +32,8 @@ _SCHEMES = frozenset({"http", "https", "mailto"})
 # The page's title is its only h1: a description's headings start below it.
 TOP_HEADING = 2
 _HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
+# The sanitizer's output: attributes quoted, each after one space.
+_IMAGE_WITHOUT_ALT = re.compile(r'<img(?![^>]* alt=")')
 
 
 _markdown = mistune.create_markdown(
@@ -44,7 +46,7 @@ def render_markdown(text: str) -> str:
     """The sanitized HTML of a Markdown ``text`` (which may hold raw HTML, hostile or not)."""
     html = _markdown(text)
     assert isinstance(html, str)  # the HTML renderer always gives text
-    return nh3.clean(
+    cleaned = nh3.clean(
         _renumber(html),
         tags=set(_TAGS),
         clean_content_tags=set(_DROPPED_WHOLE),
@@ -53,6 +55,8 @@ def render_markdown(text: str) -> str:
         link_rel="nofollow noopener",
         strip_comments=True,
     )
+    # An image written in HTML without alt: an empty one (nothing to read out, not its address).
+    return _IMAGE_WITHOUT_ALT.sub('<img alt=""', cleaned)
 
 
 def _renumber(html: str) -> str:
