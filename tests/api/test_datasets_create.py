@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
 from opencat.db.slugs import SLUG_BATCH
-from tests.factories import make_org, make_user
+from tests.factories import make_dataset, make_org, make_user
 
 URL = "/api/1/datasets/"
 
@@ -41,6 +41,26 @@ def test_missing_title_and_description_lists_both(client: TestClient, catalog: C
     assert response.json() == {
         "errors": {"description": ["This field is required."], "title": ["This field is required."]}
     }
+
+
+def test_a_missing_title_is_said_with_the_other_fields_errors(client: TestClient, catalog: Catalog) -> None:
+    """udata's form reports every field at once; the title was said alone, the rest after it."""
+    alice = make_user(catalog)
+    body = {"title": " ", "description": "d", "tags": ["a"]}
+    response = client.post("/api/1/datasets/", json=body, headers=alice.headers)
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": {
+            "title": ["This field is required."],
+            "tags": ['Tag "a" must be between 3 and 96 characters long.'],
+        }
+    }
+    updated = client.put(
+        f"/api/1/datasets/{make_dataset(catalog, alice).dataset.id}/",
+        json={"description": "", "private": "perhaps"},
+        headers=alice.headers,
+    )
+    assert set(updated.json()["errors"]) == {"description", "private"}
 
 
 def test_personal_dataset_is_owned_by_caller(client: TestClient, catalog: Catalog) -> None:

@@ -310,22 +310,21 @@ def resource_changes(
     return ResourceChanges(**values)
 
 
-def _validate(body: dict[str, Any], files_url: str | None) -> DatasetBody:
-    try:
-        return DatasetBody.model_validate(body, context={FILES_URL: files_url})
-    except ValidationError as error:
-        raise to_invalid(error) from None
-
-
-def _require(parsed: DatasetBody, creating: bool) -> None:
-    errors: dict[str, list[str]] = {}
+def _validate(body: dict[str, Any], creating: bool, files_url: str | None) -> DatasetBody:
+    """The body's fields, or every field's error at once, the required ones included (as udata's
+    form reports them: a title left empty and a tag too short are both said)."""
+    errors: dict[str, Any] = {}
     for name in ("title", "description"):
-        value = getattr(parsed, name)
-        sent = name in parsed.model_fields_set
-        if (creating or sent) and (value is None or not value.strip()):
+        value = body.get(name)
+        if (creating or name in body) and (value is None or (isinstance(value, str) and not value.strip())):
             errors[name] = [REQUIRED]
+    try:
+        parsed = DatasetBody.model_validate(body, context={FILES_URL: files_url})
+    except ValidationError as error:
+        raise Invalid({**errors, **to_invalid(error).errors}) from None
     if errors:
         raise Invalid(errors)
+    return parsed
 
 
 _PLAIN = (
@@ -339,8 +338,7 @@ def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | No
     """Domain changes for the fields present in ``body`` (udata: udata/core/dataset/forms.py). URLs under
     ``files_url`` (our file store's public root) are valid wherever URLs are checked."""
     _check_frequency(body)
-    parsed = _validate(body, files_url)
-    _require(parsed, creating)
+    parsed = _validate(body, creating, files_url)
     sent = parsed.model_fields_set
     values: dict[str, Any] = {name: getattr(parsed, name) for name in _PLAIN if name in sent}
     if values.get("access_type", "open") is None:
