@@ -88,8 +88,10 @@ def test_create_use_and_revoke_a_key_in_a_browser(
         assert secret not in page.content()
         row = page.get_by_role("row").filter(has_text="Browser script")
         assert "January 31, 2099" in row.inner_text()
-        row.get_by_role("button", name="Revoke the key Browser script").click()
-        page.wait_for_url("**/account/keys/")
+        row.get_by_role("link", name="Revoke the key Browser script").click()
+        page.get_by_role("button", name="Revoke the key").click()
+        page.wait_for_url("**/account/keys/?revoked=*")
+        assert "The key “Browser script” was revoked" in page.get_by_role("status").inner_text()
         assert "revoked" in page.get_by_role("row").filter(has_text="Browser script").inner_text()
         assert http.get("/api/1/me/", headers={"X-API-KEY": secret}).status_code == 401
     context.close()

@@ -91,9 +91,17 @@ def test_revoke_keys_one_by_one(client: TestClient, catalog: Catalog) -> None:
     second = _secret(_create(client, name="two").text)
     _, keys = accounts.list_api_keys(catalog, dominique.user.id)
     one = next(key for key in keys if key.name == "one")
+    # The list links to a page that says what revoking means; its button revokes.
+    asked = client.get(f"{PAGE}{one.id}/revoke", headers={"Accept-Language": "en"})
+    assert asked.status_code == 200
+    assert "Revoke the key “one”" in asked.text
+    assert client.get("/api/1/me/", headers={"X-API-KEY": first}).status_code == 200  # asking revokes nothing
     revoked = client.post(f"{PAGE}{one.id}/revoke", data={"csrf_token": _csrf(client)})
     assert revoked.status_code == 303
-    assert revoked.headers["location"] == PAGE
+    assert revoked.headers["location"] == f"{PAGE}?revoked={one.id}"
+    said = client.get(revoked.headers["location"], headers={"Accept-Language": "en"}).text
+    assert "The key “one” was revoked" in said
+    assert client.get(f"{PAGE}{one.id}/revoke").status_code == 404  # nothing left to revoke
     assert client.get("/api/1/me/", headers={"X-API-KEY": first}).status_code == 401
     assert client.get("/api/1/me/", headers={"X-API-KEY": second}).status_code == 200
     assert client.get("/api/1/me/", headers={"X-API-KEY": dominique.key}).status_code == 200
@@ -114,6 +122,8 @@ def test_forms_need_their_csrf_token_and_keys_their_owner(client: TestClient, ca
     _, theirs = accounts.list_api_keys(catalog, stranger.user.id)
     refused = client.post(f"{PAGE}{theirs[0].id}/revoke", data={"csrf_token": _csrf(client)})
     assert refused.status_code == 404
+    assert client.get(f"{PAGE}{theirs[0].id}/revoke").status_code == 404
+    assert "was revoked" not in client.get(f"{PAGE}?revoked={theirs[0].id}").text
     assert client.get("/api/1/me/", headers={"X-API-KEY": stranger.key}).status_code == 200
     _, after = accounts.list_api_keys(catalog, dominique.user.id)
     assert len(after) == len(before)

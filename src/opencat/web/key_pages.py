@@ -9,11 +9,13 @@ that the list takes back as it shows the key."""
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from opencat.catalog import accounts
+from opencat.domain.accounts import ApiKey
 from opencat.domain.errors import Invalid, NotFound
 from opencat.web import signin
 from opencat.web.account_pages import read_form, refused
@@ -67,7 +69,8 @@ async def list_keys(site: Site, visit: Visit) -> Response:
         return _to_login()
     handed = visit.request.cookies.get(NEW_KEY_COOKIE)
     if handed is None:
-        return await _page(site, visit, token)
+        revoked = await _own_key(site, visit, visit.request.query_params.get("revoked", ""))
+        return await _page(site, visit, token, revoked=revoked if revoked and revoked.revoked_at else None)
     key_id, _, secret = handed.partition(".")
     assert visit.user is not None
     _, keys = await run_in_threadpool(accounts.list_api_keys, site.catalog, visit.user.id)
@@ -111,6 +114,26 @@ async def create_key(site: Site, visit: Visit) -> Response:
     return response
 
 
+async def _own_key(site: Site, visit: Visit, key_id: str) -> ApiKey | None:
+    """One of the signed-in user's keys (another user's is not theirs to name)."""
+    assert visit.user is not None
+    if not key_id:
+        return None
+    _, keys = await run_in_threadpool(accounts.list_api_keys, site.catalog, visit.user.id)
+    return next((key for key in keys if key.id == key_id), None)
+
+
+async def confirm_revoke(site: Site, visit: Visit) -> Response:
+    """What revoking a key means, and the button that does it (it cannot be undone)."""
+    token = _signed_in(visit, site)
+    if token is None:
+        return _to_login()
+    key = await _own_key(site, visit, str(visit.request.path_params["key_id"]))
+    if key is None or key.revoked_at is not None:
+        return visit.page("not_found.html", status=404)
+    return visit.page("key_revoke.html", key=key, csrf=signin.csrf_token(site.keys, token))
+
+
 async def revoke_key(site: Site, visit: Visit) -> Response:
     token = _signed_in(visit, site)
     form = await read_form(visit)
@@ -126,13 +149,14 @@ async def revoke_key(site: Site, visit: Visit) -> Response:
         await run_in_threadpool(accounts.revoke_api_key, site.catalog, key_id, visit.user.id)
     except NotFound:
         return visit.page("not_found.html", status=404)
-    return RedirectResponse(PATH, status_code=303)
+    return RedirectResponse(f"{PATH}?revoked={quote(key_id)}", status_code=303)
 
 
 def handlers(site: Site) -> dict[str, Handler]:
     pages: dict[str, Callable[[Site, Visit], Awaitable[Response]]] = {
         "list_keys": list_keys,
         "create_key": create_key,
+        "confirm_revoke": confirm_revoke,
         "revoke_key": revoke_key,
     }
     return {name: guard(handler, site) for name, handler in pages.items()}

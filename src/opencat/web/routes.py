@@ -134,6 +134,12 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
         Route("/account/keys/", api_keys["list_keys"], methods=["GET"], include_in_schema=False),
         Route("/account/keys/", api_keys["create_key"], methods=["POST"], include_in_schema=False),
         Route(
+            "/account/keys/{key_id}/revoke",
+            api_keys["confirm_revoke"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route(
             "/account/keys/{key_id}/revoke", api_keys["revoke_key"], methods=["POST"], include_in_schema=False
         ),
         Route("/", pages["home"], include_in_schema=False),
