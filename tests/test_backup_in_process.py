@@ -37,6 +37,12 @@ def test_a_backup_restored_elsewhere_holds_the_datasets_files_and_key(tmp_path: 
     assert manifest["missing_files"] == []
     assert manifest["schema_revision"] == newest_revision()
     assert json.loads((tmp_path / "backup" / "manifest.json").read_text()) == manifest
+    assert sorted(path.name for path in (tmp_path / "backup").iterdir()) == [
+        "files",
+        "manifest.json",
+        "opencat.db",
+        "secret_key",
+    ]  # no -wal or -shm left beside the copy
 
     target = _settings(tmp_path / "target")
     assert backup.restore(target, tmp_path / "backup")["datasets"] == 1

@@ -143,6 +143,7 @@ def test_backup_refuses_a_non_empty_directory_and_restore_an_existing_database(
 ) -> None:
     data = launch.root / "node" / "data"
     env = launch.env("node", f"sqlite:///{data / 'opencat.db'}")
+    assert opencat(env, "db", "upgrade").returncode == 0
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "something").write_text("x")
     refused = opencat(env, "backup", str(tmp_path / "full"))
@@ -161,6 +162,7 @@ def test_the_pages_signing_key_is_backed_up_and_restored_owner_only(launch: Laun
     env = launch.env("keyed", f"sqlite:///{data / 'opencat.db'}")
     data.mkdir(parents=True, exist_ok=True)
     (data / "secret_key").write_text("k" * 64)
+    assert opencat(env, "db", "upgrade").returncode == 0
     assert opencat(env, "backup", str(tmp_path / "b")).returncode == 0
     assert json.loads((tmp_path / "b" / "manifest.json").read_text())["secret_key"] is True
     assert (tmp_path / "b" / "secret_key").stat().st_mode & 0o777 == 0o600

@@ -18,9 +18,7 @@ from opencat import __version__
 from opencat.catalog.context import Catalog
 from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError
-from opencat.db.engine import Database
-from opencat.db.migrate import revisions
-from opencat.db.snapshot import copy_sqlite, count_datasets, sqlite_path, stored_file_keys
+from opencat.db.snapshot import copy_sqlite, revision_and_datasets, sqlite_path, stored_file_keys
 
 MANIFEST = "manifest.json"
 DATABASE = "opencat.db"
@@ -93,12 +91,7 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
 
 def _back_up_into(settings: Settings, source: Path, directory: Path) -> dict[str, Any]:
     copy_sqlite(source, directory / DATABASE)
-    copy = Database(f"sqlite:///{(directory / DATABASE).resolve()}")
-    try:
-        revision, _ = revisions(copy)
-        datasets = count_datasets(copy)
-    finally:
-        copy.dispose()
+    revision, datasets = revision_and_datasets(directory / DATABASE)
     wanted = stored_file_keys(directory / DATABASE)
     files, size = _copy_tree(_files_root(settings), directory / FILES, Progress("copied", "files"))
     secret = _copy_secret_key(settings.data_dir / SECRET_KEY, directory / SECRET_KEY)

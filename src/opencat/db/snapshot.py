@@ -5,7 +5,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from opencat.db.engine import Database
 from opencat.db.tables import community_resources, datasets, resources
 
 
@@ -24,6 +23,9 @@ def copy_sqlite(source: Path, target: Path) -> None:
         writer = sqlite3.connect(target)
         try:
             reader.backup(writer)
+            # One file, as a copy should be: the source's WAL mode would leave -wal and -shm files
+            # beside it once read (opencat sets WAL again on the database it serves).
+            writer.execute("PRAGMA journal_mode=DELETE")
         finally:
             writer.close()
     finally:
@@ -45,6 +47,18 @@ def stored_file_keys(path: Path) -> set[str]:
         reader.close()
 
 
-def count_datasets(database: Database) -> int:
-    with database.engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(datasets)).scalar_one())
+def revision_and_datasets(path: Path) -> tuple[str | None, int]:
+    """The schema revision and the number of datasets of the SQLite file at ``path``, read
+    without writing to it or beside it (no -wal or -shm left next to a copy)."""
+    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {name for (name,) in reader.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        revisions = (
+            list(reader.execute("SELECT version_num FROM alembic_version"))
+            if "alembic_version" in tables
+            else []
+        )
+        (count,) = reader.execute(f"SELECT count(*) FROM {datasets.name}").fetchone()
+        return (str(revisions[0][0]) if len(revisions) == 1 else None), int(count)
+    finally:
+        reader.close()
