@@ -88,6 +88,11 @@ def test_propose_a_link_and_a_file_then_edit_and_delete(client: TestClient, cata
     )
     assert gone.status_code == 303
     assert _proposed(catalog, view.dataset.id) == [("stops-clean.csv", "file")]
+    # The owner's history says the removal, without every field of it "emptied".
+    sign_in(client, catalog, owner)
+    history = client.get(f"/datasets/{slug}/", headers=EN).text.split('id="history"')[1]
+    assert "Removed a community resource" in history
+    assert "emptied" not in history
 
 
 def test_the_datasets_owner_reviews_proposals_removing_not_editing_them(

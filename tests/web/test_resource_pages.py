@@ -233,7 +233,11 @@ def test_move_buttons_and_the_whole_order(client: TestClient, catalog: Catalog) 
         == 403
     )
     assert _titles(catalog, me, view) == ["a", "c", "b"]
-    assert "Reordered the files" in client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    history = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    assert "Reordered the files" in history
+    # The order said by the files' titles, not their ids.
+    assert "<del>b, a, c</del> → <ins>a, c, b</ins>" in history  # the last move
+    assert a not in history.split('id="history"')[1]
 
 
 def test_strangers_may_not_edit_or_order(client: TestClient, catalog: Catalog) -> None:

@@ -60,6 +60,10 @@ def environment(language: str) -> Environment:
     env.filters["filesize"] = lambda value: file_size(value, language)
     env.filters["plain"] = plain_text
     env.filters["change_value"] = lambda value: change_value(value, language)
+    # A list of resource ids as their titles (the history's order of files), unknown ids as they are.
+    env.filters["titled"] = lambda ids, titles: (
+        [titles.get(i, i) for i in ids] if isinstance(ids, list) else ids
+    )
     env.globals["lang"] = language
     return env
 

@@ -101,6 +101,7 @@ def dataset_page_context(
         "latest": urls.resource_latest,
         "previewable": is_tabular,
         "shown": None,
+        "resource_titles": {resource.id: resource.title for resource in view.resources},
         "jsonld": Markup(
             script_block(dataset_jsonld(view, urls, license=license, zones=places.zones, now=now))
         ),
