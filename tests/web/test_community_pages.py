@@ -176,3 +176,25 @@ def test_its_proposer_replaces_an_uploaded_community_file(client: TestClient, ca
         replace_action, files={"file": ("x.csv", b"x")}, headers={"X-CSRF-Token": their_csrf}
     )
     assert refused.status_code == 403
+
+
+def test_a_proposal_shows_its_format_and_description(client: TestClient, catalog: Catalog) -> None:
+    owner, proposer = make_user(catalog), make_user(catalog, first_name="Proposer")
+    view = make_dataset(catalog, owner, title="Parks")
+    body = {
+        "dataset": view.dataset.id,
+        "title": "Parks map",
+        "url": "https://example.org/parks.geojson",
+        "filetype": "remote",
+        "format": "geojson",
+        "description": "Every **park** of the city.",
+    }
+    assert (
+        client.post("/api/1/datasets/community_resources/", json=body, headers=proposer.headers).status_code
+        == 201
+    )
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    proposal = page.split('id="community"')[1]
+    assert "<dd>GEOJSON</dd>" in proposal
+    assert "Every park of the city." in proposal
+    assert '<span class="resource-actions">' in proposal
