@@ -206,6 +206,17 @@ def test_duplicate_email_fails_with_a_message(cli: Cli, email: str) -> None:
     assert cli("token", "create", " alice@example.org", "--json").code == 0
 
 
+def test_a_user_needs_both_names_and_an_address(cli: Cli) -> None:
+    """An empty first name was accepted (the account named by its last name alone everywhere)."""
+    run = cli("user", "create", "--email", "nobody", "--first-name", " ", "--last-name", "")
+    assert (run.code, run.out) == (1, "")
+    assert run.err == (
+        "error: email: Invalid email address.; first_name: This field is required.;"
+        " last_name: This field is required.\n"
+    )
+    assert cli("user", "list", "--json").json() == []
+
+
 def test_a_key_lives_at_most_a_hundred_years(cli: Cli) -> None:
     create_user(cli)
     with pytest.raises(SystemExit) as exited:

@@ -474,9 +474,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _said(messages: Any) -> str:
+    """A field's messages as a sentence (a list of them joined, not its Python repr)."""
+    if isinstance(messages, list) and all(isinstance(message, str) for message in messages):
+        return " ".join(messages)
+    return str(messages)
+
+
 def _describe(error: Exception) -> str:
     if isinstance(error, Invalid):
-        return "; ".join(f"{field}: {messages}" for field, messages in wording.worded(error.errors).items())
+        return "; ".join(
+            f"{field}: {_said(messages)}" for field, messages in wording.worded(error.errors).items()
+        )
     if isinstance(error, CatalogError):
         return wording.message(error) or type(error).__name__
     return str(error)

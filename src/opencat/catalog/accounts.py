@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from opencat.catalog import history
 from opencat.catalog.context import Catalog
@@ -63,8 +64,16 @@ def create_user(
 ) -> tuple[User, str]:
     """Create a user and their first API key (the key is only ever shown here)."""
     email = email.strip()  # as typed or pasted: " a@b.org" is the account a@b.org, not another
+    first_name, last_name = first_name.strip(), last_name.strip()
+    problems: dict[str, list[Any]] = {}
     if "@" not in email:
-        raise Invalid({"email": ["Invalid email address."]})
+        problems["email"] = ["Invalid email address."]
+    # A person is named on every page and in every dataset's owner (udata requires both names).
+    for field, value in (("first_name", first_name), ("last_name", last_name)):
+        if not value:
+            problems[field] = [problem(Reason.REQUIRED)]
+    if problems:
+        raise Invalid(problems)
     with catalog.db.write() as conn:
         if db_accounts.find_user_by_email(conn, email) is not None:
             raise Invalid({"email": ["This email is already registered."]})
