@@ -255,3 +255,22 @@ def test_nul_in_a_path_an_argument_or_a_form_is_refused_not_a_500(
     login = client.get("/login")
     form = {"csrf_token": hidden(login.text, "csrf_token"), "email": "a\x00@example.org", "password": "x"}
     assert client.post("/login", data=form).status_code == 400
+
+
+def test_the_license_list_speaks_the_pages_language(client: TestClient, catalog: Catalog) -> None:
+    """udata's generic license titles are English: a French page offered "License Not Specified"
+    beside its own "Non précisée" for no license at all."""
+    me = sign_in(client, catalog)
+    french = client.get(NEW, headers={"Accept-Language": "fr"}).text
+    assert '<option value="">Aucune choisie</option>' in french
+    assert '<option value="notspecified">Licence non spécifiée</option>' in french
+    assert "License Not Specified" not in french
+    assert "Other (Open)" not in french
+    assert "Licence Ouverte / Open Licence version 2.0" in french  # a license's own name
+    english = client.get(NEW, headers=EN).text
+    assert '<option value="notspecified">License Not Specified</option>' in english
+    made = make_dataset(catalog, me, title="Sans licence", license="notspecified")
+    page = client.get(f"/datasets/{made.dataset.slug}/", headers={"Accept-Language": "fr"}).text
+    assert "Licence non spécifiée" in page
+    search = client.get("/datasets/", headers={"Accept-Language": "fr"}).text
+    assert "Licence non spécifiée" in search

@@ -61,6 +61,17 @@ def translations(language: str) -> NullTranslations:
     return Translations(compiled)
 
 
+# udata's generic license titles (English in its reference list), said in the page's language; the
+# others are the licenses' own names (Licence Ouverte, Creative Commons...), said as they are.
+GENERIC_LICENSE_TITLES = frozenset(
+    {"License Not Specified", "Other (Attribution)", "Other (Open)", "Other (Public Domain)"}
+)
+
+
+def license_title(title: str, language: str) -> str:
+    return translations(language).gettext(title) if title in GENERIC_LICENSE_TITLES else title
+
+
 def badge_label(kind: str, language: str) -> str:
     """A badge's name in the page's language (udata's English names, translated in the catalog)."""
     label = BADGE_LABELS.get(kind)

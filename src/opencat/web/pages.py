@@ -139,7 +139,9 @@ def _facets(
 ) -> dict[str, list[tuple[str, str, int]]]:
     """Each facet's buckets as (value, label, count): organizations, licenses, zones and
     granularities by their names (in the page's language where they have one)."""
-    licenses = {item.id: item.title for item in references.list_licenses(catalog)}
+    licenses = {
+        item.id: i18n.license_title(item.title, language) for item in references.list_licenses(catalog)
+    }
     zones = spatial.zone_names(catalog, [key for key, _ in result.facets.get("geozone", [])])
     granularities = dict(spatial.list_granularities(catalog, language))
     shown: dict[str, list[tuple[str, str, int]]] = {}
