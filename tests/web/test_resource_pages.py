@@ -236,7 +236,9 @@ def test_move_buttons_and_the_whole_order(client: TestClient, catalog: Catalog) 
     history = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
     assert "Reordered the files" in history
     # The order said by the files' titles, not their ids.
-    assert "<del>b, a, c</del> → <ins>a, c, b</ins>" in history  # the last move
+    assert '<span title="resources">Files</span>: <del>b, a, c</del> → <ins>a, c, b</ins>' in history
+    french = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
+    assert '<span title="resources">Fichiers</span>' in french  # the field named in the page's language
     assert a not in history.split('id="history"')[1]
 
 

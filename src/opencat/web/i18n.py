@@ -68,6 +68,39 @@ GENERIC_LICENSE_TITLES = frozenset(
 )
 
 
+# The history's field names (the stored ones) as the forms label them; the others are shown as stored.
+FIELD_LABELS = {
+    "title": "Title",
+    "acronym": "Acronym",
+    "description": "Description",
+    "tags": "Tags",
+    "license": "License",
+    "frequency": "Update frequency",
+    "temporal_coverage": "Temporal coverage",
+    "spatial": "Zones",
+    "private": "Private",
+    "archived": "Archived",
+    "owner_id": "Owner",
+    "organization_id": "Organization",
+    "badges": "Badges",
+    "featured": "Featured",
+    "url": "Address (URL)",
+    "type": "Kind",
+    "format": "Format",
+    "filetype": "File or link",
+    "filesize": "Size",
+    "mime": "Media type",
+    "checksum": "Checksum",
+    "schema": "Schema",
+    "resources": "Files",
+}
+
+
+def field_label(name: str, language: str) -> str:
+    label = FIELD_LABELS.get(name)
+    return translations(language).gettext(label) if label else name
+
+
 def license_title(title: str, language: str) -> str:
     return translations(language).gettext(title) if title in GENERIC_LICENSE_TITLES else title
 

@@ -10,7 +10,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, get_group_symbol
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from opencat.web.i18n import license_title, translations
+from opencat.web.i18n import field_label, license_title, translations
 from opencat.web.markdown import plain_text
 
 # No script runs on these pages; styles and images come only from this server. JSON-LD blocks are
@@ -61,6 +61,7 @@ def environment(language: str) -> Environment:
     env.filters["plain"] = plain_text
     env.filters["change_value"] = lambda value: change_value(value, language)
     env.filters["license_title"] = lambda title: license_title(title, language)
+    env.filters["field_label"] = lambda name: field_label(name, language)
     # A list of resource ids as their titles (the history's order of files), unknown ids as they are.
     env.filters["titled"] = lambda ids, titles: (
         [titles.get(i, i) for i in ids] if isinstance(ids, list) else ids
