@@ -124,7 +124,10 @@ def test_the_dataset_page_shows_its_history_to_its_editors(client: TestClient, c
     assert "3 changes in all." in history
     assert history.index("Added a file") < history.index("Created the dataset")
     assert "Changed the dataset" in history
-    assert '<span title="title">Title</span>: <del>Water quality</del> → <ins>Drinking water quality</ins>' in history
+    assert (
+        '<span title="title">Title</span>: <del>Water quality</del> → <ins>Drinking water quality</ins>'
+        in history
+    )
     assert "Added a file</strong> “Samples 2024”" in history  # quoted the English way
     assert f"Hélène {owner.user.last_name}" in history
     assert f"/api/1/activity/?related_to={view.dataset.id}" in history
