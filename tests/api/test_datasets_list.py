@@ -114,10 +114,11 @@ def test_pagination_links_are_absolute_and_keep_arguments(client: TestClient, ca
 
 def test_sorts(client: TestClient, catalog: Catalog) -> None:
     alice = make_user(catalog)
-    for title in ("Bravo", "alpha", "Charlie"):
+    for title in ("Bravo", "alpha", "Élus", "Charlie", "Zones"):
         make_dataset(catalog, alice, title=title)
     titles = [item["title"] for item in client.get(f"{URL}?sort=title").json()["data"]]
-    assert titles == ["alpha", "Bravo", "Charlie"]  # case-insensitive, unlike MongoDB's binary order
+    # Case- and accent-insensitive, unlike MongoDB's binary order (É after Z).
+    assert titles == ["alpha", "Bravo", "Charlie", "Élus", "Zones"]
     reverse = [item["title"] for item in client.get(f"{URL}?sort=-title").json()["data"]]
     assert reverse == titles[::-1]
     for key in ("created", "last_update", "reuses", "followers", "views"):

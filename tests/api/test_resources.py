@@ -206,6 +206,8 @@ def test_permalink_redirects_and_counts_downloads(client: TestClient, catalog: C
     assert response.status_code == 302
     assert response.headers["location"] == "https://example.org/x.csv"
     client.get(f"/api/1/datasets/r/{rid}")
+    checked = client.head(f"/api/1/datasets/r/{rid}")  # a link checker: redirected, not counted
+    assert (checked.status_code, checked.headers["location"]) == (302, "https://example.org/x.csv")
     data = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
     assert data["resources"][0]["metrics"]["views"] == 2
     assert data["metrics"]["resources_downloads"] == 2

@@ -322,17 +322,17 @@ def test_unfinished_uploads_expire(
     from opencat.catalog.upload_sessions import purge_expired_uploads
 
     url = f"/api/1/datasets/{dataset_id}/upload/"
-    _part(client, url, owner, 0, parts[0])
+    # Part 2 of 3, then part 0 saying 2 parts: the count went down, part 2 is still stored.
+    _part(client, url, owner, 2, parts[2])
+    _part(client, url, owner, 0, parts[0], totalparts=2)
     assert purge_expired_uploads(catalog) == 0
     later = replace(
         catalog, clock=lambda: catalog.clock() + catalog.upload_retention + catalog.upload_retention
     )
+    spooled = settings.data_dir / "files" / ".uploads" / "0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11"
+    assert sorted(path.name for path in spooled.iterdir()) == ["0", "2"]
     assert purge_expired_uploads(later) == 1
-    assert not (
-        settings.data_dir / "files" / ".uploads" / "0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11"
-    ).exists() or not any(
-        (settings.data_dir / "files" / ".uploads" / "0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11").iterdir()
-    )
+    assert not spooled.exists() or not any(spooled.iterdir())  # every part gone, the one past the count too
     assert _final(client, url, owner).status_code == 400
 
 

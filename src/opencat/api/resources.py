@@ -103,7 +103,8 @@ _NOT_FOUND_PAGE = (
 @describe("Redirect to a resource's current URL, counting the download", "redirect_resource", status=302)
 def follow_permalink(call: Call) -> Response:
     try:
-        return redirect_found(downloads.follow_permalink(call.catalog, call.actor, call.path("rid")))
+        counted = call.request.method != "HEAD"  # a link checker's HEAD downloads nothing
+        return redirect_found(downloads.follow_permalink(call.catalog, call.actor, call.path("rid"), counted))
     except NotFound:
         # People follow permalinks in browsers: one who prefers HTML gets a page, as from udata
         # (udata-responses call 49); scripts, and `*/*`, get the JSON 404.

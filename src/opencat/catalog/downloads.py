@@ -13,23 +13,27 @@ from opencat.domain.accounts import Actor
 from opencat.domain.errors import Gone, NotFound, Reason
 
 
-def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str) -> str:
-    """The current URL of a resource the caller may read, counting the download (udata: udata/core/dataset/api.py, ResourceRedirectAPI)."""
+def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str, counted: bool = True) -> str:
+    """The current URL of a resource the caller may read, counting the download unless
+    ``counted`` is off (a HEAD: link checkers and crawlers download nothing) (udata:
+    udata/core/dataset/api.py, ResourceRedirectAPI)."""
     canonical = ids.parse_uuid(resource_id)
     if canonical is None:
         raise NotFound(Reason.PERMALINK_MISSING)
-    with catalog.db.write() as conn:
+    with catalog.db.write() if counted else catalog.db.read() as conn:
         found = db_resources.find_anywhere(conn, canonical)
         if found is not None:
             dataset_id, resource = found
             _check_dataset_readable(conn, actor, dataset_id)
-            db_resources.count_download(conn, dataset_id, resource.id)
+            if counted:
+                db_resources.count_download(conn, dataset_id, resource.id)
             return resource.url.strip()
         proposed = db_community.find(conn, canonical)
         if proposed is None:
             raise NotFound(Reason.PERMALINK_MISSING)
         check_community_readable(conn, actor, proposed, Reason.PERMALINK_MISSING)
-        db_community.count_download(conn, proposed.id)
+        if counted:
+            db_community.count_download(conn, proposed.id)
         return proposed.resource.url.strip()
 
 

@@ -40,11 +40,14 @@ def purge_expired_uploads(catalog: Catalog) -> int:
     remove_spool_leftovers(catalog)
     with catalog.db.write() as conn:
         expired = db_uploads.expired_sessions(conn, catalog.clock() - catalog.upload_retention)
+        # The parts received, whatever the count the last one said: parts numbered past a count
+        # lowered later were left in the store for good.
+        stored = {session.id: sorted(db_uploads.received_parts(conn, session.id)) for session in expired}
         for session in expired:
             db_uploads.delete_session(conn, session.id)
-    for session in expired:
-        for index in range(session.total_parts):
-            delete_after_commit(catalog.files, part_key(session.id, index))
+    for session_id, indexes in stored.items():
+        for index in indexes:
+            delete_after_commit(catalog.files, part_key(session_id, index))
     return len(expired)
 
 

@@ -34,6 +34,7 @@ import tantivy
 from opencat.domain.datasets import is_public
 from opencat.domain.periods import CoverageCounts
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
+from opencat.domain.transliteration import to_ascii
 from opencat.search import schema
 from opencat.search.queries import build_query, folded_name, sort_of, suggest_query
 
@@ -109,7 +110,8 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         "id": doc.id,
         "title": doc.title,
         "title_plain": doc.title,
-        "title_sort": doc.title.casefold()[:200],
+        # Accents folded (version 10): "Élus" sorts among the E, not after Z.
+        "title_sort": to_ascii(doc.title).casefold()[:200],
         "suggest": f"{doc.title} | {doc.acronym}"[:500],
         "acronym": doc.acronym,
         "tags_text": " ".join(tag.replace("-", " ") for tag in doc.tags),
