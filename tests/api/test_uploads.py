@@ -1,5 +1,6 @@
 """Uploads: simple and chunked, served files, limits and hostile input (udata: udata/core/storages/api.py)."""
 
+import gzip
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +89,24 @@ def test_uploaded_file_is_served_with_range_etag_and_disposition(
         f"/api/1/datasets/r/{client.get(f'/api/1/datasets/{dataset_id}/').json()['resources'][0]['id']}"
     )
     assert permalink.headers["location"] == url
+
+
+def test_a_compressed_file_is_served_as_the_archive_it_is(
+    client: TestClient, owner: Account, dataset_id: str
+) -> None:
+    """``x.csv.gz`` was served as text/csv without a Content-Encoding: browsers showed its
+    compressed bytes as text. Its ``mime`` stays udata's guess."""
+    packed = gzip.compress(CSV)
+    created = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner, "horaires.csv.gz", packed)
+    assert created.json()["mime"] == "text/csv"
+    served = client.get(created.json()["url"].removeprefix(BASE_URL))
+    assert served.headers["content-type"] == "application/gzip"
+    assert "content-encoding" not in served.headers
+    assert served.content == packed
+    archive = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner, "all.tar.gz", packed)
+    assert (
+        client.get(archive.json()["url"].removeprefix(BASE_URL)).headers["content-type"] == "application/gzip"
+    )
 
 
 @pytest.mark.parametrize(

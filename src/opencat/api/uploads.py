@@ -20,7 +20,7 @@ from opencat.catalog.context import Catalog
 from opencat.domain.accounts import Actor
 from opencat.domain.dates import iso, utc_now
 from opencat.domain.errors import NotFound, UploadProblem, UploadRefused
-from opencat.domain.uploads import check_chunked, check_part_index
+from opencat.domain.uploads import check_chunked, check_part_index, served_type
 
 Target = Callable[[Request], catalog.UploadTarget]
 # A whole file or its last part creates (201) or replaces (200); an earlier part answers progress (200).
@@ -171,7 +171,9 @@ async def serve_file(request: Request) -> Response:
         raise NotFound() from None
     if path is None:
         raise NotFound()
-    response = FileResponse(path, filename=path.name, content_disposition_type="inline")
+    response = FileResponse(
+        path, filename=path.name, media_type=served_type(path.name), content_disposition_type="inline"
+    )
     # Shown inline like udata; the sandbox keeps an uploaded SVG or XML from running script on our origin.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -59,6 +59,7 @@ from opencat.domain.uploads import (
     file_format,
     guess_mime,
     normalize_filename,
+    served_type,
     storage_key,
 )
 from opencat.files.base import delete_after_commit
@@ -348,7 +349,7 @@ def _publish(
             if finishing is not None:
                 _close_session(conn, actor, _session_target(place.dataset, target), finishing)
             key = _free_key(catalog, place.dataset.slug, name, now)
-            catalog.files.put(key, spooled.path, mime)
+            catalog.files.put(key, spooled.path, served_type(name))
             outcome, replaced = _store(catalog, conn, actor, target, place, spooled, (name, mime, key), now)
     except BaseException:
         if key is not None:  # put, but never committed (a refusal, or the commit itself failed)

@@ -97,7 +97,27 @@ def file_format(name: str, known: Collection[str]) -> str | None:
 
 
 def guess_mime(name: str) -> str:
+    """The resource's ``mime`` (udata's guess: ``x.csv.gz`` is text/csv)."""
     return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+
+
+# What a compressed file is served as: its bytes are the archive's, not the text's inside.
+_COMPRESSIONS = {
+    "gzip": "application/gzip",
+    "bzip2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "br": "application/x-brotli",
+    "compress": "application/x-compress",
+}
+
+
+def served_type(name: str) -> str:
+    """The Content-Type a stored file is served with: ``x.csv.gz`` is application/gzip (served
+    as text/csv without a Content-Encoding, a browser showed its compressed bytes as text)."""
+    kind, encoding = mimetypes.guess_type(name, strict=False)
+    if encoding is not None:
+        return _COMPRESSIONS.get(encoding, "application/octet-stream")
+    return kind or "application/octet-stream"
 
 
 def storage_key(dataset_slug: str, name: str, now: datetime, attempt: int = 0) -> str:
