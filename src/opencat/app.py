@@ -34,7 +34,7 @@ from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
 from opencat.web import machine_routes
-from opencat.web.pages import Visit
+from opencat.web.pages import Site, Visit, sign_in_visit
 from opencat.web.routes import routes as page_routes
 from opencat.web.signin import Keys
 from opencat.wiring import build_catalog
@@ -99,10 +99,11 @@ def create_app(
     urls = Urls(settings.base_url, settings.front_url)
     services = Services(catalog=catalog, settings=settings, urls=urls)
     api_routes = routes()
+    keys = page_keys(settings, catalog)
     app = _Watched(
         routes=[
             *api_routes,
-            *page_routes(catalog, urls, page_keys(settings, catalog)),
+            *page_routes(catalog, urls, keys),
             *machine_routes.routes(catalog, urls, settings.site_title),
         ],
         exception_handlers={
@@ -122,7 +123,7 @@ def create_app(
         Watched(Probes(current_copies(inner), catalog, metrics, settings.ready_max_index_lag), metrics)
     )
     app.router.redirect_slashes = False
-    app.router.default = _slash_or_not_found(app)
+    app.router.default = _slash_or_not_found(app, Site(catalog, urls, keys))
     return app
 
 
@@ -137,7 +138,7 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return errors.http_error(request, exc)
 
 
-def _slash_or_not_found(app: Starlette) -> ASGIApp:
+def _slash_or_not_found(app: Starlette, site: Site) -> ASGIApp:
     """werkzeug's strict slashes: a known route asked without its slash answers 308."""
 
     async def default(scope: Scope, receive: Receive, send: Send) -> None:
@@ -153,7 +154,9 @@ def _slash_or_not_found(app: Starlette) -> ASGIApp:
                 return
         request = Request(scope, receive)
         if _a_browser_page(request):
-            await Visit.of(request).page("not_found.html", status=404)(scope, receive, send)
+            visit = Visit.of(request)
+            await sign_in_visit(site, visit)  # the header says who is signed in, as on every page
+            await visit.page("not_found.html", status=404)(scope, receive, send)
             return
         await errors.json_response({"message": errors.NOT_FOUND}, 404)(scope, receive, send)
 

@@ -14,6 +14,7 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
 from opencat.domain.datasets import Spatial
 from tests.factories import Account, make_dataset, make_org, make_user
+from tests.web.publishing import sign_in
 
 HOSTILE = '<script>alert("x")</script></title><img src=x onerror=alert(1)>'
 
@@ -202,6 +203,14 @@ def test_addresses_no_route_takes_are_a_404_page_for_browsers_and_json_for_the_r
         assert client.get(path).json()["message"].startswith("The requested URL was not found")
     api = client.get("/api/1/nothing/", headers=browser)
     assert api.json()["message"].startswith("The requested URL was not found")
+
+
+def test_the_404_page_knows_who_is_signed_in(client: TestClient, catalog: Catalog) -> None:
+    sign_in(client, catalog, first_name="Noémie")
+    page = client.get("/nothing/here", headers={"Accept": "text/html"}, params={"lang": "en"})
+    assert page.status_code == 404
+    assert "Sign out" in page.text
+    assert "Noémie" in page.text
 
 
 def test_organization_and_user_pages_list_their_searchable_datasets(

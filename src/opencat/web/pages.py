@@ -106,6 +106,13 @@ def holds_nul(pairs: Iterable[tuple[str, Any]]) -> bool:
     return any("\x00" in name or (isinstance(value, str) and "\x00" in value) for name, value in pairs)
 
 
+async def sign_in_visit(site: Site, visit: Visit) -> None:
+    """Who is signed in, for the page (one query, only when a session cookie with a valid signature came)."""
+    token = session_token(visit.request, site.keys)
+    if token is not None:
+        visit.actor = await run_in_threadpool(sessions.session_actor, site.catalog, token)
+
+
 def guard(handler: Callable[[Site, Visit], Awaitable[Response]], site: Site) -> Handler:
     """The page's errors as pages: 404, 410 for a deleted dataset, a redirect for an old slug; the
     visit knows who is signed in (one query, only when a session cookie with a valid signature came)."""
@@ -117,9 +124,7 @@ def guard(handler: Callable[[Site, Visit], Awaitable[Response]], site: Site) -> 
             return visit.page("not_found.html", status=404)
         if holds_nul(request.query_params.multi_items()):
             return visit.page("form_refused.html", status=400, problem="unreadable")
-        token = session_token(request, site.keys)
-        if token is not None:
-            visit.actor = await run_in_threadpool(sessions.session_actor, site.catalog, token)
+        await sign_in_visit(site, visit)
         try:
             return await handler(site, visit)
         except Moved as moved:
