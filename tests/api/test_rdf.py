@@ -9,7 +9,8 @@ import orjson
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, RDF
+from rdflib.namespace import DCAT, RDF, SKOS
+from rdflib.namespace import DCTERMS as DCT
 from starlette.testclient import TestClient
 
 from opencat.api.rdf import write_json_lines
@@ -17,7 +18,10 @@ from opencat.catalog import rdf as catalog_rdf
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
 from opencat.catalog.rdf import dataset_document, export_catalog
+from opencat.catalog.resources import store_dataset
+from opencat.db import datasets as db_datasets
 from opencat.domain.accounts import ANONYMOUS
+from opencat.domain.datasets import Spatial
 from opencat.domain.errors import BadRequest
 from opencat.domain.urls import Urls
 from tests.factories import make_dataset, make_org, make_user
@@ -328,3 +332,22 @@ def test_a_catalog_page_carries_an_etag_and_answers_304_to_it(client: TestClient
     assert changed.status_code == 200
     assert changed.headers["etag"] != tag
     assert b"Dataset one" in changed.content
+
+
+def test_a_zone_stored_with_its_validity_is_the_referentials_zone(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Imported from data.gouv.fr as ``fr:commune:13055@1943-01-01``: the API resolves it, the RDF
+    described it as an unlabelled node within the dataset (and a DCAT harvest then dropped it)."""
+    made = make_dataset(catalog, make_user(catalog), title="Marseille")
+    with catalog.db.write() as conn:
+        dataset = db_datasets.find_by_id(conn, made.dataset.id)
+        assert dataset is not None
+        dated = replace(dataset, spatial=Spatial(("fr:commune:13055@1943-01-01",), None, None))
+        store_dataset(conn, replace(dated, revision=dated.revision + 1))
+    turtle = client.get(f"/api/1/datasets/{made.dataset.id}/rdf.ttl").content
+    graph = _parse(turtle, "ttl")
+    zone = URIRef("http://testserver/api/1/spatial/zone/fr:commune:13055/")
+    assert (None, DCT.spatial, zone) in graph
+    assert str(graph.value(zone, SKOS.prefLabel)) == "Marseille"
+    assert b"#zone-" not in turtle

@@ -3,12 +3,11 @@
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from opencat.catalog import listing
+from opencat.catalog import listing, spatial
 from opencat.catalog.access import check_readable, check_visibility_filters, require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
-from opencat.db import geozones as db_geozones
 from opencat.db.engine import Connection
 from opencat.db.references import fetch_licenses
 from opencat.dcat.formats import Format, find_format, serialize
@@ -28,7 +27,7 @@ def _inputs(catalog: Catalog, conn: Connection, views: Sequence[DatasetView]) ->
     """What the graph builders need, in a bounded number of queries for the whole batch."""
     licenses = {item.id: item for item in fetch_licenses(conn)}
     zone_ids = {zone for view in views if view.dataset.spatial for zone in view.dataset.spatial.zones}
-    zones = db_geozones.fetch_zones(conn, zone_ids) if zone_ids else {}
+    zones = spatial.zones_of(catalog, zone_ids) if zone_ids else {}  # "…@1943-01-01" is its zone too
     now = catalog.clock()
     return [
         DcatInput(

@@ -101,8 +101,12 @@ def spatial_objects(catalog: Catalog, datasets: Iterable[Dataset], language: str
     """The zones of all these datasets and the granularity names, for full objects (reference
     data, read once per process)."""
     stored = {zone_id for dataset in datasets if dataset.spatial for zone_id in dataset.spatial.zones}
+    return SpatialObjects(zones_of(catalog, stored), dict(_granularities(list_levels(catalog), language)))
+
+
+def zones_of(catalog: Catalog, zone_ids: Iterable[str]) -> dict[str, Zone]:
+    """The referential's zone of each zone id as stored, in any spelling the API reads (the
+    legacy ``/``, a ``@validity`` suffix, another case); unknown ones are left out."""
+    stored = set(zone_ids)
     found = _known_zones(catalog, stored)
-    zones = {
-        zone_id: found[normalize_zone(zone_id)] for zone_id in stored if normalize_zone(zone_id) in found
-    }
-    return SpatialObjects(zones, dict(_granularities(list_levels(catalog), language)))
+    return {zone_id: found[normalize_zone(zone_id)] for zone_id in stored if normalize_zone(zone_id) in found}

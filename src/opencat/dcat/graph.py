@@ -216,7 +216,7 @@ def _add_spatial(
             location = _part(dataset, urls, f"zone-{number}")
             graph.add((location, DCT.identifier, Literal(zone_id)))
         else:
-            location = iri(zone.uri) or own(urls.api(f"spatial/zone/{zone_id}/"))
+            location = iri(zone.uri) or own(urls.api(f"spatial/zone/{zone.id}/"))
             graph.add((location, SKOS.prefLabel, text(zone.name)))
         graph.add((node, DCT.spatial, location))
         graph.add((location, RDF.type, DCT.Location))
