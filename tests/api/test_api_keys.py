@@ -114,7 +114,13 @@ def test_unknown_user_or_key_is_404_and_bad_expiry_400(client: TestClient, catal
     _, admin_keys = accounts.list_api_keys(catalog, admin.user.id)
     other = client.delete(f"/api/1/users/{alice.user.id}/apikeys/{admin_keys[0].id}/", headers=admin.headers)
     assert other.status_code == 404
-    for body in ({"expires_at": "soon"}, {"expires_at": "9999-12-31T23:59:59-23:00"}, {"expires_at": 3}):
+    past = {"expires_at": "2020-01-01T00:00:00Z"}  # a date in the past: said at the same field
+    for body in (
+        {"expires_at": "soon"},
+        {"expires_at": "9999-12-31T23:59:59-23:00"},
+        {"expires_at": 3},
+        past,
+    ):
         bad = client.post(f"/api/1/users/{alice.user.id}/apikeys/", json=body, headers=admin.headers)
         assert bad.status_code == 400
         assert "expires_at" in bad.json()["errors"]

@@ -133,7 +133,7 @@ def issue_api_key(
     if name is not None and len(name.strip()) > API_KEY_NAME_MAX:
         raise Invalid({"name": [f"At most {API_KEY_NAME_MAX} characters."]})
     if expires_at is not None and expires_at <= catalog.clock():
-        raise Invalid({"expires": ["The expiry date must be in the future."]})
+        raise Invalid({"expires_at": ["The expiry date must be in the future."]})
     with catalog.db.write() as conn:
         user = _require_user(conn, user_ident)
         record, key = _issue_key(catalog, conn, user.id, name and name.strip(), expires_at)

@@ -100,7 +100,11 @@ async def create_key(site: Site, visit: Visit) -> Response:
             accounts.issue_api_key, site.catalog, visit.user.id, name, _expiry(expires)
         )
     except Invalid as invalid:
-        return await _page(site, visit, token, 400, errors=invalid.errors, name=name, expires=expires)
+        # The API's field is expires_at; the form's, expires.
+        errors = {
+            ("expires" if field == "expires_at" else field): said for field, said in invalid.errors.items()
+        }
+        return await _page(site, visit, token, 400, errors=errors, name=name, expires=expires)
     response = RedirectResponse(PATH, status_code=303)
     response.set_cookie(
         NEW_KEY_COOKIE,
