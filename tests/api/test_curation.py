@@ -95,6 +95,23 @@ def test_follow_unfollow_and_list(client: TestClient, catalog: Catalog) -> None:
     assert client.get(f"/api/1/datasets/?followed_by={bob.user.id}").json()["total"] == 0
 
 
+def test_a_private_datasets_followers_are_its_readers_business(client: TestClient, catalog: Catalog) -> None:
+    """udata has no visibility check here: its followers answered 200 for a private dataset whose
+    page answered 404 (a probe of which private datasets exist), and anyone could follow it."""
+    owner, stranger, fan = make_user(catalog), make_user(catalog), make_user(catalog)
+    view = make_dataset(catalog, owner, title="Hidden plans")
+    url = f"/api/1/datasets/{view.dataset.id}/followers/"
+    assert client.post(url, headers=fan.headers).status_code == 201
+    client.put(f"/api/1/datasets/{view.dataset.id}/", json={"private": True}, headers=owner.headers)
+    for who in ({}, stranger.headers):
+        assert client.get(url, headers=who).status_code == 404
+        assert client.get(f"/api/1/datasets/{view.dataset.slug}/followers/", headers=who).status_code == 404
+    assert client.post(url, headers=stranger.headers).status_code == 404
+    listed = client.get(url, headers=owner.headers)
+    assert (listed.status_code, listed.json()["total"]) == (200, 1)
+    assert client.delete(url, headers=fan.headers).status_code == 200  # a follower may still leave
+
+
 def test_follower_count_is_exact_under_concurrent_follows(catalog: Catalog) -> None:
     dataset = make_dataset(catalog, make_user(catalog)).dataset
     users = [make_user(catalog) for _ in range(12)]

@@ -79,7 +79,7 @@ def _follow(call: Call, item: FollowView) -> dict[str, Any]:
 def list_followers(call: Call) -> Reply:
     page, page_size = page_arguments(call.params)
     result = use_cases.list_followers(
-        call.catalog, call.path("ident"), first(call.params, "user"), page, page_size
+        call.catalog, call.actor, call.path("ident"), first(call.params, "user"), page, page_size
     )
     body = envelope(
         result, lambda item: _follow(call, item), call.urls.base, call.request.url.path, call.params

@@ -12,7 +12,7 @@ from opencat.db import datasets as db_datasets
 from opencat.db import followers as db_followers
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
-from opencat.domain import ids
+from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor, User
 from opencat.domain.datasets import BADGE_KINDS, Badge, Dataset
 from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated
@@ -80,12 +80,15 @@ def set_featured(catalog: Catalog, actor: Actor, ident: str, featured: bool) -> 
         return assemble(conn, [replace(dataset, revision=dataset.revision + 1)])[0]
 
 
-def _follow_target(conn: Connection, ident: str, by_slug: bool) -> Dataset:
-    """``{id}`` is a raw string here: GET tries the slug first, POST and DELETE want an id."""
+def _follow_target(conn: Connection, ident: str, by_slug: bool, actor: Actor | None = None) -> Dataset:
+    """``{id}`` is a raw string here: GET tries the slug first, POST and DELETE want an id. With
+    ``actor``, a private dataset they may not read is not found (udata has no visibility check
+    here: its followers told who could see that a private dataset existed, and anyone could follow
+    it); its followers may still unfollow it."""
     found = db_datasets.find_by_slug(conn, ident) if by_slug else None
     if found is None and ids.is_object_id(ident):
         found = db_datasets.find_by_id(conn, ident.lower())
-    if found is None:
+    if found is None or (actor is not None and found.private and not permissions.can_read(actor, found)):
         raise NotFound()
     return found
 
@@ -95,7 +98,7 @@ def follow(catalog: Catalog, actor: Actor, ident: str) -> tuple[int, bool]:
     if actor.user is None:
         raise Unauthenticated()
     with catalog.db.write() as conn:
-        dataset = _follow_target(conn, ident, by_slug=False)
+        dataset = _follow_target(conn, ident, by_slug=False, actor=actor)
         created = db_followers.follow(
             conn, catalog.new_object_id(), dataset.id, actor.user.id, catalog.clock()
         )
@@ -113,13 +116,13 @@ def unfollow(catalog: Catalog, actor: Actor, ident: str) -> int:
 
 
 def list_followers(
-    catalog: Catalog, ident: str, user: str | None, page: int, page_size: int
+    catalog: Catalog, actor: Actor, ident: str, user: str | None, page: int, page_size: int
 ) -> Page[FollowView]:
-    """Active follows, newest first; no visibility check, as in udata."""
+    """Active follows, newest first; a private dataset's only to those who may read it."""
     if user is not None and not ids.is_object_id(user):
         raise NotFound()
     with catalog.db.read() as conn:
-        dataset = _follow_target(conn, ident, by_slug=True)
+        dataset = _follow_target(conn, ident, by_slug=True, actor=actor)
         follows, total = db_followers.page(
             conn, dataset.id, user.lower() if user else None, (page - 1) * page_size, page_size
         )
