@@ -310,7 +310,8 @@ def _account_commands(commands: Any) -> None:
     _json_option(show_user)
     show_user.set_defaults(run=_with_catalog(account_commands.user_show))
     delete_user = user.add_parser(
-        "delete", help="delete a user (as udata does: marked deleted, keys revoked)"
+        "delete",
+        help="delete a user as udata does: marked deleted, named nowhere, keys revoked, memberships and follows ended",
     )
     delete_user.add_argument("user", help="user id, slug or email")
     _json_option(delete_user)

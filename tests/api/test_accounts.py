@@ -2,6 +2,7 @@
 
 from starlette.testclient import TestClient
 
+from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from tests.factories import make_dataset, make_org, make_user
 
@@ -72,3 +73,34 @@ def test_revoked_and_inactive_keys_are_401(client: TestClient, catalog: Catalog)
 
 def test_unknown_user_is_404(client: TestClient) -> None:
     assert client.get("/api/1/users/000000000000000000000000/").status_code == 404
+
+
+def test_a_deleted_user_is_named_nowhere_and_belongs_to_nothing(client: TestClient, catalog: Catalog) -> None:
+    """udata's ``mark_as_deleted``: the account was only marked, and its names stayed on its
+    datasets, in its organizations' members and among datasets' followers."""
+    dan, other = make_user(catalog, first_name="Dan"), make_user(catalog)
+    org = make_org(catalog, "Ville", **{dan.user.id: "editor", other.user.id: "admin"})
+    own = make_dataset(catalog, dan, title="Parkings")
+    followed = make_dataset(catalog, other, title="Followed")
+    assert (
+        client.post(f"/api/1/datasets/{followed.dataset.id}/followers/", headers=dan.headers).status_code
+        == 201
+    )
+    first = accounts.delete_user(catalog, dan.user.id)
+    assert (first.first_name, first.last_name, first.email) == (
+        "DELETED",
+        "DELETED",
+        f"{dan.user.id}@deleted",
+    )
+    assert first.slug.startswith("deleted")
+    members = client.get(f"/api/1/organizations/{org.id}/").json()["members"]
+    assert [member["user"]["id"] for member in members] == [other.user.id]
+    assert client.get(f"/api/1/datasets/{followed.dataset.id}/followers/").json()["total"] == 0
+    assert client.get(f"/api/1/datasets/{followed.dataset.id}/").json()["metrics"]["followers"] == 0
+    owner = client.get(f"/api/1/datasets/{own.dataset.id}/").json()["owner"]
+    assert (owner["first_name"], owner["last_name"]) == ("DELETED", "DELETED")
+    assert "Dan" not in client.get(f"/api/1/datasets/{own.dataset.id}/").text
+    again = accounts.delete_user(catalog, dan.user.id)  # the same deletion, its date kept
+    assert (again.deleted, again.slug) == (first.deleted, first.slug)
+    second = accounts.delete_user(catalog, make_user(catalog).user.id)
+    assert second.slug != first.slug  # slugs stay unique

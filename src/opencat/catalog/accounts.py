@@ -10,6 +10,7 @@ from opencat.catalog import history
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
+from opencat.db import followers as db_followers
 from opencat.db.engine import Connection
 from opencat.domain import ids
 from opencat.domain.accounts import ANONYMOUS, ROLES, Actor, ApiKey, Member, Organization, User
@@ -191,12 +192,22 @@ def show_user(catalog: Catalog, user_ident: str) -> UserView:
 
 
 def delete_user(catalog: Catalog, user_ident: str) -> User:
-    """udata's soft delete: the user is gone (410) and inactive, and none of their keys works."""
+    """udata's soft delete (``User.mark_as_deleted``): the user is gone (410) and inactive, none
+    of their keys works, nothing names them any more (``DELETED``, slug ``deleted``, address
+    ``{id}@deleted``), and they are no organization's member and follow nothing. Their datasets
+    stay, owned by the deleted account. Deleting them again changes nothing."""
     now = catalog.clock()
     with catalog.db.write() as conn:
         user = _require_user(conn, user_ident)
-        db_accounts.mark_user_deleted(conn, user.id, now)
+        slug = (
+            user.slug
+            if user.deleted
+            else unique_slug("deleted", db_accounts.user_slugs_taken(conn, "deleted"))
+        )
+        db_accounts.anonymize_user(conn, user.id, slug, user.deleted or now)
         db_accounts.revoke_api_keys(conn, user.id, now)
+        for dataset_id in db_followers.followed_datasets(conn, user.id):
+            db_followers.unfollow(conn, dataset_id, user.id, now)
         found = db_accounts.find_user(conn, user.id)
         assert found is not None
         return found

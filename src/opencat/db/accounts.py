@@ -206,8 +206,27 @@ def list_users(conn: Connection) -> list[User]:
     return [_user(row) for row in conn.execute(sa.select(users).order_by(users.c.created_at, users.c.id))]
 
 
-def mark_user_deleted(conn: Connection, user_id: str, now: datetime) -> None:
-    conn.execute(users.update().where(users.c.id == user_id).values(deleted=now, active=False))
+def anonymize_user(conn: Connection, user_id: str, slug: str, deleted: datetime) -> None:
+    """Mark the user deleted and keep nothing that names them (udata's ``mark_as_deleted``):
+    their names, address, profile and password go, and so do their organizations' memberships."""
+    conn.execute(
+        users.update()
+        .where(users.c.id == user_id)
+        .values(
+            deleted=deleted,
+            active=False,
+            email=f"{user_id}@deleted",
+            slug=slug,
+            first_name="DELETED",
+            last_name="DELETED",
+            about=None,
+            website=None,
+            avatar=None,
+            avatar_thumbnail=None,
+            password_hash=None,
+        )
+    )
+    conn.execute(organization_members.delete().where(organization_members.c.user_id == user_id))
 
 
 def list_organizations(conn: Connection) -> list[Organization]:
