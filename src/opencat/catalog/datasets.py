@@ -235,7 +235,12 @@ def update_dataset(
         check_version(current, expected_versions)
         incoming = _checked_resources(catalog, changes)
         owner_id, organization_id = resolve_ownership(
-            conn, actor, value_or(changes.owner, None), value_or(changes.organization, None), current=current
+            conn,
+            actor,
+            value_or(changes.owner, None),
+            value_or(changes.organization, None),
+            current=current,
+            organization_cleared=changes.organization is None,
         )
         fields = changes.dataset_fields()
         if "title" in fields and fields["title"] != current.title:

@@ -42,10 +42,13 @@ def resolve_ownership(
     owner_id: str | None,
     organization_id: str | None,
     current: Dataset | None,
+    organization_cleared: bool = False,
 ) -> tuple[str | None, str | None]:
     """The new (owner, organization) of a dataset, from the sent ``owner`` and ``organization``
-    (None when not sent). An organization replaces the owner; only a sysadmin may move an
-    organization's dataset elsewhere; a personal dataset may join the caller's organization."""
+    (None when not sent; ``organization_cleared``: sent as null). An organization replaces the
+    owner; only a sysadmin may move an organization's dataset elsewhere, to another organization
+    or to a user (``organization: null`` with an ``owner``); a personal dataset may join the
+    caller's organization."""
     if current is None:
         if organization_id is not None:
             return None, _organization_target(conn, actor, organization_id)
@@ -54,6 +57,11 @@ def resolve_ownership(
         if current.organization_id is not None and not actor.is_sysadmin:
             raise Invalid({"organization": [problem(Reason.NO_TRANSFER)]})
         return None, _organization_target(conn, actor, organization_id)
+    if current.organization_id is not None and organization_cleared and owner_id is not None:
+        # Out of the organization to a user: a transfer (it was a 200 that changed nothing).
+        if not actor.is_sysadmin:
+            raise Invalid({"organization": [problem(Reason.NO_TRANSFER)]})
+        return _owner_target(conn, actor, owner_id), None
     if current.organization_id is None and owner_id is not None:
         return _owner_target(conn, actor, owner_id), None
     return current.owner_id, current.organization_id
