@@ -294,3 +294,16 @@ def test_membership_changes_are_recorded_once(catalog: Catalog, client: TestClie
         {"old": None, "new": {"user": alice.user.id, "role": "editor"}},
     ]
     assert [item["actor"] and item["actor"]["id"] for item in body["data"]] == [None, admin.user.id]
+
+
+def test_an_ownership_move_names_the_apis_fields(client: TestClient, catalog: Catalog) -> None:
+    """The history said ``owner_id`` and ``organization_id``, the database's names; udata's are
+    the API's, ``owner`` and ``organization``."""
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    view = make_dataset(catalog, alice, title="Moving")
+    moved = client.put(f"{DATASETS}{view.dataset.id}/", json={"organization": org.id}, headers=alice.headers)
+    assert moved.status_code == 200
+    updated = _stream(client, f"related_to={view.dataset.id}&key=dataset:updated")["data"][0]
+    assert updated["changes"] == ["owner", "organization"]
+    assert set(updated["extras"]["diff"]) >= {"owner", "organization"}

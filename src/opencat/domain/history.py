@@ -101,6 +101,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+# Fields kept under another name than the API's: the history says the API's (udata's) name.
+_API_NAMES = {"owner_id": "owner", "organization_id": "organization", "contact_point_ids": "contact_points"}
+
+
 def diff(before: object, after: object, fields: Iterable[str]) -> tuple[FieldChange, ...]:
     """The fields whose value differs, in the order given, with their old and new values."""
     changes = []
@@ -110,7 +114,7 @@ def diff(before: object, after: object, fields: Iterable[str]) -> tuple[FieldCha
             continue  # equal values make equal JSON: skip encoding them (most fields, most times)
         old, new = jsonable(old), jsonable(new)
         if old != new:
-            changes.append(FieldChange(name, old, new))
+            changes.append(FieldChange(_API_NAMES.get(name, name), old, new))
     return tuple(changes)
 
 
@@ -125,7 +129,7 @@ def resource_diff(before: Resource, after: Resource) -> tuple[FieldChange, ...]:
 def created(value: object, fields: Sequence[str]) -> tuple[FieldChange, ...]:
     """A new object's fields that hold something, as changes from nothing."""
     return tuple(
-        FieldChange(name, None, jsonable(getattr(value, name)))
+        FieldChange(_API_NAMES.get(name, name), None, jsonable(getattr(value, name)))
         for name in fields
         if getattr(value, name) not in (None, "", (), {}, [])
     )

@@ -80,7 +80,9 @@ FIELD_LABELS = {
     "spatial": "Zones",
     "private": "Private",
     "archived": "Archived",
-    "owner_id": "Owner",
+    "owner": "Owner",
+    "organization": "Organization",
+    "owner_id": "Owner",  # as entries recorded before 6 December 2026 name them
     "organization_id": "Organization",
     "badges": "Badges",
     "featured": "Featured",
