@@ -104,3 +104,16 @@ def test_a_deleted_user_is_named_nowhere_and_belongs_to_nothing(client: TestClie
     assert (again.deleted, again.slug) == (first.deleted, first.slug)
     second = accounts.delete_user(catalog, make_user(catalog).user.id)
     assert second.slug != first.slug  # slugs stay unique
+
+
+def test_a_users_metrics_are_counted(client: TestClient, catalog: Catalog) -> None:
+    """udata's user metrics (datasets, following...) were an empty object."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    make_dataset(catalog, alice, title="One")
+    make_dataset(catalog, alice, title="Two")
+    make_dataset(catalog, alice, title="Hidden", private=True)
+    followed = make_dataset(catalog, bob, title="Bob's")
+    client.post(f"/api/1/datasets/{followed.dataset.id}/followers/", headers=alice.headers)
+    expected = {"datasets": 2, "following": 1, "followers": 0, "reuses": 0, "dataservices": 0}
+    assert client.get("/api/1/me/", headers=alice.headers).json()["metrics"] == expected
+    assert client.get(f"/api/1/users/{alice.user.id}/").json()["metrics"] == expected

@@ -22,14 +22,18 @@ def get_organization(call: Call) -> Reply:
 @describe("Get a user by id or slug", "get_user", returns="User", errors=(410,))
 def get_user(call: Call) -> Reply:
     user = use_cases.get_user(call.catalog, call.path("ident"))
-    return Reply(serializers.user(user, call.urls, [], call.actor, with_email=call.actor.is_sysadmin))
+    counted = use_cases.user_metrics(call.catalog, user)
+    return Reply(
+        serializers.user(user, call.urls, [], call.actor, with_email=call.actor.is_sysadmin, counted=counted)
+    )
 
 
 @describe("The authenticated caller", "get_me", returns="User", auth="required")
 def get_me(call: Call) -> Reply:
     me = use_cases.get_me(call.actor)
     organizations = use_cases.memberships(call.catalog, call.actor)
-    return Reply(serializers.user(me, call.urls, organizations, call.actor, with_email=True))
+    counted = use_cases.user_metrics(call.catalog, me)
+    return Reply(serializers.user(me, call.urls, organizations, call.actor, with_email=True, counted=counted))
 
 
 def _key(key: ApiKey) -> dict[str, Any]:

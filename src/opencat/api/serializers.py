@@ -294,8 +294,15 @@ def frequency_item(item: Frequency, language: str) -> dict[str, Any]:
 
 
 def user(
-    item: User, urls: Urls, organizations: Sequence[Organization], actor: Actor, *, with_email: bool
+    item: User,
+    urls: Urls,
+    organizations: Sequence[Organization],
+    actor: Actor,
+    *,
+    with_email: bool,
+    counted: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``counted``: the user's metrics counted now (``accounts.user_metrics``), else as stored."""
     return {
         **user_reference(item, urls),
         "about": item.about,
@@ -305,7 +312,7 @@ def user(
         "since": iso(item.created_at),
         "last_login_at": iso(item.last_login_at),
         "roles": ["admin"] if item.sysadmin else [],
-        "metrics": item.metrics,
+        "metrics": item.metrics if counted is None else counted,
         "organizations": [organization_reference(org, actor, urls) for org in organizations],
     }
 

@@ -254,6 +254,17 @@ def get_user(catalog: Catalog, ident: str) -> User:
     return user
 
 
+def user_metrics(catalog: Catalog, user: User) -> dict[str, Any]:
+    """udata's user metrics: the public datasets they own and the datasets they follow, counted
+    now; reuses, dataservices and followers (of the person) as imported, 0 otherwise (opencat
+    keeps none of those)."""
+    with catalog.db.read() as conn:
+        datasets = db_datasets.count_public_of_owner(conn, user.id)
+        following = db_followers.count_followed(conn, user.id)
+    kept = {name: user.metrics.get(name, 0) for name in ("reuses", "dataservices", "followers")}
+    return {**user.metrics, **kept, "datasets": datasets, "following": following}
+
+
 def get_me(actor: Actor) -> User:
     if actor.user is None:
         raise Unauthenticated()

@@ -127,6 +127,11 @@ def count_public_of_organization(conn: Connection, organization_id: str) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def count_public_of_owner(conn: Connection, owner_id: str) -> int:
+    query = sa.select(sa.func.count()).where(datasets.c.owner_id == owner_id, *public_conditions())
+    return int(conn.execute(query).scalar_one())
+
+
 def find_slug_by_old_slug(conn: Connection, old_slug: str) -> str | None:
     """The current slug of the dataset that used to answer to ``old_slug``."""
     return conn.execute(

@@ -122,3 +122,9 @@ def page(
 def followed_datasets(conn: Connection, user_id: str) -> list[str]:
     query = sa.select(follows.c.dataset_id).where(follows.c.user_id == user_id, follows.c.until.is_(None))
     return list(conn.execute(query).scalars())
+
+
+def count_followed(conn: Connection, user_id: str) -> int:
+    """The datasets a user follows now."""
+    query = sa.select(sa.func.count()).where(follows.c.user_id == user_id, follows.c.until.is_(None))
+    return int(conn.execute(query).scalar_one())
