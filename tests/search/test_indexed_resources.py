@@ -60,14 +60,18 @@ def test_search_documents_from_stored_fields_are_those_of_whole_resources(catalo
         whole = db_resources.fetch_for_dataset(conn, dataset_id)
         assert whole == RESOURCES
         last_updates = set()
-        # Before the future harvested dates, between them, and after both.
-        for now in (WRITTEN + timedelta(days=1), utc(2026, 8, 15), utc(2026, 12, 1)):
+        # A clock behind the write (another node's, a reindex with a skewed clock), then before the
+        # future harvested dates, between them, and after both.
+        for now in (utc(2026, 4, 1), WRITTEN + timedelta(days=1), utc(2026, 8, 15), utc(2026, 12, 1)):
             indexed = documents(conn, [dataset_id], replace(catalog, clock=_fixed(now)))[0]
             expected = search_document(dataset, whole, None, now)
             assert replace(indexed, zones=(), own_zones=()) == expected
             last_updates.add(indexed.last_update)
+            # Each resource's date too, not only the newest (which one resource can hide).
+            read = db_resources.fetch_indexed_for_datasets(conn, [dataset_id])[dataset_id]
+            assert [r.last_modified(now) for r in read] == [r.last_modified(now) for r in whole], now
     assert indexed.formats == ("CSV", "csv", "json", "zip")
     assert indexed.schemas == ("etalab/irve",)
     assert indexed.resource_titles.startswith("File 1 File 2")
-    # The clock moved the dataset's last update twice: the case the stored column alone misses.
+    # The clock moved the dataset's last update: the cases a date stored at the write misses.
     assert len(last_updates) == 3

@@ -119,12 +119,15 @@ def resource_from_doc(doc: dict[str, Any], downloads: int = 0) -> Resource:
     return Resource(**values, downloads=downloads)
 
 
-def indexed_resource_from_doc(doc: dict[str, Any], last_modified_when_written: datetime) -> IndexedResource:
+def indexed_resource_from_doc(doc: dict[str, Any]) -> IndexedResource:
     """The few fields search takes from a stored resource, without decoding the rest."""
+    extras = doc.get("extras") or {}
     return IndexedResource(
         title=doc["title"],
         format=doc.get("format"),
         schema=doc.get("schema"),
         harvest=doc.get("harvest"),
-        last_modified_when_written=last_modified_when_written,
+        filetype=doc.get("filetype") or "file",
+        analysed=extras.get("analysis:last-modified-at") if isinstance(extras, dict) else None,
+        last_modified_internal=parse_datetime(doc["last_modified_internal"]),
     )

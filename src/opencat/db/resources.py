@@ -56,13 +56,9 @@ def fetch_for_datasets(conn: Connection, dataset_ids: Sequence[str]) -> dict[str
     return found
 
 
-# The document as text (decoded here, into what search takes), and the stored modification date.
+# The document as text: decoded here, into what search takes.
 _INDEXED_FOR_DATASETS = (
-    sa.select(
-        resources.c.dataset_id,
-        sa.type_coerce(resources.c.doc, sa.Text).label("doc"),
-        resources.c.last_modified,
-    )
+    sa.select(resources.c.dataset_id, sa.type_coerce(resources.c.doc, sa.Text).label("doc"))
     .where(resources.c.dataset_id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(resources.c.dataset_id, resources.c.position)
 )
@@ -71,13 +67,13 @@ _INDEXED_FOR_DATASETS = (
 def fetch_indexed_for_datasets(
     conn: Connection, dataset_ids: Sequence[str]
 ) -> dict[str, list[IndexedResource]]:
-    """What search takes from every resource of these datasets, in order, in one query: a third
-    of the cost of decoding them whole."""
+    """What search takes from every resource of these datasets, in order, in one query: about
+    half the cost of decoding them whole."""
     found: dict[str, list[IndexedResource]] = {dataset_id: [] for dataset_id in dataset_ids}
     if not dataset_ids:
         return found
     for row in conn.execute(_INDEXED_FOR_DATASETS, {"ids": list(dataset_ids)}):
-        found[row.dataset_id].append(indexed_resource_from_doc(orjson.loads(row.doc), row.last_modified))
+        found[row.dataset_id].append(indexed_resource_from_doc(orjson.loads(row.doc)))
     return found
 
 

@@ -108,38 +108,49 @@ class Resource:
         return _harvest_date(self.harvest, "issued_at") or self.created_at_internal
 
     def last_modified(self, now: datetime) -> datetime:
-        """udata: harvested modification date if not in the future, then the analysed one, then ours."""
-        harvested = _harvest_date(self.harvest, "modified_at")
-        if harvested is not None and harvested <= now:
-            return harvested
-        analysed = self.extras.get("analysis:last-modified-at")
-        if self.filetype == "remote" and isinstance(analysed, str):
-            parsed = _parse_or_none(analysed)
-            if parsed is not None:
-                return parsed
-        return self.last_modified_internal
+        return resource_last_modified(
+            self.harvest,
+            self.filetype,
+            self.extras.get("analysis:last-modified-at"),
+            self.last_modified_internal,
+            now,
+        )
+
+
+def resource_last_modified(
+    harvest: Mapping[str, Any] | None, filetype: str, analysed: object, internal: datetime, now: datetime
+) -> datetime:
+    """udata: harvested modification date if not in the future, then the analysed one (a remote
+    file's), then ours."""
+    harvested = _harvest_date(harvest, "modified_at")
+    if harvested is not None and harvested <= now:
+        return harvested
+    if filetype == "remote" and isinstance(analysed, str):
+        parsed = _parse_or_none(analysed)
+        if parsed is not None:
+            return parsed
+    return internal
 
 
 @dataclass(frozen=True, slots=True)
 class IndexedResource:
     """What a dataset's search document takes from one of its resources, read from the stored
-    row without decoding the whole resource: a dataset of thousands of resources is indexed again
-    on each new one."""
+    document without decoding the whole resource: a dataset of thousands of resources is indexed
+    again on each new one."""
 
     title: str
     format: str | None
     schema: JSONObject | None
     harvest: JSONObject | None
-    # ``Resource.last_modified`` as of the row's last write (its ``last_modified`` column).
-    last_modified_when_written: datetime
+    filetype: str
+    analysed: object  # extras["analysis:last-modified-at"], as stored
+    last_modified_internal: datetime
 
     def last_modified(self, now: datetime) -> datetime:
-        """``Resource.last_modified(now)``: of its dates only a harvested one that was still in
-        the future at the row's last write can have come since (the others do not move)."""
-        harvested = _harvest_date(self.harvest, "modified_at")
-        if harvested is not None and harvested <= now:
-            return harvested
-        return self.last_modified_when_written
+        """The same rule as ``Resource.last_modified``, on the same fields."""
+        return resource_last_modified(
+            self.harvest, self.filetype, self.analysed, self.last_modified_internal, now
+        )
 
 
 @dataclass(frozen=True, slots=True)
