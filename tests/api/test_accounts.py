@@ -4,6 +4,7 @@ from starlette.testclient import TestClient
 
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
+from opencat.db.tables import users
 from tests.factories import make_dataset, make_org, make_user
 
 
@@ -104,6 +105,15 @@ def test_a_deleted_user_is_named_nowhere_and_belongs_to_nothing(client: TestClie
     assert (again.deleted, again.slug) == (first.deleted, first.slug)
     second = accounts.delete_user(catalog, make_user(catalog).user.id)
     assert second.slug != first.slug  # slugs stay unique
+    # One deleted before deletions anonymized (only marked): deleting it again anonymizes it.
+    marked = make_user(catalog, first_name="Jean")
+    with catalog.db.write() as conn:
+        conn.execute(
+            users.update().where(users.c.id == marked.user.id).values(deleted=first.deleted, active=False)
+        )
+    redone = accounts.delete_user(catalog, marked.user.id)
+    assert (redone.first_name, redone.deleted) == ("DELETED", first.deleted)
+    assert redone.slug.startswith("deleted")
 
 
 def test_a_users_metrics_are_counted(client: TestClient, catalog: Catalog) -> None:

@@ -199,11 +199,10 @@ def delete_user(catalog: Catalog, user_ident: str) -> User:
     now = catalog.clock()
     with catalog.db.write() as conn:
         user = _require_user(conn, user_ident)
-        slug = (
-            user.slug
-            if user.deleted
-            else unique_slug("deleted", db_accounts.user_slugs_taken(conn, "deleted"))
-        )
+        # Kept only once anonymized: a user deleted before 6 December 2026 kept their own slug.
+        anonymized = user.email == f"{user.id}@deleted"
+        taken = set() if anonymized else db_accounts.user_slugs_taken(conn, "deleted")
+        slug = user.slug if anonymized else unique_slug("deleted", taken)
         db_accounts.anonymize_user(conn, user.id, slug, user.deleted or now)
         db_accounts.revoke_api_keys(conn, user.id, now)
         for dataset_id in db_followers.followed_datasets(conn, user.id):
