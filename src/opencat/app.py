@@ -28,6 +28,7 @@ from opencat.catalog import harvest_sources, health
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database
+from opencat.domain.accept import best_match
 from opencat.domain.errors import CatalogError
 from opencat.domain.urls import Urls
 from opencat.ops.metrics import Metrics
@@ -156,9 +157,14 @@ def _slash_or_not_found(app: Starlette, site: Site) -> ASGIApp:
         if _a_browser_page(request):
             visit = Visit.of(request)
             await sign_in_visit(site, visit)  # the header says who is signed in, as on every page
-            await visit.page("not_found.html", status=404)(scope, receive, send)
+            page = visit.page("not_found.html", status=404)
+            page.headers["Vary"] = f"Accept, {page.headers['Vary']}"
+            await page(scope, receive, send)
             return
-        await errors.json_response({"message": errors.NOT_FOUND}, 404)(scope, receive, send)
+        answer = errors.json_response({"message": errors.NOT_FOUND}, 404)
+        if not request.url.path.startswith("/api/"):
+            answer.headers["Vary"] = "Accept"  # a cache keeps the browser's page and this apart
+        await answer(scope, receive, send)
 
     return default
 
@@ -168,5 +174,5 @@ def _a_browser_page(request: Request) -> bool:
     return (
         request.method in ("GET", "HEAD")
         and not request.url.path.startswith("/api/")
-        and "text/html" in request.headers.get("accept", "")
+        and best_match(request.headers.get("accept"), ("application/json", "text/html")) == "text/html"
     )

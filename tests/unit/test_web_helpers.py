@@ -136,3 +136,9 @@ def test_history_values_are_said_not_dumped() -> None:
     assert change_value(["eau", "air"], "en") == "eau, air"
     assert change_value([True, False], "fr") == "oui, non"
     assert change_value([], "en") == ""
+
+
+def test_history_fields_are_named_as_the_forms_label_them() -> None:
+    assert i18n.field_label("contact_points", "fr") == "Points de contact"
+    assert i18n.field_label("owner_id", "en") == "Owner"  # entries recorded before the API's names
+    assert i18n.field_label("extras", "fr") == "extras"  # no label: the stored name

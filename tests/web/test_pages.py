@@ -203,6 +203,11 @@ def test_addresses_no_route_takes_are_a_404_page_for_browsers_and_json_for_the_r
         assert client.get(path).json()["message"].startswith("The requested URL was not found")
     api = client.get("/api/1/nothing/", headers=browser)
     assert api.json()["message"].startswith("The requested URL was not found")
+    # A script preferring JSON gets JSON, and both answers say they vary on Accept (a cache).
+    script = client.get("/nothing/here", headers={"Accept": "application/json, text/html;q=0.1"})
+    assert script.headers["content-type"].startswith("application/json")
+    assert "Accept" in script.headers["vary"]
+    assert "Accept" in client.get("/nothing/here", headers=browser).headers["vary"]
 
 
 def test_the_404_page_knows_who_is_signed_in(client: TestClient, catalog: Catalog) -> None:

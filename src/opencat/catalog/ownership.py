@@ -57,11 +57,13 @@ def resolve_ownership(
         if current.organization_id is not None and not actor.is_sysadmin:
             raise Invalid({"organization": [problem(Reason.NO_TRANSFER)]})
         return None, _organization_target(conn, actor, organization_id)
-    if current.organization_id is not None and organization_cleared and owner_id is not None:
-        # Out of the organization to a user: a transfer (it was a 200 that changed nothing).
+    if current.organization_id is not None and organization_cleared:
+        # Out of the organization: a transfer (it was a 200 that changed nothing); a sysadmin's
+        # names the user it goes to, else the dataset stays where it is.
         if not actor.is_sysadmin:
             raise Invalid({"organization": [problem(Reason.NO_TRANSFER)]})
-        return _owner_target(conn, actor, owner_id), None
+        if owner_id is not None:
+            return _owner_target(conn, actor, owner_id), None
     if current.organization_id is None and owner_id is not None:
         return _owner_target(conn, actor, owner_id), None
     return current.owner_id, current.organization_id

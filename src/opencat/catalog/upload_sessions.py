@@ -40,9 +40,15 @@ def purge_expired_uploads(catalog: Catalog) -> int:
     remove_spool_leftovers(catalog)
     with catalog.db.write() as conn:
         expired = db_uploads.expired_sessions(conn, catalog.clock() - catalog.upload_retention)
-        # The parts received, whatever the count the last one said: parts numbered past a count
-        # lowered later were left in the store for good.
-        stored = {session.id: sorted(db_uploads.received_parts(conn, session.id)) for session in expired}
+        # The parts received, whatever the count the last one said (parts numbered past a count
+        # lowered later were left in the store for good), and the count's, whose file may be
+        # stored without its row (a part whose commit failed after its file was written).
+        stored = {
+            session.id: sorted(
+                set(range(session.total_parts)) | set(db_uploads.received_parts(conn, session.id))
+            )
+            for session in expired
+        }
         for session in expired:
             db_uploads.delete_session(conn, session.id)
     for session_id, indexes in stored.items():

@@ -82,8 +82,10 @@ FIELD_LABELS = {
     "archived": "Archived",
     "owner": "Owner",
     "organization": "Organization",
+    "contact_points": "Contact points",
     "owner_id": "Owner",  # as entries recorded before 6 December 2026 name them
     "organization_id": "Organization",
+    "contact_point_ids": "Contact points",
     "badges": "Badges",
     "featured": "Featured",
     "url": "Address (URL)",
