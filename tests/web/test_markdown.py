@@ -95,8 +95,9 @@ def test_code_is_shown_not_run() -> None:
 
 def test_images_keep_their_text_alternative() -> None:
     html = render_markdown('![A map](https://example.org/map.png "The map")')
-    (attrs,) = [attrs for tag, attrs in Elements(html).found if tag == "img"]
-    assert attrs == {"src": "https://example.org/map.png", "alt": "A map", "title": "The map"}
+    (attrs,) = [attrs for tag, attrs in Elements(html).found if tag == "a"]
+    assert attrs == {"href": "https://example.org/map.png", "rel": "nofollow noopener"}
+    assert ">A map</a>" in html
 
 
 HOSTILE = [
@@ -184,13 +185,20 @@ def test_excerpts_are_the_text_a_reader_sees() -> None:
     assert plain_text("a < b > c") == "a < b > c"  # text, escaped later by the template
 
 
-def test_an_image_without_alt_gets_an_empty_one() -> None:
-    """An image written in HTML without alt failed axe's image-alt (critical) on the dataset's
-    page; one with its own alt keeps it, and a title holding the words alt=" fools nothing."""
+def test_images_are_links_named_by_their_alt_text() -> None:
+    """The pages load nothing from other sites (their CSP): an image showed as a broken icon, and
+    an image written in HTML without alt failed axe's image-alt. A link to it instead, named by its
+    alt text (its title, else its address); within a link, its name alone (no link in a link)."""
     rendered = render_markdown(
         '<img src="https://example.org/a.png"> ![Bridge](https://example.org/b.png)'
+        " [![Logo](https://example.org/l.png)](https://example.org/)"
         ' <img title=\'x alt="y\' src="https://example.org/c.png">'
     )
-    assert '<img alt="" src="https://example.org/a.png">' in rendered
-    assert 'alt="Bridge"' in rendered
-    assert '<img alt="" title="x alt=&quot;y" src="https://example.org/c.png">' in rendered
+    assert "<img" not in rendered
+    assert (
+        '<a href="https://example.org/a.png" rel="nofollow noopener">https://example.org/a.png</a>'
+        in rendered
+    )
+    assert '<a href="https://example.org/b.png" rel="nofollow noopener">Bridge</a>' in rendered
+    assert '<a href="https://example.org/" rel="nofollow noopener">Logo</a>' in rendered
+    assert '<a href="https://example.org/c.png" rel="nofollow noopener">x alt=&quot;y</a>' in rendered

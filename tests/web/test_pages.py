@@ -285,6 +285,8 @@ def test_zones_are_a_facet_and_shown_by_their_names(client: TestClient, catalog:
         catalog, account, title="National", spatial=Spatial(zones=("country:fr",), granularity="other")
     )
     make_dataset(catalog, account, title="Nowhere")
+    make_dataset(catalog, account, title="Ville", spatial=Spatial(zones=("fr:commune:69123",)))
+    make_dataset(catalog, account, title="Arrondissement", spatial=Spatial(zones=("fr:arrondissement:691",)))
     page = client.get("/datasets/", params={"lang": "en"})
     assert '<a href="/datasets/?geozone=country%3Afr"><span class="name">France</span>' in page.text
     assert '<a href="/datasets/?granularity=other"><span class="name">Other</span>' in page.text
@@ -296,6 +298,10 @@ def test_zones_are_a_facet_and_shown_by_their_names(client: TestClient, catalog:
     dataset_page = client.get(f"/datasets/{national.dataset.slug}/", params={"lang": "en"})
     assert "<dt>Spatial coverage</dt><dd>France</dd>" in dataset_page.text
     assert "<dt>Spatial granularity</dt><dd>Other</dd>" in dataset_page.text
+    # Two zones of one name (the commune, the arrondissement): their lines say which is which.
+    lyon = french.text
+    assert '<span class="name">Lyon (Commune française)</span>' in lyon
+    assert '<span class="name">Lyon (Arrondissement français)</span>' in lyon
 
 
 def test_the_dataset_page_previews_an_uploaded_csv(client: TestClient, catalog: Catalog) -> None:

@@ -38,7 +38,8 @@ def urlset(pages: Iterable[tuple[str, Entry]]) -> str:
 def robots_txt(urls: Urls) -> str:
     # The API and the files are for programs that know what they ask; search result pages with
     # their endless combinations of filters would waste a crawler's time (the sitemaps list every
-    # dataset). The API's documentation page is for people.
+    # dataset). The API's documentation page is for people. A file's preview makes the server fetch
+    # the file, and the accounts' pages are behind a sign-in.
     return (
         "User-agent: *\n"
         "Allow: /\n"
@@ -46,6 +47,10 @@ def robots_txt(urls: Urls) -> str:
         "Disallow: /api/\n"
         "Disallow: /resources/\n"
         "Disallow: /datasets/?\n"
+        "Disallow: /*?preview=\n"
+        "Disallow: /account/\n"
+        "Disallow: /admin/\n"
+        "Disallow: /login\n"
         f"Sitemap: {urls.base}/sitemap.xml\n"
     )
 

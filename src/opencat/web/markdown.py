@@ -32,8 +32,9 @@ _SCHEMES = frozenset({"http", "https", "mailto"})
 # The page's title is its only h1: a description's headings start below it.
 TOP_HEADING = 2
 _HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
-# The sanitizer's output: attributes quoted, each after one space.
-_IMAGE_WITHOUT_ALT = re.compile(r'<img(?![^>]* alt=")')
+# The sanitizer's output: attributes quoted (their quotes escaped), each after one space.
+_LINK_OR_IMAGE = re.compile(r"<a\b[^>]*>|</a>|<img\b[^>]*>")
+_ATTRIBUTE = re.compile(r' ([a-z]+)="([^"]*)"')
 
 
 _markdown = mistune.create_markdown(
@@ -55,8 +56,31 @@ def render_markdown(text: str) -> str:
         link_rel="nofollow noopener",
         strip_comments=True,
     )
-    # An image written in HTML without alt: an empty one (nothing to read out, not its address).
-    return _IMAGE_WITHOUT_ALT.sub('<img alt=""', cleaned)
+    return _images_as_links(cleaned)
+
+
+def _images_as_links(html: str) -> str:
+    """Each image as a link to it, named by its alt text: the pages load nothing from other sites
+    (their Content-Security-Policy: an image there showed as a broken icon, and loading it would
+    tell another site who reads the catalog). Within a link, the image's name alone."""
+    parts: list[str] = []
+    depth = last = 0
+    for token in _LINK_OR_IMAGE.finditer(html):
+        parts.append(html[last : token.start()])
+        last = token.end()
+        text = token[0]
+        if not text.startswith("<img"):
+            depth += -1 if text.startswith("</") else 1
+            parts.append(text)
+            continue
+        attributes = dict(_ATTRIBUTE.findall(text))
+        name = attributes.get("alt") or attributes.get("title") or attributes.get("src", "")
+        source = attributes.get("src")
+        parts.append(
+            name if depth or not source else f'<a href="{source}" rel="nofollow noopener">{name}</a>'
+        )
+    parts.append(html[last:])
+    return "".join(parts)
 
 
 def _renumber(html: str) -> str:

@@ -1,6 +1,7 @@
 """The page handlers: read the request, call the catalog's use cases as the signed-in visitor (or
 an anonymous one), render a template. Errors of the page routes are pages too (404, 410), never JSON."""
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,8 +165,20 @@ def _facets(
         elif name == "badge":
             labels = {key: i18n.badge_label(key, language) for key, _ in buckets}
         lines = [(key, labels.get(key, key), count) for key, count in buckets]
-        shown[name] = _one_line_per_zone(lines) if name == "geozone" else lines
+        shown[name] = _named_apart(_one_line_per_zone(lines), granularities) if name == "geozone" else lines
     return shown
+
+
+def _named_apart(lines: list[tuple[str, str, int]], levels: dict[str, str]) -> list[tuple[str, str, int]]:
+    """Zones of one name at several levels (Lyon the commune, Lyon the arrondissement) said with
+    their level's name, so that the lines differ."""
+    counted = Counter(label for _, label, _ in lines)
+    return [
+        (key, f"{label} ({levels.get(key.rsplit(':', 1)[0], key.rsplit(':', 1)[0])})", count)
+        if counted[label] > 1 and ":" in key
+        else (key, label, count)
+        for key, label, count in lines
+    ]
 
 
 def _one_line_per_zone(lines: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
