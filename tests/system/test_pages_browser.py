@@ -129,6 +129,29 @@ def test_preview_a_csv_without_javascript(browser: Any, site: Site) -> None:
     context.close()
 
 
+def test_a_wide_preview_scrolls_in_its_box_on_a_phone(
+    browser: Any, site: Site, deployment: Deployment
+) -> None:
+    """A cell of 400 letters widened the whole page to 3,457 px at 390 px: the file list's grid
+    column grew to the table."""
+    headers = deployment.admin.headers
+    with httpx2.Client(base_url=deployment.url, timeout=60) as http:
+        wide = _dataset(http, headers, title="Relevés larges", description="Une cellule longue.")
+        content = b"a,b,c\n1," + b"x" * 400 + b",3\n4,5,6\n"
+        upload = http.post(
+            f"/api/1/datasets/{wide['id']}/upload/", files={"file": ("large.csv", content)}, headers=headers
+        )
+        assert upload.status_code == 201, upload.text
+    page = browser.new_page(locale="en-US", viewport={"width": 390, "height": 800})
+    page.goto(f"{site.origin}/datasets/{wide['slug']}/?preview={upload.json()['id']}&lang=en")
+    assert page.get_by_role("table", name="Preview of large.csv").is_visible()
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] == widths[1], widths
+    page.close()
+
+
 def test_the_language_switch_is_remembered(browser: Any, site: Site) -> None:
     page = browser.new_page(locale="fr-FR")
     page.goto(f"{site.origin}/")
