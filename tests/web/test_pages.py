@@ -394,3 +394,15 @@ def test_the_home_page_does_not_wait_for_a_recount_after_a_write(
         assert time.monotonic() < deadline, "the recount never landed"
         time.sleep(0.02)
     assert set(waits) == {"facet-recount"}, waits  # counted again in a thread, never in the request
+
+
+def test_new_words_keep_the_filters_chosen(client: TestClient, catalog: Catalog) -> None:
+    """Typing a search on a filtered results page dropped its filters (the form sent q alone)."""
+    page = client.get(
+        "/datasets/", params={"tag": "prenoms", "format": "csv", "sort": "-created", "page": "1"}
+    ).text
+    form = page[page.index('role="search"') : page.index("</form>", page.index('role="search"'))]
+    assert '<input type="hidden" name="tag" value="prenoms">' in form
+    assert '<input type="hidden" name="format" value="csv">' in form
+    assert '<input type="hidden" name="sort" value="-created">' in form
+    assert 'name="page"' not in form  # new words start at their first page
