@@ -406,3 +406,13 @@ def test_new_words_keep_the_filters_chosen(client: TestClient, catalog: Catalog)
     assert '<input type="hidden" name="format" value="csv">' in form
     assert '<input type="hidden" name="sort" value="-created">' in form
     assert 'name="page"' not in form  # new words start at their first page
+
+
+def test_a_results_page_past_the_end_leads_back_to_its_first_page(client: TestClient) -> None:
+    """It was the generic 404, whose button opened a search of everything: the search was lost."""
+    past = client.get("/datasets/", params={"q": "vélo", "tag": "mobilite", "page": "9", "lang": "en"})
+    assert past.status_code == 404
+    assert "These results have fewer pages." in past.text
+    assert 'href="/datasets/?q=v%C3%A9lo&amp;tag=mobilite"' in past.text
+    elsewhere = client.get("/datasets/nothing-here/", params={"lang": "en"})
+    assert (elsewhere.status_code, "fewer pages" in elsewhere.text) == (404, False)

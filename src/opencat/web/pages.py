@@ -248,7 +248,14 @@ async def home(site: Site, visit: Visit) -> Response:
 
 async def search(site: Site, visit: Visit) -> Response:
     state = read_state(visit.request.query_params.multi_items())
-    context = await run_in_threadpool(_search, site, visit, state, None)
+    try:
+        context = await run_in_threadpool(_search, site, visit, state, None)
+    except NotFound:
+        if state.page == 1:
+            raise
+        # A page past the end (the results shrank, an old link): back to their first page, not
+        # to a search of everything.
+        return visit.page("not_found.html", status=404, first_page=state.url(visit.request.url.path))
     return visit.page("search.html", **context)
 
 
