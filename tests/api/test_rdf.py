@@ -1,9 +1,12 @@
 """RDF endpoints: negotiation, serializations, visibility, the catalog by pages and streamed."""
 
 import io
+import threading
 import warnings
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import orjson
 import pytest
@@ -11,6 +14,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDF, SKOS
 from rdflib.namespace import DCTERMS as DCT
+from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from opencat.api.rdf import write_json_lines
@@ -345,7 +349,25 @@ def test_a_zone_stored_with_its_validity_is_the_referentials_zone(
         assert dataset is not None
         dated = replace(dataset, spatial=Spatial(("fr:commune:13055@1943-01-01",), None, None))
         store_dataset(conn, replace(dated, revision=dated.revision + 1))
-    turtle = client.get(f"/api/1/datasets/{made.dataset.id}/rdf.ttl").content
+    held: Counter[int] = Counter()
+    most = 0
+
+    def checkout(*_: Any) -> None:
+        nonlocal most
+        held[threading.get_ident()] += 1
+        most = max(most, held[threading.get_ident()])
+
+    def checkin(*_: Any) -> None:
+        held[threading.get_ident()] -= 1
+
+    event.listen(catalog.db.engine, "checkout", checkout)
+    event.listen(catalog.db.engine, "checkin", checkin)
+    try:
+        turtle = client.get(f"/api/1/datasets/{made.dataset.id}/rdf.ttl").content
+    finally:
+        event.remove(catalog.db.engine, "checkout", checkout)
+        event.remove(catalog.db.engine, "checkin", checkin)
+    assert most == 1  # the zone (not yet known to the process) read on the request's connection
     graph = _parse(turtle, "ttl")
     zone = URIRef("http://testserver/api/1/spatial/zone/fr:commune:13055/")
     assert (None, DCT.spatial, zone) in graph

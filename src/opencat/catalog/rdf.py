@@ -27,7 +27,7 @@ def _inputs(catalog: Catalog, conn: Connection, views: Sequence[DatasetView]) ->
     """What the graph builders need, in a bounded number of queries for the whole batch."""
     licenses = {item.id: item for item in fetch_licenses(conn)}
     zone_ids = {zone for view in views if view.dataset.spatial for zone in view.dataset.spatial.zones}
-    zones = spatial.zones_of(catalog, zone_ids) if zone_ids else {}  # "…@1943-01-01" is its zone too
+    zones = spatial.zones_of(catalog, zone_ids, conn) if zone_ids else {}  # "…@1943-01-01" is its zone too
     now = catalog.clock()
     return [
         DcatInput(

@@ -1,6 +1,7 @@
 """Spatial references: geozones, levels and granularities, and the zones a dataset may cover."""
 
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from opencat.catalog.context import Catalog
@@ -40,17 +41,20 @@ def list_zones(catalog: Catalog, zone_ids: Sequence[str]) -> list[Zone]:
     return [found[zone_id] for zone_id in wanted]
 
 
-def _known_zones(catalog: Catalog, zone_ids: Iterable[str]) -> dict[str, Zone]:
+def _known_zones(
+    catalog: Catalog, zone_ids: Iterable[str], conn: Connection | None = None
+) -> dict[str, Zone]:
     """The zones among these ids that exist, by normalized id: those this process has not looked
-    up yet are read in one query and remembered (``Catalog.references``), unknown ones too."""
+    up yet are read in one query (on ``conn``, the caller's, when it holds one: never a second
+    connection of the pool) and remembered (``Catalog.references``), unknown ones too."""
     wanted = {normalize_zone(z) for z in zone_ids}
     cache = catalog.references
     with cache.lock:
         known = {z: cache.zones[z] for z in wanted if z in cache.zones}
     missing = wanted - known.keys()
     if missing:
-        with catalog.db.read() as conn:
-            found: dict[str, object] = dict(db_geozones.fetch_zones_ignoring_case(conn, missing))
+        with nullcontext(conn) if conn is not None else catalog.db.read() as reading:
+            found: dict[str, object] = dict(db_geozones.fetch_zones_ignoring_case(reading, missing))
         fetched = {z: found.get(z) for z in missing}
         cache.remember_zones(fetched)
         known.update(fetched)
@@ -104,9 +108,9 @@ def spatial_objects(catalog: Catalog, datasets: Iterable[Dataset], language: str
     return SpatialObjects(zones_of(catalog, stored), dict(_granularities(list_levels(catalog), language)))
 
 
-def zones_of(catalog: Catalog, zone_ids: Iterable[str]) -> dict[str, Zone]:
+def zones_of(catalog: Catalog, zone_ids: Iterable[str], conn: Connection | None = None) -> dict[str, Zone]:
     """The referential's zone of each zone id as stored, in any spelling the API reads (the
     legacy ``/``, a ``@validity`` suffix, another case); unknown ones are left out."""
     stored = set(zone_ids)
-    found = _known_zones(catalog, stored)
+    found = _known_zones(catalog, stored, conn)
     return {zone_id: found[normalize_zone(zone_id)] for zone_id in stored if normalize_zone(zone_id) in found}
