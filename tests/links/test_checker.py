@@ -198,14 +198,14 @@ def test_slow_server_times_out_within_the_deadline(server: LocalServer, internet
     result, seconds = elapsed(lambda: internet.check(server.url("/slow"), timeout=0.3))
 
     assert (result.available, result.status, result.error) == (False, None, "timed out")
-    assert 0.3 <= seconds < 0.8
+    assert 0.3 <= seconds < 1.5  # room for a loaded machine; the server would answer in 5 s
 
 
 def test_dripping_server_cannot_outlast_the_deadline(server: LocalServer, internet: FakeInternet) -> None:
     result, seconds = elapsed(lambda: internet.check(server.url("/drip"), timeout=0.3))
 
     assert (result.available, result.error) == (False, "timed out")
-    assert seconds < 0.8
+    assert seconds < 1.5  # the drip lasts 5 s
 
 
 def test_deadline_covers_all_hops_together(server: LocalServer, internet: FakeInternet) -> None:
@@ -257,7 +257,7 @@ def test_slow_name_resolution_is_bounded_by_the_deadline(internet: FakeInternet)
         hanging.set()
 
     assert (result.available, result.error) == (False, "timed out resolving public.test")
-    assert seconds < 0.7
+    assert seconds < 1.5  # the resolver hangs 5 s
     assert internet.connected == []
 
 
