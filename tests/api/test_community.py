@@ -172,3 +172,24 @@ def test_organization_null_takes_a_proposal_back_to_its_editor(client: TestClien
     taken = client.put(item, json={"organization": None}, headers=editor.headers)
     assert taken.status_code == 200
     assert (taken.json()["organization"], taken.json()["owner"]["id"]) == (None, editor.user.id)
+
+
+def test_owner_sent_is_the_caller_unless_a_sysadmin_names_another(client: TestClient, catalog: Catalog) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    admin = make_user(catalog, sysadmin=True)
+    dataset = make_dataset(catalog, alice).dataset
+    refused = {"errors": {"owner": ["You can only set yourself as owner"]}}
+    body = {**BODY, "dataset": dataset.id, "owner": alice.user.id}
+    answer = client.post(URL, json=body, headers=bob.headers)
+    assert (answer.status_code, answer.json()) == (400, refused)
+    assert client.get(f"{URL}?dataset={dataset.id}").json()["total"] == 0
+    own = client.post(URL, json={**body, "owner": bob.user.id}, headers=bob.headers)
+    assert own.status_code == 201 and own.json()["owner"]["id"] == bob.user.id
+    item = f"{URL}{own.json()['id']}/"
+    changed = client.put(item, json={"owner": alice.user.id}, headers=bob.headers)
+    assert (changed.status_code, changed.json()) == (400, refused)
+    assert client.get(item).json()["owner"]["id"] == bob.user.id
+    by_admin = client.post(URL, json=body, headers=admin.headers)
+    assert by_admin.status_code == 201 and by_admin.json()["owner"]["id"] == alice.user.id
+    moved = client.put(item, json={"owner": alice.user.id}, headers=admin.headers)
+    assert moved.status_code == 200 and moved.json()["owner"]["id"] == alice.user.id

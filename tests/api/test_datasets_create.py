@@ -193,6 +193,21 @@ def test_owner_must_be_caller_unless_sysadmin(client: TestClient, catalog: Catal
     assert made["owner"]["id"] == bob.user.id
 
 
+def test_owner_naming_another_user_is_refused_on_an_organizations_dataset_too(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "editor"})
+    body = {"title": "t", "description": "d", "organization": org.id, "owner": bob.user.id}
+    refused = {"errors": {"owner": ["You can only set yourself as owner"]}}
+    created = client.post(URL, json=body, headers=alice.headers)
+    assert (created.status_code, created.json()) == (400, refused)
+    made = client.post(URL, json={**body, "owner": alice.user.id}, headers=alice.headers).json()
+    assert (made["organization"]["id"], made["owner"]) == (org.id, None)
+    changed = client.put(f"{URL}{made['id']}/", json={"owner": bob.user.id}, headers=alice.headers)
+    assert (changed.status_code, changed.json()) == (400, refused)
+
+
 def test_undeclared_custom_extra_is_refused(client: TestClient, catalog: Catalog) -> None:
     alice = make_user(catalog)
     org = make_org(catalog, **{alice.user.id: "admin"})

@@ -413,6 +413,7 @@ class CommunityBody(ResourceBody):
 
     dataset: Annotated[str | None, BeforeValidator(_identifier)] = None
     organization: Annotated[str | None, BeforeValidator(_identifier)] = None
+    owner: Annotated[str | None, BeforeValidator(_identifier)] = None
 
 
 def parse_community(body: dict[str, Any], files_url: str | None) -> CommunityChanges:
@@ -425,4 +426,5 @@ def parse_community(body: dict[str, Any], files_url: str | None) -> CommunityCha
         resource_changes(parsed, keep_id=False),
         dataset=parsed.dataset if "dataset" in sent else UNSET,
         organization=parsed.organization if "organization" in sent else UNSET,
+        owner=parsed.owner if "owner" in sent else UNSET,
     )

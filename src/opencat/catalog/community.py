@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 
 from opencat.catalog import history
 from opencat.catalog.context import Catalog
+from opencat.catalog.ownership import owner_target
 from opencat.catalog.schemas import check_resource_schema
 from opencat.db import accounts as db_accounts
 from opencat.db import community as db_community
@@ -129,8 +130,8 @@ def create_community_resource(
         if dataset is None or not permissions.can_read(actor, dataset):
             raise Invalid({"dataset": problem(Reason.DATASET_UNKNOWN)})
         organization_id = _organization_for(conn, actor, organization_id)
-        owner_id = None if organization_id else actor.user.id
-        item = CommunityResource(resource, dataset_id, owner_id, organization_id)
+        owner_id = owner_target(conn, actor, value_or(changes.owner, None))
+        item = CommunityResource(resource, dataset_id, None if organization_id else owner_id, organization_id)
         db_community.insert(conn, item)
         history.record(conn, history.on_community(catalog, conn, actor, Key.COMMUNITY_ADDED, None, item, now))
         return assemble(conn, [item])[0]
@@ -166,6 +167,12 @@ def update_community_resource(
         organization_id = _organization_for(conn, actor, value_or(changes.organization, None))
         resource = apply_resource_changes(item.resource, sent.fields(), now)
         owner_id, org_id = item.owner_id, item.organization_id
+        owner_sent = value_or(changes.owner, None)
+        if owner_sent is not None:
+            # udata's owner field: the caller's own id, any user's for a sysadmin (400 otherwise);
+            # an organization's resource stays the organization's.
+            wanted = owner_target(conn, actor, owner_sent)
+            owner_id = owner_id if org_id is not None else wanted
         if organization_id is not None:
             owner_id, org_id = None, organization_id
         elif organization_sent:  # ``"organization": null`` takes it back from the organization

@@ -25,7 +25,9 @@ def _organization_target(conn: Connection, actor: Actor, organization_id: str) -
     return organization_id
 
 
-def _owner_target(conn: Connection, actor: Actor, owner_id: str | None) -> str:
+def owner_target(conn: Connection, actor: Actor, owner_id: str | None) -> str:
+    """The owner an ``owner`` sent names: the caller (sent or not), or any existing user for a
+    sysadmin; 400 otherwise, as udata's owner field."""
     caller = actor.user_id or ""
     if owner_id is None or owner_id == caller:
         return caller
@@ -49,10 +51,12 @@ def resolve_ownership(
     owner; only a sysadmin may move an organization's dataset elsewhere, to another organization
     or to a user (``organization: null`` with an ``owner``); a personal dataset may join the
     caller's organization."""
+    if owner_id is not None:
+        owner_target(conn, actor, owner_id)  # udata's owner field checks it whatever else is sent
     if current is None:
         if organization_id is not None:
             return None, _organization_target(conn, actor, organization_id)
-        return _owner_target(conn, actor, owner_id), None
+        return owner_target(conn, actor, owner_id), None
     if organization_id is not None and organization_id != current.organization_id:
         if current.organization_id is not None and not actor.is_sysadmin:
             raise Invalid({"organization": [problem(Reason.NO_TRANSFER)]})
@@ -63,9 +67,9 @@ def resolve_ownership(
         if not actor.is_sysadmin:
             raise Invalid({"organization": [problem(Reason.NO_TRANSFER)]})
         if owner_id is not None:
-            return _owner_target(conn, actor, owner_id), None
+            return owner_target(conn, actor, owner_id), None
     if current.organization_id is None and owner_id is not None:
-        return _owner_target(conn, actor, owner_id), None
+        return owner_target(conn, actor, owner_id), None
     return current.owner_id, current.organization_id
 
 

@@ -97,12 +97,14 @@ class DatasetChanges:
 
 @dataclass(frozen=True, slots=True)
 class CommunityChanges:
-    """A community resource as sent: its resource fields, the dataset it is proposed on and the
-    organization it is published as."""
+    """A community resource as sent: its resource fields, the dataset it is proposed on, the
+    organization it is published as and its owner (the caller's own id, or any user's for a
+    sysadmin)."""
 
     resource: ResourceChanges
     dataset: Sent[str | None] = UNSET
     organization: Sent[str | None] = UNSET
+    owner: Sent[str | None] = UNSET
 
 
 class Submitted(Generic[T]):
