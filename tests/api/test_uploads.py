@@ -68,6 +68,19 @@ def test_simple_upload_creates_a_hosted_main_resource(
     assert [item["id"] for item in listed] == [data["id"]]
 
 
+def test_a_simple_upload_is_named_after_its_file_part(
+    client: TestClient, owner: Account, dataset_id: str
+) -> None:
+    """udata reads the form's ``filename`` for chunked uploads only: it neither renames a simple
+    upload nor lets ``x.exe`` past the allow-list."""
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    named = _upload(client, url, owner, "a.csv", filename="override.json")
+    assert (named.status_code, named.json()["title"], named.json()["format"]) == (201, "a.csv", "csv")
+    disguised = _upload(client, url, owner, "x.exe", filename="x.csv")
+    assert disguised.status_code == 400
+    assert disguised.json()["message"].startswith("This file type is not allowed.")
+
+
 def test_uploaded_file_is_served_with_range_etag_and_disposition(
     client: TestClient, owner: Account, dataset_id: str
 ) -> None:
@@ -84,6 +97,11 @@ def test_uploaded_file_is_served_with_range_etag_and_disposition(
     partial = client.get(path, headers={"Range": "bytes=0-6"})
     assert partial.status_code == 206
     assert partial.content == CSV[:7]
+    for unreadable in ("bytes=5-2", "garbage", "items=0-3", "bytes=,"):  # ignored: the whole file
+        ignored = client.get(path, headers={"Range": unreadable})
+        assert (ignored.status_code, ignored.content) == (200, CSV), unreadable
+    beyond = client.get(path, headers={"Range": f"bytes={len(CSV) + 10}-"})
+    assert beyond.status_code == 416
     assert client.get(path, headers={"If-None-Match": whole.headers["etag"]}).status_code == 304
     permalink = client.get(
         f"/api/1/datasets/r/{client.get(f'/api/1/datasets/{dataset_id}/').json()['resources'][0]['id']}"

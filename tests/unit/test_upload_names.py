@@ -12,6 +12,8 @@ from opencat.domain.uploads import MAX_FILENAME, normalize_filename
         ("../../etc/passwd", "passwd"),
         ("C:\\Users\\x\\data.csv", "data.csv"),
         ("...", "file"),
+        ("l'été.csv", "lete.csv"),  # apostrophes vanish, as in udata's slugify
+        ("Qualité de l’air.csv", "qualite-de-lair.csv"),
     ],
 )
 def test_names_are_normalized_like_udata(given: str, stored: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, MalformedRangeHeader, Response
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply, Services, render
@@ -83,7 +83,9 @@ def upload_command(received: Received) -> catalog.UploadCommand:
     if total is None or total <= 1:
         if received.file is None:
             raise UploadRefused(UploadProblem.MISSING_FILE)
-        name = fields.get("filename") or received.filename or "file"
+        # udata names a simple upload after the file part (its form's ``filename`` is the chunked
+        # protocol's): a ``filename`` field must not rename ``x.exe`` past the allow-list.
+        name = received.filename or fields.get("filename") or "file"
         return catalog.SimpleUpload(received.file, name, fields.get("checksum") or None)
     session_id = fields.get("uuid") or ""
     check_chunked(session_id, total)
@@ -147,6 +149,18 @@ def status_body(status: upload_sessions.UploadStatus) -> dict[str, Any]:
     }
 
 
+class _WholeOnUnreadableRange(FileResponse):
+    """A ``Range`` the server cannot read is ignored: the whole file, ``200`` (RFC 9110 §14.2, as
+    udata's Werkzeug does); Starlette answers it a plain-text 400."""
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        try:
+            return super()._parse_range_header(http_range, file_size)
+        except MalformedRangeHeader:
+            return []
+
+
 @describe(
     "A file of the local store (Range, ETag), to those who may read its resource",
     "get_resource_file",
@@ -171,7 +185,7 @@ async def serve_file(request: Request) -> Response:
         raise NotFound() from None
     if path is None:
         raise NotFound()
-    response = FileResponse(
+    response = _WholeOnUnreadableRange(
         path, filename=path.name, media_type=served_type(path.name), content_disposition_type="inline"
     )
     # Shown inline like udata; the sandbox keeps an uploaded SVG or XML from running script on our origin.

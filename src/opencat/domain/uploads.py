@@ -56,8 +56,9 @@ class UploadPolicy:
 
 
 def normalize_filename(name: str) -> str:
-    """ASCII, lower case, runs outside ``[a-z0-9.]`` become ``-``; never a path."""
-    ascii_name = to_ascii(name.replace("\\", "/").rsplit("/", 1)[-1]).lower()
+    """ASCII, lower case, apostrophes dropped (``l'été`` -> ``lete``, as udata's slugify), runs
+    outside ``[a-z0-9.]`` become ``-``; never a path."""
+    ascii_name = to_ascii(name.replace("\\", "/").rsplit("/", 1)[-1]).lower().replace("'", "")
     cleaned = _NON_FILENAME.sub("-", ascii_name).strip("-.")
     return _shortened(cleaned) if len(cleaned) > MAX_FILENAME else cleaned or "file"
 
