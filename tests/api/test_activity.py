@@ -54,7 +54,7 @@ def test_a_datasets_life_is_recorded_field_by_field(client: TestClient, catalog:
     assert client.delete(f"{url}resources/{second}/", headers=alice.headers).status_code == 204
     assert client.delete(url, headers=alice.headers).status_code == 204
 
-    body = _stream(client, f"related_to={dataset_id}")
+    body = _stream(client, f"related_to={dataset_id}", alice)  # deleted: its owner's to see
     assert set(body) == {"data", "page", "page_size", "total", "next_page", "previous_page"}
     assert body["total"] == 8
     assert _keys(body) == [
@@ -121,6 +121,27 @@ def test_a_private_datasets_history_is_seen_by_those_who_may_see_it(
     assert _stream(client, f"related_to={hidden.id}", alice)["total"] == 3
 
 
+def test_a_deleted_datasets_history_is_seen_only_by_those_who_may_see_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Its diffs would keep publishing the title, description and files the deletion withdrew."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    admin = make_user(catalog, sysadmin=True)
+    dataset = make_dataset(catalog, alice, title="Secret withdrawn").dataset
+    url = f"{DATASETS}{dataset.id}/"
+    assert client.delete(url, headers=alice.headers).status_code == 204
+    for account in (None, bob):
+        assert _stream(client, f"related_to={dataset.id}", account)["total"] == 0
+        assert dataset.id not in {item["related_to_id"] for item in _stream(client, "", account)["data"]}
+    for account in (alice, admin):
+        assert _keys(_stream(client, f"related_to={dataset.id}", account)) == [
+            "dataset:deleted", "dataset:created",
+        ]  # fmt: skip
+    # Restored, its history is everyone's again.
+    assert client.put(url, json={"deleted": None}, headers=alice.headers).status_code == 200
+    assert _stream(client, f"related_to={dataset.id}")["total"] == 3
+
+
 def test_filters_by_user_organization_and_key_with_pages(client: TestClient, catalog: Catalog) -> None:
     alice, bob = make_user(catalog), make_user(catalog)
     org = make_org(catalog, name="Ville", **{alice.user.id: "admin"})
@@ -170,8 +191,8 @@ def test_bad_arguments_are_udata_400s(client: TestClient) -> None:
     assert "sort" in sort.json()["errors"]
 
 
-def _count(client: TestClient, dataset_id: str) -> int:
-    return int(_stream(client, f"related_to={dataset_id}")["total"])
+def _count(client: TestClient, dataset_id: str, account: Account | None = None) -> int:
+    return int(_stream(client, f"related_to={dataset_id}", account)["total"])
 
 
 def test_refused_writes_leave_no_history(client: TestClient, catalog: Catalog) -> None:
@@ -204,7 +225,7 @@ def test_refused_writes_leave_no_history(client: TestClient, catalog: Catalog) -
     assert client.delete(url, headers=alice.headers).status_code == 204
     assert client.put(url, json={"title": "Gone"}, headers=alice.headers).status_code == 410
     assert client.delete(url, headers=alice.headers).status_code == 410
-    assert _count(client, dataset.id) == 3
+    assert _count(client, dataset.id, alice) == 3
 
 
 def test_a_change_whose_history_fails_is_not_committed(client: TestClient, catalog: Catalog) -> None:

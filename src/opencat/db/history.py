@@ -54,11 +54,15 @@ def _from_row(row: Any) -> Activity:
 
 
 def _visible(visibility: Visibility) -> sa.ColumnElement[bool] | None:
-    """A private dataset's history is seen by those who see the dataset (domain.permissions.can_read,
-    udata's OwnableReadPermission): sysadmins, its owner, its organization's members."""
+    """A private or deleted dataset's history is seen by those who see the dataset
+    (domain.permissions.can_read, udata's OwnableReadPermission): sysadmins, its owner, its
+    organization's members. (udata shows a deleted dataset's activities to anyone; ours carry the
+    values changed, which would keep publishing what the deletion withdrew.)"""
     if visibility.everything:
         return None
-    hidden: list[sa.ColumnElement[bool]] = [datasets.c.private == sa.true()]
+    hidden: list[sa.ColumnElement[bool]] = [
+        sa.or_(datasets.c.private == sa.true(), datasets.c.deleted.is_not(None))
+    ]
     # Spelled with IS NULL: NOT (owner_id = :owner) is NULL, not true, for a dataset without an owner.
     if visibility.owner is not None:
         hidden.append(sa.or_(datasets.c.owner_id.is_(None), datasets.c.owner_id != visibility.owner))
