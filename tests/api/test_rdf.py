@@ -134,6 +134,19 @@ def test_unknown_formats_and_visibility(client: TestClient, catalog: Catalog, da
     assert client.get("/api/1/datasets/000000000000000000000000/rdf").status_code == 404
 
 
+def test_a_private_datasets_slug_is_redirected_only_for_those_who_may_see_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The redirect names the id: a 302 told anyone a private dataset of that title exists."""
+    alice = make_user(catalog)
+    hidden = make_dataset(catalog, alice, private=True, title="Projet confidentiel").dataset
+    by_slug = "/api/1/datasets/projet-confidentiel/rdf"
+    refused = client.get(by_slug)
+    assert refused.status_code == 404 and "location" not in refused.headers
+    assert client.get(by_slug, headers=alice.headers).status_code == 302
+    assert client.get(f"/api/1/datasets/{hidden.id}/rdf").status_code == 302  # the id is known already
+
+
 def test_catalog_pages_with_hydra_links(client: TestClient, catalog: Catalog) -> None:
     alice = make_user(catalog)
     for number in range(3):

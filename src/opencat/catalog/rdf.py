@@ -54,10 +54,17 @@ def _format(suffix: str) -> Format:
 
 
 def dataset_id_for(catalog: Catalog, actor: Actor, ident: str) -> str:
-    """The id the negotiated redirect points to; no permission check here, as in udata (but an
-    old slug is followed only for a caller who may read the dataset: ``require_dataset``)."""
+    """The id the negotiated redirect points to. No permission check for an id, as in udata (the
+    target checks); a slug is answered only to a caller who may see its dataset: its id would
+    tell anyone that a private dataset of that title exists (udata 17.18 answers it a 404 too)."""
     with catalog.db.read() as conn:
-        return require_dataset(conn, ident, actor).id
+        dataset = require_dataset(conn, ident, actor)
+    if dataset.id != ident.lower():
+        try:
+            check_readable(actor, dataset)
+        except Gone:
+            pass  # a deleted dataset's slug: its own URL says 410 to anyone already
+    return dataset.id
 
 
 def dataset_document(
