@@ -129,3 +129,22 @@ def test_unknown_user_or_key_is_404_and_bad_expiry_400(client: TestClient, catal
             f"/api/1/users/{alice.user.id}/apikeys/", json={"name": name}, headers=admin.headers
         )
         assert bad.status_code == 400, bad.text  # NUL is refused as the body is read
+
+
+def test_a_key_header_sent_twice_names_no_caller(client: TestClient, catalog: Catalog) -> None:
+    """HTTP reads repeated lines as one list, which is no key: the first line won before, so a
+    proxy reading the last one acted for someone else than the app did."""
+    alice, admin = make_user(catalog), make_user(catalog, sysadmin=True)
+    _, revoked, revoked_secret = accounts.issue_api_key(catalog, alice.user.id, "old")
+    accounts.revoke_api_key(catalog, revoked.id)
+    alice_key, admin_key = alice.headers["X-API-KEY"], admin.headers["X-API-KEY"]
+    for pair in (
+        (alice_key, admin_key),
+        (admin_key, alice_key),
+        (alice_key, revoked_secret),
+        (alice_key, alice_key),
+    ):
+        headers = [("X-API-KEY", pair[0]), ("X-API-KEY", pair[1])]
+        for url in ("/api/1/me/", "/api/1/datasets/?page_size=1"):
+            answer = client.get(url, headers=headers)
+            assert (answer.status_code, answer.json()) == (401, {"message": "Invalid API token"}), (pair, url)

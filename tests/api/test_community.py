@@ -174,7 +174,9 @@ def test_organization_null_takes_a_proposal_back_to_its_editor(client: TestClien
     assert (taken.json()["organization"], taken.json()["owner"]["id"]) == (None, editor.user.id)
 
 
-def test_owner_sent_is_the_caller_unless_a_sysadmin_names_another(client: TestClient, catalog: Catalog) -> None:
+def test_owner_sent_is_the_caller_unless_a_sysadmin_names_another(
+    client: TestClient, catalog: Catalog
+) -> None:
     alice, bob = make_user(catalog), make_user(catalog)
     admin = make_user(catalog, sysadmin=True)
     dataset = make_dataset(catalog, alice).dataset

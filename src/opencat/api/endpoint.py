@@ -138,10 +138,18 @@ def _refuse_nul(request: Request) -> None:
         raise BadRequest("Query arguments may not contain NUL characters")
 
 
+def api_key_sent(request: Request) -> str | None:
+    """The ``X-API-KEY`` header; sent on several lines, their values joined as one (HTTP's list,
+    as udata's WSGI server reads them), which names no key: a proxy that reads one line and the
+    app another must not act for two callers."""
+    values = request.headers.getlist("x-api-key")
+    return ", ".join(values) if len(values) > 1 else (values[0] if values else None)
+
+
 def _handle(handler: Handler, request: Request, services: Services, body: bytes) -> Response:
     """Everything a request does after its body is read, in one thread: authentication, the
     handler and the rendering (each hop to a thread and back is a hand-off of the GIL)."""
-    actor = authenticate(services.catalog, request.headers.get("x-api-key"))
+    actor = authenticate(services.catalog, api_key_sent(request))
     call = Call(request, services, actor, body)
     result = handler(call)
     if isinstance(result, Response):

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, MalformedRangeHeader, Response
 
 from opencat.api import serializers
-from opencat.api.endpoint import Call, Reply, Services, render
+from opencat.api.endpoint import Call, Reply, Services, api_key_sent, render
 from opencat.api.multipart import Received, receive
 from opencat.api.openapi import describe
 from opencat.catalog import community as community_catalog
@@ -57,7 +57,7 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
     async def run(request: Request) -> Response:
         services: Services = request.app.state.services
         cat = services.catalog
-        actor = await run_in_threadpool(authenticate, cat, request.headers.get("x-api-key"))
+        actor = await run_in_threadpool(authenticate, cat, api_key_sent(request))
         destination = await run_in_threadpool(catalog.authorize, cat, actor, target_of(request))
         received = await receive(request, lambda: catalog.open_spool(cat), cat.uploads.max_bytes)
         try:
@@ -177,7 +177,7 @@ async def serve_file(request: Request) -> Response:
     key = str(request.path_params["key"])
     if any(part.startswith(".") for part in key.split("/")):
         raise NotFound()
-    actor = await run_in_threadpool(authenticate, services.catalog, request.headers.get("x-api-key"))
+    actor = await run_in_threadpool(authenticate, services.catalog, api_key_sent(request))
     await run_in_threadpool(downloads.check_file_readable, services.catalog, actor, key)
     try:
         path = services.catalog.files.local_path(key)
