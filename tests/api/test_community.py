@@ -186,12 +186,15 @@ def test_owner_sent_is_the_caller_unless_a_sysadmin_names_another(
     assert (answer.status_code, answer.json()) == (400, refused)
     assert client.get(f"{URL}?dataset={dataset.id}").json()["total"] == 0
     own = client.post(URL, json={**body, "owner": bob.user.id}, headers=bob.headers)
-    assert own.status_code == 201 and own.json()["owner"]["id"] == bob.user.id
+    assert own.status_code == 201
+    assert own.json()["owner"]["id"] == bob.user.id
     item = f"{URL}{own.json()['id']}/"
     changed = client.put(item, json={"owner": alice.user.id}, headers=bob.headers)
     assert (changed.status_code, changed.json()) == (400, refused)
     assert client.get(item).json()["owner"]["id"] == bob.user.id
     by_admin = client.post(URL, json=body, headers=admin.headers)
-    assert by_admin.status_code == 201 and by_admin.json()["owner"]["id"] == alice.user.id
+    assert by_admin.status_code == 201
+    assert by_admin.json()["owner"]["id"] == alice.user.id
     moved = client.put(item, json={"owner": alice.user.id}, headers=admin.headers)
-    assert moved.status_code == 200 and moved.json()["owner"]["id"] == alice.user.id
+    assert moved.status_code == 200
+    assert moved.json()["owner"]["id"] == alice.user.id

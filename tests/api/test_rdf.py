@@ -142,7 +142,8 @@ def test_a_private_datasets_slug_is_redirected_only_for_those_who_may_see_it(
     hidden = make_dataset(catalog, alice, private=True, title="Projet confidentiel").dataset
     by_slug = "/api/1/datasets/projet-confidentiel/rdf"
     refused = client.get(by_slug)
-    assert refused.status_code == 404 and "location" not in refused.headers
+    assert refused.status_code == 404
+    assert "location" not in refused.headers
     assert client.get(by_slug, headers=alice.headers).status_code == 302
     assert client.get(f"/api/1/datasets/{hidden.id}/rdf").status_code == 302  # the id is known already
 

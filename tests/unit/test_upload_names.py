@@ -13,7 +13,7 @@ from opencat.domain.uploads import MAX_FILENAME, normalize_filename
         ("C:\\Users\\x\\data.csv", "data.csv"),
         ("...", "file"),
         ("l'été.csv", "lete.csv"),  # apostrophes vanish, as in udata's slugify
-        ("Qualité de l’air.csv", "qualite-de-lair.csv"),
+        ("Qualité de l\u2019air.csv", "qualite-de-lair.csv"),  # a typographic apostrophe
     ],
 )
 def test_names_are_normalized_like_udata(given: str, stored: str) -> None:

@@ -1,5 +1,6 @@
 """Datasets and the whole catalog as DCAT-AP 3 (udata: udata/core/dataset/rdf.py), page by page or streamed."""
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
@@ -60,10 +61,9 @@ def dataset_id_for(catalog: Catalog, actor: Actor, ident: str) -> str:
     with catalog.db.read() as conn:
         dataset = require_dataset(conn, ident, actor)
     if dataset.id != ident.lower():
-        try:
+        # A deleted dataset's slug is redirected: its own URL says 410 to anyone already.
+        with contextlib.suppress(Gone):
             check_readable(actor, dataset)
-        except Gone:
-            pass  # a deleted dataset's slug: its own URL says 410 to anyone already
     return dataset.id
 
 
