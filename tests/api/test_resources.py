@@ -1,6 +1,7 @@
 """A dataset's resources: create, read, edit, delete, reorder, permalink, API v2 (udata: udata/core/dataset/api.py, resources, udata: udata/core/dataset/api.py, ResourceRedirectAPI)."""
 
 import uuid
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -317,6 +318,37 @@ def test_schemas_are_checked_against_the_catalog(client: TestClient, catalog: Ca
         headers=alice.headers,
     )
     assert nested.json()["errors"]["resources"][0]["schema"]["name"]
+
+
+def test_a_null_schema_in_a_datasets_body_keeps_the_schema(client: TestClient, catalog: Catalog) -> None:
+    """udata's quirk (the nested form leaves a null schema alone); a name and version of null
+    remove it, as does null on the resource's own endpoint."""
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice)
+    dataset_url = f"/api/1/datasets/{view.dataset.id}/"
+    schema = {"name": "etalab/schema-bal", "version": "1.4.0"}
+    created = client.post(
+        _resources_url(view.dataset.id), json={**REMOTE, "schema": schema}, headers=alice.headers
+    )
+    resource = {**REMOTE, "id": created.json()["id"]}
+
+    def put(sent: object) -> Any:
+        answer = client.put(
+            dataset_url, json={"resources": [{**resource, "schema": sent}]}, headers=alice.headers
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["resources"][0]["schema"]
+
+    assert put(None) == {**schema, "url": None}
+    assert client.get(dataset_url).json()["resources"][0]["schema"] == {**schema, "url": None}
+    assert put({"name": None, "version": None}) in (None, {})
+    assert put(schema) == {**schema, "url": None}
+    own = client.put(
+        f"{_resources_url(view.dataset.id)}{created.json()['id']}/",
+        json={"schema": None},
+        headers=alice.headers,
+    )
+    assert own.json()["schema"] in (None, {})
 
 
 def test_required_resource_fields_cannot_be_emptied(client: TestClient, catalog: Catalog) -> None:

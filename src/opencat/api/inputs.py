@@ -288,9 +288,11 @@ def _schema(body: SchemaBody | None) -> dict[str, Any] | None:
 
 
 def resource_changes(
-    body: ResourceBody, index: int | None = None, *, keep_id: bool = True
+    body: ResourceBody, index: int | None = None, *, keep_id: bool = True, in_dataset: bool = False
 ) -> ResourceChanges:
-    """The sent fields of a resource, as domain values; ``keep_id`` honours a sent resource id."""
+    """The sent fields of a resource, as domain values; ``keep_id`` honours a sent resource id.
+    ``in_dataset``: a resource of a dataset's body, whose ``"schema": null`` keeps the schema
+    (udata's nested form leaves it; ``{"name": null, "version": null}`` removes it)."""
     sent = body.model_fields_set
     values: dict[str, Any] = {}
     for name in ("title", "description", "filetype", "type", "url", "format", "mime", "filesize"):
@@ -305,7 +307,7 @@ def resource_changes(
         values["checksum"] = _checksum(body.checksum)
     if "extras" in sent:
         values["extras"] = _resource_extras(body.extras or {}, index)
-    if "schema_" in sent:
+    if "schema_" in sent and not (in_dataset and body.schema_ is None):
         values["schema"] = _schema(body.schema_)
     return ResourceChanges(**values)
 
@@ -365,7 +367,8 @@ def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | No
         if parsed.resources is None:
             raise Invalid({"resources": ["Not a valid list."]})
         values["resources"] = tuple(
-            resource_changes(item, i, keep_id=not creating) for i, item in enumerate(parsed.resources)
+            resource_changes(item, i, keep_id=not creating, in_dataset=True)
+            for i, item in enumerate(parsed.resources)
         )
     return DatasetChanges(**values)
 
