@@ -3,6 +3,7 @@ both databases: only its admins and sysadmins reach the page, the forms' CSRF to
 email, changing a role, removing, the last admin kept, the history of each change."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from starlette.testclient import TestClient
@@ -168,3 +169,19 @@ def test_two_admins_removing_each_other_at_once_leave_one(catalog: Catalog) -> N
         survivor = next(iter(_roles(catalog, org.id)))
         back = second if survivor == first.user.id else first
         accounts.add_member(catalog, org.id, back.user.id, "admin")
+
+
+def test_a_role_change_keeps_the_date_the_membership_began(catalog: Catalog) -> None:
+    admin, member = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, "Métropole", **{admin.user.id: "admin", member.user.id: "editor"})
+
+    def since() -> object:
+        found = accounts.get_organization(catalog, org.id).members
+        return next(m.since for m in found if m.user.id == member.user.id)
+
+    began = since()
+    time.sleep(0.01)  # a date written again would be later
+    assert members.set_role(catalog, admin.actor(catalog), org.id, member.user.id, "admin").role == "admin"
+    assert members.set_role(catalog, admin.actor(catalog), org.id, member.user.email, "editor").role == "editor"
+    assert since() == began
+    assert _roles(catalog, org.id) == {admin.user.id: "admin", member.user.id: "editor"}

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from opencat.db import outbox
@@ -311,14 +312,17 @@ def organization_slugs_taken(conn: Connection, base: str) -> set[str]:
 
 
 def set_member(conn: Connection, org_id: str, user_id: str, role: str, since: datetime) -> None:
-    conn.execute(
-        organization_members.delete().where(
-            organization_members.c.organization_id == org_id,
-            organization_members.c.user_id == user_id,
-        )
+    """A member's role; ``since`` dates a new membership, an existing one keeps its date (as
+    udata's ``Member.since``). One statement: concurrent additions of one user meet in it."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(organization_members).values(
+        organization_id=org_id, user_id=user_id, role=role, since=since
     )
     conn.execute(
-        organization_members.insert().values(organization_id=org_id, user_id=user_id, role=role, since=since)
+        statement.on_conflict_do_update(
+            index_elements=[organization_members.c.organization_id, organization_members.c.user_id],
+            set_={"role": statement.excluded.role},
+        )
     )
 
 
