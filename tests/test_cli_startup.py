@@ -76,6 +76,16 @@ def test_a_port_out_of_range_is_one_line(tmp_path: Path, port: str) -> None:
     assert_one_line(run(tmp_path, "serve", "--port", port), "--port")
 
 
+@pytest.mark.parametrize(
+    ("workers", "words"), [("0", ("--workers",)), ("1000", ("--workers", "at most 128"))]
+)
+def test_a_worker_count_out_of_range_is_one_line(
+    tmp_path: Path, workers: str, words: tuple[str, ...]
+) -> None:
+    """1000 workers (a typo) started processes until the machine ran out of memory."""
+    assert_one_line(run(tmp_path, "serve", "--workers", workers), *words)
+
+
 def test_plain_opencat_prints_the_help_and_exits_2(tmp_path: Path) -> None:
     done = run(tmp_path)
     assert done.returncode == 2

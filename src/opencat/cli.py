@@ -276,6 +276,20 @@ def _positive(raw: str) -> int:
     return value
 
 
+# Each worker is a process of ~70 MB that answers requests with its own threads: one or two per
+# core is the useful range; a typo such as 1000 started workers until the machine ran out of memory.
+MAX_WORKERS = 128
+
+
+def _worker_count(raw: str) -> int:
+    value = _positive(raw)
+    if value > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_WORKERS}, got {value} (each worker is a process; one or two per core is enough)"
+        )
+    return value
+
+
 # A key's longest life: a hundred years (a longer one overflowed the date).
 MAX_KEY_DAYS = 36_500
 
@@ -437,7 +451,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, index, then serve the API")
     serve.add_argument("--host", default="127.0.0.1", help="IP address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="TCP port to listen on (default: 8000)")
-    serve.add_argument("--workers", type=_positive, default=1, help="worker processes (default: 1)")
+    serve.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        help=f"worker processes (default: 1, at most {MAX_WORKERS})",
+    )
     serve.set_defaults(run=_serve)
 
     _account_commands(commands)

@@ -182,6 +182,8 @@ def test_a_role_change_keeps_the_date_the_membership_began(catalog: Catalog) -> 
     began = since()
     time.sleep(0.01)  # a date written again would be later
     assert members.set_role(catalog, admin.actor(catalog), org.id, member.user.id, "admin").role == "admin"
-    assert members.set_role(catalog, admin.actor(catalog), org.id, member.user.email, "editor").role == "editor"
+    assert (
+        members.set_role(catalog, admin.actor(catalog), org.id, member.user.email, "editor").role == "editor"
+    )
     assert since() == began
     assert _roles(catalog, org.id) == {admin.user.id: "admin", member.user.id: "editor"}
