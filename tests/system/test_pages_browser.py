@@ -152,6 +152,44 @@ def test_a_wide_preview_scrolls_in_its_box_on_a_phone(
     page.close()
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_words_longer_than_the_line_break_instead_of_widening_the_page(
+    browser: Any, site: Site, deployment: Deployment, width: int
+) -> None:
+    """A 90-letter tag (the API allows 96), a title, a file name and a format without spaces
+    widened the dataset page to 4,800 px."""
+    headers = deployment.admin.headers
+    with httpx2.Client(base_url=deployment.url, timeout=60) as http:
+        long = _dataset(
+            http, headers, title="Mots " + "Z" * 200, description="Y" * 300, tags=["b" * 90, "velo"]
+        )
+        added = http.post(
+            f"/api/1/datasets/{long['id']}/resources/",
+            json={
+                "title": "F" * 250,
+                "url": "https://example.org/" + "u" * 300,
+                "format": "c" * 60,
+                "filetype": "remote",
+            },
+            headers=headers,
+        )
+        assert added.status_code == 201, added.text
+    page = browser.new_page(locale="fr-FR", viewport={"width": width, "height": 800})
+    page.goto(f"{site.origin}/datasets/{long['slug']}/")
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] == widths[1], widths
+    # The labels beside the long values stay whole words: one line box for the text.
+    label = page.locator(".facts dt").first
+    assert label.inner_text() == "Format"
+    lines = label.evaluate(
+        "node => { const r = document.createRange(); r.selectNodeContents(node); return r.getClientRects().length; }"
+    )
+    assert lines == 1
+    page.close()
+
+
 def test_the_language_switch_is_remembered(browser: Any, site: Site) -> None:
     page = browser.new_page(locale="fr-FR")
     page.goto(f"{site.origin}/")
