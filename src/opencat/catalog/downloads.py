@@ -1,7 +1,7 @@
 """Who may download what: the permalink and the files of our own store follow their dataset's
 visibility (private is 404 to whoever may not see it, deleted is 410), unlike udata (compatibility.md)."""
 
-from opencat.catalog.access import check_readable
+from opencat.catalog.access import check_readable, readable_dataset
 from opencat.catalog.community import check_community_readable
 from opencat.catalog.context import Catalog
 from opencat.db import community as db_community
@@ -10,6 +10,7 @@ from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain import ids
 from opencat.domain.accounts import Actor
+from opencat.domain.datasets import Resource
 from opencat.domain.errors import Gone, NotFound, Reason
 
 
@@ -35,6 +36,19 @@ def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str, counted: 
         if counted:
             db_community.count_download(conn, proposed.id)
         return proposed.resource.url.strip()
+
+
+def download_of(catalog: Catalog, actor: Actor, dataset_ident: str, resource_id: str) -> Resource:
+    """A file of a dataset the caller may read, its download counted (the pages' download of a
+    private dataset's file: the permalink and the store's files know only API keys)."""
+    canonical = ids.parse_uuid(resource_id)
+    with catalog.db.write() as conn:
+        dataset = readable_dataset(conn, actor, dataset_ident)
+        found = None if canonical is None else db_resources.find(conn, dataset.id, canonical)
+        if found is None:
+            raise NotFound(Reason.RESOURCE_MISSING)
+        db_resources.count_download(conn, dataset.id, found.id)
+        return found
 
 
 def check_file_readable(catalog: Catalog, actor: Actor, key: str) -> None:

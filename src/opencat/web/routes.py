@@ -13,6 +13,7 @@ from opencat.web import (
     account_pages,
     admin_pages,
     dataset_forms,
+    download_pages,
     key_pages,
     member_pages,
     publish_pages,
@@ -22,7 +23,7 @@ from opencat.web import (
 from opencat.web import community_pages as community_files
 from opencat.web import resource_pages as maintained_files
 from opencat.web import upload_pages as uploaded_files
-from opencat.web.pages import Site, guarded
+from opencat.web.pages import Site, guard, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
 
@@ -221,6 +222,12 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
                 ("{cid}/delete/", "delete", "POST"),
             )
         ],
+        Route(
+            "/datasets/{slug}/resources/{rid}/download/",
+            guard(download_pages.download, site),
+            methods=["GET"],
+            include_in_schema=False,
+        ),
         Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),
         Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
         Route("/users/{slug}/", pages["user"], include_in_schema=False),

@@ -1,0 +1,65 @@
+"""Downloading a private dataset's files from its page, signed in with the page's cookie: the
+permalink and the store's file URLs know only API keys, so its publisher got a 404 for their own
+file."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import make_dataset, make_user
+from tests.web.publishing import sign_in
+
+CSV = b"commune,annee\nLyon,2024\n"
+
+
+def test_a_private_datasets_files_are_downloaded_by_those_who_may_see_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice, bob = make_user(catalog), make_user(catalog)
+    dataset = make_dataset(catalog, alice, private=True, title="Brouillon").dataset
+    uploaded = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/", files={"file": ("mesures.csv", CSV)}, headers=alice.headers
+    ).json()
+    linked = client.post(
+        f"/api/1/datasets/{dataset.id}/resources/",
+        json={"title": "Ailleurs", "url": "https://example.org/ailleurs.csv", "filetype": "remote"},
+        headers=alice.headers,
+    ).json()
+    file_path = f"/datasets/brouillon/resources/{uploaded['id']}/download/"
+    link_path = f"/datasets/brouillon/resources/{linked['id']}/download/"
+    for path in (file_path, link_path):  # nobody signed in: the page's 404
+        refused = client.get(path)
+        assert refused.status_code == 404
+        assert refused.headers["content-type"].startswith("text/html")
+
+    sign_in(client, catalog, alice)
+    page = client.get("/datasets/brouillon/")
+    assert f'href="{file_path}"' in page.text
+    assert client.get(uploaded["url"]).status_code == 404  # the store's URL wants a key, as before
+    served = client.get(file_path)
+    assert (served.status_code, served.content) == (200, CSV)
+    assert served.headers["content-type"].startswith("text/csv")
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert served.headers["cache-control"] == "private, no-store"
+    assert served.headers["content-security-policy"] == "sandbox"
+    followed = client.get(link_path, follow_redirects=False)
+    assert (followed.status_code, followed.headers["location"]) == (302, "https://example.org/ailleurs.csv")
+    counted = client.get(f"/api/1/datasets/{dataset.id}/", headers=alice.headers).json()["resources"]
+    assert {item["id"]: item["metrics"].get("views") for item in counted} == {
+        uploaded["id"]: 1,
+        linked["id"]: 1,
+    }
+    missing = client.get(f"/datasets/brouillon/resources/{'0' * 8}-0000-4000-8000-{'0' * 12}/download/")
+    assert missing.status_code == 404
+
+    other = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    sign_in(other, catalog, bob)
+    assert other.get(file_path).status_code == 404
+
+
+def test_a_public_datasets_page_keeps_the_permalink(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog, alice, title="Public", resources=[{"title": "a", "url": "https://example.org/a.csv"}]
+    )
+    resource = view.resources[0]
+    assert f"/api/1/datasets/r/{resource.id}" in client.get("/datasets/public/").text
