@@ -123,8 +123,8 @@ def guard(handler: Callable[[Site, Visit], Awaitable[Response]], site: Site) -> 
         # No name or argument holds NUL; PostgreSQL would refuse it mid-query (a 500).
         if "\x00" in request.scope["path"]:
             return visit.page("not_found.html", status=404)
-        if holds_nul(request.query_params.multi_items()):
-            return visit.page("form_refused.html", status=400, problem="unreadable")
+        if holds_nul(request.query_params.multi_items()):  # a link, not a form: no "form refused"
+            return visit.page("bad_address.html", status=400)
         await sign_in_visit(site, visit)
         try:
             return await handler(site, visit)
