@@ -15,6 +15,11 @@ def test_masked_hides_the_password_only() -> None:
     assert masked("postgresql://opencat:hunter2@db:5432/cat") == "postgresql://opencat:***@db:5432/cat"
     assert masked("sqlite:////srv/opencat.db") == "sqlite:////srv/opencat.db"
     assert "hunter2" not in masked("postgresql://u:hunter2@db:port/x")
+    # libpq also reads a password from the query string.
+    assert masked("postgresql://u@db/cat?password=hunter2&connect_timeout=3") == (
+        "postgresql://u@db/cat?connect_timeout=3&password=***"
+    )
+    assert "s3cret" not in masked("postgresql://u@db/cat?sslpassword=s3cret")
 
 
 def test_base_url_of_an_address() -> None:

@@ -8,10 +8,17 @@ from opencat.db.engine import Database, normalize_url
 _VARIABLE = "OPENCAT_DATABASE_URL"
 
 
+# libpq reads a password from the query too (``?password=...``): it is hidden there as well.
+_SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
+
+
 def masked(url: str) -> str:
-    """The URL as it may be printed: its password replaced by ***."""
+    """The URL as it may be printed: its password replaced by ***, in its user part or its query."""
     try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.engine.make_url(url)
+        hidden = {key: "***" for key in parsed.query if key.lower() in _SECRET_QUERY_KEYS}
+        shown = parsed.update_query_dict(hidden).render_as_string(hide_password=True)
+        return shown.replace("=%2A%2A%2A", "=***")  # the query's encoding of ***
     except (sa.exc.ArgumentError, ValueError):
         return url.partition("://")[0] + "://…"
 
