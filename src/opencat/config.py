@@ -7,6 +7,7 @@ that names the variable, so the command line can print it without a traceback.
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -17,6 +18,19 @@ PREFIX = "OPENCAT_"
 
 _LOG_FORMATS = ("plain", "json")
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _site_url(value: str) -> str:
+    """An http(s) URL every link of the catalog starts with: a host, and nothing a link would
+    carry raw (spaces, quotes, controls), without its trailing slash."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+    if any(character.isspace() or character in '"<>`' or ord(character) < 32 for character in value):
+        raise ValueError(f"must be a URL without spaces, quotes or control characters, got {value!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"must be a URL without a query or fragment, got {value!r}")
+    return value.rstrip("/")
 
 
 class SettingsError(ValueError):
@@ -181,14 +195,12 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
-        return value.rstrip("/")
+        return _site_url(value)
 
     @field_validator("front_url")
     @classmethod
     def _front(cls, value: str | None) -> str | None:
-        return None if value is None else value.rstrip("/") or None
+        return None if value is None or not value.rstrip("/") else _site_url(value)
 
     @field_validator("default_language")
     @classmethod
