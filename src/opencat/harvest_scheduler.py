@@ -19,6 +19,7 @@ from opencat.catalog.harvest_schedule import Scheduler
 from opencat.catalog.harvest_settings import harvest_options
 from opencat.config import Settings
 from opencat.ops.logs import configure_logging
+from opencat.repeated_failures import RepeatedFailures
 from opencat.wiring import build_catalog
 
 POLL_SECONDS = 30.0  # cron's resolution is a minute: twice a minute catches every one
@@ -50,11 +51,13 @@ def run(master_pid: int) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     scheduler = Scheduler(catalog, harvest_options(settings))
+    failures = RepeatedFailures(logger, "the harvest scheduler could not read the schedules")
     while not stopping.is_set():
         try:
             scheduler.tick()
-        except Exception:  # the database restarting: the next tick tries again
-            logger.warning("the harvest scheduler could not read the schedules; retrying", exc_info=True)
+            failures.worked()
+        except Exception as error:  # the database restarting: the next tick tries again
+            failures.failed(error)
         stopping.wait(seconds_to_next_tick(catalog.clock()))
     catalog.db.dispose()
 

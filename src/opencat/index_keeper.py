@@ -28,6 +28,7 @@ from opencat.catalog import indexing
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.ops.logs import configure_logging
+from opencat.repeated_failures import RepeatedFailures
 from opencat.wiring import build_catalog
 
 VARIABLE = "OPENCAT_INDEX_KEEPER_PID"  # set by opencat serve for its workers (not a setting)
@@ -80,6 +81,7 @@ def keep_index(catalog: Catalog, stopping: threading.Event, gather_seconds: floa
     last_change = 0.0
     last_catch_up = -gather_seconds  # the first poll catches up
     answered = index.changes_asked()
+    failures = RepeatedFailures(logger, "the index keeper could not catch up")
     try:
         while not stopping.is_set():
             now = time.monotonic()
@@ -88,10 +90,11 @@ def keep_index(catalog: Catalog, stopping: threading.Event, gather_seconds: floa
                 before = index.applied_seq
                 try:
                     indexing.keep_up(catalog)
-                except Exception:  # the database restarting: the workers catch up meanwhile
-                    logger.warning("the index keeper could not catch up; retrying", exc_info=True)
+                except Exception as error:  # the database restarting: the workers catch up meanwhile
+                    failures.failed(error)
                     stopping.wait(RETRY_SECONDS)
                     continue
+                failures.worked()
                 answered, last_catch_up = asked, now
                 if index.applied_seq != before:
                     last_change = now
