@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.cli import main
+from opencat.db import datasets as db_datasets
 from opencat.db.engine import Database
 from opencat.db.migrate import newest_revision
 from opencat.domain.errors import InvalidCredentials, Reason
@@ -175,6 +176,49 @@ def test_token_revoke_all_and_errors(cli: Cli) -> None:
     with pytest.raises(SystemExit) as both:
         cli("token", "create", alice["id"], "--days", "3", "--expires", "2999-01-01")
     assert both.value.code == 2
+
+
+def _fixture_file(path: Path, *datasets: tuple[str, list[str]]) -> Path:
+    when = "2024-01-02T03:04:05"
+    documents = [
+        {
+            "id": dataset_id,
+            "title": f"Jeu {dataset_id[-1]}",
+            "created_at": when,
+            "last_modified": when,
+            "resources": [
+                {"id": rid, "title": rid, "url": "https://example.org/a.csv", "created_at": when}
+                for rid in resource_ids
+            ],
+        }
+        for dataset_id, resource_ids in datasets
+    ]
+    path.write_text(json.dumps(documents))
+    return path
+
+
+def test_a_resource_id_held_twice_is_one_line_and_nothing_is_loaded(
+    cli: Cli, catalog: Catalog, tmp_path: Path
+) -> None:
+    """udata's catalogs hold such pairs; the load ended in the database's IntegrityError traceback."""
+    first, second, third = "1" * 24, "2" * 24, "3" * 24
+    shared = "aaaaaaaa-0000-4000-8000-000000000001"
+    loaded = cli("load-fixtures", str(_fixture_file(tmp_path / "a.json", (first, [shared]))))
+    assert loaded.code == 0, loaded.err
+    for name, datasets, words in (
+        ("b.json", [(second, ["aaaaaaaa-0000-4000-8000-000000000002"]), (third, [shared])], (first, third)),
+        ("c.json", [(second, [shared.replace("1", "9"), shared.replace("1", "9")])], (second,)),
+    ):
+        refused = cli("load-fixtures", str(_fixture_file(tmp_path / name, *datasets)))
+        assert refused.code != 0
+        lines = refused.err.strip().splitlines()
+        assert len(lines) == 1, refused.err
+        assert "Traceback" not in refused.err
+        assert "a resource id names one resource" in lines[0]
+        assert all(word in lines[0] for word in words), lines[0]
+    with catalog.db.read() as conn:
+        assert db_datasets.find_by_id(conn, second) is None  # nothing of a refused file is written
+    assert cli("load-fixtures", str(_fixture_file(tmp_path / "a.json", (first, [shared])))).code == 0  # again
 
 
 def test_reindex_rebuilds_the_index_with_progress(cli: Cli, tmp_path: Path) -> None:

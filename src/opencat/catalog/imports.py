@@ -87,6 +87,31 @@ def _check(catalog: Catalog, entries: list[Entry], organizations: dict[str, dict
     for organization in organizations.values():
         if (unstorable := document_problem(organization)) is not None:
             raise Invalid({"organization": [f"{organization.get('id')}: {unstorable}"]})
+    _check_resource_ids(catalog, entries)
+
+
+def _check_resource_ids(catalog: Catalog, entries: list[Entry]) -> None:
+    """A resource id is one resource: twice in the file, or held by another dataset already, it
+    would fail the write (udata's catalogs hold such corrupted pairs: the permalink then answers
+    404). Said with both datasets before anything is written."""
+    holders: dict[str, str] = {}
+    for entry in entries:
+        dataset_id = str(entry.dataset["id"])
+        for item in entry.resources:
+            resource_id = str(item.get("id"))
+            if resource_id in holders:
+                raise Invalid({"resources": [_twice(resource_id, holders[resource_id], dataset_id)]})
+            holders[resource_id] = dataset_id
+    with catalog.db.read() as conn:
+        stored = db_resources.datasets_holding(conn, list(holders))
+    for resource_id, dataset_id in stored.items():
+        if dataset_id != holders[resource_id]:
+            raise Invalid({"resources": [_twice(resource_id, dataset_id, holders[resource_id])]})
+
+
+def _twice(resource_id: str, first: str, second: str) -> str:
+    where = f"dataset {first}" if first == second else f"datasets {first} and {second}"
+    return f"resource {resource_id} is in {where}: a resource id names one resource"
 
 
 class _Writer:

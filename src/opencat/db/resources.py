@@ -94,6 +94,16 @@ def find_anywhere(conn: Connection, resource_id: str) -> tuple[str, Resource] | 
     return None if row is None else (row.dataset_id, _from_row(row))
 
 
+def datasets_holding(conn: Connection, resource_ids: Sequence[str]) -> dict[str, str]:
+    """The dataset of each of these resource ids that some dataset holds (a thousand ids a query)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(resource_ids), 1000):
+        chunk = list(resource_ids[start : start + 1000])
+        rows = conn.execute(sa.select(resources.c.id, resources.c.dataset_id).where(resources.c.id.in_(chunk)))
+        found.update({row.id: row.dataset_id for row in rows})
+    return found
+
+
 def dataset_of_file(conn: Connection, key: str) -> str | None:
     """The dataset whose resource holds the stored file ``key``."""
     query = sa.select(resources.c.dataset_id).where(resources.c.fs_filename == key).limit(1)
