@@ -44,8 +44,14 @@ def test_a_backup_restored_elsewhere_holds_the_datasets_files_and_key(tmp_path: 
         "secret_key",
     ]  # no -wal or -shm left beside the copy
 
+    # A file no resource names, removed from the backup: the restore counts what it copied.
+    stray = tmp_path / "backup" / "files" / "stray.csv"
+    stray.write_bytes(b"x")
     target = _settings(tmp_path / "target")
-    assert backup.restore(target, tmp_path / "backup")["datasets"] == 1
+    restored_manifest = backup.restore(target, tmp_path / "backup")
+    assert (restored_manifest["datasets"], restored_manifest["files"]) == (1, 2)
+    stray.unlink()
+    (tmp_path / "target" / "files" / "stray.csv").unlink()
     assert (tmp_path / "target" / "files" / "some-dataset" / "data.csv").read_bytes() == b"a,b\n1,2\n"
     assert (tmp_path / "target" / "secret_key").read_text() == "s" * 64
     restored = build_catalog(target)

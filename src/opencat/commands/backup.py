@@ -137,10 +137,12 @@ def restore(settings: Settings, directory: Path) -> dict[str, Any]:
         draft.unlink(missing_ok=True)
         raise OSError(f"{directory / DATABASE} could not be copied: {error}") from None
     draft.replace(target)
-    _copy_tree(directory / FILES, _files_root(settings), Progress("restored", "files"))
+    copied, _ = _copy_tree(directory / FILES, _files_root(settings), Progress("restored", "files"))
     if not (settings.data_dir / SECRET_KEY).exists():
         _copy_secret_key(directory / SECRET_KEY, settings.data_dir / SECRET_KEY)
-    return manifest
+    # What was restored: the files copied, which the backup's own count may exceed or miss (a
+    # file removed from the backup that no resource named).
+    return {**manifest, "files": copied}
 
 
 def _check_backup(directory: Path, manifest: dict[str, Any]) -> None:
