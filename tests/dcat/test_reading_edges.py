@@ -1,12 +1,16 @@
 """Remote DCAT at its edges: what few portals publish but some do."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
+from opencat.catalog.harvest_mapping import harvest_metadata
 from opencat.dcat.parsing import syntax_of
 from opencat.dcat.reading import read_catalog_page
+from opencat.domain.datasets import Dataset
 from opencat.domain.harvest import EXCERPT_LIMIT, HarvestSourceError, ItemFailure, RemoteDataset
+from opencat.domain.harvest_jobs import HarvestSource
 
 BASE = "http://catalog.test/"
 PREFIXES = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
@@ -103,3 +107,34 @@ def test_blank_nodes_read_the_same_on_every_run() -> None:
     assert isinstance(second, RemoteDataset)
     assert first.fingerprint() == second.fingerprint()
     assert [resource.url for resource in first.resources] == [f"http://a.test/{name}" for name in "pqrstuvw"]
+
+
+def test_a_creation_date_alone_makes_the_copys_created_at() -> None:
+    """A dataset harvested upstream says dct:created and no dct:issued (as udata writes it): its
+    copy took the harvest's time as its creation."""
+    [dataset] = _items(
+        b"""<http://a.test/d> a dcat:Dataset ; dct:title "T" ; dct:identifier "d" ;
+        dct:created "2022-10-13T08:00:00+00:00"^^xsd:dateTime ."""
+    )
+    assert isinstance(dataset, RemoteDataset)
+    assert (dataset.issued_at, dataset.created_at) == (None, datetime(2022, 10, 13, 8, tzinfo=UTC))
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    source = HarvestSource("s" * 24, "Source", "http://a.test/catalog.ttl", "dcat", now, now)
+    harvest = harvest_metadata(source, dataset, now)
+    assert (harvest["created_at"], "issued_at" in harvest) == ("2022-10-13T08:00:00+00:00", False)
+    copy = Dataset(
+        id="c" * 24,
+        slug="t",
+        title="T",
+        description="",
+        created_at_internal=now,
+        last_modified_internal=now,
+        harvest=harvest,
+    )
+    assert copy.created_at == datetime(2022, 10, 13, 8, tzinfo=UTC)
+
+
+def test_the_fingerprint_of_a_dataset_without_a_creation_date_is_the_one_made_before_it() -> None:
+    """A new field in the digest would make every harvested dataset look changed once."""
+    dataset = RemoteDataset(remote_id="d", title="T")
+    assert dataset.fingerprint() == "0e25cfb333a906a4736667992783ddac368084a99a31683c87997a6cd64eabcb"

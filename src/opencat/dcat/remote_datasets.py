@@ -68,6 +68,7 @@ def read_dataset(
         dct_identifier=identifier,
         issued_at=first_when(graph, node, DCT.issued),
         modified_at=first_when(graph, node, DCT.modified),
+        created_at=first_when(graph, node, DCT.created),
     )
 
 

@@ -63,10 +63,15 @@ class RemoteDataset:
     issued_at: datetime | None = None
     modified_at: datetime | None = None
     extras: Mapping[str, object] = field(default_factory=dict)
+    # When the source says the dataset was made (dct:created), apart from its publication.
+    created_at: datetime | None = None
 
     def fingerprint(self) -> str:
         """A stable digest of everything above: equal fingerprints mean nothing to rewrite."""
-        encoded = json.dumps(asdict(self), sort_keys=True, default=str, ensure_ascii=False)
+        fields = asdict(self)
+        if fields["created_at"] is None:  # added later: the digests made before it stay the same
+            del fields["created_at"]
+        encoded = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(encoded.encode()).hexdigest()
 
 
