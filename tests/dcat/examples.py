@@ -59,6 +59,7 @@ ZONES = {
 
 MINIMAL_ID = "6b08d1c536877ad9cd549999"
 HARVESTED_ID = "6b08d1c536877ad9cd549888"
+TWIN_ID = "6b08d1c536877ad9cd549899"
 
 
 def minimal() -> DcatInput:
@@ -175,6 +176,16 @@ def harvested() -> DcatInput:
     resources = (resource(11, harvest={"modified_at": "2099-01-01T00:00:00"}), resource(12, description=None))
     roles = ("publisher", "publisher", "contact")
     return DcatInput(dataset, resources, None, user(), contacts(10, *roles), LICENSES, {}, NOW)
+
+
+def harvested_twin() -> DcatInput:
+    """Another dataset harvested with the same IRI (a second source reaching the same catalog),
+    with another title and frequency."""
+    item = harvested()
+    dataset = replace(
+        item.dataset, id=TWIN_ID, slug="horaires-bis", title="Horaires (bis)", frequency="daily"
+    )
+    return replace(item, dataset=dataset, resources=(resource(13),))
 
 
 def _organization_document(ref: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,5 +1,6 @@
 """The DCAT mapping of udata: udata/core/dataset/rdf.py, term by term, and what we add beyond udata."""
 
+import io
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -10,6 +11,7 @@ from rdflib.term import Node
 from opencat.dcat.formats import serialize
 from opencat.dcat.graph import catalog_graph, dataset_graph
 from opencat.dcat.namespaces import ADMS, DCATAP, DCT, ELI, GEODCAT, GSP, HYDRA, LOCN, SPDX, VCARD
+from opencat.dcat.stream import write_catalog
 from opencat.dcat.vocabularies import FREQUENCIES
 from opencat.domain.accounts import ContactPoint
 from opencat.domain.datasets import Checksum
@@ -319,6 +321,25 @@ def test_no_blank_node() -> None:
     for item in (examples.full(), examples.harvested()):
         graph = catalog_graph([item], URLS, page=1, page_size=1, total=1, site_title="opencat")
         assert not [term for triple in graph for term in triple if isinstance(term, BNode)]
+
+
+def test_two_datasets_harvested_with_one_iri_are_two_nodes() -> None:
+    """They merged into one node of two titles, dates and frequencies (DCAT-AP refuses it): the
+    second is named by its own URI, in a page of the catalog and in the streamed export."""
+    twin = examples.harvested_twin()
+    remote, own_uri = (
+        URIRef("https://remote.example.eu/dataset/horaires"),
+        URIRef(f"https://www.example.fr/datasets/{examples.TWIN_ID}"),
+    )
+    page = catalog_graph(
+        [examples.harvested(), twin], URLS, page=1, page_size=2, total=2, site_title="opencat"
+    )
+    streamed = io.BytesIO()
+    write_catalog([examples.harvested(), twin], URLS, streamed, "nt", site_title="opencat")
+    for graph in (page, Graph().parse(data=streamed.getvalue(), format="nt")):
+        assert set(graph.objects(URIRef(f"{API}/site/catalog"), DCAT.dataset)) == {remote, own_uri}
+        assert one(graph, remote, DCT.title) == Literal(examples.harvested().dataset.title)
+        assert one(graph, own_uri, DCT.title) == Literal("Horaires (bis)")
 
 
 def test_same_input_gives_the_same_bytes() -> None:

@@ -66,7 +66,8 @@ def data() -> Graph:
         examples.real_fixtures(), URLS, page=2, page_size=15, total=40, site_title="opencat", language="fr"
     )
     out = io.BytesIO()
-    write_catalog([examples.full(), examples.harvested()], URLS, out, "nt", site_title="opencat")
+    twins = [examples.full(), examples.harvested(), examples.harvested_twin()]
+    write_catalog(twins, URLS, out, "nt", site_title="opencat")
     graph.parse(data=out.getvalue(), format="nt")
     return graph
 

@@ -73,10 +73,25 @@ def _part(dataset: Dataset, urls: Urls, name: str) -> URIRef:
     return own(f"{urls.dataset_uri(dataset.id)}#{name}")
 
 
-def add_dataset(graph: Triples, item: DcatInput, urls: Urls, *, site_title: str | None = None) -> URIRef:
-    """Add the triples of one dataset, its agents and distributions; return the dataset's node."""
+def add_dataset(
+    graph: Triples,
+    item: DcatInput,
+    urls: Urls,
+    *,
+    site_title: str | None = None,
+    taken: set[URIRef] | None = None,
+) -> URIRef:
+    """Add the triples of one dataset, its agents and distributions; return the dataset's node.
+    ``taken``: the harvested IRIs already in the same document. Two datasets harvested with one
+    IRI (two sources reaching one catalog) would merge into one node of two titles, dates and
+    frequencies, which DCAT-AP refuses: the second is named by its own URI instead."""
     dataset = item.dataset
     node = dataset_node(dataset, urls)
+    if taken is not None and (dataset.harvest or {}).get("uri"):
+        if node in taken:
+            node = _permalink(dataset, urls)
+        else:
+            taken.add(node)
     graph.add((node, RDF.type, DCAT.Dataset))
     _add_identifiers(graph, node, dataset, urls, site_title)
     _add_texts(graph, node, dataset)
@@ -301,8 +316,9 @@ def catalog_graph(
     ``arguments``: the page's other query arguments (its filters), already URL-encoded."""
     graph = new_graph()
     node = add_catalog(graph, urls, site_title, site_description=site_description, language=language)
+    taken: set[URIRef] = set()
     for item in datasets:
-        graph.add((node, DCAT.dataset, add_dataset(graph, item, urls, site_title=site_title)))
+        graph.add((node, DCAT.dataset, add_dataset(graph, item, urls, site_title=site_title, taken=taken)))
     _add_paging(graph, node, urls, (page, page_size, total), extension, arguments)
     return graph
 

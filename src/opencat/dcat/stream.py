@@ -9,7 +9,7 @@ the blocks make one document; Turtle declares its prefixes once, at the top.
 from collections.abc import Iterable
 from typing import BinaryIO, Literal
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from opencat.dcat import turtle
 from opencat.dcat.graph import add_catalog, add_dataset, new_graph
@@ -41,15 +41,24 @@ def write_catalog(
     catalog = add_catalog(graph, urls, site_title, site_description=site_description, language=language)
     write(graph, out)
     count = 0
+    # The harvested IRIs written so far (our own are unique): a second dataset harvested with one
+    # is written under its own URI (graph.add_dataset).
+    taken: set[URIRef] = set()
     for item in items:
         if fmt == "nt":
             sink = NTriplesSink()
-            sink.add((catalog, DCAT.dataset, add_dataset(sink, item, urls, site_title=site_title)))
+            sink.add(
+                (catalog, DCAT.dataset, add_dataset(sink, item, urls, site_title=site_title, taken=taken))
+            )
             out.write(sink.text().encode())
         else:
             turtle_sink = turtle.TurtleSink()
             turtle_sink.add(
-                (catalog, DCAT.dataset, add_dataset(turtle_sink, item, urls, site_title=site_title))
+                (
+                    catalog,
+                    DCAT.dataset,
+                    add_dataset(turtle_sink, item, urls, site_title=site_title, taken=taken),
+                )
             )
             out.write(b"\n" + turtle_sink.text().encode())
         count += 1
