@@ -331,3 +331,24 @@ def test_custom_extras_messages_are_udatas(client: TestClient, catalog: Catalog)
     assert personal.json()["errors"] == {
         "__all__": "Custom metadatas are only accessible to dataset owned by on organization."
     }
+
+
+def test_a_write_with_a_mask_it_cannot_read_is_refused_before_it_is_made(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata reads the mask after the write: its 400 came with the dataset created, and a client
+    retrying after it made the dataset twice."""
+    alice = make_user(catalog)
+    broken = {**alice.headers, "X-Fields": "slug{"}
+    refused = client.post(URL, json={"title": "Masqué", "description": "d"}, headers=broken)
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"message": "Mask parse error: Missing closing bracket"},
+    )
+    assert client.get(f"{URL}?q=Masqué", headers=alice.headers).json()["total"] == 0
+    made = client.post(URL, json={"title": "Masqué", "description": "d"}, headers=alice.headers).json()
+    changed = client.put(f"{URL}{made['id']}/", json={"acronym": "M"}, headers=broken)
+    assert changed.status_code == 400
+    assert client.get(f"{URL}{made['id']}/").json()["acronym"] is None
+    anonymous = client.post(URL, json={"title": "x", "description": "d"}, headers={"X-Fields": "slug{"})
+    assert anonymous.status_code == 401  # who asks is still said first
