@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     front_url: str | None = None
     max_json_bytes: int = 10 * 1024 * 1024
     max_resources_per_dataset: int = 10_000
+    read_only: bool = False
     default_language: str = "en"
     storage_url: str | None = None
     s3_endpoint_url: str | None = None

@@ -88,6 +88,7 @@ _TABLE: list[tuple[type[errors.CatalogError], int, Shape, dict[str, str]]] = [
     (errors.InvalidItems, 400, _invalid_items, {}),
     (errors.PreconditionFailed, 412, _message(), {}),
     (errors.Conflict, 409, _message(), {}),
+    (errors.Locked, 423, _message(), {}),
     (errors.TooManyRequests, 429, _message(), {}),
     (errors.UnsupportedMediaType, 415, _message(), {}),
     (errors.PayloadTooLarge, 413, _message(TOO_LARGE), {}),

@@ -53,6 +53,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.RECORD_TOO_MANY_RESOURCES: "{record}: A dataset cannot have more than {limit} resources.",
     Reason.BADGE_UNKNOWN: "Unknown badge type for Dataset: {kind}",
     Reason.STALE_REVISION: "The dataset changed since you read it",
+    Reason.READ_ONLY: "Due to security reasons, the creation of new content is currently disabled.",
     Reason.CHECK_RUNNING: "This resource is being checked; retry in a few seconds",
     Reason.DATABASE_UNAVAILABLE: "The database is unavailable, please retry later",
     Reason.FILE_STORE_UNAVAILABLE: "The file store is unavailable, please retry later",

@@ -7,6 +7,7 @@ from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import (
     Gone,
+    Locked,
     Moved,
     NotFound,
     PermissionDenied,
@@ -73,6 +74,16 @@ def readable_dataset(conn: Connection, actor: Actor, ident: str) -> Dataset:
 def check_editable(actor: Actor, dataset: Dataset) -> None:
     if not permissions.can_edit(actor, dataset):
         raise PermissionDenied()
+
+
+def check_creations_allowed(read_only: bool, actor: Actor) -> None:
+    """udata's READ_ONLY_MODE (OPENCAT_READ_ONLY): a signed-in caller but a sysadmin adds no new
+    content (datasets, resources, files, community resources, follows): 423, once the caller is
+    known and before what they may do is checked."""
+    if actor.user is None:
+        raise Unauthenticated()
+    if read_only and not actor.is_sysadmin:
+        raise Locked(Reason.READ_ONLY)
 
 
 def editable_dataset(conn: Connection, actor: Actor, ident: str) -> Dataset:

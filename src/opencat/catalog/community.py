@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from opencat.catalog import history
+from opencat.catalog.access import check_creations_allowed
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import owner_target
 from opencat.catalog.schemas import check_resource_schema
@@ -113,8 +114,8 @@ def create_community_resource(
     catalog: Catalog, actor: Actor, submitted: Submitted[CommunityChanges]
 ) -> CommunityView:
     """A remote community resource on a dataset, owned by the caller or by their organization."""
-    if actor.user is None:
-        raise Unauthenticated()
+    check_creations_allowed(catalog.read_only, actor)
+    assert actor.user is not None
     changes = submitted.value()
     sent = check_resource_schema(catalog.schemas, changes.resource)
     dataset_id = value_or(changes.dataset, None)

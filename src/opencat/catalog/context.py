@@ -97,6 +97,8 @@ class Catalog:
     dcat_themes: Mapping[str, str] = field(default_factory=dict)
     # Told the result of each link check performed ("available", "unavailable", "error"): metrics.
     link_checked: Callable[[str], None] = field(default=_unobserved)
+    # No new content but a sysadmin's (OPENCAT_READ_ONLY, udata's READ_ONLY_MODE).
+    read_only: bool = False
     # How long a signed-in session lasts (OPENCAT_SESSION_LIFETIME_HOURS).
     session_lifetime: timedelta = timedelta(days=14)
     # Sends password-reset mails (OPENCAT_SMTP_*); None: no mail, operators set passwords.

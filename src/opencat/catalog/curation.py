@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from opencat.catalog import history
-from opencat.catalog.access import require_dataset
+from opencat.catalog.access import check_creations_allowed, require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import accounts as db_accounts
@@ -95,8 +95,8 @@ def _follow_target(conn: Connection, ident: str, by_slug: bool, actor: Actor | N
 
 def follow(catalog: Catalog, actor: Actor, ident: str) -> tuple[int, bool]:
     """The follower count and whether the follow is new."""
-    if actor.user is None:
-        raise Unauthenticated()
+    check_creations_allowed(catalog.read_only, actor)
+    assert actor.user is not None
     with catalog.db.write() as conn:
         dataset = _follow_target(conn, ident, by_slug=False, actor=actor)
         created = db_followers.follow(

@@ -8,6 +8,7 @@ from typing import Any
 from opencat.catalog import history, listing
 from opencat.catalog.access import (
     Versions,
+    check_creations_allowed,
     check_version,
     check_visibility_filters,
     readable_dataset,
@@ -165,8 +166,7 @@ def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
 
 def create_dataset(catalog: Catalog, actor: Actor, submitted: Submitted[DatasetChanges]) -> DatasetView:
     """A new dataset; the body's refusal comes once the caller is known (udata: udata/core/dataset/api.py)."""
-    if actor.user is None:
-        raise Unauthenticated()
+    check_creations_allowed(catalog.read_only, actor)
     changes = submitted.value()
     now = catalog.clock()
     with catalog.db.write() as conn:

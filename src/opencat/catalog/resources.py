@@ -5,7 +5,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from opencat.catalog import history
-from opencat.catalog.access import Versions, check_version, editable_dataset, readable_dataset
+from opencat.catalog.access import (
+    Versions,
+    check_creations_allowed,
+    check_version,
+    editable_dataset,
+    readable_dataset,
+)
 from opencat.catalog.context import Catalog
 from opencat.catalog.schemas import check_resource_schema
 from opencat.db import datasets as db_datasets
@@ -67,6 +73,7 @@ def add_resource(
     catalog: Catalog, actor: Actor, ident: str, submitted: Submitted[ResourceChanges]
 ) -> Resource:
     """A new remote resource, placed first (udata: udata/core/dataset/api.py, resources)."""
+    check_creations_allowed(catalog.read_only, actor)
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order

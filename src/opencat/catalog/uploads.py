@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from opencat.catalog import community, history
-from opencat.catalog.access import check_readable, require_dataset
+from opencat.catalog.access import check_creations_allowed, check_readable, require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.resources import check_room
 from opencat.catalog.upload_sessions import part_key, purge_when_due
@@ -184,7 +184,8 @@ def _check_room(catalog: Catalog, conn: Connection, place: _Place, target: Uploa
 
 
 def authorize(catalog: Catalog, actor: Actor, target: UploadTarget) -> Destination:
-    """Refuse before a single byte of the file is read (401, 403, 404, a full dataset)."""
+    """Refuse before a single byte of the file is read (401, 423, 403, 404, a full dataset)."""
+    check_creations_allowed(catalog.read_only, actor)
     with catalog.db.read() as conn:
         place = _locate(conn, actor, target)
         _check_room(catalog, conn, place, target)

@@ -99,7 +99,9 @@ def datasets_holding(conn: Connection, resource_ids: Sequence[str]) -> dict[str,
     found: dict[str, str] = {}
     for start in range(0, len(resource_ids), 1000):
         chunk = list(resource_ids[start : start + 1000])
-        rows = conn.execute(sa.select(resources.c.id, resources.c.dataset_id).where(resources.c.id.in_(chunk)))
+        rows = conn.execute(
+            sa.select(resources.c.id, resources.c.dataset_id).where(resources.c.id.in_(chunk))
+        )
         found.update({row.id: row.dataset_id for row in rows})
     return found
 

@@ -73,6 +73,7 @@ class Reason(StrEnum):
     RECORD_TOO_MANY_RESOURCES = auto()  # details: record, limit (an imported file's record)
     BADGE_UNKNOWN = auto()  # details: kind
     STALE_REVISION = auto()
+    READ_ONLY = auto()  # the catalog takes no new content (OPENCAT_READ_ONLY)
     CHECK_RUNNING = auto()
     DATABASE_UNAVAILABLE = auto()
     FILE_STORE_UNAVAILABLE = auto()
@@ -192,6 +193,10 @@ class PreconditionFailed(CatalogError):
 
 class Conflict(CatalogError):
     pass
+
+
+class Locked(CatalogError):
+    """The catalog takes no new content for now (udata's READ_ONLY_MODE: 423)."""
 
 
 class TooManyRequests(CatalogError):

@@ -1,0 +1,58 @@
+"""OPENCAT_READ_ONLY, udata's READ_ONLY_MODE: signed-in callers but sysadmins create nothing (423),
+checked once the caller is known (401 first) and before their rights (403 after); edits and
+deletions of what exists go on, and so do reads."""
+
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from opencat.config import Settings
+from tests.conftest import BASE_URL
+from tests.factories import make_dataset, make_user
+
+LOCKED = {"message": "Due to security reasons, the creation of new content is currently disabled."}
+REMOTE = {"title": "r", "url": "https://example.org/r.csv", "filetype": "remote"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url, base_url=BASE_URL, read_only=True)
+
+
+def test_nothing_new_is_made_but_by_a_sysadmin(client: TestClient, catalog: Catalog) -> None:
+    assert catalog.read_only  # from OPENCAT_READ_ONLY's setting
+    before = replace(catalog, read_only=False)  # what existed when the catalog was locked
+    alice, bob = make_user(before), make_user(before)
+    admin = make_user(before, sysadmin=True)
+    view = make_dataset(before, alice, resources=[REMOTE])
+    dataset, rid = view.dataset, view.resources[0].id
+    url = f"/api/1/datasets/{dataset.id}/"
+    file = {"file": ("a.csv", b"a,b\n1,2\n")}
+    creations = [
+        ("post", "/api/1/datasets/", {"json": {"title": "t", "description": "d"}}),
+        ("post", f"{url}resources/", {"json": REMOTE}),
+        ("post", f"{url}upload/", {"files": file}),
+        ("post", f"/api/1/datasets/{dataset.id}/resources/{rid}/upload/", {"files": file}),
+        ("post", f"{url}upload/community/", {"files": file}),
+        ("post", "/api/1/datasets/community_resources/", {"json": {**REMOTE, "dataset": dataset.id}}),
+        ("post", f"{url}followers/", {}),
+    ]
+    for method, path, body in creations:
+        assert getattr(client, method)(path, **body).status_code == 401, path  # who asks, first
+        for account in (alice, bob):  # the owner, and a stranger (423 before the 403)
+            answer = getattr(client, method)(path, headers=account.headers, **body)
+            assert (answer.status_code, answer.json()) == (423, LOCKED), (path, answer.text)
+    assert client.get("/api/1/datasets/", headers=alice.headers).json()["total"] == 1
+    # What exists may still be edited and removed; reads go on.
+    assert client.put(url, json={"acronym": "RO"}, headers=alice.headers).status_code == 200
+    assert client.get(url).json()["acronym"] == "RO"
+    # A sysadmin is not held.
+    made = client.post("/api/1/datasets/", json={"title": "t", "description": "d"}, headers=admin.headers)
+    assert made.status_code == 201
+    added = client.post(f"{url}resources/", json={**REMOTE, "id": str(uuid.uuid4())}, headers=admin.headers)
+    assert added.status_code == 201
+    assert client.delete(url, headers=alice.headers).status_code == 204
