@@ -1,8 +1,9 @@
 """The composition root: ``create_app(settings)`` wires storage, use cases and routes."""
 
 import os
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -29,7 +30,7 @@ from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.domain.accept import best_match
-from opencat.domain.errors import CatalogError
+from opencat.domain.errors import CatalogError, Gone, NotFound
 from opencat.domain.urls import Urls
 from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
@@ -108,7 +109,7 @@ def create_app(
             *machine_routes.routes(catalog, urls, settings.site_title),
         ],
         exception_handlers={
-            CatalogError: errors.catalog_error,
+            CatalogError: _catalog_error(Site(catalog, urls, keys)),
             HTTPException: _http_error,
             Exception: errors.server_error,
         },
@@ -126,6 +127,33 @@ def create_app(
     app.router.redirect_slashes = False
     app.router.default = _slash_or_not_found(app, Site(catalog, urls, keys))
     return app
+
+
+_PERMALINK = re.compile(r"^/api/1/datasets/r/[^/]+/?$")
+
+
+def _catalog_error(site: Site) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """udata's JSON errors; but people follow permalinks in browsers: one that prefers HTML and
+    finds no file is shown the site's 404 (or 410) page in its language, as udata shows its own
+    (udata-responses call 49); scripts, and ``*/*``, get the JSON."""
+
+    async def answer(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, CatalogError)
+        if (
+            isinstance(exc, NotFound | Gone)
+            and request.method in ("GET", "HEAD")
+            and _PERMALINK.match(request.url.path)
+            and best_match(request.headers.get("accept"), ("application/json", "text/html")) == "text/html"
+        ):
+            visit = Visit.of(request)
+            await sign_in_visit(site, visit)
+            gone = isinstance(exc, Gone)
+            page = visit.page("gone.html" if gone else "not_found.html", status=410 if gone else 404)
+            page.headers["Vary"] = f"Accept, {page.headers['Vary']}"
+            return page
+        return errors.catalog_error(request, exc)
+
+    return answer
 
 
 def _http_error(request: Request, exc: Exception) -> Response:

@@ -221,20 +221,33 @@ def test_permalink_redirects_and_counts_downloads(client: TestClient, catalog: C
 def test_a_dead_permalink_is_a_page_for_browsers_and_json_for_scripts(
     client: TestClient, catalog: Catalog
 ) -> None:
-    """udata-responses call 49: ``Accept: text/html`` gets an HTML 404; ``*/*`` and JSON the JSON one."""
+    """udata-responses call 49: ``Accept: text/html`` gets the site's 404 page, in the visitor's
+    language (it was a bare English page); ``*/*`` and JSON the JSON one."""
     alice = make_user(catalog)
     hidden = make_dataset(catalog, alice, private=True, resources=[REMOTE]).resources[0].id
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     for rid in (str(uuid.uuid4()), hidden, "not-a-uuid"):
-        for accept in ("text/html", browser):
-            page = client.get(f"/api/1/datasets/r/{rid}", headers={"Accept": accept})
+        for accept, language, title in (
+            ("text/html", "en", "Page not found"),
+            (browser, "fr", "Page introuvable"),
+        ):
+            page = client.get(
+                f"/api/1/datasets/r/{rid}", headers={"Accept": accept, "Accept-Language": language}
+            )
             assert page.status_code == 404
             assert page.headers["content-type"] == "text/html; charset=utf-8"
-            assert "<title>404 - Page not found</title>" in page.text
+            assert f'<html lang="{language}"' in page.text
+            assert f"<h1>{title}</h1>" in page.text
+            assert "Accept" in page.headers["vary"]
         for accept in ("*/*", "application/json", "application/json, text/html", "text/html;q=0.5, */*"):
             plain = client.get(f"/api/1/datasets/r/{rid}", headers={"Accept": accept})
             assert plain.status_code == 404
             assert plain.json() == {"message": "Resource not found"}, accept
+    gone = make_dataset(catalog, alice, resources=[REMOTE])
+    assert client.delete(f"/api/1/datasets/{gone.dataset.id}/", headers=alice.headers).status_code == 204
+    page = client.get(f"/api/1/datasets/r/{gone.resources[0].id}", headers={"Accept": "text/html"})
+    assert page.status_code == 410
+    assert "text/html" in page.headers["content-type"]
 
 
 def test_best_match_chooses_as_werkzeug() -> None:

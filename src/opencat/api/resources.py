@@ -11,10 +11,9 @@ from opencat.api.inputs import ResourceBody, parse_reorder, parse_resource
 from opencat.api.openapi import describe
 from opencat.catalog import downloads, linkcheck
 from opencat.catalog import resources as use_cases
-from opencat.domain.accept import best_match
 from opencat.domain.changes import Reorder, Submitted
 from opencat.domain.dates import utc_now
-from opencat.domain.errors import Invalid, NotFound
+from opencat.domain.errors import Invalid
 
 
 def _render(call: Call, resource: Any) -> dict[str, Any]:
@@ -90,27 +89,11 @@ def delete_resource(call: Call) -> Reply:
     return Reply(status=204)
 
 
-# What a browser following a dead permalink is shown (udata answers its site's HTML 404 there).
-_NOT_FOUND_PAGE = (
-    '<!doctype html>\n<html lang="en">\n<meta charset="utf-8">\n'
-    '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-    "<title>404 - Page not found</title>\n<main>\n<h1>404 - Page not found</h1>\n"
-    "<p>This link leads to no file: the resource was removed, or is not yours to see.</p>\n"
-    '<p><a href="/">Back to the catalog</a></p>\n</main>\n'
-)
-
-
 @describe("Redirect to a resource's current URL, counting the download", "redirect_resource", status=302)
 def follow_permalink(call: Call) -> Response:
-    try:
-        counted = call.request.method != "HEAD"  # a link checker's HEAD downloads nothing
-        return redirect_found(downloads.follow_permalink(call.catalog, call.actor, call.path("rid"), counted))
-    except NotFound:
-        # People follow permalinks in browsers: one who prefers HTML gets a page, as from udata
-        # (udata-responses call 49); scripts, and `*/*`, get the JSON 404.
-        if best_match(call.header("accept"), ("application/json", "text/html")) != "text/html":
-            raise
-        return Response(_NOT_FOUND_PAGE, 404, media_type="text/html")
+    # Not found, a browser that prefers HTML is shown the site's page (app.py), scripts the JSON.
+    counted = call.request.method != "HEAD"  # a link checker's HEAD downloads nothing
+    return redirect_found(downloads.follow_permalink(call.catalog, call.actor, call.path("rid"), counted))
 
 
 @describe("A resource by id alone, with its dataset's id (API v2)", "get_resource_v2", returns="ResourceV2")
