@@ -199,7 +199,7 @@ def test_duplicate_email_fails_with_a_message(cli: Cli, email: str) -> None:
     """Spaces around a pasted address made a second account of the same address."""
     create_user(cli)
     run = cli("user", "create", "--email", email, "--first-name", "A", "--last-name", "B")
-    assert run.code == 1
+    assert run.code == 2  # a value refused: nothing was done
     assert run.out == ""
     assert run.err.startswith("error: ")
     assert "This email is already registered." in run.err
@@ -209,7 +209,7 @@ def test_duplicate_email_fails_with_a_message(cli: Cli, email: str) -> None:
 def test_a_user_needs_both_names_and_an_address(cli: Cli) -> None:
     """An empty first name was accepted (the account named by its last name alone everywhere)."""
     run = cli("user", "create", "--email", "nobody", "--first-name", " ", "--last-name", "")
-    assert (run.code, run.out) == (1, "")
+    assert (run.code, run.out) == (2, "")  # bad values: bad usage, as the README says
     assert run.err == (
         "error: email: Invalid email address.; first_name: This field is required.;"
         " last_name: This field is required.\n"
@@ -230,7 +230,7 @@ def test_fixtures_that_are_no_documents_are_refused_in_one_line(cli: Cli, tmp_pa
     for name, content in (("list.json", '[1, 2, "x", null]'), ("fixtures.json", '{"datasets": [1]}')):
         (tmp_path / name).write_text(content)
         run = cli("load-fixtures", str(tmp_path / name))
-        assert run.code == 1, name
+        assert run.code == 2, name
         assert run.err.startswith("error: "), run.err
         assert "Traceback" not in run.err
 

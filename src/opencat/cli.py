@@ -26,7 +26,7 @@ from opencat.config import Settings, SettingsError
 from opencat.db.checks import check_url, ping
 from opencat.db.engine import Database
 from opencat.db.migrate import current_revision, upgrade
-from opencat.domain.errors import CatalogError, Invalid
+from opencat.domain.errors import CatalogError, Invalid, InvalidItems
 from opencat.domain.urls import Urls
 from opencat.ops.logs import configure_logging
 from opencat.ops.metrics import DIRECTORY_VARIABLE, prepare_directory
@@ -519,7 +519,7 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Exit codes: 0 done, 1 the work failed, 2 bad usage or settings (nothing was done)."""
+    """Exit codes: 0 done, 1 the work failed, 2 bad usage, settings or a value refused (nothing was done)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     parser = _parser()
     if not arguments:
@@ -536,6 +536,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went (`| head`): nothing to say, and nowhere to say it
         _quiet_stdout()
         return 1
+    except (Invalid, InvalidItems) as error:  # a value given is wrong: bad usage, nothing was done
+        print(f"error: {_describe(error)}", file=sys.stderr)  # noqa: T201 - the command's output
+        return 2
     except (CatalogError, OSError, ValueError) as error:
         print(f"error: {_describe(error)}", file=sys.stderr)  # noqa: T201 - the command's output
         return 1

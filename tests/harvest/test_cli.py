@@ -90,7 +90,7 @@ def test_bad_uses_are_refused(cli: Cli, catalog: Catalog, site: Site, remote: Si
     org = make_org(catalog, "Harvesters")
 
     code, _, err = cli("harvest", "add", "X", remote.url("/"), "--backend", "nope", "--organization", org.id)
-    assert (code, err) == (1, "error: backend: Unknown harvest backend nope\n")
+    assert (code, err) == (2, "error: backend: Unknown harvest backend nope\n")
     code, _, err = cli(
         "harvest",
         "add",
@@ -103,7 +103,7 @@ def test_bad_uses_are_refused(cli: Cli, catalog: Catalog, site: Site, remote: Si
         "--schedule",
         "61 * * * *",
     )
-    assert code == 1
+    assert code == 2
     assert "Invalid cron expression" in err
     code, _, err = cli("harvest", "run", "0" * 24)
     assert (code, err) == (1, "error: Harvest source not found\n")
