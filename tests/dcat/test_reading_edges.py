@@ -1,14 +1,15 @@
 """Remote DCAT at its edges: what few portals publish but some do."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from opencat.catalog.harvest_mapping import harvest_metadata
+from opencat.catalog.harvest_mapping import References, dataset_fields, harvest_metadata
 from opencat.dcat.parsing import syntax_of
 from opencat.dcat.reading import read_catalog_page
-from opencat.domain.datasets import Dataset
+from opencat.domain.datasets import Dataset, Spatial
 from opencat.domain.harvest import EXCERPT_LIMIT, HarvestSourceError, ItemFailure, RemoteDataset
 from opencat.domain.harvest_jobs import HarvestSource
 
@@ -138,3 +139,32 @@ def test_the_fingerprint_of_a_dataset_without_a_creation_date_is_the_one_made_be
     """A new field in the digest would make every harvested dataset look changed once."""
     dataset = RemoteDataset(remote_id="d", title="T")
     assert dataset.fingerprint() == "0e25cfb333a906a4736667992783ddac368084a99a31683c87997a6cd64eabcb"
+
+
+def test_a_drawn_area_is_read_as_the_multipolygon_udata_stores() -> None:
+    """GeoDCAT-AP's locn:geometry, as opencat and udata write a drawn area: it was dropped."""
+    square = [[[0, 0], [0, 1], [1, 1], [0, 0]]]
+    body = b"""@prefix locn: <http://www.w3.org/ns/locn#> . @prefix gsp: <http://www.opengis.net/ont/geosparql#> .
+    <http://a.test/m> a dcat:Dataset ; dct:title "M" ; dct:identifier "m" ; dct:spatial <http://a.test/m#g> .
+    <http://a.test/m#g> a dct:Location ; locn:geometry "%s"^^gsp:geoJSONLiteral .
+    <http://a.test/p> a dcat:Dataset ; dct:title "P" ; dct:identifier "p" ;
+        dct:spatial [ locn:geometry "%s"^^gsp:geoJSONLiteral ] .
+    <http://a.test/w> a dcat:Dataset ; dct:title "W" ; dct:identifier "w" ;
+        dct:spatial [ locn:geometry "POLYGON((0 0, 0 1, 1 1, 0 0))"^^gsp:wktLiteral ],
+                    [ locn:geometry "{\\"type\\": \\"Point\\", \\"coordinates\\": [0, 0]}" ] .
+    """ % (
+        json.dumps({"type": "MultiPolygon", "coordinates": [square]}).replace('"', '\\"').encode(),
+        json.dumps({"type": "Polygon", "coordinates": square}).replace('"', '\\"').encode(),
+    )
+    read = {item.remote_id: item for item in _items(body) if isinstance(item, RemoteDataset)}
+    multipolygon = {"type": "MultiPolygon", "coordinates": [square]}
+    assert (read["m"].geom, read["p"].geom, read["w"].geom) == (multipolygon, multipolygon, None)
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    source = HarvestSource("s" * 24, "Source", "http://a.test/catalog.ttl", "dcat", now, now)
+    references = References(licenses=(), zones={"fr:commune:69123": "fr:commune:69123"})
+    assert dataset_fields(source, read["m"], references, now)["spatial"] == Spatial((), None, multipolygon)
+    # Zones and a drawn area exclude each other, as in udata's form: the zones win.
+    zoned = replace(read["m"], zones=("fr:commune:69123",))
+    assert dataset_fields(source, zoned, references, now)["spatial"] == Spatial(
+        ("fr:commune:69123",), None, None
+    )

@@ -102,7 +102,9 @@ def dataset_fields(
 ) -> dict[str, Any]:
     """The harvested fields (``HARVESTED_FIELDS``) of the dataset made of ``remote``."""
     zones = tuple(dict.fromkeys(z for z in (references.zones.get(zone) for zone in remote.zones) if z))
-    spatial = Spatial(zones, remote.granularity) if zones or remote.granularity else None
+    # Zones and a drawn area exclude each other (as in udata's form): the zones win.
+    geom = None if zones or remote.geom is None else dict(remote.geom)
+    spatial = Spatial(zones, remote.granularity, geom) if zones or remote.granularity or geom else None
     coverage = None
     if remote.temporal_start:
         start, end = remote.temporal_start, remote.temporal_end

@@ -1,5 +1,6 @@
 """A remote dcat:Dataset read into a RemoteDataset: the inverse of ``graph.py``, tolerant of real portals."""
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -7,7 +8,7 @@ from urllib.parse import unquote
 
 from rdflib import URIRef
 
-from opencat.dcat.namespaces import DCAT, DCT, RDF, RDFS, SKOS
+from opencat.dcat.namespaces import DCAT, DCT, LOCN, RDF, RDFS, SKOS
 from opencat.dcat.remote_distributions import read_distribution
 from opencat.dcat.remote_terms import (
     Facts,
@@ -24,6 +25,7 @@ from opencat.dcat.remote_terms import (
 )
 from opencat.dcat.remote_vocabularies import frequency_of
 from opencat.domain.harvest import ItemFailure, RemoteDataset, RemoteResource
+from opencat.domain.spatial import is_multipolygon
 
 SCHEMA = "http://schema.org/"
 TIME = "http://www.w3.org/2006/time#"
@@ -62,6 +64,7 @@ def read_dataset(
         temporal_start=start,
         temporal_end=end,
         zones=_zones(graph, node, zone_uris),
+        geom=_drawn_geometry(graph, node),
         resources=_resources(graph, distributions),
         remote_url=remote_url,
         uri=str(node) if isinstance(node, URIRef) else None,
@@ -129,6 +132,29 @@ def _temporal(graph: Facts, node: Term) -> tuple[date | None, date | None]:
         if start is not None or end is not None:
             return start, end
     return None, None
+
+
+# A drawn area larger than this is not read (a literal of megabytes is no coverage anyone draws).
+MAX_GEOMETRY_CHARACTERS = 1_000_000
+
+
+def _drawn_geometry(graph: Facts, node: Term) -> dict[str, object] | None:
+    """The first GeoJSON (Multi)Polygon a ``dct:spatial`` location holds as ``locn:geometry``
+    (GeoDCAT-AP, as opencat and udata write it), as the MultiPolygon udata stores; WKT and other
+    shapes are not read."""
+    for location in graph.objects(node, DCT.spatial):
+        for value in graph.objects(location, LOCN.geometry):
+            if not isinstance(value, Text) or len(value.lexical) > MAX_GEOMETRY_CHARACTERS:
+                continue
+            try:
+                shape = json.loads(value.lexical)
+            except ValueError:
+                continue
+            if isinstance(shape, dict) and shape.get("type") == "Polygon":
+                shape = {"type": "MultiPolygon", "coordinates": [shape.get("coordinates")]}
+            if isinstance(shape, dict) and is_multipolygon(shape):
+                return {"type": "MultiPolygon", "coordinates": shape["coordinates"]}
+    return None
 
 
 def _zones(graph: Facts, node: Term, zone_uris: Mapping[str, str]) -> tuple[str, ...]:

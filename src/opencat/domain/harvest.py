@@ -65,12 +65,15 @@ class RemoteDataset:
     extras: Mapping[str, object] = field(default_factory=dict)
     # When the source says the dataset was made (dct:created), apart from its publication.
     created_at: datetime | None = None
+    # A drawn area (a GeoJSON MultiPolygon), when the source gives one.
+    geom: Mapping[str, object] | None = None
 
     def fingerprint(self) -> str:
         """A stable digest of everything above: equal fingerprints mean nothing to rewrite."""
         fields = asdict(self)
-        if fields["created_at"] is None:  # added later: the digests made before it stay the same
-            del fields["created_at"]
+        for added_later in ("created_at", "geom"):  # the digests made before them stay the same
+            if fields[added_later] is None:
+                del fields[added_later]
         encoded = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(encoded.encode()).hexdigest()
 
