@@ -149,6 +149,17 @@ def test_a_wide_preview_scrolls_in_its_box_on_a_phone(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert widths[0] == widths[1], widths
+    # ... and the table scrolls in its box, its cells whole: a cell breaking its words anywhere
+    # would squeeze "4" and "xxx..." into a column a letter wide instead.
+    box = page.get_by_role("table", name="Preview of large.csv").locator("xpath=..")
+    assert box.evaluate("node => node.scrollWidth > node.clientWidth")
+    cell = page.get_by_role("cell", name="x" * 400)
+    assert (
+        cell.evaluate(
+            "node => { const r = document.createRange(); r.selectNodeContents(node); return r.getClientRects().length; }"
+        )
+        == 1
+    )
     page.close()
 
 
