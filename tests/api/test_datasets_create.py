@@ -352,3 +352,8 @@ def test_a_write_with_a_mask_it_cannot_read_is_refused_before_it_is_made(
     assert client.get(f"{URL}{made['id']}/").json()["acronym"] is None
     anonymous = client.post(URL, json={"title": "x", "description": "d"}, headers={"X-Fields": "slug{"})
     assert anonymous.status_code == 401  # who asks is still said first
+    upload = client.post(f"{URL}{made['id']}/upload/", files={"file": ("a.csv", b"a\n1\n")}, headers=broken)
+    assert upload.status_code == 400
+    assert client.get(f"{URL}{made['id']}/").json()["resources"] == []  # no file published
+    # A deletion answers 204 without reading the mask, as udata.
+    assert client.delete(f"{URL}{made['id']}/", headers=broken).status_code == 204

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, MalformedRangeHeader, Response
 
 from opencat.api import serializers
-from opencat.api.endpoint import Call, Reply, Services, api_key_sent, render
+from opencat.api.endpoint import Call, Reply, Services, api_key_sent, check_mask_before_writing, render
 from opencat.api.multipart import Received, receive
 from opencat.api.openapi import describe
 from opencat.catalog import community as community_catalog
@@ -58,6 +58,7 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
         services: Services = request.app.state.services
         cat = services.catalog
         actor = await run_in_threadpool(authenticate, cat, api_key_sent(request))
+        check_mask_before_writing(request, actor)
         destination = await run_in_threadpool(catalog.authorize, cat, actor, target_of(request))
         received = await receive(request, lambda: catalog.open_spool(cat), cat.uploads.max_bytes)
         try:
