@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from opencat.api.inputs import parse_community
+from opencat.catalog import community
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
+from opencat.domain.changes import Submitted
 from tests.conftest import BASE_URL
 from tests.factories import make_dataset, make_user
 
@@ -30,6 +33,11 @@ def test_nothing_new_is_made_but_by_a_sysadmin(client: TestClient, catalog: Cata
     admin = make_user(before, sysadmin=True)
     view = make_dataset(before, alice, resources=[REMOTE])
     dataset, rid = view.dataset, view.resources[0].id
+    proposed = community.create_community_resource(
+        before,
+        bob.actor(before),
+        Submitted.parse(lambda: parse_community({**REMOTE, "dataset": dataset.id}, None)),
+    )
     url = f"/api/1/datasets/{dataset.id}/"
     file = {"file": ("a.csv", b"a,b\n1,2\n")}
     creations = [
@@ -38,8 +46,14 @@ def test_nothing_new_is_made_but_by_a_sysadmin(client: TestClient, catalog: Cata
         ("post", f"{url}upload/", {"files": file}),
         ("post", f"/api/1/datasets/{dataset.id}/resources/{rid}/upload/", {"files": file}),
         ("post", f"{url}upload/community/", {"files": file}),
+        ("post", f"/api/1/datasets/community_resources/{proposed.item.id}/upload/", {"files": file}),
         ("post", "/api/1/datasets/community_resources/", {"json": {**REMOTE, "dataset": dataset.id}}),
         ("post", f"{url}followers/", {}),
+        (
+            "post",
+            "/api/1/harvest/sources/",
+            {"json": {"name": "s", "url": "https://example.org/", "backend": "dcat"}},
+        ),
     ]
     for method, path, body in creations:
         assert getattr(client, method)(path, **body).status_code == 401, path  # who asks, first

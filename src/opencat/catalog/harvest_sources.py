@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from opencat.catalog import harvest_preview
+from opencat.catalog.access import check_creations_allowed
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_backends import BACKENDS
 from opencat.catalog.harvest_preview import Preview
@@ -179,8 +180,8 @@ def _ownership(conn: Connection, actor: Actor, fields: SourceFields) -> tuple[st
 
 
 def create_source(catalog: Catalog, actor: Actor, fields: SourceFields) -> SourceView:
-    if actor.user is None:
-        raise Unauthenticated()
+    check_creations_allowed(catalog.read_only, actor)  # "other namespaces' creations" (udata)
+    assert actor.user is not None
     _checked(fields, creating=True)
     now = catalog.clock()
     with catalog.db.write() as conn:
