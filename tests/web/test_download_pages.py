@@ -41,11 +41,13 @@ def test_a_private_datasets_files_are_downloaded_by_those_who_may_see_it(
     assert served.headers["content-disposition"].startswith("attachment;")
     assert served.headers["cache-control"] == "private, no-store"
     assert served.headers["content-security-policy"] == "sandbox"
+    assert client.get(file_path, headers={"Range": "garbage"}).content == CSV  # ignored: the whole file
+    assert client.head(file_path).status_code == 200  # not counted: a link checker downloads nothing
     followed = client.get(link_path, follow_redirects=False)
     assert (followed.status_code, followed.headers["location"]) == (302, "https://example.org/ailleurs.csv")
     counted = client.get(f"/api/1/datasets/{dataset.id}/", headers=alice.headers).json()["resources"]
     assert {item["id"]: item["metrics"].get("views") for item in counted} == {
-        uploaded["id"]: 1,
+        uploaded["id"]: 2,
         linked["id"]: 1,
     }
     missing = client.get(f"/datasets/brouillon/resources/{'0' * 8}-0000-4000-8000-{'0' * 12}/download/")
@@ -63,3 +65,17 @@ def test_a_public_datasets_page_keeps_the_permalink(client: TestClient, catalog:
     )
     resource = view.resources[0]
     assert f"/api/1/datasets/r/{resource.id}" in client.get("/datasets/public/").text
+
+
+def test_a_deleted_datasets_files_are_downloaded_by_its_owner(client: TestClient, catalog: Catalog) -> None:
+    """Its page still shows its files to its owner; the permalink answered them 410."""
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog, alice, title="Retiré", resources=[{"title": "a", "url": "https://example.org/a.csv"}]
+    )
+    assert client.delete(f"/api/1/datasets/{view.dataset.id}/", headers=alice.headers).status_code == 204
+    path = f"/datasets/retire/resources/{view.resources[0].id}/download/"
+    assert client.get(path).status_code == 410
+    sign_in(client, catalog, alice)
+    assert f'href="{path}"' in client.get("/datasets/retire/").text
+    assert client.get(path, follow_redirects=False).headers["location"] == "https://example.org/a.csv"

@@ -150,7 +150,7 @@ def status_body(status: upload_sessions.UploadStatus) -> dict[str, Any]:
     }
 
 
-class _WholeOnUnreadableRange(FileResponse):
+class WholeOnUnreadableRange(FileResponse):
     """A ``Range`` the server cannot read is ignored: the whole file, ``200`` (RFC 9110 §14.2, as
     udata's Werkzeug does); Starlette answers it a plain-text 400."""
 
@@ -186,7 +186,7 @@ async def serve_file(request: Request) -> Response:
         raise NotFound() from None
     if path is None:
         raise NotFound()
-    response = _WholeOnUnreadableRange(
+    response = WholeOnUnreadableRange(
         path, filename=path.name, media_type=served_type(path.name), content_disposition_type="inline"
     )
     # Shown inline like udata; the sandbox keeps an uploaded SVG or XML from running script on our origin.

@@ -38,16 +38,20 @@ def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str, counted: 
         return proposed.resource.url.strip()
 
 
-def download_of(catalog: Catalog, actor: Actor, dataset_ident: str, resource_id: str) -> Resource:
-    """A file of a dataset the caller may read, its download counted (the pages' download of a
-    private dataset's file: the permalink and the store's files know only API keys)."""
+def download_of(
+    catalog: Catalog, actor: Actor, dataset_ident: str, resource_id: str, counted: bool = True
+) -> Resource:
+    """A file of a dataset the caller may read, its download counted unless ``counted`` is off
+    (a HEAD) (the pages' download of a private or deleted dataset's file: the permalink and the
+    store's files know only API keys)."""
     canonical = ids.parse_uuid(resource_id)
-    with catalog.db.write() as conn:
+    with catalog.db.write() if counted else catalog.db.read() as conn:
         dataset = readable_dataset(conn, actor, dataset_ident)
         found = None if canonical is None else db_resources.find(conn, dataset.id, canonical)
         if found is None:
             raise NotFound(Reason.RESOURCE_MISSING)
-        db_resources.count_download(conn, dataset.id, found.id)
+        if counted:
+            db_resources.count_download(conn, dataset.id, found.id)
         return found
 
 

@@ -2,7 +2,7 @@
 
 The page's download button leads to the permalink, which, like the store's own file URLs, knows only
 API keys: the publisher of a private dataset, signed in with a cookie, got a 404 for their own file.
-The button of a private dataset's file leads here instead: the page's visitor is checked as the page
+The button of a private or deleted dataset's file leads here instead: the page's visitor is checked as the page
 itself checks them, the download is counted as a permalink's, then the file is sent (from the store,
 with the headers the store's URL gives it) or its remote address is followed.
 """
@@ -10,8 +10,9 @@ with the headers the store's URL gives it) or its remote address is followed.
 from collections.abc import Iterator
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
+from opencat.api.uploads import WholeOnUnreadableRange
 from opencat.catalog import downloads
 from opencat.domain.errors import NotFound
 from opencat.domain.uploads import served_type
@@ -28,16 +29,20 @@ _CHUNK = 64 * 1024
 
 async def download(site: Site, visit: Visit) -> Response:
     params = visit.request.path_params
+    counted = visit.request.method != "HEAD"  # a link checker's HEAD downloads nothing
     resource = await run_in_threadpool(
-        downloads.download_of, site.catalog, visit.actor, str(params["slug"]), str(params["rid"])
+        downloads.download_of, site.catalog, visit.actor, str(params["slug"]), str(params["rid"]), counted
     )
     if not resource.fs_filename:
         return RedirectResponse(resource.url.strip(), status_code=302)
     name = resource.fs_filename.rsplit("/", 1)[-1]
     media_type = served_type(name)
-    local = site.catalog.files.local_path(resource.fs_filename)
+    try:
+        local = site.catalog.files.local_path(resource.fs_filename)
+    except ValueError:  # a stored name the store refuses (imported data): no such file here
+        raise NotFound() from None
     if local is not None:
-        return FileResponse(
+        return WholeOnUnreadableRange(
             local,
             filename=name,
             media_type=media_type,
