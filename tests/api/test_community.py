@@ -172,6 +172,17 @@ def test_organization_null_takes_a_proposal_back_to_its_editor(client: TestClien
     taken = client.put(item, json={"organization": None}, headers=editor.headers)
     assert taken.status_code == 200
     assert (taken.json()["organization"], taken.json()["owner"]["id"]) == (None, editor.user.id)
+    # A sysadmin taking one from its organization names the user it goes to.
+    admin, bob = make_user(catalog, sysadmin=True), make_user(catalog)
+    again = client.post(
+        URL, json={**BODY, "dataset": dataset.id, "organization": org.id}, headers=alice.headers
+    )
+    moved = client.put(
+        f"{URL}{again.json()['id']}/",
+        json={"organization": None, "owner": bob.user.id},
+        headers=admin.headers,
+    )
+    assert (moved.json()["organization"], moved.json()["owner"]["id"]) == (None, bob.user.id)
 
 
 def test_owner_sent_is_the_caller_unless_a_sysadmin_names_another(

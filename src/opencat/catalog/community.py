@@ -168,16 +168,16 @@ def update_community_resource(
         organization_id = _organization_for(conn, actor, value_or(changes.organization, None))
         resource = apply_resource_changes(item.resource, sent.fields(), now)
         owner_id, org_id = item.owner_id, item.organization_id
-        owner_sent = value_or(changes.owner, None)
-        if owner_sent is not None:
-            # udata's owner field: the caller's own id, any user's for a sysadmin (400 otherwise);
-            # an organization's resource stays the organization's.
-            wanted = owner_target(conn, actor, owner_sent)
-            owner_id = owner_id if org_id is not None else wanted
         if organization_id is not None:
             owner_id, org_id = None, organization_id
         elif organization_sent:  # ``"organization": null`` takes it back from the organization
             org_id = None
+        owner_sent = value_or(changes.owner, None)
+        if owner_sent is not None:
+            # udata's owner field: the caller's own id, any user's for a sysadmin (400 otherwise);
+            # a resource that stays an organization's keeps no owner.
+            wanted = owner_target(conn, actor, owner_sent)
+            owner_id = owner_id if org_id is not None else wanted
         if owner_id is None and org_id is None:
             owner_id = actor.user_id
         updated = replace(item, resource=resource, owner_id=owner_id, organization_id=org_id)
