@@ -219,6 +219,8 @@ def test_a_resource_id_held_twice_is_one_line_and_nothing_is_loaded(
     with catalog.db.read() as conn:
         assert db_datasets.find_by_id(conn, second) is None  # nothing of a refused file is written
     assert cli("load-fixtures", str(_fixture_file(tmp_path / "a.json", (first, [shared])))).code == 0  # again
+    twice = _fixture_file(tmp_path / "d.json", (first, [shared]), (first, [shared]))
+    assert cli("load-fixtures", str(twice)).code == 0  # one dataset listed twice: the later replaces it
 
 
 def test_reindex_rebuilds_the_index_with_progress(cli: Cli, tmp_path: Path) -> None:

@@ -64,6 +64,7 @@ def test_a_missing_postgresql_database_is_one_line(tmp_path: Path, postgres_serv
         ("BASE_URL", "example.org", ("OPENCAT_BASE_URL must be an http:// or https:// URL",)),
         ("BASE_URL", "http://x/a b", ("OPENCAT_BASE_URL must be a URL without spaces",)),
         ("BASE_URL", "https://", ("OPENCAT_BASE_URL must be an http:// or https:// URL",)),
+        ("BASE_URL", "http://:8000", ("OPENCAT_BASE_URL must be an http:// or https:// URL",)),
         ("FRONT_URL", "notaurl", ("OPENCAT_FRONT_URL must be an http:// or https:// URL",)),
         ("FRONT_URL", "https://data.example.org/?x=1", ("OPENCAT_FRONT_URL must be a URL without a query",)),
         ("DCAT_THEMES", "transport", ("OPENCAT_DCAT_THEMES must be tag:THEME pairs",)),

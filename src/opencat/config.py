@@ -24,7 +24,7 @@ def _site_url(value: str) -> str:
     """An http(s) URL every link of the catalog starts with: a host, and nothing a link would
     carry raw (spaces, quotes, controls), without its trailing slash."""
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
     if any(character.isspace() or character in '"<>`' or ord(character) < 32 for character in value):
         raise ValueError(f"must be a URL without spaces, quotes or control characters, got {value!r}")

@@ -26,12 +26,14 @@ class RepeatedFailures:
         self._failures = 0  # since the loop last worked
         self._unsaid = 0  # since the last line
         self._said_at = 0.0
+        self._kind: type[BaseException] | None = None  # the last failure told with its traceback
 
     def failed(self, error: BaseException) -> None:
         self._failures += 1
         self._unsaid += 1
         now = self._clock()
-        if self._failures == 1:
+        if self._failures == 1 or type(error) is not self._kind:  # a new cause: its traceback
+            self._kind = type(error)
             self._logger.warning("%s; retrying", self._what, exc_info=error)
         elif now - self._said_at >= self._quiet:
             self._logger.warning(
@@ -49,3 +51,4 @@ class RepeatedFailures:
         if self._failures:
             self._logger.warning("%s %d times; it works again", self._what, self._failures)
         self._failures = self._unsaid = 0
+        self._kind = None

@@ -45,3 +45,15 @@ def test_a_failure_after_recovery_is_told_whole_again(caplog: pytest.LogCaptureF
         failures.worked()
         failures.failed(OSError("down again"))
     assert [record.exc_info is not None for record in caplog.records] == [True, False, True]
+
+
+def test_another_cause_is_told_with_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    failures = RepeatedFailures(logging.getLogger("opencat.test"), "the keeper could not catch up", clock)
+    with caplog.at_level(logging.WARNING, logger="opencat.test"):
+        failures.failed(ConnectionError("down"))
+        clock.now += 1
+        failures.failed(ConnectionError("down"))  # the same cause, within the minute: silent
+        clock.now += 1
+        failures.failed(PermissionError("the index directory"))  # another: said whole at once
+    assert [(record.exc_info is not None) for record in caplog.records] == [True, True]

@@ -181,7 +181,8 @@ def test_a_role_change_keeps_the_date_the_membership_began(catalog: Catalog) -> 
 
     began = since()
     time.sleep(0.01)  # a date written again would be later
-    assert members.set_role(catalog, admin.actor(catalog), org.id, member.user.id, "admin").role == "admin"
+    changed = members.set_role(catalog, admin.actor(catalog), org.id, member.user.id, "admin")
+    assert (changed.role, changed.since) == ("admin", began)
     assert (
         members.set_role(catalog, admin.actor(catalog), org.id, member.user.email, "editor").role == "editor"
     )

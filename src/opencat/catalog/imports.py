@@ -97,10 +97,15 @@ def _check_resource_ids(catalog: Catalog, entries: list[Entry]) -> None:
     holders: dict[str, str] = {}
     for entry in entries:
         dataset_id = str(entry.dataset["id"])
+        own: set[str] = set()
         for item in entry.resources:
             resource_id = str(item.get("id"))
-            if resource_id in holders:
-                raise Invalid({"resources": [_twice(resource_id, holders[resource_id], dataset_id)]})
+            # A dataset listed twice is loaded twice, the later entry replacing the earlier.
+            if resource_id in own or holders.get(resource_id, dataset_id) != dataset_id:
+                raise Invalid(
+                    {"resources": [_twice(resource_id, holders.get(resource_id, dataset_id), dataset_id)]}
+                )
+            own.add(resource_id)
             holders[resource_id] = dataset_id
     with catalog.db.read() as conn:
         stored = db_resources.datasets_holding(conn, list(holders))

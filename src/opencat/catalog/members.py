@@ -89,7 +89,8 @@ def set_role(catalog: Catalog, actor: Actor, org_ident: str, user_ident: str, ro
         _record(
             catalog, conn, actor, organization, FieldChange("members", old, {"user": user.id, "role": role})
         )
-        return Member(organization.id, user, role, now)
+        # A role change keeps the date the membership began.
+        return next(m for m in db_accounts.fetch_members(conn, organization.id) if m.user.id == user.id)
 
 
 def remove_member(catalog: Catalog, actor: Actor, org_ident: str, user_id: str) -> None:
