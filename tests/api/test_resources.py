@@ -277,6 +277,27 @@ def test_api_v2_resource_by_id(client: TestClient, catalog: Catalog) -> None:
         client.get(f"/api/2/datasets/resources/{hidden.resources[0].id}/", headers=alice.headers).status_code
         == 200
     )
+    # A deleted dataset's resource is gone as its dataset is (udata's 410; it was a 404).
+    gone = make_dataset(catalog, alice, resources=[REMOTE])
+    assert client.delete(f"/api/1/datasets/{gone.dataset.id}/", headers=alice.headers).status_code == 204
+    deleted = client.get(f"/api/2/datasets/resources/{gone.resources[0].id}/")
+    assert (deleted.status_code, deleted.json()) == (410, {"message": "Dataset has been deleted"})
+    # A community resource is found by its id too (datagouv-client opens resources so).
+    proposed = client.post(
+        "/api/1/datasets/community_resources/",
+        json={**REMOTE, "dataset": view.dataset.id},
+        headers=alice.headers,
+    ).json()
+    found = client.get(f"/api/2/datasets/resources/{proposed['id']}/")
+    assert found.status_code == 200
+    assert (found.json()["dataset_id"], found.json()["resource"]["id"]) == (view.dataset.id, proposed["id"])
+    assert "owner" not in found.json()["resource"]  # marshalled as a resource, as udata does
+    hidden_proposal = client.post(
+        "/api/1/datasets/community_resources/",
+        json={**REMOTE, "dataset": hidden.dataset.id},
+        headers=alice.headers,
+    ).json()
+    assert client.get(f"/api/2/datasets/resources/{hidden_proposal['id']}/").status_code == 404
 
 
 def test_typed_check_extras_are_validated(client: TestClient, catalog: Catalog) -> None:

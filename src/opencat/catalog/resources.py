@@ -8,16 +8,19 @@ from opencat.catalog import history
 from opencat.catalog.access import (
     Versions,
     check_creations_allowed,
+    check_readable,
     check_version,
     editable_dataset,
     readable_dataset,
 )
+from opencat.catalog.community import check_community_readable
 from opencat.catalog.context import Catalog
 from opencat.catalog.schemas import check_resource_schema
+from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
-from opencat.domain import ids, permissions
+from opencat.domain import ids
 from opencat.domain.accounts import Actor
 from opencat.domain.changes import UNSET, Reorder, ResourceChanges, Submitted
 from opencat.domain.datasets import (
@@ -30,6 +33,7 @@ from opencat.domain.datasets import (
 )
 from opencat.domain.errors import (
     BadRequest,
+    Gone,
     Invalid,
     InvalidItems,
     NotFound,
@@ -41,7 +45,7 @@ from opencat.files.base import delete_after_commit
 
 @dataclass(frozen=True, slots=True)
 class LocatedResource:
-    dataset_id: str
+    dataset_id: str | None  # a community resource may have lost its dataset
     resource: Resource
 
 
@@ -213,15 +217,27 @@ def reorder_resources(
 
 
 def locate_resource(catalog: Catalog, actor: Actor, resource_id: str) -> LocatedResource:
-    """A resource by id alone, in a dataset the caller may read (API v2)."""
+    """A resource by id alone, in a dataset the caller may read, or a community resource the
+    caller may read (API v2; udata: udata/core/dataset/apiv2.py, ResourceAPI): a deleted
+    dataset's is 410, as its dataset, a private one's 404."""
     canonical = ids.parse_uuid(resource_id)
     with catalog.db.read() as conn:
         found = None if canonical is None else db_resources.find_anywhere(conn, canonical)
         if found is None:
-            raise NotFound(Reason.RESOURCE_MISSING)
+            proposed = None if canonical is None else db_community.find(conn, canonical)
+            if proposed is None:
+                raise NotFound(Reason.RESOURCE_MISSING)
+            check_community_readable(conn, actor, proposed, Reason.RESOURCE_MISSING)
+            return LocatedResource(proposed.dataset_id, proposed.resource)
         dataset = db_datasets.find_by_id(conn, found[0])
-        if dataset is None or not permissions.can_read(actor, dataset):
+        if dataset is None:
             raise NotFound(Reason.RESOURCE_MISSING)
+        try:
+            check_readable(actor, dataset)
+        except Gone:
+            raise Gone(Reason.DATASET_DELETED) from None
+        except NotFound:
+            raise NotFound(Reason.RESOURCE_MISSING) from None
         return LocatedResource(dataset.id, found[1])
 
 
