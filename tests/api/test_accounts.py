@@ -127,3 +127,14 @@ def test_a_users_metrics_are_counted(client: TestClient, catalog: Catalog) -> No
     expected = {"datasets": 2, "following": 1, "followers": 0, "reuses": 0, "dataservices": 0}
     assert client.get("/api/1/me/", headers=alice.headers).json()["metrics"] == expected
     assert client.get(f"/api/1/users/{alice.user.id}/").json()["metrics"] == expected
+
+
+def test_a_users_profile_lists_their_organizations(client: TestClient, catalog: Catalog) -> None:
+    """udata's user lists their organizations to anyone; it was always an empty list."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, "Ville de Test", **{alice.user.id: "admin"})
+    listed = client.get(f"/api/1/users/{alice.user.id}/").json()["organizations"]
+    assert [(item["id"], item["name"]) for item in listed] == [(org.id, "Ville de Test")]
+    mine = client.get("/api/1/me/", headers=alice.headers).json()["organizations"]
+    assert [item["id"] for item in mine] == [org.id]  # the permissions differ: each caller's own
+    assert client.get(f"/api/1/users/{bob.user.id}/").json()["organizations"] == []

@@ -23,8 +23,11 @@ def get_organization(call: Call) -> Reply:
 def get_user(call: Call) -> Reply:
     user = use_cases.get_user(call.catalog, call.path("ident"))
     counted = use_cases.user_metrics(call.catalog, user)
+    organizations = use_cases.organizations_of(call.catalog, user)
     return Reply(
-        serializers.user(user, call.urls, [], call.actor, with_email=call.actor.is_sysadmin, counted=counted)
+        serializers.user(
+            user, call.urls, organizations, call.actor, with_email=call.actor.is_sysadmin, counted=counted
+        )
     )
 
 

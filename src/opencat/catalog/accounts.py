@@ -276,6 +276,12 @@ def memberships(catalog: Catalog, actor: Actor) -> list[Organization]:
         return list(db_accounts.fetch_organizations(conn, actor.roles).values())
 
 
+def organizations_of(catalog: Catalog, user: User) -> list[Organization]:
+    """The organizations a user belongs to, shown on their public profile as udata shows them."""
+    with catalog.db.read() as conn:
+        return list(db_accounts.fetch_organizations(conn, db_accounts.roles_of(conn, user.id)).values())
+
+
 def create_organization(
     catalog: Catalog,
     *,
