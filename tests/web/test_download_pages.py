@@ -79,3 +79,28 @@ def test_a_deleted_datasets_files_are_downloaded_by_its_owner(client: TestClient
     sign_in(client, catalog, alice)
     assert f'href="{path}"' in client.get("/datasets/retire/").text
     assert client.get(path, follow_redirects=False).headers["location"] == "https://example.org/a.csv"
+
+
+def test_a_private_datasets_community_files_are_opened_by_those_who_may_see_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Their "Open" button led to the store's URL, which wants an API key: a 404 for members."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    dataset = make_dataset(catalog, alice, private=True, title="Brouillon").dataset
+    proposed = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/community/",
+        files={"file": ("propose.csv", CSV)},
+        headers=alice.headers,
+    ).json()
+    path = f"/datasets/brouillon/community/{proposed['id']}/download/"
+    assert client.get(path).status_code == 404
+    sign_in(client, catalog, alice)
+    assert f'href="{path}"' in client.get("/datasets/brouillon/").text
+    served = client.get(path)
+    assert (served.status_code, served.content) == (200, CSV)
+    assert served.headers["content-security-policy"] == "sandbox"
+    other = make_dataset(catalog, alice, private=True, title="Autre").dataset
+    assert client.get(f"/datasets/{other.slug}/community/{proposed['id']}/download/").status_code == 404
+    stranger = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    sign_in(stranger, catalog, bob)
+    assert stranger.get(path).status_code == 404

@@ -55,6 +55,22 @@ def download_of(
         return found
 
 
+def community_download_of(
+    catalog: Catalog, actor: Actor, dataset_ident: str, community_id: str, counted: bool = True
+) -> Resource:
+    """A community resource proposed on a dataset the caller may read, as ``download_of``."""
+    canonical = ids.parse_uuid(community_id)
+    with catalog.db.write() if counted else catalog.db.read() as conn:
+        dataset = readable_dataset(conn, actor, dataset_ident)
+        found = None if canonical is None else db_community.find(conn, canonical)
+        if found is None or found.dataset_id != dataset.id:
+            raise NotFound(Reason.COMMUNITY_MISSING)
+        check_community_readable(conn, actor, found, Reason.COMMUNITY_MISSING)
+        if counted:
+            db_community.count_download(conn, found.id)
+        return found.resource
+
+
 def check_file_readable(catalog: Catalog, actor: Actor, key: str) -> None:
     """A stored file is served only as part of a resource or community resource the caller may
     read; a file no resource holds (replaced, or never published) is not served at all."""

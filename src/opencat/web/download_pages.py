@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from opencat.api.uploads import WholeOnUnreadableRange
 from opencat.catalog import downloads
+from opencat.domain.datasets import Resource
 from opencat.domain.errors import NotFound
 from opencat.domain.uploads import served_type
 from opencat.web.pages import Site, Visit
@@ -33,6 +34,26 @@ async def download(site: Site, visit: Visit) -> Response:
     resource = await run_in_threadpool(
         downloads.download_of, site.catalog, visit.actor, str(params["slug"]), str(params["rid"]), counted
     )
+    return await _sent(site, resource)
+
+
+async def community_download(site: Site, visit: Visit) -> Response:
+    """A community resource of a private or deleted dataset, the same way."""
+    params = visit.request.path_params
+    counted = visit.request.method != "HEAD"
+    resource = await run_in_threadpool(
+        downloads.community_download_of,
+        site.catalog,
+        visit.actor,
+        str(params["slug"]),
+        str(params["cid"]),
+        counted,
+    )
+    return await _sent(site, resource)
+
+
+async def _sent(site: Site, resource: Resource) -> Response:
+    """The stored file with the store's headers, or the remote address followed."""
     if not resource.fs_filename:
         return RedirectResponse(resource.url.strip(), status_code=302)
     name = resource.fs_filename.rsplit("/", 1)[-1]

@@ -228,6 +228,12 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             methods=["GET"],
             include_in_schema=False,
         ),
+        Route(
+            "/datasets/{slug}/community/{cid}/download/",
+            guard(download_pages.community_download, site),
+            methods=["GET"],
+            include_in_schema=False,
+        ),
         Route("/datasets/{slug}/", pages["dataset"], include_in_schema=False),
         Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
         Route("/users/{slug}/", pages["user"], include_in_schema=False),
