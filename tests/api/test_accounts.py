@@ -2,7 +2,7 @@
 
 from starlette.testclient import TestClient
 
-from opencat.catalog import accounts
+from opencat.catalog import accounts, administration
 from opencat.catalog.context import Catalog
 from opencat.db.tables import users
 from tests.factories import make_dataset, make_org, make_user
@@ -138,3 +138,21 @@ def test_a_users_profile_lists_their_organizations(client: TestClient, catalog: 
     mine = client.get("/api/1/me/", headers=alice.headers).json()["organizations"]
     assert [item["id"] for item in mine] == [org.id]  # the permissions differ: each caller's own
     assert client.get(f"/api/1/users/{bob.user.id}/").json()["organizations"] == []
+
+
+def test_a_gone_users_profile_says_why_and_stays_open_to_sysadmins(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's UserAPI: "User is not active" or "User has been deleted" (410), but to sysadmins."""
+    admin = make_user(catalog, sysadmin=True)
+    asleep, gone = make_user(catalog), make_user(catalog)
+    administration.set_active(catalog, admin.actor(catalog), asleep.user.id, False)
+    accounts.delete_user(catalog, gone.user.id)
+    with catalog.db.write() as conn:  # udata tells "not active" first: a deleted account left active
+        conn.execute(users.update().where(users.c.id == gone.user.id).values(active=True))
+    for account, message in ((asleep, "User is not active"), (gone, "User has been deleted")):
+        url = f"/api/1/users/{account.user.id}/"
+        answer = client.get(url)
+        assert (answer.status_code, answer.json()) == (410, {"message": message})
+        seen = client.get(url, headers=admin.headers)
+        assert (seen.status_code, seen.json()["id"]) == (200, account.user.id)

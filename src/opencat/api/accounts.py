@@ -21,7 +21,7 @@ def get_organization(call: Call) -> Reply:
 
 @describe("Get a user by id or slug", "get_user", returns="User", errors=(410,))
 def get_user(call: Call) -> Reply:
-    user = use_cases.get_user(call.catalog, call.path("ident"))
+    user = use_cases.get_user(call.catalog, call.path("ident"), call.actor)
     counted = use_cases.user_metrics(call.catalog, user)
     organizations = use_cases.organizations_of(call.catalog, user)
     return Reply(

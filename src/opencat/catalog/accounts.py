@@ -243,13 +243,18 @@ def authenticate(catalog: Catalog, api_key: str | None) -> Actor:
     return Actor(user=user, roles=roles)
 
 
-def get_user(catalog: Catalog, ident: str) -> User:
+def get_user(catalog: Catalog, ident: str, actor: Actor = ANONYMOUS) -> User:
+    """A user's profile; one deactivated or deleted is gone but to sysadmins (udata:
+    udata/core/user/api.py, UserAPI)."""
     with catalog.db.read() as conn:
         user = _find_user(conn, ident)
     if user is None:
         raise NotFound()
-    if user.deleted is not None or not user.active:
-        raise Gone(Reason.USER_GONE)
+    if not actor.is_sysadmin:
+        if not user.active:
+            raise Gone(Reason.USER_NOT_ACTIVE)
+        if user.deleted is not None:
+            raise Gone(Reason.USER_DELETED)
     return user
 
 

@@ -48,7 +48,8 @@ class Reason(StrEnum):
     BADGE_MISSING = auto()
     NOT_FOLLOWING = auto()
     SCHEMA_CATALOG_MISSING = auto()
-    USER_GONE = auto()
+    USER_NOT_ACTIVE = auto()
+    USER_DELETED = auto()
     USER_UNKNOWN = auto()  # details: ident
     ORGANIZATION_UNKNOWN = auto()  # details: ident
     ORGANIZATION_GONE = auto()

@@ -310,7 +310,7 @@ async def user(site: Site, visit: Visit) -> Response:
     state = read_state(visit.request.query_params.multi_items())
 
     def load() -> dict[str, Any]:
-        found = accounts.get_user(site.catalog, slug)
+        found = accounts.get_user(site.catalog, slug)  # the public page: gone to everyone
         base = SearchFilters(owner=found.id)
         return {"user": found, **_search(site, visit, state, base)}
 
