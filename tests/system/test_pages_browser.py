@@ -137,7 +137,7 @@ def test_a_wide_preview_scrolls_in_its_box_on_a_phone(
     headers = deployment.admin.headers
     with httpx2.Client(base_url=deployment.url, timeout=60) as http:
         wide = _dataset(http, headers, title="Relevés larges", description="Une cellule longue.")
-        content = b"a,b,c\n1," + b"x" * 400 + b",3\n4,5,6\n"
+        content = b"a,b,c,d\n1," + b"x" * 400 + b",3,2024-01-10\n4,5,6,Saint-R\xc3\xa9my-de-Provence\n"
         upload = http.post(
             f"/api/1/datasets/{wide['id']}/upload/", files={"file": ("large.csv", content)}, headers=headers
         )
@@ -153,13 +153,13 @@ def test_a_wide_preview_scrolls_in_its_box_on_a_phone(
     # would squeeze "4" and "xxx..." into a column a letter wide instead.
     box = page.get_by_role("table", name="Preview of large.csv").locator("xpath=..")
     assert box.evaluate("node => node.scrollWidth > node.clientWidth")
-    cell = page.get_by_role("cell", name="x" * 400)
-    assert (
-        cell.evaluate(
-            "node => { const r = document.createRange(); r.selectNodeContents(node); return r.getClientRects().length; }"
-        )
-        == 1
+    # Every cell on one line: the long one made the others as narrow as their longest piece
+    # ("2024-/01-10", "Saint-/Rémy-/de-/Provence") while the table fit its box.
+    lines = page.locator("table.preview td").evaluate_all(
+        "cells => cells.map(node => { const r = document.createRange(); r.selectNodeContents(node);"
+        " return r.getClientRects().length; })"
     )
+    assert lines == [1] * 8, lines
     page.close()
 
 
