@@ -15,6 +15,7 @@ EVERY_VARIABLE = {
     "data_dir": ("/srv/opencat", Path("/srv/opencat")),
     "database_url": ("postgresql://opencat@db:5432/opencat", "postgresql://opencat@db:5432/opencat"),
     "database_pool_size": ("25", 25),
+    "read_only": ("true", True),
     "base_url": ("https://data.example.org/", "https://data.example.org"),
     "front_url": ("https://www.example.org/", "https://www.example.org"),
     "max_json_bytes": ("2048", 2048),

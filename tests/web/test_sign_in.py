@@ -266,7 +266,7 @@ def test_opencat_user_set_password(
     assert f"Password set for {camille.user.email}" in capsys.readouterr().out
     assert sessions.sign_in(catalog, camille.user.email, "a password from a pipe", "192.0.2.1")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert main(["user", "set-password", camille.user.email]) == 1
+    assert main(["user", "set-password", camille.user.email]) == 2  # a value refused: bad usage
     assert "at least 10 characters" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("a password from a pipe\n"))
     assert main(["user", "set-password", "nobody@example.org"]) == 1
