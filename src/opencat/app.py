@@ -30,7 +30,7 @@ from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database
 from opencat.domain.accept import best_match
-from opencat.domain.errors import CatalogError, Gone, NotFound
+from opencat.domain.errors import CatalogError, Gone, Locked, NotFound
 from opencat.domain.urls import Urls
 from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
@@ -151,6 +151,12 @@ def _catalog_error(site: Site) -> Callable[[Request, Exception], Awaitable[Respo
             page = visit.page("gone.html" if gone else "not_found.html", status=410 if gone else 404)
             page.headers["Vary"] = f"Accept, {page.headers['Vary']}"
             return page
+        if isinstance(exc, Locked) and _a_browser_form(request):
+            # Read-only mode met by a page's form (a new dataset, link or proposal): a page
+            # that says so in the visitor's language, not the API's JSON.
+            visit = Visit.of(request)
+            await sign_in_visit(site, visit)
+            return visit.page("read_only.html", status=423)
         return errors.catalog_error(request, exc)
 
     return answer
@@ -195,6 +201,15 @@ def _slash_or_not_found(app: Starlette, site: Site) -> ASGIApp:
         await answer(scope, receive, send)
 
     return default
+
+
+def _a_browser_form(request: Request) -> bool:
+    """A page's form sent by a browser (the upload script asks for JSON and keeps it)."""
+    return (
+        request.method == "POST"
+        and not request.url.path.startswith("/api/")
+        and best_match(request.headers.get("accept"), ("application/json", "text/html")) == "text/html"
+    )
 
 
 def _a_browser_page(request: Request) -> bool:

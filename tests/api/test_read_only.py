@@ -16,6 +16,7 @@ from opencat.config import Settings
 from opencat.domain.changes import Submitted
 from tests.conftest import BASE_URL
 from tests.factories import make_dataset, make_user
+from tests.web.publishing import hidden, sign_in
 
 LOCKED = {"message": "Due to security reasons, the creation of new content is currently disabled."}
 REMOTE = {"title": "r", "url": "https://example.org/r.csv", "filetype": "remote"}
@@ -70,3 +71,24 @@ def test_nothing_new_is_made_but_by_a_sysadmin(client: TestClient, catalog: Cata
     added = client.post(f"{url}resources/", json={**REMOTE, "id": str(uuid.uuid4())}, headers=admin.headers)
     assert added.status_code == 201
     assert client.delete(url, headers=alice.headers).status_code == 204
+
+
+def test_a_pages_form_meets_a_page_that_says_so(client: TestClient, catalog: Catalog) -> None:
+    """A new dataset from the pages got the API's JSON 423."""
+    before = replace(catalog, read_only=False)
+    alice = make_user(before)
+    sign_in(client, before, alice)
+    form = client.get("/datasets/new/", headers={"Accept-Language": "fr"})
+    fields = {
+        "csrf_token": hidden(form.text, "csrf_token"),
+        "title": "T",
+        "description": "D",
+        "action": "save",
+    }
+    refused = client.post(
+        "/datasets/new/", data=fields, headers={"Accept": "text/html", "Accept-Language": "fr"}
+    )
+    assert refused.status_code == 423
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "Rien de nouveau pour le moment" in refused.text
+    assert client.get("/api/1/datasets/", headers=alice.headers).json()["total"] == 0
