@@ -102,6 +102,7 @@ def create_app(
     services = Services(catalog=catalog, settings=settings, urls=urls)
     api_routes = routes()
     keys = page_keys(settings, catalog)
+    site = Site(catalog, urls, keys)  # the error pages and the default route speak as the pages do
     app = _Watched(
         routes=[
             *api_routes,
@@ -109,7 +110,7 @@ def create_app(
             *machine_routes.routes(catalog, urls, settings.site_title),
         ],
         exception_handlers={
-            CatalogError: _catalog_error(Site(catalog, urls, keys)),
+            CatalogError: _catalog_error(site),
             HTTPException: _http_error,
             Exception: errors.server_error,
         },
@@ -125,7 +126,7 @@ def create_app(
         Watched(Probes(current_copies(inner), catalog, metrics, settings.ready_max_index_lag), metrics)
     )
     app.router.redirect_slashes = False
-    app.router.default = _slash_or_not_found(app, Site(catalog, urls, keys))
+    app.router.default = _slash_or_not_found(app, site)
     return app
 
 

@@ -168,3 +168,17 @@ def test_a_drawn_area_is_read_as_the_multipolygon_udata_stores() -> None:
     assert dataset_fields(source, zoned, references, now)["spatial"] == Spatial(
         ("fr:commune:69123",), None, None
     )
+
+
+def test_a_hostile_geometry_leaves_the_dataset_read() -> None:
+    """json.loads raises RecursionError, no ValueError, on 100,000 nested brackets: it ended
+    the reading of the whole page."""
+    nested = "[" * 100_000 + "]" * 100_000
+    [dataset] = _items(
+        b"""@prefix locn: <http://www.w3.org/ns/locn#> .
+        <http://a.test/h> a dcat:Dataset ; dct:title "H" ; dct:identifier "h" ;
+            dct:spatial [ locn:geometry "%s" ] ."""
+        % nested.encode()
+    )
+    assert isinstance(dataset, RemoteDataset)
+    assert (dataset.title, dataset.geom) == ("H", None)

@@ -58,14 +58,14 @@ def download_of(
 def community_download_of(
     catalog: Catalog, actor: Actor, dataset_ident: str, community_id: str, counted: bool = True
 ) -> Resource:
-    """A community resource proposed on a dataset the caller may read, as ``download_of``."""
+    """A community resource proposed on a dataset the caller may read, as ``download_of`` (who may
+    read the dataset may read what is proposed on it: no second check, no second read)."""
     canonical = ids.parse_uuid(community_id)
     with catalog.db.write() if counted else catalog.db.read() as conn:
         dataset = readable_dataset(conn, actor, dataset_ident)
         found = None if canonical is None else db_community.find(conn, canonical)
         if found is None or found.dataset_id != dataset.id:
             raise NotFound(Reason.COMMUNITY_MISSING)
-        check_community_readable(conn, actor, found, Reason.COMMUNITY_MISSING)
         if counted:
             db_community.count_download(conn, found.id)
         return found.resource

@@ -148,7 +148,7 @@ def _drawn_geometry(graph: Facts, node: Term) -> dict[str, object] | None:
                 continue
             try:
                 shape = json.loads(value.lexical)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: a hostile source's nesting
                 continue
             if isinstance(shape, dict) and shape.get("type") == "Polygon":
                 shape = {"type": "MultiPolygon", "coordinates": [shape.get("coordinates")]}
