@@ -349,14 +349,14 @@ lifeline.GRACE_SECONDS = 0.5
 lifeline.tie_to(os.getppid())
 ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG 0: the kernel's guard off
 signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as a worker busy finishing its requests
-print("ready", flush=True)
+os.write(1, b"ready\\n")  # one write: the parent shares the pipe
 time.sleep(60)
 """
 
 PARENT = """
-import subprocess, sys, time
+import os, subprocess, sys, time
 child = subprocess.Popen([sys.executable, "-c", sys.argv[1]])
-print(child.pid, flush=True)
+os.write(1, b"%d\\n" % child.pid)  # one write: the child shares the pipe
 time.sleep(60)
 """
 
@@ -406,7 +406,7 @@ signal.signal(signal.SIGTERM, on_stop)  # as granian's worker: a stop begun, req
 lifeline.tie_to(os.getppid())
 if len(sys.argv) > 1:
     open(sys.argv[1], "w").close()  # tied: the file its parent waits for
-print("ready", flush=True)
+os.write(1, b"ready\\n")  # one write: the parent shares the pipe
 while True:
     time.sleep(0.01)
 """
@@ -424,7 +424,7 @@ def start_child():
 thread = threading.Thread(target=start_child)
 thread.start()
 thread.join()  # the thread that started the (tied) child has ended; this process lives on
-print(children[0].pid, flush=True)
+os.write(1, b"%d\\n" % children[0].pid)  # one write: the child shares the pipe
 time.sleep(60)
 """
 
@@ -475,7 +475,7 @@ parent = os.getppid()
 lifeline.tie_to(parent)
 ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG 0: the kernel's guard off
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-print("ready", flush=True)
+os.write(1, b"ready\\n")  # one write: the parent shares the pipe
 while os.getppid() == parent:
     time.sleep(0.05)
 time.sleep(0.5)  # the lifeline thread has seen it too and started its grace
