@@ -228,6 +228,23 @@ def test_readyz_is_503_when_the_file_store_cannot_write(client: TestClient, cata
     assert files["error"]
 
 
+def test_readyz_is_503_when_the_search_index_is_gone(client: TestClient, catalog: Catalog) -> None:
+    """An index directory removed under a running node fails its listings: it is not ready,
+    whatever the lag would read (a missing index reads as "never built", within a small lag)."""
+    directory = catalog.search.directory
+    directory.rename(directory.with_name("moved"))
+    try:
+        response = client.get("/readyz")
+    finally:
+        directory.with_name("moved").rename(directory)
+    assert response.status_code == 503
+    assert response.json()["checks"]["search_index"] == {
+        "status": "failing",
+        "error": "the search index's files are missing",
+    }
+    assert client.get("/readyz").status_code == 200
+
+
 def test_readyz_is_503_when_the_database_is_down(tmp_path: Path) -> None:
     # Nothing listens on this port: a PostgreSQL server that is down.
     down = f"postgresql://postgres@127.0.0.1:{free_port()}/opencat"

@@ -60,6 +60,8 @@ def _files(catalog: Catalog) -> Check:
 
 
 def _search_index(catalog: Catalog, max_lag: int) -> Check:
+    if not catalog.search.present():
+        return Check("search_index", False, {"error": "the search index's files are missing"})
     try:
         lag = index_lag(catalog)
     except Exception as error:

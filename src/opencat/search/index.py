@@ -473,6 +473,11 @@ class SearchIndex:
                 self.index.reload()
                 self.loaded_seq = batch.reached
 
+    def present(self) -> bool:
+        """Whether this machine's index is on disk (its directory removed under a running node
+        leaves every listing failing while the applied sequence would read as "never built")."""
+        return (self.directory / _META).is_file()
+
     def current_seq(self) -> int:
         """The sequence this machine's index reached, whichever process advanced it."""
         self.applied_seq = self._read_meta().get("applied_seq", -1)
