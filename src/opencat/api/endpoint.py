@@ -18,6 +18,7 @@ from opencat.api.bodies import json_object
 from opencat.api.errors import redirect
 from opencat.api.masks import Mask, apply_mask, parse_mask, with_defaults
 from opencat.api.openapi import operation_of
+from opencat.api.vary import varying_by_caller, with_vary
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
@@ -123,7 +124,14 @@ def render(call: Call, reply: Reply, masked: bool = True) -> Response:
     data = reply.data if mask is None else apply_mask(reply.data, mask)
     # Flask sorts keys in API v1; some clients diff responses textually.
     content = orjson.dumps(data, option=orjson.OPT_SORT_KEYS if reply.sort_keys else None)
-    return Response(content, reply.status, headers=reply.headers, media_type="application/json")
+    headers = _varying_by_mask(reply.headers) if masked else reply.headers
+    return Response(content, reply.status, headers=headers, media_type="application/json")
+
+
+def _varying_by_mask(headers: dict[str, str]) -> dict[str, str]:
+    """A masked answer is another body for each ``X-Fields``: a shared cache must know it."""
+    vary = with_vary(headers.get("Vary"), "X-Fields")
+    return headers if vary == headers.get("Vary") else {**headers, "Vary": vary}
 
 
 def _refuse_nul(request: Request) -> None:
@@ -168,9 +176,8 @@ def _handle(handler: Handler, request: Request, services: Services, body: bytes)
     if masked:
         check_mask_before_writing(request, actor)
     result = handler(call)
-    if isinstance(result, Response):
-        return result
-    return render(call, result, masked=masked)
+    response = result if isinstance(result, Response) else render(call, result, masked=masked)
+    return varying_by_caller(response)
 
 
 def _limiter(request: Request, services: Services) -> anyio.CapacityLimiter:

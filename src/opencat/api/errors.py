@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from opencat.api import wording
+from opencat.api.vary import varying_by_caller
 from opencat.domain import errors
 
 logger = logging.getLogger("opencat")
@@ -113,6 +114,11 @@ def error_answer(error: errors.CatalogError, base_url: str) -> tuple[int, dict[s
 
 def catalog_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.CatalogError)
+    answer = _catalog_error(request, exc)
+    return varying_by_caller(answer) if request.url.path.startswith("/api/") else answer
+
+
+def _catalog_error(request: Request, exc: errors.CatalogError) -> Response:
     if isinstance(exc, errors.Moved):
         return moved(request, exc)
     if isinstance(exc, errors.Unavailable | errors.InsufficientStorage):
