@@ -187,6 +187,15 @@ def test_schedule_run_jobs_and_items(
     assert len(harvested) == 3
     assert harvested[0]["harvest"]["source_id"] == source["id"]
     assert harvested[0]["harvest"]["backend"] == "udata"
+    # One made private since: its title and slug are for those who may read it.
+    hidden = done[0]["dataset"]["id"]
+    secret = {"private": True, "title": "Renamed in private"}
+    assert client.put(f"/api/1/datasets/{hidden}/", json=secret, headers=admin.headers).status_code == 200
+    anonymous = client.get(f"{API}/job/{job_id}/items/?status=done").json()["data"]
+    assert "Renamed in private" not in json.dumps(anonymous)
+    assert [i["dataset"] for i in anonymous if i["remote_id"] == done[0]["remote_id"]] == [None]
+    member = client.get(f"{API}/job/{job_id}/items/?status=done", headers=admin.headers).json()["data"]
+    assert {i["dataset"]["title"] for i in member} >= {"Renamed in private"}
 
 
 def test_a_second_run_while_one_runs_is_a_409(

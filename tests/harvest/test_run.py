@@ -18,6 +18,7 @@ from opencat.db import datasets as db_datasets
 from opencat.db import harvest as db_harvest
 from opencat.db import resources as db_resources
 from opencat.db.tables import activities, dataset_tags
+from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.errors import Conflict
 from opencat.domain.harvest import Fetcher, PagedEntry, PageEnd, RemoteDataset, RemoteResource
 from opencat.domain.harvest_jobs import ItemStatus, JobItem, JobStatus, Lease
@@ -49,7 +50,7 @@ def use_backend(catalog: Catalog, source_id: str, backend: str) -> None:
 
 
 def items_of(catalog: Catalog, job_id: str) -> list[JobItem]:
-    return [view.item for view in list_items(catalog, job_id, 1, 1000).items]
+    return [view.item for view in list_items(catalog, ANONYMOUS, job_id, 1, 1000).items]
 
 
 def harvested(catalog: Catalog, source_id: str) -> dict[str, Any]:

@@ -358,7 +358,7 @@ def list_items(call: Call) -> Reply:
         None if status is None else [ours for ours, theirs in _UDATA_STATUS.items() if theirs == status]
     )
     job = use_cases.get_job(call.catalog, call.path("job"))
-    result = use_cases.list_items(call.catalog, job.job.id, page, page_size, statuses)
+    result = use_cases.list_items(call.catalog, call.actor, job.job.id, page, page_size, statuses)
     manager = can_manage(call.actor, job.source)
     body = envelope(
         result, lambda view: _item(call, view, manager), call.urls.base, call.request.url.path, call.params

@@ -23,6 +23,7 @@ from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated, problem
 from opencat.domain.harvest_jobs import Counts, HarvestJob, HarvestSource, ItemStatus, JobItem
 from opencat.domain.queries import Page
+from opencat.domain.permissions import can_read
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,15 +376,23 @@ def _job_view(conn: Connection, job_id: str) -> JobView:
 
 
 def list_items(
-    catalog: Catalog, job_id: str, page: int, page_size: int, statuses: Sequence[ItemStatus] | None = None
+    catalog: Catalog,
+    actor: Actor,
+    job_id: str,
+    page: int,
+    page_size: int,
+    statuses: Sequence[ItemStatus] | None = None,
 ) -> Page[ItemView]:
-    """A page of what the job did (created, updated, archived, deleted or failed entries)."""
+    """A page of what the job did (created, updated, archived, deleted or failed entries). An
+    item's dataset is named only to those who may read it: one made private or deleted since
+    keeps its title and slug from the others, as everywhere else."""
     with catalog.db.read() as conn:
         _job_view(conn, job_id)
         items = db_harvest.items_of(conn, job_id, page_size, (page - 1) * page_size, statuses)
         total = db_harvest.count_items(conn, job_id, statuses)
         datasets = db_datasets.fetch_by_ids(conn, {item.dataset_id for item in items if item.dataset_id})
-    views = [ItemView(item, datasets.get(item.dataset_id or "")) for item in items]
+    readable = {ident: dataset for ident, dataset in datasets.items() if can_read(actor, dataset)}
+    views = [ItemView(item, readable.get(item.dataset_id or "")) for item in items]
     return Page(views, total, page, page_size)
 
 
