@@ -1,6 +1,8 @@
 """What an API answer varies by, beside its URL: a shared cache in front of the API must not give
 one caller's answer (a member's view of a private dataset, a masked body) to another."""
 
+from collections.abc import Mapping
+
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
@@ -9,8 +11,8 @@ from tests.factories import make_dataset, make_user
 REMOTE = {"title": "f", "url": "https://example.org/f.csv", "filetype": "remote", "format": "csv"}
 
 
-def _varies_by(answer_headers: object, name: str) -> bool:
-    vary = getattr(answer_headers, "get")("vary") or ""
+def _varies_by(answer_headers: Mapping[str, str], name: str) -> bool:
+    vary = answer_headers.get("vary") or ""
     return name.lower() in [part.strip().lower() for part in vary.split(",")]
 
 

@@ -22,8 +22,8 @@ from opencat.domain.cron import parse_cron
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated, problem
 from opencat.domain.harvest_jobs import Counts, HarvestJob, HarvestSource, ItemStatus, JobItem
-from opencat.domain.queries import Page
 from opencat.domain.permissions import can_read
+from opencat.domain.queries import Page
 
 
 @dataclass(frozen=True, slots=True)
