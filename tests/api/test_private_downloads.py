@@ -1,5 +1,7 @@
 """Private stays private on the download paths: the permalink, the stored files, community resources."""
 
+import json
+
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
@@ -97,7 +99,8 @@ def test_community_resources_of_a_private_dataset_stay_hidden(client: TestClient
         "/api/1/datasets/community_resources/", json={**body, "dataset": public_id}, headers=proposer.headers
     ).json()
     # The dataset turns private after the proposal: its owner and the proposer still see it.
-    client.put(f"/api/1/datasets/{public_id}/", json={"private": True}, headers=owner.headers)
+    secret = {"private": True, "title": "Secret merger plans"}
+    client.put(f"/api/1/datasets/{public_id}/", json=secret, headers=owner.headers)
     item = f"/api/1/datasets/community_resources/{created['id']}/"
     listing = f"/api/1/datasets/community_resources/?dataset={public_id}"
     for headers in ({}, outsider.headers):
@@ -108,3 +111,12 @@ def test_community_resources_of_a_private_dataset_stay_hidden(client: TestClient
         assert client.get(item, headers=account.headers).status_code == 200
         assert client.get(listing, headers=account.headers).json()["total"] == 1
         assert client.get(f"/api/1/datasets/r/{created['id']}", headers=account.headers).status_code == 302
+    # The proposer keeps their resource, not the titles and slugs the dataset takes since.
+    for answer in (
+        client.get(item, headers=proposer.headers).json(),
+        client.get(listing, headers=proposer.headers).json()["data"][0],
+    ):
+        assert answer["dataset"]["id"] == public_id
+        assert (answer["dataset"]["title"], answer["dataset"]["acronym"]) == (None, None)
+        assert "secret" not in json.dumps(answer).lower()
+    assert client.get(item, headers=owner.headers).json()["dataset"]["title"] == "Secret merger plans"

@@ -196,11 +196,29 @@ def dataset_reference(item: Dataset, urls: Urls) -> dict[str, Any]:
     }
 
 
+def _hidden_dataset_reference(item: Dataset, urls: Urls) -> dict[str, Any]:
+    """A dataset the caller may not read, named by its id alone: a proposal's author keeps
+    their resource when the dataset turns private, not the titles and slugs it takes since."""
+    return {
+        "id": item.id,
+        "class": "Dataset",
+        "title": None,
+        "acronym": None,
+        "uri": urls.dataset_uri(item.id),
+        "page": urls.dataset_page(item.id),
+    }
+
+
 def community_resource(view: CommunityView, actor: Actor, urls: Urls, now: datetime) -> dict[str, Any]:
     editable = can_edit_community(actor, view.item)
+    dataset = view.dataset
     return {
         **resource(view.item.resource, urls, now),
-        "dataset": None if view.dataset is None else dataset_reference(view.dataset, urls),
+        "dataset": None
+        if dataset is None
+        else dataset_reference(dataset, urls)
+        if permissions.can_read(actor, dataset)
+        else _hidden_dataset_reference(dataset, urls),
         "organization": None
         if view.organization is None
         else organization_reference(view.organization, actor, urls),
