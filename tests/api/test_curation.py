@@ -107,6 +107,11 @@ def test_a_private_datasets_followers_are_its_readers_business(client: TestClien
         assert client.get(url, headers=who).status_code == 404
         assert client.get(f"/api/1/datasets/{view.dataset.slug}/followers/", headers=who).status_code == 404
     assert client.post(url, headers=stranger.headers).status_code == 404
+    # Leaving it says what leaving an unknown id says: "not following" would confirm the id.
+    unknown = client.delete(f"/api/1/datasets/{'0' * 24}/followers/", headers=stranger.headers)
+    left = client.delete(url, headers=stranger.headers)
+    assert unknown.status_code == 404
+    assert (left.status_code, left.json()) == (404, unknown.json())
     listed = client.get(url, headers=owner.headers)
     assert (listed.status_code, listed.json()["total"]) == (200, 1)
     assert client.delete(url, headers=fan.headers).status_code == 200  # a follower may still leave
