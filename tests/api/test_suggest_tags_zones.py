@@ -12,6 +12,11 @@ def test_tags_of_public_datasets_most_used_first(client: TestClient, catalog: Ca
     make_dataset(catalog, account, title="A", tags=["velo", "mobilite"])
     make_dataset(catalog, account, title="B", tags=["velo", "velos-libre-service"])
     make_dataset(catalog, account, title="Hidden", tags=["velo-secret"], private=True)
+    old = make_dataset(catalog, account, title="Old", tags=["velo-archive"]).dataset.id
+    archived = client.put(
+        f"/api/1/datasets/{old}/", json={"archived": "2024-01-01T00:00:00"}, headers=account.headers
+    )
+    assert archived.status_code == 200, archived.text
     found = client.get("/api/1/tags/suggest/", params={"q": "Vélo"})
     assert found.status_code == 200
     assert found.json() == [{"text": "velo"}, {"text": "velos-libre-service"}]

@@ -16,7 +16,7 @@ def _contains(text: str) -> str:
 
 def suggest_tags(conn: Connection, text: str, size: int) -> list[str]:
     """Tags of public datasets containing ``text``, the most used first (a private dataset's tags
-    are nobody else's business)."""
+    are nobody else's business; an archived one is hidden from suggestions, as udata's)."""
     uses = sa.func.count().label("uses")
     query = (
         sa.select(dataset_tags.c.tag, uses)
@@ -25,6 +25,7 @@ def suggest_tags(conn: Connection, text: str, size: int) -> list[str]:
             dataset_tags.c.tag.like(_contains(text), escape="\\"),
             datasets.c.private.is_(False),
             datasets.c.deleted.is_(None),
+            datasets.c.archived.is_(None),
         )
         .group_by(dataset_tags.c.tag)
         .order_by(uses.desc(), dataset_tags.c.tag)
