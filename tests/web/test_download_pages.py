@@ -104,3 +104,32 @@ def test_a_private_datasets_community_files_are_opened_by_those_who_may_see_it(
     stranger = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
     sign_in(stranger, catalog, bob)
     assert stranger.get(path).status_code == 404
+
+
+def test_another_spelling_or_an_old_slug_leads_to_the_same_page(client: TestClient, catalog: Catalog) -> None:
+    """A page asked by a spelling of the slug that only matches once slugified redirects to the
+    same page (the curation page's led to the dataset's page, its path dropped); an old slug and
+    the id serve the page itself."""
+    alice, root = make_user(catalog), make_user(catalog, sysadmin=True)
+    dataset = make_dataset(catalog, alice, title="Ancien titre", private=True).dataset
+    linked = client.post(
+        f"/api/1/datasets/{dataset.id}/resources/",
+        json={"title": "Lien", "url": "https://example.org/l.csv", "filetype": "remote"},
+        headers=alice.headers,
+    ).json()
+    renamed = client.put(
+        f"/api/1/datasets/{dataset.id}/", json={"slug": "nouveau-titre"}, headers=alice.headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    sign_in(client, catalog, root)
+    moved = client.get("/datasets/ANCIEN-TITRE/curation/?lang=en", follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (
+        308,
+        "/datasets/ancien-titre/curation/?lang=en",
+    )
+    page = client.get("/datasets/ANCIEN-TITRE/", follow_redirects=False)
+    assert (page.status_code, page.headers["location"]) == (308, "/datasets/ancien-titre/")
+    for ident in ("ancien-titre", dataset.id):
+        assert client.get(f"/datasets/{ident}/curation/").status_code == 200
+        download = client.get(f"/datasets/{ident}/resources/{linked['id']}/download/", follow_redirects=False)
+        assert (download.status_code, download.headers["location"]) == (302, "https://example.org/l.csv")

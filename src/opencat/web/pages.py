@@ -129,15 +129,23 @@ def guard(handler: Callable[[Site, Visit], Awaitable[Response]], site: Site) -> 
         try:
             return await handler(site, visit)
         except Moved as moved:
-            query = request.url.query
-            location = f"/datasets/{quote(moved.location_ident)}/" + (f"?{query}" if query else "")
-            return RedirectResponse(location, status_code=308)
+            return RedirectResponse(_moved_to(request, moved.location_ident), status_code=308)
         except Gone:
             return visit.page("gone.html", status=410)
         except NotFound:
             return visit.page("not_found.html", status=404)
 
     return endpoint
+
+
+def _moved_to(request: Request, slug: str) -> str:
+    """The same page of the dataset under its current slug: its download, curation... pages too,
+    with the query kept."""
+    path = request.url.path
+    asked = f"/datasets/{request.path_params.get('slug', '')}/"
+    rest = path[len(asked) :] if path.startswith(asked) else ""
+    query = request.url.query
+    return f"/datasets/{quote(slug)}/{quote(rest)}" + (f"?{query}" if query else "")
 
 
 def _facets(
