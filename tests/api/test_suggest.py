@@ -71,3 +71,43 @@ def test_the_answers_udata_does_not_marshal_ignore_x_fields(client: TestClient) 
         assert masked.status_code == 200, (path, masked.text)
         assert whole.json(), path
         assert masked.json() == whole.json(), path
+
+
+def test_a_match_behind_many_lookalike_titles_is_found(client: TestClient, catalog: Catalog) -> None:
+    """Titles holding every trigram of the text, but not the text itself, and more followed than
+    the one that holds it: they filled the only batch of candidates, and the match was lost."""
+    alice, fan = make_user(catalog), make_user(catalog)
+    for number in range(55):
+        decoy = make_dataset(catalog, alice, title=f"Decoy qzvx zvkx vkwx {number}").dataset
+        client.post(f"/api/1/datasets/{decoy.id}/followers/", headers=fan.headers)
+    real = make_dataset(catalog, alice, title="Le qzvkw réel").dataset
+    for size in (1, 10):
+        found = client.get(f"/api/1/datasets/suggest/?q=qzvkw&size={size}").json()
+        assert [item["id"] for item in found] == [real.id], size
+
+
+def test_titles_with_ligatures_symbols_or_decomposed_accents_are_suggested(
+    client: TestClient, catalog: Catalog
+) -> None:
+    alice = make_user(catalog)
+    heart = make_dataset(catalog, alice, title="Cœur de ville Æsop").dataset
+    geofla = make_dataset(catalog, alice, title="Geofla® - Départements").dataset
+    network = make_dataset(catalog, alice, title="Re\u0301seau ferre\u0301").dataset
+    expected = {
+        "Cœur": heart.id, "coeur": heart.id, "æsop": heart.id, "Geofla®": geofla.id,
+        "réseau": network.id, "reseau": network.id, "re\u0301seau": network.id,
+    }  # fmt: skip
+    for text, dataset_id in expected.items():
+        found = client.get("/api/1/datasets/suggest/", params={"q": text}).json()
+        assert [item["id"] for item in found] == [dataset_id], text
+    # A text with nothing a title can hold (an emoji, a lone mark, a zero-width space) suggests nothing.
+    for text in ("😀", "★", "\u200b", "\u0301"):
+        assert client.get("/api/1/datasets/suggest/", params={"q": text}).json() == [], text
+    # Searches meet decomposed accents as composed ones, both ways.
+    for text in ("réseau", "re\u0301seau"):
+        listed = client.get("/api/1/datasets/", params={"q": text}).json()["data"]
+        assert [item["id"] for item in listed] == [network.id], text
+    composed = make_dataset(catalog, alice, title="Prénoms des élus").dataset
+    for text in ("pre\u0301noms", "prénoms", "e\u0301lus"):
+        listed = client.get("/api/1/datasets/", params={"q": text}).json()["data"]
+        assert [item["id"] for item in listed] == [composed.id], text

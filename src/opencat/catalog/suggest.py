@@ -15,6 +15,9 @@ from opencat.domain.spatial import Zone
 from opencat.domain.transliteration import to_ascii
 
 CANDIDATES = 5  # trigram candidates fetched per wanted suggestion, then checked exactly
+# Candidates checked at most for one suggestion list: past it, what was found is the answer (a
+# text whose every trigram is common but which few titles hold whole, at a million datasets).
+MAX_CANDIDATES = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +34,28 @@ def _folded(text: str | None) -> str:
 def suggest_datasets(catalog: Catalog, text: str, size: int) -> list[Suggestion]:
     """Public datasets whose title or acronym contains ``text`` (any case or accent), most followed first."""
     needle = _folded(text)
+    if text and not needle.strip():
+        return []  # an emoji, a mark or spaces alone: nothing to look for (every title holds "")
     indexing.sync(catalog)
-    candidates = catalog.search.suggest(text, max(size * CANDIDATES, 50))
+    batch = max(size * CANDIDATES, 50)
+    matching: list[Summary] = []
     with catalog.db.read() as conn:
-        found = db_datasets.fetch_summaries(conn, candidates)
-        matching = [
-            found[dataset_id]
-            for dataset_id in candidates
-            if dataset_id in found
-            and (needle in _folded(found[dataset_id].title) or needle in _folded(found[dataset_id].acronym))
-        ][:size]
+        # Candidates come in batches until enough hold the text whole: lookalike titles (every
+        # trigram, in another order) may fill the first batches, most followed first.
+        for offset in range(0, MAX_CANDIDATES, batch):
+            candidates = catalog.search.suggest(text, batch, offset)
+            found = db_datasets.fetch_summaries(conn, candidates)
+            matching += [
+                found[dataset_id]
+                for dataset_id in candidates
+                if dataset_id in found
+                and (
+                    needle in _folded(found[dataset_id].title) or needle in _folded(found[dataset_id].acronym)
+                )
+            ]
+            if len(matching) >= size or len(candidates) < batch:
+                break
+        matching = matching[:size]
         organizations = db_accounts.fetch_organizations(
             conn, (d.organization_id for d in matching if d.organization_id)
         )

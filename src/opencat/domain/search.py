@@ -1,6 +1,7 @@
 """What the search index knows of a dataset, and what a listing asks of it."""
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -194,7 +195,9 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def words_of(text: str) -> tuple[str, ...]:
-    """The query's words, lower-cased; raw user text of any shape is safe here."""
-    words = [word[:MAX_WORD_LENGTH] for word in _WORD.findall(text.casefold())][:MAX_WORDS]
+    """The query's words, lower-cased, accents composed (a decomposed "e\u0301" is one letter, not
+    a word's end: the index composes them too); raw user text of any shape is safe here."""
+    composed = unicodedata.normalize("NFC", text)
+    words = [word[:MAX_WORD_LENGTH] for word in _WORD.findall(composed.casefold())][:MAX_WORDS]
     meaningful = [word for word in words if word not in STOPWORDS and len(word) > 1]
     return tuple(meaningful or words)

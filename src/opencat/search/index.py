@@ -20,6 +20,7 @@ import os
 import shutil
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import Future
@@ -95,6 +96,11 @@ def popularity(views: int) -> float:
     return float(2 ** (1 + POPULARITY * math.log10(1 + max(views, 0))) - 2)
 
 
+def suggest_text(title: str, acronym: str) -> str:
+    """What suggestions search, folded as their query is (``queries.suggest_query``)."""
+    return to_ascii(f"{title} | {acronym}"[:500]).casefold()
+
+
 def _milliseconds(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
@@ -105,19 +111,26 @@ def sample_bucket(dataset_id: str) -> int:
     return int.from_bytes(digest, "big") % schema.SAMPLE_BUCKETS
 
 
+def _composed(text: str) -> str:
+    """The text with its accents composed (version 11): Tantivy's tokenizer cuts a word at a
+    combining mark, so "pre\u0301noms" was two words no query met; queries are composed too."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
 def _document(doc: SearchDocument) -> tantivy.Document:
+    title = _composed(doc.title)
     values: dict[str, Any] = {
         "id": doc.id,
-        "title": doc.title,
-        "title_plain": doc.title,
+        "title": title,
+        "title_plain": title,
         # Accents folded (version 10): "Élus" sorts among the E, not after Z.
         "title_sort": to_ascii(doc.title).casefold()[:200],
-        "suggest": f"{doc.title} | {doc.acronym}"[:500],
-        "acronym": doc.acronym,
+        "suggest": suggest_text(doc.title, doc.acronym),
+        "acronym": _composed(doc.acronym),
         "tags_text": " ".join(tag.replace("-", " ") for tag in doc.tags),
-        "organization_name": doc.organization_name,
-        "description": doc.description,
-        "resource_titles": doc.resource_titles,
+        "organization_name": _composed(doc.organization_name),
+        "description": _composed(doc.description),
+        "resource_titles": _composed(doc.resource_titles),
         "popularity": popularity(doc.views),
         "private": doc.private,
         "deleted": doc.deleted,
@@ -791,15 +804,16 @@ class SearchIndex:
             return Counts(terms, coverage)
         return Counts(terms, coverage, estimated=True, sampled=counted, scale=scale)
 
-    def suggest(self, text: str, limit: int) -> list[str]:
-        """Ids of public datasets whose title or acronym may contain ``text``, most followed first.
+    def suggest(self, text: str, limit: int, offset: int = 0) -> list[str]:
+        """Ids of public datasets whose title or acronym may contain ``text``, most followed first,
+        from the ``offset``-th.
 
         Trigrams over-match (their order is not checked), so callers verify the candidates.
         """
         searcher = self.index.searcher()
         query = suggest_query(self.schema, text)
         result = searcher.search(
-            query, limit, count=False, order_by_field="followers", order=tantivy.Order.Desc
+            query, limit, count=False, order_by_field="followers", order=tantivy.Order.Desc, offset=offset
         )
         return [str(searcher.doc(address)["id"][0]) for _, address in result.hits]
 

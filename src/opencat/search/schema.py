@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 10
+VERSION = 11
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
@@ -56,8 +56,10 @@ def analyzers() -> dict[str, tantivy.TextAnalyzer]:
         .filter(tantivy.Filter.ascii_fold())
         .build()
     )
-    # 1- to 3-grams of the folded title and acronym: substring matching for type-ahead suggestions
-    # (a 1 or 2 letter query is one gram; a longer one, all of its trigrams).
+    # 1- to 3-grams of the title and acronym, folded by the caller as the query is (version 11:
+    # Tantivy's folding after the grams made "œu" a four-letter gram no query met), for substring
+    # matching in type-ahead suggestions (a 1 or 2 letter query is one gram; a longer one, all of
+    # its trigrams).
     trigrams = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(1, 3, False))
         .filter(tantivy.Filter.lowercase())
