@@ -59,6 +59,12 @@ def test_coverage_dates_are_read_as_leniently_as_the_others(client: TestClient, 
     created = client.post(URL, json=body, headers=alice.headers)
     assert created.status_code == 201, created.text
     assert created.json()["temporal_coverage"] == {"start": "2025-01-05", "end": "2025-12-31"}
+    # A day sent with its offset is that day (it was the day in UTC: European offsets lost one).
+    offset = {"start": "2020-01-01T00:00:00+01:00", "end": "2020-12-31T00:00:00+01:00"}
+    moved = client.put(
+        f"{URL}{created.json()['id']}/", json={"temporal_coverage": offset}, headers=alice.headers
+    )
+    assert moved.json()["temporal_coverage"] == {"start": "2020-01-01", "end": "2020-12-31"}
 
 
 def test_imported_documents_read_dates_as_the_api_does(

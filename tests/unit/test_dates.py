@@ -68,6 +68,12 @@ def test_parse_date_keeps_the_day() -> None:
     assert parse_date("31/12/2024") == date(2024, 12, 31)
     assert parse_date("2024-12-31T23:30:00+00:00") == date(2024, 12, 31)
     assert parse_date("2024") == date(2024, 1, 1)
+    # The day as written, whatever its offset (udata's date fields take the parsed value's date).
+    assert parse_date("2020-01-01T00:00:00+01:00") == date(2020, 1, 1)
+    assert parse_date("2020-01-01T10:00:00+14:00") == date(2020, 1, 1)
+    assert parse_date("2020-01-01T23:00:00-05:00") == date(2020, 1, 1)
+    assert parse_date("Jan 1 2020 23:00 -0500") == date(2020, 1, 1)
+    assert parse_date("9999-12-31T23:00-05:00") == date(9999, 12, 31)
 
 
 def test_naive_datetimes_are_utc() -> None:

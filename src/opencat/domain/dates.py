@@ -63,12 +63,27 @@ def parse_datetime(text: str) -> datetime:
     first makes a date: ``31/12/2024``); a missing time is midnight, a missing day or month the
     first, a naive datetime UTC. ValueError when the text names no date, or no year (dateutil
     would fill it in from today)."""
+    try:
+        return as_utc(_as_written(text))
+    except OverflowError:
+        # e.g. 9999-12-31T23:00-05:00 is past year 9999 once in UTC
+        raise ValueError(f"Date out of range {text!r}") from None
+
+
+def parse_date(text: str) -> date:
+    """The day a text names, as written: ``2020-01-01T00:00:00+01:00`` is the first of January
+    (udata's date fields take the parsed value's date, not the UTC one's)."""
+    return _as_written(text).date()
+
+
+def _as_written(text: str) -> datetime:
+    """``parse_datetime``'s reading, in the offset the text gives (naive without one)."""
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"
     try:
         try:  # ISO 8601, what every stored date and most inputs are: the fast path
-            return as_utc(datetime.fromisoformat(cleaned))
+            return datetime.fromisoformat(cleaned)
         except ValueError:
             pass
         first, second = (
@@ -76,13 +91,8 @@ def parse_datetime(text: str) -> datetime:
         )
         if first.year != second.year:
             raise ValueError("no year")
-        return as_utc(first)
+        return first
     except OverflowError:
-        # e.g. 9999-12-31T23:00-05:00 is past year 9999 once in UTC
         raise ValueError(f"Date out of range {text!r}") from None
     except ValueError:
         raise ValueError(f"Unable to parse date {text!r}") from None
-
-
-def parse_date(text: str) -> date:
-    return parse_datetime(text).date()
