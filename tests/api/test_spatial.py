@@ -221,6 +221,7 @@ def test_geometry_must_be_a_real_multipolygon(client: TestClient, catalog: Catal
         {"type": "MultiPolygon", "coordinates": "x"},
         {"type": "MultiPolygon", "coordinates": [[[["a", "b"], [1, 2], [3, 4], [5, 6]]]]},
         {"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 1]]]]},
+        {"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [1, 1], [0, 1]]]]},  # not closed
     ):
         response = client.post(
             "/api/1/datasets/",
@@ -228,6 +229,44 @@ def test_geometry_must_be_a_real_multipolygon(client: TestClient, catalog: Catal
             headers=alice.headers,
         )
         assert response.status_code == 400, geom
+
+
+def test_an_edit_sending_part_of_the_coverage_keeps_the_rest(client: TestClient, catalog: Catalog) -> None:
+    """udata's nested form: a sub-field left out keeps its stored value (the whole coverage was
+    replaced, zones or granularity lost); zones sent beside a stored drawing are refused."""
+    alice = make_user(catalog)
+    made = client.post(
+        "/api/1/datasets/",
+        json={
+            "title": "a",
+            "description": "d",
+            "spatial": {"zones": ["fr:departement:75"], "granularity": "fr:departement"},
+        },
+        headers=alice.headers,
+    ).json()
+    url = f"/api/1/datasets/{made['id']}/"
+    granularity = client.put(
+        url, json={"spatial": {"granularity": "fr:commune"}}, headers=alice.headers
+    ).json()
+    assert (granularity["spatial"]["zones"], granularity["spatial"]["granularity"]) == (
+        ["fr:departement:75"],
+        "fr:commune",
+    )
+    zones = client.put(url, json={"spatial": {"zones": ["fr:departement:13"]}}, headers=alice.headers).json()
+    assert (zones["spatial"]["zones"], zones["spatial"]["granularity"]) == (
+        ["fr:departement:13"],
+        "fr:commune",
+    )
+    ring = [[0, 0], [1, 0], [1, 1], [0, 0]]
+    drawing = {"type": "MultiPolygon", "coordinates": [[ring]]}
+    refused = client.put(url, json={"spatial": {"geom": drawing}}, headers=alice.headers)
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"spatial": ["Spatial zones and geometry are mutually exclusive"]}
+    assert client.get(url).json()["spatial"] == zones["spatial"]  # nothing written
+    drawn = client.put(url, json={"spatial": {"zones": [], "geom": drawing}}, headers=alice.headers).json()
+    assert drawn["spatial"] == {"zones": [], "granularity": "fr:commune", "geom": drawing}
+    for kept in ({"spatial": {}}, {"spatial": None}, {"title": "b"}):
+        assert client.put(url, json=kept, headers=alice.headers).json()["spatial"] == drawn["spatial"]
 
 
 def test_an_edit_keeps_the_stored_zones_it_sends_again_even_unknown_ones(

@@ -16,9 +16,10 @@ from opencat.domain.datasets import (
     ACRONYM_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     FORMAT_MAX_LENGTH,
+    SPATIAL_EXCLUSIVE,
     TITLE_MAX_LENGTH,
     Checksum,
-    Spatial,
+    SpatialChange,
     TemporalCoverage,
 )
 from opencat.domain.dates import parse_date, parse_datetime, truncate_ms
@@ -237,13 +238,14 @@ def _temporal_coverage(body: CoverageBody | None) -> TemporalCoverage | None:
     return TemporalCoverage(start, end)
 
 
-def _spatial(body: SpatialBody) -> Spatial:
+def _spatial(body: SpatialBody) -> SpatialChange:
+    """The sub-fields sent; the use case keeps the others (``SpatialChange``)."""
     zones = tuple(normalize_zone(zone) for zone in body.zones or ())
     if zones and body.geom is not None:
-        raise Invalid({"spatial": ["Spatial zones and geometry are mutually exclusive"]})
+        raise Invalid({"spatial": [SPATIAL_EXCLUSIVE]})
     if body.geom is not None and not is_multipolygon(body.geom):
         raise Invalid({"spatial": {"geom": ["Not a valid GeoJSON MultiPolygon."]}})
-    return Spatial(zones, body.granularity, body.geom)
+    return SpatialChange(frozenset(body.model_fields_set), zones, body.granularity, body.geom)
 
 
 def _checksum(body: ChecksumBody | None) -> Checksum | None:

@@ -29,8 +29,10 @@ from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
 from opencat.domain.changes import UNSET, DatasetChanges, Submitted, value_or
 from opencat.domain.datasets import (
+    SPATIAL_EXCLUSIVE,
     Dataset,
     Resource,
+    SpatialChange,
     apply_changes,
     enforce_invariants,
     merge_resource_list,
@@ -139,8 +141,14 @@ def _known_license(conn: Connection, changes: DatasetChanges) -> DatasetChanges:
 
 
 def _known_zones(conn: Connection, changes: DatasetChanges, current: Dataset | None = None) -> DatasetChanges:
-    """Zones are checked against the referential and stored under their canonical ids; those the
+    """The coverage made whole (the sub-fields a write leaves out keep their stored values), its
+    zones checked against the referential and stored under their canonical ids; those the
     ``current`` dataset already holds are kept as stored (``check_zones``)."""
+    if isinstance(changes.spatial, SpatialChange):
+        whole = changes.spatial.applied_to(current.spatial if current is not None else None)
+        if whole.zones and whole.geom is not None:
+            raise Invalid({"spatial": [SPATIAL_EXCLUSIVE]})
+        changes = replace(changes, spatial=whole)
     if changes.spatial is UNSET or not changes.spatial.zones:
         return changes
     kept = current.spatial.zones if current is not None and current.spatial is not None else ()

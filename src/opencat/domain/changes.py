@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, Literal, TypeAlias, TypeVar, Union, cast
 
-from opencat.domain.datasets import Checksum, JSONObject, Spatial, TemporalCoverage
+from opencat.domain.datasets import Checksum, JSONObject, Spatial, SpatialChange, TemporalCoverage
 from opencat.domain.errors import CatalogError
 
 T = TypeVar("T")
@@ -73,7 +73,7 @@ class DatasetChanges:
     frequency: Sent[str | None] = UNSET
     frequency_date: Sent[datetime | None] = UNSET
     temporal_coverage: Sent[TemporalCoverage | None] = UNSET
-    spatial: Sent[Spatial] = UNSET
+    spatial: Sent[Spatial | SpatialChange] = UNSET  # a change is made whole by the use case
     tags: Sent[tuple[str, ...]] = UNSET
     private: Sent[bool] = UNSET
     extras: Sent[JSONObject] = UNSET

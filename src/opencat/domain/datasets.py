@@ -66,6 +66,28 @@ class Spatial:
     geom: JSONObject | None = None
 
 
+SPATIAL_EXCLUSIVE = "Spatial zones and geometry are mutually exclusive"
+
+
+@dataclass(frozen=True, slots=True)
+class SpatialChange:
+    """A spatial coverage as a write sends it: the sub-fields it names replace the stored ones, the
+    others are kept (udata's nested form fills them from the stored coverage)."""
+
+    sent: frozenset[str]
+    zones: tuple[str, ...] = ()
+    granularity: str | None = None
+    geom: JSONObject | None = None
+
+    def applied_to(self, current: Spatial | None) -> Spatial:
+        stored = current or Spatial()
+        return Spatial(
+            self.zones if "zones" in self.sent else stored.zones,
+            self.granularity if "granularity" in self.sent else stored.granularity,
+            self.geom if "geom" in self.sent else stored.geom,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Badge:
     kind: str

@@ -91,7 +91,8 @@ def _as_written(text: str) -> datetime:
         )
         if first.year != second.year:
             raise ValueError("no year")
-        return first
+        parsed: datetime = first
+        return parsed
     except OverflowError:
         raise ValueError(f"Date out of range {text!r}") from None
     except ValueError:

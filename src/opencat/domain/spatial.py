@@ -35,6 +35,8 @@ def is_multipolygon(geom: dict[str, object]) -> bool:
         for ring in polygon:
             if not isinstance(ring, list) or len(ring) < 4 or not all(_is_position(p) for p in ring):
                 return False
+            if ring[0] != ring[-1]:  # closed: it ends where it starts (RFC 7946 §3.1.6)
+                return False
     return True
 
 
