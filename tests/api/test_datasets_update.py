@@ -301,3 +301,17 @@ def test_an_if_match_list_passes_when_any_of_its_etags_is_current(
         ).status_code
         == 204
     )
+
+
+def test_comma_separated_tags_skip_empty_pieces_and_zones_may_be_objects(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's tag field drops the empty pieces of a comma-separated text, and its zone list takes
+    ``{"id": ...}`` as contact points do."""
+    alice = make_user(catalog)
+    url = f"/api/1/datasets/{make_dataset(catalog, alice).dataset.id}/"
+    for sent, stored in (("abc,def,", ["abc", "def"]), ("abc, ,def", ["abc", "def"]), ("", [])):
+        answer = client.put(url, json={"tags": sent}, headers=alice.headers)
+        assert (answer.status_code, answer.json()["tags"]) == (200, stored), sent
+    zones = client.put(url, json={"spatial": {"zones": [{"id": "fr:departement:75"}]}}, headers=alice.headers)
+    assert (zones.status_code, zones.json()["spatial"]["zones"]) == (200, ["fr:departement:75"])

@@ -83,8 +83,8 @@ def _identifiers(value: Any) -> Any:
 
 
 def _tags(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.split(",")
+    if isinstance(value, str):  # udata's comma-separated form: empty pieces are no tags
+        value = [piece for piece in value.split(",") if piece.strip()]
     if not isinstance(value, list):
         return value
     tags: set[str] = set()
@@ -167,7 +167,7 @@ class CoverageBody(BaseModel):
 
 
 class SpatialBody(BaseModel):
-    zones: list[str] | None = None
+    zones: Annotated[list[str] | None, BeforeValidator(_identifiers)] = None  # ids, or {"id": ...} as udata's
     granularity: Annotated[str | None, BeforeValidator(_granularity)] = None
     geom: dict[str, Any] | None = None
 
@@ -212,7 +212,7 @@ def _check_frequency(body: dict[str, Any]) -> None:
     other error (udata-responses call 16); its ``message`` is kept word for word, and the same
     text is given as a form error too (compatibility.md)."""
     value = body.get("frequency")
-    if value is None or value == "":
+    if value is None:  # cleared; "" is no frequency udata knows (its 400, as for any other)
         return
     if isinstance(value, str):
         try:
