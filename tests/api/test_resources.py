@@ -375,6 +375,10 @@ def test_a_null_schema_in_a_datasets_body_keeps_the_schema(client: TestClient, c
 
     assert put(None) == {**schema, "url": None}
     assert client.get(dataset_url).json()["resources"][0]["schema"] == {**schema, "url": None}
+    # The keys an entry leaves out are the stored ones (udata's nested form fills them).
+    assert put({}) == {**schema, "url": None}
+    assert put({"version": "1.3.0"}) == {"name": "etalab/schema-bal", "url": None, "version": "1.3.0"}
+    assert put({"version": "1.4.0"}) == {**schema, "url": None}
     assert put({"name": None, "version": None}) in (None, {})
     assert put(schema) == {**schema, "url": None}
     own = client.put(

@@ -309,7 +309,13 @@ def resource_changes(
         values["checksum"] = _checksum(body.checksum)
     if "extras" in sent:
         values["extras"] = _resource_extras(body.extras or {}, index)
-    if "schema_" in sent and not (in_dataset and body.schema_ is None):
+    if "schema_" in sent and in_dataset:
+        # udata's nested form fills what an entry leaves out from the stored resource: the
+        # schema's keys sent, completed by the use case (``"schema": null`` or ``{}`` keep it).
+        schema = body.schema_
+        if schema is not None and schema.model_fields_set:
+            values["schema"] = {name: getattr(schema, name) for name in schema.model_fields_set}
+    elif "schema_" in sent:
         values["schema"] = _schema(body.schema_)
     return ResourceChanges(**values)
 

@@ -1,6 +1,6 @@
 """Dataset use cases: create, read, list, update, delete."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -156,6 +156,26 @@ def _known_zones(conn: Connection, changes: DatasetChanges, current: Dataset | N
     return replace(changes, spatial=replace(changes.spatial, zones=zones))
 
 
+def _with_stored_schemas(changes: DatasetChanges, stored: Sequence[Resource]) -> DatasetChanges:
+    """A schema sent for a stored resource inside a dataset's body, completed with the stored
+    schema's keys it leaves out (udata's nested form: ``{"version": "1.3.0"}`` changes the
+    version of the schema named)."""
+    if changes.resources is UNSET:
+        return changes
+    schemas = {resource.id: resource.schema or {} for resource in stored}
+    entries = tuple(
+        replace(entry, schema={**_schema_keys(schemas.get(value_or(entry.id, ""), {})), **entry.schema})
+        if isinstance(entry.schema, dict)
+        else entry
+        for entry in changes.resources
+    )
+    return replace(changes, resources=entries)
+
+
+def _schema_keys(schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: schema.get(name) for name in ("name", "url", "version")}
+
+
 def _checked_resources(catalog: Catalog, changes: DatasetChanges) -> list[tuple[str | None, dict[str, Any]]]:
     """The sent resources with their schemas checked, as (id, fields) for the merge."""
     if changes.resources is UNSET:
@@ -241,7 +261,8 @@ def update_dataset(
             raise PermissionDenied()
         changes = _known_zones(conn, _known_license(conn, submitted.value()), current)
         check_version(current, expected_versions)
-        incoming = _checked_resources(catalog, changes)
+        before = db_resources.fetch_for_dataset(conn, current.id)
+        incoming = _checked_resources(catalog, _with_stored_schemas(changes, before))
         owner_id, organization_id = resolve_ownership(
             conn,
             actor,
@@ -258,7 +279,6 @@ def update_dataset(
         )
         check_contact_points(conn, dataset)
         check_custom_extras(conn, dataset)
-        before = db_resources.fetch_for_dataset(conn, dataset.id)
         after = merge_resource_list(before, incoming, now, catalog.new_resource_id)
         _check_resource_count(catalog, after, before)
         db_datasets.update(conn, dataset, dataset.last_update(after, now), old_slug=current.slug)
