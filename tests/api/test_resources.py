@@ -197,6 +197,18 @@ def test_reorder_errors_follow_udata(client: TestClient, catalog: Catalog) -> No
     assert not_list.status_code == 400
     untouched = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
     assert [item["id"] for item in untouched["resources"]] == [a, b, c]
+    # And in a dataset's body: a link is not made a hosted file there either.
+    linked = make_dataset(catalog, alice, resources=[REMOTE])
+    link = linked.resources[0].id
+    dataset_url = f"/api/1/datasets/{linked.dataset.id}/"
+    made_file = client.put(
+        dataset_url, json={"resources": [{"id": link, "filetype": "file"}]}, headers=alice.headers
+    )
+    assert (made_file.status_code, made_file.json()) == (
+        400,
+        {"errors": {"resources": [{"filetype": ["Cannot modify filetype after creation"]}]}},
+    )
+    assert client.get(f"{_resources_url(linked.dataset.id)}{link}/").json()["filetype"] == "remote"
 
 
 def test_permalink_redirects_and_counts_downloads(client: TestClient, catalog: Catalog) -> None:

@@ -344,6 +344,10 @@ def merge_resource_list(
             missing = {name: [problem(Reason.REQUIRED)] for name in ("title", "url") if not fields.get(name)}
         else:  # an update may not empty a required field either: its error goes at its place too
             missing = resource_problems(fields)
+            if fields.get("filetype") == "file" and existing.filetype != "file":
+                # A link made a "file" would be taken for a hosted one, its address the server's
+                # for good (as on the resource's own PUT; a hosted file's filetype stays as udata's).
+                missing = {**missing, "filetype": [problem(Reason.FILETYPE_CHANGE)]}
         errors.append(missing)
         if missing:
             continue
