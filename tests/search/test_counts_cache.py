@@ -7,12 +7,14 @@ import pytest
 
 from opencat.catalog import faceted_search
 from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import update_dataset
 from opencat.config import Settings
+from opencat.domain.changes import Submitted
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
 from opencat.search import index as index_module
 from opencat.wiring import build_catalog
-from tests.factories import make_dataset, make_user
+from tests.factories import dataset_changes, make_dataset, make_user
 
 
 def _tags(catalog: Catalog, page: int = 1) -> faceted_search.SearchResult:
@@ -110,3 +112,19 @@ def test_counts_older_than_the_bound_are_not_taken(catalog: Catalog, monkeypatch
     assert dict(_pages_tags(catalog).facets["tag"])["air"] == 1
     make_dataset(catalog, account, title="Air Paris", tags=["air"])
     assert dict(_pages_tags(catalog).facets["tag"])["air"] == 2  # counted again, at once
+
+
+def test_counts_made_before_a_dataset_left_the_listings_are_not_taken(catalog: Catalog) -> None:
+    """Made private (or deleted) since: the counts made before would still name its tags and
+    formats on the pages (a hidden dataset's words, for a page view a worker)."""
+    account = make_user(catalog)
+    make_dataset(catalog, account, title="Air Lyon", tags=["air", "lyon"])
+    hidden = make_dataset(catalog, account, title="Air secret", tags=["air", "secret-merger"])
+    assert dict(_pages_tags(catalog).facets["tag"]) == {"air": 2, "lyon": 1, "secret-merger": 1}
+    update_dataset(
+        catalog, account.actor(catalog), hidden.dataset.id, Submitted.of(dataset_changes(private=True))
+    )
+    assert dict(_pages_tags(catalog).facets["tag"]) == {"air": 1, "lyon": 1}  # counted again, at once
+    # A public dataset's change still takes the counts made before it, recounted in the background.
+    make_dataset(catalog, account, title="Air Paris", tags=["air", "paris"])
+    assert dict(_pages_tags(catalog).facets["tag"]) == {"air": 1, "lyon": 1}

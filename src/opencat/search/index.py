@@ -283,6 +283,9 @@ class Batch:
         self._writer: tantivy.IndexWriter | None = kept
         self.applied_seq = applied_seq
         self.reached = applied_seq
+        # Whether a dataset leaves the public listings (hidden, removed, or all cleared): the
+        # pages' earlier facet counts may then name what it held (``SearchIndex.counts``).
+        self.withheld = False
 
     @property
     def writer(self) -> tantivy.IndexWriter:
@@ -298,12 +301,16 @@ class Batch:
     def put(self, doc: SearchDocument) -> None:
         self.writer.delete_documents_by_term("id", doc.id)
         self.writer.add_document(_document(doc))
+        if not is_public(doc):
+            self.withheld = True
 
     def remove(self, dataset_id: str) -> None:
         self.writer.delete_documents_by_term("id", dataset_id)
+        self.withheld = True
 
     def clear(self) -> None:
         self.writer.delete_all_documents()
+        self.withheld = True
 
     def reach(self, seq: int) -> None:
         self.reached = max(self.reached, seq)
@@ -355,8 +362,9 @@ class SearchIndex:
         # Another process (opencat.index_keeper) keeps this index up: wait for it before writing.
         self.keeper_expected = False
         self._counted: Remembered[Counts] = Remembered()
-        # The last counts of each request whatever the sequence, and when they were made.
-        self._latest_counts: Remembered[tuple[Counts, float]] = Remembered()
+        # The last counts of each request whatever the sequence, when they were made, and the
+        # index's withheld mark then (``withheld_mark``).
+        self._latest_counts: Remembered[tuple[Counts, float, int]] = Remembered()
         self._recounting: set[tuple[Any, ...]] = set()
         self._recounting_lock = threading.Lock()
         self._found: Remembered[SearchHits] = Remembered()
@@ -371,10 +379,17 @@ class SearchIndex:
             return {}
         return meta
 
-    def _write_meta(self, applied_seq: int) -> None:
+    def _write_meta(self, applied_seq: int, withheld: int = 0) -> None:
+        """``withheld``: how many commits took a dataset out of the public listings (it moves the
+        pages' facet counts made before them out of use)."""
         temporary = self.directory / f"{_META}.tmp"
-        temporary.write_text(json.dumps({"version": schema.VERSION, "applied_seq": applied_seq}))
+        meta = {"version": schema.VERSION, "applied_seq": applied_seq, "withheld": withheld}
+        temporary.write_text(json.dumps(meta))
         temporary.replace(self.directory / _META)
+
+    def withheld_mark(self) -> int:
+        """The count of commits that took a dataset out of the public listings, on this machine."""
+        return self._read_meta().get("withheld", 0)
 
     def _reset(self) -> None:
         """An index of another shape (or none): start empty, to be rebuilt from the database."""
@@ -453,14 +468,15 @@ class SearchIndex:
         with self._writer_turn:
             if self._held is None:
                 self._held = self._acquire()
-            applied = self._read_meta().get("applied_seq", -1)
+            meta = self._read_meta()
+            applied, withheld = meta.get("applied_seq", -1), meta.get("withheld", 0)
             batch = Batch(self.index, applied, self._kept)
             self._kept = None
             try:
                 yield batch
                 batch.commit()
-                if batch.reached != applied:
-                    self._write_meta(batch.reached)
+                if batch.reached != applied or batch.withheld:
+                    self._write_meta(batch.reached, withheld + 1 if batch.withheld else withheld)
                 self.applied_seq = batch.reached
             except BaseException:
                 try:
@@ -688,7 +704,12 @@ class SearchIndex:
             return found
         if not fresh:
             earlier = self._latest_counts.get(key[:-1])
-            if earlier is not None and time.monotonic() - earlier[1] < STALE_COUNTS_SECONDS:
+            if (
+                earlier is not None
+                and time.monotonic() - earlier[1] < STALE_COUNTS_SECONDS
+                # Not once a dataset left the listings: its tags and formats would be named still.
+                and earlier[2] == self.withheld_mark()
+            ):
                 self._recount_later(key, request, names, size, coverage_cuts, sample, matches)
                 return earlier[0]
         return self._recount(key, request, names, size, coverage_cuts, sample, matches)
@@ -703,9 +724,10 @@ class SearchIndex:
         sample: bool,
         matches: "int | Future[int] | None",
     ) -> Counts:
+        withheld = self.withheld_mark()  # before counting: a later withdrawal is seen next time
         found = self._count(request, names, size, coverage_cuts, sample, matches)
         self._counted.put(key, found)
-        self._latest_counts.put(key[:-1], (found, time.monotonic()))
+        self._latest_counts.put(key[:-1], (found, time.monotonic(), withheld))
         return found
 
     def _recount_later(
