@@ -50,9 +50,7 @@ def test_an_invalid_frequency_answers_udatas_message_and_a_form_error(
     assert client.get(f"{URL}{view.dataset.id}/").json()["frequency"] == "unknown"
 
 
-@pytest.mark.parametrize(
-    ("value", "stored"), [(None, "unknown"), ("fortnighly", "biweekly")]
-)
+@pytest.mark.parametrize(("value", "stored"), [(None, "unknown"), ("fortnighly", "biweekly")])
 def test_a_cleared_or_legacy_frequency_is_accepted(
     client: TestClient, catalog: Catalog, value: Any, stored: str
 ) -> None:
