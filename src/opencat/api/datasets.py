@@ -12,7 +12,8 @@ from opencat.api.inputs import DatasetBody, dataset_changes
 from opencat.api.masks import Mask
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope
-from opencat.api.params import LANGUAGE, boolean, boolean_argument
+from opencat.api.params import LANGUAGE, boolean, boolean_argument, first, text_argument
+from opencat.catalog import dashboard
 from opencat.catalog import datasets as use_cases
 from opencat.catalog import spatial as catalog_spatial
 from opencat.catalog.access import Versions
@@ -152,6 +153,40 @@ def list_organization_datasets(call: Call) -> Reply:
         call.catalog, call.actor, call.path("ident"), dataset_query(call.params)
     )
     return _page_reply(call, page)
+
+
+def _list_reply(call: Call, views: list[DatasetView]) -> Reply:
+    """A whole list of datasets (udata's ``marshal_list_with``), each with a dataset's default mask."""
+    objects = full_objects(call, views)
+    return Reply([_render(call, view, objects) for view in views], mask=DATASET_MASK, headers={"Vary": VARY})
+
+
+@describe(
+    "List all my datasets (including private ones)",
+    "my_datasets",
+    returns="DatasetList",
+    query=(LANGUAGE,),
+    headers=("X-Get-Datasets-Full-Objects",),
+    auth="required",
+)
+def list_my_datasets(call: Call) -> Reply:
+    return _list_reply(
+        call, dashboard.owned_datasets(call.catalog, call.actor, with_organizations=False, q=None)
+    )
+
+
+@describe(
+    "List all datasets related to me and my organizations",
+    "my_org_datasets",
+    returns="DatasetList",
+    query=(text_argument("q", "The string to filter items"), LANGUAGE),
+    headers=("X-Get-Datasets-Full-Objects",),
+    auth="required",
+)
+def list_my_org_datasets(call: Call) -> Reply:
+    q = first(call.params, "q")
+    views = dashboard.owned_datasets(call.catalog, call.actor, with_organizations=True, q=q)
+    return _list_reply(call, views)
 
 
 @describe(

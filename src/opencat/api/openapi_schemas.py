@@ -347,6 +347,7 @@ def components() -> dict[str, Schema]:
         "UploadAnswer": {"anyOf": [ref("UploadedResource"), ref("UploadProgress")]},
         "CommunityUploadAnswer": {"anyOf": [ref("UploadedCommunityResource"), ref("UploadProgress")]},
         "ResourceList": array(ref("Resource")),
+        "DatasetList": array(ref("Dataset")),
         "DatasetSuggestionList": array(ref("DatasetSuggestion")),
         "TextSuggestionList": array(ref("TextSuggestion")),
         "TerritorySuggestion": record(

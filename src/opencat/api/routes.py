@@ -124,6 +124,8 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API}/users/{{ident}}/apikeys/", GET=accounts.list_api_keys, POST=accounts.create_api_key),
         path(f"{API}/users/{{ident}}/apikeys/{{key_id}}/", DELETE=accounts.revoke_api_key),
         path(f"{API}/me/", GET=accounts.get_me),
+        path(f"{API}/me/datasets/", GET=datasets.list_my_datasets),
+        path(f"{API}/me/org_datasets/", GET=datasets.list_my_org_datasets),
         path(f"{API}/activity/", GET=activity.list_activity),
         *_harvest_routes(),
         path(f"{API}/swagger.json", GET=openapi_document.swagger),

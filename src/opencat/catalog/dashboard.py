@@ -7,7 +7,7 @@ from datetime import datetime
 from opencat.catalog import history, listing
 from opencat.catalog.context import Catalog
 from opencat.catalog.history import ActivityView
-from opencat.catalog.views import DatasetView
+from opencat.catalog.views import DatasetView, assemble
 from opencat.db import accounts as db_accounts
 from opencat.db import dashboard as db_dashboard
 from opencat.domain.accounts import Actor, ContactPoint, Organization
@@ -18,6 +18,8 @@ from opencat.domain.search import SearchFilters, visibility_of
 
 # A section shows this many datasets, and says how many there are in all.
 SECTION_SIZE = 100
+# ``/me/datasets/`` and ``/me/org_datasets/`` answer a whole list (udata's), at most this long.
+OWNED_LIST_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,20 @@ def my_datasets(catalog: Catalog, actor: Actor) -> list[Section]:
         for organization in sorted(organizations.values(), key=lambda org: org.name.casefold()):
             sections.append(section(SearchFilters(organization=organization.id), organization))
     return sections
+
+
+def owned_datasets(
+    catalog: Catalog, actor: Actor, *, with_organizations: bool, q: str | None
+) -> list[DatasetView]:
+    """udata's ``/me/datasets/`` (the caller's own datasets, private ones included) and, with
+    ``with_organizations``, ``/me/org_datasets/`` (their organizations' too, ``q`` in the title):
+    undeleted ones, most recently changed first, read from the database (a write is listed at once)."""
+    if actor.user is None:
+        raise Unauthenticated()
+    organizations = tuple(actor.roles) if with_organizations else ()
+    with catalog.db.read() as conn:
+        ids = db_dashboard.owned_dataset_ids(conn, actor.user.id, organizations, q, OWNED_LIST_LIMIT)
+        return assemble(conn, listing.in_order(conn, ids), with_community=False)
 
 
 def my_organizations(catalog: Catalog, actor: Actor) -> list[Organization]:

@@ -8,7 +8,7 @@ from opencat.db.tables import dataset_tags, datasets, geozones
 from opencat.domain.spatial import Zone
 
 
-def _contains(text: str) -> str:
+def contains_pattern(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere, its own wildcards taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -22,7 +22,7 @@ def suggest_tags(conn: Connection, text: str, size: int) -> list[str]:
         sa.select(dataset_tags.c.tag, uses)
         .join(datasets, datasets.c.id == dataset_tags.c.dataset_id)
         .where(
-            dataset_tags.c.tag.like(_contains(text), escape="\\"),
+            dataset_tags.c.tag.like(contains_pattern(text), escape="\\"),
             datasets.c.private.is_(False),
             datasets.c.deleted.is_(None),
             datasets.c.archived.is_(None),
@@ -42,9 +42,9 @@ def suggest_zones(conn: Connection, text: str, size: int) -> list[Zone]:
         sa.select(geozones)
         .where(
             sa.or_(
-                sa.func.lower(geozones.c.name).like(_contains(folded), escape="\\"),
+                sa.func.lower(geozones.c.name).like(contains_pattern(folded), escape="\\"),
                 geozones.c.code == text,
-                sa.func.lower(geozones.c.id).like(_contains(folded)[1:], escape="\\"),
+                sa.func.lower(geozones.c.id).like(contains_pattern(folded)[1:], escape="\\"),
             )
         )
         .order_by(sa.func.coalesce(geozones.c.population, -1).desc(), geozones.c.name, geozones.c.id)
