@@ -15,7 +15,9 @@ def test_my_datasets_and_my_organizations_datasets(client: TestClient, catalog: 
     draft = make_dataset(catalog, alice, title="Brouillon", private=True).dataset
     gone = make_dataset(catalog, alice, title="Supprimé").dataset
     delete_dataset(catalog, alice.actor(catalog), gone.id)
-    shared = make_dataset(catalog, alice, title="Budget de la ville", organization=org.id, private=True).dataset
+    shared = make_dataset(
+        catalog, alice, title="Budget de la ville", organization=org.id, private=True
+    ).dataset
     make_dataset(catalog, bob, title="Budget de Bob")
 
     mine = client.get("/api/1/me/datasets/", headers=alice.headers)
