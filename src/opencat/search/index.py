@@ -38,6 +38,7 @@ from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.domain.transliteration import to_ascii
 from opencat.search import schema
 from opencat.search.queries import build_query, folded_name, sort_of, suggest_query
+from opencat.search.sort_keys import TIME_FLOOR, order_key, title_key
 
 Answer = TypeVar("Answer")
 
@@ -124,7 +125,7 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         "title": title,
         "title_plain": title,
         # Accents folded (version 10): "Élus" sorts among the E, not after Z.
-        "title_sort": to_ascii(doc.title).casefold()[:200],
+        "title_sort": title_key(to_ascii(doc.title).casefold()[:200], doc.id),
         "suggest": suggest_text(doc.title, doc.acronym),
         "acronym": _composed(doc.acronym),
         "tags_text": " ".join(tag.replace("-", " ") for tag in doc.tags),
@@ -143,6 +144,11 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         "reuses": doc.reuses,
         "followers": doc.followers,
         "views": doc.views,
+        schema.ORDERS["created"]: order_key(_milliseconds(doc.created), doc.id, TIME_FLOOR),
+        schema.ORDERS["last_update"]: order_key(_milliseconds(doc.last_update), doc.id, TIME_FLOOR),
+        schema.ORDERS["reuses"]: order_key(doc.reuses, doc.id),
+        schema.ORDERS["followers"]: order_key(doc.followers, doc.id),
+        schema.ORDERS["views"]: order_key(doc.views, doc.id),
         schema.SAMPLE: sample_bucket(doc.id),
     }
     for name in (
@@ -585,7 +591,7 @@ class SearchIndex:
         changed values, an unlucky sample) every match is searched."""
         total = None
         bound = self._bounds.get(request)
-        if bound is None and field in schema.NUMBERS and not _range_filtered(request):
+        if bound is None and field in schema.ORDER_FIELDS and not _range_filtered(request):
             total = _count_of(searcher, query)
             if total > SAMPLE_ABOVE:
                 bound = self._sampled_bound(searcher, query, request, field, order)
@@ -650,7 +656,7 @@ class SearchIndex:
         return int(result.hits[-1][0]) if len(result.hits) == rank else None
 
     def _remember_bound(self, request: SearchRequest, field: str, hits: list[tuple[Any, Any]]) -> None:
-        if hits and field in schema.NUMBERS:
+        if hits and field in schema.ORDER_FIELDS:
             self._bounds.put(request, int(hits[-1][0]))
 
     @staticmethod
@@ -835,7 +841,12 @@ class SearchIndex:
         searcher = self.index.searcher()
         query = suggest_query(self.schema, text)
         result = searcher.search(
-            query, limit, count=False, order_by_field="followers", order=tantivy.Order.Desc, offset=offset
+            query,
+            limit,
+            count=False,
+            order_by_field=schema.ORDERS["followers"],
+            order=tantivy.Order.Desc,
+            offset=offset,
         )
         return [str(searcher.doc(address)["id"][0]) for _, address in result.hits]
 

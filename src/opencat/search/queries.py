@@ -6,19 +6,12 @@ import tantivy
 
 from opencat.domain.search import SearchFilters, SearchRequest, Visibility
 from opencat.domain.transliteration import to_ascii
-from opencat.search.schema import TEXT_FIELDS
+from opencat.search.schema import ORDERS, TEXT_FIELDS
 
 FUZZY_MIN_LENGTH = 5
 FUZZY_MAX_DOC_FREQ = 1000
 
-_SORTS = {
-    "title": "title_sort",
-    "created": "created",
-    "last_update": "last_update",
-    "reuses": "reuses",
-    "followers": "followers",
-    "views": "views",
-}
+_SORTS = {"title": "title_sort", **ORDERS}
 
 Clause = tuple[tantivy.Occur, tantivy.Query]
 
@@ -157,7 +150,7 @@ def sort_of(request: SearchRequest) -> tuple[str | None, tantivy.Order]:
     """The fast field to order by (None: by relevance) and the direction."""
     sort = request.sort
     if sort is None:
-        return (None, tantivy.Order.Desc) if request.words else ("created", tantivy.Order.Desc)
+        return (None, tantivy.Order.Desc) if request.words else (ORDERS["created"], tantivy.Order.Desc)
     descending = sort.startswith("-")
     return _SORTS[sort.lstrip("-")], tantivy.Order.Desc if descending else tantivy.Order.Asc
 

@@ -28,6 +28,12 @@ ANALYZERS = {"resource_titles": "fr_plain"}
 # Sort keys are integers: Tantivy's date fast fields only keep whole seconds. Creation and update
 # times are milliseconds since the epoch.
 NUMBERS = ("reuses", "followers", "views", "created", "last_update")
+# What each number is ordered by (version 11): the number in the high bits, a tie-breaker taken
+# from the dataset's id in the low ones (``sort_keys.py``), so that equal values come in one order
+# on every node and after every merge (Tantivy breaks ties by a document's place in its segments:
+# a harvester paging through datasets created on one day met some twice and missed others).
+ORDERS = {name: f"{name}_order" for name in NUMBERS}
+ORDER_FIELDS = frozenset(ORDERS.values())
 # Coverage bounds are day numbers (``date.toordinal``): Tantivy's dates stop at 1677 and 2262,
 # and a coverage may start in 1500 or end in 9999.
 DAYS = ("temporal_start", "temporal_end")
@@ -82,6 +88,8 @@ def build() -> tantivy.Schema:
     for name in FLAGS:
         builder.add_boolean_field(name, indexed=True, fast=True)
     for name in NUMBERS:
+        builder.add_integer_field(name, indexed=True, fast=True)
+    for name in ORDERS.values():
         builder.add_integer_field(name, indexed=True, fast=True)
     builder.add_float_field("popularity", fast=True)
     for name in DAYS:

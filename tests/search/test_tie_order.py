@@ -1,0 +1,72 @@
+"""Equal sort values come in one order whatever the index's history: two nodes (each its own index)
+and one index before and after its segments change page through tied datasets alike (Tantivy
+breaks ties by a document's place in its segments)."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from opencat.domain.search import SearchDocument, SearchRequest
+from opencat.search.index import SearchIndex
+from opencat.search.sort_keys import TIE_BITS, order_key
+from tests.search.test_index_keeper import _document
+
+DAY = datetime(2024, 3, 1, tzinfo=UTC)  # harvested datasets often carry a day, not a time
+SORTS = (None, "created", "-created", "last_update", "-reuses", "followers", "title", "-title", "-views")
+
+
+def _documents() -> list[SearchDocument]:
+    docs = []
+    for number in range(60):
+        dataset_id = f"65f0c0ffee{number:014x}"
+        title = "Budget" if number % 2 else f"Budget {number % 7}"
+        docs.append(replace(_document(dataset_id, title), created=DAY, last_update=DAY))
+    # Two that differ: their values still come first (or last).
+    newest = replace(docs[5], created=DAY + timedelta(days=1), reuses=3, followers=2, views=9)
+    return [*docs[:5], newest, *docs[6:]]
+
+
+def _write(index: SearchIndex, docs: list[SearchDocument], batches: int) -> None:
+    size = -(-len(docs) // batches)
+    for start in range(0, len(docs), size):
+        with index.writing() as batch:
+            for doc in docs[start : start + size]:
+                batch.put(doc)
+            batch.reach(start + 1)
+
+
+def _walk(index: SearchIndex, sort: str | None, page: int) -> list[str]:
+    ids: list[str] = []
+    for offset in range(0, 70, page):
+        ids += index.search(SearchRequest(sort=sort, offset=offset, limit=page)).ids
+    return ids
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_two_indexes_written_differently_page_alike(tmp_path: Path, sort: str | None) -> None:
+    docs = _documents()
+    one, other = SearchIndex(tmp_path / "one"), SearchIndex(tmp_path / "other")
+    _write(one, docs, batches=1)
+    _write(other, list(reversed(docs)), batches=6)  # other segments, another order within them
+    with other.writing() as batch:  # some written again: deleted, then added to a new segment
+        for doc in docs[10:20]:
+            batch.put(doc)
+        batch.reach(100)
+    walked = _walk(one, sort, 7)
+    assert walked == _walk(other, sort, 7) == _walk(one, sort, 60)
+    assert len(set(walked)) == len(docs)  # none twice, none missed
+    newest = docs[5].id
+    if sort in (None, "-created", "-reuses", "-views"):
+        assert walked[0] == newest
+    if sort in ("created", "followers"):
+        assert walked[-1] == newest
+
+
+def test_a_key_orders_by_value_first_then_by_id() -> None:
+    assert order_key(1, "65f0c0ffee00000000000000") > order_key(0, "65f0c0ffee000000000fffff")
+    assert order_key(5, "65f0c0ffee0000000000000a") > order_key(5, "65f0c0ffee00000000000009")
+    assert order_key(-5, "65f0c0ffee00000000000001") == order_key(0, "65f0c0ffee00000000000001")
+    assert order_key(1 << 50, "x") < 1 << 63  # clamped into 63 bits
+    assert order_key(0, "not-an-object-id") < 1 << TIE_BITS
