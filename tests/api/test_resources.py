@@ -230,6 +230,27 @@ def test_permalink_redirects_and_counts_downloads(client: TestClient, catalog: C
     assert client.get("/api/1/datasets/r/not-a-uuid").status_code == 404
 
 
+def test_a_permalink_to_an_address_outside_ascii_is_sent_as_a_uri(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A header holds ASCII only: such a link answered 500 (after counting the download); udata's
+    werkzeug sends the IDNA host and percent-encoded UTF-8."""
+    alice = make_user(catalog)
+    links = {
+        "https://example.org/données/日本 l\u2019été.csv?q=ä€": (
+            "https://example.org/donn%C3%A9es/%E6%97%A5%E6%9C%AC%20l%E2%80%99%C3%A9t%C3%A9.csv?q=%C3%A4%E2%82%AC"
+        ),
+        "https://例え.jp/x.csv": "https://xn--r8jz45g.jp/x.csv",
+        "https://example.org/a%20b.csv": "https://example.org/a%20b.csv",  # escapes stay as made
+    }
+    view = make_dataset(catalog, alice, resources=[{**REMOTE, "url": url} for url in links])
+    for resource, expected in zip(view.resources, links.values(), strict=True):
+        followed = client.get(f"/api/1/datasets/r/{resource.id}")
+        assert (followed.status_code, followed.headers["location"]) == (302, expected)
+    counted = client.get(f"/api/1/datasets/{view.dataset.id}/").json()["resources"]
+    assert [item["metrics"]["views"] for item in counted] == [1, 1, 1]
+
+
 def test_a_dead_permalink_is_a_page_for_browsers_and_json_for_scripts(
     client: TestClient, catalog: Catalog
 ) -> None:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from opencat.api import wording
 from opencat.api.vary import varying_by_caller
 from opencat.domain import errors
+from opencat.domain.iri import iri_to_uri
 
 logger = logging.getLogger("opencat")
 
@@ -133,7 +134,9 @@ def _catalog_error(request: Request, exc: errors.CatalogError) -> Response:
 
 
 def redirect(location: str, status: int = 308) -> Response:
-    """A redirect like werkzeug's; 308 keeps the method and body."""
+    """A redirect like werkzeug's; 308 keeps the method and body. A location outside ASCII (a
+    stored link to ``données/été.csv`` or ``例え.jp``) is sent as werkzeug sends it: as a URI."""
+    location = iri_to_uri(location)
     target = html.escape(location)
     body = (
         "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
