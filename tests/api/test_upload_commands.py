@@ -3,6 +3,7 @@ in the catalog; refusals carry a reason that api/ words; expired uploads are pur
 per interval (udata: udata/core/storages/api.py)."""
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -196,16 +197,20 @@ class _ResendingStore:
         return self._store.open(key)
 
 
+@pytest.mark.parametrize("again", [b"longer\n", b"B\n"], ids=["another size", "the same size"])
 def test_a_part_sent_again_during_the_assembly_stops_the_publication(
-    catalog: Catalog, owner: Account, dataset_id: str
+    catalog: Catalog, owner: Account, dataset_id: str, again: bytes
 ) -> None:
+    """Even of the same size, at the same instant by the clock: its stamp is after the one it
+    replaces (the same size was published with the old bytes)."""
+    catalog = replace(catalog, clock=FixedClock(utc(2026, 12, 6)))
     actor = owner.actor(catalog)
     destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
     for index, content in enumerate((b"a,", b"b\n")):
         uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, index, content))
 
     def resend() -> None:
-        uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, 1, b"longer\n"))
+        uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, 1, again))
 
     racing = replace(catalog, files=_ResendingStore(catalog.files, resend))
     with pytest.raises(UploadRefused) as refused:
@@ -214,7 +219,9 @@ def test_a_part_sent_again_during_the_assembly_stops_the_publication(
     # Nothing was published, the parts are kept: the final call can be sent again.
     outcome = uploads.run(catalog, actor, destination, uploads.FinalCall(SESSION, 2))
     assert outcome.resource is not None
-    assert outcome.resource.filesize == len(b"a,longer\n")
+    assert outcome.resource.filesize == len(b"a," + again)
+    with catalog.files.open(outcome.resource.url.rsplit("/resources/", 1)[1]) as published:
+        assert published.read() == b"a," + again
 
 
 def _session_exists(catalog: Catalog, actor: Actor, session: str) -> bool:
@@ -277,3 +284,51 @@ def test_a_file_whose_transaction_does_not_commit_is_removed(
         sa.event.remove(catalog.db.engine, "commit", refuse)
     stored = [path for path in (settings.data_dir / "files").rglob("*") if path.is_file()]
     assert [path for path in stored if ".spool" not in path.parts] == []
+
+
+def test_two_first_parts_of_one_uuid_at_once_make_one_session(catalog: Catalog) -> None:
+    """Two callers sending part 0 of one uuid to their own datasets at the same moment: one makes
+    the session, the other is told it is another's (PostgreSQL answered a duplicate key's 500, or
+    let the second take the first's session over after acknowledging its part)."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    senders = [(alice, b"AAAA"), (bob, b"BBBB")]
+    targets = [
+        uploads.authorize(
+            catalog,
+            account.actor(catalog),
+            uploads.UploadTarget(make_dataset(catalog, account).dataset.id),
+        )
+        for account, _ in senders
+    ]
+    for attempt in range(8):
+        session = f"5b1f4c1e-8d1e-4a55-9b0e-2f8d7c9a6e{attempt:02d}"
+        barrier = threading.Barrier(2)
+        outcomes: list[object] = [None, None]
+
+        def send(which: int, session: str, barrier: threading.Barrier, outcomes: list[object]) -> None:
+            account, content = senders[which]
+            chunk = _chunk(catalog, session, 0, content)
+            barrier.wait()
+            try:
+                uploads.run(catalog, account.actor(catalog), targets[which], chunk)
+                outcomes[which] = "sent"
+            except UploadRefused as refused:
+                outcomes[which] = refused.problem
+            except Exception as error:  # what the test is about: no other failure
+                outcomes[which] = error
+
+        threads = [
+            threading.Thread(target=send, args=(which, session, barrier, outcomes)) for which in (0, 1)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(map(str, outcomes)) == sorted(["sent", str(UploadProblem.FOREIGN_SESSION)]), outcomes
+        winner = outcomes.index("sent")
+        with catalog.files.open(uploads.part_key(session, 0)) as part:
+            assert part.read() == senders[winner][1]  # the part acknowledged is the one kept
+        status = upload_sessions.upload_status(catalog, senders[winner][0].actor(catalog), session)
+        assert status is not None
+        with pytest.raises(NotFound):
+            upload_sessions.upload_status(catalog, senders[1 - winner][0].actor(catalog), session)

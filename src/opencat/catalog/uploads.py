@@ -24,7 +24,7 @@ a partial file, and a replaced file is deleted only after the new one is committ
 """
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from opencat.catalog import community, history
@@ -204,6 +204,10 @@ def run(catalog: Catalog, actor: Actor, destination: Destination, command: Uploa
     return _finish(catalog, actor, destination, command)
 
 
+# A session's parts: index to size and time received (``db_uploads.part_stamps``).
+PartStamps = dict[int, tuple[int, datetime]]
+
+
 def _session_target(dataset: Dataset, target: UploadTarget) -> str:
     kind = "community" if target.community else "resource"
     return f"{kind}:{dataset.id}:{target.resource_id or ''}"
@@ -218,26 +222,22 @@ def _receive_part(catalog: Catalog, actor: Actor, target: UploadTarget, chunk: C
     now = catalog.clock()
     with catalog.db.write() as conn:
         owner = _session_target(_locate(conn, actor, target).dataset, target)
-        session = db_uploads.find_session(conn, chunk.session_id)
-        if session is not None and (session.target != owner or session.user_id != actor.user_id):
+        new = db_uploads.UploadSession(
+            chunk.session_id, owner, actor.user_id or "", chunk.filename, chunk.total_parts, now, now
+        )
+        session = db_uploads.claim_session(conn, new)
+        if session.target != owner or session.user_id != actor.user_id:
             raise UploadRefused(UploadProblem.FOREIGN_SESSION)
-        received = db_uploads.received_parts(conn, chunk.session_id)
-        others = sum(size for index, size in received.items() if index != chunk.part_index)
+        received = db_uploads.part_stamps(conn, chunk.session_id)
+        others = sum(size for index, (size, _) in received.items() if index != chunk.part_index)
         if others + chunk.file.size > catalog.uploads.max_bytes:
             raise PayloadTooLarge(Reason.FILE_TOO_LARGE)
-        db_uploads.save_session(
-            conn,
-            db_uploads.UploadSession(
-                chunk.session_id,
-                owner,
-                actor.user_id or "",
-                chunk.filename,
-                chunk.total_parts,
-                session.created_at if session else now,
-                now,
-            ),
-        )
-        db_uploads.record_part(conn, chunk.session_id, chunk.part_index, chunk.file.size, now)
+        db_uploads.save_session(conn, replace(new, created_at=session.created_at))
+        # A part sent again is stamped after the one it replaces, whatever the clock says: a final
+        # call assembling the parts tells them apart by their stamps (``_close_session``).
+        earlier = received.get(chunk.part_index)
+        stamp = now if earlier is None else max(now, earlier[1] + timedelta(microseconds=1))
+        db_uploads.record_part(conn, chunk.session_id, chunk.part_index, chunk.file.size, stamp)
         # Re-sending a part replaces it: retries after a lost answer are harmless.
         key = part_key(chunk.session_id, chunk.part_index)
         catalog.files.put(key, chunk.file.path, "application/octet-stream")
@@ -271,15 +271,16 @@ def _finish(catalog: Catalog, actor: Actor, destination: Destination, call: Fina
 
 def _complete_session(
     conn: Connection, actor: Actor, owner: str, call: FinalCall
-) -> tuple[db_uploads.UploadSession, dict[int, int]]:
-    """The caller's session for this target, with every part received (index to size)."""
+) -> tuple[db_uploads.UploadSession, PartStamps]:
+    """The caller's session for this target, with every part received (index to size and time
+    received: a part sent again while the file is assembled, even of the same size, is another)."""
     session = db_uploads.find_session(conn, call.session_id)
     if session is None or session.target != owner or session.user_id != actor.user_id:
         raise UploadRefused(UploadProblem.UNKNOWN_SESSION)
     # A count other than the parts' first: their missing ones would be counted on another number.
     if session.total_parts != call.total_parts:
         raise UploadRefused(UploadProblem.TOTAL_PARTS_MISMATCH)
-    received = db_uploads.received_parts(conn, call.session_id)
+    received = db_uploads.part_stamps(conn, call.session_id)
     missing = [index for index in range(session.total_parts) if index not in received]
     if missing:
         raise UploadRefused(UploadProblem.MISSING_PARTS, missing=missing)
@@ -287,7 +288,7 @@ def _complete_session(
 
 
 def _close_session(
-    conn: Connection, actor: Actor, owner: str, finishing: tuple[FinalCall, dict[int, int]]
+    conn: Connection, actor: Actor, owner: str, finishing: tuple[FinalCall, PartStamps]
 ) -> None:
     """In the publishing transaction: the parts are still those assembled; forget the session."""
     call, assembled = finishing
@@ -335,7 +336,7 @@ def _publish(
     spooled: SpooledFile,
     filename: str,
     declared_checksum: str | None,
-    finishing: tuple[FinalCall, dict[int, int]] | None = None,
+    finishing: tuple[FinalCall, PartStamps] | None = None,
 ) -> UploadOutcome:
     """Put the finished file under a free key and point a resource at it, in one transaction
     (with ``finishing``, the chunked upload it was assembled from ends in the same one)."""
