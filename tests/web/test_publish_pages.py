@@ -1,11 +1,14 @@
 """What a signed-in publisher sees on the pages (their hidden datasets, never anyone else's) and
 their dashboard ``/account/``, on both databases."""
 
+from datetime import date
+
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset, update_dataset
 from opencat.domain.changes import Submitted
+from opencat.domain.datasets import Spatial, TemporalCoverage
 from tests.conftest import utc
 from tests.factories import dataset_changes, make_dataset, make_org, make_user
 from tests.web.publishing import sign_in
@@ -154,3 +157,37 @@ def test_the_history_says_its_values_in_the_pages_language(client: TestClient, c
     assert "2026-12-05T17:48:34" not in history
     english = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
     assert "<del>yes</del> → <ins>no</ins>" in english[english.index('id="history"') :]
+
+
+def test_the_history_names_licenses_frequencies_accounts_and_coverages(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """It showed Python's dictionaries for a coverage, ids for an organization, codes for a
+    license or a frequency, and an untranslated ``slug``."""
+    owner = make_user(catalog)
+    org = make_org(catalog, "Ville de Lyon", **{owner.user.id: "admin"})
+    view = make_dataset(
+        catalog,
+        owner,
+        title="Budget",
+        license="lov2",
+        frequency="hourly",
+        temporal_coverage=TemporalCoverage(date(2020, 1, 1), date(2023, 12, 31)),
+        spatial=Spatial(("fr:commune:69123",), "fr:commune"),
+    )
+    changes = dataset_changes(
+        license="odc-odbl",
+        frequency="daily",
+        temporal_coverage=TemporalCoverage(date(2019, 5, 1), None),
+        spatial=Spatial(("fr:departement:69",), "fr:departement"),
+        organization=org.id,
+    )
+    update_dataset(catalog, owner.actor(catalog), view.dataset.id, Submitted.of(changes))
+    sign_in(client, catalog, owner)
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
+    history = page[page.index('id="history"') :]
+    for shown in ("1er janvier 2020 \u2013 31 décembre 2023", "1er mai 2019 \u2013", "fr:commune:69123 ; fr:commune",
+                  "Quotidienne", "Ville de Lyon", "Open Data Commons Open Database License"):  # fmt: skip
+        assert shown in history, shown
+    for hidden in ("{'", "'start'", org.id, "hourly", "odc-odbl"):
+        assert hidden not in history, hidden

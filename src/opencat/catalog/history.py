@@ -180,6 +180,33 @@ def assemble(conn: Connection, items: Sequence[Activity]) -> list[ActivityView]:
     ]
 
 
+# The history's fields whose values are ids of users or organizations.
+_USER_FIELDS = frozenset({"owner", "owner_id"})
+_ORGANIZATION_FIELDS = frozenset({"organization", "organization_id"})
+
+
+def account_names(catalog: Catalog, items: Sequence[ActivityView]) -> dict[str, str]:
+    """The names of the users and organizations the changes of ``items`` name by id (an owner or
+    an organization changed): what the dataset page's history says instead of their ids."""
+    users: set[str] = set()
+    organizations: set[str] = set()
+    for item in items:
+        for change in item.activity.changes:
+            for value in (change.old, change.new):
+                if isinstance(value, str) and change.field in _USER_FIELDS:
+                    users.add(value)
+                elif isinstance(value, str) and change.field in _ORGANIZATION_FIELDS:
+                    organizations.add(value)
+    if not users and not organizations:
+        return {}
+    with catalog.db.read() as conn:
+        people = db_accounts.fetch_users(conn, users)
+        bodies = db_accounts.fetch_organizations(conn, organizations)
+    names = {ident: f"{user.first_name} {user.last_name}".strip() for ident, user in people.items()}
+    names.update({ident: organization.name for ident, organization in bodies.items()})
+    return names
+
+
 def list_activity(catalog: Catalog, actor: Actor, query: ActivityQuery) -> Page[ActivityView]:
     """Newest first; a private dataset's history only for those who may see the dataset."""
     if query.related_to is not None and not ids.is_object_id(query.related_to):

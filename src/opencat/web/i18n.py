@@ -71,6 +71,7 @@ GENERIC_LICENSE_TITLES = frozenset(
 # The history's field names (the stored ones) as the forms label them; the others are shown as stored.
 FIELD_LABELS = {
     "title": "Title",
+    "slug": "Address",
     "acronym": "Acronym",
     "description": "Description",
     "tags": "Tags",

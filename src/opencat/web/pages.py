@@ -28,7 +28,7 @@ from opencat.web import i18n
 from opencat.web.query import FACETS, SORTS, SearchState, coverage, dataset_query, period_links, read_state
 from opencat.web.render import CSP, render
 from opencat.web.signin import Keys, session_token
-from opencat.web.views import dataset_page_context
+from opencat.web.views import dataset_page_context, history_names
 
 Handler = Callable[[Request], Awaitable[Response]]
 # The dataset page shows this many of its latest changes; the API serves the whole history.
@@ -293,6 +293,9 @@ async def dataset(site: Site, visit: Visit) -> Response:
         if context["editable"]:  # the history is for those who may edit (issue 14)
             query = ActivityQuery(related_to=view.dataset.id, page_size=HISTORY_SIZE)
             context["history"] = history.list_activity(site.catalog, visit.actor, query)
+            context["history_names"] = history_names(
+                site.catalog, visit.language, history.account_names(site.catalog, context["history"].items)
+            )
             context["history_url"] = site.urls.api(f"activity/?related_to={view.dataset.id}")
         if wanted and any(resource.id == wanted for resource in view.resources):
             context["shown"] = _preview(site.catalog, visit.actor, view.dataset.id, wanted)

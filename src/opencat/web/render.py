@@ -1,7 +1,7 @@
 """Templates and the helpers they use: one Jinja environment per language, autoescaped."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -59,7 +59,9 @@ def environment(language: str) -> Environment:
     env.filters["about"] = _estimates(env.filters["number"])
     env.filters["filesize"] = lambda value: file_size(value, language)
     env.filters["plain"] = plain_text
-    env.filters["change_value"] = lambda value: change_value(value, language)
+    env.filters["change_value"] = lambda value, field=None, names=None: change_value(
+        value, language, field, names
+    )
     env.filters["license_title"] = lambda title: license_title(title, language)
     env.filters["field_label"] = lambda name: field_label(name, language)
     # A list of resource ids as their titles (the history's order of files), unknown ids as they are.
@@ -103,7 +105,9 @@ def _date(value: date | datetime | None, language: str) -> str:
 def _long_date(day: date, language: str) -> str:
     """A day in words, written once per language: Babel finds the locale and its pattern on
     every call, a twentieth of a search page's rendering (some 40 dates, often the same days)."""
-    return format_date(day, "long", locale=language)
+    said = format_date(day, "long", locale=language)
+    # French says the first of a month "1er" (Babel's long pattern writes "1").
+    return f"1er{said[1:]}" if language == "fr" and day.day == 1 and said.startswith("1 ") else said
 
 
 def _datetime(value: datetime | None, language: str) -> str:
@@ -112,9 +116,26 @@ def _datetime(value: datetime | None, language: str) -> str:
     return format_datetime(value, "medium", tzinfo=value.tzinfo, locale=language)
 
 
-def change_value(value: Any, language: str) -> str:
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def change_value(
+    value: Any, language: str, field: str | None = None, names: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
     """A value of a dataset's history as the page's language says it: yes or no, a date and time
-    in words; anything else as it was recorded."""
+    in words, a license, frequency, owner or organization by its name (``names``: by field, id to
+    name), a coverage as its dates or zones; anything else as it was recorded."""
+    named = (names or {}).get(field or "")
+    if named is not None and isinstance(value, str):
+        return named.get(value, value)
+    if isinstance(value, dict) and set(value) <= {"start", "end"} and "start" in value:  # a period
+        start, end = (_day_of(value.get(name), language) for name in ("start", "end"))
+        return f"{start} \u2013 {end}" if end else f"{start} \u2013"
+    if isinstance(value, dict) and set(value) <= {"zones", "granularity", "geom"}:  # a coverage
+        zones = ", ".join(str(zone) for zone in value.get("zones") or ())
+        drawn = translations(language).gettext("a drawn area") if value.get("geom") else ""
+        granularity = value.get("granularity")
+        return " ; ".join(part for part in (zones, drawn, str(granularity) if granularity else "") if part)
     if isinstance(value, bool):
         gettext = translations(language).gettext
         return gettext("yes") if value else gettext("no")
@@ -130,7 +151,16 @@ def change_value(value: Any, language: str) -> str:
             str(item["kind"]) if isinstance(item, dict) and "kind" in item else change_value(item, language)
             for item in value
         )
+    if isinstance(value, dict):  # extras, a schema: its keys and values, not Python's spelling
+        return "; ".join(f"{key}: {change_value(item, language)}" for key, item in value.items())
     return str(value)
+
+
+def _day_of(value: Any, language: str) -> str:
+    """An ISO day of the history (a coverage's bound) in words; anything else as it is."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return _long_date(date.fromisoformat(value), language)
+    return "" if value is None else str(value)
 
 
 def render(language: str, template: str, **context: Any) -> str:

@@ -1,6 +1,6 @@
 """What the dataset page shows, gathered from the dataset's view and the reference lists."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,7 @@ from opencat.domain.datasets import Resource
 from opencat.domain.numerals import is_digits
 from opencat.domain.previews import is_tabular
 from opencat.domain.urls import Urls
-from opencat.web.i18n import badge_label
+from opencat.web.i18n import badge_label, license_title
 from opencat.web.jsonld import dataset_jsonld, script_block
 from opencat.web.markdown import render_markdown
 
@@ -105,4 +105,20 @@ def dataset_page_context(
         "jsonld": Markup(
             script_block(dataset_jsonld(view, urls, license=license, zones=places.zones, now=now))
         ),
+    }
+
+
+def history_names(catalog: Catalog, language: str, accounts: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """What the dataset page's history says instead of ids, by field: licenses' titles,
+    frequencies' labels, owners' and organizations' names (``accounts``: id to name)."""
+    licenses = {item.id: license_title(item.title, language) for item in references.list_licenses(catalog)}
+    frequencies = {item.id: item.label(language) for item in references.list_frequencies(catalog)}
+    people = dict(accounts)
+    return {
+        "license": licenses,
+        "frequency": frequencies,
+        "owner": people,
+        "owner_id": people,
+        "organization": people,
+        "organization_id": people,
     }
