@@ -84,7 +84,15 @@ def test_create_use_and_revoke_a_key_in_a_browser(
     assert secret.startswith("opencat_")
     with httpx2.Client(base_url=deployment.url, timeout=30) as http:
         assert http.get("/api/1/me/", headers={"X-API-KEY": secret}).status_code == 200
-        page.goto(f"{deployment.url}/account/keys/")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{deployment.url}/account/keys/?lang=fr")
+        # The table's six columns fit on a computer's screen (the French revoke button was cut
+        # off by a 40rem column and needed scrolling sideways).
+        scroll = page.locator(".table-scroll")
+        assert scroll.evaluate("box => box.scrollWidth <= box.clientWidth"), scroll.evaluate(
+            "box => [box.scrollWidth, box.clientWidth]"
+        )
+        page.goto(f"{deployment.url}/account/keys/?lang=en")
         assert secret not in page.content()
         row = page.get_by_role("row").filter(has_text="Browser script")
         assert "January 31, 2099" in row.inner_text()

@@ -169,6 +169,27 @@ def test_private_datasets_are_a_404_page_and_never_listed(client: TestClient, ca
         assert "Confidentiel" not in client.get(path).text, path
 
 
+def _card_title(card: str) -> str:
+    found = re.search(r'<a href="/datasets/[^"]+/">([^<]+)</a>', card)
+    assert found is not None, card
+    return found.group(1)
+
+
+def test_a_member_sees_which_listed_datasets_are_private(client: TestClient, catalog: Catalog) -> None:
+    """A search or an organization's page lists a member's private datasets among the public ones:
+    the card says which the public does not see (it looked like any other)."""
+    account, org = _setup(catalog)
+    make_dataset(catalog, account, title="Budget public", organization=org)
+    make_dataset(catalog, account, title="Budget confidentiel", organization=org, private=True)
+    sign_in(client, catalog, account)
+    for path in ("/datasets/?q=budget", "/organizations/ville-de-lyon/"):
+        page = client.get(path, headers={"Accept-Language": "fr"}).text
+        chunks = [chunk.split("</li>\n</ul>")[0] for chunk in page.split('<li class="card">')[1:]]
+        cards = {_card_title(chunk): chunk for chunk in chunks}
+        assert "privé" in cards["Budget confidentiel"], path
+        assert "privé" not in cards["Budget public"], path
+
+
 def test_a_deleted_dataset_is_a_410_page(client: TestClient, catalog: Catalog) -> None:
     account, _ = _setup(catalog)
     dataset = make_dataset(catalog, account, title="Ancien").dataset
