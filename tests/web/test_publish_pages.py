@@ -1,6 +1,7 @@
 """What a signed-in publisher sees on the pages (their hidden datasets, never anyone else's) and
 their dashboard ``/account/``, on both databases."""
 
+import re
 from datetime import date
 
 from starlette.testclient import TestClient
@@ -191,3 +192,6 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
         assert shown in history, shown
     for hidden in ("{'", "'start'", org.id, "hourly", "odc-odbl"):
         assert hidden not in history, hidden
+    # A coverage without an end is said as such, and a time says its zone.
+    assert "depuis le 1er mai 2019" in page[: page.index('id="history"')]
+    assert re.search(r"\d{2}:\d{2}:\d{2} UTC", history)

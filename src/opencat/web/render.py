@@ -113,7 +113,8 @@ def _long_date(day: date, language: str) -> str:
 def _datetime(value: datetime | None, language: str) -> str:
     if value is None:
         return ""
-    return format_datetime(value, "medium", tzinfo=value.tzinfo, locale=language)
+    # The server does not know the visitor's time zone: the time says which one it is in.
+    return f"{format_datetime(value, 'medium', tzinfo=value.tzinfo, locale=language)} UTC"
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
