@@ -193,5 +193,6 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
     for hidden in ("{'", "'start'", org.id, "hourly", "odc-odbl"):
         assert hidden not in history, hidden
     # A coverage without an end is said as such, and a time says its zone.
-    assert "depuis le 1er mai 2019" in page[: page.index('id="history"')]
+    info = page[page.index('class="info"') :]
+    assert "depuis le 1er mai 2019" in info[: info.index("</dl>")]
     assert re.search(r"\d{2}:\d{2}:\d{2} UTC", history)
