@@ -102,7 +102,25 @@ def test_uploaded_file_is_served_with_range_etag_and_disposition(
         assert (ignored.status_code, ignored.content) == (200, CSV), unreadable
     beyond = client.get(path, headers={"Range": f"bytes={len(CSV) + 10}-"})
     assert beyond.status_code == 416
-    assert client.get(path, headers={"If-None-Match": whole.headers["etag"]}).status_code == 304
+    etag, modified = whole.headers["etag"], whole.headers["last-modified"]
+    # The client's copy is current: by its tag (weakly compared, or "*"), else by its date.
+    for headers in (
+        {"If-None-Match": etag},
+        {"If-None-Match": f"W/{etag}"},
+        {"If-None-Match": f'"other", {etag}'},
+        {"If-None-Match": "*"},
+        {"If-Modified-Since": modified},
+    ):
+        current = client.get(path, headers=headers)
+        assert (current.status_code, current.content) == (304, b""), headers
+        assert (current.headers["etag"], current.headers["cache-control"]) == (etag, "no-cache")
+    for headers in (
+        {"If-None-Match": '"other"'},
+        {"If-None-Match": '"other"', "If-Modified-Since": modified},  # the tag decides
+        {"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"},
+        {"If-Modified-Since": "yesterday"},
+    ):
+        assert client.get(path, headers=headers).status_code == 200, headers
     permalink = client.get(
         f"/api/1/datasets/r/{client.get(f'/api/1/datasets/{dataset_id}/').json()['resources'][0]['id']}"
     )

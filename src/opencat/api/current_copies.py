@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from opencat.api.datasets import VARY, etag_of, names_current
+from opencat.api.conditional import names_current
+from opencat.api.datasets import VARY, etag_of
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import database_version, public_revision
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from starlette.responses import Response
 
 from opencat.api import serializers
+from opencat.api.conditional import names_current
 from opencat.api.endpoint import Call, Reply
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.inputs import DatasetBody, dataset_changes
@@ -63,16 +64,6 @@ def _variant(call: Call, dataset: Dataset) -> str:
     if not parts:
         return ""
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=6).hexdigest()
-
-
-def names_current(if_none_match: str, tag: str) -> bool:
-    """Whether an ``If-None-Match`` list names the current ETag: ``*``, or the tag by weak
-    comparison (RFC 9110 13.1.2: a ``W/`` prefix is ignored; a proxy compressing the answer may add one)."""
-    for candidate in if_none_match.split(","):
-        value = candidate.strip()
-        if value == "*" or value.removeprefix("W/") == tag:
-            return True
-    return False
 
 
 def _expected_versions(call: Call) -> Versions | None:

@@ -2,6 +2,7 @@
 into a command, and let the use case carry it out."""
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, MalformedRangeHeader, Response
 
 from opencat.api import serializers
+from opencat.api.conditional import names_current, unmodified_since
 from opencat.api.endpoint import Call, Reply, Services, api_key_sent, check_mask_before_writing, render
 from opencat.api.multipart import Received, receive
 from opencat.api.openapi import describe
@@ -195,11 +197,20 @@ async def serve_file(request: Request) -> Response:
     response.headers["Content-Security-Policy"] = "sandbox"
     stat = path.stat()
     response.set_stat_headers(stat)
-    etag = response.headers["etag"]
-    wanted = request.headers.get("if-none-match")
-    if wanted is not None and etag in [tag.strip() for tag in wanted.split(",")]:
-        return Response(status_code=304, headers={"ETag": etag})
+    if _client_copy_is_current(request, response.headers["etag"], stat.st_mtime):
+        kept = ("etag", "last-modified", "cache-control", "content-security-policy", "x-content-type-options")
+        return Response(status_code=304, headers={name: response.headers[name] for name in kept})
     return response
+
+
+def _client_copy_is_current(request: Request, etag: str, modified: float) -> bool:
+    """``If-None-Match`` (``*`` or the tag, weakly compared), else ``If-Modified-Since``, as
+    werkzeug's ``send_file`` answers them for udata."""
+    wanted = request.headers.get("if-none-match")
+    if wanted is not None:
+        return names_current(wanted, etag)
+    since = request.headers.get("if-modified-since")
+    return since is not None and unmodified_since(since, datetime.fromtimestamp(modified, UTC))
 
 
 upload_new_community_resource = describe(
