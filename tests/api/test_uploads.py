@@ -81,6 +81,26 @@ def test_a_simple_upload_is_named_after_its_file_part(
     assert disguised.json()["message"].startswith("This file type is not allowed.")
 
 
+def test_a_file_part_without_a_name_is_no_file_and_the_first_file_is_read(
+    client: TestClient, owner: Account, dataset_id: str
+) -> None:
+    """werkzeug's: a file part whose name is empty (a browser's empty file input) is no file, and
+    of two file parts the first is read (the nameless one was stored under the form's
+    ``filename``; two were refused)."""
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    nameless = client.post(
+        url, files={"file": ("", b"a,b\n")}, data={"filename": "ok.csv"}, headers=owner.headers
+    )
+    assert (nameless.status_code, nameless.json()) == (
+        400,
+        {"success": False, "error": "Missing file parameter"},
+    )
+    two = client.post(
+        url, files=[("file", ("first.csv", b"1\n")), ("file", ("second.csv", b"2\n"))], headers=owner.headers
+    )
+    assert (two.status_code, two.json()["title"], two.json()["filesize"]) == (201, "first.csv", 2)
+
+
 def test_uploaded_file_is_served_with_range_etag_and_disposition(
     client: TestClient, owner: Account, dataset_id: str
 ) -> None:
@@ -344,6 +364,20 @@ def test_the_final_call_names_the_chunked_file(
     assert done.status_code == 201, done.text
     assert done.json()["title"] == "renamed-export.csv"
     assert [p.name for p in _files(settings)] == ["renamed-export.csv"]
+
+
+def test_a_final_call_with_an_empty_file_input_is_the_final_call(
+    client: TestClient, owner: Account, dataset_id: str, parts: list[bytes]
+) -> None:
+    """A browser's form sends its empty file input as a part named "" with no bytes: that is no
+    file, so the call is the final one."""
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    for index, content in enumerate(parts):
+        assert _part(client, url, owner, index, content).status_code == 200
+    fields = {"uuid": "0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11", "filename": "big file.csv", "totalparts": "3"}
+    done = client.post(url, data=fields, files={"file": ("", b"")}, headers=owner.headers)
+    assert done.status_code == 201, done.text
+    assert done.json()["filesize"] == sum(len(part) for part in parts)
 
 
 def test_chunk_errors_are_clear_400s(

@@ -28,7 +28,6 @@ UPLOAD_SENTENCES = [
     "partindex must be between",
     "Checksum mismatch",
     "The file is larger than the configured maximum",
-    "Only one file may be sent",
     "Invalid multipart data",
     "The upload was cut short",
 ]

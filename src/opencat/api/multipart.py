@@ -33,6 +33,8 @@ class _Part:
     filename: str | None = None
     data: bytearray = field(default_factory=bytearray)
     spool: Spool | None = None
+    # A file part that is no file (an empty file input, a second file): its bytes are dropped.
+    ignored: bool = False
 
 
 class _Reader:
@@ -68,13 +70,18 @@ class _Reader:
         if b"name" not in options:
             raise UploadRefused(UploadProblem.PART_WITHOUT_NAME)
         self.part.name = options[b"name"].decode(self.charset, "replace")
-        if b"filename" in options and self.part.name == FILE_FIELD:
-            if self.spool is not None:
-                raise UploadRefused(UploadProblem.SECOND_FILE)
+        if b"filename" in options:
             self.part.filename = options[b"filename"].decode(self.charset, "replace")
+            # werkzeug's: a part without a file name is no file (a browser's empty file input),
+            # and the first file sent is the one read (udata's reqparse takes the first).
+            if self.part.name != FILE_FIELD or not self.part.filename or self.spool is not None:
+                self.part.ignored = True
+                return
             self.spool = self.part.spool = self.open_spool()
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.part.ignored:
+            return
         if self.part.spool is not None:
             self.part.spool.write(data[start:end])
             return
@@ -86,7 +93,7 @@ class _Reader:
         if self.part.spool is not None:
             self.file = self.part.spool.finish()
             self.filename = self.part.filename
-        elif self.part.filename is None:
+        elif self.part.filename is None and not self.part.ignored:
             if len(self.fields) >= MAX_FIELDS:
                 raise UploadRefused(UploadProblem.TOO_MANY_FIELDS)
             self.fields[self.part.name] = self.part.data.decode(self.charset, "replace")

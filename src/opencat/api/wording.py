@@ -128,7 +128,6 @@ def worded(errors: Any) -> Any:
 # "Chunk size mismatch": udata: udata/core/storages/api.py), ours in the same shape elsewhere.
 UPLOAD_REFUSALS: dict[UploadProblem, str | Callable[[UploadRefused], str]] = {
     UploadProblem.PART_WITHOUT_NAME: 'Each part needs a Content-Disposition "name"',
-    UploadProblem.SECOND_FILE: "Only one file may be sent",
     UploadProblem.FIELD_TOO_LARGE: lambda e: f"Field {e.field} is larger than {e.limit} bytes",
     UploadProblem.TOO_MANY_FIELDS: "Too many fields",
     UploadProblem.FORM_TOO_LARGE: lambda e: f"Form larger than {e.limit} bytes",

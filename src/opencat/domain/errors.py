@@ -219,7 +219,6 @@ class UploadProblem(Enum):
 
     # The form (read by the API)
     PART_WITHOUT_NAME = "part_without_name"  # a multipart part with no field name
-    SECOND_FILE = "second_file"
     FIELD_TOO_LARGE = "field_too_large"  # ``field``, ``limit`` (bytes)
     TOO_MANY_FIELDS = "too_many_fields"
     FORM_TOO_LARGE = "form_too_large"  # ``limit`` (bytes)
