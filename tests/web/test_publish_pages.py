@@ -171,6 +171,7 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
         catalog,
         owner,
         title="Budget",
+        acronym="BDG",
         license="lov2",
         frequency="hourly",
         temporal_coverage=TemporalCoverage(date(2020, 1, 1), date(2023, 12, 31)),
@@ -184,6 +185,14 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
         organization=org.id,
     )
     update_dataset(catalog, owner.actor(catalog), view.dataset.id, Submitted.of(changes))
+    proposal = {"title": "Version nettoyée", "url": "https://example.org/n.csv", "filetype": "remote"}
+    proposer = make_user(catalog)
+    proposed = client.post(
+        "/api/1/datasets/community_resources/",
+        json={**proposal, "dataset": view.dataset.id},
+        headers=proposer.headers,
+    )
+    assert proposed.status_code == 201, proposed.text
     sign_in(client, catalog, owner)
     page = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
     history = page[page.index('id="history"') :]
@@ -195,4 +204,6 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
     # A coverage without an end is said as such, and a time says its zone.
     info = page[page.index('class="info"') :]
     assert "depuis le 1er mai 2019" in info[: info.index("</dl>")]
+    assert "<dt>Acronyme</dt><dd>BDG</dd>" in info[: info.index("</dl>")]
+    assert "A ajouté une ressource communautaire</strong> «&nbsp;Version nettoyée&nbsp;»" in history
     assert re.search(r"\d{2}:\d{2}:\d{2} UTC", history)

@@ -59,6 +59,18 @@ def test_delete_a_file_after_confirming(client: TestClient, catalog: Catalog) ->
     confirm = client.get(confirm_path, headers=EN)
     assert confirm.status_code == 200
     assert "Delete “Park list”" in confirm.text
+    assert "its stored copy deleted" in confirm.text
+    # A link: nothing stored is deleted, and the page does not say so.
+    linked = make_dataset(
+        catalog,
+        me,
+        resources=[{"title": "Elsewhere", "url": "https://example.org/e.csv", "filetype": "remote"}],
+    )
+    link_page = client.get(
+        f"/datasets/{linked.dataset.slug}/resources/{linked.resources[0].id}/delete/", headers=EN
+    )
+    assert "This link will be removed" in link_page.text
+    assert "stored copy" not in link_page.text
     # Nothing is deleted by the confirmation page, nor by a post without its token.
     assert len(get_dataset(catalog, me.actor(catalog), view.dataset.id).resources) == 1
     action = f"/datasets/{view.dataset.id}/resources/{resource.id}/delete/"
