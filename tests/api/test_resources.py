@@ -1,5 +1,6 @@
 """A dataset's resources: create, read, edit, delete, reorder, permalink, API v2 (udata: udata/core/dataset/api.py, resources, udata: udata/core/dataset/api.py, ResourceRedirectAPI)."""
 
+import time
 import uuid
 from typing import Any
 
@@ -347,10 +348,26 @@ def test_typed_check_extras_are_validated(client: TestClient, catalog: Catalog) 
         },
     }
     assert client.post(url, json=good, headers=alice.headers).status_code == 201
-    for extras in ({"check:available": "yes"}, {"check:status": "404"}, {"check:date": "yesterday"}):
+    for extras in ({"check:available": "yes"}, {"check:status": "four"}, {"check:date": "yesterday"}):
         response = client.post(url, json={**REMOTE, "extras": extras}, headers=alice.headers)
         assert response.status_code == 400, extras
         assert list(response.json()["errors"]["extras"]) == list(extras)
+    # udata's v1 form coerces them: what v2 stored ("200") and a GET gave can be sent back.
+    coerced = client.post(
+        url,
+        json={**REMOTE, "extras": {"check:status": "200", "check:available": "true"}},
+        headers=alice.headers,
+    )
+    assert coerced.status_code == 201, coerced.text
+    assert coerced.json()["extras"] == {"check:status": 200, "check:available": True}
+    rid = coerced.json()["id"]
+    stored_by_v2 = {"check:status": "301"}
+    extras_url = f"/api/2/datasets/{view.dataset.id}/resources/{rid}/extras/"
+    assert client.put(extras_url, json=stored_by_v2, headers=alice.headers).status_code == 200
+    read = client.get(f"{url}{rid}/").json()
+    again = client.put(f"{url}{rid}/", json=read, headers=alice.headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["extras"]["check:status"] == 301
 
 
 def test_schemas_are_checked_against_the_catalog(client: TestClient, catalog: Catalog) -> None:
@@ -463,3 +480,32 @@ def test_a_failed_index_update_does_not_lock_the_index(client: TestClient, catal
     make_dataset(catalog, alice, title="After")
     indexing.sync(catalog)
     assert {item["title"] for item in client.get("/api/1/datasets/").json()["data"]} == {"Before", "After"}
+
+
+def test_a_dataset_sent_back_whole_leaves_its_unchanged_resources_as_they_were(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A script's GET, one field edited, PUT: the resources it sends back unchanged keep their
+    modification date, and the dataset's last update with them (udata's dataset PUT does not
+    touch them); a resource really changed is modified now."""
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[REMOTE, {**REMOTE, "url": "https://example.org/g.csv"}])
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    before = client.get(url).json()
+    time.sleep(0.01)
+    body = {**before, "title": "Renamed"}
+    after = client.put(url, json=body, headers=alice.headers).json()
+    assert [r["last_modified"] for r in after["resources"]] == [
+        r["last_modified"] for r in before["resources"]
+    ]
+    assert after["last_update"] == before["last_update"]
+    only_ids = client.put(
+        url, json={"resources": [{"id": r["id"]} for r in before["resources"]]}, headers=alice.headers
+    )
+    assert [r["last_modified"] for r in only_ids.json()["resources"]] == [
+        r["last_modified"] for r in before["resources"]
+    ]
+    edited = [{**before["resources"][0], "title": "Nouveau titre"}, before["resources"][1]]
+    changed = client.put(url, json={"resources": edited}, headers=alice.headers).json()["resources"]
+    assert changed[0]["last_modified"] > before["resources"][0]["last_modified"]
+    assert changed[1]["last_modified"] == before["resources"][1]["last_modified"]

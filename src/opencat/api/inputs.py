@@ -255,16 +255,46 @@ def _checksum(body: ChecksumBody | None) -> Checksum | None:
 
 
 def _resource_extras(extras: dict[str, Any], index: int | None) -> dict[str, Any]:
-    """udata types three ``check:*`` extras (udata: udata/core/dataset/api.py, resources); a date is kept as ISO text."""
-    checks: dict[str, Callable[[Any], bool]] = {
-        "check:available": lambda v: isinstance(v, bool),
-        "check:status": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "check:date": lambda v: isinstance(v, str) and _is_datetime(v),
-    }
-    for key, valid in checks.items():
-        if key in extras and extras[key] is not None and not valid(extras[key]):
-            raise _resource_error(index, {"extras": {key: ["Not a valid value."]}})
-    return extras
+    """udata types three ``check:*`` extras (udata: udata/core/dataset/api.py, resources), and its v1
+    form coerces them (``"200"`` is 200, ``"true"`` true) before checking: what v2 stored and a GET
+    gave can be sent back. A date is kept as ISO text."""
+    coerced = dict(extras)
+    for key, coerce in _TYPED_CHECKS.items():
+        if key in extras and extras[key] is not None:
+            value = coerce(extras[key])
+            if value is None:
+                raise _resource_error(index, {"extras": {key: ["Not a valid value."]}})
+            coerced[key] = value
+    return coerced
+
+
+def _as_boolean(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _as_integer(value: Any) -> int | None:
+    """What ``int()`` takes, as udata's IntegerField and v2's IntField do (a bool is no status)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _as_date_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and _is_datetime(value) else None
+
+
+_TYPED_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "check:available": _as_boolean,
+    "check:status": _as_integer,
+    "check:date": _as_date_text,
+}
 
 
 def _is_datetime(text: str) -> bool:

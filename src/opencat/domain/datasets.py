@@ -352,7 +352,10 @@ def merge_resource_list(
         if missing:
             continue
         if existing is not None:
-            merged.append(apply_resource_changes(existing, fields, now))
+            # Sent back unchanged (a script's GET, one field edited, PUT): not modified now.
+            updated = apply_resource_changes(existing, fields, now)
+            unchanged = replace(updated, last_modified_internal=existing.last_modified_internal) == existing
+            merged.append(existing if unchanged else updated)
         else:
             merged.append(
                 Resource(id=new_id(), created_at_internal=now, last_modified_internal=now, **fields)
