@@ -18,7 +18,7 @@ def test_organization_by_id_and_slug_with_members(client: TestClient, catalog: C
     assert data["id"] == org.id
     assert data["class"] == "Organization"
     assert data["uri"] == "http://testserver/api/1/organizations/oracle-org/"
-    assert data["members"][0]["role"] == "admin"
+    assert (data["members"][0]["role"], data["members"][0]["label"]) == ("admin", "Administrator")
     assert data["members"][0]["user"]["id"] == alice.user.id
     assert data["members"][0]["user"]["email"] is None
     assert data["metrics"]["datasets"] == 1

@@ -196,7 +196,7 @@ _USER = {
     "metrics": OBJECT,
     "organizations": array(ref("OrganizationReference")),
 }
-_MEMBER = record({"role": STRING, "since": MAYBE_DATE_TIME, "user": OBJECT})
+_MEMBER = record({"role": STRING, "label": STRING, "since": MAYBE_DATE_TIME, "user": OBJECT})
 _ORGANIZATION = {
     **ORGANIZATION_REFERENCE["properties"],
     "description": STRING,

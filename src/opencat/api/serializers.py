@@ -335,9 +335,14 @@ def user(
     }
 
 
+# udata's ORG_ROLES (udata/core/organization/constants.py), a member's ``label``.
+MEMBER_LABELS = {"admin": "Administrator", "editor": "Editor", "partial_editor": "Partial Editor"}
+
+
 def member(item: Member, urls: Urls) -> dict[str, Any]:
     return {
         "role": item.role,
+        "label": MEMBER_LABELS.get(item.role, item.role),
         "since": iso(item.since),
         "user": {**user_reference(item.user, urls), "email": None},
     }
