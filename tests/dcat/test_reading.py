@@ -210,3 +210,36 @@ def test_a_media_type_iri_as_the_format() -> None:
     [dataset] = _datasets(body, "text/turtle")
     [resource] = dataset.resources
     assert (resource.url, resource.mime, resource.format) == ("http://a.test/f", "text/csv", None)
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        '{"@import": "file://SECRET", "dct": "http://purl.org/dc/terms/"}',
+        '{"dct": "http://purl.org/dc/terms/", "x": {"@id": "http://a.test/x", "@context": "file://SECRET"}}',
+        '["file://SECRET"]',
+    ],
+    ids=["import", "scoped", "top-level"],
+)
+def test_no_json_ld_context_is_ever_fetched(tmp_path: Path, context: str) -> None:
+    """However a document names a context by URL (``@import``, a term's scoped context), rdflib
+    would fetch it itself, unguarded: a local file was read and applied (a dataset titled with
+    its value), a private address asked, a slow one waited for past the harvest's timeout."""
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"@context": {"x": "http://purl.org/dc/terms/title"}}')
+    body = (
+        '{"@context": CONTEXT, "@id": "http://a.test/d", "@type": "http://www.w3.org/ns/dcat#Dataset",'
+        ' "http://purl.org/dc/terms/title": "t", "x": {"@id": "http://a.test/y"}}'
+    ).replace("CONTEXT", context.replace("file://SECRET", secret.as_uri()))
+    with pytest.raises(HarvestSourceError, match="remote @context"):
+        read_catalog_page(body.encode(), "application/ld+json", BASE)
+
+
+def test_n3_is_read() -> None:
+    """udata and opencat serve ``catalog.n3``: a source served as N3 could not be read."""
+    body = (
+        b"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n"
+        b'<http://a.test/d> a dcat:Dataset ; dct:title "En N3" .\n'
+    )
+    [dataset] = _datasets(body, "text/n3")
+    assert dataset.title == "En N3"

@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 from rdflib import Graph
+from rdflib.plugins.shared.jsonld import context as jsonld_context
 
 from opencat.dcat.ntriples import read_n_triples
 from opencat.dcat.remote_terms import Facts
@@ -47,6 +48,20 @@ def syntax_of(body: bytes, content_type: str | None) -> str:
     return CONTENT_TYPES.get(declared, "turtle")
 
 
+class RemoteContextRefused(Exception):
+    """A JSON-LD context the parser would have fetched (``@import``, a term's scoped context...)."""
+
+
+def _refuse_context_fetch(*_args: Any, **_kwargs: Any) -> Any:
+    raise RemoteContextRefused("The JSON-LD document names a remote @context, which is not fetched")
+
+
+# rdflib fetches any context a document names by URL (http:, file:...) itself: no address guard,
+# no timeout, no size cap, local files read. Whatever form names it (a top-level string, an
+# ``@import``, a term's scoped context), nothing is ever fetched in this process.
+jsonld_context.source_to_json = _refuse_context_fetch  # type: ignore[attr-defined]
+
+
 def parse_facts(body: bytes, content_type: str | None, base: str) -> Facts:
     """``body``'s triples; HarvestSourceError when it is not RDF in any syntax we read, or holds
     no statement at all: a catalog says at least that it is one, and reading an empty answer as an
@@ -62,14 +77,17 @@ def parse_facts(body: bytes, content_type: str | None, base: str) -> Facts:
         _refuse_remote_contexts(body)
     if syntax == "xml":
         _refuse_entity_tricks(body)
-    # rdflib's JSON-LD parser needs a store that knows named graphs; the others take the faster one
-    store = "default" if syntax in ("json-ld", "trig") else "SimpleMemory"
+    # rdflib's JSON-LD, TriG and N3 parsers need a store that knows named graphs; the others take
+    # the faster one ("Cannot parse N3 into non-context-aware store")
+    store = "default" if syntax in ("json-ld", "trig", "n3") else "SimpleMemory"
     graph = Graph(store=store, bind_namespaces="none")
     try:
         with warnings.catch_warnings():
             # rdflib warns on odd literals (a date that is not one): the mapping copes with them
             warnings.simplefilter("ignore")
             graph.parse(data=body, format=syntax, publicID=base)
+    except RemoteContextRefused as refused:
+        raise HarvestSourceError(str(refused)) from None
     except Exception as error:  # every rdflib parser raises its own kind; all mean "not RDF"
         raise HarvestSourceError(f"Not an RDF document ({syntax}): {_first_line(error)}") from None
     if len(graph) == 0:
