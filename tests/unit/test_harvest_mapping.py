@@ -105,3 +105,19 @@ def test_a_format_longer_than_any_is_dropped_not_stored() -> None:
     ids = iter(["r1", "r2", "r3"])
     formats = [resource.format for resource in resources_of(remote, [], NOW, lambda: next(ids))]
     assert formats == ["csv", "y" * 255, None]
+
+
+def test_a_resource_that_is_no_web_link_is_left_out() -> None:
+    """A remote catalog's ``javascript:`` or ``file:`` address was stored, and the permalink then
+    redirected browsers to it; the API refuses them."""
+    kept = ["https://x/a.csv", "ftp://x/b.csv", "HTTP://X/c.csv"]
+    refused = [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "data:text/html,x",
+        "https://x/a b.csv",
+        "https://",
+    ]
+    remote = RemoteDataset("urn:d", "D", resources=tuple(RemoteResource(url) for url in [*refused, *kept]))
+    ids = iter(f"r{number}" for number in range(10))
+    assert [resource.url for resource in resources_of(remote, [], NOW, lambda: next(ids))] == kept

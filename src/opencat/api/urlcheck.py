@@ -4,7 +4,8 @@ import ipaddress
 import re
 from urllib.parse import unquote, urlsplit
 
-SCHEMES = ("http", "https", "ftp", "ftps")
+from opencat.domain.links import LINK_SCHEMES as SCHEMES
+
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")

@@ -33,6 +33,7 @@ from opencat.domain.documents import MAX_DEPTH, document_problem
 from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.harvest import EXCERPT_LIMIT, REMOTE_ID_MAX_LENGTH, RemoteDataset, RemoteResource
 from opencat.domain.harvest_jobs import HarvestSource
+from opencat.domain.links import is_web_link
 from opencat.domain.references import License
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
 from opencat.domain.spatial import normalize_zone
@@ -147,7 +148,8 @@ def resources_of(
     remote: RemoteDataset, before: Sequence[Resource], now: datetime, new_id: Callable[[], str]
 ) -> list[Resource]:
     """The remote resources as remote links; one already stored (same IRI, else same URL) keeps its
-    id, creation date and local counters."""
+    id, creation date and local counters. One whose address is no web or FTP link (``javascript:``,
+    ``file:``, spaces) is left out: the API refuses it, and a permalink would redirect to it."""
     by_uri = {(r.harvest or {}).get("uri"): r for r in before if (r.harvest or {}).get("uri")}
     by_url: dict[str, Resource] = {}
     for resource in before:
@@ -155,6 +157,8 @@ def resources_of(
     kept: set[str] = set()
     result: list[Resource] = []
     for item in remote.resources:
+        if not is_web_link(item.url):
+            continue
         existing = by_uri.get(item.uri) if item.uri else None
         existing = existing or by_url.get(item.url)
         if existing is not None and existing.id in kept:
