@@ -88,6 +88,10 @@ def test_negotiation_redirects_by_id(
     response = client.get("/api/1/datasets/horaires-des-bus/rdf", headers=headers)
     assert response.status_code == 302
     assert response.headers["location"] == f"/api/1/datasets/{dataset_id}/rdf.{suffix}"
+    # Chosen by Accept: a shared cache must key it by that header (it gave one client's format to others).
+    assert "Accept" in [part.strip() for part in response.headers["vary"].split(",")]
+    catalog_redirect = client.get("/api/1/site/catalog", headers=headers)
+    assert "Accept" in [part.strip() for part in catalog_redirect.headers["vary"].split(",")]
 
 
 @pytest.mark.parametrize("suffix", sorted(CONTENT_TYPES))

@@ -58,9 +58,16 @@ def _rdf_response(body: bytes, content_type: str) -> Response:
     status=302,
     headers=("Accept",),
 )
+def _negotiated(location: str) -> Response:
+    """A redirect chosen by the ``Accept`` header: a cache keys it by that header too."""
+    response = redirect_found(location)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
 def dataset_rdf_redirect(call: Call) -> Response:
     dataset_id = use_cases.dataset_id_for(call.catalog, call.actor, call.path("ident"))
-    return redirect_found(f"/api/1/datasets/{dataset_id}/rdf.{negotiate(call.header('accept'))}")
+    return _negotiated(f"/api/1/datasets/{dataset_id}/rdf.{negotiate(call.header('accept'))}")
 
 
 @describe(
@@ -88,7 +95,7 @@ def dataset_rdf(call: Call) -> Response:
 )
 def site_catalog_redirect(call: Call) -> Response:
     query = call.request.url.query
-    return redirect_found(
+    return _negotiated(
         f"/api/1/site/catalog.{negotiate(call.header('accept'))}" + (f"?{query}" if query else "")
     )
 
