@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from opencat.catalog import faceted_search, harvesting
 from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import delete_dataset
 from opencat.catalog.harvest_sources import SourceFields, create_source, list_items
 from opencat.catalog.harvesting import RunOptions, run_source
 from opencat.db import datasets as db_datasets
@@ -163,6 +164,30 @@ def test_gone_datasets_are_deleted_with_the_setting(catalog: Catalog, site: Site
     assert job.counts.archived == 1
     assert harvested(catalog, source_id)[docs[2]["id"]].deleted is not None
     assert [item.status for item in items_of(catalog, job.id)] == [ItemStatus.DELETED]
+
+
+def test_a_dataset_deleted_here_is_neither_made_again_nor_restored(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    """A moderator deletes a harvested dataset; the remote edits it: a second dataset of the same
+    remote id, public under a new id and slug, undid the deletion. It stays deleted (udata finds
+    the deleted one by its remote id too), counted unchanged."""
+    docs = real_datasets(2)
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+    run_source(catalog, source_id, OPTIONS)
+    deleted = harvested(catalog, source_id)[docs[1]["id"]]
+    delete_dataset(catalog, make_user(catalog, sysadmin=True).actor(catalog), deleted.id)
+    publish_pages(site, remote.url(""), [docs[0], {**docs[1], "title": "Edited upstream"}], page_size=3)
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert (job.counts.created, job.counts.updated, job.counts.unchanged) == (0, 0, 2)
+    kept = harvested(catalog, source_id)[docs[1]["id"]]
+    assert (kept.id, kept.title) == (deleted.id, deleted.title)
+    assert kept.deleted is not None
+    with catalog.db.read() as conn:
+        assert db_datasets.count_all(conn) == 2
 
 
 def test_a_source_failing_half_way_archives_nothing(catalog: Catalog, site: Site, remote: SiteServer) -> None:

@@ -353,7 +353,7 @@ class _Run:
             self._keep_pages(conn, sorting)
             history.record(conn, writer.activities)
             db_harvest.insert_items(conn, self.job.id, items)
-            self.counts = _add(self.counts, items, unchanged)
+            self.counts = _add(self.counts, items, unchanged + writer.kept_deleted)
             self.job = replace(self.job, counts=self.counts, status=JobStatus.PROCESSING)
             self._update_job(conn)
         self.written += len(writer.records)
@@ -625,6 +625,7 @@ class _Writer:
         self.items: list[JobItem] = []
         self.records: list[Record] = []
         self.activities: list[Activity] = []
+        self.kept_deleted = 0  # entries of datasets deleted here, left as they are
 
     def entries(self, todo: list[tuple[RemoteDataset, str]]) -> None:
         records = {remote.remote_id: self.known_records.get(remote.remote_id) for remote, _ in todo}
@@ -639,8 +640,13 @@ class _Writer:
         for remote, fingerprint in todo:
             record = records[remote.remote_id]
             current = stored.get(record.dataset_id) if record is not None else None
-            if current is None or current.deleted is not None:
+            if current is None:
                 creates.append((remote, fingerprint))
+            elif current.deleted is not None:
+                # Deleted here (a moderator, or the source's gone entries removed): it stays so,
+                # and no second dataset is made for its remote id (udata finds the deleted one by
+                # its remote id too). Counted unchanged; its record keeps the old fingerprint.
+                self.kept_deleted += 1
             else:
                 updates.append((remote, fingerprint, current))
         # The resources of every dataset to update, in one query (taken once each: see _update).
