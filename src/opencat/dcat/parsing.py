@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 from rdflib import Graph
+from rdflib.plugins.parsers.rdfxml import RDFXMLHandler
 from rdflib.plugins.shared.jsonld import context as jsonld_context
 
 from opencat.dcat.ntriples import read_n_triples
@@ -60,6 +61,31 @@ def _refuse_context_fetch(*_args: Any, **_kwargs: Any) -> Any:
 # no timeout, no size cap, local files read. Whatever form names it (a top-level string, an
 # ``@import``, a term's scoped context), nothing is ever fetched in this process.
 jsonld_context.source_to_json = _refuse_context_fetch  # type: ignore[attr-defined]
+
+
+_end_of_property = RDFXMLHandler.property_element_end
+
+
+def _gather_text(handler: RDFXMLHandler, data: str) -> None:
+    """rdflib adds each piece of a literal to the text so far (``data += piece``), and expat sends
+    one piece a line or entity: a 1 MB literal of short lines took 26 s, a page at the size cap
+    hours. The pieces are gathered in a list, joined once at the property's end."""
+    current = handler.current
+    if isinstance(current.data, list):
+        current.data.append(data)
+    elif current.data is not None:
+        current.data = [current.data, data]
+
+
+def _end_property(handler: RDFXMLHandler, name: Any, qname: Any) -> None:
+    current = handler.current
+    if isinstance(current.data, list):
+        current.data = "".join(current.data)
+    _end_of_property(handler, name, qname)
+
+
+RDFXMLHandler.property_element_char = _gather_text  # type: ignore[method-assign,assignment]
+RDFXMLHandler.property_element_end = _end_property  # type: ignore[method-assign,assignment]
 
 
 def parse_facts(body: bytes, content_type: str | None, base: str) -> Facts:
