@@ -52,12 +52,6 @@ def _rdf_response(body: bytes, content_type: str) -> Response:
     return Response(body, headers={"content-type": content_type})
 
 
-@describe(
-    "Redirect to the dataset's RDF in the serialization the Accept header prefers",
-    "rdf_dataset",
-    status=302,
-    headers=("Accept",),
-)
 def _negotiated(location: str) -> Response:
     """A redirect chosen by the ``Accept`` header: a cache keys it by that header too."""
     response = redirect_found(location)
@@ -65,6 +59,12 @@ def _negotiated(location: str) -> Response:
     return response
 
 
+@describe(
+    "Redirect to the dataset's RDF in the serialization the Accept header prefers",
+    "rdf_dataset",
+    status=302,
+    headers=("Accept",),
+)
 def dataset_rdf_redirect(call: Call) -> Response:
     dataset_id = use_cases.dataset_id_for(call.catalog, call.actor, call.path("ident"))
     return _negotiated(f"/api/1/datasets/{dataset_id}/rdf.{negotiate(call.header('accept'))}")
