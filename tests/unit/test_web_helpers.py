@@ -133,6 +133,12 @@ def test_history_values_are_said_not_dumped() -> None:
     """A checksum, badges and lists showed as Python's reprs (``{'type': 'sha1', ...}``)."""
     assert change_value({"type": "sha1", "value": "ab12"}, "en") == "ab12 (sha1)"
     assert change_value([{"kind": "spd", "created": "2026-12-05T10:00:00+00:00"}], "fr") == "spd"
+    # A coverage in words; a bound shaped like a day but none is shown as it is, not a 500.
+    assert change_value({"start": "2020-01-01", "end": None}, "fr") == "1er janvier 2020 \u2013"
+    assert (
+        change_value({"start": "2020-13-45", "end": "2021-02-03"}, "en")
+        == "2020-13-45 \u2013 February 3, 2021"
+    )
     assert change_value(["eau", "air"], "en") == "eau, air"
     assert change_value([True, False], "fr") == "oui, non"
     assert change_value([], "en") == ""

@@ -160,7 +160,10 @@ def change_value(
 def _day_of(value: Any, language: str) -> str:
     """An ISO day of the history (a coverage's bound) in words; anything else as it is."""
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        return _long_date(date.fromisoformat(value), language)
+        try:
+            return _long_date(date.fromisoformat(value), language)
+        except ValueError:  # shaped like a day, but none ("2020-13-45", an imported entry): as it is
+            return value
     return "" if value is None else str(value)
 
 
