@@ -23,6 +23,14 @@ def test_organization_by_id_and_slug_with_members(client: TestClient, catalog: C
     assert data["members"][0]["user"]["email"] is None
     assert data["metrics"]["datasets"] == 1
     assert data["permissions"]["edit"] is False
+    # udata 17's keys of what opencat does not keep, as udata's defaults (Organization (read))
+    assert {key: data[key] for key in ("image_url", "teams", "ext", "zone")} == {
+        "image_url": None,
+        "teams": [],
+        "ext": {},
+        "zone": None,
+    }
+    assert (data["presentation_blocs"], data["presentation_blocs_published_at"]) == ([], None)
     mine = client.get(f"/api/1/organizations/{org.id}/", headers=alice.headers).json()
     assert mine["permissions"] == {
         "delete": True,
@@ -32,6 +40,37 @@ def test_organization_by_id_and_slug_with_members(client: TestClient, catalog: C
         "private": True,
     }
     assert client.get("/api/1/organizations/nope/").status_code == 404
+
+
+def test_a_slug_that_matches_once_slugified_redirects(client: TestClient, catalog: Catalog) -> None:
+    """udata's ``ModelConverter`` for organizations and users, as for datasets: a 308 to the slug."""
+    alice = make_user(catalog)
+    make_org(catalog, "Oracle Org", **{alice.user.id: "admin"})
+    moved = client.get("/api/1/organizations/Oracle-Org/datasets/?page=2")
+    assert (moved.status_code, moved.headers["location"]) == (
+        308,
+        "/api/1/organizations/oracle-org/datasets/",
+    )
+    assert (
+        client.get("/api/1/organizations/Oracle-Org/").headers["location"]
+        == "/api/1/organizations/oracle-org/"
+    )
+    user = client.get(f"/api/1/users/{alice.user.slug.upper()}/")
+    assert (user.status_code, user.headers["location"]) == (308, f"/api/1/users/{alice.user.slug}/")
+    assert client.get("/api/1/users/Nobody-Here/").status_code == 404
+    assert client.get("/api/1/organizations/Nobody-Here/").status_code == 404
+
+
+def test_an_editor_may_not_harvest_for_the_organization(client: TestClient, catalog: Catalog) -> None:
+    """udata's ``harvest`` permission is ``EditOrganizationPermission`` (admins only), as the
+    harvest endpoints here check: an editor was told ``harvest: true`` and then refused."""
+    carol = make_user(catalog)
+    org = make_org(catalog, **{carol.user.id: "editor"})
+    mine = client.get(f"/api/1/organizations/{org.id}/", headers=carol.headers).json()["permissions"]
+    assert mine == {"delete": False, "edit": False, "harvest": False, "members": False, "private": True}
+    source = {"name": "s", "url": "https://example.org/c.xml", "backend": "dcat", "organization": org.id}
+    refused = client.post("/api/1/harvest/sources/", json=source, headers=carol.headers)
+    assert refused.status_code == 400
 
 
 def test_dataset_links_resolve(client: TestClient, catalog: Catalog) -> None:
@@ -58,6 +97,7 @@ def test_me_needs_a_key_and_shows_email_and_organizations(client: TestClient, ca
     assert me["email"] == alice.user.email
     assert [item["id"] for item in me["organizations"]] == [org.id]
     assert me["roles"] == []
+    assert (me["password_rotation_demanded"], me["password_rotation_performed"]) == (None, None)
 
 
 def test_revoked_and_inactive_keys_are_401(client: TestClient, catalog: Catalog) -> None:

@@ -195,6 +195,8 @@ _USER = {
     "roles": array(STRING),
     "metrics": OBJECT,
     "organizations": array(ref("OrganizationReference")),
+    "password_rotation_demanded": MAYBE_DATE_TIME,
+    "password_rotation_performed": MAYBE_DATE_TIME,
 }
 _MEMBER = record({"role": STRING, "label": STRING, "since": MAYBE_DATE_TIME, "user": OBJECT})
 _ORGANIZATION = {
@@ -208,6 +210,12 @@ _ORGANIZATION = {
     "extras": OBJECT,
     "metrics": OBJECT,
     "members": array(_MEMBER),
+    "image_url": TEXT,
+    "teams": array(OBJECT),
+    "ext": OBJECT,
+    "zone": TEXT,
+    "presentation_blocs": array(OBJECT),
+    "presentation_blocs_published_at": MAYBE_DATE_TIME,
 }
 _LICENSE = record(
     {

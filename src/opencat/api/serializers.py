@@ -332,6 +332,9 @@ def user(
         "roles": ["admin"] if item.sysadmin else [],
         "metrics": item.metrics if counted is None else counted,
         "organizations": [organization_reference(org, actor, urls) for org in organizations],
+        # udata 17's password rotation (a sysadmin demands a new password): none here.
+        "password_rotation_demanded": None,
+        "password_rotation_performed": None,
     }
 
 
@@ -363,6 +366,14 @@ def organization(
         "extras": item.extras,
         "metrics": {**counts, "datasets": datasets, "members": len(members)},
         "members": [member(m, urls) for m in members],
+        # udata 17's keys of what opencat does not keep (an image link, teams, extensions, a
+        # zone, the page's presentation blocks), empty as udata's defaults: clients read them.
+        "image_url": None,
+        "teams": [],
+        "ext": {},
+        "zone": None,
+        "presentation_blocs": [],
+        "presentation_blocs_published_at": None,
     }
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from opencat.domain.errors import (
     Gone,
     Invalid,
     InvalidCredentials,
+    Moved,
     NotFound,
     PermissionDenied,
     Reason,
@@ -248,6 +250,8 @@ def get_user(catalog: Catalog, ident: str, actor: Actor = ANONYMOUS) -> User:
     udata/core/user/api.py, UserAPI)."""
     with catalog.db.read() as conn:
         user = _find_user(conn, ident)
+        if user is None and "@" not in ident:
+            _moved_if_slugified(ident, lambda slug: db_accounts.find_user_by_slug(conn, slug))
     if user is None:
         raise NotFound()
     if not actor.is_sysadmin:
@@ -319,6 +323,14 @@ def create_organization(
         return organization
 
 
+def _moved_if_slugified(ident: str, find_by_slug: Callable[[str], object | None]) -> None:
+    """udata's ``ModelConverter``: a name that is a slug only once slugified (``Oracle-Org``)
+    redirects to that slug (``Moved``), as a dataset's does."""
+    canonical = slugify(ident)
+    if canonical and canonical != ident and find_by_slug(canonical) is not None:
+        raise Moved(canonical)
+
+
 def _find_organization(conn: Connection, ident: str) -> Organization | None:
     if ids.is_object_id(ident):
         found = db_accounts.find_organization(conn, ident.lower())
@@ -361,6 +373,7 @@ def readable_organization(conn: Connection, ident: str) -> Organization:
     """The organization an id or a slug names: ``NotFound``, or ``Gone`` once deleted."""
     organization = _find_organization(conn, ident)
     if organization is None:
+        _moved_if_slugified(ident, lambda slug: db_accounts.find_organization_by_slug(conn, slug))
         raise NotFound()
     if organization.deleted is not None:
         raise Gone(Reason.ORGANIZATION_GONE)

@@ -81,12 +81,12 @@ def _require(conn: Connection, ident: str) -> CommunityResource:
     canonical = ids.parse_uuid(ident)
     found = None if canonical is None else db_community.find(conn, canonical)
     if found is None:
-        raise NotFound(Reason.COMMUNITY_MISSING)
+        raise NotFound()  # udata's converter: werkzeug's NotFound, the generic text
     return found
 
 
 def check_community_readable(
-    conn: Connection, actor: Actor, item: CommunityResource, reason: Reason = Reason.COMMUNITY_MISSING
+    conn: Connection, actor: Actor, item: CommunityResource, reason: Reason | None = None
 ) -> None:
     dataset = db_datasets.find_by_id(conn, item.dataset_id) if item.dataset_id else None
     if not can_read_community(actor, item, dataset):

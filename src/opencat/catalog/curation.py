@@ -111,9 +111,9 @@ def unfollow(catalog: Catalog, actor: Actor, ident: str) -> int:
     with catalog.db.write() as conn:
         dataset = _follow_target(conn, ident, by_slug=False)
         if not db_followers.unfollow(conn, dataset.id, actor.user.id, catalog.clock()):
-            # "Not following" would confirm to a stranger that a private dataset has this id.
-            hidden = dataset.private and not permissions.can_read(actor, dataset)
-            raise NotFound() if hidden else NotFound(Reason.NOT_FOLLOWING)
+            # udata's ``Follow.objects.get_or_404``: the generic 404, which also tells a stranger
+            # nothing of whether a private dataset has this id.
+            raise NotFound()
         return db_followers.count(conn, dataset.id)
 
 

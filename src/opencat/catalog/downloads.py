@@ -65,7 +65,7 @@ def community_download_of(
         dataset = readable_dataset(conn, actor, dataset_ident)
         found = None if canonical is None else db_community.find(conn, canonical)
         if found is None or found.dataset_id != dataset.id:
-            raise NotFound(Reason.COMMUNITY_MISSING)
+            raise NotFound()  # udata's converter: werkzeug's NotFound
         if counted:
             db_community.count_download(conn, found.id)
         return found.resource

@@ -47,4 +47,4 @@ def organization_permissions(actor: Actor, organization_id: str) -> dict[str, bo
     admin = actor.is_sysadmin or role == "admin"
     editor = admin or role == "editor"
     # udata's order, which API v2 keeps (udata-responses call 101)
-    return {"edit": admin, "delete": admin, "members": admin, "harvest": editor, "private": editor}
+    return {"edit": admin, "delete": admin, "members": admin, "harvest": admin, "private": editor}
