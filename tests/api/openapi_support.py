@@ -67,6 +67,7 @@ def populate(client: TestClient, catalog: Catalog) -> Sample:
         "ids": "fr:departement:13,country:fr",
         "uuid": "00000000-0000-4000-8000-000000000000",
         "badge_kind": "spd",
+        "level": "fr:departement",
     }
     values["organization"] = org.slug
     values.update(_harvest_sample(catalog, admin, org.id, dataset_id))

@@ -12,6 +12,7 @@ from opencat.db import geozones as db_geozones
 from opencat.db.tables import geozones
 from opencat.domain.datasets import Spatial
 from opencat.domain.spatial import GRANULARITIES, with_ancestors
+from tests.conftest import utc
 from tests.factories import make_dataset, make_user
 
 REFDATA = Path(__file__).resolve().parents[2] / "src" / "opencat" / "refdata" / "geozones"
@@ -301,3 +302,70 @@ def test_an_edit_keeps_the_stored_zones_it_sends_again_even_unknown_ones(
     unknown = client.put(url, json={"spatial": {"zones": ["fr:collectivite:988"]}}, headers=alice.headers)
     assert unknown.status_code == 400
     assert unknown.json() == {"errors": {"spatial": {"zones": ["Unknown geoid(s): fr:collectivite:988"]}}}
+
+
+def test_a_zones_datasets_are_the_public_ones_naming_it_exactly(client: TestClient, catalog: Catalog) -> None:
+    """udata's ``/spatial/zone/{id}/datasets/``: ``spatial__zones=zone`` on visible datasets,
+    as DatasetReference, at most ``size``."""
+    alice = make_user(catalog)
+    first = make_dataset(catalog, alice, **_covering("fr:departement:13", granularity="fr:departement"))
+    second = make_dataset(catalog, alice, **_covering("fr:departement:13", "fr:departement:84"))
+    make_dataset(catalog, alice, **_covering("fr:commune:13055"))  # inside, but not the zone itself
+    make_dataset(catalog, alice, private=True, **_covering("fr:departement:13"))
+    url = "/api/1/spatial/zone/fr:departement:13/datasets/"
+    found = client.get(url)
+    assert found.status_code == 200
+    assert [item["id"] for item in found.json()] == [second.dataset.id, first.dataset.id]
+    assert found.json()[0] == {
+        "id": second.dataset.id,
+        "class": "Dataset",
+        "title": second.dataset.title,
+        "acronym": None,
+        "uri": f"http://testserver/api/1/datasets/{second.dataset.slug}/",
+        "page": f"http://testserver/datasets/{second.dataset.slug}/",
+    }
+    assert [item["id"] for item in client.get(f"{url}?size=1&dynamic=true").json()] == [second.dataset.id]
+    assert client.get("/api/1/spatial/zone/FR:Departement:13/datasets/").json() == found.json()
+    assert client.get("/api/1/spatial/zone/fr:departement:84/datasets/").json()[0]["id"] == second.dataset.id
+    assert client.get("/api/1/spatial/zone/fr:departement:2A/datasets/").json() == []
+    assert client.get("/api/1/spatial/zone/fr:nowhere:1/datasets/").status_code == 404
+    bad = client.get(f"{url}?size=many")
+    assert (bad.status_code, bad.json()["errors"]) == (
+        400,
+        {"size": "The amount of datasets to fetch invalid literal for int() with base 10: 'many'"},
+    )
+    assert client.get(f"{url}?dynamic=perhaps").status_code == 400
+
+
+def test_a_levels_coverage_counts_the_public_datasets_of_each_zone(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's ``/spatial/coverage/{level}/``: every zone of the level, its datasets counted."""
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, **_covering("fr:departement:13"))
+    make_dataset(catalog, alice, **_covering("fr:departement:13", "fr:departement:2A"))
+    make_dataset(catalog, alice, **_covering("fr:commune:13055"))
+    make_dataset(catalog, alice, archived=utc(2024, 1, 1), **_covering("fr:departement:13"))
+    answer = client.get("/api/1/spatial/coverage/fr:departement/")
+    assert answer.status_code == 200
+    collection = answer.json()
+    assert collection["type"] == "FeatureCollection"
+    features = {feature["id"]: feature for feature in collection["features"]}
+    with catalog.db.read() as conn:
+        expected = {zone.id for zone in db_geozones.fetch_zones_of_level(conn, "fr:departement")}
+    assert set(features) == expected
+    assert len(expected) > 90
+    assert features["fr:departement:13"] == {
+        "id": "fr:departement:13",
+        "type": "Feature",
+        "geometry": None,
+        "properties": {
+            "name": "Bouches-du-Rhône",
+            "code": "13",
+            "uri": features["fr:departement:13"]["properties"]["uri"],
+            "datasets": 2,
+        },
+    }
+    assert features["fr:departement:2A"]["properties"]["datasets"] == 1
+    assert features["fr:departement:84"]["properties"]["datasets"] == 0
+    assert client.get("/api/1/spatial/coverage/fr:nowhere/").status_code == 404

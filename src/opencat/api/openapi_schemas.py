@@ -335,6 +335,23 @@ def components() -> dict[str, Schema]:
         "ZoneCollection": record(
             {"type": {"const": "FeatureCollection"}, "features": array(OBJECT)},
         ),
+        "CoverageCollection": record(
+            {
+                "type": {"const": "FeatureCollection"},
+                "features": array(
+                    record(
+                        {
+                            "id": STRING,
+                            "type": {"const": "Feature"},
+                            "geometry": {"type": "null"},
+                            "properties": record(
+                                {"name": STRING, "code": TEXT, "uri": TEXT, "datasets": INTEGER}
+                            ),
+                        }
+                    )
+                ),
+            },
+        ),
         "UploadedResource": _UPLOADED_RESOURCE,
         "UploadedCommunityResource": _UPLOADED_COMMUNITY,
         "UploadProgress": _UPLOAD_PROGRESS,
@@ -356,6 +373,18 @@ def components() -> dict[str, Schema]:
         "CommunityUploadAnswer": {"anyOf": [ref("UploadedCommunityResource"), ref("UploadProgress")]},
         "ResourceList": array(ref("Resource")),
         "DatasetList": array(ref("Dataset")),
+        "DatasetReferenceList": array(
+            record(
+                {
+                    "id": STRING,
+                    "class": {"const": "Dataset"},
+                    "title": STRING,
+                    "acronym": TEXT,
+                    "uri": STRING,
+                    "page": TEXT,
+                }
+            )
+        ),
         "DatasetSuggestionList": array(ref("DatasetSuggestion")),
         "TextSuggestionList": array(ref("TextSuggestion")),
         "TerritorySuggestion": record(

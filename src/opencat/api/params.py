@@ -84,6 +84,17 @@ def _positive(raw: str, name: str, help_text: str, maximum: int | None) -> int:
     return value
 
 
+def integer(params: QueryParams, name: str, default: int, help_text: str) -> int:
+    """reqparse's ``type=int``: any integer, the first of repeated values; its error is Python's."""
+    values = params.getlist(name)
+    for raw in values:
+        try:
+            int(raw)
+        except ValueError as error:
+            raise invalid_argument(name, f"{help_text} {error}") from None
+    return int(values[0]) if values else default
+
+
 def boolean(params: QueryParams, name: str, help_text: str = "") -> bool | None:
     """reqparse's ``boolean``; like reqparse, an error starts with the argument's help text."""
     values = [_boolean(raw, name, help_text) for raw in params.getlist(name)]

@@ -114,7 +114,9 @@ def routes() -> tuple[BaseRoute, ...]:
         ),
         path(f"{API}/spatial/zones/suggest/", GET=suggest.suggest_zones),  # before zones/{ids:path}
         path(f"{API}/tags/suggest/", GET=suggest.suggest_tags),
+        path(f"{API}/spatial/zone/{{id:path}}/datasets/", GET=spatial.list_zone_datasets),  # before zone/
         path(f"{API}/spatial/zone/{{id:path}}/", GET=spatial.get_zone),
+        path(f"{API}/spatial/coverage/{{level:path}}/", GET=spatial.level_coverage),
         path(f"{API}/spatial/zones/{{ids:path}}/", GET=spatial.list_zones),
         path(f"{API}/spatial/levels/", GET=spatial.list_levels),
         path(f"{API}/spatial/granularities/", GET=spatial.list_granularities),

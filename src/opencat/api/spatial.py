@@ -4,7 +4,8 @@ from typing import Any
 
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
-from opencat.api.params import LANGUAGE
+from opencat.api.params import LANGUAGE, boolean, boolean_argument, integer, integer_argument
+from opencat.api.serializers import dataset_reference
 from opencat.catalog import spatial as use_cases
 from opencat.domain.spatial import Zone
 
@@ -59,3 +60,40 @@ def list_levels(call: Call) -> Reply:
 def list_granularities(call: Call) -> Reply:
     granularities = use_cases.list_granularities(call.catalog, call.language)
     return Reply([{"id": granularity, "name": name} for granularity, name in granularities])
+
+
+ZONE_SIZE_HELP = "The amount of datasets to fetch"
+
+
+@describe(
+    "The public datasets whose spatial coverage names the zone (not its subdivisions), newest first",
+    "spatial_zone_datasets",
+    returns="DatasetReferenceList",
+    query=(
+        boolean_argument("dynamic", "Append dynamic datasets (none here: accepted, ignored)"),
+        integer_argument("size", ZONE_SIZE_HELP, 25, use_cases.ZONE_DATASETS_LIMIT),
+    ),
+)
+def list_zone_datasets(call: Call) -> Reply:
+    boolean(call.params, "dynamic", "Append dynamic datasets")  # checked as udata's reqparse does
+    size = integer(call.params, "size", 25, ZONE_SIZE_HELP)
+    datasets = use_cases.zone_datasets(call.catalog, call.path("id"), size)
+    return Reply([dataset_reference(dataset, call.urls) for dataset in datasets])
+
+
+@describe(
+    "Every zone of a level with how many public datasets name it, as a GeoJSON feature collection",
+    "spatial_coverage",
+    returns="CoverageCollection",
+)
+def level_coverage(call: Call) -> Reply:
+    features = [
+        {
+            "id": zone.id,
+            "type": "Feature",
+            "geometry": None,  # udata's GeoJSONFeature model: no geometry is kept (as the zones')
+            "properties": {"name": zone.name, "code": zone.code, "uri": zone.uri, "datasets": count},
+        }
+        for zone, count in use_cases.level_coverage(call.catalog, call.path("level"))
+    ]
+    return Reply({"type": "FeatureCollection", "features": features})

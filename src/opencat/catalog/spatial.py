@@ -4,11 +4,13 @@ from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+from opencat.catalog import indexing, listing
 from opencat.catalog.context import Catalog
 from opencat.db import geozones as db_geozones
 from opencat.db.engine import Connection
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, NotFound, Reason, problem
+from opencat.domain.search import SearchFilters, SearchRequest
 from opencat.domain.spatial import BASE_GRANULARITIES, GeoLevel, Zone, normalize_zone
 
 
@@ -114,3 +116,37 @@ def zones_of(catalog: Catalog, zone_ids: Iterable[str], conn: Connection | None 
     stored = set(zone_ids)
     found = _known_zones(catalog, stored, conn)
     return {zone_id: found[normalize_zone(zone_id)] for zone_id in stored if normalize_zone(zone_id) in found}
+
+
+# Datasets of a zone at most (udata's ``size`` is a Mongo limit, where 0 meant no limit).
+ZONE_DATASETS_LIMIT = 1000
+
+
+def zone_datasets(catalog: Catalog, zone_id: str, size: int) -> list[Dataset]:
+    """The public datasets whose own zones hold this zone (not its subdivisions), newest first,
+    at most ``size`` (udata's ``ZoneDatasetsAPI``); an unknown zone is ``NotFound``."""
+    zone = get_zone(catalog, zone_id)
+    limit = size if 0 < size <= ZONE_DATASETS_LIMIT else ZONE_DATASETS_LIMIT
+    request = SearchRequest(filters=SearchFilters(own_zone=zone.id), limit=limit)
+    with catalog.db.read() as conn:
+        return listing.datasets_page(catalog, conn, request)[0]
+
+
+def level_coverage(catalog: Catalog, level_id: str) -> list[tuple[Zone, int]]:
+    """Every zone of a level with how many public datasets cover it, in their own zones (udata's
+    ``SpatialCoverageAPI``, counted now rather than by a nightly job); an unknown level is
+    ``NotFound``."""
+    if level_id not in {level.id for level in list_levels(catalog)}:
+        raise NotFound()
+
+    def load() -> list[Zone]:
+        with catalog.db.read() as conn:
+            return db_geozones.fetch_zones_of_level(conn, level_id)
+
+    zones: list[Zone] = catalog.references.list_of(f"zones of {level_id}", load)
+    with catalog.db.read() as conn:
+        indexing.sync(catalog, conn)
+    # Every own zone's count: a term per zone any public dataset names (both spellings of a
+    # legacy id: the referential's is counted once per dataset).
+    counted = dict(catalog.search.facets(SearchRequest(limit=0), ["own_zones"], size=1_000_000)["own_zones"])
+    return [(zone, counted.get(zone.id, 0)) for zone in zones]

@@ -65,6 +65,13 @@ def find_zone(conn: Connection, zone_id: str) -> Zone | None:
     return fetch_zones_ignoring_case(conn, [zone_id]).get(zone_id)
 
 
+def fetch_zones_of_level(conn: Connection, level: str) -> list[Zone]:
+    """Every zone of a level, by id (a scan: the referential has no index on levels, and this is
+    read once per process)."""
+    rows = conn.execute(sa.select(geozones).where(geozones.c.level == level).order_by(geozones.c.id))
+    return [_zone(row) for row in rows]
+
+
 def fetch_levels(conn: Connection) -> list[GeoLevel]:
     rows = conn.execute(sa.select(geo_levels).order_by(geo_levels.c.position))
     return [GeoLevel(row.id, row.name_en, row.name_fr, row.admin_level) for row in rows]

@@ -100,6 +100,9 @@ class SearchFilters:
     deleted: bool | None = None
     # With ``zone``: datasets whose own zones are among these (the zone's ancestors) match too.
     zone_ancestors: tuple[str, ...] = ()
+    # The dataset's own zones hold this one exactly (its ancestors do not count: udata's
+    # ``spatial__zones=zone``, ``/spatial/zone/{id}/datasets/``).
+    own_zone: str | None = None
     organization_name: str | None = None  # the organization's name, ignoring case and accents
     format_family: str | None = None
     producer_type: str | None = None

@@ -56,6 +56,8 @@ def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Que
     found += [_term(schema, field, value) for field, value in exact.items() if value is not None]
     if filters.zone is not None:
         found.append(_zone(schema, filters.zone, filters.zone_ancestors))
+    if filters.own_zone is not None:
+        found.append(_term(schema, "own_zones", filters.own_zone))
     if filters.ids is not None:
         found.append(tantivy.Query.term_set_query(schema, "id", list(filters.ids)))
     if filters.coverage is not None:
