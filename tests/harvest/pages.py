@@ -31,4 +31,4 @@ def publish_pages(site: Site, base: str, datasets: list[dict[str, Any]], page_si
         body = json.dumps(envelope).encode()
         site.documents[f"/api/1/datasets/?page_size={page_size}&page={number}"] = Document(body)
         if number == 1:
-            site.documents[f"/api/1/datasets/?page_size={page_size}"] = Document(body)
+            site.documents[f"/api/1/datasets/?page_size={page_size}&sort=created"] = Document(body)

@@ -142,7 +142,7 @@ def test_schedule_run_jobs_and_items(
     docs = real_datasets(3)
     publish_pages(site, remote.url(""), docs, page_size=100)
     broken = {"data": [*docs, {"id": "broken", "title": ""}], "next_page": None}
-    site.documents["/api/1/datasets/?page_size=100"].body = json.dumps(broken).encode()
+    site.documents["/api/1/datasets/?page_size=100&sort=created"].body = json.dumps(broken).encode()
     _root, admin, _, org_id = people(catalog)
     source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
     path = f"{API}/source/{source['id']}/"
@@ -182,7 +182,7 @@ def test_schedule_run_jobs_and_items(
     assert f'opencat_harvest_items_total{{result="failed",source="{source["id"]}"}} 1.0' in metrics
     assert f'opencat_harvest_jobs_total{{source="{source["id"]}",status="done-errors"}} 1.0' in metrics
     # the harvested datasets are in the catalog's own API, with their harvest metadata
-    found = client.get("/api/1/datasets/?page_size=10").json()["data"]
+    found = client.get("/api/1/datasets/?page_size=10&sort=created").json()["data"]
     harvested = [d for d in found if d["harvest"]]
     assert len(harvested) == 3
     assert harvested[0]["harvest"]["source_id"] == source["id"]
@@ -202,7 +202,7 @@ def test_a_second_run_while_one_runs_is_a_409(
     client: TestClient, catalog: Catalog, site: Site, remote: SiteServer
 ) -> None:
     publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
-    site.documents["/api/1/datasets/?page_size=100"].delay = 3
+    site.documents["/api/1/datasets/?page_size=100&sort=created"].delay = 3
     root, _, _, org_id = people(catalog)
     source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=root.headers).json()
     path = f"{API}/source/{source['id']}/"
@@ -213,7 +213,7 @@ def test_a_second_run_while_one_runs_is_a_409(
     assert first.status_code == 200
     assert second.status_code == 409
     assert second.json()["message"].startswith("A job of this source is running")
-    site.documents["/api/1/datasets/?page_size=100"].delay = 0
+    site.documents["/api/1/datasets/?page_size=100&sort=created"].delay = 0
     assert _wait_for_end(client, first.json()["last_job"]["id"])["status"] == "done"
 
 
@@ -222,7 +222,7 @@ def test_an_item_error_shows_the_source_excerpt_only_to_who_manages_the_source(
 ) -> None:
     """udata shows ``details`` to super-admins only; opencat to the source's managers too."""
     broken = {"data": [{"id": "broken", "title": ""}], "next_page": None}
-    site.documents["/api/1/datasets/?page_size=100"] = Document(json.dumps(broken).encode())
+    site.documents["/api/1/datasets/?page_size=100&sort=created"] = Document(json.dumps(broken).encode())
     root, admin, editor, org_id = people(catalog)
     outsider = make_user(catalog)
     source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()

@@ -20,7 +20,9 @@ def test_two_processes_starting_a_source_at_once_run_one_job(
     catalog: Catalog, database_url: str, tmp_path: Path, site: Site, remote: SiteServer
 ) -> None:
     publish_pages(site, remote.url(""), real_datasets(3), page_size=100)
-    site.documents["/api/1/datasets/?page_size=100"].delay = 2  # the winner holds the lease a while
+    site.documents[
+        "/api/1/datasets/?page_size=100&sort=created"
+    ].delay = 2  # the winner holds the lease a while
     fields = SourceFields(
         name="Remote", url=remote.url("/"), backend="udata", organization=make_org(catalog).id
     )

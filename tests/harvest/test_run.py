@@ -214,7 +214,7 @@ def test_a_source_failing_half_way_archives_nothing(catalog: Catalog, site: Site
 def test_unreadable_entries_are_failed_items(catalog: Catalog, site: Site, remote: SiteServer) -> None:
     good = real_datasets(1)[0]
     page = {"data": [good, {"id": "broken", "title": None, "junk": "x" * 3000}], "next_page": None}
-    site.documents["/api/1/datasets/?page_size=100"] = Document(json.dumps(page).encode())
+    site.documents["/api/1/datasets/?page_size=100&sort=created"] = Document(json.dumps(page).encode())
     source_id = source_of(catalog, remote)
 
     job = run_source(catalog, source_id, OPTIONS)
@@ -233,7 +233,7 @@ def test_an_unchanged_dump_answers_304_and_nothing_is_read(
     catalog: Catalog, site: Site, remote: SiteServer
 ) -> None:
     publish_pages(site, remote.url(""), real_datasets(4), page_size=100)
-    site.documents["/api/1/datasets/?page_size=100"].etag = '"v1"'
+    site.documents["/api/1/datasets/?page_size=100&sort=created"].etag = '"v1"'
     source_id = source_of(catalog, remote)
     run_source(catalog, source_id, OPTIONS)
 
@@ -246,7 +246,7 @@ def test_an_unchanged_dump_answers_304_and_nothing_is_read(
 
 def test_a_paged_source_keeps_no_validators(catalog: Catalog, site: Site, remote: SiteServer) -> None:
     publish_pages(site, remote.url(""), real_datasets(4), page_size=3)
-    site.documents["/api/1/datasets/?page_size=3"].etag = '"v1"'
+    site.documents["/api/1/datasets/?page_size=3&sort=created"].etag = '"v1"'
     source_id = source_of(catalog, remote, page_size=3)
     run_source(catalog, source_id, OPTIONS)
     run_source(catalog, source_id, OPTIONS)
@@ -299,7 +299,7 @@ def test_a_source_that_times_out_or_serves_garbage_fails(
     catalog: Catalog, site: Site, remote: SiteServer
 ) -> None:
     publish_pages(site, remote.url(""), real_datasets(2), page_size=100)
-    site.documents["/api/1/datasets/?page_size=100"].delay = 2
+    site.documents["/api/1/datasets/?page_size=100&sort=created"].delay = 2
     source_id = source_of(catalog, remote)
 
     slow = run_source(
@@ -308,7 +308,7 @@ def test_a_source_that_times_out_or_serves_garbage_fails(
 
     assert slow.status == JobStatus.FAILED
     assert slow.errors[0]["message"].endswith("timed out")
-    site.documents["/api/1/datasets/?page_size=100"] = Document(
+    site.documents["/api/1/datasets/?page_size=100&sort=created"] = Document(
         b"\x00\xff garbage", "application/octet-stream"
     )
     garbage = run_source(catalog, source_id, OPTIONS)
@@ -713,3 +713,118 @@ def test_a_reversed_period_is_swapped_and_dated_zones_are_the_referentials(
     )
     assert stored.spatial is not None
     assert stored.spatial.zones == ("country:fr",)
+
+
+def test_a_dataset_the_listing_missed_is_archived_only_once_the_source_says_it_is_gone(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    """A listing paged by offset misses a dataset when one before it is deleted while the pages
+    are read: it archived (or, with the setting, deleted for good) a dataset still on the remote."""
+    docs = real_datasets(5)
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+    run_source(catalog, source_id, OPTIONS)
+    missed = docs[2]
+    publish_pages(site, remote.url(""), [*docs[:2], *docs[3:]], page_size=3)
+    site.documents[f"/api/1/datasets/{missed['id']}/"] = Document(json.dumps(missed).encode())
+
+    kept = run_source(catalog, source_id, replace(OPTIONS, delete_gone=True))
+
+    assert (kept.status, kept.counts.unchanged, kept.counts.archived) == (JobStatus.DONE, 5, 0)
+    stored = harvested(catalog, source_id)[missed["id"]]
+    assert (stored.archived, stored.deleted) == (None, None)
+
+    site.documents[f"/api/1/datasets/{missed['id']}/"] = Document(b"oops", status=500)
+    unsure = run_source(catalog, source_id, OPTIONS)
+    assert (unsure.status, unsure.counts.archived) == (JobStatus.DONE_ERRORS, 0)
+    assert "could not say whether" in unsure.errors[0]["message"]
+
+    del site.documents[f"/api/1/datasets/{missed['id']}/"]  # now the site answers 404
+    gone = run_source(catalog, source_id, OPTIONS)
+    assert (gone.status, gone.counts.unchanged, gone.counts.archived) == (JobStatus.DONE, 4, 1)
+    assert harvested(catalog, source_id)[missed["id"]].archived is not None
+
+
+def test_an_empty_listing_archives_nothing(catalog: Catalog, site: Site, remote: SiteServer) -> None:
+    """A CKAN rebuilding its search index answers a valid listing of nothing: every dataset of the
+    source was archived (deleted with the setting)."""
+    docs = real_datasets(3)
+    publish_pages(site, remote.url(""), docs, page_size=100)
+    source_id = source_of(catalog, remote)
+    run_source(catalog, source_id, OPTIONS)
+    publish_pages(site, remote.url(""), [], page_size=100)
+
+    job = run_source(catalog, source_id, replace(OPTIONS, delete_gone=True))
+
+    assert (job.status, job.counts.archived) == (JobStatus.FAILED, 0)
+    assert "listed no dataset" in job.errors[0]["message"]
+    assert all(d.archived is None and d.deleted is None for d in harvested(catalog, source_id).values())
+
+    empty_source = source_of(catalog, remote)  # a source with nothing here: an empty catalog is one
+    assert run_source(catalog, empty_source, OPTIONS).status == JobStatus.DONE
+
+
+def test_the_entries_read_before_the_source_fails_are_applied(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    """The unfinished batch was thrown away: a source under one batch whose last page is broken
+    was never updated at all."""
+    docs = real_datasets(5)
+    publish_pages(site, remote.url(""), docs, page_size=3)
+    source_id = source_of(catalog, remote, page_size=3)
+    options = replace(OPTIONS, batch_size=500)
+    run_source(catalog, source_id, options)
+    publish_pages(
+        site, remote.url(""), [{**docs[0], "title": "Edited at the source"}, *docs[1:]], page_size=3
+    )
+    site.documents["/api/1/datasets/?page_size=3&page=2"] = Document(b"oops", status=500)
+
+    job = run_source(catalog, source_id, options)
+
+    assert (job.status, job.counts.updated, job.counts.archived) == (JobStatus.FAILED, 1, 0)
+    assert harvested(catalog, source_id)[docs[0]["id"]].title == "Edited at the source"
+
+
+def test_a_source_given_to_another_organization_is_read_again_despite_its_validators(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    """Its 304 skipped the mapping the docs promise: the datasets stayed in the old organization."""
+    publish_pages(site, remote.url(""), real_datasets(3), page_size=100)
+    site.documents["/api/1/datasets/?page_size=100&sort=created"].etag = '"v1"'
+    source_id = source_of(catalog, remote)
+    run_source(catalog, source_id, OPTIONS)
+    assert run_source(catalog, source_id, OPTIONS).counts.unchanged == 3  # the 304
+    other = make_org(catalog, "Another organization")
+    with catalog.db.write() as conn:
+        source = db_harvest.find_source(conn, source_id)
+        assert source is not None
+        db_harvest.update_source(conn, replace(source, organization_id=other.id))
+
+    job = run_source(catalog, source_id, OPTIONS)
+
+    assert site.requests[-1].if_none_match is None
+    assert job.counts.updated == 3
+    assert {d.organization_id for d in harvested(catalog, source_id).values()} == {other.id}
+
+
+def test_a_resource_keeps_its_id_when_its_file_moves(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    """A new upload at data.gouv.fr changes a resource's URL, not its permalink: the id (and the
+    ``/datasets/r/{id}`` links people keep) changed with each."""
+    docs = real_datasets(1)
+    publish_pages(site, remote.url(""), docs, page_size=100)
+    source_id = source_of(catalog, remote)
+    run_source(catalog, source_id, OPTIONS)
+    dataset = harvested(catalog, source_id)[docs[0]["id"]]
+    with catalog.db.read() as conn:
+        before = [r.id for r in db_resources.fetch_for_dataset(conn, dataset.id)]
+    moved = [{**r, "url": r["url"] + "?v=2"} for r in docs[0]["resources"]]
+    publish_pages(site, remote.url(""), [{**docs[0], "resources": moved}], page_size=100)
+
+    run_source(catalog, source_id, OPTIONS)
+
+    with catalog.db.read() as conn:
+        after = db_resources.fetch_for_dataset(conn, dataset.id)
+    assert [r.id for r in after] == before
+    assert [r.url for r in after] == [r["url"] for r in moved]

@@ -143,10 +143,10 @@ def test_opencat_harvest_run_follows_the_environment(
     code, job = run_cli(source_id, allow_private="true", max_bytes="100")
     assert (code, job["status"]) == (1, "failed")
     assert "over the cap of 100" in str(job["errors"])
-    site.documents["/api/1/datasets/?page_size=1"].delay = 3
+    site.documents["/api/1/datasets/?page_size=1&sort=created"].delay = 3
     code, job = run_cli(source_id, allow_private="true", timeout="0.5")
     assert (code, job["status"]) == (1, "failed")
-    site.documents["/api/1/datasets/?page_size=1"].delay = 0
+    site.documents["/api/1/datasets/?page_size=1&sort=created"].delay = 0
 
     # gone from the source: archived by default, deleted with OPENCAT_HARVEST_DELETE_GONE
     publish_pages(site, remote.url(""), docs[1:], page_size=1)

@@ -49,15 +49,22 @@ def test_every_page_is_read_and_each_dataset_mapped(site: Site, remote: SiteServ
 
 
 def test_the_site_or_its_endpoint_may_be_given() -> None:
-    assert first_page("https://example.org/", {}) == "https://example.org/api/1/datasets/?page_size=100"
+    assert (
+        first_page("https://example.org/", {})
+        == "https://example.org/api/1/datasets/?page_size=100&sort=created"
+    )
     assert first_page("https://example.org/api/1/datasets/", {"page_size": 20, "organization": "abc"}) == (
-        "https://example.org/api/1/datasets/?page_size=20&organization=abc"
+        "https://example.org/api/1/datasets/?page_size=20&sort=created&organization=abc"
     )
     assert (
         first_page("https://example.org/api/1/datasets/?tag=x", {})
         == "https://example.org/api/1/datasets/?tag=x"
     )
-    assert first_page("https://example.org", {"page_size": 10**6}).endswith("page_size=100")
+    assert first_page("https://example.org", {"page_size": 10**6}).endswith("page_size=100&sort=created")
+    # The site's own query is kept, the endpoint's path put on the site's (it was put after ``?``).
+    assert first_page("https://example.org/portal/?lang=fr", {}) == (
+        "https://example.org/portal/api/1/datasets/?lang=fr&page_size=100&sort=created"
+    )
 
 
 def test_a_paging_loop_fails_the_source(site: Site, remote: SiteServer) -> None:
@@ -72,12 +79,14 @@ def test_a_paging_loop_fails_the_source(site: Site, remote: SiteServer) -> None:
 
 
 def test_garbage_fails_the_source(site: Site, remote: SiteServer) -> None:
-    site.documents["/api/1/datasets/?page_size=100"] = Document(b"<html>maintenance</html>", "text/html")
+    site.documents["/api/1/datasets/?page_size=100&sort=created"] = Document(
+        b"<html>maintenance</html>", "text/html"
+    )
 
     with pytest.raises(HarvestSourceError, match="did not answer JSON"):
         list(UdataBackend().items(base(remote), fetcher(), {}))
 
-    site.documents["/api/1/datasets/?page_size=100"] = Document(b'{"message": "nope"}')
+    site.documents["/api/1/datasets/?page_size=100&sort=created"] = Document(b'{"message": "nope"}')
     with pytest.raises(HarvestSourceError, match="no 'data' list"):
         list(UdataBackend().items(base(remote), fetcher(), {}))
 
@@ -85,7 +94,7 @@ def test_garbage_fails_the_source(site: Site, remote: SiteServer) -> None:
 def test_an_unreadable_entry_is_a_failed_item_with_its_excerpt(site: Site, remote: SiteServer) -> None:
     good = real_datasets(1)[0]
     page = {"data": [{"id": "x1", "title": ""}, 42, good], "next_page": None}
-    site.documents["/api/1/datasets/?page_size=100"] = Document(json.dumps(page).encode())
+    site.documents["/api/1/datasets/?page_size=100&sort=created"] = Document(json.dumps(page).encode())
 
     items = list(UdataBackend().items(base(remote), fetcher(), {}))
 
@@ -101,8 +110,8 @@ def test_an_unreadable_entry_is_a_failed_item_with_its_excerpt(site: Site, remot
 
 def test_an_unchanged_first_page_reads_nothing(site: Site, remote: SiteServer) -> None:
     publish_pages(site, base(remote), real_datasets(2), page_size=100)
-    site.documents["/api/1/datasets/?page_size=100"].etag = '"same"'
-    url = remote.url("/api/1/datasets/?page_size=100")
+    site.documents["/api/1/datasets/?page_size=100&sort=created"].etag = '"same"'
+    url = remote.url("/api/1/datasets/?page_size=100&sort=created")
     kept = GuardedFetcher(HarvestPolicy(allow_private=True), {url: Validators('"same"')})
 
     with pytest.raises(SourceUnchanged):  # the run takes it as "every record unchanged"
@@ -138,3 +147,53 @@ def test_the_runs_fingerprint_tells_entries_apart(site: Site, remote: SiteServer
     for change in changes:
         assert fingerprint_of(replace(first, **change)) != fingerprint_of(first), change  # type: ignore[arg-type]
     assert fingerprint_of(first, "another context") != fingerprint_of(first)
+
+
+def test_pages_that_only_repeat_datasets_read_are_a_paging_loop(site: Site, remote: SiteServer) -> None:
+    """Every page has its own URL, but the same datasets: the job ran on, failing each as listed
+    twice (26,000 items in a review), and the source could not be run again meanwhile."""
+    docs = real_datasets(3)
+    for number in range(1, 6):
+        following = remote.url(f"/api/1/datasets/?page_size=3&page={number + 1}")
+        envelope = json.dumps({"data": docs, "next_page": following}).encode()
+        key = (
+            "/api/1/datasets/?page_size=3&sort=created"
+            if number == 1
+            else f"/api/1/datasets/?page_size=3&page={number}"
+        )
+        site.documents[key] = Document(envelope)
+
+    items = UdataBackend().items(base(remote), fetcher(), {"page_size": 3})
+    assert [next(items).remote_id for _ in range(3)] == [doc["id"] for doc in docs]
+    with pytest.raises(HarvestSourceError, match="lists only datasets already read"):
+        next(items)
+
+
+def test_gone_asks_the_dataset_itself(site: Site, remote: SiteServer) -> None:
+    doc = real_datasets(1)[0]
+    backend = UdataBackend()
+    path = f"/api/1/datasets/{doc['id']}/"
+    site.documents[path] = Document(json.dumps(doc).encode())
+    assert backend.gone(base(remote), fetcher(), {}, doc["id"]) is False
+    assert (
+        backend.gone(base(remote), fetcher(), {"organization": doc["organization"]["id"]}, doc["id"]) is False
+    )
+    assert backend.gone(base(remote), fetcher(), {"organization": "another"}, doc["id"]) is True
+    for flag in ("deleted", "archived"):
+        site.documents[path] = Document(json.dumps({**doc, flag: "2024-01-01T00:00:00+00:00"}).encode())
+        assert backend.gone(base(remote), fetcher(), {}, doc["id"]) is True
+    assert backend.gone(base(remote), fetcher(), {}, "unknown") is True  # the site's 404
+    site.documents[path] = Document(b"oops", status=500)
+    with pytest.raises(HarvestSourceError):
+        backend.gone(base(remote), fetcher(), {}, doc["id"])
+
+
+def test_a_drawn_area_and_the_resources_permalinks_are_read(site: Site, remote: SiteServer) -> None:
+    doc = real_datasets(1)[0]
+    area = {"type": "MultiPolygon", "coordinates": [[[[2.0, 48.0], [3.0, 48.0], [3.0, 49.0], [2.0, 48.0]]]]}
+    drawn = {**doc, "spatial": {**doc["spatial"], "geom": area}}
+    publish_pages(site, base(remote), [drawn], page_size=100)
+    [item] = list(UdataBackend().items(base(remote), fetcher(), {}))
+    assert isinstance(item, RemoteDataset)
+    assert item.geom == area
+    assert [resource.uri for resource in item.resources] == [r["latest"] for r in doc["resources"]]

@@ -47,6 +47,7 @@ from opencat.domain.errors import CatalogError, NotFound, Reason
 from opencat.domain.harvest import (
     DELAY_CONFIG,
     Backend,
+    ConfirmsGone,
     HarvestSourceError,
     ItemFailure,
     KnownPage,
@@ -176,13 +177,19 @@ def run_job(
     backends: Mapping[str, Backend] = BACKENDS,
 ) -> HarvestJob:
     """Read the source and apply it; the job ends whatever happens, and its lease is released."""
+    run = _Run(catalog, source, job, options)
     with catalog.db.read() as conn:
         kept = {url: Validators(*pair) for url, pair in db_harvest.page_validators(conn, source.id).items()}
+    # A whole source's validators stand for what it held when mapped under the same context: once
+    # the licenses, the mapping or the source's settings change, it is read and mapped again.
     kept.update(
-        {url: Validators(v.get("etag"), v.get("last_modified")) for url, v in source.validators.items()}
+        {
+            url: Validators(v.get("etag"), v.get("last_modified"))
+            for url, v in source.validators.items()
+            if v.get("context") == run.context
+        }
     )
     fetcher = GuardedFetcher(policy_of(source, options.policy), kept)
-    run = _Run(catalog, source, job, options)
     try:
         with harvest_lease.Heartbeat(catalog, job, options.heartbeat_every, run.note_error) as beat:
             run.apply(_entries(backends, source, fetcher, run), beat)
@@ -192,7 +199,8 @@ def run_job(
                 # What was not read is not known to be gone, and the pages read say nothing whole.
                 run.note_error(f"stopped after {run.read} entries: OPENCAT_HARVEST_MAX_ITEMS")
             else:
-                run.retire_gone()
+                run.refuse_emptied()
+                run.retire_gone(_confirmation(backends, source, fetcher))
                 run.remember_pages()
         run.finish(JobStatus.DONE_ERRORS if run.counts.failed or run.errors else JobStatus.DONE, fetcher)
     except HarvestSourceError as error:
@@ -208,6 +216,17 @@ def run_job(
     if options.observe is not None:
         options.observe(source, run.job)
     return run.job
+
+
+def _confirmation(
+    backends: Mapping[str, Backend], source: HarvestSource, fetcher: GuardedFetcher
+) -> Callable[[str], bool] | None:
+    """How to ask the source whether a dataset its listing did not give is gone, if its backend
+    can ask about one dataset (``ConfirmsGone``)."""
+    backend = backends.get(source.backend)
+    if not isinstance(backend, ConfirmsGone):
+        return None
+    return lambda remote_id: backend.gone(source.url, fetcher, source.config, remote_id)
 
 
 def policy_of(source: HarvestSource, policy: HarvestPolicy) -> HarvestPolicy:
@@ -265,6 +284,7 @@ class _Run:
         self.source_unchanged = False  # it answered 304: what the records say is what it holds
         self.read = 0  # entries read, a skipped page's counted in
         self.cut_short = False  # options.max_items reached before the source's end
+        self.unconfirmed = 0  # datasets not listed and kept, the source unable to say they are gone
         self.page_entries: list[tuple[str, str]] = []
         self.page_whole = True
         self.zones: dict[str, str | None] = {}
@@ -307,19 +327,25 @@ class _Run:
         size = 0  # the batch's entries, a skipped page's counted in (so a batch stays bounded)
         self._save_job(JobStatus.PROCESSING)
         limit = self.options.max_items
-        for entry in entries:
-            counted = not isinstance(entry, PageEnd)  # a page's end is no entry of the source
-            if counted and limit is not None and self.read >= limit:
-                self.cut_short = True
-                break
-            batch.append(entry)
-            count = len(entry.remote_ids) if isinstance(entry, KnownPage) else 1
-            size += count
-            if counted:
-                self.read += count
-            if size >= self.options.batch_size:
+        try:
+            for entry in entries:
+                counted = not isinstance(entry, PageEnd)  # a page's end is no entry of the source
+                if counted and limit is not None and self.read >= limit:
+                    self.cut_short = True
+                    break
+                batch.append(entry)
+                count = len(entry.remote_ids) if isinstance(entry, KnownPage) else 1
+                size += count
+                if counted:
+                    self.read += count
+                if size >= self.options.batch_size:
+                    self._write(batch, beat)
+                    batch, size = [], 0
+        except HarvestSourceError:
+            # The entries read before the source failed are applied, as the batches before them.
+            if batch:
                 self._write(batch, beat)
-                batch, size = [], 0
+            raise
         if batch:
             self._write(batch, beat)
         if self.written > self.written_when_analyzed:
@@ -461,31 +487,65 @@ class _Run:
                 live = db_harvest.count_records(conn, self.source.id, _GONE)
             self.counts = replace(self.counts, unchanged=live)
 
-    def retire_gone(self) -> None:
+    def refuse_emptied(self) -> None:
+        """A listing of nothing from a source whose datasets are here is no catalog (a CKAN whose
+        search index is being rebuilt answers so): read as one, it would archive them all."""
+        if self.read:
+            return
+        with self.catalog.db.read() as conn:
+            live = db_harvest.count_records(conn, self.source.id, _GONE)
+        if live:
+            raise HarvestSourceError(
+                f"the source listed no dataset, where {live} of its datasets are here: nothing was "
+                "archived (an empty answer is no catalog)"
+            )
+
+    def retire_gone(self, confirm: Callable[[str], bool] | None = None) -> None:
         """Archive (or delete) the datasets of records the source no longer lists; a source with
-        ``autoarchive`` off keeps them as they are."""
+        ``autoarchive`` off keeps them as they are. With ``confirm`` (the backend can ask about
+        one dataset), a dataset is retired only once the source says it is gone: a listing paged
+        by offset misses one when another is deleted while it is read. One the source still
+        holds is counted unchanged; one it cannot say anything about is kept, with an error."""
         if not self.source.autoarchive:
             return
         after = ""  # remote ids are never empty (a backend reports an entry without one as failed)
         while True:
-            now = self.catalog.clock()
-            with self.catalog.db.write() as conn:
-                self._update_job(conn)
+            with self.catalog.db.read() as conn:
                 chunk = db_harvest.unseen_records(
                     conn, self.source.id, self.job.id, _GONE, after, self.options.batch_size
                 )
-                if not chunk:
-                    return
-                after = chunk[-1].remote_id
+            if not chunk:
+                return
+            after = chunk[-1].remote_id
+            gone = [record for record in chunk if confirm is None or self._confirmed_gone(confirm, record)]
+            now = self.catalog.clock()
+            with self.catalog.db.write() as conn:
+                self._update_job(conn)
                 writer = _Writer(self, conn, now, {})
-                for record in chunk:
+                for record in gone:
                     writer.retire(record)
                 db_harvest.put_records(conn, self.source.id, writer.records, self.job.id)
                 history.record(conn, writer.activities)
                 db_harvest.insert_items(conn, self.job.id, writer.items)
-                self.counts = _add(self.counts, writer.items, 0)
+                self.counts = _add(self.counts, writer.items, len(chunk) - len(gone))
                 self.job = replace(self.job, counts=self.counts)
                 self._update_job(conn)
+
+    def _confirmed_gone(self, confirm: Callable[[str], bool], record: Record) -> bool:
+        """After the source first fails to answer about one, the others are kept unasked (a
+        source gone down would otherwise cost a timeout each)."""
+        if self.unconfirmed:
+            self.unconfirmed += 1
+            return False
+        try:
+            return confirm(record.remote_id)
+        except HarvestSourceError as error:
+            self.unconfirmed = 1
+            self.note_error(
+                f"datasets the listing did not give were kept: the source could not say whether "
+                f"{record.remote_id} is gone ({error})"
+            )
+            return False
 
     def _save_job(self, status: JobStatus) -> None:
         self.job = replace(self.job, status=status, counts=self.counts)
@@ -521,7 +581,7 @@ class _Run:
                 return
             if fetcher is not None:
                 validators = {
-                    url: {"etag": kept.etag, "last_modified": kept.last_modified}
+                    url: {"etag": kept.etag, "last_modified": kept.last_modified, "context": self.context}
                     for url, kept in fetcher.validators.items()
                     if url in self._first_urls(fetcher)
                 }

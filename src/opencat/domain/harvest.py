@@ -98,6 +98,10 @@ class HarvestSourceError(Exception):
     failed half-way says nothing about what it no longer holds)."""
 
 
+class RemoteMissing(HarvestSourceError):
+    """The source answered 404 or 410 for this address: nothing is there (any more)."""
+
+
 class SourceUnchanged(Exception):
     """The source answered 304 to the validators of the previous run. For a source read in one
     request: it holds what it held then, and nothing more is read. A backend that remembers pages
@@ -208,6 +212,18 @@ class RemembersPages(Protocol):
     def remembering(
         self, url: str, fetcher: Fetcher, config: Mapping[str, object], memory: PageMemory
     ) -> Iterator[PagedEntry]: ...
+
+
+@runtime_checkable
+class ConfirmsGone(Protocol):
+    """A backend that can ask the source about one dataset, by its remote id. A listing paged by
+    offset misses a dataset when one before it is deleted while the pages are read: a dataset
+    the listing did not give is archived only once the source confirms it is gone."""
+
+    def gone(self, url: str, fetcher: Fetcher, config: Mapping[str, object], remote_id: str) -> bool:
+        """Whether the source says the dataset is no more (or no longer public, or no longer in
+        what the source's settings select); ``HarvestSourceError`` when it cannot say."""
+        ...
 
 
 def page_context(context: str, reader: str) -> str:

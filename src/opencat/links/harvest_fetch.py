@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from opencat.domain.harvest import FetchedPage, HarvestSourceError, SourceUnchanged
+from opencat.domain.harvest import FetchedPage, HarvestSourceError, RemoteMissing, SourceUnchanged
 from opencat.domain.numerals import is_digits
 from opencat.links.addresses import Address, Connect, Resolve, connect_tcp, resolve_host
 from opencat.links.hops import (
@@ -151,6 +151,8 @@ class GuardedFetcher:
                     return _Redirect(location)
                 if response.status == 304:
                     return FetchedPage(url, 304, None, b"", response.getheader("ETag"))
+                if response.status in (404, 410):
+                    raise RemoteMissing(f"{url}: HTTP status {response.status}")
                 if response.status != 200:
                     raise HarvestSourceError(f"{url}: HTTP status {response.status}")
                 encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()

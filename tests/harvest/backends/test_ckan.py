@@ -9,6 +9,7 @@ import pytest
 
 from opencat.catalog.harvest_backends.ckan import CkanBackend
 from opencat.domain.harvest import HarvestSourceError, ItemFailure
+from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy
 from tests.harvest.backends.conftest import SAMPLES, CatalogServer, Reply, UrllibFetcher, collect
 
 PACKAGES = json.loads((SAMPLES / "ckan-packages.json").read_text("utf-8"))
@@ -129,3 +130,95 @@ def test_garbage_half_way_fails_the_source(
     assert not isinstance(next(items), ItemFailure)
     with pytest.raises(HarvestSourceError):
         next(items)
+
+
+def test_a_server_cycling_between_two_pages_is_a_paging_loop(
+    remote: CatalogServer, fetcher: UrllibFetcher
+) -> None:
+    """Each page differs from the one before it, yet brings nothing new: the run ended only when
+    the fake did (a million-package count, 10,000 'listed twice' failures in 10 s)."""
+
+    def cycling(path: str) -> Reply:
+        start = int(parse_qs(urlsplit(path).query)["start"][0])
+        pair = PACKAGES[:1] if (start // 1) % 2 == 0 else PACKAGES[1:2]
+        envelope = {"success": True, "result": {"count": 1_000_000, "results": pair}}
+        return Reply(json.dumps(envelope).encode(), "application/json")
+
+    remote.routes[SEARCH] = cycling
+    items = CkanBackend().items(remote.base, fetcher, {"page_size": 1})
+    assert [next(items).remote_id, next(items).remote_id] == [PACKAGES[0]["id"], PACKAGES[1]["id"]]
+    with pytest.raises(HarvestSourceError, match="same packages"):
+        next(items)
+
+
+def test_what_is_no_public_dataset_is_left_out(remote: CatalogServer, fetcher: UrllibFetcher) -> None:
+    """udata-ckan skips ckanext-harvest's sources and private packages; a draft is not published."""
+    normal = PACKAGES[0]
+    others = [
+        {**PACKAGES[1], "type": "harvest"},
+        {**PACKAGES[1], "id": "private-one", "private": True},
+        {**PACKAGES[1], "id": "draft-one", "state": "draft"},
+        {**PACKAGES[2], "type": "dataset", "private": False, "state": "active"},
+    ]
+    remote.routes[SEARCH] = _search([normal, *others])
+    datasets, failures = collect(CkanBackend().items(remote.base, fetcher, {"page_size": 2}))
+    assert failures == []
+    assert [dataset.remote_id for dataset in datasets] == [normal["id"], PACKAGES[2]["id"]]
+
+
+def test_a_period_given_as_a_year_or_a_month_ends_on_its_last_day(
+    remote: CatalogServer, fetcher: UrllibFetcher
+) -> None:
+    """udata-ckan's ``daterange_end``: ``2020`` ends on 31 December (it was 1 January)."""
+
+    def with_extras(package_id: str, start: str, end: str) -> dict[str, object]:
+        extras = [{"key": "temporal_start", "value": start}, {"key": "temporal_end", "value": end}]
+        return {**PACKAGES[0], "id": package_id, "extras": extras}
+
+    packages = [
+        with_extras("a", "2019", "2020"),
+        with_extras("b", "2019-02", "2019-02"),
+        with_extras("c", "2019-06-03", "2019-06-05"),
+    ]
+    remote.routes[SEARCH] = _search(packages)
+    datasets, _ = collect(CkanBackend().items(remote.base, fetcher, {}))
+    assert [(d.temporal_start, d.temporal_end) for d in datasets] == [
+        (date(2019, 1, 1), date(2020, 12, 31)),
+        (date(2019, 2, 1), date(2019, 2, 28)),
+        (date(2019, 6, 3), date(2019, 6, 5)),
+    ]
+
+
+def test_a_resource_is_known_by_its_page_at_the_source(remote: CatalogServer, fetcher: UrllibFetcher) -> None:
+    """Its identity across runs: a file replaced at the source (a new URL) keeps its id here."""
+    remote.routes[SEARCH] = _search(PACKAGES[:1])
+    datasets, _ = collect(CkanBackend().items(remote.base, fetcher, {}))
+    package = PACKAGES[0]
+    expected = [f"{remote.base}/dataset/{package['id']}/resource/{r['id']}" for r in package["resources"]]
+    assert [resource.uri for resource in datasets[0].resources] == expected
+
+
+def test_gone_is_what_package_show_does_not_give_as_a_public_dataset(remote: CatalogServer) -> None:
+    guarded = GuardedFetcher(HarvestPolicy(timeout=5, allow_private=True))
+    show = "/api/3/action/package_show"
+
+    def shown(package: dict[str, object], status: int = 200) -> Reply:
+        body = {"success": status == 200, "result": package} if status == 200 else {"success": False}
+        return Reply(json.dumps(body).encode(), "application/json", status)
+
+    backend = CkanBackend()
+    answers = {
+        "live": shown({"id": "live", "state": "active"}),
+        "deleted": shown({"id": "deleted", "state": "deleted"}),
+        "private": shown({"id": "private", "private": True}),
+        "refused": shown({}, 403),
+    }
+    remote.routes[show] = lambda path: answers.get(parse_qs(urlsplit(path).query)["id"][0])
+    assert backend.gone(remote.base, guarded, {}, "live") is False
+    assert [backend.gone(remote.base, guarded, {}, name) for name in ("deleted", "private", "refused")] == [
+        True
+    ] * 3
+    assert backend.gone(remote.base, guarded, {}, "unknown") is True  # the server's 404
+    answers["broken"] = Reply(b"{}", "application/json", 500)
+    with pytest.raises(HarvestSourceError):
+        backend.gone(remote.base, guarded, {}, "broken")

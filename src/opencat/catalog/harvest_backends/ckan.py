@@ -1,5 +1,6 @@
 """The CKAN backend: ``/api/3/action/package_search`` paged with rows/start, each package a RemoteDataset."""
 
+import calendar
 import json
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
@@ -7,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from opencat.catalog.harvest_backends.licenses import is_known_license
+from opencat.catalog.harvest_backends.paging import RecentIds
 from opencat.dcat.remote_vocabularies import frequency_of, media_type_of
 from opencat.domain.dates import parse_datetime
 from opencat.domain.harvest import (
@@ -15,6 +17,7 @@ from opencat.domain.harvest import (
     HarvestSourceError,
     ItemFailure,
     RemoteDataset,
+    RemoteMissing,
     RemoteResource,
 )
 
@@ -46,25 +49,58 @@ class CkanBackend:
         self, url: str, fetcher: Fetcher, config: Mapping[str, object]
     ) -> Iterator[RemoteDataset | ItemFailure]:
         """Pages of ``rows`` packages, oldest first (new packages land on later pages, not on
-        ones already read); a page that repeats the previous one is a paging loop."""
+        ones already read); a page made only of packages of the pages just read is a paging loop.
+        What is no public dataset (a ckanext-harvest source, a private or draft package) is left
+        out, as udata-ckan does."""
         site = _site(url)
         rows = _rows(config)
         start = 0
-        previous: list[object] = []
+        recent = RecentIds()
         while True:
             query = urlencode({"rows": rows, "start": start, "sort": "metadata_created asc"})
             count, packages = _search_page(
                 fetcher.get(f"{site}/api/3/action/package_search?{query}", accept="application/json")
             )
             ids = [package.get("id") if isinstance(package, dict) else None for package in packages]
-            if packages and ids == previous:
+            if recent.repeats(ids):
                 raise HarvestSourceError(f"{site} answers the same packages whatever the start ({start})")
-            previous = ids
             for package in packages:
-                yield read_package(package, site)
+                if not isinstance(package, dict) or _public_dataset(package):
+                    yield read_package(package, site)
             start += len(packages)
             if not packages or start >= count:
                 return
+
+    def gone(self, url: str, fetcher: Fetcher, config: Mapping[str, object], remote_id: str) -> bool:
+        """Asked of ``package_show``: gone when CKAN does not find it or refuses it (404, 403:
+        private), or when it is no public dataset any more (deleted, draft, private)."""
+        address = f"{_site(url)}/api/3/action/package_show?{urlencode({'id': remote_id})}"
+        try:
+            answer = fetcher.get(address, accept="application/json", conditional=False)
+        except RemoteMissing:
+            return True
+        except HarvestSourceError as error:
+            if "HTTP status 403" in str(error):  # CKAN's "Authorization Error": a private package
+                return True
+            raise
+        try:
+            found = json.loads(answer.body)
+        except (ValueError, RecursionError):
+            raise HarvestSourceError(f"{address} is not JSON") from None
+        package = found.get("result") if isinstance(found, dict) else None
+        if not isinstance(found, dict) or found.get("success") is not True or not isinstance(package, dict):
+            raise HarvestSourceError(f"{address} is not a successful package_show answer")
+        return not _public_dataset(package)
+
+
+def _public_dataset(package: dict[str, Any]) -> bool:
+    """A package udata-ckan would harvest: a dataset (not a ckanext-harvest source, whose type
+    is ``harvest``), public, and active (not a draft or deleted)."""
+    return (
+        package.get("type") in (None, "dataset")
+        and package.get("private") is not True
+        and package.get("state") in (None, "active")
+    )
 
 
 def _site(url: str) -> str:
@@ -114,8 +150,16 @@ def read_package(package: object, site: str) -> RemoteDataset | ItemFailure:
         license=_license(package),
         frequency=_frequency(extras, package),
         temporal_start=_day(extras.get("temporal_start")),
-        temporal_end=_day(extras.get("temporal_end")),
-        resources=tuple(filter(None, map(_resource, _list(package.get("resources"))))),
+        temporal_end=_last_day(extras.get("temporal_end")),
+        resources=tuple(
+            filter(
+                None,
+                (
+                    _resource(resource, f"{site}/dataset/{remote_id}")
+                    for resource in _list(package.get("resources"))
+                ),
+            )
+        ),
         remote_url=f"{site}/dataset/{name}" if name else None,
         issued_at=_when(package.get("metadata_created")),
         modified_at=_when(package.get("metadata_modified")),
@@ -123,10 +167,11 @@ def read_package(package: object, site: str) -> RemoteDataset | ItemFailure:
     )
 
 
-def _resource(resource: object) -> RemoteResource | None:
+def _resource(resource: object, package_page: str) -> RemoteResource | None:
     if not isinstance(resource, dict) or not _text(resource.get("url")):
         return None
     size = resource.get("size")
+    resource_id = _text(resource.get("id"))
     return RemoteResource(
         url=str(resource["url"]).strip(),
         title=_text(resource.get("name")),
@@ -138,6 +183,8 @@ def _resource(resource: object) -> RemoteResource | None:
         type=_RESOURCE_TYPES.get(_text(resource.get("resource_type")) or "", "main"),
         issued_at=_when(resource.get("created")),
         modified_at=_when(resource.get("last_modified") or resource.get("metadata_modified")),
+        # Its page at the source: the resource keeps its id here when its file moves (a new URL).
+        uri=f"{package_page}/resource/{resource_id}" if resource_id else None,
     )
 
 
@@ -181,6 +228,24 @@ def _checksum(value: str | None) -> tuple[str, str] | None:
         return None
     kind = algorithm.lower().replace("-", "") or _DIGESTS.get(len(digest), "")
     return (kind, digest) if kind in _DIGESTS.values() else None
+
+
+def _last_day(value: str | None) -> date | None:
+    """The end of a period: a year (``2020``) ends on 31 December, a month (``2019-06``) on its
+    last day (udata-ckan's ``daterange_end``); a day or a moment is that day."""
+    text = (value or "").strip()
+    if len(text) == 4 and text.isdigit():
+        return date(int(text), 12, 31)
+    if (
+        len(text) == 7
+        and text[:4].isdigit()
+        and text[4] == "-"
+        and text[5:].isdigit()
+        and 1 <= int(text[5:]) <= 12
+    ):
+        year, month = int(text[:4]), int(text[5:])
+        return date(year, month, calendar.monthrange(year, month)[1])
+    return _day(value)
 
 
 def _day(value: str | None) -> date | None:

@@ -5,8 +5,9 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from opencat.catalog.harvest_backends.paging import RecentIds
 from opencat.domain.dates import parse_date, parse_datetime
 from opencat.domain.harvest import (
     ConfigKey,
@@ -14,6 +15,7 @@ from opencat.domain.harvest import (
     HarvestSourceError,
     ItemFailure,
     RemoteDataset,
+    RemoteMissing,
     RemoteResource,
 )
 
@@ -40,7 +42,11 @@ class UdataBackend:
     def items(
         self, url: str, fetcher: Fetcher, config: Mapping[str, object]
     ) -> Iterator[RemoteDataset | ItemFailure]:
+        """The pages oldest first (``sort=created``: a dataset created while they are read lands
+        on a later page, not on one already read). A page whose every dataset was on one of the
+        pages just read is a paging loop (a site answering the same datasets for every page)."""
         seen: set[str] = set()
+        recent = RecentIds()
         page_url: str | None = first_page(url, config)
         while page_url is not None:
             if page_url in seen:
@@ -48,26 +54,57 @@ class UdataBackend:
             seen.add(page_url)
             page = fetcher.get(page_url, accept="application/json")
             envelope = _envelope(page_url, page.body)
-            for entry in envelope["data"]:
+            entries = envelope["data"]
+            if recent.repeats([entry.get("id") if isinstance(entry, dict) else None for entry in entries]):
+                raise HarvestSourceError(f"paging loops: {page_url} lists only datasets already read")
+            for entry in entries:
                 yield _item(entry)
             following = envelope.get("next_page")
             page_url = following if isinstance(following, str) and following else None
 
+    def gone(self, url: str, fetcher: Fetcher, config: Mapping[str, object], remote_id: str) -> bool:
+        """Asked of the dataset itself: gone on a 404 or 410 (deleted, private), or when it is
+        deleted, archived, or no longer the configured organization's."""
+        parts = urlsplit(first_page(url, config))
+        prefix = parts.path.rstrip("/").removesuffix(_DATASETS_PATH.rstrip("/"))  # a site under a path
+        path = f"{prefix}{_DATASETS_PATH}{quote(remote_id, safe='')}/"
+        address = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+        try:
+            answer = fetcher.get(address, accept="application/json", conditional=False)
+        except RemoteMissing:
+            return True
+        try:
+            found = json.loads(answer.body)
+        except (ValueError, RecursionError):
+            raise HarvestSourceError(f"{address} did not answer JSON") from None
+        if not isinstance(found, dict) or found.get("id") != remote_id:
+            raise HarvestSourceError(f"{address} did not answer the dataset {remote_id}")
+        organization = config.get("organization")
+        owner = found.get("organization")
+        moved = (
+            isinstance(organization, str)
+            and bool(organization)
+            and (not isinstance(owner, dict) or organization not in (owner.get("id"), owner.get("slug")))
+        )
+        return bool(found.get("deleted") or found.get("archived") or found.get("private") or moved)
+
 
 def first_page(url: str, config: Mapping[str, object]) -> str:
-    """The datasets endpoint of the site at ``url`` (the site, or its endpoint given as is)."""
+    """The datasets endpoint of the site at ``url`` (the site, or its endpoint given as is, whose
+    own query is then kept whole), oldest first. The site's own query (``?lang=fr``) is kept."""
     parts = urlsplit(url)
     if parts.path.rstrip("/").endswith("/api/1/datasets"):
         if parts.query:
             return url
-        base = url
+        path = parts.path
     else:
-        base = url.rstrip("/") + _DATASETS_PATH
-    query: dict[str, str] = {"page_size": str(_page_size(config.get("page_size")))}
+        path = parts.path.rstrip("/") + _DATASETS_PATH
+    query: list[tuple[str, str]] = parse_qsl(parts.query, keep_blank_values=True)
+    query += [("page_size", str(_page_size(config.get("page_size")))), ("sort", "created")]
     organization = config.get("organization")
     if isinstance(organization, str) and organization:
-        query["organization"] = organization
-    return f"{base}?{urlencode(query)}"
+        query.append(("organization", organization))
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
 
 
 def _page_size(value: object) -> int:
@@ -125,7 +162,19 @@ def _dataset(remote_id: str, title: str, entry: dict[str, Any]) -> RemoteDataset
         issued_at=_moment(entry.get("created_at")),
         modified_at=_moment(entry.get("last_modified")),
         extras=extras if isinstance(extras, dict) else {},
+        geom=_geom(spatial.get("geom")),
     )
+
+
+def _geom(value: object) -> dict[str, Any] | None:
+    """A drawn area as udata gives it (a GeoJSON MultiPolygon); the mapping checks it further."""
+    if (
+        isinstance(value, dict)
+        and value.get("type") == "MultiPolygon"
+        and isinstance(value.get("coordinates"), list)
+    ):
+        return value
+    return None
 
 
 def _resource(entry: object) -> RemoteResource | None:
@@ -147,6 +196,8 @@ def _resource(entry: object) -> RemoteResource | None:
         type=resource_type if resource_type in _RESOURCE_TYPES else "other",
         issued_at=_moment(entry.get("created_at")),
         modified_at=_moment(entry.get("last_modified")),
+        # Its permalink, stable when its file is replaced (a new URL): the resource keeps its id.
+        uri=_text(entry.get("latest")),
     )
 
 
