@@ -339,6 +339,8 @@ def test_a_preview_reads_and_maps_without_writing(
     assert first["title"] == docs[0]["title"]
     assert first["harvest"]["remote_id"] == docs[0]["id"]
     assert [r["url"] for r in first["resources"]] == [r["url"] for r in docs[0]["resources"]]
+    # what the run stores (a review found the checksum missing from the preview)
+    assert [r["checksum"] for r in first["resources"]] == [r.get("checksum") for r in docs[0]["resources"]]
     # nothing written: no job, no dataset
     assert client.get(f"{API}/source/{source['id']}/jobs/").json()["total"] == 0
     assert client.get("/api/1/datasets/").json()["total"] == 0
@@ -351,6 +353,15 @@ def test_a_preview_reads_and_maps_without_writing(
     items = client.get(preview, headers=root.headers).json()["items"]
     assert [item["action"] for item in items[:3]] == ["unchanged", "update", "unchanged"]
     assert items[0]["status"] == "skipped"
+
+    # an entry listed twice fails in the preview as it does in a run (it showed as unchanged)
+    publish_pages(site, remote.url(""), [docs[0], docs[0], *docs[2:]], page_size=10)
+    twice = client.get(preview, headers=root.headers).json()["items"]
+    assert [(item["action"], item["status"]) for item in twice[:2]] == [
+        ("unchanged", "skipped"),
+        ("fail", "failed"),
+    ]
+    assert "more than once" in twice[1]["errors"][0]["message"]
 
 
 def test_a_preview_of_a_payload_and_of_a_failing_source(

@@ -413,7 +413,11 @@ def _previewed_dataset(dataset: Dataset, resources: tuple[Resource, ...]) -> dic
         else {"start": iso_date(coverage.start), "end": iso_date(coverage.end)},
         "spatial": None
         if spatial is None
-        else {"zones": list(spatial.zones), "granularity": spatial.granularity or "other"},
+        else {
+            "geom": spatial.geom,
+            "zones": list(spatial.zones),
+            "granularity": spatial.granularity or "other",
+        },
         "extras": dict(dataset.extras),
         "harvest": dataset.harvest,
         "resources": [
@@ -425,6 +429,9 @@ def _previewed_dataset(dataset: Dataset, resources: tuple[Resource, ...]) -> dic
                 "description": resource.description,
                 "mime": resource.mime,
                 "filesize": resource.filesize,
+                "checksum": None
+                if resource.checksum is None
+                else {"type": resource.checksum.type, "value": resource.checksum.value},
                 "harvest": resource.harvest,
             }
             for resource in resources

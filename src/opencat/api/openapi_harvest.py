@@ -113,7 +113,7 @@ _PREVIEWED_DATASET = record(
         "license": TEXT,
         "frequency": TEXT,
         "temporal_coverage": nullable(record({"start": TEXT, "end": TEXT})),
-        "spatial": nullable(record({"zones": array(STRING), "granularity": STRING})),
+        "spatial": nullable(record({"geom": MAYBE_OBJECT, "zones": array(STRING), "granularity": STRING})),
         "extras": OBJECT,
         "harvest": MAYBE_OBJECT,
         "resources": array(
@@ -126,6 +126,7 @@ _PREVIEWED_DATASET = record(
                     "description": TEXT,
                     "mime": TEXT,
                     "filesize": {"type": ["integer", "null"]},
+                    "checksum": nullable(record({"type": STRING, "value": STRING})),
                     "harvest": MAYBE_OBJECT,
                 }
             )

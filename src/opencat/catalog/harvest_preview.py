@@ -20,7 +20,7 @@ from opencat.catalog.harvest_mapping import (
     resources_of,
     zone_ids,
 )
-from opencat.catalog.harvesting import RunOptions, policy_of
+from opencat.catalog.harvesting import LISTED_TWICE, RunOptions, policy_of
 from opencat.db import harvest as db_harvest
 from opencat.db.references import fetch_licenses
 from opencat.domain.datasets import Dataset, Resource
@@ -104,10 +104,15 @@ def preview(
         )
     references = References(licenses, zones)
     items = []
+    listed: set[str] = set()
     for entry in entries:
         if isinstance(entry, ItemFailure):
             items.append(PreviewItem(entry.remote_id, Action.FAIL, error=entry.error, excerpt=entry.excerpt))
             continue
+        if entry.remote_id in listed:  # as the run fails it
+            items.append(PreviewItem(entry.remote_id, Action.FAIL, error=LISTED_TWICE))
+            continue
+        listed.add(entry.remote_id)
         record = records.get(entry.remote_id)
         fingerprint, problem = checked_fingerprint(entry, context)
         if fingerprint is None:

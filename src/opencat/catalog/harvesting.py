@@ -75,7 +75,7 @@ from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy, Validator
 
 _log = logging.getLogger(__name__)
 
-_LISTED_TWICE = "the source lists this remote id more than once; the first entry was kept"
+LISTED_TWICE = "the source lists this remote id more than once; the first entry was kept"
 
 # The fingerprint a record keeps once its dataset was archived: whatever the source gives again
 # differs from it, so a dataset back on the source is updated (and unarchived).
@@ -435,7 +435,7 @@ class _Run:
             if sorting.saw(entry.remote_id):
                 self.page_whole = False
                 items.append(
-                    JobItem(entry.remote_id, ItemStatus.FAILED, now, None, _LISTED_TWICE, excerpt_of(entry))
+                    JobItem(entry.remote_id, ItemStatus.FAILED, now, None, LISTED_TWICE, excerpt_of(entry))
                 )
                 continue
             sorting.seen_now.add(entry.remote_id)
@@ -460,7 +460,7 @@ class _Run:
         fresh = [remote_id for remote_id in page.remote_ids if not sorting.saw(remote_id)]
         for remote_id in page.remote_ids:
             if sorting.saw(remote_id):
-                items.append(JobItem(remote_id, ItemStatus.FAILED, now, None, _LISTED_TWICE, ""))
+                items.append(JobItem(remote_id, ItemStatus.FAILED, now, None, LISTED_TWICE, ""))
         sorting.seen_now.update(fresh)
         if len(fresh) == len(page.remote_ids):
             sorting.pages_skipped.append(page)
