@@ -175,3 +175,22 @@ def test_the_geozones_are_seeded_from_the_packaged_export(upgraded: Database) ->
     }
     assert (country["slug"], country["uri"]) == ("france", kept["country:fr"]["uri"])
     assert country["parents"] == kept["country:fr"]["parents"]
+
+
+@pytest.mark.postgresql_only
+def test_nodes_upgrading_a_new_database_at_once_all_succeed(fresh: Database) -> None:
+    """Nodes started together on a new PostgreSQL database, each its own process: all but one
+    failed on a duplicate ``alembic_version`` type (an 88-line traceback). They now wait for the
+    first one's upgrade and find the database at the head."""
+    url = fresh.engine.url.render_as_string(hide_password=False)
+    script = (
+        "import sys; from opencat.db.engine import Database; from opencat.db.migrate import upgrade; "
+        "database = Database(sys.argv[1]); upgrade(database); database.dispose()"
+    )
+    nodes = [
+        subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    errors = [node.communicate(timeout=120)[1] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0, 0], errors
+    assert current_revision(fresh) == newest_revision()

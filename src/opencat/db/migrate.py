@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
+# The advisory lock key of schema upgrades on PostgreSQL (any constant other locks do not use).
+MIGRATION_LOCK = 0x6F63_6D69  # "ocmi"
 
 
 def alembic_config() -> "Config":
@@ -65,6 +67,11 @@ def upgrade(database: Database, revision: str = "head") -> None:
     from alembic import command
 
     with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Nodes started at once on a new database: one migrates, the others wait here, then
+            # find it at the head (Alembic reads the revision after the lock). Without it, the
+            # second failed on a duplicate ``alembic_version`` type.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
