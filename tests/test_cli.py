@@ -350,3 +350,27 @@ def test_a_data_dir_that_cannot_be_used_is_bad_settings(
     run = cli("user", "list")
     assert run.code == 2
     assert run.err.startswith(f"error: OPENCAT_DATA_DIR: cannot use {a_file}: ")
+
+
+def test_serve_on_a_data_dir_that_cannot_be_used_is_bad_settings(tmp_path: Path) -> None:
+    """``serve`` said ``error: [Errno 20] Not a directory: '…/metrics'`` and exited 1: its metrics'
+    directory is made before the catalog is opened."""
+    import subprocess
+    import sys
+
+    from tests.ports import free_port
+
+    a_file = tmp_path / "f.csv"
+    a_file.write_text("a,b\n")
+    env = {**os.environ, "OPENCAT_DATA_DIR": str(a_file / "sub")}
+    env.pop("OPENCAT_DATABASE_URL", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "opencat", "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2, run.stderr
+    assert f"error: OPENCAT_DATA_DIR: cannot use {a_file / 'sub'}: " in run.stderr

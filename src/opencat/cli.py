@@ -17,7 +17,7 @@ from opencat.api import wording
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import catalog_is_empty, load_fixtures
-from opencat.catalog.indexing import rebuild, sync
+from opencat.catalog.indexing import rebuild, rebuilt_if_ahead, sync
 from opencat.commands import accounts as account_commands
 from opencat.commands import backup, doctor, serving
 from opencat.commands.accounts import emit
@@ -43,16 +43,19 @@ def _catalog(settings: Settings) -> Catalog:
     return catalog
 
 
+def _unusable_data_dir(settings: Settings, error: OSError) -> SettingsError:
+    """A file, a read-only or full disk, a directory not ours: bad settings, exit 2."""
+    return SettingsError(f"OPENCAT_DATA_DIR: cannot use {settings.data_dir}: {error.strerror or error}")
+
+
 def _opened(settings: Settings) -> Catalog:
     """The catalog of the settings, its database checked (one line if unusable), not migrated."""
     check_url(settings.database_url)
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         catalog = build_catalog(settings)  # makes the files' and the index's directories
-    except OSError as error:  # a file, a read-only or full disk: bad settings, exit 2
-        raise SettingsError(
-            f"OPENCAT_DATA_DIR: cannot use {settings.data_dir}: {error.strerror or error}"
-        ) from None
+    except OSError as error:
+        raise _unusable_data_dir(settings, error) from None
     _open.append(catalog.db)
     ping(catalog.db)
     return catalog
@@ -102,12 +105,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     _check_address(args.host, args.port)
     configure_logging(settings.log_format, settings.log_level)
     # Before any worker starts: they inherit the variable and share the emptied directory.
-    os.environ[DIRECTORY_VARIABLE] = str(prepare_directory(settings.data_dir, os.environ))
+    try:
+        os.environ[DIRECTORY_VARIABLE] = str(prepare_directory(settings.data_dir, os.environ))
+    except OSError as error:  # the metrics' directory is the first thing made in the data directory
+        raise _unusable_data_dir(settings, error) from None
     settings, note = serving.choose_base_url(settings, os.environ, args.host, args.port)
     catalog = _catalog(settings)
     print(f"opencat {__version__}", *serving.banner(settings, note), sep="\n  ", flush=True)  # noqa: T201
-    # Index what the database holds before serving: the first requests do not pay for a rebuild.
-    sync(catalog)
+    # Index what the database holds before serving: the first requests do not pay for a rebuild
+    # (nor for a database restored under the index).
+    if not rebuilt_if_ahead(catalog):
+        sync(catalog)
     catalog.db.dispose()
     # Imported here: the scheduler's harvest backends (rdflib) are a quarter of a second that the
     # other commands do not need.

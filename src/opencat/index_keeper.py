@@ -13,6 +13,11 @@ Workers started with ``VARIABLE`` set wait for it to reach the head they read (a
 catch up themselves only if it does not within ``indexing.WAIT_FOR_HOLDER_SECONDS``
 (the keeper died, or the machine is overloaded). It lets the writer go when idle, or as soon as
 another process queues for it (``opencat reindex``), and stops with its master (``lifeline``).
+
+Being the one long-lived process of each node besides the workers, it also forgets the
+unfinished chunked uploads past their retention (``upload_sessions.purge_expired_uploads``, every
+``UPLOAD_PURGE_INTERVAL``): a part's arrival purged them too, so a catalog that got no more
+chunked uploads kept the others' parts for good.
 """
 
 import logging
@@ -24,7 +29,7 @@ import threading
 import time
 
 from opencat import lifeline
-from opencat.catalog import indexing
+from opencat.catalog import indexing, upload_sessions
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.ops.logs import configure_logging
@@ -98,10 +103,18 @@ def keep_index(catalog: Catalog, stopping: threading.Event, gather_seconds: floa
                 answered, last_catch_up = asked, now
                 if index.applied_seq != before:
                     last_change = now
+            _purge_when_due(catalog)
             active = time.monotonic() - last_change < ACTIVE_FOR_SECONDS
             stopping.wait(ACTIVE_POLL_SECONDS if active else QUIET_POLL_SECONDS)
     finally:
         index.let_go()
+
+
+def _purge_when_due(catalog: Catalog) -> None:
+    try:
+        upload_sessions.purge_when_due(catalog)
+    except Exception:  # the file store or the database unavailable: the next interval tries again
+        logger.warning("unfinished uploads could not be purged", exc_info=True)
 
 
 if __name__ == "__main__":

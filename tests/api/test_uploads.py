@@ -426,6 +426,46 @@ def test_unfinished_uploads_expire(
     assert _final(client, url, owner).status_code == 400
 
 
+def test_the_index_keeper_purges_expired_uploads_without_another_part(
+    client: TestClient,
+    catalog: Catalog,
+    owner: Account,
+    dataset_id: str,
+    parts: list[bytes],
+    settings: Settings,
+) -> None:
+    """Only a part's arrival purged them: a catalog that got no more chunked uploads kept an
+    abandoned upload's parts and session for good (a review, after 65 s and simple uploads)."""
+    import threading
+    import time
+    from dataclasses import replace
+
+    from opencat import index_keeper
+    from opencat.catalog.context import UPLOAD_PURGE_INTERVAL, Throttle
+
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    _part(client, url, owner, 0, parts[0])
+    spooled = settings.data_dir / "files" / ".uploads" / "0f6e3c55-6c4c-4f3b-9d55-4f8c2a0b8e11"
+    assert sorted(path.name for path in spooled.iterdir()) == ["0"]
+    later = replace(
+        catalog,
+        clock=lambda: catalog.clock() + 3 * catalog.upload_retention,
+        upload_purge=Throttle(UPLOAD_PURGE_INTERVAL),
+    )
+    stopping = threading.Event()
+    keeper = threading.Thread(target=index_keeper.keep_index, args=(later, stopping))
+    keeper.start()
+    try:
+        deadline = time.monotonic() + 10
+        while spooled.exists() and any(spooled.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stopping.set()
+        keeper.join()
+    assert not spooled.exists() or not any(spooled.iterdir())
+    assert _final(client, url, owner).status_code == 400  # the session is gone too
+
+
 @pytest.fixture
 def small_client(db: Database, settings: Settings) -> Iterator[TestClient]:
     limited = Settings(

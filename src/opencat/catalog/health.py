@@ -24,10 +24,15 @@ class Check:
 
 def index_lag(catalog: Catalog) -> int:
     """Outbox changes this machine's index has not applied (the database is asked for the head)."""
+    head, applied = _index_marks(catalog)
+    return max(head - max(applied, 0), 0)
+
+
+def _index_marks(catalog: Catalog) -> tuple[int, int]:
+    """The outbox's head and the change this machine's index applied (-1: a new index)."""
     with catalog.db.read() as conn:
         head = outbox.head(conn)
-    applied = catalog.search.current_seq()  # -1: a new index, nothing applied yet
-    return max(head - max(applied, 0), 0)
+    return head, catalog.search.current_seq()
 
 
 def sampled_index_lag(catalog: Catalog) -> int | None:
@@ -63,9 +68,15 @@ def _search_index(catalog: Catalog, max_lag: int) -> Check:
     if not catalog.search.present():
         return Check("search_index", False, {"error": "the search index's files are missing"})
     try:
-        lag = index_lag(catalog)
+        head, applied = _index_marks(catalog)
     except Exception as error:
         return _failed("search_index", error)
+    if applied > head:  # the keeper rebuilds it (``indexing.rebuilt_if_ahead``)
+        ahead = (
+            f"the index applied change {applied}, the database's log ends at {head} (a restored database?)"
+        )
+        return Check("search_index", False, {"error": ahead})
+    lag = max(head - max(applied, 0), 0)
     if lag > max_lag:
         # Nothing may be routed here until the index catches up, and searches are what catch
         # it up: start it now rather than wait for traffic that will not come.

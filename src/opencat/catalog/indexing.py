@@ -50,7 +50,30 @@ def keep_up(catalog: Catalog) -> None:
     connection: never one of the request pool's."""
     with catalog.db.side_read() as side:
         head = outbox.head(side)
-    _replay(catalog, head)
+    if not rebuilt_if_ahead(catalog, head):
+        _replay(catalog, head)
+
+
+def rebuilt_if_ahead(catalog: Catalog, head: int | None = None) -> bool:
+    """Rebuild this machine's index when it applied changes the database's log does not hold:
+    the database was restored from a dump (``pg_restore``) or replaced under it. Its new writes
+    would take sequence numbers the index counts as applied, and never be indexed; the datasets
+    of the dump's future would stay listed. ``head``: the log's head, read on a fresh connection
+    (a request's older snapshot may lag behind the index without anything being wrong)."""
+    if head is None:
+        with catalog.db.side_read() as side:
+            head = outbox.head(side)
+    applied = catalog.search.current_seq()
+    if applied <= head:
+        return False
+    logger.warning(
+        "the search index applied change %d but the database's log ends at %d (a restored "
+        "database?): rebuilding the index",
+        applied,
+        head,
+    )
+    rebuild(catalog)
+    return True
 
 
 def _catch_up(catalog: Catalog, conn: Connection) -> None:

@@ -58,7 +58,8 @@ def purge_expired_uploads(catalog: Catalog) -> int:
 
 
 def purge_when_due(catalog: Catalog) -> None:
-    """A part has arrived: purge, unless this process did less than an interval ago."""
+    """Purge, unless this process did less than an interval ago (a part's arrival, and the
+    index keeper's loop, ask)."""
     if catalog.upload_purge.due(catalog.clock()):
         purge_expired_uploads(catalog)
 

@@ -114,6 +114,13 @@ def _index(catalog: Catalog) -> Check:
     applied, head, documents = index_state(catalog)
     if applied < 0:
         return Check("search index", False, "absent", "run opencat reindex (opencat serve also builds it)")
+    if applied > head:
+        return Check(
+            "search index",
+            False,
+            f"ahead of the database: at change {applied}, where its log ends at {head} (a restored database?)",
+            "start opencat serve again (it rebuilds it), or run opencat reindex",
+        )
     if applied < head:
         return Check(
             "search index",

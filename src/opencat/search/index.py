@@ -51,6 +51,9 @@ _QUEUE = "opencat-index.queue"
 # at once when it moved, and otherwise lets changes gather (opencat.index_keeper).
 _WANTED = "opencat-index.wanted"
 WRITER_HEAP = 64 * 1024 * 1024
+# How often a process checks that no other rebuilt the index back to an earlier sequence
+# (``SearchIndex.reached``): one small file read a second at most.
+REBUILT_CHECK_SECONDS = 1.0
 # How old the pages' facet counts may be when a change makes them recount (SearchIndex.counts).
 STALE_COUNTS_SECONDS = 60.0
 # The pages count the facets of more matches than this on a sample of them (``SearchIndex.counts``):
@@ -276,6 +279,10 @@ class Remembered(Generic[Answer]):
             while len(self._entries) > self.SIZE:
                 self._entries.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
 
 class Batch:
     """Changes gathered under the writer lock, committed together with the sequence they reach.
@@ -377,6 +384,7 @@ class SearchIndex:
         # Per request ordered by a number, the sort value of its page's last hit, whatever the
         # sequence: where the next search of the page may start looking (``_search``).
         self._bounds: Remembered[int] = Remembered()
+        self._rebuilt_checked = time.monotonic()
 
     def _read_meta(self) -> dict[str, int]:
         try:
@@ -539,15 +547,36 @@ class SearchIndex:
 
     def reached(self, seq: int) -> bool:
         """Whether searches here see every change up to ``seq``; when another process of this
-        machine got there, the reader is reloaded first (Tantivy would only catch up later)."""
+        machine got there, the reader is reloaded first (Tantivy would only catch up later).
+
+        At most every ``REBUILT_CHECK_SECONDS``, the index is also checked for a rebuild by
+        another process that took it back to an earlier sequence (``opencat reindex`` on a
+        running node, or the keeper after a database restore): this process's mark would
+        otherwise count every later change as applied."""
         if seq <= self.loaded_seq:
-            return True
+            now = time.monotonic()
+            if now - self._rebuilt_checked < REBUILT_CHECK_SECONDS:
+                return True
+            self._rebuilt_checked = now
+            current = self.current_seq()
+            if current >= self.loaded_seq:
+                return True
+            self._forget(current)
+            return seq <= current
         current = self.current_seq()
         if current < seq:
             return False
         self.index.reload()
         self.loaded_seq = max(self.loaded_seq, current)
         return True
+
+    def _forget(self, seq: int) -> None:
+        """The index was rebuilt beneath this process, back to ``seq``: its reader and every
+        answer remembered under a sequence are of another history."""
+        self.index.reload()
+        self.loaded_seq = seq
+        for remembered in (self._found, self._counted, self._latest_counts, self._bounds):
+            remembered.clear()
 
     def search(self, request: SearchRequest) -> SearchHits:
         """The page's ids and the exact total, remembered until the index changes (``Remembered``)."""
