@@ -181,11 +181,16 @@ def _slash_or_not_found(app: Starlette, site: Site) -> ASGIApp:
         path = scope["path"]
         if not path.endswith("/"):
             slashed = {**scope, "path": path + "/"}
-            if any(route.matches(slashed)[0] != Match.NONE for route in app.router.routes):
-                # The path as the client encoded it: Location must stay ASCII.
-                raw = scope.get("raw_path") or quote(path).encode()
+            matched = next((r for r in app.router.routes if r.matches(slashed)[0] != Match.NONE), None)
+            if matched is not None:
+                # Logged and counted as that route (a password reset link's token stays out of
+                # the access log: ops/watch.py logs such a route by its template).
+                scope["opencat.route"] = getattr(matched, "path", None) or scope.get("opencat.route")
+                # The path as the client encoded it: Location must stay ASCII; one leading slash
+                # (``//host/…`` would send the browser to another site).
+                raw = (scope.get("raw_path") or quote(path).encode()).decode("latin-1")
                 query = scope.get("query_string", b"").decode("latin-1")
-                location = raw.decode("latin-1") + "/" + (f"?{query}" if query else "")
+                location = "/" + raw.lstrip("/") + "/" + (f"?{query}" if query else "")
                 await redirect(location)(scope, receive, send)
                 return
         request = Request(scope, receive)

@@ -61,6 +61,24 @@ def test_a_slug_that_matches_once_slugified_redirects(client: TestClient, catalo
     assert client.get("/api/1/organizations/Nobody-Here/").status_code == 404
 
 
+def test_a_users_email_and_last_sign_in_are_nobodys_business(client: TestClient, catalog: Catalog) -> None:
+    """udata's routes take an id or a slug, and show ``last_login_at`` to the user and sysadmins
+    only: an email in the URL told anyone whether it had an account (name, id, slug), and anyone
+    could follow when each user last signed in."""
+    alice, bob, admin = make_user(catalog), make_user(catalog), make_user(catalog, sysadmin=True)
+    with catalog.db.write() as conn:
+        conn.execute(users.update().where(users.c.id == alice.user.id).values(last_login_at=catalog.clock()))
+    by_email = f"/api/1/users/{alice.user.email}/"
+    for who in ({}, bob.headers):
+        assert client.get(by_email, headers=who).status_code == 404
+        assert client.get(f"/api/1/users/{alice.user.id}/", headers=who).json()["last_login_at"] is None
+    assert client.get(f"/users/{alice.user.email}/").status_code == 404  # the user's page too
+    assert client.get(by_email, headers=admin.headers).json()["id"] == alice.user.id
+    for who in (alice.headers, admin.headers):
+        assert client.get(f"/api/1/users/{alice.user.id}/", headers=who).json()["last_login_at"] is not None
+    assert client.get("/api/1/me/", headers=alice.headers).json()["last_login_at"] is not None
+
+
 def test_an_editor_may_not_harvest_for_the_organization(client: TestClient, catalog: Catalog) -> None:
     """udata's ``harvest`` permission is ``EditOrganizationPermission`` (admins only), as the
     harvest endpoints here check: an editor was told ``harvest: true`` and then refused."""

@@ -213,3 +213,28 @@ def test_owner_sent_is_the_caller_unless_a_sysadmin_names_another(
     moved = client.put(item, json={"owner": alice.user.id}, headers=admin.headers)
     assert moved.status_code == 200
     assert moved.json()["owner"]["id"] == alice.user.id
+
+
+def test_a_proposal_hidden_from_the_caller_is_not_there_for_writes_either(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """On a private dataset a proposal answered 404 to a stranger's GET but 403 to their PUT,
+    PATCH, DELETE and upload: a probe of which hidden proposals exist."""
+    owner, author, stranger = make_user(catalog), make_user(catalog), make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    created = client.post(URL, json={**BODY, "dataset": {"id": dataset.id}}, headers=author.headers)
+    item = f"{URL}{created.json()['id']}/"
+    client.put(f"/api/1/datasets/{dataset.id}/", json={"private": True}, headers=owner.headers)
+    unknown = f"{URL}{uuid.uuid4()}/"
+    for target in (item, unknown):
+        assert client.get(target, headers=stranger.headers).status_code == 404
+        assert client.put(target, json={"title": "x"}, headers=stranger.headers).status_code == 404
+        assert client.delete(target, headers=stranger.headers).status_code == 404
+        upload = client.post(f"{target}upload/", files={"file": ("x.csv", b"a\n")}, headers=stranger.headers)
+        assert upload.status_code == 404
+    assert client.put(item, json={"title": "mine"}, headers=author.headers).status_code == 200
+    public = make_dataset(catalog, owner).dataset
+    visible = client.post(URL, json={**BODY, "dataset": {"id": public.id}}, headers=author.headers).json()
+    assert (
+        client.put(f"{URL}{visible['id']}/", json={"title": "x"}, headers=stranger.headers).status_code == 403
+    )

@@ -107,9 +107,8 @@ def test_a_body_past_the_limit_is_a_400_at_decoding(
 ) -> None:
     status, text = _send(client, catalog, name, depth, kind)
     assert status == 400, text
-    assert json.loads(text)["message"].startswith(DECODE_ERROR)
-    if depth <= 1000:  # orjson refuses the deepest bodies itself, with its own words
-        assert json.loads(text) == {"message": TOO_DEEP}
+    # The same words past orjson's own bound (1024), which refuses the deepest bodies itself
+    assert json.loads(text) == {"message": TOO_DEEP}
 
 
 def test_a_deep_body_sent_to_follow_is_ignored(client: TestClient, catalog: Catalog) -> None:

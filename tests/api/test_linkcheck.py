@@ -203,3 +203,30 @@ def test_a_check_that_fails_gives_its_claim_back(
     checked = client.get(url)
     assert checked.status_code == 200, checked.text
     assert checked.json()["check:available"] is True
+
+
+def test_checks_beyond_the_processs_few_at_once_are_told_to_retry(
+    intranet_client: TestClient, catalog: Catalog, site: str
+) -> None:
+    """A check holds an API handler slot for up to the link's timeout: ten anonymous checks of
+    links that accept and never answer held a worker's ten slots, and every API request of that
+    worker waited (9.5 s for a list page, in a review). A process checks two links at once."""
+    checking = intranet_client.app.state.services.catalog  # type: ignore[attr-defined]
+    dataset_id, rid = _resource(catalog, f"{site}/data.csv")
+    url = f"/api/1/datasets/{dataset_id}/resources/{rid}/check/"
+    for _ in range(2):  # two checks of other links, still running
+        assert checking.link_probes.acquire(blocking=False)
+    try:
+        busy = intranet_client.get(url)
+        assert (busy.status_code, busy.headers["retry-after"]) == (429, "5")
+        assert busy.json() == {"message": "Too many links are being checked; retry in a few seconds"}
+        assert _Handler.hits == []
+    finally:
+        checking.link_probes.release()
+    answered = intranet_client.get(url)  # one slot free
+    assert (answered.status_code, answered.json()["check:available"]) == (200, True)
+    checking.link_probes.release()
+    for _ in range(2):  # every slot was given back
+        assert checking.link_probes.acquire(blocking=False)
+    for _ in range(2):
+        checking.link_probes.release()

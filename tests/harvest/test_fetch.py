@@ -116,7 +116,7 @@ def test_redirects_are_followed_and_each_target_checked(
 
     assert (page.url, page.body) == ("http://public.test/ok", b"a,b\n1,2\n")
     assert internet.resolved == ["public.test"] * 3
-    with pytest.raises(HarvestSourceError, match=r"refused address 127\.0\.0\.1"):
+    with pytest.raises(HarvestSourceError, match=r"refused 127\.0\.0\.1: not a public address"):
         fetcher(internet, allow_private=False).get(f"http://public.test/go?to={guard_server.url('/ok')}")
 
 

@@ -41,7 +41,7 @@ def test_private_targets_are_refused_without_any_connection(
 
     assert (result.available, result.status) == (False, None)
     assert result.error is not None
-    assert result.error.startswith("refused address ")
+    assert result.error.startswith("refused ")
     assert internet.connected == []
     assert server.seen == []
 
@@ -51,7 +51,7 @@ def test_a_name_with_any_private_address_is_refused(internet: FakeInternet) -> N
 
     result = internet.check("http://mixed.test/", allow_private=False)
 
-    assert result.error == "refused address 10.1.2.3 for mixed.test: not a public address"
+    assert result.error == "refused mixed.test: not a public address"  # not what it resolves to
     assert internet.connected == []
 
 
@@ -102,7 +102,7 @@ def test_redirect_from_a_public_host_to_a_private_address_is_refused(
 
     assert (result.available, result.status, result.final_url) == (False, None, target)
     assert result.error is not None
-    assert result.error.startswith("refused address ")
+    assert result.error.startswith("refused ")
     assert internet.connected == [(PUBLIC, 80)]
     assert [seen.path.split("?")[0] for seen in server.seen] == ["/go"]
 

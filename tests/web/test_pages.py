@@ -231,6 +231,16 @@ def test_addresses_no_route_takes_are_a_404_page_for_browsers_and_json_for_the_r
     assert "Accept" in client.get("/nothing/here", headers=browser).headers["vary"]
 
 
+def test_the_404_pages_links_stay_on_the_site(client: TestClient) -> None:
+    """``/%2F%2Fevil.example/x`` (``//evil.example/x`` decoded) gave the language switch
+    ``href="//evil.example/x?lang=en"``: a link to another site, from the catalog's own page."""
+    browser = {"Accept": "text/html"}
+    page = client.get("/%2F%2Fevil.example/x", headers=browser)
+    assert page.status_code == 404
+    assert 'href="/evil.example/x?lang=en"' in page.text
+    assert "//evil.example" not in page.text
+
+
 def test_the_404_page_knows_who_is_signed_in(client: TestClient, catalog: Catalog) -> None:
     sign_in(client, catalog, first_name="Noémie")
     page = client.get("/nothing/here", headers={"Accept": "text/html"}, params={"lang": "en"})

@@ -275,6 +275,9 @@ def test_the_access_log_never_shows_a_reset_token(
     path = _path(link_in(smtp_server.mailbox.wait(1)[0]))
     token = path.split("/")[4]
     with caplog.at_level(logging.INFO, logger="opencat.access"):
+        # Without its slash, as a mail client may cut it: the slash's redirect logged the token
+        cut = path.replace(f"{token}/", token)
+        assert mail_client.get(cut, follow_redirects=False).status_code == 308
         assert mail_client.get(path).status_code == 200
         _set(mail_client, path, NEW_PASSWORD)
     logged = [record.getMessage() for record in caplog.records if record.name == "opencat.access"]

@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from opencat.domain.documents import MAX_DEPTH, document_problem
+from opencat.domain.documents import MAX_DEPTH, document_problem, too_deep
 from opencat.domain.errors import BadRequest, Invalid
 
 _MESSAGES = {
@@ -44,6 +44,8 @@ def decode_json(raw: bytes) -> Any:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
+        if str(error).startswith("depth limit exceeded"):  # orjson's own bound (1024): ours is lower
+            raise BadRequest(f"Failed to decode JSON object: {too_deep(MAX_DEPTH)}") from None
         raise BadRequest(f"Failed to decode JSON object: {error}") from None
     problem = document_problem(body, MAX_DEPTH)
     if problem is not None:

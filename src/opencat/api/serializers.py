@@ -311,6 +311,10 @@ def frequency_item(item: Frequency, language: str) -> dict[str, Any]:
     return {"id": item.id, "label": item.label(language)}
 
 
+def _self_or_sysadmin(actor: Actor, item: User) -> bool:
+    return actor.is_sysadmin or (actor.user is not None and actor.user.id == item.id)
+
+
 def user(
     item: User,
     urls: Urls,
@@ -328,7 +332,8 @@ def user(
         "email": item.email if with_email else None,
         "active": item.active,
         "since": iso(item.created_at),
-        "last_login_at": iso(item.last_login_at),
+        # udata: the caller's own, or any to a sysadmin; nobody else learns when one signed in.
+        "last_login_at": iso(item.last_login_at) if _self_or_sysadmin(actor, item) else None,
         "roles": ["admin"] if item.sysadmin else [],
         "metrics": item.metrics if counted is None else counted,
         "organizations": [organization_reference(org, actor, urls) for org in organizations],

@@ -248,6 +248,9 @@ def authenticate(catalog: Catalog, api_key: str | None) -> Actor:
 def get_user(catalog: Catalog, ident: str, actor: Actor = ANONYMOUS) -> User:
     """A user's profile; one deactivated or deleted is gone but to sysadmins (udata:
     udata/core/user/api.py, UserAPI)."""
+    if "@" in ident and not actor.is_sysadmin:
+        # udata's routes take an id or a slug: an email found would tell anyone who has an account.
+        raise NotFound()
     with catalog.db.read() as conn:
         user = _find_user(conn, ident)
         if user is None and "@" not in ident:

@@ -143,6 +143,9 @@ def _editable(conn: Connection, actor: Actor, ident: str) -> CommunityResource:
         raise Unauthenticated()
     item = _require(conn, ident)
     if not can_edit_community(actor, item):
+        # A proposal hidden from the caller (on a private dataset) is not there, as on a read:
+        # a 403 would confirm it exists.
+        check_community_readable(conn, actor, item)
         raise PermissionDenied()
     return item
 

@@ -74,6 +74,7 @@ def _unobserved(_result: str) -> None:
 
 # Expired chunked uploads are purged when a part arrives, at most this often per process.
 UPLOAD_PURGE_INTERVAL = timedelta(minutes=5)
+CONCURRENT_LINK_CHECKS = 2
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,12 @@ class Catalog:
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     # A resource's link is checked at most once in this interval, whoever asks.
     linkcheck_interval: timedelta = timedelta(minutes=5)
+    # Links this process checks at once (anyone may ask): a check holds one of the API's handler
+    # slots for up to the link timeout, so a link that accepts and never answers, asked for
+    # through many of a dataset's resources at once, would hold them all.
+    link_probes: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(CONCURRENT_LINK_CHECKS)
+    )
     # Where resource previews are cached (None: not cached).
     preview_cache: Path | None = None
     feed_delay: timedelta = timedelta(hours=10)

@@ -67,18 +67,25 @@ def check_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str)
     If-Match a publisher holds, does not move."""
     dataset_id, resource = _locate(catalog, actor, ident, resource_id)
     now = catalog.clock()
-    with catalog.db.write() as conn:
-        claimed = db_linkchecks.claim(conn, resource.id, now, now - catalog.linkcheck_interval)
-    if not claimed:
+    if not catalog.link_probes.acquire(blocking=False):
         if stored := _stored(resource):
             return stored
-        raise TooManyRequests(Reason.CHECK_RUNNING, retry_after=5)
+        raise TooManyRequests(Reason.CHECKS_BUSY, retry_after=5)
     try:
-        result = _probe(catalog, resource)
-    except BaseException:
         with catalog.db.write() as conn:
-            db_linkchecks.release(conn, resource.id, now)
-        raise
+            claimed = db_linkchecks.claim(conn, resource.id, now, now - catalog.linkcheck_interval)
+        if not claimed:
+            if stored := _stored(resource):
+                return stored
+            raise TooManyRequests(Reason.CHECK_RUNNING, retry_after=5)
+        try:
+            result = _probe(catalog, resource)
+        except BaseException:
+            with catalog.db.write() as conn:
+                db_linkchecks.release(conn, resource.id, now)
+            raise
+    finally:
+        catalog.link_probes.release()
     catalog.link_checked(_outcome(result))
     with catalog.db.write() as conn:
         # Reading the dataset in a write locks its row: no edit of the resource interleaves.

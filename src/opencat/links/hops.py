@@ -115,7 +115,9 @@ def checked_addresses(target: Target, run: Run) -> list[Address] | str:
         return f"DNS failure for {target.host}: no address"
     refused = [address for address in addresses if not is_public_address(address)]
     if refused and not run.policy.allow_private:
-        return f"refused address {refused[0]} for {target.host}: not a public address"
+        # Not the address it resolves to: these errors are shown to whoever asked (a link's check,
+        # a harvest job's report), and would map a private network's names.
+        return f"refused {target.host}: not a public address"
     return addresses
 
 

@@ -68,6 +68,7 @@ class Visit:
             # page the form was on instead (a 405 otherwise).
             path, pairs = _page_before(request)
         pairs = [(k, v) for k, v in pairs if k != "lang"]
+        path = on_site(path)
         switch = {}
         for code in i18n.LANGUAGES:
             query = "&".join(f"{quote(k)}={quote(v)}" for k, v in [*pairs, ("lang", code)])
@@ -75,12 +76,18 @@ class Visit:
         return cls(request, language, switch)
 
     def page(self, template: str, status: int = 200, **context: Any) -> Response:
-        body = render(self.language, template, visit=self, path=self.request.url.path, **context)
+        body = render(self.language, template, visit=self, path=on_site(self.request.url.path), **context)
         response = HTMLResponse(body, status_code=status, headers=_headers(self.language))
         if self.request.query_params.get("lang") in i18n.LANGUAGES:
             # The switch's choice is remembered for the next pages.
             response.set_cookie(i18n.COOKIE, self.language, max_age=365 * 86400, samesite="lax")
         return response
+
+
+def on_site(path: str) -> str:
+    """A path asked for, as a link of this site's: one leading slash (``//evil.example/x``, or
+    ``/%2F%2Fevil.example/`` decoded, would be a link to another site)."""
+    return "/" + path.lstrip("/")
 
 
 def _page_before(request: Request) -> tuple[str, list[tuple[str, str]]]:
