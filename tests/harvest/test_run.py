@@ -807,6 +807,21 @@ def test_a_source_given_to_another_organization_is_read_again_despite_its_valida
     assert {d.organization_id for d in harvested(catalog, source_id).values()} == {other.id}
 
 
+def test_a_datasets_and_its_resources_schemas_are_harvested(
+    catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    doc = real_datasets(1)[0]
+    irve = {"name": "etalab/schema-irve-statique", "version": "2.3.0"}
+    resources = [{**doc["resources"][0], "schema": irve}, *doc["resources"][1:]]
+    publish_pages(site, remote.url(""), [{**doc, "schema": irve, "resources": resources}], page_size=100)
+    source_id = source_of(catalog, remote)
+    run_source(catalog, source_id, OPTIONS)
+    dataset = harvested(catalog, source_id)[doc["id"]]
+    assert dataset.schema == irve
+    with catalog.db.read() as conn:
+        assert db_resources.fetch_for_dataset(conn, dataset.id)[0].schema == irve
+
+
 def test_a_resource_keeps_its_id_when_its_file_moves(
     catalog: Catalog, site: Site, remote: SiteServer
 ) -> None:

@@ -191,9 +191,14 @@ def test_gone_asks_the_dataset_itself(site: Site, remote: SiteServer) -> None:
 def test_a_drawn_area_and_the_resources_permalinks_are_read(site: Site, remote: SiteServer) -> None:
     doc = real_datasets(1)[0]
     area = {"type": "MultiPolygon", "coordinates": [[[[2.0, 48.0], [3.0, 48.0], [3.0, 49.0], [2.0, 48.0]]]]}
-    drawn = {**doc, "spatial": {**doc["spatial"], "geom": area}}
+    irve = {"name": "etalab/schema-irve-statique", "version": "2.3.0", "url": None}
+    resources = [{**doc["resources"][0], "schema": irve}, *doc["resources"][1:]]
+    drawn = {**doc, "spatial": {**doc["spatial"], "geom": area}, "schema": irve, "resources": resources}
     publish_pages(site, base(remote), [drawn], page_size=100)
     [item] = list(UdataBackend().items(base(remote), fetcher(), {}))
     assert isinstance(item, RemoteDataset)
     assert item.geom == area
     assert [resource.uri for resource in item.resources] == [r["latest"] for r in doc["resources"]]
+    # the dataset's and the resource's schemas (they were dropped), their null keys left out
+    named = {"name": "etalab/schema-irve-statique", "version": "2.3.0"}
+    assert (item.schema, item.resources[0].schema) == (named, named)

@@ -53,6 +53,7 @@ HARVESTED_FIELDS = (
     "frequency",
     "temporal_coverage",
     "spatial",
+    "schema",
     "extras",
     "harvest",
     "owner_id",
@@ -130,6 +131,7 @@ def dataset_fields(
         "frequency": _frequency(remote.frequency),
         "temporal_coverage": coverage,
         "spatial": spatial,
+        "schema": dict(remote.schema) if remote.schema else None,
         # custom:* extras are declared by the remote's organization, not ours
         "extras": {key: value for key, value in remote.extras.items() if not key.startswith("custom:")},
         "harvest": harvest_metadata(source, remote, now),
@@ -218,6 +220,7 @@ def _resource(item: RemoteResource, now: datetime, resource_id: str) -> Resource
         checksum=Checksum(*item.checksum) if item.checksum else None,
         filesize=item.filesize,
         mime=item.mime,
+        schema=dict(item.schema) if item.schema else None,
         harvest={key: value for key, value in harvest.items() if value is not None},
     )
 

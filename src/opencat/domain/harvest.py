@@ -33,6 +33,8 @@ class RemoteResource:
     modified_at: datetime | None = None
     # The distribution's own IRI in the remote catalog, if it has one.
     uri: str | None = None
+    # The schema its data follows, as udata's ``{"name", "version", "url"}``.
+    schema: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +69,13 @@ class RemoteDataset:
     created_at: datetime | None = None
     # A drawn area (a GeoJSON MultiPolygon), when the source gives one.
     geom: Mapping[str, object] | None = None
+    # The schema the dataset follows (udata's dataset ``schema``, set by harvesting there too).
+    schema: Mapping[str, str] | None = None
 
     def fingerprint(self) -> str:
         """A stable digest of everything above: equal fingerprints mean nothing to rewrite."""
         fields = asdict(self)
-        for added_later in ("created_at", "geom"):  # the digests made before them stay the same
+        for added_later in ("created_at", "geom", "schema"):  # the digests made before them stay the same
             if fields[added_later] is None:
                 del fields[added_later]
         encoded = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)

@@ -163,6 +163,7 @@ def _dataset(remote_id: str, title: str, entry: dict[str, Any]) -> RemoteDataset
         modified_at=_moment(entry.get("last_modified")),
         extras=extras if isinstance(extras, dict) else {},
         geom=_geom(spatial.get("geom")),
+        schema=_schema(entry.get("schema")),
     )
 
 
@@ -198,7 +199,16 @@ def _resource(entry: object) -> RemoteResource | None:
         modified_at=_moment(entry.get("last_modified")),
         # Its permalink, stable when its file is replaced (a new URL): the resource keeps its id.
         uri=_text(entry.get("latest")),
+        schema=_schema(entry.get("schema")),
     )
+
+
+def _schema(value: object) -> dict[str, str] | None:
+    """udata's schema object (``name``, ``version``, ``url``): its text keys, if it names one."""
+    if not isinstance(value, dict):
+        return None
+    found = {key: text for key in ("name", "version", "url") if (text := _text(value.get(key)))}
+    return found if "name" in found or "url" in found else None
 
 
 def _text(value: object) -> str | None:
