@@ -148,7 +148,7 @@ def transactions(catalog: Catalog) -> Iterator[list[str]]:
     sa.event.remove(catalog.db.engine, "begin", on_begin)
 
 
-def test_each_command_is_one_write_transaction(
+def test_each_command_writes_in_as_few_transactions_as_it_can(
     catalog: Catalog, owner: Account, dataset_id: str, transactions: list[str]
 ) -> None:
     actor = owner.actor(catalog)
@@ -160,7 +160,9 @@ def test_each_command_is_one_write_transaction(
     transactions.clear()
     simple = uploads.SimpleUpload(_spooled(catalog, b"a,b\n"), "simple.csv")
     assert uploads.run(catalog, actor, destination, simple).created
-    assert transactions == ["write"]
+    # The key reserved (``pending_files``), the file put outside any transaction, then the
+    # resource written and the reservation released in one.
+    assert transactions == ["write", "write"]
 
     for index, content in enumerate((b"a,", b"b\n")):
         transactions.clear()
@@ -176,8 +178,9 @@ def test_each_command_is_one_write_transaction(
     assert outcome.resource is not None
     assert outcome.resource.filesize == 4
     # One read finds the session and its parts; the parts are assembled outside any transaction;
-    # one write checks again, publishes and forgets the session.
-    assert transactions == ["read", "write"]
+    # one write reserves the key, the file is put, one write checks again, publishes and forgets
+    # the session.
+    assert transactions == ["read", "write", "write"]
 
 
 class _ResendingStore:
@@ -332,3 +335,73 @@ def test_two_first_parts_of_one_uuid_at_once_make_one_session(catalog: Catalog) 
         assert status is not None
         with pytest.raises(NotFound):
             upload_sessions.upload_status(catalog, senders[1 - winner][0].actor(catalog), session)
+
+
+def test_a_file_stored_by_a_process_killed_before_its_commit_is_swept(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    """A node killed between storing an upload's file and committing its resource left the file
+    in the store for good, unreferenced (and downloadable from a public bucket). The upload's
+    reservation outlives it: past the retention the sweep deletes a file nothing holds."""
+    from dataclasses import replace as replaced
+
+    from opencat.db import pending_files as db_pending
+
+    actor = owner.actor(catalog)
+    destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
+    kept = uploads.run(
+        catalog, actor, destination, uploads.SimpleUpload(_spooled(catalog, b"a\n"), "kept.csv")
+    )
+    assert kept.resource is not None
+    assert kept.resource.fs_filename is not None
+    orphan = "killed-upload/20261206-120000/orphan.csv"  # as the killed process left it
+    spooled = _spooled(catalog, b"b\n")
+    with catalog.db.write() as conn:
+        assert db_pending.reserve(conn, orphan, catalog.clock())
+        assert not db_pending.reserve(conn, orphan, catalog.clock())  # one upload holds a key
+        db_pending.reserve(conn, kept.resource.fs_filename, catalog.clock())  # a reservation left held
+    catalog.files.put(orphan, spooled.path, "text/csv")
+
+    assert upload_sessions.sweep_pending_files(catalog) == 0  # within the retention: an upload may be running
+    assert catalog.files.exists(orphan)
+    later = replaced(catalog, clock=lambda: catalog.clock() + 2 * catalog.upload_retention)
+    assert upload_sessions.purge_expired_uploads(later) == 0  # no session expired; the sweep runs with it
+
+    assert not catalog.files.exists(orphan)
+    assert catalog.files.exists(kept.resource.fs_filename)  # a resource holds it: kept
+    with catalog.db.read() as conn:
+        assert db_pending.older_than(conn, later.clock(), 10) == []
+
+
+class _StoreFailingAfterPut:
+    """The real store, whose ``put`` stores the file then fails (a connection cut after the bytes
+    landed): the upload must take the file and its reservation back."""
+
+    def __init__(self, store: FileStore) -> None:
+        self._store = store
+        self.keys: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def put(self, key: str, path: Any, content_type: str) -> None:
+        self._store.put(key, path, content_type)
+        self.keys.append(key)
+        raise OSError("connection reset after the upload")
+
+
+def test_a_failed_upload_leaves_no_file_and_no_reservation(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    from opencat.db import pending_files as db_pending
+
+    failing = _StoreFailingAfterPut(catalog.files)
+    broken = replace(catalog, files=failing)  # type: ignore[arg-type]
+    actor = owner.actor(broken)
+    destination = uploads.authorize(broken, actor, uploads.UploadTarget(dataset_id))
+    with pytest.raises(OSError, match="connection reset"):
+        uploads.run(broken, actor, destination, uploads.SimpleUpload(_spooled(catalog, b"a\n"), "a.csv"))
+    assert len(failing.keys) == 1
+    assert not catalog.files.exists(failing.keys[0])
+    with catalog.db.read() as conn:
+        assert db_pending.older_than(conn, catalog.clock() + catalog.upload_retention, 10) == []

@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from opencat.catalog.context import Catalog
+from opencat.db import community as db_community
+from opencat.db import pending_files as db_pending
+from opencat.db import resources as db_resources
 from opencat.db import uploads as db_uploads
 from opencat.domain.accounts import Actor
 from opencat.domain.errors import NotFound, Reason, Unauthenticated
@@ -54,7 +57,34 @@ def purge_expired_uploads(catalog: Catalog) -> int:
     for session_id, indexes in stored.items():
         for index in indexes:
             delete_after_commit(catalog.files, part_key(session_id, index))
+    sweep_pending_files(catalog)
     return len(expired)
+
+
+# Reservations looked at per sweep (each a lookup of its key): a backlog goes over several.
+SWEPT_PER_RUN = 1000
+
+
+def sweep_pending_files(catalog: Catalog) -> int:
+    """Remove the files of uploads whose process was killed between storing the file and
+    committing its resource (their reservation is left, ``db/pending_files.py``), once past the
+    retention: a file no resource or community resource holds is deleted, then its reservation.
+    Returns how many files were deleted."""
+    before = catalog.clock() - catalog.upload_retention
+    with catalog.db.read() as conn:
+        keys = db_pending.older_than(conn, before, SWEPT_PER_RUN)
+        held = {
+            key
+            for key in keys
+            if db_resources.dataset_of_file(conn, key) or db_community.find_by_file(conn, key)
+        }
+    for key in keys:
+        if key not in held:
+            delete_after_commit(catalog.files, key)
+    with catalog.db.write() as conn:
+        for key in keys:
+            db_pending.release(conn, key)
+    return len(keys) - len(held)
 
 
 def purge_when_due(catalog: Catalog) -> None:

@@ -23,6 +23,7 @@ So a resource points at a file only once the database agrees: a failed upload le
 a partial file, and a replaced file is deleted only after the new one is committed.
 """
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from opencat.catalog.resources import check_room
 from opencat.catalog.upload_sessions import part_key, purge_when_due
 from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
+from opencat.db import pending_files as db_pending
 from opencat.db import resources as db_resources
 from opencat.db import uploads as db_uploads
 from opencat.db.engine import Connection
@@ -64,6 +66,8 @@ from opencat.domain.uploads import (
 )
 from opencat.files.base import delete_after_commit
 from opencat.files.spool import Spool, SpooledFile, TooLarge
+
+logger = logging.getLogger("opencat.uploads")
 
 _COPY_CHUNK = 1024 * 1024
 
@@ -338,35 +342,61 @@ def _publish(
     declared_checksum: str | None,
     finishing: tuple[FinalCall, PartStamps] | None = None,
 ) -> UploadOutcome:
-    """Put the finished file under a free key and point a resource at it, in one transaction
-    (with ``finishing``, the chunked upload it was assembled from ends in the same one)."""
+    """Put the finished file under a free key, then point a resource at it in one transaction
+    (with ``finishing``, the chunked upload it was assembled from ends in the same one).
+
+    The key is reserved first, in a transaction of its own (``pending_files``), and released by
+    the resource's: a process killed between the file's put and that commit leaves the
+    reservation, and the file is removed once past the retention if nothing holds it
+    (``upload_sessions.purge_expired_uploads``). The file is put outside any transaction: a
+    large file sent to S3 holds no database lock meanwhile."""
     name, mime = _checked_name(catalog, filename)
     _verify(spooled, declared_checksum)
     now = catalog.clock()
-    key: str | None = None
+    with catalog.db.write() as conn:
+        place = _locate(conn, actor, target)
+        _check_room(catalog, conn, place, target)
+        key = _reserved_key(catalog, conn, place.dataset.slug, name, now)
     try:
+        catalog.files.put(key, spooled.path, served_type(name))
         with catalog.db.write() as conn:
-            place = _locate(conn, actor, target)
-            _check_room(catalog, conn, place, target)  # again: the count may have moved since
+            place = _locate(conn, actor, target)  # again: the dataset, rights and count may have moved
+            _check_room(catalog, conn, place, target)
             if finishing is not None:
                 _close_session(conn, actor, _session_target(place.dataset, target), finishing)
-            key = _free_key(catalog, place.dataset.slug, name, now)
-            catalog.files.put(key, spooled.path, served_type(name))
             outcome, replaced = _store(catalog, conn, actor, target, place, spooled, (name, mime, key), now)
+            db_pending.release(conn, key)
+            if replaced is not None and replaced != key:
+                db_pending.reserve(conn, replaced, now)  # swept if the deletion below never happens
     except BaseException:
-        if key is not None:  # put, but never committed (a refusal, or the commit itself failed)
-            delete_after_commit(catalog.files, key)
+        # Never committed (a refusal, the store or the commit failing): the file and its key go.
+        delete_after_commit(catalog.files, key)
+        _release_quietly(catalog, key)
         raise
     if replaced is not None and replaced != key:
         delete_after_commit(catalog.files, replaced)
+        _release_quietly(catalog, replaced)
     return outcome
 
 
-def _free_key(catalog: Catalog, slug: str, name: str, now: datetime) -> str:
+def _reserved_key(catalog: Catalog, conn: Connection, slug: str, name: str, now: datetime) -> str:
+    """A key no stored file and no upload in progress holds, reserved (``pending_files``)."""
     attempt = 0
-    while catalog.files.exists(key := storage_key(slug, name, now, attempt)):
+    while catalog.files.exists(key := storage_key(slug, name, now, attempt)) or not db_pending.reserve(
+        conn, key, now
+    ):
         attempt += 1  # udata fails on the same name within the same second; we move aside
     return key
+
+
+def _release_quietly(catalog: Catalog, key: str) -> None:
+    """The reservation of a file just deleted (or never kept); left to the sweep if the database
+    fails now."""
+    try:
+        with catalog.db.write() as conn:
+            db_pending.release(conn, key)
+    except Exception as error:  # the sweep removes it later: nothing references the key
+        logger.warning("the reservation of %s is left to the sweep: %r", key, error)
 
 
 def _store(

@@ -221,6 +221,14 @@ upload_sessions = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False, index=True),
 )
 
+# Stored files whose resource is not committed yet (migration 0018, ``db/pending_files.py``).
+pending_files = sa.Table(
+    "pending_files",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+)
+
 upload_parts = sa.Table(
     "upload_parts",
     metadata,

@@ -1,0 +1,36 @@
+"""Stored files whose resource is not committed yet (``pending_files``): reserved before the file
+is put, released with the resource's commit, swept when a killed process left them."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from opencat.db.tables import pending_files
+
+# A key taken by another upload is skipped by the database itself (its row count says which).
+_RESERVE = {
+    "postgresql": postgresql.insert(pending_files).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(pending_files).on_conflict_do_nothing(),
+}
+
+
+def reserve(conn: Connection, key: str, now: datetime) -> bool:
+    """Take ``key`` for an upload; False when another upload holds it."""
+    statement = _RESERVE[conn.dialect.name].execution_options(preserve_rowcount=True)
+    return conn.execute(statement, {"key": key, "created_at": now}).rowcount == 1
+
+
+def release(conn: Connection, key: str) -> None:
+    conn.execute(pending_files.delete().where(pending_files.c.key == key))
+
+
+def older_than(conn: Connection, before: datetime, limit: int) -> list[str]:
+    query = (
+        sa.select(pending_files.c.key)
+        .where(pending_files.c.created_at < before)
+        .order_by(pending_files.c.created_at)
+        .limit(limit)
+    )
+    return [str(key) for key in conn.execute(query).scalars()]
