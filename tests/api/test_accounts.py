@@ -1,10 +1,14 @@
 """Organizations, users and /me/ (the reads that dataset responses link to)."""
 
+import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from opencat.catalog import accounts, administration
 from opencat.catalog.context import Catalog
+from opencat.db import accounts as db_accounts
 from opencat.db.tables import users
+from opencat.domain.errors import Invalid
 from tests.factories import make_dataset, make_org, make_user
 
 
@@ -214,3 +218,20 @@ def test_a_gone_users_profile_says_why_and_stays_open_to_sysadmins(
         assert (answer.status_code, answer.json()) == (410, {"message": message})
         seen = client.get(url, headers=admin.headers)
         assert (seen.status_code, seen.json()["id"]) == (200, account.user.id)
+
+
+def test_an_address_with_a_capital_outside_ascii_is_one_account(catalog: Catalog) -> None:
+    """SQLite's lower() folds ASCII only: ``ÉLODIE@exämple.fr`` was found by no lookup (no
+    sign-in, no ``user show``), a second account ``élodie@exämple.fr`` was accepted, and then
+    ``set-password ÉMILE@…`` changed the other account's password."""
+    with catalog.db.read() as conn:
+        if conn.dialect.name == "postgresql" and conn.scalar(sa.text("SELECT lower('É')")) != "é":
+            pytest.skip("this PostgreSQL cluster's locale folds ASCII only (LC_CTYPE C)")
+    upper, _ = accounts.create_user(catalog, email="ÉLODIE@exämple.fr", first_name="Élodie", last_name="U")
+    with catalog.db.read() as conn:
+        for spelling in ("ÉLODIE@exämple.fr", "élodie@exämple.fr", "Élodie@Exämple.fr"):
+            found = db_accounts.find_user_by_email(conn, spelling)
+            assert found is not None
+            assert found.id == upper.id
+    with pytest.raises(Invalid):
+        accounts.create_user(catalog, email="élodie@exämple.fr", first_name="Élodie", last_name="L")

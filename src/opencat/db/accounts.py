@@ -79,7 +79,11 @@ def find_user(conn: Connection, user_id: str) -> User | None:
 
 
 def find_user_by_email(conn: Connection, email: str) -> User | None:
-    row = conn.execute(sa.select(users).where(sa.func.lower(users.c.email) == email.lower())).first()
+    """The user of this address whatever its case, non-ASCII letters too (on SQLite, the
+    engine's ``unicode_lower``: SQLite's own ``lower`` would let ``ÉLODIE@…`` reach another
+    account, or none)."""
+    fold = sa.func.unicode_lower if conn.dialect.name == "sqlite" else sa.func.lower
+    row = conn.execute(sa.select(users).where(fold(users.c.email) == email.lower())).first()
     return None if row is None else _user(row)
 
 

@@ -150,6 +150,10 @@ WRITE_TURN_TIMEOUT_SECONDS = 10.0
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's implicit transactions break savepoints; we issue BEGIN ourselves
     # (house style §7.2), BEGIN IMMEDIATE on the write path so writers queue up front.
@@ -162,6 +166,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds ASCII letters only: ``ÉLODIE@…`` would be another address.
+        dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
 
     # The dialect's own hook rather than a "begin" event: any connection event makes SQLAlchemy
     # dispatch events around every statement of every connection (~7 % of a dataset read).
