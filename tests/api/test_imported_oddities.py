@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from opencat.catalog.context import Catalog
 from opencat.catalog.imports import load_fixtures
 from opencat.db.tables import resources
+from opencat.domain.errors import Invalid
 
 # rdflib's own parsers use the ConjunctiveGraph API it deprecated (rdflib 7.6).
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
@@ -88,3 +89,49 @@ def test_empty_tags_are_dropped_and_every_format_carries_the_same_graph(
         for suffix, parser in (("ttl", "turtle"), ("json", "json-ld"), ("xml", "xml"), ("nt", "nt"))
     }
     assert all(isomorphic(graphs["ttl"], graph) for graph in graphs.values())
+
+
+def _good(number: int) -> dict[str, object]:
+    return {
+        "id": f"6b0000000000000000000{number:03d}",
+        "title": f"Good {number}",
+        "created_at": "2025-01-05T00:00:00+00:00",
+        "last_modified": "2025-01-06T00:00:00+00:00",
+        "resources": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        ({"extras": [1, 2]}, "extras must be an object"),
+        ({"tags": "a,b"}, "tags must be a list of texts"),
+        ({"tags": ["x" * 300]}, "a tag is longer than 96 characters"),
+        ({"title": None}, "a dataset needs a title"),
+        ({"slug": "s" * 400}, "slug is longer than 255 characters"),
+        ({"license": "l" * 70}, "license is longer than 64 characters"),
+        ({"created_at": "not a date"}, "not a date"),
+        ({"resources": {"a": 1}}, "a resource must be an object"),
+        ({"resources": [{"title": "no id", "url": "https://example.org/x"}]}, "a resource needs a UUID"),
+        ({"resources": [{"id": RESOURCE, "extras": "x", "created_at": "2025-01-05T00:00:00+00:00"}]}, "extras"),
+        ({"resources": [{"id": RESOURCE, "filesize": 10**30, "created_at": "2025-01-05T00:00:00+00:00"}]}, "range"),
+    ],
+    ids=["extras-list", "tags-text", "long-tag", "no-title", "long-slug", "long-license", "bad-date",
+         "resources-object", "resource-without-id", "resource-extras-text", "huge-filesize"],
+)  # fmt: skip
+def test_a_malformed_document_is_refused_before_anything_is_written(
+    client: TestClient, catalog: Catalog, tmp_path: Path, bad: dict[str, object], said: str
+) -> None:
+    """Such a document was stored (``extras: [1, 2]`` made the whole site's DCAT catalog a 500, a
+    text of tags became its characters), or failed the import half-way with a traceback, the
+    datasets before it committed (200 of 250, in a review)."""
+    documents = [_good(number) for number in range(250)]
+    documents[230] = {**documents[230], **bad}
+    path = tmp_path / "datasets.json"
+    path.write_text(json.dumps(documents), encoding="utf-8")
+    with pytest.raises(Invalid) as refused:
+        load_fixtures(catalog, path)
+    message = str(refused.value.errors)
+    assert documents[230]["id"] in message
+    assert said in message
+    assert client.get("/api/1/datasets/").json()["total"] == 0

@@ -31,7 +31,7 @@ from opencat.domain import ids
 from opencat.domain.datasets import too_many_resources
 from opencat.domain.documents import MAX_DEPTH, document_problem
 from opencat.domain.errors import Invalid, Reason, problem
-from opencat.domain.slugs import unique_slug
+from opencat.domain.slugs import TAG_MAX_LENGTH, unique_slug
 
 Progress = Callable[[int, int], None]
 BATCH = 200  # datasets per transaction
@@ -78,6 +78,8 @@ def _check(catalog: Catalog, entries: list[Entry], organizations: dict[str, dict
         )
         if unstorable is not None:
             raise Invalid({"dataset": [f"{entry.dataset['id']}: {unstorable}"]})
+        if (malformed := _shape_problem(entry)) is not None:
+            raise Invalid({"dataset": [f"{entry.dataset['id']}: {malformed}"]})
         # An entry replaces the dataset's resources: its own list is the count to check.
         if too_many_resources(len(entry.resources), catalog.max_resources) is not None:
             record, limit = entry.dataset["id"], catalog.max_resources
@@ -88,6 +90,56 @@ def _check(catalog: Catalog, entries: list[Entry], organizations: dict[str, dict
         if (unstorable := document_problem(organization)) is not None:
             raise Invalid({"organization": [f"{organization.get('id')}: {unstorable}"]})
     _check_resource_ids(catalog, entries)
+
+
+# The bounded columns an entry fills (``db/tables.py``): longer, PostgreSQL refuses the write half
+# way through the file (SQLite stores them).
+_BOUNDS = {"slug": 255, "license": 64, "acronym": 128}
+_LARGEST = 2**63 - 1  # a BIGINT
+
+
+def _shape_problem(entry: Entry) -> str | None:
+    """What would make a document fail half-way through the import, or be stored in a shape the
+    API never gives (``extras`` a list broke the DCAT catalog of the whole site): each decoded
+    as it will be written, the bounded fields measured."""
+    dataset = entry.dataset
+    for name in ("extras", "metrics", "harvest", "schema", "internal", "temporal_coverage", "spatial"):
+        if dataset.get(name) is not None and not isinstance(dataset[name], dict):
+            return f"{name} must be an object"
+    tags = dataset.get("tags")
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(tag, str) for tag in tags)):
+        return "tags must be a list of texts"
+    if any(len(tag) > TAG_MAX_LENGTH for tag in tags or ()):
+        return f"a tag is longer than {TAG_MAX_LENGTH} characters"
+    if not isinstance(dataset.get("title"), str) or not dataset["title"].strip():
+        return "a dataset needs a title"
+    for name, bound in _BOUNDS.items():
+        if isinstance(dataset.get(name), str) and len(dataset[name]) > bound:
+            return f"{name} is longer than {bound} characters"
+    for position, resource in enumerate(entry.resources, start=1):
+        if (problem_found := _resource_shape_problem(resource)) is not None:
+            return f"resource {resource.get('id', position) if isinstance(resource, dict) else position}: {problem_found}"
+    try:
+        dataset_from_udata(dataset, None, None, ())
+        for resource in entry.resources:
+            resource_from_udata(resource)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+        return str(error) or type(error).__name__
+    return None
+
+
+def _resource_shape_problem(resource: object) -> str | None:
+    if not isinstance(resource, dict):
+        return "a resource must be an object"
+    if ids.parse_uuid(str(resource.get("id", ""))) is None:
+        return "a resource needs a UUID as its id"
+    for name in ("extras", "metrics", "harvest", "schema", "internal", "checksum"):
+        if resource.get(name) is not None and not isinstance(resource[name], dict):
+            return f"{name} must be an object"
+    filesize = resource.get("filesize")
+    if isinstance(filesize, int | float) and not isinstance(filesize, bool) and abs(filesize) > _LARGEST:
+        return "filesize is out of range"
+    return None
 
 
 def _check_resource_ids(catalog: Catalog, entries: list[Entry]) -> None:

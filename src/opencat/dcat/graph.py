@@ -11,7 +11,6 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 
@@ -243,8 +242,11 @@ def _add_spatial(
         graph.add((drawn, LOCN.geometry, Literal(geometry, datatype=GSP.geoJSONLiteral)))
 
 
-def _add_language(graph: Triples, node: URIRef, extras: dict[str, Any]) -> None:
-    """Beyond udata: the language some harvested records carry in their extras, when we know it."""
+def _add_language(graph: Triples, node: URIRef, extras: object) -> None:
+    """Beyond udata: the language some harvested records carry in their extras, when we know it
+    (extras stored in another shape by an older import say nothing: the catalog must not fail)."""
+    if not isinstance(extras, dict):
+        return
     for key in LANGUAGE_EXTRAS:
         value = extras.get(key)
         uri = LANGUAGES.get(value.strip().lower()) if isinstance(value, str) else None
