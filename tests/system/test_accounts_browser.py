@@ -226,7 +226,7 @@ def test_tags_and_zones_are_suggested_while_typing(browser: Any, site: Deploymen
 def _org_with_admin(site: Deployment) -> tuple[str, str, str]:
     """An organization, the email of its admin (with a password) and of a user not yet a member."""
     admin_email, newcomer_email = person(site, "Ada"), person(site, "Noé")
-    admin = accounts.get_user(site.catalog, admin_email)
+    admin = accounts.show_user(site.catalog, admin_email).user  # the operator's lookup, by email
     org = accounts.create_organization(site.catalog, name=f"Métropole {uuid.uuid4().hex[:6]}")
     accounts.add_member(site.catalog, org.id, admin.id, "admin")
     return org.slug, admin_email, newcomer_email
