@@ -3,6 +3,7 @@ reactivate), a dataset's curation (featured on the home page, badges); 403 for e
 forms' CSRF tokens, a sysadmin's own rights kept."""
 
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from opencat.catalog import accounts, history, sessions
@@ -63,6 +64,12 @@ def test_sysadmins_find_users_and_change_their_rights(client: TestClient, catalo
     assert "Dominique" not in found.text
     assert "1 user" in found.text
     nothing = client.get("/admin/users/", params={"q": "%"}, headers=EN).text  # no wildcard
+    # Accents in any case (SQLite's lower() folds ASCII only) and a full name
+    elodie = make_user(catalog, first_name="Élodie")
+    with catalog.db.read() as conn:  # a PostgreSQL cluster of LC_CTYPE C folds ASCII only
+        folds = conn.dialect.name == "sqlite" or conn.scalar(sa.text("SELECT lower('É')")) == "é"
+    for asked in ("ÉLODIE", "élodie", f"Élodie {elodie.user.last_name}") if folds else ("élodie",):
+        assert elodie.user.email in client.get("/admin/users/", params={"q": asked}, headers=EN).text, asked
     assert "No user matches." in nothing
     csrf = _csrf(client)
     made = client.post(

@@ -190,6 +190,25 @@ def test_a_member_sees_which_listed_datasets_are_private(client: TestClient, cat
         assert "privé" not in cards["Budget public"], path
 
 
+def test_a_private_datasets_page_offers_no_link_its_reader_cannot_follow(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Its API, RDF and history links were 404s for its own editor: the API takes API keys only,
+    never the session."""
+    account, org = _setup(catalog)
+    hidden = make_dataset(catalog, account, title="Confidentiel", organization=org, private=True).dataset
+    sign_in(client, catalog, account)
+    page = client.get(f"/datasets/{hidden.slug}/", headers={"Accept-Language": "en"}).text
+    assert "JSON (API)" not in page
+    assert "/rdf." not in page
+    assert "/api/1/activity/" not in page
+    assert "the API gives it to those who send an API key" in page
+    shown = make_dataset(catalog, account, title="Public", organization=org).dataset
+    public = client.get(f"/datasets/{shown.slug}/", headers={"Accept-Language": "en"}).text
+    assert "/rdf." in public
+    assert "JSON (API)" in public
+
+
 def test_a_deleted_dataset_is_a_410_page(client: TestClient, catalog: Catalog) -> None:
     account, _ = _setup(catalog)
     dataset = make_dataset(catalog, account, title="Ancien").dataset

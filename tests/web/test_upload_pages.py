@@ -65,6 +65,11 @@ def test_the_files_page_runs_its_script_and_takes_a_whole_file_without_it(
     listed = client.get(f"/datasets/{view.dataset.slug}/resources/", headers=EN).text
     assert f'id="resource-{resource.id}"' in listed
     assert resource.checksum.value in listed
+    # A hosted file's format is its name's (udata keeps it): shown, not offered as a field whose
+    # change was silently thrown away.
+    edit = client.get(f"/datasets/{view.dataset.slug}/resources/{resource.id}/edit/", headers=EN).text
+    assert 'name="format"' not in edit
+    assert "Format: csv." in edit
 
 
 def test_a_chunked_upload_with_the_session_resumes_from_the_parts_the_server_holds(

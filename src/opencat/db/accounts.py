@@ -407,15 +407,24 @@ def lock_organization(conn: Connection, org_id: str) -> None:
 
 
 def search_users(conn: Connection, text: str, limit: int) -> list[User]:
-    """Users whose email, first or last name or slug contains ``text`` (any case), by last name."""
+    """Users whose email, first or last name, full name or slug contains ``text`` (any case,
+    letters outside ASCII too: SQLite's own ``lower`` folds ASCII only), by last name."""
     query = sa.select(users)
     if text:
+        fold = sa.func.unicode_lower if conn.dialect.name == "sqlite" else sa.func.lower
         pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        full_name = users.c.first_name + " " + users.c.last_name
         query = query.where(
             sa.or_(
                 *(
-                    sa.func.lower(column).like(pattern, escape="\\")
-                    for column in (users.c.email, users.c.first_name, users.c.last_name, users.c.slug)
+                    fold(column).like(pattern, escape="\\")
+                    for column in (
+                        users.c.email,
+                        users.c.first_name,
+                        users.c.last_name,
+                        users.c.slug,
+                        full_name,
+                    )
                 )
             )
         )
