@@ -235,3 +235,51 @@ def test_an_address_with_a_capital_outside_ascii_is_one_account(catalog: Catalog
             assert found.id == upper.id
     with pytest.raises(Invalid):
         accounts.create_user(catalog, email="élodie@exämple.fr", first_name="Élodie", last_name="L")
+
+
+def test_a_deleted_user_is_given_no_role_key_or_password(catalog: Catalog) -> None:
+    """Deleting a user ends their memberships and keys: the command line then gave them a role
+    again (the organization listed a deleted member), a key and a password."""
+    from opencat.catalog import sessions
+    from opencat.domain.errors import Gone
+
+    bob = make_user(catalog)
+    org = make_org(catalog)
+    accounts.delete_user(catalog, bob.user.id)
+    with pytest.raises(Gone):
+        accounts.add_member(catalog, org.id, bob.user.id, "editor")
+    with pytest.raises(Gone):
+        accounts.issue_api_key(catalog, bob.user.id)
+    with pytest.raises(Gone):
+        sessions.set_password(catalog, bob.user.id, "a long enough passphrase")
+    assert accounts.get_organization(catalog, org.id).members == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"email": "tab\tx@example.com"},
+        {"email": "new\nline@example.com"},
+        {"email": "a@b"},
+        {"email": "x@example.com."},
+        {"email": ("x" * 300) + "@example.com"},
+        {"first_name": "x" * 256},
+        {"last_name": "x" * 256},
+    ],
+    ids=["tab", "newline", "no-dot", "trailing-dot", "long-email", "long-first", "long-last"],
+)
+def test_an_account_is_refused_what_it_could_not_be_sent_or_stored(
+    catalog: Catalog, fields: dict[str, str]
+) -> None:
+    """Such an account was made (a tab or a newline broke ``user list``'s lines), or on PostgreSQL
+    failed with a 50-line traceback where SQLite stored it."""
+    values = {"email": "ok@example.org", "first_name": "Ok", "last_name": "Fine", **fields}
+    with pytest.raises(Invalid) as refused:
+        accounts.create_user(catalog, **values)
+    assert set(refused.value.errors) == {next(iter(fields))}
+
+
+def test_an_organizations_acronym_past_its_column_is_refused(catalog: Catalog) -> None:
+    with pytest.raises(Invalid) as refused:
+        accounts.create_organization(catalog, name="Acr", acronym="a" * 129)
+    assert set(refused.value.errors) == {"acronym"}

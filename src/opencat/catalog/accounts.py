@@ -1,6 +1,7 @@
 """Account use cases: users, API keys, organizations, memberships, and who is calling."""
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,12 +70,14 @@ def create_user(
     email = email.strip()  # as typed or pasted: " a@b.org" is the account a@b.org, not another
     first_name, last_name = first_name.strip(), last_name.strip()
     problems: dict[str, list[Any]] = {}
-    if "@" not in email:
+    if not is_email_address(email):
         problems["email"] = ["Invalid email address."]
     # A person is named on every page and in every dataset's owner (udata requires both names).
     for field, value in (("first_name", first_name), ("last_name", last_name)):
         if not value:
             problems[field] = [problem(Reason.REQUIRED)]
+        elif len(value) > NAME_MAX:
+            problems[field] = [f"Field cannot be longer than {NAME_MAX} characters."]
     if problems:
         raise Invalid(problems)
     with catalog.db.write() as conn:
@@ -120,6 +123,29 @@ def _require_user(conn: Connection, user_ident: str) -> User:
     return user
 
 
+def _require_live_user(conn: Connection, user_ident: str) -> User:
+    """A user who may be given a key or a role: a deleted account is named nowhere again."""
+    user = _require_user(conn, user_ident)
+    if user.deleted is not None:
+        raise Gone(Reason.USER_DELETED)
+    return user
+
+
+# The bounded columns of an account (``db/tables.py``): longer, PostgreSQL refuses the write.
+NAME_MAX = 255
+EMAIL_MAX = 254  # RFC 5321's path limit
+ACRONYM_MAX = 128
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def is_email_address(email: str) -> bool:
+    """An address mail can be sent to, roughly as udata's form checks it: a local part, ``@`` and
+    a domain with a dot, no space or control character (a tab or a newline broke the command
+    line's lists), at most 254 characters."""
+    printable = all(character.isprintable() for character in email)
+    return printable and len(email) <= EMAIL_MAX and _EMAIL.fullmatch(email) is not None
+
+
 def create_api_key(
     catalog: Catalog, user_ident: str, name: str | None = None, expires_at: datetime | None = None
 ) -> tuple[User, str]:
@@ -138,7 +164,7 @@ def issue_api_key(
     if expires_at is not None and expires_at <= catalog.clock():
         raise Invalid({"expires_at": ["The expiry date must be in the future."]})
     with catalog.db.write() as conn:
-        user = _require_user(conn, user_ident)
+        user = _require_live_user(conn, user_ident)
         record, key = _issue_key(catalog, conn, user.id, name and name.strip(), expires_at)
         return user, record, key
 
@@ -305,6 +331,8 @@ def create_organization(
     """``actor`` None: the command line."""
     if not name.strip():
         raise Invalid({"name": [problem(Reason.REQUIRED)]})
+    if acronym is not None and len(acronym) > ACRONYM_MAX:
+        raise Invalid({"acronym": [f"Field cannot be longer than {ACRONYM_MAX} characters."]})
     now = catalog.clock()
     with catalog.db.write() as conn:
         base = slugify(name) or "organization"
@@ -353,9 +381,7 @@ def add_member(
         organization = _find_organization(conn, org_ident)
         if organization is None:
             raise NotFound(Reason.ORGANIZATION_UNKNOWN, ident=org_ident)
-        user = _find_user(conn, user_ident)
-        if user is None:
-            raise NotFound(Reason.USER_UNKNOWN, ident=user_ident)
+        user = _require_live_user(conn, user_ident)
         previous = db_accounts.roles_of(conn, user.id).get(organization.id)
         db_accounts.set_member(conn, organization.id, user.id, role, now)
         if previous != role:

@@ -18,7 +18,7 @@ from opencat.catalog.passwords import hash_password, needs_rehash, verify_passwo
 from opencat.db import accounts as db_accounts
 from opencat.db import sessions as db_sessions
 from opencat.domain.accounts import ANONYMOUS, Actor, User, check_password
-from opencat.domain.errors import InvalidCredentials, NotFound, Reason, TooManyRequests
+from opencat.domain.errors import Gone, InvalidCredentials, NotFound, Reason, TooManyRequests
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 ACCOUNT_LIMIT = 5  # failures per account in the window
@@ -52,6 +52,8 @@ def set_password(catalog: Catalog, user_ident: str, password: str) -> User:
     """A new password (from ``opencat user set-password``); it signs the user out everywhere."""
     check_password(password)
     user = _find_user(catalog, user_ident)
+    if user.deleted is not None:  # a deleted account is named nowhere again, and signs in nowhere
+        raise Gone(Reason.USER_DELETED)
     hashed = hash_password(password)
     with catalog.db.write() as conn:
         db_sessions.set_password_hash(conn, user.id, hashed)
