@@ -188,3 +188,38 @@ def test_a_role_change_keeps_the_date_the_membership_began(catalog: Catalog) -> 
     )
     assert since() == began
     assert _roles(catalog, org.id) == {admin.user.id: "admin", member.user.id: "editor"}
+
+
+def test_adding_a_member_again_says_so_instead_of_changing_their_role(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The "Add a member" form changed an existing member's role without a word (udata refuses:
+    "User is already member"); a role is changed in the members' list."""
+    admin, editor = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{admin.user.id: "admin", editor.user.id: "editor"})
+    sign_in(client, catalog, admin)
+    path = f"/organizations/{org.slug}/members/"
+    csrf = hidden(client.get(path).text, "csrf_token")
+    again = client.post(
+        path,
+        data={"csrf_token": csrf, "user": editor.user.email.upper(), "role": "admin", "adding": "1"},
+        headers=EN,
+    )
+    assert again.status_code == 400
+    assert "already a member" in again.text
+    assert _roles(catalog, org.id)[editor.user.id] == "editor"
+    assert 'name="adding" value="1"' in client.get(path).text  # the add form says it adds
+
+
+def test_an_admin_who_steps_down_lands_on_the_organizations_page(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Making oneself an editor was saved, then answered by the members' page's 403."""
+    admin, other = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{admin.user.id: "admin", other.user.id: "admin"})
+    sign_in(client, catalog, admin)
+    path = f"/organizations/{org.slug}/members/"
+    csrf = hidden(client.get(path).text, "csrf_token")
+    stepped = client.post(path, data={"csrf_token": csrf, "user": admin.user.id, "role": "editor"})
+    assert (stepped.status_code, stepped.headers["location"]) == (303, f"/organizations/{org.slug}/")
+    assert _roles(catalog, org.id)[admin.user.id] == "editor"

@@ -67,8 +67,12 @@ def _record(
     )
 
 
-def set_role(catalog: Catalog, actor: Actor, org_ident: str, user_ident: str, role: str) -> Member:
-    """Make a user (by id, email or slug) a member with ``role``, or change a member's role."""
+def set_role(
+    catalog: Catalog, actor: Actor, org_ident: str, user_ident: str, role: str, adding: bool = False
+) -> Member:
+    """Make a user (by id, email or slug) a member with ``role``, or change a member's role.
+    ``adding``: the user must not be a member yet (udata refuses to add a member again), so that
+    adding someone by email never changes a member's role without saying so."""
     if role not in PAGE_ROLES:
         raise Invalid({"role": [problem(Reason.NOT_A_CHOICE)]})
     with catalog.db.write() as conn:
@@ -79,6 +83,8 @@ def set_role(catalog: Catalog, actor: Actor, org_ident: str, user_ident: str, ro
         if user is None or user.deleted is not None:
             raise Invalid({"user": [problem(Reason.OWNER_UNKNOWN)]})
         previous = db_accounts.roles_of(conn, user.id).get(organization.id)
+        if adding and previous is not None:
+            raise Invalid({"user": [problem(Reason.ALREADY_MEMBER)]})
         if previous == role:
             return next(m for m in db_accounts.fetch_members(conn, organization.id) if m.user.id == user.id)
         if previous == "admin" and _admins_left(conn, organization, user.id) == 0:

@@ -58,6 +58,7 @@ class Reason(StrEnum):
     TOKEN_EXPIRED = auto()
     USER_INACTIVE = auto()
     SIGN_IN_FAILED = auto()
+    ALREADY_MEMBER = auto()
     CHECKS_BUSY = auto()  # the caller waits retry_after seconds
     SIGN_IN_THROTTLED = auto()  # the caller waits retry_after seconds
     RESET_THROTTLED = auto()  # the caller waits retry_after seconds

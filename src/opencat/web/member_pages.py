@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from opencat.catalog import members
-from opencat.domain.errors import Conflict, Invalid, NotFound, PermissionDenied
+from opencat.domain.errors import Conflict, Invalid, NotFound, PermissionDenied, Reason
 from opencat.web import signin
 from opencat.web.account_pages import read_form, refused
 from opencat.web.pages import Handler, Site, Visit, guard
@@ -72,15 +72,28 @@ async def set_role(site: Site, visit: Visit) -> Response:
     token, form = checked
     slug = str(visit.request.path_params["slug"])
     user, role = form.get("user", "").strip()[:320], form.get("role", "")
+    adding = form.get("adding") == "1"  # the "Add a member" form, not a member's role in the list
     try:
-        await run_in_threadpool(members.set_role, site.catalog, visit.actor, slug, user, role)
+        member = await run_in_threadpool(
+            members.set_role, site.catalog, visit.actor, slug, user, role, adding
+        )
     except PermissionDenied:
         return visit.page("forbidden.html", status=403, reason="members")
     except Invalid as invalid:
-        fields = sorted(invalid.errors)
-        return await _page(site, visit, token, 400, errors=dict.fromkeys(fields, True), email=user, role=role)
+        already = any(
+            getattr(found, "reason", None) == Reason.ALREADY_MEMBER
+            for found in invalid.errors.get("user", [])
+        )
+        errors = {
+            name: ("already" if name == "user" and already else True) for name in sorted(invalid.errors)
+        }
+        return await _page(site, visit, token, 400, errors=errors, email=user, role=role)
     except Conflict:
         return await _page(site, visit, token, 409, problem="last_admin")
+    stepped_down = visit.user is not None and member.user.id == visit.user.id and role != "admin"
+    if stepped_down and not visit.actor.is_sysadmin:
+        # No longer an admin here: the members' page is not theirs to see any more.
+        return RedirectResponse(f"/organizations/{quote(slug)}/", status_code=303)
     return RedirectResponse(_path(visit), status_code=303)
 
 
