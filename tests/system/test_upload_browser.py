@@ -380,3 +380,23 @@ def test_an_interrupted_upload_can_be_forgotten_and_one_the_server_forgot_goes(
     assert page.evaluate("key => localStorage.getItem(key)", key) is None
     assert held  # the second part was held back while the first was kept
     page.context.close()
+
+
+def test_a_refused_file_neither_looks_finished_nor_offers_to_resume(
+    browser: Any, deployment: Deployment, publisher: str, tmp_path: Path
+) -> None:
+    """``evil.exe`` showed a full bar, "100 % · 0.0 of 0.0 MB" and a Resume button that did
+    nothing, beside the refusal."""
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    dataset_url = _new_dataset(page, deployment, f"Refused {uuid.uuid4().hex[:6]}")
+    evil = tmp_path / "evil.exe"
+    evil.write_bytes(b"MZ not a dataset")
+    page.goto(f"{dataset_url}resources/?lang=en")
+    page.locator("#u-file").set_input_files(str(evil))
+    page.locator("#u-start").click()
+    page.wait_for_function("() => !document.getElementById('u-start').disabled")
+    page.wait_for_function("() => document.getElementById('u-status').textContent.length > 0")
+    assert "not accepted" in page.locator("#u-status").inner_text()
+    assert page.locator("#u-progress").is_hidden()
+    assert page.locator("#u-resume").is_hidden()
+    page.context.close()

@@ -231,7 +231,12 @@ class Upload {
       if (error instanceof Paused) {
         this.say(this.form.dataset.msgPaused);
       } else {
-        if (error.forget) localStorage.removeItem(this.storageKey);
+        if (error.forget) {
+          // Refused: nothing is left to resume, and no bar should look finished.
+          localStorage.removeItem(this.storageKey);
+          this.state = null;
+          this.el("u-progress").hidden = true;
+        }
         this.say(`${this.form.dataset.msgFailed} ${error.message}`);
       }
     } finally {
