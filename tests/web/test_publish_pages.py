@@ -196,10 +196,10 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
     sign_in(client, catalog, owner)
     page = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
     history = page[page.index('id="history"') :]
-    for shown in ("1er janvier 2020 \u2013 31 décembre 2023", "1er mai 2019 \u2013", "fr:commune:69123 ; fr:commune",
+    for shown in ("1er janvier 2020 \u2013 31 décembre 2023", "1er mai 2019 \u2013", "Lyon ; fr:commune",
                   "Quotidienne", "Ville de Lyon", "Open Data Commons Open Database License"):  # fmt: skip
         assert shown in history, shown
-    for hidden in ("{'", "'start'", org.id, "hourly", "odc-odbl"):
+    for hidden in ("{'", "'start'", org.id, "hourly", "odc-odbl", "fr:commune:69123"):
         assert hidden not in history, hidden
     # A coverage without an end is said as such, and a time says its zone.
     info = page[page.index('class="info"') :]
@@ -207,3 +207,22 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
     assert "<dt>Acronyme</dt><dd>BDG</dd>" in info[: info.index("</dl>")]
     assert "A ajouté une ressource communautaire</strong> «&nbsp;Version nettoyée&nbsp;»" in history
     assert re.search(r"\d{2}:\d{2}:\d{2} UTC", history)
+
+
+def test_the_history_names_a_files_kind(client: TestClient, catalog: Catalog) -> None:
+    """It showed ``Type: main → documentation``."""
+    owner = make_user(catalog)
+    link = {"title": "Notice", "url": "https://example.org/notice.pdf", "filetype": "remote", "type": "main"}
+    view = make_dataset(catalog, owner, title="Notices", resources=[link])
+    rid = view.resources[0].id
+    changed = client.put(
+        f"/api/1/datasets/{view.dataset.id}/resources/{rid}/",
+        json={**link, "type": "documentation"},
+        headers=owner.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    sign_in(client, catalog, owner)
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
+    history = page[page.index('id="history"') :]
+    assert "Données principales</del> → <ins>Documentation" in history
+    assert "main</del>" not in history

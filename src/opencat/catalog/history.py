@@ -190,6 +190,7 @@ def account_names(catalog: Catalog, items: Sequence[ActivityView]) -> dict[str, 
     an organization changed): what the dataset page's history says instead of their ids."""
     users: set[str] = set()
     organizations: set[str] = set()
+    contacts: set[str] = set()
     for item in items:
         for change in item.activity.changes:
             for value in (change.old, change.new):
@@ -197,14 +198,29 @@ def account_names(catalog: Catalog, items: Sequence[ActivityView]) -> dict[str, 
                     users.add(value)
                 elif isinstance(value, str) and change.field in _ORGANIZATION_FIELDS:
                     organizations.add(value)
-    if not users and not organizations:
+                elif isinstance(value, list) and change.field == "contact_points":
+                    contacts.update(entry for entry in value if isinstance(entry, str))
+    if not users and not organizations and not contacts:
         return {}
     with catalog.db.read() as conn:
         people = db_accounts.fetch_users(conn, users)
         bodies = db_accounts.fetch_organizations(conn, organizations)
+        points = db_accounts.fetch_contact_points(conn, sorted(contacts)) if contacts else {}
     names = {ident: f"{user.first_name} {user.last_name}".strip() for ident, user in people.items()}
     names.update({ident: organization.name for ident, organization in bodies.items()})
+    names.update({ident: point.name or point.email or ident for ident, point in points.items()})
     return names
+
+
+def zone_ids_named(items: Sequence[ActivityView]) -> set[str]:
+    """The zones the coverages of ``items``' changes name: what the history says by name."""
+    found: set[str] = set()
+    for item in items:
+        for change in item.activity.changes:
+            for value in (change.old, change.new):
+                if isinstance(value, dict) and isinstance(value.get("zones"), list):
+                    found.update(zone for zone in value["zones"] if isinstance(zone, str))
+    return found
 
 
 def list_activity(catalog: Catalog, actor: Actor, query: ActivityQuery) -> Page[ActivityView]:

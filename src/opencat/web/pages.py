@@ -300,8 +300,12 @@ async def dataset(site: Site, visit: Visit) -> Response:
         if context["editable"]:  # the history is for those who may edit (issue 14)
             query = ActivityQuery(related_to=view.dataset.id, page_size=HISTORY_SIZE)
             context["history"] = history.list_activity(site.catalog, visit.actor, query)
+            shown = context["history"].items
             context["history_names"] = history_names(
-                site.catalog, visit.language, history.account_names(site.catalog, context["history"].items)
+                site.catalog,
+                visit.language,
+                history.account_names(site.catalog, shown),
+                sorted(history.zone_ids_named(shown)),
             )
             context["history_url"] = site.urls.api(f"activity/?related_to={view.dataset.id}")
         if wanted and any(resource.id == wanted for resource in view.resources):

@@ -129,11 +129,14 @@ def change_value(
     named = (names or {}).get(field or "")
     if named is not None and isinstance(value, str):
         return named.get(value, value)
+    if named is not None and isinstance(value, list):  # contact points by their ids
+        return ", ".join(named.get(item, str(item)) if isinstance(item, str) else str(item) for item in value)
     if isinstance(value, dict) and set(value) <= {"start", "end"} and "start" in value:  # a period
         start, end = (_day_of(value.get(name), language) for name in ("start", "end"))
         return f"{start} \u2013 {end}" if end else f"{start} \u2013"
     if isinstance(value, dict) and set(value) <= {"zones", "granularity", "geom"}:  # a coverage
-        zones = ", ".join(str(zone) for zone in value.get("zones") or ())
+        zone_names = (names or {}).get("zones", {})
+        zones = ", ".join(zone_names.get(str(zone), str(zone)) for zone in value.get("zones") or ())
         drawn = translations(language).gettext("a drawn area") if value.get("geom") else ""
         granularity = value.get("granularity")
         return " ; ".join(part for part in (zones, drawn, str(granularity) if granularity else "") if part)

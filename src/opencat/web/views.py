@@ -14,7 +14,7 @@ from opencat.domain.datasets import Resource
 from opencat.domain.numerals import is_digits
 from opencat.domain.previews import is_tabular
 from opencat.domain.urls import Urls
-from opencat.web.i18n import badge_label, license_title
+from opencat.web.i18n import badge_label, license_title, translations
 from opencat.web.jsonld import dataset_jsonld, script_block
 from opencat.web.markdown import render_markdown
 
@@ -108,11 +108,16 @@ def dataset_page_context(
     }
 
 
-def history_names(catalog: Catalog, language: str, accounts: Mapping[str, str]) -> dict[str, dict[str, str]]:
+def history_names(
+    catalog: Catalog, language: str, accounts: Mapping[str, str], zones: Sequence[str] = ()
+) -> dict[str, dict[str, str]]:
     """What the dataset page's history says instead of ids, by field: licenses' titles,
-    frequencies' labels, owners' and organizations' names (``accounts``: id to name)."""
+    frequencies' labels, owners', organizations' and contact points' names (``accounts``: id to
+    name), a file's kind in words, and the names of the coverages' ``zones``."""
     licenses = {item.id: license_title(item.title, language) for item in references.list_licenses(catalog)}
     frequencies = {item.id: item.label(language) for item in references.list_frequencies(catalog)}
+    gettext = translations(language).gettext
+    kinds = {kind: gettext(label) for kind, label in RESOURCE_KINDS.items()}
     people = dict(accounts)
     return {
         "license": licenses,
@@ -121,4 +126,18 @@ def history_names(catalog: Catalog, language: str, accounts: Mapping[str, str]) 
         "owner_id": people,
         "organization": people,
         "organization_id": people,
+        "contact_points": people,
+        "type": kinds,
+        "zones": spatial.zone_names(catalog, list(zones)) if zones else {},
     }
+
+
+# A file's kinds as the files' pages name them (resource_edit.html).
+RESOURCE_KINDS = {
+    "main": "Main data",
+    "documentation": "Documentation",
+    "update": "Updates",
+    "api": "APIs",
+    "code": "Source code",
+    "other": "Other files",
+}
