@@ -156,6 +156,10 @@ def test_token_revoke_all_and_errors(cli: Cli) -> None:
     assert bad_date.code == 2  # bad usage, as --days abc
     assert "--expires must be a date" in bad_date.err
     assert cli("token", "create", alice["id"], "--expires", "2030-02-30").code == 2
+    # Past the last day a date may hold once in UTC: a traceback (OverflowError), exit 1
+    beyond = cli("token", "create", alice["id"], "--expires", "9999-12-31T23:00:00-05:00")
+    assert (beyond.code, beyond.err.count("\n")) == (2, 1)
+    assert "--expires must be a date" in beyond.err
     bad_config = cli(
         "harvest",
         "add",

@@ -108,13 +108,16 @@ def expiry(args: argparse.Namespace, now: datetime) -> datetime | None:
         return None
     try:
         if len(args.expires) == 10:
-            return datetime.combine(date.fromisoformat(args.expires), time.max, UTC)
-        moment = datetime.fromisoformat(args.expires)
-    except ValueError:
+            moment = datetime.combine(date.fromisoformat(args.expires), time.max, UTC)
+        else:
+            moment = datetime.fromisoformat(args.expires)
+            moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        moment.astimezone(UTC)  # 9999-12-31T23:00-05:00 is past the last day a date may hold
+    except (ValueError, OverflowError):
         raise SettingsError(  # bad usage: exit 2
-            f"--expires must be a date (YYYY-MM-DD) or an ISO date-time, got {args.expires!r}"
+            f"--expires must be a date (YYYY-MM-DD) or an ISO date-time up to 9999-12-31, got {args.expires!r}"
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return moment
 
 
 def token_create(catalog: Catalog, args: argparse.Namespace) -> None:
