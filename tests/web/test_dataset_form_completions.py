@@ -83,7 +83,7 @@ def test_the_apis_errors_are_french_on_a_french_page(client: TestClient, catalog
     assert _error_beside(french.text, "f-tags").startswith("Le mot-clé «\u00a0a\u00a0» doit compter entre")
     form |= {"tags": "", "zones": "nowhere:at-all"}
     french = client.post(NEW, data=form)
-    assert _error_beside(french.text, "f-zones") == "Zone(s) inconnue(s) : nowhere:at-all"
+    assert _error_beside(french.text, "f-zones") == "Zone(s) inconnue(s)\u00a0: nowhere:at-all"
     form |= {"zones": "", "frequency": "every blue moon"}
     french = client.post(NEW, data=form)
     assert _error_beside(french.text, "f-frequency") == (
