@@ -338,3 +338,26 @@ def test_load_fixtures_command_accepts_both_exports(
     assert main(["load-fixtures", str(CURRENT)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines() == ["Loaded 2 datasets", "Loaded 4 datasets"]
+
+
+def test_an_export_row_never_replaces_the_document_already_loaded(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Loading the 2020 export after the 2022 documents (both real, the README says load both)
+    wiped the datasets they share: 91 resources to none, tags emptied, the license made
+    ``notspecified``, the creation date the export's."""
+    shared = "53698f4ca3a729239d2036df"
+    document = paths.REALDATA / "search-indicator/www.data.gouv.fr-2022-12-02/datasets" / f"{shared}.json"
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / document.name).write_bytes(document.read_bytes())
+    assert load_fixtures(catalog, folder) == 1
+    before = client.get(f"/api/1/datasets/{shared}/").json()
+    assert len(before["resources"]) > 50
+
+    load_fixtures(catalog, EXPORT_2020)
+
+    after = client.get(f"/api/1/datasets/{shared}/").json()
+    for field in ("resources", "tags", "license", "created_at", "title", "organization"):
+        assert after[field] == before[field], field
+    assert client.get(f"/api/1/datasets/{DOTATIONS}/").status_code == 200  # the others are loaded

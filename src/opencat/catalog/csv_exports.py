@@ -125,7 +125,7 @@ def _export_2020_entry(row: Row) -> Entry:
         "created_at": EXPORT_2020_DATE,
         "last_modified": EXPORT_2020_DATE,
     }
-    return Entry(dataset, [], organization)
+    return Entry(dataset, [], organization, summary=True)
 
 
 def _license_ids(licenses: Iterable[License]) -> dict[str, str]:
@@ -203,4 +203,4 @@ def _export_entry(row: Row, licenses: dict[str, str]) -> Entry:
         "owner": {"id": owner_id, "slug": _cell(row, "owner") or None} if owner_id and not org_id else None,
     }
     organization = {"id": org_id, "name": _cell(row, "organization") or org_id} if org_id else None
-    return Entry(dataset, [], organization)
+    return Entry(dataset, [], organization, summary=True)

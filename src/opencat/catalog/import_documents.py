@@ -37,6 +37,9 @@ class Entry:
     dataset: dict[str, Any]
     resources: list[dict[str, Any]]
     organization: dict[str, Any] | None
+    # A row of a CSV export: a summary (no resources, tags or real dates), which never replaces a
+    # dataset already here with files (loaded after the documents, it wiped their resources).
+    summary: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,8 @@ def catalog_is_empty(catalog: Catalog) -> bool:
 
 
 def load_fixtures(catalog: Catalog, path: Path, progress: Progress | None = None) -> int:
-    """Import every dataset found at ``path``; an entry already present is replaced.
+    """Import every dataset found at ``path``; an entry already present is replaced (but by a row
+    of a CSV export, a summary, which leaves a dataset that has files as it is).
 
     Every entry is checked before anything is written; then each batch of ``BATCH`` datasets is
     one transaction."""
@@ -218,6 +219,10 @@ class _Writer:
 
     def dataset(self, entry: Entry) -> None:
         doc = entry.dataset
+        if entry.summary and db_resources.fetch_for_dataset(self.conn, str(doc["id"])):
+            # A dataset with files was loaded from its document, which says more than a row of
+            # an export (a row replaces a row: such a dataset has none).
+            return
         org_ref = entry.organization or doc.get("organization")
         org_id = self.organization(org_ref) if isinstance(org_ref, dict) and org_ref.get("id") else None
         owner_ref = doc.get("owner")
