@@ -7,6 +7,7 @@ the current ``;``-separated dataset export (section 4, real rows with the exact 
 
 import csv
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -361,3 +362,38 @@ def test_an_export_row_never_replaces_the_document_already_loaded(
     for field in ("resources", "tags", "license", "created_at", "title", "organization"):
         assert after[field] == before[field], field
     assert client.get(f"/api/1/datasets/{DOTATIONS}/").status_code == 200  # the others are loaded
+
+
+@pytest.mark.parametrize(
+    "export_first", [True, False], ids=["export-then-documents", "documents-then-export"]
+)
+def test_an_organization_named_by_an_export_is_the_one_its_documents_bring(
+    client: TestClient, catalog: Catalog, tmp_path: Path, export_first: bool
+) -> None:
+    """The export names organizations only (a placeholder id of the name): loaded with the 2022
+    documents, 22 organizations were there twice, and in the documented order (the export first)
+    the real Etalab lost its slug to a placeholder of 0 members."""
+    document = (
+        paths.REALDATA / "search-indicator/www.data.gouv.fr-2022-12-02/datasets/60a518cbcb47626d4cc74bf9.json"
+    )
+    real = json.loads(document.read_text("utf-8"))["organization"]
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / document.name).write_bytes(document.read_bytes())
+    for path in (EXPORT_2020, folder) if export_first else (folder, EXPORT_2020):
+        load_fixtures(catalog, path)
+
+    with catalog.db.read() as conn:
+        named = conn.execute(
+            sa.select(tables.organizations.c.id, tables.organizations.c.slug).where(
+                tables.organizations.c.name == real["name"]
+            )
+        ).all()
+    assert [tuple(row) for row in named] == [(real["id"], real["slug"])]
+    listed = client.get(f"/api/1/datasets/?organization={real['id']}&page_size=1").json()["total"]
+    with EXPORT_2020.open(encoding="utf-8") as export:
+        rows = list(csv.DictReader(export))
+    assert listed == 1 + sum(1 for row in rows if row["organization"] == real["name"]) - (
+        1 if any(row["id"] == "60a518cbcb47626d4cc74bf9" for row in rows) else 0
+    )
+    assert client.get(f"/api/1/organizations/{generated_organization_id(real['name'])}/").status_code == 404

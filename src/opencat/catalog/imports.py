@@ -8,10 +8,12 @@ contact points) once.
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from opencat.catalog.context import Catalog
+from opencat.catalog.csv_exports import generated_organization_id
 from opencat.catalog.import_documents import (
     Entry,
     contact_points_from_udata,
@@ -181,6 +183,8 @@ class _Writer:
         self.organizations = organizations
         self.seen_users: set[str] = set()
         self.seen_orgs: set[str] = set()
+        # A placeholder organization's id (a CSV export's) -> the organization that stands for it.
+        self.aliases: dict[str, str] = {}
 
     def user(self, ref: dict[str, Any]) -> str:
         user_id = str(ref["id"])
@@ -194,20 +198,54 @@ class _Writer:
         return user_id
 
     def organization(self, ref: dict[str, Any]) -> str:
+        """The organization's id here. A CSV export names an organization only by its name (a
+        placeholder, ``generated_organization_id``): it is the organization of that name when
+        one is here; and the real organization, loaded later from a document, takes over the
+        placeholder of its name (its datasets and its slug) instead of standing beside it."""
         org_id = str(ref["id"])
+        if org_id in self.aliases:
+            return self.aliases[org_id]
         if org_id in self.seen_orgs or db_accounts.find_organization(self.conn, org_id) is not None:
             self.seen_orgs.add(org_id)
             return org_id
         doc = {**ref, **self.organizations.get(org_id, {})}
+        name = str(doc.get("name") or "")
+        if name and org_id == generated_organization_id(name):
+            named = db_accounts.find_organization_by_name(self.conn, name)
+            if named is not None:
+                self.aliases[org_id] = named.id
+                return named.id
         now = self.catalog.clock()
         org = organization_from_udata(doc, now)
+        placeholder = None
+        if name and org_id != generated_organization_id(name):
+            placeholder = db_accounts.find_organization(self.conn, generated_organization_id(name))
+            if placeholder is not None and placeholder.name == name:  # its slug is this one's
+                db_accounts.set_organization_slug(self.conn, placeholder.id, f"{placeholder.id}-replaced")
+            else:
+                placeholder = None
         slug = unique_slug(org.slug, db_accounts.organization_slugs_taken(self.conn, org.slug))
         db_accounts.insert_organization(self.conn, replace(org, slug=slug))
+        if placeholder is not None:
+            self._take_over(placeholder.id, org_id, now)
         for member in memberships(doc, now):
             user_id = self.user(member.user)
             db_accounts.set_member(self.conn, org_id, user_id, member.role, member.since)
         self.seen_orgs.add(org_id)
         return org_id
+
+    def _take_over(self, placeholder_id: str, org_id: str, now: datetime) -> None:
+        """The placeholder's datasets become ``org_id``'s (the search index follows), then the
+        placeholder goes."""
+        for dataset_id in db_datasets.ids_of_organization(self.conn, placeholder_id):
+            found = db_datasets.find_by_id(self.conn, dataset_id)
+            if found is None:
+                continue
+            moved = replace(found, organization_id=org_id)
+            resources = db_resources.fetch_for_dataset(self.conn, dataset_id)
+            db_datasets.update(self.conn, moved, moved.last_update(resources, now), found.slug)
+        db_accounts.delete_organization_row(self.conn, placeholder_id)
+        self.aliases[placeholder_id] = org_id
 
     def contact_points(self, items: list[Any], owner_id: str | None, org_id: str | None) -> tuple[str, ...]:
         found: list[str] = []

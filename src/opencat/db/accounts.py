@@ -459,3 +459,24 @@ def count_users(conn: Connection) -> int:
     """Users active and not deleted."""
     query = sa.select(sa.func.count()).select_from(users).where(users.c.deleted.is_(None), users.c.active)
     return int(conn.execute(query).scalar_one())
+
+
+def find_organization_by_name(conn: Connection, name: str) -> Organization | None:
+    """The first organization (oldest first) of exactly this name, not deleted."""
+    query = (
+        sa.select(organizations)
+        .where(organizations.c.name == name, organizations.c.deleted.is_(None))
+        .order_by(organizations.c.created_at, organizations.c.id)
+        .limit(1)
+    )
+    row = conn.execute(query).first()
+    return None if row is None else _organization(row)
+
+
+def set_organization_slug(conn: Connection, org_id: str, slug: str) -> None:
+    conn.execute(organizations.update().where(organizations.c.id == org_id).values(slug=slug))
+
+
+def delete_organization_row(conn: Connection, org_id: str) -> None:
+    """An organization nothing names any more (a placeholder an import replaced)."""
+    conn.execute(organizations.delete().where(organizations.c.id == org_id))

@@ -258,3 +258,10 @@ def public_conditions() -> list[sa.ColumnElement[bool]]:
 def _unset(column: sa.Column[Any]) -> sa.ColumnElement[bool]:
     # "= false", not "IS false": only the former can use an index on PostgreSQL.
     return column == sa.false() if isinstance(column.type, sa.Boolean) else column.is_(None)
+
+
+def ids_of_organization(conn: Connection, organization_id: str) -> list[str]:
+    query = (
+        sa.select(datasets.c.id).where(datasets.c.organization_id == organization_id).order_by(datasets.c.id)
+    )
+    return [str(found) for found in conn.execute(query).scalars()]
