@@ -370,6 +370,13 @@ def test_doctor_downloads_a_buckets_probe_from_its_public_url(
         assert reason in failed
         assert "fix: give the bucket's objects public read" in run.out
 
+    # A missing bucket: the store's own answer, not only "file_store_unavailable" (/readyz says it)
+    monkeypatch.delenv("OPENCAT_S3_PUBLIC_URL")
+    monkeypatch.setenv("OPENCAT_STORAGE_URL", f"s3://no-such-bucket-{s3_prefix.strip('/')}/x")
+    run = cli("doctor")
+    failed = next(line for line in run.out.splitlines() if line.startswith("FAIL file store"))
+    assert "NoSuchBucket" in failed or "404" in failed, failed
+
 
 def test_a_database_migrated_by_a_newer_opencat_is_said_in_one_line(cli: Cli, db: Database) -> None:
     """Every command printed Alembic's traceback ("Can't locate revision"), and the doctor told

@@ -328,6 +328,16 @@ class Settings(BaseSettings):
     def _bucket(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("s3://"):
             raise ValueError("must be an s3://bucket/prefix URL (or unset for local files)")
+        if value is not None and not value.removeprefix("s3://").split("/", 1)[0]:
+            raise ValueError("must name a bucket: s3://bucket or s3://bucket/prefix")
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        # boto3 refuses anything else when the store is made ("Invalid endpoint"), naming no setting.
+        if value is not None and not (value.startswith(("http://", "https://")) and value.split("://", 1)[1]):
+            raise ValueError("must be an http:// or https:// URL (or unset for AWS)")
         return value
 
     @field_validator("database_url")

@@ -178,7 +178,16 @@ def test_documented_variables_exist() -> None:
 
 @pytest.mark.parametrize(
     ("name", "raw"),
-    [("log_format", "xml"), ("log_level", "verbose"), ("ready_max_index_lag", "-1")],
+    [
+        ("log_format", "xml"),
+        ("log_level", "verbose"),
+        ("ready_max_index_lag", "-1"),
+        # boto3 said "Invalid endpoint: notaurl" (exit 1, no setting named); a bucket-less URL served
+        ("s3_endpoint_url", "notaurl"),
+        ("s3_endpoint_url", "http://"),
+        ("storage_url", "s3://"),
+        ("storage_url", "s3:///prefix"),
+    ],
 )
 def test_operations_settings_refuse_what_they_cannot_mean(name: str, raw: str) -> None:
     with pytest.raises(SettingsError, match=variable(name)):

@@ -79,10 +79,13 @@ def _files(settings: Settings, catalog: Catalog) -> Check:
             unread = _unread_at(catalog.files.url(key))
         catalog.files.delete(key)
     except Exception as error:  # any store failure is the finding: report it, do not crash
+        # The store's own failure (a bucket missing, an endpoint unreachable) is the cause of
+        # its "unavailable": say it, as /readyz does.
+        cause = f" ({error.__cause__})" if error.__cause__ is not None else ""
         return Check(
             "file store",
             False,
-            f"{type(error).__name__}: {error}",
+            f"{type(error).__name__}: {error}{cause}",
             "check the data directory's permissions or the bucket's settings and credentials",
         )
     if not found:
