@@ -230,6 +230,7 @@ def test_udata_fixture_file_loads_each_dataset_with_its_resources_and_organizati
     entries = json.loads(UDATA_FIXTURES.read_text(encoding="utf-8"))["datasets"]
     assert len(entries) == 15
     assert load_fixtures(catalog, UDATA_FIXTURES) == 15
+    assert sum(len(entry["community_resources"]) for entry in entries) == 25
     problems: list[Problem] = []
     for entry in entries:
         doc, org = entry["dataset"], entry["organization"]
@@ -249,6 +250,19 @@ def test_udata_fixture_file_loads_each_dataset_with_its_resources_and_organizati
         )
         full = client.get(f"/api/1/organizations/{org['id']}/").json()
         assert [m["user"]["id"] for m in full["members"]] == [m["user"]["id"] for m in org["members"]]
+        # Its community resources (25 in the file were dropped), with their files' fields.
+        proposed = client.get(
+            f"/api/1/datasets/community_resources/?dataset={doc['id']}&page_size=100"
+        ).json()
+        expected = {item["id"]: item for item in entry["community_resources"]}
+        assert {item["id"] for item in proposed["data"]} == set(expected), doc["id"]
+        for item in proposed["data"]:
+            source = expected[item["id"]]
+            assert (item["title"], item["url"], item["filesize"]) == (
+                source["title"],
+                source["url"],
+                source["filesize"],
+            )
     if problems:
         pytest.fail(f"{len(problems)} differences:\n{summary(problems)}", pytrace=False)
 

@@ -40,6 +40,8 @@ class Entry:
     # A row of a CSV export: a summary (no resources, tags or real dates), which never replaces a
     # dataset already here with files (loaded after the documents, it wiped their resources).
     summary: bool = False
+    # The community resources proposed on it (udata's fixtures list them beside the dataset).
+    community: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,17 @@ def resource_from_udata(doc: dict[str, Any]) -> Resource:
         metrics=doc.get("metrics") or {},
         preview_url=doc.get("preview_url"),
     )
+
+
+def community_resource_from_udata(doc: dict[str, Any]) -> Resource:
+    """A community resource's file or link; udata's fixtures give its dates at the top level
+    (``created_at_internal``), the API inside ``internal`` or as ``created_at``."""
+    internal = {
+        "created_at_internal": doc.get("created_at_internal"),
+        "last_modified_internal": doc.get("last_modified_internal"),
+        **(doc.get("internal") or {}),
+    }
+    return resource_from_udata({**doc, "internal": internal})
 
 
 def dataset_from_udata(

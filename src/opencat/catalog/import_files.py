@@ -57,7 +57,13 @@ def read_entries(path: Path, licenses: Iterable[License]) -> tuple[list[Entry], 
         ):
             raise neither
         entries = [
-            Entry(item["dataset"], item.get("resources") or [], item.get("organization")) for item in fixtures
+            Entry(
+                item["dataset"],
+                item.get("resources") or [],
+                item.get("organization"),
+                community=tuple(item.get("community_resources") or ()),
+            )
+            for item in fixtures
         ]
         return entries, organizations
     if not isinstance(documents, list):

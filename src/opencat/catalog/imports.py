@@ -16,6 +16,7 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.csv_exports import generated_organization_id
 from opencat.catalog.import_documents import (
     Entry,
+    community_resource_from_udata,
     contact_points_from_udata,
     dataset_from_udata,
     memberships,
@@ -25,11 +26,13 @@ from opencat.catalog.import_documents import (
 )
 from opencat.catalog.import_files import read_entries
 from opencat.db import accounts as db_accounts
+from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
 from opencat.db import references as db_references
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain import ids
+from opencat.domain.community import CommunityResource
 from opencat.domain.datasets import too_many_resources
 from opencat.domain.documents import MAX_DEPTH, document_problem
 from opencat.domain.errors import Invalid, Reason, problem
@@ -105,7 +108,21 @@ def _shape_problem(entry: Entry) -> str | None:
     """What would make a document fail half-way through the import, or be stored in a shape the
     API never gives (``extras`` a list broke the DCAT catalog of the whole site): each decoded
     as it will be written, the bounded fields measured."""
-    dataset = entry.dataset
+    found = _dataset_shape_problem(entry.dataset) or _files_shape_problem(entry)
+    if found is not None:
+        return found
+    try:
+        dataset_from_udata(entry.dataset, None, None, ())
+        for resource in entry.resources:
+            resource_from_udata(resource)
+        for proposed in entry.community:
+            community_resource_from_udata(proposed)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+        return str(error) or type(error).__name__
+    return None
+
+
+def _dataset_shape_problem(dataset: dict[str, Any]) -> str | None:
     for name in ("extras", "metrics", "harvest", "schema", "internal", "temporal_coverage", "spatial"):
         if dataset.get(name) is not None and not isinstance(dataset[name], dict):
             return f"{name} must be an object"
@@ -119,15 +136,15 @@ def _shape_problem(entry: Entry) -> str | None:
     for name, bound in _BOUNDS.items():
         if isinstance(dataset.get(name), str) and len(dataset[name]) > bound:
             return f"{name} is longer than {bound} characters"
-    for position, resource in enumerate(entry.resources, start=1):
-        if (problem_found := _resource_shape_problem(resource)) is not None:
-            return f"resource {resource.get('id', position) if isinstance(resource, dict) else position}: {problem_found}"
-    try:
-        dataset_from_udata(dataset, None, None, ())
-        for resource in entry.resources:
-            resource_from_udata(resource)
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
-        return str(error) or type(error).__name__
+    return None
+
+
+def _files_shape_problem(entry: Entry) -> str | None:
+    for kind, items in (("resource", entry.resources), ("community resource", list(entry.community))):
+        for position, item in enumerate(items, start=1):
+            if (found := _resource_shape_problem(item)) is not None:
+                named = item.get("id", position) if isinstance(item, dict) else position
+                return f"{kind} {named}: {found}"
     return None
 
 
@@ -234,6 +251,18 @@ class _Writer:
         self.seen_orgs.add(org_id)
         return org_id
 
+    def community_resource(self, doc: dict[str, Any], dataset_id: str) -> None:
+        """A proposal on the dataset, by its owner or organization when the document names them
+        (udata's fixtures name neither: a proposal of nobody, as udata loads it)."""
+        owner_ref, org_ref = doc.get("owner"), doc.get("organization")
+        org_id = self.organization(org_ref) if isinstance(org_ref, dict) and org_ref.get("id") else None
+        owner_id = self.user(owner_ref) if isinstance(owner_ref, dict) and owner_ref.get("id") else None
+        item = CommunityResource(community_resource_from_udata(doc), dataset_id, owner_id, org_id)
+        if db_community.find(self.conn, item.id) is None:
+            db_community.insert(self.conn, item)
+        else:
+            db_community.update(self.conn, item)
+
     def _take_over(self, placeholder_id: str, org_id: str, now: datetime) -> None:
         """The placeholder's datasets become ``org_id``'s (the search index follows), then the
         placeholder goes."""
@@ -278,3 +307,5 @@ class _Writer:
         else:
             db_datasets.update(self.conn, dataset, dataset.last_update(resources, now), existing.slug)
         db_resources.replace_all(self.conn, dataset.id, before, resources, now)
+        for proposed in entry.community:
+            self.community_resource(proposed, dataset.id)
