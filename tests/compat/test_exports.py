@@ -16,7 +16,12 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
-from opencat.catalog.csv_exports import EXPORT_2020_DATE, generated_organization_id, slug_from_url
+from opencat.catalog.csv_exports import (
+    EXPORT_2020_DATE,
+    generated_organization_id,
+    read_export,
+    slug_from_url,
+)
 from opencat.catalog.import_files import read_entries
 from opencat.catalog.imports import load_fixtures
 from opencat.cli import main
@@ -397,3 +402,14 @@ def test_an_organization_named_by_an_export_is_the_one_its_documents_bring(
         1 if any(row["id"] == "60a518cbcb47626d4cc74bf9" for row in rows) else 0
     )
     assert client.get(f"/api/1/organizations/{generated_organization_id(real['name'])}/").status_code == 404
+
+
+def test_an_export_saved_in_latin_1_is_refused_naming_the_file(tmp_path: Path) -> None:
+    """``'utf-8' codec can't decode byte 0xe9 in position 65``, naming no file, exit 1."""
+    latin = tmp_path / "export.csv"
+    latin.write_bytes(
+        ("id,title,url,description,organization\n" + f"{DOTATIONS},Données,,é,Org\n").encode("latin-1")
+    )
+    with pytest.raises(Invalid) as refused:
+        read_export(latin, ())
+    assert f"{latin} is not UTF-8" in str(refused.value.errors)

@@ -41,16 +41,20 @@ def read_export(path: Path, licenses: Iterable[License]) -> list[Entry]:
     The official export writes a license's title: ``licenses`` (the catalog's list) maps it back to
     its id."""
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline()
-        delimiter = ";" if ";" in first else ","
-        columns = [name.strip() for name in next(csv.reader([first], delimiter=delimiter), [])]
-        rows = _rows(csv.reader(handle, delimiter=delimiter), columns, path)
-        if tuple(columns) == EXPORT_2020_COLUMNS:
-            return [_export_2020_entry(row) for row in rows]
-        if delimiter == ";" and EXPORT_COLUMNS.issubset(columns):
-            license_ids = _license_ids(licenses)
-            return [_export_entry(row, license_ids) for row in rows]
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+            delimiter = ";" if ";" in first else ","
+            columns = [name.strip() for name in next(csv.reader([first], delimiter=delimiter), [])]
+            rows = _rows(csv.reader(handle, delimiter=delimiter), columns, path)
+            if tuple(columns) == EXPORT_2020_COLUMNS:
+                return [_export_2020_entry(row) for row in rows]
+            if delimiter == ";" and EXPORT_COLUMNS.issubset(columns):
+                license_ids = _license_ids(licenses)
+                return [_export_entry(row, license_ids) for row in rows]
+    except UnicodeDecodeError as error:  # a Latin-1 export: Python's words named no file or place
+        where = f"byte {error.start} of a line" if error.start is not None else "a line"
+        raise Invalid({"path": [f"{path} is not UTF-8 ({where} is not): save the export as UTF-8"]}) from None
     raise Invalid(
         {
             "path": [
