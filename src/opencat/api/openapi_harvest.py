@@ -3,6 +3,7 @@
 
 from opencat.api.openapi_schemas import (
     BOOLEAN,
+    DATASET_REFERENCE,
     DATE_TIME,
     INTEGER,
     MAYBE_DATE_TIME,
@@ -78,16 +79,6 @@ _SOURCE = record(
         ),
     }
 )
-_DATASET_REFERENCE = record(
-    {
-        "id": STRING,
-        "class": {"const": "Dataset"},
-        "title": STRING,
-        "acronym": TEXT,
-        "uri": STRING,
-        "page": TEXT,
-    }
-)
 _ITEM = record(
     {
         "remote_id": TEXT,
@@ -96,7 +87,7 @@ _ITEM = record(
         "created": DATE_TIME,
         "started": MAYBE_DATE_TIME,
         "ended": MAYBE_DATE_TIME,
-        "dataset": nullable(_DATASET_REFERENCE),
+        "dataset": nullable(DATASET_REFERENCE),
         "errors": array(_ERROR),
         "logs": array(OBJECT),
         "args": array(STRING),

@@ -91,6 +91,17 @@ ORGANIZATION_REFERENCE = record(
         "page": TEXT,
     }
 )
+# api/serializers.dataset_reference
+DATASET_REFERENCE = record(
+    {
+        "id": STRING,
+        "class": {"const": "Dataset"},
+        "title": STRING,
+        "acronym": TEXT,
+        "uri": STRING,
+        "page": TEXT,
+    }
+)
 USER_REFERENCE = record(
     {
         "id": STRING,
@@ -373,18 +384,7 @@ def components() -> dict[str, Schema]:
         "CommunityUploadAnswer": {"anyOf": [ref("UploadedCommunityResource"), ref("UploadProgress")]},
         "ResourceList": array(ref("Resource")),
         "DatasetList": array(ref("Dataset")),
-        "DatasetReferenceList": array(
-            record(
-                {
-                    "id": STRING,
-                    "class": {"const": "Dataset"},
-                    "title": STRING,
-                    "acronym": TEXT,
-                    "uri": STRING,
-                    "page": TEXT,
-                }
-            )
-        ),
+        "DatasetReferenceList": array(DATASET_REFERENCE),
         "DatasetSuggestionList": array(ref("DatasetSuggestion")),
         "TextSuggestionList": array(ref("TextSuggestion")),
         "TerritorySuggestion": record(
