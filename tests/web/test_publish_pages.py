@@ -226,3 +226,15 @@ def test_the_history_names_a_files_kind(client: TestClient, catalog: Catalog) ->
     history = page[page.index('id="history"') :]
     assert "Données principales</del> → <ins>Documentation" in history
     assert "main</del>" not in history
+
+
+def test_the_french_history_keeps_its_colons_with_their_words(client: TestClient, catalog: Catalog) -> None:
+    """``Titre: …`` had no space at all before its colon (French puts a no-break space)."""
+    owner = make_user(catalog)
+    view = make_dataset(catalog, owner, title="Eau")
+    edited = client.put(
+        f"/api/1/datasets/{view.dataset.id}/", json={"title": "Eau potable"}, headers=owner.headers
+    )
+    sign_in(client, catalog, owner)
+    history = client.get(f"/datasets/{edited.json()['slug']}/", headers={"Accept-Language": "fr"}).text
+    assert '<span title="title">Titre</span>&nbsp;: <del>Eau</del>' in history
