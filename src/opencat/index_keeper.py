@@ -110,11 +110,24 @@ def keep_index(catalog: Catalog, stopping: threading.Event, gather_seconds: floa
         index.let_go()
 
 
+_purging = threading.Lock()
+
+
 def _purge_when_due(catalog: Catalog) -> None:
-    try:
-        upload_sessions.purge_when_due(catalog)
-    except Exception:  # the file store or the database unavailable: the next interval tries again
-        logger.warning("unfinished uploads could not be purged", exc_info=True)
+    """In a thread of its own: a purge of many parts and reservations (store deletions, seconds)
+    must not hold the index up meanwhile, nor the listings waiting for it."""
+    if not catalog.upload_purge.due(catalog.clock()) or not _purging.acquire(blocking=False):
+        return
+
+    def purge() -> None:
+        try:
+            upload_sessions.purge_expired_uploads(catalog)
+        except Exception:  # the file store or the database unavailable: the next interval tries again
+            logger.warning("unfinished uploads could not be purged", exc_info=True)
+        finally:
+            _purging.release()
+
+    threading.Thread(target=purge, name="upload-purge", daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from opencat.catalog import upload_sessions, uploads
 from opencat.catalog.context import Catalog, Throttle
 from opencat.config import Settings
+from opencat.db import resources as db_resources
 from opencat.domain.accounts import Actor
 from opencat.domain.errors import NotFound, UploadProblem, UploadRefused
 from opencat.domain.uploads import MAX_PARTS
@@ -405,3 +406,37 @@ def test_a_failed_upload_leaves_no_file_and_no_reservation(
     assert not catalog.files.exists(failing.keys[0])
     with catalog.db.read() as conn:
         assert db_pending.older_than(conn, catalog.clock() + catalog.upload_retention, 10) == []
+
+
+class _StoreSweptDuringPut:
+    """The real store, whose ``put`` lasts past the retention: the sweep runs meanwhile."""
+
+    def __init__(self, store: FileStore, sweep: Any) -> None:
+        self._store = store
+        self._sweep = sweep
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def put(self, key: str, path: Any, content_type: str) -> None:
+        self._store.put(key, path, content_type)
+        self._sweep()
+
+
+def test_an_upload_whose_reservation_was_swept_fails_instead_of_pointing_at_nothing(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    """A put longer than the retention (a large file, a slow link): the sweep deleted its file,
+    then the upload committed a resource pointing at a missing object."""
+    from opencat.domain.errors import Unavailable
+
+    later = replace(catalog, clock=lambda: catalog.clock() + 2 * catalog.upload_retention)
+    slow = replace(
+        catalog, files=_StoreSweptDuringPut(catalog.files, lambda: upload_sessions.sweep_pending_files(later))
+    )  # type: ignore[arg-type]
+    actor = owner.actor(slow)
+    destination = uploads.authorize(slow, actor, uploads.UploadTarget(dataset_id))
+    with pytest.raises(Unavailable):
+        uploads.run(slow, actor, destination, uploads.SimpleUpload(_spooled(catalog, b"a\n"), "slow.csv"))
+    with catalog.db.read() as conn:
+        assert db_resources.fetch_for_dataset(conn, dataset_id) == []

@@ -183,6 +183,10 @@ def test_gone_asks_the_dataset_itself(site: Site, remote: SiteServer) -> None:
         site.documents[path] = Document(json.dumps({**doc, flag: "2024-01-01T00:00:00+00:00"}).encode())
         assert backend.gone(base(remote), fetcher(), {}, doc["id"]) is True
     assert backend.gone(base(remote), fetcher(), {}, "unknown") is True  # the site's 404
+    # A source filtering its listing otherwise: what one dataset's answer cannot tell, absence tells
+    site.documents[path] = Document(json.dumps(doc).encode())
+    assert backend.gone(remote.url("/api/1/datasets/?tag=transport"), fetcher(), {}, doc["id"]) is True
+    assert backend.gone(remote.url("/?lang=fr"), fetcher(), {}, doc["id"]) is False
     site.documents[path] = Document(b"oops", status=500)
     with pytest.raises(HarvestSourceError):
         backend.gone(base(remote), fetcher(), {}, doc["id"])

@@ -29,10 +29,13 @@ def index_lag(catalog: Catalog) -> int:
 
 
 def _index_marks(catalog: Catalog) -> tuple[int, int]:
-    """The outbox's head and the change this machine's index applied (-1: a new index)."""
+    """The outbox's head and the change this machine's index applied (-1: a new index). The
+    index's mark is read first: the head only grows, so one read after it is never behind it
+    (the other order let a commit of the keeper in between look like an index ahead)."""
+    applied = catalog.search.current_seq()
     with catalog.db.read() as conn:
         head = outbox.head(conn)
-    return head, catalog.search.current_seq()
+    return head, applied
 
 
 def sampled_index_lag(catalog: Catalog) -> int | None:

@@ -237,7 +237,7 @@ class _Writer:
         placeholder = None
         if name and org_id != generated_organization_id(name):
             placeholder = db_accounts.find_organization(self.conn, generated_organization_id(name))
-            if placeholder is not None and placeholder.name == name:  # its slug is this one's
+            if placeholder is not None and placeholder.name == name and self._bare(placeholder.id):
                 db_accounts.set_organization_slug(self.conn, placeholder.id, f"{placeholder.id}-replaced")
             else:
                 placeholder = None
@@ -262,6 +262,13 @@ class _Writer:
             db_community.insert(self.conn, item)
         else:
             db_community.update(self.conn, item)
+
+    def _bare(self, placeholder_id: str) -> bool:
+        """Whether a placeholder holds nothing but datasets (no member, no contact point): one
+        given members since the export was loaded is an organization of its own, left as is."""
+        members = db_accounts.fetch_members(self.conn, placeholder_id)
+        contacts = db_accounts.contact_points_of(self.conn, "", [placeholder_id])
+        return not members and not contacts
 
     def _take_over(self, placeholder_id: str, org_id: str, now: datetime) -> None:
         """The placeholder's datasets become ``org_id``'s (the search index follows), then the

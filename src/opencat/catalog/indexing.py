@@ -58,12 +58,16 @@ def rebuilt_if_ahead(catalog: Catalog, head: int | None = None) -> bool:
     """Rebuild this machine's index when it applied changes the database's log does not hold:
     the database was restored from a dump (``pg_restore``) or replaced under it. Its new writes
     would take sequence numbers the index counts as applied, and never be indexed; the datasets
-    of the dump's future would stay listed. ``head``: the log's head, read on a fresh connection
-    (a request's older snapshot may lag behind the index without anything being wrong)."""
-    if head is None:
-        with catalog.db.side_read() as side:
-            head = outbox.head(side)
+    of the dump's future would stay listed. ``head``: the log's head as the caller last read it
+    (the index not past it: nothing more is read); the head that decides is read on a fresh
+    connection after the index's mark (a request's older snapshot, or a commit of the index
+    between two reads, may look behind the index without anything being wrong)."""
     applied = catalog.search.current_seq()
+    if applied <= (head if head is not None else -1):
+        return False
+    # Read after the index's mark (the head only grows): a commit in between is not "ahead".
+    with catalog.db.side_read() as side:
+        head = outbox.head(side)
     if applied <= head:
         return False
     logger.warning(

@@ -71,20 +71,24 @@ def sweep_pending_files(catalog: Catalog) -> int:
     retention: a file no resource or community resource holds is deleted, then its reservation.
     Returns how many files were deleted."""
     before = catalog.clock() - catalog.upload_retention
-    with catalog.db.read() as conn:
+    # The reservations go first, in the transaction that sees no resource holds their keys: an
+    # upload committing now finds its reservation gone and fails, rather than pointing a
+    # resource at a file deleted under it. The files go after the commit.
+    with catalog.db.write() as conn:
         keys = db_pending.older_than(conn, before, SWEPT_PER_RUN)
-        held = {
+        unheld = [
             key
             for key in keys
-            if db_resources.dataset_of_file(conn, key) or db_community.find_by_file(conn, key)
-        }
-    for key in keys:
-        if key not in held:
-            delete_after_commit(catalog.files, key)
-    with catalog.db.write() as conn:
+            if db_resources.dataset_of_file(conn, key) is None
+            and db_community.find_by_file(conn, key) is None
+        ]
         for key in keys:
             db_pending.release(conn, key)
-    return len(keys) - len(held)
+    for key in unheld:
+        if not delete_after_commit(catalog.files, key):
+            with catalog.db.write() as conn:  # the store failed: kept for the next sweep
+                db_pending.reserve(conn, key, before)
+    return len(unheld)
 
 
 def purge_when_due(catalog: Catalog) -> None:

@@ -50,6 +50,7 @@ from opencat.domain.errors import (
     PermissionDenied,
     Reason,
     Unauthenticated,
+    Unavailable,
     UnsupportedMediaType,
     UploadProblem,
     UploadRefused,
@@ -353,10 +354,7 @@ def _publish(
     name, mime = _checked_name(catalog, filename)
     _verify(spooled, declared_checksum)
     now = catalog.clock()
-    with catalog.db.write() as conn:
-        place = _locate(conn, actor, target)
-        _check_room(catalog, conn, place, target)
-        key = _reserved_key(catalog, conn, place.dataset.slug, name, now)
+    key = _reserved_key(catalog, actor, target, name, now)
     try:
         catalog.files.put(key, spooled.path, served_type(name))
         with catalog.db.write() as conn:
@@ -364,29 +362,38 @@ def _publish(
             _check_room(catalog, conn, place, target)
             if finishing is not None:
                 _close_session(conn, actor, _session_target(place.dataset, target), finishing)
+            if not db_pending.release(conn, key):  # swept meanwhile (past the retention): gone
+                raise Unavailable(Reason.FILE_STORE_UNAVAILABLE)
             outcome, replaced = _store(catalog, conn, actor, target, place, spooled, (name, mime, key), now)
-            db_pending.release(conn, key)
             if replaced is not None and replaced != key:
                 db_pending.reserve(conn, replaced, now)  # swept if the deletion below never happens
     except BaseException:
         # Never committed (a refusal, the store or the commit failing): the file and its key go.
-        delete_after_commit(catalog.files, key)
-        _release_quietly(catalog, key)
+        if delete_after_commit(catalog.files, key):
+            _release_quietly(catalog, key)
         raise
-    if replaced is not None and replaced != key:
-        delete_after_commit(catalog.files, replaced)
+    if replaced is not None and replaced != key and delete_after_commit(catalog.files, replaced):
         _release_quietly(catalog, replaced)
     return outcome
 
 
-def _reserved_key(catalog: Catalog, conn: Connection, slug: str, name: str, now: datetime) -> str:
-    """A key no stored file and no upload in progress holds, reserved (``pending_files``)."""
+def _reserved_key(catalog: Catalog, actor: Actor, target: UploadTarget, name: str, now: datetime) -> str:
+    """A key no upload in progress and no stored file holds, reserved (``pending_files``). The
+    caller's access and the dataset's room are checked in the reserving transaction; the store
+    is asked about the key outside any (on S3, a request: no lock is held meanwhile)."""
     attempt = 0
-    while catalog.files.exists(key := storage_key(slug, name, now, attempt)) or not db_pending.reserve(
-        conn, key, now
-    ):
+    while True:
+        with catalog.db.write() as conn:
+            place = _locate(conn, actor, target)
+            if attempt == 0:
+                _check_room(catalog, conn, place, target)
+            key = storage_key(place.dataset.slug, name, now, attempt)
+            reserved = db_pending.reserve(conn, key, now)
+        if reserved and not catalog.files.exists(key):
+            return key
+        if reserved:  # a stored file holds it: this upload moves aside
+            _release_quietly(catalog, key)
         attempt += 1  # udata fails on the same name within the same second; we move aside
-    return key
 
 
 def _release_quietly(catalog: Catalog, key: str) -> None:

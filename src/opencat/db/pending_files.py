@@ -22,8 +22,13 @@ def reserve(conn: Connection, key: str, now: datetime) -> bool:
     return conn.execute(statement, {"key": key, "created_at": now}).rowcount == 1
 
 
-def release(conn: Connection, key: str) -> None:
-    conn.execute(pending_files.delete().where(pending_files.c.key == key))
+_RELEASE = pending_files.delete().where(pending_files.c.key == sa.bindparam("b_key"))
+
+
+def release(conn: Connection, key: str) -> bool:
+    """Whether the key was still reserved (False: the sweep took it, and its file)."""
+    statement = _RELEASE.execution_options(preserve_rowcount=True)
+    return conn.execute(statement, {"b_key": key}).rowcount == 1
 
 
 def older_than(conn: Connection, before: datetime, limit: int) -> list[str]:

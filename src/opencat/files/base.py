@@ -50,11 +50,14 @@ def check_key(key: str) -> str:
     return key
 
 
-def delete_after_commit(store: FileStore, key: str) -> None:
+def delete_after_commit(store: FileStore, key: str) -> bool:
     """Remove a file the committed catalog no longer names (a replaced or deleted file, the parts
     of a published upload). The write is done: a store failing now leaves the file behind, said
-    in the log, and must not turn a committed write into an error its client would retry."""
+    in the log, and must not turn a committed write into an error its client would retry.
+    Whether the file is gone (False: a reservation of it should stay, for the sweep)."""
     try:
         store.delete(key)
     except Exception as error:  # any store's failure: the file is only left over
         logger.warning("file %s left in the store, which could not delete it: %r", key, error)
+        return False
+    return True

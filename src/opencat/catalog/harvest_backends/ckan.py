@@ -72,17 +72,15 @@ class CkanBackend:
                 return
 
     def gone(self, url: str, fetcher: Fetcher, config: Mapping[str, object], remote_id: str) -> bool:
-        """Asked of ``package_show``: gone when CKAN does not find it or refuses it (404, 403:
-        private), or when it is no public dataset any more (deleted, draft, private)."""
+        """Asked of ``package_show``: gone when CKAN does not find it (404), or when it is no
+        public dataset any more (deleted, draft, private). A 403 may be CKAN's refusal of a
+        private package or a firewall's of a burst of requests: it says nothing (the dataset is
+        kept, the job says the source could not answer)."""
         address = f"{_site(url)}/api/3/action/package_show?{urlencode({'id': remote_id})}"
         try:
             answer = fetcher.get(address, accept="application/json", conditional=False)
         except RemoteMissing:
             return True
-        except HarvestSourceError as error:
-            if "HTTP status 403" in str(error):  # CKAN's "Authorization Error": a private package
-                return True
-            raise
         try:
             found = json.loads(answer.body)
         except (ValueError, RecursionError):

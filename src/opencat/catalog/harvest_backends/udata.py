@@ -20,6 +20,8 @@ from opencat.domain.harvest import (
 )
 
 _DATASETS_PATH = "/api/1/datasets/"
+# A listing's arguments that select nothing (its language, paging and order).
+_NOT_FILTERS = frozenset({"lang", "page", "page_size", "sort"})
 _PAGE_SIZE = 100
 _MAX_PAGE_SIZE = 1000
 _CHECKSUM_TYPES = frozenset({"md5", "sha1", "sha256", "sha512"})
@@ -64,8 +66,15 @@ class UdataBackend:
 
     def gone(self, url: str, fetcher: Fetcher, config: Mapping[str, object], remote_id: str) -> bool:
         """Asked of the dataset itself: gone on a 404 or 410 (deleted, private), or when it is
-        deleted, archived, or no longer the configured organization's."""
+        deleted, archived, or no longer the configured organization's. A source URL that filters
+        the listing otherwise (``?tag=…``, ``?q=…``) selects what one dataset's answer cannot
+        tell: a dataset it no longer lists is gone, as before asking (a shifted page may then
+        archive one, as it did)."""
         parts = urlsplit(first_page(url, config))
+        filters = {name for name, _ in parse_qsl(parts.query)} - _NOT_FILTERS
+        if filters - {"organization"}:
+            return True
+        selected = [value for name, value in parse_qsl(parts.query) if name == "organization"]
         prefix = parts.path.rstrip("/").removesuffix(_DATASETS_PATH.rstrip("/"))  # a site under a path
         path = f"{prefix}{_DATASETS_PATH}{quote(remote_id, safe='')}/"
         address = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
@@ -79,13 +88,9 @@ class UdataBackend:
             raise HarvestSourceError(f"{address} did not answer JSON") from None
         if not isinstance(found, dict) or found.get("id") != remote_id:
             raise HarvestSourceError(f"{address} did not answer the dataset {remote_id}")
-        organization = config.get("organization")
         owner = found.get("organization")
-        moved = (
-            isinstance(organization, str)
-            and bool(organization)
-            and (not isinstance(owner, dict) or organization not in (owner.get("id"), owner.get("slug")))
-        )
+        owned = (owner.get("id"), owner.get("slug")) if isinstance(owner, dict) else ()
+        moved = any(organization not in owned for organization in selected)
         return bool(found.get("deleted") or found.get("archived") or found.get("private") or moved)
 
 
