@@ -440,3 +440,32 @@ def test_an_upload_whose_reservation_was_swept_fails_instead_of_pointing_at_noth
         uploads.run(slow, actor, destination, uploads.SimpleUpload(_spooled(catalog, b"a\n"), "slow.csv"))
     with catalog.db.read() as conn:
         assert db_resources.fetch_for_dataset(conn, dataset_id) == []
+
+
+class _StoreThatCannotDelete(_StoreFailingAfterPut):
+    """Stores then fails, and cannot delete either (the store down a moment)."""
+
+    def delete(self, key: str) -> None:
+        raise OSError("the store is down")
+
+
+def test_a_file_that_could_not_be_deleted_keeps_its_reservation_for_the_sweep(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    """The reservation was released whether or not the file went: a file left by a store down a
+    moment had nothing left to sweep it."""
+    from opencat.db import pending_files as db_pending
+
+    failing = _StoreThatCannotDelete(catalog.files)
+    broken = replace(catalog, files=failing)  # type: ignore[arg-type]
+    actor = owner.actor(broken)
+    destination = uploads.authorize(broken, actor, uploads.UploadTarget(dataset_id))
+    with pytest.raises(OSError, match="connection reset"):
+        uploads.run(broken, actor, destination, uploads.SimpleUpload(_spooled(catalog, b"a\n"), "a.csv"))
+    [key] = failing.keys
+    assert catalog.files.exists(key)
+    later = replace(catalog, clock=lambda: catalog.clock() + 2 * catalog.upload_retention)
+    with catalog.db.read() as conn:
+        assert db_pending.older_than(conn, later.clock(), 10) == [key]
+    assert upload_sessions.sweep_pending_files(later) == 1
+    assert not catalog.files.exists(key)

@@ -413,3 +413,27 @@ def test_an_export_saved_in_latin_1_is_refused_naming_the_file(tmp_path: Path) -
     with pytest.raises(Invalid) as refused:
         read_export(latin, ())
     assert f"{latin} is not UTF-8" in str(refused.value.errors)
+
+
+def test_a_placeholder_given_members_meanwhile_is_left_as_an_organization_of_its_own(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Taking it over deleted it, and with it (cascading) the members given to it since."""
+    from opencat.catalog import accounts
+    from tests.factories import make_user
+
+    document = (
+        paths.REALDATA / "search-indicator/www.data.gouv.fr-2022-12-02/datasets/60a518cbcb47626d4cc74bf9.json"
+    )
+    real = json.loads(document.read_text("utf-8"))["organization"]
+    load_fixtures(catalog, EXPORT_2020)
+    placeholder = generated_organization_id(real["name"])
+    member = make_user(catalog)
+    accounts.add_member(catalog, placeholder, member.user.id, "admin")
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / document.name).write_bytes(document.read_bytes())
+    load_fixtures(catalog, folder)
+    kept = client.get(f"/api/1/organizations/{placeholder}/").json()
+    assert [m["user"]["id"] for m in kept["members"]] == [member.user.id]
+    assert client.get(f"/api/1/organizations/{real['id']}/").status_code == 200
