@@ -333,6 +333,22 @@ def test_an_export_that_fails_leaves_the_earlier_one_whole(
     assert sorted(path.name for path in data_dir.iterdir() if "catalog" in path.name) == ["catalog.ttl"]
 
 
+def test_an_export_refuses_what_it_would_ignore_or_misplace(cli: Cli, data_dir: Path) -> None:
+    """``export jsonl --format ttl`` ignored ``--format`` without a word; ``--output`` naming a
+    directory wrote the whole export beside it (``.dir.partial``) before failing."""
+    ignored = cli("export", "jsonl", "--format", "ttl")
+    assert (ignored.code, ignored.out) == (2, "")
+    assert "--format" in ignored.err
+    folder = data_dir / "exports"
+    folder.mkdir()
+    misplaced = cli("export", "dcat", "--output", str(folder))
+    assert (misplaced.code, misplaced.err) == (
+        2,
+        f"error: --output must name a file, {folder} is a directory\n",
+    )
+    assert not any(path.name.endswith(".partial") for path in data_dir.iterdir())
+
+
 def test_serve_on_a_host_that_is_no_ip_address_is_bad_usage(cli: Cli) -> None:
     for host in ("999.1.1.1", "nosuchhost.invalid", ""):
         run = cli("serve", "--host", host, "--port", "1")

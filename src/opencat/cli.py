@@ -177,6 +177,10 @@ def _org_add_member(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> None:
+    if args.kind == "jsonl" and args.format is not None:  # it was ignored without a word
+        raise SettingsError("--format is the RDF serialization of a dcat export; jsonl has none")
+    if args.output and Path(args.output).is_dir():  # said before anything is written beside it
+        raise SettingsError(f"--output must name a file, {args.output} is a directory")
     catalog = _catalog(settings)
     urls = Urls(settings.base_url, settings.front_url)
     # A file is written beside its place and renamed into it once whole: an export that fails or
@@ -193,7 +197,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
         else:
             from opencat.catalog.rdf import export_catalog  # rdflib: not loaded for other commands
 
-            count = export_catalog(catalog, urls, target, args.format, settings.site_title)
+            count = export_catalog(catalog, urls, target, args.format or "nt", settings.site_title)
         target.flush()
         target.progress.finish()
         if partial is not None and output is not None:
@@ -477,7 +481,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "kind", choices=["dcat", "jsonl"], help="DCAT-AP 3 RDF, or JSON Lines in the API's shape"
     )
-    export.add_argument("--format", choices=["nt", "ttl"], default="nt", help="RDF serialization (dcat)")
+    export.add_argument("--format", choices=["nt", "ttl"], help="RDF serialization (dcat; default nt)")
     export.add_argument("--output", help="a file (default: standard output)")
     export.set_defaults(run=_export)
 
