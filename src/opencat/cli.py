@@ -473,8 +473,14 @@ def _parser() -> argparse.ArgumentParser:
 
     _account_commands(commands)
 
-    fixtures = commands.add_parser("load-fixtures", help="import udata fixtures or dataset documents")
-    fixtures.add_argument("path", help="a JSON file of udata fixtures or dataset documents")
+    fixtures = commands.add_parser(
+        "load-fixtures", help="import udata fixtures, dataset documents or a catalogue CSV export"
+    )
+    fixtures.add_argument(
+        "path",
+        help="udata's fixture file, API v1 dataset documents (a JSON array, or a folder of one per "
+        "file), or a catalogue CSV export (2020's or the current one)",
+    )
     fixtures.set_defaults(run=_load_fixtures)
 
     export = commands.add_parser("export", help="write the whole public catalog, streamed")
