@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from opencat.catalog.harvest_backends.licenses import is_known_license
-from opencat.catalog.harvest_backends.paging import RecentIds
+from opencat.catalog.harvest_backends.paging import RecentIds, json_or_missing
 from opencat.dcat.remote_vocabularies import frequency_of, media_type_of
 from opencat.domain.dates import parse_datetime
 from opencat.domain.harvest import (
@@ -17,7 +17,6 @@ from opencat.domain.harvest import (
     HarvestSourceError,
     ItemFailure,
     RemoteDataset,
-    RemoteMissing,
     RemoteResource,
 )
 
@@ -77,14 +76,9 @@ class CkanBackend:
         private package or a firewall's of a burst of requests: it says nothing (the dataset is
         kept, the job says the source could not answer)."""
         address = f"{_site(url)}/api/3/action/package_show?{urlencode({'id': remote_id})}"
-        try:
-            answer = fetcher.get(address, accept="application/json", conditional=False)
-        except RemoteMissing:
+        found = json_or_missing(fetcher, address)
+        if found is None:
             return True
-        try:
-            found = json.loads(answer.body)
-        except (ValueError, RecursionError):
-            raise HarvestSourceError(f"{address} is not JSON") from None
         package = found.get("result") if isinstance(found, dict) else None
         if not isinstance(found, dict) or found.get("success") is not True or not isinstance(package, dict):
             raise HarvestSourceError(f"{address} is not a successful package_show answer")

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from opencat.catalog.harvest_backends.paging import RecentIds
+from opencat.catalog.harvest_backends.paging import RecentIds, json_or_missing
 from opencat.domain.dates import parse_date, parse_datetime
 from opencat.domain.harvest import (
     ConfigKey,
@@ -15,7 +15,6 @@ from opencat.domain.harvest import (
     HarvestSourceError,
     ItemFailure,
     RemoteDataset,
-    RemoteMissing,
     RemoteResource,
 )
 
@@ -78,14 +77,9 @@ class UdataBackend:
         prefix = parts.path.rstrip("/").removesuffix(_DATASETS_PATH.rstrip("/"))  # a site under a path
         path = f"{prefix}{_DATASETS_PATH}{quote(remote_id, safe='')}/"
         address = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-        try:
-            answer = fetcher.get(address, accept="application/json", conditional=False)
-        except RemoteMissing:
+        found = json_or_missing(fetcher, address)
+        if found is None:
             return True
-        try:
-            found = json.loads(answer.body)
-        except (ValueError, RecursionError):
-            raise HarvestSourceError(f"{address} did not answer JSON") from None
         if not isinstance(found, dict) or found.get("id") != remote_id:
             raise HarvestSourceError(f"{address} did not answer the dataset {remote_id}")
         owner = found.get("organization")
