@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 
+import pytest
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
@@ -357,3 +358,22 @@ def test_a_write_with_a_mask_it_cannot_read_is_refused_before_it_is_made(
     assert client.get(f"{URL}{made['id']}/").json()["resources"] == []  # no file published
     # A deletion answers 204 without reading the mask, as udata.
     assert client.delete(f"{URL}{made['id']}/", headers=broken).status_code == 204
+
+
+@pytest.mark.parametrize("mask", ["title{x}", "owner{slug{x}}", "tags{x}", "resources{title{x}}"])
+def test_a_write_with_a_mask_that_does_not_fit_the_model_is_refused_before_it_is_made(
+    client: TestClient, catalog: Catalog, mask: str
+) -> None:
+    """Braces on a scalar field are read against the model, not the data: the dataset made has no
+    tags or resources yet, and the 400 still comes before anything is written."""
+    alice = make_user(catalog)
+    masked = {**alice.headers, "X-Fields": mask}
+    refused = client.post(URL, json={"title": "Masque mal mis", "description": "d"}, headers=masked)
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"message": "Mask error: Mask is inconsistent with model"},
+    )
+    assert client.get(f"{URL}?q=Masque", headers=alice.headers).json()["total"] == 0
+    made = client.post(URL, json={"title": "Masque", "description": "d"}, headers=alice.headers).json()
+    assert client.put(f"{URL}{made['id']}/", json={"acronym": "M"}, headers=masked).status_code == 400
+    assert client.get(f"{URL}{made['id']}/").json()["acronym"] is None

@@ -91,8 +91,27 @@ def test_private_addresses_are_refused_by_default(client: TestClient, catalog: C
     dataset_id, rid = _resource(catalog, f"{site}/data.csv")
     result = client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/check/").json()
     assert result["check:available"] is False
-    assert result["check:status"] is None
+    assert "check:status" not in result  # no HTTP answer: no status, rather than a null one
     assert "refused" in result["check:error"]
+
+
+def test_a_failed_check_leaves_the_resource_extras_writable(
+    client: TestClient, catalog: Catalog, site: str
+) -> None:
+    """An analyser writes its results through the v2 extras endpoints: a visitor's check of a dead
+    link must not lock it out (a stored null status failed every later write's type check)."""
+    owner = make_user(catalog)
+    dataset_id, rid = _resource(catalog, f"{site}/gone.csv", owner)  # refused by default: no answer
+    extras = f"/api/2/datasets/{dataset_id}/resources/{rid}/extras/"
+    assert (
+        client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/check/").json()["check:available"] is False
+    )
+    written = client.put(extras, json={"analysis:mime-type": "text/csv"}, headers=owner.headers)
+    assert written.status_code == 200, written.text
+    assert (
+        client.request("DELETE", extras, json=["analysis:mime-type"], headers=owner.headers).status_code
+        == 204
+    )
 
 
 def test_hosted_files_are_checked_in_the_store(client: TestClient, catalog: Catalog) -> None:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from opencat.api.bodies import json_object
 from opencat.api.errors import redirect
+from opencat.api.mask_models import check_fits
 from opencat.api.masks import Mask, apply_mask, parse_mask, with_defaults
 from opencat.api.openapi import operation_of
 from opencat.api.vary import varying_by_caller, with_vary
@@ -114,13 +115,21 @@ def redirect_found(location: str) -> Response:
     return redirect(location, 302)
 
 
-def render(call: Call, reply: Reply, masked: bool = True) -> Response:
+def render(call: Call, reply: Reply, masked: bool = True, returns: str | None = None) -> Response:
     """``masked``: whether the answer takes an ``X-Fields`` mask (flask-restx applies one only to
-    the answers it marshals: a plain dict, such as API v2's extras, is sent whole)."""
+    the answers it marshals: a plain dict, such as API v2's extras, is sent whole); ``returns``:
+    the answer's model (a component schema's name), which the mask must fit."""
     if reply.status == 204 or reply.data is None:
         return Response(b"", reply.status, headers=reply.headers, media_type="application/json")
     requested = call.header("x-fields") if masked else None
-    mask = with_defaults(parse_mask(requested), reply.mask) if requested else reply.mask
+    mask = None
+    if requested:
+        asked = parse_mask(requested)
+        if returns is not None:
+            check_fits(asked, returns)
+        mask = with_defaults(asked, reply.mask)
+    else:
+        mask = reply.mask
     data = reply.data if mask is None else apply_mask(reply.data, mask)
     # Flask sorts keys in API v1; some clients diff responses textually.
     content = orjson.dumps(data, option=orjson.OPT_SORT_KEYS if reply.sort_keys else None)
@@ -146,16 +155,18 @@ def _refuse_nul(request: Request) -> None:
         raise BadRequest("Query arguments may not contain NUL characters")
 
 
-def check_mask_before_writing(request: Request, actor: Actor) -> None:
+def check_mask_before_writing(request: Request, actor: Actor, returns: str | None) -> None:
     """A signed-in write whose answer a mask shapes (``POST``, ``PUT``, ``PATCH``) is refused
-    before it is made when that mask cannot be read: udata reads it after the write, so its 400
-    came with the dataset created (a retry made it twice). A ``DELETE`` answers 204 without
-    reading it, as udata."""
+    before it is made when that mask cannot be read or does not fit the answer's model
+    (``returns``): udata reads it after the write, so its 400 came with the dataset created (a
+    retry made it twice). A ``DELETE`` answers 204 without reading it, as udata."""
     if actor.user is None or request.method not in ("POST", "PUT", "PATCH"):
         return
     mask_text = request.headers.get("x-fields")
     if mask_text:
-        parse_mask(mask_text)
+        mask = parse_mask(mask_text)
+        if returns is not None:
+            check_fits(mask, returns)
 
 
 def api_key_sent(request: Request) -> str | None:
@@ -173,10 +184,11 @@ def _handle(handler: Handler, request: Request, services: Services, body: bytes)
     call = Call(request, services, actor, body)
     operation = operation_of(handler)
     masked = operation is None or operation.masked
+    returns = None if operation is None else operation.returns
     if masked:
-        check_mask_before_writing(request, actor)
+        check_mask_before_writing(request, actor, returns)
     result = handler(call)
-    response = result if isinstance(result, Response) else render(call, result, masked=masked)
+    response = result if isinstance(result, Response) else render(call, result, masked, returns)
     return varying_by_caller(response)
 
 

@@ -89,7 +89,7 @@ def apply_mask(data: Any, mask: Mask) -> Any:
     if isinstance(data, list):
         return [apply_mask(item, mask) for item in data]
     if not isinstance(data, dict):
-        raise BadRequest("Mask error: Cannot apply a mask to a scalar field")
+        raise BadRequest("Mask error: Mask is inconsistent with model")  # as api/mask_models.py says it
     result: dict[str, Any] = {}
     for name, nested in mask.fields.items():
         if name not in data:

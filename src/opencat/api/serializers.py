@@ -11,7 +11,7 @@ from opencat.domain import permissions
 from opencat.domain.accounts import Actor, ContactPoint, Member, Organization, User
 from opencat.domain.community import can_edit_community
 from opencat.domain.datasets import Dataset, Resource
-from opencat.domain.dates import iso, iso_date
+from opencat.domain.dates import iso, iso_date, parse_datetime, truncate_ms
 from opencat.domain.frequencies import UNKNOWN
 from opencat.domain.history import Key
 from opencat.domain.months import stock_as_of
@@ -39,11 +39,56 @@ METRIC_KEYS = (
 )  # fmt: skip
 
 
-def _non_null(values: dict[str, Any] | None) -> dict[str, Any] | None:
-    """udata emits only the non-null keys of harvest metadata (udata: udata/core/dataset/api_fields.py, harvest)."""
+# udata's harvest models (udata/core/dataset/api_fields.py), in their order, and which of their keys are dates.
+DATASET_HARVEST_KEYS = (
+    "backend", "created_at", "issued_at", "modified_at", "source_id", "remote_id", "domain",
+    "last_update", "remote_url", "uri", "dct_identifier", "archived_at", "archived",
+)  # fmt: skip
+RESOURCE_HARVEST_KEYS = ("issued_at", "modified_at", "last_update", "uri")
+_HARVEST_DATES = frozenset({"created_at", "issued_at", "modified_at", "last_update", "archived_at"})
+
+
+def harvest(values: dict[str, Any] | None, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    """udata's harvest metadata: its model's keys only, the non-null ones, dates in UTC with
+    ``+00:00``. Documents loaded from elsewhere (a 2022 export's ``ods_*`` keys, naive dates) are
+    stored as they came; the answer is udata's shape whatever was stored."""
     if values is None:
         return None
-    return {key: value for key, value in values.items() if value is not None}
+    shaped = {}
+    for key in keys:
+        value = values.get(key)
+        if value is not None and key in _HARVEST_DATES:
+            value = _utc_text(value)
+        if value is not None:
+            shaped[key] = value
+    return shaped
+
+
+def _utc_text(value: Any) -> str | None:
+    """A stored date as udata writes it; None (left out) for what is no date."""
+    if not isinstance(value, str):
+        return None
+    if value.endswith("+00:00"):
+        return value  # what opencat itself stores: no parsing on the read path
+    try:
+        return iso(truncate_ms(parse_datetime(value)))
+    except ValueError:
+        return None
+
+
+def schema(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """udata's ``Schema`` model: its three keys, in its order, null when absent (an imported ``{}``
+    is an empty model: three nulls)."""
+    if not isinstance(value, dict):
+        return None
+    return {"name": value.get("name"), "version": value.get("version"), "url": value.get("url")}
+
+
+def geometry(geom: dict[str, Any] | None) -> dict[str, Any] | None:
+    """udata's ``geojson`` model: the type and the coordinates (a ``bbox`` or ``crs`` sent is not echoed)."""
+    if not isinstance(geom, dict):
+        return None
+    return {"type": geom.get("type"), "coordinates": geom.get("coordinates")}
 
 
 def _with_downloads(values: dict[str, Any], key: str, downloads: int) -> dict[str, Any]:
@@ -71,11 +116,11 @@ def resource(item: Resource, urls: Urls, now: datetime) -> dict[str, Any]:
         "created_at": iso(item.created_at),
         "last_modified": iso(item.last_modified(now)),
         "metrics": _with_downloads(item.metrics, "views", item.downloads),
-        "harvest": _non_null(item.harvest),
+        "harvest": harvest(item.harvest, RESOURCE_HARVEST_KEYS),
         "geopf": None,
         "extras": item.extras,
         "preview_url": item.preview_url,
-        "schema": item.schema,
+        "schema": schema(item.schema),
         "internal": {
             "created_at_internal": iso(item.created_at_internal),
             "last_modified_internal": iso(item.last_modified_internal),
@@ -132,8 +177,9 @@ def contact_point(
 
 
 def metrics(values: dict[str, Any]) -> dict[str, Any]:
-    """Always udata's nine keys, 0 when unknown (udata: udata/core/dataset/models.py, metrics); extra keys kept."""
-    return {**dict.fromkeys(METRIC_KEYS, 0), **values}
+    """Exactly udata's nine keys, 0 when unknown (udata: udata/core/dataset/models.py, ``get_metrics``):
+    another key an imported document stored is not answered."""
+    return {key: values.get(key) or 0 for key in METRIC_KEYS}
 
 
 def _spatial(
@@ -144,11 +190,11 @@ def _spatial(
         return None
     granularity = spatial.granularity or "other"
     if zones is None:
-        return {"geom": spatial.geom, "zones": list(spatial.zones), "granularity": granularity}
+        return {"geom": geometry(spatial.geom), "zones": list(spatial.zones), "granularity": granularity}
     # X-Get-Datasets-Full-Objects: udata's GeoZone and GeoGranularity (udata/core/spatial/api_fields.py);
     # a zone missing from the referential keeps its id, everything else null.
     return {
-        "geom": spatial.geom,
+        "geom": geometry(spatial.geom),
         "zones": [
             {"id": zone_id, "name": None, "slug": None, "code": None, "level": None, "uri": None}
             if (zone := zones.get(zone_id)) is None
@@ -261,7 +307,7 @@ def dataset(
         "frequency": d.frequency or UNKNOWN,
         "frequency_date": iso(d.frequency_date),
         "extras": d.extras,
-        "harvest": _non_null(d.harvest),
+        "harvest": harvest(d.harvest, DATASET_HARVEST_KEYS),
         "metrics": metrics(
             {
                 **_with_downloads(d.metrics, "resources_downloads", d.resources_downloads),
@@ -284,7 +330,7 @@ def dataset(
         "uri": urls.dataset_uri(d.slug),
         "page": urls.dataset_page(d.slug),
         "quality": quality(d, view.resources, last_update, now),
-        "schema": d.schema,
+        "schema": schema(d.schema),
         "internal": {
             "created_at_internal": iso(d.created_at_internal),
             "last_modified_internal": iso(d.last_modified_internal),

@@ -13,7 +13,7 @@ from opencat.api import serializers
 from opencat.api.conditional import names_current, unmodified_since
 from opencat.api.endpoint import Call, Reply, Services, api_key_sent, check_mask_before_writing, render
 from opencat.api.multipart import Received, receive
-from opencat.api.openapi import describe
+from opencat.api.openapi import describe, operation_of
 from opencat.catalog import community as community_catalog
 from opencat.catalog import downloads, upload_sessions
 from opencat.catalog import uploads as catalog
@@ -60,7 +60,9 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
         services: Services = request.app.state.services
         cat = services.catalog
         actor = await run_in_threadpool(authenticate, cat, api_key_sent(request))
-        check_mask_before_writing(request, actor)
+        operation = operation_of(run)  # describe() attaches it below
+        returns = None if operation is None else operation.returns
+        check_mask_before_writing(request, actor, returns)
         destination = await run_in_threadpool(catalog.authorize, cat, actor, target_of(request))
         received = await receive(request, lambda: catalog.open_spool(cat), cat.uploads.max_bytes)
         try:
@@ -72,7 +74,9 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
         if outcome.resource is None:
             return render(call, Reply({"success": True, "error": None}))
         body = {**_rendered(cat, actor, services, outcome), "success": True}
-        return await run_in_threadpool(render, call, Reply(body, 201 if outcome.created else 200))
+        return await run_in_threadpool(
+            render, call, Reply(body, 201 if outcome.created else 200), True, returns
+        )
 
     run.__name__ = name
     return run

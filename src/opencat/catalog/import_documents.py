@@ -23,7 +23,7 @@ from opencat.domain.datasets import (
     TemporalCoverage,
     fitting_format,
 )
-from opencat.domain.dates import parse_datetime
+from opencat.domain.dates import parse_datetime, truncate_ms
 from opencat.domain.errors import Invalid
 from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.numerals import whole_number
@@ -54,7 +54,7 @@ class Membership:
 def _when(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
-    return parse_datetime(value)
+    return truncate_ms(parse_datetime(value))  # stored to the millisecond, as udata's MongoDB does
 
 
 def _required_when(*values: Any) -> datetime:

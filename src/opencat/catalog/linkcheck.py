@@ -33,12 +33,10 @@ def _probe(catalog: Catalog, resource: Resource) -> dict[str, Any]:
         present = catalog.files.exists(resource.fs_filename)
         return {"check:available": present, "check:status": 200 if present else 404, "check:date": iso(now)}
     result = check_link(resource.url, catalog.link_policy, catalog.clock)
-    found: dict[str, Any] = {
-        "check:available": result.available,
-        "check:status": result.status,
-        "check:date": iso(result.checked_at),
-        "check:url": result.url,
-    }
+    found: dict[str, Any] = {"check:available": result.available}
+    if result.status is not None:  # no HTTP answer (DNS, refused): no status, rather than a null one
+        found["check:status"] = result.status
+    found |= {"check:date": iso(result.checked_at), "check:url": result.url}
     if result.content_type is not None:
         found["check:headers:content-type"] = result.content_type
     if result.content_length is not None:

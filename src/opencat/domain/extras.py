@@ -67,7 +67,8 @@ def check_resource_extras(extras: Mapping[str, Any]) -> None:
     problems = {
         key: Problem(reason, {"value": extras[key]})
         for key, (valid, reason) in _RESOURCE_TYPES.items()
-        if key in extras and not valid(extras[key])
+        # A null is no value (a v2 PUT deletes a key with it); an earlier link check stored one.
+        if extras.get(key) is not None and not valid(extras[key])
     }
     if problems:
         raise Invalid(problems, Reason.EXTRAS_UNSUPPORTED_TYPES)

@@ -45,6 +45,7 @@ def organization_permissions(actor: Actor, organization_id: str) -> dict[str, bo
     """The ``permissions`` object of an organization reference, for this caller."""
     role = actor.role_in(organization_id)
     admin = actor.is_sysadmin or role == "admin"
-    editor = admin or role == "editor"
+    # udata's OrganizationPrivatePermission: every member but a plain one sees the private datasets.
+    member = admin or role in ("editor", "partial_editor")
     # udata's order, which API v2 keeps (udata-responses call 101)
-    return {"edit": admin, "delete": admin, "members": admin, "harvest": admin, "private": editor}
+    return {"edit": admin, "delete": admin, "members": admin, "harvest": admin, "private": member}
