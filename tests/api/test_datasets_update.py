@@ -315,3 +315,32 @@ def test_comma_separated_tags_skip_empty_pieces_and_zones_may_be_objects(
         assert (answer.status_code, answer.json()["tags"]) == (200, stored), sent
     zones = client.put(url, json={"spatial": {"zones": [{"id": "fr:departement:75"}]}}, headers=alice.headers)
     assert (zones.status_code, zones.json()["spatial"]["zones"]) == (200, ["fr:departement:75"])
+
+
+def test_an_empty_text_clears_an_optional_field(client: TestClient, catalog: Catalog) -> None:
+    """udata's optional text fields read an empty text as none (``EmptyNone``): a URL included."""
+    owner = make_user(catalog)
+    url = f"/api/1/datasets/{make_dataset(catalog, owner).dataset.id}/"
+    filled = {
+        "acronym": "AC",
+        "description_short": "short",
+        "access_type": "restricted",
+        "access_type_reason": "why",
+        "authorization_request_url": "https://example.org/ask",
+    }
+    assert client.put(url, json=filled, headers=owner.headers).status_code == 200
+    cleared = client.put(url, json=dict.fromkeys(set(filled) - {"access_type"}, ""), headers=owner.headers)
+    assert cleared.status_code == 200, cleared.text
+    answer = cleared.json()
+    assert [answer[name] for name in sorted(set(filled) - {"access_type"})] == [None, None, None, None]
+
+
+def test_a_list_of_one_tag_is_read_as_udata_comma_separated_form(
+    client: TestClient, catalog: Catalog
+) -> None:
+    owner = make_user(catalog)
+    url = f"/api/1/datasets/{make_dataset(catalog, owner).dataset.id}/"
+    assert client.put(url, json={"tags": ["foo,bar"]}, headers=owner.headers).json()["tags"] == ["bar", "foo"]
+    assert client.put(url, json={"tags": [""]}, headers=owner.headers).json()["tags"] == []
+    two = client.put(url, json={"tags": ["foo,bar", "baz"]}, headers=owner.headers).json()
+    assert two["tags"] == ["baz", "foo-bar"]  # several values: each one a tag

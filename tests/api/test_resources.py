@@ -348,7 +348,11 @@ def test_typed_check_extras_are_validated(client: TestClient, catalog: Catalog) 
         },
     }
     assert client.post(url, json=good, headers=alice.headers).status_code == 201
-    for extras in ({"check:available": "yes"}, {"check:status": "four"}, {"check:date": "yesterday"}):
+    made = client.get(f"/api/1/datasets/{view.dataset.id}/").json()["resources"][0]
+    assert made["extras"]["check:date"] == "2024-01-01T00:00:00+00:00"  # a date, as udata emits one
+    beyond_64_bits = ("100000000000000000000", "-18446744073709551616", 2**64)
+    refused = [{"check:available": "yes"}, {"check:status": "four"}, {"check:date": "yesterday"}]
+    for extras in [*refused, *({"check:status": big} for big in beyond_64_bits)]:
         response = client.post(url, json={**REMOTE, "extras": extras}, headers=alice.headers)
         assert response.status_code == 400, extras
         assert list(response.json()["errors"]["extras"]) == list(extras)

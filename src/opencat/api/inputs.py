@@ -22,7 +22,7 @@ from opencat.domain.datasets import (
     SpatialChange,
     TemporalCoverage,
 )
-from opencat.domain.dates import parse_date, parse_datetime, truncate_ms
+from opencat.domain.dates import iso, parse_date, parse_datetime, truncate_ms
 from opencat.domain.errors import Invalid, InvalidItems
 from opencat.domain.frequencies import normalize_frequency, not_a_frequency
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
@@ -83,7 +83,11 @@ def _identifiers(value: Any) -> Any:
 
 
 def _tags(value: Any) -> Any:
-    if isinstance(value, str):  # udata's comma-separated form: empty pieces are no tags
+    # udata's comma-separated form, which a one-item list takes too (wtforms-json hands a list of
+    # one to the field as a single value): empty pieces are no tags.
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        value = value[0]
+    if isinstance(value, str):
         value = [piece for piece in value.split(",") if piece.strip()]
     if not isinstance(value, list):
         return value
@@ -109,6 +113,15 @@ def _url(value: Any, info: ValidationInfo) -> Any:
     return check_url(value, files_url) if isinstance(value, str) else value
 
 
+def _empty_none(value: Any) -> Any:
+    """udata's optional text fields (``EmptyNone``): an empty text clears the field."""
+    return None if value == "" else value
+
+
+def _optional_url(value: Any, info: ValidationInfo) -> Any:
+    return _url(_empty_none(value), info)
+
+
 def _format(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
@@ -126,6 +139,10 @@ def _coverage(value: Any) -> Any:
 
 
 Url = Annotated[str, BeforeValidator(_url)]
+OptionalUrl = Annotated[str | None, BeforeValidator(_optional_url)]
+OptionalText = BeforeValidator(_empty_none)
+# The integers a stored JSON value may hold (orjson, and MongoDB's IntField, stop at 64 bits).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 When = Annotated[datetime | None, BeforeValidator(_datetime)]
 
 
@@ -184,8 +201,8 @@ class DatasetBody(BaseModel):
 
     title: Annotated[str | None, Field(max_length=TITLE_MAX_LENGTH)] = None
     description: Annotated[str | None, Field(max_length=DESCRIPTION_MAX_LENGTH)] = None
-    acronym: Annotated[str | None, Field(max_length=ACRONYM_MAX_LENGTH)] = None
-    description_short: Annotated[str | None, Field(max_length=200)] = None
+    acronym: Annotated[str | None, Field(max_length=ACRONYM_MAX_LENGTH), OptionalText] = None
+    description_short: Annotated[str | None, Field(max_length=200), OptionalText] = None
     license: str | None = None
     frequency: str | None = None
     frequency_date: When = None
@@ -200,9 +217,9 @@ class DatasetBody(BaseModel):
     organization: Annotated[str | None, BeforeValidator(_identifier)] = None
     access_type: AccessType | None = None
     access_audiences: list[AudienceBody] | None = None
-    authorization_request_url: Url | None = None
+    authorization_request_url: OptionalUrl = None
     access_type_reason_category: ReasonCategory | None = None
-    access_type_reason: str | None = None
+    access_type_reason: Annotated[str | None, OptionalText] = None
     deleted: When = None
     archived: When = None
 
@@ -281,13 +298,20 @@ def _as_integer(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError, OverflowError):
         return None
+    return number if INT64_MIN <= number <= INT64_MAX else None  # what MongoDB's IntField holds
 
 
 def _as_date_text(value: Any) -> str | None:
-    return value if isinstance(value, str) and _is_datetime(value) else None
+    """A date in any spelling udata reads, kept as udata emits a stored date."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return iso(_datetime(value))
+    except ValueError:
+        return None
 
 
 _TYPED_CHECKS: dict[str, Callable[[Any], Any]] = {
@@ -295,14 +319,6 @@ _TYPED_CHECKS: dict[str, Callable[[Any], Any]] = {
     "check:status": _as_integer,
     "check:date": _as_date_text,
 }
-
-
-def _is_datetime(text: str) -> bool:
-    try:
-        _datetime(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _resource_error(index: int | None, errors: dict[str, Any]) -> Invalid:
