@@ -238,3 +238,27 @@ def test_a_proposal_hidden_from_the_caller_is_not_there_for_writes_either(
     assert (
         client.put(f"{URL}{visible['id']}/", json={"title": "x"}, headers=stranger.headers).status_code == 403
     )
+
+
+def test_the_list_sorts_by_any_stored_field_then_by_id(client: TestClient, catalog: Catalog) -> None:
+    """udata's ``order_by(sort, "id")``: a title, a size; an unknown field orders by id alone."""
+    alice = make_user(catalog)
+    dataset = make_dataset(catalog, alice).dataset
+    made = {}
+    for title, size in (("Bravo", 30), ("alpha", 200), ("Charlie", 4)):
+        body = {**BODY, "title": title, "filesize": size, "dataset": dataset.id}
+        made[title] = client.post(URL, json=body, headers=alice.headers).json()["id"]
+
+    def titles(sort: str) -> list[str]:
+        listed = client.get(f"{URL}?dataset={dataset.id}&sort={sort}")
+        assert listed.status_code == 200
+        return [entry["title"] for entry in listed.json()["data"]]
+
+    assert titles("title") == ["Bravo", "Charlie", "alpha"]  # MongoDB's binary order of texts
+    assert titles("-title") == ["alpha", "Charlie", "Bravo"]
+    assert titles("filesize") == ["Charlie", "Bravo", "alpha"]
+    by_id = sorted(made, key=made.__getitem__)
+    assert titles("nothing") == by_id
+    assert titles("-nothing") == by_id  # the id stays ascending: ``order_by("-nothing", "id")``
+    paged = client.get(f"{URL}?dataset={dataset.id}&sort=title&page=2&page_size=2").json()
+    assert ([entry["title"] for entry in paged["data"]], paged["total"]) == (["alpha"], 3)

@@ -78,7 +78,10 @@ def test_configured_catalog_is_cached_and_survives_an_outage(
     )
     catalog = build_catalog(configured, database=db)
     with TestClient(create_app(configured, catalog=catalog), base_url=BASE_URL) as client:
-        assert [item["name"] for item in client.get("/api/1/datasets/schemas/").json()] == ["me/table"]
+        listed = client.get("/api/1/datasets/schemas/").json()
+        assert [item["name"] for item in listed] == ["me/table"]
+        # A list the catalog leaves out is null, as flask-restx renders a missing List.
+        assert (listed[0]["labels"], listed[0]["examples"]) == (["x"], None)
         _Catalog.status = 503
         catalog.schemas.ttl = 0  # expire the in-memory copy: the next read goes to the (failing) catalog
         try:
@@ -111,5 +114,38 @@ def test_missing_catalog_is_404(db: Database, settings: Settings, remote: str) -
     try:
         with TestClient(create_app(configured, database=db), base_url=BASE_URL) as client:
             assert client.get("/api/1/datasets/schemas/").status_code == 404
+    finally:
+        _Catalog.status = 200
+
+
+def test_a_configured_catalog_down_with_no_copy_is_a_503(
+    db: Database, settings: Settings, remote: str
+) -> None:
+    """udata's ``SchemasCacheUnavailableException``: never the bundled catalog in its place, which
+    would check resources against schemas this portal does not list."""
+    configured = Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        base_url=BASE_URL,
+        schema_catalog_url=remote,
+    )
+    catalog = build_catalog(configured, database=db)
+    _Catalog.status = 503
+    try:
+        with TestClient(create_app(configured, catalog=catalog), base_url=BASE_URL) as client:
+            listed = client.get("/api/1/datasets/schemas/")
+            assert (listed.status_code, listed.json()) == (
+                503,
+                {"message": "No schemas in cache and endpoint unavailable"},
+            )
+            owner = make_user(catalog)
+            dataset = make_dataset(catalog, owner).dataset
+            url = f"/api/1/datasets/{dataset.id}/resources/"
+            body = {"title": "r", "url": "https://example.org/r", "filetype": "remote"}
+            with_schema = client.post(
+                url, json={**body, "schema": {"name": "etalab/schema-irve-statique"}}, headers=owner.headers
+            )
+            assert with_schema.status_code == 503
+            assert client.post(url, json=body, headers=owner.headers).status_code == 201
     finally:
         _Catalog.status = 200

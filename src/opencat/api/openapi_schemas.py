@@ -243,7 +243,13 @@ _IDENTIFIED_LABEL = record({"id": STRING, "label": STRING})
 _NAMED = record({"id": STRING, "name": STRING})
 _CATALOG_SCHEMA = {
     "type": "object",
-    "properties": {"name": STRING, "title": TEXT, "versions": array(OBJECT), "examples": array(OBJECT)},
+    "properties": {
+        "name": STRING,
+        "title": TEXT,
+        "versions": nullable(array(OBJECT)),
+        "examples": nullable(array(OBJECT)),
+        "labels": nullable(array(STRING)),
+    },
     "required": ["name", "versions", "examples", "labels"],
 }
 _FACETS = {"type": "object", "additionalProperties": array(OBJECT)}

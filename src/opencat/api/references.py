@@ -57,19 +57,34 @@ def list_resource_types(call: Call) -> Reply:
 
 
 def _schema_item(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry in udata's ``CatalogSchema`` model: a list the catalog leaves out is null (flask-restx's
+    ``List`` of a missing key), not empty."""
     item = {name: entry.get(name) for name in SCHEMA_FIELDS}
-    item["examples"] = [
-        {"title": example.get("title"), "path": example.get("path")}
-        for example in entry.get("examples") or ()
-        if isinstance(example, dict)
-    ]
-    item["labels"] = list(entry.get("labels") or ())
-    item["versions"] = [
-        {"version_name": version.get("version_name"), "schema_url": version.get("schema_url")}
-        for version in entry.get("versions") or ()
-        if isinstance(version, dict)
-    ]
+    examples, labels, versions = entry.get("examples"), entry.get("labels"), entry.get("versions")
+    item["examples"] = (
+        None
+        if examples is None
+        else [
+            {"title": example.get("title"), "path": example.get("path")}
+            for example in _listed(examples)
+            if isinstance(example, dict)
+        ]
+    )
+    item["labels"] = None if labels is None else list(_listed(labels))
+    item["versions"] = (
+        None
+        if versions is None
+        else [
+            {"version_name": version.get("version_name"), "schema_url": version.get("schema_url")}
+            for version in _listed(versions)
+            if isinstance(version, dict)
+        ]
+    )
     return item
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 @describe(

@@ -28,6 +28,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.PERMALINK_MISSING: "Resource not found",
     Reason.BADGE_MISSING: "Badge does not exists",
     Reason.SCHEMA_CATALOG_MISSING: "Schema catalog not found",
+    Reason.SCHEMAS_UNAVAILABLE: "No schemas in cache and endpoint unavailable",
     Reason.USER_NOT_ACTIVE: "User is not active",
     Reason.USER_DELETED: "User has been deleted",
     Reason.USER_UNKNOWN: "Unknown user {ident}",

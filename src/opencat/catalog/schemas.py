@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from opencat.domain.changes import UNSET, ResourceChanges
-from opencat.domain.errors import Invalid, NotFound, Reason
+from opencat.domain.errors import Invalid, NotFound, Reason, Unavailable
 from opencat.domain.schemas import SchemaCatalog, SchemaError, normalize_schema
 from opencat.links.fetch import FetchError, fetch_json
 
@@ -61,10 +61,14 @@ class SchemaSource:
         temporary.replace(self.cache_file)
 
     def _last_good_copy(self) -> Entries:
+        """The copy this machine last read, on disk or in memory; none is udata's 503 (another
+        catalog, the bundled one, would check resources against schemas this portal never listed)."""
         try:
             return _schemas_of(json.loads(self.cache_file.read_text()))
         except (OSError, ValueError):
-            return self._entries or bundled_entries()
+            if self._entries:
+                return self._entries
+        raise Unavailable(Reason.SCHEMAS_UNAVAILABLE)
 
 
 def _schemas_of(document: Any) -> Entries:

@@ -1,6 +1,8 @@
 """Community resource rows."""
 
 from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +13,7 @@ from opencat.db.engine import locked_in_writes
 from opencat.db.tables import community_resources as table
 from opencat.db.tables import datasets
 from opencat.domain.community import CommunityResource
+from opencat.domain.datasets import Resource
 from opencat.domain.queries import CommunityQuery
 from opencat.domain.search import Visibility
 
@@ -95,8 +98,12 @@ def fetch_page(
         if condition is not None
     ]
     total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*conditions)).scalar_one()
-    column = _SORTS.get(query.sort.lstrip("-"), table.c.created_at)
-    order = [column.desc(), table.c.id.desc()] if query.sort.startswith("-") else [column.asc(), table.c.id]
+    field = query.sort.lstrip("-")
+    descending = query.sort.startswith("-")
+    if field not in _SORTS:
+        return _sorted_by_field(conn, conditions, query, field, descending), int(total)
+    column = _SORTS[field]
+    order = [column.desc(), table.c.id.desc()] if descending else [column.asc(), table.c.id]
     rows = conn.execute(
         sa.select(table)
         .where(*conditions)
@@ -105,6 +112,34 @@ def fetch_page(
         .offset((query.page - 1) * query.page_size)
     )
     return [_from_row(row) for row in rows], int(total)
+
+
+def _sorted_by_field(
+    conn: Connection, conditions: list[Any], query: CommunityQuery, field: str, descending: bool
+) -> list[CommunityResource]:
+    """udata's ``order_by(sort, "id")`` on any other field of the resource (its title, its
+    modification date...), read from the stored documents: a field none has (an unknown name)
+    orders by id alone. Community resources are few a dataset; the whole selection is read."""
+    rows = conn.execute(sa.select(table).where(*conditions).order_by(table.c.id))
+    found = [_from_row(row) for row in rows]
+    # ``sorted`` keeps the id order among equals; missing values first, as MongoDB's ascending order.
+    found.sort(key=lambda item: _sort_value(item, field), reverse=descending)
+    start = (query.page - 1) * query.page_size
+    return found[start : start + query.page_size]
+
+
+def _sort_value(item: CommunityResource, field: str) -> tuple[int, float, str]:
+    """Missing first, then numbers, then texts (dates in ISO order); a computed property
+    (``last_modified``) is no stored field, as in MongoDB."""
+    value = getattr(item.resource, field, None) if field in _STORED_FIELDS else None
+    if value is None or isinstance(value, (dict, list)):
+        return (0, 0.0, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, float(value), "")
+    return (2, 0.0, value.isoformat() if isinstance(value, datetime) else str(value))
+
+
+_STORED_FIELDS = frozenset(field.name for field in fields(Resource))
 
 
 def fetch_for_datasets(conn: Connection, dataset_ids: Sequence[str]) -> dict[str, list[CommunityResource]]:

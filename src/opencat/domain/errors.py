@@ -46,6 +46,7 @@ class Reason(StrEnum):
     PERMALINK_MISSING = auto()
     BADGE_MISSING = auto()
     SCHEMA_CATALOG_MISSING = auto()
+    SCHEMAS_UNAVAILABLE = auto()
     USER_NOT_ACTIVE = auto()
     USER_DELETED = auto()
     USER_UNKNOWN = auto()  # details: ident
