@@ -94,7 +94,7 @@ def test_community_resources_of_a_private_dataset_stay_hidden(client: TestClient
         "/api/1/datasets/community_resources/", json={**body, "dataset": private_id}, headers=proposer.headers
     )
     assert refused.status_code == 400
-    assert refused.json() == {"errors": {"dataset": "Unknown dataset"}}
+    assert refused.json() == {"errors": {"dataset": ["Dataset does not exists"]}}
     created = client.post(
         "/api/1/datasets/community_resources/", json={**body, "dataset": public_id}, headers=proposer.headers
     ).json()

@@ -23,6 +23,7 @@ from opencat.api.vary import varying_by_caller, with_vary
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
+from opencat.domain import ids
 from opencat.domain.accounts import Actor
 from opencat.domain.errors import BadRequest, NotFound, PayloadTooLarge
 from opencat.domain.numerals import is_digits
@@ -38,6 +39,10 @@ class Services:
     catalog: Catalog
     settings: Settings
     urls: Urls
+
+
+# The path parameter of every route udata declares ``<uuid:rid>``.
+RESOURCE_ID = "rid"
 
 
 @dataclass
@@ -67,7 +72,10 @@ class Call:
         return self.request.query_params
 
     def path(self, name: str) -> str:
-        return str(self.request.path_params[name])
+        value = str(self.request.path_params[name])
+        if name == RESOURCE_ID and ids.parse_uuid(value) is None:
+            raise NotFound()  # udata's ``<uuid:rid>`` routes: werkzeug's 404, before any lookup
+        return value
 
     def header(self, name: str) -> str | None:
         return self.request.headers.get(name)

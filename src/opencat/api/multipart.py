@@ -6,10 +6,11 @@ next to its final place, while the small text fields are kept in memory with a s
 """
 
 import codecs
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -70,8 +71,10 @@ class _Reader:
         if b"name" not in options:
             raise UploadRefused(UploadProblem.PART_WITHOUT_NAME)
         self.part.name = options[b"name"].decode(self.charset, "replace")
-        if b"filename" in options:
-            self.part.filename = options[b"filename"].decode(self.charset, "replace")
+        extended = _extended_filename(self.disposition)
+        if extended is not None or b"filename" in options:
+            # RFC 5987's ``filename*`` wins over ``filename``, as werkzeug reads them for udata.
+            self.part.filename = extended or options[b"filename"].decode(self.charset, "replace")
             # werkzeug's: a part without a file name is no file (a browser's empty file input),
             # and the first file sent is the one read (udata's reqparse takes the first).
             if self.part.name != FILE_FIELD or not self.part.filename or self.spool is not None:
@@ -96,7 +99,8 @@ class _Reader:
         elif self.part.filename is None and not self.part.ignored:
             if len(self.fields) >= MAX_FIELDS:
                 raise UploadRefused(UploadProblem.TOO_MANY_FIELDS)
-            self.fields[self.part.name] = self.part.data.decode(self.charset, "replace")
+            # reqparse reads the first of a repeated field, as of a repeated query argument.
+            self.fields.setdefault(self.part.name, self.part.data.decode(self.charset, "replace"))
 
     def discard(self) -> None:
         if self.spool is not None:
@@ -178,3 +182,22 @@ def _callbacks(reader: _Reader) -> "MultipartCallbacks":
         "on_header_end": reader.on_header_end,
         "on_headers_finished": reader.on_headers_finished,
     }
+
+
+_EXTENDED = re.compile(rb"(?:^|;)\s*filename\*\s*=\s*([^;]+)", re.IGNORECASE)
+
+
+def _extended_filename(disposition: bytes) -> str | None:
+    """RFC 5987's ``filename*=charset'language'percent-encoded`` (python-multipart drops it);
+    None when absent, or written wrongly (then ``filename`` stands, as werkzeug does)."""
+    found = _EXTENDED.search(disposition)
+    if found is None:
+        return None
+    charset, quote, rest = found.group(1).strip().strip(b'"').partition(b"'")
+    _language, quote, encoded = rest.partition(b"'")
+    if not quote:
+        return None
+    try:
+        return unquote_to_bytes(encoded).decode(charset.decode("ascii") or "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return None

@@ -11,14 +11,24 @@ from starlette.responses import FileResponse, MalformedRangeHeader, Response
 
 from opencat.api import serializers
 from opencat.api.conditional import names_current, unmodified_since
-from opencat.api.endpoint import Call, Reply, Services, api_key_sent, check_mask_before_writing, render
+from opencat.api.endpoint import (
+    RESOURCE_ID,
+    Call,
+    Reply,
+    Services,
+    api_key_sent,
+    check_mask_before_writing,
+    render,
+)
 from opencat.api.multipart import Received, receive
 from opencat.api.openapi import describe, operation_of
+from opencat.api.params import invalid_argument
 from opencat.catalog import community as community_catalog
 from opencat.catalog import downloads, upload_sessions
 from opencat.catalog import uploads as catalog
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
+from opencat.domain import ids
 from opencat.domain.accounts import Actor
 from opencat.domain.dates import iso, utc_now
 from opencat.domain.errors import NotFound, UploadProblem, UploadRefused
@@ -42,7 +52,10 @@ def _new_resource(request: Request) -> catalog.UploadTarget:
 
 
 def _replace_file(request: Request) -> catalog.UploadTarget:
-    return catalog.UploadTarget(str(request.path_params["ident"]), str(request.path_params["rid"]))
+    rid = str(request.path_params[RESOURCE_ID])
+    if ids.parse_uuid(rid) is None:
+        raise NotFound()  # udata's ``<uuid:rid>`` route: werkzeug's 404
+    return catalog.UploadTarget(str(request.path_params["ident"]), rid)
 
 
 def _new_community(request: Request) -> catalog.UploadTarget:
@@ -111,8 +124,8 @@ def _integer(fields: dict[str, str], name: str) -> int | None:
         return None
     try:
         return int(raw)
-    except ValueError:
-        raise UploadRefused(UploadProblem.NOT_AN_INTEGER, field=name, value=raw) from None
+    except ValueError as error:  # udata's upload_parser (reqparse, ``type=int``): Python's words
+        raise invalid_argument(name, str(error)) from None
 
 
 def _rendered(

@@ -91,7 +91,7 @@ WORDS: Mapping[Reason, str] = {
     # MongoEngine's own wording of a model-level check (udata answers it beside the errors).
     Reason.MODEL_VALIDATION: "ValidationError ({model}:{id}) ({problem}: ['__all__'])",
     Reason.DATASET_ID_REQUIRED: "A dataset identifier is required",
-    Reason.DATASET_UNKNOWN: "Unknown dataset",
+    Reason.DATASET_UNKNOWN: "Dataset does not exists",  # sic: udata's ModelField
     Reason.ZONE_UNKNOWN: "Unknown geoid(s): {zones}",
     Reason.SCHEMA_VERSION_WITHOUT_SCHEMA: "A schema version needs a schema name or url.",
     Reason.SCHEMA_NAME_NOT_ALLOWED: 'Schema name "{name}" is not an allowed value. Allowed values: {allowed}',
@@ -135,7 +135,6 @@ UPLOAD_REFUSALS: dict[UploadProblem, str | Callable[[UploadRefused], str]] = {
     UploadProblem.INVALID_MULTIPART: "Invalid multipart data",
     UploadProblem.CUT_SHORT: "The upload was cut short",
     UploadProblem.MISSING_FILE: "Missing file parameter",
-    UploadProblem.NOT_AN_INTEGER: lambda e: f"Invalid {e.field}: {e.value}",
     UploadProblem.INVALID_SESSION_ID: "Missing or invalid uuid parameter",
     UploadProblem.TOO_MANY_PARTS: lambda e: f"totalparts must be at most {e.limit}",
     UploadProblem.PART_INDEX_OUT_OF_RANGE: lambda e: f"partindex must be between 0 and {e.limit}",

@@ -129,7 +129,7 @@ def create_community_resource(
     with catalog.db.write() as conn:
         dataset = db_datasets.find_by_id(conn, dataset_id)
         if dataset is None or not permissions.can_read(actor, dataset):
-            raise Invalid({"dataset": problem(Reason.DATASET_UNKNOWN)})
+            raise Invalid({"dataset": [problem(Reason.DATASET_UNKNOWN)]})  # udata's ModelField: a form error
         organization_id = _organization_for(conn, actor, organization_id)
         owner_id = owner_target(conn, actor, value_or(changes.owner, None))
         item = CommunityResource(resource, dataset_id, None if organization_id else owner_id, organization_id)

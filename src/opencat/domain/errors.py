@@ -227,7 +227,6 @@ class UploadProblem(Enum):
     CUT_SHORT = "cut_short"  # the client went away before the body ended
     # The protocol's fields
     MISSING_FILE = "missing_file"
-    NOT_AN_INTEGER = "not_an_integer"  # ``field``, ``value``
     INVALID_SESSION_ID = "invalid_session_id"
     TOO_MANY_PARTS = "too_many_parts"  # ``limit``: the most parts an upload may have
     PART_INDEX_OUT_OF_RANGE = "part_index_out_of_range"  # ``limit``: the highest index

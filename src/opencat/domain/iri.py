@@ -2,14 +2,20 @@
 ``Location`` header holds ASCII only, so a stored URL with a host or a path outside it is sent as
 its IDNA host and percent-encoded UTF-8."""
 
+import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 # What stays as written: unreserved and reserved characters, and escapes already made.
 _SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
+# What a URI may not hold as is (RFC 3986): controls, the space, angle brackets, quotes, braces,
+# the bar, the backslash, the caret and the backquote; werkzeug escapes them too.
+_UNSAFE = re.compile(r'[\x00-\x20\x7f<>"{}|\\^`]')
+
+
 def iri_to_uri(iri: str) -> str:
-    if iri.isascii() and " " not in iri:
+    if iri.isascii() and not _UNSAFE.search(iri):
         return iri
     try:
         parts = urlsplit(iri)
