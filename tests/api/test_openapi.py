@@ -221,3 +221,12 @@ def test_405_and_options_list_every_method_of_a_path(client: TestClient) -> None
     options = client.options("/api/1/datasets/000000000000000000000000/")
     assert options.status_code == 200
     assert set(options.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+def test_the_document_and_its_page_are_also_where_udata_serves_v2s(client: TestClient) -> None:
+    v1, v2 = client.get(SWAGGER), client.get("/api/2/swagger.json")
+    assert (v2.status_code, v2.json()) == (200, v1.json())
+    assert "/api/2/swagger.json" not in v1.json()["paths"]  # one operation, listed once
+    page = client.get("/api/2/")
+    assert page.status_code == 200
+    assert "swagger-ui" in page.text

@@ -137,7 +137,11 @@ def test_the_v2_list_is_v1s_list_in_v2s_shape(client: TestClient, catalog: Catal
     assert item["community_resources"]["total"] == 0
     organization = client.get("/api/2/datasets/", params={"organization": org_id}).json()["data"]
     assert [d["id"] for d in organization] == [first_id]
-    assert client.get("/api/2/datasets/", params={"page": 99}).status_code == 404
+    assert client.get("/api/2/datasets/", params={"page": 99}).status_code == 404  # v1's list: its 404
+    # udata's search service answers a page past the last one empty, never 404.
+    past = client.get("/api/2/datasets/search/", params={"page": 99})
+    assert past.status_code == 200
+    assert (past.json()["data"], past.json()["total"], past.json()["next_page"]) == ([], 2, None)
 
 
 def test_the_v2_schemas_are_the_distinct_schemas_of_the_resources(
@@ -229,6 +233,11 @@ def test_v2_keeps_udatas_order_inside_too(client: TestClient, catalog: Catalog) 
     page = client.get(f"/api/2/datasets/{first}/resources/?page_size=1&type=main").json()
     assert list(page) == ["data", "next_page", "previous_page", "page", "page_size", "total"]
     assert page["next_page"].endswith(f"/api/2/datasets/{first}/resources/?page=2&page_size=1&type=main")
+    # By the dataset's id whatever it was asked by (a rename keeps the links), with udata's
+    # filters only (another argument is not carried).
+    slug = client.get(f"/api/2/datasets/{first}/").json()["slug"]
+    by_slug = client.get(f"/api/2/datasets/{slug}/resources/?page_size=1&q=r&other=x").json()
+    assert by_slug["next_page"].endswith(f"/api/2/datasets/{first}/resources/?page=2&page_size=1&q=r")
     resource_keys = list(page["data"][0])
     assert resource_keys[resource_keys.index("harvest") :] == [
         "harvest", "geopf", "extras", "preview_url", "schema", "internal",

@@ -3,7 +3,7 @@ format families, producer types, last-update ranges, organization names, zone an
 arguments (any value matches), and the v1 visibility arguments v2 ignores."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.domain.accounts import Organization
-from opencat.domain.datasets import Spatial
+from opencat.domain.datasets import Spatial, TemporalCoverage
 from opencat.domain.slugs import slugify
 from tests.factories import Account, make_dataset, make_org, make_user
 
@@ -243,3 +243,27 @@ def test_empty_values_of_array_arguments_are_ignored_in_v2_only(client: TestClie
     assert _found(client, "tag=&tag=transport") == {"Bus"}
     assert _found(client, "format=&granularity=&schema=") == {"Bus", "Eau"}
     assert client.get("/api/1/datasets/?tag=").json()["total"] == 0
+
+
+def test_temporal_coverage_finds_the_coverages_holding_the_whole_period(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata-search-service reads ``A-B`` as ``start <= A`` and ``end >= B`` (v1: a start between
+    A and B); an open end runs on."""
+    owner = make_user(catalog)
+    for title, start, end in (
+        ("year 2024", "2024-01-01", "2024-12-31"),
+        ("decade", "2020-01-01", "2029-12-31"),
+        ("since 2023", "2023-06-01", None),
+        ("spring 2024", "2024-03-01", "2024-05-31"),
+    ):
+        make_dataset(
+            catalog,
+            owner,
+            title=title,
+            temporal_coverage=TemporalCoverage(date.fromisoformat(start), end and date.fromisoformat(end)),
+        )
+    assert _found(client, "temporal_coverage=2024-03-01-2024-06-30") == {"year 2024", "decade", "since 2023"}
+    assert _found(client, "temporal_coverage=2023-01-01-2025-12-31") == {"decade"}
+    v1 = client.get("/api/1/datasets/?temporal_coverage=2023-01-01-2025-12-31").json()["data"]
+    assert {item["title"] for item in v1} == {"year 2024", "since 2023", "spring 2024"}

@@ -60,8 +60,13 @@ def _listed(params: QueryParams, name: str) -> tuple[str, ...]:
 
 
 def _filters(params: QueryParams) -> SearchFilters:
+    shared = shared_filters(params)
     return replace(
-        shared_filters(params),
+        shared,
+        # udata-search-service reads ``A-B`` as the coverages holding the whole period (v1: a start
+        # between the two days).
+        coverage=None,
+        containing=shared.coverage,
         tags=_listed(params, "tag"),  # v1 keeps an empty tag, which matches nothing, as udata's v1
         organization_name=(first(params, "organization_name") or "").strip() or None,
         granularities=_listed(params, "granularity"),

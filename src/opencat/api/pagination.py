@@ -70,15 +70,16 @@ def envelope(
 
 
 def resources_envelope(
-    page: Page[T], render: Callable[[T], dict[str, Any]], base: str, path: str, params: QueryParams
+    page: Page[T],
+    render: Callable[[T], dict[str, Any]],
+    base: str,
+    path: str,
+    filters: list[tuple[str, str | None]],
 ) -> dict[str, Any]:
     """API v2's page of a dataset's resources, as udata builds it (udata-responses call 102): its
-    own key order, and links that give ``page`` and ``page_size`` first, then the other arguments."""
-    others = [
-        (key, value)
-        for key, value in params.multi_items()
-        if key not in ("page", "page_size") and (value or key not in ("type", "q"))  # empty: unused
-    ]
+    own key order, and links that give ``page`` and ``page_size`` first, then the filters used
+    (``filters``: name and value, None when unused); any other argument is not carried."""
+    others = [(key, value) for key, value in filters if value]
 
     def link(number: int) -> str:
         return f"{base}{path}?{urlencode([('page', number), ('page_size', page.page_size), *others])}"

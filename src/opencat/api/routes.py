@@ -131,6 +131,9 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API}/activity/", GET=activity.list_activity),
         *_harvest_routes(),
         path(f"{API}/swagger.json", GET=openapi_document.swagger),
+        # udata serves its v2 document and docs at /api/2/: the one document covers both versions.
+        _undocumented(path("/api/2/swagger.json", GET=openapi_document.swagger)),
+        Route("/api/2/", docs_page.docs_page, include_in_schema=False),
         # HTML pages and their files: not part of the API, so not in its document.
         Route(f"{API}/", docs_page.docs_page, include_in_schema=False),
         Route(f"{API}/docs/init.js", docs_page.docs_init, include_in_schema=False),
@@ -155,3 +158,9 @@ def _harvest_routes() -> list[BaseRoute]:
         path(f"{API}/harvest/job/{{job}}/", GET=harvest.get_job),
         path(f"{API}/harvest/job/{{job}}/items/", GET=harvest.list_items),
     ]
+
+
+def _undocumented(route: Route) -> Route:
+    """A second URL of an operation the document already lists."""
+    route.include_in_schema = False
+    return route

@@ -126,7 +126,11 @@ def _facets(call: Call, result: faceted_search.SearchResult) -> dict[str, list[d
 def search(call: Call) -> Reply:
     arguments = search_arguments(call.params)
     result = faceted_search.search(
-        call.catalog, arguments.query, arguments.last_update_range, arguments.include_geozone_ancestors
+        call.catalog,
+        arguments.query,
+        arguments.last_update_range,
+        arguments.include_geozone_ancestors,
+        empty_past_end=True,  # udata's search service never answers 404 (its Paginable)
     )
     body = _page(call, result.page)
     body["facets"] = _facets(call, result)
@@ -184,21 +188,17 @@ def get_dataset(call: Call) -> Reply:
 )
 def list_resources(call: Call) -> Reply:
     page, page_size = page_arguments(call.params, RESOURCES_PAGE_SIZE)
-    result = catalog_datasets.resources_page(
-        call.catalog,
-        call.actor,
-        call.path("ident"),
-        page,
-        page_size,
-        call.params.get("type") or None,  # empty: no filter (udata tests the argument's truth)
-        call.params.get("q") or None,
+    kind = call.params.get("type") or None  # empty: no filter (udata tests the argument's truth)
+    text = call.params.get("q") or None
+    dataset_id, result = catalog_datasets.resources_page(
+        call.catalog, call.actor, call.path("ident"), page, page_size, kind, text
     )
     now = utc_now()
     body = resources_envelope(
         result,
         lambda item: serializers.resource(item, call.urls, now),
         call.urls.base,
-        call.request.url.path,
-        call.params,
+        f"/api/2/datasets/{dataset_id}/resources/",  # by id, as udata: links that outlive a rename
+        [("type", kind), ("q", text)],
     )
     return Reply(body, sort_keys=False)

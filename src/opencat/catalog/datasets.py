@@ -332,12 +332,13 @@ def resources_page(
     page_size: int,
     kind: str | None = None,
     text: str | None = None,
-) -> Page[Resource]:
-    """A dataset's resources by pages, filtered by type and by a title substring (API v2)."""
+) -> tuple[str, Page[Resource]]:
+    """The dataset's id and a page of its resources, filtered by type and by a title substring
+    (API v2)."""
     with catalog.db.read() as conn:
         dataset = readable_dataset(conn, actor, ident)
         resources = db_resources.fetch_for_dataset(conn, dataset.id)
     needle = (text or "").casefold()
     kept = [r for r in resources if (kind is None or r.type == kind) and needle in r.title.casefold()]
     start = (page - 1) * page_size
-    return Page(kept[start : start + page_size], len(kept), page, page_size)
+    return dataset.id, Page(kept[start : start + page_size], len(kept), page, page_size)

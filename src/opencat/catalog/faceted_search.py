@@ -88,6 +88,7 @@ def search(
     fresh_counts: bool = True,
     visibility: Visibility | None = None,
     sampled_counts: bool = False,
+    empty_past_end: bool = False,
 ) -> SearchResult:
     """Public datasets matching the query, a page of them, and the facets of all of them.
 
@@ -100,7 +101,8 @@ def search(
     ``visibility`` adds the hidden datasets a signed-in visitor of the pages may see (never the
     deleted ones: the pages' search is not a recycle bin); ``sampled_counts`` (the pages) lets the
     counts of a very large result set be estimated on a sample of it (``SearchIndex.counts``), the
-    total staying exact."""
+    total staying exact. ``empty_past_end`` (API v2) answers a page past the last one empty, as
+    udata's search service does, rather than ``NotFound``."""
     wanted = {**FACETS, **(more_facets or {})}
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
         # The v2 search serves the public catalog only.
@@ -131,7 +133,7 @@ def search(
             total.set_exception(error)  # the counts waiting for the total end too
             raise
         total.set_result(hits.total)  # before the rows are read: counts waiting for it go on
-        page = listing.views_of(catalog, conn, query, request, hits, with_community=True)
+        page = listing.views_of(catalog, conn, query, request, hits, True, empty_past_end)
         counts: Counts = counting.result().scaled_to(page.total)
         estimated = counts.estimated
         named = {name: counts.terms[field] for name, field in wanted.items()}

@@ -67,9 +67,11 @@ def found(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[l
     return in_order(conn, hits.ids), hits.total
 
 
-def _page_rows(catalog: Catalog, conn: Connection, request: SearchRequest, hits: SearchHits) -> list[Dataset]:
+def _page_rows(
+    catalog: Catalog, conn: Connection, request: SearchRequest, hits: SearchHits, empty_past_end: bool = False
+) -> list[Dataset]:
     """The datasets of the index's page, in its order; past the last page (but the first) is
-    ``NotFound``.
+    ``NotFound``, or an empty page with ``empty_past_end`` (udata's search service).
 
     On SQLite the index may be newer than this read (another process caught it up to datasets
     committed after the read began): their rows are read again in a new snapshot, so that the
@@ -85,7 +87,7 @@ def _page_rows(catalog: Catalog, conn: Connection, request: SearchRequest, hits:
         for dataset_id in hits.ids
         if dataset_id in found and may_see(request.visibility, found[dataset_id])
     ]
-    if not datasets and request.offset > 0:
+    if not datasets and request.offset > 0 and not empty_past_end:
         raise NotFound()
     return datasets
 
@@ -117,10 +119,11 @@ def views_of(
     request: SearchRequest,
     hits: SearchHits,
     with_community: bool,
+    empty_past_end: bool = False,
 ) -> Page[DatasetView]:
     """The page of ``hits``, the index's answer to ``request`` (for a caller that searched the
     index itself), with what each dataset's view needs."""
-    datasets = _page_rows(catalog, conn, request, hits)
+    datasets = _page_rows(catalog, conn, request, hits, empty_past_end)
     return Page(assemble(conn, datasets, with_community), _total(hits, datasets), query.page, query.page_size)
 
 

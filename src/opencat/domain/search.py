@@ -82,6 +82,9 @@ class SearchFilters:
     # A dataset matches when it has any of these (v1 sends one value, v2 a list).
     granularities: tuple[str, ...] = ()
     coverage: tuple[date, date] | None = None  # the coverage starts between the two days (API v1)
+    # The coverage holds both days: started by the first, not ended before the last (API v2); an
+    # open end runs on.
+    containing: tuple[date, date] | None = None
     period: tuple[date, date] | None = None  # the coverage overlaps these days (the pages)
     access_type: str | None = None
     organization: str | None = None

@@ -210,7 +210,8 @@ def _range_filtered(request: SearchRequest) -> bool:
     """Whether the request filters on a range (a period, a coverage, an update date): such a query
     is evaluated whole on each search, so that ordering all of it once costs less than three passes."""
     filters = request.filters
-    return filters.period is not None or filters.coverage is not None or filters.updated_since is not None
+    ranges = (filters.period, filters.coverage, filters.containing, filters.updated_since)
+    return any(value is not None for value in ranges)
 
 
 def _scaled(count: Any, scale: float) -> int:

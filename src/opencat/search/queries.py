@@ -67,7 +67,21 @@ def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Que
         )
     if filters.period is not None:
         found.append(_overlapping(schema, *filters.period))
+    if filters.containing is not None:
+        found.append(_containing(schema, *filters.containing))
     return found + _v2_filters(schema, filters)
+
+
+def _containing(schema: tantivy.Schema, first: date, last: date) -> tantivy.Query:
+    """A coverage that started by ``first`` and has not ended before ``last`` (an open end runs on)."""
+    integer = tantivy.FieldType.Integer
+    started = tantivy.Query.range_query(
+        schema, "temporal_start", integer, date.min.toordinal(), first.toordinal()
+    )
+    ended = tantivy.Query.range_query(
+        schema, "temporal_end", integer, date.min.toordinal(), last.toordinal() - 1
+    )
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, started), (tantivy.Occur.MustNot, ended)])
 
 
 def _overlapping(schema: tantivy.Schema, first: date, last: date) -> tantivy.Query:
