@@ -90,9 +90,10 @@ def test_a_burst_of_young_datasets_does_not_empty_the_feed(
 
 
 def test_only_real_filters_make_a_filtered_feed(client: TestClient) -> None:
-    for query in ("?utm_source=x", "?credit=x", "?q=%20", "?tag=", "?lang=fr&page_size=5"):
+    for query in ("?utm_source=x", "?credit=x", "?q=%20", "?tag=", "?lang=fr&page_size=5", "?featured=false"):
         assert _feed(client, query).find(f"{ATOM}title").text == "Latest datasets", query
     assert _feed(client, "?license=lov2").find(f"{ATOM}title").text == "Filtered datasets"
+    assert _feed(client, "?featured=true").find(f"{ATOM}title").text == "Filtered datasets"
 
 
 def test_followed_by_narrows_the_feed(catalog: Catalog) -> None:

@@ -111,6 +111,11 @@ def test_nested_field_selected_without_braces_is_rendered_whole() -> None:
     }
 
 
+def test_empty_braces_render_the_nested_field_whole() -> None:
+    """flask-restx tests a nested mask's truth: an empty one keeps the whole object."""
+    assert masked(DATASET, "id,owner{}") == {"id": DATASET["id"], "owner": DATASET["owner"]}
+
+
 def test_names_may_hold_colons_and_dashes() -> None:
     assert masked(DATASET, "extras{check:available}") == {"extras": {"check:available": True}}
     assert masked({"a-b": 1, "c": 2}, "a-b") == {"a-b": 1}

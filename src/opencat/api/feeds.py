@@ -3,11 +3,13 @@
 from xml.etree import ElementTree
 
 import mistune
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from opencat.api.endpoint import Call
 from opencat.api.filters import FILTERS, LIST_ARGUMENTS, dataset_query
 from opencat.api.openapi import describe
+from opencat.api.params import first
 from opencat.catalog import feeds as use_cases
 from opencat.catalog.feeds import FeedEntry
 from opencat.domain.dates import iso, utc_now
@@ -22,8 +24,20 @@ def _title(call: Call) -> str:
     query = dataset_query(call.params)
     if query.q:
         return f"Datasets search: {xml_safe(query.q)}"
-    filtered = any(value for key, value in call.params.multi_items() if key in FILTERS)
+    filtered = any(_set(call.params, key) for key in FILTERS)
     return "Filtered datasets" if filtered else "Latest datasets"
+
+
+# Arguments reqparse reads as booleans: ``featured=false`` is a false value, no filter.
+_BOOLEANS = frozenset({"featured", "archived", "deleted", "private"})
+
+
+def _set(params: QueryParams, key: str) -> bool:
+    """Whether the argument, as udata parses it, filters (a truthy value)."""
+    value = first(params, key)
+    if not value:
+        return False
+    return value.lower() in ("true", "1", "on") if key in _BOOLEANS else True
 
 
 def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:

@@ -49,7 +49,8 @@ def parse_mask(text: str) -> Mask:
             if not stack:
                 raise BadRequest("Mask parse error: Unexpected closing bracket")
             parent, name = stack.pop()
-            parent[name] = _freeze(fields)
+            # Empty braces are a false mask to flask-restx: the nested field is rendered whole.
+            parent[name] = _freeze(fields) if fields else None
             fields = parent
         elif token == ",":
             if previous in (",", "{", None):
