@@ -377,3 +377,13 @@ def test_a_write_with_a_mask_that_does_not_fit_the_model_is_refused_before_it_is
     made = client.post(URL, json={"title": "Masque", "description": "d"}, headers=alice.headers).json()
     assert client.put(f"{URL}{made['id']}/", json={"acronym": "M"}, headers=masked).status_code == 400
     assert client.get(f"{URL}{made['id']}/").json()["acronym"] is None
+
+
+def test_a_title_that_slugifies_to_a_page_word_gets_a_slug_of_its_own(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """``/datasets/new/`` is the creation form: a dataset titled "New" is ``new-1``."""
+    alice = make_user(catalog)
+    made = client.post(URL, json={"title": "New", "description": "d"}, headers=alice.headers).json()
+    assert made["slug"] == "new-1"
+    assert made["page"].endswith("/datasets/new-1/")

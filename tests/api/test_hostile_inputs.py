@@ -32,6 +32,20 @@ def test_odd_identifiers_are_404(client: TestClient, path: str) -> None:
     assert client.get(path).status_code == 404
 
 
+def test_nul_in_the_paths_of_files_and_uploads_is_404(client: TestClient, catalog: Catalog) -> None:
+    """These routes stream their bodies outside the JSON adapter, which refused NUL for the
+    others: PostgreSQL refused it mid-query (a 500)."""
+    owner = make_user(catalog)
+    assert client.get("/resources/a%00b").status_code == 404
+    for path in (
+        "/api/1/datasets/a%00b/upload/",
+        "/api/1/datasets/a%00b/upload/community/",
+        "/api/1/datasets/a%00b/resources/00000000-0000-4000-8000-000000000000/upload/",
+    ):
+        answer = client.post(path, files={"file": ("a.csv", b"a\n")}, headers=owner.headers)
+        assert answer.status_code == 404, path
+
+
 @pytest.mark.parametrize(
     "query",
     ["tag=%00", "license=a%00", "page=99999999999999999999", "page_size=100000", "sort=%00", "q=%00"],
@@ -337,3 +351,39 @@ def test_unencoded_utf8_in_a_query_reads_as_utf8(client: TestClient, catalog: Ca
     assert (status, json.loads(body)["total"]) == (200, 0)
     status, _ = _raw_get(client, "/api/1/datasets/", b"q=\xc3\xa9\x00")
     assert status == 400  # NUL, however it came
+
+
+def test_tags_and_extras_are_bounded(client: TestClient, catalog: Catalog) -> None:
+    """udata has no bound: one PUT of 500,000 tags made a 12 MB dataset, in every list page holding it."""
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner, resources=[{"title": "r", "url": "https://example.org/r"}])
+    url = f"{URL}{dataset.dataset.id}/"
+    many_tags = [f"tag-{n}" for n in range(1001)]
+    refused = client.put(url, json={"tags": many_tags}, headers=owner.headers)
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {"tags": ["At most 1000 tags are allowed"]},
+    )
+    assert client.put(url, json={"tags": many_tags[:1000]}, headers=owner.headers).status_code == 200
+    many_extras = {f"k{n}": n for n in range(1001)}
+    refused = client.put(url, json={"extras": many_extras}, headers=owner.headers)
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {"extras": ["At most 1000 extras are allowed"]},
+    )
+    # Grown by merges (API v2) as by a whole object.
+    extras_url = f"/api/2/datasets/{dataset.dataset.id}/extras/"
+    assert (
+        client.put(extras_url, json={f"k{n}": n for n in range(1000)}, headers=owner.headers).status_code
+        == 200
+    )
+    assert client.put(extras_url, json={"one-more": 1}, headers=owner.headers).status_code == 400
+    resource = f"{url}resources/{dataset.resources[0].id}/"
+    refused = client.put(resource, json={"extras": many_extras}, headers=owner.headers)
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {"extras": ["At most 1000 extras are allowed"]},
+    )
+    assert client.get(url).json()["tags"] == sorted(many_tags[:1000])
+    too_big = client.put(resource, json={"filesize": 2**64 - 1}, headers=owner.headers)
+    assert too_big.status_code == 400  # served back as is, it broke int64 clients

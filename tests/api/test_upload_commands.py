@@ -510,3 +510,17 @@ def test_a_file_that_could_not_be_deleted_keeps_its_reservation_for_the_sweep(
         assert db_pending.older_than(conn, later.clock(), 10) == [key]
     assert upload_sessions.sweep_pending_files(later) == 1
     assert not catalog.files.exists(key)
+
+
+def test_a_boundary_longer_than_rfc_2046_allows_is_refused(
+    client: TestClient, owner: Account, dataset_id: str
+) -> None:
+    """python-multipart raises on a boundary past 256 characters, outside the reading it guards (a 500)."""
+    for length in (71, 257):
+        boundary = "B" * length
+        headers = {**owner.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        response = client.post(
+            f"/api/1/datasets/{dataset_id}/upload/", content=f"--{boundary}--", headers=headers
+        )
+        assert response.status_code == 400, length
+        assert response.json()["success"] is False

@@ -94,6 +94,18 @@ def test_private_loopback_and_multicast_addresses_are_refused(url: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
+    ["http://127.0.0.1\\@example.org/", "http://localhost\\@example.org/x", "https://[::1]\\@example.org/"],
+)
+def test_a_backslash_in_the_authority_is_refused(url: str) -> None:
+    """urlsplit reads example.org where a browser, taking the backslash for a slash, goes to the
+    loopback: the permalink would send visitors there."""
+    with pytest.raises(ValueError, match=f"^{re.escape(invalid(url))}$"):
+        check_url(url)
+    assert check_url("https://example.org/a\\b") == "https://example.org/a\\b"  # in a path: a path
+
+
+@pytest.mark.parametrize(
+    "url",
     [
         "",
         "foo.com",

@@ -116,6 +116,7 @@ def test_forms_without_their_csrf_token_are_refused(client: TestClient, catalog:
     form = {"email": camille.user.email, "password": PASSWORD}
     assert client.post("/login", data=form).status_code == 403
     assert client.post("/login", data={**form, "csrf_token": "forged"}).status_code == 403
+    assert client.post("/login", data={**form, "csrf_token": "é"}).status_code == 403  # was a 500
     # The token of another visitor's cookie is refused too.
     other = _csrf(TestClient(client.app, base_url=BASE_URL))
     refused = client.post("/login", data={**form, "csrf_token": other}, headers={"Accept-Language": "en"})
@@ -271,3 +272,11 @@ def test_opencat_user_set_password(
     monkeypatch.setattr("sys.stdin", io.StringIO("a password from a pipe\n"))
     assert main(["user", "set-password", "nobody@example.org"]) == 1
     assert "nobody@example.org" in capsys.readouterr().err
+
+
+def test_a_cookie_outside_ascii_is_no_session_and_no_error(client: TestClient, catalog: Catalog) -> None:
+    """A cookie planted by a sibling host, or sent by a broken client: an anonymous visit (its
+    comparison raised on non-ASCII text, a 500 on every page)."""
+    home = client.get("/", headers={"Cookie": f"{SESSION_COOKIE}=abc.été".encode()})
+    assert home.status_code == 200
+    assert 'href="/login"' in home.text

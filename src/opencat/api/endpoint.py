@@ -151,7 +151,7 @@ def _varying_by_mask(headers: dict[str, str]) -> dict[str, str]:
     return headers if vary == headers.get("Vary") else {**headers, "Vary": vary}
 
 
-def _refuse_nul(request: Request) -> None:
+def refuse_nul(request: Request) -> None:
     """No identifier or argument can contain NUL; PostgreSQL would refuse it mid-query. The raw
     query is searched first: parsing it costs more than the rest of this check."""
     if "\x00" in request.scope["path"]:
@@ -218,7 +218,7 @@ def _limiter(request: Request, services: Services) -> anyio.CapacityLimiter:
 def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         services: Services = request.app.state.services
-        _refuse_nul(request)
+        refuse_nul(request)
         body = b""
         if request.method in _BODY_METHODS:
             body = await _read_body(request, services.settings.max_json_bytes)

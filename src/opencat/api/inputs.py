@@ -3,9 +3,17 @@
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from opencat.api.bodies import to_invalid
 from opencat.api.urlcheck import check_url
@@ -23,7 +31,8 @@ from opencat.domain.datasets import (
     TemporalCoverage,
 )
 from opencat.domain.dates import iso, parse_date, parse_datetime, truncate_ms
-from opencat.domain.errors import Invalid, InvalidItems
+from opencat.domain.errors import Invalid, InvalidItems, Reason, problem
+from opencat.domain.extras import MAX_EXTRAS, MAX_TAGS, check_extras_count
 from opencat.domain.frequencies import normalize_frequency, not_a_frequency
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
 from opencat.domain.spatial import GRANULARITIES, is_multipolygon, normalize_zone
@@ -101,6 +110,8 @@ def _tags(value: Any) -> Any:
                 f'Tag "{tag}" must be between {TAG_MIN_LENGTH} and {TAG_MAX_LENGTH} characters long.'
             )
         tags.add(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"At most {MAX_TAGS} tags are allowed")
     return sorted(tags)
 
 
@@ -138,6 +149,42 @@ def _coverage(value: Any) -> Any:
     return value
 
 
+# What the OpenAPI document says a field takes, where udata reads more than its type says: an
+# organization as its id or ``{"id": …}``, tags as a list or a comma-separated text, a coverage as
+# an object or ``"START - END"``; and a title or a resource's kinds, which take no null.
+_IDENTIFIER_SCHEMA = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "string"},
+            {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
+            {"type": "null"},
+        ]
+    }
+)
+_TAGS_SCHEMA = WithJsonSchema(
+    {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}, {"type": "null"}]}
+)
+_COVERAGE_SCHEMA = WithJsonSchema(
+    {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"start": {"type": "string"}, "end": {"type": ["string", "null"]}},
+                "required": ["start"],
+            },
+            {"type": "string", "description": "START - END"},
+            {"type": "null"},
+        ]
+    }
+)
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    """A field that takes no null documents no ``null`` default (leaving it out is what it means)."""
+    schema.pop("default", None)
+
+
+_NO_DEFAULT = Field(json_schema_extra=_without_default)
 Url = Annotated[str, BeforeValidator(_url)]
 OptionalUrl = Annotated[str | None, BeforeValidator(_optional_url)]
 OptionalText = BeforeValidator(_empty_none)
@@ -165,15 +212,26 @@ class ResourceBody(BaseModel):
     id: str | None = None
     title: Annotated[str | None, Field(max_length=TITLE_MAX_LENGTH)] = None
     description: Annotated[str | None, Field(max_length=DESCRIPTION_MAX_LENGTH)] = None
-    filetype: Annotated[Literal["file", "remote"] | None, BeforeValidator(_not_null)] = None
-    type: Annotated[ResourceType | None, BeforeValidator(_not_null)] = None
+    filetype: Annotated[
+        Literal["file", "remote"] | None,
+        BeforeValidator(_not_null),
+        WithJsonSchema({"type": "string", "enum": ["file", "remote"]}),
+        _NO_DEFAULT,
+    ] = None
+    type: Annotated[
+        ResourceType | None,
+        BeforeValidator(_not_null),
+        WithJsonSchema({"type": "string", "enum": list(get_args(ResourceType))}),
+        _NO_DEFAULT,
+    ] = None
     url: Url | None = None
     format: Annotated[
         Annotated[str, Field(max_length=FORMAT_MAX_LENGTH)] | None, BeforeValidator(_format)
     ] = None
     checksum: ChecksumBody | None = None
     mime: str | None = None
-    filesize: int | None = None
+    # What MongoDB's IntField (and a stored JSON number) holds: 64 bits.
+    filesize: Annotated[int | None, Field(ge=INT64_MIN, le=INT64_MAX)] = None
     extras: dict[str, Any] | None = None
     schema_: Annotated[SchemaBody | None, Field(alias="schema")] = None
 
@@ -199,22 +257,32 @@ class DatasetBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    title: Annotated[str | None, Field(max_length=TITLE_MAX_LENGTH)] = None
-    description: Annotated[str | None, Field(max_length=DESCRIPTION_MAX_LENGTH)] = None
+    title: Annotated[
+        str | None,
+        Field(max_length=TITLE_MAX_LENGTH),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": TITLE_MAX_LENGTH}),
+        _NO_DEFAULT,
+    ] = None
+    description: Annotated[
+        str | None,
+        Field(max_length=DESCRIPTION_MAX_LENGTH),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": DESCRIPTION_MAX_LENGTH}),
+        _NO_DEFAULT,
+    ] = None
     acronym: Annotated[str | None, Field(max_length=ACRONYM_MAX_LENGTH), OptionalText] = None
     description_short: Annotated[str | None, Field(max_length=200), OptionalText] = None
     license: str | None = None
     frequency: str | None = None
     frequency_date: When = None
-    temporal_coverage: Annotated[CoverageBody | None, BeforeValidator(_coverage)] = None
+    temporal_coverage: Annotated[CoverageBody | None, BeforeValidator(_coverage), _COVERAGE_SCHEMA] = None
     spatial: SpatialBody | None = None
-    tags: Annotated[list[str] | None, BeforeValidator(_tags)] = None
+    tags: Annotated[list[str] | None, BeforeValidator(_tags), _TAGS_SCHEMA] = None
     private: bool | None = None
     extras: dict[str, Any] | None = None
     resources: list[ResourceBody] | None = None
     contact_points: Annotated[list[str] | None, BeforeValidator(_identifiers)] = None
-    owner: Annotated[str | None, BeforeValidator(_identifier)] = None
-    organization: Annotated[str | None, BeforeValidator(_identifier)] = None
+    owner: Annotated[str | None, BeforeValidator(_identifier), _IDENTIFIER_SCHEMA] = None
+    organization: Annotated[str | None, BeforeValidator(_identifier), _IDENTIFIER_SCHEMA] = None
     access_type: AccessType | None = None
     access_audiences: list[AudienceBody] | None = None
     authorization_request_url: OptionalUrl = None
@@ -354,6 +422,8 @@ def resource_changes(
     if "checksum" in sent:
         values["checksum"] = _checksum(body.checksum)
     if "extras" in sent:
+        if len(body.extras or {}) > MAX_EXTRAS:
+            raise _resource_error(index, {"extras": [problem(Reason.TOO_MANY_EXTRAS, limit=MAX_EXTRAS)]})
         values["extras"] = _resource_extras(body.extras or {}, index)
     if "schema_" in sent and in_dataset:
         # udata's nested form fills what an entry leaves out from the stored resource: the
@@ -412,6 +482,7 @@ def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | No
     if "spatial" in sent and parsed.spatial is not None and parsed.spatial.model_fields_set:
         values["spatial"] = _spatial(parsed.spatial)
     if "extras" in sent and parsed.extras is not None:
+        check_extras_count(parsed.extras)
         values["extras"] = parsed.extras
     if "contact_points" in sent and parsed.contact_points != []:
         values["contact_point_ids"] = tuple(parsed.contact_points or ())

@@ -119,6 +119,10 @@ class Received:
             self.file.path.unlink(missing_ok=True)
 
 
+# RFC 2046's longest boundary.
+MAX_BOUNDARY = 70
+
+
 async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: int) -> Received:
     """Read the whole multipart body; refuse anything else with udata's upload error shape."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
@@ -134,8 +138,11 @@ async def receive(request: Request, open_spool: Callable[[], Spool], max_bytes: 
         charset = codecs.lookup(charset).name
     except LookupError:
         charset = "utf-8"
+    boundary = params[b"boundary"]
+    if not 1 <= len(boundary) <= MAX_BOUNDARY:  # RFC 2046; python-multipart raises past 256
+        raise UploadRefused(UploadProblem.INVALID_MULTIPART)
     reader = _Reader(open_spool, charset)
-    parser = MultipartParser(params[b"boundary"], _callbacks(reader))
+    parser = MultipartParser(boundary, _callbacks(reader))
     try:
         async for chunk in request.stream():
             parser.write(chunk)

@@ -18,6 +18,7 @@ from opencat.api.endpoint import (
     Services,
     api_key_sent,
     check_mask_before_writing,
+    refuse_nul,
     render,
 )
 from opencat.api.multipart import Received, receive
@@ -72,6 +73,7 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
     async def run(request: Request) -> Response:
         services: Services = request.app.state.services
         cat = services.catalog
+        refuse_nul(request)  # PostgreSQL refuses NUL in a text mid-query (a 500)
         actor = await run_in_threadpool(authenticate, cat, api_key_sent(request))
         operation = operation_of(run)  # describe() attaches it below
         returns = None if operation is None else operation.returns
@@ -194,6 +196,7 @@ async def serve_file(request: Request) -> Response:
     """Files of the local store, with Range, ETag and If-None-Match, as a static server would;
     only to those who may read the resource that holds the file."""
     services: Services = request.app.state.services
+    refuse_nul(request)  # PostgreSQL refuses NUL in a text mid-query (a 500)
     key = str(request.path_params["key"])
     if any(part.startswith(".") for part in key.split("/")):
         raise NotFound()

@@ -66,7 +66,9 @@ def check_url(value: str, files_url: str | None = None) -> str:
         raise ValueError(f'Invalid URL "{url}"') from None
     if parts.scheme.lower() not in SCHEMES:
         raise ValueError(f'Invalid URL "{url}": scheme {parts.scheme or "(none)"} is not allowed')
-    if not host:
+    # A backslash in the authority reads as a slash to browsers (WHATWG): ``http://127.0.0.1\@a.org/``
+    # is example.org's to urlsplit and the loopback's to whoever follows the link.
+    if not host or "\\" in parts.netloc:
         raise ValueError(f'Invalid URL "{url}"')
     if _is_stored_file(url, files_url):
         return url

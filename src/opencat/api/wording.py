@@ -92,6 +92,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.MODEL_VALIDATION: "ValidationError ({model}:{id}) ({problem}: ['__all__'])",
     Reason.DATASET_ID_REQUIRED: "A dataset identifier is required",
     Reason.DATASET_UNKNOWN: "Dataset does not exists",  # sic: udata's ModelField
+    Reason.TOO_MANY_EXTRAS: "At most {limit} extras are allowed",
     Reason.ZONE_UNKNOWN: "Unknown geoid(s): {zones}",
     Reason.SCHEMA_VERSION_WITHOUT_SCHEMA: "A schema version needs a schema name or url.",
     Reason.SCHEMA_NAME_NOT_ALLOWED: 'Schema name "{name}" is not an allowed value. Allowed values: {allowed}',

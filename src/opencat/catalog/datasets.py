@@ -186,10 +186,15 @@ def _checked_resources(catalog: Catalog, changes: DatasetChanges) -> list[tuple[
     return [(value_or(entry.id, None), entry.fields()) for entry in checked]
 
 
+# Slugs the pages take under ``/datasets/`` (``/datasets/new/`` is the creation form): a dataset
+# titled "New" is ``new-1``, whose page is its own.
+PAGE_WORDS = frozenset({"new"})
+
+
 def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
     base = slugify(title) or "dataset"
     taken = db_datasets.slugs_taken(conn, base) - ({current} if current else set())
-    return unique_slug(base, taken)
+    return unique_slug(base, taken | PAGE_WORDS)
 
 
 def create_dataset(catalog: Catalog, actor: Actor, submitted: Submitted[DatasetChanges]) -> DatasetView:

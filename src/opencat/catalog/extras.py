@@ -72,6 +72,7 @@ def _edit_dataset(
         extras = change(current.extras, sent)
         if extras == current.extras:
             return extras
+        domain_extras.check_extras_count(extras)
         dataset = replace(current, extras=extras, revision=current.revision + 1)
         check_custom_extras(conn, dataset)
         store_dataset(conn, dataset)
@@ -113,6 +114,7 @@ def _edit_resource(
         current = resource_of(conn, dataset, resource_id)
         extras = change(current.extras, sent)
         domain_extras.check_resource_extras(extras)
+        domain_extras.check_extras_count(extras)
         if extras == current.extras:
             return extras
         db_resources.update_one(conn, replace(current, extras=extras), catalog.clock())

@@ -111,6 +111,7 @@ class Reason(StrEnum):
     MODEL_VALIDATION = auto()  # details: model, id (the whole error of a model-level check)
     DATASET_ID_REQUIRED = auto()
     DATASET_UNKNOWN = auto()
+    TOO_MANY_EXTRAS = auto()  # details: limit
     ZONE_UNKNOWN = auto()  # details: zone
     SCHEMA_VERSION_WITHOUT_SCHEMA = auto()
     SCHEMA_NAME_NOT_ALLOWED = auto()  # details: name, allowed

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from opencat.domain.dates import parse_datetime
-from opencat.domain.errors import Invalid, NotFound, Problem, Reason
+from opencat.domain.errors import Invalid, NotFound, Problem, Reason, problem
 
 
 def merged(current: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,3 +72,14 @@ def check_resource_extras(extras: Mapping[str, Any]) -> None:
     }
     if problems:
         raise Invalid(problems, Reason.EXTRAS_UNSUPPORTED_TYPES)
+
+
+# The most extras a dataset or a resource holds, and the most tags a dataset holds (udata has no
+# bound: one request of 400,000 keys made a 12 MB dataset, and every list page holding it as big).
+MAX_EXTRAS = 1_000
+MAX_TAGS = 1_000
+
+
+def check_extras_count(extras: Mapping[str, Any]) -> None:
+    if len(extras) > MAX_EXTRAS:
+        raise Invalid({"extras": [problem(Reason.TOO_MANY_EXTRAS, limit=MAX_EXTRAS)]})

@@ -44,9 +44,15 @@ def unsigned(keys: Keys, cookie: str | None) -> str | None:
     if not cookie:
         return None
     token, _, mac = cookie.rpartition(".")
-    if not token or not hmac.compare_digest(mac, _mac(keys, "session", token)):
+    if not token or not _same(mac, _mac(keys, "session", token)):
         return None
     return token
+
+
+def _same(sent: str, expected: str) -> bool:
+    """A constant-time comparison of any text sent (``compare_digest`` refuses non-ASCII text:
+    a planted cookie or a forged field must be a refusal, not a 500)."""
+    return hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected.encode("ascii"))
 
 
 def session_token(request: Request, keys: Keys) -> str | None:
@@ -58,7 +64,7 @@ def csrf_token(keys: Keys, nonce: str) -> str:
 
 
 def csrf_ok(keys: Keys, nonce: str | None, sent: object) -> bool:
-    return bool(nonce) and isinstance(sent, str) and hmac.compare_digest(sent, csrf_token(keys, str(nonce)))
+    return bool(nonce) and isinstance(sent, str) and _same(sent, csrf_token(keys, str(nonce)))
 
 
 def visitor_nonce(request: Request) -> tuple[str, bool]:
