@@ -262,3 +262,27 @@ def test_the_list_sorts_by_any_stored_field_then_by_id(client: TestClient, catal
     assert titles("-nothing") == by_id  # the id stays ascending: ``order_by("-nothing", "id")``
     paged = client.get(f"{URL}?dataset={dataset.id}&sort=title&page=2&page_size=2").json()
     assert ([entry["title"] for entry in paged["data"]], paged["total"]) == (["alpha"], 3)
+
+
+def test_an_edit_sending_a_dataset_moves_the_proposal(client: TestClient, catalog: Catalog) -> None:
+    """udata's form writes the ``dataset`` it is sent: the proposal goes to that dataset, if the
+    caller may read it."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    first = make_dataset(catalog, alice).dataset
+    second = make_dataset(catalog, alice).dataset
+    hidden = make_dataset(catalog, alice, private=True).dataset
+    made = client.post(URL, json={**BODY, "dataset": first.id}, headers=bob.headers).json()
+    item = f"{URL}{made['id']}/"
+    for refused in (hidden.id, "5" * 24):
+        answer = client.put(item, json={"dataset": refused}, headers=bob.headers)
+        assert (answer.status_code, answer.json()) == (
+            400,
+            {"errors": {"dataset": ["Dataset does not exists"]}},
+        )
+    moved = client.put(item, json={"dataset": {"id": second.id}}, headers=bob.headers)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["dataset"]["id"] == second.id
+    assert client.get(f"{URL}?dataset={first.id}").json()["total"] == 0
+    assert client.get(f"{URL}?dataset={second.id}").json()["total"] == 1
+    kept = client.put(item, json={"title": "v2"}, headers=bob.headers).json()
+    assert (kept["dataset"]["id"], kept["title"]) == (second.id, "v2")

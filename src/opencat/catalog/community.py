@@ -150,6 +150,17 @@ def _editable(conn: Connection, actor: Actor, ident: str) -> CommunityResource:
     return item
 
 
+def _moved_to(conn: Connection, actor: Actor, item: CommunityResource, sent: str | None) -> str | None:
+    """The dataset the proposal is on after an edit: the one sent, which the caller must be able
+    to read, or its own (nothing sent, or ``null``: udata's optional field keeps it)."""
+    if sent is None or sent == item.dataset_id:
+        return item.dataset_id
+    dataset = db_datasets.find_by_id(conn, sent)
+    if dataset is None or not permissions.can_read(actor, dataset):
+        raise Invalid({"dataset": [problem(Reason.DATASET_UNKNOWN)]})
+    return dataset.id
+
+
 def update_community_resource(
     catalog: Catalog,
     actor: Actor,
@@ -157,8 +168,9 @@ def update_community_resource(
     submitted: Submitted[CommunityChanges],
     edited_since: str | None = None,
 ) -> CommunityView:
-    """Partial update; a filetype change is silently ignored here (unlike dataset resources),
-    and so is the dataset. ``edited_since``: the resource's last change the edit was made on
+    """Partial update; a filetype change is silently ignored here (unlike dataset resources).
+    A dataset sent moves the proposal to it (udata's form writes its ``dataset`` field), if the
+    caller may read it. ``edited_since``: the resource's last change the edit was made on
     (``version_of``, a page's); ``PreconditionFailed`` if it changed since."""
     now = catalog.clock()
     with catalog.db.write() as conn:
@@ -183,7 +195,10 @@ def update_community_resource(
             owner_id = owner_id if org_id is not None else wanted
         if owner_id is None and org_id is None:
             owner_id = actor.user_id
-        updated = replace(item, resource=resource, owner_id=owner_id, organization_id=org_id)
+        dataset_id = _moved_to(conn, actor, item, value_or(changes.dataset, None))
+        updated = replace(
+            item, resource=resource, dataset_id=dataset_id, owner_id=owner_id, organization_id=org_id
+        )
         db_community.update(conn, updated)
         history.record(
             conn, history.on_community(catalog, conn, actor, Key.COMMUNITY_UPDATED, item, updated, now)
