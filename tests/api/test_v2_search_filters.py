@@ -267,3 +267,15 @@ def test_temporal_coverage_finds_the_coverages_holding_the_whole_period(
     assert _found(client, "temporal_coverage=2023-01-01-2025-12-31") == {"decade"}
     v1 = client.get("/api/1/datasets/?temporal_coverage=2023-01-01-2025-12-31").json()["data"]
     assert {item["title"] for item in v1} == {"year 2024", "since 2023", "spring 2024"}
+
+
+def test_q_finds_a_dataset_by_its_id_or_a_resource_id(client: TestClient, catalog: Catalog) -> None:
+    """udata's search service matches ``id`` and ``resources_ids`` too."""
+    owner = make_user(catalog)
+    made = make_dataset(catalog, owner, title="Named by id", resources=_files("csv"))
+    make_dataset(catalog, owner, title="Another one")
+    assert _found(client, f"q={made.dataset.id}") == {"Named by id"}
+    assert _found(client, f"q={made.dataset.id.upper()}") == {"Named by id"}
+    assert _found(client, f"q={made.resources[0].id}") == {"Named by id"}
+    assert _found(client, "q=00000000-0000-4000-8000-000000000000") == set()
+    assert _found(client, "q=named") == {"Named by id"}  # words as before

@@ -131,6 +131,7 @@ def search(call: Call) -> Reply:
         arguments.last_update_range,
         arguments.include_geozone_ancestors,
         empty_past_end=True,  # udata's search service never answers 404 (its Paginable)
+        identifiers=True,
     )
     body = _page(call, result.page)
     body["facets"] = _facets(call, result)

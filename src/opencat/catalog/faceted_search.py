@@ -12,7 +12,9 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
 from opencat.db import accounts as db_accounts
 from opencat.db import geozones as db_geozones
+from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
+from opencat.domain import ids
 from opencat.domain.accounts import Organization
 from opencat.domain.periods import Period, cuts
 from opencat.domain.queries import DatasetQuery, Page
@@ -89,6 +91,7 @@ def search(
     visibility: Visibility | None = None,
     sampled_counts: bool = False,
     empty_past_end: bool = False,
+    identifiers: bool = False,
 ) -> SearchResult:
     """Public datasets matching the query, a page of them, and the facets of all of them.
 
@@ -102,9 +105,13 @@ def search(
     deleted ones: the pages' search is not a recycle bin); ``sampled_counts`` (the pages) lets the
     counts of a very large result set be estimated on a sample of it (``SearchIndex.counts``), the
     total staying exact. ``empty_past_end`` (API v2) answers a page past the last one empty, as
-    udata's search service does, rather than ``NotFound``."""
+    udata's search service does, rather than ``NotFound``. ``identifiers`` (API v2): a ``q`` that is
+    a dataset's id, or one of its resources' ids, finds that dataset (the search service matches
+    both fields)."""
     wanted = {**FACETS, **(more_facets or {})}
     with catalog.db.read() as conn:  # one connection for the outbox check, the zone and the rows
+        if identifiers:
+            query = _by_identifier(conn, query)
         # The v2 search serves the public catalog only.
         request = listing.search_request(conn, query, visibility or Visibility(), public=True)
         filters = _resolved(
@@ -153,3 +160,17 @@ def search(
         organizations = db_accounts.fetch_organizations(conn, (key for key, _ in named["organization"]))
     overlapping = tuple((p, covered.overlapping(p)) for p in periods) if covered is not None else ()
     return SearchResult(page, named, organizations, overlapping, estimated)
+
+
+def _by_identifier(conn: Connection, query: DatasetQuery) -> DatasetQuery:
+    """The query for the dataset a ``q`` names by its id or a resource's; the query as it was
+    for any other ``q``."""
+    text = query.q.strip().lower()
+    if ids.is_object_id(text):
+        dataset_id: str | None = text
+    elif (resource_id := ids.parse_uuid(text)) is not None:
+        found = db_resources.find_anywhere(conn, resource_id)
+        dataset_id = None if found is None else found[0]
+    else:
+        return query
+    return replace(query, q="", filters=replace(query.filters, ids=(dataset_id,) if dataset_id else ()))
