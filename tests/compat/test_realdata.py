@@ -38,7 +38,21 @@ FRONT_URL = "https://www.data.gouv.fr"
 
 # The only keys of the 2022 documents we do not serve: udata dropped resource `published` after
 # 2022 (docs/compatibility.md, deliberate deviations). Anything else missing is a failure.
-REMOVED_FROM_UDATA = frozenset({"resources[].published"})
+# Keys the 2022 documents hold that udata 17.18 no longer answers: a resource's ``published``, and
+# the backends' own harvest keys (its harvest metadata are fixed models since: udata-behaviour.md
+# §2.12, udata/core/dataset/api_fields.py).
+REMOVED_FROM_UDATA = frozenset(
+    {
+        "resources[].published",
+        "resources[].harvest.ods_type",
+        "harvest.ods_geo",
+        "harvest.ods_has_records",
+        "harvest.ods_url",
+        "harvest.ods_references",
+        "harvest.ckan_name",
+        "harvest.ckan_source",
+    }
+)
 
 
 def _documents(folder: Path) -> list[dict[str, Any]]:

@@ -44,7 +44,8 @@ DATASET_HARVEST_KEYS = (
     "backend", "created_at", "issued_at", "modified_at", "source_id", "remote_id", "domain",
     "last_update", "remote_url", "uri", "dct_identifier", "archived_at", "archived",
 )  # fmt: skip
-RESOURCE_HARVEST_KEYS = ("issued_at", "modified_at", "last_update", "uri")
+# The behaviour notes' four and the model's ``created_at`` (2022's documents hold it).
+RESOURCE_HARVEST_KEYS = ("created_at", "issued_at", "modified_at", "last_update", "uri")
 _HARVEST_DATES = frozenset({"created_at", "issued_at", "modified_at", "last_update", "archived_at"})
 
 
