@@ -286,3 +286,26 @@ def test_an_edit_sending_a_dataset_moves_the_proposal(client: TestClient, catalo
     assert client.get(f"{URL}?dataset={second.id}").json()["total"] == 1
     kept = client.put(item, json={"title": "v2"}, headers=bob.headers).json()
     assert (kept["dataset"]["id"], kept["title"]) == (second.id, "v2")
+
+
+def test_a_community_upload_with_a_mask_that_does_not_fit_is_refused_before_it_is_made(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Its answer's model extends the community resource's (``allOf``): read whole for the check."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    dataset = make_dataset(catalog, alice).dataset
+    masked = {**bob.headers, "X-Fields": "id,title{x}"}
+    refused = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/community/",
+        files={"file": ("a.csv", b"a\n1\n")},
+        headers=masked,
+    )
+    assert refused.status_code == 400
+    assert client.get(f"{URL}?dataset={dataset.id}").json()["total"] == 0
+    fitting = {**bob.headers, "X-Fields": "id,title,owner{slug}"}
+    made = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/community/",
+        files={"file": ("a.csv", b"a\n1\n")},
+        headers=fitting,
+    )
+    assert made.status_code == 201, made.text

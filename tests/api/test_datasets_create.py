@@ -387,3 +387,9 @@ def test_a_title_that_slugifies_to_a_page_word_gets_a_slug_of_its_own(
     made = client.post(URL, json={"title": "New", "description": "d"}, headers=alice.headers).json()
     assert made["slug"] == "new-1"
     assert made["page"].endswith("/datasets/new-1/")
+    # The next ones find their own (the lookup went on past the word, not to a 409).
+    again = client.post(URL, json={"title": "New", "description": "d"}, headers=alice.headers)
+    assert (again.status_code, again.json()["slug"]) == (201, "new-2")
+    other = make_dataset(catalog, alice, title="Other").dataset
+    renamed = client.put(f"{URL}{other.id}/", json={"title": "New"}, headers=alice.headers)
+    assert (renamed.status_code, renamed.json()["slug"]) == (200, "new-3")

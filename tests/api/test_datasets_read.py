@@ -142,11 +142,14 @@ def test_x_fields_mask_selects_nested_fields(client: TestClient, catalog: Catalo
             400,
             {"message": "Mask error: Mask is inconsistent with model"},
         )
-    # Objects of any keys take any nested mask, as udata's Raw fields.
-    fitting = client.get(
-        f"/api/1/datasets/{view.dataset.id}/", headers={"X-Fields": "extras{x},quality{score},spatial{zones}"}
+    # Objects of any keys take any nested mask, as udata's Raw fields; geopf is a model (null
+    # here); empty braces are a false mask, whole on a list or an object, an error on a scalar.
+    for mask in ("extras{x},quality{score},spatial{zones}", "id,geopf{datasheet_url}", "tags{},owner{}"):
+        fitting = client.get(f"/api/1/datasets/{view.dataset.id}/", headers={"X-Fields": mask})
+        assert fitting.status_code == 200, (mask, fitting.text)
+    assert (
+        client.get(f"/api/1/datasets/{view.dataset.id}/", headers={"X-Fields": "title{}"}).status_code == 400
     )
-    assert fitting.status_code == 200, fitting.text
 
 
 def test_etag_and_if_none_match(client: TestClient, catalog: Catalog) -> None:

@@ -387,3 +387,25 @@ def test_tags_and_extras_are_bounded(client: TestClient, catalog: Catalog) -> No
     assert client.get(url).json()["tags"] == sorted(many_tags[:1000])
     too_big = client.put(resource, json={"filesize": 2**64 - 1}, headers=owner.headers)
     assert too_big.status_code == 400  # served back as is, it broke int64 clients
+
+
+def test_tags_and_extras_loaded_past_their_bound_stay_editable(client: TestClient, catalog: Catalog) -> None:
+    """An import or a harvest may bring more: such a dataset is edited as long as it does not grow
+    (the pages resend every tag with any change)."""
+    from dataclasses import replace
+
+    from opencat.catalog.resources import store_dataset
+
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    tags = tuple(f"tag-{n:04}" for n in range(1100))
+    with catalog.db.write() as conn:  # as a load of real data leaves it
+        store_dataset(conn, replace(dataset, tags=tags, extras={f"k{n}": n for n in range(1100)}))
+    url = f"{URL}{dataset.id}/"
+    kept = client.put(url, json={"title": "Renamed", "tags": list(tags)}, headers=owner.headers)
+    assert kept.status_code == 200, kept.text
+    assert client.put(url, json={"tags": [*tags, "one-more"]}, headers=owner.headers).status_code == 400
+    extras_url = f"/api/2/datasets/{dataset.id}/extras/"
+    assert client.request("DELETE", extras_url, json=["k0"], headers=owner.headers).status_code == 204
+    assert client.put(extras_url, json={"k1": None}, headers=owner.headers).status_code == 200
+    assert client.put(extras_url, json={"new": 1, "k2": None}, headers=owner.headers).status_code == 200

@@ -1,7 +1,10 @@
 """Resource types and the schema catalog (udata: udata/core/dataset/api.py, reference lists)."""
 
 import json
+import socket
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -9,8 +12,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from opencat.app import create_app
+from opencat.catalog import schemas
+from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database
+from opencat.domain.errors import Unavailable
 from opencat.wiring import build_catalog
 from tests.conftest import BASE_URL
 from tests.factories import make_dataset, make_user
@@ -147,5 +153,47 @@ def test_a_configured_catalog_down_with_no_copy_is_a_503(
             )
             assert with_schema.status_code == 503
             assert client.post(url, json=body, headers=owner.headers).status_code == 201
+            # A schema of neither name nor URL needs no catalog (udata's Schema.clean returns first).
+            for empty in (None, {}, {"name": None, "url": None}):
+                answer = client.post(url, json={**body, "schema": empty}, headers=owner.headers)
+                assert answer.status_code == 201, (empty, answer.text)
     finally:
         _Catalog.status = 200
+
+
+def test_a_catalog_that_never_answers_holds_one_request_not_all(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One thread asks the catalog at a time and the others are answered meanwhile; a failure is
+    remembered a few seconds (each request waited for the timeout in turn behind a lock: 12 at
+    once took a minute, and held every handler of the worker)."""
+    monkeypatch.setattr(schemas, "FETCH_TIMEOUT", 1.0)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts, never answers
+    try:
+        configured = Settings(
+            data_dir=settings.data_dir,
+            database_url=settings.database_url,
+            base_url=BASE_URL,
+            schema_catalog_url=f"http://127.0.0.1:{silent.getsockname()[1]}/schemas.json",
+        )
+        catalog = build_catalog(configured, database=db)
+        started = time.monotonic()
+        with ThreadPoolExecutor(8) as pool:
+            failures = list(pool.map(lambda _: _unavailable(catalog), range(8)))
+        assert failures == [True] * 8
+        assert time.monotonic() - started < 2.5  # one timeout, not eight in turn
+        started = time.monotonic()
+        assert _unavailable(catalog)
+        assert time.monotonic() - started < 0.5  # the failure is remembered
+    finally:
+        silent.close()
+
+
+def _unavailable(catalog: Catalog) -> bool:
+    try:
+        schemas.list_schemas(catalog.schemas)
+    except Unavailable:
+        return True
+    return False

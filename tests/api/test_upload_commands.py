@@ -524,3 +524,43 @@ def test_a_boundary_longer_than_rfc_2046_allows_is_refused(
         )
         assert response.status_code == 400, length
         assert response.json()["success"] is False
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        b"form-data; name=\"file\"; filename*=undefined''a.csv",
+        b"form-data; name=\"file\"; filename*=idna''xn--.csv",
+        b'form-data; name="file"; filename="a.csv"; filename*=punycode\'\'x.csv',
+    ],
+)
+def test_an_extended_file_name_in_another_charset_is_no_error(
+    client: TestClient, owner: Account, dataset_id: str, disposition: bytes
+) -> None:
+    """RFC 5987 asks for UTF-8 and ISO-8859-1; another charset names no file (a codec's own
+    error was a 500)."""
+    body = b"--b\r\nContent-Disposition: " + disposition + b"\r\n\r\na,b\n\r\n--b--\r\n"
+    headers = {**owner.headers, "Content-Type": "multipart/form-data; boundary=b"}
+    response = client.post(f"/api/1/datasets/{dataset_id}/upload/", content=body, headers=headers)
+    assert response.status_code in (201, 400), response.text
+
+
+def test_nul_in_a_file_name_or_a_field_is_refused(
+    client: TestClient, owner: Account, dataset_id: str
+) -> None:
+    """PostgreSQL refuses NUL in a text mid-query: a chunked upload's name was a 500."""
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    named = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''a%00b.csv\r\n\r\nx\r\n--b--\r\n"
+    headers = {**owner.headers, "Content-Type": "multipart/form-data; boundary=b"}
+    answer = client.post(url, content=named, headers=headers)
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"success": False, "error": "filename may not contain NUL characters"},
+    )
+    chunked = {"uuid": SESSION, "totalparts": 2, "partindex": 0, "chunksize": 1, "filename": "a\x00b.csv"}
+    answer = _post(client, url, owner, b"x", **chunked)
+    assert (answer.status_code, answer.json()["success"]) == (400, False)
+    final = client.post(
+        url, data={"uuid": SESSION, "totalparts": "2", "filename": "a\x00.csv"}, headers=owner.headers
+    )
+    assert final.status_code == 400

@@ -238,6 +238,8 @@ def test_v2_keeps_udatas_order_inside_too(client: TestClient, catalog: Catalog) 
     slug = client.get(f"/api/2/datasets/{first}/").json()["slug"]
     by_slug = client.get(f"/api/2/datasets/{slug}/resources/?page_size=1&q=r&other=x").json()
     assert by_slug["next_page"].endswith(f"/api/2/datasets/{first}/resources/?page=2&page_size=1&q=r")
+    repeated = client.get(f"/api/2/datasets/{first}/resources/?type=main&type=documentation").json()
+    assert repeated["total"] == 3  # the first value, as reqparse reads it
     resource_keys = list(page["data"][0])
     assert resource_keys[resource_keys.index("harvest") :] == [
         "harvest", "geopf", "extras", "preview_url", "schema", "internal",

@@ -31,8 +31,7 @@ from opencat.domain.datasets import (
     TemporalCoverage,
 )
 from opencat.domain.dates import iso, parse_date, parse_datetime, truncate_ms
-from opencat.domain.errors import Invalid, InvalidItems, Reason, problem
-from opencat.domain.extras import MAX_EXTRAS, MAX_TAGS, check_extras_count
+from opencat.domain.errors import Invalid, InvalidItems
 from opencat.domain.frequencies import normalize_frequency, not_a_frequency
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
 from opencat.domain.spatial import GRANULARITIES, is_multipolygon, normalize_zone
@@ -110,8 +109,6 @@ def _tags(value: Any) -> Any:
                 f'Tag "{tag}" must be between {TAG_MIN_LENGTH} and {TAG_MAX_LENGTH} characters long.'
             )
         tags.add(tag)
-    if len(tags) > MAX_TAGS:
-        raise ValueError(f"At most {MAX_TAGS} tags are allowed")
     return sorted(tags)
 
 
@@ -422,8 +419,6 @@ def resource_changes(
     if "checksum" in sent:
         values["checksum"] = _checksum(body.checksum)
     if "extras" in sent:
-        if len(body.extras or {}) > MAX_EXTRAS:
-            raise _resource_error(index, {"extras": [problem(Reason.TOO_MANY_EXTRAS, limit=MAX_EXTRAS)]})
         values["extras"] = _resource_extras(body.extras or {}, index)
     if "schema_" in sent and in_dataset:
         # udata's nested form fills what an entry leaves out from the stored resource: the
@@ -482,7 +477,6 @@ def dataset_changes(body: dict[str, Any], *, creating: bool, files_url: str | No
     if "spatial" in sent and parsed.spatial is not None and parsed.spatial.model_fields_set:
         values["spatial"] = _spatial(parsed.spatial)
     if "extras" in sent and parsed.extras is not None:
-        check_extras_count(parsed.extras)
         values["extras"] = parsed.extras
     if "contact_points" in sent and parsed.contact_points != []:
         values["contact_point_ids"] = tuple(parsed.contact_points or ())

@@ -42,6 +42,8 @@ def _fits(mask: Mask, schema: Schema) -> None:
         if _object(field) is not None or _free(field):
             _fits(nested, field)
             continue
+        if nested.empty and "array" in _types(field):
+            continue  # a false mask on a list: flask-restx renders it whole
         items = _items(field)
         if items is None:
             raise BadRequest(INCONSISTENT)
@@ -52,6 +54,11 @@ def _resolved(schema: Schema) -> Schema:
     """The schema a ``$ref`` names; of ``anyOf``, its first alternative that holds fields."""
     if "$ref" in schema:
         return _resolved(_components()[schema["$ref"].rsplit("/", 1)[-1]])
+    if "allOf" in schema:  # a model extended (an uploaded community resource): every part's fields
+        merged: dict[str, Schema] = {}
+        for part in schema["allOf"]:
+            merged.update(_object(_resolved(part)) or {})
+        return {"type": "object", "properties": merged}
     for alternative in schema.get("anyOf", ()):
         found = _resolved(alternative)
         if _object(found) is not None or _free(found) or _items(found) is not None:

@@ -18,6 +18,12 @@ class Mask:
     fields: dict[str, "Mask | None"] = field(default_factory=dict)
     star: bool = False
 
+    @property
+    def empty(self) -> bool:
+        """Empty braces (``owner{}``): a false mask to flask-restx, which renders the nested
+        object whole (braces on a scalar field stay an error: api/mask_models.py)."""
+        return not self.fields and not self.star
+
     @classmethod
     def of(cls, names: Iterable[str], nested: dict[str, "Mask"] | None = None) -> "Mask":
         selected: dict[str, Mask | None] = dict.fromkeys(names)
@@ -49,8 +55,7 @@ def parse_mask(text: str) -> Mask:
             if not stack:
                 raise BadRequest("Mask parse error: Unexpected closing bracket")
             parent, name = stack.pop()
-            # Empty braces are a false mask to flask-restx: the nested field is rendered whole.
-            parent[name] = _freeze(fields) if fields else None
+            parent[name] = _freeze(fields)
             fields = parent
         elif token == ",":
             if previous in (",", "{", None):
@@ -78,7 +83,7 @@ def with_defaults(requested: Mask, default: Mask | None) -> Mask:
     fields: dict[str, Mask | None] = {}
     for name, nested in requested.fields.items():
         own = default.fields.get(name)
-        fields[name] = own if nested is None else with_defaults(nested, own)
+        fields[name] = own if nested is None or nested.empty else with_defaults(nested, own)
     if requested.star:
         for name, own in default.fields.items():
             if own is not None:
@@ -96,7 +101,10 @@ def apply_mask(data: Any, mask: Mask) -> Any:
         if name not in data:
             continue
         value = data[name]
-        result[name] = value if nested is None or value is None else apply_mask(value, nested)
+        if nested is None or nested.empty or value is None:
+            result[name] = value
+        else:
+            result[name] = apply_mask(value, nested)
     if mask.star:
         for name, value in data.items():
             result.setdefault(name, value)

@@ -75,6 +75,8 @@ class _Reader:
         if extended is not None or b"filename" in options:
             # RFC 5987's ``filename*`` wins over ``filename``, as werkzeug reads them for udata.
             self.part.filename = extended or options[b"filename"].decode(self.charset, "replace")
+            if "\x00" in self.part.filename:  # PostgreSQL refuses it mid-query (a 500)
+                raise UploadRefused(UploadProblem.NUL_IN_FORM, field="filename")
             # werkzeug's: a part without a file name is no file (a browser's empty file input),
             # and the first file sent is the one read (udata's reqparse takes the first).
             if self.part.name != FILE_FIELD or not self.part.filename or self.spool is not None:
@@ -99,8 +101,11 @@ class _Reader:
         elif self.part.filename is None and not self.part.ignored:
             if len(self.fields) >= MAX_FIELDS:
                 raise UploadRefused(UploadProblem.TOO_MANY_FIELDS)
+            value = self.part.data.decode(self.charset, "replace")
+            if "\x00" in value or "\x00" in self.part.name:
+                raise UploadRefused(UploadProblem.NUL_IN_FORM, field=self.part.name.replace("\x00", ""))
             # reqparse reads the first of a repeated field, as of a repeated query argument.
-            self.fields.setdefault(self.part.name, self.part.data.decode(self.charset, "replace"))
+            self.fields.setdefault(self.part.name, value)
 
     def discard(self) -> None:
         if self.spool is not None:
@@ -176,7 +181,13 @@ async def _urlencoded(request: Request) -> Received:
     except ClientDisconnect:
         raise UploadRefused(UploadProblem.CUT_SHORT) from None
     pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return Received(dict(pairs[:MAX_FIELDS]), None, None)
+    for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            raise UploadRefused(UploadProblem.NUL_IN_FORM, field=name.replace("\x00", ""))
+    fields: dict[str, str] = {}
+    for name, value in pairs[:MAX_FIELDS]:
+        fields.setdefault(name, value)  # the first of a repeated field, as reqparse
+    return Received(fields, None, None)
 
 
 def _callbacks(reader: _Reader) -> "MultipartCallbacks":
@@ -204,7 +215,13 @@ def _extended_filename(disposition: bytes) -> str | None:
     _language, quote, encoded = rest.partition(b"'")
     if not quote:
         return None
-    try:
-        return unquote_to_bytes(encoded).decode(charset.decode("ascii") or "utf-8")
-    except (LookupError, UnicodeDecodeError):
+    name = charset.decode("ascii", "replace").lower()
+    if name not in _EXTENDED_CHARSETS:  # RFC 5987 asks for these two; others (idna...) are no names
         return None
+    try:
+        return unquote_to_bytes(encoded).decode(name)
+    except UnicodeDecodeError:
+        return None
+
+
+_EXTENDED_CHARSETS = frozenset({"utf-8", "iso-8859-1"})

@@ -73,7 +73,7 @@ _RESOURCE = {
     "preview_url": TEXT,
     "schema": MAYBE_OBJECT,
     "internal": _INTERNAL,
-    "geopf": {"type": "null"},
+    "geopf": MAYBE_OBJECT,  # udata 17's GeopfDatasetMetadata / GeopfResourceMetadata: always null here
 }
 _BADGES = array(record({"kind": STRING}))
 ORGANIZATION_REFERENCE = record(
@@ -177,7 +177,7 @@ _DATASET = {
     "internal": _INTERNAL,
     "permissions": record({"delete": BOOLEAN, "edit": BOOLEAN, "edit_resources": BOOLEAN}),
     "doi": TEXT,
-    "geopf": {"type": "null"},
+    "geopf": MAYBE_OBJECT,  # udata 17's GeopfDatasetMetadata / GeopfResourceMetadata: always null here
 }
 _SUBSECTION = record({"rel": STRING, "href": STRING, "type": STRING, "total": INTEGER})
 _DATASET_V2 = {

@@ -12,7 +12,7 @@ from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.filters_v2 import SEARCH_ARGUMENTS, search_arguments
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments, paging, resources_envelope
-from opencat.api.params import LANGUAGE, text_argument
+from opencat.api.params import LANGUAGE, first, text_argument
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog import faceted_search, references
 from opencat.catalog import resources as catalog_resources
@@ -189,8 +189,9 @@ def get_dataset(call: Call) -> Reply:
 )
 def list_resources(call: Call) -> Reply:
     page, page_size = page_arguments(call.params, RESOURCES_PAGE_SIZE)
-    kind = call.params.get("type") or None  # empty: no filter (udata tests the argument's truth)
-    text = call.params.get("q") or None
+    # reqparse reads the first of a repeated argument; an empty one is no filter (udata tests its truth)
+    kind = first(call.params, "type") or None
+    text = first(call.params, "q") or None
     dataset_id, result = catalog_datasets.resources_page(
         call.catalog, call.actor, call.path("ident"), page, page_size, kind, text
     )

@@ -93,6 +93,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.DATASET_ID_REQUIRED: "A dataset identifier is required",
     Reason.DATASET_UNKNOWN: "Dataset does not exists",  # sic: udata's ModelField
     Reason.TOO_MANY_EXTRAS: "At most {limit} extras are allowed",
+    Reason.TOO_MANY_TAGS: "At most {limit} tags are allowed",
     Reason.ZONE_UNKNOWN: "Unknown geoid(s): {zones}",
     Reason.SCHEMA_VERSION_WITHOUT_SCHEMA: "A schema version needs a schema name or url.",
     Reason.SCHEMA_NAME_NOT_ALLOWED: 'Schema name "{name}" is not an allowed value. Allowed values: {allowed}',
@@ -131,6 +132,7 @@ def worded(errors: Any) -> Any:
 UPLOAD_REFUSALS: dict[UploadProblem, str | Callable[[UploadRefused], str]] = {
     UploadProblem.PART_WITHOUT_NAME: 'Each part needs a Content-Disposition "name"',
     UploadProblem.FIELD_TOO_LARGE: lambda e: f"Field {e.field} is larger than {e.limit} bytes",
+    UploadProblem.NUL_IN_FORM: lambda e: f"{e.field} may not contain NUL characters",
     UploadProblem.TOO_MANY_FIELDS: "Too many fields",
     UploadProblem.FORM_TOO_LARGE: lambda e: f"Form larger than {e.limit} bytes",
     UploadProblem.INVALID_MULTIPART: "Invalid multipart data",

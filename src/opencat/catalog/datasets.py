@@ -45,6 +45,7 @@ from opencat.domain.errors import (
     Reason,
     Unauthenticated,
 )
+from opencat.domain.extras import check_bounds
 from opencat.domain.history import DATASET_FIELDS, Key, created, dataset_diff
 from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import SearchFilters, SearchRequest, Visibility, visibility_of
@@ -186,15 +187,10 @@ def _checked_resources(catalog: Catalog, changes: DatasetChanges) -> list[tuple[
     return [(value_or(entry.id, None), entry.fields()) for entry in checked]
 
 
-# Slugs the pages take under ``/datasets/`` (``/datasets/new/`` is the creation form): a dataset
-# titled "New" is ``new-1``, whose page is its own.
-PAGE_WORDS = frozenset({"new"})
-
-
 def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
     base = slugify(title) or "dataset"
     taken = db_datasets.slugs_taken(conn, base) - ({current} if current else set())
-    return unique_slug(base, taken | PAGE_WORDS)
+    return unique_slug(base, taken)
 
 
 def create_dataset(catalog: Catalog, actor: Actor, submitted: Submitted[DatasetChanges]) -> DatasetView:
@@ -218,6 +214,7 @@ def create_dataset(catalog: Catalog, actor: Actor, submitted: Submitted[DatasetC
             organization_id=organization_id,
             **fields,
         )
+        check_bounds(None, draft)
         dataset = enforce_invariants(draft)
         check_contact_points(conn, dataset)
         check_custom_extras(conn, dataset, saved=False)

@@ -72,7 +72,7 @@ def _edit_dataset(
         extras = change(current.extras, sent)
         if extras == current.extras:
             return extras
-        domain_extras.check_extras_count(extras)
+        domain_extras.check_extras_count(current.extras, extras)
         dataset = replace(current, extras=extras, revision=current.revision + 1)
         check_custom_extras(conn, dataset)
         store_dataset(conn, dataset)
@@ -114,9 +114,9 @@ def _edit_resource(
         current = resource_of(conn, dataset, resource_id)
         extras = change(current.extras, sent)
         domain_extras.check_resource_extras(extras)
-        domain_extras.check_extras_count(extras)
         if extras == current.extras:
             return extras
+        domain_extras.check_extras_count(current.extras, extras)
         db_resources.update_one(conn, replace(current, extras=extras), catalog.clock())
         store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
         return extras

@@ -70,7 +70,7 @@ from opencat.domain.harvest_jobs import (
     StoredPage,
 )
 from opencat.domain.history import DATASET_FIELDS, Activity, Key, created, dataset_diff
-from opencat.domain.slugs import slug_candidates, slugify, unique_slug
+from opencat.domain.slugs import PAGE_WORDS, slug_candidates, slugify, unique_slug
 from opencat.links.harvest_fetch import GuardedFetcher, HarvestPolicy, Validators
 
 _log = logging.getLogger(__name__)
@@ -838,6 +838,7 @@ class _Writer:
         prefixes (``slugs_like``, a scan)."""
         base = slugify(title) or "dataset"
         taken = self.run.slugs.setdefault(base, set())
+        taken |= PAGE_WORDS & {base}  # the pages' own words are never given
         others = taken - ({current} if current else set())
         if self.run.known.get(base) == _EVERY:
             slug = unique_slug(base, others)

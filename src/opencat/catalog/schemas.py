@@ -16,6 +16,8 @@ from opencat.domain.schemas import SchemaCatalog, SchemaError, normalize_schema
 from opencat.links.fetch import FetchError, fetch_json
 
 TTL_SECONDS = 300.0
+# How long a catalog that failed, with no copy to serve, is not asked again.
+FAILURE_SECONDS = 10.0
 FETCH_TIMEOUT = 5.0
 Entries = tuple[dict[str, Any], ...]
 
@@ -36,39 +38,64 @@ class SchemaSource:
     ttl: float = TTL_SECONDS
     _entries: Entries = ()
     _fetched: float = -1.0
+    _fetching: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def entries(self) -> Entries:
+        """The catalog: the bundled one, or the configured one as last fetched (at most every
+        ``ttl`` seconds). One thread fetches at a time, without holding the others: they are
+        answered the copy in hand meanwhile, or udata's 503 when there is none."""
         if self.url is None:
             return bundled_entries()
         with self._lock:
-            if self._fetched >= 0 and time.monotonic() - self._fetched < self.ttl:
-                return self._entries
-            try:
-                self._entries = _schemas_of(fetch_json(self.url, FETCH_TIMEOUT))
-                self._write_copy()
-            except FetchError as error:
-                if error.status == 404:
-                    raise NotFound(Reason.SCHEMA_CATALOG_MISSING) from None
-                self._entries = self._last_good_copy()
-            self._fetched = time.monotonic()
+            if self._fetching or (self._fetched >= 0 and time.monotonic() - self._fetched < self.ttl):
+                return self._in_hand()
+            self._fetching = True
+        try:
+            fetched = self._fetched_or_copy(self.url)
+        finally:
+            with self._lock:
+                self._fetching = False
+        with self._lock:
+            if fetched is None:
+                # Remembered for FAILURE_SECONDS only: the requests meanwhile get their 503 at
+                # once rather than each waiting for the catalog's timeout in turn.
+                self._fetched = time.monotonic() - self.ttl + FAILURE_SECONDS
+                raise Unavailable(Reason.SCHEMAS_UNAVAILABLE)
+            self._entries, self._fetched = fetched, time.monotonic()
             return self._entries
 
-    def _write_copy(self) -> None:
+    def _in_hand(self) -> Entries:
+        found = self._entries or self._last_good_copy()
+        if not found:
+            raise Unavailable(Reason.SCHEMAS_UNAVAILABLE)
+        return found
+
+    def _fetched_or_copy(self, url: str) -> Entries | None:
+        """The catalog fetched now (its copy written), else the last good copy; None for none."""
+        try:
+            fetched = _schemas_of(fetch_json(url, FETCH_TIMEOUT))
+        except FetchError as error:
+            if error.status == 404:
+                raise NotFound(Reason.SCHEMA_CATALOG_MISSING) from None
+            return self._last_good_copy()
+        self._write_copy(fetched)
+        return fetched
+
+    def _write_copy(self, entries: Entries) -> None:
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.cache_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"schemas": list(self._entries)}))
+        temporary = self.cache_file.with_suffix(f".{threading.get_ident()}.tmp")
+        temporary.write_text(json.dumps({"schemas": list(entries)}))
         temporary.replace(self.cache_file)
 
-    def _last_good_copy(self) -> Entries:
-        """The copy this machine last read, on disk or in memory; none is udata's 503 (another
-        catalog, the bundled one, would check resources against schemas this portal never listed)."""
+    def _last_good_copy(self) -> Entries | None:
+        """The copy this machine last read, on disk or in memory; None without one (then udata's
+        503: another catalog, the bundled one, would check resources against schemas this portal
+        never listed)."""
         try:
             return _schemas_of(json.loads(self.cache_file.read_text()))
         except (OSError, ValueError):
-            if self._entries:
-                return self._entries
-        raise Unavailable(Reason.SCHEMAS_UNAVAILABLE)
+            return self._entries or None
 
 
 def _schemas_of(document: Any) -> Entries:
@@ -76,6 +103,9 @@ def _schemas_of(document: Any) -> Entries:
     if not isinstance(schemas, list):
         raise FetchError("the schema catalog has no schemas list")
     return tuple(item for item in schemas if isinstance(item, dict))
+
+
+_NO_CATALOG = SchemaCatalog.from_entries(())
 
 
 def catalog_of(source: SchemaSource) -> SchemaCatalog:
@@ -88,8 +118,12 @@ def check_resource_schema(
     """Normalize the schema a resource's changes send; errors nested as udata does."""
     if changes.schema is UNSET:
         return changes
+    schema = changes.schema
+    # A schema sent with neither a name nor a URL is checked without the catalog (udata's
+    # ``Schema.clean`` returns first): a catalog that is down refuses only the writes naming one.
+    named = isinstance(schema, dict) and (schema.get("name") is not None or schema.get("url") is not None)
     try:
-        normalized = normalize_schema(changes.schema, catalog_of(source))
+        normalized = normalize_schema(schema, catalog_of(source) if named else _NO_CATALOG)
     except SchemaError as error:
         errors = {"schema": {error.field: [error.problem]}}
         raise Invalid(errors if index is None else {"resources": [{}] * index + [errors]}) from None

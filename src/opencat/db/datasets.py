@@ -17,6 +17,7 @@ from opencat.db.outbox import mark_changed
 from opencat.db.tables import dataset_slugs, dataset_tags, datasets
 from opencat.domain.datasets import HIDING_FIELDS, Dataset
 from opencat.domain.errors import Conflict, Reason
+from opencat.domain.slugs import PAGE_WORDS
 
 _COLUMNS = (
     datasets.c.doc,
@@ -142,8 +143,9 @@ def find_slug_by_old_slug(conn: Connection, old_slug: str) -> str | None:
 
 
 def slugs_taken(conn: Connection, base: str) -> set[str]:
-    """What ``unique_slug`` needs to know to choose a new dataset's slug (``db/slugs.py``)."""
-    return db_slugs.slugs_taken(conn, datasets.c.slug, base)
+    """What ``unique_slug`` needs to know to choose a new dataset's slug (``db/slugs.py``); the
+    pages' own words count as taken."""
+    return db_slugs.slugs_taken(conn, datasets.c.slug, base, PAGE_WORDS)
 
 
 def slugs_held(conn: Connection, slugs: Iterable[str]) -> set[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from opencat.domain.dates import as_utc, parse_datetime
 from opencat.domain.errors import Invalid, Problem, Reason, problem
+from opencat.domain.extras import check_bounds
 
 JSONObject = dict[str, Any]
 
@@ -253,6 +254,7 @@ def is_public(record: object) -> bool:
 def apply_changes(dataset: Dataset, changes: Mapping[str, Any], now: datetime) -> Dataset:
     """Return ``dataset`` with the sent fields replaced; absent fields keep their value."""
     updated = replace(dataset, **changes, last_modified_internal=now, revision=dataset.revision + 1)
+    check_bounds(dataset, updated)
     return enforce_invariants(updated)
 
 
@@ -294,7 +296,9 @@ def apply_resource_changes(resource: Resource, changes: Mapping[str, Any], now: 
         for key, value in changes.items()
         if key != "id" and not (resource.is_hosted and key in HOSTED_FILE_FIELDS)
     }
-    return replace(resource, **allowed, last_modified_internal=now)
+    updated = replace(resource, **allowed, last_modified_internal=now)
+    check_bounds(resource, updated)
+    return updated
 
 
 def new_resource(fields: Mapping[str, Any], resource_id: str, now: datetime) -> Resource:
@@ -303,7 +307,9 @@ def new_resource(fields: Mapping[str, Any], resource_id: str, now: datetime) -> 
     if missing:
         raise Invalid(missing)
     values = {key: value for key, value in fields.items() if key != "id"}
-    return Resource(id=resource_id, created_at_internal=now, last_modified_internal=now, **values)
+    made = Resource(id=resource_id, created_at_internal=now, last_modified_internal=now, **values)
+    check_bounds(None, made)
+    return made
 
 
 def too_many_resources(count: int, limit: int, current: int = 0) -> Problem | None:

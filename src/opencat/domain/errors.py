@@ -112,6 +112,7 @@ class Reason(StrEnum):
     DATASET_ID_REQUIRED = auto()
     DATASET_UNKNOWN = auto()
     TOO_MANY_EXTRAS = auto()  # details: limit
+    TOO_MANY_TAGS = auto()  # details: limit
     ZONE_UNKNOWN = auto()  # details: zone
     SCHEMA_VERSION_WITHOUT_SCHEMA = auto()
     SCHEMA_NAME_NOT_ALLOWED = auto()  # details: name, allowed
@@ -225,6 +226,7 @@ class UploadProblem(Enum):
     TOO_MANY_FIELDS = "too_many_fields"
     FORM_TOO_LARGE = "form_too_large"  # ``limit`` (bytes)
     INVALID_MULTIPART = "invalid_multipart"
+    NUL_IN_FORM = "nul_in_form"  # ``field``: a text (or the file's name) holding NUL
     CUT_SHORT = "cut_short"  # the client went away before the body ended
     # The protocol's fields
     MISSING_FILE = "missing_file"

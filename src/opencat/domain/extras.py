@@ -80,6 +80,19 @@ MAX_EXTRAS = 1_000
 MAX_TAGS = 1_000
 
 
-def check_extras_count(extras: Mapping[str, Any]) -> None:
-    if len(extras) > MAX_EXTRAS:
+def check_bounds(before: Any, after: Any) -> None:
+    """Refuse tags or extras grown past their bound (a dataset or a resource, ``before`` None
+    for a new one). One loaded or harvested past it stays editable, as long as it does not grow."""
+    for name, limit, reason in (
+        ("tags", MAX_TAGS, Reason.TOO_MANY_TAGS),
+        ("extras", MAX_EXTRAS, Reason.TOO_MANY_EXTRAS),
+    ):
+        count = len(getattr(after, name, None) or ())
+        if count > limit and count > len(getattr(before, name, None) or ()):
+            raise Invalid({name: [problem(reason, limit=limit)]})
+
+
+def check_extras_count(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Extras edited key by key (API v2): refused when they grow past their bound."""
+    if len(after) > MAX_EXTRAS and len(after) > len(before):
         raise Invalid({"extras": [problem(Reason.TOO_MANY_EXTRAS, limit=MAX_EXTRAS)]})

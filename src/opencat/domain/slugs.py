@@ -63,3 +63,8 @@ def _candidate(base: str, index: int) -> str:
 
 def normalize_tag(tag: str) -> str:
     return slugify(tag.lower(), max_length=10_000)
+
+
+# Dataset slugs the pages take under ``/datasets/`` (``/datasets/new/`` is the creation form):
+# never given, so that a dataset titled "New" (``new-1``) has a page of its own.
+PAGE_WORDS = frozenset({"new"})
