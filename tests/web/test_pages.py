@@ -466,3 +466,36 @@ def test_a_results_page_past_the_end_leads_back_to_its_first_page(client: TestCl
     assert 'href="/datasets/?q=v%C3%A9lo&amp;tag=mobilite"' in past.text
     elsewhere = client.get("/datasets/nothing-here/", params={"lang": "en"})
     assert (elsewhere.status_code, "fewer pages" in elsewhere.text) == (404, False)
+
+
+def test_an_empty_list_says_whether_anything_was_asked(client: TestClient, catalog: Catalog) -> None:
+    """An organization without datasets has published nothing; a search that finds nothing
+    matched nothing (it said "no dataset matches this search" with nothing searched)."""
+    org = make_org(catalog, name="Empty Org")
+    en = {"Accept-Language": "en"}
+    page = client.get(f"/organizations/{org.slug}/", headers=en)
+    assert "No dataset is published here yet." in page.text
+    assert "No dataset matches this search." not in page.text
+    searched = client.get("/datasets/?q=zzyzzx", headers=en)
+    assert "No dataset matches this search." in searched.text
+    french = client.get(f"/organizations/{org.slug}/", headers={"Accept-Language": "fr"})
+    assert "Aucun jeu de données n’est encore publié ici." in french.text  # noqa: RUF001 - the catalog's apostrophe
+
+
+def test_a_frequency_never_set_is_shown_unknown_as_the_api_answers_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    owner = make_user(catalog)
+    view = make_dataset(catalog, owner, title="No frequency")
+    assert client.get(f"/api/1/datasets/{view.dataset.id}/").json()["frequency"] == "unknown"
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "en"})
+    assert "<dt>Update frequency</dt><dd>Unknown</dd>" in page.text
+
+
+def test_a_signed_in_visitors_pages_are_kept_by_no_shared_cache(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    view = make_dataset(catalog, owner, private=True)
+    assert "private" not in client.get("/datasets/").headers.get("cache-control", "")
+    sign_in(client, catalog, owner)
+    for path in (f"/datasets/{view.dataset.slug}/", "/datasets/", "/"):
+        assert "private" in client.get(path).headers["cache-control"], path

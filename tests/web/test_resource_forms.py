@@ -35,7 +35,9 @@ def test_add_a_remote_link(client: TestClient, catalog: Catalog) -> None:
             "url": "https://example.org/air.csv",
             "type": "main",
             "format": "CSV",
-            "description": "From the stations.",
+            # A long description, as real data holds (12,229 characters): the form's size was the
+            # sign-in form's (16 KiB), which refused it and lost what was typed.
+            "description": "Relevés des stations é " * 1000,
         },
     )
     assert added.status_code == 303
@@ -43,6 +45,7 @@ def test_add_a_remote_link(client: TestClient, catalog: Catalog) -> None:
     assert [(r.title, r.url, r.type, r.format, r.filetype) for r in resources] == [
         ("Hourly measures", "https://example.org/air.csv", "main", "csv", "remote")
     ]
+    assert resources[0].description == ("Relevés des stations é " * 1000).strip()
     assert added.headers["location"] == f"/datasets/{view.dataset.slug}/#resource-{resources[0].id}"
 
 

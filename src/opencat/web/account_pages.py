@@ -16,6 +16,9 @@ from opencat.web.pages import Handler, Site, Visit, guard, holds_nul
 
 # A sign-in or sign-out form is a few hundred bytes; anything much larger is not ours.
 MAX_FORM_BYTES = 16 * 1024
+# A file's or a proposal's form carries a description of up to 100,000 characters (udata's bound),
+# up to six bytes each once form-encoded.
+DESCRIBED_FORM_BYTES = 640 * 1024
 
 
 def safe_next(value: str | None) -> str:
@@ -25,9 +28,9 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-async def read_form(visit: Visit) -> FormData | None:
+async def read_form(visit: Visit, max_bytes: int = MAX_FORM_BYTES) -> FormData | None:
     declared = visit.request.headers.get("content-length")
-    if declared is None or not is_digits(declared) or int(declared) > MAX_FORM_BYTES:
+    if declared is None or not is_digits(declared) or int(declared) > max_bytes:
         return None
     form = await visit.request.form(max_files=0, max_fields=10)
     return None if holds_nul(form.multi_items()) else form

@@ -26,7 +26,7 @@ from opencat.domain.changes import Submitted
 from opencat.domain.community import can_edit_community, can_remove_community
 from opencat.domain.errors import Invalid, Moved, NotFound, PreconditionFailed
 from opencat.web import i18n, signin
-from opencat.web.account_pages import read_form, refused
+from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
 from opencat.web.resource_forms import FIELDS, field_errors_of, signed_in_token
@@ -124,7 +124,7 @@ def _body(form: FormData, view: DatasetView) -> tuple[dict[str, str], dict[str, 
 
 
 async def propose(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit)
+    form = await read_form(visit, DESCRIBED_FORM_BYTES)
     if form is None:
         return refused(visit, 400, "unreadable")
     opened = await _opened(site, visit, form)
@@ -195,7 +195,7 @@ async def replace_file(site: Site, visit: Visit) -> Response:
 
 
 async def update(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit)
+    form = await read_form(visit, DESCRIBED_FORM_BYTES)
     if form is None:
         return refused(visit, 400, "unreadable")
     allowed = await _allowed(site, visit, _editor(visit), form)
@@ -248,7 +248,7 @@ async def delete_form(site: Site, visit: Visit) -> Response:
 
 
 async def delete(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit)
+    form = await read_form(visit, DESCRIBED_FORM_BYTES)
     if form is None:
         return refused(visit, 400, "unreadable")
     allowed = await _allowed(site, visit, _reviewer(visit), form)

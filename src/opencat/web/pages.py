@@ -78,6 +78,10 @@ class Visit:
     def page(self, template: str, status: int = 200, **context: Any) -> Response:
         body = render(self.language, template, visit=self, path=on_site(self.request.url.path), **context)
         response = HTMLResponse(body, status_code=status, headers=_headers(self.language))
+        if self.actor.user is not None:
+            # A signed-in visitor's page may show what only they may see (a private dataset, its
+            # place in a search): no shared cache keeps it, whatever its Vary says.
+            response.headers.setdefault("Cache-Control", "private")
         if self.request.query_params.get("lang") in i18n.LANGUAGES:
             # The switch's choice is remembered for the next pages.
             response.set_cookie(i18n.COOKIE, self.language, max_age=365 * 86400, samesite="lax")

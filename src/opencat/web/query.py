@@ -49,6 +49,12 @@ class SearchState:
         return value in self.values(key)
 
     @property
+    def narrowed(self) -> bool:
+        """Whether the visitor searched or filtered (an empty list then matches nothing asked,
+        rather than having nothing at all)."""
+        return any(any(values) for key, values in self.args if key not in ("sort", "page", "lang"))
+
+    @property
     def page(self) -> int:
         raw = self.get("page")
         return int(raw) if is_digits(raw) and 0 < int(raw) < 10_000 else 1

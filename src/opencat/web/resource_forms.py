@@ -21,7 +21,7 @@ from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Resource
 from opencat.domain.errors import Invalid, Moved, NotFound, PermissionDenied
 from opencat.web import i18n, signin
-from opencat.web.account_pages import read_form, refused
+from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
 from opencat.web.form_errors import in_language
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
@@ -83,7 +83,7 @@ async def new_link_form(site: Site, visit: Visit) -> Response:
 
 
 async def add_link(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit)
+    form = await read_form(visit, DESCRIBED_FORM_BYTES)
     if form is None:
         return refused(visit, 400, "unreadable")
     opened = await open_editable(site, visit, form)
@@ -134,7 +134,7 @@ async def delete_form(site: Site, visit: Visit) -> Response:
 
 
 async def delete(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit)
+    form = await read_form(visit, DESCRIBED_FORM_BYTES)
     if form is None:
         return refused(visit, 400, "unreadable")
     opened = await open_editable(site, visit, form)

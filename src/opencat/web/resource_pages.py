@@ -23,7 +23,7 @@ from opencat.domain.datasets import Resource
 from opencat.domain.errors import BadRequest, Conflict, Invalid, PreconditionFailed
 from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
-from opencat.web.account_pages import read_form, refused
+from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.resource_forms import RESOURCE_TYPES, editable_view, field_errors_of, resource_of
 from opencat.web.resource_forms import open_editable as _open
@@ -78,7 +78,7 @@ async def edit_form(site: Site, visit: Visit) -> Response:
 
 
 async def update(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit)
+    form = await read_form(visit, DESCRIBED_FORM_BYTES)
     if form is None:
         return refused(visit, 400, "unreadable")
     opened = await _open(site, visit, form)
@@ -138,7 +138,7 @@ async def reorder(site: Site, visit: Visit) -> Response:
         token is None or not signin.csrf_ok(site.keys, token, visit.request.headers[CSRF_HEADER])
     ):
         return json_response({"message": "Invalid CSRF token."}, 403)
-    form = await read_form(visit)
+    form = await read_form(visit, DESCRIBED_FORM_BYTES)
     if form is None:
         return refused(visit, 400, "unreadable")
     opened = await _open(site, visit, None if scripted else form)

@@ -11,6 +11,7 @@ from opencat.catalog import references, spatial
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
 from opencat.domain.datasets import Resource
+from opencat.domain.frequencies import UNKNOWN
 from opencat.domain.numerals import is_digits
 from opencat.domain.previews import is_tabular
 from opencat.domain.urls import Urls
@@ -89,7 +90,8 @@ def dataset_page_context(
         "groups": groups,
         "resources_page": resources_page,
         "license": license,
-        "frequency": frequencies.get(dataset.frequency or "", dataset.frequency),
+        # A frequency never set is udata's ``unknown``, as the API answers it.
+        "frequency": frequencies.get(dataset.frequency or UNKNOWN, dataset.frequency),
         "zones": [places.zones[z].name if z in places.zones else z for z in own_zones],
         "granularity": places.granularities.get(granularity or "", granularity),
         "badges": [badge_label(badge.kind, language) for badge in dataset.badges],
