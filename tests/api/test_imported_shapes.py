@@ -139,3 +139,19 @@ def test_a_geometry_answers_its_type_and_coordinates_only(client: TestClient, ca
     expected = {"type": "MultiPolygon", "coordinates": SQUARE}
     assert created.json()["spatial"]["geom"] == expected
     assert client.get(f"/api/1/datasets/{created.json()['id']}/").json()["spatial"]["geom"] == expected
+
+
+def test_a_dataset_whose_iri_is_its_page_is_not_typed_a_document(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """OpenDataSoft's datasets are their own pages: typing the landing page foaf:Document called
+    the dataset itself a web page."""
+    from rdflib import RDF, Graph, URIRef
+    from rdflib.namespace import DCAT, FOAF
+
+    page = "https://opendata.example.org/explore/dataset/bailleurs/"
+    _load(catalog, tmp_path, {}, harvest={"backend": "DCAT", "uri": page, "remote_url": page})
+    graph = Graph().parse(data=client.get(f"/api/1/datasets/{DATASET}/rdf.ttl").text, format="turtle")
+    node = URIRef(page)
+    assert (node, RDF.type, DCAT.Dataset) in graph
+    assert (node, RDF.type, FOAF.Document) not in graph

@@ -182,3 +182,31 @@ def test_a_hostile_geometry_leaves_the_dataset_read() -> None:
     )
     assert isinstance(dataset, RemoteDataset)
     assert (dataset.title, dataset.geom) == ("H", None)
+
+
+def test_a_catalog_reference_the_document_does_not_describe_is_no_dataset() -> None:
+    """A GeoNetwork's catalog lists another address of its record: udata reads typed nodes only,
+    and each run reported that reference as a failed dataset."""
+    items = _items(
+        b"""<http://catalog.test/> a dcat:Catalog ; dcat:dataset <http://catalog.test/metadata/1>,
+           <http://catalog.test/datasets/1> .
+        <http://catalog.test/datasets/1> a dcat:Dataset ; dct:title "Chemistry" ."""
+    )
+    assert [item.title for item in items if isinstance(item, RemoteDataset)] == ["Chemistry"]
+    assert not [item for item in items if isinstance(item, ItemFailure)]
+
+
+def test_geodcat_records_give_their_abstract_themes_and_address() -> None:
+    """udata's reading of GeoDCAT-AP: ``dct:abstract`` when there is no description, the themes'
+    labels among the tags, and the dataset's IRI as its remote address without a landing page."""
+    [item] = _items(
+        b"""@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        <http://catalog.test/datasets/2> a dcat:Dataset ; dct:title "Geodesy" ;
+            dct:abstract "Data of type chemistry" ; dcat:keyword "gps" ;
+            dcat:theme "geodesy", <http://catalog.test/themes/env> .
+        <http://catalog.test/themes/env> skos:prefLabel "environment"@en ."""
+    )
+    assert isinstance(item, RemoteDataset)
+    assert item.description == "Data of type chemistry"
+    assert item.tags == ("environment", "geodesy", "gps")
+    assert item.remote_url == "http://catalog.test/datasets/2"

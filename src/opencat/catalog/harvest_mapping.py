@@ -89,7 +89,7 @@ def harvest_metadata(
         "remote_url": remote.remote_url,
         "uri": remote.uri,
         "dct_identifier": remote.dct_identifier,
-        "created_at": iso(remote.created_at or remote.issued_at),
+        "created_at": iso(remote.created_at),  # none said, none invented (udata's)
         "issued_at": iso(remote.issued_at),
         "modified_at": iso(remote.modified_at),
         "last_update": iso(now),

@@ -185,6 +185,10 @@ def _add_dates(graph: Triples, node: URIRef, dataset: Dataset) -> None:
 
 def _add_landing_page(graph: Triples, node: URIRef, dataset: Dataset, urls: Urls) -> None:
     page = iri((dataset.harvest or {}).get("remote_url")) or own(urls.dataset_page(dataset.slug))
+    if page == node:
+        # The dataset's IRI is its page (OpenDataSoft's): typed foaf:Document, for the range
+        # DCAT-AP checks, it would call the dataset a web page; the page is said by the IRI.
+        return
     graph.add((node, DCAT.landingPage, page))
     graph.add((page, RDF.type, FOAF.Document))  # the range DCAT-AP checks (range.ttl)
 

@@ -47,9 +47,17 @@ def read_catalog_page(
 
 
 def dataset_nodes(facts: Facts) -> list[Term]:
-    """Every node typed dcat:Dataset or listed by a catalog, IRIs and blank nodes alike."""
-    listed = {node for node in facts.every_object(DCAT.dataset) if not isinstance(node, Text)}
-    return ordered(set(facts.subjects(RDF.type, DCAT.Dataset)) | listed)
+    """Every node typed dcat:Dataset (or dcat:DatasetSeries), or listed by a catalog and described
+    in the document, IRIs and blank nodes alike. A catalog's reference to a node the document
+    says nothing of (a GeoNetwork's link to another address of its record) is no dataset: udata
+    reads typed nodes only, and each run reported it as a failure."""
+    listed = {
+        node
+        for node in facts.every_object(DCAT.dataset)
+        if not isinstance(node, Text) and facts.predicate_objects(node)
+    }
+    typed = set(facts.subjects(RDF.type, DCAT.Dataset)) | set(facts.subjects(RDF.type, DCAT.DatasetSeries))
+    return ordered(typed | listed)
 
 
 def next_page(facts: Facts) -> str | None:

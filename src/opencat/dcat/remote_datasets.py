@@ -44,7 +44,10 @@ def read_dataset(
 ) -> RemoteDataset | ItemFailure:
     identifier = best_text(graph, node, DCT.identifier)
     remote_id = identifier or (str(node) if isinstance(node, URIRef) else None)
-    remote_url = first_reference(graph, node, DCAT.landingPage)
+    # Without a landing page, the dataset's IRI is where it is (udata's remote_url).
+    remote_url = first_reference(graph, node, DCAT.landingPage) or (
+        str(node) if isinstance(node, URIRef) else None
+    )
     remote_id = remote_id or remote_url
     title = best_text(graph, node, DCT.title)
     if remote_id is None:
@@ -56,9 +59,10 @@ def read_dataset(
     return RemoteDataset(
         remote_id=remote_id,
         title=title,
-        description=best_text(graph, node, DCT.description) or "",
+        # GeoDCAT-AP's records may give an abstract only (a GeoNetwork's), as udata reads them.
+        description=best_text(graph, node, DCT.description) or best_text(graph, node, DCT.abstract) or "",
         acronym=best_text(graph, node, SKOS.altLabel),
-        tags=texts_in_one_language(graph, node, DCAT.keyword),
+        tags=_tags(graph, node),
         license=_license(graph, node, distributions, known_license),
         frequency=_frequency(graph, node),
         temporal_start=start,
@@ -168,3 +172,14 @@ def _zones(graph: Facts, node: Term, zone_uris: Mapping[str, str]) -> tuple[str,
         elif found := _ZONE_URL.search(text):
             zones.append(unquote(found.group(1)))
     return tuple(sorted(set(zones)))
+
+
+def _tags(graph: Facts, node: Term) -> tuple[str, ...]:
+    """The keywords, and the themes' labels (a literal theme, or a concept's preferred label), as
+    udata adds them to the tags."""
+    themes = set()
+    for theme in graph.objects(node, DCAT.theme):
+        label = str(theme).strip() if isinstance(theme, Text) else best_text(graph, theme, SKOS.prefLabel)
+        if label:
+            themes.add(label)
+    return tuple(sorted({*texts_in_one_language(graph, node, DCAT.keyword), *themes}))
