@@ -528,3 +528,39 @@ def test_a_dataset_sent_back_whole_leaves_its_unchanged_resources_as_they_were(
     changed = client.put(url, json={"resources": edited}, headers=alice.headers).json()["resources"]
     assert changed[0]["last_modified"] > before["resources"][0]["last_modified"]
     assert changed[1]["last_modified"] == before["resources"][1]["last_modified"]
+
+
+def test_a_stale_if_match_is_refused_on_every_write_of_a_datasets_resources_and_extras(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A dataset's ETag names its resources and extras too: an edit made on a version another
+    writer changed since is a 412 (it overwrote the other's edit, silently), and a current one,
+    or none, goes through."""
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[REMOTE, {**REMOTE, "title": "second"}])
+    dataset_id, rid = view.dataset.id, view.resources[0].id
+    url = f"/api/1/datasets/{dataset_id}/"
+    stale = client.get(url).headers["etag"]
+    assert (
+        client.put(f"{url}resources/{rid}/", json={"title": "B's"}, headers=alice.headers).status_code == 200
+    )
+    stale_headers = {**alice.headers, "If-Match": stale}
+    writes = [
+        ("PUT", f"{url}resources/{rid}/", {"title": "A's"}),
+        ("POST", f"{url}resources/", REMOTE),
+        ("PUT", f"{url}resources/", [view.resources[1].id, rid]),
+        ("DELETE", f"{url}resources/{rid}/", None),
+        ("PUT", f"/api/2/datasets/{dataset_id}/extras/", {"k": 1}),
+        ("DELETE", f"/api/2/datasets/{dataset_id}/extras/", ["k"]),
+        ("PUT", f"/api/2/datasets/{dataset_id}/resources/{rid}/extras/", {"k": 1}),
+        ("DELETE", f"/api/2/datasets/{dataset_id}/resources/{rid}/extras/", ["k"]),
+    ]
+    for method, path, body in writes:
+        refused = client.request(method, path, json=body, headers=stale_headers)
+        assert refused.status_code == 412, (method, path, refused.text)
+    assert client.get(url).json()["resources"][0]["title"] == "B's"
+    current = client.get(url).headers["etag"]
+    fresh = client.put(
+        f"{url}resources/{rid}/", json={"title": "A's"}, headers={**alice.headers, "If-Match": current}
+    )
+    assert fresh.status_code == 200, fresh.text

@@ -17,14 +17,12 @@ from opencat.api.params import LANGUAGE, boolean, boolean_argument, first, text_
 from opencat.catalog import dashboard
 from opencat.catalog import datasets as use_cases
 from opencat.catalog import spatial as catalog_spatial
-from opencat.catalog.access import Versions
 from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain import permissions
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
 from opencat.domain.dates import utc_now
-from opencat.domain.numerals import is_digits
 from opencat.domain.queries import Page
 
 DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
@@ -64,23 +62,6 @@ def _variant(call: Call, dataset: Dataset) -> str:
     if not parts:
         return ""
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=6).hexdigest()
-
-
-def _expected_versions(call: Call) -> Versions | None:
-    """The versions an ``If-Match`` list names (any may match, RFC 9110 13.1.1); None without one,
-    or with ``*``. An ETag that is not one of ours names none: the use case then refuses (412)
-    after 401, 404, 410 and 403, as for a stale one."""
-    header = call.header("if-match")
-    if header is None or header.strip() == "*":
-        return None
-    versions = set()
-    for candidate in header.split(","):
-        # Any representation's ETag names its version: a write asks for the version it read.
-        value = candidate.strip().removeprefix("W/").strip('"').partition("+")[0]
-        dataset_id, _, revision = value.rpartition("-")
-        if is_digits(revision) and dataset_id:
-            versions.add((dataset_id, int(revision)))
-    return frozenset(versions)
 
 
 def _with_community(call: Call) -> bool:
@@ -239,7 +220,7 @@ def update_dataset(call: Call) -> Reply:
         ident,
         submitted,
         restoring=_restoring(call),
-        expected_versions=_expected_versions(call),
+        expected_versions=call.if_match(),
     )
     return _dataset_reply(call, view)
 
@@ -259,5 +240,5 @@ def delete_dataset(call: Call) -> Reply:
         # Read once the caller is known (udata's 401 comes first), before 404, 410 and 403, as
         # udata's reqparse reads it. udata then mails a legal notice for a sysadmin: opencat does not.
         boolean(call.params, "send_legal_notice", LEGAL_NOTICE_HELP)
-    use_cases.delete_dataset(call.catalog, call.actor, ident, expected_versions=_expected_versions(call))
+    use_cases.delete_dataset(call.catalog, call.actor, ident, expected_versions=call.if_match())
     return Reply(status=204)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from opencat.api.bodies import json_object
+from opencat.api.conditional import expected_versions
 from opencat.api.errors import redirect
 from opencat.api.mask_models import check_fits
 from opencat.api.masks import Mask, apply_mask, parse_mask, with_defaults
@@ -79,6 +80,11 @@ class Call:
 
     def header(self, name: str) -> str | None:
         return self.request.headers.get(name)
+
+    def if_match(self) -> frozenset[tuple[str, int]] | None:
+        """The dataset versions the write was made on, as its ``If-Match`` names them (a dataset's
+        resources and extras are part of what its ETag names): a stale one is a 412."""
+        return expected_versions(self.header("if-match"))
 
     def json_object(self) -> dict[str, Any]:
         return json_object(self.body, self.header("content-type"))

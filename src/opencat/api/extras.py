@@ -50,11 +50,14 @@ def get_dataset_extras(call: Call) -> Reply:
     returns="Extras",
     body="Extras",
     auth="required",
-    errors=(415,),
+    errors=(415, 412),
     masked=False,
+    headers=("If-Match",),
 )
 def update_dataset_extras(call: Call) -> Reply:
-    extras = use_cases.update_dataset_extras(call.catalog, call.actor, call.path("ident"), _body(call))
+    extras = use_cases.update_dataset_extras(
+        call.catalog, call.actor, call.path("ident"), _body(call), call.if_match()
+    )
     return _reply(extras)
 
 
@@ -64,10 +67,13 @@ def update_dataset_extras(call: Call) -> Reply:
     status=204,
     body="StringList",
     auth="required",
-    errors=(415,),
+    errors=(415, 412),
+    headers=("If-Match",),
 )
 def delete_dataset_extras(call: Call) -> Reply:
-    use_cases.delete_dataset_extras(call.catalog, call.actor, call.path("ident"), _body(call))
+    use_cases.delete_dataset_extras(
+        call.catalog, call.actor, call.path("ident"), _body(call), call.if_match()
+    )
     return Reply(status=204)
 
 
@@ -82,12 +88,13 @@ def get_resource_extras(call: Call) -> Reply:
     returns="Extras",
     body="Extras",
     auth="required",
-    errors=(415,),
+    errors=(415, 412),
     masked=False,
+    headers=("If-Match",),
 )
 def update_resource_extras(call: Call) -> Reply:
     extras = use_cases.update_resource_extras(
-        call.catalog, call.actor, call.path("ident"), call.path("rid"), _body(call)
+        call.catalog, call.actor, call.path("ident"), call.path("rid"), _body(call), call.if_match()
     )
     return _reply(extras)
 
@@ -98,10 +105,11 @@ def update_resource_extras(call: Call) -> Reply:
     status=204,
     body="StringList",
     auth="required",
-    errors=(415,),
+    errors=(415, 412),
+    headers=("If-Match",),
 )
 def delete_resource_extras(call: Call) -> Reply:
     use_cases.delete_resource_extras(
-        call.catalog, call.actor, call.path("ident"), call.path("rid"), _body(call)
+        call.catalog, call.actor, call.path("ident"), call.path("rid"), _body(call), call.if_match()
     )
     return Reply(status=204)

@@ -27,10 +27,14 @@ def _render(call: Call, resource: Any) -> dict[str, Any]:
     returns="Resource",
     body=ResourceBody,
     auth="required",
+    headers=("If-Match",),
+    errors=(412,),
 )
 def add_resource(call: Call) -> Reply:
     submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url))
-    resource = use_cases.add_resource(call.catalog, call.actor, call.path("ident"), submitted)
+    resource = use_cases.add_resource(
+        call.catalog, call.actor, call.path("ident"), submitted, call.if_match()
+    )
     return Reply(_render(call, resource), 201)
 
 
@@ -54,10 +58,14 @@ def _reorder(call: Call) -> Reorder:
     returns="ResourceList",
     body="ResourceOrder",
     auth="required",
+    headers=("If-Match",),
+    errors=(412,),
 )
 def reorder_resources(call: Call) -> Reply:
     submitted = Submitted.parse(lambda: _reorder(call))
-    resources = use_cases.reorder_resources(call.catalog, call.actor, call.path("ident"), submitted)
+    resources = use_cases.reorder_resources(
+        call.catalog, call.actor, call.path("ident"), submitted, expected_versions=call.if_match()
+    )
     now = utc_now()
     return Reply([serializers.resource(item, call.urls, now) for item in resources])
 
@@ -74,18 +82,32 @@ def get_resource(call: Call) -> Reply:
     returns="Resource",
     body=ResourceBody,
     auth="required",
+    headers=("If-Match",),
+    errors=(412,),
 )
 def update_resource(call: Call) -> Reply:
     submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url))
     resource = use_cases.update_resource(
-        call.catalog, call.actor, call.path("ident"), call.path("rid"), submitted
+        call.catalog,
+        call.actor,
+        call.path("ident"),
+        call.path("rid"),
+        submitted,
+        expected_versions=call.if_match(),
     )
     return Reply(_render(call, resource))
 
 
-@describe("Delete a resource", "delete_resource", status=204, auth="required")
+@describe(
+    "Delete a resource",
+    "delete_resource",
+    status=204,
+    auth="required",
+    headers=("If-Match",),
+    errors=(412,),
+)
 def delete_resource(call: Call) -> Reply:
-    use_cases.delete_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"))
+    use_cases.delete_resource(call.catalog, call.actor, call.path("ident"), call.path("rid"), call.if_match())
     return Reply(status=204)
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from opencat.catalog import history
-from opencat.catalog.access import check_editable, readable_dataset, require_dataset
+from opencat.catalog.access import Versions, check_editable, check_version, readable_dataset, require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import check_custom_extras
 from opencat.catalog.resources import resource_of, store_dataset
@@ -42,9 +42,15 @@ def resource_extras(catalog: Catalog, actor: Actor, ident: str, resource_id: str
 
 
 def _editable(
-    conn: Connection, actor: Actor, ident: str, submitted: Submitted[Any], shape: tuple[type, Reason]
+    conn: Connection,
+    actor: Actor,
+    ident: str,
+    submitted: Submitted[Any],
+    shape: tuple[type, Reason],
+    expected_versions: Versions | None = None,
 ) -> tuple[Dataset, Any]:
-    """The dataset and the sent body, once the caller may edit it."""
+    """The dataset and the sent body, once the caller may edit it (and, with ``expected_versions``,
+    an ``If-Match``, edits the version it read)."""
     if actor.user is None:
         raise Unauthenticated()
     dataset = require_dataset(conn, ident, actor)
@@ -55,6 +61,7 @@ def _editable(
     if dataset.deleted is not None:
         raise Gone(Reason.DATASET_DELETED)
     check_editable(actor, dataset)
+    check_version(dataset, expected_versions)
     return dataset, sent
 
 
@@ -65,10 +72,11 @@ def _edit_dataset(
     submitted: Submitted[Any],
     shape: tuple[type, Reason],
     change: Callable[[Mapping[str, Any], Any], dict[str, Any]],
+    expected_versions: Versions | None = None,
 ) -> dict[str, Any]:
     now = catalog.clock()
     with catalog.db.write() as conn:
-        current, sent = _editable(conn, actor, ident, submitted, shape)
+        current, sent = _editable(conn, actor, ident, submitted, shape, expected_versions)
         extras = change(current.extras, sent)
         if extras == current.extras:
             return extras
@@ -82,13 +90,23 @@ def _edit_dataset(
 
 
 def update_dataset_extras(
-    catalog: Catalog, actor: Actor, ident: str, submitted: Submitted[Any]
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    submitted: Submitted[Any],
+    expected_versions: Versions | None = None,
 ) -> dict[str, Any]:
     """Set the sent keys, remove those sent as ``null``; the extras after."""
-    return _edit_dataset(catalog, actor, ident, submitted, _OBJECT, domain_extras.merged)
+    return _edit_dataset(catalog, actor, ident, submitted, _OBJECT, domain_extras.merged, expected_versions)
 
 
-def delete_dataset_extras(catalog: Catalog, actor: Actor, ident: str, submitted: Submitted[Any]) -> None:
+def delete_dataset_extras(
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    submitted: Submitted[Any],
+    expected_versions: Versions | None = None,
+) -> None:
     """Remove the listed keys (a key the dataset does not hold is ignored)."""
     _edit_dataset(
         catalog,
@@ -97,6 +115,7 @@ def delete_dataset_extras(catalog: Catalog, actor: Actor, ident: str, submitted:
         submitted,
         _LIST,
         lambda current, keys: domain_extras.without(current, keys, strict=False),
+        expected_versions,
     )
 
 
@@ -108,9 +127,10 @@ def _edit_resource(
     submitted: Submitted[Any],
     shape: tuple[type, Reason],
     change: Callable[[Mapping[str, Any], Any], dict[str, Any]],
+    expected_versions: Versions | None = None,
 ) -> dict[str, Any]:
     with catalog.db.write() as conn:
-        dataset, sent = _editable(conn, actor, ident, submitted, shape)
+        dataset, sent = _editable(conn, actor, ident, submitted, shape, expected_versions)
         current = resource_of(conn, dataset, resource_id)
         extras = change(current.extras, sent)
         domain_extras.check_resource_extras(extras)
@@ -123,14 +143,26 @@ def _edit_resource(
 
 
 def update_resource_extras(
-    catalog: Catalog, actor: Actor, ident: str, resource_id: str, submitted: Submitted[Any]
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    resource_id: str,
+    submitted: Submitted[Any],
+    expected_versions: Versions | None = None,
 ) -> dict[str, Any]:
     """Set the sent keys, remove those sent as ``null``, then check the typed keys; the extras after."""
-    return _edit_resource(catalog, actor, ident, resource_id, submitted, _OBJECT, domain_extras.merged)
+    return _edit_resource(
+        catalog, actor, ident, resource_id, submitted, _OBJECT, domain_extras.merged, expected_versions
+    )
 
 
 def delete_resource_extras(
-    catalog: Catalog, actor: Actor, ident: str, resource_id: str, submitted: Submitted[Any]
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    resource_id: str,
+    submitted: Submitted[Any],
+    expected_versions: Versions | None = None,
 ) -> None:
     """Remove the listed keys; one the resource does not hold is ``NotFound`` and nothing is removed."""
     _edit_resource(
@@ -141,4 +173,5 @@ def delete_resource_extras(
         submitted,
         _LIST,
         lambda current, keys: domain_extras.without(current, keys, strict=True),
+        expected_versions,
     )

@@ -74,12 +74,18 @@ def _check_room_beside(catalog: Catalog, stored: int) -> None:
 
 
 def add_resource(
-    catalog: Catalog, actor: Actor, ident: str, submitted: Submitted[ResourceChanges]
+    catalog: Catalog,
+    actor: Actor,
+    ident: str,
+    submitted: Submitted[ResourceChanges],
+    expected_versions: Versions | None = None,
 ) -> Resource:
-    """A new remote resource, placed first (udata: udata/core/dataset/api.py, resources)."""
+    """A new remote resource, placed first (udata: udata/core/dataset/api.py, resources).
+    ``expected_versions``: the dataset's versions the addition was made on (``check_version``)."""
     check_creations_allowed(catalog.read_only, actor)
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
+        check_version(dataset, expected_versions)
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         changes = check_resource_schema(catalog.schemas, submitted.value())
         resource = new_resource(changes.fields(), catalog.new_resource_id(), now)
@@ -134,10 +140,14 @@ def update_resource(
         return updated
 
 
-def delete_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str) -> Resource:
-    """Remove the resource, then its stored file once the removal is committed."""
+def delete_resource(
+    catalog: Catalog, actor: Actor, ident: str, resource_id: str, expected_versions: Versions | None = None
+) -> Resource:
+    """Remove the resource, then its stored file once the removal is committed.
+    ``expected_versions``: the dataset's versions the removal was asked on (``check_version``)."""
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
+        check_version(dataset, expected_versions)
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         current = resource_of(conn, dataset, resource_id)
         db_resources.delete_one(conn, current.id)
