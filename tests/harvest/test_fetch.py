@@ -62,6 +62,22 @@ def test_kept_validators_are_sent_back_and_a_304_says_the_source_is_unchanged(
     assert got.not_modified == [remote.url("/a")]
 
 
+def test_the_etag_of_a_redirects_target_is_sent_to_it(site: Site, remote: SiteServer) -> None:
+    """An opencat's ``/site/catalog`` redirects to ``catalog.nt``: the ETag kept is the target's,
+    and asked again it answers 304 (the first page was fetched whole at every run). A date
+    says nothing of another resource: it goes to the URL asked for only."""
+    site.documents["/catalog"] = Document(b"", status=302, location="/catalog.nt")
+    site.documents["/catalog.nt"] = Document(b"<a> <b> <c> .", etag='"p1"')
+    kept = {remote.url("/catalog"): Validators('"p1"', "Mon, 01 Jan 2024 00:00:00 GMT")}
+    got = GuardedFetcher(HarvestPolicy(allow_private=True), kept)
+
+    with pytest.raises(SourceUnchanged):
+        got.get(remote.url("/catalog"))
+
+    target = site.requests[-1]
+    assert (target.if_none_match, target.if_modified_since) == ('"p1"', None)
+
+
 def test_a_changed_document_answers_200_despite_old_validators(site: Site, remote: SiteServer) -> None:
     site.documents["/a"] = Document(b"new", etag='"v2"')
     got = GuardedFetcher(HarvestPolicy(allow_private=True), {remote.url("/a"): Validators('"v1"')})

@@ -124,11 +124,14 @@ class GuardedFetcher:
                 raise HarvestSourceError(f"{current}: {addresses}")
             headers = request_headers(target, self._link_policy)
             headers["Accept"] = accept
-            # Validators belong to the URL asked for; a redirect's target is another resource.
-            if kept is not None and current == url:
+            # The ETag kept is the answer's at the end of the redirects (an opencat's
+            # ``/site/catalog`` sends to ``catalog.nt``): sent on every hop, a 304 from the target
+            # means the bytes kept are its own. A date says nothing of another resource: it goes
+            # to the URL asked for only.
+            if kept is not None:
                 if kept.etag:
                     headers["If-None-Match"] = kept.etag
-                if kept.last_modified:
+                if kept.last_modified and current == url:
                     headers["If-Modified-Since"] = kept.last_modified
             answer = self._hop(current, target, addresses, headers, run)
             if isinstance(answer, FetchedPage):
