@@ -210,3 +210,31 @@ def test_geodcat_records_give_their_abstract_themes_and_address() -> None:
     assert item.description == "Data of type chemistry"
     assert item.tags == ("environment", "geodesy", "gps")
     assert item.remote_url == "http://catalog.test/datasets/2"
+
+
+def test_access_rights_and_inspire_limitations_are_read_as_udata_reads_them() -> None:
+    """A restricted dataset exported by an opencat (or a udata) stays restricted, on its ground."""
+    limitation = "http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/INSPIRE_Directive_Article13_1e"
+    items = _items(
+        b"""<http://catalog.test/d/1> a dcat:Dataset ; dct:title "Restricted" ;
+            dct:accessRights <http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC> ;
+            dcat:distribution <http://catalog.test/r/1> .
+        <http://catalog.test/r/1> a dcat:Distribution ; dcat:accessURL <http://catalog.test/f.csv> ;
+            dct:rights <"""
+        + limitation.encode()
+        + b"""> .
+        <http://catalog.test/d/2> a dcat:Dataset ; dct:title "Non public" ;
+            dct:accessRights <http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC> .
+        <http://catalog.test/d/3> a dcat:Dataset ; dct:title "Public" ;
+            dct:accessRights <http://publications.europa.eu/resource/authority/access-right/PUBLIC> ."""
+    )
+    found = {
+        item.title: (item.access_type, item.access_type_reason_category)
+        for item in items
+        if isinstance(item, RemoteDataset)
+    }
+    assert found == {
+        "Restricted": ("restricted", "intellectual_property_rights"),
+        "Non public": ("restricted", None),
+        "Public": (None, None),
+    }

@@ -58,6 +58,8 @@ HARVESTED_FIELDS = (
     "harvest",
     "owner_id",
     "organization_id",
+    "access_type",
+    "access_type_reason_category",
 )
 
 
@@ -137,6 +139,8 @@ def dataset_fields(
         "harvest": harvest_metadata(source, remote, now),
         "owner_id": None if source.organization_id else source.owner_id,
         "organization_id": source.organization_id,
+        "access_type": remote.access_type or "open",
+        "access_type_reason_category": remote.access_type_reason_category,
     }
 
 

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from rdflib import URIRef
 
-from opencat.dcat.namespaces import DCAT, DCT, LOCN, RDF, RDFS, SKOS
+from opencat.dcat.namespaces import DCAT, DCT, EU_ACCESS_RIGHT, LOCN, RDF, RDFS, SKOS
 from opencat.dcat.remote_distributions import read_distribution
 from opencat.dcat.remote_terms import (
     Facts,
@@ -24,6 +24,7 @@ from opencat.dcat.remote_terms import (
     texts_in_one_language,
 )
 from opencat.dcat.remote_vocabularies import frequency_of
+from opencat.dcat.vocabularies import LIMITATIONS_ON_PUBLIC_ACCESS
 from opencat.domain.harvest import ItemFailure, RemoteDataset, RemoteResource
 from opencat.domain.spatial import is_multipolygon
 
@@ -56,6 +57,7 @@ def read_dataset(
         return ItemFailure(remote_id, "The dataset has no title", excerpt(graph, [node]))
     distributions = graph.ordered(graph.objects(node, DCAT.distribution))
     start, end = _temporal(graph, node)
+    access_type, category = _access(graph, node, distributions)
     return RemoteDataset(
         remote_id=remote_id,
         title=title,
@@ -71,6 +73,8 @@ def read_dataset(
         geom=_drawn_geometry(graph, node),
         resources=_resources(graph, distributions),
         remote_url=remote_url,
+        access_type=access_type,
+        access_type_reason_category=category,
         uri=str(node) if isinstance(node, URIRef) else None,
         dct_identifier=identifier,
         issued_at=first_when(graph, node, DCT.issued),
@@ -183,3 +187,21 @@ def _tags(graph: Facts, node: Term) -> tuple[str, ...]:
         if label:
             themes.add(label)
     return tuple(sorted({*texts_in_one_language(graph, node, DCAT.keyword), *themes}))
+
+
+_RESTRICTED_RIGHTS = {str(EU_ACCESS_RIGHT.NON_PUBLIC), str(EU_ACCESS_RIGHT.RESTRICTED)}
+_CATEGORIES = {uri: category for category, uri in LIMITATIONS_ON_PUBLIC_ACCESS.items()}
+
+
+def _access(graph: Facts, node: Term, distributions: list[Term]) -> tuple[str | None, str | None]:
+    """udata's reading of access: an INSPIRE limitation on the dataset or a distribution
+    (``dct:rights``, ``dct:accessRights``) is a restricted access on that ground; an EU access
+    right not public, a restricted one; else None (open, unless said otherwise here)."""
+    for holder in (node, *distributions):
+        for predicate in (DCT.accessRights, DCT.rights):
+            for value in graph.objects(holder, predicate):
+                category = _CATEGORIES.get(reference(value) or "")
+                if category is not None:
+                    return "restricted", category
+    rights = {reference(value) for value in graph.objects(node, DCT.accessRights)}
+    return ("restricted" if rights & _RESTRICTED_RIGHTS else None), None

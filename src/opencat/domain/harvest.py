@@ -71,11 +71,15 @@ class RemoteDataset:
     geom: Mapping[str, object] | None = None
     # The schema the dataset follows (udata's dataset ``schema``, set by harvesting there too).
     schema: Mapping[str, str] | None = None
+    # udata's access type and its ground, when the source says the access is not open.
+    access_type: str | None = None
+    access_type_reason_category: str | None = None
 
     def fingerprint(self) -> str:
         """A stable digest of everything above: equal fingerprints mean nothing to rewrite."""
         fields = asdict(self)
-        for added_later in ("created_at", "geom", "schema"):  # the digests made before them stay the same
+        later = ("created_at", "geom", "schema", "access_type", "access_type_reason_category")
+        for added_later in later:  # the digests made before them stay the same
             if fields[added_later] is None:
                 del fields[added_later]
         encoded = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
