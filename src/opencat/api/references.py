@@ -60,27 +60,18 @@ def _schema_item(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry in udata's ``CatalogSchema`` model: a list the catalog leaves out is null (flask-restx's
     ``List`` of a missing key), not empty."""
     item = {name: entry.get(name) for name in SCHEMA_FIELDS}
-    examples, labels, versions = entry.get("examples"), entry.get("labels"), entry.get("versions")
-    item["examples"] = (
-        None
-        if examples is None
-        else [
-            {"title": example.get("title"), "path": example.get("path")}
-            for example in _listed(examples)
-            if isinstance(example, dict)
-        ]
-    )
+    item["examples"] = _objects(entry.get("examples"), ("title", "path"))
+    labels = entry.get("labels")
     item["labels"] = None if labels is None else list(_listed(labels))
-    item["versions"] = (
-        None
-        if versions is None
-        else [
-            {"version_name": version.get("version_name"), "schema_url": version.get("schema_url")}
-            for version in _listed(versions)
-            if isinstance(version, dict)
-        ]
-    )
+    item["versions"] = _objects(entry.get("versions"), ("version_name", "schema_url"))
     return item
+
+
+def _objects(value: Any, keys: tuple[str, ...]) -> list[dict[str, Any]] | None:
+    """A list of a model's objects, each with these keys; null when the catalog leaves it out."""
+    if value is None:
+        return None
+    return [{key: item.get(key) for key in keys} for item in _listed(value) if isinstance(item, dict)]
 
 
 def _listed(value: Any) -> list[Any]:

@@ -73,25 +73,23 @@ def _filters(schema: tantivy.Schema, filters: SearchFilters) -> list[tantivy.Que
 
 
 def _containing(schema: tantivy.Schema, first: date, last: date) -> tantivy.Query:
-    """A coverage that started by ``first`` and has not ended before ``last`` (an open end runs on)."""
-    integer = tantivy.FieldType.Integer
-    started = tantivy.Query.range_query(
-        schema, "temporal_start", integer, date.min.toordinal(), first.toordinal()
-    )
-    ended = tantivy.Query.range_query(
-        schema, "temporal_end", integer, date.min.toordinal(), last.toordinal() - 1
-    )
-    return tantivy.Query.boolean_query([(tantivy.Occur.Must, started), (tantivy.Occur.MustNot, ended)])
+    """A coverage that holds the whole period: started by ``first``, running on ``last``."""
+    return _started_and_running(schema, first, last)
 
 
 def _overlapping(schema: tantivy.Schema, first: date, last: date) -> tantivy.Query:
-    """A coverage that starts by ``last`` and has not ended before ``first`` (an open end runs on)."""
+    """A coverage that meets the period: started by ``last``, running on ``first``."""
+    return _started_and_running(schema, last, first)
+
+
+def _started_and_running(schema: tantivy.Schema, started_by: date, running_on: date) -> tantivy.Query:
+    """A coverage that started by one day and has not ended before another (an open end runs on)."""
     integer = tantivy.FieldType.Integer
     started = tantivy.Query.range_query(
-        schema, "temporal_start", integer, date.min.toordinal(), last.toordinal()
+        schema, "temporal_start", integer, date.min.toordinal(), started_by.toordinal()
     )
     ended = tantivy.Query.range_query(
-        schema, "temporal_end", integer, date.min.toordinal(), first.toordinal() - 1
+        schema, "temporal_end", integer, date.min.toordinal(), running_on.toordinal() - 1
     )
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, started), (tantivy.Occur.MustNot, ended)])
 
