@@ -43,7 +43,8 @@ def test_harvest_metadata_in_udata_shape() -> None:
         "domain": "data.example.org",
         "remote_url": "https://remote/d/1",
         "uri": "https://remote/d/1#it",
-        "created_at": "2020-01-02T03:04:05+00:00",
+        # No creation date said, none invented from the issue date (udata's): a DCAT export of
+        # the copy then states no dct:created the source never gave.
         "issued_at": "2020-01-02T03:04:05+00:00",
         "last_update": "2026-06-01T10:00:00+00:00",
     }
