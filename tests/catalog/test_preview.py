@@ -77,7 +77,7 @@ def site() -> Iterator[str]:
 def intranet(catalog: Catalog) -> Catalog:
     """The catalog, allowed to fetch from loopback (the test site) and on a clock moved by hand."""
     return replace(
-        catalog, link_policy=LinkPolicy(timeout=5, allow_private=True), clock=FixedClock(utc(2026, 1, 1))
+        catalog, link_policy=LinkPolicy(timeout=30, allow_private=True), clock=FixedClock(utc(2026, 1, 1))
     )
 
 

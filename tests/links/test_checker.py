@@ -148,7 +148,7 @@ def test_empty_dns_answer_is_a_dns_failure(internet: FakeInternet) -> None:
 
 def test_ipv6_literal_through_the_default_seams() -> None:
     with serve(LocalServer("::1")) as running:
-        policy = LinkPolicy(timeout=2.0, allow_private=True)
+        policy = LinkPolicy(timeout=30.0, allow_private=True)
         result = check_link(f"http://[::1]:{running.port}/ok", policy, clock)
 
         assert (result.available, result.status) == (True, 200)

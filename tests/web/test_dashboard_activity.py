@@ -21,7 +21,7 @@ def test_broken_links_come_first(client: TestClient, catalog: Catalog, site: str
     me = sign_in(client, catalog, first_name="Paula")
     org = make_org(catalog, "Métropole", **{me.user.id: "editor"})
     stranger = make_user(catalog)
-    intranet = replace(catalog, link_policy=LinkPolicy(allow_private=True, timeout=2))
+    intranet = replace(catalog, link_policy=LinkPolicy(allow_private=True, timeout=30))
     working = _resource(catalog, f"{site}/data.csv", me)
     broken = _resource(catalog, f"{site}/missing", me)
     theirs = _resource(catalog, f"{site}/missing", stranger)
