@@ -183,10 +183,10 @@ def test_a_catalog_that_never_answers_holds_one_request_not_all(
         with ThreadPoolExecutor(8) as pool:
             failures = list(pool.map(lambda _: _unavailable(catalog), range(8)))
         assert failures == [True] * 8
-        assert time.monotonic() - started < 2.5  # one timeout, not eight in turn
+        assert time.monotonic() - started < 5  # one timeout (1 s), not eight in turn (8 s)
         started = time.monotonic()
         assert _unavailable(catalog)
-        assert time.monotonic() - started < 0.5  # the failure is remembered
+        assert time.monotonic() - started < 0.9  # the failure is remembered (no new 1 s timeout)
     finally:
         silent.close()
 

@@ -87,4 +87,4 @@ def test_the_deadline_bounds_the_whole_download(
     with pytest.raises(DownloadError, match="timed out"):
         download(internet, server.url(path), timeout=0.3)
 
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3  # the server holds the answer 5 s
