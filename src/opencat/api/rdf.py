@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.responses import Response, StreamingResponse
 
-from opencat.api import serializers
+from opencat.api import serializers, site_csv
 from opencat.api.datasets import DATASET_MASK
 from opencat.api.endpoint import Call, redirect_found
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
@@ -129,7 +129,9 @@ class _Failed:
         self.error = error
 
 
-def _streamed(produce: Callable[[BinaryIO], object], media_type: str) -> StreamingResponse:
+def _streamed(
+    produce: Callable[[BinaryIO], object], media_type: str, headers: dict[str, str] | None = None
+) -> StreamingResponse:
     """Run the export in a thread and stream what it writes. The first chunk is awaited before
     the status is sent, so an export that fails at once is an error response, not an empty 200;
     a later failure cuts the response short (no final chunk) instead of ending it cleanly."""
@@ -163,7 +165,7 @@ def _streamed(produce: Callable[[BinaryIO], object], media_type: str) -> Streami
         finally:
             pipe.closed = True
 
-    return StreamingResponse(body(), headers={"content-type": media_type})
+    return StreamingResponse(body(), headers={"content-type": media_type, **(headers or {})})
 
 
 @describe(
@@ -238,3 +240,38 @@ def write_json_lines(cat: Catalog, urls: Urls, out: BinaryIO) -> int:
 )
 def site_datasets_jsonl(call: Call) -> Response:
     return _streamed(lambda out: write_json_lines(call.catalog, call.urls, out), "application/x-ndjson")
+
+
+# udata's CSV exports read the list's arguments (validated as the list validates them), but write
+# every match, by id without filters: paging and order are not theirs.
+CSV_ARGUMENTS = LIST_ARGUMENTS
+
+
+def _csv_export(call: Call, name: str, write: Callable[..., int]) -> StreamingResponse:
+    query = replace(dataset_query(call.params), sort=None, page=1)
+    stamp = utc_now().strftime("%Y-%m-%d-%H-%M")
+    return _streamed(
+        lambda out: write(call.catalog, call.urls, out, query),
+        "text/csv; charset=utf-8",
+        {"content-disposition": f"attachment; filename={name}-{stamp}.csv"},
+    )
+
+
+@describe(
+    "The public datasets as udata's CSV export, a row each (archived ones included; the list's filters apply)",
+    "get_site_datasets_csv",
+    media="text/csv",
+    query=CSV_ARGUMENTS,
+)
+def site_datasets_csv(call: Call) -> Response:
+    return _csv_export(call, "datasets", site_csv.write_datasets)
+
+
+@describe(
+    "The resources of the public datasets as udata's CSV export, a row each (the list's filters apply)",
+    "get_site_resources_csv",
+    media="text/csv",
+    query=CSV_ARGUMENTS,
+)
+def site_resources_csv(call: Call) -> Response:
+    return _csv_export(call, "resources", site_csv.write_resources)

@@ -53,6 +53,8 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API}/site/catalog", GET=rdf.site_catalog_redirect),
         path(f"{API}/site/catalog.{{format}}", GET=rdf.site_catalog),
         path(f"{API}/site/datasets.jsonl", GET=rdf.site_datasets_jsonl),
+        path(f"{API}/site/datasets.csv", GET=rdf.site_datasets_csv),
+        path(f"{API}/site/resources.csv", GET=rdf.site_resources_csv),
         path(COMMUNITY, GET=community.list_community_resources, POST=community.create_community_resource),
         path(
             f"{COMMUNITY}{{community}}/",

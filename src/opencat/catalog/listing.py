@@ -55,6 +55,13 @@ def public_request(conn: Connection, query: DatasetQuery) -> SearchRequest:
     return request
 
 
+def archive_request(conn: Connection, query: DatasetQuery) -> SearchRequest:
+    """The index's request for datasets neither private nor deleted, archived ones among them
+    unless the query's ``archived`` filter says otherwise."""
+    request = search_request(conn, query, Visibility(everything=True))
+    return replace(request, filters=replace(request.filters, private=False, deleted=False))
+
+
 def in_order(conn: Connection, dataset_ids: tuple[str, ...] | list[str]) -> list[Dataset]:
     """The datasets of these ids, in the same order; one gone meanwhile is left out."""
     found = db_datasets.fetch_by_ids(conn, dataset_ids)

@@ -2,6 +2,7 @@
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from opencat.catalog import listing, spatial
@@ -114,12 +115,13 @@ def catalog_page(
     return serialize(graph, chosen.extension), chosen.content_type
 
 
-def public_datasets(catalog: Catalog) -> Iterator[list[DatasetView]]:
-    """Every public dataset, in batches, walking the database by id: memory stays flat."""
+def public_datasets(catalog: Catalog, with_archived: bool = False) -> Iterator[list[DatasetView]]:
+    """Every public dataset (and archived ones, if asked), in batches, walking the database by
+    id: memory stays flat."""
     after = ""
     while True:
         with catalog.db.read() as conn:
-            ids = db_datasets.public_ids_after(conn, after, EXPORT_BATCH)
+            ids = db_datasets.public_ids_after(conn, after, EXPORT_BATCH, with_archived)
             if not ids:
                 return
             views = assemble(conn, listing.in_order(conn, ids))
@@ -127,11 +129,18 @@ def public_datasets(catalog: Catalog) -> Iterator[list[DatasetView]]:
         after = ids[-1]
 
 
-def matching_datasets(catalog: Catalog, query: DatasetQuery) -> Iterator[list[DatasetView]]:
+def matching_datasets(
+    catalog: Catalog, query: DatasetQuery, with_archived: bool = False
+) -> Iterator[list[DatasetView]]:
     """The public datasets a filtered query finds, in its order, in batches. The index gives every
-    matching id at once (about 80 bytes each); the documents are read batch by batch."""
+    matching id at once (about 80 bytes each); the documents are read batch by batch. With
+    archived ones, the query's ``archived`` filter chooses among them; its other visibility
+    filters are not read."""
     with catalog.db.read() as conn:
-        ids = listing.all_ids(catalog, conn, listing.public_request(conn, query))
+        request = (
+            listing.archive_request(conn, query) if with_archived else listing.public_request(conn, query)
+        )
+        ids = listing.all_ids(catalog, conn, request)
     for start in range(0, len(ids), EXPORT_BATCH):
         with catalog.db.read() as conn:
             yield assemble(conn, listing.in_order(conn, ids[start : start + EXPORT_BATCH]))
@@ -146,14 +155,40 @@ def _narrows(query: DatasetQuery) -> bool:
     )
 
 
-def _all_inputs(catalog: Catalog, query: DatasetQuery | None) -> Iterator[DcatInput]:
+def _batches(
+    catalog: Catalog, query: DatasetQuery | None, with_archived: bool = False
+) -> Iterator[list[DatasetView]]:
+    """Without filters, every public dataset by id; with them, the index's order."""
     if query is not None and _narrows(query):
-        batches = matching_datasets(catalog, query)
-    else:
-        batches = public_datasets(catalog)
-    for views in batches:
+        return matching_datasets(catalog, query, with_archived)
+    return public_datasets(catalog, with_archived)
+
+
+def _all_inputs(catalog: Catalog, query: DatasetQuery | None) -> Iterator[DcatInput]:
+    for views in _batches(catalog, query):
         with catalog.db.read() as conn:
             yield from _inputs(catalog, conn, views)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportBatch:
+    """Public datasets as a tabular export writes them, with the names of what they refer to."""
+
+    views: list[DatasetView]
+    license_titles: dict[str, str]
+    zone_names: dict[str, str]
+
+
+def export_batches(catalog: Catalog, query: DatasetQuery | None = None) -> Iterator[ExportBatch]:
+    """The datasets neither private nor deleted (archived ones included, as udata's exports), in
+    batches: all of them by id, or those the list's filters find (``private`` and ``deleted``
+    are not read: the export holds no hidden dataset)."""
+    for views in _batches(catalog, query, with_archived=True):
+        zone_ids = {zone for view in views if view.dataset.spatial for zone in view.dataset.spatial.zones}
+        with catalog.db.read() as conn:
+            licenses = {item.id: item.title for item in fetch_licenses(conn)}
+            zones = spatial.zones_of(catalog, zone_ids, conn) if zone_ids else {}
+        yield ExportBatch(views, licenses, {zone_id: zone.name for zone_id, zone in zones.items()})
 
 
 def export_catalog(

@@ -53,11 +53,13 @@ def fetch_by_ids(conn: Connection, dataset_ids: Iterable[str]) -> dict[str, Data
     return {row.id: _from_row(row) for row in conn.execute(_BY_IDS, {"ids": wanted})}
 
 
-def public_ids_after(conn: Connection, after: str, limit: int) -> list[str]:
-    """Ids of public datasets in id order, past ``after``: a keyset walk over the whole catalog."""
+def public_ids_after(conn: Connection, after: str, limit: int, with_archived: bool = False) -> list[str]:
+    """Ids of public datasets (and archived ones, if asked) in id order, past ``after``: a keyset
+    walk over the whole catalog."""
+    hiding = [name for name in HIDING_FIELDS if not (with_archived and name == "archived")]
     query = (
         sa.select(datasets.c.id)
-        .where(datasets.c.id > after, *public_conditions())
+        .where(datasets.c.id > after, *(_unset(datasets.c[name]) for name in hiding))
         .order_by(datasets.c.id)
         .limit(limit)
     )
