@@ -101,3 +101,17 @@ def test_an_underscore_separates_words_as_in_the_titles(client: TestClient, cata
         assert [item["id"] for item in found.json()["data"]] == [wanted]
     for url in ("/api/1/datasets/recent.atom", "/api/1/site/catalog.json", "/datasets/"):
         assert client.get(url, params={"q": "codes_postaux"}).status_code == 200, url
+
+
+@pytest.mark.usefixtures("corpus")
+def test_the_word_bound_counts_the_words_searched_for(client: TestClient) -> None:
+    """Twelve words at most are searched for, stopwords aside: a pasted title's last meaningful
+    word counts (it was dropped past the twelfth word), and twelve stopwords first no longer
+    leave only stopwords to look for."""
+    stopwords = "le la les de du des et à au aux un une"
+    assert _titles(client, f"q={stopwords} municipales") == ["Résultats des élections municipales"]
+    assert _titles(client, f"q={stopwords} municipales baignade") == []
+    assert _titles(client, "q=l'eau de la qualité et de l'eau du robinet la plus potable") == []
+    assert _titles(client, "q=qualité de l' eau et de la l' eau de la eau potable") == [
+        "Qualité de l'eau potable"
+    ]

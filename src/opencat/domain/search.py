@@ -204,6 +204,8 @@ def words_of(text: str) -> tuple[str, ...]:
     """The query's words, lower-cased, accents composed (a decomposed "e\u0301" is one letter, not
     a word's end: the index composes them too); raw user text of any shape is safe here."""
     composed = unicodedata.normalize("NFC", text)
-    words = [word[:MAX_WORD_LENGTH] for word in _WORD.findall(composed.casefold())][:MAX_WORDS]
+    words = [word[:MAX_WORD_LENGTH] for word in _WORD.findall(composed.casefold())]
+    # The bound counts the words searched for: a pasted title's stopwords took the places of its
+    # last meaningful words (and a run of twelve left only stopwords to look for).
     meaningful = [word for word in words if word not in STOPWORDS and len(word) > 1]
-    return tuple(meaningful or words)
+    return tuple((meaningful or words)[:MAX_WORDS])
