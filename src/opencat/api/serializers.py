@@ -16,11 +16,9 @@ from opencat.domain.frequencies import UNKNOWN
 from opencat.domain.history import Key
 from opencat.domain.months import stock_as_of
 from opencat.domain.quality import quality
-from opencat.domain.references import Frequency, License
+from opencat.domain.references import NOT_SPECIFIED, Frequency, License
 from opencat.domain.spatial import Zone
 from opencat.domain.urls import Urls
-
-NOT_SPECIFIED = "notspecified"
 
 # Every field of a Dataset; the default mask drops ``community_resources`` (udata's DEFAULT_MASK).
 DATASET_FIELDS = (

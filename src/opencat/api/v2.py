@@ -20,7 +20,7 @@ from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain.dates import utc_now
 from opencat.domain.queries import Page
-from opencat.domain.references import Frequency, License
+from opencat.domain.references import NOT_SPECIFIED, Frequency, License
 
 # API v2 keeps the model's field order (udata-responses call 101).
 FIELDS = (
@@ -83,9 +83,7 @@ def dataset_v2(call: Call, view: DatasetView, objects: FullObjects | None = None
         if frequency is not None:
             v1["frequency"] = serializers.frequency_item(frequency, call.language)
         # udata marshals the dataset's license, or its default one when it has none.
-        license_ = objects.licenses.get(view.dataset.license or "") or objects.licenses.get(
-            serializers.NOT_SPECIFIED
-        )
+        license_ = objects.licenses.get(view.dataset.license or "") or objects.licenses.get(NOT_SPECIFIED)
         if license_ is not None:
             v1["license"] = serializers.license_item(license_)
     return {name: v1[name] for name in FIELDS}

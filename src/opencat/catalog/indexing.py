@@ -16,6 +16,7 @@ from opencat.db.engine import Connection
 from opencat.domain.accounts import Organization
 from opencat.domain.datasets import Dataset, IndexedResource, Resource
 from opencat.domain.format_families import format_families
+from opencat.domain.references import NOT_SPECIFIED
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, producer_types
 from opencat.domain.spatial import normalize_zone, with_ancestors
 from opencat.search.index import SearchIndex
@@ -217,7 +218,7 @@ def search_document(
         deleted=dataset.deleted is not None,
         archived=dataset.archived is not None,
         featured=dataset.featured,
-        license=dataset.license,
+        license=dataset.license or NOT_SPECIFIED,  # as the API shows it: its filter finds it
         badges=tuple(badge.kind for badge in dataset.badges),
         organization_badges=org.badges if org else (),
         organization_title=org.name if org else None,

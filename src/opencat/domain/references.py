@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+# The license a dataset without one is shown, listed and counted under (udata's default license).
+NOT_SPECIFIED = "notspecified"
+
 
 @dataclass(frozen=True, slots=True)
 class License:

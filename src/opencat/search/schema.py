@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 11
+VERSION = 12
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
