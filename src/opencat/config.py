@@ -340,6 +340,15 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL (or unset for AWS)")
         return value
 
+    @field_validator("schema_catalog_url", "s3_public_url")
+    @classmethod
+    def _fetched_url(cls, value: str | None) -> str | None:
+        # Read at the first request otherwise: "not a url" served 500s (urllib's "unknown url
+        # type"), and resources' links would have been built on it.
+        if value is not None:
+            _site_url(value.split("?", 1)[0])  # a query is the catalog's business
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:

@@ -187,11 +187,20 @@ def test_documented_variables_exist() -> None:
         ("s3_endpoint_url", "http://"),
         ("storage_url", "s3://"),
         ("storage_url", "s3:///prefix"),
+        # read at the first request: every schema list and schema write was a 500
+        ("schema_catalog_url", "not a url"),
+        ("schema_catalog_url", "ftp://schema.example.org/schemas.json"),
+        ("s3_public_url", "not a url"),
     ],
 )
 def test_operations_settings_refuse_what_they_cannot_mean(name: str, raw: str) -> None:
     with pytest.raises(SettingsError, match=variable(name)):
         Settings.from_env({variable(name): raw})
+
+
+def test_fetched_urls_keep_their_query() -> None:
+    url = "https://schema.example.org/schemas.json?v=2"
+    assert Settings.from_env({"OPENCAT_SCHEMA_CATALOG_URL": url}).schema_catalog_url == url
 
 
 def test_a_short_secret_key_is_refused_by_name() -> None:
