@@ -61,11 +61,11 @@ def test_a_backup_restored_elsewhere_holds_the_datasets_files_and_key(tmp_path: 
     finally:
         restored.db.dispose()
 
-    with pytest.raises(OSError, match="already exists"):
+    with pytest.raises(SettingsError, match="already exists"):
         backup.restore(target, tmp_path / "backup")
     again = build_catalog(source)
     try:
-        with pytest.raises(OSError, match="is not empty"):
+        with pytest.raises(SettingsError, match="is not empty"):
             backup.back_up(again, source, tmp_path / "backup")
     finally:
         again.db.dispose()
@@ -78,11 +78,11 @@ def test_what_backup_refuses(tmp_path: Path) -> None:
         backup.refuse_unsupported(_settings(tmp_path).model_copy(update={"storage_url": "s3://b/p"}))
     backup.refuse_unsupported(_settings(tmp_path))  # SQLite and local files: accepted
     (tmp_path / "not-a-backup").mkdir()
-    with pytest.raises(OSError, match="not a backup of opencat"):
+    with pytest.raises(SettingsError, match="not a backup of opencat"):
         backup.restore(_settings(tmp_path / "t"), tmp_path / "not-a-backup")
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "manifest.json").write_text(json.dumps({"format": "someone else's"}))
-    with pytest.raises(OSError, match="is not one this version reads"):
+    with pytest.raises(SettingsError, match="is not one this version reads"):
         backup.restore(_settings(tmp_path / "t"), tmp_path / "other")
 
 

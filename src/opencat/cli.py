@@ -181,6 +181,8 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
         raise SettingsError("--format is the RDF serialization of a dcat export; jsonl has none")
     if args.output and Path(args.output).is_dir():  # said before anything is written beside it
         raise SettingsError(f"--output must name a file, {args.output} is a directory")
+    if args.output and not Path(args.output).absolute().parent.is_dir():
+        raise SettingsError(f"--output: the directory of {args.output} does not exist")
     catalog = _catalog(settings)
     urls = Urls(settings.base_url, settings.front_url)
     # A file is written beside its place and renamed into it once whole: an export that fails or

@@ -147,13 +147,19 @@ def test_backup_refuses_a_non_empty_directory_and_restore_an_existing_database(
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "something").write_text("x")
     refused = opencat(env, "backup", str(tmp_path / "full"))
-    assert (refused.returncode, refused.stderr.count("\n")) == (1, 1)
+    # A refused argument, nothing done: the README's exit 2 (it was 1, the code of a failed work).
+    assert (refused.returncode, refused.stderr.count("\n")) == (2, 1)
     assert "is not empty" in refused.stderr
     assert opencat(env, "backup", str(tmp_path / "ok")).returncode == 0
     again = opencat(env, "restore", str(tmp_path / "ok"))
-    assert again.returncode == 1
+    assert again.returncode == 2
     assert "already exists" in again.stderr
-    assert "not a backup" in opencat(env, "restore", str(tmp_path / "full")).stderr
+    not_one = opencat(env, "restore", str(tmp_path / "full"))
+    assert (not_one.returncode, "not a backup" in not_one.stderr) == (2, True)
+    # an export's file in a directory that does not exist is refused by name, nothing written
+    lost = opencat(env, "export", "dcat", "--output", str(tmp_path / "nowhere" / "x.nt"))
+    assert lost.returncode == 2
+    assert "--output: the directory of" in lost.stderr
 
 
 def test_the_pages_signing_key_is_backed_up_and_restored_owner_only(launch: Launcher, tmp_path: Path) -> None:

@@ -77,7 +77,8 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
     source = sqlite_path(settings.database_url)
     assert source is not None
     if directory.exists() and any(directory.iterdir()):
-        raise OSError(f"{directory} is not empty: back up into a new or empty directory")
+        # A refused argument, nothing done: bad usage (exit 2), as the README's rule says.
+        raise SettingsError(f"{directory} is not empty: back up into a new or empty directory")
     directory.mkdir(parents=True, exist_ok=True)
     try:
         return _back_up_into(settings, source, directory)
@@ -117,13 +118,15 @@ def restore(settings: Settings, directory: Path) -> dict[str, Any]:
     try:
         manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_text())
     except (OSError, ValueError):
-        raise OSError(f"{directory} has no readable {MANIFEST}: not a backup of opencat") from None
+        raise SettingsError(f"{directory} has no readable {MANIFEST}: not a backup of opencat") from None
     if manifest.get("format") != FORMAT:
-        raise OSError(f"{directory}: backup format {manifest.get('format')!r} is not one this version reads")
+        raise SettingsError(
+            f"{directory}: backup format {manifest.get('format')!r} is not one this version reads"
+        )
     target = sqlite_path(settings.database_url)
     assert target is not None
     if target.exists() and target.stat().st_size > 0:
-        raise OSError(
+        raise SettingsError(
             f"{target} already exists: restore into a new data directory (OPENCAT_DATA_DIR), or remove it first"
         )
     _check_backup(directory, manifest)
