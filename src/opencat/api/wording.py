@@ -59,6 +59,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.CHECK_RUNNING: "This resource is being checked; retry in a few seconds",
     Reason.DATABASE_UNAVAILABLE: "The database is unavailable, please retry later",
     Reason.FILE_STORE_UNAVAILABLE: "The file store is unavailable, please retry later",
+    Reason.SEARCH_INDEX_UNAVAILABLE: "The search index is unavailable, please retry later",
     Reason.DATABASE_FULL: "The database has no space left: nothing was written",
     Reason.FILE_NO_SPACE: "There is not enough space left to store this file",
     Reason.SELF_DEMOTION: "A sysadmin cannot change their own rights",

@@ -71,6 +71,7 @@ def _search_index(catalog: Catalog, max_lag: int) -> Check:
     if not catalog.search.present():
         return Check("search_index", False, {"error": "the search index's files are missing"})
     try:
+        catalog.search.check_writable()  # else listings cannot catch up after a write: 503s
         head, applied = _index_marks(catalog)
     except Exception as error:
         return _failed("search_index", error)

@@ -15,6 +15,7 @@ from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain.accounts import Organization
 from opencat.domain.datasets import Dataset, IndexedResource, Resource
+from opencat.domain.errors import Reason, Unavailable
 from opencat.domain.format_families import format_families
 from opencat.domain.references import NOT_SPECIFIED
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, producer_types
@@ -91,6 +92,14 @@ def _replay(catalog: Catalog, wanted: int) -> None:
         return
     if (index.keeper_expected or index.held_elsewhere()) and _applied_elsewhere(index, wanted):
         return
+    try:
+        _apply(catalog, index)
+    except OSError as error:  # a 503 that says what is wrong, not a 500 with a traceback
+        logger.error("the search index cannot be written: %s", error)
+        raise Unavailable(Reason.SEARCH_INDEX_UNAVAILABLE) from error
+
+
+def _apply(catalog: Catalog, index: SearchIndex) -> None:
     # The replay reads on a connection of its own: the requests queued behind this one hold theirs.
     with index.writing() as batch, catalog.db.side_read() as side:
         # Up to the outbox's head now, not as this request's snapshot saw it: the writes that

@@ -79,6 +79,7 @@ class Reason(StrEnum):
     CHECK_RUNNING = auto()
     DATABASE_UNAVAILABLE = auto()
     FILE_STORE_UNAVAILABLE = auto()
+    SEARCH_INDEX_UNAVAILABLE = auto()  # its directory cannot be written: listings cannot catch up
     DATABASE_FULL = auto()
     FILE_NO_SPACE = auto()
     SELF_DEMOTION = auto()  # a sysadmin changing their own rights

@@ -71,6 +71,18 @@ KEEP_IDLE_SECONDS = 1.0  # a kept writer is let go after this long without a cha
 KEEPER_POLL_SECONDS = 0.02  # how often a kept writer's thread looks for a queue
 
 logger = logging.getLogger("opencat.search")
+_warned_at = 0.0
+
+
+class IndexWriteError(OSError):
+    """The index's files could not be written (a read-only or full disk, an immutable directory)."""
+
+
+def _warn_once_a_minute(message: str, error: BaseException) -> None:
+    global _warned_at
+    if time.monotonic() - _warned_at >= 60:
+        _warned_at = time.monotonic()
+        logger.warning(message, error)
 
 
 # A mild popularity boost, measured on the gold queries (docs/search.md): relevance times
@@ -331,7 +343,10 @@ class Batch:
 
     def commit(self) -> None:
         if self._writer is not None:
-            self._writer.commit()
+            try:
+                self._writer.commit()
+            except ValueError as error:  # Tantivy's failures to write its files
+                raise IndexWriteError(str(error)) from error
 
     def rollback(self) -> None:
         if self._writer is not None:
@@ -534,10 +549,22 @@ class SearchIndex:
         path = self.directory / _WANTED
         now = time.time_ns()
         try:
-            os.utime(path, ns=(now, now))
-        except FileNotFoundError:
-            path.touch()
-            os.utime(path, ns=(now, now))
+            try:
+                os.utime(path, ns=(now, now))
+            except FileNotFoundError:
+                path.touch()
+                os.utime(path, ns=(now, now))
+        except OSError as error:
+            # Only a hint (the keeper applies the changes on its own soon): the listing goes on,
+            # and answers 503 if it cannot write them itself either.
+            _warn_once_a_minute("the index keeper could not be asked for the changes: %s", error)
+
+    def check_writable(self) -> None:
+        """Raise ``OSError`` unless a file can be made and removed in the index's directory (the
+        only sure test: a read-only mount or an immutable directory passes every permission check)."""
+        probe = self.directory / f".opencat-probe-{os.getpid()}-{threading.get_ident()}"
+        probe.write_bytes(b"")
+        probe.unlink()
 
     def changes_asked(self) -> int:
         """The mark ``ask_for_changes`` last left (0: never asked)."""
