@@ -388,3 +388,28 @@ def test_a_preview_of_a_payload_and_of_a_failing_source(
     ).json()
     assert (failing["status"], failing["items"]) == ("failed", [])
     assert failing["errors"][0]["message"]
+
+
+def test_previews_at_once_are_bounded(
+    client: TestClient, catalog: Catalog, site: Site, remote: SiteServer
+) -> None:
+    """Any signed-in user may preview a source: past two at once in a process, a 429 (ten slow
+    ones held every request handler of the worker)."""
+    from opencat.catalog import harvest_preview
+
+    publish_pages(site, remote.url(""), real_datasets(3), page_size=10)
+    _root, admin, _editor, org_id = people(catalog)
+    fields = body(remote, org_id)
+    for _ in range(harvest_preview.PREVIEWS_AT_ONCE):
+        assert harvest_preview._running.acquire(blocking=False)
+    try:
+        busy = client.post(f"{API}/source/preview/", json=fields, headers=admin.headers)
+        assert (busy.status_code, busy.json()) == (
+            429,
+            {"message": "Too many harvest previews are running; retry in a few seconds"},
+        )
+        assert busy.headers["retry-after"] == "5"
+    finally:
+        for _ in range(harvest_preview.PREVIEWS_AT_ONCE):
+            harvest_preview._running.release()
+    assert client.post(f"{API}/source/preview/", json=fields, headers=admin.headers).status_code == 200

@@ -107,6 +107,31 @@ def test_requests_to_a_source_are_spaced_by_its_delay(site: Site, remote: SiteSe
     assert len(site.requests) == 3
 
 
+def test_a_budget_bounds_the_whole_reading(site: Site, remote: SiteServer) -> None:
+    """A preview's fetcher stops at its number of requests and at its deadline, a source's delay
+    included (a preview of endless pages with ``delay: 5`` held a request handler for ever)."""
+    site.documents["/a"] = Document(b"x")
+    counted = GuardedFetcher(HarvestPolicy(allow_private=True), max_requests=2)
+    counted.get(remote.url("/a"))
+    counted.get(remote.url("/a"))
+    with pytest.raises(HarvestSourceError, match="stopped after 2 requests"):
+        counted.get(remote.url("/a"))
+    now = [100.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    timed = GuardedFetcher(
+        HarvestPolicy(allow_private=True, delay=5), clock=lambda: now[0], sleep=sleep, deadline=108.0
+    )
+    timed.get(remote.url("/a"))  # at 100
+    timed.get(remote.url("/a"))  # waits its delay: at 105
+    with pytest.raises(HarvestSourceError, match="longer than the time given"):
+        timed.get(remote.url("/a"))  # 110 would be past the deadline: not waited for
+    assert now[0] == 105.0
+    assert len(site.requests) == 4
+
+
 def test_the_delay_is_real_time_by_default(site: Site, remote: SiteServer) -> None:
     site.documents["/a"] = Document(b"x")
     got = fetcher(delay=0.2)

@@ -491,7 +491,7 @@ def _preview(call: Call, preview: Preview) -> dict[str, Any]:
     "preview_harvest_source",
     returns="HarvestJobPreview",
     auth="required",
-    errors=(404,),
+    errors=(404, 429),
 )
 def preview_source(call: Call) -> Reply:
     options = harvest_options(call.services.settings)
@@ -505,6 +505,7 @@ def preview_source(call: Call) -> Reply:
     returns="HarvestJobPreview",
     body=HarvestSourceBody,
     auth="required",
+    errors=(429,),
 )
 def preview_fields(call: Call) -> Reply:
     options = harvest_options(call.services.settings)

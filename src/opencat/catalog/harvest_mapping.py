@@ -265,13 +265,17 @@ def fingerprint_of(remote: RemoteDataset, context: str = "") -> str:
 
 def checked_fingerprint(remote: RemoteDataset, context: str = "") -> tuple[str | None, str | None]:
     """``(fingerprint, None)``, or ``(None, why)`` when the entry cannot be stored: nested deeper
-    than a stored document may be, or holding a NUL character (the API refuses both)."""
+    than a stored document may be, holding a NUL character (the API refuses both) or a lone
+    surrogate (no UTF-8 holds it)."""
     # The extras first, without recursion: they are the source's own, of any depth; the rest of
     # an entry has a fixed shape.
     problem = document_problem(dict(remote.extras), MAX_DEPTH - 1) or _too_long(remote)
     if problem is not None:
         return None, problem
-    encoded = _encoded(remote)
+    try:
+        encoded = _encoded(remote)
+    except TypeError:  # orjson refuses a lone surrogate ("\\ud800" in a source's JSON or N-Triples)
+        return None, "it holds text that is not valid Unicode (a lone surrogate)"
     if b"\\u0000" in encoded:  # a NUL somewhere (or that text, escaped): look exactly
         problem = document_problem(_plain(remote))
         if problem is not None:

@@ -3,6 +3,8 @@ run would, nothing written. At most ``PREVIEW_ITEMS`` entries are read (udata's 
 ``HARVEST_PREVIEW_MAX_ITEMS``); each says what a run would do with it."""
 
 import contextlib
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,13 +26,19 @@ from opencat.catalog.harvesting import LISTED_TWICE, RunOptions, policy_of
 from opencat.db import harvest as db_harvest
 from opencat.db.references import fetch_licenses
 from opencat.domain.datasets import Dataset, Resource
-from opencat.domain.errors import CatalogError
+from opencat.domain.errors import CatalogError, Reason, TooManyRequests
 from opencat.domain.harvest import Backend, HarvestSourceError, ItemFailure, RemoteDataset
 from opencat.domain.harvest_jobs import HarvestSource, JobStatus
 from opencat.domain.slugs import slugify
 from opencat.links.harvest_fetch import GuardedFetcher
 
 PREVIEW_ITEMS = 20
+# What one preview may ask of the source, and for how long: any signed-in user may preview a source
+# of their choosing, and pages that never end (empty ones) held a request handler for ever.
+PREVIEW_REQUESTS = 50
+PREVIEW_SECONDS = 30.0
+PREVIEWS_AT_ONCE = 2
+_running = threading.BoundedSemaphore(PREVIEWS_AT_ONCE)
 
 
 class Action(StrEnum):
@@ -72,7 +80,24 @@ def preview(
     limit: int = PREVIEW_ITEMS,
 ) -> Preview:
     """Read up to ``limit`` entries of ``source`` and map them; a source that fails is a failed
-    preview with its error (what was read before it is kept)."""
+    preview with its error (what was read before it is kept). ``PREVIEWS_AT_ONCE`` run at once
+    in a process, the others are told to retry (each may hold a request handler 30 s)."""
+    if not _running.acquire(blocking=False):
+        raise TooManyRequests(Reason.PREVIEWS_BUSY, retry_after=5)
+    try:
+        return _preview(catalog, source, saved, options, backends, limit)
+    finally:
+        _running.release()
+
+
+def _preview(
+    catalog: Catalog,
+    source: HarvestSource,
+    saved: bool,
+    options: RunOptions,
+    backends: Mapping[str, Backend],
+    limit: int,
+) -> Preview:
     started = catalog.clock()
     with catalog.db.read() as conn:
         records = db_harvest.records_of(conn, source.id) if saved else {}
@@ -84,9 +109,13 @@ def preview(
     try:
         if backend is None:
             raise HarvestSourceError(f"unknown backend {source.backend!r}")
-        reading = backend.items(
-            source.url, GuardedFetcher(policy_of(source, options.policy), {}), source.config
+        fetcher = GuardedFetcher(
+            policy_of(source, options.policy),
+            {},
+            max_requests=PREVIEW_REQUESTS,
+            deadline=time.monotonic() + PREVIEW_SECONDS,
         )
+        reading = backend.items(source.url, fetcher, source.config)
         try:
             for entry in reading:
                 entries.append(entry)

@@ -61,6 +61,7 @@ class Reason(StrEnum):
     SIGN_IN_FAILED = auto()
     ALREADY_MEMBER = auto()
     CHECKS_BUSY = auto()  # the caller waits retry_after seconds
+    PREVIEWS_BUSY = auto()  # harvest previews: the caller waits retry_after seconds
     SIGN_IN_THROTTLED = auto()  # the caller waits retry_after seconds
     RESET_THROTTLED = auto()  # the caller waits retry_after seconds
     RESET_TOKEN_INVALID = auto()  # unknown, used or expired

@@ -70,7 +70,13 @@ class GuardedFetcher:
         connect: Connect = connect_tcp,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        max_requests: int | None = None,
+        deadline: float | None = None,
     ) -> None:
+        """``max_requests`` and ``deadline`` (on ``clock``) bound the whole reading: a preview's,
+        which a signed-in user may ask of any source, and which no job row lets anyone stop."""
+        self.max_requests = max_requests
+        self.deadline = deadline
         self.policy = policy
         self.validators: dict[str, Validators] = dict(validators or {})
         self.not_modified: list[str] = []
@@ -92,6 +98,8 @@ class GuardedFetcher:
 
     def get(self, url: str, *, accept: str = "*/*", conditional: bool = True) -> FetchedPage:
         with self._lock:
+            if self.max_requests is not None and self.requests >= self.max_requests:
+                raise HarvestSourceError(f"stopped after {self.requests} requests to the source")
             self._wait_turn()
             self.requests += 1
             if self.first_url is None:
@@ -105,14 +113,23 @@ class GuardedFetcher:
         return page
 
     def _wait_turn(self) -> None:
+        wait = 0.0
         if self._last_start is not None:
-            wait = self._last_start + self.policy.delay - self._clock()
-            if wait > 0:
-                self._sleep(wait)
+            wait = max(self._last_start + self.policy.delay - self._clock(), 0.0)
+        if self.deadline is not None and self._clock() + wait >= self.deadline:
+            raise HarvestSourceError("stopped: the source took longer than the time given to read it")
+        if wait > 0:
+            self._sleep(wait)
         self._last_start = self._clock()
 
+    def _seconds_left(self) -> float:
+        """The time one request may take: the policy's timeout, within the whole deadline."""
+        if self.deadline is None:
+            return self.policy.timeout
+        return max(min(self.policy.timeout, self.deadline - self._clock()), 0.001)
+
     def _get(self, url: str, accept: str, conditional: bool) -> FetchedPage:
-        run = Run(self._link_policy, time.monotonic() + self.policy.timeout, self._resolve, self._connect)
+        run = Run(self._link_policy, time.monotonic() + self._seconds_left(), self._resolve, self._connect)
         current, redirects = url, 0
         kept = self.validators.get(url) if conditional else None
         while True:

@@ -22,6 +22,8 @@ from opencat.domain.harvest import (
 
 DEFAULT_ROWS = 100
 MAX_ROWS = 1000
+# Pages in a row without a public dataset (private, draft, harvest packages) before a run stops.
+LEFT_OUT_PAGES = 100
 # Extras read into fields; the others are kept in the dataset's extras as the source wrote them.
 _MAPPED_EXTRAS = frozenset({"temporal_start", "temporal_end", "frequency"})
 # HDX's ``data_update_frequency``, in days.
@@ -55,6 +57,7 @@ class CkanBackend:
         rows = _rows(config)
         start = 0
         recent = RecentIds()
+        left_out = 0  # pages in a row of which nothing was a public dataset
         while True:
             query = urlencode({"rows": rows, "start": start, "sort": "metadata_created asc"})
             count, packages = _search_page(
@@ -63,9 +66,16 @@ class CkanBackend:
             ids = [package.get("id") if isinstance(package, dict) else None for package in packages]
             if recent.repeats(ids):
                 raise HarvestSourceError(f"{site} answers the same packages whatever the start ({start})")
-            for package in packages:
-                if not isinstance(package, dict) or _public_dataset(package):
-                    yield read_package(package, site)
+            kept = [
+                package for package in packages if not isinstance(package, dict) or _public_dataset(package)
+            ]
+            left_out = 0 if kept else left_out + 1
+            if left_out >= LEFT_OUT_PAGES:  # a count of 10^12 private packages is no catalog
+                raise HarvestSourceError(
+                    f"{site}: {left_out} pages in a row hold no public dataset (start {start})"
+                )
+            for package in kept:
+                yield read_package(package, site)
             start += len(packages)
             if not packages or start >= count:
                 return

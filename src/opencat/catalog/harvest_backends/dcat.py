@@ -8,6 +8,7 @@ from importlib.resources import files
 from urllib.parse import urljoin
 
 from opencat.catalog.harvest_backends.licenses import is_known_license
+from opencat.catalog.harvest_backends.paging import EMPTY_PAGES
 from opencat.catalog.harvest_backends.read_ahead import read_ahead
 from opencat.dcat.reading import read_catalog_page
 from opencat.domain.harvest import (
@@ -80,6 +81,7 @@ class DcatBackend:
     def _pages(self, url: str, fetcher: Fetcher, memory: PageMemory | None) -> Iterator[_Read]:
         visited: set[str] = set()
         seen_ids: set[str] = set()
+        empty = 0
         next_url: str | None = url
         while next_url is not None:
             if next_url in visited:
@@ -88,6 +90,11 @@ class DcatBackend:
             read = _fetched(fetcher, next_url, memory)
             if read.next_url is not None and read.ids and read.ids <= seen_ids:
                 raise HarvestSourceError(f"The page {next_url} only repeats datasets already read")
+            empty = 0 if read.ids or read.items else empty + 1
+            if read.next_url is not None and empty >= EMPTY_PAGES:
+                raise HarvestSourceError(
+                    f"The catalog's pages up to {next_url} hold no dataset: its paging never ends"
+                )
             seen_ids |= read.ids
             yield read
             next_url = read.next_url
