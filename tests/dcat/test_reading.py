@@ -184,8 +184,34 @@ _LAUGHS = b"".join(
         (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + _RDF, None),
         (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % p "x">]>' + _RDF, "application/rdf+xml"),
         (b"<a:b> <c:d> " + b"(" * 5000 + b")" * 5000 + b" .", "text/turtle"),
+        # a ">" in a value ended the old guard's match before the references after it
+        (
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY l0 ">lol"><!ENTITY l1 ">&l0;&l0;&l0;">]>'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">'
+            b'<rdf:Description rdf:about="http://a.test/d"><dct:title>&l1;</dct:title></rdf:Description></rdf:RDF>',
+            "application/rdf+xml",
+        ),
+        # no nesting, but 250 bytes 20,000 times: 5 MB out of a 100 kB page (expat allows 100 times)
+        (
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a ">' + b"x" * 250 + b'">]>'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">'
+            b'<rdf:Description rdf:about="http://a.test/d"><dct:description>'
+            + b"&a;" * 20_000
+            + b"</dct:description></rdf:Description></rdf:RDF>",
+            "application/rdf+xml",
+        ),
+        (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY >]>' + _RDF, "application/rdf+xml"),
     ],
-    ids=["deep-json", "billion-laughs", "external-entity", "parameter-entity", "deep-turtle"],
+    ids=[
+        "deep-json",
+        "billion-laughs",
+        "external-entity",
+        "parameter-entity",
+        "deep-turtle",
+        "laughs-behind-a-bracket",
+        "wide-expansion",
+        "unreadable-declaration",
+    ],
 )
 def test_hostile_documents_are_refused_at_once(body: bytes, content_type: str | None) -> None:
     with pytest.raises(HarvestSourceError):
