@@ -1,5 +1,6 @@
 """Resource types and the schema catalog (udata: udata/core/dataset/api.py, reference lists)."""
 
+import contextlib
 import json
 import socket
 import time
@@ -33,12 +34,21 @@ CATALOG = {
 
 class _Catalog(BaseHTTPRequestHandler):
     status: ClassVar[int] = 200
+    body: ClassVar[bytes | None] = None  # another answer than CATALOG's
+    drip: ClassVar[bool] = False  # a byte every 0.2 s, for ever (until the client leaves)
 
     def do_GET(self) -> None:
-        body = json.dumps(CATALOG).encode()
+        body = self.body if self.body is not None else json.dumps(CATALOG).encode()
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
+        if self.drip:
+            with contextlib.suppress(OSError):
+                for _ in range(300):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            return
         if self.status == 200:
             self.wfile.write(body)
 
@@ -197,3 +207,56 @@ def _unavailable(catalog: Catalog) -> bool:
     except Unavailable:
         return True
     return False
+
+
+def test_a_hostile_catalog_answer_is_never_a_500(
+    db: Database, settings: Settings, remote: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nested past what Python reads, entries of the wrong types, an answer that never ends: the
+    last good copy is served, unreadable entries are left out, the wait is bounded (each was a
+    500 on every call, or a request held for hours)."""
+    configured = Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        base_url=BASE_URL,
+        schema_catalog_url=remote,
+    )
+    catalog = build_catalog(configured, database=db)
+    monkeypatch.setattr(schemas, "FETCH_TIMEOUT", 1.0)
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    resource = {
+        "title": "r",
+        "url": "https://example.org/r",
+        "filetype": "remote",
+        "schema": {"name": "me/table"},
+    }
+    with TestClient(create_app(configured, catalog=catalog), base_url=BASE_URL) as client:
+        assert client.get("/api/1/datasets/schemas/").status_code == 200  # a good copy is kept
+        try:
+            _Catalog.body = b'{"schemas": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+            catalog.schemas.ttl = 0
+            deep = client.get("/api/1/datasets/schemas/")
+            assert (deep.status_code, [item["name"] for item in deep.json()]) == (200, ["me/table"])
+            _Catalog.body = json.dumps(
+                {
+                    "schemas": [
+                        {"name": 5, "versions": [None]},
+                        {"name": "x", "versions": [None]},
+                        *CATALOG["schemas"],
+                    ]
+                }
+            ).encode()
+            listed = client.get("/api/1/datasets/schemas/")
+            assert [item["name"] for item in listed.json()] == ["me/table"]
+            created = client.post(
+                f"/api/1/datasets/{dataset.id}/resources/", json=resource, headers=owner.headers
+            )
+            assert created.status_code == 201, created.text
+            _Catalog.body, _Catalog.drip = None, True
+            started = time.monotonic()
+            dripped = client.get("/api/1/datasets/schemas/")
+            assert dripped.status_code == 200  # the copy, after one bounded wait
+            assert time.monotonic() - started < 10
+        finally:
+            _Catalog.body, _Catalog.drip = None, False

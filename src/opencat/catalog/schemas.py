@@ -18,7 +18,8 @@ from opencat.links.fetch import FetchError, fetch_json
 TTL_SECONDS = 300.0
 # How long a catalog that failed, with no copy to serve, is not asked again.
 FAILURE_SECONDS = 10.0
-FETCH_TIMEOUT = 5.0
+# The whole fetch, redirects and body included (schema.data.gouv.fr's catalog is a few MB).
+FETCH_TIMEOUT = 15.0
 Entries = tuple[dict[str, Any], ...]
 
 
@@ -99,10 +100,23 @@ class SchemaSource:
 
 
 def _schemas_of(document: Any) -> Entries:
+    """The catalog's entries that can be read: a name, and versions that are texts (an entry
+    otherwise made every write naming a schema a 500)."""
     schemas = document.get("schemas") if isinstance(document, dict) else None
     if not isinstance(schemas, list):
         raise FetchError("the schema catalog has no schemas list")
-    return tuple(item for item in schemas if isinstance(item, dict))
+    return tuple(item for item in schemas if _readable(item))
+
+
+def _readable(entry: object) -> bool:
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        return False
+    versions = entry.get("versions")
+    if versions is None:
+        return True
+    return isinstance(versions, list) and all(
+        isinstance(version, dict) and isinstance(version.get("version_name"), str) for version in versions
+    )
 
 
 _NO_CATALOG = SchemaCatalog.from_entries(())

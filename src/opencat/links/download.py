@@ -33,7 +33,12 @@ class Download:
 
 
 class DownloadError(Exception):
-    """The file could not be had; the message says why, in the link checker's words."""
+    """The file could not be had; the message says why, in the link checker's words, and
+    ``status`` is the HTTP status when the server answered one that is no success."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ def _get(target: Target, addresses: list[Address], run: Run) -> tuple[str | None
 
 def _check(response: http.client.HTTPResponse) -> None:
     if not 200 <= response.status < 300:
-        raise DownloadError(f"HTTP status {response.status}")
+        raise DownloadError(f"HTTP status {response.status}", response.status)
     # Asked for identity; a server that compresses anyway sends bytes we would misread.
     encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
     if encoding != "identity":

@@ -1,9 +1,13 @@
-"""Fetching a small JSON document from a URL the operator configured (not a user-supplied one)."""
+"""Fetching a small JSON document from a URL the operator configured (not a user-supplied one),
+through the link checker's guarded download: one deadline for the whole answer (a server sending
+a byte every few seconds held a per-read timeout for hours), a cap on its bytes. Private
+addresses are allowed: an operator may serve their catalog on their own network."""
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
+
+from opencat.links.download import DownloadError, download_start
+from opencat.links.hops import LinkPolicy
 
 MAX_BYTES = 16 * 1024 * 1024
 
@@ -17,17 +21,15 @@ class FetchError(Exception):
 
 
 def fetch_json(url: str, timeout: float) -> Any:
-    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "opencat/1"})
+    """The JSON document at ``url``, read within ``timeout`` seconds in all."""
+    policy = LinkPolicy(timeout=timeout, max_bytes=MAX_BYTES, allow_private=True, user_agent="opencat/1")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read(MAX_BYTES + 1)
-    except urllib.error.HTTPError as error:
-        raise FetchError(f"{url} answered {error.code}", error.code) from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise FetchError(f"{url} is unreachable: {error}") from None
-    if len(body) > MAX_BYTES:
+        got = download_start(url, policy)
+    except DownloadError as error:
+        raise FetchError(f"{url}: {error}", error.status) from None
+    if not got.complete:
         raise FetchError(f"{url} answered more than {MAX_BYTES} bytes")
     try:
-        return json.loads(body)
-    except ValueError:
+        return json.loads(got.body)
+    except (ValueError, RecursionError):  # not JSON, or nested past what Python reads
         raise FetchError(f"{url} did not answer JSON") from None
