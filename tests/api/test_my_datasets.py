@@ -32,6 +32,10 @@ def test_my_datasets_and_my_organizations_datasets(client: TestClient, catalog: 
     found = client.get("/api/1/me/org_datasets/", params={"q": "BUDGET"}, headers=alice.headers).json()
     assert [item["id"] for item in found] == [shared.id, own.id]
     assert client.get("/api/1/me/org_datasets/", params={"q": "%"}, headers=alice.headers).json() == []
+    état = make_dataset(catalog, alice, title="État des routes", organization=org.id).dataset
+    for typed in ("ÉTAT", "état"):  # any letter's case, on SQLite too (its lower() is ASCII's)
+        found = client.get("/api/1/me/org_datasets/", params={"q": typed}, headers=alice.headers).json()
+        assert [item["id"] for item in found] == [état.id], typed
     masked = client.get("/api/1/me/datasets/", headers={**alice.headers, "X-Fields": "id,title"}).json()
     assert masked == [{"id": draft.id, "title": "Brouillon"}, {"id": own.id, "title": "Budget personnel"}]
     # A write is listed at once (the database answers, not the search index).

@@ -40,3 +40,7 @@ def test_zones_by_name_code_or_id_most_populated_first(client: TestClient) -> No
     assert by_id[0]["id"] == "country:fr"
     assert client.get("/api/1/spatial/zones/suggest/", params={"q": "_"}).json() == []
     assert client.get("/api/1/spatial/zones/suggest/").status_code == 400
+    # An accented capital in the name: SQLite's lower() kept "Évry", which no query reached.
+    for typed in ("évry", "ÉVRY", "Évry"):
+        found = client.get("/api/1/spatial/zones/suggest/", params={"q": typed, "size": 50}).json()
+        assert "Évry" in [zone["name"] for zone in found], typed

@@ -310,6 +310,10 @@ def test_the_source_list_searches_names_and_descriptions_and_shows_deleted_ones_
     refused = client.get(f"{API}/sources/?deleted=maybe")
     assert refused.status_code == 400
     assert "deleted" in refused.json()["errors"]
+    # an accented capital stored: SQLite's lower() kept it, and no query reached it
+    extra = body(remote, org_id, name="Éducation nationale", description="Écoles")
+    assert client.post(f"{API}/sources/", json=extra, headers=root.headers).status_code == 201
+    assert names("?q=éducation") == names("?q=ÉDUCATION") == names("?q=écoles") == ["Éducation nationale"]
 
 
 def test_a_preview_reads_and_maps_without_writing(

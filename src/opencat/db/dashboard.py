@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from opencat.db.history import _from_row as activity_from_row
 from opencat.db.resources import _from_row as resource_from_row
-from opencat.db.suggestions import contains_pattern
+from opencat.db.suggestions import contains_pattern, lowered
 from opencat.db.tables import activities, datasets, link_checks, resources
 from opencat.domain.datasets import Resource
 from opencat.domain.history import DATASET, ORGANIZATION, Activity
@@ -30,10 +30,11 @@ def owned_dataset_ids(
     limit: int,
 ) -> list[str]:
     """The undeleted datasets a user owns or their organizations do, most recently changed first;
-    ``title_contains``: only those whose title holds it, in any case (ASCII letters' on SQLite)."""
+    ``title_contains``: only those whose title holds it, in any case."""
     query = sa.select(datasets.c.id).where(_mine(owner_id, organization_ids), datasets.c.deleted.is_(None))
     if title_contains:
-        query = query.where(datasets.c.title.ilike(contains_pattern(title_contains), escape="\\"))
+        pattern = contains_pattern(title_contains.lower())
+        query = query.where(lowered(conn, datasets.c.title, title_contains).like(pattern, escape="\\"))
     query = query.order_by(datasets.c.last_modified.desc(), datasets.c.id).limit(limit)
     return [str(row.id) for row in conn.execute(query)]
 

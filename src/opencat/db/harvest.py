@@ -13,6 +13,7 @@ from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.bulk import insert_rows
 from opencat.db.outbox import mark_changed
+from opencat.db.suggestions import lowered
 from opencat.db.tables import (
     dataset_tags,
     datasets,
@@ -81,8 +82,8 @@ def list_sources(
         wanted = text.lower()
         query = query.where(
             sa.or_(
-                sa.func.lower(harvest_sources.c.name).contains(wanted, autoescape=True),
-                sa.func.lower(sa.func.coalesce(harvest_sources.c.description, "")).contains(
+                lowered(conn, harvest_sources.c.name, text).contains(wanted, autoescape=True),
+                lowered(conn, sa.func.coalesce(harvest_sources.c.description, ""), text).contains(
                     wanted, autoescape=True
                 ),
             )

@@ -1,5 +1,7 @@
 """Type-ahead lists read straight from the tables: the tags of public datasets, geozones."""
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -12,6 +14,16 @@ def contains_pattern(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere, its own wildcards taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def lowered(conn: Connection, column: sa.ColumnElement[Any], text: str) -> sa.ColumnElement[Any]:
+    """``column`` lower-cased as Python lower-cases ``text``, to compare the two. SQLite's own
+    ``lower`` folds ASCII letters only (``Évry`` stayed ``Évry``, and no query reached it): for
+    a text holding other letters it takes the engine's ``unicode_lower`` (a Python call a row,
+    so not for the ASCII texts, which SQLite's folding already meets)."""
+    if conn.dialect.name == "sqlite" and not text.isascii():
+        return sa.func.unicode_lower(column)
+    return sa.func.lower(column)
 
 
 def suggest_tags(conn: Connection, text: str, size: int) -> list[str]:
@@ -42,7 +54,7 @@ def suggest_zones(conn: Connection, text: str, size: int) -> list[Zone]:
         sa.select(geozones)
         .where(
             sa.or_(
-                sa.func.lower(geozones.c.name).like(contains_pattern(folded), escape="\\"),
+                lowered(conn, geozones.c.name, text).like(contains_pattern(folded), escape="\\"),
                 geozones.c.code == text,
                 sa.func.lower(geozones.c.id).like(contains_pattern(folded)[1:], escape="\\"),
             )
