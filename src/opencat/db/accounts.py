@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from opencat.db import outbox
 from opencat.db import slugs as db_slugs
 from opencat.db.tables import api_keys, contact_points, datasets, organization_members, organizations, users
+from opencat.db.text import bytewise
 from opencat.domain.accounts import ApiKey, ContactPoint, Member, Organization, User
 from opencat.domain.errors import Conflict
 
@@ -377,7 +378,9 @@ def contact_points_of(conn: Connection, owner_id: str, organization_ids: Sequenc
     if organization_ids:
         owned = sa.or_(owned, contact_points.c.organization_id.in_(list(organization_ids)))
     rows = conn.execute(
-        sa.select(contact_points).where(owned).order_by(contact_points.c.name, contact_points.c.id)
+        sa.select(contact_points)
+        .where(owned)
+        .order_by(bytewise(conn, contact_points.c.name), contact_points.c.id)
     )
     return [
         ContactPoint(
@@ -428,7 +431,8 @@ def search_users(conn: Connection, text: str, limit: int) -> list[User]:
                 )
             )
         )
-    rows = conn.execute(query.order_by(users.c.last_name, users.c.first_name, users.c.id).limit(limit))
+    order = (bytewise(conn, users.c.last_name), bytewise(conn, users.c.first_name), users.c.id)
+    rows = conn.execute(query.order_by(*order).limit(limit))
     return [_user(row) for row in rows]
 
 

@@ -13,7 +13,6 @@ from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.bulk import insert_rows
 from opencat.db.outbox import mark_changed
-from opencat.db.suggestions import lowered
 from opencat.db.tables import (
     dataset_tags,
     datasets,
@@ -25,6 +24,7 @@ from opencat.db.tables import (
     harvest_sources,
     resources,
 )
+from opencat.db.text import lowered
 from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.harvest_jobs import (
     Counts,

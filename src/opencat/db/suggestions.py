@@ -1,12 +1,11 @@
 """Type-ahead lists read straight from the tables: the tags of public datasets, geozones."""
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opencat.db.geozones import _zone
 from opencat.db.tables import dataset_tags, datasets, geozones
+from opencat.db.text import bytewise, lowered
 from opencat.domain.spatial import Zone
 
 
@@ -14,16 +13,6 @@ def contains_pattern(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere, its own wildcards taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def lowered(conn: Connection, column: sa.ColumnElement[Any], text: str) -> sa.ColumnElement[Any]:
-    """``column`` lower-cased as Python lower-cases ``text``, to compare the two. SQLite's own
-    ``lower`` folds ASCII letters only (``Évry`` stayed ``Évry``, and no query reached it): for
-    a text holding other letters it takes the engine's ``unicode_lower`` (a Python call a row,
-    so not for the ASCII texts, which SQLite's folding already meets)."""
-    if conn.dialect.name == "sqlite" and not text.isascii():
-        return sa.func.unicode_lower(column)
-    return sa.func.lower(column)
 
 
 def suggest_tags(conn: Connection, text: str, size: int) -> list[str]:
@@ -40,7 +29,7 @@ def suggest_tags(conn: Connection, text: str, size: int) -> list[str]:
             datasets.c.archived.is_(None),
         )
         .group_by(dataset_tags.c.tag)
-        .order_by(uses.desc(), dataset_tags.c.tag)
+        .order_by(uses.desc(), bytewise(conn, dataset_tags.c.tag))
         .limit(size)
     )
     return [str(row.tag) for row in conn.execute(query)]
@@ -59,7 +48,9 @@ def suggest_zones(conn: Connection, text: str, size: int) -> list[Zone]:
                 sa.func.lower(geozones.c.id).like(contains_pattern(folded)[1:], escape="\\"),
             )
         )
-        .order_by(sa.func.coalesce(geozones.c.population, -1).desc(), geozones.c.name, geozones.c.id)
+        .order_by(
+            sa.func.coalesce(geozones.c.population, -1).desc(), bytewise(conn, geozones.c.name), geozones.c.id
+        )
         .limit(size)
     )
     return [_zone(row) for row in conn.execute(query)]
