@@ -220,9 +220,10 @@ def test_each_command_writes_in_as_few_transactions_as_it_can(
     assert outcome.resource is not None
     assert outcome.resource.filesize == 4
     # One read finds the session and its parts; the parts are assembled outside any transaction;
-    # one write reserves the key, the file is put, one write checks again, publishes and forgets
-    # the session.
-    assert transactions == ["read", "write", "write"]
+    # one write reserves the key, the file is put, one write checks again, publishes, forgets the
+    # session and marks its parts for removal; once they are deleted, one write lets them go (a
+    # process killed before that leaves them to the sweep, not in the store for good).
+    assert transactions == ["read", "write", "write", "write"]
 
 
 class _ResendingStore:
@@ -564,3 +565,77 @@ def test_nul_in_a_file_name_or_a_field_is_refused(
         url, data={"uuid": SESSION, "totalparts": "2", "filename": "a\x00.csv"}, headers=owner.headers
     )
     assert final.status_code == 400
+
+
+class _StoreThatKeepsWhatItDeletes:
+    """The real store, whose deletions fail: what a process killed right after the commit leaves
+    (the file no row names any more), as a store down a moment leaves it."""
+
+    def __init__(self, store: FileStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def delete(self, key: str) -> None:
+        raise OSError("the store is down")
+
+
+def _swept_later(catalog: Catalog) -> int:
+    later = replace(catalog, clock=lambda: catalog.clock() + 2 * catalog.upload_retention)
+    return upload_sessions.sweep_pending_files(later)
+
+
+def test_a_deleted_resources_file_left_behind_is_swept(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    """A resource deleted by a process killed right after its commit left its file for good
+    (not reserved, so no sweep ever looked at it)."""
+    from opencat.catalog import resources
+
+    actor = owner.actor(catalog)
+    destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
+    made = uploads.run(
+        catalog, actor, destination, uploads.SimpleUpload(_spooled(catalog, b"a\n"), "gone.csv")
+    )
+    assert made.resource is not None
+    key = made.resource.fs_filename
+    assert key is not None
+    keeping = replace(catalog, files=_StoreThatKeepsWhatItDeletes(catalog.files))  # type: ignore[arg-type]
+    resources.delete_resource(keeping, owner.actor(keeping), dataset_id, made.resource.id)
+    assert catalog.files.exists(key)
+    assert _swept_later(catalog) == 1
+    assert not catalog.files.exists(key)
+
+
+def test_a_finished_uploads_parts_left_behind_are_swept(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    """The final call's process killed after its commit left the parts under ``.uploads/`` for
+    good: their session was gone, and the purge only looks at sessions."""
+    keeping = replace(catalog, files=_StoreThatKeepsWhatItDeletes(catalog.files))  # type: ignore[arg-type]
+    actor = owner.actor(keeping)
+    destination = uploads.authorize(keeping, actor, uploads.UploadTarget(dataset_id))
+    for index, content in enumerate((b"a,", b"b\n")):
+        uploads.run(keeping, actor, destination, _chunk(catalog, SESSION, index, content))
+    outcome = uploads.run(keeping, actor, destination, uploads.FinalCall(SESSION, 2, "whole.csv"))
+    assert outcome.resource is not None
+    parts = [uploads.part_key(SESSION, index) for index in (0, 1)]
+    assert all(catalog.files.exists(part) for part in parts)
+    assert _swept_later(catalog) == 2
+    assert not any(catalog.files.exists(part) for part in parts)
+    assert catalog.files.exists(outcome.resource.fs_filename or "")  # the file itself is held
+
+
+def test_an_expired_uploads_parts_left_behind_are_swept(
+    catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    keeping = replace(catalog, files=_StoreThatKeepsWhatItDeletes(catalog.files))  # type: ignore[arg-type]
+    actor = owner.actor(keeping)
+    destination = uploads.authorize(keeping, actor, uploads.UploadTarget(dataset_id))
+    uploads.run(keeping, actor, destination, _chunk(catalog, SESSION, 0, b"a,"))
+    later = replace(keeping, clock=lambda: catalog.clock() + 2 * catalog.upload_retention)
+    assert upload_sessions.purge_expired_uploads(later) == 1  # its session forgotten, the part kept
+    assert catalog.files.exists(uploads.part_key(SESSION, 0))
+    assert _swept_later(catalog) == 2  # the count's parts: 0, and 1 that never came
+    assert not catalog.files.exists(uploads.part_key(SESSION, 0))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from opencat.catalog import history
 from opencat.catalog.access import check_creations_allowed
 from opencat.catalog.context import Catalog
+from opencat.catalog.file_removal import mark_for_removal, remove_marked
 from opencat.catalog.ownership import owner_target
 from opencat.catalog.schemas import check_resource_schema
 from opencat.db import accounts as db_accounts
@@ -35,7 +36,6 @@ from opencat.domain.errors import (
 from opencat.domain.history import Key
 from opencat.domain.queries import CommunityQuery, Page
 from opencat.domain.search import visibility_of
-from opencat.files.base import delete_after_commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,15 +229,19 @@ def remove_proposal(catalog: Catalog, actor: Actor, ident: str) -> None:
 
 
 def _delete(catalog: Catalog, conn: Connection, actor: Actor, item: CommunityResource) -> None:
+    """The proposal's row, and its file marked for removal after the commit (``_forget_file``)."""
     db_community.delete(conn, item.id)
-    history.record(
-        conn, history.on_community(catalog, conn, actor, Key.COMMUNITY_DELETED, None, item, catalog.clock())
-    )
+    now = catalog.clock()
+    history.record(conn, history.on_community(catalog, conn, actor, Key.COMMUNITY_DELETED, None, item, now))
+    mark_for_removal(conn, _hosted(item), now)
 
 
 def _forget_file(catalog: Catalog, item: CommunityResource) -> None:
-    if item.resource.fs_filename:
-        delete_after_commit(catalog.files, item.resource.fs_filename)
+    remove_marked(catalog, _hosted(item))
+
+
+def _hosted(item: CommunityResource) -> list[str]:
+    return [item.resource.fs_filename] if item.resource.fs_filename else []
 
 
 def authorize_community_upload(conn: Connection, actor: Actor, ident: str) -> CommunityResource:

@@ -15,6 +15,7 @@ from opencat.catalog.access import (
 )
 from opencat.catalog.community import check_community_readable
 from opencat.catalog.context import Catalog
+from opencat.catalog.file_removal import mark_for_removal, remove_marked
 from opencat.catalog.schemas import check_resource_schema
 from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets
@@ -40,7 +41,6 @@ from opencat.domain.errors import (
     Reason,
 )
 from opencat.domain.history import Key, resource_diff
-from opencat.files.base import delete_after_commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +153,9 @@ def delete_resource(
         db_resources.delete_one(conn, current.id)
         store_dataset(conn, touch(dataset, now))
         history.record(conn, [history.resource_removed(catalog, actor, dataset, current, now)])
-    if current.fs_filename:
-        delete_after_commit(catalog.files, current.fs_filename)
+        hosted = [current.fs_filename] if current.fs_filename else []
+        mark_for_removal(conn, hosted, now)  # a process killed before the removal leaves it to the sweep
+    remove_marked(catalog, hosted)
     return current
 
 

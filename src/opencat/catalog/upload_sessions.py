@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from opencat.catalog.context import Catalog
+from opencat.catalog.file_removal import mark_for_removal, remove_marked
 from opencat.db import community as db_community
 from opencat.db import pending_files as db_pending
 from opencat.db import resources as db_resources
@@ -54,9 +55,11 @@ def purge_expired_uploads(catalog: Catalog) -> int:
         }
         for session in expired:
             db_uploads.delete_session(conn, session.id)
-    for session_id, indexes in stored.items():
-        for index in indexes:
-            delete_after_commit(catalog.files, part_key(session_id, index))
+        parts = [part_key(session_id, index) for session_id, indexes in stored.items() for index in indexes]
+        # Marked for the sweep with the retention passed: a purge killed before the removal
+        # below leaves them to the next one (their sessions are gone, nothing else lists them).
+        mark_for_removal(conn, parts, catalog.clock() - catalog.upload_retention)
+    remove_marked(catalog, parts)
     sweep_pending_files(catalog)
     return len(expired)
 

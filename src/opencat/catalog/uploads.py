@@ -31,6 +31,7 @@ from typing import Any
 from opencat.catalog import community, history
 from opencat.catalog.access import check_creations_allowed, check_readable, require_dataset
 from opencat.catalog.context import Catalog
+from opencat.catalog.file_removal import mark_for_removal, release_quietly, remove_marked
 from opencat.catalog.resources import check_room
 from opencat.catalog.upload_sessions import part_key, purge_when_due
 from opencat.db import community as db_community
@@ -65,7 +66,6 @@ from opencat.domain.uploads import (
     served_type,
     storage_key,
 )
-from opencat.files.base import delete_after_commit
 from opencat.files.spool import Spool, SpooledFile, TooLarge
 
 logger = logging.getLogger("opencat.uploads")
@@ -269,9 +269,15 @@ def _finish(catalog: Catalog, actor: Actor, destination: Destination, call: Fina
     except BaseException:
         spooled.path.unlink(missing_ok=True)
         raise
-    for index in received:  # with any a longer ``totalparts`` once left past the end
-        delete_after_commit(catalog.files, part_key(call.session_id, index))
+    remove_marked(catalog, _part_keys((call, received)))  # marked by the publishing commit
     return outcome
+
+
+def _part_keys(finishing: tuple[FinalCall, PartStamps]) -> list[str]:
+    """The parts of a finished upload: every one received, with any a longer ``totalparts`` once
+    left past the end."""
+    call, received = finishing
+    return [part_key(call.session_id, index) for index in received]
 
 
 def _complete_session(
@@ -362,6 +368,8 @@ def _publish(
             _check_room(catalog, conn, place, target)
             if finishing is not None:
                 _close_session(conn, actor, _session_target(place.dataset, target), finishing)
+                # the parts go after the commit: a process killed before leaves them to the sweep
+                mark_for_removal(conn, _part_keys(finishing), now)
             if not db_pending.release(conn, key):  # swept meanwhile (past the retention): gone
                 raise Unavailable(Reason.FILE_STORE_UNAVAILABLE)
             outcome, replaced = _store(catalog, conn, actor, target, place, spooled, (name, mime, key), now)
@@ -369,11 +377,10 @@ def _publish(
                 db_pending.reserve(conn, replaced, now)  # swept if the deletion below never happens
     except BaseException:
         # Never committed (a refusal, the store or the commit failing): the file and its key go.
-        if delete_after_commit(catalog.files, key):
-            _release_quietly(catalog, key)
+        remove_marked(catalog, [key])
         raise
-    if replaced is not None and replaced != key and delete_after_commit(catalog.files, replaced):
-        _release_quietly(catalog, replaced)
+    if replaced is not None and replaced != key:
+        remove_marked(catalog, [replaced])
     return outcome
 
 
@@ -392,18 +399,8 @@ def _reserved_key(catalog: Catalog, actor: Actor, target: UploadTarget, name: st
         if reserved and not catalog.files.exists(key):
             return key
         if reserved:  # a stored file holds it: this upload moves aside
-            _release_quietly(catalog, key)
+            release_quietly(catalog, [key])
         attempt += 1  # udata fails on the same name within the same second; we move aside
-
-
-def _release_quietly(catalog: Catalog, key: str) -> None:
-    """The reservation of a file just deleted (or never kept); left to the sweep if the database
-    fails now."""
-    try:
-        with catalog.db.write() as conn:
-            db_pending.release(conn, key)
-    except Exception as error:  # the sweep removes it later: nothing references the key
-        logger.warning("the reservation of %s is left to the sweep: %r", key, error)
 
 
 def _store(
