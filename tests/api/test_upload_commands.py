@@ -639,3 +639,26 @@ def test_an_expired_uploads_parts_left_behind_are_swept(
     assert catalog.files.exists(uploads.part_key(SESSION, 0))
     assert _swept_later(catalog) == 2  # the count's parts: 0, and 1 that never came
     assert not catalog.files.exists(uploads.part_key(SESSION, 0))
+
+
+def test_a_spool_folder_removed_is_made_again_and_an_unwritable_one_is_a_503(
+    client: TestClient, catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    """Both were 500s with a traceback, and uploads failed until the workers restarted."""
+    import shutil
+
+    from tests.faults import immutable
+
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    shutil.rmtree(catalog.files.spool_dir)  # an operator's cleanup, under the running server
+    made = client.post(url, files={"file": ("a.csv", b"a\n")}, headers=owner.headers)
+    assert made.status_code == 201, made.text
+    with immutable(catalog.files.spool_dir):
+        refused = client.post(url, files={"file": ("b.csv", b"b\n")}, headers=owner.headers)
+        assert (refused.status_code, refused.json()) == (
+            503,
+            {"message": "The file store is unavailable, please retry later"},
+        )
+        assert client.get("/readyz").json()["checks"]["files"]["status"] != "ok"
+    again = client.post(url, files={"file": ("b.csv", b"b\n")}, headers=owner.headers)
+    assert again.status_code == 201, again.text

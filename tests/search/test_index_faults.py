@@ -2,34 +2,17 @@
 both recover when it can be written again. Made with ``chattr +i`` (the only way to refuse root a
 write): skipped where the file system or the user cannot do it."""
 
-import contextlib
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
 from tests.factories import make_user
-
-
-@contextlib.contextmanager
-def _immutable(directory: Path) -> Iterator[None]:
-    try:
-        subprocess.run(["chattr", "+i", str(directory)], check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("chattr +i is not available here (not root, or a file system without it)")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(directory)], check=True)
+from tests.faults import immutable
 
 
 def test_an_unwritable_index_is_a_503_and_readiness_says_so(client: TestClient, catalog: Catalog) -> None:
     owner = make_user(catalog)
     assert client.get("/api/1/datasets/").status_code == 200  # the index caught up
-    with _immutable(catalog.search.directory):
+    with immutable(catalog.search.directory):
         created = client.post(
             "/api/1/datasets/", json={"title": "Écrit", "description": "d"}, headers=owner.headers
         )

@@ -7,7 +7,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 from opencat.files.base import check_key
-from opencat.files.spool import no_space_is_refusal
+from opencat.files.spool import unwritable_is_unavailable
 
 
 class LocalFileStore:
@@ -23,7 +23,9 @@ class LocalFileStore:
 
     def put(self, key: str, source: Path, content_type: str) -> None:
         target = self._path(key)
-        with no_space_is_refusal():  # a new folder may need a block the disk no longer has
+        # A new folder may need a block the disk no longer has (507); a folder that refuses
+        # writes makes the store unavailable (503).
+        with unwritable_is_unavailable():
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
 
@@ -50,6 +52,8 @@ class LocalFileStore:
 
     def check(self) -> None:
         # Writing a file is the only sure test: a read-only mount or lost permissions show here.
+        # A spool folder removed under the running server is made again (uploads do the same).
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=self.spool_dir):
             pass
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from opencat.domain.errors import InsufficientStorage, Reason
+from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 
 _PROC = Path("/proc")
 _WRITER = re.compile(r"^upload-(?P<pid>\d+)-(?P<start>\d+)-[a-z0-9_]+-(?P<machine>.+)$")
@@ -41,6 +41,23 @@ def no_space_is_refusal() -> Iterator[None]:
         raise
 
 
+# A disk that refuses writes (read-only mount, lost permissions, an I/O error): the store is
+# unavailable, a 503 its clients retry, not a 500 with a traceback.
+_UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.EIO)
+
+
+@contextlib.contextmanager
+def unwritable_is_unavailable() -> Iterator[None]:
+    """A full disk refuses the file (507); a disk that refuses writes is unavailable (503)."""
+    try:
+        with no_space_is_refusal():
+            yield
+    except OSError as error:
+        if error.errno in _UNWRITABLE:
+            raise Unavailable(Reason.FILE_STORE_UNAVAILABLE) from error
+        raise
+
+
 @dataclass(frozen=True)
 class SpooledFile:
     path: Path
@@ -53,9 +70,13 @@ class Spool:
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
         pid = os.getpid()
-        descriptor, name = tempfile.mkstemp(
-            dir=directory, prefix=f"upload-{pid}-{_started(pid) or 0}-", suffix=f"-{_machine()}"
-        )
+        prefix, suffix = f"upload-{pid}-{_started(pid) or 0}-", f"-{_machine()}"
+        with unwritable_is_unavailable():
+            try:
+                descriptor, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
+            except FileNotFoundError:  # removed under the running server: made again
+                directory.mkdir(parents=True, exist_ok=True)
+                descriptor, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
         self.path = Path(name)
         self._file = os.fdopen(descriptor, "wb")
         self._hash = hashlib.sha1()
