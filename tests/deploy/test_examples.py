@@ -240,6 +240,12 @@ def test_the_proxy_keeps_or_makes_a_request_id(site: Site) -> None:
     assert kept.headers.get_list("X-Request-ID") == ["deploy-test-42"]
     assert len(made.headers.get_list("X-Request-ID")) == 1
     assert re.fullmatch(r"[0-9a-f-]{32,36}", made.headers["X-Request-ID"])
+    # An id opencat refuses is replaced by its own, which the proxy answers (it answered the
+    # client's, which neither log held for opencat's line).
+    with _client(site) as http:
+        refused = http.get("/api/1/datasets/?page_size=1", headers={"X-Request-ID": "bad id"})
+    assert len(refused.headers.get_list("X-Request-ID")) == 1
+    assert re.fullmatch(r"[0-9a-f]{32}", refused.headers["X-Request-ID"])
 
 
 def test_metrics_are_not_public(site: Site) -> None:
