@@ -156,3 +156,22 @@ def test_readyz_follows_the_database(dialect: str, cluster: Cluster, launch: Lau
     while httpx2.get(f"{server.url}/readyz", timeout=10).status_code != 200:
         assert time.monotonic() < deadline, "not ready again after the database came back"
         time.sleep(0.1)
+
+
+def test_a_second_server_on_the_same_data_directory_keeps_the_first_ones_counts(
+    module_database: str, launch: Launcher
+) -> None:
+    """The second ``opencat serve`` (another port: the next release started beside the running
+    one) deleted the first one's metric files: its counts went back to zero for good."""
+    env = launch.env("twins", module_database)
+    first = launch.start(env, workers=1)
+    with client(first.url) as http:
+        for _ in range(5):
+            assert http.get(ROUTE).status_code == 200
+    _counted(first, 5)
+    second = launch.start({**env, "OPENCAT_BASE_URL": "http://127.0.0.1:0"}, workers=1)
+    with client(second.url) as http:
+        assert http.get(ROUTE).status_code == 200
+    _counted(second, 1)
+    assert licenses_answered(first.url) == 5
+    assert licenses_answered(second.url) == 1  # each server its own counts

@@ -11,16 +11,31 @@ from opencat.ops.metrics import DIRECTORY_VARIABLE, forget_dead_workers, prepare
 
 def test_the_directory_is_made_under_the_data_dir_and_emptied(tmp_path: Path) -> None:
     directory = prepare_directory(tmp_path, {})
-    assert directory == tmp_path / "metrics"
+    assert directory == tmp_path / "metrics" / f"serve-{os.getpid()}"
     (directory / "counter_123.db").write_bytes(b"old run")
-    (directory / "notes.txt").write_text("the operator's")
+    (tmp_path / "metrics" / "counter_456.db").write_bytes(b"an earlier release's layout")
+    (tmp_path / "metrics" / "notes.txt").write_text("the operator's")
     assert prepare_directory(tmp_path, {}) == directory
-    assert sorted(path.name for path in directory.iterdir()) == ["notes.txt"]
+    assert list(directory.iterdir()) == []
+    assert sorted(path.name for path in (tmp_path / "metrics").iterdir()) == ["notes.txt", directory.name]
+
+
+def test_another_running_servers_metrics_are_left_alone(tmp_path: Path) -> None:
+    """A second ``opencat serve`` on the same data directory deleted the first one's files: its
+    counters went back to zero, and its scrapes then showed the second server's."""
+    running = prepare_directory(tmp_path, {}, server=os.getpid())
+    (running / "counter_1.db").write_bytes(b"the running server's")
+    gone = prepare_directory(tmp_path, {}, server=_dead_pid())
+    (gone / "counter_2.db").write_bytes(b"a dead server's")
+    second = prepare_directory(tmp_path, {}, server=os.getppid())
+    assert second not in (running, gone)
+    assert (running / "counter_1.db").exists()
+    assert not gone.exists()
 
 
 def test_prometheus_own_variable_wins(tmp_path: Path) -> None:
     chosen = tmp_path / "elsewhere"
-    assert prepare_directory(tmp_path / "data", {DIRECTORY_VARIABLE: str(chosen)}) == chosen
+    assert prepare_directory(tmp_path / "data", {DIRECTORY_VARIABLE: str(chosen)}).parent == chosen
     assert chosen.is_dir()
 
 

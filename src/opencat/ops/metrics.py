@@ -1,7 +1,7 @@
 """Prometheus metrics, right across granian's worker processes (prometheus-client's multiprocess mode).
 
-``opencat serve`` empties the metrics directory and names it in ``PROMETHEUS_MULTIPROC_DIR``
-before the workers start; each worker writes its values to files of its own there, and a scrape,
+``opencat serve`` makes its own metrics directory (``serve-<pid>`` under the shared one) and names
+it in ``PROMETHEUS_MULTIPROC_DIR`` before the workers start; each worker writes its values to files of its own there, and a scrape,
 whichever worker answers it, adds up every worker's files.
 """
 
@@ -10,6 +10,7 @@ import atexit
 import bisect
 import contextlib
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+# Each server's own directory under the shared one: ``serve-<master pid>``.
+_SERVER_PREFIX = "serve-"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LINK_CHECK_RESULTS = ("available", "unavailable", "error")
@@ -48,12 +51,24 @@ class _Tally:
     seconds: float = 0.0
 
 
-def prepare_directory(data_dir: Path, environ: Mapping[str, str]) -> Path:
-    """The directory of this server's metrics, emptied of an earlier run's files (run by the
-    master before any worker starts: a dead run's counters must not be added to the new ones)."""
-    directory = Path(environ.get(DIRECTORY_VARIABLE) or data_dir / "metrics")
-    directory.mkdir(parents=True, exist_ok=True)
-    for leftover in directory.glob("*.db"):  # only prometheus-client's files: the operator may share it
+def prepare_directory(data_dir: Path, environ: Mapping[str, str], server: int | None = None) -> Path:
+    """This server's own metrics directory, ``serve-<pid>`` under the shared one, emptied (run by
+    the master before any worker starts: a dead run's counters must not be added to the new
+    ones). The directories and files of servers that are gone are removed; another server's on
+    the same data directory (a second node on one machine, the next release started beside the
+    running one) are left alone: it wiped them, and each server's counters went back to zero."""
+    shared = Path(environ.get(DIRECTORY_VARIABLE) or data_dir / "metrics")
+    shared.mkdir(parents=True, exist_ok=True)
+    for leftover in shared.iterdir():
+        if leftover.is_dir() and leftover.name.startswith(_SERVER_PREFIX):
+            named = leftover.name.removeprefix(_SERVER_PREFIX)
+            if named.isdigit() and not _alive(int(named)):
+                shutil.rmtree(leftover, ignore_errors=True)
+        elif leftover.suffix == ".db":  # an earlier release's layout: only prometheus-client's files
+            leftover.unlink(missing_ok=True)
+    directory = shared / f"{_SERVER_PREFIX}{os.getpid() if server is None else server}"
+    directory.mkdir(exist_ok=True)
+    for leftover in directory.glob("*.db"):  # a pid used again
         leftover.unlink(missing_ok=True)
     return directory
 
