@@ -200,3 +200,40 @@ def test_turtle_writer_keeps_blank_nodes_and_refuses_other_terms() -> None:
     assert "_:b1 dct:title" in turtle.document(graph)
     with pytest.raises(TypeError):
         turtle.term(Variable("x"))
+
+
+_JSON_LD_OF_A_GRAPH = """
+import sys
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, RDF
+from opencat.dcat.formats import serialize
+graph = Graph()
+for number in range(20):
+    dataset = URIRef(f"http://a.test/d{number}")
+    graph.add((dataset, RDF.type, DCAT.Dataset))
+    for other in range(4):
+        graph.add((dataset, DCAT.keyword, Literal(f"k{other}-{number}")))
+        graph.add((dataset, DCAT.distribution, URIRef(f"http://a.test/d{number}/r{other}")))
+sys.stdout.buffer.write(serialize(graph, "jsonld"))
+"""
+
+
+def test_json_ld_is_the_same_bytes_in_every_process() -> None:
+    """Its nodes and values came in the order of Python's per-process string hashing: two workers,
+    or one after a restart, answered one graph in different bytes."""
+    import os
+    import subprocess
+    import sys
+
+    answers = {
+        subprocess.run(
+            [sys.executable, "-c", _JSON_LD_OF_A_GRAPH],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(answers) == 1
+    [document] = answers
+    assert json.loads(document)["@graph"][0]["@id"] == "http://a.test/d0"

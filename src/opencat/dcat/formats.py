@@ -1,6 +1,8 @@
 """RDF serializations: URL suffixes, content types and ``Accept`` negotiation (udata: udata/core/dataset/rdf.py)."""
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from rdflib import Graph
 
@@ -114,5 +116,24 @@ def serialize(graph: Graph, extension: str) -> bytes:
         return graph.serialize(format="nt", encoding="utf-8")
     bind_prefixes(graph.namespace_manager)  # the RDF/XML and JSON-LD serializers use them
     if found is JSON_LD:
-        return graph.serialize(format="json-ld", context=JSON_LD_CONTEXT, encoding="utf-8")
+        return _in_one_order(graph.serialize(format="json-ld", context=JSON_LD_CONTEXT, encoding="utf-8"))
     return graph.serialize(format="xml", encoding="utf-8")
+
+
+def _in_one_order(document: bytes) -> bytes:
+    """rdflib's JSON-LD in one order whatever the process: its nodes and their values came in the
+    order of a set of terms (Python's per-process string hashing), so that two workers, or one
+    after a restart, answered the same graph in different bytes (no cache or diff could tell it
+    unchanged). An ``@list`` keeps its order: only there does order mean something."""
+    return json.dumps(
+        _sorted(json.loads(document)), indent=2, separators=(",", ": "), sort_keys=True, ensure_ascii=False
+    ).encode()
+
+
+def _sorted(value: Any, ordered: bool = False) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(item, ordered=key == "@list") for key, item in value.items()}
+    if isinstance(value, list):
+        items = [_sorted(item) for item in value]
+        return items if ordered else sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return value
