@@ -217,7 +217,7 @@ def test_a_stalled_run_stops_writing_once_another_process_ended_its_job(
     assert job.status == JobStatus.FAILED
     assert job.counts.created == 3  # its first page only: nothing written once its job ended
     assert [error["message"] for error in job.errors][-1] == (
-        "the process running this job (node stalled, pid 7) found its lease taken over and stopped"
+        "the process running this job (node stalled, pid 7) found its lease taken over, or its source deleted, and stopped"
     )
     assert "(node stalled, pid 7) stopped heartbeating" in job.errors[-2]["message"]
     assert stored(catalog, job.id) == job

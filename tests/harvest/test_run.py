@@ -2,6 +2,7 @@
 backend and applied to the catalog."""
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
@@ -843,3 +844,48 @@ def test_a_resource_keeps_its_id_when_its_file_moves(
         after = db_resources.fetch_for_dataset(conn, dataset.id)
     assert [r.id for r in after] == before
     assert [r.url for r in after] == [r["url"] for r in moved]
+
+
+def test_a_deleted_sources_running_job_stops(catalog: Catalog) -> None:
+    """A source deleted while its job read pages that never end went on being fetched (and its
+    job stayed "processing"): the next heartbeat ends the lease, and no request follows it."""
+    import json as json_module
+    from urllib.parse import parse_qs, urlsplit
+
+    from opencat.catalog.harvest_sources import delete_source
+    from opencat.catalog.harvesting import run_in_background
+    from tests.harvest.backends.conftest import CatalogServer, Reply
+
+    remote = CatalogServer()
+    try:
+
+        def endless(path: str) -> Reply:
+            page = int(parse_qs(urlsplit(path).query).get("page", ["1"])[0])
+            entries = [{"id": f"p{page}-{n}", "title": f"Jeu {page}-{n}"} for n in range(2)]
+            following = remote.url(f"/api/1/datasets/?page={page + 1}")
+            body = json_module.dumps({"data": entries, "next_page": following}).encode()
+            return Reply(body, "application/json", delay=0.05)
+
+        remote.routes["/api/1/datasets/"] = endless
+        admin = make_user(catalog, sysadmin=True)
+        org = make_org(catalog, "Harvesters", **{admin.user.id: "admin"})
+        fields = SourceFields(name="Endless", url=remote.url("/"), backend="udata", organization=org.id)
+        source_id = create_source(catalog, admin.actor(catalog), fields).source.id
+        options = replace(OPTIONS, heartbeat_every=0.1, batch_size=1000)
+        job = run_in_background(catalog, source_id, options)
+        time.sleep(0.5)
+        delete_source(catalog, admin.actor(catalog), source_id)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with catalog.db.read() as conn:
+                current = db_harvest.find_job(conn, job.id)
+            assert current is not None
+            if current.status != JobStatus.PROCESSING and current.status != JobStatus.INITIALIZING:
+                break
+            time.sleep(0.05)
+        assert current.status == JobStatus.FAILED
+        asked = len(remote.requests)
+        time.sleep(0.3)
+        assert len(remote.requests) == asked  # nothing fetched after it ended
+    finally:
+        remote.close()

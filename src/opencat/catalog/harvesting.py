@@ -192,6 +192,7 @@ def run_job(
     fetcher = GuardedFetcher(policy_of(source, options.policy), kept)
     try:
         with harvest_lease.Heartbeat(catalog, job, options.heartbeat_every, run.note_error) as beat:
+            fetcher.cancelled = beat.lost  # no further request once the lease or the source is gone
             run.apply(_entries(backends, source, fetcher, run), beat)
             if run.source_unchanged:
                 run.unchanged_source()
@@ -562,7 +563,7 @@ class _Run:
     def lost_message(self) -> str:
         return (
             f"the process running this job (node {self.options.node}, pid {self.options.pid}) found "
-            "its lease taken over and stopped"
+            "its lease taken over, or its source deleted, and stopped"
         )
 
     def finish(self, status: JobStatus, fetcher: GuardedFetcher | None, error: str | None = None) -> None:

@@ -629,10 +629,14 @@ def drop_stale_lease(conn: Connection, lease: Lease, stale_before: datetime) -> 
 
 
 def heartbeat(conn: Connection, source_id: str, job_id: str, now: datetime) -> bool:
-    """Refresh the lease; False when it is no longer this job's (taken over)."""
+    """Refresh the lease; False when it is no longer this job's (taken over), or when its source
+    was deleted meanwhile (the run stops: a deleted source's job went on fetching)."""
+    live = sa.select(harvest_sources.c.id).where(
+        harvest_sources.c.id == source_id, harvest_sources.c.deleted.is_(None)
+    )
     beat = conn.execute(
         harvest_leases.update()
-        .where(harvest_leases.c.source_id == source_id, harvest_leases.c.job_id == job_id)
+        .where(harvest_leases.c.source_id == source_id, harvest_leases.c.job_id == job_id, sa.exists(live))
         .values(heartbeat_at=now)
     )
     return beat.rowcount == 1

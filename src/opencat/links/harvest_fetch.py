@@ -77,6 +77,8 @@ class GuardedFetcher:
         which a signed-in user may ask of any source, and which no job row lets anyone stop."""
         self.max_requests = max_requests
         self.deadline = deadline
+        # Set by the run when its lease is lost or its source deleted: no request after that.
+        self.cancelled: threading.Event | None = None
         self.policy = policy
         self.validators: dict[str, Validators] = dict(validators or {})
         self.not_modified: list[str] = []
@@ -98,6 +100,10 @@ class GuardedFetcher:
 
     def get(self, url: str, *, accept: str = "*/*", conditional: bool = True) -> FetchedPage:
         with self._lock:
+            if self.cancelled is not None and self.cancelled.is_set():
+                raise HarvestSourceError(
+                    "the run stopped: its source was deleted, or another process took it"
+                )
             if self.max_requests is not None and self.requests >= self.max_requests:
                 raise HarvestSourceError(f"stopped after {self.requests} requests to the source")
             self._wait_turn()
