@@ -340,6 +340,14 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL (or unset for AWS)")
         return value
 
+    @field_validator("site_title")
+    @classmethod
+    def _titled(cls, value: str) -> str:
+        # The catalog's name on every page, feed and DCAT catalog: an empty one named nothing.
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
     @field_validator("schema_catalog_url", "s3_public_url")
     @classmethod
     def _fetched_url(cls, value: str | None) -> str | None:

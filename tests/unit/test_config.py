@@ -191,6 +191,7 @@ def test_documented_variables_exist() -> None:
         ("schema_catalog_url", "not a url"),
         ("schema_catalog_url", "ftp://schema.example.org/schemas.json"),
         ("s3_public_url", "not a url"),
+        ("site_title", " "),
     ],
 )
 def test_operations_settings_refuse_what_they_cannot_mean(name: str, raw: str) -> None:
