@@ -247,10 +247,14 @@ def test_manage_members_in_a_browser(browser: Any, site: Deployment) -> None:
     row.get_by_role("button", name="Change the role of Noé Martin").click()
     page.wait_for_load_state()
     assert page.get_by_label("Role of Noé Martin", exact=True).input_value() == "admin"
-    page.get_by_role("button", name="Remove Noé Martin").click()
+    page.get_by_role("link", name="Remove Noé Martin").click()  # a page asks again
     page.wait_for_load_state()
+    assert "Noé Martin will no longer edit the datasets" in page.content()
+    page.get_by_role("button", name="Remove the member").click()
+    page.wait_for_url(f"**/organizations/{slug}/members/")
     assert newcomer_email not in page.content()
-    page.get_by_role("button", name="Remove Ada Martin").click()  # the last admin stays
+    page.get_by_role("link", name="Remove Ada Martin").click()
+    page.get_by_role("button", name="Remove the member").click()  # the last admin stays
     assert "at least one admin" in page.get_by_role("alert").inner_text()
     page.context.close()
 
@@ -270,6 +274,9 @@ def test_axe_finds_no_violation_on_the_members_page(
     page.locator("form.account-form button").click()
     page.wait_for_load_state()
     found["members-error"] = axe.violations(page)
+    page.locator("a.button.secondary").first.click()  # the confirmation of a removal
+    page.wait_for_load_state()
+    found["member-remove"] = axe.violations(page)
     page.context.close()
     assert {name: violations for name, violations in found.items() if violations} == {}
 
@@ -358,6 +365,9 @@ def test_axe_finds_no_violation_on_the_sysadmin_pages(
     found: dict[str, Any] = {}
     page.goto(f"{site.url}/admin/users/?lang={language}&q=Paula")
     found["users"] = axe.violations(page)
+    page.locator('a[href*="/deactivate"]').first.click()  # the confirmation of a deactivation
+    page.wait_for_load_state()
+    found["user-deactivate"] = axe.violations(page)
     page.goto(f"{site.url}/datasets/{slug}/curation/?lang={language}")
     found["curation"] = axe.violations(page)
     page.locator("#badge-kind").select_option("spd")

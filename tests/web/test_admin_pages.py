@@ -211,3 +211,32 @@ def test_sysadmins_give_organizations_badges(client: TestClient, catalog: Catalo
     badge_changes = [e for e in entries.items if any(c.field == "badges" for c in e.activity.changes)]
     assert len(badge_changes) == 2
     assert client.get("/organizations/no-such-org/curation/").status_code == 404
+
+
+def test_deactivating_someone_is_asked_again_on_a_page_of_its_own(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The list's "Deactivate" signed a colleague out of everything at once."""
+    from opencat.catalog import administration
+
+    admin = sign_in(client, catalog, sysadmin=True)
+    camille = make_user(catalog, first_name="Camille")
+    listed = client.get("/admin/users/", params={"q": "camil"}, headers=EN).text
+    asking = f"/admin/users/{camille.user.id}/deactivate"
+    assert f'href="{asking}?q=camil"' in listed
+    page = client.get(asking, params={"q": "camil"}, headers=EN)
+    assert page.status_code == 200
+    assert f"Deactivate Camille {camille.user.last_name}" in page.text
+    assert 'name="value" value="0"' in page.text
+    assert 'name="q" value="camil"' in page.text
+    assert accounts.get_user(catalog, camille.user.id).active is True  # asking changed nothing
+    assert "Désactiver le compte" in client.get(asking, headers={"Accept-Language": "fr"}).text
+    done = client.post(
+        f"/admin/users/{camille.user.id}/active", data={"csrf_token": _csrf(client), "value": "0"}
+    )
+    assert done.status_code == 303
+    assert administration.get_user(catalog, admin.actor(catalog), camille.user.id).active is False
+    assert client.get("/admin/users/000000000000000000000000/deactivate").status_code == 303
+    someone = make_user(catalog)
+    sign_in(client, catalog, someone)
+    assert client.get(asking).status_code == 403

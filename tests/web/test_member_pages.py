@@ -223,3 +223,28 @@ def test_an_admin_who_steps_down_lands_on_the_organizations_page(
     stepped = client.post(path, data={"csrf_token": csrf, "user": admin.user.id, "role": "editor"})
     assert (stepped.status_code, stepped.headers["location"]) == (303, f"/organizations/{org.slug}/")
     assert _roles(catalog, org.id)[admin.user.id] == "editor"
+
+
+def test_removing_a_member_is_asked_again_on_a_page_of_its_own(client: TestClient, catalog: Catalog) -> None:
+    """The list's "Remove" removed at once: one slip took a colleague out of the organization."""
+    admin = make_user(catalog, first_name="Ada")
+    org = make_org(catalog, "Métropole", **{admin.user.id: "admin"})
+    editor = make_user(catalog, first_name="Noé")
+    sign_in(client, catalog, admin)
+    path = f"/organizations/{org.slug}/members/"
+    assert _post(client, path, path, user=editor.user.id, role="editor") == 303
+    listed = client.get(path, headers=EN).text
+    asking = f"{path}{editor.user.id}/remove"
+    assert f'href="{asking}"' in listed
+    page = client.get(asking, headers=EN)
+    assert page.status_code == 200
+    assert f"Remove Noé {editor.user.last_name} from Métropole" in page.text
+    assert f'action="{asking}" method="post"' in page.text
+    assert _roles(catalog, org.id)[editor.user.id] == "editor"  # asking changed nothing
+    french = client.get(asking, headers={"Accept-Language": "fr"}).text
+    assert f"Retirer Noé {editor.user.last_name} de Métropole" in french
+    assert _post(client, asking, path) == 303
+    assert editor.user.id not in _roles(catalog, org.id)
+    assert client.get(asking).status_code == 303  # no longer a member: back to the list
+    client.cookies.clear()
+    assert client.get(asking).status_code == 303  # signed out: to the sign-in page

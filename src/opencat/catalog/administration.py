@@ -42,6 +42,16 @@ def find_users(catalog: Catalog, actor: Actor, text: str) -> list[User]:
         return db_accounts.search_users(conn, text.strip()[:200], USERS_SHOWN)
 
 
+def get_user(catalog: Catalog, actor: Actor, user_id: str) -> User:
+    """One user, for a sysadmin's page (a confirmation names whom it is about)."""
+    require_sysadmin(actor)
+    with catalog.db.read() as conn:
+        user = db_accounts.find_user(conn, user_id)
+    if user is None:
+        raise NotFound(Reason.USER_UNKNOWN, ident=user_id)
+    return user
+
+
 def _change(catalog: Catalog, actor: Actor, user_id: str, **flags: bool) -> User:
     require_sysadmin(actor)
     if user_id == actor.user_id:

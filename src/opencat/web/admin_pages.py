@@ -74,6 +74,28 @@ async def users(site: Site, visit: Visit) -> Response:
     return _private(page)
 
 
+async def confirm_deactivation(site: Site, visit: Visit) -> Response:
+    """What deactivating someone does, asked before it is done (the list's button did it at once:
+    one slip signed a colleague out of everything)."""
+    token = _token(site, visit)
+    if token is None:
+        return to_login(USERS)
+    user_id = str(visit.request.path_params["user_id"])
+    try:
+        user = await run_in_threadpool(administration.get_user, site.catalog, visit.actor, user_id)
+    except PermissionDenied:
+        return _forbidden(visit)
+    except NotFound:
+        return _back_to_users(visit.request.query_params.get("q", ""))
+    page = visit.page(
+        "user_deactivate.html",
+        user=user,
+        q=visit.request.query_params.get("q", ""),
+        csrf=signin.csrf_token(site.keys, token),
+    )
+    return _private(page)
+
+
 def _back_to_users(query: str, **extra: str) -> Response:
     params = {key: value for key, value in {"q": query, **extra}.items() if value}
     return RedirectResponse(USERS + (f"?{urlencode(params)}" if params else ""), status_code=303)
@@ -224,6 +246,7 @@ def handlers(site: Site) -> dict[str, Handler]:
         "users": users,
         "set_sysadmin": _user_change(administration.set_sysadmin),
         "set_active": _user_change(administration.set_active),
+        "confirm_deactivation": confirm_deactivation,
         "curation": curation,
         "feature": feature,
         "add_badge": add_badge,

@@ -114,10 +114,34 @@ async def remove(site: Site, visit: Visit) -> Response:
     return RedirectResponse(_path(visit), status_code=303)
 
 
+async def confirm_removal(site: Site, visit: Visit) -> Response:
+    """What removing a member does, asked before it is done (the list's button did it at once)."""
+    token = _token(site, visit)
+    if token is None:
+        return to_login(_path(visit))
+    slug, user_id = str(visit.request.path_params["slug"]), str(visit.request.path_params["user_id"])
+    try:
+        organization, found = await run_in_threadpool(members.list_members, site.catalog, visit.actor, slug)
+    except PermissionDenied:
+        return visit.page("forbidden.html", status=403, reason="members")
+    member = next((item for item in found if item.user.id == user_id), None)
+    if member is None:
+        return RedirectResponse(_path(visit), status_code=303)  # not (or no longer) a member
+    response = visit.page(
+        "member_remove.html",
+        organization=organization,
+        member=member,
+        csrf=signin.csrf_token(site.keys, token),
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def handlers(site: Site) -> dict[str, Handler]:
     pages: dict[str, Callable[[Site, Visit], Awaitable[Response]]] = {
         "list_members": list_members,
         "set_role": set_role,
         "remove": remove,
+        "confirm_removal": confirm_removal,
     }
     return {name: guard(handler, site) for name, handler in pages.items()}

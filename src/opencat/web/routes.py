@@ -78,6 +78,12 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
         Route(
             "/admin/users/{user_id}/active", admin["set_active"], methods=["POST"], include_in_schema=False
         ),
+        Route(
+            "/admin/users/{user_id}/deactivate",
+            admin["confirm_deactivation"],
+            methods=["GET"],
+            include_in_schema=False,
+        ),
         Route("/datasets/{slug}/curation/", admin["curation"], methods=["GET"], include_in_schema=False),
         Route(
             "/organizations/{slug}/curation/",
@@ -118,6 +124,12 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             "/organizations/{slug}/members/{user_id}/remove",
             team["remove"],
             methods=["POST"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/organizations/{slug}/members/{user_id}/remove",
+            team["confirm_removal"],
+            methods=["GET"],
             include_in_schema=False,
         ),
         # Password resets (accounts)
