@@ -219,7 +219,11 @@ def test_tags_and_zones_are_suggested_while_typing(browser: Any, site: Deploymen
     zones = page.locator("#f-zones-suggestions option")
     zones.first.wait_for(state="attached")
     assert zones.first.get_attribute("value") == "fr:epci:200046977"
-    assert zones.first.get_attribute("label") == "Métropole de Lyon (fr:epci)"
+    # the level named in the page's language, not its id (was "Métropole de Lyon (fr:epci)")
+    assert (
+        zones.first.get_attribute("label")
+        == "Métropole de Lyon — Intercommunalité française (EPCI), 200046977"
+    )
     page.context.close()
 
 

@@ -7,6 +7,28 @@
     tags: function (q) { return "/api/1/tags/suggest/?size=8&q=" + encodeURIComponent(q); },
     zones: function (q) { return "/api/1/spatial/zones/suggest/?size=8&q=" + encodeURIComponent(q); }
   };
+  // The zones' levels by id, named in the page's language ("Commune française", not
+  // "fr:commune"), asked once, when a zone field is first used.
+  var levels = null;
+
+  function levelNames() {
+    if (levels) { return levels; }
+    var language = document.documentElement.lang === "fr" ? "fr" : "en";
+    levels = fetch("/api/1/spatial/levels/?lang=" + language, { headers: { Accept: "application/json" }, credentials: "omit" })
+      .then(function (answer) { return answer.ok ? answer.json() : []; })
+      .then(function (items) {
+        var names = {};
+        items.forEach(function (item) { names[item.id] = item.name; });
+        return names;
+      })
+      .catch(function () { return {}; });
+    return levels;
+  }
+
+  function zoneLabel(item, names) {
+    var level = names[item.level] || item.level;
+    return item.name + " — " + (item.code ? level + ", " + item.code : level);
+  }
 
   function enhance(input) {
     var source = SOURCES[input.getAttribute("data-suggest")];
@@ -19,12 +41,12 @@
     var timer = null;
     var asked = "";
 
-    function fill(prefix, items) {
+    function fill(prefix, items, names) {
       list.textContent = "";
       items.forEach(function (item) {
         var option = document.createElement("option");
         option.value = prefix + (item.id || item.text);
-        if (item.name) { option.label = item.name + " (" + item.level + ")"; }
+        if (item.name) { option.label = zoneLabel(item, names); }
         list.appendChild(option);
       });
     }
@@ -36,9 +58,12 @@
       var typed = value.slice(cut + 1).trim();
       if (typed.length < 2 || typed === asked) { return; }
       asked = typed;
+      var named = input.getAttribute("data-suggest") === "zones" ? levelNames() : Promise.resolve({});
       fetch(source(typed), { headers: { Accept: "application/json" }, credentials: "omit" })
         .then(function (answer) { return answer.ok ? answer.json() : []; })
-        .then(function (items) { if (asked === typed) { fill(prefix, items); } })
+        .then(function (items) {
+          return named.then(function (names) { if (asked === typed) { fill(prefix, items, names); } });
+        })
         .catch(function () { /* no suggestions: the field works as typed */ });
     }
 
