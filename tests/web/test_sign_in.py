@@ -139,6 +139,13 @@ def test_forms_without_their_csrf_token_are_refused(client: TestClient, catalog:
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert big.status_code == 400
+    # More fields than any of our forms has: the "form refused" page, not Starlette's JSON.
+    crowded = client.post(
+        "/login", data={f"f{number}": "x" for number in range(11)}, headers={"Accept-Language": "en"}
+    )
+    assert crowded.status_code == 400
+    assert crowded.headers["content-type"].startswith("text/html")
+    assert "Form refused" in crowded.text
 
 
 def test_sign_in_is_throttled_per_account(client: TestClient, catalog: Catalog) -> None:

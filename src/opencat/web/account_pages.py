@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from opencat.catalog import sessions
@@ -28,11 +29,16 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-async def read_form(visit: Visit, max_bytes: int = MAX_FORM_BYTES) -> FormData | None:
+async def read_form(visit: Visit, max_bytes: int = MAX_FORM_BYTES, max_fields: int = 10) -> FormData | None:
+    """The page's form, or None when it cannot be one of ours (too big, too many fields, a file,
+    NUL): the caller answers its "form refused" page (Starlette's own refusal was JSON)."""
     declared = visit.request.headers.get("content-length")
     if declared is None or not is_digits(declared) or int(declared) > max_bytes:
         return None
-    form = await visit.request.form(max_files=0, max_fields=10)
+    try:
+        form = await visit.request.form(max_files=0, max_fields=max_fields)
+    except HTTPException:  # python-multipart's refusals, as Starlette raises them
+        return None
     return None if holds_nul(form.multi_items()) else form
 
 

@@ -26,10 +26,10 @@ from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, Moved, PermissionDenied, PreconditionFailed
 from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
-from opencat.web.account_pages import refused
+from opencat.web.account_pages import read_form, refused
 from opencat.web.form_errors import in_language
 from opencat.web.markdown import render_markdown
-from opencat.web.pages import Handler, Site, Visit, guard, holds_nul
+from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
 from opencat.web.render import SCRIPTED_CSP
 
@@ -163,11 +163,7 @@ def _signed_in(site: Site, visit: Visit) -> str | None:
 
 
 async def _read(visit: Visit) -> FormData | None:
-    declared = visit.request.headers.get("content-length")
-    if declared is None or not is_digits(declared) or int(declared) > MAX_FORM_BYTES:
-        return None
-    form = await visit.request.form(max_files=0, max_fields=40 + MAX_CONTACT_POINTS)
-    return None if holds_nul(form.multi_items()) else form
+    return await read_form(visit, MAX_FORM_BYTES, max_fields=40 + MAX_CONTACT_POINTS)
 
 
 def _choices(site: Site, visit: Visit) -> dict[str, Any]:
