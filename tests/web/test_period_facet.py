@@ -116,3 +116,18 @@ def test_the_date_fields_find_overlapping_coverages(client: TestClient, catalog:
     until = client.get("/datasets/?temporal_end=1900-01-01&lang=en")
     assert _total(until.text) == 1
     assert "Archives 1850" in until.text
+
+
+def test_a_period_of_the_date_fields_has_its_own_link_to_take_it_away(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A period typed in the fields is no decade or year of the list: nothing took it away but
+    emptying both fields by hand."""
+    _catalog(catalog)
+    chosen = client.get("/datasets/?temporal_start=2012-01-01&tag=x&lang=en").text
+    [line] = [line for line in _periods(chosen) if line[3]]
+    label, _, url, _ = line
+    assert label == "2012-01-01 \u2013 \u2026"
+    assert url == "/datasets/?tag=x"
+    decade = client.get("/datasets/?temporal_start=2010-01-01&temporal_end=2019-12-31&lang=en").text
+    assert [line[0] for line in _periods(decade) if line[3]] == ["2010\u20132019"]  # the list's own
