@@ -56,6 +56,16 @@ class _Catalog(BaseHTTPRequestHandler):
         pass
 
 
+def _with_catalog(settings: Settings, url: str) -> Settings:
+    """The test's settings, with the schema catalog at ``url``."""
+    return Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        base_url=BASE_URL,
+        schema_catalog_url=url,
+    )
+
+
 @pytest.fixture
 def remote() -> Iterator[str]:
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Catalog)) as server:
@@ -86,12 +96,7 @@ def test_bundled_schemas_exclude_data_packages(client: TestClient) -> None:
 def test_configured_catalog_is_cached_and_survives_an_outage(
     db: Database, settings: Settings, remote: str
 ) -> None:
-    configured = Settings(
-        data_dir=settings.data_dir,
-        database_url=settings.database_url,
-        base_url=BASE_URL,
-        schema_catalog_url=remote,
-    )
+    configured = _with_catalog(settings, remote)
     catalog = build_catalog(configured, database=db)
     with TestClient(create_app(configured, catalog=catalog), base_url=BASE_URL) as client:
         listed = client.get("/api/1/datasets/schemas/").json()
@@ -120,12 +125,7 @@ def test_configured_catalog_is_cached_and_survives_an_outage(
 
 
 def test_missing_catalog_is_404(db: Database, settings: Settings, remote: str) -> None:
-    configured = Settings(
-        data_dir=settings.data_dir,
-        database_url=settings.database_url,
-        base_url=BASE_URL,
-        schema_catalog_url=remote,
-    )
+    configured = _with_catalog(settings, remote)
     _Catalog.status = 404
     try:
         with TestClient(create_app(configured, database=db), base_url=BASE_URL) as client:
@@ -139,12 +139,7 @@ def test_a_configured_catalog_down_with_no_copy_is_a_503(
 ) -> None:
     """udata's ``SchemasCacheUnavailableException``: never the bundled catalog in its place, which
     would check resources against schemas this portal does not list."""
-    configured = Settings(
-        data_dir=settings.data_dir,
-        database_url=settings.database_url,
-        base_url=BASE_URL,
-        schema_catalog_url=remote,
-    )
+    configured = _with_catalog(settings, remote)
     catalog = build_catalog(configured, database=db)
     _Catalog.status = 503
     try:
@@ -182,12 +177,7 @@ def test_a_catalog_that_never_answers_holds_one_request_not_all(
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)  # accepts, never answers
     try:
-        configured = Settings(
-            data_dir=settings.data_dir,
-            database_url=settings.database_url,
-            base_url=BASE_URL,
-            schema_catalog_url=f"http://127.0.0.1:{silent.getsockname()[1]}/schemas.json",
-        )
+        configured = _with_catalog(settings, f"http://127.0.0.1:{silent.getsockname()[1]}/schemas.json")
         catalog = build_catalog(configured, database=db)
         started = time.monotonic()
         with ThreadPoolExecutor(8) as pool:
@@ -215,12 +205,7 @@ def test_a_hostile_catalog_answer_is_never_a_500(
     """Nested past what Python reads, entries of the wrong types, an answer that never ends: the
     last good copy is served, unreadable entries are left out, the wait is bounded (each was a
     500 on every call, or a request held for hours)."""
-    configured = Settings(
-        data_dir=settings.data_dir,
-        database_url=settings.database_url,
-        base_url=BASE_URL,
-        schema_catalog_url=remote,
-    )
+    configured = _with_catalog(settings, remote)
     catalog = build_catalog(configured, database=db)
     monkeypatch.setattr(schemas, "FETCH_TIMEOUT", 1.0)
     owner = make_user(catalog)
