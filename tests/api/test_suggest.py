@@ -111,3 +111,20 @@ def test_titles_with_ligatures_symbols_or_decomposed_accents_are_suggested(
     for text in ("pre\u0301noms", "prénoms", "e\u0301lus"):
         listed = client.get("/api/1/datasets/", params={"q": text}).json()["data"]
         assert [item["id"] for item in listed] == [composed.id], text
+
+
+def test_equally_followed_datasets_come_oldest_first(client: TestClient, catalog: Catalog) -> None:
+    """udata's order: followers, then MongoDB's natural order (the oldest first). Ties came newest
+    first, and in another order on another node (the index broke them by a part of the id)."""
+    alice = make_user(catalog)
+    made = [
+        make_dataset(catalog, alice, title=f"Zebra {name}").dataset.id for name in ("alpha", "beta", "gamma")
+    ]
+    assert [item["id"] for item in client.get("/api/1/datasets/suggest/?q=zebra").json()] == made
+    assert [item["id"] for item in client.get("/api/1/datasets/suggest/?q=zebra&size=1").json()] == made[:1]
+    client.post(f"/api/1/datasets/{made[2]}/followers/", headers=make_user(catalog).headers)
+    assert [item["id"] for item in client.get("/api/1/datasets/suggest/?q=zebra").json()] == [
+        made[2],
+        made[0],
+        made[1],
+    ]

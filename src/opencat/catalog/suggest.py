@@ -55,7 +55,10 @@ def suggest_datasets(catalog: Catalog, text: str, size: int) -> list[Suggestion]
             ]
             if len(matching) >= size or len(candidates) < batch:
                 break
-        matching = matching[:size]
+        # udata's order: most followed first, then the oldest (MongoDB's natural order; an
+        # ObjectId starts with its creation time). The index breaks ties by a part of the id only,
+        # which put the newest first, and in another order on another node.
+        matching = sorted(matching, key=lambda summary: (-summary.followers, summary.id))[:size]
         organizations = db_accounts.fetch_organizations(
             conn, (d.organization_id for d in matching if d.organization_id)
         )

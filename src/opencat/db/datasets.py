@@ -94,6 +94,7 @@ class Summary:
     acronym: str | None
     organization_id: str | None
     owner_id: str | None
+    followers: int = 0
 
 
 def _acronym(conn: Connection) -> sa.ColumnElement[Any]:
@@ -115,6 +116,7 @@ def fetch_summaries(conn: Connection, dataset_ids: Iterable[str]) -> dict[str, S
         _acronym(conn).label("acronym"),
         datasets.c.organization_id,
         datasets.c.owner_id,
+        datasets.c.followers,
     ).where(datasets.c.id.in_(wanted))
     return {row.id: Summary(*row) for row in conn.execute(query)}
 
