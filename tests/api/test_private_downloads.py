@@ -120,3 +120,23 @@ def test_community_resources_of_a_private_dataset_stay_hidden(client: TestClient
         assert (answer["dataset"]["title"], answer["dataset"]["acronym"]) == (None, None)
         assert "secret" not in json.dumps(answer).lower()
     assert client.get(item, headers=owner.headers).json()["dataset"]["title"] == "Secret merger plans"
+
+
+def test_a_shared_cache_keys_files_and_uploads_by_the_key_too(client: TestClient, catalog: Catalog) -> None:
+    """A private dataset's file answered the anonymous 404 and the member's 200 with ``Vary:
+    Origin`` only (a cache could give the one to the other); uploads' answers lacked the key too,
+    unlike every other answer of the API."""
+    owner = make_user(catalog)
+    dataset_id = make_dataset(catalog, owner, private=True).dataset.id
+    uploaded = client.post(
+        f"/api/1/datasets/{dataset_id}/upload/", files={"file": ("data.csv", CSV)}, headers=owner.headers
+    )
+    assert "x-api-key" in uploaded.headers["vary"].lower()
+    path = _file_path(uploaded.json())
+    for answer in (client.get(path), client.get(path, headers=owner.headers)):
+        assert answer.status_code in (200, 404)
+        assert "x-api-key" in answer.headers["vary"].lower(), answer.status_code
+    tag = client.get(path, headers=owner.headers).headers["etag"]
+    again = client.get(path, headers={**owner.headers, "If-None-Match": tag})
+    assert again.status_code == 304
+    assert "x-api-key" in again.headers["vary"].lower()

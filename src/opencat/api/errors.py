@@ -113,10 +113,14 @@ def error_answer(error: errors.CatalogError, base_url: str) -> tuple[int, dict[s
     return status, body
 
 
+_BY_CALLER = ("/api/", "/resources/")
+
+
 def catalog_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.CatalogError)
     answer = _catalog_error(request, exc)
-    return varying_by_caller(answer) if request.url.path.startswith("/api/") else answer
+    # A hosted file's refusal depends on the key too (a private dataset's file is a member's).
+    return varying_by_caller(answer) if request.url.path.startswith(_BY_CALLER) else answer
 
 
 def _catalog_error(request: Request, exc: errors.CatalogError) -> Response:

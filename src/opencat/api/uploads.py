@@ -24,6 +24,7 @@ from opencat.api.endpoint import (
 from opencat.api.multipart import Received, receive
 from opencat.api.openapi import describe, operation_of
 from opencat.api.params import invalid_argument
+from opencat.api.vary import varying_by_caller
 from opencat.catalog import community as community_catalog
 from opencat.catalog import downloads, upload_sessions
 from opencat.catalog import uploads as catalog
@@ -87,11 +88,12 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
             received.discard()
         call = Call(request, services, actor)
         if outcome.resource is None:
-            return render(call, Reply({"success": True, "error": None}))
+            return varying_by_caller(render(call, Reply({"success": True, "error": None})))
         body = {**_rendered(cat, actor, services, outcome), "success": True}
-        return await run_in_threadpool(
+        rendered = await run_in_threadpool(
             render, call, Reply(body, 201 if outcome.created else 200), True, returns
         )
+        return varying_by_caller(rendered)  # as every answer of the API (endpoint._handle)
 
     run.__name__ = name
     return run
@@ -217,8 +219,16 @@ async def serve_file(request: Request) -> Response:
     response.headers["Content-Security-Policy"] = "sandbox"
     stat = path.stat()
     response.set_stat_headers(stat)
+    varying_by_caller(response)  # a private dataset's file is served to its members only
     if _client_copy_is_current(request, response.headers["etag"], stat.st_mtime):
-        kept = ("etag", "last-modified", "cache-control", "content-security-policy", "x-content-type-options")
+        kept = (
+            "etag",
+            "last-modified",
+            "cache-control",
+            "content-security-policy",
+            "x-content-type-options",
+            "vary",
+        )
         return Response(status_code=304, headers={name: response.headers[name] for name in kept})
     return response
 
