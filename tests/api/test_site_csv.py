@@ -245,3 +245,39 @@ def test_every_batch_is_written(
     assert [row["id"] for row in rows] == sorted(made)  # by id, as udata's natural order
     _, rows = _rows(client, "/api/1/site/datasets.csv?q=jeu")
     assert {row["id"] for row in rows} == made
+
+
+def test_a_dataset_hidden_while_the_export_runs_is_left_out(
+    client: TestClient, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index's matches were read once, then each batch by id without a second look: a
+    dataset made private meanwhile was exported, with its new title."""
+    from opencat.domain.queries import DatasetQuery
+    from opencat.domain.search import SearchFilters
+
+    monkeypatch.setattr(catalog_rdf, "EXPORT_BATCH", 1)
+    owner = make_user(catalog)
+    first = _create(client, owner, title="Premier", tags=["xyz"])
+    second = _create(client, owner, title="Second", tags=["xyz"])
+    batches = catalog_rdf.export_batches(catalog, DatasetQuery(filters=SearchFilters(tags=("xyz",))))
+    [seen] = [view.dataset.id for view in next(batches).views]
+    other = second["id"] if seen == first["id"] else first["id"]  # the one of the next batch
+    hidden = client.put(
+        f"/api/1/datasets/{other}/", json={"private": True, "title": "Caché"}, headers=owner.headers
+    )
+    assert hidden.status_code == 200
+    assert [view.dataset.id for batch in batches for view in batch.views] == []
+
+
+def test_udatas_cells_for_no_license_and_its_ignored_arguments(
+    client: TestClient, catalog: Catalog, published: dict[str, Any]
+) -> None:
+    owner = make_user(catalog)
+    _create(client, owner, title="Sans licence")
+    _, rows = _rows(client, "/api/1/site/datasets.csv?q=licence")
+    assert [(row["title"], row["license"]) for row in rows] == [("Sans licence", "")]  # udata's None
+    # udata's exports read no visibility argument: archived ones stay, hidden ones stay out
+    _, rows = _rows(client, "/api/1/site/datasets.csv?archived=false&tag=bus")
+    assert [row["title"] for row in rows] == ["Horaires des bus"]
+    _, rows = _rows(client, "/api/1/site/datasets.csv?archived=true&q=archive")
+    assert [row["title"] for row in rows] == ["Archivé"]

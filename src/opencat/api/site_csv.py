@@ -257,12 +257,16 @@ def _write(
         now = utc_now()
         for view in batch.views:
             document = serializers.dataset(view, ANONYMOUS, urls, now)
+            # The stored license: udata's cell is empty without one (the API shows "notspecified").
+            document["license"] = view.dataset.license
             for row in rows_of(document, batch):
                 writer.writerow([_text(cell) for cell in row])
                 count += 1
-        out.write(text.getvalue().encode())
-        text.seek(0)
-        text.truncate()
+            # Written dataset by dataset: the pipe's chunks stay small, and a client that stops
+            # reading holds a few of them, not whole batches (a batch was one 37 MB chunk).
+            out.write(text.getvalue().encode())
+            text.seek(0)
+            text.truncate()
     out.write(text.getvalue().encode())
     return count
 

@@ -56,10 +56,10 @@ def public_request(conn: Connection, query: DatasetQuery) -> SearchRequest:
 
 
 def archive_request(conn: Connection, query: DatasetQuery) -> SearchRequest:
-    """The index's request for datasets neither private nor deleted, archived ones among them
-    unless the query's ``archived`` filter says otherwise."""
+    """The index's request for datasets neither private nor deleted, archived ones among them (the
+    query's visibility filters are not read: udata's exports do not)."""
     request = search_request(conn, query, Visibility(everything=True))
-    return replace(request, filters=replace(request.filters, private=False, deleted=False))
+    return replace(request, filters=replace(request.filters, private=False, deleted=False, archived=None))
 
 
 def in_order(conn: Connection, dataset_ids: tuple[str, ...] | list[str]) -> list[Dataset]:

@@ -17,9 +17,10 @@ from opencat.dcat.graph import catalog_graph, dataset_graph
 from opencat.dcat.inputs import DcatInput
 from opencat.dcat.stream import write_catalog
 from opencat.domain.accounts import ANONYMOUS, Actor
+from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Gone, NotFound
 from opencat.domain.queries import DatasetQuery
-from opencat.domain.search import SearchFilters
+from opencat.domain.search import SearchFilters, Visibility, may_see
 from opencat.domain.urls import Urls
 
 EXPORT_BATCH = 500
@@ -134,8 +135,7 @@ def matching_datasets(
 ) -> Iterator[list[DatasetView]]:
     """The public datasets a filtered query finds, in its order, in batches. The index gives every
     matching id at once (about 80 bytes each); the documents are read batch by batch. With
-    archived ones, the query's ``archived`` filter chooses among them; its other visibility
-    filters are not read."""
+    archived ones, the query's visibility filters are not read (udata's exports do not)."""
     with catalog.db.read() as conn:
         request = (
             listing.archive_request(conn, query) if with_archived else listing.public_request(conn, query)
@@ -143,7 +143,16 @@ def matching_datasets(
         ids = listing.all_ids(catalog, conn, request)
     for start in range(0, len(ids), EXPORT_BATCH):
         with catalog.db.read() as conn:
-            yield assemble(conn, listing.in_order(conn, ids[start : start + EXPORT_BATCH]))
+            # Checked again as each batch is read: a dataset made private or deleted since the
+            # index answered is no longer exported (it was, with its new title).
+            found = listing.in_order(conn, ids[start : start + EXPORT_BATCH])
+            yield assemble(conn, [dataset for dataset in found if _exported(dataset, with_archived)])
+
+
+def _exported(dataset: Dataset, with_archived: bool) -> bool:
+    if with_archived:
+        return not dataset.private and dataset.deleted is None
+    return may_see(Visibility(), dataset)
 
 
 def _narrows(query: DatasetQuery) -> bool:
