@@ -6,12 +6,13 @@ import sys
 import time
 from pathlib import Path
 
+from opencat.files.spool import machine
 from opencat.ops.metrics import DIRECTORY_VARIABLE, forget_dead_workers, prepare_directory
 
 
 def test_the_directory_is_made_under_the_data_dir_and_emptied(tmp_path: Path) -> None:
     directory = prepare_directory(tmp_path, {})
-    assert directory == tmp_path / "metrics" / f"serve-{os.getpid()}"
+    assert directory == tmp_path / "metrics" / f"serve-{os.getpid()}-{machine()}"
     (directory / "counter_123.db").write_bytes(b"old run")
     (tmp_path / "metrics" / "counter_456.db").write_bytes(b"an earlier release's layout")
     (tmp_path / "metrics" / "notes.txt").write_text("the operator's")
@@ -27,10 +28,15 @@ def test_another_running_servers_metrics_are_left_alone(tmp_path: Path) -> None:
     (running / "counter_1.db").write_bytes(b"the running server's")
     gone = prepare_directory(tmp_path, {}, server=_dead_pid())
     (gone / "counter_2.db").write_bytes(b"a dead server's")
+    # Another machine's (a container sharing the data directory: its master may be pid 1 too)
+    elsewhere = tmp_path / "metrics" / "serve-1-othercontainer+4026532000"
+    elsewhere.mkdir()
+    (elsewhere / "counter_8.db").write_bytes(b"another container's")
     second = prepare_directory(tmp_path, {}, server=os.getppid())
     assert second not in (running, gone)
     assert (running / "counter_1.db").exists()
     assert not gone.exists()
+    assert (elsewhere / "counter_8.db").exists()
 
 
 def test_prometheus_own_variable_wins(tmp_path: Path) -> None:

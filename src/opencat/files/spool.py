@@ -70,7 +70,7 @@ class Spool:
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
         pid = os.getpid()
-        prefix, suffix = f"upload-{pid}-{_started(pid) or 0}-", f"-{_machine()}"
+        prefix, suffix = f"upload-{pid}-{_started(pid) or 0}-", f"-{machine()}"
         with unwritable_is_unavailable():
             try:
                 descriptor, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
@@ -115,7 +115,7 @@ class Spool:
 def remove_leftovers(directory: Path, stale_before: float) -> int:
     """Remove the spool files of dead writers, and any untouched since ``stale_before`` (a
     timestamp); return how many were removed. Files of live writers are never touched."""
-    machine = _machine()
+    here = machine()
     removed = 0
     for path in directory.glob("upload-*"):
         try:
@@ -125,7 +125,7 @@ def remove_leftovers(directory: Path, stale_before: float) -> int:
         writer = _WRITER.match(path.name)
         orphan = (
             writer is not None
-            and writer["machine"] == machine
+            and writer["machine"] == here
             and not _running(int(writer["pid"]), int(writer["start"]))
         )
         if stale or orphan:
@@ -134,7 +134,7 @@ def remove_leftovers(directory: Path, stale_before: float) -> int:
     return removed
 
 
-def _machine() -> str:
+def machine() -> str:
     """This host, and its pid namespace: containers sharing a host name do not share pids."""
     host = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64] or "localhost"
     try:

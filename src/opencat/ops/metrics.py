@@ -1,6 +1,6 @@
 """Prometheus metrics, right across granian's worker processes (prometheus-client's multiprocess mode).
 
-``opencat serve`` makes its own metrics directory (``serve-<pid>`` under the shared one) and names
+``opencat serve`` makes its own metrics directory (``serve-<pid>-<machine>`` under the shared one) and names
 it in ``PROMETHEUS_MULTIPROC_DIR`` before the workers start; each worker writes its values to files of its own there, and a scrape,
 whichever worker answers it, adds up every worker's files.
 """
@@ -30,8 +30,10 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from opencat.files.spool import machine
+
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-# Each server's own directory under the shared one: ``serve-<master pid>``.
+# Each server's own directory under the shared one: ``serve-<master pid>-<machine>``.
 _SERVER_PREFIX = "serve-"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -52,21 +54,24 @@ class _Tally:
 
 
 def prepare_directory(data_dir: Path, environ: Mapping[str, str], server: int | None = None) -> Path:
-    """This server's own metrics directory, ``serve-<pid>`` under the shared one, emptied (run by
-    the master before any worker starts: a dead run's counters must not be added to the new
-    ones). The directories and files of servers that are gone are removed; another server's on
-    the same data directory (a second node on one machine, the next release started beside the
-    running one) are left alone: it wiped them, and each server's counters went back to zero."""
+    """This server's own metrics directory, ``serve-<pid>-<machine>`` under the shared one (the
+    machine names the host and its pid namespace: two containers' masters may both be pid 1),
+    emptied (run by the master before any worker starts: a dead run's counters must not be added
+    to the new ones). The directories of this machine's servers that are gone are removed;
+    another running server's (a second node on one machine, the next release started beside the
+    running one) and other machines' are left alone: a second server wiped them, and each
+    server's counters went back to zero."""
     shared = Path(environ.get(DIRECTORY_VARIABLE) or data_dir / "metrics")
     shared.mkdir(parents=True, exist_ok=True)
+    here = machine()
     for leftover in shared.iterdir():
         if leftover.is_dir() and leftover.name.startswith(_SERVER_PREFIX):
-            named = leftover.name.removeprefix(_SERVER_PREFIX)
-            if named.isdigit() and not _alive(int(named)):
+            pid, _, owner = leftover.name.removeprefix(_SERVER_PREFIX).partition("-")
+            if owner == here and pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(leftover, ignore_errors=True)
         elif leftover.suffix == ".db":  # an earlier release's layout: only prometheus-client's files
             leftover.unlink(missing_ok=True)
-    directory = shared / f"{_SERVER_PREFIX}{os.getpid() if server is None else server}"
+    directory = shared / f"{_SERVER_PREFIX}{os.getpid() if server is None else server}-{here}"
     directory.mkdir(exist_ok=True)
     for leftover in directory.glob("*.db"):  # a pid used again
         leftover.unlink(missing_ok=True)
