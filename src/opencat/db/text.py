@@ -1,4 +1,5 @@
-"""Texts compared and ordered the same way on SQLite and PostgreSQL, whatever the server's locale."""
+"""Texts compared and ordered the same way on SQLite and PostgreSQL: ordered whatever the server's
+locale; case folded by PostgreSQL's ``lower``, which needs a UTF-8 character type (docs/deployment.md)."""
 
 from typing import Any
 
