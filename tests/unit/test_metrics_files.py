@@ -32,7 +32,10 @@ def test_another_running_servers_metrics_are_left_alone(tmp_path: Path) -> None:
     elsewhere = tmp_path / "metrics" / "serve-1-othercontainer+4026532000"
     elsewhere.mkdir()
     (elsewhere / "counter_8.db").write_bytes(b"another container's")
+    first_layout = tmp_path / "metrics" / f"serve-{_dead_pid()}"  # serve-<pid>, no machine
+    first_layout.mkdir()
     second = prepare_directory(tmp_path, {}, server=os.getppid())
+    assert not first_layout.exists()
     assert second not in (running, gone)
     assert (running / "counter_1.db").exists()
     assert not gone.exists()

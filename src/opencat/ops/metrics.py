@@ -67,7 +67,8 @@ def prepare_directory(data_dir: Path, environ: Mapping[str, str], server: int | 
     for leftover in shared.iterdir():
         if leftover.is_dir() and leftover.name.startswith(_SERVER_PREFIX):
             pid, _, owner = leftover.name.removeprefix(_SERVER_PREFIX).partition("-")
-            if owner == here and pid.isdigit() and not _alive(int(pid)):
+            # No machine named: a directory of the first layout (``serve-<pid>``), this machine's.
+            if owner in (here, "") and pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(leftover, ignore_errors=True)
         elif leftover.suffix == ".db":  # an earlier release's layout: only prometheus-client's files
             leftover.unlink(missing_ok=True)
