@@ -237,6 +237,9 @@ def test_deactivating_someone_is_asked_again_on_a_page_of_its_own(
     assert done.status_code == 303
     assert administration.get_user(catalog, admin.actor(catalog), camille.user.id).active is False
     assert client.get("/admin/users/000000000000000000000000/deactivate").status_code == 303
+    # No page for what the list offers no button for: oneself, an account already deactivated
+    assert client.get(f"/admin/users/{admin.user.id}/deactivate").status_code == 303
+    assert client.get(asking).status_code == 303
     someone = make_user(catalog)
     sign_in(client, catalog, someone)
     assert client.get(asking).status_code == 403

@@ -129,5 +129,8 @@ def test_a_period_of_the_date_fields_has_its_own_link_to_take_it_away(
     label, _, url, _ = line
     assert label == "2012-01-01 \u2013 \u2026"
     assert url == "/datasets/?tag=x"
+    # A date that is none is ignored: no period is applied, none is shown as a filter.
+    for ignored in ("temporal_start=garbage", "temporal_end=2012-02-30"):
+        assert [line for line in _periods(client.get(f"/datasets/?{ignored}&lang=en").text) if line[3]] == []
     decade = client.get("/datasets/?temporal_start=2010-01-01&temporal_end=2019-12-31&lang=en").text
     assert [line[0] for line in _periods(decade) if line[3]] == ["2010\u20132019"]  # the list's own

@@ -87,6 +87,9 @@ async def confirm_deactivation(site: Site, visit: Visit) -> Response:
         return _forbidden(visit)
     except NotFound:
         return _back_to_users(visit.request.query_params.get("q", ""))
+    if user.id == visit.actor.user_id or user.deleted is not None or not user.active:
+        # What the list offers no "Deactivate" for: one's own account, a deleted or inactive one.
+        return _back_to_users(visit.request.query_params.get("q", ""))
     page = visit.page(
         "user_deactivate.html",
         user=user,

@@ -25,7 +25,16 @@ from opencat.domain.search import SearchFilters, visibility_of
 from opencat.domain.spatial import normalize_zone
 from opencat.domain.urls import Urls
 from opencat.web import i18n
-from opencat.web.query import FACETS, SORTS, SearchState, coverage, dataset_query, period_links, read_state
+from opencat.web.query import (
+    FACETS,
+    SORTS,
+    SearchState,
+    coverage,
+    custom_period,
+    dataset_query,
+    period_links,
+    read_state,
+)
 from opencat.web.render import CSP, render
 from opencat.web.signin import Keys, session_token
 from opencat.web.views import dataset_page_context, history_names
@@ -228,10 +237,12 @@ def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | 
     facets = _facets(site.catalog, result, visit.language)
     if base is not None and base.organization is not None:
         facets["organization"] = []  # an organization's page: its own name, alone, narrows nothing
+    links = period_links(state, visit.request.url.path, result.periods)
     return {
         "result": result,
         "facets": facets,
-        "periods": period_links(state, visit.request.url.path, result.periods),
+        "periods": links,
+        "custom_period": custom_period(state, links),
         "state": state,
         "sorts": SORTS,
     }
