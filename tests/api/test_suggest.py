@@ -128,3 +128,15 @@ def test_equally_followed_datasets_come_oldest_first(client: TestClient, catalog
         made[0],
         made[1],
     ]
+
+
+def test_ties_past_the_first_batch_of_candidates_still_come_oldest_first(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Only the first batch of candidates (50) was sorted: with 70 equally followed matches, the
+    first suggestion was the 21st made."""
+    alice = make_user(catalog)
+    made = [make_dataset(catalog, alice, title=f"Zebroid {number:03}").dataset.id for number in range(70)]
+    for size in (1, 5):
+        found = client.get(f"/api/1/datasets/suggest/?q=zebroid&size={size}").json()
+        assert [item["id"] for item in found] == made[:size], size

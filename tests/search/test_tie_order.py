@@ -70,3 +70,13 @@ def test_a_key_orders_by_value_first_then_by_id() -> None:
     assert order_key(-5, "65f0c0ffee00000000000001") == order_key(0, "65f0c0ffee00000000000001")
     assert order_key(1 << 50, "x") < 1 << 63  # clamped into 63 bits
     assert order_key(0, "not-an-object-id") < 1 << TIE_BITS
+
+
+def test_the_suggestions_key_orders_followers_then_the_oldest() -> None:
+    from opencat.search.sort_keys import suggest_key
+
+    older, newer = "5f0000000000000000000001", "5f0000010000000000000000"
+    assert suggest_key(0, older) > suggest_key(0, newer)  # descending: the oldest first
+    assert suggest_key(1, newer) > suggest_key(0, older)  # followers first
+    for followers, ident in ((10**9, "ffffffffffffffffffffffff"), (-5, "not-an-object-id"), (0, "")):
+        assert 0 <= suggest_key(followers, ident) < 2**63

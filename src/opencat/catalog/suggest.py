@@ -56,8 +56,8 @@ def suggest_datasets(catalog: Catalog, text: str, size: int) -> list[Suggestion]
             if len(matching) >= size or len(candidates) < batch:
                 break
         # udata's order: most followed first, then the oldest (MongoDB's natural order; an
-        # ObjectId starts with its creation time). The index breaks ties by a part of the id only,
-        # which put the newest first, and in another order on another node.
+        # ObjectId starts with its creation time). The index gives its candidates in that order
+        # (``sort_keys.suggest_key``); the ids settle what its key cannot tell apart.
         matching = sorted(matching, key=lambda summary: (-summary.followers, summary.id))[:size]
         organizations = db_accounts.fetch_organizations(
             conn, (d.organization_id for d in matching if d.organization_id)

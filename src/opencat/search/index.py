@@ -38,7 +38,7 @@ from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.domain.transliteration import to_ascii
 from opencat.search import schema
 from opencat.search.queries import build_query, folded_name, sort_of, suggest_query
-from opencat.search.sort_keys import TIME_FLOOR, order_key, title_key
+from opencat.search.sort_keys import TIME_FLOOR, order_key, suggest_key, title_key
 
 Answer = TypeVar("Answer")
 
@@ -163,6 +163,7 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         schema.ORDERS["last_update"]: order_key(_milliseconds(doc.last_update), doc.id, TIME_FLOOR),
         schema.ORDERS["reuses"]: order_key(doc.reuses, doc.id),
         schema.ORDERS["followers"]: order_key(doc.followers, doc.id),
+        schema.SUGGEST_ORDER: suggest_key(doc.followers, doc.id),
         schema.ORDERS["views"]: order_key(doc.views, doc.id),
         schema.SAMPLE: sample_bucket(doc.id),
     }
@@ -901,7 +902,7 @@ class SearchIndex:
             query,
             limit,
             count=False,
-            order_by_field=schema.ORDERS["followers"],
+            order_by_field=schema.SUGGEST_ORDER,
             order=tantivy.Order.Desc,
             offset=offset,
         )

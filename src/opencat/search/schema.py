@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 12
+VERSION = 13
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
@@ -34,6 +34,8 @@ NUMBERS = ("reuses", "followers", "views", "created", "last_update")
 # a harvester paging through datasets created on one day met some twice and missed others).
 ORDERS = {name: f"{name}_order" for name in NUMBERS}
 ORDER_FIELDS = frozenset(ORDERS.values())
+# Suggestions: followers, then the oldest (version 13, ``sort_keys.suggest_key``).
+SUGGEST_ORDER = "suggest_order"
 # Coverage bounds are day numbers (``date.toordinal``): Tantivy's dates stop at 1677 and 2262,
 # and a coverage may start in 1500 or end in 9999.
 DAYS = ("temporal_start", "temporal_end")
@@ -91,6 +93,7 @@ def build() -> tantivy.Schema:
         builder.add_integer_field(name, indexed=True, fast=True)
     for name in ORDERS.values():
         builder.add_integer_field(name, indexed=True, fast=True)
+    builder.add_integer_field(SUGGEST_ORDER, fast=True)
     builder.add_float_field("popularity", fast=True)
     for name in DAYS:
         builder.add_integer_field(name, indexed=True, fast=True)

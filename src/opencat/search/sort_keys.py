@@ -33,3 +33,27 @@ def title_key(folded_title: str, dataset_id: str) -> str:
     """A title's sort text, then the id: equal titles in one order (NUL sorts before any letter,
     so a title still comes before the longer ones it starts)."""
     return f"{folded_title}\x00{dataset_id}"
+
+
+# Suggestions' order (version 13): followers, then the oldest. An ObjectId starts with its creation
+# second (32 bits) and ends with a counter (12 bits kept): inverted under the followers, an index
+# sorted in descending order gives the most followed first and, among equals, the oldest first
+# (udata's order: MongoDB's natural one), on every node.
+_FOLLOWERS_LIMIT = (1 << 19) - 1
+_SECONDS_MASK = (1 << 32) - 1
+_COUNTER_MASK = (1 << 12) - 1
+
+
+def suggest_key(followers: int, dataset_id: str) -> int:
+    """Most followed first, then the oldest, in one key (always in 0 .. 2**63 - 1)."""
+    held = min(max(followers, 0), _FOLLOWERS_LIMIT)
+    try:
+        seconds, counter = int(dataset_id[:8], 16), int(dataset_id[-3:], 16)
+    except ValueError:  # not an ObjectId: a fixed hash orders it among its equals
+        digest = int.from_bytes(hashlib.blake2b(dataset_id.encode(), digest_size=8).digest(), "big")
+        seconds, counter = digest >> 32, digest
+    return (
+        (held << 44)
+        | ((_SECONDS_MASK - (seconds & _SECONDS_MASK)) << 12)
+        | (_COUNTER_MASK - (counter & _COUNTER_MASK))
+    )
