@@ -136,6 +136,9 @@ def test_a_shared_cache_keys_files_and_uploads_by_the_key_too(client: TestClient
     for answer in (client.get(path), client.get(path, headers=owner.headers)):
         assert answer.status_code in (200, 404)
         assert "x-api-key" in answer.headers["vary"].lower(), answer.status_code
+    beyond = client.get(path, headers={**owner.headers, "Range": "bytes=500-600"})
+    assert beyond.status_code == 416
+    assert "x-api-key" in beyond.headers["vary"].lower()  # Starlette's own 416 had none
     tag = client.get(path, headers=owner.headers).headers["etag"]
     again = client.get(path, headers={**owner.headers, "If-None-Match": tag})
     assert again.status_code == 304

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, MalformedRangeHeader, Response
+from starlette.types import Message, Receive, Scope, Send
 
 from opencat.api import serializers
 from opencat.api.conditional import names_current, unmodified_since
@@ -183,6 +184,20 @@ class WholeOnUnreadableRange(FileResponse):
             return super()._parse_range_header(http_range, file_size)
         except MalformedRangeHeader:
             return []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette answers a range past the end with a 416 of its own, without this response's
+        ``Vary``: it is added to it (a private dataset's file is a member's)."""
+        vary = self.headers.get("vary")
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and vary:
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"vary" for name, _ in headers):
+                    message = {**message, "headers": [*headers, (b"vary", vary.encode("latin-1"))]}
+            await send(message)
+
+        await super().__call__(scope, receive, sending)
 
 
 @describe(
