@@ -111,3 +111,14 @@ def test_the_form_runs_its_suggestion_script_and_nothing_else(client: TestClient
     assert script.headers["content-type"].startswith("text/javascript")
     assert "/api/1/tags/suggest/" in script.text
     assert "script-src" not in client.get("/").headers["content-security-policy"]
+
+
+def test_every_contact_point_ticked_is_kept(client: TestClient, catalog: Catalog) -> None:
+    """The form offered every contact point a publisher may use, but kept the first 100 ticked."""
+    me = sign_in(client, catalog)
+    many = [_contact(catalog, f"Guichet {number}", owner_id=me.user.id) for number in range(130)]
+    form = _fields(client, NEW) | {"title": "Guichets", "description": "D", "action": "save"}
+    created = client.post(NEW, data={**form, "contact_points": many})
+    assert created.status_code == 303, created.text
+    slug = created.headers["location"].split("/")[2]
+    assert set(get_dataset(catalog, me.actor(catalog), slug).dataset.contact_point_ids) == set(many)
