@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from opencat.db import outbox
 from opencat.db import slugs as db_slugs
 from opencat.db.tables import api_keys, contact_points, datasets, organization_members, organizations, users
-from opencat.db.text import bytewise
+from opencat.db.text import bytewise, contains_pattern, lowered
 from opencat.domain.accounts import ApiKey, ContactPoint, Member, Organization, User
 from opencat.domain.errors import Conflict
 
@@ -83,8 +83,7 @@ def find_user_by_email(conn: Connection, email: str) -> User | None:
     """The user of this address whatever its case, non-ASCII letters too (on SQLite, the
     engine's ``unicode_lower``: SQLite's own ``lower`` would let ``ÉLODIE@…`` reach another
     account, or none)."""
-    fold = sa.func.unicode_lower if conn.dialect.name == "sqlite" else sa.func.lower
-    row = conn.execute(sa.select(users).where(fold(users.c.email) == email.lower())).first()
+    row = conn.execute(sa.select(users).where(lowered(conn, users.c.email, email) == email.lower())).first()
     return None if row is None else _user(row)
 
 
@@ -414,13 +413,12 @@ def search_users(conn: Connection, text: str, limit: int) -> list[User]:
     letters outside ASCII too: SQLite's own ``lower`` folds ASCII only), by last name."""
     query = sa.select(users)
     if text:
-        fold = sa.func.unicode_lower if conn.dialect.name == "sqlite" else sa.func.lower
-        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(text.lower())
         full_name = users.c.first_name + " " + users.c.last_name
         query = query.where(
             sa.or_(
                 *(
-                    fold(column).like(pattern, escape="\\")
+                    lowered(conn, column, text).like(pattern, escape="\\")
                     for column in (
                         users.c.email,
                         users.c.first_name,

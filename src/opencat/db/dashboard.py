@@ -9,9 +9,8 @@ from sqlalchemy.engine import Connection
 
 from opencat.db.history import _from_row as activity_from_row
 from opencat.db.resources import _from_row as resource_from_row
-from opencat.db.suggestions import contains_pattern
 from opencat.db.tables import activities, datasets, link_checks, resources
-from opencat.db.text import lowered
+from opencat.db.text import contains_pattern, lowered
 from opencat.domain.datasets import Resource
 from opencat.domain.history import DATASET, ORGANIZATION, Activity
 

@@ -5,14 +5,8 @@ from sqlalchemy.engine import Connection
 
 from opencat.db.geozones import _zone
 from opencat.db.tables import dataset_tags, datasets, geozones
-from opencat.db.text import bytewise, lowered
+from opencat.db.text import bytewise, contains_pattern, lowered
 from opencat.domain.spatial import Zone
-
-
-def contains_pattern(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, its own wildcards taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def suggest_tags(conn: Connection, text: str, size: int) -> list[str]:

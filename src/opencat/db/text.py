@@ -25,3 +25,9 @@ def bytewise(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElemen
     if conn.dialect.name == "postgresql":
         return column.collate("C")
     return column
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
