@@ -1,10 +1,12 @@
 """A search index whose directory cannot be written: listings say so (503), readiness too, and
-both recover when it can be written again. Made with ``chattr +i`` (the only way to refuse root a
+both recover when it can be written again; the same for a SQLite database file. Made with ``chattr +i`` (the only way to refuse root a
 write): skipped where the file system or the user cannot do it."""
 
+import pytest
 from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
+from opencat.db.quick_reads import sqlite_file
 from tests.factories import make_user
 from tests.faults import immutable
 
@@ -29,4 +31,23 @@ def test_an_unwritable_index_is_a_503_and_readiness_says_so(client: TestClient, 
         assert ready.json()["checks"]["search_index"]["status"] != "ok"
     listed = client.get("/api/1/datasets/")
     assert [item["title"] for item in listed.json()["data"]] == ["Écrit"]
+    assert client.get("/readyz").status_code == 200
+
+
+def test_a_database_file_that_cannot_be_written_fails_readiness(client: TestClient, catalog: Catalog) -> None:
+    path = sqlite_file(catalog.db.url)
+    if path is None:
+        pytest.skip("PostgreSQL's files are its server's")
+    owner = make_user(catalog)
+    assert client.get("/readyz").status_code == 200
+    wal = path.with_name(path.name + "-wal")
+    assert wal.exists()  # WAL mode: a write goes there first
+    with immutable(path), immutable(wal):
+        refused = client.post(
+            "/api/1/datasets/", json={"title": "t", "description": "d"}, headers=owner.headers
+        )
+        assert refused.status_code == 503
+        ready = client.get("/readyz")  # it said ok: reads still answer
+        assert ready.status_code == 503
+        assert "refuses writes" in ready.json()["checks"]["database"]["error"]
     assert client.get("/readyz").status_code == 200

@@ -54,6 +54,7 @@ def _database(catalog: Catalog) -> Check:
     try:
         with catalog.db.read() as conn:
             db_health.ping(conn)
+        db_health.check_writable(catalog.db)  # else every write is a 503 while reads look fine
     except Exception as error:  # any failure means not ready; the body names it
         return _failed("database", error)
     return Check("database", True)

@@ -1,6 +1,8 @@
 """What the health probes and metrics ask the database: does it answer, how busy is the pool."""
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -9,10 +11,24 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from opencat.db.engine import Database
+from opencat.db.quick_reads import sqlite_file
 
 
 def ping(conn: Connection) -> None:
     conn.execute(sa.text("SELECT 1")).scalar_one()
+
+
+def check_writable(database: Database) -> None:
+    """Raises when SQLite could not write: its file, its WAL files or their folder refuse writes.
+    A ``SELECT`` still answers then, and a write probe would take a write turn per check; asking
+    the file system costs a few ``access`` calls (which see ``chattr +i`` even for root)."""
+    path = sqlite_file(database.url)
+    if path is None:
+        return  # PostgreSQL: the server's own business
+    companions = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    for target in [path, path.parent, *companions]:
+        if target.exists() and not os.access(target, os.W_OK):
+            raise PermissionError(f"the database cannot be written: {target} refuses writes")
 
 
 # One listener pair per engine, reporting to the latest observer: an app built again on the same
