@@ -18,9 +18,11 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_sources import SourceFields, create_source
 from opencat.catalog.harvesting import RunOptions, run_source
 from opencat.config import Settings
+from opencat.db import accounts as db_accounts
 from opencat.db.engine import Database
 from opencat.db.migrate import upgrade
 from opencat.dcat.reading import read_catalog_page
+from opencat.domain.accounts import ContactPoint
 from opencat.domain.harvest_jobs import JobStatus
 from opencat.links.harvest_fetch import HarvestPolicy
 from opencat.wiring import build_catalog
@@ -136,8 +138,19 @@ def test_a_dataset_exported_and_harvested_by_another_opencat_is_the_same(
     client: TestClient, catalog: Catalog, exporter: Exporter, site: Site, remote: SiteServer
 ) -> None:
     author = make_user(exporter.catalog)
+    contact = ContactPoint(
+        exporter.catalog.new_object_id(),
+        "Service SIG",
+        "sig@example.org",
+        None,
+        "contact",
+        author.user.id,
+        None,
+    )
+    with exporter.catalog.db.write() as conn:
+        db_accounts.insert_contact_point(conn, contact)
     made = {}
-    for body in (RICH, *PLAIN):
+    for body in ({**RICH, "contact_points": [contact.id]}, *PLAIN):
         answer = exporter.client.post("/api/1/datasets/", json=body, headers=author.headers)
         assert answer.status_code == 201, answer.text
         made[body["title"]] = exporter.client.get(f"/api/1/datasets/{answer.json()['id']}/").json()
@@ -157,6 +170,7 @@ def test_a_dataset_exported_and_harvested_by_another_opencat_is_the_same(
         copy = client.get(f"/api/1/datasets/{harvested[title]['id']}/").json()
         _assert_same_dataset(original, copy)
         _assert_harvest_metadata(original, copy, source_id)
+        _assert_contact_points(original, copy, org.id)
     asked = len(site.requests)
     again = run_source(catalog, source_id, OPTIONS)
     assert (again.status, again.counts.unchanged, again.counts.updated) == (JobStatus.DONE, 3, 0)
@@ -172,7 +186,7 @@ def test_a_dataset_exported_and_harvested_by_another_opencat_is_the_same(
 # which are compared). ``extras``: free keys DCAT has no term for (neither writer says them).
 # ``resources`` and ``spatial`` are compared apart, below.
 DATASET_DIFFERS = {"id", "slug", "page", "uri", "organization", "owner", "harvest", "internal", "extras"}
-DATASET_DIFFERS |= {"resources", "spatial"}
+DATASET_DIFFERS |= {"resources", "spatial", "contact_points"}
 # A resource's: its id and ``latest`` link (the harvesting catalog's), ``harvest`` and ``internal``;
 # ``type`` (DCAT has no term for it: read as main). ``filetype`` stays ``remote``: a harvested
 # resource is never downloaded (these ones were remote already).
@@ -201,6 +215,25 @@ def _assert_same_dataset(original: dict[str, Any], copy: dict[str, Any]) -> None
             assert ours[key] == theirs[key], (theirs["title"], key)
         assert ours["type"] == "main"
         assert ours["filetype"] == "remote"
+
+
+def _assert_contact_points(original: dict[str, Any], copy: dict[str, Any], org_id: str) -> None:
+    """The original's contact points, and its owner, named as its publisher (``dct:publisher``),
+    as udata's harvester reads them: contact points of the source's organization."""
+    owner = original["owner"]
+    publisher = {"name": f"{owner['first_name']} {owner['last_name']}", "email": None, "contact_form": None}
+    expected = [
+        *(
+            {key: point[key] for key in ("name", "email", "contact_form", "role")}
+            for point in original["contact_points"]
+        ),
+        {**publisher, "role": "publisher"},
+    ]
+    assert [
+        {key: point[key] for key in ("name", "email", "contact_form", "role")}
+        for point in copy["contact_points"]
+    ] == expected
+    assert {point["organization"]["id"] for point in copy["contact_points"]} == {org_id}
 
 
 def _assert_harvest_metadata(original: dict[str, Any], copy: dict[str, Any], source_id: str) -> None:

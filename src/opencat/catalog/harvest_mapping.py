@@ -43,7 +43,8 @@ from opencat.domain.spatial import normalize_zone
 MAPPING_VERSION = "3"  # 3: reversed periods swapped, zones with a validity resolved
 
 # Fields of the stored dataset the harvest owns: a re-harvest sets them all again. Everything else
-# (badges, featured, contact points, metrics...) is the local catalog's and is kept.
+# (badges, featured, metrics...) is the local catalog's and is kept; contact points are set when
+# the source names some (``harvest_contacts``), else kept, as udata does.
 HARVESTED_FIELDS = (
     "title",
     "description",

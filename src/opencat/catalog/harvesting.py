@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from opencat.catalog import harvest_lease, history
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_backends import BACKENDS
+from opencat.catalog.harvest_contacts import ContactPoints
 from opencat.catalog.harvest_mapping import (
     References,
     checked_fingerprint,
@@ -687,6 +689,9 @@ class _Writer:
         self.records: list[Record] = []
         self.activities: list[Activity] = []
         self.kept_deleted = 0  # entries of datasets deleted here, left as they are
+        # Remote id -> the contact points its entry names (made before any savepoint: an entry's
+        # refusal must not roll back a point another entry of the batch uses).
+        self.contact_ids: dict[str, tuple[str, ...]] = {}
 
     def entries(self, todo: list[tuple[RemoteDataset, str]]) -> None:
         records = {remote.remote_id: self.known_records.get(remote.remote_id) for remote, _ in todo}
@@ -696,6 +701,7 @@ class _Writer:
         references = References(
             self.run.licenses, self.run.zone_ids(self.conn, [remote for remote, _ in todo])
         )
+        self._resolve_contacts([remote for remote, _ in todo])
         creates: list[tuple[RemoteDataset, str]] = []
         updates: list[tuple[RemoteDataset, str, Dataset]] = []
         for remote, fingerprint in todo:
@@ -721,12 +727,28 @@ class _Writer:
         db_outbox.mark_changed(self.conn, [record.dataset_id for record in self.records])
         self._create_all(creates, references)
 
+    def _resolve_contacts(self, remotes: list[RemoteDataset]) -> None:
+        source = self.run.source
+        points = ContactPoints(
+            self.conn, source.owner_id, source.organization_id, self.run.catalog.new_object_id
+        )
+        for remote in remotes:
+            if remote.contacts:
+                self.contact_ids[remote.remote_id] = points.ids(remote.contacts)
+
+    def _fields(self, remote: RemoteDataset, references: References) -> dict[str, Any]:
+        """The harvested fields, with the entry's contact points when it names any (udata keeps
+        a dataset's own when the source names none)."""
+        fields = dataset_fields(self.run.source, remote, references, self.now)
+        contacts = self.contact_ids.get(remote.remote_id)
+        return {**fields, "contact_point_ids": contacts} if contacts else fields
+
     def _create_all(self, creates: list[tuple[RemoteDataset, str]], references: References) -> None:
         catalog = self.run.catalog
         self._prepare_slugs([remote.title for remote, _ in creates])
         built = []
         for remote, _ in creates:
-            fields = dataset_fields(self.run.source, remote, references, self.now)
+            fields = self._fields(remote, references)
             dataset = new_dataset(catalog.new_object_id(), self._slug(remote.title), fields, self.now)
             resources = resources_of(remote, [], self.now, catalog.new_resource_id)
             built.append((dataset, dataset.last_update(resources, self.now), resources))
@@ -772,7 +794,7 @@ class _Writer:
     def _create(self, remote: RemoteDataset, references: References) -> tuple[str, ItemStatus]:
         """One new dataset, as the API's create writes it (the fallback of the bulk path)."""
         catalog = self.run.catalog
-        fields = dataset_fields(self.run.source, remote, references, self.now)
+        fields = self._fields(remote, references)
         dataset = new_dataset(catalog.new_object_id(), self._slug(remote.title), fields, self.now)
         resources = resources_of(remote, [], self.now, catalog.new_resource_id)
         db_datasets.insert(self.conn, dataset, dataset.last_update(resources, self.now))
@@ -789,7 +811,7 @@ class _Writer:
         self, remote: RemoteDataset, current: Dataset, references: References
     ) -> tuple[str, ItemStatus]:
         catalog = self.run.catalog
-        fields = dataset_fields(self.run.source, remote, references, self.now)
+        fields = self._fields(remote, references)
         if current.archived is not None and (current.harvest or {}).get("archived"):
             fields = {**fields, "archived": None}  # back on the source
         if fields["title"] != current.title:

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from rdflib import URIRef
 
 from opencat.dcat.namespaces import DCAT, DCT, EU_ACCESS_RIGHT, LOCN, RDF, RDFS, SKOS
+from opencat.dcat.remote_contacts import read_contacts
 from opencat.dcat.remote_distributions import read_distribution
 from opencat.dcat.remote_terms import (
     Facts,
@@ -80,6 +81,7 @@ def read_dataset(
         issued_at=first_when(graph, node, DCT.issued),
         modified_at=first_when(graph, node, DCT.modified),
         created_at=first_when(graph, node, DCT.created),
+        contacts=read_contacts(graph, node),
     )
 
 

@@ -38,6 +38,17 @@ class RemoteResource:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteContact:
+    """A contact point a source names for a dataset (udata's roles: ``contact``, ``publisher``...),
+    as the source spelled it: the run checks it before keeping it."""
+
+    role: str
+    name: str
+    email: str | None = None
+    contact_form: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RemoteDataset:
     """One dataset of a remote catalog, mapped to opencat's fields.
 
@@ -74,6 +85,8 @@ class RemoteDataset:
     # udata's access type and its ground, when the source says the access is not open.
     access_type: str | None = None
     access_type_reason_category: str | None = None
+    # Whom to contact, in the source's order (udata makes them contact points of the dataset's owner).
+    contacts: tuple[RemoteContact, ...] = ()
 
     def fingerprint(self) -> str:
         """A stable digest of everything above: equal fingerprints mean nothing to rewrite."""
@@ -82,6 +95,8 @@ class RemoteDataset:
         for added_later in later:  # the digests made before them stay the same
             if fields[added_later] is None:
                 del fields[added_later]
+        if not fields["contacts"]:
+            del fields["contacts"]
         encoded = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(encoded.encode()).hexdigest()
 

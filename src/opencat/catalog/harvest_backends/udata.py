@@ -14,6 +14,7 @@ from opencat.domain.harvest import (
     Fetcher,
     HarvestSourceError,
     ItemFailure,
+    RemoteContact,
     RemoteDataset,
     RemoteResource,
 )
@@ -163,7 +164,18 @@ def _dataset(remote_id: str, title: str, entry: dict[str, Any]) -> RemoteDataset
         extras=extras if isinstance(extras, dict) else {},
         geom=_geom(spatial.get("geom")),
         schema=_schema(entry.get("schema")),
+        contacts=tuple(contact for contact in map(_contact, entry.get("contact_points") or ()) if contact),
     )
+
+
+def _contact(value: object) -> RemoteContact | None:
+    """A contact point as udata embeds it (``{name, email, contact_form, role}``)."""
+    if not isinstance(value, dict):
+        return None
+    role = _text(value.get("role")) or "contact"
+    name = _text(value.get("name")) or ""
+    email, form = _text(value.get("email")), _text(value.get("contact_form"))
+    return RemoteContact(role, name, email, form) if name or email or form else None
 
 
 def _geom(value: object) -> dict[str, Any] | None:
