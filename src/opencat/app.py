@@ -130,7 +130,7 @@ def create_app(
     return app
 
 
-_PERMALINK = re.compile(r"^/api/1/datasets/r/[^/]+/?$")
+_PERMALINK = re.compile(r"^(/api/1|/[a-z]{2})?/datasets/r/[^/]+/?$")
 
 
 def _catalog_error(site: Site) -> Callable[[Request, Exception], Awaitable[Response]]:

@@ -564,3 +564,28 @@ def test_a_stale_if_match_is_refused_on_every_write_of_a_datasets_resources_and_
         f"{url}resources/{rid}/", json={"title": "A's"}, headers={**alice.headers, "If-Match": current}
     )
     assert fresh.status_code == 200, fresh.text
+
+
+@pytest.mark.parametrize("prefix", ["", "/fr", "/en", "/de"])
+def test_the_sites_own_permalink_is_the_apis(client: TestClient, catalog: Catalog, prefix: str) -> None:
+    """``/datasets/r/{id}`` (with or without a language) is the permalink data.gouv.fr gives
+    people and scripts (its front-end's): opencat is the front-end, it was a 404."""
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[REMOTE])
+    hidden = make_dataset(catalog, alice, private=True, resources=[REMOTE]).resources[0].id
+    rid = view.resources[0].id
+    followed = client.get(f"{prefix}/datasets/r/{rid}")
+    assert (followed.status_code, followed.headers["location"]) == (302, REMOTE["url"])
+    assert client.get(f"/api/1/datasets/{view.dataset.id}/").json()["resources"][0]["metrics"]["views"] == 1
+    for unknown in (str(uuid.uuid4()), hidden):
+        plain = client.get(f"{prefix}/datasets/r/{unknown}")
+        assert (plain.status_code, plain.json()) == (404, {"message": "Resource not found"})
+        page = client.get(f"{prefix}/datasets/r/{unknown}", headers={"Accept": "text/html"})
+        assert (page.status_code, page.headers["content-type"]) == (404, "text/html; charset=utf-8")
+    assert (
+        client.get(f"{prefix}/datasets/r/{rid}", headers={"Origin": "https://re.use"}).headers[
+            "access-control-allow-origin"
+        ]
+        == "*"
+    )  # udata's CORS names this path: front-ends fetch it
+    assert client.get(f"/xx/datasets/r/{rid}").status_code == 404  # no such language here

@@ -236,8 +236,9 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return run
 
 
-def path(template: str, **handlers: Handler | RequestHandler) -> Route:
-    """One route per URL, dispatching on the method, so that 405 and OPTIONS list every method."""
+def path(template: str, documented: bool = True, **handlers: Handler | RequestHandler) -> Route:
+    """One route per URL, dispatching on the method, so that 405 and OPTIONS list every method;
+    ``documented``: in the OpenAPI document (an alias of a documented route is not)."""
     endpoints: dict[str, RequestHandler] = {
         method: cast(RequestHandler, handler)
         if inspect.iscoroutinefunction(handler)
@@ -253,6 +254,8 @@ def path(template: str, **handlers: Handler | RequestHandler) -> Route:
             return Response(status_code=200, headers={"Allow": allow})
         return await endpoints[request.method](request)
 
-    route = Route(template, dispatch, methods=[*endpoints, "OPTIONS"], name=template)
+    route = Route(
+        template, dispatch, methods=[*endpoints, "OPTIONS"], name=template, include_in_schema=documented
+    )
     route.handlers = handlers  # type: ignore[attr-defined]
     return route

@@ -32,6 +32,8 @@ DATASET = f"{API}/datasets/{{ident}}/"
 RESOURCES = f"{API}/datasets/{{ident}}/resources/"
 RESOURCE = f"{RESOURCES}{{rid}}/"
 COMMUNITY = f"{API}/datasets/community_resources/"
+# The site's permalinks: bare, and under each language of udata's default ``LANGUAGES``.
+PERMALINK_PREFIXES = ("", "/fr", "/en", "/es", "/pt", "/sr", "/de")
 
 
 @cache  # routes hold no state of an app: every app of a process (a test's each) shares them
@@ -48,6 +50,12 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API}/datasets/suggest/formats/", GET=suggest.suggest_formats),
         path(f"{API}/datasets/suggest/mime/", GET=suggest.suggest_mimes),
         path(f"{API}/datasets/r/{{rid}}", GET=resources.follow_permalink),
+        # The site's own permalink, the one data.gouv.fr gives people (its front-end's, with or
+        # without a language): opencat is that front-end here.
+        *(
+            path(f"{prefix}/datasets/r/{{rid}}", documented=False, GET=resources.follow_permalink)
+            for prefix in PERMALINK_PREFIXES
+        ),
         path(f"{API}/datasets/recent.atom", GET=feeds.recent_atom),
         path(f"{API}/site/", GET=site.get_site),
         path(f"{API}/site/catalog", GET=rdf.site_catalog_redirect),
