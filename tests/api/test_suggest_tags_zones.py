@@ -1,9 +1,12 @@
-"""``/api/1/tags/suggest/`` and ``/api/1/spatial/zones/suggest/`` (udata's suggest endpoints, which
-the dataset form's script calls), on both databases."""
+"""``/api/1/tags/suggest/``, ``/api/1/spatial/zones/suggest/`` (udata's suggest endpoints, which
+the dataset form's script calls) and ``/api/1/organizations/suggest/``, on both databases."""
 
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
+from opencat.db.tables import organizations
 from tests.factories import make_dataset, make_user
 
 
@@ -44,3 +47,40 @@ def test_zones_by_name_code_or_id_most_populated_first(client: TestClient) -> No
     for typed in ("évry", "ÉVRY", "Évry"):
         found = client.get("/api/1/spatial/zones/suggest/", params={"q": typed, "size": 50}).json()
         assert "Évry" in [zone["name"] for zone in found], typed
+
+
+def test_organizations_by_name_or_acronym_most_followed_first(client: TestClient, catalog: Catalog) -> None:
+    """udata's ``/organizations/suggest/`` (data.gouv.fr's components pick an organization with
+    it): name or acronym containing q, any case, deleted ones left out, most followed first."""
+    city = accounts.create_organization(catalog, name="Ville de Lyon")
+    metro = accounts.create_organization(catalog, name="Métropole de Lyon", acronym="ML")
+    region = accounts.create_organization(catalog, name="Région Île-de-France", acronym="IDF")
+    gone = accounts.create_organization(catalog, name="Lyon d'avant")
+    with catalog.db.write() as conn:
+        conn.execute(
+            sa.update(organizations).where(organizations.c.id == metro.id).values(metrics={"followers": 3})
+        )
+        conn.execute(
+            sa.update(organizations).where(organizations.c.id == gone.id).values(deleted=catalog.clock())
+        )
+
+    found = client.get("/api/1/organizations/suggest/?q=LYON")
+    assert found.status_code == 200
+    assert [item["id"] for item in found.json()] == [metro.id, city.id]
+    assert found.json()[0] == {
+        "id": metro.id,
+        "name": "Métropole de Lyon",
+        "acronym": "ML",
+        "slug": metro.slug,
+        "image_url": None,
+        "page": f"http://testserver/organizations/{metro.slug}/",
+    }
+    assert [item["id"] for item in client.get("/api/1/organizations/suggest/?q=idf").json()] == [region.id]
+    assert [item["id"] for item in client.get("/api/1/organizations/suggest/?q=île").json()] == [region.id]
+    assert [item["id"] for item in client.get("/api/1/organizations/suggest/?q=lyon&size=1").json()] == [
+        metro.id
+    ]
+    assert client.get("/api/1/organizations/suggest/?q=%25").json() == []  # LIKE's wildcards are text
+    missing = client.get("/api/1/organizations/suggest/")
+    assert missing.status_code == 400
+    assert "q" in missing.json()["errors"]

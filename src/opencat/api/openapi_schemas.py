@@ -347,6 +347,9 @@ def components() -> dict[str, Schema]:
         "DatasetSuggestion": record(
             {"id": STRING, "title": STRING, "acronym": TEXT, "slug": STRING, "image_url": TEXT, "page": TEXT}
         ),
+        "OrganizationSuggestion": record(
+            {"id": STRING, "name": STRING, "acronym": TEXT, "slug": STRING, "image_url": TEXT, "page": TEXT}
+        ),
         "TextSuggestion": record({"text": STRING}),
         "Zone": _FEATURE,
         "ZoneCollection": record(
@@ -392,6 +395,7 @@ def components() -> dict[str, Schema]:
         "DatasetList": array(ref("Dataset")),
         "DatasetReferenceList": array(DATASET_REFERENCE),
         "DatasetSuggestionList": array(ref("DatasetSuggestion")),
+        "OrganizationSuggestionList": array(ref("OrganizationSuggestion")),
         "TextSuggestionList": array(ref("TextSuggestion")),
         "TerritorySuggestion": record(
             {"id": STRING, "name": STRING, "code": STRING, "level": STRING, "uri": TEXT}

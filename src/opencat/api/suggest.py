@@ -76,6 +76,29 @@ def suggest_mimes(call: Call) -> Reply:
     return Reply([{"text": item} for item in catalog.suggest_mimes(text, size)])
 
 
+@describe(
+    "Organizations whose name or acronym contains q, most followed first",
+    "suggest_organizations",
+    returns="OrganizationSuggestionList",
+    query=SUGGEST_ARGUMENTS,
+)
+def suggest_organizations(call: Call) -> Reply:
+    text, size = _arguments(call)
+    return Reply(
+        [
+            {
+                "id": org.id,
+                "name": org.name,
+                "acronym": org.acronym,
+                "slug": org.slug,
+                "image_url": org.logo,
+                "page": call.urls.organization_page(org.slug),
+            }
+            for org in catalog.suggest_organizations(call.catalog, text, size)
+        ]
+    )
+
+
 TAG_ARGUMENTS = (
     Argument("q", {"type": "string"}, Q_HELP, required=True),
     integer_argument("size", SIZE_HELP, 8, MAX_SIZE),

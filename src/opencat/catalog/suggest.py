@@ -98,3 +98,16 @@ def suggest_zones(catalog: Catalog, text: str, size: int) -> list[Zone]:
         return []
     with catalog.db.read() as conn:
         return db_suggestions.suggest_zones(conn, text.strip(), size)
+
+
+def suggest_organizations(catalog: Catalog, text: str, size: int) -> list[Organization]:
+    """Organizations whose name or acronym contains ``text``, most followed first, then the
+    oldest (udata: ``-metrics.followers`` on its natural order)."""
+    with catalog.db.read() as conn:
+        found = db_suggestions.organizations_containing(conn, text, MAX_CANDIDATES)
+    return sorted(found, key=lambda org: (-_followers(org), org.id))[:size]
+
+
+def _followers(org: Organization) -> int:
+    followers = org.metrics.get("followers") if isinstance(org.metrics, dict) else None
+    return followers if isinstance(followers, int) and not isinstance(followers, bool) else 0

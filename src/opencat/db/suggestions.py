@@ -1,11 +1,14 @@
-"""Type-ahead lists read straight from the tables: the tags of public datasets, geozones."""
+"""Type-ahead lists read straight from the tables: the tags of public datasets, geozones,
+organizations."""
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from opencat.db.accounts import _organization
 from opencat.db.geozones import _zone
-from opencat.db.tables import dataset_tags, datasets, geozones
+from opencat.db.tables import dataset_tags, datasets, geozones, organizations
 from opencat.db.text import bytewise, contains_pattern, lowered
+from opencat.domain.accounts import Organization
 from opencat.domain.spatial import Zone
 
 
@@ -48,3 +51,23 @@ def suggest_zones(conn: Connection, text: str, size: int) -> list[Zone]:
         .limit(size)
     )
     return [_zone(row) for row in conn.execute(query)]
+
+
+def organizations_containing(conn: Connection, text: str, limit: int) -> list[Organization]:
+    """Organizations (not deleted) whose name or acronym contains ``text``, any case; at most
+    ``limit``, oldest first (the caller orders them by followers)."""
+    folded = text.lower()
+    pattern = contains_pattern(folded)
+    query = (
+        sa.select(organizations)
+        .where(
+            organizations.c.deleted.is_(None),
+            sa.or_(
+                lowered(conn, organizations.c.name, text).like(pattern, escape="\\"),
+                lowered(conn, sa.func.coalesce(organizations.c.acronym, ""), text).like(pattern, escape="\\"),
+            ),
+        )
+        .order_by(organizations.c.id)
+        .limit(limit)
+    )
+    return [_organization(row) for row in conn.execute(query)]
