@@ -68,6 +68,8 @@ def populate(client: TestClient, catalog: Catalog) -> Sample:
         "uuid": "00000000-0000-4000-8000-000000000000",
         "badge_kind": "spd",
         "level": "fr:departement",
+        "identifier": owner.user.id,
+        "size": "40",
     }
     values["organization"] = org.slug
     values.update(_harvest_sample(catalog, admin, org.id, dataset_id))

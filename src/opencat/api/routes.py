@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route
 from opencat.api import (
     accounts,
     activity,
+    avatars,
     community,
     curation,
     datasets,
@@ -131,6 +132,7 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API}/spatial/levels/", GET=spatial.list_levels),
         path(f"{API}/spatial/granularities/", GET=spatial.list_granularities),
         path(f"{API}/organizations/suggest/", GET=suggest.suggest_organizations),
+        path(f"{API}/avatars/{{identifier}}/{{size}}/", GET=avatars.identicon),
         path(f"{API}/organizations/{{ident}}/", GET=accounts.get_organization),
         path(f"{API}/organizations/{{ident}}/datasets/", GET=datasets.list_organization_datasets),
         path(f"{API}/users/{{ident}}/", GET=accounts.get_user),
