@@ -1,6 +1,6 @@
 """A remote dcat:Dataset read into a RemoteDataset: the inverse of ``graph.py``, tolerant of real portals."""
 
-import json
+import calendar
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -8,9 +8,10 @@ from urllib.parse import unquote
 
 from rdflib import URIRef
 
-from opencat.dcat.namespaces import DCAT, DCT, EU_ACCESS_RIGHT, LOCN, RDF, RDFS, SKOS
+from opencat.dcat.namespaces import DCAT, DCT, EU_ACCESS_RIGHT, RDF, RDFS, SKOS
 from opencat.dcat.remote_contacts import read_contacts
 from opencat.dcat.remote_distributions import read_distribution
+from opencat.dcat.remote_spatial import drawn_geometry
 from opencat.dcat.remote_terms import (
     Facts,
     Term,
@@ -26,8 +27,8 @@ from opencat.dcat.remote_terms import (
 )
 from opencat.dcat.remote_vocabularies import frequency_of
 from opencat.dcat.vocabularies import LIMITATIONS_ON_PUBLIC_ACCESS
+from opencat.domain.dates import parse_datetime
 from opencat.domain.harvest import ItemFailure, RemoteDataset, RemoteResource
-from opencat.domain.spatial import is_multipolygon
 
 SCHEMA = "http://schema.org/"
 TIME = "http://www.w3.org/2006/time#"
@@ -35,6 +36,9 @@ _START = (DCAT.startDate, URIRef(f"{SCHEMA}startDate"), URIRef("https://schema.o
 _END = (DCAT.endDate, URIRef(f"{SCHEMA}endDate"), URIRef("https://schema.org/endDate"))
 # The zone URLs opencat and udata write when a zone has no URI of its own.
 _ZONE_URL = re.compile(r"/spatial/zones?/([^/?#]+)/?$")
+# A period spelled as one literal: ``start/end`` (ISO 8601, as gov.uk's DCAT), a year, a month.
+_YEAR = re.compile(r"\d{4}")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
 # time:DurationDescription unit → the udata frequency of "once per one of them" (datos.gob.es).
 _DURATIONS = {"years": "annual", "months": "monthly", "weeks": "weekly", "days": "daily", "hours": "hourly"}
 
@@ -71,7 +75,7 @@ def read_dataset(
         temporal_start=start,
         temporal_end=end,
         zones=_zones(graph, node, zone_uris),
-        geom=_drawn_geometry(graph, node),
+        geom=drawn_geometry(graph, node),
         resources=_resources(graph, distributions),
         remote_url=remote_url,
         access_type=access_type,
@@ -137,6 +141,11 @@ def _duration_frequency(graph: Facts, node: Term) -> str | None:
 
 def _temporal(graph: Facts, node: Term) -> tuple[date | None, date | None]:
     for period in graph.ordered(graph.objects(node, DCT.temporal)):
+        if isinstance(period, Text):
+            spelled = period_of_text(period.lexical)
+            if spelled is not None:
+                return spelled
+            continue
         start = first_day(graph, period, _START)
         end = first_day(graph, period, _END)
         if start is not None or end is not None:
@@ -144,27 +153,30 @@ def _temporal(graph: Facts, node: Term) -> tuple[date | None, date | None]:
     return None, None
 
 
-# A drawn area larger than this is not read (a literal of megabytes is no coverage anyone draws).
-MAX_GEOMETRY_CHARACTERS = 1_000_000
-
-
-def _drawn_geometry(graph: Facts, node: Term) -> dict[str, object] | None:
-    """The first GeoJSON (Multi)Polygon a ``dct:spatial`` location holds as ``locn:geometry``
-    (GeoDCAT-AP, as opencat and udata write it), as the MultiPolygon udata stores; WKT and other
-    shapes are not read."""
-    for location in graph.objects(node, DCT.spatial):
-        for value in graph.objects(location, LOCN.geometry):
-            if not isinstance(value, Text) or len(value.lexical) > MAX_GEOMETRY_CHARACTERS:
-                continue
-            try:
-                shape = json.loads(value.lexical)
-            except (ValueError, RecursionError):  # RecursionError: a hostile source's nesting
-                continue
-            if isinstance(shape, dict) and shape.get("type") == "Polygon":
-                shape = {"type": "MultiPolygon", "coordinates": [shape.get("coordinates")]}
-            if isinstance(shape, dict) and is_multipolygon(shape):
-                return {"type": "MultiPolygon", "coordinates": shape["coordinates"]}
+def period_of_text(text: str) -> tuple[date, date] | None:
+    """A temporal coverage written as one literal, as udata reads one (``temporal_from_literal``);
+    None when it is none of its spellings."""
+    text = text.strip()
+    try:
+        if text.count("/") == 1:
+            start, end = (_day_of(part) for part in text.split("/"))
+            return (start, end) if start is not None and end is not None else None
+        if _YEAR.fullmatch(text):
+            year = int(text)
+            return (date(year, 1, 1), date(year, 12, 31)) if year >= 1 else None
+        if found := _MONTH.fullmatch(text):
+            year, month = int(found.group(1)), int(found.group(2))
+            return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    except ValueError:  # a 13th month, a year 0
+        return None
     return None
+
+
+def _day_of(text: str) -> date | None:
+    try:
+        return parse_datetime(text.strip()).date()
+    except ValueError:
+        return None
 
 
 def _zones(graph: Facts, node: Term, zone_uris: Mapping[str, str]) -> tuple[str, ...]:
