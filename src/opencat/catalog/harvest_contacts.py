@@ -11,26 +11,13 @@ from urllib.parse import urlsplit
 from opencat.catalog.accounts import is_email_address
 from opencat.db import accounts as db_accounts
 from opencat.db.engine import Connection
+from opencat.dcat.agents import ROLE_PREDICATES
 from opencat.domain.accounts import ContactPoint
 from opencat.domain.harvest import RemoteContact
 
 # udata's ContactPoint: ``name`` and ``email`` at most 255 characters, a known role.
 TEXT_MAX = 255
-ROLES = frozenset(
-    {
-        "contact",
-        "creator",
-        "publisher",
-        "rightsHolder",
-        "custodian",
-        "distributor",
-        "originator",
-        "principalInvestigator",
-        "processor",
-        "resourceProvider",
-        "user",
-    }
-)
+ROLES = frozenset(ROLE_PREDICATES)  # udata's CONTACT_ROLES
 # What udata's ``check_no_urls`` finds in a name (a scheme, or a www. host).
 _URL_IN_TEXT = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S", re.IGNORECASE)
 
