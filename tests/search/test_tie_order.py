@@ -80,3 +80,26 @@ def test_the_suggestions_key_orders_followers_then_the_oldest() -> None:
     assert suggest_key(1, newer) > suggest_key(0, older)  # followers first
     for followers, ident in ((10**9, "ffffffffffffffffffffffff"), (-5, "not-an-object-id"), (0, "")):
         assert 0 <= suggest_key(followers, ident) < 2**63
+
+
+def test_equal_relevance_comes_in_one_order_on_every_index(tmp_path: Path) -> None:
+    """A search's equal scores (same title, same popularity) were in each index's own order: two
+    nodes paged alike through the balancer repeated datasets and missed others."""
+    docs = _documents()
+    one, other = SearchIndex(tmp_path / "one"), SearchIndex(tmp_path / "other")
+    _write(one, docs, batches=1)
+    _write(other, list(reversed(docs)), batches=6)
+
+    def walk(index: SearchIndex, page: int) -> list[str]:
+        ids: list[str] = []
+        for offset in range(0, 70, page):
+            ids += index.search(SearchRequest(words=("budget",), offset=offset, limit=page)).ids
+        return ids
+
+    walked = walk(one, 7)
+    assert walked == walk(other, 7) == walk(one, 60) == walk(other, 1)
+    assert len(set(walked)) == len(docs)
+    # The datasets titled "Budget" alone tie (but the one more popular): by id, the oldest first.
+    tied = [doc.id for doc in docs if doc.title == "Budget" and doc.id != docs[5].id]
+    assert len(tied) == 29
+    assert [dataset_id for dataset_id in walked if dataset_id in tied] == sorted(tied)

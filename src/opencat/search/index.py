@@ -360,6 +360,10 @@ class Batch:
             self._writer = None
 
 
+# Hits read past a relevance page, so that a group of equal scores it ends in is seen whole at once.
+TIE_MARGIN = 16
+
+
 class SearchIndex:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -625,11 +629,39 @@ class SearchIndex:
         limit = min(request.limit, searcher.num_docs - request.offset)
         field, order = sort_of(request)
         if field is None:
-            result = searcher.search(
-                query, limit, count=True, offset=request.offset, weight_by_field="popularity"
-            )
-            return SearchHits(self._ids(searcher, result.hits), int(result.count or 0))  # type: ignore[attr-defined]
+            return self._relevant(searcher, query, request, limit)
         return self._ordered(searcher, query, request, limit, field, order)
+
+    def _relevant(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest, limit: int
+    ) -> SearchHits:
+        """The page by relevance, equal scores by id: Tantivy breaks them by a document's place in
+        its segments, which differs between nodes (each its own index) and after merges, so that
+        pages asked of two nodes behind one address repeated some datasets and missed others.
+        The hits are read past the page until the score changes, so that every group of equal
+        scores the page touches is ordered whole."""
+        end = request.offset + limit
+        fetch = end + TIE_MARGIN
+        while True:
+            result = searcher.search(query, fetch, count=True, weight_by_field="popularity")
+            hits = list(result.hits)
+            if len(hits) < fetch or fetch >= searcher.num_docs or hits[-1][0] != hits[end - 1][0]:
+                break
+            fetch = min(fetch * 4, searcher.num_docs)
+        total = int(result.count or 0)  # type: ignore[attr-defined]
+        if request.offset >= len(hits):
+            return SearchHits((), total)
+        start, stop = request.offset, min(end, len(hits))
+        while start > 0 and hits[start - 1][0] == hits[request.offset][0]:
+            start -= 1
+        while stop < len(hits) and hits[stop][0] == hits[stop - 1][0]:
+            stop += 1
+        touched = sorted(
+            zip((score for score, _ in hits[start:stop]), self._ids(searcher, hits[start:stop]), strict=True),
+            key=lambda hit: (-hit[0], hit[1]),
+        )
+        skip = request.offset - start
+        return SearchHits(tuple(dataset_id for _, dataset_id in touched[skip : skip + limit]), total)
 
     def _ordered(
         self,
