@@ -226,11 +226,14 @@ def test_loading_the_same_folder_twice_replaces_instead_of_duplicating(
     kept = list(reversed(doc["resources"][1:]))
     folder = tmp_path / "datasets"
     folder.mkdir()
-    changed = {**doc, "title": "Titre remplacé", "resources": kept}
+    metrics = {**doc["metrics"], "followers": doc["metrics"].get("followers", 0) + 41}
+    changed = {**doc, "title": "Titre remplacé", "resources": kept, "metrics": metrics}
     (folder / f"{doc['id']}.json").write_text(json.dumps(changed), encoding="utf-8")
     assert load_fixtures(catalog, folder) == 1
     ours = client.get(f"/api/1/datasets/{doc['id']}/").json()
     assert ours["title"] == "Titre remplacé"
+    # Its follower count too (it kept the first load's: the row's counter is written apart).
+    assert ours["metrics"]["followers"] == metrics["followers"]
     assert ours["slug"] == doc["slug"]
     assert [r["id"] for r in ours["resources"]] == [r["id"] for r in kept]
     after = _counts(catalog)

@@ -313,6 +313,10 @@ class _Writer:
             db_datasets.insert(self.conn, dataset, dataset.last_update(resources, now))
         else:
             db_datasets.update(self.conn, dataset, dataset.last_update(resources, now), existing.slug)
+            followers = dataset.metrics.get("followers")
+            if isinstance(followers, int) and not isinstance(followers, bool):
+                # A newer document's count, as an insert takes it (the row's counter is the follows').
+                db_datasets.set_followers(self.conn, dataset.id, followers)
         db_resources.replace_all(self.conn, dataset.id, before, resources, now)
         for proposed in entry.community:
             self.community_resource(proposed, dataset.id)

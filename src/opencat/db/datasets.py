@@ -251,6 +251,12 @@ def update_row(conn: Connection, dataset: Dataset, last_update: datetime, *, mar
         mark_changed(conn, [dataset.id])
 
 
+def set_followers(conn: Connection, dataset_id: str, followers: int) -> None:
+    """The follower count as a loaded document states it (``update`` leaves this counter to the
+    follows, which move it concurrently)."""
+    conn.execute(datasets.update().where(datasets.c.id == dataset_id).values(followers=max(followers, 0)))
+
+
 def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:
     if tags:
         conn.execute(dataset_tags.insert(), [{"dataset_id": dataset_id, "tag": tag} for tag in tags])
