@@ -6,8 +6,11 @@ import json
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from opencat.catalog import indexing, listing
 from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import delete_dataset
 from opencat.db.tables import datasets
+from opencat.domain.search import SearchFilters, SearchRequest
 from tests.factories import make_dataset, make_user
 
 
@@ -35,3 +38,22 @@ def test_a_dataset_hidden_since_the_index_answered_is_not_counted(
         body = client.get(url).json()
         assert sorted(item["title"] for item in body["data"]) == ["Eau 0", "Eau 2"], url
         assert body["total"] == 2, url
+
+
+def test_a_middle_page_short_of_a_dataset_deleted_since_the_search_is_asked_again(catalog: Catalog) -> None:
+    """A dataset deleted between the index's answer and the read of the rows (PostgreSQL reads
+    each statement afresh) left a middle page one short while its total said more pages follow:
+    clients stopping at the first short page missed the rest."""
+    alice = make_user(catalog)
+    made = [make_dataset(catalog, alice, title=f"Eau {n}", tags=("eau",)).dataset for n in range(5)]
+    request = SearchRequest(filters=SearchFilters(tags=("eau",)), offset=0, limit=2)
+    with catalog.db.read() as conn:
+        hits = indexing.search(catalog, request, conn)
+    assert len(hits.ids) == 2
+    delete_dataset(catalog, alice.actor(catalog), hits.ids[0])
+    with catalog.db.read() as conn:  # the deletion committed after the index answered
+        page, settled = listing.settled_page(catalog, conn, request, hits)
+    assert len(page) == 2
+    assert hits.ids[0] not in [dataset.id for dataset in page]
+    assert settled.total == 4
+    assert {dataset.id for dataset in page} <= {dataset.id for dataset in made}

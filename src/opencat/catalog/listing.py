@@ -101,9 +101,29 @@ def _page_rows(
 
 def datasets_page(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[list[Dataset], int]:
     """One page of datasets and the total; past the last page (but the first) is ``NotFound``."""
-    hits = indexing.search(catalog, request, conn)
-    datasets = _page_rows(catalog, conn, request, hits)
+    datasets, hits = settled_page(catalog, conn, request, indexing.search(catalog, request, conn))
     return datasets, _total(hits, datasets)
+
+
+# How many times a page is asked again when some of its datasets were deleted or hidden between
+# the index's answer and the read of their rows (PostgreSQL reads each statement afresh).
+SETTLE_ATTEMPTS = 2
+
+
+def settled_page(
+    catalog: Catalog, conn: Connection, request: SearchRequest, hits: SearchHits
+) -> tuple[list[Dataset], SearchHits]:
+    """The page's datasets and the hits they come from. A page short of datasets that changed
+    since the index answered is asked again of the index, caught up past that change, unless it
+    is the last one: a short page in the middle (its total saying more follow) looked like the
+    end to clients that stop at the first page shorter than the page size."""
+    datasets = _page_rows(catalog, conn, request, hits)
+    for _ in range(SETTLE_ATTEMPTS):
+        if len(datasets) == len(hits.ids) or hits.total <= request.offset + len(hits.ids):
+            break
+        hits = indexing.search(catalog, request, conn)
+        datasets = _page_rows(catalog, conn, request, hits)
+    return datasets, hits
 
 
 def _total(hits: SearchHits, shown: list[Dataset]) -> int:
@@ -116,7 +136,8 @@ def _total(hits: SearchHits, shown: list[Dataset]) -> int:
 def views_page(
     catalog: Catalog, conn: Connection, query: DatasetQuery, request: SearchRequest, with_community: bool
 ) -> Page[DatasetView]:
-    return views_of(catalog, conn, query, request, indexing.search(catalog, request, conn), with_community)
+    datasets, hits = settled_page(catalog, conn, request, indexing.search(catalog, request, conn))
+    return Page(assemble(conn, datasets, with_community), _total(hits, datasets), query.page, query.page_size)
 
 
 def views_of(
