@@ -360,6 +360,8 @@ class Batch:
             self._writer = None
 
 
+# The largest group of equal sort keys ordered by id (past it, Tantivy's order stands).
+MAX_TIED_GROUP = 10_000
 # Hits read past a relevance page, so that a group of equal scores it ends in is seen whole at once.
 TIE_MARGIN = 16
 
@@ -690,14 +692,102 @@ class SearchIndex:
             if hits is not None:
                 self._remember_bound(request, field, hits)
                 counted = total if total is not None else _count_of(searcher, query)
-                return SearchHits(self._ids(searcher, hits), counted)
+                return SearchHits(self._untied(searcher, query, request, field, order, hits), counted)
         result = searcher.search(
             query, limit, count=total is None, order_by_field=field, offset=request.offset, order=order
         )
         self._remember_bound(request, field, result.hits)
         if total is None:
             total = int(result.count or 0)  # type: ignore[attr-defined]
-        return SearchHits(self._ids(searcher, result.hits), total)
+        return SearchHits(self._untied(searcher, query, request, field, order, list(result.hits)), total)
+
+    def _untied(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        request: SearchRequest,
+        field: str,
+        order: tantivy.Order,
+        hits: list[tuple[Any, Any]],
+    ) -> tuple[str, ...]:
+        """The page's ids, datasets of one sort key ordered by id. A key holds only part of the id
+        (``sort_keys``): real ids share it often enough (2,812 datasets created on one day made
+        114 such groups), and Tantivy orders equal keys by a document's place in its segments,
+        which moves with a write to either of them or a merge, and differs between nodes: a walk
+        through the pages met one dataset twice and missed another. A group the page cuts is read
+        whole (one lookup of its key) to know which of its members are the page's."""
+        ids = list(self._ids(searcher, hits))
+        if field not in schema.ORDER_FIELDS:
+            return tuple(ids)  # the title's key ends with the whole id: no two are equal
+        descending = order == tantivy.Order.Desc
+        untied: list[str] = []
+        start = 0
+        while start < len(hits):
+            key = hits[start][0]
+            stop = start + 1
+            while stop < len(hits) and hits[stop][0] == key:
+                stop += 1
+            run = ids[start:stop]
+            if start == 0 or stop == len(hits):  # the group may go on before or after the page
+                group = self._group(searcher, query, field, int(key), len(run))
+                if group is None:
+                    run.sort(reverse=descending)  # the page holds it all
+                else:
+                    group.sort(reverse=descending)
+                    if start > 0:  # it ends the page: its first members are the page's
+                        first = 0
+                    elif stop < len(hits):  # it begins the page: its last members are
+                        first = len(group) - len(run)
+                    else:  # it is the whole page: where it begins is counted
+                        first = request.offset - self._before(searcher, query, field, int(key), descending)
+                    run = group[first : first + len(run)] if 0 <= first <= len(group) - len(run) else run
+            else:
+                run.sort(reverse=descending)  # the whole group is on the page
+            untied += run
+            start = stop
+        return tuple(untied)
+
+    def _group(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, field: str, key: int, seen: int
+    ) -> list[str] | None:
+        """The ids of every match of this sort key when the page does not hold them all; None
+        when it does. A group too large to read whole (past ``MAX_TIED_GROUP``) is ``[]``: no
+        slice of it fits the page, which keeps it as Tantivy ordered it."""
+        exact = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, query),
+                (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, field, key)),
+            ]
+        )
+        size = _count_of(searcher, exact)
+        if size <= seen:
+            return None
+        if size > MAX_TIED_GROUP:
+            return []
+        return list(self._ids(searcher, list(searcher.search(exact, size, count=False).hits)))
+
+    def _before(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, field: str, key: int, descending: bool
+    ) -> int:
+        """How many matches sort before this key."""
+        ahead = tantivy.Query.range_query(
+            self.schema,
+            field,
+            tantivy.FieldType.Integer,
+            key if descending else None,
+            None if descending else key,
+            include_lower=not descending,
+            include_upper=descending,
+        )
+        return _count_of(
+            searcher,
+            tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, query),
+                    (tantivy.Occur.Must, tantivy.Query.const_score_query(ahead, 0.0)),
+                ]
+            ),
+        )
 
     def _hits_past(
         self,
