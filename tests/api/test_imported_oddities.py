@@ -135,3 +135,27 @@ def test_a_malformed_document_is_refused_before_anything_is_written(
     assert documents[230]["id"] in message
     assert said in message
     assert client.get("/api/1/datasets/").json()["total"] == 0
+
+
+def test_a_date_in_year_9999_with_a_frequency_is_no_500(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """9999-12-31, a "no end" sentinel of INSPIRE metadata, harvested or imported as a dataset's
+    date: the expected next update overflowed, and every list showing the dataset answered 500."""
+    document = {
+        "id": DATASET,
+        "title": "Never ends",
+        "description": "d",
+        "frequency": "annual",
+        "created_at": "2025-01-05T00:00:00+00:00",
+        "last_modified": "9999-12-31T23:59:59.999999",
+        "resources": [],
+    }
+    path = tmp_path / "datasets.json"
+    path.write_text(json.dumps([document]), encoding="utf-8")
+    assert load_fixtures(catalog, path) == 1
+    for url in (f"/api/1/datasets/{DATASET}/", "/api/1/datasets/", "/api/2/datasets/search/?q=never"):
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+    assert client.get(f"/api/1/datasets/{DATASET}/").json()["quality"]["update_fulfilled_in_time"] is True
+    assert client.get("/api/1/site/datasets.jsonl").text.count("\n") == 1

@@ -57,5 +57,8 @@ def update_fulfilled_in_time(frequency: str | None, last_update: datetime, now: 
     period = PERIODS.get(frequency or "")
     if period is None:
         return True
-    expected = last_update + period
+    try:
+        expected = last_update + period
+    except OverflowError:  # past year 9999 (a "no end" sentinel some catalogs write): not late
+        return True
     return (expected - now).days >= -1
