@@ -14,6 +14,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response, StreamingResponse
 
 from opencat.api import serializers, site_csv
+from opencat.api.conditional import names_current
 from opencat.api.datasets import DATASET_MASK
 from opencat.api.endpoint import Call, redirect_found
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
@@ -205,7 +206,7 @@ def site_catalog(call: Call) -> Response:
     tag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
     headers = {"content-type": content_type, "ETag": tag, "Vary": CATALOG_VARY}
     match = call.header("if-none-match")
-    if match is not None and tag in [part.strip() for part in match.split(",")]:
+    if match is not None and names_current(match, tag):  # weak comparison, ``*`` too (RFC 9110)
         del headers["content-type"]
         return Response(status_code=304, headers=headers)
     return Response(body, headers=headers)
