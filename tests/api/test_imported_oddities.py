@@ -159,3 +159,18 @@ def test_a_date_in_year_9999_with_a_frequency_is_no_500(
         assert answer.status_code == 200, url
     assert client.get(f"/api/1/datasets/{DATASET}/").json()["quality"]["update_fulfilled_in_time"] is True
     assert client.get("/api/1/site/datasets.jsonl").text.count("\n") == 1
+
+
+def test_a_url_with_a_broken_ip_literal_leaves_rdf_xml_readable(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """``http://[::1`` (imported as it came: the API refuses it) was written as is, and RDF/XML
+    parsers, which resolve every IRI against the page's address, failed the whole document: a
+    harvest of the catalog's RDF/XML stopped there."""
+    _load(catalog, tmp_path, url="http://[::1")
+    for path in (f"/api/1/datasets/{DATASET}/rdf.xml", "/api/1/site/catalog.xml?page_size=10"):
+        answer = client.get(path)
+        assert answer.status_code == 200
+        graph = Graph().parse(data=answer.text, format="xml", publicID=f"http://testserver{path}")
+        urls = {str(url) for url in graph.objects(None, DCAT.downloadURL)}
+        assert "http://%5B::1" in urls, urls

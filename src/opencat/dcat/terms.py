@@ -7,6 +7,7 @@ here text loses those characters and a URL is percent-escaped into a valid IRI, 
 import re
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from rdflib import Literal, URIRef
 
@@ -47,11 +48,25 @@ def iri(value: str | None) -> URIRef | None:
     if not value:
         return None
     value = value.strip()
-    if _VALID_IRI.fullmatch(value):
-        return URIRef(value)
-    if not _SCHEME.match(value):
-        return None
-    return URIRef(_escape(value))
+    if not _VALID_IRI.fullmatch(value):
+        if not _SCHEME.match(value):
+            return None
+        value = _escape(value)
+    if not _splits(value):
+        # Brackets stand only around an IP address in the host (``http://[::1`` is none):
+        # RDF/XML parsers resolve every IRI and fail the whole document on such a one.
+        value = value.replace("[", "%5B").replace("]", "%5D")
+        if not _splits(value):
+            return None
+    return URIRef(value)
+
+
+def _splits(value: str) -> bool:
+    try:
+        urlsplit(value)
+    except ValueError:
+        return False
+    return True
 
 
 def own(url: str) -> URIRef:
