@@ -583,3 +583,35 @@ def test_a_store_failing_after_the_commit_does_not_fail_the_committed_write(
     assert deleted.status_code == 204
     assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
     assert sum("left in the store" in record.getMessage() for record in caplog.records) == 2
+
+
+def test_a_store_that_does_not_answer_holds_no_deletion(
+    client: TestClient, owner: Account, dataset_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that does not answer (S3 paused) held a deletion's 204 for its two 20 s attempts:
+    the removal goes on behind the answer, the file's key reserved for the sweep meanwhile."""
+    import threading
+    import time
+
+    from opencat.catalog import file_removal
+    from opencat.files.local import LocalFileStore
+
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    made = _upload(client, url, owner, "a.csv", b"a\n").json()
+    released, called = threading.Event(), threading.Event()
+    original = LocalFileStore.delete
+
+    def stuck(store: LocalFileStore, key: str) -> None:
+        called.set()
+        released.wait(30)
+        original(store, key)
+
+    monkeypatch.setattr(LocalFileStore, "delete", stuck)
+    monkeypatch.setattr(file_removal, "REMOVAL_WAIT_SECONDS", 0.2)
+    started = time.monotonic()
+    deleted = client.delete(f"/api/1/datasets/{dataset_id}/resources/{made['id']}/", headers=owner.headers)
+    assert deleted.status_code == 204
+    assert time.monotonic() - started < 5
+    assert called.is_set()
+    assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
+    released.set()

@@ -5,6 +5,7 @@ reservation, and the sweep removes the file once past the retention if nothing h
 (``upload_sessions.sweep_pending_files``), instead of the file staying in the store for good."""
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -22,12 +23,31 @@ def mark_for_removal(conn: Connection, keys: Iterable[str], now: datetime) -> No
         db_pending.reserve(conn, key, now)
 
 
+# How long a write waits for the store to delete what its commit stopped naming: past it, the
+# removal goes on behind the answer (an S3 store that does not answer held a deletion's 204 for
+# 40 s, its two attempts of 20 s, and a client's shorter timeout made it retry into a 404).
+REMOVAL_WAIT_SECONDS = 2.0
+
+
 def remove_marked(catalog: Catalog, keys: Iterable[str]) -> None:
     """After the commit: the files, then the reservations of those gone (a file the store could
-    not delete keeps its reservation, for the sweep)."""
-    removed = [key for key in keys if delete_after_commit(catalog.files, key)]
-    if removed:
-        release_quietly(catalog, removed)
+    not delete keeps its reservation, for the sweep), waited for at most ``REMOVAL_WAIT_SECONDS``."""
+    keys = list(keys)
+    if not keys:
+        return
+    done = threading.Event()
+
+    def remove() -> None:
+        try:
+            removed = [key for key in keys if delete_after_commit(catalog.files, key)]
+            if removed:
+                release_quietly(catalog, removed)
+        finally:
+            done.set()
+
+    # A daemon: a process ending meanwhile leaves the reservations, which the sweep honours.
+    threading.Thread(target=remove, name="opencat-file-removal", daemon=True).start()
+    done.wait(REMOVAL_WAIT_SECONDS)
 
 
 def release_quietly(catalog: Catalog, keys: Iterable[str]) -> None:

@@ -4,7 +4,7 @@ is caught up. Read by the ``/readyz`` probe and the metrics."""
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opencat.catalog.context import Catalog
@@ -20,6 +20,9 @@ class Check:
     name: str
     ok: bool
     details: dict[str, Any] = field(default_factory=dict)
+    # False for what only stops writes or uploads: the node still serves reads and edits, and a
+    # shared store down on every node must not take the whole catalog out of its balancer.
+    critical: bool = True
 
 
 def index_lag(catalog: Catalog) -> int:
@@ -54,18 +57,26 @@ def _database(catalog: Catalog) -> Check:
     try:
         with catalog.db.read() as conn:
             db_health.ping(conn)
-        db_health.check_writable(catalog.db)  # else every write is a 503 while reads look fine
     except Exception as error:  # any failure means not ready; the body names it
         return _failed("database", error)
     return Check("database", True)
+
+
+def _database_writes(catalog: Catalog) -> Check:
+    """SQLite's file writable (else every write is a 503 while reads look fine)."""
+    try:
+        db_health.check_writable(catalog.db)
+    except Exception as error:
+        return replace(_failed("database_writes", error), critical=False)
+    return Check("database_writes", True, critical=False)
 
 
 def _files(catalog: Catalog) -> Check:
     try:
         catalog.files.check()
     except Exception as error:  # a full disk, a read-only mount, a bucket gone or unreachable
-        return _failed("files", error)
-    return Check("files", True)
+        return replace(_failed("files", error), critical=False)
+    return Check("files", True, critical=False)
 
 
 def _search_index(catalog: Catalog, max_lag: int) -> Check:
@@ -96,7 +107,7 @@ def readiness(catalog: Catalog, max_index_lag: int) -> list[Check]:
         index = _search_index(catalog, max_index_lag)
     else:  # its head is in the database: asking again would only double the wait for a timeout
         index = Check("search_index", False, {"error": "the database did not answer"})
-    return [database, _files(catalog), index]
+    return [database, _database_writes(catalog), _files(catalog), index]
 
 
 _catching_up = threading.Lock()

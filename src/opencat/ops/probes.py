@@ -17,9 +17,11 @@ _JSON = "application/json"
 
 def ready_body(catalog: Catalog, max_index_lag: int) -> tuple[int, dict[str, Any]]:
     checks = readiness(catalog, max_index_lag)
-    ok = all(check.ok for check in checks)
+    ok = all(check.ok for check in checks if check.critical)
+    degraded = ok and not all(check.ok for check in checks)
     body = {
-        "status": "ok" if ok else "unavailable",
+        # "degraded": reads and edits served, writes to the failing part refused (503 each).
+        "status": "degraded" if degraded else "ok" if ok else "unavailable",
         "checks": {
             check.name: {"status": "ok" if check.ok else "failing", **check.details} for check in checks
         },
