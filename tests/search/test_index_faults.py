@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
 from opencat.db.quick_reads import sqlite_file
+from opencat.search import index as index_module
 from tests.factories import make_user
 from tests.faults import immutable
 
@@ -54,3 +55,23 @@ def test_a_database_file_that_cannot_be_written_is_said_by_readiness(
         assert "refuses writes" in ready.json()["checks"]["database_writes"]["error"]
         assert ready.json()["checks"]["database"] == {"status": "ok"}
     assert client.get("/readyz").status_code == 200
+
+
+def test_an_index_directory_removed_under_the_server_is_a_503(
+    client: TestClient, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index's folder deleted while the node serves (an operator's cleanup): the next check
+    for a rebuild read it again and every listing answered 500 with Tantivy's lock error."""
+    assert client.get("/api/1/datasets/").status_code == 200
+    monkeypatch.setattr(index_module, "REBUILT_CHECK_SECONDS", 0.0)
+    moved = catalog.search.directory.with_name("moved")
+    catalog.search.directory.rename(moved)
+    try:
+        listed = client.get("/api/1/datasets/?q=eau")
+        assert (listed.status_code, listed.json()) == (
+            503,
+            {"message": "The search index is unavailable, please retry later"},
+        )
+    finally:
+        moved.rename(catalog.search.directory)
+    assert client.get("/api/1/datasets/?q=eau").status_code == 200

@@ -88,11 +88,11 @@ def _catch_up(catalog: Catalog, conn: Connection) -> None:
 
 def _replay(catalog: Catalog, wanted: int) -> None:
     index = catalog.search
-    if index.reached(wanted):
-        return
-    if (index.keeper_expected or index.held_elsewhere()) and _applied_elsewhere(index, wanted):
-        return
     try:
+        if index.reached(wanted):
+            return
+        if (index.keeper_expected or index.held_elsewhere()) and _applied_elsewhere(index, wanted):
+            return
         _apply(catalog, index)
     except OSError as error:  # a 503 that says what is wrong, not a 500 with a traceback
         logger.error("the search index cannot be written: %s", error)

@@ -536,7 +536,7 @@ class SearchIndex:
                     )
                     self._keeper_thread.start()
             if batch.reached != self.loaded_seq:
-                self.index.reload()
+                self._reload()
                 self.loaded_seq = batch.reached
 
     def present(self) -> bool:
@@ -601,14 +601,20 @@ class SearchIndex:
         current = self.current_seq()
         if current < seq:
             return False
-        self.index.reload()
+        self._reload()
         self.loaded_seq = max(self.loaded_seq, current)
         return True
+
+    def _reload(self) -> None:
+        try:
+            self.index.reload()
+        except ValueError as error:  # Tantivy's, for files gone under it ("Failed to acquire Lockfile")
+            raise IndexWriteError(f"the index's files cannot be read again: {error}") from error
 
     def _forget(self, seq: int) -> None:
         """The index was rebuilt beneath this process, back to ``seq``: its reader and every
         answer remembered under a sequence are of another history."""
-        self.index.reload()
+        self._reload()
         self.loaded_seq = seq
         for remembered in (self._found, self._counted, self._latest_counts, self._bounds):
             remembered.clear()
