@@ -18,7 +18,7 @@ from opencat.catalog.context import Catalog
 from opencat.cli import main
 from opencat.db import datasets as db_datasets
 from opencat.db.engine import Database
-from opencat.db.migrate import newest_revision
+from opencat.db.migrate import current_revision, downgrade, newest_revision
 from opencat.domain.errors import InvalidCredentials, Reason
 from opencat.search.index import SearchIndex
 from tests import paths
@@ -401,3 +401,22 @@ def test_a_database_migrated_by_a_newer_opencat_is_said_in_one_line(cli: Cli, db
             connection.execute(
                 sa.text("UPDATE alembic_version SET version_num = :v"), {"v": newest_revision()}
             )
+
+
+def test_a_command_refuses_a_database_at_an_older_schema(cli: Cli, db: Database) -> None:
+    """Every command migrated the database it was given: a backup or a user list run with a new
+    release migrated the database its running servers of the previous release used, and a backup
+    taken so before the upgrade could not be restored by the release it should roll back to."""
+    assert cli("db", "upgrade").code == 0
+    previous = f"{int(newest_revision()) - 1:04d}"
+    downgrade(db, previous)
+    for command in (("user", "list"), ("org", "list"), ("harvest", "list")):
+        run = cli(*command)
+        assert run.code == 2, run
+        assert run.err.strip().splitlines() == [
+            f"error: the database's schema is at {previous}, this opencat needs {newest_revision()}: "
+            "run 'opencat db upgrade' first (with the servers of the previous release stopped)"
+        ]
+    assert current_revision(db) == previous  # nothing migrated behind the operator's back
+    assert cli("db", "upgrade").code == 0
+    assert cli("user", "list").code == 0

@@ -25,7 +25,7 @@ from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError
 from opencat.db.checks import check_url, ping
 from opencat.db.engine import Database
-from opencat.db.migrate import current_revision, upgrade
+from opencat.db.migrate import current_revision, is_newer, newest_revision, upgrade
 from opencat.domain.errors import CatalogError, Invalid, InvalidItems
 from opencat.domain.urls import Urls
 from opencat.ops.logs import configure_logging
@@ -37,7 +37,24 @@ _open: list[Database] = []
 
 
 def _catalog(settings: Settings) -> Catalog:
-    """The catalog of the settings, its database checked (one line if unusable) and migrated."""
+    """The catalog of the settings, its database checked (one line if unusable); a new database
+    is made. One at an older schema is refused: a command run with a new release (a nightly
+    backup, a user list) migrated a database its servers of the previous release were still
+    using, and a backup taken so before an upgrade could no longer be restored to roll it back.
+    ``opencat db upgrade`` (or ``serve``, ``restore``) migrates it."""
+    catalog = _opened(settings)
+    current, newest = current_revision(catalog.db), newest_revision()
+    if current is not None and current != newest and not is_newer(current, newest):
+        raise SettingsError(
+            f"the database's schema is at {current}, this opencat needs {newest}: run "
+            "'opencat db upgrade' first (with the servers of the previous release stopped)"
+        )
+    upgrade(catalog.db)  # a new database made; one newer than this code refused in one line
+    return catalog
+
+
+def _migrated_catalog(settings: Settings) -> Catalog:
+    """The catalog, its database migrated to this release's schema (``serve``, ``restore``)."""
     catalog = _opened(settings)
     upgrade(catalog.db)
     return catalog
@@ -110,7 +127,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     except OSError as error:  # the metrics' directory is the first thing made in the data directory
         raise _unusable_data_dir(settings, error) from None
     settings, note = serving.choose_base_url(settings, os.environ, args.host, args.port)
-    catalog = _catalog(settings)
+    catalog = _migrated_catalog(settings)
     print(f"opencat {__version__}", *serving.banner(settings, note), sep="\n  ", flush=True)  # noqa: T201
     # Index what the database holds before serving: the first requests do not pay for a rebuild
     # (nor for a database restored under the index).
@@ -259,7 +276,7 @@ def _backup(settings: Settings, args: argparse.Namespace) -> None:
 def _restore(settings: Settings, args: argparse.Namespace) -> None:
     backup.refuse_unsupported(settings)
     manifest = backup.restore(settings, Path(args.directory))
-    count = rebuild(_catalog(settings), Progress("indexed", "datasets"))
+    count = rebuild(_migrated_catalog(settings), Progress("indexed", "datasets"))
     print(f"Restored {manifest['datasets']} datasets and {manifest['files']} files; indexed {count}")  # noqa: T201
 
 
