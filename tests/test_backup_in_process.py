@@ -116,6 +116,13 @@ def test_restore_checks_the_backup_before_writing_anything(tmp_path: Path) -> No
         with pytest.raises(OSError, match=refusal):
             backup.restore(_settings(target), bad)
         assert not target.exists() or list(target.iterdir()) == [], bad
+    newer = tmp_path / "newer"  # made by a newer opencat: refused before the copy, so a retry can follow
+    shutil.copytree(tmp_path / "whole", newer)
+    with sqlite3.connect(newer / "opencat.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(SettingsError, match="the backup's schema is at 9999, newer than this opencat knows"):
+        backup.restore(_settings(tmp_path / "into-newer"), newer)
+    assert not (tmp_path / "into-newer").exists() or list((tmp_path / "into-newer").iterdir()) == []
     listed = json.loads((lacking / "manifest.json").read_text())
     listed["missing_files"] = ["some-dataset/data.csv"]  # known missing when backed up: restored without it
     (lacking / "manifest.json").write_text(json.dumps(listed))

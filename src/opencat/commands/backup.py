@@ -18,6 +18,7 @@ from opencat import __version__
 from opencat.catalog.context import Catalog
 from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError
+from opencat.db.migrate import is_newer, newest_revision
 from opencat.db.snapshot import copy_sqlite, revision_and_datasets, sqlite_path, stored_file_keys
 
 MANIFEST = "manifest.json"
@@ -158,6 +159,13 @@ def _check_backup(directory: Path, manifest: dict[str, Any]) -> None:
         wanted = stored_file_keys(source)
     except sqlite3.DatabaseError as error:
         raise OSError(f"{source} is not a readable SQLite database: {error}") from None
+    revision, _ = revision_and_datasets(source)
+    newest = newest_revision()
+    if is_newer(revision, newest):  # refused before the copy: a retry found it in the way
+        raise SettingsError(
+            f"the backup's schema is at {revision}, newer than this opencat knows ({newest}): "
+            "restore it with the opencat that made it, or a newer one"
+        )
     known_missing = set(manifest.get("missing_files") or ())
     lacking = sorted(key for key in wanted - known_missing if not (directory / FILES / key).is_file())
     if lacking:
