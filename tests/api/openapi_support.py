@@ -69,6 +69,11 @@ def populate(client: TestClient, catalog: Catalog) -> Sample:
         "badge_kind": "spd",
         "level": "fr:departement",
         "identifier": owner.user.id,
+        "contact": client.post(
+            "/api/1/contacts/",
+            json={"name": "Service", "email": "service@example.org", "organization": org.id},
+            headers=owner.headers,
+        ).json()["id"],
         "size": "40",
     }
     values["organization"] = org.slug

@@ -4,40 +4,20 @@ email, form and role rather than made twice, as udata's harvester does (``get_or
 udata's model would refuse (a ``contact`` without email or form, a bad email, a URL in its name) is
 left out, as udata leaves it out."""
 
-import re
 from collections.abc import Callable, Iterable
-from urllib.parse import urlsplit
 
-from opencat.catalog.accounts import is_email_address
+from opencat.catalog.contact_points import problems
 from opencat.db import accounts as db_accounts
 from opencat.db.engine import Connection
-from opencat.dcat.agents import ROLE_PREDICATES
 from opencat.domain.accounts import ContactPoint
 from opencat.domain.harvest import RemoteContact
-
-# udata's ContactPoint: ``name`` and ``email`` at most 255 characters, a known role.
-TEXT_MAX = 255
-ROLES = frozenset(ROLE_PREDICATES)  # udata's CONTACT_ROLES
-# What udata's ``check_no_urls`` finds in a name (a scheme, or a www. host).
-_URL_IN_TEXT = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S", re.IGNORECASE)
 
 _Key = tuple[str, str | None, str | None, str]
 
 
 def acceptable(contact: RemoteContact) -> bool:
     """Whether udata's model would save it."""
-    if contact.role not in ROLES or len(contact.name) > TEXT_MAX or _URL_IN_TEXT.search(contact.name):
-        return False
-    if contact.email is not None and (len(contact.email) > TEXT_MAX or not is_email_address(contact.email)):
-        return False
-    if contact.contact_form is not None and not _is_web_address(contact.contact_form):
-        return False
-    return contact.role != "contact" or bool(contact.email or contact.contact_form)
-
-
-def _is_web_address(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
+    return not problems(contact.name, contact.email, contact.contact_form, contact.role, name_required=False)
 
 
 class ContactPoints:

@@ -1,0 +1,135 @@
+"""Contact points as udata's ``/api/1/contacts/`` makes and reads them (udata/core/contact_point/):
+a publisher makes the points its datasets' ``contact_points`` then name; the same values for the
+same owner give back the point already there (udata's ``get_or_create``). Their rules, udata's
+model's, are shared with the harvest (``harvest_contacts``)."""
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from opencat.catalog.accounts import is_email_address
+from opencat.catalog.context import Catalog
+from opencat.db import accounts as db_accounts
+from opencat.dcat.agents import ROLE_PREDICATES
+from opencat.domain.accounts import Actor, ContactPoint, Organization, User
+from opencat.domain.errors import Invalid, NotFound, Unauthenticated
+from opencat.domain.ids import is_object_id
+
+# udata's ContactPoint: ``name`` and ``email`` at most 255 characters, a known role.
+TEXT_MAX = 255
+ROLES = tuple(ROLE_PREDICATES)  # udata's CONTACT_ROLES, in its order
+ROLE_LABELS = {
+    "contact": "Contact",
+    "creator": "Creator",
+    "publisher": "Publisher",
+    "rightsHolder": "Rights Holder",
+    "custodian": "Custodian",
+    "distributor": "Distributor",
+    "originator": "Originator",
+    "principalInvestigator": "Principal Investigator",
+    "processor": "Processor",
+    "resourceProvider": "Resource Provider",
+    "user": "User",
+}
+# What udata's ``check_no_urls`` finds in a name (a scheme, or a www. host).
+_URL_IN_TEXT = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S", re.IGNORECASE)
+NEEDS_A_WAY = "At least an email or a contact form is required for a contact point"
+
+
+def problems(
+    name: str, email: str | None, contact_form: str | None, role: str, name_required: bool = True
+) -> dict[str, list[str]]:
+    """What udata's model refuses in these values, by field (empty: acceptable). A harvest's
+    point may have no name (udata's reading makes it ``""``, which its model stores)."""
+    found: dict[str, list[str]] = {}
+    if not name and name_required:
+        found["name"] = ["Field is required"]
+    elif len(name) > TEXT_MAX:
+        found["name"] = [f"Field cannot be longer than {TEXT_MAX} characters."]
+    elif _URL_IN_TEXT.search(name):
+        found["name"] = ["URLs not allowed in this field"]
+    if email is not None and (len(email) > TEXT_MAX or not is_email_address(email)):
+        found["email"] = ["Invalid email address"]
+    if contact_form is not None and not is_web_address(contact_form):
+        found["contact_form"] = ["Invalid URL"]
+    if role not in ROLE_LABELS:
+        found["role"] = [f"Value must be one of {list(ROLE_LABELS)}"]
+    elif role == "contact" and not (email or contact_form) and "email" not in found:
+        found["email"] = [NEEDS_A_WAY]
+    return found
+
+
+def is_web_address(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
+
+
+def get_contact_point(catalog: Catalog, ident: str) -> tuple[ContactPoint, Organization | None, User | None]:
+    if not is_object_id(ident):
+        raise NotFound()
+    with catalog.db.read() as conn:
+        found = db_accounts.fetch_contact_points(conn, [ident.lower()]).get(ident.lower())
+        if found is None:
+            raise NotFound()
+        return found, *_holders(conn, found)
+
+
+def create_contact_point(
+    catalog: Catalog, actor: Actor, body: dict[str, Any]
+) -> tuple[ContactPoint, Organization | None, User | None, bool]:
+    """The caller's (or its organization's) point of these values, and whether it is new."""
+    if actor.user is None:
+        raise Unauthenticated()
+    name, email, form, role = (_text(body, key) for key in ("name", "email", "contact_form", "role"))
+    refused = problems(name or "", email, form, role or "contact")
+    organization_id, owner_id = _text(body, "organization"), _text(body, "owner")
+    if owner_id is not None and owner_id != actor.user.id and not actor.is_sysadmin:
+        refused["owner"] = ["You can only set yourself as owner"]
+    with catalog.db.write() as conn:
+        if organization_id is not None:
+            org = (
+                db_accounts.find_organization(conn, organization_id)
+                if is_object_id(organization_id)
+                else None
+            )
+            if org is None:
+                refused["organization"] = ["Unknown organization"]
+            elif not (actor.is_sysadmin or actor.role_in(org.id) in ("admin", "editor", "partial_editor")):
+                refused["organization"] = ["Permission denied for this organization"]
+        if refused:
+            raise Invalid(refused)
+        holder_org = organization_id
+        holder_user = None if holder_org else (owner_id or actor.user.id)
+        for point in db_accounts.contact_points_of(
+            conn, holder_user or "", [holder_org] if holder_org else []
+        ):
+            same = (point.name, point.email, point.contact_form, point.role) == (
+                name,
+                email,
+                form,
+                role or "contact",
+            )
+            if same and (point.organization_id, point.owner_id) == (holder_org, holder_user):
+                return point, *_holders(conn, point), False
+        made = ContactPoint(
+            catalog.new_object_id(), name, email, form, role or "contact", holder_user, holder_org
+        )
+        db_accounts.insert_contact_point(conn, made)
+        return made, *_holders(conn, made), True
+
+
+def _text(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if isinstance(value, dict):  # a reference object ({"id": ...}), as udata's fields take it
+        value = value.get("id")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Invalid({key: ["Not a valid string."]})
+    return value.strip() or None
+
+
+def _holders(conn: Any, point: ContactPoint) -> tuple[Organization | None, User | None]:
+    org = db_accounts.find_organization(conn, point.organization_id) if point.organization_id else None
+    owner = db_accounts.find_user(conn, point.owner_id) if point.owner_id else None
+    return org, owner

@@ -1,0 +1,88 @@
+"""udata's contact points API: a publisher makes the points its datasets then name (they could
+only be imported or harvested), anyone reads one; udata's model's rules, on both databases."""
+
+from starlette.testclient import TestClient
+
+from opencat.catalog.context import Catalog
+from tests.factories import make_org, make_user
+
+
+def test_a_publisher_makes_a_point_and_names_it_in_a_dataset(client: TestClient, catalog: Catalog) -> None:
+    alice = make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "editor"})
+    body = {"name": "Service SIG", "email": "sig@example.org", "role": "contact", "organization": org.id}
+    made = client.post("/api/1/contacts/", json=body, headers=alice.headers)
+    assert made.status_code == 201, made.text
+    point = made.json()
+    assert (point["name"], point["email"], point["role"], point["organization"]["id"], point["owner"]) == (
+        "Service SIG",
+        "sig@example.org",
+        "contact",
+        org.id,
+        None,
+    )
+    again = client.post("/api/1/contacts/", json=body, headers=alice.headers)
+    assert (again.status_code, again.json()["id"]) == (200, point["id"])  # udata's get_or_create
+    read = client.get(f"/api/1/contacts/{point['id']}/", headers=alice.headers)
+    assert (read.status_code, read.json()) == (200, point)
+    anonymous = client.get(f"/api/1/contacts/{point['id']}/").json()  # its IRI in the DCAT output
+    assert anonymous["organization"]["permissions"]["edit"] is False
+    dataset = client.post(
+        "/api/1/datasets/",
+        json={"title": "T", "description": "d", "organization": org.id, "contact_points": [point["id"]]},
+        headers=alice.headers,
+    )
+    assert dataset.status_code == 201, dataset.text
+    assert [item["id"] for item in dataset.json()["contact_points"]] == [point["id"]]
+    mine = client.post(
+        "/api/1/contacts/", json={"name": "Moi", "contact_form": "https://x.org/f"}, headers=alice.headers
+    )
+    assert (mine.status_code, mine.json()["owner"]["id"], mine.json()["organization"]) == (
+        201,
+        alice.user.id,
+        None,
+    )
+
+
+def test_udatas_rules_and_who_may(client: TestClient, catalog: Catalog) -> None:
+    alice, stranger = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{alice.user.id: "admin"})
+    assert client.post("/api/1/contacts/", json={"name": "x", "email": "x@example.org"}).status_code == 401
+    refused = {
+        "name": ({"email": "a@example.org"}, "Field is required"),
+        "email": (
+            {"name": "No way", "role": "contact"},
+            "At least an email or a contact form is required for a contact point",
+        ),
+        "contact_form": ({"name": "Form", "contact_form": "javascript:alert(1)"}, "Invalid URL"),
+        "role": ({"name": "R", "email": "r@example.org", "role": "sponsor"}, None),
+    }
+    for field, (body, message) in refused.items():
+        answer = client.post("/api/1/contacts/", json=body, headers=alice.headers)
+        assert answer.status_code == 400, (field, answer.text)
+        assert field in answer.json()["errors"], answer.json()
+        if message:
+            assert answer.json()["errors"][field] == [message]
+    named = client.post(
+        "/api/1/contacts/",
+        json={"name": "see https://spam.example", "email": "a@example.org"},
+        headers=alice.headers,
+    )
+    assert named.json()["errors"] == {"name": ["URLs not allowed in this field"]}
+    theirs = client.post(
+        "/api/1/contacts/",
+        json={"name": "S", "email": "s@example.org", "organization": org.id},
+        headers=stranger.headers,
+    )
+    assert theirs.json()["errors"] == {"organization": ["Permission denied for this organization"]}
+    other = client.post(
+        "/api/1/contacts/",
+        json={"name": "S", "email": "s@example.org", "owner": alice.user.id},
+        headers=stranger.headers,
+    )
+    assert other.json()["errors"] == {"owner": ["You can only set yourself as owner"]}
+    assert client.get("/api/1/contacts/5f0000000000000000000000/").status_code == 404
+    assert client.get("/api/1/contacts/not-an-id/").status_code == 404
+    roles = client.get("/api/1/contacts/roles/").json()
+    assert roles[0] == {"id": "contact", "label": "Contact"}
+    assert len(roles) == 11
