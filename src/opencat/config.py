@@ -4,6 +4,7 @@ pydantic-settings declares and converts them; every failure becomes one ``Settin
 that names the variable, so the command line can print it without a traceback.
 """
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -96,6 +97,10 @@ MAX_LINKCHECK_SECONDS = 31_536_000
 MAX_WAIT_SECONDS = 86_400
 # Connections a worker may keep: a pool far past it exhausts any database server.
 MAX_POOL_SIZE = 1_000
+
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*"
+)
 
 _OPTIONAL_TEXT = (
     "front_url",
@@ -366,6 +371,15 @@ class Settings(BaseSettings):
             # Only the scheme is shown: the rest may hold a password.
             shown = f"the scheme {value.partition('://')[0]!r}" if "://" in value else "no URL scheme"
             raise ValueError(f"must be a sqlite:///path or postgresql://user@host/name URL, got {shown}")
+        return value
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _host_name(cls, value: str | None) -> str | None:
+        # A host name, an IPv4 address or a bracketed IPv6 one: "bad host" failed only at the
+        # first password reset, in front of the person asking.
+        if value is not None and not _HOST.fullmatch(value):
+            raise ValueError(f"must be a host name or an IP address, got {value!r}")
         return value
 
     @field_validator("allowed_extensions", mode="before")

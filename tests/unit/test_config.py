@@ -217,6 +217,11 @@ def test_smtp_settings_refuse_what_they_cannot_mean() -> None:
     with pytest.raises(SettingsError, match="OPENCAT_SMTP_FROM must be an email address"):
         Settings.from_env({"OPENCAT_SMTP_FROM": "catalog"})
     assert Settings.from_env({"OPENCAT_SMTP_HOST": ""}).smtp_host is None
+    # Accepted, it failed only at the first password reset, in front of the person asking.
+    with pytest.raises(SettingsError, match="OPENCAT_SMTP_HOST must be a host name or an IP address"):
+        Settings.from_env({"OPENCAT_SMTP_HOST": "bad host"})
+    for host in ("smtp.example.org", "localhost", "127.0.0.1", "[::1]", "::1"):
+        assert Settings.from_env({"OPENCAT_SMTP_HOST": host}).smtp_host == host
 
 
 @pytest.mark.parametrize(
