@@ -308,6 +308,14 @@ def test_export_writes_the_catalog_as_rdf_and_json_lines(cli: Cli, data_dir: Pat
     lines = data_dir / "catalog.jsonl"
     assert cli("export", "jsonl", "--output", str(lines)).code == 0
     assert len(lines.read_bytes().splitlines()) == 15
+    # Loaded back as it is (it was "error: Extra data: line 2 column 1", exit 1).
+    loaded = cli("load-fixtures", str(lines))
+    assert (loaded.code, loaded.out) == (0, "Loaded 15 datasets\n"), loaded
+    broken = data_dir / "broken.json"
+    broken.write_text('[{"id": 1},\n')
+    refused = cli("load-fixtures", str(broken))
+    assert refused.code != 0
+    assert "is not JSON (Expecting value, line 2, column 1)" in refused.err, refused
 
 
 def test_an_export_that_fails_leaves_the_earlier_one_whole(

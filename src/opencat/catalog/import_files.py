@@ -19,11 +19,34 @@ from opencat.domain.references import License
 
 
 def _read_json(path: Path) -> Any:
-    with path.open("rb") as handle:
+    """A JSON document, or JSON Lines (``opencat export jsonl``'s, ``/site/datasets.jsonl``) as
+    the list of its lines' documents."""
+    body = path.read_bytes()
+    try:
+        return json.loads(body)
+    except RecursionError:  # the decoder recurses: past ~1000 levels it gives up
+        raise Invalid({"path": [f"{path}: {too_deep(MAX_DEPTH)}"]}) from None
+    except json.JSONDecodeError as error:
+        documents = _json_lines(path, body)
+        if documents is None:
+            where = f"line {error.lineno}, column {error.colno}"
+            raise Invalid({"path": [f"{path} is not JSON ({error.msg}, {where})"]}) from None
+        return documents
+
+
+def _json_lines(path: Path, body: bytes) -> list[Any] | None:
+    """Each non-empty line's document; None when a line is none (the file is no JSON Lines)."""
+    documents = []
+    for line in body.splitlines():
+        if not line.strip():
+            continue
         try:
-            return json.load(handle)
-        except RecursionError:  # the decoder recurses: past ~1000 levels it gives up
+            documents.append(json.loads(line))
+        except RecursionError:
             raise Invalid({"path": [f"{path}: {too_deep(MAX_DEPTH)}"]}) from None
+        except json.JSONDecodeError:
+            return None
+    return documents if len(documents) > 1 else None
 
 
 def _holds_json(path: Path) -> bool:
