@@ -86,3 +86,31 @@ def test_another_process_sees_the_rebuild_back_to_an_earlier_change(
     assert worker.reached(restored_head)
     assert worker.loaded_seq == restored_head
     assert not worker.reached(restored_head + 1)  # the next change is not counted as applied
+
+
+def test_a_node_stopped_through_a_restore_rebuilds_even_once_the_log_is_as_long_again(
+    catalog: Catalog,
+) -> None:
+    """Node A applied change N+1, was stopped; the database was restored to N and another node
+    wrote change N+1 again (another dataset). The log was as long as A's index: A started,
+    counted the new change as applied, and never indexed it (nor forgot what the dump lost)."""
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Before")
+    indexing.sync(catalog)
+    with catalog.db.read() as conn:
+        dumped = outbox.head(conn)
+    make_dataset(catalog, alice, title="Lostone")  # A applies N+1
+    indexing.sync(catalog)
+    assert _found(catalog, "Lostone")
+    _restore_log_to(catalog, dumped)
+    with catalog.db.write() as conn:  # the restored database no longer holds that dataset
+        conn.execute(sa.text("DELETE FROM datasets WHERE title = 'Lostone'"))
+    make_dataset(catalog, alice, title="Otherone")  # another node's write: N+1 again
+    with catalog.db.read() as conn:
+        assert outbox.head(conn) == catalog.search.current_seq()
+
+    assert indexing.rebuilt_if_ahead(catalog)  # what ``opencat serve`` asks at its start
+
+    assert _found(catalog, "Otherone")
+    assert not _found(catalog, "Lostone")
+    assert not indexing.rebuilt_if_ahead(catalog)  # once rebuilt, the same history

@@ -70,16 +70,24 @@ def rebuilt_if_ahead(catalog: Catalog, head: int | None = None) -> bool:
     # Read after the index's mark (the head only grows): a commit in between is not "ahead".
     with catalog.db.side_read() as side:
         head = outbox.head(side)
-    if applied <= head:
-        return False
+        if applied <= head and not _another_history(catalog, side, applied):
+            return False
     logger.warning(
-        "the search index applied change %d but the database's log ends at %d (a restored "
-        "database?): rebuilding the index",
+        "the search index applied change %d but the database's log ends at %d, or holds another "
+        "change there (a restored database?): rebuilding the index",
         applied,
         head,
     )
     rebuild(catalog)
     return True
+
+
+def _another_history(catalog: Catalog, conn: Connection, applied: int) -> bool:
+    """Whether the log's entry at the index's mark is another change than the one the index
+    applied: the database was restored while this node was stopped, and another node's writes
+    took the log back past the mark (its length alone looked caught up)."""
+    recorded = catalog.search.applied_id()
+    return applied > 0 and recorded is not None and outbox.dataset_at(conn, applied) != recorded
 
 
 def _catch_up(catalog: Catalog, conn: Connection) -> None:
@@ -119,7 +127,7 @@ def _apply(catalog: Catalog, index: SearchIndex) -> None:
                     batch.put(found[dataset_id])
                 else:
                     batch.remove(dataset_id)
-            batch.reach(changes[-1][0])
+            batch.reach(*changes[-1])
 
 
 def _applied_elsewhere(index: SearchIndex, wanted: int) -> bool:
@@ -160,7 +168,8 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
             after = ids[-1]
             if progress is not None:
                 progress(count, max(total, count))
-        batch.reached = head
+        # Set, not reached: after a restore the log's head may be behind what the index held.
+        batch.reached, batch.reached_id = head, outbox.dataset_at(conn, head)
     if progress is not None and count == 0:
         progress(0, 0)
     sync(catalog)

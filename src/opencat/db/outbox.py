@@ -51,3 +51,9 @@ def changes_since(conn: Connection, seq: int, limit: int) -> list[tuple[int, str
         .limit(limit)
     )
     return [(int(row.seq), str(row.dataset_id)) for row in rows]
+
+
+def dataset_at(conn: Connection, seq: int) -> str | None:
+    """The dataset of the log's entry ``seq``; None when the log holds no such entry."""
+    found = conn.execute(sa.select(search_changes.c.dataset_id).where(search_changes.c.seq == seq)).scalar()
+    return None if found is None else str(found)

@@ -74,6 +74,10 @@ logger = logging.getLogger("opencat.search")
 _warned_at = 0.0
 
 
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 class IndexWriteError(OSError):
     """The index's files could not be written (a read-only or full disk, an immutable directory)."""
 
@@ -310,6 +314,12 @@ class Batch:
         self._writer: tantivy.IndexWriter | None = kept
         self.applied_seq = applied_seq
         self.reached = applied_seq
+        # The dataset of the log's entry at ``reached`` (None: not known): which history of the
+        # log the index follows (``indexing.rebuilt_if_ahead``).
+        self.reached_id: str | None = None
+        # Every document removed (a rebuild): answers remembered under the same sequence number
+        # may be of another history (a database restored, then written to as far again).
+        self.cleared = False
         # Whether a dataset leaves the public listings (hidden, removed, or all cleared): the
         # pages' earlier facet counts may then name what it held (``SearchIndex.counts``).
         self.withheld = False
@@ -338,9 +348,11 @@ class Batch:
     def clear(self) -> None:
         self.writer.delete_all_documents()
         self.withheld = True
+        self.cleared = True
 
-    def reach(self, seq: int) -> None:
-        self.reached = max(self.reached, seq)
+    def reach(self, seq: int, dataset_id: str | None = None) -> None:
+        if seq > self.reached or (seq == self.reached and dataset_id is not None):
+            self.reached, self.reached_id = seq, dataset_id
 
     def commit(self) -> None:
         if self._writer is not None:
@@ -416,13 +428,24 @@ class SearchIndex:
             return {}
         return meta
 
-    def _write_meta(self, applied_seq: int, withheld: int = 0) -> None:
+    def _write_meta(self, applied_seq: int, withheld: int = 0, applied_id: str | None = None) -> None:
         """``withheld``: how many commits took a dataset out of the public listings (it moves the
-        pages' facet counts made before them out of use)."""
+        pages' facet counts made before them out of use); ``applied_id``: the dataset of the
+        log's entry at ``applied_seq``."""
         temporary = self.directory / f"{_META}.tmp"
-        meta = {"version": schema.VERSION, "applied_seq": applied_seq, "withheld": withheld}
+        meta: dict[str, object] = {
+            "version": schema.VERSION,
+            "applied_seq": applied_seq,
+            "withheld": withheld,
+        }
+        if applied_id is not None:
+            meta["applied_id"] = applied_id
         temporary.write_text(json.dumps(meta))
         temporary.replace(self.directory / _META)
+
+    def applied_id(self) -> str | None:
+        """The dataset of the log's entry this index applied last, when it was recorded."""
+        return _text_or_none(self._read_meta().get("applied_id"))
 
     def withheld_mark(self) -> int:
         """The count of commits that took a dataset out of the public listings, on this machine."""
@@ -508,12 +531,14 @@ class SearchIndex:
             meta = self._read_meta()
             applied, withheld = meta.get("applied_seq", -1), meta.get("withheld", 0)
             batch = Batch(self.index, applied, self._kept)
+            batch.reached_id = _text_or_none(meta.get("applied_id"))
             self._kept = None
             try:
                 yield batch
                 batch.commit()
                 if batch.reached != applied or batch.withheld:
-                    self._write_meta(batch.reached, withheld + 1 if batch.withheld else withheld)
+                    withheld = withheld + 1 if batch.withheld else withheld
+                    self._write_meta(batch.reached, withheld, batch.reached_id)
                 self.applied_seq = batch.reached
             except BaseException:
                 try:
@@ -535,7 +560,9 @@ class SearchIndex:
                         target=self._keeper, name="index-keeper", daemon=True
                     )
                     self._keeper_thread.start()
-            if batch.reached != self.loaded_seq:
+            if batch.cleared:
+                self._forget(batch.reached)
+            elif batch.reached != self.loaded_seq:
                 self._reload()
                 self.loaded_seq = batch.reached
 
