@@ -28,6 +28,9 @@ def french_collation(catalog: Catalog) -> Iterator[None]:
         conn.exec_driver_sql(
             'ALTER TABLE users ALTER COLUMN last_name TYPE varchar(255) COLLATE "fr-FR-x-icu"'
         )
+    # The pool's connections may hold statements prepared on the old column type: PostgreSQL
+    # refuses to run them again ("cached plan must not change result type").
+    catalog.db.dispose()
     try:
         yield
     finally:
@@ -35,6 +38,7 @@ def french_collation(catalog: Catalog) -> Iterator[None]:
             conn.exec_driver_sql(
                 'ALTER TABLE users ALTER COLUMN last_name TYPE varchar(255) COLLATE "default"'
             )
+        catalog.db.dispose()
 
 
 @pytest.mark.usefixtures("french_collation")

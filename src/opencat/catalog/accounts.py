@@ -71,13 +71,13 @@ def create_user(
     first_name, last_name = first_name.strip(), last_name.strip()
     problems: dict[str, list[Any]] = {}
     if not is_email_address(email):
-        problems["email"] = ["Invalid email address."]
+        problems["email"] = [problem(Reason.EMAIL_INVALID_SENTENCE)]
     # A person is named on every page and in every dataset's owner (udata requires both names).
     for field, value in (("first_name", first_name), ("last_name", last_name)):
         if not value:
             problems[field] = [problem(Reason.REQUIRED)]
         elif len(value) > NAME_MAX:
-            problems[field] = [f"Field cannot be longer than {NAME_MAX} characters."]
+            problems[field] = [problem(Reason.TEXT_TOO_LONG, limit=NAME_MAX)]
     if problems:
         raise Invalid(problems)
     with catalog.db.write() as conn:
@@ -332,7 +332,7 @@ def create_organization(
     if not name.strip():
         raise Invalid({"name": [problem(Reason.REQUIRED)]})
     if acronym is not None and len(acronym) > ACRONYM_MAX:
-        raise Invalid({"acronym": [f"Field cannot be longer than {ACRONYM_MAX} characters."]})
+        raise Invalid({"acronym": [problem(Reason.TEXT_TOO_LONG, limit=ACRONYM_MAX)]})
     now = catalog.clock()
     with catalog.db.write() as conn:
         base = slugify(name) or "organization"

@@ -12,7 +12,7 @@ from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.dcat.agents import ROLE_PREDICATES
 from opencat.domain.accounts import Actor, ContactPoint, Organization, User
-from opencat.domain.errors import Invalid, NotFound, Unauthenticated
+from opencat.domain.errors import Invalid, NotFound, Problem, Reason, Unauthenticated, problem
 from opencat.domain.ids import is_object_id
 
 # udata's ContactPoint: ``name`` and ``email`` at most 255 characters, a known role.
@@ -33,29 +33,28 @@ ROLE_LABELS = {
 }
 # What udata's ``check_no_urls`` finds in a name (a scheme, or a www. host).
 _URL_IN_TEXT = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S", re.IGNORECASE)
-NEEDS_A_WAY = "At least an email or a contact form is required for a contact point"
 
 
 def problems(
     name: str, email: str | None, contact_form: str | None, role: str, name_required: bool = True
-) -> dict[str, list[str]]:
+) -> dict[str, list[Problem]]:
     """What udata's model refuses in these values, by field (empty: acceptable). A harvest's
     point may have no name (udata's reading makes it ``""``, which its model stores)."""
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[Problem]] = {}
     if not name and name_required:
-        found["name"] = ["Field is required"]
+        found["name"] = [problem(Reason.CONTACT_FIELD_REQUIRED)]
     elif len(name) > TEXT_MAX:
-        found["name"] = [f"Field cannot be longer than {TEXT_MAX} characters."]
+        found["name"] = [problem(Reason.TEXT_TOO_LONG, limit=TEXT_MAX)]
     elif _URL_IN_TEXT.search(name):
-        found["name"] = ["URLs not allowed in this field"]
+        found["name"] = [problem(Reason.CONTACT_URLS_IN_TEXT)]
     if email is not None and (len(email) > TEXT_MAX or not is_email_address(email)):
-        found["email"] = ["Invalid email address"]
+        found["email"] = [problem(Reason.EMAIL_INVALID)]
     if contact_form is not None and not is_web_address(contact_form):
-        found["contact_form"] = ["Invalid URL"]
+        found["contact_form"] = [problem(Reason.CONTACT_FORM_INVALID)]
     if role not in ROLE_LABELS:
-        found["role"] = [f"Value must be one of {list(ROLE_LABELS)}"]
+        found["role"] = [problem(Reason.CONTACT_ROLE_UNKNOWN, roles=list(ROLE_LABELS))]
     elif role == "contact" and not (email or contact_form) and "email" not in found:
-        found["email"] = [NEEDS_A_WAY]
+        found["email"] = [problem(Reason.CONTACT_WAY_MISSING)]
     return found
 
 
@@ -84,7 +83,7 @@ def create_contact_point(
     refused = problems(name or "", email, form, role or "contact")
     organization_id, owner_id = _text(body, "organization"), _text(body, "owner")
     if owner_id is not None and owner_id != actor.user.id and not actor.is_sysadmin:
-        refused["owner"] = ["You can only set yourself as owner"]
+        refused["owner"] = [problem(Reason.OWNER_SELF_ONLY)]
     with catalog.db.write() as conn:
         if organization_id is not None:
             org = (
@@ -93,9 +92,9 @@ def create_contact_point(
                 else None
             )
             if org is None:
-                refused["organization"] = ["Unknown organization"]
+                refused["organization"] = [problem(Reason.CONTACT_ORGANIZATION_UNKNOWN)]
             elif not (actor.is_sysadmin or actor.role_in(org.id) in ("admin", "editor", "partial_editor")):
-                refused["organization"] = ["Permission denied for this organization"]
+                refused["organization"] = [problem(Reason.ORGANIZATION_DENIED)]
         if refused:
             raise Invalid(refused)
         holder_org = organization_id
@@ -125,7 +124,7 @@ def _text(body: dict[str, Any], key: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise Invalid({key: ["Not a valid string."]})
+        raise Invalid({key: [problem(Reason.CONTACT_NOT_TEXT)]})
     return value.strip() or None
 
 

@@ -103,6 +103,19 @@ class Reason(StrEnum):
     OWNER_SELF_ONLY = auto()
     OWNER_UNKNOWN = auto()
     CONTACT_POINT_MISMATCH = auto()
+    # a contact point's own fields (udata's ContactPoint model and its checks)
+    CONTACT_FIELD_REQUIRED = auto()
+    TEXT_TOO_LONG = auto()  # details: limit
+    CONTACT_URLS_IN_TEXT = auto()
+    EMAIL_INVALID = auto()
+    EMAIL_INVALID_SENTENCE = (
+        auto()
+    )  # the same, as a sentence (the command line's and the pages' account forms)
+    CONTACT_FORM_INVALID = auto()
+    CONTACT_ROLE_UNKNOWN = auto()  # details: roles
+    CONTACT_WAY_MISSING = auto()
+    CONTACT_NOT_TEXT = auto()
+    CONTACT_ORGANIZATION_UNKNOWN = auto()
     CUSTOM_NO_ORGANIZATION = auto()
     CUSTOM_UNDEFINED = auto()
     CUSTOM_CHOICE = auto()
