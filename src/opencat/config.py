@@ -4,6 +4,7 @@ pydantic-settings declares and converts them; every failure becomes one ``Settin
 that names the variable, so the command line can print it without a traceback.
 """
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -98,9 +99,19 @@ MAX_WAIT_SECONDS = 86_400
 # Connections a worker may keep: a pool far past it exhausts any database server.
 MAX_POOL_SIZE = 1_000
 
-_HOST = re.compile(
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*"
+_HOST_NAME = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
+
+
+def _is_host(value: str) -> bool:
+    """A host name or an IP address as smtplib connects to it (no brackets, no port)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return _HOST_NAME.fullmatch(value) is not None
+    return True
+
 
 _OPTIONAL_TEXT = (
     "front_url",
@@ -376,9 +387,9 @@ class Settings(BaseSettings):
     @field_validator("smtp_host")
     @classmethod
     def _host_name(cls, value: str | None) -> str | None:
-        # A host name, an IPv4 address or a bracketed IPv6 one: "bad host" failed only at the
-        # first password reset, in front of the person asking.
-        if value is not None and not _HOST.fullmatch(value):
+        # A host name or an IP address: "bad host" failed only at the first password reset, in
+        # front of the person asking.
+        if value is not None and not _is_host(value):
             raise ValueError(f"must be a host name or an IP address, got {value!r}")
         return value
 

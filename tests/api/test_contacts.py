@@ -1,9 +1,15 @@
 """udata's contact points API: a publisher makes the points its datasets then name (they could
 only be imported or harvested), anyone reads one; udata's model's rules, on both databases."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from opencat.catalog import contact_points
 from opencat.catalog.context import Catalog
+from opencat.db import tables
 from tests.factories import make_org, make_user
 
 
@@ -86,3 +92,40 @@ def test_udatas_rules_and_who_may(client: TestClient, catalog: Catalog) -> None:
     roles = client.get("/api/1/contacts/roles/").json()
     assert roles[0] == {"id": "contact", "label": "Contact"}
     assert len(roles) == 11
+
+
+def test_broken_forms_unknown_owners_and_identical_requests_at_once(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A form whose host is a broken IP literal and a sysadmin naming an owner nobody is were
+    500s; sixteen identical requests at once made up to nine equal points on PostgreSQL."""
+    root, alice = make_user(catalog, sysadmin=True), make_user(catalog)
+    form = client.post(
+        "/api/1/contacts/", json={"name": "F", "contact_form": "http://[::1"}, headers=alice.headers
+    )
+    assert (form.status_code, form.json()["errors"]) == (400, {"contact_form": ["Invalid URL"]})
+    for owner in ("000000000000000000000000", "zzz"):
+        named = client.post(
+            "/api/1/contacts/",
+            json={"name": "Z", "email": "z@example.org", "owner": owner},
+            headers=root.headers,
+        )
+        assert (named.status_code, named.json()["errors"]) == (400, {"owner": ["Unknown user"]}), owner
+
+    body = {"name": "Ensemble", "email": "e@example.org"}
+    barrier = threading.Barrier(8)
+
+    def make() -> bool:
+        barrier.wait()
+        return contact_points.create_contact_point(catalog, alice.actor(catalog), dict(body))[3]
+
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(lambda _: make(), range(8)))
+    assert made.count(True) == 1
+    with catalog.db.read() as conn:
+        rows = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(tables.contact_points)
+            .where(tables.contact_points.c.name == "Ensemble")
+        ).scalar_one()
+    assert rows == 1

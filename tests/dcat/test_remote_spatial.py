@@ -63,6 +63,8 @@ def test_a_bare_box_in_dct_spatial() -> None:
         'dct:spatial [ locn:geometry "POLYGON((0 0, 1 x, 1 1, 0 0))"^^gsp:wktLiteral ]',
         'dct:spatial [ locn:geometry "POLYGON(((0 0, 1 0, 1 1, 0 0)"^^gsp:wktLiteral ]',
         'dct:spatial "1,2,3"',
+        'dct:spatial "nan,1,2,3"',  # no number, no area (it was served as null coordinates)
+        'dct:spatial [ locn:geometry "POLYGON((1e400 0, 1 0, 1 1, 1e400 0))"^^gsp:wktLiteral ]',
         'dct:spatial "Lyon"',
     ],
 )

@@ -27,6 +27,7 @@ REFUSED = (
     RemoteContact("creator", "Formless", None, "javascript:alert(1)"),
     RemoteContact("sponsor", "Unknown role", "x@example.org"),
     RemoteContact("creator", "x" * 256, "x@example.org"),
+    RemoteContact("custodian", "Broken form", None, "http://[::1"),  # it failed the whole job
 )
 
 

@@ -220,7 +220,10 @@ def test_smtp_settings_refuse_what_they_cannot_mean() -> None:
     # Accepted, it failed only at the first password reset, in front of the person asking.
     with pytest.raises(SettingsError, match="OPENCAT_SMTP_HOST must be a host name or an IP address"):
         Settings.from_env({"OPENCAT_SMTP_HOST": "bad host"})
-    for host in ("smtp.example.org", "localhost", "127.0.0.1", "[::1]", "::1"):
+    for wrong in ("[::1]", "abc:25", "smtp.example.org:587"):  # smtplib takes no brackets, no port
+        with pytest.raises(SettingsError, match="OPENCAT_SMTP_HOST"):
+            Settings.from_env({"OPENCAT_SMTP_HOST": wrong})
+    for host in ("smtp.example.org", "localhost", "127.0.0.1", "::1", "fe80::1"):
         assert Settings.from_env({"OPENCAT_SMTP_HOST": host}).smtp_host == host
 
 

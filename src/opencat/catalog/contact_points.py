@@ -59,7 +59,11 @@ def problems(
 
 
 def is_web_address(value: str) -> bool:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.hostname  # noqa: B018 - reading it checks the brackets of an IP literal
+    except ValueError:  # "http://[::1": no address
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
 
 
@@ -85,6 +89,10 @@ def create_contact_point(
     if owner_id is not None and owner_id != actor.user.id and not actor.is_sysadmin:
         refused["owner"] = [problem(Reason.OWNER_SELF_ONLY)]
     with catalog.db.write() as conn:
+        if owner_id is not None and "owner" not in refused:
+            known = is_object_id(owner_id) and db_accounts.find_user(conn, owner_id.lower()) is not None
+            if not known:  # a sysadmin naming someone: the someone must exist
+                refused["owner"] = [problem(Reason.OWNER_UNKNOWN)]
         if organization_id is not None:
             org = (
                 db_accounts.find_organization(conn, organization_id)
@@ -99,6 +107,7 @@ def create_contact_point(
             raise Invalid(refused)
         holder_org = organization_id
         holder_user = None if holder_org else (owner_id or actor.user.id)
+        db_accounts.lock_contact_points(conn, holder_org or holder_user or "")
         for point in db_accounts.contact_points_of(
             conn, holder_user or "", [holder_org] if holder_org else []
         ):

@@ -64,6 +64,7 @@ class ContactPoints:
     def _existing(self) -> dict[_Key, str]:
         """The owner's contact points, read once (the oldest of equal ones wins)."""
         if self._known is None:
+            db_accounts.lock_contact_points(self.conn, self.organization_id or self.owner_id or "")
             orgs = [self.organization_id] if self.organization_id else []
             points = db_accounts.contact_points_of(self.conn, self.owner_id or "", orgs)
             self._known = {}

@@ -1,5 +1,6 @@
 """Spatial coverage vocabulary: granularities and zone identifiers (udata: udata/core/spatial/models.py)."""
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ def _is_position(value: object) -> bool:
     return (
         isinstance(value, list)
         and 2 <= len(value) <= 3
-        and all(isinstance(n, int | float) and not isinstance(n, bool) for n in value)
+        and all(isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n) for n in value)
     )
 
 
