@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from opencat.domain.search import SearchDocument, SearchRequest
+from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
 from opencat.search.index import SearchIndex
 from opencat.search.sort_keys import TIE_BITS, order_key
 from tests.search.test_index_keeper import _document
@@ -136,3 +136,12 @@ def test_equal_keys_come_in_id_order_whatever_the_indexs_history(tmp_path: Path,
     assert sorted(pages[60]) == sorted(doc.id for doc in docs)  # each once
     tied = [dataset_id for dataset_id in pages[60] if dataset_id.startswith("555d")]
     assert tied == sorted(tied, reverse=sort.startswith("-"))
+
+
+def test_a_page_of_nothing_is_a_count(tmp_path: Path) -> None:
+    """``limit=0``: Tantivy's top-k collector panics on a limit of 0 (it ended the process's
+    thread with a Rust panic); and the relevance walk read the whole index for it."""
+    index = SearchIndex(tmp_path / "one")
+    _write(index, _documents(), batches=1)
+    for request in (SearchRequest(words=("budget",), limit=0), SearchRequest(sort="-created", limit=0)):
+        assert index.search(request) == SearchHits((), 60)

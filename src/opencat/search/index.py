@@ -659,7 +659,7 @@ class SearchIndex:
         searcher = self.index.searcher()
         query = build_query(self.index, self.schema, request)
         # Tantivy sizes its top-k heap by offset + limit: a far page must not ask for gigabytes.
-        if request.offset >= searcher.num_docs:
+        if request.offset >= searcher.num_docs or request.limit <= 0:  # a count alone (Tantivy panics on 0)
             return SearchHits((), int(searcher.search(query, 1, count=True).count or 0))  # type: ignore[attr-defined]
         limit = min(request.limit, searcher.num_docs - request.offset)
         field, order = sort_of(request)
