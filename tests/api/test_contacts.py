@@ -104,6 +104,12 @@ def test_broken_forms_unknown_owners_and_identical_requests_at_once(
         "/api/1/contacts/", json={"name": "F", "contact_form": "http://[::1"}, headers=alice.headers
     )
     assert (form.status_code, form.json()["errors"]) == (400, {"contact_form": ["Invalid URL"]})
+    upper = client.post(
+        "/api/1/contacts/",
+        json={"name": "U", "email": "u@example.org", "owner": alice.user.id.upper()},
+        headers=root.headers,
+    )
+    assert (upper.status_code, upper.json()["owner"]["id"]) == (201, alice.user.id)  # it was a 500
     for owner in ("000000000000000000000000", "zzz"):
         named = client.post(
             "/api/1/contacts/",

@@ -86,11 +86,16 @@ def create_contact_point(
     name, email, form, role = (_text(body, key) for key in ("name", "email", "contact_form", "role"))
     refused = problems(name or "", email, form, role or "contact")
     organization_id, owner_id = _text(body, "organization"), _text(body, "owner")
+    # Ids as stored (lower case): an id spelled in capitals named no row, and a foreign key failed.
+    organization_id = (
+        organization_id.lower() if organization_id and is_object_id(organization_id) else organization_id
+    )
+    owner_id = owner_id.lower() if owner_id and is_object_id(owner_id) else owner_id
     if owner_id is not None and owner_id != actor.user.id and not actor.is_sysadmin:
         refused["owner"] = [problem(Reason.OWNER_SELF_ONLY)]
     with catalog.db.write() as conn:
         if owner_id is not None and "owner" not in refused:
-            known = is_object_id(owner_id) and db_accounts.find_user(conn, owner_id.lower()) is not None
+            known = is_object_id(owner_id) and db_accounts.find_user(conn, owner_id) is not None
             if not known:  # a sysadmin naming someone: the someone must exist
                 refused["owner"] = [problem(Reason.OWNER_UNKNOWN)]
         if organization_id is not None:
