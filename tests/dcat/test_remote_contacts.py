@@ -48,12 +48,15 @@ def test_foaf_agents_for_each_role() -> None:
         dct:creator [ a foaf:Person ; foaf:name "Ana" ; org:memberOf [ foaf:name "Labo" ; foaf:mbox "labo@x.fr" ] ] ;
         geodcat:custodian [ a foaf:Organization ; skos:prefLabel "Archives" ;
             foaf:member [ foaf:name "Paul" ; foaf:mbox "paul@archives.fr" ] ] ;
-        dct:rightsHolder "Etat" .""")
+        dct:rightsHolder "Etat" ;
+        geodcat:distributor [ a foaf:Agent ; foaf:name "Diffusion" ; foaf:page <https://diffusion.example/form> ] .""")
     assert contacts == (
         RemoteContact("creator", "Ana (Labo)", "labo@x.fr"),
         RemoteContact("publisher", "Région", "data@region.fr"),
         RemoteContact("rightsHolder", "Etat"),
         RemoteContact("custodian", "Paul (Archives)", "paul@archives.fr"),
+        # its form as udata's writer (and ours) gives an agent's, read back
+        RemoteContact("distributor", "Diffusion", None, "https://diffusion.example/form"),
     )
 
 

@@ -91,4 +91,5 @@ def _from_foaf(graph: Facts, agent: Term) -> tuple[str, str | None, str | None]:
         email = _value(graph, member, (FOAF.mbox,)) or own_email
     else:
         name, email = own_name or "", own_email
-    return name, _email(email), None
+    # Its form, as udata's writer and ours give an agent's (foaf:page): udata does not read it back.
+    return name, _email(email), _value(graph, agent, (FOAF.page,))
