@@ -26,7 +26,21 @@ MAX_SIZE = 512  # pixels a side: a picture, not a way to make the server fill me
 def cells(identifier: str) -> tuple[tuple[bool, ...], ...]:
     """Which blocks are coloured, row by row: the left half and middle from the digest's bits,
     the right half their mirror."""
-    digest = hashlib.sha1(identifier.encode("utf-8", "surrogatepass")).digest()
+    return _cells(_digest(identifier))
+
+
+def identicon_png(identifier: str, size: int) -> bytes:
+    """The identicon of ``identifier``, ``size`` pixels square (1 to ``MAX_SIZE``)."""
+    if not 1 <= size <= MAX_SIZE:
+        raise ValueError(f"size must be 1 to {MAX_SIZE}")
+    return _drawn(_digest(identifier), size)
+
+
+def _digest(identifier: str) -> bytes:
+    return hashlib.sha1(identifier.encode("utf-8", "surrogatepass")).digest()
+
+
+def _cells(digest: bytes) -> tuple[tuple[bool, ...], ...]:
     bits = int.from_bytes(digest[1:], "big")
     half = (BLOCKS + 1) // 2
     rows = []
@@ -36,31 +50,23 @@ def cells(identifier: str) -> tuple[tuple[bool, ...], ...]:
     return tuple(rows)
 
 
-@lru_cache(maxsize=512)  # a page shows the same few accounts again and again
-def identicon_png(identifier: str, size: int) -> bytes:
-    """The identicon of ``identifier``, ``size`` pixels square (1 to ``MAX_SIZE``)."""
-    if not 1 <= size <= MAX_SIZE:
-        raise ValueError(f"size must be 1 to {MAX_SIZE}")
-    digest = hashlib.sha1(identifier.encode("utf-8", "surrogatepass")).digest()
+# Keyed by the 20-byte digest, not the identifier a client sent (of any length); a page shows the
+# same few accounts again and again.
+@lru_cache(maxsize=512)
+def _drawn(digest: bytes, size: int) -> bytes:
     foreground = bytes(FOREGROUNDS[digest[0] % len(FOREGROUNDS)])
     background = bytes(BACKGROUND)
-    grid = cells(identifier)
     padding = round(PADDING_PERCENT * size / 100)
     inner = max(size - 2 * padding, 1)
-    rows = []
-    for y in range(size):
-        line = bytearray(b"\x00")  # PNG filter: none
-        inside_y = padding <= y < padding + inner
-        row = grid[min((y - padding) * BLOCKS // inner, BLOCKS - 1)] if inside_y else None
-        for x in range(size):
-            coloured = (
-                row is not None
-                and padding <= x < padding + inner
-                and row[min((x - padding) * BLOCKS // inner, BLOCKS - 1)]
-            )
-            line += foreground if coloured else background
-        rows.append(bytes(line))
-    return _png(size, size, b"".join(rows))
+    blocks = [min((at - padding) * BLOCKS // inner, BLOCKS - 1) for at in range(size)]
+    inside = [padding <= at < padding + inner for at in range(size)]
+    # One scanline per row of blocks (PNG filter byte first), each used for every pixel row it spans.
+    lines = [
+        b"\x00" + b"".join(foreground if inside[x] and row[blocks[x]] else background for x in range(size))
+        for row in _cells(digest)
+    ]
+    blank = b"\x00" + background * size
+    return _png(size, size, b"".join(lines[blocks[y]] if inside[y] else blank for y in range(size)))
 
 
 def _png(width: int, height: int, scanlines: bytes) -> bytes:
