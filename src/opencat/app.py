@@ -130,6 +130,8 @@ def create_app(
     return app
 
 
+# What a path keeps as sent when it is put in a Location (RFC 3986's pchar, the escapes kept).
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _PERMALINK = re.compile(r"^(/api/1|/[a-z]{2})?/datasets/r/[^/]+/?$")
 
 
@@ -188,7 +190,9 @@ def _slash_or_not_found(app: Starlette, site: Site) -> ASGIApp:
                 scope["opencat.route"] = getattr(matched, "path", None) or scope.get("opencat.route")
                 # The path as the client encoded it: Location must stay ASCII; one leading slash
                 # (``//host/…`` would send the browser to another site).
-                raw = (scope.get("raw_path") or quote(path).encode()).decode("latin-1")
+                # Raw bytes beyond ASCII (a client that sent UTF-8 unencoded) are percent-encoded
+                # once here, as werkzeug does, rather than read as Latin-1 and encoded again.
+                raw = quote(scope.get("raw_path") or path.encode(), safe=_PATH_SAFE)
                 query = scope.get("query_string", b"").decode("latin-1")
                 location = "/" + raw.lstrip("/") + "/" + (f"?{query}" if query else "")
                 await redirect(location)(scope, receive, send)

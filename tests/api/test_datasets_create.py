@@ -393,3 +393,18 @@ def test_a_title_that_slugifies_to_a_page_word_gets_a_slug_of_its_own(
     other = make_dataset(catalog, alice, title="Other").dataset
     renamed = client.put(f"{URL}{other.id}/", json={"title": "New"}, headers=alice.headers)
     assert (renamed.status_code, renamed.json()["slug"]) == (200, "new-3")
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
+)
+def test_a_json_body_with_a_byte_order_mark_or_in_utf16_or_utf32_is_read(
+    client: TestClient, catalog: Catalog, encoding: str
+) -> None:
+    """As udata's Flask reads it (Python's json): Windows tools send such bodies."""
+    account = make_user(catalog)
+    body = '{"title": "Données énergie", "description": "Consommation"}'.encode(encoding)
+    headers = {**account.headers, "Content-Type": "application/json"}
+    response = client.post("/api/1/datasets/", content=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["title"] == "Données énergie"

@@ -409,3 +409,21 @@ def test_tags_and_extras_loaded_past_their_bound_stay_editable(client: TestClien
     assert client.request("DELETE", extras_url, json=["k0"], headers=owner.headers).status_code == 204
     assert client.put(extras_url, json={"k1": None}, headers=owner.headers).status_code == 200
     assert client.put(extras_url, json={"new": 1, "k2": None}, headers=owner.headers).status_code == 200
+
+
+def test_a_raw_utf8_path_without_its_slash_is_redirected_encoded_once(client: TestClient) -> None:
+    """A client that sends UTF-8 unencoded: the Location held its bytes encoded twice (a 404)."""
+    scope = _scope("GET", "/api/1/datasets/café-crème-1")
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent[0]["status"] == 308
+    location = dict(sent[0]["headers"])[b"location"]
+    assert location == b"/api/1/datasets/caf%C3%A9-cr%C3%A8me-1/"
+    assert client.get(location.decode()).status_code in (308, 404)  # the slug's own answer

@@ -158,6 +158,20 @@ def test_a_dataset_asked_by_id_or_another_spelling_redirects_to_its_page(
     assert moved.headers["location"] == f"/datasets/{dataset.slug}/?lang=en"
 
 
+def test_an_organization_or_user_asked_by_another_spelling_redirects_to_its_own_page(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """They were sent to /datasets/{slug}/, a 404."""
+    account, _ = _setup(catalog)
+    moved = client.get("/organizations/Ville-de-LYON/?lang=en")
+    assert moved.status_code == 308
+    assert moved.headers["location"] == "/organizations/ville-de-lyon/?lang=en"
+    user = client.get(f"/users/{account.user.slug.upper()}/")
+    assert user.status_code == 308
+    assert user.headers["location"] == f"/users/{account.user.slug}/"
+    assert client.get(user.headers["location"]).status_code == 200
+
+
 def test_private_datasets_are_a_404_page_and_never_listed(client: TestClient, catalog: Catalog) -> None:
     account, org = _setup(catalog)
     hidden = make_dataset(catalog, account, title="Confidentiel", organization=org, private=True).dataset

@@ -1,5 +1,6 @@
 """Request bodies: JSON decoding and pydantic errors turned into udata's error shapes."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +43,7 @@ def decode_json(raw: bytes) -> Any:
     """The decoded body, refused (400) when it could not be stored: nested deeper than
     ``MAX_DEPTH`` (orjson itself stops at 1024) or holding NUL characters."""
     try:
-        body = orjson.loads(raw)
+        body = orjson.loads(_as_utf8(raw))
     except orjson.JSONDecodeError as error:
         if str(error).startswith("depth limit exceeded"):  # orjson's own bound (1024): ours is lower
             raise BadRequest(f"Failed to decode JSON object: {too_deep(MAX_DEPTH)}") from None
@@ -51,6 +52,19 @@ def decode_json(raw: bytes) -> Any:
     if problem is not None:
         raise BadRequest(f"Failed to decode JSON object: {problem}")
     return body
+
+
+def _as_utf8(raw: bytes) -> bytes:
+    """The body in plain UTF-8 when it came with a byte order mark, or in UTF-16 or UTF-32 (told
+    by its first bytes, RFC 4627's way): udata's Flask reads them all (Python's ``json``), and
+    Windows tools send them; orjson only reads plain UTF-8. Undecodable bytes are left to it."""
+    encoding = json.detect_encoding(raw)
+    if encoding == "utf-8":
+        return raw
+    try:
+        return raw.decode(encoding).encode("utf-8")
+    except UnicodeError:
+        return raw
 
 
 def json_object(raw: bytes, content_type: str | None) -> dict[str, Any]:

@@ -159,13 +159,14 @@ def guard(handler: Callable[[Site, Visit], Awaitable[Response]], site: Site) -> 
 
 
 def _moved_to(request: Request, slug: str) -> str:
-    """The same page of the dataset under its current slug: its download, curation... pages too,
-    with the query kept."""
+    """The same page of the dataset, organization or user under its current slug: a dataset's
+    download, curation... pages too, with the query kept."""
     path = request.url.path
-    asked = f"/datasets/{request.path_params.get('slug', '')}/"
+    kind = path.split("/")[1]  # datasets, organizations, users
+    asked = f"/{kind}/{request.path_params.get('slug', '')}/"
     rest = path[len(asked) :] if path.startswith(asked) else ""
     query = request.url.query
-    return f"/datasets/{quote(slug)}/{quote(rest)}" + (f"?{query}" if query else "")
+    return f"/{kind}/{quote(slug)}/{quote(rest)}" + (f"?{query}" if query else "")
 
 
 def _facets(
