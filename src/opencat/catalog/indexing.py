@@ -18,7 +18,7 @@ from opencat.domain.datasets import Dataset, IndexedResource, Resource
 from opencat.domain.errors import Reason, Unavailable
 from opencat.domain.format_families import format_families
 from opencat.domain.references import NOT_SPECIFIED
-from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, producer_types
+from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, changes_matter, producer_types
 from opencat.domain.spatial import normalize_zone, with_ancestors
 from opencat.search.index import SearchIndex
 
@@ -30,6 +30,9 @@ BATCH = 2000
 WAIT_FOR_HOLDER_SECONDS = 1.0
 HOLDER_POLL_SECONDS = 0.003
 RESOURCE_TITLES_LIMIT = 10_000
+# A listing reads what the index's unapplied changes were for up to this many of them (more: it
+# waits for the index, as it would have to read more than the keeper's batch costs).
+UNSEEN_LIMIT = 64
 
 
 def sync(catalog: Catalog, conn: Connection | None = None) -> None:
@@ -90,14 +93,28 @@ def _another_history(catalog: Catalog, conn: Connection, applied: int) -> bool:
     return applied > 0 and recorded is not None and outbox.dataset_at(conn, applied) != recorded
 
 
-def _catch_up(catalog: Catalog, conn: Connection) -> None:
-    _replay(catalog, outbox.head(conn))
+def _catch_up(catalog: Catalog, conn: Connection, request: SearchRequest | None = None) -> None:
+    """``request``: the search to answer, which need not wait for changes it cannot see."""
+    head = outbox.head(conn)
+    _replay(catalog, head, None if request is None else lambda: _unseen(catalog, conn, request, head))
 
 
-def _replay(catalog: Catalog, wanted: int) -> None:
+def _unseen(catalog: Catalog, conn: Connection, request: SearchRequest, head: int) -> bool:
+    """Whether the log's entries this process's index has not loaded (a few, at most
+    ``UNSEEN_LIMIT``) all name what they changed, and the request reads none of it: the index
+    as loaded gives the same datasets, order and total as it would once caught up (the rows
+    rendered are read from the database). A follow, a resource added or changed, the most
+    frequent writes, then do not make every listing wait for an index commit."""
+    loaded = catalog.search.loaded_seq
+    if not 0 <= loaded < head or head - loaded > UNSEEN_LIMIT:
+        return False
+    return not changes_matter(request, outbox.aspects_between(conn, loaded, head))
+
+
+def _replay(catalog: Catalog, wanted: int, unseen: Callable[[], bool] | None = None) -> None:
     index = catalog.search
     try:
-        if index.reached(wanted):
+        if index.reached(wanted) or (unseen is not None and unseen()):
             return
         if (index.keeper_expected or index.held_elsewhere()) and _applied_elsewhere(index, wanted):
             return
@@ -260,5 +277,10 @@ def search_document(
 
 
 def search(catalog: Catalog, request: SearchRequest, conn: Connection | None = None) -> SearchHits:
-    sync(catalog, conn)
+    """The request's page, the index caught up with the changes the request can see."""
+    if conn is None:
+        with catalog.db.read() as own:
+            _catch_up(catalog, own, request)
+    else:
+        _catch_up(catalog, conn, request)
     return catalog.search.search(request)

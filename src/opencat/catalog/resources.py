@@ -41,6 +41,7 @@ from opencat.domain.errors import (
     Reason,
 )
 from opencat.domain.history import Key, resource_diff
+from opencat.domain.search import Aspect
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,10 @@ def resource_of(conn: Connection, dataset: Dataset, resource_id: str) -> Resourc
     return found
 
 
-def store_dataset(conn: Connection, dataset: Dataset) -> None:
+def store_dataset(conn: Connection, dataset: Dataset, aspect: Aspect | None = None) -> None:
+    """``aspect``: all the write changed of the dataset for search (None: anything)."""
     newest = db_resources.newest_modification(conn, dataset.id)
-    db_datasets.update_row(conn, dataset, dataset.last_update_given(newest))
+    db_datasets.update_row(conn, dataset, dataset.last_update_given(newest), aspect=aspect)
 
 
 def check_room(catalog: Catalog, conn: Connection, dataset: Dataset) -> None:
@@ -96,7 +98,7 @@ def add_resource(
         _check_room_beside(catalog, siblings.count)
         newest = db_resources.insert_first(conn, dataset.id, resource, now, siblings)
         touched = touch(dataset, now)
-        db_datasets.update_row(conn, touched, touched.last_update_given(newest))
+        db_datasets.update_row(conn, touched, touched.last_update_given(newest), aspect=Aspect.RESOURCES)
         history.record(conn, [history.resource_added(catalog, actor, dataset, resource, now)])
         return resource
 
@@ -126,7 +128,7 @@ def update_resource(
             raise BadRequest(Reason.FILETYPE_CHANGE)
         updated = apply_resource_changes(current, changes.fields(), now)
         db_resources.update_one(conn, updated, now)
-        store_dataset(conn, touch(dataset, now))
+        store_dataset(conn, touch(dataset, now), Aspect.RESOURCES)
         changed = resource_diff(current, updated)
         if changed:
             history.record(
@@ -151,7 +153,7 @@ def delete_resource(
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         current = resource_of(conn, dataset, resource_id)
         db_resources.delete_one(conn, current.id)
-        store_dataset(conn, touch(dataset, now))
+        store_dataset(conn, touch(dataset, now), Aspect.RESOURCES)
         history.record(conn, [history.resource_removed(catalog, actor, dataset, current, now)])
         hosted = [current.fs_filename] if current.fs_filename else []
         mark_for_removal(conn, hosted, now)  # a process killed before the removal leaves it to the sweep
@@ -223,7 +225,7 @@ def reorder_resources(
             history.resource_list(catalog, actor, dataset, before, _in_order(before, order, updates), now),
         )
         # A new order is a new representation (ETag) but not a modification (udata: udata/core/dataset/api.py, resources).
-        store_dataset(conn, replace(dataset, revision=dataset.revision + 1))
+        store_dataset(conn, replace(dataset, revision=dataset.revision + 1), Aspect.RESOURCES)
         return db_resources.fetch_for_dataset(conn, dataset.id)
 
 

@@ -57,6 +57,7 @@ from opencat.domain.errors import (
     UploadRefused,
 )
 from opencat.domain.history import Key, resource_diff
+from opencat.domain.search import Aspect
 from opencat.domain.uploads import (
     check_chunked,
     check_part_index,
@@ -457,7 +458,6 @@ def _store(
         )
     history.record(conn, [activity])
     touched = touch(place.dataset, now)
-    db_datasets.update_row(
-        conn, touched, touched.last_update_given(db_resources.newest_modification(conn, place.dataset.id))
-    )
+    newest = db_resources.newest_modification(conn, place.dataset.id)
+    db_datasets.update_row(conn, touched, touched.last_update_given(newest), aspect=Aspect.RESOURCES)
     return UploadOutcome(resource, created=current is None), None if current is None else current.fs_filename

@@ -17,6 +17,7 @@ from opencat.db.outbox import mark_changed
 from opencat.db.tables import dataset_slugs, dataset_tags, datasets
 from opencat.domain.datasets import HIDING_FIELDS, Dataset
 from opencat.domain.errors import Conflict, Reason
+from opencat.domain.search import Aspect
 from opencat.domain.slugs import PAGE_WORDS
 
 _COLUMNS = (
@@ -244,11 +245,19 @@ def update(
 _UPDATE_ROW = datasets.update().where(datasets.c.id == sa.bindparam("row_id"))
 
 
-def update_row(conn: Connection, dataset: Dataset, last_update: datetime, *, mark: bool = True) -> None:
-    """Store the dataset's row only: for changes that keep its slug and tags."""
+def update_row(
+    conn: Connection,
+    dataset: Dataset,
+    last_update: datetime,
+    *,
+    mark: bool = True,
+    aspect: Aspect | None = None,
+) -> None:
+    """Store the dataset's row only: for changes that keep its slug and tags. ``aspect``: all
+    the write changed for search (domain/search.Aspect; None: anything)."""
     conn.execute(_UPDATE_ROW, {**_columns(dataset, last_update), "row_id": dataset.id})
     if mark:
-        mark_changed(conn, [dataset.id])
+        mark_changed(conn, [dataset.id], aspect)
 
 
 def set_followers(conn: Connection, dataset_id: str, followers: int) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from opencat.db.outbox import mark_changed
 from opencat.db.tables import datasets, follows
 from opencat.domain.months import MONTHS, last_months
+from opencat.domain.search import Aspect
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ def _shift(conn: Connection, dataset_id: str, step: int, now: datetime) -> None:
     conn.execute(_SHIFT_COUNT, {"b_dataset": dataset_id, "b_step": step})
     # The update above holds the row lock, so this recount sees every committed follow.
     conn.execute(_SET_STOCK, {"b_dataset": dataset_id, "b_stock": _monthly_stock(conn, dataset_id, now)})
-    mark_changed(conn, [dataset_id])
+    mark_changed(conn, [dataset_id], Aspect.FOLLOWERS)
 
 
 # One text statement with the months' ends as parameters: SQLAlchemy derives a cache key from a

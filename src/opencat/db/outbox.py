@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from opencat.db.bulk import insert_rows
 from opencat.db.tables import search_changes
+from opencat.domain.search import Aspect
 
 _OUTBOX_LOCK = 0x0C47  # an arbitrary, fixed advisory lock key
 
@@ -20,17 +21,20 @@ _OUTBOX_LOCK = 0x0C47  # an arbitrary, fixed advisory lock key
 # number is drawn as it is inserted, after the ``SELECT`` it comes from has taken the lock.
 _LOCKED_APPEND = sa.text(
     "WITH locked AS (SELECT pg_advisory_xact_lock(:key)) "
-    f"INSERT INTO {search_changes.name} (dataset_id) SELECT :dataset_id FROM locked"
+    f"INSERT INTO {search_changes.name} (dataset_id, aspect) SELECT :dataset_id, :aspect FROM locked"
 )
 
 
-def mark_changed(conn: Connection, dataset_ids: Iterable[str]) -> None:
-    rows = [{"dataset_id": dataset_id} for dataset_id in dataset_ids]
+def mark_changed(conn: Connection, dataset_ids: Iterable[str], aspect: Aspect | None = None) -> None:
+    """Append the datasets to the log; ``aspect``: all the write changed of them for search
+    (None: anything)."""
+    named = None if aspect is None else aspect.value
+    rows = [{"dataset_id": dataset_id, "aspect": named} for dataset_id in dataset_ids]
     if not rows:
         return
     if conn.dialect.name == "postgresql":
         if len(rows) == 1:  # every single write: one statement instead of two
-            conn.execute(_LOCKED_APPEND, {"key": _OUTBOX_LOCK, "dataset_id": rows[0]["dataset_id"]})
+            conn.execute(_LOCKED_APPEND, {"key": _OUTBOX_LOCK, **rows[0]})
             return
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
     insert_rows(conn, search_changes, rows)
@@ -51,6 +55,22 @@ def changes_since(conn: Connection, seq: int, limit: int) -> list[tuple[int, str
         .limit(limit)
     )
     return [(int(row.seq), str(row.dataset_id)) for row in rows]
+
+
+def aspects_between(conn: Connection, after: int, head: int) -> list[Aspect | None]:
+    """What the log's entries after ``after`` up to ``head`` changed (None: anything)."""
+    rows = conn.execute(
+        sa.select(search_changes.c.aspect).where(search_changes.c.seq > after, search_changes.c.seq <= head)
+    )
+    return [_aspect(named) for named in rows.scalars()]
+
+
+def _aspect(named: str | None) -> Aspect | None:
+    """An aspect this release does not know (a newer node wrote it) may be any change."""
+    try:
+        return None if named is None else Aspect(named)
+    except ValueError:
+        return None
 
 
 def dataset_at(conn: Connection, seq: int) -> str | None:

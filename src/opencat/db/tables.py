@@ -277,6 +277,8 @@ search_changes = sa.Table(
         "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
     ),
     sa.Column("dataset_id", OBJECT_ID, nullable=False),
+    # What the write changed (domain/search.Aspect); NULL: anything may have changed.
+    sa.Column("aspect", sa.Text(), nullable=True),
 )
 
 # Users following datasets; one active follow per user and dataset (``until`` null).

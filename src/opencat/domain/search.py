@@ -5,6 +5,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset
@@ -200,12 +201,108 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+")
 
 
+# The combining marks search ignores: Latin, Greek and Cyrillic accents (U+0300-U+036F), Hebrew
+# points, Arabic vowel signs. Tantivy's folding only knows Latin letters.
+_MARKS = re.compile("[\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0670]")
+
+
+def without_marks(text: str) -> str:
+    """``text`` as search reads it, in documents and queries alike: accents taken off letters of
+    any script (``Ελληνικά`` is ``Ελληνικα``, ``Ёлка`` is ``Елка``, ``İ`` is ``I``), Greek's final
+    sigma as any sigma (lower-casing gives either), the rest composed (a decomposed "e\u0301" is
+    one letter, not a word's end). Latin text gives the words it gave before (version 14)."""
+    if text.isascii():
+        return text
+    bare = _MARKS.sub("", unicodedata.normalize("NFD", text)).replace("\u03c2", "\u03c3")
+    return unicodedata.normalize("NFC", bare)
+
+
 def words_of(text: str) -> tuple[str, ...]:
-    """The query's words, lower-cased, accents composed (a decomposed "e\u0301" is one letter, not
-    a word's end: the index composes them too); raw user text of any shape is safe here."""
-    composed = unicodedata.normalize("NFC", text)
-    words = [word[:MAX_WORD_LENGTH] for word in _WORD.findall(composed.casefold())]
+    """The query's words, lower-cased, without accents (``without_marks``, as the index holds
+    them); raw user text of any shape is safe here."""
+    bare = without_marks(text)
+    words = [word[:MAX_WORD_LENGTH] for word in _WORD.findall(without_marks(bare.casefold()))]
     # The bound counts the words searched for: a pasted title's stopwords took the places of its
     # last meaningful words (and a run of twelve left only stopwords to look for).
     meaningful = [word for word in words if word not in STOPWORDS and len(word) > 1]
     return tuple((meaningful or words)[:MAX_WORDS])
+
+
+class Aspect(StrEnum):
+    """What a frequent write changes of a dataset as the search index sees it, written beside
+    the dataset's entry in the search log (db/outbox.py): a listing whose answer reads none of
+    it need not wait for the index to apply the entry. A write that names none may have changed
+    anything."""
+
+    FOLLOWERS = "followers"  # a follow or an unfollow
+    RESOURCES = "resources"  # a resource added, changed, removed or moved
+
+
+# The fields of ``SearchDocument`` each aspect may change (tests/search/test_aspects.py checks it
+# on the real writes).
+ASPECT_FIELDS: dict[Aspect, frozenset[str]] = {
+    Aspect.FOLLOWERS: frozenset({"followers"}),
+    Aspect.RESOURCES: frozenset(
+        {"resource_titles", "formats", "format_families", "schemas", "schema_versions", "last_update"}
+    ),
+}
+
+# The fields of ``SearchDocument`` each filter reads (every field of ``SearchFilters`` is named:
+# a test checks it, so that a new filter is not taken for one that reads nothing).
+FILTER_FIELDS: dict[str, frozenset[str]] = {
+    "tags": frozenset({"tags"}),
+    "license": frozenset({"license"}),
+    "featured": frozenset({"featured"}),
+    "zone": frozenset({"zones", "own_zones"}),
+    "granularities": frozenset({"granularity"}),
+    "coverage": frozenset({"temporal_start", "temporal_end"}),
+    "containing": frozenset({"temporal_start", "temporal_end"}),
+    "period": frozenset({"temporal_start", "temporal_end"}),
+    "access_type": frozenset({"access_type"}),
+    "organization": frozenset({"organization"}),
+    "badge": frozenset({"badges"}),
+    "organization_badge": frozenset({"organization_badges"}),
+    "owner": frozenset({"owner"}),
+    "ids": frozenset({"id"}),
+    "formats": frozenset({"formats"}),
+    "every_format": frozenset({"formats"}),
+    "schemas": frozenset({"schemas"}),
+    "schema_version": frozenset({"schema_versions"}),
+    "private": frozenset({"private"}),
+    "archived": frozenset({"archived"}),
+    "deleted": frozenset({"deleted"}),
+    "zone_ancestors": frozenset({"zones", "own_zones"}),
+    "own_zone": frozenset({"own_zones"}),
+    "organization_name": frozenset({"organization_title"}),
+    "format_family": frozenset({"format_families"}),
+    "producer_type": frozenset({"producer_types"}),
+    "updated_since": frozenset({"last_update"}),
+}
+# What words are matched in and scored by (search/schema.TEXT_FIELDS, the popularity boost).
+WORDS_FIELDS = frozenset(
+    {"title", "acronym", "tags", "organization_name", "description", "resource_titles", "views"}
+)
+# Who may see a dataset: read by every listing.
+VISIBILITY_FIELDS = frozenset({"id", "private", "deleted", "archived", "owner", "organization"})
+_EMPTY_FILTERS = SearchFilters()
+
+
+def fields_read(request: SearchRequest) -> frozenset[str]:
+    """The fields of ``SearchDocument`` that decide which datasets the request's answer holds,
+    their order and their total."""
+    read = set(VISIBILITY_FIELDS)
+    if request.words:
+        read |= WORDS_FIELDS
+    sort = request.sort or ("" if request.words else "created")
+    if sort:
+        read.add(sort.lstrip("-"))
+    for name, fields in FILTER_FIELDS.items():
+        if getattr(request.filters, name) != getattr(_EMPTY_FILTERS, name):
+            read |= fields
+    return frozenset(read)
+
+
+def changes_matter(request: SearchRequest, aspects: Sequence[Aspect | None]) -> bool:
+    """Whether changes of these aspects may change the request's answer (None: any change)."""
+    read = fields_read(request)
+    return any(aspect is None or not ASPECT_FIELDS[aspect].isdisjoint(read) for aspect in aspects)

@@ -20,7 +20,6 @@ import os
 import shutil
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import Future
@@ -34,7 +33,7 @@ import tantivy
 
 from opencat.domain.datasets import is_public
 from opencat.domain.periods import CoverageCounts
-from opencat.domain.search import SearchDocument, SearchHits, SearchRequest
+from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, without_marks
 from opencat.domain.transliteration import to_ascii
 from opencat.search import schema
 from opencat.search.queries import build_query, folded_name, sort_of, suggest_query
@@ -131,14 +130,8 @@ def sample_bucket(dataset_id: str) -> int:
     return int.from_bytes(digest, "big") % schema.SAMPLE_BUCKETS
 
 
-def _composed(text: str) -> str:
-    """The text with its accents composed (version 11): Tantivy's tokenizer cuts a word at a
-    combining mark, so "pre\u0301noms" was two words no query met; queries are composed too."""
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
-
-
 def _document(doc: SearchDocument) -> tantivy.Document:
-    title = _composed(doc.title)
+    title = without_marks(doc.title)
     values: dict[str, Any] = {
         "id": doc.id,
         "title": title,
@@ -146,11 +139,11 @@ def _document(doc: SearchDocument) -> tantivy.Document:
         # Accents folded (version 10): "Élus" sorts among the E, not after Z.
         "title_sort": title_key(to_ascii(doc.title).casefold()[:200], doc.id),
         "suggest": suggest_text(doc.title, doc.acronym),
-        "acronym": _composed(doc.acronym),
-        "tags_text": " ".join(tag.replace("-", " ") for tag in doc.tags),
-        "organization_name": _composed(doc.organization_name),
-        "description": _composed(doc.description),
-        "resource_titles": _composed(doc.resource_titles),
+        "acronym": without_marks(doc.acronym),
+        "tags_text": without_marks(" ".join(tag.replace("-", " ") for tag in doc.tags)),
+        "organization_name": without_marks(doc.organization_name),
+        "description": without_marks(doc.description),
+        "resource_titles": without_marks(doc.resource_titles),
         "popularity": popularity(doc.views),
         "private": doc.private,
         "deleted": doc.deleted,

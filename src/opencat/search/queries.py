@@ -6,12 +6,13 @@ import tantivy
 
 from opencat.domain.search import SearchFilters, SearchRequest, Visibility
 from opencat.domain.transliteration import to_ascii
-from opencat.search.schema import ORDERS, TEXT_FIELDS
+from opencat.search.schema import ORDERS, TEXT_FIELDS, analyzers
 
 FUZZY_MIN_LENGTH = 5
 FUZZY_MAX_DOC_FREQ = 1000
 
 _SORTS = {"title": "title_sort", **ORDERS}
+_PLAIN = analyzers()["fr_plain"]
 
 Clause = tuple[tantivy.Occur, tantivy.Query]
 
@@ -22,7 +23,9 @@ def _word_query(index: tantivy.Index, schema: tantivy.Schema, word: str) -> tant
         (tantivy.Occur.Should, tantivy.Query.boost_query(index.parse_query(word, [field]), boost))
         for field, boost in TEXT_FIELDS.items()
     ]
-    folded = to_ascii(word).lower()
+    # The word as the title's plain twin holds it (Greek or Cyrillic stay in their letters).
+    tokens = _PLAIN.analyze(word)
+    folded = tokens[0] if len(tokens) == 1 else to_ascii(word).lower()
     # A word many titles hold is no typo: skip the (costly) fuzzy clause for it.
     common = index.searcher().doc_freq("title_plain", folded) >= FUZZY_MAX_DOC_FREQ
     if len(folded) >= FUZZY_MIN_LENGTH and folded.isalnum() and not common:

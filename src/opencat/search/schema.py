@@ -2,7 +2,7 @@
 
 import tantivy
 
-VERSION = 13
+VERSION = 14
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
