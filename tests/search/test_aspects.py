@@ -18,7 +18,7 @@ from opencat.catalog.resources import add_resource
 from opencat.db.tables import search_changes
 from opencat.domain.accounts import Actor
 from opencat.domain.changes import ResourceChanges, Submitted
-from opencat.domain.queries import DatasetQuery
+from opencat.domain.queries import SORT_KEYS, DatasetQuery
 from opencat.domain.search import (
     ASPECT_FIELDS,
     FILTER_FIELDS,
@@ -38,6 +38,7 @@ def test_every_filter_names_fields_of_the_search_document() -> None:
     assert set(FILTER_FIELDS) == {field.name for field in fields(SearchFilters)}
     named = set().union(*FILTER_FIELDS.values(), *ASPECT_FIELDS.values(), WORDS_FIELDS)
     assert named <= DOCUMENT_FIELDS
+    assert set(SORT_KEYS) <= DOCUMENT_FIELDS  # a sort reads the field of its name
 
 
 @pytest.mark.parametrize(

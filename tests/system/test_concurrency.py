@@ -273,6 +273,87 @@ def test_a_search_finds_every_dataset_created_before_it_through_either_worker(
     assert max(slow) < LISTING_BOUND_SECONDS
 
 
+def _publish_formats(
+    http: httpx2.Client, owner: Account, dataset_id: str, index: int, misses: list[str]
+) -> None:
+    """Resources of new formats, each looked for by its format as soon as it was added."""
+    for round_ in range(5):
+        fmt = f"f{index}x{round_}{word()[2:6]}"
+        link = {"title": fmt, "url": f"https://example.org/{fmt}", "format": fmt, "filetype": "remote"}
+        added = http.post(f"/api/1/datasets/{dataset_id}/resources/", json=link, headers=owner.headers)
+        if added.status_code != 201:
+            return
+        found = http.get("/api/1/datasets/", params={"format": fmt})
+        if [item["id"] for item in found.json()["data"]] != [dataset_id]:
+            misses.append(f"format {fmt}")
+
+
+def _follow_in_turn(
+    http: httpx2.Client, fans: list[Account], datasets: list[str], tag: str, misses: list[str]
+) -> None:
+    """One follow at a time, each dataset by as many fans as ``DATASETS_FOLLOWED`` says: after
+    each one, the followers' order is the counts' (no other follow runs meanwhile)."""
+    counts = dict.fromkeys(datasets, 0)
+    for rank, dataset_id in zip(DATASETS_FOLLOWED, datasets, strict=False):
+        for fan in fans[:rank]:
+            followed = http.post(f"/api/1/datasets/{dataset_id}/followers/", headers=fan.headers)
+            counts[dataset_id] = followed.json()["followers"]
+            ranked = http.get("/api/1/datasets/", params={"tag": tag, "sort": "-followers"}).json()["data"]
+            shown = [(item["id"], item["metrics"]["followers"]) for item in ranked]
+            ordered = [count for _, count in shown] == sorted(counts.values(), reverse=True)
+            if not ordered or dict(shown) != counts:
+                misses.append(f"followers: {shown} for {counts}")
+
+
+def _list_by_tag(http: httpx2.Client, tag: str, size: int, going: threading.Event, misses: list[str]) -> None:
+    while going.is_set():
+        listed = http.get("/api/1/datasets/", params={"tag": tag, "page_size": 20})
+        if listed.status_code != 200 or len(listed.json()["data"]) != size:
+            misses.append(f"tag listing: {listed.status_code}")
+            return
+
+
+def test_resource_writes_and_follows_are_found_by_the_listings_that_read_them(
+    deployment: Deployment, api: httpx2.Client
+) -> None:
+    """Resources and follows are logged with what they change for search, and listings that do
+    not read it do not wait for the index: those that read it (a format filter, the followers'
+    order) must still find each write as soon as it returned, through either worker, while other
+    listings go on."""
+    owner = deployment.new_user()
+    fans = deployment.new_users(max(DATASETS_FOLLOWED))
+    tag = word()
+    datasets = [create(api, owner, title=f"Formats {tag} {n}", tags=[tag])["id"] for n in range(6)]
+    going = threading.Event()
+    going.set()
+    misses: list[str] = []
+    record: list[httpx2.Response] = []
+    with client(deployment.url, record, keepalive=False) as http:
+        readers = [
+            threading.Thread(target=_list_by_tag, args=(http, tag, len(datasets), going, misses))
+            for _ in range(3)
+        ]
+        writers = [
+            threading.Thread(target=_publish_formats, args=(http, owner, dataset_id, n, misses))
+            for n, dataset_id in enumerate(datasets)
+        ]
+        writers.append(threading.Thread(target=_follow_in_turn, args=(http, fans, datasets, tag, misses)))
+        for thread in [*readers, *writers]:
+            thread.start()
+        for thread in writers:
+            thread.join()
+        going.clear()
+        for thread in readers:
+            thread.join()
+    errors = server_errors(record)
+    assert not errors, "server errors:\n" + "\n".join(errors)
+    assert not misses, misses
+
+
+# How many fans follow each of the test's datasets, in turn (the first ones most).
+DATASETS_FOLLOWED = (5, 3, 4, 1)
+
+
 @pytest.fixture(scope="module")
 def private_data(deployment: Deployment) -> dict[str, Any]:
     """A private dataset with a remote resource and an uploaded file, and a public one beside it
