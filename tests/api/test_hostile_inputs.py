@@ -389,6 +389,61 @@ def test_tags_and_extras_are_bounded(client: TestClient, catalog: Catalog) -> No
     assert too_big.status_code == 400  # served back as is, it broke int64 clients
 
 
+def test_a_resources_extras_are_bounded_in_a_dataset_write_too(client: TestClient, catalog: Catalog) -> None:
+    """The bound held on the resource's own routes; a dataset's POST or PUT bringing the resource
+    took 200,000 extras (a 3 MB resource and as much history)."""
+    owner = make_user(catalog)
+    many = {f"k{n}": n for n in range(1001)}
+    link = {"title": "r", "url": "https://example.org/r", "extras": many}
+    body = {
+        "title": "Extras",
+        "description": "d",
+        "resources": [{"title": "ok", "url": "https://example.org/ok"}, link],
+    }
+    refused = client.post(URL, json=body, headers=owner.headers)
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {"resources": [{}, {"extras": ["At most 1000 extras are allowed"]}]},
+    )
+    dataset = make_dataset(catalog, owner, resources=[{"title": "r", "url": "https://example.org/r"}])
+    url = f"{URL}{dataset.dataset.id}/"
+    kept = {"id": dataset.resources[0].id, "title": "r", "url": "https://example.org/r"}
+    refused = client.put(url, json={"resources": [link, kept]}, headers=owner.headers)
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"resources": [{"extras": ["At most 1000 extras are allowed"]}, {}]}
+    refused = client.put(url, json={"resources": [{**kept, "extras": many}]}, headers=owner.headers)
+    assert refused.json()["errors"] == {"resources": [{"extras": ["At most 1000 extras are allowed"]}]}
+    assert len(client.get(url).json()["resources"]) == 1
+
+
+def test_extras_are_bounded_in_bytes_and_their_history_keeps_the_keys_changed(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Merges of values up to the body's 10 MB made a 54 MB dataset, and each change of one key
+    kept the whole extras twice in the history (a 324 MB page of activity)."""
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner)
+    extras_url = f"/api/2/datasets/{dataset.dataset.id}/extras/"
+    big = "x" * 600_000
+    assert client.put(extras_url, json={"a": big}, headers=owner.headers).status_code == 200
+    refused = client.put(extras_url, json={"b": big}, headers=owner.headers)
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {"extras": ["Extras may hold at most 1000000 bytes of JSON"]},
+    )
+    url = f"{URL}{dataset.dataset.id}/"
+    refused = client.put(url, json={"extras": {"a": big, "b": big}}, headers=owner.headers)
+    assert refused.status_code == 400
+    assert client.put(extras_url, json={"small": 1}, headers=owner.headers).status_code == 200
+    history = client.get("/api/1/activity/", params={"related_to": dataset.dataset.id}).json()["data"]
+    assert history[0]["extras"]["diff"]["extras"] == {"old": {"small": None}, "new": {"small": 1}}
+    assert len(str(history[0])) < 10_000
+    removed = client.request("DELETE", extras_url, json=["small"], headers=owner.headers)
+    assert removed.status_code == 204, removed.text
+    latest = client.get("/api/1/activity/", params={"related_to": dataset.dataset.id}).json()["data"][0]
+    assert latest["extras"]["diff"]["extras"] == {"old": {"small": 1}, "new": {"small": None}}
+
+
 def test_tags_and_extras_loaded_past_their_bound_stay_editable(client: TestClient, catalog: Catalog) -> None:
     """An import or a harvest may bring more: such a dataset is edited as long as it does not grow
     (the pages resend every tag with any change)."""

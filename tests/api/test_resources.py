@@ -589,3 +589,32 @@ def test_the_sites_own_permalink_is_the_apis(client: TestClient, catalog: Catalo
         == "*"
     )  # udata's CORS names this path: front-ends fetch it
     assert client.get(f"/xx/datasets/r/{rid}").status_code == 404  # no such language here
+
+
+def test_a_reorder_sent_as_objects_reads_the_resources_once(client: TestClient, catalog: Catalog) -> None:
+    """Each object entry was one query: 3,000 round trips (12 s on PostgreSQL) for a dataset of
+    3,000 resources. The number of statements no longer grows with the entries."""
+    from sqlalchemy import event
+
+    owner = make_user(catalog)
+    links = [{"title": f"r{n}", "url": f"https://example.org/{n}"} for n in range(60)]
+    view = make_dataset(catalog, owner, resources=links)
+    ids = [resource.id for resource in view.resources]
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(catalog.db.engine, "before_cursor_execute", count)
+    try:
+        entries = [{"id": resource_id} for resource_id in reversed(ids)]
+        entries[0]["title"] = "renamed"
+        response = client.put(
+            f"/api/1/datasets/{view.dataset.id}/resources/", json=entries, headers=owner.headers
+        )
+    finally:
+        event.remove(catalog.db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    assert [item["id"] for item in response.json()] == list(reversed(ids))
+    assert response.json()[0]["title"] == "renamed"
+    assert len(statements) < 30, len(statements)

@@ -513,3 +513,20 @@ def test_a_signed_in_visitors_pages_are_kept_by_no_shared_cache(client: TestClie
     sign_in(client, catalog, owner)
     for path in (f"/datasets/{view.dataset.slug}/", "/datasets/", "/"):
         assert "private" in client.get(path).headers["cache-control"], path
+
+
+@pytest.mark.parametrize("path", ["/datasets/", "/organizations/ville-de-lyon/"])
+def test_thousands_of_values_of_one_filter_make_a_page_of_the_first_ones(
+    client: TestClient, catalog: Catalog, path: str
+) -> None:
+    """Each selected value's "remove" link repeats the others: 4,000 tags in one address made a
+    221 MB page in a minute. The first values, each once, are read."""
+    _setup(catalog)
+    params = [("tag", f"t{number}") for number in range(4000)] + [("tag", "t1")] * 100
+    started = time.monotonic()
+    response = client.get(path, params=params)
+    assert response.status_code == 200
+    assert time.monotonic() - started < 5
+    assert len(response.content) < 2_000_000
+    assert 'value="t19"' in response.text
+    assert 'value="t20"' not in response.text

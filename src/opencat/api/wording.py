@@ -106,6 +106,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.DATASET_ID_REQUIRED: "A dataset identifier is required",
     Reason.DATASET_UNKNOWN: "Dataset does not exists",  # sic: udata's ModelField
     Reason.TOO_MANY_EXTRAS: "At most {limit} extras are allowed",
+    Reason.EXTRAS_TOO_LARGE: "Extras may hold at most {limit} bytes of JSON",
     Reason.TOO_MANY_TAGS: "At most {limit} tags are allowed",
     Reason.ZONE_UNKNOWN: "Unknown geoid(s): {zones}",
     Reason.SCHEMA_VERSION_WITHOUT_SCHEMA: "A schema version needs a schema name or url.",

@@ -196,12 +196,18 @@ def reorder_resources(
         check_version(dataset, expected_versions)
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
         reorder = submitted.value()
-        order = _reorder_ids(reorder.ids, db_resources.ids_of(conn, dataset.id))
+        # Read once: one query per entry sent as an object was 3,000 round trips (12 s on
+        # PostgreSQL) for a dataset of 3,000 resources.
+        before = db_resources.fetch_for_dataset(conn, dataset.id)
+        stored = {resource.id: resource for resource in before}
+        order = _reorder_ids(reorder.ids, [resource.id for resource in before])
         # udata reports a list form's errors in place, one entry per element ({} when valid).
         problems: list[dict[str, Any]] = [{} for _ in order]
         updates: list[Resource] = []
         for resource_id, changes in reorder.changes.value().items():
-            current = db_resources.find(conn, dataset.id, resource_id)
+            if not changes:
+                continue  # an entry of its id alone: nothing to check or change
+            current = stored.get(resource_id)
             try:
                 checked = check_resource_schema(catalog.schemas, changes)
                 if current is None:
@@ -216,7 +222,6 @@ def reorder_resources(
                 problems[order.index(resource_id)] = error.errors
         if any(problems):
             raise InvalidItems(problems)
-        before = db_resources.fetch_for_dataset(conn, dataset.id)
         db_resources.set_positions(conn, order)
         for updated in updates:
             db_resources.update_one(conn, updated, now)

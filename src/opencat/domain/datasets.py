@@ -357,15 +357,20 @@ def merge_resource_list(
         errors.append(missing)
         if missing:
             continue
-        if existing is not None:
-            # Sent back unchanged (a script's GET, one field edited, PUT): not modified now.
-            updated = apply_resource_changes(existing, fields, now)
-            unchanged = replace(updated, last_modified_internal=existing.last_modified_internal) == existing
-            merged.append(existing if unchanged else updated)
-        else:
-            merged.append(
-                Resource(id=new_id(), created_at_internal=now, last_modified_internal=now, **fields)
-            )
+        try:  # the bounds of tags and extras too, said at the entry's place
+            if existing is not None:
+                # Sent back unchanged (a script's GET, one field edited, PUT): not modified now.
+                updated = apply_resource_changes(existing, fields, now)
+                unchanged = (
+                    replace(updated, last_modified_internal=existing.last_modified_internal) == existing
+                )
+                merged.append(existing if unchanged else updated)
+            else:
+                made = Resource(id=new_id(), created_at_internal=now, last_modified_internal=now, **fields)
+                check_bounds(None, made)
+                merged.append(made)
+        except Invalid as error:
+            errors[-1] = error.errors
     if any(errors):
         raise Invalid({"resources": errors})
     return merged

@@ -127,6 +127,7 @@ class Reason(StrEnum):
     DATASET_ID_REQUIRED = auto()
     DATASET_UNKNOWN = auto()
     TOO_MANY_EXTRAS = auto()  # details: limit
+    EXTRAS_TOO_LARGE = auto()  # details: limit (bytes of their JSON)
     TOO_MANY_TAGS = auto()  # details: limit
     ZONE_UNKNOWN = auto()  # details: zone
     SCHEMA_VERSION_WITHOUT_SCHEMA = auto()

@@ -4,6 +4,7 @@ removal of listed keys, and the types udata registers for three resource extras.
 udata: udata/core/dataset/apiv2.py (DatasetExtrasAPI, ResourceExtrasAPI) and
 udata/mongo/extras_fields.py (``ExtrasField.validate``, with MongoEngine's field checks)."""
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -78,6 +79,9 @@ def check_resource_extras(extras: Mapping[str, Any]) -> None:
 # bound: one request of 400,000 keys made a 12 MB dataset, and every list page holding it as big).
 MAX_EXTRAS = 1_000
 MAX_TAGS = 1_000
+# The most their JSON may weigh: key-by-key merges (API v2) of values up to the body's 10 MB made
+# a 54 MB dataset, every list page holding it as heavy.
+MAX_EXTRAS_BYTES = 1_000_000
 
 
 def check_bounds(before: Any, after: Any) -> None:
@@ -90,9 +94,26 @@ def check_bounds(before: Any, after: Any) -> None:
         count = len(getattr(after, name, None) or ())
         if count > limit and count > len(getattr(before, name, None) or ()):
             raise Invalid({name: [problem(reason, limit=limit)]})
+    _check_extras_size(getattr(before, "extras", None) or {}, getattr(after, "extras", None) or {})
 
 
 def check_extras_count(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
-    """Extras edited key by key (API v2): refused when they grow past their bound."""
+    """Extras edited key by key (API v2): refused when they grow past their bounds."""
     if len(after) > MAX_EXTRAS and len(after) > len(before):
         raise Invalid({"extras": [problem(Reason.TOO_MANY_EXTRAS, limit=MAX_EXTRAS)]})
+    _check_extras_size(before, after)
+
+
+def _check_extras_size(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Extras heavier than ``MAX_EXTRAS_BYTES`` are refused when they grow (extras loaded or
+    harvested heavier stay editable)."""
+    if after is before or not after:
+        return
+    size = _weight(after)
+    if size > MAX_EXTRAS_BYTES and size > _weight(before):
+        raise Invalid({"extras": [problem(Reason.EXTRAS_TOO_LARGE, limit=MAX_EXTRAS_BYTES)]})
+
+
+def _weight(extras: Mapping[str, Any]) -> int:
+    """The bytes of the extras' JSON, about (values that are no JSON count as their text)."""
+    return len(json.dumps(extras, ensure_ascii=False, default=str).encode())

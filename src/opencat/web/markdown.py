@@ -1,7 +1,10 @@
 """Descriptions written in Markdown, rendered to HTML that is safe to put in a page."""
 
+import hashlib
 import html as html_text
 import re
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import mistune
@@ -43,8 +46,38 @@ _markdown = mistune.create_markdown(
 )
 
 
+# Long texts' renderings, kept by the text's digest within a bound of bytes: a description at
+# its 100,000-character limit may take a second to render (``-`` lines, brackets, a long table),
+# and every view of its page paid it.
+_KEPT_FROM = 2_000
+_KEPT_BYTES = 8 * 1024 * 1024
+_kept: OrderedDict[bytes, str] = OrderedDict()
+_kept_size = 0
+_kept_lock = threading.Lock()
+
+
 def render_markdown(text: str) -> str:
     """The sanitized HTML of a Markdown ``text`` (which may hold raw HTML, hostile or not)."""
+    if len(text) < _KEPT_FROM:
+        return _rendered(text)
+    global _kept_size
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    with _kept_lock:
+        html = _kept.get(key)
+        if html is not None:
+            _kept.move_to_end(key)
+            return html
+    html = _rendered(text)
+    with _kept_lock:
+        if key not in _kept:
+            _kept[key] = html
+            _kept_size += len(html)
+            while _kept_size > _KEPT_BYTES and _kept:
+                _kept_size -= len(_kept.popitem(last=False)[1])
+    return html
+
+
+def _rendered(text: str) -> str:
     html = _markdown(text)
     assert isinstance(html, str)  # the HTML renderer always gives text
     cleaned = nh3.clean(

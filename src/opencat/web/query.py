@@ -78,11 +78,20 @@ class SearchState:
         return self.url(path, **{key: (*current, value) if several else (value,)})
 
 
+# The values of one filter a page reads (a tag, a format...), the first ones, each once: every
+# selected value's "remove" link repeats the others, so that thousands of them in one address
+# made a page of hundreds of megabytes, built in a minute, from one anonymous request.
+MAX_VALUES = 20
+
+
 def read_state(pairs: list[tuple[str, str]]) -> SearchState:
     grouped: dict[str, list[str]] = {}
     for key, value in pairs:
         if key in KEYS and value.strip():
-            grouped.setdefault(key, []).append(value.strip()[:200])
+            group = grouped.setdefault(key, [])
+            kept = value.strip()[:200]
+            if kept not in group and len(group) < MAX_VALUES:
+                group.append(kept)
     return SearchState(tuple((key, tuple(grouped[key])) for key in KEYS if key in grouped))
 
 
