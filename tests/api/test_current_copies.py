@@ -247,10 +247,11 @@ def test_a_kept_answer_is_served_until_anything_at_all_is_written(
     assert (again.status_code, again.content) == (200, first.content)
     assert _headers(again) == _headers(first)
     assert _kept(catalog, selects, lambda: client.get(url, headers={"If-None-Match": '"stale-1"'}))
-    # A follow, an organization renamed, an owner renamed (by any connection): seen at once.
+    # A follow, an organization renamed, an owner renamed (by any of opencat's connections: its
+    # writes log what they change, db/outbox.py): seen at once.
     assert client.post(f"{url}followers/", headers=bob.headers).status_code == 201
     assert client.get(url).json()["metrics"]["followers"] == 1
-    with catalog.db.engine.begin() as conn:
+    with catalog.db.write() as conn:
         conn.execute(text("UPDATE organizations SET name = 'After' WHERE id = :id"), {"id": org.id})
     assert client.get(url).json()["organization"]["name"] == "After"
     # Made private by its owner: strangers get a 404 at once.
@@ -503,3 +504,69 @@ def test_a_copy_past_its_time_bound_is_never_served_after_a_write(catalog: Catal
         return got, inner.calls
 
     assert asyncio.run(scenario()) == ([b'{"render": 1}', b'{"render": 2}', b'{"render": 3}'], 3)
+
+
+# Answers kept across writes that do not change them (SQLite: the change log, db/outbox.py)
+
+
+def _version(catalog: Catalog) -> object:
+    quick = catalog.db.quick_reads
+    assert quick is not None
+    return quick.data_version()
+
+
+def _link(fmt: str) -> dict[str, str]:
+    return {
+        "title": f"file.{fmt}",
+        "url": f"https://example.org/f.{fmt}",
+        "format": fmt,
+        "filetype": "remote",
+    }
+
+
+def test_a_kept_answer_outlives_the_writes_that_do_not_change_it(
+    client: TestClient, catalog: Catalog, selects: list[str]
+) -> None:
+    if not _quick(catalog):
+        pytest.skip("PostgreSQL ends every kept answer at any commit (no log read on the loop)")
+    alice, bob = make_user(catalog), make_user(catalog, first_name="Bob")
+    one = make_dataset(catalog, alice, title="Un", tags=["eau"]).dataset.id
+    two = make_dataset(catalog, alice, title="Deux", tags=["air"]).dataset.id
+    url = f"/api/1/datasets/{one}/"
+    listing = "/api/1/datasets/?tag=eau"
+    first, listed = client.get(url), client.get(listing)
+    # Another dataset followed, given a resource: neither this dataset nor the tag's page change.
+    assert client.post(f"/api/1/datasets/{two}/followers/", headers=bob.headers).status_code == 201
+    resources = f"/api/1/datasets/{two}/resources/"
+    assert client.post(resources, json=_link("csv"), headers=alice.headers).status_code == 201
+    assert _kept(catalog, selects, lambda: client.get(url))
+    assert _kept(catalog, selects, lambda: client.get(listing))
+    assert client.get(url).content == first.content
+    assert client.get(listing).content == listed.content
+    # A key used (a table no answer shows): nothing shown changed.
+    before = _version(catalog)
+    with catalog.db.write() as conn:
+        conn.execute(
+            text("UPDATE api_keys SET last_used_at = CURRENT_TIMESTAMP WHERE user_id = :id"),
+            {"id": bob.user.id},
+        )
+    assert _version(catalog) != before
+    assert _kept(catalog, selects, lambda: client.get(url))
+    # This dataset followed: its answer, and the page showing it, are made again.
+    assert client.post(f"{url}followers/", headers=bob.headers).status_code == 201
+    assert client.get(url).json()["metrics"]["followers"] == 1
+    assert client.get(listing).json()["data"][0]["metrics"]["followers"] == 1
+    # A page ordered by what a write changed is made again, though it does not show that dataset.
+    by_update = "/api/1/datasets/?tag=eau&sort=-last_update"
+    by_update_first = client.get(by_update).content
+    assert client.post(resources, json=_link("json"), headers=alice.headers).status_code == 201
+    assert not _kept(catalog, selects, lambda: client.get(by_update))
+    assert client.get(by_update).content == by_update_first  # made again, the same (two is not in it)
+    # A dataset made, or anything else shown (an organization, a user), ends every kept answer.
+    client.get(url), client.get(listing)
+    make_dataset(catalog, alice, title="Trois", tags=["eau"])
+    assert len(client.get(listing).json()["data"]) == 2
+    client.get(url)
+    with catalog.db.write() as conn:
+        conn.execute(text("UPDATE users SET first_name = 'Alicia' WHERE id = :id"), {"id": alice.user.id})
+    assert client.get(url).json()["owner"]["first_name"] == "Alicia"

@@ -92,7 +92,8 @@ def test_replacing_resources_only_writes_the_rows_that_changed(db: Database) -> 
     statements: list[str] = []
 
     def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement.split()[0].upper())
+        if "search_changes" not in statement:  # the change log's entry (db/outbox.py)
+            statements.append(statement.split()[0].upper())
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:

@@ -103,7 +103,7 @@ def test_a_node_stopped_through_a_restore_rebuilds_even_once_the_log_is_as_long_
     indexing.sync(catalog)
     assert _found(catalog, "Lostone")
     _restore_log_to(catalog, dumped)
-    with catalog.db.write() as conn:  # the restored database no longer holds that dataset
+    with catalog.db.engine.begin() as conn:  # the restored database no longer holds that dataset
         conn.execute(sa.text("DELETE FROM datasets WHERE title = 'Lostone'"))
     make_dataset(catalog, alice, title="Otherone")  # another node's write: N+1 again
     with catalog.db.read() as conn:

@@ -32,14 +32,16 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from opencat.api.answer_reads import ANSWER_READS
 from opencat.api.conditional import names_current
 from opencat.api.datasets import VARY, etag_of
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import database_version, public_revision
+from opencat.catalog.datasets import database_version, log_head, public_revision, unchanged_since
+from opencat.domain.search import AnswerReads
 
 ROUTE = "/api/1/datasets/{ident}/"
 _DATASET_PATH = re.compile(r"^/api/1/datasets/([^/]+)/$")
@@ -76,6 +78,10 @@ class _Kept:
     until: float
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    # SQLite: the change log's head read before the answer was made, and what the full path
+    # said it was made of (``AnswerReads``): a later version whose log leaves it unchanged keeps it.
+    head: int | None = None
+    reads: AnswerReads | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,7 @@ class _Flight:
 
     version: Version
     answer: "asyncio.Future[_Kept | None]"
+    head: int | None = None
 
 
 class _Answers:
@@ -170,6 +177,8 @@ class CurrentCopies:
         target = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
         kept = answers.get(target)
         flight = answers.flights.get(target)
+        if kept is not None and kept.version != version and self._fresh(kept, flight):
+            kept = self._renewed(answers, target, kept, version)
         if kept is not None and kept.version == version and self._fresh(kept, flight):
             await self._answer(scope, send, route, 200, kept.headers, kept.body)
             return
@@ -180,16 +189,30 @@ class CurrentCopies:
             if shared is not None:
                 await self._answer(scope, send, route, 200, shared.headers, shared.body)
                 return
-        own = _Flight(version, asyncio.get_running_loop().create_future())
+        own = _Flight(version, asyncio.get_running_loop().create_future(), log_head(self.catalog))
         if flight is None or flight.answer.done() or flight.version != version:
             answers.flights[target] = own
         try:
-            await self._keeping(scope, receive, send, self._keeper(answers, target, dataset, own))
+            await self._keeping(scope, receive, send, self._keeper(scope, answers, target, dataset, own))
         finally:
             if answers.flights.get(target) is own:
                 del answers.flights[target]
             if not own.answer.done():
                 own.answer.set_result(None)  # nothing to share: whoever waited takes the full path
+
+    def _renewed(self, answers: "_Answers", target: str, kept: _Kept, version: Version) -> _Kept | None:
+        """The kept answer under the new version, when what was logged since it was made leaves
+        it as it is (another dataset followed, a resource added elsewhere, a session opened:
+        every write ended every kept answer, and a list page was made again after each);
+        otherwise None."""
+        if kept.head is None or kept.reads is None:
+            return None
+        head = unchanged_since(self.catalog, kept.head, kept.reads)
+        if head is None:
+            return None
+        renewed = replace(kept, version=version, head=head)
+        answers.put(target, renewed)
+        return renewed
 
     def _fresh(self, kept: _Kept, flight: "_Flight | None") -> bool:
         """Whether a copy of the current version may be served: within its time bound, or a
@@ -212,7 +235,7 @@ class CurrentCopies:
         return known if _names(if_none_match, known.decode("latin-1")) else None
 
     def _keeper(
-        self, answers: "_Answers", target: str, dataset: str | None, own: _Flight
+        self, scope: Scope, answers: "_Answers", target: str, dataset: str | None, own: _Flight
     ) -> Callable[[int, list[tuple[bytes, bytes]], bytes], None]:
         """What to do with the full path's answer: remember the dataset's ETag, keep a 200 and
         hand it to whoever waits for the same URL."""
@@ -225,7 +248,7 @@ class CurrentCopies:
                 if tag is not None:
                     answers.put_tag(dataset, own.version, tag)
             if status == 200:
-                made = _Kept(own.version, until, headers, body)
+                made = _Kept(own.version, until, headers, body, own.head, scope.get(ANSWER_READS))
                 answers.put(target, made)
                 own.answer.set_result(made)
 

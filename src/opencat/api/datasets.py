@@ -2,10 +2,11 @@
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 
 from starlette.responses import Response
 
-from opencat.api import serializers
+from opencat.api import answer_reads, serializers
 from opencat.api.conditional import names_current
 from opencat.api.endpoint import Call, Reply
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
@@ -23,7 +24,8 @@ from opencat.domain import permissions
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
 from opencat.domain.dates import utc_now
-from opencat.domain.queries import Page
+from opencat.domain.queries import DatasetQuery, Page
+from opencat.domain.search import AnswerReads, SearchRequest, fields_read, words_of
 
 DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
 PAGE_MASK = Mask({"data": DATASET_MASK}, star=True)
@@ -105,10 +107,17 @@ def _page_reply(call: Call, page: Page[DatasetView]) -> Reply:
     headers=("X-Get-Datasets-Full-Objects",),
 )
 def list_datasets(call: Call) -> Reply:
-    page = use_cases.list_datasets(
-        call.catalog, call.actor, dataset_query(call.params), _with_community(call)
-    )
+    query = dataset_query(call.params)
+    page = use_cases.list_datasets(call.catalog, call.actor, query, _with_community(call))
+    answer_reads.note(call, _listing_reads(query, page))
     return _page_reply(call, page)
+
+
+def _listing_reads(query: DatasetQuery, page: Page[DatasetView]) -> AnswerReads:
+    """The page's datasets, and the search fields that chose and ordered them."""
+    filters = query.filters if query.followed_by is None else replace(query.filters, ids=())
+    request = SearchRequest(words=words_of(query.q), filters=filters, sort=query.sort)
+    return AnswerReads(frozenset(view.dataset.id for view in page.items), fields_read(request))
 
 
 @describe(
@@ -187,6 +196,7 @@ def get_dataset(call: Call) -> Reply | Response:
         if names_current(match, tag):
             return Response(status_code=304, headers={"ETag": tag, "Vary": VARY})
     view = use_cases.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
+    answer_reads.note(call, AnswerReads(frozenset({view.dataset.id})))
     return _dataset_reply(call, view)
 
 

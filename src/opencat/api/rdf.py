@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.responses import Response, StreamingResponse
 
-from opencat.api import serializers, site_csv
+from opencat.api import answer_reads, serializers, site_csv
+from opencat.api.answer_reads import ANY_DATASET
 from opencat.api.conditional import names_current
 from opencat.api.datasets import DATASET_MASK
 from opencat.api.endpoint import Call, redirect_found
@@ -85,6 +86,7 @@ def dataset_rdf(call: Call) -> Response:
         call.urls,
         call.services.settings.site_title,
     )
+    answer_reads.note(call, ANY_DATASET)
     return _rdf_response(body, content_type)
 
 

@@ -2,11 +2,14 @@
 
 from typing import Any
 
+from opencat.api import answer_reads
+from opencat.api.answer_reads import ANY_DATASET
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
 from opencat.api.params import Argument, first, integer_argument, invalid_argument, positive_int
 from opencat.catalog import suggest as catalog
 from opencat.catalog.suggest import Suggestion
+from opencat.domain.search import AnswerReads
 
 MAX_SIZE = 100
 Q_HELP = "The string to autocomplete/suggest"
@@ -49,6 +52,7 @@ def _item(call: Call, suggestion: Suggestion) -> dict[str, Any]:
 )
 def suggest_datasets(call: Call) -> Reply:
     text, size = _arguments(call)
+    answer_reads.note(call, ANY_DATASET)
     return Reply([_item(call, item) for item in catalog.suggest_datasets(call.catalog, text, size)])
 
 
@@ -61,6 +65,7 @@ def suggest_datasets(call: Call) -> Reply:
 )
 def suggest_formats(call: Call) -> Reply:
     text, size = _arguments(call)
+    answer_reads.note(call, ANY_DATASET)
     return Reply([{"text": item} for item in catalog.suggest_formats(call.catalog, text, size)])
 
 
@@ -73,6 +78,7 @@ def suggest_formats(call: Call) -> Reply:
 )
 def suggest_mimes(call: Call) -> Reply:
     text, size = _arguments(call)
+    answer_reads.note(call, AnswerReads(frozenset()))  # reference data only
     return Reply([{"text": item} for item in catalog.suggest_mimes(text, size)])
 
 

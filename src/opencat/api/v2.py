@@ -5,7 +5,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from opencat.api import serializers
+from opencat.api import answer_reads, serializers
+from opencat.api.answer_reads import ANY_DATASET
 from opencat.api.datasets import VARY, full_objects
 from opencat.api.endpoint import Call, Reply
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
@@ -133,6 +134,7 @@ def search(call: Call) -> Reply:
     )
     body = _page(call, result.page)
     body["facets"] = _facets(call, result)
+    answer_reads.note(call, ANY_DATASET)
     return Reply(body, sort_keys=False, headers={"Vary": VARY})
 
 
@@ -148,6 +150,7 @@ def list_datasets(call: Call) -> Reply:
     page = catalog_datasets.list_datasets(
         call.catalog, call.actor, dataset_query(call.params), with_community=True
     )
+    answer_reads.note(call, ANY_DATASET)
     return Reply(_page(call, page), sort_keys=False, headers={"Vary": VARY})
 
 

@@ -48,7 +48,15 @@ from opencat.domain.errors import (
 from opencat.domain.extras import check_bounds
 from opencat.domain.history import DATASET_FIELDS, Key, created, dataset_diff
 from opencat.domain.queries import DatasetQuery, Page
-from opencat.domain.search import SearchFilters, SearchRequest, Visibility, visibility_of
+from opencat.domain.search import (
+    AnswerReads,
+    SearchFilters,
+    SearchRequest,
+    Visibility,
+    answer_unchanged,
+    aspect_named,
+    visibility_of,
+)
 from opencat.domain.slugs import slugify, unique_slug
 
 
@@ -91,6 +99,31 @@ async def database_version(catalog: Catalog) -> int | str | None:
         return quick.data_version()
     marks = catalog.db.commit_marks
     return None if marks is None else await marks.current()
+
+
+# The most log entries an anonymous answer kept is checked against; more: it is made again.
+LOG_CHECKED = 64
+
+
+def log_head(catalog: Catalog) -> int | None:
+    """The change log's last entry, read on the calling thread with no transaction (SQLite;
+    None on another database or a failed read): read before an answer is made, so that what
+    is logged after it is checked against the answer (``unchanged_since``)."""
+    quick = catalog.db.quick_reads
+    return None if quick is None else quick.log_head()
+
+
+def unchanged_since(catalog: Catalog, seq: int, reads: AnswerReads) -> int | None:
+    """The log's head when nothing logged after ``seq`` changes an answer made of ``reads``
+    (``domain.search.answer_unchanged``); None when something may have, or the log could not
+    be read."""
+    quick = catalog.db.quick_reads
+    entries = None if quick is None else quick.log_after(seq, LOG_CHECKED + 1)
+    if entries is None or len(entries) > LOG_CHECKED:
+        return None
+    if not answer_unchanged(reads, [(entry.dataset_id, aspect_named(entry.aspect)) for entry in entries]):
+        return None
+    return entries[-1].seq if entries else seq
 
 
 def get_dataset_row(catalog: Catalog, actor: Actor, ident: str) -> Dataset:

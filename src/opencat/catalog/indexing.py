@@ -137,7 +137,8 @@ def _apply(catalog: Catalog, index: SearchIndex) -> None:
             changes = outbox.changes_since(side, batch.reached, BATCH)
             if not changes:
                 break
-            ids = sorted({dataset_id for _, dataset_id in changes})
+            # Entries of no dataset (``outbox.ELSEWHERE``) are for the kept answers: none here.
+            ids = sorted({dataset_id for _, dataset_id in changes if dataset_id != outbox.ELSEWHERE})
             found = {doc.id: doc for doc in documents(side, ids, catalog)}
             for dataset_id in ids:
                 if dataset_id in found:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from opencat.db import outbox
 from opencat.db.commit_marks import CommitMarks, commit_marks_of
 from opencat.db.quick_reads import QuickReads, quick_reads_of
 from opencat.db.write_turns import TurnNotFree, WriteTurns, write_turns_of
@@ -191,6 +192,12 @@ def _beginning_a_write() -> Iterator[None]:
         _writing.now = False
 
 
+def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    """What a write transaction's statements write (db/outbox.py says what it means)."""
+    if conn.get_execution_options().get(_WRITE_OPTION):
+        outbox.note_statement(conn, statement)
+
+
 class Database:
     """One engine and its two transaction paths; every use case states which one it takes."""
 
@@ -198,6 +205,7 @@ class Database:
         self.url = normalize_url(url)
         self.pool_size = pool_size
         self.engine = make_engine(url, pool_size)
+        sa.event.listen(self.engine, "before_cursor_execute", _note_write)
         self._side: Engine | None = None
         self._side_lock = threading.Lock()
         # SQLite only: a dataset's revision read on the event loop (db/quick_reads.py).
@@ -280,7 +288,9 @@ class Database:
             with _beginning_a_write():
                 transaction = connection.begin()
             with transaction:
+                outbox.begin_write(connection)
                 yield connection
+                outbox.log_unlogged(connection)  # before the commit, in the same transaction
 
     def dispose(self) -> None:
         self.engine.dispose()

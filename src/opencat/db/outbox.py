@@ -1,10 +1,17 @@
 """The search outbox: every dataset write appends its id; indexes replay the log in order.
 
+It is also the log the kept answers read (api/current_copies.py): a write transaction that
+changed what an anonymous reader is shown besides the datasets it logs (an organization, a user,
+reference data; a dataset's table written without logging it) appends an entry of no dataset
+(``ELSEWHERE``) when it ends (``log_unlogged``), so that an answer is known to be unchanged
+when the log since holds only other datasets' entries.
+
 This module holds the codebase's one dialect switch for search: on PostgreSQL, appends are
 serialized by a transaction-level advisory lock so that sequence order is commit order (otherwise a
 replica could read seq 11 committed while seq 10 is still in flight, and skip 10 forever).
 """
 
+import re
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -12,9 +19,40 @@ from sqlalchemy.engine import Connection
 
 from opencat.db.bulk import insert_rows
 from opencat.db.tables import search_changes
-from opencat.domain.search import Aspect
+from opencat.domain.search import Aspect, aspect_named
 
 _OUTBOX_LOCK = 0x0C47  # an arbitrary, fixed advisory lock key
+# The dataset id of an entry about no dataset (``Aspect.ELSEWHERE``).
+ELSEWHERE = ""
+# What a write transaction wrote and logged, on its connection (``note_statement``, ``mark_changed``).
+_WRITTEN = "opencat.written"
+_LOGGED = "opencat.logged"
+# Tables no anonymous answer shows (keys, sessions, history, uploads under way, harvesting's
+# bookkeeping, members and their roles): writing them changes none of the kept answers.
+UNSHOWN_TABLES = frozenset(
+    {
+        "api_keys", "sessions", "password_resets", "sign_in_failures", "activities", "organization_members",
+        "upload_sessions", "upload_parts", "pending_files", "harvest_sources", "harvest_jobs",
+        "harvest_items", "harvest_records", "harvest_pages", "harvest_leases", "alembic_version",
+        search_changes.name,  # the log itself
+    }
+)  # fmt: skip
+# Tables of a dataset's own state: written by a transaction that logs the dataset, they are what
+# its entry says changed (every dataset write logs its datasets).
+DATASET_TABLES = frozenset({"datasets", "dataset_tags", "dataset_slugs", "resources", "follows"})
+# Tables of what anonymous answers show besides the datasets: an organization's name and logo, a
+# user's, contact points, proposals of resources, link checks' results, reference data. Every
+# table is in one of these three sets (tests/db/test_change_log.py).
+SHOWN_TABLES = frozenset(
+    {
+        "users", "organizations", "contact_points", "community_resources", "link_checks", "licenses",
+        "frequencies", "geozones", "geo_levels",
+    }
+)  # fmt: skip
+# The tables a statement writes: INSERT INTO, UPDATE, DELETE FROM (a CTE's too); the words that
+# follow UPDATE elsewhere (``DO UPDATE SET``, ``FOR UPDATE OF``) are no table.
+_TARGETS = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
+_NOT_TABLES = frozenset({"set", "of", "skip", "nowait"})
 
 
 # One dataset's append on PostgreSQL, the lock and the row in one round trip: the row's sequence
@@ -32,12 +70,40 @@ def mark_changed(conn: Connection, dataset_ids: Iterable[str], aspect: Aspect | 
     rows = [{"dataset_id": dataset_id, "aspect": named} for dataset_id in dataset_ids]
     if not rows:
         return
+    conn.info[_LOGGED] = True
     if conn.dialect.name == "postgresql":
         if len(rows) == 1:  # every single write: one statement instead of two
             conn.execute(_LOCKED_APPEND, {"key": _OUTBOX_LOCK, **rows[0]})
             return
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
     insert_rows(conn, search_changes, rows)
+
+
+def begin_write(conn: Connection) -> None:
+    """A write transaction begins on ``conn``: nothing written or logged yet."""
+    conn.info[_WRITTEN] = set()
+    conn.info[_LOGGED] = False
+
+
+def note_statement(conn: Connection, statement: str) -> None:
+    """Remember the tables a statement of a write transaction writes."""
+    written: set[str] | None = conn.info.get(_WRITTEN)
+    if written is None:
+        return
+    for found in _TARGETS.finditer(statement):
+        name = found.group(1).lower()
+        if name not in _NOT_TABLES:
+            written.add(name)
+
+
+def log_unlogged(conn: Connection) -> None:
+    """At the end of a write transaction, before its commit: an entry of no dataset when it
+    wrote what an anonymous reader is shown and its entries do not say (a table shown besides
+    the datasets, or a dataset's table without logging any dataset)."""
+    written: set[str] = conn.info.pop(_WRITTEN, None) or set()
+    logged = conn.info.pop(_LOGGED, False)
+    if not written.isdisjoint(SHOWN_TABLES) or (not logged and not written.isdisjoint(DATASET_TABLES)):
+        mark_changed(conn, [ELSEWHERE], Aspect.ELSEWHERE)
 
 
 _HEAD = sa.select(sa.func.coalesce(sa.func.max(search_changes.c.seq), 0))  # built once: every listing asks
@@ -62,15 +128,7 @@ def aspects_between(conn: Connection, after: int, head: int) -> list[Aspect | No
     rows = conn.execute(
         sa.select(search_changes.c.aspect).where(search_changes.c.seq > after, search_changes.c.seq <= head)
     )
-    return [_aspect(named) for named in rows.scalars()]
-
-
-def _aspect(named: str | None) -> Aspect | None:
-    """An aspect this release does not know (a newer node wrote it) may be any change."""
-    try:
-        return None if named is None else Aspect(named)
-    except ValueError:
-        return None
+    return [aspect_named(named) for named in rows.scalars()]
 
 
 def dataset_at(conn: Connection, seq: int) -> str | None:

@@ -18,6 +18,17 @@ from urllib.parse import quote
 _BUSY_TIMEOUT_MS = 50
 _BY_ID = "SELECT id, revision FROM datasets WHERE id = ? AND NOT private AND deleted IS NULL"
 _BY_SLUG = "SELECT id, revision FROM datasets WHERE slug = ? AND NOT private AND deleted IS NULL"
+_LOG_HEAD = "SELECT coalesce(max(seq), 0) FROM search_changes"
+_LOG_AFTER = "SELECT seq, dataset_id, aspect FROM search_changes WHERE seq > ? ORDER BY seq LIMIT ?"
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """An entry of the change log (db/outbox.py): its dataset ("" for none) and what changed."""
+
+    seq: int
+    dataset_id: str
+    aspect: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +64,22 @@ class QuickReads:
         except sqlite3.Error:
             return None
         return None if row is None else int(row[0])
+
+    def log_head(self) -> int | None:
+        """The change log's last entry (0: none). None: unreadable."""
+        try:
+            row = self._connection().execute(_LOG_HEAD).fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else int(row[0])
+
+    def log_after(self, seq: int, limit: int) -> list[LogEntry] | None:
+        """The change log's entries after ``seq``, at most ``limit``. None: unreadable."""
+        try:
+            rows = self._connection().execute(_LOG_AFTER, (seq, limit)).fetchall()
+        except sqlite3.Error:
+            return None
+        return [LogEntry(int(row[0]), str(row[1]), row[2]) for row in rows]
 
     def public_revision(self, ident: str, by_id: bool) -> Revision | None:
         """The id and revision of the public, undeleted dataset this id (or current slug) names.

@@ -236,12 +236,16 @@ class Aspect(StrEnum):
 
     FOLLOWERS = "followers"  # a follow or an unfollow
     RESOURCES = "resources"  # a resource added, changed, removed or moved
+    # Something else than a dataset an anonymous answer shows (an organization, a user, a contact
+    # point, reference data...): logged without a dataset (db/outbox.py), nothing for search.
+    ELSEWHERE = "elsewhere"
 
 
 # The fields of ``SearchDocument`` each aspect may change (tests/search/test_aspects.py checks it
 # on the real writes).
 ASPECT_FIELDS: dict[Aspect, frozenset[str]] = {
     Aspect.FOLLOWERS: frozenset({"followers"}),
+    Aspect.ELSEWHERE: frozenset(),
     Aspect.RESOURCES: frozenset(
         {"resource_titles", "formats", "format_families", "schemas", "schema_versions", "last_update"}
     ),
@@ -306,3 +310,36 @@ def changes_matter(request: SearchRequest, aspects: Sequence[Aspect | None]) -> 
     """Whether changes of these aspects may change the request's answer (None: any change)."""
     read = fields_read(request)
     return any(aspect is None or not ASPECT_FIELDS[aspect].isdisjoint(read) for aspect in aspects)
+
+
+def aspect_named(name: str | None) -> Aspect | None:
+    """The aspect a log entry names; one this release does not know (a newer node wrote it) may
+    be any change."""
+    try:
+        return None if name is None else Aspect(name)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerReads:
+    """What an anonymous answer was made of, as the change log names it: the datasets it shows
+    (None: any, e.g. facets or suggestions over them all) and, for a listing, the search fields
+    that chose and ordered them (None: no listing)."""
+
+    datasets: frozenset[str] | None
+    fields: frozenset[str] | None = None
+
+
+def answer_unchanged(reads: AnswerReads, changes: Sequence[tuple[str, Aspect | None]]) -> bool:
+    """Whether an answer is the same after these logged changes (a dataset and what changed of
+    it): none is about something else than a dataset, about a dataset it shows, or, for a
+    listing, about what chose its datasets (a change of unknown aspect may have)."""
+    for dataset_id, aspect in changes:
+        if aspect is Aspect.ELSEWHERE or reads.datasets is None or dataset_id in reads.datasets:
+            return False
+        if reads.fields is not None and (
+            aspect is None or not ASPECT_FIELDS[aspect].isdisjoint(reads.fields)
+        ):
+            return False
+    return True
