@@ -87,6 +87,7 @@ def keep_index(catalog: Catalog, stopping: threading.Event, gather_seconds: floa
     last_catch_up = -gather_seconds  # the first poll catches up
     answered = index.changes_asked()
     failures = RepeatedFailures(logger, "the index keeper could not catch up")
+    last_wal_check = time.monotonic()
     try:
         while not stopping.is_set():
             now = time.monotonic()
@@ -104,10 +105,27 @@ def keep_index(catalog: Catalog, stopping: threading.Event, gather_seconds: floa
                 if index.applied_seq != before:
                     last_change = now
             _purge_when_due(catalog)
+            if now - last_wal_check >= WAL_CHECK_SECONDS:
+                last_wal_check = now
+                _truncate_wal(catalog)
             active = time.monotonic() - last_change < ACTIVE_FOR_SECONDS
             stopping.wait(ACTIVE_POLL_SECONDS if active else QUIET_POLL_SECONDS)
     finally:
         index.let_go()
+
+
+# How often the keeper looks at SQLite's WAL file (``Database.truncate_wal``).
+WAL_CHECK_SECONDS = 30.0
+
+
+def _truncate_wal(catalog: Catalog) -> None:
+    """SQLite's WAL file cut back when large: it grows for good under steady traffic otherwise."""
+    try:
+        done = catalog.db.truncate_wal()
+    except OSError:
+        return
+    if done is False:
+        logger.info("the WAL file is large and its readers busy: it is truncated at a later check")
 
 
 _purging = threading.Lock()

@@ -236,3 +236,26 @@ def test_sqlite_writes_take_the_write_lock_up_front_and_reads_do_not(tmp_path: P
     finally:
         other.close()
         database.dispose()
+
+
+def test_a_large_wal_file_is_truncated_once_its_readers_let_it(tmp_path: Path) -> None:
+    """Under steady traffic SQLite never started its WAL file over: it grew to gigabytes."""
+    db = Database(f"sqlite:///{tmp_path / 'wal.db'}")
+    wal = tmp_path / "wal.db-wal"
+    with db.write() as conn:
+        conn.execute(sa.text("CREATE TABLE filler (body TEXT)"))
+    for _ in range(20):
+        with db.write() as conn:
+            conn.execute(sa.text("INSERT INTO filler VALUES (:body)"), {"body": "x" * 100_000})
+    assert wal.stat().st_size > 1_000_000
+    assert db.truncate_wal(above_bytes=wal.stat().st_size) is None  # not large enough: untouched
+    with db.read() as reading:
+        reading.execute(sa.text("SELECT count(*) FROM filler")).scalar()  # a reader on the WAL
+        with db.write() as conn:
+            conn.execute(sa.text("INSERT INTO filler VALUES ('one more')"))
+        assert db.truncate_wal(above_bytes=0) is False  # busy: tried again later
+    assert db.truncate_wal(above_bytes=0) is True
+    assert wal.stat().st_size == 0
+    with db.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM filler")).scalar() == 21
+    db.dispose()

@@ -1,5 +1,6 @@
 """Engines and transactions: read and write paths on SQLite and PostgreSQL."""
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from opencat.db import outbox
 from opencat.db.commit_marks import CommitMarks, commit_marks_of
-from opencat.db.quick_reads import QuickReads, quick_reads_of
+from opencat.db.quick_reads import QuickReads, quick_reads_of, sqlite_file
 from opencat.db.write_turns import TurnNotFree, WriteTurns, write_turns_of
 from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 
@@ -166,6 +167,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # A WAL file reset by a checkpoint is cut back to this size (-1, the default: never).
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         cursor.close()
         # SQLite's own lower() folds ASCII letters only: ``ÉLODIE@…`` would be another address.
         dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
@@ -194,8 +197,12 @@ def _beginning_a_write() -> Iterator[None]:
 
 def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
     """What a write transaction's statements write (db/outbox.py says what it means)."""
-    if conn.get_execution_options().get(_WRITE_OPTION):
-        outbox.note_statement(conn, statement)
+    outbox.note_statement(conn, statement)
+
+
+# The WAL file's size past which the index keeper truncates it, and how long that waits for readers.
+WAL_KEPT_BYTES = 64 * 1024 * 1024
+WAL_TRUNCATE_WAIT_MS = 200
 
 
 class Database:
@@ -205,7 +212,6 @@ class Database:
         self.url = normalize_url(url)
         self.pool_size = pool_size
         self.engine = make_engine(url, pool_size)
-        sa.event.listen(self.engine, "before_cursor_execute", _note_write)
         self._side: Engine | None = None
         self._side_lock = threading.Lock()
         # SQLite only: a dataset's revision read on the event loop (db/quick_reads.py).
@@ -289,8 +295,34 @@ class Database:
                 transaction = connection.begin()
             with transaction:
                 outbox.begin_write(connection)
+                # On this connection only: an engine's listener would make SQLAlchemy dispatch
+                # events around every statement of every read too (~7 % of a dataset's read).
+                sa.event.listen(connection, "before_cursor_execute", _note_write)
                 yield connection
                 outbox.log_unlogged(connection)  # before the commit, in the same transaction
+
+    def truncate_wal(self, above_bytes: int = WAL_KEPT_BYTES) -> bool | None:
+        """SQLite: checkpoint the WAL file and truncate it, when it is larger than ``above_bytes``.
+        Under steady traffic some reader always uses the WAL, so SQLite's own checkpoints never
+        get to start it over: it grew to gigabytes (14 times the database) and stayed so. This
+        waits for the readers a moment at most (new writers wait meanwhile): True when done,
+        False when busy (the next call tries again), None when there is nothing to do."""
+        path = sqlite_file(self.url)
+        wal = None if path is None else path.with_name(path.name + "-wal")
+        try:
+            if wal is None or wal.stat().st_size <= above_bytes:
+                return None
+        except OSError:
+            return None
+        connection = sqlite3.connect(str(path), isolation_level=None)
+        try:
+            connection.execute(f"PRAGMA busy_timeout={WAL_TRUNCATE_WAIT_MS}")
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return not busy
+        except sqlite3.Error:
+            return False
+        finally:
+            connection.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -21,7 +21,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -306,9 +306,9 @@ class Batch:
     kept one is handed over."""
 
     def __init__(
-        self, index: tantivy.Index, applied_seq: int, kept: tantivy.IndexWriter | None = None
+        self, opened: Callable[[], tantivy.Index], applied_seq: int, kept: tantivy.IndexWriter | None = None
     ) -> None:
-        self._index = index
+        self._opened = opened
         self._writer: tantivy.IndexWriter | None = kept
         self.applied_seq = applied_seq
         self.reached = applied_seq
@@ -325,7 +325,7 @@ class Batch:
     @property
     def writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
-            self._writer = self._index.writer(WRITER_HEAP, 1)
+            self._writer = self._opened().writer(WRITER_HEAP, 1)
         return self._writer
 
     def take_writer(self) -> tantivy.IndexWriter | None:
@@ -528,7 +528,7 @@ class SearchIndex:
                 self._held = self._acquire()
             meta = self._read_meta()
             applied, withheld = meta.get("applied_seq", -1), meta.get("withheld", 0)
-            batch = Batch(self.index, applied, self._kept)
+            batch = Batch(self._opened, applied, self._kept)
             batch.reached_id = _text_or_none(meta.get("applied_id"))
             self._kept = None
             try:
@@ -563,6 +563,16 @@ class SearchIndex:
             elif batch.reached != self.loaded_seq:
                 self._reload()
                 self.loaded_seq = batch.reached
+
+    def _opened(self) -> tantivy.Index:
+        """The index opened again, for a writer taken (one kept goes on with its own): Tantivy
+        keeps the list of the files it manages in the index object, and a writer's commit
+        writes that list back. This process's copy, read when it started, lacked the segments
+        other processes wrote since: their files were left out of the list, never deleted."""
+        opened = tantivy.Index(self.schema, path=str(self.directory))
+        for name, analyzer in schema.analyzers().items():
+            opened.register_tokenizer(name, analyzer)
+        return opened
 
     def present(self) -> bool:
         """Whether this machine's index is on disk (its directory removed under a running node
