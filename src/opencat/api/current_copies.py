@@ -166,6 +166,12 @@ class CurrentCopies:
         route, dataset, if_none_match = asked
         version = await database_version(self.catalog)
         answers = self._answers()
+        target = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
+        kept = answers.get(target)
+        flight = answers.flights.get(target)
+        if version is not None and kept is not None and kept.version != version and self._fresh(kept, flight):
+            # Before the ETag's check: a copy renewed under this version says its ETag is current.
+            kept = self._renewed(answers, target, dataset, kept, version)
         if dataset is not None and if_none_match is not None:
             tag = self._tag_sent(answers, dataset, version, if_none_match)
             if tag is not None:
@@ -174,11 +180,6 @@ class CurrentCopies:
         if version is None:
             await self.app(scope, receive, send)
             return
-        target = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
-        kept = answers.get(target)
-        flight = answers.flights.get(target)
-        if kept is not None and kept.version != version and self._fresh(kept, flight):
-            kept = self._renewed(answers, target, kept, version)
         if kept is not None and kept.version == version and self._fresh(kept, flight):
             await self._answer(scope, send, route, 200, kept.headers, kept.body)
             return
@@ -189,7 +190,7 @@ class CurrentCopies:
             if shared is not None:
                 await self._answer(scope, send, route, 200, shared.headers, shared.body)
                 return
-        own = _Flight(version, asyncio.get_running_loop().create_future(), log_head(self.catalog))
+        own = _Flight(version, asyncio.get_running_loop().create_future(), log_head(self.catalog, version))
         if flight is None or flight.answer.done() or flight.version != version:
             answers.flights[target] = own
         try:
@@ -200,18 +201,23 @@ class CurrentCopies:
             if not own.answer.done():
                 own.answer.set_result(None)  # nothing to share: whoever waited takes the full path
 
-    def _renewed(self, answers: "_Answers", target: str, kept: _Kept, version: Version) -> _Kept | None:
+    def _renewed(
+        self, answers: "_Answers", target: str, dataset: str | None, kept: _Kept, version: Version
+    ) -> _Kept | None:
         """The kept answer under the new version, when what was logged since it was made leaves
         it as it is (another dataset followed, a resource added elsewhere, a session opened:
         every write ended every kept answer, and a list page was made again after each);
         otherwise None."""
         if kept.head is None or kept.reads is None:
             return None
-        head = unchanged_since(self.catalog, kept.head, kept.reads)
+        head = unchanged_since(self.catalog, kept.head, kept.reads, version)
         if head is None:
             return None
         renewed = replace(kept, version=version, head=head)
         answers.put(target, renewed)
+        tag = next((value for name, value in kept.headers if name == b"etag"), None)
+        if dataset is not None and tag is not None:
+            answers.put_tag(dataset, version, tag)
         return renewed
 
     def _fresh(self, kept: _Kept, flight: "_Flight | None") -> bool:

@@ -2,11 +2,11 @@
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import replace
 
 from starlette.responses import Response
 
 from opencat.api import answer_reads, serializers
+from opencat.api.answer_reads import ANY_DATASET
 from opencat.api.conditional import names_current
 from opencat.api.endpoint import Call, Reply
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
@@ -114,9 +114,11 @@ def list_datasets(call: Call) -> Reply:
 
 
 def _listing_reads(query: DatasetQuery, page: Page[DatasetView]) -> AnswerReads:
-    """The page's datasets, and the search fields that chose and ordered them."""
-    filters = query.filters if query.followed_by is None else replace(query.filters, ids=())
-    request = SearchRequest(words=words_of(query.q), filters=filters, sort=query.sort)
+    """The page's datasets, and the search fields that chose and ordered them. The datasets a
+    user follows are chosen by the follows themselves: any follow may change that page."""
+    if query.followed_by is not None:
+        return ANY_DATASET
+    request = SearchRequest(words=words_of(query.q), filters=query.filters, sort=query.sort)
     return AnswerReads(frozenset(view.dataset.id for view in page.items), fields_read(request))
 
 

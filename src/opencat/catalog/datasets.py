@@ -105,25 +105,36 @@ async def database_version(catalog: Catalog) -> int | str | None:
 LOG_CHECKED = 64
 
 
-def log_head(catalog: Catalog) -> int | None:
-    """The change log's last entry, read on the calling thread with no transaction (SQLite;
-    None on another database or a failed read): read before an answer is made, so that what
-    is logged after it is checked against the answer (``unchanged_since``)."""
-    quick = catalog.db.quick_reads
-    return None if quick is None else quick.log_head()
+def log_head(catalog: Catalog, version: int | str) -> int | None:
+    """The change log's last entry as of the database's ``version`` (``database_version``):
+    SQLite reads it on the calling thread with no transaction, PostgreSQL's commit marks read it
+    with the mark. Read before an answer is made, so that what is logged after it is checked
+    against the answer (``unchanged_since``). None: not known."""
+    quick, marks = catalog.db.quick_reads, catalog.db.commit_marks
+    if quick is not None:
+        return quick.log_head()
+    return None if marks is None or not isinstance(version, str) else marks.head_of(version)
 
 
-def unchanged_since(catalog: Catalog, seq: int, reads: AnswerReads) -> int | None:
-    """The log's head when nothing logged after ``seq`` changes an answer made of ``reads``
-    (``domain.search.answer_unchanged``); None when something may have, or the log could not
-    be read."""
-    quick = catalog.db.quick_reads
-    entries = None if quick is None else quick.log_after(seq, LOG_CHECKED + 1)
-    if entries is None or len(entries) > LOG_CHECKED:
+def unchanged_since(catalog: Catalog, seq: int, reads: AnswerReads, version: int | str) -> int | None:
+    """The log's head when nothing logged after ``seq`` (up to the database's ``version``)
+    changes an answer made of ``reads`` (``domain.search.answer_unchanged``); None when
+    something may have, or the log could not be read."""
+    quick, marks = catalog.db.quick_reads, catalog.db.commit_marks
+    changes: list[tuple[int, str, str | None]] | None = None
+    if quick is not None:
+        entries = quick.log_after(seq, LOG_CHECKED + 1)
+        changes = None if entries is None else [(e.seq, e.dataset_id, e.aspect) for e in entries]
+    elif marks is not None and isinstance(version, str):
+        head = marks.head_of(version)
+        changes = None if head is None else marks.entries_between(seq, head)
+        if changes is not None and not changes:
+            return head
+    if changes is None or len(changes) > LOG_CHECKED:
         return None
-    if not answer_unchanged(reads, [(entry.dataset_id, aspect_named(entry.aspect)) for entry in entries]):
+    if not answer_unchanged(reads, [(dataset_id, aspect_named(aspect)) for _, dataset_id, aspect in changes]):
         return None
-    return entries[-1].seq if entries else seq
+    return changes[-1][0] if changes else seq
 
 
 def get_dataset_row(catalog: Catalog, actor: Actor, ident: str) -> Dataset:

@@ -14,9 +14,14 @@ One thread per process holds the connection and makes the round trips; a request
 mark gets the first one read *after* it asked (a read already under way may predate the write
 the request's client just made), so many requests share a round trip without ever being answered
 from an older one.
+
+The same statement (one snapshot) reads the change log's head and its entries since the last
+round trip (db/outbox.py): the thread keeps the log's recent tail, so that a kept answer is known
+unchanged across writes that do not touch it (``entries_between``), as SQLite's quick reads do.
 """
 
 import asyncio
+import collections
 import contextlib
 import threading
 from collections.abc import Callable
@@ -33,9 +38,23 @@ _CONNECT_TIMEOUT_SECONDS = 2
 # Sent through libpq itself (``PGconn.exec_``): a cursor's execute and fetch cost three times the
 # CPU for this one value (16.6 against 5.2 µs here), and this runs about once per request.
 _MARK = b"SELECT pg_current_snapshot()::text"
+# The mark with the change log's head and its entries after $1 (a few at a time), one snapshot.
+_MARK_AND_LOG = (
+    b"SELECT pg_current_snapshot()::text, (SELECT coalesce(max(seq), 0) FROM search_changes)::text,"
+    b" (SELECT coalesce(string_agg(seq || ' ' || coalesce(aspect, '-') || ' ' || dataset_id, E'\\n'"
+    b" ORDER BY seq), '') FROM (SELECT seq, dataset_id, aspect FROM search_changes WHERE seq > $1::bigint"
+    b" ORDER BY seq LIMIT 256) AS entries)"
+)
+# The log's entries read at most by one round trip (the query's LIMIT), kept in memory, and the
+# marks whose heads are remembered.
+_ENTRIES_READ = 256
+TAIL_ENTRIES = 8192
+_HEADS_KEPT = 64
 
 Mark = str
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Mark | None]"]
+# A log entry: its sequence number, its dataset ("" for none) and its aspect (None: anything).
+Entry = tuple[int, str, str | None]
 
 
 class CommitMarks:
@@ -47,6 +66,26 @@ class CommitMarks:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.round_trips = 0  # how many marks were read: fewer than the requests that asked
+        # The log's tail: every entry after ``_tail_from`` up to ``_tail_to`` (under ``_lock``),
+        # and the log's head as each recent mark read it. None: not read yet, or no log here.
+        self._tail: collections.deque[Entry] = collections.deque()
+        self._tail_from: int | None = None
+        self._tail_to = 0
+        self._heads: collections.OrderedDict[Mark, int] = collections.OrderedDict()
+        self._with_log = True
+
+    def head_of(self, mark: Mark) -> int | None:
+        """The change log's head as the round trip that read ``mark`` saw it."""
+        with self._lock:
+            return self._heads.get(mark)
+
+    def entries_between(self, after: int, upto: int) -> list[Entry] | None:
+        """The log's entries after ``after`` up to ``upto``; None when the kept tail does not
+        hold them all (older than it, or not read yet)."""
+        with self._lock:
+            if self._tail_from is None or after < self._tail_from or upto > self._tail_to:
+                return None
+            return [entry for entry in self._tail if after < entry[0] <= upto]
 
     async def current(self) -> Mark | None:
         """The mark read by a round trip that started after this call. None: no mark now (the
@@ -100,13 +139,47 @@ class CommitMarks:
                             self.conninfo, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_SECONDS
                         )
                     self.round_trips += 1
-                    mark = _read_mark(connection)
+                    mark = self._read(connection)
                 except psycopg.Error:
                     _closed(connection)
                     connection = None  # opened again for the next waiters
                 _settle(waiting, mark)
         finally:
             _closed(connection)
+
+    def _read(self, connection: "psycopg.Connection[Any]") -> Mark:
+        """A mark, and with it the log's head and new entries (the plain mark where the
+        database holds no log yet)."""
+        if not self._with_log:
+            return _read_mark(connection)
+        import psycopg
+
+        after = self._tail_to if self._tail_from is not None else None
+        result = connection.pgconn.exec_params(_MARK_AND_LOG, [str(after or 0).encode()])
+        if result.status != psycopg.pq.ExecStatus.TUPLES_OK:
+            if (result.error_field(psycopg.pq.DiagnosticField.SQLSTATE) or b"") == b"42P01":
+                self._with_log = False  # no such table: a database without the log
+                return _read_mark(connection)
+            raise psycopg.OperationalError(result.get_error_message() or "no commit mark")
+        mark, head, listed = (result.get_value(0, column) or b"" for column in range(3))
+        decoded, log_head = mark.decode(), int(head or 0)
+        with self._lock:
+            if after is None:  # the first read: the tail starts at the head
+                self._tail_from = self._tail_to = log_head
+            else:
+                lines = listed.decode().splitlines()
+                for line in lines:
+                    seq, aspect, dataset_id = line.split(" ", 2)
+                    self._tail.append((int(seq), dataset_id, None if aspect == "-" else aspect))
+                    self._tail_to = int(seq)
+                if len(lines) < _ENTRIES_READ:  # all of them: the tail reaches the head
+                    self._tail_to = max(self._tail_to, log_head)
+                while len(self._tail) > TAIL_ENTRIES:
+                    self._tail_from = self._tail.popleft()[0]
+            self._heads[decoded] = log_head
+            while len(self._heads) > _HEADS_KEPT:
+                self._heads.popitem(last=False)
+        return decoded
 
 
 def _read_mark(connection: "psycopg.Connection[Any]") -> Mark:
