@@ -138,3 +138,39 @@ def test_a_connection_the_server_ended_gives_no_mark_then_a_new_one(db: Database
         assert marks.round_trips == trips + 1
     finally:
         marks.close()
+
+
+def test_each_mark_comes_with_the_change_logs_head_and_its_new_entries(db: Database) -> None:
+    """What kept answers are renewed on (api/current_copies.py): the log as of the mark, in the
+    same snapshot, and its entries since the tail began."""
+    from opencat.db import outbox
+    from opencat.domain.search import Aspect
+
+    marks = CommitMarks(db.url)
+    try:
+        first = asyncio.run(marks.current())
+        assert first is not None
+        start = marks.head_of(first)
+        assert start is not None
+        with db.write() as conn:
+            outbox.mark_changed(conn, ["a" * 24], Aspect.FOLLOWERS)
+        with db.write() as conn:
+            conn.execute(sa.text("UPDATE organizations SET name = 'x' WHERE false"))
+            outbox.mark_changed(conn, ["b" * 24])
+        later = asyncio.run(marks.current())
+        assert later is not None
+        head = marks.head_of(later)
+        assert head is not None
+        assert head > start
+        entries = marks.entries_between(start, head)
+        assert entries is not None
+        assert [(dataset_id, aspect) for _, dataset_id, aspect in entries] == [
+            ("a" * 24, "followers"),
+            ("b" * 24, None),
+            (outbox.ELSEWHERE, "elsewhere"),  # an organization's table written
+        ]
+        assert entries[-1][0] == head
+        assert marks.entries_between(start - 1, head) is None  # before the tail began: not known
+        assert marks.entries_between(start, head + 1) is None  # past what was read
+    finally:
+        marks.close()
