@@ -323,9 +323,8 @@ def test_numbers_longer_than_python_reads_are_refused_not_a_500(client: TestClie
     assert stale.status_code == 412
 
 
-def _raw_get(client: TestClient, path: str, query: bytes) -> tuple[int, bytes]:
-    """A GET whose query string is sent as these bytes (an HTTP client would encode them)."""
-    scope = _scope("GET", path, query, [(b"accept", b"application/json")])
+def _answered(client: TestClient, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages the app sends for a request of this scope and no body."""
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, object]:
@@ -335,6 +334,12 @@ def _raw_get(client: TestClient, path: str, query: bytes) -> tuple[int, bytes]:
         sent.append(message)
 
     asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    return sent
+
+
+def _raw_get(client: TestClient, path: str, query: bytes) -> tuple[int, bytes]:
+    """A GET whose query string is sent as these bytes (an HTTP client would encode them)."""
+    sent = _answered(client, _scope("GET", path, query, [(b"accept", b"application/json")]))
     return sent[0]["status"], b"".join(message.get("body", b"") for message in sent[1:])
 
 
@@ -468,16 +473,7 @@ def test_tags_and_extras_loaded_past_their_bound_stay_editable(client: TestClien
 
 def test_a_raw_utf8_path_without_its_slash_is_redirected_encoded_once(client: TestClient) -> None:
     """A client that sends UTF-8 unencoded: the Location held its bytes encoded twice (a 404)."""
-    scope = _scope("GET", "/api/1/datasets/café-crème-1")
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, object]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    sent = _answered(client, _scope("GET", "/api/1/datasets/café-crème-1"))
     assert sent[0]["status"] == 308
     location = dict(sent[0]["headers"])[b"location"]
     assert location == b"/api/1/datasets/caf%C3%A9-cr%C3%A8me-1/"
