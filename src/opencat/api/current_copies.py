@@ -16,6 +16,10 @@ dataset's RDF) answered before the rest of the stack when the answer is known to
   than all waiting for that render: the clock's fields move by the day, not by the second, while
   a search with its facets over a million datasets takes 0.1-0.2 s to render.
 
+A copy of an older version is served still when the change log says nothing since changed it
+(``_renewed``: the entries since its head are about other datasets, of aspects a page does not
+read; docs/architecture.md).
+
 Both carry the full path's status and headers (this layer sits inside the request id, access
 log and metrics layers, and keeps what Starlette's own middleware added to the kept answer).
 
@@ -78,7 +82,7 @@ class _Kept:
     until: float
     headers: list[tuple[bytes, bytes]]
     body: bytes
-    # SQLite: the change log's head read before the answer was made, and what the full path
+    # The change log's head as of the version the answer was made under, and what the full path
     # said it was made of (``AnswerReads``): a later version whose log leaves it unchanged keeps it.
     head: int | None = None
     reads: AnswerReads | None = None
