@@ -585,3 +585,35 @@ def test_a_page_of_the_datasets_a_user_follows_is_made_again_after_a_follow(
     assert [item["id"] for item in client.get(followed).json()["data"]] == [one]
     assert client.delete(f"/api/1/datasets/{one}/followers/", headers=bob.headers).status_code == 200
     assert client.get(followed).json()["total"] == 0
+
+
+def test_a_kept_answer_is_not_renewed_across_a_log_of_another_history(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The database restored under the server, then written to as far again: the log's entries
+    after a kept answer's head were read in the other history (a review made a title stale and
+    a 304 wrong on PostgreSQL). The entry at the head must be the one the answer saw."""
+    alice = make_user(catalog)
+    one = make_dataset(catalog, alice, title="Before").dataset.id
+    two = make_dataset(catalog, alice, title="Other").dataset.id
+    url = f"/api/1/datasets/{one}/"
+    tag = client.get(url).headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": tag}).status_code == 304
+    with catalog.db.read() as conn:
+        head = conn.execute(text("SELECT max(seq) FROM search_changes")).scalar_one()
+    # The restored database: this dataset's title is another, and the log's last entry (the
+    # same number) is about another dataset, as if the change had been made then logged.
+    with catalog.db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM search_changes WHERE seq = :seq"), {"seq": head})
+        conn.execute(
+            text("INSERT INTO search_changes (seq, dataset_id, aspect) VALUES (:seq, :id, 'followers')"),
+            {"seq": head, "id": two},
+        )
+        doc = conn.execute(text("SELECT doc FROM datasets WHERE id = :id"), {"id": one}).scalar_one()
+        conn.execute(
+            text("UPDATE datasets SET doc = :doc, revision = revision + 1 WHERE id = :id"),
+            {"doc": doc.replace('"Before"', '"Restored"'), "id": one},
+        )
+    answer = client.get(url, headers={"If-None-Match": tag})
+    assert answer.status_code == 200
+    assert answer.json()["title"] == "Restored"

@@ -10,6 +10,8 @@ from opencat.catalog.context import Catalog
 from opencat.db import commit_marks
 from opencat.db.commit_marks import CommitMarks, commit_marks_of
 from opencat.db.engine import Database
+from opencat.db.quick_reads import LogMark
+from opencat.db.tables import search_changes
 from tests.factories import make_org
 
 pytestmark = pytest.mark.postgresql_only
@@ -161,16 +163,35 @@ def test_each_mark_comes_with_the_change_logs_head_and_its_new_entries(db: Datab
         assert later is not None
         head = marks.head_of(later)
         assert head is not None
-        assert head > start
+        assert head.seq > start.seq
         entries = marks.entries_between(start, head)
         assert entries is not None
-        assert [(dataset_id, aspect) for _, dataset_id, aspect in entries] == [
+        assert [(entry.dataset_id, entry.aspect) for entry in entries] == [
             ("a" * 24, "followers"),
             ("b" * 24, None),
             (outbox.ELSEWHERE, "elsewhere"),  # an organization's table written
         ]
-        assert entries[-1][0] == head
-        assert marks.entries_between(start - 1, head) is None  # before the tail began: not known
-        assert marks.entries_between(start, head + 1) is None  # past what was read
+        assert entries[-1].mark == head
+        earlier = LogMark(start.seq - 1, start.identity)
+        assert marks.entries_between(earlier, head) is None  # before the tail began: not known
+        assert marks.entries_between(start, LogMark(head.seq + 1, "")) is None  # past what was read
+        # The database restored under the server: the log taken back, then written to as far
+        # again by other changes. Nothing read of the other history is taken for this one.
+        with db.engine.begin() as conn:
+            conn.execute(sa.delete(search_changes).where(search_changes.c.seq > start.seq))
+            # pg_restore sets the sequence back too: the next changes take the same numbers.
+            conn.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence('search_changes', 'seq'), :seq, :called)"),
+                {"seq": max(entries[0].seq - 1, 1), "called": entries[0].seq > 1},
+            )
+        with db.write() as conn:
+            for _ in range(len(entries)):
+                outbox.mark_changed(conn, ["c" * 24])
+        restored = asyncio.run(marks.current())
+        assert restored is not None
+        again = marks.head_of(restored)
+        assert again is not None
+        assert again.seq == head.seq  # the same number, another change
+        assert marks.entries_between(head, again) is None
     finally:
         marks.close()

@@ -44,7 +44,7 @@ from opencat.api.answer_reads import ANSWER_READS
 from opencat.api.conditional import names_current
 from opencat.api.datasets import VARY, etag_of
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import database_version, log_head, public_revision, unchanged_since
+from opencat.catalog.datasets import LogMark, database_version, log_head, public_revision, unchanged_since
 from opencat.domain.search import AnswerReads
 
 ROUTE = "/api/1/datasets/{ident}/"
@@ -84,7 +84,7 @@ class _Kept:
     body: bytes
     # The change log's head as of the version the answer was made under, and what the full path
     # said it was made of (``AnswerReads``): a later version whose log leaves it unchanged keeps it.
-    head: int | None = None
+    head: LogMark | None = None
     reads: AnswerReads | None = None
 
 
@@ -94,7 +94,7 @@ class _Flight:
 
     version: Version
     answer: "asyncio.Future[_Kept | None]"
-    head: int | None = None
+    head: LogMark | None = None
 
 
 class _Answers:

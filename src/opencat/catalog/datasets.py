@@ -23,7 +23,8 @@ from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
-from opencat.db.quick_reads import Revision
+from opencat.db.quick_reads import EMPTY_LOG, LogEntry, Revision
+from opencat.db.quick_reads import LogMark as LogMark  # what the kept answers record
 from opencat.db.references import fetch_licenses
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
@@ -105,7 +106,7 @@ async def database_version(catalog: Catalog) -> int | str | None:
 LOG_CHECKED = 64
 
 
-def log_head(catalog: Catalog, version: int | str) -> int | None:
+def log_head(catalog: Catalog, version: int | str) -> LogMark | None:
     """The change log's last entry as of the database's ``version`` (``database_version``):
     SQLite reads it on the calling thread with no transaction, PostgreSQL's commit marks read it
     with the mark. Read before an answer is made, so that what is logged after it is checked
@@ -116,25 +117,34 @@ def log_head(catalog: Catalog, version: int | str) -> int | None:
     return None if marks is None or not isinstance(version, str) else marks.head_of(version)
 
 
-def unchanged_since(catalog: Catalog, seq: int, reads: AnswerReads, version: int | str) -> int | None:
-    """The log's head when nothing logged after ``seq`` (up to the database's ``version``)
+def unchanged_since(
+    catalog: Catalog, since: LogMark, reads: AnswerReads, version: int | str
+) -> LogMark | None:
+    """The log's head when nothing logged after ``since`` (up to the database's ``version``)
     changes an answer made of ``reads`` (``domain.search.answer_unchanged``); None when
-    something may have, or the log could not be read."""
+    something may have, the log could not be read, or it holds another history than the one
+    ``since`` was read in (the database restored)."""
     quick, marks = catalog.db.quick_reads, catalog.db.commit_marks
-    changes: list[tuple[int, str, str | None]] | None = None
+    changes: list[LogEntry] | None = None
+    head: LogMark | None = since
     if quick is not None:
-        entries = quick.log_after(seq, LOG_CHECKED + 1)
-        changes = None if entries is None else [(e.seq, e.dataset_id, e.aspect) for e in entries]
+        entries = quick.log_from(since.seq, LOG_CHECKED + 2)
+        if entries is not None and since != EMPTY_LOG:
+            # The entry it was read at, as it was: else the log is another one (restored).
+            if not entries or entries[0].mark != since:
+                return None
+            entries = entries[1:]
+        changes = entries
+        if entries:
+            head = entries[-1].mark
     elif marks is not None and isinstance(version, str):
         head = marks.head_of(version)
-        changes = None if head is None else marks.entries_between(seq, head)
-        if changes is not None and not changes:
-            return head
-    if changes is None or len(changes) > LOG_CHECKED:
+        changes = None if head is None else marks.entries_between(since, head)
+    if changes is None or head is None or len(changes) > LOG_CHECKED:
         return None
-    if not answer_unchanged(reads, [(dataset_id, aspect_named(aspect)) for _, dataset_id, aspect in changes]):
+    if not answer_unchanged(reads, [(entry.dataset_id, aspect_named(entry.aspect)) for entry in changes]):
         return None
-    return changes[-1][0] if changes else seq
+    return head
 
 
 def get_dataset_row(catalog: Catalog, actor: Actor, ident: str) -> Dataset:

@@ -21,6 +21,7 @@ unchanged across writes that do not touch it (``entries_between``), as SQLite's 
 """
 
 import asyncio
+import bisect
 import collections
 import contextlib
 import threading
@@ -28,6 +29,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+
+from opencat.db.quick_reads import EMPTY_LOG, LogEntry, LogMark
 
 if TYPE_CHECKING:
     import psycopg
@@ -38,12 +41,15 @@ _CONNECT_TIMEOUT_SECONDS = 2
 # Sent through libpq itself (``PGconn.exec_``): a cursor's execute and fetch cost three times the
 # CPU for this one value (16.6 against 5.2 µs here), and this runs about once per request.
 _MARK = b"SELECT pg_current_snapshot()::text"
-# The mark with the change log's head and its entries after $1 (a few at a time), one snapshot.
+# The mark with, in the same snapshot, the change log's last entry, its entry $1 (the end of the
+# tail kept: the same one, or the log is another history) and its entries after $1 (a few at a time).
+_ENTRY = b"seq || ' ' || coalesce(aspect, '-') || ' ' || dataset_id"
 _MARK_AND_LOG = (
-    b"SELECT pg_current_snapshot()::text, (SELECT coalesce(max(seq), 0) FROM search_changes)::text,"
-    b" (SELECT coalesce(string_agg(seq || ' ' || coalesce(aspect, '-') || ' ' || dataset_id, E'\\n'"
-    b" ORDER BY seq), '') FROM (SELECT seq, dataset_id, aspect FROM search_changes WHERE seq > $1::bigint"
-    b" ORDER BY seq LIMIT 256) AS entries)"
+    b"SELECT pg_current_snapshot()::text,"
+    b" (SELECT " + _ENTRY + b" FROM search_changes ORDER BY seq DESC LIMIT 1),"
+    b" (SELECT " + _ENTRY + b" FROM search_changes WHERE seq = $1::bigint),"
+    b" (SELECT coalesce(string_agg(" + _ENTRY + b", E'\\n' ORDER BY seq), '') FROM (SELECT seq, dataset_id,"
+    b" aspect FROM search_changes WHERE seq > $1::bigint ORDER BY seq LIMIT 256) AS entries)"
 )
 # The log's entries read at most by one round trip (the query's LIMIT), kept in memory, and the
 # marks whose heads are remembered.
@@ -53,8 +59,6 @@ _HEADS_KEPT = 64
 
 Mark = str
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Mark | None]"]
-# A log entry: its sequence number, its dataset ("" for none) and its aspect (None: anything).
-Entry = tuple[int, str, str | None]
 
 
 class CommitMarks:
@@ -66,26 +70,38 @@ class CommitMarks:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.round_trips = 0  # how many marks were read: fewer than the requests that asked
-        # The log's tail: every entry after ``_tail_from`` up to ``_tail_to`` (under ``_lock``),
-        # and the log's head as each recent mark read it. None: not read yet, or no log here.
-        self._tail: collections.deque[Entry] = collections.deque()
-        self._tail_from: int | None = None
-        self._tail_to = 0
-        self._heads: collections.OrderedDict[Mark, int] = collections.OrderedDict()
+        # The log's tail (under ``_lock``): every entry after ``_start`` up to ``_end`` (None:
+        # not read yet, or no log here), and the log's head as each recent mark read it.
+        self._tail: list[LogEntry] = []
+        self._start: LogMark | None = None
+        self._end = EMPTY_LOG
+        self._heads: collections.OrderedDict[Mark, LogMark] = collections.OrderedDict()
         self._with_log = True
 
-    def head_of(self, mark: Mark) -> int | None:
-        """The change log's head as the round trip that read ``mark`` saw it."""
+    def head_of(self, mark: Mark) -> LogMark | None:
+        """The change log's last entry as the round trip that read ``mark`` saw it."""
         with self._lock:
             return self._heads.get(mark)
 
-    def entries_between(self, after: int, upto: int) -> list[Entry] | None:
-        """The log's entries after ``after`` up to ``upto``; None when the kept tail does not
-        hold them all (older than it, or not read yet)."""
+    def entries_between(self, since: LogMark, upto: LogMark) -> list[LogEntry] | None:
+        """The log's entries after ``since`` up to ``upto``; None when the kept tail does not
+        hold them all (older than it, or not read yet), or holds another entry at either end
+        (the log was given another history since: a database restored)."""
         with self._lock:
-            if self._tail_from is None or after < self._tail_from or upto > self._tail_to:
+            if self._start is None or not self._start.seq <= since.seq <= upto.seq <= self._end.seq:
                 return None
-            return [entry for entry in self._tail if after < entry[0] <= upto]
+            if self._mark_at(since.seq) != since or self._mark_at(upto.seq) != upto:
+                return None
+            first = bisect.bisect_right(self._tail, since.seq, key=_seq)
+            last = bisect.bisect_right(self._tail, upto.seq, key=_seq)
+            return self._tail[first:last]
+
+    def _mark_at(self, seq: int) -> LogMark | None:
+        """Under ``_lock``: the tail's mark at ``seq`` (its start included)."""
+        if self._start is not None and seq == self._start.seq:
+            return self._start
+        found = bisect.bisect_left(self._tail, seq, key=_seq)
+        return self._tail[found].mark if found < len(self._tail) and self._tail[found].seq == seq else None
 
     async def current(self) -> Mark | None:
         """The mark read by a round trip that started after this call. None: no mark now (the
@@ -138,6 +154,7 @@ class CommitMarks:
                         connection = psycopg.connect(
                             self.conninfo, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_SECONDS
                         )
+                        self._with_log = True  # a log missing once (a restore under way) may be back
                     self.round_trips += 1
                     mark = self._read(connection)
                 except psycopg.Error:
@@ -154,32 +171,51 @@ class CommitMarks:
             return _read_mark(connection)
         import psycopg
 
-        after = self._tail_to if self._tail_from is not None else None
-        result = connection.pgconn.exec_params(_MARK_AND_LOG, [str(after or 0).encode()])
+        after = self._end if self._start is not None else None
+        result = connection.pgconn.exec_params(
+            _MARK_AND_LOG, [str(0 if after is None else after.seq).encode()]
+        )
         if result.status != psycopg.pq.ExecStatus.TUPLES_OK:
             if (result.error_field(psycopg.pq.DiagnosticField.SQLSTATE) or b"") == b"42P01":
-                self._with_log = False  # no such table: a database without the log
+                self._with_log = False  # no such table: a database without the log (until reconnected)
                 return _read_mark(connection)
             raise psycopg.OperationalError(result.get_error_message() or "no commit mark")
-        mark, head, listed = (result.get_value(0, column) or b"" for column in range(3))
-        decoded, log_head = mark.decode(), int(head or 0)
+        mark, head, at_after, listed = (result.get_value(0, column) or b"" for column in range(4))
+        decoded = mark.decode()
+        head_mark = _entry(head.decode()).mark if head else EMPTY_LOG
         with self._lock:
-            if after is None:  # the first read: the tail starts at the head
-                self._tail_from = self._tail_to = log_head
+            same = after is not None and (
+                after == EMPTY_LOG or (bool(at_after) and _entry(at_after.decode()).mark == after)
+            )
+            if not same or head_mark.seq < self._end.seq:
+                # The first read, or a log of another history (a database restored): the tail
+                # starts again at the head, and what was read of the other history is forgotten.
+                self._tail, self._heads = [], collections.OrderedDict()
+                self._start = self._end = head_mark
             else:
                 lines = listed.decode().splitlines()
-                for line in lines:
-                    seq, aspect, dataset_id = line.split(" ", 2)
-                    self._tail.append((int(seq), dataset_id, None if aspect == "-" else aspect))
-                    self._tail_to = int(seq)
+                self._tail.extend(_entry(line) for line in lines)
                 if len(lines) < _ENTRIES_READ:  # all of them: the tail reaches the head
-                    self._tail_to = max(self._tail_to, log_head)
-                while len(self._tail) > TAIL_ENTRIES:
-                    self._tail_from = self._tail.popleft()[0]
-            self._heads[decoded] = log_head
+                    self._end = head_mark
+                elif lines:
+                    self._end = self._tail[-1].mark
+                if len(self._tail) > 2 * TAIL_ENTRIES:
+                    self._start = self._tail[-TAIL_ENTRIES - 1].mark
+                    self._tail = self._tail[-TAIL_ENTRIES:]
+            self._heads[decoded] = head_mark
             while len(self._heads) > _HEADS_KEPT:
                 self._heads.popitem(last=False)
         return decoded
+
+
+def _entry(line: str) -> LogEntry:
+    """An entry as the query writes it: ``seq aspect dataset_id`` (``-`` for no aspect)."""
+    seq, aspect, dataset_id = line.split(" ", 2)
+    return LogEntry(int(seq), dataset_id, None if aspect == "-" else aspect)
+
+
+def _seq(entry: LogEntry) -> int:
+    return entry.seq
 
 
 def _read_mark(connection: "psycopg.Connection[Any]") -> Mark:

@@ -18,8 +18,8 @@ from urllib.parse import quote
 _BUSY_TIMEOUT_MS = 50
 _BY_ID = "SELECT id, revision FROM datasets WHERE id = ? AND NOT private AND deleted IS NULL"
 _BY_SLUG = "SELECT id, revision FROM datasets WHERE slug = ? AND NOT private AND deleted IS NULL"
-_LOG_HEAD = "SELECT coalesce(max(seq), 0) FROM search_changes"
-_LOG_AFTER = "SELECT seq, dataset_id, aspect FROM search_changes WHERE seq > ? ORDER BY seq LIMIT ?"
+_LOG_HEAD = "SELECT seq, dataset_id, aspect FROM search_changes ORDER BY seq DESC LIMIT 1"
+_LOG_FROM = "SELECT seq, dataset_id, aspect FROM search_changes WHERE seq >= ? ORDER BY seq LIMIT ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,26 @@ class LogEntry:
     seq: int
     dataset_id: str
     aspect: str | None
+
+    @property
+    def mark(self) -> "LogMark":
+        return LogMark(self.seq, entry_identity(self.dataset_id, self.aspect))
+
+
+@dataclass(frozen=True, slots=True)
+class LogMark:
+    """A place in the change log: an entry's number and what it said, so that a log given
+    another history (a database restored, then written to) is not taken for the same one."""
+
+    seq: int
+    identity: str
+
+
+EMPTY_LOG = LogMark(0, "")
+
+
+def entry_identity(dataset_id: str, aspect: str | None) -> str:
+    return f"{aspect or '-'} {dataset_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,18 +85,18 @@ class QuickReads:
             return None
         return None if row is None else int(row[0])
 
-    def log_head(self) -> int | None:
-        """The change log's last entry (0: none). None: unreadable."""
+    def log_head(self) -> LogMark | None:
+        """The change log's last entry (``EMPTY_LOG``: none). None: unreadable."""
         try:
             row = self._connection().execute(_LOG_HEAD).fetchone()
         except sqlite3.Error:
             return None
-        return None if row is None else int(row[0])
+        return EMPTY_LOG if row is None else LogEntry(int(row[0]), str(row[1]), row[2]).mark
 
-    def log_after(self, seq: int, limit: int) -> list[LogEntry] | None:
-        """The change log's entries after ``seq``, at most ``limit``. None: unreadable."""
+    def log_from(self, seq: int, limit: int) -> list[LogEntry] | None:
+        """The change log's entries from ``seq`` on, at most ``limit``. None: unreadable."""
         try:
-            rows = self._connection().execute(_LOG_AFTER, (seq, limit)).fetchall()
+            rows = self._connection().execute(_LOG_FROM, (seq, limit)).fetchall()
         except sqlite3.Error:
             return None
         return [LogEntry(int(row[0]), str(row[1]), row[2]) for row in rows]

@@ -4,6 +4,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as fields_of
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
@@ -295,6 +296,11 @@ def fields_read(request: SearchRequest) -> frozenset[str]:
     """The fields of ``SearchDocument`` that decide which datasets the request's answer holds,
     their order and their total."""
     read = set(VISIBILITY_FIELDS)
+    if request.words and not request.sort:
+        # Ordered by relevance: any document put again moves the scores of the others (Tantivy
+        # counts a replaced document in its statistics until a merge), so equal-looking pages
+        # could differ from one caught up (a review saw two results swap after follows).
+        return frozenset(item.name for item in fields_of(SearchDocument))
     if request.words:
         read |= WORDS_FIELDS
     sort = request.sort or ("" if request.words else "created")
