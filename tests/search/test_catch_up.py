@@ -5,6 +5,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -132,3 +133,34 @@ def test_a_page_holds_what_its_total_counts_when_the_index_is_newer_than_the_rea
     assert "Hidden later" not in titles
     # The index counted 3 when it answered; the one hidden since is not counted either.
     assert page.total == len(page.items) == 2
+
+
+def test_a_new_index_is_filled_from_the_datasets_not_from_the_whole_log(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log grows by an entry per write and follow: a new node replayed it whole (as many
+    documents built as entries). It reads every dataset once, then what was logged since."""
+    from opencat.catalog import indexing
+    from opencat.catalog.curation import follow, unfollow
+    from opencat.catalog.datasets import delete_dataset
+    from opencat.search.index import SearchIndex
+
+    owner = make_user(catalog)
+    made = [make_dataset(catalog, owner, title=f"Filled {number}").dataset.id for number in range(5)]
+    for _ in range(20):
+        follow(catalog, owner.actor(catalog), made[0])
+        unfollow(catalog, owner.actor(catalog), made[0])
+    delete_dataset(catalog, owner.actor(catalog), made[4])
+    built: list[str] = []
+    real = indexing.documents
+
+    def counted(conn: Any, dataset_ids: Any, cat: Catalog) -> Any:
+        built.extend(dataset_ids)
+        return real(conn, dataset_ids, cat)
+
+    monkeypatch.setattr(indexing, "documents", counted)
+    monkeypatch.setattr(indexing, "BATCH", 4)  # the log read 4 entries at a time: a dozen reads
+    fresh = replace(catalog, search=SearchIndex(catalog.search.directory.parent / "fresh"))
+    page = list_datasets(fresh, Actor(), DatasetQuery(q="filled"))
+    assert sorted(view.dataset.id for view in page.items) == sorted(made[:4])
+    assert len(built) <= 5  # every dataset row once (the deleted one's row too), no entry replayed

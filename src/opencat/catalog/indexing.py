@@ -20,7 +20,7 @@ from opencat.domain.format_families import format_families
 from opencat.domain.references import NOT_SPECIFIED
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, changes_matter, producer_types
 from opencat.domain.spatial import normalize_zone, with_ancestors
-from opencat.search.index import SearchIndex
+from opencat.search.index import Batch, SearchIndex
 
 logger = logging.getLogger("opencat.search")
 BATCH = 2000
@@ -131,8 +131,12 @@ def _apply(catalog: Catalog, index: SearchIndex) -> None:
         # landed while it waited go into the same commit, which answers every listing queued.
         head = outbox.head(side)
         if batch.reached < 0:
-            batch.clear()  # a new or reset index: replay the whole log
-            batch.reach(0)
+            # A new or reset index: filled from the datasets' rows, read after the head (the log
+            # grows by an entry per write, follow...: replaying it whole cost a new node as many
+            # documents as it holds entries, not datasets).
+            batch.clear()
+            _put_every_dataset(catalog, side, batch)
+            batch.reached, batch.reached_id = head, outbox.dataset_at(side, head)
         while batch.reached < head:
             changes = outbox.changes_since(side, batch.reached, BATCH)
             if not changes:
@@ -173,24 +177,32 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
 
     The outbox's head is read first: a write landing during the rebuild is replayed after it
     (putting a document twice is harmless), so the index ends caught up either way."""
-    count = 0
     with catalog.search.writing() as batch, catalog.db.side_read() as conn:
         head = outbox.head(conn)
-        total = db_datasets.count_all(conn)
         batch.clear()
-        after = ""
-        while ids := db_datasets.ids_after(conn, after, BATCH):
-            for doc in documents(conn, ids, catalog):
-                batch.put(doc)
-            count += len(ids)
-            after = ids[-1]
-            if progress is not None:
-                progress(count, max(total, count))
+        count = _put_every_dataset(catalog, conn, batch, progress)
         # Set, not reached: after a restore the log's head may be behind what the index held.
         batch.reached, batch.reached_id = head, outbox.dataset_at(conn, head)
     if progress is not None and count == 0:
         progress(0, 0)
     sync(catalog)
+    return count
+
+
+def _put_every_dataset(
+    catalog: Catalog, conn: Connection, batch: Batch, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Put every dataset row's document into the batch, ``BATCH`` at a time; returns how many."""
+    count = 0
+    total = db_datasets.count_all(conn)
+    after = ""
+    while ids := db_datasets.ids_after(conn, after, BATCH):
+        for doc in documents(conn, ids, catalog):
+            batch.put(doc)
+        count += len(ids)
+        after = ids[-1]
+        if progress is not None:
+            progress(count, max(total, count))
     return count
 
 
