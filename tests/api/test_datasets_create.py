@@ -408,3 +408,15 @@ def test_a_json_body_with_a_byte_order_mark_or_in_utf16_or_utf32_is_read(
     response = client.post("/api/1/datasets/", content=body, headers=headers)
     assert response.status_code == 201, response.text
     assert response.json()["title"] == "Données énergie"
+
+
+def test_a_body_that_is_no_utf8_is_refused_saying_so(client: TestClient, catalog: Catalog) -> None:
+    """orjson said "surrogates not allowed" of a Latin-1 "é"; Python's words, as udata's Flask."""
+    account = make_user(catalog)
+    body = '{"title": "Café", "description": "d"}'.encode("latin-1")
+    headers = {**account.headers, "Content-Type": "application/json"}
+    response = client.post("/api/1/datasets/", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "Failed to decode JSON object: 'utf-8' codec can't decode byte 0xe9 in position 14: invalid continuation byte"
+    )

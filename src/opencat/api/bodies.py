@@ -47,11 +47,21 @@ def decode_json(raw: bytes) -> Any:
     except orjson.JSONDecodeError as error:
         if str(error).startswith("depth limit exceeded"):  # orjson's own bound (1024): ours is lower
             raise BadRequest(f"Failed to decode JSON object: {too_deep(MAX_DEPTH)}") from None
-        raise BadRequest(f"Failed to decode JSON object: {error}") from None
+        raise BadRequest(f"Failed to decode JSON object: {_not_utf8(raw) or error}") from None
     problem = document_problem(body, MAX_DEPTH)
     if problem is not None:
         raise BadRequest(f"Failed to decode JSON object: {problem}")
     return body
+
+
+def _not_utf8(raw: bytes) -> str | None:
+    """Why the body is no UTF-8, as Python words it (udata's answer: orjson says "surrogates not
+    allowed" of any byte that is no UTF-8, a Latin-1 "é" too); None when it is UTF-8."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return str(error)
+    return None
 
 
 def _as_utf8(raw: bytes) -> bytes:
