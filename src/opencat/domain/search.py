@@ -290,6 +290,7 @@ WORDS_FIELDS = frozenset(
 # Who may see a dataset: read by every listing.
 VISIBILITY_FIELDS = frozenset({"id", "private", "deleted", "archived", "owner", "organization"})
 _EMPTY_FILTERS = SearchFilters()
+_EVERY_FIELD = frozenset(item.name for item in fields_of(SearchDocument))
 
 
 def fields_read(request: SearchRequest) -> frozenset[str]:
@@ -300,7 +301,7 @@ def fields_read(request: SearchRequest) -> frozenset[str]:
         # Ordered by relevance: any document put again moves the scores of the others (Tantivy
         # counts a replaced document in its statistics until a merge), so equal-looking pages
         # could differ from one caught up (a review saw two results swap after follows).
-        return frozenset(item.name for item in fields_of(SearchDocument))
+        return _EVERY_FIELD
     if request.words:
         read |= WORDS_FIELDS
     sort = request.sort or ("" if request.words else "created")
