@@ -94,6 +94,9 @@ def _one_line(error: ValidationError) -> str:
 
 MAX_HOURS = 87_600
 MAX_LINKCHECK_SECONDS = 31_536_000
+# The change log's entries kept: more than a node applies between two prunes, up to a billion.
+MIN_CHANGE_LOG_KEEP = 10_000
+MAX_CHANGE_LOG_KEEP = 1_000_000_000
 # The longest a timeout or a pause between requests may be: a larger one (or inf) overflowed the clock.
 MAX_WAIT_SECONDS = 86_400
 # Connections a worker may keep: a pool far past it exhausts any database server.
@@ -149,6 +152,7 @@ class Settings(BaseSettings):
     s3_region: str | None = None
     max_upload_bytes: int = 10 * 1024**3
     upload_retention_hours: int = 24
+    change_log_keep: int = 1_000_000
     allowed_extensions: Annotated[tuple[str, ...] | None, NoDecode] = None
     linkcheck_timeout: float = 5.0
     linkcheck_allow_private: bool = False
@@ -270,6 +274,15 @@ class Settings(BaseSettings):
     def _positive_if_set(cls, value: int | None) -> int | None:
         if value is not None and value <= 0:
             raise ValueError("must be a positive integer")
+        return value
+
+    @field_validator("change_log_keep")
+    @classmethod
+    def _past_the_kept_answers_tail(cls, value: int) -> int:
+        # Fewer would prune entries a busy node has not applied yet: it would refill its index
+        # from every dataset's row at each prune.
+        if not MIN_CHANGE_LOG_KEEP <= value <= MAX_CHANGE_LOG_KEEP:
+            raise ValueError(f"must be between {MIN_CHANGE_LOG_KEEP:,} and {MAX_CHANGE_LOG_KEEP:,}")
         return value
 
     @field_validator("upload_retention_hours", "session_lifetime_hours", "feed_delay_hours")

@@ -17,7 +17,8 @@ another process queues for it (``opencat reindex``), and stops with its master (
 Being the one long-lived process of each node besides the workers, it also forgets the
 unfinished chunked uploads past their retention (``upload_sessions.purge_expired_uploads``, every
 ``UPLOAD_PURGE_INTERVAL``): a part's arrival purged them too, so a catalog that got no more
-chunked uploads kept the others' parts for good.
+chunked uploads kept the others' parts for good. It prunes the change log too (its last
+``OPENCAT_CHANGE_LOG_KEEP`` entries kept, every ``CHANGE_LOG_PRUNE_INTERVAL``).
 """
 
 import logging
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from opencat import lifeline
 from opencat.catalog import indexing, upload_sessions
@@ -132,20 +134,30 @@ _purging = threading.Lock()
 
 
 def _purge_when_due(catalog: Catalog) -> None:
-    """In a thread of its own: a purge of many parts and reservations (store deletions, seconds)
-    must not hold the index up meanwhile, nor the listings waiting for it."""
-    if not catalog.upload_purge.due(catalog.clock()) or not _purging.acquire(blocking=False):
+    """In a thread of its own: a purge of many parts and reservations (store deletions, seconds),
+    or of many log entries, must not hold the index up meanwhile, nor the listings waiting for it."""
+    uploads = catalog.upload_purge.due(catalog.clock())
+    change_log = catalog.change_log_prune.due(catalog.clock())
+    if not (uploads or change_log) or not _purging.acquire(blocking=False):
         return
 
     def purge() -> None:
         try:
-            upload_sessions.purge_expired_uploads(catalog)
-        except Exception:  # the file store or the database unavailable: the next interval tries again
-            logger.warning("unfinished uploads could not be purged", exc_info=True)
+            if uploads:
+                _logged_failure(upload_sessions.purge_expired_uploads, catalog, "unfinished uploads")
+            if change_log:
+                _logged_failure(indexing.prune_change_log, catalog, "the change log")
         finally:
             _purging.release()
 
-    threading.Thread(target=purge, name="upload-purge", daemon=True).start()
+    threading.Thread(target=purge, name="purge", daemon=True).start()
+
+
+def _logged_failure(purge: Callable[[Catalog], object], catalog: Catalog, what: str) -> None:
+    try:
+        purge(catalog)
+    except Exception:  # the file store or the database unavailable: the next interval tries again
+        logger.warning("%s could not be purged", what, exc_info=True)
 
 
 if __name__ == "__main__":

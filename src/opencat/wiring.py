@@ -43,6 +43,7 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
         schemas=SchemaSource(settings.schema_catalog_url, settings.data_dir / "cache" / "schemas.json"),
         upload_retention=timedelta(hours=settings.upload_retention_hours),
         max_resources=settings.max_resources_per_dataset,
+        change_log_keep=settings.change_log_keep,
         read_only=settings.read_only,
         feed_delay=timedelta(hours=settings.feed_delay_hours),
         dcat_themes=dict(settings.dcat_themes),

@@ -27,6 +27,7 @@ EVERY_VARIABLE = {
     "s3_region": ("eu-west-3", "eu-west-3"),
     "max_upload_bytes": ("1048576", 1048576),
     "upload_retention_hours": ("2", 2),
+    "change_log_keep": ("50000", 50_000),
     "allowed_extensions": (" CSV, .json ,zip ", ("csv", "json", "zip")),
     "linkcheck_timeout": ("2.5", 2.5),
     "linkcheck_allow_private": ("true", True),

@@ -75,6 +75,8 @@ def _unobserved(_result: str) -> None:
 # Expired chunked uploads are purged when a part arrives, at most this often per process.
 UPLOAD_PURGE_INTERVAL = timedelta(minutes=5)
 CONCURRENT_LINK_CHECKS = 2
+# Each node's index keeper prunes the change log at most this often (catalog/indexing.py).
+CHANGE_LOG_PRUNE_INTERVAL = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ class Catalog:
     schemas: SchemaSource
     upload_retention: timedelta = timedelta(hours=24)
     upload_purge: Throttle = field(default_factory=lambda: Throttle(UPLOAD_PURGE_INTERVAL))
+    # The change log's entries kept (OPENCAT_CHANGE_LOG_KEEP), and how often they are pruned.
+    change_log_keep: int = 1_000_000
+    change_log_prune: Throttle = field(default_factory=lambda: Throttle(CHANGE_LOG_PRUNE_INTERVAL))
     # The most resources one dataset may have (OPENCAT_MAX_RESOURCES_PER_DATASET).
     max_resources: int = 10_000
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)

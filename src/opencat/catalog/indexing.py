@@ -33,6 +33,8 @@ RESOURCE_TITLES_LIMIT = 10_000
 # A listing reads what the index's unapplied changes were for up to this many of them (more: it
 # waits for the index, as it would have to read more than the keeper's batch costs).
 UNSEEN_LIMIT = 64
+# The change log is pruned this many entries per write transaction (SQLite's writers wait meanwhile).
+PRUNE_BATCH = 20_000
 
 
 def sync(catalog: Catalog, conn: Connection | None = None) -> None:
@@ -130,10 +132,11 @@ def _apply(catalog: Catalog, index: SearchIndex) -> None:
         # Up to the outbox's head now, not as this request's snapshot saw it: the writes that
         # landed while it waited go into the same commit, which answers every listing queued.
         head = outbox.head(side)
-        if batch.reached < 0:
-            # A new or reset index: filled from the datasets' rows, read after the head (the log
-            # grows by an entry per write, follow...: replaying it whole cost a new node as many
-            # documents as it holds entries, not datasets).
+        if batch.reached < 0 or _pruned_past(side, batch.reached):
+            # A new or reset index, or one whose next entries were pruned from the log (its node
+            # was stopped longer than the log is kept): filled from the datasets' rows, read after
+            # the head (replaying the whole log cost a new node as many documents as it holds
+            # entries, not datasets).
             batch.clear()
             _put_every_dataset(catalog, side, batch)
             batch.reached, batch.reached_id = head, outbox.dataset_at(side, head)
@@ -150,6 +153,35 @@ def _apply(catalog: Catalog, index: SearchIndex) -> None:
                 else:
                     batch.remove(dataset_id)
             batch.reach(*changes[-1])
+
+
+def _pruned_past(conn: Connection, reached: int) -> bool:
+    """Whether the log no longer holds the entry an index reached, nor any before it: the
+    entries after it may be gone too (``prune_change_log``), and replaying what is left would
+    miss them."""
+    oldest = outbox.oldest(conn)
+    if reached <= 0 or oldest is None or oldest <= reached:
+        return False
+    logger.warning(
+        "the search index reached change %d, but the log now starts at %d (pruned): refilling it",
+        reached,
+        oldest,
+    )
+    return True
+
+
+def prune_change_log(catalog: Catalog) -> int:
+    """Forget the log's entries older than its last ``catalog.change_log_keep``, a batch per
+    write transaction (a long one would hold the writers up); returns how many went. An index
+    behind what is left is refilled from the datasets' rows when it next catches up
+    (``_pruned_past``), and a kept answer made before them is made again."""
+    pruned = 0
+    while True:
+        with catalog.db.write() as conn:
+            count = outbox.prune(conn, catalog.change_log_keep, PRUNE_BATCH)
+        pruned += count
+        if count < PRUNE_BATCH:
+            return pruned
 
 
 def _applied_elsewhere(index: SearchIndex, wanted: int) -> bool:

@@ -131,6 +131,28 @@ def aspects_between(conn: Connection, after: int, head: int) -> list[Aspect | No
     return [aspect_named(named) for named in rows.scalars()]
 
 
+def oldest(conn: Connection) -> int | None:
+    """The number of the log's oldest entry; None when it is empty."""
+    found = conn.execute(sa.select(sa.func.min(search_changes.c.seq))).scalar()
+    return None if found is None else int(found)
+
+
+def prune(conn: Connection, keep: int, limit: int) -> int:
+    """Delete the oldest entries, at most ``limit`` of them, so that the last ``keep`` entries'
+    range is what the log holds; returns how many went. The head always stays (``keep`` >= 1):
+    on SQLite, an emptied table would number its next entry 1 again, behind every index."""
+    cut = head(conn) - max(keep, 1)
+    if cut <= 0:
+        return 0
+    oldest_ones = (
+        sa.select(search_changes.c.seq)
+        .where(search_changes.c.seq <= cut)
+        .order_by(search_changes.c.seq)
+        .limit(limit)
+    )
+    return conn.execute(sa.delete(search_changes).where(search_changes.c.seq.in_(oldest_ones))).rowcount
+
+
 def dataset_at(conn: Connection, seq: int) -> str | None:
     """The dataset of the log's entry ``seq``; None when the log holds no such entry."""
     found = conn.execute(sa.select(search_changes.c.dataset_id).where(search_changes.c.seq == seq)).scalar()
