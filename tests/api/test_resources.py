@@ -192,6 +192,14 @@ def test_reorder_errors_follow_udata(client: TestClient, catalog: Catalog) -> No
     invalid = client.put(url, json=[{"id": a, "url": "javascript:x"}, b, c], headers=alice.headers)
     assert invalid.status_code == 400
     assert invalid.json() == {"errors": [{"url": [invalid.json()["errors"][0]["url"][0]]}, {}, {}]}
+    # A typed extra refused is at its place in that list too (it was in a dataset's shape).
+    typed = client.put(url, json=[a, {"id": b, "extras": {"check:status": "abc"}}, c], headers=alice.headers)
+    assert (typed.status_code, typed.json()) == (
+        400,
+        {"errors": [{}, {"extras": {"check:status": ["Not a valid value."]}}, {}]},
+    )
+    bad_id = client.put(url, json=[a, b, {"id": "not-a-uuid"}], headers=alice.headers)
+    assert bad_id.json()["message"].startswith("Resource ids must match existing ones in dataset, ie: ")
     # A filetype changed is refused here too (a remote link made "file" would lock its address).
     stored = client.get(f"{url}{b}/").json()["filetype"]
     other = {"file": "remote", "remote": "file"}[stored]

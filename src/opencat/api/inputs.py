@@ -513,7 +513,7 @@ def parse_reorder(entries: list[Any], files_url: str | None) -> dict[str, Resour
     changes: dict[str, ResourceChanges] = {}
     # Every element is checked and reported in place, as udata's list form does ({} when valid).
     problems: list[dict[str, Any]] = []
-    for index, entry in enumerate(entries):
+    for entry in entries:
         if not isinstance(entry, dict):
             problems.append({})
             continue
@@ -522,8 +522,12 @@ def parse_reorder(entries: list[Any], files_url: str | None) -> dict[str, Resour
         except ValidationError as error:
             problems.append(to_invalid(error).errors)
             continue
+        try:  # a typed extra or an id refused: at its place in the list too
+            sent = resource_changes(parsed)
+        except Invalid as error:
+            problems.append(error.errors)
+            continue
         problems.append({})
-        sent = resource_changes(parsed, index)
         changes[str(entry.get("id")) if sent.id is UNSET else sent.id] = replace(sent, id=UNSET)
     if any(problems):
         raise InvalidItems(problems)
