@@ -40,6 +40,14 @@ def test_a_publisher_makes_a_point_and_names_it_in_a_dataset(client: TestClient,
     )
     assert dataset.status_code == 201, dataset.text
     assert [item["id"] for item in dataset.json()["contact_points"]] == [point["id"]]
+    # The same ObjectId in capitals, as organizations' and owners' ids are taken.
+    shouted = client.put(
+        f"/api/1/datasets/{dataset.json()['id']}/",
+        json={"contact_points": [{"id": point["id"].upper()}]},
+        headers=alice.headers,
+    )
+    assert shouted.status_code == 200, shouted.text
+    assert [item["id"] for item in shouted.json()["contact_points"]] == [point["id"]]
     mine = client.post(
         "/api/1/contacts/", json={"name": "Moi", "contact_form": "https://x.org/f"}, headers=alice.headers
     )

@@ -85,8 +85,10 @@ def _identifier(value: Any) -> Any:
 
 
 def _identifiers(value: Any) -> Any:
+    """Contact points, sent as ids or as ``{"id": …}``; an id in capitals is the same ObjectId."""
     if isinstance(value, list):
-        return [item.get("id") if isinstance(item, dict) else item for item in value]
+        found = [item.get("id") if isinstance(item, dict) else item for item in value]
+        return [item.lower() if isinstance(item, str) and ids.is_object_id(item) else item for item in found]
     return value
 
 
