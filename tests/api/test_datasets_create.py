@@ -395,6 +395,19 @@ def test_a_title_that_slugifies_to_a_page_word_gets_a_slug_of_its_own(
     assert (renamed.status_code, renamed.json()["slug"]) == (200, "new-3")
 
 
+def test_a_title_that_is_another_datasets_id_does_not_take_it_over(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """``{dataset}`` is resolved as an id first: a slug equal to another dataset's id made that
+    dataset answer for the new one's ``uri`` and page, and the new one unreachable by its slug."""
+    alice, bob = make_user(catalog), make_user(catalog)
+    victim = make_dataset(catalog, alice, title="Victim").dataset
+    made = client.post(URL, json={"title": victim.id, "description": "d"}, headers=bob.headers).json()
+    assert made["slug"] == f"{victim.id}-id"
+    assert client.get(made["uri"]).json()["id"] == made["id"]
+    assert client.get(f"{URL}{victim.id}/").json()["title"] == "Victim"
+
+
 @pytest.mark.parametrize(
     "encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
 )

@@ -65,6 +65,13 @@ def test_a_slug_that_looks_like_a_uuid_gets_a_suffix() -> None:
     assert unique_slug(slugify(value.upper()), set()) == f"{value}-uuid"
 
 
+def test_a_slug_that_looks_like_an_object_id_gets_a_suffix() -> None:
+    """Ids are resolved before slugs: the slug would have named another dataset's id."""
+    value = "5f8f7a4632cc398465f0cf18"
+    assert unique_slug(slugify(value.upper()), set()) == f"{value}-id"
+    assert unique_slug(value, {f"{value}-id"}) == f"{value}-id-1"
+
+
 def test_a_slug_that_merely_contains_hex_is_kept() -> None:
     assert unique_slug("deadbeef", set()) == "deadbeef"
     assert unique_slug("rapport-2024-01-02", set()) == "rapport-2024-01-02"

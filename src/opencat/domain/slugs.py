@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from opencat.domain.ids import is_object_id
 from opencat.domain.transliteration import to_ascii
 
 MAX_SLUG_LENGTH = 255
@@ -51,7 +52,11 @@ def slug_candidates(base: str, start: int, count: int) -> list[str]:
 
 
 def _unsuffixed(base: str) -> str:
-    return f"{base}-uuid" if _looks_like_uuid(base) else base
+    """A slug never reads as an id: ``{dataset}`` is resolved as an id first, so a dataset titled
+    with another one's ObjectId would have had that dataset answer for its own ``uri`` and page."""
+    if _looks_like_uuid(base):
+        return f"{base}-uuid"
+    return f"{base}-id" if is_object_id(base) else base
 
 
 def _candidate(base: str, index: int) -> str:
