@@ -110,6 +110,13 @@ def test_pagination_links_are_absolute_and_keep_arguments(client: TestClient, ca
     first = client.get(f"{URL}?page_size=2").json()
     assert first["next_page"] == "http://testserver/api/1/datasets/?page_size=2&page=2"
     assert client.get(f"{URL}?page=9").status_code == 404
+    # Encoded as werkzeug's url_for encodes a query (udata's links): ":", "," and "@" stay as they
+    # are, a space is "+", "&" and non-ASCII letters are escaped.
+    odd = client.get(f"{URL}?page_size=1&tag=bus&q=bus:a,b@c%26d+é").json()
+    assert (
+        odd["next_page"]
+        == "http://testserver/api/1/datasets/?page_size=1&tag=bus&q=bus:a,b@c%26d+%C3%A9&page=2"
+    )
 
 
 def test_sorts(client: TestClient, catalog: Catalog) -> None:

@@ -278,6 +278,31 @@ def test_same_name_twice_in_one_second_keeps_both(
     assert len(_files(settings)) == 2
 
 
+@pytest.mark.parametrize("removal", ["replaced", "deleted"])
+def test_a_url_given_out_never_serves_another_file(
+    removal: str, settings: Settings, catalog: Catalog, owner: Account, dataset_id: str
+) -> None:
+    """In one second: a file, then its removal (replaced, or its resource deleted), then another
+    upload of the same name. The removal freed the first file's key, the next upload took it, and
+    the first URL served the other file."""
+    from dataclasses import replace
+
+    instant = catalog.clock()
+    frozen = replace(catalog, clock=lambda: instant)
+    with TestClient(create_app(settings, catalog=frozen), base_url=BASE_URL) as frozen_client:
+        uploads = f"/api/1/datasets/{dataset_id}/upload/"
+        first = _upload(frozen_client, uploads, owner, "same.csv", b"first\n").json()
+        resource = f"/api/1/datasets/{dataset_id}/resources/{first['id']}/"
+        if removal == "replaced":
+            replaced = _upload(frozen_client, f"{resource}upload/", owner, "same.csv", b"second\n")
+            assert replaced.status_code == 200
+        else:
+            assert frozen_client.delete(resource, headers=owner.headers).status_code == 204
+        other = _upload(frozen_client, uploads, owner, "same.csv", b"someone else's\n").json()
+        assert other["url"] != first["url"]
+        assert frozen_client.get(first["url"].removeprefix(BASE_URL)).status_code == 404
+
+
 def test_deleting_a_resource_deletes_its_file(
     client: TestClient, owner: Account, dataset_id: str, settings: Settings
 ) -> None:

@@ -36,6 +36,15 @@ def paging(default_size: int = 20) -> tuple[Argument, ...]:
     )
 
 
+# What werkzeug's ``url_for`` leaves unescaped in a query (udata builds its page links with it):
+# ``geozone=country:fr`` stays as sent, not ``country%3Afr``.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def _query(items: list[tuple[str, Any]]) -> str:
+    return urlencode(items, safe=_QUERY_SAFE)
+
+
 def _page_url(base: str, path: str, params: QueryParams, page: int) -> str:
     """The same URL with ``page`` replaced where it stood, or appended last."""
     items: list[tuple[str, str]] = []
@@ -48,7 +57,7 @@ def _page_url(base: str, path: str, params: QueryParams, page: int) -> str:
             placed = True
     if not placed:
         items.append(("page", str(page)))
-    return f"{base}{path}?{urlencode(items)}"
+    return f"{base}{path}?{_query(items)}"
 
 
 def envelope(
@@ -82,7 +91,7 @@ def resources_envelope(
     others = [(key, value) for key, value in filters if value]
 
     def link(number: int) -> str:
-        return f"{base}{path}?{urlencode([('page', number), ('page_size', page.page_size), *others])}"
+        return f"{base}{path}?{_query([('page', number), ('page_size', page.page_size), *others])}"
 
     return {
         "data": [render(item) for item in page.items],

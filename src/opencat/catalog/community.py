@@ -237,7 +237,7 @@ def _delete(catalog: Catalog, conn: Connection, actor: Actor, item: CommunityRes
 
 
 def _forget_file(catalog: Catalog, item: CommunityResource) -> None:
-    remove_marked(catalog, _hosted(item))
+    remove_marked(catalog, _hosted(item), served=True)
 
 
 def _hosted(item: CommunityResource) -> list[str]:

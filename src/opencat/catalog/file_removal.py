@@ -29,9 +29,13 @@ def mark_for_removal(conn: Connection, keys: Iterable[str], now: datetime) -> No
 REMOVAL_WAIT_SECONDS = 2.0
 
 
-def remove_marked(catalog: Catalog, keys: Iterable[str]) -> None:
+def remove_marked(catalog: Catalog, keys: Iterable[str], *, served: bool = False) -> None:
     """After the commit: the files, then the reservations of those gone (a file the store could
-    not delete keeps its reservation, for the sweep), waited for at most ``REMOVAL_WAIT_SECONDS``."""
+    not delete keeps its reservation, for the sweep), waited for at most ``REMOVAL_WAIT_SECONDS``.
+
+    ``served``: files whose URL was given out (a resource's). Their reservations stay until the
+    sweep (the upload retention): an upload of the same name in the same second would otherwise
+    take the freed key, and the URL handed out for the removed file would serve another one."""
     keys = list(keys)
     if not keys:
         return
@@ -40,7 +44,7 @@ def remove_marked(catalog: Catalog, keys: Iterable[str]) -> None:
     def remove() -> None:
         try:
             removed = [key for key in keys if delete_after_commit(catalog.files, key)]
-            if removed:
+            if removed and not served:
                 release_quietly(catalog, removed)
         finally:
             done.set()

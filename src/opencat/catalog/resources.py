@@ -157,7 +157,7 @@ def delete_resource(
         history.record(conn, [history.resource_removed(catalog, actor, dataset, current, now)])
         hosted = [current.fs_filename] if current.fs_filename else []
         mark_for_removal(conn, hosted, now)  # a process killed before the removal leaves it to the sweep
-    remove_marked(catalog, hosted)
+    remove_marked(catalog, hosted, served=True)
     return current
 
 

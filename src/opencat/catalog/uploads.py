@@ -381,7 +381,7 @@ def _publish(
         remove_marked(catalog, [key])
         raise
     if replaced is not None and replaced != key:
-        remove_marked(catalog, [replaced])
+        remove_marked(catalog, [replaced], served=True)
     return outcome
 
 
