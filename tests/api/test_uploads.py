@@ -303,6 +303,31 @@ def test_a_url_given_out_never_serves_another_file(
         assert frozen_client.get(first["url"].removeprefix(BASE_URL)).status_code == 404
 
 
+@pytest.mark.parametrize("edit", ["resource", "reorder"])
+def test_a_link_given_a_file_then_pointed_elsewhere_lets_the_file_go(
+    edit: str, client: TestClient, owner: Account, dataset_id: str, settings: Settings
+) -> None:
+    """An upload to a remote resource stores a file and keeps the filetype (udata's); a new
+    address for the link then leaves the file no resource's: it was kept and served for good."""
+    resources = f"/api/1/datasets/{dataset_id}/resources/"
+    link = client.post(
+        resources,
+        json={"title": "L", "url": "https://example.org/a.csv", "filetype": "remote"},
+        headers=owner.headers,
+    ).json()
+    given = _upload(client, f"{resources}{link['id']}/upload/", owner, "given.csv").json()
+    assert (given["filetype"], client.get(given["url"].removeprefix(BASE_URL)).status_code) == ("remote", 200)
+    other = {"id": link["id"], "url": "https://example.org/other.csv"}
+    if edit == "resource":
+        moved = client.put(f"{resources}{link['id']}/", json=other, headers=owner.headers)
+    else:
+        moved = client.put(resources, json=[other], headers=owner.headers)
+    assert moved.status_code == 200, moved.text
+    assert client.get(f"{resources}{link['id']}/").json()["url"] == "https://example.org/other.csv"
+    assert client.get(given["url"].removeprefix(BASE_URL)).status_code == 404
+    assert _files(settings) == []
+
+
 def test_deleting_a_resource_deletes_its_file(
     client: TestClient, owner: Account, dataset_id: str, settings: Settings
 ) -> None:

@@ -22,7 +22,7 @@ from opencat.domain.community import (
     can_read_community,
     can_remove_community,
 )
-from opencat.domain.datasets import Dataset, apply_resource_changes, new_resource
+from opencat.domain.datasets import Dataset, apply_resource_changes, new_resource, released_files
 from opencat.domain.errors import (
     BadRequest,
     Invalid,
@@ -203,7 +203,11 @@ def update_community_resource(
         history.record(
             conn, history.on_community(catalog, conn, actor, Key.COMMUNITY_UPDATED, item, updated, now)
         )
-        return assemble(conn, [updated])[0]
+        released = released_files([item.resource], [resource])
+        mark_for_removal(conn, released, now)
+        view = assemble(conn, [updated])[0]
+    remove_marked(catalog, released, served=True)
+    return view
 
 
 def delete_community_resource(catalog: Catalog, actor: Actor, ident: str) -> None:

@@ -29,6 +29,7 @@ from opencat.domain.datasets import (
     Resource,
     apply_resource_changes,
     new_resource,
+    released_files,
     too_many_resources,
     touch,
 )
@@ -139,7 +140,10 @@ def update_resource(
                     )
                 ],
             )
-        return updated
+        released = released_files([current], [updated])
+        mark_for_removal(conn, released, now)
+    remove_marked(catalog, released, served=True)
+    return updated
 
 
 def delete_resource(
@@ -231,7 +235,11 @@ def reorder_resources(
         )
         # A new order is a new representation (ETag) but not a modification (udata: udata/core/dataset/api.py, resources).
         store_dataset(conn, replace(dataset, revision=dataset.revision + 1), Aspect.RESOURCES)
-        return db_resources.fetch_for_dataset(conn, dataset.id)
+        released = released_files(before, updates)
+        mark_for_removal(conn, released, now)
+        reordered = db_resources.fetch_for_dataset(conn, dataset.id)
+    remove_marked(catalog, released, served=True)
+    return reordered
 
 
 def locate_resource(catalog: Catalog, actor: Actor, resource_id: str) -> LocatedResource:

@@ -1,6 +1,6 @@
 """Datasets and their resources: the catalog's core objects and the rules that change them."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -297,8 +297,18 @@ def apply_resource_changes(resource: Resource, changes: Mapping[str, Any], now: 
         if key != "id" and not (resource.is_hosted and key in HOSTED_FILE_FIELDS)
     }
     updated = replace(resource, **allowed, last_modified_internal=now)
+    if resource.fs_filename and not resource.is_hosted and updated.url != resource.url:
+        # A link given a file (an upload to a remote resource) pointed elsewhere: the file is
+        # no longer its own, nor served (``released_files``).
+        updated = replace(updated, fs_filename=None)
     check_bounds(resource, updated)
     return updated
+
+
+def released_files(before: Iterable[Resource], after: Iterable[Resource]) -> list[str]:
+    """The stored files ``before`` held that ``after`` no longer holds."""
+    kept = {resource.fs_filename for resource in after}
+    return [r.fs_filename for r in before if r.fs_filename and r.fs_filename not in kept]
 
 
 def new_resource(fields: Mapping[str, Any], resource_id: str, now: datetime) -> Resource:
