@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import replace
+from xml.etree import ElementTree
 
 import pytest
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
@@ -13,6 +14,7 @@ from opencat.dcat.formats import SUFFIXES, find_format, negotiate, serialize
 from opencat.dcat.graph import add_dataset, catalog_graph, dataset_graph
 from opencat.dcat.sink import NTriplesSink
 from opencat.dcat.terms import clean_text, iri
+from opencat.domain.datasets import Spatial
 from tests.dcat import examples
 from tests.dcat.examples import URLS
 
@@ -149,9 +151,31 @@ def test_hostile_text_and_urls_never_break_a_serialization() -> None:
         )
         for number, url in enumerate(urls)
     ]
+    # Media type names of RFC 6838's characters an IRI may not hold as they are ("^", "#").
+    resources += [
+        examples.resource(len(resources) + number, mime=mime)
+        for number, mime in enumerate(("text/x^y", "text/a#b#c"))
+    ]
     hostile = replace(item, dataset=dataset, resources=resources)
     graph = dataset_graph(hostile, URLS)
     round_trips(graph)
+    # A zone imported as is (load-fixtures) and a drawn geometry with a member of its own, each
+    # with characters XML cannot hold; each made RDF/XML that was no XML.
+    for spatial in (
+        Spatial(zones=("bad\x01zone\r\nx\ufffe",)),
+        Spatial(
+            geom={
+                "type": "MultiPolygon",
+                "coordinates": [[[[0, 0], [0, 1], [1, 0], [0, 0]]]],
+                "name": "x\ufffey",
+            }
+        ),
+    ):
+        placed = replace(hostile, dataset=replace(dataset, spatial=spatial))
+        round_trips(dataset_graph(placed, URLS))
+        ElementTree.fromstring(
+            serialize(dataset_graph(placed, URLS), "xml")
+        )  # well-formed, by a strict parser
     sink = NTriplesSink()  # the export's writer: the same lines as rdflib's
     add_dataset(sink, hostile, URLS)
     assert set(sink.text().splitlines()) == set(graph.serialize(format="nt").splitlines()) - {""}

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from rdflib import Literal, URIRef
 
@@ -103,7 +104,8 @@ def _add_media_type(graph: Triples, node: URIRef, mime: str | None) -> None:
     """An IANA media type URI: DCAT-AP 3 wants a dct:MediaType node, not udata's literal."""
     essence = (mime or "").split(";", 1)[0].strip().lower()
     if _MEDIA_TYPE.fullmatch(essence):
-        media_type = IANA_MEDIA_TYPE[essence]
+        # RFC 6838's names may hold "#" and "^", which an IRI may not hold as they are.
+        media_type = IANA_MEDIA_TYPE[quote(essence, safe="/!$&_.+-")]
         graph.add((node, DCAT.mediaType, media_type))
         graph.add((media_type, RDF.type, DCT.MediaType))
 

@@ -232,7 +232,7 @@ def _add_spatial(
             # A zone of udata's older referential, kept as imported: no page of ours names it, so
             # it is described within the dataset, by its identifier.
             location = _part(dataset, urls, f"zone-{number}")
-            graph.add((location, DCT.identifier, Literal(zone_id)))
+            graph.add((location, DCT.identifier, text(zone_id)))  # imported as is: any character
         else:
             location = iri(zone.uri) or own(urls.api(f"spatial/zone/{zone.id}/"))
             graph.add((location, SKOS.prefLabel, text(zone.name)))
@@ -240,7 +240,10 @@ def _add_spatial(
         graph.add((location, RDF.type, DCT.Location))
     if spatial.geom:
         drawn = _part(dataset, urls, "geometry")
-        geometry = json.dumps(spatial.geom, separators=(",", ":"), ensure_ascii=False)
+        # What the API shows of it (members a client added besides are not published), every
+        # character escaped: XML cannot hold some of what a string of JSON may.
+        shown = {"type": spatial.geom.get("type"), "coordinates": spatial.geom.get("coordinates")}
+        geometry = json.dumps(shown, separators=(",", ":"))
         graph.add((node, DCT.spatial, drawn))
         graph.add((drawn, RDF.type, DCT.Location))
         graph.add((drawn, LOCN.geometry, Literal(geometry, datatype=GSP.geoJSONLiteral)))
