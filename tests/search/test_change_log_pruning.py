@@ -82,6 +82,19 @@ def test_an_index_behind_the_pruned_log_is_refilled_from_the_datasets(catalog: C
     assert list_datasets(stopped, Actor(), DatasetQuery(q="after")).total == 1  # the index's words too
 
 
+def test_an_index_built_on_an_empty_log_misses_nothing_pruned_after(catalog: Catalog) -> None:
+    """A node that indexed an empty catalog (its mark 0), stopped while the log grew and was pruned."""
+    stopped = replace(catalog, search=SearchIndex(catalog.search.directory.parent / "empty"))
+    assert list_datasets(stopped, Actor(), DatasetQuery(q="early")).total == 0
+    assert stopped.search.current_seq() == 0
+    owner = make_user(catalog)
+    early = make_dataset(catalog, owner, title="Early one").dataset.id
+    follow(catalog, owner.actor(catalog), make_dataset(catalog, owner, title="Other").dataset.id)
+    indexing.prune_change_log(replace(catalog, change_log_keep=1))
+    found = list_datasets(stopped, Actor(), DatasetQuery(q="early"))
+    assert [view.dataset.id for view in found.items] == [early]
+
+
 def test_the_index_keeper_prunes_the_log(catalog: Catalog) -> None:
     owner = make_user(catalog)
     made = make_dataset(catalog, owner, title="Kept").dataset.id

@@ -156,11 +156,12 @@ def _apply(catalog: Catalog, index: SearchIndex) -> None:
 
 
 def _pruned_past(conn: Connection, reached: int) -> bool:
-    """Whether the log no longer holds the entry an index reached, nor any before it: the
-    entries after it may be gone too (``prune_change_log``), and replaying what is left would
-    miss them."""
+    """Whether entries after the one an index reached are gone from the log (pruned:
+    ``prune_change_log``): replaying what is left would miss them. An index that reached 0 (built
+    on an empty log) counts too; a sequence gap right after its mark (PostgreSQL's numbers of a
+    transaction rolled back) may make it refill once for nothing."""
     oldest = outbox.oldest(conn)
-    if reached <= 0 or oldest is None or oldest <= reached:
+    if reached < 0 or oldest is None or oldest <= reached + 1:
         return False
     logger.warning(
         "the search index reached change %d, but the log now starts at %d (pruned): refilling it",
