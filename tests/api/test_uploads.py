@@ -310,6 +310,7 @@ def test_a_link_given_a_file_then_pointed_elsewhere_lets_the_file_go(
     """An upload to a remote resource stores a file and keeps the filetype (udata's); a new
     address for the link then leaves the file no resource's: it was kept and served for good."""
     resources = f"/api/1/datasets/{dataset_id}/resources/"
+    hosted = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner, "hosted.csv").json()
     link = client.post(
         resources,
         json={"title": "L", "url": "https://example.org/a.csv", "filetype": "remote"},
@@ -320,12 +321,13 @@ def test_a_link_given_a_file_then_pointed_elsewhere_lets_the_file_go(
     other = {"id": link["id"], "url": "https://example.org/other.csv"}
     if edit == "resource":
         moved = client.put(f"{resources}{link['id']}/", json=other, headers=owner.headers)
-    else:
-        moved = client.put(resources, json=[other], headers=owner.headers)
+    else:  # the other resource sent by its id alone, as udata's client reorders
+        moved = client.put(resources, json=[hosted["id"], other], headers=owner.headers)
     assert moved.status_code == 200, moved.text
     assert client.get(f"{resources}{link['id']}/").json()["url"] == "https://example.org/other.csv"
     assert client.get(given["url"].removeprefix(BASE_URL)).status_code == 404
-    assert _files(settings) == []
+    assert client.get(hosted["url"].removeprefix(BASE_URL)).status_code == 200  # the other file stays
+    assert [path.name for path in _files(settings)] == ["hosted.csv"]
 
 
 def test_deleting_a_resource_deletes_its_file(

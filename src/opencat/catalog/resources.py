@@ -235,7 +235,7 @@ def reorder_resources(
         )
         # A new order is a new representation (ETag) but not a modification (udata: udata/core/dataset/api.py, resources).
         store_dataset(conn, replace(dataset, revision=dataset.revision + 1), Aspect.RESOURCES)
-        released = released_files(before, updates)
+        released = released_files([stored[resource.id] for resource in updates], updates)
         mark_for_removal(conn, released, now)
         reordered = db_resources.fetch_for_dataset(conn, dataset.id)
     remove_marked(catalog, released, served=True)
