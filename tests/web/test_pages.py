@@ -530,3 +530,30 @@ def test_thousands_of_values_of_one_filter_make_a_page_of_the_first_ones(
     assert len(response.content) < 2_000_000
     assert 'value="t19"' in response.text
     assert 'value="t20"' not in response.text
+
+
+@pytest.mark.parametrize(
+    ("stored", "linked"),
+    [
+        ("https://www.example.org/a?b=1", "https://www.example.org/a?b=1"),
+        ("www.datainfogreffe.fr", "https://www.datainfogreffe.fr"),
+        ("javascript:alert(1)", None),
+        ("/relative/path", None),
+    ],
+)
+def test_an_organizations_website_links_out_or_not_at_all(
+    client: TestClient, catalog: Catalog, stored: str, linked: str | None
+) -> None:
+    """Imported organizations hold bare hosts: the link led to a path under the page (a 404)."""
+    import sqlalchemy as sa
+
+    from opencat.db.tables import organizations
+
+    org = make_org(catalog, "Greffe")
+    with catalog.db.write() as conn:
+        conn.execute(sa.update(organizations).where(organizations.c.id == org.id).values(url=stored))
+    page = client.get(f"/organizations/{org.slug}/", params={"lang": "en"}).text
+    if linked is None:
+        assert ">Website</a>" not in page
+    else:
+        assert f'<a href="{linked}" rel="nofollow">Website</a>' in page

@@ -43,6 +43,22 @@ def file_size(size: int | None, language: str) -> str:
     return f"{shown}\u00a0{units[unit]}"
 
 
+_WEB = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
+# A host written without its scheme (``www.datainfogreffe.fr``, as imported records hold).
+_BARE_HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[/?#]\S*)?", re.IGNORECASE)
+
+
+def web_link(value: object) -> str | None:
+    """A website as a link: an http(s) URL as it is, a bare host with ``https://``, anything else
+    (a relative path, ``javascript:``) none: the page would have linked to a path of its own."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if _WEB.fullmatch(value):
+        return value
+    return f"https://{value}" if _BARE_HOST.fullmatch(value) else None
+
+
 @cache
 def environment(language: str) -> Environment:
     env = Environment(
@@ -59,6 +75,7 @@ def environment(language: str) -> Environment:
     env.filters["about"] = _estimates(env.filters["number"])
     env.filters["filesize"] = lambda value: file_size(value, language)
     env.filters["plain"] = plain_text
+    env.filters["web_link"] = web_link
     env.filters["change_value"] = lambda value, field=None, names=None: change_value(
         value, language, field, names
     )
