@@ -18,7 +18,8 @@ Being the one long-lived process of each node besides the workers, it also forge
 unfinished chunked uploads past their retention (``upload_sessions.purge_expired_uploads``, every
 ``UPLOAD_PURGE_INTERVAL``): a part's arrival purged them too, so a catalog that got no more
 chunked uploads kept the others' parts for good. It prunes the change log too (its last
-``OPENCAT_CHANGE_LOG_KEEP`` entries kept, every ``CHANGE_LOG_PRUNE_INTERVAL``).
+``OPENCAT_CHANGE_LOG_KEEP`` entries kept, every ``CHANGE_LOG_PRUNE_INTERVAL``), and forgets the
+creating forms sent more than a day ago (``form_sends``).
 """
 
 import logging
@@ -31,7 +32,7 @@ import time
 from collections.abc import Callable
 
 from opencat import lifeline
-from opencat.catalog import indexing, upload_sessions
+from opencat.catalog import form_sends, indexing, upload_sessions
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.ops.logs import configure_logging
@@ -145,6 +146,7 @@ def _purge_when_due(catalog: Catalog) -> None:
         try:
             if uploads:
                 _logged_failure(upload_sessions.purge_expired_uploads, catalog, "unfinished uploads")
+                _logged_failure(form_sends.forget_old_forms, catalog, "the forms sent")
             if change_log:
                 _logged_failure(indexing.prune_change_log, catalog, "the change log")
         finally:

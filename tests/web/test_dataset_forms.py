@@ -27,6 +27,8 @@ def _fields(client: TestClient, path: str) -> dict[str, str]:
     fields = {"csrf_token": hidden(page.text, "csrf_token")}
     if 'name="revision"' in page.text:
         fields["revision"] = hidden(page.text, "revision")
+    if 'name="once"' in page.text:
+        fields["once"] = hidden(page.text, "once")
     return fields
 
 
@@ -278,3 +280,21 @@ def test_the_license_list_speaks_the_pages_language(client: TestClient, catalog:
     assert "Licence non spécifiée" in page
     search = client.get("/datasets/", headers={"Accept-Language": "fr"}).text
     assert "Licence non spécifiée" in search
+
+
+def test_a_new_datasets_form_sent_again_makes_no_second_dataset(client: TestClient, catalog: Catalog) -> None:
+    """The back button restores the filled form; sent again (or twice by a slow click), it made
+    ``…-1``, a second dataset. The same form now answers the dataset it made."""
+    me = sign_in(client, catalog)
+    form = _fields(client, NEW) | {"title": "Sent twice", "description": "d", "action": "save"}
+    refused = client.post(NEW, data=form | {"title": ""})  # a refusal takes nothing from the form
+    assert refused.status_code == 400
+    assert hidden(refused.text, "once") == form["once"]
+    first = client.post(NEW, data=form)
+    again = client.post(NEW, data=form)
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert again.headers["location"] == first.headers["location"] == "/datasets/sent-twice/"
+    other = client.post(NEW, data=_fields(client, NEW) | {"title": "Sent twice", "description": "d"})
+    assert other.headers["location"] == "/datasets/sent-twice-1/"  # another form: another dataset
+    mine = client.get("/api/1/datasets/", params={"owner": me.user.id}).json()
+    assert mine["total"] == 2

@@ -21,6 +21,7 @@ from opencat.catalog.schemas import check_resource_schema
 from opencat.catalog.spatial import check_zones
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
+from opencat.db import form_submissions as db_forms
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.db.quick_reads import EMPTY_LOG, LogEntry, Revision
@@ -247,12 +248,32 @@ def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
     return unique_slug(base, taken)
 
 
-def create_dataset(catalog: Catalog, actor: Actor, submitted: Submitted[DatasetChanges]) -> DatasetView:
-    """A new dataset; the body's refusal comes once the caller is known (udata: udata/core/dataset/api.py)."""
+def _made_by_form(conn: Connection, once: str, user_id: str) -> Dataset | None:
+    """The dataset an earlier sending of this form made (None: another user's token, or gone)."""
+    target = db_forms.target_of(conn, once, user_id)
+    return None if target is None else db_datasets.find_by_id(conn, target)
+
+
+def create_dataset(
+    catalog: Catalog, actor: Actor, submitted: Submitted[DatasetChanges], *, once: str | None = None
+) -> DatasetView:
+    """A new dataset; the body's refusal comes once the caller is known (udata: udata/core/dataset/api.py).
+    ``once``: the token of the page's form that asks (``db/form_submissions``): the same form sent
+    again (the back button, a second click) answers the dataset it made, instead of a second one."""
     check_creations_allowed(catalog.read_only, actor)
     changes = submitted.value()
     now = catalog.clock()
+    once = once if db_forms.is_token(once) else None  # a token no page of ours made: none
     with catalog.db.write() as conn:
+        # The form's token taken in this transaction: a refusal or a rollback frees it for the
+        # form sent again; a committed one makes the same form answer what it made.
+        claimed = (
+            once is not None and actor.user_id is not None and db_forms.claim(conn, once, actor.user_id, now)
+        )
+        if once is not None and actor.user_id is not None and not claimed:
+            earlier = _made_by_form(conn, once, actor.user_id)
+            if earlier is not None:
+                return assemble(conn, [earlier])[0]
         changes = _known_zones(conn, _known_license(conn, changes))
         incoming = _checked_resources(catalog, changes)
         owner_id, organization_id = resolve_ownership(
@@ -275,6 +296,9 @@ def create_dataset(catalog: Catalog, actor: Actor, submitted: Submitted[DatasetC
         resources = merge_resource_list([], incoming, now, catalog.new_resource_id)
         _check_resource_count(catalog, resources, [])
         db_datasets.insert(conn, dataset, dataset.last_update(resources, now))
+        if claimed:
+            assert once is not None
+            db_forms.made(conn, once, dataset.id)
         db_resources.replace_all(conn, dataset.id, [], resources, now)
         history.record(
             conn,

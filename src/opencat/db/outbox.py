@@ -33,7 +33,7 @@ UNSHOWN_TABLES = frozenset(
     {
         "api_keys", "sessions", "password_resets", "sign_in_failures", "activities", "organization_members",
         "upload_sessions", "upload_parts", "pending_files", "harvest_sources", "harvest_jobs",
-        "harvest_items", "harvest_records", "harvest_pages", "harvest_leases", "alembic_version",
+        "harvest_items", "harvest_records", "harvest_pages", "harvest_leases", "alembic_version", "form_submissions",
         search_changes.name,  # the log itself
     }
 )  # fmt: skip

@@ -229,6 +229,16 @@ pending_files = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False, index=True),
 )
 
+# Creating forms of the pages already sent, and what each made (migration 0020, ``db/form_submissions.py``).
+form_submissions = sa.Table(
+    "form_submissions",
+    metadata,
+    sa.Column("token", sa.Text, primary_key=True),
+    sa.Column("user_id", OBJECT_ID, nullable=False),
+    sa.Column("target", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+)
+
 upload_parts = sa.Table(
     "upload_parts",
     metadata,

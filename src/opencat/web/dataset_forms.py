@@ -6,8 +6,10 @@ The form's fields become the body the API would receive, parsed by the API's own
 pages and the API cannot disagree on a rule. The form carries the revision it was made from: a
 save of an older revision is refused as the API refuses a stale ``If-Match``."""
 
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -64,6 +66,8 @@ class Filled:
     archived: bool
     revision: str = ""
     contact_points: tuple[str, ...] = ()
+    # A new dataset's form is sent once: the token its creation records (catalog/datasets.create_dataset).
+    once: str = ""
 
     @classmethod
     def of(cls, dataset: Dataset) -> "Filled":
@@ -96,6 +100,7 @@ class Filled:
             form.get("archived") == "1",
             str(form.get("revision") or ""),
             contacts[:MAX_CONTACT_POINTS],
+            str(form.get("once") or ""),
         )
 
 
@@ -215,7 +220,7 @@ async def new_form(site: Site, visit: Visit) -> Response:
     token = _signed_in(site, visit)
     if token is None:
         return to_login("/datasets/new/")
-    empty = Filled(dict.fromkeys(TEXT_FIELDS, ""), private=False, archived=False)
+    empty = Filled(dict.fromkeys(TEXT_FIELDS, ""), private=False, archived=False, once=secrets.token_hex(16))
     return await _form(site, visit, token, empty, None)
 
 
@@ -269,7 +274,12 @@ async def create(site: Site, visit: Visit) -> Response:
     body = body_of(filled, None, site.catalog.clock().isoformat())
     submitted = Submitted.parse(lambda: dataset_changes(body, creating=True, files_url=None))
     try:
-        view = await run_in_threadpool(catalog_datasets.create_dataset, site.catalog, visit.actor, submitted)
+        view = await run_in_threadpool(
+            partial(catalog_datasets.create_dataset, once=filled.once or None),
+            site.catalog,
+            visit.actor,
+            submitted,
+        )
     except Invalid as invalid:
         return await _invalid(site, visit, token, filled, None, invalid)
     return RedirectResponse(f"/datasets/{view.dataset.slug}/", status_code=303)

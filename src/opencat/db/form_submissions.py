@@ -1,0 +1,52 @@
+"""Creating forms already sent (``form_submissions``): a token claimed in the transaction that
+creates, and what that transaction made."""
+
+import re
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from opencat.db.tables import form_submissions
+
+# What a page puts in its form: 32 hexadecimal digits (``secrets.token_hex(16)``).
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+_CLAIM = {
+    "postgresql": postgresql.insert(form_submissions).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(form_submissions).on_conflict_do_nothing(),
+}
+
+
+def is_token(value: object) -> bool:
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
+
+
+def claim(conn: Connection, token: str, user_id: str, now: datetime) -> bool:
+    """Take ``token`` for this transaction: False when a committed transaction took it (on
+    PostgreSQL, a transaction taking it meanwhile is waited for, and counts once committed)."""
+    statement = _CLAIM[conn.dialect.name].execution_options(preserve_rowcount=True)
+    row = {"token": token, "user_id": user_id, "target": None, "created_at": now}
+    return conn.execute(statement, row).rowcount == 1
+
+
+def made(conn: Connection, token: str, target: str) -> None:
+    """What the transaction that claimed ``token`` made."""
+    conn.execute(sa.update(form_submissions).where(form_submissions.c.token == token).values(target=target))
+
+
+def target_of(conn: Connection, token: str, user_id: str) -> str | None:
+    """What the form sent with ``token`` by this user made; None when another user's or unknown."""
+    found = conn.execute(
+        sa.select(form_submissions.c.target).where(
+            form_submissions.c.token == token, form_submissions.c.user_id == user_id
+        )
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def forget_before(conn: Connection, before: datetime) -> int:
+    """Forget the forms sent before ``before``; how many."""
+    statement = sa.delete(form_submissions).where(form_submissions.c.created_at < before)
+    return conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount

@@ -1,0 +1,53 @@
+"""A creating form sent once (``db/form_submissions``), on both databases: sent again, at once
+from several threads, or refused first, it makes one dataset; a day later the record is gone."""
+
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from opencat.catalog.context import Catalog
+from opencat.catalog.datasets import create_dataset
+from opencat.catalog.form_sends import FORMS_KEPT, forget_old_forms
+from opencat.domain.changes import DatasetChanges, Submitted
+from tests.factories import make_user
+
+
+def _submitted(title: str) -> Submitted[DatasetChanges]:
+    return Submitted.of(DatasetChanges(title=title, description="d"))
+
+
+def test_one_form_sent_at_once_from_several_threads_makes_one_dataset(catalog: Catalog) -> None:
+    me = make_user(catalog)
+    once = secrets.token_hex(16)
+    with ThreadPoolExecutor(6) as pool:
+        views = list(
+            pool.map(
+                lambda _: create_dataset(catalog, me.actor(catalog), _submitted("At once"), once=once),
+                range(6),
+            )
+        )
+    assert {view.dataset.id for view in views} == {views[0].dataset.id}
+
+
+def test_another_users_token_or_none_of_ours_makes_a_dataset_as_ever(catalog: Catalog) -> None:
+    me, other = make_user(catalog), make_user(catalog)
+    once = secrets.token_hex(16)
+    mine = create_dataset(catalog, me.actor(catalog), _submitted("Mine"), once=once).dataset
+    theirs = create_dataset(catalog, other.actor(catalog), _submitted("Theirs"), once=once).dataset
+    assert (theirs.id != mine.id, theirs.owner_id) == (True, other.user.id)
+    odd = [
+        create_dataset(catalog, me.actor(catalog), _submitted("Odd"), once="not-ours").dataset
+        for _ in range(2)
+    ]
+    assert odd[0].id != odd[1].id  # a token no page of ours made is no token
+
+
+def test_the_record_is_forgotten_after_a_day(catalog: Catalog) -> None:
+    me = make_user(catalog)
+    once = secrets.token_hex(16)
+    first = create_dataset(catalog, me.actor(catalog), _submitted("Kept a day"), once=once).dataset
+    assert forget_old_forms(catalog) == 0
+    later = replace(catalog, clock=lambda: catalog.clock() + FORMS_KEPT * 2)
+    assert forget_old_forms(later) == 1
+    again = create_dataset(catalog, me.actor(catalog), _submitted("Kept a day"), once=once).dataset
+    assert again.id != first.id
