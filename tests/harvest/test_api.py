@@ -26,6 +26,12 @@ def people(catalog: Catalog) -> tuple[Account, Account, Account, str]:
     return root, admin, editor, org.id
 
 
+def accepted(client: TestClient, source_path: str, root: Account) -> None:
+    """A sysadmin's validation, which a source needs to run (udata's)."""
+    answer = client.post(f"{source_path}validate/", json={"state": "accepted"}, headers=root.headers)
+    assert answer.status_code == 200, answer.text
+
+
 def test_only_sysadmins_and_the_organization_admins_manage_a_source(
     client: TestClient, catalog: Catalog, remote: SiteServer
 ) -> None:
@@ -143,7 +149,7 @@ def test_schedule_run_jobs_and_items(
     publish_pages(site, remote.url(""), docs, page_size=100)
     broken = {"data": [*docs, {"id": "broken", "title": ""}], "next_page": None}
     site.documents["/api/1/datasets/?page_size=100&sort=created"].body = json.dumps(broken).encode()
-    _root, admin, _, org_id = people(catalog)
+    root, admin, _, org_id = people(catalog)
     source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
     path = f"{API}/source/{source['id']}/"
 
@@ -151,6 +157,18 @@ def test_schedule_run_jobs_and_items(
     assert scheduled.json()["schedule"] == "*/30 * * * *"
     assert client.delete(f"{path}schedule/", headers=admin.headers).json()["schedule"] is None
 
+    # Waiting for a sysadmin's validation, or refused, it runs for nobody (udata's RunSourceAPI).
+    for state in ("pending", "refused"):
+        if state == "refused":
+            client.post(f"{path}validate/", json={"state": "refused"}, headers=root.headers)
+        for who in (admin, root):
+            refused = client.post(f"{path}run/", headers=who.headers)
+            assert (refused.status_code, refused.json()) == (
+                400,
+                {"message": "Source is not validated. Please validate the source before running."},
+            )
+    assert client.get(f"{path}jobs/").json()["total"] == 0
+    accepted(client, path, root)
     started = client.post(f"{path}run/", headers=admin.headers)
     assert started.status_code == 200, started.text
     job_id = started.json()["last_job"]["id"]
@@ -226,6 +244,7 @@ def test_an_item_error_shows_the_source_excerpt_only_to_who_manages_the_source(
     root, admin, editor, org_id = people(catalog)
     outsider = make_user(catalog)
     source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
+    accepted(client, f"{API}/source/{source['id']}/", root)
     job_id = client.post(f"{API}/source/{source['id']}/run/", headers=admin.headers).json()["last_job"]["id"]
     _wait_for_end(client, job_id)
 
@@ -350,6 +369,7 @@ def test_a_preview_reads_and_maps_without_writing(
     assert client.get("/api/1/datasets/").json()["total"] == 0
 
     # once harvested, the same entries preview as unchanged, an edited one as an update
+    accepted(client, f"{API}/source/{source['id']}/", root)
     assert client.post(f"{API}/source/{source['id']}/run/", headers=admin.headers).status_code == 200
     _wait_for_end(client, client.get(f"{API}/source/{source['id']}/").json()["last_job"]["id"])
     docs[1] = {**docs[1], "title": docs[1]["title"] + " (v2)"}

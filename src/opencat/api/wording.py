@@ -17,6 +17,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.HARVEST_SOURCE_MISSING: "Harvest source not found",
     Reason.HARVEST_JOB_MISSING: "Harvest job not found",
     Reason.HARVEST_RUNNING: "A job of this source is running (node {node}, process {pid})",
+    Reason.HARVEST_SOURCE_NOT_VALIDATED: "Source is not validated. Please validate the source before running.",
     Reason.HARVEST_BACKEND_UNKNOWN: "Unknown harvest backend {backend}",
     Reason.CRON_INVALID: "Invalid cron expression: {error}",
     Reason.HARVEST_URL_INVALID: "Invalid URL: an http:// or https:// URL is expected",

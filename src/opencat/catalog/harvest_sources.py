@@ -20,7 +20,15 @@ from opencat.db.engine import Connection
 from opencat.domain.accounts import Actor, Organization, User
 from opencat.domain.cron import parse_cron
 from opencat.domain.datasets import Dataset
-from opencat.domain.errors import Invalid, NotFound, PermissionDenied, Reason, Unauthenticated, problem
+from opencat.domain.errors import (
+    BadRequest,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    Reason,
+    Unauthenticated,
+    problem,
+)
 from opencat.domain.harvest_jobs import Counts, HarvestJob, HarvestSource, ItemStatus, JobItem
 from opencat.domain.permissions import can_read
 from opencat.domain.queries import Page
@@ -348,7 +356,11 @@ def require_manageable(catalog: Catalog, actor: Actor, source_id: str) -> Harves
 def run_now(catalog: Catalog, actor: Actor, source_id: str, options: RunOptions) -> SourceView:
     """Start a job of the source in the background (udata's ``run``): the answer is the source,
     its last job the one just started; ``Conflict`` while another runs."""
-    require_manageable(catalog, actor, source_id)
+    source = require_manageable(catalog, actor, source_id)
+    if source.validation.get("state") != "accepted":
+        # As udata: a source waiting for a sysadmin's validation, or refused, publishes nothing
+        # (its manager ran it at once, and a refused one again).
+        raise BadRequest(Reason.HARVEST_SOURCE_NOT_VALIDATED)
     run_in_background(catalog, source_id, options)
     return get_source(catalog, source_id)
 

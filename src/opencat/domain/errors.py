@@ -137,6 +137,7 @@ class Reason(StrEnum):
     HARVEST_SOURCE_MISSING = auto()
     HARVEST_JOB_MISSING = auto()
     HARVEST_RUNNING = auto()  # details: node, pid
+    HARVEST_SOURCE_NOT_VALIDATED = auto()
     HARVEST_BACKEND_UNKNOWN = auto()  # details: backend
     CRON_INVALID = auto()  # details: error
     HARVEST_URL_INVALID = auto()
