@@ -131,8 +131,8 @@ def _apply(catalog: Catalog, index: SearchIndex) -> None:
     with index.writing() as batch, catalog.db.side_read() as side:
         # Up to the outbox's head now, not as this request's snapshot saw it: the writes that
         # landed while it waited go into the same commit, which answers every listing queued.
-        head = outbox.head(side)
-        if batch.reached < 0 or _pruned_past(side, batch.reached):
+        head, oldest = outbox.bounds(side)  # one statement: a round trip on PostgreSQL
+        if batch.reached < 0 or _pruned_past(oldest, batch.reached):
             # A new or reset index, or one whose next entries were pruned from the log (its node
             # was stopped longer than the log is kept): filled from the datasets' rows, read after
             # the head (replaying the whole log cost a new node as many documents as it holds
@@ -155,12 +155,11 @@ def _apply(catalog: Catalog, index: SearchIndex) -> None:
             batch.reach(*changes[-1])
 
 
-def _pruned_past(conn: Connection, reached: int) -> bool:
+def _pruned_past(oldest: int | None, reached: int) -> bool:
     """Whether entries after the one an index reached are gone from the log (pruned:
     ``prune_change_log``): replaying what is left would miss them. An index that reached 0 (built
     on an empty log) counts too; a sequence gap right after its mark (PostgreSQL's numbers of a
     transaction rolled back) may make it refill once for nothing."""
-    oldest = outbox.oldest(conn)
     if reached < 0 or oldest is None or oldest <= reached + 1:
         return False
     logger.warning(

@@ -131,10 +131,13 @@ def aspects_between(conn: Connection, after: int, head: int) -> list[Aspect | No
     return [aspect_named(named) for named in rows.scalars()]
 
 
-def oldest(conn: Connection) -> int | None:
-    """The number of the log's oldest entry; None when it is empty."""
-    found = conn.execute(sa.select(sa.func.min(search_changes.c.seq))).scalar()
-    return None if found is None else int(found)
+_BOUNDS = sa.select(sa.func.coalesce(sa.func.max(search_changes.c.seq), 0), sa.func.min(search_changes.c.seq))
+
+
+def bounds(conn: Connection) -> tuple[int, int | None]:
+    """The log's head (0 when empty) and its oldest entry (None when empty), in one statement."""
+    head_seq, oldest_seq = conn.execute(_BOUNDS).one()
+    return int(head_seq), None if oldest_seq is None else int(oldest_seq)
 
 
 def prune(conn: Connection, keep: int, limit: int) -> int:
