@@ -131,7 +131,12 @@ def aspects_between(conn: Connection, after: int, head: int) -> list[Aspect | No
     return [aspect_named(named) for named in rows.scalars()]
 
 
-_BOUNDS = sa.select(sa.func.coalesce(sa.func.max(search_changes.c.seq), 0), sa.func.min(search_changes.c.seq))
+# Each bound a subquery of its own: SQLite reads one min() or max() from the key's end, but both in
+# one select scan the table (68 ms at a million entries).
+_BOUNDS = sa.select(
+    sa.func.coalesce(sa.select(sa.func.max(search_changes.c.seq)).scalar_subquery(), 0),
+    sa.select(sa.func.min(search_changes.c.seq)).scalar_subquery(),
+)
 
 
 def bounds(conn: Connection) -> tuple[int, int | None]:
