@@ -303,7 +303,7 @@ def test_a_url_given_out_never_serves_another_file(
         assert frozen_client.get(first["url"].removeprefix(BASE_URL)).status_code == 404
 
 
-@pytest.mark.parametrize("edit", ["resource", "reorder"])
+@pytest.mark.parametrize("edit", ["resource", "reorder", "dataset"])
 def test_a_link_given_a_file_then_pointed_elsewhere_lets_the_file_go(
     edit: str, client: TestClient, owner: Account, dataset_id: str, settings: Settings
 ) -> None:
@@ -321,8 +321,11 @@ def test_a_link_given_a_file_then_pointed_elsewhere_lets_the_file_go(
     other = {"id": link["id"], "url": "https://example.org/other.csv"}
     if edit == "resource":
         moved = client.put(f"{resources}{link['id']}/", json=other, headers=owner.headers)
-    else:  # the other resource sent by its id alone, as udata's client reorders
+    elif edit == "reorder":  # the other resource sent by its id alone, as udata's client reorders
         moved = client.put(resources, json=[hosted["id"], other], headers=owner.headers)
+    else:  # the dataset's PUT, the other resource sent back by its id
+        dataset = f"/api/1/datasets/{dataset_id}/"
+        moved = client.put(dataset, json={"resources": [{"id": hosted["id"]}, other]}, headers=owner.headers)
     assert moved.status_code == 200, moved.text
     assert client.get(f"{resources}{link['id']}/").json()["url"] == "https://example.org/other.csv"
     assert client.get(given["url"].removeprefix(BASE_URL)).status_code == 404

@@ -51,3 +51,14 @@ def test_the_record_is_forgotten_after_a_day(catalog: Catalog) -> None:
     assert forget_old_forms(later) == 1
     again = create_dataset(catalog, me.actor(catalog), _submitted("Kept a day"), once=once).dataset
     assert again.id != first.id
+
+
+def test_a_form_sent_again_after_its_dataset_was_deleted_makes_a_new_one(catalog: Catalog) -> None:
+    from opencat.catalog.datasets import delete_dataset
+
+    me = make_user(catalog)
+    once = secrets.token_hex(16)
+    first = create_dataset(catalog, me.actor(catalog), _submitted("Deleted since"), once=once).dataset
+    delete_dataset(catalog, me.actor(catalog), first.id)
+    again = create_dataset(catalog, me.actor(catalog), _submitted("Deleted since"), once=once).dataset
+    assert (again.id != first.id, again.deleted) == (True, None)

@@ -120,3 +120,23 @@ def test_the_index_keeper_prunes_the_log(catalog: Catalog) -> None:
 def test_the_kept_entries_are_bounded(kept: str) -> None:
     with pytest.raises(ValueError, match="OPENCAT_CHANGE_LOG_KEEP must be between 10,000 and 1,000,000,000"):
         Settings.from_env({"OPENCAT_CHANGE_LOG_KEEP": kept})
+
+
+def test_a_node_started_past_the_pruned_log_is_refilled_not_taken_for_a_restore(
+    catalog: Catalog, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At its start a node checks its index against the log: its mark pruned is no restored
+    database (the warning said so); the catch-up refills the index."""
+    owner = make_user(catalog)
+    make_dataset(catalog, owner, title="Before the stop")
+    stopped = replace(catalog, search=SearchIndex(catalog.search.directory.parent / "restarted"))
+    assert list_datasets(stopped, Actor(), DatasetQuery(q="stop")).total == 1
+    later = make_dataset(catalog, owner, title="While stopped").dataset.id
+    follow(catalog, owner.actor(catalog), later)
+    indexing.prune_change_log(replace(catalog, change_log_keep=1))
+    with caplog.at_level("WARNING", logger="opencat.search"):
+        assert indexing.rebuilt_if_ahead(stopped) is False
+        found = list_datasets(stopped, Actor(), DatasetQuery(q="stopped"))
+    assert [view.dataset.id for view in found.items] == [later]
+    assert "restored database" not in caplog.text
+    assert "(pruned): refilling it" in caplog.text

@@ -16,6 +16,7 @@ from opencat.catalog.access import (
 )
 from opencat.catalog.accounts import readable_organization
 from opencat.catalog.context import Catalog
+from opencat.catalog.file_removal import mark_for_removal, remove_marked
 from opencat.catalog.ownership import check_contact_points, check_custom_extras, resolve_ownership
 from opencat.catalog.schemas import check_resource_schema
 from opencat.catalog.spatial import check_zones
@@ -38,6 +39,7 @@ from opencat.domain.datasets import (
     apply_changes,
     enforce_invariants,
     merge_resource_list,
+    released_files,
     too_many_resources,
 )
 from opencat.domain.errors import (
@@ -249,9 +251,11 @@ def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
 
 
 def _made_by_form(conn: Connection, once: str, user_id: str) -> Dataset | None:
-    """The dataset an earlier sending of this form made (None: another user's token, or gone)."""
+    """The dataset an earlier sending of this form made (None: another user's token, or gone:
+    deleted since, the form sent again makes a new one)."""
     target = db_forms.target_of(conn, once, user_id)
-    return None if target is None else db_datasets.find_by_id(conn, target)
+    found = None if target is None else db_datasets.find_by_id(conn, target)
+    return None if found is None or found.deleted is not None else found
 
 
 def create_dataset(
@@ -364,7 +368,15 @@ def update_dataset(
         db_datasets.update(conn, dataset, dataset.last_update(after, now), old_slug=current.slug)
         db_resources.replace_all(conn, dataset.id, before, after, now)
         _record_update(catalog, conn, actor, (current, dataset), (before, after), now)
-        return assemble(conn, [dataset])[0]
+        # A link given a file, pointed elsewhere, lets its file go (as on its own PUT); a file
+        # whose resource left the list stays in the store, as in udata (docs/compatibility.md).
+        kept = {resource.id: resource for resource in before}
+        staying = [resource for resource in after if resource.id in kept]
+        released = released_files([kept[resource.id] for resource in staying], staying)
+        mark_for_removal(conn, released, now)
+        view = assemble(conn, [dataset])[0]
+    remove_marked(catalog, released, served=True)
+    return view
 
 
 def _record_update(

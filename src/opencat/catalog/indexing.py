@@ -92,7 +92,14 @@ def _another_history(catalog: Catalog, conn: Connection, applied: int) -> bool:
     applied: the database was restored while this node was stopped, and another node's writes
     took the log back past the mark (its length alone looked caught up)."""
     recorded = catalog.search.applied_id()
-    return applied > 0 and recorded is not None and outbox.dataset_at(conn, applied) != recorded
+    if applied <= 0 or recorded is None:
+        return False
+    found = outbox.dataset_at(conn, applied)
+    if found is None:
+        oldest = outbox.bounds(conn)[1]
+        if oldest is not None and oldest > applied:
+            return False  # pruned, not another history: the catch-up refills the index, saying so
+    return found != recorded
 
 
 def _catch_up(catalog: Catalog, conn: Connection, request: SearchRequest | None = None) -> None:
