@@ -296,5 +296,9 @@ def test_a_new_datasets_form_sent_again_makes_no_second_dataset(client: TestClie
     assert again.headers["location"] == first.headers["location"] == "/datasets/sent-twice/"
     other = client.post(NEW, data=_fields(client, NEW) | {"title": "Sent twice", "description": "d"})
     assert other.headers["location"] == "/datasets/sent-twice-1/"  # another form: another dataset
+    # The same form changed before it is sent again asks deliberately for another dataset (what
+    # was typed is not dropped for the first one's page).
+    changed = client.post(NEW, data=form | {"title": "Sent twice, changed"})
+    assert changed.headers["location"] == "/datasets/sent-twice-changed/"
     mine = client.get("/api/1/datasets/", params={"owner": me.user.id}).json()
-    assert mine["total"] == 2
+    assert mine["total"] == 3

@@ -10,8 +10,9 @@ from sqlalchemy.engine import Connection
 
 from opencat.db.tables import form_submissions
 
-# What a page puts in its form: 32 hexadecimal digits (``secrets.token_hex(16)``).
-_TOKEN = re.compile(r"[0-9a-f]{32}")
+# What a page makes of its form's token: 32 to 64 hexadecimal digits (a SHA-256 of the token
+# and the form's content, web/dataset_forms._sending).
+_TOKEN = re.compile(r"[0-9a-f]{32,64}")
 
 _CLAIM = {
     "postgresql": postgresql.insert(form_submissions).on_conflict_do_nothing(),

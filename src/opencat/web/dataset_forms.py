@@ -6,6 +6,8 @@ The form's fields become the body the API would receive, parsed by the API's own
 pages and the API cannot disagree on a rule. The form carries the revision it was made from: a
 save of an older revision is refused as the API refuses a stale ``If-Match``."""
 
+import hashlib
+import json
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -275,7 +277,7 @@ async def create(site: Site, visit: Visit) -> Response:
     submitted = Submitted.parse(lambda: dataset_changes(body, creating=True, files_url=None))
     try:
         view = await run_in_threadpool(
-            partial(catalog_datasets.create_dataset, once=filled.once or None),
+            partial(catalog_datasets.create_dataset, once=_sending(filled.once, form)),
             site.catalog,
             visit.actor,
             submitted,
@@ -283,6 +285,20 @@ async def create(site: Site, visit: Visit) -> Response:
     except Invalid as invalid:
         return await _invalid(site, visit, token, filled, None, invalid)
     return RedirectResponse(f"/datasets/{view.dataset.slug}/", status_code=303)
+
+
+# What is no part of a form's content: its tokens and the button pressed.
+_NOT_CONTENT = frozenset({signin.CSRF_FIELD, "once", "action"})
+
+
+def _sending(once: str, form: FormData) -> str | None:
+    """The form's token and what it says, as one: sent again unchanged (the back button, a
+    second click), it is the same sending, which makes one dataset; changed before being sent
+    again, it is another, a new dataset asked for deliberately."""
+    if not once:
+        return None
+    content = sorted((name, str(value)) for name, value in form.multi_items() if name not in _NOT_CONTENT)
+    return hashlib.sha256(json.dumps([once, content], ensure_ascii=False).encode()).hexdigest()
 
 
 async def _invalid(
