@@ -137,9 +137,12 @@ _purging = threading.Lock()
 def _purge_when_due(catalog: Catalog) -> None:
     """In a thread of its own: a purge of many parts and reservations (store deletions, seconds),
     or of many log entries, must not hold the index up meanwhile, nor the listings waiting for it."""
-    uploads = catalog.upload_purge.due(catalog.clock())
-    change_log = catalog.change_log_prune.due(catalog.clock())
-    if not (uploads or change_log) or not _purging.acquire(blocking=False):
+    if not _purging.acquire(blocking=False):
+        return  # one still running: the chores asked for meanwhile stay due, for the next poll
+    now = catalog.clock()
+    uploads, change_log = catalog.upload_purge.due(now), catalog.change_log_prune.due(now)
+    if not (uploads or change_log):
+        _purging.release()
         return
 
     def purge() -> None:

@@ -140,3 +140,21 @@ def test_a_node_started_past_the_pruned_log_is_refilled_not_taken_for_a_restore(
     assert [view.dataset.id for view in found.items] == [later]
     assert "restored database" not in caplog.text
     assert "(pruned): refilling it" in caplog.text
+
+
+def test_chores_asked_for_while_a_purge_runs_stay_due(catalog: Catalog) -> None:
+    """A purge still running (a large store's deletions) made the next poll count the chores as
+    done without running them: they waited a whole interval more."""
+    fresh = replace(
+        catalog,
+        change_log_prune=Throttle(CHANGE_LOG_PRUNE_INTERVAL),
+        upload_purge=Throttle(CHANGE_LOG_PRUNE_INTERVAL),
+    )
+    assert index_keeper._purging.acquire(blocking=False)
+    try:
+        index_keeper._purge_when_due(fresh)
+    finally:
+        index_keeper._purging.release()
+    now = fresh.clock()
+    assert fresh.change_log_prune.due(now)
+    assert fresh.upload_purge.due(now)
