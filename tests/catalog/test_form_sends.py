@@ -1,14 +1,16 @@
 """A creating form sent once (``db/form_submissions``), on both databases: sent again, at once
-from several threads, or refused first, it makes one dataset; a day later the record is gone."""
+from several threads, or refused first, it makes one dataset (or adds one link); a day later the
+record is gone."""
 
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from opencat.catalog.context import Catalog
-from opencat.catalog.datasets import create_dataset
+from opencat.catalog.datasets import create_dataset, get_dataset
 from opencat.catalog.form_sends import FORMS_KEPT, forget_old_forms
-from opencat.domain.changes import DatasetChanges, Submitted
+from opencat.catalog.resources import add_resource, delete_resource
+from opencat.domain.changes import DatasetChanges, ResourceChanges, Submitted
 from tests.factories import make_user
 
 
@@ -62,3 +64,40 @@ def test_a_form_sent_again_after_its_dataset_was_deleted_makes_a_new_one(catalog
     delete_dataset(catalog, me.actor(catalog), first.id)
     again = create_dataset(catalog, me.actor(catalog), _submitted("Deleted since"), once=once).dataset
     assert (again.id != first.id, again.deleted) == (True, None)
+
+
+def _link(title: str) -> Submitted[ResourceChanges]:
+    return Submitted.of(
+        ResourceChanges(title=title, url="https://example.org/l.csv", filetype="remote", type="main")
+    )
+
+
+def test_one_link_form_sent_at_once_from_several_threads_adds_one_link(catalog: Catalog) -> None:
+    me = make_user(catalog)
+    dataset = create_dataset(catalog, me.actor(catalog), _submitted("Links")).dataset
+    once = secrets.token_hex(16)
+    with ThreadPoolExecutor(6) as pool:
+        added = list(
+            pool.map(
+                lambda _: add_resource(catalog, me.actor(catalog), dataset.id, _link("Once"), once=once),
+                range(6),
+            )
+        )
+    assert {resource.id for resource in added} == {added[0].id}
+    assert [r.title for r in get_dataset(catalog, me.actor(catalog), dataset.id).resources] == ["Once"]
+
+
+def test_a_link_form_sent_again_after_its_link_was_removed_adds_it_again(catalog: Catalog) -> None:
+    me = make_user(catalog)
+    dataset = create_dataset(catalog, me.actor(catalog), _submitted("Links")).dataset
+    once = secrets.token_hex(16)
+    first = add_resource(catalog, me.actor(catalog), dataset.id, _link("Removed since"), once=once)
+    delete_resource(catalog, me.actor(catalog), dataset.id, first.id)
+    again = add_resource(catalog, me.actor(catalog), dataset.id, _link("Removed since"), once=once)
+    assert again.id != first.id
+    assert [r.id for r in get_dataset(catalog, me.actor(catalog), dataset.id).resources] == [again.id]
+    # Another dataset's form with a token taken here answers nothing of this one.
+    other = create_dataset(catalog, me.actor(catalog), _submitted("Other")).dataset
+    elsewhere = add_resource(catalog, me.actor(catalog), other.id, _link("Elsewhere"), once=once)
+    assert elsewhere.id != again.id
+    assert [r.title for r in get_dataset(catalog, me.actor(catalog), other.id).resources] == ["Elsewhere"]

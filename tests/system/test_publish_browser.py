@@ -171,6 +171,17 @@ def test_axe_finds_no_violation_on_the_publishing_forms(
     page.locator("form.account-form button").click()
     page.wait_for_url("**/datasets/axe-*/*")
     assert page.locator("a[href*='/delete/']").count() == 0
+    # The dataset deleted from its edit page, after the confirmation page.
+    page.goto(dataset_url + f"edit/?lang={language}")
+    page.locator(".danger-zone a").click()
+    page.wait_for_url("**/delete/")
+    found["delete-dataset"] = axe.violations(page)
+    page.locator("form.account-form button.danger").click()
+    page.wait_for_url("**/account/")
+    assert page.locator("tr", has_text="Axe ").locator(".state").count() >= 1  # shown as deleted
+    page.goto(dataset_url)  # its publishers still read it, marked deleted, with nothing to edit
+    assert page.locator("ul.states li").count() == 1
+    assert page.locator("a[href$='/edit/']").count() == 0
     page.goto(f"{deployment.url}/account/?lang={language}")
     found["dashboard"] = axe.violations(page)
     page.context.close()
@@ -206,6 +217,8 @@ def test_screenshots_of_the_publishing_forms(browser: Any, deployment: Deploymen
         page.locator("button[value=save]").click()
         page.wait_for_load_state()
         page.screenshot(path=str(target / f"dataset-form-errors-{width}.png"), full_page=True)
+        page.goto(page.url.split("/edit/")[0] + "/delete/")
+        page.screenshot(path=str(target / f"dataset-delete-{width}.png"), full_page=True)
         page.goto(f"{deployment.url}/account/")
         page.screenshot(path=str(target / f"dashboard-{width}.png"), full_page=True)
         page.context.close()

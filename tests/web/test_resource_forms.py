@@ -143,3 +143,35 @@ def test_a_refused_link_is_explained_in_the_pages_language(client: TestClient, c
         assert "Invalid URL" not in refused.text
         english = client.post(action, data={"csrf_token": csrf, "title": "T", "url": url}, headers=EN)
         assert "Invalid URL" in english.text  # the API's own words, in English
+
+
+def test_the_link_form_sent_again_adds_no_second_link(client: TestClient, catalog: Catalog) -> None:
+    """The back button restores the filled form; sent again (or twice by a slow click), it added
+    the link twice. The same form now answers the link it added; changed, it adds another."""
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Sent twice")
+    sign_in(client, catalog, me)
+    page = client.get(f"/datasets/{view.dataset.slug}/resources/new/", headers=EN).text
+    action = f"/datasets/{view.dataset.id}/resources/new/"
+    form = {
+        "csrf_token": hidden(page, "csrf_token"),
+        "once": hidden(page, "once"),
+        "title": "Timetable",
+        "url": "https://example.org/t.csv",
+    }
+    refused = client.post(action, data=form | {"url": "not a url"}, headers=EN)
+    assert refused.status_code == 400
+    assert hidden(refused.text, "once") == form["once"]  # a refusal keeps the form's token
+    first = client.post(action, data=form)
+    again = client.post(action, data=form)
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert again.headers["location"] == first.headers["location"]
+    assert [r.title for r in get_dataset(catalog, me.actor(catalog), view.dataset.id).resources] == [
+        "Timetable"
+    ]
+    changed = client.post(action, data=form | {"title": "Timetable, winter"})
+    assert changed.headers["location"] != first.headers["location"]
+    other = client.get(f"/datasets/{view.dataset.slug}/resources/new/").text
+    assert hidden(other, "once") != form["once"]  # each form its own token
+    titles = [r.title for r in get_dataset(catalog, me.actor(catalog), view.dataset.id).resources]
+    assert titles == ["Timetable, winter", "Timetable"]

@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from opencat.catalog import history, listing
+from opencat.catalog import form_sends, history, listing
 from opencat.catalog.access import (
     Versions,
     check_creations_allowed,
@@ -22,7 +22,6 @@ from opencat.catalog.schemas import check_resource_schema
 from opencat.catalog.spatial import check_zones
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
-from opencat.db import form_submissions as db_forms
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.db.quick_reads import EMPTY_LOG, LogEntry, Revision
@@ -250,11 +249,10 @@ def _new_slug(conn: Connection, title: str, current: str | None = None) -> str:
     return unique_slug(base, taken)
 
 
-def _made_by_form(conn: Connection, once: str, user_id: str) -> Dataset | None:
+def _made_by_form(conn: Connection, earlier: str | None) -> Dataset | None:
     """The dataset an earlier sending of this form made (None: another user's token, or gone:
     deleted since, the form sent again makes a new one)."""
-    target = db_forms.target_of(conn, once, user_id)
-    found = None if target is None else db_datasets.find_by_id(conn, target)
+    found = None if earlier is None else db_datasets.find_by_id(conn, earlier)
     return None if found is None or found.deleted is not None else found
 
 
@@ -267,17 +265,11 @@ def create_dataset(
     check_creations_allowed(catalog.read_only, actor)
     changes = submitted.value()
     now = catalog.clock()
-    once = once if db_forms.is_token(once) else None  # a token no page of ours made: none
     with catalog.db.write() as conn:
-        # The form's token taken in this transaction: a refusal or a rollback frees it for the
-        # form sent again; a committed one makes the same form answer what it made.
-        claimed = (
-            once is not None and actor.user_id is not None and db_forms.claim(conn, once, actor.user_id, now)
-        )
-        if once is not None and actor.user_id is not None and not claimed:
-            earlier = _made_by_form(conn, once, actor.user_id)
-            if earlier is not None:
-                return assemble(conn, [earlier])[0]
+        sent = form_sends.claim(conn, once, actor.user_id, now)
+        earlier = _made_by_form(conn, sent.earlier)
+        if earlier is not None:
+            return assemble(conn, [earlier])[0]
         changes = _known_zones(conn, _known_license(conn, changes))
         incoming = _checked_resources(catalog, changes)
         owner_id, organization_id = resolve_ownership(
@@ -300,9 +292,7 @@ def create_dataset(
         resources = merge_resource_list([], incoming, now, catalog.new_resource_id)
         _check_resource_count(catalog, resources, [])
         db_datasets.insert(conn, dataset, dataset.last_update(resources, now))
-        if claimed:
-            assert once is not None
-            db_forms.made(conn, once, dataset.id)
+        sent.record(conn, dataset.id)
         db_resources.replace_all(conn, dataset.id, [], resources, now)
         history.record(
             conn,

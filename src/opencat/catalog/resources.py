@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from opencat.catalog import history
+from opencat.catalog import form_sends, history
 from opencat.catalog.access import (
     Versions,
     check_creations_allowed,
@@ -82,14 +82,22 @@ def add_resource(
     ident: str,
     submitted: Submitted[ResourceChanges],
     expected_versions: Versions | None = None,
+    *,
+    once: str | None = None,
 ) -> Resource:
     """A new remote resource, placed first (udata: udata/core/dataset/api.py, resources).
-    ``expected_versions``: the dataset's versions the addition was made on (``check_version``)."""
+    ``expected_versions``: the dataset's versions the addition was made on (``check_version``).
+    ``once``: the sending of the page's form that asks (``catalog/form_sends``): the same form
+    sent again answers the resource it added, while the dataset still holds it."""
     check_creations_allowed(catalog.read_only, actor)
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
         check_version(dataset, expected_versions)
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
+        sent = form_sends.claim(conn, once, actor.user_id, now)
+        earlier = None if sent.earlier is None else db_resources.find(conn, dataset.id, sent.earlier)
+        if earlier is not None:
+            return earlier
         changes = check_resource_schema(catalog.schemas, submitted.value())
         resource = new_resource(changes.fields(), catalog.new_resource_id(), now)
         if resource.filetype != "remote":
@@ -101,6 +109,7 @@ def add_resource(
         touched = touch(dataset, now)
         db_datasets.update_row(conn, touched, touched.last_update_given(newest), aspect=Aspect.RESOURCES)
         history.record(conn, [history.resource_added(catalog, actor, dataset, resource, now)])
+        sent.record(conn, resource.id)
         return resource
 
 

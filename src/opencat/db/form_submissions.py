@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from opencat.db.tables import form_submissions
 
 # What a page makes of its form's token: 32 to 64 hexadecimal digits (a SHA-256 of the token
-# and the form's content, web/dataset_forms._sending).
+# and the form's content, web/sent_once.sending).
 _TOKEN = re.compile(r"[0-9a-f]{32,64}")
 
 _CLAIM = {

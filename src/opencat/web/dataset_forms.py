@@ -6,9 +6,6 @@ The form's fields become the body the API would receive, parsed by the API's own
 pages and the API cannot disagree on a rule. The form carries the revision it was made from: a
 save of an older revision is refused as the API refuses a stale ``If-Match``."""
 
-import hashlib
-import json
-import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +26,7 @@ from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, Moved, PermissionDenied, PreconditionFailed
 from opencat.domain.numerals import is_digits
-from opencat.web import i18n, signin
+from opencat.web import i18n, sent_once, signin
 from opencat.web.account_pages import read_form, refused
 from opencat.web.form_errors import in_language
 from opencat.web.markdown import render_markdown
@@ -222,7 +219,7 @@ async def new_form(site: Site, visit: Visit) -> Response:
     token = _signed_in(site, visit)
     if token is None:
         return to_login("/datasets/new/")
-    empty = Filled(dict.fromkeys(TEXT_FIELDS, ""), private=False, archived=False, once=secrets.token_hex(16))
+    empty = Filled(dict.fromkeys(TEXT_FIELDS, ""), private=False, archived=False, once=sent_once.new_token())
     return await _form(site, visit, token, empty, None)
 
 
@@ -277,7 +274,7 @@ async def create(site: Site, visit: Visit) -> Response:
     submitted = Submitted.parse(lambda: dataset_changes(body, creating=True, files_url=None))
     try:
         view = await run_in_threadpool(
-            partial(catalog_datasets.create_dataset, once=_sending(filled.once, form)),
+            partial(catalog_datasets.create_dataset, once=sent_once.sending(form)),
             site.catalog,
             visit.actor,
             submitted,
@@ -285,20 +282,6 @@ async def create(site: Site, visit: Visit) -> Response:
     except Invalid as invalid:
         return await _invalid(site, visit, token, filled, None, invalid)
     return RedirectResponse(f"/datasets/{view.dataset.slug}/", status_code=303)
-
-
-# What is no part of a form's content: its tokens and the button pressed.
-_NOT_CONTENT = frozenset({signin.CSRF_FIELD, "once", "action"})
-
-
-def _sending(once: str, form: FormData) -> str | None:
-    """The form's token and what it says, as one: sent again unchanged (the back button, a
-    second click), it is the same sending, which makes one dataset; changed before being sent
-    again, it is another, a new dataset asked for deliberately."""
-    if not once:
-        return None
-    content = sorted((name, str(value)) for name, value in form.multi_items() if name not in _NOT_CONTENT)
-    return hashlib.sha256(json.dumps([once, content], ensure_ascii=False).encode()).hexdigest()
 
 
 async def _invalid(

@@ -5,6 +5,7 @@ As the dataset forms do (web/dataset_forms.py), the fields become the API's body
 inputs (``api/inputs.parse_resource``) and applied by its use cases (``catalog/resources``)."""
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +21,7 @@ from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Resource
 from opencat.domain.errors import Invalid, Moved, NotFound, PermissionDenied
-from opencat.web import i18n, signin
+from opencat.web import i18n, sent_once, signin
 from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
 from opencat.web.form_errors import in_language
 from opencat.web.pages import Handler, Site, Visit, guard
@@ -65,7 +66,10 @@ async def open_editable(
         return RedirectResponse(f"/datasets/{quote(moved.location_ident)}/{rest}", status_code=308)
 
 
-def _page(site: Site, visit: Visit, token: str, template: str, status: int = 200, **context: Any) -> Response:
+def page_with_token(
+    site: Site, visit: Visit, token: str, template: str, status: int = 200, **context: Any
+) -> Response:
+    """A publisher's page carrying the session's CSRF token, never kept by a cache."""
     response = visit.page(template, status=status, csrf=signin.csrf_token(site.keys, token), **context)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -76,8 +80,8 @@ async def new_link_form(site: Site, visit: Visit) -> Response:
     if isinstance(opened, Response):
         return opened
     token, view = opened
-    values = dict.fromkeys(FIELDS, "") | {"type": "main"}
-    return _page(
+    values = dict.fromkeys(FIELDS, "") | {"type": "main", sent_once.FIELD: sent_once.new_token()}
+    return page_with_token(
         site, visit, token, "resource_form.html", view=view, values=values, errors={}, types=RESOURCE_TYPES
     )
 
@@ -90,17 +94,21 @@ async def add_link(site: Site, visit: Visit) -> Response:
     if isinstance(opened, Response):
         return opened
     token, view = opened
-    values = {name: str(form.get(name) or "").strip() for name in FIELDS}
+    values = {name: str(form.get(name) or "").strip() for name in (*FIELDS, sent_once.FIELD)}
     body: dict[str, Any] = {"filetype": "remote", "title": values["title"], "url": values["url"]}
     body |= {name: values[name] for name in ("type", "format", "description") if values[name]}
     submitted = Submitted.parse(lambda: parse_resource(body, site.catalog.files.public_url))
     try:
         added = await run_in_threadpool(
-            catalog_resources.add_resource, site.catalog, visit.actor, view.dataset.id, submitted
+            partial(catalog_resources.add_resource, once=sent_once.sending(form)),
+            site.catalog,
+            visit.actor,
+            view.dataset.id,
+            submitted,
         )
     except Invalid as invalid:
         shown = field_errors_of(invalid, i18n.translations(visit.language).gettext)
-        return _page(
+        return page_with_token(
             site,
             visit,
             token,
@@ -130,7 +138,7 @@ async def delete_form(site: Site, visit: Visit) -> Response:
         return opened
     token, view = opened
     resource = resource_of(view, str(visit.request.path_params["rid"]))
-    return _page(site, visit, token, "resource_delete.html", view=view, resource=resource)
+    return page_with_token(site, visit, token, "resource_delete.html", view=view, resource=resource)
 
 
 async def delete(site: Site, visit: Visit) -> Response:

@@ -12,6 +12,7 @@ from opencat.domain.urls import Urls
 from opencat.web import (
     account_pages,
     admin_pages,
+    dataset_delete_pages,
     dataset_forms,
     download_pages,
     key_pages,
@@ -60,6 +61,7 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     publish = publish_pages.handlers(site)
     forms = dataset_forms.handlers(site)
     files = resource_forms.handlers(site)
+    deleting = dataset_delete_pages.handlers(site)
     resets = reset_pages.handlers(site)
     team = member_pages.handlers(site)
     admin = admin_pages.handlers(site)
@@ -161,6 +163,8 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
         Route("/datasets/new/", forms["create"], methods=["POST"], include_in_schema=False),
         Route("/datasets/{slug}/edit/", forms["edit_form"], methods=["GET"], include_in_schema=False),
         Route("/datasets/{slug}/edit/", forms["update"], methods=["POST"], include_in_schema=False),
+        Route("/datasets/{slug}/delete/", deleting["delete_form"], methods=["GET"], include_in_schema=False),
+        Route("/datasets/{slug}/delete/", deleting["delete"], methods=["POST"], include_in_schema=False),
         Route(
             "/datasets/{slug}/resources/new/",
             files["new_link_form"],
