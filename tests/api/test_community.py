@@ -309,3 +309,29 @@ def test_a_community_upload_with_a_mask_that_does_not_fit_is_refused_before_it_i
         headers=fitting,
     )
     assert made.status_code == 201, made.text
+
+
+def test_a_proposers_upload_to_a_dataset_made_private_since_does_not_name_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The file's address was made of the dataset's current slug: renamed and made private after
+    a proposal, its new title came back to the proposer in their own upload's URL."""
+    owner, author = make_user(catalog), make_user(catalog)
+    dataset = make_dataset(catalog, owner, title="Public name").dataset
+    created = client.post(URL, json={**BODY, "dataset": dataset.id}, headers=author.headers).json()
+    hidden = {"title": "Plan social confidentiel", "private": True}
+    assert client.put(f"/api/1/datasets/{dataset.id}/", json=hidden, headers=owner.headers).status_code == 200
+    upload = client.post(
+        f"{URL}{created['id']}/upload/", files={"file": ("a.csv", b"a\n1\n")}, headers=author.headers
+    )
+    assert upload.status_code == 200, upload.text
+    assert "confidentiel" not in upload.text
+    assert f"/{dataset.id}/" in upload.json()["url"]
+    read_back = client.get(f"{URL}{created['id']}/", headers=author.headers).json()
+    assert "confidentiel" not in str(read_back)
+    # Its editors' own uploads keep the slug, as udata's do.
+    own = client.post(
+        f"/api/1/datasets/{dataset.id}/upload/", files={"file": ("b.csv", b"b\n2\n")}, headers=owner.headers
+    )
+    assert own.status_code == 201, own.text
+    assert "/plan-social-confidentiel/" in own.json()["url"]

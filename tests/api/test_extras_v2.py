@@ -231,6 +231,10 @@ def test_a_resource_extras_merge(client: TestClient, catalog: Catalog) -> None:
         ({"check:available": "yes"}, {"check:available": "BooleanField only accepts boolean values"}),
         ({"check:status": "abc"}, {"check:status": "abc could not be converted to int"}),
         ({"check:status": [1]}, {"check:status": "[1] could not be converted to int"}),
+        # What the v1 API refuses, so that the dataset that carries it can be sent back through v1.
+        ({"check:status": True}, {"check:status": "True could not be converted to int"}),
+        ({"check:status": 2**63}, {"check:status": "9223372036854775808 could not be converted to int"}),
+        ({"check:status": 1e300}, {"check:status": "1e+300 could not be converted to int"}),
         ({"check:date": "not a date"}, {"check:date": 'cannot parse date "not a date"'}),
         ({"check:date": 3}, {"check:date": 'cannot parse date "3"'}),
     ],

@@ -626,3 +626,28 @@ def test_a_reorder_sent_as_objects_reads_the_resources_once(client: TestClient, 
     assert [item["id"] for item in response.json()] == list(reversed(ids))
     assert response.json()[0]["title"] == "renamed"
     assert len(statements) < 30, len(statements)
+
+
+def test_a_new_resource_titled_with_spaces_alone_has_no_title(client: TestClient, catalog: Catalog) -> None:
+    """udata's ``DataRequired``: spaces alone are no title, for a resource and a community
+    resource alike; a stored resource titled "" (data.gouv.fr holds some) is sent back as it is."""
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    link = {"url": "https://example.org/a.csv", "filetype": "remote"}
+    required = {"errors": {"title": ["This field is required."]}}
+    for title in (" ", "\t\n"):
+        added = client.post(_resources_url(dataset.id), json={**link, "title": title}, headers=owner.headers)
+        assert (added.status_code, added.json()) == (400, required)
+        proposed = client.post(
+            "/api/1/datasets/community_resources/",
+            json={**link, "title": title, "dataset": dataset.id},
+            headers=owner.headers,
+        )
+        assert (proposed.status_code, proposed.json()) == (400, required)
+        in_body = client.put(
+            f"/api/1/datasets/{dataset.id}/",
+            json={"resources": [{**link, "title": title}]},
+            headers=owner.headers,
+        )
+        assert (in_body.status_code, in_body.json()) == (400, {"errors": {"resources": [required["errors"]]}})
+    assert client.get(f"/api/1/datasets/{dataset.id}/").json()["resources"] == []

@@ -33,6 +33,7 @@ from opencat.domain.datasets import (
 from opencat.domain.dates import iso, parse_date, parse_datetime, truncate_ms
 from opencat.domain.errors import Invalid, InvalidItems
 from opencat.domain.frequencies import normalize_frequency, not_a_frequency
+from opencat.domain.numerals import INT64_MAX, INT64_MIN  # what orjson and MongoDB's IntField hold
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
 from opencat.domain.spatial import GRANULARITIES, is_multipolygon, normalize_zone
 
@@ -187,8 +188,6 @@ _NO_DEFAULT = Field(json_schema_extra=_without_default)
 Url = Annotated[str, BeforeValidator(_url)]
 OptionalUrl = Annotated[str | None, BeforeValidator(_optional_url)]
 OptionalText = BeforeValidator(_empty_none)
-# The integers a stored JSON value may hold (orjson, and MongoDB's IntField, stop at 64 bits).
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 When = Annotated[datetime | None, BeforeValidator(_datetime)]
 
 

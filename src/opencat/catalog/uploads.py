@@ -385,6 +385,13 @@ def _publish(
     return outcome
 
 
+def _folder(actor: Actor, dataset: Dataset) -> str:
+    """The folder of a dataset's files, named by its slug as udata's are; by its id for a caller
+    who may not read the dataset (a proposer's file on a dataset made private since): a file's
+    address must not give away the title the dataset took meanwhile."""
+    return dataset.slug if permissions.can_read(actor, dataset) else dataset.id
+
+
 def _reserved_key(catalog: Catalog, actor: Actor, target: UploadTarget, name: str, now: datetime) -> str:
     """A key no upload in progress and no stored file holds, reserved (``pending_files``). The
     caller's access and the dataset's room are checked in the reserving transaction; the store
@@ -395,7 +402,7 @@ def _reserved_key(catalog: Catalog, actor: Actor, target: UploadTarget, name: st
             place = _locate(conn, actor, target)
             if attempt == 0:
                 _check_room(catalog, conn, place, target)
-            key = storage_key(place.dataset.slug, name, now, attempt)
+            key = storage_key(_folder(actor, place.dataset), name, now, attempt)
             reserved = db_pending.reserve(conn, key, now)
         if reserved and not catalog.files.exists(key):
             return key

@@ -311,9 +311,20 @@ def released_files(before: Iterable[Resource], after: Iterable[Resource]) -> lis
     return [r.fs_filename for r in before if r.fs_filename and r.fs_filename not in kept]
 
 
+def missing_from_new_resource(fields: Mapping[str, Any]) -> dict[str, list[Problem]]:
+    """A new resource's title and URL, each required as WTForms' ``DataRequired`` requires it:
+    spaces alone are none. (A stored resource sent back keeps its title as it is: data.gouv.fr
+    holds resources titled "".)"""
+    return {
+        name: [problem(Reason.REQUIRED)]
+        for name in ("title", "url")
+        if not fields.get(name) or (isinstance(fields[name], str) and not fields[name].strip())
+    }
+
+
 def new_resource(fields: Mapping[str, Any], resource_id: str, now: datetime) -> Resource:
     """A resource from client fields; ``title`` and ``url`` are required (udata: udata/core/dataset/api.py, resources)."""
-    missing = {name: [problem(Reason.REQUIRED)] for name in ("title", "url") if not fields.get(name)}
+    missing = missing_from_new_resource(fields)
     if missing:
         raise Invalid(missing)
     values = {key: value for key, value in fields.items() if key != "id"}
@@ -357,7 +368,7 @@ def merge_resource_list(
     for entry_id, fields in incoming:
         existing = by_id.get(entry_id or "")
         if existing is None:
-            missing = {name: [problem(Reason.REQUIRED)] for name in ("title", "url") if not fields.get(name)}
+            missing = missing_from_new_resource(fields)
         else:  # an update may not empty a required field either: its error goes at its place too
             missing = resource_problems(fields)
             if fields.get("filetype") == "file" and existing.filetype != "file":

@@ -10,6 +10,7 @@ from typing import Any
 
 from opencat.domain.dates import parse_datetime
 from opencat.domain.errors import Invalid, NotFound, Problem, Reason, problem
+from opencat.domain.numerals import INT64_MAX, INT64_MIN
 
 
 def merged(current: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,12 +36,17 @@ def without(current: Mapping[str, Any], keys: Iterable[Any], *, strict: bool) ->
 
 
 def _is_int(value: Any) -> bool:
-    """MongoEngine's ``IntField``: whatever ``int()`` takes (``"12"``, ``2.5``, ``true``)."""
+    """MongoEngine's ``IntField``: whatever ``int()`` takes (``"12"``, ``2.5``), within the 64 bits
+    MongoDB stores; a boolean is no status. As the v1 API reads it: what API v2 stores can be sent
+    back through v1 (``true``, 2**63 or 1e300 were stored by v2, then refused by every v1 write
+    of the dataset that carried them)."""
+    if isinstance(value, bool):
+        return False
     try:
-        int(value)
+        number = int(value)
     except (TypeError, ValueError, OverflowError):
         return False
-    return True
+    return INT64_MIN <= number <= INT64_MAX
 
 
 def _is_date(value: Any) -> bool:

@@ -3,6 +3,8 @@
 # Python refuses to read longer numbers from text (sys.int_max_str_digits, 4300 by default): a
 # ValueError, a 500 for a page=999… of 5,000 digits. No number a client sends is near as long.
 MAX_DIGITS = 1000
+# What MongoDB's 64-bit integers hold (udata's IntField): a size, a status.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def is_digits(text: str) -> bool:
