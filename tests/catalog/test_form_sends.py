@@ -64,6 +64,9 @@ def test_a_form_sent_again_after_its_dataset_was_deleted_makes_a_new_one(catalog
     delete_dataset(catalog, me.actor(catalog), first.id)
     again = create_dataset(catalog, me.actor(catalog), _submitted("Deleted since"), once=once).dataset
     assert (again.id != first.id, again.deleted) == (True, None)
+    # Sent once more (the back button to the filled form, a double click): the one made again.
+    once_more = create_dataset(catalog, me.actor(catalog), _submitted("Deleted since"), once=once).dataset
+    assert once_more.id == again.id
 
 
 def _link(title: str) -> Submitted[ResourceChanges]:
@@ -95,9 +98,31 @@ def test_a_link_form_sent_again_after_its_link_was_removed_adds_it_again(catalog
     delete_resource(catalog, me.actor(catalog), dataset.id, first.id)
     again = add_resource(catalog, me.actor(catalog), dataset.id, _link("Removed since"), once=once)
     assert again.id != first.id
+    once_more = add_resource(catalog, me.actor(catalog), dataset.id, _link("Removed since"), once=once)
+    assert once_more.id == again.id
     assert [r.id for r in get_dataset(catalog, me.actor(catalog), dataset.id).resources] == [again.id]
     # Another dataset's form with a token taken here answers nothing of this one.
     other = create_dataset(catalog, me.actor(catalog), _submitted("Other")).dataset
     elsewhere = add_resource(catalog, me.actor(catalog), other.id, _link("Elsewhere"), once=once)
     assert elsewhere.id != again.id
     assert [r.title for r in get_dataset(catalog, me.actor(catalog), other.id).resources] == ["Elsewhere"]
+
+
+def test_one_form_sent_at_once_after_its_dataset_was_deleted_makes_one_more(catalog: Catalog) -> None:
+    from opencat.catalog.datasets import delete_dataset
+
+    me = make_user(catalog)
+    once = secrets.token_hex(16)
+    first = create_dataset(catalog, me.actor(catalog), _submitted("Deleted, then at once"), once=once)
+    delete_dataset(catalog, me.actor(catalog), first.dataset.id)
+    with ThreadPoolExecutor(6) as pool:
+        views = list(
+            pool.map(
+                lambda _: create_dataset(
+                    catalog, me.actor(catalog), _submitted("Deleted, then at once"), once=once
+                ),
+                range(6),
+            )
+        )
+    assert len({view.dataset.id for view in views}) == 1
+    assert views[0].dataset.id != first.dataset.id

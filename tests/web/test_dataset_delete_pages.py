@@ -81,3 +81,38 @@ def test_an_old_slug_leads_to_the_confirmation_page(client: TestClient, catalog:
     moved = client.get(f"/datasets/{view.dataset.slug}/delete/")
     assert moved.status_code == 308
     assert moved.headers["location"] == "/datasets/new-name/delete/"
+
+
+def test_a_deleted_dataset_takes_no_proposal_from_the_pages(client: TestClient, catalog: Catalog) -> None:
+    """Its editors still read it, and the community pages offered them to propose on it."""
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Gone", private=True)
+    sign_in(client, catalog, me)
+    form = client.get(f"/datasets/{view.dataset.slug}/community/new/").text
+    csrf = hidden(form, "csrf_token")
+    confirm = client.get(f"/datasets/{view.dataset.slug}/delete/").text
+    assert (
+        client.post(
+            f"/datasets/{view.dataset.id}/delete/", data={"csrf_token": hidden(confirm, "csrf_token")}
+        ).status_code
+        == 303
+    )
+    assert client.get(f"/datasets/{view.dataset.slug}/community/new/").status_code == 410
+    link = {"csrf_token": csrf, "title": "late", "url": "https://example.org/late.csv"}
+    assert client.post(f"/datasets/{view.dataset.id}/community/new/", data=link).status_code == 410
+    file = {"file": ("late.csv", b"id\n1\n", "text/csv")}
+    upload = client.post(
+        f"/datasets/{view.dataset.id}/community/upload/", data={"csrf_token": csrf}, files=file
+    )
+    assert upload.status_code == 410
+    assert (
+        client.get(
+            f"/api/1/datasets/community_resources/?dataset={view.dataset.id}", headers=me.headers
+        ).json()["total"]
+        == 0
+    )
+    # The dataset's history names the deletion in the page's words, its states apart on the list.
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    assert '<span title="deleted">Deleted</span>' in page
+    mine = client.get("/account/", headers=EN).text
+    assert '<span class="state">deleted</span>, <span class="state">private</span>' in mine

@@ -217,3 +217,25 @@ def test_a_refused_file_is_explained_in_the_pages_language(client: TestClient, c
         "le fichier arrivé n\N{RIGHT SINGLE QUOTATION MARK}est pas celui envoyé"
     )
     assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
+
+
+def test_a_dataset_deleted_while_its_files_page_is_open_takes_no_file(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A second tab still on the files page: its upload was stored in the deleted dataset, then
+    answered 410. The pages refuse it first (the API takes it, as udata's does)."""
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Deleted meanwhile")
+    sign_in(client, catalog, me)
+    action, csrf = _files_page(client, view.dataset.slug)
+    confirm = client.get(f"/datasets/{view.dataset.slug}/delete/").text
+    deleted = client.post(
+        f"/datasets/{view.dataset.id}/delete/", data={"csrf_token": hidden(confirm, "csrf_token")}
+    )
+    assert deleted.status_code == 303
+    file = {"file": ("late.csv", b"id\n1\n", "text/csv")}
+    plain = client.post(action, data={"csrf_token": csrf}, files=file, headers=EN)
+    assert plain.status_code == 410
+    scripted = client.post(action, files=file, headers={"X-CSRF-Token": csrf, "Accept": "application/json"})
+    assert (scripted.status_code, scripted.json()["message"]) == (410, "Dataset has been deleted")
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []

@@ -21,29 +21,32 @@ def forget_old_forms(catalog: Catalog) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A sending taken by this transaction (``claimed``: it records what it makes with
-    ``record``), or sent before, by this user (``earlier``: what that made, None when another
-    user's or unknown)."""
+    """A sending this transaction records what it makes for (``record``): taken by it, or sent
+    before by this user (``earlier``: what that made, which the caller answers with while it is
+    there; gone since, what the caller makes again takes its place, so that the form sent once
+    more answers it instead of making another)."""
 
     token: str | None
-    claimed: bool
+    mine: bool
     earlier: str | None = None
 
     def record(self, conn: Connection, made: str) -> None:
-        if self.claimed and self.token is not None:
+        if self.mine and self.token is not None:
             db_forms.made(conn, self.token, made)
 
 
-NO_CLAIM = Claim(None, claimed=False)
+NO_CLAIM = Claim(None, mine=False)
 
 
 def claim(conn: Connection, sending: str | None, user_id: str | None, now: datetime) -> Claim:
     """Take the form's sending for this transaction. A refusal or a rollback frees it for the
     form sent again; once committed, the same sending finds what it made. A sending no page of
-    ours made, or an anonymous caller's, claims nothing."""
+    ours made, or an anonymous caller's, claims nothing; another user's is none of this one's."""
     if user_id is None or not db_forms.is_token(sending):
         return NO_CLAIM
     assert sending is not None
     if db_forms.claim(conn, sending, user_id, now):
-        return Claim(sending, claimed=True)
-    return Claim(sending, claimed=False, earlier=db_forms.target_of(conn, sending, user_id))
+        return Claim(sending, mine=True)
+    if not db_forms.hold(conn, sending, user_id):
+        return NO_CLAIM
+    return Claim(sending, mine=True, earlier=db_forms.target_of(conn, sending, user_id))

@@ -46,6 +46,7 @@ from opencat.domain.community import CommunityResource
 from opencat.domain.datasets import Checksum, Dataset, Resource, touch
 from opencat.domain.errors import (
     FileTypeNotAllowed,
+    Gone,
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
@@ -82,6 +83,8 @@ class UploadTarget:
     dataset: str | None
     resource_id: str | None = None
     community: bool = False
+    # The pages': a deleted dataset takes no file (410), where udata's API checks nothing of it.
+    live_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +160,13 @@ def _locate(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
     """Where the file goes, once the caller may upload there (401, 403, 404): the access check."""
     if actor.user is None:
         raise Unauthenticated()
-    if target.community:
-        return _community_place(conn, actor, target)
+    place = _community_place(conn, actor, target) if target.community else _own_place(conn, actor, target)
+    if target.live_only and place.dataset.deleted is not None:
+        raise Gone(Reason.DATASET_DELETED)
+    return place
+
+
+def _own_place(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
     dataset = require_dataset(conn, target.dataset or "", actor)
     if not permissions.can_edit(actor, dataset):
         raise PermissionDenied()

@@ -37,6 +37,14 @@ def made(conn: Connection, token: str, target: str) -> None:
     conn.execute(sa.update(form_submissions).where(form_submissions.c.token == token).values(target=target))
 
 
+def hold(conn: Connection, token: str, user_id: str) -> bool:
+    """Lock this user's record of ``token`` for the transaction (False: another user's, or none):
+    a sending of the same form at once waits, then finds what this one made."""
+    mine = (form_submissions.c.token == token) & (form_submissions.c.user_id == user_id)
+    statement = sa.update(form_submissions).where(mine).values(user_id=form_submissions.c.user_id)
+    return conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount == 1
+
+
 def target_of(conn: Connection, token: str, user_id: str) -> str | None:
     """What the form sent with ``token`` by this user made; None when another user's or unknown."""
     found = conn.execute(

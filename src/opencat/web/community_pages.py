@@ -24,7 +24,7 @@ from opencat.catalog.community import CommunityView, version_of
 from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
 from opencat.domain.community import can_edit_community, can_remove_community
-from opencat.domain.errors import Invalid, Moved, NotFound, PreconditionFailed
+from opencat.domain.errors import Gone, Invalid, Moved, NotFound, PreconditionFailed, Reason
 from opencat.web import i18n, signin
 from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
 from opencat.web.pages import Handler, Site, Visit, guard
@@ -50,6 +50,8 @@ async def _opened(
     except Moved as moved:
         rest = visit.request.url.path.split("/", 3)[3]  # after /datasets/{slug}/
         return RedirectResponse(f"/datasets/{quote(moved.location_ident)}/{rest}", status_code=308)
+    if view.dataset.deleted is not None:  # its editors still read it; nothing is proposed on it
+        raise Gone(Reason.DATASET_DELETED)
     return token, view
 
 
@@ -155,7 +157,7 @@ async def propose_file(site: Site, visit: Visit) -> Response:
         view = await run_in_threadpool(catalog_datasets.get_dataset, site.catalog, visit.actor, slug)
         return _form_page(site, visit, token, view, status, upload_error=said)
 
-    target = catalog_uploads.UploadTarget(slug, community=True)
+    target = catalog_uploads.UploadTarget(slug, community=True, live_only=True)
     return await receive_upload(site, visit, target, where, refused_page)
 
 
@@ -190,7 +192,7 @@ async def replace_file(site: Site, visit: Visit) -> Response:
         )
         return _form_page(site, visit, token, view, status, upload_error=said)
 
-    target = catalog_uploads.UploadTarget(None, cid, community=True)
+    target = catalog_uploads.UploadTarget(None, cid, community=True, live_only=True)
     return await receive_upload(site, visit, target, where, refused_page)
 
 

@@ -81,6 +81,7 @@ FIELD_LABELS = {
     "spatial": "Zones",
     "private": "Private",
     "archived": "Archived",
+    "deleted": "Deleted",
     "owner": "Owner",
     "organization": "Organization",
     "contact_points": "Contact points",

@@ -112,7 +112,7 @@ async def resources_page(site: Site, visit: Visit) -> Response:
 def _target(visit: Visit) -> catalog_uploads.UploadTarget:
     rid = visit.request.path_params.get("rid")
     return catalog_uploads.UploadTarget(
-        str(visit.request.path_params["slug"]), None if rid is None else str(rid)
+        str(visit.request.path_params["slug"]), None if rid is None else str(rid), live_only=True
     )
 
 
