@@ -433,3 +433,12 @@ def test_a_body_that_is_no_utf8_is_refused_saying_so(client: TestClient, catalog
     assert response.json()["message"] == (
         "Failed to decode JSON object: 'utf-8' codec can't decode byte 0xe9 in position 14: invalid continuation byte"
     )
+
+
+def test_an_anonymous_oversized_body_is_401_as_any_anonymous_write(client: TestClient) -> None:
+    """udata asks for the caller before it reads the body: a 413 told an anonymous script its
+    body was too large when what it lacked was a key."""
+    body = b'{"title": "t", "description": "' + b"d" * (11 * 1024 * 1024) + b'"}'
+    answer = client.post(URL, content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 401
+    assert client.get(URL).json()["total"] == 0

@@ -26,7 +26,7 @@ from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.domain import ids
 from opencat.domain.accounts import Actor
-from opencat.domain.errors import BadRequest, NotFound, PayloadTooLarge
+from opencat.domain.errors import BadRequest, NotFound, PayloadTooLarge, Unauthenticated
 from opencat.domain.numerals import is_digits
 from opencat.domain.urls import Urls
 
@@ -227,7 +227,15 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         refuse_nul(request)
         body = b""
         if request.method in _BODY_METHODS:
-            body = await _read_body(request, services.settings.max_json_bytes)
+            try:
+                body = await _read_body(request, services.settings.max_json_bytes)
+            except PayloadTooLarge:
+                # udata asks for the caller before it reads the body: a request without a key
+                # to an operation that needs one hears 401 whatever it sends.
+                operation = operation_of(handler)
+                if operation is not None and operation.auth == "required" and api_key_sent(request) is None:
+                    raise Unauthenticated() from None
+                raise
         return await anyio.to_thread.run_sync(
             _handle, handler, request, services, body, limiter=_limiter(request, services)
         )
