@@ -71,7 +71,16 @@ def readable_dataset(conn: Connection, actor: Actor, ident: str) -> Dataset:
     return dataset
 
 
+def check_not_hidden(actor: Actor, dataset: Dataset) -> None:
+    """A private dataset the caller may not read is not there for their writes either (404, as
+    its reads answer): udata's 403 told anyone with a key which guessed ids and titles are
+    private datasets. A deleted public one stays as its reads show it (410) to the checks after."""
+    if dataset.private and not permissions.can_read(actor, dataset):
+        raise NotFound()
+
+
 def check_editable(actor: Actor, dataset: Dataset) -> None:
+    check_not_hidden(actor, dataset)
     if not permissions.can_edit(actor, dataset):
         raise PermissionDenied()
 

@@ -9,6 +9,8 @@ from opencat.catalog import form_sends, history, listing
 from opencat.catalog.access import (
     Versions,
     check_creations_allowed,
+    check_editable,
+    check_not_hidden,
     check_version,
     check_visibility_filters,
     readable_dataset,
@@ -329,10 +331,10 @@ def update_dataset(
     with catalog.db.write() as conn:
         current = require_dataset(conn, ident, actor)
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
+        check_not_hidden(actor, current)
         if current.deleted is not None and not restoring:
             raise Gone(Reason.DATASET_DELETED)
-        if not permissions.can_edit(actor, current):
-            raise PermissionDenied()
+        check_editable(actor, current)
         changes = _known_zones(conn, _known_license(conn, submitted.value()), current)
         check_version(current, expected_versions)
         before = db_resources.fetch_for_dataset(conn, current.id)
@@ -394,10 +396,10 @@ def delete_dataset(
     with catalog.db.write() as conn:
         current = require_dataset(conn, ident, actor)
         now = catalog.clock()  # once the row is ours: one dataset's writes dated in commit order
+        check_not_hidden(actor, current)
         if current.deleted is not None:
             raise Gone(Reason.DATASET_DELETED)
-        if not permissions.can_edit(actor, current):
-            raise PermissionDenied()
+        check_editable(actor, current)
         check_version(current, expected_versions)
         dataset = apply_changes(current, {"deleted": now}, now)
         resources = db_resources.fetch_for_dataset(conn, dataset.id)

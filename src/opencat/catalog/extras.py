@@ -13,7 +13,14 @@ from dataclasses import replace
 from typing import Any
 
 from opencat.catalog import history
-from opencat.catalog.access import Versions, check_editable, check_version, readable_dataset, require_dataset
+from opencat.catalog.access import (
+    Versions,
+    check_editable,
+    check_not_hidden,
+    check_version,
+    readable_dataset,
+    require_dataset,
+)
 from opencat.catalog.context import Catalog
 from opencat.catalog.ownership import check_custom_extras
 from opencat.catalog.resources import resource_of, store_dataset
@@ -54,6 +61,7 @@ def _editable(
     if actor.user is None:
         raise Unauthenticated()
     dataset = require_dataset(conn, ident, actor)
+    check_not_hidden(actor, dataset)  # answered as an unknown dataset is, before the body's shape
     sent = submitted.value()
     kind, refusal = shape
     if not isinstance(sent, kind):

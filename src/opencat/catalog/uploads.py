@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from opencat.catalog import community, history
-from opencat.catalog.access import check_creations_allowed, check_readable, require_dataset
+from opencat.catalog.access import check_creations_allowed, check_editable, check_readable, require_dataset
 from opencat.catalog.context import Catalog
 from opencat.catalog.file_removal import mark_for_removal, release_quietly, remove_marked
 from opencat.catalog.resources import check_room
@@ -49,7 +49,6 @@ from opencat.domain.errors import (
     Gone,
     NotFound,
     PayloadTooLarge,
-    PermissionDenied,
     Reason,
     Unauthenticated,
     Unavailable,
@@ -168,8 +167,7 @@ def _locate(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
 
 def _own_place(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
     dataset = require_dataset(conn, target.dataset or "", actor)
-    if not permissions.can_edit(actor, dataset):
-        raise PermissionDenied()
+    check_editable(actor, dataset)
     if target.resource_id is None:
         return _Place(dataset)
     canonical = ids.parse_uuid(target.resource_id)
