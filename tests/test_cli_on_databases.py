@@ -420,3 +420,25 @@ def test_a_command_refuses_a_database_at_an_older_schema(cli: Cli, db: Database)
     assert current_revision(db) == previous  # nothing migrated behind the operator's back
     assert cli("db", "upgrade").code == 0
     assert cli("user", "list").code == 0
+
+
+def test_a_misspelled_variable_is_said_by_every_command_and_fails_the_doctor(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``OPENCAT_DATABSE_URL`` was not read, and nothing said so: the catalog served was an empty
+    SQLite one. A variable that only resembles a setting (a test's own) is not said."""
+    monkeypatch.setenv("OPENCAT_DATABSE_URL", "postgresql://postgres@127.0.0.1:5432/elsewhere")
+    monkeypatch.setenv("OPENCAT_Max_Upload_Bytes", "5")
+    monkeypatch.setenv("OPENCAT_INDEX_KEEPER_PID", "1")
+    doctor = cli("doctor")
+    assert doctor.code == 1
+    assert (
+        "FAIL variables: OPENCAT_DATABSE_URL names no setting and is not read: OPENCAT_DATABASE_URL?; "
+        "OPENCAT_Max_Upload_Bytes names no setting and is not read: OPENCAT_MAX_UPLOAD_BYTES?"
+    ) in doctor.out
+    assert "INDEX_KEEPER" not in doctor.out
+    listed = cli("user", "list")
+    assert listed.code == 0
+    assert (
+        "warning: OPENCAT_DATABSE_URL names no setting and is not read: OPENCAT_DATABASE_URL?" in listed.err
+    )

@@ -22,7 +22,7 @@ from opencat.commands import accounts as account_commands
 from opencat.commands import backup, doctor, serving
 from opencat.commands.accounts import emit
 from opencat.commands.progress import Progress
-from opencat.config import Settings, SettingsError
+from opencat.config import Settings, SettingsError, misspelled
 from opencat.db.checks import check_url, ping
 from opencat.db.engine import Database
 from opencat.db.migrate import current_revision, is_newer, newest_revision, upgrade
@@ -565,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(arguments)
     if args.run is None:
         return doctor.run(os.environ)
+    for warning in misspelled(os.environ):
+        print(f"warning: {warning}", file=sys.stderr)  # noqa: T201 - the command's output
     try:
         args.run(Settings.from_env(os.environ), args)
     except SettingsError as error:

@@ -4,6 +4,7 @@ pydantic-settings declares and converts them; every failure becomes one ``Settin
 that names the variable, so the command line can print it without a traceback.
 """
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -37,6 +38,22 @@ def _site_url(value: str) -> str:
 
 class SettingsError(ValueError):
     pass
+
+
+def misspelled(environ: Mapping[str, str]) -> list[str]:
+    """The ``OPENCAT_*`` variables that name no setting but look like one (a typo, another case),
+    each with the setting it resembles: unread, such a variable leaves its setting at its default
+    (``OPENCAT_DATABSE_URL`` served an empty SQLite catalog instead of PostgreSQL). Others (a
+    test's, a benchmark's) are not said."""
+    known = {variable(name) for name in Settings.model_fields}
+    found = []
+    for name in sorted(environ):
+        if not name.upper().startswith(PREFIX) or name in known:
+            continue
+        close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.85)
+        if close:
+            found.append(f"{name} names no setting and is not read: {close[0]}?")
+    return found
 
 
 def variable(name: str) -> str:
@@ -101,6 +118,8 @@ MAX_CHANGE_LOG_KEEP = 1_000_000_000
 MAX_WAIT_SECONDS = 86_400
 # Connections a worker may keep: a pool far past it exhausts any database server.
 MAX_POOL_SIZE = 1_000
+# The largest size or count a setting may hold (a 64-bit integer).
+MAX_SIZE = 2**63 - 1
 
 _HOST_NAME = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
@@ -291,6 +310,36 @@ class Settings(BaseSettings):
         # A date this far on still exists: past it, sign-ins and spool clean-ups failed (date overflow).
         if value > MAX_HOURS:
             raise ValueError(f"must be at most {MAX_HOURS} hours (ten years)")
+        return value
+
+    @field_validator("harvest_stale_after")
+    @classmethod
+    def _within_a_day(cls, value: int) -> int:
+        # Past it, the scheduler died at each start (``timedelta`` overflow), restarted forever.
+        if value > MAX_WAIT_SECONDS:
+            raise ValueError(f"must be at most {MAX_WAIT_SECONDS} seconds (a day)")
+        return value
+
+    @field_validator("ready_max_index_lag")
+    @classmethod
+    def _within_the_kept_log(cls, value: int) -> int:
+        # A lag past what the change log keeps means nothing; past 64 bits every /readyz was a 500.
+        if value > MAX_CHANGE_LOG_KEEP:
+            raise ValueError(f"must be at most {MAX_CHANGE_LOG_KEEP:,}")
+        return value
+
+    @field_validator(
+        "max_json_bytes",
+        "max_resources_per_dataset",
+        "max_upload_bytes",
+        "harvest_max_bytes",
+        "harvest_max_items",
+    )
+    @classmethod
+    def _within_64_bits(cls, value: int | None) -> int | None:
+        # Sizes are shown in answers (JSON stops at 64 bits) and compared with stored counts.
+        if value is not None and value > MAX_SIZE:
+            raise ValueError(f"must be at most {MAX_SIZE}")
         return value
 
     @field_validator("linkcheck_interval")

@@ -269,3 +269,19 @@ def test_waits_pools_and_the_data_directory_refuse_what_cannot_work(name: str, r
 def test_waits_within_bounds_are_kept() -> None:
     settings = Settings.from_env({variable("harvest_timeout"): "86400", variable("harvest_delay"): "0"})
     assert (settings.harvest_timeout, settings.harvest_delay) == (86_400, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OPENCAT_READY_MAX_INDEX_LAG", "100000000000000000000000"),
+        ("OPENCAT_HARVEST_STALE_AFTER", "1000000000000000"),
+        ("OPENCAT_MAX_UPLOAD_BYTES", str(2**63)),
+        ("OPENCAT_HARVEST_MAX_ITEMS", str(2**64)),
+    ],
+)
+def test_numbers_past_what_they_can_mean_are_refused_at_start(name: str, value: str) -> None:
+    """Accepted, the first made every /readyz a 500 (JSON stops at 64 bits), the second killed
+    the harvest scheduler at each of its starts (a ``timedelta`` overflow)."""
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})

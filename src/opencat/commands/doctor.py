@@ -11,7 +11,7 @@ from pathlib import Path
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.indexing import index_state
-from opencat.config import Settings, SettingsError
+from opencat.config import Settings, SettingsError, misspelled
 from opencat.db.checks import check_url, masked, ping
 from opencat.db.migrate import is_newer, revisions
 from opencat.db.snapshot import sqlite_path
@@ -151,6 +151,11 @@ def run(environ: Mapping[str, str]) -> int:
     """Print each check as OK or FAIL; exit 1 if any fails."""
     first, settings = _settings(environ)
     checks = [first]
+    unread = misspelled(environ)
+    if unread:
+        checks.append(
+            Check("variables", False, "; ".join(unread), "rename the variable (docs/configuration.md)")
+        )
     catalog = None
     missing = None if settings is None else _missing_database(settings)
     if missing is not None:
