@@ -248,9 +248,11 @@ def test_the_proxy_keeps_or_makes_a_request_id(site: Site) -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", refused.headers["X-Request-ID"])
 
 
-def test_metrics_are_not_public(site: Site) -> None:
+def test_metrics_and_readiness_are_not_public(site: Site) -> None:
     with _client(site) as http:
         assert http.get("/metrics").status_code == 404
+        assert http.get("/readyz").status_code == 404
+        assert http.get("/healthz").status_code == 200
 
 
 def test_nginx_sends_plain_http_to_https(nginx: Site) -> None:
