@@ -36,13 +36,15 @@ def server(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_file: Path)
 
 def test_a_refusal_before_the_end_of_the_body_closes_the_connection(server: Server) -> None:
     declared = 50 * 1024 * 1024  # past OPENCAT_MAX_JSON_BYTES: refused on the declared length
-    head = (
-        b"POST /api/1/datasets/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {declared}\r\n\r\n".encode()
-    )
-    answer = _exchange(server.url, head, b"{" * 1000)
-    assert answer.startswith(b"http/1.1 413")
-    assert b"connection: close" in answer
+    for key, status in ((b"", b"401"), (b"X-API-KEY: some-key\r\n", b"413")):  # no key: 401 first
+        head = (
+            b"POST /api/1/datasets/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + key
+            + f"Content-Length: {declared}\r\n\r\n".encode()
+        )
+        answer = _exchange(server.url, head, b"{" * 1000)
+        assert answer.startswith(b"http/1.1 " + status)
+        assert b"connection: close" in answer
 
 
 def test_a_request_read_whole_keeps_its_connection(server: Server) -> None:
