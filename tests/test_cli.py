@@ -398,3 +398,15 @@ def test_serve_on_a_data_dir_that_cannot_be_used_is_bad_settings(tmp_path: Path)
     )
     assert run.returncode == 2, run.stderr
     assert f"error: OPENCAT_DATA_DIR: cannot use {a_file / 'sub'}: " in run.stderr
+
+
+def test_load_fixtures_says_what_it_did_not_find(cli: Cli, tmp_path: Path) -> None:
+    """A path that does not exist was Python's ``[Errno 2]`` (exit 1); a folder without datasets
+    (one level too high, a folder of organizations) said "Loaded 0 datasets" and no more."""
+    cli("db", "upgrade")
+    missing = cli("load-fixtures", str(tmp_path / "nowhere"))
+    assert (missing.code, missing.err) == (2, f"error: path: {tmp_path / 'nowhere'} does not exist\n")
+    (tmp_path / "empty").mkdir()
+    empty = cli("load-fixtures", str(tmp_path / "empty"))
+    assert empty.code == 0
+    assert empty.out.startswith(f"Loaded 0 datasets: {tmp_path / 'empty'} holds no dataset")

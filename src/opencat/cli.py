@@ -247,7 +247,17 @@ class _Counted:
 
 
 def _load_fixtures(settings: Settings, args: argparse.Namespace) -> None:
-    count = load_fixtures(_catalog(settings), Path(args.path), Progress("imported", "datasets"))
+    path = Path(args.path)
+    if not path.exists():  # a value refused (exit 2), not Python's "[Errno 2] No such file…"
+        raise Invalid({"path": [f"{path} does not exist"]})
+    count = load_fixtures(_catalog(settings), path, Progress("imported", "datasets"))
+    if count == 0:
+        # A folder of organizations, or one level too high, said "Loaded 0 datasets" and no more.
+        print(  # noqa: T201 - the command's output
+            f"Loaded 0 datasets: {path} holds no dataset (udata's fixtures, dataset documents of the"
+            " API, or a catalog export)"
+        )
+        return
     print(f"Loaded {count} datasets")  # noqa: T201 - the command's output
 
 
