@@ -442,3 +442,12 @@ def test_an_anonymous_oversized_body_is_401_as_any_anonymous_write(client: TestC
     answer = client.post(URL, content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 401
     assert client.get(URL).json()["total"] == 0
+
+
+def test_a_refusals_fields_come_in_udatas_order(client: TestClient, catalog: Catalog) -> None:
+    """udata writes its answers' keys sorted (recorded call 11: description before title)."""
+    alice = make_user(catalog)
+    refused = client.post(URL, json={"tags": ["a"]}, headers=alice.headers)
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == sorted(refused.json()["errors"])
+    assert refused.text.index('"description"') < refused.text.index('"title"')

@@ -43,7 +43,9 @@ _HTTP_MESSAGES = {
 
 
 def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+    # Keys sorted, as udata's Flask writes every v1 answer (its errors' fields included).
+    body_bytes = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    return Response(body_bytes, status, headers=headers, media_type="application/json")
 
 
 Shape = Callable[[errors.CatalogError, str], dict[str, Any]]
