@@ -317,6 +317,7 @@ def test_a_proposers_upload_to_a_dataset_made_private_since_does_not_name_it(
     """The file's address was made of the dataset's current slug: renamed and made private after
     a proposal, its new title came back to the proposer in their own upload's URL."""
     owner, author = make_user(catalog), make_user(catalog)
+    admin = make_user(catalog, sysadmin=True)
     dataset = make_dataset(catalog, owner, title="Public name").dataset
     created = client.post(URL, json={**BODY, "dataset": dataset.id}, headers=author.headers).json()
     hidden = {"title": "Plan social confidentiel", "private": True}
@@ -329,6 +330,13 @@ def test_a_proposers_upload_to_a_dataset_made_private_since_does_not_name_it(
     assert f"/{dataset.id}/" in upload.json()["url"]
     read_back = client.get(f"{URL}{created['id']}/", headers=author.headers).json()
     assert "confidentiel" not in str(read_back)
+    # Its file uploaded again by someone who may read the dataset (its owner, a sysadmin) goes
+    # where the proposer reads its address too.
+    again = client.post(
+        f"{URL}{created['id']}/upload/", files={"file": ("c.csv", b"c\n3\n")}, headers=admin.headers
+    )
+    assert again.status_code == 200, again.text
+    assert "confidentiel" not in str(client.get(f"{URL}{created['id']}/", headers=author.headers).json())
     # Its editors' own uploads keep the slug, as udata's do.
     own = client.post(
         f"/api/1/datasets/{dataset.id}/upload/", files={"file": ("b.csv", b"b\n2\n")}, headers=owner.headers

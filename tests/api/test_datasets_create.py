@@ -439,8 +439,9 @@ def test_an_anonymous_oversized_body_is_401_as_any_anonymous_write(client: TestC
     """udata asks for the caller before it reads the body: a 413 told an anonymous script its
     body was too large when what it lacked was a key."""
     body = b'{"title": "t", "description": "' + b"d" * (11 * 1024 * 1024) + b'"}'
-    answer = client.post(URL, content=body, headers={"Content-Type": "application/json"})
-    assert answer.status_code == 401
+    for key in ({}, {"X-API-KEY": ""}, {"X-API-KEY": "not-a-key"}):
+        answer = client.post(URL, content=body, headers={"Content-Type": "application/json", **key})
+        assert answer.status_code == 401, key
     assert client.get(URL).json()["total"] == 0
 
 

@@ -301,3 +301,32 @@ def test_a_fields_mask_leaves_the_extras_whole(client: TestClient, catalog: Cata
     assert client.get(f"/api/1/datasets/{dataset.id}/", headers={"X-Fields": "id"}).json() == {
         "id": dataset.id
     }
+
+
+def test_a_status_loaded_as_udata_took_it_does_not_stop_other_extras(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A ``true`` status, which MongoEngine's IntField takes, stored by an import: the new check
+    of what v2 writes made every later write of the resource's other extras a 400."""
+    import sqlalchemy as sa
+
+    from opencat.db.tables import resources
+
+    alice, dataset_id, resource_id = _with_resource(client, catalog, {"a": 1})
+    with catalog.db.write() as conn:
+        doc = conn.execute(sa.select(resources.c.doc).where(resources.c.id == resource_id)).scalar_one()
+        conn.execute(
+            sa.update(resources)
+            .where(resources.c.id == resource_id)
+            .values(doc={**doc, "extras": {"a": 1, "check:status": True}})
+        )
+    url = _resource_extras_url(dataset_id, resource_id)
+    kept = client.put(url, json={"b": 2}, headers=alice.headers)
+    assert (kept.status_code, kept.json()) == (200, {"a": 1, "check:status": True, "b": 2})
+    sent = client.put(url, json={"check:status": True}, headers=alice.headers)  # sent again: v1's rule
+    assert sent.status_code == 200  # the same value as stored: kept as udata keeps it
+    refused = client.put(url, json={"check:status": False}, headers=alice.headers)
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {"check:status": "False could not be converted to int"},
+    )

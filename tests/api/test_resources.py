@@ -630,7 +630,7 @@ def test_a_reorder_sent_as_objects_reads_the_resources_once(client: TestClient, 
 
 def test_a_new_resource_titled_with_spaces_alone_has_no_title(client: TestClient, catalog: Catalog) -> None:
     """udata's ``DataRequired``: spaces alone are no title, for a resource and a community
-    resource alike; a stored resource titled "" (data.gouv.fr holds some) is sent back as it is."""
+    resource alike, made or changed."""
     owner = make_user(catalog)
     dataset = make_dataset(catalog, owner).dataset
     link = {"url": "https://example.org/a.csv", "filetype": "remote"}
@@ -651,3 +651,29 @@ def test_a_new_resource_titled_with_spaces_alone_has_no_title(client: TestClient
         )
         assert (in_body.status_code, in_body.json()) == (400, {"errors": {"resources": [required["errors"]]}})
     assert client.get(f"/api/1/datasets/{dataset.id}/").json()["resources"] == []
+    made = client.post(
+        _resources_url(dataset.id), json={**link, "title": "kept"}, headers=owner.headers
+    ).json()
+    proposal = client.post(
+        "/api/1/datasets/community_resources/",
+        json={**link, "title": "kept", "dataset": dataset.id},
+        headers=owner.headers,
+    ).json()
+    for title in (" ", "\t\n"):
+        renamed = client.put(
+            f"{_resources_url(dataset.id)}{made['id']}/", json={"title": title}, headers=owner.headers
+        )
+        assert (renamed.status_code, renamed.json()) == (400, required)
+        in_list = client.put(
+            f"/api/1/datasets/{dataset.id}/",
+            json={"resources": [{**link, "id": made["id"], "title": title}]},
+            headers=owner.headers,
+        )
+        assert (in_list.status_code, in_list.json()) == (400, {"errors": {"resources": [required["errors"]]}})
+        changed = client.put(
+            f"/api/1/datasets/community_resources/{proposal['id']}/",
+            json={**link, "title": title, "dataset": dataset.id},
+            headers=owner.headers,
+        )
+        assert (changed.status_code, changed.json()) == (400, required)
+    assert [r["title"] for r in client.get(f"/api/1/datasets/{dataset.id}/").json()["resources"]] == ["kept"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.system.conftest import Launcher
-from tests.system.harness import Server
+from tests.system.harness import Server, cli
 
 
 def _exchange(url: str, head: bytes, body: bytes) -> bytes:
@@ -25,34 +25,44 @@ def _exchange(url: str, head: bytes, body: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_file: Path) -> Iterator[Server]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_file: Path
+) -> Iterator[tuple[Server, str]]:
+    """The server, and a publisher's API key."""
     root = tmp_path_factory.mktemp("unread")
     shutil.copyfile(migrated_sqlite_file, root / "opencat.db")  # a migrated copy: not what is tested here
     launcher = Launcher(root)
     env = launcher.env("node", f"sqlite:///{root / 'opencat.db'}")
-    yield launcher.start(env, workers=1)
+    made = cli(env, "user", "create", "--email", "p@example.org", "--first-name", "P", "--last-name", "Q")
+    yield launcher.start(env, workers=1), made["api_key"]
     launcher.stop_all()
 
 
-def test_a_refusal_before_the_end_of_the_body_closes_the_connection(server: Server) -> None:
+def test_a_refusal_before_the_end_of_the_body_closes_the_connection(server: tuple[Server, str]) -> None:
+    running, api_key = server
     declared = 50 * 1024 * 1024  # past OPENCAT_MAX_JSON_BYTES: refused on the declared length
-    for key, status in ((b"", b"401"), (b"X-API-KEY: some-key\r\n", b"413")):  # no key: 401 first
+    # Without a valid key, the caller is refused first (401), as udata asks before reading.
+    for key, status in (
+        (b"", b"401"),
+        (b"X-API-KEY: not-a-key\r\n", b"401"),
+        (b"X-API-KEY: " + api_key.encode() + b"\r\n", b"413"),
+    ):
         head = (
             b"POST /api/1/datasets/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             + key
             + f"Content-Length: {declared}\r\n\r\n".encode()
         )
-        answer = _exchange(server.url, head, b"{" * 1000)
+        answer = _exchange(running.url, head, b"{" * 1000)
         assert answer.startswith(b"http/1.1 " + status)
         assert b"connection: close" in answer
 
 
-def test_a_request_read_whole_keeps_its_connection(server: Server) -> None:
+def test_a_request_read_whole_keeps_its_connection(server: tuple[Server, str]) -> None:
     body = b"{}"
     head = (
         b"POST /api/1/datasets/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         + f"Content-Length: {len(body)}\r\n\r\n".encode()
     )
-    answer = _exchange(server.url, head, body)
+    answer = _exchange(server[0].url, head, body)
     assert answer.startswith(b"http/1.1 401")
     assert b"connection: close" not in answer

@@ -230,11 +230,16 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             try:
                 body = await _read_body(request, services.settings.max_json_bytes)
             except PayloadTooLarge:
-                # udata asks for the caller before it reads the body: a request without a key
-                # to an operation that needs one hears 401 whatever it sends.
+                # udata asks for the caller before it reads the body: a request without a valid
+                # key to an operation that needs one hears 401 whatever it sends (the key is
+                # looked up only here, on the refusal's way).
                 operation = operation_of(handler)
-                if operation is not None and operation.auth == "required" and api_key_sent(request) is None:
-                    raise Unauthenticated() from None
+                if operation is not None and operation.auth == "required":
+                    actor = await anyio.to_thread.run_sync(
+                        authenticate, services.catalog, api_key_sent(request)
+                    )
+                    if actor.user is None:
+                        raise Unauthenticated() from None
                 raise
         return await anyio.to_thread.run_sync(
             _handle, handler, request, services, body, limiter=_limiter(request, services)

@@ -141,7 +141,7 @@ def _edit_resource(
         dataset, sent = _editable(conn, actor, ident, submitted, shape, expected_versions)
         current = resource_of(conn, dataset, resource_id)
         extras = change(current.extras, sent)
-        domain_extras.check_resource_extras(extras)
+        domain_extras.check_resource_extras(extras, stored=current.extras)
         if extras == current.extras:
             return extras
         domain_extras.check_extras_count(current.extras, extras)

@@ -40,7 +40,7 @@ from opencat.db import pending_files as db_pending
 from opencat.db import resources as db_resources
 from opencat.db import uploads as db_uploads
 from opencat.db.engine import Connection
-from opencat.domain import ids, permissions
+from opencat.domain import ids
 from opencat.domain.accounts import Actor
 from opencat.domain.community import CommunityResource
 from opencat.domain.datasets import Checksum, Dataset, Resource, touch
@@ -391,11 +391,13 @@ def _publish(
     return outcome
 
 
-def _folder(actor: Actor, dataset: Dataset) -> str:
-    """The folder of a dataset's files, named by its slug as udata's are; by its id for a caller
-    who may not read the dataset (a proposer's file on a dataset made private since): a file's
-    address must not give away the title the dataset took meanwhile."""
-    return dataset.slug if permissions.can_read(actor, dataset) else dataset.id
+def _folder(target: UploadTarget, dataset: Dataset) -> str:
+    """The folder of a dataset's files, named by its slug as udata's are; a community resource's
+    file on a dataset not public by the dataset's id: its proposer may not read the dataset (made
+    private since), and whoever uploads it (a sysadmin, an editor), its address must not give
+    away the title the dataset took meanwhile."""
+    public = not dataset.private and dataset.deleted is None
+    return dataset.slug if public or not target.community else dataset.id
 
 
 def _reserved_key(catalog: Catalog, actor: Actor, target: UploadTarget, name: str, now: datetime) -> str:
@@ -408,7 +410,7 @@ def _reserved_key(catalog: Catalog, actor: Actor, target: UploadTarget, name: st
             place = _locate(conn, actor, target)
             if attempt == 0:
                 _check_room(catalog, conn, place, target)
-            key = storage_key(_folder(actor, place.dataset), name, now, attempt)
+            key = storage_key(_folder(target, place.dataset), name, now, attempt)
             reserved = db_pending.reserve(conn, key, now)
         if reserved and not catalog.files.exists(key):
             return key

@@ -273,7 +273,9 @@ def fitting_format(value: str | None) -> str | None:
 def resource_problems(fields: Mapping[str, Any]) -> dict[str, list[Problem]]:
     """What a resource must always have: a title, a URL, a type and a filetype (udata: udata/core/dataset/api.py, resources)."""
     problems = {
-        name: [problem(Reason.REQUIRED)] for name in ("title", "url") if name in fields and not fields[name]
+        name: [problem(Reason.REQUIRED)]
+        for name in ("title", "url")
+        if name in fields and _blank(fields[name])
     }
     problems.update(
         {
@@ -311,15 +313,15 @@ def released_files(before: Iterable[Resource], after: Iterable[Resource]) -> lis
     return [r.fs_filename for r in before if r.fs_filename and r.fs_filename not in kept]
 
 
+def _blank(value: Any) -> bool:
+    """What WTForms' ``DataRequired`` refuses: nothing, or spaces alone."""
+    return not value or (isinstance(value, str) and not value.strip())
+
+
 def missing_from_new_resource(fields: Mapping[str, Any]) -> dict[str, list[Problem]]:
-    """A new resource's title and URL, each required as WTForms' ``DataRequired`` requires it:
-    spaces alone are none. (A stored resource sent back keeps its title as it is: data.gouv.fr
-    holds resources titled "".)"""
-    return {
-        name: [problem(Reason.REQUIRED)]
-        for name in ("title", "url")
-        if not fields.get(name) or (isinstance(fields[name], str) and not fields[name].strip())
-    }
+    """A new resource's title and URL, each required as ``DataRequired`` requires it (an update
+    may not blank them either: ``resource_problems``)."""
+    return {name: [problem(Reason.REQUIRED)] for name in ("title", "url") if _blank(fields.get(name))}
 
 
 def new_resource(fields: Mapping[str, Any], resource_id: str, now: datetime) -> Resource:

@@ -35,18 +35,23 @@ def without(current: Mapping[str, Any], keys: Iterable[Any], *, strict: bool) ->
     return {key: value for key, value in current.items() if key not in removed}
 
 
-def _is_int(value: Any) -> bool:
-    """MongoEngine's ``IntField``: whatever ``int()`` takes (``"12"``, ``2.5``), within the 64 bits
-    MongoDB stores; a boolean is no status. As the v1 API reads it: what API v2 stores can be sent
-    back through v1 (``true``, 2**63 or 1e300 were stored by v2, then refused by every v1 write
-    of the dataset that carried them)."""
-    if isinstance(value, bool):
-        return False
+def _takes_int(value: Any) -> bool:
+    """MongoEngine's ``IntField``: whatever ``int()`` takes (``"12"``, ``2.5``, ``true``)."""
     try:
-        number = int(value)
+        int(value)
     except (TypeError, ValueError, OverflowError):
         return False
-    return INT64_MIN <= number <= INT64_MAX
+    return True
+
+
+def _is_int(value: Any) -> bool:
+    """What the v1 API reads as a status: what ``int()`` takes, within the 64 bits MongoDB
+    stores; a boolean is none. Asked of the values a write sends, so that what API v2 stores can
+    be sent back through v1 (``true``, 2**63 or 1e300 were stored by v2, then refused by every v1
+    write of the dataset that carried them)."""
+    if isinstance(value, bool) or not _takes_int(value):
+        return False
+    return INT64_MIN <= int(value) <= INT64_MAX
 
 
 def _is_date(value: Any) -> bool:
@@ -66,17 +71,25 @@ _RESOURCE_TYPES: Mapping[str, tuple[Callable[[Any], bool], Reason]] = {
     "check:status": (_is_int, Reason.EXTRA_NOT_INTEGER),
     "check:date": (_is_date, Reason.EXTRA_NOT_DATE),
 }
+# Stored values are checked as udata checks them (MongoEngine's field): one loaded with a
+# ``true`` status does not make every later write of the resource's other extras fail.
+_STORED_STATUS = (_takes_int, Reason.EXTRA_NOT_INTEGER)
 
 
-def check_resource_extras(extras: Mapping[str, Any]) -> None:
+def check_resource_extras(extras: Mapping[str, Any], stored: Mapping[str, Any] | None = None) -> None:
     """``Invalid`` naming each typed key whose value has the wrong type, as udata refuses a
-    resource's whole extras (stored values included) before writing them."""
-    problems = {
-        key: Problem(reason, {"value": extras[key]})
-        for key, (valid, reason) in _RESOURCE_TYPES.items()
+    resource's whole extras (``stored`` values kept included) before writing them."""
+    kept = stored or {}
+    problems: dict[str, Problem] = {}
+    for key, (valid, reason) in _RESOURCE_TYPES.items():
+        value = extras.get(key)
         # A null is no value (a v2 PUT deletes a key with it); an earlier link check stored one.
-        if extras.get(key) is not None and not valid(extras[key])
-    }
+        if value is None:
+            continue
+        if key == "check:status" and key in kept and kept[key] == value and type(kept[key]) is type(value):
+            valid, reason = _STORED_STATUS
+        if not valid(value):
+            problems[key] = Problem(reason, {"value": value})
     if problems:
         raise Invalid(problems, Reason.EXTRAS_UNSUPPORTED_TYPES)
 
