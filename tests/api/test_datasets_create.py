@@ -452,3 +452,28 @@ def test_a_refusals_fields_come_in_udatas_order(client: TestClient, catalog: Cat
     assert refused.status_code == 400
     assert list(refused.json()["errors"]) == sorted(refused.json()["errors"])
     assert refused.text.index('"description"') < refused.text.index('"title"')
+
+
+def test_a_bodys_problems_are_said_at_once_new_resources_included(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's form checks every field in one pass: a tag too short was said first, a new
+    resource's missing URL only once the tag was fixed and the body sent again."""
+    alice = make_user(catalog)
+    body = {
+        "title": "",
+        "description": "d",
+        "tags": ["a"],
+        "resources": [{"title": "ok", "url": "nope"}, {"title": " "}],
+    }
+    refused = client.post(URL, json=body, headers=alice.headers)
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "title": ["This field is required."],
+        "tags": ['Tag "a" must be between 3 and 96 characters long.'],
+        "resources": [
+            {"url": ['Invalid URL "nope": scheme (none) is not allowed']},
+            {"title": ["This field is required."], "url": ["This field is required."]},
+        ],
+    }
+    assert client.get(URL).json()["total"] == 0

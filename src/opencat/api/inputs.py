@@ -443,10 +443,39 @@ def _validate(body: dict[str, Any], creating: bool, files_url: str | None) -> Da
     try:
         parsed = DatasetBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
-        raise Invalid({**errors, **to_invalid(error).errors}) from None
+        found = {**errors, **to_invalid(error).errors}
+        raise Invalid(_with_new_resources_missing(found, body.get("resources"))) from None
     if errors:
-        raise Invalid(errors)
+        raise Invalid(_with_new_resources_missing(errors, body.get("resources")))
     return parsed
+
+
+def _with_new_resources_missing(errors: dict[str, Any], entries: Any) -> dict[str, Any]:
+    """The errors, with the title or URL missing from the ``resources`` entries that name no id
+    (new ones for sure) said at their places too, as udata's form says every field at once; an
+    entry with an id may update a stored resource: the use case checks it, knowing."""
+    if not isinstance(entries, list):
+        return errors
+    said = errors.get("resources")
+    places = list(said) if isinstance(said, list) else []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or entry.get("id") is not None:
+            continue
+        missing = [name for name in ("title", "url") if _blank_text(entry.get(name))]
+        if not missing:
+            continue
+        places += [{}] * (index + 1 - len(places))
+        place = dict(places[index]) if isinstance(places[index], dict) else {}
+        for name in missing:
+            place.setdefault(name, [REQUIRED])
+        places[index] = place
+    if not places or (said is not None and not isinstance(said, list)):
+        return errors
+    return {**errors, "resources": places}
+
+
+def _blank_text(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 _PLAIN = (
