@@ -5,6 +5,7 @@ concurrent edits; axe-core on every form (a dataset's, a link's, a deletion's co
 the dataset page with its history, in both languages."""
 
 import os
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -177,7 +178,9 @@ def test_axe_finds_no_violation_on_the_publishing_forms(
     page.wait_for_url("**/delete/")
     found["delete-dataset"] = axe.violations(page)
     page.locator("form.account-form button.danger").click()
-    page.wait_for_url("**/account/")
+    page.wait_for_url(re.compile(r".*/account/\?deleted=[0-9a-f]{24}$"))
+    assert page.locator(".notice[role=status]").count() == 1
+    found["deleted-notice"] = axe.violations(page)
     assert page.locator("tr", has_text="Axe ").locator(".state").count() >= 1  # shown as deleted
     page.goto(dataset_url)  # its publishers still read it, marked deleted, with nothing to edit
     assert page.locator("ul.states li").count() == 1

@@ -29,7 +29,12 @@ def test_delete_a_dataset_after_confirming(client: TestClient, catalog: Catalog)
     assert get_dataset(catalog, me.actor(catalog), dataset_id).dataset.deleted is None
     done = client.post(action, data={"csrf_token": hidden(confirm.text, "csrf_token")})
     assert done.status_code == 303
-    assert done.headers["location"] == "/account/"
+    assert done.headers["location"] == f"/account/?deleted={dataset_id}"
+    assert "The dataset “Bus stops” was deleted." in client.get(done.headers["location"], headers=EN).text
+    # Said only of a deleted dataset of the publisher's list: not of another id, nor on a reload.
+    other = make_dataset(catalog, me, title="Still here").dataset
+    assert "was deleted" not in client.get(f"/account/?deleted={other.id}", headers=EN).text
+    assert "was deleted" not in client.get("/account/", headers=EN).text
     assert get_dataset(catalog, me.actor(catalog), dataset_id).dataset.deleted is not None
     # The API's soft delete: 410 to the public, shown as deleted on the publisher's list.
     anonymous = TestClient(client.app)

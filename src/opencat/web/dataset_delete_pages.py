@@ -30,8 +30,9 @@ async def delete(site: Site, visit: Visit) -> Response:
         return opened
     _, view = opened
     await run_in_threadpool(catalog_datasets.delete_dataset, site.catalog, visit.actor, view.dataset.id)
-    # The publisher's datasets, where it now shows as deleted (its own page would say 410).
-    return RedirectResponse("/account/", status_code=303)
+    # The publisher's datasets, where it now shows as deleted (its own page would say 410), with
+    # a line saying it was.
+    return RedirectResponse(f"/account/?deleted={view.dataset.id}", status_code=303)
 
 
 def handlers(site: Site) -> dict[str, Handler]:

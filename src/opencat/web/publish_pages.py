@@ -22,7 +22,20 @@ async def my_datasets(site: Site, visit: Visit) -> Response:
     sections = await run_in_threadpool(dashboard.my_datasets, site.catalog, visit.actor)
     checks = await run_in_threadpool(dashboard.my_link_checks, site.catalog, visit.actor)
     changes = await run_in_threadpool(dashboard.my_recent_changes, site.catalog, visit.actor)
-    response = visit.page("dashboard.html", sections=sections, checks=checks, changes=changes)
+    # Just deleted from its own page (web/dataset_delete_pages.py): said, if it is listed here.
+    asked = visit.request.query_params.get("deleted")
+    just_deleted = next(
+        (
+            view.dataset.title
+            for section in sections
+            for view in section.datasets
+            if view.dataset.id == asked and view.dataset.deleted is not None
+        ),
+        None,
+    )
+    response = visit.page(
+        "dashboard.html", sections=sections, checks=checks, changes=changes, just_deleted=just_deleted
+    )
     response.headers["Cache-Control"] = "private, no-store"  # hidden datasets are listed
     return response
 
