@@ -133,6 +133,9 @@ def test_token_create_named_with_expiry_list_and_revoke_one(cli: Cli, catalog: C
 
     run = cli("token", "revoke", made["id"])
     assert (run.code, run.out) == (0, f"Revoked API key {made['id']} (ci)\n")
+    again = cli("token", "revoke", made["id"])  # run twice: it says it was revoked before
+    assert again.code == 0
+    assert again.out.startswith(f"API key {made['id']} (ci) was already revoked on ")
     with pytest.raises(InvalidCredentials) as refused:
         accounts.authenticate(catalog, made["api_key"])
     assert refused.value.reason is Reason.TOKEN_REVOKED

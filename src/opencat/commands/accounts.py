@@ -145,5 +145,14 @@ def token_revoke(catalog: Catalog, args: argparse.Namespace) -> None:
         count = accounts.revoke_api_keys(catalog, args.target)
         print(f"Revoked {count} API key(s)")  # noqa: T201 - the command's output
         return
+    asked = catalog.clock()
     key = accounts.revoke_api_key(catalog, args.target)
-    print(f"Revoked API key {key.id}" + (f" ({key.name})" if key.name else ""))  # noqa: T201
+    named = f"API key {key.id}" + (f" ({key.name})" if key.name else "")
+    # Run twice, it said it revoked the key again: it says when it was.
+    earlier = key.revoked_at is not None and key.revoked_at < asked
+    said = (
+        f"{named} was already revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC"
+        if earlier
+        else f"Revoked {named}"
+    )
+    print(said)  # noqa: T201
