@@ -220,8 +220,14 @@ def test_screenshots_of_the_publishing_forms(browser: Any, deployment: Deploymen
         page.locator("button[value=save]").click()
         page.wait_for_load_state()
         page.screenshot(path=str(target / f"dataset-form-errors-{width}.png"), full_page=True)
-        page.goto(page.url.split("/edit/")[0] + "/delete/")
-        page.screenshot(path=str(target / f"dataset-delete-{width}.png"), full_page=True)
-        page.goto(f"{deployment.url}/account/")
-        page.screenshot(path=str(target / f"dashboard-{width}.png"), full_page=True)
+        delete_url = page.url.split("/edit/")[0] + "/delete/"
+        for language in ("fr", "en"):
+            page.goto(f"{delete_url}?lang={language}")
+            page.screenshot(path=str(target / f"dataset-delete-{width}-{language}.png"), full_page=True)
+        page.locator("form.account-form button.danger").click()
+        page.wait_for_url(re.compile(r".*/account/\?deleted=[0-9a-f]{24}$"))
+        deleted_url = page.url
+        for language in ("fr", "en"):  # the list, with the line that says it was just deleted
+            page.goto(f"{deleted_url}&lang={language}")
+            page.screenshot(path=str(target / f"dashboard-{width}-{language}.png"), full_page=True)
         page.context.close()

@@ -8,9 +8,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from opencat.catalog import datasets as catalog_datasets
-from opencat.web.account_pages import read_form, refused
 from opencat.web.pages import Handler, Site, Visit, guard
-from opencat.web.resource_forms import open_editable, page_with_token
+from opencat.web.resource_forms import open_editable, open_editable_form, page_with_token
 
 
 async def delete_form(site: Site, visit: Visit) -> Response:
@@ -22,13 +21,10 @@ async def delete_form(site: Site, visit: Visit) -> Response:
 
 
 async def delete(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit)
-    if form is None:
-        return refused(visit, 400, "unreadable")
-    opened = await open_editable(site, visit, form)
+    opened = await open_editable_form(site, visit)
     if isinstance(opened, Response):
         return opened
-    _, view = opened
+    _, view, _ = opened
     await run_in_threadpool(catalog_datasets.delete_dataset, site.catalog, visit.actor, view.dataset.id)
     # The publisher's datasets, where it now shows as deleted (its own page would say 410), with
     # a line saying it was.

@@ -66,6 +66,20 @@ async def open_editable(
         return RedirectResponse(f"/datasets/{quote(moved.location_ident)}/{rest}", status_code=308)
 
 
+async def open_editable_form(
+    site: Site, visit: Visit, max_bytes: int = DESCRIBED_FORM_BYTES
+) -> tuple[str, DatasetView, FormData] | Response:
+    """A publisher's form sent (read, its CSRF token checked) about a dataset they may edit:
+    the session's token, the dataset and the form, or the answer that refuses them."""
+    form = await read_form(visit, max_bytes)
+    if form is None:
+        return refused(visit, 400, "unreadable")
+    opened = await open_editable(site, visit, form)
+    if isinstance(opened, Response):
+        return opened
+    return (*opened, form)
+
+
 def page_with_token(
     site: Site, visit: Visit, token: str, template: str, status: int = 200, **context: Any
 ) -> Response:
@@ -87,13 +101,10 @@ async def new_link_form(site: Site, visit: Visit) -> Response:
 
 
 async def add_link(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit, DESCRIBED_FORM_BYTES)
-    if form is None:
-        return refused(visit, 400, "unreadable")
-    opened = await open_editable(site, visit, form)
+    opened = await open_editable_form(site, visit)
     if isinstance(opened, Response):
         return opened
-    token, view = opened
+    token, view, form = opened
     values = {name: str(form.get(name) or "").strip() for name in (*FIELDS, sent_once.FIELD)}
     body: dict[str, Any] = {"filetype": "remote", "title": values["title"], "url": values["url"]}
     body |= {name: values[name] for name in ("type", "format", "description") if values[name]}
@@ -142,13 +153,10 @@ async def delete_form(site: Site, visit: Visit) -> Response:
 
 
 async def delete(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit, DESCRIBED_FORM_BYTES)
-    if form is None:
-        return refused(visit, 400, "unreadable")
-    opened = await open_editable(site, visit, form)
+    opened = await open_editable_form(site, visit)
     if isinstance(opened, Response):
         return opened
-    _, view = opened
+    _, view, _ = opened
     resource = resource_of(view, str(visit.request.path_params["rid"]))
     await run_in_threadpool(
         catalog_resources.delete_resource, site.catalog, visit.actor, view.dataset.id, resource.id

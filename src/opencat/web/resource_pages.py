@@ -25,7 +25,13 @@ from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
 from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
 from opencat.web.pages import Handler, Site, Visit, guard
-from opencat.web.resource_forms import RESOURCE_TYPES, editable_view, field_errors_of, resource_of
+from opencat.web.resource_forms import (
+    RESOURCE_TYPES,
+    editable_view,
+    field_errors_of,
+    open_editable_form,
+    resource_of,
+)
 from opencat.web.resource_forms import open_editable as _open
 from opencat.web.upload_pages import CSRF_HEADER, files_location, files_page
 
@@ -78,13 +84,10 @@ async def edit_form(site: Site, visit: Visit) -> Response:
 
 
 async def update(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit, DESCRIBED_FORM_BYTES)
-    if form is None:
-        return refused(visit, 400, "unreadable")
-    opened = await _open(site, visit, form)
+    opened = await open_editable_form(site, visit)
     if isinstance(opened, Response):
         return opened
-    token, view = opened
+    token, view, form = opened
     resource = resource_of(view, str(visit.request.path_params["rid"]))
     # The dataset's revision the form was shown at: a change saved since (the same file edited
     # in another tab) refuses this one instead of being overwritten by it.
