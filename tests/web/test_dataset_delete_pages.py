@@ -121,3 +121,36 @@ def test_a_deleted_dataset_takes_no_proposal_from_the_pages(client: TestClient, 
     assert '<span title="deleted">Deleted</span>' in page
     mine = client.get("/account/", headers=EN).text
     assert '<span class="state">deleted</span>, <span class="state">private</span>' in mine
+
+
+def test_a_proposal_on_a_deleted_dataset_is_still_removed_from_the_pages(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The deleted dataset's page still lists its proposals to its editors, with the remove link the
+    API's rule allows; the link answered 410. Editing a proposal there stays refused."""
+    owner, proposer = make_user(catalog), make_user(catalog, first_name="Proposer")
+    view = make_dataset(catalog, owner, title="Cycle lanes")
+    sign_in(client, catalog, proposer)
+    csrf = hidden(client.get(f"/datasets/{view.dataset.slug}/community/new/").text, "csrf_token")
+    done = client.post(
+        f"/datasets/{view.dataset.id}/community/new/",
+        data={"csrf_token": csrf, "title": "Lanes map", "url": "https://example.org/lanes"},
+    )
+    cid = done.headers["location"].rsplit("#community-", 1)[1]
+    assert client.delete(f"/api/1/datasets/{view.dataset.id}/", headers=owner.headers).status_code == 204
+    assert client.get(f"/datasets/{view.dataset.slug}/community/{cid}/edit/").status_code == 410
+    client.cookies.clear()
+    sign_in(client, catalog, owner)
+    delete_path = f"/datasets/{view.dataset.slug}/community/{cid}/delete/"
+    assert f'href="{delete_path}"' in client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    confirm = client.get(delete_path, headers=EN)
+    assert confirm.status_code == 200
+    removed = client.post(
+        f"/datasets/{view.dataset.id}/community/{cid}/delete/",
+        data={"csrf_token": hidden(confirm.text, "csrf_token")},
+    )
+    assert removed.status_code == 303
+    listed = client.get(
+        f"/api/1/datasets/community_resources/?dataset={view.dataset.id}", headers=owner.headers
+    )
+    assert listed.json()["total"] == 0

@@ -34,9 +34,11 @@ from opencat.web.upload_pages import files_page, receive_upload
 
 
 async def _opened(
-    site: Site, visit: Visit, form: FormData | None = None
+    site: Site, visit: Visit, form: FormData | None = None, live_only: bool = True
 ) -> tuple[str, DatasetView] | Response:
-    """The session's token and the dataset (any the user may see), or the answer that refuses them."""
+    """The session's token and the dataset (any the user may see), or the answer that refuses them.
+    Nothing is proposed or changed on a deleted dataset (``live_only``); a proposal on it may
+    still be removed, as the API allows."""
     token = signed_in_token(site, visit)
     if token is None:
         return to_login(visit.request.url.path)
@@ -50,17 +52,21 @@ async def _opened(
     except Moved as moved:
         rest = visit.request.url.path.split("/", 3)[3]  # after /datasets/{slug}/
         return RedirectResponse(f"/datasets/{quote(moved.location_ident)}/{rest}", status_code=308)
-    if view.dataset.deleted is not None:  # its editors still read it; nothing is proposed on it
+    if live_only and view.dataset.deleted is not None:  # its editors still read it
         raise Gone(Reason.DATASET_DELETED)
     return token, view
 
 
 async def _allowed(
-    site: Site, visit: Visit, may: Callable[[CommunityView, DatasetView], bool], form: FormData | None = None
+    site: Site,
+    visit: Visit,
+    may: Callable[[CommunityView, DatasetView], bool],
+    form: FormData | None = None,
+    live_only: bool = True,
 ) -> tuple[str, DatasetView, CommunityView] | Response:
     """The session's token, the dataset and the path's community resource when ``may`` allows
     this visitor to act on it; else the answer that refuses them (sign-in, CSRF, 404, 403)."""
-    opened = await _opened(site, visit, form)
+    opened = await _opened(site, visit, form, live_only)
     if isinstance(opened, Response):
         return opened
     token, view = opened
@@ -238,7 +244,7 @@ async def update(site: Site, visit: Visit) -> Response:
 
 
 async def delete_form(site: Site, visit: Visit) -> Response:
-    allowed = await _allowed(site, visit, _reviewer(visit))
+    allowed = await _allowed(site, visit, _reviewer(visit), live_only=False)
     if isinstance(allowed, Response):
         return allowed
     token, view, found = allowed
@@ -253,7 +259,7 @@ async def delete(site: Site, visit: Visit) -> Response:
     form = await read_form(visit, DESCRIBED_FORM_BYTES)
     if form is None:
         return refused(visit, 400, "unreadable")
-    allowed = await _allowed(site, visit, _reviewer(visit), form)
+    allowed = await _allowed(site, visit, _reviewer(visit), form, live_only=False)
     if isinstance(allowed, Response):
         return allowed
     _, view, found = allowed
