@@ -49,6 +49,9 @@ def _post(client: TestClient, url: str, owner: Account, content: bytes | None, *
         (None, {"filename": "a.csv"}, "Missing file parameter"),
         (b"x", {"totalparts": 3, "partindex": 0, "chunksize": 1}, "Missing or invalid uuid parameter"),
         (b"x", {"totalparts": 3, "uuid": "a/b", "partindex": 0}, "Missing or invalid uuid parameter"),
+        (b"x", {"totalparts": 3, "uuid": "..", "partindex": 0}, "Missing or invalid uuid parameter"),
+        (b"x", {"totalparts": 3, "uuid": ".hidden", "partindex": 0}, "Missing or invalid uuid parameter"),
+        (b"x", {"totalparts": 3, "uuid": "a" * 65, "partindex": 0}, "Missing or invalid uuid parameter"),
         (b"x", {"totalparts": MAX_PARTS + 1, "uuid": SESSION}, f"totalparts must be at most {MAX_PARTS}"),
         (b"x", {"totalparts": 3, "uuid": SESSION, "chunksize": 1}, "partindex must be between 0 and 2"),
         (b"x", {"totalparts": 3, "uuid": SESSION, "partindex": 3}, "partindex must be between 0 and 2"),
@@ -75,6 +78,14 @@ def test_form_fields_are_refused_in_udata_upload_shape(
         ({"totalparts": "many"}, "totalparts", "many"),
         ({"totalparts": 3, "uuid": SESSION, "partindex": "first"}, "partindex", "first"),
         ({"totalparts": 3, "uuid": SESSION, "partindex": 0, "chunksize": "1b"}, "chunksize", "1b"),
+        # Read whether the upload uses them or not, as udata's parser reads every one it declares.
+        ({"partindex": "zz"}, "partindex", "zz"),
+        (
+            {"totalparts": 3, "uuid": SESSION, "partindex": 0, "chunksize": 1, "partbyteoffset": "abc"},
+            "partbyteoffset",
+            "abc",
+        ),
+        ({"totalparts": "many", "partindex": "first"}, "partindex", "first"),
     ],
 )
 def test_a_number_that_is_none_is_refused_as_udata_reqparse_refuses_it(
@@ -88,6 +99,21 @@ def test_a_number_that_is_none_is_refused_as_udata_reqparse_refuses_it(
             "message": "Input payload validation failed",
         },
     )
+
+
+@pytest.mark.parametrize("session", ["o_T4Y8dTZ2s-Qx", "upload.1", "a" * 64])
+def test_a_client_chosen_id_of_url_safe_characters_uploads(
+    client: TestClient, owner: Account, dataset_id: str, session: str
+) -> None:
+    """udata takes any text as ``uuid``; clients choose nanoid or base64url ids, or dotted ones."""
+    url = f"/api/1/datasets/{dataset_id}/upload/"
+    for index, part in enumerate((b"a,b\n", b"1,2\n")):
+        sent = _post(client, url, owner, part, uuid=session, partindex=index, totalparts=2, chunksize=4)
+        assert sent.json() == {"success": True, "error": None}
+    assert client.get(f"/api/1/uploads/{session}/", headers=owner.headers).json()["received"] == [0, 1]
+    done = _post(client, url, owner, None, uuid=session, totalparts=2, filename="ab.csv")
+    assert done.status_code == 201, done.text
+    assert client.get(done.json()["url"]).content == b"a,b\n1,2\n"
 
 
 def test_a_repeated_field_is_read_from_its_first_value(

@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -670,3 +671,53 @@ def test_a_store_that_does_not_answer_holds_no_deletion(
     assert called.is_set()
     assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
     released.set()
+
+
+def test_a_stale_if_match_is_refused_on_uploads_too(
+    client: TestClient, catalog: Catalog, settings: Settings
+) -> None:
+    """A file replaced on a version another writer changed since overwrote their edit: 412, before
+    the body is read, whether the file comes whole or in parts; nothing is stored. A community
+    resource is no part of the dataset's version: its uploads read no ``If-Match``."""
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        alice,
+        resources=[{"title": "link", "url": "https://example.org/a.csv", "filetype": "remote"}],
+    )
+    dataset_id, rid = view.dataset.id, view.resources[0].id
+    url = f"/api/1/datasets/{dataset_id}/"
+    stale = client.get(url).headers["etag"]
+    assert (
+        client.put(f"{url}resources/{rid}/", json={"title": "B's"}, headers=alice.headers).status_code == 200
+    )
+    current = client.get(url).headers["etag"]
+    stale_headers = {**alice.headers, "If-Match": stale}
+    file = {"file": ("data.csv", b"a,b\n1,2\n")}
+    part = {"uuid": str(uuid.uuid4()), "partindex": "0", "totalparts": "2", "chunksize": "4"}
+    for path, data in [
+        (f"{url}upload/", {}),
+        (f"{url}resources/{rid}/upload/", {}),
+        (f"{url}upload/", part),
+        (f"{url}resources/{rid}/upload/", part),
+    ]:
+        refused = client.post(path, files=file, data=data, headers=stale_headers)
+        assert refused.status_code == 412, (path, data, refused.text)
+    after = client.get(url)
+    assert after.headers["etag"] == current
+    assert [resource["title"] for resource in after.json()["resources"]] == ["B's"]
+    assert _files(settings) == []
+    # A current one, or a list holding it, goes through.
+    done = client.post(
+        f"{url}resources/{rid}/upload/", files=file, headers={**alice.headers, "If-Match": current}
+    )
+    assert done.status_code == 200, done.text
+    newer = client.get(url).headers["etag"]
+    added = client.post(
+        f"{url}upload/", files=file, headers={**alice.headers, "If-Match": f"{stale}, {newer}"}
+    )
+    assert added.status_code == 201, added.text
+    proposed = client.post(
+        f"{url}upload/community/", files=file, headers={**alice.headers, "If-Match": stale}
+    )
+    assert proposed.status_code == 201, proposed.text

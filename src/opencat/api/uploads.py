@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, MalformedRangeHeader, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from opencat.api import serializers
-from opencat.api.conditional import names_current, unmodified_since
+from opencat.api.conditional import expected_versions, names_current, unmodified_since
 from opencat.api.endpoint import (
     RESOURCE_ID,
     Call,
@@ -29,6 +29,7 @@ from opencat.api.vary import varying_by_caller
 from opencat.catalog import community as community_catalog
 from opencat.catalog import downloads, upload_sessions
 from opencat.catalog import uploads as catalog
+from opencat.catalog.access import Versions
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
 from opencat.domain import ids
@@ -46,19 +47,25 @@ _UPLOAD: dict[str, Any] = {
     "form": True,
     "auth": "required",
     "errors": (415,),
+    "headers": ("If-Match",),
 }
-_COMMUNITY_UPLOAD = {**_UPLOAD, "returns": "CommunityUploadAnswer"}
+# A community resource is no part of its dataset's version: no ``If-Match``.
+_COMMUNITY_UPLOAD = {**_UPLOAD, "returns": "CommunityUploadAnswer", "headers": ()}
 
 
 def _new_resource(request: Request) -> catalog.UploadTarget:
-    return catalog.UploadTarget(str(request.path_params["ident"]))
+    return catalog.UploadTarget(str(request.path_params["ident"]), expected_versions=_if_match(request))
+
+
+def _if_match(request: Request) -> Versions | None:
+    return expected_versions(request.headers.get("if-match"))
 
 
 def _replace_file(request: Request) -> catalog.UploadTarget:
     rid = str(request.path_params[RESOURCE_ID])
     if ids.parse_uuid(rid) is None:
         raise NotFound()  # udata's ``<uuid:rid>`` route: werkzeug's 404
-    return catalog.UploadTarget(str(request.path_params["ident"]), rid)
+    return catalog.UploadTarget(str(request.path_params["ident"]), rid, expected_versions=_if_match(request))
 
 
 def _new_community(request: Request) -> catalog.UploadTarget:
@@ -104,7 +111,11 @@ def upload_command(received: Received) -> catalog.UploadCommand:
     """udata's form fields (udata: udata/core/storages/api.py): no ``totalparts`` (or 1) is a simple upload;
     otherwise a part when a file comes with it, the final call when none does."""
     fields = received.fields
-    total = _integer(fields, "totalparts")
+    # udata's parser reads every integer it declares, in this order, whichever the upload uses.
+    numbers = {
+        name: _integer(fields, name) for name in ("partindex", "partbyteoffset", "totalparts", "chunksize")
+    }
+    total = numbers["totalparts"]
     if total is None or total <= 1:
         if received.file is None:
             raise UploadRefused(UploadProblem.MISSING_FILE)
@@ -118,9 +129,9 @@ def upload_command(received: Received) -> catalog.UploadCommand:
         return catalog.FinalCall(
             session_id, total, fields.get("filename") or None, fields.get("checksum") or None
         )
-    index = check_part_index(_integer(fields, "partindex"), total)
+    index = check_part_index(numbers["partindex"], total)
     name = fields.get("filename") or received.filename or "file"
-    return catalog.Chunk(session_id, index, total, _integer(fields, "chunksize"), received.file, name)
+    return catalog.Chunk(session_id, index, total, numbers["chunksize"], received.file, name)
 
 
 def _integer(fields: dict[str, str], name: str) -> int | None:

@@ -29,7 +29,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from opencat.catalog import community, history
-from opencat.catalog.access import check_creations_allowed, check_editable, check_readable, require_dataset
+from opencat.catalog.access import (
+    Versions,
+    check_creations_allowed,
+    check_editable,
+    check_readable,
+    check_version,
+    require_dataset,
+)
 from opencat.catalog.context import Catalog
 from opencat.catalog.file_removal import mark_for_removal, release_quietly, remove_marked
 from opencat.catalog.resources import check_room
@@ -84,6 +91,9 @@ class UploadTarget:
     community: bool = False
     # The pages': a deleted dataset takes no file (410), where udata's API checks nothing of it.
     live_only: bool = False
+    # The dataset versions an ``If-Match`` names (a file is part of what the dataset's ETag
+    # names): another is a 412, before the body is read and again where the file is recorded.
+    expected_versions: Versions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +172,8 @@ def _locate(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
     place = _community_place(conn, actor, target) if target.community else _own_place(conn, actor, target)
     if target.live_only and place.dataset.deleted is not None:
         raise Gone(Reason.DATASET_DELETED)
+    if not target.community:  # a proposal is not part of the dataset's version
+        check_version(place.dataset, target.expected_versions)
     return place
 
 

@@ -127,8 +127,10 @@ def storage_key(dataset_slug: str, name: str, now: datetime, attempt: int = 0) -
     return f"{dataset_slug}/{stamp}/{name}"
 
 
-# A chunked upload's id, chosen by the client, becomes a storage key: ``.uploads/{id}/{index}``.
-_SESSION_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+# A chunked upload's id, chosen by the client (udata takes any text), becomes a storage key,
+# ``.uploads/{id}/{index}``: the characters of UUIDs and of URL-safe ids (nanoid, base64url),
+# dots inside, never a leading one (``.`` and ``..`` are folders), no separator; 64 at most.
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 MAX_PARTS = 100_000
 
 
