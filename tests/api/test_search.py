@@ -50,6 +50,19 @@ def test_small_typos_are_tolerated_in_titles(client: TestClient) -> None:
     assert _titles(client, "q=electoins") == ["Résultats des élections municipales"]
 
 
+def test_a_code_one_digit_off_is_another_code_not_a_typo(client: TestClient, catalog: Catalog) -> None:
+    """INSEE or SIREN codes, years, table numbers: ``75056`` found ``15056 - Cartes…`` alone."""
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="15056 - Cartes de résident")
+    make_dataset(catalog, alice, title="Budget 2019 de la commune")
+    make_dataset(catalog, alice, title="Budget 2020 de la commune")
+    assert _titles(client, "q=75056") == []
+    assert _titles(client, "q=15056") == ["15056 - Cartes de résident"]
+    assert _titles(client, "q=20190") == []
+    assert _titles(client, "q=budget 2019") == ["Budget 2019 de la commune"]
+    assert len(_titles(client, "q=budgte")) == 2  # a word's typo is still forgiven
+
+
 @pytest.mark.usefixtures("corpus")
 def test_relevance_is_the_default_order_with_q_and_sort_overrides_it(client: TestClient) -> None:
     by_relevance = client.get(f"{URL}?q=eau").json()

@@ -28,7 +28,10 @@ def _word_query(index: tantivy.Index, schema: tantivy.Schema, word: str) -> tant
     folded = tokens[0] if len(tokens) == 1 else to_ascii(word).lower()
     # A word many titles hold is no typo: skip the (costly) fuzzy clause for it.
     common = index.searcher().doc_freq("title_plain", folded) >= FUZZY_MAX_DOC_FREQ
-    if len(folded) >= FUZZY_MIN_LENGTH and folded.isalnum() and not common:
+    # A word holding a digit is a code (INSEE, SIREN, a year, a table's number): one digit off
+    # is another object, not a typo.
+    coded = any(character.isdigit() for character in folded)
+    if len(folded) >= FUZZY_MIN_LENGTH and folded.isalnum() and not coded and not common:
         fuzzy = tantivy.Query.fuzzy_term_query(schema, "title_plain", folded, distance=1)
         options.append((tantivy.Occur.Should, tantivy.Query.boost_query(fuzzy, 2.0)))
     return tantivy.Query.boolean_query(options)
