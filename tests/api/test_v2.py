@@ -102,6 +102,31 @@ def test_search_shape_and_facets_on_the_filtered_set(client: TestClient, catalog
     )
 
 
+def test_search_pages_past_the_end_and_past_the_result_window(client: TestClient, catalog: Catalog) -> None:
+    """udata's ``SearchResult.page`` is 1 when nothing matched; past the last page of a result it
+    keeps the page asked (empty, with a link back); no page may end past 10,000 results."""
+    _seed(catalog)
+    nothing = client.get("/api/2/datasets/search/?tag=nonexistent&page=3").json()
+    assert (nothing["page"], nothing["total"], nothing["previous_page"], nothing["next_page"]) == (
+        1,
+        0,
+        None,
+        None,
+    )
+    past = client.get("/api/2/datasets/search/?tag=transport&page=3&page_size=1").json()
+    assert (past["page"], past["total"], past["data"]) == (3, 2, [])
+    assert past["previous_page"].endswith("/api/2/datasets/search/?tag=transport&page=2&page_size=1")
+    assert client.get("/api/2/datasets/search/?page=500&page_size=20").status_code == 200
+    too_far = client.get("/api/2/datasets/search/?page=501&page_size=20")
+    assert (too_far.status_code, too_far.json()) == (
+        400,
+        {
+            "message": "Result window is too large: page 501 with page_size 20 exceeds the maximum of 10000 "
+            "results. Maximum page for this page_size is 500."
+        },
+    )
+
+
 def test_dataset_and_resources_links_resolve(client: TestClient, catalog: Catalog) -> None:
     first, _ = _seed(catalog)
     dataset = client.get(f"/api/2/datasets/{first}/").json()

@@ -269,6 +269,35 @@ def test_temporal_coverage_finds_the_coverages_holding_the_whole_period(
     assert {item["title"] for item in v1} == {"year 2024", "since 2023", "spring 2024"}
 
 
+@pytest.mark.parametrize("raw", ["xyz", "", "2024-13-01-2024-12-31"])
+def test_a_period_v2_cannot_read_is_said_in_its_parsers_words(client: TestClient, raw: str) -> None:
+    """udata's ``TemporalCoverageFilter``: its help, then the value; an empty one is refused too
+    (v1 ignores it, and words its refusals its own way)."""
+    expected = (
+        "A date range expressed as start-end where both dates are in iso format (ie. YYYY-MM-DD-YYYY-MM-DD)"
+        f' "{raw}" does not match YYYY-MM-DD-YYYY-MM-DD'
+    )
+    assert _invalid(client, "temporal_coverage", raw) == {
+        "errors": {"temporal_coverage": expected},
+        "message": "Input payload validation failed",
+    }
+    second = client.get(
+        f"/api/2/datasets/search/?temporal_coverage=2024-01-01-2024-12-31&temporal_coverage={raw}"
+    )
+    assert second.status_code == 400  # every value is read
+    assert client.get("/api/1/datasets/?temporal_coverage=").status_code == 200
+
+
+def test_featured_refused_in_v2_carries_no_help_text(client: TestClient) -> None:
+    """v2's ``BoolFilter`` declares none; v1's ``featured`` starts its error with its help."""
+    assert _invalid(client, "featured", "maybe") == {
+        "errors": {"featured": "Invalid literal for boolean(): maybe"},
+        "message": "Input payload validation failed",
+    }
+    v1 = client.get("/api/1/datasets/?featured=maybe").json()["errors"]["featured"]
+    assert v1.startswith("If set to true, it will filter on featured datasets only.")
+
+
 def test_q_finds_a_dataset_by_its_id_or_a_resource_id(client: TestClient, catalog: Catalog) -> None:
     """udata's search service matches ``id`` and ``resources_ids`` too."""
     owner = make_user(catalog)

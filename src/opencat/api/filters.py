@@ -1,6 +1,7 @@
 """The query arguments of ``GET /datasets/`` (udata: udata/core/dataset/api.py, DatasetApiParser), parsed with udata's errors."""
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -68,31 +69,44 @@ def identifier(params: QueryParams, name: str, label: str) -> str | None:
     return value.lower()
 
 
+def period(raw: str) -> tuple[date, date] | None:
+    """``YYYY-MM-DD-YYYY-MM-DD`` read as two days in order, or None when it is not one."""
+    match = _COVERAGE.match(raw)
+    if match is None:
+        return None
+    try:
+        start, end = (date.fromisoformat(part) for part in match.groups())
+    except ValueError:
+        return None
+    return (start, end) if start <= end else (end, start)
+
+
 def coverage(params: QueryParams) -> tuple[date, date] | None:
     """``YYYY-MM-DD-YYYY-MM-DD``, both bounds whole (udata cut the first one short)."""
     raw = first(params, "temporal_coverage")
     if not raw:
         return None
-    match = _COVERAGE.match(raw)
-    try:
-        if match is None:
-            raise ValueError(raw)
-        start, end = (date.fromisoformat(part) for part in match.groups())
-    except ValueError:
+    found = period(raw)
+    if found is None:
         raise invalid_argument(
             "temporal_coverage", f"Invalid temporal coverage {raw!r}: expected YYYY-MM-DD-YYYY-MM-DD"
-        ) from None
-    return (start, end) if start <= end else (end, start)
+        )
+    return found
 
 
-def shared_filters(params: QueryParams) -> SearchFilters:
-    """The filters v1's list and v2's search read alike (the rest differ, see filters_v2)."""
+def shared_filters(
+    params: QueryParams,
+    featured_help: str = FEATURED_HELP,
+    coverage_of: Callable[[QueryParams], tuple[date, date] | None] = coverage,
+) -> SearchFilters:
+    """The filters v1's list and v2's search read alike (the rest differ, see filters_v2, which
+    words two of them as v2's own parser does)."""
     return SearchFilters(
         tags=tuple(params.getlist("tag")),
         license=first(params, "license") or None,
-        featured=boolean(params, "featured", FEATURED_HELP),
+        featured=boolean(params, "featured", featured_help),
         zone=first(params, "geozone") or None,
-        coverage=coverage(params),
+        coverage=coverage_of(params),
         access_type=choice(params, "access_type", ACCESS_TYPES),
         organization=identifier(params, "organization", "Organization"),
         badge=choice(params, "badge", BADGE_KINDS),

@@ -7,10 +7,11 @@ reqparse ignores any undeclared argument.
 """
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from starlette.datastructures import QueryParams
 
-from opencat.api.filters import SHARED_ARGUMENTS, SORT_CHOICES, SORT_HELP, identifier, shared_filters
+from opencat.api.filters import SHARED_ARGUMENTS, SORT_CHOICES, SORT_HELP, identifier, period, shared_filters
 from opencat.api.pagination import page_arguments, paging
 from opencat.api.params import (
     Argument,
@@ -20,6 +21,7 @@ from opencat.api.params import (
     choice_argument,
     first,
     identifier_argument,
+    invalid_argument,
     text_argument,
 )
 from opencat.domain.format_families import FORMAT_FAMILIES
@@ -59,8 +61,29 @@ def _listed(params: QueryParams, name: str) -> tuple[str, ...]:
     return tuple(value for value in params.getlist(name) if value)
 
 
+# udata's ``TemporalCoverageFilter`` (udata/search/fields.py): its help starts its errors.
+COVERAGE_HELP = (
+    "A date range expressed as start-end where both dates are in iso format (ie. YYYY-MM-DD-YYYY-MM-DD)"
+)
+
+
+def _coverage(params: QueryParams) -> tuple[date, date] | None:
+    """v2 reads every value, an empty one too (its pattern refuses it), and says so in its words."""
+    periods = [_period(raw) for raw in params.getlist("temporal_coverage")]
+    return periods[0] if periods else None
+
+
+def _period(raw: str) -> tuple[date, date]:
+    found = period(raw)
+    if found is None:
+        message = f'{COVERAGE_HELP} "{raw}" does not match YYYY-MM-DD-YYYY-MM-DD'
+        raise invalid_argument("temporal_coverage", message)
+    return found
+
+
 def _filters(params: QueryParams) -> SearchFilters:
-    shared = shared_filters(params)
+    # v2's ``featured`` is a ``BoolFilter``, declared without v1's help text.
+    shared = shared_filters(params, featured_help="", coverage_of=_coverage)
     return replace(
         shared,
         # udata-search-service reads ``A-B`` as the coverages holding the whole period (v1: a start

@@ -2,7 +2,7 @@
 the schemas they declare (the extras: api/extras.py)."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from opencat.api import answer_reads, serializers
@@ -20,6 +20,7 @@ from opencat.catalog import resources as catalog_resources
 from opencat.catalog.spatial import SpatialObjects
 from opencat.catalog.views import DatasetView
 from opencat.domain.dates import utc_now
+from opencat.domain.errors import BadRequest
 from opencat.domain.queries import Page
 from opencat.domain.references import NOT_SPECIFIED, Frequency, License
 
@@ -115,6 +116,18 @@ def _facets(call: Call, result: faceted_search.SearchResult) -> dict[str, list[d
     return facets
 
 
+# udata's ``ES_MAX_RESULT_WINDOW`` (udata/search/query.py): no page of the search ends past it.
+RESULT_WINDOW = 10_000
+
+
+def _check_window(page: int, page_size: int) -> None:
+    if page * page_size > RESULT_WINDOW:
+        raise BadRequest(
+            f"Result window is too large: page {page} with page_size {page_size} exceeds the maximum of "
+            f"{RESULT_WINDOW} results. Maximum page for this page_size is {RESULT_WINDOW // page_size}."
+        )
+
+
 @describe(
     "Search public datasets, with facets (API v2)",
     "search_datasets",
@@ -124,6 +137,7 @@ def _facets(call: Call, result: faceted_search.SearchResult) -> dict[str, list[d
 )
 def search(call: Call) -> Reply:
     arguments = search_arguments(call.params)
+    _check_window(arguments.query.page, arguments.query.page_size)
     result = faceted_search.search(
         call.catalog,
         arguments.query,
@@ -132,7 +146,9 @@ def search(call: Call) -> Reply:
         empty_past_end=True,  # udata's search service never answers 404 (its Paginable)
         identifiers=True,
     )
-    body = _page(call, result.page)
+    # udata's ``SearchResult.page``: 1 when nothing matched, whatever page was asked.
+    page = result.page if result.page.total else replace(result.page, page=1)
+    body = _page(call, page)
     body["facets"] = _facets(call, result)
     answer_reads.note(call, ANY_DATASET)
     return Reply(body, sort_keys=False, headers={"Vary": VARY})
