@@ -94,6 +94,24 @@ def test_negotiation_redirects_by_id(
     assert "Accept" in [part.strip() for part in catalog_redirect.headers["vary"].split(",")]
 
 
+def test_the_data_portal_address_and_the_json_ld_context_are_udatas(
+    client: TestClient, dataset_id: str
+) -> None:
+    """``/site/data.{format}`` (data.gouv.fr's ``site/data.rdf`` addresses) leads to the catalog in
+    that format, its query left behind as udata's ``url_for`` leaves it; ``/site/context.jsonld``
+    gives the context's terms, which the catalog's JSON-LD uses."""
+    portal = client.get("/api/1/site/data.ttl?page=2")
+    assert (portal.status_code, portal.headers["location"]) == (302, "/api/1/site/catalog.ttl")
+    assert _parse(client.get(portal.headers["location"]).content, "ttl")
+    assert client.get("/api/1/site/data.nope", follow_redirects=True).status_code == 404
+    context = client.get("/api/1/site/context.jsonld")
+    assert (context.status_code, context.headers["content-type"]) == (200, "application/ld+json")
+    terms = context.json()
+    assert terms["@vocab"] == "http://www.w3.org/ns/dcat#"
+    assert terms["downloadURL"] == {"@id": "dcat:downloadURL", "@type": "@id"}
+    assert client.get("/api/1/site/catalog.jsonld").json()["@context"] == terms
+
+
 @pytest.mark.parametrize("suffix", sorted(CONTENT_TYPES))
 def test_every_serialization_parses_and_describes_the_dataset(
     client: TestClient, dataset_id: str, suffix: str

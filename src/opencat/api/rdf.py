@@ -6,7 +6,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import BinaryIO
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +26,7 @@ from opencat.api.params import Argument, first, positive_int
 from opencat.catalog import rdf as use_cases
 from opencat.catalog.access import check_visibility_filters
 from opencat.catalog.context import Catalog
-from opencat.dcat.formats import find_format, negotiate
+from opencat.dcat.formats import JSON_LD_CONTEXT, find_format, negotiate
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import BadRequest, NotFound
@@ -101,6 +101,23 @@ def site_catalog_redirect(call: Call) -> Response:
     return _negotiated(
         f"/api/1/site/catalog.{negotiate(call.header('accept'))}" + (f"?{query}" if query else "")
     )
+
+
+@describe(
+    "Redirect to the catalog in the serialization its suffix names (udata's data portal address)",
+    "get_site_data_portal",
+    status=302,
+)
+def site_data_portal(call: Call) -> Response:
+    # udata's ``url_for`` of the catalog's format: the query is not carried; an unknown suffix
+    # is the catalog's 404.
+    return redirect_found(f"/api/1/site/catalog.{quote(call.path('format'), safe='')}")
+
+
+@describe("The JSON-LD context the catalog's JSON-LD uses", "get_site_json_ld_context")
+def site_json_ld_context(call: Call) -> Response:
+    # As udata serves it: the context's terms themselves, not wrapped in ``@context``.
+    return Response(orjson.dumps(JSON_LD_CONTEXT), headers={"content-type": "application/ld+json"})
 
 
 class _Pipe:

@@ -62,6 +62,8 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API}/site/", GET=site.get_site),
         path(f"{API}/site/catalog", GET=rdf.site_catalog_redirect),
         path(f"{API}/site/catalog.{{format}}", GET=rdf.site_catalog),
+        path(f"{API}/site/data.{{format}}", GET=rdf.site_data_portal),
+        path(f"{API}/site/context.jsonld", GET=rdf.site_json_ld_context),
         path(f"{API}/site/datasets.jsonl", GET=rdf.site_datasets_jsonl),
         path(f"{API}/site/datasets.csv", GET=rdf.site_datasets_csv),
         path(f"{API}/site/resources.csv", GET=rdf.site_resources_csv),
