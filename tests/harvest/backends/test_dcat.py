@@ -124,9 +124,25 @@ def test_pages_that_only_repeat_themselves_fail_the_source(
 
     remote.routes["/catalog"] = endless
     items = BACKENDS["dcat"].items(remote.url("/catalog?page=1"), fetcher, {})
-    assert next(items).remote_id == SPAIN
-    with pytest.raises(HarvestSourceError, match="only repeats"):
-        next(items)
+    read = []
+    with pytest.raises(HarvestSourceError, match="only repeat datasets already read"):
+        read.extend(item.remote_id for item in items)  # type: ignore[union-attr]
+    # Three pages in a row of what was read: a page repeated once is no loop (below).
+    assert read == [SPAIN] * 3
+    assert remote.requests == [f"/catalog?page={number}" for number in range(1, 5)]
+
+
+def test_a_page_of_datasets_listed_again_is_no_loop(remote: CatalogServer, fetcher: UrllibFetcher) -> None:
+    """A catalog may list a dataset twice under one IRI (a dataset and a harvested copy of it,
+    once a page of them): it was taken for a paging loop, and the rest was never read."""
+    remote.routes["/catalog?page=1"] = _turtle_page(remote, "/catalog?page=1", "/catalog?page=2")
+    remote.routes["/catalog?page=2"] = _turtle_page(remote, "/catalog?page=2", "/catalog?page=3")
+    remote.routes["/catalog?page=3"] = _rdf_xml_page(remote, "/catalog?page=3", "/catalog?end")
+    remote.routes["/catalog?end"] = Reply(
+        (SAMPLES / "ckanext-dcat-graph.jsonld").read_bytes(), "application/ld+json"
+    )
+    datasets, _ = collect(BACKENDS["dcat"].items(remote.url("/catalog?page=1"), fetcher, {}))
+    assert [dataset.remote_id for dataset in datasets] == [SPAIN, SPAIN, ROSTOCK, JSON_LD]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from importlib.resources import files
 from urllib.parse import urljoin
 
 from opencat.catalog.harvest_backends.licenses import is_known_license
-from opencat.catalog.harvest_backends.paging import EMPTY_PAGES
+from opencat.catalog.harvest_backends.paging import EMPTY_PAGES, REPEATED_PAGES
 from opencat.catalog.harvest_backends.read_ahead import read_ahead
 from opencat.dcat.reading import read_catalog_page
 from opencat.domain.harvest import (
@@ -60,8 +60,8 @@ class DcatBackend:
         self, url: str, fetcher: Fetcher, config: Mapping[str, object]
     ) -> Iterator[RemoteDataset | ItemFailure]:
         """Each dataset of each page in turn, the next page read while the run writes these
-        (``read_ahead``); a page seen twice, or one that only repeats datasets already read, is a
-        paging loop (HarvestSourceError)."""
+        (``read_ahead``); a page seen twice, or pages in a row that only repeat datasets already
+        read (``REPEATED_PAGES``), are a paging loop (HarvestSourceError)."""
         for page in read_ahead(self._pages(url, fetcher, None)):
             yield from page.items
 
@@ -81,15 +81,18 @@ class DcatBackend:
     def _pages(self, url: str, fetcher: Fetcher, memory: PageMemory | None) -> Iterator[_Read]:
         visited: set[str] = set()
         seen_ids: set[str] = set()
-        empty = 0
+        empty = repeated = 0
         next_url: str | None = url
         while next_url is not None:
             if next_url in visited:
                 raise HarvestSourceError(f"The catalog's paging loops back to {next_url}")
             visited.add(next_url)
             read = _fetched(fetcher, next_url, memory)
-            if read.next_url is not None and read.ids and read.ids <= seen_ids:
-                raise HarvestSourceError(f"The page {next_url} only repeats datasets already read")
+            repeated = repeated + 1 if read.ids and read.ids <= seen_ids else 0
+            if read.next_url is not None and repeated >= REPEATED_PAGES:
+                raise HarvestSourceError(
+                    f"The pages up to {next_url} only repeat datasets already read: its paging never ends"
+                )
             empty = 0 if read.ids or read.items else empty + 1
             if read.next_url is not None and empty >= EMPTY_PAGES:
                 raise HarvestSourceError(
