@@ -1,5 +1,6 @@
 """Reading remote DCAT: real portals' documents in every syntax, and what they get wrong."""
 
+import logging
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -110,6 +111,15 @@ TOLERANCE = b"""
                      [ dct:title "No link at all" ] .
 <https://portal.test/untitled> a dcat:Dataset ; dct:description "Nobody named me" .
 """
+
+
+def test_a_date_not_of_its_datatype_is_absent_and_logs_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """rdflib logged a warning with its traceback for each such literal, into the server's log."""
+    body = TOLERANCE.replace(b'"2019-01-01"^^xsd:date', b'"2019-13-45"^^xsd:date')
+    with caplog.at_level(logging.WARNING):
+        [dataset] = _datasets(body.split(b"<https://portal.test/untitled>")[0], "text/turtle")
+    assert dataset.temporal_start is None
+    assert [record.getMessage() for record in caplog.records] == []
 
 
 def test_tolerates_what_real_portals_publish() -> None:

@@ -1,6 +1,7 @@
 """RDF documents of remote catalogs into the facts the mapping reads: the syntax by content type, else sniffed from the bytes."""
 
 import json
+import logging
 import re
 import warnings
 from typing import Any
@@ -12,6 +13,11 @@ from rdflib.plugins.shared.jsonld import context as jsonld_context
 from opencat.dcat.ntriples import read_n_triples
 from opencat.dcat.remote_terms import Facts
 from opencat.domain.harvest import HarvestSourceError
+
+# A remote literal not of its datatype (``"2021-13-45"^^xsd:date``) is kept as text by rdflib,
+# which logs a warning with its traceback for each: the mapping reads such a value as absent, and
+# a catalog of them filled the server's log.
+logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
 _ENTITY = re.compile(rb"<!ENTITY")
 # One declaration after its keyword: a parameter mark, the name, then a quoted value or an
