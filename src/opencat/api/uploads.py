@@ -46,11 +46,11 @@ _UPLOAD: dict[str, Any] = {
     "returns": "UploadAnswer",
     "form": True,
     "auth": "required",
-    "errors": (415,),
+    "errors": (412, 415),
     "headers": ("If-Match",),
 }
 # A community resource is no part of its dataset's version: no ``If-Match``.
-_COMMUNITY_UPLOAD = {**_UPLOAD, "returns": "CommunityUploadAnswer", "headers": ()}
+_COMMUNITY_UPLOAD = {**_UPLOAD, "returns": "CommunityUploadAnswer", "headers": (), "errors": (415,)}
 
 
 def _new_resource(request: Request) -> catalog.UploadTarget:
