@@ -344,3 +344,65 @@ def test_a_list_of_one_tag_is_read_as_udata_comma_separated_form(
     assert client.put(url, json={"tags": [""]}, headers=owner.headers).json()["tags"] == []
     two = client.put(url, json={"tags": ["foo,bar", "baz"]}, headers=owner.headers).json()
     assert two["tags"] == ["baz", "foo-bar"]  # several values: each one a tag
+
+
+def test_a_resource_named_twice_in_a_body_is_refused_whole(client: TestClient, catalog: Catalog) -> None:
+    """udata's ``Dataset.clean()``: merged, the first entry's edit was lost, and the history told
+    of two edits and of a list never stored."""
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        alice,
+        resources=[
+            {"title": "A", "url": "https://example.org/a.csv", "filetype": "remote"},
+            {"title": "B", "url": "https://example.org/b.csv", "filetype": "remote"},
+        ],
+    )
+    first, second = (resource.id for resource in view.resources)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    before = client.get(url).json()
+    history = f"/api/1/activity/?related_to={view.dataset.id}"
+    recorded = client.get(history).json()["total"]
+    for twice in (first, first.upper()):
+        body = {"resources": [{"id": first, "title": "A1"}, {"id": twice, "title": "A2"}, {"id": second}]}
+        refused = client.put(url, json=body, headers=alice.headers)
+        problem = f"Duplicate resource ID in dataset #{view.dataset.id}."
+        assert (refused.status_code, refused.json()) == (
+            400,
+            {
+                "errors": {"__all__": problem},
+                "message": f"ValidationError (Dataset:{view.dataset.id}) ({problem}: ['__all__'])",
+            },
+        )
+    assert client.get(url).json() == before
+    assert client.get(history).json()["total"] == recorded
+
+
+def test_resources_given_by_their_ids_alone_keep_and_order_them(client: TestClient, catalog: Catalog) -> None:
+    """udata's nested form reads a text entry as the resource's id (``resources-0`` as
+    ``resources-0-id``): the reorder endpoint's body, sent to the dataset."""
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        alice,
+        resources=[
+            {"title": "A", "url": "https://example.org/a.csv", "filetype": "remote"},
+            {"title": "B", "url": "https://example.org/b.csv", "filetype": "remote"},
+            {"title": "C", "url": "https://example.org/c.csv", "filetype": "remote"},
+        ],
+    )
+    a, b, c = (resource.id for resource in view.resources)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    kept = client.put(url, json={"resources": [c, {"id": a, "title": "A2"}]}, headers=alice.headers)
+    assert kept.status_code == 200, kept.text
+    assert [(item["id"], item["title"]) for item in kept.json()["resources"]] == [(c, "C"), (a, "A2")]
+    unknown = client.put(
+        url, json={"resources": ["0b9a2c8e-55ad-4b9f-8d37-3f1e2a6c4b10"]}, headers=alice.headers
+    )
+    assert unknown.status_code == 400  # a new resource then, without its title and URL
+    assert unknown.json()["errors"]["resources"][0] == {
+        "title": ["This field is required."],
+        "url": ["This field is required."],
+    }
+    assert client.put(url, json={"resources": ["nope"]}, headers=alice.headers).status_code == 400
+    assert b not in [item["id"] for item in client.get(url).json()["resources"]]

@@ -55,6 +55,7 @@ def test_nothing_new_is_made_but_by_a_sysadmin(client: TestClient, catalog: Cata
             "/api/1/harvest/sources/",
             {"json": {"name": "s", "url": "https://example.org/", "backend": "dcat"}},
         ),
+        ("post", "/api/1/contacts/", {"json": {"name": "C", "email": "c@example.org", "role": "contact"}}),
     ]
     for method, path, body in creations:
         assert getattr(client, method)(path, **body).status_code == 401, path  # who asks, first

@@ -435,6 +435,7 @@ def resource_changes(
 def _validate(body: dict[str, Any], creating: bool, files_url: str | None) -> DatasetBody:
     """The body's fields, or every field's error at once, the required ones included (as udata's
     form reports them: a title left empty and a tag too short are both said)."""
+    body = _with_bare_resource_ids(body)
     errors: dict[str, Any] = {}
     for name in ("title", "description"):
         value = body.get(name)
@@ -448,6 +449,15 @@ def _validate(body: dict[str, Any], creating: bool, files_url: str | None) -> Da
     if errors:
         raise Invalid(_with_new_resources_missing(errors, body.get("resources")))
     return parsed
+
+
+def _with_bare_resource_ids(body: dict[str, Any]) -> dict[str, Any]:
+    """A ``resources`` entry given as a text is the id of a resource, as udata's nested form reads
+    ``resources-0`` as ``resources-0-id`` (the reorder endpoint's body, sent to the dataset)."""
+    entries = body.get("resources")
+    if not isinstance(entries, list) or not any(isinstance(entry, str) for entry in entries):
+        return body
+    return {**body, "resources": [{"id": entry} if isinstance(entry, str) else entry for entry in entries]}
 
 
 def _with_new_resources_missing(errors: dict[str, Any], entries: Any) -> dict[str, Any]:

@@ -104,6 +104,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.CUSTOM_TYPE: "Custom metadata is not of the right type.",
     # MongoEngine's own wording of a model-level check (udata answers it beside the errors).
     Reason.MODEL_VALIDATION: "ValidationError ({model}:{id}) ({problem}: ['__all__'])",
+    Reason.DUPLICATE_RESOURCE_ID: "Duplicate resource ID in dataset #{dataset}.",  # Dataset.clean()
     Reason.DATASET_ID_REQUIRED: "A dataset identifier is required",
     Reason.DATASET_UNKNOWN: "Dataset does not exists",  # sic: udata's ModelField
     Reason.TOO_MANY_EXTRAS: "At most {limit} extras are allowed",

@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from opencat.catalog.access import check_creations_allowed
 from opencat.catalog.accounts import is_email_address
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
@@ -80,9 +81,11 @@ def get_contact_point(catalog: Catalog, ident: str) -> tuple[ContactPoint, Organ
 def create_contact_point(
     catalog: Catalog, actor: Actor, body: dict[str, Any]
 ) -> tuple[ContactPoint, Organization | None, User | None, bool]:
-    """The caller's (or its organization's) point of these values, and whether it is new."""
+    """The caller's (or its organization's) point of these values, and whether it is new; none in
+    read-only mode (udata's ``METHOD_BLOCKLIST`` holds ``ContactPointsListAPI.post``)."""
     if actor.user is None:
         raise Unauthenticated()
+    check_creations_allowed(catalog.read_only, actor)
     name, email, form, role = (_text(body, key) for key in ("name", "email", "contact_form", "role"))
     refused = problems(name or "", email, form, role or "contact")
     organization_id, owner_id = _text(body, "organization"), _text(body, "owner")

@@ -38,6 +38,7 @@ from opencat.domain.datasets import (
     Resource,
     SpatialChange,
     apply_changes,
+    check_distinct_resources,
     enforce_invariants,
     merge_resource_list,
     released_files,
@@ -356,6 +357,7 @@ def update_dataset(
         check_contact_points(conn, dataset)
         check_custom_extras(conn, dataset)
         after = merge_resource_list(before, incoming, now, catalog.new_resource_id)
+        check_distinct_resources(dataset.id, after)
         _check_resource_count(catalog, after, before)
         db_datasets.update(conn, dataset, dataset.last_update(after, now), old_slug=current.slug)
         db_resources.replace_all(conn, dataset.id, before, after, now)

@@ -350,6 +350,19 @@ def touch(dataset: Dataset, now: datetime) -> Dataset:
     return replace(dataset, last_modified_internal=now, revision=dataset.revision + 1)
 
 
+def check_distinct_resources(dataset_id: str, resources: Sequence[Resource]) -> None:
+    """A list naming one resource twice (two entries of one id in a dataset's body) is refused
+    as udata's model refuses it, whole: merged, the first entry's edit was lost and the history
+    told of both."""
+    if len({resource.id for resource in resources}) != len(resources):
+        raise Invalid(
+            {"__all__": problem(Reason.DUPLICATE_RESOURCE_ID, dataset=dataset_id)},
+            Reason.MODEL_VALIDATION,
+            model="Dataset",
+            id=dataset_id,
+        )
+
+
 def merge_resource_list(
     current: Sequence[Resource],
     incoming: Sequence[tuple[str | None, Mapping[str, Any]]],

@@ -124,6 +124,7 @@ class Reason(StrEnum):
     EXTRA_NOT_INTEGER = auto()  # details: value
     EXTRA_NOT_DATE = auto()  # details: value
     MODEL_VALIDATION = auto()  # details: model, id (the whole error of a model-level check)
+    DUPLICATE_RESOURCE_ID = auto()  # details: dataset
     DATASET_ID_REQUIRED = auto()
     DATASET_UNKNOWN = auto()
     TOO_MANY_EXTRAS = auto()  # details: limit
