@@ -677,3 +677,33 @@ def test_a_new_resource_titled_with_spaces_alone_has_no_title(client: TestClient
         )
         assert (changed.status_code, changed.json()) == (400, required)
     assert [r["title"] for r in client.get(f"/api/1/datasets/{dataset.id}/").json()["resources"]] == ["kept"]
+
+
+def test_an_empty_url_is_missing_and_an_empty_format_or_mime_is_none(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's resource fields are ``EmptyNone``: an empty URL is a required field left out (it
+    was an invalid URL "with no scheme"), an empty format or media type is null (it was ``""``)."""
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, resources=[{**REMOTE, "format": "csv", "mime": "text/csv"}])
+    rid = view.resources[0].id
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    required = {"errors": {"url": ["This field is required."]}}
+    for blank in ("", "   "):
+        edited = client.put(f"{url}resources/{rid}/", json={"url": blank}, headers=alice.headers)
+        assert (edited.status_code, edited.json()) == (400, required)
+        added = client.post(f"{url}resources/", json={**REMOTE, "url": blank}, headers=alice.headers)
+        assert (added.status_code, added.json()) == (400, required)
+        proposed = client.post(
+            "/api/1/datasets/community_resources/",
+            json={**REMOTE, "url": blank, "dataset": view.dataset.id},
+            headers=alice.headers,
+        )
+        assert (proposed.status_code, proposed.json()) == (400, required)
+    body = {"resources": [{"id": rid, "url": ""}, {"title": "new", "url": " "}]}
+    listed = client.put(url, json=body, headers=alice.headers)
+    assert listed.json() == {"errors": {"resources": [required["errors"], required["errors"]]}}
+    cleared = client.put(f"{url}resources/{rid}/", json={"format": "", "mime": ""}, headers=alice.headers)
+    assert (cleared.status_code, cleared.json()["format"], cleared.json()["mime"]) == (200, None, None)
+    named = client.put(f"{url}resources/{rid}/", json={"format": " CSV "}, headers=alice.headers).json()
+    assert named["format"] == "csv"

@@ -134,7 +134,16 @@ def _optional_url(value: Any, info: ValidationInfo) -> Any:
 
 
 def _format(value: Any) -> Any:
-    return value.strip().lower() if isinstance(value, str) else value
+    """udata's ``normalize_format`` behind its ``EmptyNone`` field: no format is null, not ``""``."""
+    return (value.strip().lower() or None) if isinstance(value, str) else value
+
+
+def _resource_url(value: Any, info: ValidationInfo) -> Any:
+    """A resource's URL: an empty one is missing (udata's ``URLField`` is ``EmptyNone`` behind a
+    ``DataRequired``), said ``This field is required.`` where the resource is checked."""
+    if isinstance(value, str) and not value.strip():
+        return value
+    return _url(value, info)
 
 
 def _coverage(value: Any) -> Any:
@@ -186,6 +195,7 @@ def _without_default(schema: dict[str, Any]) -> None:
 
 _NO_DEFAULT = Field(json_schema_extra=_without_default)
 Url = Annotated[str, BeforeValidator(_url)]
+ResourceUrl = Annotated[str, BeforeValidator(_resource_url)]
 OptionalUrl = Annotated[str | None, BeforeValidator(_optional_url)]
 OptionalText = BeforeValidator(_empty_none)
 When = Annotated[datetime | None, BeforeValidator(_datetime)]
@@ -222,12 +232,12 @@ class ResourceBody(BaseModel):
         WithJsonSchema({"type": "string", "enum": list(get_args(ResourceType))}),
         _NO_DEFAULT,
     ] = None
-    url: Url | None = None
+    url: ResourceUrl | None = None
     format: Annotated[
         Annotated[str, Field(max_length=FORMAT_MAX_LENGTH)] | None, BeforeValidator(_format)
     ] = None
     checksum: ChecksumBody | None = None
-    mime: str | None = None
+    mime: Annotated[str | None, OptionalText] = None
     # What MongoDB's IntField (and a stored JSON number) holds: 64 bits.
     filesize: Annotated[int | None, Field(ge=INT64_MIN, le=INT64_MAX)] = None
     extras: dict[str, Any] | None = None
