@@ -5,6 +5,7 @@ import json
 import re
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
+from opencat.catalog.imports import load_fixtures
 from opencat.domain.datasets import Spatial
 from tests.factories import Account, make_dataset, make_org, make_user
 from tests.web.publishing import sign_in
@@ -557,3 +559,36 @@ def test_an_organizations_website_links_out_or_not_at_all(
         assert ">Website</a>" not in page
     else:
         assert f'<a href="{linked}" rel="nofollow">Website</a>' in page
+
+
+def test_a_dataset_card_says_the_update_date_its_page_says_and_lists_sort_by(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Cards showed ``last_modified`` (the record's), the page and the sort ``last_update`` (the
+    harvested date, else the newest file's, as udata's real data has them): "Recently updated"
+    looked out of order."""
+    document = {
+        "id": "6b00000000000000000000cc",
+        "title": "Adresses",
+        "description": "d",
+        "created_at": "2024-01-05T00:00:00+00:00",
+        "last_modified": "2024-06-07T00:00:00+00:00",
+        "resources": [
+            {
+                "id": "00000000-0000-4000-8000-0000000000cc",
+                "title": "adresses.csv",
+                "url": "https://example.org/adresses.csv",
+                "created_at": "2024-01-05T00:00:00+00:00",
+                "last_modified": "2024-07-29T00:00:00+00:00",
+            }
+        ],
+    }
+    path = tmp_path / "datasets.json"
+    path.write_text(json.dumps([document]), encoding="utf-8")
+    assert load_fixtures(catalog, path) == 1
+    english = {"Accept-Language": "en"}
+    assert "Updated July 29, 2024" in client.get("/datasets/adresses/", headers=english).text
+    for listing in ("/", "/datasets/?sort=-last_update"):
+        page = client.get(listing, headers=english).text
+        assert "Updated July 29, 2024" in page, listing
+        assert "June 7, 2024" not in page, listing

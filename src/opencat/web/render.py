@@ -10,6 +10,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, get_group_symbol
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from opencat.domain.dates import utc_now
 from opencat.web.i18n import field_label, license_title, translations
 from opencat.web.markdown import plain_text
 
@@ -75,6 +76,8 @@ def environment(language: str) -> Environment:
     env.filters["about"] = _estimates(env.filters["number"])
     env.filters["filesize"] = lambda value: file_size(value, language)
     env.filters["plain"] = plain_text
+    # A dataset's update date as its page and the lists' order read it (``last_update``).
+    env.filters["updated"] = lambda view: view.last_update(utc_now())
     env.filters["web_link"] = web_link
     env.filters["change_value"] = lambda value, field=None, names=None: change_value(
         value, language, field, names
