@@ -592,3 +592,35 @@ def test_a_dataset_card_says_the_update_date_its_page_says_and_lists_sort_by(
         page = client.get(listing, headers=english).text
         assert "Updated July 29, 2024" in page, listing
         assert "June 7, 2024" not in page, listing
+
+
+def test_the_filters_chosen_keep_their_names_when_nothing_matches(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A search matching nothing has no bucket to name its filters by: their chips said the
+    organization's id, the license's, the zone's and the granularity's."""
+    account = make_user(catalog)
+    org = make_org(catalog, "Ministère de l'Intérieur", **{account.user.id: "admin"})
+    make_dataset(
+        catalog,
+        account,
+        title="Elections",
+        organization=org.id,
+        license="lov2",
+        spatial=Spatial(zones=("country:fr",), granularity="country"),
+    )
+    asked = {
+        "organization": org.id,
+        "license": "lov2",
+        "geozone": "country:fr",
+        "granularity": "country",
+        "q": "zzzzz",
+        "lang": "en",
+    }
+    page = client.get("/datasets/", params=asked).text
+    chips = re.findall(
+        r'class="on"><span class="name"><span class="visually-hidden">Remove filter: </span>([^<]*)<', page
+    )
+    assert sorted(chips) == sorted(
+        ["Ministère de l&#39;Intérieur", "Licence Ouverte / Open Licence version 2.0", "France", "Country"]
+    )

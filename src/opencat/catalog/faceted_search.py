@@ -157,7 +157,11 @@ def search(
                 sample=sampled_counts,
             )
             covered, estimated = counted.coverage, estimated or counted.estimated
-        organizations = db_accounts.fetch_organizations(conn, (key for key, _ in named["organization"]))
+        # The organization chosen too: a search matching nothing has no bucket to name it by.
+        asked = [query.filters.organization] if query.filters.organization else []
+        organizations = db_accounts.fetch_organizations(
+            conn, [*(key for key, _ in named["organization"]), *asked]
+        )
     overlapping = tuple((p, covered.overlapping(p)) for p in periods) if covered is not None else ()
     return SearchResult(page, named, organizations, overlapping, estimated)
 

@@ -170,16 +170,22 @@ def _moved_to(request: Request, slug: str) -> str:
 
 
 def _facets(
-    catalog: Catalog, result: faceted_search.SearchResult, language: str
-) -> dict[str, list[tuple[str, str, int]]]:
+    catalog: Catalog, result: faceted_search.SearchResult, language: str, state: SearchState
+) -> tuple[dict[str, list[tuple[str, str, int]]], dict[str, dict[str, str]]]:
     """Each facet's buckets as (value, label, count): organizations, licenses, zones and
-    granularities by their names (in the page's language where they have one)."""
+    granularities by their names (in the page's language where they have one); and the labels
+    of the values chosen, which a search matching nothing has no bucket of (their chips showed
+    ids)."""
+    chosen = {name: state.values(name) for name in FACETS}
     licenses = {
         item.id: i18n.license_title(item.title, language) for item in references.list_licenses(catalog)
     }
-    zones = spatial.zone_names(catalog, [key for key, _ in result.facets.get("geozone", [])])
+    zones = spatial.zone_names(
+        catalog, [key for key, _ in result.facets.get("geozone", [])] + list(chosen["geozone"])
+    )
     granularities = dict(spatial.list_granularities(catalog, language))
     shown: dict[str, list[tuple[str, str, int]]] = {}
+    labelled: dict[str, dict[str, str]] = {}
     for name in FACETS:
         buckets = result.facets.get(name, [])
         labels: dict[str, str] = {}
@@ -192,10 +198,13 @@ def _facets(
         elif name == "granularity":
             labels = granularities
         elif name == "badge":
-            labels = {key: i18n.badge_label(key, language) for key, _ in buckets}
+            labels = {
+                key: i18n.badge_label(key, language) for key in [*(key for key, _ in buckets), *chosen[name]]
+            }
         lines = [(key, labels.get(key, key), count) for key, count in buckets]
         shown[name] = _named_apart(_one_line_per_zone(lines), granularities) if name == "geozone" else lines
-    return shown
+        labelled[name] = {value: labels.get(value, value) for value in chosen[name]}
+    return shown, labelled
 
 
 def _named_apart(lines: list[tuple[str, str, int]], levels: dict[str, str]) -> list[tuple[str, str, int]]:
@@ -235,13 +244,14 @@ def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | 
         visibility=visibility,
         sampled_counts=True,  # the counts of a very large result set estimated (shown as such)
     )
-    facets = _facets(site.catalog, result, visit.language)
+    facets, chosen_labels = _facets(site.catalog, result, visit.language, state)
     if base is not None and base.organization is not None:
         facets["organization"] = []  # an organization's page: its own name, alone, narrows nothing
     links = period_links(state, visit.request.url.path, result.periods)
     return {
         "result": result,
         "facets": facets,
+        "chosen_labels": chosen_labels,
         "periods": links,
         "custom_period": custom_period(state, links),
         "state": state,
