@@ -624,3 +624,40 @@ def test_the_filters_chosen_keep_their_names_when_nothing_matches(
     assert sorted(chips) == sorted(
         ["Ministère de l&#39;Intérieur", "Licence Ouverte / Open Licence version 2.0", "France", "Country"]
     )
+
+
+def test_a_preview_says_what_it_shows_of_an_empty_a_long_or_a_cut_file(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """An empty file showed an empty table under "Preview of…"; a first row longer than what is
+    read of the file, "The first 0 rows."; one row shown, "The first 1 rows."."""
+    account, _ = _setup(catalog)
+    dataset = make_dataset(catalog, account, title="Bords").dataset
+    files = {
+        "empty.csv": b"",
+        "long.csv": b"a,b\n" + b"x" * 700_000 + b",1\ny,2\n",
+        "wide.csv": b"a,b\n" + b"z" * 600 + b",1\n",
+    }
+    shown: dict[str, str] = {}
+    for name, content in files.items():
+        upload = client.post(
+            f"/api/1/datasets/{dataset.id}/upload/",
+            files={"file": (name, content, "text/csv")},
+            headers=account.headers,
+        )
+        assert upload.status_code == 201, upload.text
+        shown[name] = upload.json()["id"]
+
+    def page(name: str, language: str) -> str:
+        return client.get(
+            f"/datasets/{dataset.slug}/", params={"preview": shown[name], "lang": language}
+        ).text
+
+    assert "No preview for this file: it is empty" in page("empty.csv", "en")
+    assert "<table" not in page("empty.csv", "en")
+    assert "No preview for this file: its first row is too long to show" in page("long.csv", "en")
+    assert "<table" not in page("long.csv", "en")
+    wide = page("wide.csv", "en")
+    assert "Preview of wide.csv · An excerpt: its first row." in wide
+    assert f'<table class="preview" aria-labelledby="preview-{shown["wide.csv"]}">' in wide
+    assert "Un extrait\u00a0: sa première ligne." in page("wide.csv", "fr")
