@@ -93,9 +93,30 @@ def test_a_datasets_life_is_recorded_field_by_field(client: TestClient, catalog:
     assert reordered["extras"]["diff"] == {"resources": {"old": [second, first], "new": [first, second]}}
     assert removed["extras"]["resource_id"] == second
     assert removed["extras"]["diff"]["title"] == {"old": "Arrêts", "new": None}
-    assert deleted["changes"] == ["deleted"]
+    # udata emits a creation, a deletion, an addition and a removal with no changed fields: what
+    # they made or removed is in the diff.
+    assert [deleted["changes"], removed["changes"], added["changes"], new["changes"]] == [[], [], [], []]
     assert deleted["extras"]["diff"]["deleted"]["old"] is None
     assert deleted["created_at"] == deleted["extras"]["diff"]["deleted"]["new"]
+
+
+def test_a_deletion_sent_in_a_put_is_a_deletion_too(client: TestClient, catalog: Catalog) -> None:
+    """A reader of ``dataset:deleted`` entries missed the datasets deleted by a PUT of ``deleted``;
+    the fields changed beside it are an update, as udata audits no ``deleted`` field."""
+    alice = make_user(catalog)
+    made = client.post(DATASETS, json={"title": "Bus", "description": "Lignes"}, headers=alice.headers).json()
+    url = f"{DATASETS}{made['id']}/"
+    body = {"deleted": "2024-01-01T00:00:00+00:00", "acronym": "BUS"}
+    assert client.put(url, json=body, headers=alice.headers).status_code == 200
+    entries = _stream(client, f"related_to={made['id']}", alice)["data"]
+    assert [(entry["key"], entry["changes"]) for entry in entries] == [
+        ("dataset:deleted", []),
+        ("dataset:updated", ["acronym"]),
+        ("dataset:created", []),
+    ]
+    assert entries[0]["extras"]["diff"]["deleted"] == {"old": None, "new": "2024-01-01T00:00:00+00:00"}
+    deletions = _stream(client, "key=dataset:deleted", alice)["data"]
+    assert [entry["related_to_id"] for entry in deletions] == [made["id"]]
 
 
 def test_a_private_datasets_history_is_seen_by_those_who_may_see_it(

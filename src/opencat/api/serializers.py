@@ -444,6 +444,21 @@ ACTIVITY_LABELS = {
 }
 
 
+# udata emits these with no changed fields (udata: udata/core/dataset/activities.py): their
+# ``changes`` are empty, what they made or removed is in ``extras["diff"]``.
+_CHANGES_UNLISTED = frozenset(
+    {
+        Key.DATASET_CREATED,
+        Key.DATASET_DELETED,
+        Key.RESOURCE_ADDED,
+        Key.RESOURCE_DELETED,
+        Key.COMMUNITY_ADDED,
+        Key.COMMUNITY_DELETED,
+        Key.ORGANIZATION_CREATED,
+    }
+)
+
+
 def activity(view: ActivityView, actor: Actor, urls: Urls) -> dict[str, Any]:
     """udata's Activity (udata: udata/core/activity/api.py), named after what it relates to as it is now,
     with the old and new value of each changed field in ``extras["diff"]`` (opencat's own)."""
@@ -469,6 +484,6 @@ def activity(view: ActivityView, actor: Actor, urls: Urls) -> dict[str, Any]:
         "label": label,
         "key": str(item.key),
         "icon": icon,
-        "changes": item.changed_fields,
+        "changes": [] if item.key in _CHANGES_UNLISTED else item.changed_fields,
         "extras": {**item.extras, "diff": {c.field: {"old": c.old, "new": c.new} for c in item.changes}},
     }

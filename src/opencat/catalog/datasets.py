@@ -381,11 +381,19 @@ def _record_update(
     resources: tuple[Sequence[Resource], Sequence[Resource]],
     now: datetime,
 ) -> None:
-    """The changed fields (when any), then each resource added, changed or removed."""
-    fields = dataset_diff(*dataset)
+    """The changed fields (when any), then each resource added, changed or removed. A write that
+    deletes the dataset (``"deleted"`` sent) is its deletion too, as udata records it after the
+    update: a reader of ``dataset:deleted`` entries missed the datasets deleted so."""
+    changed = dataset_diff(*dataset)
+    deleting = dataset[0].deleted is None and dataset[1].deleted is not None
+    # udata audits no ``deleted`` field: a deletion is its own entry, the rest an update.
+    deletion = [change for change in changed if deleting and change.field == "deleted"]
+    fields = [change for change in changed if change not in deletion]
     updated = (
         [history.on_dataset(catalog, actor, Key.DATASET_UPDATED, dataset[1], now, fields)] if fields else []
     )
+    if deleting:
+        updated.append(history.on_dataset(catalog, actor, Key.DATASET_DELETED, dataset[1], now, deletion))
     history.record(conn, [*updated, *history.resource_list(catalog, actor, dataset[1], *resources, now)])
 
 
