@@ -124,7 +124,9 @@ def test_broken_forms_unknown_owners_and_identical_requests_at_once(
             json={"name": "Z", "email": "z@example.org", "owner": owner},
             headers=root.headers,
         )
-        assert (named.status_code, named.json()["errors"]) == (400, {"owner": ["Unknown user"]}), owner
+        assert (named.status_code, named.json()["errors"]) == (400, {"owner": ["User does not exists"]}), (
+            owner
+        )
 
     body = {"name": "Ensemble", "email": "e@example.org"}
     barrier = threading.Barrier(8)

@@ -472,7 +472,7 @@ def test_a_bodys_problems_are_said_at_once_new_resources_included(
         "title": ["This field is required."],
         "tags": ['Tag "a" must be between 3 and 96 characters long.'],
         "resources": [
-            {"url": ['Invalid URL "nope": scheme (none) is not allowed']},
+            {"url": ['Invalid URL "nope"']},
             {"title": ["This field is required."], "url": ["This field is required."]},
         ],
     }

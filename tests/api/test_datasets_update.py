@@ -406,3 +406,34 @@ def test_resources_given_by_their_ids_alone_keep_and_order_them(client: TestClie
     }
     assert client.put(url, json={"resources": ["nope"]}, headers=alice.headers).status_code == 400
     assert b not in [item["id"] for item in client.get(url).json()["resources"]]
+
+
+def test_coverage_identifiers_and_owners_are_refused_in_udatas_words(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's ``DateRangeField``, ``clean_oid`` and owner field: an empty range clears the
+    coverage; a range without its start, or a text without " - ", is "Unable to parse date
+    range" (a text of one date was taken as a start); an identifier that is none is named; a
+    user who does not exist is said so to anyone, before who may name whom."""
+    alice = make_user(catalog)
+    view = make_dataset(catalog, alice, temporal_coverage=None)
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    covered = {"temporal_coverage": {"start": "2020-01-01", "end": "2020-12-31"}}
+    assert client.put(url, json=covered, headers=alice.headers).status_code == 200
+    assert (
+        client.put(url, json={"temporal_coverage": {}}, headers=alice.headers).json()["temporal_coverage"]
+        is None
+    )
+    for unreadable in ({"end": "2020-12-31"}, "2020-01-01"):
+        refused = client.put(url, json={"temporal_coverage": unreadable}, headers=alice.headers)
+        assert refused.json() == {"errors": {"temporal_coverage": ["Unable to parse date range"]}}, unreadable
+    ranged = client.put(url, json={"temporal_coverage": "2021-01-01 - 2021-06-30"}, headers=alice.headers)
+    assert ranged.json()["temporal_coverage"] == {"start": "2021-01-01", "end": "2021-06-30"}
+    for field in ("organization", "owner"):
+        named = client.put(url, json={field: "zzz"}, headers=alice.headers)
+        assert named.json() == {"errors": {field: ["Unsupported identifier: zzz"]}}
+    nobody = client.put(url, json={"owner": "000000000000000000000000"}, headers=alice.headers)
+    assert nobody.json() == {"errors": {"owner": ["User does not exists"]}}
+    bob = make_user(catalog)
+    other = client.put(url, json={"owner": bob.user.id}, headers=alice.headers)
+    assert other.json() == {"errors": {"owner": ["You can only set yourself as owner"]}}

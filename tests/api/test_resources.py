@@ -421,7 +421,7 @@ def test_schemas_are_checked_against_the_catalog(client: TestClient, catalog: Ca
     )
     assert "version" in post({"version": "1.0"}).json()["errors"]["schema"]
     assert post({"url": "javascript:alert(1)"}).json()["errors"] == {
-        "schema": {"url": ['Invalid URL "javascript:alert(1)": scheme javascript is not allowed']}
+        "schema": {"url": ['Invalid URL "javascript:alert(1)"']}
     }
     nested = client.put(
         f"/api/1/datasets/{view.dataset.id}/",

@@ -88,7 +88,8 @@ def test_local_hosts_are_refused(url: str) -> None:
     ],
 )
 def test_private_loopback_and_multicast_addresses_are_refused(url: str) -> None:
-    with pytest.raises(ValueError, match=f"^{re.escape(invalid(url))}: is a (private|local) URL$"):
+    said = r"(is a (private|local) URL|\S+ is a multicast IP)"
+    with pytest.raises(ValueError, match=f"^{re.escape(invalid(url))}: {said}$"):
         check_url(url)
 
 
@@ -149,7 +150,7 @@ def test_whitespace_inside_a_url_is_refused() -> None:
 
 def test_top_level_domains_are_checked_by_shape_not_by_list() -> None:
     # udata keeps a list of known TLDs; we only refuse what cannot be one (compatibility.md).
-    with pytest.raises(ValueError, match="invalid TLD"):
+    with pytest.raises(ValueError, match=r'^Invalid URL "http://somewhere.i2": Invalid TLD i2$'):
         check_url("http://somewhere.i2")
     assert check_url("http://data.intranet/") == "http://data.intranet/"
 
@@ -212,3 +213,28 @@ def test_a_files_url_does_not_excuse_a_malformed_url() -> None:
         check_url(f"{FILES}/a b.csv", FILES)
     with pytest.raises(ValueError, match="Invalid URL"):
         check_url("http://127.0.0.1:80x/resources/a", "http://127.0.0.1:80x/resources")
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (
+            "gopher://x.org/",
+            'Invalid URL "gopher://x.org/": Invalid scheme gopher, allowed schemes: http, https, ftp, ftps',
+        ),
+        (
+            "HTTPX://x.org/",
+            'Invalid URL "HTTPX://x.org/": Invalid scheme httpx, allowed schemes: http, https, ftp, ftps',
+        ),
+        ("javascript:alert(1)", 'Invalid URL "javascript:alert(1)"'),
+        ("mailto:someone@example.org", 'Invalid URL "mailto:someone@example.org"'),
+        ("nope", 'Invalid URL "nope"'),
+        ("http://-bad-.example.org/", 'Invalid URL "http://-bad-.example.org/"'),
+        ("http://224.0.0.1/", 'Invalid URL "http://224.0.0.1/": 224.0.0.1 is a multicast IP'),
+    ],
+)
+def test_refusals_are_worded_as_udatas(url: str, said: str) -> None:
+    """udata/uris.py's words: a scheme its pattern reads is named with the allowed ones; what its
+    pattern cannot read at all (no ``//``, no host name) is a plain ``Invalid URL``."""
+    with pytest.raises(ValueError, match=f"^{re.escape(said)}$"):
+        check_url(url)

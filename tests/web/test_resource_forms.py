@@ -131,10 +131,12 @@ def test_a_refused_link_is_explained_in_the_pages_language(client: TestClient, c
     action = f"/datasets/{view.dataset.id}/resources/new/"
     csrf = hidden(client.get(f"/datasets/{view.dataset.slug}/resources/new/").text, "csrf_token")
     for url, french in (
-        ("javascript:alert(1)", "le schéma javascript n\u2019est pas permis"),
+        ("gopher://example.org/x", "le schéma gopher n\u2019est pas permis"),
+        ("javascript:alert(1)", "javascript:alert(1)\u00a0» n\u2019est pas valide"),
         ("http://127.0.0.1/x", "c\u2019est une adresse locale"),
         ("http://10.1.2.3/x", "c\u2019est une adresse privée"),
-        ("https://intranet/x", "son domaine n\u2019est pas valide"),
+        ("http://224.0.0.1/x", "c\u2019est une adresse privée"),
+        ("https://intranet/x", "intranet/x\u00a0» n\u2019est pas valide"),
         ("https://example.c0m/x", "son domaine n\u2019est pas valide"),
     ):
         refused = client.post(action, data={"csrf_token": csrf, "title": "T", "url": url})

@@ -81,7 +81,7 @@ def _identifier(value: Any) -> Any:
     if isinstance(value, dict):
         value = value.get("id")
     if value is not None and not (isinstance(value, str) and ids.is_object_id(value)):
-        raise ValueError("Not a valid identifier.")
+        raise ValueError(f"Unsupported identifier: {value}")  # udata's ``clean_oid``
     return value.lower() if isinstance(value, str) else value
 
 
@@ -146,11 +146,22 @@ def _resource_url(value: Any, info: ValidationInfo) -> Any:
     return _url(value, info)
 
 
+UNREADABLE_RANGE = "Unable to parse date range"
+
+
 def _coverage(value: Any) -> Any:
-    """``{"start", "end"}`` or ``"START - END"`` (udata: udata/core/dataset/models.py)."""
+    """``{"start", "end"}`` or ``"START - END"`` (udata's ``DateRangeField``, udata/forms/fields.py):
+    an empty one clears the coverage; a text without its `` - ``, or an object without its start,
+    is no range."""
+    if value in ("", {}):
+        return None
     if isinstance(value, str):
-        start, _, end = value.partition(" - ")
+        start, separated, end = value.partition(" - ")
+        if not separated:
+            raise ValueError(UNREADABLE_RANGE)
         value = {"start": start, "end": end or None}
+    if isinstance(value, dict) and "start" not in value:
+        raise ValueError(UNREADABLE_RANGE)
     if isinstance(value, dict):
         for key in ("start", "end"):
             if value.get(key) is not None and not isinstance(value[key], str):

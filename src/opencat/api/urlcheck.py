@@ -9,19 +9,21 @@ from opencat.domain.links import LINK_SCHEMES as SCHEMES
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
+# A scheme as udata's URL pattern reads one: letters, digits, dots and dashes, then ``://``.
+_SCHEMED = re.compile(r"^[a-z0-9.\-]*://", re.IGNORECASE)
 
 
 def _domain_problem(host: str) -> str | None:
     try:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
-        return "has an invalid domain"
+        return ""
     labels = ascii_host.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        return "has an invalid domain"
+        return ""  # no host name udata's pattern reads: its plain ``Invalid URL``
     # udata checks against a list of known TLDs; we check their shape only (compatibility.md).
     if not _TLD.match(labels[-1]):
-        return "has an invalid TLD"
+        return f"Invalid TLD {labels[-1]}"
     return None
 
 
@@ -34,7 +36,9 @@ def _host_problem(host: str) -> str | None:
         return _domain_problem(host)
     if address.is_loopback:
         return "is a local URL"
-    if address.is_private or address.is_multicast or address.is_link_local:
+    if address.is_multicast:
+        return f"{address} is a multicast IP"
+    if address.is_private or address.is_link_local:
         return "is a private URL"
     if address.is_reserved or address.is_unspecified:
         return "is a private URL"
@@ -65,7 +69,12 @@ def check_url(value: str, files_url: str | None = None) -> str:
     except ValueError:
         raise ValueError(f'Invalid URL "{url}"') from None
     if parts.scheme.lower() not in SCHEMES:
-        raise ValueError(f'Invalid URL "{url}": scheme {parts.scheme or "(none)"} is not allowed')
+        if _SCHEMED.match(url):  # udata's pattern reads a scheme, then says it is not one it takes
+            allowed = ", ".join(SCHEMES)
+            raise ValueError(
+                f'Invalid URL "{url}": Invalid scheme {parts.scheme.lower()}, allowed schemes: {allowed}'
+            )
+        raise ValueError(f'Invalid URL "{url}"')
     # A backslash in the authority reads as a slash to browsers (WHATWG): ``http://127.0.0.1\@a.org/``
     # is example.org's to urlsplit and the loopback's to whoever follows the link.
     if not host or "\\" in parts.netloc:
@@ -74,5 +83,5 @@ def check_url(value: str, files_url: str | None = None) -> str:
         return url
     problem = _host_problem(host.strip("[]"))
     if problem is not None:
-        raise ValueError(f'Invalid URL "{url}": {problem}')
+        raise ValueError(f'Invalid URL "{url}": {problem}' if problem else f'Invalid URL "{url}"')
     return url

@@ -85,7 +85,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.ORGANIZATION_DENIED: "Permission denied for this organization",
     Reason.NO_TRANSFER: "Cannot change owner after creation. Please use transfer feature.",
     Reason.OWNER_SELF_ONLY: "You can only set yourself as owner",
-    Reason.OWNER_UNKNOWN: "Unknown user",
+    Reason.OWNER_UNKNOWN: "User does not exists",  # sic: udata's ModelFieldMixin
     Reason.CONTACT_POINT_MISMATCH: "Wrong contact point id or contact point ownership mismatch",
     # udata's ContactPoint (udata/core/contact_point/models.py, udata/core/checks.py, udata/core/owned.py)
     Reason.CONTACT_FIELD_REQUIRED: "Field is required",

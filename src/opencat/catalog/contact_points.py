@@ -94,13 +94,14 @@ def create_contact_point(
         organization_id.lower() if organization_id and is_object_id(organization_id) else organization_id
     )
     owner_id = owner_id.lower() if owner_id and is_object_id(owner_id) else owner_id
-    if owner_id is not None and owner_id != actor.user.id and not actor.is_sysadmin:
-        refused["owner"] = [problem(Reason.OWNER_SELF_ONLY)]
     with catalog.db.write() as conn:
-        if owner_id is not None and "owner" not in refused:
+        # udata's owner field reads the user before it checks who may name them.
+        if owner_id is not None and owner_id != actor.user.id:
             known = is_object_id(owner_id) and db_accounts.find_user(conn, owner_id) is not None
-            if not known:  # a sysadmin naming someone: the someone must exist
+            if not known:
                 refused["owner"] = [problem(Reason.OWNER_UNKNOWN)]
+            elif not actor.is_sysadmin:
+                refused["owner"] = [problem(Reason.OWNER_SELF_ONLY)]
         if organization_id is not None:
             org = (
                 db_accounts.find_organization(conn, organization_id)

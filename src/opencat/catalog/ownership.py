@@ -31,10 +31,12 @@ def owner_target(conn: Connection, actor: Actor, owner_id: str | None) -> str:
     caller = actor.user_id or ""
     if owner_id is None or owner_id == caller:
         return caller
-    if not actor.is_sysadmin:
-        raise Invalid({"owner": [problem(Reason.OWNER_SELF_ONLY)]})
+    # udata's field reads the user before it checks who may name them: naming no user is said
+    # so to anyone.
     if db_accounts.find_user(conn, owner_id) is None:
         raise Invalid({"owner": [problem(Reason.OWNER_UNKNOWN)]})
+    if not actor.is_sysadmin:
+        raise Invalid({"owner": [problem(Reason.OWNER_SELF_ONLY)]})
     return owner_id
 
 

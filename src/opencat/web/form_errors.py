@@ -29,7 +29,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Unknown geoid\(s\): (?P<zones>.*)"), "Unknown zone(s): %(zones)s"),
     # api/urlcheck.py's refusals of a link
     (
-        re.compile(r'Invalid URL "(?P<url>.*)": scheme (?P<scheme>.*) is not allowed'),
+        re.compile(r'Invalid URL "(?P<url>.*)": Invalid scheme (?P<scheme>[^,]*), allowed schemes: .*'),
         "The address “%(url)s” is refused: its scheme %(scheme)s is not allowed.",
     ),
     (
@@ -37,11 +37,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "The address “%(url)s” is refused: it is a local address.",
     ),
     (
-        re.compile(r'Invalid URL "(?P<url>.*)": is a private URL'),
+        re.compile(r'Invalid URL "(?P<url>.*)": (?:is a private URL|\S+ is a multicast IP)'),
         "The address “%(url)s” is refused: it is a private address.",
     ),
     (
-        re.compile(r'Invalid URL "(?P<url>.*)": has an invalid (?:domain|TLD)'),
+        re.compile(r'Invalid URL "(?P<url>.*)": Invalid TLD .*'),
         "The address “%(url)s” is refused: its domain is not valid.",
     ),
     (re.compile(r'Invalid URL "(?P<url>.*)"'), "The address “%(url)s” is not valid."),
