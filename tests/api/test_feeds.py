@@ -1,7 +1,9 @@
 """recent.atom (udata: udata/core/dataset/api.py, RecentDatasetsAtomFeed)."""
 
+import json
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -11,6 +13,7 @@ from opencat.catalog import feeds
 from opencat.catalog.context import Catalog
 from opencat.catalog.curation import follow
 from opencat.catalog.feeds import recent
+from opencat.catalog.imports import load_fixtures
 from opencat.db.tables import organizations
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.queries import DatasetQuery
@@ -104,3 +107,25 @@ def test_followed_by_narrows_the_feed(catalog: Catalog) -> None:
     later = replace(catalog, clock=lambda: catalog.clock() + timedelta(hours=11))
     entries = recent(later, ANONYMOUS, DatasetQuery(followed_by=bob.user.id))
     assert [entry.view.dataset.title for entry in entries] == ["Suivi"]
+
+
+def test_a_dataset_of_nobody_takes_the_feeds_author(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Loaded from an export, a dataset may have neither organization nor owner: its entry had an
+    empty ``author`` and the feed none, invalid Atom (RFC 4287 4.1.2), which strict readers refuse."""
+    document = {
+        "id": "6b00000000000000000000dd",
+        "title": "Ambassades",
+        "description": "d",
+        "created_at": "2024-01-05T00:00:00+00:00",
+        "last_modified": "2024-01-06T00:00:00+00:00",
+    }
+    path = tmp_path / "datasets.json"
+    path.write_text(json.dumps([document]), encoding="utf-8")
+    assert load_fixtures(catalog, path) == 1
+    feed = _feed(client)
+    [entry] = feed.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}author") is None
+    assert feed.find(f"{ATOM}author/{ATOM}name").text  # the site's title
+    assert feed.find(f"{ATOM}author/{ATOM}uri").text == "http://testserver/"

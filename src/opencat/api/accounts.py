@@ -5,17 +5,31 @@ from typing import Any
 
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
+from opencat.api.masks import Mask
 from opencat.api.openapi import describe
 from opencat.catalog import accounts as use_cases
 from opencat.domain.accounts import ApiKey
 from opencat.domain.errors import Invalid
+
+# udata's default mask of an organization's read model (its swagger's ``x-mask``).
+ORGANIZATION_MASK = Mask.of(
+    (
+        "id", "created_at", "last_modified", "badges", "metrics", "name", "acronym", "slug",
+        "description", "url", "image_url", "logo", "logo_thumbnail", "banner_color", "banner_image",
+        "banner_image_position", "business_number_id", "members", "teams", "ext", "zone", "extras",
+        "presentation_blocs_published_at", "deleted", "page", "permissions", "uri",
+    )
+)  # fmt: skip
 
 
 @describe("Get an organization by id or slug", "get_organization", returns="Organization", errors=(410,))
 def get_organization(call: Call) -> Reply:
     view = use_cases.get_organization(call.catalog, call.path("ident"))
     return Reply(
-        serializers.organization(view.organization, view.members, view.public_datasets, call.actor, call.urls)
+        serializers.organization(
+            view.organization, view.members, view.public_datasets, call.actor, call.urls
+        ),
+        mask=ORGANIZATION_MASK,
     )
 
 

@@ -49,19 +49,19 @@ def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:
     description = xml_safe(dataset.description)
     ElementTree.SubElement(entry, "summary", type="text").text = description
     ElementTree.SubElement(entry, "content", type="html").text = str(_markdown(description))
-    author = ElementTree.SubElement(entry, "author")
+    # A dataset of nobody's (loaded from an export) names no author: the feed's is its author
+    # (RFC 4287 4.1.2; an empty ``author`` is invalid Atom).
     if view.organization is not None:
-        ElementTree.SubElement(author, "name").text = xml_safe(view.organization.name)
-        uri = call.urls.organization_page(view.organization.slug)
+        name, uri = view.organization.name, call.urls.organization_page(view.organization.slug)
     elif view.owner is not None:
-        ElementTree.SubElement(author, "name").text = xml_safe(
-            f"{view.owner.first_name} {view.owner.last_name}"
-        )
-        uri = call.urls.user_page(view.owner.slug)
+        name, uri = f"{view.owner.first_name} {view.owner.last_name}", call.urls.user_page(view.owner.slug)
     else:
-        uri = None
-    if uri:
-        ElementTree.SubElement(author, "uri").text = uri
+        name, uri = None, None
+    if name is not None:
+        author = ElementTree.SubElement(entry, "author")
+        ElementTree.SubElement(author, "name").text = xml_safe(name)
+        if uri:
+            ElementTree.SubElement(author, "uri").text = uri
     ElementTree.SubElement(entry, "updated").text = iso(dataset.last_modified)
     ElementTree.SubElement(entry, "published").text = iso(dataset.created_at)
 
@@ -84,6 +84,10 @@ def recent_atom(call: Call) -> Response:
     ElementTree.SubElement(feed, "link", href=xml_safe(self_url), rel="self")
     ElementTree.SubElement(feed, "id").text = f"{call.urls.base}/"
     ElementTree.SubElement(feed, "updated").text = iso(utc_now())
+    # Atom needs an author for each entry, its own or the feed's: the site for datasets of nobody.
+    site = ElementTree.SubElement(feed, "author")
+    ElementTree.SubElement(site, "name").text = xml_safe(call.services.settings.site_title)
+    ElementTree.SubElement(site, "uri").text = call.urls.home
     for item in entries:
         _entry(feed, call, item)
     body = ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)

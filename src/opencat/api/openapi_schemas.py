@@ -195,8 +195,9 @@ _FEATURE = record(
         "properties": record({"slug": STRING, "name": STRING, "code": TEXT, "uri": TEXT, "level": STRING}),
     }
 )
+# udata's read models carry no ``class``: their references do.
 _USER = {
-    **USER_REFERENCE["properties"],
+    **{key: schema for key, schema in USER_REFERENCE["properties"].items() if key != "class"},
     "about": TEXT,
     "website": TEXT,
     "email": TEXT,
@@ -211,7 +212,7 @@ _USER = {
 }
 _MEMBER = record({"role": STRING, "label": STRING, "since": MAYBE_DATE_TIME, "user": OBJECT})
 _ORGANIZATION = {
-    **ORGANIZATION_REFERENCE["properties"],
+    **{key: schema for key, schema in ORGANIZATION_REFERENCE["properties"].items() if key != "class"},
     "description": STRING,
     "url": TEXT,
     "business_number_id": TEXT,
@@ -225,8 +226,11 @@ _ORGANIZATION = {
     "teams": array(OBJECT),
     "ext": OBJECT,
     "zone": TEXT,
-    "presentation_blocs": array(OBJECT),
+    "presentation_blocs": array(OBJECT),  # out of the default mask
     "presentation_blocs_published_at": MAYBE_DATE_TIME,
+    "banner_color": TEXT,
+    "banner_image": TEXT,
+    "banner_image_position": {"type": ["integer", "null"]},
 }
 _LICENSE = record(
     {
@@ -333,7 +337,9 @@ def components() -> dict[str, Schema]:
         "ResourceV2": record({"resource": ref("Resource"), "dataset_id": STRING}),
         "OrganizationReference": ORGANIZATION_REFERENCE,
         "UserReference": USER_REFERENCE,
-        "Organization": record(_ORGANIZATION),
+        "Organization": record(
+            _ORGANIZATION, tuple(key for key in _ORGANIZATION if key != "presentation_blocs")
+        ),
         "User": record(_USER),
         "FollowerPage": page_of(record({"id": STRING, "follower": ref("UserReference"), "since": DATE_TIME})),
         "FollowerCount": record({"followers": INTEGER}),

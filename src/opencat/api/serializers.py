@@ -370,8 +370,10 @@ def user(
     counted: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``counted``: the user's metrics counted now (``accounts.user_metrics``), else as stored."""
+    # udata's read model of a user carries no ``class`` (its references do).
+    reference = {key: value for key, value in user_reference(item, urls).items() if key != "class"}
     return {
-        **user_reference(item, urls),
+        **reference,
         "about": item.about,
         "website": item.website,
         "email": item.email if with_email else None,
@@ -405,8 +407,12 @@ def organization(
     item: Organization, members: Sequence[Member], datasets: int, actor: Actor, urls: Urls
 ) -> dict[str, Any]:
     counts = {"followers": 0, "reuses": 0, "views": 0, "dataservices": 0, **item.metrics}
+    # udata's read model of an organization carries no ``class`` (its references do).
+    reference = {
+        key: value for key, value in organization_reference(item, actor, urls).items() if key != "class"
+    }
     return {
-        **organization_reference(item, actor, urls),
+        **reference,
         "description": item.description,
         "url": item.url,
         "business_number_id": item.business_number_id,
@@ -422,8 +428,11 @@ def organization(
         "teams": [],
         "ext": {},
         "zone": None,
-        "presentation_blocs": [],
+        "presentation_blocs": [],  # out of udata's default mask (api/accounts.py): asked by X-Fields
         "presentation_blocs_published_at": None,
+        "banner_color": None,
+        "banner_image": None,
+        "banner_image_position": None,
     }
 
 
