@@ -281,3 +281,29 @@ def test_udatas_cells_for_no_license_and_its_ignored_arguments(
     assert [row["title"] for row in rows] == ["Horaires des bus"]
     _, rows = _rows(client, "/api/1/site/datasets.csv?archived=true&q=archive")
     assert [row["title"] for row in rows] == ["Archivé"]
+
+
+def test_an_organizations_exports_hold_its_visible_datasets(
+    client: TestClient, catalog: Catalog, published: dict[str, Any]
+) -> None:
+    """udata's ``/organizations/{org}/datasets.csv`` and ``datasets-resources.csv`` (a 404 here):
+    its datasets neither private, deleted nor archived, in the site export's columns, named after
+    its slug."""
+    org, owner = published["org"], published["owner"]
+    _create(client, owner, title="Archivé de Lyon", organization=org.id, archived="2024-05-01T10:00:00+00:00")
+    _create(client, owner, title="Privé de Lyon", organization=org.id, private=True)
+    for ident in (org.id, org.slug):
+        response = client.get(f"/api/1/organizations/{ident}/datasets.csv")
+        assert response.headers["content-disposition"].startswith(
+            f"attachment; filename={org.slug}-datasets-"
+        )
+        text, rows = _rows(client, f"/api/1/organizations/{ident}/datasets.csv")
+        assert text.splitlines()[0] == ";".join(f'"{name}"' for name in DATASET_HEADER)
+        assert [row["title"] for row in rows] == ["Horaires des bus"]
+        resources = client.get(f"/api/1/organizations/{ident}/datasets-resources.csv")
+        assert resources.headers["content-disposition"].startswith(
+            f"attachment; filename={org.slug}-datasets-resources-"
+        )
+        _, rows = _rows(client, f"/api/1/organizations/{ident}/datasets-resources.csv")
+        assert [row["title"] for row in rows] == ["Horaires", "Notice"]
+    assert client.get("/api/1/organizations/000000000000000000000000/datasets.csv").status_code == 404

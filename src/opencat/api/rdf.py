@@ -23,6 +23,7 @@ from opencat.api.masks import apply_mask
 from opencat.api.openapi import describe
 from opencat.api.pagination import MAX_PAGE, MAX_PAGE_SIZE, PAGE_HELP, PAGE_SIZE_HELP
 from opencat.api.params import Argument, first, positive_int
+from opencat.catalog import accounts
 from opencat.catalog import rdf as use_cases
 from opencat.catalog.access import check_visibility_filters
 from opencat.catalog.context import Catalog
@@ -30,6 +31,8 @@ from opencat.dcat.formats import JSON_LD_CONTEXT, find_format, negotiate
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import BadRequest, NotFound
+from opencat.domain.queries import DatasetQuery
+from opencat.domain.search import SearchFilters
 from opencat.domain.urls import Urls
 
 CATALOG_PAGE_SIZE = 100  # udata's default for the catalog
@@ -275,6 +278,39 @@ def _csv_export(call: Call, name: str, write: Callable[..., int]) -> StreamingRe
         "text/csv; charset=utf-8",
         {"content-disposition": f"attachment; filename={name}-{stamp}.csv"},
     )
+
+
+def _organization_export(call: Call, name: str, write: Callable[..., int]) -> StreamingResponse:
+    """An organization's public datasets, archived ones left out (udata's ``visible()``), named
+    after its slug; 404 or 410 as the organization's read."""
+    organization = accounts.get_organization(call.catalog, call.path("ident")).organization
+    query = DatasetQuery(filters=SearchFilters(organization=organization.id))
+    stamp = utc_now().strftime("%Y-%m-%d-%H-%M")
+    return _streamed(
+        lambda out: write(call.catalog, call.urls, out, query, with_archived=False),
+        "text/csv; charset=utf-8",
+        {"content-disposition": f"attachment; filename={organization.slug}-{name}-{stamp}.csv"},
+    )
+
+
+@describe(
+    "An organization's public datasets as udata's CSV export, a row each (archived ones left out)",
+    "get_organization_datasets_csv",
+    media="text/csv",
+    errors=(410,),
+)
+def organization_datasets_csv(call: Call) -> Response:
+    return _organization_export(call, "datasets", site_csv.write_datasets)
+
+
+@describe(
+    "The resources of an organization's public datasets as udata's CSV export, a row each",
+    "get_organization_datasets_resources_csv",
+    media="text/csv",
+    errors=(410,),
+)
+def organization_resources_csv(call: Call) -> Response:
+    return _organization_export(call, "datasets-resources", site_csv.write_resources)
 
 
 @describe(

@@ -247,13 +247,14 @@ def _write(
     header: tuple[str, ...],
     rows_of: Callable[[Document, use_cases.ExportBatch], Iterable[Row]],
     query: DatasetQuery | None,
+    with_archived: bool,
 ) -> int:
     """Write the header, then each dataset's rows as its batch is read; returns the rows' count."""
     text = io.StringIO()
     writer = csv.writer(text, delimiter=";", quotechar='"', quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(header)
     count = 0
-    for batch in use_cases.export_batches(catalog, query):
+    for batch in use_cases.export_batches(catalog, query, with_archived):
         now = utc_now()
         for view in batch.views:
             document = serializers.dataset(view, ANONYMOUS, urls, now)
@@ -271,9 +272,13 @@ def _write(
     return count
 
 
-def write_datasets(catalog: Catalog, urls: Urls, out: BinaryIO, query: DatasetQuery | None = None) -> int:
-    return _write(catalog, urls, out, DATASET_COLUMNS, lambda d, b: [dataset_row(d, b)], query)
+def write_datasets(
+    catalog: Catalog, urls: Urls, out: BinaryIO, query: DatasetQuery | None = None, with_archived: bool = True
+) -> int:
+    return _write(catalog, urls, out, DATASET_COLUMNS, lambda d, b: [dataset_row(d, b)], query, with_archived)
 
 
-def write_resources(catalog: Catalog, urls: Urls, out: BinaryIO, query: DatasetQuery | None = None) -> int:
-    return _write(catalog, urls, out, RESOURCE_COLUMNS, resource_rows, query)
+def write_resources(
+    catalog: Catalog, urls: Urls, out: BinaryIO, query: DatasetQuery | None = None, with_archived: bool = True
+) -> int:
+    return _write(catalog, urls, out, RESOURCE_COLUMNS, resource_rows, query, with_archived)

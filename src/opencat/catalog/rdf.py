@@ -188,11 +188,14 @@ class ExportBatch:
     zone_names: dict[str, str]
 
 
-def export_batches(catalog: Catalog, query: DatasetQuery | None = None) -> Iterator[ExportBatch]:
-    """The datasets neither private nor deleted (archived ones included, as udata's exports), in
-    batches: all of them by id, or those the list's filters find (``private`` and ``deleted``
-    are not read: the export holds no hidden dataset)."""
-    for views in _batches(catalog, query, with_archived=True):
+def export_batches(
+    catalog: Catalog, query: DatasetQuery | None = None, with_archived: bool = True
+) -> Iterator[ExportBatch]:
+    """The datasets neither private nor deleted (archived ones included, as udata's site exports;
+    not in an organization's, ``with_archived=False``), in batches: all of them by id, or those
+    the list's filters find (``private`` and ``deleted`` are not read: the export holds no hidden
+    dataset)."""
+    for views in _batches(catalog, query, with_archived=with_archived):
         zone_ids = {zone for view in views if view.dataset.spatial for zone in view.dataset.spatial.zones}
         with catalog.db.read() as conn:
             licenses = {item.id: item.title for item in fetch_licenses(conn)}
