@@ -192,6 +192,41 @@ def test_catalog_pages_with_hydra_links(client: TestClient, catalog: Catalog) ->
     assert client.get("/api/1/site/catalog.xml?page_size=0").status_code == 400
 
 
+def test_an_organizations_catalog_is_its_datasets_under_its_address(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's ``/organizations/{org}/catalog[.{format}]`` (a 404 here): the organization's
+    public datasets, neither private nor archived, published by it, paged under its address."""
+    alice = make_user(catalog)
+    org = make_org(catalog, "Métropole", **{alice.user.id: "admin"})
+    for number in range(3):
+        make_dataset(catalog, alice, title=f"Jeu {number}", organization=org.id)
+    make_dataset(catalog, alice, title="Privé", organization=org.id, private=True)
+    make_dataset(catalog, alice, title="Ailleurs")
+    asked = client.get(
+        f"/api/1/organizations/{org.slug}/catalog?page_size=2", headers={"Accept": "text/turtle"}
+    )
+    assert (asked.status_code, asked.headers["location"]) == (
+        302,
+        f"/api/1/organizations/{org.id}/catalog.ttl?page_size=2",
+    )
+    page = client.get(asked.headers["location"])
+    assert page.status_code == 200
+    graph = _parse(page.content, "ttl")
+    node = URIRef(f"http://testserver/api/1/organizations/{org.id}/catalog")
+    assert (node, RDF.type, DCAT.Catalog) in graph
+    assert len(list(graph.objects(node, DCAT.dataset))) == 2
+    publisher = graph.value(node, URIRef("http://purl.org/dc/terms/publisher"))
+    assert str(graph.value(publisher, URIRef("http://xmlns.com/foaf/0.1/name"))) == "Métropole"
+    hydra = "http://www.w3.org/ns/hydra/core#"
+    assert {int(value) for value in graph.objects(None, URIRef(f"{hydra}totalItems"))} == {3}
+    following = {str(value) for value in graph.objects(None, URIRef(f"{hydra}next"))}
+    assert following == {f"http://testserver/api/1/organizations/{org.id}/catalog.ttl?page=2&page_size=2"}
+    assert client.get(f"/api/1/organizations/{org.id}/catalog.ttl?page_size=0").status_code == 400
+    assert client.get(f"/api/1/organizations/{'0' * 24}/catalog.ttl").status_code == 404
+    assert client.get(f"/api/1/organizations/{org.id}/catalog.nope").status_code == 404
+
+
 @pytest.mark.parametrize("suffix", ["nt", "ttl"])
 def test_whole_catalog_streams(client: TestClient, catalog: Catalog, suffix: str) -> None:
     alice = make_user(catalog)

@@ -65,6 +65,16 @@ def data() -> Graph:
     graph += catalog_graph(
         examples.real_fixtures(), URLS, page=2, page_size=15, total=40, site_title="opencat", language="fr"
     )
+    # An organization's catalog (udata's build_org_catalog): its own node and publisher.
+    graph += catalog_graph(
+        [examples.full()],
+        URLS,
+        page=1,
+        page_size=20,
+        total=1,
+        site_title="opencat",
+        organization=examples.organization(),
+    )
     out = io.BytesIO()
     twins = [examples.full(), examples.harvested(), examples.harvested_twin()]
     write_catalog(twins, URLS, out, "nt", site_title="opencat")

@@ -28,7 +28,7 @@ from opencat.catalog import rdf as use_cases
 from opencat.catalog.access import check_visibility_filters
 from opencat.catalog.context import Catalog
 from opencat.dcat.formats import JSON_LD_CONTEXT, find_format, negotiate
-from opencat.domain.accounts import ANONYMOUS
+from opencat.domain.accounts import ANONYMOUS, Organization
 from opencat.domain.dates import utc_now
 from opencat.domain.errors import BadRequest, NotFound
 from opencat.domain.queries import DatasetQuery
@@ -201,6 +201,41 @@ def _streamed(
 )
 def site_catalog(call: Call) -> Response:
     """The list's filters, sort and ``q`` apply, validated as the list validates them."""
+    return _catalog(call)
+
+
+@describe(
+    "Redirect to an organization's catalog in the serialization the Accept header prefers (the query is kept)",
+    "rdf_organization",
+    status=302,
+    headers=("Accept",),
+    errors=(410,),
+)
+def organization_catalog_redirect(call: Call) -> Response:
+    organization = accounts.get_organization(call.catalog, call.path("ident")).organization
+    query = call.request.url.query
+    extension = negotiate(call.header("accept"))
+    return _negotiated(
+        f"/api/1/organizations/{organization.id}/catalog.{extension}" + (f"?{query}" if query else "")
+    )
+
+
+@describe(
+    "An organization's public datasets as a DCAT-AP 3 catalog, by pages (udata's organization catalog)",
+    "rdf_organization_format",
+    media="*/*",
+    query=CATALOG_ARGUMENTS,
+    headers=("If-None-Match",),
+    also=(304,),
+    errors=(410,),
+)
+def organization_catalog(call: Call) -> Response:
+    """Its datasets alone, the list's other filters applying, under its own address and publisher."""
+    organization = accounts.get_organization(call.catalog, call.path("ident")).organization
+    return _catalog(call, organization)
+
+
+def _catalog(call: Call, organization: Organization | None = None) -> Response:
     suffix = call.path("format").lower()
     chosen = find_format(suffix)
     if chosen is None:
@@ -211,6 +246,8 @@ def site_catalog(call: Call) -> Response:
     query = replace(dataset_query(QueryParams(others)), page=page, page_size=max(page_size, 1))
     settings = call.services.settings
     if page_size == 0:
+        if organization is not None:
+            raise BadRequest("An organization's catalog is read by pages (the site's is streamed whole)")
         if chosen.extension not in STREAMED:
             raise BadRequest("The whole catalog is streamed as N-Triples (.nt) or Turtle (.ttl) only")
         check_visibility_filters(call.actor, query)  # before the response starts
@@ -221,7 +258,14 @@ def site_catalog(call: Call) -> Response:
             chosen.content_type,
         )
     body, content_type = use_cases.catalog_page(
-        call.catalog, call.actor, call.urls, suffix, query, settings.site_title, urlencode(others)
+        call.catalog,
+        call.actor,
+        call.urls,
+        suffix,
+        query,
+        settings.site_title,
+        urlencode(others),
+        organization,
     )
     # A digest of the page's bytes: a harvester that kept it asks again with it and gets a 304
     # without the page (its bytes are still made: what the catalog holds says nothing of one page).

@@ -143,6 +143,8 @@ def routes() -> tuple[BaseRoute, ...]:
         path(f"{API}/organizations/{{ident}}/datasets/", GET=datasets.list_organization_datasets),
         path(f"{API}/organizations/{{ident}}/datasets.csv", GET=rdf.organization_datasets_csv),
         path(f"{API}/organizations/{{ident}}/datasets-resources.csv", GET=rdf.organization_resources_csv),
+        path(f"{API}/organizations/{{ident}}/catalog", GET=rdf.organization_catalog_redirect),
+        path(f"{API}/organizations/{{ident}}/catalog.{{format}}", GET=rdf.organization_catalog),
         path(f"{API}/users/{{ident}}/", GET=accounts.get_user),
         path(f"{API}/users/{{ident}}/apikeys/", GET=accounts.list_api_keys, POST=accounts.create_api_key),
         path(f"{API}/users/{{ident}}/apikeys/{{key_id}}/", DELETE=accounts.revoke_api_key),

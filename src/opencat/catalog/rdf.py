@@ -2,7 +2,7 @@
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from opencat.catalog import listing, spatial
@@ -16,7 +16,7 @@ from opencat.dcat.formats import Format, find_format, serialize
 from opencat.dcat.graph import catalog_graph, dataset_graph
 from opencat.dcat.inputs import DcatInput
 from opencat.dcat.stream import write_catalog
-from opencat.domain.accounts import ANONYMOUS, Actor
+from opencat.domain.accounts import ANONYMOUS, Actor, Organization
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Gone, NotFound
 from opencat.domain.queries import DatasetQuery
@@ -93,10 +93,14 @@ def catalog_page(
     query: DatasetQuery,
     site_title: str,
     arguments: str = "",
+    organization: Organization | None = None,
 ) -> tuple[bytes, str]:
     """One page of the public catalog, newest first unless sorted or searched, with hydra paging.
     The list's filters apply (its visibility filters are checked, then read as of public datasets);
-    ``arguments`` are the filters as the paging links repeat them."""
+    ``arguments`` are the filters as the paging links repeat them. An ``organization``'s catalog
+    holds its datasets alone, under its own address and publisher."""
+    if organization is not None:
+        query = replace(query, filters=replace(query.filters, organization=organization.id))
     chosen = _format(suffix)
     check_visibility_filters(actor, query)
     with catalog.db.read() as conn:  # past the last page is a 404, as the list's (and udata's)
@@ -112,6 +116,7 @@ def catalog_page(
         site_title,
         extension=chosen.extension,
         arguments=arguments,
+        organization=organization,
     )
     return serialize(graph, chosen.extension), chosen.content_type
 

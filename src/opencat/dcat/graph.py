@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from rdflib import Graph, Literal, URIRef
 
-from opencat.dcat.agents import add_agent, add_contact_points, add_owner
+from opencat.dcat.agents import add_agent, add_contact_points, add_organization, add_owner
 from opencat.dcat.distributions import Shared, add_distribution, add_license_document
 from opencat.dcat.inputs import DcatInput
 from opencat.dcat.namespaces import ADMS, DCAT, DCATAP, DCT, ELI, FOAF, GSP, HYDRA, LOCN, RDF, SKOS
@@ -30,6 +30,7 @@ from opencat.dcat.vocabularies import (
     LANGUAGES,
     LIMITATIONS_ON_PUBLIC_ACCESS,
 )
+from opencat.domain.accounts import Organization
 from opencat.domain.datasets import Dataset
 from opencat.domain.frequencies import UNKNOWN as UNKNOWN_FREQUENCY
 from opencat.domain.spatial import Zone
@@ -277,8 +278,14 @@ def _add_high_value(graph: Triples, node: URIRef, tags: Sequence[str]) -> None:
             graph.add((category, SKOS.prefLabel, Literal(label, lang="fr")))
 
 
-def catalog_node(urls: Urls) -> URIRef:
-    return own(urls.api("site/catalog"))
+def catalog_path(organization: Organization | None = None) -> str:
+    """The catalog's address under the API: the site's, or an organization's (udata's
+    ``organization_rdf``)."""
+    return "site/catalog" if organization is None else f"organizations/{organization.id}/catalog"
+
+
+def catalog_node(urls: Urls, organization: Organization | None = None) -> URIRef:
+    return own(urls.api(catalog_path(organization)))
 
 
 def add_catalog(
@@ -288,17 +295,25 @@ def add_catalog(
     *,
     site_description: str | None = None,
     language: str | None = None,
+    organization: Organization | None = None,
 ) -> URIRef:
-    """The dcat:Catalog node, with what DCAT-AP makes mandatory: a description and a publisher."""
-    node = catalog_node(urls)
+    """The dcat:Catalog node, with what DCAT-AP makes mandatory: a description and a publisher;
+    an ``organization``'s (udata's ``build_org_catalog``) is published by it, on its page."""
+    node = catalog_node(urls, organization)
     graph.add((node, RDF.type, DCAT.Catalog))
-    graph.add((node, DCT.title, text(site_title)))
-    description = site_description or f"Open datasets published on {site_title}."
+    if organization is None:
+        graph.add((node, DCT.title, text(site_title)))
+        description = site_description or f"Open datasets published on {site_title}."
+        publisher = own(urls.api("site/#publisher"))
+        add_agent(graph, publisher, FOAF.Organization, site_title)
+        homepage = own(urls.front or urls.base)
+    else:
+        graph.add((node, DCT.title, text(organization.name)))
+        description = f"Open datasets published by {organization.name} on {site_title}."
+        publisher = add_organization(graph, organization, urls)
+        homepage = own(urls.organization_page(organization.slug))
     graph.add((node, DCT.description, text(description)))
-    publisher = own(urls.api("site/#publisher"))
-    add_agent(graph, publisher, FOAF.Organization, site_title)
     graph.add((node, DCT.publisher, publisher))
-    homepage = own(urls.front or urls.base)
     graph.add((node, FOAF.homepage, homepage))
     graph.add((homepage, RDF.type, FOAF.Document))
     language_uri = LANGUAGES.get(language.lower()) if language else None
@@ -320,15 +335,25 @@ def catalog_graph(
     site_description: str | None = None,
     language: str | None = None,
     arguments: str = "",
+    organization: Organization | None = None,
 ) -> Graph:
-    """One page of the catalog with its datasets and hydra paging links (udata's ``build_catalog``).
-    ``arguments``: the page's other query arguments (its filters), already URL-encoded."""
+    """One page of the catalog with its datasets and hydra paging links (udata's ``build_catalog``,
+    or ``build_org_catalog`` for an ``organization``'s). ``arguments``: the page's other query
+    arguments (its filters), already URL-encoded."""
     graph = new_graph()
-    node = add_catalog(graph, urls, site_title, site_description=site_description, language=language)
+    node = add_catalog(
+        graph,
+        urls,
+        site_title,
+        site_description=site_description,
+        language=language,
+        organization=organization,
+    )
     taken: set[URIRef] = set()
     for item in datasets:
         graph.add((node, DCAT.dataset, add_dataset(graph, item, urls, site_title=site_title, taken=taken)))
-    _add_paging(graph, node, urls, (page, page_size, total), extension, arguments)
+    path = catalog_path(organization)
+    _add_paging(graph, node, urls, (page, page_size, total), f"{path}.{extension}", arguments)
     return graph
 
 
@@ -337,7 +362,7 @@ def _add_paging(
     node: URIRef,
     urls: Urls,
     paging: tuple[int, int, int],
-    extension: str,
+    address: str,
     arguments: str,
 ) -> None:
     """udata's hydra:Collection with a PartialCollectionView (first/last/next/previous), also typed
@@ -347,7 +372,7 @@ def _add_paging(
     rest = f"&{arguments}" if arguments else ""
 
     def url(number: int) -> URIRef:
-        return own(urls.api(f"site/catalog.{extension}?page={number}&page_size={page_size}{rest}"))
+        return own(urls.api(f"{address}?page={number}&page_size={page_size}{rest}"))
 
     view = url(page)
     links = {HYDRA.first: 1, HYDRA.last: pages}
