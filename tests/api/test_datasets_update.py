@@ -412,8 +412,8 @@ def test_coverage_identifiers_and_owners_are_refused_in_udatas_words(
     client: TestClient, catalog: Catalog
 ) -> None:
     """udata's ``DateRangeField``, ``clean_oid`` and owner field: an empty range clears the
-    coverage; a range without its start, or a text without " - ", is "Unable to parse date
-    range" (a text of one date was taken as a start); an identifier that is none is named; a
+    coverage; a range without its start is "Unable to parse date range", a text not of two dates
+    Python's refusal to unpack it (a text of one date was taken as a start, of three cut short); an identifier that is none is named; a
     user who does not exist is said so to anyone, before who may name whom."""
     alice = make_user(catalog)
     view = make_dataset(catalog, alice, temporal_coverage=None)
@@ -424,14 +424,38 @@ def test_coverage_identifiers_and_owners_are_refused_in_udatas_words(
         client.put(url, json={"temporal_coverage": {}}, headers=alice.headers).json()["temporal_coverage"]
         is None
     )
-    for unreadable in ({"end": "2020-12-31"}, "2020-01-01"):
+    for unreadable, said in (
+        ({"end": "2020-12-31"}, "Unable to parse date range"),
+        # udata unpacks the text in two: Python's words for one date, or three
+        ("2020-01-01", "not enough values to unpack (expected 2, got 1)"),
+        ("2020-01-01 - 2020-12-31 - 2021-01-01", "too many values to unpack (expected 2)"),
+    ):
         refused = client.put(url, json={"temporal_coverage": unreadable}, headers=alice.headers)
-        assert refused.json() == {"errors": {"temporal_coverage": ["Unable to parse date range"]}}, unreadable
+        assert refused.json() == {"errors": {"temporal_coverage": [said]}}, unreadable
     ranged = client.put(url, json={"temporal_coverage": "2021-01-01 - 2021-06-30"}, headers=alice.headers)
     assert ranged.json()["temporal_coverage"] == {"start": "2021-01-01", "end": "2021-06-30"}
     for field in ("organization", "owner"):
         named = client.put(url, json={field: "zzz"}, headers=alice.headers)
         assert named.json() == {"errors": {field: ["Unsupported identifier: zzz"]}}
+        nameless = client.put(url, json={field: {"name": "x"}}, headers=alice.headers)
+        assert nameless.json() == {"errors": {field: ["Unsupported identifier: {'name': 'x'}"]}}
+        # an empty one is skipped, as udata's fields skip it: the dataset keeps its own
+        kept = client.put(url, json={field: ""}, headers=alice.headers)
+        assert (kept.status_code, kept.json()["owner"]["id"], kept.json()["organization"]) == (
+            200,
+            alice.user.id,
+            None,
+        )
+    made = client.post(
+        "/api/1/datasets/",
+        json={"title": "T", "description": "D", "organization": "", "owner": ""},
+        headers=alice.headers,
+    )
+    assert (made.status_code, made.json()["owner"]["id"], made.json()["organization"]) == (
+        201,
+        alice.user.id,
+        None,
+    )
     nobody = client.put(url, json={"owner": "000000000000000000000000"}, headers=alice.headers)
     assert nobody.json() == {"errors": {"owner": ["User does not exists"]}}
     bob = make_user(catalog)

@@ -56,6 +56,14 @@ def test_nothing_new_is_made_but_by_a_sysadmin(client: TestClient, catalog: Cata
             {"json": {"name": "s", "url": "https://example.org/", "backend": "dcat"}},
         ),
         ("post", "/api/1/contacts/", {"json": {"name": "C", "email": "c@example.org", "role": "contact"}}),
+        (
+            "post",
+            "/api/1/harvest/source/preview/",
+            {"json": {"name": "s", "url": "https://example.org/", "backend": "dcat"}},
+        ),
+        # udata answers 423 before it reads the body: an unreadable one is no 400 first.
+        ("post", "/api/1/contacts/", {"content": b"{bad"}),
+        ("post", "/api/1/harvest/sources/", {"content": b"[1]"}),
     ]
     for method, path, body in creations:
         assert getattr(client, method)(path, **body).status_code == 401, path  # who asks, first

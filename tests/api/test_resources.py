@@ -707,3 +707,9 @@ def test_an_empty_url_is_missing_and_an_empty_format_or_mime_is_none(
     assert (cleared.status_code, cleared.json()["format"], cleared.json()["mime"]) == (200, None, None)
     named = client.put(f"{url}resources/{rid}/", json={"format": " CSV "}, headers=alice.headers).json()
     assert named["format"] == "csv"
+    # A schema's empty URL is none too, on the resource's PUT as in the dataset's.
+    for path, body in (
+        (f"{url}resources/{rid}/", {"schema": {"url": ""}}),
+        (url, {"resources": [{"id": rid, "schema": {"url": ""}}]}),
+    ):
+        assert client.put(path, json=body, headers=alice.headers).status_code == 200, path

@@ -86,6 +86,8 @@ def test_form_fields_are_refused_in_udata_upload_shape(
             "abc",
         ),
         ({"totalparts": "many", "partindex": "first"}, "partindex", "first"),
+        ({"partindex": ""}, "partindex", ""),
+        ({"totalparts": ""}, "totalparts", ""),
     ],
 )
 def test_a_number_that_is_none_is_refused_as_udata_reqparse_refuses_it(

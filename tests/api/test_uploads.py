@@ -703,6 +703,10 @@ def test_a_stale_if_match_is_refused_on_uploads_too(
     ]:
         refused = client.post(path, files=file, data=data, headers=stale_headers)
         assert refused.status_code == 412, (path, data, refused.text)
+    # Before the resource is looked for, as the resource's PUT answers a stale tag on an unknown one.
+    unknown = f"{url}resources/00000000-0000-4000-8000-000000000000/"
+    assert client.put(unknown, json={"title": "x"}, headers=stale_headers).status_code == 412
+    assert client.post(f"{unknown}upload/", files=file, headers=stale_headers).status_code == 412
     after = client.get(url)
     assert after.headers["etag"] == current
     assert [resource["title"] for resource in after.json()["resources"]] == ["B's"]

@@ -88,7 +88,7 @@ def test_local_hosts_are_refused(url: str) -> None:
     ],
 )
 def test_private_loopback_and_multicast_addresses_are_refused(url: str) -> None:
-    said = r"(is a (private|local) URL|\S+ is a multicast IP)"
+    said = r"(is a (private|local) URL|\S+ is a (multicast|mask) IP)"
     with pytest.raises(ValueError, match=f"^{re.escape(invalid(url))}: {said}$"):
         check_url(url)
 
@@ -231,6 +231,13 @@ def test_a_files_url_does_not_excuse_a_malformed_url() -> None:
         ("nope", 'Invalid URL "nope"'),
         ("http://-bad-.example.org/", 'Invalid URL "http://-bad-.example.org/"'),
         ("http://224.0.0.1/", 'Invalid URL "http://224.0.0.1/": 224.0.0.1 is a multicast IP'),
+        ("http://example.a/x", 'Invalid URL "http://example.a/x"'),
+        ("http://1.2.3/x", 'Invalid URL "http://1.2.3/x"'),
+        ("http://999.1.1.1/x", 'Invalid URL "http://999.1.1.1/x"'),
+        ("://example.org/x", 'Invalid URL "://example.org/x"'),
+        ("http://0.0.0.0/", 'Invalid URL "http://0.0.0.0/": 0.0.0.0 is a mask IP'),
+        ("http://128.0.0.0/", 'Invalid URL "http://128.0.0.0/": 128.0.0.0 is a mask IP'),
+        ("http://1.255.255.255/", 'Invalid URL "http://1.255.255.255/": 1.255.255.255 is a mask IP'),
     ],
 )
 def test_refusals_are_worded_as_udatas(url: str, said: str) -> None:

@@ -624,6 +624,10 @@ def test_the_filters_chosen_keep_their_names_when_nothing_matches(
     assert sorted(chips) == sorted(
         ["Ministère de l&#39;Intérieur", "Licence Ouverte / Open Licence version 2.0", "France", "Country"]
     )
+    # An organization's id in capitals is the same one, as the API reads it: it narrowed to nothing.
+    upper = client.get("/datasets/", params={"organization": org.id.upper(), "lang": "en"}).text
+    assert "Elections" in upper
+    assert f"organization={org.id}" in upper
 
 
 def test_a_preview_says_what_it_shows_of_an_empty_a_long_or_a_cut_file(

@@ -5,6 +5,7 @@ from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
 from opencat.catalog import contact_points as use_cases
+from opencat.catalog.access import check_creations_allowed
 
 
 @describe("A contact point by its id", "get_contact_point", returns="ContactPoint")
@@ -23,6 +24,7 @@ def get_contact_point(call: Call) -> Reply:
     also=(200,),
 )
 def create_contact_point(call: Call) -> Reply:
+    check_creations_allowed(call.catalog.read_only, call.actor)  # 401, 423 before the body (udata's)
     point, org, owner, made = use_cases.create_contact_point(call.catalog, call.actor, call.json_object())
     return Reply(serializers.contact_point(point, org, owner, call.actor, call.urls), 201 if made else 200)
 

@@ -12,6 +12,7 @@ from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments, paging
 from opencat.api.params import boolean, boolean_argument, choice, choice_argument, first, text_argument
 from opencat.catalog import harvest_sources as use_cases
+from opencat.catalog.access import check_creations_allowed
 from opencat.catalog.harvest_backends import BACKENDS, EXTRA_CONFIGS
 from opencat.catalog.harvest_preview import Action, Preview
 from opencat.catalog.harvest_settings import harvest_options
@@ -217,6 +218,7 @@ def list_sources(call: Call) -> Reply:
     auth="required",
 )
 def create_source(call: Call) -> Reply:
+    check_creations_allowed(call.catalog.read_only, call.actor)  # 401, 423 before the body (udata's)
     fields = _fields(call)
     return Reply(_source(call, use_cases.create_source(call.catalog, call.actor, fields)), 201)
 
@@ -508,5 +510,7 @@ def preview_source(call: Call) -> Reply:
     errors=(429,),
 )
 def preview_fields(call: Call) -> Reply:
+    # udata's block list holds the preview of a new source too: 423 in read-only mode.
+    check_creations_allowed(call.catalog.read_only, call.actor)
     options = harvest_options(call.services.settings)
     return Reply(_preview(call, use_cases.preview_fields(call.catalog, call.actor, _fields(call), options)))

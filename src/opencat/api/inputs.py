@@ -77,9 +77,10 @@ def _datetime(value: Any) -> Any:
 
 
 def _identifier(value: Any) -> Any:
-    """Organizations and owners are sent as an id or as ``{"id": …}``."""
-    if isinstance(value, dict):
-        value = value.get("id")
+    """Organizations and owners are sent as an id or as ``{"id": …}`` (udata's ``clean_oid``: an
+    object without ``id`` is no identifier)."""
+    if isinstance(value, dict) and "id" in value:
+        value = value["id"]
     if value is not None and not (isinstance(value, str) and ids.is_object_id(value)):
         raise ValueError(f"Unsupported identifier: {value}")  # udata's ``clean_oid``
     return value.lower() if isinstance(value, str) else value
@@ -151,14 +152,12 @@ UNREADABLE_RANGE = "Unable to parse date range"
 
 def _coverage(value: Any) -> Any:
     """``{"start", "end"}`` or ``"START - END"`` (udata's ``DateRangeField``, udata/forms/fields.py):
-    an empty one clears the coverage; a text without its `` - ``, or an object without its start,
-    is no range."""
+    an empty one clears the coverage; an object without its start is no range."""
     if value in ("", {}):
         return None
     if isinstance(value, str):
-        start, separated, end = value.partition(" - ")
-        if not separated:
-            raise ValueError(UNREADABLE_RANGE)
+        # udata unpacks the text's two parts; Python's own refusal is its error (one date, three).
+        start, end = value.split(" - ")
         value = {"start": start, "end": end or None}
     if isinstance(value, dict) and "start" not in value:
         raise ValueError(UNREADABLE_RANGE)
@@ -219,7 +218,7 @@ class ChecksumBody(BaseModel):
 
 class SchemaBody(BaseModel):
     name: str | None = None
-    url: Url | None = None
+    url: OptionalUrl = None  # udata's ``URLField``: empty is none
     version: str | None = None
 
 
@@ -456,7 +455,7 @@ def resource_changes(
 def _validate(body: dict[str, Any], creating: bool, files_url: str | None) -> DatasetBody:
     """The body's fields, or every field's error at once, the required ones included (as udata's
     form reports them: a title left empty and a tag too short are both said)."""
-    body = _with_bare_resource_ids(body)
+    body = _without_empty_references(_with_bare_resource_ids(body))
     errors: dict[str, Any] = {}
     for name in ("title", "description"):
         value = body.get(name)
@@ -470,6 +469,16 @@ def _validate(body: dict[str, Any], creating: bool, files_url: str | None) -> Da
     if errors:
         raise Invalid(_with_new_resources_missing(errors, body.get("resources")))
     return parsed
+
+
+def _without_empty_references(body: dict[str, Any]) -> dict[str, Any]:
+    """An empty ``organization`` or ``owner`` is not sent: udata's fields skip an empty value (a
+    new dataset then has no organization, the caller as owner; an edited one keeps its own)."""
+    if body.get("organization") != "" and body.get("owner") != "":
+        return body
+    return {
+        key: value for key, value in body.items() if not (key in ("organization", "owner") and value == "")
+    }
 
 
 def _with_bare_resource_ids(body: dict[str, Any]) -> dict[str, Any]:

@@ -136,7 +136,7 @@ def upload_command(received: Received) -> catalog.UploadCommand:
 
 def _integer(fields: dict[str, str], name: str) -> int | None:
     raw = fields.get(name)
-    if not raw:
+    if raw is None:  # sent empty, it is read too: ``int('')`` fails, as in udata's parser
         return None
     try:
         return int(raw)

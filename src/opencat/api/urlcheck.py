@@ -10,7 +10,7 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
 # A scheme as udata's URL pattern reads one: letters, digits, dots and dashes, then ``://``.
-_SCHEMED = re.compile(r"^[a-z0-9.\-]*://", re.IGNORECASE)
+_SCHEMED = re.compile(r"^[a-z0-9.\-]+://", re.IGNORECASE)
 
 
 def _domain_problem(host: str) -> str | None:
@@ -21,10 +21,22 @@ def _domain_problem(host: str) -> str | None:
     labels = ascii_host.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
         return ""  # no host name udata's pattern reads: its plain ``Invalid URL``
+    if len(labels[-1]) < 2:
+        return ""  # udata's pattern reads no TLD of one character (``1.2.3``, ``999.1.1.1``)
     # udata checks against a list of known TLDs; we check their shape only (compatibility.md).
     if not _TLD.match(labels[-1]):
         return f"Invalid TLD {labels[-1]}"
     return None
+
+
+def _is_mask(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """netaddr's ``is_hostmask`` (not a loopback's) or ``is_netmask``, as udata refuses them:
+    ``0.0.0.0``, ``255.255.255.255``, ``128.0.0.0``."""
+    value, ones = int(address), 2**address.max_prefixlen - 1
+    hostmask = (value + 1) & value == 0
+    inverted = value ^ ones
+    netmask = (inverted + 1) & inverted == 0
+    return (hostmask and not address.is_loopback) or netmask
 
 
 def _host_problem(host: str) -> str | None:
@@ -34,6 +46,8 @@ def _host_problem(host: str) -> str | None:
         address = ipaddress.ip_address(host)
     except ValueError:
         return _domain_problem(host)
+    if _is_mask(address):
+        return f"{address} is a mask IP"
     if address.is_loopback:
         return "is a local URL"
     if address.is_multicast:

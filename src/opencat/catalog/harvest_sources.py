@@ -420,9 +420,11 @@ def preview_source(catalog: Catalog, actor: Actor, source_id: str, options: RunO
 
 
 def preview_fields(catalog: Catalog, actor: Actor, fields: SourceFields, options: RunOptions) -> Preview:
-    """The preview of a source not created yet, for who may create it (the same checks)."""
+    """The preview of a source not created yet, for who may create it (the same checks; none in
+    read-only mode, as udata's block list holds it)."""
     if actor.user is None:
         raise Unauthenticated()
+    check_creations_allowed(catalog.read_only, actor)
     _checked(fields, creating=True)
     with catalog.db.read() as conn:
         owner_id, organization_id = _ownership(conn, actor, fields)

@@ -172,14 +172,15 @@ def _locate(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
     place = _community_place(conn, actor, target) if target.community else _own_place(conn, actor, target)
     if target.live_only and place.dataset.deleted is not None:
         raise Gone(Reason.DATASET_DELETED)
-    if not target.community:  # a proposal is not part of the dataset's version
-        check_version(place.dataset, target.expected_versions)
     return place
 
 
 def _own_place(conn: Connection, actor: Actor, target: UploadTarget) -> _Place:
     dataset = require_dataset(conn, target.dataset or "", actor)
     check_editable(actor, dataset)
+    # Before the resource is looked for, as a resource's PUT checks it (a proposal, a community
+    # resource's file, is no part of the dataset's version).
+    check_version(dataset, target.expected_versions)
     if target.resource_id is None:
         return _Place(dataset)
     canonical = ids.parse_uuid(target.resource_id)

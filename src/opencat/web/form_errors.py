@@ -37,7 +37,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "The address “%(url)s” is refused: it is a local address.",
     ),
     (
-        re.compile(r'Invalid URL "(?P<url>.*)": (?:is a private URL|\S+ is a multicast IP)'),
+        re.compile(r'Invalid URL "(?P<url>.*)": (?:is a private URL|\S+ is a (?:multicast|mask) IP)'),
         "The address “%(url)s” is refused: it is a private address.",
     ),
     (

@@ -6,6 +6,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from opencat.domain.datasets import BADGE_KINDS
+from opencat.domain.ids import is_object_id
 from opencat.domain.numerals import is_digits
 from opencat.domain.periods import Period
 from opencat.domain.queries import DatasetQuery
@@ -90,6 +91,8 @@ def read_state(pairs: list[tuple[str, str]]) -> SearchState:
         if key in KEYS and value.strip():
             group = grouped.setdefault(key, [])
             kept = value.strip()[:200]
+            if key == "organization" and is_object_id(kept):
+                kept = kept.lower()  # an ObjectId in capitals is the same one, as the API reads it
             if kept not in group and len(group) < MAX_VALUES:
                 group.append(kept)
     return SearchState(tuple((key, tuple(grouped[key])) for key in KEYS if key in grouped))
