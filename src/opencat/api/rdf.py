@@ -117,7 +117,9 @@ def site_data_portal(call: Call) -> Response:
     return redirect_found(f"/api/1/site/catalog.{quote(call.path('format'), safe='')}")
 
 
-@describe("The JSON-LD context the catalog's JSON-LD uses", "get_site_json_ld_context")
+@describe(
+    "The JSON-LD context the catalog's JSON-LD uses", "get_site_json_ld_context", media="application/ld+json"
+)
 def site_json_ld_context(call: Call) -> Response:
     # As udata serves it: the context's terms themselves, not wrapped in ``@context``.
     return Response(orjson.dumps(JSON_LD_CONTEXT), headers={"content-type": "application/ld+json"})
