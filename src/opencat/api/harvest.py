@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opencat.api import serializers
-from opencat.api.bodies import decode_json, require_json, to_invalid
+from opencat.api.bodies import decode_json, to_invalid
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope, page_arguments, paging
@@ -19,7 +19,7 @@ from opencat.catalog.harvest_settings import harvest_options
 from opencat.catalog.harvest_sources import ItemView, JobView, SourceFields, SourceView, can_manage
 from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.dates import iso, iso_date
-from opencat.domain.errors import Invalid, Reason, problem
+from opencat.domain.errors import BadRequest, Invalid, Reason, problem
 from opencat.domain.harvest import DELAY_CONFIG, ConfigKey
 from opencat.domain.harvest_jobs import HarvestJob, ItemStatus
 
@@ -245,12 +245,13 @@ def update_source(call: Call) -> Reply:
 @describe(
     "Delete a harvest source",
     "delete_harvest_source",
-    returns="HarvestSource",
+    status=204,
     auth="required",
     errors=(404,),
 )
 def delete_source(call: Call) -> Reply:
-    return Reply(_source(call, use_cases.delete_source(call.catalog, call.actor, call.path("source"))))
+    use_cases.delete_source(call.catalog, call.actor, call.path("source"))
+    return Reply(status=204)  # udata's DELETE answers 204
 
 
 @describe(
@@ -288,9 +289,12 @@ def run_source(call: Call) -> Reply:
 
 
 def _cron_body(call: Call) -> str:
-    """udata's body is the bare cron expression as a JSON string (``{"value": ...}`` taken too)."""
-    require_json(call.header("content-type"))
-    value = decode_json(call.body)
+    """udata's body is the cron expression as a JSON string, or bare ("both syntax: quoted and
+    unquoted"); ``{"value": ...}`` is taken too."""
+    try:
+        value: Any = decode_json(call.body)
+    except BadRequest:
+        value = call.body.decode("utf-8", "replace")  # the bare expression: ``0 4 * * *``
     if isinstance(value, dict):
         value = value.get("value") or value.get("schedule")
     if not isinstance(value, str) or not value.strip():
@@ -314,12 +318,13 @@ def schedule_source(call: Call) -> Reply:
 @describe(
     "Unschedule a harvest source",
     "unschedule_harvest_source",
-    returns="HarvestSource",
+    status=204,
     auth="required",
     errors=(404,),
 )
 def unschedule_source(call: Call) -> Reply:
-    return Reply(_source(call, use_cases.set_schedule(call.catalog, call.actor, call.path("source"), None)))
+    use_cases.set_schedule(call.catalog, call.actor, call.path("source"), None)
+    return Reply(status=204)  # udata's DELETE answers 204
 
 
 @describe(

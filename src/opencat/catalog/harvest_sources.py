@@ -164,7 +164,13 @@ def _config_problems(config: Mapping[str, Any]) -> list[Any]:
 
 
 def _http_url(url: str) -> bool:
-    parts = urlsplit(url)
+    """An http(s) address with a host, and a port if any that is one: a bracket left open
+    (``http://[::1/x``) or a port of letters was a 500 here, or a source failing at each run."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
+    except ValueError:
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
 
 
