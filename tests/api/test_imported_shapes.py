@@ -155,3 +155,19 @@ def test_a_dataset_whose_iri_is_its_page_is_not_typed_a_document(
     node = URIRef(page)
     assert (node, RDF.type, DCAT.Dataset) in graph
     assert (node, RDF.type, FOAF.Document) not in graph
+
+
+def test_a_document_loaded_again_is_another_version(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Loaded again, a dataset took revision 1 back: a kept ETag confirmed the new body (304),
+    and a write naming an older version passed its If-Match."""
+    _load(catalog, tmp_path, {})
+    url = f"/api/1/datasets/{DATASET}/"
+    first = client.get(url).headers["etag"]
+    _load(catalog, tmp_path, {}, title="Imported again")
+    second = client.get(url)
+    assert second.json()["title"] == "Imported again"
+    assert second.headers["etag"] != first
+    assert client.get(url, headers={"If-None-Match": first}).status_code == 200
+    assert client.get(url, headers={"If-None-Match": second.headers["etag"]}).status_code == 304

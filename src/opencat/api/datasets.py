@@ -11,7 +11,8 @@ from opencat.api.conditional import names_current
 from opencat.api.endpoint import Call, Reply
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.inputs import DatasetBody, dataset_changes
-from opencat.api.masks import Mask
+from opencat.api.mask_models import check_fits
+from opencat.api.masks import Mask, parse_mask
 from opencat.api.openapi import describe
 from opencat.api.pagination import envelope
 from opencat.api.params import LANGUAGE, boolean, boolean_argument, first, text_argument
@@ -194,6 +195,11 @@ def create_dataset(call: Call) -> Reply:
 def get_dataset(call: Call) -> Reply | Response:
     match = call.header("if-none-match")
     if match is not None:  # the dataset's row alone says whether the client's copy is current
+        # A mask the answer could not take is its 400 first: a 304 would confirm a copy of an
+        # answer that cannot exist (RFC 9110 13.2.1: preconditions follow a 2xx's checks).
+        mask = call.header("x-fields")
+        if mask:
+            check_fits(parse_mask(mask), "Dataset")
         tag = etag(call, use_cases.get_dataset_row(call.catalog, call.actor, call.path("ident")))
         if names_current(match, tag):
             return Response(status_code=304, headers={"ETag": tag, "Vary": VARY})

@@ -118,7 +118,13 @@ def follow_permalink(call: Call) -> Response:
     return redirect_found(downloads.follow_permalink(call.catalog, call.actor, call.path("rid"), counted))
 
 
-@describe("A resource by id alone, with its dataset's id (API v2)", "get_resource_v2", returns="ResourceV2")
+# udata marshals it by hand (no ``marshal_with``): ``X-Fields`` shapes nothing here.
+@describe(
+    "A resource by id alone, with its dataset's id (API v2)",
+    "get_resource_v2",
+    returns="ResourceV2",
+    masked=False,
+)
 def get_resource_v2(call: Call) -> Reply:
     found = use_cases.locate_resource(call.catalog, call.actor, call.path("rid"))
     # API v2 keeps the model's key order rather than sorting keys (udata-responses call 103).

@@ -292,7 +292,7 @@ def dataset(
         "description_short": d.description_short,
         "created_at": iso(d.created_at),
         "last_modified": iso(d.last_modified),
-        "last_update": iso(last_update),
+        "last_update": iso(truncate_ms(last_update)),  # stored to the millisecond, as MongoDB keeps it
         "deleted": iso(d.deleted),
         "archived": iso(d.archived),
         "featured": d.featured,

@@ -312,6 +312,9 @@ class _Writer:
         if existing is None:
             db_datasets.insert(self.conn, dataset, dataset.last_update(resources, now))
         else:
+            # Another version of it: its revision moves on (an ETag kept of the one replaced must
+            # not confirm this one, nor an If-Match naming it pass), never back to the first.
+            dataset = replace(dataset, revision=existing.revision + 1)
             db_datasets.update(self.conn, dataset, dataset.last_update(resources, now), existing.slug)
             followers = dataset.metrics.get("followers")
             if isinstance(followers, int) and not isinstance(followers, bool):
