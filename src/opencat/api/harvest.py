@@ -64,7 +64,23 @@ def _fields(call: Call) -> SourceFields:
         parsed = HarvestSourceBody.model_validate(call.json_object())
     except ValidationError as error:
         raise to_invalid(error) from None
-    return SourceFields(**parsed.model_dump())
+    values = parsed.model_dump()
+    values["config"] = _with_extra_configs(values.get("config"))
+    return SourceFields(**values)
+
+
+def _with_extra_configs(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """udata's clients set a backend's settings as ``extra_configs``, a list of ``{key, value}``
+    (``HarvestSourceConfig``); opencat's keys sit in the config itself (``page_size``, ``delay``):
+    the list's values are read as those keys (they were stored and never read)."""
+    if not isinstance(config, dict) or not isinstance(config.get("extra_configs"), list):
+        return config
+    read = {
+        entry["key"]: entry.get("value")
+        for entry in config["extra_configs"]
+        if isinstance(entry, dict) and isinstance(entry.get("key"), str)
+    }
+    return {**read, **{key: value for key, value in config.items() if key != "extra_configs"}}
 
 
 def _details(shown: bool, details: str | None) -> str | None:
@@ -147,7 +163,7 @@ def _source(call: Call, view: SourceView) -> dict[str, Any]:
             "delete": manager,
             "run": manager,
             "schedule": manager,
-            "preview": manager,
+            "preview": use_cases.can_preview(call.actor, source),
             "validate": call.actor.is_sysadmin,
         },
     }
@@ -384,7 +400,7 @@ def list_backends(call: Call) -> Reply:
             "features": [],
             "extra_configs": [_extra_config(key, delay) for key in EXTRA_CONFIGS.get(backend.name, ())],
         }
-        for backend in BACKENDS.values()
+        for backend in sorted(BACKENDS.values(), key=lambda backend: backend.label)  # udata sorts by label
     ]
     return Reply(backends)
 

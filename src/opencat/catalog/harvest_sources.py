@@ -107,6 +107,15 @@ def can_manage(actor: Actor, source: HarvestSource) -> bool:
     return source.owner_id == actor.user.id
 
 
+def can_preview(actor: Actor, source: HarvestSource) -> bool:
+    """udata's ``HarvestSourcePermission`` (an ownable one): its managers, and an organization's
+    editors too, who may not change or run the source."""
+    if can_manage(actor, source):
+        return True
+    organization = source.organization_id
+    return organization is not None and actor.role_in(organization) == "editor"
+
+
 def _require_manager(actor: Actor, source: HarvestSource) -> None:
     if actor.user is None:
         raise Unauthenticated()
@@ -273,11 +282,12 @@ def list_sources(
     text: str | None = None,
     deleted: bool = False,
 ) -> Page[SourceView]:
-    """udata's list: ``text`` (its ``q``) in the name or description; ``deleted`` ones too if asked."""
+    """udata's list, newest first (its model's ``-created_at``): ``text`` (its ``q``) in the name
+    or description; ``deleted`` ones too if asked."""
     with catalog.db.read() as conn:
         sources = db_harvest.list_sources(
             conn, owner_id=owner, organization_id=organization, with_deleted=deleted, text=text
-        )
+        )[::-1]
         chosen = sources[(page - 1) * page_size : page * page_size]
         return Page(_views(conn, chosen), len(sources), page, page_size)
 
@@ -421,8 +431,14 @@ def harvest_totals(catalog: Catalog) -> tuple[dict[str, Counts], dict[tuple[str,
 
 
 def preview_source(catalog: Catalog, actor: Actor, source_id: str, options: RunOptions) -> Preview:
-    """udata's ``preview`` of a stored source, for those who may manage it: nothing is written."""
-    return harvest_preview.preview(catalog, require_manageable(catalog, actor, source_id), True, options)
+    """udata's ``preview`` of a stored source, for those who may preview it: nothing is written."""
+    if actor.user is None:
+        raise Unauthenticated()
+    with catalog.db.read() as conn:
+        source = _require_source(conn, source_id)
+    if not can_preview(actor, source):
+        raise PermissionDenied()
+    return harvest_preview.preview(catalog, source, True, options)
 
 
 def preview_fields(catalog: Catalog, actor: Actor, fields: SourceFields, options: RunOptions) -> Preview:
