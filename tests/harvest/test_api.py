@@ -470,3 +470,24 @@ def test_previews_at_once_are_bounded(
         for _ in range(harvest_preview.PREVIEWS_AT_ONCE):
             harvest_preview._running.release()
     assert client.post(f"{API}/source/preview/", json=fields, headers=admin.headers).status_code == 200
+
+
+def test_the_source_is_found_and_its_permission_tested_before_the_body(
+    client: TestClient, catalog: Catalog, remote: SiteServer
+) -> None:
+    """udata's route finds the source (404), tests the permission (403), then reads the form: a
+    bad body answered 400 for an unknown source, or to someone who may not change it."""
+    root, admin, editor, org_id = people(catalog)
+    source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
+    unknown = f"{API}/source/{'0' * 24}/"
+    assert client.put(unknown, json={"url": "bad"}, headers=admin.headers).status_code == 404
+    assert (
+        client.post(f"{unknown}validate/", json={"state": "bogus"}, headers=root.headers).status_code == 404
+    )
+    assert client.post(f"{unknown}schedule/", content=b"5", headers=root.headers).status_code == 404
+    path = f"{API}/source/{source['id']}/"
+    assert client.put(path, json={"name": ""}, headers=editor.headers).status_code == 403
+    assert client.put(path, content=b"garbage", headers=editor.headers).status_code == 403
+    assert client.post(f"{path}schedule/", content=b"99 * * * *", headers=editor.headers).status_code == 403
+    assert client.post(f"{path}validate/", json={"state": "bogus"}, headers=admin.headers).status_code == 403
+    assert client.put(path, json={"url": "bad"}).status_code == 401

@@ -253,6 +253,7 @@ def get_source(call: Call) -> Reply:
     errors=(404,),
 )
 def update_source(call: Call) -> Reply:
+    use_cases.check_may_change(call.catalog, call.actor, call.path("source"))
     fields = _fields(call)
     view = use_cases.update_source(call.catalog, call.actor, call.path("source"), fields)
     return Reply(_source(call, view))
@@ -327,6 +328,7 @@ def _cron_body(call: Call) -> str:
     errors=(404,),
 )
 def schedule_source(call: Call) -> Reply:
+    use_cases.check_may_change(call.catalog, call.actor, call.path("source"))
     cron = _cron_body(call)
     return Reply(_source(call, use_cases.set_schedule(call.catalog, call.actor, call.path("source"), cron)))
 
@@ -352,6 +354,7 @@ def unschedule_source(call: Call) -> Reply:
     errors=(404,),
 )
 def validate_source(call: Call) -> Reply:
+    use_cases.check_may_change(call.catalog, call.actor, call.path("source"), sysadmins_only=True)
     try:
         parsed = ValidationBody.model_validate(call.json_object())
     except ValidationError as error:

@@ -361,6 +361,17 @@ def validate_source(
         return _views(conn, [source])[0]
 
 
+def check_may_change(catalog: Catalog, actor: Actor, source_id: str, sysadmins_only: bool = False) -> None:
+    """Who asks (401), which source (404), whether they may change it (403): before the body is
+    read, as udata's route finds the source and its permission is tested before its form."""
+    if actor.user is None:
+        raise Unauthenticated()
+    with catalog.db.read() as conn:
+        source = _require_source(conn, source_id)
+    if not (actor.is_sysadmin if sysadmins_only else can_manage(actor, source)):
+        raise PermissionDenied()
+
+
 def require_manageable(catalog: Catalog, actor: Actor, source_id: str) -> HarvestSource:
     """The source, if the caller may manage it (before running it on their behalf)."""
     with catalog.db.read() as conn:
