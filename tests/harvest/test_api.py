@@ -72,6 +72,13 @@ def test_only_sysadmins_and_the_organization_admins_manage_a_source(
     )
     assert validated.json()["validation"]["state"] == "accepted"
     assert validated.json()["validation"]["by"]["id"] == root.user.id
+    # Accepted, it is harvested daily (udata's HARVEST_DEFAULT_SCHEDULE), unless it had a schedule.
+    assert validated.json()["schedule"] == "0 0 * * *"
+    other = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
+    other_path = f"{API}/source/{other['id']}/"
+    assert client.post(f"{other_path}schedule/", json="0 4 * * *", headers=admin.headers).status_code == 200
+    kept = client.post(f"{other_path}validate/", json={"state": "accepted"}, headers=root.headers)
+    assert kept.json()["schedule"] == "0 4 * * *"
     # anyone reads sources, their permissions say what they may do
     public = client.get(path).json()
     assert public["permissions"] == dict.fromkeys(
@@ -80,7 +87,7 @@ def test_only_sysadmins_and_the_organization_admins_manage_a_source(
     deleted = client.delete(path, headers=root.headers)
     assert (deleted.status_code, deleted.content) == (204, b"")  # udata's test_delete_source
     assert client.get(path).status_code == 404
-    assert client.get(f"{API}/sources/").json()["total"] == 0
+    assert [listed["id"] for listed in client.get(f"{API}/sources/").json()["data"]] == [other["id"]]
 
 
 def test_bad_input_is_a_4xx_in_udata_shape(client: TestClient, catalog: Catalog, remote: SiteServer) -> None:

@@ -340,6 +340,10 @@ def _unschedule(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
         return _views(conn, [source])[0]
 
 
+# udata's HARVEST_DEFAULT_SCHEDULE: an accepted source runs daily, at midnight UTC.
+DEFAULT_SCHEDULE = "0 0 * * *"
+
+
 def validate_source(
     catalog: Catalog, actor: Actor, source_id: str, state: str, comment: str | None
 ) -> SourceView:
@@ -356,7 +360,10 @@ def validate_source(
     with catalog.db.write() as conn:
         current = _require_source(conn, source_id)
         validation = {"state": state, "by": actor.user.id, "on": now.isoformat(), "comment": comment}
-        source = replace(current, validation=validation, last_modified=now)
+        # Accepted, it is harvested: udata schedules it daily (``HARVEST_DEFAULT_SCHEDULE``); a
+        # schedule its manager set is kept (udata replaces it).
+        schedule = current.schedule or (DEFAULT_SCHEDULE if state == "accepted" else None)
+        source = replace(current, validation=validation, schedule=schedule, last_modified=now)
         db_harvest.update_source(conn, source)
         return _views(conn, [source])[0]
 
