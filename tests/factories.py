@@ -1,11 +1,14 @@
 """Test data made through the use cases, so it always satisfies the domain rules."""
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from opencat.catalog import accounts
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import create_dataset
+from opencat.catalog.imports import load_fixtures
 from opencat.catalog.views import DatasetView
 from opencat.domain.accounts import Actor, Organization, User
 from opencat.domain.changes import UNSET, DatasetChanges, ResourceChanges, Submitted
@@ -67,3 +70,11 @@ def make_dataset(catalog: Catalog, account: Account, **fields: Any) -> DatasetVi
     values: dict[str, Any] = {"title": f"Dataset {_next()}", "description": "Some description"}
     values.update(fields)
     return create_dataset(catalog, account.actor(catalog), Submitted.of(dataset_changes(**values)))
+
+
+def load_documents(catalog: Catalog, folder: Path, *documents: dict[str, Any]) -> None:
+    """Datasets as udata's API answers them (or as an export kept them), loaded as an operator
+    loads them (``opencat load-fixtures``): dates, owners and harvest metadata of their own."""
+    path = folder / "datasets.json"
+    path.write_text(json.dumps(list(documents)), encoding="utf-8")
+    assert load_fixtures(catalog, path) == len(documents)

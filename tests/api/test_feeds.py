@@ -1,6 +1,5 @@
 """recent.atom (udata: udata/core/dataset/api.py, RecentDatasetsAtomFeed)."""
 
-import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -13,11 +12,10 @@ from opencat.catalog import feeds
 from opencat.catalog.context import Catalog
 from opencat.catalog.curation import follow
 from opencat.catalog.feeds import recent
-from opencat.catalog.imports import load_fixtures
 from opencat.db.tables import organizations
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.queries import DatasetQuery
-from tests.factories import make_dataset, make_org, make_user
+from tests.factories import load_documents, make_dataset, make_org, make_user
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -121,9 +119,7 @@ def test_a_dataset_of_nobody_takes_the_feeds_author(
         "created_at": "2024-01-05T00:00:00+00:00",
         "last_modified": "2024-01-06T00:00:00+00:00",
     }
-    path = tmp_path / "datasets.json"
-    path.write_text(json.dumps([document]), encoding="utf-8")
-    assert load_fixtures(catalog, path) == 1
+    load_documents(catalog, tmp_path, document)
     feed = _feed(client)
     [entry] = feed.findall(f"{ATOM}entry")
     assert entry.find(f"{ATOM}author") is None

@@ -13,9 +13,8 @@ from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
-from opencat.catalog.imports import load_fixtures
 from opencat.domain.datasets import Spatial
-from tests.factories import Account, make_dataset, make_org, make_user
+from tests.factories import Account, load_documents, make_dataset, make_org, make_user
 from tests.web.publishing import sign_in
 
 HOSTILE = '<script>alert("x")</script></title><img src=x onerror=alert(1)>'
@@ -583,9 +582,7 @@ def test_a_dataset_card_says_the_update_date_its_page_says_and_lists_sort_by(
             }
         ],
     }
-    path = tmp_path / "datasets.json"
-    path.write_text(json.dumps([document]), encoding="utf-8")
-    assert load_fixtures(catalog, path) == 1
+    load_documents(catalog, tmp_path, document)
     english = {"Accept-Language": "en"}
     assert "Updated July 29, 2024" in client.get("/datasets/adresses/", headers=english).text
     for listing in ("/", "/datasets/?sort=-last_update"):
