@@ -27,6 +27,7 @@ from opencat.domain.dates import parse_datetime, truncate_ms
 from opencat.domain.errors import Invalid
 from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.numerals import whole_number
+from opencat.domain.references import NOT_SPECIFIED
 from opencat.domain.slugs import slugify
 
 
@@ -128,6 +129,17 @@ def community_resource_from_udata(doc: dict[str, Any]) -> Resource:
     return resource_from_udata({**doc, "internal": internal})
 
 
+def _stored_license(doc: dict[str, Any]) -> Any:
+    """The license the document's dataset stored: udata answers ``notspecified`` for none too,
+    and its quality says which (``quality.license`` is false without one): an unset license read
+    as set gave the dataset a quality criterion it does not meet."""
+    license = doc.get("license")
+    quality = doc.get("quality")
+    if license == NOT_SPECIFIED and isinstance(quality, dict) and quality.get("license") is False:
+        return None
+    return license
+
+
 def dataset_from_udata(
     doc: dict[str, Any], owner_id: str | None, org_id: str | None, contacts: tuple[str, ...]
 ) -> Dataset:
@@ -151,7 +163,7 @@ def dataset_from_udata(
         ),
         acronym=doc.get("acronym"),
         description_short=doc.get("description_short"),
-        license=doc.get("license"),
+        license=_stored_license(doc),
         frequency=_frequency(doc.get("frequency")),
         frequency_date=_when(doc.get("frequency_date")),
         temporal_coverage=_coverage(doc.get("temporal_coverage")),
