@@ -91,17 +91,23 @@ def test_a_runs_memory_does_not_grow_with_the_source(catalog: Catalog, remote: S
     use_backend(catalog, warming, "sampled")
     for backend in (_SampledPages(PAGE * 3), _SampledPages(PAGE * 3), _Sampled(PAGE * 3)):
         run_traced(catalog, warming, backend)
-    source_id = source_of(catalog, remote)
-    use_backend(catalog, source_id, "sampled")
-    creating, skipping, comparing = _SampledPages(), _SampledPages(), _Sampled()
+    # Twice, each on a source of its own, the least growth of each kind of run kept: tracemalloc
+    # counts every thread's allocations, and another test's thread still at work in this process
+    # (a background count, a portal) once added ~90 KB to one round under a CI run's load; a run
+    # that kept something per entry grows in both rounds.
+    grown: dict[str, list[list[int]]] = {"creating": [], "skipping": [], "comparing": []}
+    for _ in range(2):
+        source_id = source_of(catalog, remote)
+        use_backend(catalog, source_id, "sampled")
+        creating, skipping, comparing = _SampledPages(), _SampledPages(), _Sampled()
+        assert run_traced(catalog, source_id, creating) == Counts(created=ENTRIES)
+        assert run_traced(catalog, source_id, skipping) == Counts(unchanged=ENTRIES)  # every page recalled
+        assert run_traced(catalog, source_id, comparing) == Counts(unchanged=ENTRIES)  # by fingerprint
+        for name, backend in (("creating", creating), ("skipping", skipping), ("comparing", comparing)):
+            grown[name].append(backend.samples)
 
-    assert run_traced(catalog, source_id, creating) == Counts(created=ENTRIES)
-    assert run_traced(catalog, source_id, skipping) == Counts(unchanged=ENTRIES)  # every page recalled
-    assert run_traced(catalog, source_id, comparing) == Counts(unchanged=ENTRIES)  # by fingerprint
-
-    for backend in (creating, skipping, comparing):
-        early, late = backend.samples
-        assert late - early < MOST_GROWTH, backend.samples
+    for name, rounds in grown.items():
+        assert min(late - early for early, late in rounds) < MOST_GROWTH, (name, rounds)
 
 
 def _analyzed(catalog: Catalog) -> int:
