@@ -166,9 +166,9 @@ def test_config_values_out_of_their_documented_bounds_are_refused(
     assert client.put(path, json={"config": {"delay": 3601}}, headers=root.headers).status_code == 400
     # udata's clients send a backend's settings as extra_configs: read as the keys they name
     # (they were stored and never read), checked by the same bounds.
-    listed = {"extra_configs": [{"key": "page_size", "value": 7}]}
+    listed = {"extra_configs": [{"key": "page_size", "value": 7}, {"key": "delay", "value": "0.5"}]}
     kept = client.put(path, json={"config": listed}, headers=root.headers)
-    assert (kept.status_code, kept.json()["config"]) == (200, {"page_size": 7}), kept.text
+    assert (kept.status_code, kept.json()["config"]) == (200, {"page_size": 7, "delay": 0.5}), kept.text
     out_of_bounds = {"extra_configs": [{"key": "page_size", "value": 0}]}
     assert client.put(path, json={"config": out_of_bounds}, headers=root.headers).status_code == 400
 

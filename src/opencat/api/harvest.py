@@ -76,11 +76,23 @@ def _with_extra_configs(config: dict[str, Any] | None) -> dict[str, Any] | None:
     if not isinstance(config, dict) or not isinstance(config.get("extra_configs"), list):
         return config
     read = {
-        entry["key"]: entry.get("value")
+        entry["key"]: _number_or_text(entry.get("value"))
         for entry in config["extra_configs"]
         if isinstance(entry, dict) and isinstance(entry.get("key"), str)
     }
     return {**read, **{key: value for key, value in config.items() if key != "extra_configs"}}
+
+
+def _number_or_text(value: Any) -> Any:
+    """udata's forms send an extra config's value as text (``"7"``): a number read as one."""
+    if not isinstance(value, str):
+        return value
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            continue
+    return value
 
 
 def _details(shown: bool, details: str | None) -> str | None:
