@@ -486,6 +486,7 @@ def test_the_source_is_found_and_its_permission_tested_before_the_body(
     bad body answered 400 for an unknown source, or to someone who may not change it."""
     root, admin, editor, org_id = people(catalog)
     source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
+    assert source["description"] is None  # none sent: udata's null (it was "")
     unknown = f"{API}/source/{'0' * 24}/"
     assert client.put(unknown, json={"url": "bad"}, headers=admin.headers).status_code == 404
     assert (

@@ -141,7 +141,7 @@ def _source(call: Call, view: SourceView) -> dict[str, Any]:
         "id": source.id,
         "name": source.name,
         "slug": source.id,
-        "description": source.description,
+        "description": source.description or None,  # none sent: udata's null
         "url": source.url,
         "backend": source.backend,
         "config": dict(source.config),

@@ -53,7 +53,7 @@ _SOURCE = record(
         "id": STRING,
         "name": STRING,
         "slug": STRING,
-        "description": STRING,
+        "description": TEXT,  # null when none was given, as udata's
         "url": STRING,
         "backend": STRING,
         "config": OBJECT,
