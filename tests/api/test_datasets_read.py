@@ -1,10 +1,15 @@
 """GET /api/1/datasets/{ident}/: visibility, redirects, masks, ETags (udata: udata/core/dataset/api.py, udata: udata/routing.py)."""
 
+from dataclasses import replace
+from datetime import timedelta
+
 from sqlalchemy import event
 from starlette.testclient import TestClient
 
+from opencat.api.datasets import etag_of
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
+from opencat.domain.quality import clock_stamp
 from tests.factories import make_dataset, make_org, make_user
 
 
@@ -259,3 +264,30 @@ def test_each_representation_has_its_own_etag(client: TestClient, catalog: Catal
         changed = {"acronym": f"V{number}"}
         assert client.put(url, json=changed, headers={**alice.headers, "If-Match": tag}).status_code == 200
         assert client.put(url, json=changed, headers={**alice.headers, "If-Match": tag}).status_code == 412
+
+
+def test_a_copy_is_not_confirmed_once_what_it_derives_from_the_clock_moved(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A copy whose quality said "updated in time" is not confirmed once the update is late, nor
+    one of another month (the ``*_by_months`` series end with the month), on every path: the
+    anonymous one, a mask, a caller with a key."""
+    alice = make_user(catalog)
+    written = catalog.clock() - timedelta(days=3)
+    view = make_dataset(replace(catalog, clock=lambda: written), alice, frequency="daily")
+    url = f"/api/1/datasets/{view.dataset.id}/"
+    as_written = etag_of(view.dataset.id, view.dataset.revision, clock_stamp("daily", written, written))
+    for headers in ({}, {"X-Fields": "id,quality"}, alice.headers):
+        stale = client.get(url, headers={"If-None-Match": as_written, **headers})
+        assert stale.status_code == 200, headers
+        assert stale.json()["quality"]["update_fulfilled_in_time"] is False
+        assert client.get(url, headers={"If-None-Match": stale.headers["ETag"], **headers}).status_code == 304
+    timeless = make_dataset(catalog, alice)
+    url = f"/api/1/datasets/{timeless.dataset.id}/"
+    this_month = client.get(url).headers["ETag"]
+    last_month = etag_of(
+        timeless.dataset.id, timeless.dataset.revision, f"{written - timedelta(days=31):%Y%m}"
+    )
+    assert this_month.endswith(f'+{catalog.clock():%Y%m}"')
+    assert client.get(url, headers={"If-None-Match": last_month}).status_code == 200
+    assert client.get(url, headers={"If-None-Match": this_month}).status_code == 304

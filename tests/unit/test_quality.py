@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from opencat.domain.datasets import Dataset, Resource, Spatial, TemporalCoverage
-from opencat.domain.quality import quality
+from opencat.domain.quality import clock_stamp, quality
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 LONG_DESCRIPTION = "A description long enough to count as a good one. " * 3
@@ -218,3 +218,15 @@ def test_full_score_is_one() -> None:
     result = quality(complete_dataset(), [resource], NOW, NOW)
     assert result["score"] == pytest.approx(1.0)
     assert 0 <= result["score"] <= 1
+
+
+def test_the_clock_stamp_moves_with_the_month_and_with_an_update_falling_due() -> None:
+    written = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    # daily: in time until a day past the promised update (udata's one day of grace)
+    assert clock_stamp("daily", written, written) == "202611y"
+    assert clock_stamp("daily", written, written + timedelta(days=2)) == "202611y"
+    assert clock_stamp("daily", written, written + timedelta(days=2, seconds=1)) == "202611n"
+    # the month alone, for a dataset promising nothing (the *_by_months series end with it)
+    assert clock_stamp(None, written, written) == "202611"
+    assert clock_stamp("unknown", written, datetime(2026, 12, 1, tzinfo=UTC)) == "202612"
+    assert clock_stamp("irregular", written, written) == "202611y"

@@ -5,7 +5,9 @@ dataset's RDF) answered before the rest of the stack when the answer is known to
 
 - A dataset with ``If-None-Match`` naming its current revision: ``304``, from the ETag the full
   path last answered for that URL while the database's version is unchanged, else (SQLite) from
-  one indexed read of the dataset's revision.
+  one indexed read of the dataset's revision. An ETag names what the answer derives from the
+  clock too (``domain.quality.clock_stamp``): one the full path answered is used for
+  ``TIME_BOUND_SECONDS`` at most, as a kept answer is.
 - Otherwise the full path's last answer for the same URL (path and query), kept per worker thread with the
   database's version read *before* that answer was rendered. An answer is served again
   only while that version is unchanged, i.e. while nothing at all was committed to the database
@@ -45,6 +47,8 @@ from opencat.api.conditional import names_current
 from opencat.api.datasets import VARY, etag_of
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import LogMark, database_version, log_head, public_revision, unchanged_since
+from opencat.domain.dates import utc_now
+from opencat.domain.quality import clock_stamp
 from opencat.domain.search import AnswerReads
 
 ROUTE = "/api/1/datasets/{ident}/"
@@ -106,16 +110,17 @@ class _Answers:
         # URLs being rendered now: requests for the same URL under the same version wait for it
         # instead of rendering it again (an expired or invalidated answer asked by many at once).
         self.flights: dict[str, _Flight] = {}
-        # A dataset's identifier as asked -> the version and ETag the full path last answered.
-        self.tags: OrderedDict[str, tuple[Version, bytes]] = OrderedDict()
+        # A dataset's identifier as asked -> the version and ETag the full path last answered,
+        # and until when (an ETag names what the answer derives from the clock too).
+        self.tags: OrderedDict[str, tuple[Version, bytes, float]] = OrderedDict()
 
-    def tag(self, dataset: str, version: Version) -> bytes | None:
+    def tag(self, dataset: str, version: Version, now: float) -> bytes | None:
         known = self.tags.get(dataset)
-        return known[1] if known is not None and known[0] == version else None
+        return known[1] if known is not None and known[0] == version and now < known[2] else None
 
-    def put_tag(self, dataset: str, version: Version, tag: bytes) -> None:
+    def put_tag(self, dataset: str, version: Version, tag: bytes, until: float) -> None:
         self.tags.pop(dataset, None)
-        self.tags[dataset] = (version, tag)
+        self.tags[dataset] = (version, tag, until)
         if len(self.tags) > KEPT_TAGS:
             self.tags.popitem(last=False)
 
@@ -221,7 +226,7 @@ class CurrentCopies:
         answers.put(target, renewed)
         tag = next((value for name, value in kept.headers if name == b"etag"), None)
         if dataset is not None and tag is not None:
-            answers.put_tag(dataset, version, tag)
+            answers.put_tag(dataset, version, tag, kept.until)
         return renewed
 
     def _fresh(self, kept: _Kept, flight: "_Flight | None") -> bool:
@@ -239,7 +244,7 @@ class CurrentCopies:
         """The dataset's current ETag when the client sent it. The ETag the full path answered
         under this version is the current one; without it, SQLite reads the dataset's revision
         (PostgreSQL has no read on the loop)."""
-        known = None if version is None else answers.tag(dataset, version)
+        known = None if version is None else answers.tag(dataset, version, self.clock())
         if known is None:
             return self._current_tag(dataset, if_none_match)
         return known if _names(if_none_match, known.decode("latin-1")) else None
@@ -256,7 +261,7 @@ class CurrentCopies:
             if dataset is not None:
                 tag = next((value for name, value in headers if name == b"etag"), None)
                 if tag is not None:
-                    answers.put_tag(dataset, own.version, tag)
+                    answers.put_tag(dataset, own.version, tag, until)
             if status == 200:
                 made = _Kept(own.version, until, headers, body, own.head, scope.get(ANSWER_READS))
                 answers.put(target, made)
@@ -353,7 +358,8 @@ class CurrentCopies:
         current = public_revision(self.catalog, ident)
         if current is None:
             return None
-        tag = etag_of(current.dataset_id, current.revision)
+        stamp = clock_stamp(current.frequency, current.last_update, utc_now())
+        tag = etag_of(current.dataset_id, current.revision, stamp)
         return tag.encode() if _names(if_none_match, tag) else None
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections.abc import Sequence
+from datetime import datetime
 
 from starlette.responses import Response
 
@@ -25,6 +26,7 @@ from opencat.domain import permissions
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
 from opencat.domain.dates import utc_now
+from opencat.domain.quality import clock_stamp
 from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import AnswerReads, SearchRequest, fields_read, words_of
 
@@ -35,16 +37,19 @@ VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
 LEGAL_NOTICE_HELP = "Send formal legal notice with appeal information to owner (admin only)"
 
 
-def etag_of(dataset_id: str, revision: int, variant: str = "") -> str:
-    """A dataset's ETag: its id and revision, and, for any representation but the one an
-    anonymous caller gets without headers, a ``+variant`` naming it (each ``Vary`` header is
-    another representation, which a cache must not confirm with another's tag)."""
-    return f'"{dataset_id}-{revision}+{variant}"' if variant else f'"{dataset_id}-{revision}"'
+def etag_of(dataset_id: str, revision: int, stamp: str, variant: str = "") -> str:
+    """A dataset's ETag: its id and revision, the ``stamp`` of what its answer derives from the
+    clock (``domain.quality.clock_stamp``), and, for any representation but the one an anonymous
+    caller gets without headers, a ``.variant`` naming it (each ``Vary`` header is another
+    representation, which a cache must not confirm with another's tag)."""
+    suffix = f"{stamp}.{variant}" if variant else stamp
+    return f'"{dataset_id}-{revision}+{suffix}"'
 
 
-def etag(call: Call, dataset: Dataset) -> str:
-    """The ETag of the representation of ``dataset`` this call gets."""
-    return etag_of(dataset.id, dataset.revision, _variant(call, dataset))
+def etag(call: Call, dataset: Dataset, last_update: datetime, now: datetime) -> str:
+    """The ETag of the representation of ``dataset`` this call gets at ``now``."""
+    stamp = clock_stamp(dataset.frequency, last_update, now)
+    return etag_of(dataset.id, dataset.revision, stamp, _variant(call, dataset))
 
 
 def _variant(call: Call, dataset: Dataset) -> str:
@@ -80,15 +85,20 @@ def full_objects(call: Call, views: Sequence[DatasetView]) -> SpatialObjects | N
     return catalog_spatial.spatial_objects(call.catalog, [view.dataset for view in views], call.language)
 
 
-def _render(call: Call, view: DatasetView, objects: SpatialObjects | None = None) -> dict[str, object]:
+def _render(
+    call: Call, view: DatasetView, objects: SpatialObjects | None = None, now: datetime | None = None
+) -> dict[str, object]:
+    now = now or utc_now()
     if objects is None:
-        return serializers.dataset(view, call.actor, call.urls, utc_now())
-    return serializers.dataset(view, call.actor, call.urls, utc_now(), objects.zones, objects.granularities)
+        return serializers.dataset(view, call.actor, call.urls, now)
+    return serializers.dataset(view, call.actor, call.urls, now, objects.zones, objects.granularities)
 
 
 def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
-    body = _render(call, view, full_objects(call, [view]))
-    return Reply(body, status, DATASET_MASK, {"ETag": etag(call, view.dataset), "Vary": VARY})
+    now = utc_now()  # one instant for the answer and its ETag's clock stamp
+    body = _render(call, view, full_objects(call, [view]), now)
+    tag = etag(call, view.dataset, view.last_update(now), now)
+    return Reply(body, status, DATASET_MASK, {"ETag": tag, "Vary": VARY})
 
 
 def _page_reply(call: Call, page: Page[DatasetView]) -> Reply:
@@ -200,7 +210,8 @@ def get_dataset(call: Call) -> Reply | Response:
         mask = call.header("x-fields")
         if mask:
             check_fits(parse_mask(mask), "Dataset")
-        tag = etag(call, use_cases.get_dataset_row(call.catalog, call.actor, call.path("ident")))
+        row = use_cases.get_dataset_row(call.catalog, call.actor, call.path("ident"))
+        tag = etag(call, row, row.stored_last_update or row.last_modified, utc_now())
         if names_current(match, tag):
             return Response(status_code=304, headers={"ETag": tag, "Vary": VARY})
     view = use_cases.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))

@@ -153,7 +153,8 @@ def unchanged_since(
 
 
 def get_dataset_row(catalog: Catalog, actor: Actor, ident: str) -> Dataset:
-    """The dataset without what its representation embeds: enough to answer a conditional GET."""
+    """The dataset without what its representation embeds, with the ``last_update`` stored with
+    its revision: enough to answer a conditional GET."""
     with catalog.db.read() as conn:
         return readable_dataset(conn, actor, ident)
 

@@ -16,7 +16,14 @@ from opencat.domain.dates import iso, parse_date, parse_datetime
 from opencat.domain.numerals import whole_number
 
 # Kept in columns of their own, never in the documents.
-_DATASET_COUNTERS = ("revision", "resources_downloads", "followers", "followers_by_months")
+# Kept in columns of their own, not in the document.
+_DATASET_COUNTERS = (
+    "revision",
+    "resources_downloads",
+    "followers",
+    "followers_by_months",
+    "stored_last_update",
+)
 _RESOURCE_COUNTERS = ("downloads",)
 _DATASET_DATES = ("created_at_internal", "last_modified_internal", "frequency_date", "deleted", "archived")
 _RESOURCE_DATES = ("created_at_internal", "last_modified_internal")
@@ -71,6 +78,7 @@ def dataset_from_doc(
     resources_downloads: int = 0,
     followers: int = 0,
     followers_by_months: dict[str, int] | None = None,
+    stored_last_update: datetime | None = None,
 ) -> Dataset:
     values = dict(doc)
     for name in _DATASET_DATES:
@@ -91,6 +99,7 @@ def dataset_from_doc(
         resources_downloads=resources_downloads,
         followers=followers,
         followers_by_months=followers_by_months,
+        stored_last_update=stored_last_update,
     )
 
 

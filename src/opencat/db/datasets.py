@@ -26,12 +26,18 @@ _COLUMNS = (
     datasets.c.resources_downloads,
     datasets.c.followers,
     datasets.c.followers_by_months,
+    datasets.c.last_update,
 )
 
 
 def _from_row(row: Any) -> Dataset:
     return dataset_from_doc(
-        row.doc, row.revision, row.resources_downloads, row.followers, row.followers_by_months
+        row.doc,
+        row.revision,
+        row.resources_downloads,
+        row.followers,
+        row.followers_by_months,
+        row.last_update,
     )
 
 

@@ -10,14 +10,17 @@ transaction committed before it, by any process: nothing here can be older than 
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 # A reader waits for a lock only in rare moments (a WAL file being recovered); on the event loop it
 # waits briefly, then lets the full path answer.
 _BUSY_TIMEOUT_MS = 50
-_BY_ID = "SELECT id, revision FROM datasets WHERE id = ? AND NOT private AND deleted IS NULL"
-_BY_SLUG = "SELECT id, revision FROM datasets WHERE slug = ? AND NOT private AND deleted IS NULL"
+# With what the answer's ETag derives from the clock: its stored last update and its frequency.
+_REVISION = "SELECT id, revision, last_update, json_extract(doc, '$.frequency') FROM datasets"
+_BY_ID = _REVISION + " WHERE id = ? AND NOT private AND deleted IS NULL"
+_BY_SLUG = _REVISION + " WHERE slug = ? AND NOT private AND deleted IS NULL"
 _LOG_HEAD = "SELECT seq, dataset_id, aspect FROM search_changes ORDER BY seq DESC LIMIT 1"
 _LOG_FROM = "SELECT seq, dataset_id, aspect FROM search_changes WHERE seq >= ? ORDER BY seq LIMIT ?"
 
@@ -55,6 +58,8 @@ def entry_identity(dataset_id: str, aspect: str | None) -> str:
 class Revision:
     dataset_id: str
     revision: int
+    last_update: datetime
+    frequency: str | None
 
 
 class QuickReads:
@@ -109,7 +114,13 @@ class QuickReads:
             row = self._connection().execute(_BY_ID if by_id else _BY_SLUG, (ident,)).fetchone()
         except sqlite3.Error:
             return None
-        return None if row is None else Revision(row[0], int(row[1]))
+        if row is None:
+            return None
+        try:  # written by SQLAlchemy's DateTime as UTC without an offset (db/types.py)
+            last_update = datetime.fromisoformat(row[2]).replace(tzinfo=UTC)
+        except (TypeError, ValueError):
+            return None
+        return Revision(row[0], int(row[1]), last_update, row[3] if isinstance(row[3], str) else None)
 
 
 def sqlite_file(url: str) -> Path | None:

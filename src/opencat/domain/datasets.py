@@ -217,6 +217,9 @@ class Dataset:
     followers: int = 0
     # Active follows at each month's end, as of the last follow event (None: never followed).
     followers_by_months: Mapping[str, int] | None = None
+    # The ``last_update`` stored with this revision, when read from its row (None otherwise):
+    # what a conditional read names its answer's ETag from without reading its resources.
+    stored_last_update: datetime | None = None
 
     @property
     def created_at(self) -> datetime:

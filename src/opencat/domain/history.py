@@ -47,6 +47,7 @@ _UNAUDITED_DATASET = frozenset(
         "resources_downloads",
         "followers",
         "followers_by_months",
+        "stored_last_update",
     }
 )
 _UNAUDITED_RESOURCE = frozenset(

@@ -62,3 +62,12 @@ def update_fulfilled_in_time(frequency: str | None, last_update: datetime, now: 
     except OverflowError:  # past year 9999 (a "no end" sentinel some catalogs write): not late
         return True
     return (expected - now).days >= -1
+
+
+def clock_stamp(frequency: str | None, last_update: datetime, now: datetime) -> str:
+    """What of a dataset's answer moves with the clock alone, for its ETag: the month (the
+    ``*_by_months`` series end with it) and whether its promised update is in time (``quality``'s
+    ``update_fulfilled_in_time`` and ``score``), so that a copy holding another is not confirmed."""
+    fulfilled = update_fulfilled_in_time(frequency, last_update, now)
+    flag = "" if fulfilled is None else ("y" if fulfilled else "n")
+    return f"{now:%Y%m}{flag}"
