@@ -67,6 +67,13 @@ def test_only_sysadmins_and_the_organization_admins_manage_a_source(
     )
     renamed = client.put(path, json={"name": "Renamed", "active": False}, headers=admin.headers)
     assert (renamed.status_code, renamed.json()["name"], renamed.json()["active"]) == (200, "Renamed", False)
+    # A description is kept when not sent, and cleared by null, as udata's form clears it.
+    described = client.put(path, json={"description": "Nightly"}, headers=admin.headers).json()
+    assert (
+        client.put(path, json={"name": "Renamed"}, headers=admin.headers).json()["description"] == "Nightly"
+    )
+    cleared = client.put(path, json={"description": None}, headers=admin.headers)
+    assert (described["description"], cleared.json()["description"]) == ("Nightly", None)
     validated = client.post(
         f"{path}validate/", json={"state": "accepted", "comment": "ok"}, headers=root.headers
     )

@@ -60,11 +60,14 @@ class ValidationBody(BaseModel):
 
 
 def _fields(call: Call) -> SourceFields:
+    body = call.json_object()
     try:
-        parsed = HarvestSourceBody.model_validate(call.json_object())
+        parsed = HarvestSourceBody.model_validate(body)
     except ValidationError as error:
         raise to_invalid(error) from None
     values = parsed.model_dump()
+    if "description" in body and body["description"] is None:
+        values["description"] = ""  # a null description clears it, as udata's form does (None: not sent)
     values["config"] = _with_extra_configs(values.get("config"))
     return SourceFields(**values)
 
