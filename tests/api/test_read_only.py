@@ -101,3 +101,29 @@ def test_a_pages_form_meets_a_page_that_says_so(client: TestClient, catalog: Cat
     assert refused.headers["content-type"].startswith("text/html")
     assert "Rien de nouveau pour le moment" in refused.text
     assert client.get("/api/1/datasets/", headers=alice.headers).json()["total"] == 0
+
+
+def test_an_unknown_dataset_is_a_404_before_the_423_where_udata_routes_to_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's route resolves ``<dataset:dataset>`` before the handler's read-only check: a
+    creation under an unknown dataset's address is its 404. A follow names the dataset by a plain
+    id, looked up inside the handler: 423 first there, as in udata."""
+    before = replace(catalog, read_only=False)
+    alice, bob = make_user(before), make_user(before)
+    secret = make_dataset(before, alice, private=True).dataset.id
+    file = {"file": ("a.csv", b"a,b\n1,2\n")}
+    for dataset in ("0123456789abcdef01234567", "no-such-dataset", secret):
+        url = f"/api/1/datasets/{dataset}/"
+        for path, body in (
+            (f"{url}resources/", {"json": REMOTE}),
+            (f"{url}upload/", {"files": file}),
+            (f"{url}resources/{uuid.uuid4()}/upload/", {"files": file}),
+            (f"{url}upload/community/", {"files": file}),
+        ):
+            answer = client.post(path, headers=bob.headers, **body)
+            assert answer.status_code == 404, (path, answer.text)
+        assert client.post(f"{url}followers/", headers=bob.headers).status_code == 423
+    # The owner of the private one sees it: locked.
+    answer = client.post(f"/api/1/datasets/{secret}/resources/", json=REMOTE, headers=alice.headers)
+    assert (answer.status_code, answer.json()) == (423, LOCKED)

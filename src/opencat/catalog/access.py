@@ -1,7 +1,7 @@
 """Reaching a dataset: resolving its identifier, then the read and edit rules every use case shares."""
 
 from opencat.db import datasets as db_datasets
-from opencat.db.engine import Connection
+from opencat.db.engine import Connection, Database
 from opencat.domain import ids, permissions
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Dataset
@@ -93,6 +93,16 @@ def check_creations_allowed(read_only: bool, actor: Actor) -> None:
         raise Unauthenticated()
     if read_only and not actor.is_sysadmin:
         raise Locked(Reason.READ_ONLY)
+
+
+def check_creations_allowed_under(db: Database, read_only: bool, actor: Actor, ident: str) -> None:
+    """``check_creations_allowed`` for a creation under a dataset's address (a resource, a file):
+    udata's route finds the dataset before its handler refuses, so an unknown one is a 404 before
+    the 423 (a private one the caller may not read is not there either). Read only when locked."""
+    if read_only and actor.user is not None and not actor.is_sysadmin:
+        with db.read() as conn:
+            check_not_hidden(actor, require_dataset(conn, ident, actor))
+    check_creations_allowed(read_only, actor)
 
 
 def editable_dataset(conn: Connection, actor: Actor, ident: str) -> Dataset:

@@ -7,7 +7,7 @@ from typing import Any
 from opencat.catalog import form_sends, history
 from opencat.catalog.access import (
     Versions,
-    check_creations_allowed,
+    check_creations_allowed_under,
     check_readable,
     check_version,
     editable_dataset,
@@ -89,7 +89,7 @@ def add_resource(
     ``expected_versions``: the dataset's versions the addition was made on (``check_version``).
     ``once``: the sending of the page's form that asks (``catalog/form_sends``): the same form
     sent again answers the resource it added, while the dataset still holds it."""
-    check_creations_allowed(catalog.read_only, actor)
+    check_creations_allowed_under(catalog.db, catalog.read_only, actor, ident)
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
         check_version(dataset, expected_versions)

@@ -32,6 +32,7 @@ from opencat.catalog import community, history
 from opencat.catalog.access import (
     Versions,
     check_creations_allowed,
+    check_creations_allowed_under,
     check_editable,
     check_readable,
     check_version,
@@ -210,7 +211,10 @@ def _check_room(catalog: Catalog, conn: Connection, place: _Place, target: Uploa
 
 def authorize(catalog: Catalog, actor: Actor, target: UploadTarget) -> Destination:
     """Refuse before a single byte of the file is read (401, 423, 403, 404, a full dataset)."""
-    check_creations_allowed(catalog.read_only, actor)
+    if target.dataset is None:
+        check_creations_allowed(catalog.read_only, actor)
+    else:
+        check_creations_allowed_under(catalog.db, catalog.read_only, actor, target.dataset)
     with catalog.db.read() as conn:
         place = _locate(conn, actor, target)
         _check_room(catalog, conn, place, target)
