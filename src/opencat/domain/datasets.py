@@ -218,8 +218,9 @@ class Dataset:
     # Active follows at each month's end, as of the last follow event (None: never followed).
     followers_by_months: Mapping[str, int] | None = None
     # The ``last_update`` stored with this revision, when read from its row (None otherwise):
-    # what a conditional read names its answer's ETag from without reading its resources.
-    stored_last_update: datetime | None = None
+    # what a conditional read names its answer's ETag from without reading its resources. Not
+    # part of the dataset's value (a dataset read back equals the one written).
+    stored_last_update: datetime | None = field(default=None, compare=False)
 
     @property
     def created_at(self) -> datetime:
