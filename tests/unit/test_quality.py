@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from opencat.domain.datasets import Dataset, Resource, Spatial, TemporalCoverage
-from opencat.domain.quality import clock_stamp, quality
+from opencat.domain.quality import clock_stamp, clock_stamp_until, quality
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 LONG_DESCRIPTION = "A description long enough to count as a good one. " * 3
@@ -230,3 +230,23 @@ def test_the_clock_stamp_moves_with_the_month_and_with_an_update_falling_due() -
     assert clock_stamp(None, written, written) == "202611"
     assert clock_stamp("unknown", written, datetime(2026, 12, 1, tzinfo=UTC)) == "202612"
     assert clock_stamp("irregular", written, written) == "202611y"
+
+
+def test_the_clock_stamp_holds_until_the_month_ends_or_an_update_falls_due() -> None:
+    written = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    due = written + timedelta(days=2)  # daily, and udata's day of grace
+    assert clock_stamp_until("daily", written, written) == due
+    assert clock_stamp("daily", written, due) == clock_stamp("daily", written, written)
+    # late already, or promising nothing, or monthly: the month's end
+    month_end = datetime(2026, 12, 1, tzinfo=UTC)
+    assert clock_stamp_until("daily", written, due + timedelta(seconds=1)) == month_end
+    assert clock_stamp_until(None, written, written) == month_end
+    assert clock_stamp_until("irregular", written, written) == month_end
+    assert clock_stamp_until("monthly", written, written) == month_end
+    assert clock_stamp_until(None, written, datetime(2026, 12, 31, 23, 59, tzinfo=UTC)) == datetime(
+        2027, 1, 1, tzinfo=UTC
+    )
+    far = datetime(9999, 12, 1, tzinfo=UTC)
+    assert clock_stamp_until("annual", far, datetime(2026, 12, 3, tzinfo=UTC)) == datetime(
+        2027, 1, 1, tzinfo=UTC
+    )

@@ -5,9 +5,10 @@ dataset's RDF) answered before the rest of the stack when the answer is known to
 
 - A dataset with ``If-None-Match`` naming its current revision: ``304``, from the ETag the full
   path last answered for that URL while the database's version is unchanged, else (SQLite) from
-  one indexed read of the dataset's revision. An ETag names what the answer derives from the
-  clock too (``domain.quality.clock_stamp``): one the full path answered is used for
-  ``TIME_BOUND_SECONDS`` at most, as a kept answer is.
+  one indexed read of the dataset's revision (remembered in turn). An ETag names what the answer
+  derives from the clock too (``domain.quality.clock_stamp``): a remembered one is used while
+  that stamp holds (the full path notes until when, ``ETAG_UNTIL``), else for
+  ``TIME_BOUND_SECONDS``.
 - Otherwise the full path's last answer for the same URL (path and query), kept per worker thread with the
   database's version read *before* that answer was rendered. An answer is served again
   only while that version is unchanged, i.e. while nothing at all was committed to the database
@@ -39,16 +40,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opencat.api.answer_reads import ANSWER_READS
 from opencat.api.conditional import names_current
-from opencat.api.datasets import VARY, etag_of
+from opencat.api.datasets import ETAG_UNTIL, VARY, etag_of
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import LogMark, database_version, log_head, public_revision, unchanged_since
 from opencat.domain.dates import utc_now
-from opencat.domain.quality import clock_stamp
+from opencat.domain.quality import clock_stamp, clock_stamp_until
 from opencat.domain.search import AnswerReads
 
 ROUTE = "/api/1/datasets/{ident}/"
@@ -246,8 +248,8 @@ class CurrentCopies:
         (PostgreSQL has no read on the loop)."""
         known = None if version is None else answers.tag(dataset, version, self.clock())
         if known is None:
-            return self._current_tag(dataset, if_none_match)
-        return known if _names(if_none_match, known.decode("latin-1")) else None
+            known = self._current_tag(answers, dataset, version)
+        return known if known is not None and _names(if_none_match, known.decode("latin-1")) else None
 
     def _keeper(
         self, scope: Scope, answers: "_Answers", target: str, dataset: str | None, own: _Flight
@@ -261,7 +263,7 @@ class CurrentCopies:
             if dataset is not None:
                 tag = next((value for name, value in headers if name == b"etag"), None)
                 if tag is not None:
-                    answers.put_tag(dataset, own.version, tag, until)
+                    answers.put_tag(dataset, own.version, tag, self._tag_until(scope.get(ETAG_UNTIL), until))
             if status == 200:
                 made = _Kept(own.version, until, headers, body, own.head, scope.get(ANSWER_READS))
                 answers.put(target, made)
@@ -353,14 +355,26 @@ class CurrentCopies:
                 return template, None
         return None, None
 
-    def _current_tag(self, ident: str, if_none_match: bytes) -> bytes | None:
-        """The dataset's ETag when the client's copy is current."""
+    def _current_tag(self, answers: "_Answers", ident: str, version: Version | None) -> bytes | None:
+        """The public dataset's current ETag, read on the loop (SQLite), remembered under the
+        database's version (read before it: never older than the tag) while its stamp holds."""
         current = public_revision(self.catalog, ident)
         if current is None:
             return None
-        stamp = clock_stamp(current.frequency, current.last_update, utc_now())
-        tag = etag_of(current.dataset_id, current.revision, stamp)
-        return tag.encode() if _names(if_none_match, tag) else None
+        now = utc_now()
+        stamp = clock_stamp(current.frequency, current.last_update, now)
+        tag = etag_of(current.dataset_id, current.revision, stamp).encode()
+        if version is not None:
+            until = clock_stamp_until(current.frequency, current.last_update, now)
+            answers.put_tag(ident, version, tag, self._tag_until(until, 0.0))
+        return tag
+
+    def _tag_until(self, stamp_until: object, otherwise: float) -> float:
+        """On this layer's clock, until when an ETag may be used: while its clock stamp holds
+        (``ETAG_UNTIL``, a date), else for ``otherwise``."""
+        if not isinstance(stamp_until, datetime):
+            return otherwise
+        return self.clock() + max(0.0, (stamp_until - utc_now()).total_seconds())
 
 
 def _names(if_none_match: bytes, tag: str) -> bool:

@@ -26,13 +26,15 @@ from opencat.domain import permissions
 from opencat.domain.changes import Submitted
 from opencat.domain.datasets import Dataset
 from opencat.domain.dates import utc_now
-from opencat.domain.quality import clock_stamp
+from opencat.domain.quality import clock_stamp, clock_stamp_until
 from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import AnswerReads, SearchRequest, fields_read, words_of
 
 DATASET_MASK = Mask.of(serializers.DATASET_DEFAULT_FIELDS)
 PAGE_MASK = Mask({"data": DATASET_MASK}, star=True)
 VARY = "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects"
+# The scope's key of the instant a dataset answer's ETag stops naming its clock stamp (``etag``).
+ETAG_UNTIL = "opencat.etag_until"
 # udata's help text, the start of its 400 (udata's add_send_legal_notice_argument).
 LEGAL_NOTICE_HELP = "Send formal legal notice with appeal information to owner (admin only)"
 
@@ -47,8 +49,11 @@ def etag_of(dataset_id: str, revision: int, stamp: str, variant: str = "") -> st
 
 
 def etag(call: Call, dataset: Dataset, last_update: datetime, now: datetime) -> str:
-    """The ETag of the representation of ``dataset`` this call gets at ``now``."""
+    """The ETag of the representation of ``dataset`` this call gets at ``now``; until when its
+    clock stamp holds is noted in the request's scope (``ETAG_UNTIL``) for the layer that
+    remembers anonymous answers' ETags (api/current_copies.py)."""
     stamp = clock_stamp(dataset.frequency, last_update, now)
+    call.request.scope[ETAG_UNTIL] = clock_stamp_until(dataset.frequency, last_update, now)
     return etag_of(dataset.id, dataset.revision, stamp, _variant(call, dataset))
 
 

@@ -1,7 +1,7 @@
 """The quality criteria udata computes for a dataset (udata: udata/core/dataset/models.py, quality)."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opencat.domain.datasets import Dataset, Resource
@@ -71,3 +71,18 @@ def clock_stamp(frequency: str | None, last_update: datetime, now: datetime) -> 
     fulfilled = update_fulfilled_in_time(frequency, last_update, now)
     flag = "" if fulfilled is None else ("y" if fulfilled else "n")
     return f"{now:%Y%m}{flag}"
+
+
+def clock_stamp_until(frequency: str | None, last_update: datetime, now: datetime) -> datetime:
+    """Until when ``clock_stamp`` stays what it is at ``now``: the next month's start, or sooner
+    the instant an update in time falls due (``update_fulfilled_in_time`` turns false past it)."""
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    until = datetime(year, month, 1, tzinfo=UTC)
+    period = PERIODS.get(frequency or "")
+    if period is None or not update_fulfilled_in_time(frequency, last_update, now):
+        return until
+    try:
+        due = last_update + period + timedelta(days=1)
+    except OverflowError:  # never due (see update_fulfilled_in_time)
+        return until
+    return min(until, due)
