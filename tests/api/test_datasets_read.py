@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import event
 from starlette.testclient import TestClient
@@ -10,7 +11,7 @@ from opencat.api.datasets import etag_of
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
 from opencat.domain.quality import clock_stamp
-from tests.factories import make_dataset, make_org, make_user
+from tests.factories import load_documents, make_dataset, make_org, make_user
 
 
 def test_read_by_id_and_by_slug(client: TestClient, catalog: Catalog) -> None:
@@ -291,3 +292,41 @@ def test_a_copy_is_not_confirmed_once_what_it_derives_from_the_clock_moved(
     assert this_month.endswith(f'+{catalog.clock():%Y%m}"')
     assert client.get(url, headers={"If-None-Match": last_month}).status_code == 200
     assert client.get(url, headers={"If-None-Match": this_month}).status_code == 304
+
+
+def test_every_path_names_one_etag_when_a_harvested_date_passed_since_the_write(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """A resource's harvested modification date still to come when the dataset was written counts
+    in the rendering once past, not in the ``last_update`` stored then: the 200's ETag is named
+    from the stored value, as the conditional paths name it (they disagreed: a 304 for the old
+    copy, a 200 for the current one's own tag, by turns)."""
+    written = catalog.clock() - timedelta(days=10)
+    document = {
+        "id": "6b0000000000000000000001",
+        "title": "Horaires",
+        "description": "d",
+        "frequency": "daily",
+        "created_at": written.isoformat(),
+        "last_modified": written.isoformat(),
+        "resources": [
+            {
+                "id": "0b1f0f3c-0000-4000-8000-000000000001",
+                "title": "horaires.csv",
+                "url": "https://example.org/horaires.csv",
+                "filetype": "remote",
+                "harvest": {"modified_at": (written + timedelta(days=9)).isoformat()},
+                "created_at": written.isoformat(),
+                "last_modified": written.isoformat(),
+            }
+        ],
+    }
+    load_documents(replace(catalog, clock=lambda: written), tmp_path, document)
+    url = "/api/1/datasets/6b0000000000000000000001/"
+    alice = make_user(catalog)
+    for headers in ({}, {"X-Fields": "id,quality"}, alice.headers):
+        answer = client.get(url, headers=headers)
+        assert answer.json()["quality"]["update_fulfilled_in_time"] is True  # the harvested date counts
+        tag = answer.headers["ETag"]
+        for _ in range(2):
+            assert client.get(url, headers={"If-None-Match": tag, **headers}).status_code == 304, headers

@@ -106,8 +106,8 @@ def test_a_pages_form_meets_a_page_that_says_so(client: TestClient, catalog: Cat
 def test_an_unknown_dataset_is_a_404_before_the_423_where_udata_routes_to_it(
     client: TestClient, catalog: Catalog
 ) -> None:
-    """udata's route resolves ``<dataset:dataset>`` before the handler's read-only check: a
-    creation under an unknown dataset's address is its 404. A follow names the dataset by a plain
+    """udata's route resolves ``<dataset:dataset>`` (``<crid:community>``) before the handler's
+    read-only check: a creation under an unknown one's address is its 404. A follow names the dataset by a plain
     id, looked up inside the handler: 423 first there, as in udata."""
     before = replace(catalog, read_only=False)
     alice, bob = make_user(before), make_user(before)
@@ -124,6 +124,9 @@ def test_an_unknown_dataset_is_a_404_before_the_423_where_udata_routes_to_it(
             answer = client.post(path, headers=bob.headers, **body)
             assert answer.status_code == 404, (path, answer.text)
         assert client.post(f"{url}followers/", headers=bob.headers).status_code == 423
+    # A community resource's file: udata's route finds the proposal first too.
+    unknown = f"/api/1/datasets/community_resources/{uuid.uuid4()}/upload/"
+    assert client.post(unknown, headers=bob.headers, files=file).status_code == 404
     # The owner of the private one sees it: locked.
     answer = client.post(f"/api/1/datasets/{secret}/resources/", json=REMOTE, headers=alice.headers)
     assert (answer.status_code, answer.json()) == (423, LOCKED)

@@ -99,10 +99,16 @@ def _render(
     return serializers.dataset(view, call.actor, call.urls, now, objects.zones, objects.granularities)
 
 
-def _dataset_reply(call: Call, view: DatasetView, status: int = 200) -> Reply:
+def _dataset_reply(call: Call, view: DatasetView, status: int = 200, *, read: bool = False) -> Reply:
+    """``read``: the view was read from the dataset's row, which holds the ``last_update`` stored
+    with its revision: its ETag's clock stamp is then computed from it, as a conditional read
+    computes it (a resource's harvested date still to come when it was written is counted by
+    the rendering once past, not by the stored value; the two must not disagree). A write's
+    view renders the value it just stored."""
     now = utc_now()  # one instant for the answer and its ETag's clock stamp
     body = _render(call, view, full_objects(call, [view]), now)
-    tag = etag(call, view.dataset, view.last_update(now), now)
+    stored = view.dataset.stored_last_update if read else None
+    tag = etag(call, view.dataset, stored or view.last_update(now), now)
     return Reply(body, status, DATASET_MASK, {"ETag": tag, "Vary": VARY})
 
 
@@ -221,7 +227,7 @@ def get_dataset(call: Call) -> Reply | Response:
             return Response(status_code=304, headers={"ETag": tag, "Vary": VARY})
     view = use_cases.get_dataset(call.catalog, call.actor, call.path("ident"), _with_community(call))
     answer_reads.note(call, AnswerReads(frozenset({view.dataset.id})))
-    return _dataset_reply(call, view)
+    return _dataset_reply(call, view, read=True)
 
 
 def _restoring(call: Call) -> bool:

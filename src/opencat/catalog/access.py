@@ -1,5 +1,7 @@
 """Reaching a dataset: resolving its identifier, then the read and edit rules every use case shares."""
 
+from collections.abc import Callable
+
 from opencat.db import datasets as db_datasets
 from opencat.db.engine import Connection, Database
 from opencat.domain import ids, permissions
@@ -95,14 +97,28 @@ def check_creations_allowed(read_only: bool, actor: Actor) -> None:
         raise Locked(Reason.READ_ONLY)
 
 
-def check_creations_allowed_under(db: Database, read_only: bool, actor: Actor, ident: str) -> None:
-    """``check_creations_allowed`` for a creation under a dataset's address (a resource, a file):
-    udata's route finds the dataset before its handler refuses, so an unknown one is a 404 before
-    the 423 (a private one the caller may not read is not there either). Read only when locked."""
+def check_creations_allowed_under(
+    db: Database, read_only: bool, actor: Actor, reach: Callable[[Connection], object]
+) -> None:
+    """``check_creations_allowed`` for a creation under the address of what ``reach`` finds (a
+    dataset's resource or file, a community resource's file): udata's route finds it before its
+    handler refuses, so an unknown one is a 404 before the 423 (one hidden from the caller is not
+    there either). Read only when locked."""
     if read_only and actor.user is not None and not actor.is_sysadmin:
         with db.read() as conn:
-            check_not_hidden(actor, require_dataset(conn, ident, actor))
+            reach(conn)
     check_creations_allowed(read_only, actor)
+
+
+def reach_dataset(actor: Actor, ident: str) -> Callable[[Connection], Dataset]:
+    """What ``check_creations_allowed_under`` finds for a dataset's address."""
+
+    def reach(conn: Connection) -> Dataset:
+        dataset = require_dataset(conn, ident, actor)
+        check_not_hidden(actor, dataset)
+        return dataset
+
+    return reach
 
 
 def editable_dataset(conn: Connection, actor: Actor, ident: str) -> Dataset:

@@ -85,6 +85,13 @@ def _require(conn: Connection, ident: str) -> CommunityResource:
     return found
 
 
+def require_visible(conn: Connection, actor: Actor, ident: str) -> CommunityResource:
+    """The community resource ``ident`` names, when the caller may see it; else 404."""
+    item = _require(conn, ident)
+    check_community_readable(conn, actor, item)
+    return item
+
+
 def check_community_readable(
     conn: Connection, actor: Actor, item: CommunityResource, reason: Reason | None = None
 ) -> None:

@@ -11,6 +11,7 @@ from opencat.catalog.access import (
     check_readable,
     check_version,
     editable_dataset,
+    reach_dataset,
     readable_dataset,
 )
 from opencat.catalog.community import check_community_readable
@@ -89,7 +90,7 @@ def add_resource(
     ``expected_versions``: the dataset's versions the addition was made on (``check_version``).
     ``once``: the sending of the page's form that asks (``catalog/form_sends``): the same form
     sent again answers the resource it added, while the dataset still holds it."""
-    check_creations_allowed_under(catalog.db, catalog.read_only, actor, ident)
+    check_creations_allowed_under(catalog.db, catalog.read_only, actor, reach_dataset(actor, ident))
     with catalog.db.write() as conn:
         dataset = editable_dataset(conn, actor, ident)
         check_version(dataset, expected_versions)

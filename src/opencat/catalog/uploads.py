@@ -23,7 +23,9 @@ So a resource points at a file only once the database agrees: a failed upload le
 a partial file, and a replaced file is deleted only after the new one is committed.
 """
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,11 +33,11 @@ from typing import Any
 from opencat.catalog import community, history
 from opencat.catalog.access import (
     Versions,
-    check_creations_allowed,
     check_creations_allowed_under,
     check_editable,
     check_readable,
     check_version,
+    reach_dataset,
     require_dataset,
 )
 from opencat.catalog.context import Catalog
@@ -209,12 +211,18 @@ def _check_room(catalog: Catalog, conn: Connection, place: _Place, target: Uploa
         check_room(catalog, conn, place.dataset)
 
 
+def _nothing(conn: Connection) -> None:
+    return None
+
+
 def authorize(catalog: Catalog, actor: Actor, target: UploadTarget) -> Destination:
     """Refuse before a single byte of the file is read (401, 423, 403, 404, a full dataset)."""
-    if target.dataset is None:
-        check_creations_allowed(catalog.read_only, actor)
-    else:
-        check_creations_allowed_under(catalog.db, catalog.read_only, actor, target.dataset)
+    reach: Callable[[Connection], object] = _nothing
+    if target.dataset is not None:
+        reach = reach_dataset(actor, target.dataset)
+    elif target.community and target.resource_id is not None:
+        reach = functools.partial(community.require_visible, actor=actor, ident=target.resource_id)
+    check_creations_allowed_under(catalog.db, catalog.read_only, actor, reach)
     with catalog.db.read() as conn:
         place = _locate(conn, actor, target)
         _check_room(catalog, conn, place, target)
