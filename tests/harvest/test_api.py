@@ -178,6 +178,12 @@ def test_config_values_out_of_their_documented_bounds_are_refused(
     assert (kept.status_code, kept.json()["config"]) == (200, {"page_size": 7, "delay": 0.5}), kept.text
     out_of_bounds = {"extra_configs": [{"key": "page_size", "value": 0}]}
     assert client.put(path, json={"config": out_of_bounds}, headers=root.headers).status_code == 400
+    # A text Python reads as no finite number stays the text (it became null once stored).
+    texts = {"extra_configs": [{"key": "label", "value": "nan"}, {"key": "note", "value": "1e999"}]}
+    kept = client.put(path, json={"config": texts}, headers=root.headers)
+    assert (kept.status_code, kept.json()["config"]) == (200, {"label": "nan", "note": "1e999"}), kept.text
+    refused = {"extra_configs": [{"key": "delay", "value": "inf"}]}
+    assert client.put(path, json={"config": refused}, headers=root.headers).status_code == 400
 
 
 def test_schedule_run_jobs_and_items(

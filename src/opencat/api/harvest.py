@@ -1,6 +1,7 @@
 """Handlers of harvesting, in udata's harvest shapes (udata: udata/harvest/api.py): sources, their
 jobs and the items of a job, the backends."""
 
+import math
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -87,14 +88,16 @@ def _with_extra_configs(config: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _number_or_text(value: Any) -> Any:
-    """udata's forms send an extra config's value as text (``"7"``): a number read as one."""
+    """udata's forms send an extra config's value as text (``"7"``): a number read as one (a text
+    Python reads as no finite number, ``"nan"`` or ``"1e999"``, stays text: JSON has no such number)."""
     if not isinstance(value, str):
         return value
     for kind in (int, float):
         try:
-            return kind(value)
+            number = kind(value)
         except ValueError:
             continue
+        return number if math.isfinite(number) else value
     return value
 
 
