@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from opencat.api.errors import NOT_FOUND
 from opencat.catalog.context import Catalog
 from tests.factories import Account, make_org, make_user
 from tests.harvest.pages import publish_pages, real_datasets
@@ -93,8 +94,18 @@ def test_only_sysadmins_and_the_organization_admins_manage_a_source(
     )
     deleted = client.delete(path, headers=root.headers)
     assert (deleted.status_code, deleted.content) == (204, b"")  # udata's test_delete_source
-    assert client.get(path).status_code == 404
     assert [listed["id"] for listed in client.get(f"{API}/sources/").json()["data"]] == [other["id"]]
+    # udata's route still finds a deleted source: it is read, its date saying so, and its jobs;
+    # deleted again, it stays as it was; nothing else is done with it any more.
+    gone = client.get(path).json()
+    assert (gone["id"], gone["deleted"] is not None) == (source["id"], True)
+    assert client.get(f"{path}jobs/").json()["total"] == 0
+    again = client.delete(path, headers=root.headers)
+    assert (again.status_code, client.get(path).json()["deleted"]) == (204, gone["deleted"])
+    assert client.delete(path, headers=editor.headers).status_code == 403
+    assert client.put(path, json={"name": "Back"}, headers=root.headers).status_code == 404
+    assert client.post(f"{path}run/", headers=root.headers).status_code == 404
+    assert client.post(f"{path}schedule/", json="0 3 * * *", headers=root.headers).status_code == 404
 
 
 def test_bad_input_is_a_4xx_in_udata_shape(client: TestClient, catalog: Catalog, remote: SiteServer) -> None:
@@ -228,6 +239,16 @@ def test_schedule_run_jobs_and_items(
     assert job["status"] == "done-errors"
     assert job["counts"] == {"created": 3, "updated": 0, "unchanged": 0, "archived": 0, "failed": 1}
     assert job["items"]["total"] == 4
+    # udata's counters beside the items' link (by_status over its six statuses)
+    assert job["items"]["by_status"] == {
+        "pending": 0,
+        "started": 0,
+        "done": 3,
+        "failed": 1,
+        "skipped": 0,
+        "archived": 0,
+    }
+    assert job["items"]["by_type"] == {"dataset": 3, "dataservice": 0}
     assert job["source"]["id"] == source["id"]
     jobs = client.get(f"{path}jobs/").json()
     assert [j["id"] for j in jobs["data"]] == [job_id]
@@ -243,6 +264,13 @@ def test_schedule_run_jobs_and_items(
     done = client.get(f"{API}/job/{job_id}/items/?status=done").json()["data"]
     assert {i["dataset"]["title"] for i in done} == {doc["title"] for doc in docs}
     assert client.get(f"{API}/job/{job_id}/items/?status=bogus").status_code == 400
+    # A page past the last one is a 404 (udata's pagination), the first page never is.
+    assert client.get(f"{API}/job/{job_id}/items/?page=2&page_size=2").status_code == 200
+    past = client.get(f"{API}/job/{job_id}/items/?page=3&page_size=2")
+    assert (past.status_code, past.json()["message"]) == (404, NOT_FOUND)
+    assert client.get(f"{API}/job/{job_id}/items/?status=archived").json()["data"] == []
+    assert client.get(f"{path}jobs/?page=2").status_code == 404
+    assert client.get(f"{API}/sources/?page=2").status_code == 404
     listed = client.get(f"{API}/sources/").json()
     assert listed["data"][0]["last_job"]["id"] == job_id
     # /metrics counts items and errors by source
@@ -385,6 +413,56 @@ def test_the_source_list_searches_names_and_descriptions_and_shows_deleted_ones_
     extra = body(remote, org_id, name="Éducation nationale", description="Écoles")
     assert client.post(f"{API}/sources/", json=extra, headers=root.headers).status_code == 201
     assert names("?q=éducation") == names("?q=ÉDUCATION") == names("?q=écoles") == ["Éducation nationale"]
+
+
+def test_a_source_has_udatas_slug_and_is_found_by_it(
+    client: TestClient, catalog: Catalog, remote: SiteServer
+) -> None:
+    """udata's slug: from the name, unique, moved with a new name; the routes take it as they
+    take the id (the id first)."""
+    root, admin, _, org_id = people(catalog)
+
+    def create(name: str) -> dict[str, Any]:
+        answer = client.post(f"{API}/sources/", json=body(remote, org_id, name=name), headers=admin.headers)
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    first, second = create("Région Bretagne"), create("Région Bretagne")
+    assert (first["slug"], second["slug"]) == ("region-bretagne", "region-bretagne-1")
+    # A name that reads as another source's id is not taken for one (the id is tried first).
+    assert create(first["id"])["slug"] == f"{first['id']}-id"
+    by_slug = client.get(f"{API}/source/region-bretagne-1/")
+    assert (by_slug.status_code, by_slug.json()["id"]) == (200, second["id"])
+    assert client.get(f"{API}/source/{first['id']}/").json()["slug"] == "region-bretagne"
+
+    # Renamed, the slug follows the name (a name slugified the same keeps it).
+    recased = client.put(
+        f"{API}/source/region-bretagne/", json={"name": "RÉGION BRETAGNE"}, headers=admin.headers
+    )
+    assert (recased.status_code, recased.json()["slug"]) == (200, "region-bretagne")
+    renamed = client.put(f"{API}/source/region-bretagne/", json={"name": "Rennes"}, headers=admin.headers)
+    assert (renamed.json()["id"], renamed.json()["slug"]) == (first["id"], "rennes")
+    assert client.get(f"{API}/source/region-bretagne/").status_code == 404
+    assert client.get(f"{API}/source/rennes/").json()["id"] == first["id"]
+    assert create("Région Bretagne")["slug"] == "region-bretagne"  # free again
+
+    # Every route of a source takes the slug; what they answer names the source by its id.
+    path = f"{API}/source/rennes/"
+    assert (
+        client.post(f"{path}schedule/", json="0 5 * * *", headers=admin.headers).json()["schedule"]
+        == "0 5 * * *"
+    )
+    assert client.delete(f"{path}schedule/", headers=admin.headers).status_code == 204
+    accepted(client, path, root)
+    started = client.post(f"{path}run/", headers=admin.headers)
+    assert (started.status_code, started.json()["id"]) == (200, first["id"])
+    job = _wait_for_end(client, started.json()["last_job"]["id"])
+    assert job["source"]["id"] == first["id"]
+    jobs = client.get(f"{path}jobs/").json()
+    assert [(j["id"], j["source"]["id"]) for j in jobs["data"]] == [(job["id"], first["id"])]
+    assert client.get(f"{path}preview/", headers=admin.headers).status_code == 200
+    assert client.delete(path, headers=admin.headers).status_code == 204
+    assert client.get(path).json()["deleted"] is not None
 
 
 def test_a_preview_reads_and_maps_without_writing(

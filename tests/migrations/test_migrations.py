@@ -3,6 +3,7 @@
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,34 @@ def test_nodes_upgrading_a_new_database_at_once_all_succeed(fresh: Database) -> 
     errors = [node.communicate(timeout=120)[1] for node in nodes]
     assert [node.returncode for node in nodes] == [0, 0, 0], errors
     assert current_revision(fresh) == newest_revision()
+
+
+def test_harvest_sources_get_slugs_from_their_names_when_upgraded(fresh: Database) -> None:
+    """0021 gives the sources it finds udata's slugs: from the name, unique in order of creation,
+    never one that reads as an id."""
+    upgrade(fresh)
+    downgrade(fresh, "0020")
+    sources = metadata.tables["harvest_sources"]
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    names = ["Région Bretagne", "Région Bretagne", "5f0c3a2b9e1d4c7a8b6e2f10", "!!!"]
+    with fresh.engine.begin() as conn:
+        for number, name in enumerate(names):
+            row = {
+                "id": f"{number:024x}",
+                "name": name,
+                "description": "",
+                "url": "http://example.org/",
+                "backend": "dcat",
+                "config": {},
+                "active": True,
+                "autoarchive": True,
+                "validation": {"state": "pending"},
+                "validators": {},
+                "created_at": moment + timedelta(minutes=number),
+                "last_modified": moment,
+            }
+            conn.execute(sources.insert().values(row))
+    upgrade(fresh)
+    with fresh.engine.connect() as conn:
+        slugs = conn.execute(sa.select(sources.c.slug).order_by(sources.c.created_at)).scalars().all()
+    assert slugs == ["region-bretagne", "region-bretagne-1", "5f0c3a2b9e1d4c7a8b6e2f10-id", "source"]

@@ -22,7 +22,7 @@ from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.dates import iso, iso_date
 from opencat.domain.errors import BadRequest, Invalid, Reason, problem
 from opencat.domain.harvest import DELAY_CONFIG, ConfigKey
-from opencat.domain.harvest_jobs import HarvestJob, ItemStatus
+from opencat.domain.harvest_jobs import HarvestJob, ItemStatus, ItemTally
 
 _API = "/api/1/harvest"
 # udata's item statuses, and what each of ours is among them (opencat lists only what a job changed
@@ -106,7 +106,22 @@ def _details(shown: bool, details: str | None) -> str | None:
     return (details or None) if shown else None
 
 
-def _job(call: Call, job: HarvestJob, source_id: str, manager: bool, item_count: int) -> dict[str, Any]:
+def _items_link(url: str, tally: ItemTally) -> dict[str, Any]:
+    """udata's link to a job's items, with its counters by status and by kind of object."""
+    by_status = dict.fromkeys(("pending", "started", "done", "failed", "skipped", "archived"), 0)
+    for status, count in tally.by_status.items():
+        by_status[_UDATA_STATUS[status]] += count
+    return {
+        "rel": "subsection",
+        "href": url,
+        "type": "GET",
+        "total": tally.total,
+        "by_status": by_status,
+        "by_type": {"dataset": tally.with_dataset, "dataservice": 0},
+    }
+
+
+def _job(call: Call, job: HarvestJob, source_id: str, manager: bool, items: ItemTally) -> dict[str, Any]:
     items_url = f"{call.urls.base}{_API}/job/{job.id}/items/"
     return {
         "id": job.id,
@@ -122,7 +137,7 @@ def _job(call: Call, job: HarvestJob, source_id: str, manager: bool, item_count:
             }
             for e in job.errors
         ],
-        "items": {"rel": "subsection", "href": items_url, "type": "GET", "total": item_count},
+        "items": _items_link(items_url, items),
         "source": {
             "id": source_id,
             "class": "HarvestSource",
@@ -146,7 +161,7 @@ def _source(call: Call, view: SourceView) -> dict[str, Any]:
     return {
         "id": source.id,
         "name": source.name,
-        "slug": source.id,
+        "slug": source.slug,
         "description": source.description or None,  # none sent: udata's null
         "url": source.url,
         "backend": source.backend,
@@ -211,7 +226,7 @@ def _item(call: Call, view: ItemView, manager: bool) -> dict[str, Any]:
 
 
 def _job_view(call: Call, view: JobView) -> dict[str, Any]:
-    return _job(call, view.job, view.source.id, can_manage(call.actor, view.source), view.item_count)
+    return _job(call, view.job, view.source.id, can_manage(call.actor, view.source), view.items)
 
 
 SOURCE_ARGUMENTS = (
@@ -298,12 +313,12 @@ def delete_source(call: Call) -> Reply:
 )
 def list_jobs(call: Call) -> Reply:
     page, page_size = page_arguments(call.params)
-    source_id = call.path("source")
-    result = use_cases.list_jobs(call.catalog, source_id, page, page_size)
-    manager = can_manage(call.actor, use_cases.get_source(call.catalog, source_id).source)
+    result = use_cases.list_jobs(call.catalog, call.path("source"), page, page_size)
+    source = use_cases.get_source(call.catalog, call.path("source")).source
+    manager = can_manage(call.actor, source)
     body = envelope(
         result,
-        lambda view: _job(call, view.job, source_id, manager, view.item_count),
+        lambda view: _job(call, view.job, source.id, manager, view.items),
         call.urls.base,
         call.request.url.path,
         call.params,

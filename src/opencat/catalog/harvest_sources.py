@@ -3,8 +3,8 @@ read its jobs. Only sysadmins and the admins of the source's organization (or it
 personal source) manage a source."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from opencat.catalog import harvest_preview
@@ -29,9 +29,12 @@ from opencat.domain.errors import (
     Unauthenticated,
     problem,
 )
-from opencat.domain.harvest_jobs import Counts, HarvestJob, HarvestSource, ItemStatus, JobItem
+from opencat.domain.harvest_jobs import Counts, HarvestJob, HarvestSource, ItemStatus, ItemTally, JobItem
 from opencat.domain.permissions import can_read
 from opencat.domain.queries import Page
+from opencat.domain.slugs import slugify, unique_slug
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +60,14 @@ class SourceView:
     organization: Organization | None = None
     owner: User | None = None
     validated_by: User | None = None
-    last_job_items: int = 0  # how many items its last job holds
+    last_job_items: ItemTally = field(default_factory=ItemTally)  # what its last job's items are
 
 
 @dataclass(frozen=True, slots=True)
 class JobView:
     job: HarvestJob
     source: HarvestSource
-    item_count: int
+    items: ItemTally
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ def _views(conn: Connection, sources: Sequence[HarvestSource]) -> list[SourceVie
         str(s.validation["by"]) for s in sources if s.validation.get("by")
     }
     users = db_accounts.fetch_users(conn, user_ids)
-    items = db_harvest.count_items_of_jobs(conn, [job.id for job in last.values()])
+    items = db_harvest.tally_items_of_jobs(conn, [job.id for job in last.values()])
     return [
         SourceView(
             source,
@@ -91,10 +94,17 @@ def _views(conn: Connection, sources: Sequence[HarvestSource]) -> list[SourceVie
             organizations.get(source.organization_id or ""),
             users.get(source.owner_id or ""),
             users.get(str(source.validation.get("by") or "")),
-            items.get(last[source.id].id, 0) if source.id in last else 0,
+            items.get(last[source.id].id, ItemTally()) if source.id in last else ItemTally(),
         )
         for source in sources
     ]
+
+
+def _page(items: Sequence[T], total: int, page: int, page_size: int) -> Page[T]:
+    """A page of a list; past the last one (but the first) is a 404, as udata's pagination."""
+    if not items and page > 1:
+        raise NotFound()
+    return Page(items, total, page, page_size)
 
 
 def can_manage(actor: Actor, source: HarvestSource) -> bool:
@@ -123,11 +133,19 @@ def _require_manager(actor: Actor, source: HarvestSource) -> None:
         raise PermissionDenied()
 
 
-def _require_source(conn: Connection, source_id: str) -> HarvestSource:
-    source = db_harvest.find_source(conn, source_id)
-    if source is None or source.deleted is not None:
+def _require_source(conn: Connection, ident: str, deleted_too: bool = False) -> HarvestSource:
+    """The source of this id or slug. A deleted one is read as udata's route finds it (its
+    ``deleted`` date says so), but nothing is done with it any more."""
+    source = db_harvest.find_source(conn, ident)
+    if source is None or (source.deleted is not None and not deleted_too):
         raise NotFound(Reason.HARVEST_SOURCE_MISSING)
     return source
+
+
+def _slug_for(conn: Connection, name: str, own: str = "") -> str:
+    """A free slug for ``name`` (``own``: the source's present slug, free for it to keep)."""
+    base = slugify(name) or "source"
+    return unique_slug(base, db_harvest.source_slugs_taken(conn, base) - {own})
 
 
 def _checked(fields: SourceFields, creating: bool) -> None:
@@ -217,6 +235,7 @@ def create_source(catalog: Catalog, actor: Actor, fields: SourceFields) -> Sourc
             else {"state": "pending"}
         )
         source = _new_source(catalog, fields, owner_id, organization_id, validation)
+        source = replace(source, slug=_slug_for(conn, source.name))
         db_harvest.insert_source(conn, source)
         return _views(conn, [source])[0]
 
@@ -237,6 +256,7 @@ def add_source(catalog: Catalog, fields: SourceFields) -> SourceView:
             "comment": "added by the operator",
         }
         source = _new_source(catalog, fields, owner_id, fields.organization or None, validation)
+        source = replace(source, slug=_slug_for(conn, source.name))
         db_harvest.insert_source(conn, source)
         return _views(conn, [source])[0]
 
@@ -267,10 +287,10 @@ def _new_source(
     )
 
 
-def get_source(catalog: Catalog, source_id: str) -> SourceView:
-    """Sources are public in udata's API (their list and each one)."""
+def get_source(catalog: Catalog, ident: str) -> SourceView:
+    """Sources are public in udata's API (their list and each one, deleted ones too)."""
     with catalog.db.read() as conn:
-        return _views(conn, [_require_source(conn, source_id)])[0]
+        return _views(conn, [_require_source(conn, ident, deleted_too=True)])[0]
 
 
 def list_sources(
@@ -289,7 +309,7 @@ def list_sources(
             conn, owner_id=owner, organization_id=organization, with_deleted=deleted, text=text
         )[::-1]
         chosen = sources[(page - 1) * page_size : page * page_size]
-        return Page(_views(conn, chosen), len(sources), page, page_size)
+        return _page(_views(conn, chosen), len(sources), page, page_size)
 
 
 def update_source(catalog: Catalog, actor: Actor, source_id: str, fields: SourceFields) -> SourceView:
@@ -306,17 +326,22 @@ def update_source(catalog: Catalog, actor: Actor, source_id: str, fields: Source
             changes["config"] = dict(fields.config)
         if fields.organization is not None or fields.owner is not None:
             changes["owner_id"], changes["organization_id"] = _ownership(conn, actor, fields)
+        if fields.name is not None and fields.name != current.name:
+            changes["slug"] = _slug_for(conn, fields.name, current.slug)  # udata's slug follows the name
         source = replace(current, **changes, last_modified=catalog.clock())
         db_harvest.update_source(conn, source)
         return _views(conn, [source])[0]
 
 
 def delete_source(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
-    """Soft delete, as udata: the source is gone from lists; its datasets stay."""
+    """Soft delete, as udata: the source is gone from lists; its datasets stay. Deleted again,
+    it stays as it is (udata's route finds it and answers 204 again)."""
     now = catalog.clock()
     with catalog.db.write() as conn:
-        current = _require_source(conn, source_id)
+        current = _require_source(conn, source_id, deleted_too=True)
         _require_manager(actor, current)
+        if current.deleted is not None:
+            return _views(conn, [current])[0]
         source = replace(current, deleted=now, last_modified=now)
         db_harvest.update_source(conn, source)
         return _views(conn, [source])[0]
@@ -395,17 +420,19 @@ def run_now(catalog: Catalog, actor: Actor, source_id: str, options: RunOptions)
         # As udata: a source waiting for a sysadmin's validation, or refused, publishes nothing
         # (its manager ran it at once, and a refused one again).
         raise BadRequest(Reason.HARVEST_SOURCE_NOT_VALIDATED)
-    run_in_background(catalog, source_id, options)
-    return get_source(catalog, source_id)
+    run_in_background(catalog, source.id, options)
+    return get_source(catalog, source.id)
 
 
 def list_jobs(catalog: Catalog, source_id: str, page: int, page_size: int) -> Page[JobView]:
     """A page of the source's jobs, newest first, each with how many items it holds."""
     with catalog.db.read() as conn:
-        source = _require_source(conn, source_id)
-        jobs, total = db_harvest.jobs_of(conn, source_id, (page - 1) * page_size, page_size)
-        items = db_harvest.count_items_of_jobs(conn, [job.id for job in jobs])
-    return Page([JobView(job, source, items.get(job.id, 0)) for job in jobs], total, page, page_size)
+        source = _require_source(conn, source_id, deleted_too=True)
+        jobs, total = db_harvest.jobs_of(conn, source.id, (page - 1) * page_size, page_size)
+        items = db_harvest.tally_items_of_jobs(conn, [job.id for job in jobs])
+    return _page(
+        [JobView(job, source, items.get(job.id, ItemTally())) for job in jobs], total, page, page_size
+    )
 
 
 def get_job(catalog: Catalog, job_id: str) -> JobView:
@@ -418,7 +445,7 @@ def _job_view(conn: Connection, job_id: str) -> JobView:
     source = None if job is None else db_harvest.find_source(conn, job.source_id)
     if job is None or source is None:
         raise NotFound(Reason.HARVEST_JOB_MISSING)
-    return JobView(job, source, db_harvest.count_items(conn, job_id))
+    return JobView(job, source, db_harvest.tally_items_of_jobs(conn, [job_id]).get(job_id, ItemTally()))
 
 
 def list_items(
@@ -439,7 +466,7 @@ def list_items(
         datasets = db_datasets.fetch_by_ids(conn, {item.dataset_id for item in items if item.dataset_id})
     readable = {ident: dataset for ident, dataset in datasets.items() if can_read(actor, dataset)}
     views = [ItemView(item, readable.get(item.dataset_id or "")) for item in items]
-    return Page(views, total, page, page_size)
+    return _page(views, total, page, page_size)
 
 
 def harvest_totals(catalog: Catalog) -> tuple[dict[str, Counts], dict[tuple[str, str], int]]:

@@ -18,6 +18,7 @@ def _source_fields(source: HarvestSource, last: HarvestJob | None) -> dict[str, 
     return {
         "id": source.id,
         "name": source.name,
+        "slug": source.slug,
         "backend": source.backend,
         "url": source.url,
         "organization": source.organization_id,

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
+from opencat.db import slugs as db_slugs
 from opencat.db.bulk import insert_rows
 from opencat.db.outbox import mark_changed
 from opencat.db.tables import (
@@ -31,6 +32,7 @@ from opencat.domain.harvest_jobs import (
     HarvestJob,
     HarvestSource,
     ItemStatus,
+    ItemTally,
     JobItem,
     JobStatus,
     Lease,
@@ -63,9 +65,17 @@ def update_source(conn: Connection, source: HarvestSource) -> None:
     conn.execute(harvest_sources.update().where(harvest_sources.c.id == source.id).values(**values))
 
 
-def find_source(conn: Connection, source_id: str) -> HarvestSource | None:
-    row = conn.execute(sa.select(harvest_sources).where(harvest_sources.c.id == source_id)).first()
+def find_source(conn: Connection, ident: str) -> HarvestSource | None:
+    """The source of this id, else of this slug (udata's route tries the id first)."""
+    row = conn.execute(sa.select(harvest_sources).where(harvest_sources.c.id == ident)).first()
+    if row is None:
+        row = conn.execute(sa.select(harvest_sources).where(harvest_sources.c.slug == ident)).first()
     return None if row is None else _source(row)
+
+
+def source_slugs_taken(conn: Connection, base: str) -> set[str]:
+    """What ``unique_slug`` needs to know to choose a source's slug (``db/slugs.py``)."""
+    return db_slugs.slugs_taken(conn, harvest_sources.c.slug, base)
 
 
 def list_sources(
@@ -257,16 +267,26 @@ def count_items(conn: Connection, job_id: str, statuses: Sequence[ItemStatus] | 
     return int(conn.execute(query).scalar_one())
 
 
-def count_items_of_jobs(conn: Connection, job_ids: Sequence[str]) -> dict[str, int]:
-    """How many items each of these jobs holds, in one statement (a job without items: absent)."""
+def tally_items_of_jobs(conn: Connection, job_ids: Sequence[str]) -> dict[str, ItemTally]:
+    """What items each of these jobs holds, in one statement (a job without items: absent)."""
     if not job_ids:
         return {}
     query = (
-        sa.select(harvest_items.c.job_id, sa.func.count())
+        sa.select(
+            harvest_items.c.job_id,
+            harvest_items.c.status,
+            sa.func.count(),
+            sa.func.count(harvest_items.c.dataset_id),
+        )
         .where(harvest_items.c.job_id.in_(list(job_ids)))
-        .group_by(harvest_items.c.job_id)
+        .group_by(harvest_items.c.job_id, harvest_items.c.status)
     )
-    return {str(job_id): int(count) for job_id, count in conn.execute(query)}
+    by_status: dict[str, dict[ItemStatus, int]] = {}
+    with_dataset: dict[str, int] = {}
+    for job_id, status, count, naming in conn.execute(query):
+        by_status.setdefault(str(job_id), {})[ItemStatus(status)] = int(count)
+        with_dataset[str(job_id)] = with_dataset.get(str(job_id), 0) + int(naming)
+    return {job_id: ItemTally(counts, with_dataset[job_id]) for job_id, counts in by_status.items()}
 
 
 def _items_where(job_id: str, statuses: Sequence[ItemStatus] | None) -> sa.ColumnElement[bool]:

@@ -422,6 +422,10 @@ harvest_sources = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_modified", UTCDateTime, nullable=False),
     sa.Column("deleted", UTCDateTime),
+    # udata's: from the name, unique, moved with it (null only for rows older than migration 0021
+    # never written since: the migration fills them)
+    sa.Column("slug", sa.String(255)),
+    sa.Index("uq_harvest_sources_slug", "slug", unique=True),
 )
 
 # One run of a source. Counts are kept on the job; items only for what changed or failed.

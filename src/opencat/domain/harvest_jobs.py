@@ -31,6 +31,18 @@ class ItemStatus(StrEnum):
     FAILED = "failed"
 
 
+@dataclass(frozen=True, slots=True)
+class ItemTally:
+    """What a job's items are: how many of each status, and how many name a dataset."""
+
+    by_status: Mapping[ItemStatus, int] = field(default_factory=dict)
+    with_dataset: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
 # udata's validation states of a source: a source waits for a sysadmin's approval before running.
 VALIDATION_STATES = ("pending", "accepted", "refused")
 
@@ -57,6 +69,7 @@ class HarvestSource:
     # URL -> {"etag": ..., "last_modified": ...}: what the source's pages last carried.
     validators: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
     deleted: datetime | None = None
+    slug: str = ""  # udata's: from the name, unique, moved with it
 
 
 @dataclass(frozen=True, slots=True)
