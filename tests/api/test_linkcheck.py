@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -73,7 +74,9 @@ def test_check_reports_and_stores_the_answer(
     assert (result["check:available"], result["check:status"], result["check:headers:content-type"], result["check:headers:content-length"]) == (
         True, 200, "text/csv", 42,
     )  # fmt: skip
-    assert result["check:date"].endswith("+00:00")
+    checked = datetime.fromisoformat(result["check:date"])  # naive UTC, as udata's JSON says it
+    assert checked.tzinfo is None
+    assert abs(checked - datetime.now(UTC).replace(tzinfo=None)) < timedelta(minutes=5)
     extras = intranet_client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/").json()["extras"]
     assert extras["check:status"] == 200
     assert extras["check:count-availability"] == 1

@@ -372,7 +372,13 @@ def test_typed_check_extras_are_validated(client: TestClient, catalog: Catalog) 
     }
     assert client.post(url, json=good, headers=alice.headers).status_code == 201
     made = client.get(f"/api/1/datasets/{view.dataset.id}/").json()["resources"][0]
-    assert made["extras"]["check:date"] == "2024-01-01T00:00:00+00:00"  # a date, as udata emits one
+    # a date, as udata's JSON says one MongoDB gave back: naive UTC, to the millisecond (the real
+    # catalog's ``"check:date": "2021-07-05T02:22:58.827000"``)
+    assert made["extras"]["check:date"] == "2024-01-01T00:00:00"
+    offset = {**REMOTE, "extras": {"check:date": "2024-01-01T02:30:00.123456+02:00"}}
+    assert client.post(url, json=offset, headers=alice.headers).status_code == 201
+    made = client.get(f"/api/1/datasets/{view.dataset.id}/").json()["resources"][0]
+    assert made["extras"]["check:date"] == "2024-01-01T00:30:00.123000"
     beyond_64_bits = ("100000000000000000000", "-18446744073709551616", 2**64)
     refused = [{"check:available": "yes"}, {"check:status": "four"}, {"check:date": "yesterday"}]
     for extras in [*refused, *({"check:status": big} for big in beyond_64_bits)]:

@@ -3,6 +3,7 @@ organizations', broken links first) and recent changes, on both databases; real 
 against a local HTTP server."""
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from starlette.testclient import TestClient
 
@@ -39,6 +40,11 @@ def test_broken_links_come_first(client: TestClient, catalog: Catalog, site: str
     assert checks[0].broken
     assert checks[0].status == 404
     assert not checks[1].broken
+    # ``check:date`` is kept naive, as udata says it: read back as the UTC instant it names
+    checked_at = checks[0].checked_at
+    assert checked_at is not None
+    assert checked_at.utcoffset() == timedelta(0)
+    assert abs(checked_at - datetime.now(UTC)) < timedelta(minutes=5)
     assert unchecked[1] not in {check.resource.id for check in checks}
     page = client.get("/account/", headers=EN)
     assert page.status_code == 200

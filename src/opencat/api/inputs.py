@@ -30,7 +30,7 @@ from opencat.domain.datasets import (
     SpatialChange,
     TemporalCoverage,
 )
-from opencat.domain.dates import iso, parse_date, parse_datetime, truncate_ms
+from opencat.domain.dates import iso_as_stored, parse_date, parse_datetime, truncate_ms
 from opencat.domain.errors import Invalid, InvalidItems
 from opencat.domain.frequencies import normalize_frequency, not_a_frequency
 from opencat.domain.numerals import INT64_MAX, INT64_MIN  # what orjson and MongoDB's IntField hold
@@ -391,11 +391,11 @@ def _as_integer(value: Any) -> int | None:
 
 
 def _as_date_text(value: Any) -> str | None:
-    """A date in any spelling udata reads, kept as udata emits a stored date."""
+    """A date in any spelling udata reads, kept as udata emits a stored one."""
     if not isinstance(value, str):
         return None
     try:
-        return iso(_datetime(value))
+        return iso_as_stored(_datetime(value))
     except ValueError:
         return None
 

@@ -12,6 +12,7 @@ from opencat.db import accounts as db_accounts
 from opencat.db import dashboard as db_dashboard
 from opencat.domain.accounts import Actor, ContactPoint, Organization
 from opencat.domain.datasets import Resource
+from opencat.domain.dates import as_utc
 from opencat.domain.errors import Unauthenticated
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters, visibility_of
@@ -105,7 +106,7 @@ class LinkCheck:
     def checked_at(self) -> datetime | None:
         raw = self.resource.extras.get("check:date")
         try:
-            return datetime.fromisoformat(str(raw)) if raw else None
+            return as_utc(datetime.fromisoformat(str(raw))) if raw else None  # naive: UTC
         except ValueError:
             return None
 

@@ -11,7 +11,7 @@ from opencat.db import resources as db_resources
 from opencat.domain import ids
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Resource
-from opencat.domain.dates import iso
+from opencat.domain.dates import iso_as_stored
 from opencat.domain.errors import NotFound, Reason, TooManyRequests
 from opencat.links.checker import check_link
 
@@ -31,12 +31,16 @@ def _probe(catalog: Catalog, resource: Resource) -> dict[str, Any]:
     if resource.fs_filename:
         # Our own hosted file: ask the store rather than making the server call itself.
         present = catalog.files.exists(resource.fs_filename)
-        return {"check:available": present, "check:status": 200 if present else 404, "check:date": iso(now)}
+        return {
+            "check:available": present,
+            "check:status": 200 if present else 404,
+            "check:date": iso_as_stored(now),
+        }
     result = check_link(resource.url, catalog.link_policy, catalog.clock)
     found: dict[str, Any] = {"check:available": result.available}
     if result.status is not None:  # no HTTP answer (DNS, refused): no status, rather than a null one
         found["check:status"] = result.status
-    found |= {"check:date": iso(result.checked_at), "check:url": result.url}
+    found |= {"check:date": iso_as_stored(result.checked_at), "check:url": result.url}
     if result.content_type is not None:
         found["check:headers:content-type"] = result.content_type
     if result.content_length is not None:

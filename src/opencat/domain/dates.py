@@ -42,6 +42,12 @@ def iso(value: datetime | None) -> str | None:
     return text
 
 
+def iso_as_stored(value: datetime) -> str:
+    """A date kept inside a free-form field (a resource's ``check:date``) as udata's JSON says it
+    once MongoDB gave it back: UTC, naive, to the millisecond (``2021-07-05T02:22:58.827000``)."""
+    return truncate_ms(as_utc(value)).replace(tzinfo=None).isoformat()
+
+
 def iso_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
