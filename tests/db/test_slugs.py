@@ -4,7 +4,9 @@ kinds of slugged rows, on both databases."""
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.db import datasets as db_datasets
-from opencat.db.slugs import LOOKUP_CHUNK, SLUG_BATCH
+from opencat.db.slugs import LOOKUP_CHUNK, SLUG_BATCH, _choice_lock
+from opencat.db.tables import datasets, harvest_sources
+from opencat.domain.slugs import slug_candidates
 from tests.factories import make_dataset, make_org, make_user
 
 
@@ -36,3 +38,17 @@ def test_the_harvesters_lookup_finds_held_slugs_past_one_querys_values(catalog: 
     with catalog.db.read() as conn:
         assert db_datasets.slugs_held(conn, asked) == held
         assert db_datasets.slugs_held(conn, []) == set()
+
+
+def test_long_bases_whose_numbered_candidates_meet_share_the_choice_lock() -> None:
+    """A numbered candidate cuts its base short to fit 255 characters: two bases alike in their
+    first 253 characters both try ``…-1``, so their writers must take turns (on PostgreSQL, two
+    such creates at once were a unique violation, a 500)."""
+    alike = "c" + "a" * 252
+    assert slug_candidates(alike + "bc", 1, 1) == slug_candidates(alike + "de", 1, 1)
+    assert _choice_lock(harvest_sources.c.slug, alike + "bc") == _choice_lock(
+        harvest_sources.c.slug, alike + "de"
+    )
+    assert _choice_lock(harvest_sources.c.slug, "ville") == _choice_lock(harvest_sources.c.slug, "ville-2")
+    assert _choice_lock(harvest_sources.c.slug, "ville") != _choice_lock(harvest_sources.c.slug, "lyon")
+    assert _choice_lock(harvest_sources.c.slug, "ville") != _choice_lock(datasets.c.slug, "ville")

@@ -84,7 +84,12 @@ def test_only_sysadmins_and_the_organization_admins_manage_a_source(
     assert validated.json()["schedule"] == "0 0 * * *"
     other = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
     other_path = f"{API}/source/{other['id']}/"
-    assert client.post(f"{other_path}schedule/", json="0 4 * * *", headers=admin.headers).status_code == 200
+    # Only sysadmins schedule (udata's admin_permission): how often a source is read is the portal's.
+    assert client.post(f"{other_path}schedule/", json="0 4 * * *", headers=admin.headers).status_code == 403
+    assert client.delete(f"{other_path}schedule/", headers=admin.headers).status_code == 403
+    assert client.get(other_path, headers=admin.headers).json()["permissions"]["schedule"] is False
+    assert client.get(other_path, headers=root.headers).json()["permissions"]["schedule"] is True
+    assert client.post(f"{other_path}schedule/", json="0 4 * * *", headers=root.headers).status_code == 200
     kept = client.post(f"{other_path}validate/", json={"state": "accepted"}, headers=root.headers)
     assert kept.json()["schedule"] == "0 4 * * *"
     # anyone reads sources, their permissions say what they may do
@@ -133,6 +138,15 @@ def test_bad_input_is_a_4xx_in_udata_shape(client: TestClient, catalog: Catalog,
     assert cron.status_code == 400
     assert cron.json()["errors"]["schedule"][0].startswith("Invalid cron expression")
     assert client.post(f"{path}schedule/", json=42, headers=headers).status_code == 400
+    # A valid expression longer than its column: a 400, where PostgreSQL's refusal was a 500.
+    long_cron = (
+        ",".join(str(minute) for minute in range(0, 60, 2)) + " " + ",".join(map(str, range(24))) + " * * *"
+    )
+    too_long = client.post(f"{path}schedule/", json=long_cron, headers=headers)
+    assert (too_long.status_code, too_long.json()["errors"]) == (
+        400,
+        {"schedule": ["Field cannot be longer than 128 characters."]},
+    )
     assert client.post(f"{path}validate/", json={"state": "maybe"}, headers=headers).status_code == 400
     refused = client.post(f"{path}validate/", json={"state": "refused"}, headers=headers)
     assert (refused.status_code, refused.json()["errors"]) == (400, {"comment": ["This field is required."]})
@@ -208,14 +222,14 @@ def test_schedule_run_jobs_and_items(
     source = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers).json()
     path = f"{API}/source/{source['id']}/"
 
-    scheduled = client.post(f"{path}schedule/", json="*/30 * * * *", headers=admin.headers)
+    scheduled = client.post(f"{path}schedule/", json="*/30 * * * *", headers=root.headers)
     assert scheduled.json()["schedule"] == "*/30 * * * *"
-    unscheduled = client.delete(f"{path}schedule/", headers=admin.headers)
+    unscheduled = client.delete(f"{path}schedule/", headers=root.headers)
     assert (unscheduled.status_code, unscheduled.content) == (204, b"")  # udata's test_unschedule_source
     assert client.get(path).json()["schedule"] is None
     # udata takes the expression bare as well as quoted ("both syntax").
     bare = client.post(
-        f"{path}schedule/", content=b"0 4 * * *", headers={**admin.headers, "Content-Type": "text/plain"}
+        f"{path}schedule/", content=b"0 4 * * *", headers={**root.headers, "Content-Type": "text/plain"}
     )
     assert (bare.status_code, bare.json()["schedule"]) == (200, "0 4 * * *")
 
@@ -268,7 +282,11 @@ def test_schedule_run_jobs_and_items(
     assert client.get(f"{API}/job/{job_id}/items/?page=2&page_size=2").status_code == 200
     past = client.get(f"{API}/job/{job_id}/items/?page=3&page_size=2")
     assert (past.status_code, past.json()["message"]) == (404, NOT_FOUND)
-    assert client.get(f"{API}/job/{job_id}/items/?status=archived").json()["data"] == []
+    for status in ("archived", "pending", "started", "skipped"):  # udata's six statuses are filters
+        assert client.get(f"{API}/job/{job_id}/items/?status={status}").json()["data"] == []
+    # udata's item and job shapes: the remote URL and dataservice keys, a source reference
+    assert {"remote_url", "dataservice"} <= set(done[0])
+    assert job["source"] == {"id": source["id"], "class": "HarvestSource"}
     assert client.get(f"{path}jobs/?page=2").status_code == 404
     assert client.get(f"{API}/sources/?page=2").status_code == 404
     listed = client.get(f"{API}/sources/").json()
@@ -444,15 +462,39 @@ def test_a_source_has_udatas_slug_and_is_found_by_it(
     assert (renamed.json()["id"], renamed.json()["slug"]) == (first["id"], "rennes")
     assert client.get(f"{API}/source/region-bretagne/").status_code == 404
     assert client.get(f"{API}/source/rennes/").json()["id"] == first["id"]
+    # As udata's converter: an id in capitals, a slug as spelled before slugifying.
+    assert client.get(f"{API}/source/{first['id'].upper()}/").json()["id"] == first["id"]
+    assert client.get(f"{API}/source/R%C3%89GION BRETAGNE 1/").json()["id"] == second["id"]
+
+    # Who produces a source is set when it is made (udata's only_creation); sent again, unchanged,
+    # it is no change; a sysadmin may move it.
+    other_org = make_org(catalog, "Other", **{admin.user.id: "admin"}).id
+    moved = client.put(f"{API}/source/rennes/", json={"organization": other_org}, headers=admin.headers)
+    assert (moved.status_code, moved.json()["errors"]) == (
+        400,
+        {"organization": ["Cannot modify organization after creation"]},
+    )
+    to_self = client.put(f"{API}/source/rennes/", json={"owner": admin.user.id}, headers=admin.headers)
+    assert to_self.json()["errors"] == {"owner": ["Cannot modify owner after creation"]}
+    resent = client.put(
+        f"{API}/source/rennes/", json={"organization": org_id, "owner": None}, headers=admin.headers
+    )
+    assert (resent.status_code, resent.json()["organization"]["id"]) == (200, org_id)
+    by_root = client.put(f"{API}/source/rennes/", json={"organization": other_org}, headers=root.headers)
+    assert (by_root.status_code, by_root.json()["organization"]["id"]) == (200, other_org)
+    assert (
+        client.put(f"{API}/source/rennes/", json={"organization": org_id}, headers=root.headers).status_code
+        == 200
+    )
     assert create("Région Bretagne")["slug"] == "region-bretagne"  # free again
 
     # Every route of a source takes the slug; what they answer names the source by its id.
     path = f"{API}/source/rennes/"
     assert (
-        client.post(f"{path}schedule/", json="0 5 * * *", headers=admin.headers).json()["schedule"]
+        client.post(f"{path}schedule/", json="0 5 * * *", headers=root.headers).json()["schedule"]
         == "0 5 * * *"
     )
-    assert client.delete(f"{path}schedule/", headers=admin.headers).status_code == 204
+    assert client.delete(f"{path}schedule/", headers=root.headers).status_code == 204
     accepted(client, path, root)
     started = client.post(f"{path}run/", headers=admin.headers)
     assert (started.status_code, started.json()["id"]) == (200, first["id"])
@@ -462,7 +504,17 @@ def test_a_source_has_udatas_slug_and_is_found_by_it(
     assert [(j["id"], j["source"]["id"]) for j in jobs["data"]] == [(job["id"], first["id"])]
     assert client.get(f"{path}preview/", headers=admin.headers).status_code == 200
     assert client.delete(path, headers=admin.headers).status_code == 204
-    assert client.get(path).json()["deleted"] is not None
+    gone = client.get(path, headers=root.headers).json()
+    assert gone["deleted"] is not None
+    # Deleted, it is only deleted again: its permissions say so.
+    assert gone["permissions"] == {
+        "edit": False,
+        "delete": True,
+        "run": False,
+        "schedule": False,
+        "preview": False,
+        "validate": False,
+    }
 
 
 def test_a_preview_reads_and_maps_without_writing(

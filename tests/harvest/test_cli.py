@@ -105,6 +105,14 @@ def test_bad_uses_are_refused(cli: Cli, catalog: Catalog, site: Site, remote: Si
     )
     assert code == 2
     assert "Invalid cron expression" in err
+    # The columns' bounds hold here too (PostgreSQL refused a longer schedule with a traceback).
+    long_cron = ",".join(map(str, range(0, 60, 2))) + " " + ",".join(map(str, range(24))) + " * * *"
+    for name, schedule in (("X" * 256, "0 4 * * *"), ("X", long_cron)):
+        code, _, err = cli(
+            "harvest", "add", name, remote.url("/"), "--backend", "udata", "--organization", org.id,
+            "--schedule", schedule,
+        )  # fmt: skip
+        assert (code, "cannot be longer than" in err) == (2, True)
     code, _, err = cli("harvest", "run", "0" * 24)
     assert (code, err) == (1, "error: Harvest source not found\n")
     # a source that fails: the job is recorded failed and the command exits 1

@@ -27,7 +27,7 @@ from opencat.domain.harvest_jobs import HarvestJob, ItemStatus, ItemTally
 _API = "/api/1/harvest"
 # udata's item statuses, and what each of ours is among them (opencat lists only what a job changed
 # or failed on; ``action`` says which).
-ITEM_STATUSES = ("done", "failed", "archived")
+ITEM_STATUSES = ("pending", "started", "done", "failed", "skipped", "archived")
 _UDATA_STATUS = {
     ItemStatus.CREATED: "done",
     ItemStatus.UPDATED: "done",
@@ -138,11 +138,7 @@ def _job(call: Call, job: HarvestJob, source_id: str, manager: bool, items: Item
             for e in job.errors
         ],
         "items": _items_link(items_url, items),
-        "source": {
-            "id": source_id,
-            "class": "HarvestSource",
-            "uri": f"{call.urls.base}{_API}/source/{source_id}/",
-        },
+        "source": {"id": source_id, "class": "HarvestSource"},  # udata's reference
         # opencat's: what the job did, counted (udata counts its items instead)
         "counts": {
             "created": job.counts.created,
@@ -157,6 +153,7 @@ def _job(call: Call, job: HarvestJob, source_id: str, manager: bool, items: Item
 def _source(call: Call, view: SourceView) -> dict[str, Any]:
     source = view.source
     manager = can_manage(call.actor, source)
+    live = source.deleted is None
     validation = source.validation
     return {
         "id": source.id,
@@ -191,13 +188,14 @@ def _source(call: Call, view: SourceView) -> dict[str, Any]:
             if view.organization is None
             else serializers.organization_reference(view.organization, call.actor, call.urls)
         ),
+        # What the caller may do (udata's); a deleted source is only deleted again.
         "permissions": {
-            "edit": manager,
+            "edit": manager and live,
             "delete": manager,
-            "run": manager,
-            "schedule": manager,
-            "preview": use_cases.can_preview(call.actor, source),
-            "validate": call.actor.is_sysadmin,
+            "run": manager and live,
+            "schedule": call.actor.is_sysadmin and live,  # udata's admin_permission
+            "preview": use_cases.can_preview(call.actor, source) and live,
+            "validate": call.actor.is_sysadmin and live,
         },
     }
 
@@ -212,12 +210,14 @@ def _item(call: Call, view: ItemView, manager: bool) -> dict[str, Any]:
     )
     return {
         "remote_id": item.remote_id,
+        "remote_url": None,  # the record keeps the remote id only
         "status": _UDATA_STATUS[item.status],
         "action": str(item.status),
         "created": iso(item.created_at),
         "started": iso(item.created_at),
         "ended": iso(item.created_at),
         "dataset": None if view.dataset is None else serializers.dataset_reference(view.dataset, call.urls),
+        "dataservice": None,  # no dataservices here
         "errors": errors,
         "logs": [],
         "args": [],
@@ -511,22 +511,18 @@ def _preview(call: Call, preview: Preview) -> dict[str, Any]:
             {"created_at": iso(preview.ended_at), "message": message, "details": None}
             for message in preview.errors
         ],
-        "source": {
-            "id": source.id,
-            "class": "HarvestSource",
-            "uri": f"{call.urls.base}{_API}/source/{source.id}/",
-        }
-        if preview.saved
-        else None,
+        "source": {"id": source.id, "class": "HarvestSource"} if preview.saved else None,
         "items": [
             {
                 "remote_id": item.remote_id,
+                "remote_url": None,
                 "status": _PREVIEW_STATUS[item.action],
                 "action": str(item.action),
                 "created": iso(preview.started_at),
                 "started": iso(preview.started_at),
                 "ended": iso(preview.ended_at),
                 "dataset": None if item.dataset is None else _previewed_dataset(item.dataset, item.resources),
+                "dataservice": None,
                 "errors": []
                 if item.error is None
                 else [

@@ -42,9 +42,18 @@ _JOB = record(
         },
         "errors": array(_ERROR),
         "items": record(
-            {"rel": STRING, "href": STRING, "type": STRING, "total": {"type": ["integer", "null"]}}
+            {
+                "rel": STRING,
+                "href": STRING,
+                "type": STRING,
+                "total": {"type": ["integer", "null"]},
+                "by_status": record(
+                    dict.fromkeys(("pending", "started", "done", "failed", "skipped", "archived"), INTEGER)
+                ),
+                "by_type": record(dict.fromkeys(("dataset", "dataservice"), INTEGER)),
+            }
         ),
-        "source": record({"id": STRING, "class": STRING, "uri": STRING}),
+        "source": record({"id": STRING, "class": STRING}),
         "counts": record(dict.fromkeys(("created", "updated", "unchanged", "archived", "failed"), INTEGER)),
     }
 )
@@ -82,12 +91,14 @@ _SOURCE = record(
 _ITEM = record(
     {
         "remote_id": TEXT,
+        "remote_url": TEXT,
         "status": {"type": "string", "enum": ["pending", "started", "done", "failed", "skipped", "archived"]},
         "action": {"type": "string", "enum": ["created", "updated", "archived", "deleted", "failed"]},
         "created": DATE_TIME,
         "started": MAYBE_DATE_TIME,
         "ended": MAYBE_DATE_TIME,
         "dataset": nullable(DATASET_REFERENCE),
+        "dataservice": {"type": "null"},
         "errors": array(_ERROR),
         "logs": array(OBJECT),
         "args": array(STRING),
@@ -127,12 +138,14 @@ _PREVIEWED_DATASET = record(
 _PREVIEW_ITEM = record(
     {
         "remote_id": TEXT,
+        "remote_url": TEXT,
         "status": {"type": "string", "enum": ["done", "failed", "skipped"]},
         "action": {"type": "string", "enum": ["create", "update", "unchanged", "fail"]},
         "created": DATE_TIME,
         "started": DATE_TIME,
         "ended": DATE_TIME,
         "dataset": nullable(_PREVIEWED_DATASET),
+        "dataservice": {"type": "null"},
         "errors": array(_ERROR),
         "logs": array(OBJECT),
         "args": array(STRING),
@@ -147,7 +160,7 @@ _JOB_PREVIEW = record(
         "ended": DATE_TIME,
         "status": {"type": "string", "enum": ["done", "done-errors", "failed"]},
         "errors": array(_ERROR),
-        "source": nullable(record({"id": STRING, "class": STRING, "uri": STRING})),
+        "source": nullable(record({"id": STRING, "class": STRING})),
         "items": array(_PREVIEW_ITEM),
     }
 )

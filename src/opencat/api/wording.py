@@ -16,6 +16,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.DATASET_MISSING: "Dataset not found",
     Reason.HARVEST_SOURCE_MISSING: "Harvest source not found",
     Reason.HARVEST_JOB_MISSING: "Harvest job not found",
+    Reason.HARVEST_SLUG_TAKEN: "Another harvest source took this slug; retry",
     Reason.HARVEST_RUNNING: "A job of this source is running (node {node}, process {pid})",
     Reason.HARVEST_SOURCE_NOT_VALIDATED: "Source is not validated. Please validate the source before running.",
     Reason.HARVEST_BACKEND_UNKNOWN: "Unknown harvest backend {backend}",
@@ -90,6 +91,7 @@ WORDS: Mapping[Reason, str] = {
     # udata's ContactPoint (udata/core/contact_point/models.py, udata/core/checks.py, udata/core/owned.py)
     Reason.CONTACT_FIELD_REQUIRED: "Field is required",
     Reason.TEXT_TOO_LONG: "Field cannot be longer than {limit} characters.",
+    Reason.PRODUCER_FIXED: "Cannot modify {field} after creation",
     Reason.CONTACT_URLS_IN_TEXT: "URLs not allowed in this field",
     Reason.EMAIL_INVALID: "Invalid email address",
     Reason.EMAIL_INVALID_SENTENCE: "Invalid email address.",

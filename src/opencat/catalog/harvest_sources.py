@@ -148,17 +148,26 @@ def _slug_for(conn: Connection, name: str, own: str = "") -> str:
     return unique_slug(base, db_harvest.source_slugs_taken(conn, base) - {own})
 
 
+# The columns' bounds (the API's body says the same of the name; the command line did not).
+NAME_MAX = 255
+SCHEDULE_MAX = 128
+
+
 def _checked(fields: SourceFields, creating: bool) -> None:
     errors: dict[str, list[Any]] = {}
     if creating:
         for name in ("name", "url", "backend"):
             if not getattr(fields, name):
                 errors[name] = [problem(Reason.REQUIRED)]
+    if fields.name is not None and len(fields.name) > NAME_MAX:
+        errors["name"] = [problem(Reason.TEXT_TOO_LONG, limit=NAME_MAX)]
     if fields.backend is not None and fields.backend not in BACKENDS:
         errors["backend"] = [problem(Reason.HARVEST_BACKEND_UNKNOWN, backend=fields.backend)]
     if fields.url and not _http_url(fields.url):
         errors["url"] = [problem(Reason.HARVEST_URL_INVALID)]
-    if fields.schedule:
+    if fields.schedule and len(fields.schedule) > SCHEDULE_MAX:
+        errors["schedule"] = [problem(Reason.TEXT_TOO_LONG, limit=SCHEDULE_MAX)]
+    elif fields.schedule:
         try:
             parse_cron(fields.schedule)
         except ValueError as error:
@@ -325,12 +334,30 @@ def update_source(catalog: Catalog, actor: Actor, source_id: str, fields: Source
         if fields.config is not None:
             changes["config"] = dict(fields.config)
         if fields.organization is not None or fields.owner is not None:
+            _check_producer_kept(actor, current, fields)
             changes["owner_id"], changes["organization_id"] = _ownership(conn, actor, fields)
         if fields.name is not None and fields.name != current.name:
             changes["slug"] = _slug_for(conn, fields.name, current.slug)  # udata's slug follows the name
         source = replace(current, **changes, last_modified=catalog.clock())
         db_harvest.update_source(conn, source)
         return _views(conn, [source])[0]
+
+
+def _check_producer_kept(actor: Actor, current: HarvestSource, fields: SourceFields) -> None:
+    """udata's ``only_creation``: who produces a source is set when it is made; sent again
+    unchanged it is no change (clients resend the whole source); sysadmins may move it."""
+    if actor.is_sysadmin:
+        return
+    moved = [
+        name
+        for name, sent, present in (
+            ("organization", fields.organization, current.organization_id),
+            ("owner", fields.owner, current.owner_id),
+        )
+        if sent is not None and sent != present
+    ]
+    if moved:
+        raise Invalid({name: [problem(Reason.PRODUCER_FIXED, field=name)] for name in moved})
 
 
 def delete_source(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
@@ -348,7 +375,9 @@ def delete_source(catalog: Catalog, actor: Actor, source_id: str) -> SourceView:
 
 
 def set_schedule(catalog: Catalog, actor: Actor, source_id: str, schedule: str | None) -> SourceView:
-    """A cron schedule (None: unscheduled, run by hand only)."""
+    """A cron schedule (None: unscheduled, run by hand only), set by sysadmins only, as udata's
+    ``admin_permission``: how often a source is read is the portal's load to decide."""
+    check_may_change(catalog, actor, source_id, sysadmins_only=True)
     return (
         update_source(catalog, actor, source_id, SourceFields(schedule=schedule or ""))
         if schedule

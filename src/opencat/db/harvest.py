@@ -27,6 +27,7 @@ from opencat.db.tables import (
 )
 from opencat.db.text import lowered
 from opencat.domain.datasets import Dataset, Resource
+from opencat.domain.errors import Conflict, Reason
 from opencat.domain.harvest_jobs import (
     Counts,
     HarvestJob,
@@ -39,6 +40,8 @@ from opencat.domain.harvest_jobs import (
     Record,
     StoredPage,
 )
+from opencat.domain.ids import is_object_id
+from opencat.domain.slugs import slugify
 
 # --- sources -----------------------------------------------------------------------------------
 
@@ -56,21 +59,36 @@ def _source(row: Any) -> HarvestSource:
 
 
 def insert_source(conn: Connection, source: HarvestSource) -> None:
-    conn.execute(harvest_sources.insert().values(**_source_columns(source)))
+    try:
+        with conn.begin_nested():
+            conn.execute(harvest_sources.insert().values(**_source_columns(source)))
+    except sa.exc.IntegrityError as error:  # a slug taken meanwhile (its choice is locked: rare)
+        raise Conflict(Reason.HARVEST_SLUG_TAKEN) from error
 
 
 def update_source(conn: Connection, source: HarvestSource) -> None:
     values = _source_columns(source)
     del values["id"]
-    conn.execute(harvest_sources.update().where(harvest_sources.c.id == source.id).values(**values))
+    try:
+        with conn.begin_nested():
+            conn.execute(harvest_sources.update().where(harvest_sources.c.id == source.id).values(**values))
+    except sa.exc.IntegrityError as error:
+        raise Conflict(Reason.HARVEST_SLUG_TAKEN) from error
 
 
 def find_source(conn: Connection, ident: str) -> HarvestSource | None:
-    """The source of this id, else of this slug (udata's route tries the id first)."""
-    row = conn.execute(sa.select(harvest_sources).where(harvest_sources.c.id == ident)).first()
-    if row is None:
-        row = conn.execute(sa.select(harvest_sources).where(harvest_sources.c.slug == ident)).first()
-    return None if row is None else _source(row)
+    """The source of this id (any case), else of this slug, or of the slug it spells once
+    slugified (udata's route converter: the id first, then the slug)."""
+    candidates = [
+        (harvest_sources.c.id, ident.lower() if is_object_id(ident) else ident),
+        (harvest_sources.c.slug, ident),
+        (harvest_sources.c.slug, slugify(ident)),
+    ]
+    for column, value in dict.fromkeys(candidates):  # each asked once
+        row = conn.execute(sa.select(harvest_sources).where(column == value)).first()
+        if row is not None:
+            return _source(row)
+    return None
 
 
 def source_slugs_taken(conn: Connection, base: str) -> set[str]:

@@ -106,6 +106,7 @@ class Reason(StrEnum):
     # a contact point's own fields (udata's ContactPoint model and its checks)
     CONTACT_FIELD_REQUIRED = auto()
     TEXT_TOO_LONG = auto()  # details: limit
+    PRODUCER_FIXED = auto()  # details: field
     CONTACT_URLS_IN_TEXT = auto()
     EMAIL_INVALID = auto()
     EMAIL_INVALID_SENTENCE = (
@@ -136,6 +137,7 @@ class Reason(StrEnum):
     SCHEMA_VERSION_NOT_ALLOWED = auto()  # details: version, name, allowed
     # harvesting
     HARVEST_SOURCE_MISSING = auto()
+    HARVEST_SLUG_TAKEN = auto()
     HARVEST_JOB_MISSING = auto()
     HARVEST_RUNNING = auto()  # details: node, pid
     HARVEST_SOURCE_NOT_VALIDATED = auto()
