@@ -39,11 +39,16 @@ def test_only_sysadmins_and_the_organization_admins_manage_a_source(
     root, admin, editor, org_id = people(catalog)
 
     assert client.post(f"{API}/sources/", json=body(remote, org_id)).status_code == 401
-    refused = client.post(f"{API}/sources/", json=body(remote, org_id), headers=editor.headers)
-    # udata's PublishAsField: a field's error (400), as for a dataset in another's organization
+    # A stranger to the organization: udata's organization field refuses it (400), as for a
+    # dataset; a member who is not its admin passes it, then its harvest permission is a 403.
+    stranger = make_user(catalog)
+    refused = client.post(f"{API}/sources/", json=body(remote, org_id), headers=stranger.headers)
     assert (refused.status_code, refused.json()["errors"]) == (
         400,
         {"organization": ["Permission denied for this organization"]},
+    )
+    assert (
+        client.post(f"{API}/sources/", json=body(remote, org_id), headers=editor.headers).status_code == 403
     )
     created = client.post(f"{API}/sources/", json=body(remote, org_id), headers=admin.headers)
     assert created.status_code == 201, created.text
@@ -424,6 +429,10 @@ def test_the_source_list_searches_names_and_descriptions_and_shows_deleted_ones_
     assert names("?deleted=true") == ["Data_Europa", "Ville de Rennes", "Région Bretagne"]
     listed = client.get(f"{API}/sources/?deleted=true&q=rennes").json()
     assert (listed["total"], listed["data"][0]["deleted"] is not None) == (1, True)
+    for key in ("owner", "organization"):  # udata's reference filters take ids only
+        wrong = client.get(f"{API}/sources/?{key}=notanid")
+        assert (wrong.status_code, wrong.json()) == (400, {"message": f"`{key}` must be an identifier"})
+    assert names(f"?organization={org_id}") == ["Data_Europa", "Région Bretagne"]
     refused = client.get(f"{API}/sources/?deleted=maybe")
     assert refused.status_code == 400
     assert "deleted" in refused.json()["errors"]
@@ -580,7 +589,9 @@ def test_a_preview_of_a_payload_and_of_a_failing_source(
     path = f"{API}/source/preview/"
 
     assert client.post(path, json=body(remote, org_id)).status_code == 401
-    assert client.post(path, json=body(remote, org_id), headers=editor.headers).status_code == 400
+    assert (
+        client.post(path, json=body(remote, org_id), headers=editor.headers).status_code == 403
+    )  # as creating it
     assert client.post(path, json={"name": "No URL"}, headers=admin.headers).status_code == 400
     answer = client.post(path, json=body(remote, org_id), headers=admin.headers)
 

@@ -70,6 +70,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.SLUG_TAKEN: "Another dataset took this slug; retry",
     Reason.IDENTIFIER_TAKEN: "A dataset with this identifier or slug already exists",
     Reason.RELATED_TO_NOT_AN_ID: "`related_to` arg must be an identifier",
+    Reason.FILTER_NOT_AN_ID: "`{key}` must be an identifier",
     Reason.EXTRAS_OBJECT_EXPECTED: "Wrong payload format, dict expected",
     Reason.EXTRAS_LIST_EXPECTED: "Wrong payload format, list expected",
     Reason.EXTRA_KEY_MISSING: "Key not found in existing extras",

@@ -30,6 +30,7 @@ from opencat.domain.errors import (
     problem,
 )
 from opencat.domain.harvest_jobs import Counts, HarvestJob, HarvestSource, ItemStatus, ItemTally, JobItem
+from opencat.domain.ids import is_object_id
 from opencat.domain.permissions import can_read
 from opencat.domain.queries import Page
 from opencat.domain.slugs import slugify, unique_slug
@@ -217,9 +218,12 @@ def _ownership(conn: Connection, actor: Actor, fields: SourceFields) -> tuple[st
     if fields.organization:
         if db_accounts.find_organization(conn, fields.organization) is None:
             raise Invalid({"organization": [problem(Reason.ORGANIZATION_DOES_NOT_EXIST)]})
-        if not actor.is_sysadmin and actor.role_in(fields.organization) != "admin":
-            # udata's PublishAsField: a field's error, as for datasets
+        role = None if actor.is_sysadmin else actor.role_in(fields.organization)
+        if not actor.is_sysadmin and role is None:
+            # udata's organization field: a non-member's is a field's error, as for datasets
             raise Invalid({"organization": [problem(Reason.ORGANIZATION_DENIED)]})
+        if not actor.is_sysadmin and role != "admin":
+            raise PermissionDenied()  # an editor: udata's organization ``harvest`` permission
         return None, fields.organization
     if fields.owner and fields.owner != actor.user.id:
         if not actor.is_sysadmin:
@@ -312,7 +316,11 @@ def list_sources(
     deleted: bool = False,
 ) -> Page[SourceView]:
     """udata's list, newest first (its model's ``-created_at``): ``text`` (its ``q``) in the name
-    or description; ``deleted`` ones too if asked."""
+    or description; ``deleted`` ones too if asked. ``owner`` and ``organization`` are ids (udata's
+    reference filters refuse anything else)."""
+    for key, value in (("owner", owner), ("organization", organization)):
+        if value is not None and not is_object_id(value):
+            raise BadRequest(Reason.FILTER_NOT_AN_ID, key=key)
     with catalog.db.read() as conn:
         sources = db_harvest.list_sources(
             conn, owner_id=owner, organization_id=organization, with_deleted=deleted, text=text

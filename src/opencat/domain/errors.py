@@ -88,6 +88,7 @@ class Reason(StrEnum):
     SLUG_TAKEN = auto()
     IDENTIFIER_TAKEN = auto()
     RELATED_TO_NOT_AN_ID = auto()
+    FILTER_NOT_AN_ID = auto()  # details: key
     EXTRAS_OBJECT_EXPECTED = auto()
     EXTRAS_LIST_EXPECTED = auto()
     EXTRA_KEY_MISSING = auto()
