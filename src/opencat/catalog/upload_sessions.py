@@ -10,6 +10,7 @@ from opencat.db import community as db_community
 from opencat.db import pending_files as db_pending
 from opencat.db import resources as db_resources
 from opencat.db import uploads as db_uploads
+from opencat.db.engine import Connection
 from opencat.domain.accounts import Actor
 from opencat.domain.errors import NotFound, Reason, Unauthenticated
 from opencat.domain.uploads import is_session_id
@@ -84,6 +85,7 @@ def sweep_pending_files(catalog: Catalog) -> int:
             for key in keys
             if db_resources.dataset_of_file(conn, key) is None
             and db_community.find_by_file(conn, key) is None
+            and not _a_received_part(conn, key)
         ]
         for key in keys:
             db_pending.release(conn, key)
@@ -92,6 +94,16 @@ def sweep_pending_files(catalog: Catalog) -> int:
             with catalog.db.write() as conn:  # the store failed: kept for the next sweep
                 db_pending.reserve(conn, key, before)
     return len(unheld)
+
+
+def _a_received_part(conn: Connection, key: str) -> bool:
+    """Whether ``key`` is a part an unfinished upload has received (a sending of it again, killed
+    after its put, left a reservation: the part stays for its session, purged with it)."""
+    folder, _, rest = key.partition("/")
+    session_id, _, index = rest.partition("/")
+    if folder != ".uploads" or not index.isdigit() or not is_session_id(session_id):
+        return False
+    return int(index) in db_uploads.received_parts(conn, session_id)
 
 
 def purge_when_due(catalog: Catalog) -> None:

@@ -251,33 +251,53 @@ def _session_target(dataset: Dataset, target: UploadTarget) -> str:
 
 
 def _receive_part(catalog: Catalog, actor: Actor, target: UploadTarget, chunk: Chunk) -> None:
+    """Store one part of a chunked upload: the session claimed and checked, and the part's key
+    reserved (``pending_files``), in one transaction; the part put outside any (a part sent to S3
+    holds no database lock meanwhile); then the session checked again, the part recorded and its
+    reservation released in another. A process killed between leaves the reservation, and the
+    sweep removes the part once past the retention: never in the store for good (a first part
+    had no session row naming it yet)."""
     if chunk.declared_size != chunk.file.size:
         raise UploadRefused(
             UploadProblem.CHUNK_SIZE_MISMATCH, declared=str(chunk.declared_size), actual=str(chunk.file.size)
         )
     purge_when_due(catalog)
     now = catalog.clock()
+    key = part_key(chunk.session_id, chunk.part_index)
     with catalog.db.write() as conn:
-        owner = _session_target(_locate(conn, actor, target).dataset, target)
-        new = db_uploads.UploadSession(
-            chunk.session_id, owner, actor.user_id or "", chunk.filename, chunk.total_parts, now, now
-        )
-        session = db_uploads.claim_session(conn, new)
-        if session.target != owner or session.user_id != actor.user_id:
-            raise UploadRefused(UploadProblem.FOREIGN_SESSION)
-        received = db_uploads.part_stamps(conn, chunk.session_id)
-        others = sum(size for index, (size, _) in received.items() if index != chunk.part_index)
-        if others + chunk.file.size > catalog.uploads.max_bytes:
-            raise PayloadTooLarge(Reason.FILE_TOO_LARGE)
-        db_uploads.save_session(conn, replace(new, created_at=session.created_at))
+        _claim_for_part(catalog, conn, actor, target, chunk, now)
+        reserved = db_pending.reserve(conn, key, now)  # False: another sending of it holds it
+    # Re-sending a part replaces it: retries after a lost answer are harmless.
+    catalog.files.put(key, chunk.file.path, "application/octet-stream")
+    with catalog.db.write() as conn:
+        received = _claim_for_part(catalog, conn, actor, target, chunk, now)
         # A part sent again is stamped after the one it replaces, whatever the clock says: a final
         # call assembling the parts tells them apart by their stamps (``_close_session``).
         earlier = received.get(chunk.part_index)
         stamp = now if earlier is None else max(now, earlier[1] + timedelta(microseconds=1))
         db_uploads.record_part(conn, chunk.session_id, chunk.part_index, chunk.file.size, stamp)
-        # Re-sending a part replaces it: retries after a lost answer are harmless.
-        key = part_key(chunk.session_id, chunk.part_index)
-        catalog.files.put(key, chunk.file.path, "application/octet-stream")
+        if reserved:
+            db_pending.release(conn, key)
+
+
+def _claim_for_part(
+    catalog: Catalog, conn: Connection, actor: Actor, target: UploadTarget, chunk: Chunk, now: datetime
+) -> PartStamps:
+    """The caller's session of this chunk, claimed (made if new) and kept alive, after checking
+    it is theirs for this target and that the part fits under the maximum; its parts' stamps."""
+    owner = _session_target(_locate(conn, actor, target).dataset, target)
+    new = db_uploads.UploadSession(
+        chunk.session_id, owner, actor.user_id or "", chunk.filename, chunk.total_parts, now, now
+    )
+    session = db_uploads.claim_session(conn, new)
+    if session.target != owner or session.user_id != actor.user_id:
+        raise UploadRefused(UploadProblem.FOREIGN_SESSION)
+    received = db_uploads.part_stamps(conn, chunk.session_id)
+    others = sum(size for index, (size, _) in received.items() if index != chunk.part_index)
+    if others + chunk.file.size > catalog.uploads.max_bytes:
+        raise PayloadTooLarge(Reason.FILE_TOO_LARGE)
+    db_uploads.save_session(conn, replace(new, created_at=session.created_at))
+    return received
 
 
 def _finish(catalog: Catalog, actor: Actor, destination: Destination, call: FinalCall) -> UploadOutcome:
