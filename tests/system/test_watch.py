@@ -96,6 +96,14 @@ def test_metrics_count_every_request_whichever_worker_answered(node: Server) -> 
     assert {int(dict(labels)["pid"]) for labels in pools} == answering
 
 
+def test_a_file_the_server_sends_itself_is_logged_with_its_size(node: Server) -> None:
+    """Files go out through granian's pathsend (no body messages): their lines said 0 bytes."""
+    answer = httpx2.get(f"{node.url}/api/1/docs/favicon-32x32.png", headers={"X-Request-ID": "a-file"})
+    assert (answer.status_code, len(answer.content) > 0) == (200, True)
+    line = lines_of(node, ["a-file"])["a-file"]
+    assert line["bytes"] == len(answer.content)
+
+
 def _counted(node: Server, requests: int) -> None:
     """A worker counts a request once its answer has gone out: the last ones may lag the client."""
     deadline = time.monotonic() + 10

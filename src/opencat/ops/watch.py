@@ -1,6 +1,8 @@
 """The outermost ASGI layer: gives each request its id, then logs and measures what it answered."""
 
+import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -65,6 +67,11 @@ class Watched:
             elif message["type"] == "http.response.body":
                 exchange.sent += len(message.get("body", b""))
                 exchange.complete = not message.get("more_body", False)
+            elif message["type"] == "http.response.pathsend":
+                # A file the server sends itself (granian's pathsend): its size is what goes out.
+                with contextlib.suppress(OSError):
+                    exchange.sent += os.stat(message["path"]).st_size
+                exchange.complete = True
             await send(message)
 
         try:
