@@ -112,6 +112,24 @@ def test_broken_forms_unknown_owners_and_identical_requests_at_once(
         "/api/1/contacts/", json={"name": "F", "contact_form": "http://[::1"}, headers=alice.headers
     )
     assert (form.status_code, form.json()["errors"]) == (400, {"contact_form": ["Invalid URL"]})
+    # udata's URLField: its URL rules, as a resource's URL has them; and a bound of our own.
+    for url, said in (
+        ("http://localhost/", 'Invalid URL "http://localhost/": is a local URL'),
+        ("http://192.168.1.1/form", 'Invalid URL "http://192.168.1.1/form": is a private URL'),
+        ("https://a..fr/", 'Invalid URL "https://a..fr/"'),
+        ("https://-a.fr/", 'Invalid URL "https://-a.fr/"'),
+        ("https://example.fr/" + "a" * 2000, "Field cannot be longer than 2000 characters."),
+    ):
+        refused = client.post(
+            "/api/1/contacts/",
+            json={"name": "F", "role": "contact", "contact_form": url},
+            headers=alice.headers,
+        )
+        assert (refused.status_code, refused.json()["errors"]) == (400, {"contact_form": [said]}), url
+    both = client.post(
+        "/api/1/contacts/", json={"name": "", "contact_form": "http://localhost/"}, headers=alice.headers
+    )
+    assert set(both.json()["errors"]) == {"name", "contact_form"}  # every field's problem at once
     upper = client.post(
         "/api/1/contacts/",
         json={"name": "U", "email": "u@example.org", "owner": alice.user.id.upper()},

@@ -73,6 +73,24 @@ def test_the_answers_udata_does_not_marshal_ignore_x_fields(client: TestClient) 
         assert masked.json() == whole.json(), path
 
 
+def test_tags_and_a_zone_ignore_x_fields_and_contact_roles_take_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata's tag suggestions and zone are raw answers (no mask); its contact roles are marshalled."""
+    make_dataset(catalog, make_user(catalog), tags=["transport"])
+    for path in ("/api/1/tags/suggest/?q=tra", "/api/1/spatial/zone/country:fr/"):
+        whole = client.get(path)
+        assert whole.status_code == 200, path
+        assert whole.json(), path
+        for mask in ("id", "{id"):
+            masked = client.get(path, headers={"X-Fields": mask})
+            assert (masked.status_code, masked.json()) == (200, whole.json()), (path, mask)
+    roles = client.get("/api/1/contacts/roles/", headers={"X-Fields": "id"}).json()
+    assert roles[0] == {"id": "contact"}
+    broken = client.get("/api/1/contacts/roles/", headers={"X-Fields": "{id"})
+    assert broken.status_code == 400
+
+
 def test_a_match_behind_many_lookalike_titles_is_found(client: TestClient, catalog: Catalog) -> None:
     """Titles holding every trigram of the text, but not the text itself, and more followed than
     the one that holds it: they filled the only batch of candidates, and the match was lost."""

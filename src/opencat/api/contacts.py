@@ -1,9 +1,12 @@
 """udata's contact points API (udata/core/contact_point/api.py): a publisher makes the points its
 datasets' ``contact_points`` name, and anyone reads one (its IRI in the DCAT output is this URL)."""
 
+from typing import Any
+
 from opencat.api import serializers
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
+from opencat.api.urlcheck import check_url
 from opencat.catalog import contact_points as use_cases
 from opencat.catalog.access import check_creations_allowed
 
@@ -25,15 +28,29 @@ def get_contact_point(call: Call) -> Reply:
 )
 def create_contact_point(call: Call) -> Reply:
     check_creations_allowed(call.catalog.read_only, call.actor)  # 401, 423 before the body (udata's)
-    point, org, owner, made = use_cases.create_contact_point(call.catalog, call.actor, call.json_object())
+    body = call.json_object()
+    point, org, owner, made = use_cases.create_contact_point(
+        call.catalog, call.actor, body, _form_refused(body.get("contact_form"))
+    )
     return Reply(serializers.contact_point(point, org, owner, call.actor, call.urls), 201 if made else 200)
+
+
+def _form_refused(value: Any) -> str | None:
+    """Why udata's URL rules refuse a contact form's address (udata's ``URLField``: a local or
+    private address, a host name of no known shape), in udata's words; None if they take it."""
+    if not isinstance(value, str) or not value.strip():
+        return None  # not a text, or none: the catalog's own checks say so
+    try:
+        check_url(value)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 @describe(
     "The roles a contact point may have",
     "get_contact_point_roles",
     returns="IdentifiedLabelList",
-    masked=False,
 )
 def list_roles(call: Call) -> Reply:
     return Reply([{"id": role, "label": use_cases.ROLE_LABELS[role]} for role in use_cases.ROLES])

@@ -25,7 +25,7 @@ def _feature(zone: Zone) -> dict[str, Any]:
     }
 
 
-@describe("A zone, as a GeoJSON feature", "spatial_zone", returns="Zone")
+@describe("A zone, as a GeoJSON feature", "spatial_zone", returns="Zone", masked=False)  # udata's raw answer
 def get_zone(call: Call) -> Reply:
     return Reply(_feature(use_cases.get_zone(call.catalog, call.path("id"))))
 

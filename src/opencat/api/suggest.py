@@ -116,6 +116,7 @@ TAG_ARGUMENTS = (
     "suggest_tags",
     returns="TextSuggestionList",
     query=TAG_ARGUMENTS,
+    masked=False,  # udata answers the list as it is: no marshalling, so no mask
 )
 def suggest_tags(call: Call) -> Reply:
     text = first(call.params, "q")

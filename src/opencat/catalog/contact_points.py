@@ -18,6 +18,7 @@ from opencat.domain.ids import is_object_id
 
 # udata's ContactPoint: ``name`` and ``email`` at most 255 characters, a known role.
 TEXT_MAX = 255
+URL_MAX = 2000  # a contact form's address: every list page showing the point carries it
 ROLES = tuple(ROLE_PREDICATES)  # udata's CONTACT_ROLES, in its order
 ROLE_LABELS = {
     "contact": "Contact",
@@ -50,7 +51,9 @@ def problems(
         found["name"] = [problem(Reason.CONTACT_URLS_IN_TEXT)]
     if email is not None and (len(email) > TEXT_MAX or not is_email_address(email)):
         found["email"] = [problem(Reason.EMAIL_INVALID)]
-    if contact_form is not None and not is_web_address(contact_form):
+    if contact_form is not None and len(contact_form) > URL_MAX:
+        found["contact_form"] = [problem(Reason.TEXT_TOO_LONG, limit=URL_MAX)]
+    elif contact_form is not None and not is_web_address(contact_form):
         found["contact_form"] = [problem(Reason.CONTACT_FORM_INVALID)]
     if role not in ROLE_LABELS:
         found["role"] = [problem(Reason.CONTACT_ROLE_UNKNOWN, roles=list(ROLE_LABELS))]
@@ -79,15 +82,19 @@ def get_contact_point(catalog: Catalog, ident: str) -> tuple[ContactPoint, Organ
 
 
 def create_contact_point(
-    catalog: Catalog, actor: Actor, body: dict[str, Any]
+    catalog: Catalog, actor: Actor, body: dict[str, Any], form_refused: str | None = None
 ) -> tuple[ContactPoint, Organization | None, User | None, bool]:
     """The caller's (or its organization's) point of these values, and whether it is new; none in
-    read-only mode (udata's ``METHOD_BLOCKLIST`` holds ``ContactPointsListAPI.post``)."""
+    read-only mode (udata's ``METHOD_BLOCKLIST`` holds ``ContactPointsListAPI.post``).
+    ``form_refused``: why the API layer's URL rules (udata's, worded there) refuse the
+    ``contact_form``, reported with the other fields' problems."""
     if actor.user is None:
         raise Unauthenticated()
     check_creations_allowed(catalog.read_only, actor)
     name, email, form, role = (_text(body, key) for key in ("name", "email", "contact_form", "role"))
-    refused = problems(name or "", email, form, role or "contact")
+    refused: dict[str, list[Any]] = dict(problems(name or "", email, form, role or "contact"))
+    if form_refused is not None and "contact_form" not in refused:
+        refused["contact_form"] = [form_refused]
     organization_id, owner_id = _text(body, "organization"), _text(body, "owner")
     # Ids as stored (lower case): an id spelled in capitals named no row, and a foreign key failed.
     organization_id = (
