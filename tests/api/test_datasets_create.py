@@ -267,6 +267,10 @@ def test_bad_inputs_are_clear_400s(client: TestClient, catalog: Catalog) -> None
     broken = client.post(URL, content=b"{", headers={**headers, "Content-Type": "application/json"})
     assert broken.status_code == 400
     assert broken.json()["message"].startswith("Failed to decode JSON object")
+    # Python's json says why, as udata's Flask does
+    for body, why in ((b"notjson", "Expecting value: line 1 column 1 (char 0)"), (b"", "Expecting value")):
+        refused = client.post(URL, content=body, headers={**headers, "Content-Type": "application/json"})
+        assert refused.json()["message"].startswith(f"Failed to decode JSON object: {why}"), body
     listed = client.post(URL, json=["x"], headers=headers)
     assert listed.json() == {"errors": {"request": "expecting a JSON object"}}
     wrong = client.post(
