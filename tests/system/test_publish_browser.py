@@ -94,6 +94,46 @@ def test_publish_edit_and_find_a_dataset(browser: Any, deployment: Deployment, p
     assert stranger.get_by_role("heading", level=1).inner_text() == "Not allowed"
 
 
+def test_back_then_create_again_makes_nothing_twice(
+    browser: Any, deployment: Deployment, publisher: str
+) -> None:
+    """The back button to a creating form, and its button pressed again: the browser asked the
+    blank form again (it is kept by no cache) and filled it with what was typed, but its random
+    token was another, so the same form made a second dataset (a second link). A blank form's
+    token is now the session's for that form and day: the same sending answers what it made."""
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    title = f"Once only {uuid.uuid4().hex[:6]}"
+    page.goto(f"{deployment.url}/datasets/new/?lang=en")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill("Sent twice by the back button.")
+    page.get_by_role("button", name="Create the dataset").click()
+    page.wait_for_url("**/datasets/once-only-*/")
+    dataset_url = page.url
+    page.go_back()
+    page.wait_for_url("**/datasets/new/*")
+    assert page.get_by_label("Title").input_value() == title
+    page.get_by_role("button", name="Create the dataset").click()
+    page.wait_for_url("**/datasets/once-only-*/")
+    assert page.url == dataset_url
+    with httpx2.Client(base_url=deployment.url, timeout=30) as http:
+        found = http.get("/api/1/datasets/", params={"q": title.split()[-1], "page_size": 10}).json()
+    assert [item["title"] for item in found["data"]] == [title]
+
+    page.goto(f"{dataset_url}resources/new/?lang=en")
+    page.locator("#r-title").fill("only link")
+    page.locator("#r-url").fill("https://example.org/only.csv")
+    page.locator("form.account-form button").click()
+    page.wait_for_url("**/datasets/*/#resource-*")
+    page.go_back()
+    page.wait_for_url("**/resources/new/*")
+    page.locator("form.account-form button").click()
+    page.wait_for_url("**/datasets/*/#resource-*")
+    slug = dataset_url.rstrip("/").rsplit("/", 1)[1]
+    with httpx2.Client(base_url=deployment.url, timeout=30) as http:
+        resources = http.get(f"/api/1/datasets/{slug}/").json()["resources"]
+    assert [resource["title"] for resource in resources] == ["only link"]
+
+
 def test_two_concurrent_edits_in_two_browsers(browser: Any, deployment: Deployment, publisher: str) -> None:
     page = _signed_in(browser, deployment, publisher, locale="en-US")
     page.goto(f"{deployment.url}/datasets/new/?lang=en")

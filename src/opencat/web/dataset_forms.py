@@ -219,7 +219,8 @@ async def new_form(site: Site, visit: Visit) -> Response:
     token = _signed_in(site, visit)
     if token is None:
         return to_login("/datasets/new/")
-    empty = Filled(dict.fromkeys(TEXT_FIELDS, ""), private=False, archived=False, once=sent_once.new_token())
+    once = sent_once.blank_form_token(site.keys, token, "dataset", site.catalog.clock().date())
+    empty = Filled(dict.fromkeys(TEXT_FIELDS, ""), private=False, archived=False, once=once)
     return await _form(site, visit, token, empty, None)
 
 

@@ -94,7 +94,10 @@ async def new_link_form(site: Site, visit: Visit) -> Response:
     if isinstance(opened, Response):
         return opened
     token, view = opened
-    values = dict.fromkeys(FIELDS, "") | {"type": "main", sent_once.FIELD: sent_once.new_token()}
+    once = sent_once.blank_form_token(
+        site.keys, token, f"link:{view.dataset.id}", site.catalog.clock().date()
+    )
+    values = dict.fromkeys(FIELDS, "") | {"type": "main", sent_once.FIELD: once}
     return page_with_token(
         site, visit, token, "resource_form.html", view=view, values=values, errors={}, types=RESOURCE_TYPES
     )

@@ -1,12 +1,17 @@
-"""Creating forms sent once: each form carries a random token (``once``), and a sending is that
-token with what the form says, hashed (``sending``). The use case records the sending with what it
-made, in its creating transaction (``db/form_submissions``): sent again unchanged (the back button
-restores it filled, a second click, a retried request), it answers what it made the first time;
-changed before it is sent again, it is another sending, which makes another."""
+"""Creating forms sent once: each form carries a token (``once``), and a sending is that token
+with what the form says, hashed (``sending``). The use case records the sending with what it made,
+in its creating transaction (``db/form_submissions``): sent again unchanged (a second click, a
+retried request, the back button), it answers what it made the first time; changed before it is
+sent again, it is another sending, which makes another.
+
+The token is the same for every blank form of one kind (a new dataset, a new link to one dataset)
+that a session opens in a day: the back button asks the form page again (it is kept by no cache),
+and the browser fills the new page with what was typed, so a random token per page made the same
+form another sending, and a second dataset."""
 
 import hashlib
 import json
-import secrets
+from datetime import date
 
 from starlette.datastructures import FormData
 
@@ -17,8 +22,9 @@ FIELD = "once"
 _NOT_CONTENT = frozenset({signin.CSRF_FIELD, FIELD, "action"})
 
 
-def new_token() -> str:
-    return secrets.token_hex(16)
+def blank_form_token(keys: signin.Keys, session: str, form: str, today: date) -> str:
+    """The token of the blank forms of kind ``form`` the signed-in ``session`` opens ``today``."""
+    return signin.form_mac(keys, f"once:{form}:{today.isoformat()}", session)
 
 
 def sending(form: FormData) -> str | None:
