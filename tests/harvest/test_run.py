@@ -373,6 +373,78 @@ def test_a_job_ends_failed_even_when_its_backend_breaks(catalog: Catalog, remote
     assert jobs[0].ended_at is not None
 
 
+class _UnaskableBackend:
+    """A source that cannot be asked about one dataset (as DCAT's), listing what ``listed`` holds."""
+
+    name = "listed"
+    label = "Listed"
+
+    def __init__(self) -> None:
+        self.listed = ["a", "b", "c"]
+
+    def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        for remote_id in self.listed:
+            yield RemoteDataset(remote_id, f"Dataset {remote_id}")
+
+
+def test_with_delete_gone_a_source_that_cannot_be_asked_deletes_what_two_runs_missed(
+    catalog: Catalog, remote: SiteServer
+) -> None:
+    """A DCAT catalog paged by offset misses a dataset still there when another is deleted while
+    its pages are read, and cannot be asked about one: with delete_gone, that dataset was deleted
+    for good on one miss. Missed once, it is archived (unarchived if listed again); missed by the
+    next run too, deleted."""
+    source_id = source_of(catalog, remote)
+    use_backend(catalog, source_id, "listed")
+    backend = _UnaskableBackend()
+    gone = replace(OPTIONS, delete_gone=True)
+
+    def run(options: RunOptions = gone) -> Any:
+        return run_source(catalog, source_id, options, backends={"listed": backend})
+
+    assert run().counts.created == 3
+    backend.listed = ["a", "c"]  # "b" skipped by a shifted page
+    missed = run()
+    assert (missed.counts.archived, [item.status for item in items_of(catalog, missed.id)]) == (
+        1,
+        [ItemStatus.ARCHIVED],
+    )
+    assert (
+        harvested(catalog, source_id)["b"].archived is not None,
+        harvested(catalog, source_id)["b"].deleted,
+    ) == (
+        True,
+        None,
+    )
+    backend.listed = ["a", "b", "c"]  # listed again: back
+    back = run()
+    assert (back.counts.updated, back.counts.archived) == (1, 0)
+    assert harvested(catalog, source_id)["b"].archived is None
+
+    backend.listed = ["a", "c"]
+    assert run().counts.archived == 1  # archived again
+    twice = run()  # missed by the next run too: gone for good
+    assert [(item.remote_id, item.status) for item in items_of(catalog, twice.id)] == [
+        ("b", ItemStatus.DELETED)
+    ]
+    assert harvested(catalog, source_id)["b"].deleted is not None
+    assert run().counts.archived == 0  # deleted stays deleted, counted once
+
+    # Archived by a run before the previous one (delete_gone unset then): left archived.
+    backend.listed = ["a"]
+    assert run(OPTIONS).counts.archived == 1  # "c" archived, delete_gone unset
+    run(OPTIONS)
+    later = run()
+    assert later.counts.archived == 0
+    assert (
+        harvested(catalog, source_id)["c"].archived is not None,
+        harvested(catalog, source_id)["c"].deleted,
+    ) == (
+        True,
+        None,
+    )
+
+
 class _HostileBackend:
     name = "hostile"
     label = "Hostile"

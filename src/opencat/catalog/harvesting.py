@@ -511,6 +511,13 @@ class _Run:
         holds is counted unchanged; one it cannot say anything about is kept, with an error."""
         if not self.source.autoarchive:
             return
+        # A source that cannot be asked about one dataset (DCAT, data.json) and pages by offset
+        # misses one still there when another is deleted while it is read: deleting it for good
+        # on one miss lost it. With ``delete_gone``, such a source's missing dataset is archived
+        # first (unarchived if the next run lists it), and deleted when the next run misses it too.
+        twice = self.options.delete_gone and confirm is None
+        if twice:
+            self._delete_missed_twice()
         after = ""  # remote ids are never empty (a backend reports an entry without one as failed)
         while True:
             with self.catalog.db.read() as conn:
@@ -526,11 +533,53 @@ class _Run:
                 self._update_job(conn)
                 writer = _Writer(self, conn, now, {})
                 for record in gone:
-                    writer.retire(record)
+                    writer.retire(record, archive_only=twice)
                 db_harvest.put_records(conn, self.source.id, writer.records, self.job.id)
                 history.record(conn, writer.activities)
                 db_harvest.insert_items(conn, self.job.id, writer.items)
                 self.counts = _add(self.counts, writer.items, len(chunk) - len(gone))
+                self.job = replace(self.job, counts=self.counts)
+                self._update_job(conn)
+
+    def _delete_missed_twice(self) -> None:
+        """Delete the datasets the previous run archived as gone from the source, which this run
+        did not list either (those archived earlier, before ``delete_gone`` was set, stay so)."""
+        with self.catalog.db.read() as conn:
+            earlier, _ = db_harvest.jobs_of(conn, self.source.id, 1, 1)
+        if not earlier:
+            return
+        since, until = earlier[0].created_at, self.job.created_at
+        after = ""
+        while True:
+            with self.catalog.db.read() as conn:
+                chunk = db_harvest.unseen_records(
+                    conn, self.source.id, self.job.id, _GONE, after, self.options.batch_size, retired=True
+                )
+                found = db_datasets.fetch_by_ids(conn, {record.dataset_id for record in chunk})
+            if not chunk:
+                return
+            after = chunk[-1].remote_id
+            missed = [
+                record
+                for record in chunk
+                if (dataset := found.get(record.dataset_id)) is not None
+                and dataset.deleted is None
+                and dataset.archived is not None
+                and since <= dataset.archived < until
+                and (dataset.harvest or {}).get("archived") == ARCHIVED_NOT_ON_REMOTE
+            ]
+            if not missed:
+                continue
+            now = self.catalog.clock()
+            with self.catalog.db.write() as conn:
+                self._update_job(conn)
+                writer = _Writer(self, conn, now, {})
+                for record in missed:
+                    writer.retire(record)
+                db_harvest.put_records(conn, self.source.id, writer.records, self.job.id)
+                history.record(conn, writer.activities)
+                db_harvest.insert_items(conn, self.job.id, writer.items)
+                self.counts = _add(self.counts, writer.items, 0)
                 self.job = replace(self.job, counts=self.counts)
                 self._update_job(conn)
 
@@ -882,12 +931,12 @@ class _Writer:
         taken.add(slug)
         return slug
 
-    def retire(self, record: Record) -> None:
+    def retire(self, record: Record, archive_only: bool = False) -> None:
         current = db_datasets.find_by_id(self.conn, record.dataset_id)
         self.records.append(replace(record, fingerprint=_GONE))
         if current is None or current.deleted is not None:
             return
-        if self.run.options.delete_gone:
+        if self.run.options.delete_gone and not archive_only:
             changes: dict[str, object] = {"deleted": self.now}
             key, status = Key.DATASET_DELETED, ItemStatus.DELETED
         else:

@@ -453,16 +453,17 @@ def mark_seen(conn: Connection, source_id: str, remote_ids: Iterable[str], job_i
 
 
 def unseen_records(
-    conn: Connection, source_id: str, job_id: str, gone: str, after: str, limit: int
+    conn: Connection, source_id: str, job_id: str, gone: str, after: str, limit: int, retired: bool = False
 ) -> list[Record]:
     """The next ``limit`` records past ``after`` (by remote id) that the job did not see and that
-    are not ``gone`` already."""
+    are not ``gone`` already (``retired``: that are)."""
+    fingerprint = harvest_records.c.fingerprint
     query = (
         sa.select(harvest_records.c.remote_id, harvest_records.c.dataset_id, harvest_records.c.fingerprint)
         .where(
             harvest_records.c.source_id == source_id,
             harvest_records.c.remote_id > after,
-            harvest_records.c.fingerprint != gone,
+            fingerprint == gone if retired else fingerprint != gone,
             sa.or_(harvest_records.c.seen_by.is_(None), harvest_records.c.seen_by != job_id),
         )
         .order_by(harvest_records.c.remote_id)
