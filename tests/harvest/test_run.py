@@ -587,6 +587,44 @@ class _ListedBackend:
         yield from self.entries
 
 
+def test_only_udatas_checksum_types_are_kept_so_a_client_can_write_back_what_it_read(
+    client: Any, catalog: Catalog, remote: SiteServer
+) -> None:
+    """A catalog's sha512 digest was stored, and the resource read then written back through the
+    API (as datagouv-client does) was refused: udata's types are sha1, sha2, sha256, md5, crc."""
+    source_id = source_of(catalog, remote)
+    use_backend(catalog, source_id, "listed")
+    listed = _ListedBackend()
+    digests = {"sha512": "d" * 128, "sha2": "a" * 64, "crc": "1a2b3c4d", "sha1": "b" * 40}
+    listed.entries = [
+        RemoteDataset(
+            "sums",
+            "Sums",
+            resources=tuple(
+                RemoteResource(f"https://remote.test/{kind}.csv", kind, checksum=(kind, value))
+                for kind, value in digests.items()
+            ),
+        )
+    ]
+    run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
+    dataset = harvested(catalog, source_id)["sums"]
+    with catalog.db.read() as conn:
+        stored = {r.title: r.checksum for r in db_resources.fetch_for_dataset(conn, dataset.id)}
+    assert stored["sha512"] is None
+    assert {title: (c.type if c else None) for title, c in stored.items()} == {
+        "sha512": None,
+        "sha2": "sha2",
+        "crc": "crc",
+        "sha1": "sha1",
+    }
+    owner = make_user(catalog, sysadmin=True)
+    read = client.get(f"/api/1/datasets/{dataset.id}/").json()
+    for resource in read["resources"]:
+        url = f"/api/1/datasets/{dataset.id}/resources/{resource['id']}/"
+        written = client.put(url, json=resource, headers=owner.headers)
+        assert written.status_code == 200, written.text
+
+
 def test_a_changed_resource_is_updated_in_place_and_an_unchanged_one_kept_as_it_was(
     catalog: Catalog, remote: SiteServer
 ) -> None:

@@ -18,6 +18,7 @@ from opencat.db import geozones as db_geozones
 from opencat.db.engine import Connection
 from opencat.domain.datasets import (
     ACRONYM_MAX_LENGTH,
+    CHECKSUM_TYPES,
     DESCRIPTION_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     Checksum,
@@ -222,7 +223,9 @@ def _resource(item: RemoteResource, now: datetime, resource_id: str) -> Resource
         type=item.type,
         description=item.description,
         format=fitting_format((item.format or "").strip().lower() or None),
-        checksum=Checksum(*item.checksum) if item.checksum else None,
+        # A digest of a type udata has not (a catalog's sha512) is left out: the resource read and
+        # written back by a client was refused for it.
+        checksum=Checksum(*item.checksum) if item.checksum and item.checksum[0] in CHECKSUM_TYPES else None,
         filesize=item.filesize,
         mime=item.mime,
         schema=dict(item.schema) if item.schema else None,

@@ -54,6 +54,11 @@ class Checksum:
     value: str
 
 
+# udata's checksum types (its ``CHECKSUM_TYPES``): what its API takes, and so what a client that
+# reads a resource and writes it back sends.
+CHECKSUM_TYPES = ("sha1", "sha2", "sha256", "md5", "crc")
+
+
 @dataclass(frozen=True, slots=True)
 class TemporalCoverage:
     start: date

@@ -25,7 +25,8 @@ class RemoteResource:
     format: str | None = None
     mime: str | None = None
     filesize: int | None = None
-    # ``(type, value)``: type one of md5, sha1, sha256, sha512 (udata's checksum types).
+    # ``(type, value)``: md5, sha1, sha256 or sha512 as catalogs name them (a udata's sha2 and crc
+    # too); only udata's types are kept (``domain.datasets.CHECKSUM_TYPES``).
     checksum: tuple[str, str] | None = None
     # udata's resource types: main, documentation, update, api, code, other.
     type: str = "main"

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from opencat.catalog.harvest_backends.paging import RecentIds, json_or_missing
+from opencat.domain.datasets import CHECKSUM_TYPES
 from opencat.domain.dates import parse_date, parse_datetime
 from opencat.domain.harvest import (
     ConfigKey,
@@ -24,7 +25,7 @@ _DATASETS_PATH = "/api/1/datasets/"
 _NOT_FILTERS = frozenset({"lang", "page", "page_size", "sort"})
 _PAGE_SIZE = 100
 _MAX_PAGE_SIZE = 1000
-_CHECKSUM_TYPES = frozenset({"md5", "sha1", "sha256", "sha512"})
+_CHECKSUM_TYPES = frozenset(CHECKSUM_TYPES)  # udata's own, sha2 and crc included
 _RESOURCE_TYPES = frozenset({"main", "documentation", "update", "api", "code", "other"})
 
 
