@@ -127,7 +127,9 @@ def test_a_period_of_the_date_fields_has_its_own_link_to_take_it_away(
     chosen = client.get("/datasets/?temporal_start=2012-01-01&tag=x&lang=en").text
     [line] = [line for line in _periods(chosen) if line[3]]
     label, _, url, _ = line
-    assert label == "2012-01-01 \u2013 \u2026"
+    assert label == "January 1, 2012 \u2013 \u2026"  # said in words, as every date of the pages
+    french = client.get("/datasets/?temporal_start=2012-01-01&temporal_end=2013-03-05&tag=x&lang=fr").text
+    assert [line[0] for line in _periods(french) if line[3]] == ["1er janvier 2012 \u2013 5 mars 2013"]
     assert url == "/datasets/?tag=x"
     # A date that is none is ignored: no period is applied, none is shown as a filter.
     for ignored in ("temporal_start=garbage", "temporal_end=2012-02-30"):

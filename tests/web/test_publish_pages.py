@@ -204,7 +204,7 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
     # A coverage without an end is said as such, and a time says its zone.
     info = page[page.index('class="info"') :]
     assert "depuis le 1er mai 2019" in info[: info.index("</dl>")]
-    assert "<dt>Acronyme</dt><dd>BDG</dd>" in info[: info.index("</dl>")]
+    assert "<dt>Sigle</dt><dd>BDG</dd>" in info[: info.index("</dl>")]
     assert "A ajouté une ressource communautaire</strong> «&nbsp;Version nettoyée&nbsp;»" in history
     assert re.search(r"\d{2}:\d{2}:\d{2} UTC", history)
 

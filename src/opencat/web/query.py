@@ -178,13 +178,14 @@ def period_links(state: SearchState, path: str, counted: tuple[tuple[Period, int
     return [link for _, link in sorted(links, key=lambda pair: pair[0])]
 
 
-def custom_period(state: SearchState, links: list[PeriodLink]) -> tuple[str, str] | None:
-    """The period of the date fields as it is applied (its bounds, "…" for an open one), when no
-    line of the facet is it: its own line then takes it away. None when no period is applied (a
-    date that is none is ignored, and was shown as a filter)."""
+def custom_period(state: SearchState, links: list[PeriodLink]) -> tuple[date | None, date | None] | None:
+    """The period of the date fields as it is applied (its bounds, None for an open one: the page
+    says them in words, "…" for none), when no line of the facet is it: its own line then takes
+    it away. None when no period is applied (a date that is none is ignored, and was shown as a
+    filter)."""
     if coverage(state) is None or any(link.on for link in links):
         return None
     start, end = _day(state.get("temporal_start")), _day(state.get("temporal_end"))
     if start is not None and end is not None and start > end:
         start, end = end, start
-    return (start.isoformat() if start else "\u2026", end.isoformat() if end else "\u2026")
+    return (start, end)
