@@ -134,6 +134,25 @@ def test_back_then_create_again_makes_nothing_twice(
     assert [resource["title"] for resource in resources] == ["only link"]
 
 
+def test_a_refused_form_puts_the_focus_on_what_went_wrong(
+    browser: Any, deployment: Deployment, publisher: str
+) -> None:
+    """Refused by the server, the form came back with the focus at the top of the page: a screen
+    reader's user was not taken to the summary of what to correct."""
+    page = _signed_in(browser, deployment, publisher, locale="en-US")
+    page.goto(f"{deployment.url}/datasets/new/?lang=en")
+    page.get_by_label("Title").fill("Refused")
+    page.get_by_label("Description").fill("A tag too short.")
+    page.get_by_label("Tags (optional)").fill("a")
+    page.get_by_role("button", name="Create the dataset").click()
+    page.wait_for_load_state()
+    focused = page.evaluate(
+        "document.activeElement.getAttribute('role') + ':' + document.activeElement.innerText"
+    )
+    assert focused.startswith("alert:The dataset was not saved")
+    assert page.get_by_label("Title").input_value() == "Refused"  # what was typed is kept
+
+
 def test_two_concurrent_edits_in_two_browsers(browser: Any, deployment: Deployment, publisher: str) -> None:
     page = _signed_in(browser, deployment, publisher, locale="en-US")
     page.goto(f"{deployment.url}/datasets/new/?lang=en")
