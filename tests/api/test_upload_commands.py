@@ -240,8 +240,8 @@ def test_each_command_writes_in_as_few_transactions_as_it_can(
             uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, index, content)).resource
             is None
         )
-        # The session claimed and the part's key reserved, the part put outside any transaction,
-        # then the part recorded and its reservation released.
+        # The part's key reserved, then the session claimed, the part recorded, its reservation
+        # released and the part put, in one.
         assert transactions == ["write", "write"]
 
     transactions.clear()
@@ -521,67 +521,37 @@ class _StoreThatCannotDelete(_StoreFailingAfterPut):
         raise OSError("the store is down")
 
 
-class _RecordingStore:
-    """The real store, noting for each put what the database's transactions were doing."""
+class _DyingStore:
+    """The real store, whose process dies just after a part is put (before its commit)."""
 
-    def __init__(self, store: FileStore, events: list[str]) -> None:
+    def __init__(self, store: FileStore) -> None:
         self._store = store
-        self._events = events
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     def put(self, key: str, path: Any, content_type: str) -> None:
-        self._events.append("put")
         self._store.put(key, path, content_type)
-
-
-def test_a_part_is_put_outside_any_transaction(catalog: Catalog, owner: Account, dataset_id: str) -> None:
-    """A part put in its transaction held the database's write lock (SQLite's, for every writer)
-    for as long as the store took: on S3, a network request a part."""
-    events: list[str] = []
-    listeners = {
-        "begin": lambda conn: events.append("begin"),
-        "commit": lambda conn: events.append("commit"),
-        "rollback": lambda conn: events.append("rollback"),
-    }
-    for name, listener in listeners.items():
-        sa.event.listen(catalog.db.engine, name, listener)
-    try:
-        recording = replace(catalog, files=_RecordingStore(catalog.files, events))  # type: ignore[arg-type]
-        actor = owner.actor(recording)
-        destination = uploads.authorize(recording, actor, uploads.UploadTarget(dataset_id))
-        assert recording.upload_purge.due(recording.clock())  # the purge's turn taken: not below
-        events.clear()
-        uploads.run(recording, actor, destination, _chunk(recording, SESSION, 0, b"a,"))
-    finally:
-        for name, listener in listeners.items():
-            sa.event.remove(catalog.db.engine, name, listener)
-    assert [event for event in events if event != "rollback"] == ["begin", "commit", "put", "begin", "commit"]
+        raise KeyboardInterrupt  # the process dies between the put and the part's commit
 
 
 def test_a_part_whose_process_died_after_its_put_is_swept(
-    catalog: Catalog, owner: Account, dataset_id: str, monkeypatch: pytest.MonkeyPatch
+    catalog: Catalog, owner: Account, dataset_id: str
 ) -> None:
-    """A first part's file put, its process killed before the part was recorded: no session row
-    named it yet, and it stayed in the store for good. Its key's reservation now outlives it, and
-    the sweep takes it past the retention; a part its session has received stays for the session."""
+    """A first part's file put, its process killed before its commit: no session row named it,
+    and it stayed in the store for good. Its key's reservation, committed before, now outlives
+    it, and the sweep takes it past the retention; a part its session has received stays for the
+    session (a sending of it again killed the same way)."""
     from opencat.db import pending_files as db_pending
-    from opencat.db import uploads as db_uploads
 
     actor = owner.actor(catalog)
     destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
     uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, 1, b"b\n"))  # received
-
-    def killed(*_args: Any, **_kwargs: Any) -> None:
-        raise KeyboardInterrupt  # the process dies between the put and the part's commit
-
-    with monkeypatch.context() as patched:
-        patched.setattr(db_uploads, "record_part", killed)
-        with pytest.raises(KeyboardInterrupt):
-            uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, 0, b"a,"))
-        with pytest.raises(KeyboardInterrupt):  # part 1 sent again, killed the same way
-            uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, 1, b"b\n"))
+    dying = replace(catalog, files=_DyingStore(catalog.files))  # type: ignore[arg-type]
+    with pytest.raises(KeyboardInterrupt):
+        uploads.run(dying, actor, destination, _chunk(catalog, SESSION, 0, b"a,"))
+    with pytest.raises(KeyboardInterrupt):
+        uploads.run(dying, actor, destination, _chunk(catalog, SESSION, 1, b"b\n"))
     orphan, received = upload_sessions.part_key(SESSION, 0), upload_sessions.part_key(SESSION, 1)
     assert catalog.files.exists(orphan)
     assert upload_sessions.upload_status(catalog, actor, SESSION).received == {1: 2}
@@ -596,6 +566,21 @@ def test_a_part_whose_process_died_after_its_put_is_swept(
     assert not catalog.files.exists(orphan)
     assert catalog.files.exists(received)  # its session still names it (and purges it when it expires)
     assert upload_sessions.upload_status(catalog, actor, SESSION).received == {1: 2}
+
+
+def test_a_refused_part_leaves_no_reservation(catalog: Catalog, owner: Account, dataset_id: str) -> None:
+    from opencat.db import pending_files as db_pending
+
+    actor = owner.actor(catalog)
+    destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
+    uploads.run(catalog, actor, destination, _chunk(catalog, SESSION, 0, b"a,"))
+    stranger = make_user(catalog)
+    elsewhere = make_dataset(catalog, stranger).dataset.id
+    theirs = uploads.authorize(catalog, stranger.actor(catalog), uploads.UploadTarget(elsewhere))
+    with pytest.raises(UploadRefused):  # the uuid is another's upload
+        uploads.run(catalog, stranger.actor(catalog), theirs, _chunk(catalog, SESSION, 1, b"x"))
+    with catalog.db.read() as conn:
+        assert db_pending.older_than(conn, catalog.clock() + timedelta(seconds=1), 10) == []
 
 
 def test_a_file_that_could_not_be_deleted_keeps_its_reservation_for_the_sweep(

@@ -22,7 +22,14 @@ from opencat.db import resources as db_resources
 from opencat.db.tables import activities, dataset_tags
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.errors import Conflict
-from opencat.domain.harvest import Fetcher, PagedEntry, PageEnd, RemoteDataset, RemoteResource
+from opencat.domain.harvest import (
+    Fetcher,
+    HarvestSourceError,
+    PagedEntry,
+    PageEnd,
+    RemoteDataset,
+    RemoteResource,
+)
 from opencat.domain.harvest_jobs import ItemStatus, JobItem, JobStatus, Lease
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
@@ -381,8 +388,11 @@ class _UnaskableBackend:
 
     def __init__(self) -> None:
         self.listed = ["a", "b", "c"]
+        self.failing = False
 
     def items(self, url: str, fetcher: Fetcher, config: Mapping[str, object]) -> Iterator[RemoteDataset]:
+        if self.failing:
+            raise HarvestSourceError("the source is down")
         for remote_id in self.listed:
             yield RemoteDataset(remote_id, f"Dataset {remote_id}")
 
@@ -430,19 +440,18 @@ def test_with_delete_gone_a_source_that_cannot_be_asked_deletes_what_two_runs_mi
     assert harvested(catalog, source_id)["b"].deleted is not None
     assert run().counts.archived == 0  # deleted stays deleted, counted once
 
-    # Archived by a run before the previous one (delete_gone unset then): left archived.
+    # Archived by a run without the setting, then runs that read nothing whole between (the
+    # source failing): the next whole read that misses it with the setting deletes it.
     backend.listed = ["a"]
     assert run(OPTIONS).counts.archived == 1  # "c" archived, delete_gone unset
-    run(OPTIONS)
+    backend.failing = True
+    assert run().status == JobStatus.FAILED
+    backend.failing = False
     later = run()
-    assert later.counts.archived == 0
-    assert (
-        harvested(catalog, source_id)["c"].archived is not None,
-        harvested(catalog, source_id)["c"].deleted,
-    ) == (
-        True,
-        None,
-    )
+    assert [(item.remote_id, item.status) for item in items_of(catalog, later.id)] == [
+        ("c", ItemStatus.DELETED)
+    ]
+    assert harvested(catalog, source_id)["c"].deleted is not None
 
 
 class _HostileBackend:

@@ -514,7 +514,8 @@ class _Run:
         # A source that cannot be asked about one dataset (DCAT, data.json) and pages by offset
         # misses one still there when another is deleted while it is read: deleting it for good
         # on one miss lost it. With ``delete_gone``, such a source's missing dataset is archived
-        # first (unarchived if the next run lists it), and deleted when the next run misses it too.
+        # first (unarchived if a later run lists it), and deleted when a later whole read misses
+        # it too.
         twice = self.options.delete_gone and confirm is None
         if twice:
             self._delete_missed_twice()
@@ -542,13 +543,10 @@ class _Run:
                 self._update_job(conn)
 
     def _delete_missed_twice(self) -> None:
-        """Delete the datasets the previous run archived as gone from the source, which this run
-        did not list either (those archived earlier, before ``delete_gone`` was set, stay so)."""
-        with self.catalog.db.read() as conn:
-            earlier, _ = db_harvest.jobs_of(conn, self.source.id, 1, 1)
-        if not earlier:
-            return
-        since, until = earlier[0].created_at, self.job.created_at
+        """Delete the datasets an earlier run archived as gone from the source, which this run
+        did not list either (runs between that read nothing whole, failed or unchanged, do not
+        count: this one read the source whole)."""
+        until = self.job.created_at
         after = ""
         while True:
             with self.catalog.db.read() as conn:
@@ -565,7 +563,7 @@ class _Run:
                 if (dataset := found.get(record.dataset_id)) is not None
                 and dataset.deleted is None
                 and dataset.archived is not None
-                and since <= dataset.archived < until
+                and dataset.archived < until
                 and (dataset.harvest or {}).get("archived") == ARCHIVED_NOT_ON_REMOTE
             ]
             if not missed:

@@ -55,6 +55,7 @@ from opencat.domain.accounts import Actor
 from opencat.domain.community import CommunityResource
 from opencat.domain.datasets import Checksum, Dataset, Resource, touch
 from opencat.domain.errors import (
+    CatalogError,
     FileTypeNotAllowed,
     Gone,
     NotFound,
@@ -251,12 +252,13 @@ def _session_target(dataset: Dataset, target: UploadTarget) -> str:
 
 
 def _receive_part(catalog: Catalog, actor: Actor, target: UploadTarget, chunk: Chunk) -> None:
-    """Store one part of a chunked upload: the session claimed and checked, and the part's key
-    reserved (``pending_files``), in one transaction; the part put outside any (a part sent to S3
-    holds no database lock meanwhile); then the session checked again, the part recorded and its
-    reservation released in another. A process killed between leaves the reservation, and the
-    sweep removes the part once past the retention: never in the store for good (a first part
-    had no session row naming it yet)."""
+    """Store one part of a chunked upload. Its key is reserved first (``pending_files``), in a
+    transaction of its own; then one transaction claims and checks the session, records the part,
+    releases the reservation and puts the part. A process killed after the put and before that
+    commit leaves the reservation: the sweep removes the part past the retention, a first part
+    included (no session row names it yet). The put stays inside the transaction: a part sent
+    again while the final call publishes waits for that commit (on SQLite) rather than racing its
+    removal of the parts."""
     if chunk.declared_size != chunk.file.size:
         raise UploadRefused(
             UploadProblem.CHUNK_SIZE_MISMATCH, declared=str(chunk.declared_size), actual=str(chunk.file.size)
@@ -265,19 +267,23 @@ def _receive_part(catalog: Catalog, actor: Actor, target: UploadTarget, chunk: C
     now = catalog.clock()
     key = part_key(chunk.session_id, chunk.part_index)
     with catalog.db.write() as conn:
-        _claim_for_part(catalog, conn, actor, target, chunk, now)
         reserved = db_pending.reserve(conn, key, now)  # False: another sending of it holds it
-    # Re-sending a part replaces it: retries after a lost answer are harmless.
-    catalog.files.put(key, chunk.file.path, "application/octet-stream")
-    with catalog.db.write() as conn:
-        received = _claim_for_part(catalog, conn, actor, target, chunk, now)
-        # A part sent again is stamped after the one it replaces, whatever the clock says: a final
-        # call assembling the parts tells them apart by their stamps (``_close_session``).
-        earlier = received.get(chunk.part_index)
-        stamp = now if earlier is None else max(now, earlier[1] + timedelta(microseconds=1))
-        db_uploads.record_part(conn, chunk.session_id, chunk.part_index, chunk.file.size, stamp)
-        if reserved:
-            db_pending.release(conn, key)
+    try:
+        with catalog.db.write() as conn:
+            received = _claim_for_part(catalog, conn, actor, target, chunk, now)
+            # A part sent again is stamped after the one it replaces, whatever the clock says: a
+            # final call assembling the parts tells them apart by their stamps (``_close_session``).
+            earlier = received.get(chunk.part_index)
+            stamp = now if earlier is None else max(now, earlier[1] + timedelta(microseconds=1))
+            db_uploads.record_part(conn, chunk.session_id, chunk.part_index, chunk.file.size, stamp)
+            if reserved:
+                db_pending.release(conn, key)
+            # Re-sending a part replaces it: retries after a lost answer are harmless.
+            catalog.files.put(key, chunk.file.path, "application/octet-stream")
+    except CatalogError:
+        if reserved:  # refused before anything was put: the reservation goes with it
+            release_quietly(catalog, [key])
+        raise
 
 
 def _claim_for_part(
