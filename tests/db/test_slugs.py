@@ -50,5 +50,7 @@ def test_long_bases_whose_numbered_candidates_meet_share_the_choice_lock() -> No
         harvest_sources.c.slug, alike + "de"
     )
     assert _choice_lock(harvest_sources.c.slug, "ville") == _choice_lock(harvest_sources.c.slug, "ville-2")
+    # "w-5-1" is the first free candidate of "w-5" once "w-5" is taken: both bases take turns
+    assert _choice_lock(datasets.c.slug, "w-5") == _choice_lock(datasets.c.slug, "w-5-1")
     assert _choice_lock(harvest_sources.c.slug, "ville") != _choice_lock(harvest_sources.c.slug, "lyon")
     assert _choice_lock(harvest_sources.c.slug, "ville") != _choice_lock(datasets.c.slug, "ville")

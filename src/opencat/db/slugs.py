@@ -14,14 +14,14 @@ from opencat.domain.slugs import MAX_SLUG_LENGTH, slug_candidates
 SLUG_BATCH = 50
 # Values bound in one lookup at most (well under either database's limit on parameters).
 LOOKUP_CHUNK = 500
-_NUMBERED = re.compile(r"-\d+$")
+_NUMBERED = re.compile(r"(-\d+)+$")  # every trailing number: "w-5-1" is a candidate of "w-5"
 # Room left for a candidate's number: any two candidates below the 10**15th are told apart there.
 _LOCKED_PREFIX = MAX_SLUG_LENGTH - 16
 
 
 def _choice_lock(column: "sa.Column[Any]", base: str) -> int:
     """The advisory lock of choosing a slug of ``base`` in ``column``'s table: a signed 64-bit
-    digest, the same for ``base`` and ``base-2`` (whose candidates meet), and for two long bases
+    digest, the same for ``base``, ``base-2`` and ``base-2-1`` (whose candidates meet), and for two long bases
     alike in their first ``_LOCKED_PREFIX`` characters (a numbered candidate cuts its base short
     to fit: two such bases meet in ``…-1``)."""
     root = _NUMBERED.sub("", base)[:_LOCKED_PREFIX]
