@@ -529,18 +529,22 @@ class _Run:
                 return
             after = chunk[-1].remote_id
             gone = [record for record in chunk if confirm is None or self._confirmed_gone(confirm, record)]
-            now = self.catalog.clock()
-            with self.catalog.db.write() as conn:
-                self._update_job(conn)
-                writer = _Writer(self, conn, now, {})
-                for record in gone:
-                    writer.retire(record, archive_only=twice)
-                db_harvest.put_records(conn, self.source.id, writer.records, self.job.id)
-                history.record(conn, writer.activities)
-                db_harvest.insert_items(conn, self.job.id, writer.items)
-                self.counts = _add(self.counts, writer.items, len(chunk) - len(gone))
-                self.job = replace(self.job, counts=self.counts)
-                self._update_job(conn)
+            self._retire(gone, kept=len(chunk) - len(gone), archive_only=twice)
+
+    def _retire(self, records: list[Record], kept: int, archive_only: bool = False) -> None:
+        """Archive (or delete) the datasets of ``records`` in one transaction, counting ``kept``
+        more unchanged."""
+        with self.catalog.db.write() as conn:
+            self._update_job(conn)
+            writer = _Writer(self, conn, self.catalog.clock(), {})
+            for record in records:
+                writer.retire(record, archive_only=archive_only)
+            db_harvest.put_records(conn, self.source.id, writer.records, self.job.id)
+            history.record(conn, writer.activities)
+            db_harvest.insert_items(conn, self.job.id, writer.items)
+            self.counts = _add(self.counts, writer.items, kept)
+            self.job = replace(self.job, counts=self.counts)
+            self._update_job(conn)
 
     def _delete_missed_twice(self) -> None:
         """Delete the datasets an earlier run archived as gone from the source, which this run
@@ -566,20 +570,8 @@ class _Run:
                 and dataset.archived < until
                 and (dataset.harvest or {}).get("archived") == ARCHIVED_NOT_ON_REMOTE
             ]
-            if not missed:
-                continue
-            now = self.catalog.clock()
-            with self.catalog.db.write() as conn:
-                self._update_job(conn)
-                writer = _Writer(self, conn, now, {})
-                for record in missed:
-                    writer.retire(record)
-                db_harvest.put_records(conn, self.source.id, writer.records, self.job.id)
-                history.record(conn, writer.activities)
-                db_harvest.insert_items(conn, self.job.id, writer.items)
-                self.counts = _add(self.counts, writer.items, 0)
-                self.job = replace(self.job, counts=self.counts)
-                self._update_job(conn)
+            if missed:
+                self._retire(missed, kept=0)
 
     def _confirmed_gone(self, confirm: Callable[[str], bool], record: Record) -> bool:
         """After the source first fails to answer about one, the others are kept unasked (a

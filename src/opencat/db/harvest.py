@@ -79,12 +79,11 @@ def update_source(conn: Connection, source: HarvestSource) -> None:
 def find_source(conn: Connection, ident: str) -> HarvestSource | None:
     """The source of this id (any case), else of this slug, or of the slug it spells once
     slugified (udata's route converter: the id first, then the slug)."""
-    candidates = [
-        (harvest_sources.c.id, ident.lower() if is_object_id(ident) else ident),
-        (harvest_sources.c.slug, ident),
-        (harvest_sources.c.slug, slugify(ident)),
-    ]
-    for column, value in dict.fromkeys(candidates):  # each asked once
+    candidates = [(harvest_sources.c.id, ident.lower() if is_object_id(ident) else ident)]
+    candidates.append((harvest_sources.c.slug, ident))
+    if slugify(ident) != ident:
+        candidates.append((harvest_sources.c.slug, slugify(ident)))
+    for column, value in candidates:
         row = conn.execute(sa.select(harvest_sources).where(column == value)).first()
         if row is not None:
             return _source(row)
