@@ -460,4 +460,6 @@ def test_coverage_identifiers_and_owners_are_refused_in_udatas_words(
     assert nobody.json() == {"errors": {"owner": ["User does not exists"]}}
     bob = make_user(catalog)
     other = client.put(url, json={"owner": bob.user.id}, headers=alice.headers)
-    assert other.json() == {"errors": {"owner": ["You can only set yourself as owner"]}}
+    # udata's owner field on an object that has an owner asks for a transfer first.
+    transfer = "Cannot change owner after creation. Please use transfer feature."
+    assert other.json() == {"errors": {"owner": [transfer]}}

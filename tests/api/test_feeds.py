@@ -90,11 +90,35 @@ def test_a_burst_of_young_datasets_does_not_empty_the_feed(
     assert len(recent(later, ANONYMOUS, DatasetQuery())) == 2
 
 
-def test_only_real_filters_make_a_filtered_feed(client: TestClient) -> None:
-    for query in ("?utm_source=x", "?credit=x", "?q=%20", "?tag=", "?lang=fr&page_size=5", "?featured=false"):
+def test_only_parsed_arguments_with_a_value_make_a_filtered_feed(client: TestClient) -> None:
+    """udata: any argument its parser reads, but the paging and the sort, with a truthy value
+    (reqparse does not trim: a ``q`` of spaces is one; ``tag=`` is a list of one empty text)."""
+    for query in ("?utm_source=x", "?lang=fr&page_size=5&sort=title", "?featured=false", "?license="):
         assert _feed(client, query).find(f"{ATOM}title").text == "Latest datasets", query
-    assert _feed(client, "?license=lov2").find(f"{ATOM}title").text == "Filtered datasets"
-    assert _feed(client, "?featured=true").find(f"{ATOM}title").text == "Filtered datasets"
+    for query in ("?license=lov2", "?featured=true", "?credit=x", "?q=%20", "?tag="):
+        assert _feed(client, query).find(f"{ATOM}title").text == "Filtered datasets", query
+
+
+def test_the_feed_is_as_new_as_its_newest_date(client: TestClient, catalog: Catalog) -> None:
+    """feedgenerator's ``latest_post_date``: the latest of the entries' updated and published
+    dates (a poller sees an unchanged feed unchanged); now for an empty feed. Each entry names
+    its author, so the feed names none (as udata's)."""
+    empty = _feed(client, "?tag=nothing")
+    assert empty.find(f"{ATOM}author") is not None  # Atom needs one, the site's
+    alice = make_user(catalog)
+    later = replace(catalog, clock=lambda: catalog.clock() - timedelta(hours=11))
+    earlier = replace(catalog, clock=lambda: catalog.clock() - timedelta(hours=12))
+    make_dataset(earlier, alice, title="Ancien")
+    make_dataset(later, alice, title="Moins ancien")
+    feed = _feed(client)
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 2
+    dates = [entry.find(f"{ATOM}{name}").text for entry in entries for name in ("updated", "published")]
+    first = feed.find(f"{ATOM}updated").text
+    assert first == max(dates)
+    assert first.startswith(str((catalog.clock() - timedelta(hours=11)).date()))  # not now's
+    assert _feed(client).find(f"{ATOM}updated").text == first
+    assert feed.find(f"{ATOM}author") is None
 
 
 def test_followed_by_narrows_the_feed(catalog: Catalog) -> None:

@@ -177,8 +177,16 @@ def test_catalog_pages_with_hydra_links(client: TestClient, catalog: Catalog) ->
     make_dataset(catalog, alice, title="Private", private=True)
     assert (
         client.get("/api/1/site/catalog", headers={"Accept": "text/turtle"}).headers["location"]
-        == "/api/1/site/catalog.ttl"
+        == "/api/1/site/catalog.ttl?page=1&page_size=100"
     )
+    # udata's redirect parses the arguments first (a bad one is its own 400), keeps those it
+    # knows and says the page and its size.
+    refused = client.get("/api/1/site/catalog?sort=bogus")
+    assert (refused.status_code, refused.json()["message"]) == (400, "Input payload validation failed")
+    kept = client.get(
+        "/api/1/site/catalog?bogus=1&tag=a&tag=b&page_size=7", headers={"Accept": "text/turtle"}
+    )
+    assert kept.headers["location"] == "/api/1/site/catalog.ttl?tag=a&tag=b&page_size=7&page=1"
     response = client.get("/api/1/site/catalog.ttl?page=1&page_size=2")
     assert response.status_code == 200
     graph = _parse(response.content, "ttl")
@@ -208,7 +216,7 @@ def test_an_organizations_catalog_is_its_datasets_under_its_address(
     )
     assert (asked.status_code, asked.headers["location"]) == (
         302,
-        f"/api/1/organizations/{org.id}/catalog.ttl?page_size=2",
+        f"/api/1/organizations/{org.id}/catalog.ttl?page_size=2&page=1",
     )
     page = client.get(asked.headers["location"])
     assert page.status_code == 200

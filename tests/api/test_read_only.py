@@ -37,7 +37,7 @@ def test_nothing_new_is_made_but_by_a_sysadmin(client: TestClient, catalog: Cata
     proposed = community.create_community_resource(
         before,
         bob.actor(before),
-        Submitted.parse(lambda: parse_community({**REMOTE, "dataset": dataset.id}, None)),
+        Submitted.parse(lambda: parse_community({**REMOTE, "dataset": dataset.id}, None, creating=True)),
     )
     url = f"/api/1/datasets/{dataset.id}/"
     file = {"file": ("a.csv", b"a,b\n1,2\n")}

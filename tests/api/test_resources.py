@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.catalog import indexing
+from opencat.catalog import indexing, schemas
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
 from tests.factories import make_dataset, make_user
@@ -421,11 +421,33 @@ def test_schemas_are_checked_against_the_catalog(client: TestClient, catalog: Ca
     assert unknown.json()["errors"]["schema"]["name"][0].startswith(
         'Schema name "nope/nope" is not an allowed value.'
     )
+    # udata lists the names in the catalog's order (the bal schema comes first in it).
+    assert (
+        unknown.json()["errors"]["schema"]["name"][0]
+        .split("Allowed values: ")[1]
+        .startswith("etalab/schema-bal, ")
+    )
     bad_version = post({"name": "etalab/schema-bal", "version": "9.9"})
     assert bad_version.json()["errors"]["schema"]["version"][0].startswith(
-        'Version "9.9" is not an allowed value.'
+        'Version "9.9" is not an allowed value for the schema "etalab/schema-bal". Allowed versions: '
     )
-    assert "version" in post({"version": "1.0"}).json()["errors"]["schema"]
+    assert post({"version": "1.0"}).json()["errors"]["schema"] == {
+        "version": ["A schema must contains a name or an URL when a version is provided."]
+    }
+    # A catalog URL names its version, whatever version is sent with it (a version's URL, or
+    # the main URL: no version).
+    bal_1_3 = "https://schema.data.gouv.fr/schemas/etalab/schema-bal/1.3.0/schema.yml"
+    assert post({"url": bal_1_3, "version": "9.9"}).json()["schema"]["version"] == "1.3.0"
+    main_url = next(u for u, (n, v) in schemas.catalog_of(catalog.schemas).urls.items() if v is None)
+    assert post({"url": main_url, "version": "1.1.0"}).json()["schema"]["version"] is None
+    # Empty strings are no value (udata's truth tests): no schema, or no version.
+    assert post({"name": ""}).json()["schema"] is None
+    assert post({"url": "", "name": "", "version": ""}).json()["schema"] is None
+    assert post({"name": "etalab/schema-bal", "version": ""}).json()["schema"] == {
+        "name": "etalab/schema-bal",
+        "url": None,
+        "version": None,
+    }
     assert post({"url": "javascript:alert(1)"}).json()["errors"] == {
         "schema": {"url": ['Invalid URL "javascript:alert(1)"']}
     }
@@ -632,6 +654,34 @@ def test_a_reorder_sent_as_objects_reads_the_resources_once(client: TestClient, 
     assert [item["id"] for item in response.json()] == list(reversed(ids))
     assert response.json()[0]["title"] == "renamed"
     assert len(statements) < 30, len(statements)
+
+
+def test_a_blank_title_is_said_beside_another_fields_error(client: TestClient, catalog: Catalog) -> None:
+    """udata's form reports every field at once: a title left empty is said with a URL refused,
+    made or changed, on a resource and a community resource alike."""
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    both = {"title": ["This field is required."], "url": ['Invalid URL "bad"']}
+    sent = {"title": "", "url": "bad", "filetype": "remote"}
+    added = client.post(_resources_url(dataset.id), json=sent, headers=owner.headers)
+    assert (added.status_code, added.json()) == (400, {"errors": both})
+    untitled = client.post(_resources_url(dataset.id), json={"url": "bad"}, headers=owner.headers)
+    assert untitled.json() == {"errors": both}  # a new resource's title is required, sent or not
+    community = "/api/1/datasets/community_resources/"
+    proposed = client.post(community, json={**sent, "dataset": dataset.id}, headers=owner.headers)
+    assert (proposed.status_code, proposed.json()) == (400, {"errors": both})
+    link = {"title": "kept", "url": "https://example.org/a.csv", "filetype": "remote"}
+    made = client.post(_resources_url(dataset.id), json=link, headers=owner.headers).json()
+    changed = client.put(f"{_resources_url(dataset.id)}{made['id']}/", json=sent, headers=owner.headers)
+    assert (changed.status_code, changed.json()) == (400, {"errors": both})
+    # An update keeps the title it does not send.
+    url_only = client.put(
+        f"{_resources_url(dataset.id)}{made['id']}/", json={"url": "bad"}, headers=owner.headers
+    )
+    assert url_only.json() == {"errors": {"url": both["url"]}}
+    proposal = client.post(community, json={**link, "dataset": dataset.id}, headers=owner.headers).json()
+    edited = client.put(f"{community}{proposal['id']}/", json=sent, headers=owner.headers)
+    assert (edited.status_code, edited.json()) == (400, {"errors": both})
 
 
 def test_a_new_resource_titled_with_spaces_alone_has_no_title(client: TestClient, catalog: Catalog) -> None:

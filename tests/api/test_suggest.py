@@ -39,6 +39,22 @@ def test_missing_q_is_reqparse_400(client: TestClient) -> None:
     }
 
 
+def test_a_size_that_is_no_integer_is_refused_in_pythons_words(client: TestClient) -> None:
+    """udata declares ``size`` with ``type=int``: reqparse says ``int()``'s error after the help."""
+    for path in ("", "formats/", "mime/"):
+        for raw, said in (("abc", "'abc'"), ("", "''")):
+            refused = client.get(f"/api/1/datasets/suggest/{path}?q=x&size={raw}")
+            assert (refused.status_code, refused.json()) == (
+                400,
+                {
+                    "errors": {
+                        "size": f"The amount of suggestion to fetch invalid literal for int() with base 10: {said}"
+                    },
+                    "message": "Input payload validation failed",
+                },
+            ), path
+
+
 def test_formats_and_mimes(client: TestClient) -> None:
     assert client.get("/api/1/datasets/suggest/formats/?q=cs&size=5").json() == [
         {"text": "csv"},

@@ -64,7 +64,7 @@ def list_community_resources(call: Call) -> Reply:
     auth="required",
 )
 def create_community_resource(call: Call) -> Reply:
-    submitted = Submitted.parse(lambda: parse_community(call.json_object(), call.files_url))
+    submitted = Submitted.parse(lambda: parse_community(call.json_object(), call.files_url, creating=True))
     view = use_cases.create_community_resource(call.catalog, call.actor, submitted)
     return Reply(_render(call, view), 201)
 
@@ -84,7 +84,7 @@ def get_community_resource(call: Call) -> Reply:
     auth="required",
 )
 def update_community_resource(call: Call) -> Reply:
-    submitted = Submitted.parse(lambda: parse_community(call.json_object(), call.files_url))
+    submitted = Submitted.parse(lambda: parse_community(call.json_object(), call.files_url, creating=False))
     view = use_cases.update_community_resource(call.catalog, call.actor, call.path("community"), submitted)
     return Reply(_render(call, view))
 

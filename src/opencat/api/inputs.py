@@ -569,13 +569,25 @@ def _audiences(items: list[AudienceBody]) -> tuple[dict[str, str], ...]:
     return tuple({"role": item.role, "condition": item.condition} for item in items)
 
 
-def parse_resource(body: dict[str, Any], files_url: str | None) -> ResourceChanges:
+def parse_resource(body: dict[str, Any], files_url: str | None, *, creating: bool) -> ResourceChanges:
     """The sent fields of one resource (resource endpoints); a sent ``id`` is ignored."""
     try:
         parsed = ResourceBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
-        raise to_invalid(error) from None
+        raise Invalid(_with_required_blanks(to_invalid(error).errors, body, creating)) from None
     return resource_changes(parsed, keep_id=False)
+
+
+def _with_required_blanks(errors: dict[str, Any], body: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """A body refused by its parse, with its title or URL left blank said too (udata's form
+    reports every field at once; the use case says them when the parse passes): a new resource
+    must have both, an update may not blank what it sends."""
+    blank = {
+        name: [REQUIRED]
+        for name in ("title", "url")
+        if name not in errors and (creating or name in body) and _blank_text(body.get(name))
+    }
+    return {**errors, **blank}
 
 
 def parse_reorder(entries: list[Any], files_url: str | None) -> dict[str, ResourceChanges]:
@@ -612,11 +624,11 @@ class CommunityBody(ResourceBody):
     owner: Annotated[str | None, BeforeValidator(_identifier)] = None
 
 
-def parse_community(body: dict[str, Any], files_url: str | None) -> CommunityChanges:
+def parse_community(body: dict[str, Any], files_url: str | None, *, creating: bool) -> CommunityChanges:
     try:
         parsed = CommunityBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
-        raise to_invalid(error) from None
+        raise Invalid(_with_required_blanks(to_invalid(error).errors, body, creating)) from None
     sent = parsed.model_fields_set
     return CommunityChanges(
         resource_changes(parsed, keep_id=False),

@@ -94,16 +94,32 @@ def dataset_rdf(call: Call) -> Response:
 
 
 @describe(
-    "Redirect to the catalog in the serialization the Accept header prefers (the query is kept)",
+    "Redirect to the catalog in the serialization the Accept header prefers (its arguments kept)",
     "get_site_rdf_catalog",
     status=302,
+    query=CATALOG_ARGUMENTS,
     headers=("Accept",),
 )
 def site_catalog_redirect(call: Call) -> Response:
-    query = call.request.url.query
-    return _negotiated(
-        f"/api/1/site/catalog.{negotiate(call.header('accept'))}" + (f"?{query}" if query else "")
-    )
+    return _negotiated(f"/api/1/site/catalog.{negotiate(call.header('accept'))}{_catalog_arguments(call)}")
+
+
+_CATALOG_ARGUMENT_NAMES = frozenset(argument.name for argument in CATALOG_ARGUMENTS)
+
+
+def _catalog_arguments(call: Call) -> str:
+    """The query a catalog's redirect carries, as udata's (``catalog_parser.parse_args`` then
+    ``url_for``): its arguments checked first (a bad value is this request's 400, not the next
+    one's), those it knows kept, and its page and page size said."""
+    _catalog_query(call)
+    kept = [(key, value) for key, value in call.params.multi_items() if key in _CATALOG_ARGUMENT_NAMES]
+    sent = {key for key, _ in kept}
+    kept += [
+        (key, value)
+        for key, value in (("page", "1"), ("page_size", str(CATALOG_PAGE_SIZE)))
+        if key not in sent
+    ]
+    return f"?{urlencode(kept)}"
 
 
 @describe(
@@ -207,18 +223,18 @@ def site_catalog(call: Call) -> Response:
 
 
 @describe(
-    "Redirect to an organization's catalog in the serialization the Accept header prefers (the query is kept)",
+    "Redirect to an organization's catalog in the serialization the Accept header prefers (its arguments kept)",
     "rdf_organization",
     status=302,
+    query=CATALOG_ARGUMENTS,
     headers=("Accept",),
     errors=(410,),
 )
 def organization_catalog_redirect(call: Call) -> Response:
     organization = accounts.get_organization(call.catalog, call.path("ident")).organization
-    query = call.request.url.query
     extension = negotiate(call.header("accept"))
     return _negotiated(
-        f"/api/1/organizations/{organization.id}/catalog.{extension}" + (f"?{query}" if query else "")
+        f"/api/1/organizations/{organization.id}/catalog.{extension}{_catalog_arguments(call)}"
     )
 
 
@@ -242,10 +258,7 @@ def _catalog(call: Call, organization: Organization | None = None) -> Response:
     chosen = find_format(suffix)
     if chosen is None:
         raise NotFound()
-    page_size = _page_size(call)
-    page = positive_int(call.params, "page", 1, PAGE_HELP, MAX_PAGE)
-    others = [(key, value) for key, value in call.params.multi_items() if key not in ("page", "page_size")]
-    query = replace(dataset_query(QueryParams(others)), page=page, page_size=max(page_size, 1))
+    query, page_size = _catalog_query(call)
     settings = call.services.settings
     if page_size == 0:
         if organization is not None:
@@ -266,7 +279,9 @@ def _catalog(call: Call, organization: Organization | None = None) -> Response:
         suffix,
         query,
         settings.site_title,
-        urlencode(others),
+        urlencode(
+            [(key, value) for key, value in call.params.multi_items() if key not in ("page", "page_size")]
+        ),
         organization,
     )
     # A digest of the page's bytes: a harvester that kept it asks again with it and gets a 304
@@ -282,6 +297,14 @@ def _catalog(call: Call, organization: Organization | None = None) -> Response:
 
 # A signed-in caller's page may list the datasets it may see: a cache keys the page by its key too.
 CATALOG_VARY = "X-API-KEY, Cookie"
+
+
+def _catalog_query(call: Call) -> tuple[DatasetQuery, int]:
+    """The list's arguments, as the list checks them, with the catalog's page size (0: whole)."""
+    page_size = _page_size(call)
+    page = positive_int(call.params, "page", 1, PAGE_HELP, MAX_PAGE)
+    others = [(key, value) for key, value in call.params.multi_items() if key not in ("page", "page_size")]
+    return replace(dataset_query(QueryParams(others)), page=page, page_size=max(page_size, 1)), page_size
 
 
 def _page_size(call: Call) -> int:

@@ -31,7 +31,7 @@ def _render(call: Call, resource: Any) -> dict[str, Any]:
     errors=(412,),
 )
 def add_resource(call: Call) -> Reply:
-    submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url))
+    submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url, creating=True))
     resource = use_cases.add_resource(
         call.catalog, call.actor, call.path("ident"), submitted, call.if_match()
     )
@@ -86,7 +86,7 @@ def get_resource(call: Call) -> Reply:
     errors=(412,),
 )
 def update_resource(call: Call) -> Reply:
-    submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url))
+    submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url, creating=False))
     resource = use_cases.update_resource(
         call.catalog,
         call.actor,

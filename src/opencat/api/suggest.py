@@ -6,7 +6,7 @@ from opencat.api import answer_reads
 from opencat.api.answer_reads import ANY_DATASET
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
-from opencat.api.params import Argument, first, integer_argument, invalid_argument, positive_int
+from opencat.api.params import Argument, first, integer, integer_argument, invalid_argument, positive_int
 from opencat.catalog import suggest as catalog
 from opencat.catalog.suggest import Suggestion
 from opencat.domain.search import AnswerReads
@@ -24,6 +24,8 @@ def _arguments(call: Call) -> tuple[str, int]:
     text = first(call.params, "q")
     if text is None:
         raise invalid_argument("q", f"{Q_HELP} Missing required parameter in the query string")
+    # udata's ``type=int``: what is no integer is refused in Python's words; the bounds are ours.
+    integer(call.params, "size", 10, SIZE_HELP)
     return text, positive_int(call.params, "size", 10, SIZE_HELP, MAX_SIZE)
 
 

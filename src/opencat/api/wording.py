@@ -114,9 +114,11 @@ WORDS: Mapping[Reason, str] = {
     Reason.EXTRAS_TOO_LARGE: "Extras may hold at most {limit} bytes of JSON",
     Reason.TOO_MANY_TAGS: "At most {limit} tags are allowed",
     Reason.ZONE_UNKNOWN: "Unknown geoid(s): {zones}",
-    Reason.SCHEMA_VERSION_WITHOUT_SCHEMA: "A schema version needs a schema name or url.",
+    Reason.SCHEMA_VERSION_WITHOUT_SCHEMA: "A schema must contains a name or an URL when a version is provided.",
     Reason.SCHEMA_NAME_NOT_ALLOWED: 'Schema name "{name}" is not an allowed value. Allowed values: {allowed}',
-    Reason.SCHEMA_VERSION_NOT_ALLOWED: 'Version "{version}" is not an allowed value. Allowed values: {allowed}',
+    Reason.SCHEMA_VERSION_NOT_ALLOWED: (
+        'Version "{version}" is not an allowed value for the schema "{name}". Allowed versions: {allowed}'
+    ),
 }
 
 

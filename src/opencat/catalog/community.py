@@ -198,7 +198,7 @@ def update_community_resource(
         if owner_sent is not None:
             # udata's owner field: the caller's own id, any user's for a sysadmin (400 otherwise);
             # a resource that stays an organization's keeps no owner.
-            wanted = owner_target(conn, actor, owner_sent)
+            wanted = owner_target(conn, actor, owner_sent, item.owner_id)
             owner_id = owner_id if org_id is not None else wanted
         if owner_id is None and org_id is None:
             owner_id = actor.user_id

@@ -25,19 +25,26 @@ def _organization_target(conn: Connection, actor: Actor, organization_id: str) -
     return organization_id
 
 
-def owner_target(conn: Connection, actor: Actor, owner_id: str | None) -> str:
+def owner_target(
+    conn: Connection, actor: Actor, owner_id: str | None, current_owner: str | None = None
+) -> str:
     """The owner an ``owner`` sent names: the caller (sent or not), or any existing user for a
-    sysadmin; 400 otherwise, as udata's owner field."""
+    sysadmin; 400 otherwise, as udata's owner field. ``current_owner``: the user an edited
+    object has, whom only a sysadmin replaces (udata asks for a transfer)."""
     caller = actor.user_id or ""
-    if owner_id is None or owner_id == caller:
+    if owner_id is None:
         return caller
     # udata's field reads the user before it checks who may name them: naming no user is said
     # so to anyone.
-    if db_accounts.find_user(conn, owner_id) is None:
+    if owner_id != caller and db_accounts.find_user(conn, owner_id) is None:
         raise Invalid({"owner": [problem(Reason.OWNER_UNKNOWN)]})
-    if not actor.is_sysadmin:
+    if actor.is_sysadmin:
+        return owner_id
+    if current_owner is not None and owner_id != current_owner:
+        raise Invalid({"owner": [problem(Reason.NO_TRANSFER)]})
+    if owner_id != caller:
         raise Invalid({"owner": [problem(Reason.OWNER_SELF_ONLY)]})
-    return owner_id
+    return caller
 
 
 def resolve_ownership(
@@ -53,8 +60,10 @@ def resolve_ownership(
     owner; only a sysadmin may move an organization's dataset elsewhere, to another organization
     or to a user (``organization: null`` with an ``owner``); a personal dataset may join the
     caller's organization."""
+    current_owner = current.owner_id if current is not None else None
     if owner_id is not None:
-        owner_target(conn, actor, owner_id)  # udata's owner field checks it whatever else is sent
+        # udata's owner field checks it whatever else is sent
+        owner_target(conn, actor, owner_id, current_owner)
     if current is None:
         if organization_id is not None:
             return None, _organization_target(conn, actor, organization_id)
@@ -71,7 +80,7 @@ def resolve_ownership(
         if owner_id is not None:
             return owner_target(conn, actor, owner_id), None
     if current.organization_id is None and owner_id is not None:
-        return owner_target(conn, actor, owner_id), None
+        return owner_target(conn, actor, owner_id, current_owner), None
     return current.owner_id, current.organization_id
 
 

@@ -135,7 +135,7 @@ def check_resource_schema(
     schema = changes.schema
     # A schema sent with neither a name nor a URL is checked without the catalog (udata's
     # ``Schema.clean`` returns first): a catalog that is down refuses only the writes naming one.
-    named = isinstance(schema, dict) and (schema.get("name") is not None or schema.get("url") is not None)
+    named = isinstance(schema, dict) and bool(schema.get("name") or schema.get("url"))
     try:
         normalized = normalize_schema(schema, catalog_of(source) if named else _NO_CATALOG)
     except SchemaError as error:

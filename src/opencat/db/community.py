@@ -98,8 +98,9 @@ def fetch_page(
         if condition is not None
     ]
     total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*conditions)).scalar_one()
-    field = query.sort.lstrip("-")
+    # MongoEngine's order_by: one leading sign, "-" descending or "+" ascending.
     descending = query.sort.startswith("-")
+    field = query.sort[1:] if query.sort[:1] in ("-", "+") else query.sort
     if field not in _SORTS:
         return _sorted_by_field(conn, conditions, query, field, descending), int(total)
     column = _SORTS[field]

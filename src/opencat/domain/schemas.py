@@ -18,8 +18,14 @@ class SchemaError(ValueError):
         self.problem = problem(reason, **details)
 
 
+# Schema types a resource cannot name (udata's NON_ASSIGNABLE_SCHEMA_TYPES): their URLs are still
+# recognized, their names are not offered.
+NON_ASSIGNABLE_TYPES = frozenset({"datapackage"})
+
+
 @dataclass(frozen=True)
 class SchemaCatalog:
+    # The assignable schemas' names, in the catalog's order, to their versions.
     versions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # A schema URL (the main one or a version's) to its name and version (None for the main one).
     urls: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
@@ -32,37 +38,49 @@ class SchemaCatalog:
             name = str(entry.get("name") or "")
             if not name:
                 continue
-            names = tuple(
-                str(v.get("version_name")) for v in entry.get("versions") or () if v.get("version_name")
-            )
-            versions[name] = names
-            if entry.get("schema_url"):
-                urls[str(entry["schema_url"])] = (name, None)
+            # udata asks a version's URL before the main one, and the first schema naming it wins.
             for version in entry.get("versions") or ():
                 if version.get("schema_url") and version.get("version_name"):
-                    urls[str(version["schema_url"])] = (name, str(version["version_name"]))
+                    urls.setdefault(str(version["schema_url"]), (name, str(version["version_name"])))
+            if entry.get("schema_url"):
+                urls.setdefault(str(entry["schema_url"]), (name, None))
+            if entry.get("schema_type") in NON_ASSIGNABLE_TYPES:
+                continue
+            versions[name] = tuple(
+                str(v.get("version_name")) for v in entry.get("versions") or () if v.get("version_name")
+            )
         return cls(versions, urls)
 
 
 def normalize_schema(value: Mapping[str, Any] | None, catalog: SchemaCatalog) -> dict[str, Any] | None:
-    """udata's rules: catalog URLs become name and version; names and versions must exist."""
+    """udata's rules (``Schema.clean``): an empty value is no value; a catalog URL becomes the
+    catalog's name and version (whatever version was sent with it); a name alone must be an
+    assignable schema of the catalog, a version one of its versions or ``latest``."""
     if value is None:
         return None
-    name, url, version = value.get("name"), value.get("url"), value.get("version")
-    if name is None and url is None and version is None:
+    name, url, version = (value.get(key) or None for key in ("name", "url", "version"))
+    if not url and not name:
+        if version:
+            raise SchemaError("version", Reason.SCHEMA_VERSION_WITHOUT_SCHEMA)
         return None
-    if url is None and name is None:
-        raise SchemaError("version", Reason.SCHEMA_VERSION_WITHOUT_SCHEMA)
-    if url is not None and url in catalog.urls:
-        name, catalog_version = catalog.urls[url]
-        return {"name": name, "url": None, "version": version or catalog_version}
-    if url is not None:
+    if url:
+        if url in catalog.urls:
+            name, version = catalog.urls[url]
+            return {"name": name, "url": None, "version": version}
         return {"name": name, "url": url, "version": version}
-    if catalog.versions and name not in catalog.versions:
-        allowed = ", ".join(sorted(catalog.versions))
+    if not catalog.versions:
+        return {"name": name, "url": None, "version": version}
+    if name not in catalog.versions:
+        allowed = ", ".join(catalog.versions)
         raise SchemaError("name", Reason.SCHEMA_NAME_NOT_ALLOWED, name=str(name), allowed=allowed)
-    known = catalog.versions.get(str(name), ())
-    if version is not None and version != LATEST and catalog.versions and version not in known:
-        allowed = ", ".join((*known, LATEST))
-        raise SchemaError("version", Reason.SCHEMA_VERSION_NOT_ALLOWED, version=str(version), allowed=allowed)
+    allowed_versions = (*catalog.versions[str(name)], LATEST)
+    if version and version not in allowed_versions:
+        allowed = ", ".join(allowed_versions)
+        raise SchemaError(
+            "version",
+            Reason.SCHEMA_VERSION_NOT_ALLOWED,
+            version=str(version),
+            name=str(name),
+            allowed=allowed,
+        )
     return {"name": name, "url": None, "version": version}

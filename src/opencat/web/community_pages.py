@@ -140,7 +140,7 @@ async def propose(site: Site, visit: Visit) -> Response:
         return opened
     token, view = opened
     values, body = _body(form, view)
-    submitted = Submitted.parse(lambda: parse_community(body, site.catalog.files.public_url))
+    submitted = Submitted.parse(lambda: parse_community(body, site.catalog.files.public_url, creating=True))
     try:
         created = await run_in_threadpool(
             catalog_community.create_community_resource, site.catalog, visit.actor, submitted
@@ -214,7 +214,7 @@ async def update(site: Site, visit: Visit) -> Response:
     del body["dataset"], body["filetype"]
     if found.item.resource.filetype != "remote":
         del body["url"]  # a hosted file's address is the server's
-    submitted = Submitted.parse(lambda: parse_community(body, site.catalog.files.public_url))
+    submitted = Submitted.parse(lambda: parse_community(body, site.catalog.files.public_url, creating=False))
     # The resource's last change the form was shown at: a save made since (another tab) refuses
     # this one instead of being overwritten by it.
     shown_at = str(form.get("version") or "")

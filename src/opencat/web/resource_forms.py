@@ -111,7 +111,7 @@ async def add_link(site: Site, visit: Visit) -> Response:
     values = {name: str(form.get(name) or "").strip() for name in (*FIELDS, sent_once.FIELD)}
     body: dict[str, Any] = {"filetype": "remote", "title": values["title"], "url": values["url"]}
     body |= {name: values[name] for name in ("type", "format", "description") if values[name]}
-    submitted = Submitted.parse(lambda: parse_resource(body, site.catalog.files.public_url))
+    submitted = Submitted.parse(lambda: parse_resource(body, site.catalog.files.public_url, creating=True))
     try:
         added = await run_in_threadpool(
             partial(catalog_resources.add_resource, once=sent_once.sending(form)),

@@ -98,7 +98,7 @@ async def update(site: Site, visit: Visit) -> Response:
     body: dict[str, Any] = {name: values[name] for name in EDITED}
     if resource.filetype == "remote":  # a hosted file's address is the server's
         body["url"] = values["url"]
-    submitted = Submitted.parse(lambda: parse_resource(body, site.catalog.files.public_url))
+    submitted = Submitted.parse(lambda: parse_resource(body, site.catalog.files.public_url, creating=False))
     try:
         await run_in_threadpool(
             catalog_resources.update_resource,
