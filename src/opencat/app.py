@@ -194,7 +194,9 @@ def _slash_or_not_found(app: Starlette, site: Site) -> ASGIApp:
                 # once here, as werkzeug does, rather than read as Latin-1 and encoded again.
                 raw = quote(scope.get("raw_path") or path.encode(), safe=_PATH_SAFE)
                 query = scope.get("query_string", b"").decode("latin-1")
-                location = "/" + raw.lstrip("/") + "/" + (f"?{query}" if query else "")
+                # Absolute, on the public root, as werkzeug's ``make_redirect_url`` builds it.
+                base = app.state.services.urls.base
+                location = f"{base}/" + raw.lstrip("/") + "/" + (f"?{query}" if query else "")
                 await redirect(location)(scope, receive, send)
                 return
         request = Request(scope, receive)

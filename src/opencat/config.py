@@ -125,6 +125,9 @@ _HOST_NAME = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
 
+# A storage prefix's folders: the characters a file key may hold (files/base.py).
+_PREFIX_FOLDERS = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+
 
 def _is_host(value: str) -> bool:
     """A host name or an IP address as smtplib connects to it (no brackets, no port)."""
@@ -408,6 +411,16 @@ class Settings(BaseSettings):
             raise ValueError("must be an s3://bucket/prefix URL (or unset for local files)")
         if value is not None and not value.removeprefix("s3://").split("/", 1)[0]:
             raise ValueError("must name a bucket: s3://bucket or s3://bucket/prefix")
+        prefix = "" if value is None else value.removeprefix("s3://").partition("/")[2].strip("/")
+        # The prefix leads every object's key and URL: a ``..`` in it broke every download link
+        # (clients resolve it away), other characters would need encoding in them.
+        if prefix and (
+            not _PREFIX_FOLDERS.fullmatch(prefix)
+            or any(folder in (".", "..") for folder in prefix.split("/"))
+        ):
+            raise ValueError(
+                "its prefix must be folders of letters, digits, '.', '_' or '-' (no '.' or '..')"
+            )
         return value
 
     @field_validator("s3_endpoint_url")

@@ -34,7 +34,8 @@ def test_unknown_dataset_is_404(client: TestClient) -> None:
 def test_slashless_path_redirects_with_308_keeping_query(client: TestClient) -> None:
     response = client.get("/api/1/datasets?page_size=2")
     assert response.status_code == 308
-    assert response.headers["location"] == "/api/1/datasets/?page_size=2"
+    # Absolute, as werkzeug's strict slashes build it (a slug's move stays relative, as udata's).
+    assert response.headers["location"] == "http://testserver/api/1/datasets/?page_size=2"
 
 
 def test_slug_matching_after_slugification_redirects(client: TestClient, catalog: Catalog) -> None:
@@ -217,7 +218,7 @@ def test_slug_redirect_location_is_encoded_and_complete(client: TestClient, cata
     assert response.headers["location"] == f"/api/1/datasets/qualite-de-lair/resources/{rid}/"
     slashless = client.get("/api/1/datasets/Qualit%C3%A9%20de%20l%27air")
     assert slashless.status_code == 308
-    assert slashless.headers["location"] == "/api/1/datasets/Qualit%C3%A9%20de%20l%27air/"
+    assert slashless.headers["location"] == "http://testserver/api/1/datasets/Qualit%C3%A9%20de%20l%27air/"
 
 
 def test_if_none_match_compares_weakly_and_takes_a_star(client: TestClient, catalog: Catalog) -> None:

@@ -475,5 +475,8 @@ def test_a_raw_utf8_path_without_its_slash_is_redirected_encoded_once(client: Te
     sent = _answered(client, _scope("GET", "/api/1/datasets/café-crème-1"))
     assert sent[0]["status"] == 308
     location = dict(sent[0]["headers"])[b"location"]
-    assert location == b"/api/1/datasets/caf%C3%A9-cr%C3%A8me-1/"
-    assert client.get(location.decode()).status_code in (308, 404)  # the slug's own answer
+    assert location == b"http://testserver/api/1/datasets/caf%C3%A9-cr%C3%A8me-1/"
+    assert client.get(location.decode().removeprefix("http://testserver")).status_code in (
+        308,
+        404,
+    )  # the slug's own answer

@@ -49,4 +49,4 @@ def test_only_the_listed_files_are_served(client: TestClient) -> None:
 def test_the_docs_page_without_its_slash_redirects(client: TestClient) -> None:
     response = client.get("/api/1")
     assert response.status_code == 308
-    assert response.headers["location"] == "/api/1/"
+    assert response.headers["location"] == "http://testserver/api/1/"

@@ -18,7 +18,7 @@ from opencat.catalog.context import Catalog, Throttle
 from opencat.config import Settings
 from opencat.db import resources as db_resources
 from opencat.domain.accounts import Actor
-from opencat.domain.errors import NotFound, UploadProblem, UploadRefused
+from opencat.domain.errors import NotFound, Reason, Unavailable, UploadProblem, UploadRefused
 from opencat.domain.uploads import MAX_PARTS
 from opencat.files.base import FileStore
 from tests.conftest import FixedClock, utc
@@ -566,6 +566,29 @@ def test_a_part_whose_process_died_after_its_put_is_swept(
     assert not catalog.files.exists(orphan)
     assert catalog.files.exists(received)  # its session still names it (and purges it when it expires)
     assert upload_sessions.upload_status(catalog, actor, SESSION).received == {1: 2}
+
+
+class _TimingOutStore(_DyingStore):
+    """The real store, which stores the part but whose answer never comes (a timeout)."""
+
+    def put(self, key: str, path: Any, content_type: str) -> None:
+        self._store.put(key, path, content_type)
+        raise Unavailable(Reason.FILE_STORE_UNAVAILABLE)
+
+
+def test_a_first_part_whose_put_timed_out_is_swept(catalog: Catalog, owner: Account, dataset_id: str) -> None:
+    """The store timed out on a first part it had stored: the 503 released the reservation, the
+    rollback took the session, and the part stayed in the store for good (S3 behind a slow proxy)."""
+    actor = owner.actor(catalog)
+    destination = uploads.authorize(catalog, actor, uploads.UploadTarget(dataset_id))
+    slow = replace(catalog, files=_TimingOutStore(catalog.files))  # type: ignore[arg-type]
+    with pytest.raises(Unavailable):
+        uploads.run(slow, actor, destination, _chunk(catalog, SESSION, 0, b"a,"))
+    orphan = upload_sessions.part_key(SESSION, 0)
+    assert catalog.files.exists(orphan)
+    later = replace(catalog, clock=lambda: catalog.clock() + 2 * catalog.upload_retention)
+    assert upload_sessions.sweep_pending_files(later) == 1
+    assert not catalog.files.exists(orphan)
 
 
 def test_a_refused_part_leaves_no_reservation(catalog: Catalog, owner: Account, dataset_id: str) -> None:

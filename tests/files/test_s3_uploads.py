@@ -124,6 +124,25 @@ def test_chunked_upload_keeps_its_parts_in_the_bucket(s3_client: TestClient, s3_
     assert not s3_catalog.files.exists(".uploads/7d3c0f7e-2f0e-4d7e-9a39-3b2a3f0c9e55/0")
 
 
+def test_a_part_gone_from_the_bucket_is_a_missing_part(s3_client: TestClient, s3_catalog: Catalog) -> None:
+    """A part recorded but removed from the bucket (a lifecycle rule, an operator) is said missing
+    at the final call (it was S3's NoSuchKey, a 500); sent again, the upload finishes."""
+    owner = make_user(s3_catalog)
+    dataset = make_dataset(s3_catalog, owner).dataset
+    url = f"/api/1/datasets/{dataset.id}/upload/"
+    chunks = [b"1" * 300, b"2" * 7]
+    common = {"uuid": "5b7e0d2a-1c3f-4e9a-8b6d-2f4a6c8e0b13", "filename": "lost.csv", "totalparts": 2}
+    for index, chunk in enumerate(chunks):
+        _upload(s3_client, url, owner, chunk, partindex=index, chunksize=len(chunk), **common)
+    s3_catalog.files.delete(f".uploads/{common['uuid']}/1")
+    final = s3_client.post(url, data={k: str(v) for k, v in common.items()}, headers=owner.headers)
+    assert (final.status_code, final.json()) == (400, {"success": False, "error": "Missing parts: [1]"})
+    _upload(s3_client, url, owner, chunks[1], partindex=1, chunksize=len(chunks[1]), **common)
+    done = s3_client.post(url, data={k: str(v) for k, v in common.items()}, headers=owner.headers)
+    assert done.status_code == 201, done.text
+    assert _download(done.json()["url"]) == b"".join(chunks)
+
+
 def test_a_csv_in_the_bucket_is_previewed(s3_client: TestClient, s3_catalog: Catalog) -> None:
     owner = make_user(s3_catalog)
     dataset_id = make_dataset(s3_catalog, owner).dataset.id

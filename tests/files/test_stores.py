@@ -44,6 +44,12 @@ def test_put_then_open_exists_and_delete(store: FileStore) -> None:
     store.delete(key)  # deleting twice is fine
 
 
+def test_opening_a_missing_key_is_file_not_found(store: FileStore) -> None:
+    """Every store says a missing file the same way (S3's NoSuchKey was raised as is: a 500)."""
+    with pytest.raises(FileNotFoundError):
+        store.open("a-dataset/20240101-000000/nothing.csv")
+
+
 def test_put_replaces_an_existing_key(store: FileStore) -> None:
     key = ".uploads/session/0"
     store.put(key, _spooled(store, b"first"), "application/octet-stream")

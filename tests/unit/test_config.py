@@ -188,6 +188,10 @@ def test_documented_variables_exist() -> None:
         ("s3_endpoint_url", "http://"),
         ("storage_url", "s3://"),
         ("storage_url", "s3:///prefix"),
+        # objects under ``../x/…``: every download URL pointed where clients resolve it away
+        ("storage_url", "s3://bucket/../x"),
+        ("storage_url", "s3://bucket/a/./b"),
+        ("storage_url", "s3://bucket/a b"),
         # read at the first request: every schema list and schema write was a 500
         ("schema_catalog_url", "not a url"),
         ("schema_catalog_url", "ftp://schema.example.org/schemas.json"),
@@ -198,6 +202,11 @@ def test_documented_variables_exist() -> None:
 def test_operations_settings_refuse_what_they_cannot_mean(name: str, raw: str) -> None:
     with pytest.raises(SettingsError, match=variable(name)):
         Settings.from_env({variable(name): raw})
+
+
+def test_a_storage_prefix_of_folders_is_kept() -> None:
+    for url in ("s3://bucket", "s3://bucket/", "s3://bucket/prod/files.v2/", "s3://bucket/a_b-c"):
+        assert Settings.from_env({"OPENCAT_STORAGE_URL": url}).storage_url == url
 
 
 def test_fetched_urls_keep_their_query() -> None:

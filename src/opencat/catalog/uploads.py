@@ -268,6 +268,7 @@ def _receive_part(catalog: Catalog, actor: Actor, target: UploadTarget, chunk: C
     key = part_key(chunk.session_id, chunk.part_index)
     with catalog.db.write() as conn:
         reserved = db_pending.reserve(conn, key, now)  # False: another sending of it holds it
+    putting = False
     try:
         with catalog.db.write() as conn:
             received = _claim_for_part(catalog, conn, actor, target, chunk, now)
@@ -279,9 +280,12 @@ def _receive_part(catalog: Catalog, actor: Actor, target: UploadTarget, chunk: C
             if reserved:
                 db_pending.release(conn, key)
             # Re-sending a part replaces it: retries after a lost answer are harmless.
+            putting = True
             catalog.files.put(key, chunk.file.path, "application/octet-stream")
     except CatalogError:
-        if reserved:  # refused before anything was put: the reservation goes with it
+        # Refused before the put: the reservation goes with it. A put that failed (a store that
+        # timed out) may still have stored the part: the reservation stays, for the sweep.
+        if reserved and not putting:
             release_quietly(catalog, [key])
         raise
 
@@ -372,7 +376,13 @@ def _assemble(catalog: Catalog, session_id: str, total_parts: int) -> SpooledFil
     spool = open_spool(catalog)
     try:
         for index in range(total_parts):
-            with catalog.files.open(part_key(session_id, index)) as part:
+            try:
+                part = catalog.files.open(part_key(session_id, index))
+            except FileNotFoundError:
+                # Recorded but gone from the store (a bucket's lifecycle rule, an operator's
+                # clean-up): the client sends it again, as any missing part.
+                raise UploadRefused(UploadProblem.MISSING_PARTS, missing=[index]) from None
+            with part:
                 while chunk := part.read(_COPY_CHUNK):
                     spool.write(chunk)
     except TooLarge:

@@ -57,8 +57,16 @@ class S3FileStore:
             os.unlink(source)
 
     def open(self, key: str) -> BinaryIO:
-        with _reachable():
-            response = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
+        """The object's body; ``FileNotFoundError`` when there is none, as the local store says."""
+        from botocore.exceptions import ClientError
+
+        try:
+            with _reachable():
+                response = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise FileNotFoundError(key) from error
+            raise
         return cast(BinaryIO, response["Body"])
 
     def exists(self, key: str) -> bool:
