@@ -182,7 +182,7 @@ def test_token_create_issues_another_working_key(cli: Cli, written: Catalog) -> 
 def test_token_for_an_unknown_user_fails_with_a_message(cli: Cli) -> None:
     cli("db", "upgrade")
     run = cli("token", "create", "nobody@example.org", "--json")
-    assert run.code == 1
+    assert run.code == 2  # a value that names nothing: refused, nothing done (README)
     assert run.out == ""
     assert run.err == "error: Unknown user nobody@example.org\n"
 
@@ -190,7 +190,7 @@ def test_token_for_an_unknown_user_fails_with_a_message(cli: Cli) -> None:
 def test_add_member_to_an_unknown_organization_fails(cli: Cli) -> None:
     create_user(cli)
     run = cli("org", "add-member", "no-such-org", "alice@example.org", "--role", "admin")
-    assert run.code == 1
+    assert run.code == 2
     assert run.err == "error: Unknown organization no-such-org\n"
 
 

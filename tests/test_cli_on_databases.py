@@ -21,6 +21,7 @@ from opencat.db.engine import Database
 from opencat.db.migrate import current_revision, downgrade, newest_revision
 from opencat.domain.errors import InvalidCredentials, Reason
 from opencat.search.index import SearchIndex
+from opencat.search.schema import VERSION as INDEX_VERSION
 from tests import paths
 from tests.conftest import FixedClock
 from tests.ports import free_port
@@ -154,7 +155,7 @@ def test_token_revoke_all_and_errors(cli: Cli) -> None:
     cli("token", "create", alice["id"])
     assert cli("token", "revoke", "--all", alice["email"]).out == "Revoked 2 API key(s)\n"
     unknown = cli("token", "revoke", "0" * 24)
-    assert (unknown.code, unknown.err) == (1, f"error: Unknown API key {'0' * 24}\n")
+    assert (unknown.code, unknown.err) == (2, f"error: Unknown API key {'0' * 24}\n")
     bad_date = cli("token", "create", alice["id"], "--expires", "tomorrow")
     assert bad_date.code == 2  # bad usage, as --days abc
     assert "--expires must be a date" in bad_date.err
@@ -249,6 +250,7 @@ def test_doctor_says_what_fails_and_how_to_fix_it(cli: Cli, tmp_path: Path) -> N
     lines = first.out.splitlines()
     assert [line.split(":")[0] for line in lines if not line.startswith(" ")] == [
         "OK   settings",
+        "OK   signing key",
         "OK   database",
         "OK   migrations",
         "FAIL search index",
@@ -260,6 +262,30 @@ def test_doctor_says_what_fails_and_how_to_fix_it(cli: Cli, tmp_path: Path) -> N
     assert second.code == 0, second.out
     assert "OK   search index: 15 datasets, caught up" in second.out
     assert not list((tmp_path / "files").rglob("probe-*"))  # the probe file is removed
+    (tmp_path / "secret_key").write_text("short")
+    short = cli("doctor")
+    assert short.code == 1
+    assert "FAIL signing key: the pages' signing key" in short.out
+
+
+def test_commands_leave_another_releases_index_to_its_servers(cli: Cli, tmp_path: Path) -> None:
+    """During an upgrade the previous release's servers still serve their index: a new release's
+    doctor, backup or refused command emptied it (each process replaced it on opening)."""
+    assert cli("load-fixtures", str(paths.UDATA_FIXTURES)).code == 0
+    assert cli("reindex").code == 0
+    meta_path = tmp_path / "search" / "opencat-index.json"
+    older = {**json.loads(meta_path.read_text()), "version": INDEX_VERSION - 1}
+    meta_path.write_text(json.dumps(older))
+    files = sorted(path.name for path in (tmp_path / "search").iterdir())
+    doctor = cli("doctor")
+    assert doctor.code == 1
+    assert f"FAIL search index: built by another release (index version {INDEX_VERSION - 1}" in doctor.out
+    assert cli("backup", str(tmp_path / "nightly")).code in (0, 2)  # 2: PostgreSQL's is pg_dump's
+    assert cli("user", "show", "nobody@example.org").code != 0
+    assert json.loads(meta_path.read_text()) == older
+    assert sorted(path.name for path in (tmp_path / "search").iterdir()) == files
+    assert cli("reindex").code == 0  # this release's first use replaces it
+    assert "OK   search index: 15 datasets, caught up" in cli("doctor").out
 
 
 def test_doctor_on_a_database_never_migrated(

@@ -162,3 +162,14 @@ def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
     assert command.wait(timeout=60) == 1
     assert "Broken pipe" not in said, said
     assert "Traceback" not in said, said
+
+
+def test_a_kept_signing_key_that_cannot_serve_is_one_line(tmp_path: Path) -> None:
+    """A key file the service user cannot read (here a folder) was a traceback in every worker
+    and a crash loop; a short one signed sessions with a key of a few bytes, silently."""
+    data = tmp_path / "data"
+    (data / "secret_key").mkdir(parents=True)
+    assert_one_line(run(tmp_path, "serve", "--port", "1"), "signing key", "remove it")
+    (data / "secret_key").rmdir()
+    (data / "secret_key").write_text("short\n")
+    assert_one_line(run(tmp_path, "serve", "--port", "1"), "holds 5 characters, 32 at least")

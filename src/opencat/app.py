@@ -27,7 +27,7 @@ from opencat.api.unread_body import CloseWhenBodyUnread
 from opencat.api.utf8_query import Utf8Query
 from opencat.catalog import harvest_sources, health
 from opencat.catalog.context import Catalog
-from opencat.config import Settings
+from opencat.config import Settings, SettingsError
 from opencat.db.engine import Database
 from opencat.domain.accept import best_match
 from opencat.domain.errors import CatalogError, Gone, Locked, NotFound
@@ -41,12 +41,40 @@ from opencat.web.routes import routes as page_routes
 from opencat.web.signin import Keys
 from opencat.wiring import build_catalog
 
+# As long as ``OPENCAT_SECRET_KEY`` must be (config.py): a shorter kept key signs as weakly.
+MIN_SECRET_KEY_LENGTH = 32
+
 
 def secret_key(settings: Settings) -> bytes:
-    """``OPENCAT_SECRET_KEY``, or a random key made once and kept in ``<data_dir>/secret_key``."""
+    """``OPENCAT_SECRET_KEY``, or a random key made once and kept in ``<data_dir>/secret_key``;
+    a kept key that cannot be read or is too short is a ``SettingsError`` (one line, at start)."""
     if settings.secret_key is not None:
         return settings.secret_key.encode()
     path = settings.data_dir / "secret_key"
+    try:
+        return kept_secret_key(path) or _new_secret_key(path)
+    except OSError as error:
+        raise SettingsError(
+            f"the pages' signing key {path} cannot be used ({error.strerror or error}): let this user "
+            "read it, or remove it to have a new one made (signed-in visitors are then signed out)"
+        ) from None
+
+
+def kept_secret_key(path: Path) -> bytes | None:
+    """The key kept at ``path``, checked; None when there is none yet."""
+    try:
+        key = path.read_bytes().strip()
+    except FileNotFoundError:
+        return None
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise SettingsError(
+            f"the pages' signing key {path} holds {len(key)} characters, {MIN_SECRET_KEY_LENGTH} at "
+            "least are needed: remove it to have a new one made (signed-in visitors are then signed out)"
+        )
+    return key
+
+
+def _new_secret_key(path: Path) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written whole under a name of its own, then linked in place: a worker starting at the same

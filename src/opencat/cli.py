@@ -26,7 +26,7 @@ from opencat.config import Settings, SettingsError, misspelled
 from opencat.db.checks import check_url, ping
 from opencat.db.engine import Database
 from opencat.db.migrate import current_revision, is_newer, newest_revision, upgrade
-from opencat.domain.errors import CatalogError, Invalid, InvalidItems
+from opencat.domain.errors import CatalogError, Invalid, InvalidItems, NotFound
 from opencat.domain.urls import Urls
 from opencat.ops.logs import configure_logging
 from opencat.ops.metrics import DIRECTORY_VARIABLE, prepare_directory
@@ -127,6 +127,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     except OSError as error:  # the metrics' directory is the first thing made in the data directory
         raise _unusable_data_dir(settings, error) from None
     settings, note = serving.choose_base_url(settings, os.environ, args.host, args.port)
+    from opencat.app import secret_key  # the pages' stack: only serve needs it
+
+    secret_key(settings)  # made, or checked, once: each worker failing on it was a crash loop
     catalog = _migrated_catalog(settings)
     print(f"opencat {__version__}", *serving.banner(settings, note), sep="\n  ", flush=True)  # noqa: T201
     # Index what the database holds before serving: the first requests do not pay for a rebuild
@@ -458,7 +461,9 @@ def _harvest_commands(commands: Any) -> None:
         help="dcat, ckan, datajson or udata (GET /api/1/harvest/backends/ lists them)",
     )
     owner = add.add_mutually_exclusive_group(required=True)
-    owner.add_argument("--organization", help="the organization that owns the harvested datasets (its id)")
+    owner.add_argument(
+        "--organization", help="the organization that owns the harvested datasets (its id or slug)"
+    )
     owner.add_argument("--owner", help="the user who owns them (a user id)")
     add.add_argument("--schedule", help="a cron expression: when opencat serve runs it (quote it)")
     add.add_argument("--description", default="", help="a sentence for the source's page")
@@ -480,7 +485,7 @@ def _harvest_commands(commands: Any) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="opencat", description=__doc__)
+    parser = _Parser(prog="opencat", description=(__doc__ or "").replace("``", ""))  # no reST in a terminal
     parser.add_argument("--version", action="version", version=f"opencat {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -585,7 +590,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went (`| head`): nothing to say, and nowhere to say it
         _quiet_stdout()
         return 1
-    except (Invalid, InvalidItems) as error:  # a value given is wrong: bad usage, nothing was done
+    # A value given is wrong, or names nothing (a user, a key, a source): nothing was done.
+    except (Invalid, InvalidItems, NotFound) as error:
         print(f"error: {_describe(error)}", file=sys.stderr)  # noqa: T201 - the command's output
         return 2
     except (CatalogError, OSError, ValueError) as error:

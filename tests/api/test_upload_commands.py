@@ -777,3 +777,13 @@ def test_a_spool_folder_removed_is_made_again_and_an_unwritable_one_is_a_503(
         assert client.get("/readyz").json()["checks"]["files"]["status"] != "ok"
     again = client.post(url, files={"file": ("b.csv", b"b\n")}, headers=owner.headers)
     assert again.status_code == 201, again.text
+    # The store's own folder refusing writes, the spool's still writable (a chown without -R):
+    # uploads fail, and the probe says so (it wrote only into the spool).
+    fresh = make_dataset(catalog, owner, title="Nouveau jeu").dataset.id  # its folder is new
+    with immutable(catalog.files.root):
+        refused = client.post(
+            f"/api/1/datasets/{fresh}/upload/", files={"file": ("c.csv", b"c\n")}, headers=owner.headers
+        )
+        assert refused.status_code == 503, refused.text
+        assert client.get("/readyz").json()["checks"]["files"]["status"] != "ok"
+    assert client.get("/readyz").json()["checks"]["files"]["status"] == "ok"

@@ -114,7 +114,11 @@ def test_bad_uses_are_refused(cli: Cli, catalog: Catalog, site: Site, remote: Si
         )  # fmt: skip
         assert (code, "cannot be longer than" in err) == (2, True)
     code, _, err = cli("harvest", "run", "0" * 24)
-    assert (code, err) == (1, "error: Harvest source not found\n")
+    assert (code, err) == (2, "error: Harvest source not found\n")  # a value that names nothing
+    # The organization by its slug, as ``org add-member`` takes it; one that names none is said so.
+    add = ("harvest", "add", "By slug", remote.url("/"), "--backend", "udata", "--organization")
+    assert json_of(cli(*add, org.slug, "--json"))["organization"] == org.id
+    assert cli(*add, "no-such-org")[0] == 2
     # a source that fails: the job is recorded failed and the command exits 1
     added = json_of(
         cli("harvest", "add", "X", remote.url("/"), "--backend", "udata", "--organization", org.id, "--json")

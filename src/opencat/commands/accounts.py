@@ -19,7 +19,7 @@ def emit(value: Any, as_json: bool) -> None:
         print(json.dumps(value))  # noqa: T201 - the command's output
     elif isinstance(value, dict):
         for key, item in value.items():
-            print(f"{key}: {item}")  # noqa: T201 - the command's output
+            print(f"{key}: {'' if item is None else item}")  # noqa: T201 - the command's output
     elif value:
         print("\t".join(value[0]))  # noqa: T201 - a header over the table
         for row in value:
@@ -81,7 +81,7 @@ def read_password(stdin: TextIO) -> str:
     if stdin.isatty():
         first = getpass.getpass("New password: ")
         if getpass.getpass("Again: ") != first:
-            raise ValueError("the two passwords differ; nothing was changed")
+            raise SettingsError("the two passwords differ; nothing was changed")  # refused: exit 2
         return first
     return stdin.readline().rstrip("\r\n")
 

@@ -15,6 +15,7 @@ from opencat.config import Settings, SettingsError, misspelled
 from opencat.db.checks import check_url, masked, ping
 from opencat.db.migrate import is_newer, revisions
 from opencat.db.snapshot import sqlite_path
+from opencat.search.schema import VERSION as INDEX_VERSION
 from opencat.wiring import build_catalog
 
 
@@ -32,6 +33,22 @@ def _settings(environ: Mapping[str, str]) -> tuple[Check, Settings | None]:
     except SettingsError as error:
         return Check("settings", False, str(error), "correct the variable (docs/configuration.md)"), None
     return Check("settings", True, f"data directory {settings.data_dir.resolve()}"), settings
+
+
+def _signing_key(settings: Settings) -> Check:
+    """The pages' signing key kept in the data directory (when OPENCAT_SECRET_KEY is unset)."""
+    from opencat.app import kept_secret_key  # the pages' stack: the other commands need none of it
+
+    path = settings.data_dir / "secret_key"
+    try:
+        found = kept_secret_key(path)
+    except OSError as error:
+        return Check(
+            "signing key", False, f"{path}: {error.strerror or error}", "let this user read it, or remove it"
+        )
+    except SettingsError as error:
+        return Check("signing key", False, str(error), "remove it: opencat serve makes a new one")
+    return Check("signing key", True, f"kept in {path}" if found else "none yet: opencat serve makes one")
 
 
 def _database(settings: Settings, catalog: Catalog) -> Check:
@@ -114,6 +131,14 @@ def _unread_at(url: str) -> str | None:
 
 
 def _index(catalog: Catalog) -> Check:
+    other = catalog.search.other_version()
+    if other is not None:  # said without opening it: that would replace it under its servers
+        return Check(
+            "search index",
+            False,
+            f"built by another release (index version {other}, this one reads {INDEX_VERSION})",
+            "start this release's opencat serve (it rebuilds it), or run opencat reindex",
+        )
     applied, head, documents = index_state(catalog)
     if applied < 0:
         return Check("search index", False, "absent", "run opencat reindex (opencat serve also builds it)")
@@ -169,6 +194,8 @@ def run(environ: Mapping[str, str]) -> int:
         except (OSError, ValueError) as error:  # the data directory (or a URL past the check)
             fix = "set OPENCAT_DATA_DIR to a directory this user may write (docs/configuration.md)"
             checks.append(Check("data directory", False, f"{type(error).__name__}: {error}", fix))
+    if settings is not None and settings.secret_key is None:
+        checks.append(_signing_key(settings))
     if settings is not None and catalog is not None:
         try:
             checks.append(_database(settings, catalog))

@@ -5,7 +5,7 @@ import argparse
 import json
 from typing import Any
 
-from opencat.catalog import harvest_sources
+from opencat.catalog import accounts, harvest_sources
 from opencat.catalog.context import Catalog
 from opencat.catalog.harvest_sources import SourceFields
 from opencat.catalog.harvesting import RunOptions, run_source
@@ -61,7 +61,10 @@ def add(catalog: Catalog, args: argparse.Namespace) -> None:
         description=args.description,
         config=config,
         owner=args.owner,
-        organization=args.organization,
+        # An id or a slug, as ``org add-member`` takes it (the slug was "does not exists").
+        organization=None
+        if args.organization is None
+        else accounts.get_organization(catalog, args.organization).organization.id,
         schedule=args.schedule,
     )
     view = harvest_sources.add_source(catalog, fields)

@@ -51,11 +51,14 @@ class LocalFileStore:
         return f"{self.public_url}/{quote(check_key(key))}"
 
     def check(self) -> None:
-        # Writing a file is the only sure test: a read-only mount or lost permissions show here.
-        # A spool folder removed under the running server is made again (uploads do the same).
+        # Writing is the only sure test: a read-only mount or lost permissions show here. A spool
+        # folder removed under the running server is made again (uploads do the same). The root
+        # too: every upload makes its dataset's folders in it (its permissions alone lost, the
+        # spool's kept, uploads failed while this said ok).
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=self.spool_dir):
             pass
+        os.rmdir(tempfile.mkdtemp(dir=self.root, prefix=".probe-"))
 
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)

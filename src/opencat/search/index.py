@@ -381,20 +381,16 @@ class SearchIndex:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.schema = schema.build()
+        self._opening = threading.Lock()
+        # An index another release built (another VERSION) is replaced only when this process
+        # first uses it (``index``): a command of a new release that never searches (doctor,
+        # backup, one refused) emptied the index the previous release's servers were still
+        # serving during an upgrade.
+        self._index: tantivy.Index | None = None
         with self._locked():
-            if self._read_meta().get("version") != schema.VERSION:
-                self._reset()
-            try:
-                self.index = tantivy.Index(self.schema, path=str(directory))
-            except ValueError as error:  # Tantivy's "Data corrupted", a footer that does not match
-                # Derived data: rebuilt from the database (by serve, reindex or the next listing)
-                # rather than stopping every command, backup and reindex included.
-                logger.warning("the search index in %s is damaged (%s): starting it again", directory, error)
-                self._reset()
-                self.index = tantivy.Index(self.schema, path=str(directory))
-        for name, analyzer in schema.analyzers().items():
-            self.index.register_tokenizer(name, analyzer)
-        self.applied_seq = self._read_meta().get("applied_seq", -1)
+            if self.other_version() is None:
+                self._index = self._opened_or_reset()
+        self.applied_seq = self._own_meta().get("applied_seq", -1)
         # The sequence this process's searchers reflect: the reader is reloaded past it.
         self.loaded_seq = self.applied_seq
         # Threads of one process take turns as the writer before competing with other processes.
@@ -418,6 +414,44 @@ class SearchIndex:
         # sequence: where the next search of the page may start looking (``_search``).
         self._bounds: Remembered[int] = Remembered()
         self._rebuilt_checked = time.monotonic()
+
+    @property
+    def index(self) -> tantivy.Index:
+        """The index, opened (another release's replaced by an empty one) at first use."""
+        if self._index is None:
+            with self._opening:
+                if self._index is None:
+                    with self._locked():
+                        self._index = self._opened_or_reset()
+        return self._index
+
+    def _opened_or_reset(self) -> tantivy.Index:
+        """Under the machine's lock: the index on disk, or an empty one in its place when there is
+        none, it is another release's, or it is damaged."""
+        if self._read_meta().get("version") != schema.VERSION:
+            self._reset()
+        try:
+            opened = tantivy.Index(self.schema, path=str(self.directory))
+        except ValueError as error:  # Tantivy's "Data corrupted", a footer that does not match
+            # Derived data: rebuilt from the database (by serve, reindex or the next listing)
+            # rather than stopping every command, backup and reindex included.
+            logger.warning("the search index in %s is damaged (%s): starting it again", self.directory, error)
+            self._reset()
+            opened = tantivy.Index(self.schema, path=str(self.directory))
+        for name, analyzer in schema.analyzers().items():
+            opened.register_tokenizer(name, analyzer)
+        return opened
+
+    def other_version(self) -> int | None:
+        """The version of an index another release built here, not replaced yet; None when the
+        index is this release's or there is none."""
+        found = self._read_meta().get("version")
+        return None if found is None or found == schema.VERSION else found
+
+    def _own_meta(self) -> dict[str, int]:
+        """The index's notes, when they are this release's (another's say nothing of this index)."""
+        meta = self._read_meta()
+        return meta if meta.get("version") == schema.VERSION else {}
 
     def _read_meta(self) -> dict[str, int]:
         try:
@@ -443,11 +477,11 @@ class SearchIndex:
 
     def applied_id(self) -> str | None:
         """The dataset of the log's entry this index applied last, when it was recorded."""
-        return _text_or_none(self._read_meta().get("applied_id"))
+        return _text_or_none(self._own_meta().get("applied_id"))
 
     def withheld_mark(self) -> int:
         """The count of commits that took a dataset out of the public listings, on this machine."""
-        return self._read_meta().get("withheld", 0)
+        return self._own_meta().get("withheld", 0)
 
     def _reset(self) -> None:
         """An index of another shape (or none): start empty, to be rebuilt from the database."""
@@ -523,6 +557,7 @@ class SearchIndex:
     @contextmanager
     def writing(self) -> Iterator[Batch]:
         """The only writer, across every thread and process of this machine, for the block."""
+        _ = self.index  # opened (another release's replaced) before this process holds the lock
         with self._writer_turn:
             if self._held is None:
                 self._held = self._acquire()
@@ -581,7 +616,7 @@ class SearchIndex:
 
     def current_seq(self) -> int:
         """The sequence this machine's index reached, whichever process advanced it."""
-        self.applied_seq = self._read_meta().get("applied_seq", -1)
+        self.applied_seq = self._own_meta().get("applied_seq", -1)
         return self.applied_seq
 
     def ask_for_changes(self) -> None:
