@@ -258,7 +258,18 @@ def test_a_resource_extras_typed_keys_take_what_mongoengine_takes(
     alice, dataset_id, resource_id = _with_resource(client, catalog, {})
     sent = {"check:status": "200", "check:date": "2024-06-01T10:00:00+00:00", "check:available": True}
     response = client.put(_resource_extras_url(dataset_id, resource_id), json=sent, headers=alice.headers)
-    assert (response.status_code, response.json()) == (200, sent)
+    # The date kept as the v1 API keeps it, as udata's reads say a date MongoDB stored.
+    assert (response.status_code, response.json()) == (200, {**sent, "check:date": "2024-06-01T10:00:00"})
+    for spelling in ("2024-01-01T00:30:00.123456+01:00", "Sat, 01 Jun 2024 10:00:00 GMT"):
+        client.put(
+            _resource_extras_url(dataset_id, resource_id),
+            json={"check:date": spelling},
+            headers=alice.headers,
+        )
+        stored = client.get(f"/api/1/datasets/{dataset_id}/resources/{resource_id}/").json()["extras"][
+            "check:date"
+        ]
+        assert stored == {"2": "2023-12-31T23:30:00.123000", "S": "2024-06-01T10:00:00"}[spelling[0]]
 
 
 def test_a_resource_extras_removal_is_all_or_nothing(client: TestClient, catalog: Catalog) -> None:

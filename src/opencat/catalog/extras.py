@@ -142,6 +142,7 @@ def _edit_resource(
         current = resource_of(conn, dataset, resource_id)
         extras = change(current.extras, sent)
         domain_extras.check_resource_extras(extras, stored=current.extras)
+        extras = domain_extras.resource_extras_as_stored(extras)
         if extras == current.extras:
             return extras
         domain_extras.check_extras_count(current.extras, extras)

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from opencat.domain.dates import parse_datetime
+from opencat.domain.dates import iso_as_stored, parse_datetime
 from opencat.domain.errors import Invalid, NotFound, Problem, Reason, problem
 from opencat.domain.numerals import INT64_MAX, INT64_MIN
 
@@ -92,6 +92,16 @@ def check_resource_extras(extras: Mapping[str, Any], stored: Mapping[str, Any] |
             problems[key] = Problem(reason, {"value": value})
     if problems:
         raise Invalid(problems, Reason.EXTRAS_UNSUPPORTED_TYPES)
+
+
+def resource_extras_as_stored(extras: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked extras as kept: a ``check:date`` in any spelling udata reads is kept as udata's
+    reads say a stored date (naive UTC to the millisecond), whichever API wrote it."""
+    kept = dict(extras)
+    value = kept.get("check:date")
+    if isinstance(value, str):
+        kept["check:date"] = iso_as_stored(parse_datetime(value))
+    return kept
 
 
 # The most extras a dataset or a resource holds, and the most tags a dataset holds (udata has no
