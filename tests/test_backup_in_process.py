@@ -68,8 +68,9 @@ def test_a_backup_restored_elsewhere_holds_the_datasets_files_and_key(tmp_path: 
         with pytest.raises(SettingsError, match="is not empty"):
             backup.back_up(again, source, tmp_path / "backup")
         (tmp_path / "a-file").write_text("x")  # it was Python's "Not a directory", exit 1
-        with pytest.raises(SettingsError, match="is a file: back up into a new or empty directory"):
-            backup.back_up(again, source, tmp_path / "a-file")
+        for under in (tmp_path / "a-file", tmp_path / "a-file" / "sub"):
+            with pytest.raises(SettingsError, match="is or lies under a file: back up into a new or empty"):
+                backup.back_up(again, source, under)
     finally:
         again.db.dispose()
 

@@ -184,9 +184,9 @@ def test_catalog_pages_with_hydra_links(client: TestClient, catalog: Catalog) ->
     refused = client.get("/api/1/site/catalog?sort=bogus")
     assert (refused.status_code, refused.json()["message"]) == (400, "Input payload validation failed")
     kept = client.get(
-        "/api/1/site/catalog?bogus=1&tag=a&tag=b&page_size=7", headers={"Accept": "text/turtle"}
+        "/api/1/site/catalog?bogus=1&tag=a&tag=b&page_size=7&credit=x", headers={"Accept": "text/turtle"}
     )
-    assert kept.headers["location"] == "/api/1/site/catalog.ttl?tag=a&tag=b&page_size=7&page=1"
+    assert kept.headers["location"] == "/api/1/site/catalog.ttl?tag=a&tag=b&page_size=7&credit=x&page=1"
     response = client.get("/api/1/site/catalog.ttl?page=1&page_size=2")
     assert response.status_code == 200
     graph = _parse(response.content, "ttl")

@@ -41,9 +41,9 @@ def test_missing_q_is_reqparse_400(client: TestClient) -> None:
 
 def test_a_size_that_is_no_integer_is_refused_in_pythons_words(client: TestClient) -> None:
     """udata declares ``size`` with ``type=int``: reqparse says ``int()``'s error after the help."""
-    for path in ("", "formats/", "mime/"):
+    for path in ("datasets/suggest/", "datasets/suggest/formats/", "datasets/suggest/mime/", "tags/suggest/"):
         for raw, said in (("abc", "'abc'"), ("", "''")):
-            refused = client.get(f"/api/1/datasets/suggest/{path}?q=x&size={raw}")
+            refused = client.get(f"/api/1/{path}?q=x&size={raw}")
             assert (refused.status_code, refused.json()) == (
                 400,
                 {

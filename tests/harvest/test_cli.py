@@ -118,7 +118,7 @@ def test_bad_uses_are_refused(cli: Cli, catalog: Catalog, site: Site, remote: Si
     # The organization by its slug, as ``org add-member`` takes it; one that names none is said so.
     add = ("harvest", "add", "By slug", remote.url("/"), "--backend", "udata", "--organization")
     assert json_of(cli(*add, org.slug, "--json"))["organization"] == org.id
-    assert cli(*add, "no-such-org")[0] == 2
+    assert cli(*add, "no-such-org") == (2, "", "error: Unknown organization no-such-org\n")
     # a source that fails: the job is recorded failed and the command exits 1
     added = json_of(
         cli("harvest", "add", "X", remote.url("/"), "--backend", "udata", "--organization", org.id, "--json")

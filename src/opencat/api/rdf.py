@@ -104,7 +104,8 @@ def site_catalog_redirect(call: Call) -> Response:
     return _negotiated(f"/api/1/site/catalog.{negotiate(call.header('accept'))}{_catalog_arguments(call)}")
 
 
-_CATALOG_ARGUMENT_NAMES = frozenset(argument.name for argument in CATALOG_ARGUMENTS)
+# udata's catalog parser is the list's, ``credit`` included (read, never a filter): kept too.
+_CATALOG_ARGUMENT_NAMES = frozenset({*(argument.name for argument in CATALOG_ARGUMENTS), "credit"})
 
 
 def _catalog_arguments(call: Call) -> str:

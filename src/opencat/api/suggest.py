@@ -124,6 +124,7 @@ def suggest_tags(call: Call) -> Reply:
     text = first(call.params, "q")
     if text is None:
         raise invalid_argument("q", f"{Q_HELP} Missing required parameter in the query string")
+    integer(call.params, "size", 8, SIZE_HELP)  # udata's ``type=int``: Python's words first
     size = positive_int(call.params, "size", 8, SIZE_HELP, MAX_SIZE)
     return Reply([{"text": tag} for tag in catalog.suggest_tags(call.catalog, text, size)])
 

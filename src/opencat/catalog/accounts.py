@@ -370,6 +370,15 @@ def _find_organization(conn: Connection, ident: str) -> Organization | None:
     return db_accounts.find_organization_by_slug(conn, ident)
 
 
+def organization_named(catalog: Catalog, ident: str) -> Organization:
+    """The organization a command names by its id or slug (``Unknown organization …`` else)."""
+    with catalog.db.read() as conn:
+        organization = _find_organization(conn, ident)
+    if organization is None:
+        raise NotFound(Reason.ORGANIZATION_UNKNOWN, ident=ident)
+    return organization
+
+
 def add_member(
     catalog: Catalog, org_ident: str, user_ident: str, role: str, actor: Actor | None = None
 ) -> Member:

@@ -77,8 +77,8 @@ def _copy_tree(source: Path, target: Path, progress: Progress) -> tuple[int, int
 def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, Any]:
     source = sqlite_path(settings.database_url)
     assert source is not None
-    if directory.exists() and not directory.is_dir():
-        raise SettingsError(f"{directory} is a file: back up into a new or empty directory")
+    if (directory.exists() and not directory.is_dir()) or any(p.is_file() for p in directory.parents):
+        raise SettingsError(f"{directory} is or lies under a file: back up into a new or empty directory")
     if directory.exists() and any(directory.iterdir()):
         # A refused argument, nothing done: bad usage (exit 2), as the README's rule says.
         raise SettingsError(f"{directory} is not empty: back up into a new or empty directory")

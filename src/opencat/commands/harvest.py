@@ -64,7 +64,7 @@ def add(catalog: Catalog, args: argparse.Namespace) -> None:
         # An id or a slug, as ``org add-member`` takes it (the slug was "does not exists").
         organization=None
         if args.organization is None
-        else accounts.get_organization(catalog, args.organization).organization.id,
+        else accounts.organization_named(catalog, args.organization).id,
         schedule=args.schedule,
     )
     view = harvest_sources.add_source(catalog, fields)
