@@ -277,7 +277,7 @@ def test_opencat_user_set_password(
     assert main(["user", "set-password", camille.user.email]) == 2  # a value refused: bad usage
     assert "at least 10 characters" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("a password from a pipe\n"))
-    assert main(["user", "set-password", "nobody@example.org"]) == 1
+    assert main(["user", "set-password", "nobody@example.org"]) == 2  # names no user: refused
     assert "nobody@example.org" in capsys.readouterr().err
 
 
