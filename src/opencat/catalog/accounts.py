@@ -371,7 +371,7 @@ def _find_organization(conn: Connection, ident: str) -> Organization | None:
 
 
 def organization_named(catalog: Catalog, ident: str) -> Organization:
-    """The organization a command names by its id or slug (``Unknown organization …`` else)."""
+    """The organization a command names by its id or slug; ``NotFound`` when it names none."""
     with catalog.db.read() as conn:
         organization = _find_organization(conn, ident)
     if organization is None:
