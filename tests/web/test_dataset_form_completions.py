@@ -94,6 +94,18 @@ def test_the_apis_errors_are_french_on_a_french_page(client: TestClient, catalog
         _error_beside(english.text, "f-frequency")
         == "&#39;every blue moon&#39; is not a valid UpdateFrequency"
     )
+    form |= {"frequency": "", "tags": ", ".join(f"t{n:04d}" for n in range(1001))}
+    french = client.post(NEW, data=form)
+    assert _error_beside(french.text, "f-tags") == "1000 mots-clés au plus sont acceptés."
+    form |= {"tags": "", "organization": "zzz"}  # only a crafted form sends it
+    french = client.post(NEW, data=form)
+    assert "Identifiant non reconnu\u00a0: zzz" in french.text
+    # A granularity's error is said beside the granularity, not the zones.
+    form |= {"organization": "", "granularity": "planet"}
+    french = client.post(NEW, data=form)
+    assert french.status_code == 400
+    assert _error_beside(french.text, "f-granularity")
+    assert 'id="f-zones-error"' not in french.text
 
 
 def test_the_form_runs_its_suggestion_script_and_nothing_else(client: TestClient, catalog: Catalog) -> None:

@@ -156,6 +156,13 @@ def field_errors(errors: Mapping[str, Any]) -> dict[str, list[str]]:
         return [str(value)]
 
     for key, value in worded(dict(errors)).items():
+        if key == "spatial" and isinstance(value, Mapping):
+            # The body's spatial object holds two of the form's fields: each error beside its own.
+            for part, said in value.items():
+                shown.setdefault("granularity" if part == "granularity" else "zones", []).extend(
+                    flatten(said)
+                )
+            continue
         place = ERROR_PLACES.get(
             key, key if key in TEXT_FIELDS or key in ("private", "archived", "contact_points") else "__all__"
         )

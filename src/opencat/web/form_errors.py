@@ -27,6 +27,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "%(value)s is not a valid update frequency.",
     ),
     (re.compile(r"Unknown geoid\(s\): (?P<zones>.*)"), "Unknown zone(s): %(zones)s"),
+    (re.compile(r"At most (?P<limit>\d+) tags are allowed"), "At most %(limit)s tags are allowed."),
+    (re.compile(r"Unsupported identifier: (?P<value>.*)"), "Unsupported identifier: %(value)s"),
     # api/urlcheck.py's refusals of a link
     (
         re.compile(r'Invalid URL "(?P<url>.*)": Invalid scheme (?P<scheme>[^,]*), allowed schemes: .*'),
