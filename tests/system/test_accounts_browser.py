@@ -224,6 +224,15 @@ def test_tags_and_zones_are_suggested_while_typing(browser: Any, site: Deploymen
         zones.first.get_attribute("label")
         == "Métropole de Lyon — Intercommunalité française (EPCI), 200046977"
     )
+    # The same last word after another entry is asked again: the options offered for "lyon"
+    # alone would drop "paris" (an entry deleted came back the same way).
+    page.locator("#f-zones").fill("")
+    page.locator("#f-zones").press_sequentially("paris, lyon", delay=20)
+    page.wait_for_function(
+        "() => { const o = document.querySelector('#f-zones-suggestions option');"
+        " return o !== null && o.value.startsWith('paris, '); }",
+        timeout=10_000,
+    )
     page.context.close()
 
 

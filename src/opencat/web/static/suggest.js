@@ -56,13 +56,16 @@
       var cut = value.lastIndexOf(",");
       var prefix = cut < 0 ? "" : value.slice(0, cut + 1) + " ";
       var typed = value.slice(cut + 1).trim();
-      if (typed.length < 2 || typed === asked) { return; }
-      asked = typed;
+      // Keyed by the whole field: the same last word after other entries is another list (its
+      // options carry what comes before it; an entry deleted meanwhile came back with them).
+      var key = prefix + typed;
+      if (typed.length < 2 || key === asked) { return; }
+      asked = key;
       var named = input.getAttribute("data-suggest") === "zones" ? levelNames() : Promise.resolve({});
       fetch(source(typed), { headers: { Accept: "application/json" }, credentials: "omit" })
         .then(function (answer) { return answer.ok ? answer.json() : []; })
         .then(function (items) {
-          return named.then(function (names) { if (asked === typed) { fill(prefix, items, names); } });
+          return named.then(function (names) { if (asked === key) { fill(prefix, items, names); } });
         })
         .catch(function () { /* no suggestions: the field works as typed */ });
     }
