@@ -248,11 +248,24 @@ def test_nul_in_a_path_an_argument_or_a_form_is_refused_not_a_500(
         # A link, not a form: the page says so (it said the form had expired).
         assert "Unreadable address" in answer.text, path
         assert "Form refused" not in answer.text, path
-    for title, zones in (("a\x00b", ""), ("Titre", "country:fr\x00")):
+    # A NUL pasted into a text field is said beside it, the form kept (without the NUL); the
+    # whole form was refused, what was typed lost.
+    for field, title, zones in (("title", "a\x00b", ""), ("zones", "Titre", "country:fr\x00")):
         form = _fields(client, NEW) | {"title": title, "description": "D", "zones": zones, "action": "save"}
         refused = client.post(NEW, data=form, headers=EN)
         assert refused.status_code == 400, refused.text
-        assert "This form could not be read." in refused.text
+        assert "\x00" not in refused.text
+        assert _error_beside(refused.text, f"f-{field}") == "This field cannot hold a NUL character."
+        assert 'value="ab"' in refused.text or 'value="country:fr"' in refused.text
+        french = client.post(NEW, data=form)
+        assert _error_beside(french.text, f"f-{field}") == "Ce champ ne peut contenir de caractère nul."
+    edit = "/datasets/horaires/edit/"  # the dataset made above
+    edited = client.post(
+        edit, data=_fields(client, edit) | {"description": "D\x00", "action": "save"}, headers=EN
+    )
+    assert _error_beside(edited.text, "f-description") == "This field cannot hold a NUL character."
+    hostile = _fields(client, NEW) | {"title": "T", "description": "D", "revision\x00": "1", "action": "save"}
+    assert "This form could not be read." in client.post(NEW, data=hostile, headers=EN).text  # a name
     keys = client.get("/account/keys/")
     named = {"csrf_token": hidden(keys.text, "csrf_token"), "name": "k\x00"}
     assert client.post("/account/keys/", data=named).status_code == 400

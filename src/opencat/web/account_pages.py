@@ -29,9 +29,15 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-async def read_form(visit: Visit, max_bytes: int = MAX_FORM_BYTES, max_fields: int = 10) -> FormData | None:
+async def read_form(
+    visit: Visit,
+    max_bytes: int = MAX_FORM_BYTES,
+    max_fields: int = 10,
+    text_fields: frozenset[str] = frozenset(),
+) -> FormData | None:
     """The page's form, or None when it cannot be one of ours (too big, too many fields, a file,
-    NUL): the caller answers its "form refused" page (Starlette's own refusal was JSON)."""
+    NUL but in ``text_fields``, whose caller says it beside the field): the caller answers its
+    "form refused" page (Starlette's own refusal was JSON)."""
     declared = visit.request.headers.get("content-length")
     if declared is None or not is_digits(declared) or int(declared) > max_bytes:
         return None
@@ -39,7 +45,8 @@ async def read_form(visit: Visit, max_bytes: int = MAX_FORM_BYTES, max_fields: i
         form = await visit.request.form(max_files=0, max_fields=max_fields)
     except HTTPException:  # python-multipart's refusals, as Starlette raises them
         return None
-    return None if holds_nul(form.multi_items()) else form
+    others = [(name, value) for name, value in form.multi_items() if name not in text_fields]
+    return None if holds_nul(others) or any("\x00" in name for name in form) else form
 
 
 def refused(visit: Visit, status: int, problem: str) -> Response:

@@ -7,7 +7,7 @@ pages and the API cannot disagree on a rule. The form carries the revision it wa
 save of an older revision is refused as the API refuses a stale ``If-Match``."""
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -176,7 +176,22 @@ def _signed_in(site: Site, visit: Visit) -> str | None:
 
 
 async def _read(visit: Visit) -> FormData | None:
-    return await read_form(visit, MAX_FORM_BYTES, max_fields=40 + MAX_CONTACT_POINTS)
+    # A NUL pasted into a text field is said beside it, the rest kept (the whole form was refused).
+    return await read_form(visit, MAX_FORM_BYTES, 40 + MAX_CONTACT_POINTS, frozenset(TEXT_FIELDS))
+
+
+NUL_REFUSED = "This field cannot hold a NUL character."
+
+
+async def _nul_refused(
+    site: Site, visit: Visit, token: str, filled: Filled, view: DatasetView | None
+) -> Response | None:
+    """The form again, its fields holding NUL said (their text kept without it); None if none."""
+    held = [name for name, text in filled.text.items() if "\x00" in text]
+    if not held:
+        return None
+    kept = replace(filled, text={name: text.replace("\x00", "") for name, text in filled.text.items()})
+    return await _form(site, visit, token, kept, view, 400, errors={name: [NUL_REFUSED] for name in held})
 
 
 def _choices(site: Site, visit: Visit) -> dict[str, Any]:
@@ -276,6 +291,8 @@ async def create(site: Site, visit: Visit) -> Response:
         return form
     assert token is not None
     filled = Filled.read(form)
+    if (nul := await _nul_refused(site, visit, token, filled, None)) is not None:
+        return nul
     if form.get("action") == "preview":
         return await _form(site, visit, token, filled, None, preview=_preview(filled))
     body = body_of(filled, None, site.catalog.clock().isoformat())
@@ -316,6 +333,8 @@ async def update(site: Site, visit: Visit) -> Response:
     filled = Filled.read(form)
     if not is_digits(filled.revision):
         return refused(visit, 400, "unreadable")
+    if (nul := await _nul_refused(site, visit, token, filled, view)) is not None:
+        return nul
     if form.get("action") == "preview":
         return await _form(site, visit, token, filled, view, preview=_preview(filled))
     body = body_of(filled, view.dataset, site.catalog.clock().isoformat())
