@@ -27,7 +27,7 @@ from opencat.api.unread_body import CloseWhenBodyUnread
 from opencat.api.utf8_query import Utf8Query
 from opencat.catalog import harvest_sources, health
 from opencat.catalog.context import Catalog
-from opencat.config import Settings, SettingsError
+from opencat.config import MIN_SECRET_KEY_LENGTH, Settings, SettingsError
 from opencat.db.engine import Database
 from opencat.domain.accept import best_match
 from opencat.domain.errors import CatalogError, Gone, Locked, NotFound
@@ -40,9 +40,6 @@ from opencat.web.pages import Site, Visit, sign_in_visit
 from opencat.web.routes import routes as page_routes
 from opencat.web.signin import Keys
 from opencat.wiring import build_catalog
-
-# As long as ``OPENCAT_SECRET_KEY`` must be (config.py): a shorter kept key signs as weakly.
-MIN_SECRET_KEY_LENGTH = 32
 
 
 def secret_key(settings: Settings) -> bytes:

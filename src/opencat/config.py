@@ -125,6 +125,8 @@ _HOST_NAME = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
 
+# The shortest signing key the pages take, set or kept in the data directory (app.secret_key).
+MIN_SECRET_KEY_LENGTH = 32
 # A storage prefix's folders: the characters a file key may hold (files/base.py).
 _PREFIX_FOLDERS = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
 
@@ -355,9 +357,9 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:
-        if value is not None and len(value) < 32:
+        if value is not None and len(value) < MIN_SECRET_KEY_LENGTH:
             raise ValueError(
-                "must be at least 32 characters long (e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')"
+                f"must be at least {MIN_SECRET_KEY_LENGTH} characters long (e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')"
             )
         return value
 

@@ -42,7 +42,9 @@ def _set(params: QueryParams, key: str) -> bool:
     return value.lower() in ("true", "1", "on") if key in _BOOLEANS else True
 
 
-def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:
+def _entry(
+    feed: ElementTree.Element, call: Call, item: FeedEntry, found: tuple[str, str | None] | None
+) -> None:
     dataset = item.view.dataset
     entry = ElementTree.SubElement(feed, "entry")
     ElementTree.SubElement(entry, "title").text = xml_safe(dataset.title)
@@ -53,7 +55,6 @@ def _entry(feed: ElementTree.Element, call: Call, item: FeedEntry) -> None:
     ElementTree.SubElement(entry, "content", type="html").text = str(_markdown(description))
     # A dataset of nobody's (loaded from an export) names no author: the feed's is its author
     # (RFC 4287 4.1.2; an empty ``author`` is invalid Atom).
-    found = _author(call, item)
     if found is not None:
         name, uri = found
         author = ElementTree.SubElement(entry, "author")
@@ -100,11 +101,12 @@ def recent_atom(call: Call) -> Response:
     ElementTree.SubElement(feed, "updated").text = iso(max(dates, default=None) or utc_now())
     # Atom needs an author for each entry, its own or the feed's (RFC 4287 4.1.1): the site's,
     # only when an entry names none or there is no entry (udata's feed then names none).
-    if not entries or any(_author(call, item) is None for item in entries):
+    authors = [_author(call, item) for item in entries]
+    if not entries or None in authors:
         site = ElementTree.SubElement(feed, "author")
         ElementTree.SubElement(site, "name").text = xml_safe(call.services.settings.site_title)
         ElementTree.SubElement(site, "uri").text = call.urls.home
-    for item in entries:
-        _entry(feed, call, item)
+    for item, author in zip(entries, authors, strict=True):
+        _entry(feed, call, item, author)
     body = ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
     return Response(body, media_type="application/atom+xml")

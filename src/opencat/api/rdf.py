@@ -280,9 +280,7 @@ def _catalog(call: Call, organization: Organization | None = None) -> Response:
         suffix,
         query,
         settings.site_title,
-        urlencode(
-            [(key, value) for key, value in call.params.multi_items() if key not in ("page", "page_size")]
-        ),
+        urlencode(_filters(call)),
         organization,
     )
     # A digest of the page's bytes: a harvester that kept it asks again with it and gets a 304
@@ -304,8 +302,14 @@ def _catalog_query(call: Call) -> tuple[DatasetQuery, int]:
     """The list's arguments, as the list checks them, with the catalog's page size (0: whole)."""
     page_size = _page_size(call)
     page = positive_int(call.params, "page", 1, PAGE_HELP, MAX_PAGE)
-    others = [(key, value) for key, value in call.params.multi_items() if key not in ("page", "page_size")]
-    return replace(dataset_query(QueryParams(others)), page=page, page_size=max(page_size, 1)), page_size
+    return replace(
+        dataset_query(QueryParams(_filters(call))), page=page, page_size=max(page_size, 1)
+    ), page_size
+
+
+def _filters(call: Call) -> list[tuple[str, str]]:
+    """The query's arguments but the paging, in the order sent (the page's links repeat them)."""
+    return [(key, value) for key, value in call.params.multi_items() if key not in ("page", "page_size")]
 
 
 def _page_size(call: Call) -> int:

@@ -24,9 +24,13 @@ def _arguments(call: Call) -> tuple[str, int]:
     text = first(call.params, "q")
     if text is None:
         raise invalid_argument("q", f"{Q_HELP} Missing required parameter in the query string")
-    # udata's ``type=int``: what is no integer is refused in Python's words; the bounds are ours.
-    integer(call.params, "size", 10, SIZE_HELP)
-    return text, positive_int(call.params, "size", 10, SIZE_HELP, MAX_SIZE)
+    return text, _size(call, 10)
+
+
+def _size(call: Call, default: int) -> int:
+    """udata's ``type=int``: what is no integer is refused in Python's words; the bounds are ours."""
+    integer(call.params, "size", default, SIZE_HELP)
+    return positive_int(call.params, "size", default, SIZE_HELP, MAX_SIZE)
 
 
 def _item(call: Call, suggestion: Suggestion) -> dict[str, Any]:
@@ -124,8 +128,7 @@ def suggest_tags(call: Call) -> Reply:
     text = first(call.params, "q")
     if text is None:
         raise invalid_argument("q", f"{Q_HELP} Missing required parameter in the query string")
-    integer(call.params, "size", 8, SIZE_HELP)  # udata's ``type=int``: Python's words first
-    size = positive_int(call.params, "size", 8, SIZE_HELP, MAX_SIZE)
+    size = _size(call, 8)
     return Reply([{"text": tag} for tag in catalog.suggest_tags(call.catalog, text, size)])
 
 

@@ -373,7 +373,11 @@ def _find_organization(conn: Connection, ident: str) -> Organization | None:
 def organization_named(catalog: Catalog, ident: str) -> Organization:
     """The organization a command names by its id or slug; ``NotFound`` when it names none."""
     with catalog.db.read() as conn:
-        organization = _find_organization(conn, ident)
+        return _named_organization(conn, ident)
+
+
+def _named_organization(conn: Connection, ident: str) -> Organization:
+    organization = _find_organization(conn, ident)
     if organization is None:
         raise NotFound(Reason.ORGANIZATION_UNKNOWN, ident=ident)
     return organization
@@ -387,9 +391,7 @@ def add_member(
         raise Invalid({"role": [f"Unknown role {role}; expected one of {', '.join(ROLES)}"]})
     now = catalog.clock()
     with catalog.db.write() as conn:
-        organization = _find_organization(conn, org_ident)
-        if organization is None:
-            raise NotFound(Reason.ORGANIZATION_UNKNOWN, ident=org_ident)
+        organization = _named_organization(conn, org_ident)
         user = _require_live_user(conn, user_ident)
         previous = db_accounts.roles_of(conn, user.id).get(organization.id)
         db_accounts.set_member(conn, organization.id, user.id, role, now)
