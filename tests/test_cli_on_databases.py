@@ -154,6 +154,12 @@ def test_token_revoke_all_and_errors(cli: Cli) -> None:
     alice = make(cli, "alice@example.org")
     cli("token", "create", alice["id"])
     assert cli("token", "revoke", "--all", alice["email"]).out == "Revoked 2 API key(s)\n"
+    # Nothing left in use: nothing on standard output for a script, a line for a person.
+    empty = cli("token", "list", alice["email"])
+    assert (empty.code, empty.out) == (0, "")
+    assert empty.err == "(no API keys in use; --all lists the revoked ones)\n"
+    assert json_of(cli("token", "list", alice["email"], "--json")) == []
+    assert cli("harvest", "list").err == "(no harvest sources)\n"
     unknown = cli("token", "revoke", "0" * 24)
     assert (unknown.code, unknown.err) == (2, f"error: Unknown API key {'0' * 24}\n")
     bad_date = cli("token", "create", alice["id"], "--expires", "tomorrow")

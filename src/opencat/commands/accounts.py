@@ -13,14 +13,18 @@ from opencat.config import SettingsError
 from opencat.domain.accounts import ApiKey, User
 
 
-def emit(value: Any, as_json: bool) -> None:
-    """One record as ``key: value`` lines, or a JSON document with ``--json``."""
+def emit(value: Any, as_json: bool, nothing: str = "nothing to list") -> None:
+    """One record as ``key: value`` lines, a list as a table under its header, or a JSON document
+    with ``--json``. An empty list says ``nothing`` on standard error: the output stays empty for
+    a script, and a person is not left wondering whether the command ran."""
     if as_json:
         print(json.dumps(value))  # noqa: T201 - the command's output
     elif isinstance(value, dict):
         for key, item in value.items():
             print(f"{key}: {'' if item is None else item}")  # noqa: T201 - the command's output
-    elif value:
+    elif not value:
+        print(f"({nothing})", file=sys.stderr)  # noqa: T201
+    else:
         print("\t".join(value[0]))  # noqa: T201 - a header over the table
         for row in value:
             print("\t".join("" if item is None else str(item) for item in row.values()))  # noqa: T201
@@ -54,7 +58,7 @@ def _user_fields(user: User) -> dict[str, Any]:
 
 
 def user_list(catalog: Catalog, args: argparse.Namespace) -> None:
-    emit([_user_fields(user) for user in accounts.list_users(catalog)], args.json)
+    emit([_user_fields(user) for user in accounts.list_users(catalog)], args.json, "no users")
 
 
 def user_show(catalog: Catalog, args: argparse.Namespace) -> None:
@@ -97,7 +101,7 @@ def org_list(catalog: Catalog, args: argparse.Namespace) -> None:
         for org, members in accounts.list_organizations(catalog)
         if org.deleted is None
     ]
-    emit(rows, args.json)
+    emit(rows, args.json, "no organizations")
 
 
 def expiry(args: argparse.Namespace, now: datetime) -> datetime | None:
@@ -137,7 +141,7 @@ def token_create(catalog: Catalog, args: argparse.Namespace) -> None:
 def token_list(catalog: Catalog, args: argparse.Namespace) -> None:
     _, keys = accounts.list_api_keys(catalog, args.user)
     shown = [key_fields(key) for key in keys if args.all or key.revoked_at is None]
-    emit(shown, args.json)
+    emit(shown, args.json, "no API keys" if args.all else "no API keys in use; --all lists the revoked ones")
 
 
 def token_revoke(catalog: Catalog, args: argparse.Namespace) -> None:

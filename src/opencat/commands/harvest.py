@@ -73,7 +73,7 @@ def add(catalog: Catalog, args: argparse.Namespace) -> None:
 
 def list_sources(catalog: Catalog, args: argparse.Namespace) -> None:
     page = harvest_sources.list_sources(catalog, 1, 10**6)
-    emit([_source_fields(view.source, view.last_job) for view in page.items], args.json)
+    emit([_source_fields(view.source, view.last_job) for view in page.items], args.json, "no harvest sources")
 
 
 def run(catalog: Catalog, args: argparse.Namespace, options: RunOptions) -> None:
@@ -85,4 +85,4 @@ def run(catalog: Catalog, args: argparse.Namespace, options: RunOptions) -> None
 
 def jobs(catalog: Catalog, args: argparse.Namespace) -> None:
     page = harvest_sources.list_jobs(catalog, args.source, 1, args.limit)
-    emit([job_fields(view.job) for view in page.items], args.json)
+    emit([job_fields(view.job) for view in page.items], args.json, "no jobs for this source yet")
