@@ -137,6 +137,8 @@ def test_a_forms_answer_switches_language_to_the_page_it_came_from(
     assert order.status_code == 405
     assert order.headers["content-type"].startswith("text/html")
     assert "Error 405" in order.text
+    assert "<title>This address is not a page" in order.text  # not "Page not found": it exists
+    assert "It receives what a form sends." in order.text
     assert "POST" in order.headers["allow"]
     api = client.get(f"/api/1/datasets/{view.dataset.id}/resources/{first.id}/upload/")
     assert api.status_code == 405
