@@ -183,6 +183,28 @@ def test_org_dataset_needs_membership(client: TestClient, catalog: Catalog) -> N
     assert unknown.json() == {"errors": {"organization": ["Organization does not exists"]}}
 
 
+def test_a_partial_editor_creates_no_dataset_they_could_not_edit(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """udata assigns a partial editor the dataset they create in their organization; without
+    assignments, it was created (201) and then neither editable nor deletable by its author."""
+    partial, editor = make_user(catalog), make_user(catalog)
+    org = make_org(catalog, **{partial.user.id: "partial_editor", editor.user.id: "editor"})
+    body = {"title": "t", "description": "d", "organization": org.id}
+    refused = client.post(URL, json=body, headers=partial.headers)
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"errors": {"organization": ["Permission denied for this organization"]}},
+    )
+    assert client.get(URL, params={"organization": org.id}).json()["total"] == 0
+    mine = client.post(URL, json={"title": "t", "description": "d"}, headers=partial.headers)
+    assert mine.status_code == 201  # their own, as any user's
+    moved = client.put(f"{URL}{mine.json()['id']}/", json={"organization": org.id}, headers=partial.headers)
+    assert moved.status_code == 400  # nor moved in: it would be theirs no more
+    created = client.post(URL, json=body, headers=editor.headers)
+    assert (created.status_code, created.json()["permissions"]["edit"]) == (201, True)
+
+
 def test_owner_must_be_caller_unless_sysadmin(client: TestClient, catalog: Catalog) -> None:
     alice, bob = make_user(catalog), make_user(catalog)
     admin = make_user(catalog, sysadmin=True)

@@ -470,6 +470,63 @@ def test_tags_and_extras_loaded_past_their_bound_stay_editable(client: TestClien
     assert client.put(extras_url, json={"new": 1, "k2": None}, headers=owner.headers).status_code == 200
 
 
+def _ring(points: int) -> list[list[float]]:
+    """A closed ring of ``points`` positions (GeoJSON: it ends where it starts)."""
+    ring = [[2.0 + n * 1e-6, 48.0 + (n % 2) * 1e-3] for n in range(points - 1)]
+    return [*ring, ring[0]]
+
+
+def test_a_coverage_is_bounded_in_zones_and_geometry(client: TestClient, catalog: Catalog) -> None:
+    """udata has no bound: one PUT of 400,000 zones made an 8 MB dataset (every list page holding
+    it as big), and 400,000 unknown ones held a worker 14 s for a 9 MB refusal naming each."""
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner)
+    url = f"{URL}{dataset.dataset.id}/"
+    many = {"spatial": {"zones": ["fr:departement:13"] * 10_001}}
+    refused = client.put(url, json=many, headers=owner.headers)
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {"spatial": {"zones": ["At most 10000 zones are allowed"]}},
+    )
+    created = client.post(URL, json={"title": "t", "description": "d", **many}, headers=owner.headers)
+    assert created.status_code == 400
+    unknown = [f"xx:zone-{n:02}" for n in range(25)]
+    refused = client.put(url, json={"spatial": {"zones": unknown}}, headers=owner.headers)
+    said = ", ".join(unknown[:20])
+    assert refused.json()["errors"] == {"spatial": {"zones": [f"Unknown geoid(s): {said} and 5 more"]}}
+    heavy = {"type": "MultiPolygon", "coordinates": [[_ring(60_000)]]}  # ~1.3 MB of JSON
+    refused = client.put(url, json={"spatial": {"geom": heavy}}, headers=owner.headers)
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {"spatial": {"geom": ["A geometry may hold at most 1000000 bytes of JSON"]}},
+    )
+    light = {"type": "MultiPolygon", "coordinates": [[_ring(1_000)]]}
+    assert client.put(url, json={"spatial": {"geom": light}}, headers=owner.headers).status_code == 200
+    assert client.get(url).json()["spatial"]["geom"] == light
+
+
+def test_a_coverage_loaded_past_its_bounds_stays_editable(client: TestClient, catalog: Catalog) -> None:
+    """A harvest or a load of real data may bring a finer outline: the dataset is edited as long
+    as its coverage does not grow (the pages send the zones again with any change)."""
+    from dataclasses import replace
+
+    from opencat.catalog.resources import store_dataset
+    from opencat.domain.datasets import Spatial
+
+    owner = make_user(catalog)
+    dataset = make_dataset(catalog, owner).dataset
+    heavy = {"type": "MultiPolygon", "coordinates": [[_ring(60_000)]]}
+    with catalog.db.write() as conn:
+        store_dataset(conn, replace(dataset, spatial=Spatial(geom=heavy)))
+    url = f"{URL}{dataset.id}/"
+    kept = client.put(url, json={"title": "Renamed", "spatial": {"geom": heavy}}, headers=owner.headers)
+    assert kept.status_code == 200, kept.text
+    assert client.put(url, json={"description": "Again"}, headers=owner.headers).status_code == 200
+    heavier = {"type": "MultiPolygon", "coordinates": [[_ring(60_100)]]}
+    assert client.put(url, json={"spatial": {"geom": heavier}}, headers=owner.headers).status_code == 400
+    assert client.get(url).json()["spatial"]["geom"] == heavy
+
+
 def test_a_raw_utf8_path_without_its_slash_is_redirected_encoded_once(client: TestClient) -> None:
     """A client that sends UTF-8 unencoded: the Location held its bytes encoded twice (a 404)."""
     sent = _answered(client, _scope("GET", "/api/1/datasets/café-crème-1"))

@@ -114,6 +114,9 @@ WORDS: Mapping[Reason, str] = {
     Reason.EXTRAS_TOO_LARGE: "Extras may hold at most {limit} bytes of JSON",
     Reason.TOO_MANY_TAGS: "At most {limit} tags are allowed",
     Reason.ZONE_UNKNOWN: "Unknown geoid(s): {zones}",
+    Reason.ZONES_UNKNOWN_MANY: "Unknown geoid(s): {zones} and {more} more",
+    Reason.TOO_MANY_ZONES: "At most {limit} zones are allowed",
+    Reason.GEOM_TOO_LARGE: "A geometry may hold at most {limit} bytes of JSON",
     Reason.SCHEMA_VERSION_WITHOUT_SCHEMA: "A schema must contains a name or an URL when a version is provided.",
     Reason.SCHEMA_NAME_NOT_ALLOWED: 'Schema name "{name}" is not an allowed value. Allowed values: {allowed}',
     Reason.SCHEMA_VERSION_NOT_ALLOWED: (

@@ -10,6 +10,7 @@ from opencat.catalog.history import ActivityView
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import accounts as db_accounts
 from opencat.db import dashboard as db_dashboard
+from opencat.domain import permissions
 from opencat.domain.accounts import Actor, ContactPoint, Organization
 from opencat.domain.datasets import Resource
 from opencat.domain.dates import as_utc
@@ -68,9 +69,10 @@ def owned_datasets(
 
 
 def my_organizations(catalog: Catalog, actor: Actor) -> list[Organization]:
-    """The organizations the user may publish in (any membership, as ``can_publish_in``), by name."""
+    """The organizations the user may create a dataset in (``can_place_dataset_in``), by name."""
+    placeable = [org_id for org_id in actor.roles if permissions.can_place_dataset_in(actor, org_id)]
     with catalog.db.read() as conn:
-        found = db_accounts.fetch_organizations(conn, actor.roles)
+        found = db_accounts.fetch_organizations(conn, placeable)
     return sorted(found.values(), key=lambda org: org.name.casefold())
 
 

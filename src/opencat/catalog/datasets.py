@@ -51,7 +51,7 @@ from opencat.domain.errors import (
     Reason,
     Unauthenticated,
 )
-from opencat.domain.extras import check_bounds
+from opencat.domain.extras import check_bounds, check_spatial_bounds
 from opencat.domain.history import DATASET_FIELDS, Key, created, dataset_diff
 from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import (
@@ -206,9 +206,11 @@ def _known_zones(conn: Connection, changes: DatasetChanges, current: Dataset | N
     zones checked against the referential and stored under their canonical ids; those the
     ``current`` dataset already holds are kept as stored (``check_zones``)."""
     if isinstance(changes.spatial, SpatialChange):
-        whole = changes.spatial.applied_to(current.spatial if current is not None else None)
+        stored = current.spatial if current is not None else None
+        whole = changes.spatial.applied_to(stored)
         if whole.zones and whole.geom is not None:
             raise Invalid({"spatial": [SPATIAL_EXCLUSIVE]})
+        check_spatial_bounds(stored, whole)  # before the zones are looked up: 400,000 took 14 s
         changes = replace(changes, spatial=whole)
     if changes.spatial is UNSET or not changes.spatial.zones:
         return changes

@@ -20,7 +20,7 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 def _organization_target(conn: Connection, actor: Actor, organization_id: str) -> str:
     if db_accounts.find_organization(conn, organization_id) is None:
         raise Invalid({"organization": [problem(Reason.ORGANIZATION_DOES_NOT_EXIST)]})
-    if not permissions.can_publish_in(actor, organization_id):
+    if not permissions.can_place_dataset_in(actor, organization_id):
         raise Invalid({"organization": [problem(Reason.ORGANIZATION_DENIED)]})
     return organization_id
 

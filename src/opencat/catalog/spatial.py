@@ -10,6 +10,7 @@ from opencat.db import geozones as db_geozones
 from opencat.db.engine import Connection
 from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, NotFound, Reason, problem
+from opencat.domain.extras import UNKNOWN_ZONES_SAID
 from opencat.domain.search import SearchFilters, SearchRequest
 from opencat.domain.spatial import BASE_GRANULARITIES, GeoLevel, Zone, normalize_zone
 
@@ -98,6 +99,9 @@ def check_zones(conn: Connection, zones: tuple[str, ...], kept: tuple[str, ...] 
     fresh = tuple(zone_id for zone_id in zones if zone_id.lower() not in stored)
     found = db_geozones.fetch_zones_ignoring_case(conn, fresh) if fresh else {}
     unknown = [zone_id for zone_id in dict.fromkeys(fresh) if zone_id not in found]
+    if len(unknown) > UNKNOWN_ZONES_SAID:
+        said, more = ", ".join(unknown[:UNKNOWN_ZONES_SAID]), len(unknown) - UNKNOWN_ZONES_SAID
+        raise Invalid({"spatial": {"zones": [problem(Reason.ZONES_UNKNOWN_MANY, zones=said, more=more)]}})
     if unknown:
         raise Invalid({"spatial": {"zones": [problem(Reason.ZONE_UNKNOWN, zones=", ".join(unknown))]}})
     return tuple(stored.get(zone_id.lower()) or found[zone_id].id for zone_id in zones)

@@ -132,6 +132,9 @@ class Reason(StrEnum):
     TOO_MANY_EXTRAS = auto()  # details: limit
     EXTRAS_TOO_LARGE = auto()  # details: limit (bytes of their JSON)
     TOO_MANY_TAGS = auto()  # details: limit
+    TOO_MANY_ZONES = auto()  # details: limit
+    GEOM_TOO_LARGE = auto()  # details: limit (bytes of its JSON)
+    ZONES_UNKNOWN_MANY = auto()  # details: zones (the first ones), more (how many others)
     ZONE_UNKNOWN = auto()  # details: zone
     SCHEMA_VERSION_WITHOUT_SCHEMA = auto()
     SCHEMA_NAME_NOT_ALLOWED = auto()  # details: name, allowed

@@ -126,6 +126,31 @@ def check_bounds(before: Any, after: Any) -> None:
     _check_extras_size(getattr(before, "extras", None) or {}, getattr(after, "extras", None) or {})
 
 
+# A coverage's zones and geometry at most (udata has no bound either: one PUT of 400,000 zones made
+# an 8 MB dataset, each list page holding it as big). The most zones is far above a region's
+# communes (Grand Est's ~5,100); a geometry is a catalog's outline, not a cadastre.
+MAX_ZONES = 10_000
+MAX_GEOM_BYTES = 1_000_000
+# The unknown zones a refusal names at most (it repeated each of 400,000 sent: a 9 MB answer).
+UNKNOWN_ZONES_SAID = 20
+
+
+def check_spatial_bounds(before: Any, after: Any) -> None:
+    """Refuse a coverage (``Spatial``, ``before`` None for a new dataset) grown past its bounds:
+    more zones than ``MAX_ZONES`` or a geometry heavier than ``MAX_GEOM_BYTES``. One loaded or
+    harvested past them stays editable, as long as it does not grow."""
+    zones, kept = len(getattr(after, "zones", ())), len(getattr(before, "zones", ()))
+    if zones > MAX_ZONES and zones > kept:
+        raise Invalid({"spatial": {"zones": [problem(Reason.TOO_MANY_ZONES, limit=MAX_ZONES)]}})
+    geom = getattr(after, "geom", None)
+    if geom is None or geom is getattr(before, "geom", None):
+        return
+    size = _weight(geom)
+    earlier = getattr(before, "geom", None)
+    if size > MAX_GEOM_BYTES and size > (0 if earlier is None else _weight(earlier)):
+        raise Invalid({"spatial": {"geom": [problem(Reason.GEOM_TOO_LARGE, limit=MAX_GEOM_BYTES)]}})
+
+
 def check_extras_count(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
     """Extras edited key by key (API v2): refused when they grow past their bounds."""
     if len(after) > MAX_EXTRAS and len(after) > len(before):

@@ -37,8 +37,17 @@ def can_edit(actor: Actor, dataset: Dataset) -> bool:
 
 
 def can_publish_in(actor: Actor, organization_id: str) -> bool:
-    """Creating a dataset in an organization needs any membership there (or sysadmin)."""
+    """Publishing a community resource in an organization's name needs any membership there (or
+    sysadmin); datasets ask for more (``can_place_dataset_in``)."""
     return actor.is_sysadmin or actor.role_in(organization_id) is not None
+
+
+def can_place_dataset_in(actor: Actor, organization_id: str) -> bool:
+    """Creating a dataset in an organization, or moving one there: its admins and editors (or a
+    sysadmin). udata lets a partial editor create one too and assigns it to them so that they can
+    edit it; assignments are not modelled here, so such a dataset would be one its author could
+    neither edit nor delete: they are refused instead (docs/compatibility.md)."""
+    return actor.is_sysadmin or actor.role_in(organization_id) in _EDITING_ROLES
 
 
 def organization_permissions(actor: Actor, organization_id: str) -> dict[str, bool]:

@@ -26,7 +26,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(?P<value>.*) is not a valid UpdateFrequency"),
         "%(value)s is not a valid update frequency.",
     ),
+    (
+        re.compile(r"Unknown geoid\(s\): (?P<zones>.*) and (?P<more>\d+) more"),
+        "Unknown zone(s): %(zones)s and %(more)s more",
+    ),
     (re.compile(r"Unknown geoid\(s\): (?P<zones>.*)"), "Unknown zone(s): %(zones)s"),
+    (re.compile(r"At most (?P<limit>\d+) zones are allowed"), "At most %(limit)s zones are allowed."),
     (re.compile(r"At most (?P<limit>\d+) tags are allowed"), "At most %(limit)s tags are allowed."),
     (re.compile(r"Unsupported identifier: (?P<value>.*)"), "Unsupported identifier: %(value)s"),
     # api/urlcheck.py's refusals of a link
