@@ -191,13 +191,18 @@ def _catalog_error(site: Site) -> Callable[[Request, Exception], Awaitable[Respo
 
 
 def _http_error(request: Request, exc: Exception) -> Response:
-    """udata's JSON errors, but for a page's address asked with GET that only takes a form (a
-    bookmark, a reload): the site's error page, not JSON."""
+    """udata's JSON errors, but for a page's address asked with a method it does not take: with
+    GET (a form's address bookmarked or reloaded), or by a browser (a form sent to a page): the
+    site's error page, not JSON."""
     assert isinstance(exc, HTTPException)
-    if exc.status_code == 405 and request.method == "GET" and not request.url.path.startswith("/api/"):
-        page = Visit.of(request).page("not_found.html", status=405, code=405)
-        page.headers.update(dict(exc.headers or {}))
-        return page
+    if exc.status_code == 405 and not request.url.path.startswith("/api/"):
+        wants_page = (
+            best_match(request.headers.get("accept"), ("application/json", "text/html")) == "text/html"
+        )
+        if request.method == "GET" or wants_page:  # a form sent to a page's address: its page too
+            page = Visit.of(request).page("not_found.html", status=405, code=405, method=request.method)
+            page.headers.update(dict(exc.headers or {}))
+            return page
     return errors.http_error(request, exc)
 
 

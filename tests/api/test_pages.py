@@ -27,6 +27,17 @@ def test_the_docs_page_runs_no_inline_script(client: TestClient) -> None:
     assert "http" not in response.text  # every file from this server
 
 
+def test_the_docs_page_leads_back_and_says_what_it_is_without_javascript(client: TestClient) -> None:
+    """It was an empty page without JavaScript, with no way back to the catalog (linked from every page)."""
+    text = client.get("/api/1/").text
+    links = re.findall(r'<a[^>]* href="([^"]+)"', text)
+    assert links[:2] == ["/", "/api/1/swagger.json"]
+    noscript = re.search(r"<noscript>(.*?)</noscript>", text, re.S)
+    assert noscript is not None
+    assert 'href="/api/1/swagger.json"' in noscript[1]
+    assert "<main>" in text
+
+
 def test_the_docs_files_are_served_from_the_package(client: TestClient) -> None:
     init = client.get("/api/1/docs/init.js")
     assert init.status_code == 200

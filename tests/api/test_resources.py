@@ -270,6 +270,33 @@ def test_a_permalink_to_an_address_outside_ascii_is_sent_as_a_uri(
     assert [item["metrics"]["views"] for item in counted] == [1, 1, 1, 1]
 
 
+def test_a_permalink_sends_no_browser_to_an_address_it_should_not_follow(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The API refuses such links, but a load of documents (``opencat load-fixtures``) stored
+    them: the permalink answered ``302 Location: javascript:…``."""
+    alice = make_user(catalog)
+    refused = [
+        "javascript:alert(document.domain)",
+        "JavaScript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "file:///etc/passwd",
+        "//evil.example/x.csv",
+        "https://example.org/a\r\nSet-Cookie: x=1",
+        "mailto:someone@example.org",
+    ]
+    followed = {"/datasets/other/": "/datasets/other/", "ftp://example.org/x.csv": "ftp://example.org/x.csv"}
+    view = make_dataset(catalog, alice, resources=[{**REMOTE, "url": url} for url in [*refused, *followed]])
+    for resource in view.resources[: len(refused)]:
+        answer = client.get(f"/api/1/datasets/r/{resource.id}")
+        assert (answer.status_code, answer.json()) == (404, {"message": "Resource not found"}), resource.url
+    for resource, expected in zip(view.resources[len(refused) :], followed.values(), strict=True):
+        answer = client.get(f"/api/1/datasets/r/{resource.id}")
+        assert (answer.status_code, answer.headers["location"]) == (302, expected)
+    counted = client.get(f"/api/1/datasets/{view.dataset.id}/").json()["resources"]
+    assert [item["metrics"].get("views", 0) for item in counted] == [0] * len(refused) + [1, 1]
+
+
 def test_a_dead_permalink_is_a_page_for_browsers_and_json_for_scripts(
     client: TestClient, catalog: Catalog
 ) -> None:

@@ -95,6 +95,67 @@ def test_not_utf8_n_triples_goes_to_the_full_parser() -> None:
         read_catalog_page(body, "application/n-triples", BASE)
 
 
+LATIN_CATALOG = """<?xml version="1.0" encoding="iso-8859-1"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcat="http://www.w3.org/ns/dcat#"
+  xmlns:dct="http://purl.org/dc/terms/">
+  <dcat:Catalog rdf:about="http://catalog.test/"><dcat:dataset>
+    <dcat:Dataset rdf:about="http://catalog.test/d/1"><dct:identifier>1</dct:identifier>
+      <dct:title>Qualité de l'air à Orléans</dct:title></dcat:Dataset>
+  </dcat:dataset></dcat:Catalog>
+</rdf:RDF>
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (LATIN_CATALOG.encode("latin-1"), "application/rdf+xml"),  # as its declaration says
+        (LATIN_CATALOG.encode("latin-1"), "application/rdf+xml; charset=ISO-8859-1"),
+        (LATIN_CATALOG.encode("latin-1"), 'text/xml;charset="latin1"'),
+        # The header wins over the declaration (RFC 7303): here the document is really UTF-8.
+        (LATIN_CATALOG.encode("utf-8"), "application/rdf+xml; charset=utf-8"),
+        (LATIN_CATALOG.encode("utf-16"), "application/rdf+xml"),  # by its byte order mark
+        (
+            (
+                PREFIXES
+                + b"<http://catalog.test/d/1> a <http://www.w3.org/ns/dcat#Dataset> ; "
+                + 'dct:identifier "1" ; dct:title "Qualité de l\'air à Orléans" .'.encode("latin-1")
+            ),
+            "text/turtle; charset=iso-8859-1",
+        ),
+    ],
+)
+def test_a_catalog_in_the_encoding_it_declares_is_read(body: bytes, content_type: str) -> None:
+    """udata reads ``response.text`` (the header's charset, else a guess); a Latin-1 catalog of an
+    older portal failed the whole job (``'utf-8' codec can't decode byte 0xe9``)."""
+    (item,) = read_catalog_page(body, content_type, BASE).items
+    assert isinstance(item, RemoteDataset)
+    assert item.title == "Qualité de l'air à Orléans"
+
+
+def test_an_encoding_a_document_does_not_hold_is_said() -> None:
+    with pytest.raises(HarvestSourceError, match="encoding is unknown: klingon"):
+        read_catalog_page(LATIN_CATALOG.encode("latin-1"), "application/rdf+xml; charset=klingon", BASE)
+    with pytest.raises(HarvestSourceError, match=r"not in the encoding it declares \(utf-8\)"):
+        read_catalog_page(LATIN_CATALOG.encode("latin-1"), "application/rdf+xml; charset=utf-8", BASE)
+
+
+def test_entities_in_utf16_are_refused_as_in_utf8() -> None:
+    """The entity checks read bytes: a UTF-16 document would pass them unseen once parsed by its BOM."""
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">&b;</rdf:RDF>'
+    )
+    with pytest.raises(HarvestSourceError, match="expand others"):
+        read_catalog_page(laughs.encode("utf-16"), "application/rdf+xml", BASE)
+
+
+def test_a_parse_error_says_its_reason_not_only_its_place() -> None:
+    """rdflib's first line names only the place (``at line 1 of <>:``)."""
+    with pytest.raises(HarvestSourceError, match=r"at line 1 of <>: Bad syntax"):
+        read_catalog_page(b"<html><body>Maintenance</body></html>", "text/turtle", BASE)
+
+
 def test_blank_nodes_read_the_same_on_every_run() -> None:
     """Blank nodes get new names at every parse: the record, and its fingerprint, must not move."""
     distributions = ", ".join(

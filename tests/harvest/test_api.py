@@ -97,6 +97,11 @@ def test_only_sysadmins_and_the_organization_admins_manage_a_source(
     assert client.post(f"{other_path}schedule/", json="0 4 * * *", headers=root.headers).status_code == 200
     kept = client.post(f"{other_path}validate/", json={"state": "accepted"}, headers=root.headers)
     assert kept.json()["schedule"] == "0 4 * * *"
+    # A sysadmin's source is accepted at once: scheduled daily as a validation does (it never
+    # ran on its own; udata's form takes no schedule).
+    own = client.post(f"{API}/sources/", json=body(remote, org_id), headers=root.headers).json()
+    assert (own["validation"]["state"], own["schedule"]) == ("accepted", "0 0 * * *")
+    assert client.delete(f"{API}/source/{own['id']}/", headers=root.headers).status_code == 204
     # anyone reads sources, their permissions say what they may do
     public = client.get(path).json()
     assert public["permissions"] == dict.fromkeys(

@@ -120,6 +120,8 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_off_the_api(client:
     assert {"Allow: /", "Allow: /api/1/$", "Disallow: /api/", "Disallow: /resources/"} <= set(lines)
     # A preview makes the server fetch the file; the accounts' pages are behind a sign-in.
     assert {"Disallow: /*?preview=", "Disallow: /account/", "Disallow: /login"} <= set(lines)
+    # Search results' endless filters, on the search page and on the pages that carry them too.
+    assert {"Disallow: /datasets/?", "Disallow: /organizations/*?", "Disallow: /users/*?"} <= set(lines)
 
 
 def test_opensearch_describes_the_search_page(client: TestClient) -> None:

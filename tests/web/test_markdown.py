@@ -57,6 +57,24 @@ def test_tables_render_without_inline_styles() -> None:
     assert "style" not in html  # a Content-Security-Policy without 'unsafe-inline' would block it
 
 
+def test_a_line_break_is_kept_as_udata_keeps_it() -> None:
+    """udata's renderer breaks lines (``hard_wrap``): real descriptions list "•" lines that ran
+    together into one paragraph."""
+    html = render_markdown("**Fichiers stock**\n• le premier\n• le second\n\nAutre paragraphe")
+    assert html.count("<br>") == 2, html
+    assert "<p>Autre paragraphe</p>" in html
+
+
+def test_code_and_tables_scroll_in_a_box_the_keyboard_reaches() -> None:
+    """A wide CSV sample or table widened the whole page (its sidebar drawn over)."""
+    html = render_markdown("```\n" + "a;" * 400 + "\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    assert '<pre tabindex="0"><code>' in html
+    assert '<div class="wide" tabindex="0"><table>' in html
+    assert html.count("<div") == html.count("</div>") == 1
+    nested = render_markdown("<table><tr><td><table><tr><td>x</td></tr></table></td></tr></table>")
+    assert nested.count("<div") == nested.count("</div>") == 2
+
+
 def test_links_get_nofollow_noopener() -> None:
     html = render_markdown(
         "[site](https://example.org/a?b=1&c=2) and <https://example.com> and www.example.net"

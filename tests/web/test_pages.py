@@ -305,6 +305,11 @@ def test_organization_and_user_pages_list_their_searchable_datasets(
     assert user_page.status_code == 200
     assert "Mon relevé" in user_page.text
     assert "Trafic routier" not in user_page.text
+    # Asked by id, as a dataset's page: one address a page (two were indexed), the query kept.
+    by_id = client.get(f"/organizations/{org}/", params={"q": "velos"}, follow_redirects=False)
+    assert (by_id.status_code, by_id.headers["location"]) == (308, "/organizations/ville-de-lyon/?q=velos")
+    by_id = client.get(f"/users/{other.user.id}/", follow_redirects=False)
+    assert (by_id.status_code, by_id.headers["location"]) == (308, f"/users/{other.user.slug}/")
 
 
 def test_the_language_comes_from_the_query_then_the_cookie_then_the_browser(client: TestClient) -> None:

@@ -139,6 +139,12 @@ def test_a_forms_answer_switches_language_to_the_page_it_came_from(
     assert "Error 405" in order.text
     assert "<title>This address is not a page" in order.text  # not "Page not found": it exists
     assert "It receives what a form sends." in order.text
+    # A browser sending a form to a page's address: a page too (it was JSON); a script gets JSON.
+    sent = client.post("/", headers={**EN, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert (sent.status_code, sent.headers["content-type"][:9]) == (405, "text/html")
+    assert "<title>This page takes no form" in sent.text
+    scripted = client.post("/", headers={"Accept": "*/*"})
+    assert scripted.json() == {"message": "The method is not allowed for the requested URL."}
     assert "POST" in order.headers["allow"]
     api = client.get(f"/api/1/datasets/{view.dataset.id}/resources/{first.id}/upload/")
     assert api.status_code == 405

@@ -25,7 +25,16 @@ PAGE = """<!doctype html>
 <link rel="icon" href="/api/1/docs/favicon-32x32.png">
 </head>
 <body>
+<header style="padding: 0.75rem 1.25rem; border-bottom: 1px solid #d5d9dd; font-family: sans-serif">
+<a href="/" style="color: #0b5d3b; margin-right: 1.5rem">Back to the catalog</a>
+<a href="/api/1/swagger.json" type="application/json" style="color: #0b5d3b">The OpenAPI document (JSON)</a>
+</header>
+<main>
+<noscript><p style="padding: 0 1.25rem; font-family: sans-serif">The interactive documentation needs
+JavaScript. The API is described whole by its <a href="/api/1/swagger.json">OpenAPI document</a>,
+which any OpenAPI tool reads.</p></noscript>
 <div id="swagger-ui"></div>
+</main>
 <script src="/api/1/docs/swagger-ui-bundle.js"></script>
 <script src="/api/1/docs/init.js"></script>
 </body>

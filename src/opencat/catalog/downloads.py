@@ -12,6 +12,7 @@ from opencat.domain import ids
 from opencat.domain.accounts import Actor
 from opencat.domain.datasets import Resource
 from opencat.domain.errors import Gone, NotFound, Reason
+from opencat.domain.links import is_followable
 
 
 def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str, counted: bool = True) -> str:
@@ -26,16 +27,27 @@ def follow_permalink(catalog: Catalog, actor: Actor, resource_id: str, counted: 
         if found is not None:
             dataset_id, resource = found
             _check_dataset_readable(conn, actor, dataset_id)
+            url = _followable(resource.url)
             if counted:
                 db_resources.count_download(conn, dataset_id, resource.id)
-            return resource.url.strip()
+            return url
         proposed = db_community.find(conn, canonical)
         if proposed is None:
             raise NotFound(Reason.PERMALINK_MISSING)
         check_community_readable(conn, actor, proposed, Reason.PERMALINK_MISSING)
+        url = _followable(proposed.resource.url)
         if counted:
             db_community.count_download(conn, proposed.id)
-        return proposed.resource.url.strip()
+        return url
+
+
+def _followable(stored: str) -> str:
+    """The URL a permalink redirects to; a stored one no browser should be sent to (a
+    ``javascript:`` address a load of documents brought: the API refuses them) is not found."""
+    url = stored.strip()
+    if not is_followable(url):
+        raise NotFound(Reason.PERMALINK_MISSING)
+    return url
 
 
 def download_of(

@@ -248,7 +248,10 @@ def create_source(catalog: Catalog, actor: Actor, fields: SourceFields) -> Sourc
             else {"state": "pending"}
         )
         source = _new_source(catalog, fields, owner_id, organization_id, validation)
-        source = replace(source, slug=_slug_for(conn, source.name))
+        # Accepted at once, it is scheduled daily as a validation schedules an accepted source (it
+        # never ran on its own); the operator's ``harvest add`` leaves it to them (their own timer).
+        schedule = source.schedule or (DEFAULT_SCHEDULE if actor.is_sysadmin else None)
+        source = replace(source, slug=_slug_for(conn, source.name), schedule=schedule)
         db_harvest.insert_source(conn, source)
         return _views(conn, [source])[0]
 

@@ -1,5 +1,6 @@
 """RDF documents of remote catalogs into the facts the mapping reads: the syntax by content type, else sniffed from the bytes."""
 
+import codecs
 import json
 import logging
 import re
@@ -107,7 +108,10 @@ def parse_facts(body: bytes, content_type: str | None, base: str) -> Facts:
     empty catalog would archive every dataset of the source."""
     if not body.strip():
         raise HarvestSourceError("The document is empty: no catalog to read")
+    body, settled = _in_utf8(body, _charset_of(content_type))
     syntax = syntax_of(body, content_type)
+    if syntax == "xml":
+        body = _xml_in_utf8(body, settled)
     if syntax in ("nt", "turtle") and body.lstrip()[:1] in (b"<", b"_", b"#"):
         fast = read_n_triples(body)  # None when a line needs the full parser
         if fast is not None:
@@ -179,5 +183,60 @@ def _has_remote_context(value: Any, depth: int) -> bool:
 
 
 def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:300] if text else type(error).__name__
+    """The parser's reason, short: rdflib's Turtle errors start with a line that names only the
+    place (``at line 1 of <>:``), the reason on the next one."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    said = " ".join(lines[:2]) if lines[0].endswith(":") and len(lines) > 1 else lines[0]
+    return said[:300]
+
+
+# The charset a document is said to be in: the HTTP header's, then (XML) its declaration's.
+_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(["'])([A-Za-z0-9._-]+)\2""")
+
+
+def _charset_of(content_type: str | None) -> str | None:
+    found = _CHARSET.search(content_type or "")
+    return None if found is None else found[1]
+
+
+def _in_utf8(body: bytes, charset: str | None) -> tuple[bytes, bool]:
+    """``body`` in UTF-8, which every check and parser here reads, and whether its encoding is
+    settled: by a byte order mark, or by the charset the header names (RFC 7303: it wins over an
+    XML declaration). The checks on entities and contexts read bytes: a document left in UTF-16
+    would pass them unseen."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[len(codecs.BOM_UTF8) :], True
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _transcoded(body, "utf-16"), True
+    if charset is None:
+        return body, False
+    return _transcoded(body, charset), True
+
+
+def _xml_in_utf8(body: bytes, settled: bool) -> bytes:
+    """An XML document in UTF-8 whose declaration says so: one whose encoding is not settled yet
+    is read in the encoding it declares (ISO-8859-1 catalogs of older portals), and a transcoded
+    one must not declare its former encoding to the parser."""
+    declared = _XML_ENCODING.match(body)
+    if declared is None:
+        return body
+    if not settled:
+        body = _transcoded(body, declared[3].decode("ascii"))
+    return _XML_ENCODING.sub(lambda found: found[1] + found[2] + b"utf-8" + found[2], body, count=1)
+
+
+def _transcoded(body: bytes, encoding: str) -> bytes:
+    try:
+        if codecs.lookup(encoding).name == "utf-8":
+            body.decode("utf-8")  # checked, said in our words rather than the parser's
+            return body
+        return body.decode(encoding).encode("utf-8")
+    except LookupError:
+        raise HarvestSourceError(f"The document's encoding is unknown: {encoding[:40]}") from None
+    except UnicodeDecodeError as error:
+        raise HarvestSourceError(
+            f"The document is not in the encoding it declares ({encoding}): {error}"
+        ) from None

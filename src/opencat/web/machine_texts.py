@@ -38,7 +38,8 @@ def urlset(pages: Iterable[tuple[str, Entry]]) -> str:
 def robots_txt(urls: Urls) -> str:
     # The API and the files are for programs that know what they ask; search result pages with
     # their endless combinations of filters would waste a crawler's time (the sitemaps list every
-    # dataset). The API's documentation page is for people. A file's preview makes the server fetch
+    # dataset), on the search page as on an organization's or a user's, which carry the same
+    # filters. The API's documentation page is for people. A file's preview makes the server fetch
     # the file, and the accounts' pages are behind a sign-in.
     return (
         "User-agent: *\n"
@@ -47,6 +48,8 @@ def robots_txt(urls: Urls) -> str:
         "Disallow: /api/\n"
         "Disallow: /resources/\n"
         "Disallow: /datasets/?\n"
+        "Disallow: /organizations/*?\n"
+        "Disallow: /users/*?\n"
         "Disallow: /*?preview=\n"
         "Disallow: /account/\n"
         "Disallow: /admin/\n"

@@ -42,6 +42,9 @@ _ATTRIBUTE = re.compile(r' ([a-z]+)="([^"]*)"')
 
 _markdown = mistune.create_markdown(
     escape=False,  # raw HTML goes through, then the sanitizer keeps what the allowlist allows
+    # A line break is kept, as udata's renderer keeps it: data.gouv.fr's descriptions are written
+    # for it (a list of "•" lines ran together into one paragraph).
+    hard_wrap=True,
     plugins=["strikethrough", "table", "url"],
 )
 
@@ -89,7 +92,17 @@ def _rendered(text: str) -> str:
         link_rel="nofollow noopener",
         strip_comments=True,
     )
-    return _images_as_links(cleaned)
+    return _scrollable(_images_as_links(cleaned))
+
+
+def _scrollable(html: str) -> str:
+    """Code blocks and tables scroll sideways in their own box, which the keyboard reaches (a CSV
+    sample or a wide table widened the whole page, over the sidebar). The sanitizer's output
+    holds these tags bare: it keeps none of their attributes."""
+    html = html.replace("<pre>", '<pre tabindex="0">')
+    return html.replace("<table>", '<div class="wide" tabindex="0"><table>').replace(
+        "</table>", "</table></div>"
+    )
 
 
 def _images_as_links(html: str) -> str:

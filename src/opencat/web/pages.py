@@ -347,6 +347,8 @@ async def organization(site: Site, visit: Visit) -> Response:
 
     def load() -> dict[str, Any]:
         found = accounts.get_organization(site.catalog, slug)
+        if found.organization.slug != slug:  # asked by id: one address a page, as a dataset's
+            raise Moved(found.organization.slug)
         base = SearchFilters(organization=found.organization.id)
         return {"org": found, **_search(site, visit, state, base)}
 
@@ -359,6 +361,8 @@ async def user(site: Site, visit: Visit) -> Response:
 
     def load() -> dict[str, Any]:
         found = accounts.get_user(site.catalog, slug)  # the public page: gone to everyone
+        if found.slug != slug:  # asked by id: one address a page, as a dataset's
+            raise Moved(found.slug)
         base = SearchFilters(owner=found.id)
         return {"user": found, **_search(site, visit, state, base)}
 
