@@ -12,6 +12,7 @@ from opencat.dcat import parsing
 from opencat.dcat.parsing import syntax_of
 from opencat.dcat.reading import read_catalog_page
 from opencat.domain.harvest import HarvestSourceError, ItemFailure, RemoteDataset
+from opencat.domain.slugs import normalize_tag
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "harvest"
 BASE = "http://catalog.test/page"
@@ -58,6 +59,34 @@ def test_json_ld_with_a_graph_and_n_triples() -> None:
     assert syntax_of(n_triples, None) == "turtle"
     [again] = _datasets(n_triples, "application/n-triples")
     assert again.remote_id == "https://datos.madrid.es/egob/catalogo/300676-0-deporte-encuesta-escuelas"
+
+
+def test_udatas_own_harvest_fixture_reads_as_udata_reads_it() -> None:
+    """udata's ``catalog.xml`` with what its ``test_xml_catalog`` asserts of it: an HTML abstract
+    as Markdown, a part (``dct:hasPart``) as an ``other`` resource, a distribution with a service
+    as ``api``, an IANA media type's IRI as the format, an EU high-value category as its tag."""
+    read = {item.dct_identifier: item for item in _datasets((SAMPLES / "udata-catalog.xml").read_bytes())}
+    first = read["1"]
+    assert first.description == "# h1 title\n\n## h2 title\n\n**and bold text**"
+    resources = {resource.title: resource for resource in first.resources}
+    assert len(resources) == 4
+    one = resources["Resource 1-1"]
+    assert (one.format, one.mime, one.filesize, one.type) == ("json", "application/json", 12323, "main")
+    assert one.description == "A JSON resource"
+    assert (resources["Resource 1-2"].format, resources["Resource 1-2"].type) == ("json", "main")
+    part = resources["Resource 1-3"]
+    assert (part.url, part.type, part.format) == (
+        "http://data.test.org/datasets/1/resources/3",
+        "other",
+        "json",
+    )
+    service = resources["Resource 1-4"]
+    assert (service.type, service.format) == ("api", None)
+    assert service.description == "A resource pointing towards a Geo Service"
+    assert {"observation-de-la-terre-et-environnement", "hvd"} <= {
+        normalize_tag(tag) for tag in read["3"].tags
+    }
+    assert read["3"].description == "Dataset 3 description"
 
 
 def test_udatas_own_answers_read_the_same_in_every_syntax() -> None:
@@ -247,7 +276,11 @@ def test_a_media_type_iri_as_the_format() -> None:
                             dct:format <http://www.iana.org/assignments/media-types/text/csv> ] ."""
     [dataset] = _datasets(body, "text/turtle")
     [resource] = dataset.resources
-    assert (resource.url, resource.mime, resource.format) == ("http://a.test/f", "text/csv", None)
+    # udata takes the subtype as the format (its catalog.xml fixture: ``json``), for the https
+    # namespace; the http spelling is read the same rather than kept as an IRI.
+    assert (resource.url, resource.mime, resource.format) == ("http://a.test/f", "text/csv", "csv")
+    [dataset] = _datasets(body.replace(b"http://www.iana", b"https://www.iana"), "text/turtle")
+    assert (dataset.resources[0].mime, dataset.resources[0].format) == ("text/csv", "csv")
 
 
 @pytest.mark.parametrize(

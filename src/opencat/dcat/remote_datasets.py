@@ -26,9 +26,10 @@ from opencat.dcat.remote_terms import (
     texts_in_one_language,
 )
 from opencat.dcat.remote_vocabularies import frequency_of
-from opencat.dcat.vocabularies import LIMITATIONS_ON_PUBLIC_ACCESS
+from opencat.dcat.vocabularies import HVD_CATEGORIES, LIMITATIONS_ON_PUBLIC_ACCESS
 from opencat.domain.dates import parse_datetime
 from opencat.domain.harvest import ItemFailure, RemoteDataset, RemoteResource
+from opencat.domain.html_markdown import html_as_markdown
 
 SCHEMA = "http://schema.org/"
 TIME = "http://www.w3.org/2006/time#"
@@ -67,7 +68,10 @@ def read_dataset(
         remote_id=remote_id,
         title=title,
         # GeoDCAT-AP's records may give an abstract only (a GeoNetwork's), as udata reads them.
-        description=best_text(graph, node, DCT.description) or best_text(graph, node, DCT.abstract) or "",
+        # HTML (a GeoNetwork's abstract) is stored as the Markdown it says, as udata converts it.
+        description=html_as_markdown(
+            best_text(graph, node, DCT.description) or best_text(graph, node, DCT.abstract) or ""
+        ),
         acronym=best_text(graph, node, SKOS.altLabel),
         tags=_tags(graph, node),
         license=_license(graph, node, distributions, known_license),
@@ -76,7 +80,7 @@ def read_dataset(
         temporal_end=end,
         zones=_zones(graph, node, zone_uris),
         geom=drawn_geometry(graph, node),
-        resources=_resources(graph, distributions),
+        resources=_resources(graph, distributions, graph.ordered(graph.objects(node, DCT.hasPart))),
         remote_url=remote_url,
         access_type=access_type,
         access_type_reason_category=category,
@@ -89,8 +93,11 @@ def read_dataset(
     )
 
 
-def _resources(graph: Facts, distributions: list[Term]) -> tuple[RemoteResource, ...]:
-    read = (read_distribution(graph, distribution) for distribution in distributions)
+def _resources(graph: Facts, distributions: list[Term], parts: list[Term]) -> tuple[RemoteResource, ...]:
+    """The distributions, then the documents the dataset has as parts (``dct:hasPart``: udata keeps
+    them as resources of type ``other``, linked by their IRI)."""
+    read = [read_distribution(graph, distribution) for distribution in distributions]
+    read += [read_distribution(graph, part, additional=True) for part in parts]
     return tuple(resource for resource in read if resource is not None)
 
 
@@ -192,15 +199,39 @@ def _zones(graph: Facts, node: Term, zone_uris: Mapping[str, str]) -> tuple[str,
     return tuple(sorted(set(zones)))
 
 
+# udata's theme IRIs that name its tags (``HVD_SUPPORT``, ``INSPIRE_SUPPORT``: on by default).
+_HVD_LABELS = dict(HVD_CATEGORIES.values())
+_INSPIRE_THEMES = "http://inspire.ec.europa.eu/theme"
+_INSPIRE_SCHEMES = (_INSPIRE_THEMES, "http://www.eionet.europa.eu/gemet/inspire_themes")
+_INSPIRE_SCHEME_TITLE = "gemet - inspire themes, version 1.0"
+
+
 def _tags(graph: Facts, node: Term) -> tuple[str, ...]:
     """The keywords, and the themes' labels (a literal theme, or a concept's preferred label), as
-    udata adds them to the tags."""
+    udata adds them to the tags: an EU high-value category by udata's French name, with ``hvd``;
+    an INSPIRE theme adds ``inspire`` (udata: udata/rdf.py, theme_labels_from_rdf)."""
     themes = set()
     for theme in graph.objects(node, DCAT.theme):
-        label = str(theme).strip() if isinstance(theme, Text) else best_text(graph, theme, SKOS.prefLabel)
+        if isinstance(theme, Text):
+            label: str | None = str(theme).strip()
+        else:
+            label = best_text(graph, theme, SKOS.prefLabel)
+            themes.update(_flag_tags(graph, theme))
+            label = _HVD_LABELS.get(str(theme), label)
         if label:
             themes.add(label)
     return tuple(sorted({*texts_in_one_language(graph, node, DCAT.keyword), *themes}))
+
+
+def _flag_tags(graph: Facts, theme: Term) -> set[str]:
+    flags = {"hvd"} if str(theme) in _HVD_LABELS else set()
+    if str(theme).startswith(_INSPIRE_THEMES):
+        return flags | {"inspire"}
+    for scheme in graph.objects(theme, SKOS.inScheme):
+        title = best_text(graph, scheme, DCT.title) or label(graph, scheme) or ""
+        if str(scheme) in _INSPIRE_SCHEMES or title.lower() == _INSPIRE_SCHEME_TITLE:
+            return flags | {"inspire"}
+    return flags
 
 
 _RESTRICTED_RIGHTS = {str(EU_ACCESS_RIGHT.NON_PUBLIC), str(EU_ACCESS_RIGHT.RESTRICTED)}

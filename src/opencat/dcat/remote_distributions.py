@@ -2,10 +2,11 @@
 
 from rdflib import URIRef
 
-from opencat.dcat.namespaces import DCAT, DCT, RDF, SPDX
+from opencat.dcat.namespaces import DCAT, DCT, GEODCAT, RDF, SPDX
 from opencat.dcat.remote_terms import Facts, Term, Text, best_text, first_reference, first_when, label
 from opencat.dcat.remote_vocabularies import format_of, media_type_of
 from opencat.domain.harvest import RemoteResource
+from opencat.domain.html_markdown import html_as_markdown
 
 # SPDX algorithm (its local name, as DCAT-AP and most portals write it) → udata's checksum type.
 _ALGORITHMS = {"sha1": "sha1", "md5": "md5", "sha256": "sha256", "sha512": "sha512"}
@@ -15,17 +16,26 @@ _ALGORITHMS_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
-def read_distribution(graph: Facts, node: Term) -> RemoteResource | None:
-    """None for a distribution with no URL at all: there is nothing to link to."""
-    url = first_reference(graph, node, DCAT.downloadURL) or first_reference(graph, node, DCAT.accessURL)
+def read_distribution(graph: Facts, node: Term, additional: bool = False) -> RemoteResource | None:
+    """None for a distribution with no URL at all: there is nothing to link to. ``additional``: a
+    document the dataset has as a part (``dct:hasPart``), linked by its IRI, of type ``other``;
+    a distribution giving access to a service (``dcat:accessService``) is of type ``api``, as
+    udata reads them (udata: udata/core/dataset/rdf.py, resource_from_rdf)."""
+    if additional:
+        url = str(node) if isinstance(node, URIRef) else None
+    else:
+        url = first_reference(graph, node, DCAT.downloadURL) or first_reference(graph, node, DCAT.accessURL)
     if url is None:
         return None
     mime = _media_type(graph, node)
+    service = next(iter(graph.ordered(graph.objects(node, DCAT.accessService))), None)
+    kind = "other" if additional else "api" if service is not None else "main"
     return RemoteResource(
         url=url,
+        type=kind,
         title=best_text(graph, node, DCT.title),
         description=_description(graph, node),
-        format=_format(graph, node),
+        format=_service_protocol(graph, service) or _format(graph, node),
         mime=mime,
         filesize=_byte_size(graph, node),
         checksum=_checksum(graph, node),
@@ -38,11 +48,34 @@ def read_distribution(graph: Facts, node: Term) -> RemoteResource | None:
 def _description(graph: Facts, node: Term) -> str | None:
     text = best_text(graph, node, DCT.description)
     # udata writes Python's None as the literal "None" for a distribution without a description
-    return None if text == "None" else text
+    return None if text is None or text == "None" else html_as_markdown(text)
+
+
+# OGC's standards, whose name is the format of a service's distribution (WMS, WFS...).
+_OGC_STANDARDS = "http://www.opengeospatial.org/standards/"
+
+
+def _service_protocol(graph: Facts, service: Term | None) -> str | None:
+    """The OGC standard a distribution's service follows (GeoDCAT-AP 3's ``serviceProtocol``, else
+    ``dct:conformsTo``): udata takes it as the format."""
+    if service is None:
+        return None
+    for predicate in (GEODCAT.serviceProtocol, DCT.conformsTo):
+        for standard in graph.ordered(graph.objects(service, predicate)):
+            text = str(standard)
+            if (
+                isinstance(standard, URIRef)
+                and text.startswith(_OGC_STANDARDS)
+                and text[len(_OGC_STANDARDS) :]
+            ):
+                return text[len(_OGC_STANDARDS) :].lower()
+    return None
 
 
 def _format(graph: Facts, node: Term) -> str | None:
     for value in graph.ordered(graph.objects(node, DCT.format)):
+        if isinstance(value, URIRef) and (media := media_type_of(str(value))) and "://" in str(value):
+            return media.split("/")[-1]  # an IANA media type's IRI: its subtype, as udata reads it
         found = format_of(str(value)) if isinstance(value, URIRef | Text) else None
         if found is None and not isinstance(value, Text):
             # a described node: ours for an unknown format, a portal's IMT or its own vocabulary

@@ -62,6 +62,15 @@ def _literal_polygons(value: Text, geometry_predicate: bool) -> list[Polygon] | 
     return None
 
 
+def geojson_area(text: str) -> dict[str, object] | None:
+    """A GeoJSON Polygon or MultiPolygon (its text) as the MultiPolygon udata stores; None for
+    any other shape, or one too large or malformed (a CKAN package's ``spatial`` extra)."""
+    if len(text) > MAX_GEOMETRY_CHARACTERS:
+        return None
+    polygons = _geojson(text)
+    return None if polygons is None else {"type": "MultiPolygon", "coordinates": polygons}
+
+
 def _geojson(text: str) -> list[Polygon] | None:
     try:
         shape = json.loads(text)

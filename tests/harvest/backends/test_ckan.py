@@ -192,6 +192,35 @@ def test_a_period_given_as_a_year_or_a_month_ends_on_its_last_day(
     ]
 
 
+def test_the_spatial_extra_is_the_drawn_area(remote: CatalogServer, fetcher: UrllibFetcher) -> None:
+    """ckanext-spatial's GeoJSON, as udata's CKAN harvester reads it (a Polygon wrapped as a
+    MultiPolygon, a MultiPolygon, an object rather than its text); it stayed an extra."""
+    ring = [[2.0, 48.0], [3.0, 48.0], [3.0, 49.0], [2.0, 48.0]]
+    polygon = {"type": "Polygon", "coordinates": [ring]}
+    multi = {"type": "MultiPolygon", "coordinates": [[ring]]}
+    point = {"type": "Point", "coordinates": [2.0, 48.0]}
+
+    def with_spatial(package_id: str, value: object) -> dict[str, object]:
+        return {**PACKAGES[0], "id": package_id, "extras": [{"key": "spatial", "value": value}]}
+
+    packages = [
+        with_spatial("polygon", json.dumps(polygon)),
+        with_spatial("multi", json.dumps(multi)),
+        with_spatial("object", polygon),
+        with_spatial("point", json.dumps(point)),
+        with_spatial("garbage", "{not json"),
+    ]
+    remote.routes[SEARCH] = _search(packages)
+    datasets, _ = collect(CkanBackend().items(remote.base, fetcher, {}))
+    found = {d.remote_id: d for d in datasets}
+    for name in ("polygon", "multi", "object"):
+        assert found[name].geom == multi, name
+        assert "spatial" not in found[name].extras
+    for name in ("point", "garbage"):
+        assert found[name].geom is None
+        assert "spatial" in found[name].extras  # kept as the source wrote it
+
+
 def test_a_resource_is_known_by_its_page_at_the_source(remote: CatalogServer, fetcher: UrllibFetcher) -> None:
     """Its identity across runs: a file replaced at the source (a new URL) keeps its id here."""
     remote.routes[SEARCH] = _search(PACKAGES[:1])

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from opencat.catalog.harvest_backends.licenses import is_known_license
 from opencat.catalog.harvest_backends.paging import RecentIds, json_or_missing
+from opencat.dcat.remote_spatial import geojson_area
 from opencat.dcat.remote_vocabularies import frequency_of, media_type_of
 from opencat.domain.dates import parse_datetime
 from opencat.domain.harvest import (
@@ -143,6 +144,7 @@ def read_package(package: object, site: str) -> RemoteDataset | ItemFailure:
     if title is None:
         return ItemFailure(remote_id, "The package has no title", excerpt)
     extras = _extras(package.get("extras"))
+    geom = _drawn_area(package.get("extras"))
     name = _text(package.get("name"))
     return RemoteDataset(
         remote_id=remote_id,
@@ -165,8 +167,25 @@ def read_package(package: object, site: str) -> RemoteDataset | ItemFailure:
         remote_url=f"{site}/dataset/{name}" if name else None,
         issued_at=_when(package.get("metadata_created")),
         modified_at=_when(package.get("metadata_modified")),
-        extras={key: value for key, value in extras.items() if key not in _MAPPED_EXTRAS},
+        geom=geom,
+        extras={
+            key: value
+            for key, value in extras.items()
+            if key not in _MAPPED_EXTRAS and not (key == "spatial" and geom is not None)
+        },
     )
+
+
+def _drawn_area(extras: object) -> dict[str, object] | None:
+    """The ``spatial`` extra of ckanext-spatial, a GeoJSON Polygon or MultiPolygon (as text, or as
+    an object some portals give), as udata's CKAN harvester reads it; any other shape stays an
+    extra."""
+    for item in _list(extras):
+        if isinstance(item, dict) and item.get("key") == "spatial":
+            value = item.get("value")
+            text = json.dumps(value) if isinstance(value, dict) else value
+            return geojson_area(text) if isinstance(text, str) else None
+    return None
 
 
 def _resource(resource: object, package_page: str) -> RemoteResource | None:

@@ -1,0 +1,125 @@
+"""HTML descriptions of remote catalogs as the Markdown the catalog stores (udata converts them
+the same way when it harvests: udata/rdf.py, sanitize_html)."""
+
+import re
+from html.parser import HTMLParser
+
+# The elements that make a text HTML: a Markdown autolink (``<https://…>``) or a comparison
+# (``a <b and c> d``) must not turn plain text into something else.
+_ELEMENTS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "code", "dd", "div", "dl", "dt", "em", "h1", "h2",
+        "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "section", "span",
+        "strong", "table", "td", "th", "tr", "u", "ul",
+    }
+)  # fmt: skip
+_BLOCKS = frozenset({"p", "div", "section", "article", "blockquote", "table", "tr", "dl", "dd", "dt"})
+_DROPPED = frozenset({"script", "style", "head", "title", "template"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Marks an element's start and end write, when it has them.
+_OPENING = {"b": "**", "strong": "**", "i": "*", "em": "*", "br": "  \n", "hr": "\n\n* * *\n\n"}
+_CLOSING = {"b": "**", "strong": "**", "i": "*", "em": "*"}
+_SPACES = re.compile(r"[ \t\r\n\f]+")
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+class _Detector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found = self.found or tag in _ELEMENTS
+
+
+def is_html(text: str) -> bool:
+    """Whether ``text`` holds HTML elements (not only angle brackets)."""
+    if "<" not in text:
+        return False
+    detector = _Detector()
+    detector.feed(text)
+    detector.close()
+    return detector.found
+
+
+class _Converter(HTMLParser):
+    """Headings, paragraphs, emphasis, links, images, lists, line breaks and code; any other
+    element's text is kept, its markup dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.lists: list[list[int]] = []  # per open list: [next number] or [] for bullets
+        self.links: list[str | None] = []
+        self.dropped = 0
+        self.pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        given = dict(attrs)
+        if tag in _DROPPED:
+            self.dropped += 1
+        elif tag in _HEADINGS:
+            self.out.append("\n\n" + "#" * int(tag[1]) + " ")
+        elif tag in _BLOCKS:
+            self.out.append("\n\n")
+        elif tag in _OPENING:
+            self.out.append(_OPENING[tag])
+        elif tag in ("ul", "ol"):
+            self.lists.append([1] if tag == "ol" else [])
+            self.out.append("\n")
+        elif tag == "li":
+            self._item()
+        elif tag == "a":
+            self.links.append(given.get("href"))
+            self.out.append("[")
+        elif tag == "img":
+            self.out.append(f"![{given.get('alt') or ''}]({given.get('src') or ''})")
+        elif tag == "pre":
+            self.pre += 1
+            self.out.append("\n\n```\n")
+        elif tag == "code" and not self.pre:
+            self.out.append("`")
+
+    def _item(self) -> None:
+        numbering = self.lists[-1] if self.lists else []
+        mark = f"{numbering[0]}. " if numbering else "* "
+        if numbering:
+            numbering[0] += 1
+        self.out.append("\n" + "  " * max(len(self.lists) - 1, 0) + mark)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROPPED:
+            self.dropped = max(self.dropped - 1, 0)
+        elif tag in _HEADINGS or tag in _BLOCKS:
+            self.out.append("\n\n")
+        elif tag in _CLOSING:
+            self.out.append(_CLOSING[tag])
+        elif tag in ("ul", "ol"):
+            if self.lists:
+                self.lists.pop()
+            self.out.append("\n\n")
+        elif tag == "a":
+            href = self.links.pop() if self.links else None
+            self.out.append(f"]({href})" if href else "]")
+        elif tag == "pre":
+            self.pre = max(self.pre - 1, 0)
+            self.out.append("\n```\n\n")
+        elif tag == "code" and not self.pre:
+            self.out.append("`")
+
+    def handle_data(self, data: str) -> None:
+        if self.dropped:
+            return
+        self.out.append(data if self.pre else _SPACES.sub(" ", data))
+
+
+def html_as_markdown(text: str) -> str:
+    """``text`` as Markdown when it is HTML, else as it is (stripped)."""
+    if not is_html(text):
+        return text.strip()
+    converter = _Converter()
+    converter.feed(text)
+    converter.close()
+    joined = "".join(converter.out)
+    lines = "\n".join(line.rstrip(" ") if not line.endswith("  ") else line for line in joined.split("\n"))
+    return _BLANK_LINES.sub("\n\n", lines).strip()
