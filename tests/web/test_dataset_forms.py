@@ -319,3 +319,34 @@ def test_a_new_datasets_form_sent_again_makes_no_second_dataset(client: TestClie
     assert changed.headers["location"] == "/datasets/sent-twice-changed/"
     mine = client.get("/api/1/datasets/", params={"owner": me.user.id}).json()
     assert mine["total"] == 2
+
+
+def test_a_harvested_dataset_says_where_it_comes_from_and_warns_its_editors(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Nothing on the pages said a dataset was harvested, though an edit is replaced by the
+    source's next change (docs/compatibility.md)."""
+    from dataclasses import replace
+
+    from opencat.catalog.resources import store_dataset
+
+    me = sign_in(client, catalog)
+    harvested = make_dataset(catalog, me, title="Moissonné").dataset
+    hostile = make_dataset(catalog, me, title="Chargé").dataset
+    with catalog.db.write() as conn:
+        harvest = {"backend": "dcat", "domain": "data.example.org", "remote_id": "r1", "source_id": "s"}
+        store_dataset(
+            conn, replace(harvested, harvest={**harvest, "remote_url": "https://data.example.org/d/1"})
+        )
+        store_dataset(conn, replace(hostile, harvest={**harvest, "remote_url": "javascript:alert(1)"}))
+    page = client.get(f"/datasets/{harvested.slug}/", params={"lang": "en"}).text
+    assert (
+        '<dt>Harvested from</dt><dd><a href="https://data.example.org/d/1" rel="nofollow">data.example.org</a>'
+        in page
+    )
+    assert "<dt>Harvested from</dt><dd>data.example.org</dd>" in client.get(f"/datasets/{hostile.slug}/").text
+    form = client.get(f"/datasets/{harvested.slug}/edit/").text
+    assert "This dataset is harvested from data.example.org" in form
+    own = make_dataset(catalog, me, title="Mien").dataset
+    assert "Harvested from" not in client.get(f"/datasets/{own.slug}/").text
+    assert "is harvested from" not in client.get(f"/datasets/{own.slug}/edit/").text

@@ -33,6 +33,7 @@ from opencat.web.markdown import render_markdown
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
 from opencat.web.render import SCRIPTED_CSP
+from opencat.web.views import harvested_from
 
 # A description may be 100,000 characters (the API's limit), several bytes each in UTF-8.
 MAX_FORM_BYTES = 512 * 1024
@@ -229,6 +230,7 @@ async def _form(
         errors=errors,
         preview=context.pop("preview", None),
         stale=context.pop("stale", False),
+        harvested=harvested_from(view.dataset.harvest) if view is not None else None,
         **choices,
         **context,
     )

@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
@@ -12,6 +13,7 @@ from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
 from opencat.domain.datasets import Resource
 from opencat.domain.frequencies import UNKNOWN
+from opencat.domain.links import is_web_link
 from opencat.domain.numerals import is_digits
 from opencat.domain.previews import is_tabular
 from opencat.domain.urls import Urls
@@ -107,7 +109,26 @@ def dataset_page_context(
         "jsonld": Markup(
             script_block(dataset_jsonld(view, urls, license=license, zones=places.zones, now=now))
         ),
+        "harvested": harvested_from(dataset.harvest),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class HarvestedFrom:
+    """Where a harvested dataset comes from, as its pages say it: the remote site's name and the
+    dataset's page there (when it is a web address: a load of documents may hold anything)."""
+
+    site: str
+    url: str | None
+
+
+def harvested_from(harvest: Mapping[str, Any] | None) -> HarvestedFrom | None:
+    if not harvest or not (harvest.get("remote_id") or harvest.get("source_id")):
+        return None
+    remote = str(harvest.get("remote_url") or "")
+    url = remote if is_web_link(remote) else None
+    site = str(harvest.get("domain") or "") or (urlsplit(url).hostname if url else None) or ""
+    return HarvestedFrom(site or str(harvest.get("backend") or "?"), url)
 
 
 def history_names(
