@@ -667,3 +667,35 @@ def test_a_preview_says_what_it_shows_of_an_empty_a_long_or_a_cut_file(
     assert "Preview of wide.csv · An excerpt: its first row." in wide
     assert f'<table class="preview" aria-labelledby="preview-{shown["wide.csv"]}">' in wide
     assert "Un extrait\u00a0: sa première ligne." in page("wide.csv", "fr")
+
+
+def test_a_language_first_address_of_data_gouv_fr_leads_to_the_page(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """data.gouv.fr's front-end writes ``/fr/datasets/{slug}/``: links kept from a portal that moved
+    to opencat were 404s (only the permalink ``/fr/datasets/r/{id}`` was kept)."""
+    account, org = _setup(catalog)
+    view = make_dataset(catalog, account, title="Trafic routier", organization=org)
+    for asked, expected in (
+        (f"/fr/datasets/{view.dataset.slug}/", f"/datasets/{view.dataset.slug}/?lang=fr"),
+        ("/en/datasets/?q=trafic&lang=fr", "/datasets/?q=trafic&lang=en"),
+        ("/fr/organizations/ville-de-lyon/", "/organizations/ville-de-lyon/?lang=fr"),
+        ("/es/", "/"),
+        (f"/de/users/{account.user.slug}/", f"/users/{account.user.slug}/"),
+    ):
+        moved = client.get(asked, follow_redirects=False)
+        assert (moved.status_code, moved.headers["location"]) == (301, expected), asked
+    followed = client.get(f"/fr/datasets/{view.dataset.slug}/", follow_redirects=True)
+    assert (followed.status_code, '<html lang="fr">' in followed.text) == (200, True)
+    assert client.get("/xx/datasets/").status_code == 404
+
+
+def test_a_dataset_page_describes_itself_to_search_engines(client: TestClient, catalog: Catalog) -> None:
+    account, _ = _setup(catalog)
+    text = "Les **comptages** routiers de la ville, " + "heure par heure, " * 20
+    view = make_dataset(catalog, account, title="Comptages", description=text)
+    page = client.get(f"/datasets/{view.dataset.slug}/").text
+    found = re.search(r'<meta name="description" content="([^"]*)">', page)
+    assert found is not None
+    assert found[1].startswith("Les comptages routiers de la ville, heure par heure")
+    assert len(found[1]) <= 160

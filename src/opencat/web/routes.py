@@ -2,9 +2,10 @@
 
 from functools import cache
 from importlib.resources import files
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
@@ -24,6 +25,7 @@ from opencat.web import (
 from opencat.web import community_pages as community_files
 from opencat.web import resource_pages as maintained_files
 from opencat.web import upload_pages as uploaded_files
+from opencat.web.i18n import LANGUAGES
 from opencat.web.pages import Site, guard, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
@@ -254,4 +256,23 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
         Route("/organizations/{slug}/", pages["organization"], include_in_schema=False),
         Route("/users/{slug}/", pages["user"], include_in_schema=False),
         Route("/static/{name}", static, include_in_schema=False),
+        *[
+            Route(f"/{prefix}{path}", _unprefixed, methods=["GET", "HEAD"], include_in_schema=False)
+            for prefix in LANGUAGE_PREFIXES
+            for path in ("/", "/datasets/", "/datasets/{slug}/", "/organizations/{slug}/", "/users/{slug}/")
+        ],
     ]
+
+
+# data.gouv.fr's front-end puts the language first (``/fr/datasets/{slug}/``): links people keep
+# from a portal that moved to opencat, whose pages take the language as ``?lang=``.
+LANGUAGE_PREFIXES = ("fr", "en", "es", "pt", "sr", "de")
+
+
+async def _unprefixed(request: Request) -> Response:
+    prefix, _, rest = request.url.path.lstrip("/").partition("/")
+    query = [(name, value) for name, value in request.query_params.multi_items() if name != "lang"]
+    if prefix in LANGUAGES:
+        query.append(("lang", prefix))
+    location = quote("/" + rest) + (f"?{urlencode(query)}" if query else "")
+    return RedirectResponse(location, status_code=301)
