@@ -699,3 +699,17 @@ def test_a_dataset_page_describes_itself_to_search_engines(client: TestClient, c
     assert found is not None
     assert found[1].startswith("Les comptages routiers de la ville, heure par heure")
     assert len(found[1]) <= 160
+
+
+def test_an_organizations_description_is_shown_whole_as_markdown(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """It was cut to 600 characters of plain text: its links and its end were lost."""
+    from opencat.catalog import accounts
+
+    text = "Le **service** des [données](https://example.org/donnees).\n\n" + "Phrase. " * 120 + "La fin."
+    org = accounts.create_organization(catalog, name="Service des données", description=text)
+    page = client.get(f"/organizations/{org.slug}/").text
+    assert "<strong>service</strong>" in page
+    assert '<a href="https://example.org/donnees" rel="nofollow noopener">données</a>' in page
+    assert "La fin." in page
