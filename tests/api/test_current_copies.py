@@ -686,7 +686,10 @@ def test_an_etag_the_full_path_answered_confirms_copies_while_its_clock_stamp_ho
         outcomes.append(asyncio.run(statuses()))
     assert (answered, answered.count(200)) in outcomes, outcomes[-10:]
     if answered[2] == 200:
-        assert all(statuses[2] == 200 for statuses, _ in outcomes), outcomes
+        # Past the bound, never the kept ETag: unless the second request itself went down the full
+        # path (another database's commit), which noted the ETag again at 1 s, so that it holds
+        # past the third's moment.
+        assert all(statuses[2] == 200 for statuses, _ in outcomes if statuses[1] == 304), outcomes
 
 
 def test_the_quick_read_names_the_clock_as_the_full_path(
