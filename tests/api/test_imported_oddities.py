@@ -174,3 +174,13 @@ def test_a_url_with_a_broken_ip_literal_leaves_rdf_xml_readable(
         graph = Graph().parse(data=answer.text, format="xml", publicID=f"http://testserver{path}")
         urls = {str(url) for url in graph.objects(None, DCAT.downloadURL)}
         assert "http://%5B::1" in urls, urls
+
+
+def test_a_lone_surrogate_is_loaded_as_a_replacement_character(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """JSON may escape a lone surrogate (``\\udcff``): no database stores it, and the load stopped
+    on a traceback. A pair of escapes is one character, kept."""
+    _load(catalog, tmp_path, url="https://example.org/\udcff", title="r \ud83d\ude00")
+    [resource] = client.get(f"/api/1/datasets/{DATASET}/").json()["resources"]
+    assert (resource["url"], resource["title"]) == ("https://example.org/\ufffd", "r \U0001f600")

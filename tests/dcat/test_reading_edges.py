@@ -115,6 +115,10 @@ LATIN_CATALOG = """<?xml version="1.0" encoding="iso-8859-1"?>
         # The header wins over the declaration (RFC 7303): here the document is really UTF-8.
         (LATIN_CATALOG.encode("utf-8"), "application/rdf+xml; charset=utf-8"),
         (LATIN_CATALOG.encode("utf-16"), "application/rdf+xml"),  # by its byte order mark
+        (LATIN_CATALOG.encode("utf-32"), "application/rdf+xml; charset=utf-32"),  # UTF-32's mark first
+        # Without a mark, by how its declaration's ``<?`` is written (XML 1.0, appendix F).
+        (LATIN_CATALOG.replace("iso-8859-1", "UTF-16").encode("utf-16-le"), "application/rdf+xml"),
+        (LATIN_CATALOG.replace("iso-8859-1", "UTF-16").encode("utf-16-be"), "application/rdf+xml"),
         (
             (
                 PREFIXES
@@ -136,6 +140,12 @@ def test_a_catalog_in_the_encoding_it_declares_is_read(body: bytes, content_type
 def test_an_encoding_a_document_does_not_hold_is_said() -> None:
     with pytest.raises(HarvestSourceError, match="encoding is unknown: klingon"):
         read_catalog_page(LATIN_CATALOG.encode("latin-1"), "application/rdf+xml; charset=klingon", BASE)
+    # Python's codecs that are no web page's charset: one raised a bare UnicodeError (a 500).
+    for codec in ("undefined", "unicode_escape", "rot13", "palmos"):
+        with pytest.raises(HarvestSourceError, match=f"encoding is unknown: {codec}"):
+            read_catalog_page(b"<http://a/> <http://b/> <http://c/> .", f"text/turtle; charset={codec}", BASE)
+    with pytest.raises(HarvestSourceError, match="NUL bytes"):  # UTF-16 without a mark or a declaration
+        read_catalog_page("<http://a/> <http://b/> <http://c/> .".encode("utf-16-le"), "text/turtle", BASE)
     with pytest.raises(HarvestSourceError, match=r"not in the encoding it declares \(utf-8\)"):
         read_catalog_page(LATIN_CATALOG.encode("latin-1"), "application/rdf+xml; charset=utf-8", BASE)
 
@@ -148,6 +158,12 @@ def test_entities_in_utf16_are_refused_as_in_utf8() -> None:
     )
     with pytest.raises(HarvestSourceError, match="expand others"):
         read_catalog_page(laughs.encode("utf-16"), "application/rdf+xml", BASE)
+    # Without a byte order mark, as expat reads it anyway (XML 1.0, appendix F): it passed the
+    # checks, and 90 references to a 1 MB entity made a 90-million-character title.
+    unmarked = laughs.replace('version="1.0"', 'version="1.0" encoding="UTF-16"')
+    for encoding in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+        with pytest.raises(HarvestSourceError, match="expand others"):
+            read_catalog_page(unmarked.encode(encoding), "application/rdf+xml", BASE)
 
 
 def test_a_parse_error_says_its_reason_not_only_its_place() -> None:

@@ -33,3 +33,12 @@ def test_what_runs_or_styles_is_dropped_with_its_text() -> None:
 def test_text_that_is_no_html_is_kept(text: str) -> None:
     assert not is_html(text)
     assert html_as_markdown(f"  {text}\n") == text
+
+
+def test_the_output_stays_linear_in_the_input() -> None:
+    """Unclosed lists nested 10,000 deep made 100 MB of indentation from 80 KB (a harvested page's
+    description, or a preview any user may ask for)."""
+    html = "<ul><li>" * 10_000
+    assert len(html_as_markdown(html)) < 20 * len(html)
+    nested = html_as_markdown("<ul><li>a<ul><li>b<ul><li>c</li></ul></li></ul></li></ul>")
+    assert nested.splitlines()[-1] == "    * c"

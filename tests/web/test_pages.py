@@ -682,6 +682,7 @@ def test_a_language_first_address_of_data_gouv_fr_leads_to_the_page(
         ("/fr/organizations/ville-de-lyon/", "/organizations/ville-de-lyon/?lang=fr"),
         ("/es/", "/"),
         (f"/de/users/{account.user.slug}/", f"/users/{account.user.slug}/"),
+        ("/fr/datasets/a%3Fb%23c/", "/datasets/a%3Fb%23c/?lang=fr"),  # encoded once, not twice
     ):
         moved = client.get(asked, follow_redirects=False)
         assert (moved.status_code, moved.headers["location"]) == (301, expected), asked

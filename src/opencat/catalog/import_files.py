@@ -7,6 +7,7 @@ catalogue exports of ``catalog/csv_exports.py``. Every shape yields udata docume
 """
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,33 @@ from opencat.domain.documents import MAX_DEPTH, too_deep
 from opencat.domain.errors import Invalid
 from opencat.domain.references import License
 
+# An escaped surrogate (``\udcff``): JSON's decoder pairs the valid ones, a lone one stays a
+# character no database stores (the load stopped on a traceback).
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """Each lone surrogate replaced by U+FFFD, as a reader sees it."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
+    return value
+
 
 def _read_json(path: Path) -> Any:
     """A JSON document, or JSON Lines (``opencat export jsonl``'s, ``/site/datasets.jsonl``) as
     the list of its lines' documents."""
     body = path.read_bytes()
+    read = _parsed(path, body)
+    # Walked only when the file escapes a surrogate at all (rare): a large load is not slowed.
+    return _without_lone_surrogates(read) if _ESCAPED_SURROGATE.search(body) else read
+
+
+def _parsed(path: Path, body: bytes) -> Any:
     try:
         return json.loads(body)
     except RecursionError:  # the decoder recurses: past ~1000 levels it gives up

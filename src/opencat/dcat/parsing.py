@@ -202,18 +202,59 @@ def _charset_of(content_type: str | None) -> str | None:
     return None if found is None else found[1]
 
 
+# Byte order marks, UTF-32's first (its little-endian mark begins with UTF-16's).
+_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# An XML document without a mark, told by how ``<?`` is written (XML 1.0, appendix F), as expat
+# itself tells it.
+_UNMARKED = (
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+)
+# The encodings a page may be in: the web's (WHATWG's list, as Python names them). Python's
+# others (``undefined``, ``unicode_escape``, ``rot13``...) are no document's charset.
+_WEB_ENCODINGS = frozenset(
+    codecs.lookup(name).name
+    for name in (
+        "utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "ascii",
+        "latin-1", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7",
+        "iso8859-8", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16",
+        "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+        "cp874", "cp866", "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "gbk", "gb18030",
+        "big5", "euc-jp", "iso2022-jp", "shift-jis", "euc-kr",
+    )
+)  # fmt: skip
+
+
 def _in_utf8(body: bytes, charset: str | None) -> tuple[bytes, bool]:
     """``body`` in UTF-8, which every check and parser here reads, and whether its encoding is
-    settled: by a byte order mark, or by the charset the header names (RFC 7303: it wins over an
-    XML declaration). The checks on entities and contexts read bytes: a document left in UTF-16
-    would pass them unseen."""
+    settled: by a byte order mark, by the charset the header names (RFC 7303: it wins over an XML
+    declaration), or by how an XML declaration's first bytes are written. The checks on entities
+    and contexts read bytes: a document left in UTF-16 would pass them unseen, so a page still
+    holding NUL bytes once transcoded (an encoding it does not say) is refused."""
     if body.startswith(codecs.BOM_UTF8):
-        return body[len(codecs.BOM_UTF8) :], True
-    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _transcoded(body, "utf-16"), True
-    if charset is None:
-        return body, False
-    return _transcoded(body, charset), True
+        return _without_nul(body[len(codecs.BOM_UTF8) :]), True
+    for mark, encoding in _MARKS:
+        if body.startswith(mark):
+            return _without_nul(_transcoded(body, encoding)), True
+    if charset is not None:
+        return _without_nul(_transcoded(body, charset)), True
+    for start, encoding in _UNMARKED:
+        if body.startswith(start):
+            return _without_nul(_transcoded(body, encoding)), True
+    return _without_nul(body), False
+
+
+def _without_nul(body: bytes) -> bytes:
+    if b"\x00" in body:
+        raise HarvestSourceError("The document holds NUL bytes: it is not in the encoding it says")
+    return body
 
 
 def _xml_in_utf8(body: bytes, settled: bool) -> bytes:
@@ -230,13 +271,17 @@ def _xml_in_utf8(body: bytes, settled: bool) -> bytes:
 
 def _transcoded(body: bytes, encoding: str) -> bytes:
     try:
-        if codecs.lookup(encoding).name == "utf-8":
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        name = ""
+    if name not in _WEB_ENCODINGS:
+        raise HarvestSourceError(f"The document's encoding is unknown: {encoding[:40]}")
+    try:
+        if name == "utf-8":
             body.decode("utf-8")  # checked, said in our words rather than the parser's
             return body
-        return body.decode(encoding).encode("utf-8")
-    except LookupError:
-        raise HarvestSourceError(f"The document's encoding is unknown: {encoding[:40]}") from None
-    except UnicodeDecodeError as error:
+        return body.decode(name).encode("utf-8")
+    except UnicodeError as error:
         raise HarvestSourceError(
             f"The document is not in the encoding it declares ({encoding}): {error}"
         ) from None

@@ -270,7 +270,8 @@ LANGUAGE_PREFIXES = ("fr", "en", "es", "pt", "sr", "de")
 
 
 async def _unprefixed(request: Request) -> Response:
-    prefix, _, rest = request.url.path.lstrip("/").partition("/")
+    # The decoded path, encoded once (``request.url.path`` escapes it again: ``a%3Fb`` became ``a%253Fb``).
+    prefix, _, rest = str(request.scope["path"]).lstrip("/").partition("/")
     query = [(name, value) for name, value in request.query_params.multi_items() if name != "lang"]
     if prefix in LANGUAGES:
         query.append(("lang", prefix))
