@@ -149,3 +149,42 @@ def test_a_dataset_of_nobody_takes_the_feeds_author(
     assert entry.find(f"{ATOM}author") is None
     assert feed.find(f"{ATOM}author/{ATOM}name").text  # the site's title
     assert feed.find(f"{ATOM}author/{ATOM}uri").text == "http://testserver/"
+
+
+def test_the_feed_reads_when_a_dataset_came_not_its_remote_dates(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """udata orders and delays the feed by ``created_at_internal``; a harvested dataset's
+    ``created_at`` is its remote one. One issued in 2015 and harvested yesterday was left out of
+    the feed (the list shows it among the newest), and one issued in year 9999 made the feed a
+    500 for everyone."""
+
+    def days_ago(days: int) -> str:
+        return (catalog.clock() - timedelta(days=days)).isoformat()
+
+    def loaded(number: int, title: str, came: str, issued: str | None = None) -> dict[str, object]:
+        harvest = {"backend": "DCAT", "domain": "remote.example.org", "remote_id": title, "issued_at": issued}
+        return {
+            "id": f"6b00000000000000000002{number:02}",
+            "title": title,
+            "description": "d",
+            "created_at": came,
+            "last_modified": came,
+            **({"harvest": harvest} if issued else {}),
+        }
+
+    load_documents(
+        catalog,
+        tmp_path,
+        loaded(1, "Issued long ago", days_ago(1), "2015-01-01T00:00:00+00:00"),
+        loaded(2, "Plain", days_ago(2)),
+        loaded(3, "Issued in 9999", days_ago(3), "9999-12-31T20:00:00+00:00"),
+    )
+    shown = client.get("/api/1/datasets/6b0000000000000000000201/").json()
+    assert shown["created_at"].startswith("2015-01-01")  # what the API shows: the remote date
+    titles = [entry.find(f"{ATOM}title").text for entry in _feed(client).findall(f"{ATOM}entry")]
+    assert titles == ["Issued long ago", "Plain", "Issued in 9999"]  # as they came, newest first
+    assert _feed(client, "?sort=-last_update") is not None
+    far = "9999-12-31T20:00:00+00:00"  # loaded as when it came: past any delay, never shown yet
+    load_documents(catalog, tmp_path, loaded(4, "Far", far))
+    assert "Far" not in {entry.find(f"{ATOM}title").text for entry in _feed(client).findall(f"{ATOM}entry")}

@@ -1,7 +1,7 @@
 """The feed of recent datasets (udata: udata/core/dataset/api.py, RecentDatasetsAtomFeed)."""
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from opencat.catalog import listing
 from opencat.catalog.access import check_visibility_filters
@@ -40,9 +40,11 @@ def recent(catalog: Catalog, actor: Actor, query: DatasetQuery) -> list[FeedEntr
             views = assemble(conn, datasets)
         oldest = None
         for view in views:
-            oldest = view.last_update(now) if by_update else view.dataset.created_at
+            # The order the candidates are read in (udata's ``created_at_internal``): a harvested
+            # dataset's remote creation date, which its ``created_at`` shows, is not when it came.
+            oldest = view.last_update(now) if by_update else view.dataset.created_at_internal
             certified = view.organization is not None and CERTIFIED in view.organization.badges
-            appears = oldest if certified else oldest + catalog.feed_delay
+            appears = oldest if certified else _later(oldest, catalog.feed_delay)
             if appears <= now:
                 entries.append(FeedEntry(view, appears))
         entries.sort(key=lambda entry: entry.appears_at, reverse=True)
@@ -50,6 +52,15 @@ def recent(catalog: Catalog, actor: Actor, query: DatasetQuery) -> list[FeedEntr
         if offset + BATCH >= total or oldest is None:
             break
         # Later candidates are older: the latest any of them can appear is its date plus the delay.
-        if len(entries) == FEED_SIZE and oldest + catalog.feed_delay <= entries[-1].appears_at:
+        if len(entries) == FEED_SIZE and _later(oldest, catalog.feed_delay) <= entries[-1].appears_at:
             break
     return entries
+
+
+def _later(moment: datetime, delay: timedelta) -> datetime:
+    """``moment`` plus ``delay``, or the last moment there is: a date in year 9999 (a remote
+    catalog's) overflowed, and the feed was a 500 for everyone while that dataset was public."""
+    try:
+        return moment + delay
+    except OverflowError:
+        return datetime.max.replace(tzinfo=moment.tzinfo)
