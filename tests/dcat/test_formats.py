@@ -190,6 +190,8 @@ def test_hostile_text_and_urls_never_break_a_serialization() -> None:
     assert "https://x.example/donn%C3%A9es/😀" not in downloads  # é is a valid IRI character
     assert "https://x.example/données/😀" in downloads
     assert str(examples.URLS.resource_latest(resources[3].id)) in downloads  # relative URL → permalink
+    assert "javascript:alert(1)" not in downloads  # no download: its permalink stands for it
+    assert str(examples.URLS.resource_latest(resources[5].id)) in downloads
 
 
 @pytest.mark.parametrize(

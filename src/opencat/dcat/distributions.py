@@ -20,6 +20,7 @@ from opencat.dcat.vocabularies import (
     OGC_STANDARD,
 )
 from opencat.domain.datasets import Checksum, Resource
+from opencat.domain.links import LINK_SCHEMES
 from opencat.domain.references import License
 from opencat.domain.urls import Urls
 
@@ -50,8 +51,12 @@ def add_distribution(graph: Triples, resource: Resource, shared: Shared, urls: U
     add((node, DCT.title, text(resource.title)))
     if resource.description:  # udata writes the literal "None" for a missing description
         add((node, DCT.description, text(resource.description)))
-    # A URL that cannot be made an IRI is dropped: the permalink redirects to it anyway.
-    add((node, DCAT.downloadURL, iri(resource.url) or permalink))
+    # A URL that cannot be made an IRI is dropped: the permalink redirects to it anyway. One no
+    # browser should follow (``javascript:``, a load of documents may hold it) is no download.
+    download = iri(resource.url)
+    if download is not None and str(download).split(":", 1)[0].lower() not in LINK_SCHEMES:
+        download = None
+    add((node, DCAT.downloadURL, download or permalink))
     add((node, DCAT.accessURL, permalink))
     add((node, DCT.issued, date_time(resource.created_at)))
     add((node, DCT.modified, date_time(resource.last_modified(shared.now))))

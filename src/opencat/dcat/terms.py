@@ -7,7 +7,7 @@ here text loses those characters and a URL is percent-escaped into a valid IRI, 
 import re
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from rdflib import Literal, URIRef
 
@@ -44,29 +44,66 @@ def text(value: str) -> Literal:
 
 
 def iri(value: str | None) -> URIRef | None:
-    """``value`` as an absolute IRI, escaped where needed; None when it is not an absolute URL."""
+    """``value`` as an absolute IRI, escaped where needed; None when it is not an absolute URL
+    (a web address without a host, or with a port that is no number, is none)."""
     if not value:
         return None
     value = value.strip()
-    if not _VALID_IRI.fullmatch(value):
+    if not _VALID_IRI.fullmatch(value) or _BIDI.search(value):
         if not _SCHEME.match(value):
             return None
         value = _escape(value)
-    if not _splits(value):
-        # Brackets stand only around an IP address in the host (``http://[::1`` is none):
-        # RDF/XML parsers resolve every IRI and fail the whole document on such a one.
-        value = value.replace("[", "%5B").replace("]", "%5D")
-        if not _splits(value):
-            return None
+    if "[" in value or "]" in value:
+        # Brackets stand only around an IP address in the host (``http://[::1`` is none, nor
+        # ``/[1]/`` in a path): RDF/XML parsers resolve every IRI and fail the whole document
+        # on such a one, and strict IRI checkers refuse it.
+        value = _brackets_in_host_only(value)
+    parts = _split(value)
+    if parts is None:
+        return None
+    if parts.scheme.lower() in _WEB_SCHEMES and not _well_formed_host(parts):
+        return None
     return URIRef(value)
 
 
-def _splits(value: str) -> bool:
+# Schemes whose IRIs name a host: one without it, or with a port that is no number, is no address.
+_WEB_SCHEMES = frozenset({"http", "https", "ftp", "ftps"})
+# RFC 3987 §4.1: bidirectional formatting characters must not appear in an IRI (they make it read
+# otherwise than it is): escaped.
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#]*)(.*)", re.DOTALL)
+
+
+def _bracketless(text: str) -> str:
+    return text.replace("[", "%5B").replace("]", "%5D")
+
+
+def _brackets_in_host_only(value: str) -> str:
+    """Brackets escaped but around a host that is an IP literal (``http://[::1]:8080/``)."""
+    found = _AUTHORITY.fullmatch(value)
+    if found is None:
+        return _bracketless(value)
+    scheme, authority, rest = found.groups()
+    if _split(scheme + authority) is None:
+        authority = _bracketless(authority)
+    return scheme + authority + _bracketless(rest)
+
+
+def _well_formed_host(parts: SplitResult) -> bool:
     try:
-        urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is no number
     except ValueError:
         return False
-    return True
+    return bool(parts.hostname)
+
+
+def _split(value: str) -> SplitResult | None:
+    try:
+        return urlsplit(value)
+    except ValueError:
+        return None
 
 
 def own(url: str) -> URIRef:
@@ -83,7 +120,7 @@ def _escape(value: str) -> str:
         elif char == "#" and not fragment:
             fragment = True
             escaped.append(char)
-        elif char in _ASCII_SAFE or _is_ucschar(ord(char)):
+        elif char in _ASCII_SAFE or (_is_ucschar(ord(char)) and not _BIDI.match(char)):
             escaped.append(char)
         elif not 0xD800 <= ord(char) <= 0xDFFF:  # a lone surrogate has no UTF-8 form: dropped
             escaped.append("".join(f"%{byte:02X}" for byte in char.encode("utf-8")))
