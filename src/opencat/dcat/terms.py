@@ -92,6 +92,8 @@ def _brackets_in_host_only(value: str) -> str:
 
 
 def _well_formed_host(parts: SplitResult) -> bool:
+    if parts.netloc and ":" not in parts.netloc and "@" not in parts.netloc:
+        return True  # a bare host name: the common case, read no further (the export's path)
     try:
         parts.port  # noqa: B018 - raises ValueError on a port that is no number
     except ValueError:
