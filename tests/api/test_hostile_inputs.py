@@ -527,6 +527,54 @@ def test_a_coverage_loaded_past_its_bounds_stays_editable(client: TestClient, ca
     assert client.get(url).json()["spatial"]["geom"] == heavy
 
 
+def test_an_extras_key_starting_with_a_dollar_is_refused_as_udatas_model_refuses_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """MongoEngine's ``DictField`` refuses it (a catalog exported to udata, or harvested by it,
+    failed on such a key); one loaded with it stays editable."""
+    from dataclasses import replace
+
+    from opencat.catalog.resources import store_dataset
+
+    owner = make_user(catalog)
+    view = make_dataset(catalog, owner, resources=[{"title": "r", "url": "https://example.org/r"}])
+    said = {"extras": ['Invalid dictionary key name - keys may not startswith "$" characters']}
+    for method, path, body in (
+        ("PUT", f"{URL}{view.dataset.id}/", {"extras": {"$x": 1}}),
+        ("PUT", f"/api/2/datasets/{view.dataset.id}/extras/", {"$x": 1}),
+        ("PUT", f"{URL}{view.dataset.id}/resources/{view.resources[0].id}/", {"extras": {"$x": 1}}),
+        ("PUT", f"/api/2/datasets/{view.dataset.id}/resources/{view.resources[0].id}/extras/", {"$x": 1}),
+    ):
+        refused = client.request(method, path, json=body, headers=owner.headers)
+        assert (refused.status_code, refused.json().get("errors")) == (400, said), path
+    assert client.get(f"{URL}{view.dataset.id}/").json()["extras"] == {}
+    with catalog.db.write() as conn:  # as a load of documents leaves it
+        store_dataset(conn, replace(view.dataset, extras={"$loaded": 1}))
+    kept = client.put(
+        f"{URL}{view.dataset.id}/", json={"title": "Again", "extras": {"$loaded": 2}}, headers=owner.headers
+    )
+    assert kept.status_code == 200, kept.text
+
+
+def test_a_resource_has_one_address_as_werkzeugs_uuid_routes_give_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """``<uuid:rid>`` matches the dashed form only (any case): braces or no dashes answered the
+    resource at several addresses (a cache keyed by the URL kept each)."""
+    owner = make_user(catalog)
+    view = make_dataset(catalog, owner, resources=[{"title": "r", "url": "https://example.org/r"}])
+    rid = view.resources[0].id
+    variants = {rid: 200, rid.upper(): 200, "{" + rid + "}": 404, rid.replace("-", ""): 404}
+    for asked, status in variants.items():
+        for path in (
+            f"/api/2/datasets/resources/{asked}/",
+            f"{URL}{view.dataset.id}/resources/{asked}/",
+            f"/api/2/datasets/{view.dataset.id}/resources/{asked}/extras/",
+        ):
+            assert client.get(path).status_code == status, path
+        assert client.get(f"/api/1/datasets/r/{asked}").status_code == (302 if status == 200 else 404)
+
+
 def test_a_raw_utf8_path_without_its_slash_is_redirected_encoded_once(client: TestClient) -> None:
     """A client that sends UTF-8 unencoded: the Location held its bytes encoded twice (a 404)."""
     sent = _answered(client, _scope("GET", "/api/1/datasets/café-crème-1"))

@@ -74,7 +74,7 @@ class Call:
 
     def path(self, name: str) -> str:
         value = str(self.request.path_params[name])
-        if name == RESOURCE_ID and ids.parse_uuid(value) is None:
+        if name == RESOURCE_ID and not ids.is_route_uuid(value):
             raise NotFound()  # udata's ``<uuid:rid>`` routes: werkzeug's 404, before any lookup
         return value
 

@@ -63,7 +63,7 @@ def _if_match(request: Request) -> Versions | None:
 
 def _replace_file(request: Request) -> catalog.UploadTarget:
     rid = str(request.path_params[RESOURCE_ID])
-    if ids.parse_uuid(rid) is None:
+    if not ids.is_route_uuid(rid):
         raise NotFound()  # udata's ``<uuid:rid>`` route: werkzeug's 404
     return catalog.UploadTarget(str(request.path_params["ident"]), rid, expected_versions=_if_match(request))
 

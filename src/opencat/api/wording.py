@@ -116,6 +116,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.ZONE_UNKNOWN: "Unknown geoid(s): {zones}",
     Reason.ZONES_UNKNOWN_MANY: "Unknown geoid(s): {zones} and {more} more",
     Reason.TOO_MANY_ZONES: "At most {limit} zones are allowed",
+    Reason.EXTRAS_DOLLAR_KEY: 'Invalid dictionary key name - keys may not startswith "$" characters',
     Reason.GEOM_TOO_LARGE: "A geometry may hold at most {limit} bytes of JSON",
     Reason.SCHEMA_VERSION_WITHOUT_SCHEMA: "A schema must contains a name or an URL when a version is provided.",
     Reason.SCHEMA_NAME_NOT_ALLOWED: 'Schema name "{name}" is not an allowed value. Allowed values: {allowed}',

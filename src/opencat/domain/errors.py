@@ -133,6 +133,7 @@ class Reason(StrEnum):
     EXTRAS_TOO_LARGE = auto()  # details: limit (bytes of their JSON)
     TOO_MANY_TAGS = auto()  # details: limit
     TOO_MANY_ZONES = auto()  # details: limit
+    EXTRAS_DOLLAR_KEY = auto()
     GEOM_TOO_LARGE = auto()  # details: limit (bytes of its JSON)
     ZONES_UNKNOWN_MANY = auto()  # details: zones (the first ones), more (how many others)
     ZONE_UNKNOWN = auto()  # details: zone

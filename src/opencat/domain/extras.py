@@ -124,6 +124,14 @@ def check_bounds(before: Any, after: Any) -> None:
         if count > limit and count > len(getattr(before, name, None) or ()):
             raise Invalid({name: [problem(reason, limit=limit)]})
     _check_extras_size(getattr(before, "extras", None) or {}, getattr(after, "extras", None) or {})
+    _check_key_names(getattr(before, "extras", None) or {}, getattr(after, "extras", None) or {})
+
+
+def _check_key_names(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """A new key starting with ``$`` is refused, as MongoEngine's ``DictField`` refuses it in
+    udata (a catalog exported to udata, or harvested by it, failed on it); one loaded with it stays."""
+    if after is not before and any(key.startswith("$") and key not in before for key in after):
+        raise Invalid({"extras": [problem(Reason.EXTRAS_DOLLAR_KEY)]})
 
 
 # A coverage's zones and geometry at most (udata has no bound either: one PUT of 400,000 zones made
@@ -156,6 +164,7 @@ def check_extras_count(before: Mapping[str, Any], after: Mapping[str, Any]) -> N
     if len(after) > MAX_EXTRAS and len(after) > len(before):
         raise Invalid({"extras": [problem(Reason.TOO_MANY_EXTRAS, limit=MAX_EXTRAS)]})
     _check_extras_size(before, after)
+    _check_key_names(before, after)
 
 
 def _check_extras_size(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:

@@ -77,6 +77,16 @@ def new_resource_id() -> str:
     return str(uuid.UUID(bytes=_random_bytes.take(16), version=4))
 
 
+# werkzeug's ``uuid`` converter: the dashed form only, any case (braces or no dashes are a 404).
+_ROUTE_UUID = re.compile(r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}")
+
+
+def is_route_uuid(value: str) -> bool:
+    """Whether a path segment is a UUID as udata's ``<uuid:…>`` routes match one: one address a
+    resource (a cache keyed by the URL saw several)."""
+    return _ROUTE_UUID.fullmatch(value) is not None
+
+
 def parse_uuid(value: str) -> str | None:
     """The canonical form of a UUID string, or None when ``value`` is not one."""
     try:
