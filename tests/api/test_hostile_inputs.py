@@ -547,6 +547,10 @@ def test_an_extras_key_starting_with_a_dollar_is_refused_as_udatas_model_refuses
     ):
         refused = client.request(method, path, json=body, headers=owner.headers)
         assert (refused.status_code, refused.json().get("errors")) == (400, said), path
+    nested = client.put(
+        f"{URL}{view.dataset.id}/", json={"extras": {"a": {"b": {"$x": 1}}}}, headers=owner.headers
+    )
+    assert (nested.status_code, nested.json().get("errors")) == (400, said)  # MongoEngine looks inside
     assert client.get(f"{URL}{view.dataset.id}/").json()["extras"] == {}
     with catalog.db.write() as conn:  # as a load of documents leaves it
         store_dataset(conn, replace(view.dataset, extras={"$loaded": 1}))

@@ -186,6 +186,10 @@ def test_a_url_with_a_broken_ip_literal_leaves_rdf_xml_readable(
         ("https://example.org/path/[1]/{x}|y", "https://example.org/path/%5B1%5D/%7Bx%7D%7Cy"),
         ("http://[::1]:8080/a[b]", "http://[::1]:8080/a%5Bb%5D"),  # the IP literal's brackets stay
         ("javascript:alert(1)", None),  # no download: the permalink refuses it too
+        ("http://a[2606:4700::1111]b/", None),  # brackets around part of a host: no host
+        ("http://[2606:4700::1111]@example.org/", "http://%5B2606:4700::1111%5D@example.org/"),
+        ("http://u:p@ss@example.org/", "http://u:p%40ss@example.org/"),  # one @ ends the user part
+        ("https://example.org/\U000e0001", "https://example.org/%F3%A0%80%81"),  # a tag: no ucschar
     ],
 )
 def test_a_download_url_is_a_valid_iri_or_the_permalink(
@@ -206,3 +210,31 @@ def test_a_lone_surrogate_is_loaded_as_a_replacement_character(
     _load(catalog, tmp_path, url="https://example.org/\udcff", title="r \ud83d\ude00")
     [resource] = client.get(f"/api/1/datasets/{DATASET}/").json()["resources"]
     assert (resource["url"], resource["title"]) == ("https://example.org/\ufffd", "r \U0001f600")
+
+
+def test_no_link_of_the_rdf_leads_to_a_script(client: TestClient, catalog: Catalog, tmp_path: Path) -> None:
+    """A ``javascript:`` remote page (a load of documents, a data.json's ``landingPage``) became
+    the ``dcat:landingPage``, and such a service's address its ``dcat:endpointURL``."""
+    document = {
+        "id": DATASET,
+        "title": "Scripted",
+        "description": "d",
+        "created_at": "2025-01-05T00:00:00+00:00",
+        "last_modified": "2025-01-06T00:00:00+00:00",
+        "harvest": {"backend": "DCAT", "remote_id": "x", "remote_url": "javascript:alert(1)"},
+        "resources": [
+            {
+                "id": RESOURCE,
+                "title": "WMS",
+                "url": "javascript:alert(1)//?request=GetCapabilities&service=WMS",
+                "format": "wms",
+                "created_at": "2025-01-05T00:00:00+00:00",
+            }
+        ],
+    }
+    path = tmp_path / "datasets.json"
+    path.write_text(json.dumps([document]), encoding="utf-8")
+    assert load_fixtures(catalog, path) == 1
+    text = client.get(f"/api/1/datasets/{DATASET}/rdf.nt").text
+    assert "javascript:" not in text
+    assert "<http://testserver/datasets/scripted/>" in text  # its own page stands for the remote one

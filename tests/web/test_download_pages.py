@@ -133,3 +133,25 @@ def test_another_spelling_or_an_old_slug_leads_to_the_same_page(client: TestClie
         assert client.get(f"/datasets/{ident}/curation/").status_code == 200
         download = client.get(f"/datasets/{ident}/resources/{linked['id']}/download/", follow_redirects=False)
         assert (download.status_code, download.headers["location"]) == (302, "https://example.org/l.csv")
+
+
+def test_a_file_has_one_address_on_the_pages_as_in_the_api(client: TestClient, catalog: Catalog) -> None:
+    """The pages' resource addresses take the dashed UUID (any case), as the API's: braces, no
+    dashes or ``urn:uuid:`` downloaded or replaced the file at other addresses, while the edit
+    page refused an id in capitals."""
+    alice = make_user(catalog)
+    sign_in(client, catalog, alice)
+    view = make_dataset(
+        catalog, alice, title="Fichiers", resources=[{"title": "a", "url": "https://example.org/a.csv"}]
+    )
+    rid = view.resources[0].id
+    for asked, status in (
+        (rid, 302),
+        (rid.upper(), 302),
+        ("{" + rid + "}", 404),
+        (rid.replace("-", ""), 404),
+    ):
+        download = client.get(f"/datasets/fichiers/resources/{asked}/download/", follow_redirects=False)
+        assert download.status_code == status, asked
+    assert client.get(f"/datasets/fichiers/resources/{rid.upper()}/edit/").status_code == 200
+    assert client.get(f"/datasets/fichiers/resources/urn:uuid:{rid}/edit/").status_code == 404

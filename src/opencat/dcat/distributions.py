@@ -9,7 +9,7 @@ from rdflib import Literal, URIRef
 
 from opencat.dcat.namespaces import DCAT, DCATAP, DCT, IANA_MEDIA_TYPE, RDF, RDFS, SKOS, SPDX, XSD
 from opencat.dcat.sink import Triples
-from opencat.dcat.terms import date_time, hex_binary, iri, own, text
+from opencat.dcat.terms import date_time, hex_binary, own, text, web_iri
 from opencat.dcat.vocabularies import (
     CHECKSUM_ALGORITHMS,
     FILE_TYPES,
@@ -20,7 +20,6 @@ from opencat.dcat.vocabularies import (
     OGC_STANDARD,
 )
 from opencat.domain.datasets import Checksum, Resource
-from opencat.domain.links import LINK_SCHEMES
 from opencat.domain.references import License
 from opencat.domain.urls import Urls
 
@@ -53,10 +52,7 @@ def add_distribution(graph: Triples, resource: Resource, shared: Shared, urls: U
         add((node, DCT.description, text(resource.description)))
     # A URL that cannot be made an IRI is dropped: the permalink redirects to it anyway. One no
     # browser should follow (``javascript:``, a load of documents may hold it) is no download.
-    download = iri(resource.url)
-    if download is not None and str(download).split(":", 1)[0].lower() not in LINK_SCHEMES:
-        download = None
-    add((node, DCAT.downloadURL, download or permalink))
+    add((node, DCAT.downloadURL, web_iri(resource.url) or permalink))
     add((node, DCAT.accessURL, permalink))
     add((node, DCT.issued, date_time(resource.created_at)))
     add((node, DCT.modified, date_time(resource.last_modified(shared.now))))
@@ -158,7 +154,7 @@ def _ogc_service(resource: Resource) -> str | None:
 
 
 def _add_data_service(graph: Triples, node: URIRef, resource: Resource, kind: str, shared: Shared) -> None:
-    endpoint = iri(resource.url.split("?", 1)[0])
+    endpoint = web_iri(resource.url.split("?", 1)[0])
     if endpoint is None:
         return
     service = URIRef(f"{node}#service")
@@ -168,7 +164,7 @@ def _add_data_service(graph: Triples, node: URIRef, resource: Resource, kind: st
     add((service, DCT.title, text(resource.title)))
     add((service, DCAT.endpointURL, endpoint))
     if "request=getcapabilities" in resource.url.lower():
-        add((service, DCAT.endpointDescription, own(resource.url)))
+        add((service, DCAT.endpointDescription, web_iri(resource.url) or endpoint))
     standard = URIRef(f"{OGC_STANDARD}{kind}")
     add((service, DCT.conformsTo, standard))
     add((standard, RDF.type, DCT.Standard))

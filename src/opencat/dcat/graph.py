@@ -19,7 +19,7 @@ from opencat.dcat.distributions import Shared, add_distribution, add_license_doc
 from opencat.dcat.inputs import DcatInput
 from opencat.dcat.namespaces import ADMS, DCAT, DCATAP, DCT, ELI, FOAF, GSP, HYDRA, LOCN, RDF, SKOS
 from opencat.dcat.sink import Triples
-from opencat.dcat.terms import date_time, day, iri, own, parse_when, text
+from opencat.dcat.terms import date_time, day, iri, own, parse_when, text, web_iri
 from opencat.dcat.vocabularies import (
     ACCESS_RIGHTS,
     DATA_THEMES,
@@ -185,7 +185,7 @@ def _add_dates(graph: Triples, node: URIRef, dataset: Dataset) -> None:
 
 
 def _add_landing_page(graph: Triples, node: URIRef, dataset: Dataset, urls: Urls) -> None:
-    page = iri((dataset.harvest or {}).get("remote_url")) or own(urls.dataset_page(dataset.slug))
+    page = web_iri((dataset.harvest or {}).get("remote_url")) or own(urls.dataset_page(dataset.slug))
     if page == node:
         # The dataset's IRI is its page (OpenDataSoft's): typed foaf:Document, for the range
         # DCAT-AP checks, it would call the dataset a web page; the page is said by the IRI.

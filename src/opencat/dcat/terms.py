@@ -13,6 +13,7 @@ from rdflib import Literal, URIRef
 
 from opencat.dcat.namespaces import XSD
 from opencat.domain.dates import as_utc, parse_datetime
+from opencat.domain.links import LINK_SCHEMES
 from opencat.domain.xml import xml_safe
 
 # XML 1.0 §2.11: a parser reads CR LF and a lone CR as LF, so RDF/XML could not round-trip them.
@@ -53,11 +54,11 @@ def iri(value: str | None) -> URIRef | None:
         if not _SCHEME.match(value):
             return None
         value = _escape(value)
-    if "[" in value or "]" in value:
-        # Brackets stand only around an IP address in the host (``http://[::1`` is none, nor
-        # ``/[1]/`` in a path): RDF/XML parsers resolve every IRI and fail the whole document
-        # on such a one, and strict IRI checkers refuse it.
-        value = _brackets_in_host_only(value)
+    if "[" in value or "]" in value or "@" in value:
+        # Brackets stand only around an IP address, the whole host (``http://[::1`` is none, nor
+        # ``/[1]/`` in a path), and one ``@`` ends the user part: RDF/XML parsers resolve every
+        # IRI and fail the whole document on such a one, and strict IRI checkers refuse it.
+        value = _authority_escaped(value)
     parts = _split(value)
     if parts is None:
         return None
@@ -80,15 +81,21 @@ def _bracketless(text: str) -> str:
     return text.replace("[", "%5B").replace("]", "%5D")
 
 
-def _brackets_in_host_only(value: str) -> str:
-    """Brackets escaped but around a host that is an IP literal (``http://[::1]:8080/``)."""
+# A host that is an IP literal, whole, with its port: the one place brackets stand as they are.
+_IP_LITERAL_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\](?::[0-9]*)?")
+
+
+def _authority_escaped(value: str) -> str:
+    """Brackets escaped but around a host that is an IP literal (``http://[::1]:8080/``), and
+    every ``@`` of the user part but the one that ends it."""
     found = _AUTHORITY.fullmatch(value)
     if found is None:
         return _bracketless(value)
     scheme, authority, rest = found.groups()
-    if _split(scheme + authority) is None:
-        authority = _bracketless(authority)
-    return scheme + authority + _bracketless(rest)
+    user, at, host = authority.rpartition("@")
+    if ("[" in host or "]" in host) and not _IP_LITERAL_HOST.fullmatch(host):
+        host = _bracketless(host)
+    return scheme + _bracketless(user).replace("@", "%40") + at + host + _bracketless(rest)
 
 
 def _well_formed_host(parts: SplitResult) -> bool:
@@ -106,6 +113,15 @@ def _split(value: str) -> SplitResult | None:
         return urlsplit(value)
     except ValueError:
         return None
+
+
+def web_iri(value: str | None) -> URIRef | None:
+    """``iri`` of a web or FTP address only: a page, a download or a service a reader follows
+    (a ``javascript:`` one a load of documents or a remote catalog stored is none)."""
+    found = iri(value)
+    if found is None or str(found).split(":", 1)[0].lower() not in LINK_SCHEMES:
+        return None
+    return found
 
 
 def own(url: str) -> URIRef:
@@ -132,7 +148,9 @@ def _escape(value: str) -> str:
 def _is_ucschar(code: int) -> bool:
     if 0xA0 <= code <= 0xD7FF or 0xF900 <= code <= 0xFDCF or 0xFDF0 <= code <= 0xFFEF:
         return True
-    return 0x10000 <= code <= 0xEFFFD and code & 0xFFFF <= 0xFFFD
+    # RFC 3987's ucschar leaves out plane 14's tags (U+E0000 to U+E0FFF).
+    in_planes = 0x10000 <= code <= 0xDFFFD or 0xE1000 <= code <= 0xEFFFD
+    return in_planes and code & 0xFFFF <= 0xFFFD
 
 
 def mailto(email: str | None) -> URIRef | None:

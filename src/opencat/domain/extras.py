@@ -130,8 +130,20 @@ def check_bounds(before: Any, after: Any) -> None:
 def _check_key_names(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
     """A new key starting with ``$`` is refused, as MongoEngine's ``DictField`` refuses it in
     udata (a catalog exported to udata, or harvested by it, failed on it); one loaded with it stays."""
-    if after is not before and any(key.startswith("$") and key not in before for key in after):
-        raise Invalid({"extras": [problem(Reason.EXTRAS_DOLLAR_KEY)]})
+    if after is before:
+        return
+    for key, value in after.items():
+        if _holds_dollar_key(key, value) and not (key in before and _holds_dollar_key(key, before[key])):
+            raise Invalid({"extras": [problem(Reason.EXTRAS_DOLLAR_KEY)]})
+
+
+def _holds_dollar_key(key: str, value: Any, depth: int = 0) -> bool:
+    """MongoEngine looks into nested objects too (``key_starts_with_dollar``)."""
+    if key.startswith("$"):
+        return True
+    if isinstance(value, dict) and depth < 64:
+        return any(_holds_dollar_key(str(inner), item, depth + 1) for inner, item in value.items())
+    return False
 
 
 # A coverage's zones and geometry at most (udata has no bound either: one PUT of 400,000 zones made

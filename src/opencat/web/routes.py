@@ -4,6 +4,7 @@ from functools import cache
 from importlib.resources import files
 from urllib.parse import quote, urlencode
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -29,6 +30,23 @@ from opencat.web.i18n import LANGUAGES
 from opencat.web.pages import Site, guard, guarded
 from opencat.web.render import CSP
 from opencat.web.signin import Keys
+
+
+class ResourceIdConvertor(Convertor[str]):
+    """A resource id as the API's ``<uuid:rid>`` routes take it (werkzeug's): the dashed form, any
+    case, given lower-cased. Starlette's own ``uuid`` takes it without dashes too: one file at
+    several addresses."""
+
+    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+    def convert(self, value: str) -> str:
+        return value.lower()
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("resource_id", ResourceIdConvertor())
 
 # The files the pages use, with their media types.
 STATIC = {
@@ -177,13 +195,13 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             "/datasets/{slug}/resources/new/", files["add_link"], methods=["POST"], include_in_schema=False
         ),
         Route(
-            "/datasets/{slug}/resources/{rid}/delete/",
+            "/datasets/{slug}/resources/{rid:resource_id}/delete/",
             files["delete_form"],
             methods=["GET"],
             include_in_schema=False,
         ),
         Route(
-            "/datasets/{slug}/resources/{rid}/delete/",
+            "/datasets/{slug}/resources/{rid:resource_id}/delete/",
             files["delete"],
             methods=["POST"],
             include_in_schema=False,
@@ -196,7 +214,7 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             "/datasets/{slug}/resources/upload/", uploads["upload"], methods=["POST"], include_in_schema=False
         ),
         Route(
-            "/datasets/{slug}/resources/{rid}/upload/",
+            "/datasets/{slug}/resources/{rid:resource_id}/upload/",
             uploads["upload"],
             methods=["POST"],
             include_in_schema=False,
@@ -210,13 +228,13 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             include_in_schema=False,
         ),
         Route(
-            "/datasets/{slug}/resources/{rid}/edit/",
+            "/datasets/{slug}/resources/{rid:resource_id}/edit/",
             maintained["edit_form"],
             methods=["GET"],
             include_in_schema=False,
         ),
         Route(
-            "/datasets/{slug}/resources/{rid}/edit/",
+            "/datasets/{slug}/resources/{rid:resource_id}/edit/",
             maintained["update"],
             methods=["POST"],
             include_in_schema=False,
@@ -241,7 +259,7 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             )
         ],
         Route(
-            "/datasets/{slug}/resources/{rid}/download/",
+            "/datasets/{slug}/resources/{rid:resource_id}/download/",
             guard(download_pages.download, site),
             methods=["GET"],
             include_in_schema=False,
