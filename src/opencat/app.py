@@ -199,7 +199,7 @@ def _http_error(request: Request, exc: Exception) -> Response:
         wants_page = (
             best_match(request.headers.get("accept"), ("application/json", "text/html")) == "text/html"
         )
-        if request.method == "GET" or wants_page:  # a form sent to a page's address: its page too
+        if request.method in ("GET", "HEAD") or wants_page:  # a form sent to a page's address too
             page = Visit.of(request).page("not_found.html", status=405, code=405, method=request.method)
             page.headers.update(dict(exc.headers or {}))
             return page
@@ -230,7 +230,7 @@ def _slash_or_not_found(app: Starlette, site: Site) -> ASGIApp:
                 await redirect(location)(scope, receive, send)
                 return
         request = Request(scope, receive)
-        if _a_browser_page(request):
+        if _a_browser_page(request, any_method=True):  # a form sent to no address: a page too
             visit = Visit.of(request)
             await sign_in_visit(site, visit)  # the header says who is signed in, as on every page
             page = visit.page("not_found.html", status=404)
@@ -254,10 +254,11 @@ def _a_browser_form(request: Request) -> bool:
     )
 
 
-def _a_browser_page(request: Request) -> bool:
-    """A browser asking for a page outside the API: the site's error page, not JSON."""
+def _a_browser_page(request: Request, any_method: bool = False) -> bool:
+    """A browser asking for a page outside the API (or, ``any_method``, sending it a form): the
+    site's error page, not JSON."""
     return (
-        request.method in ("GET", "HEAD")
+        (any_method or request.method in ("GET", "HEAD"))
         and not request.url.path.startswith("/api/")
         and best_match(request.headers.get("accept"), ("application/json", "text/html")) == "text/html"
     )

@@ -36,6 +36,10 @@ def test_the_docs_page_leads_back_and_says_what_it_is_without_javascript(client:
     assert noscript is not None
     assert 'href="/api/1/swagger.json"' in noscript[1]
     assert "<main>" in text
+    assert (
+        '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
+    )  # phones: 40 % without
+    assert text.count("<h1") == 1  # Swagger UI's title is an h2
 
 
 def test_the_docs_files_are_served_from_the_package(client: TestClient) -> None:

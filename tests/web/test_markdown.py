@@ -75,6 +75,15 @@ def test_code_and_tables_scroll_in_a_box_the_keyboard_reaches() -> None:
     assert nested.count("<div") == nested.count("</div>") == 2
 
 
+def test_an_empty_link_is_named_by_its_address() -> None:
+    """``[](https://…)`` in a real description made a link without a name (axe's link-name)."""
+    html = render_markdown("Voir [](https://www.example.org/aides?x=1&y=2).")
+    assert (
+        '<a href="https://www.example.org/aides?x=1&amp;y=2" rel="nofollow noopener">https://www.example.org/aides?x=1&amp;y=2</a>'
+        in html
+    )
+
+
 def test_links_get_nofollow_noopener() -> None:
     html = render_markdown(
         "[site](https://example.org/a?b=1&c=2) and <https://example.com> and www.example.net"

@@ -145,6 +145,12 @@ def test_a_forms_answer_switches_language_to_the_page_it_came_from(
     assert "<title>This page takes no form" in sent.text
     scripted = client.post("/", headers={"Accept": "*/*"})
     assert scripted.json() == {"message": "The method is not allowed for the requested URL."}
+    # HEAD answers GET's headers; a form sent to no address at all is the site's 404 page.
+    head = client.head(f"/datasets/{view.dataset.id}/resources/order/", headers={"Accept": "*/*"})
+    assert (head.status_code, head.headers["content-type"][:9]) == (405, "text/html")
+    nowhere = client.post("/nope/", data={"a": "1"}, headers={**EN, "Accept": "text/html"})
+    assert (nowhere.status_code, nowhere.headers["content-type"][:9]) == (404, "text/html")
+    assert client.post("/nope/", data={"a": "1"}).json()["message"]  # a script: JSON
     assert "POST" in order.headers["allow"]
     api = client.get(f"/api/1/datasets/{view.dataset.id}/resources/{first.id}/upload/")
     assert api.status_code == 405

@@ -20,12 +20,14 @@ PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>opencat API</title>
 <link rel="stylesheet" href="/api/1/docs/swagger-ui.css">
 <link rel="icon" href="/api/1/docs/favicon-32x32.png">
 </head>
-<body>
+<body style="margin: 0">
 <header style="padding: 0.75rem 1.25rem; border-bottom: 1px solid #d5d9dd; font-family: sans-serif">
+<h1 style="position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0)">The opencat API's documentation</h1>
 <a href="/" style="color: #0b5d3b; margin-right: 1.5rem">Back to the catalog</a>
 <a href="/api/1/swagger.json" type="application/json" style="color: #0b5d3b">The OpenAPI document (JSON)</a>
 </header>

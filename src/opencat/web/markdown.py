@@ -92,7 +92,16 @@ def _rendered(text: str) -> str:
         link_rel="nofollow noopener",
         strip_comments=True,
     )
-    return _scrollable(_images_as_links(cleaned))
+    return _scrollable(_named_links(_images_as_links(cleaned)))
+
+
+# A link with nothing inside (``[](https://…)`` in a real description): named by its address, as a
+# screen reader would otherwise announce a link without a name.
+_EMPTY_LINK = re.compile(r'(<a\b[^>]*\bhref="([^"]*)"[^>]*>)(</a>)')
+
+
+def _named_links(html: str) -> str:
+    return _EMPTY_LINK.sub(lambda found: found[1] + found[2] + found[3], html)
 
 
 def _scrollable(html: str) -> str:
