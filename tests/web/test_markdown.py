@@ -5,7 +5,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from opencat.web.markdown import plain_text, render_markdown
+from opencat.web.i18n import translations
+from opencat.web.markdown import page_markdown, plain_text, render_markdown
 
 ALLOWED_SCHEMES = {"", "http", "https", "mailto"}
 
@@ -73,6 +74,16 @@ def test_code_and_tables_scroll_in_a_box_the_keyboard_reaches() -> None:
     assert html.count("<div") == html.count("</div>") == 1
     nested = render_markdown("<table><tr><td><table><tr><td>x</td></tr></table></td></tr></table>")
     assert nested.count("<div") == nested.count("</div>") == 2
+
+
+def test_a_pages_scroll_boxes_are_regions_named_in_its_language() -> None:
+    """Focusable and unnamed, they were announced as nothing (the account pages' tables are named)."""
+    text = "```\nx\n```\n\n| a |\n|---|\n| 1 |\n"
+    french = str(page_markdown(text, translations("fr").gettext))
+    assert '<pre tabindex="0" role="region" aria-label="Code">' in french
+    assert '<div class="wide" tabindex="0" role="region" aria-label="Tableau">' in french
+    assert 'aria-label="Table"' in str(page_markdown(text, translations("en").gettext))
+    assert str(page_markdown("plain", translations("fr").gettext)) == render_markdown("plain")
 
 
 def test_an_empty_link_is_named_by_its_address() -> None:

@@ -29,7 +29,7 @@ from opencat.domain.numerals import is_digits
 from opencat.web import i18n, sent_once, signin
 from opencat.web.account_pages import read_form, refused
 from opencat.web.form_errors import in_language
-from opencat.web.markdown import render_markdown
+from opencat.web.markdown import page_markdown
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
 from opencat.web.render import SCRIPTED_CSP
@@ -283,8 +283,8 @@ async def _checked_form(site: Site, visit: Visit) -> tuple[str | None, FormData 
     return token, form
 
 
-def _preview(filled: Filled) -> Markup:
-    return Markup(render_markdown(filled.text["description"]))
+def _preview(visit: Visit, filled: Filled) -> Markup:
+    return page_markdown(filled.text["description"], i18n.translations(visit.language).gettext)
 
 
 async def create(site: Site, visit: Visit) -> Response:
@@ -296,7 +296,7 @@ async def create(site: Site, visit: Visit) -> Response:
     if (nul := await _nul_refused(site, visit, token, filled, None)) is not None:
         return nul
     if form.get("action") == "preview":
-        return await _form(site, visit, token, filled, None, preview=_preview(filled))
+        return await _form(site, visit, token, filled, None, preview=_preview(visit, filled))
     body = body_of(filled, None, site.catalog.clock().isoformat())
     submitted = Submitted.parse(lambda: dataset_changes(body, creating=True, files_url=None))
     try:
@@ -338,7 +338,7 @@ async def update(site: Site, visit: Visit) -> Response:
     if (nul := await _nul_refused(site, visit, token, filled, view)) is not None:
         return nul
     if form.get("action") == "preview":
-        return await _form(site, visit, token, filled, view, preview=_preview(filled))
+        return await _form(site, visit, token, filled, view, preview=_preview(visit, filled))
     body = body_of(filled, view.dataset, site.catalog.clock().isoformat())
     submitted = Submitted.parse(lambda: dataset_changes(body, creating=False, files_url=None))
 

@@ -5,10 +5,12 @@ import html as html_text
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 
 import mistune
 import nh3
+from markupsafe import Markup
 
 # What a description may contain once rendered: text structure, links, images, tables. Nothing
 # that runs, styles or embeds (the allowlist is the whole rule: anything else is dropped).
@@ -102,6 +104,17 @@ _EMPTY_LINK = re.compile(r'(<a\b[^>]*\bhref="([^"]*)"[^>]*>)(</a>)')
 
 def _named_links(html: str) -> str:
     return _EMPTY_LINK.sub(lambda found: found[1] + found[2] + found[3], html)
+
+
+def page_markdown(text: str, gettext: Callable[[str], str]) -> Markup:
+    """A description rendered for a page in its language: its scrolling boxes are regions named
+    for a screen reader ("Code", "Table"), as the account pages' tables are."""
+    html = render_markdown(text)
+    if 'tabindex="0"' not in html:
+        return Markup(html)
+    code = f'<pre tabindex="0" role="region" aria-label="{html_text.escape(gettext("Code"))}">'
+    table = f'<div class="wide" tabindex="0" role="region" aria-label="{html_text.escape(gettext("Table"))}">'
+    return Markup(html.replace('<pre tabindex="0">', code).replace('<div class="wide" tabindex="0">', table))
 
 
 def _scrollable(html: str) -> str:

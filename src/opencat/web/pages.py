@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -26,7 +25,7 @@ from opencat.domain.search import SearchFilters, visibility_of
 from opencat.domain.spatial import normalize_zone
 from opencat.domain.urls import Urls
 from opencat.web import i18n
-from opencat.web.markdown import render_markdown
+from opencat.web.markdown import page_markdown
 from opencat.web.query import (
     FACETS,
     SORTS,
@@ -354,7 +353,9 @@ async def organization(site: Site, visit: Visit) -> Response:
         base = SearchFilters(organization=found.organization.id)
         # Whole, as Markdown (as a dataset's): cut to 600 characters of plain text, its links and
         # its end were lost.
-        described = Markup(render_markdown(found.organization.description or ""))
+        described = page_markdown(
+            found.organization.description or "", i18n.translations(visit.language).gettext
+        )
         return {"org": found, "description": described, **_search(site, visit, state, base)}
 
     return visit.page("organization.html", **await run_in_threadpool(load))

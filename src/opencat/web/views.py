@@ -19,7 +19,7 @@ from opencat.domain.previews import is_tabular
 from opencat.domain.urls import Urls
 from opencat.web.i18n import badge_label, license_title, translations
 from opencat.web.jsonld import dataset_jsonld, script_block
-from opencat.web.markdown import render_markdown
+from opencat.web.markdown import page_markdown
 
 # Resource types in udata's order of importance, with their headings (translated in the template).
 RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
@@ -88,7 +88,7 @@ def dataset_page_context(
     return {
         "view": view,
         "dataset": dataset,
-        "description": Markup(render_markdown(dataset.description or "")),
+        "description": page_markdown(dataset.description or "", translations(language).gettext),
         "groups": groups,
         "resources_page": resources_page,
         "license": license,
