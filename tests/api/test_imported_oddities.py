@@ -23,7 +23,10 @@ DATASET = "6b00000000000000000000aa"
 RESOURCE = "00000000-0000-4000-8000-0000000000aa"
 
 
-def _load(catalog: Catalog, tmp_path: Path, **resource: object) -> None:
+def _load(
+    catalog: Catalog, tmp_path: Path, dataset: dict[str, object] | None = None, **resource: object
+) -> None:
+    """The odd document, its resource's fields replaced by ``resource``, its own by ``dataset``."""
     document = {
         "id": DATASET,
         "title": "Odd document",
@@ -41,6 +44,7 @@ def _load(catalog: Catalog, tmp_path: Path, **resource: object) -> None:
                 **resource,
             }
         ],
+        **(dataset or {}),
     }
     path = tmp_path / "datasets.json"
     path.write_text(json.dumps([document]), encoding="utf-8")
@@ -215,26 +219,17 @@ def test_a_lone_surrogate_is_loaded_as_a_replacement_character(
 def test_no_link_of_the_rdf_leads_to_a_script(client: TestClient, catalog: Catalog, tmp_path: Path) -> None:
     """A ``javascript:`` remote page (a load of documents, a data.json's ``landingPage``) became
     the ``dcat:landingPage``, and such a service's address its ``dcat:endpointURL``."""
-    document = {
-        "id": DATASET,
+    remote = {
         "title": "Scripted",
-        "description": "d",
-        "created_at": "2025-01-05T00:00:00+00:00",
-        "last_modified": "2025-01-06T00:00:00+00:00",
         "harvest": {"backend": "DCAT", "remote_id": "x", "remote_url": "javascript:alert(1)"},
-        "resources": [
-            {
-                "id": RESOURCE,
-                "title": "WMS",
-                "url": "javascript:alert(1)//?request=GetCapabilities&service=WMS",
-                "format": "wms",
-                "created_at": "2025-01-05T00:00:00+00:00",
-            }
-        ],
     }
-    path = tmp_path / "datasets.json"
-    path.write_text(json.dumps([document]), encoding="utf-8")
-    assert load_fixtures(catalog, path) == 1
+    _load(
+        catalog,
+        tmp_path,
+        remote,
+        url="javascript:alert(1)//?request=GetCapabilities&service=WMS",
+        format="wms",
+    )
     text = client.get(f"/api/1/datasets/{DATASET}/rdf.nt").text
     assert "javascript:" not in text
     assert "<http://testserver/datasets/scripted/>" in text  # its own page stands for the remote one

@@ -78,7 +78,8 @@ def new_resource_id() -> str:
 
 
 # werkzeug's ``uuid`` converter: the dashed form only, any case (braces or no dashes are a 404).
-_ROUTE_UUID = re.compile(r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}")
+ROUTE_UUID_PATTERN = "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
+_ROUTE_UUID = re.compile(ROUTE_UUID_PATTERN)
 
 
 def is_route_uuid(value: str) -> bool:

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from opencat.catalog.context import Catalog
+from opencat.domain.ids import ROUTE_UUID_PATTERN
 from opencat.domain.urls import Urls
 from opencat.web import (
     account_pages,
@@ -37,7 +38,7 @@ class ResourceIdConvertor(Convertor[str]):
     case, given lower-cased. Starlette's own ``uuid`` takes it without dashes too: one file at
     several addresses."""
 
-    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    regex = ROUTE_UUID_PATTERN
 
     def convert(self, value: str) -> str:
         return value.lower()
