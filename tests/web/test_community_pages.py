@@ -21,6 +21,12 @@ def _proposed(catalog: Catalog, dataset_id: str) -> list[tuple[str, str]]:
     return [(found.item.resource.title, found.item.resource.filetype) for found in page.items]
 
 
+def _description(catalog: Catalog, dataset_id: str, title: str) -> str | None:
+    owner = make_user(catalog, sysadmin=True)
+    page = list_community_resources(catalog, owner.actor(catalog), CommunityQuery(dataset=dataset_id))
+    return next(found.item.resource.description for found in page.items if found.item.resource.title == title)
+
+
 def test_propose_a_link_and_a_file_then_edit_and_delete(client: TestClient, catalog: Catalog) -> None:
     owner = make_user(catalog)
     view = make_dataset(catalog, owner, title="Bus stops")
@@ -44,6 +50,7 @@ def test_propose_a_link_and_a_file_then_edit_and_delete(client: TestClient, cata
     proposed = client.post(action, data=link)
     assert proposed.status_code == 303
     assert proposed.headers["location"].startswith(f"/datasets/{slug}/#community-")
+    assert _description(catalog, view.dataset.id, "Map") is None  # a blank description is null
     cid = proposed.headers["location"].rsplit("#community-", 1)[1]
     content = b"stop;lat;lon\n1;45.7;4.8\n"
     upload = f"/datasets/{view.dataset.id}/community/upload/"
@@ -67,6 +74,7 @@ def test_propose_a_link_and_a_file_then_edit_and_delete(client: TestClient, cata
     changed = client.post(edit_action, data={**edited, "url": "https://example.org/network"})
     assert changed.status_code == 303
     assert ("Network map", "remote") in _proposed(catalog, view.dataset.id)
+    assert _description(catalog, view.dataset.id, "Network map") is None  # left blank: still null
     # The same form sent again from another tab, opened before that save: refused, text kept.
     stale = client.post(edit_action, data={**edited, "description": "From tab B"}, headers=EN)
     assert stale.status_code == 409

@@ -350,3 +350,28 @@ def test_a_harvested_dataset_says_where_it_comes_from_and_warns_its_editors(
     own = make_dataset(catalog, me, title="Mien").dataset
     assert "Harvested from" not in client.get(f"/datasets/{own.slug}/").text
     assert "is harvested from" not in client.get(f"/datasets/{own.slug}/edit/").text
+
+
+def test_a_form_saved_with_only_its_title_changed_changes_only_the_title(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Browsers send a textarea's line breaks as CRLF: a description written through the API
+    (LF) must come back unchanged from a form that did not touch it, and the history must not
+    record a change nobody made."""
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Rivers", description="line1\nline2\n\nline3", tags=["eau"])
+    sign_in(client, catalog, me)
+    path = f"/datasets/{view.dataset.id}/edit/"
+    typed = {"description": "line1\r\nline2\r\n\r\nline3", "tags": "eau", "action": "save"}
+    saved = client.post(path, data=_fields(client, path) | typed | {"title": "Rivers and lakes"})
+    assert saved.status_code == 303
+    stored = get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset
+    assert stored.description == "line1\nline2\n\nline3"
+    entries = history.list_activity(catalog, me.actor(catalog), ActivityQuery(related_to=view.dataset.id))
+    latest = entries.items[0].activity
+    assert latest.key == Key.DATASET_UPDATED
+    assert sorted(change.field for change in latest.changes) == ["slug", "title"]
+    # A description typed in the form is stored with LF line breaks too (a lone CR as well).
+    again = {"description": "one\r\ntwo\rthree", "tags": "eau", "action": "save", "title": "Rivers and lakes"}
+    assert client.post(path, data=_fields(client, path) | again).status_code == 303
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.description == "one\ntwo\nthree"

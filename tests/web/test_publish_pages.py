@@ -132,7 +132,7 @@ def test_the_dataset_page_shows_its_history_to_its_editors(client: TestClient, c
         '<span title="title">Title</span>: <del>Water quality</del> → <ins>Drinking water quality</ins>'
         in history
     )
-    assert "Added a file</strong> “Samples 2024”" in history  # quoted the English way
+    assert "Added a file</strong> “<bdi>Samples 2024</bdi>”" in history  # quoted the English way
     assert f"Hélène {owner.user.last_name}" in history
     assert f"/api/1/activity/?related_to={view.dataset.id}" in history
     assert "Historique" in client.get(f"/datasets/{slug}/").text
@@ -205,7 +205,9 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
     info = page[page.index('class="info"') :]
     assert "depuis le 1er mai 2019" in info[: info.index("</dl>")]
     assert "<dt>Sigle</dt><dd>BDG</dd>" in info[: info.index("</dl>")]
-    assert "A ajouté une ressource communautaire</strong> «&nbsp;Version nettoyée&nbsp;»" in history
+    assert (
+        "A ajouté une ressource communautaire</strong> «&nbsp;<bdi>Version nettoyée</bdi>&nbsp;»" in history
+    )
     assert re.search(r"\d{2}:\d{2}:\d{2} UTC", history)
 
 

@@ -7,9 +7,11 @@ import re
 
 from starlette.testclient import TestClient
 
+from opencat.catalog import history
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import get_dataset
 from opencat.catalog.views import DatasetView
+from opencat.domain.queries import ActivityQuery
 from tests.factories import Account, make_dataset, make_user
 from tests.web.publishing import hidden, sign_in
 
@@ -71,10 +73,50 @@ def test_edit_a_link(client: TestClient, catalog: Catalog) -> None:
     )
     # The file's title quoted as each language quotes (English pages had French guillemets).
     english = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
-    assert "Changed a file</strong> “Levels”" in english
+    assert "Changed a file</strong> “<bdi>Levels</bdi>”" in english
     french = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
-    assert "</strong> «&nbsp;Levels&nbsp;»" in french
+    assert "</strong> «&nbsp;<bdi>Levels</bdi>&nbsp;»" in french
     assert client.post(action, data={**fields, "csrf_token": "x"}).status_code == 403
+
+
+def test_a_file_saved_with_only_its_title_changed_keeps_its_null_fields(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """An empty field cannot say null from "": a null description or format left blank stays
+    null (the history records the title alone), one emptied on purpose is emptied."""
+    me = make_user(catalog)
+    view = make_dataset(
+        catalog, me, resources=[{"title": "a", "url": "https://example.org/a.csv", "filetype": "remote"}]
+    )
+    link = view.resources[0]
+    assert (link.description, link.format) == (None, None)
+    sign_in(client, catalog, me)
+    form = client.get(f"/datasets/{view.dataset.slug}/resources/{link.id}/edit/", headers=EN).text
+    action = f"/datasets/{view.dataset.id}/resources/{link.id}/edit/"
+    fields = {
+        "csrf_token": hidden(form, "csrf_token"),
+        "revision": hidden(form, "revision"),
+        "title": "Levels",
+        "url": link.url,
+        "type": link.type,
+        "format": "",
+        "description": "",
+    }
+    assert client.post(action, data=fields).status_code == 303
+    changed = get_dataset(catalog, me.actor(catalog), view.dataset.id).resources[0]
+    assert (changed.title, changed.description, changed.format) == ("Levels", None, None)
+    entries = history.list_activity(catalog, me.actor(catalog), ActivityQuery(related_to=view.dataset.id))
+    assert [change.field for change in entries.items[0].activity.changes] == ["title"]
+    # A description written with line breaks (CRLF from the browser), then emptied on purpose.
+    revision = str(get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.revision)
+    written = fields | {"revision": revision, "description": "Daily.\r\nSince 2001."}
+    assert client.post(action, data=written).status_code == 303
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources[0].description == (
+        "Daily.\nSince 2001."
+    )
+    revision = str(get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.revision)
+    assert client.post(action, data=fields | {"revision": revision}).status_code == 303
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources[0].description in ("", None)
 
 
 def test_an_edit_made_on_an_older_revision_is_refused_and_kept(client: TestClient, catalog: Catalog) -> None:

@@ -24,10 +24,11 @@ from opencat.catalog.community import CommunityView, version_of
 from opencat.catalog.views import DatasetView
 from opencat.domain.changes import Submitted
 from opencat.domain.community import can_edit_community, can_remove_community
+from opencat.domain.datasets import Resource
 from opencat.domain.errors import Gone, Invalid, Moved, NotFound, PreconditionFailed, Reason
 from opencat.web import i18n, signin
 from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
-from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.pages import Handler, Site, Visit, form_text, guard, untouched_blanks_left_out
 from opencat.web.publish_pages import to_login
 from opencat.web.resource_forms import FIELDS, field_errors_of, signed_in_token
 from opencat.web.upload_pages import files_page, receive_upload
@@ -122,10 +123,18 @@ async def propose_form(site: Site, visit: Visit) -> Response:
     return _form_page(site, visit, token, view)
 
 
-def _body(form: FormData, view: DatasetView) -> tuple[dict[str, str], dict[str, Any]]:
-    values = {name: str(form.get(name) or "").strip() for name in FIELDS}
+def _body(
+    form: FormData, view: DatasetView, shown: dict[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The form's values, and the API's body for them (``shown``: the values the edit form was
+    filled with, a blank one left out when it was blank already)."""
+    values = {name: form_text(form, name).strip() for name in FIELDS}
     body: dict[str, Any] = {"dataset": view.dataset.id, "filetype": "remote"}
-    body |= {name: values[name] for name in ("title", "url", "format", "description")}
+    sent = ("title", "url", "format", "description")
+    if shown is None:  # a proposal: its title and address are required, a blank rest stays null
+        body |= {name: values[name] for name in sent if values[name] or name in ("title", "url")}
+    else:
+        body |= untouched_blanks_left_out(values, sent, shown)
     if values["type"]:  # none chosen: the API's default for a community resource
         body["type"] = values["type"]
     return values, body
@@ -167,19 +176,24 @@ async def propose_file(site: Site, visit: Visit) -> Response:
     return await receive_upload(site, visit, target, where, refused_page)
 
 
-async def edit_form(site: Site, visit: Visit) -> Response:
-    allowed = await _allowed(site, visit, _editor(visit))
-    if isinstance(allowed, Response):
-        return allowed
-    token, view, found = allowed
-    resource = found.item.resource
-    values = {
+def _shown(resource: Resource) -> dict[str, str]:
+    """What the edit form is filled with."""
+    return {
         "title": resource.title,
         "url": resource.url,
         "type": resource.type,
         "format": resource.format or "",
         "description": resource.description or "",
     }
+
+
+async def edit_form(site: Site, visit: Visit) -> Response:
+    allowed = await _allowed(site, visit, _editor(visit))
+    if isinstance(allowed, Response):
+        return allowed
+    token, view, found = allowed
+    resource = found.item.resource
+    values = _shown(resource)
     replace = f"/datasets/{view.dataset.id}/community/{found.item.id}/upload/"
     return _form_page(site, visit, token, view, values=values, item=found.item, upload_action=replace)
 
@@ -210,7 +224,7 @@ async def update(site: Site, visit: Visit) -> Response:
     if isinstance(allowed, Response):
         return allowed
     token, view, found = allowed
-    values, body = _body(form, view)
+    values, body = _body(form, view, _shown(found.item.resource))
     del body["dataset"], body["filetype"]
     if found.item.resource.filetype != "remote":
         del body["url"]  # a hosted file's address is the server's

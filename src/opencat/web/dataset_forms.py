@@ -30,7 +30,7 @@ from opencat.web import i18n, sent_once, signin
 from opencat.web.account_pages import read_form, refused
 from opencat.web.form_errors import in_language
 from opencat.web.markdown import page_markdown
-from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.pages import Handler, Site, Visit, form_text, guard
 from opencat.web.publish_pages import to_login
 from opencat.web.render import SCRIPTED_CSP
 from opencat.web.views import harvested_from
@@ -91,8 +91,8 @@ class Filled:
 
     @classmethod
     def read(cls, form: FormData) -> "Filled":
-        text = {name: str(form.get(name) or "").strip() for name in TEXT_FIELDS}
-        text["description"] = str(form.get("description") or "")  # kept as typed (Markdown)
+        text = {name: form_text(form, name).strip() for name in TEXT_FIELDS}
+        text["description"] = form_text(form, "description")  # kept as typed (Markdown)
         contacts = tuple(dict.fromkeys(str(value) for value in form.getlist("contact_points")))
         return cls(
             text,

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -121,6 +122,21 @@ def _headers(language: str) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
     }
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A form's text field as an API client would send it: browsers send a textarea's line breaks
+    as CRLF (HTML's form encoding), stored as LF so that a form saved untouched changes nothing."""
+    return str(form.get(name) or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def untouched_blanks_left_out(
+    values: dict[str, str], names: Iterable[str], shown: dict[str, str]
+) -> dict[str, str]:
+    """The API body of an edit form's fields, without those left blank that were blank when the
+    form was shown: an empty field cannot say null from "", and saving a form untouched must not
+    turn a null description into "" (nor record that as a change)."""
+    return {name: values[name] for name in names if values[name] or shown.get(name, "") != ""}
 
 
 def holds_nul(pairs: Iterable[tuple[str, Any]]) -> bool:

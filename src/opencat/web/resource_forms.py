@@ -24,7 +24,7 @@ from opencat.domain.errors import Invalid, Moved, NotFound, PermissionDenied
 from opencat.web import i18n, sent_once, signin
 from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
 from opencat.web.form_errors import in_language
-from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.pages import Handler, Site, Visit, form_text, guard
 from opencat.web.publish_pages import to_login
 
 RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
@@ -108,7 +108,7 @@ async def add_link(site: Site, visit: Visit) -> Response:
     if isinstance(opened, Response):
         return opened
     token, view, form = opened
-    values = {name: str(form.get(name) or "").strip() for name in (*FIELDS, sent_once.FIELD)}
+    values = {name: form_text(form, name).strip() for name in (*FIELDS, sent_once.FIELD)}
     body: dict[str, Any] = {"filetype": "remote", "title": values["title"], "url": values["url"]}
     body |= {name: values[name] for name in ("type", "format", "description") if values[name]}
     submitted = Submitted.parse(lambda: parse_resource(body, site.catalog.files.public_url, creating=True))

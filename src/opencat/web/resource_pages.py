@@ -24,7 +24,7 @@ from opencat.domain.errors import BadRequest, Conflict, Invalid, PreconditionFai
 from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
 from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
-from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.pages import Handler, Site, Visit, form_text, guard, untouched_blanks_left_out
 from opencat.web.resource_forms import (
     RESOURCE_TYPES,
     editable_view,
@@ -94,8 +94,8 @@ async def update(site: Site, visit: Visit) -> Response:
     revision = str(form.get("revision") or "")
     if not is_digits(revision):
         return refused(visit, 400, "unreadable")
-    values = {name: str(form.get(name) or "").strip() for name in (*EDITED, "url")}
-    body: dict[str, Any] = {name: values[name] for name in EDITED}
+    values = {name: form_text(form, name).strip() for name in (*EDITED, "url")}
+    body: dict[str, Any] = untouched_blanks_left_out(values, EDITED, _values(resource))
     if resource.filetype == "remote":  # a hosted file's address is the server's
         body["url"] = values["url"]
     submitted = Submitted.parse(lambda: parse_resource(body, site.catalog.files.public_url, creating=False))
