@@ -1,5 +1,7 @@
 """GET …/resources/{rid}/check/: the link check, kept in the resource's extras."""
 
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -12,6 +14,7 @@ from starlette.testclient import TestClient
 from opencat.app import create_app
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
+from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.engine import Database
 from tests.conftest import BASE_URL
@@ -21,9 +24,12 @@ from tests.local_http import serving
 
 class _Handler(BaseHTTPRequestHandler):
     hits: list[str] = []  # noqa: RUF012 - shared by the handler instances of one server
+    answer_slow = threading.Event()  # when ``/slow`` may answer
 
     def do_HEAD(self) -> None:
         self.hits.append(self.path)
+        if self.path == "/slow":
+            self.answer_slow.wait(10)
         status = 404 if self.path == "/missing" else 200
         self.send_response(status)
         self.send_header("Content-Type", "text/csv; charset=utf-8")
@@ -80,6 +86,32 @@ def test_check_reports_and_stores_the_answer(
     extras = intranet_client.get(f"/api/1/datasets/{dataset_id}/resources/{rid}/").json()["extras"]
     assert extras["check:status"] == 200
     assert extras["check:count-availability"] == 1
+
+
+def test_an_edit_saved_while_a_check_runs_is_not_written_over(
+    intranet_client: TestClient, catalog: Catalog, site: str
+) -> None:
+    """The check's result is written to the resource as it is when the check ends: an edit that
+    committed meanwhile (its dataset's row locked, as every edit does) stays."""
+    dataset_id, rid = _resource(catalog, f"{site}/slow")
+    _Handler.answer_slow.clear()
+    with ThreadPoolExecutor(1) as pool:
+        checking = pool.submit(intranet_client.get, f"/api/1/datasets/{dataset_id}/resources/{rid}/check/")
+        deadline = time.monotonic() + 10
+        while "/slow" not in _Handler.hits and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with catalog.db.write() as conn:
+            assert db_datasets.find_by_id(conn, dataset_id) is not None  # the row locked, as an edit
+            current = db_resources.find(conn, dataset_id, rid)
+            assert current is not None
+            db_resources.update_one(conn, replace(current, title="Edited meanwhile"), catalog.clock())
+            _Handler.answer_slow.set()
+            time.sleep(0.5)  # the check ends and reaches its write while this edit is open
+        assert checking.result().status_code == 200
+    with catalog.db.read() as conn:
+        stored = db_resources.find(conn, dataset_id, rid)
+    assert stored is not None
+    assert (stored.title, stored.extras["check:status"]) == ("Edited meanwhile", 200)
 
 
 def test_a_missing_target_is_unavailable(intranet_client: TestClient, catalog: Catalog, site: str) -> None:

@@ -90,9 +90,13 @@ def check_resource(catalog: Catalog, actor: Actor, ident: str, resource_id: str)
         catalog.link_probes.release()
     catalog.link_checked(_outcome(result))
     with catalog.db.write() as conn:
-        # Reading the dataset in a write locks its row: no edit of the resource interleaves.
+        # The dataset read first, in a write: its row locked (PostgreSQL), no edit of the
+        # resource commits between the resource read below and its write (read the other way
+        # round, an edit committed meanwhile was written over with the resource as it was).
+        if db_datasets.find_by_id(conn, dataset_id) is None:
+            raise NotFound(Reason.RESOURCE_MISSING)
         current = db_resources.find(conn, dataset_id, resource.id)
-        if db_datasets.find_by_id(conn, dataset_id) is None or current is None:
+        if current is None:
             raise NotFound(Reason.RESOURCE_MISSING)
         kept = {key: value for key, value in current.extras.items() if not key.startswith("check:")}
         count = int(current.extras.get("check:count-availability") or 0) + 1
