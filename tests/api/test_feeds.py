@@ -3,15 +3,17 @@
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
 from starlette.testclient import TestClient
 
-from opencat.catalog import feeds
+from opencat.catalog import feeds, indexing
 from opencat.catalog.context import Catalog
 from opencat.catalog.curation import follow
 from opencat.catalog.feeds import recent
+from opencat.db import datasets as db_datasets
 from opencat.db.tables import organizations
 from opencat.domain.accounts import ANONYMOUS
 from opencat.domain.queries import DatasetQuery
@@ -57,6 +59,26 @@ def test_moderation_delay_and_certified_organizations(client: TestClient, catalo
     eleven_hours_later = replace(catalog, clock=lambda: catalog.clock() + timedelta(hours=11))
     titles = {item.view.dataset.title for item in recent(eleven_hours_later, ANONYMOUS, DatasetQuery())}
     assert titles == {"Certifié", "Pas encore"}
+
+
+def test_a_dataset_hidden_after_the_index_answered_is_not_in_the_feed(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feed reads its candidates' rows after the index named them (PostgreSQL reads each
+    statement afresh): one made private meanwhile is left out, as the lists leave it out."""
+    alice = make_user(catalog)
+    shown = make_dataset(catalog, alice, title="Shown").dataset.id
+    hidden = make_dataset(catalog, alice, title="Hidden meanwhile").dataset.id
+    real_fetch = db_datasets.fetch_by_ids
+
+    def rows_read_after_one_is_made_private(conn: Any, ids: Any) -> Any:
+        rows = real_fetch(conn, ids)
+        return {i: replace(row, private=True) if i == hidden else row for i, row in rows.items()}
+
+    indexing.sync(catalog)  # the index has both, public
+    monkeypatch.setattr(db_datasets, "fetch_by_ids", rows_read_after_one_is_made_private)
+    later = replace(catalog, clock=lambda: catalog.clock() + timedelta(days=1))
+    assert [entry.view.dataset.id for entry in recent(later, ANONYMOUS, DatasetQuery())] == [shown]
 
 
 def test_titles_follow_the_query(client: TestClient) -> None:

@@ -69,9 +69,10 @@ def in_order(conn: Connection, dataset_ids: tuple[str, ...] | list[str]) -> list
 
 
 def found(catalog: Catalog, conn: Connection, request: SearchRequest) -> tuple[list[Dataset], int]:
-    """The datasets the request finds, in the index's order, and how many there are in all."""
+    """The datasets the request finds, in the index's order, and how many there are in all; one
+    hidden since the index answered (its row read afresh) is left out, as a page leaves it out."""
     hits = indexing.search(catalog, request, conn)
-    return in_order(conn, hits.ids), hits.total
+    return [d for d in in_order(conn, hits.ids) if may_see(request.visibility, d)], hits.total
 
 
 def _page_rows(
