@@ -327,3 +327,26 @@ def test_the_pool_reports_each_checkout_and_checkin(catalog: Catalog) -> None:
     with catalog.db.read(), catalog.db.write():
         pass
     assert reported == [1, 2, 1, 0]
+
+
+@pytest.mark.parametrize("failure", ["unavailable", "bug"])
+def test_a_secret_in_the_path_stays_out_of_every_log_line(
+    client: TestClient, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """A password reset link's token is a credential: the access line says the route's template,
+    and so do the lines of an outage or a bug met on that page."""
+    from opencat.catalog import password_resets
+    from opencat.domain.errors import Reason, Unavailable
+
+    def failing(*_args: object) -> bool:
+        if failure == "unavailable":
+            raise Unavailable(Reason.DATABASE_UNAVAILABLE) from OSError("connection refused")
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(password_resets, "reset_is_valid", failing)
+    response = client.get("/account/password/reset/SECRETtoken123/")
+    assert response.status_code == (503 if failure == "unavailable" else 500)
+    ours = [line for line in records(log_lines) if line["logger"].startswith("opencat")]  # not httpx's
+    assert len(ours) == 2  # the outage's or the bug's line, and the access line
+    assert all("SECRETtoken123" not in json.dumps(line) for line in ours)
+    assert all("/account/password/reset/{token}/" in json.dumps(line) for line in ours)

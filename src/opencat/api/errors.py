@@ -131,7 +131,7 @@ def _catalog_error(request: Request, exc: errors.CatalogError) -> Response:
     if isinstance(exc, errors.Unavailable | errors.InsufficientStorage):
         # The operator's problem, not the client's: one line with the cause, no traceback.
         logger.warning(
-            "%s on %s %s: %r", wording.message(exc), request.method, request.url.path, exc.__cause__
+            "%s on %s %s: %r", wording.message(exc), request.method, _route(request), exc.__cause__
         )
     status, body, headers = _body(exc, request.app.state.services.urls.base)
     if isinstance(exc, errors.TooManyRequests):
@@ -167,6 +167,13 @@ def http_error(_request: Request, exc: Exception) -> Response:
     return json_response({"message": message}, exc.status_code, dict(exc.headers or {}))
 
 
+def _route(request: Request) -> str:
+    """The matched route's template, not the path: a path may hold a secret (a password reset
+    link's token); the line's request id leads to the access line, which names the path safely."""
+    template = getattr(request.scope.get("route"), "path", None)
+    return template if isinstance(template, str) else "(no route)"
+
+
 def server_error(request: Request, exc: Exception) -> Response:
-    logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("Unhandled error on %s %s", request.method, _route(request), exc_info=exc)
     return json_response({"message": "Internal Server Error"}, 500)

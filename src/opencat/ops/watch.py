@@ -39,6 +39,13 @@ def _target(scope: Scope) -> tuple[str, str]:
     return raw.decode("latin-1"), scope.get("query_string", b"").decode("latin-1")
 
 
+def _logged_path(scope: Scope) -> str:
+    """The path as a log line says it: a route holding a secret (a password reset link's token)
+    is said by its template."""
+    route = route_template(scope)
+    return route if "{token}" in route else _target(scope)[0]
+
+
 class Watched:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -78,7 +85,7 @@ class Watched:
             await self.app(scope, receiving, sending)
         except Exception:
             if exchange.status is None:  # nothing answered: not even Starlette's error handler
-                logger.exception("Unhandled error on %s %s", scope["method"], scope["path"])
+                logger.exception("Unhandled error on %s %s", scope["method"], _logged_path(scope))
                 await _server_error(sending)
             elif not exchange.complete:
                 raise  # the server must cut the connection: the client would take a part for the whole
@@ -89,10 +96,8 @@ class Watched:
 
     def _record(self, scope: Scope, exchange: _Exchange, seconds: float) -> None:
         status = exchange.status or 500
-        path, query = _target(scope)
-        route = route_template(scope)
-        if "{token}" in route:  # a secret in the path (a password reset link): logged as its template
-            path = route
+        _, query = _target(scope)
+        path, route = _logged_path(scope), route_template(scope)
         uploading = route.endswith("/upload/") and scope["method"] == "POST"
         self.metrics.observe_request(
             route, scope["method"], status, seconds, exchange.received if uploading else 0
