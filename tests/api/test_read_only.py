@@ -2,6 +2,7 @@
 checked once the caller is known (401 first) and before their rights (403 after); edits and
 deletions of what exists go on, and so do reads."""
 
+import re
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,25 @@ REMOTE = {"title": "r", "url": "https://example.org/r.csv", "filetype": "remote"
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path, database_url=database_url, base_url=BASE_URL, read_only=True)
+
+
+def _the_document_says_423_for_these(client: TestClient, creations: set[tuple[str, str]]) -> None:
+    """The OpenAPI document lists 423 on exactly the operations that answer it here."""
+    document = client.get("/api/1/swagger.json").json()
+    listed = {
+        (method, template)
+        for template, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "423" in operation.get("responses", {})
+    }
+    templates = {
+        template: re.compile(re.sub(r"\{[^}]+\}", "[^/]+", template)) for template in document["paths"]
+    }
+    answering = {
+        (method, next(t for t, pattern in templates.items() if pattern.fullmatch(path)))
+        for method, path in creations
+    }
+    assert listed == answering
 
 
 def test_nothing_new_is_made_but_by_a_sysadmin(client: TestClient, catalog: Catalog) -> None:
@@ -65,6 +85,7 @@ def test_nothing_new_is_made_but_by_a_sysadmin(client: TestClient, catalog: Cata
         ("post", "/api/1/contacts/", {"content": b"{bad"}),
         ("post", "/api/1/harvest/sources/", {"content": b"[1]"}),
     ]
+    _the_document_says_423_for_these(client, {(method, path) for method, path, _ in creations})
     for method, path, body in creations:
         assert getattr(client, method)(path, **body).status_code == 401, path  # who asks, first
         for account in (alice, bob):  # the owner, and a stranger (423 before the 403)

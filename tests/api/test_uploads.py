@@ -123,6 +123,8 @@ def test_uploaded_file_is_served_with_range_etag_and_disposition(
         assert (ignored.status_code, ignored.content) == (200, CSV), unreadable
     beyond = client.get(path, headers={"Range": f"bytes={len(CSV) + 10}-"})
     assert beyond.status_code == 416
+    described = client.get("/api/1/swagger.json").json()["paths"]["/resources/{key}"]["get"]["responses"]
+    assert "416" in described  # the OpenAPI document says it
     etag, modified = whole.headers["etag"], whole.headers["last-modified"]
     # The client's copy is current: by its tag (weakly compared, or "*"), else by its date.
     for headers in (

@@ -62,6 +62,7 @@ def list_community_resources(call: Call) -> Reply:
     returns="CommunityResource",
     body=CommunityBody,
     auth="required",
+    creates=True,
 )
 def create_community_resource(call: Call) -> Reply:
     submitted = Submitted.parse(lambda: parse_community(call.json_object(), call.files_url, creating=True))

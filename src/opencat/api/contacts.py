@@ -25,6 +25,7 @@ def get_contact_point(call: Call) -> Reply:
     body="ContactPointBody",
     auth="required",
     also=(200,),
+    creates=True,
 )
 def create_contact_point(call: Call) -> Reply:
     check_creations_allowed(call.catalog.read_only, call.actor)  # 401, 423 before the body (udata's)

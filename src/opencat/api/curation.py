@@ -88,7 +88,13 @@ def list_followers(call: Call) -> Reply:
 
 
 @describe(
-    "Follow a dataset", "follow_dataset", status=201, returns="FollowerCount", auth="required", also=(200,)
+    "Follow a dataset",
+    "follow_dataset",
+    status=201,
+    returns="FollowerCount",
+    auth="required",
+    also=(200,),
+    creates=True,
 )
 def follow(call: Call) -> Reply:
     count, created = use_cases.follow(call.catalog, call.actor, call.path("ident"))

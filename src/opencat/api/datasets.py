@@ -195,7 +195,13 @@ def list_my_org_datasets(call: Call) -> Reply:
 
 
 @describe(
-    "Create a dataset", "create_dataset", status=201, returns="Dataset", body=DatasetBody, auth="required"
+    "Create a dataset",
+    "create_dataset",
+    status=201,
+    returns="Dataset",
+    body=DatasetBody,
+    auth="required",
+    creates=True,
 )
 def create_dataset(call: Call) -> Reply:
     submitted = Submitted.parse(

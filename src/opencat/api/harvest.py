@@ -265,6 +265,7 @@ def list_sources(call: Call) -> Reply:
     returns="HarvestSource",
     body=HarvestSourceBody,
     auth="required",
+    creates=True,
 )
 def create_source(call: Call) -> Reply:
     check_creations_allowed(call.catalog.read_only, call.actor)  # 401, 423 before the body (udata's)
@@ -561,6 +562,7 @@ def preview_source(call: Call) -> Reply:
     body=HarvestSourceBody,
     auth="required",
     errors=(429,),
+    creates=True,  # udata refuses it under its read-only mode as it refuses a new source
 )
 def preview_fields(call: Call) -> Reply:
     # udata's block list holds the preview of a new source too: 423 in read-only mode.

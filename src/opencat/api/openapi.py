@@ -29,6 +29,7 @@ class Operation:
     errors: tuple[int, ...] = ()  # statuses beyond those every operation of its kind may answer
     also: tuple[int, ...] = ()  # other success statuses (200 when 201 creates, 304...)
     masked: bool = True  # the answer goes through the X-Fields mask
+    creates: bool = False  # new content, refused under OPENCAT_READ_ONLY but to sysadmins (423)
 
 
 def describe(

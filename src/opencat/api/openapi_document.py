@@ -15,7 +15,11 @@ _REF = "#/components/schemas/{model}"
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 # Request headers an operation may read, by name (Operation.headers).
 HEADERS: dict[str, tuple[str, dict[str, Any]]] = {
-    "X-Fields": ("A mask of the fields to answer, e.g. `id,title,resources{id,url}`", {"type": "string"}),
+    "X-Fields": (
+        "A mask of the fields to answer, e.g. `id,title,resources{id,url}`: the answer then holds"
+        " only the fields named (and known), so the response schema's required fields may be absent",
+        {"type": "string"},
+    ),
     "If-Match": ("The ETag of the version to change; another version answers 412", {"type": "string"}),
     "If-None-Match": ("An ETag already held: an unchanged object answers 304", {"type": "string"}),
     "X-Get-Datasets-Full-Objects": ("Any value: zones and granularity as objects", {"type": "string"}),
@@ -38,6 +42,8 @@ _REASONS = {
     412: "If-Match names another version",
     413: "Request body too large",
     415: "Unsupported media type",
+    416: "The Range asked for lies outside the file",
+    423: "Creations disabled for now (OPENCAT_READ_ONLY): only a sysadmin creates",
     429: "Too many requests (Retry-After)",
     503: "Temporarily unavailable (Retry-After)",
     507: "Out of storage",
@@ -61,6 +67,8 @@ def _error_statuses(route: Route, method: str, operation: Operation) -> set[int]
         statuses.add(404)  # an unknown object, or a page past the last one
     if method in _WRITES:
         statuses |= {409, 507}
+    if operation.creates:
+        statuses.add(423)
     if method in ("POST", "PUT", "PATCH") or operation.body is not None:
         statuses.add(413)
     if "{ident}" in route.path and "/datasets/" in route.path:

@@ -29,6 +29,7 @@ def _render(call: Call, resource: Any) -> dict[str, Any]:
     auth="required",
     headers=("If-Match",),
     errors=(412,),
+    creates=True,
 )
 def add_resource(call: Call) -> Reply:
     submitted = Submitted.parse(lambda: parse_resource(call.json_object(), call.files_url, creating=True))

@@ -48,6 +48,7 @@ _UPLOAD: dict[str, Any] = {
     "auth": "required",
     "errors": (412, 415),
     "headers": ("If-Match",),
+    "creates": True,
 }
 # A community resource is no part of its dataset's version: no ``If-Match``.
 _COMMUNITY_UPLOAD = {**_UPLOAD, "returns": "CommunityUploadAnswer", "headers": (), "errors": (415,)}
@@ -217,7 +218,7 @@ class WholeOnUnreadableRange(FileResponse):
     media="*/*",
     headers=("If-None-Match",),
     also=(206, 304),
-    errors=(410,),  # the file of a deleted dataset
+    errors=(410, 416),  # the file of a deleted dataset; a Range past the file's end
     masked=False,
 )
 async def serve_file(request: Request) -> Response:
