@@ -43,6 +43,9 @@ def test_a_backup_restored_elsewhere_holds_the_datasets_files_and_key(tmp_path: 
         "opencat.db",
         "secret_key",
     ]  # no -wal or -shm left beside the copy
+    # The owner's only: the database holds password and key hashes, e-mail addresses, sessions.
+    assert (tmp_path / "backup").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "backup" / "opencat.db").stat().st_mode & 0o777 == 0o600
 
     # A file no resource names, removed from the backup: the restore counts what it copied.
     stray = tmp_path / "backup" / "files" / "stray.csv"

@@ -371,7 +371,7 @@ def test_a_data_dir_that_cannot_be_used_is_bad_settings(
     a_file.write_text("a,b\n")
     monkeypatch.setenv("OPENCAT_DATA_DIR", str(a_file))
     monkeypatch.delenv("OPENCAT_DATABASE_URL", raising=False)
-    run = cli("user", "list")
+    run = cli("load-demo")  # a command that may make a new catalog
     assert run.code == 2
     assert run.err.startswith(f"error: OPENCAT_DATA_DIR: cannot use {a_file}: ")
 

@@ -323,6 +323,19 @@ def test_doctor_and_backup_of_a_data_directory_without_a_database_make_none(
     assert f"no database at {typo / 'opencat.db'}: check OPENCAT_DATA_DIR" in backup.err
     assert not typo.exists()
     assert not (tmp_path / "nightly").exists()
+    # Nor do the commands that read or keep up a catalog (a reindex said "Indexed 0 datasets").
+    for command in (
+        ("reindex",),
+        ("user", "list"),
+        ("org", "list"),
+        ("token", "list", "someone@example.org"),
+        ("harvest", "list"),
+        ("export", "dcat", "--output", str(tmp_path / "catalog.nt")),
+    ):
+        refused = cli(*command)
+        assert (refused.code, refused.out) == (2, ""), command
+        assert f"no database at {typo / 'opencat.db'}" in refused.err, command
+        assert not typo.exists(), command
 
 
 def test_doctor_with_bad_settings_or_no_database(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

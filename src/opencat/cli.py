@@ -84,6 +84,20 @@ def _with_catalog(
     return lambda settings, args: run(_catalog(settings), args)
 
 
+def _existing_catalog(settings: Settings) -> Catalog:
+    """``_catalog`` for a command that reads or keeps up what a catalog holds (a list, a reindex,
+    an export): a data directory with no database is a mistyped setting, not a new catalog to
+    make there and report on as a success."""
+    backup.refuse_missing_database(settings)
+    return _catalog(settings)
+
+
+def _with_existing_catalog(
+    run: Callable[[Catalog, argparse.Namespace], None],
+) -> Callable[[Settings, argparse.Namespace], None]:
+    return lambda settings, args: run(_existing_catalog(settings), args)
+
+
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> None:
     catalog = _opened(settings)
     before = current_revision(catalog.db)
@@ -203,7 +217,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
         raise SettingsError(f"--output must name a file, {args.output} is a directory")
     if args.output and not Path(args.output).absolute().parent.is_dir():
         raise SettingsError(f"--output: the directory of {args.output} does not exist")
-    catalog = _catalog(settings)
+    catalog = _existing_catalog(settings)
     urls = Urls(settings.base_url, settings.front_url)
     # A file is written beside its place and renamed into it once whole: an export that fails or
     # is interrupted leaves no truncated file, and an earlier export stays as it was.
@@ -275,14 +289,13 @@ def _load_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _reindex(settings: Settings, args: argparse.Namespace) -> None:
-    count = rebuild(_catalog(settings), Progress("indexed", "datasets"))
+    count = rebuild(_existing_catalog(settings), Progress("indexed", "datasets"))
     print(f"Indexed {count} datasets")  # noqa: T201 - the command's output
 
 
 def _backup(settings: Settings, args: argparse.Namespace) -> None:
     backup.refuse_unsupported(settings)
-    backup.refuse_missing_database(settings)
-    manifest = backup.back_up(_catalog(settings), settings, Path(args.directory))
+    manifest = backup.back_up(_existing_catalog(settings), settings, Path(args.directory))
     print(f"Backed up {manifest['datasets']} datasets and {manifest['files']} files to {args.directory}")  # noqa: T201
 
 
@@ -362,25 +375,25 @@ def _account_commands(commands: Any) -> None:
     create_user.set_defaults(run=_user_create)
     list_users = user.add_parser("list", help="every user: id, email, slug, name, sysadmin, deleted")
     _json_option(list_users)
-    list_users.set_defaults(run=_with_catalog(account_commands.user_list))
+    list_users.set_defaults(run=_with_existing_catalog(account_commands.user_list))
     show_user = user.add_parser("show", help="one user, their organizations and API keys")
     show_user.add_argument("user", help="user id, slug or email")
     _json_option(show_user)
-    show_user.set_defaults(run=_with_catalog(account_commands.user_show))
+    show_user.set_defaults(run=_with_existing_catalog(account_commands.user_show))
     delete_user = user.add_parser(
         "delete",
         help="delete a user as udata does: marked deleted, named nowhere, keys revoked, memberships and follows ended",
     )
     delete_user.add_argument("user", help="user id, slug or email")
     _json_option(delete_user)
-    delete_user.set_defaults(run=_with_catalog(account_commands.user_delete))
+    delete_user.set_defaults(run=_with_existing_catalog(account_commands.user_delete))
     set_password = user.add_parser(
         "set-password",
         help="set a user's password to sign in to the pages (asked twice, or read from standard input); "
         "signs them out everywhere",
     )
     set_password.add_argument("email", help="the user's email (or id)")
-    set_password.set_defaults(run=_with_catalog(account_commands.user_set_password))
+    set_password.set_defaults(run=_with_existing_catalog(account_commands.user_set_password))
 
     org = commands.add_parser("org", help="organizations").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -392,7 +405,7 @@ def _account_commands(commands: Any) -> None:
     create_org.set_defaults(run=_org_create)
     list_orgs = org.add_parser("list", help="every organization: id, slug, name, members")
     _json_option(list_orgs)
-    list_orgs.set_defaults(run=_with_catalog(account_commands.org_list))
+    list_orgs.set_defaults(run=_with_existing_catalog(account_commands.org_list))
     add_member = org.add_parser("add-member", help="give a user a role in an organization")
     add_member.add_argument("org", help="organization id or slug")
     add_member.add_argument("user", help="user id, slug or email")
@@ -420,20 +433,20 @@ def _account_commands(commands: Any) -> None:
     list_tokens.add_argument("user", help="user id, slug or email")
     list_tokens.add_argument("--all", action="store_true", help="include revoked keys")
     _json_option(list_tokens)
-    list_tokens.set_defaults(run=_with_catalog(account_commands.token_list))
+    list_tokens.set_defaults(run=_with_existing_catalog(account_commands.token_list))
     revoke_token = token.add_parser("revoke", help="revoke one API key (or, with --all, every key of a user)")
     revoke_token.add_argument(
         "target", metavar="KEY_ID", help="the key's id (see token list); a user with --all"
     )
     revoke_token.add_argument("--all", action="store_true", help="KEY_ID names a user: revoke all their keys")
-    revoke_token.set_defaults(run=_with_catalog(account_commands.token_revoke))
+    revoke_token.set_defaults(run=_with_existing_catalog(account_commands.token_revoke))
 
 
 def _harvest_run(settings: Settings, args: argparse.Namespace) -> None:
     from opencat.catalog.harvest_settings import harvest_options
     from opencat.commands import harvest
 
-    harvest.run(_catalog(settings), args, harvest_options(settings))
+    harvest.run(_existing_catalog(settings), args, harvest_options(settings))
 
 
 def _harvest_command(name: str) -> Callable[[Catalog, argparse.Namespace], None]:
@@ -472,7 +485,7 @@ def _harvest_commands(commands: Any) -> None:
     add.set_defaults(run=_with_catalog(_harvest_command("add")))
     listing = group.add_parser("list", help="every source: id, name, backend, URL, schedule, last job")
     _json_option(listing)
-    listing.set_defaults(run=_with_catalog(_harvest_command("list_sources")))
+    listing.set_defaults(run=_with_existing_catalog(_harvest_command("list_sources")))
     run = group.add_parser("run", help="run one job of a source now; exit 1 if it failed")
     run.add_argument("source", help="the source's id")
     _json_option(run)
@@ -481,7 +494,7 @@ def _harvest_commands(commands: Any) -> None:
     jobs.add_argument("source", help="the source's id")
     jobs.add_argument("--limit", type=_positive, default=20, help="at most this many jobs (default 20)")
     _json_option(jobs)
-    jobs.set_defaults(run=_with_catalog(_harvest_command("jobs")))
+    jobs.set_defaults(run=_with_existing_catalog(_harvest_command("jobs")))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -43,11 +43,15 @@ def refuse_unsupported(settings: Settings) -> None:
 
 
 def refuse_missing_database(settings: Settings) -> None:
-    """A backup of a data directory with no database is a mistyped setting: it would make an empty
-    catalog there and back it up as a success, night after night."""
+    """A backup (or a list, a reindex, an export) of a data directory with no database is a
+    mistyped setting: it would make an empty catalog there and back it up as a success, night
+    after night."""
     path = sqlite_path(settings.database_url)
     if path is not None and not path.is_file():
-        raise SettingsError(f"no database at {path}: check OPENCAT_DATA_DIR (or OPENCAT_DATABASE_URL)")
+        raise SettingsError(
+            f"no database at {path}: check OPENCAT_DATA_DIR (or OPENCAT_DATABASE_URL);"
+            " 'opencat db upgrade' makes a new catalog"
+        )
 
 
 def _files_root(settings: Settings) -> Path:
@@ -83,6 +87,9 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
         # A refused argument, nothing done: bad usage (exit 2), as the README's rule says.
         raise SettingsError(f"{directory} is not empty: back up into a new or empty directory")
     directory.mkdir(parents=True, exist_ok=True)
+    # As sensitive as the data directory (password and key hashes, e-mail addresses, sessions):
+    # the owner's only, whatever the umask or the parent's mode.
+    directory.chmod(0o700)
     try:
         return _back_up_into(settings, source, directory)
     except (OSError, sqlite3.Error) as error:
@@ -94,6 +101,7 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
 
 
 def _back_up_into(settings: Settings, source: Path, directory: Path) -> dict[str, Any]:
+    (directory / DATABASE).touch(mode=0o600)  # made the owner's before a byte is copied into it
     copy_sqlite(source, directory / DATABASE)
     revision, datasets = revision_and_datasets(directory / DATABASE)
     wanted = stored_file_keys(directory / DATABASE)
