@@ -77,6 +77,7 @@ def test_follow_unfollow_and_list(client: TestClient, catalog: Catalog) -> None:
     assert set(listed["data"][0]) == {"id", "follower", "since"}
     assert client.get(f"{url}?user={alice.user.id}").json()["total"] == 0
     assert client.get(f"{url}?user=nope").status_code == 404
+    assert client.get(f"{url}?user=").json()["total"] == 1  # empty: no filter (udata's ``if``)
     metrics = client.get(f"/api/1/datasets/{dataset.id}/").json()["metrics"]
     assert metrics["followers"] == 1
     by_months = metrics["followers_by_months"]

@@ -61,6 +61,14 @@ def test_organizations_by_name_or_acronym_most_followed_first(client: TestClient
             sa.update(organizations).where(organizations.c.id == metro.id).values(metrics={"followers": 3})
         )
         conn.execute(
+            sa.update(organizations)
+            .where(organizations.c.id == city.id)
+            .values(
+                logo="https://img.example.org/l-original.png",
+                logo_thumbnail="https://img.example.org/l-100.png",
+            )
+        )
+        conn.execute(
             sa.update(organizations).where(organizations.c.id == gone.id).values(deleted=catalog.clock())
         )
 
@@ -75,6 +83,8 @@ def test_organizations_by_name_or_acronym_most_followed_first(client: TestClient
         "image_url": None,
         "page": f"http://testserver/organizations/{metro.slug}/",
     }
+    # The logo's 100-pixel thumbnail, as udata's ImageField(size=100) gives it.
+    assert found.json()[1]["image_url"] == "https://img.example.org/l-100.png"
     assert [item["id"] for item in client.get("/api/1/organizations/suggest/?q=idf").json()] == [region.id]
     assert [item["id"] for item in client.get("/api/1/organizations/suggest/?q=île").json()] == [region.id]
     assert [item["id"] for item in client.get("/api/1/organizations/suggest/?q=lyon&size=1").json()] == [

@@ -103,7 +103,9 @@ def suggest_organizations(call: Call) -> Reply:
                 "name": org.name,
                 "acronym": org.acronym,
                 "slug": org.slug,
-                "image_url": org.logo,
+                # udata's ImageField(size=100): the logo's 100-pixel thumbnail, as a dataset's
+                # suggestion shows its organization's.
+                "image_url": org.logo_thumbnail or org.logo,
                 "page": call.urls.organization_page(org.slug),
             }
             for org in catalog.suggest_organizations(call.catalog, text, size)

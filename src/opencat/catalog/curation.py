@@ -121,7 +121,7 @@ def list_followers(
     catalog: Catalog, actor: Actor, ident: str, user: str | None, page: int, page_size: int
 ) -> Page[FollowView]:
     """Active follows, newest first; a private dataset's only to those who may read it."""
-    if user is not None and not ids.is_object_id(user):
+    if user and not ids.is_object_id(user):  # an empty ``user=`` filters nothing (udata's ``if``)
         raise NotFound()
     with catalog.db.read() as conn:
         dataset = _follow_target(conn, ident, by_slug=True, actor=actor)
