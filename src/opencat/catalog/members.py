@@ -42,10 +42,6 @@ def _require_admin(actor: Actor, organization: Organization) -> None:
         raise PermissionDenied()
 
 
-def may_manage(actor: Actor, organization: Organization) -> bool:
-    return actor.is_sysadmin or actor.role_in(organization.id) == "admin"
-
-
 def list_members(catalog: Catalog, actor: Actor, org_ident: str) -> tuple[Organization, list[Member]]:
     with catalog.db.read() as conn:
         organization = _organization(conn, org_ident)

@@ -17,6 +17,7 @@ CatalogError
 ├── PreconditionFailed  ``If-Match`` names a stale version
 ├── Conflict            a concurrent write took the same unique value
 ├── TooManyRequests     asked again too soon (``retry_after`` seconds)
+├── Locked              creations are disabled for now (read-only mode) but to sysadmins
 ├── Moved               the object answers to another identifier (a redirect)
 ├── UnsupportedMediaType  an uploaded file is of a refused type (HTML)
 ├── PayloadTooLarge     an uploaded file is past the configured maximum
@@ -243,7 +244,7 @@ class Moved(CatalogError):
 
 
 class UploadProblem(Enum):
-    """Why an upload was refused; ``api/errors.py`` words each one as udata does."""
+    """Why an upload was refused; ``api/wording.py`` words each one as udata does."""
 
     # The form (read by the API)
     PART_WITHOUT_NAME = "part_without_name"  # a multipart part with no field name

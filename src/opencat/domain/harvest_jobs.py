@@ -18,9 +18,6 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
-ENDED = frozenset({JobStatus.DONE, JobStatus.DONE_ERRORS, JobStatus.FAILED})
-
-
 class ItemStatus(StrEnum):
     """What a job did with one remote entry (unchanged entries are counted, not listed)."""
 
@@ -42,9 +39,6 @@ class ItemTally:
     def total(self) -> int:
         return sum(self.by_status.values())
 
-
-# udata's validation states of a source: a source waits for a sysadmin's approval before running.
-VALIDATION_STATES = ("pending", "accepted", "refused")
 
 # Why a harvested dataset was archived (udata's value).
 ARCHIVED_NOT_ON_REMOTE = "not-on-remote"
