@@ -147,9 +147,20 @@ def test_errors_are_shown_beside_their_fields(catalog: Catalog, settings: Settin
         assert past.status_code == 400
         assert "The expiry date must be a date in the future." in past.text
         assert 'value="old"' in past.text  # what was typed is kept
-        garbled = client.post(PAGE, data={"csrf_token": _csrf(client), "name": "x", "expires": "soon"})
+        garbled = client.post(
+            PAGE,
+            data={"csrf_token": _csrf(client), "name": "x", "expires": "soon"},
+            headers={"Accept-Language": "en"},
+        )
         assert garbled.status_code == 400
         assert 'id="key-expires-error"' in garbled.text
+        assert "Give the date as year, month and day (2030-01-31)." in garbled.text  # not "in the future"
+        # A NUL in a field is said beside it (it was the generic "unreadable form" page).
+        nul = client.post(PAGE, data={"csrf_token": _csrf(client), "name": "a\x00b"})
+        assert nul.status_code == 400
+        assert "Ce champ ne peut contenir de caractère nul." in nul.text
+        assert 'id="key-name-error"' in nul.text
+        assert "\x00" not in nul.text
         today = client.post(
             PAGE, data={"csrf_token": _csrf(client), "name": "today", "expires": "2026-12-03"}
         )

@@ -92,6 +92,10 @@ def test_bad_input_is_refused_beside_its_field(client: TestClient, catalog: Cata
         assert answer.status_code == 400
         assert "Choose a role in the list." in answer.text
     assert other.user.id not in _roles(catalog, org.id)
+    nul = client.post(path, data={"csrf_token": csrf, "user": "a\x00@example.org", "role": "editor"})
+    assert nul.status_code == 400  # said beside the field (it was the generic "unreadable form" page)
+    assert "Ce champ ne peut contenir de caractère nul." in nul.text
+    assert "\x00" not in nul.text
     gone = make_user(catalog)
     accounts.delete_user(catalog, gone.user.id)
     assert (

@@ -216,6 +216,17 @@ def test_a_refused_file_is_explained_in_the_pages_language(client: TestClient, c
     assert wrong.json()["worded"].startswith(
         "le fichier arrivé n\N{RIGHT SINGLE QUOTATION MARK}est pas celui envoyé"
     )
+    boundary = "b0undary"
+    raw = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a\x00b.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\na\n\r\n--{boundary}--\r\n"
+    ).encode()
+    nul = client.post(
+        action, content=raw, headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **french}
+    )
+    assert nul.status_code == 400
+    assert "son nom (ou un autre champ du formulaire) contient un caractère nul." in nul.text  # not English
     assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
 
 

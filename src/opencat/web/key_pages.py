@@ -84,7 +84,7 @@ async def list_keys(site: Site, visit: Visit) -> Response:
 
 async def create_key(site: Site, visit: Visit) -> Response:
     token = _signed_in(visit, site)
-    form = await read_form(visit)
+    form = await read_form(visit, text_fields=frozenset({"name", "expires"}))  # a NUL: said beside it
     if form is None:
         return refused(visit, 400, "unreadable")
     if token is None:
@@ -96,6 +96,9 @@ async def create_key(site: Site, visit: Visit) -> Response:
     try:
         if not name:
             raise Invalid({"name": ["required"]})
+        holding_nul = [field for field, value in (("name", name), ("expires", expires)) if "\x00" in value]
+        if holding_nul:
+            raise Invalid({field: ["nul"] for field in holding_nul})
         _, record, secret = await run_in_threadpool(
             accounts.issue_api_key, site.catalog, visit.user.id, name, _expiry(expires)
         )
@@ -104,7 +107,10 @@ async def create_key(site: Site, visit: Visit) -> Response:
         errors = {
             ("expires" if field == "expires_at" else field): said for field, said in invalid.errors.items()
         }
-        return await _page(site, visit, token, 400, errors=errors, name=name, expires=expires)
+        shown = {
+            field: "" if "\x00" in value else value for field, value in (("name", name), ("expires", expires))
+        }
+        return await _page(site, visit, token, 400, errors=errors, **shown)
     response = RedirectResponse(PATH, status_code=303)
     response.set_cookie(
         NEW_KEY_COOKIE,

@@ -55,7 +55,7 @@ async def list_members(site: Site, visit: Visit) -> Response:
 
 async def _checked(site: Site, visit: Visit) -> tuple[str, dict[str, str]] | Response:
     token = _token(site, visit)
-    form = await read_form(visit)
+    form = await read_form(visit, text_fields=frozenset({"user"}))  # a NUL there: said beside it
     if form is None:
         return refused(visit, 400, "unreadable")
     if token is None:
@@ -73,6 +73,8 @@ async def set_role(site: Site, visit: Visit) -> Response:
     slug = str(visit.request.path_params["slug"])
     user, role = form.get("user", "").strip()[:320], form.get("role", "")
     adding = form.get("adding") == "1"  # the "Add a member" form, not a member's role in the list
+    if "\x00" in user:
+        return await _page(site, visit, token, 400, errors={"user": "nul"}, email="", role=role)
     try:
         member = await run_in_threadpool(
             members.set_role, site.catalog, visit.actor, slug, user, role, adding

@@ -205,6 +205,8 @@ def _for_people(visit: Visit, error: CatalogError, body: dict[str, Any], max_byt
         return gettext("HTML pages are not accepted as files.")
     if isinstance(error, UploadRefused) and error.problem is UploadProblem.CHECKSUM_MISMATCH:
         return gettext("the file that arrived is not the one sent (its checksum differs). Send it again.")
+    if isinstance(error, UploadRefused) and error.problem is UploadProblem.NUL_IN_FORM:
+        return gettext("its name (or another field of the form) holds a NUL character.")
     said = (
         body.get("error")
         or body.get("message")
