@@ -10,6 +10,7 @@ from opencat.catalog import indexing, listing
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
 from opencat.db.tables import datasets
+from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters, SearchRequest
 from tests.factories import make_dataset, make_user
 
@@ -57,3 +58,21 @@ def test_a_middle_page_short_of_a_dataset_deleted_since_the_search_is_asked_agai
     assert hits.ids[0] not in [dataset.id for dataset in page]
     assert settled.total == 4
     assert {dataset.id for dataset in page} <= {dataset.id for dataset in made}
+
+
+def test_the_v2_searchs_middle_page_is_settled_too(catalog: Catalog) -> None:
+    """The v2 search and the pages' search read their page through ``views_of`` (they searched the
+    index themselves, with its facets): a middle page short of a dataset deleted since is asked
+    again there too."""
+    alice = make_user(catalog)
+    for n in range(5):
+        make_dataset(catalog, alice, title=f"Eau {n}", tags=("eau",))
+    request = SearchRequest(filters=SearchFilters(tags=("eau",)), offset=0, limit=2)
+    with catalog.db.read() as conn:
+        hits = indexing.search(catalog, request, conn)
+    delete_dataset(catalog, alice.actor(catalog), hits.ids[0])
+    with catalog.db.read() as conn:  # the deletion committed after the index answered
+        page = listing.views_of(catalog, conn, DatasetQuery(page_size=2), request, hits, False)
+    assert len(page.items) == 2
+    assert hits.ids[0] not in [view.dataset.id for view in page.items]
+    assert page.total == 4

@@ -112,18 +112,18 @@ SETTLE_ATTEMPTS = 2
 
 
 def settled_page(
-    catalog: Catalog, conn: Connection, request: SearchRequest, hits: SearchHits
+    catalog: Catalog, conn: Connection, request: SearchRequest, hits: SearchHits, empty_past_end: bool = False
 ) -> tuple[list[Dataset], SearchHits]:
     """The page's datasets and the hits they come from. A page short of datasets that changed
     since the index answered is asked again of the index, caught up past that change, unless it
     is the last one: a short page in the middle (its total saying more follow) looked like the
     end to clients that stop at the first page shorter than the page size."""
-    datasets = _page_rows(catalog, conn, request, hits)
+    datasets = _page_rows(catalog, conn, request, hits, empty_past_end)
     for _ in range(SETTLE_ATTEMPTS):
         if len(datasets) == len(hits.ids) or hits.total <= request.offset + len(hits.ids):
             break
         hits = indexing.search(catalog, request, conn)
-        datasets = _page_rows(catalog, conn, request, hits)
+        datasets = _page_rows(catalog, conn, request, hits, empty_past_end)
     return datasets, hits
 
 
@@ -151,8 +151,9 @@ def views_of(
     empty_past_end: bool = False,
 ) -> Page[DatasetView]:
     """The page of ``hits``, the index's answer to ``request`` (for a caller that searched the
-    index itself), with what each dataset's view needs."""
-    datasets = _page_rows(catalog, conn, request, hits, empty_past_end)
+    index itself: the v2 search and the pages' with their facets), settled as ``views_page``'s,
+    with what each dataset's view needs."""
+    datasets, hits = settled_page(catalog, conn, request, hits, empty_past_end)
     return Page(assemble(conn, datasets, with_community), _total(hits, datasets), query.page, query.page_size)
 
 
