@@ -62,6 +62,16 @@ def test_a_missing_title_is_said_with_the_other_fields_errors(client: TestClient
         headers=alice.headers,
     )
     assert set(updated.json()["errors"]) == {"description", "private"}
+    # The coverage's dates, read once the rest parses, are said with the other fields too.
+    both = {"title": "t", "description": "d", "tags": ["a"], "temporal_coverage": {"start": "x"}}
+    refused = client.post("/api/1/datasets/", json=both, headers=alice.headers)
+    assert refused.json()["errors"] == {
+        "tags": ['Tag "a" must be between 3 and 96 characters long.'],
+        "temporal_coverage": ["Not a valid date value."],
+    }
+    untitled = {"title": "", "description": "d", "temporal_coverage": "2020-01-01 - soon"}
+    refused = client.post("/api/1/datasets/", json=untitled, headers=alice.headers)
+    assert set(refused.json()["errors"]) == {"title", "temporal_coverage"}
 
 
 def test_personal_dataset_is_owned_by_caller(client: TestClient, catalog: Catalog) -> None:

@@ -464,11 +464,26 @@ def _validate(body: dict[str, Any], creating: bool, files_url: str | None) -> Da
     try:
         parsed = DatasetBody.model_validate(body, context={FILES_URL: files_url})
     except ValidationError as error:
-        found = {**errors, **to_invalid(error).errors}
+        found = {**_coverage_dates_error(body), **errors, **to_invalid(error).errors}
         raise Invalid(_with_new_resources_missing(found, body.get("resources"))) from None
     if errors:
-        raise Invalid(_with_new_resources_missing(errors, body.get("resources")))
+        found = {**_coverage_dates_error(body), **errors}
+        raise Invalid(_with_new_resources_missing(found, body.get("resources")))
     return parsed
+
+
+def _coverage_dates_error(body: dict[str, Any]) -> dict[str, Any]:
+    """The coverage's dates are read once the body parses (``dataset_changes``): for a body refused
+    on other fields, they are checked here too, so that every field's error is said at once."""
+    try:
+        value = _coverage(body.get("temporal_coverage"))
+        if value is not None:
+            _temporal_coverage(CoverageBody.model_validate(value))
+    except Invalid as invalid:
+        return invalid.errors
+    except ValueError:  # the range's own shape (pydantic's errors are ValueErrors): the parse says it
+        return {}
+    return {}
 
 
 def _without_empty_references(body: dict[str, Any]) -> dict[str, Any]:
