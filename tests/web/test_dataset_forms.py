@@ -375,3 +375,27 @@ def test_a_form_saved_with_only_its_title_changed_changes_only_the_title(
     again = {"description": "one\r\ntwo\rthree", "tags": "eau", "action": "save", "title": "Rivers and lakes"}
     assert client.post(path, data=_fields(client, path) | again).status_code == 303
     assert get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.description == "one\ntwo\nthree"
+
+
+def test_every_error_the_api_words_with_a_value_is_translated_on_french_pages(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The pages say the API's errors again in their language by matching its English sentences
+    (web/form_errors.py): a change of the API's words must fail here, not show English."""
+    me = sign_in(client, catalog)
+    cases = [
+        ({"tags": "a"}, "f-tags", {"tags": ["a"]}, "tags"),
+        ({"frequency": "bogus"}, "f-frequency", {"frequency": "bogus"}, "frequency"),
+        ({"zones": "nowhere:at-all"}, "f-zones", {"spatial": {"zones": ["nowhere:at-all"]}}, "spatial"),
+        ({"title": "t" * 400}, "f-title", {"title": "t" * 400}, "title"),
+    ]
+    for fields, field_id, api_body, api_field in cases:
+        api = client.post(
+            "/api/1/datasets/", json={"title": "T", "description": "D"} | api_body, headers=me.headers
+        )
+        assert api.status_code == 400, api_field
+        english = str(api.json()["errors"][api_field]).strip("[]{}'\"").split("': ['")[-1]
+        form = _fields(client, NEW) | {"title": "T", "description": "D", "action": "save"} | fields
+        french = _error_beside(client.post(NEW, data=form).text, field_id)
+        assert french, field_id
+        assert english[:20] not in french.replace("&#34;", '"').replace("&#39;", "'"), (field_id, english)
