@@ -78,6 +78,24 @@ def test_a_backup_restored_elsewhere_holds_the_datasets_files_and_key(tmp_path: 
         again.db.dispose()
 
 
+def test_an_empty_folder_made_for_the_backup_keeps_its_mode(tmp_path: Path) -> None:
+    """Only a folder the backup makes is made the owner's only: one the operator prepared (a
+    backup agent's group may read it) is left as they made it, and owned by another user it
+    failed the backup (``chmod`` refused)."""
+    source = _settings(tmp_path / "source")
+    catalog = build_catalog(source)
+    try:
+        upgrade(catalog.db)
+        prepared = tmp_path / "prepared"
+        prepared.mkdir()
+        prepared.chmod(0o750)
+        backup.back_up(catalog, source, prepared)
+    finally:
+        catalog.db.dispose()
+    assert prepared.stat().st_mode & 0o777 == 0o750
+    assert (prepared / "opencat.db").stat().st_mode & 0o777 == 0o600
+
+
 def test_what_backup_refuses(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="pg_dump"):
         backup.refuse_unsupported(Settings(data_dir=tmp_path, database_url="postgresql://u@h/db"))

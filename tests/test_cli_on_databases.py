@@ -329,6 +329,8 @@ def test_doctor_and_backup_of_a_data_directory_without_a_database_make_none(
         ("user", "list"),
         ("org", "list"),
         ("token", "list", "someone@example.org"),
+        ("token", "create", "someone@example.org"),
+        ("org", "add-member", "some-org", "someone@example.org", "--role", "admin"),
         ("harvest", "list"),
         ("export", "dcat", "--output", str(tmp_path / "catalog.nt")),
     ):

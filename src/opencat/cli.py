@@ -206,7 +206,7 @@ def _org_create(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _org_add_member(settings: Settings, args: argparse.Namespace) -> None:
-    member = accounts.add_member(_catalog(settings), args.org, args.user, args.role)
+    member = accounts.add_member(_existing_catalog(settings), args.org, args.user, args.role)
     emit({"organization": member.organization_id, "user": member.user.id, "role": member.role}, False)
 
 
@@ -428,7 +428,7 @@ def _account_commands(commands: Any) -> None:
         "--days", type=_days, help=f"valid for this many days from now (at most {MAX_KEY_DAYS})"
     )
     _json_option(create_token)
-    create_token.set_defaults(run=_with_catalog(account_commands.token_create))
+    create_token.set_defaults(run=_with_existing_catalog(account_commands.token_create))
     list_tokens = token.add_parser("list", help="a user's API keys: id, name, created, expires, last used")
     list_tokens.add_argument("user", help="user id, slug or email")
     list_tokens.add_argument("--all", action="store_true", help="include revoked keys")

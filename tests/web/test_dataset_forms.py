@@ -371,6 +371,18 @@ def test_a_form_saved_with_only_its_title_changed_changes_only_the_title(
     latest = entries.items[0].activity
     assert latest.key == Key.DATASET_UPDATED
     assert sorted(change.field for change in latest.changes) == ["slug", "title"]
+    # A description stored with CRLF (harvested from a udata portal, as real ones are) and sent
+    # back as a browser sends it (shown with LF, its first line break dropped, sent as CRLF) stays
+    # as it was stored: no change recorded either.
+    crlf = make_dataset(catalog, me, title="Harvested", description="\r\nfirst\r\nsecond  \r\n", tags=["eau"])
+    crlf_path = f"/datasets/{crlf.dataset.id}/edit/"
+    shown = {"description": "first\r\nsecond  \r\n", "tags": "eau", "action": "save", "title": "Harvested!"}
+    assert client.post(crlf_path, data=_fields(client, crlf_path) | shown).status_code == 303
+    assert get_dataset(catalog, me.actor(catalog), crlf.dataset.id).dataset.description == (
+        "\r\nfirst\r\nsecond  \r\n"
+    )
+    entries = history.list_activity(catalog, me.actor(catalog), ActivityQuery(related_to=crlf.dataset.id))
+    assert [change.field for change in entries.items[0].activity.changes] == ["title"]  # its slug stays
     # A description typed in the form is stored with LF line breaks too (a lone CR as well).
     again = {"description": "one\r\ntwo\rthree", "tags": "eau", "action": "save", "title": "Rivers and lakes"}
     assert client.post(path, data=_fields(client, path) | again).status_code == 303

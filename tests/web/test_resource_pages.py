@@ -4,6 +4,7 @@ script's whole order; CSRF, strangers, a stale order."""
 
 import hashlib
 import re
+from dataclasses import replace
 
 from starlette.testclient import TestClient
 
@@ -11,6 +12,7 @@ from opencat.catalog import history
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import get_dataset
 from opencat.catalog.views import DatasetView
+from opencat.db import resources as db_resources
 from opencat.domain.queries import ActivityQuery
 from tests.factories import Account, make_dataset, make_user
 from tests.web.publishing import hidden, sign_in
@@ -117,6 +119,23 @@ def test_a_file_saved_with_only_its_title_changed_keeps_its_null_fields(
     revision = str(get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.revision)
     assert client.post(action, data=fields | {"revision": revision}).status_code == 303
     assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources[0].description in ("", None)
+    # One stored with CRLF (harvested) and sent back as shown stays as it was.
+    with catalog.db.write() as conn:
+        stored = db_resources.find(conn, view.dataset.id, link.id)
+        assert stored is not None
+        db_resources.update_one(
+            conn, replace(stored, description="Daily.\r\nSince 2001.\r\n"), catalog.clock()
+        )
+    revision = str(get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.revision)
+    shown = fields | {
+        "revision": revision,
+        "title": "Levels again",
+        "description": "Daily.\r\nSince 2001.\r\n",
+    }
+    assert client.post(action, data=shown).status_code == 303
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources[0].description == (
+        "Daily.\r\nSince 2001.\r\n"
+    )
 
 
 def test_an_edit_made_on_an_older_revision_is_refused_and_kept(client: TestClient, catalog: Catalog) -> None:

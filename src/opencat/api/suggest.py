@@ -103,8 +103,8 @@ def suggest_organizations(call: Call) -> Reply:
                 "name": org.name,
                 "acronym": org.acronym,
                 "slug": org.slug,
-                # udata's ImageField(size=100): the logo's 100-pixel thumbnail, as a dataset's
-                # suggestion shows its organization's.
+                # udata's ImageField(size=100): the logo's 100-pixel thumbnail (the logo itself
+                # when no thumbnail is known).
                 "image_url": org.logo_thumbnail or org.logo,
                 "page": call.urls.organization_page(org.slug),
             }

@@ -86,10 +86,12 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
     if directory.exists() and any(directory.iterdir()):
         # A refused argument, nothing done: bad usage (exit 2), as the README's rule says.
         raise SettingsError(f"{directory} is not empty: back up into a new or empty directory")
-    directory.mkdir(parents=True, exist_ok=True)
-    # As sensitive as the data directory (password and key hashes, e-mail addresses, sessions):
-    # the owner's only, whatever the umask or the parent's mode.
-    directory.chmod(0o700)
+    if not directory.exists():
+        directory.mkdir(parents=True)
+        # As sensitive as the data directory (password and key hashes, e-mail addresses,
+        # sessions): the owner's only, whatever the umask or the parent's mode. An empty folder
+        # the operator made keeps the mode they gave it (a backup agent's group, say).
+        directory.chmod(0o700)
     try:
         return _back_up_into(settings, source, directory)
     except (OSError, sqlite3.Error) as error:

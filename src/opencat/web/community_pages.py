@@ -28,7 +28,15 @@ from opencat.domain.datasets import Resource
 from opencat.domain.errors import Gone, Invalid, Moved, NotFound, PreconditionFailed, Reason
 from opencat.web import i18n, signin
 from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
-from opencat.web.pages import Handler, Site, Visit, form_text, guard, untouched_blanks_left_out
+from opencat.web.pages import (
+    Handler,
+    Site,
+    Visit,
+    form_text,
+    guard,
+    unless_unchanged,
+    untouched_blanks_left_out,
+)
 from opencat.web.publish_pages import to_login
 from opencat.web.resource_forms import FIELDS, field_errors_of, signed_in_token
 from opencat.web.upload_pages import files_page, receive_upload
@@ -129,6 +137,8 @@ def _body(
     """The form's values, and the API's body for them (``shown``: the values the edit form was
     filled with, a blank one left out when it was blank already)."""
     values = {name: form_text(form, name).strip() for name in FIELDS}
+    if shown is not None:
+        values["description"] = unless_unchanged(values["description"], shown["description"])
     body: dict[str, Any] = {"dataset": view.dataset.id, "filetype": "remote"}
     sent = ("title", "url", "format", "description")
     if shown is None:  # a proposal: its title and address are required, a blank rest stays null

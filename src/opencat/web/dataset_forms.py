@@ -30,7 +30,7 @@ from opencat.web import i18n, sent_once, signin
 from opencat.web.account_pages import read_form, refused
 from opencat.web.form_errors import in_language
 from opencat.web.markdown import page_markdown
-from opencat.web.pages import Handler, Site, Visit, form_text, guard
+from opencat.web.pages import Handler, Site, Visit, form_text, guard, unless_unchanged
 from opencat.web.publish_pages import to_login
 from opencat.web.render import SCRIPTED_CSP
 from opencat.web.views import harvested_from
@@ -117,7 +117,7 @@ def body_of(filled: Filled, current: Dataset | None, now_iso: str) -> dict[str, 
     body: dict[str, Any] = {
         "title": text["title"],
         "acronym": text["acronym"] or None,
-        "description": text["description"],
+        "description": unless_unchanged(text["description"], current.description if current else None),
         "tags": _items(text["tags"]),
         "license": text["license"] or None,
         "frequency": text["frequency"] or None,

@@ -130,6 +130,19 @@ def form_text(form: FormData, name: str) -> str:
     return str(form.get(name) or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _as_shown(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def unless_unchanged(sent: str, stored: str | None) -> str:
+    """A form's text, or the stored one when the form sent it back as it was shown: a browser shows
+    a stored CR or CRLF as LF and sends CRLF back, drops a leading line break, and the field may
+    be trimmed; none of that is an edit to store (nor to record in the history)."""
+    if stored is not None and _as_shown(stored) == _as_shown(sent):
+        return stored
+    return sent
+
+
 def untouched_blanks_left_out(
     values: dict[str, str], names: Iterable[str], shown: dict[str, str]
 ) -> dict[str, str]:

@@ -24,7 +24,15 @@ from opencat.domain.errors import BadRequest, Conflict, Invalid, PreconditionFai
 from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
 from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
-from opencat.web.pages import Handler, Site, Visit, form_text, guard, untouched_blanks_left_out
+from opencat.web.pages import (
+    Handler,
+    Site,
+    Visit,
+    form_text,
+    guard,
+    unless_unchanged,
+    untouched_blanks_left_out,
+)
 from opencat.web.resource_forms import (
     RESOURCE_TYPES,
     editable_view,
@@ -95,6 +103,7 @@ async def update(site: Site, visit: Visit) -> Response:
     if not is_digits(revision):
         return refused(visit, 400, "unreadable")
     values = {name: form_text(form, name).strip() for name in (*EDITED, "url")}
+    values["description"] = unless_unchanged(values["description"], resource.description)
     body: dict[str, Any] = untouched_blanks_left_out(values, EDITED, _values(resource))
     if resource.filetype == "remote":  # a hosted file's address is the server's
         body["url"] = values["url"]
