@@ -181,3 +181,40 @@ def test_the_link_form_sent_again_adds_no_second_link(client: TestClient, catalo
     assert hidden(client.get(f"/datasets/{elsewhere}/resources/new/").text, "once") != form["once"]
     titles = [r.title for r in get_dataset(catalog, me.actor(catalog), view.dataset.id).resources]
     assert titles == ["Timetable, winter", "Timetable"]
+
+
+def test_a_nul_in_a_files_or_a_proposals_text_is_said_beside_its_field(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """It was the generic "unreadable form" page, what was typed lost, as the dataset form no
+    longer does: a link's, a file's edit and a proposal's forms say it beside the field."""
+    me = make_user(catalog)
+    view = make_dataset(
+        catalog, me, resources=[{"title": "a", "url": "https://example.org/a.csv", "filetype": "remote"}]
+    )
+    link = view.resources[0]
+    sign_in(client, catalog, me)
+    said = "Ce champ ne peut contenir de caractère nul."
+    slug, dataset_id = view.dataset.slug, view.dataset.id
+    csrf = hidden(client.get(f"/datasets/{slug}/resources/new/").text, "csrf_token")
+    link_form = {"csrf_token": csrf, "title": "T", "url": "https://example.org/b.csv", "type": "main"}
+    added = client.post(f"/datasets/{dataset_id}/resources/new/", data=link_form | {"description": "x\x00y"})
+    assert added.status_code == 400
+    assert said in added.text
+    assert ">xy</textarea>" in added.text  # what was typed, without its NUL
+    edit = client.get(f"/datasets/{slug}/resources/{link.id}/edit/").text
+    edited = {
+        "csrf_token": hidden(edit, "csrf_token"),
+        "revision": hidden(edit, "revision"),
+        "title": "a\x00b",
+        "url": link.url,
+        "type": link.type,
+    }
+    answer = client.post(f"/datasets/{dataset_id}/resources/{link.id}/edit/", data=edited)
+    assert answer.status_code == 400
+    assert said in answer.text
+    proposal = {"csrf_token": csrf, "title": "P", "url": "https://example.org/p", "description": "\x00"}
+    proposed = client.post(f"/datasets/{dataset_id}/community/new/", data=proposal)
+    assert proposed.status_code == 400
+    assert said in proposed.text
+    assert [r.title for r in get_dataset(catalog, me.actor(catalog), dataset_id).resources] == ["a"]

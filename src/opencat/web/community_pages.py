@@ -34,11 +34,13 @@ from opencat.web.pages import (
     Visit,
     form_text,
     guard,
+    nul_refusals,
     unless_unchanged,
     untouched_blanks_left_out,
+    without_nul,
 )
 from opencat.web.publish_pages import to_login
-from opencat.web.resource_forms import FIELDS, field_errors_of, signed_in_token
+from opencat.web.resource_forms import FIELDS, FORM_TEXT, field_errors_of, signed_in_token
 from opencat.web.upload_pages import files_page, receive_upload
 
 
@@ -151,7 +153,7 @@ def _body(
 
 
 async def propose(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit, DESCRIBED_FORM_BYTES)
+    form = await read_form(visit, DESCRIBED_FORM_BYTES, text_fields=FORM_TEXT)
     if form is None:
         return refused(visit, 400, "unreadable")
     opened = await _opened(site, visit, form)
@@ -159,6 +161,8 @@ async def propose(site: Site, visit: Visit) -> Response:
         return opened
     token, view = opened
     values, body = _body(form, view)
+    if held := nul_refusals(values, i18n.translations(visit.language).gettext):
+        return _form_page(site, visit, token, view, 400, values=without_nul(values), errors=held)
     submitted = Submitted.parse(lambda: parse_community(body, site.catalog.files.public_url, creating=True))
     try:
         created = await run_in_threadpool(
@@ -227,7 +231,7 @@ async def replace_file(site: Site, visit: Visit) -> Response:
 
 
 async def update(site: Site, visit: Visit) -> Response:
-    form = await read_form(visit, DESCRIBED_FORM_BYTES)
+    form = await read_form(visit, DESCRIBED_FORM_BYTES, text_fields=FORM_TEXT)
     if form is None:
         return refused(visit, 400, "unreadable")
     allowed = await _allowed(site, visit, _editor(visit), form)
@@ -235,6 +239,12 @@ async def update(site: Site, visit: Visit) -> Response:
         return allowed
     token, view, found = allowed
     values, body = _body(form, view, _shown(found.item.resource))
+    if held := nul_refusals(values, i18n.translations(visit.language).gettext):
+        version = str(form.get("version") or "")
+        typed = without_nul(values)
+        return _form_page(
+            site, visit, token, view, 400, values=typed, errors=held, item=found.item, version=version
+        )
     del body["dataset"], body["filetype"]
     if found.item.resource.filetype != "remote":
         del body["url"]  # a hosted file's address is the server's

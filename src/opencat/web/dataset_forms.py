@@ -30,7 +30,7 @@ from opencat.web import i18n, sent_once, signin
 from opencat.web.account_pages import read_form, refused
 from opencat.web.form_errors import in_language
 from opencat.web.markdown import page_markdown
-from opencat.web.pages import Handler, Site, Visit, form_text, guard, unless_unchanged
+from opencat.web.pages import NUL_REFUSED, Handler, Site, Visit, form_text, guard, unless_unchanged
 from opencat.web.publish_pages import to_login
 from opencat.web.render import SCRIPTED_CSP
 from opencat.web.views import harvested_from
@@ -179,9 +179,6 @@ def _signed_in(site: Site, visit: Visit) -> str | None:
 async def _read(visit: Visit) -> FormData | None:
     # A NUL pasted into a text field is said beside it, the rest kept (the whole form was refused).
     return await read_form(visit, MAX_FORM_BYTES, 40 + MAX_CONTACT_POINTS, frozenset(TEXT_FIELDS))
-
-
-NUL_REFUSED = "This field cannot hold a NUL character."
 
 
 async def _nul_refused(

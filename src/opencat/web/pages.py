@@ -130,6 +130,20 @@ def form_text(form: FormData, name: str) -> str:
     return str(form.get(name) or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
+# A NUL in a form's text (PostgreSQL's text cannot hold one; the API refuses it too).
+NUL_REFUSED = "This field cannot hold a NUL character."
+
+
+def nul_refusals(values: dict[str, str], gettext: Callable[[str], str]) -> dict[str, list[str]]:
+    """The fields holding NUL, each with its refusal in the page's language ({} when none)."""
+    return {name: [gettext(NUL_REFUSED)] for name, value in values.items() if "\x00" in value}
+
+
+def without_nul(values: dict[str, str]) -> dict[str, str]:
+    """What was typed, shown again without its NUL characters."""
+    return {name: value.replace("\x00", "") for name, value in values.items()}
+
+
 def _as_shown(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 

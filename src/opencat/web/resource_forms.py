@@ -24,11 +24,12 @@ from opencat.domain.errors import Invalid, Moved, NotFound, PermissionDenied
 from opencat.web import i18n, sent_once, signin
 from opencat.web.account_pages import DESCRIBED_FORM_BYTES, read_form, refused
 from opencat.web.form_errors import in_language
-from opencat.web.pages import Handler, Site, Visit, form_text, guard
+from opencat.web.pages import Handler, Site, Visit, form_text, guard, nul_refusals, without_nul
 from opencat.web.publish_pages import to_login
 
 RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
 FIELDS = ("title", "url", "type", "format", "description")
+FORM_TEXT = frozenset(FIELDS)  # text fields whose NUL is said beside them, not refused whole
 
 
 def signed_in_token(site: Site, visit: Visit) -> str | None:
@@ -71,7 +72,7 @@ async def open_editable_form(
 ) -> tuple[str, DatasetView, FormData] | Response:
     """A publisher's form sent (read, its CSRF token checked) about a dataset they may edit:
     the session's token, the dataset and the form, or the answer that refuses them."""
-    form = await read_form(visit, max_bytes)
+    form = await read_form(visit, max_bytes, text_fields=FORM_TEXT)  # a NUL there: said beside it
     if form is None:
         return refused(visit, 400, "unreadable")
     opened = await open_editable(site, visit, form)
@@ -109,6 +110,18 @@ async def add_link(site: Site, visit: Visit) -> Response:
         return opened
     token, view, form = opened
     values = {name: form_text(form, name).strip() for name in (*FIELDS, sent_once.FIELD)}
+    if held := nul_refusals(values, i18n.translations(visit.language).gettext):
+        return page_with_token(
+            site,
+            visit,
+            token,
+            "resource_form.html",
+            400,
+            view=view,
+            values=without_nul(values),
+            errors=held,
+            types=RESOURCE_TYPES,
+        )
     body: dict[str, Any] = {"filetype": "remote", "title": values["title"], "url": values["url"]}
     body |= {name: values[name] for name in ("type", "format", "description") if values[name]}
     submitted = Submitted.parse(lambda: parse_resource(body, site.catalog.files.public_url, creating=True))

@@ -30,8 +30,10 @@ from opencat.web.pages import (
     Visit,
     form_text,
     guard,
+    nul_refusals,
     unless_unchanged,
     untouched_blanks_left_out,
+    without_nul,
 )
 from opencat.web.resource_forms import (
     RESOURCE_TYPES,
@@ -103,6 +105,18 @@ async def update(site: Site, visit: Visit) -> Response:
     if not is_digits(revision):
         return refused(visit, 400, "unreadable")
     values = {name: form_text(form, name).strip() for name in (*EDITED, "url")}
+    if held := nul_refusals(values, i18n.translations(visit.language).gettext):
+        return _edit_page(
+            site,
+            visit,
+            token,
+            view,
+            resource,
+            400,
+            values=without_nul(values),
+            errors=held,
+            revision=revision,
+        )
     values["description"] = unless_unchanged(values["description"], resource.description)
     body: dict[str, Any] = untouched_blanks_left_out(values, EDITED, _values(resource))
     if resource.filetype == "remote":  # a hosted file's address is the server's
