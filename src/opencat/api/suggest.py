@@ -7,7 +7,7 @@ from opencat.api.answer_reads import ANY_DATASET
 from opencat.api.endpoint import Call, Reply
 from opencat.api.openapi import describe
 from opencat.api.params import Argument, first, integer, integer_argument, invalid_argument, positive_int
-from opencat.catalog import suggest as catalog
+from opencat.catalog import suggest as use_cases
 from opencat.catalog.suggest import Suggestion
 from opencat.domain.search import AnswerReads
 
@@ -59,7 +59,7 @@ def _item(call: Call, suggestion: Suggestion) -> dict[str, Any]:
 def suggest_datasets(call: Call) -> Reply:
     text, size = _arguments(call)
     answer_reads.note(call, ANY_DATASET)
-    return Reply([_item(call, item) for item in catalog.suggest_datasets(call.catalog, text, size)])
+    return Reply([_item(call, item) for item in use_cases.suggest_datasets(call.catalog, text, size)])
 
 
 @describe(
@@ -72,7 +72,7 @@ def suggest_datasets(call: Call) -> Reply:
 def suggest_formats(call: Call) -> Reply:
     text, size = _arguments(call)
     answer_reads.note(call, ANY_DATASET)
-    return Reply([{"text": item} for item in catalog.suggest_formats(call.catalog, text, size)])
+    return Reply([{"text": item} for item in use_cases.suggest_formats(call.catalog, text, size)])
 
 
 @describe(
@@ -85,7 +85,7 @@ def suggest_formats(call: Call) -> Reply:
 def suggest_mimes(call: Call) -> Reply:
     text, size = _arguments(call)
     answer_reads.note(call, AnswerReads(frozenset()))  # reference data only
-    return Reply([{"text": item} for item in catalog.suggest_mimes(text, size)])
+    return Reply([{"text": item} for item in use_cases.suggest_mimes(text, size)])
 
 
 @describe(
@@ -108,7 +108,7 @@ def suggest_organizations(call: Call) -> Reply:
                 "image_url": org.logo_thumbnail or org.logo,
                 "page": call.urls.organization_page(org.slug),
             }
-            for org in catalog.suggest_organizations(call.catalog, text, size)
+            for org in use_cases.suggest_organizations(call.catalog, text, size)
         ]
     )
 
@@ -131,7 +131,7 @@ def suggest_tags(call: Call) -> Reply:
     if text is None:
         raise invalid_argument("q", f"{Q_HELP} Missing required parameter in the query string")
     size = _size(call, 8)
-    return Reply([{"text": tag} for tag in catalog.suggest_tags(call.catalog, text, size)])
+    return Reply([{"text": tag} for tag in use_cases.suggest_tags(call.catalog, text, size)])
 
 
 @describe(
@@ -142,7 +142,7 @@ def suggest_tags(call: Call) -> Reply:
 )
 def suggest_zones(call: Call) -> Reply:
     text, size = _arguments(call)
-    zones = catalog.suggest_zones(call.catalog, text, size)
+    zones = use_cases.suggest_zones(call.catalog, text, size)
     return Reply(
         [{"id": z.id, "name": z.name, "code": z.code, "level": z.level, "uri": z.uri} for z in zones]
     )

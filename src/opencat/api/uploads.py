@@ -28,7 +28,7 @@ from opencat.api.params import invalid_argument
 from opencat.api.vary import varying_by_caller
 from opencat.catalog import community as community_catalog
 from opencat.catalog import downloads, upload_sessions
-from opencat.catalog import uploads as catalog
+from opencat.catalog import uploads as use_cases
 from opencat.catalog.access import Versions
 from opencat.catalog.accounts import authenticate
 from opencat.catalog.context import Catalog
@@ -38,7 +38,7 @@ from opencat.domain.dates import iso, utc_now
 from opencat.domain.errors import NotFound, UploadProblem, UploadRefused
 from opencat.domain.uploads import check_chunked, check_part_index, served_type
 
-Target = Callable[[Request], catalog.UploadTarget]
+Target = Callable[[Request], use_cases.UploadTarget]
 # A whole file or its last part creates (201) or replaces (200); an earlier part answers progress (200).
 _UPLOAD: dict[str, Any] = {
     "status": 201,
@@ -54,27 +54,29 @@ _UPLOAD: dict[str, Any] = {
 _COMMUNITY_UPLOAD = {**_UPLOAD, "returns": "CommunityUploadAnswer", "headers": (), "errors": (415,)}
 
 
-def _new_resource(request: Request) -> catalog.UploadTarget:
-    return catalog.UploadTarget(str(request.path_params["ident"]), expected_versions=_if_match(request))
+def _new_resource(request: Request) -> use_cases.UploadTarget:
+    return use_cases.UploadTarget(str(request.path_params["ident"]), expected_versions=_if_match(request))
 
 
 def _if_match(request: Request) -> Versions | None:
     return expected_versions(request.headers.get("if-match"))
 
 
-def _replace_file(request: Request) -> catalog.UploadTarget:
+def _replace_file(request: Request) -> use_cases.UploadTarget:
     rid = str(request.path_params[RESOURCE_ID])
     if not ids.is_route_uuid(rid):
         raise NotFound()  # udata's ``<uuid:rid>`` route: werkzeug's 404
-    return catalog.UploadTarget(str(request.path_params["ident"]), rid, expected_versions=_if_match(request))
+    return use_cases.UploadTarget(
+        str(request.path_params["ident"]), rid, expected_versions=_if_match(request)
+    )
 
 
-def _new_community(request: Request) -> catalog.UploadTarget:
-    return catalog.UploadTarget(str(request.path_params["ident"]), community=True)
+def _new_community(request: Request) -> use_cases.UploadTarget:
+    return use_cases.UploadTarget(str(request.path_params["ident"]), community=True)
 
 
-def _community_file(request: Request) -> catalog.UploadTarget:
-    return catalog.UploadTarget(None, str(request.path_params["community"]), community=True)
+def _community_file(request: Request) -> use_cases.UploadTarget:
+    return use_cases.UploadTarget(None, str(request.path_params["community"]), community=True)
 
 
 def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitable[Response]]:
@@ -88,11 +90,11 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
         operation = operation_of(run)  # describe() attaches it below
         returns = None if operation is None else operation.returns
         check_mask_before_writing(request, actor, returns)
-        destination = await run_in_threadpool(catalog.authorize, cat, actor, target_of(request))
-        received = await receive(request, lambda: catalog.open_spool(cat), cat.uploads.max_bytes)
+        destination = await run_in_threadpool(use_cases.authorize, cat, actor, target_of(request))
+        received = await receive(request, lambda: use_cases.open_spool(cat), cat.uploads.max_bytes)
         try:
             command = upload_command(received)
-            outcome = await run_in_threadpool(catalog.run, cat, actor, destination, command)
+            outcome = await run_in_threadpool(use_cases.run, cat, actor, destination, command)
         finally:
             received.discard()
         call = Call(request, services, actor)
@@ -108,7 +110,7 @@ def upload_endpoint(name: str, target_of: Target) -> Callable[[Request], Awaitab
     return run
 
 
-def upload_command(received: Received) -> catalog.UploadCommand:
+def upload_command(received: Received) -> use_cases.UploadCommand:
     """udata's form fields (udata: udata/core/storages/api.py): no ``totalparts`` (or 1) is a simple upload;
     otherwise a part when a file comes with it, the final call when none does."""
     fields = received.fields
@@ -123,16 +125,16 @@ def upload_command(received: Received) -> catalog.UploadCommand:
         # udata names a simple upload after the file part (its form's ``filename`` is the chunked
         # protocol's): a ``filename`` field must not rename ``x.exe`` past the allow-list.
         name = received.filename or fields.get("filename") or "file"
-        return catalog.SimpleUpload(received.file, name, fields.get("checksum") or None)
+        return use_cases.SimpleUpload(received.file, name, fields.get("checksum") or None)
     session_id = fields.get("uuid") or ""
     check_chunked(session_id, total)
     if received.file is None:
-        return catalog.FinalCall(
+        return use_cases.FinalCall(
             session_id, total, fields.get("filename") or None, fields.get("checksum") or None
         )
     index = check_part_index(numbers["partindex"], total)
     name = fields.get("filename") or received.filename or "file"
-    return catalog.Chunk(session_id, index, total, numbers["chunksize"], received.file, name)
+    return use_cases.Chunk(session_id, index, total, numbers["chunksize"], received.file, name)
 
 
 def _integer(fields: dict[str, str], name: str) -> int | None:
@@ -146,7 +148,7 @@ def _integer(fields: dict[str, str], name: str) -> int | None:
 
 
 def _rendered(
-    cat: Catalog, actor: Actor, services: Services, outcome: catalog.UploadOutcome
+    cat: Catalog, actor: Actor, services: Services, outcome: use_cases.UploadOutcome
 ) -> dict[str, Any]:
     assert outcome.resource is not None
     if outcome.community is None:
