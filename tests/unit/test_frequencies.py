@@ -1,12 +1,12 @@
 """udata's 40 update frequencies, their legacy aliases and periods (udata: udata/core/dataset/constants.py, UpdateFrequency)."""
 
 import json
-import re
 from datetime import timedelta
 from importlib.resources import files
 
 import pytest
 
+from opencat.api.wording import not_a_frequency
 from opencat.domain.frequencies import ALIASES, PERIODS, UNKNOWN, normalize_frequency
 
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
@@ -100,14 +100,13 @@ def test_legacy_ids_become_current_ids(alias: str, identifier: str) -> None:
 
 @pytest.mark.parametrize("value", ["x", "Monthly", "fortnightly", "", " daily"])
 def test_unknown_frequency_error_message(value: str) -> None:
-    message = f"'{value}' is not a valid UpdateFrequency"
-    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+    with pytest.raises(ValueError, match="no update frequency"):
         normalize_frequency(value)
+    assert not_a_frequency(value) == f"'{value}' is not a valid UpdateFrequency"  # udata's words, in api/
 
 
 def test_the_message_quotes_the_value_as_python_enum_does() -> None:
-    with pytest.raises(ValueError, match=re.escape(""""it's" is not a valid UpdateFrequency""")):
-        normalize_frequency("it's")
+    assert not_a_frequency("it's") == """"it's" is not a valid UpdateFrequency"""
 
 
 def test_reference_files_list_the_same_frequencies() -> None:

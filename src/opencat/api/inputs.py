@@ -15,6 +15,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from opencat.api import wording
 from opencat.api.bodies import to_invalid
 from opencat.api.urlcheck import check_url
 from opencat.domain import ids
@@ -32,7 +33,7 @@ from opencat.domain.datasets import (
 )
 from opencat.domain.dates import iso_as_stored, parse_date, parse_datetime, truncate_ms
 from opencat.domain.errors import Invalid, InvalidItems
-from opencat.domain.frequencies import normalize_frequency, not_a_frequency
+from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.numerals import INT64_MAX, INT64_MIN  # what orjson and MongoDB's IntField hold
 from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
 from opencat.domain.spatial import GRANULARITIES, is_multipolygon, normalize_zone
@@ -321,10 +322,9 @@ def _check_frequency(body: dict[str, Any]) -> None:
         try:
             normalize_frequency(value)
             return
-        except ValueError as error:
-            message = str(error)
-    else:
-        message = not_a_frequency(value)
+        except ValueError:
+            pass
+    message = wording.not_a_frequency(value)
     raise Invalid({"frequency": [message]}, message)
 
 

@@ -181,3 +181,9 @@ UPLOAD_REFUSALS: dict[UploadProblem, str | Callable[[UploadRefused], str]] = {
 def upload_refusal(error: UploadRefused) -> str:
     wording = UPLOAD_REFUSALS[error.problem]
     return wording if isinstance(wording, str) else wording(error)
+
+
+def not_a_frequency(value: object) -> str:
+    """udata's refusal of a frequency, worded by Python's Enum (``repr`` of the value): clients
+    parse it."""
+    return f"{value!r} is not a valid UpdateFrequency"

@@ -63,14 +63,9 @@ UNKNOWN = "unknown"
 
 
 def normalize_frequency(value: str) -> str:
-    """The current id for ``value``; ValueError with udata's message when it is not one."""
+    """The current id for ``value``; ValueError when it is not one (the API words it as udata)."""
     if value in PERIODS:
         return value
     if value in ALIASES:
         return ALIASES[value]
-    raise ValueError(not_a_frequency(value))
-
-
-def not_a_frequency(value: object) -> str:
-    """udata's message, worded by Python's Enum (``repr`` of the value): clients parse it."""
-    return f"{value!r} is not a valid UpdateFrequency"
+    raise ValueError(f"no update frequency: {value!r}")
