@@ -294,15 +294,32 @@ def test_kept_answers_are_bounded_in_time_and_size(
 def test_kept_answers_stay_within_their_budget_least_recently_used_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(current_copies, "KEPT_BYTES", 25)
+    monkeypatch.setattr(current_copies, "KEPT_ENTRY_OVERHEAD", 0)
+    monkeypatch.setattr(current_copies, "KEPT_BYTES", 27)
     answers = current_copies._Answers()
     for name in ("a", "b", "c"):
-        answers.put(name, current_copies._Kept(1, 0.0, [], b"x" * 10))
+        answers.put(name, current_copies._Kept(1, 0.0, [], b"x" * 10))  # 11 bytes with its address
         answers.get("a")  # a stays the most recently used
     assert list(answers.by_ident) == ["c", "a"]
-    assert answers.size == 20
+    assert answers.size == 22
     answers.put("a", current_copies._Kept(2, 0.0, [], b"y" * 5))
-    assert answers.size == 15
+    assert answers.size == 17
+
+
+def test_many_small_answers_are_bounded_as_a_few_large_ones() -> None:
+    """An empty suggestion is 2 bytes: counting bodies alone, a worker kept millions of them (its
+    memory grew by a gigabyte under a stream of distinct addresses). Each answer counts its
+    address, headers and objects too, and an address past ``KEPT_TARGET_CHARS`` is not kept."""
+    answers = current_copies._Answers()
+    headers = [(b"content-type", b"application/json"), (b"vary", b"Accept-Language, Origin")]
+    entries = current_copies.KEPT_BYTES // current_copies.KEPT_ENTRY_OVERHEAD + 10
+    for number in range(entries):
+        answers.put(f"/api/1/datasets/suggest/?q=zz{number}", current_copies._Kept(1, 0.0, headers, b"[]"))
+    assert len(answers.by_ident) < current_copies.KEPT_BYTES // current_copies.KEPT_ENTRY_OVERHEAD
+    assert answers.size <= current_copies.KEPT_BYTES
+    long = "/api/1/datasets/suggest/?q=zz&pad=" + "a" * current_copies.KEPT_TARGET_CHARS
+    answers.put(long, current_copies._Kept(1, 0.0, headers, b"[]"))
+    assert answers.get(long) is None
 
 
 def test_lists_searches_suggestions_and_rdf_are_kept_until_a_write(

@@ -76,6 +76,13 @@ REFRESH_GRACE_SECONDS = 2.0
 # What one worker thread keeps: answers above the first bound are not kept, the second bounds all.
 KEPT_ANSWER_BYTES = 512 * 1024
 KEPT_BYTES = 32 * 1024 * 1024
+# What a kept answer costs besides its body, its address and its headers: its objects (measured
+# ~400 bytes with tracemalloc; the log mark and what it reads add to it). Counted, so that many
+# small answers (an empty suggestion is 2 bytes) are bounded as a few large ones are.
+KEPT_ENTRY_OVERHEAD = 1024
+# An address longer than this is answered by the full path each time, never kept (a 60,000-
+# character query made each of its answers cost that much more).
+KEPT_TARGET_CHARS = 2048
 # The datasets' ETags one worker thread remembers (an entry is ~200 bytes).
 KEPT_TAGS = 50_000
 
@@ -134,15 +141,23 @@ class _Answers:
 
     def put(self, ident: str, kept: _Kept) -> None:
         self.drop(ident)
+        if len(ident) > KEPT_TARGET_CHARS:
+            return
         self.by_ident[ident] = kept
-        self.size += len(kept.body)
+        self.size += _cost(ident, kept)
         while self.size > KEPT_BYTES:
             self.drop(next(iter(self.by_ident)))
 
     def drop(self, ident: str) -> None:
         old = self.by_ident.pop(ident, None)
         if old is not None:
-            self.size -= len(old.body)
+            self.size -= _cost(ident, old)
+
+
+def _cost(ident: str, kept: _Kept) -> int:
+    """What a kept answer holds in memory, near enough: body, address, headers and objects."""
+    headers = sum(len(name) + len(value) for name, value in kept.headers)
+    return len(kept.body) + len(ident) + headers + KEPT_ENTRY_OVERHEAD
 
 
 def reserved_names(routes: Iterable[object]) -> frozenset[str]:
