@@ -287,3 +287,51 @@ def test_a_cookie_outside_ascii_is_no_session_and_no_error(client: TestClient, c
     home = client.get("/", headers={"Cookie": f"{SESSION_COOKIE}=abc.été".encode()})
     assert home.status_code == 200
     assert 'href="/login"' in home.text
+
+
+def test_a_visitor_gone_mid_form_is_no_500(
+    settings: Settings, catalog: Catalog, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that disconnects while sending a page's form (``ClientDisconnect`` from the body's
+    reader) was logged as an unhandled error with its traceback and counted a 500: anyone could
+    fill the error log. It is a refused form now, as the API's bodies are."""
+    import asyncio
+
+    from starlette.types import Message
+
+    app = create_app(settings, catalog=catalog)
+    sent: list[Message] = []
+    incoming: list[Message] = [
+        {"type": "http.request", "body": b"email=a", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/login",
+        "raw_path": b"/login",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", b"100"),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    with caplog.at_level("ERROR"):
+        asyncio.run(app(scope, receive, send))
+    status = next(message["status"] for message in sent if message["type"] == "http.response.start")
+    assert status == 400
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]

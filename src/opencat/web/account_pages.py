@@ -7,6 +7,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import RedirectResponse, Response
 
 from opencat.catalog import sessions
@@ -44,6 +45,8 @@ async def read_form(
     try:
         form = await visit.request.form(max_files=0, max_fields=max_fields)
     except HTTPException:  # python-multipart's refusals, as Starlette raises them
+        return None
+    except ClientDisconnect:  # the visitor went away mid-form: no page for nobody, and no 500
         return None
     others = [(name, value) for name, value in form.multi_items() if name not in text_fields]
     return None if holds_nul(others) or any("\x00" in name for name in form) else form
