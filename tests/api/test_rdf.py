@@ -455,3 +455,32 @@ def test_a_zone_stored_with_its_validity_is_the_referentials_zone(
     assert (None, DCT.spatial, zone) in graph
     assert str(graph.value(zone, SKOS.prefLabel)) == "Marseille"
     assert b"#zone-" not in turtle
+
+
+def test_large_documents_take_turns_small_ones_do_not_wait(client: TestClient, catalog: Catalog) -> None:
+    """A dataset of thousands of resources is seconds of CPU in RDF, and anyone may ask: a dozen
+    asks at once held every handler slot (a list page took 5 s meanwhile). A few large documents
+    are built at once; the others are told to retry, as link checks are."""
+    from opencat.catalog.context import CONCURRENT_LARGE_RDF, LARGE_RDF_RESOURCES
+
+    owner = make_user(catalog)
+    many = [
+        {"title": f"r{n}", "url": f"https://example.org/{n}.csv", "filetype": "remote"}
+        for n in range(LARGE_RDF_RESOURCES + 1)
+    ]
+    large = make_dataset(catalog, owner, title="Large", resources=many).dataset.id
+    small = make_dataset(catalog, owner, title="Small").dataset.id
+    for _ in range(CONCURRENT_LARGE_RDF):  # every turn taken, as by other requests
+        assert catalog.large_rdf.acquire(blocking=False)
+    try:
+        busy = client.get(f"/api/1/datasets/{large}/rdf.ttl")
+        assert busy.status_code == 429
+        assert busy.headers["retry-after"] == "5"
+        assert "retry" in busy.json()["message"]
+        assert client.get("/api/1/site/catalog.ttl?page_size=20").status_code == 429  # its page holds them
+        assert client.get(f"/api/1/datasets/{small}/rdf.ttl").status_code == 200
+    finally:
+        for _ in range(CONCURRENT_LARGE_RDF):
+            catalog.large_rdf.release()
+    assert client.get(f"/api/1/datasets/{large}/rdf.ttl").status_code == 200
+    assert client.get("/api/1/site/catalog.ttl?page_size=20").status_code == 200

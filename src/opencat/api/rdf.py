@@ -79,6 +79,7 @@ def dataset_rdf_redirect(call: Call) -> Response:
     "The dataset as DCAT-AP 3 RDF (xml, rdf, owl, ttl, n3, nt, trig, json, jsonld, json-ld)",
     "rdf_dataset_format",
     media="*/*",
+    errors=(429,),  # a large document while others are being built
 )
 def dataset_rdf(call: Call) -> Response:
     body, content_type = use_cases.dataset_document(
@@ -217,6 +218,7 @@ def _streamed(
     query=CATALOG_ARGUMENTS,
     headers=("If-None-Match",),
     also=(304,),
+    errors=(429,),  # a page of many resources while other large documents are being built
 )
 def site_catalog(call: Call) -> Response:
     """The list's filters, sort and ``q`` apply, validated as the list validates them."""
@@ -246,7 +248,7 @@ def organization_catalog_redirect(call: Call) -> Response:
     query=CATALOG_ARGUMENTS,
     headers=("If-None-Match",),
     also=(304,),
-    errors=(410,),
+    errors=(410, 429),
 )
 def organization_catalog(call: Call) -> Response:
     """Its datasets alone, the list's other filters applying, under its own address and publisher."""

@@ -75,6 +75,10 @@ def _unobserved(_result: str) -> None:
 # Expired chunked uploads are purged when a part arrives, at most this often per process.
 UPLOAD_PURGE_INTERVAL = timedelta(minutes=5)
 CONCURRENT_LINK_CHECKS = 2
+# Large RDF documents (a dataset or catalog page of more than ``LARGE_RDF_RESOURCES`` resources:
+# seconds of CPU each, anyone may ask) this process builds at once; more are told to retry.
+CONCURRENT_LARGE_RDF = 2
+LARGE_RDF_RESOURCES = 500
 # Each node's index keeper prunes the change log at most this often (catalog/indexing.py).
 CHANGE_LOG_PRUNE_INTERVAL = timedelta(minutes=10)
 
@@ -101,6 +105,11 @@ class Catalog:
     # through many of a dataset's resources at once, would hold them all.
     link_probes: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(CONCURRENT_LINK_CHECKS)
+    )
+    # RDF documents of more than LARGE_RDF_RESOURCES resources this process builds at once: one
+    # of 9,000 resources takes ~2 s of CPU, and a dozen asked at once held every handler slot.
+    large_rdf: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(CONCURRENT_LARGE_RDF)
     )
     # Where resource previews are cached (None: not cached).
     preview_cache: Path | None = None

@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 from opencat.catalog import listing, spatial
 from opencat.catalog.access import check_readable, check_visibility_filters, require_dataset
-from opencat.catalog.context import Catalog
+from opencat.catalog.context import LARGE_RDF_RESOURCES, Catalog
 from opencat.catalog.views import DatasetView, assemble
 from opencat.db import datasets as db_datasets
 from opencat.db.engine import Connection
@@ -18,7 +18,7 @@ from opencat.dcat.inputs import DcatInput
 from opencat.dcat.stream import write_catalog
 from opencat.domain.accounts import ANONYMOUS, Actor, Organization
 from opencat.domain.datasets import Dataset
-from opencat.domain.errors import Gone, NotFound
+from opencat.domain.errors import Gone, NotFound, Reason, TooManyRequests
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters, Visibility, may_see
 from opencat.domain.urls import Urls
@@ -80,9 +80,27 @@ def dataset_document(
             check_readable(actor, dataset)
         except Gone:
             raise Gone() from None  # udata answers its generic 410 text here
-        item = _inputs(catalog, conn, assemble(conn, [dataset]))[0]
-    graph = dataset_graph(item, urls, site_title=site_title)
-    return serialize(graph, chosen.extension), chosen.content_type
+        view = assemble(conn, [dataset])[0]
+        item = _inputs(catalog, conn, [view])[0]
+    with _large_rdf_turn(catalog, len(view.resources)):
+        graph = dataset_graph(item, urls, site_title=site_title)
+        return serialize(graph, chosen.extension), chosen.content_type
+
+
+@contextlib.contextmanager
+def _large_rdf_turn(catalog: Catalog, resources: int) -> Iterator[None]:
+    """A turn among the few large RDF documents this process builds at once (``TooManyRequests``
+    when none is free: a document of thousands of resources is seconds of CPU, and anyone may
+    ask); a smaller one goes straight on."""
+    if resources <= LARGE_RDF_RESOURCES:
+        yield
+        return
+    if not catalog.large_rdf.acquire(blocking=False):
+        raise TooManyRequests(Reason.LARGE_EXPORTS_BUSY, retry_after=5)
+    try:
+        yield
+    finally:
+        catalog.large_rdf.release()
 
 
 def catalog_page(
@@ -106,19 +124,21 @@ def catalog_page(
     with catalog.db.read() as conn:  # past the last page is a 404, as the list's (and udata's)
         request = listing.public_request(conn, query)
         datasets, total = listing.datasets_page(catalog, conn, request)
-        items = _inputs(catalog, conn, assemble(conn, datasets))
-    graph = catalog_graph(
-        items,
-        urls,
-        query.page,
-        query.page_size,
-        total,
-        site_title,
-        extension=chosen.extension,
-        arguments=arguments,
-        organization=organization,
-    )
-    return serialize(graph, chosen.extension), chosen.content_type
+        views = assemble(conn, datasets)
+        items = _inputs(catalog, conn, views)
+    with _large_rdf_turn(catalog, sum(len(view.resources) for view in views)):
+        graph = catalog_graph(
+            items,
+            urls,
+            query.page,
+            query.page_size,
+            total,
+            site_title,
+            extension=chosen.extension,
+            arguments=arguments,
+            organization=organization,
+        )
+        return serialize(graph, chosen.extension), chosen.content_type
 
 
 def public_datasets(catalog: Catalog, with_archived: bool = False) -> Iterator[list[DatasetView]]:
