@@ -261,7 +261,7 @@ def test_private_addresses_are_refused_by_default(catalog: Catalog, site: str) -
         preview(catalog, ANONYMOUS, dataset_id, resource_id)
 
     assert raised.value.why == Why.UNREACHABLE
-    assert "not a public address" in raised.value.detail
+    assert "no public address" in raised.value.detail
     assert Files.hits == []
 
 

@@ -145,7 +145,7 @@ def test_the_delay_is_real_time_by_default(site: Site, remote: SiteServer) -> No
 def test_a_private_address_is_refused_unless_allowed(site: Site, remote: SiteServer) -> None:
     site.documents["/a"] = Document(b"x")
 
-    with pytest.raises(HarvestSourceError, match="not a public address"):
+    with pytest.raises(HarvestSourceError, match="no public address"):
         fetcher(allow_private=False).get(remote.url("/a"))
     assert site.requests == []
 
@@ -157,7 +157,7 @@ def test_redirects_are_followed_and_each_target_checked(
 
     assert (page.url, page.body) == ("http://public.test/ok", b"a,b\n1,2\n")
     assert internet.resolved == ["public.test"] * 3
-    with pytest.raises(HarvestSourceError, match=r"refused 127\.0\.0\.1: not a public address"):
+    with pytest.raises(HarvestSourceError, match=r"refused 127\.0\.0\.1: no public address"):
         fetcher(internet, allow_private=False).get(f"http://public.test/go?to={guard_server.url('/ok')}")
 
 

@@ -332,7 +332,7 @@ def test_a_private_source_is_refused_unless_allowed(catalog: Catalog, site: Site
     job = run_source(catalog, source_id, replace(OPTIONS, policy=HarvestPolicy()))
 
     assert job.status == JobStatus.FAILED
-    assert "not a public address" in job.errors[0]["message"]
+    assert "no public address" in job.errors[0]["message"]
     assert site.requests == []
 
 

@@ -132,7 +132,7 @@ def test_opencat_harvest_run_follows_the_environment(
     # OPENCAT_HARVEST_ALLOW_PRIVATE unset: the loopback site is refused
     code, job = run_cli(source_id)
     assert (code, job["status"], job["created_items"]) == (1, "failed", 0)
-    assert "not a public address" in str(job["errors"])
+    assert "no public address" in str(job["errors"])
 
     code, job = run_cli(source_id, allow_private="true", delay=str(DELAY))
     assert (code, job["status"], job["created_items"]) == (0, "done", 3)

@@ -51,7 +51,7 @@ def test_a_name_with_any_private_address_is_refused(internet: FakeInternet) -> N
 
     result = internet.check("http://mixed.test/", allow_private=False)
 
-    assert result.error == "refused mixed.test: not a public address"  # not what it resolves to
+    assert result.error == "refused mixed.test: no public address"  # not what it resolves to
     assert internet.connected == []
 
 

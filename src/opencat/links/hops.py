@@ -104,20 +104,22 @@ def next_url(current: str, location: str) -> str:
 
 def checked_addresses(target: Target, run: Run) -> list[Address] | str:
     """The host's addresses, or why it may not be reached: ANY non-public address refuses the host."""
+    # One answer for a name that does not resolve and one that resolves to a private address:
+    # these errors are shown to whoever asked (a link's check, a harvest preview's report), and
+    # telling the two apart (or naming the address) would map a private network's names.
+    unreachable = f"refused {target.host}: no public address"
     try:
         found = _resolve_before(run, target.host, target.port)
     except TimeoutError:
         return f"timed out resolving {target.host}"
-    except OSError as error:
-        return f"DNS failure for {target.host}: {error.strerror or error}"
+    except OSError:
+        return unreachable
     addresses = [ipaddress.ip_address(item) for item in found]
     if not addresses:
-        return f"DNS failure for {target.host}: no address"
+        return unreachable
     refused = [address for address in addresses if not is_public_address(address)]
     if refused and not run.policy.allow_private:
-        # Not the address it resolves to: these errors are shown to whoever asked (a link's check,
-        # a harvest job's report), and would map a private network's names.
-        return f"refused {target.host}: not a public address"
+        return unreachable
     return addresses
 
 
