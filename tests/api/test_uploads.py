@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,6 +68,20 @@ def test_simple_upload_creates_a_hosted_main_resource(
     assert data["url"].endswith("/arrets-bus.csv")
     listed = client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"]
     assert [item["id"] for item in listed] == [data["id"]]
+
+
+def test_a_files_address_holds_a_random_part(client: TestClient, owner: Account, dataset_id: str) -> None:
+    """On S3 a file is served to whoever names it: its key, made of the slug, the second and the
+    file's name, was guessable for a private dataset. Two uploads of one name in one second get
+    two addresses, neither guessable."""
+    first = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner).json()["url"]
+    second = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner).json()["url"]
+    pattern = re.compile(
+        rf"{re.escape(BASE_URL)}/resources/horaires-des-bus/\d{{8}}-\d{{6}}-[0-9a-f]{{16}}/arrets-bus\.csv"
+    )
+    assert pattern.fullmatch(first), first
+    assert pattern.fullmatch(second), second
+    assert first != second
 
 
 def test_a_simple_upload_is_named_after_its_file_part(

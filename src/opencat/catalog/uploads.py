@@ -25,6 +25,7 @@ a partial file, and a replaced file is deleted only after the new one is committ
 
 import functools
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -471,13 +472,13 @@ def _reserved_key(catalog: Catalog, actor: Actor, target: UploadTarget, name: st
             place = _locate(conn, actor, target)
             if attempt == 0:
                 _check_room(catalog, conn, place, target)
-            key = storage_key(_folder(target, place.dataset), name, now, attempt)
+            key = storage_key(_folder(target, place.dataset), name, now, secrets.token_hex(8))
             reserved = db_pending.reserve(conn, key, now)
         if reserved and not catalog.files.exists(key):
             return key
         if reserved:  # a stored file holds it: this upload moves aside
             release_quietly(catalog, [key])
-        attempt += 1  # udata fails on the same name within the same second; we move aside
+        attempt += 1  # taken (64 random bits: in theory only): another random part
 
 
 def _store(

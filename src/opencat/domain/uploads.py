@@ -121,10 +121,11 @@ def served_type(name: str) -> str:
     return kind or "application/octet-stream"
 
 
-def storage_key(dataset_slug: str, name: str, now: datetime, attempt: int = 0) -> str:
-    """``{slug}/{YYYYmmdd-HHMMSS}/{name}``; a later attempt in the same second gets a suffix."""
-    stamp = now.strftime("%Y%m%d-%H%M%S") + (f"-{attempt}" if attempt else "")
-    return f"{dataset_slug}/{stamp}/{name}"
+def storage_key(dataset_slug: str, name: str, now: datetime, unguessable: str) -> str:
+    """``{slug}/{YYYYmmdd-HHMMSS}-{unguessable}/{name}``: udata's key with a random part, so that
+    a file's address cannot be guessed from its dataset's slug, the second and a usual file name
+    (an S3 bucket serves a private dataset's files to whoever names them)."""
+    return f"{dataset_slug}/{now.strftime('%Y%m%d-%H%M%S')}-{unguessable}/{name}"
 
 
 # A chunked upload's id, chosen by the client (udata takes any text), becomes a storage key,
