@@ -3,7 +3,9 @@ the dataset's visibility; on both databases."""
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,7 +50,10 @@ class Files(BaseHTTPRequestHandler):
             "/table.tsv": b"a\tb,c\n1\t2,3\n",
             "/big.csv": b"n,square\n" + b"".join(f"{n},{n * n}\n".encode() for n in range(200_000)),
             "/flaky.csv": b"a,b\n1,2\n",
+            "/slow.csv": b"a,b\n1,2\n",
         }.get(self.path)
+        if self.path == "/slow.csv":
+            time.sleep(0.3)  # long enough for every view to ask meanwhile
         if body is None or (self.path == "/flaky.csv" and not self.flaky_until_fixed.is_set()):
             self.send_response(404 if body is None else 500)
             self.send_header("Content-Length", "0")
@@ -199,6 +204,17 @@ def test_a_remote_csv_is_fetched_once_then_cached(intranet: Catalog, site: str) 
         expected, rows=expected.rows[:1], truncated=True
     )
     assert Files.hits == ["/table.csv"]
+
+
+def test_many_views_at_once_fetch_a_remote_file_once(intranet: Catalog, site: str) -> None:
+    """Eight views of one page at once downloaded the publisher's file eight times (anyone could
+    make the server fetch a URL as often as they liked): the others wait for the first's preview."""
+    owner = make_user(intranet)
+    dataset_id, resource_id = remote(intranet, owner, f"{site}/slow.csv")
+    with ThreadPoolExecutor(8) as pool:
+        previews = list(pool.map(lambda _: preview(intranet, ANONYMOUS, dataset_id, resource_id), range(8)))
+    assert {item.columns for item in previews} == {("a", "b")}
+    assert Files.hits == ["/slow.csv"]
 
 
 def test_a_remote_preview_is_fetched_again_after_a_day(intranet: Catalog, site: str) -> None:

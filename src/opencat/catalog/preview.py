@@ -1,9 +1,11 @@
 """The first rows of a CSV or TSV resource, for its dataset's page: files of our own store read
 directly, remote ones through the link checker's guard, each preview cached on disk."""
 
+import contextlib
 import json
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -60,11 +62,38 @@ def preview(catalog: Catalog, actor: Actor, dataset_ident: str, resource_id: str
     cache = _Cache(catalog.preview_cache, resource, catalog.clock())
     found = cache.read()
     if found is None:
-        found = _make(catalog, resource)
-        cache.write(found)
+        with _one_at_a_time(resource.id):
+            found = cache.read()  # made meanwhile by the request this one waited for
+            if found is None:
+                found = _make(catalog, resource)
+                cache.write(found)
     if isinstance(found, PreviewUnavailable):
         raise found
     return Preview(found.columns, found.rows[:shown], found.truncated or len(found.rows) > shown)
+
+
+# The resources whose preview a request of this process is making, and how many requests want
+# it: the others wait for it and read its cache, rather than download the same file again (a
+# page viewed by many at once made as many downloads of a publisher's file).
+_making: dict[str, tuple[threading.Lock, int]] = {}
+_making_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_at_a_time(resource_id: str) -> Iterator[None]:
+    with _making_guard:
+        lock, waiting = _making.get(resource_id, (threading.Lock(), 0))
+        _making[resource_id] = (lock, waiting + 1)
+    try:
+        with lock:
+            yield
+    finally:
+        with _making_guard:
+            lock, waiting = _making[resource_id]
+            if waiting == 1:
+                del _making[resource_id]
+            else:
+                _making[resource_id] = (lock, waiting - 1)
 
 
 def _readable_resource(catalog: Catalog, actor: Actor, dataset_ident: str, resource_id: str) -> Resource:
