@@ -110,7 +110,8 @@ async def add_link(site: Site, visit: Visit) -> Response:
         return opened
     token, view, form = opened
     values = {name: form_text(form, name).strip() for name in (*FIELDS, sent_once.FIELD)}
-    if held := nul_refusals(values, i18n.translations(visit.language).gettext):
+
+    def refused_page(errors: dict[str, list[str]], shown: dict[str, str]) -> Response:
         return page_with_token(
             site,
             visit,
@@ -118,10 +119,13 @@ async def add_link(site: Site, visit: Visit) -> Response:
             "resource_form.html",
             400,
             view=view,
-            values=without_nul(values),
-            errors=held,
+            values=shown,
+            errors=errors,
             types=RESOURCE_TYPES,
         )
+
+    if held := nul_refusals(values, i18n.translations(visit.language).gettext):
+        return refused_page(held, without_nul(values))
     body: dict[str, Any] = {"filetype": "remote", "title": values["title"], "url": values["url"]}
     body |= {name: values[name] for name in ("type", "format", "description") if values[name]}
     submitted = Submitted.parse(lambda: parse_resource(body, site.catalog.files.public_url, creating=True))
@@ -134,18 +138,7 @@ async def add_link(site: Site, visit: Visit) -> Response:
             submitted,
         )
     except Invalid as invalid:
-        shown = field_errors_of(invalid, i18n.translations(visit.language).gettext)
-        return page_with_token(
-            site,
-            visit,
-            token,
-            "resource_form.html",
-            400,
-            view=view,
-            values=values,
-            errors=shown,
-            types=RESOURCE_TYPES,
-        )
+        return refused_page(field_errors_of(invalid, i18n.translations(visit.language).gettext), values)
     return RedirectResponse(f"/datasets/{view.dataset.slug}/#resource-{added.id}", status_code=303)
 
 
