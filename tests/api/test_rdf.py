@@ -484,3 +484,35 @@ def test_large_documents_take_turns_small_ones_do_not_wait(client: TestClient, c
             catalog.large_rdf.release()
     assert client.get(f"/api/1/datasets/{large}/rdf.ttl").status_code == 200
     assert client.get("/api/1/site/catalog.ttl?page_size=20").status_code == 200
+
+
+def test_whole_catalog_streams_take_turns_and_give_them_back(client: TestClient, catalog: Catalog) -> None:
+    """The DCAT stream, JSON Lines and the CSV exports each read every public dataset, and anyone
+    may ask: a few run at once in a process, one more is told to retry, and each gives its turn
+    back once written (or refused)."""
+    from opencat.catalog.context import CONCURRENT_STREAMED_EXPORTS
+
+    make_dataset(catalog, make_user(catalog), title="Streamed")
+    streams = (
+        "/api/1/site/catalog.nt?page_size=0",
+        "/api/1/site/datasets.jsonl",
+        "/api/1/site/datasets.csv",
+        "/api/1/site/resources.csv",
+    )
+    for _ in range(CONCURRENT_STREAMED_EXPORTS):
+        assert catalog.streamed_exports.acquire(blocking=False)
+    try:
+        for url in streams:
+            busy = client.get(url)
+            assert (busy.status_code, busy.headers["retry-after"]) == (429, "5"), url
+            assert "retry" in busy.json()["message"]
+    finally:
+        for _ in range(CONCURRENT_STREAMED_EXPORTS):
+            catalog.streamed_exports.release()
+    for url in streams:
+        assert client.get(url).status_code == 200, url
+    assert client.get("/api/1/site/catalog.nt?page_size=0&private=maybe").status_code == 400  # refused before
+    for _ in range(CONCURRENT_STREAMED_EXPORTS):  # every turn back
+        assert catalog.streamed_exports.acquire(blocking=False)
+    for _ in range(CONCURRENT_STREAMED_EXPORTS):
+        catalog.streamed_exports.release()

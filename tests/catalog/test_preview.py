@@ -2,6 +2,7 @@
 the dataset's visibility; on both databases."""
 
 import contextlib
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -209,10 +210,14 @@ def test_a_remote_csv_is_fetched_once_then_cached(intranet: Catalog, site: str) 
 def test_many_views_at_once_fetch_a_remote_file_once(intranet: Catalog, site: str) -> None:
     """Eight views of one page at once downloaded the publisher's file eight times (anyone could
     make the server fetch a URL as often as they liked): the others wait for the first's preview."""
-    owner = make_user(intranet)
-    dataset_id, resource_id = remote(intranet, owner, f"{site}/slow.csv")
+    ticks = itertools.count()
+    # A clock that moves at each reading, as the real one: a waiter's reading, taken before it
+    # waited, is older than the preview it then finds (which looked expired, and was made again).
+    ticking = replace(intranet, clock=lambda: utc(2026, 1, 1) + timedelta(milliseconds=next(ticks)))
+    owner = make_user(ticking)
+    dataset_id, resource_id = remote(ticking, owner, f"{site}/slow.csv")
     with ThreadPoolExecutor(8) as pool:
-        previews = list(pool.map(lambda _: preview(intranet, ANONYMOUS, dataset_id, resource_id), range(8)))
+        previews = list(pool.map(lambda _: preview(ticking, ANONYMOUS, dataset_id, resource_id), range(8)))
     assert {item.columns for item in previews} == {("a", "b")}
     assert Files.hits == ["/slow.csv"]
 

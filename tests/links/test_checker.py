@@ -131,11 +131,19 @@ def test_server_hanging_up_without_an_answer_is_reported(server: LocalServer, in
 
 
 def test_unknown_name_is_a_dns_failure(internet: FakeInternet) -> None:
-    result = internet.check("http://nowhere.test/")
+    result = internet.check("http://nowhere.test/")  # private addresses allowed: nothing to hide
 
     assert (result.available, result.status) == (False, None)
-    assert result.error == "refused nowhere.test: no public address"  # as a private one: no map of names
+    assert result.error == "DNS failure for nowhere.test: Name or service not known"
     assert internet.connected == []
+    # Where private addresses are refused, an unknown name is told as a private one is: the two
+    # messages would map a private network's names for whoever reads a check's error.
+    guarded = internet.check("http://nowhere.test/", allow_private=False)
+    assert guarded.error == "refused nowhere.test: no public address"
+    internet.names["intranet.test"] = ["10.0.0.7"]
+    assert internet.check("http://intranet.test/", allow_private=False).error == (
+        "refused intranet.test: no public address"
+    )
 
 
 def test_empty_dns_answer_is_a_dns_failure(internet: FakeInternet) -> None:
@@ -143,7 +151,11 @@ def test_empty_dns_answer_is_a_dns_failure(internet: FakeInternet) -> None:
 
     result = internet.check("http://empty.test/")
 
-    assert (result.available, result.error) == (False, "refused empty.test: no public address")
+    assert (result.available, result.error) == (False, "DNS failure for empty.test: no address")
+    assert (
+        internet.check("http://empty.test/", allow_private=False).error
+        == "refused empty.test: no public address"
+    )
 
 
 def test_ipv6_literal_through_the_default_seams() -> None:

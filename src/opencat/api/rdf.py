@@ -30,7 +30,7 @@ from opencat.catalog.context import Catalog
 from opencat.dcat.formats import JSON_LD_CONTEXT, find_format, negotiate
 from opencat.domain.accounts import ANONYMOUS, Organization
 from opencat.domain.dates import utc_now
-from opencat.domain.errors import BadRequest, NotFound
+from opencat.domain.errors import BadRequest, NotFound, Reason, TooManyRequests
 from opencat.domain.queries import DatasetQuery
 from opencat.domain.search import SearchFilters
 from opencat.domain.urls import Urls
@@ -173,11 +173,17 @@ class _Failed:
 
 
 def _streamed(
-    produce: Callable[[BinaryIO], object], media_type: str, headers: dict[str, str] | None = None
+    call: Call, produce: Callable[[BinaryIO], object], media_type: str, headers: dict[str, str] | None = None
 ) -> StreamingResponse:
     """Run the export in a thread and stream what it writes. The first chunk is awaited before
     the status is sent, so an export that fails at once is an error response, not an empty 200;
-    a later failure cuts the response short (no final chunk) instead of ending it cleanly."""
+    a later failure cuts the response short (no final chunk) instead of ending it cleanly.
+
+    A few streams run at once in a process (each reads the whole catalog, and anyone may ask):
+    one more is told to retry (429), before anything is read."""
+    turns = call.catalog.streamed_exports
+    if not turns.acquire(blocking=False):
+        raise TooManyRequests(Reason.EXPORTS_BUSY, retry_after=5)
     pipe = _Pipe()
     items: queue.Queue[bytes | _Failed] = pipe.chunks  # type: ignore[assignment]
 
@@ -190,9 +196,14 @@ def _streamed(
         except Exception as error:  # handed to the response, which raises it
             items.put(_Failed(error))
         finally:
+            turns.release()
             pipe.chunks.put(_DONE)
 
-    threading.Thread(target=run, daemon=True, name="opencat-export").start()
+    try:
+        threading.Thread(target=run, daemon=True, name="opencat-export").start()
+    except BaseException:
+        turns.release()
+        raise
     head = items.get()  # the handler runs in a worker thread: waiting here blocks no event loop
     if isinstance(head, _Failed):
         raise head.error
@@ -270,6 +281,7 @@ def _catalog(call: Call, organization: Organization | None = None) -> Response:
             raise BadRequest("The whole catalog is streamed as N-Triples (.nt) or Turtle (.ttl) only")
         check_visibility_filters(call.actor, query)  # before the response starts
         return _streamed(
+            call,
             lambda out: use_cases.export_catalog(
                 call.catalog, call.urls, out, chosen.extension, settings.site_title, query, call.actor
             ),
@@ -336,9 +348,10 @@ def write_json_lines(cat: Catalog, urls: Urls, out: BinaryIO) -> int:
     "The public catalog as JSON Lines: one dataset per line, in the API's shape",
     "get_site_datasets_jsonl",
     media="application/x-ndjson",
+    errors=(429,),  # while other whole-catalog exports run
 )
 def site_datasets_jsonl(call: Call) -> Response:
-    return _streamed(lambda out: write_json_lines(call.catalog, call.urls, out), "application/x-ndjson")
+    return _streamed(call, lambda out: write_json_lines(call.catalog, call.urls, out), "application/x-ndjson")
 
 
 # udata's CSV exports read the list's arguments (validated as the list validates them), but write
@@ -350,6 +363,7 @@ def _csv_export(call: Call, name: str, write: Callable[..., int]) -> StreamingRe
     query = replace(dataset_query(call.params), sort=None, page=1)
     stamp = utc_now().strftime("%Y-%m-%d-%H-%M")
     return _streamed(
+        call,
         lambda out: write(call.catalog, call.urls, out, query),
         "text/csv; charset=utf-8",
         {"content-disposition": f"attachment; filename={name}-{stamp}.csv"},
@@ -363,6 +377,7 @@ def _organization_export(call: Call, name: str, write: Callable[..., int]) -> St
     query = DatasetQuery(filters=SearchFilters(organization=organization.id))
     stamp = utc_now().strftime("%Y-%m-%d-%H-%M")
     return _streamed(
+        call,
         lambda out: write(call.catalog, call.urls, out, query, with_archived=False),
         "text/csv; charset=utf-8",
         {"content-disposition": f"attachment; filename={organization.slug}-{name}-{stamp}.csv"},
@@ -373,7 +388,7 @@ def _organization_export(call: Call, name: str, write: Callable[..., int]) -> St
     "An organization's public datasets as udata's CSV export, a row each (archived ones left out)",
     "get_organization_datasets_csv",
     media="text/csv",
-    errors=(410,),
+    errors=(410, 429),
 )
 def organization_datasets_csv(call: Call) -> Response:
     return _organization_export(call, "datasets", site_csv.write_datasets)
@@ -383,7 +398,7 @@ def organization_datasets_csv(call: Call) -> Response:
     "The resources of an organization's public datasets as udata's CSV export, a row each",
     "get_organization_datasets_resources_csv",
     media="text/csv",
-    errors=(410,),
+    errors=(410, 429),
 )
 def organization_resources_csv(call: Call) -> Response:
     return _organization_export(call, "datasets-resources", site_csv.write_resources)
@@ -394,6 +409,7 @@ def organization_resources_csv(call: Call) -> Response:
     "get_site_datasets_csv",
     media="text/csv",
     query=CSV_ARGUMENTS,
+    errors=(429,),  # while other whole-catalog exports run
 )
 def site_datasets_csv(call: Call) -> Response:
     return _csv_export(call, "datasets", site_csv.write_datasets)
@@ -404,6 +420,7 @@ def site_datasets_csv(call: Call) -> Response:
     "get_site_resources_csv",
     media="text/csv",
     query=CSV_ARGUMENTS,
+    errors=(429,),  # while other whole-catalog exports run
 )
 def site_resources_csv(call: Call) -> Response:
     return _csv_export(call, "resources", site_csv.write_resources)

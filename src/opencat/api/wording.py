@@ -45,6 +45,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.ALREADY_MEMBER: "User is already member",
     Reason.CHECKS_BUSY: "Too many links are being checked; retry in a few seconds",
     Reason.LARGE_EXPORTS_BUSY: "Too many large RDF documents are being built; retry in a few seconds",
+    Reason.EXPORTS_BUSY: "Too many whole-catalog exports are running; retry in a few seconds",
     Reason.PREVIEWS_BUSY: "Too many harvest previews are running; retry in a few seconds",
     Reason.SIGN_IN_THROTTLED: "Too many failed sign-ins; retry later",
     Reason.RESET_THROTTLED: "Too many password resets asked for; retry later",

@@ -79,6 +79,9 @@ CONCURRENT_LINK_CHECKS = 2
 # seconds of CPU each, anyone may ask) this process builds at once; more are told to retry.
 CONCURRENT_LARGE_RDF = 2
 LARGE_RDF_RESOURCES = 500
+# Whole-catalog streams (the DCAT stream, JSON Lines, the CSV exports) this process writes at
+# once: each reads every public dataset, anyone may ask, and each holds a thread until it ends.
+CONCURRENT_STREAMED_EXPORTS = 3
 # Each node's index keeper prunes the change log at most this often (catalog/indexing.py).
 CHANGE_LOG_PRUNE_INTERVAL = timedelta(minutes=10)
 
@@ -110,6 +113,9 @@ class Catalog:
     # of 9,000 resources takes ~2 s of CPU, and a dozen asked at once held every handler slot.
     large_rdf: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(CONCURRENT_LARGE_RDF)
+    )
+    streamed_exports: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(CONCURRENT_STREAMED_EXPORTS)
     )
     # Where resource previews are cached (None: not cached).
     preview_cache: Path | None = None

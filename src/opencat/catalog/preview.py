@@ -61,9 +61,14 @@ def preview(catalog: Catalog, actor: Actor, dataset_ident: str, resource_id: str
     shown = max(1, min(limit, MAX_ROWS))
     cache = _Cache(catalog.preview_cache, resource, catalog.clock())
     found = cache.read()
-    if found is None:
+    if found is None and catalog.preview_cache is None:  # nothing to share: each makes its own
+        found = _make(catalog, resource)
+    elif found is None:
         with _one_at_a_time(resource.id):
-            found = cache.read()  # made meanwhile by the request this one waited for
+            # Made meanwhile by the request this one waited for? Read as of now (the clock read
+            # before the wait is older than that preview: it would look expired).
+            cache = _Cache(catalog.preview_cache, resource, catalog.clock())
+            found = cache.read()
             if found is None:
                 found = _make(catalog, resource)
                 cache.write(found)

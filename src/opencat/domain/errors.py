@@ -63,6 +63,7 @@ class Reason(StrEnum):
     ALREADY_MEMBER = auto()
     CHECKS_BUSY = auto()  # the caller waits retry_after seconds
     LARGE_EXPORTS_BUSY = auto()  # the caller waits retry_after seconds
+    EXPORTS_BUSY = auto()  # the caller waits retry_after seconds
     PREVIEWS_BUSY = auto()  # harvest previews: the caller waits retry_after seconds
     SIGN_IN_THROTTLED = auto()  # the caller waits retry_after seconds
     RESET_THROTTLED = auto()  # the caller waits retry_after seconds

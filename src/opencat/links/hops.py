@@ -107,16 +107,21 @@ def checked_addresses(target: Target, run: Run) -> list[Address] | str:
     # One answer for a name that does not resolve and one that resolves to a private address:
     # these errors are shown to whoever asked (a link's check, a harvest preview's report), and
     # telling the two apart (or naming the address) would map a private network's names.
+    # (Where private addresses are allowed, there is nothing to hide: the DNS failure is said.)
     unreachable = f"refused {target.host}: no public address"
     try:
         found = _resolve_before(run, target.host, target.port)
     except TimeoutError:
         return f"timed out resolving {target.host}"
-    except OSError:
-        return unreachable
+    except OSError as error:
+        return (
+            f"DNS failure for {target.host}: {error.strerror or error}"
+            if run.policy.allow_private
+            else unreachable
+        )
     addresses = [ipaddress.ip_address(item) for item in found]
     if not addresses:
-        return unreachable
+        return f"DNS failure for {target.host}: no address" if run.policy.allow_private else unreachable
     refused = [address for address in addresses if not is_public_address(address)]
     if refused and not run.policy.allow_private:
         return unreachable
