@@ -30,7 +30,7 @@ from opencat.catalog.context import Catalog
 from opencat.config import MIN_SECRET_KEY_LENGTH, Settings, SettingsError
 from opencat.db.engine import Database
 from opencat.domain.accept import best_match
-from opencat.domain.errors import CatalogError, Gone, Locked, NotFound
+from opencat.domain.errors import CatalogError, Gone, Locked, NotFound, Unavailable
 from opencat.domain.urls import Urls
 from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
@@ -185,9 +185,24 @@ def _catalog_error(site: Site) -> Callable[[Request, Exception], Awaitable[Respo
             visit = Visit.of(request)
             await sign_in_visit(site, visit)
             return visit.page("read_only.html", status=423)
+        if _a_browser_page(request, any_method=True) and not request.url.path.startswith("/resources/"):
+            return await _error_page(site, request, exc)
         return errors.catalog_error(request, exc)
 
     return answer
+
+
+async def _error_page(site: Site, request: Request, exc: CatalogError) -> Response:
+    """Any other refusal met by a page (the database down, a write that lost a race, too many
+    at once): the site's error page with the API's status, in the visitor's language, not JSON."""
+    said = errors.catalog_error(request, exc)  # its status and headers (Retry-After), its log line
+    visit = Visit.of(request)
+    if not isinstance(exc, Unavailable):  # who is signed in is read from the database
+        await sign_in_visit(site, visit)
+    page = visit.page("error.html", status=said.status_code, code=said.status_code)
+    if "retry-after" in said.headers:
+        page.headers["Retry-After"] = said.headers["retry-after"]
+    return page
 
 
 def _http_error(request: Request, exc: Exception) -> Response:

@@ -714,3 +714,37 @@ def test_an_organizations_description_is_shown_whole_as_markdown(
     assert "<strong>service</strong>" in page
     assert '<a href="https://example.org/donnees" rel="nofollow noopener">données</a>' in page
     assert "La fin." in page
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status", "said"),
+    [
+        ("unavailable", 503, "Le catalogue ne peut pas répondre pour l\u2019instant"),
+        ("busy", 429, "Trop de demandes à la fois"),
+        ("conflict", 409, "Quelqu\u2019un l\u2019a modifié entre-temps"),
+    ],
+)
+def test_a_refusal_met_by_a_page_is_a_page(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, refusal: str, status: int, said: str
+) -> None:
+    """The database down, a lost race, too many at once: a browser got the API's JSON body. It
+    gets the site's error page with the same status (and Retry-After), in its language; a script
+    asking for JSON still gets udata's body."""
+    from opencat.catalog import faceted_search
+    from opencat.domain.errors import Conflict, Reason, TooManyRequests, Unavailable
+
+    def refuse(*_args: object, **_kwargs: object) -> object:
+        if refusal == "unavailable":
+            raise Unavailable(Reason.DATABASE_UNAVAILABLE) from OSError("connection refused")
+        if refusal == "busy":
+            raise TooManyRequests(Reason.CHECKS_BUSY, retry_after=5)
+        raise Conflict(Reason.SLUG_TAKEN)
+
+    monkeypatch.setattr(faceted_search, "search", refuse)
+    page = client.get("/datasets/?q=eau", headers={"Accept": "text/html"})
+    assert page.status_code == status
+    assert page.headers["content-type"].startswith("text/html")
+    assert said in page.text
+    assert ("retry-after" in page.headers) == (refusal in ("unavailable", "busy"))
+    script = client.get("/datasets/?q=eau", headers={"Accept": "application/json"})
+    assert (script.status_code, script.headers["content-type"]) == (status, "application/json")
