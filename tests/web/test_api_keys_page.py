@@ -161,6 +161,7 @@ def test_errors_are_shown_beside_their_fields(catalog: Catalog, settings: Settin
         assert "Ce champ ne peut contenir de caractère nul." in nul.text
         assert 'id="key-name-error"' in nul.text
         assert "\x00" not in nul.text
+        assert 'value="ab"' in nul.text  # what was typed, without its NUL
         today = client.post(
             PAGE, data={"csrf_token": _csrf(client), "name": "today", "expires": "2026-12-03"}
         )

@@ -19,7 +19,7 @@ from opencat.domain.accounts import ApiKey
 from opencat.domain.errors import Invalid, NotFound
 from opencat.web import signin
 from opencat.web.account_pages import read_form, refused
-from opencat.web.pages import Handler, Site, Visit, guard
+from opencat.web.pages import Handler, Site, Visit, guard, without_nul
 
 PATH = "/account/keys/"
 NEW_KEY_COOKIE = "opencat_new_key"
@@ -92,13 +92,13 @@ async def create_key(site: Site, visit: Visit) -> Response:
     if not signin.csrf_ok(site.keys, token, form.get(signin.CSRF_FIELD)):
         return refused(visit, 403, "csrf")
     assert visit.user is not None
-    name, expires = str(form.get("name") or "").strip(), str(form.get("expires") or "").strip()
+    typed = {field: str(form.get(field) or "").strip() for field in ("name", "expires")}
+    name, expires = typed["name"], typed["expires"]
     try:
         if not name:
             raise Invalid({"name": ["required"]})
-        holding_nul = [field for field, value in (("name", name), ("expires", expires)) if "\x00" in value]
-        if holding_nul:
-            raise Invalid({field: ["nul"] for field in holding_nul})
+        if held := [field for field, value in typed.items() if "\x00" in value]:
+            raise Invalid({field: ["nul"] for field in held})
         _, record, secret = await run_in_threadpool(
             accounts.issue_api_key, site.catalog, visit.user.id, name, _expiry(expires)
         )
@@ -107,10 +107,7 @@ async def create_key(site: Site, visit: Visit) -> Response:
         errors = {
             ("expires" if field == "expires_at" else field): said for field, said in invalid.errors.items()
         }
-        shown = {
-            field: "" if "\x00" in value else value for field, value in (("name", name), ("expires", expires))
-        }
-        return await _page(site, visit, token, 400, errors=errors, **shown)
+        return await _page(site, visit, token, 400, errors=errors, **without_nul(typed))
     response = RedirectResponse(PATH, status_code=303)
     response.set_cookie(
         NEW_KEY_COOKIE,
