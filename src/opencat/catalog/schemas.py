@@ -38,7 +38,10 @@ class SchemaSource:
     cache_file: Path
     ttl: float = TTL_SECONDS
     _entries: Entries = ()
-    _fetched: float = -1.0
+    # When the catalog is next asked for (time.monotonic()); None: at the first call. A clock
+    # value, not a sentinel beside one: monotonic() counts from boot, and a machine up for less
+    # than the TTL had every remembered failure read as "never asked".
+    _due_at: float | None = None
     _fetching: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -49,7 +52,7 @@ class SchemaSource:
         if self.url is None:
             return bundled_entries()
         with self._lock:
-            if self._fetching or (self._fetched >= 0 and time.monotonic() - self._fetched < self.ttl):
+            if self._fetching or (self._due_at is not None and time.monotonic() < self._due_at):
                 return self._in_hand()
             self._fetching = True
         try:
@@ -61,9 +64,9 @@ class SchemaSource:
             if fetched is None:
                 # Remembered for FAILURE_SECONDS only: the requests meanwhile get their 503 at
                 # once rather than each waiting for the catalog's timeout in turn.
-                self._fetched = time.monotonic() - self.ttl + FAILURE_SECONDS
+                self._due_at = time.monotonic() + FAILURE_SECONDS
                 raise Unavailable(Reason.SCHEMAS_UNAVAILABLE)
-            self._entries, self._fetched = fetched, time.monotonic()
+            self._entries, self._due_at = fetched, time.monotonic() + self.ttl
             return self._entries
 
     def _in_hand(self) -> Entries:
