@@ -70,7 +70,7 @@ KEEP_IDLE_SECONDS = 1.0  # a kept writer is let go after this long without a cha
 KEEPER_POLL_SECONDS = 0.02  # how often a kept writer's thread looks for a queue
 
 logger = logging.getLogger("opencat.search")
-_warned_at = 0.0
+_warned_at: float | None = None  # never: monotonic() counts from boot, 0.0 may be a minute ago
 
 
 def _text_or_none(value: object) -> str | None:
@@ -83,8 +83,9 @@ class IndexWriteError(OSError):
 
 def _warn_once_a_minute(message: str, error: BaseException) -> None:
     global _warned_at
-    if time.monotonic() - _warned_at >= 60:
-        _warned_at = time.monotonic()
+    now = time.monotonic()
+    if _warned_at is None or now - _warned_at >= 60:
+        _warned_at = now
         logger.warning(message, error)
 
 

@@ -1,4 +1,4 @@
-"""The schema catalog's memory of a failure, whatever the machine's monotonic clock reads."""
+"""Clocks read from boot: what a process remembers by time.monotonic() holds just after boot."""
 
 import socket
 from pathlib import Path
@@ -51,3 +51,21 @@ def test_a_failure_is_remembered_even_just_after_boot(
     with pytest.raises(Unavailable):
         source.entries()
     assert len(asked) == 2
+
+
+def test_the_index_warns_at_once_just_after_boot(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The index's once-a-minute warning: its first line was held back on a machine up for less
+    than a minute (the last warning's time started at 0.0)."""
+    from opencat.search import index
+
+    clock = _Clock(5.0)
+    monkeypatch.setattr(index.time, "monotonic", clock)
+    monkeypatch.setattr(index, "_warned_at", None)
+    with caplog.at_level("WARNING", logger="opencat.search"):
+        index._warn_once_a_minute("keeper unreachable: %s", OSError("gone"))
+        index._warn_once_a_minute("keeper unreachable: %s", OSError("gone"))
+        clock.now += 61
+        index._warn_once_a_minute("keeper unreachable: %s", OSError("gone"))
+    assert [record.getMessage() for record in caplog.records] == ["keeper unreachable: gone"] * 2
