@@ -17,7 +17,7 @@ from opencat.db.quick_reads import QuickReads, quick_reads_of, sqlite_file
 from opencat.db.write_turns import TurnNotFree, WriteTurns, write_turns_of
 from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 
-__all__ = ["Connection", "Database", "locked_in_writes", "make_engine", "normalize_url"]
+__all__ = ["Connection", "Database", "locked_in_writes", "locks_rows", "make_engine", "normalize_url"]
 
 _WRITE_OPTION = "opencat_write"
 # Seconds to establish a PostgreSQL connection (libpq's minimum is 2): a server that is down or
@@ -32,9 +32,12 @@ def locked_in_writes(conn: Connection, query: Query) -> Query:
     """Rows a write transaction reads are locked until it ends (``FOR UPDATE`` on PostgreSQL), so
     that read-modify-write sequences (an If-Match check, a revision bump) never interleave. SQLite
     needs nothing: ``BEGIN IMMEDIATE`` already makes writers take turns."""
-    if conn.get_execution_options().get(_WRITE_OPTION) and conn.dialect.name == "postgresql":
-        return query.with_for_update()
-    return query
+    return query.with_for_update() if locks_rows(conn) else query
+
+
+def locks_rows(conn: Connection) -> bool:
+    """Whether the rows ``conn`` reads must be locked (a write transaction on PostgreSQL)."""
+    return bool(conn.get_execution_options().get(_WRITE_OPTION)) and conn.dialect.name == "postgresql"
 
 
 def normalize_url(url: str) -> str:
