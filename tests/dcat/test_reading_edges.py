@@ -290,6 +290,28 @@ def test_geodcat_records_give_their_abstract_themes_and_address() -> None:
     assert item.remote_url == "http://catalog.test/datasets/2"
 
 
+def test_a_remote_address_is_a_valid_web_address_or_none() -> None:
+    """udata's ``remote_url_from_rdf``: the landing page, else the IRI, the first its URI check
+    accepts (its test of a GeoNetwork catalog: an IRI holding a space gives none)."""
+    [scripted] = _items(
+        b"""<http://catalog.test/datasets/3> a dcat:Dataset ; dct:title "Scripted" ;
+            dcat:landingPage <javascript:alert(1)> ."""
+    )
+    assert isinstance(scripted, RemoteDataset)
+    assert scripted.remote_url == "http://catalog.test/datasets/3"
+    xml = b"""<?xml version="1.0" encoding="utf-8"?>
+    <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+             xmlns:dcat="http://www.w3.org/ns/dcat#" xmlns:dct="http://purl.org/dc/terms/">
+      <dcat:Dataset rdf:about="https://geo.test/srv/datasets/0c45 https://geo.test/srv/0c45">
+        <dct:title>Spaced</dct:title>
+        <dct:identifier>0c45</dct:identifier>
+      </dcat:Dataset>
+    </rdf:RDF>"""
+    [spaced] = read_catalog_page(xml, "application/rdf+xml", BASE).items
+    assert isinstance(spaced, RemoteDataset)
+    assert (spaced.remote_id, spaced.remote_url) == ("0c45", None)  # was the spaced IRI
+
+
 def test_access_rights_and_inspire_limitations_are_read_as_udata_reads_them() -> None:
     """A restricted dataset exported by an opencat (or a udata) stays restricted, on its ground."""
     limitation = "http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/INSPIRE_Directive_Article13_1e"

@@ -287,6 +287,9 @@ def test_schedule_run_jobs_and_items(
     assert failed[0]["errors"][0]["details"] == '{"id": "broken", "title": ""}'
     done = client.get(f"{API}/job/{job_id}/items/?status=done").json()["data"]
     assert {i["dataset"]["title"] for i in done} == {doc["title"] for doc in docs}
+    # udata's item.remote_url: the dataset's address at the source (it was always null)
+    assert {i["remote_url"] for i in done} == {doc["page"] for doc in docs}
+    assert failed[0]["remote_url"] is None
     assert client.get(f"{API}/job/{job_id}/items/?status=bogus").status_code == 400
     # A page past the last one is a 404 (udata's pagination), the first page never is.
     assert client.get(f"{API}/job/{job_id}/items/?page=2&page_size=2").status_code == 200
@@ -319,6 +322,7 @@ def test_schedule_run_jobs_and_items(
     anonymous = client.get(f"{API}/job/{job_id}/items/?status=done").json()["data"]
     assert "Renamed in private" not in json.dumps(anonymous)
     assert [i["dataset"] for i in anonymous if i["remote_id"] == done[0]["remote_id"]] == [None]
+    assert [i["remote_url"] for i in anonymous if i["remote_id"] == done[0]["remote_id"]] == [None]
     member = client.get(f"{API}/job/{job_id}/items/?status=done", headers=admin.headers).json()["data"]
     assert {i["dataset"]["title"] for i in member} >= {"Renamed in private"}
 
@@ -555,6 +559,7 @@ def test_a_preview_reads_and_maps_without_writing(
     assert len(job["items"]) == 20  # udata's preview reads 20 entries at most
     assert [item["remote_id"] for item in job["items"]] == [doc["id"] for doc in docs[:20]]
     assert {(item["status"], item["action"]) for item in job["items"]} == {("done", "create")}
+    assert [item["remote_url"] for item in job["items"]] == [doc["page"] for doc in docs[:20]]
     first = job["items"][0]["dataset"]
     assert first["title"] == docs[0]["title"]
     assert first["harvest"]["remote_id"] == docs[0]["id"]

@@ -200,6 +200,15 @@ def _source(call: Call, view: SourceView) -> dict[str, Any]:
     }
 
 
+_PROCESSED = frozenset({ItemStatus.CREATED, ItemStatus.UPDATED})
+
+
+def _remote_url(dataset: Dataset | None) -> str | None:
+    """The harvested dataset's address at the source (``harvest.remote_url``), if any."""
+    found = (dataset.harvest or {}).get("remote_url") if dataset is not None else None
+    return found if isinstance(found, str) else None
+
+
 def _item(call: Call, view: ItemView, manager: bool) -> dict[str, Any]:
     item = view.item
     details = _details(manager, item.excerpt)
@@ -210,7 +219,9 @@ def _item(call: Call, view: ItemView, manager: bool) -> dict[str, Any]:
     )
     return {
         "remote_id": item.remote_id,
-        "remote_url": None,  # the record keeps the remote id only
+        # udata's item takes its dataset's harvested address as the run processed it; an archived
+        # or deleted one was never processed (None there too).
+        "remote_url": _remote_url(view.dataset) if item.status in _PROCESSED else None,
         "status": _UDATA_STATUS[item.status],
         "action": str(item.status),
         "created": iso(item.created_at),
@@ -516,7 +527,7 @@ def _preview(call: Call, preview: Preview) -> dict[str, Any]:
         "items": [
             {
                 "remote_id": item.remote_id,
-                "remote_url": None,
+                "remote_url": _remote_url(item.dataset),
                 "status": _PREVIEW_STATUS[item.action],
                 "action": str(item.action),
                 "created": iso(preview.started_at),

@@ -30,6 +30,7 @@ from opencat.dcat.vocabularies import HVD_CATEGORIES, LIMITATIONS_ON_PUBLIC_ACCE
 from opencat.domain.dates import parse_datetime
 from opencat.domain.harvest import ItemFailure, RemoteDataset, RemoteResource
 from opencat.domain.html_markdown import html_as_markdown
+from opencat.domain.links import is_web_link
 
 SCHEMA = "http://schema.org/"
 TIME = "http://www.w3.org/2006/time#"
@@ -51,11 +52,12 @@ def read_dataset(
 ) -> RemoteDataset | ItemFailure:
     identifier = best_text(graph, node, DCT.identifier)
     remote_id = identifier or (str(node) if isinstance(node, URIRef) else None)
-    # Without a landing page, the dataset's IRI is where it is (udata's remote_url).
-    remote_url = first_reference(graph, node, DCAT.landingPage) or (
-        str(node) if isinstance(node, URIRef) else None
-    )
-    remote_id = remote_id or remote_url
+    # Where the dataset is (udata's remote_url): its landing page, else its IRI, the first that is
+    # a valid web address (a GeoNetwork's IRI may hold a space: udata then keeps none).
+    landing_page = first_reference(graph, node, DCAT.landingPage)
+    iri = str(node) if isinstance(node, URIRef) else None
+    remote_url = next((url for url in (landing_page, iri) if url and is_web_link(url)), None)
+    remote_id = remote_id or landing_page
     title = best_text(graph, node, DCT.title)
     if remote_id is None:
         return ItemFailure(None, "The dataset has neither an identifier nor an IRI", excerpt(graph, [node]))
