@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from opencat.app import create_app
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
 from opencat.db.engine import Database
+from opencat.db.tables import pending_files
 from tests.conftest import BASE_URL
 from tests.factories import Account, make_dataset, make_user
 
@@ -82,6 +84,26 @@ def test_a_files_address_holds_a_random_part(client: TestClient, owner: Account,
     assert pattern.fullmatch(first), first
     assert pattern.fullmatch(second), second
     assert first != second
+
+
+def test_a_store_that_says_every_key_is_taken_gets_a_503_not_a_loop(
+    client: TestClient, catalog: Catalog, owner: Account, dataset_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new key is tried while the store holds the last one drawn: a store answering "taken"
+    to every key (or a database whose INSERT counted no row) held the request for ever."""
+    asked: list[str] = []
+
+    def always_taken(key: str) -> bool:
+        asked.append(key)
+        return True
+
+    monkeypatch.setattr(catalog.files, "exists", always_taken)
+    answer = _upload(client, f"/api/1/datasets/{dataset_id}/upload/", owner)
+    assert answer.status_code == 503, answer.text
+    assert 1 < len(asked) <= 8
+    with catalog.db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(pending_files)).scalar_one() == 0
+    assert client.get(f"/api/1/datasets/{dataset_id}/").json()["resources"] == []
 
 
 def test_a_simple_upload_is_named_after_its_file_part(

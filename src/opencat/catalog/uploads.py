@@ -462,12 +462,15 @@ def _folder(target: UploadTarget, dataset: Dataset) -> str:
     return dataset.slug if public or not target.community else dataset.id
 
 
+# Random keys tried before an upload is refused (one clash in 2^64 is already never seen).
+KEY_ATTEMPTS = 8
+
+
 def _reserved_key(catalog: Catalog, actor: Actor, target: UploadTarget, name: str, now: datetime) -> str:
     """A key no upload in progress and no stored file holds, reserved (``pending_files``). The
     caller's access and the dataset's room are checked in the reserving transaction; the store
     is asked about the key outside any (on S3, a request: no lock is held meanwhile)."""
-    attempt = 0
-    while True:
+    for attempt in range(KEY_ATTEMPTS):
         with catalog.db.write() as conn:
             place = _locate(conn, actor, target)
             if attempt == 0:
@@ -478,7 +481,9 @@ def _reserved_key(catalog: Catalog, actor: Actor, target: UploadTarget, name: st
             return key
         if reserved:  # a stored file holds it: this upload moves aside
             release_quietly(catalog, [key])
-        attempt += 1  # taken (64 random bits: in theory only): another random part
+        # Taken (64 random bits: in theory only): another random part. Past a few, something
+        # else answers "taken" every time (a store claiming every key): a clear 503, not a loop.
+    raise Unavailable(Reason.FILE_STORE_UNAVAILABLE)
 
 
 def _store(

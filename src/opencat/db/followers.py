@@ -29,16 +29,17 @@ _ACTIVE = sa.and_(
 )
 # A follow that is already active is skipped by the database itself (the active-follow index as
 # the conflict target): one statement, where a savepoint, the failed insert, the rollback to the
-# savepoint and a lookup took four round trips. Any other clash still raises. (SQLAlchemy keeps
-# an INSERT's row count only when asked: psycopg's would read -1.)
+# savepoint and a lookup took four round trips. Any other clash still raises. The row it returns
+# says whether it inserted: an INSERT's row count is -1 from Python 3.11's sqlite3 under a Turkish
+# locale (it lower-cases "INSERT" with the C library's locale), which counted every follow again.
 _ACTIVE_COLUMNS = [follows.c.dataset_id, follows.c.user_id]
 _FOLLOW = {
     "postgresql": postgresql.insert(follows)
     .on_conflict_do_nothing(index_elements=_ACTIVE_COLUMNS, index_where=follows.c.until.is_(None))
-    .execution_options(preserve_rowcount=True),
+    .returning(follows.c.id),
     "sqlite": sqlite.insert(follows)
     .on_conflict_do_nothing(index_elements=_ACTIVE_COLUMNS, index_where=follows.c.until.is_(None))
-    .execution_options(preserve_rowcount=True),
+    .returning(follows.c.id),
 }
 _UNFOLLOW = follows.update().where(_ACTIVE).values(until=sa.bindparam("b_until", type_=follows.c.until.type))
 _SHIFT_COUNT = (
@@ -60,7 +61,7 @@ def follow(conn: Connection, follow_id: str, dataset_id: str, user_id: str, now:
         _FOLLOW[conn.dialect.name],
         {"id": follow_id, "dataset_id": dataset_id, "user_id": user_id, "since": now},
     )
-    if added.rowcount == 0:
+    if added.first() is None:
         return False
     _shift(conn, dataset_id, +1, now)
     return True

@@ -14,9 +14,13 @@ from opencat.db.tables import form_submissions
 # and the form's content, web/sent_once.sending).
 _TOKEN = re.compile(r"[0-9a-f]{32,64}")
 
+# The row returned says whether the token was free (not the row count: -1 for an INSERT from
+# Python 3.11's sqlite3 under a Turkish locale).
 _CLAIM = {
-    "postgresql": postgresql.insert(form_submissions).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(form_submissions).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(form_submissions)
+    .on_conflict_do_nothing()
+    .returning(form_submissions.c.token),
+    "sqlite": sqlite.insert(form_submissions).on_conflict_do_nothing().returning(form_submissions.c.token),
 }
 
 
@@ -27,9 +31,8 @@ def is_token(value: object) -> bool:
 def claim(conn: Connection, token: str, user_id: str, now: datetime) -> bool:
     """Take ``token`` for this transaction: False when a committed transaction took it (on
     PostgreSQL, a transaction taking it meanwhile is waited for, and counts once committed)."""
-    statement = _CLAIM[conn.dialect.name].execution_options(preserve_rowcount=True)
     row = {"token": token, "user_id": user_id, "target": None, "created_at": now}
-    return conn.execute(statement, row).rowcount == 1
+    return conn.execute(_CLAIM[conn.dialect.name], row).first() is not None
 
 
 def made(conn: Connection, token: str, target: str) -> None:

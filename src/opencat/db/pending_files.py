@@ -9,17 +9,17 @@ from sqlalchemy.engine import Connection
 
 from opencat.db.tables import pending_files
 
-# A key taken by another upload is skipped by the database itself (its row count says which).
+# A key taken by another upload is skipped by the database itself; the row returned says which
+# (not the row count: -1 for an INSERT from Python 3.11's sqlite3 under a Turkish locale).
 _RESERVE = {
-    "postgresql": postgresql.insert(pending_files).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(pending_files).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(pending_files).on_conflict_do_nothing().returning(pending_files.c.key),
+    "sqlite": sqlite.insert(pending_files).on_conflict_do_nothing().returning(pending_files.c.key),
 }
 
 
 def reserve(conn: Connection, key: str, now: datetime) -> bool:
     """Take ``key`` for an upload; False when another upload holds it."""
-    statement = _RESERVE[conn.dialect.name].execution_options(preserve_rowcount=True)
-    return conn.execute(statement, {"key": key, "created_at": now}).rowcount == 1
+    return conn.execute(_RESERVE[conn.dialect.name], {"key": key, "created_at": now}).first() is not None
 
 
 _RELEASE = pending_files.delete().where(pending_files.c.key == sa.bindparam("b_key"))
