@@ -274,6 +274,16 @@ def test_doctor_says_what_fails_and_how_to_fix_it(cli: Cli, tmp_path: Path) -> N
     assert "FAIL signing key: the pages' signing key" in short.out
 
 
+def test_doctor_passes_a_new_empty_catalog(cli: Cli, tmp_path: Path) -> None:
+    """``db upgrade && doctor && serve``: a deploy script's first run stopped at the index, which
+    serve builds and which has nothing to hold yet."""
+    assert cli("db", "upgrade").code == 0
+    shutil.rmtree(tmp_path / "search", ignore_errors=True)
+    run = cli("doctor")
+    assert run.code == 0, run.out
+    assert "OK   search index: none yet: opencat serve builds it" in run.out
+
+
 def test_commands_leave_another_releases_index_to_its_servers(cli: Cli, tmp_path: Path) -> None:
     """During an upgrade the previous release's servers still serve their index: a new release's
     doctor, backup or refused command emptied it (each process replaced it on opening)."""

@@ -125,6 +125,22 @@ def test_every_command_and_option_has_help() -> None:
             assert action.help, f"{prog}: {action.option_strings or action.dest} has no help"
 
 
+def test_no_help_line_reads_as_a_command_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrapped help ending in a command's name ("… a catalogue CSV export") put that word alone
+    on a line just above the real command, like an extra entry without help (80 columns, a
+    terminal's usual width and argparse's without one)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    for prog, parser in _every_parser(_parser()):
+        names = set()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                names |= set(action.choices)
+        for line in parser.format_help().splitlines():
+            words = line.split()
+            if line.startswith(" " * 6) and len(words) == 1:
+                assert words[0] not in names, f"{prog}: {line!r}"
+
+
 def test_the_commands_load_neither_the_web_stack_nor_the_harvest_scheduler() -> None:
     """Every command but ``serve`` reaches the use cases through ``opencat.wiring``: the API, the
     pages and the scheduler (a third of a second of imports, paid by each call of a script or a

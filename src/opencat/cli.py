@@ -521,7 +521,7 @@ def _parser() -> argparse.ArgumentParser:
     _account_commands(commands)
 
     fixtures = commands.add_parser(
-        "load-fixtures", help="import udata fixtures, dataset documents or a catalogue CSV export"
+        "load-fixtures", help="import udata fixtures, dataset documents or a catalogue CSV"
     )
     fixtures.add_argument(
         "path",

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from opencat.db import engine as engine_module
 from opencat.db.engine import CONNECT_TIMEOUT_SECONDS, IDLE_PING_SECONDS, Database
+from opencat.db.migrate import current_revision, upgrade
 from opencat.domain.errors import InsufficientStorage, Unavailable
 from tests.system.harness import small_filesystem
 
@@ -185,6 +186,21 @@ def test_a_full_disk_under_the_database_is_insufficient_storage(tmp_path: Path) 
                 _write_megabytes(database, 6)
             with database.read() as conn:  # nothing of the refused transaction was kept
                 assert conn.execute(sa.text("SELECT count(*) FROM probe")).scalar_one() == 0
+        finally:
+            database.dispose()
+
+
+def test_migrating_on_a_full_disk_is_insufficient_storage_and_keeps_nothing(tmp_path: Path) -> None:
+    """``opencat db upgrade`` on a full disk printed SQLAlchemy's 40-line traceback (the seeded
+    geozones do not fit in 2 MB); every other write said one line."""
+    with small_filesystem(tmp_path / "disk", 2) as disk:
+        if disk.prefix:
+            pytest.skip("no small filesystem this process can write to")
+        database = Database(f"sqlite:///{disk.path / 'full.db'}")
+        try:
+            with pytest.raises(InsufficientStorage):
+                upgrade(database)
+            assert current_revision(database) is None  # nothing half-migrated
         finally:
             database.dispose()
 

@@ -140,6 +140,8 @@ def _index(catalog: Catalog) -> Check:
             "start this release's opencat serve (it rebuilds it), or run opencat reindex",
         )
     applied, head, documents = index_state(catalog)
+    if applied < 0 and head <= 0:  # a new catalog: nothing to index yet (a deploy script's first run)
+        return Check("search index", True, "none yet: opencat serve builds it")
     if applied < 0:
         return Check("search index", False, "absent", "run opencat reindex (opencat serve also builds it)")
     if applied > head:

@@ -17,7 +17,15 @@ from opencat.db.quick_reads import QuickReads, quick_reads_of, sqlite_file
 from opencat.db.write_turns import TurnNotFree, WriteTurns, write_turns_of
 from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 
-__all__ = ["Connection", "Database", "locked_in_writes", "locks_rows", "make_engine", "normalize_url"]
+__all__ = [
+    "Connection",
+    "Database",
+    "failing_cleanly",
+    "locked_in_writes",
+    "locks_rows",
+    "make_engine",
+    "normalize_url",
+]
 
 _WRITE_OPTION = "opencat_write"
 # Seconds to establish a PostgreSQL connection (libpq's minimum is 2): a server that is down or
@@ -110,7 +118,7 @@ def _disk_full(error: sa.exc.DBAPIError) -> bool:
 
 
 @contextmanager
-def _failing_cleanly() -> Iterator[None]:
+def failing_cleanly() -> Iterator[None]:
     """Connection failures become ``Unavailable`` (a 503), so that the API layer never needs to
     know SQLAlchemy; anything else (a bug, a constraint) goes on as it was."""
     try:
@@ -248,7 +256,7 @@ class Database:
         reader = (
             side.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else side
         )
-        with _failing_cleanly(), reader.connect() as connection:
+        with failing_cleanly(), reader.connect() as connection:
             if self.dialect == "postgresql":
                 yield connection
                 return
@@ -257,7 +265,7 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with _failing_cleanly():
+        with failing_cleanly():
             if self._reader is not None:
                 with self._reader.connect() as connection:
                     yield connection
@@ -292,7 +300,7 @@ class Database:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with _failing_cleanly(), self.engine.connect() as connection:
+        with failing_cleanly(), self.engine.connect() as connection:
             connection = connection.execution_options(**{_WRITE_OPTION: True})
             with _beginning_a_write():
                 transaction = connection.begin()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from opencat.config import SettingsError
-from opencat.db.engine import Database
+from opencat.db.engine import Database, failing_cleanly
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -66,7 +66,8 @@ def upgrade(database: Database, revision: str = "head") -> None:
         )
     from alembic import command
 
-    with database.engine.begin() as connection:
+    # A full disk or a database gone is the commands' one line, as for every other write.
+    with failing_cleanly(), database.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Nodes started at once on a new database: one migrates, the others wait here, then
             # find it at the head (Alembic reads the revision after the lock). Without it, the
