@@ -329,7 +329,7 @@ def test_an_export_that_fails_leaves_the_earlier_one_whole(
     assert cli("export", "dcat", "--format", "ttl", "--output", str(target)).code == 0
     earlier = target.read_bytes()
 
-    def full_disk(_catalog: object, _urls: object, out: Any, *_rest: object) -> int:
+    def full_disk(_catalog: object, _urls: object, out: Any, *_rest: object, **_named: object) -> int:
         out.write(b"@prefix dcat: <http")
         raise OSError(errno.ENOSPC, "No space left on device")
 

@@ -233,7 +233,14 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
         else:
             from opencat.catalog.rdf import export_catalog  # rdflib: not loaded for other commands
 
-            count = export_catalog(catalog, urls, target, args.format or "nt", settings.site_title)
+            count = export_catalog(
+                catalog,
+                urls,
+                target,
+                args.format or "nt",
+                settings.site_title,
+                language=settings.default_language,
+            )
         target.flush()
         target.progress.finish()
         if partial is not None and output is not None:

@@ -196,6 +196,12 @@ def test_catalog_pages_with_hydra_links(client: TestClient, catalog: Catalog) ->
     totals = {int(value) for value in graph.objects(None, URIRef(f"{hydra}totalItems"))}
     assert totals == {3}
     assert client.get("/api/1/site/catalog.ttl?page=2&page_size=3").status_code == 404  # past the end
+    # udata's catalog says the site's DEFAULT_LANGUAGE (the test settings': English), whatever
+    # the caller's; the streamed catalog too
+    english = URIRef("http://publications.europa.eu/resource/authority/language/ENG")
+    assert set(graph.objects(None, DCT.language)) == {english}
+    streamed = _parse(client.get("/api/1/site/catalog.nt?page_size=0&lang=fr").content, "nt")
+    assert set(streamed.objects(None, DCT.language)) == {english}
     assert client.get("/api/1/site/catalog.nope").status_code == 404
     assert client.get("/api/1/site/catalog.xml?page_size=0").status_code == 400
 
@@ -384,7 +390,7 @@ def test_streamed_catalog_follows_the_filters(client: TestClient, catalog: Catal
 def test_an_export_that_fails_at_once_is_an_error_not_an_empty_catalog(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing(*_: object) -> int:
+    def failing(*_: object, **_named: object) -> int:
         raise BadRequest("the export could not start")
 
     monkeypatch.setattr(catalog_rdf, "export_catalog", failing)

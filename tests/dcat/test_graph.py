@@ -10,6 +10,7 @@ from rdflib.term import Node
 
 from opencat.dcat.formats import serialize
 from opencat.dcat.graph import catalog_graph, dataset_graph
+from opencat.dcat.inputs import DcatInput
 from opencat.dcat.namespaces import ADMS, DCATAP, DCT, ELI, GEODCAT, GSP, HYDRA, LOCN, SPDX, VCARD
 from opencat.dcat.stream import write_catalog
 from opencat.dcat.vocabularies import FREQUENCIES
@@ -340,6 +341,59 @@ def test_two_datasets_harvested_with_one_iri_are_two_nodes() -> None:
         assert set(graph.objects(URIRef(f"{API}/site/catalog"), DCAT.dataset)) == {remote, own_uri}
         assert one(graph, remote, DCT.title) == Literal(examples.harvested().dataset.title)
         assert one(graph, own_uri, DCT.title) == Literal("Horaires (bis)")
+
+
+def _harvested_as(uri: str, number: int) -> DcatInput:
+    item = examples.harvested()
+    ident = f"{number:024x}"
+    harvest = {**(item.dataset.harvest or {}), "uri": uri}
+    dataset = replace(item.dataset, id=ident, slug=f"copy-{number}", title=f"Copy {number}", harvest=harvest)
+    return replace(item, dataset=dataset, resources=())
+
+
+def test_a_harvested_iri_naming_one_of_our_nodes_or_a_script_is_not_used() -> None:
+    """A dataset of ours harvested back through another portal, a record naming our catalog, a
+    ``javascript:`` IRI: the copy merged into our node (two titles, publishers and frequencies,
+    refused by DCAT-AP's shapes) or named itself by a script. Each is named by its own URI, on a
+    page, in the stream and in its own document."""
+    ours = f"https://www.example.fr/datasets/{DATASET_ID}"
+    copies = [
+        _harvested_as(ours, 1),
+        _harvested_as(f"{API}/site/catalog", 2),
+        _harvested_as("javascript:alert(1)", 3),
+        _harvested_as(f"{API.upper()}/DATASETS/SOMETHING/", 4),  # our host, whatever the case
+    ]
+    items = [copies[0], examples.full(), *copies[1:]]
+    page = catalog_graph(items, URLS, page=1, page_size=5, total=5, site_title="opencat")
+    streamed = io.BytesIO()
+    write_catalog(items, URLS, streamed, "nt", site_title="opencat")
+    own_nodes = {URIRef(f"https://www.example.fr/datasets/{copy.dataset.id}") for copy in copies}
+    for graph in (page, Graph().parse(data=streamed.getvalue(), format="nt")):
+        catalog = URIRef(f"{API}/site/catalog")
+        assert set(graph.objects(catalog, DCAT.dataset)) == {URIRef(ours), *own_nodes}
+        assert one(graph, URIRef(ours), DCT.title) == Literal(examples.full().dataset.title)
+        assert one(graph, catalog, DCT.title) == Literal("opencat")
+        assert (catalog, RDF.type, DCAT.Dataset) not in graph
+        assert not [s for s in graph.subjects() if str(s).startswith("javascript:")]
+    alone = dataset_graph(copies[2], URLS)
+    assert set(alone.subjects(RDF.type, DCAT.Dataset)) == {
+        URIRef(f"https://www.example.fr/datasets/{3:024x}")
+    }
+
+
+def test_the_catalog_says_its_language() -> None:
+    """udata's ``build_catalog`` sets ``dct:language`` from DEFAULT_LANGUAGE (as a literal, which
+    DCAT-AP's range shapes refuse: the EU vocabulary's URI here)."""
+    graph = catalog_graph(
+        [examples.full()], URLS, page=1, page_size=1, total=1, site_title="o", language="fr"
+    )
+    fra = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
+    assert one(graph, URIRef(f"{API}/site/catalog"), DCT.language) == fra
+    streamed = io.BytesIO()
+    write_catalog([examples.full()], URLS, streamed, "nt", site_title="o", language="en")
+    parsed = Graph().parse(data=streamed.getvalue(), format="nt")
+    eng = URIRef("http://publications.europa.eu/resource/authority/language/ENG")
+    assert one(parsed, URIRef(f"{API}/site/catalog"), DCT.language) == eng
 
 
 def test_same_input_gives_the_same_bytes() -> None:

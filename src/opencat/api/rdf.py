@@ -283,7 +283,14 @@ def _catalog(call: Call, organization: Organization | None = None) -> Response:
         return _streamed(
             call,
             lambda out: use_cases.export_catalog(
-                call.catalog, call.urls, out, chosen.extension, settings.site_title, query, call.actor
+                call.catalog,
+                call.urls,
+                out,
+                chosen.extension,
+                settings.site_title,
+                query,
+                call.actor,
+                language=settings.default_language,  # udata's DEFAULT_LANGUAGE, whatever the caller's
             ),
             chosen.content_type,
         )
@@ -296,6 +303,7 @@ def _catalog(call: Call, organization: Organization | None = None) -> Response:
         settings.site_title,
         urlencode(_filters(call)),
         organization,
+        language=settings.default_language,
     )
     # A digest of the page's bytes: a harvester that kept it asks again with it and gets a 304
     # without the page (its bytes are still made: what the catalog holds says nothing of one page).

@@ -112,6 +112,7 @@ def catalog_page(
     site_title: str,
     arguments: str = "",
     organization: Organization | None = None,
+    language: str | None = None,
 ) -> tuple[bytes, str]:
     """One page of the public catalog, newest first unless sorted or searched, with hydra paging.
     The list's filters apply (its visibility filters are checked, then read as of public datasets);
@@ -137,6 +138,7 @@ def catalog_page(
             extension=chosen.extension,
             arguments=arguments,
             organization=organization,
+            language=language,
         )
         return serialize(graph, chosen.extension), chosen.content_type
 
@@ -236,11 +238,17 @@ def export_catalog(
     site_title: str,
     query: DatasetQuery | None = None,
     actor: Actor = ANONYMOUS,
+    language: str | None = None,
 ) -> int:
     """The public catalog as N-Triples or Turtle, written as it is read; returns the count.
     Without filters it walks the database by id; with them it follows the index."""
     if query is not None:
         check_visibility_filters(actor, query)
     return write_catalog(
-        _all_inputs(catalog, query), urls, out, "ttl" if fmt == "ttl" else "nt", site_title=site_title
+        _all_inputs(catalog, query),
+        urls,
+        out,
+        "ttl" if fmt == "ttl" else "nt",
+        site_title=site_title,
+        language=language,
     )

@@ -57,9 +57,27 @@ def dataset_graph(item: DcatInput, urls: Urls, *, site_title: str | None = None)
 
 
 def dataset_node(dataset: Dataset, urls: Urls) -> URIRef:
-    """The harvested URI, else the page by id, else the API URI by id (udata: udata/core/dataset/rdf.py)."""
+    """The harvested URI, else the page by id, else the API URI by id (udata: udata/core/dataset/rdf.py).
+    Not a harvested URI a consumer would follow as a script or a local file, nor one of this
+    site's own addresses (a dataset of ours harvested back through another portal, or a record
+    naming our catalog): that node is another's, and the two would merge into one of two titles,
+    dates and publishers, which DCAT-AP refuses."""
     harvested = iri((dataset.harvest or {}).get("uri"))
-    return harvested or _permalink(dataset, urls)
+    if harvested is None or _unusable(harvested, urls):
+        return _permalink(dataset, urls)
+    return harvested
+
+
+# Schemes of addresses that run or read something where they are followed.
+_UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data", "file"})
+
+
+def _unusable(node: URIRef, urls: Urls) -> bool:
+    folded = str(node).casefold()
+    if folded.split(":", 1)[0] in _UNSAFE_SCHEMES:
+        return True
+    ours = [root.rstrip("/").casefold() for root in (urls.base, urls.front) if root]
+    return any(folded == root or folded.startswith((root + "/", root + "#", root + "?")) for root in ours)
 
 
 def _permalink(dataset: Dataset, urls: Urls) -> URIRef:
