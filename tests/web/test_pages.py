@@ -429,12 +429,15 @@ def test_the_dataset_page_shows_its_files_twenty_at_a_time(client: TestClient, c
     last = client.get(path, params={"resources": "3", "lang": "fr"}).text
     assert titles(last) == [f"fichier-{n:02}" for n in range(5)]
     assert "Fichiers 41 à 45 sur 45" in last
-    # The page of a previewed file is the one that holds it; a bad page number is the first page.
+    # The page of a previewed file is the one that holds it; a bad page number is the first page,
+    # one past the last (the files shrank since the link was made) the last page.
     shown = view.resources[30].id
     assert titles(client.get(path, params={"preview": shown}).text) == [
         f"fichier-{n:02}" for n in range(25, 45)
     ]
-    assert titles(client.get(path, params={"resources": "99"}).text) == titles(first)
+    assert titles(client.get(path, params={"resources": "99"}).text) == titles(last)
+    for bad in ("0", "-1", "x", "1e3"):
+        assert titles(client.get(path, params={"resources": bad}).text) == titles(first), bad
     # Schema.org lists the first 20 data files only.
     assert first.count('"@type":"DataDownload"') == 20
 
@@ -484,6 +487,10 @@ def test_a_results_page_past_the_end_leads_back_to_its_first_page(client: TestCl
     assert past.status_code == 404
     assert "These results have fewer pages." in past.text
     assert 'href="/datasets/?q=v%C3%A9lo&amp;tag=mobilite"' in past.text
+    # a number past any page shown too (it was the first page under another address)
+    for number in ("10000", "99999999999999999999"):
+        huge = client.get("/datasets/", params={"q": "vélo", "page": number, "lang": "en"})
+        assert (huge.status_code, "These results have fewer pages." in huge.text) == (404, True), number
     elsewhere = client.get("/datasets/nothing-here/", params={"lang": "en"})
     assert (elsewhere.status_code, "fewer pages" in elsewhere.text) == (404, False)
 
@@ -516,6 +523,10 @@ def test_a_signed_in_visitors_pages_are_kept_by_no_shared_cache(client: TestClie
     owner = make_user(catalog)
     view = make_dataset(catalog, owner, private=True)
     assert "private" not in client.get("/datasets/").headers.get("cache-control", "")
+    # an anonymous visitor's pages, found or not, are asked again before a cache shows them
+    public = make_dataset(catalog, owner, title="Public")
+    for path in (f"/datasets/{public.dataset.slug}/", "/datasets/", "/", f"/datasets/{view.dataset.slug}/"):
+        assert client.get(path).headers["cache-control"] == "no-cache", path
     sign_in(client, catalog, owner)
     for path in (f"/datasets/{view.dataset.slug}/", "/datasets/", "/"):
         assert "private" in client.get(path).headers["cache-control"], path

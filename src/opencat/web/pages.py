@@ -89,10 +89,11 @@ class Visit:
     def page(self, template: str, status: int = 200, **context: Any) -> Response:
         body = render(self.language, template, visit=self, path=on_site(self.request.url.path), **context)
         response = HTMLResponse(body, status_code=status, headers=_headers(self.language))
-        if self.actor.user is not None:
-            # A signed-in visitor's page may show what only they may see (a private dataset, its
-            # place in a search): no shared cache keeps it, whatever its Vary says.
-            response.headers.setdefault("Cache-Control", "private")
+        # A signed-in visitor's page may show what only they may see (a private dataset, its place
+        # in a search): no shared cache keeps it, whatever its Vary says. Anyone's page is asked
+        # again before a cache shows it (without a policy, a cache kept it for its own default
+        # time, and a dataset made private or deleted stayed there for anonymous visitors).
+        response.headers.setdefault("Cache-Control", "private" if self.actor.user is not None else "no-cache")
         if self.request.query_params.get("lang") in i18n.LANGUAGES:
             # The switch's choice is remembered for the next pages.
             response.set_cookie(i18n.COOKIE, self.language, max_age=365 * 86400, samesite="lax")
@@ -278,6 +279,8 @@ def _one_line_per_zone(lines: list[tuple[str, str, int]]) -> list[tuple[str, str
 
 def _search(site: Site, visit: Visit, state: SearchState, base: SearchFilters | None) -> dict[str, Any]:
     """A search page's results and facets; a signed-in visitor's hidden datasets are among them."""
+    if state.past_the_pages:
+        raise NotFound()  # past the end, as a page past the results' last
     visibility = visibility_of(visit.actor) if visit.user is not None else None
     result = faceted_search.search(
         site.catalog,
@@ -336,7 +339,7 @@ async def search(site: Site, visit: Visit) -> Response:
     try:
         context = await run_in_threadpool(_search, site, visit, state, None)
     except NotFound:
-        if state.page == 1:
+        if state.page == 1 and not state.past_the_pages:
             raise
         # A page past the end (the results shrank, an old link): back to their first page, not
         # to a search of everything.

@@ -28,6 +28,8 @@ FACETS = {
 }
 # Everything the URL may carry, in the order links write it.
 KEYS = ("q", *FACETS, "temporal_start", "temporal_end", "sort", "page")
+# Pages of results the site pages through, at most.
+PAGES_SHOWN = 10_000
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -58,7 +60,14 @@ class SearchState:
     @property
     def page(self) -> int:
         raw = self.get("page")
-        return int(raw) if is_digits(raw) and 0 < int(raw) < 10_000 else 1
+        return int(raw) if is_digits(raw) and 0 < int(raw) < PAGES_SHOWN else 1
+
+    @property
+    def past_the_pages(self) -> bool:
+        """A page number past any the site shows (an old or forged link): past the end, as a page
+        past the results' last is (it was their first page, under its own address)."""
+        raw = self.get("page")
+        return is_digits(raw) and int(raw) >= PAGES_SHOWN
 
     def url(self, path: str, **changes: tuple[str, ...]) -> str:
         """This state's URL with ``changes`` (a key's new values); any change but the page's own

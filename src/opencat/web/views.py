@@ -55,7 +55,8 @@ def resource_page(
     one is), grouped by type."""
     ordered = [resource for _, group in resources_by_type(resources) for resource in group]
     pages = max(1, -(-len(ordered) // RESOURCES_PER_PAGE))
-    number = int(asked) if asked and is_digits(asked) and 1 <= int(asked) <= pages else 1
+    # A number past the last page (the files shrank since the link was made) is the last page.
+    number = min(int(asked), pages) if asked and is_digits(asked) and int(asked) >= 1 else 1
     if shown is not None:
         position = next((n for n, resource in enumerate(ordered) if resource.id == shown), None)
         if position is not None:
