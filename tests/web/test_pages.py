@@ -435,6 +435,11 @@ def test_the_dataset_page_shows_its_files_twenty_at_a_time(client: TestClient, c
     assert titles(client.get(path, params={"preview": shown}).text) == [
         f"fichier-{n:02}" for n in range(25, 45)
     ]
+    # first and last pages a link away (a keyboard reached the last through every other)
+    assert '<a href="?resources=3#files">Last page</a>' in first
+    assert "First page" not in first
+    assert "Première page" in last
+    assert "Dernière page" not in last
     assert titles(client.get(path, params={"resources": "99"}).text) == titles(last)
     for bad in ("0", "-1", "x", "1e3"):
         assert titles(client.get(path, params={"resources": bad}).text) == titles(first), bad
@@ -479,6 +484,22 @@ def test_new_words_keep_the_filters_chosen(client: TestClient, catalog: Catalog)
     assert '<input type="hidden" name="format" value="csv">' in form
     assert '<input type="hidden" name="sort" value="-created">' in form
     assert 'name="page"' not in form  # new words start at their first page
+
+
+def test_the_results_pager_links_the_first_and_the_last_pages(client: TestClient, catalog: Catalog) -> None:
+    owner = make_user(catalog)
+    for number in range(81):  # five pages of twenty
+        make_dataset(catalog, owner, title=f"Bus {number}", tags=["bus"])
+    pager = re.compile(r'<nav class="pager".*?</nav>', re.S)
+    third = pager.findall(client.get("/datasets/", params={"tag": "bus", "page": "3", "lang": "en"}).text)[0]
+    assert re.findall(r'<a (?:rel="\w+" )?href="([^"]+)">([^<]+)</a>', third) == [
+        ("/datasets/?tag=bus", "First page"),
+        ("/datasets/?tag=bus&amp;page=2", "Previous"),
+        ("/datasets/?tag=bus&amp;page=4", "Next"),
+        ("/datasets/?tag=bus&amp;page=5", "Last page"),
+    ]
+    fourth = pager.findall(client.get("/datasets/", params={"tag": "bus", "page": "4", "lang": "en"}).text)[0]
+    assert "Last page" not in fourth  # "Next" is the last page there
 
 
 def test_a_results_page_past_the_end_leads_back_to_its_first_page(client: TestClient) -> None:
