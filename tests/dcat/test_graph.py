@@ -361,7 +361,7 @@ def test_a_harvested_iri_naming_one_of_our_nodes_or_a_script_is_not_used() -> No
         _harvested_as(ours, 1),
         _harvested_as(f"{API}/site/catalog", 2),
         _harvested_as("javascript:alert(1)", 3),
-        _harvested_as(f"{API.upper()}/DATASETS/SOMETHING/", 4),  # our host, whatever the case
+        _harvested_as("https://OPENCAT.example/api/1/datasets/something/", 4),  # our host in capitals
     ]
     items = [copies[0], examples.full(), *copies[1:]]
     page = catalog_graph(items, URLS, page=1, page_size=5, total=5, site_title="opencat")
@@ -376,6 +376,18 @@ def test_a_harvested_iri_naming_one_of_our_nodes_or_a_script_is_not_used() -> No
         assert (catalog, RDF.type, DCAT.Dataset) not in graph
         assert not [s for s in graph.subjects() if str(s).startswith("javascript:")]
     alone = dataset_graph(copies[2], URLS)
+    # the same places however spelt; another application on our hosts keeps its IRIs
+    for spelt in (
+        f"http://www.example.fr:80/datasets/{DATASET_ID}",
+        f"https://WWW.example.fr.:443/datasets/{DATASET_ID}",
+        "http://opencat.example/api/1/site/catalog",
+        "https://www.example.fr/",
+    ):
+        node = next(iter(dataset_graph(_harvested_as(spelt, 5), URLS).subjects(RDF.type, DCAT.Dataset)))
+        assert node == URIRef(f"https://www.example.fr/datasets/{5:024x}"), spelt
+    for theirs in ("https://www.example.fr/geonetwork/srv/api/records/abc", "https://opencat.example/x/1"):
+        node = next(iter(dataset_graph(_harvested_as(theirs, 6), URLS).subjects(RDF.type, DCAT.Dataset)))
+        assert node == URIRef(theirs)
     assert set(alone.subjects(RDF.type, DCAT.Dataset)) == {
         URIRef(f"https://www.example.fr/datasets/{3:024x}")
     }

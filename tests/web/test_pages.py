@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import delete_dataset
 from opencat.domain.datasets import Spatial
+from opencat.web import query
 from tests.factories import Account, load_documents, make_dataset, make_org, make_user
 from tests.web.publishing import sign_in
 
@@ -486,7 +487,9 @@ def test_new_words_keep_the_filters_chosen(client: TestClient, catalog: Catalog)
     assert 'name="page"' not in form  # new words start at their first page
 
 
-def test_the_results_pager_links_the_first_and_the_last_pages(client: TestClient, catalog: Catalog) -> None:
+def test_the_results_pager_links_the_first_and_the_last_pages(
+    client: TestClient, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     owner = make_user(catalog)
     for number in range(81):  # five pages of twenty
         make_dataset(catalog, owner, title=f"Bus {number}", tags=["bus"])
@@ -500,6 +503,16 @@ def test_the_results_pager_links_the_first_and_the_last_pages(client: TestClient
     ]
     fourth = pager.findall(client.get("/datasets/", params={"tag": "bus", "page": "4", "lang": "en"}).text)[0]
     assert "Last page" not in fourth  # "Next" is the last page there
+    # Where the site stops paging (10,000 pages; four here), neither "Next" nor "Last page"
+    # leads past it (the page after the last shown is the past-the-end 404).
+    monkeypatch.setattr(query, "PAGES_SHOWN", 4)
+    asked = {"tag": "bus", "page": "3", "sort": "-created", "lang": "en"}  # not the page kept above
+    third = pager.findall(client.get("/datasets/", params=asked).text)[0]
+    assert [text for _, text in re.findall(r'<a (?:rel="\w+" )?href="([^"]+)">([^<]+)</a>', third)] == [
+        "First page",
+        "Previous",
+    ]
+    assert client.get("/datasets/", params={"tag": "bus", "page": "4"}).status_code == 404
 
 
 def test_a_results_page_past_the_end_leads_back_to_its_first_page(client: TestClient) -> None:

@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from rdflib import Graph, Literal, URIRef
 
@@ -73,11 +74,34 @@ _UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data", "file"})
 
 
 def _unusable(node: URIRef, urls: Urls) -> bool:
-    folded = str(node).casefold()
-    if folded.split(":", 1)[0] in _UNSAFE_SCHEMES:
+    if str(node).split(":", 1)[0].casefold() in _UNSAFE_SCHEMES:
         return True
-    ours = [root.rstrip("/").casefold() for root in (urls.base, urls.front) if root]
-    return any(folded == root or folded.startswith((root + "/", root + "#", root + "?")) for root in ours)
+    # The addresses opencat mints (its API's, its dataset pages, its home page), however spelt:
+    # another application on the same host (a GeoNetwork beside it) keeps its IRIs.
+    found = _comparable(str(node))
+    pages = urls.front or urls.base
+    minted = (f"{urls.base}/api/", f"{pages}/datasets/")
+    return found == _comparable(urls.home) or any(found.startswith(_comparable(root)) for root in minted)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _comparable(url: str) -> str:
+    """``url`` with what does not change the place it names set aside: the web scheme (http or
+    https), the case of the host, its final dot and a default port."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.casefold()
+    host = (parts.hostname or "").rstrip(".")
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    web = "web" if scheme in _DEFAULT_PORTS else scheme
+    rest = parts.path or "/"
+    return f"{web}://{host}{rest}" + (f"?{parts.query}" if parts.query else "")
 
 
 def _permalink(dataset: Dataset, urls: Urls) -> URIRef:

@@ -62,6 +62,11 @@ class SearchState:
         raw = self.get("page")
         return int(raw) if is_digits(raw) and 0 < int(raw) < PAGES_SHOWN else 1
 
+    @staticmethod
+    def shows(page: int) -> bool:
+        """Whether the site shows this page of results (a link to one past them would be a 404)."""
+        return page < PAGES_SHOWN
+
     @property
     def past_the_pages(self) -> bool:
         """A page number past any the site shows (an old or forged link): past the end, as a page

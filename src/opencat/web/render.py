@@ -13,7 +13,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from opencat.domain.dates import utc_now
 from opencat.web.i18n import field_label, license_title, translations
 from opencat.web.markdown import plain_text
-from opencat.web.query import PAGES_SHOWN
 
 # No script runs on these pages; styles and images come only from this server. JSON-LD blocks are
 # data, not scripts: a CSP does not apply to them.
@@ -90,7 +89,6 @@ def environment(language: str) -> Environment:
         [titles.get(i, i) for i in ids] if isinstance(ids, list) else ids
     )
     env.globals["lang"] = language
-    env.globals["pages_shown"] = PAGES_SHOWN
     return env
 
 
