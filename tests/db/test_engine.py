@@ -141,6 +141,43 @@ def test_a_connection_the_server_dropped_fails_once_then_the_pool_recovers(
         database.dispose()
 
 
+@pytest.mark.postgresql_only
+def test_a_deadlock_victim_is_told_to_retry_and_the_other_writer_commits(migrated: Database) -> None:
+    """Two writers taking two rows in opposite orders: PostgreSQL ends one (40P01), which was a
+    500; it is a retry (503), and the other's write is kept."""
+    with migrated.write() as conn:
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS deadlock_probe (id int PRIMARY KEY, n int)"))
+        conn.execute(sa.text("DELETE FROM deadlock_probe"))
+        conn.execute(sa.text("INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)"))
+    both_hold_one = threading.Barrier(2, timeout=10)
+    outcomes: dict[int, str] = {}
+
+    def writer(first: int, second: int) -> None:
+        try:
+            with migrated.write() as conn:
+                take = "UPDATE deadlock_probe SET n = n + 1 WHERE id = :id"
+                conn.execute(sa.text(take), {"id": first})
+                both_hold_one.wait()
+                conn.execute(sa.text(take), {"id": second})
+            outcomes[first] = "committed"
+        except Unavailable:
+            outcomes[first] = "retry"
+
+    try:
+        threads = [threading.Thread(target=writer, args=pair) for pair in ((1, 2), (2, 1))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(outcomes.values()) == ["committed", "retry"]
+        with migrated.read() as conn:
+            counts = conn.execute(sa.text("SELECT n FROM deadlock_probe ORDER BY id")).scalars().all()
+        assert counts == [1, 1]  # the committed writer's two updates, none of the victim's
+    finally:
+        with migrated.write() as conn:
+            conn.execute(sa.text("DROP TABLE deadlock_probe"))
+
+
 def test_errors_that_are_the_requests_own_are_not_unavailability(migrated: Database) -> None:
     with pytest.raises(sa.exc.DBAPIError), migrated.read() as conn:
         conn.execute(sa.text("SELECT * FROM no_such_table"))

@@ -84,6 +84,10 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE, overflow: int | No
 # PostgreSQL states that mean "not now" rather than "never": admin or crash shutdown, starting up,
 # too many connections; the whole 08 class is connection failures.
 _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
+# PostgreSQL ended the transaction to let another go (a deadlock between two writers, say a harvest
+# batch and a fixtures load taking the same datasets in other orders): nothing was written, and
+# the same request sent again succeeds (a 503 with Retry-After, not a 500).
+_RETRY_STATES = {"40P01", "40001"}
 
 
 # SQLite's result codes (sqlite3 exposes them as ``sqlite_errorcode``): the database is locked by
@@ -107,7 +111,7 @@ def _unavailable(error: sa.exc.DBAPIError) -> bool:
     state = getattr(error.orig, "sqlstate", "")
     if state is None:
         return isinstance(error, sa.exc.OperationalError)  # psycopg: no answer from the server
-    return state.startswith("08") or state in _UNAVAILABLE_STATES
+    return state.startswith("08") or state in _UNAVAILABLE_STATES or state in _RETRY_STATES
 
 
 def _disk_full(error: sa.exc.DBAPIError) -> bool:
