@@ -1,12 +1,17 @@
 """Badges, featured and followers (udata: udata/core/dataset/api.py, udata: udata/core/badges/api.py, udata: udata/core/followers/api.py)."""
 
+import json
 import threading
+from pathlib import Path
 
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from opencat.catalog import curation
 from opencat.catalog.context import Catalog
+from opencat.catalog.imports import load_fixtures
 from opencat.db import datasets as db_datasets
+from opencat.db.tables import datasets
 from tests.factories import make_dataset, make_org, make_user
 
 
@@ -157,3 +162,32 @@ def test_sort_by_followers(client: TestClient, catalog: Catalog) -> None:
         client.post(f"/api/1/datasets/{popular.id}/followers/", headers=follower.headers)
     ids = [item["id"] for item in client.get("/api/1/datasets/?sort=-followers").json()["data"]]
     assert ids == [popular.id, quiet.id]
+
+
+def test_a_document_loaded_again_never_counts_fewer_than_the_follows_made_here(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """A dataset's document (followers 0) loaded again after two follows here set the count to 0,
+    and the two unfollows then took it to -2."""
+    owner, first, second = make_user(catalog), make_user(catalog), make_user(catalog)
+    view = make_dataset(catalog, owner)
+    url = f"/api/1/datasets/{view.dataset.id}/followers/"
+    fixture = tmp_path / "fixture.json"
+    fixture.write_text(json.dumps([client.get(f"/api/1/datasets/{view.dataset.id}/").json()]))
+    for follower in (first, second):
+        assert client.post(url, headers=follower.headers).json() == {
+            "followers": 2 if follower is second else 1
+        }
+    load_fixtures(catalog, fixture)
+    assert client.get(f"/api/1/datasets/{view.dataset.id}/").json()["metrics"]["followers"] == 2
+    assert [client.delete(url, headers=f.headers).json()["followers"] for f in (first, second)] == [1, 0]
+    # a document counting more (udata's follows, before a migration) keeps its count, and the
+    # unfollows of people who follow here no more never take it below zero
+    doc = client.get(f"/api/1/datasets/{view.dataset.id}/").json()
+    fixture.write_text(json.dumps([{**doc, "metrics": {**doc["metrics"], "followers": 5}}]))
+    load_fixtures(catalog, fixture)
+    assert client.get(f"/api/1/datasets/{view.dataset.id}/").json()["metrics"]["followers"] == 5
+    assert client.post(url, headers=first.headers).json() == {"followers": 6}
+    with catalog.db.write() as conn:  # a count however it came to be lower than the follows
+        conn.execute(sa.update(datasets).where(datasets.c.id == view.dataset.id).values(followers=0))
+    assert client.delete(url, headers=first.headers).json() == {"followers": 0}  # not -1

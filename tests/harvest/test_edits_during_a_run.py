@@ -1,20 +1,26 @@
 """An edit saved while a harvest run writes the same dataset is never written over: a batch locks
-the datasets it updates before reading them (PostgreSQL; SQLite's writers take turns)."""
+the datasets it updates before reading them, and a fixtures load takes them in the same order
+(PostgreSQL; SQLite's writers take turns)."""
 
+import json
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.curation import set_featured
 from opencat.catalog.harvesting import run_source
+from opencat.catalog.imports import load_fixtures
 from opencat.db import datasets as db_datasets
 from opencat.db.engine import Connection
 from opencat.domain.datasets import Dataset
 from opencat.domain.harvest import Fetcher, RemoteDataset
 from opencat.domain.harvest_jobs import JobStatus
-from tests.factories import make_user
+from tests.factories import make_dataset, make_user
 from tests.harvest.site import SiteServer
 from tests.harvest.test_run import OPTIONS, harvested, source_of, use_backend
 
@@ -68,3 +74,42 @@ def test_an_edit_saved_while_a_batch_updates_its_dataset_is_kept(
     stored = harvested(catalog, source_id)["only"]
     assert stored.title == "Second title"
     assert stored.featured is True  # was False on PostgreSQL: the batch wrote its stale copy back
+
+
+def test_a_fixtures_load_beside_a_writer_holding_its_datasets_waits_instead_of_deadlocking(
+    catalog: Catalog, client: TestClient, tmp_path: Path
+) -> None:
+    """A harvest batch locks its datasets in id order; a fixtures load took them one by one in
+    its file's order (and the change log's lock after the first): a load naming them in the other
+    order deadlocked with the batch on PostgreSQL, and the harvest job failed."""
+    owner = make_user(catalog)
+    first, second = sorted(make_dataset(catalog, owner, title=f"Loaded {n}").dataset.id for n in range(2))
+    documents = [client.get(f"/api/1/datasets/{ident}/").json() for ident in (second, first)]
+    fixture = tmp_path / "fixtures.json"
+    fixture.write_text(json.dumps(documents))
+    batch_holds_the_first = threading.Event()
+    failures: list[BaseException] = []
+
+    def batch() -> None:  # a harvest batch's order: the first, then (a moment later) the second
+        try:
+            with catalog.db.write() as conn:
+                db_datasets.find_by_id(conn, first)
+                batch_holds_the_first.set()
+                time.sleep(1.5)  # the load starts meanwhile
+                db_datasets.find_by_id(conn, second)
+        except BaseException as error:
+            failures.append(error)
+
+    def load() -> None:
+        batch_holds_the_first.wait(10)
+        try:
+            load_fixtures(catalog, fixture)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=batch), threading.Thread(target=load)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []

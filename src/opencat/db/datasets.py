@@ -14,7 +14,7 @@ from opencat.db import slugs as db_slugs
 from opencat.db.codec import dataset_from_doc, dataset_to_doc
 from opencat.db.engine import locked_in_writes, locks_rows
 from opencat.db.outbox import mark_changed
-from opencat.db.tables import dataset_slugs, dataset_tags, datasets
+from opencat.db.tables import dataset_slugs, dataset_tags, datasets, follows
 from opencat.domain.datasets import HIDING_FIELDS, Dataset
 from opencat.domain.errors import Conflict, Reason
 from opencat.domain.search import Aspect
@@ -271,8 +271,13 @@ def update_row(
 
 def set_followers(conn: Connection, dataset_id: str, followers: int) -> None:
     """The follower count as a loaded document states it (``update`` leaves this counter to the
-    follows, which move it concurrently)."""
-    conn.execute(datasets.update().where(datasets.c.id == dataset_id).values(followers=max(followers, 0)))
+    follows, which move it concurrently), never under the follows made here: a document older
+    than them set it lower, and their unfollows then took it below zero."""
+    active = sa.select(sa.func.count()).where(follows.c.dataset_id == dataset_id, follows.c.until.is_(None))
+    here = int(conn.execute(active).scalar_one())
+    conn.execute(
+        datasets.update().where(datasets.c.id == dataset_id).values(followers=max(followers, here, 0))
+    )
 
 
 def _write_tags(conn: Connection, dataset_id: str, tags: Sequence[str]) -> None:

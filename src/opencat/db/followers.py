@@ -42,10 +42,12 @@ _FOLLOW = {
     .returning(follows.c.id),
 }
 _UNFOLLOW = follows.update().where(_ACTIVE).values(until=sa.bindparam("b_until", type_=follows.c.until.type))
+_SHIFTED = datasets.c.followers + sa.bindparam("b_step", type_=sa.Integer)
 _SHIFT_COUNT = (
     datasets.update()
     .where(datasets.c.id == sa.bindparam("b_dataset"))
-    .values(followers=datasets.c.followers + sa.bindparam("b_step", type_=sa.Integer))
+    # Never below zero: a count loaded from a document may hold fewer than the follows made here.
+    .values(followers=sa.case((_SHIFTED < 0, 0), else_=_SHIFTED))
 )
 _SET_STOCK = (
     datasets.update()
