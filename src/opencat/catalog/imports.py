@@ -64,7 +64,7 @@ def load_fixtures(catalog: Catalog, path: Path, progress: Progress | None = None
             # The batch's datasets locked first, in id order, as a harvest batch takes them (on
             # PostgreSQL): taken one by one in the file's order, a load beside a harvest run
             # deadlocked with it, and the run failed.
-            db_datasets.fetch_by_ids(conn, [str(entry.dataset["id"]) for entry in batch])
+            db_datasets.lock_in_order(conn, [str(entry.dataset["id"]) for entry in batch])
             writer = _Writer(catalog, conn, organizations)
             for entry in batch:
                 writer.dataset(entry)

@@ -63,6 +63,23 @@ def fetch_by_ids(conn: Connection, dataset_ids: Iterable[str]) -> dict[str, Data
     return {row.id: _from_row(row) for row in conn.execute(query, {"ids": wanted})}
 
 
+_LOCK_IDS = (
+    sa.select(datasets.c.id)
+    .where(datasets.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(datasets.c.id)
+    .with_for_update()
+)
+
+
+def lock_in_order(conn: Connection, dataset_ids: Iterable[str]) -> None:
+    """Lock these datasets' rows for the write transaction, in id order, as a harvest batch takes
+    them (``fetch_by_ids``), before touching any: writers taking them one by one in another order
+    deadlock with it. Nothing to do on SQLite, whose writers take turns."""
+    wanted = sorted(set(dataset_ids))
+    if wanted and locks_rows(conn):
+        conn.execute(_LOCK_IDS, {"ids": wanted})
+
+
 def public_ids_after(conn: Connection, after: str, limit: int, with_archived: bool = False) -> list[str]:
     """Ids of public datasets (and archived ones, if asked) in id order, past ``after``: a keyset
     walk over the whole catalog."""
