@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from opencat.db import engine as engine_module
 from opencat.db.engine import CONNECT_TIMEOUT_SECONDS, IDLE_PING_SECONDS, Database
 from opencat.db.migrate import current_revision, upgrade
-from opencat.domain.errors import InsufficientStorage, Unavailable
+from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 from tests.system.harness import small_filesystem
 
 
@@ -160,8 +160,8 @@ def test_a_deadlock_victim_is_told_to_retry_and_the_other_writer_commits(migrate
                 both_hold_one.wait()
                 conn.execute(sa.text(take), {"id": second})
             outcomes[first] = "committed"
-        except Unavailable:
-            outcomes[first] = "retry"
+        except Unavailable as error:
+            outcomes[first] = "retry" if error.reason is Reason.WRITES_CROSSED else str(error.reason)
 
     try:
         threads = [threading.Thread(target=writer, args=pair) for pair in ((1, 2), (2, 1))]

@@ -63,6 +63,7 @@ WORDS: Mapping[Reason, str] = {
     Reason.READ_ONLY: "Due to security reasons, the creation of new content is currently disabled.",
     Reason.CHECK_RUNNING: "This resource is being checked; retry in a few seconds",
     Reason.DATABASE_UNAVAILABLE: "The database is unavailable, please retry later",
+    Reason.WRITES_CROSSED: "Another write took the same data at the same time: nothing was written, please retry",
     Reason.FILE_STORE_UNAVAILABLE: "The file store is unavailable, please retry later",
     Reason.SEARCH_INDEX_UNAVAILABLE: "The search index is unavailable, please retry later",
     Reason.DATABASE_FULL: "The database has no space left: nothing was written",

@@ -86,7 +86,7 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE, overflow: int | No
 _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
 # PostgreSQL ended the transaction to let another go (a deadlock between two writers, say a harvest
 # batch and a fixtures load taking the same datasets in other orders): nothing was written, and
-# the same request sent again succeeds (a 503 with Retry-After, not a 500).
+# the same request sent again succeeds (a 503 with Retry-After that says so, not a 500).
 _RETRY_STATES = {"40P01", "40001"}
 
 
@@ -111,7 +111,7 @@ def _unavailable(error: sa.exc.DBAPIError) -> bool:
     state = getattr(error.orig, "sqlstate", "")
     if state is None:
         return isinstance(error, sa.exc.OperationalError)  # psycopg: no answer from the server
-    return state.startswith("08") or state in _UNAVAILABLE_STATES or state in _RETRY_STATES
+    return state.startswith("08") or state in _UNAVAILABLE_STATES
 
 
 def _disk_full(error: sa.exc.DBAPIError) -> bool:
@@ -132,6 +132,8 @@ def failing_cleanly() -> Iterator[None]:
     except sa.exc.DBAPIError as error:
         if _disk_full(error):
             raise InsufficientStorage(Reason.DATABASE_FULL) from error
+        if getattr(error.orig, "sqlstate", None) in _RETRY_STATES:
+            raise Unavailable(Reason.WRITES_CROSSED) from error
         if not _unavailable(error):
             raise
         raise Unavailable(Reason.DATABASE_UNAVAILABLE) from error

@@ -82,6 +82,7 @@ class Reason(StrEnum):
     READ_ONLY = auto()  # the catalog takes no new content (OPENCAT_READ_ONLY)
     CHECK_RUNNING = auto()
     DATABASE_UNAVAILABLE = auto()
+    WRITES_CROSSED = auto()  # the database ended this write for another's (a deadlock): retry it
     FILE_STORE_UNAVAILABLE = auto()
     SEARCH_INDEX_UNAVAILABLE = auto()  # its directory cannot be written: listings cannot catch up
     DATABASE_FULL = auto()
