@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from urllib.parse import urlsplit
 
 from rdflib import Graph, Literal, URIRef
@@ -79,9 +80,16 @@ def _unusable(node: URIRef, urls: Urls) -> bool:
     # The addresses opencat mints (its API's, its dataset pages, its home page), however spelt:
     # another application on the same host (a GeoNetwork beside it) keeps its IRIs.
     found = _comparable(str(node))
+    home, minted = _ours(urls)
+    return found == home or found.startswith(minted)
+
+
+@cache
+def _ours(urls: Urls) -> tuple[str, tuple[str, ...]]:
+    """This site's home page and the roots of the addresses it mints, comparable: worked out once
+    per configuration, not for each harvested dataset of a streamed catalog."""
     pages = urls.front or urls.base
-    minted = (f"{urls.base}/api/", f"{pages}/datasets/")
-    return found == _comparable(urls.home) or any(found.startswith(_comparable(root)) for root in minted)
+    return _comparable(urls.home), (_comparable(f"{urls.base}/api/"), _comparable(f"{pages}/datasets/"))
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
