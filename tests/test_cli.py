@@ -400,6 +400,30 @@ def test_serve_on_a_data_dir_that_cannot_be_used_is_bad_settings(tmp_path: Path)
     assert f"error: OPENCAT_DATA_DIR: cannot use {a_file / 'sub'}: " in run.stderr
 
 
+def test_serve_on_a_metrics_directory_that_cannot_be_used_names_it(tmp_path: Path) -> None:
+    """The metrics' directory is no longer under the data directory by default: its failure is
+    not the data directory's."""
+    import subprocess
+    import sys
+
+    from tests.ports import free_port
+
+    a_file = tmp_path / "f.csv"
+    a_file.write_text("a,b\n")
+    env = {**os.environ, "OPENCAT_DATA_DIR": str(tmp_path / "data"), "PROMETHEUS_MULTIPROC_DIR": str(a_file)}
+    env.pop("OPENCAT_DATABASE_URL", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "opencat", "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2, run.stderr
+    assert f"error: PROMETHEUS_MULTIPROC_DIR: cannot use {a_file}: " in run.stderr
+
+
 def test_load_fixtures_says_what_it_did_not_find(cli: Cli, tmp_path: Path) -> None:
     """A path that does not exist was Python's ``[Errno 2]`` (exit 1); a folder without datasets
     (one level too high, a folder of organizations) said "Loaded 0 datasets" and no more."""

@@ -135,11 +135,19 @@ def _check_address(host: str, port: int) -> None:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     _check_address(args.host, args.port)
     configure_logging(settings.log_format, settings.log_level)
+    try:  # the first thing made in it is the pages' signing key: say what is wrong in one line
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _unusable_data_dir(settings, error) from None
     # Before any worker starts: they inherit the variable and share the emptied directory.
     try:
         os.environ[DIRECTORY_VARIABLE] = str(prepare_directory(settings.data_dir, os.environ))
-    except OSError as error:  # the metrics' directory is the first thing made in the data directory
-        raise _unusable_data_dir(settings, error) from None
+    except OSError as error:
+        if Path(error.filename or settings.data_dir).is_relative_to(settings.data_dir):
+            raise _unusable_data_dir(settings, error) from None
+        raise SettingsError(
+            f"{DIRECTORY_VARIABLE}: cannot use {error.filename}: {error.strerror or error}"
+        ) from None
     settings, note = serving.choose_base_url(settings, os.environ, args.host, args.port)
     from opencat.app import secret_key  # the pages' stack: only serve needs it
 

@@ -11,6 +11,7 @@ import bisect
 import contextlib
 import os
 import shutil
+import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -53,7 +54,43 @@ class _Tally:
     seconds: float = 0.0
 
 
-def prepare_directory(data_dir: Path, environ: Mapping[str, str], server: int | None = None) -> Path:
+# A memory file system most Linux machines and containers have: where the shared directory goes
+# by default (``shared_directory``).
+MEMORY_FILE_SYSTEM = Path("/dev/shm")
+
+
+def shared_directory(data_dir: Path, environ: Mapping[str, str], memory: Path = MEMORY_FILE_SYSTEM) -> Path:
+    """Where the servers of this machine keep their metrics directories: the one
+    ``PROMETHEUS_MULTIPROC_DIR`` names, else ``opencat-metrics-<uid>`` on the machine's memory file
+    system, else ``<data_dir>/metrics``. prometheus-client maps its files into memory, and a write
+    to a mapped file that a full disk cannot hold kills the worker (SIGBUS), then granian stops
+    the server as crash-looping: on the data disk, a full disk stopped every read too.
+
+    The memory file system is shared by every user of the machine: the directory is used only when
+    it is a real directory (not a link) that this user owns, and nobody else may write or read
+    it; otherwise the data directory's."""
+    named = environ.get(DIRECTORY_VARIABLE)
+    if named:
+        return Path(named)
+    fallback = data_dir / "metrics"
+    if not memory.is_dir():
+        return fallback
+    own = memory / f"opencat-metrics-{os.getuid()}"
+    try:
+        own.mkdir(mode=0o700, exist_ok=True)
+        found = own.lstat()
+        if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid():
+            return fallback  # made by another user, or a link: theirs to read or to fill
+        if stat.S_IMODE(found.st_mode) != 0o700:
+            os.chmod(own, 0o700)
+    except OSError:  # not writable here (a read-only /dev/shm, a sandbox): the data directory's
+        return fallback
+    return own
+
+
+def prepare_directory(
+    data_dir: Path, environ: Mapping[str, str], server: int | None = None, memory: Path = MEMORY_FILE_SYSTEM
+) -> Path:
     """This server's own metrics directory, ``serve-<pid>-<machine>`` under the shared one (the
     machine names the host and its pid namespace: two containers' masters may both be pid 1),
     emptied (run by the master before any worker starts: a dead run's counters must not be added
@@ -61,7 +98,7 @@ def prepare_directory(data_dir: Path, environ: Mapping[str, str], server: int | 
     another running server's (a second node on one machine, the next release started beside the
     running one) and other machines' are left alone: a second server wiped them, and each
     server's counters went back to zero."""
-    shared = Path(environ.get(DIRECTORY_VARIABLE) or data_dir / "metrics")
+    shared = shared_directory(data_dir, environ, memory)
     shared.mkdir(parents=True, exist_ok=True)
     here = machine()
     for leftover in shared.iterdir():
