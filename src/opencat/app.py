@@ -41,6 +41,9 @@ from opencat.web.routes import routes as page_routes
 from opencat.web.signin import Keys
 from opencat.wiring import build_catalog
 
+# The answers' headers a browser lets a script of another origin read (CORS).
+EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "X-Request-Id")
+
 
 def secret_key(settings: Settings) -> bytes:
     """``OPENCAT_SECRET_KEY``, or a random key made once and kept in ``<data_dir>/secret_key``;
@@ -141,7 +144,15 @@ def create_app(
         },
         middleware=[
             Middleware(CloseWhenBodyUnread),
-            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["*"],
+                allow_headers=["*"],
+                # What a script of another site needs to read besides the safelisted headers: the
+                # ETag its If-Match and If-None-Match send back, a retry's delay, a request's id.
+                expose_headers=EXPOSED_HEADERS,
+            ),
         ],
     )
     app.state.services = services

@@ -463,3 +463,44 @@ def test_coverage_identifiers_and_owners_are_refused_in_udatas_words(
     # udata's owner field on an object that has an owner asks for a transfer first.
     transfer = "Cannot change owner after creation. Please use transfer feature."
     assert other.json() == {"errors": {"owner": [transfer]}}
+
+
+def test_a_resources_list_is_stored_in_its_order_after_resources_were_added(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Each resource added goes first (stored positions 0, -1, -2...): a PUT compared the new
+    indexes with the old list's indexes, not with the stored positions, left some rows where they
+    were, and answered 200 with another order ([R1, R0, R2] for [R0, R1, R2]; two rows of one
+    position, ordered differently by SQLite and PostgreSQL)."""
+    alice = make_user(catalog)
+    dataset = make_dataset(catalog, alice).dataset
+    url = f"/api/1/datasets/{dataset.id}/"
+    made = []
+    for number in range(5):
+        body = {"title": f"R{number}", "url": f"https://example.org/{number}.csv", "filetype": "remote"}
+        answer = client.post(f"{url}resources/", json=body, headers=alice.headers)
+        assert answer.status_code == 201, answer.text
+        made.append(answer.json()["id"])
+    assert [item["id"] for item in client.get(url).json()["resources"]] == made[::-1]
+    for order in ([0, 1, 2, 3, 4], [1, 2, 0, 4, 3], [4, 0, 3, 1, 2]):
+        wanted = [made[index] for index in order]
+        answer = client.put(url, json={"resources": [{"id": rid} for rid in wanted]}, headers=alice.headers)
+        assert answer.status_code == 200, answer.text
+        assert [item["id"] for item in answer.json()["resources"]] == wanted
+        assert [item["id"] for item in client.get(f"{url}?order={order}").json()["resources"]] == wanted
+    # A new resource between two kept ones, after another was added first.
+    added = client.post(
+        f"{url}resources/",
+        json={"title": "R5", "url": "https://example.org/5.csv", "filetype": "remote"},
+        headers=alice.headers,
+    ).json()["id"]
+    body = [
+        {"id": made[2]},
+        {"title": "new", "url": "https://example.org/n.csv"},
+        {"id": added},
+        {"id": made[0]},
+    ]
+    answer = client.put(url, json={"resources": body}, headers=alice.headers)
+    assert answer.status_code == 200, answer.text
+    titles = [item["title"] for item in client.get(f"{url}?again=1").json()["resources"]]
+    assert titles == ["R2", "new", "R5", "R0"]

@@ -122,6 +122,7 @@ _SIBLINGS = sa.select(
     sa.func.count(), sa.func.min(resources.c.position), sa.func.max(resources.c.last_modified)
 ).where(_OF_DATASET)
 _INSERT = resources.insert()
+_POSITIONS = sa.select(resources.c.id, resources.c.position).where(_OF_DATASET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,12 +208,19 @@ def replace_all(
     after: Sequence[Resource],
     now: datetime,
 ) -> None:
-    """Make the stored list equal ``after``, touching only the rows that changed."""
+    """Make the stored list equal ``after``, in its order, touching only the rows that changed.
+
+    A row's stored position is not its index in ``before``: a resource added goes before the
+    first (``insert_first``: 0, then -1, -2...), so each kept row is compared with its stored
+    position, and every row ends at its index in ``after``."""
     kept = {resource.id for resource in after}
     removed = [resource.id for resource in before if resource.id not in kept]
     if removed:
         conn.execute(resources.delete().where(resources.c.id.in_(removed)))
-    previous = {resource.id: (position, resource) for position, resource in enumerate(before)}
+    stored: dict[str, int] = {}
+    if before:
+        stored = {row.id: row.position for row in conn.execute(_POSITIONS, {"dataset_id": dataset_id})}
+    previous = {resource.id: (stored.get(resource.id), resource) for resource in before}
     inserts = []
     for position, resource in enumerate(after):
         old = previous.get(resource.id)
