@@ -240,3 +240,29 @@ def test_the_french_history_keeps_its_colons_with_their_words(client: TestClient
     sign_in(client, catalog, owner)
     history = client.get(f"/datasets/{edited.json()['slug']}/", headers={"Accept-Language": "fr"}).text
     assert '<span title="title">Titre</span>&nbsp;: <del>Eau</del>' in history
+
+
+def test_a_title_turned_right_to_left_does_not_turn_the_page_around_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A title holding U+202E (right-to-left override) reversed what followed it in the heading
+    (« Modifier « … LTR » showed its closing quote flipped) and the tab's " · opencat": the
+    values a sentence holds, and the tab's title, are isolated (FSI ... PDI) when they hold a
+    direction control; other titles are as they were."""
+    owner = make_user(catalog)
+    turned = make_dataset(catalog, owner, title="Budget \u202eRTL").dataset
+    plain = make_dataset(catalog, owner, title="Budget plain").dataset
+    sign_in(client, catalog, owner)
+    page = client.get(f"/datasets/{turned.slug}/edit/", headers=EN).text
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    assert heading is not None
+    assert "\u2068Budget \u202eRTL\u2069" in heading.group(1)
+    tab = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert tab is not None
+    assert tab.group(1).startswith("\u2068")
+    assert tab.group(1).endswith("\u2069 · opencat")
+    public = client.get(f"/datasets/{turned.slug}/").text
+    assert re.search(r"<title>\u2068[^<]*\u2069 · opencat</title>", public)
+    ordinary = client.get(f"/datasets/{plain.slug}/edit/", headers=EN).text
+    assert "\u2068" not in ordinary
+    assert "\u2069" not in ordinary

@@ -4,11 +4,13 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, get_group_symbol
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from opencat.domain.dates import utc_now
 from opencat.web.i18n import field_label, license_title, translations
@@ -60,6 +62,32 @@ def web_link(value: object) -> str | None:
     return f"https://{value}" if _BARE_HOST.fullmatch(value) else None
 
 
+# Unicode's explicit direction controls: embeddings, overrides and isolates, opened or closed.
+_DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def isolated(value: Any) -> Any:
+    """A text holding direction controls between an isolate's marks (FSI ... PDI), which end what
+    it opened: a title's right-to-left override (U+202E) turned the sentence around it (the
+    heading's closing quote and words, the tab's " · opencat"). Other values as they are."""
+    if isinstance(value, str) and _DIRECTION_CONTROLS.search(value):
+        opened, closed = "\u2068", "\u2069"
+        return (
+            Markup(opened) + value + Markup(closed) if isinstance(value, Markup) else opened + value + closed
+        )
+    return value
+
+
+def _isolating(function: Callable[..., str]) -> Callable[..., str]:
+    """The pages' gettext, the values it puts in a sentence isolated (``isolated``)."""
+
+    @pass_context
+    def call(context: Context, *args: Any, **variables: Any) -> str:
+        return function(context, *args, **{name: isolated(value) for name, value in variables.items()})
+
+    return call
+
+
 @cache
 def environment(language: str) -> Environment:
     env = Environment(
@@ -70,6 +98,9 @@ def environment(language: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    for name in ("gettext", "ngettext"):
+        env.globals[name] = _isolating(cast(Callable[..., str], env.globals[name]))
+    env.filters["isolate"] = isolated
     env.filters["date"] = lambda value: _date(value, language)
     env.filters["datetime"] = lambda value: _datetime(value, language)
     env.filters["number"] = _numbers(language)
