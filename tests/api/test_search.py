@@ -44,6 +44,38 @@ def test_all_text_fields_count_and_titles_rank_first(client: TestClient) -> None
     assert _titles(client, "q=potables") == ["Qualité de l'eau potable"]  # plural
 
 
+def test_singular_and_plural_find_each_other(client: TestClient, catalog: Catalog) -> None:
+    """Snowball drops a final ``s`` only after a consonant and keeps ``-eux``: ``vélo`` did not find
+    "vélos", nor ``euro`` "euros" (4 datasets against 44 of the real catalog), nor ``jeu`` "jeux"."""
+    alice = make_user(catalog)
+    make_dataset(catalog, alice, title="Zorglub vélos en libre service")
+    make_dataset(catalog, alice, title="Subventions de plus de 23 000 euros")
+    make_dataset(catalog, alice, title="Jeux olympiques", description="Les lieux des épreuves")
+    make_dataset(catalog, alice, title="Photo aérienne", description="Une radio locale")
+    assert _titles(client, "q=vélo") == ["Zorglub vélos en libre service"]
+    assert _titles(client, "q=velo zorglub") == ["Zorglub vélos en libre service"]
+    assert _titles(client, "q=euro") == ["Subventions de plus de 23 000 euros"]
+    assert _titles(client, "q=jeu olympique") == ["Jeux olympiques"]
+    assert _titles(client, "q=lieu") == ["Jeux olympiques"]  # in the description
+    assert _titles(client, "q=photos radios") == ["Photo aérienne"]
+    assert _titles(client, "q=bu") == []  # a word too short to have another number
+
+
+def test_a_words_other_number_is_asked_only_when_its_stem_differs() -> None:
+    from opencat.search.queries import number_twins
+
+    assert number_twins("velo") == ("velos",)
+    assert number_twins("euros") == ("euro",)
+    assert number_twins("jeux") == ("jeu",)
+    assert "jeux" in number_twins("jeu")
+    # Snowball already gives both numbers one stem: nothing more to ask.
+    for word in ("commune", "communes", "donnees", "eaux", "bureaux", "transports", "pays", "cours"):
+        assert number_twins(word) == (), word
+    # Invariable, too short, or a code.
+    for word in ("prix", "gaz", "bus", "as", "a1", "2019s", "classes"):
+        assert number_twins(word) == (), word
+
+
 @pytest.mark.usefixtures("corpus")
 def test_small_typos_are_tolerated_in_titles(client: TestClient) -> None:
     assert _titles(client, "q=baignde") == ["Baignade"]

@@ -17,10 +17,41 @@ _PLAIN = analyzers()["fr_plain"]
 Clause = tuple[tantivy.Occur, tantivy.Query]
 
 
+_STEMMED = analyzers()["fr_stem"]
+
+
+def number_twins(word: str) -> tuple[str, ...]:
+    """The word's other number (singular or plural, as French spells most of them) when Snowball
+    gives it another stem: it only drops a final ``s`` after a consonant, and keeps ``-eux``, so
+    ``vélo`` and ``vélos``, ``euro`` and ``euros``, ``jeu`` and ``jeux`` were other words (where
+    ``commune`` and ``communes`` already meet on one stem). ``word`` is folded, as ``words_of``
+    gives it; a word holding a digit is a code, and has no plural."""
+    if any(character.isdigit() for character in word):
+        return ()
+    if word.endswith("s"):
+        others = [word[:-1]] if len(word) >= 4 and not word.endswith("ss") else []
+    elif word.endswith("x"):
+        others = [word[:-1]] if len(word) >= 4 and word[-3:-1] in ("eu", "au") else []
+    elif word.endswith("z") or len(word) < 3:
+        others = []
+    else:
+        others = [word + "s", word + "x"] if word.endswith(("eu", "au")) else [word + "s"]
+    stems = {tuple(_STEMMED.analyze(word))}
+    twins = []
+    for other in others:
+        stem = tuple(_STEMMED.analyze(other))
+        if stem not in stems:
+            stems.add(stem)
+            twins.append(other)
+    return tuple(twins)
+
+
 def _word_query(index: tantivy.Index, schema: tantivy.Schema, word: str) -> tantivy.Query:
-    """One word, in any text field (weighted), or a one-letter typo of it in the title."""
+    """One word or its other number (``number_twins``), in any text field (weighted), or a
+    one-letter typo of it in the title."""
     options: list[Clause] = [
-        (tantivy.Occur.Should, tantivy.Query.boost_query(index.parse_query(word, [field]), boost))
+        (tantivy.Occur.Should, tantivy.Query.boost_query(index.parse_query(spelt, [field]), boost))
+        for spelt in (word, *number_twins(word))
         for field, boost in TEXT_FIELDS.items()
     ]
     # The word as the title's plain twin holds it (Greek or Cyrillic stay in their letters).
