@@ -341,6 +341,38 @@ def test_strangers_may_not_edit_or_order(client: TestClient, catalog: Catalog) -
     assert client.get(f"/datasets/{view.dataset.slug}/resources/{a}/edit/").status_code == 303
 
 
+def test_move_buttons_pass_the_next_file_of_the_same_kind(client: TestClient, catalog: Catalog) -> None:
+    """The dataset's page shows the files by kind: "Move down" past a documentation file left a
+    main file first among the main data there, as if nothing had moved."""
+    me = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        me,
+        resources=[
+            {"title": title, "url": f"https://example.org/{title}.csv", "filetype": "remote", "type": kind}
+            for title, kind in (("m1", "main"), ("d1", "documentation"), ("m2", "main"), ("odd", "strange"))
+        ],
+    )
+    m1, d1, m2, odd = (r.id for r in view.resources)
+    sign_in(client, catalog, me)
+    page = client.get(f"/datasets/{view.dataset.slug}/resources/", headers=EN).text
+
+    def buttons(resource_id: str) -> list[tuple[str, str]]:
+        item = page.split(f'id="resource-{resource_id}"', 1)[1].split("</li>", 1)[0]
+        return re.findall(r'name="place" value="(\d+)">(Move \w+)<', item)
+
+    assert buttons(m1) == [("2", "Move down")]
+    assert buttons(d1) == []  # the only documentation file
+    assert buttons(m2) == [("0", "Move up")]
+    assert buttons(odd) == []  # an unknown kind is shown with the other files: alone here
+    csrf = hidden(page, "csrf_token")
+    action = f"/datasets/{view.dataset.id}/resources/order/"
+    assert client.post(action, data={"csrf_token": csrf, "resource": m1, "place": "2"}).status_code == 303
+    assert _titles(catalog, me, view) == ["d1", "m2", "m1", "odd"]
+    shown = client.get(f"/datasets/{view.dataset.slug}/", headers=EN).text
+    assert shown.index(">m2<") < shown.index(">m1<")
+
+
 def test_the_files_page_shows_20_files_at_a_time_and_moves_across_pages(
     client: TestClient, catalog: Catalog
 ) -> None:

@@ -19,6 +19,7 @@ from opencat.api.uploads import status_body, upload_command
 from opencat.catalog import upload_sessions
 from opencat.catalog import uploads as catalog_uploads
 from opencat.catalog.views import DatasetView
+from opencat.domain.datasets import Resource
 from opencat.domain.errors import (
     CatalogError,
     FileTypeNotAllowed,
@@ -67,7 +68,34 @@ def _listed(view: DatasetView, asked: str | None) -> dict[str, Any]:
     number = int(asked) if asked and is_digits(asked) and 1 <= int(asked) <= pages else 1
     offset = (number - 1) * FILES_PER_PAGE
     shown = view.resources[offset : offset + FILES_PER_PAGE]
-    return {"shown": shown, "offset": offset, "number": number, "pages": pages, "total": total}
+    moves = _moves(view.resources)
+    return {
+        "shown": shown,
+        "offset": offset,
+        "number": number,
+        "pages": pages,
+        "total": total,
+        "moves": moves,
+    }
+
+
+def _moves(resources: Sequence[Resource]) -> dict[str, tuple[int | None, int | None]]:
+    """Where each file's Move up and Move down buttons send it: to the place of the previous and
+    of the next file of its kind (None: there is none). The dataset's page shows the files by
+    kind, so a move past a file of another kind changed nothing there (dragging still places a
+    file anywhere in the API's order)."""
+    kinds = [resource.type if resource.type in RESOURCE_TYPES else "other" for resource in resources]
+    up: list[int | None] = []
+    seen: dict[str, int] = {}
+    for place, kind in enumerate(kinds):
+        up.append(seen.get(kind))
+        seen[kind] = place
+    down: list[int | None] = [None] * len(kinds)
+    seen = {}
+    for place in reversed(range(len(kinds))):
+        down[place] = seen.get(kinds[place])
+        seen[kinds[place]] = place
+    return {resource.id: (up[n], down[n]) for n, resource in enumerate(resources)}
 
 
 def upload_context(site: Site) -> dict[str, Any]:
