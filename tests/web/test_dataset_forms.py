@@ -234,6 +234,31 @@ def test_forms_without_their_csrf_token_are_refused(client: TestClient, catalog:
     assert "Forged" not in client.get("/account/").text
 
 
+def test_a_form_body_that_is_not_utf8_is_refused_not_saved_as_replacement_characters(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """A title of ``%FF%FE`` was saved as "��" (slug ``dataset``) by the dataset, file and key
+    forms, while others refused it: every page sends UTF-8, so such a body is no page's form."""
+    from urllib.parse import urlencode
+
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Kept")
+    sign_in(client, catalog, me)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    path = f"/datasets/{view.dataset.slug}/edit/"
+    for target in (NEW, path):
+        body = urlencode(_fields(client, target)) + "&title=%FF%FE&description=d&action=save"
+        answer = client.post(target, content=body.encode(), headers=form | EN)
+        assert answer.status_code == 400, (target, answer.status_code)
+        assert "This form could not be read." in answer.text
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.title == "Kept"
+    assert "\ufffd" not in client.get("/account/").text
+    # UTF-8, encoded as a browser does: taken.
+    body = urlencode(_fields(client, path) | {"title": "Vélo €", "description": "d", "action": "save"})
+    assert client.post(path, content=body.encode(), headers=form).status_code == 303
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).dataset.title == "Vélo €"
+
+
 def test_nul_in_a_path_an_argument_or_a_form_is_refused_not_a_500(
     client: TestClient, catalog: Catalog
 ) -> None:

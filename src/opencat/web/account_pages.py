@@ -3,6 +3,7 @@ work done by the catalog's session use cases (catalog/sessions.py)."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -43,6 +44,8 @@ async def read_form(
     if declared is None or not is_digits(declared) or int(declared) > max_bytes:
         return None
     try:
+        if not _utf8_when_encoded(visit, await visit.request.body()):
+            return None
         form = await visit.request.form(max_files=0, max_fields=max_fields)
     except HTTPException:  # python-multipart's refusals, as Starlette raises them
         return None
@@ -50,6 +53,21 @@ async def read_form(
         return None
     others = [(name, value) for name, value in form.multi_items() if name not in text_fields]
     return None if holds_nul(others) or any("\x00" in name for name in form) else form
+
+
+def _utf8_when_encoded(visit: Visit, body: bytes) -> bool:
+    """Whether an urlencoded body's names and values are UTF-8, as every page's form sends them:
+    Starlette reads a byte that is not as U+FFFD, and a title of ``%FF%FE`` was saved as "��"
+    (other forms refused it as a bad address or key). Other bodies are the parser's to refuse."""
+    kind = visit.request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return True
+    try:
+        for pair in body.split(b"&"):
+            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def refused(visit: Visit, status: int, problem: str) -> Response:
