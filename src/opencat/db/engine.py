@@ -1,5 +1,6 @@
 """Engines and transactions: read and write paths on SQLite and PostgreSQL."""
 
+import logging
 import sqlite3
 import threading
 import time
@@ -14,8 +15,10 @@ from sqlalchemy.engine import Connection, Engine
 from opencat.db import outbox
 from opencat.db.commit_marks import CommitMarks, commit_marks_of
 from opencat.db.quick_reads import QuickReads, quick_reads_of, sqlite_file
-from opencat.db.write_turns import TurnNotFree, WriteTurns, write_turns_of
+from opencat.db.write_turns import TurnFileRefused, TurnNotFree, WriteTurns, write_turns_of
 from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
+
+logger = logging.getLogger("opencat.db")
 
 __all__ = [
     "Connection",
@@ -302,6 +305,9 @@ class Database:
             with self.write_turns.turn(WRITE_TURN_TIMEOUT_SECONDS), self._write() as connection:
                 yield connection
         except TurnNotFree as error:  # another writer kept the turn as long as SQLite would wait
+            raise Unavailable(Reason.DATABASE_UNAVAILABLE) from error
+        except TurnFileRefused as error:  # as a database file that refuses writes: a 503
+            logger.error("the database cannot be written: %s", error)
             raise Unavailable(Reason.DATABASE_UNAVAILABLE) from error
 
     @contextmanager

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from opencat.db.engine import Database
 from opencat.db.quick_reads import sqlite_file
+from opencat.db.write_turns import SUFFIX as TURNS_SUFFIX
 
 
 def ping(conn: Connection) -> None:
@@ -19,13 +20,14 @@ def ping(conn: Connection) -> None:
 
 
 def check_writable(database: Database) -> None:
-    """Raises when SQLite could not write: its file, its WAL files or their folder refuse writes.
+    """Raises when SQLite could not write: its file, its WAL files, the writers' turns file
+    (db/write_turns.py) or their folder refuse writes.
     A ``SELECT`` still answers then, and a write probe would take a write turn per check; asking
     the file system costs a few ``access`` calls (which see ``chattr +i`` even for root)."""
     path = sqlite_file(database.url)
     if path is None:
         return  # PostgreSQL: the server's own business
-    companions = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    companions = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", TURNS_SUFFIX)]
     for target in [path, path.parent, *companions]:
         if target.exists() and not os.access(target, os.W_OK):
             raise PermissionError(f"the database cannot be written: {target} refuses writes")

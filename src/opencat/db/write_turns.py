@@ -35,6 +35,11 @@ class TurnNotFree(Exception):
     """Another writer kept the turn past the timeout."""
 
 
+class TurnFileRefused(Exception):
+    """The turns' lock file cannot be opened (a read-only folder, an immutable file, one of
+    another owner): nothing can be written until it can."""
+
+
 class _FileWaiter:
     """A thread that waits on ``flock`` for the process's turn holder: a blocking ``flock`` cannot
     time out, a wait on an event can. When the holder gives up, the waiter keeps the descriptor,
@@ -139,7 +144,11 @@ class WriteTurns:
         if not self._in_process.acquire(timeout=timeout):
             raise TurnNotFree()
         try:
-            if not self._take_file(max(0.0, deadline - time.monotonic())):
+            try:
+                taken = self._take_file(max(0.0, deadline - time.monotonic()))
+            except OSError as error:
+                raise TurnFileRefused(f"{self.lock_path}: {error.strerror or error}") from error
+            if not taken:
                 raise TurnNotFree()
             self._holder = me
             try:

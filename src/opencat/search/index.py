@@ -10,6 +10,7 @@ segment merges run in the writer's own threads instead of being waited for after
 soon as another process queues for the lock (``_QUEUE``): a worker, ``opencat reindex``.
 """
 
+import contextlib
 import fcntl
 import hashlib
 import itertools
@@ -32,6 +33,7 @@ from typing import IO, Any, Generic, TypeVar
 import tantivy
 
 from opencat.domain.datasets import is_public
+from opencat.domain.errors import Reason, Unavailable
 from opencat.domain.periods import CoverageCounts
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, without_marks
 from opencat.domain.transliteration import to_ascii
@@ -380,7 +382,8 @@ TIE_MARGIN = 16
 class SearchIndex:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # a folder that cannot be made: said at the open below
+            directory.mkdir(parents=True, exist_ok=True)
         self.schema = schema.build()
         self._opening = threading.Lock()
         # An index another release built (another VERSION) is replaced only when this process
@@ -388,9 +391,16 @@ class SearchIndex:
         # backup, one refused) emptied the index the previous release's servers were still
         # serving during an upgrade.
         self._index: tantivy.Index | None = None
-        with self._locked():
-            if self.other_version() is None:
-                self._index = self._opened_or_reset()
+        try:
+            with self._locked():
+                if self.other_version() is None:
+                    self._index = self._opened_or_reset()
+        except OSError as error:
+            # A folder that refuses writes (a read-only mount, lost permissions): this process
+            # starts without its index, as it would go on without it (a worker started then died
+            # at once, and granian stopped the node as crash-looping); what needs the index
+            # answers 503 until it opens (``index``).
+            _warn_once_a_minute("the search index cannot be opened: %s", error)
         self.applied_seq = self._own_meta().get("applied_seq", -1)
         # The sequence this process's searchers reflect: the reader is reloaded past it.
         self.loaded_seq = self.applied_seq
@@ -422,8 +432,12 @@ class SearchIndex:
         if self._index is None:
             with self._opening:
                 if self._index is None:
-                    with self._locked():
-                        self._index = self._opened_or_reset()
+                    try:
+                        with self._locked():
+                            self._index = self._opened_or_reset()
+                    except OSError as error:  # its folder refuses writes: a 503, not a 500
+                        _warn_once_a_minute("the search index cannot be opened: %s", error)
+                        raise Unavailable(Reason.SEARCH_INDEX_UNAVAILABLE) from error
         return self._index
 
     def _opened_or_reset(self) -> tantivy.Index:
