@@ -424,6 +424,20 @@ def test_serve_on_a_metrics_directory_that_cannot_be_used_names_it(tmp_path: Pat
     assert f"error: PROMETHEUS_MULTIPROC_DIR: cannot use {a_file}: " in run.stderr
 
 
+def test_a_database_that_cannot_be_used_leaves_no_files_or_index_behind(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``db upgrade`` on a database that could not be opened said so in one line, and left the
+    file store's spool and a search index in the data directory anyway."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("OPENCAT_DATA_DIR", str(data))
+    monkeypatch.setenv("OPENCAT_DATABASE_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'x.db'}")
+    run = cli("db", "upgrade")
+    assert run.code == 2
+    assert run.err.startswith("error: OPENCAT_DATABASE_URL: cannot use ")
+    assert list(data.iterdir()) == []
+
+
 def test_load_fixtures_says_what_it_did_not_find(cli: Cli, tmp_path: Path) -> None:
     """A path that does not exist was Python's ``[Errno 2]`` (exit 1); a folder without datasets
     (one level too high, a folder of organizations) said "Loaded 0 datasets" and no more."""

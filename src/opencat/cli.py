@@ -68,14 +68,19 @@ def _unusable_data_dir(settings: Settings, error: OSError) -> SettingsError:
 def _opened(settings: Settings) -> Catalog:
     """The catalog of the settings, its database checked (one line if unusable), not migrated."""
     check_url(settings.database_url)
-    try:
+    try:  # a SQLite file may be made in it
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        catalog = build_catalog(settings)  # makes the files' and the index's directories
     except OSError as error:
         raise _unusable_data_dir(settings, error) from None
-    _open.append(catalog.db)
-    ping(catalog.db)
-    return catalog
+    database = Database(settings.database_url, settings.database_pool_size)
+    _open.append(database)
+    # Before the files' and the index's directories are made: a database that cannot be used
+    # leaves nothing behind but the data directory.
+    ping(database)
+    try:
+        return build_catalog(settings, database)
+    except OSError as error:
+        raise _unusable_data_dir(settings, error) from None
 
 
 def _with_catalog(

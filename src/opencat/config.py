@@ -273,7 +273,6 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "database_pool_size",
         "max_json_bytes",
         "max_resources_per_dataset",
         "max_upload_bytes",
@@ -394,8 +393,8 @@ class Settings(BaseSettings):
     @field_validator("database_pool_size")
     @classmethod
     def _pool_within_reason(cls, value: int) -> int:
-        if value > MAX_POOL_SIZE:
-            raise ValueError(f"must be at most {MAX_POOL_SIZE}")
+        if not 1 <= value <= MAX_POOL_SIZE:
+            raise ValueError(f"must be between 1 and {MAX_POOL_SIZE:,}")
         return value
 
     @field_validator("data_dir", mode="before")

@@ -55,7 +55,9 @@ def test_inserts_are_told_apart_under_a_turkish_locale(
     shutil.copyfile(migrated_sqlite_file, tmp_path / "opencat.db")
     answer = subprocess.run(
         [sys.executable, "-m", "tests.db.locale_child", str(tmp_path)],
-        env={**os.environ, **turkish, "PYTHONPATH": str(ROOT)},
+        # This tree's opencat (its ``src``) before any other installed: the venv's editable
+        # install may name another checkout's.
+        env={**os.environ, **turkish, "PYTHONPATH": os.pathsep.join((str(ROOT / "src"), str(ROOT)))},
         cwd=ROOT,
         capture_output=True,
         text=True,

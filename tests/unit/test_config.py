@@ -275,6 +275,12 @@ def test_waits_pools_and_the_data_directory_refuse_what_cannot_work(name: str, r
         Settings.from_env({variable(name): raw})
 
 
+def test_a_pool_size_out_of_bounds_says_its_range() -> None:
+    for raw in ("0", "-3", "1001"):
+        with pytest.raises(SettingsError, match="must be between 1 and 1,000"):
+            Settings.from_env({variable("database_pool_size"): raw})
+
+
 def test_waits_within_bounds_are_kept() -> None:
     settings = Settings.from_env({variable("harvest_timeout"): "86400", variable("harvest_delay"): "0"})
     assert (settings.harvest_timeout, settings.harvest_delay) == (86_400, 0)

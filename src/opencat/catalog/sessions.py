@@ -40,7 +40,7 @@ def _account_key(email: str) -> str:
     return email.strip().casefold()
 
 
-def _find_user(catalog: Catalog, ident: str) -> User:
+def _get_user(catalog: Catalog, ident: str) -> User:
     with catalog.db.read() as conn:
         user = db_accounts.find_user_by_email(conn, ident) or db_accounts.find_user(conn, ident)
     if user is None:
@@ -51,7 +51,7 @@ def _find_user(catalog: Catalog, ident: str) -> User:
 def set_password(catalog: Catalog, user_ident: str, password: str) -> User:
     """A new password (from ``opencat user set-password``); it signs the user out everywhere."""
     check_password(password)
-    user = _find_user(catalog, user_ident)
+    user = _get_user(catalog, user_ident)
     if user.deleted is not None:  # a deleted account is named nowhere again, and signs in nowhere
         raise Gone(Reason.USER_DELETED)
     hashed = hash_password(password)
