@@ -1,6 +1,7 @@
 """The commands that work on the catalog, on both databases: ``user``, ``org`` and ``token``
 (accounts and named keys), ``reindex`` and ``doctor``."""
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -24,6 +25,7 @@ from opencat.search.index import SearchIndex
 from opencat.search.schema import VERSION as INDEX_VERSION
 from tests import paths
 from tests.conftest import FixedClock
+from tests.faults import immutable
 from tests.ports import free_port
 from tests.s3 import BUCKET
 
@@ -282,6 +284,25 @@ def test_doctor_passes_a_new_empty_catalog(cli: Cli, tmp_path: Path) -> None:
     run = cli("doctor")
     assert run.code == 0, run.out
     assert "OK   search index: none yet: opencat serve builds it" in run.out
+
+
+def test_doctor_goes_on_past_an_index_that_cannot_be_opened(cli: Cli, tmp_path: Path) -> None:
+    """Its folder refusing writes (``chattr -R +i``): doctor stopped at the data directory and
+    checked neither the database nor the file store (and, once the index opened lazily, ended in
+    a traceback)."""
+    assert cli("load-fixtures", str(paths.UDATA_FIXTURES)).code == 0
+    assert cli("reindex").code == 0
+    search = tmp_path / "search"
+    with contextlib.ExitStack() as stack:
+        for path in (search, *search.iterdir()):
+            stack.enter_context(immutable(path))
+        run = cli("doctor")
+    assert run.code == 1, run.out
+    assert "Traceback" not in run.out + run.err
+    assert "FAIL search index: cannot be opened (" in run.out
+    assert f"fix: let this user write {search}" in run.out
+    assert "OK   migrations:" in run.out
+    assert "file store:" in run.out  # checked after it
 
 
 def test_commands_leave_another_releases_index_to_its_servers(cli: Cli, tmp_path: Path) -> None:

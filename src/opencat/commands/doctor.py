@@ -15,6 +15,7 @@ from opencat.config import Settings, SettingsError, misspelled
 from opencat.db.checks import check_url, masked, ping
 from opencat.db.migrate import is_newer, revisions
 from opencat.db.snapshot import sqlite_path
+from opencat.domain.errors import Unavailable
 from opencat.search.schema import VERSION as INDEX_VERSION
 from opencat.wiring import build_catalog
 
@@ -139,7 +140,11 @@ def _index(catalog: Catalog) -> Check:
             f"built by another release (index version {other}, this one reads {INDEX_VERSION})",
             "start this release's opencat serve (it rebuilds it), or run opencat reindex",
         )
-    applied, head, documents = index_state(catalog)
+    try:
+        applied, head, documents = index_state(catalog)
+    except Unavailable as error:  # its folder refuses writes, which opening it needs
+        fix = f"let this user write {catalog.search.directory} (docs/reliability.md)"
+        return Check("search index", False, f"cannot be opened ({error.__cause__ or error})", fix)
     if applied < 0 and head <= 0:  # a new catalog: nothing to index yet (a deploy script's first run)
         return Check("search index", True, "none yet: opencat serve builds it")
     if applied < 0:
