@@ -529,6 +529,25 @@ def test_a_results_page_past_the_end_leads_back_to_its_first_page(client: TestCl
     assert (elsewhere.status_code, "fewer pages" in elsewhere.text) == (404, False)
 
 
+def test_an_organizations_or_users_page_past_the_end_leads_back_to_its_first_page(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Their pages past the end were the generic 404 (a search of everything), the search's
+    "fewer pages" one being the search page's alone."""
+    owner = make_user(catalog, first_name="Paged")
+    org = make_org(catalog, "Paged Org", **{owner.user.id: "admin"})
+    make_dataset(catalog, owner, title="Bus stops", organization=org.id)
+    make_dataset(catalog, owner, title="Tram stops")
+    for path in (f"/organizations/{org.slug}/", f"/users/{owner.user.slug}/"):
+        past = client.get(path, params={"q": "stops", "page": "7", "lang": "en"})
+        assert past.status_code == 404, path
+        assert "These results have fewer pages." in past.text
+        assert f'href="{path}?q=stops"' in past.text
+        assert client.get(path, params={"page": "1", "lang": "en"}).status_code == 200
+    missing = client.get("/organizations/nobody-here/", params={"page": "7", "lang": "en"})
+    assert (missing.status_code, "fewer pages" in missing.text) == (404, False)
+
+
 def test_an_empty_list_says_whether_anything_was_asked(client: TestClient, catalog: Catalog) -> None:
     """An organization without datasets has published nothing; a search that finds nothing
     matched nothing (it said "no dataset matches this search" with nothing searched)."""

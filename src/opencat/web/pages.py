@@ -334,16 +334,29 @@ async def home(site: Site, visit: Visit) -> Response:
     return visit.page("home.html", **await run_in_threadpool(load))
 
 
-async def search(site: Site, visit: Visit) -> Response:
-    state = read_state(visit.request.query_params.multi_items())
+def _results(
+    site: Site, visit: Visit, state: SearchState, base: SearchFilters | None
+) -> dict[str, Any] | None:
+    """``_search``'s, or None for a page past the results' end (the caller answers ``_past_the_end``)."""
     try:
-        context = await run_in_threadpool(_search, site, visit, state, None)
+        return _search(site, visit, state, base)
     except NotFound:
         if state.page == 1 and not state.past_the_pages:
             raise
-        # A page past the end (the results shrank, an old link): back to their first page, not
-        # to a search of everything.
-        return visit.page("not_found.html", status=404, first_page=state.url(visit.request.url.path))
+        return None
+
+
+def _past_the_end(visit: Visit, state: SearchState) -> Response:
+    """A page past the end (the results shrank, an old link): the 404 that leads back to the
+    results' first page, not to a search of everything."""
+    return visit.page("not_found.html", status=404, first_page=state.url(visit.request.url.path))
+
+
+async def search(site: Site, visit: Visit) -> Response:
+    state = read_state(visit.request.query_params.multi_items())
+    context = await run_in_threadpool(_results, site, visit, state, None)
+    if context is None:
+        return _past_the_end(visit, state)
     return visit.page("search.html", **context)
 
 
@@ -392,33 +405,41 @@ async def organization(site: Site, visit: Visit) -> Response:
     slug = str(visit.request.path_params["slug"])
     state = read_state(visit.request.query_params.multi_items())
 
-    def load() -> dict[str, Any]:
+    def load() -> dict[str, Any] | None:
         found = accounts.get_organization(site.catalog, slug)
         if found.organization.slug != slug:  # asked by id: one address a page, as a dataset's
             raise Moved(found.organization.slug)
-        base = SearchFilters(organization=found.organization.id)
+        results = _results(site, visit, state, SearchFilters(organization=found.organization.id))
+        if results is None:
+            return None
         # Whole, as Markdown (as a dataset's): cut to 600 characters of plain text, its links and
         # its end were lost.
         described = page_markdown(
             found.organization.description or "", i18n.translations(visit.language).gettext
         )
-        return {"org": found, "description": described, **_search(site, visit, state, base)}
+        return {"org": found, "description": described, **results}
 
-    return visit.page("organization.html", **await run_in_threadpool(load))
+    context = await run_in_threadpool(load)
+    if context is None:
+        return _past_the_end(visit, state)
+    return visit.page("organization.html", **context)
 
 
 async def user(site: Site, visit: Visit) -> Response:
     slug = str(visit.request.path_params["slug"])
     state = read_state(visit.request.query_params.multi_items())
 
-    def load() -> dict[str, Any]:
+    def load() -> dict[str, Any] | None:
         found = accounts.get_user(site.catalog, slug)  # the public page: gone to everyone
         if found.slug != slug:  # asked by id: one address a page, as a dataset's
             raise Moved(found.slug)
-        base = SearchFilters(owner=found.id)
-        return {"user": found, **_search(site, visit, state, base)}
+        results = _results(site, visit, state, SearchFilters(owner=found.id))
+        return None if results is None else {"user": found, **results}
 
-    return visit.page("user.html", **await run_in_threadpool(load))
+    context = await run_in_threadpool(load)
+    if context is None:
+        return _past_the_end(visit, state)
+    return visit.page("user.html", **context)
 
 
 @dataclass(frozen=True, slots=True)
