@@ -2,7 +2,8 @@
 
 The database is copied first, with SQLite's online backup API (one consistent instant, while the
 server keeps writing); then the local files. A file uploaded after that instant is copied too
-(an orphan, harmless); one deleted after it is missing from the copy, which the manifest names.
+(an orphan, harmless); a file that instant names is not removed before the copy ends (the store's
+removals are held: ``files/local.holding_removals``), so none is missing from the copy.
 The search index is not copied: restore rebuilds it from the database.
 """
 
@@ -20,6 +21,7 @@ from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError
 from opencat.db.migrate import is_newer, newest_revision
 from opencat.db.snapshot import copy_sqlite, revision_and_datasets, sqlite_path, stored_file_keys
+from opencat.files.local import BACKUP_LOCK, holding_removals
 
 MANIFEST = "manifest.json"
 DATABASE = "opencat.db"
@@ -63,7 +65,7 @@ def _copy_tree(source: Path, target: Path, progress: Progress) -> tuple[int, int
     count = size = 0
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)
-        if relative.parts[0] == ".spool" or not path.is_file():
+        if relative.parts[0] in (".spool", BACKUP_LOCK) or not path.is_file():
             continue
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -104,10 +106,14 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
 
 def _back_up_into(settings: Settings, source: Path, directory: Path) -> dict[str, Any]:
     (directory / DATABASE).touch(mode=0o600)  # made the owner's before a byte is copied into it
-    copy_sqlite(source, directory / DATABASE)
+    root = _files_root(settings)
+    # From before the snapshot to the end of the copy, no server removes a file the snapshot
+    # may name (a resource deleted meanwhile: its file stays for the sweep).
+    with holding_removals(root):
+        copy_sqlite(source, directory / DATABASE)
+        files, size = _copy_tree(root, directory / FILES, Progress("copied", "files"))
     revision, datasets = revision_and_datasets(directory / DATABASE)
     wanted = stored_file_keys(directory / DATABASE)
-    files, size = _copy_tree(_files_root(settings), directory / FILES, Progress("copied", "files"))
     secret = _copy_secret_key(settings.data_dir / SECRET_KEY, directory / SECRET_KEY)
     missing = sorted(key for key in wanted if not (directory / FILES / key).is_file())
     manifest = {

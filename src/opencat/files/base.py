@@ -52,6 +52,11 @@ def check_key(key: str) -> str:
     return key
 
 
+class RemovalDeferred(Exception):
+    """The store keeps the file for now (a backup is copying it): its reservation stays, and the
+    sweep removes it once past the retention, as for a removal that failed."""
+
+
 def delete_after_commit(store: FileStore, key: str) -> bool:
     """Remove a file the committed catalog no longer names (a replaced or deleted file, the parts
     of a published upload). The write is done: a store failing now leaves the file behind, said
@@ -59,6 +64,9 @@ def delete_after_commit(store: FileStore, key: str) -> bool:
     Whether the file is gone (False: a reservation of it should stay, for the sweep)."""
     try:
         store.delete(key)
+    except RemovalDeferred:  # a backup is copying the store: the sweep removes it later
+        logger.info("file %s left in the store while a backup copies it: the sweep removes it", key)
+        return False
     except Exception as error:  # any store's failure: the file is only left over
         logger.warning("file %s left in the store, which could not delete it: %r", key, error)
         return False

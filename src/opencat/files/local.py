@@ -1,13 +1,49 @@
 """Files on the local disk, under the data directory, served by opencat itself."""
 
+import contextlib
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
-from opencat.files.base import check_key
+from opencat.files.base import RemovalDeferred, check_key
 from opencat.files.spool import unwritable_is_unavailable
+
+# A backup copying the store holds this file's lock (shared) from before its database snapshot to
+# the end of its copy (``holding_removals``): a file removed meanwhile was named by the snapshot
+# and missing from the copy, its resource restored without it.
+BACKUP_LOCK = ".backup"
+
+
+@contextlib.contextmanager
+def holding_removals(root: Path) -> Iterator[None]:
+    """No file of the store at ``root`` is removed while the block runs: the removals of the
+    servers and commands meanwhile wait for the sweep (their reservations stay)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / BACKUP_LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def removals_held(root: Path) -> bool:
+    """Whether a backup holds this store's removals now (``holding_removals``)."""
+    try:
+        handle = (root / BACKUP_LOCK).open("r")
+    except FileNotFoundError:
+        return False  # no backup was ever taken here
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 class LocalFileStore:
@@ -37,6 +73,8 @@ class LocalFileStore:
 
     def delete(self, key: str) -> None:
         path = self._path(key)
+        if removals_held(self.root):
+            raise RemovalDeferred(key)
         path.unlink(missing_ok=True)
         # Drop the emptied timestamp and dataset folders, never the root.
         for parent in path.parents:
