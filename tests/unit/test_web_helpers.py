@@ -142,6 +142,20 @@ def test_history_values_are_said_not_dumped() -> None:
     assert change_value(["eau", "air"], "en") == "eau, air"
     assert change_value([True, False], "fr") == "oui, non"
     assert change_value([], "en") == ""
+    # Badges and a coverage's granularity as the page's header and sidebar say them (they showed
+    # their codes: "spd", "country").
+    names = {
+        "badges": {"spd": "Service public de la donnée de référence"},
+        "granularity": {"country": "Pays"},
+    }
+    badges = [{"kind": "spd", "created": "2026-12-05T10:00:00+00:00"}, {"kind": "new-kind"}]
+    assert change_value(badges, "fr", "badges", names) == "Service public de la donnée de référence, new-kind"
+    coverage = {"zones": ["country:fr"], "granularity": "country"}
+    assert (
+        change_value(coverage, "fr", "spatial", {**names, "zones": {"country:fr": "France"}})
+        == "France ; Pays"
+    )
+    assert change_value({"zones": [], "granularity": "odd"}, "fr", "spatial", names) == "odd"
 
 
 def test_history_fields_are_named_as_the_forms_label_them() -> None:

@@ -196,10 +196,10 @@ def test_the_history_names_licenses_frequencies_accounts_and_coverages(
     sign_in(client, catalog, owner)
     page = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
     history = page[page.index('id="history"') :]
-    for shown in ("1er janvier 2020 \u2013 31 décembre 2023", "1er mai 2019 \u2013", "Lyon ; fr:commune",
+    for shown in ("1er janvier 2020 \u2013 31 décembre 2023", "1er mai 2019 \u2013", "Lyon ; Commune française",
                   "Quotidienne", "Ville de Lyon", "Open Data Commons Open Database License"):  # fmt: skip
         assert shown in history, shown
-    for hidden in ("{'", "'start'", org.id, "hourly", "odc-odbl", "fr:commune:69123"):
+    for hidden in ("{'", "'start'", org.id, "hourly", "odc-odbl", "fr:commune:69123", "; fr:commune"):
         assert hidden not in history, hidden
     # A coverage without an end is said as such, and a time says its zone.
     info = page[page.index('class="info"') :]

@@ -5,11 +5,14 @@ upload's status to resume; CSRF, strangers, another user's upload."""
 import hashlib
 import re
 import uuid
+from dataclasses import replace
 
 from starlette.testclient import TestClient
 
+from opencat.app import create_app
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import get_dataset
+from opencat.config import Settings
 from tests.factories import make_dataset, make_org, make_user
 from tests.web.publishing import hidden, sign_in
 from tests.web.test_page_weight import LIMIT, _weight
@@ -131,16 +134,24 @@ def test_csrf_is_required_and_nothing_is_stored_without_it(client: TestClient, c
     sign_in(client, catalog, me)
     action, csrf = _files_page(client, view.dataset.slug)
     file = {"file": ("bins.csv", b"id\n1\n", "text/csv")}
-    wrong_header = client.post(action, files=file, headers={"X-CSRF-Token": csrf[:-2] + "xx"})
+    wrong_header = client.post(action, files=file, headers={"X-CSRF-Token": csrf[:-2] + "xx", **EN})
     assert wrong_header.status_code == 403
-    assert wrong_header.json() == {"message": "Invalid CSRF token."}
+    assert wrong_header.json() == {"message": "Invalid CSRF token.", "worded": "Invalid CSRF token."}
+    french = client.post(
+        action, files=file, headers={"X-CSRF-Token": csrf[:-2] + "xx", "Accept-Language": "fr"}
+    )
+    assert french.json()["worded"].startswith(
+        "Ce formulaire a expiré"
+    )  # the script shows it (it was English)
     no_field = client.post(action, data={"csrf_token": ""}, files=file, headers=EN)
     assert no_field.status_code == 403
     assert "text/html" in no_field.headers["content-type"]
     assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
     # Signed out, the script is told to sign in again, the plain form is sent to the sign-in page.
     client.cookies.clear()
-    assert client.post(action, files=file, headers={"X-CSRF-Token": csrf}).status_code == 401
+    signed_out = client.post(action, files=file, headers={"X-CSRF-Token": csrf, "Accept-Language": "fr"})
+    assert signed_out.status_code == 401
+    assert signed_out.json()["worded"] == "Reconnectez-vous pour poursuivre le téléversement."
     assert client.post(action, data={"csrf_token": csrf}, files=file).status_code == 303
     assert client.get(f"/datasets/{view.dataset.slug}/resources/").status_code == 303
     assert client.get(f"/account/uploads/{uuid.uuid4()}/").status_code == 401
@@ -190,7 +201,9 @@ def test_the_files_page_with_its_script_weighs_under_100_kb(client: TestClient, 
         assert total < LIMIT, (language, own, total)
 
 
-def test_a_refused_file_is_explained_in_the_pages_language(client: TestClient, catalog: Catalog) -> None:
+def test_a_refused_file_is_explained_in_the_pages_language(
+    client: TestClient, catalog: Catalog, settings: Settings
+) -> None:
     me = make_user(catalog)
     view = make_dataset(catalog, me, title="Refusals")
     sign_in(client, catalog, me)
@@ -227,6 +240,24 @@ def test_a_refused_file_is_explained_in_the_pages_language(client: TestClient, c
     )
     assert nul.status_code == 400
     assert "son nom (ou un autre champ du formulaire) contient un caractère nul." in nul.text  # not English
+    # The catalog's refusals the API words in English: the page's words for them (they were English).
+    full = replace(catalog, max_resources=0)
+    limited = TestClient(
+        create_app(settings, catalog=full), base_url=str(client.base_url), cookies=client.cookies
+    )
+    at_limit = limited.post(
+        action, files={"file": ("ok.csv", b"a\n")}, headers={"X-CSRF-Token": csrf, **french}
+    )
+    assert at_limit.json()["worded"] == "Un jeu de données ne peut pas avoir plus de 0 fichiers."
+    closed = TestClient(
+        create_app(settings, catalog=replace(catalog, read_only=True)),
+        base_url=str(client.base_url),
+        cookies=client.cookies,
+    )
+    refused = closed.post(
+        action, files={"file": ("ok.csv", b"a\n")}, headers={"X-CSRF-Token": csrf, **french}
+    )
+    assert refused.json()["worded"].startswith("Pour des raisons de sécurité")
     assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
 
 

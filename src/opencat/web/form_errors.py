@@ -33,6 +33,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Unknown geoid\(s\): (?P<zones>.*)"), "Unknown zone(s): %(zones)s"),
     (re.compile(r"At most (?P<limit>\d+) zones are allowed"), "At most %(limit)s zones are allowed."),
     (re.compile(r"At most (?P<limit>\d+) tags are allowed"), "At most %(limit)s tags are allowed."),
+    (
+        re.compile(r"A dataset cannot have more than (?P<limit>\d+) resources\."),
+        "A dataset cannot have more than %(limit)s files.",
+    ),
     (re.compile(r"Unsupported identifier: (?P<value>.*)"), "Unsupported identifier: %(value)s"),
     # api/urlcheck.py's refusals of a link
     (

@@ -180,8 +180,8 @@ def change_value(
     named = (names or {}).get(field or "")
     if named is not None and isinstance(value, str):
         return named.get(value, value)
-    if named is not None and isinstance(value, list):  # contact points by their ids
-        return ", ".join(named.get(item, str(item)) if isinstance(item, str) else str(item) for item in value)
+    if named is not None and isinstance(value, list):  # contact points by their ids, badges by kind
+        return ", ".join(_named_item(item, named) for item in value)
     if isinstance(value, dict) and set(value) <= {"start", "end"} and "start" in value:  # a period
         start, end = (_day_of(value.get(name), language) for name in ("start", "end"))
         return f"{start} \u2013 {end}" if end else f"{start} \u2013"
@@ -190,7 +190,12 @@ def change_value(
         zones = ", ".join(zone_names.get(str(zone), str(zone)) for zone in value.get("zones") or ())
         drawn = translations(language).gettext("a drawn area") if value.get("geom") else ""
         granularity = value.get("granularity")
-        return " ; ".join(part for part in (zones, drawn, str(granularity) if granularity else "") if part)
+        level = (
+            (names or {}).get("granularity", {}).get(str(granularity), str(granularity))
+            if granularity
+            else ""
+        )
+        return " ; ".join(part for part in (zones, drawn, level) if part)
     if isinstance(value, bool):
         gettext = translations(language).gettext
         return gettext("yes") if value else gettext("no")
@@ -209,6 +214,13 @@ def change_value(
     if isinstance(value, dict):  # extras, a schema: its keys and values, not Python's spelling
         return "; ".join(f"{key}: {change_value(item, language)}" for key, item in value.items())
     return str(value)
+
+
+def _named_item(item: Any, named: Mapping[str, str]) -> str:
+    """An id (a contact point's) or a badge (its kind) of a list the history names."""
+    if isinstance(item, dict) and "kind" in item:
+        item = item["kind"]
+    return named.get(item, str(item)) if isinstance(item, str) else str(item)
 
 
 def _day_of(value: Any, language: str) -> str:

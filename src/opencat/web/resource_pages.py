@@ -43,7 +43,7 @@ from opencat.web.resource_forms import (
     resource_of,
 )
 from opencat.web.resource_forms import open_editable as _open
-from opencat.web.upload_pages import CSRF_HEADER, files_location, files_page
+from opencat.web.upload_pages import BAD_CSRF, CSRF_HEADER, files_location, files_page, script_refusal
 
 EDITED = ("title", "type", "format", "description")
 
@@ -163,7 +163,7 @@ async def reorder(site: Site, visit: Visit) -> Response:
     if scripted and (
         token is None or not signin.csrf_ok(site.keys, token, visit.request.headers[CSRF_HEADER])
     ):
-        return json_response({"message": "Invalid CSRF token."}, 403)
+        return script_refusal(visit, BAD_CSRF, 403)
     form = await read_form(visit, DESCRIBED_FORM_BYTES)
     if form is None:
         return refused(visit, 400, "unreadable")

@@ -35,6 +35,7 @@ from opencat.domain.errors import (
 from opencat.domain.numerals import is_digits
 from opencat.web import i18n, signin
 from opencat.web.account_pages import refused
+from opencat.web.form_errors import in_language
 from opencat.web.pages import Handler, Site, Visit, guard
 from opencat.web.publish_pages import to_login
 from opencat.web.render import SCRIPTED_CSP, file_size
@@ -174,10 +175,10 @@ async def receive_upload(
     token = signed_in_token(site, visit)
     if token is None:
         if scripted:
-            return json_response({"message": "Sign in again to go on uploading."}, 401)
+            return script_refusal(visit, SIGN_IN_AGAIN, 401)
         return to_login(visit.request.url.path)
     if scripted and not signin.csrf_ok(site.keys, token, visit.request.headers[CSRF_HEADER]):
-        return json_response({"message": "Invalid CSRF token."}, 403)
+        return script_refusal(visit, BAD_CSRF, 403)
     cat = site.catalog
     received: Received | None = None
     try:
@@ -240,13 +241,25 @@ def _for_people(visit: Visit, error: CatalogError, body: dict[str, Any], max_byt
         or body.get("message")
         or " ".join(str(text) for texts in body.get("errors", {}).values() for text in texts)
     )
-    return gettext(str(said))
+    return in_language(str(said), gettext)
+
+
+# The refusals the upload script meets before the catalog is asked, in the API's words; a person
+# reads them in the page's language (``worded``), which the script shows.
+SIGN_IN_AGAIN = "Sign in again to go on uploading."
+BAD_CSRF = "Invalid CSRF token."
+
+
+def script_refusal(visit: Visit, message: str, status: int) -> Response:
+    """A refusal for the pages' scripts: udata's ``message``, and the page's words in ``worded``."""
+    worded = i18n.translations(visit.language).gettext(message)
+    return json_response({"message": message, "worded": worded}, status)
 
 
 async def upload_status(site: Site, visit: Visit) -> Response:
     """Which parts of the signed-in user's unfinished upload the server holds (to resume)."""
     if visit.user is None or signed_in_token(site, visit) is None:
-        return json_response({"message": "Sign in again to go on uploading."}, 401)
+        return script_refusal(visit, SIGN_IN_AGAIN, 401)
     try:
         status = await run_in_threadpool(
             upload_sessions.upload_status, site.catalog, visit.actor, str(visit.request.path_params["uuid"])

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from opencat.catalog import references, spatial
 from opencat.catalog.context import Catalog
 from opencat.catalog.views import DatasetView
-from opencat.domain.datasets import Resource
+from opencat.domain.datasets import BADGE_LABELS, Resource
 from opencat.domain.frequencies import UNKNOWN
 from opencat.domain.links import is_web_link
 from opencat.domain.numerals import is_digits
@@ -137,7 +137,8 @@ def history_names(
 ) -> dict[str, dict[str, str]]:
     """What the dataset page's history says instead of ids, by field: licenses' titles,
     frequencies' labels, owners', organizations' and contact points' names (``accounts``: id to
-    name), a file's kind in words, and the names of the coverages' ``zones``."""
+    name), a file's kind in words, the names of the coverages' ``zones`` and granularities, and
+    the badges' names."""
     licenses = {item.id: license_title(item.title, language) for item in references.list_licenses(catalog)}
     frequencies = {item.id: item.label(language) for item in references.list_frequencies(catalog)}
     gettext = translations(language).gettext
@@ -153,6 +154,9 @@ def history_names(
         "contact_points": people,
         "type": kinds,
         "zones": spatial.zone_names(catalog, list(zones)) if zones else {},
+        # A coverage's granularity and the badges' kinds, as the page's sidebar and header say them.
+        "granularity": dict(spatial.list_granularities(catalog, language)),
+        "badges": {kind: badge_label(kind, language) for kind in BADGE_LABELS},
     }
 
 
