@@ -1,5 +1,6 @@
 """The composition root: ``create_app(settings)`` wires storage, use cases and routes."""
 
+import json
 import os
 import re
 import secrets
@@ -35,7 +36,7 @@ from opencat.domain.urls import Urls
 from opencat.ops.metrics import Metrics
 from opencat.ops.probes import Probes
 from opencat.ops.watch import Watched
-from opencat.web import machine_routes
+from opencat.web import form_errors, i18n, machine_routes
 from opencat.web.pages import Site, Visit, sign_in_visit
 from opencat.web.routes import routes as page_routes
 from opencat.web.signin import Keys
@@ -210,10 +211,27 @@ async def _error_page(site: Site, request: Request, exc: CatalogError) -> Respon
     visit = Visit.of(request)
     if not isinstance(exc, Unavailable):  # who is signed in is read from the database
         await sign_in_visit(site, visit)
-    page = visit.page("error.html", status=said.status_code, code=said.status_code)
+    page = visit.page(
+        "error.html", status=said.status_code, code=said.status_code, reason=_reason(said, visit)
+    )
     if "retry-after" in said.headers:
         page.headers["Retry-After"] = said.headers["retry-after"]
     return page
+
+
+def _reason(said: Response, visit: Visit) -> str | None:
+    """A 400's single message, when the page's language can say it (a dataset at its file limit:
+    the page said only that nothing was done)."""
+    if said.status_code != 400:
+        return None
+    try:
+        message = json.loads(bytes(said.body)).get("message")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(message, str):
+        return None
+    worded = form_errors.in_language(message, i18n.translations(visit.language).gettext)
+    return worded if worded != message or visit.language == "en" else None
 
 
 def _http_error(request: Request, exc: Exception) -> Response:

@@ -1,10 +1,14 @@
 """A dataset's files from the browser, on both databases: add a remote link through the API's
 parsing and use case, delete a file after a confirmation page; who may, CSRF."""
 
+from dataclasses import replace
+
 from starlette.testclient import TestClient
 
+from opencat.app import create_app
 from opencat.catalog.context import Catalog
 from opencat.catalog.datasets import get_dataset
+from opencat.config import Settings
 from tests.factories import make_dataset, make_org, make_user
 from tests.web.publishing import hidden, sign_in
 
@@ -145,6 +149,32 @@ def test_a_refused_link_is_explained_in_the_pages_language(client: TestClient, c
         assert "Invalid URL" not in refused.text
         english = client.post(action, data={"csrf_token": csrf, "title": "T", "url": url}, headers=EN)
         assert "Invalid URL" in english.text  # the API's own words, in English
+
+
+def test_a_link_refused_at_the_files_limit_says_why(
+    client: TestClient, catalog: Catalog, settings: Settings
+) -> None:
+    """The error page said only that nothing was done, in either language."""
+    me = make_user(catalog)
+    view = make_dataset(catalog, me)
+    sign_in(client, catalog, me)
+    full = TestClient(
+        create_app(settings, catalog=replace(catalog, max_resources=0)),
+        base_url=str(client.base_url),
+        cookies=client.cookies,
+    )
+    page = full.get(f"/datasets/{view.dataset.slug}/resources/new/")
+    form = {"csrf_token": hidden(page.text, "csrf_token"), "title": "T", "url": "https://example.org/t.csv"}
+    if 'name="once"' in page.text:
+        form["once"] = hidden(page.text, "once")
+    action = f"/datasets/{view.dataset.id}/resources/new/"
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+    french = full.post(action, data=form, headers={**browser, "Accept-Language": "fr"})
+    assert french.status_code == 400
+    assert "Un jeu de données ne peut pas avoir plus de 0 fichiers." in french.text
+    english = full.post(action, data=form, headers={**browser, **EN})
+    assert "A dataset cannot have more than 0 resources." in english.text
+    assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
 
 
 def test_the_link_form_sent_again_adds_no_second_link(client: TestClient, catalog: Catalog) -> None:
