@@ -4,6 +4,7 @@ import errno
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
@@ -376,17 +377,14 @@ def test_a_data_dir_that_cannot_be_used_is_bad_settings(
     assert run.err.startswith(f"error: OPENCAT_DATA_DIR: cannot use {a_file}: ")
 
 
-def test_serve_on_a_data_dir_that_cannot_be_used_is_bad_settings(tmp_path: Path) -> None:
-    """``serve`` said ``error: [Errno 20] Not a directory: '…/metrics'`` and exited 1: its metrics'
-    directory is made before the catalog is opened."""
+def _serve_refused(tmp_path: Path, **variables: str) -> "subprocess.CompletedProcess[str]":
+    """``opencat serve`` run as a process with these settings, which it refuses at start."""
     import subprocess
     import sys
 
     from tests.ports import free_port
 
-    a_file = tmp_path / "f.csv"
-    a_file.write_text("a,b\n")
-    env = {**os.environ, "OPENCAT_DATA_DIR": str(a_file / "sub")}
+    env = {**os.environ, **variables}
     env.pop("OPENCAT_DATABASE_URL", None)
     run = subprocess.run(
         [sys.executable, "-m", "opencat", "serve", "--port", str(free_port())],
@@ -397,30 +395,26 @@ def test_serve_on_a_data_dir_that_cannot_be_used_is_bad_settings(tmp_path: Path)
         check=False,
     )
     assert run.returncode == 2, run.stderr
+    return run
+
+
+def test_serve_on_a_data_dir_that_cannot_be_used_is_bad_settings(tmp_path: Path) -> None:
+    """``serve`` said ``error: [Errno 20] Not a directory: '…/metrics'`` and exited 1: its metrics'
+    directory is made before the catalog is opened."""
+    a_file = tmp_path / "f.csv"
+    a_file.write_text("a,b\n")
+    run = _serve_refused(tmp_path, OPENCAT_DATA_DIR=str(a_file / "sub"))
     assert f"error: OPENCAT_DATA_DIR: cannot use {a_file / 'sub'}: " in run.stderr
 
 
 def test_serve_on_a_metrics_directory_that_cannot_be_used_names_it(tmp_path: Path) -> None:
     """The metrics' directory is no longer under the data directory by default: its failure is
     not the data directory's."""
-    import subprocess
-    import sys
-
-    from tests.ports import free_port
-
     a_file = tmp_path / "f.csv"
     a_file.write_text("a,b\n")
-    env = {**os.environ, "OPENCAT_DATA_DIR": str(tmp_path / "data"), "PROMETHEUS_MULTIPROC_DIR": str(a_file)}
-    env.pop("OPENCAT_DATABASE_URL", None)
-    run = subprocess.run(
-        [sys.executable, "-m", "opencat", "serve", "--port", str(free_port())],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    run = _serve_refused(
+        tmp_path, OPENCAT_DATA_DIR=str(tmp_path / "data"), PROMETHEUS_MULTIPROC_DIR=str(a_file)
     )
-    assert run.returncode == 2, run.stderr
     assert f"error: PROMETHEUS_MULTIPROC_DIR: cannot use {a_file}: " in run.stderr
 
 
