@@ -377,7 +377,7 @@ def test_a_data_dir_that_cannot_be_used_is_bad_settings(
     assert run.err.startswith(f"error: OPENCAT_DATA_DIR: cannot use {a_file}: ")
 
 
-def _serve_refused(tmp_path: Path, **variables: str) -> "subprocess.CompletedProcess[str]":
+def _serve_refused(**variables: str) -> "subprocess.CompletedProcess[str]":
     """``opencat serve`` run as a process with these settings, which it refuses at start."""
     import subprocess
     import sys
@@ -403,7 +403,7 @@ def test_serve_on_a_data_dir_that_cannot_be_used_is_bad_settings(tmp_path: Path)
     directory is made before the catalog is opened."""
     a_file = tmp_path / "f.csv"
     a_file.write_text("a,b\n")
-    run = _serve_refused(tmp_path, OPENCAT_DATA_DIR=str(a_file / "sub"))
+    run = _serve_refused(OPENCAT_DATA_DIR=str(a_file / "sub"))
     assert f"error: OPENCAT_DATA_DIR: cannot use {a_file / 'sub'}: " in run.stderr
 
 
@@ -412,9 +412,7 @@ def test_serve_on_a_metrics_directory_that_cannot_be_used_names_it(tmp_path: Pat
     not the data directory's."""
     a_file = tmp_path / "f.csv"
     a_file.write_text("a,b\n")
-    run = _serve_refused(
-        tmp_path, OPENCAT_DATA_DIR=str(tmp_path / "data"), PROMETHEUS_MULTIPROC_DIR=str(a_file)
-    )
+    run = _serve_refused(OPENCAT_DATA_DIR=str(tmp_path / "data"), PROMETHEUS_MULTIPROC_DIR=str(a_file))
     assert f"error: PROMETHEUS_MULTIPROC_DIR: cannot use {a_file}: " in run.stderr
 
 
