@@ -144,6 +144,11 @@ def test_dataset_and_resources_links_resolve(client: TestClient, catalog: Catalo
     assert emptied["total"] == 1
     paged = client.get(f"/api/2/datasets/{first}/resources/?type=&q=&page_size=1&page=2").json()
     assert paged["previous_page"].endswith(f"/api/2/datasets/{first}/resources/?page=1&page_size=1")
+    # Every resource at once, as clients ask (udata takes any positive size here; it was a 400).
+    whole = client.get(f"/api/2/datasets/{first}/resources/?page=1&page_size=999999")
+    assert whole.status_code == 200, whole.text
+    assert (whole.json()["total"], len(whole.json()["data"]), whole.json()["next_page"]) == (1, 1, None)
+    assert client.get(f"/api/2/datasets/{first}/resources/?page_size=0").status_code == 400
 
 
 def test_the_v2_list_is_v1s_list_in_v2s_shape(client: TestClient, catalog: Catalog) -> None:

@@ -22,17 +22,19 @@ PAGE_HELP = "The page to fetch"
 PAGE_SIZE_HELP = "The page size to fetch"
 
 
-def page_arguments(params: QueryParams, default_size: int = 20) -> tuple[int, int]:
+def page_arguments(
+    params: QueryParams, default_size: int = 20, max_size: int = MAX_PAGE_SIZE
+) -> tuple[int, int]:
     page = positive_int(params, "page", 1, PAGE_HELP, MAX_PAGE)
-    page_size = positive_int(params, "page_size", default_size, PAGE_SIZE_HELP, MAX_PAGE_SIZE)
+    page_size = positive_int(params, "page_size", default_size, PAGE_SIZE_HELP, max_size)
     return page, page_size
 
 
-def paging(default_size: int = 20) -> tuple[Argument, ...]:
+def paging(default_size: int = 20, max_size: int = MAX_PAGE_SIZE) -> tuple[Argument, ...]:
     """What ``page_arguments`` reads, for the OpenAPI document."""
     return (
         integer_argument("page", PAGE_HELP, 1, MAX_PAGE),
-        integer_argument("page_size", PAGE_SIZE_HELP, default_size, MAX_PAGE_SIZE),
+        integer_argument("page_size", PAGE_SIZE_HELP, default_size, max_size),
     )
 
 

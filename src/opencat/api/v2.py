@@ -12,7 +12,7 @@ from opencat.api.endpoint import Call, Reply
 from opencat.api.filters import LIST_ARGUMENTS, dataset_query
 from opencat.api.filters_v2 import SEARCH_ARGUMENTS, search_arguments
 from opencat.api.openapi import describe
-from opencat.api.pagination import envelope, page_arguments, paging, resources_envelope
+from opencat.api.pagination import MAX_PAGE, envelope, page_arguments, paging, resources_envelope
 from opencat.api.params import LANGUAGE, first, text_argument
 from opencat.catalog import datasets as catalog_datasets
 from opencat.catalog import faceted_search, references
@@ -34,8 +34,13 @@ FIELDS = (
     "contact_points", "featured", "permissions",
 )  # fmt: skip
 RESOURCES_PAGE_SIZE = 50
+# A page of one dataset's resources is at most all of them (``OPENCAT_MAX_RESOURCES_PER_DATASET``):
+# udata takes any positive size there, and clients ask for every resource at once with one
+# (``page_size=999999``), which the lists' bound of 1,000 refused.
+RESOURCES_MAX_PAGE_SIZE = MAX_PAGE
+
 RESOURCES_ARGUMENTS = (
-    *paging(RESOURCES_PAGE_SIZE),
+    *paging(RESOURCES_PAGE_SIZE, RESOURCES_MAX_PAGE_SIZE),
     text_argument("type", "Only resources of this type"),
     text_argument("q", "Resources whose title contains this"),
 )
@@ -205,7 +210,7 @@ def get_dataset(call: Call) -> Reply:
     query=RESOURCES_ARGUMENTS,
 )
 def list_resources(call: Call) -> Reply:
-    page, page_size = page_arguments(call.params, RESOURCES_PAGE_SIZE)
+    page, page_size = page_arguments(call.params, RESOURCES_PAGE_SIZE, RESOURCES_MAX_PAGE_SIZE)
     # reqparse reads the first of a repeated argument; an empty one is no filter (udata tests its truth)
     kind = first(call.params, "type") or None
     text = first(call.params, "q") or None
