@@ -2,8 +2,9 @@
 
 udata files each resource format into one family and indexes a dataset under the families of
 its resources' formats, or under ``other`` when none of its resources has a format
-(udata/core/dataset/search.py, ``_compute_format_family``). The table below is opencat's own:
-which formats fall in which family is documented in docs/compatibility.md.
+(udata/core/dataset/search.py, ``_compute_format_family``). The families hold udata's default
+lists (its settings' ``TABULAR_FORMATS``, ``MACHINE_READABLE_FORMATS``, ``GEOGRAPHICAL_FORMATS``
+and ``DOCUMENTS_FORMATS``), so that a family counts what data.gouv.fr's counts.
 """
 
 from collections.abc import Iterable
@@ -15,18 +16,12 @@ DOCUMENTS = "documents"
 OTHER = "other"
 FORMAT_FAMILIES = (TABULAR, MACHINE_READABLE, GEOGRAPHICAL, DOCUMENTS, OTHER)
 
+# udata's lists, in the order its ``get_format_family`` tries them.
 _MEMBERS = {
-    TABULAR: "csv csv.gz tsv xls xlsx xlsm xlsb ods fods parquet",
-    MACHINE_READABLE: (
-        "json jsonl ndjson json-ld jsonld xml rdf rdf/xml ttl turtle n3 nt nq trig yaml yml sql"
-        " sqlite api gtfs gtfs-rt netex siri"
-    ),
-    GEOGRAPHICAL: (
-        "geojson topojson shp shapefile kml kmz gpx gml gpkg geopackage geotiff mbtiles pmtiles"
-        " fgb flatgeobuf geoparquet dxf dwg mif ecw las laz gdb filegdb wms wfs wmts ogc:wms"
-        " ogc:wfs ogc:wmts"
-    ),
-    DOCUMENTS: "pdf doc docx odt rtf txt md html htm ppt pptx odp epub",
+    TABULAR: "csv parquet xls xlsx ods tsv csv.gz",
+    MACHINE_READABLE: "json xml rdf sql jsonl ndjson",
+    GEOGRAPHICAL: "shp kml kmz gpx shx ovr geojson gpkg pmtiles mbtiles wms wfs ogc:wms ogc:wfs",
+    DOCUMENTS: "pdf doc docx md txt html htm rtf odt",
 }
 _FAMILY_OF = {member: family for family, members in _MEMBERS.items() for member in members.split()}
 
@@ -38,5 +33,5 @@ def family_of(resource_format: str) -> str:
 
 def format_families(resource_formats: Iterable[str | None]) -> tuple[str, ...]:
     """The families of a dataset's resource formats, each once; ``other`` when none has a format."""
-    families = {family_of(value) for value in resource_formats if value and value.strip()}
+    families = {family_of(value) for value in resource_formats if value}  # udata: ``if resource.format``
     return tuple(sorted(families)) or (OTHER,)

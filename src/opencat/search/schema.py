@@ -2,7 +2,8 @@
 
 import tantivy
 
-VERSION = 14
+# 15: the format families hold udata's lists (domain/format_families.py).
+VERSION = 15
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {
