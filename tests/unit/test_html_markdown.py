@@ -18,8 +18,34 @@ def test_paragraphs_links_lists_breaks_and_code() -> None:
     )
     assert html_as_markdown(html) == (
         "Données de [la ville](https://x.org/a).\n\nVoir :\n\n* un\n* deux *2*\n\n1. a\n2. b\n\n"
-        "fin  \nligne\n\n```\nx  y\n z\n```\n\n<tag> & `f()`"
+        "fin  \nligne\n\n```\nx  y\n z\n```\n\n\\<tag> & `f()`"
     )
+
+
+def test_the_sources_text_is_escaped_where_markdown_would_read_markup() -> None:
+    """A source's literal ``2*3*4`` became emphasis, ``&lt;b&gt;`` a tag that bolded the rest of
+    the description, a paragraph starting with ``#`` a heading (a harvest review)."""
+    html = (
+        "<p>Le tarif est 2*3*4, le champ code_postal_insee, le fichier *_2024.csv.</p>"
+        "<p># 12 rue de la Paix</p><p>Si &lt;b&gt; vaut &lt;script&gt; alors 1 &lt; 2.</p>"
+        "<p>1. premier</p><p>- tiret</p><p>[lien](x) &amp;amp; &amp; <code>a*b_c</code></p>"
+    )
+    assert html_as_markdown(html) == (
+        "Le tarif est 2\\*3\\*4, le champ code_postal_insee, le fichier \\*\\_2024.csv.\n\n"
+        "\\# 12 rue de la Paix\n\nSi \\<b> vaut \\<script> alors 1 \\< 2.\n\n"
+        "1\\. premier\n\n\\- tiret\n\n\\[lien\\](x) \\&amp; & `a*b_c`"
+    )
+    # Read back as Markdown by the pages, it says the source's text, nothing more.
+    from opencat.web.markdown import page_markdown
+
+    shown = page_markdown(html_as_markdown(html), lambda text: text)
+    assert "<em>" not in shown
+    assert "<h1>" not in shown
+    assert "<b>" not in shown
+    assert "<li>" not in shown
+    assert "2*3*4" in shown
+    assert "&lt;script&gt;" in shown
+    assert "&amp;amp;" in shown
 
 
 def test_what_runs_or_styles_is_dropped_with_its_text() -> None:

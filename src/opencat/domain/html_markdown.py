@@ -22,6 +22,13 @@ _CLOSING = {"b": "**", "strong": "**", "i": "*", "em": "*"}
 # Nested lists are indented this many levels at most (Markdown readers rarely show more).
 MAX_INDENT = 6
 _SPACES = re.compile(r"[ \t\r\n\f]+")
+# What a text's characters would do once read as Markdown, escaped with a backslash (CommonMark
+# escapes any ASCII punctuation): emphasis, code, links, inline HTML and autolinks anywhere; an
+# underscore only at a word's edge (``code_postal_insee`` is no emphasis, and reads as it is);
+# ``&`` only before what reads as a character reference.
+_INLINE = re.compile(r"[\\`*\[\]<]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])|&(?=#?[0-9A-Za-z]+;)")
+# At a line's start: a heading, a quote, a list item, a setext underline.
+_LINE_START = re.compile(r"[#>+=-]|\d+(?=[.)])")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
@@ -55,6 +62,7 @@ class _Converter(HTMLParser):
         self.links: list[str | None] = []
         self.dropped = 0
         self.pre = 0
+        self.code = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         given = dict(attrs)
@@ -80,6 +88,7 @@ class _Converter(HTMLParser):
             self.pre += 1
             self.out.append("\n\n```\n")
         elif tag == "code" and not self.pre:
+            self.code += 1
             self.out.append("`")
 
     def _item(self) -> None:
@@ -110,12 +119,39 @@ class _Converter(HTMLParser):
             self.pre = max(self.pre - 1, 0)
             self.out.append("\n```\n\n")
         elif tag == "code" and not self.pre:
+            self.code = max(self.code - 1, 0)
             self.out.append("`")
 
     def handle_data(self, data: str) -> None:
         if self.dropped:
             return
-        self.out.append(data if self.pre else _SPACES.sub(" ", data))
+        if self.pre or self.code:  # code reads its characters as they are
+            self.out.append(data if self.pre else _SPACES.sub(" ", data))
+            return
+        self.out.append(self._escaped(_SPACES.sub(" ", data)))
+
+    def _escaped(self, text: str) -> str:
+        """The text's own characters, escaped where Markdown would read them as markup: a
+        source's literal ``2*3*4``, ``&lt;b&gt;`` or ``# 12 rue`` became emphasis, a tag that
+        bolded the rest, a heading."""
+        text = _INLINE.sub(lambda found: "\\" + found.group(0), text)
+        if not self._at_line_start():
+            return text
+        lead = len(text) - len(text.lstrip(" "))
+        marker = _LINE_START.match(text, lead)
+        if marker is None:
+            return text
+        if marker.group(0)[0].isdigit():  # ``1.`` or ``1)``: the mark after the number
+            at = marker.end()
+            return text[:at] + "\\" + text[at:]
+        return text[:lead] + "\\" + text[lead:]
+
+    def _at_line_start(self) -> bool:
+        for piece in reversed(self.out):
+            tail = piece.rstrip(" ")
+            if tail:
+                return tail.endswith("\n")
+        return True
 
 
 def html_as_markdown(text: str) -> str:

@@ -254,3 +254,31 @@ def test_gone_is_what_package_show_does_not_give_as_a_public_dataset(remote: Cat
     answers["broken"] = Reply(b"{}", "application/json", 500)
     with pytest.raises(HarvestSourceError):
         backend.gone(remote.base, guarded, {}, "broken")
+
+
+def test_html_notes_become_markdown_and_a_size_in_text_is_read(
+    remote: CatalogServer, fetcher: UrllibFetcher
+) -> None:
+    """udata-ckan stores ``parse_html(notes)`` (and the resources' descriptions): HTML notes were
+    stored as HTML in a Markdown field; a size given as text (``"51654"``, older CKANs) was dropped."""
+    resource = {
+        **PACKAGES[0]["resources"][0],
+        "description": "<p>The <em>main</em> file</p>",
+        "size": "51654",
+    }
+    packages = [
+        {
+            **PACKAGES[0],
+            "id": "html",
+            "notes": "<p>Intro with <b>bold</b> and 2*3*4, a &lt;b&gt; literal</p><ul><li>one</li></ul>",
+            "resources": [resource],
+        },
+        {**PACKAGES[0], "id": "markdown", "notes": "Already **Markdown**, 2*3", "resources": []},
+    ]
+    remote.routes[SEARCH] = _search(packages)
+    datasets, _ = collect(CkanBackend().items(remote.base, fetcher, {}))
+    found = {d.remote_id: d for d in datasets}
+    assert found["html"].description == "Intro with **bold** and 2\\*3\\*4, a \\<b> literal\n\n* one"
+    assert found["html"].resources[0].description == "The *main* file"
+    assert found["html"].resources[0].filesize == 51654
+    assert found["markdown"].description == "Already **Markdown**, 2*3"  # Markdown as it is

@@ -20,6 +20,7 @@ from opencat.domain.harvest import (
     RemoteDataset,
     RemoteResource,
 )
+from opencat.domain.html_markdown import html_as_markdown
 
 DEFAULT_ROWS = 100
 MAX_ROWS = 1000
@@ -149,7 +150,9 @@ def read_package(package: object, site: str) -> RemoteDataset | ItemFailure:
     return RemoteDataset(
         remote_id=remote_id,
         title=title,
-        description=_text(package.get("notes")) or "",
+        # CKAN's notes are Markdown, or HTML on portals that edit them so: udata-ckan stores
+        # ``parse_html(notes)``, Markdown (an HTML description was stored as HTML).
+        description=_markdown(package.get("notes")) or "",
         tags=_tags(package.get("tags")),
         license=_license(package),
         frequency=_frequency(extras, package),
@@ -196,10 +199,10 @@ def _resource(resource: object, package_page: str) -> RemoteResource | None:
     return RemoteResource(
         url=str(resource["url"]).strip(),
         title=_text(resource.get("name")),
-        description=_text(resource.get("description")),
+        description=_markdown(resource.get("description")),
         format=(_text(resource.get("format")) or "").lower() or None,
         mime=media_type_of(_text(resource.get("mimetype")) or ""),
-        filesize=size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None,
+        filesize=_size(size),
         checksum=_checksum(_text(resource.get("hash"))),
         type=_RESOURCE_TYPES.get(_text(resource.get("resource_type")) or "", "main"),
         issued_at=_when(resource.get("created")),
@@ -207,6 +210,22 @@ def _resource(resource: object, package_page: str) -> RemoteResource | None:
         # Its page at the source: the resource keeps its id here when its file moves (a new URL).
         uri=f"{package_page}/resource/{resource_id}" if resource_id else None,
     )
+
+
+def _markdown(value: object) -> str | None:
+    """A text as the Markdown the catalog stores: HTML converted, Markdown as it is."""
+    text = _text(value)
+    return (html_as_markdown(text) or None) if text is not None else None
+
+
+def _size(value: object) -> int | None:
+    """A file's size in bytes: a number, or its digits in a string (older CKANs and their
+    datastore give sizes as text: ``"51654"`` was dropped)."""
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    return None
 
 
 def _license(package: dict[str, Any]) -> str | None:
