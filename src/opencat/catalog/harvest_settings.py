@@ -7,6 +7,7 @@ from typing import Any
 
 from opencat.catalog.harvesting import RunOptions
 from opencat.config import Settings
+from opencat.domain.urls import comparable
 from opencat.links.harvest_fetch import HarvestPolicy
 
 
@@ -16,6 +17,7 @@ def harvest_options(settings: Settings, **overrides: Any) -> RunOptions:
         max_bytes=settings.harvest_max_bytes,
         allow_private=settings.harvest_allow_private,
         delay=settings.harvest_delay,
+        own_api=comparable(f"{settings.base_url.rstrip('/')}/api/"),
     )
     stale_after = settings.harvest_stale_after
     options = RunOptions(

@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from urllib.parse import urlsplit
 
 from rdflib import Graph, Literal, URIRef
 
@@ -36,7 +35,7 @@ from opencat.domain.accounts import Organization
 from opencat.domain.datasets import Dataset
 from opencat.domain.frequencies import UNKNOWN as UNKNOWN_FREQUENCY
 from opencat.domain.spatial import Zone
-from opencat.domain.urls import Urls
+from opencat.domain.urls import Urls, comparable
 
 _NO_CLOCK = datetime.max.replace(tzinfo=UTC)
 
@@ -79,7 +78,7 @@ def _unusable(node: URIRef, urls: Urls) -> bool:
         return True
     # The addresses opencat mints (its API's, its dataset pages, its home page), however spelt:
     # another application on the same host (a GeoNetwork beside it) keeps its IRIs.
-    found = _comparable(str(node))
+    found = comparable(str(node))
     home, minted = _ours(urls)
     return found == home or found.startswith(minted)
 
@@ -89,27 +88,7 @@ def _ours(urls: Urls) -> tuple[str, tuple[str, ...]]:
     """This site's home page and the roots of the addresses it mints, comparable: worked out once
     per configuration, not for each harvested dataset of a streamed catalog."""
     pages = urls.front or urls.base
-    return _comparable(urls.home), (_comparable(f"{urls.base}/api/"), _comparable(f"{pages}/datasets/"))
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _comparable(url: str) -> str:
-    """``url`` with what does not change the place it names set aside: the web scheme (http or
-    https), the case of the host, its final dot and a default port."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.casefold()
-    host = (parts.hostname or "").rstrip(".")
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
-    web = "web" if scheme in _DEFAULT_PORTS else scheme
-    rest = parts.path or "/"
-    return f"{web}://{host}{rest}" + (f"?{parts.query}" if parts.query else "")
+    return comparable(urls.home), (comparable(f"{urls.base}/api/"), comparable(f"{pages}/datasets/"))
 
 
 def _permalink(dataset: Dataset, urls: Urls) -> URIRef:

@@ -1,6 +1,7 @@
 """Canonical URLs of catalog objects, built from the configured base URLs."""
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +43,23 @@ class Urls:
 
     def user_page(self, slug: str) -> str:
         return self._page(f"users/{slug}")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def comparable(url: str) -> str:
+    """``url`` with what does not change the place it names set aside: the web scheme (http or
+    https), the case of the host, its final dot and a default port."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.casefold()
+    host = (parts.hostname or "").rstrip(".")
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    web = "web" if scheme in _DEFAULT_PORTS else scheme
+    rest = parts.path or "/"
+    return f"{web}://{host}{rest}" + (f"?{parts.query}" if parts.query else "")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from opencat.domain.harvest import FetchedPage, HarvestSourceError, RemoteMissing, SourceUnchanged
 from opencat.domain.numerals import is_digits
+from opencat.domain.urls import comparable
 from opencat.links.addresses import Address, Connect, Resolve, connect_tcp, resolve_host
 from opencat.links.hops import (
     REDIRECTS,
@@ -36,6 +37,10 @@ class HarvestPolicy:
     allow_private: bool = False
     delay: float = 0.0  # least seconds between the starts of two requests to the source
     user_agent: str = "opencat-harvester/1"
+    # This catalog's own API (``domain.urls.comparable`` of ``{base_url}/api/``): a source that
+    # leads there (its URL, or a redirect) harvests the catalog into itself, a copy of each of its
+    # datasets a run, which its loop guards cannot tell from a remote that grows.
+    own_api: str | None = None
 
     def __post_init__(self) -> None:
         if not self.timeout > 0 or self.max_bytes <= 0 or self.max_redirects < 0 or self.delay < 0:
@@ -139,6 +144,10 @@ class GuardedFetcher:
         current, redirects = url, 0
         kept = self.validators.get(url) if conditional else None
         while True:
+            if self.policy.own_api is not None and comparable(current).startswith(self.policy.own_api):
+                raise HarvestSourceError(
+                    f"{current}: this is this catalog's own API: a source is another catalog"
+                )
             target = parse_target(current)
             if isinstance(target, str):
                 raise HarvestSourceError(f"{current}: {target}")
