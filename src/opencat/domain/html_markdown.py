@@ -63,33 +63,43 @@ class _Converter(HTMLParser):
         self.dropped = 0
         self.pre = 0
         self.code = 0
+        # The last character written other than a space: whether a text starts a line, known
+        # without reading the output back (a scan back over blank pieces was quadratic: 16,000
+        # ``<span> </span>`` took 5 s).
+        self.last = "\n"
+
+    def _put(self, text: str) -> None:
+        self.out.append(text)
+        kept = text.rstrip(" ")
+        if kept:
+            self.last = kept[-1]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         given = dict(attrs)
         if tag in _DROPPED:
             self.dropped += 1
         elif tag in _HEADINGS:
-            self.out.append("\n\n" + "#" * int(tag[1]) + " ")
+            self._put("\n\n" + "#" * int(tag[1]) + " ")
         elif tag in _BLOCKS:
-            self.out.append("\n\n")
+            self._put("\n\n")
         elif tag in _OPENING:
-            self.out.append(_OPENING[tag])
+            self._put(_OPENING[tag])
         elif tag in ("ul", "ol"):
             self.lists.append([1] if tag == "ol" else [])
-            self.out.append("\n")
+            self._put("\n")
         elif tag == "li":
             self._item()
         elif tag == "a":
             self.links.append(given.get("href"))
-            self.out.append("[")
+            self._put("[")
         elif tag == "img":
-            self.out.append(f"![{given.get('alt') or ''}]({given.get('src') or ''})")
+            self._put(f"![{given.get('alt') or ''}]({given.get('src') or ''})")
         elif tag == "pre":
             self.pre += 1
-            self.out.append("\n\n```\n")
+            self._put("\n\n```\n")
         elif tag == "code" and not self.pre:
             self.code += 1
-            self.out.append("`")
+            self._put("`")
 
     def _item(self) -> None:
         numbering = self.lists[-1] if self.lists else []
@@ -99,36 +109,36 @@ class _Converter(HTMLParser):
         # The indent stops growing past a few levels: unclosed lists nested 10,000 deep made
         # 100 MB of spaces from 80 KB (the output was quadratic in the depth).
         depth = min(max(len(self.lists) - 1, 0), MAX_INDENT)
-        self.out.append("\n" + "  " * depth + mark)
+        self._put("\n" + "  " * depth + mark)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROPPED:
             self.dropped = max(self.dropped - 1, 0)
         elif tag in _HEADINGS or tag in _BLOCKS:
-            self.out.append("\n\n")
+            self._put("\n\n")
         elif tag in _CLOSING:
-            self.out.append(_CLOSING[tag])
+            self._put(_CLOSING[tag])
         elif tag in ("ul", "ol"):
             if self.lists:
                 self.lists.pop()
-            self.out.append("\n\n")
+            self._put("\n\n")
         elif tag == "a":
             href = self.links.pop() if self.links else None
-            self.out.append(f"]({href})" if href else "]")
+            self._put(f"]({href})" if href else "]")
         elif tag == "pre":
             self.pre = max(self.pre - 1, 0)
-            self.out.append("\n```\n\n")
+            self._put("\n```\n\n")
         elif tag == "code" and not self.pre:
             self.code = max(self.code - 1, 0)
-            self.out.append("`")
+            self._put("`")
 
     def handle_data(self, data: str) -> None:
         if self.dropped:
             return
         if self.pre or self.code:  # code reads its characters as they are
-            self.out.append(data if self.pre else _SPACES.sub(" ", data))
+            self._put(data if self.pre else _SPACES.sub(" ", data))
             return
-        self.out.append(self._escaped(_SPACES.sub(" ", data)))
+        self._put(self._escaped(_SPACES.sub(" ", data)))
 
     def _escaped(self, text: str) -> str:
         """The text's own characters, escaped where Markdown would read them as markup: a
@@ -147,11 +157,7 @@ class _Converter(HTMLParser):
         return text[:lead] + "\\" + text[lead:]
 
     def _at_line_start(self) -> bool:
-        for piece in reversed(self.out):
-            tail = piece.rstrip(" ")
-            if tail:
-                return tail.endswith("\n")
-        return True
+        return self.last == "\n"
 
 
 def html_as_markdown(text: str) -> str:

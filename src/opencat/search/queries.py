@@ -1,6 +1,7 @@
 """Listing requests to Tantivy queries: every word must match, filters are exact, relevance is weighted."""
 
 from datetime import date
+from functools import lru_cache
 
 import tantivy
 
@@ -20,6 +21,7 @@ Clause = tuple[tantivy.Occur, tantivy.Query]
 _STEMMED = analyzers()["fr_stem"]
 
 
+@lru_cache(maxsize=4096)  # the same words come back; each asks Snowball for up to three stems
 def number_twins(word: str) -> tuple[str, ...]:
     """The word's other number (singular or plural, as French spells most of them) when Snowball
     gives it another stem: it only drops a final ``s`` after a consonant, and keeps ``-eux``, so
