@@ -252,3 +252,14 @@ def test_removing_a_member_is_asked_again_on_a_page_of_its_own(client: TestClien
     assert client.get(asking).status_code == 303  # no longer a member: back to the list
     client.cookies.clear()
     assert client.get(asking).status_code == 303  # signed out: to the sign-in page
+
+
+def test_french_pages_elide_de_before_an_organization_starting_with_a_vowel(
+    client: TestClient, catalog: Catalog
+) -> None:
+    org = make_org(catalog, "ADEME")
+    sign_in(client, catalog, sysadmin=True)
+    page = client.get(f"/organizations/{org.slug}/members/", headers={"Accept-Language": "fr"}).text
+    assert "<h1>Membres d\u2019ADEME</h1>" in page
+    assert "de ADEME" not in page
+    assert "<h1>Members of ADEME</h1>" in client.get(f"/organizations/{org.slug}/members/", headers=EN).text

@@ -10,7 +10,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, get_group_symbol
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from opencat.domain.dates import utc_now
 from opencat.web.i18n import field_label, license_title, translations
@@ -78,12 +78,35 @@ def isolated(value: Any) -> Any:
     return value
 
 
-def _isolating(function: Callable[..., str]) -> Callable[..., str]:
-    """The pages' gettext, the values it puts in a sentence isolated (``isolated``)."""
+# A French word starting with a vowel sound takes "d'" (U+2019), not "de" ("Membres d'ADEME"). An
+# initial h is left alone: whether it elides depends on the word (l'hôpital, le hameau).
+_ELIDED_DE = "d\u2019"
+_FRENCH_VOWEL = re.compile(r"[AEIOUYÀÂÄÆÉÈÊËÎÏÔŒÖÙÛÜaeiouyàâäæéèêëîïôœöùûü]")
+
+
+def elided(sentence: str, values: Mapping[str, Any]) -> str:
+    """A French sentence's "de" before a value starting with a vowel, as French writes it."""
+    for value in values.values():
+        if not isinstance(value, str):
+            continue
+        bare = value.removeprefix("\u2068")
+        if not _FRENCH_VOWEL.match(bare):
+            continue
+        written = str(escape(value)) if isinstance(sentence, Markup) else value
+        elides = re.compile(r"(?<![^\s(])de (?=" + re.escape(written) + ")")
+        sentence = type(sentence)(elides.sub(_ELIDED_DE, str(sentence)))
+    return sentence
+
+
+def _sentences(function: Callable[..., str], language: str) -> Callable[..., str]:
+    """The pages' gettext: the values it puts in a sentence isolated (``isolated``), and French's
+    "de" elided before them (``elided``)."""
 
     @pass_context
     def call(context: Context, *args: Any, **variables: Any) -> str:
-        return function(context, *args, **{name: isolated(value) for name, value in variables.items()})
+        values = {name: isolated(value) for name, value in variables.items()}
+        sentence = function(context, *args, **values)
+        return elided(sentence, values) if language == "fr" else sentence
 
     return call
 
@@ -99,7 +122,7 @@ def environment(language: str) -> Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     for name in ("gettext", "ngettext"):
-        env.globals[name] = _isolating(cast(Callable[..., str], env.globals[name]))
+        env.globals[name] = _sentences(cast(Callable[..., str], env.globals[name]), language)
     env.filters["isolate"] = isolated
     env.filters["date"] = lambda value: _date(value, language)
     env.filters["datetime"] = lambda value: _datetime(value, language)
