@@ -30,6 +30,8 @@ def test_french_elides_de_before_a_value_starting_with_a_vowel() -> None:
     assert elided("Membres de Rennes", {"name": "Rennes"}) == "Membres de Rennes"
     assert elided("Membres de Hautes-Alpes", {"name": "Hautes-Alpes"}) == "Membres de Hautes-Alpes"
     assert elided("plus de 8 fichiers", {"limit": 8}) == "plus de 8 fichiers"
+    assert elided("Membres de Yaoundé", {"name": "Yaoundé"}) == "Membres de Yaoundé"
+    assert elided("Membres de Yvelines", {"name": "Yvelines"}) == "Membres d\u2019Yvelines"
     # Only the "de" written before the value, as a word of its own.
     assert elided("Retirer Alice de Orléans", {"name": "Alice", "organization": "Orléans"}) == (
         "Retirer Alice d\u2019Orléans"

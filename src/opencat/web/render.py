@@ -79,9 +79,10 @@ def isolated(value: Any) -> Any:
 
 
 # A French word starting with a vowel sound takes "d'" (U+2019), not "de" ("Membres d'ADEME"). An
-# initial h is left alone: whether it elides depends on the word (l'hôpital, le hameau).
+# initial h is left alone: whether it elides depends on the word (l'hôpital, le hameau); a y only
+# before a consonant (d'Yves, de Yaoundé).
 _ELIDED_DE = "d\u2019"
-_FRENCH_VOWEL = re.compile(r"[AEIOUYÀÂÄÆÉÈÊËÎÏÔŒÖÙÛÜaeiouyàâäæéèêëîïôœöùûü]")
+_FRENCH_VOWEL = re.compile(r"[AEIOUÀÂÄÆÉÈÊËÎÏÔŒÖÙÛÜaeiouàâäæéèêëîïôœöùûü]|[Yy](?![aeiouyéèêAEIOUYÉÈÊ])")
 
 
 def elided(sentence: str, values: Mapping[str, Any]) -> str:
