@@ -250,6 +250,33 @@ def test_set_password_rules_and_effects(catalog: Catalog) -> None:
     assert not verify_password(stored, PASSWORD)
 
 
+def test_a_password_changed_during_a_sign_in_is_not_signed_in_with(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash is checked outside any transaction: a password changed (every session ended)
+    between that check and the session's insert left the old password's session alive (11 of 40
+    races in a review), and a re-hash of the old password could overwrite the new one."""
+    camille = _user(catalog)
+
+    def changed_meanwhile(hashed: str | None, password: str) -> bool:
+        matches = verify_password(hashed, password)
+        sessions.set_password(catalog, camille.user.email, "a brand new password")
+        return matches
+
+    monkeypatch.setattr(sessions, "verify_password", changed_meanwhile)
+    monkeypatch.setattr(sessions, "needs_rehash", lambda hashed: True)
+    with pytest.raises(InvalidCredentials):
+        sessions.sign_in(catalog, camille.user.email, PASSWORD, "192.0.2.1")
+    assert sessions.count_sessions(catalog, camille.user.id) == 0
+    with catalog.db.read() as conn:
+        stored = db_sessions.password_hash(conn, camille.user.id)
+    assert verify_password(stored, "a brand new password")
+    assert not verify_password(stored, PASSWORD)
+    monkeypatch.setattr(sessions, "verify_password", verify_password)
+    signed_in = sessions.sign_in(catalog, camille.user.email, "a brand new password", "192.0.2.1")
+    assert sessions.session_actor(catalog, signed_in.token).user is not None
+
+
 def test_the_next_address_stays_on_this_site(client: TestClient, catalog: Catalog) -> None:
     camille = _user(catalog)
     for sent in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"):

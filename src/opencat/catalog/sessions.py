@@ -98,6 +98,10 @@ def sign_in(catalog: Catalog, email: str, password: str, address: str) -> Signed
     expires_at = now + catalog.session_lifetime
     rehashed = hash_password(password) if needs_rehash(hashed) else None
     with catalog.db.write() as conn:
+        # The hash was checked outside any transaction: a password changed since (with every
+        # session ended) must not be signed in with, nor its old hash written back re-hashed.
+        if db_sessions.password_hash(conn, user.id) != hashed:
+            raise InvalidCredentials(Reason.SIGN_IN_FAILED)
         db_sessions.clear_failures(conn, "account", _account_key(email))
         db_sessions.purge_expired(conn, now)
         db_sessions.insert_session(conn, _session_id(token), user.id, now, expires_at)

@@ -6,11 +6,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from opencat.db.engine import locked_in_writes
 from opencat.db.tables import password_resets, sessions, sign_in_failures, users
 
 
 def password_hash(conn: Connection, user_id: str) -> str | None:
-    found: Any = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id)).scalar()
+    """The user's password hash; in a write transaction, their row locked until it ends (a sign-in
+    checks it again there, so that a password changed meanwhile is not signed in with)."""
+    query = locked_in_writes(conn, sa.select(users.c.password_hash).where(users.c.id == user_id))
+    found: Any = conn.execute(query).scalar()
     return None if found is None else str(found)
 
 
