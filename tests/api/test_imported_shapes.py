@@ -185,3 +185,32 @@ def test_a_license_udata_answered_for_none_is_stored_as_none(
     _load(catalog, tmp_path, {}, license="notspecified", quality={"license": True})
     chosen = client.get(f"/api/1/datasets/{DATASET}/").json()
     assert (chosen["license"], chosen["quality"]["license"]) == ("notspecified", True)
+
+
+def test_a_loaded_document_holds_only_what_the_api_takes(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Tags, a license, a resource's type and file type and a checksum's type were stored as the
+    document gave them: ``?tag=eau`` missed a dataset tagged " eau ", and a client reading the
+    dataset and writing it back was refused (a 400 on each). They are kept as the API and the
+    harvesters keep them."""
+    from tests.factories import make_user
+
+    _load(
+        catalog,
+        tmp_path,
+        {"type": "bogus-type", "filetype": "weird", "checksum": {"type": "rot13", "value": "abc"}},
+        tags=["Transport Public", " eau ", "x", "eau"],
+        license="bogus-license",
+    )
+    read = client.get(f"/api/1/datasets/{DATASET}/").json()
+    assert read["tags"] == ["eau", "transport-public"]
+    assert read["license"] == "notspecified"  # none stored, as udata answers it
+    resource = read["resources"][0]
+    assert (resource["type"], resource["filetype"], resource["checksum"]) == ("other", "remote", None)
+    assert client.get("/api/1/datasets/", params={"tag": "eau"}).json()["total"] == 1
+    admin = make_user(catalog, sysadmin=True)
+    written = client.put(f"/api/1/datasets/{DATASET}/", json=read, headers=admin.headers)
+    assert written.status_code == 200, written.text
+    _load(catalog, tmp_path, {}, license="Licence Ouverte / Open Licence version 2.0")
+    assert client.get(f"/api/1/datasets/{DATASET}/").json()["license"] == "lov2"  # known by its title

@@ -36,7 +36,7 @@ from opencat.domain.harvest import EXCERPT_LIMIT, REMOTE_ID_MAX_LENGTH, RemoteDa
 from opencat.domain.harvest_jobs import HarvestSource
 from opencat.domain.links import is_web_link
 from opencat.domain.references import License
-from opencat.domain.slugs import TAG_MAX_LENGTH, TAG_MIN_LENGTH, normalize_tag
+from opencat.domain.slugs import kept_tags
 from opencat.domain.spatial import normalize_zone
 
 # Part of every fingerprint (``mapping_context``): raise it with any change to how a remote dataset
@@ -122,15 +122,7 @@ def dataset_fields(
         "description": remote.description,
         "acronym": remote.acronym,
         # A keyword the API would refuse as a tag (under 3 or over 96 characters) is dropped.
-        "tags": tuple(
-            sorted(
-                {
-                    tag
-                    for tag in map(normalize_tag, remote.tags)
-                    if TAG_MIN_LENGTH <= len(tag) <= TAG_MAX_LENGTH
-                }
-            )
-        ),
+        "tags": kept_tags(remote.tags),
         "license": _license_id(remote.license, references.licenses),
         "frequency": _frequency(remote.frequency),
         "temporal_coverage": coverage,

@@ -15,6 +15,9 @@ from typing import Any
 from opencat.db.codec import coverage_from_doc, spatial_from_doc
 from opencat.domain.accounts import ContactPoint, Organization, User
 from opencat.domain.datasets import (
+    CHECKSUM_TYPES,
+    FILETYPES,
+    RESOURCE_TYPES,
     Badge,
     Checksum,
     Dataset,
@@ -28,7 +31,7 @@ from opencat.domain.errors import Invalid
 from opencat.domain.frequencies import normalize_frequency
 from opencat.domain.numerals import whole_number
 from opencat.domain.references import NOT_SPECIFIED
-from opencat.domain.slugs import slugify
+from opencat.domain.slugs import kept_tags, slugify
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,13 @@ def _checksum(value: Any) -> Checksum | None:
     """udata's checksum, whose type defaults to SHA-1; one without a value is no checksum."""
     if not isinstance(value, dict) or not value.get("value"):
         return None
-    return Checksum(value.get("type") or "sha1", value["value"])
+    kind = value.get("type") or "sha1"
+    # A type udata's API refuses would make the resource's document refused when written back.
+    return Checksum(kind, value["value"]) if kind in CHECKSUM_TYPES else None
+
+
+def _choice(value: Any, choices: tuple[str, ...], otherwise: str) -> str:
+    return value if value in choices else otherwise
 
 
 def resource_from_udata(doc: dict[str, Any]) -> Resource:
@@ -103,8 +112,9 @@ def resource_from_udata(doc: dict[str, Any]) -> Resource:
         last_modified_internal=_required_when(
             internal.get("last_modified_internal"), doc.get("last_modified"), created
         ),
-        filetype=doc.get("filetype") or "remote",
-        type=doc.get("type") or "main",
+        # Values udata's API refuses fall back as its harvesters do (a link, an "other" file).
+        filetype=_choice(doc.get("filetype") or "remote", FILETYPES, "remote"),
+        type=_choice(doc.get("type") or "main", RESOURCE_TYPES, "other"),
         description=doc.get("description"),
         format=fitting_format(doc.get("format")),
         checksum=_checksum(doc.get("checksum")),
@@ -168,7 +178,7 @@ def dataset_from_udata(
         frequency_date=_when(doc.get("frequency_date")),
         temporal_coverage=_coverage(doc.get("temporal_coverage")),
         spatial=_spatial(doc.get("spatial")),
-        tags=tuple(sorted({tag for tag in doc.get("tags") or () if isinstance(tag, str) and tag.strip()})),
+        tags=kept_tags(doc.get("tags") or ()),
         private=bool(doc.get("private")),
         featured=bool(doc.get("featured")),
         deleted=_when(doc.get("deleted")),

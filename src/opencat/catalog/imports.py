@@ -14,6 +14,7 @@ from typing import Any
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.csv_exports import generated_organization_id
+from opencat.catalog.harvest_backends.licenses import match_license
 from opencat.catalog.import_documents import (
     Entry,
     community_resource_from_udata,
@@ -206,6 +207,7 @@ class _Writer:
         self.seen_orgs: set[str] = set()
         # A placeholder organization's id (a CSV export's) -> the organization that stands for it.
         self.aliases: dict[str, str] = {}
+        self.licenses = db_references.fetch_licenses(conn)
 
     def user(self, ref: dict[str, Any]) -> str:
         user_id = str(ref["id"])
@@ -307,6 +309,10 @@ class _Writer:
         owner_id = self.user(owner_ref) if isinstance(owner_ref, dict) and org_id is None else None
         contacts = self.contact_points(doc.get("contact_points") or [], owner_id, org_id)
         dataset = dataset_from_udata(doc, owner_id, org_id, contacts)
+        # A license the catalog has not, by id, URL, title or common name, is none (as harvested):
+        # the API refuses it when the dataset is written back.
+        license_ = match_license(dataset.license, self.licenses)
+        dataset = replace(dataset, license=None if license_ is None else license_.id)
         existing = db_datasets.find_by_id(self.conn, dataset.id)
         before = db_resources.fetch_for_dataset(self.conn, dataset.id) if existing else []
         taken = db_datasets.slugs_taken(self.conn, dataset.slug) - ({existing.slug} if existing else set())

@@ -57,6 +57,9 @@ class Checksum:
 # udata's checksum types (its ``CHECKSUM_TYPES``): what its API takes, and so what a client that
 # reads a resource and writes it back sends.
 CHECKSUM_TYPES = ("sha1", "sha2", "sha256", "md5", "crc")
+# udata's resource types and file types: what its API takes.
+RESOURCE_TYPES = ("main", "documentation", "update", "api", "code", "other")
+FILETYPES = ("file", "remote")
 
 
 @dataclass(frozen=True, slots=True)

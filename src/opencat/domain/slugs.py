@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections.abc import Iterable
 
 from opencat.domain.ids import is_object_id
 from opencat.domain.transliteration import to_ascii
@@ -68,6 +69,13 @@ def _candidate(base: str, index: int) -> str:
 
 def normalize_tag(tag: str) -> str:
     return slugify(tag.lower(), max_length=10_000)
+
+
+def kept_tags(tags: Iterable[object]) -> tuple[str, ...]:
+    """A dataset's tags as udata stores them: normalized, sorted, once each; those the API would
+    refuse (under 3 or over 96 characters once normalized, not text) left out."""
+    normalized = (normalize_tag(tag) for tag in tags if isinstance(tag, str))
+    return tuple(sorted({tag for tag in normalized if TAG_MIN_LENGTH <= len(tag) <= TAG_MAX_LENGTH}))
 
 
 # Dataset slugs the pages take under ``/datasets/`` (``/datasets/new/`` is the creation form):

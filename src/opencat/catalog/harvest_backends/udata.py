@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from opencat.catalog.harvest_backends.paging import RecentIds, json_or_missing
-from opencat.domain.datasets import CHECKSUM_TYPES
+from opencat.domain.datasets import CHECKSUM_TYPES, RESOURCE_TYPES
 from opencat.domain.dates import parse_date, parse_datetime
 from opencat.domain.harvest import (
     ConfigKey,
@@ -26,7 +26,6 @@ _NOT_FILTERS = frozenset({"lang", "page", "page_size", "sort"})
 _PAGE_SIZE = 100
 _MAX_PAGE_SIZE = 1000
 _CHECKSUM_TYPES = frozenset(CHECKSUM_TYPES)  # udata's own, sha2 and crc included
-_RESOURCE_TYPES = frozenset({"main", "documentation", "update", "api", "code", "other"})
 
 
 class UdataBackend:
@@ -206,7 +205,7 @@ def _resource(entry: object) -> RemoteResource | None:
         mime=_text(entry.get("mime")),
         filesize=filesize if isinstance(filesize, int) and not isinstance(filesize, bool) else None,
         checksum=(kind, value) if value and kind in _CHECKSUM_TYPES else None,
-        type=resource_type if resource_type in _RESOURCE_TYPES else "other",
+        type=resource_type if resource_type in RESOURCE_TYPES else "other",
         issued_at=_moment(entry.get("created_at")),
         modified_at=_moment(entry.get("last_modified")),
         # Its permalink, stable when its file is replaced (a new URL): the resource keeps its id.
