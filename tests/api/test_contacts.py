@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 from opencat.catalog import contact_points
 from opencat.catalog.context import Catalog
 from opencat.db import tables
+from opencat.domain.accounts import ContactPointFields
 from tests.factories import make_org, make_user
 
 
@@ -146,12 +147,12 @@ def test_broken_forms_unknown_owners_and_identical_requests_at_once(
             owner
         )
 
-    body = {"name": "Ensemble", "email": "e@example.org"}
+    body = ContactPointFields(name="Ensemble", email="e@example.org")
     barrier = threading.Barrier(8)
 
     def make() -> bool:
         barrier.wait()
-        return contact_points.create_contact_point(catalog, alice.actor(catalog), dict(body))[3]
+        return contact_points.create_contact_point(catalog, alice.actor(catalog), body)[3]
 
     with ThreadPoolExecutor(8) as pool:
         made = list(pool.map(lambda _: make(), range(8)))
@@ -163,3 +164,24 @@ def test_broken_forms_unknown_owners_and_identical_requests_at_once(
             .where(tables.contact_points.c.name == "Ensemble")
         ).scalar_one()
     assert rows == 1
+
+
+def test_only_the_organization_and_the_owner_may_be_reference_objects(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """Every field was read as a reference object when given one: ``{"name": {"id": "x"}}`` made
+    a point named "x", ``{"role": {"x": 1}}`` one of the default role."""
+    alice = make_user(catalog)
+    org = make_org(catalog, "Ville", **{alice.user.id: "admin"})
+    for field in ("name", "email", "contact_form", "role"):
+        body = {"name": "N", "email": "n@example.org", field: {"id": "x"}}
+        refused = client.post("/api/1/contacts/", json=body, headers=alice.headers)
+        assert (refused.status_code, refused.json()["errors"]) == (400, {field: ["Not a valid string."]}), (
+            field
+        )
+    made = client.post(
+        "/api/1/contacts/",
+        json={"name": "N", "email": "n@example.org", "organization": {"id": org.id}},
+        headers=alice.headers,
+    )
+    assert (made.status_code, made.json()["organization"]["id"]) == (201, org.id)

@@ -9,6 +9,8 @@ from opencat.api.openapi import describe
 from opencat.api.urlcheck import check_url
 from opencat.catalog import contact_points as use_cases
 from opencat.catalog.access import check_creations_allowed
+from opencat.domain.accounts import ContactPointFields
+from opencat.domain.errors import Invalid, Reason, problem
 
 
 @describe("A contact point by its id", "get_contact_point", returns="ContactPoint")
@@ -31,9 +33,33 @@ def create_contact_point(call: Call) -> Reply:
     check_creations_allowed(call.catalog.read_only, call.actor)  # 401, 423 before the body (udata's)
     body = call.json_object()
     point, org, owner, made = use_cases.create_contact_point(
-        call.catalog, call.actor, body, _form_refused(body.get("contact_form"))
+        call.catalog, call.actor, _fields(body), _form_refused(body.get("contact_form"))
     )
     return Reply(serializers.contact_point(point, org, owner, call.actor, call.urls), 201 if made else 200)
+
+
+def _fields(body: dict[str, Any]) -> ContactPointFields:
+    """The body's texts; the organization and the owner may also be reference objects
+    (``{"id": ...}``), as udata's reference fields take them. Any other value is refused."""
+    return ContactPointFields(
+        name=_text(body, "name"),
+        email=_text(body, "email"),
+        contact_form=_text(body, "contact_form"),
+        role=_text(body, "role"),
+        organization_id=_text(body, "organization", reference=True),
+        owner_id=_text(body, "owner", reference=True),
+    )
+
+
+def _text(body: dict[str, Any], key: str, reference: bool = False) -> str | None:
+    value = body.get(key)
+    if reference and isinstance(value, dict):
+        value = value.get("id")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Invalid({key: [problem(Reason.CONTACT_NOT_TEXT)]})
+    return value.strip() or None
 
 
 def _form_refused(value: Any) -> str | None:

@@ -12,7 +12,7 @@ from opencat.catalog.accounts import is_email_address
 from opencat.catalog.context import Catalog
 from opencat.db import accounts as db_accounts
 from opencat.dcat.agents import ROLE_PREDICATES
-from opencat.domain.accounts import Actor, ContactPoint, Organization, User
+from opencat.domain.accounts import Actor, ContactPoint, ContactPointFields, Organization, User
 from opencat.domain.errors import Invalid, NotFound, Problem, Reason, Unauthenticated, problem
 from opencat.domain.ids import is_object_id
 
@@ -82,7 +82,7 @@ def get_contact_point(catalog: Catalog, ident: str) -> tuple[ContactPoint, Organ
 
 
 def create_contact_point(
-    catalog: Catalog, actor: Actor, body: dict[str, Any], form_refused: str | None = None
+    catalog: Catalog, actor: Actor, fields: ContactPointFields, form_refused: str | None = None
 ) -> tuple[ContactPoint, Organization | None, User | None, bool]:
     """The caller's (or its organization's) point of these values, and whether it is new; none in
     read-only mode (udata's ``METHOD_BLOCKLIST`` holds ``ContactPointsListAPI.post``).
@@ -91,11 +91,11 @@ def create_contact_point(
     if actor.user is None:
         raise Unauthenticated()
     check_creations_allowed(catalog.read_only, actor)
-    name, email, form, role = (_text(body, key) for key in ("name", "email", "contact_form", "role"))
+    name, email, form, role = fields.name, fields.email, fields.contact_form, fields.role
     refused: dict[str, list[Any]] = dict(problems(name or "", email, form, role or "contact"))
     if form_refused is not None and "contact_form" not in refused:
         refused["contact_form"] = [form_refused]
-    organization_id, owner_id = _text(body, "organization"), _text(body, "owner")
+    organization_id, owner_id = fields.organization_id, fields.owner_id
     # Ids as stored (lower case): an id spelled in capitals named no row, and a foreign key failed.
     organization_id = (
         organization_id.lower() if organization_id and is_object_id(organization_id) else organization_id
@@ -140,17 +140,6 @@ def create_contact_point(
         )
         db_accounts.insert_contact_point(conn, made)
         return made, *_holders(conn, made), True
-
-
-def _text(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if isinstance(value, dict):  # a reference object ({"id": ...}), as udata's fields take it
-        value = value.get("id")
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise Invalid({key: [problem(Reason.CONTACT_NOT_TEXT)]})
-    return value.strip() or None
 
 
 def _holders(conn: Any, point: ContactPoint) -> tuple[Organization | None, User | None]:

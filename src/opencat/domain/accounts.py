@@ -85,6 +85,18 @@ class ContactPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactPointFields:
+    """What a contact point is made of, as a caller sends it (None: not given; ids as sent)."""
+
+    name: str | None = None
+    email: str | None = None
+    contact_form: str | None = None
+    role: str | None = None
+    organization_id: str | None = None
+    owner_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     """Who is calling: nobody (anonymous) or a user with their organization roles."""
 
