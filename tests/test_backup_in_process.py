@@ -2,7 +2,6 @@
 real server): what each copies, and each refusal."""
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from opencat.catalog import datasets
 from opencat.commands import backup
 from opencat.config import Settings, SettingsError
 from opencat.db.migrate import newest_revision, upgrade
+from opencat.db.snapshot import DatabaseFileError, copy_sqlite, revision_and_datasets, stored_file_keys
 from opencat.domain.accounts import ANONYMOUS
 from opencat.wiring import build_catalog
 from tests.factories import make_dataset, make_user
@@ -167,7 +167,7 @@ def test_a_backup_that_cannot_be_written_leaves_nothing(
     def disk_full(_source: Path, target: Path) -> None:
         target.write_bytes(b"SQLite format 3\x00 and then nothing")
         (target.parent / "opencat.db-journal").write_bytes(b"")
-        raise sqlite3.OperationalError("database or disk is full")
+        raise DatabaseFileError("database or disk is full")  # what copy_sqlite makes of SQLite's
 
     monkeypatch.setattr(backup, "copy_sqlite", disk_full)
     try:
@@ -176,3 +176,15 @@ def test_a_backup_that_cannot_be_written_leaves_nothing(
     finally:
         catalog.db.dispose()
     assert list((tmp_path / "backup").iterdir()) == []
+
+
+def test_sqlite_errors_reach_the_commands_as_file_errors(tmp_path: Path) -> None:
+    """Only ``opencat.db`` knows the driver: a file that is no database is a ``DatabaseFileError``
+    (an ``OSError``) wherever the backup reads or copies it."""
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all, " * 100)
+    for read in (stored_file_keys, revision_and_datasets):
+        with pytest.raises(DatabaseFileError, match="not a database"):
+            read(junk)
+    with pytest.raises(DatabaseFileError, match="not a database"):
+        copy_sqlite(junk, tmp_path / "copy.db")

@@ -10,7 +10,6 @@ The search index is not copied: restore rebuilds it from the database.
 import json
 import os
 import shutil
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,13 @@ from opencat.catalog.context import Catalog
 from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError
 from opencat.db.migrate import is_newer, newest_revision
-from opencat.db.snapshot import copy_sqlite, revision_and_datasets, sqlite_path, stored_file_keys
+from opencat.db.snapshot import (
+    DatabaseFileError,
+    copy_sqlite,
+    revision_and_datasets,
+    sqlite_path,
+    stored_file_keys,
+)
 from opencat.files.local import BACKUP_LOCK, holding_removals
 
 MANIFEST = "manifest.json"
@@ -96,7 +101,7 @@ def back_up(catalog: Catalog, settings: Settings, directory: Path) -> dict[str, 
         directory.chmod(0o700)
     try:
         return _back_up_into(settings, source, directory)
-    except (OSError, sqlite3.Error) as error:
+    except OSError as error:  # DatabaseFileError too
         # A backup is whole or absent: a full disk left a partial database and files, with a
         # traceback for SQLite's own error.
         for entry in directory.iterdir():
@@ -155,7 +160,7 @@ def restore(settings: Settings, directory: Path) -> dict[str, Any]:
     draft.unlink(missing_ok=True)
     try:
         copy_sqlite(directory / DATABASE, draft)
-    except sqlite3.Error as error:
+    except DatabaseFileError as error:
         draft.unlink(missing_ok=True)
         raise OSError(f"{directory / DATABASE} could not be copied: {error}") from None
     draft.replace(target)
@@ -175,7 +180,7 @@ def _check_backup(directory: Path, manifest: dict[str, Any]) -> None:
         raise OSError(f"{source} is missing: the backup is incomplete")
     try:
         wanted = stored_file_keys(source)
-    except sqlite3.DatabaseError as error:
+    except DatabaseFileError as error:
         raise OSError(f"{source} is not a readable SQLite database: {error}") from None
     revision, _ = revision_and_datasets(source)
     newest = newest_revision()

@@ -1,11 +1,33 @@
 """A consistent copy of a SQLite database while it serves (SQLite's online backup API)."""
 
 import sqlite3
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import sqlalchemy as sa
 
 from opencat.db.tables import community_resources, datasets, resources
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class DatabaseFileError(OSError):
+    """A SQLite file that could not be read or written (the driver's error, worded): callers
+    outside ``opencat.db`` handle it as the file error it is, without knowing the driver."""
+
+
+def _file_errors(function: Callable[P, R]) -> Callable[P, R]:
+    @wraps(function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except sqlite3.Error as error:
+            raise DatabaseFileError(str(error)) from error
+
+    return call
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -16,6 +38,7 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(url.database)
 
 
+@_file_errors
 def copy_sqlite(source: Path, target: Path) -> None:
     """Copy ``source`` into ``target`` page by page; writers go on, the copy is one instant of it."""
     reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -32,10 +55,11 @@ def copy_sqlite(source: Path, target: Path) -> None:
         reader.close()
 
 
+@_file_errors
 def stored_file_keys(path: Path) -> set[str]:
     """The keys of every file the catalog's resources and community resources name, read from
     the SQLite file at ``path`` without writing to it (a backup is read, never changed);
-    ``sqlite3.DatabaseError`` when it is not a SQLite database."""
+    ``DatabaseFileError`` when it is not a SQLite database."""
     reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         keys: set[str] = set()
@@ -47,6 +71,7 @@ def stored_file_keys(path: Path) -> set[str]:
         reader.close()
 
 
+@_file_errors
 def revision_and_datasets(path: Path) -> tuple[str | None, int]:
     """The schema revision and the number of datasets of the SQLite file at ``path``, read
     without writing to it or beside it (no -wal or -shm left next to a copy)."""
