@@ -148,3 +148,16 @@ def test_a_key_header_sent_twice_names_no_caller(client: TestClient, catalog: Ca
         for url in ("/api/1/me/", "/api/1/datasets/?page_size=1"):
             answer = client.get(url, headers=headers)
             assert (answer.status_code, answer.json()) == (401, {"message": "Invalid API token"}), (pair, url)
+
+
+def test_a_date_alone_lasts_to_the_end_of_its_day_as_in_the_cli_and_the_keys_page(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The API read ``2030-05-01`` as its first instant, the command line and the keys page as
+    its last: one expiry, two meanings."""
+    admin, alice = make_user(catalog, sysadmin=True), make_user(catalog)
+    created = client.post(
+        f"/api/1/users/{alice.user.id}/apikeys/", json={"expires_at": "2030-05-01"}, headers=admin.headers
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["expires_at"].startswith("2030-05-01T23:59:59")

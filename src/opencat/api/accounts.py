@@ -1,6 +1,6 @@
 """Handlers of the account reads that dataset responses link to, and sysadmins' key management."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from opencat.api import serializers
@@ -9,6 +9,7 @@ from opencat.api.masks import Mask
 from opencat.api.openapi import describe
 from opencat.catalog import accounts as use_cases
 from opencat.domain.accounts import ApiKey
+from opencat.domain.dates import iso, key_expiry
 from opencat.domain.errors import Invalid
 
 # udata's default mask of an organization's read model (its swagger's ``x-mask``).
@@ -65,25 +66,16 @@ def _key(key: ApiKey) -> dict[str, Any]:
     }
 
 
-def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def _expiry(raw: Any) -> datetime | None:
     if raw is None:
         return None
+    refused = Invalid({"expires_at": ["Expected an ISO 8601 date or date-time, or null."]})
+    if not isinstance(raw, str):
+        raise refused
     try:
-        moment = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        return key_expiry(raw)  # a date is the end of that day, as the CLI and the keys page read it
     except ValueError:
-        moment = None
-    try:
-        # In UTC, as stored: an offset may carry a date past the calendar's last day.
-        moment = None if moment is None else moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
-    except OverflowError:
-        moment = None
-    if moment is None:
-        raise Invalid({"expires_at": ["Expected an ISO 8601 date or date-time, or null."]})
-    return moment
+        raise refused from None
 
 
 @describe(

@@ -4,13 +4,14 @@ import argparse
 import getpass
 import json
 import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from opencat.catalog import accounts, sessions
 from opencat.catalog.context import Catalog
 from opencat.config import SettingsError
 from opencat.domain.accounts import ApiKey, User
+from opencat.domain.dates import key_expiry
 
 
 def emit(value: Any, as_json: bool, nothing: str = "nothing to list") -> None:
@@ -111,17 +112,11 @@ def expiry(args: argparse.Namespace, now: datetime) -> datetime | None:
     if args.expires is None:
         return None
     try:
-        if len(args.expires) == 10:
-            moment = datetime.combine(date.fromisoformat(args.expires), time.max, UTC)
-        else:
-            moment = datetime.fromisoformat(args.expires)
-            moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-        moment.astimezone(UTC)  # 9999-12-31T23:00-05:00 is past the last day a date may hold
-    except (ValueError, OverflowError):
+        return key_expiry(args.expires)
+    except ValueError:
         raise SettingsError(  # bad usage: exit 2
             f"--expires must be a date (YYYY-MM-DD) or an ISO date-time up to 9999-12-31, got {args.expires!r}"
         ) from None
-    return moment
 
 
 def token_create(catalog: Catalog, args: argparse.Namespace) -> None:

@@ -1,6 +1,6 @@
 """Time values as udata handles them: UTC, millisecond precision, ISO 8601 with ``+00:00``."""
 
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 from dateutil import parser
 
@@ -46,6 +46,19 @@ def iso_as_stored(value: datetime) -> str:
     """A date kept inside a free-form field (a resource's ``check:date``) as udata's JSON says it
     once MongoDB gave it back: UTC, naive, to the millisecond (``2021-07-05T02:22:58.827000``)."""
     return truncate_ms(as_utc(value)).replace(tzinfo=None).isoformat()
+
+
+def key_expiry(text: str) -> datetime:
+    """When an API key given this expiry ends, in UTC: a date (``2030-05-01``) is the end of that
+    day, an ISO date-time that instant (UTC when it names no offset). The API, the command line
+    and the keys page read it alike. ``ValueError`` when it is neither, or past 9999-12-31."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time.max, UTC)
+        moment = datetime.fromisoformat(text)
+        return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last day a date may hold
+        raise ValueError(f"{text!r} is past the last day a date may hold") from None
 
 
 def iso_date(value: date | None) -> str | None:

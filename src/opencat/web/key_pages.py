@@ -7,7 +7,7 @@ second key), handing the key over in a cookie that lives five minutes, for this 
 that the list takes back as it shows the key."""
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from opencat.catalog import accounts
 from opencat.domain.accounts import ApiKey
+from opencat.domain.dates import key_expiry
 from opencat.domain.errors import Invalid, NotFound
 from opencat.web import signin
 from opencat.web.account_pages import read_form, refused
@@ -41,7 +42,9 @@ def _expiry(raw: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.combine(date.fromisoformat(raw), time.max, UTC)
+        if len(raw) != 10:  # the form's date field sends a date, never a time
+            raise ValueError(raw)
+        return key_expiry(raw)
     except ValueError:
         raise Invalid({"expires": ["not a date"]}) from None
 
