@@ -25,6 +25,9 @@ def test_add_a_remote_link(client: TestClient, catalog: Catalog) -> None:
     assert form_page.status_code == 200
     action = f"/datasets/{view.dataset.id}/resources/new/"
     assert f'action="{action}"' in form_page.text
+    # The fields' bounds are the domain's (the format's said 64, the API takes 255).
+    assert 'name="format" type="text" value="" maxlength="255"' in form_page.text
+    assert 'name="title" type="text" value="" maxlength="350"' in form_page.text
     csrf = hidden(form_page.text, "csrf_token")
     # The API's rules: a title and a valid URL.
     refused = client.post(action, data={"csrf_token": csrf, "title": "", "url": "not a url"}, headers=EN)

@@ -12,6 +12,13 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from opencat.catalog.accounts import API_KEY_NAME_MAX
+from opencat.domain.datasets import (
+    ACRONYM_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    FORMAT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
 from opencat.domain.dates import utc_now
 from opencat.web.i18n import field_label, license_title, translations
 from opencat.web.markdown import plain_text
@@ -29,6 +36,13 @@ SCRIPTED_CSP = CSP.replace(
 # French counts bytes in octets.
 # The history records dates and times as ISO text (``2026-12-05T17:48:34.058000+00:00``).
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)?")
+LIMITS = {
+    "title": TITLE_MAX_LENGTH,
+    "acronym": ACRONYM_MAX_LENGTH,
+    "description": DESCRIPTION_MAX_LENGTH,
+    "format": FORMAT_MAX_LENGTH,
+    "key_name": API_KEY_NAME_MAX,
+}
 _UNITS = {"en": ("B", "kB", "MB", "GB", "TB"), "fr": ("o", "ko", "Mo", "Go", "To")}
 
 
@@ -144,6 +158,8 @@ def environment(language: str) -> Environment:
         [titles.get(i, i) for i in ids] if isinstance(ids, list) else ids
     )
     env.globals["lang"] = language
+    # The forms' bounds are the domain's, which the API applies: a copy in a template drifts.
+    env.globals["limits"] = LIMITS
     return env
 
 
