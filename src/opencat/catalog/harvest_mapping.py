@@ -252,15 +252,11 @@ def mapping_context(source: HarvestSource, licenses: Sequence[License]) -> str:
     return _digest(plain)
 
 
-def fingerprint_of(remote: RemoteDataset, context: str = "") -> str:
-    """A digest of everything ``remote`` holds, and of ``context`` (``mapping_context``): equal
-    fingerprints mean nothing to rewrite. orjson encodes the dataclass itself (no copy into dicts
-    first): a tenth of ``json.dumps``'s time, which a run of 100,000 entries pays on each."""
-    return _sha256(context.encode() + _encoded(remote))
-
-
 def checked_fingerprint(remote: RemoteDataset, context: str = "") -> tuple[str | None, str | None]:
-    """``(fingerprint, None)``, or ``(None, why)`` when the entry cannot be stored: nested deeper
+    """``(fingerprint, None)``: a digest of everything ``remote`` holds and of ``context``
+    (``mapping_context``), equal when there is nothing to rewrite; orjson encodes the dataclass
+    itself (no copy into dicts first: a tenth of ``json.dumps``'s time, which a run of 100,000
+    entries pays on each). Or ``(None, why)`` when the entry cannot be stored: nested deeper
     than a stored document may be, holding a NUL character (the API refuses both) or a lone
     surrogate (no UTF-8 holds it)."""
     # The extras first, without recursion: they are the source's own, of any depth; the rest of

@@ -16,7 +16,6 @@ from opencat.domain.dates import iso, parse_date, parse_datetime
 from opencat.domain.numerals import whole_number
 
 # Kept in columns of their own, never in the documents.
-# Kept in columns of their own, not in the document.
 _DATASET_COUNTERS = (
     "revision",
     "resources_downloads",

@@ -3,9 +3,8 @@
 them to the catalog. Plain values only, so a backend can be tested on a payload alone."""
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
@@ -88,18 +87,6 @@ class RemoteDataset:
     access_type_reason_category: str | None = None
     # Whom to contact, in the source's order (udata makes them contact points of the dataset's owner).
     contacts: tuple[RemoteContact, ...] = ()
-
-    def fingerprint(self) -> str:
-        """A stable digest of everything above: equal fingerprints mean nothing to rewrite."""
-        fields = asdict(self)
-        later = ("created_at", "geom", "schema", "access_type", "access_type_reason_category")
-        for added_later in later:  # the digests made before them stay the same
-            if fields[added_later] is None:
-                del fields[added_later]
-        if not fields["contacts"]:
-            del fields["contacts"]
-        encoded = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
-        return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
