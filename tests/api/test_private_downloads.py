@@ -42,6 +42,11 @@ def test_files_of_a_private_dataset_are_served_to_those_who_may_read_it(
     assert (invalid.status_code, invalid.json()) == (401, {"message": "Invalid API token"})
     served = client.get(path, headers=owner.headers)
     assert (served.status_code, served.content) == (200, CSV)
+    # No shared cache keeps it, whatever it makes of Vary (it said "no-cache" alone).
+    assert served.headers["cache-control"] == "private, no-cache"
+    tag = served.headers["etag"]
+    again = client.get(path, headers={**owner.headers, "If-None-Match": tag})
+    assert (again.status_code, again.headers["cache-control"]) == (304, "private, no-cache")
 
 
 def test_files_of_public_datasets_are_served_to_anyone_and_deleted_ones_are_gone(
@@ -51,6 +56,8 @@ def test_files_of_public_datasets_are_served_to_anyone_and_deleted_ones_are_gone
     dataset_id = make_dataset(catalog, owner).dataset.id
     path = _file_path(_upload(client, dataset_id, owner))
     assert client.get(path).content == CSV
+    # Anyone's: a shared cache may keep it (revalidating), for its owner as for anyone.
+    assert client.get(path, headers=owner.headers).headers["cache-control"] == "no-cache"
     delete_dataset(catalog, owner.actor(catalog), dataset_id)
     assert client.get(path).status_code == 410
     assert client.get(path, headers=owner.headers).status_code == 200

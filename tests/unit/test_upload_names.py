@@ -14,6 +14,13 @@ from opencat.domain.uploads import MAX_FILENAME, normalize_filename
         ("...", "file"),
         ("l'été.csv", "lete.csv"),  # apostrophes vanish, as in udata's slugify
         ("Qualité de l\u2019air.csv", "qualite-de-lair.csv"),  # a typographic apostrophe
+        # A stem of separators only kept its extension as the name, without one: refused.
+        ("_.csv", "file.csv"),
+        ("-.csv", "file.csv"),
+        ("\U0001f600.csv", "file.csv"),
+        (".csv", "file.csv"),
+        ("csv", "csv"),
+        ("a.", "a"),
     ],
 )
 def test_names_are_normalized_like_udata(given: str, stored: str) -> None:

@@ -232,7 +232,7 @@ async def serve_file(request: Request) -> Response:
     if any(part.startswith(".") for part in key.split("/")):
         raise NotFound()
     actor = await run_in_threadpool(authenticate, services.catalog, api_key_sent(request))
-    await run_in_threadpool(downloads.check_file_readable, services.catalog, actor, key)
+    public = await run_in_threadpool(downloads.check_file_readable, services.catalog, actor, key)
     try:
         path = services.catalog.files.local_path(key)
     except ValueError:
@@ -243,7 +243,8 @@ async def serve_file(request: Request) -> Response:
         path, filename=path.name, media_type=served_type(path.name), content_disposition_type="inline"
     )
     # Shown inline like udata; the sandbox keeps an uploaded SVG or XML from running script on our origin.
-    response.headers["Cache-Control"] = "no-cache"
+    # A private dataset's file: no shared cache keeps it, whatever it makes of Vary.
+    response.headers["Cache-Control"] = "no-cache" if public else "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
     stat = path.stat()

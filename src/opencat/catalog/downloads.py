@@ -9,7 +9,7 @@ from opencat.db import datasets as db_datasets
 from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain import ids
-from opencat.domain.accounts import Actor
+from opencat.domain.accounts import ANONYMOUS, Actor
 from opencat.domain.datasets import Resource
 from opencat.domain.errors import Gone, NotFound, Reason
 from opencat.domain.links import is_followable
@@ -83,18 +83,30 @@ def community_download_of(
         return found.resource
 
 
-def check_file_readable(catalog: Catalog, actor: Actor, key: str) -> None:
+def check_file_readable(catalog: Catalog, actor: Actor, key: str) -> bool:
     """A stored file is served only as part of a resource or community resource the caller may
-    read; a file no resource holds (replaced, or never published) is not served at all."""
+    read; a file no resource holds (replaced, or never published) is not served at all. Whether
+    anyone may read it: only such a file may be kept by a shared cache."""
     with catalog.db.read() as conn:
-        dataset_id = db_resources.dataset_of_file(conn, key)
-        if dataset_id is not None:
-            _check_dataset_readable(conn, actor, dataset_id)
-            return
-        proposed = db_community.find_by_file(conn, key)
-        if proposed is None:
-            raise NotFound()
-        check_community_readable(conn, actor, proposed)
+        _check_file(conn, actor, key)
+        if actor.user is None:
+            return True
+        try:
+            _check_file(conn, ANONYMOUS, key)
+        except (NotFound, Gone):
+            return False
+        return True
+
+
+def _check_file(conn: Connection, actor: Actor, key: str) -> None:
+    dataset_id = db_resources.dataset_of_file(conn, key)
+    if dataset_id is not None:
+        _check_dataset_readable(conn, actor, dataset_id)
+        return
+    proposed = db_community.find_by_file(conn, key)
+    if proposed is None:
+        raise NotFound()
+    check_community_readable(conn, actor, proposed)
 
 
 def _check_dataset_readable(conn: Connection, actor: Actor, dataset_id: str) -> None:

@@ -59,7 +59,13 @@ def normalize_filename(name: str) -> str:
     """ASCII, lower case, apostrophes dropped (``l'été`` -> ``lete``, as udata's slugify), runs
     outside ``[a-z0-9.]`` become ``-``; never a path."""
     ascii_name = to_ascii(name.replace("\\", "/").rsplit("/", 1)[-1]).lower().replace("'", "")
-    cleaned = _NON_FILENAME.sub("-", ascii_name).strip("-.")
+    separated = _NON_FILENAME.sub("-", ascii_name)
+    cleaned = separated.strip("-.")
+    _, dot, extension = separated.rpartition(".")
+    if dot and cleaned == extension.strip("-") and cleaned:
+        # A stem of separators only ("_.csv", "😀.csv", ".csv") kept its extension as the name,
+        # which then had none and was refused.
+        cleaned = f"file.{cleaned}"
     return _shortened(cleaned) if len(cleaned) > MAX_FILENAME else cleaned or "file"
 
 
