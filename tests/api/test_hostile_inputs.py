@@ -193,11 +193,16 @@ def _scope(
 
 
 def test_a_body_cut_short_is_a_400_not_a_500(client: TestClient, catalog: Catalog) -> None:
+    follower = make_user(catalog)
     view = make_dataset(catalog, make_user(catalog))
     scope = _scope(
         "POST",
         f"/api/1/datasets/{view.dataset.id}/followers/",
-        headers=[(b"content-type", b"application/json"), (b"content-length", b"100")],
+        headers=[
+            (b"content-type", b"application/json"),
+            (b"content-length", b"100"),
+            (b"x-api-key", follower.headers["X-API-KEY"].encode()),  # a caller's: the body is read
+        ],
     )
     incoming = [{"type": "http.request", "body": b'{"kind"', "more_body": True}, {"type": "http.disconnect"}]
     sent: list[dict[str, object]] = []

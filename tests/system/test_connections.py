@@ -61,8 +61,21 @@ def test_a_request_read_whole_keeps_its_connection(server: tuple[Server, str]) -
     body = b"{}"
     head = (
         b"POST /api/1/datasets/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + b"X-API-KEY: " + server[1].encode() + b"\r\n"
         + f"Content-Length: {len(body)}\r\n\r\n".encode()
-    )
+    )  # fmt: skip
     answer = _exchange(server[0].url, head, body)
-    assert answer.startswith(b"http/1.1 401")
+    assert answer.startswith(b"http/1.1 400")  # read whole: its fields refused
     assert b"connection: close" not in answer
+
+
+def test_a_write_without_a_key_is_refused_before_its_body_is_asked_for(server: tuple[Server, str]) -> None:
+    """An anonymous write was answered 100 Continue, its body read (up to 10 MB a request), then
+    401: the caller is refused before any of it."""
+    head = (
+        b"POST /api/1/datasets/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: 2000\r\n\r\n"
+    )
+    answer = _exchange(server[0].url, head, b"")
+    assert answer.startswith(b"http/1.1 401"), answer
+    assert b"connection: close" in answer

@@ -227,6 +227,11 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         refuse_nul(request)
         body = b""
         if request.method in _BODY_METHODS:
+            operation = operation_of(handler)
+            if operation is not None and operation.auth == "required" and api_key_sent(request) is None:
+                # No key at all: 401 before reading what may be megabytes (udata asks for the caller
+                # first, so the answer is the same; the unread body closes the connection).
+                raise Unauthenticated()
             try:
                 body = await _read_body(request, services.settings.max_json_bytes)
             except PayloadTooLarge:
