@@ -812,3 +812,15 @@ def test_a_refusal_met_by_a_page_is_a_page(
     assert ("retry-after" in page.headers) == (refusal in ("unavailable", "busy"))
     script = client.get("/datasets/?q=eau", headers={"Accept": "application/json"})
     assert (script.status_code, script.headers["content-type"]) == (status, "application/json")
+
+
+def test_a_method_an_address_does_not_take_is_405_naming_every_method_it_does(client: TestClient) -> None:
+    """A form's address is two routes (its page, its POST): the 405 named the first one's methods
+    only (``PATCH /login`` said ``Allow: GET, HEAD``, though it takes POST)."""
+    for method, path in (("PATCH", "/login"), ("PUT", "/datasets/new/"), ("DELETE", "/account/keys/")):
+        refused = client.request(method, path)
+        assert refused.status_code == 405, path
+        assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}, path
+    assert client.get("/login").status_code == 200
+    assert client.head("/login").status_code == 200
+    assert client.post("/login", data={}).status_code == 403  # the POST's own answer: no CSRF token

@@ -8,6 +8,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opencat.catalog.context import Catalog
 from opencat.domain.ids import ROUTE_UUID_PATTERN
@@ -89,7 +90,7 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
     uploads = uploaded_files.handlers(site)
     maintained = maintained_files.handlers(site)
     community = community_files.handlers(site)
-    return [
+    return _one_route_a_path([
         # Sysadmins' pages (accounts)
         Route("/admin/users/", admin["users"], methods=["GET"], include_in_schema=False),
         Route(
@@ -280,7 +281,39 @@ def routes(catalog: Catalog, urls: Urls, keys: Keys) -> list[BaseRoute]:
             for prefix in LANGUAGE_PREFIXES
             for path in ("/", "/datasets/", "/datasets/{slug}/", "/organizations/{slug}/", "/users/{slug}/")
         ],
-    ]
+    ])  # fmt: skip
+
+
+class _ByMethod:
+    """The ASGI apps of one address, by the method each answers."""
+
+    def __init__(self, apps: dict[str, ASGIApp]) -> None:
+        self.apps = apps
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.apps[scope["method"]](scope, receive, send)
+
+
+def _one_route_a_path(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """The routes of one address (a form's GET and its POST) as one route: Starlette answers 405
+    from the first route whose address matches, and its ``Allow`` named that route's methods only
+    (``PATCH /login`` said ``Allow: GET, HEAD``)."""
+    by_path: dict[str, dict[str, ASGIApp]] = {}
+    for route in routes:
+        if isinstance(route, Route) and route.methods:
+            apps = by_path.setdefault(route.path, {})
+            for method in route.methods:
+                apps.setdefault(method, route.app)  # the first route of a method answers it, as before
+    merged: list[BaseRoute] = []
+    done: set[str] = set()
+    for route in routes:
+        if not (isinstance(route, Route) and route.methods) or len(by_path[route.path]) == len(route.methods):
+            merged.append(route)
+        elif route.path not in done:
+            done.add(route.path)
+            apps = by_path[route.path]
+            merged.append(Route(route.path, _ByMethod(apps), methods=sorted(apps), include_in_schema=False))
+    return merged
 
 
 # data.gouv.fr's front-end puts the language first (``/fr/datasets/{slug}/``): links people keep
