@@ -82,7 +82,7 @@ def create_user(
         raise Invalid(problems)
     with catalog.db.write() as conn:
         if db_accounts.find_user_by_email(conn, email) is not None:
-            raise Invalid({"email": ["This email is already registered."]})
+            raise Invalid({"email": [problem(Reason.EMAIL_TAKEN)]})
         base = slugify(f"{first_name} {last_name}") or "user"
         user = User(
             id=catalog.new_object_id(),
@@ -160,9 +160,9 @@ def issue_api_key(
     if name is not None and not name.strip():
         raise Invalid({"name": [problem(Reason.REQUIRED)]})
     if name is not None and len(name.strip()) > API_KEY_NAME_MAX:
-        raise Invalid({"name": [f"At most {API_KEY_NAME_MAX} characters."]})
+        raise Invalid({"name": [problem(Reason.KEY_NAME_TOO_LONG, limit=API_KEY_NAME_MAX)]})
     if expires_at is not None and expires_at <= catalog.clock():
-        raise Invalid({"expires_at": ["The expiry date must be in the future."]})
+        raise Invalid({"expires_at": [problem(Reason.EXPIRY_NOT_FUTURE)]})
     with catalog.db.write() as conn:
         user = _require_live_user(conn, user_ident)
         record, key = _issue_key(catalog, conn, user.id, name and name.strip(), expires_at)
@@ -388,7 +388,7 @@ def add_member(
 ) -> Member:
     """A new member, or a member's new role; ``actor`` None: the command line."""
     if role not in ROLES:
-        raise Invalid({"role": [f"Unknown role {role}; expected one of {', '.join(ROLES)}"]})
+        raise Invalid({"role": [problem(Reason.MEMBER_ROLE_UNKNOWN, role=role, roles=", ".join(ROLES))]})
     now = catalog.clock()
     with catalog.db.write() as conn:
         organization = _named_organization(conn, org_ident)

@@ -154,6 +154,10 @@ class Reason(StrEnum):
     CRON_INVALID = auto()  # details: error
     HARVEST_URL_INVALID = auto()
     HARVEST_CONFIG_OUT_OF_RANGE = auto()  # details: key, kind, low, high
+    EMAIL_TAKEN = auto()
+    KEY_NAME_TOO_LONG = auto()  # details: limit
+    EXPIRY_NOT_FUTURE = auto()
+    MEMBER_ROLE_UNKNOWN = auto()  # details: role, roles
 
 
 @dataclass(frozen=True, slots=True)
