@@ -72,7 +72,7 @@ def _opened(settings: Settings) -> Catalog:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise _unusable_data_dir(settings, error) from None
-    database = Database(settings.database_url, settings.database_pool_size)
+    database = Database(settings.database_url, settings.database_pool_size, settings.database_lock_timeout)
     _open.append(database)
     # Before the files' and the index's directories are made: a database that cannot be used
     # leaves nothing behind but the data directory.

@@ -164,6 +164,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     # Connections each worker keeps open, and the request threads it runs at once.
     database_pool_size: int = 10
+    # Seconds a PostgreSQL statement waits for a lock before its request is a 503 (0: no bound).
+    database_lock_timeout: float = 15.0
     base_url: str = "http://127.0.0.1:8000"
     front_url: str | None = None
     max_json_bytes: int = 10 * 1024 * 1024
@@ -388,6 +390,13 @@ class Settings(BaseSettings):
     def _pause(cls, value: float) -> float:
         if not 0 <= value <= MAX_WAIT_SECONDS:  # NaN fails both
             raise ValueError(f"must be a number of seconds from 0 to {MAX_WAIT_SECONDS} (a day)")
+        return value
+
+    @field_validator("database_lock_timeout")
+    @classmethod
+    def _lock_wait_within_reason(cls, value: float) -> float:
+        if not 0 <= value <= 3600:
+            raise ValueError("must be between 0 (no bound) and 3,600 seconds")
         return value
 
     @field_validator("database_pool_size")

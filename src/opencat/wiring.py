@@ -36,7 +36,8 @@ def build_catalog(settings: Settings, database: Database | None = None) -> Catal
     """Everything the use cases need, from the settings (the CLI and the app share it)."""
     extensions = settings.allowed_extensions or default_extensions()
     return Catalog(
-        db=database or Database(settings.database_url, settings.database_pool_size),
+        db=database
+        or Database(settings.database_url, settings.database_pool_size, settings.database_lock_timeout),
         files=make_file_store(settings),
         uploads=UploadPolicy(settings.max_upload_bytes, tuple(extensions)),
         search=SearchIndex(settings.data_dir / "search"),

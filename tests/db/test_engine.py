@@ -178,6 +178,59 @@ def test_a_deadlock_victim_is_told_to_retry_and_the_other_writer_commits(migrate
             conn.execute(sa.text("DROP TABLE deadlock_probe"))
 
 
+@pytest.mark.postgresql_only
+def test_a_lock_held_past_the_bound_is_unavailable_not_a_wait_as_long_as_the_lock(
+    migrated: Database, database_url: str
+) -> None:
+    """A table or row an operator (or a migration, or a long write) held made requests wait as
+    long as it was held, abandoned ones piling up: a statement now waits ``lock_timeout`` at most,
+    and its request is a 503 (a lock not had, 55P03, was a 500 with a traceback)."""
+    bounded = Database(database_url, lock_timeout=0.3)
+    with migrated.write() as conn:
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS lock_probe (id int PRIMARY KEY, n int)"))
+        conn.execute(sa.text("DELETE FROM lock_probe"))
+        conn.execute(sa.text("INSERT INTO lock_probe VALUES (1, 0)"))
+    holder = migrated.engine.connect()
+    try:
+        holding = holder.begin()
+        holder.execute(sa.text("SELECT * FROM lock_probe WHERE id = 1 FOR UPDATE"))
+        started = time.monotonic()
+        with pytest.raises(Unavailable) as refused, bounded.write() as conn:
+            conn.execute(sa.text("UPDATE lock_probe SET n = n + 1 WHERE id = 1"))
+        assert refused.value.reason is Reason.DATABASE_UNAVAILABLE
+        assert time.monotonic() - started < 5
+        holding.rollback()
+        with bounded.write() as conn:  # the lock let go: the same write goes through
+            conn.execute(sa.text("UPDATE lock_probe SET n = n + 1 WHERE id = 1"))
+        with bounded.read() as conn:
+            assert conn.execute(sa.text("SHOW lock_timeout")).scalar() == "300ms"
+    finally:
+        holder.close()
+        bounded.dispose()
+        with migrated.write() as conn:
+            conn.execute(sa.text("DROP TABLE lock_probe"))
+
+
+@pytest.mark.postgresql_only
+def test_a_statement_the_server_cancels_is_unavailable(database_url: str) -> None:
+    """An operator's ``statement_timeout`` (57014) was a 500 with a traceback on every request it
+    cancelled; a ``lock_timeout`` of the URL's own options wins over opencat's bound."""
+    probe = Database(database_url)  # its connection keeps the setting: not the shared pool's
+    try:
+        with probe.read() as conn:
+            conn.execute(sa.text("SET statement_timeout = '10ms'"))
+        with pytest.raises(Unavailable), probe.read() as conn:
+            conn.execute(sa.text("SELECT pg_sleep(1)"))
+    finally:
+        probe.dispose()
+    own = Database(database_url + ("&" if "?" in database_url else "?") + "options=-c%20lock_timeout%3D2s")
+    try:
+        with own.read() as conn:
+            assert conn.execute(sa.text("SHOW lock_timeout")).scalar() == "2s"
+    finally:
+        own.dispose()
+
+
 def test_errors_that_are_the_requests_own_are_not_unavailability(migrated: Database) -> None:
     with pytest.raises(sa.exc.DBAPIError), migrated.read() as conn:
         conn.execute(sa.text("SELECT * FROM no_such_table"))

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from opencat.catalog.harvest_backends.licenses import match_license
+from opencat.catalog.license_names import match_license
 from opencat.db import geozones as db_geozones
 from opencat.db.engine import Connection
 from opencat.domain.datasets import (
@@ -75,7 +75,7 @@ class References:
 
 
 def _license_id(remote: str | None, licenses: Sequence[License]) -> str | None:
-    """The catalog's license the source names (``harvest_backends.licenses``: id, URL, title or a
+    """The catalog's license the source names (``license_names``: id, URL, title or a
     common alias); an unknown license is no license, as udata stores it."""
     found = match_license(remote, licenses)
     return None if found is None else found.id

@@ -14,7 +14,6 @@ from typing import Any
 
 from opencat.catalog.context import Catalog
 from opencat.catalog.csv_exports import generated_organization_id
-from opencat.catalog.harvest_backends.licenses import match_license
 from opencat.catalog.import_documents import (
     Entry,
     community_resource_from_udata,
@@ -26,6 +25,7 @@ from opencat.catalog.import_documents import (
     user_from_udata,
 )
 from opencat.catalog.import_files import read_entries
+from opencat.catalog.license_names import match_license
 from opencat.db import accounts as db_accounts
 from opencat.db import community as db_community
 from opencat.db import datasets as db_datasets

@@ -60,11 +60,30 @@ def normalize_url(url: str) -> str:
 
 
 DEFAULT_POOL_SIZE = 10
+# How long a PostgreSQL statement waits for a lock (a row another transaction writes, a table an
+# operator or a migration locked) before it gives up: the request is then a 503 with Retry-After,
+# instead of a wait as long as the lock, with the abandoned requests piling up behind it.
+DEFAULT_LOCK_TIMEOUT_SECONDS = 15.0
 
 
-def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE, overflow: int | None = None) -> Engine:
+def _with_lock_timeout(url: str, seconds: float) -> dict[str, Any]:
+    """psycopg's ``options`` with the lock bound added; the URL's own ``lock_timeout`` wins."""
+    given = sa.engine.make_url(url).query.get("options", "")
+    options = given if isinstance(given, str) else " ".join(given)
+    if seconds <= 0 or "lock_timeout" in options:
+        return {"options": options} if options else {}
+    return {"options": f"{options} -c lock_timeout={round(seconds * 1000)}".strip()}
+
+
+def make_engine(
+    url: str,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    overflow: int | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+) -> Engine:
     """The engine of ``url``: ``pool_size`` connections kept open, and as many again opened only
-    for a nested read (``overflow``), so that a request never opens one of its own."""
+    for a nested read (``overflow``), so that a request never opens one of its own; on
+    PostgreSQL, a statement waits ``lock_timeout`` seconds at most for a lock (0: no bound)."""
     url = normalize_url(url)
     sizes: dict[str, Any] = {
         "pool_size": pool_size,
@@ -74,19 +93,22 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE, overflow: int | No
         engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **sizes)
         _configure_sqlite(engine)
         return engine
-    arguments = (
+    arguments: dict[str, Any] = (
         {}
         if "connect_timeout" in sa.engine.make_url(url).query
         else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     )
+    arguments.update(_with_lock_timeout(url, lock_timeout))
     engine = sa.create_engine(url, connect_args=arguments, **sizes)
     _ping_idle_connections(engine)
     return engine
 
 
 # PostgreSQL states that mean "not now" rather than "never": admin or crash shutdown, starting up,
-# too many connections; the whole 08 class is connection failures.
-_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
+# too many connections; a statement cancelled (its ``statement_timeout``, an operator's
+# ``pg_cancel_backend``), a lock not had within ``lock_timeout``, a session ended idle in its
+# transaction; the whole 08 class is connection failures.
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300", "57014", "55P03", "25P03"}
 # PostgreSQL ended the transaction to let another go (a deadlock between two writers, say a harvest
 # batch and a fixtures load taking the same datasets in other orders): nothing was written, and
 # the same request sent again succeeds (a 503 with Retry-After that says so, not a 500).
@@ -228,10 +250,13 @@ WAL_TRUNCATE_WAIT_MS = 200
 class Database:
     """One engine and its two transaction paths; every use case states which one it takes."""
 
-    def __init__(self, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+    def __init__(
+        self, url: str, pool_size: int = DEFAULT_POOL_SIZE, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    ) -> None:
         self.url = normalize_url(url)
         self.pool_size = pool_size
-        self.engine = make_engine(url, pool_size)
+        self.lock_timeout = lock_timeout
+        self.engine = make_engine(url, pool_size, lock_timeout=lock_timeout)
         self._side: Engine | None = None
         self._side_lock = threading.Lock()
         # SQLite only: a dataset's revision read on the event loop (db/quick_reads.py).
@@ -260,7 +285,7 @@ class Database:
         connections. Only one thread may use it at a time (its caller's lock says which)."""
         with self._side_lock:
             if self._side is None:
-                self._side = make_engine(self.url, pool_size=1, overflow=0)
+                self._side = make_engine(self.url, pool_size=1, overflow=0, lock_timeout=self.lock_timeout)
             side = self._side
         reader = (
             side.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else side

@@ -2,7 +2,7 @@
 
 import pytest
 
-from opencat.catalog.harvest_backends.licenses import is_known_license, match_license, shipped_licenses
+from opencat.catalog.license_names import is_known_license, match_license, shipped_licenses
 from opencat.domain.references import License
 
 LICENSES = shipped_licenses()

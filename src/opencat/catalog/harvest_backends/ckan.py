@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from opencat.catalog.harvest_backends.licenses import is_known_license
 from opencat.catalog.harvest_backends.paging import RecentIds, json_or_missing
+from opencat.catalog.license_names import is_known_license
 from opencat.dcat.remote_spatial import geojson_area
 from opencat.dcat.remote_vocabularies import frequency_of, media_type_of
 from opencat.domain.dates import parse_datetime

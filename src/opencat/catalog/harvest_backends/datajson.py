@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from opencat.catalog.harvest_backends.licenses import is_known_license
+from opencat.catalog.license_names import is_known_license
 from opencat.dcat.remote_vocabularies import frequency_of, media_type_of
 from opencat.domain.dates import parse_datetime
 from opencat.domain.harvest import (

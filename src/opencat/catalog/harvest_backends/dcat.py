@@ -7,9 +7,9 @@ from functools import cache
 from importlib.resources import files
 from urllib.parse import urljoin
 
-from opencat.catalog.harvest_backends.licenses import is_known_license
 from opencat.catalog.harvest_backends.paging import EMPTY_PAGES, REPEATED_PAGES
 from opencat.catalog.harvest_backends.read_ahead import read_ahead
+from opencat.catalog.license_names import is_known_license
 from opencat.dcat.reading import read_catalog_page
 from opencat.domain.harvest import (
     ConfigKey,

@@ -1,4 +1,5 @@
-"""A remote license, as a source names it, matched to one of the catalog's licenses.
+"""A license as a source or a document names it, matched to one of the catalog's licenses (harvesting,
+``load-fixtures``).
 
 Sources name licenses by id (``cc-by``, SPDX's ``CC-BY-4.0``), by URL (with or without scheme,
 ``www.`` or trailing slash; opendefinition.org, creativecommons.org, etalab.gouv.fr, the EU and
