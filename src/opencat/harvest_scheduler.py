@@ -18,6 +18,7 @@ from opencat import lifeline
 from opencat.catalog.harvest_schedule import Scheduler
 from opencat.catalog.harvest_settings import harvest_options
 from opencat.config import Settings
+from opencat.domain.errors import Unavailable
 from opencat.ops.logs import configure_logging
 from opencat.repeated_failures import RepeatedFailures
 from opencat.wiring import build_catalog
@@ -51,7 +52,9 @@ def run(master_pid: int) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     scheduler = Scheduler(catalog, harvest_options(settings))
-    failures = RepeatedFailures(logger, "the harvest scheduler could not read the schedules")
+    failures = RepeatedFailures(
+        logger, "the harvest scheduler could not read the schedules", expected=(Unavailable,)
+    )
     while not stopping.is_set():
         try:
             scheduler.tick()

@@ -35,6 +35,7 @@ from opencat import lifeline
 from opencat.catalog import form_sends, indexing, upload_sessions
 from opencat.catalog.context import Catalog
 from opencat.config import Settings
+from opencat.domain.errors import Unavailable
 from opencat.ops.logs import configure_logging
 from opencat.repeated_failures import RepeatedFailures
 from opencat.wiring import build_catalog
@@ -89,7 +90,7 @@ def keep_index(catalog: Catalog, stopping: threading.Event, gather_seconds: floa
     last_change = 0.0
     last_catch_up = -gather_seconds  # the first poll catches up
     answered = index.changes_asked()
-    failures = RepeatedFailures(logger, "the index keeper could not catch up")
+    failures = RepeatedFailures(logger, "the index keeper could not catch up", expected=(Unavailable,))
     last_wal_check = time.monotonic()
     try:
         while not stopping.is_set():

@@ -17,8 +17,13 @@ class RepeatedFailures:
         what: str,
         clock: Callable[[], float] = time.monotonic,
         quiet_seconds: float = QUIET_SECONDS,
+        expected: tuple[type[BaseException], ...] = (),
     ) -> None:
-        """``what``: the sentence's subject and verb, as "the index keeper could not catch up"."""
+        """``what``: the sentence's subject and verb, as "the index keeper could not catch up";
+        ``expected``: failures whose cause their own words say (the database unavailable), told
+        in one line: a database whose connections were killed every second wrote a sixty-line
+        traceback each time the loop had worked in between."""
+        self._expected = expected
         self._logger = logger
         self._what = what
         self._clock = clock
@@ -34,7 +39,10 @@ class RepeatedFailures:
         now = self._clock()
         if self._failures == 1 or type(error) is not self._kind:  # a new cause: its traceback
             self._kind = type(error)
-            self._logger.warning("%s; retrying", self._what, exc_info=error)
+            if isinstance(error, self._expected):
+                self._logger.warning("%s (%s: %s); retrying", self._what, type(error).__name__, error)
+            else:
+                self._logger.warning("%s; retrying", self._what, exc_info=error)
         elif now - self._said_at >= self._quiet:
             self._logger.warning(
                 "%s: %d more failures (%s: %s); retrying",

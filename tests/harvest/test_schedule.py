@@ -1,5 +1,6 @@
 """The schedule: which sources are due, one scheduler tick, and two nodes ticking at once."""
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -109,3 +110,28 @@ def test_a_node_late_for_a_schedule_another_ran_does_nothing(clocked: Catalog, r
 )
 def test_the_scheduler_ticks_a_second_into_each_half_minute(now: datetime, seconds: float) -> None:
     assert seconds_to_next_tick(now) == pytest.approx(seconds)
+
+
+def test_a_scheduled_run_the_database_fails_is_said_in_a_line(
+    clocked: Catalog, remote: SiteServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its job ended failed and the log said nothing (an unavailable database is a catalog error,
+    which the scheduler takes for another node's run); ending dead jobs wrote a traceback a tick."""
+    from opencat.catalog import harvest_schedule
+    from opencat.domain.errors import Reason, Unavailable
+
+    org = make_org(clocked)
+    add(clocked, remote, org.id, schedule="0 3 * * *")
+
+    def unavailable(*_: object, **__: object) -> None:
+        raise Unavailable(Reason.DATABASE_UNAVAILABLE)
+
+    monkeypatch.setattr(harvest_schedule, "run_source", unavailable)
+    monkeypatch.setattr(harvest_schedule, "end_dead_jobs", unavailable)
+    with caplog.at_level(logging.WARNING, logger=harvest_schedule.__name__):
+        for thread in Scheduler(clocked, OPTIONS).tick():
+            thread.join(30)
+    said = [(record.getMessage(), record.exc_info is not None) for record in caplog.records]
+    assert len(said) == 2, said
+    assert all("DATABASE_UNAVAILABLE" in message and not traced for message, traced in said), said
+    assert "scheduled harvest of source" in said[1][0]

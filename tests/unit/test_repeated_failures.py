@@ -57,3 +57,23 @@ def test_another_cause_is_told_with_its_traceback(caplog: pytest.LogCaptureFixtu
         clock.now += 1
         failures.failed(PermissionError("the index directory"))  # another: said whole at once
     assert [(record.exc_info is not None) for record in caplog.records] == [True, True]
+
+
+def test_an_expected_cause_is_told_in_a_line(caplog: pytest.LogCaptureFixture) -> None:
+    """The database unavailable says its cause in its own words: connections killed every second,
+    the loop working in between, wrote a sixty-line traceback each time."""
+    clock = Clock()
+    failures = RepeatedFailures(
+        logging.getLogger("opencat.test"), "the keeper could not catch up", clock, expected=(ConnectionError,)
+    )
+    with caplog.at_level(logging.WARNING, logger="opencat.test"):
+        for _ in range(3):
+            failures.failed(ConnectionError("database_unavailable"))
+            failures.worked()
+        failures.failed(PermissionError("the index directory"))  # not expected: its traceback
+    lines = [(record.getMessage(), record.exc_info is not None) for record in caplog.records]
+    assert lines[0] == (
+        "the keeper could not catch up (ConnectionError: database_unavailable); retrying",
+        False,
+    )
+    assert [told for _, told in lines] == [False, False, False, False, False, False, True]

@@ -13,7 +13,7 @@ from opencat.catalog.harvest_lease import died, end_dead_jobs
 from opencat.catalog.harvesting import AlreadyRun, RunOptions, run_source
 from opencat.db import harvest as db_harvest
 from opencat.domain.cron import parse_cron
-from opencat.domain.errors import CatalogError
+from opencat.domain.errors import CatalogError, Unavailable
 from opencat.domain.harvest_jobs import HarvestJob, HarvestSource
 
 _log = logging.getLogger(__name__)
@@ -87,6 +87,9 @@ class Scheduler:
         try:
             ended = end_dead_jobs(self.catalog, options.stale_after, options.node, options.pid)
             resumed = taken_over(self.catalog, ended)
+        except Unavailable as error:  # the database restarting: said in a line, tried at the next tick
+            _log.warning("the harvest scheduler could not end the jobs of dead processes: %r", error)
+            resumed = []
         except Exception:  # the schedules still run; the next tick tries again
             _log.exception("the harvest scheduler could not end the jobs of dead processes")
             resumed = []
@@ -105,6 +108,9 @@ class Scheduler:
     def _run(self, due: Due) -> None:
         try:
             job = run_source(self.catalog, due.source.id, self.options, scheduled_at=due.scheduled_at)
+        except Unavailable as error:  # its job, if it began, ended failed: say why here too
+            _log.warning("scheduled harvest of source %s could not run: %r", due.source.id, error)
+            return
         except (AlreadyRun, CatalogError):  # another node runs it, or ran it: nothing to do here
             return
         except Exception:

@@ -57,7 +57,12 @@ def _database(settings: Settings, catalog: Catalog) -> Check:
         check_url(settings.database_url)
         ping(catalog.db)
     except SettingsError as error:
-        return Check("database", False, str(error), "start the database or correct OPENCAT_DATABASE_URL")
+        return Check(
+            "database",
+            False,
+            str(error),
+            "start the database, or correct OPENCAT_DATABASE_URL or the database setting the error names",
+        )
     return Check("database", True, f"{masked(settings.database_url)} answers")
 
 

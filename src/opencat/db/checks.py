@@ -49,4 +49,6 @@ def ping(database: Database) -> None:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.DBAPIError as error:
         reason = " ".join(str(error.orig).split()) if error.orig is not None else type(error).__name__
-        raise SettingsError(f"{_VARIABLE}: cannot use {masked(database.url)}: {reason}") from None
+        # The URL as the operator wrote it (``postgresql://``), not the driver's name for it.
+        written = database.url.replace("postgresql+psycopg://", "postgresql://", 1)
+        raise SettingsError(f"{_VARIABLE}: cannot use {masked(written)}: {reason}") from None
