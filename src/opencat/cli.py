@@ -23,7 +23,7 @@ from opencat.commands import backup, doctor, serving
 from opencat.commands.accounts import emit
 from opencat.commands.progress import Progress
 from opencat.config import Settings, SettingsError, misspelled
-from opencat.db.checks import check_url, ping
+from opencat.db.checks import check_url, connection_budget, connections_needed, ping
 from opencat.db.engine import Database
 from opencat.db.migrate import current_revision, is_newer, newest_revision, upgrade
 from opencat.domain.errors import CatalogError, Invalid, InvalidItems, NotFound
@@ -159,6 +159,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     secret_key(settings)  # made, or checked, once: each worker failing on it was a crash loop
     catalog = _migrated_catalog(settings)
     print(f"opencat {__version__}", *serving.banner(settings, note), sep="\n  ", flush=True)  # noqa: T201
+    _warn_of_the_connection_budget(catalog, args.workers, settings.database_pool_size)
     # Index what the database holds before serving: the first requests do not pay for a rebuild
     # (nor for a database restored under the index).
     if not rebuilt_if_ahead(catalog):
@@ -181,6 +182,21 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         if scheduler is not None:
             scheduler.stop()
         keeper.stop()
+
+
+def _warn_of_the_connection_budget(catalog: Catalog, workers: int, pool_size: int) -> None:
+    """PostgreSQL's limits below what this node may open: listings and searches then fail (503)
+    as soon as the pools grow, while the server started without a word."""
+    budget, needed = connection_budget(catalog.db), connections_needed(workers, pool_size)
+    if budget is not None and budget < needed:
+        print(  # noqa: T201 - the command's output
+            f"warning: PostgreSQL lets opencat open {budget} connections to its database; this node "
+            f"may need {needed} ({workers} workers, OPENCAT_DATABASE_POOL_SIZE={pool_size}; more "
+            "nodes, more again): lower the pool size or raise max_connections and the database's "
+            "and role's CONNECTION LIMIT, or requests will be refused (503) under load",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _granian(args: argparse.Namespace) -> None:

@@ -6,6 +6,7 @@ import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -365,3 +366,34 @@ def test_a_large_wal_file_is_truncated_once_its_readers_let_it(tmp_path: Path) -
     with db.read() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM filler")).scalar() == 21
     db.dispose()
+
+
+@pytest.mark.postgresql_only
+def test_serve_warns_when_postgresql_allows_fewer_connections_than_the_node_may_open(
+    migrated: Database, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A role or database limit under the pools' size: listings and searches were refused (503)
+    once the pools grew, the server having started without a word."""
+    from opencat.cli import _warn_of_the_connection_budget
+    from opencat.db.checks import connection_budget, connections_needed
+
+    with migrated.read() as conn:
+        slots = int(conn.execute(sa.text("SHOW max_connections")).scalar_one())
+    assert connection_budget(migrated) == slots  # a superuser: the server's slots, every one
+    role = f"opencat_budget_{uuid.uuid4().hex[:8]}"
+    with migrated.write() as conn:
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 3"))
+    limited = Database(
+        sa.engine.make_url(database_url).set(username=role).render_as_string(hide_password=False)
+    )
+    try:
+        assert connection_budget(limited) == 3
+        catalog = type("Catalog", (), {"db": limited})()
+        _warn_of_the_connection_budget(catalog, workers=2, pool_size=10)  # type: ignore[arg-type]
+        said = capsys.readouterr().err
+        assert "lets opencat open 3 connections" in said
+        assert f"may need {connections_needed(2, 10)}" in said
+    finally:
+        limited.dispose()
+        with migrated.write() as conn:
+            conn.execute(sa.text(f"DROP ROLE {role}"))

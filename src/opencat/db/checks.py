@@ -52,3 +52,38 @@ def ping(database: Database) -> None:
         # The URL as the operator wrote it (``postgresql://``), not the driver's name for it.
         written = database.url.replace("postgresql+psycopg://", "postgresql://", 1)
         raise SettingsError(f"{_VARIABLE}: cannot use {masked(written)}: {reason}") from None
+
+
+# What this role may open to this database, on PostgreSQL: the server's slots (less those kept for
+# superusers, unless the role is one), the database's and the role's own limits (-1: none).
+_BUDGET = sa.text(
+    """
+    SELECT current_setting('max_connections')::int
+             - CASE WHEN r.rolsuper THEN 0 ELSE current_setting('superuser_reserved_connections')::int END,
+           d.datconnlimit, r.rolconnlimit, r.rolsuper
+    FROM pg_database d, pg_roles r
+    WHERE d.datname = current_database() AND r.rolname = current_user
+    """
+)
+
+
+def connection_budget(database: Database) -> int | None:
+    """How many connections opencat may open to its database, at most (None: SQLite, or not told).
+    A superuser is not held to the database's limit (PostgreSQL does not apply it to them)."""
+    if database.dialect != "postgresql":
+        return None
+    with database.engine.connect() as conn:
+        row = conn.execute(_BUDGET).first()
+    if row is None:
+        return None
+    server, database_limit, role_limit, superuser = row
+    limits = [int(server)]
+    if not superuser:
+        limits += [int(limit) for limit in (database_limit, role_limit) if limit is not None and limit >= 0]
+    return min(limits)
+
+
+def connections_needed(workers: int, pool_size: int) -> int:
+    """One node's connections at most, as docs/configuration.md counts them: each worker's pool
+    and its overflow, its index catch-up and commit marks; the index keeper and the scheduler."""
+    return workers * (2 * pool_size + 2) + 4
