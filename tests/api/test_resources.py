@@ -103,6 +103,11 @@ def test_get_update_delete_one_resource(client: TestClient, catalog: Catalog) ->
         "/api/2/datasets/resources/not-a-uuid/",
     ):
         assert (client.get(path).status_code, client.get(path).json()) == (404, generic), path
+    # Routing refuses the id before anyone is asked for a key: a write without one is 404 too.
+    malformed = f"{_resources_url(view.dataset.id)}not-a-uuid/"
+    for method in ("PUT", "PATCH", "DELETE"):
+        answer = client.request(method, malformed, json={"title": "t"})
+        assert (answer.status_code, answer.json()) == (404, generic), method
 
 
 def test_hosted_file_fields_cannot_be_overwritten(client: TestClient, catalog: Catalog) -> None:

@@ -15,8 +15,9 @@ from starlette.testclient import TestClient
 from opencat.app import create_app
 from opencat.catalog import sessions
 from opencat.catalog.context import Catalog
-from opencat.catalog.passwords import verify_password
+from opencat.catalog.passwords import hash_password, verify_password
 from opencat.config import Settings
+from opencat.db import accounts as db_accounts
 from opencat.db import sessions as db_sessions
 from opencat.domain.errors import Invalid, InvalidCredentials, TooManyRequests
 from opencat.web.signin import CSRF_COOKIE, SESSION_COOKIE
@@ -261,6 +262,7 @@ def test_a_password_changed_during_a_sign_in_is_not_signed_in_with(
     def changed_meanwhile(hashed: str | None, password: str) -> bool:
         matches = verify_password(hashed, password)
         sessions.set_password(catalog, camille.user.email, "a brand new password")
+        monkeypatch.setattr(sessions, "verify_password", verify_password)  # once
         return matches
 
     monkeypatch.setattr(sessions, "verify_password", changed_meanwhile)
@@ -275,6 +277,47 @@ def test_a_password_changed_during_a_sign_in_is_not_signed_in_with(
     monkeypatch.setattr(sessions, "verify_password", verify_password)
     signed_in = sessions.sign_in(catalog, camille.user.email, "a brand new password", "192.0.2.1")
     assert sessions.session_actor(catalog, signed_in.token).user is not None
+
+
+def test_a_password_re_hashed_meanwhile_by_another_sign_in_still_signs_in(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sign-ins at once on an old hash: the first re-hashes it, the second found another hash
+    and was refused, with the right password (7 of 8 in a review's double-submitted forms)."""
+    camille = _user(catalog)
+
+    def re_hashed_meanwhile(hashed: str | None, password: str) -> bool:
+        matches = verify_password(hashed, password)
+        with catalog.db.write() as conn:  # another sign-in's re-hash of the same password
+            db_sessions.set_password_hash(conn, camille.user.id, hash_password(PASSWORD))
+        monkeypatch.setattr(sessions, "verify_password", verify_password)
+        return matches
+
+    monkeypatch.setattr(sessions, "verify_password", re_hashed_meanwhile)
+    signed_in = sessions.sign_in(catalog, camille.user.email, PASSWORD, "192.0.2.1")
+    assert sessions.session_actor(catalog, signed_in.token).user is not None
+
+
+def test_an_account_deactivated_during_a_sign_in_gets_no_session(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account was read before the hash was checked: a deactivation meanwhile (which ends
+    every session) left the new one, working again once the account was reactivated."""
+    camille = _user(catalog)
+
+    def deactivated_meanwhile(hashed: str | None, password: str) -> bool:
+        matches = verify_password(hashed, password)
+        with catalog.db.write() as conn:
+            db_accounts.set_user_flags(conn, camille.user.id, active=False)
+            db_sessions.delete_sessions_of(conn, camille.user.id)
+        return matches
+
+    monkeypatch.setattr(sessions, "verify_password", deactivated_meanwhile)
+    with pytest.raises(InvalidCredentials):
+        sessions.sign_in(catalog, camille.user.email, PASSWORD, "192.0.2.1")
+    with catalog.db.write() as conn:
+        db_accounts.set_user_flags(conn, camille.user.id, active=True)
+    assert sessions.count_sessions(catalog, camille.user.id) == 0
 
 
 def test_the_next_address_stays_on_this_site(client: TestClient, catalog: Catalog) -> None:

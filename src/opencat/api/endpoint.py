@@ -221,6 +221,21 @@ def _limiter(request: Request, services: Services) -> anyio.CapacityLimiter:
     return current[1]
 
 
+# A body past this is refused unread when no key comes with it (a small one is read as before).
+KEYLESS_BODY_READ = 64 * 1024
+
+
+def _large_and_keyless(request: Request) -> bool:
+    """No ``X-API-KEY``, and a body the client waits to be asked for (``Expect: 100-continue``),
+    of no stated length (chunked) or over ``KEYLESS_BODY_READ``."""
+    if api_key_sent(request) is not None:
+        return False
+    if request.headers.get("expect", "").lower() == "100-continue":
+        return True
+    length = request.headers.get("content-length")
+    return length is None or not length.isdigit() or int(length) > KEYLESS_BODY_READ
+
+
 def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -228,9 +243,10 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         body = b""
         if request.method in _BODY_METHODS:
             operation = operation_of(handler)
-            if operation is not None and operation.auth == "required" and api_key_sent(request) is None:
-                # No key at all: 401 before reading what may be megabytes (udata asks for the caller
-                # first, so the answer is the same; the unread body closes the connection).
+            if operation is not None and operation.auth == "required" and _large_and_keyless(request):
+                # No key at all: 401 before reading what may be megabytes (the unread body closes
+                # the connection). A small body is read first, so that udata's order holds (a
+                # malformed resource id, which its routing refuses, is 404 before any 401).
                 raise Unauthenticated()
             try:
                 body = await _read_body(request, services.settings.max_json_bytes)

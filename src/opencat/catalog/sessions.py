@@ -98,9 +98,18 @@ def sign_in(catalog: Catalog, email: str, password: str, address: str) -> Signed
     expires_at = now + catalog.session_lifetime
     rehashed = hash_password(password) if needs_rehash(hashed) else None
     with catalog.db.write() as conn:
-        # The hash was checked outside any transaction: a password changed since (with every
-        # session ended) must not be signed in with, nor its old hash written back re-hashed.
-        if db_sessions.password_hash(conn, user.id) != hashed:
+        # The hash and the account were checked outside any transaction: a password changed since
+        # (every session ended) must not be signed in with, nor its old hash written back
+        # re-hashed; nor may an account deactivated meanwhile get a session. Their row is locked
+        # from here to the commit.
+        current = db_sessions.password_hash(conn, user.id)
+        if current != hashed:
+            # Another sign-in may have re-hashed the same password: checked again, rarely.
+            if not verify_password(current, password):
+                raise InvalidCredentials(Reason.SIGN_IN_FAILED)
+            rehashed = None
+        now_user = db_accounts.find_user(conn, user.id)
+        if now_user is None or not now_user.active or now_user.deleted is not None:
             raise InvalidCredentials(Reason.SIGN_IN_FAILED)
         db_sessions.clear_failures(conn, "account", _account_key(email))
         db_sessions.purge_expired(conn, now)
