@@ -161,3 +161,7 @@ def test_a_date_alone_lasts_to_the_end_of_its_day_as_in_the_cli_and_the_keys_pag
     )
     assert created.status_code == 201, created.text
     assert created.json()["expires_at"].startswith("2030-05-01T23:59:59")
+    basic = client.post(  # ISO 8601's basic form of the same day
+        f"/api/1/users/{alice.user.id}/apikeys/", json={"expires_at": "20300501"}, headers=admin.headers
+    )
+    assert basic.json()["expires_at"] == created.json()["expires_at"]

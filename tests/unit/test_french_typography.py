@@ -19,29 +19,37 @@ def test_every_french_message_keeps_its_marks_with_their_words() -> None:
     assert found == []
 
 
+def _french(sentence: str, **values: object) -> str:
+    """The sentence with its values in place, as the pages' gettext gives it in French."""
+    from opencat.web.render import elided
+
+    marks = {name: f"\x00{index}\x00" for index, name in enumerate(values) if isinstance(values[name], str)}
+    return elided(sentence % {**values, **marks}, marks, values)
+
+
 def test_french_elides_de_before_a_value_starting_with_a_vowel() -> None:
     from markupsafe import Markup
 
-    from opencat.web.render import elided
-
-    assert elided("Membres de ADEME", {"name": "ADEME"}) == "Membres d\u2019ADEME"
-    assert elided("Changer le rôle de Élise", {"name": "Élise"}) == "Changer le rôle d\u2019Élise"
+    assert _french("Membres de %(name)s", name="ADEME") == "Membres d\u2019ADEME"
+    assert _french("Changer le rôle de %(name)s", name="Élise") == "Changer le rôle d\u2019Élise"
     # Consonants, an initial h (which elides only in some words) and numbers keep "de".
-    assert elided("Membres de Rennes", {"name": "Rennes"}) == "Membres de Rennes"
-    assert elided("Membres de Hautes-Alpes", {"name": "Hautes-Alpes"}) == "Membres de Hautes-Alpes"
-    assert elided("plus de 8 fichiers", {"limit": 8}) == "plus de 8 fichiers"
-    assert elided("Membres de Yaoundé", {"name": "Yaoundé"}) == "Membres de Yaoundé"
-    assert elided("Membres de Yvelines", {"name": "Yvelines"}) == "Membres d\u2019Yvelines"
-    # Only the "de" written before the value, as a word of its own.
-    assert elided("Retirer Alice de Orléans", {"name": "Alice", "organization": "Orléans"}) == (
-        "Retirer Alice d\u2019Orléans"
-    )
-    assert elided("Monde Alice", {"name": "Alice"}) == "Monde Alice"
-    # The pages' sentences are escaped markup: the value is matched as the page holds it.
-    sentence = Markup("Membres de ") + "A&B"
-    assert elided(sentence, {"name": "A&B"}) == Markup("Membres d\u2019A&amp;B")
-    assert isinstance(elided(sentence, {"name": "A&B"}), Markup)
+    assert _french("Membres de %(name)s", name="Rennes") == "Membres de Rennes"
+    assert _french("Membres de %(name)s", name="Hautes-Alpes") == "Membres de Hautes-Alpes"
+    assert _french("plus de %(limit)s fichiers", limit=8) == "plus de 8 fichiers"
+    assert _french("Membres de %(name)s", name="Yaoundé") == "Membres de Yaoundé"
+    assert _french("Membres de %(name)s", name="Yvelines") == "Membres d\u2019Yvelines"
+    # Only the "de" written before the value's place: not one of another value's text, nor one
+    # of the sentence elsewhere ("Club de" then "Orange Fans" was "Club d'Orange Fans").
+    assert _french(
+        "Retirer %(name)s de %(organization)s", name="Club de Orange Fans", organization="Orange"
+    ) == ("Retirer Club de Orange Fans d\u2019Orange")
+    assert _french("Retirer %(name)s %(other)s", name="Club de", other="Orange") == "Retirer Club de Orange"
+    assert _french("Monde %(name)s", name="Alice") == "Monde Alice"
+    # The pages' sentences are escaped markup: the value is escaped in place.
+    sentence = Markup("Membres de %(name)s")
+    assert _french(sentence, name="A&B") == Markup("Membres d\u2019A&amp;B")
+    assert isinstance(_french(sentence, name="A&B"), Markup)
     # A value isolated for its direction controls starts after the isolate's mark.
-    assert elided("Membres de \u2068A\u202eB\u2069", {"name": "\u2068A\u202eB\u2069"}) == (
-        "Membres d\u2019\u2068A\u202eB\u2069"
+    assert (
+        _french("Membres de %(name)s", name="\u2068A\u202eB\u2069") == "Membres d\u2019\u2068A\u202eB\u2069"
     )

@@ -19,6 +19,8 @@ from opencat.domain.uploads import MAX_FILENAME, normalize_filename
         ("-.csv", "file.csv"),
         ("\U0001f600.csv", "file.csv"),
         (".csv", "file.csv"),
+        (".csv.", "file.csv"),
+        ("..csv..", "file.csv"),
         ("csv", "csv"),
         ("a.", "a"),
     ],

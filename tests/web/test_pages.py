@@ -820,7 +820,7 @@ def test_a_method_an_address_does_not_take_is_405_naming_every_method_it_does(cl
     for method, path in (("PATCH", "/login"), ("PUT", "/datasets/new/"), ("DELETE", "/account/keys/")):
         refused = client.request(method, path)
         assert refused.status_code == 405, path
-        assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}, path
+        assert refused.headers["allow"] == "GET, HEAD, POST", path  # in one order, whatever the process
     assert client.get("/login").status_code == 200
     assert client.head("/login").status_code == 200
     assert client.post("/login", data={}).status_code == 403  # the POST's own answer: no CSRF token

@@ -53,8 +53,10 @@ def key_expiry(text: str) -> datetime:
     day, an ISO date-time that instant (UTC when it names no offset). The API, the command line
     and the keys page read it alike. ``ValueError`` when it is neither, or past 9999-12-31."""
     try:
-        if len(text) == 10:
+        try:  # a date alone, extended (2030-05-01) or basic (20300501)
             return datetime.combine(date.fromisoformat(text), time.max, UTC)
+        except ValueError:
+            pass
         moment = datetime.fromisoformat(text)
         return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:00-05:00 is past the last day a date may hold

@@ -61,7 +61,7 @@ def normalize_filename(name: str) -> str:
     ascii_name = to_ascii(name.replace("\\", "/").rsplit("/", 1)[-1]).lower().replace("'", "")
     separated = _NON_FILENAME.sub("-", ascii_name)
     cleaned = separated.strip("-.")
-    _, dot, extension = separated.rpartition(".")
+    _, dot, extension = separated.rstrip("-.").rpartition(".")
     if dot and cleaned == extension.strip("-") and cleaned:
         # A stem of separators only ("_.csv", "😀.csv", ".csv") kept its extension as the name,
         # which then had none and was refused.

@@ -44,7 +44,7 @@ def _expiry(raw: str) -> datetime | None:
     try:
         if len(raw) != 10:  # the form's date field sends a date, never a time
             raise ValueError(raw)
-        return key_expiry(raw)
+        return key_expiry(raw)  # a date: the end of that day
     except ValueError:
         raise Invalid({"expires": ["not a date"]}) from None
 

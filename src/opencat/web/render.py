@@ -99,18 +99,18 @@ _ELIDED_DE = "d\u2019"
 _FRENCH_VOWEL = re.compile(r"[AEIOUÀÂÄÆÉÈÊËÎÏÔŒÖÙÛÜaeiouàâäæéèêëîïôœöùûü]|[Yy](?![aeiouyéèêAEIOUYÉÈÊ])")
 
 
-def elided(sentence: str, values: Mapping[str, Any]) -> str:
-    """A French sentence's "de" before a value starting with a vowel, as French writes it."""
-    for value in values.values():
-        if not isinstance(value, str):
-            continue
-        bare = value.removeprefix("\u2068")
-        if not _FRENCH_VOWEL.match(bare):
-            continue
-        written = str(escape(value)) if isinstance(sentence, Markup) else value
-        elides = re.compile(r"(?<![^\s(])de (?=" + re.escape(written) + ")")
-        sentence = type(sentence)(elides.sub(_ELIDED_DE, str(sentence)))
-    return sentence
+def elided(sentence: str, marks: Mapping[str, str], values: Mapping[str, Any]) -> str:
+    """A French sentence whose values stand as ``marks`` (by name), each put in its place, the
+    "de" written before one that starts with a vowel elided: only the "de" before the value's
+    place, never a "de" of the value's own text or of another value's."""
+    text = str(sentence)
+    for name, mark in marks.items():  # every "de" first, while no value's text is in place
+        if _FRENCH_VOWEL.match(str(values[name]).removeprefix("\u2068")):
+            text = re.sub(r"(?<![^\s(])de " + re.escape(mark), _ELIDED_DE + mark, text)
+    for name, mark in marks.items():
+        value = values[name]
+        text = text.replace(mark, str(escape(value)) if isinstance(sentence, Markup) else str(value))
+    return type(sentence)(text) if isinstance(sentence, Markup) else text
 
 
 def _sentences(function: Callable[..., str], language: str) -> Callable[..., str]:
@@ -120,8 +120,14 @@ def _sentences(function: Callable[..., str], language: str) -> Callable[..., str
     @pass_context
     def call(context: Context, *args: Any, **variables: Any) -> str:
         values = {name: isolated(value) for name, value in variables.items()}
-        sentence = function(context, *args, **values)
-        return elided(sentence, values) if language == "fr" else sentence
+        if language != "fr":
+            return function(context, *args, **values)
+        # Each text value first stands as a mark no sentence holds, so that the "de" before its
+        # place is told from a "de" inside a value.
+        marks = {
+            name: f"\x00{index}\x00" for index, name in enumerate(values) if isinstance(values[name], str)
+        }
+        return elided(function(context, *args, **{**values, **marks}), marks, values)
 
     return call
 

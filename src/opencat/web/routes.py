@@ -5,6 +5,7 @@ from importlib.resources import files
 from urllib.parse import quote, urlencode
 
 from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -294,6 +295,15 @@ class _ByMethod:
         await self.apps[scope["method"]](scope, receive, send)
 
 
+class _AddressRoute(Route):
+    """A route whose 405 names its methods in one order (Starlette's set had one per process)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods and scope["method"] not in self.methods:
+            raise HTTPException(status_code=405, headers={"Allow": ", ".join(sorted(self.methods))})
+        await self.app(scope, receive, send)
+
+
 def _one_route_a_path(routes: list[BaseRoute]) -> list[BaseRoute]:
     """The routes of one address (a form's GET and its POST) as one route: Starlette answers 405
     from the first route whose address matches, and its ``Allow`` named that route's methods only
@@ -312,7 +322,9 @@ def _one_route_a_path(routes: list[BaseRoute]) -> list[BaseRoute]:
         elif route.path not in done:
             done.add(route.path)
             apps = by_path[route.path]
-            merged.append(Route(route.path, _ByMethod(apps), methods=sorted(apps), include_in_schema=False))
+            merged.append(
+                _AddressRoute(route.path, _ByMethod(apps), methods=list(apps), include_in_schema=False)
+            )
     return merged
 
 
