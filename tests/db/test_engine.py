@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from opencat.db import engine as engine_module
 from opencat.db.engine import CONNECT_TIMEOUT_SECONDS, IDLE_PING_SECONDS, Database
-from opencat.db.migrate import current_revision, upgrade
+from opencat.db.migrate import current_revision, newest_revision, upgrade
 from opencat.domain.errors import InsufficientStorage, Reason, Unavailable
 from tests.system.harness import small_filesystem
 
@@ -210,6 +210,55 @@ def test_a_lock_held_past_the_bound_is_unavailable_not_a_wait_as_long_as_the_loc
         bounded.dispose()
         with migrated.write() as conn:
             conn.execute(sa.text("DROP TABLE lock_probe"))
+
+
+@pytest.mark.postgresql_only
+def test_harvest_batches_imports_and_migrations_wait_for_their_locks(
+    migrated: Database, database_url: str
+) -> None:
+    """The bound is the requests': a migration waiting for another node's (its advisory lock) or
+    a batch waiting behind another failed after it."""
+    from opencat.db.migrate import MIGRATION_LOCK
+
+    bounded = Database(database_url, lock_timeout=0.2)
+    holder = migrated.engine.connect()
+    try:
+        holding = holder.begin()
+        holder.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        release = threading.Timer(1.0, holding.rollback)
+        release.start()
+        started = time.monotonic()
+        upgrade(bounded, newest_revision())  # named: past the quick return, it waits for the lock
+        assert time.monotonic() - started >= 0.9
+        release.join()
+        holding = holder.begin()
+        holder.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        release = threading.Timer(1.0, holding.rollback)
+        release.start()
+        with bounded.write(patient=True) as conn:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        release.join()
+        with bounded.write() as conn:  # a request's transaction keeps the bound
+            assert conn.execute(sa.text("SHOW lock_timeout")).scalar() == "200ms"
+    finally:
+        holder.close()
+        bounded.dispose()
+
+
+def test_the_lock_bound_keeps_the_operators_own_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """libpq reads PGOPTIONS only when no options are given: the bound's options dropped an
+    operator's ``statement_timeout`` set there; a ``--lock-timeout`` spelling is theirs too."""
+    bounded = engine_module._with_lock_timeout
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=7000")
+    assert bounded("postgresql://h/db", 15) == {"options": "-c statement_timeout=7000 -c lock_timeout=15000"}
+    assert bounded("postgresql://h/db?options=-c%20work_mem%3D8MB", 15) == {
+        "options": "-c work_mem=8MB -c lock_timeout=15000"
+    }
+    assert bounded("postgresql://h/db?options=--lock-timeout%3D3000", 15) == {
+        "options": "--lock-timeout=3000"
+    }
+    monkeypatch.delenv("PGOPTIONS")
+    assert bounded("postgresql://h/db", 0) == {}
 
 
 @pytest.mark.postgresql_only

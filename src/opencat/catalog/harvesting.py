@@ -365,7 +365,7 @@ class _Run:
         now = self.catalog.clock()
         self.slugs.clear()
         self.known.clear()
-        with self.catalog.db.write() as conn:
+        with self.catalog.db.write(patient=True) as conn:
             self._update_job(conn)  # first: still this process's job, and locked until the commit
             records, seen = db_harvest.records_for(conn, self.source.id, _remote_ids(batch), self.job.id)
             sorting = _Sorting(records, seen)
@@ -534,7 +534,7 @@ class _Run:
     def _retire(self, records: list[Record], kept: int, archive_only: bool = False) -> None:
         """Archive (or delete) the datasets of ``records`` in one transaction, counting ``kept``
         more unchanged."""
-        with self.catalog.db.write() as conn:
+        with self.catalog.db.write(patient=True) as conn:
             self._update_job(conn)
             writer = _Writer(self, conn, self.catalog.clock(), {})
             for record in records:

@@ -61,7 +61,7 @@ def load_fixtures(catalog: Catalog, path: Path, progress: Progress | None = None
     done = 0
     for start in range(0, len(entries), BATCH):
         batch = entries[start : start + BATCH]
-        with catalog.db.write() as conn:
+        with catalog.db.write(patient=True) as conn:
             # The batch's datasets locked first, in id order, as a harvest batch takes them (on
             # PostgreSQL): taken one by one in the file's order, a load beside a harvest run
             # deadlocked with it, and the run failed.

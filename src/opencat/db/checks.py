@@ -72,8 +72,11 @@ def connection_budget(database: Database) -> int | None:
     A superuser is not held to the database's limit (PostgreSQL does not apply it to them)."""
     if database.dialect != "postgresql":
         return None
-    with database.engine.connect() as conn:
-        row = conn.execute(_BUDGET).first()
+    try:
+        with database.engine.connect() as conn:
+            row = conn.execute(_BUDGET).first()
+    except sa.exc.DBAPIError:  # a pooler's or a restricted role's catalog: nothing to say
+        return None
     if row is None:
         return None
     server, database_limit, role_limit, superuser = row

@@ -1,6 +1,8 @@
 """Engines and transactions: read and write paths on SQLite and PostgreSQL."""
 
 import logging
+import os
+import re
 import sqlite3
 import threading
 import time
@@ -67,10 +69,12 @@ DEFAULT_LOCK_TIMEOUT_SECONDS = 15.0
 
 
 def _with_lock_timeout(url: str, seconds: float) -> dict[str, Any]:
-    """psycopg's ``options`` with the lock bound added; the URL's own ``lock_timeout`` wins."""
-    given = sa.engine.make_url(url).query.get("options", "")
+    """psycopg's ``options`` with the lock bound added; the URL's own ``lock_timeout`` wins, and
+    without options of its own, those of ``PGOPTIONS`` (which libpq reads only when no options
+    are given) are kept."""
+    given = sa.engine.make_url(url).query.get("options") or os.environ.get("PGOPTIONS", "")
     options = given if isinstance(given, str) else " ".join(given)
-    if seconds <= 0 or "lock_timeout" in options:
+    if seconds <= 0 or re.search(r"lock[_-]timeout", options):
         return {"options": options} if options else {}
     return {"options": f"{options} -c lock_timeout={round(seconds * 1000)}".strip()}
 
@@ -321,13 +325,16 @@ class Database:
         driver.execute("BEGIN")
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, patient: bool = False) -> Iterator[Connection]:
+        """A write transaction; ``patient``: on PostgreSQL, it waits for locks without the
+        connections' ``lock_timeout`` (a harvest batch or an import, which must not fail for
+        waiting behind another; requests keep the bound)."""
         if self.write_turns is None:
-            with self._write() as connection:
+            with self._write(patient) as connection:
                 yield connection
             return
         try:
-            with self.write_turns.turn(WRITE_TURN_TIMEOUT_SECONDS), self._write() as connection:
+            with self.write_turns.turn(WRITE_TURN_TIMEOUT_SECONDS), self._write(patient) as connection:
                 yield connection
         except TurnNotFree as error:  # another writer kept the turn as long as SQLite would wait
             raise Unavailable(Reason.DATABASE_UNAVAILABLE) from error
@@ -336,12 +343,14 @@ class Database:
             raise Unavailable(Reason.DATABASE_UNAVAILABLE) from error
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, patient: bool = False) -> Iterator[Connection]:
         with failing_cleanly(), self.engine.connect() as connection:
             connection = connection.execution_options(**{_WRITE_OPTION: True})
             with _beginning_a_write():
                 transaction = connection.begin()
             with transaction:
+                if patient and self.dialect == "postgresql":
+                    connection.execute(sa.text("SET LOCAL lock_timeout = 0"))
                 outbox.begin_write(connection)
                 # On this connection only: an engine's listener would make SQLAlchemy dispatch
                 # events around every statement of every read too (~7 % of a dataset's read).

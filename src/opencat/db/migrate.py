@@ -69,6 +69,9 @@ def upgrade(database: Database, revision: str = "head") -> None:
     # A full disk or a database gone is the commands' one line, as for every other write.
     with failing_cleanly(), database.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
+            # A migration waits for its locks however long (another node's migration, a table in
+            # use): the connections' lock_timeout bounds requests, not this.
+            connection.execute(sa.text("SET LOCAL lock_timeout = 0"))
             # Nodes started at once on a new database: one migrates, the others wait here, then
             # find it at the head (Alembic reads the revision after the lock). Without it, the
             # second failed on a duplicate ``alembic_version`` type.
