@@ -142,14 +142,20 @@ def test_a_connection_the_server_dropped_fails_once_then_the_pool_recovers(
         database.dispose()
 
 
+def _probe_table(database: Database, name: str, rows: int) -> None:
+    """A table of its own (``id``, ``n``), ``rows`` rows at 0, for a test to lock and write."""
+    with database.write() as conn:
+        conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {name} (id int PRIMARY KEY, n int)"))
+        conn.execute(sa.text(f"DELETE FROM {name}"))
+        for number in range(1, rows + 1):
+            conn.execute(sa.text(f"INSERT INTO {name} VALUES (:id, 0)"), {"id": number})
+
+
 @pytest.mark.postgresql_only
 def test_a_deadlock_victim_is_told_to_retry_and_the_other_writer_commits(migrated: Database) -> None:
     """Two writers taking two rows in opposite orders: PostgreSQL ends one (40P01), which was a
     500; it is a retry (503), and the other's write is kept."""
-    with migrated.write() as conn:
-        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS deadlock_probe (id int PRIMARY KEY, n int)"))
-        conn.execute(sa.text("DELETE FROM deadlock_probe"))
-        conn.execute(sa.text("INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)"))
+    _probe_table(migrated, "deadlock_probe", 2)
     both_hold_one = threading.Barrier(2, timeout=10)
     outcomes: dict[int, str] = {}
 
@@ -187,10 +193,7 @@ def test_a_lock_held_past_the_bound_is_unavailable_not_a_wait_as_long_as_the_loc
     long as it was held, abandoned ones piling up: a statement now waits ``lock_timeout`` at most,
     and its request is a 503 (a lock not had, 55P03, was a 500 with a traceback)."""
     bounded = Database(database_url, lock_timeout=0.3)
-    with migrated.write() as conn:
-        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS lock_probe (id int PRIMARY KEY, n int)"))
-        conn.execute(sa.text("DELETE FROM lock_probe"))
-        conn.execute(sa.text("INSERT INTO lock_probe VALUES (1, 0)"))
+    _probe_table(migrated, "lock_probe", 1)
     holder = migrated.engine.connect()
     try:
         holding = holder.begin()
