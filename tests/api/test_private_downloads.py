@@ -150,3 +150,21 @@ def test_a_shared_cache_keys_files_and_uploads_by_the_key_too(client: TestClient
     again = client.get(path, headers={**owner.headers, "If-None-Match": tag})
     assert again.status_code == 304
     assert "x-api-key" in again.headers["vary"].lower()
+
+
+def test_a_community_file_is_shared_cache_material_only_while_anyone_may_read_it(
+    client: TestClient, catalog: Catalog
+) -> None:
+    owner, proposer = make_user(catalog), make_user(catalog)
+    dataset_id = make_dataset(catalog, owner).dataset.id
+    proposed = client.post(
+        f"/api/1/datasets/{dataset_id}/upload/community/",
+        files={"file": ("x.csv", CSV)},
+        headers=proposer.headers,
+    ).json()
+    path = _file_path(proposed)
+    assert client.get(path, headers=proposer.headers).headers["cache-control"] == "no-cache"
+    client.put(f"/api/1/datasets/{dataset_id}/", json={"private": True}, headers=owner.headers)
+    assert client.get(path).status_code == 404
+    kept = client.get(path, headers=proposer.headers)  # its proposer still reads it
+    assert (kept.status_code, kept.headers["cache-control"]) == (200, "private, no-cache")

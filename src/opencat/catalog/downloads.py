@@ -10,7 +10,8 @@ from opencat.db import resources as db_resources
 from opencat.db.engine import Connection
 from opencat.domain import ids
 from opencat.domain.accounts import ANONYMOUS, Actor
-from opencat.domain.datasets import Resource
+from opencat.domain.community import can_read_community
+from opencat.domain.datasets import Dataset, Resource
 from opencat.domain.errors import Gone, NotFound, Reason
 from opencat.domain.links import is_followable
 
@@ -86,30 +87,28 @@ def community_download_of(
 def check_file_readable(catalog: Catalog, actor: Actor, key: str) -> bool:
     """A stored file is served only as part of a resource or community resource the caller may
     read; a file no resource holds (replaced, or never published) is not served at all. Whether
-    anyone may read it: only such a file may be kept by a shared cache."""
+    anyone may read it: only such a file may be kept by a shared cache (decided on the rows the
+    caller's check read: no second query for a resource's file)."""
     with catalog.db.read() as conn:
-        _check_file(conn, actor, key)
+        dataset_id = db_resources.dataset_of_file(conn, key)
+        if dataset_id is not None:
+            dataset = _check_dataset_readable(conn, actor, dataset_id)
+            try:
+                check_readable(ANONYMOUS, dataset)
+            except (NotFound, Gone):
+                return False
+            return True
+        proposed = db_community.find_by_file(conn, key)
+        if proposed is None:
+            raise NotFound()
+        check_community_readable(conn, actor, proposed)
         if actor.user is None:
             return True
-        try:
-            _check_file(conn, ANONYMOUS, key)
-        except (NotFound, Gone):
-            return False
-        return True
+        proposed_on = db_datasets.find_by_id(conn, proposed.dataset_id) if proposed.dataset_id else None
+        return can_read_community(ANONYMOUS, proposed, proposed_on)
 
 
-def _check_file(conn: Connection, actor: Actor, key: str) -> None:
-    dataset_id = db_resources.dataset_of_file(conn, key)
-    if dataset_id is not None:
-        _check_dataset_readable(conn, actor, dataset_id)
-        return
-    proposed = db_community.find_by_file(conn, key)
-    if proposed is None:
-        raise NotFound()
-    check_community_readable(conn, actor, proposed)
-
-
-def _check_dataset_readable(conn: Connection, actor: Actor, dataset_id: str) -> None:
+def _check_dataset_readable(conn: Connection, actor: Actor, dataset_id: str) -> Dataset:
     dataset = db_datasets.find_by_id(conn, dataset_id)
     if dataset is None:
         raise NotFound(Reason.PERMALINK_MISSING)
@@ -119,3 +118,4 @@ def _check_dataset_readable(conn: Connection, actor: Actor, dataset_id: str) -> 
         raise
     except NotFound:
         raise NotFound(Reason.PERMALINK_MISSING) from None
+    return dataset
