@@ -23,6 +23,7 @@ from opencat.api import errors
 from opencat.api.current_copies import CurrentCopies, reserved_names
 from opencat.api.endpoint import Services
 from opencat.api.errors import redirect
+from opencat.api.no_sniff import NoSniff
 from opencat.api.routes import routes
 from opencat.api.unread_body import CloseWhenBodyUnread
 from opencat.api.utf8_query import Utf8Query
@@ -160,7 +161,9 @@ def create_app(
     app.state.metrics = metrics
     current_copies = partial(CurrentCopies, catalog=catalog, reserved=reserved_names(api_routes))
     app.wrap = lambda inner: Utf8Query(
-        Watched(Probes(current_copies(inner), catalog, metrics, settings.ready_max_index_lag), metrics)
+        NoSniff(
+            Watched(Probes(current_copies(inner), catalog, metrics, settings.ready_max_index_lag), metrics)
+        )
     )
     app.router.redirect_slashes = False
     app.router.default = _slash_or_not_found(app, site)

@@ -92,6 +92,7 @@ def test_a_current_copy_is_answered_without_the_stack_and_as_the_full_path_does(
     assert _headers(quick) == {
         "etag": tag,
         "vary": "X-API-KEY, X-Fields, X-Get-Datasets-Full-Objects, Origin",
+        "x-content-type-options": "nosniff",
     }
     # X-Fields takes the full path, and is another representation: the default's tag does not
     # confirm it; its own tag does, with the same headers as the quick answer's.
