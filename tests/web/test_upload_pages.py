@@ -281,3 +281,20 @@ def test_a_dataset_deleted_while_its_files_page_is_open_takes_no_file(
     scripted = client.post(action, files=file, headers={"X-CSRF-Token": csrf, "Accept": "application/json"})
     assert (scripted.status_code, scripted.json()["message"]) == (410, "Dataset has been deleted")
     assert get_dataset(catalog, me.actor(catalog), view.dataset.id).resources == []
+
+
+def test_the_scripts_french_sentences_need_no_elision_of_the_names_it_fills_in(
+    client: TestClient, catalog: Catalog
+) -> None:
+    """The script fills a file's name into a sentence the page gives it (``{name}``): the pages'
+    elision of "de" before a vowel does not reach it, so the French sentence must read right
+    before any name ("du fichier export.csv", never "de export.csv")."""
+    me = make_user(catalog)
+    view = make_dataset(catalog, me, title="Noise")
+    sign_in(client, catalog, me)
+    page = client.get(f"/datasets/{view.dataset.slug}/resources/", headers={"Accept-Language": "fr"})
+    assert page.status_code == 200
+    filled = re.findall(r'data-msg-[a-z-]+="([^"]*\{name\}[^"]*)"', page.text)
+    assert filled, "the form gives its script a sentence with the file's name"
+    assert [sentence for sentence in filled if re.search(r"\bde\W*\{name\}", sentence)] == []
+    assert any("du fichier" in sentence for sentence in filled)
