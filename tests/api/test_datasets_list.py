@@ -117,6 +117,13 @@ def test_pagination_links_are_absolute_and_keep_arguments(client: TestClient, ca
         odd["next_page"]
         == "http://testserver/api/1/datasets/?page_size=1&tag=bus&q=bus:a,b@c%26d+%C3%A9&page=2"
     )
+    # A repeated key's values stand together where the key first stood (udata's multi_to_dict,
+    # then url_for), and a repeated page is one value in the first one's place.
+    repeated = client.get(f"{URL}?tag=bus&page_size=1&credit=x&tag=bus&page=1&page=5").json()
+    assert (
+        repeated["next_page"]
+        == "http://testserver/api/1/datasets/?tag=bus&tag=bus&page_size=1&credit=x&page=2"
+    )
 
 
 def test_sorts(client: TestClient, catalog: Catalog) -> None:

@@ -48,17 +48,13 @@ def _query(items: list[tuple[str, Any]]) -> str:
 
 
 def _page_url(base: str, path: str, params: QueryParams, page: int) -> str:
-    """The same URL with ``page`` replaced where it stood, or appended last."""
-    items: list[tuple[str, str]] = []
-    placed = False
+    """The same URL as udata writes it (``multi_to_dict`` then ``url_for``): each key's values
+    together where the key first stood, ``page`` replaced there (one value) or appended last."""
+    grouped: dict[str, list[str]] = {}
     for key, value in params.multi_items():
-        if key != "page":
-            items.append((key, value))
-        elif not placed:  # werkzeug's args["page"] = n keeps one value, where the first stood
-            items.append((key, str(page)))
-            placed = True
-    if not placed:
-        items.append(("page", str(page)))
+        grouped.setdefault(key, []).append(value)
+    grouped["page"] = [str(page)]
+    items = [(key, value) for key, values in grouped.items() for value in values]
     return f"{base}{path}?{_query(items)}"
 
 
