@@ -23,7 +23,6 @@ from opencat.api import errors
 from opencat.api.current_copies import CurrentCopies, reserved_names
 from opencat.api.endpoint import Services
 from opencat.api.errors import redirect
-from opencat.api.no_sniff import NoSniff
 from opencat.api.routes import routes
 from opencat.api.unread_body import CloseWhenBodyUnread
 from opencat.api.utf8_query import Utf8Query
@@ -103,6 +102,12 @@ def page_keys(settings: Settings, catalog: Catalog) -> Keys:
     )
 
 
+# What every answer says, whatever made it (the API's JSON and RDF, the pages, the stored files, a
+# 500): a browser that sniffs must not take a body for another type (an error echoing a hostile
+# value for HTML, an uploaded text for a script).
+EVERY_ANSWER = ((b"x-content-type-options", b"nosniff"),)
+
+
 class _Watched(Starlette):
     """Starlette with the ops layer (opencat.ops) outside its error middleware, so that a 500 it
     renders is still logged, measured and tagged with its request id."""
@@ -161,8 +166,10 @@ def create_app(
     app.state.metrics = metrics
     current_copies = partial(CurrentCopies, catalog=catalog, reserved=reserved_names(api_routes))
     app.wrap = lambda inner: Utf8Query(
-        NoSniff(
-            Watched(Probes(current_copies(inner), catalog, metrics, settings.ready_max_index_lag), metrics)
+        Watched(
+            Probes(current_copies(inner), catalog, metrics, settings.ready_max_index_lag),
+            metrics,
+            EVERY_ANSWER,
         )
     )
     app.router.redirect_slashes = False

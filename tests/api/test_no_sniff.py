@@ -1,4 +1,5 @@
-"""Every answer, the API's JSON included, says ``X-Content-Type-Options: nosniff`` once."""
+"""Every answer, the API's JSON included, says ``X-Content-Type-Options: nosniff`` once
+(``app.EVERY_ANSWER``, added by the outermost layer)."""
 
 from typing import Any
 
@@ -31,7 +32,7 @@ def test_the_apis_answers_and_errors_say_nosniff(client: TestClient, catalog: Ca
     assert [_no_sniff(answer) for answer in answers] == [["nosniff"]] * len(answers)
 
 
-def test_pages_and_files_keep_their_own_one(client: TestClient, catalog: Catalog) -> None:
+def test_pages_files_and_the_docs_page_say_it_once(client: TestClient, catalog: Catalog) -> None:
     owner = make_user(catalog)
     dataset = make_dataset(catalog, owner, title="Horaires").dataset
     uploaded = client.post(
@@ -42,8 +43,9 @@ def test_pages_and_files_keep_their_own_one(client: TestClient, catalog: Catalog
     assert uploaded.status_code == 201, uploaded.text
     served = client.get(uploaded.json()["url"].removeprefix("http://testserver"))
     page = client.get("/datasets/")
-    assert (served.status_code, page.status_code) == (200, 200)
-    assert _no_sniff(served) == _no_sniff(page) == ["nosniff"]
+    docs = client.get("/api/1/")
+    assert (served.status_code, page.status_code, docs.status_code) == (200, 200, 200)
+    assert _no_sniff(served) == _no_sniff(page) == _no_sniff(docs) == ["nosniff"]
 
 
 def test_a_500_says_nosniff(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:

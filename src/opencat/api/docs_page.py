@@ -66,7 +66,7 @@ def assets_dir() -> Path:
 
 
 def _headers() -> dict[str, str]:
-    return {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+    return {"Content-Security-Policy": CSP}
 
 
 async def docs_page(_request: Request) -> Response:

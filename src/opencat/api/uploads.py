@@ -242,10 +242,10 @@ async def serve_file(request: Request) -> Response:
     response = WholeOnUnreadableRange(
         path, filename=path.name, media_type=served_type(path.name), content_disposition_type="inline"
     )
-    # Shown inline like udata; the sandbox keeps an uploaded SVG or XML from running script on our origin.
+    # Shown inline like udata; the sandbox keeps an uploaded SVG or XML from running script on our origin
+    # (nosniff is every answer's: app.EVERY_ANSWER).
     # A private dataset's file: no shared cache keeps it, whatever it makes of Vary.
     response.headers["Cache-Control"] = "no-cache" if public else "private, no-cache"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
     stat = path.stat()
     response.set_stat_headers(stat)
@@ -256,7 +256,6 @@ async def serve_file(request: Request) -> Response:
             "last-modified",
             "cache-control",
             "content-security-policy",
-            "x-content-type-options",
             "vary",
         )
         return Response(status_code=304, headers={name: response.headers[name] for name in kept})

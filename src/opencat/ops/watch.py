@@ -4,6 +4,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -47,9 +48,15 @@ def _logged_path(scope: Scope) -> str:
 
 
 class Watched:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    """``every_answer``: headers added to every answer (the app's choice: see ``app.py``), here
+    where the request id's header is added anyway rather than in a layer of their own."""
+
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, every_answer: Sequence[tuple[bytes, bytes]] = ()
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.every_answer = tuple(every_answer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,7 +76,11 @@ class Watched:
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 exchange.status = message["status"]
-                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                headers = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    *self.every_answer,
+                ]
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":
                 exchange.sent += len(message.get("body", b""))

@@ -19,10 +19,10 @@ from opencat.domain.errors import NotFound
 from opencat.domain.uploads import served_type
 from opencat.web.pages import Site, Visit
 
-# The store's own file headers: an uploaded SVG or HTML-in-.txt runs no script on our origin.
+# The store's own file headers: an uploaded SVG or HTML-in-.txt runs no script on our origin
+# (and every answer says nosniff: app.EVERY_ANSWER).
 _FILE_HEADERS = {
     "Cache-Control": "private, no-store",  # a private dataset's file: no shared cache keeps it
-    "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "sandbox",
 }
 _CHUNK = 64 * 1024

@@ -120,7 +120,6 @@ def _headers(language: str) -> dict[str, str]:
         "Content-Security-Policy": CSP,
         "Content-Language": language,
         "Vary": "Accept-Language, Cookie",
-        "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
     }
 
