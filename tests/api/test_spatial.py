@@ -369,3 +369,34 @@ def test_a_levels_coverage_counts_the_public_datasets_of_each_zone(
     assert features["fr:departement:2A"]["properties"]["datasets"] == 1
     assert features["fr:departement:84"]["properties"]["datasets"] == 0
     assert client.get("/api/1/spatial/coverage/fr:nowhere/").status_code == 404
+
+
+def test_an_overseas_collectivitys_older_id_names_its_zone_when_read(
+    client: TestClient, catalog: Catalog, tmp_path: Path
+) -> None:
+    """data.gouv.fr's exports hold ``fr:collectivite:987@2004-02-27`` (the older referential's
+    level of the overseas collectivities), which its geozones now file as ``fr:departement:987``:
+    pages, full objects and the geozone filter read it as Polynésie française; it is stored as
+    imported, and a write naming a zone of that older level is still refused (no such zone here)."""
+    from importlib.resources import files
+
+    from opencat.catalog.imports import load_fixtures
+
+    demo = json.loads((files("opencat") / "demo" / "datasets.json").read_text())
+    older = "fr:collectivite:987@2004-02-27"
+    document = {**demo[0], "private": False, "deleted": None, "spatial": {"zones": [older]}}
+    (tmp_path / "one.json").write_text(json.dumps([document]))
+    assert load_fixtures(catalog, tmp_path / "one.json") == 1
+    url = f"/api/1/datasets/{document['id']}/"
+    assert client.get(url).json()["spatial"]["zones"] == [older]
+    [zone] = client.get(url, headers=FULL).json()["spatial"]["zones"]
+    assert (zone["id"], zone["name"]) == ("fr:departement:987", "Polynésie française")
+    for geozone in ("fr:departement:987", "country:fr"):
+        found = client.get("/api/1/datasets/", params={"geozone": geozone}).json()
+        assert [item["id"] for item in found["data"]] == [document["id"]], geozone
+    page = client.get(f"/datasets/{document['slug']}/", headers={"Accept-Language": "fr"})
+    assert "Polynésie française" in page.text
+    assert "fr:collectivite" not in page.text
+    alice = make_user(catalog, sysadmin=True)
+    refused = client.put(url, json={"spatial": {"zones": ["fr:collectivite:988"]}}, headers=alice.headers)
+    assert refused.status_code == 400

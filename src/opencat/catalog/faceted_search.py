@@ -19,7 +19,7 @@ from opencat.domain.accounts import Organization
 from opencat.domain.periods import Period, cuts
 from opencat.domain.queries import DatasetQuery, Page
 from opencat.domain.search import SearchFilters, Visibility, updated_since
-from opencat.domain.spatial import normalize_zone
+from opencat.domain.spatial import referential_zone_id
 from opencat.search.index import Counts
 
 Result = TypeVar("Result")
@@ -59,7 +59,7 @@ def _resolved(
     if last_update_range is not None:
         filters = replace(filters, updated_since=updated_since(last_update_range, now))
     if include_geozone_ancestors and filters.zone is not None:
-        zone = db_geozones.find_zone(conn, normalize_zone(filters.zone))
+        zone = db_geozones.find_zone(conn, referential_zone_id(filters.zone))
         if zone is not None:
             filters = replace(filters, zone_ancestors=zone.ancestors)
     return filters

@@ -37,7 +37,7 @@ from opencat.domain.harvest_jobs import HarvestSource
 from opencat.domain.links import is_web_link
 from opencat.domain.references import License
 from opencat.domain.slugs import kept_tags
-from opencat.domain.spatial import normalize_zone
+from opencat.domain.spatial import referential_zone_id
 
 # Part of every fingerprint (``mapping_context``): raise it with any change to how a remote dataset
 # is made into opencat's, so that the next run of every source maps its entries again.
@@ -340,7 +340,8 @@ def zone_ids(conn: Connection, zones: Iterable[str]) -> dict[str, str | None]:
     wanted = set(zones)
     if not wanted:
         return {}
-    found = db_geozones.fetch_zones_ignoring_case(conn, {normalize_zone(zone) for zone in wanted})
+    found = db_geozones.fetch_zones_ignoring_case(conn, {referential_zone_id(zone) for zone in wanted})
     return {
-        zone: (found[normalize_zone(zone)].id if normalize_zone(zone) in found else None) for zone in wanted
+        zone: (found[referential_zone_id(zone)].id if referential_zone_id(zone) in found else None)
+        for zone in wanted
     }

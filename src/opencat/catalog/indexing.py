@@ -19,7 +19,7 @@ from opencat.domain.errors import Reason, Unavailable
 from opencat.domain.format_families import format_families
 from opencat.domain.references import NOT_SPECIFIED
 from opencat.domain.search import SearchDocument, SearchHits, SearchRequest, changes_matter, producer_types
-from opencat.domain.spatial import normalize_zone, with_ancestors
+from opencat.domain.spatial import referential_zone_id, with_ancestors
 from opencat.search.index import Batch, SearchIndex
 
 logger = logging.getLogger("opencat.search")
@@ -253,7 +253,9 @@ def documents(conn: Connection, dataset_ids: Sequence[str], catalog: Catalog) ->
         conn, (d.organization_id for d in datasets.values() if d.organization_id)
     )
     # A dataset also answers for the ancestors of its zones: a département filter finds its communes.
-    stored = {zone: normalize_zone(zone) for d in datasets.values() if d.spatial for zone in d.spatial.zones}
+    stored = {
+        zone: referential_zone_id(zone) for d in datasets.values() if d.spatial for zone in d.spatial.zones
+    }
     found = db_geozones.fetch_zones_ignoring_case(conn, set(stored.values()))
     known = {zone: found[name] for zone, name in stored.items() if name in found}
     # Its own zones, in both spellings, without ancestors: for ``include_geozone_ancestors`` (API v2).

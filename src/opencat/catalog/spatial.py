@@ -12,7 +12,7 @@ from opencat.domain.datasets import Dataset
 from opencat.domain.errors import Invalid, NotFound, Reason, problem
 from opencat.domain.extras import UNKNOWN_ZONES_SAID
 from opencat.domain.search import SearchFilters, SearchRequest
-from opencat.domain.spatial import BASE_GRANULARITIES, GeoLevel, Zone, normalize_zone
+from opencat.domain.spatial import BASE_GRANULARITIES, GeoLevel, Zone, normalize_zone, referential_zone_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class SpatialObjects:
 def get_zone(catalog: Catalog, zone_id: str) -> Zone:
     """The zone an id names, whatever its case or legacy spelling; NotFound otherwise."""
     with catalog.db.read() as conn:
-        zone = db_geozones.find_zone(conn, normalize_zone(zone_id))
+        zone = db_geozones.find_zone(conn, referential_zone_id(zone_id))
     if zone is None:
         raise NotFound()
     return zone
@@ -36,7 +36,7 @@ def get_zone(catalog: Catalog, zone_id: str) -> Zone:
 
 def list_zones(catalog: Catalog, zone_ids: Sequence[str]) -> list[Zone]:
     """The zones in the order asked; NotFound when one of them is unknown."""
-    wanted = [normalize_zone(zone_id) for zone_id in zone_ids]
+    wanted = [referential_zone_id(zone_id) for zone_id in zone_ids]
     with catalog.db.read() as conn:
         found = db_geozones.fetch_zones_ignoring_case(conn, wanted)
     if any(zone_id not in found for zone_id in wanted):
@@ -50,7 +50,7 @@ def _known_zones(
     """The zones among these ids that exist, by normalized id: those this process has not looked
     up yet are read in one query (on ``conn``, the caller's, when it holds one: never a second
     connection of the pool) and remembered (``Catalog.references``), unknown ones too."""
-    wanted = {normalize_zone(z) for z in zone_ids}
+    wanted = {referential_zone_id(z) for z in zone_ids}
     cache = catalog.references
     with cache.lock:
         known = {z: cache.zones[z] for z in wanted if z in cache.zones}
@@ -67,7 +67,7 @@ def _known_zones(
 def zone_names(catalog: Catalog, zone_ids: Sequence[str]) -> dict[str, str]:
     """The names of the zones among ``zone_ids`` that exist, by the ids as given."""
     found = _known_zones(catalog, zone_ids)
-    return {z: found[normalize_zone(z)].name for z in zone_ids if normalize_zone(z) in found}
+    return {z: found[referential_zone_id(z)].name for z in zone_ids if referential_zone_id(z) in found}
 
 
 def list_levels(catalog: Catalog) -> list[GeoLevel]:
@@ -119,7 +119,11 @@ def zones_of(catalog: Catalog, zone_ids: Iterable[str], conn: Connection | None 
     legacy ``/``, a ``@validity`` suffix, another case); unknown ones are left out."""
     stored = set(zone_ids)
     found = _known_zones(catalog, stored, conn)
-    return {zone_id: found[normalize_zone(zone_id)] for zone_id in stored if normalize_zone(zone_id) in found}
+    return {
+        zone_id: found[referential_zone_id(zone_id)]
+        for zone_id in stored
+        if referential_zone_id(zone_id) in found
+    }
 
 
 # Datasets of a zone at most (udata's ``size`` is a Mongo limit, where 0 meant no limit).

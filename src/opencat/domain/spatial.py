@@ -17,6 +17,24 @@ def normalize_zone(zone: str) -> str:
     return zone.strip().split("@", 1)[0].replace("/", ":")
 
 
+# udata's older referential filed the overseas collectivities (Polynésie française, 987...) under a
+# level of their own; data.gouv.fr's geozones now file them under ``fr:departement`` with the
+# same code (shared/refdata/README.md). Datasets imported from before keep the old id.
+_LEGACY_LEVELS = {"fr:collectivite:": "fr:departement:"}
+
+
+def referential_zone_id(zone: str) -> str:
+    """The id this catalog's referential gives the zone a stored or asked id names: normalized
+    (``normalize_zone``), an older level's id read as the level that holds its zone now
+    (``fr:collectivite:987@2004-02-27`` is ``fr:departement:987``). For reading what is stored or
+    asked; a write names zones of the referential itself (``catalog/spatial.check_zones``)."""
+    normalized = normalize_zone(zone)
+    for old, new in _LEGACY_LEVELS.items():
+        if normalized.lower().startswith(old):
+            return new + normalized[len(old) :]
+    return normalized
+
+
 def _is_position(value: object) -> bool:
     return (
         isinstance(value, list)

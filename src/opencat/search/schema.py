@@ -3,7 +3,8 @@
 import tantivy
 
 # 15: the format families hold udata's lists (domain/format_families.py).
-VERSION = 15
+# 16: an overseas collectivity's older id (fr:collectivite:987) files under its zone and ancestors.
+VERSION = 16
 
 # Text fields and their weight in relevance (title first, description last).
 TEXT_FIELDS = {

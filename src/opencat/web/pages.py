@@ -23,7 +23,7 @@ from opencat.domain.dates import utc_now
 from opencat.domain.errors import Gone, Moved, NotFound
 from opencat.domain.queries import ActivityQuery, DatasetQuery
 from opencat.domain.search import SearchFilters, visibility_of
-from opencat.domain.spatial import normalize_zone
+from opencat.domain.spatial import referential_zone_id
 from opencat.domain.urls import Urls
 from opencat.web import i18n
 from opencat.web.markdown import page_markdown
@@ -270,7 +270,7 @@ def _one_line_per_zone(lines: list[tuple[str, str, int]]) -> list[tuple[str, str
     merged: dict[str, tuple[str, str, int]] = {}
     for key, label, count in lines:
         known = label != key
-        value = normalize_zone(key) if known else key
+        value = referential_zone_id(key) if known else key
         earlier = merged.get(value)
         merged[value] = (value, label, max(count, earlier[2] if earlier else 0))
     return sorted(merged.values(), key=lambda line: -line[2])
