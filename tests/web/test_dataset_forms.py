@@ -436,3 +436,29 @@ def test_every_error_the_api_words_with_a_value_is_translated_on_french_pages(
         french = _error_beside(client.post(NEW, data=form).text, field_id)
         assert french, field_id
         assert english[:20] not in french.replace("&#34;", '"').replace("&#39;", "'"), (field_id, english)
+
+
+def _frequency_choices(html: str) -> tuple[list[str], list[str]]:
+    select = re.search(r'<select id="f-frequency".*?</select>', html, re.S)
+    assert select is not None
+    values = re.findall(r'<option value="([^"]*)"', select.group(0))
+    chosen = re.findall(r'<option value="([^"]*)" selected', select.group(0))
+    return values, chosen
+
+
+def test_the_frequency_has_one_choice_for_not_known(client: TestClient, catalog: Catalog) -> None:
+    """A new dataset left as offered is saved "unknown": the form offers that one choice for it,
+    chosen by default and when the dataset has none, not an empty one beside it."""
+    me = sign_in(client, catalog)
+    values, chosen = _frequency_choices(client.get(NEW, headers=EN).text)
+    assert "" not in values
+    assert chosen == ["unknown"]
+    view = make_dataset(catalog, me, title="Sans fréquence")
+    assert view.dataset.frequency in (None, "unknown")
+    edit = client.get(f"/datasets/{view.dataset.slug}/edit/", headers=EN)
+    assert edit.status_code == 200
+    assert _frequency_choices(edit.text)[1] == ["unknown"]
+    daily = make_dataset(catalog, me, title="Quotidien", frequency="daily")
+    assert _frequency_choices(client.get(f"/datasets/{daily.dataset.slug}/edit/", headers=EN).text)[1] == [
+        "daily"
+    ]
