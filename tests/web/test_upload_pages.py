@@ -211,13 +211,22 @@ def test_a_refused_file_is_explained_in_the_pages_language(
     french = {"Accept-Language": "fr"}
     page = client.post(action, data={"csrf_token": csrf}, files={"file": ("tool.exe", b"MZ")}, headers=french)
     assert page.status_code == 400
-    assert "ce type de fichier n\N{RIGHT SINGLE QUOTATION MARK}est pas accepté ici." in page.text
+    assert (
+        "ce type de fichier n\N{RIGHT SINGLE QUOTATION MARK}est pas accepté ici. Types acceptés\N{NO-BREAK SPACE}: "
+        in page.text
+    )
+    taken = sorted(catalog.uploads.extensions)
+    assert ", ".join(taken) in page.text  # the types taken, not the API's address of their list
+    assert "csv" in taken
     assert 'role="alert"' in page.text
     html = client.post(
         action, files={"file": ("page.html", b"<html></html>")}, headers={"X-CSRF-Token": csrf, **EN}
     )
     assert html.status_code == 400  # not among the allowed types
-    assert html.json()["worded"] == "this type of file is not accepted here."
+    assert (
+        html.json()["worded"]
+        == f"this type of file is not accepted here. Accepted types: {', '.join(taken)}."
+    )
     assert "message" in html.json()  # udata's body is kept
     wrong = client.post(
         action,

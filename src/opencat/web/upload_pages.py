@@ -7,7 +7,7 @@ which parts the server holds to resume. Both routes read the body with the API's
 its form fields (``api/uploads``) and run the same use cases (``catalog/uploads``): one set of rules.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -194,7 +194,7 @@ async def receive_upload(
         if not scripted and isinstance(error, Moved | Gone | NotFound):
             raise  # the pages' own answers (web/pages.guard)
         status, body = error_answer(error, site.urls.base)
-        said = _for_people(visit, error, body, cat.uploads.max_bytes)
+        said = _for_people(visit, error, body, cat.uploads.max_bytes, cat.uploads.extensions)
         if scripted:  # udata's body, the sentence the page shows and the problem (additions of the pages)
             problem = error.problem.name.lower() if isinstance(error, UploadRefused) else None
             return json_response({**body, "worded": said, "problem": problem}, status)
@@ -221,12 +221,18 @@ async def receive_upload(
     return json_response(body, 201 if outcome.created else 200)
 
 
-def _for_people(visit: Visit, error: CatalogError, body: dict[str, Any], max_bytes: int) -> str:
+def _for_people(
+    visit: Visit, error: CatalogError, body: dict[str, Any], max_bytes: int, extensions: Iterable[str]
+) -> str:
     """Why a file was refused, in the page's language: the refusals a person can meet (its type,
-    its size, HTML) in words of ours; the others (the protocol's) as the API words them."""
+    its size, HTML) in words of ours, a refused type with the types taken (the API's answer
+    points to their list); the others (the protocol's) as the API words them."""
     gettext = i18n.translations(visit.language).gettext
     if isinstance(error, FileTypeNotAllowed):
-        return gettext("this type of file is not accepted here.")
+        taken = ", ".join(sorted(extensions))
+        return gettext("this type of file is not accepted here. Accepted types: %(types)s.") % {
+            "types": taken
+        }
     if isinstance(error, PayloadTooLarge):
         size = file_size(max_bytes, visit.language)
         return gettext("the file is larger than this catalog accepts (%(size)s).") % {"size": size}
