@@ -64,6 +64,34 @@ def test_sign_in_and_out_in_a_browser(browser: Any, deployment: Deployment, pers
     context.close()
 
 
+def test_a_signed_in_publishers_french_header_keeps_one_line_at_1280_px(
+    browser: Any, deployment: Deployment, person: dict[str, str]
+) -> None:
+    """The name and the account's links beside the brand and the main links, the languages on a
+    line above: in French they wrapped to a line of their own under the brand (a review's
+    screenshot)."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{deployment.url}/login?lang=fr")
+    page.get_by_label("Adresse électronique").fill(person["email"])
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{deployment.url}/")
+    assert person["name"] in page.get_by_role("navigation", name="Compte").inner_text()
+    tops = page.evaluate(
+        "[...document.querySelectorAll('.site-header .bar > :not(.langs)')]"
+        ".map(e => Math.round(e.getBoundingClientRect().top))"
+    )
+    assert len(tops) == 3
+    assert max(tops) - min(tops) <= 4, tops  # one row: the brand, the main links, the account's
+    languages = page.get_by_role("navigation", name="Langue")
+    above = languages.bounding_box()
+    assert above is not None
+    assert above["y"] + above["height"] <= min(tops) + 4  # their own line, above the bar
+    assert languages.get_by_role("link", name="English").is_visible()
+    context.close()
+
+
 def test_create_use_and_revoke_a_key_in_a_browser(
     browser: Any,
     deployment: Deployment,
