@@ -19,6 +19,18 @@ def test_every_french_message_keeps_its_marks_with_their_words() -> None:
     assert found == []
 
 
+def test_every_french_message_writes_its_apostrophes_curly() -> None:
+    """The French catalog writes U+2019 (the right single quotation mark) for an apostrophe: one message had a straight one."""
+    catalog_file = files("opencat.web") / "locale" / "fr" / "LC_MESSAGES" / "messages.po"
+    with catalog_file.open("rb") as po:
+        catalog = read_po(po, locale="fr")
+    found = []
+    for message in catalog:
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        found += [text for text in texts if text and "'" in re.sub(r"<[^>]*>", "", text)]
+    assert found == []
+
+
 def _french(sentence: str, **values: object) -> str:
     """The sentence with its values in place, as the pages' gettext gives it in French."""
     from opencat.web.render import elided
