@@ -824,3 +824,40 @@ def test_a_method_an_address_does_not_take_is_405_naming_every_method_it_does(cl
     assert client.get("/login").status_code == 200
     assert client.head("/login").status_code == 200
     assert client.post("/login", data={}).status_code == 403  # the POST's own answer: no CSRF token
+
+
+def test_a_link_to_a_web_page_opens_it_and_a_file_downloads(client: TestClient, catalog: Catalog) -> None:
+    """A publisher's link to a web page ("html", "page web") is opened, not offered as a download."""
+    alice = make_user(catalog)
+    view = make_dataset(
+        catalog,
+        alice,
+        title="Liens",
+        resources=[
+            {
+                "title": "Le portail",
+                "url": "https://example.org/portail",
+                "format": "page web",
+                "filetype": "remote",
+            },
+            {
+                "title": "La notice",
+                "url": "https://example.org/notice.html",
+                "format": "HTML",
+                "filetype": "remote",
+            },
+            {
+                "title": "Les données",
+                "url": "https://example.org/donnees.csv",
+                "format": "csv",
+                "filetype": "remote",
+            },
+        ],
+    )
+    page = client.get(f"/datasets/{view.dataset.slug}/", headers={"Accept-Language": "fr"}).text
+    buttons = re.findall(
+        r'<a class="button" href="[^"]*">([^<]*)<span class="visually-hidden"> ([^<]*)</span>', page
+    )
+    assert sorted(buttons) == sorted(
+        [("Ouvrir", "Le portail"), ("Ouvrir", "La notice"), ("Télécharger", "Les données")]
+    )

@@ -105,6 +105,7 @@ def dataset_page_context(
         "feed_url": urls.api("datasets/recent.atom"),
         "latest": urls.resource_latest,
         "previewable": is_tabular,
+        "opens_a_page": opens_a_page,
         "shown": None,
         "resource_titles": {resource.id: resource.title for resource in view.resources},
         "jsonld": Markup(
@@ -112,6 +113,15 @@ def dataset_page_context(
         ),
         "harvested": harvested_from(dataset.harvest),
     }
+
+
+# Formats publishers give a link to a web page (data.gouv.fr's catalog holds "html", "page web"...).
+WEB_PAGE_FORMATS = frozenset({"html", "htm", "page web", "web page", "site web", "website", "site internet"})
+
+
+def opens_a_page(resource: Resource) -> bool:
+    """A link to a web page: its button opens it rather than offer to download it."""
+    return resource.filetype == "remote" and (resource.format or "").strip().lower() in WEB_PAGE_FORMATS
 
 
 @dataclass(frozen=True, slots=True)
