@@ -810,7 +810,8 @@ def test_a_reversed_period_is_swapped_and_dated_zones_are_the_referentials(
     catalog: Catalog, remote: SiteServer
 ) -> None:
     """As the API's writes: start after end are swapped; ``country:fr@1970-01-09`` (data.gouv.fr
-    writes zones with their validity) names ``country:fr``; a zone unknown is dropped."""
+    writes zones with their validity) names ``country:fr``, ``fr:collectivite:987@…``
+    ``fr:departement:987``; a zone unknown is dropped."""
     source_id = source_of(catalog, remote)
     use_backend(catalog, source_id, "listed")
     listed = _ListedBackend()
@@ -820,7 +821,7 @@ def test_a_reversed_period_is_swapped_and_dated_zones_are_the_referentials(
             "Budget",
             temporal_start=date(2020, 1, 1),
             temporal_end=date(2010, 1, 1),
-            zones=("country:fr@1970-01-09", "nowhere:at-all"),
+            zones=("country:fr@1970-01-09", "nowhere:at-all", "fr:collectivite:987@2004-02-27"),
         )
     ]
     job = run_source(catalog, source_id, OPTIONS, backends={"listed": listed})
@@ -832,7 +833,8 @@ def test_a_reversed_period_is_swapped_and_dated_zones_are_the_referentials(
         date(2020, 1, 1),
     )
     assert stored.spatial is not None
-    assert stored.spatial.zones == ("country:fr",)
+    # An overseas collectivity of udata's older referential is the zone data.gouv.fr files it under now.
+    assert stored.spatial.zones == ("country:fr", "fr:departement:987")
 
 
 def test_a_dataset_the_listing_missed_is_archived_only_once_the_source_says_it_is_gone(

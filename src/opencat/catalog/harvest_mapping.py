@@ -41,7 +41,9 @@ from opencat.domain.spatial import referential_zone_id
 
 # Part of every fingerprint (``mapping_context``): raise it with any change to how a remote dataset
 # is made into opencat's, so that the next run of every source maps its entries again.
-MAPPING_VERSION = "3"  # 3: reversed periods swapped, zones with a validity resolved
+# 3: reversed periods swapped, zones with a validity resolved; 4: an overseas collectivity's older
+# zone id (fr:collectivite:987) mapped to its zone now (fr:departement:987).
+MAPPING_VERSION = "4"
 
 # Fields of the stored dataset the harvest owns: a re-harvest sets them all again. Everything else
 # (badges, featured, metrics...) is the local catalog's and is kept; contact points are set when
