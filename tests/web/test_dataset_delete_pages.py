@@ -44,6 +44,10 @@ def test_delete_a_dataset_after_confirming(client: TestClient, catalog: Catalog)
     assert "Bus stops" in mine
     assert "deleted" in mine
     assert "Deleted the dataset" in mine  # the account's activity
+    # Its own page, to its editor: marked deleted apart from the private and archived marks.
+    own = client.get(f"/datasets/{slug}/", headers=EN)
+    assert own.status_code == 200
+    assert '<ul class="badges states"><li class="deleted">deleted</li></ul>' in own.text
     # The same form sent again (the back button): the dataset is already gone, nothing else happens.
     again = client.post(action, data={"csrf_token": hidden(confirm.text, "csrf_token")})
     assert again.status_code == 410
