@@ -342,8 +342,8 @@ def zone_ids(conn: Connection, zones: Iterable[str]) -> dict[str, str | None]:
     wanted = set(zones)
     if not wanted:
         return {}
-    found = db_geozones.fetch_zones_ignoring_case(conn, {referential_zone_id(zone) for zone in wanted})
+    read = {zone: referential_zone_id(zone) for zone in wanted}
+    found = db_geozones.fetch_zones_ignoring_case(conn, set(read.values()))
     return {
-        zone: (found[referential_zone_id(zone)].id if referential_zone_id(zone) in found else None)
-        for zone in wanted
+        zone: (known.id if (known := found.get(name)) is not None else None) for zone, name in read.items()
     }

@@ -67,7 +67,7 @@ def _known_zones(
 def zone_names(catalog: Catalog, zone_ids: Sequence[str]) -> dict[str, str]:
     """The names of the zones among ``zone_ids`` that exist, by the ids as given."""
     found = _known_zones(catalog, zone_ids)
-    return {z: found[referential_zone_id(z)].name for z in zone_ids if referential_zone_id(z) in found}
+    return {z: zone.name for z in zone_ids if (zone := found.get(referential_zone_id(z))) is not None}
 
 
 def list_levels(catalog: Catalog) -> list[GeoLevel]:
@@ -119,11 +119,7 @@ def zones_of(catalog: Catalog, zone_ids: Iterable[str], conn: Connection | None 
     legacy ``/``, a ``@validity`` suffix, another case); unknown ones are left out."""
     stored = set(zone_ids)
     found = _known_zones(catalog, stored, conn)
-    return {
-        zone_id: found[referential_zone_id(zone_id)]
-        for zone_id in stored
-        if referential_zone_id(zone_id) in found
-    }
+    return {z: zone for z in stored if (zone := found.get(referential_zone_id(z))) is not None}
 
 
 # Datasets of a zone at most (udata's ``size`` is a Mongo limit, where 0 meant no limit).
